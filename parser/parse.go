@@ -1,0 +1,195 @@
+// Package parser reads .bp model files into a syntax tree.
+//
+// It reads source text and produces a *File whose statements and
+// expressions (ast.go) carry their positions. It knows the grammar only: names,
+// shapes and meaning are checked by package symbolic.
+package parser
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Parse parses the .bp source src; name is used in positions and messages.
+// A syntax error is returned as a *ListError.
+func Parse(name string, src []byte) (*File, error) {
+	f := &File{Name: name, Src: src}
+	g, err := grammar.ParseBytes(name, src)
+	if err != nil {
+		var errs ErrorList
+		pos, msg := Pos{}, err.Error()
+		var perr participle.Error
+		if errors.As(err, &perr) {
+			pos, msg = toPos(perr.Position()), syntaxMessage(perr.Message())
+		}
+		errs.Add(f, pos, "%s", msg)
+		return nil, errs.Err()
+	}
+	var errs ErrorList
+	c := converter{file: f, errs: &errs}
+	f.Stmts = c.stmts(g.Stmts)
+	return f, errs.Err()
+}
+
+// syntaxMessage rewords participle's messages in the terms a user wrote.
+func syntaxMessage(m string) string {
+	m = strings.ReplaceAll(m, `unexpected token "<EOF>"`, "unexpected end of file")
+	for _, r := range [][2]string{
+		{"GExpr", "expression"}, {"GTerm", "expression"}, {"GUnary", "expression"},
+		{"GPower", "expression"}, {"GPostfix", "expression"}, {"GPrimary", "expression"},
+		{"GIdent", "name"}, {"GStmt", "statement"}, {"GVar", "name"},
+	} {
+		m = strings.ReplaceAll(m, r[0], r[1])
+	}
+	if i := strings.Index(m, " (expected"); i >= 0 {
+		return "syntax error: " + m[:i] + ", expected" + strings.TrimSuffix(m[i+len(" (expected"):], ")")
+	}
+	return "syntax error: " + m
+}
+
+func toPos(p lexer.Position) Pos { return Pos{Line: p.Line, Col: p.Column} }
+
+type converter struct {
+	file *File
+	errs *ErrorList
+}
+
+func (c *converter) stmts(gs []*gStmt) []Stmt {
+	var out []Stmt
+	for _, g := range gs {
+		if s := c.stmt(g); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *converter) stmt(g *gStmt) Stmt {
+	p := toPos(g.Pos)
+	switch {
+	case g.Fn != nil:
+		fn := &FnDecl{P: p, Name: ident(g.Fn.Name)}
+		for _, a := range g.Fn.Args {
+			v := c.varDecl(a, "arg")
+			v.P = v.Name.P
+			fn.Args = append(fn.Args, v)
+		}
+		if g.Fn.Short != nil {
+			e := c.expr(g.Fn.Short)
+			fn.Body = []Stmt{&Return{P: e.Pos(), Value: e}}
+		} else {
+			fn.Body = c.stmts(g.Fn.Body)
+		}
+		return fn
+	case g.Model != nil:
+		return &ModelDecl{P: p, Name: ident(g.Model)}
+	case g.Const != nil:
+		return &ConstDecl{P: p, Name: ident(g.Const.Name), Value: c.expr(g.Const.Value)}
+	case g.Param != nil:
+		v := c.varDecl(g.Param, "param")
+		v.P = p
+		return v
+	case g.Input != nil:
+		v := c.varDecl(g.Input, "input")
+		v.P = p
+		return v
+	case g.Output != nil:
+		o := &OutputDecl{P: p, Name: ident(g.Output.Name)}
+		if g.Output.Value != nil {
+			o.Value = c.expr(g.Output.Value)
+		}
+		return o
+	case g.For != nil:
+		return &For{P: p, Var: ident(g.For.Var), From: c.expr(g.For.From), To: c.expr(g.For.To), Body: c.stmts(g.For.Body)}
+	case g.Return != nil:
+		return &Return{P: p, Value: c.expr(g.Return)}
+	case g.Assign != nil:
+		return &Assign{P: p, Name: ident(g.Assign.Name), Op: g.Assign.Op, Value: c.expr(g.Assign.Value)}
+	}
+	return nil
+}
+
+func (c *converter) varDecl(g *gVar, kind string) *VarDecl {
+	v := &VarDecl{Kind: kind, Name: ident(g.Name), Int: g.Int}
+	for _, d := range g.Dims {
+		v.Dims = append(v.Dims, c.expr(d))
+	}
+	return v
+}
+
+func ident(g *gIdent) *Ident { return &Ident{P: toPos(g.Pos), Name: g.Name} }
+
+// expr folds an additive chain to the left: a - b - c is (a - b) - c.
+func (c *converter) expr(g *gExpr) Expr {
+	x := c.term(g.Left)
+	for _, r := range g.Rest {
+		x = &Binary{P: toPos(r.Pos), Op: r.Op, X: x, Y: c.term(r.Right)}
+	}
+	return x
+}
+
+// term folds a multiplicative chain to the left: a / b / c is (a / b) / c.
+func (c *converter) term(g *gTerm) Expr {
+	x := c.unary(g.Left)
+	for _, r := range g.Rest {
+		x = &Binary{P: toPos(r.Pos), Op: r.Op, X: x, Y: c.unary(r.Right)}
+	}
+	return x
+}
+
+func (c *converter) unary(g *gUnary) Expr {
+	if g.Neg != nil {
+		return &Unary{P: toPos(g.Pos), Op: "-", X: c.unary(g.Neg)}
+	}
+	base := c.postfix(g.Power.Base)
+	if g.Power.OpPos == nil {
+		return base
+	}
+	return &Binary{P: toPos(g.Power.OpPos.Pos), Op: "^", X: base, Y: c.unary(g.Power.Exp)}
+}
+
+func (c *converter) postfix(g *gPostfix) Expr {
+	x := c.primary(g.Primary)
+	for _, s := range g.Suffixes {
+		p := toPos(s.Pos)
+		if s.Call != nil {
+			id, ok := x.(*Ident)
+			if !ok {
+				c.errs.Add(c.file, p, "only a named function can be called")
+				continue
+			}
+			call := &Call{P: id.P, Fun: id}
+			for _, a := range s.Call.Args {
+				call.Args = append(call.Args, c.expr(a))
+			}
+			x = call
+			continue
+		}
+		ix := &Index{P: p, X: x}
+		for _, e := range s.Index {
+			ix.Indexes = append(ix.Indexes, c.expr(e))
+		}
+		x = ix
+	}
+	return x
+}
+
+func (c *converter) primary(g *gPrimary) Expr {
+	p := toPos(g.Pos)
+	switch {
+	case g.Number != nil:
+		v, err := strconv.ParseFloat(*g.Number, 64)
+		if err != nil {
+			c.errs.Add(c.file, p, "bad number %s", *g.Number)
+		}
+		return &Number{P: p, Text: *g.Number, Value: v, IsInt: !strings.ContainsAny(*g.Number, ".eE")}
+	case g.Ident != nil:
+		return &Ident{P: p, Name: *g.Ident}
+	default:
+		return c.expr(g.Paren)
+	}
+}
