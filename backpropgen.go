@@ -1,0 +1,56 @@
+// Package backpropgen compiles .bp models to Go gradient code.
+//
+// The pipeline is Generate: parse (package parser), check and lower to IR
+// (package symbolic), differentiate and emit Go (package codegen). The
+// backpropgen command (cmd/backpropgen) is a thin shell around it.
+package backpropgen
+
+import (
+	"fmt"
+
+	"github.com/backpropgen/backpropgen/codegen"
+	"github.com/backpropgen/backpropgen/parser"
+	"github.com/backpropgen/backpropgen/symbolic"
+)
+
+// Check parses and checks the .bp source src named name. Errors in the
+// model are returned as a *parser.ListError.
+func Check(name string, src []byte) (*parser.File, *symbolic.Program, error) {
+	file, err := parser.Parse(name, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	prog, err := symbolic.Lower(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return file, prog, nil
+}
+
+// Generate returns the Go source, in package pkg, for the .bp source src.
+// If pkg is empty the package is named after the model (or the file).
+func Generate(name string, src []byte, pkg string) (out []byte, err error) {
+	defer func() {
+		// A panic here is a compiler bug, not the user's: report it as one.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%s: internal error: %v (please report this with the model)", name, r)
+		}
+	}()
+	file, prog, err := Check(name, src)
+	if err != nil {
+		return nil, err
+	}
+	if pkg == "" {
+		pkg = DefaultPackage(prog)
+	}
+	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
+}
+
+// DefaultPackage is the package name used when none is given: the model's
+// name, or for a file of fns the file's base name.
+func DefaultPackage(prog *symbolic.Program) string {
+	if prog.Model != nil {
+		return prog.Model.Name
+	}
+	return codegen.PackageName(prog.File)
+}

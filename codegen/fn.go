@@ -1,0 +1,138 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/backpropgen/backpropgen/symbolic"
+)
+
+// avail reports whether n needs no code: it is in a variable, or a constant.
+func (f *fnGen) avail(n *symbolic.Node) bool {
+	_, ok := f.slots[n]
+	return ok || n.Op.Kind == symbolic.Leaf
+}
+
+// emitPlan emits p's materialized nodes in order, each into the variable
+// named by slot(n), and records where each went.
+func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest) {
+	for _, n := range p.mat {
+		d := slot(n)
+		f.emit(n, d)
+		f.slots[n] = d.base
+	}
+}
+
+// goType is the Go type of a value of shape s.
+func goType(s symbolic.Shape) *jen.Statement {
+	if len(s) == 0 {
+		return jen.Float64()
+	}
+	return arrayType(s)
+}
+
+// typedList renders names with their types, sharing a type between
+// neighbours as gofmt'd code does: (x, y, z float64).
+func typedList(names []string, shapes []symbolic.Shape) []jen.Code {
+	var out []jen.Code
+	for i, n := range names {
+		if i+1 < len(names) && shapes[i].Equal(shapes[i+1]) {
+			out = append(out, jen.Id(n))
+		} else {
+			out = append(out, jen.Id(n).Add(goType(shapes[i])))
+		}
+	}
+	return out
+}
+
+// fnArgs names fn's arguments in f and returns the parameter list.
+func (fg *fileGen) fnArgs(fn *symbolic.Func, f *fnGen) []jen.Code {
+	names := make([]string, len(fn.Args))
+	shapes := make([]symbolic.Shape, len(fn.Args))
+	for i, a := range fn.Args {
+		names[i] = f.locals.fresh(a.Name)
+		shapes[i] = a.Shape
+		f.slots[fn.ArgNodes[i]] = names[i]
+	}
+	return typedList(names, shapes)
+}
+
+func (fg *fileGen) localSlot(f *fnGen) func(n *symbolic.Node) dest {
+	return func(n *symbolic.Node) dest { return dest{f.locals.fresh(n.Name), ":="} }
+}
+
+func argNames(fn *symbolic.Func) string {
+	s := ""
+	for i, a := range fn.Args {
+		if i > 0 {
+			s += ", "
+		}
+		s += a.Name
+	}
+	return s
+}
+
+// fnValue emits NAME(args) for fn.
+func (fg *fileGen) fnValue(fn *symbolic.Func) {
+	f := newFnGen(fg, newNamer())
+	params := fg.fnArgs(fn, f)
+	var body []jen.Code
+	f.block = &body
+	var force []*symbolic.Node
+	if !fn.Result.IsScalar() {
+		force = append(force, fn.Result)
+	}
+	p := makePlan([]*symbolic.Node{fn.Result}, force, f.avail)
+	f.emitPlan(p, fg.localSlot(f))
+	f.add(jen.Return(f.elem(fn.Result, nil).c))
+
+	name := exported(fn.Name)
+	fg.f.Comment(fmt.Sprintf("%s computes %s(%s) of %s:%d.", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
+	fg.f.Func().Id(name).Params(params...).Add(goType(fn.Result.Shape)).Block(body...)
+	fg.f.Line()
+}
+
+// fnGrad emits NAMEGrad(args), returning the value and every partial
+// derivative, all from one pass forward and one backward.
+func (fg *fileGen) fnGrad(fn *symbolic.Func) {
+	f := newFnGen(fg, newNamer())
+	params := fg.fnArgs(fn, f)
+	grad := fn.Gradient()
+	f.split = grad.Split
+
+	valName := f.locals.fresh(unexported(fn.Name))
+	resNames := []string{valName}
+	resShapes := []symbolic.Shape{nil}
+	roots := []*symbolic.Node{fn.Result}
+	for i, a := range fn.Args {
+		resNames = append(resNames, f.locals.fresh("d"+a.Name))
+		resShapes = append(resShapes, a.Shape)
+		roots = append(roots, grad.Adjoints[i])
+	}
+
+	var body []jen.Code
+	f.block = &body
+	var live []*symbolic.Node
+	for _, r := range roots {
+		if r != nil {
+			live = append(live, r)
+		}
+	}
+	p := makePlan(live, nil, f.avail)
+	f.emitPlan(p, fg.localSlot(f))
+	for i, r := range roots {
+		if r == nil {
+			f.add(jen.Comment(fmt.Sprintf("%s is 0: %s does not depend on %s.", resNames[i], fn.Name, fn.Args[i-1].Name)))
+			continue
+		}
+		f.emit(r, dest{resNames[i], "="})
+	}
+	f.add(jen.Return())
+
+	name := exported(fn.Name) + "Grad"
+	fg.f.Comment(fmt.Sprintf("%s returns %s(%s) of %s:%d and its partial derivatives", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
+	fg.f.Comment(fmt.Sprintf("with respect to %s.", argNames(fn)))
+	fg.f.Func().Id(name).Params(params...).Params(typedList(resNames, resShapes)...).Block(body...)
+	fg.f.Line()
+}

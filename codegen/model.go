@@ -1,0 +1,300 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/backpropgen/backpropgen/symbolic"
+)
+
+// modelGen emits a model: its types and its methods.
+type modelGen struct {
+	fg      *fileGen
+	m       *symbolic.Model
+	grad    *symbolic.Grad
+	name    string // exported model name, the prefix of its types
+	fields  map[*symbolic.Var]string
+	ws      *namer // workspace field names
+	wsDecl  []jen.Code
+	saved   map[*symbolic.Node]string // forward values kept for Backward
+	outputs []string                  // field names of outputs, parallel to m.Outputs
+}
+
+func (fg *fileGen) model(m *symbolic.Model) {
+	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
+		ws: newFieldNamer(), saved: map[*symbolic.Node]string{}}
+	mg.grad = m.Gradient()
+	mg.varFields()
+	forward := mg.forward()
+	backward := mg.backward()
+	mg.types()
+	fg.f.Add(forward).Line()
+	fg.f.Add(backward).Line()
+	mg.helpers()
+}
+
+func (mg *modelGen) typ(kind string) string { return mg.name + kind }
+
+// varFields names the fields of params and inputs: the model's names with an
+// upper-case first letter, so callers in other packages can set them.
+// Names that collide (b and B) get a trailing underscore.
+func (mg *modelGen) varFields() {
+	for _, group := range [][]*symbolic.Var{mg.m.Params, mg.m.Inputs} {
+		taken := map[string]bool{}
+		for _, v := range group {
+			name := exported(v.Name)
+			for taken[name] {
+				name += "_"
+			}
+			taken[name] = true
+			mg.fields[v] = name
+		}
+	}
+}
+
+func (mg *modelGen) source(v *symbolic.Var, kind string) string {
+	s := kind + " " + v.Name
+	if len(v.Shape) > 0 {
+		s += v.Shape.String()
+	}
+	return fmt.Sprintf("%s (%s:%d)", s, mg.fg.prog.File, v.Line)
+}
+
+func (mg *modelGen) numParams() int {
+	n := 0
+	for _, v := range mg.m.Params {
+		n += v.Shape.Size()
+	}
+	return n
+}
+
+func (mg *modelGen) types() {
+	f, name := mg.fg.f, mg.m.Name
+	f.Comment(fmt.Sprintf("%s is the number of float64s in a %s.", mg.typ("NumParams"), mg.typ("Params")))
+	f.Const().Id(mg.typ("NumParams")).Op("=").Lit(mg.numParams())
+	f.Line()
+
+	var params []jen.Code
+	for _, v := range mg.m.Params {
+		params = append(params, jen.Id(mg.fields[v]).Add(goType(v.Shape)).Comment(mg.source(v, "param")))
+	}
+	f.Comment(fmt.Sprintf("%s holds the parameters of model %s, or a gradient with respect", mg.typ("Params"), name))
+	f.Comment("to them. Flat views it as one slice.")
+	f.Type().Id(mg.typ("Params")).Struct(params...)
+	f.Line()
+	f.Comment(fmt.Sprintf("%s's fields are all float64, so its size tells that Flat covers exactly them.", mg.typ("Params")))
+	f.Var().Id("_").Op("=").Index(jen.Lit(1)).Struct().Values().Index(
+		jen.Qual("unsafe", "Sizeof").Call(jen.Id(mg.typ("Params")).Values()).Op("-").Lit(8).Op("*").Id(mg.typ("NumParams")))
+	f.Line()
+
+	var inputs []jen.Code
+	for _, v := range mg.m.Inputs {
+		inputs = append(inputs, jen.Id(mg.fields[v]).Add(goType(v.Shape)).Comment(mg.source(v, "input")))
+	}
+	f.Comment(fmt.Sprintf("%s holds one sample of the inputs of model %s.", mg.typ("Inputs"), name))
+	f.Type().Id(mg.typ("Inputs")).Struct(inputs...)
+	f.Line()
+
+	if len(mg.m.Outputs) > 0 {
+		var outs []jen.Code
+		for i, o := range mg.m.Outputs {
+			outs = append(outs, jen.Id(mg.outputs[i]).Add(goType(o.Node.Shape)).Comment(fmt.Sprintf("output %s (%s:%d)", o.Name, mg.fg.prog.File, o.Line)))
+		}
+		f.Comment(fmt.Sprintf("%s holds the outputs of model %s.", mg.typ("Outputs"), name))
+		f.Type().Id(mg.typ("Outputs")).Struct(outs...)
+		f.Line()
+	}
+
+	f.Comment(fmt.Sprintf("%s holds what %s.Forward keeps for Backward, and Backward's", mg.typ("Workspace"), mg.typ("Params")))
+	f.Comment("intermediate values. Its zero value is ready to use; use one per goroutine.")
+	f.Type().Id(mg.typ("Workspace")).Struct(mg.wsDecl...)
+	f.Line()
+}
+
+// wsField adds a workspace field for n and returns its access path.
+func (mg *modelGen) wsField(n *symbolic.Node, base string) string {
+	name := mg.ws.fresh(base)
+	mg.wsDecl = append(mg.wsDecl, jen.Id(name).Add(goType(n.Shape)))
+	return "ws." + name
+}
+
+func (mg *modelGen) bindVars(f *fnGen) {
+	for i, v := range mg.m.Params {
+		f.slots[mg.m.ParamNodes[i]] = "p." + mg.fields[v]
+	}
+	for _, n := range mg.m.Graph.Nodes {
+		if n.Op.Kind == symbolic.Leaf && n.Var != nil && n.Var.Kind == symbolic.Input {
+			f.slots[n] = "in." + mg.fields[n.Var]
+		}
+	}
+}
+
+// needed returns the forward values the backward pass reads. Views of
+// forward values are looked through: Backward indexes what they view.
+func (mg *modelGen) needed() []*symbolic.Node {
+	var out []*symbolic.Node
+	seen := map[*symbolic.Node]bool{}
+	var visit func(n *symbolic.Node, fromBackward bool)
+	visit = func(n *symbolic.Node, fromBackward bool) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		switch {
+		case n.ID >= mg.grad.Split || n.Op.Kind == symbolic.View:
+			for _, a := range n.Args {
+				visit(a, true)
+			}
+		case n.Op.Kind != symbolic.Leaf:
+			out = append(out, n)
+		}
+	}
+	for _, a := range mg.grad.Adjoints {
+		visit(a, true)
+	}
+	return out
+}
+
+func (mg *modelGen) forward() jen.Code {
+	f := newFnGen(mg.fg, newNamer())
+	mg.bindVars(f)
+	var body []jen.Code
+	f.block = &body
+
+	needed := mg.needed()
+	keep := map[*symbolic.Node]bool{}
+	for _, n := range needed {
+		keep[n] = true
+	}
+	force := append([]*symbolic.Node{mg.m.Loss}, needed...)
+	outNames := map[*symbolic.Node]string{}
+	taken := map[string]bool{}
+	for _, o := range mg.m.Outputs {
+		force = append(force, o.Node)
+		field := exported(o.Name)
+		for taken[field] {
+			field += "_"
+		}
+		taken[field] = true
+		mg.outputs = append(mg.outputs, field)
+		if outNames[o.Node] == "" {
+			outNames[o.Node] = o.Name
+		}
+	}
+	p := makePlan(nil, force, f.avail)
+	f.emitPlan(p, func(n *symbolic.Node) dest {
+		name := n.Name
+		if o, ok := outNames[n]; ok {
+			name = o
+		}
+		if n == mg.m.Loss {
+			name = "loss"
+		}
+		if len(n.Shape) > 0 || keep[n] || outNames[n] != "" {
+			return dest{mg.wsField(n, name), "="}
+		}
+		return dest{f.locals.fresh(name), ":="}
+	})
+	for _, n := range needed {
+		mg.saved[n] = f.slots[n]
+	}
+	if len(mg.m.Outputs) > 0 {
+		var copies []jen.Code
+		for i, o := range mg.m.Outputs {
+			copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.elem(o.Node, nil).c))
+		}
+		body = append(body, jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
+	}
+	body = append(body, jen.Return(f.elem(mg.m.Loss, nil).c))
+
+	params := []jen.Code{jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs"))}
+	doc := "and, if out is not nil, sets the outputs."
+	if len(mg.m.Outputs) > 0 {
+		params = append(params, jen.Id("out").Op("*").Id(mg.typ("Outputs")))
+	} else {
+		doc = ""
+	}
+	return jen.Comment(fmt.Sprintf("Forward returns the loss of model %s for the sample in, keeps in ws what", mg.m.Name)).Line().
+		Comment("Backward needs "+doc).Line().
+		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Forward").Params(params...).Float64().Block(body...)
+}
+
+func (mg *modelGen) backward() jen.Code {
+	f := newFnGen(mg.fg, newNamer())
+	f.split = mg.grad.Split
+	mg.bindVars(f)
+	for n, s := range mg.saved {
+		f.slots[n] = s
+	}
+	var body []jen.Code
+	f.block = &body
+	var roots []*symbolic.Node
+	for _, a := range mg.grad.Adjoints {
+		if a != nil {
+			roots = append(roots, a)
+		}
+	}
+	p := makePlan(roots, nil, f.avail)
+	f.emitPlan(p, func(n *symbolic.Node) dest {
+		name := n.Name
+		if len(n.Shape) > 0 {
+			return dest{mg.wsField(n, name), "="}
+		}
+		return dest{f.locals.fresh(name), ":="}
+	})
+	for i, v := range mg.m.Params {
+		a := mg.grad.Adjoints[i]
+		if a == nil {
+			body = append(body, jen.Comment(fmt.Sprintf("The loss does not depend on %s: its gradient is 0.", v.Name)))
+			continue
+		}
+		f.lastLine = -1
+		body = append(body, jen.Comment(fmt.Sprintf("∂loss/∂%s", v.Name)))
+		f.emit(a, dest{"g." + mg.fields[v], "+="})
+	}
+	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
+		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
+		Comment("sum a mini-batch's gradient into one g.").Line().
+		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Backward").Params(
+		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Block(body...)
+}
+
+// helpers emits LossGrad, Flat and Step.
+func (mg *modelGen) helpers() {
+	f, P := mg.fg.f, mg.typ("Params")
+	recv := jen.Id("p").Op("*").Id(P)
+	fwdArgs := []jen.Code{jen.Id("ws"), jen.Id("in")}
+	if len(mg.m.Outputs) > 0 {
+		fwdArgs = append(fwdArgs, jen.Nil())
+	}
+	f.Comment("LossGrad returns the loss for the sample in and adds its gradient to g.")
+	f.Func().Params(recv.Clone()).Id("LossGrad").Params(
+		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(P)).Float64().Block(
+		jen.Id("loss").Op(":=").Id("p").Dot("Forward").Call(fwdArgs...),
+		jen.Id("p").Dot("Backward").Call(jen.Id("ws"), jen.Id("in"), jen.Id("g")),
+		jen.Return(jen.Id("loss")),
+	)
+	f.Line()
+
+	first := mg.m.Params[0]
+	ptr := jen.Op("&").Id("p").Dot(mg.fields[first])
+	for range first.Shape {
+		ptr = ptr.Index(jen.Lit(0))
+	}
+	f.Comment("Flat returns p's numbers as one slice sharing p's memory, parameters in")
+	f.Comment("declaration order, each in row-major order, so one optimizer serves any model.")
+	f.Func().Params(recv.Clone()).Id("Flat").Params().Index().Float64().Block(
+		jen.Return(jen.Qual("unsafe", "Slice").Call(ptr, jen.Id(mg.typ("NumParams")))),
+	)
+	f.Line()
+
+	f.Comment("Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.")
+	f.Func().Params(recv.Clone()).Id("Step").Params(jen.Id("g").Op("*").Id(P), jen.Id("lr").Float64()).Block(
+		jen.Id("w").Op(":=").Id("p").Dot("Flat").Call(),
+		jen.For(jen.List(jen.Id("i"), jen.Id("d")).Op(":=").Range().Id("g").Dot("Flat").Call()).Block(
+			jen.Id("w").Index(jen.Id("i")).Op("-=").Id("lr").Op("*").Id("d"),
+		),
+	)
+	f.Line()
+}

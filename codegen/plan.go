@@ -1,0 +1,101 @@
+package codegen
+
+import (
+	"slices"
+
+	"github.com/backpropgen/backpropgen/symbolic"
+)
+
+// A plan decides which nodes of a function get a variable of their own
+// (are materialized) and which are computed inside the expression that uses
+// them. Inlining is what fuses W @ x + b and tanh into one loop; it is only
+// done where it computes nothing twice:
+//   - a node used more than once is materialized;
+//   - a node read more than once per element of its user (the vector of a
+//     matrix-vector product, a scalar broadcast over a tensor, the argument
+//     of logsumexp, which is read in two passes) is materialized;
+//   - views (index, transpose, broadcast, stop_gradient) are never
+//     materialized: they are only a way of indexing their argument, which
+//     inherits the materialization need;
+//   - scatters bigger than one element are materialized (written row-wise).
+type plan struct {
+	mat   []*symbolic.Node // in ID order
+	isMat map[*symbolic.Node]bool
+}
+
+// makePlan plans the computation of roots (each use counted) and of the
+// nodes in force, which must be materialized. Nodes for which avail is true
+// are already in variables and are not looked into.
+func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbolic.Node) bool) *plan {
+	uses := map[*symbolic.Node]int{}
+	multi := map[*symbolic.Node]bool{}
+	seen := map[*symbolic.Node]bool{}
+	var nodes []*symbolic.Node
+	var visit func(n *symbolic.Node)
+	visit = func(n *symbolic.Node) {
+		if seen[n] || avail(n) {
+			return
+		}
+		seen[n] = true
+		nodes = append(nodes, n)
+		for i, a := range n.Args {
+			uses[a]++
+			if !readsOnce(n, i) {
+				multi[a] = true
+			}
+			visit(a)
+		}
+	}
+	for _, r := range roots {
+		uses[r]++
+		visit(r)
+	}
+	for _, r := range force {
+		visit(r)
+	}
+	p := &plan{isMat: map[*symbolic.Node]bool{}}
+	for _, r := range force {
+		if !avail(r) {
+			p.isMat[r] = true
+		}
+	}
+	slices.SortFunc(nodes, func(a, b *symbolic.Node) int { return b.ID - a.ID })
+	for _, n := range nodes { // users before their arguments
+		if p.isMat[n] || n.Op.Kind == symbolic.Leaf {
+			continue
+		}
+		if n.Op.Kind == symbolic.View {
+			if uses[n] > 1 || multi[n] {
+				multi[n.Args[0]] = true
+			}
+			continue
+		}
+		if uses[n] > 1 || multi[n] || (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape)) {
+			p.isMat[n] = true
+		}
+	}
+	for _, n := range nodes {
+		if p.isMat[n] {
+			p.mat = append(p.mat, n)
+		}
+	}
+	slices.SortFunc(p.mat, func(a, b *symbolic.Node) int { return a.ID - b.ID })
+	return p
+}
+
+// readsOnce reports whether n reads each element of its i-th argument at
+// most once per element of n it computes.
+func readsOnce(n *symbolic.Node, i int) bool {
+	a := n.Args[i]
+	switch n.Op.Kind {
+	case symbolic.Elementwise:
+		return a.Shape.Equal(n.Shape)
+	case symbolic.View:
+		return n.Op.Name != "broadcast" || allOnes(n.Shape)
+	case symbolic.Reduce:
+		return n.Op.Name == "sum"
+	case symbolic.Scatter:
+		return true
+	}
+	return false // matmul, outer
+}

@@ -1,0 +1,3 @@
+package xor
+
+//go:generate go run ../../cmd/backpropgen -o xor_grad.go ../../testdata/xor.bp

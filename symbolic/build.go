@@ -1,0 +1,110 @@
+package symbolic
+
+import "fmt"
+
+// Constructors. Each checks nothing a user can get wrong (Lower reports
+// those with positions first); a violated shape rule here is a compiler bug
+// and panics.
+
+// Const returns the scalar constant v.
+func (g *Graph) Const(v float64) *Node { return g.node(opConst, nil, nil, v, nil, nil) }
+
+// VarNode returns the leaf for v.
+func (g *Graph) VarNode(v *Var) *Node { return g.node(opVar, nil, v.Shape, 0, nil, v) }
+
+// Unary applies the elementwise op to x.
+func (g *Graph) Unary(op *Op, x *Node) *Node { return g.node(op, []*Node{x}, x.Shape, 0, nil, nil) }
+
+// Binary applies the elementwise op to a and b, which have one shape or of
+// which one is a scalar.
+func (g *Graph) Binary(op *Op, a, b *Node) *Node {
+	shape, ok := broadcastShape(a.Shape, b.Shape)
+	if !ok {
+		panic(fmt.Sprintf("%s: shapes %v and %v", op.Name, a.Shape, b.Shape))
+	}
+	return g.node(op, []*Node{a, b}, shape, 0, nil, nil)
+}
+
+func broadcastShape(a, b Shape) (Shape, bool) {
+	switch {
+	case a.Equal(b):
+		return a, true
+	case len(a) == 0:
+		return b, true
+	case len(b) == 0:
+		return a, true
+	}
+	return nil, false
+}
+
+func (g *Graph) Add(a, b *Node) *Node { return g.Binary(opAdd, a, b) }
+func (g *Graph) Sub(a, b *Node) *Node { return g.Binary(opSub, a, b) }
+func (g *Graph) Mul(a, b *Node) *Node { return g.Binary(opMul, a, b) }
+func (g *Graph) Div(a, b *Node) *Node { return g.Binary(opDiv, a, b) }
+func (g *Graph) Neg(a *Node) *Node    { return g.Unary(opNeg, a) }
+
+// AddN sums terms of one shape.
+func (g *Graph) AddN(terms []*Node) *Node {
+	if len(terms) == 1 {
+		return terms[0]
+	}
+	return g.node(opAddN, terms, terms[0].Shape, 0, nil, nil)
+}
+
+// Sum adds up every element of x.
+func (g *Graph) Sum(x *Node) *Node { return g.node(opSum, []*Node{x}, nil, 0, nil, nil) }
+
+// LogSumExp is log Σ exp(x), computed stably.
+func (g *Graph) LogSumExp(x *Node) *Node { return g.node(opLogSumExp, []*Node{x}, nil, 0, nil, nil) }
+
+// MatMulShape is the shape of a @ b, and whether the product is defined:
+// matrix·vector, vector·matrix, matrix·matrix.
+func MatMulShape(a, b Shape) (Shape, bool) {
+	switch {
+	case len(a) == 2 && len(b) == 1 && a[1] == b[0]:
+		return Shape{a[0]}, true
+	case len(a) == 1 && len(b) == 2 && a[0] == b[0]:
+		return Shape{b[1]}, true
+	case len(a) == 2 && len(b) == 2 && a[1] == b[0]:
+		return Shape{a[0], b[1]}, true
+	}
+	return nil, false
+}
+
+// MatMul is the matrix product a @ b.
+func (g *Graph) MatMul(a, b *Node) *Node {
+	shape, ok := MatMulShape(a.Shape, b.Shape)
+	if !ok {
+		panic(fmt.Sprintf("matmul: shapes %v and %v", a.Shape, b.Shape))
+	}
+	return g.node(opMatMul, []*Node{a, b}, shape, 0, nil, nil)
+}
+
+// Outer is a bᵀ for vectors a and b.
+func (g *Graph) Outer(a, b *Node) *Node {
+	return g.node(opOuter, []*Node{a, b}, Shape{a.Shape[0], b.Shape[0]}, 0, nil, nil)
+}
+
+// Transpose swaps the axes of a matrix.
+func (g *Graph) Transpose(x *Node) *Node {
+	return g.node(opTranspose, []*Node{x}, Shape{x.Shape[1], x.Shape[0]}, 0, nil, nil)
+}
+
+// Index selects x[ints...]: fewer indices than x's rank select a row.
+func (g *Graph) Index(x *Node, ints []int) *Node {
+	return g.node(opIndex, []*Node{x}, x.Shape[len(ints):], 0, ints, nil)
+}
+
+// Scatter is the tensor of the given shape that is zero but for
+// Index(result, ints) = x: the adjoint of indexing.
+func (g *Graph) Scatter(x *Node, ints []int, shape Shape) *Node {
+	return g.node(opScatter, []*Node{x}, shape, 0, ints, nil)
+}
+
+// Broadcast repeats the scalar x over shape.
+func (g *Graph) Broadcast(x *Node, shape Shape) *Node {
+	return g.node(opBroadcast, []*Node{x}, shape, 0, nil, nil)
+}
+
+// StopGrad is x, through which no gradient flows.
+func (g *Graph) StopGrad(x *Node) *Node { return g.node(opStopGrad, []*Node{x}, x.Shape, 0, nil, nil) }

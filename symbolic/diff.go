@@ -1,0 +1,78 @@
+package symbolic
+
+// Differentiate builds, in g, the reverse-mode derivative of root with
+// respect to each of wrt, seeding root's adjoint with seed (usually the
+// constant 1). It returns one adjoint per wrt node; nil means the derivative
+// is identically zero (root does not depend on it).
+//
+// Nodes are visited once each in reverse topological order (descending ID);
+// each node's adjoint is the sum (AddN) of the contributions of its users,
+// built with the same constructors as the forward graph, so the derivative
+// is IR: simplified, shared with the forward values it reuses, and itself
+// differentiable. Its size is a constant times the forward graph's.
+func Differentiate(g *Graph, root, seed *Node, wrt []*Node) []*Node {
+	target := map[*Node]bool{}
+	for _, w := range wrt {
+		target[w] = true
+	}
+	// needs[n]: n depends on some wrt node, so its adjoint matters.
+	needs := map[*Node]bool{}
+	var order []*Node
+	Walk([]*Node{root}, func(n *Node) {
+		order = append(order, n)
+		if target[n] {
+			needs[n] = true
+			return
+		}
+		for _, a := range n.Args {
+			if needs[a] {
+				needs[n] = true
+			}
+		}
+	})
+
+	split := len(g.Nodes)
+	contrib := map[*Node][]*Node{root: {seed}}
+	adj := map[*Node]*Node{}
+	saved := g.Line
+	defer func() { g.Line = saved }()
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		terms := contrib[n]
+		if len(terms) == 0 || !needs[n] {
+			continue
+		}
+		g.Line = n.Line
+		d := g.AddN(terms)
+		if name := nameOf(n); name != "" && d.Name == "" && d.Op.Kind != Leaf && d.ID >= split {
+			d.Name = "d" + name
+		}
+		adj[n] = d
+		if n.Op.Deriv == nil {
+			continue
+		}
+		for j, a := range n.Args {
+			if !needs[a] {
+				continue
+			}
+			c := n.Op.Deriv(g, n, d, j)
+			if !c.Shape.Equal(a.Shape) && a.IsScalar() {
+				c = g.Sum(c) // a broadcast scalar collects every element's share
+			}
+			contrib[a] = append(contrib[a], c)
+		}
+	}
+	out := make([]*Node, len(wrt))
+	for i, w := range wrt {
+		out[i] = adj[w]
+	}
+	return out
+}
+
+// nameOf is the model's name for n, if it has one.
+func nameOf(n *Node) string {
+	if n.Var != nil {
+		return n.Var.Name
+	}
+	return n.Name
+}

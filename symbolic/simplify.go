@@ -1,0 +1,172 @@
+package symbolic
+
+import "slices"
+
+// A rule rewrites op(args) to an existing or simpler node. Rules are exact in
+// floating point: x*1 → x and x+0 → x hold for every x, but 0*x → 0 does not
+// (NaN, ±Inf) and is not here. Zero adjoints never become nodes at all:
+// Differentiate leaves them out.
+type rule struct {
+	op   *Op
+	name string
+	// apply returns the replacement, or nil if the rule does not match.
+	apply func(g *Graph, args []*Node, shape Shape, ints []int) *Node
+}
+
+var (
+	rules     []rule
+	rulesByOp map[*Op][]rule
+)
+
+func init() {
+	rules = []rule{
+		{opAdd, "0+x → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[0], 0, a[1], s) }},
+		{opAdd, "x+0 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 0, a[0], s) }},
+		{opAdd, "x+(-y) → x-y", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[1].Op == opNeg {
+				return g.Sub(a[0], a[1].Args[0])
+			}
+			return nil
+		}},
+		{opAdd, "(-x)+y → y-x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].Op == opNeg {
+				return g.Sub(a[1], a[0].Args[0])
+			}
+			return nil
+		}},
+		{opSub, "x-(-y) → x+y", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[1].Op == opNeg {
+				return g.Add(a[0], a[1].Args[0])
+			}
+			return nil
+		}},
+		{opSub, "x-0 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 0, a[0], s) }},
+		{opSub, "0-x → -x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].IsConst(0) && a[1].Shape.Equal(s) {
+				return g.Neg(a[1])
+			}
+			return nil
+		}},
+		{opMul, "1*x → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[0], 1, a[1], s) }},
+		{opMul, "x*1 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 1, a[0], s) }},
+		{opMul, "-1*x → -x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].IsConst(-1) && a[1].Shape.Equal(s) {
+				return g.Neg(a[1])
+			}
+			return nil
+		}},
+		{opMul, "x*-1 → -x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[1].IsConst(-1) && a[0].Shape.Equal(s) {
+				return g.Neg(a[0])
+			}
+			return nil
+		}},
+		{opMul, "(-x)*y → -(x*y)", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].Op == opNeg {
+				return g.Neg(g.Mul(a[0].Args[0], a[1]))
+			}
+			return nil
+		}},
+		{opMul, "x*(-y) → -(x*y)", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[1].Op == opNeg {
+				return g.Neg(g.Mul(a[0], a[1].Args[0]))
+			}
+			return nil
+		}},
+		{opDiv, "x/1 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 1, a[0], s) }},
+		{opPow, "x^1 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 1, a[0], s) }},
+		{opNeg, "-(-x) → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].Op == opNeg {
+				return a[0].Args[0]
+			}
+			return nil
+		}},
+		{opTranspose, "(xᵀ)ᵀ → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].Op == opTranspose {
+				return a[0].Args[0]
+			}
+			return nil
+		}},
+		{opSum, "sum(scalar) → scalar", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].IsScalar() {
+				return a[0]
+			}
+			return nil
+		}},
+		{opBroadcast, "broadcast to own shape → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].Shape.Equal(s) {
+				return a[0]
+			}
+			return nil
+		}},
+		{opIndex, "x[] → x", func(g *Graph, a []*Node, s Shape, ints []int) *Node {
+			if len(ints) == 0 {
+				return a[0]
+			}
+			return nil
+		}},
+		{opIndex, "scatter(x, k)[k] → x", func(g *Graph, a []*Node, s Shape, ints []int) *Node {
+			if a[0].Op == opScatter && slices.Equal(a[0].Ints, ints) {
+				return a[0].Args[0]
+			}
+			return nil
+		}},
+		{opStopGrad, "stop_gradient(const) → const", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if a[0].Op == opConst {
+				return a[0]
+			}
+			return nil
+		}},
+	}
+
+	rulesByOp = map[*Op][]rule{}
+	for _, r := range rules {
+		rulesByOp[r.op] = append(rulesByOp[r.op], r)
+	}
+}
+
+// simplify returns a replacement for op(args), or nil to make the node.
+func simplify(g *Graph, op *Op, args []*Node, shape Shape, ints []int) *Node {
+	// An elementwise op broadcasts scalars itself: broadcast(c) ⊙ x is c ⊙ x,
+	// which lets the rules below see constants.
+	if op.Kind == Elementwise && op != opAddN && len(args) == 2 {
+		for i, a := range args {
+			if a.Op == opBroadcast && args[1-i].Shape.Equal(shape) {
+				b := slices.Clone(args)
+				b[i] = a.Args[0]
+				return g.Binary(op, b[0], b[1])
+			}
+		}
+	}
+	if op.Kind == Elementwise && op.Eval != nil && len(shape) == 0 && allConst(args) {
+		vals := make([]float64, len(args))
+		for i, a := range args {
+			vals[i] = a.Val
+		}
+		return g.Const(op.Eval(vals...))
+	}
+	for _, r := range rulesByOp[op] {
+		if n := r.apply(g, args, shape, ints); n != nil {
+			return n
+		}
+	}
+	return nil
+}
+
+func allConst(args []*Node) bool {
+	for _, a := range args {
+		if a.Op != opConst {
+			return false
+		}
+	}
+	return len(args) > 0
+}
+
+// ifConst returns x if c is the constant v and x already has the result's
+// shape (a rule must not change the shape of a broadcast).
+func ifConst(c *Node, v float64, x *Node, shape Shape) *Node {
+	if c.IsConst(v) && x.Shape.Equal(shape) {
+		return x
+	}
+	return nil
+}
