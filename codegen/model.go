@@ -216,7 +216,7 @@ func (mg *modelGen) forward() jen.Code {
 		doc = ""
 	}
 	return jen.Comment(fmt.Sprintf("Forward returns the loss of model %s for the sample in, keeps in ws what", mg.m.Name)).Line().
-		Comment("Backward needs "+doc).Line().
+		Comment("Backward needs " + doc).Line().
 		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Forward").Params(params...).Float64().Block(body...)
 }
 
