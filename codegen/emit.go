@@ -214,24 +214,46 @@ func (f *fnGen) helperCall(h string, args []gexpr) gexpr {
 	return gexpr{jen.Id(f.fg.helperName(h)).Call(codes...), precPrimary}
 }
 
-// loopVars names the index variables of a loop nest over shape: a dimension
-// of size 1 gets the constant 0 and no loop.
+// tiny is the largest dimension written out instead of looped over: a loop
+// of two costs more in its control than in its body.
+const tiny = 2
+
+// loopVars names the index variables of a loop nest over shape: a tiny
+// dimension gets no variable (nest writes it out).
 func loopVars(shape symbolic.Shape, names func(d int) string) []string {
 	idx := make([]string, len(shape))
 	for d, size := range shape {
-		if size == 1 {
-			idx[d] = "0"
-		} else {
+		if size > tiny {
 			idx[d] = names(d)
 		}
 	}
 	return idx
 }
 
-// nest wraps body in for loops over shape with the given index variables.
+// unrolled calls body once for every value of the tiny dimensions of shape,
+// with idx completed by those values as constants, and returns what it
+// emitted, in order.
+func unrolled(shape symbolic.Shape, idx []string, body func(idx []string) []jen.Code) []jen.Code {
+	for d, size := range shape {
+		if idx[d] != "" {
+			continue
+		}
+		var out []jen.Code
+		for v := range size {
+			fixed := append([]string(nil), idx...)
+			fixed[d] = strconv.Itoa(v)
+			out = append(out, unrolled(shape, fixed, body)...)
+		}
+		return out
+	}
+	return body(idx)
+}
+
+// nest wraps body in for loops over the dimensions of shape that have
+// index variables.
 func nest(shape symbolic.Shape, idx []string, body []jen.Code) []jen.Code {
 	for d := len(shape) - 1; d >= 0; d-- {
-		if shape[d] == 1 {
+		if shape[d] <= tiny {
 			continue
 		}
 		body = []jen.Code{jen.For(jen.Id(idx[d]).Op(":=").Range().Lit(shape[d])).Block(body...)}
@@ -241,22 +263,43 @@ func nest(shape symbolic.Shape, idx []string, body []jen.Code) []jen.Code {
 
 var outerLoopNames = []string{"i", "j", "l"}
 
-// loop emits, for every element idx of shape, the statements stmt(idx)
-// returns, with whatever an element's computation needs before it.
+// loop emits, for every element idx of shape, the statement stmt(idx)
+// returns, after whatever an element's computation needs before it.
 func (f *fnGen) loop(shape symbolic.Shape, stmt func(idx []string) jen.Code) {
 	idx := loopVars(shape, func(d int) string { return outerLoopNames[d] })
-	var body []jen.Code
 	saved := f.block
-	f.block = &body
-	s := stmt(idx)
+	body := unrolled(shape, idx, func(idx []string) []jen.Code {
+		var b []jen.Code
+		f.block = &b
+		s := stmt(idx)
+		return append(b, s)
+	})
 	f.block = saved
-	f.add(nest(shape, idx, append(body, s))...)
+	f.add(nest(shape, idx, body)...)
 }
 
-// reduce emits a sum over shape of term(k) and returns the accumulator.
+// reduce emits a sum over shape of term(k) and returns the accumulator, or
+// for a tiny shape the sum itself.
 func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr {
-	if allOnes(shape) {
-		return term(loopVars(shape, nil))
+	if shape.Size() <= tiny {
+		var sum *gexpr
+		unrolled(shape, make([]string, len(shape)), func(k []string) []jen.Code {
+			t := term(k)
+			if sum == nil {
+				sum = &t
+			} else {
+				s := infix(*sum, "+", t)
+				sum = &s
+			}
+			return nil
+		})
+		if f.nextAcc != "" { // the caller wants the sum in a variable
+			acc := f.nextAcc
+			f.nextAcc = ""
+			f.add(jen.Id(acc).Op(":=").Add(sum.c))
+			return gexpr{jen.Id(acc), precPrimary}
+		}
+		return *sum
 	}
 	acc := f.nextAcc
 	if acc == "" {
@@ -266,11 +309,15 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 	k := loopVars(shape, func(d int) string { return f.locals.fresh("k") })
 	var body []jen.Code
 	saved := f.block
-	f.block = &body
-	t := term(k)
+	body = unrolled(shape, k, func(k []string) []jen.Code {
+		var b []jen.Code
+		f.block = &b
+		t := term(k)
+		return append(b, jen.Id(acc).Op("+=").Add(t.c))
+	})
 	f.block = saved
 	f.add(jen.Var().Id(acc).Float64())
-	f.add(nest(shape, k, append(body, jen.Id(acc).Op("+=").Add(t.c)))...)
+	f.add(nest(shape, k, body)...)
 	return gexpr{jen.Id(acc), precPrimary}
 }
 
@@ -297,7 +344,9 @@ func (f *fnGen) logsumexp(x *symbolic.Node) gexpr {
 	m := f.locals.fresh("m")
 	k := loopVars(x.Shape, func(int) string { return f.locals.fresh("k") })
 	f.add(jen.Id(m).Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)))
-	f.add(nest(x.Shape, k, []jen.Code{jen.Id(m).Op("=").Max(jen.Id(m), f.elem(x, k).c)})...)
+	f.add(nest(x.Shape, k, unrolled(x.Shape, k, func(k []string) []jen.Code {
+		return []jen.Code{jen.Id(m).Op("=").Max(jen.Id(m), f.elem(x, k).c)}
+	}))...)
 	s := f.reduce(x.Shape, func(k []string) gexpr {
 		return gexpr{jen.Qual("math", "Exp").Call(infix(f.elem(x, k), "-", gexpr{jen.Id(m), precPrimary}).c), precPrimary}
 	})

@@ -34,6 +34,12 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	mg.helpers()
 }
 
+// maxLocal is the largest temporary (in float64s) kept in a local array
+// rather than the workspace. Locals live on the stack, cost no allocation,
+// and the compiler knows that stores through g cannot change them, so it
+// keeps them in registers; bigger ones would make stack frames grow.
+const maxLocal = 1024
+
 func (mg *modelGen) typ(kind string) string { return mg.name + kind }
 
 // varFields names the fields of params and inputs: the model's names with an
@@ -191,7 +197,7 @@ func (mg *modelGen) forward() jen.Code {
 		if n == mg.m.Loss {
 			name = "loss"
 		}
-		if len(n.Shape) > 0 || keep[n] || outNames[n] != "" {
+		if keep[n] || outNames[n] != "" || n.Shape.Size() > maxLocal {
 			return dest{mg.wsField(n, name), "="}
 		}
 		return dest{f.locals.fresh(name), ":="}
@@ -238,7 +244,7 @@ func (mg *modelGen) backward() jen.Code {
 	p := makePlan(roots, nil, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		name := n.Name
-		if len(n.Shape) > 0 {
+		if n.Shape.Size() > maxLocal {
 			return dest{mg.wsField(n, name), "="}
 		}
 		return dest{f.locals.fresh(name), ":="}

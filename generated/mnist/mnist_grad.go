@@ -36,11 +36,9 @@ type MnistOutputs struct {
 // MnistWorkspace holds what MnistParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type MnistWorkspace struct {
-	h       [128]float64
-	logits  [10]float64
-	t       [10]float64
-	dlogits [10]float64
-	db1     [128]float64
+	h      [128]float64
+	logits [10]float64
+	t      [10]float64
 }
 
 // Forward returns the loss of model mnist for the sample in, keeps in ws what
@@ -96,40 +94,42 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		t += in.Target[k]
 	}
 	// backward of mnist.bp:15: logits = W2 @ h + b2
+	var dlogits [10]float64
 	for i := range 10 {
-		ws.dlogits[i] = -in.Target[i] + t*math.Exp(ws.t[i])
+		dlogits[i] = -in.Target[i] + t*math.Exp(ws.t[i])
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	var db1 [128]float64
 	for i := range 128 {
 		var s float64
 		for k2 := range 10 {
-			s += ws.dlogits[k2] * p.W2[k2][i]
+			s += dlogits[k2] * p.W2[k2][i]
 		}
-		ws.db1[i] = s * mnistStep(ws.h[i])
+		db1[i] = s * mnistStep(ws.h[i])
 	}
 	// ∂loss/∂W1
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		for j := range 784 {
-			g.W1[i][j] += ws.db1[i] * in.X[j]
+			g.W1[i][j] += db1[i] * in.X[j]
 		}
 	}
 	// ∂loss/∂b1
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		g.B1[i] += ws.db1[i]
+		g.B1[i] += db1[i]
 	}
 	// ∂loss/∂W2
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		for j := range 128 {
-			g.W2[i][j] += ws.dlogits[i] * ws.h[j]
+			g.W2[i][j] += dlogits[i] * ws.h[j]
 		}
 	}
 	// ∂loss/∂b2
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		g.B2[i] += ws.dlogits[i]
+		g.B2[i] += dlogits[i]
 	}
 }
 

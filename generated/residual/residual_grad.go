@@ -33,17 +33,12 @@ type ResidualInputs struct {
 // ResidualWorkspace holds what ResidualParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type ResidualWorkspace struct {
-	h0  [16]float64
-	t   [16]float64
-	h1  [16]float64
-	t2  [16]float64
-	h2  [16]float64
-	t3  float64
-	dh2 [16]float64
-	db  [16]float64
-	dh1 [16]float64
-	da  [16]float64
-	t4  [16]float64
+	h0 [16]float64
+	t  [16]float64
+	h1 [16]float64
+	t2 [16]float64
+	h2 [16]float64
+	t3 float64
 }
 
 // Forward returns the loss of model residual for the sample in, keeps in ws what
@@ -95,62 +90,67 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t := 0.5 * (2 * ws.t3)
+	var dh2 [16]float64
 	for i := range 16 {
-		ws.dh2[i] = t * p.V[i]
+		dh2[i] = t * p.V[i]
 	}
 	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	var db [16]float64
 	for i := range 16 {
-		ws.db[i] = ws.dh2[i] * residualStep(ws.t2[i])
+		db[i] = dh2[i] * residualStep(ws.t2[i])
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var dh1 [16]float64
 	for i := range 16 {
 		var s float64
 		for k := range 16 {
-			s += ws.db[k] * p.B[k][i]
+			s += db[k] * p.B[k][i]
 		}
-		ws.dh1[i] = ws.dh2[i] + s
+		dh1[i] = dh2[i] + s
 	}
+	var da [16]float64
 	for i := range 16 {
-		ws.da[i] = ws.dh1[i] * residualStep(ws.t[i])
+		da[i] = dh1[i] * residualStep(ws.t[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	var t2 [16]float64
 	for i := range 16 {
 		var s2 float64
 		for k2 := range 16 {
-			s2 += ws.da[k2] * p.A[k2][i]
+			s2 += da[k2] * p.A[k2][i]
 		}
-		ws.t4[i] = (ws.dh1[i] + s2) * (1 - ws.h0[i]*ws.h0[i])
+		t2[i] = (dh1[i] + s2) * (1 - ws.h0[i]*ws.h0[i])
 	}
 	// ∂loss/∂W0
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 4 {
-			g.W0[i][j] += ws.t4[i] * in.X[j]
+			g.W0[i][j] += t2[i] * in.X[j]
 		}
 	}
 	// ∂loss/∂A
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i := range 16 {
 		for j := range 16 {
-			g.A[i][j] += ws.da[i] * ws.h0[j]
+			g.A[i][j] += da[i] * ws.h0[j]
 		}
 	}
 	// ∂loss/∂a
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i := range 16 {
-		g.A_[i] += ws.da[i]
+		g.A_[i] += da[i]
 	}
 	// ∂loss/∂B
 	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
 		for j := range 16 {
-			g.B[i][j] += ws.db[i] * ws.h1[j]
+			g.B[i][j] += db[i] * ws.h1[j]
 		}
 	}
 	// ∂loss/∂b
 	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
-		g.B_[i] += ws.db[i]
+		g.B_[i] += db[i]
 	}
 	// ∂loss/∂v
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2

@@ -36,11 +36,9 @@ type XorOutputs struct {
 // XorWorkspace holds what XorParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type XorWorkspace struct {
-	h   [8]float64
-	p   [1]float64
-	t   float64
-	db2 [1]float64
-	db1 [8]float64
+	h [8]float64
+	p [1]float64
+	t float64
 }
 
 // Forward returns the loss of model xor for the sample in, keeps in ws what
@@ -48,18 +46,14 @@ type XorWorkspace struct {
 func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) float64 {
 	// xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
-		var s float64
-		for k := range 2 {
-			s += p.W1[i][k] * in.X[k]
-		}
-		ws.h[i] = math.Tanh(s + p.B1[i])
+		ws.h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
-	var s2 float64
-	for k2 := range 8 {
-		s2 += p.W2[0][k2] * ws.h[k2]
+	var s float64
+	for k := range 8 {
+		s += p.W2[0][k] * ws.h[k]
 	}
-	ws.p[0] = xorSigmoid(s2 + p.B2[0])
+	ws.p[0] = xorSigmoid(s + p.B2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
 	ws.t = ws.p[0] - in.Y
 	loss := ws.t * ws.t
@@ -74,31 +68,32 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 // sum a mini-batch's gradient into one g.
 func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
-	ws.db2[0] = 2 * ws.t * (ws.p[0] * (1 - ws.p[0]))
+	var db2 [1]float64
+	db2[0] = 2 * ws.t * (ws.p[0] * (1 - ws.p[0]))
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
+	var db1 [8]float64
 	for i := range 8 {
-		ws.db1[i] = ws.db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
+		db1[i] = db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
 	}
 	// ∂loss/∂W1
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
-		for j := range 2 {
-			g.W1[i][j] += ws.db1[i] * in.X[j]
-		}
+		g.W1[i][0] += db1[i] * in.X[0]
+		g.W1[i][1] += db1[i] * in.X[1]
 	}
 	// ∂loss/∂b1
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
-		g.B1[i] += ws.db1[i]
+		g.B1[i] += db1[i]
 	}
 	// ∂loss/∂W2
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	for j := range 8 {
-		g.W2[0][j] += ws.db2[0] * ws.h[j]
+		g.W2[0][j] += db2[0] * ws.h[j]
 	}
 	// ∂loss/∂b2
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
-	g.B2[0] += ws.db2[0]
+	g.B2[0] += db2[0]
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g.
