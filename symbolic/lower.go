@@ -277,6 +277,7 @@ func stmtName(st parser.Stmt) string {
 func (s *scope) assign(st *parser.Assign) {
 	v := s.expr(st.Value)
 	if v == nil {
+		s.poison(st.Name)
 		return
 	}
 	if st.Op == "+=" {
@@ -285,12 +286,25 @@ func (s *scope) assign(st *parser.Assign) {
 			s.undefined(st.Name)
 			return
 		}
+		if b.node == nil {
+			return
+		}
 		if !s.checkBinary("+", st.P, b.node.Shape, v.Shape) {
+			s.poison(st.Name)
 			return
 		}
 		v = s.g.Add(b.node, v)
 	}
 	s.bind(st.Name, v, "value")
+}
+
+// poison binds name to a value that failed to lower: using it later is not
+// reported again, since the error that matters has been.
+func (s *scope) poison(id *parser.Ident) {
+	if b, ok := s.names[id.Name]; ok && b.kind != "value" {
+		return
+	}
+	s.names[id.Name] = &binding{kind: "value", line: id.P.Line}
 }
 
 func (l *lowerer) model() *Model {
@@ -341,7 +355,9 @@ func (l *lowerer) model() *Model {
 			} else {
 				n = s.ident(st.Name)
 			}
-			if n != nil {
+			if n == nil {
+				s.poison(st.Name)
+			} else {
 				outputs[name] = st.P.Line
 				m.Outputs = append(m.Outputs, &Output{Name: name, Node: n, Line: st.P.Line})
 			}
@@ -356,6 +372,7 @@ func (l *lowerer) model() *Model {
 	}
 	b, ok := s.names["loss"]
 	switch {
+	case ok && b.node == nil: // its error is reported
 	case !ok:
 		l.errorf(md.P, "model %s does not define loss: bind the scalar to minimize, as in \"loss = ...\"", m.Name)
 	case !b.node.IsScalar():
@@ -396,7 +413,7 @@ func (s *scope) expr(e parser.Expr) *Node {
 
 func (s *scope) ident(id *parser.Ident) *Node {
 	if b, ok := s.names[id.Name]; ok {
-		return b.node
+		return b.node // nil for a poisoned name
 	}
 	if v, ok := s.l.consts[id.Name]; ok {
 		return s.g.Const(float64(v))
@@ -588,7 +605,8 @@ func (s *scope) filled(e *parser.Call, v float64) *Node {
 func (s *scope) inline(e *parser.Call, fd *parser.FnDecl, args []*Node) *Node {
 	name := fd.Name.Name
 	if slices.Contains(s.l.calling, name) {
-		s.error(e.Fun.P, "fn %s calls itself (through %s); recursion is not supported", name, strings.Join(s.l.calling, " → "))
+		// Reported even from inside an inlined body: nothing else would.
+		s.l.errorf(e.Fun.P, "fn %s calls itself (through %s); recursion is not supported", name, strings.Join(s.l.calling, " → "))
 		return nil
 	}
 	if s.l.badFns[name] {
