@@ -103,9 +103,10 @@ var builtinList = []*builtin{
 			if !slope.IsScalar() {
 				return c.errorf(1, "leaky_relu needs a scalar slope, got %v", slope.Shape)
 			}
-			// x + (slope-1)·min(x, 0): min's tie rule makes the derivative at 0 slope.
+			// relu(x) + slope·min(x, 0): exact, and min's tie rule makes the
+			// derivative at 0 the slope.
 			g := c.g
-			return g.Add(x, g.Mul(g.Sub(slope, g.Const(1)), g.Binary(opMin, x, g.Const(0))))
+			return g.Add(g.Unary(opRelu, x), g.Mul(slope, g.Binary(opMin, x, g.Const(0))))
 		}},
 	{name: "sum", nargs: 1, doc: "sum of all elements", lower: func(c *call) *Node { return c.g.Sum(c.args[0]) }},
 	{name: "mean", nargs: 1, doc: "mean of all elements", lower: func(c *call) *Node {
