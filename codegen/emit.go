@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -39,6 +40,13 @@ type fnGen struct {
 	slots    map[*symbolic.Node]string // nodes whose value is in a Go variable
 	locals   *namer
 	block    *[]jen.Code // where statements go now
+	top      *[]jen.Code // the function body
+	pending  *fusedLoop  // the last top-level loop, still open to fusion
+	comment_ string      // a comment waiting for the next statement
+	dest     string      // the variable the loop being emitted writes
+	reads    map[string]map[string]bool
+	prefix   string            // the index of the top-level loop being emitted, as "0,i"
+	aliases  map[string]string // elements of the current fused loop held in locals
 	lastLine int
 	lastBack bool
 	split    int    // nodes with this ID or more are derivative code (0: none)
@@ -49,7 +57,39 @@ func newFnGen(fg *fileGen, locals *namer) *fnGen {
 	return &fnGen{fg: fg, slots: map[*symbolic.Node]string{}, locals: locals}
 }
 
-func (f *fnGen) add(c ...jen.Code) { *f.block = append(*f.block, c...) }
+// begin directs statements to the function body body.
+func (f *fnGen) begin(body *[]jen.Code) { f.block, f.top = body, body }
+
+// add appends statements where statements go now. At the top level it
+// first closes the pending loop: a statement between two loops stops them
+// fusing.
+func (f *fnGen) add(c ...jen.Code) {
+	if f.block == f.top {
+		f.flush()
+		if f.comment_ != "" {
+			*f.top = append(*f.top, jen.Comment(f.comment_))
+			f.comment_ = ""
+		}
+	}
+	*f.block = append(*f.block, c...)
+}
+
+// fusedLoop is a top-level loop over i being built: the bodies of
+// consecutive loops over the same range that may share it.
+type fusedLoop struct {
+	n      int
+	body   []jen.Code
+	writes  map[string]string // variables the bodies assign, and the index prefix (as "0,i") they assign at
+	aliases map[string]string // "base[idx]" → the local holding that element
+}
+
+// flush emits the pending loop.
+func (f *fnGen) flush() {
+	if p := f.pending; p != nil {
+		f.pending = nil
+		*f.top = append(*f.top, jen.For(jen.Id("i").Op(":=").Range().Lit(p.n)).Block(p.body...))
+	}
+}
 
 // comment ties the statements that follow to the .bp line n was made for.
 func (f *fnGen) comment(n *symbolic.Node) {
@@ -60,19 +100,37 @@ func (f *fnGen) comment(n *symbolic.Node) {
 	f.lastLine, f.lastBack = n.Line, back
 	src := strings.TrimSpace(f.fg.source(n.Line))
 	where := fmt.Sprintf("%s:%d", f.fg.prog.File, n.Line)
+	text := fmt.Sprintf("%s: %s", where, src)
 	if back {
-		f.add(jen.Comment(fmt.Sprintf("backward of %s: %s", where, src)))
-	} else {
-		f.add(jen.Comment(fmt.Sprintf("%s: %s", where, src)))
+		text = "backward of " + text
 	}
+	if f.block != f.top {
+		f.add(jen.Comment(text))
+		return
+	}
+	f.comment_ = text
 }
 
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
 func (f *fnGen) elem(n *symbolic.Node, idx []string) gexpr {
 	if base, ok := f.slots[n]; ok {
-		return access(base, idx)
+		return f.access(base, idx)
 	}
 	return f.compute(n, idx)
+}
+
+// access is base[idx...], noted for the fusion check of loopNamed.
+func (f *fnGen) access(base string, idx []string) gexpr {
+	if f.reads != nil {
+		if f.reads[base] == nil {
+			f.reads[base] = map[string]bool{}
+		}
+		f.reads[base][strings.Join(idx, ",")] = true
+	}
+	if name, ok := f.aliases[base+"["+strings.Join(idx, ",")+"]"]; ok {
+		return gexpr{jen.Id(name), precPrimary}
+	}
+	return access(base, idx)
 }
 
 func access(base string, idx []string) gexpr {
@@ -266,16 +324,106 @@ var outerLoopNames = []string{"i", "j", "l"}
 // loop emits, for every element idx of shape, the statement stmt(idx)
 // returns, after whatever an element's computation needs before it.
 func (f *fnGen) loop(shape symbolic.Shape, stmt func(idx []string) jen.Code) {
-	idx := loopVars(shape, func(d int) string { return outerLoopNames[d] })
+	f.loopNamed(shape, outerLoopNames, stmt)
+}
+
+// loopNamed is loop with the index variables named by names, in the
+// order the loops nest (a tiny dimension, written out, takes no name).
+//
+// At the top level, a loop whose outer range equals the pending loop's is
+// fused into it when that is safe: when it reads what the pending loop
+// writes only at the same i. Then h = tanh(...) and the gradient updates
+// that follow share one pass, as they would in hand-written code.
+func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []string) jen.Code) {
+	next := 0
+	idx := loopVars(shape, func(d int) string { next++; return names[next-1] })
+	// The outer loop, for fusion, is the first looped dimension, if only
+	// dimensions of size 1 come before it.
+	outer := -1
+	for d, size := range shape {
+		if size > tiny {
+			outer = d
+			break
+		}
+		if size != 1 {
+			break
+		}
+	}
+	fusible := f.block == f.top && outer >= 0 && names[0] == "i"
 	saved := f.block
-	body := unrolled(shape, idx, func(idx []string) []jen.Code {
-		var b []jen.Code
-		f.block = &b
-		s := stmt(idx)
-		return append(b, s)
-	})
+	gen := func(alias map[string]string) []jen.Code {
+		f.aliases = alias
+		defer func() { f.aliases = nil }()
+		return unrolled(shape, idx, func(idx []string) []jen.Code {
+			var b []jen.Code
+			f.block = &b
+			s := stmt(idx)
+			return append(b, s)
+		})
+	}
+	if !fusible {
+		body := gen(nil)
+		f.block = saved
+		f.add(nest(shape, idx, body)...)
+		return
+	}
+	// Inside a fused loop, an element written at [i] is read back from the
+	// local it was computed in: the compiler keeps it in a register.
+	prefix := strings.Join(idx[:outer+1], ",")
+	aliases := map[string]string{}
+	if p := f.pending; p != nil && p.n == shape[outer] {
+		maps.Copy(aliases, p.aliases)
+	}
+	f.reads, f.prefix = map[string]map[string]bool{}, prefix
+	body := gen(aliases)
+	reads := f.reads
+	p := f.pending
+	fuses := p != nil && p.n == shape[outer] && fusesAfter(p, reads)
+	if !fuses && len(aliases) > 0 && p != nil && p.n == shape[outer] {
+		aliases = map[string]string{}
+		body = gen(aliases) // the pending loop's values are not in scope after all
+	}
 	f.block = saved
-	f.add(nest(shape, idx, body)...)
+	f.reads, f.prefix = nil, ""
+	inner := nest(shape[outer+1:], idx[outer+1:], body)
+	if f.comment_ != "" {
+		inner = append([]jen.Code{jen.Comment(f.comment_)}, inner...)
+	}
+	if fuses {
+		f.comment_ = ""
+		p.body = append(p.body, inner...)
+		p.writes[f.dest] = prefix
+		p.aliases = aliases
+		return
+	}
+	f.flush()
+	if f.comment_ != "" {
+		*f.top = append(*f.top, jen.Comment(f.comment_))
+		f.comment_ = ""
+		inner = inner[1:]
+	}
+	f.pending = &fusedLoop{n: shape[outer], body: inner, writes: map[string]string{f.dest: prefix}, aliases: aliases}
+}
+
+// localName is the last part of a variable path: "h" for "ws.h".
+func localName(base string) string {
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		return base[i+1:]
+	}
+	return base
+}
+
+// fusesAfter reports whether a loop body with the given reads may join p:
+// it reads nothing p writes except at the loop's own index i.
+func fusesAfter(p *fusedLoop, reads map[string]map[string]bool) bool {
+	for base, prefix := range p.writes {
+		for idx := range reads[base] {
+			if idx != prefix && !strings.HasPrefix(idx, prefix+",") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // reduce emits a sum over shape of term(k) and returns the accumulator, or
@@ -306,6 +454,9 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 		acc = f.locals.fresh("s")
 	}
 	f.nextAcc = ""
+	if len(shape) == 1 && shape[0] >= split4 && f.split4(shape[0], acc, term) {
+		return gexpr{jen.Id(acc), precPrimary}
+	}
 	k := loopVars(shape, func(d int) string { return f.locals.fresh("k") })
 	var body []jen.Code
 	saved := f.block
@@ -321,21 +472,75 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 	return gexpr{jen.Id(acc), precPrimary}
 }
 
+// split4 is the shortest reduction summed in four interleaved partial sums.
+const split4 = 8
+
+// split4 emits a long sum as four partial sums, k ≡ 0, 1, 2, 3 (mod 4),
+// added pairwise at the end. A single running sum waits on the latency of
+// each addition; four independent ones keep the floating-point unit busy,
+// and pairwise addition is no less accurate. It declines (returning false,
+// having emitted nothing) when a term needs statements of its own.
+func (f *fnGen) split4(n int, acc string, term func(k []string) gexpr) bool {
+	k := f.locals.fresh("k")
+	var probe []jen.Code
+	saved := f.block
+	f.block = &probe
+	first := term([]string{k})
+	f.block = saved
+	if len(probe) > 0 {
+		return false
+	}
+	parts := make([]string, 4)
+	var decl []jen.Code
+	for i := range parts {
+		parts[i] = f.locals.fresh(acc + strconv.Itoa(i))
+		decl = append(decl, jen.Id(parts[i]))
+	}
+	var body []jen.Code
+	for i, part := range parts {
+		t := first
+		if i > 0 {
+			t = term([]string{fmt.Sprintf("%s+%d", k, i)})
+		}
+		body = append(body, jen.Id(part).Op("+=").Add(t.c))
+	}
+	n4 := n - n%4
+	f.add(jen.Var().List(decl...).Float64())
+	f.add(jen.For(jen.Id(k).Op(":=").Lit(0), jen.Id(k).Op("<").Lit(n4), jen.Id(k).Op("+=").Lit(4)).Block(body...))
+	for i := n4; i < n; i++ {
+		f.add(jen.Id(parts[0]).Op("+=").Add(term([]string{strconv.Itoa(i)}).c))
+	}
+	f.add(jen.Id(acc).Op(":=").Parens(jen.Id(parts[0]).Op("+").Id(parts[1])).Op("+").Parens(jen.Id(parts[2]).Op("+").Id(parts[3])))
+	return true
+}
+
 func (f *fnGen) matmul(n *symbolic.Node, idx []string) gexpr {
 	a, b := n.Args[0], n.Args[1]
 	kdim := symbolic.Shape{b.Shape[0]}
-	return f.reduce(kdim, func(k []string) gexpr {
-		var ai, bi []string
-		switch {
-		case len(a.Shape) == 2 && len(b.Shape) == 1:
-			ai, bi = []string{idx[0], k[0]}, k
-		case len(a.Shape) == 1:
-			ai, bi = k, []string{k[0], idx[0]}
-		default:
-			ai, bi = []string{idx[0], k[0]}, []string{k[0], idx[1]}
+	// A row of a stored matrix read in the loop is addressed once, before
+	// it: Go does not hoist loop-invariant address arithmetic itself.
+	rowOf := func(x *symbolic.Node, i string) func(k string) gexpr {
+		if base, ok := f.slots[x]; ok && kdim[0] > tiny {
+			row := f.locals.fresh("row")
+			f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(base, []string{i}).c))
+			return func(k string) gexpr { return access(row, []string{k}) }
 		}
-		return infix(f.elem(a, ai), "*", f.elem(b, bi))
-	})
+		return func(k string) gexpr { return f.elem(x, []string{i, k}) }
+	}
+	switch {
+	case len(a.Shape) == 2 && len(b.Shape) == 1: // A[i,k] x[k]
+		row := rowOf(a, idx[0])
+		return f.reduce(kdim, func(k []string) gexpr { return infix(row(k[0]), "*", f.elem(b, k)) })
+	case len(a.Shape) == 1: // v[k] B[k,i]
+		return f.reduce(kdim, func(k []string) gexpr {
+			return infix(f.elem(a, k), "*", f.elem(b, []string{k[0], idx[0]}))
+		})
+	default: // A[i,k] B[k,j]
+		row := rowOf(a, idx[0])
+		return f.reduce(kdim, func(k []string) gexpr {
+			return infix(row(k[0]), "*", f.elem(b, []string{k[0], idx[1]}))
+		})
+	}
 }
 
 // logsumexp emits max(x) + log(Σ exp(x - max(x))), which neither overflows
@@ -398,8 +603,44 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.add(jen.Var().Id(d.base).Add(arrayType(n.Shape)))
 		d.op = "="
 	}
+	if _, ok := f.slots[n]; !ok && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[1] >= 32 {
+		f.accumulateOuter(n, d)
+		return
+	}
+	f.dest = d.base
 	f.loop(n.Shape, func(idx []string) jen.Code {
-		return access(d.base, idx).c.Op(d.op).Add(f.elem(n, idx).c)
+		e := f.elem(n, idx)
+		key := strings.Join(idx, ",")
+		if f.aliases != nil && d.op == "=" && key == f.prefix && e.prec != precPrimary {
+			local := f.locals.fresh(localName(d.base) + "i")
+			f.add(jen.Id(local).Op(":=").Add(e.c))
+			f.aliases[d.base+"["+key+"]"] = local
+			return access(d.base, idx).c.Op("=").Id(local)
+		}
+		return f.access(d.base, idx).c.Op(d.op).Add(e.c)
+	})
+}
+
+// accumulateOuter adds a bᵀ into d row by row, the weight-gradient update
+// dW += δ xᵀ. A row whose factor a[i] is zero adds nothing and is skipped:
+// behind a relu, half the rows of a layer's gradient are typically zero.
+// (Skipping differs from adding 0·b only where b holds Inf or NaN.)
+func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
+	a, b := n.Args[0], n.Args[1]
+	f.dest = d.base
+	f.loop(n.Shape[:1], func(idx []string) jen.Code {
+		ai := f.locals.fresh("a")
+		f.add(jen.Id(ai).Op(":=").Add(f.elem(a, idx).c))
+		row := f.locals.fresh("row")
+		var then []jen.Code
+		saved := f.block
+		f.block = &then
+		f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.base, idx).c))
+		f.loopNamed(b.Shape, []string{"j"}, func(jdx []string) jen.Code {
+			return jen.Id(row).Index(jen.Id(jdx[0])).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
+		})
+		f.block = saved
+		return jen.If(jen.Id(ai).Op("!=").Lit(0)).Block(then...)
 	})
 }
 
@@ -407,6 +648,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 // terms (each touching only its own row or element) into d.
 func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.Node) {
 	op := d.op
+	f.dest = d.base
 	switch {
 	case len(dense) > 0:
 		if op == ":=" {
@@ -418,7 +660,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 			for _, t := range dense[1:] {
 				e = infix(e, "+", f.elem(t, argIdx(t, idx)))
 			}
-			return access(d.base, idx).c.Op(op).Add(e.c)
+			return f.access(d.base, idx).c.Op(op).Add(e.c)
 		})
 	case op == ":=":
 		f.add(jen.Var().Id(d.base).Add(arrayType(shape)))
@@ -432,7 +674,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 		}
 		x := s.Args[0]
 		f.loop(x.Shape, func(idx []string) jen.Code {
-			return access(d.base, append(pre, idx...)).c.Op("+=").Add(f.elem(x, idx).c)
+			return f.access(d.base, append(pre, idx...)).c.Op("+=").Add(f.elem(x, idx).c)
 		})
 	}
 }

@@ -78,7 +78,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	f := newFnGen(fg, newNamer())
 	params := fg.fnArgs(fn, f)
 	var body []jen.Code
-	f.block = &body
+	f.begin(&body)
 	var force []*symbolic.Node
 	if !fn.Result.IsScalar() {
 		force = append(force, fn.Result)
@@ -112,7 +112,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 	}
 
 	var body []jen.Code
-	f.block = &body
+	f.begin(&body)
 	var live []*symbolic.Node
 	for _, r := range roots {
 		if r != nil {

@@ -18,19 +18,22 @@ type modelGen struct {
 	ws      *namer // workspace field names
 	wsDecl  []jen.Code
 	saved   map[*symbolic.Node]string // forward values kept for Backward
+	big     map[*symbolic.Node]string // workspace fields of values too big for locals
 	outputs []string                  // field names of outputs, parallel to m.Outputs
 }
 
 func (fg *fileGen) model(m *symbolic.Model) {
 	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
-		ws: newFieldNamer(), saved: map[*symbolic.Node]string{}}
+		ws: newFieldNamer(), saved: map[*symbolic.Node]string{}, big: map[*symbolic.Node]string{}}
 	mg.grad = m.Gradient()
 	mg.varFields()
 	forward := mg.forward()
 	backward := mg.backward()
+	lossGrad := mg.lossGrad()
 	mg.types()
 	fg.f.Add(forward).Line()
 	fg.f.Add(backward).Line()
+	fg.f.Add(lossGrad).Line()
 	mg.helpers()
 }
 
@@ -166,7 +169,7 @@ func (mg *modelGen) forward() jen.Code {
 	f := newFnGen(mg.fg, newNamer())
 	mg.bindVars(f)
 	var body []jen.Code
-	f.block = &body
+	f.begin(&body)
 
 	needed := mg.needed()
 	keep := map[*symbolic.Node]bool{}
@@ -198,7 +201,9 @@ func (mg *modelGen) forward() jen.Code {
 			name = "loss"
 		}
 		if keep[n] || outNames[n] != "" || n.Shape.Size() > maxLocal {
-			return dest{mg.wsField(n, name), "="}
+			d := dest{mg.wsField(n, name), "="}
+			mg.big[n] = d.base
+			return d
 		}
 		return dest{f.locals.fresh(name), ":="}
 	})
@@ -210,9 +215,9 @@ func (mg *modelGen) forward() jen.Code {
 		for i, o := range mg.m.Outputs {
 			copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.elem(o.Node, nil).c))
 		}
-		body = append(body, jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
+		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
 	}
-	body = append(body, jen.Return(f.elem(mg.m.Loss, nil).c))
+	f.add(jen.Return(f.elem(mg.m.Loss, nil).c))
 
 	params := []jen.Code{jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs"))}
 	doc := "and, if out is not nil, sets the outputs."
@@ -228,13 +233,36 @@ func (mg *modelGen) forward() jen.Code {
 
 func (mg *modelGen) backward() jen.Code {
 	f := newFnGen(mg.fg, newNamer())
-	f.split = mg.grad.Split
 	mg.bindVars(f)
 	for n, s := range mg.saved {
 		f.slots[n] = s
 	}
 	var body []jen.Code
-	f.block = &body
+	f.begin(&body)
+	mg.emitBackward(f)
+	f.flush()
+	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
+		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
+		Comment("sum a mini-batch's gradient into one g.").Line().
+		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Backward").Params(
+		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Block(body...)
+}
+
+// bigSlot keeps a value too big for the stack in the workspace, in the
+// field an earlier function gave it if there is one.
+func (mg *modelGen) bigSlot(n *symbolic.Node) dest {
+	if base, ok := mg.big[n]; ok {
+		return dest{base, "="}
+	}
+	d := dest{mg.wsField(n, n.Name), "="}
+	mg.big[n] = d.base
+	return d
+}
+
+// emitBackward emits the gradient accumulation into g, reading forward
+// values from f's slots.
+func (mg *modelGen) emitBackward(f *fnGen) {
+	f.split = mg.grad.Split
 	var roots []*symbolic.Node
 	for _, a := range mg.grad.Adjoints {
 		if a != nil {
@@ -243,46 +271,55 @@ func (mg *modelGen) backward() jen.Code {
 	}
 	p := makePlan(roots, nil, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
-		name := n.Name
 		if n.Shape.Size() > maxLocal {
-			return dest{mg.wsField(n, name), "="}
+			return mg.bigSlot(n)
 		}
-		return dest{f.locals.fresh(name), ":="}
+		return dest{f.locals.fresh(n.Name), ":="}
 	})
 	for i, v := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
 		if a == nil {
-			body = append(body, jen.Comment(fmt.Sprintf("The loss does not depend on %s: its gradient is 0.", v.Name)))
+			f.add(jen.Comment(fmt.Sprintf("The loss does not depend on %s: its gradient is 0.", v.Name)))
 			continue
 		}
-		f.lastLine = -1
-		body = append(body, jen.Comment(fmt.Sprintf("∂loss/∂%s", v.Name)))
 		f.emit(a, dest{"g." + mg.fields[v], "+="})
 	}
-	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
-		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
-		Comment("sum a mini-batch's gradient into one g.").Line().
-		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Backward").Params(
-		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Block(body...)
 }
 
-// helpers emits LossGrad, Flat and Step.
+// lossGrad emits LossGrad: Forward and Backward in one function, so that
+// the values passed between them stay in locals (registers, for small
+// ones) instead of making a round trip through the workspace.
+func (mg *modelGen) lossGrad() jen.Code {
+	f := newFnGen(mg.fg, newNamer())
+	mg.bindVars(f)
+	var body []jen.Code
+	f.begin(&body)
+	force := append([]*symbolic.Node{mg.m.Loss}, mg.needed()...)
+	p := makePlan(nil, force, f.avail)
+	f.emitPlan(p, func(n *symbolic.Node) dest {
+		name := n.Name
+		if n == mg.m.Loss {
+			name = "loss"
+		}
+		if n.Shape.Size() > maxLocal {
+			return mg.bigSlot(n)
+		}
+		return dest{f.locals.fresh(name), ":="}
+	})
+	loss := f.elem(mg.m.Loss, nil)
+	mg.emitBackward(f)
+	f.add(jen.Return(loss.c))
+	return jen.Comment("LossGrad returns the loss for the sample in and adds its gradient to g. It").Line().
+		Comment("computes what Forward and then Backward would, in one pass; ws holds only").Line().
+		Comment("values too big for the stack.").Line().
+		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("LossGrad").Params(
+		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Float64().Block(body...)
+}
+
+// helpers emits Flat and Step.
 func (mg *modelGen) helpers() {
 	f, P := mg.fg.f, mg.typ("Params")
 	recv := jen.Id("p").Op("*").Id(P)
-	fwdArgs := []jen.Code{jen.Id("ws"), jen.Id("in")}
-	if len(mg.m.Outputs) > 0 {
-		fwdArgs = append(fwdArgs, jen.Nil())
-	}
-	f.Comment("LossGrad returns the loss for the sample in and adds its gradient to g.")
-	f.Func().Params(recv.Clone()).Id("LossGrad").Params(
-		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(P)).Float64().Block(
-		jen.Id("loss").Op(":=").Id("p").Dot("Forward").Call(fwdArgs...),
-		jen.Id("p").Dot("Backward").Call(jen.Id("ws"), jen.Id("in"), jen.Id("g")),
-		jen.Return(jen.Id("loss")),
-	)
-	f.Line()
-
 	first := mg.m.Params[0]
 	ptr := jen.Op("&").Id("p").Dot(mg.fields[first])
 	for range first.Shape {

@@ -359,7 +359,8 @@ func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
 	}
 	f_sum = s
 	for i := range 4 {
-		dv[i] = v[i] + v[i]
+		dvi := v[i] + v[i]
+		dv[i] = dvi
 	}
 	return
 }
@@ -388,7 +389,8 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	f_mean = s / 4
 	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
-		dv[i] = 0.25 * t[i]
+		dvi := 0.25 * t[i]
+		dv[i] = dvi
 	}
 	return
 }
@@ -416,11 +418,11 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 	// builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	f_dot = t * u[1]
 	for i := range 3 {
-		du[i] = t2[i] + u[1]*v[i]
-	}
-	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
-	for i := range 3 {
-		dv[i] = u[1] * u[i]
+		dui := t2[i] + u[1]*v[i]
+		du[i] = dui
+		// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
+		dvi := u[1] * u[i]
+		dv[i] = dvi
 	}
 	return
 }
@@ -430,7 +432,8 @@ func F_mse(u, v [3]float64) float64 {
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t [3]float64
 	for i := range 3 {
-		t[i] = u[i] - v[i]
+		ti := u[i] - v[i]
+		t[i] = ti
 	}
 	var s float64
 	for k := range 3 {
@@ -445,16 +448,19 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t [3]float64
 	for i := range 3 {
-		t[i] = u[i] - v[i]
+		ti := u[i] - v[i]
+		t[i] = ti
 	}
 	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t2 [3]float64
 	for i := range 3 {
-		t2[i] = 0.3333333333333333 * t[i]
+		t2i := 0.3333333333333333 * t[i]
+		t2[i] = t2i
 	}
 	var du2 [3]float64
 	for i := range 3 {
-		du2[i] = t2[i] + t2[i]
+		du2i := t2[i] + t2[i]
+		du2[i] = du2i
 	}
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var s float64
@@ -465,22 +471,23 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		du[i] = du2[i]
-	}
-	for i := range 3 {
-		dv[i] = -du2[i]
+		dvi := -du2[i]
+		dv[i] = dvi
 	}
 	return
 }
 
 // F_matvec computes f_matvec(W, x) of builtins.bp:27.
 func F_matvec(W [2][3]float64, x [3]float64) float64 {
+	row := &W[0]
 	var s float64
 	for k := range 3 {
-		s += W[0][k] * x[k]
+		s += row[k] * x[k]
 	}
+	row2 := &W[1]
 	var s2 float64
 	for k2 := range 3 {
-		s2 += W[1][k2] * x[k2]
+		s2 += row2[k2] * x[k2]
 	}
 	return math.Tanh(s) + math.Tanh(s2)
 }
@@ -490,14 +497,16 @@ func F_matvec(W [2][3]float64, x [3]float64) float64 {
 func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]float64, dx [3]float64) {
 	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	var t [2]float64
+	row := &W[0]
 	var s float64
 	for k := range 3 {
-		s += W[0][k] * x[k]
+		s += row[k] * x[k]
 	}
 	t[0] = math.Tanh(s)
+	row2 := &W[1]
 	var s2 float64
 	for k2 := range 3 {
-		s2 += W[1][k2] * x[k2]
+		s2 += row2[k2] * x[k2]
 	}
 	t[1] = math.Tanh(s2)
 	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
@@ -507,12 +516,13 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	f_matvec = t[0] + t[1]
 	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	for j := range 3 {
-		dW[0][j] = t2[0] * x[j]
-		dW[1][j] = t2[1] * x[j]
+	for i := range 3 {
+		dW[0][i] = t2[0] * x[i]
+		dW[1][i] = t2[1] * x[i]
 	}
 	for i := range 3 {
-		dx[i] = t2[0]*W[0][i] + t2[1]*W[1][i]
+		dxi := t2[0]*W[0][i] + t2[1]*W[1][i]
+		dx[i] = dxi
 	}
 	return
 }
@@ -532,7 +542,8 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var t [3]float64
 	for i := range 3 {
-		t[i] = x[0]*W[0][i] + x[1]*W[1][i]
+		ti := x[0]*W[0][i] + x[1]*W[1][i]
+		t[i] = ti
 	}
 	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var t2 [3]float64
@@ -546,19 +557,21 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	}
 	f_vecmat = s
 	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	row := &W[0]
 	var s2 float64
 	for k2 := range 3 {
-		s2 += W[0][k2] * t2[k2]
+		s2 += row[k2] * t2[k2]
 	}
 	dx[0] = s2
+	row2 := &W[1]
 	var s3 float64
 	for k3 := range 3 {
-		s3 += W[1][k3] * t2[k3]
+		s3 += row2[k3] * t2[k3]
 	}
 	dx[1] = s3
-	for j := range 3 {
-		dW[0][j] = x[0] * t2[j]
-		dW[1][j] = x[1] * t2[j]
+	for i := range 3 {
+		dW[0][i] = x[0] * t2[i]
+		dW[1][i] = x[1] * t2[i]
 	}
 	return
 }
@@ -566,24 +579,28 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 // F_matmat computes f_matmat(A, B) of builtins.bp:29.
 func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 	var s float64
+	row := &A[0]
 	var s2 float64
 	for k := range 3 {
-		s2 += A[0][k] * B[k][0]
+		s2 += row[k] * B[k][0]
 	}
 	s += math.Sin(s2)
+	row2 := &A[0]
 	var s3 float64
 	for k2 := range 3 {
-		s3 += A[0][k2] * B[k2][1]
+		s3 += row2[k2] * B[k2][1]
 	}
 	s += math.Sin(s3)
+	row3 := &A[1]
 	var s4 float64
 	for k3 := range 3 {
-		s4 += A[1][k3] * B[k3][0]
+		s4 += row3[k3] * B[k3][0]
 	}
 	s += math.Sin(s4)
+	row4 := &A[1]
 	var s5 float64
 	for k4 := range 3 {
-		s5 += A[1][k4] * B[k4][1]
+		s5 += row4[k4] * B[k4][1]
 	}
 	s += math.Sin(s5)
 	return s + A[1][2]*B[2][1]
@@ -594,24 +611,28 @@ func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]float64, dB [3][2]float64) {
 	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var t [2][2]float64
+	row := &A[0]
 	var s float64
 	for k := range 3 {
-		s += A[0][k] * B[k][0]
+		s += row[k] * B[k][0]
 	}
 	t[0][0] = s
+	row2 := &A[0]
 	var s2 float64
 	for k2 := range 3 {
-		s2 += A[0][k2] * B[k2][1]
+		s2 += row2[k2] * B[k2][1]
 	}
 	t[0][1] = s2
+	row3 := &A[1]
 	var s3 float64
 	for k3 := range 3 {
-		s3 += A[1][k3] * B[k3][0]
+		s3 += row3[k3] * B[k3][0]
 	}
 	t[1][0] = s3
+	row4 := &A[1]
 	var s4 float64
 	for k4 := range 3 {
-		s4 += A[1][k4] * B[k4][1]
+		s4 += row4[k4] * B[k4][1]
 	}
 	t[1][1] = s4
 	// backward of builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
@@ -631,9 +652,9 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	s5 += math.Sin(t[1][0])
 	s5 += math.Sin(t[1][1])
 	f_matmat = s5 + A[1][2]*B[2][1]
-	for j := range 3 {
-		dA[0][j] = t3[0][j] + (t4[0][0]*B[j][0] + t4[0][1]*B[j][1])
-		dA[1][j] = t3[1][j] + (t4[1][0]*B[j][0] + t4[1][1]*B[j][1])
+	for i := range 3 {
+		dA[0][i] = t3[0][i] + (t4[0][0]*B[i][0] + t4[0][1]*B[i][1])
+		dA[1][i] = t3[1][i] + (t4[1][0]*B[i][0] + t4[1][1]*B[i][1])
 	}
 	for i := range 3 {
 		dB[i][0] = t2[i][0] + (A[0][i]*t4[0][0] + A[1][i]*t4[1][0])
@@ -661,9 +682,9 @@ func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2]
 	}
 	f_transpose = s
 	// backward of builtins.bp:30: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
-	for j := range 3 {
-		dA[0][j] = 1 * v[0]
-		dA[1][j] = 1 * v[1]
+	for i := range 3 {
+		dA[0][i] = 1 * v[0]
+		dA[1][i] = 1 * v[1]
 	}
 	var s2 float64
 	for k2 := range 3 {
@@ -716,7 +737,8 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	}
 	var t3 [4]float64
 	for i := range 4 {
-		t3[i] = w[i] * t2[i]
+		t3i := w[i] * t2[i]
+		t3[i] = t3i
 	}
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	var t4 float64
@@ -730,9 +752,8 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	}
 	f_softmax = s2
 	for i := range 4 {
-		dx[i] = t3[i] + t4*t2[i]
-	}
-	for i := range 4 {
+		dxi := t3[i] + t4*t2[i]
+		dx[i] = dxi
 		dw[i] = t2[i]
 	}
 	return
@@ -772,7 +793,8 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	t := m + math.Log(s)
 	var t2 [4]float64
 	for i := range 4 {
-		t2[i] = x[i] - t
+		t2i := x[i] - t
+		t2[i] = t2i
 	}
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var t3 float64
@@ -786,9 +808,8 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	}
 	f_log_softmax = s2
 	for i := range 4 {
-		dx[i] = w[i] + t3*math.Exp(t2[i])
-	}
-	for i := range 4 {
+		dxi := w[i] + t3*math.Exp(t2[i])
+		dx[i] = dxi
 		dw[i] = t2[i]
 	}
 	return
@@ -871,7 +892,8 @@ func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
 	}
 	f_zeros = s + s2
 	for i := range 3 {
-		dv[i] = v[i] + v[i] + 1
+		dvi := v[i] + v[i] + 1
+		dv[i] = dvi
 	}
 	return
 }
@@ -920,12 +942,14 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	var t2 [3]float64
 	for i := range 3 {
-		t2[i] = k * q[i]
+		t2i := k * q[i]
+		t2[i] = t2i
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	helper = k * t
 	for i := range 3 {
-		dq[i] = t2[i] + t2[i]
+		dqi := t2[i] + t2[i]
+		dq[i] = dqi
 	}
 	dk = t
 	return
@@ -936,7 +960,8 @@ func F_call(q [3]float64, k float64) float64 {
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t [3]float64
 	for i := range 3 {
-		t[i] = 2 * q[i]
+		ti := 2 * q[i]
+		t[i] = ti
 	}
 	var s float64
 	for k2 := range 3 {
@@ -960,12 +985,14 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t2 [3]float64
 	for i := range 3 {
-		t2[i] = 2 * q[i]
+		t2i := 2 * q[i]
+		t2[i] = t2i
 	}
 	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	var t3 [3]float64
 	for i := range 3 {
-		t3[i] = k * q[i]
+		t3i := k * q[i]
+		t3[i] = t3i
 	}
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var s float64
@@ -974,7 +1001,8 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	}
 	f_call = k*t + s
 	for i := range 3 {
-		dq[i] = (t2[i]+t2[i])*2 + t3[i] + t3[i]
+		dqi := (t2[i]+t2[i])*2 + t3[i] + t3[i]
+		dq[i] = dqi
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	dk = t

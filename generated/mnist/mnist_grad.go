@@ -46,38 +46,62 @@ type MnistWorkspace struct {
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s float64
-		for k := range 784 {
-			s += p.W1[i][k] * in.X[k]
+		row := &p.W1[i]
+		var s0, s1, s2, s3 float64
+		for k := 0; k < 784; k += 4 {
+			s0 += row[k] * in.X[k]
+			s1 += row[k+1] * in.X[k+1]
+			s2 += row[k+2] * in.X[k+2]
+			s3 += row[k+3] * in.X[k+3]
 		}
+		s := (s0 + s1) + (s2 + s3)
 		ws.h[i] = mnistRelu(s + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		var s2 float64
-		for k2 := range 128 {
-			s2 += p.W2[i][k2] * ws.h[k2]
+		row2 := &p.W2[i]
+		var s40, s41, s42, s43 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			s40 += row2[k2] * ws.h[k2]
+			s41 += row2[k2+1] * ws.h[k2+1]
+			s42 += row2[k2+2] * ws.h[k2+2]
+			s43 += row2[k2+3] * ws.h[k2+3]
 		}
-		ws.logits[i] = s2 + p.B2[i]
+		s4 := (s40 + s41) + (s42 + s43)
+		logitsi := s4 + p.B2[i]
+		ws.logits[i] = logitsi
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	m := math.Inf(-1)
 	for k3 := range 10 {
 		m = max(m, ws.logits[k3])
 	}
-	var s3 float64
-	for k4 := range 10 {
-		s3 += math.Exp(ws.logits[k4] - m)
+	var s50, s51, s52, s53 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s50 += math.Exp(ws.logits[k4] - m)
+		s51 += math.Exp(ws.logits[k4+1] - m)
+		s52 += math.Exp(ws.logits[k4+2] - m)
+		s53 += math.Exp(ws.logits[k4+3] - m)
 	}
-	t := m + math.Log(s3)
+	s50 += math.Exp(ws.logits[8] - m)
+	s50 += math.Exp(ws.logits[9] - m)
+	s5 := (s50 + s51) + (s52 + s53)
+	t := m + math.Log(s5)
 	for i := range 10 {
-		ws.t[i] = ws.logits[i] - t
+		ti := ws.logits[i] - t
+		ws.t[i] = ti
 	}
-	var s4 float64
-	for k5 := range 10 {
-		s4 += in.Target[k5] * ws.t[k5]
+	var s60, s61, s62, s63 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s60 += in.Target[k5] * ws.t[k5]
+		s61 += in.Target[k5+1] * ws.t[k5+1]
+		s62 += in.Target[k5+2] * ws.t[k5+2]
+		s63 += in.Target[k5+3] * ws.t[k5+3]
 	}
-	loss := -s4
+	s60 += in.Target[8] * ws.t[8]
+	s60 += in.Target[9] * ws.t[9]
+	s6 := (s60 + s61) + (s62 + s63)
+	loss := -s6
 	if out != nil {
 		out.Logits = ws.logits
 	}
@@ -89,54 +113,176 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 // sum a mini-batch's gradient into one g.
 func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var t float64
-	for k := range 10 {
-		t += in.Target[k]
+	var t0, t1, t2, t3 float64
+	for k := 0; k < 8; k += 4 {
+		t0 += in.Target[k]
+		t1 += in.Target[k+1]
+		t2 += in.Target[k+2]
+		t3 += in.Target[k+3]
 	}
+	t0 += in.Target[8]
+	t0 += in.Target[9]
+	t := (t0 + t1) + (t2 + t3)
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t*math.Exp(ws.t[i])
+		dlogitsi := -in.Target[i] + t*math.Exp(ws.t[i])
+		dlogits[i] = dlogitsi
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	var db1 [128]float64
 	for i := range 128 {
-		var s float64
-		for k2 := range 10 {
-			s += dlogits[k2] * p.W2[k2][i]
+		var s0, s1, s2, s3 float64
+		for k2 := 0; k2 < 8; k2 += 4 {
+			s0 += dlogits[k2] * p.W2[k2][i]
+			s1 += dlogits[k2+1] * p.W2[k2+1][i]
+			s2 += dlogits[k2+2] * p.W2[k2+2][i]
+			s3 += dlogits[k2+3] * p.W2[k2+3][i]
 		}
-		db1[i] = s * mnistStep(ws.h[i])
-	}
-	// ∂loss/∂W1
-	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
-	for i := range 128 {
-		for j := range 784 {
-			g.W1[i][j] += db1[i] * in.X[j]
+		s0 += dlogits[8] * p.W2[8][i]
+		s0 += dlogits[9] * p.W2[9][i]
+		s := (s0 + s1) + (s2 + s3)
+		db1i := s * mnistStep(ws.h[i])
+		db1[i] = db1i
+		a := db1i
+		if a != 0 {
+			row := &g.W1[i]
+			for j := range 784 {
+				row[j] += a * in.X[j]
+			}
 		}
+		g.B1[i] += db1i
 	}
-	// ∂loss/∂b1
-	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
-	for i := range 128 {
-		g.B1[i] += db1[i]
-	}
-	// ∂loss/∂W2
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		for j := range 128 {
-			g.W2[i][j] += dlogits[i] * ws.h[j]
+		a2 := dlogits[i]
+		if a2 != 0 {
+			row2 := &g.W2[i]
+			for j := range 128 {
+				row2[j] += a2 * ws.h[j]
+			}
 		}
-	}
-	// ∂loss/∂b2
-	// backward of mnist.bp:15: logits = W2 @ h + b2
-	for i := range 10 {
 		g.B2[i] += dlogits[i]
 	}
 }
 
-// LossGrad returns the loss for the sample in and adds its gradient to g.
+// LossGrad returns the loss for the sample in and adds its gradient to g. It
+// computes what Forward and then Backward would, in one pass; ws holds only
+// values too big for the stack.
 func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
-	loss := p.Forward(ws, in, nil)
-	p.Backward(ws, in, g)
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	var h [128]float64
+	for i := range 128 {
+		row := &p.W1[i]
+		var s0, s1, s2, s3 float64
+		for k := 0; k < 784; k += 4 {
+			s0 += row[k] * in.X[k]
+			s1 += row[k+1] * in.X[k+1]
+			s2 += row[k+2] * in.X[k+2]
+			s3 += row[k+3] * in.X[k+3]
+		}
+		s := (s0 + s1) + (s2 + s3)
+		h[i] = mnistRelu(s + p.B1[i])
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	var logits [10]float64
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var s40, s41, s42, s43 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			s40 += row2[k2] * h[k2]
+			s41 += row2[k2+1] * h[k2+1]
+			s42 += row2[k2+2] * h[k2+2]
+			s43 += row2[k2+3] * h[k2+3]
+		}
+		s4 := (s40 + s41) + (s42 + s43)
+		logitsi := s4 + p.B2[i]
+		logits[i] = logitsi
+	}
+	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	m := math.Inf(-1)
+	for k3 := range 10 {
+		m = max(m, logits[k3])
+	}
+	var s50, s51, s52, s53 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s50 += math.Exp(logits[k4] - m)
+		s51 += math.Exp(logits[k4+1] - m)
+		s52 += math.Exp(logits[k4+2] - m)
+		s53 += math.Exp(logits[k4+3] - m)
+	}
+	s50 += math.Exp(logits[8] - m)
+	s50 += math.Exp(logits[9] - m)
+	s5 := (s50 + s51) + (s52 + s53)
+	t := m + math.Log(s5)
+	var t2 [10]float64
+	for i := range 10 {
+		t2i := logits[i] - t
+		t2[i] = t2i
+	}
+	var s60, s61, s62, s63 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s60 += in.Target[k5] * t2[k5]
+		s61 += in.Target[k5+1] * t2[k5+1]
+		s62 += in.Target[k5+2] * t2[k5+2]
+		s63 += in.Target[k5+3] * t2[k5+3]
+	}
+	s60 += in.Target[8] * t2[8]
+	s60 += in.Target[9] * t2[9]
+	s6 := (s60 + s61) + (s62 + s63)
+	loss := -s6
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var t30, t31, t32, t33 float64
+	for k6 := 0; k6 < 8; k6 += 4 {
+		t30 += in.Target[k6]
+		t31 += in.Target[k6+1]
+		t32 += in.Target[k6+2]
+		t33 += in.Target[k6+3]
+	}
+	t30 += in.Target[8]
+	t30 += in.Target[9]
+	t3 := (t30 + t31) + (t32 + t33)
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	var dlogits [10]float64
+	for i := range 10 {
+		dlogitsi := -in.Target[i] + t3*math.Exp(t2[i])
+		dlogits[i] = dlogitsi
+	}
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	var db1 [128]float64
+	for i := range 128 {
+		var s70, s71, s72, s73 float64
+		for k7 := 0; k7 < 8; k7 += 4 {
+			s70 += dlogits[k7] * p.W2[k7][i]
+			s71 += dlogits[k7+1] * p.W2[k7+1][i]
+			s72 += dlogits[k7+2] * p.W2[k7+2][i]
+			s73 += dlogits[k7+3] * p.W2[k7+3][i]
+		}
+		s70 += dlogits[8] * p.W2[8][i]
+		s70 += dlogits[9] * p.W2[9][i]
+		s7 := (s70 + s71) + (s72 + s73)
+		db1i := s7 * mnistStep(h[i])
+		db1[i] = db1i
+		a := db1i
+		if a != 0 {
+			row3 := &g.W1[i]
+			for j := range 784 {
+				row3[j] += a * in.X[j]
+			}
+		}
+		g.B1[i] += db1i
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		a2 := dlogits[i]
+		if a2 != 0 {
+			row4 := &g.W2[i]
+			for j := range 128 {
+				row4[j] += a2 * h[j]
+			}
+		}
+		g.B2[i] += dlogits[i]
+	}
 	return loss
 }
 

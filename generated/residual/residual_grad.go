@@ -46,40 +46,53 @@ type ResidualWorkspace struct {
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) float64 {
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
+		row := &p.W0[i]
 		var s float64
 		for k := range 4 {
-			s += p.W0[i][k] * in.X[k]
+			s += row[k] * in.X[k]
 		}
 		ws.h0[i] = math.Tanh(s)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i := range 16 {
-		var s2 float64
-		for k2 := range 16 {
-			s2 += p.A[i][k2] * ws.h0[k2]
+		row2 := &p.A[i]
+		var s20, s21, s22, s23 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			s20 += row2[k2] * ws.h0[k2]
+			s21 += row2[k2+1] * ws.h0[k2+1]
+			s22 += row2[k2+2] * ws.h0[k2+2]
+			s23 += row2[k2+3] * ws.h0[k2+3]
 		}
+		s2 := (s20 + s21) + (s22 + s23)
 		ws.t[i] = residualRelu(s2 + p.A_[i])
-	}
-	for i := range 16 {
-		ws.h1[i] = ws.h0[i] + ws.t[i]
+		h1i := ws.h0[i] + ws.t[i]
+		ws.h1[i] = h1i
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
-		var s3 float64
-		for k3 := range 16 {
-			s3 += p.B[i][k3] * ws.h1[k3]
+		row4 := &p.B[i]
+		var s40, s41, s42, s43 float64
+		for k4 := 0; k4 < 16; k4 += 4 {
+			s40 += row4[k4] * ws.h1[k4]
+			s41 += row4[k4+1] * ws.h1[k4+1]
+			s42 += row4[k4+2] * ws.h1[k4+2]
+			s43 += row4[k4+3] * ws.h1[k4+3]
 		}
-		ws.t2[i] = residualRelu(s3 + p.B_[i])
-	}
-	for i := range 16 {
-		ws.h2[i] = ws.h1[i] + ws.t2[i]
+		s4 := (s40 + s41) + (s42 + s43)
+		ws.t2[i] = residualRelu(s4 + p.B_[i])
+		h2i := ws.h1[i] + ws.t2[i]
+		ws.h2[i] = h2i
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s4 float64
-	for k4 := range 16 {
-		s4 += p.V[k4] * ws.h2[k4]
+	var s50, s51, s52, s53 float64
+	for k5 := 0; k5 < 16; k5 += 4 {
+		s50 += p.V[k5] * ws.h2[k5]
+		s51 += p.V[k5+1] * ws.h2[k5+1]
+		s52 += p.V[k5+2] * ws.h2[k5+2]
+		s53 += p.V[k5+3] * ws.h2[k5+3]
 	}
-	ws.t3 = s4 - in.Y
+	s5 := (s50 + s51) + (s52 + s53)
+	ws.t3 = s5 - in.Y
 	loss := 0.5 * (ws.t3 * ws.t3)
 	return loss
 }
@@ -92,77 +105,189 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	t := 0.5 * (2 * ws.t3)
 	var dh2 [16]float64
 	for i := range 16 {
-		dh2[i] = t * p.V[i]
+		dh2i := t * p.V[i]
+		dh2[i] = dh2i
 	}
 	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var db [16]float64
 	for i := range 16 {
-		db[i] = dh2[i] * residualStep(ws.t2[i])
+		dbi := dh2[i] * residualStep(ws.t2[i])
+		db[i] = dbi
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var dh1 [16]float64
 	for i := range 16 {
-		var s float64
-		for k := range 16 {
-			s += db[k] * p.B[k][i]
+		var s0, s1, s2, s3 float64
+		for k := 0; k < 16; k += 4 {
+			s0 += db[k] * p.B[k][i]
+			s1 += db[k+1] * p.B[k+1][i]
+			s2 += db[k+2] * p.B[k+2][i]
+			s3 += db[k+3] * p.B[k+3][i]
 		}
-		dh1[i] = dh2[i] + s
+		s := (s0 + s1) + (s2 + s3)
+		dh1i := dh2[i] + s
+		dh1[i] = dh1i
 	}
 	var da [16]float64
 	for i := range 16 {
-		da[i] = dh1[i] * residualStep(ws.t[i])
+		dai := dh1[i] * residualStep(ws.t[i])
+		da[i] = dai
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	var t2 [16]float64
 	for i := range 16 {
-		var s2 float64
-		for k2 := range 16 {
-			s2 += da[k2] * p.A[k2][i]
+		var s40, s41, s42, s43 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			s40 += da[k2] * p.A[k2][i]
+			s41 += da[k2+1] * p.A[k2+1][i]
+			s42 += da[k2+2] * p.A[k2+2][i]
+			s43 += da[k2+3] * p.A[k2+3][i]
 		}
-		t2[i] = (dh1[i] + s2) * (1 - ws.h0[i]*ws.h0[i])
-	}
-	// ∂loss/∂W0
-	// backward of residual.bp:14: h0 = tanh(W0 @ x)
-	for i := range 16 {
+		s4 := (s40 + s41) + (s42 + s43)
+		t2i := (dh1[i] + s4) * (1 - ws.h0[i]*ws.h0[i])
+		t2[i] = t2i
 		for j := range 4 {
-			g.W0[i][j] += t2[i] * in.X[j]
+			g.W0[i][j] += t2i * in.X[j]
 		}
-	}
-	// ∂loss/∂A
-	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	for i := range 16 {
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
 			g.A[i][j] += da[i] * ws.h0[j]
 		}
-	}
-	// ∂loss/∂a
-	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	for i := range 16 {
 		g.A_[i] += da[i]
-	}
-	// ∂loss/∂B
-	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	for i := range 16 {
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		for j := range 16 {
 			g.B[i][j] += db[i] * ws.h1[j]
 		}
-	}
-	// ∂loss/∂b
-	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	for i := range 16 {
 		g.B_[i] += db[i]
-	}
-	// ∂loss/∂v
-	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	for i := range 16 {
+		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 		g.V[i] += t * ws.h2[i]
 	}
 }
 
-// LossGrad returns the loss for the sample in and adds its gradient to g.
+// LossGrad returns the loss for the sample in and adds its gradient to g. It
+// computes what Forward and then Backward would, in one pass; ws holds only
+// values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
-	loss := p.Forward(ws, in)
-	p.Backward(ws, in, g)
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var h0 [16]float64
+	for i := range 16 {
+		row := &p.W0[i]
+		var s float64
+		for k := range 4 {
+			s += row[k] * in.X[k]
+		}
+		h0[i] = math.Tanh(s)
+	}
+	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var t [16]float64
+	for i := range 16 {
+		row2 := &p.A[i]
+		var s20, s21, s22, s23 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			s20 += row2[k2] * h0[k2]
+			s21 += row2[k2+1] * h0[k2+1]
+			s22 += row2[k2+2] * h0[k2+2]
+			s23 += row2[k2+3] * h0[k2+3]
+		}
+		s2 := (s20 + s21) + (s22 + s23)
+		t[i] = residualRelu(s2 + p.A_[i])
+	}
+	var h1 [16]float64
+	for i := range 16 {
+		h1i := h0[i] + t[i]
+		h1[i] = h1i
+	}
+	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	var t2 [16]float64
+	for i := range 16 {
+		row3 := &p.B[i]
+		var s30, s31, s32, s33 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			s30 += row3[k3] * h1[k3]
+			s31 += row3[k3+1] * h1[k3+1]
+			s32 += row3[k3+2] * h1[k3+2]
+			s33 += row3[k3+3] * h1[k3+3]
+		}
+		s3 := (s30 + s31) + (s32 + s33)
+		t2[i] = residualRelu(s3 + p.B_[i])
+	}
+	var h2 [16]float64
+	for i := range 16 {
+		h2i := h1[i] + t2[i]
+		h2[i] = h2i
+	}
+	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var s40, s41, s42, s43 float64
+	for k4 := 0; k4 < 16; k4 += 4 {
+		s40 += p.V[k4] * h2[k4]
+		s41 += p.V[k4+1] * h2[k4+1]
+		s42 += p.V[k4+2] * h2[k4+2]
+		s43 += p.V[k4+3] * h2[k4+3]
+	}
+	s4 := (s40 + s41) + (s42 + s43)
+	t3 := s4 - in.Y
+	loss := 0.5 * (t3 * t3)
+	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	t4 := 0.5 * (2 * t3)
+	var dh2 [16]float64
+	for i := range 16 {
+		dh2i := t4 * p.V[i]
+		dh2[i] = dh2i
+	}
+	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	var db [16]float64
+	for i := range 16 {
+		dbi := dh2[i] * residualStep(t2[i])
+		db[i] = dbi
+	}
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var dh1 [16]float64
+	for i := range 16 {
+		var s50, s51, s52, s53 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			s50 += db[k5] * p.B[k5][i]
+			s51 += db[k5+1] * p.B[k5+1][i]
+			s52 += db[k5+2] * p.B[k5+2][i]
+			s53 += db[k5+3] * p.B[k5+3][i]
+		}
+		s5 := (s50 + s51) + (s52 + s53)
+		dh1i := dh2[i] + s5
+		dh1[i] = dh1i
+	}
+	var da [16]float64
+	for i := range 16 {
+		dai := dh1[i] * residualStep(t[i])
+		da[i] = dai
+	}
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	var t5 [16]float64
+	for i := range 16 {
+		var s60, s61, s62, s63 float64
+		for k6 := 0; k6 < 16; k6 += 4 {
+			s60 += da[k6] * p.A[k6][i]
+			s61 += da[k6+1] * p.A[k6+1][i]
+			s62 += da[k6+2] * p.A[k6+2][i]
+			s63 += da[k6+3] * p.A[k6+3][i]
+		}
+		s6 := (s60 + s61) + (s62 + s63)
+		t5i := (dh1[i] + s6) * (1 - h0[i]*h0[i])
+		t5[i] = t5i
+		for j := range 4 {
+			g.W0[i][j] += t5i * in.X[j]
+		}
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		for j := range 16 {
+			g.A[i][j] += da[i] * h0[j]
+		}
+		g.A_[i] += da[i]
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		for j := range 16 {
+			g.B[i][j] += db[i] * h1[j]
+		}
+		g.B_[i] += db[i]
+		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+		g.V[i] += t4 * h2[i]
+	}
 	return loss
 }
 

@@ -49,10 +49,15 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 		ws.h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
-	var s float64
-	for k := range 8 {
-		s += p.W2[0][k] * ws.h[k]
+	row := &p.W2[0]
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += row[k] * ws.h[k]
+		s1 += row[k+1] * ws.h[k+1]
+		s2 += row[k+2] * ws.h[k+2]
+		s3 += row[k+3] * ws.h[k+3]
 	}
+	s := (s0 + s1) + (s2 + s3)
 	ws.p[0] = xorSigmoid(s + p.B2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
 	ws.t = ws.p[0] - in.Y
@@ -73,33 +78,56 @@ func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	var db1 [8]float64
 	for i := range 8 {
-		db1[i] = db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
+		db1i := db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
+		db1[i] = db1i
+		g.W1[i][0] += db1i * in.X[0]
+		g.W1[i][1] += db1i * in.X[1]
+		g.B1[i] += db1i
+		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+		g.W2[0][i] += db2[0] * ws.h[i]
 	}
-	// ∂loss/∂W1
-	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
-	for i := range 8 {
-		g.W1[i][0] += db1[i] * in.X[0]
-		g.W1[i][1] += db1[i] * in.X[1]
-	}
-	// ∂loss/∂b1
-	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
-	for i := range 8 {
-		g.B1[i] += db1[i]
-	}
-	// ∂loss/∂W2
-	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
-	for j := range 8 {
-		g.W2[0][j] += db2[0] * ws.h[j]
-	}
-	// ∂loss/∂b2
-	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	g.B2[0] += db2[0]
 }
 
-// LossGrad returns the loss for the sample in and adds its gradient to g.
+// LossGrad returns the loss for the sample in and adds its gradient to g. It
+// computes what Forward and then Backward would, in one pass; ws holds only
+// values too big for the stack.
 func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) float64 {
-	loss := p.Forward(ws, in, nil)
-	p.Backward(ws, in, g)
+	// xor.bp:12: h = tanh(W1 @ x + b1)
+	var h [8]float64
+	for i := range 8 {
+		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
+	}
+	// xor.bp:13: p = sigmoid(W2 @ h + b2)
+	var p2 [1]float64
+	row := &p.W2[0]
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += row[k] * h[k]
+		s1 += row[k+1] * h[k+1]
+		s2 += row[k+2] * h[k+2]
+		s3 += row[k+3] * h[k+3]
+	}
+	s := (s0 + s1) + (s2 + s3)
+	p2[0] = xorSigmoid(s + p.B2[0])
+	// xor.bp:14: loss = (p[0] - y)^2
+	t := p2[0] - in.Y
+	loss := t * t
+	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+	var db2 [1]float64
+	db2[0] = 2 * t * (p2[0] * (1 - p2[0]))
+	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
+	var db1 [8]float64
+	for i := range 8 {
+		db1i := db2[0] * p.W2[0][i] * (1 - h[i]*h[i])
+		db1[i] = db1i
+		g.W1[i][0] += db1i * in.X[0]
+		g.W1[i][1] += db1i * in.X[1]
+		g.B1[i] += db1i
+		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+		g.W2[0][i] += db2[0] * h[i]
+	}
+	g.B2[0] += db2[0]
 	return loss
 }
 
