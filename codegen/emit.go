@@ -77,8 +77,8 @@ func (f *fnGen) add(c ...jen.Code) {
 // fusedLoop is a top-level loop over i being built: the bodies of
 // consecutive loops over the same range that may share it.
 type fusedLoop struct {
-	n      int
-	body   []jen.Code
+	n       int
+	body    []jen.Code
 	writes  map[string]string // variables the bodies assign, and the index prefix (as "0,i") they assign at
 	aliases map[string]string // "base[idx]" → the local holding that element
 }
