@@ -86,6 +86,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	p := makePlan([]*symbolic.Node{fn.Result}, force, f.avail)
 	f.emitPlan(p, fg.localSlot(f))
 	f.add(jen.Return(f.elem(fn.Result, nil).c))
+	f.finish()
 
 	name := exported(fn.Name)
 	fg.f.Comment(fmt.Sprintf("%s computes %s(%s) of %s:%d.", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
@@ -129,6 +130,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 		f.emit(r, dest{resNames[i], "="})
 	}
 	f.add(jen.Return())
+	f.finish()
 
 	name := exported(fn.Name) + "Grad"
 	fg.f.Comment(fmt.Sprintf("%s returns %s(%s) of %s:%d and its partial derivatives", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))

@@ -218,6 +218,7 @@ func (mg *modelGen) forward() jen.Code {
 		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
 	}
 	f.add(jen.Return(f.elem(mg.m.Loss, nil).c))
+	f.finish()
 
 	params := []jen.Code{jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs"))}
 	doc := "and, if out is not nil, sets the outputs."
@@ -240,7 +241,7 @@ func (mg *modelGen) backward() jen.Code {
 	var body []jen.Code
 	f.begin(&body)
 	mg.emitBackward(f)
-	f.flush()
+	f.finish()
 	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
 		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
 		Comment("sum a mini-batch's gradient into one g.").Line().
@@ -309,6 +310,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 	loss := f.elem(mg.m.Loss, nil)
 	mg.emitBackward(f)
 	f.add(jen.Return(loss.c))
+	f.finish()
 	return jen.Comment("LossGrad returns the loss for the sample in and adds its gradient to g. It").Line().
 		Comment("computes what Forward and then Backward would, in one pass; ws holds only").Line().
 		Comment("values too big for the stack.").Line().

@@ -26,125 +26,125 @@ var grammar = participle.MustBuild[gFile](
 )
 
 type gFile struct {
-	Stmts []*gStmt `@@*`
+	Stmts []*gStmt `parser:"@@*"`
 }
 
 type gStmt struct {
 	Pos    lexer.Position
-	Fn     *gFn     `  @@`
-	Model  *gIdent  `| "model" @@`
-	Const  *gConst  `| "const" @@`
-	Param  *gVar    `| "param" @@`
-	Input  *gVar    `| "input" @@`
-	Output *gOutput `| "output" @@`
-	For    *gFor    `| "for" @@`
-	Return *gExpr   `| "return" @@`
-	Assign *gAssign `| @@`
+	Fn     *gFn     `parser:"  @@"`
+	Model  *gIdent  `parser:"| 'model' @@"`
+	Const  *gConst  `parser:"| 'const' @@"`
+	Param  *gVar    `parser:"| 'param' @@"`
+	Input  *gVar    `parser:"| 'input' @@"`
+	Output *gOutput `parser:"| 'output' @@"`
+	For    *gFor    `parser:"| 'for' @@"`
+	Return *gExpr   `parser:"| 'return' @@"`
+	Assign *gAssign `parser:"| @@"`
 }
 
 type gIdent struct {
 	Pos  lexer.Position
-	Name string `@Ident`
+	Name string `parser:"@Ident"`
 }
 
 type gConst struct {
-	Name  *gIdent `@@ "="`
-	Value *gExpr  `@@`
+	Name  *gIdent `parser:"@@ '='"`
+	Value *gExpr  `parser:"@@"`
 }
 
 type gVar struct {
-	Name *gIdent  `@@`
-	Dims []*gExpr `( "[" @@ ( "," @@ )* "]" )?`
-	Int  bool     `@"int"?`
+	Name *gIdent  `parser:"@@"`
+	Dims []*gExpr `parser:"( '[' @@ ( ',' @@ )* ']' )?"`
+	Int  bool     `parser:"@'int'?"`
 }
 
 type gOutput struct {
-	Name  *gIdent `@@`
-	Value *gExpr  `( "=" @@ )?`
+	Name  *gIdent `parser:"@@"`
+	Value *gExpr  `parser:"( '=' @@ )?"`
 }
 
 type gFor struct {
-	Var  *gIdent  `@@ "in"`
-	From *gExpr   `@@ ".."`
-	To   *gExpr   `@@`
-	Body []*gStmt `"{" @@* "}"`
+	Var  *gIdent  `parser:"@@ 'in'"`
+	From *gExpr   `parser:"@@ '..'"`
+	To   *gExpr   `parser:"@@"`
+	Body []*gStmt `parser:"'{' @@* '}'"`
 }
 
 type gFn struct {
-	Name  *gIdent  `"fn" @@`
-	Args  []*gVar  `"(" ( @@ ( "," @@ )* )? ")"`
-	Short *gExpr   `( "=" @@`
-	Body  []*gStmt `| "{" @@* "}" )`
+	Name  *gIdent  `parser:"'fn' @@"`
+	Args  []*gVar  `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
+	Short *gExpr   `parser:"( '=' @@"`
+	Body  []*gStmt `parser:"| '{' @@* '}' )"`
 }
 
 type gAssign struct {
-	Name  *gIdent `@@`
-	Op    string  `@( "=" | "+=" )`
-	Value *gExpr  `@@`
+	Name  *gIdent `parser:"@@"`
+	Op    string  `parser:"@( '=' | '+=' )"`
+	Value *gExpr  `parser:"@@"`
 }
 
 // gExpr is a chain of additive operators: Left (op Right)*.
 type gExpr struct {
-	Left *gTerm   `@@`
-	Rest []*gAddT `@@*`
+	Left *gTerm   `parser:"@@"`
+	Rest []*gAddT `parser:"@@*"`
 }
 
 type gAddT struct {
 	Pos   lexer.Position
-	Op    string `@( "+" | "-" )`
-	Right *gTerm `@@`
+	Op    string `parser:"@( '+' | '-' )"`
+	Right *gTerm `parser:"@@"`
 }
 
 // gTerm is a chain of multiplicative operators, * / and @.
 type gTerm struct {
-	Left *gUnary  `@@`
-	Rest []*gMulT `@@*`
+	Left *gUnary  `parser:"@@"`
+	Rest []*gMulT `parser:"@@*"`
 }
 
 type gMulT struct {
 	Pos   lexer.Position
-	Op    string  `@( "*" | "/" | "@" )`
-	Right *gUnary `@@`
+	Op    string  `parser:"@( '*' | '/' | '@' )"`
+	Right *gUnary `parser:"@@"`
 }
 
 // gUnary binds looser than ^, so -x^2 is -(x^2) as in mathematics.
 type gUnary struct {
 	Pos   lexer.Position
-	Neg   *gUnary `  "-" @@`
-	Power *gPower `| @@`
+	Neg   *gUnary `parser:"  '-' @@"`
+	Power *gPower `parser:"| @@"`
 }
 
 // gPower is right-associative: the exponent is a unary, which may itself be
 // a power, so a^b^c is a^(b^c).
 type gPower struct {
-	Base  *gPostfix `@@`
-	OpPos *gCaret   `( @@`
-	Exp   *gUnary   `  @@ )?`
+	Base  *gPostfix `parser:"@@"`
+	OpPos *gCaret   `parser:"( @@"`
+	Exp   *gUnary   `parser:"  @@ )?"`
 }
 
 type gCaret struct {
 	Pos lexer.Position
-	Op  string `@"^"`
+	Op  string `parser:"@'^'"`
 }
 
 type gPostfix struct {
-	Primary  *gPrimary  `@@`
-	Suffixes []*gSuffix `@@*`
+	Primary  *gPrimary  `parser:"@@"`
+	Suffixes []*gSuffix `parser:"@@*"`
 }
 
 type gSuffix struct {
 	Pos   lexer.Position
-	Call  *gArgs   `  "(" @@ ")"`
-	Index []*gExpr `| "[" @@ ( "," @@ )* "]"`
+	Call  *gArgs   `parser:"  '(' @@ ')'"`
+	Index []*gExpr `parser:"| '[' @@ ( ',' @@ )* ']'"`
 }
 
 type gArgs struct {
-	Args []*gExpr `( @@ ( "," @@ )* )?`
+	Args []*gExpr `parser:"( @@ ( ',' @@ )* )?"`
 }
 
 type gPrimary struct {
 	Pos    lexer.Position
-	Number *string `  @( Float | Int )`
-	Ident  *string `| @Ident`
-	Paren  *gExpr  `| "(" @@ ")"`
+	Number *string `parser:"  @( Float | Int )"`
+	Ident  *string `parser:"| @Ident"`
+	Paren  *gExpr  `parser:"| '(' @@ ')'"`
 }

@@ -23,17 +23,17 @@ type handWork struct {
 // gradient to g.
 func (m *handMnist) lossGrad(w *handWork, x *[784]float64, _ any, t *[10]float64, g *handMnist) float64 {
 	for i := range w.h {
-		s := m.B1[i]
-		for j, v := range m.W1[i] {
-			s += v * x[j]
+		s, row := m.B1[i], &m.W1[i] // a pointer: ranging over m.W1[i] would copy the row
+		for j := range row {
+			s += row[j] * x[j]
 		}
 		w.h[i] = max(s, 0)
 	}
 	mx := math.Inf(-1)
 	for i := range w.logits {
-		s := m.B2[i]
-		for j, v := range m.W2[i] {
-			s += v * w.h[j]
+		s, row := m.B2[i], &m.W2[i]
+		for j := range row {
+			s += row[j] * w.h[j]
 		}
 		w.logits[i] = s
 		mx = max(mx, s)
@@ -52,9 +52,10 @@ func (m *handMnist) lossGrad(w *handWork, x *[784]float64, _ any, t *[10]float64
 	for i, z := range w.logits {
 		d := tsum*math.Exp(z-lse) - t[i]
 		g.B2[i] += d
+		grow, row := &g.W2[i], &m.W2[i]
 		for j, hj := range w.h {
-			g.W2[i][j] += d * hj
-			w.dh[j] += d * m.W2[i][j]
+			grow[j] += d * hj
+			w.dh[j] += d * row[j]
 		}
 	}
 	for i, hi := range w.h {

@@ -44,6 +44,7 @@ type ResidualWorkspace struct {
 // Forward returns the loss of model residual for the sample in, keeps in ws what
 // Backward needs
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) float64 {
+	y := in.Y
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		row := &p.W0[i]
@@ -92,7 +93,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		s53 += p.V[k5+3] * ws.h2[k5+3]
 	}
 	s5 := (s50 + s51) + (s52 + s53)
-	ws.t3 = s5 - in.Y
+	ws.t3 = s5 - y
 	loss := 0.5 * (ws.t3 * ws.t3)
 	return loss
 }
@@ -168,6 +169,7 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
+	y := in.Y
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var h0 [16]float64
 	for i := range 16 {
@@ -225,7 +227,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		s43 += p.V[k4+3] * h2[k4+3]
 	}
 	s4 := (s40 + s41) + (s42 + s43)
-	t3 := s4 - in.Y
+	t3 := s4 - y
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t4 := 0.5 * (2 * t3)
