@@ -46,7 +46,9 @@ type fnGen struct {
 	dest     string      // the variable the loop being emitted writes
 	reads    map[string]map[string]bool
 	prefix   string            // the index of the top-level loop being emitted, as "0,i"
-	aliases  map[string]string // elements of the current fused loop held in locals
+	aliases  map[string]*aliasWrite // elements written in the current fused loop
+	lazy     map[*jen.Statement]*aliasWrite
+	aliasUse map[*aliasWrite]bool // aliases the body being generated reads
 	hoisted  map[string]string // input elements read into locals once (hoist)
 	hoists   []jen.Code
 	lastLine int
@@ -76,21 +78,55 @@ func (f *fnGen) add(c ...jen.Code) {
 	*f.block = append(*f.block, c...)
 }
 
+// declare adds a variable declaration. At the top level it goes before the
+// pending loop without closing it, so that declaring the next loop's array
+// does not stop the two loops fusing.
+func (f *fnGen) declare(c jen.Code) {
+	if f.block == f.top {
+		*f.top = append(*f.top, c)
+		return
+	}
+	f.add(c)
+}
+
 // fusedLoop is a top-level loop over i being built: the bodies of
 // consecutive loops over the same range that may share it.
 type fusedLoop struct {
 	n       int
 	body    []jen.Code
 	writes  map[string]string // variables the bodies assign, and the index prefix (as "0,i") they assign at
-	aliases map[string]string // "base[idx]" → the local holding that element
+	aliases map[string]*aliasWrite // "base[idx]" → its write in the body
 }
 
-// flush emits the pending loop.
+// aliasWrite is an assignment dest[i] = expr at the top of a fused loop's
+// body. If a later part of the loop reads dest[i], it reads a local instead,
+// set from expr just before the assignment; the compiler keeps it in a
+// register rather than reloading it from memory.
+type aliasWrite struct {
+	expr   gexpr
+	target *jen.Statement
+	local  string
+	used   bool
+}
+
+// flush emits the pending loop, giving used aliases their locals.
 func (f *fnGen) flush() {
-	if p := f.pending; p != nil {
-		f.pending = nil
-		*f.top = append(*f.top, jen.For(jen.Id("i").Op(":=").Range().Lit(p.n)).Block(p.body...))
+	p := f.pending
+	if p == nil {
+		return
 	}
+	f.pending = nil
+	var body []jen.Code
+	for _, c := range p.body {
+		if st, ok := c.(*jen.Statement); ok {
+			if aw := f.lazy[st]; aw != nil && aw.used {
+				body = append(body, jen.Id(aw.local).Op(":=").Add(aw.expr.c), aw.target.Clone().Op("=").Id(aw.local))
+				continue
+			}
+		}
+		body = append(body, c)
+	}
+	*f.top = append(*f.top, jen.For(jen.Id("i").Op(":=").Range().Lit(p.n)).Block(body...))
 }
 
 // comment ties the statements that follow to the .bp line n was made for.
@@ -134,8 +170,12 @@ func (f *fnGen) access(base string, idx []string) gexpr {
 		}
 		f.reads[base][strings.Join(idx, ",")] = true
 	}
-	if name, ok := f.aliases[base+"["+strings.Join(idx, ",")+"]"]; ok {
-		return gexpr{jen.Id(name), precPrimary}
+	if aw, ok := f.aliases[base+"["+strings.Join(idx, ",")+"]"]; ok {
+		if aw.local == "" {
+			aw.local = f.locals.fresh(localName(base) + "i")
+		}
+		f.aliasUse[aw] = true
+		return gexpr{jen.Id(aw.local), precPrimary}
 	}
 	return access(base, idx)
 }
@@ -358,7 +398,7 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 	}
 	fusible := f.block == f.top && outer >= 0 && names[0] == "i"
 	saved := f.block
-	gen := func(alias map[string]string) []jen.Code {
+	gen := func(alias map[string]*aliasWrite) []jen.Code {
 		f.aliases = alias
 		defer func() { f.aliases = nil }()
 		return unrolled(shape, idx, func(idx []string) []jen.Code {
@@ -377,21 +417,27 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 	// Inside a fused loop, an element written at [i] is read back from the
 	// local it was computed in: the compiler keeps it in a register.
 	prefix := strings.Join(idx[:outer+1], ",")
-	aliases := map[string]string{}
+	aliases := map[string]*aliasWrite{}
 	if p := f.pending; p != nil && p.n == shape[outer] {
 		maps.Copy(aliases, p.aliases)
 	}
-	f.reads, f.prefix = map[string]map[string]bool{}, prefix
+	inherited := len(aliases) > 0
+	f.reads, f.prefix, f.aliasUse = map[string]map[string]bool{}, prefix, map[*aliasWrite]bool{}
 	body := gen(aliases)
 	reads := f.reads
 	p := f.pending
 	fuses := p != nil && p.n == shape[outer] && fusesAfter(p, reads)
-	if !fuses && len(aliases) > 0 && p != nil && p.n == shape[outer] {
-		aliases = map[string]string{}
-		body = gen(aliases) // the pending loop's values are not in scope after all
+	if !fuses && inherited {
+		// The pending loop's values are not in scope after all, and the new
+		// loop must not inherit them.
+		aliases, f.aliasUse = map[string]*aliasWrite{}, map[*aliasWrite]bool{}
+		body = gen(aliases)
+	}
+	for aw := range f.aliasUse {
+		aw.used = true
 	}
 	f.block = saved
-	f.reads, f.prefix = nil, ""
+	f.reads, f.prefix, f.aliasUse = nil, "", nil
 	inner := nest(shape[outer+1:], idx[outer+1:], body)
 	if f.comment_ != "" {
 		inner = append([]jen.Code{jen.Comment(f.comment_)}, inner...)
@@ -641,7 +687,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		return
 	}
 	if d.op == ":=" && len(n.Shape) > 0 {
-		f.add(jen.Var().Id(d.base).Add(arrayType(n.Shape)))
+		f.declare(jen.Var().Id(d.base).Add(arrayType(n.Shape)))
 		d.op = "="
 	}
 	if _, ok := f.slots[n]; !ok && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[1] >= 32 {
@@ -653,10 +699,14 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		e := f.elem(n, idx)
 		key := strings.Join(idx, ",")
 		if f.aliases != nil && d.op == "=" && key == f.prefix && e.prec != precPrimary {
-			local := f.locals.fresh(localName(d.base) + "i")
-			f.add(jen.Id(local).Op(":=").Add(e.c))
-			f.aliases[d.base+"["+key+"]"] = local
-			return access(d.base, idx).c.Op("=").Id(local)
+			aw := &aliasWrite{expr: e, target: access(d.base, idx).c}
+			st := aw.target.Clone().Op("=").Add(e.c)
+			if f.lazy == nil {
+				f.lazy = map[*jen.Statement]*aliasWrite{}
+			}
+			f.lazy[st] = aw
+			f.aliases[d.base+"["+key+"]"] = aw
+			return st
 		}
 		return f.access(d.base, idx).c.Op(d.op).Add(e.c)
 	})
@@ -693,7 +743,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 	switch {
 	case len(dense) > 0:
 		if op == ":=" {
-			f.add(jen.Var().Id(d.base).Add(arrayType(shape)))
+			f.declare(jen.Var().Id(d.base).Add(arrayType(shape)))
 			op = "="
 		}
 		f.loop(shape, func(idx []string) jen.Code {
@@ -704,7 +754,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 			return f.access(d.base, idx).c.Op(op).Add(e.c)
 		})
 	case op == ":=":
-		f.add(jen.Var().Id(d.base).Add(arrayType(shape)))
+		f.declare(jen.Var().Id(d.base).Add(arrayType(shape)))
 	case op == "=":
 		f.add(jen.Id(d.base).Op("=").Add(arrayType(shape)).Values())
 	}

@@ -359,8 +359,7 @@ func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
 	}
 	f_sum = s
 	for i := range 4 {
-		dvi := v[i] + v[i]
-		dv[i] = dvi
+		dv[i] = v[i] + v[i]
 	}
 	return
 }
@@ -377,8 +376,8 @@ func F_mean(v [4]float64) float64 {
 // F_meanGrad returns f_mean(v) of builtins.bp:24 and its partial derivatives
 // with respect to v.
 func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
-	// builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	var t [4]float64
+	// builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
 		t[i] = math.Exp(v[i])
 	}
@@ -389,8 +388,7 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	f_mean = s / 4
 	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
-		dvi := 0.25 * t[i]
-		dv[i] = dvi
+		dv[i] = 0.25 * t[i]
 	}
 	return
 }
@@ -412,28 +410,25 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 	for k := range 3 {
 		t += u[k] * v[k]
 	}
-	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	var t2 [3]float64
+	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	t2[1] += t
 	// builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	f_dot = t * u[1]
 	for i := range 3 {
-		dui := t2[i] + u[1]*v[i]
-		du[i] = dui
+		du[i] = t2[i] + u[1]*v[i]
 		// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
-		dvi := u[1] * u[i]
-		dv[i] = dvi
+		dv[i] = u[1] * u[i]
 	}
 	return
 }
 
 // F_mse computes f_mse(u, v) of builtins.bp:26.
 func F_mse(u, v [3]float64) float64 {
-	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t [3]float64
+	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
-		ti := u[i] - v[i]
-		t[i] = ti
+		t[i] = u[i] - v[i]
 	}
 	var s float64
 	for k := range 3 {
@@ -445,22 +440,17 @@ func F_mse(u, v [3]float64) float64 {
 // F_mseGrad returns f_mse(u, v) of builtins.bp:26 and its partial derivatives
 // with respect to u, v.
 func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
-	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t [3]float64
+	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+	var t2 [3]float64
+	var du2 [3]float64
 	for i := range 3 {
 		ti := u[i] - v[i]
 		t[i] = ti
-	}
-	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
-	var t2 [3]float64
-	for i := range 3 {
-		t2i := 0.3333333333333333 * t[i]
+		// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+		t2i := 0.3333333333333333 * ti
 		t2[i] = t2i
-	}
-	var du2 [3]float64
-	for i := range 3 {
-		du2i := t2[i] + t2[i]
-		du2[i] = du2i
+		du2[i] = t2i + t2i
 	}
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var s float64
@@ -471,8 +461,7 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		du[i] = du2[i]
-		dvi := -du2[i]
-		dv[i] = dvi
+		dv[i] = -du2[i]
 	}
 	return
 }
@@ -495,8 +484,8 @@ func F_matvec(W [2][3]float64, x [3]float64) float64 {
 // F_matvecGrad returns f_matvec(W, x) of builtins.bp:27 and its partial derivatives
 // with respect to W, x.
 func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]float64, dx [3]float64) {
-	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	var t [2]float64
+	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	row := &W[0]
 	var s float64
 	for k := range 3 {
@@ -509,8 +498,8 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 		s2 += row2[k2] * x[k2]
 	}
 	t[1] = math.Tanh(s2)
-	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	var t2 [2]float64
+	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	t2[0] = 1 - t[0]*t[0]
 	t2[1] = 1 - t[1]*t[1]
 	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
@@ -521,8 +510,7 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 		dW[1][i] = t2[1] * x[i]
 	}
 	for i := range 3 {
-		dxi := t2[0]*W[0][i] + t2[1]*W[1][i]
-		dx[i] = dxi
+		dx[i] = t2[0]*W[0][i] + t2[1]*W[1][i]
 	}
 	return
 }
@@ -539,16 +527,14 @@ func F_vecmat(x [2]float64, W [2][3]float64) float64 {
 // F_vecmatGrad returns f_vecmat(x, W) of builtins.bp:28 and its partial derivatives
 // with respect to x, W.
 func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float64, dW [2][3]float64) {
-	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var t [3]float64
+	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	var t2 [3]float64
 	for i := range 3 {
 		ti := x[0]*W[0][i] + x[1]*W[1][i]
 		t[i] = ti
-	}
-	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var t2 [3]float64
-	for i := range 3 {
-		t2[i] = math.Cos(t[i])
+		// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+		t2[i] = math.Cos(ti)
 	}
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var s float64
@@ -609,8 +595,8 @@ func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 // F_matmatGrad returns f_matmat(A, B) of builtins.bp:29 and its partial derivatives
 // with respect to A, B.
 func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]float64, dB [3][2]float64) {
-	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var t [2][2]float64
+	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	row := &A[0]
 	var s float64
 	for k := range 3 {
@@ -635,8 +621,8 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 		s4 += row4[k4] * B[k4][1]
 	}
 	t[1][1] = s4
-	// backward of builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var t2 [3][2]float64
+	// backward of builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	t2[2][1] += A[1][2]
 	var t3 [2][3]float64
 	t3[1][2] += B[2][1]
@@ -732,13 +718,10 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	}
 	t := m + math.Log(s)
 	var t2 [4]float64
-	for i := range 4 {
-		t2[i] = math.Exp(x[i] - t)
-	}
 	var t3 [4]float64
 	for i := range 4 {
-		t3i := w[i] * t2[i]
-		t3[i] = t3i
+		t2[i] = math.Exp(x[i] - t)
+		t3[i] = w[i] * t2[i]
 	}
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	var t4 float64
@@ -752,8 +735,7 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	}
 	f_softmax = s2
 	for i := range 4 {
-		dxi := t3[i] + t4*t2[i]
-		dx[i] = dxi
+		dx[i] = t3[i] + t4*t2[i]
 		dw[i] = t2[i]
 	}
 	return
@@ -793,8 +775,7 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	t := m + math.Log(s)
 	var t2 [4]float64
 	for i := range 4 {
-		t2i := x[i] - t
-		t2[i] = t2i
+		t2[i] = x[i] - t
 	}
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var t3 float64
@@ -808,8 +789,7 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	}
 	f_log_softmax = s2
 	for i := range 4 {
-		dxi := w[i] + t3*math.Exp(t2[i])
-		dx[i] = dxi
+		dx[i] = w[i] + t3*math.Exp(t2[i])
 		dw[i] = t2[i]
 	}
 	return
@@ -892,8 +872,7 @@ func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
 	}
 	f_zeros = s + s2
 	for i := range 3 {
-		dvi := v[i] + v[i] + 1
-		dv[i] = dvi
+		dv[i] = v[i] + v[i] + 1
 	}
 	return
 }
@@ -906,8 +885,8 @@ func F_row(A [3][2]float64) float64 {
 // F_rowGrad returns f_row(A) of builtins.bp:36 and its partial derivatives
 // with respect to A.
 func F_rowGrad(A [3][2]float64) (f_row float64, dA [3][2]float64) {
-	// backward of builtins.bp:36: fn f_row(A[3, 2]) = sum(A[1] * A[2])
 	var t [3][2]float64
+	// backward of builtins.bp:36: fn f_row(A[3, 2]) = sum(A[1] * A[2])
 	t[2][0] += A[1][0]
 	t[2][1] += A[1][1]
 	var t2 [3][2]float64
@@ -939,17 +918,15 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 	for k2 := range 3 {
 		t += q[k2] * q[k2]
 	}
-	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	var t2 [3]float64
+	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	for i := range 3 {
-		t2i := k * q[i]
-		t2[i] = t2i
+		t2[i] = k * q[i]
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	helper = k * t
 	for i := range 3 {
-		dqi := t2[i] + t2[i]
-		dq[i] = dqi
+		dq[i] = t2[i] + t2[i]
 	}
 	dk = t
 	return
@@ -957,11 +934,10 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 
 // F_call computes f_call(q, k) of builtins.bp:38.
 func F_call(q [3]float64, k float64) float64 {
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t [3]float64
+	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	for i := range 3 {
-		ti := 2 * q[i]
-		t[i] = ti
+		t[i] = 2 * q[i]
 	}
 	var s float64
 	for k2 := range 3 {
@@ -982,17 +958,13 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	for k2 := range 3 {
 		t += q[k2] * q[k2]
 	}
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t2 [3]float64
-	for i := range 3 {
-		t2i := 2 * q[i]
-		t2[i] = t2i
-	}
-	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t3 [3]float64
 	for i := range 3 {
-		t3i := k * q[i]
-		t3[i] = t3i
+		t2[i] = 2 * q[i]
+		// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+		t3[i] = k * q[i]
 	}
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var s float64
@@ -1001,8 +973,7 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	}
 	f_call = k*t + s
 	for i := range 3 {
-		dqi := (t2[i]+t2[i])*2 + t3[i] + t3[i]
-		dq[i] = dqi
+		dq[i] = (t2[i]+t2[i])*2 + t3[i] + t3[i]
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	dk = t

@@ -70,8 +70,7 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 			s43 += row2[k2+3] * ws.h[k2+3]
 		}
 		s4 := (s40 + s41) + (s42 + s43)
-		logitsi := s4 + p.B2[i]
-		ws.logits[i] = logitsi
+		ws.logits[i] = s4 + p.B2[i]
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	m := math.Inf(-1)
@@ -90,8 +89,7 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	s5 := (s50 + s51) + (s52 + s53)
 	t := m + math.Log(s5)
 	for i := range 10 {
-		ti := ws.logits[i] - t
-		ws.t[i] = ti
+		ws.t[i] = ws.logits[i] - t
 	}
 	var s60, s61, s62, s63 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
@@ -125,14 +123,13 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	t0 += in.Target[8]
 	t0 += in.Target[9]
 	t := (t0 + t1) + (t2 + t3)
-	// backward of mnist.bp:15: logits = W2 @ h + b2
 	var dlogits [10]float64
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	var db1 [128]float64
 	for i := range 10 {
-		dlogitsi := -in.Target[i] + t*math.Exp(ws.t[i])
-		dlogits[i] = dlogitsi
+		dlogits[i] = -in.Target[i] + t*math.Exp(ws.t[i])
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
-	var db1 [128]float64
 	for i := range 128 {
 		var s0, s1, s2, s3 float64
 		for k2 := 0; k2 < 8; k2 += 4 {
@@ -174,8 +171,9 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
 	target8 := in.Target[8]
 	target9 := in.Target[9]
-	// mnist.bp:14: h = relu(W1 @ x + b1)
 	var h [128]float64
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	var logits [10]float64
 	for i := range 128 {
 		row := &p.W1[i]
 		var s0, s1, s2, s3 float64
@@ -189,7 +187,6 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		h[i] = mnistRelu(s + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
-	var logits [10]float64
 	for i := range 10 {
 		row2 := &p.W2[i]
 		var s40, s41, s42, s43 float64
@@ -200,8 +197,7 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 			s43 += row2[k2+3] * h[k2+3]
 		}
 		s4 := (s40 + s41) + (s42 + s43)
-		logitsi := s4 + p.B2[i]
-		logits[i] = logitsi
+		logits[i] = s4 + p.B2[i]
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	m := math.Inf(-1)
@@ -221,8 +217,7 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	t := m + math.Log(s5)
 	var t2 [10]float64
 	for i := range 10 {
-		t2i := logits[i] - t
-		t2[i] = t2i
+		t2[i] = logits[i] - t
 	}
 	var s60, s61, s62, s63 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
@@ -246,14 +241,13 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	t30 += in.Target[8]
 	t30 += in.Target[9]
 	t3 := (t30 + t31) + (t32 + t33)
-	// backward of mnist.bp:15: logits = W2 @ h + b2
 	var dlogits [10]float64
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	var db1 [128]float64
 	for i := range 10 {
-		dlogitsi := -in.Target[i] + t3*math.Exp(t2[i])
-		dlogits[i] = dlogitsi
+		dlogits[i] = -in.Target[i] + t3*math.Exp(t2[i])
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
-	var db1 [128]float64
 	for i := range 128 {
 		var s70, s71, s72, s73 float64
 		for k7 := 0; k7 < 8; k7 += 4 {

@@ -66,8 +66,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		}
 		s2 := (s20 + s21) + (s22 + s23)
 		ws.t[i] = residualRelu(s2 + p.A_[i])
-		h1i := ws.h0[i] + ws.t[i]
-		ws.h1[i] = h1i
+		ws.h1[i] = ws.h0[i] + ws.t[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
@@ -81,8 +80,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		}
 		s4 := (s40 + s41) + (s42 + s43)
 		ws.t2[i] = residualRelu(s4 + p.B_[i])
-		h2i := ws.h1[i] + ws.t2[i]
-		ws.h2[i] = h2i
+		ws.h2[i] = ws.h1[i] + ws.t2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var s50, s51, s52, s53 float64
@@ -105,47 +103,41 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t := 0.5 * (2 * ws.t3)
 	var dh2 [16]float64
+	var db [16]float64
+	var dh1 [16]float64
 	for i := range 16 {
 		dh2i := t * p.V[i]
 		dh2[i] = dh2i
-	}
-	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	var db [16]float64
-	for i := range 16 {
-		dbi := dh2[i] * residualStep(ws.t2[i])
-		db[i] = dbi
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		db[i] = dh2i * residualStep(ws.t2[i])
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var dh1 [16]float64
-	for i := range 16 {
-		var s0, s1, s2, s3 float64
-		for k := 0; k < 16; k += 4 {
-			s0 += db[k] * p.B[k][i]
-			s1 += db[k+1] * p.B[k+1][i]
-			s2 += db[k+2] * p.B[k+2][i]
-			s3 += db[k+3] * p.B[k+3][i]
-		}
-		s := (s0 + s1) + (s2 + s3)
-		dh1i := dh2[i] + s
-		dh1[i] = dh1i
-	}
 	var da [16]float64
-	for i := range 16 {
-		dai := dh1[i] * residualStep(ws.t[i])
-		da[i] = dai
-	}
-	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	var t2 [16]float64
 	for i := range 16 {
 		var s40, s41, s42, s43 float64
 		for k2 := 0; k2 < 16; k2 += 4 {
-			s40 += da[k2] * p.A[k2][i]
-			s41 += da[k2+1] * p.A[k2+1][i]
-			s42 += da[k2+2] * p.A[k2+2][i]
-			s43 += da[k2+3] * p.A[k2+3][i]
+			s40 += db[k2] * p.B[k2][i]
+			s41 += db[k2+1] * p.B[k2+1][i]
+			s42 += db[k2+2] * p.B[k2+2][i]
+			s43 += db[k2+3] * p.B[k2+3][i]
 		}
 		s4 := (s40 + s41) + (s42 + s43)
-		t2i := (dh1[i] + s4) * (1 - ws.h0[i]*ws.h0[i])
+		dh1i := dh2[i] + s4
+		dh1[i] = dh1i
+		da[i] = dh1i * residualStep(ws.t[i])
+	}
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		var s60, s61, s62, s63 float64
+		for k4 := 0; k4 < 16; k4 += 4 {
+			s60 += da[k4] * p.A[k4][i]
+			s61 += da[k4+1] * p.A[k4+1][i]
+			s62 += da[k4+2] * p.A[k4+2][i]
+			s63 += da[k4+3] * p.A[k4+3][i]
+		}
+		s6 := (s60 + s61) + (s62 + s63)
+		t2i := (dh1[i] + s6) * (1 - ws.h0[i]*ws.h0[i])
 		t2[i] = t2i
 		for j := range 4 {
 			g.W0[i][j] += t2i * in.X[j]
@@ -170,8 +162,9 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 // values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
 	y := in.Y
-	// residual.bp:14: h0 = tanh(W0 @ x)
 	var h0 [16]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var t [16]float64
 	for i := range 16 {
 		row := &p.W0[i]
 		var s float64
@@ -181,7 +174,8 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		h0[i] = math.Tanh(s)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var t [16]float64
+	var h1 [16]float64
+	var t2 [16]float64
 	for i := range 16 {
 		row2 := &p.A[i]
 		var s20, s21, s22, s23 float64
@@ -193,86 +187,72 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s2 := (s20 + s21) + (s22 + s23)
 		t[i] = residualRelu(s2 + p.A_[i])
-	}
-	var h1 [16]float64
-	for i := range 16 {
-		h1i := h0[i] + t[i]
-		h1[i] = h1i
+		h1[i] = h0[i] + t[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	var t2 [16]float64
-	for i := range 16 {
-		row3 := &p.B[i]
-		var s30, s31, s32, s33 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * h1[k3]
-			s31 += row3[k3+1] * h1[k3+1]
-			s32 += row3[k3+2] * h1[k3+2]
-			s33 += row3[k3+3] * h1[k3+3]
-		}
-		s3 := (s30 + s31) + (s32 + s33)
-		t2[i] = residualRelu(s3 + p.B_[i])
-	}
 	var h2 [16]float64
 	for i := range 16 {
-		h2i := h1[i] + t2[i]
-		h2[i] = h2i
+		row4 := &p.B[i]
+		var s40, s41, s42, s43 float64
+		for k4 := 0; k4 < 16; k4 += 4 {
+			s40 += row4[k4] * h1[k4]
+			s41 += row4[k4+1] * h1[k4+1]
+			s42 += row4[k4+2] * h1[k4+2]
+			s43 += row4[k4+3] * h1[k4+3]
+		}
+		s4 := (s40 + s41) + (s42 + s43)
+		t2[i] = residualRelu(s4 + p.B_[i])
+		h2[i] = h1[i] + t2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s40, s41, s42, s43 float64
-	for k4 := 0; k4 < 16; k4 += 4 {
-		s40 += p.V[k4] * h2[k4]
-		s41 += p.V[k4+1] * h2[k4+1]
-		s42 += p.V[k4+2] * h2[k4+2]
-		s43 += p.V[k4+3] * h2[k4+3]
+	var s50, s51, s52, s53 float64
+	for k5 := 0; k5 < 16; k5 += 4 {
+		s50 += p.V[k5] * h2[k5]
+		s51 += p.V[k5+1] * h2[k5+1]
+		s52 += p.V[k5+2] * h2[k5+2]
+		s53 += p.V[k5+3] * h2[k5+3]
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	t3 := s4 - y
+	s5 := (s50 + s51) + (s52 + s53)
+	t3 := s5 - y
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t4 := 0.5 * (2 * t3)
 	var dh2 [16]float64
+	var db [16]float64
+	var dh1 [16]float64
 	for i := range 16 {
 		dh2i := t4 * p.V[i]
 		dh2[i] = dh2i
-	}
-	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	var db [16]float64
-	for i := range 16 {
-		dbi := dh2[i] * residualStep(t2[i])
-		db[i] = dbi
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		db[i] = dh2i * residualStep(t2[i])
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var dh1 [16]float64
-	for i := range 16 {
-		var s50, s51, s52, s53 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			s50 += db[k5] * p.B[k5][i]
-			s51 += db[k5+1] * p.B[k5+1][i]
-			s52 += db[k5+2] * p.B[k5+2][i]
-			s53 += db[k5+3] * p.B[k5+3][i]
-		}
-		s5 := (s50 + s51) + (s52 + s53)
-		dh1i := dh2[i] + s5
-		dh1[i] = dh1i
-	}
 	var da [16]float64
-	for i := range 16 {
-		dai := dh1[i] * residualStep(t[i])
-		da[i] = dai
-	}
-	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	var t5 [16]float64
 	for i := range 16 {
-		var s60, s61, s62, s63 float64
-		for k6 := 0; k6 < 16; k6 += 4 {
-			s60 += da[k6] * p.A[k6][i]
-			s61 += da[k6+1] * p.A[k6+1][i]
-			s62 += da[k6+2] * p.A[k6+2][i]
-			s63 += da[k6+3] * p.A[k6+3][i]
+		var s70, s71, s72, s73 float64
+		for k7 := 0; k7 < 16; k7 += 4 {
+			s70 += db[k7] * p.B[k7][i]
+			s71 += db[k7+1] * p.B[k7+1][i]
+			s72 += db[k7+2] * p.B[k7+2][i]
+			s73 += db[k7+3] * p.B[k7+3][i]
 		}
-		s6 := (s60 + s61) + (s62 + s63)
-		t5i := (dh1[i] + s6) * (1 - h0[i]*h0[i])
+		s7 := (s70 + s71) + (s72 + s73)
+		dh1i := dh2[i] + s7
+		dh1[i] = dh1i
+		da[i] = dh1i * residualStep(t[i])
+	}
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		var s90, s91, s92, s93 float64
+		for k9 := 0; k9 < 16; k9 += 4 {
+			s90 += da[k9] * p.A[k9][i]
+			s91 += da[k9+1] * p.A[k9+1][i]
+			s92 += da[k9+2] * p.A[k9+2][i]
+			s93 += da[k9+3] * p.A[k9+3][i]
+		}
+		s9 := (s90 + s91) + (s92 + s93)
+		t5i := (dh1[i] + s9) * (1 - h0[i]*h0[i])
 		t5[i] = t5i
 		for j := range 4 {
 			g.W0[i][j] += t5i * in.X[j]

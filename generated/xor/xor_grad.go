@@ -78,11 +78,11 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 	x0 := in.X[0]
 	x1 := in.X[1]
-	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	var db2 [1]float64
+	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	db2[0] = 2 * ws.t * (ws.p[0] * (1 - ws.p[0]))
-	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	var db1 [8]float64
+	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
 		db1[i] = db1i
@@ -103,13 +103,13 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 	x1 := in.X[1]
 	b20 := p.B2[0]
 	y := in.Y
-	// xor.bp:12: h = tanh(W1 @ x + b1)
 	var h [8]float64
+	// xor.bp:12: h = tanh(W1 @ x + b1)
+	var p2 [1]float64
 	for i := range 8 {
 		h[i] = math.Tanh(p.W1[i][0]*x0 + p.W1[i][1]*x1 + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
-	var p2 [1]float64
 	row := &p.W2[0]
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
@@ -123,11 +123,11 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 	// xor.bp:14: loss = (p[0] - y)^2
 	t := p2[0] - y
 	loss := t * t
-	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	var db2 [1]float64
+	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	db2[0] = 2 * t * (p2[0] * (1 - p2[0]))
-	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	var db1 [8]float64
+	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - h[i]*h[i])
 		db1[i] = db1i

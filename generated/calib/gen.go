@@ -1,0 +1,3 @@
+package calib
+
+//go:generate go run ../../cmd/backpropgen -o calib_grad.go ../../testdata/calib.bp
