@@ -45,11 +45,11 @@ type fnGen struct {
 	comment_ string      // a comment waiting for the next statement
 	dest     string      // the variable the loop being emitted writes
 	reads    map[string]map[string]bool
-	prefix   string            // the index of the top-level loop being emitted, as "0,i"
+	prefix   string                 // the index of the top-level loop being emitted, as "0,i"
 	aliases  map[string]*aliasWrite // elements written in the current fused loop
 	lazy     map[*jen.Statement]*aliasWrite
 	aliasUse map[*aliasWrite]bool // aliases the body being generated reads
-	hoisted  map[string]string // input elements read into locals once (hoist)
+	hoisted  map[string]string    // input elements read into locals once (hoist)
 	hoists   []jen.Code
 	lastLine int
 	lastBack bool
@@ -94,7 +94,7 @@ func (f *fnGen) declare(c jen.Code) {
 type fusedLoop struct {
 	n       int
 	body    []jen.Code
-	writes  map[string]string // variables the bodies assign, and the index prefix (as "0,i") they assign at
+	writes  map[string]string      // variables the bodies assign, and the index prefix (as "0,i") they assign at
 	aliases map[string]*aliasWrite // "base[idx]" → its write in the body
 }
 
