@@ -152,11 +152,6 @@ func (f *fnGen) comment(n *symbolic.Node) {
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
 func (f *fnGen) elem(n *symbolic.Node, idx []string) gexpr {
 	if base, ok := f.slots[n]; ok {
-		if n.Var != nil && len(idx) == len(n.Shape) {
-			if name := f.hoist(base, idx); name != "" {
-				return gexpr{jen.Id(name), precPrimary}
-			}
-		}
 		return f.access(base, idx)
 	}
 	return f.compute(n, idx)
@@ -458,39 +453,8 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 	f.pending = &fusedLoop{n: shape[outer], body: inner, writes: map[string]string{f.dest: prefix}, aliases: aliases}
 }
 
-// hoist returns a local holding the input element base[idx] when it is read
-// inside a loop at a constant index: Go reloads it on every iteration
-// otherwise, not knowing that stores through g leave it unchanged. Inputs
-// and parameters do not change while the function runs, so the local is
-// set once, at the top of the function (see finish).
-func (f *fnGen) hoist(base string, idx []string) string {
-	if f.block == f.top || !(strings.HasPrefix(base, "in.") || strings.HasPrefix(base, "p.")) {
-		return ""
-	}
-	for _, i := range idx {
-		if _, err := strconv.Atoi(i); err != nil {
-			return ""
-		}
-	}
-	key := base + "[" + strings.Join(idx, ",") + "]"
-	if name, ok := f.hoisted[key]; ok {
-		return name
-	}
-	name := f.locals.fresh(unexported(localName(base)) + strings.Join(idx, ""))
-	if f.hoisted == nil {
-		f.hoisted = map[string]string{}
-	}
-	f.hoisted[key] = name
-	f.hoists = append(f.hoists, jen.Id(name).Op(":=").Add(access(base, idx).c))
-	return name
-}
-
-// finish completes the function body: the pending loop is closed and the
-// hoisted input reads are put first.
-func (f *fnGen) finish() {
-	f.flush()
-	*f.top = append(f.hoists, *f.top...)
-}
+// finish completes the function body, closing the pending loop.
+func (f *fnGen) finish() { f.flush() }
 
 // localName is the last part of a variable path: "h" for "ws.h".
 func localName(base string) string {

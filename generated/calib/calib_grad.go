@@ -48,16 +48,12 @@ type CalibWorkspace struct {
 // Forward returns the loss of model calib for the sample in, keeps in ws what
 // Backward needs and, if out is not nil, sets the outputs.
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
-	decay := p.Decay
-	amp := p.Amp
-	freq := p.Freq
-	phase := p.Phase
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
-		ws.t[i] = math.Exp(-(decay * in.T[i]))
-		t2i := amp * ws.t[i]
+		ws.t[i] = math.Exp(-(p.Decay * in.T[i]))
+		t2i := p.Amp * ws.t[i]
 		ws.t2[i] = t2i
-		t3i := freq*in.T[i] + phase
+		t3i := p.Freq*in.T[i] + p.Phase
 		ws.t3[i] = t3i
 		ws.t4[i] = math.Cos(t3i)
 		fiti := t2i * ws.t4[i]
@@ -77,7 +73,7 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 		s3 += ws.t6[k+3] - 1
 	}
 	s := (s0 + s1) + (s2 + s3)
-	loss := s + 0.01*(decay*decay)
+	loss := s + 0.01*(p.Decay*p.Decay)
 	if out != nil {
 		out.Fit = ws.fit
 	}
@@ -88,8 +84,6 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
-	decay := p.Decay
-	amp := p.Amp
 	var dfit [8]float64
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	var t [8]float64
@@ -113,13 +107,13 @@ func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	// backward of calib.bp:8: param decay
 	var s40, s41, s42, s43 float64
 	for k2 := 0; k2 < 8; k2 += 4 {
-		s40 += -(t[k2] * amp * ws.t[k2] * in.T[k2])
-		s41 += -(t[k2+1] * amp * ws.t[k2+1] * in.T[k2+1])
-		s42 += -(t[k2+2] * amp * ws.t[k2+2] * in.T[k2+2])
-		s43 += -(t[k2+3] * amp * ws.t[k2+3] * in.T[k2+3])
+		s40 += -(t[k2] * p.Amp * ws.t[k2] * in.T[k2])
+		s41 += -(t[k2+1] * p.Amp * ws.t[k2+1] * in.T[k2+1])
+		s42 += -(t[k2+2] * p.Amp * ws.t[k2+2] * in.T[k2+2])
+		s43 += -(t[k2+3] * p.Amp * ws.t[k2+3] * in.T[k2+3])
 	}
 	s4 := (s40 + s41) + (s42 + s43)
-	g.Decay += 0.01*(2*decay) + s4
+	g.Decay += 0.01*(2*p.Decay) + s4
 	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	var s50, s51, s52, s53 float64
 	for k3 := 0; k3 < 8; k3 += 4 {
@@ -145,10 +139,6 @@ func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) float64 {
-	decay := p.Decay
-	amp := p.Amp
-	freq := p.Freq
-	phase := p.Phase
 	var t [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	var t2 [8]float64
@@ -157,10 +147,10 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	var t5 [8]float64
 	var t6 [8]float64
 	for i := range 8 {
-		t[i] = math.Exp(-(decay * in.T[i]))
-		t2i := amp * t[i]
+		t[i] = math.Exp(-(p.Decay * in.T[i]))
+		t2i := p.Amp * t[i]
 		t2[i] = t2i
-		t3i := freq*in.T[i] + phase
+		t3i := p.Freq*in.T[i] + p.Phase
 		t3[i] = t3i
 		t4[i] = math.Cos(t3i)
 		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
@@ -178,7 +168,7 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		s3 += t6[k+3] - 1
 	}
 	s := (s0 + s1) + (s2 + s3)
-	loss := s + 0.01*(decay*decay)
+	loss := s + 0.01*(p.Decay*p.Decay)
 	var dfit [8]float64
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	var t7 [8]float64
@@ -202,13 +192,13 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	// backward of calib.bp:8: param decay
 	var s50, s51, s52, s53 float64
 	for k3 := 0; k3 < 8; k3 += 4 {
-		s50 += -(t7[k3] * amp * t[k3] * in.T[k3])
-		s51 += -(t7[k3+1] * amp * t[k3+1] * in.T[k3+1])
-		s52 += -(t7[k3+2] * amp * t[k3+2] * in.T[k3+2])
-		s53 += -(t7[k3+3] * amp * t[k3+3] * in.T[k3+3])
+		s50 += -(t7[k3] * p.Amp * t[k3] * in.T[k3])
+		s51 += -(t7[k3+1] * p.Amp * t[k3+1] * in.T[k3+1])
+		s52 += -(t7[k3+2] * p.Amp * t[k3+2] * in.T[k3+2])
+		s53 += -(t7[k3+3] * p.Amp * t[k3+3] * in.T[k3+3])
 	}
 	s5 := (s50 + s51) + (s52 + s53)
-	g.Decay += 0.01*(2*decay) + s5
+	g.Decay += 0.01*(2*p.Decay) + s5
 	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	var s60, s61, s62, s63 float64
 	for k4 := 0; k4 < 8; k4 += 4 {

@@ -44,8 +44,6 @@ type MnistWorkspace struct {
 // Forward returns the loss of model mnist for the sample in, keeps in ws what
 // Backward needs and, if out is not nil, sets the outputs.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
-	target8 := in.Target[8]
-	target9 := in.Target[9]
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		row := &p.W1[i]
@@ -98,8 +96,8 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 		s62 += in.Target[k5+2] * ws.t[k5+2]
 		s63 += in.Target[k5+3] * ws.t[k5+3]
 	}
-	s60 += target8 * ws.t[8]
-	s60 += target9 * ws.t[9]
+	s60 += in.Target[8] * ws.t[8]
+	s60 += in.Target[9] * ws.t[9]
 	s6 := (s60 + s61) + (s62 + s63)
 	loss := -s6
 	if out != nil {
@@ -169,8 +167,6 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
-	target8 := in.Target[8]
-	target9 := in.Target[9]
 	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	var logits [10]float64
@@ -226,8 +222,8 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		s62 += in.Target[k5+2] * t2[k5+2]
 		s63 += in.Target[k5+3] * t2[k5+3]
 	}
-	s60 += target8 * t2[8]
-	s60 += target9 * t2[9]
+	s60 += in.Target[8] * t2[8]
+	s60 += in.Target[9] * t2[9]
 	s6 := (s60 + s61) + (s62 + s63)
 	loss := -s6
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))

@@ -44,7 +44,6 @@ type ResidualWorkspace struct {
 // Forward returns the loss of model residual for the sample in, keeps in ws what
 // Backward needs
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) float64 {
-	y := in.Y
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		row := &p.W0[i]
@@ -91,7 +90,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		s53 += p.V[k5+3] * ws.h2[k5+3]
 	}
 	s5 := (s50 + s51) + (s52 + s53)
-	ws.t3 = s5 - y
+	ws.t3 = s5 - in.Y
 	loss := 0.5 * (ws.t3 * ws.t3)
 	return loss
 }
@@ -161,7 +160,6 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
-	y := in.Y
 	var h0 [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
@@ -213,7 +211,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		s53 += p.V[k5+3] * h2[k5+3]
 	}
 	s5 := (s50 + s51) + (s52 + s53)
-	t3 := s5 - y
+	t3 := s5 - in.Y
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t4 := 0.5 * (2 * t3)

@@ -44,13 +44,9 @@ type XorWorkspace struct {
 // Forward returns the loss of model xor for the sample in, keeps in ws what
 // Backward needs and, if out is not nil, sets the outputs.
 func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) float64 {
-	x0 := in.X[0]
-	x1 := in.X[1]
-	b20 := p.B2[0]
-	y := in.Y
 	// xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
-		ws.h[i] = math.Tanh(p.W1[i][0]*x0 + p.W1[i][1]*x1 + p.B1[i])
+		ws.h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
 	row := &p.W2[0]
@@ -62,9 +58,9 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 		s3 += row[k+3] * ws.h[k+3]
 	}
 	s := (s0 + s1) + (s2 + s3)
-	ws.p[0] = xorSigmoid(s + b20)
+	ws.p[0] = xorSigmoid(s + p.B2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
-	ws.t = ws.p[0] - y
+	ws.t = ws.p[0] - in.Y
 	loss := ws.t * ws.t
 	if out != nil {
 		out.P = ws.p
@@ -76,8 +72,6 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
-	x0 := in.X[0]
-	x1 := in.X[1]
 	var db2 [1]float64
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	db2[0] = 2 * ws.t * (ws.p[0] * (1 - ws.p[0]))
@@ -86,8 +80,8 @@ func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
 		db1[i] = db1i
-		g.W1[i][0] += db1i * x0
-		g.W1[i][1] += db1i * x1
+		g.W1[i][0] += db1i * in.X[0]
+		g.W1[i][1] += db1i * in.X[1]
 		g.B1[i] += db1i
 		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 		g.W2[0][i] += db2[0] * ws.h[i]
@@ -99,15 +93,11 @@ func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) float64 {
-	x0 := in.X[0]
-	x1 := in.X[1]
-	b20 := p.B2[0]
-	y := in.Y
 	var h [8]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
 	var p2 [1]float64
 	for i := range 8 {
-		h[i] = math.Tanh(p.W1[i][0]*x0 + p.W1[i][1]*x1 + p.B1[i])
+		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
 	row := &p.W2[0]
@@ -119,9 +109,9 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 		s3 += row[k+3] * h[k+3]
 	}
 	s := (s0 + s1) + (s2 + s3)
-	p2[0] = xorSigmoid(s + b20)
+	p2[0] = xorSigmoid(s + p.B2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
-	t := p2[0] - y
+	t := p2[0] - in.Y
 	loss := t * t
 	var db2 [1]float64
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
@@ -131,8 +121,8 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - h[i]*h[i])
 		db1[i] = db1i
-		g.W1[i][0] += db1i * x0
-		g.W1[i][1] += db1i * x1
+		g.W1[i][0] += db1i * in.X[0]
+		g.W1[i][1] += db1i * in.X[1]
 		g.B1[i] += db1i
 		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 		g.W2[0][i] += db2[0] * h[i]
