@@ -3,6 +3,7 @@ package backpropgen_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,24 @@ func TestNoExpressionSwell(t *testing.T) {
 			}
 			t.Logf("%d lines at depth %d, %d at depth %d", half, c.depth/2, full, c.depth)
 		})
+	}
+}
+
+// The code for a layer does not grow with its size: mnist.bp with 10 times
+// wider layers generates as many lines, give or take the declarations of
+// temporaries that move from the stack to the workspace when they get big.
+func TestCodeSizeIndependentOfDimensions(t *testing.T) {
+	src, err := os.ReadFile("testdata/mnist.bp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := strings.NewReplacer("const H = 128", "const H = 1280", "784", "7840").Replace(string(src))
+	a, err1 := backpropgen.Generate("mnist.bp", src, "mnist")
+	b, err2 := backpropgen.Generate("mnist.bp", []byte(wide), "mnist")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if la, lb := bytes.Count(a, []byte("\n")), bytes.Count(b, []byte("\n")); lb > la+5 || lb < la-5 {
+		t.Errorf("mnist generates %d lines, with 10× wider layers %d", la, lb)
 	}
 }
