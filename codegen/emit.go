@@ -222,6 +222,22 @@ func infix(a gexpr, op string, b gexpr) gexpr {
 	return gexpr{wrap(a, p).Clone().Op(op).Add(wrap(b, p+1)), p}
 }
 
+// indexes are the Go index expressions of an index or scatter node: its
+// constants, and for the positions given at run time the integer inputs.
+func (f *fnGen) indexes(n *symbolic.Node) []string {
+	out := make([]string, len(n.Ints))
+	dyn := n.Args[1:]
+	for i, v := range n.Ints {
+		if v >= 0 {
+			out[i] = strconv.Itoa(v)
+			continue
+		}
+		out[i] = f.slots[dyn[0]]
+		dyn = dyn[1:]
+	}
+	return out
+}
+
 func argIdx(a *symbolic.Node, idx []string) []string {
 	if len(a.Shape) == 0 {
 		return nil
@@ -240,11 +256,7 @@ func (f *fnGen) compute(n *symbolic.Node, idx []string) gexpr {
 		a := n.Args[0]
 		switch n.Op.Name {
 		case "index":
-			pre := make([]string, len(n.Ints))
-			for i, v := range n.Ints {
-				pre[i] = strconv.Itoa(v)
-			}
-			return f.elem(a, append(pre, idx...))
+			return f.elem(a, append(f.indexes(n), idx...))
 		case "transpose":
 			return f.elem(a, []string{idx[1], idx[0]})
 		case "broadcast":
@@ -723,10 +735,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 		f.add(jen.Id(d.base).Op("=").Add(arrayType(shape)).Values())
 	}
 	for _, s := range sparse {
-		pre := make([]string, len(s.Ints))
-		for i, v := range s.Ints {
-			pre[i] = strconv.Itoa(v)
-		}
+		pre := f.indexes(s)
 		x := s.Args[0]
 		f.loop(x.Shape, func(idx []string) jen.Code {
 			return f.access(d.base, append(pre, idx...)).c.Op("+=").Add(f.elem(x, idx).c)

@@ -99,11 +99,17 @@ func (mg *modelGen) types() {
 
 	var inputs []jen.Code
 	for _, v := range mg.m.Inputs {
-		inputs = append(inputs, jen.Id(mg.fields[v]).Add(goType(v.Shape)).Comment(mg.source(v, "input")))
+		t := goType(v.Shape)
+		src := mg.source(v, "input")
+		if v.Int {
+			t, src = jen.Int(), src[:len("input "+v.Name)]+" int"+src[len("input "+v.Name):]
+		}
+		inputs = append(inputs, jen.Id(mg.fields[v]).Add(t).Comment(src))
 	}
 	f.Comment(fmt.Sprintf("%s holds one sample of the inputs of model %s.", mg.typ("Inputs"), name))
 	f.Type().Id(mg.typ("Inputs")).Struct(inputs...)
 	f.Line()
+	mg.validate()
 
 	if len(mg.m.Outputs) > 0 {
 		var outs []jen.Code
@@ -119,6 +125,45 @@ func (mg *modelGen) types() {
 	f.Comment("intermediate values. Its zero value is ready to use; use one per goroutine.")
 	f.Type().Id(mg.typ("Workspace")).Struct(mg.wsDecl...)
 	f.Line()
+}
+
+// intInputs are the integer inputs used as indices, which Validate checks.
+func (mg *modelGen) intInputs() []*symbolic.Var {
+	var out []*symbolic.Var
+	for _, v := range mg.m.Inputs {
+		if v.Int && v.Range > 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// validate emits Inputs.Validate, if the model has integer inputs.
+func (mg *modelGen) validate() {
+	vars := mg.intInputs()
+	if len(vars) == 0 {
+		return
+	}
+	var body []jen.Code
+	for _, v := range vars {
+		field := jen.Id("in").Dot(mg.fields[v])
+		body = append(body, jen.If(field.Clone().Op("<").Lit(0).Op("||").Add(field.Clone()).Op(">=").Lit(v.Range)).Block(
+			jen.Return(jen.Qual("fmt", "Errorf").Call(
+				jen.Lit(fmt.Sprintf("%s: input %s = %%d is outside its range 0..%d", mg.m.Name, v.Name, v.Range-1)), field.Clone())),
+		))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	mg.fg.f.Comment("Validate reports an integer input outside the range of the dimension it")
+	mg.fg.f.Comment("indexes. Forward, Backward and LossGrad panic with its message.")
+	mg.fg.f.Func().Params(jen.Id("in").Op("*").Id(mg.typ("Inputs"))).Id("Validate").Params().Error().Block(body...)
+	mg.fg.f.Line()
+}
+
+// checkInputs starts a function that reads inputs with Validate.
+func (mg *modelGen) checkInputs(f *fnGen) {
+	if len(mg.intInputs()) > 0 {
+		f.add(jen.If(jen.Err().Op(":=").Id("in").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())))
+	}
 }
 
 // wsField adds a workspace field for n and returns its access path.
@@ -170,6 +215,7 @@ func (mg *modelGen) forward() jen.Code {
 	mg.bindVars(f)
 	var body []jen.Code
 	f.begin(&body)
+	mg.checkInputs(f)
 
 	needed := mg.needed()
 	keep := map[*symbolic.Node]bool{}
@@ -240,6 +286,7 @@ func (mg *modelGen) backward() jen.Code {
 	}
 	var body []jen.Code
 	f.begin(&body)
+	mg.checkInputs(f)
 	mg.emitBackward(f)
 	f.finish()
 	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
@@ -295,6 +342,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 	mg.bindVars(f)
 	var body []jen.Code
 	f.begin(&body)
+	mg.checkInputs(f)
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.needed()...)
 	p := makePlan(nil, force, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {

@@ -90,15 +90,16 @@ func (g *Graph) Transpose(x *Node) *Node {
 	return g.node(opTranspose, []*Node{x}, Shape{x.Shape[1], x.Shape[0]}, 0, nil, nil)
 }
 
-// Index selects x[ints...]: fewer indices than x's rank select a row.
-func (g *Graph) Index(x *Node, ints []int) *Node {
-	return g.node(opIndex, []*Node{x}, x.Shape[len(ints):], 0, ints, nil)
+// Index selects x[ints...]: fewer indices than x's rank select a row. An
+// index of -1 is given at run time by the next of dyn, an integer input.
+func (g *Graph) Index(x *Node, ints []int, dyn ...*Node) *Node {
+	return g.node(opIndex, append([]*Node{x}, dyn...), x.Shape[len(ints):], 0, ints, nil)
 }
 
 // Scatter is the tensor of the given shape that is zero but for
-// Index(result, ints) = x: the adjoint of indexing.
-func (g *Graph) Scatter(x *Node, ints []int, shape Shape) *Node {
-	return g.node(opScatter, []*Node{x}, shape, 0, ints, nil)
+// Index(result, ints, dyn...) = x: the adjoint of indexing.
+func (g *Graph) Scatter(x *Node, ints []int, shape Shape, dyn ...*Node) *Node {
+	return g.node(opScatter, append([]*Node{x}, dyn...), shape, 0, ints, nil)
 }
 
 // Broadcast repeats the scalar x over shape.

@@ -172,5 +172,6 @@ func BuiltinDocs() []string {
 	for _, b := range builtinList {
 		out = append(out, fmt.Sprintf("%s: %s", b.name, b.doc))
 	}
-	return append(out, "zeros(dims...), ones(dims...): constant tensors")
+	return append(out, "zeros(dims...), ones(dims...): constant tensors",
+		"cross_entropy(logits, label): logsumexp(logits) - logits[label], label an integer input")
 }

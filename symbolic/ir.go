@@ -66,6 +66,11 @@ type Var struct {
 	Kind  VarKind
 	Shape Shape
 	Line  int // declaring line in the .bp file
+	// Int marks an integer input, which can only index tensors. Range is
+	// the number of values it may take, 0..Range-1: the smallest dimension
+	// it indexes.
+	Int   bool
+	Range int
 }
 
 // Node is one value of a graph. Nodes are immutable once made and numbered in
@@ -77,7 +82,7 @@ type Node struct {
 	Args  []*Node
 	Shape Shape
 	Val   float64 // the value of a constant
-	Ints  []int   // index positions, for index and scatter
+	Ints  []int   // index positions, for index and scatter; -1 where Args[1:] give it
 	Var   *Var    // the leaf, for var
 	Name  string  // a name from the model, used to name the generated variable
 	Line  int     // the .bp line this node was made for, for comments

@@ -194,11 +194,19 @@ func (s *scope) declareVar(d *parser.VarDecl, kind VarKind) (*Var, *Node) {
 		return nil, nil
 	}
 	if d.Int {
-		s.error(d.Name.P, "integer inputs are not supported yet")
-		return nil, nil
+		if kind != Input || len(d.Dims) > 0 {
+			s.error(d.Name.P, "only a scalar input can be an integer: input %s int", d.Name.Name)
+			s.names[d.Name.Name] = &binding{kind: d.Kind, line: d.P.Line} // poisoned
+			return nil, nil
+		}
+		v := &Var{Name: d.Name.Name, Kind: kind, Line: d.P.Line, Int: true}
+		n := s.g.VarNode(v)
+		s.names[v.Name] = &binding{node: n, kind: d.Kind, line: d.P.Line}
+		return v, n
 	}
 	shape, ok := s.l.shape(d)
 	if !ok {
+		s.names[d.Name.Name] = &binding{kind: d.Kind, line: d.P.Line} // poisoned
 		return nil, nil
 	}
 	v := &Var{Name: d.Name.Name, Kind: kind, Shape: shape, Line: d.P.Line}
@@ -413,6 +421,10 @@ func (s *scope) expr(e parser.Expr) *Node {
 
 func (s *scope) ident(id *parser.Ident) *Node {
 	if b, ok := s.names[id.Name]; ok {
+		if b.node != nil && b.node.Var != nil && b.node.Var.Int {
+			s.error(id.P, "%s is an integer input: it can only index a tensor, as in x[%s]", id.Name, id.Name)
+			return nil
+		}
 		return b.node // nil for a poisoned name
 	}
 	if v, ok := s.l.consts[id.Name]; ok {
@@ -499,12 +511,26 @@ func (s *scope) index(e *parser.Index) *Node {
 	if x == nil {
 		return nil
 	}
-	if len(e.Indexes) > len(x.Shape) {
-		s.error(e.P, "too many indices: %d for a value of shape %v", len(e.Indexes), x.Shape)
+	return s.indexNode(x, e.Indexes, e.P)
+}
+
+// indexNode indexes x by constant integers or integer inputs.
+func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node {
+	if len(indexes) > len(x.Shape) {
+		s.error(pos, "too many indices: %d for a value of shape %v", len(indexes), x.Shape)
 		return nil
 	}
-	ints := make([]int, len(e.Indexes))
-	for i, ie := range e.Indexes {
+	ints := make([]int, len(indexes))
+	var dyn []*Node
+	for i, ie := range indexes {
+		if v := s.intVar(ie); v != nil {
+			ints[i] = -1
+			dyn = append(dyn, v)
+			if r := v.Var.Range; r == 0 || x.Shape[i] < r {
+				v.Var.Range = x.Shape[i]
+			}
+			continue
+		}
 		v, ok := s.l.constIntQuiet(s, ie)
 		if !ok {
 			return nil
@@ -515,7 +541,19 @@ func (s *scope) index(e *parser.Index) *Node {
 		}
 		ints[i] = v
 	}
-	return s.g.Index(x, ints)
+	return s.g.Index(x, ints, dyn...)
+}
+
+// intVar returns the node of the integer input e names, or nil.
+func (s *scope) intVar(e parser.Expr) *Node {
+	id, ok := e.(*parser.Ident)
+	if !ok {
+		return nil
+	}
+	if b, ok := s.names[id.Name]; ok && b.node != nil && b.node.Var != nil && b.node.Var.Int {
+		return b.node
+	}
+	return nil
 }
 
 // constIntQuiet is constInt that respects the scope's quietness.
@@ -533,6 +571,9 @@ func (s *scope) call(e *parser.Call) *Node {
 	if v, ok := shapeBuiltins[name]; ok {
 		return s.filled(e, v)
 	}
+	if name == "cross_entropy" {
+		return s.crossEntropy(e)
+	}
 	b, isBuiltin := builtins[name]
 	fd, isFn := s.l.fns[name]
 	if !isBuiltin && !isFn {
@@ -546,6 +587,7 @@ func (s *scope) call(e *parser.Call) *Node {
 		for n := range shapeBuiltins {
 			names = append(names, n)
 		}
+		names = append(names, "cross_entropy")
 		msg := "undefined function: " + name
 		if near := nearest(name, names); near != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", near)
@@ -580,6 +622,29 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// crossEntropy lowers cross_entropy(logits, label), the negative log
+// probability softmax(logits) gives class label: logsumexp(logits) -
+// logits[label], stable for any logits.
+func (s *scope) crossEntropy(e *parser.Call) *Node {
+	if len(e.Args) != 2 {
+		s.error(e.P, "cross_entropy takes 2 arguments, got %d", len(e.Args))
+		return nil
+	}
+	logits := s.expr(e.Args[0])
+	if logits == nil {
+		return nil
+	}
+	if len(logits.Shape) != 1 {
+		s.error(e.Args[0].Pos(), "cross_entropy needs a vector of logits, got %v", logits.Shape)
+		return nil
+	}
+	picked := s.indexNode(logits, e.Args[1:], e.Args[1].Pos())
+	if picked == nil {
+		return nil
+	}
+	return s.g.Sub(s.g.LogSumExp(logits), picked)
 }
 
 // filled lowers zeros(dims...) and ones(dims...).

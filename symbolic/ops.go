@@ -174,12 +174,12 @@ func init() {
 		}}
 	opTranspose = &Op{Name: "transpose", Kind: View, Arity: 1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Transpose(d) }}
-	opIndex = &Op{Name: "index", Kind: View, Arity: 1,
-		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Scatter(d, n.Ints, n.Args[0].Shape) }}
+	opIndex = &Op{Name: "index", Kind: View, Arity: -1,
+		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Scatter(d, n.Ints, n.Args[0].Shape, n.Args[1:]...) }}
 	opBroadcast = &Op{Name: "broadcast", Kind: View, Arity: 1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Sum(d) }}
-	opScatter = &Op{Name: "scatter", Kind: Scatter, Arity: 1,
-		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Index(d, n.Ints) }}
+	opScatter = &Op{Name: "scatter", Kind: Scatter, Arity: -1,
+		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Index(d, n.Ints, n.Args[1:]...) }}
 	// addn is the sum of its arguments, all of one shape; the adjoint of a
 	// value used several times is one.
 	opAddN = &Op{Name: "addn", Kind: Elementwise, Arity: -1,

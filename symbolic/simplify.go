@@ -106,7 +106,7 @@ func init() {
 			return nil
 		}},
 		{opIndex, "scatter(x, k)[k] → x", func(g *Graph, a []*Node, s Shape, ints []int) *Node {
-			if a[0].Op == opScatter && slices.Equal(a[0].Ints, ints) {
+			if a[0].Op == opScatter && slices.Equal(a[0].Ints, ints) && slices.Equal(a[0].Args[1:], a[1:]) {
 				return a[0].Args[0]
 			}
 			return nil

@@ -1,0 +1,3 @@
+package policy
+
+//go:generate go run ../../cmd/backpropgen -o policy_grad.go ../../testdata/policy.bp
