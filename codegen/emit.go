@@ -55,6 +55,8 @@ type fnGen struct {
 	lastBack bool
 	split    int    // nodes with this ID or more are derivative code (0: none)
 	nextAcc  string // the name the next reduction's accumulator takes
+	declTop  *[]jen.Code // inside a loop, where declarations go: before the outermost loop
+	saves    *saves      // forward values saved per loop step for the backward pass
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
@@ -82,6 +84,10 @@ func (f *fnGen) add(c ...jen.Code) {
 // pending loop without closing it, so that declaring the next loop's array
 // does not stop the two loops fusing.
 func (f *fnGen) declare(c jen.Code) {
+	if f.declTop != nil { // inside a loop: declare once, before it
+		*f.declTop = append(*f.declTop, c)
+		return
+	}
 	if f.block == f.top {
 		*f.top = append(*f.top, c)
 		return
@@ -96,6 +102,7 @@ type fusedLoop struct {
 	body    []jen.Code
 	writes  map[string]string      // variables the bodies assign, and the index prefix (as "0,i") they assign at
 	aliases map[string]*aliasWrite // "base[idx]" → its write in the body
+	reads   map[string]map[string]bool
 }
 
 // aliasWrite is an assignment dest[i] = expr at the top of a fused loop's
@@ -433,7 +440,7 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 	body := gen(aliases)
 	reads := f.reads
 	p := f.pending
-	fuses := p != nil && p.n == shape[outer] && fusesAfter(p, reads)
+	fuses := p != nil && p.n == shape[outer] && fusesAfter(p, reads, f.dest, prefix)
 	if !fuses && inherited {
 		// The pending loop's values are not in scope after all, and the new
 		// loop must not inherit them.
@@ -453,6 +460,7 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 		f.comment_ = ""
 		p.body = append(p.body, inner...)
 		p.writes[f.dest] = prefix
+		mergeReads(p.reads, reads)
 		p.aliases = aliases
 		return
 	}
@@ -462,11 +470,24 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 		f.comment_ = ""
 		inner = inner[1:]
 	}
-	f.pending = &fusedLoop{n: shape[outer], body: inner, writes: map[string]string{f.dest: prefix}, aliases: aliases}
+	f.pending = &fusedLoop{n: shape[outer], body: inner, writes: map[string]string{f.dest: prefix}, aliases: aliases,
+		reads: mergeReads(map[string]map[string]bool{}, reads)}
 }
 
 // finish completes the function body, closing the pending loop.
 func (f *fnGen) finish() { f.flush() }
+
+func mergeReads(into, from map[string]map[string]bool) map[string]map[string]bool {
+	for base, idxs := range from {
+		if into[base] == nil {
+			into[base] = map[string]bool{}
+		}
+		for idx := range idxs {
+			into[base][idx] = true
+		}
+	}
+	return into
+}
 
 // localName is the last part of a variable path: "h" for "ws.h".
 func localName(base string) string {
@@ -476,14 +497,23 @@ func localName(base string) string {
 	return base
 }
 
-// fusesAfter reports whether a loop body with the given reads may join p:
-// it reads nothing p writes except at the loop's own index i.
-func fusesAfter(p *fusedLoop, reads map[string]map[string]bool) bool {
-	for base, prefix := range p.writes {
+// fusesAfter reports whether a loop body that reads reads and writes dest
+// at prefix may join p: it reads nothing p writes, and writes nothing p
+// reads, except at the loop's own index i. (Writing what p reads elsewhere
+// would change it under a later iteration of p: a loop updating a state
+// that the pending loop multiplies by a matrix.)
+func fusesAfter(p *fusedLoop, reads map[string]map[string]bool, dest, prefix string) bool {
+	atI := func(idx, prefix string) bool { return idx == prefix || strings.HasPrefix(idx, prefix+",") }
+	for base, wp := range p.writes {
 		for idx := range reads[base] {
-			if idx != prefix && !strings.HasPrefix(idx, prefix+",") {
+			if !atI(idx, wp) {
 				return false
 			}
+		}
+	}
+	for idx := range p.reads[dest] {
+		if !atI(idx, prefix) {
+			return false
 		}
 	}
 	return true

@@ -18,7 +18,14 @@ func (f *fnGen) avail(n *symbolic.Node) bool {
 // named by slot(n), and records where each went.
 func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest) {
 	for _, n := range p.mat {
+		if n.Op.Kind == symbolic.LoopK {
+			f.emitLoop(n)
+			continue
+		}
 		d := slot(n)
+		if _, ok := f.slots[n]; ok && n.Op.Kind == symbolic.Proj && d.op == ":=" {
+			continue // a loop's final value is already in a local: its state variable
+		}
 		f.emit(n, d)
 		f.slots[n] = d.base
 	}

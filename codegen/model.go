@@ -18,6 +18,7 @@ type modelGen struct {
 	ws      *namer // workspace field names
 	wsDecl  []jen.Code
 	saved   map[*symbolic.Node]string // forward values kept for Backward
+	saves   *saves
 	big     map[*symbolic.Node]string // workspace fields of values too big for locals
 	outputs []string                  // field names of outputs, parallel to m.Outputs
 }
@@ -26,6 +27,7 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
 		ws: newFieldNamer(), saved: map[*symbolic.Node]string{}, big: map[*symbolic.Node]string{}}
 	mg.grad = m.Gradient()
+	mg.saves = mg.computeSaves()
 	mg.varFields()
 	forward := mg.forward()
 	backward := mg.backward()
@@ -174,6 +176,7 @@ func (mg *modelGen) wsField(n *symbolic.Node, base string) string {
 }
 
 func (mg *modelGen) bindVars(f *fnGen) {
+	f.saves = mg.saves
 	for i, v := range mg.m.Params {
 		f.slots[mg.m.ParamNodes[i]] = "p." + mg.fields[v]
 	}
@@ -184,13 +187,15 @@ func (mg *modelGen) bindVars(f *fnGen) {
 	}
 }
 
-// needed returns the forward values the backward pass reads. Views of
-// forward values are looked through: Backward indexes what they view.
-func (mg *modelGen) needed() []*symbolic.Node {
-	var out []*symbolic.Node
+// computeSaves finds the forward values the backward pass reads: values
+// outside loops, kept in workspace fields, and values of loop bodies, kept
+// for every step in workspace arrays. Views of forward values are looked
+// through: the backward pass indexes what they view.
+func (mg *modelGen) computeSaves() *saves {
+	sv := &saves{inLoop: map[*symbolic.Loop][]*symbolic.Node{}, base: map[*symbolic.Node]string{}}
 	seen := map[*symbolic.Node]bool{}
-	var visit func(n *symbolic.Node, fromBackward bool)
-	visit = func(n *symbolic.Node, fromBackward bool) {
+	var visit func(n *symbolic.Node)
+	visit = func(n *symbolic.Node) {
 		if n == nil || seen[n] {
 			return
 		}
@@ -198,16 +203,30 @@ func (mg *modelGen) needed() []*symbolic.Node {
 		switch {
 		case n.ID >= mg.grad.Split || n.Op.Kind == symbolic.View:
 			for _, a := range n.Args {
-				visit(a, true)
+				visit(a)
 			}
+			if n.Loop != nil { // a backward loop: its body reads forward values
+				for _, x := range n.Loop.Next {
+					visit(x)
+				}
+			}
+		case n.Var != nil && n.Var.Kind == symbolic.Index:
+		case n.Scope != nil:
+			sv.inLoop[n.Scope] = append(sv.inLoop[n.Scope], n)
+			name := n.Name
+			if n.Var != nil {
+				name = n.Var.Name + "_prev" // a state, as the step found it
+			}
+			sv.base[n] = "ws." + mg.ws.fresh(name)
+			mg.wsDecl = append(mg.wsDecl, jen.Id(sv.base[n][3:]).Add(goType(savedShape(n))))
 		case n.Op.Kind != symbolic.Leaf:
-			out = append(out, n)
+			sv.outer = append(sv.outer, n)
 		}
 	}
 	for _, a := range mg.grad.Adjoints {
-		visit(a, true)
+		visit(a)
 	}
-	return out
+	return sv
 }
 
 func (mg *modelGen) forward() jen.Code {
@@ -217,7 +236,7 @@ func (mg *modelGen) forward() jen.Code {
 	f.begin(&body)
 	mg.checkInputs(f)
 
-	needed := mg.needed()
+	needed := mg.saves.outer
 	keep := map[*symbolic.Node]bool{}
 	for _, n := range needed {
 		keep[n] = true
@@ -343,7 +362,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 	var body []jen.Code
 	f.begin(&body)
 	mg.checkInputs(f)
-	force := append([]*symbolic.Node{mg.m.Loss}, mg.needed()...)
+	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	p := makePlan(nil, force, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		name := n.Name

@@ -70,6 +70,13 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 			}
 			continue
 		}
+		if n.Op.Kind == symbolic.Proj { // a loop's final value: the loop's state variable
+			continue
+		}
+		if n.Op.Kind == symbolic.LoopK {
+			p.isMat[n] = true
+			continue
+		}
 		if uses[n] > 1 || multi[n] || (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape)) {
 			p.isMat[n] = true
 		}

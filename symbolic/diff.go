@@ -11,6 +11,13 @@ package symbolic
 // is IR: simplified, shared with the forward values it reuses, and itself
 // differentiable. Its size is a constant times the forward graph's.
 func Differentiate(g *Graph, root, seed *Node, wrt []*Node) []*Node {
+	return reverse(g, []*Node{root}, []*Node{seed}, wrt, nil)
+}
+
+// reverse is reverse-mode differentiation of roots, seeded with seeds,
+// with respect to wrt. Nodes for which stop is true are not looked into
+// (a loop body's derivative stops at the values from outside the loop).
+func reverse(g *Graph, roots, seeds, wrt []*Node, stop func(*Node) bool) []*Node {
 	target := map[*Node]bool{}
 	for _, w := range wrt {
 		target[w] = true
@@ -18,37 +25,93 @@ func Differentiate(g *Graph, root, seed *Node, wrt []*Node) []*Node {
 	// needs[n]: n depends on some wrt node, so its adjoint matters.
 	needs := map[*Node]bool{}
 	var order []*Node
-	Walk([]*Node{root}, func(n *Node) {
+	seen := map[*Node]bool{}
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		if !target[n] && !(stop != nil && stop(n)) {
+			for _, a := range n.Args {
+				visit(a)
+			}
+		}
 		order = append(order, n)
+	}
+	for _, r := range roots {
+		visit(r)
+	}
+	sortByID(order)
+	for _, n := range order {
 		if target[n] {
 			needs[n] = true
-			return
+			continue
+		}
+		if stop != nil && stop(n) {
+			continue
 		}
 		for _, a := range n.Args {
 			if needs[a] {
 				needs[n] = true
 			}
 		}
-	})
+	}
 
 	split := len(g.Nodes)
-	contrib := map[*Node][]*Node{root: {seed}}
+	contrib := map[*Node][]*Node{}
+	for i, r := range roots {
+		contrib[r] = append(contrib[r], seeds[i])
+	}
+	loopAdj := map[*Node][]*Node{} // a loop node's adjoints, one per final value
 	adj := map[*Node]*Node{}
 	saved := g.Line
 	defer func() { g.Line = saved }()
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
-		terms := contrib[n]
-		if len(terms) == 0 || !needs[n] {
+		if !needs[n] || target[n] && len(contrib[n]) == 0 {
 			continue
 		}
 		g.Line = n.Line
-		d := g.AddN(terms)
-		if name := nameOf(n); name != "" && d.Name == "" && d.Op.Kind != Leaf && d.ID >= split {
-			d.Name = "d" + name
+		var d *Node
+		if n.Op == opLoop {
+			if loopAdj[n] == nil {
+				continue
+			}
+		} else {
+			terms := contrib[n]
+			if len(terms) == 0 {
+				continue
+			}
+			d = g.AddN(terms)
+			if name := nameOf(n); name != "" && d.Name == "" && d.Op.Kind != Leaf && d.ID >= split {
+				d.Name = "d" + name
+			}
+			adj[n] = d
 		}
-		adj[n] = d
-		if n.Op.Deriv == nil {
+		if target[n] || (stop != nil && stop(n)) {
+			continue
+		}
+		switch {
+		case n.Op == opLoopOut:
+			l := n.Args[0]
+			if loopAdj[l] == nil {
+				loopAdj[l] = make([]*Node, len(l.Loop.State))
+			}
+			loopAdj[l][n.Ints[0]] = d
+			continue
+		case n.Op == opLoop:
+			need := make([]bool, len(n.Args))
+			for j, a := range n.Args {
+				need[j] = needs[a]
+			}
+			for j, c := range diffLoop(g, n, loopAdj[n], need) {
+				if c != nil {
+					contrib[n.Args[j]] = append(contrib[n.Args[j]], c)
+				}
+			}
+			continue
+		case n.Op.Deriv == nil:
 			continue
 		}
 		for j, a := range n.Args {

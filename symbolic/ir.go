@@ -58,6 +58,8 @@ const (
 	Param VarKind = iota // trained: the model's gradient is taken with respect to it
 	Input                // data, given per sample
 	Arg                  // an argument of a fn
+	Index                // a loop variable
+	State                // a value a loop carries from one step to the next
 )
 
 // Var is a leaf of a graph: a parameter, an input or a fn argument.
@@ -86,6 +88,10 @@ type Node struct {
 	Var   *Var    // the leaf, for var
 	Name  string  // a name from the model, used to name the generated variable
 	Line  int     // the .bp line this node was made for, for comments
+	// Scope is the innermost loop whose body this node is part of (it
+	// depends on that loop's index or state), nil outside loops.
+	Scope *Loop
+	Loop  *Loop // for a loop node, the loop
 }
 
 func (n *Node) String() string {
@@ -120,6 +126,7 @@ func (n *Node) IsScalar() bool { return len(n.Shape) == 0 }
 // Graph owns the nodes of one fn or model and makes equal nodes once.
 type Graph struct {
 	Nodes  []*Node
+	loops  int // loops made, to number them
 	intern map[string]*Node
 	// Line is stamped on every node made while it is set, so generated code
 	// can say which .bp line each block comes from.
@@ -156,6 +163,9 @@ func (g *Graph) node(op *Op, args []*Node, shape Shape, val float64, ints []int,
 		return n
 	}
 	n := &Node{ID: len(g.Nodes), Op: op, Args: args, Shape: shape, Val: val, Ints: ints, Var: v, Line: g.Line}
+	for _, a := range args {
+		n.Scope = inner(n.Scope, a.Scope)
+	}
 	g.Nodes = append(g.Nodes, n)
 	g.intern[k] = n
 	return n

@@ -151,7 +151,8 @@ type scope struct {
 	l     *lowerer
 	g     *Graph
 	names map[string]*binding
-	quiet bool // inlining a fn already checked: report nothing twice
+	quiet bool  // inlining a fn already checked: report nothing twice
+	loop  *Loop // the innermost loop being lowered, if any
 }
 
 type binding struct {
@@ -306,6 +307,85 @@ func (s *scope) assign(st *parser.Assign) {
 	s.bind(st.Name, v, "value")
 }
 
+// forLoop lowers "for VAR in FROM..TO { BODY }". A name the body assigns
+// that is bound before the loop is carried from step to step; a name first
+// bound in the body is local to one step.
+func (s *scope) forLoop(st *parser.For) {
+	from, ok1 := s.l.constIntQuiet(s, st.From)
+	to, ok2 := s.l.constIntQuiet(s, st.To)
+	if !ok1 || !ok2 {
+		return
+	}
+	if from < 0 || to <= from {
+		s.error(st.From.Pos(), "loop %s in %d..%d runs no step (the range is FROM..TO, TO excluded)", st.Var.Name, from, to)
+		return
+	}
+	var carried []string
+	for _, name := range assignedNames(st.Body) {
+		if b, ok := s.names[name]; ok && b.kind == "value" && b.node != nil {
+			carried = append(carried, name)
+		}
+	}
+	l := s.g.NewLoop(s.loop, st.Var.Name, from, to)
+	body := &scope{l: s.l, g: s.g, names: map[string]*binding{}, quiet: s.quiet, loop: l}
+	for name, b := range s.names {
+		body.names[name] = b
+	}
+	body.names[st.Var.Name] = &binding{node: l.Index, kind: "loop variable", line: st.P.Line}
+	var inits []*Node
+	for _, name := range carried {
+		init := s.names[name].node
+		body.names[name] = &binding{node: s.g.AddState(l, name, init.Shape), kind: "value", line: st.P.Line}
+		inits = append(inits, init)
+	}
+	for _, bst := range st.Body {
+		s.g.Line = bst.Pos().Line
+		switch bst := bst.(type) {
+		case *parser.Assign:
+			body.assign(bst)
+		case *parser.For:
+			body.forLoop(bst)
+		default:
+			s.error(bst.Pos(), "%s is not allowed inside a for loop", stmtName(bst))
+		}
+	}
+	next := make([]*Node, len(carried))
+	for i, name := range carried {
+		b := body.names[name]
+		if b.node == nil {
+			s.poison(&parser.Ident{P: st.P, Name: name})
+			return
+		}
+		if !b.node.Shape.Equal(inits[i].Shape) {
+			s.error(st.P, "%s changes shape in the loop: %v before it, %v after one step", name, inits[i].Shape, b.node.Shape)
+			return
+		}
+		next[i] = b.node
+	}
+	s.g.Line = st.P.Line
+	outs := s.g.Close(l, inits, next)
+	for i, name := range carried {
+		s.names[name] = &binding{node: outs[i], kind: "value", line: st.P.Line}
+	}
+}
+
+// assignedNames lists, in order of first appearance, the names statements
+// (and the loops among them) assign.
+func assignedNames(stmts []parser.Stmt) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range stmts {
+		parser.Inspect(st, func(n parser.Node) bool {
+			if a, ok := n.(*parser.Assign); ok && !seen[a.Name.Name] {
+				seen[a.Name.Name] = true
+				out = append(out, a.Name.Name)
+			}
+			return true
+		})
+	}
+	return out
+}
+
 // poison binds name to a value that failed to lower: using it later is not
 // reported again, since the error that matters has been.
 func (s *scope) poison(id *parser.Ident) {
@@ -370,7 +450,7 @@ func (l *lowerer) model() *Model {
 				m.Outputs = append(m.Outputs, &Output{Name: name, Node: n, Line: st.P.Line})
 			}
 		case *parser.For:
-			l.errorf(st.P, "for loops are not supported yet")
+			s.forLoop(st)
 		default:
 			l.errorf(st.Pos(), "%s is not allowed in a model", stmtName(st))
 		}
@@ -422,7 +502,11 @@ func (s *scope) expr(e parser.Expr) *Node {
 func (s *scope) ident(id *parser.Ident) *Node {
 	if b, ok := s.names[id.Name]; ok {
 		if b.node != nil && b.node.Var != nil && b.node.Var.Int {
-			s.error(id.P, "%s is an integer input: it can only index a tensor, as in x[%s]", id.Name, id.Name)
+			what := "an integer input"
+			if b.node.Var.Kind == Index {
+				what = "a loop variable"
+			}
+			s.error(id.P, "%s is %s: it can only index a tensor, as in x[%s]", id.Name, what, id.Name)
 			return nil
 		}
 		return b.node // nil for a poisoned name
@@ -526,7 +610,12 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 		if v := s.intVar(ie); v != nil {
 			ints[i] = -1
 			dyn = append(dyn, v)
-			if r := v.Var.Range; r == 0 || x.Shape[i] < r {
+			if v.Var.Kind == Index {
+				if v.Var.Range > x.Shape[i] {
+					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", v.Var.Name, v.Var.Range-1, i+1, x.Shape)
+					return nil
+				}
+			} else if r := v.Var.Range; r == 0 || x.Shape[i] < r {
 				v.Var.Range = x.Shape[i]
 			}
 			continue

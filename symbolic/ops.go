@@ -14,6 +14,8 @@ const (
 	MatMul                  // out[i,j] = sum_k a[i,k] b[k,j], with vector forms
 	Outer                   // out[i,j] = a[i] b[j]
 	Scatter                 // out is zero but for one element or row
+	LoopK                   // a for loop (see Loop)
+	Proj                    // a loop's final value of one state
 )
 
 // GoForm says how an elementwise op prints in Go. Exactly one field is set.

@@ -1,0 +1,3 @@
+package rnn
+
+//go:generate go run ../../cmd/backpropgen -o rnn_grad.go ../../testdata/rnn.bp
