@@ -53,8 +53,8 @@ type fnGen struct {
 	hoists   []jen.Code
 	lastLine int
 	lastBack bool
-	split    int    // nodes with this ID or more are derivative code (0: none)
-	nextAcc  string // the name the next reduction's accumulator takes
+	split    int         // nodes with this ID or more are derivative code (0: none)
+	nextAcc  string      // the name the next reduction's accumulator takes
 	declTop  *[]jen.Code // inside a loop, where declarations go: before the outermost loop
 	saves    *saves      // forward values saved per loop step for the backward pass
 }
