@@ -57,6 +57,9 @@ type fnGen struct {
 	nextAcc  string      // the name the next reduction's accumulator takes
 	declTop  *[]jen.Code // inside a loop, where declarations go: before the outermost loop
 	saves    *saves      // forward values saved per loop step for the backward pass
+	// wsAlloc, for a model, adds a workspace field for a value too big for
+	// the stack and returns its path.
+	wsAlloc func(name string, shape symbolic.Shape) string
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {

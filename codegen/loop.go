@@ -64,10 +64,15 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 	l := n.Loop
 	names := make([]string, len(l.State))
 	for i, st := range l.State {
-		names[i] = f.locals.fresh(l.Names[i])
-		f.declare(jen.Var().Id(names[i]).Add(goType(st.Shape)))
+		inWS := f.wsAlloc != nil && st.Shape.Size() > maxLocal
+		if inWS {
+			names[i] = f.wsAlloc(l.Names[i], st.Shape)
+		} else {
+			names[i] = f.locals.fresh(l.Names[i])
+			f.declare(jen.Var().Id(names[i]).Add(goType(st.Shape)))
+		}
 		switch init := n.Args[i]; {
-		case isZero(init) && f.declTop == nil:
+		case isZero(init) && f.declTop == nil && !inWS:
 			// declared just above, so already zero
 		case isZero(init) && len(st.Shape) > 0:
 			f.add(jen.Id(names[i]).Op("=").Add(arrayType(st.Shape)).Values())
@@ -169,6 +174,9 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 		if s, ok := into[x]; ok {
 			return dest{s, "="}
 		}
+		if f.wsAlloc != nil && x.Shape.Size() > maxLocal {
+			return dest{f.wsAlloc(x.Name, x.Shape), "="}
+		}
 		if len(x.Shape) > 0 {
 			d := dest{f.locals.fresh(x.Name), "="}
 			f.declare(jen.Var().Id(d.base).Add(goType(x.Shape)))
@@ -239,3 +247,4 @@ func (f *fnGen) bodyNodes(l *symbolic.Loop) []*symbolic.Node {
 	}
 	return out
 }
+

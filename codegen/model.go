@@ -177,6 +177,11 @@ func (mg *modelGen) wsField(n *symbolic.Node, base string) string {
 
 func (mg *modelGen) bindVars(f *fnGen) {
 	f.saves = mg.saves
+	f.wsAlloc = func(name string, shape symbolic.Shape) string {
+		field := mg.ws.fresh(name)
+		mg.wsDecl = append(mg.wsDecl, jen.Id(field).Add(goType(shape)))
+		return "ws." + field
+	}
 	for i, v := range mg.m.Params {
 		f.slots[mg.m.ParamNodes[i]] = "p." + mg.fields[v]
 	}

@@ -46,8 +46,10 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 			visit(a)
 		}
 	}
+	rootUses := map[*symbolic.Node]int{}
 	for _, r := range roots {
 		uses[r]++
+		rootUses[r]++
 		visit(r)
 	}
 	for _, r := range force {
@@ -77,7 +79,10 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 			p.isMat[n] = true
 			continue
 		}
-		if uses[n] > 1 || multi[n] || (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape)) {
+		// A scatter is written row-wise, which emit does for a root (dW[l] += ...)
+		// but no expression can do for a user.
+		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n]
+		if uses[n] > 1 || multi[n] || scatter {
 			p.isMat[n] = true
 		}
 	}

@@ -1,0 +1,3 @@
+package deep
+
+//go:generate go run ../../cmd/backpropgen -o deep_grad.go ../../testdata/deep.bp
