@@ -247,4 +247,3 @@ func (f *fnGen) bodyNodes(l *symbolic.Loop) []*symbolic.Node {
 	}
 	return out
 }
-
