@@ -184,6 +184,13 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 		}
 		return dest{f.locals.fresh(x.Name), ":="}
 	})
+	// In-place updates first: the copies below overwrite states that their
+	// terms may read (a gradient accumulator reads the adjoint state).
+	for i, st := range l.State {
+		for _, t := range inPlace[i] {
+			f.emit(t, dest{f.slots[st], "+="})
+		}
+	}
 	// Next values that are states themselves (a swap) are copied first.
 	tmp := map[int]string{}
 	for i, st := range l.State {
@@ -197,11 +204,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
-		case x == st:
-		case inPlace[i] != nil:
-			for _, t := range inPlace[i] {
-				f.emit(t, dest{f.slots[st], "+="})
-			}
+		case x == st, inPlace[i] != nil:
 		case tmp[i] != "":
 			f.add(jen.Id(f.slots[st]).Op("=").Id(tmp[i]))
 		default:

@@ -109,11 +109,11 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3[i] = s4
-			dh2[i] = dh3[i]
 			for j := range 32 {
 				ws.dW[l2][i][j] += t[i] * ws.h_prev[l2][j]
 			}
 			db[l2][i] += t[i]
+			dh2[i] = dh3[i]
 		}
 	}
 	// backward of deep.bp:12: for l in 0..L {
@@ -198,11 +198,11 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3[i] = s6
-			dh2[i] = dh3[i]
 			for j := range 32 {
 				ws.dW2[l3][i][j] += t2[i] * ws.h_prev[l3][j]
 			}
 			db[l3][i] += t2[i]
+			dh2[i] = dh3[i]
 		}
 	}
 	// backward of deep.bp:12: for l in 0..L {

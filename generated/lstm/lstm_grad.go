@@ -146,14 +146,13 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 		}
 		s9 := (s90 + s91) + (s92 + s93)
 		ws.t[t] = s9 + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			c[i] = c2[i]
 			// lstm.bp:35: h = o * tanh(c)
 			h[i] = ws.h[t][i]
 		}
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		loss += ws.t[t] * ws.t[t]
 	}
 	return loss
 }
@@ -244,12 +243,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				s103 += dbi2[k8+3] * p.Ui[k8+3][i]
 			}
 			s10 := (s100 + s101) + (s102 + s103)
-			dh3i := s7 + s8 + s9 + s10
-			dh3[i] = dh3i
-			// backward of lstm.bp:34: c = f * c + i * g
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3i
+			dh3[i] = s7 + s8 + s9 + s10
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			for j := range 4 {
 				dWi[i][j] += dbi2[i] * in.Xs[t][j]
@@ -286,8 +280,13 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dWy[0][i] += dby2[0] * ws.h[t][i]
 		}
 		dby[0] += dby2[0]
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			dc[i] = dc3[i]
+			// backward of lstm.bp:28: for t in 0..T {
+			dh[i] = dh3[i]
+		}
 	}
-	// backward of lstm.bp:28: for t in 0..T {
 	for i := range 16 {
 		for j := range 4 {
 			g.Wi[i][j] += dWi[i][j]
@@ -417,14 +416,13 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		s9 := (s90 + s91) + (s92 + s93)
 		ws.t[t] = s9 + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			c[i] = c2[i]
 			// lstm.bp:35: h = o * tanh(c)
 			h[i] = ws.h[t][i]
 		}
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		loss += ws.t[t] * ws.t[t]
 	}
 	var dc [16]float64
 	var dh [16]float64
@@ -508,12 +506,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				s173 += dbi2[k17+3] * p.Ui[k17+3][i]
 			}
 			s17 := (s170 + s171) + (s172 + s173)
-			dh3i := s14 + s15 + s16 + s17
-			dh3[i] = dh3i
-			// backward of lstm.bp:34: c = f * c + i * g
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3i
+			dh3[i] = s14 + s15 + s16 + s17
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			for j := range 4 {
 				dWi[i][j] += dbi2[i] * in.Xs[t2][j]
@@ -550,8 +543,13 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dWy[0][i] += dby2[0] * ws.h[t2][i]
 		}
 		dby[0] += dby2[0]
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			dc[i] = dc3[i]
+			// backward of lstm.bp:28: for t in 0..T {
+			dh[i] = dh3[i]
+		}
 	}
-	// backward of lstm.bp:28: for t in 0..T {
 	for i := range 16 {
 		for j := range 4 {
 			g.Wi[i][j] += dWi[i][j]

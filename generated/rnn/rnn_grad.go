@@ -74,12 +74,11 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 		}
 		s3 := (s30 + s31) + (s32 + s33)
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			h[i] = ws.h[t][i]
 		}
-		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		loss += ws.t[t] * ws.t[t]
 	}
 	return loss
 }
@@ -117,7 +116,6 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh2[i] = s4
-			dh[i] = dh2[i]
 			for j := range 4 {
 				dWx[i][j] += dbh2[i] * in.Xs[t][j]
 			}
@@ -129,6 +127,10 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dWy[0][i] += dby2[0] * ws.h[t][i]
 		}
 		dby[0] += dby2[0]
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			dh[i] = dh2[i]
+		}
 	}
 	// backward of rnn.bp:17: for t in 0..T {
 	for i := range 16 {
@@ -182,12 +184,11 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		}
 		s3 := (s30 + s31) + (s32 + s33)
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			h[i] = ws.h[t][i]
 		}
-		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
 	var dloss float64
@@ -218,7 +219,6 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 			s5 := (s50 + s51) + (s52 + s53)
 			dh2[i] = s5
-			dh[i] = dh2[i]
 			for j := range 4 {
 				dWx[i][j] += dbh2[i] * in.Xs[t2][j]
 			}
@@ -230,6 +230,10 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			dWy[0][i] += dby2[0] * ws.h[t2][i]
 		}
 		dby[0] += dby2[0]
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			dh[i] = dh2[i]
+		}
 	}
 	// backward of rnn.bp:17: for t in 0..T {
 	for i := range 16 {
