@@ -3,6 +3,11 @@ package backpropgen_test
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/importer"
+	goparser "go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"strings"
 	"testing"
@@ -80,4 +85,49 @@ func TestCodeSizeIndependentOfDimensions(t *testing.T) {
 	if la, lb := bytes.Count(a, []byte("\n")), bytes.Count(b, []byte("\n")); lb > la+5 || lb < la-5 {
 		t.Errorf("mnist generates %d lines, with 10× wider layers %d", la, lb)
 	}
+}
+
+// A for loop is a Go for loop: rnn.bp over 1000 steps generates exactly as
+// many lines as over 25, and its workspace, which saves the per-step values
+// backpropagation through time needs, grows linearly in the steps.
+func TestLoopCodeIndependentOfSteps(t *testing.T) {
+	src, err := os.ReadFile("testdata/rnn.bp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsSize := func(code []byte) int64 {
+		fset := token.NewFileSet()
+		f, err := goparser.ParseFile(fset, "rnn.go", code, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := types.Config{Importer: importer.Default()}
+		pkg, err := conf.Check("rnn", fset, []*ast.File{f}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return types.SizesFor("gc", "amd64").Sizeof(pkg.Scope().Lookup("RnnWorkspace").Type())
+	}
+	var lines []int
+	var sizes []int64
+	for _, steps := range []string{"25", "1000"} {
+		model := strings.Replace(string(src), "const T = 25", "const T = "+steps, 1)
+		code, err := backpropgen.Generate("rnn.bp", []byte(model), "rnn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, bytes.Count(code, []byte("\n")))
+		sizes = append(sizes, wsSize(code))
+	}
+	if lines[0] != lines[1] {
+		t.Errorf("T = 25 generates %d lines, T = 1000 %d", lines[0], lines[1])
+	}
+	// Per step: h before and after (16 each) and the prediction error (1).
+	perStep := int64(8 * (16 + 16 + 1))
+	for i, steps := range []int64{25, 1000} {
+		if sizes[i] > steps*perStep+8*64 {
+			t.Errorf("T = %d: workspace of %d bytes, more than %d per step", steps, sizes[i], perStep)
+		}
+	}
+	t.Logf("workspace %d bytes at T = 25, %d at T = 1000", sizes[0], sizes[1])
 }
