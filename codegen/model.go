@@ -406,6 +406,24 @@ func (mg *modelGen) helpers() {
 	)
 	f.Line()
 
+	names, sizes := []jen.Code{}, []jen.Code{}
+	for _, v := range mg.m.Params {
+		names = append(names, jen.Lit(v.Name))
+		sizes = append(sizes, jen.Lit(v.Shape.Size()))
+	}
+	pre := unexported(mg.name)
+	f.Var().Defs(
+		jen.Id(pre+"ParamNames").Op("=").Index(jen.Op("...")).String().Values(names...),
+		jen.Id(pre+"ParamSizes").Op("=").Index(jen.Op("...")).Int().Values(sizes...),
+	)
+	f.Line()
+	f.Comment("Layout returns the parameters' names, in the order Flat lays them out, and")
+	f.Comment("how many numbers each has: for per-parameter gradient norms.")
+	f.Func().Params(jen.Op("*").Id(P)).Id("Layout").Params().Params(jen.Id("names").Index().String(), jen.Id("sizes").Index().Int()).Block(
+		jen.Return(jen.Id(pre+"ParamNames").Index(jen.Op(":")), jen.Id(pre+"ParamSizes").Index(jen.Op(":"))),
+	)
+	f.Line()
+
 	f.Comment("Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.")
 	f.Func().Params(recv.Clone()).Id("Step").Params(jen.Id("g").Op("*").Id(P), jen.Id("lr").Float64()).Block(
 		jen.Id("w").Op(":=").Id("p").Dot("Flat").Call(),

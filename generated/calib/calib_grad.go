@@ -227,6 +227,17 @@ func (p *CalibParams) Flat() []float64 {
 	return unsafe.Slice(&p.Amp, CalibNumParams)
 }
 
+var (
+	calibParamNames = [...]string{"amp", "decay", "freq", "phase"}
+	calibParamSizes = [...]int{1, 1, 1, 1}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*CalibParams) Layout() (names []string, sizes []int) {
+	return calibParamNames[:], calibParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *CalibParams) Step(g *CalibParams, lr float64) {
 	w := p.Flat()

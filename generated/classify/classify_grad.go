@@ -262,6 +262,17 @@ func (p *ClassifyParams) Flat() []float64 {
 	return unsafe.Slice(&p.W1[0][0], ClassifyNumParams)
 }
 
+var (
+	classifyParamNames = [...]string{"W1", "b1", "W2", "b2"}
+	classifyParamSizes = [...]int{100352, 128, 1280, 10}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*ClassifyParams) Layout() (names []string, sizes []int) {
+	return classifyParamNames[:], classifyParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *ClassifyParams) Step(g *ClassifyParams, lr float64) {
 	w := p.Flat()

@@ -225,6 +225,17 @@ func (p *DeepParams) Flat() []float64 {
 	return unsafe.Slice(&p.W[0][0][0], DeepNumParams)
 }
 
+var (
+	deepParamNames = [...]string{"W", "b"}
+	deepParamSizes = [...]int{20480, 640}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*DeepParams) Layout() (names []string, sizes []int) {
+	return deepParamNames[:], deepParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *DeepParams) Step(g *DeepParams, lr float64) {
 	w := p.Flat()

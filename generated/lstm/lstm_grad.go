@@ -591,6 +591,17 @@ func (p *LstmParams) Flat() []float64 {
 	return unsafe.Slice(&p.Wi[0][0], LstmNumParams)
 }
 
+var (
+	lstmParamNames = [...]string{"Wi", "Ui", "bi", "Wf", "Uf", "bf", "Wg", "Ug", "bg", "Wo", "Uo", "bo", "Wy", "by"}
+	lstmParamSizes = [...]int{64, 256, 16, 64, 256, 16, 64, 256, 16, 64, 256, 16, 16, 1}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*LstmParams) Layout() (names []string, sizes []int) {
+	return lstmParamNames[:], lstmParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *LstmParams) Step(g *LstmParams, lr float64) {
 	w := p.Flat()

@@ -286,6 +286,17 @@ func (p *MnistParams) Flat() []float64 {
 	return unsafe.Slice(&p.W1[0][0], MnistNumParams)
 }
 
+var (
+	mnistParamNames = [...]string{"W1", "b1", "W2", "b2"}
+	mnistParamSizes = [...]int{100352, 128, 1280, 10}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*MnistParams) Layout() (names []string, sizes []int) {
+	return mnistParamNames[:], mnistParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *MnistParams) Step(g *MnistParams, lr float64) {
 	w := p.Flat()

@@ -317,6 +317,17 @@ func (p *NestedParams) Flat() []float64 {
 	return unsafe.Slice(&p.W[0], NestedNumParams)
 }
 
+var (
+	nestedParamNames = [...]string{"w", "u"}
+	nestedParamSizes = [...]int{4, 1}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*NestedParams) Layout() (names []string, sizes []int) {
+	return nestedParamNames[:], nestedParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *NestedParams) Step(g *NestedParams, lr float64) {
 	w := p.Flat()

@@ -243,6 +243,17 @@ func (p *PolicyParams) Flat() []float64 {
 	return unsafe.Slice(&p.W1[0][0], PolicyNumParams)
 }
 
+var (
+	policyParamNames = [...]string{"W1", "b1", "W2", "b2"}
+	policyParamSizes = [...]int{128, 32, 64, 2}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*PolicyParams) Layout() (names []string, sizes []int) {
+	return policyParamNames[:], policyParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *PolicyParams) Step(g *PolicyParams, lr float64) {
 	w := p.Flat()

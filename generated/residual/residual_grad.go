@@ -277,6 +277,17 @@ func (p *ResidualParams) Flat() []float64 {
 	return unsafe.Slice(&p.W0[0][0], ResidualNumParams)
 }
 
+var (
+	residualParamNames = [...]string{"W0", "A", "a", "B", "b", "v"}
+	residualParamSizes = [...]int{64, 256, 16, 256, 16, 16}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*ResidualParams) Layout() (names []string, sizes []int) {
+	return residualParamNames[:], residualParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *ResidualParams) Step(g *ResidualParams, lr float64) {
 	w := p.Flat()

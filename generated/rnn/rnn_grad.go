@@ -256,6 +256,17 @@ func (p *RnnParams) Flat() []float64 {
 	return unsafe.Slice(&p.Wx[0][0], RnnNumParams)
 }
 
+var (
+	rnnParamNames = [...]string{"Wx", "Wh", "bh", "Wy", "by"}
+	rnnParamSizes = [...]int{64, 256, 16, 16, 1}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*RnnParams) Layout() (names []string, sizes []int) {
+	return rnnParamNames[:], rnnParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *RnnParams) Step(g *RnnParams, lr float64) {
 	w := p.Flat()

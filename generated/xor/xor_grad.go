@@ -137,6 +137,17 @@ func (p *XorParams) Flat() []float64 {
 	return unsafe.Slice(&p.W1[0][0], XorNumParams)
 }
 
+var (
+	xorParamNames = [...]string{"W1", "b1", "W2", "b2"}
+	xorParamSizes = [...]int{16, 8, 8, 1}
+)
+
+// Layout returns the parameters' names, in the order Flat lays them out, and
+// how many numbers each has: for per-parameter gradient norms.
+func (*XorParams) Layout() (names []string, sizes []int) {
+	return xorParamNames[:], xorParamSizes[:]
+}
+
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
 func (p *XorParams) Step(g *XorParams, lr float64) {
 	w := p.Flat()
