@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"math"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ type fnGen struct {
 	reads    map[string]map[string]bool
 	prefix   string                 // the index of the top-level loop being emitted, as "0,i"
 	aliases  map[string]*aliasWrite // elements written in the current fused loop
+	topish   *[]jen.Code            // a list of statements that will go straight to the top level
 	lazy     map[*jen.Statement]*aliasWrite
 	aliasUse map[*aliasWrite]bool // aliases the body being generated reads
 	hoisted  map[string]string    // input elements read into locals once (hoist)
@@ -91,7 +93,7 @@ func (f *fnGen) declare(c jen.Code) {
 		*f.declTop = append(*f.declTop, c)
 		return
 	}
-	if f.block == f.top {
+	if f.block == f.top || f.block == f.topish {
 		*f.top = append(*f.top, c)
 		return
 	}
@@ -426,7 +428,19 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 		})
 	}
 	if !fusible {
-		body := gen(nil)
+		// With every dimension written out, the statements are top-level ones.
+		wasTop := f.topish
+		top := saved == f.top && !slices.ContainsFunc(shape, func(d int) bool { return d > tiny })
+		body := unrolled(shape, idx, func(idx []string) []jen.Code {
+			var b []jen.Code
+			f.block = &b
+			if top {
+				f.topish = &b
+			}
+			s := stmt(idx)
+			return append(b, s)
+		})
+		f.topish = wasTop
 		f.block = saved
 		f.add(nest(shape, idx, body)...)
 		return
@@ -494,6 +508,9 @@ func mergeReads(into, from map[string]map[string]bool) map[string]map[string]boo
 
 // localName is the last part of a variable path: "h" for "ws.h".
 func localName(base string) string {
+	if i := strings.IndexByte(base, '['); i >= 0 {
+		base = base[:i]
+	}
 	if i := strings.LastIndexByte(base, '.'); i >= 0 {
 		return base[i+1:]
 	}
@@ -545,6 +562,9 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 		}
 		return *sum
 	}
+	if acc, ok := f.fuseReduce(shape, term); ok {
+		return acc
+	}
 	acc := f.nextAcc
 	if acc == "" {
 		acc = f.locals.fresh("s")
@@ -566,6 +586,45 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 	f.add(jen.Var().Id(acc).Float64())
 	f.add(nest(shape, k, body)...)
 	return gexpr{jen.Id(acc), precPrimary}
+}
+
+// fuseReduce adds a sum over the range of the pending top-level loop to that
+// loop, as s += term(i), when the term reads what the loop writes only at
+// i: the hidden layer and the dot product that consumes it then take one
+// pass, as in hand-written code. The sum is complete after the loop, which
+// the next statement closes.
+func (f *fnGen) fuseReduce(shape symbolic.Shape, term func(k []string) gexpr) (gexpr, bool) {
+	p := f.pending
+	// At the top level, or building statements bound there with nothing
+	// before them (which would come after the loop the sum is moved into).
+	atTop := f.block == f.top || (f.block == f.topish && len(*f.block) == 0)
+	if !atTop || p == nil || len(shape) != 1 || shape[0] != p.n {
+		return gexpr{}, false
+	}
+	var body []jen.Code
+	saved, savedReads, savedAliases, savedUse := f.block, f.reads, f.aliases, f.aliasUse
+	f.block, f.reads, f.aliases, f.aliasUse = &body, map[string]map[string]bool{}, p.aliases, map[*aliasWrite]bool{}
+	t := term([]string{"i"})
+	reads, used := f.reads, f.aliasUse
+	f.block, f.reads, f.aliases, f.aliasUse = saved, savedReads, savedAliases, savedUse
+	if !fusesAfter(p, reads, "", "i") {
+		return gexpr{}, false
+	}
+	for aw := range used {
+		aw.used = true
+	}
+	acc := f.nextAcc
+	if acc == "" {
+		acc = f.locals.fresh("s")
+	}
+	f.nextAcc = ""
+	// Declared just before the loop it sums in (inside any enclosing loop's
+	// body, so that it starts from zero at every step).
+	*f.top = append(*f.top, jen.Var().Id(acc).Float64())
+	p.body = append(append(p.body, body...), jen.Id(acc).Op("+=").Add(t.c))
+	mergeReads(p.reads, reads)
+	p.writes[acc] = "sum" // complete only after the loop: nothing in it may read it
+	return gexpr{jen.Id(acc), precPrimary}, true
 }
 
 // split4 is the shortest reduction summed in four interleaved partial sums.
@@ -618,7 +677,13 @@ func (f *fnGen) matmul(n *symbolic.Node, idx []string) gexpr {
 	rowOf := func(x *symbolic.Node, i string) func(k string) gexpr {
 		if base, ok := f.slots[x]; ok && kdim[0] > tiny {
 			row := f.locals.fresh("row")
-			f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(base, []string{i}).c))
+			decl := jen.Id(row).Op(":=").Op("&").Add(f.access(base, []string{i}).c)
+			_, err := strconv.Atoi(i)
+			if (f.block == f.top || f.block == f.topish && len(*f.block) == 0) && err == nil && !strings.Contains(base, "[") {
+				f.declare(decl) // a fixed row: before any loop, out of the way of fusion
+			} else {
+				f.add(decl)
+			}
 			return func(k string) gexpr { return access(row, []string{k}) }
 		}
 		return func(k string) gexpr { return f.elem(x, []string{i, k}) }

@@ -378,12 +378,10 @@ func F_mean(v [4]float64) float64 {
 func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	var t [4]float64
 	// builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
+	var s float64
 	for i := range 4 {
 		t[i] = math.Exp(v[i])
-	}
-	var s float64
-	for k := range 4 {
-		s += t[k]
+		s += t[i]
 	}
 	f_mean = s / 4
 	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
@@ -427,12 +425,11 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 func F_mse(u, v [3]float64) float64 {
 	var t [3]float64
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
-	for i := range 3 {
-		t[i] = u[i] - v[i]
-	}
 	var s float64
-	for k := range 3 {
-		s += t[k] * t[k]
+	for i := range 3 {
+		ti := u[i] - v[i]
+		t[i] = ti
+		s += ti * ti
 	}
 	return s / 3
 }
@@ -444,6 +441,7 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t2 [3]float64
 	var du2 [3]float64
+	var s float64
 	for i := range 3 {
 		ti := u[i] - v[i]
 		t[i] = ti
@@ -451,12 +449,9 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 		t2i := 0.3333333333333333 * ti
 		t2[i] = t2i
 		du2[i] = t2i + t2i
+		s += ti * ti
 	}
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
-	var s float64
-	for k := range 3 {
-		s += t[k] * t[k]
-	}
 	f_mse = s / 3
 	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
@@ -485,14 +480,14 @@ func F_matvec(W [2][3]float64, x [3]float64) float64 {
 // with respect to W, x.
 func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]float64, dx [3]float64) {
 	var t [2]float64
-	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	row := &W[0]
+	row2 := &W[1]
+	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	var s float64
 	for k := range 3 {
 		s += row[k] * x[k]
 	}
 	t[0] = math.Tanh(s)
-	row2 := &W[1]
 	var s2 float64
 	for k2 := range 3 {
 		s2 += row2[k2] * x[k2]
@@ -530,29 +525,27 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	var t [3]float64
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var t2 [3]float64
+	var s float64
 	for i := range 3 {
 		ti := x[0]*W[0][i] + x[1]*W[1][i]
 		t[i] = ti
 		// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 		t2[i] = math.Cos(ti)
+		s += math.Sin(ti)
 	}
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var s float64
-	for k := range 3 {
-		s += math.Sin(t[k])
-	}
 	f_vecmat = s
-	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	row := &W[0]
+	row2 := &W[1]
+	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var s2 float64
-	for k2 := range 3 {
-		s2 += row[k2] * t2[k2]
+	for k := range 3 {
+		s2 += row[k] * t2[k]
 	}
 	dx[0] = s2
-	row2 := &W[1]
 	var s3 float64
-	for k3 := range 3 {
-		s3 += row2[k3] * t2[k3]
+	for k2 := range 3 {
+		s3 += row2[k2] * t2[k2]
 	}
 	dx[1] = s3
 	for i := range 3 {
@@ -596,26 +589,26 @@ func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 // with respect to A, B.
 func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]float64, dB [3][2]float64) {
 	var t [2][2]float64
-	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	row := &A[0]
+	row2 := &A[0]
+	row3 := &A[1]
+	row4 := &A[1]
+	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var s float64
 	for k := range 3 {
 		s += row[k] * B[k][0]
 	}
 	t[0][0] = s
-	row2 := &A[0]
 	var s2 float64
 	for k2 := range 3 {
 		s2 += row2[k2] * B[k2][1]
 	}
 	t[0][1] = s2
-	row3 := &A[1]
 	var s3 float64
 	for k3 := range 3 {
 		s3 += row3[k3] * B[k3][0]
 	}
 	t[1][0] = s3
-	row4 := &A[1]
 	var s4 float64
 	for k4 := range 3 {
 		s4 += row4[k4] * B[k4][1]
@@ -719,20 +712,16 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	t := m + math.Log(s)
 	var t2 [4]float64
 	var t3 [4]float64
+	var t4 float64
+	var s2 float64
 	for i := range 4 {
 		t2[i] = math.Exp(x[i] - t)
-		t3[i] = w[i] * t2[i]
-	}
-	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var t4 float64
-	for k3 := range 4 {
-		t4 += -t3[k3]
+		t3i := w[i] * t2[i]
+		t3[i] = t3i
+		t4 += -t3i
+		s2 += t3i
 	}
 	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var s2 float64
-	for k4 := range 4 {
-		s2 += t3[k4]
-	}
 	f_softmax = s2
 	for i := range 4 {
 		dx[i] = t3[i] + t4*t2[i]
@@ -774,19 +763,15 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	}
 	t := m + math.Log(s)
 	var t2 [4]float64
-	for i := range 4 {
-		t2[i] = x[i] - t
-	}
-	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var t3 float64
-	for k3 := range 4 {
-		t3 += -w[k3]
+	var s2 float64
+	for i := range 4 {
+		t2i := x[i] - t
+		t2[i] = t2i
+		t3 += -w[i]
+		s2 += w[i] * t2i
 	}
 	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	var s2 float64
-	for k4 := range 4 {
-		s2 += w[k4] * t2[k4]
-	}
 	f_log_softmax = s2
 	for i := range 4 {
 		dx[i] = w[i] + t3*math.Exp(t2[i])
@@ -936,16 +921,13 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 func F_call(q [3]float64, k float64) float64 {
 	var t [3]float64
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
-	for i := range 3 {
-		t[i] = 2 * q[i]
-	}
 	var s float64
-	for k2 := range 3 {
-		s += q[k2] * q[k2]
-	}
 	var s2 float64
-	for k3 := range 3 {
-		s2 += t[k3] * t[k3]
+	for i := range 3 {
+		ti := 2 * q[i]
+		t[i] = ti
+		s += q[i] * q[i]
+		s2 += ti * ti
 	}
 	return k*s + s2
 }
@@ -961,16 +943,15 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	var t2 [3]float64
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t3 [3]float64
+	var s float64
 	for i := range 3 {
-		t2[i] = 2 * q[i]
+		t2i := 2 * q[i]
+		t2[i] = t2i
 		// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 		t3[i] = k * q[i]
+		s += t2i * t2i
 	}
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
-	var s float64
-	for k3 := range 3 {
-		s += t2[k3] * t2[k3]
-	}
 	f_call = k*t + s
 	for i := range 3 {
 		dq[i] = (t2[i]+t2[i])*2 + t3[i] + t3[i]

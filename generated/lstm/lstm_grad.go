@@ -59,8 +59,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 	var h [16]float64
 	var loss float64
 	var c2 [16]float64
+	row9 := &p.Wy[0]
 	for t := range 25 {
 		// lstm.bp:28: for t in 0..T {
+		var s9 float64
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
 			ws.h_prev[t][i] = h[i]
@@ -133,18 +135,11 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
 			ws.t2[t][i] = math.Tanh(c2i)
-			ws.h[t][i] = ws.o[t][i] * ws.t2[t][i]
+			hi := ws.o[t][i] * ws.t2[t][i]
+			ws.h[t][i] = hi
+			s9 += row9[i] * hi
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		row9 := &p.Wy[0]
-		var s90, s91, s92, s93 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			s90 += row9[k9] * ws.h[t][k9]
-			s91 += row9[k9+1] * ws.h[t][k9+1]
-			s92 += row9[k9+2] * ws.h[t][k9+2]
-			s93 += row9[k9+3] * ws.h[t][k9+3]
-		}
-		s9 := (s90 + s91) + (s92 + s93)
 		ws.t[t] = s9 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
@@ -329,8 +324,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var h [16]float64
 	var loss float64
 	var c2 [16]float64
+	row9 := &p.Wy[0]
 	for t := range 25 {
 		// lstm.bp:28: for t in 0..T {
+		var s9 float64
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
 			ws.h_prev[t][i] = h[i]
@@ -403,18 +400,11 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
 			ws.t2[t][i] = math.Tanh(c2i)
-			ws.h[t][i] = ws.o[t][i] * ws.t2[t][i]
+			hi := ws.o[t][i] * ws.t2[t][i]
+			ws.h[t][i] = hi
+			s9 += row9[i] * hi
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		row9 := &p.Wy[0]
-		var s90, s91, s92, s93 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			s90 += row9[k9] * ws.h[t][k9]
-			s91 += row9[k9+1] * ws.h[t][k9+1]
-			s92 += row9[k9+2] * ws.h[t][k9+2]
-			s93 += row9[k9+3] * ws.h[t][k9+3]
-		}
-		s9 := (s90 + s91) + (s92 + s93)
 		ws.t[t] = s9 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
@@ -475,35 +465,35 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
 			var s140, s141, s142, s143 float64
-			for k14 := 0; k14 < 16; k14 += 4 {
-				s140 += dbo2[k14] * p.Uo[k14][i]
-				s141 += dbo2[k14+1] * p.Uo[k14+1][i]
-				s142 += dbo2[k14+2] * p.Uo[k14+2][i]
-				s143 += dbo2[k14+3] * p.Uo[k14+3][i]
+			for k13 := 0; k13 < 16; k13 += 4 {
+				s140 += dbo2[k13] * p.Uo[k13][i]
+				s141 += dbo2[k13+1] * p.Uo[k13+1][i]
+				s142 += dbo2[k13+2] * p.Uo[k13+2][i]
+				s143 += dbo2[k13+3] * p.Uo[k13+3][i]
 			}
 			s14 := (s140 + s141) + (s142 + s143)
 			var s150, s151, s152, s153 float64
-			for k15 := 0; k15 < 16; k15 += 4 {
-				s150 += dbg2[k15] * p.Ug[k15][i]
-				s151 += dbg2[k15+1] * p.Ug[k15+1][i]
-				s152 += dbg2[k15+2] * p.Ug[k15+2][i]
-				s153 += dbg2[k15+3] * p.Ug[k15+3][i]
+			for k14 := 0; k14 < 16; k14 += 4 {
+				s150 += dbg2[k14] * p.Ug[k14][i]
+				s151 += dbg2[k14+1] * p.Ug[k14+1][i]
+				s152 += dbg2[k14+2] * p.Ug[k14+2][i]
+				s153 += dbg2[k14+3] * p.Ug[k14+3][i]
 			}
 			s15 := (s150 + s151) + (s152 + s153)
 			var s160, s161, s162, s163 float64
-			for k16 := 0; k16 < 16; k16 += 4 {
-				s160 += dbf2[k16] * p.Uf[k16][i]
-				s161 += dbf2[k16+1] * p.Uf[k16+1][i]
-				s162 += dbf2[k16+2] * p.Uf[k16+2][i]
-				s163 += dbf2[k16+3] * p.Uf[k16+3][i]
+			for k15 := 0; k15 < 16; k15 += 4 {
+				s160 += dbf2[k15] * p.Uf[k15][i]
+				s161 += dbf2[k15+1] * p.Uf[k15+1][i]
+				s162 += dbf2[k15+2] * p.Uf[k15+2][i]
+				s163 += dbf2[k15+3] * p.Uf[k15+3][i]
 			}
 			s16 := (s160 + s161) + (s162 + s163)
 			var s170, s171, s172, s173 float64
-			for k17 := 0; k17 < 16; k17 += 4 {
-				s170 += dbi2[k17] * p.Ui[k17][i]
-				s171 += dbi2[k17+1] * p.Ui[k17+1][i]
-				s172 += dbi2[k17+2] * p.Ui[k17+2][i]
-				s173 += dbi2[k17+3] * p.Ui[k17+3][i]
+			for k16 := 0; k16 < 16; k16 += 4 {
+				s170 += dbi2[k16] * p.Ui[k16][i]
+				s171 += dbi2[k16+1] * p.Ui[k16+1][i]
+				s172 += dbi2[k16+2] * p.Ui[k16+2][i]
+				s173 += dbi2[k16+3] * p.Ui[k16+3][i]
 			}
 			s17 := (s170 + s171) + (s172 + s173)
 			dh3[i] = s14 + s15 + s16 + s17

@@ -60,6 +60,10 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	}
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
+	row2 := &p.W2[0]
+	var s2 float64
+	row3 := &p.W2[1]
+	var s3 float64
 	for i := range 32 {
 		row := &p.W1[i]
 		var s float64
@@ -67,26 +71,10 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 			s += row[k] * in.S[k]
 		}
 		ws.t[i] = math.Tanh(s + p.B1[i])
+		s2 += row2[i] * ws.t[i]
+		s3 += row3[i] * ws.t[i]
 	}
-	row2 := &p.W2[0]
-	var s20, s21, s22, s23 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		s20 += row2[k2] * ws.t[k2]
-		s21 += row2[k2+1] * ws.t[k2+1]
-		s22 += row2[k2+2] * ws.t[k2+2]
-		s23 += row2[k2+3] * ws.t[k2+3]
-	}
-	s2 := (s20 + s21) + (s22 + s23)
 	logits[0] = s2 + p.B2[0]
-	row3 := &p.W2[1]
-	var s30, s31, s32, s33 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		s30 += row3[k3] * ws.t[k3]
-		s31 += row3[k3+1] * ws.t[k3+1]
-		s32 += row3[k3+2] * ws.t[k3+2]
-		s33 += row3[k3+3] * ws.t[k3+3]
-	}
-	s3 := (s30 + s31) + (s32 + s33)
 	logits[1] = s3 + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	ws.t2 = -in.Ret
@@ -159,6 +147,10 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	var t [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
+	row2 := &p.W2[0]
+	var s2 float64
+	row3 := &p.W2[1]
+	var s3 float64
 	for i := range 32 {
 		row := &p.W1[i]
 		var s float64
@@ -166,26 +158,10 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 			s += row[k] * in.S[k]
 		}
 		t[i] = math.Tanh(s + p.B1[i])
+		s2 += row2[i] * t[i]
+		s3 += row3[i] * t[i]
 	}
-	row2 := &p.W2[0]
-	var s20, s21, s22, s23 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		s20 += row2[k2] * t[k2]
-		s21 += row2[k2+1] * t[k2+1]
-		s22 += row2[k2+2] * t[k2+2]
-		s23 += row2[k2+3] * t[k2+3]
-	}
-	s2 := (s20 + s21) + (s22 + s23)
 	logits[0] = s2 + p.B2[0]
-	row3 := &p.W2[1]
-	var s30, s31, s32, s33 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		s30 += row3[k3] * t[k3]
-		s31 += row3[k3+1] * t[k3+1]
-		s32 += row3[k3+2] * t[k3+2]
-		s33 += row3[k3+3] * t[k3+3]
-	}
-	s3 := (s30 + s31) + (s32 + s33)
 	logits[1] = s3 + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	t2 := -in.Ret

@@ -68,6 +68,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		ws.h1[i] = ws.h0[i] + ws.t[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	var s5 float64
 	for i := range 16 {
 		row4 := &p.B[i]
 		var s40, s41, s42, s43 float64
@@ -79,17 +80,11 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		}
 		s4 := (s40 + s41) + (s42 + s43)
 		ws.t2[i] = residualRelu(s4 + p.B_[i])
-		ws.h2[i] = ws.h1[i] + ws.t2[i]
+		h2i := ws.h1[i] + ws.t2[i]
+		ws.h2[i] = h2i
+		s5 += p.V[i] * h2i
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s50, s51, s52, s53 float64
-	for k5 := 0; k5 < 16; k5 += 4 {
-		s50 += p.V[k5] * ws.h2[k5]
-		s51 += p.V[k5+1] * ws.h2[k5+1]
-		s52 += p.V[k5+2] * ws.h2[k5+2]
-		s53 += p.V[k5+3] * ws.h2[k5+3]
-	}
-	s5 := (s50 + s51) + (s52 + s53)
 	ws.t3 = s5 - in.Y
 	loss := 0.5 * (ws.t3 * ws.t3)
 	return loss
@@ -189,6 +184,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var h2 [16]float64
+	var s5 float64
 	for i := range 16 {
 		row4 := &p.B[i]
 		var s40, s41, s42, s43 float64
@@ -200,17 +196,11 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s4 := (s40 + s41) + (s42 + s43)
 		t2[i] = residualRelu(s4 + p.B_[i])
-		h2[i] = h1[i] + t2[i]
+		h2i := h1[i] + t2[i]
+		h2[i] = h2i
+		s5 += p.V[i] * h2i
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s50, s51, s52, s53 float64
-	for k5 := 0; k5 < 16; k5 += 4 {
-		s50 += p.V[k5] * h2[k5]
-		s51 += p.V[k5+1] * h2[k5+1]
-		s52 += p.V[k5+2] * h2[k5+2]
-		s53 += p.V[k5+3] * h2[k5+3]
-	}
-	s5 := (s50 + s51) + (s52 + s53)
 	t3 := s5 - in.Y
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -229,11 +219,11 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	var t5 [16]float64
 	for i := range 16 {
 		var s70, s71, s72, s73 float64
-		for k7 := 0; k7 < 16; k7 += 4 {
-			s70 += db[k7] * p.B[k7][i]
-			s71 += db[k7+1] * p.B[k7+1][i]
-			s72 += db[k7+2] * p.B[k7+2][i]
-			s73 += db[k7+3] * p.B[k7+3][i]
+		for k6 := 0; k6 < 16; k6 += 4 {
+			s70 += db[k6] * p.B[k6][i]
+			s71 += db[k6+1] * p.B[k6+1][i]
+			s72 += db[k6+2] * p.B[k6+2][i]
+			s73 += db[k6+3] * p.B[k6+3][i]
 		}
 		s7 := (s70 + s71) + (s72 + s73)
 		dh1i := dh2[i] + s7
@@ -243,11 +233,11 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		var s90, s91, s92, s93 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			s90 += da[k9] * p.A[k9][i]
-			s91 += da[k9+1] * p.A[k9+1][i]
-			s92 += da[k9+2] * p.A[k9+2][i]
-			s93 += da[k9+3] * p.A[k9+3][i]
+		for k8 := 0; k8 < 16; k8 += 4 {
+			s90 += da[k8] * p.A[k8][i]
+			s91 += da[k8+1] * p.A[k8+1][i]
+			s92 += da[k8+2] * p.A[k8+2][i]
+			s93 += da[k8+3] * p.A[k8+3][i]
 		}
 		s9 := (s90 + s91) + (s92 + s93)
 		t5i := (dh1[i] + s9) * (1 - h0[i]*h0[i])

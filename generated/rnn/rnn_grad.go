@@ -42,8 +42,10 @@ type RnnWorkspace struct {
 func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 	var h [16]float64
 	var loss float64
+	row3 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:17: for t in 0..T {
+		var s3 float64
 		for i := range 16 {
 			ws.h_prev[t][i] = h[i]
 			// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -62,17 +64,9 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 			}
 			s2 := (s20 + s21) + (s22 + s23)
 			ws.h[t][i] = math.Tanh(s + s2 + p.Bh[i])
+			s3 += row3[i] * ws.h[t][i]
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		row3 := &p.Wy[0]
-		var s30, s31, s32, s33 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * ws.h[t][k3]
-			s31 += row3[k3+1] * ws.h[t][k3+1]
-			s32 += row3[k3+2] * ws.h[t][k3+2]
-			s33 += row3[k3+3] * ws.h[t][k3+3]
-		}
-		s3 := (s30 + s31) + (s32 + s33)
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -152,8 +146,10 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) float64 {
 	var h [16]float64
 	var loss float64
+	row3 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:17: for t in 0..T {
+		var s3 float64
 		for i := range 16 {
 			ws.h_prev[t][i] = h[i]
 			// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -172,17 +168,9 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 			s2 := (s20 + s21) + (s22 + s23)
 			ws.h[t][i] = math.Tanh(s + s2 + p.Bh[i])
+			s3 += row3[i] * ws.h[t][i]
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		row3 := &p.Wy[0]
-		var s30, s31, s32, s33 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * ws.h[t][k3]
-			s31 += row3[k3+1] * ws.h[t][k3+1]
-			s32 += row3[k3+2] * ws.h[t][k3+2]
-			s33 += row3[k3+3] * ws.h[t][k3+3]
-		}
-		s3 := (s30 + s31) + (s32 + s33)
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -211,11 +199,11 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		}
 		for i := range 16 {
 			var s50, s51, s52, s53 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				s50 += dbh2[k5] * p.Wh[k5][i]
-				s51 += dbh2[k5+1] * p.Wh[k5+1][i]
-				s52 += dbh2[k5+2] * p.Wh[k5+2][i]
-				s53 += dbh2[k5+3] * p.Wh[k5+3][i]
+			for k4 := 0; k4 < 16; k4 += 4 {
+				s50 += dbh2[k4] * p.Wh[k4][i]
+				s51 += dbh2[k4+1] * p.Wh[k4+1][i]
+				s52 += dbh2[k4+2] * p.Wh[k4+2][i]
+				s53 += dbh2[k4+3] * p.Wh[k4+3][i]
 			}
 			s5 := (s50 + s51) + (s52 + s53)
 			dh2[i] = s5
