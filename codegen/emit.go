@@ -3,8 +3,8 @@ package codegen
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
