@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -16,6 +17,15 @@ type saves struct {
 	outer  []*symbolic.Node
 	inLoop map[*symbolic.Loop][]*symbolic.Node
 	base   map[*symbolic.Node]string // workspace array of each loop value
+	// shift marks a state's next value, kept at step t+1 of the array that
+	// holds the state at step t (entry 0 is the initial value).
+	shift map[*symbolic.Node]bool
+}
+
+// shifted reports whether state k of l lives in a saved array rather than
+// a variable of its own.
+func (sv *saves) shifted(l *symbolic.Loop, k int) bool {
+	return sv != nil && !l.Reverse && sv.shift[l.Next[k]]
 }
 
 // chain is the loops enclosing scope, outermost first.
@@ -28,11 +38,14 @@ func chain(scope *symbolic.Loop) []*symbolic.Loop {
 }
 
 // savedShape is the shape of the array that keeps n for every step of the
-// loops around it.
-func savedShape(n *symbolic.Node) symbolic.Shape {
+// loops around it (one more step for a shifted state).
+func (sv *saves) savedShape(n *symbolic.Node) symbolic.Shape {
 	var s symbolic.Shape
 	for _, l := range chain(n.Scope) {
 		s = append(s, l.Len())
+	}
+	if sv.shift[n] {
+		s[len(s)-1]++
 	}
 	return append(s, n.Shape...)
 }
@@ -40,11 +53,26 @@ func savedShape(n *symbolic.Node) symbolic.Shape {
 // savedSlot is the variable holding n's value at the current step of each
 // loop around it.
 func (f *fnGen) savedSlot(n *symbolic.Node) string {
+	return f.savedSlotAt(n, "")
+}
+
+// savedSlotAt is savedSlot with the innermost loop's index replaced by
+// last, if not empty.
+func (f *fnGen) savedSlotAt(n *symbolic.Node, last string) string {
 	s := f.saves.base[n]
-	for _, l := range chain(n.Scope) {
+	c := chain(n.Scope)
+	for i, l := range c {
 		t := f.slots[l.Index]
 		if l.From != 0 {
 			t += "-" + strconv.Itoa(l.From)
+		}
+		if i == len(c)-1 {
+			switch {
+			case last != "":
+				t = last
+			case f.saves.shift[n]:
+				t += "+1"
+			}
 		}
 		s += "[" + t + "]"
 	}
@@ -63,7 +91,21 @@ func isZero(n *symbolic.Node) bool {
 func (f *fnGen) emitLoop(n *symbolic.Node) {
 	l := n.Loop
 	names := make([]string, len(l.State))
+	idx := f.locals.fresh(l.Index.Var.Name)
+	f.slots[l.Index] = idx
 	for i, st := range l.State {
+		if f.saves.shifted(l, i) {
+			// The state lives in the array that saves it: entry 0 is the
+			// initial value, and the body reads entry t and writes t+1.
+			x := l.Next[i]
+			f.emit(n.Args[i], dest{f.savedSlotAt(x, "0"), "="})
+			f.slots[st] = f.savedSlotAt(x, idx)
+			if l.From != 0 {
+				f.slots[st] = f.savedSlotAt(x, idx+"-"+strconv.Itoa(l.From))
+			}
+			names[i] = f.savedSlotAt(x, strconv.Itoa(l.Len()))
+			continue
+		}
 		inWS := f.wsAlloc != nil && st.Shape.Size() > maxLocal
 		if inWS {
 			names[i] = f.wsAlloc(l.Names[i], st.Shape)
@@ -81,8 +123,6 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 		}
 		f.slots[st] = names[i]
 	}
-	idx := f.locals.fresh(l.Index.Var.Name)
-	f.slots[l.Index] = idx
 	f.comment(n)
 
 	f.flush()
@@ -128,7 +168,9 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 	into := map[*symbolic.Node]string{}
 	for _, x := range saved {
 		if x.Op.Kind == symbolic.Leaf { // a state at the start of the step
-			f.emit(x, dest{f.savedSlot(x), "="})
+			if k := slices.Index(l.State, x); !f.saves.shifted(l, k) {
+				f.emit(x, dest{f.savedSlot(x), "="})
+			}
 			continue
 		}
 		force = append(force, x)
@@ -153,7 +195,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
-		case x == st:
+		case x == st, f.saves.shifted(l, i):
 			continue
 		case uses[st] == 1 && nexts[x] == 1 && uses[x] == 0 && isSumWith(x, st):
 			for _, t := range x.Args {
@@ -204,7 +246,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
-		case x == st, inPlace[i] != nil:
+		case x == st, inPlace[i] != nil, f.saves.shifted(l, i):
 		case tmp[i] != "":
 			f.add(jen.Id(f.slots[st]).Op("=").Id(tmp[i]))
 		default:

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
@@ -197,7 +198,8 @@ func (mg *modelGen) bindVars(f *fnGen) {
 // for every step in workspace arrays. Views of forward values are looked
 // through: the backward pass indexes what they view.
 func (mg *modelGen) computeSaves() *saves {
-	sv := &saves{inLoop: map[*symbolic.Loop][]*symbolic.Node{}, base: map[*symbolic.Node]string{}}
+	sv := &saves{inLoop: map[*symbolic.Loop][]*symbolic.Node{}, base: map[*symbolic.Node]string{},
+		shift: map[*symbolic.Node]bool{}}
 	seen := map[*symbolic.Node]bool{}
 	var visit func(n *symbolic.Node)
 	visit = func(n *symbolic.Node) {
@@ -218,18 +220,55 @@ func (mg *modelGen) computeSaves() *saves {
 		case n.Var != nil && n.Var.Kind == symbolic.Index:
 		case n.Scope != nil:
 			sv.inLoop[n.Scope] = append(sv.inLoop[n.Scope], n)
-			name := n.Name
-			if n.Var != nil {
-				name = n.Var.Name + "_prev" // a state, as the step found it
-			}
-			sv.base[n] = "ws." + mg.ws.fresh(name)
-			mg.wsDecl = append(mg.wsDecl, jen.Id(sv.base[n][3:]).Add(goType(savedShape(n))))
 		case n.Op.Kind != symbolic.Leaf:
 			sv.outer = append(sv.outer, n)
 		}
 	}
 	for _, a := range mg.grad.Adjoints {
 		visit(a)
+	}
+	// A saved state's next value is kept one entry further on in the same
+	// array: the step reads the state at t and writes the next at t+1, as
+	// hand-written BPTT does, with no copying between steps.
+	loops := make([]*symbolic.Loop, 0, len(sv.inLoop))
+	for l := range sv.inLoop {
+		loops = append(loops, l)
+	}
+	slices.SortFunc(loops, func(a, b *symbolic.Loop) int { return a.ID - b.ID })
+	shared := map[*symbolic.Node]*symbolic.Node{} // state leaf → its next value
+	for _, l := range loops {
+		saved := map[*symbolic.Node]bool{}
+		for _, x := range sv.inLoop[l] {
+			saved[x] = true
+		}
+		nexts := map[*symbolic.Node]int{}
+		for _, x := range l.Next {
+			nexts[x]++
+		}
+		for k, x := range l.Next {
+			if saved[x] && x.Op.Kind != symbolic.Leaf && x.Scope == l && nexts[x] == 1 {
+				sv.shift[x] = true
+				if saved[l.State[k]] {
+					shared[l.State[k]] = x
+				}
+			}
+		}
+	}
+	for _, l := range loops {
+		for _, n := range sv.inLoop[l] {
+			if shared[n] != nil {
+				continue
+			}
+			name := n.Name
+			if n.Var != nil {
+				name = n.Var.Name + "_prev" // a state, as the step found it
+			}
+			sv.base[n] = "ws." + mg.ws.fresh(name)
+			mg.wsDecl = append(mg.wsDecl, jen.Id(sv.base[n][3:]).Add(goType(sv.savedShape(n))))
+		}
+	}
+	for st, x := range shared {
+		sv.base[st] = sv.base[x]
 	}
 	return sv
 }

@@ -28,44 +28,37 @@ type DeepInputs struct {
 // DeepWorkspace holds what DeepParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type DeepWorkspace struct {
-	h      [20][32]float64
-	h_prev [20][32]float64
-	t      [32]float64
-	dW     [20][32][32]float64
-	dW2    [20][32][32]float64
+	h   [21][32]float64
+	t   [32]float64
+	dW  [20][32][32]float64
+	dW2 [20][32][32]float64
 }
 
 // Forward returns the loss of model deep for the sample in, keeps in ws what
 // Backward needs
 func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs) float64 {
-	var h [32]float64
 	// deep.bp:9: input x[32]
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	for l2 := range 20 {
-		// deep.bp:12: for l in 0..L {
+		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			ws.h_prev[l2][i] = h[i]
-			// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 			var s0, s1, s2, s3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l2][i][k] * h[k]
-				s1 += p.W[l2][i][k+1] * h[k+1]
-				s2 += p.W[l2][i][k+2] * h[k+2]
-				s3 += p.W[l2][i][k+3] * h[k+3]
+				s0 += p.W[l2][i][k] * ws.h[l2][k]
+				s1 += p.W[l2][i][k+1] * ws.h[l2][k+1]
+				s2 += p.W[l2][i][k+2] * ws.h[l2][k+2]
+				s3 += p.W[l2][i][k+3] * ws.h[l2][k+3]
 			}
 			s := (s0 + s1) + (s2 + s3)
-			ws.h[l2][i] = deepSigmoid(s + p.B[l2][i])
-		}
-		for i := range 32 {
-			h[i] = ws.h[l2][i]
+			ws.h[l2+1][i] = deepSigmoid(s + p.B[l2][i])
 		}
 	}
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var s4 float64
 	for i := range 32 {
-		ti := h[i] - 0.5
+		ti := ws.h[20][i] - 0.5
 		ws.t[i] = ti
 		s4 += ti * ti
 	}
@@ -92,7 +85,7 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.h[l2][i] * (1 - ws.h[l2][i]))
+			t[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
 		}
 		for i := range 32 {
 			var s40, s41, s42, s43 float64
@@ -105,7 +98,7 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3[i] = s4
 			for j := range 32 {
-				ws.dW[l2][i][j] += t[i] * ws.h_prev[l2][j]
+				ws.dW[l2][i][j] += t[i] * ws.h[l2][j]
 			}
 			db[l2][i] += t[i]
 			dh2[i] = dh3[i]
@@ -128,35 +121,29 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) float64 {
-	var h [32]float64
 	// deep.bp:9: input x[32]
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	for l2 := range 20 {
-		// deep.bp:12: for l in 0..L {
+		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			ws.h_prev[l2][i] = h[i]
-			// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 			var s0, s1, s2, s3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l2][i][k] * h[k]
-				s1 += p.W[l2][i][k+1] * h[k+1]
-				s2 += p.W[l2][i][k+2] * h[k+2]
-				s3 += p.W[l2][i][k+3] * h[k+3]
+				s0 += p.W[l2][i][k] * ws.h[l2][k]
+				s1 += p.W[l2][i][k+1] * ws.h[l2][k+1]
+				s2 += p.W[l2][i][k+2] * ws.h[l2][k+2]
+				s3 += p.W[l2][i][k+3] * ws.h[l2][k+3]
 			}
 			s := (s0 + s1) + (s2 + s3)
-			ws.h[l2][i] = deepSigmoid(s + p.B[l2][i])
-		}
-		for i := range 32 {
-			h[i] = ws.h[l2][i]
+			ws.h[l2+1][i] = deepSigmoid(s + p.B[l2][i])
 		}
 	}
 	var t [32]float64
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var s4 float64
 	for i := range 32 {
-		ti := h[i] - 0.5
+		ti := ws.h[20][i] - 0.5
 		t[i] = ti
 		s4 += ti * ti
 	}
@@ -176,7 +163,7 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for l3 := 19; l3 >= 0; l3-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.h[l3][i] * (1 - ws.h[l3][i]))
+			t2[i] = dh2[i] * (ws.h[l3+1][i] * (1 - ws.h[l3+1][i]))
 		}
 		for i := range 32 {
 			var s60, s61, s62, s63 float64
@@ -189,7 +176,7 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3[i] = s6
 			for j := range 32 {
-				ws.dW2[l3][i][j] += t2[i] * ws.h_prev[l3][j]
+				ws.dW2[l3][i][j] += t2[i] * ws.h[l3][j]
 			}
 			db[l3][i] += t2[i]
 			dh2[i] = dh3[i]

@@ -48,16 +48,18 @@ type LstmWorkspace struct {
 	i      [25][16]float64
 	g      [25][16]float64
 	c_prev [25][16]float64
-	h_prev [25][16]float64
-	h      [25][16]float64
+	h      [26][16]float64
 }
 
 // Forward returns the loss of model lstm for the sample in, keeps in ws what
 // Backward needs
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 	var c [16]float64
-	var h [16]float64
+	// lstm.bp:25: h = zeros(H)
 	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
 	var c2 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
@@ -65,7 +67,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 		var s9 float64
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
-			ws.h_prev[t][i] = h[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
 			var s float64
@@ -75,10 +76,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			row2 := &p.Ui[i]
 			var s20, s21, s22, s23 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * h[k2]
-				s21 += row2[k2+1] * h[k2+1]
-				s22 += row2[k2+2] * h[k2+2]
-				s23 += row2[k2+3] * h[k2+3]
+				s20 += row2[k2] * ws.h[t][k2]
+				s21 += row2[k2+1] * ws.h[t][k2+1]
+				s22 += row2[k2+2] * ws.h[t][k2+2]
+				s23 += row2[k2+3] * ws.h[t][k2+3]
 			}
 			s2 := (s20 + s21) + (s22 + s23)
 			ws.i[t][i] = lstmSigmoid(s + s2 + p.Bi[i])
@@ -91,10 +92,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			row4 := &p.Uf[i]
 			var s40, s41, s42, s43 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
-				s40 += row4[k4] * h[k4]
-				s41 += row4[k4+1] * h[k4+1]
-				s42 += row4[k4+2] * h[k4+2]
-				s43 += row4[k4+3] * h[k4+3]
+				s40 += row4[k4] * ws.h[t][k4]
+				s41 += row4[k4+1] * ws.h[t][k4+1]
+				s42 += row4[k4+2] * ws.h[t][k4+2]
+				s43 += row4[k4+3] * ws.h[t][k4+3]
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			ws.f[t][i] = lstmSigmoid(s3 + s4 + p.Bf[i])
@@ -107,10 +108,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			row6 := &p.Ug[i]
 			var s60, s61, s62, s63 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				s60 += row6[k6] * h[k6]
-				s61 += row6[k6+1] * h[k6+1]
-				s62 += row6[k6+2] * h[k6+2]
-				s63 += row6[k6+3] * h[k6+3]
+				s60 += row6[k6] * ws.h[t][k6]
+				s61 += row6[k6+1] * ws.h[t][k6+1]
+				s62 += row6[k6+2] * ws.h[t][k6+2]
+				s63 += row6[k6+3] * ws.h[t][k6+3]
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			ws.g[t][i] = math.Tanh(s5 + s6 + p.Bg[i])
@@ -123,10 +124,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			row8 := &p.Uo[i]
 			var s80, s81, s82, s83 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				s80 += row8[k8] * h[k8]
-				s81 += row8[k8+1] * h[k8+1]
-				s82 += row8[k8+2] * h[k8+2]
-				s83 += row8[k8+3] * h[k8+3]
+				s80 += row8[k8] * ws.h[t][k8]
+				s81 += row8[k8+1] * ws.h[t][k8+1]
+				s82 += row8[k8+2] * ws.h[t][k8+2]
+				s83 += row8[k8+3] * ws.h[t][k8+3]
 			}
 			s8 := (s80 + s81) + (s82 + s83)
 			ws.o[t][i] = lstmSigmoid(s7 + s8 + p.Bo[i])
@@ -136,7 +137,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			// lstm.bp:35: h = o * tanh(c)
 			ws.t2[t][i] = math.Tanh(c2i)
 			hi := ws.o[t][i] * ws.t2[t][i]
-			ws.h[t][i] = hi
+			ws.h[t+1][i] = hi
 			s9 += row9[i] * hi
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -145,8 +146,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			c[i] = c2[i]
-			// lstm.bp:35: h = o * tanh(c)
-			h[i] = ws.h[t][i]
 		}
 	}
 	return loss
@@ -244,7 +243,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWi[i][j] += dbi2[i] * in.Xs[t][j]
 			}
 			for j := range 16 {
-				dUi[i][j] += dbi2[i] * ws.h_prev[t][j]
+				dUi[i][j] += dbi2[i] * ws.h[t][j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
@@ -252,7 +251,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWf[i][j] += dbf2[i] * in.Xs[t][j]
 			}
 			for j := range 16 {
-				dUf[i][j] += dbf2[i] * ws.h_prev[t][j]
+				dUf[i][j] += dbf2[i] * ws.h[t][j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
@@ -260,7 +259,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWg[i][j] += dbg2[i] * in.Xs[t][j]
 			}
 			for j := range 16 {
-				dUg[i][j] += dbg2[i] * ws.h_prev[t][j]
+				dUg[i][j] += dbg2[i] * ws.h[t][j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
@@ -268,11 +267,11 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWo[i][j] += dbo2[i] * in.Xs[t][j]
 			}
 			for j := range 16 {
-				dUo[i][j] += dbo2[i] * ws.h_prev[t][j]
+				dUo[i][j] += dbo2[i] * ws.h[t][j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t][i]
+			dWy[0][i] += dby2[0] * ws.h[t+1][i]
 		}
 		dby[0] += dby2[0]
 		// backward of lstm.bp:34: c = f * c + i * g
@@ -321,8 +320,11 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 // values too big for the stack.
 func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
 	var c [16]float64
-	var h [16]float64
+	// lstm.bp:25: h = zeros(H)
 	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
 	var c2 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
@@ -330,7 +332,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		var s9 float64
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
-			ws.h_prev[t][i] = h[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
 			var s float64
@@ -340,10 +341,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row2 := &p.Ui[i]
 			var s20, s21, s22, s23 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * h[k2]
-				s21 += row2[k2+1] * h[k2+1]
-				s22 += row2[k2+2] * h[k2+2]
-				s23 += row2[k2+3] * h[k2+3]
+				s20 += row2[k2] * ws.h[t][k2]
+				s21 += row2[k2+1] * ws.h[t][k2+1]
+				s22 += row2[k2+2] * ws.h[t][k2+2]
+				s23 += row2[k2+3] * ws.h[t][k2+3]
 			}
 			s2 := (s20 + s21) + (s22 + s23)
 			ws.i[t][i] = lstmSigmoid(s + s2 + p.Bi[i])
@@ -356,10 +357,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row4 := &p.Uf[i]
 			var s40, s41, s42, s43 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
-				s40 += row4[k4] * h[k4]
-				s41 += row4[k4+1] * h[k4+1]
-				s42 += row4[k4+2] * h[k4+2]
-				s43 += row4[k4+3] * h[k4+3]
+				s40 += row4[k4] * ws.h[t][k4]
+				s41 += row4[k4+1] * ws.h[t][k4+1]
+				s42 += row4[k4+2] * ws.h[t][k4+2]
+				s43 += row4[k4+3] * ws.h[t][k4+3]
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			ws.f[t][i] = lstmSigmoid(s3 + s4 + p.Bf[i])
@@ -372,10 +373,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row6 := &p.Ug[i]
 			var s60, s61, s62, s63 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				s60 += row6[k6] * h[k6]
-				s61 += row6[k6+1] * h[k6+1]
-				s62 += row6[k6+2] * h[k6+2]
-				s63 += row6[k6+3] * h[k6+3]
+				s60 += row6[k6] * ws.h[t][k6]
+				s61 += row6[k6+1] * ws.h[t][k6+1]
+				s62 += row6[k6+2] * ws.h[t][k6+2]
+				s63 += row6[k6+3] * ws.h[t][k6+3]
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			ws.g[t][i] = math.Tanh(s5 + s6 + p.Bg[i])
@@ -388,10 +389,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row8 := &p.Uo[i]
 			var s80, s81, s82, s83 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				s80 += row8[k8] * h[k8]
-				s81 += row8[k8+1] * h[k8+1]
-				s82 += row8[k8+2] * h[k8+2]
-				s83 += row8[k8+3] * h[k8+3]
+				s80 += row8[k8] * ws.h[t][k8]
+				s81 += row8[k8+1] * ws.h[t][k8+1]
+				s82 += row8[k8+2] * ws.h[t][k8+2]
+				s83 += row8[k8+3] * ws.h[t][k8+3]
 			}
 			s8 := (s80 + s81) + (s82 + s83)
 			ws.o[t][i] = lstmSigmoid(s7 + s8 + p.Bo[i])
@@ -401,7 +402,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// lstm.bp:35: h = o * tanh(c)
 			ws.t2[t][i] = math.Tanh(c2i)
 			hi := ws.o[t][i] * ws.t2[t][i]
-			ws.h[t][i] = hi
+			ws.h[t+1][i] = hi
 			s9 += row9[i] * hi
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -410,8 +411,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			c[i] = c2[i]
-			// lstm.bp:35: h = o * tanh(c)
-			h[i] = ws.h[t][i]
 		}
 	}
 	var dc [16]float64
@@ -502,7 +501,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWi[i][j] += dbi2[i] * in.Xs[t2][j]
 			}
 			for j := range 16 {
-				dUi[i][j] += dbi2[i] * ws.h_prev[t2][j]
+				dUi[i][j] += dbi2[i] * ws.h[t2][j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
@@ -510,7 +509,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWf[i][j] += dbf2[i] * in.Xs[t2][j]
 			}
 			for j := range 16 {
-				dUf[i][j] += dbf2[i] * ws.h_prev[t2][j]
+				dUf[i][j] += dbf2[i] * ws.h[t2][j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
@@ -518,7 +517,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWg[i][j] += dbg2[i] * in.Xs[t2][j]
 			}
 			for j := range 16 {
-				dUg[i][j] += dbg2[i] * ws.h_prev[t2][j]
+				dUg[i][j] += dbg2[i] * ws.h[t2][j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
@@ -526,11 +525,11 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dWo[i][j] += dbo2[i] * in.Xs[t2][j]
 			}
 			for j := range 16 {
-				dUo[i][j] += dbo2[i] * ws.h_prev[t2][j]
+				dUo[i][j] += dbo2[i] * ws.h[t2][j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t2][i]
+			dWy[0][i] += dby2[0] * ws.h[t2+1][i]
 		}
 		dby[0] += dby2[0]
 		// backward of lstm.bp:34: c = f * c + i * g

@@ -28,11 +28,11 @@ type NestedInputs struct {
 // NestedWorkspace holds what NestedParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type NestedWorkspace struct {
-	t       [3][2]float64
-	h_prev  [3][2][4]float64
-	t2      [3][2]float64
 	h       [3][4]float64
-	h_prev2 [3][4]float64
+	h_prev  [3][4]float64
+	t       [3][2]float64
+	h_prev2 [3][2][4]float64
+	t2      [3][2]float64
 	s       float64
 }
 
@@ -48,7 +48,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 	for i2 := range 3 {
 		// nested.bp:10: for i in 0..3 {
 		for i := range 4 {
-			ws.h_prev2[i2][i] = h[i]
+			ws.h_prev[i2][i] = h[i]
 			// nested.bp:11: h = tanh(h * u + x[i])
 			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
 		}
@@ -62,7 +62,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 			// nested.bp:12: for j in 0..2 {
 			var s3 float64
 			for i := range 4 {
-				ws.h_prev[i2][j2][i] = h2[i]
+				ws.h_prev2[i2][j2][i] = h2[i]
 				s3 += p.W[i] * h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
@@ -138,7 +138,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw2[i] += dh2[i] + t3[i] + t2*ws.h_prev[i2][j2][i]
+				dw2[i] += dh2[i] + t3[i] + t2*ws.h_prev2[i2][j2][i]
 			}
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			du2 += ds3 * ws.t2[i2][j2]
@@ -155,7 +155,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			dh4[i] = t4i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
-			s += t4i * ws.h_prev2[i2][i]
+			s += t4i * ws.h_prev[i2][i]
 		}
 		// backward of nested.bp:5: param u
 		du += du2 + s
@@ -186,7 +186,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	for i2 := range 3 {
 		// nested.bp:10: for i in 0..3 {
 		for i := range 4 {
-			ws.h_prev2[i2][i] = h[i]
+			ws.h_prev[i2][i] = h[i]
 			// nested.bp:11: h = tanh(h * u + x[i])
 			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
 		}
@@ -200,7 +200,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			// nested.bp:12: for j in 0..2 {
 			var s3 float64
 			for i := range 4 {
-				ws.h_prev[i2][j2][i] = h2[i]
+				ws.h_prev2[i2][j2][i] = h2[i]
 				s3 += p.W[i] * h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
@@ -267,7 +267,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw2[i] += dh2[i] + t3[i] + t2*ws.h_prev[i3][j3][i]
+				dw2[i] += dh2[i] + t3[i] + t2*ws.h_prev2[i3][j3][i]
 			}
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			du2 += ds3 * ws.t2[i3][j3]
@@ -284,7 +284,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			dh4[i] = t4i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
-			s7 += t4i * ws.h_prev2[i3][i]
+			s7 += t4i * ws.h_prev[i3][i]
 		}
 		// backward of nested.bp:5: param u
 		du += du2 + s7

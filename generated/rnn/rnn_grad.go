@@ -32,23 +32,23 @@ type RnnInputs struct {
 // RnnWorkspace holds what RnnParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type RnnWorkspace struct {
-	t      [25]float64
-	h      [25][16]float64
-	h_prev [25][16]float64
+	t [25]float64
+	h [26][16]float64
 }
 
 // Forward returns the loss of model rnn for the sample in, keeps in ws what
 // Backward needs
 func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
-	var h [16]float64
+	// rnn.bp:15: h = zeros(16)
 	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
 	row3 := &p.Wy[0]
 	for t := range 25 {
-		// rnn.bp:17: for t in 0..T {
+		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		var s3 float64
 		for i := range 16 {
-			ws.h_prev[t][i] = h[i]
-			// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 			row := &p.Wx[i]
 			var s float64
 			for k := range 4 {
@@ -57,22 +57,18 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 			row2 := &p.Wh[i]
 			var s20, s21, s22, s23 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * h[k2]
-				s21 += row2[k2+1] * h[k2+1]
-				s22 += row2[k2+2] * h[k2+2]
-				s23 += row2[k2+3] * h[k2+3]
+				s20 += row2[k2] * ws.h[t][k2]
+				s21 += row2[k2+1] * ws.h[t][k2+1]
+				s22 += row2[k2+2] * ws.h[t][k2+2]
+				s23 += row2[k2+3] * ws.h[t][k2+3]
 			}
 			s2 := (s20 + s21) + (s22 + s23)
-			ws.h[t][i] = math.Tanh(s + s2 + p.Bh[i])
-			s3 += row3[i] * ws.h[t][i]
+			ws.h[t+1][i] = math.Tanh(s + s2 + p.Bh[i])
+			s3 += row3[i] * ws.h[t+1][i]
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			h[i] = ws.h[t][i]
-		}
 	}
 	return loss
 }
@@ -98,7 +94,7 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		dby2[0] = dloss * (2 * ws.t[t])
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh2[i] = (dh[i] + dby2[0]*p.Wy[0][i]) * (1 - ws.h[t][i]*ws.h[t][i])
+			dbh2[i] = (dh[i] + dby2[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
 		for i := range 16 {
 			var s40, s41, s42, s43 float64
@@ -114,11 +110,11 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 				dWx[i][j] += dbh2[i] * in.Xs[t][j]
 			}
 			for j := range 16 {
-				dWh[i][j] += dbh2[i] * ws.h_prev[t][j]
+				dWh[i][j] += dbh2[i] * ws.h[t][j]
 			}
 			dbh[i] += dbh2[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t][i]
+			dWy[0][i] += dby2[0] * ws.h[t+1][i]
 		}
 		dby[0] += dby2[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -144,15 +140,16 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // values too big for the stack.
 func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) float64 {
-	var h [16]float64
+	// rnn.bp:15: h = zeros(16)
 	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
 	row3 := &p.Wy[0]
 	for t := range 25 {
-		// rnn.bp:17: for t in 0..T {
+		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		var s3 float64
 		for i := range 16 {
-			ws.h_prev[t][i] = h[i]
-			// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 			row := &p.Wx[i]
 			var s float64
 			for k := range 4 {
@@ -161,22 +158,18 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			row2 := &p.Wh[i]
 			var s20, s21, s22, s23 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * h[k2]
-				s21 += row2[k2+1] * h[k2+1]
-				s22 += row2[k2+2] * h[k2+2]
-				s23 += row2[k2+3] * h[k2+3]
+				s20 += row2[k2] * ws.h[t][k2]
+				s21 += row2[k2+1] * ws.h[t][k2+1]
+				s22 += row2[k2+2] * ws.h[t][k2+2]
+				s23 += row2[k2+3] * ws.h[t][k2+3]
 			}
 			s2 := (s20 + s21) + (s22 + s23)
-			ws.h[t][i] = math.Tanh(s + s2 + p.Bh[i])
-			s3 += row3[i] * ws.h[t][i]
+			ws.h[t+1][i] = math.Tanh(s + s2 + p.Bh[i])
+			s3 += row3[i] * ws.h[t+1][i]
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			h[i] = ws.h[t][i]
-		}
 	}
 	var dh [16]float64
 	var dloss float64
@@ -195,7 +188,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		dby2[0] = dloss * (2 * ws.t[t2])
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh2[i] = (dh[i] + dby2[0]*p.Wy[0][i]) * (1 - ws.h[t2][i]*ws.h[t2][i])
+			dbh2[i] = (dh[i] + dby2[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
 		for i := range 16 {
 			var s50, s51, s52, s53 float64
@@ -211,11 +204,11 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 				dWx[i][j] += dbh2[i] * in.Xs[t2][j]
 			}
 			for j := range 16 {
-				dWh[i][j] += dbh2[i] * ws.h_prev[t2][j]
+				dWh[i][j] += dbh2[i] * ws.h[t2][j]
 			}
 			dbh[i] += dbh2[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t2][i]
+			dWy[0][i] += dby2[0] * ws.h[t2+1][i]
 		}
 		dby[0] += dby2[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
