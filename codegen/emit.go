@@ -562,9 +562,6 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 		}
 		return *sum
 	}
-	if acc, ok := f.fuseReduce(shape, term); ok {
-		return acc
-	}
 	acc := f.nextAcc
 	if acc == "" {
 		acc = f.locals.fresh("s")
@@ -586,45 +583,6 @@ func (f *fnGen) reduce(shape symbolic.Shape, term func(k []string) gexpr) gexpr 
 	f.add(jen.Var().Id(acc).Float64())
 	f.add(nest(shape, k, body)...)
 	return gexpr{jen.Id(acc), precPrimary}
-}
-
-// fuseReduce adds a sum over the range of the pending top-level loop to that
-// loop, as s += term(i), when the term reads what the loop writes only at
-// i: the hidden layer and the dot product that consumes it then take one
-// pass, as in hand-written code. The sum is complete after the loop, which
-// the next statement closes.
-func (f *fnGen) fuseReduce(shape symbolic.Shape, term func(k []string) gexpr) (gexpr, bool) {
-	p := f.pending
-	// At the top level, or building statements bound there with nothing
-	// before them (which would come after the loop the sum is moved into).
-	atTop := f.block == f.top || (f.block == f.topish && len(*f.block) == 0)
-	if !atTop || p == nil || len(shape) != 1 || shape[0] != p.n {
-		return gexpr{}, false
-	}
-	var body []jen.Code
-	saved, savedReads, savedAliases, savedUse := f.block, f.reads, f.aliases, f.aliasUse
-	f.block, f.reads, f.aliases, f.aliasUse = &body, map[string]map[string]bool{}, p.aliases, map[*aliasWrite]bool{}
-	t := term([]string{"i"})
-	reads, used := f.reads, f.aliasUse
-	f.block, f.reads, f.aliases, f.aliasUse = saved, savedReads, savedAliases, savedUse
-	if !fusesAfter(p, reads, "", "i") {
-		return gexpr{}, false
-	}
-	for aw := range used {
-		aw.used = true
-	}
-	acc := f.nextAcc
-	if acc == "" {
-		acc = f.locals.fresh("s")
-	}
-	f.nextAcc = ""
-	// Declared just before the loop it sums in (inside any enclosing loop's
-	// body, so that it starts from zero at every step).
-	*f.top = append(*f.top, jen.Var().Id(acc).Float64())
-	p.body = append(append(p.body, body...), jen.Id(acc).Op("+=").Add(t.c))
-	mergeReads(p.reads, reads)
-	p.writes[acc] = "sum" // complete only after the loop: nothing in it may read it
-	return gexpr{jen.Id(acc), precPrimary}, true
 }
 
 // split4 is the shortest reduction summed in four interleaved partial sums.
@@ -764,7 +722,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.declare(jen.Var().Id(d.base).Add(arrayType(n.Shape)))
 		d.op = "="
 	}
-	if _, ok := f.slots[n]; !ok && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[1] >= 32 {
+	if _, ok := f.slots[n]; !ok && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[0] > tiny && n.Shape[1] > tiny {
 		f.accumulateOuter(n, d)
 		return
 	}
@@ -787,11 +745,13 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 }
 
 // accumulateOuter adds a bᵀ into d row by row, the weight-gradient update
-// dW += δ xᵀ. A row whose factor a[i] is zero adds nothing and is skipped:
-// behind a relu, half the rows of a layer's gradient are typically zero.
-// (Skipping differs from adding 0·b only where b holds Inf or NaN.)
+// dW += δ xᵀ, with a[i] and the row's address read once per row. For long
+// rows, a row whose factor a[i] is zero adds nothing and is skipped: behind
+// a relu, half the rows of a layer's gradient are typically zero. (Skipping
+// differs from adding 0·b only where b holds Inf or NaN.)
 func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 	a, b := n.Args[0], n.Args[1]
+	skipZero := n.Shape[1] >= 32 // worth a branch only for long rows
 	f.dest = d.base
 	f.loop(n.Shape[:1], func(idx []string) jen.Code {
 		ai := f.locals.fresh("a")
@@ -805,7 +765,11 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 			return jen.Id(row).Index(jen.Id(jdx[0])).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
 		})
 		f.block = saved
-		return jen.If(jen.Id(ai).Op("!=").Lit(0)).Block(then...)
+		if skipZero {
+			return jen.If(jen.Id(ai).Op("!=").Lit(0)).Block(then...)
+		}
+		f.add(then[:len(then)-1]...)
+		return then[len(then)-1]
 	})
 }
 
@@ -840,3 +804,4 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 		})
 	}
 }
+

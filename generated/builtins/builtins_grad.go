@@ -378,10 +378,12 @@ func F_mean(v [4]float64) float64 {
 func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	var t [4]float64
 	// builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
-	var s float64
 	for i := range 4 {
 		t[i] = math.Exp(v[i])
-		s += t[i]
+	}
+	var s float64
+	for k := range 4 {
+		s += t[k]
 	}
 	f_mean = s / 4
 	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
@@ -425,11 +427,12 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 func F_mse(u, v [3]float64) float64 {
 	var t [3]float64
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
-	var s float64
 	for i := range 3 {
-		ti := u[i] - v[i]
-		t[i] = ti
-		s += ti * ti
+		t[i] = u[i] - v[i]
+	}
+	var s float64
+	for k := range 3 {
+		s += t[k] * t[k]
 	}
 	return s / 3
 }
@@ -441,7 +444,6 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	var t2 [3]float64
 	var du2 [3]float64
-	var s float64
 	for i := range 3 {
 		ti := u[i] - v[i]
 		t[i] = ti
@@ -449,9 +451,12 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 		t2i := 0.3333333333333333 * ti
 		t2[i] = t2i
 		du2[i] = t2i + t2i
-		s += ti * ti
 	}
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+	var s float64
+	for k := range 3 {
+		s += t[k] * t[k]
+	}
 	f_mse = s / 3
 	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
@@ -525,27 +530,29 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	var t [3]float64
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var t2 [3]float64
-	var s float64
 	for i := range 3 {
 		ti := x[0]*W[0][i] + x[1]*W[1][i]
 		t[i] = ti
 		// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 		t2[i] = math.Cos(ti)
-		s += math.Sin(ti)
 	}
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	var s float64
+	for k := range 3 {
+		s += math.Sin(t[k])
+	}
 	f_vecmat = s
 	row := &W[0]
 	row2 := &W[1]
 	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var s2 float64
-	for k := range 3 {
-		s2 += row[k] * t2[k]
+	for k2 := range 3 {
+		s2 += row[k2] * t2[k2]
 	}
 	dx[0] = s2
 	var s3 float64
-	for k2 := range 3 {
-		s3 += row2[k2] * t2[k2]
+	for k3 := range 3 {
+		s3 += row2[k3] * t2[k3]
 	}
 	dx[1] = s3
 	for i := range 3 {
@@ -712,16 +719,20 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	t := m + math.Log(s)
 	var t2 [4]float64
 	var t3 [4]float64
-	var t4 float64
-	var s2 float64
 	for i := range 4 {
 		t2[i] = math.Exp(x[i] - t)
-		t3i := w[i] * t2[i]
-		t3[i] = t3i
-		t4 += -t3i
-		s2 += t3i
+		t3[i] = w[i] * t2[i]
+	}
+	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	var t4 float64
+	for k3 := range 4 {
+		t4 += -t3[k3]
 	}
 	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	var s2 float64
+	for k4 := range 4 {
+		s2 += t3[k4]
+	}
 	f_softmax = s2
 	for i := range 4 {
 		dx[i] = t3[i] + t4*t2[i]
@@ -763,15 +774,19 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	}
 	t := m + math.Log(s)
 	var t2 [4]float64
-	var t3 float64
-	var s2 float64
 	for i := range 4 {
-		t2i := x[i] - t
-		t2[i] = t2i
-		t3 += -w[i]
-		s2 += w[i] * t2i
+		t2[i] = x[i] - t
+	}
+	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	var t3 float64
+	for k3 := range 4 {
+		t3 += -w[k3]
 	}
 	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	var s2 float64
+	for k4 := range 4 {
+		s2 += w[k4] * t2[k4]
+	}
 	f_log_softmax = s2
 	for i := range 4 {
 		dx[i] = w[i] + t3*math.Exp(t2[i])
@@ -921,13 +936,16 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 func F_call(q [3]float64, k float64) float64 {
 	var t [3]float64
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
-	var s float64
-	var s2 float64
 	for i := range 3 {
-		ti := 2 * q[i]
-		t[i] = ti
-		s += q[i] * q[i]
-		s2 += ti * ti
+		t[i] = 2 * q[i]
+	}
+	var s float64
+	for k2 := range 3 {
+		s += q[k2] * q[k2]
+	}
+	var s2 float64
+	for k3 := range 3 {
+		s2 += t[k3] * t[k3]
 	}
 	return k*s + s2
 }
@@ -943,15 +961,16 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	var t2 [3]float64
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t3 [3]float64
-	var s float64
 	for i := range 3 {
-		t2i := 2 * q[i]
-		t2[i] = t2i
+		t2[i] = 2 * q[i]
 		// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 		t3[i] = k * q[i]
-		s += t2i * t2i
 	}
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
+	var s float64
+	for k3 := range 3 {
+		s += t2[k3] * t2[k3]
+	}
 	f_call = k*t + s
 	for i := range 3 {
 		dq[i] = (t2[i]+t2[i])*2 + t3[i] + t3[i]

@@ -49,7 +49,6 @@ type CalibWorkspace struct {
 // Backward needs and, if out is not nil, sets the outputs.
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var s float64
 	for i := range 8 {
 		ws.t[i] = math.Exp(-(p.Decay * in.T[i]))
 		t2i := p.Amp * ws.t[i]
@@ -64,9 +63,16 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 		ws.t5[i] = t5i
 		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 		ws.t6[i] = math.Sqrt(1 + t5i*t5i)
-		s += ws.t6[i] - 1
 	}
 	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += ws.t6[k] - 1
+		s1 += ws.t6[k+1] - 1
+		s2 += ws.t6[k+2] - 1
+		s3 += ws.t6[k+3] - 1
+	}
+	s := (s0 + s1) + (s2 + s3)
 	loss := s + 0.01*(p.Decay*p.Decay)
 	if out != nil {
 		out.Fit = ws.fit
@@ -82,46 +88,51 @@ func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	var t [8]float64
 	var t2 [8]float64
-	var s float64
 	for i := range 8 {
 		dfiti := 1 * 0.5 / ws.t6[i] * (2 * ws.t5[i])
 		dfit[i] = dfiti
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-		ti := dfiti * ws.t4[i]
-		t[i] = ti
+		t[i] = dfiti * ws.t4[i]
 		t2[i] = dfiti * ws.t2[i] * math.Sin(ws.t3[i])
-		s += ti * ws.t[i]
 	}
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += t[k] * ws.t[k]
+		s1 += t[k+1] * ws.t[k+1]
+		s2 += t[k+2] * ws.t[k+2]
+		s3 += t[k+3] * ws.t[k+3]
+	}
+	s := (s0 + s1) + (s2 + s3)
 	g.Amp += s
 	// backward of calib.bp:8: param decay
-	var s20, s21, s22, s23 float64
-	for k := 0; k < 8; k += 4 {
-		s20 += -(t[k] * p.Amp * ws.t[k] * in.T[k])
-		s21 += -(t[k+1] * p.Amp * ws.t[k+1] * in.T[k+1])
-		s22 += -(t[k+2] * p.Amp * ws.t[k+2] * in.T[k+2])
-		s23 += -(t[k+3] * p.Amp * ws.t[k+3] * in.T[k+3])
-	}
-	s2 := (s20 + s21) + (s22 + s23)
-	g.Decay += 0.01*(2*p.Decay) + s2
-	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var s30, s31, s32, s33 float64
-	for k2 := 0; k2 < 8; k2 += 4 {
-		s30 += -(t2[k2] * in.T[k2])
-		s31 += -(t2[k2+1] * in.T[k2+1])
-		s32 += -(t2[k2+2] * in.T[k2+2])
-		s33 += -(t2[k2+3] * in.T[k2+3])
-	}
-	s3 := (s30 + s31) + (s32 + s33)
-	g.Freq += s3
 	var s40, s41, s42, s43 float64
-	for k3 := 0; k3 < 8; k3 += 4 {
-		s40 += -t2[k3]
-		s41 += -t2[k3+1]
-		s42 += -t2[k3+2]
-		s43 += -t2[k3+3]
+	for k2 := 0; k2 < 8; k2 += 4 {
+		s40 += -(t[k2] * p.Amp * ws.t[k2] * in.T[k2])
+		s41 += -(t[k2+1] * p.Amp * ws.t[k2+1] * in.T[k2+1])
+		s42 += -(t[k2+2] * p.Amp * ws.t[k2+2] * in.T[k2+2])
+		s43 += -(t[k2+3] * p.Amp * ws.t[k2+3] * in.T[k2+3])
 	}
 	s4 := (s40 + s41) + (s42 + s43)
-	g.Phase += s4
+	g.Decay += 0.01*(2*p.Decay) + s4
+	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var s50, s51, s52, s53 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		s50 += -(t2[k3] * in.T[k3])
+		s51 += -(t2[k3+1] * in.T[k3+1])
+		s52 += -(t2[k3+2] * in.T[k3+2])
+		s53 += -(t2[k3+3] * in.T[k3+3])
+	}
+	s5 := (s50 + s51) + (s52 + s53)
+	g.Freq += s5
+	var s60, s61, s62, s63 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s60 += -t2[k4]
+		s61 += -t2[k4+1]
+		s62 += -t2[k4+2]
+		s63 += -t2[k4+3]
+	}
+	s6 := (s60 + s61) + (s62 + s63)
+	g.Phase += s6
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -135,7 +146,6 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	var t4 [8]float64
 	var t5 [8]float64
 	var t6 [8]float64
-	var s float64
 	for i := range 8 {
 		t[i] = math.Exp(-(p.Decay * in.T[i]))
 		t2i := p.Amp * t[i]
@@ -148,54 +158,66 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		t5[i] = t5i
 		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 		t6[i] = math.Sqrt(1 + t5i*t5i)
-		s += t6[i] - 1
 	}
 	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += t6[k] - 1
+		s1 += t6[k+1] - 1
+		s2 += t6[k+2] - 1
+		s3 += t6[k+3] - 1
+	}
+	s := (s0 + s1) + (s2 + s3)
 	loss := s + 0.01*(p.Decay*p.Decay)
 	var dfit [8]float64
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	var t7 [8]float64
 	var t8 [8]float64
-	var s2 float64
 	for i := range 8 {
 		dfiti := 1 * 0.5 / t6[i] * (2 * t5[i])
 		dfit[i] = dfiti
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-		t7i := dfiti * t4[i]
-		t7[i] = t7i
+		t7[i] = dfiti * t4[i]
 		t8[i] = dfiti * t2[i] * math.Sin(t3[i])
-		s2 += t7i * t[i]
 	}
-	g.Amp += s2
-	// backward of calib.bp:8: param decay
-	var s30, s31, s32, s33 float64
-	for k := 0; k < 8; k += 4 {
-		s30 += -(t7[k] * p.Amp * t[k] * in.T[k])
-		s31 += -(t7[k+1] * p.Amp * t[k+1] * in.T[k+1])
-		s32 += -(t7[k+2] * p.Amp * t[k+2] * in.T[k+2])
-		s33 += -(t7[k+3] * p.Amp * t[k+3] * in.T[k+3])
-	}
-	s3 := (s30 + s31) + (s32 + s33)
-	g.Decay += 0.01*(2*p.Decay) + s3
-	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	var s40, s41, s42, s43 float64
 	for k2 := 0; k2 < 8; k2 += 4 {
-		s40 += -(t8[k2] * in.T[k2])
-		s41 += -(t8[k2+1] * in.T[k2+1])
-		s42 += -(t8[k2+2] * in.T[k2+2])
-		s43 += -(t8[k2+3] * in.T[k2+3])
+		s40 += t7[k2] * t[k2]
+		s41 += t7[k2+1] * t[k2+1]
+		s42 += t7[k2+2] * t[k2+2]
+		s43 += t7[k2+3] * t[k2+3]
 	}
 	s4 := (s40 + s41) + (s42 + s43)
-	g.Freq += s4
+	g.Amp += s4
+	// backward of calib.bp:8: param decay
 	var s50, s51, s52, s53 float64
 	for k3 := 0; k3 < 8; k3 += 4 {
-		s50 += -t8[k3]
-		s51 += -t8[k3+1]
-		s52 += -t8[k3+2]
-		s53 += -t8[k3+3]
+		s50 += -(t7[k3] * p.Amp * t[k3] * in.T[k3])
+		s51 += -(t7[k3+1] * p.Amp * t[k3+1] * in.T[k3+1])
+		s52 += -(t7[k3+2] * p.Amp * t[k3+2] * in.T[k3+2])
+		s53 += -(t7[k3+3] * p.Amp * t[k3+3] * in.T[k3+3])
 	}
 	s5 := (s50 + s51) + (s52 + s53)
-	g.Phase += s5
+	g.Decay += 0.01*(2*p.Decay) + s5
+	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var s60, s61, s62, s63 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s60 += -(t8[k4] * in.T[k4])
+		s61 += -(t8[k4+1] * in.T[k4+1])
+		s62 += -(t8[k4+2] * in.T[k4+2])
+		s63 += -(t8[k4+3] * in.T[k4+3])
+	}
+	s6 := (s60 + s61) + (s62 + s63)
+	g.Freq += s6
+	var s70, s71, s72, s73 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s70 += -t8[k5]
+		s71 += -t8[k5+1]
+		s72 += -t8[k5+2]
+		s73 += -t8[k5+3]
+	}
+	s7 := (s70 + s71) + (s72 + s73)
+	g.Phase += s7
 	return loss
 }
 
@@ -252,11 +274,17 @@ func Huber(r [8]float64) float64 {
 func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
 	var t [8]float64
 	// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-	var s float64
 	for i := range 8 {
 		t[i] = math.Sqrt(1 + r[i]*r[i])
-		s += t[i] - 1
 	}
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += t[k] - 1
+		s1 += t[k+1] - 1
+		s2 += t[k+2] - 1
+		s3 += t[k+3] - 1
+	}
+	s := (s0 + s1) + (s2 + s3)
 	huber = s
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {

@@ -53,12 +53,17 @@ func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs) floa
 		}
 	}
 	// deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
-	var s4 float64
 	for i := range 32 {
-		ti := ws.h[20][i] - 0.5
-		ws.t[i] = ti
-		s4 += ti * ti
+		ws.t[i] = ws.h[20][i] - 0.5
 	}
+	var s40, s41, s42, s43 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		s40 += ws.t[k2] * ws.t[k2]
+		s41 += ws.t[k2+1] * ws.t[k2+1]
+		s42 += ws.t[k2+2] * ws.t[k2+2]
+		s43 += ws.t[k2+3] * ws.t[k2+3]
+	}
+	s4 := (s40 + s41) + (s42 + s43)
 	loss := 0.5 * s4
 	return loss
 }
@@ -138,12 +143,17 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	}
 	var t [32]float64
 	// deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
-	var s4 float64
 	for i := range 32 {
-		ti := ws.h[20][i] - 0.5
-		t[i] = ti
-		s4 += ti * ti
+		t[i] = ws.h[20][i] - 0.5
 	}
+	var s40, s41, s42, s43 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		s40 += t[k2] * t[k2]
+		s41 += t[k2+1] * t[k2+1]
+		s42 += t[k2+2] * t[k2+2]
+		s43 += t[k2+3] * t[k2+3]
+	}
+	s4 := (s40 + s41) + (s42 + s43)
 	loss := 0.5 * s4
 	var dh [32]float64
 	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -164,11 +174,11 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 		}
 		for i := range 32 {
 			var s60, s61, s62, s63 float64
-			for k3 := 0; k3 < 32; k3 += 4 {
-				s60 += t2[k3] * p.W[l3][k3][i]
-				s61 += t2[k3+1] * p.W[l3][k3+1][i]
-				s62 += t2[k3+2] * p.W[l3][k3+2][i]
-				s63 += t2[k3+3] * p.W[l3][k3+3][i]
+			for k4 := 0; k4 < 32; k4 += 4 {
+				s60 += t2[k4] * p.W[l3][k4][i]
+				s61 += t2[k4+1] * p.W[l3][k4+1][i]
+				s62 += t2[k4+2] * p.W[l3][k4+2][i]
+				s63 += t2[k4+3] * p.W[l3][k4+3][i]
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3[i] = s6

@@ -64,7 +64,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 	row9 := &p.Wy[0]
 	for t := range 25 {
 		// lstm.bp:28: for t in 0..T {
-		var s9 float64
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
@@ -136,11 +135,17 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
 			ws.t2[t][i] = math.Tanh(c2i)
-			hi := ws.o[t][i] * ws.t2[t][i]
-			ws.h[t+1][i] = hi
-			s9 += row9[i] * hi
+			ws.h[t+1][i] = ws.o[t][i] * ws.t2[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var s90, s91, s92, s93 float64
+		for k9 := 0; k9 < 16; k9 += 4 {
+			s90 += row9[k9] * ws.h[t+1][k9]
+			s91 += row9[k9+1] * ws.h[t+1][k9+1]
+			s92 += row9[k9+2] * ws.h[t+1][k9+2]
+			s93 += row9[k9+3] * ws.h[t+1][k9+3]
+		}
+		s9 := (s90 + s91) + (s92 + s93)
 		ws.t[t] = s9 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
@@ -239,35 +244,51 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			s10 := (s100 + s101) + (s102 + s103)
 			dh3[i] = s7 + s8 + s9 + s10
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			a := dbi2[i]
+			row := &dWi[i]
 			for j := range 4 {
-				dWi[i][j] += dbi2[i] * in.Xs[t][j]
+				row[j] += a * in.Xs[t][j]
 			}
+			a2 := dbi2[i]
+			row2 := &dUi[i]
 			for j := range 16 {
-				dUi[i][j] += dbi2[i] * ws.h[t][j]
+				row2[j] += a2 * ws.h[t][j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			a3 := dbf2[i]
+			row3 := &dWf[i]
 			for j := range 4 {
-				dWf[i][j] += dbf2[i] * in.Xs[t][j]
+				row3[j] += a3 * in.Xs[t][j]
 			}
+			a4 := dbf2[i]
+			row4 := &dUf[i]
 			for j := range 16 {
-				dUf[i][j] += dbf2[i] * ws.h[t][j]
+				row4[j] += a4 * ws.h[t][j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			a5 := dbg2[i]
+			row5 := &dWg[i]
 			for j := range 4 {
-				dWg[i][j] += dbg2[i] * in.Xs[t][j]
+				row5[j] += a5 * in.Xs[t][j]
 			}
+			a6 := dbg2[i]
+			row6 := &dUg[i]
 			for j := range 16 {
-				dUg[i][j] += dbg2[i] * ws.h[t][j]
+				row6[j] += a6 * ws.h[t][j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			a7 := dbo2[i]
+			row7 := &dWo[i]
 			for j := range 4 {
-				dWo[i][j] += dbo2[i] * in.Xs[t][j]
+				row7[j] += a7 * in.Xs[t][j]
 			}
+			a8 := dbo2[i]
+			row8 := &dUo[i]
 			for j := range 16 {
-				dUo[i][j] += dbo2[i] * ws.h[t][j]
+				row8[j] += a8 * ws.h[t][j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -329,7 +350,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	row9 := &p.Wy[0]
 	for t := range 25 {
 		// lstm.bp:28: for t in 0..T {
-		var s9 float64
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
@@ -401,11 +421,17 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
 			ws.t2[t][i] = math.Tanh(c2i)
-			hi := ws.o[t][i] * ws.t2[t][i]
-			ws.h[t+1][i] = hi
-			s9 += row9[i] * hi
+			ws.h[t+1][i] = ws.o[t][i] * ws.t2[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var s90, s91, s92, s93 float64
+		for k9 := 0; k9 < 16; k9 += 4 {
+			s90 += row9[k9] * ws.h[t+1][k9]
+			s91 += row9[k9+1] * ws.h[t+1][k9+1]
+			s92 += row9[k9+2] * ws.h[t+1][k9+2]
+			s93 += row9[k9+3] * ws.h[t+1][k9+3]
+		}
+		s9 := (s90 + s91) + (s92 + s93)
 		ws.t[t] = s9 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
@@ -464,68 +490,84 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
 			var s140, s141, s142, s143 float64
-			for k13 := 0; k13 < 16; k13 += 4 {
-				s140 += dbo2[k13] * p.Uo[k13][i]
-				s141 += dbo2[k13+1] * p.Uo[k13+1][i]
-				s142 += dbo2[k13+2] * p.Uo[k13+2][i]
-				s143 += dbo2[k13+3] * p.Uo[k13+3][i]
+			for k14 := 0; k14 < 16; k14 += 4 {
+				s140 += dbo2[k14] * p.Uo[k14][i]
+				s141 += dbo2[k14+1] * p.Uo[k14+1][i]
+				s142 += dbo2[k14+2] * p.Uo[k14+2][i]
+				s143 += dbo2[k14+3] * p.Uo[k14+3][i]
 			}
 			s14 := (s140 + s141) + (s142 + s143)
 			var s150, s151, s152, s153 float64
-			for k14 := 0; k14 < 16; k14 += 4 {
-				s150 += dbg2[k14] * p.Ug[k14][i]
-				s151 += dbg2[k14+1] * p.Ug[k14+1][i]
-				s152 += dbg2[k14+2] * p.Ug[k14+2][i]
-				s153 += dbg2[k14+3] * p.Ug[k14+3][i]
+			for k15 := 0; k15 < 16; k15 += 4 {
+				s150 += dbg2[k15] * p.Ug[k15][i]
+				s151 += dbg2[k15+1] * p.Ug[k15+1][i]
+				s152 += dbg2[k15+2] * p.Ug[k15+2][i]
+				s153 += dbg2[k15+3] * p.Ug[k15+3][i]
 			}
 			s15 := (s150 + s151) + (s152 + s153)
 			var s160, s161, s162, s163 float64
-			for k15 := 0; k15 < 16; k15 += 4 {
-				s160 += dbf2[k15] * p.Uf[k15][i]
-				s161 += dbf2[k15+1] * p.Uf[k15+1][i]
-				s162 += dbf2[k15+2] * p.Uf[k15+2][i]
-				s163 += dbf2[k15+3] * p.Uf[k15+3][i]
+			for k16 := 0; k16 < 16; k16 += 4 {
+				s160 += dbf2[k16] * p.Uf[k16][i]
+				s161 += dbf2[k16+1] * p.Uf[k16+1][i]
+				s162 += dbf2[k16+2] * p.Uf[k16+2][i]
+				s163 += dbf2[k16+3] * p.Uf[k16+3][i]
 			}
 			s16 := (s160 + s161) + (s162 + s163)
 			var s170, s171, s172, s173 float64
-			for k16 := 0; k16 < 16; k16 += 4 {
-				s170 += dbi2[k16] * p.Ui[k16][i]
-				s171 += dbi2[k16+1] * p.Ui[k16+1][i]
-				s172 += dbi2[k16+2] * p.Ui[k16+2][i]
-				s173 += dbi2[k16+3] * p.Ui[k16+3][i]
+			for k17 := 0; k17 < 16; k17 += 4 {
+				s170 += dbi2[k17] * p.Ui[k17][i]
+				s171 += dbi2[k17+1] * p.Ui[k17+1][i]
+				s172 += dbi2[k17+2] * p.Ui[k17+2][i]
+				s173 += dbi2[k17+3] * p.Ui[k17+3][i]
 			}
 			s17 := (s170 + s171) + (s172 + s173)
 			dh3[i] = s14 + s15 + s16 + s17
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			a := dbi2[i]
+			row10 := &dWi[i]
 			for j := range 4 {
-				dWi[i][j] += dbi2[i] * in.Xs[t2][j]
+				row10[j] += a * in.Xs[t2][j]
 			}
+			a2 := dbi2[i]
+			row11 := &dUi[i]
 			for j := range 16 {
-				dUi[i][j] += dbi2[i] * ws.h[t2][j]
+				row11[j] += a2 * ws.h[t2][j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			a3 := dbf2[i]
+			row12 := &dWf[i]
 			for j := range 4 {
-				dWf[i][j] += dbf2[i] * in.Xs[t2][j]
+				row12[j] += a3 * in.Xs[t2][j]
 			}
+			a4 := dbf2[i]
+			row13 := &dUf[i]
 			for j := range 16 {
-				dUf[i][j] += dbf2[i] * ws.h[t2][j]
+				row13[j] += a4 * ws.h[t2][j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			a5 := dbg2[i]
+			row14 := &dWg[i]
 			for j := range 4 {
-				dWg[i][j] += dbg2[i] * in.Xs[t2][j]
+				row14[j] += a5 * in.Xs[t2][j]
 			}
+			a6 := dbg2[i]
+			row15 := &dUg[i]
 			for j := range 16 {
-				dUg[i][j] += dbg2[i] * ws.h[t2][j]
+				row15[j] += a6 * ws.h[t2][j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			a7 := dbo2[i]
+			row16 := &dWo[i]
 			for j := range 4 {
-				dWo[i][j] += dbo2[i] * in.Xs[t2][j]
+				row16[j] += a7 * in.Xs[t2][j]
 			}
+			a8 := dbo2[i]
+			row17 := &dUo[i]
 			for j := range 16 {
-				dUo[i][j] += dbo2[i] * ws.h[t2][j]
+				row17[j] += a8 * ws.h[t2][j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2

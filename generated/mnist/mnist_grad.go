@@ -86,12 +86,19 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	s50 += math.Exp(ws.logits[9] - m)
 	s5 := (s50 + s51) + (s52 + s53)
 	t := m + math.Log(s5)
-	var s6 float64
 	for i := range 10 {
-		ti := ws.logits[i] - t
-		ws.t[i] = ti
-		s6 += in.Target[i] * ti
+		ws.t[i] = ws.logits[i] - t
 	}
+	var s60, s61, s62, s63 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s60 += in.Target[k5] * ws.t[k5]
+		s61 += in.Target[k5+1] * ws.t[k5+1]
+		s62 += in.Target[k5+2] * ws.t[k5+2]
+		s63 += in.Target[k5+3] * ws.t[k5+3]
+	}
+	s60 += in.Target[8] * ws.t[8]
+	s60 += in.Target[9] * ws.t[9]
+	s6 := (s60 + s61) + (s62 + s63)
 	loss := -s6
 	if out != nil {
 		out.Logits = ws.logits
@@ -205,20 +212,27 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	s5 := (s50 + s51) + (s52 + s53)
 	t := m + math.Log(s5)
 	var t2 [10]float64
-	var s6 float64
 	for i := range 10 {
-		t2i := logits[i] - t
-		t2[i] = t2i
-		s6 += in.Target[i] * t2i
+		t2[i] = logits[i] - t
 	}
+	var s60, s61, s62, s63 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s60 += in.Target[k5] * t2[k5]
+		s61 += in.Target[k5+1] * t2[k5+1]
+		s62 += in.Target[k5+2] * t2[k5+2]
+		s63 += in.Target[k5+3] * t2[k5+3]
+	}
+	s60 += in.Target[8] * t2[8]
+	s60 += in.Target[9] * t2[9]
+	s6 := (s60 + s61) + (s62 + s63)
 	loss := -s6
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var t30, t31, t32, t33 float64
-	for k5 := 0; k5 < 8; k5 += 4 {
-		t30 += in.Target[k5]
-		t31 += in.Target[k5+1]
-		t32 += in.Target[k5+2]
-		t33 += in.Target[k5+3]
+	for k6 := 0; k6 < 8; k6 += 4 {
+		t30 += in.Target[k6]
+		t31 += in.Target[k6+1]
+		t32 += in.Target[k6+2]
+		t33 += in.Target[k6+3]
 	}
 	t30 += in.Target[8]
 	t30 += in.Target[9]
@@ -232,11 +246,11 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var s70, s71, s72, s73 float64
-		for k6 := 0; k6 < 8; k6 += 4 {
-			s70 += dlogits[k6] * p.W2[k6][i]
-			s71 += dlogits[k6+1] * p.W2[k6+1][i]
-			s72 += dlogits[k6+2] * p.W2[k6+2][i]
-			s73 += dlogits[k6+3] * p.W2[k6+3][i]
+		for k7 := 0; k7 < 8; k7 += 4 {
+			s70 += dlogits[k7] * p.W2[k7][i]
+			s71 += dlogits[k7+1] * p.W2[k7+1][i]
+			s72 += dlogits[k7+2] * p.W2[k7+2][i]
+			s73 += dlogits[k7+3] * p.W2[k7+3][i]
 		}
 		s70 += dlogits[8] * p.W2[8][i]
 		s70 += dlogits[9] * p.W2[9][i]

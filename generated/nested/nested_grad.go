@@ -60,12 +60,14 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 		}
 		for j2 := range 2 {
 			// nested.bp:12: for j in 0..2 {
-			var s3 float64
 			for i := range 4 {
 				ws.h_prev2[i2][j2][i] = h2[i]
-				s3 += p.W[i] * h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
+			var s3 float64
+			for k := range 4 {
+				s3 += p.W[k] * h2[k]
+			}
 			ws.t[i2][j2] = s3
 			ws.t2[i2][j2] = ws.t[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
@@ -90,8 +92,8 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 	ws.s = s
 	// nested.bp:17: loss = s^2 + sum(h)
 	var s5 float64
-	for k := range 4 {
-		s5 += h[k]
+	for k2 := range 4 {
+		s5 += h[k2]
 	}
 	loss := ws.s*ws.s + s5
 	return loss
@@ -148,16 +150,18 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			}
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
-		var s float64
 		for i := range 4 {
 			t4i := dh2[i] * (1 - ws.h[i2][i]*ws.h[i2][i])
 			t4[i] = t4i
 			dh4[i] = t4i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
-			s += t4i * ws.h_prev[i2][i]
 		}
 		// backward of nested.bp:5: param u
+		var s float64
+		for k := range 4 {
+			s += t4[k] * ws.h_prev[i2][k]
+		}
 		du += du2 + s
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
@@ -198,12 +202,14 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		}
 		for j2 := range 2 {
 			// nested.bp:12: for j in 0..2 {
-			var s3 float64
 			for i := range 4 {
 				ws.h_prev2[i2][j2][i] = h2[i]
-				s3 += p.W[i] * h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
+			var s3 float64
+			for k := range 4 {
+				s3 += p.W[k] * h2[k]
+			}
 			ws.t[i2][j2] = s3
 			ws.t2[i2][j2] = ws.t[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
@@ -226,8 +232,8 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
 	var s6 float64
-	for k := range 4 {
-		s6 += h[k]
+	for k2 := range 4 {
+		s6 += h[k2]
 	}
 	loss := s*s + s6
 	// backward of nested.bp:17: loss = s^2 + sum(h)
@@ -277,16 +283,18 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			}
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
-		var s7 float64
 		for i := range 4 {
 			t4i := dh2[i] * (1 - ws.h[i3][i]*ws.h[i3][i])
 			t4[i] = t4i
 			dh4[i] = t4i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
-			s7 += t4i * ws.h_prev[i3][i]
 		}
 		// backward of nested.bp:5: param u
+		var s7 float64
+		for k3 := range 4 {
+			s7 += t4[k3] * ws.h_prev[i3][k3]
+		}
 		du += du2 + s7
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {

@@ -61,9 +61,7 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
 	row2 := &p.W2[0]
-	var s2 float64
 	row3 := &p.W2[1]
-	var s3 float64
 	for i := range 32 {
 		row := &p.W1[i]
 		var s float64
@@ -71,10 +69,24 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 			s += row[k] * in.S[k]
 		}
 		ws.t[i] = math.Tanh(s + p.B1[i])
-		s2 += row2[i] * ws.t[i]
-		s3 += row3[i] * ws.t[i]
 	}
+	var s20, s21, s22, s23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		s20 += row2[k2] * ws.t[k2]
+		s21 += row2[k2+1] * ws.t[k2+1]
+		s22 += row2[k2+2] * ws.t[k2+2]
+		s23 += row2[k2+3] * ws.t[k2+3]
+	}
+	s2 := (s20 + s21) + (s22 + s23)
 	logits[0] = s2 + p.B2[0]
+	var s30, s31, s32, s33 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		s30 += row3[k3] * ws.t[k3]
+		s31 += row3[k3+1] * ws.t[k3+1]
+		s32 += row3[k3+2] * ws.t[k3+2]
+		s33 += row3[k3+3] * ws.t[k3+3]
+	}
+	s3 := (s30 + s31) + (s32 + s33)
 	logits[1] = s3 + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	ws.t2 = -in.Ret
@@ -114,24 +126,16 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.t[i]*ws.t[i])
 		db1[i] = db1i
+		a := db1i
+		row := &g.W1[i]
 		for j := range 4 {
-			g.W1[i][j] += db1i * in.S[j]
+			row[j] += a * in.S[j]
 		}
 		g.B1[i] += db1i
 	}
-	a := dlogits[0]
-	if a != 0 {
-		row := &g.W2[0]
-		for j := range 32 {
-			row[j] += a * ws.t[j]
-		}
-	}
-	a2 := dlogits[1]
-	if a2 != 0 {
-		row2 := &g.W2[1]
-		for j := range 32 {
-			row2[j] += a2 * ws.t[j]
-		}
+	for i := range 32 {
+		g.W2[0][i] += dlogits[0] * ws.t[i]
+		g.W2[1][i] += dlogits[1] * ws.t[i]
 	}
 	g.B2[0] += dlogits[0]
 	g.B2[1] += dlogits[1]
@@ -148,9 +152,7 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
 	row2 := &p.W2[0]
-	var s2 float64
 	row3 := &p.W2[1]
-	var s3 float64
 	for i := range 32 {
 		row := &p.W1[i]
 		var s float64
@@ -158,10 +160,24 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 			s += row[k] * in.S[k]
 		}
 		t[i] = math.Tanh(s + p.B1[i])
-		s2 += row2[i] * t[i]
-		s3 += row3[i] * t[i]
 	}
+	var s20, s21, s22, s23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		s20 += row2[k2] * t[k2]
+		s21 += row2[k2+1] * t[k2+1]
+		s22 += row2[k2+2] * t[k2+2]
+		s23 += row2[k2+3] * t[k2+3]
+	}
+	s2 := (s20 + s21) + (s22 + s23)
 	logits[0] = s2 + p.B2[0]
+	var s30, s31, s32, s33 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		s30 += row3[k3] * t[k3]
+		s31 += row3[k3+1] * t[k3+1]
+		s32 += row3[k3+2] * t[k3+2]
+		s33 += row3[k3+3] * t[k3+3]
+	}
+	s3 := (s30 + s31) + (s32 + s33)
 	logits[1] = s3 + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	t2 := -in.Ret
@@ -189,24 +205,16 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - t[i]*t[i])
 		db1[i] = db1i
+		a := db1i
+		row4 := &g.W1[i]
 		for j := range 4 {
-			g.W1[i][j] += db1i * in.S[j]
+			row4[j] += a * in.S[j]
 		}
 		g.B1[i] += db1i
 	}
-	a := dlogits[0]
-	if a != 0 {
-		row4 := &g.W2[0]
-		for j := range 32 {
-			row4[j] += a * t[j]
-		}
-	}
-	a2 := dlogits[1]
-	if a2 != 0 {
-		row5 := &g.W2[1]
-		for j := range 32 {
-			row5[j] += a2 * t[j]
-		}
+	for i := range 32 {
+		g.W2[0][i] += dlogits[0] * t[i]
+		g.W2[1][i] += dlogits[1] * t[i]
 	}
 	g.B2[0] += dlogits[0]
 	g.B2[1] += dlogits[1]

@@ -68,7 +68,6 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		ws.h1[i] = ws.h0[i] + ws.t[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	var s5 float64
 	for i := range 16 {
 		row4 := &p.B[i]
 		var s40, s41, s42, s43 float64
@@ -80,11 +79,17 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 		}
 		s4 := (s40 + s41) + (s42 + s43)
 		ws.t2[i] = residualRelu(s4 + p.B_[i])
-		h2i := ws.h1[i] + ws.t2[i]
-		ws.h2[i] = h2i
-		s5 += p.V[i] * h2i
+		ws.h2[i] = ws.h1[i] + ws.t2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var s50, s51, s52, s53 float64
+	for k5 := 0; k5 < 16; k5 += 4 {
+		s50 += p.V[k5] * ws.h2[k5]
+		s51 += p.V[k5+1] * ws.h2[k5+1]
+		s52 += p.V[k5+2] * ws.h2[k5+2]
+		s53 += p.V[k5+3] * ws.h2[k5+3]
+	}
+	s5 := (s50 + s51) + (s52 + s53)
 	ws.t3 = s5 - in.Y
 	loss := 0.5 * (ws.t3 * ws.t3)
 	return loss
@@ -133,17 +138,23 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		s6 := (s60 + s61) + (s62 + s63)
 		t2i := (dh1[i] + s6) * (1 - ws.h0[i]*ws.h0[i])
 		t2[i] = t2i
+		a := t2i
+		row := &g.W0[i]
 		for j := range 4 {
-			g.W0[i][j] += t2i * in.X[j]
+			row[j] += a * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		a2 := da[i]
+		row2 := &g.A[i]
 		for j := range 16 {
-			g.A[i][j] += da[i] * ws.h0[j]
+			row2[j] += a2 * ws.h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		a3 := db[i]
+		row3 := &g.B[i]
 		for j := range 16 {
-			g.B[i][j] += db[i] * ws.h1[j]
+			row3[j] += a3 * ws.h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -184,7 +195,6 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var h2 [16]float64
-	var s5 float64
 	for i := range 16 {
 		row4 := &p.B[i]
 		var s40, s41, s42, s43 float64
@@ -196,11 +206,17 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s4 := (s40 + s41) + (s42 + s43)
 		t2[i] = residualRelu(s4 + p.B_[i])
-		h2i := h1[i] + t2[i]
-		h2[i] = h2i
-		s5 += p.V[i] * h2i
+		h2[i] = h1[i] + t2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var s50, s51, s52, s53 float64
+	for k5 := 0; k5 < 16; k5 += 4 {
+		s50 += p.V[k5] * h2[k5]
+		s51 += p.V[k5+1] * h2[k5+1]
+		s52 += p.V[k5+2] * h2[k5+2]
+		s53 += p.V[k5+3] * h2[k5+3]
+	}
+	s5 := (s50 + s51) + (s52 + s53)
 	t3 := s5 - in.Y
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -219,11 +235,11 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	var t5 [16]float64
 	for i := range 16 {
 		var s70, s71, s72, s73 float64
-		for k6 := 0; k6 < 16; k6 += 4 {
-			s70 += db[k6] * p.B[k6][i]
-			s71 += db[k6+1] * p.B[k6+1][i]
-			s72 += db[k6+2] * p.B[k6+2][i]
-			s73 += db[k6+3] * p.B[k6+3][i]
+		for k7 := 0; k7 < 16; k7 += 4 {
+			s70 += db[k7] * p.B[k7][i]
+			s71 += db[k7+1] * p.B[k7+1][i]
+			s72 += db[k7+2] * p.B[k7+2][i]
+			s73 += db[k7+3] * p.B[k7+3][i]
 		}
 		s7 := (s70 + s71) + (s72 + s73)
 		dh1i := dh2[i] + s7
@@ -233,26 +249,32 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		var s90, s91, s92, s93 float64
-		for k8 := 0; k8 < 16; k8 += 4 {
-			s90 += da[k8] * p.A[k8][i]
-			s91 += da[k8+1] * p.A[k8+1][i]
-			s92 += da[k8+2] * p.A[k8+2][i]
-			s93 += da[k8+3] * p.A[k8+3][i]
+		for k9 := 0; k9 < 16; k9 += 4 {
+			s90 += da[k9] * p.A[k9][i]
+			s91 += da[k9+1] * p.A[k9+1][i]
+			s92 += da[k9+2] * p.A[k9+2][i]
+			s93 += da[k9+3] * p.A[k9+3][i]
 		}
 		s9 := (s90 + s91) + (s92 + s93)
 		t5i := (dh1[i] + s9) * (1 - h0[i]*h0[i])
 		t5[i] = t5i
+		a := t5i
+		row5 := &g.W0[i]
 		for j := range 4 {
-			g.W0[i][j] += t5i * in.X[j]
+			row5[j] += a * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		a2 := da[i]
+		row6 := &g.A[i]
 		for j := range 16 {
-			g.A[i][j] += da[i] * h0[j]
+			row6[j] += a2 * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		a3 := db[i]
+		row7 := &g.B[i]
 		for j := range 16 {
-			g.B[i][j] += db[i] * h1[j]
+			row7[j] += a3 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2

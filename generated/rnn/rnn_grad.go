@@ -47,7 +47,6 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 	row3 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		var s3 float64
 		for i := range 16 {
 			row := &p.Wx[i]
 			var s float64
@@ -64,9 +63,16 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 			}
 			s2 := (s20 + s21) + (s22 + s23)
 			ws.h[t+1][i] = math.Tanh(s + s2 + p.Bh[i])
-			s3 += row3[i] * ws.h[t+1][i]
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var s30, s31, s32, s33 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			s30 += row3[k3] * ws.h[t+1][k3]
+			s31 += row3[k3+1] * ws.h[t+1][k3+1]
+			s32 += row3[k3+2] * ws.h[t+1][k3+2]
+			s33 += row3[k3+3] * ws.h[t+1][k3+3]
+		}
+		s3 := (s30 + s31) + (s32 + s33)
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
@@ -106,11 +112,15 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh2[i] = s4
+			a := dbh2[i]
+			row := &dWx[i]
 			for j := range 4 {
-				dWx[i][j] += dbh2[i] * in.Xs[t][j]
+				row[j] += a * in.Xs[t][j]
 			}
+			a2 := dbh2[i]
+			row2 := &dWh[i]
 			for j := range 16 {
-				dWh[i][j] += dbh2[i] * ws.h[t][j]
+				row2[j] += a2 * ws.h[t][j]
 			}
 			dbh[i] += dbh2[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -148,7 +158,6 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	row3 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		var s3 float64
 		for i := range 16 {
 			row := &p.Wx[i]
 			var s float64
@@ -165,9 +174,16 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 			s2 := (s20 + s21) + (s22 + s23)
 			ws.h[t+1][i] = math.Tanh(s + s2 + p.Bh[i])
-			s3 += row3[i] * ws.h[t+1][i]
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var s30, s31, s32, s33 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			s30 += row3[k3] * ws.h[t+1][k3]
+			s31 += row3[k3+1] * ws.h[t+1][k3+1]
+			s32 += row3[k3+2] * ws.h[t+1][k3+2]
+			s33 += row3[k3+3] * ws.h[t+1][k3+3]
+		}
+		s3 := (s30 + s31) + (s32 + s33)
 		ws.t[t] = s3 + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
@@ -192,19 +208,23 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		}
 		for i := range 16 {
 			var s50, s51, s52, s53 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				s50 += dbh2[k4] * p.Wh[k4][i]
-				s51 += dbh2[k4+1] * p.Wh[k4+1][i]
-				s52 += dbh2[k4+2] * p.Wh[k4+2][i]
-				s53 += dbh2[k4+3] * p.Wh[k4+3][i]
+			for k5 := 0; k5 < 16; k5 += 4 {
+				s50 += dbh2[k5] * p.Wh[k5][i]
+				s51 += dbh2[k5+1] * p.Wh[k5+1][i]
+				s52 += dbh2[k5+2] * p.Wh[k5+2][i]
+				s53 += dbh2[k5+3] * p.Wh[k5+3][i]
 			}
 			s5 := (s50 + s51) + (s52 + s53)
 			dh2[i] = s5
+			a := dbh2[i]
+			row4 := &dWx[i]
 			for j := range 4 {
-				dWx[i][j] += dbh2[i] * in.Xs[t2][j]
+				row4[j] += a * in.Xs[t2][j]
 			}
+			a2 := dbh2[i]
+			row5 := &dWh[i]
 			for j := range 16 {
-				dWh[i][j] += dbh2[i] * ws.h[t2][j]
+				row5[j] += a2 * ws.h[t2][j]
 			}
 			dbh[i] += dbh2[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
