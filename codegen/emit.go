@@ -804,4 +804,3 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 		})
 	}
 }
-
