@@ -1,10 +1,9 @@
 module github.com/backpropgen/backpropgen
 
-go 1.26.8
-
-require github.com/alecthomas/participle/v2 v2.1.4
+go 1.24
 
 require (
-	github.com/dave/jennifer v1.7.1 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/alecthomas/participle/v2 v2.1.4
+	github.com/dave/jennifer v1.7.1
+	github.com/google/go-cmp v0.7.0
 )
