@@ -273,12 +273,19 @@ func (mg *modelGen) computeSaves() *saves {
 	return sv
 }
 
-func (mg *modelGen) forward() jen.Code {
+// newFn starts one of the model's functions: parameters, inputs and saved
+// values bound, the integer inputs checked.
+func (mg *modelGen) newFn() (*fnGen, *[]jen.Code) {
 	f := newFnGen(mg.fg, newNamer())
 	mg.bindVars(f)
-	var body []jen.Code
-	f.begin(&body)
+	body := new([]jen.Code)
+	f.begin(body)
 	mg.checkInputs(f)
+	return f, body
+}
+
+func (mg *modelGen) forward() jen.Code {
+	f, body := mg.newFn()
 
 	needed := mg.saves.outer
 	keep := map[*symbolic.Node]bool{}
@@ -338,25 +345,21 @@ func (mg *modelGen) forward() jen.Code {
 	}
 	return jen.Comment(fmt.Sprintf("Forward returns the loss of model %s for the sample in, keeps in ws what", mg.m.Name)).Line().
 		Comment("Backward needs " + doc).Line().
-		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Forward").Params(params...).Float64().Block(body...)
+		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Forward").Params(params...).Float64().Block(*body...)
 }
 
 func (mg *modelGen) backward() jen.Code {
-	f := newFnGen(mg.fg, newNamer())
-	mg.bindVars(f)
+	f, body := mg.newFn()
 	for n, s := range mg.saved {
 		f.slots[n] = s
 	}
-	var body []jen.Code
-	f.begin(&body)
-	mg.checkInputs(f)
 	mg.emitBackward(f)
 	f.finish()
 	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
 		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
 		Comment("sum a mini-batch's gradient into one g.").Line().
 		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Backward").Params(
-		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Block(body...)
+		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Block(*body...)
 }
 
 // bigSlot keeps a value too big for the stack in the workspace, in the
@@ -401,11 +404,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 // the values passed between them stay in locals (registers, for small
 // ones) instead of making a round trip through the workspace.
 func (mg *modelGen) lossGrad() jen.Code {
-	f := newFnGen(mg.fg, newNamer())
-	mg.bindVars(f)
-	var body []jen.Code
-	f.begin(&body)
-	mg.checkInputs(f)
+	f, body := mg.newFn()
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	p := makePlan(nil, force, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
@@ -426,7 +425,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 		Comment("computes what Forward and then Backward would, in one pass; ws holds only").Line().
 		Comment("values too big for the stack.").Line().
 		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("LossGrad").Params(
-		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Float64().Block(body...)
+		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Float64().Block(*body...)
 }
 
 // helpers emits Flat and Step.

@@ -25,38 +25,22 @@ func reverse(g *Graph, roots, seeds, wrt []*Node, stop func(*Node) bool) []*Node
 	// needs[n]: n depends on some wrt node, so its adjoint matters.
 	needs := map[*Node]bool{}
 	var order []*Node
-	seen := map[*Node]bool{}
-	var visit func(n *Node)
-	visit = func(n *Node) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		if !target[n] && !(stop != nil && stop(n)) {
-			for _, a := range n.Args {
-				visit(a)
-			}
-		}
+	leaf := func(n *Node) bool { return target[n] || stop != nil && stop(n) }
+	WalkStop(roots, leaf, func(n *Node) {
 		order = append(order, n)
-	}
-	for _, r := range roots {
-		visit(r)
-	}
-	sortByID(order)
-	for _, n := range order {
 		if target[n] {
 			needs[n] = true
-			continue
+			return
 		}
-		if stop != nil && stop(n) {
-			continue
+		if leaf(n) {
+			return
 		}
 		for _, a := range n.Args {
 			if needs[a] {
 				needs[n] = true
 			}
 		}
-	}
+	})
 
 	split := len(g.Nodes)
 	contrib := map[*Node][]*Node{}

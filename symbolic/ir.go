@@ -173,7 +173,11 @@ func (g *Graph) node(op *Op, args []*Node, shape Shape, val float64, ints []int,
 
 // Walk calls f for every node reachable from roots, each once, arguments
 // before their users (ascending ID). Every pass over a graph uses it.
-func Walk(roots []*Node, f func(*Node)) {
+func Walk(roots []*Node, f func(*Node)) { WalkStop(roots, nil, f) }
+
+// WalkStop is Walk that does not look into the arguments of nodes for
+// which stop is true (it still calls f for them).
+func WalkStop(roots []*Node, stop func(*Node) bool, f func(*Node)) {
 	seen := map[*Node]bool{}
 	var order []*Node
 	var visit func(n *Node)
@@ -182,8 +186,10 @@ func Walk(roots []*Node, f func(*Node)) {
 			return
 		}
 		seen[n] = true
-		for _, a := range n.Args {
-			visit(a)
+		if stop == nil || !stop(n) {
+			for _, a := range n.Args {
+				visit(a)
+			}
 		}
 		order = append(order, n)
 	}
