@@ -423,7 +423,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 	f.finish()
 	return jen.Comment("LossGrad returns the loss for the sample in and adds its gradient to g. It").Line().
 		Comment("computes what Forward and then Backward would, in one pass; ws holds only").Line().
-		Comment("values too big for the stack.").Line().
+		Comment("the per-step values of loops and values too big for the stack.").Line().
 		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("LossGrad").Params(
 		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Float64().Block(*body...)
 }

@@ -166,3 +166,27 @@ func TestSimplifications(t *testing.T) {
 		t.Errorf("2+v has shape %v", n.Shape)
 	}
 }
+
+// The derivative is IR in the same graph, so it can be differentiated
+// again: d²/dx² x³ = 6x and d²/dx² sin x = -sin x.
+func TestSecondDerivative(t *testing.T) {
+	g := NewGraph()
+	vs, x := scalarVars(g, "x")
+	cube := g.Binary(opPow, x[0], g.Const(3))
+	sin := g.Unary(opSin, x[0])
+	for _, c := range []struct {
+		f    *Node
+		want func(float64) float64
+	}{
+		{cube, func(v float64) float64 { return 6 * v }},
+		{sin, func(v float64) float64 { return -math.Sin(v) }},
+	} {
+		d1 := Differentiate(g, c.f, g.Const(1), x)[0]
+		d2 := Differentiate(g, d1, g.Const(1), x)[0]
+		for _, v := range []float64{-1.5, 0.3, 2} {
+			if got := eval(t, d2, map[*Var]float64{vs[0]: v}); math.Abs(got-c.want(v)) > 1e-12 {
+				t.Errorf("second derivative at %v: %v, want %v", v, got, c.want(v))
+			}
+		}
+	}
+}

@@ -137,7 +137,7 @@ func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) float64 {
 	var t [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)

@@ -160,7 +160,7 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)

@@ -121,7 +121,7 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) float64 {
 	// deeprelu.bp:9: input x[32]
 	for i := range 32 {

@@ -136,7 +136,7 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
 	var h [32]float64
 	// deepres.bp:9: input x[32]

@@ -338,7 +338,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
 	var c [16]float64
 	// lstm.bp:25: h = zeros(H)

@@ -179,7 +179,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) float64 {
 	var h [4]float64
 	var s float64

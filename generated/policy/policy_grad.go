@@ -143,7 +143,7 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)

@@ -164,7 +164,7 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
 	var h0 [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)

@@ -91,7 +91,7 @@ func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
-// values too big for the stack.
+// the per-step values of loops and values too big for the stack.
 func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) float64 {
 	var h [8]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
