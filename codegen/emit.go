@@ -49,6 +49,7 @@ type fnGen struct {
 	prefix   string                 // the index of the top-level loop being emitted, as "0,i"
 	aliases  map[string]*aliasWrite // elements written in the current fused loop
 	topish   *[]jen.Code            // a list of statements that will go straight to the top level
+	quiet    bool                   // no line comments for now
 	lazy     map[*jen.Statement]*aliasWrite
 	aliasUse map[*aliasWrite]bool // aliases the body being generated reads
 	hoisted  map[string]string    // input elements read into locals once (hoist)
@@ -143,6 +144,9 @@ func (f *fnGen) flush() {
 
 // comment ties the statements that follow to the .bp line n was made for.
 func (f *fnGen) comment(n *symbolic.Node) {
+	if f.quiet {
+		return
+	}
 	back := f.split > 0 && n.ID >= f.split
 	if n.Line == 0 || (n.Line == f.lastLine && back == f.lastBack) {
 		return
@@ -385,7 +389,7 @@ func nest(shape symbolic.Shape, idx []string, body []jen.Code) []jen.Code {
 	return body
 }
 
-var outerLoopNames = []string{"i", "j", "l"}
+var outerLoopNames = []string{"i", "j", "n"}
 
 // loop emits, for every element idx of shape, the statement stmt(idx)
 // returns, after whatever an element's computation needs before it.

@@ -93,6 +93,8 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 	names := make([]string, len(l.State))
 	idx := f.locals.fresh(l.Index.Var.Name)
 	f.slots[l.Index] = idx
+	f.comment(n)
+	f.quiet = true // the initial values belong to the loop's comment
 	for i, st := range l.State {
 		if f.saves.shifted(l, i) {
 			// The state lives in the array that saves it: entry 0 is the
@@ -123,8 +125,7 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 		}
 		f.slots[st] = names[i]
 	}
-	f.comment(n)
-
+	f.quiet = false
 	f.flush()
 	outerTop, outerBlock, outerDecl := f.top, f.block, f.declTop
 	if f.declTop == nil {

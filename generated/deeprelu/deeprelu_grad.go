@@ -34,22 +34,22 @@ type DeepreluWorkspace struct {
 // Forward returns the loss of model deeprelu for the sample in, keeps in ws what
 // Backward needs
 func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs) float64 {
-	// deeprelu.bp:9: input x[32]
+	// deeprelu.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
 	}
-	for l2 := range 20 {
+	for l := range 20 {
 		// deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
 			var s0, s1, s2, s3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l2][i][k] * ws.h[l2][k]
-				s1 += p.W[l2][i][k+1] * ws.h[l2][k+1]
-				s2 += p.W[l2][i][k+2] * ws.h[l2][k+2]
-				s3 += p.W[l2][i][k+3] * ws.h[l2][k+3]
+				s0 += p.W[l][i][k] * ws.h[l][k]
+				s1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				s2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				s3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			s := (s0 + s1) + (s2 + s3)
-			ws.h[l2+1][i] = deepreluRelu(s + p.B[l2][i])
+			ws.h[l+1][i] = deepreluRelu(s + p.B[l][i])
 		}
 	}
 	// deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -78,39 +78,40 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	for i := range 32 {
 		dhi := 0.5 * (2 * ws.t[i])
 		dh[i] = dhi
+		// backward of deeprelu.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
 	ws.dW = [20][32][32]float64{}
 	var db [20][32]float64
 	var t [32]float64
 	var dh3 [32]float64
-	for l2 := 19; l2 >= 0; l2-- {
+	for l := 19; l >= 0; l-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t[i] = dh2[i] * deepreluStep(ws.h[l+1][i])
 		}
 		for i := range 32 {
 			var s40, s41, s42, s43 float64
 			for k2 := 0; k2 < 32; k2 += 4 {
-				s40 += t[k2] * p.W[l2][k2][i]
-				s41 += t[k2+1] * p.W[l2][k2+1][i]
-				s42 += t[k2+2] * p.W[l2][k2+2][i]
-				s43 += t[k2+3] * p.W[l2][k2+3][i]
+				s40 += t[k2] * p.W[l][k2][i]
+				s41 += t[k2+1] * p.W[l][k2+1][i]
+				s42 += t[k2+2] * p.W[l][k2+2][i]
+				s43 += t[k2+3] * p.W[l][k2+3][i]
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3[i] = s4
 			for j := range 32 {
-				ws.dW[l2][i][j] += t[i] * ws.h[l2][j]
+				ws.dW[l][i][j] += t[i] * ws.h[l][j]
 			}
-			db[l2][i] += t[i]
+			db[l][i] += t[i]
 			dh2[i] = dh3[i]
 		}
 	}
 	// backward of deeprelu.bp:12: for l in 0..L {
 	for i := range 20 {
 		for j := range 32 {
-			for l := range 32 {
-				g.W[i][j][l] += ws.dW[i][j][l]
+			for n := range 32 {
+				g.W[i][j][n] += ws.dW[i][j][n]
 			}
 		}
 		for j := range 32 {
@@ -123,22 +124,22 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) float64 {
-	// deeprelu.bp:9: input x[32]
+	// deeprelu.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
 	}
-	for l2 := range 20 {
+	for l := range 20 {
 		// deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
 			var s0, s1, s2, s3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l2][i][k] * ws.h[l2][k]
-				s1 += p.W[l2][i][k+1] * ws.h[l2][k+1]
-				s2 += p.W[l2][i][k+2] * ws.h[l2][k+2]
-				s3 += p.W[l2][i][k+3] * ws.h[l2][k+3]
+				s0 += p.W[l][i][k] * ws.h[l][k]
+				s1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				s2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				s3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			s := (s0 + s1) + (s2 + s3)
-			ws.h[l2+1][i] = deepreluRelu(s + p.B[l2][i])
+			ws.h[l+1][i] = deepreluRelu(s + p.B[l][i])
 		}
 	}
 	var t [32]float64
@@ -161,39 +162,40 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	for i := range 32 {
 		dhi := 0.5 * (2 * t[i])
 		dh[i] = dhi
+		// backward of deeprelu.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
 	ws.dW2 = [20][32][32]float64{}
 	var db [20][32]float64
 	var t2 [32]float64
 	var dh3 [32]float64
-	for l3 := 19; l3 >= 0; l3-- {
+	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * deepreluStep(ws.h[l3+1][i])
+			t2[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
 		}
 		for i := range 32 {
 			var s60, s61, s62, s63 float64
 			for k4 := 0; k4 < 32; k4 += 4 {
-				s60 += t2[k4] * p.W[l3][k4][i]
-				s61 += t2[k4+1] * p.W[l3][k4+1][i]
-				s62 += t2[k4+2] * p.W[l3][k4+2][i]
-				s63 += t2[k4+3] * p.W[l3][k4+3][i]
+				s60 += t2[k4] * p.W[l2][k4][i]
+				s61 += t2[k4+1] * p.W[l2][k4+1][i]
+				s62 += t2[k4+2] * p.W[l2][k4+2][i]
+				s63 += t2[k4+3] * p.W[l2][k4+3][i]
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3[i] = s6
 			for j := range 32 {
-				ws.dW2[l3][i][j] += t2[i] * ws.h[l3][j]
+				ws.dW2[l2][i][j] += t2[i] * ws.h[l2][j]
 			}
-			db[l3][i] += t2[i]
+			db[l2][i] += t2[i]
 			dh2[i] = dh3[i]
 		}
 	}
 	// backward of deeprelu.bp:12: for l in 0..L {
 	for i := range 20 {
 		for j := range 32 {
-			for l := range 32 {
-				g.W[i][j][l] += ws.dW2[i][j][l]
+			for n := range 32 {
+				g.W[i][j][n] += ws.dW2[i][j][n]
 			}
 		}
 		for j := range 32 {

@@ -39,26 +39,25 @@ type DeepresWorkspace struct {
 // Backward needs
 func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs) float64 {
 	var h [32]float64
-	// deepres.bp:9: input x[32]
+	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		h[i] = in.X[i]
 	}
 	var h2 [32]float64
-	for l2 := range 20 {
-		// deepres.bp:12: for l in 0..L {
+	for l := range 20 {
 		for i := range 32 {
-			ws.h_prev[l2][i] = h[i]
+			ws.h_prev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var s0, s1, s2, s3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l2][i][k] * h[k]
-				s1 += p.W[l2][i][k+1] * h[k+1]
-				s2 += p.W[l2][i][k+2] * h[k+2]
-				s3 += p.W[l2][i][k+3] * h[k+3]
+				s0 += p.W[l][i][k] * h[k]
+				s1 += p.W[l][i][k+1] * h[k+1]
+				s2 += p.W[l][i][k+2] * h[k+2]
+				s3 += p.W[l][i][k+3] * h[k+3]
 			}
 			s := (s0 + s1) + (s2 + s3)
-			ws.t[l2][i] = deepresSigmoid(s + p.B[l2][i])
-			h2[i] = h[i] + ws.t[l2][i] - 0.5
+			ws.t[l][i] = deepresSigmoid(s + p.B[l][i])
+			h2[i] = h[i] + ws.t[l][i] - 0.5
 		}
 		for i := range 32 {
 			h[i] = h2[i]
@@ -90,42 +89,43 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for i := range 32 {
 		dhi := 0.5 * (2 * ws.t2[i])
 		dh[i] = dhi
+		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
 	ws.dW = [20][32][32]float64{}
 	var db [20][32]float64
 	var t [32]float64
 	var dh3 [32]float64
-	for l2 := 19; l2 >= 0; l2-- {
+	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.t[l2][i] * (1 - ws.t[l2][i]))
+			t[i] = dh2[i] * (ws.t[l][i] * (1 - ws.t[l][i]))
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
 			var s40, s41, s42, s43 float64
 			for k2 := 0; k2 < 32; k2 += 4 {
-				s40 += t[k2] * p.W[l2][k2][i]
-				s41 += t[k2+1] * p.W[l2][k2+1][i]
-				s42 += t[k2+2] * p.W[l2][k2+2][i]
-				s43 += t[k2+3] * p.W[l2][k2+3][i]
+				s40 += t[k2] * p.W[l][k2][i]
+				s41 += t[k2+1] * p.W[l][k2+1][i]
+				s42 += t[k2+2] * p.W[l][k2+2][i]
+				s43 += t[k2+3] * p.W[l][k2+3][i]
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3i := dh2[i] + s4
 			dh3[i] = dh3i
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				ws.dW[l2][i][j] += t[i] * ws.h_prev[l2][j]
+				ws.dW[l][i][j] += t[i] * ws.h_prev[l][j]
 			}
-			db[l2][i] += t[i]
+			db[l][i] += t[i]
 			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
 	for i := range 20 {
 		for j := range 32 {
-			for l := range 32 {
-				g.W[i][j][l] += ws.dW[i][j][l]
+			for n := range 32 {
+				g.W[i][j][n] += ws.dW[i][j][n]
 			}
 		}
 		for j := range 32 {
@@ -139,26 +139,25 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 // the per-step values of loops and values too big for the stack.
 func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
 	var h [32]float64
-	// deepres.bp:9: input x[32]
+	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		h[i] = in.X[i]
 	}
 	var h2 [32]float64
-	for l2 := range 20 {
-		// deepres.bp:12: for l in 0..L {
+	for l := range 20 {
 		for i := range 32 {
-			ws.h_prev[l2][i] = h[i]
+			ws.h_prev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var s0, s1, s2, s3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l2][i][k] * h[k]
-				s1 += p.W[l2][i][k+1] * h[k+1]
-				s2 += p.W[l2][i][k+2] * h[k+2]
-				s3 += p.W[l2][i][k+3] * h[k+3]
+				s0 += p.W[l][i][k] * h[k]
+				s1 += p.W[l][i][k+1] * h[k+1]
+				s2 += p.W[l][i][k+2] * h[k+2]
+				s3 += p.W[l][i][k+3] * h[k+3]
 			}
 			s := (s0 + s1) + (s2 + s3)
-			ws.t[l2][i] = deepresSigmoid(s + p.B[l2][i])
-			h2[i] = h[i] + ws.t[l2][i] - 0.5
+			ws.t[l][i] = deepresSigmoid(s + p.B[l][i])
+			h2[i] = h[i] + ws.t[l][i] - 0.5
 		}
 		for i := range 32 {
 			h[i] = h2[i]
@@ -184,42 +183,43 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for i := range 32 {
 		dhi := 0.5 * (2 * t[i])
 		dh[i] = dhi
+		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
 	ws.dW2 = [20][32][32]float64{}
 	var db [20][32]float64
 	var t2 [32]float64
 	var dh3 [32]float64
-	for l3 := 19; l3 >= 0; l3-- {
+	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.t[l3][i] * (1 - ws.t[l3][i]))
+			t2[i] = dh2[i] * (ws.t[l2][i] * (1 - ws.t[l2][i]))
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
 			var s60, s61, s62, s63 float64
 			for k4 := 0; k4 < 32; k4 += 4 {
-				s60 += t2[k4] * p.W[l3][k4][i]
-				s61 += t2[k4+1] * p.W[l3][k4+1][i]
-				s62 += t2[k4+2] * p.W[l3][k4+2][i]
-				s63 += t2[k4+3] * p.W[l3][k4+3][i]
+				s60 += t2[k4] * p.W[l2][k4][i]
+				s61 += t2[k4+1] * p.W[l2][k4+1][i]
+				s62 += t2[k4+2] * p.W[l2][k4+2][i]
+				s63 += t2[k4+3] * p.W[l2][k4+3][i]
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3i := dh2[i] + s6
 			dh3[i] = dh3i
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				ws.dW2[l3][i][j] += t2[i] * ws.h_prev[l3][j]
+				ws.dW2[l2][i][j] += t2[i] * ws.h_prev[l2][j]
 			}
-			db[l3][i] += t2[i]
+			db[l2][i] += t2[i]
 			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
 	for i := range 20 {
 		for j := range 32 {
-			for l := range 32 {
-				g.W[i][j][l] += ws.dW2[i][j][l]
+			for n := range 32 {
+				g.W[i][j][n] += ws.dW2[i][j][n]
 			}
 		}
 		for j := range 32 {

@@ -55,7 +55,7 @@ type LstmWorkspace struct {
 // Backward needs
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 	var c [16]float64
-	// lstm.bp:25: h = zeros(H)
+	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
 		ws.h[0][i] = 0
@@ -63,7 +63,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 	var c2 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
-		// lstm.bp:28: for t in 0..T {
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
@@ -341,7 +340,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 // the per-step values of loops and values too big for the stack.
 func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
 	var c [16]float64
-	// lstm.bp:25: h = zeros(H)
+	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
 		ws.h[0][i] = 0
@@ -349,7 +348,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var c2 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
-		// lstm.bp:28: for t in 0..T {
 		for i := range 16 {
 			ws.c_prev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate

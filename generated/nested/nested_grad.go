@@ -52,14 +52,12 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 			// nested.bp:11: h = tanh(h * u + x[i])
 			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
 		}
-		// nested.bp:10: for i in 0..3 {
+		// nested.bp:12: for j in 0..2 {
 		s2 = s
-		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			h2[i] = ws.h[i2][i]
 		}
 		for j2 := range 2 {
-			// nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				ws.h_prev2[i2][j2][i] = h2[i]
 			}
@@ -106,6 +104,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * ws.s
 	var dh [4]float64
+	// backward of nested.bp:10: for i in 0..3 {
 	var ds2 float64
 	for i := range 4 {
 		dh[i] = 1
@@ -122,13 +121,12 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var t4 [4]float64
 	var dh4 [4]float64
 	for i2 := 2; i2 >= 0; i2-- {
-		// backward of nested.bp:10: for i in 0..3 {
+		// backward of nested.bp:12: for j in 0..2 {
 		ds3 = ds2
 		for i := range 4 {
 			dh2[i] = dh[i]
 		}
 		dw2 = [4]float64{}
-		// nested.bp:8: s = 0
 		du2 = 0
 		for j2 := 1; j2 >= 0; j2-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
@@ -194,14 +192,12 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			// nested.bp:11: h = tanh(h * u + x[i])
 			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
 		}
-		// nested.bp:10: for i in 0..3 {
+		// nested.bp:12: for j in 0..2 {
 		s2 = s
-		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			h2[i] = ws.h[i2][i]
 		}
 		for j2 := range 2 {
-			// nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				ws.h_prev2[i2][j2][i] = h2[i]
 			}
@@ -239,6 +235,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * s
 	var dh [4]float64
+	// backward of nested.bp:10: for i in 0..3 {
 	var ds2 float64
 	for i := range 4 {
 		dh[i] = 1
@@ -255,13 +252,12 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var t4 [4]float64
 	var dh4 [4]float64
 	for i3 := 2; i3 >= 0; i3-- {
-		// backward of nested.bp:10: for i in 0..3 {
+		// backward of nested.bp:12: for j in 0..2 {
 		ds3 = ds2
 		for i := range 4 {
 			dh2[i] = dh[i]
 		}
 		dw2 = [4]float64{}
-		// nested.bp:8: s = 0
 		du2 = 0
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u

@@ -39,7 +39,7 @@ type RnnWorkspace struct {
 // Forward returns the loss of model rnn for the sample in, keeps in ws what
 // Backward needs
 func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
-	// rnn.bp:15: h = zeros(16)
+	// rnn.bp:17: for t in 0..T {
 	var loss float64
 	for i := range 16 {
 		ws.h[0][i] = 0
@@ -150,7 +150,7 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) float64 {
-	// rnn.bp:15: h = zeros(16)
+	// rnn.bp:17: for t in 0..T {
 	var loss float64
 	for i := range 16 {
 		ws.h[0][i] = 0
