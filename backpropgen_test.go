@@ -83,7 +83,7 @@ func typeCheck(t *testing.T, name string, src []byte) {
 			t.Errorf("generated code imports %s, outside the standard library", p)
 		}
 	}
-	conf := types.Config{Importer: importer.Default()}
+	conf := types.Config{Importer: stdImporter}
 	if _, err := conf.Check(f.Name.Name, fset, []*ast.File{f}, nil); err != nil {
 		t.Errorf("generated code does not type-check: %v", err)
 	}
@@ -119,3 +119,5 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func importerDefault() types.Importer { return importer.Default() }

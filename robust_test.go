@@ -2,6 +2,10 @@ package backpropgen_test
 
 import (
 	"errors"
+	"go/ast"
+	goparser "go/parser"
+	"go/token"
+	"go/types"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -14,8 +18,9 @@ import (
 
 // TestMutatedModelsNeverCrash damages the shipped models at random (deleting
 // or duplicating a span, swapping in an operator or a name) and checks that
-// every result is either Go code or a list of positioned errors: never an
-// internal error, which is how Generate reports a recovered panic.
+// every result is either Go code that type-checks or a list of positioned
+// errors: never an internal error, which is how Generate reports a
+// recovered panic.
 func TestMutatedModelsNeverCrash(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.bp")
 	r := rand.New(rand.NewSource(1))
@@ -26,7 +31,7 @@ func TestMutatedModelsNeverCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 150 {
+		for range 300 {
 			b := []byte(string(src))
 			i, j := r.Intn(len(b)), r.Intn(len(b))
 			if i > j {
@@ -43,8 +48,12 @@ func TestMutatedModelsNeverCrash(t *testing.T) {
 				m = string(b[:i]) + pieces[r.Intn(len(pieces))] + string(b[j:])
 			}
 			n++
-			_, err := backpropgen.Generate("m.bp", []byte(m), "m")
+			code, err := backpropgen.Generate("m.bp", []byte(m), "m")
 			if err == nil {
+				if msg := checkGo(code); msg != "" {
+					t.Errorf("%s mutated:\n%s\ngenerated Go that does not type-check: %s", path, m, msg)
+					return
+				}
 				continue
 			}
 			var list *parser.ListError
@@ -60,4 +69,20 @@ func TestMutatedModelsNeverCrash(t *testing.T) {
 		}
 	}
 	t.Logf("%d mutated models", n)
+}
+
+var stdImporter = importerDefault()
+
+// checkGo type-checks generated code, returning the first error's text.
+func checkGo(code []byte) string {
+	fset := token.NewFileSet()
+	f, err := goparser.ParseFile(fset, "m.go", code, 0)
+	if err != nil {
+		return err.Error()
+	}
+	conf := types.Config{Importer: stdImporter}
+	if _, err := conf.Check("m", fset, []*ast.File{f}, nil); err != nil {
+		return err.Error()
+	}
+	return ""
 }

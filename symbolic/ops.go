@@ -185,6 +185,13 @@ func init() {
 	// addn is the sum of its arguments, all of one shape; the adjoint of a
 	// value used several times is one.
 	opAddN = &Op{Name: "addn", Kind: Elementwise, Arity: -1,
+		Eval: func(x ...float64) float64 {
+			s := x[0]
+			for _, v := range x[1:] {
+				s += v
+			}
+			return s
+		},
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return d }}
 }
 
