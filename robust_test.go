@@ -31,7 +31,7 @@ func TestMutatedModelsNeverCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 300 {
+		for range 200 {
 			b := []byte(string(src))
 			i, j := r.Intn(len(b)), r.Intn(len(b))
 			if i > j {
