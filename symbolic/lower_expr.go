@@ -1,0 +1,325 @@
+package symbolic
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/backpropgen/backpropgen/parser"
+)
+
+// expr lowers an expression, reporting what is wrong with it. It returns nil
+// after an error.
+func (s *scope) expr(e parser.Expr) *Node {
+	switch e := e.(type) {
+	case *parser.Number:
+		return s.g.Const(e.Value)
+	case *parser.Ident:
+		return s.ident(e)
+	case *parser.Unary:
+		x := s.expr(e.X)
+		if x == nil {
+			return nil
+		}
+		return s.g.Neg(x)
+	case *parser.Binary:
+		return s.binary(e)
+	case *parser.Call:
+		return s.call(e)
+	case *parser.Index:
+		return s.index(e)
+	}
+	s.error(e.Pos(), "unexpected expression")
+	return nil
+}
+
+func (s *scope) ident(id *parser.Ident) *Node {
+	if b, ok := s.names[id.Name]; ok {
+		if b.node != nil && b.node.Var != nil && b.node.Var.Int {
+			what := "an integer input"
+			if b.node.Var.Kind == Index {
+				what = "a loop variable"
+			}
+			s.error(id.P, "%s is %s: it can only index a tensor, as in x[%s]", id.Name, what, id.Name)
+			return nil
+		}
+		return b.node // nil for a poisoned name
+	}
+	if v, ok := s.l.consts[id.Name]; ok {
+		return s.g.Const(float64(v))
+	}
+	if _, ok := builtins[id.Name]; ok {
+		s.error(id.P, "%s is a function; call it as %s(...)", id.Name, id.Name)
+		return nil
+	}
+	s.undefined(id)
+	return nil
+}
+
+func (s *scope) undefined(id *parser.Ident) {
+	var names []string
+	for n := range s.names {
+		names = append(names, n)
+	}
+	for n := range s.l.consts {
+		names = append(names, n)
+	}
+	msg := "undefined: " + id.Name
+	if near := nearest(id.Name, names); near != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	s.error(id.P, "%s", msg)
+}
+
+var binaryOps = map[string]func() *Op{
+	"+": func() *Op { return opAdd }, "-": func() *Op { return opSub },
+	"*": func() *Op { return opMul }, "/": func() *Op { return opDiv },
+	"^": func() *Op { return opPow },
+}
+
+func (s *scope) binary(e *parser.Binary) *Node {
+	a, b := s.expr(e.X), s.expr(e.Y)
+	if a == nil || b == nil {
+		return nil
+	}
+	if e.Op == "@" {
+		return s.matmul(e, a, b)
+	}
+	if !s.checkBinary(e.Op, e.P, a.Shape, b.Shape) {
+		return nil
+	}
+	return s.g.Binary(binaryOps[e.Op](), a, b)
+}
+
+// checkBinary reports elementwise operands whose shapes do not match.
+func (s *scope) checkBinary(op string, pos parser.Pos, a, b Shape) bool {
+	if _, ok := broadcastShape(a, b); ok {
+		return true
+	}
+	var msg string
+	switch op {
+	case "+":
+		msg = fmt.Sprintf("cannot add %v and %v", a, b)
+	case "-":
+		msg = fmt.Sprintf("cannot subtract %v from %v", b, a)
+	case "*":
+		msg = fmt.Sprintf("cannot multiply %v by %v elementwise (use @ for a matrix product)", a, b)
+	case "/":
+		msg = fmt.Sprintf("cannot divide %v by %v", a, b)
+	default:
+		msg = fmt.Sprintf("cannot raise %v to the power %v", a, b)
+	}
+	s.error(pos, "%s: shapes must be equal or one a scalar", msg)
+	return false
+}
+
+func (s *scope) matmul(e *parser.Binary, a, b *Node) *Node {
+	if len(a.Shape) == 1 && a.Shape.Equal(b.Shape) {
+		return s.g.Sum(s.g.Mul(a, b)) // vector @ vector is their dot product
+	}
+	if _, ok := MatMulShape(a.Shape, b.Shape); !ok {
+		s.error(e.P, "cannot multiply %v by %v", a.Shape, b.Shape)
+		return nil
+	}
+	return s.g.MatMul(a, b)
+}
+
+func (s *scope) index(e *parser.Index) *Node {
+	x := s.expr(e.X)
+	if x == nil {
+		return nil
+	}
+	return s.indexNode(x, e.Indexes, e.P)
+}
+
+// indexNode indexes x by constant integers or integer inputs.
+func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node {
+	if len(indexes) > len(x.Shape) {
+		s.error(pos, "too many indices: %d for a value of shape %v", len(indexes), x.Shape)
+		return nil
+	}
+	ints := make([]int, len(indexes))
+	var dyn []*Node
+	for i, ie := range indexes {
+		if v := s.intVar(ie); v != nil {
+			ints[i] = -1
+			dyn = append(dyn, v)
+			if v.Var.Kind == Index {
+				if v.Var.Range > x.Shape[i] {
+					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", v.Var.Name, v.Var.Range-1, i+1, x.Shape)
+					return nil
+				}
+			} else if r := v.Var.Range; r == 0 || x.Shape[i] < r {
+				v.Var.Range = x.Shape[i]
+			}
+			continue
+		}
+		v, ok := s.l.constIntQuiet(s, ie)
+		if !ok {
+			return nil
+		}
+		if v < 0 || v >= x.Shape[i] {
+			s.error(ie.Pos(), "index %d out of range for dimension %d of shape %v", v, i+1, x.Shape)
+			return nil
+		}
+		ints[i] = v
+	}
+	return s.g.Index(x, ints, dyn...)
+}
+
+// intVar returns the node of the integer input e names, or nil.
+func (s *scope) intVar(e parser.Expr) *Node {
+	id, ok := e.(*parser.Ident)
+	if !ok {
+		return nil
+	}
+	if b, ok := s.names[id.Name]; ok && b.node != nil && b.node.Var != nil && b.node.Var.Int {
+		return b.node
+	}
+	return nil
+}
+
+// constIntQuiet is constInt that respects the scope's quietness.
+func (l *lowerer) constIntQuiet(s *scope, e parser.Expr) (int, bool) {
+	if s.quiet {
+		saved := l.errs
+		l.errs = &parser.ErrorList{}
+		defer func() { l.errs = saved }()
+	}
+	return l.constInt(e)
+}
+
+func (s *scope) call(e *parser.Call) *Node {
+	name := e.Fun.Name
+	if v, ok := shapeBuiltins[name]; ok {
+		return s.filled(e, v)
+	}
+	if name == "cross_entropy" {
+		return s.crossEntropy(e)
+	}
+	b, isBuiltin := builtins[name]
+	fd, isFn := s.l.fns[name]
+	if !isBuiltin && !isFn {
+		var names []string
+		for n := range builtins {
+			names = append(names, n)
+		}
+		for n := range s.l.fns {
+			names = append(names, n)
+		}
+		for n := range shapeBuiltins {
+			names = append(names, n)
+		}
+		names = append(names, "cross_entropy")
+		msg := "undefined function: " + name
+		if near := nearest(name, names); near != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", near)
+		}
+		s.error(e.Fun.P, "%s", msg)
+		return nil
+	}
+	want := -1
+	if isBuiltin {
+		want = b.nargs
+	} else {
+		want = len(fd.Args)
+	}
+	if want >= 0 && len(e.Args) != want {
+		s.error(e.P, "%s takes %d argument%s, got %d", name, want, plural(want), len(e.Args))
+		return nil
+	}
+	args := make([]*Node, len(e.Args))
+	for i, a := range e.Args {
+		if args[i] = s.expr(a); args[i] == nil {
+			return nil
+		}
+	}
+	if isBuiltin {
+		return b.lower(&call{scope: s, expr: e, args: args})
+	}
+	return s.inline(e, fd, args)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// crossEntropy lowers cross_entropy(logits, label), the negative log
+// probability softmax(logits) gives class label: logsumexp(logits) -
+// logits[label], stable for any logits.
+func (s *scope) crossEntropy(e *parser.Call) *Node {
+	if len(e.Args) != 2 {
+		s.error(e.P, "cross_entropy takes 2 arguments, got %d", len(e.Args))
+		return nil
+	}
+	logits := s.expr(e.Args[0])
+	if logits == nil {
+		return nil
+	}
+	if len(logits.Shape) != 1 {
+		s.error(e.Args[0].Pos(), "cross_entropy needs a vector of logits, got %v", logits.Shape)
+		return nil
+	}
+	picked := s.indexNode(logits, e.Args[1:], e.Args[1].Pos())
+	if picked == nil {
+		return nil
+	}
+	return s.g.Sub(s.g.LogSumExp(logits), picked)
+}
+
+// filled lowers zeros(dims...) and ones(dims...).
+func (s *scope) filled(e *parser.Call, v float64) *Node {
+	var shape Shape
+	for _, a := range e.Args {
+		d, ok := s.l.constIntQuiet(s, a)
+		if !ok {
+			return nil
+		}
+		if d <= 0 {
+			s.error(a.Pos(), "dimension must be positive, got %d", d)
+			return nil
+		}
+		shape = append(shape, d)
+	}
+	return s.g.Broadcast(s.g.Const(v), shape)
+}
+
+// inline lowers a call of a user fn by lowering its body in the caller's
+// graph with the arguments bound: calls cost nothing at run time and the
+// caller's derivative sees through them.
+func (s *scope) inline(e *parser.Call, fd *parser.FnDecl, args []*Node) *Node {
+	name := fd.Name.Name
+	if slices.Contains(s.l.calling, name) {
+		// Reported even from inside an inlined body: nothing else would.
+		s.l.errorf(e.Fun.P, "fn %s calls itself (through %s); recursion is not supported", name, strings.Join(s.l.calling, " → "))
+		return nil
+	}
+	if s.l.badFns[name] {
+		return nil
+	}
+	inner := s.l.newScope(s.g)
+	inner.quiet = true
+	for i, a := range fd.Args {
+		shape, ok := s.l.shape(a)
+		if !ok {
+			return nil
+		}
+		if !shape.Equal(args[i].Shape) {
+			s.error(e.Args[i].Pos(), "argument %s of %s must have shape %v, got %v", a.Name.Name, name, shape, args[i].Shape)
+			return nil
+		}
+		inner.names[a.Name.Name] = &binding{node: args[i], kind: "arg", line: a.P.Line}
+	}
+	s.l.calling = append(s.l.calling, name)
+	defer func() { s.l.calling = s.l.calling[:len(s.l.calling)-1] }()
+	line := s.g.Line
+	defer func() { s.g.Line = line }()
+	r := inner.body(fd)
+	if r == nil {
+		return nil
+	}
+	return r
+}
