@@ -15,27 +15,31 @@ import (
 
 // Check parses and checks the .bp source src named name. Errors in the
 // model are returned as a *parser.ListError.
-func Check(name string, src []byte) (*parser.File, *symbolic.Program, error) {
-	file, err := parser.Parse(name, src)
+func Check(name string, src []byte) (file *parser.File, prog *symbolic.Program, err error) {
+	defer guard(name, &err)
+	file, err = parser.Parse(name, src)
 	if err != nil {
 		return nil, nil, err
 	}
-	prog, err := symbolic.Lower(file)
+	prog, err = symbolic.Lower(file)
 	if err != nil {
 		return nil, nil, err
 	}
 	return file, prog, nil
 }
 
+// guard turns a panic, which in the compiler is a bug and not the user's
+// mistake, into an internal error naming the file.
+func guard(name string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: internal error: %v (please report this with the model)", name, r)
+	}
+}
+
 // Generate returns the Go source, in package pkg, for the .bp source src.
 // If pkg is empty the package is named after the model (or the file).
 func Generate(name string, src []byte, pkg string) (out []byte, err error) {
-	defer func() {
-		// A panic here is a compiler bug, not the user's: report it as one.
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%s: internal error: %v (please report this with the model)", name, r)
-		}
-	}()
+	defer guard(name, &err)
 	file, prog, err := Check(name, src)
 	if err != nil {
 		return nil, err
