@@ -43,15 +43,22 @@ func run(w io.Writer, seed int64, iters int) result {
 	b := train.NewBatch[rnn.RnnParams, rnn.RnnWorkspace, rnn.RnnInputs](2)
 	defer b.Close()
 	opt := train.NewAdam(rnn.RnnNumParams, 0.01)
+	names, sizes := p.Layout()
+	norms := make([]float64, len(sizes))
 	for it := 1; it <= iters; it++ {
 		for i := range batch {
 			batch[i] = sequence(r)
 		}
 		loss := b.Grad(&p, batch, &g, train.Mean)
-		train.ClipGlobalNorm(g.Flat(), 5)
+		train.Norms(g.Flat(), sizes, norms)
+		total := train.ClipGlobalNorm(g.Flat(), 5)
 		opt.Step(p.Flat(), g.Flat())
 		if it%100 == 0 {
-			fmt.Fprintf(w, "iteration %4d  training MSE per step %.5f\n", it, loss/25)
+			fmt.Fprintf(w, "iteration %4d  training MSE per step %.5f  gradient norm %.3f:", it, loss/25, total)
+			for k, name := range names {
+				fmt.Fprintf(w, " %s %.3f", name, norms[k])
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	// Test on fresh sequences; the best constant predictor of a sine wave
