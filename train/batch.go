@@ -47,9 +47,10 @@ func NewBatch[P, W, I any, M Model[P, W, I]](workers int) *Batch[P, W, I, M] {
 	if workers > 1 {
 		b.start = make([]chan struct{}, workers)
 		for w := range workers {
-			b.start[w] = make(chan struct{})
+			start := make(chan struct{})
+			b.start[w] = start
 			go func() {
-				for range b.start[w] {
+				for range start {
 					b.work(w)
 					b.finished.Done()
 				}
