@@ -190,3 +190,15 @@ func TestSecondDerivative(t *testing.T) {
 		}
 	}
 }
+
+func TestNearest(t *testing.T) {
+	names := []string{"W", "loss", "sigmoid", "softmax", "h", "logits"}
+	for name, want := range map[string]string{
+		"sigmod": "sigmoid", "los": "loss", "hh": "h", "logit": "logits",
+		"y": "", "nope": "", "softmix": "softmax",
+	} {
+		if got := nearest(name, names); got != want {
+			t.Errorf("nearest(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -6,15 +6,23 @@ import "sort"
 // close enough to be a likely misspelling, for "did you mean" hints.
 func nearest(name string, candidates []string) string {
 	sort.Strings(candidates) // deterministic among equally close names
-	best, bestDist := "", len(name)/2+1
-	if bestDist > 3 {
-		bestDist = 3
+	// How many edits still look like a typo grows with the name: none for
+	// a one-letter name, where any other letter is one edit away.
+	limit := 0
+	switch n := len(name); {
+	case n >= 9:
+		limit = 3
+	case n >= 5:
+		limit = 2
+	case n >= 2:
+		limit = 1
 	}
+	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		if c == name {
 			continue
 		}
-		if d := editDistance(name, c); d < bestDist || (d == bestDist && best == "" && d <= 1) {
+		if d := editDistance(name, c); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
