@@ -16,6 +16,7 @@ import (
 
 	"github.com/backpropgen/backpropgen"
 	"github.com/backpropgen/backpropgen/parser"
+	"github.com/backpropgen/backpropgen/symbolic"
 )
 
 const usage = `usage: backpropgen [flags] FILE.bp
@@ -53,7 +54,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("backpropgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, "\nBuilt-in functions:")
+		for _, d := range symbolic.BuiltinDocs() {
+			fmt.Fprintln(stderr, "  "+d)
+		}
+	}
 	out := fs.String("o", "", "output file")
 	pkg := fs.String("pkg", os.Getenv("GOPACKAGE"), "Go package name")
 	if err := fs.Parse(args); err != nil {

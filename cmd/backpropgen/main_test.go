@@ -111,7 +111,8 @@ func TestMisuse(t *testing.T) {
 		}
 	}
 	code, _, stderr := runCmd("-h")
-	if code != 0 || !strings.Contains(stderr, "backpropgen check FILE.bp") || !strings.Contains(stderr, "-pkg NAME") {
+	if code != 0 || !strings.Contains(stderr, "backpropgen check FILE.bp") || !strings.Contains(stderr, "-pkg NAME") ||
+		!strings.Contains(stderr, "log_softmax: ") || !strings.Contains(stderr, "cross_entropy(logits, label)") {
 		t.Errorf("-h: exit %d, usage %q", code, stderr)
 	}
 	if code, _, _ := runCmd("check", "../../testdata/mnist.bp"); code != 0 {
