@@ -20,19 +20,84 @@ func Parse(name string, src []byte) (*File, error) {
 	f := &File{Name: name, Src: src}
 	g, err := grammar.ParseBytes(name, src)
 	if err != nil {
-		var errs ErrorList
-		pos, msg := Pos{}, err.Error()
-		var perr participle.Error
-		if errors.As(err, &perr) {
-			pos, msg = toPos(perr.Position()), syntaxMessage(perr.Message())
-		}
-		errs.Add(f, pos, "%s", msg)
-		return nil, errs.Err()
+		return nil, syntaxErrors(f, err)
 	}
 	var errs ErrorList
 	c := converter{file: f, errs: &errs}
 	f.Stmts = c.stmts(g.Stmts)
 	return f, errs.Err()
+}
+
+// syntaxErrors reports the syntax error err and looks for more: the line
+// of each error is blanked out and the file parsed again, and an error
+// further down is reported too. An error on or before a blanked line is a
+// consequence of the blanking (an unclosed brace, say) and ends the search.
+func syntaxErrors(f *File, err error) error {
+	var errs ErrorList
+	src := append([]byte(nil), f.Src...)
+	last := 0
+	for errs.Len() < MaxErrors {
+		pos, msg := Pos{}, err.Error()
+		var perr participle.Error
+		if errors.As(err, &perr) {
+			pos, msg = toPos(perr.Position()), syntaxMessage(perr.Message())
+		}
+		pos, msg = unfinishedLine(src, pos, msg)
+		if errs.Len() > 0 && pos.Line <= last {
+			break
+		}
+		errs.Add(f, pos, "%s", msg)
+		if !pos.IsValid() || !blankLine(src, pos.Line) {
+			break
+		}
+		last = pos.Line
+		if _, err = grammar.ParseBytes(f.Name, src); err == nil {
+			break
+		}
+	}
+	return errs.Err()
+}
+
+// unfinishedLine moves an error found at the start of a line (or at the end
+// of the file) to the end of the line before, where the statement that was
+// left unfinished is: "h = (w + 1" then "loss = ..." is an unclosed
+// parenthesis on the first line, not a misplaced "loss" on the second.
+func unfinishedLine(src []byte, pos Pos, msg string) (Pos, string) {
+	if pos.Col != 1 || pos.Line <= 1 || !strings.HasPrefix(msg, "syntax error: unexpected ") {
+		return pos, msg
+	}
+	for n := pos.Line - 1; n >= 1; n-- {
+		text := sourceLine(src, n)
+		if code, _, _ := strings.Cut(text, "//"); strings.TrimSpace(code) != "" {
+			code = strings.TrimRight(code, " \t")
+			rest := msg[len("syntax error: unexpected "):]
+			if i := strings.Index(rest, ", expected"); i >= 0 {
+				rest = rest[i:]
+			} else {
+				rest = ""
+			}
+			return Pos{Line: n, Col: len(code) + 1}, "syntax error: unexpected end of line" + rest
+		}
+	}
+	return pos, msg
+}
+
+// blankLine replaces the text of 1-based line n of src with spaces,
+// reporting whether the line exists.
+func blankLine(src []byte, n int) bool {
+	line := 1
+	for i, b := range src {
+		if line == n && b != '\n' {
+			src[i] = ' '
+		}
+		if b == '\n' {
+			line++
+			if line > n {
+				return true
+			}
+		}
+	}
+	return line >= n
 }
 
 // syntaxMessage rewords participle's messages in the terms a user wrote.

@@ -90,12 +90,28 @@ func TestSyntaxErrorHasPositionAndCaret(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if got := err.Error(); got != "bad.bp:3:1: syntax error: unexpected end of file, expected expression" {
+	if got := err.Error(); got != "bad.bp:2:9: syntax error: unexpected end of line, expected expression" {
 		t.Errorf("got %q", got)
 	}
 	_, err = Parse("bad.bp", []byte("model m\nh = x $ 2\n"))
 	want := "bad.bp:2:7: syntax error: unexpected token \"$\"\n    h = x $ 2\n          ^"
 	if got := err.(*ListError).Caret(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// After a syntax error the parser looks for more further down, and an error
+// at the start of a line is reported where the unfinished line ends.
+func TestSeveralSyntaxErrors(t *testing.T) {
+	_, err := Parse("s.bp", []byte("model m\nh = (w + 1\nk = w $ 2\nloss = 1\n"))
+	list, ok := err.(*ListError)
+	if !ok || len(list.Errs) != 2 {
+		t.Fatalf("got %v", err)
+	}
+	if got := list.Errs[0].Error(); got != `s.bp:2:11: syntax error: unexpected end of line, expected ")"` {
+		t.Errorf("first: %s", got)
+	}
+	if got := list.Errs[1].Error(); got != `s.bp:3:7: syntax error: unexpected token "$"` {
+		t.Errorf("second: %s", got)
 	}
 }
