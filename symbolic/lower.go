@@ -91,6 +91,10 @@ func (l *lowerer) constInt(e parser.Expr) (int, bool) {
 			l.errorf(e.P, "%s is not an integer", e.Text)
 			return 0, false
 		}
+		if e.Value > MaxElements {
+			l.errorf(e.P, "%s is too large (the limit is %d)", e.Text, MaxElements)
+			return 0, false
+		}
 		return int(e.Value), true
 	case *parser.Ident:
 		if v, ok := l.consts[e.Name]; ok {
@@ -107,14 +111,23 @@ func (l *lowerer) constInt(e parser.Expr) (int, bool) {
 		if !ok1 || !ok2 {
 			return 0, false
 		}
+		var v int
 		switch e.Op {
 		case "+":
-			return a + b, true
+			v = a + b
 		case "-":
-			return a - b, true
+			v = a - b
 		case "*":
-			return a * b, true
+			v = a * b
+		default:
+			l.errorf(e.Pos(), "expected an integer constant")
+			return 0, false
 		}
+		if v > MaxElements || v < -MaxElements {
+			l.errorf(e.Pos(), "%d is too large (the limit is %d)", v, MaxElements)
+			return 0, false
+		}
+		return v, true
 	}
 	l.errorf(e.Pos(), "expected an integer constant")
 	return 0, false
@@ -136,10 +149,18 @@ func (l *lowerer) shape(d *parser.VarDecl) (Shape, bool) {
 			l.errorf(e.Pos(), "dimension of %s must be positive, got %d", d.Name.Name, v)
 			return nil, false
 		}
+		if v > MaxElements || s.Size()*v > MaxElements {
+			l.errorf(e.Pos(), "%s would have more than %d elements", d.Name.Name, MaxElements)
+			return nil, false
+		}
 		s = append(s, v)
 	}
 	return s, true
 }
+
+// MaxElements bounds the size of a tensor (2 GiB of float64s), which keeps
+// sizes far from int overflow and within what Go arrays can hold.
+const MaxElements = 1 << 28
 
 // scope is a place names are bound: a fn body or the model, over one graph.
 type scope struct {

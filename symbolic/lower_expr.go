@@ -282,6 +282,10 @@ func (s *scope) filled(e *parser.Call, v float64) *Node {
 			s.error(a.Pos(), "dimension must be positive, got %d", d)
 			return nil
 		}
+		if shape.Size()*d > MaxElements {
+			s.error(a.Pos(), "%s(...) would have more than %d elements", e.Fun.Name, MaxElements)
+			return nil
+		}
 		shape = append(shape, d)
 	}
 	return s.g.Broadcast(s.g.Const(v), shape)

@@ -11,6 +11,10 @@ func (s *scope) forLoop(st *parser.For) {
 	if !ok1 || !ok2 {
 		return
 	}
+	if to-from > MaxElements {
+		s.error(st.From.Pos(), "loop %s in %d..%d has more than %d steps", st.Var.Name, from, to, MaxElements)
+		return
+	}
 	if from < 0 || to <= from {
 		s.error(st.From.Pos(), "loop %s in %d..%d runs no step (the range is FROM..TO, TO excluded)", st.Var.Name, from, to)
 		return
