@@ -13,7 +13,7 @@ const MaxRank = 3
 // returned, up to parser.MaxErrors, as a *parser.ListError.
 func Lower(f *parser.File) (*Program, error) {
 	l := &lowerer{file: f, errs: &parser.ErrorList{}, consts: map[string]int{},
-		fns: map[string]*parser.FnDecl{}, badFns: map[string]bool{}}
+		fns: map[string]*parser.FnDecl{}, badFns: map[string]bool{}, badConsts: map[string]bool{}}
 	prog := &Program{File: filepath.Base(f.Name)}
 	l.declare()
 	for _, fd := range l.fnOrder {
@@ -35,8 +35,10 @@ type lowerer struct {
 	fns     map[string]*parser.FnDecl
 	fnOrder []*parser.FnDecl
 	badFns  map[string]bool // fns with errors: calls to them report nothing more
-	calling []string        // fns being inlined, to catch recursion
-	model_  *parser.ModelDecl
+	// consts whose value is in error: uses of them report nothing more
+	badConsts map[string]bool
+	calling   []string // fns being inlined, to catch recursion
+	model_    *parser.ModelDecl
 }
 
 func (l *lowerer) errorf(pos parser.Pos, format string, a ...any) {
@@ -57,6 +59,7 @@ func (l *lowerer) declare() {
 			}
 			v, ok := l.constInt(s.Value)
 			if !ok {
+				l.badConsts[name] = true // reported: uses of it are not
 				continue
 			}
 			l.consts[name], constLine[name] = v, s.P.Line
@@ -99,6 +102,9 @@ func (l *lowerer) constInt(e parser.Expr) (int, bool) {
 	case *parser.Ident:
 		if v, ok := l.consts[e.Name]; ok {
 			return v, true
+		}
+		if l.badConsts[e.Name] {
+			return 0, false
 		}
 		l.errorf(e.P, "%s is not an integer constant", e.Name)
 		return 0, false

@@ -48,6 +48,9 @@ func (s *scope) ident(id *parser.Ident) *Node {
 	if v, ok := s.l.consts[id.Name]; ok {
 		return s.g.Const(float64(v))
 	}
+	if s.l.badConsts[id.Name] {
+		return nil
+	}
 	if _, ok := builtins[id.Name]; ok {
 		s.error(id.P, "%s is a function; call it as %s(...)", id.Name, id.Name)
 		return nil
