@@ -50,8 +50,6 @@ type fnGen struct {
 	quiet    bool                   // no line comments for now
 	lazy     map[*jen.Statement]*aliasWrite
 	aliasUse map[*aliasWrite]bool // aliases the body being generated reads
-	hoisted  map[string]string    // input elements read into locals once (hoist)
-	hoists   []jen.Code
 	lastLine int
 	lastBack bool
 	split    int         // nodes with this ID or more are derivative code (0: none)
