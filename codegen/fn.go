@@ -66,7 +66,7 @@ func (fg *fileGen) fnArgs(fn *symbolic.Func, f *fnGen) []jen.Code {
 }
 
 func (fg *fileGen) localSlot(f *fnGen) func(n *symbolic.Node) dest {
-	return func(n *symbolic.Node) dest { return dest{f.locals.fresh(n.Name), ":="} }
+	return func(n *symbolic.Node) dest { return dest{f.locals.fresh(hintName(n)), ":="} }
 }
 
 func argNames(fn *symbolic.Func) string {

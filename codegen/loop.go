@@ -218,14 +218,14 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 			return dest{s, "="}
 		}
 		if f.wsAlloc != nil && x.Shape.Size() > maxLocal {
-			return dest{f.wsAlloc(x.Name, x.Shape), "="}
+			return dest{f.wsAlloc(hintName(x), x.Shape), "="}
 		}
 		if len(x.Shape) > 0 {
-			d := dest{f.locals.fresh(x.Name), "="}
+			d := dest{f.locals.fresh(hintName(x)), "="}
 			f.declare(jen.Var().Id(d.base).Add(goType(x.Shape)))
 			return d
 		}
-		return dest{f.locals.fresh(x.Name), ":="}
+		return dest{f.locals.fresh(hintName(x)), ":="}
 	})
 	// In-place updates first: the copies below overwrite states that their
 	// terms may read (a gradient accumulator reads the adjoint state).

@@ -259,7 +259,7 @@ func (mg *modelGen) computeSaves() *saves {
 			if shared[n] != nil {
 				continue
 			}
-			name := n.Name
+			name := hintName(n)
 			if n.Var != nil {
 				name = n.Var.Name + "_prev" // a state, as the step found it
 			}
@@ -309,7 +309,7 @@ func (mg *modelGen) forward() jen.Code {
 	}
 	p := makePlan(nil, force, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
-		name := n.Name
+		name := hintName(n)
 		if o, ok := outNames[n]; ok {
 			name = o
 		}
@@ -368,7 +368,7 @@ func (mg *modelGen) bigSlot(n *symbolic.Node) dest {
 	if base, ok := mg.big[n]; ok {
 		return dest{base, "="}
 	}
-	d := dest{mg.wsField(n, n.Name), "="}
+	d := dest{mg.wsField(n, hintName(n)), "="}
 	mg.big[n] = d.base
 	return d
 }
@@ -388,7 +388,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 		if n.Shape.Size() > maxLocal {
 			return mg.bigSlot(n)
 		}
-		return dest{f.locals.fresh(n.Name), ":="}
+		return dest{f.locals.fresh(hintName(n)), ":="}
 	})
 	for i, v := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
@@ -408,7 +408,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	p := makePlan(nil, force, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
-		name := n.Name
+		name := hintName(n)
 		if n == mg.m.Loss {
 			name = "loss"
 		}

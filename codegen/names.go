@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/backpropgen/backpropgen/symbolic"
 )
 
 // namer hands out Go identifiers unique within one scope.
@@ -76,4 +78,22 @@ func unexported(name string) string {
 	r := []rune(name)
 	r[0] = unicode.ToLower(r[0])
 	return string(r)
+}
+
+// hintName names the variable of an unnamed value after what it computes
+// where that is short to say: tanh(c) is tanhC. Other values are t, t2, ...
+func hintName(n *symbolic.Node) string {
+	if n.Name != "" {
+		return n.Name
+	}
+	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Go.Prefix == "" {
+		arg := n.Args[0].Name
+		if v := n.Args[0].Var; v != nil {
+			arg = v.Name
+		}
+		if arg != "" && !strings.Contains(n.Op.Name, "_") {
+			return n.Op.Name + exported(arg)
+		}
+	}
+	return ""
 }

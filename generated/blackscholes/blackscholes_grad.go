@@ -18,32 +18,32 @@ func CallGrad(S, K, T, r, sigma float64) (call, dS, dK, dT, dr, dsigma float64) 
 	// blackscholes.bp:3: d1 = (log(S / K) + (r + sigma^2 / 2) * T) / (sigma * sqrt(T))
 	t := S / K
 	t2 := r + sigma*sigma/2
-	t3 := math.Sqrt(T)
-	t4 := sigma * t3
-	d1 := (math.Log(t) + t2*T) / t4
+	sqrtT := math.Sqrt(T)
+	t3 := sigma * sqrtT
+	d1 := (math.Log(t) + t2*T) / t3
 	// blackscholes.bp:4: d2 = d1 - sigma * sqrt(T)
-	d2 := d1 - t4
+	d2 := d1 - t3
 	// blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
-	t5 := blackscholesNormCDF(d1)
-	t6 := math.Exp(-(r * T))
-	t7 := K * t6
-	t8 := blackscholesNormCDF(d2)
+	t4 := blackscholesNormCDF(d1)
+	t5 := math.Exp(-(r * T))
+	t6 := K * t5
+	t7 := blackscholesNormCDF(d2)
 	// backward of blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
-	t9 := t7 * (0.3989422804014327 * math.Exp(-0.5*(d2*d2)))
-	t10 := t8 * K * t6
+	t8 := t6 * (0.3989422804014327 * math.Exp(-0.5*(d2*d2)))
+	t9 := t7 * K * t5
 	// backward of blackscholes.bp:3: d1 = (log(S / K) + (r + sigma^2 / 2) * T) / (sigma * sqrt(T))
-	dd1 := S*(0.3989422804014327*math.Exp(-0.5*(d1*d1))) + -t9
-	t11 := dd1 / t4
-	t12 := t9 + -(dd1 * d1 / t4)
-	t13 := t11 * T
-	t14 := t11 / t
+	dd1 := S*(0.3989422804014327*math.Exp(-0.5*(d1*d1))) + -t8
+	t10 := dd1 / t3
+	t11 := t8 + -(dd1 * d1 / t3)
+	t12 := t10 * T
+	t13 := t10 / t
 	// blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
-	call = S*t5 - t7*t8
-	dS = t5 + t14/K
-	dK = -(t8 * t6) + -(t14 * t / K)
-	dT = t10*r + t12*sigma*0.5/t3 + t11*t2
-	dr = t10*T + t13
-	dsigma = t12*t3 + t13/2*(2*sigma)
+	call = S*t4 - t6*t7
+	dS = t4 + t13/K
+	dK = -(t7 * t5) + -(t13 * t / K)
+	dT = t9*r + t11*sigma*0.5/sqrtT + t10*t2
+	dr = t9*T + t12
+	dsigma = t11*sqrtT + t12/2*(2*sigma)
 	return
 }
 

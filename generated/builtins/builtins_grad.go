@@ -13,9 +13,9 @@ func F_exp(x float64) float64 {
 // with respect to x.
 func F_expGrad(x float64) (f_exp, dx float64) {
 	// builtins.bp:2: fn f_exp(x) = exp(x)
-	t := math.Exp(x)
-	f_exp = t
-	dx = t
+	expX := math.Exp(x)
+	f_exp = expX
+	dx = expX
 	return
 }
 
@@ -58,10 +58,10 @@ func F_sqrt(x float64) float64 {
 // with respect to x.
 func F_sqrtGrad(x float64) (f_sqrt, dx float64) {
 	// builtins.bp:5: fn f_sqrt(x) = sqrt(x)
-	t := math.Sqrt(x)
-	f_sqrt = t
+	sqrtX := math.Sqrt(x)
+	f_sqrt = sqrtX
 	// backward of builtins.bp:5: fn f_sqrt(x) = sqrt(x)
-	dx = 0.5 / t
+	dx = 0.5 / sqrtX
 	return
 }
 
@@ -104,10 +104,10 @@ func F_tan(x float64) float64 {
 // with respect to x.
 func F_tanGrad(x float64) (f_tan, dx float64) {
 	// builtins.bp:8: fn f_tan(x) = tan(x)
-	t := math.Tan(x)
-	f_tan = t
+	tanX := math.Tan(x)
+	f_tan = tanX
 	// backward of builtins.bp:8: fn f_tan(x) = tan(x)
-	dx = 1 + t*t
+	dx = 1 + tanX*tanX
 	return
 }
 
@@ -120,10 +120,10 @@ func F_tanh(x float64) float64 {
 // with respect to x.
 func F_tanhGrad(x float64) (f_tanh, dx float64) {
 	// builtins.bp:9: fn f_tanh(x) = tanh(x)
-	t := math.Tanh(x)
-	f_tanh = t
+	tanhX := math.Tanh(x)
+	f_tanh = tanhX
 	// backward of builtins.bp:9: fn f_tanh(x) = tanh(x)
-	dx = 1 - t*t
+	dx = 1 - tanhX*tanhX
 	return
 }
 
@@ -196,10 +196,10 @@ func F_sigmoid(x float64) float64 {
 // with respect to x.
 func F_sigmoidGrad(x float64) (f_sigmoid, dx float64) {
 	// builtins.bp:14: fn f_sigmoid(x) = sigmoid(x)
-	t := builtinsSigmoid(x)
-	f_sigmoid = t
+	sigmoidX := builtinsSigmoid(x)
+	f_sigmoid = sigmoidX
 	// backward of builtins.bp:14: fn f_sigmoid(x) = sigmoid(x)
-	dx = t * (1 - t)
+	dx = sigmoidX * (1 - sigmoidX)
 	return
 }
 
@@ -212,10 +212,10 @@ func F_relu(x float64) float64 {
 // with respect to x.
 func F_reluGrad(x float64) (f_relu, dx float64) {
 	// builtins.bp:15: fn f_relu(x) = relu(x)
-	t := builtinsRelu(x)
-	f_relu = t
+	reluX := builtinsRelu(x)
+	f_relu = reluX
 	// backward of builtins.bp:15: fn f_relu(x) = relu(x)
-	dx = builtinsStep(t)
+	dx = builtinsStep(reluX)
 	return
 }
 
@@ -243,11 +243,11 @@ func F_leaky_relu(x, a float64) float64 {
 // with respect to x, a.
 func F_leaky_reluGrad(x, a float64) (f_leaky_relu, dx, da float64) {
 	// builtins.bp:17: fn f_leaky_relu(x, a) = leaky_relu(x, a)
-	t := builtinsRelu(x)
-	t2 := min(x, 0)
-	f_leaky_relu = t + a*t2
-	dx = a*builtinsGe(0, x) + builtinsStep(t)
-	da = t2
+	reluX := builtinsRelu(x)
+	t := min(x, 0)
+	f_leaky_relu = reluX + a*t
+	dx = a*builtinsGe(0, x) + builtinsStep(reluX)
+	da = t
 	return
 }
 
@@ -376,19 +376,19 @@ func F_mean(v [4]float64) float64 {
 // F_meanGrad returns f_mean(v) of builtins.bp:24 and its partial derivatives
 // with respect to v.
 func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
-	var t [4]float64
+	var expV [4]float64
 	// builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
-		t[i] = math.Exp(v[i])
+		expV[i] = math.Exp(v[i])
 	}
 	var s float64
 	for k := range 4 {
-		s += t[k]
+		s += expV[k]
 	}
 	f_mean = s / 4
 	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
-		dv[i] = 0.25 * t[i]
+		dv[i] = 0.25 * expV[i]
 	}
 	return
 }

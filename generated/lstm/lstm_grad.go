@@ -43,7 +43,7 @@ type LstmInputs struct {
 type LstmWorkspace struct {
 	t      [25]float64
 	o      [25][16]float64
-	t2     [25][16]float64
+	tanhC  [25][16]float64
 	f      [25][16]float64
 	i      [25][16]float64
 	g      [25][16]float64
@@ -133,8 +133,8 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
-			ws.t2[t][i] = math.Tanh(c2i)
-			ws.h[t+1][i] = ws.o[t][i] * ws.t2[t][i]
+			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var s90, s91, s92, s93 float64
@@ -195,11 +195,11 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby2[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.t2[t][i]*ws.t2[t][i])
+			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
 			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			dbo2[i] = dh2i * ws.t2[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dbo2[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			dbg2[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
@@ -418,8 +418,8 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
-			ws.t2[t][i] = math.Tanh(c2i)
-			ws.h[t+1][i] = ws.o[t][i] * ws.t2[t][i]
+			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var s90, s91, s92, s93 float64
@@ -473,11 +473,11 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby2[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.t2[t2][i]*ws.t2[t2][i])
+			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
 			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t2][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			dbo2[i] = dh2i * ws.t2[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo2[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			dbg2[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
