@@ -31,6 +31,7 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 	multi := map[*symbolic.Node]bool{}
 	seen := map[*symbolic.Node]bool{}
 	var nodes []*symbolic.Node
+	user := map[*symbolic.Node]*symbolic.Node{} // the last user seen; the only one if uses is 1
 	var visit func(n *symbolic.Node)
 	visit = func(n *symbolic.Node) {
 		if seen[n] || avail(n) {
@@ -40,6 +41,7 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 		nodes = append(nodes, n)
 		for i, a := range n.Args {
 			uses[a]++
+			user[a] = n
 			if !readsOnce(n, i) {
 				multi[a] = true
 			}
@@ -81,7 +83,9 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 		}
 		// A scatter is written row-wise, which emit does for a root (dW[l] += ...)
 		// but no expression can do for a user.
-		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n]
+		// A term of a sum that is stored is written by emit too (dE[k] += ...).
+		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Name == "addn" && (p.isMat[user[n]] || rootUses[user[n]] > 0)
+		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
 		if uses[n] > 1 || multi[n] || scatter {
 			p.isMat[n] = true
 		}

@@ -410,14 +410,13 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 	for k := range 3 {
 		t += u[k] * v[k]
 	}
-	var t2 [3]float64
-	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
-	t2[1] += t
-	// builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	f_dot = t * u[1]
 	for i := range 3 {
-		du[i] = t2[i] + u[1]*v[i]
-		// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
+		du[i] = u[1] * v[i]
+	}
+	du[1] += t
+	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
+	for i := range 3 {
 		dv[i] = u[1] * u[i]
 	}
 	return
@@ -621,16 +620,12 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 		s4 += row4[k4] * B[k4][1]
 	}
 	t[1][1] = s4
-	var t2 [3][2]float64
+	var t2 [2][2]float64
 	// backward of builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
-	t2[2][1] += A[1][2]
-	var t3 [2][3]float64
-	t3[1][2] += B[2][1]
-	var t4 [2][2]float64
-	t4[0][0] = math.Cos(t[0][0])
-	t4[0][1] = math.Cos(t[0][1])
-	t4[1][0] = math.Cos(t[1][0])
-	t4[1][1] = math.Cos(t[1][1])
+	t2[0][0] = math.Cos(t[0][0])
+	t2[0][1] = math.Cos(t[0][1])
+	t2[1][0] = math.Cos(t[1][0])
+	t2[1][1] = math.Cos(t[1][1])
 	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var s5 float64
 	s5 += math.Sin(t[0][0])
@@ -639,13 +634,15 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	s5 += math.Sin(t[1][1])
 	f_matmat = s5 + A[1][2]*B[2][1]
 	for i := range 3 {
-		dA[0][i] = t3[0][i] + (t4[0][0]*B[i][0] + t4[0][1]*B[i][1])
-		dA[1][i] = t3[1][i] + (t4[1][0]*B[i][0] + t4[1][1]*B[i][1])
+		dA[0][i] = t2[0][0]*B[i][0] + t2[0][1]*B[i][1]
+		dA[1][i] = t2[1][0]*B[i][0] + t2[1][1]*B[i][1]
 	}
+	dA[1][2] += B[2][1]
 	for i := range 3 {
-		dB[i][0] = t2[i][0] + (A[0][i]*t4[0][0] + A[1][i]*t4[1][0])
-		dB[i][1] = t2[i][1] + (A[0][i]*t4[0][1] + A[1][i]*t4[1][1])
+		dB[i][0] = A[0][i]*t2[0][0] + A[1][i]*t2[1][0]
+		dB[i][1] = A[0][i]*t2[0][1] + A[1][i]*t2[1][1]
 	}
+	dB[2][1] += A[1][2]
 	return
 }
 
@@ -885,19 +882,13 @@ func F_row(A [3][2]float64) float64 {
 // F_rowGrad returns f_row(A) of builtins.bp:36 and its partial derivatives
 // with respect to A.
 func F_rowGrad(A [3][2]float64) (f_row float64, dA [3][2]float64) {
-	var t [3][2]float64
-	// backward of builtins.bp:36: fn f_row(A[3, 2]) = sum(A[1] * A[2])
-	t[2][0] += A[1][0]
-	t[2][1] += A[1][1]
-	var t2 [3][2]float64
-	t2[1][0] += A[2][0]
-	t2[1][1] += A[2][1]
 	// builtins.bp:36: fn f_row(A[3, 2]) = sum(A[1] * A[2])
 	f_row = A[1][0]*A[2][0] + A[1][1]*A[2][1]
-	for i := range 3 {
-		dA[i][0] = t[i][0] + t2[i][0]
-		dA[i][1] = t[i][1] + t2[i][1]
-	}
+	dA = [3][2]float64{}
+	dA[2][0] += A[1][0]
+	dA[2][1] += A[1][1]
+	dA[1][0] += A[2][0]
+	dA[1][1] += A[2][1]
 	return
 }
 

@@ -113,15 +113,13 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [10]float64
-	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t[in.Label] += -1
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
-	var db1 [128]float64
 	for i := range 10 {
-		dlogits[i] = math.Exp(ws.logits[i]-ws.t) + t[i]
+		dlogits[i] = math.Exp(ws.logits[i] - ws.t)
 	}
+	dlogits[in.Label] += -1
+	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var s0, s1, s2, s3 float64
@@ -210,15 +208,13 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	s5 := (s50 + s51) + (s52 + s53)
 	t := m + math.Log(s5)
 	loss := t - logits[in.Label]
-	var t2 [10]float64
-	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t2[in.Label] += -1
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
-	var db1 [128]float64
 	for i := range 10 {
-		dlogits[i] = math.Exp(logits[i]-t) + t2[i]
+		dlogits[i] = math.Exp(logits[i] - t)
 	}
+	dlogits[in.Label] += -1
+	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var s60, s61, s62, s63 float64

@@ -116,9 +116,8 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var dh2 [4]float64
 	var dw2 [4]float64
 	var du2 float64
-	var t3 [4]float64
 	var dh3 [4]float64
-	var t4 [4]float64
+	var t3 [4]float64
 	var dh4 [4]float64
 	for i2 := 2; i2 >= 0; i2-- {
 		// backward of nested.bp:12: for j in 0..2 {
@@ -132,14 +131,13 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
 			t2 := t * p.W[j2]
-			t3 = [4]float64{}
-			t3[j2] += t * ws.t[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw2[i] += dh2[i] + t3[i] + t2*ws.h_prev2[i2][j2][i]
+				dw2[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
 			}
+			dw2[j2] += t * ws.t[i2][j2]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			du2 += ds3 * ws.t2[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
@@ -149,16 +147,16 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
-			t4i := dh2[i] * (1 - ws.h[i2][i]*ws.h[i2][i])
-			t4[i] = t4i
-			dh4[i] = t4i * p.U
+			t3i := dh2[i] * (1 - ws.h[i2][i]*ws.h[i2][i])
+			t3[i] = t3i
+			dh4[i] = t3i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
 		}
 		// backward of nested.bp:5: param u
 		var s float64
 		for k := range 4 {
-			s += t4[k] * ws.h_prev[i2][k]
+			s += t3[k] * ws.h_prev[i2][k]
 		}
 		du += du2 + s
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
@@ -247,9 +245,8 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var dh2 [4]float64
 	var dw2 [4]float64
 	var du2 float64
-	var t3 [4]float64
 	var dh3 [4]float64
-	var t4 [4]float64
+	var t3 [4]float64
 	var dh4 [4]float64
 	for i3 := 2; i3 >= 0; i3-- {
 		// backward of nested.bp:12: for j in 0..2 {
@@ -263,14 +260,13 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
 			t2 := t * p.W[j3]
-			t3 = [4]float64{}
-			t3[j3] += t * ws.t[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw2[i] += dh2[i] + t3[i] + t2*ws.h_prev2[i3][j3][i]
+				dw2[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
 			}
+			dw2[j3] += t * ws.t[i3][j3]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			du2 += ds3 * ws.t2[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
@@ -280,16 +276,16 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
-			t4i := dh2[i] * (1 - ws.h[i3][i]*ws.h[i3][i])
-			t4[i] = t4i
-			dh4[i] = t4i * p.U
+			t3i := dh2[i] * (1 - ws.h[i3][i]*ws.h[i3][i])
+			t3[i] = t3i
+			dh4[i] = t3i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
 		}
 		// backward of nested.bp:5: param u
 		var s7 float64
 		for k3 := range 4 {
-			s7 += t4[k3] * ws.h_prev[i3][k3]
+			s7 += t3[k3] * ws.h_prev[i3][k3]
 		}
 		du += du2 + s7
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
