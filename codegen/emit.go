@@ -347,6 +347,10 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		return
 	}
 	f.dest = d.base
+	op, n := d.op, n
+	if _, ok := f.slots[n]; !ok && op == "+=" && n.Op.Name == "neg" {
+		op, n = "-=", n.Args[0] // g.b -= x rather than g.b += -x
+	}
 	f.loop(n.Shape, func(idx []string) jen.Code {
 		e := f.elem(n, idx)
 		key := strings.Join(idx, ",")
@@ -360,7 +364,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 			f.aliases[d.base+"["+key+"]"] = aw
 			return st
 		}
-		return f.access(d.base, idx).c.Op(d.op).Add(e.c)
+		return f.access(d.base, idx).c.Op(op).Add(e.c)
 	})
 }
 
@@ -420,7 +424,15 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 		pre := f.indexes(s)
 		x := s.Args[0]
 		f.loop(x.Shape, func(idx []string) jen.Code {
-			return f.access(d.base, append(pre, idx...)).c.Op("+=").Add(f.elem(x, idx).c)
+			op, x := "+=", x
+			_, stored := f.slots[x]
+			switch {
+			case x.IsConst(-1):
+				return f.access(d.base, append(pre, idx...)).c.Op("--")
+			case x.Op.Name == "neg" && !stored:
+				op, x = "-=", x.Args[0]
+			}
+			return f.access(d.base, append(pre, idx...)).c.Op(op).Add(f.elem(x, idx).c)
 		})
 	}
 }

@@ -118,7 +118,7 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	for i := range 10 {
 		dlogits[i] = math.Exp(ws.logits[i] - ws.t)
 	}
-	dlogits[in.Label] += -1
+	dlogits[in.Label]--
 	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -213,7 +213,7 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	for i := range 10 {
 		dlogits[i] = math.Exp(logits[i] - t)
 	}
-	dlogits[in.Label] += -1
+	dlogits[in.Label]--
 	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
