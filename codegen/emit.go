@@ -56,6 +56,9 @@ type fnGen struct {
 	nextAcc  string      // the name the next reduction's accumulator takes
 	declTop  *[]jen.Code // inside a loop, where declarations go: before the outermost loop
 	saves    *saves      // forward values saved per loop step for the backward pass
+	// stateInto maps a loop state to the variable it lives in, where that
+	// is not a variable of its own (a gradient accumulated straight into g).
+	stateInto map[*symbolic.Node]string
 	// wsAlloc, for a model, adds a workspace field for a value too big for
 	// the stack and returns its path.
 	wsAlloc func(name string, shape symbolic.Shape) string

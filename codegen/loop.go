@@ -108,6 +108,12 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 			names[i] = f.savedSlotAt(x, strconv.Itoa(l.Len()))
 			continue
 		}
+		if into, ok := f.stateInto[st]; ok {
+			// A parameter's gradient, accumulated straight into g.
+			names[i] = into
+			f.slots[st] = into
+			continue
+		}
 		inWS := f.wsAlloc != nil && st.Shape.Size() > maxLocal
 		if inWS {
 			names[i] = f.wsAlloc(l.Names[i], st.Shape)

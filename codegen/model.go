@@ -383,6 +383,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 			roots = append(roots, a)
 		}
 	}
+	direct := mg.directAccumulators(f)
 	p := makePlan(roots, nil, f.avail)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		if n.Shape.Size() > maxLocal {
@@ -392,12 +393,49 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 	})
 	for i, v := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
-		if a == nil {
+		switch {
+		case a == nil:
 			f.add(jen.Comment(fmt.Sprintf("The loss does not depend on %s: its gradient is 0.", v.Name)))
+		case !direct[i]:
+			f.emit(a, dest{"g." + mg.fields[v], "+="})
+		}
+	}
+}
+
+// directAccumulators finds the parameters whose whole gradient is what a
+// backward loop accumulates over its steps (the weights of a recurrent
+// layer), and has that loop accumulate straight into g: no zeroed
+// accumulator, no pass adding it to g afterwards. It reports them by index.
+func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
+	uses := map[*symbolic.Node]int{}
+	symbolic.Walk(mg.grad.Adjoints, func(n *symbolic.Node) {
+		for _, a := range n.Args {
+			uses[a]++
+		}
+		if n.Loop != nil {
+			for _, x := range n.Loop.Next {
+				uses[x]++
+			}
+		}
+	})
+	direct := map[int]bool{}
+	for i, v := range mg.m.Params {
+		a := mg.grad.Adjoints[i]
+		if a == nil || a.Op.Kind != symbolic.Proj || uses[a] > 0 {
 			continue
 		}
-		f.emit(a, dest{"g." + mg.fields[v], "+="})
+		loop := a.Args[0]
+		k := a.Ints[0]
+		if !loop.Loop.Reverse || loop.Scope != nil || !isZero(loop.Args[k]) {
+			continue
+		}
+		if f.stateInto == nil {
+			f.stateInto = map[*symbolic.Node]string{}
+		}
+		f.stateInto[loop.Loop.State[k]] = "g." + mg.fields[v]
+		direct[i] = true
 	}
+	return direct
 }
 
 // lossGrad emits LossGrad: Forward and Backward in one function, so that

@@ -28,10 +28,8 @@ type DeepInputs struct {
 // DeepWorkspace holds what DeepParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type DeepWorkspace struct {
-	h   [21][32]float64
-	t   [32]float64
-	dW  [20][32][32]float64
-	dW2 [20][32][32]float64
+	h [21][32]float64
+	t [32]float64
 }
 
 // Forward returns the loss of model deep for the sample in, keeps in ws what
@@ -84,8 +82,6 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 		// backward of deep.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	ws.dW = [20][32][32]float64{}
-	var db [20][32]float64
 	var t [32]float64
 	var dh3 [32]float64
 	for l := 19; l >= 0; l-- {
@@ -104,21 +100,10 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3[i] = s4
 			for j := range 32 {
-				ws.dW[l][i][j] += t[i] * ws.h[l][j]
+				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
-			db[l][i] += t[i]
+			g.B[l][i] += t[i]
 			dh2[i] = dh3[i]
-		}
-	}
-	// backward of deep.bp:12: for l in 0..L {
-	for i := range 20 {
-		for j := range 32 {
-			for n := range 32 {
-				g.W[i][j][n] += ws.dW[i][j][n]
-			}
-		}
-		for j := range 32 {
-			g.B[i][j] += db[i][j]
 		}
 	}
 }
@@ -168,8 +153,6 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 		// backward of deep.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	ws.dW2 = [20][32][32]float64{}
-	var db [20][32]float64
 	var t2 [32]float64
 	var dh3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
@@ -188,21 +171,10 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3[i] = s6
 			for j := range 32 {
-				ws.dW2[l2][i][j] += t2[i] * ws.h[l2][j]
+				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
 			}
-			db[l2][i] += t2[i]
+			g.B[l2][i] += t2[i]
 			dh2[i] = dh3[i]
-		}
-	}
-	// backward of deep.bp:12: for l in 0..L {
-	for i := range 20 {
-		for j := range 32 {
-			for n := range 32 {
-				g.W[i][j][n] += ws.dW2[i][j][n]
-			}
-		}
-		for j := range 32 {
-			g.B[i][j] += db[i][j]
 		}
 	}
 	return loss

@@ -25,10 +25,8 @@ type DeepreluInputs struct {
 // DeepreluWorkspace holds what DeepreluParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type DeepreluWorkspace struct {
-	h   [21][32]float64
-	t   [32]float64
-	dW  [20][32][32]float64
-	dW2 [20][32][32]float64
+	h [21][32]float64
+	t [32]float64
 }
 
 // Forward returns the loss of model deeprelu for the sample in, keeps in ws what
@@ -81,8 +79,6 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 		// backward of deeprelu.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	ws.dW = [20][32][32]float64{}
-	var db [20][32]float64
 	var t [32]float64
 	var dh3 [32]float64
 	for l := 19; l >= 0; l-- {
@@ -101,21 +97,10 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3[i] = s4
 			for j := range 32 {
-				ws.dW[l][i][j] += t[i] * ws.h[l][j]
+				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
-			db[l][i] += t[i]
+			g.B[l][i] += t[i]
 			dh2[i] = dh3[i]
-		}
-	}
-	// backward of deeprelu.bp:12: for l in 0..L {
-	for i := range 20 {
-		for j := range 32 {
-			for n := range 32 {
-				g.W[i][j][n] += ws.dW[i][j][n]
-			}
-		}
-		for j := range 32 {
-			g.B[i][j] += db[i][j]
 		}
 	}
 }
@@ -165,8 +150,6 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 		// backward of deeprelu.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	ws.dW2 = [20][32][32]float64{}
-	var db [20][32]float64
 	var t2 [32]float64
 	var dh3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
@@ -185,21 +168,10 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3[i] = s6
 			for j := range 32 {
-				ws.dW2[l2][i][j] += t2[i] * ws.h[l2][j]
+				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
 			}
-			db[l2][i] += t2[i]
+			g.B[l2][i] += t2[i]
 			dh2[i] = dh3[i]
-		}
-	}
-	// backward of deeprelu.bp:12: for l in 0..L {
-	for i := range 20 {
-		for j := range 32 {
-			for n := range 32 {
-				g.W[i][j][n] += ws.dW2[i][j][n]
-			}
-		}
-		for j := range 32 {
-			g.B[i][j] += db[i][j]
 		}
 	}
 	return loss

@@ -31,8 +31,6 @@ type DeepresWorkspace struct {
 	t      [20][32]float64
 	h_prev [20][32]float64
 	t2     [32]float64
-	dW     [20][32][32]float64
-	dW2    [20][32][32]float64
 }
 
 // Forward returns the loss of model deepres for the sample in, keeps in ws what
@@ -92,8 +90,6 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	ws.dW = [20][32][32]float64{}
-	var db [20][32]float64
 	var t [32]float64
 	var dh3 [32]float64
 	for l := 19; l >= 0; l-- {
@@ -115,21 +111,11 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			dh3[i] = dh3i
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				ws.dW[l][i][j] += t[i] * ws.h_prev[l][j]
+				g.W[l][i][j] += t[i] * ws.h_prev[l][j]
 			}
-			db[l][i] += t[i]
+			g.B[l][i] += t[i]
 			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
-		}
-	}
-	for i := range 20 {
-		for j := range 32 {
-			for n := range 32 {
-				g.W[i][j][n] += ws.dW[i][j][n]
-			}
-		}
-		for j := range 32 {
-			g.B[i][j] += db[i][j]
 		}
 	}
 }
@@ -186,8 +172,6 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	ws.dW2 = [20][32][32]float64{}
-	var db [20][32]float64
 	var t2 [32]float64
 	var dh3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
@@ -209,21 +193,11 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			dh3[i] = dh3i
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				ws.dW2[l2][i][j] += t2[i] * ws.h_prev[l2][j]
+				g.W[l2][i][j] += t2[i] * ws.h_prev[l2][j]
 			}
-			db[l2][i] += t2[i]
+			g.B[l2][i] += t2[i]
 			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
-		}
-	}
-	for i := range 20 {
-		for j := range 32 {
-			for n := range 32 {
-				g.W[i][j][n] += ws.dW2[i][j][n]
-			}
-		}
-		for j := range 32 {
-			g.B[i][j] += db[i][j]
 		}
 	}
 	return loss

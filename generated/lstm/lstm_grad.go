@@ -164,136 +164,122 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dloss float64
 	// backward of lstm.bp:28: for t in 0..T {
 	dloss = 1
-	var dWi [16][4]float64
-	var dUi [16][16]float64
-	var dbi [16]float64
-	var dWf [16][4]float64
-	var dUf [16][16]float64
-	var dbf [16]float64
-	var dWg [16][4]float64
-	var dUg [16][16]float64
-	var dbg [16]float64
-	var dWo [16][4]float64
-	var dUo [16][16]float64
-	var dbo [16]float64
-	var dWy [1][16]float64
 	var dby [1]float64
-	var dby2 [1]float64
 	var dh2 [16]float64
 	var dc2 [16]float64
 	var dc3 [16]float64
-	var dbo2 [16]float64
-	var dbg2 [16]float64
-	var dbf2 [16]float64
-	var dbi2 [16]float64
+	var dbo [16]float64
+	var dbg [16]float64
+	var dbf [16]float64
+	var dbi [16]float64
 	var dh3 [16]float64
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby2[0] = dloss * (2 * ws.t[t])
+		dby[0] = dloss * (2 * ws.t[t])
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
-			dh2i := dh[i] + dby2[0]*p.Wy[0][i]
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
 			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			dbo2[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			dbg2[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf2[i] = dc2i * ws.c_prev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dc2i * ws.c_prev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			dbi2[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
 			var s70, s71, s72, s73 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				s70 += dbo2[k5] * p.Uo[k5][i]
-				s71 += dbo2[k5+1] * p.Uo[k5+1][i]
-				s72 += dbo2[k5+2] * p.Uo[k5+2][i]
-				s73 += dbo2[k5+3] * p.Uo[k5+3][i]
+				s70 += dbo[k5] * p.Uo[k5][i]
+				s71 += dbo[k5+1] * p.Uo[k5+1][i]
+				s72 += dbo[k5+2] * p.Uo[k5+2][i]
+				s73 += dbo[k5+3] * p.Uo[k5+3][i]
 			}
 			s7 := (s70 + s71) + (s72 + s73)
 			var s80, s81, s82, s83 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				s80 += dbg2[k6] * p.Ug[k6][i]
-				s81 += dbg2[k6+1] * p.Ug[k6+1][i]
-				s82 += dbg2[k6+2] * p.Ug[k6+2][i]
-				s83 += dbg2[k6+3] * p.Ug[k6+3][i]
+				s80 += dbg[k6] * p.Ug[k6][i]
+				s81 += dbg[k6+1] * p.Ug[k6+1][i]
+				s82 += dbg[k6+2] * p.Ug[k6+2][i]
+				s83 += dbg[k6+3] * p.Ug[k6+3][i]
 			}
 			s8 := (s80 + s81) + (s82 + s83)
 			var s90, s91, s92, s93 float64
 			for k7 := 0; k7 < 16; k7 += 4 {
-				s90 += dbf2[k7] * p.Uf[k7][i]
-				s91 += dbf2[k7+1] * p.Uf[k7+1][i]
-				s92 += dbf2[k7+2] * p.Uf[k7+2][i]
-				s93 += dbf2[k7+3] * p.Uf[k7+3][i]
+				s90 += dbf[k7] * p.Uf[k7][i]
+				s91 += dbf[k7+1] * p.Uf[k7+1][i]
+				s92 += dbf[k7+2] * p.Uf[k7+2][i]
+				s93 += dbf[k7+3] * p.Uf[k7+3][i]
 			}
 			s9 := (s90 + s91) + (s92 + s93)
 			var s100, s101, s102, s103 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				s100 += dbi2[k8] * p.Ui[k8][i]
-				s101 += dbi2[k8+1] * p.Ui[k8+1][i]
-				s102 += dbi2[k8+2] * p.Ui[k8+2][i]
-				s103 += dbi2[k8+3] * p.Ui[k8+3][i]
+				s100 += dbi[k8] * p.Ui[k8][i]
+				s101 += dbi[k8+1] * p.Ui[k8+1][i]
+				s102 += dbi[k8+2] * p.Ui[k8+2][i]
+				s103 += dbi[k8+3] * p.Ui[k8+3][i]
 			}
 			s10 := (s100 + s101) + (s102 + s103)
 			dh3[i] = s7 + s8 + s9 + s10
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			a := dbi2[i]
-			row := &dWi[i]
+			a := dbi[i]
+			row := &g.Wi[i]
 			for j := range 4 {
 				row[j] += a * in.Xs[t][j]
 			}
-			a2 := dbi2[i]
-			row2 := &dUi[i]
+			a2 := dbi[i]
+			row2 := &g.Ui[i]
 			for j := range 16 {
 				row2[j] += a2 * ws.h[t][j]
 			}
-			dbi[i] += dbi2[i]
+			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			a3 := dbf2[i]
-			row3 := &dWf[i]
+			a3 := dbf[i]
+			row3 := &g.Wf[i]
 			for j := range 4 {
 				row3[j] += a3 * in.Xs[t][j]
 			}
-			a4 := dbf2[i]
-			row4 := &dUf[i]
+			a4 := dbf[i]
+			row4 := &g.Uf[i]
 			for j := range 16 {
 				row4[j] += a4 * ws.h[t][j]
 			}
-			dbf[i] += dbf2[i]
+			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			a5 := dbg2[i]
-			row5 := &dWg[i]
+			a5 := dbg[i]
+			row5 := &g.Wg[i]
 			for j := range 4 {
 				row5[j] += a5 * in.Xs[t][j]
 			}
-			a6 := dbg2[i]
-			row6 := &dUg[i]
+			a6 := dbg[i]
+			row6 := &g.Ug[i]
 			for j := range 16 {
 				row6[j] += a6 * ws.h[t][j]
 			}
-			dbg[i] += dbg2[i]
+			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			a7 := dbo2[i]
-			row7 := &dWo[i]
+			a7 := dbo[i]
+			row7 := &g.Wo[i]
 			for j := range 4 {
 				row7[j] += a7 * in.Xs[t][j]
 			}
-			a8 := dbo2[i]
-			row8 := &dUo[i]
+			a8 := dbo[i]
+			row8 := &g.Uo[i]
 			for j := range 16 {
 				row8[j] += a8 * ws.h[t][j]
 			}
-			dbo[i] += dbo2[i]
+			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
 		}
-		dby[0] += dby2[0]
+		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -301,38 +287,6 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh[i] = dh3[i]
 		}
 	}
-	for i := range 16 {
-		for j := range 4 {
-			g.Wi[i][j] += dWi[i][j]
-		}
-		for j := range 16 {
-			g.Ui[i][j] += dUi[i][j]
-		}
-		g.Bi[i] += dbi[i]
-		for j := range 4 {
-			g.Wf[i][j] += dWf[i][j]
-		}
-		for j := range 16 {
-			g.Uf[i][j] += dUf[i][j]
-		}
-		g.Bf[i] += dbf[i]
-		for j := range 4 {
-			g.Wg[i][j] += dWg[i][j]
-		}
-		for j := range 16 {
-			g.Ug[i][j] += dUg[i][j]
-		}
-		g.Bg[i] += dbg[i]
-		for j := range 4 {
-			g.Wo[i][j] += dWo[i][j]
-		}
-		for j := range 16 {
-			g.Uo[i][j] += dUo[i][j]
-		}
-		g.Bo[i] += dbo[i]
-		g.Wy[0][i] += dWy[0][i]
-	}
-	g.By[0] += dby[0]
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -442,136 +396,122 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dloss float64
 	// backward of lstm.bp:28: for t in 0..T {
 	dloss = 1
-	var dWi [16][4]float64
-	var dUi [16][16]float64
-	var dbi [16]float64
-	var dWf [16][4]float64
-	var dUf [16][16]float64
-	var dbf [16]float64
-	var dWg [16][4]float64
-	var dUg [16][16]float64
-	var dbg [16]float64
-	var dWo [16][4]float64
-	var dUo [16][16]float64
-	var dbo [16]float64
-	var dWy [1][16]float64
 	var dby [1]float64
-	var dby2 [1]float64
 	var dh2 [16]float64
 	var dc2 [16]float64
 	var dc3 [16]float64
-	var dbo2 [16]float64
-	var dbg2 [16]float64
-	var dbf2 [16]float64
-	var dbi2 [16]float64
+	var dbo [16]float64
+	var dbg [16]float64
+	var dbf [16]float64
+	var dbi [16]float64
 	var dh3 [16]float64
 	for t2 := 24; t2 >= 0; t2-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby2[0] = dloss * (2 * ws.t[t2])
+		dby[0] = dloss * (2 * ws.t[t2])
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
-			dh2i := dh[i] + dby2[0]*p.Wy[0][i]
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
 			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t2][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			dbo2[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			dbg2[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf2[i] = dc2i * ws.c_prev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf[i] = dc2i * ws.c_prev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			dbi2[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
 			var s140, s141, s142, s143 float64
 			for k14 := 0; k14 < 16; k14 += 4 {
-				s140 += dbo2[k14] * p.Uo[k14][i]
-				s141 += dbo2[k14+1] * p.Uo[k14+1][i]
-				s142 += dbo2[k14+2] * p.Uo[k14+2][i]
-				s143 += dbo2[k14+3] * p.Uo[k14+3][i]
+				s140 += dbo[k14] * p.Uo[k14][i]
+				s141 += dbo[k14+1] * p.Uo[k14+1][i]
+				s142 += dbo[k14+2] * p.Uo[k14+2][i]
+				s143 += dbo[k14+3] * p.Uo[k14+3][i]
 			}
 			s14 := (s140 + s141) + (s142 + s143)
 			var s150, s151, s152, s153 float64
 			for k15 := 0; k15 < 16; k15 += 4 {
-				s150 += dbg2[k15] * p.Ug[k15][i]
-				s151 += dbg2[k15+1] * p.Ug[k15+1][i]
-				s152 += dbg2[k15+2] * p.Ug[k15+2][i]
-				s153 += dbg2[k15+3] * p.Ug[k15+3][i]
+				s150 += dbg[k15] * p.Ug[k15][i]
+				s151 += dbg[k15+1] * p.Ug[k15+1][i]
+				s152 += dbg[k15+2] * p.Ug[k15+2][i]
+				s153 += dbg[k15+3] * p.Ug[k15+3][i]
 			}
 			s15 := (s150 + s151) + (s152 + s153)
 			var s160, s161, s162, s163 float64
 			for k16 := 0; k16 < 16; k16 += 4 {
-				s160 += dbf2[k16] * p.Uf[k16][i]
-				s161 += dbf2[k16+1] * p.Uf[k16+1][i]
-				s162 += dbf2[k16+2] * p.Uf[k16+2][i]
-				s163 += dbf2[k16+3] * p.Uf[k16+3][i]
+				s160 += dbf[k16] * p.Uf[k16][i]
+				s161 += dbf[k16+1] * p.Uf[k16+1][i]
+				s162 += dbf[k16+2] * p.Uf[k16+2][i]
+				s163 += dbf[k16+3] * p.Uf[k16+3][i]
 			}
 			s16 := (s160 + s161) + (s162 + s163)
 			var s170, s171, s172, s173 float64
 			for k17 := 0; k17 < 16; k17 += 4 {
-				s170 += dbi2[k17] * p.Ui[k17][i]
-				s171 += dbi2[k17+1] * p.Ui[k17+1][i]
-				s172 += dbi2[k17+2] * p.Ui[k17+2][i]
-				s173 += dbi2[k17+3] * p.Ui[k17+3][i]
+				s170 += dbi[k17] * p.Ui[k17][i]
+				s171 += dbi[k17+1] * p.Ui[k17+1][i]
+				s172 += dbi[k17+2] * p.Ui[k17+2][i]
+				s173 += dbi[k17+3] * p.Ui[k17+3][i]
 			}
 			s17 := (s170 + s171) + (s172 + s173)
 			dh3[i] = s14 + s15 + s16 + s17
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			a := dbi2[i]
-			row10 := &dWi[i]
+			a := dbi[i]
+			row10 := &g.Wi[i]
 			for j := range 4 {
 				row10[j] += a * in.Xs[t2][j]
 			}
-			a2 := dbi2[i]
-			row11 := &dUi[i]
+			a2 := dbi[i]
+			row11 := &g.Ui[i]
 			for j := range 16 {
 				row11[j] += a2 * ws.h[t2][j]
 			}
-			dbi[i] += dbi2[i]
+			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			a3 := dbf2[i]
-			row12 := &dWf[i]
+			a3 := dbf[i]
+			row12 := &g.Wf[i]
 			for j := range 4 {
 				row12[j] += a3 * in.Xs[t2][j]
 			}
-			a4 := dbf2[i]
-			row13 := &dUf[i]
+			a4 := dbf[i]
+			row13 := &g.Uf[i]
 			for j := range 16 {
 				row13[j] += a4 * ws.h[t2][j]
 			}
-			dbf[i] += dbf2[i]
+			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			a5 := dbg2[i]
-			row14 := &dWg[i]
+			a5 := dbg[i]
+			row14 := &g.Wg[i]
 			for j := range 4 {
 				row14[j] += a5 * in.Xs[t2][j]
 			}
-			a6 := dbg2[i]
-			row15 := &dUg[i]
+			a6 := dbg[i]
+			row15 := &g.Ug[i]
 			for j := range 16 {
 				row15[j] += a6 * ws.h[t2][j]
 			}
-			dbg[i] += dbg2[i]
+			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			a7 := dbo2[i]
-			row16 := &dWo[i]
+			a7 := dbo[i]
+			row16 := &g.Wo[i]
 			for j := range 4 {
 				row16[j] += a7 * in.Xs[t2][j]
 			}
-			a8 := dbo2[i]
-			row17 := &dUo[i]
+			a8 := dbo[i]
+			row17 := &g.Uo[i]
 			for j := range 16 {
 				row17[j] += a8 * ws.h[t2][j]
 			}
-			dbo[i] += dbo2[i]
+			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t2+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
 		}
-		dby[0] += dby2[0]
+		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -579,38 +519,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh[i] = dh3[i]
 		}
 	}
-	for i := range 16 {
-		for j := range 4 {
-			g.Wi[i][j] += dWi[i][j]
-		}
-		for j := range 16 {
-			g.Ui[i][j] += dUi[i][j]
-		}
-		g.Bi[i] += dbi[i]
-		for j := range 4 {
-			g.Wf[i][j] += dWf[i][j]
-		}
-		for j := range 16 {
-			g.Uf[i][j] += dUf[i][j]
-		}
-		g.Bf[i] += dbf[i]
-		for j := range 4 {
-			g.Wg[i][j] += dWg[i][j]
-		}
-		for j := range 16 {
-			g.Ug[i][j] += dUg[i][j]
-		}
-		g.Bg[i] += dbg[i]
-		for j := range 4 {
-			g.Wo[i][j] += dWo[i][j]
-		}
-		for j := range 16 {
-			g.Uo[i][j] += dUo[i][j]
-		}
-		g.Bo[i] += dbo[i]
-		g.Wy[0][i] += dWy[0][i]
-	}
-	g.By[0] += dby[0]
 	return loss
 }
 

@@ -110,12 +110,10 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		dh[i] = 1
 	}
 	ds2 = ds
-	var dw [4]float64
-	var du float64
 	var ds3 float64
 	var dh2 [4]float64
-	var dw2 [4]float64
-	var du2 float64
+	var dw [4]float64
+	var du float64
 	var dh3 [4]float64
 	var t3 [4]float64
 	var dh4 [4]float64
@@ -125,8 +123,8 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		for i := range 4 {
 			dh2[i] = dh[i]
 		}
-		dw2 = [4]float64{}
-		du2 = 0
+		dw = [4]float64{}
+		du = 0
 		for j2 := 1; j2 >= 0; j2-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
@@ -135,11 +133,11 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw2[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
+				dw[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
 			}
-			dw2[j2] += t * ws.t[i2][j2]
+			dw[j2] += t * ws.t[i2][j2]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du2 += ds3 * ws.t2[i2][j2]
+			du += ds3 * ws.t2[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				dh2[i] = dh3[i]
@@ -151,14 +149,14 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			t3[i] = t3i
 			dh4[i] = t3i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
-			dw[i] += dw2[i]
+			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
 		var s float64
 		for k := range 4 {
 			s += t3[k] * ws.h_prev[i2][k]
 		}
-		du += du2 + s
+		g.U += du + s
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -166,11 +164,6 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		// backward of nested.bp:12: for j in 0..2 {
 		ds2 = ds3
 	}
-	// backward of nested.bp:10: for i in 0..3 {
-	for i := range 4 {
-		g.W[i] += dw[i]
-	}
-	g.U += du
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -239,12 +232,10 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		dh[i] = 1
 	}
 	ds2 = ds
-	var dw [4]float64
-	var du float64
 	var ds3 float64
 	var dh2 [4]float64
-	var dw2 [4]float64
-	var du2 float64
+	var dw [4]float64
+	var du float64
 	var dh3 [4]float64
 	var t3 [4]float64
 	var dh4 [4]float64
@@ -254,8 +245,8 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		for i := range 4 {
 			dh2[i] = dh[i]
 		}
-		dw2 = [4]float64{}
-		du2 = 0
+		dw = [4]float64{}
+		du = 0
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
@@ -264,11 +255,11 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw2[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
+				dw[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
 			}
-			dw2[j3] += t * ws.t[i3][j3]
+			dw[j3] += t * ws.t[i3][j3]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du2 += ds3 * ws.t2[i3][j3]
+			du += ds3 * ws.t2[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				dh2[i] = dh3[i]
@@ -280,14 +271,14 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			t3[i] = t3i
 			dh4[i] = t3i * p.U
 			// backward of nested.bp:12: for j in 0..2 {
-			dw[i] += dw2[i]
+			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
 		var s7 float64
 		for k3 := range 4 {
 			s7 += t3[k3] * ws.h_prev[i3][k3]
 		}
-		du += du2 + s7
+		g.U += du + s7
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -295,11 +286,6 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		// backward of nested.bp:12: for j in 0..2 {
 		ds2 = ds3
 	}
-	// backward of nested.bp:10: for i in 0..3 {
-	for i := range 4 {
-		g.W[i] += dw[i]
-	}
-	g.U += du
 	return loss
 }
 

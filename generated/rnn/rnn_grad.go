@@ -87,63 +87,46 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	var dloss float64
 	// backward of rnn.bp:17: for t in 0..T {
 	dloss = 1
-	var dWx [16][4]float64
-	var dWh [16][16]float64
-	var dbh [16]float64
-	var dWy [1][16]float64
 	var dby [1]float64
-	var dby2 [1]float64
-	var dbh2 [16]float64
+	var dbh [16]float64
 	var dh2 [16]float64
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby2[0] = dloss * (2 * ws.t[t])
+		dby[0] = dloss * (2 * ws.t[t])
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh2[i] = (dh[i] + dby2[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
 		for i := range 16 {
 			var s40, s41, s42, s43 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s40 += dbh2[k2] * p.Wh[k2][i]
-				s41 += dbh2[k2+1] * p.Wh[k2+1][i]
-				s42 += dbh2[k2+2] * p.Wh[k2+2][i]
-				s43 += dbh2[k2+3] * p.Wh[k2+3][i]
+				s40 += dbh[k2] * p.Wh[k2][i]
+				s41 += dbh[k2+1] * p.Wh[k2+1][i]
+				s42 += dbh[k2+2] * p.Wh[k2+2][i]
+				s43 += dbh[k2+3] * p.Wh[k2+3][i]
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh2[i] = s4
-			a := dbh2[i]
-			row := &dWx[i]
+			a := dbh[i]
+			row := &g.Wx[i]
 			for j := range 4 {
 				row[j] += a * in.Xs[t][j]
 			}
-			a2 := dbh2[i]
-			row2 := &dWh[i]
+			a2 := dbh[i]
+			row2 := &g.Wh[i]
 			for j := range 16 {
 				row2[j] += a2 * ws.h[t][j]
 			}
-			dbh[i] += dbh2[i]
+			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
 		}
-		dby[0] += dby2[0]
+		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dh[i] = dh2[i]
 		}
 	}
-	// backward of rnn.bp:17: for t in 0..T {
-	for i := range 16 {
-		for j := range 4 {
-			g.Wx[i][j] += dWx[i][j]
-		}
-		for j := range 16 {
-			g.Wh[i][j] += dWh[i][j]
-		}
-		g.Bh[i] += dbh[i]
-		g.Wy[0][i] += dWy[0][i]
-	}
-	g.By[0] += dby[0]
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -191,63 +174,46 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	var dloss float64
 	// backward of rnn.bp:17: for t in 0..T {
 	dloss = 1
-	var dWx [16][4]float64
-	var dWh [16][16]float64
-	var dbh [16]float64
-	var dWy [1][16]float64
 	var dby [1]float64
-	var dby2 [1]float64
-	var dbh2 [16]float64
+	var dbh [16]float64
 	var dh2 [16]float64
 	for t2 := 24; t2 >= 0; t2-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby2[0] = dloss * (2 * ws.t[t2])
+		dby[0] = dloss * (2 * ws.t[t2])
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh2[i] = (dh[i] + dby2[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
 		for i := range 16 {
 			var s50, s51, s52, s53 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				s50 += dbh2[k5] * p.Wh[k5][i]
-				s51 += dbh2[k5+1] * p.Wh[k5+1][i]
-				s52 += dbh2[k5+2] * p.Wh[k5+2][i]
-				s53 += dbh2[k5+3] * p.Wh[k5+3][i]
+				s50 += dbh[k5] * p.Wh[k5][i]
+				s51 += dbh[k5+1] * p.Wh[k5+1][i]
+				s52 += dbh[k5+2] * p.Wh[k5+2][i]
+				s53 += dbh[k5+3] * p.Wh[k5+3][i]
 			}
 			s5 := (s50 + s51) + (s52 + s53)
 			dh2[i] = s5
-			a := dbh2[i]
-			row4 := &dWx[i]
+			a := dbh[i]
+			row4 := &g.Wx[i]
 			for j := range 4 {
 				row4[j] += a * in.Xs[t2][j]
 			}
-			a2 := dbh2[i]
-			row5 := &dWh[i]
+			a2 := dbh[i]
+			row5 := &g.Wh[i]
 			for j := range 16 {
 				row5[j] += a2 * ws.h[t2][j]
 			}
-			dbh[i] += dbh2[i]
+			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			dWy[0][i] += dby2[0] * ws.h[t2+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
 		}
-		dby[0] += dby2[0]
+		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dh[i] = dh2[i]
 		}
 	}
-	// backward of rnn.bp:17: for t in 0..T {
-	for i := range 16 {
-		for j := range 4 {
-			g.Wx[i][j] += dWx[i][j]
-		}
-		for j := range 16 {
-			g.Wh[i][j] += dWh[i][j]
-		}
-		g.Bh[i] += dbh[i]
-		g.Wy[0][i] += dWy[0][i]
-	}
-	g.By[0] += dby[0]
 	return loss
 }
 
