@@ -56,6 +56,9 @@ type fnGen struct {
 	nextAcc  string      // the name the next reduction's accumulator takes
 	declTop  *[]jen.Code // inside a loop, where declarations go: before the outermost loop
 	saves    *saves      // forward values saved per loop step for the backward pass
+	// used records the loop variables read as indices, so that a loop whose
+	// body never reads its variable is written "for range n".
+	used map[string]bool
 	// stateInto maps a loop state to the variable it lives in, where that
 	// is not a variable of its own (a gradient accumulated straight into g).
 	stateInto map[*symbolic.Node]string
@@ -65,7 +68,7 @@ type fnGen struct {
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
-	return &fnGen{fg: fg, slots: map[*symbolic.Node]string{}, locals: locals}
+	return &fnGen{fg: fg, slots: map[*symbolic.Node]string{}, locals: locals, used: map[string]bool{}}
 }
 
 // begin directs statements to the function body body.
@@ -207,6 +210,7 @@ func (f *fnGen) indexes(n *symbolic.Node) []string {
 			continue
 		}
 		out[i] = f.slots[dyn[0]]
+		f.used[out[i]] = true
 		dyn = dyn[1:]
 	}
 	return out

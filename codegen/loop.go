@@ -63,6 +63,7 @@ func (f *fnGen) savedSlotAt(n *symbolic.Node, last string) string {
 	c := chain(n.Scope)
 	for i, l := range c {
 		t := f.slots[l.Index]
+		f.used[t] = true
 		if l.From != 0 {
 			t += "-" + strconv.Itoa(l.From)
 		}
@@ -147,6 +148,8 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 	switch {
 	case l.Reverse:
 		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.To - 1), jen.Id(idx).Op(">=").Lit(l.From), jen.Id(idx).Op("--")}
+	case l.From == 0 && !f.used[idx]:
+		head = []jen.Code{jen.Range().Lit(l.To)}
 	case l.From == 0:
 		head = []jen.Code{jen.Id(idx).Op(":=").Range().Lit(l.To)}
 	default:
