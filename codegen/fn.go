@@ -19,7 +19,7 @@ func (f *fnGen) avail(n *symbolic.Node) bool {
 func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest) {
 	for _, n := range p.mat {
 		if n.Op.Kind == symbolic.LoopK {
-			f.emitLoop(n)
+			f.emitLoop(n, p)
 			continue
 		}
 		d := slot(n)

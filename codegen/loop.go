@@ -3,6 +3,7 @@ package codegen
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -89,7 +90,7 @@ func isZero(n *symbolic.Node) bool {
 // loop whose body computes the next state (saving what the backward pass
 // needs, if this is a forward loop), and the final values bound to the
 // state variables.
-func (f *fnGen) emitLoop(n *symbolic.Node) {
+func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	l := n.Loop
 	names := make([]string, len(l.State))
 	idx := f.locals.fresh(l.Index.Var.Name)
@@ -156,8 +157,24 @@ func (f *fnGen) emitLoop(n *symbolic.Node) {
 		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.From), jen.Id(idx).Op("<").Lit(l.To), jen.Id(idx).Op("++")}
 	}
 	f.add(jen.For(head...).Block(body...))
+	inBody := map[*symbolic.Node]int{}
+	for _, x := range f.bodyNodes(l) {
+		for _, a := range x.Args {
+			inBody[a]++
+		}
+	}
+	for _, x := range l.Next {
+		inBody[x]++
+	}
 	for i, out := range l.Outs {
 		f.slots[out] = names[i]
+		// A state that nothing reads, in the loop or after it, is only ever
+		// assigned; Go rejects such a variable unless it is marked used.
+		st := l.State[i]
+		local := !strings.Contains(names[i], ".") && !strings.Contains(names[i], "[")
+		if local && len(st.Shape) == 0 && inBody[st] == 0 && l.Next[i] != st && outer.uses[out] == 0 && !outer.isMat[out] {
+			f.add(jen.Id("_").Op("=").Id(names[i]))
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 type plan struct {
 	mat   []*symbolic.Node // in ID order
 	isMat map[*symbolic.Node]bool
+	uses  map[*symbolic.Node]int
 }
 
 // makePlan plans the computation of roots (each use counted) and of the
@@ -57,7 +58,7 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 	for _, r := range force {
 		visit(r)
 	}
-	p := &plan{isMat: map[*symbolic.Node]bool{}}
+	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: uses}
 	for _, r := range force {
 		if !avail(r) {
 			p.isMat[r] = true
