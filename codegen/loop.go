@@ -92,6 +92,15 @@ func isZero(n *symbolic.Node) bool {
 // state variables.
 func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	l := n.Loop
+	inBody := map[*symbolic.Node]int{} // uses of each state, counted before the body is emitted
+	for _, x := range f.bodyNodes(l) {
+		for _, a := range x.Args {
+			inBody[a]++
+		}
+	}
+	for _, x := range l.Next {
+		inBody[x]++
+	}
 	names := make([]string, len(l.State))
 	idx := f.locals.fresh(l.Index.Var.Name)
 	f.slots[l.Index] = idx
@@ -157,15 +166,6 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.From), jen.Id(idx).Op("<").Lit(l.To), jen.Id(idx).Op("++")}
 	}
 	f.add(jen.For(head...).Block(body...))
-	inBody := map[*symbolic.Node]int{}
-	for _, x := range f.bodyNodes(l) {
-		for _, a := range x.Args {
-			inBody[a]++
-		}
-	}
-	for _, x := range l.Next {
-		inBody[x]++
-	}
 	for i, out := range l.Outs {
 		f.slots[out] = names[i]
 		// A state that nothing reads, in the loop or after it, is only ever

@@ -164,7 +164,6 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		// backward of nested.bp:12: for j in 0..2 {
 		ds2 = ds3
 	}
-	_ = ds2
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -287,7 +286,6 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		// backward of nested.bp:12: for j in 0..2 {
 		ds2 = ds3
 	}
-	_ = ds2
 	return loss
 }
 
