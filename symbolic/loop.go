@@ -1,7 +1,5 @@
 package symbolic
 
-import "fmt"
-
 // Loop is a for loop: its body runs for Index = From, From+1, ..., To-1
 // (or downwards if Reverse), with each State leaf bound to the matching
 // Next value of the previous step (Init for the first). Body nodes are
@@ -145,14 +143,6 @@ func (l *Loop) Frees() []*Node {
 	}
 	sortByID(out)
 	return out
-}
-
-func (l *Loop) String() string {
-	dir := ""
-	if l.Reverse {
-		dir = " reversed"
-	}
-	return fmt.Sprintf("loop#%d %s in %d..%d%s", l.ID, l.Index.Var.Name, l.From, l.To, dir)
 }
 
 // zeroOf is a zero of shape s.
