@@ -2,8 +2,7 @@ package codegen
 
 import (
 	"fmt"
-	"math"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -11,64 +10,50 @@ import (
 	"github.com/backpropgen/backpropgen/symbolic"
 )
 
-// Go operator precedences, to parenthesize only where needed (jennifer's Op
-// adds no parentheses of its own).
-const (
-	precAdd     = 4
-	precMul     = 5
-	precUnary   = 6
-	precPrimary = 7
-)
-
-// gexpr is a Go expression and the precedence of its outermost operator.
-type gexpr struct {
-	c    *jen.Statement
-	prec int
-}
-
-// dest is where an emitted value goes: a Go variable or field, indexed by
-// the loop variables, assigned with op ("=", "+=", or ":=" for a new local).
+// dest is where an emitted value goes and how: assigned ("="), added
+// ("+="), or declared as a new local (":=").
 type dest struct {
-	base string
-	op   string
+	p  place
+	op string
 }
 
 // fnGen emits the body of one Go function from a graph.
 type fnGen struct {
-	fg       *fileGen
-	slots    map[*symbolic.Node]string // nodes whose value is in a Go variable
-	locals   *namer
-	block    *[]jen.Code // where statements go now
-	top      *[]jen.Code // the function body
-	pending  *fusedLoop  // the last top-level loop, still open to fusion
-	comment_ string      // a comment waiting for the next statement
-	dest     string      // the variable the loop being emitted writes
-	reads    map[string]map[string]bool
-	prefix   string                 // the index of the top-level loop being emitted, as "0,i"
-	aliases  map[string]*aliasWrite // elements written in the current fused loop
-	topish   *[]jen.Code            // a list of statements that will go straight to the top level
-	quiet    bool                   // no line comments for now
-	lazy     map[*jen.Statement]*aliasWrite
-	aliasUse map[*aliasWrite]bool // aliases the body being generated reads
+	fg     *fileGen
+	slots  map[*symbolic.Node]place // nodes whose value is in a Go variable
+	locals *namer
+	block  *[]jen.Code // where statements go now
+	top    *[]jen.Code // the function body, or the body of the loop being emitted
+	// declTop, inside a loop, is where declarations go: before the
+	// outermost loop, so that they are made once.
+	declTop *[]jen.Code
+	// topish is a statement list that will go straight to the top level:
+	// the body of a loop nest whose dimensions are all written out.
+	topish  *[]jen.Code
+	pending *fusedLoop // the last top-level loop, still open to fusion
+	body    *bodyRec   // what the top-level loop body being emitted reads
+	lazy    map[*jen.Statement]*aliasWrite
+
+	comment_ string // a comment waiting for the next statement
+	quiet    bool   // no line comments for now
 	lastLine int
 	lastBack bool
-	split    int         // nodes with this ID or more are derivative code (0: none)
-	nextAcc  string      // the name the next reduction's accumulator takes
-	declTop  *[]jen.Code // inside a loop, where declarations go: before the outermost loop
-	saves    *saves      // forward values saved per loop step for the backward pass
-	// used records the loop variables read as indices, so that a loop whose
-	// body never reads its variable is written "for range n".
-	used map[string]bool
-	// stateInto maps a loop state to the variable it lives in, where that
-	// is not a variable of its own (a gradient accumulated straight into g).
-	stateInto map[*symbolic.Node]string
+	split    int // nodes with this ID or more are derivative code (0: none)
+
+	saves *saves // forward values saved per loop step for the backward pass
+	// used counts the reads of each variable as an index, so that a loop
+	// whose body never reads its variable is written "for range n".
+	used map[string]int
+	// stateInto maps a loop state to the place it lives in, where that is
+	// not a variable of its own (a gradient accumulated straight into g).
+	stateInto map[*symbolic.Node]place
 	// wsAlloc, for a model, adds a workspace field for a value too big for
-	// the stack and returns its path.
-	wsAlloc func(name string, shape symbolic.Shape) string
+	// the stack and returns its place.
+	wsAlloc func(name string, shape symbolic.Shape) place
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
-	return &fnGen{fg: fg, slots: map[*symbolic.Node]string{}, locals: locals, used: map[string]bool{}}
+	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, used: map[string]int{}}
 }
 
 // begin directs statements to the function body body.
@@ -103,6 +88,17 @@ func (f *fnGen) declare(c jen.Code) {
 	f.add(c)
 }
 
+// newLocal declares a local array of shape s (or, for a scalar, only
+// names it: it is declared where it is assigned) and returns its place.
+func (f *fnGen) newLocal(hint string, s symbolic.Shape) dest {
+	name := f.locals.fresh(hint)
+	if len(s) == 0 {
+		return dest{localPlace(name), ":="}
+	}
+	f.declare(jen.Var().Id(name).Add(arrayType(s)))
+	return dest{localPlace(name), "="}
+}
+
 // comment ties the statements that follow to the .bp line n was made for.
 func (f *fnGen) comment(n *symbolic.Node) {
 	if f.quiet {
@@ -114,8 +110,7 @@ func (f *fnGen) comment(n *symbolic.Node) {
 	}
 	f.lastLine, f.lastBack = n.Line, back
 	src := strings.TrimSpace(f.fg.source(n.Line))
-	where := fmt.Sprintf("%s:%d", f.fg.prog.File, n.Line)
-	text := fmt.Sprintf("%s: %s", where, src)
+	text := fmt.Sprintf("%s:%d: %s", f.fg.prog.File, n.Line, src)
 	if back {
 		text = "backward of " + text
 	}
@@ -127,96 +122,66 @@ func (f *fnGen) comment(n *symbolic.Node) {
 }
 
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
-func (f *fnGen) elem(n *symbolic.Node, idx []string) gexpr {
-	if base, ok := f.slots[n]; ok {
-		return f.access(base, idx)
+func (f *fnGen) elem(n *symbolic.Node, idx []ix) gexpr {
+	if p, ok := f.slots[n]; ok {
+		return f.access(p, idx)
 	}
 	return f.compute(n, idx)
 }
 
-// access is base[idx...], noted for the fusion check of loopNamed.
-func (f *fnGen) access(base string, idx []string) gexpr {
-	if f.reads != nil {
-		if f.reads[base] == nil {
-			f.reads[base] = map[string]bool{}
+// lvalue is element idx of p, to be written. Like access, it counts the
+// index variables it uses.
+func (f *fnGen) lvalue(p place, idx []ix) *jen.Statement {
+	f.count(p.pre)
+	f.count(idx)
+	return p.code(idx)
+}
+
+func (f *fnGen) count(idx []ix) {
+	for _, x := range idx {
+		if x.v != "" {
+			f.used[x.v]++
 		}
-		f.reads[base][strings.Join(idx, ",")] = true
 	}
-	if aw, ok := f.aliases[base+"["+strings.Join(idx, ",")+"]"]; ok {
-		if aw.local == "" {
-			aw.local = f.locals.fresh(localName(base) + "i")
+}
+
+// access reads element idx of p. Every read of a variable goes through it,
+// so that the fusion check (fuse.go) sees all of them and the loops know
+// which index variables their bodies use.
+func (f *fnGen) access(p place, idx []ix) gexpr {
+	full := append(slices.Clone(p.pre), idx...)
+	f.count(full)
+	if b := f.body; b != nil {
+		b.reads[p.base()] = append(b.reads[p.base()], full)
+		if aw, ok := b.aliases[p.base()+"["+ixKey(full)+"]"]; ok {
+			if aw.local == "" {
+				aw.local = f.locals.fresh(p.name() + "i")
+			}
+			b.aliasUse[aw] = true
+			return ident(aw.local)
 		}
-		f.aliasUse[aw] = true
-		return gexpr{jen.Id(aw.local), precPrimary}
 	}
-	return access(base, idx)
+	return gexpr{c: p.code(idx), prec: precPrimary}
 }
 
-func access(base string, idx []string) gexpr {
-	s := jen.Id(base)
-	for _, i := range idx {
-		s = s.Index(jen.Id(i))
-	}
-	return gexpr{s, precPrimary}
-}
-
-func lit(v float64) gexpr {
-	switch {
-	case math.IsNaN(v):
-		return gexpr{jen.Qual("math", "NaN").Call(), precPrimary}
-	case math.IsInf(v, 1):
-		return gexpr{jen.Qual("math", "Inf").Call(jen.Lit(1)), precPrimary}
-	case math.IsInf(v, -1):
-		return gexpr{jen.Qual("math", "Inf").Call(jen.Lit(-1)), precPrimary}
-	}
-	// Integral values print as integers (2, not 2.0): every literal is an
-	// operand of a float64 expression, never a whole constant expression, as
-	// constant folding has removed those, so Go types it float64.
-	text := strconv.FormatFloat(v, 'g', -1, 64)
-	p := precPrimary
-	if v < 0 || math.Signbit(v) {
-		p = precUnary
-	}
-	return gexpr{jen.Op(text), p}
-}
-
-// wrap parenthesizes e if its operator binds looser than min.
-func wrap(e gexpr, min int) *jen.Statement {
-	if e.prec < min {
-		return jen.Parens(e.c)
-	}
-	return e.c
-}
-
-// infix builds a op b. The right operand is parenthesized at equal
-// precedence too: the IR's association is kept exactly, since floating-point
-// + and * are not associative.
-func infix(a gexpr, op string, b gexpr) gexpr {
-	p := precAdd
-	if op == "*" || op == "/" {
-		p = precMul
-	}
-	return gexpr{wrap(a, p).Clone().Op(op).Add(wrap(b, p+1)), p}
-}
-
-// indexes are the Go index expressions of an index or scatter node: its
-// constants, and for the positions given at run time the integer inputs.
-func (f *fnGen) indexes(n *symbolic.Node) []string {
-	out := make([]string, len(n.Ints))
+// indexes are the index expressions of an index or scatter node: its
+// constants, and for the positions given at run time the integer inputs
+// or loop variables.
+func (f *fnGen) indexes(n *symbolic.Node) []ix {
+	out := make([]ix, len(n.Ints))
 	dyn := n.Args[1:]
 	for i, v := range n.Ints {
 		if v >= 0 {
-			out[i] = strconv.Itoa(v)
+			out[i] = cix(v)
 			continue
 		}
-		out[i] = f.slots[dyn[0]]
-		f.used[out[i]] = true
+		out[i] = vix(f.slots[dyn[0]].base())
 		dyn = dyn[1:]
 	}
 	return out
 }
 
-func argIdx(a *symbolic.Node, idx []string) []string {
+func argIdx(a *symbolic.Node, idx []ix) []ix {
 	if len(a.Shape) == 0 {
 		return nil
 	}
@@ -224,7 +189,7 @@ func argIdx(a *symbolic.Node, idx []string) []string {
 }
 
 // compute builds element idx of n from its arguments.
-func (f *fnGen) compute(n *symbolic.Node, idx []string) gexpr {
+func (f *fnGen) compute(n *symbolic.Node, idx []ix) gexpr {
 	switch n.Op.Kind {
 	case symbolic.Leaf:
 		return lit(n.Val)
@@ -236,16 +201,13 @@ func (f *fnGen) compute(n *symbolic.Node, idx []string) gexpr {
 		case "index":
 			return f.elem(a, append(f.indexes(n), idx...))
 		case "transpose":
-			return f.elem(a, []string{idx[1], idx[0]})
+			return f.elem(a, []ix{idx[1], idx[0]})
 		case "broadcast":
 			return f.elem(a, nil)
 		}
 		return f.elem(a, idx) // stop_gradient
 	case symbolic.Reduce:
-		if n.Op.Name == "logsumexp" {
-			return f.logsumexp(n.Args[0])
-		}
-		return f.reduce(n.Args[0].Shape, func(k []string) gexpr { return f.elem(n.Args[0], k) })
+		return f.reduceNode(n, "")
 	case symbolic.MatMul:
 		return f.matmul(n, idx)
 	case symbolic.Outer:
@@ -258,10 +220,19 @@ func (f *fnGen) compute(n *symbolic.Node, idx []string) gexpr {
 	panic("codegen: no rule for op " + n.Op.Name)
 }
 
-func (f *fnGen) elementwise(n *symbolic.Node, idx []string) gexpr {
+func (f *fnGen) elementwise(n *symbolic.Node, idx []ix) gexpr {
 	args := make([]gexpr, len(n.Args))
+	konst := n.Op.Eval != nil
 	for i, a := range n.Args {
 		args[i] = f.elem(a, argIdx(a, idx))
+		konst = konst && args[i].konst
+	}
+	if konst { // all literals: the value, computed as the op would at run time
+		vals := make([]float64, len(args))
+		for i, a := range args {
+			vals[i] = a.val
+		}
+		return lit(n.Op.Eval(vals...))
 	}
 	form := n.Op.Go
 	switch {
@@ -273,11 +244,11 @@ func (f *fnGen) elementwise(n *symbolic.Node, idx []string) gexpr {
 		return e
 	case form.Infix != "":
 		return infix(args[0], form.Infix, args[1])
-	case form.Prefix != "":
-		return gexpr{jen.Op(form.Prefix).Add(wrap(args[0], precUnary+1)), precUnary}
+	case form.Prefix == "-":
+		return negate(args[0])
 	case n.Op.Name == "pow" && n.Args[1].IsConst(2):
 		if args[0].prec == precPrimary {
-			return infix(args[0], "*", gexpr{args[0].c.Clone(), precPrimary})
+			return infix(args[0], "*", gexpr{c: args[0].c.Clone(), prec: precPrimary})
 		}
 		return f.helperCall("sq", args[:1])
 	case form.Helper != "":
@@ -293,7 +264,7 @@ func (f *fnGen) elementwise(n *symbolic.Node, idx []string) gexpr {
 	for i, a := range args {
 		codes[i] = a.c
 	}
-	return gexpr{call.Call(codes...), precPrimary}
+	return gexpr{c: call.Call(codes...), prec: precPrimary}
 }
 
 func (f *fnGen) helperCall(h string, args []gexpr) gexpr {
@@ -301,7 +272,7 @@ func (f *fnGen) helperCall(h string, args []gexpr) gexpr {
 	for i, a := range args {
 		codes[i] = a.c
 	}
-	return gexpr{jen.Id(f.fg.helperName(h)).Call(codes...), precPrimary}
+	return gexpr{c: jen.Id(f.fg.helperName(h)).Call(codes...), prec: precPrimary}
 }
 
 // arrayType is the Go type of a tensor of shape s.
@@ -315,64 +286,80 @@ func arrayType(s symbolic.Shape) *jen.Statement {
 
 func allOnes(s symbolic.Shape) bool { return s.Size() == 1 }
 
+// sparse reports whether n is a scatter into more than one element that
+// is not in a variable: it is written by adding its one row or element.
+func (f *fnGen) sparse(n *symbolic.Node) bool {
+	_, stored := f.slots[n]
+	return !stored && n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape)
+}
+
 // emit writes node n into d.
 func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	f.comment(n)
-	if _, ok := f.slots[n]; !ok {
-		switch {
-		case n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape):
-			f.emitSum(n.Shape, d, nil, []*symbolic.Node{n})
-			return
-		case n.Op.Name == "addn":
-			var dense, sparse []*symbolic.Node
-			for _, t := range n.Args {
-				if t.Op.Kind == symbolic.Scatter && !allOnes(t.Shape) {
-					if _, ok := f.slots[t]; !ok {
-						sparse = append(sparse, t)
-						continue
-					}
-				}
+	_, stored := f.slots[n]
+	switch {
+	case f.sparse(n):
+		f.emitSum(n.Shape, d, nil, []*symbolic.Node{n})
+		return
+	case !stored && n.Op.Name == "addn" && slices.ContainsFunc(n.Args, f.sparse):
+		var dense, sparse []*symbolic.Node
+		for _, t := range n.Args {
+			if f.sparse(t) {
+				sparse = append(sparse, t)
+			} else {
 				dense = append(dense, t)
 			}
-			if len(sparse) > 0 {
-				f.emitSum(n.Shape, d, dense, sparse)
-				return
-			}
 		}
-	}
-	if _, ok := f.slots[n]; !ok && d.op == ":=" && n.Op.Name == "sum" {
-		f.nextAcc = d.base // the accumulator is the variable: no copy
-		f.compute(n, nil)
+		f.emitSum(n.Shape, d, dense, sparse)
+		return
+	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Reduce:
+		f.reduceNode(n, d.p.name()) // the accumulator is the variable: no copy
 		return
 	}
 	if d.op == ":=" && len(n.Shape) > 0 {
-		f.declare(jen.Var().Id(d.base).Add(arrayType(n.Shape)))
+		f.declare(jen.Var().Id(d.p.name()).Add(arrayType(n.Shape)))
 		d.op = "="
 	}
-	if _, ok := f.slots[n]; !ok && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[0] > tiny && n.Shape[1] > tiny {
+	if !stored && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[0] > tiny && n.Shape[1] > tiny {
 		f.accumulateOuter(n, d)
 		return
 	}
-	f.dest = d.base
-	op, n := d.op, n
-	if _, ok := f.slots[n]; !ok && op == "+=" && n.Op.Name == "neg" {
+	op := d.op
+	if !stored && op == "+=" && n.Op.Name == "neg" {
 		op, n = "-=", n.Args[0] // g.b -= x rather than g.b += -x
 	}
-	f.loop(n.Shape, func(idx []string) jen.Code {
+	f.loop(n.Shape, d.p, func(idx []ix) jen.Code {
 		e := f.elem(n, idx)
-		key := strings.Join(idx, ",")
-		if f.aliases != nil && d.op == "=" && key == f.prefix && e.prec != precPrimary {
-			aw := &aliasWrite{expr: e, target: access(d.base, idx).c}
-			st := aw.target.Clone().Op("=").Add(e.c)
-			if f.lazy == nil {
-				f.lazy = map[*jen.Statement]*aliasWrite{}
-			}
-			f.lazy[st] = aw
-			f.aliases[d.base+"["+key+"]"] = aw
-			return st
+		if op == ":=" {
+			return define(d.p.name(), e)
 		}
-		return f.access(d.base, idx).c.Op(op).Add(e.c)
+		return f.write(d.p, idx, op, e)
 	})
+}
+
+// write is the statement p[idx] op e. In a fused loop's body it keeps the
+// record of aliases: an element assigned at the loop's own index may be
+// read back by later parts of the loop from a local (fuse.go), and any
+// other write ends the alias of the element it changes.
+func (f *fnGen) write(p place, idx []ix, op string, e gexpr) jen.Code {
+	b := f.body
+	if b == nil {
+		return f.access(p, idx).c.Op(op).Add(e.c)
+	}
+	key := p.base() + "[" + ixKey(append(slices.Clone(p.pre), idx...)) + "]"
+	delete(b.aliases, key)
+	if op != "=" || !slices.Equal(idx, b.prefix) || e.prec == precPrimary {
+		return f.access(p, idx).c.Op(op).Add(e.c)
+	}
+	target := f.lvalue(p, idx)
+	aw := &aliasWrite{expr: e, target: target}
+	st := target.Clone().Op("=").Add(e.c)
+	if f.lazy == nil {
+		f.lazy = map[*jen.Statement]*aliasWrite{}
+	}
+	f.lazy[st] = aw
+	b.aliases[key] = aw
+	return st
 }
 
 // accumulateOuter adds a bᵀ into d row by row, the weight-gradient update
@@ -383,17 +370,17 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 	a, b := n.Args[0], n.Args[1]
 	skipZero := n.Shape[1] >= 32 // worth a branch only for long rows
-	f.dest = d.base
-	f.loop(n.Shape[:1], func(idx []string) jen.Code {
+	f.loop(n.Shape[:1], d.p, func(idx []ix) jen.Code {
 		ai := f.locals.fresh("a")
-		f.add(jen.Id(ai).Op(":=").Add(f.elem(a, idx).c))
+		f.add(define(ai, f.elem(a, idx)))
 		row := f.locals.fresh("row")
 		var then []jen.Code
 		saved := f.block
 		f.block = &then
-		f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.base, idx).c))
-		f.loopNamed(b.Shape, []string{"j"}, func(jdx []string) jen.Code {
-			return jen.Id(row).Index(jen.Id(jdx[0])).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
+		f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.p, idx).c))
+		rowp := localPlace(row)
+		f.loopNamed(b.Shape, rowp, []string{"j"}, func(jdx []ix) jen.Code {
+			return f.lvalue(rowp, jdx).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
 		})
 		f.block = saved
 		if skipZero {
@@ -408,38 +395,35 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 // terms (each touching only its own row or element) into d.
 func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.Node) {
 	op := d.op
-	f.dest = d.base
 	switch {
 	case len(dense) > 0:
 		if op == ":=" {
-			f.declare(jen.Var().Id(d.base).Add(arrayType(shape)))
+			f.declare(jen.Var().Id(d.p.name()).Add(arrayType(shape)))
 			op = "="
 		}
-		f.loop(shape, func(idx []string) jen.Code {
+		f.loop(shape, d.p, func(idx []ix) jen.Code {
 			e := f.elem(dense[0], argIdx(dense[0], idx))
 			for _, t := range dense[1:] {
 				e = infix(e, "+", f.elem(t, argIdx(t, idx)))
 			}
-			return f.access(d.base, idx).c.Op(op).Add(e.c)
+			return f.write(d.p, idx, op, e)
 		})
 	case op == ":=":
-		f.declare(jen.Var().Id(d.base).Add(arrayType(shape)))
+		f.declare(jen.Var().Id(d.p.name()).Add(arrayType(shape)))
 	case op == "=":
-		f.add(jen.Id(d.base).Op("=").Add(arrayType(shape)).Values())
+		f.add(f.lvalue(d.p, nil).Op("=").Add(arrayType(shape)).Values())
 	}
 	for _, s := range sparse {
-		pre := f.indexes(s)
+		row := d.p.at(f.indexes(s)...)
 		x := s.Args[0]
-		f.loop(x.Shape, func(idx []string) jen.Code {
+		f.loop(x.Shape, row, func(idx []ix) jen.Code {
 			op, x := "+=", x
 			_, stored := f.slots[x]
 			switch {
-			case x.IsConst(-1):
-				return f.access(d.base, append(pre, idx...)).c.Op("--")
 			case x.Op.Name == "neg" && !stored:
 				op, x = "-=", x.Args[0]
 			}
-			return f.access(d.base, append(pre, idx...)).c.Op(op).Add(f.elem(x, idx).c)
+			return f.write(row, idx, op, f.elem(x, idx))
 		})
 	}
 }

@@ -14,20 +14,25 @@ func (f *fnGen) avail(n *symbolic.Node) bool {
 	return ok || n.Op.Kind == symbolic.Leaf
 }
 
+// whole is n as one Go value: the variable holding a tensor, or a scalar.
+func (f *fnGen) whole(n *symbolic.Node) gexpr { return f.elem(n, nil) }
+
 // emitPlan emits p's materialized nodes in order, each into the variable
-// named by slot(n), and records where each went.
-func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest) {
+// named by slot(n), and records where each went. A loop's final value is
+// already in a variable, its state's, and is copied only where keep says
+// it must be (into the workspace).
+func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest, keep ...func(n *symbolic.Node) bool) {
 	for _, n := range p.mat {
 		if n.Op.Kind == symbolic.LoopK {
 			f.emitLoop(n, p)
 			continue
 		}
-		d := slot(n)
-		if _, ok := f.slots[n]; ok && n.Op.Kind == symbolic.Proj && d.op == ":=" {
-			continue // a loop's final value is already in a local: its state variable
+		if _, ok := f.slots[n]; ok && n.Op.Kind == symbolic.Proj && (len(keep) == 0 || !keep[0](n)) {
+			continue
 		}
+		d := slot(n)
 		f.emit(n, d)
-		f.slots[n] = d.base
+		f.slots[n] = d.p
 	}
 }
 
@@ -60,13 +65,13 @@ func (fg *fileGen) fnArgs(fn *symbolic.Func, f *fnGen) []jen.Code {
 	for i, a := range fn.Args {
 		names[i] = f.locals.fresh(a.Name)
 		shapes[i] = a.Shape
-		f.slots[fn.ArgNodes[i]] = names[i]
+		f.slots[fn.ArgNodes[i]] = localPlace(names[i])
 	}
 	return typedList(names, shapes)
 }
 
 func (fg *fileGen) localSlot(f *fnGen) func(n *symbolic.Node) dest {
-	return func(n *symbolic.Node) dest { return dest{f.locals.fresh(hintName(n)), ":="} }
+	return func(n *symbolic.Node) dest { return f.newLocal(hintName(n), n.Shape) }
 }
 
 func argNames(fn *symbolic.Func) string {
@@ -92,7 +97,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	}
 	p := makePlan([]*symbolic.Node{fn.Result}, force, f.avail)
 	f.emitPlan(p, fg.localSlot(f))
-	f.add(jen.Return(f.elem(fn.Result, nil).c))
+	f.add(jen.Return(f.whole(fn.Result).c))
 	f.finish()
 
 	name := exported(fn.Name)
@@ -134,7 +139,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 			f.add(jen.Comment(fmt.Sprintf("%s is 0: %s does not depend on %s.", resNames[i], fn.Name, fn.Args[i-1].Name)))
 			continue
 		}
-		f.emit(r, dest{resNames[i], "="})
+		f.emit(r, dest{localPlace(resNames[i]), "="})
 	}
 	f.add(jen.Return())
 	f.finish()

@@ -3,8 +3,6 @@ package codegen
 import (
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/backpropgen/backpropgen/symbolic"
 	"github.com/dave/jennifer/jen"
@@ -15,9 +13,20 @@ import (
 type fusedLoop struct {
 	n       int
 	body    []jen.Code
-	writes  map[string]string      // variables the bodies assign, and the index prefix (as "0,i") they assign at
+	usesI   bool                   // some body reads i
+	writes  map[string][]ix        // variables the bodies assign, and the index prefix they assign at
 	aliases map[string]*aliasWrite // "base[idx]" → its write in the body
-	reads   map[string]map[string]bool
+	reads   map[string][][]ix      // every element the bodies read
+}
+
+// bodyRec records what the body of a top-level loop reads while it is
+// generated: every access (emit.go's access), and the elements written
+// earlier in the same fused loop that it reads back from locals.
+type bodyRec struct {
+	prefix   []ix // the loop's own index, as the first indices of what it writes
+	reads    map[string][][]ix
+	aliases  map[string]*aliasWrite
+	aliasUse map[*aliasWrite]bool
 }
 
 // aliasWrite is an assignment dest[i] = expr at the top of a fused loop's
@@ -42,13 +51,17 @@ func (f *fnGen) flush() {
 	for _, c := range p.body {
 		if st, ok := c.(*jen.Statement); ok {
 			if aw := f.lazy[st]; aw != nil && aw.used {
-				body = append(body, jen.Id(aw.local).Op(":=").Add(aw.expr.c), aw.target.Clone().Op("=").Id(aw.local))
+				body = append(body, define(aw.local, aw.expr), aw.target.Clone().Op("=").Id(aw.local))
 				continue
 			}
 		}
 		body = append(body, c)
 	}
-	*f.top = append(*f.top, jen.For(jen.Id("i").Op(":=").Range().Lit(p.n)).Block(body...))
+	head := jen.Range().Lit(p.n)
+	if p.usesI {
+		head = jen.Id("i").Op(":=").Range().Lit(p.n)
+	}
+	*f.top = append(*f.top, jen.For(head).Block(body...))
 }
 
 // tiny is the largest dimension written out instead of looped over: a loop
@@ -56,12 +69,12 @@ func (f *fnGen) flush() {
 const tiny = 2
 
 // loopVars names the index variables of a loop nest over shape: a tiny
-// dimension gets no variable (nest writes it out).
-func loopVars(shape symbolic.Shape, names func(d int) string) []string {
-	idx := make([]string, len(shape))
+// dimension gets no variable (unrolled writes it out).
+func loopVars(shape symbolic.Shape, names func(d int) string) []ix {
+	idx := make([]ix, len(shape))
 	for d, size := range shape {
 		if size > tiny {
-			idx[d] = names(d)
+			idx[d] = vix(names(d))
 		}
 	}
 	return idx
@@ -70,30 +83,52 @@ func loopVars(shape symbolic.Shape, names func(d int) string) []string {
 // unrolled calls body once for every value of the tiny dimensions of shape,
 // with idx completed by those values as constants, and returns what it
 // emitted, in order.
-func unrolled(shape symbolic.Shape, idx []string, body func(idx []string) []jen.Code) []jen.Code {
-	for d, size := range shape {
-		if idx[d] != "" {
+func unrolled(shape symbolic.Shape, idx []ix, body func(idx []ix) []jen.Code) []jen.Code {
+	return unrolledFrom(shape, idx, 0, body)
+}
+
+// unrolledFrom is unrolled over the dimensions from d on.
+func unrolledFrom(shape symbolic.Shape, idx []ix, d int, body func(idx []ix) []jen.Code) []jen.Code {
+	for ; d < len(shape); d++ {
+		if shape[d] > tiny {
 			continue
 		}
 		var out []jen.Code
-		for v := range size {
-			fixed := append([]string(nil), idx...)
-			fixed[d] = strconv.Itoa(v)
-			out = append(out, unrolled(shape, fixed, body)...)
+		for v := range shape[d] {
+			fixed := slices.Clone(idx)
+			fixed[d] = cix(v)
+			out = append(out, unrolledFrom(shape, fixed, d+1, body)...)
 		}
 		return out
 	}
 	return body(idx)
 }
 
+// mark notes how often each index variable of idx has been read so far;
+// nest compares, to find the loops whose bodies never read their variable.
+func (f *fnGen) mark(idx []ix) map[string]int {
+	m := map[string]int{}
+	for _, x := range idx {
+		if x.v != "" {
+			m[x.v] = f.used[x.v]
+		}
+	}
+	return m
+}
+
 // nest wraps body in for loops over the dimensions of shape that have
-// index variables.
-func nest(shape symbolic.Shape, idx []string, body []jen.Code) []jen.Code {
+// index variables; a loop whose variable the body does not read (since
+// before was marked) is "for range n".
+func (f *fnGen) nest(shape symbolic.Shape, idx []ix, body []jen.Code, before map[string]int) []jen.Code {
 	for d := len(shape) - 1; d >= 0; d-- {
 		if shape[d] <= tiny {
 			continue
 		}
-		body = []jen.Code{jen.For(jen.Id(idx[d]).Op(":=").Range().Lit(shape[d])).Block(body...)}
+		head := jen.Range().Lit(shape[d])
+		if f.used[idx[d].v] > before[idx[d].v] {
+			head = jen.Id(idx[d].v).Op(":=").Range().Lit(shape[d])
+		}
+		body = []jen.Code{jen.For(head).Block(body...)}
 	}
 	return body
 }
@@ -101,9 +136,10 @@ func nest(shape symbolic.Shape, idx []string, body []jen.Code) []jen.Code {
 var outerLoopNames = []string{"i", "j", "n"}
 
 // loop emits, for every element idx of shape, the statement stmt(idx)
-// returns, after whatever an element's computation needs before it.
-func (f *fnGen) loop(shape symbolic.Shape, stmt func(idx []string) jen.Code) {
-	f.loopNamed(shape, outerLoopNames, stmt)
+// returns, after whatever an element's computation needs before it. The
+// statements write dst.
+func (f *fnGen) loop(shape symbolic.Shape, dst place, stmt func(idx []ix) jen.Code) {
+	f.loopNamed(shape, dst, outerLoopNames, stmt)
 }
 
 // loopNamed is loop with the index variables named by names, in the
@@ -111,9 +147,10 @@ func (f *fnGen) loop(shape symbolic.Shape, stmt func(idx []string) jen.Code) {
 //
 // At the top level, a loop whose outer range equals the pending loop's is
 // fused into it when that is safe: when it reads what the pending loop
-// writes only at the same i. Then h = tanh(...) and the gradient updates
-// that follow share one pass, as they would in hand-written code.
-func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []string) jen.Code) {
+// writes only at the same i, and writes nothing the pending loop reads
+// (fusesAfter). Then h = tanh(...) and the gradient updates that follow
+// share one pass, as they would in hand-written code.
+func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt func(idx []ix) jen.Code) {
 	next := 0
 	idx := loopVars(shape, func(d int) string { next++; return names[next-1] })
 	// The outer loop, for fusion, is the first looped dimension, if only
@@ -128,23 +165,13 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 			break
 		}
 	}
-	fusible := f.block == f.top && outer >= 0 && names[0] == "i"
 	saved := f.block
-	gen := func(alias map[string]*aliasWrite) []jen.Code {
-		f.aliases = alias
-		defer func() { f.aliases = nil }()
-		return unrolled(shape, idx, func(idx []string) []jen.Code {
-			var b []jen.Code
-			f.block = &b
-			s := stmt(idx)
-			return append(b, s)
-		})
-	}
-	if !fusible {
+	if f.block != f.top || outer < 0 || names[0] != "i" || f.body != nil {
 		// With every dimension written out, the statements are top-level ones.
 		wasTop := f.topish
 		top := saved == f.top && !slices.ContainsFunc(shape, func(d int) bool { return d > tiny })
-		body := unrolled(shape, idx, func(idx []string) []jen.Code {
+		before := f.mark(idx)
+		body := unrolled(shape, idx, func(idx []ix) []jen.Code {
 			var b []jen.Code
 			f.block = &b
 			if top {
@@ -155,43 +182,65 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 		})
 		f.topish = wasTop
 		f.block = saved
-		f.add(nest(shape, idx, body)...)
+		f.add(f.nest(shape, idx, body, before)...)
 		return
+	}
+	prefix := idx[:outer+1]
+	gen := func(aliases map[string]*aliasWrite) ([]jen.Code, *bodyRec, bool) {
+		rec := &bodyRec{prefix: prefix, reads: map[string][][]ix{}, aliases: aliases, aliasUse: map[*aliasWrite]bool{}}
+		f.body = rec
+		defer func() { f.body = nil }()
+		before := f.mark(idx)
+		body := unrolled(shape, idx, func(idx []ix) []jen.Code {
+			var b []jen.Code
+			f.block = &b
+			s := stmt(idx)
+			return append(b, s)
+		})
+		usesI := f.used["i"] > before["i"]
+		return f.nest(shape[outer+1:], idx[outer+1:], body, before), rec, usesI
 	}
 	// Inside a fused loop, an element written at [i] is read back from the
 	// local it was computed in: the compiler keeps it in a register.
-	prefix := strings.Join(idx[:outer+1], ",")
+	p := f.pending
+	sameRange := p != nil && p.n == shape[outer]
 	aliases := map[string]*aliasWrite{}
-	if p := f.pending; p != nil && p.n == shape[outer] {
+	if sameRange {
 		maps.Copy(aliases, p.aliases)
 	}
-	inherited := len(aliases) > 0
-	f.reads, f.prefix, f.aliasUse = map[string]map[string]bool{}, prefix, map[*aliasWrite]bool{}
-	body := gen(aliases)
-	reads := f.reads
-	p := f.pending
-	fuses := p != nil && p.n == shape[outer] && fusesAfter(p, reads, f.dest, prefix)
-	if !fuses && inherited {
-		// The pending loop's values are not in scope after all, and the new
-		// loop must not inherit them.
-		aliases, f.aliasUse = map[string]*aliasWrite{}, map[*aliasWrite]bool{}
-		body = gen(aliases)
+	nTop, nDecl := len(*f.top), 0
+	if f.declTop != nil {
+		nDecl = len(*f.declTop)
 	}
-	for aw := range f.aliasUse {
+	inner, rec, usesI := gen(aliases)
+	write := append(slices.Clone(dst.pre), prefix...)
+	fuses := sameRange && fusesAfter(p, rec.reads, dst.base(), write)
+	if !fuses && sameRange {
+		// The pending loop's values are not in scope after all, and the new
+		// loop must not inherit them: generate it again, dropping what the
+		// first attempt declared (rows it hoisted).
+		*f.top = (*f.top)[:nTop]
+		if f.declTop != nil {
+			*f.declTop = (*f.declTop)[:nDecl]
+		}
+		inner, rec, usesI = gen(map[string]*aliasWrite{})
+	}
+	for aw := range rec.aliasUse {
 		aw.used = true
 	}
 	f.block = saved
-	f.reads, f.prefix, f.aliasUse = nil, "", nil
-	inner := nest(shape[outer+1:], idx[outer+1:], body)
 	if f.comment_ != "" {
 		inner = append([]jen.Code{jen.Comment(f.comment_)}, inner...)
 	}
 	if fuses {
 		f.comment_ = ""
 		p.body = append(p.body, inner...)
-		p.writes[f.dest] = prefix
-		mergeReads(p.reads, reads)
-		p.aliases = aliases
+		p.usesI = p.usesI || usesI
+		p.writes[dst.base()] = write
+		for base, r := range rec.reads {
+			p.reads[base] = append(p.reads[base], r...)
+		}
+		p.aliases = rec.aliases
 		return
 	}
 	f.flush()
@@ -200,54 +249,34 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, names []string, stmt func(idx []
 		f.comment_ = ""
 		inner = inner[1:]
 	}
-	f.pending = &fusedLoop{n: shape[outer], body: inner, writes: map[string]string{f.dest: prefix}, aliases: aliases,
-		reads: mergeReads(map[string]map[string]bool{}, reads)}
+	f.pending = &fusedLoop{n: shape[outer], body: inner, usesI: usesI,
+		writes: map[string][]ix{dst.base(): write}, aliases: rec.aliases, reads: rec.reads}
 }
 
 // finish completes the function body, closing the pending loop.
 func (f *fnGen) finish() { f.flush() }
 
-func mergeReads(into, from map[string]map[string]bool) map[string]map[string]bool {
-	for base, idxs := range from {
-		if into[base] == nil {
-			into[base] = map[string]bool{}
-		}
-		for idx := range idxs {
-			into[base][idx] = true
-		}
-	}
-	return into
-}
-
-// localName is the last part of a variable path: "h" for "ws.h".
-func localName(base string) string {
-	if i := strings.IndexByte(base, '['); i >= 0 {
-		base = base[:i]
-	}
-	if i := strings.LastIndexByte(base, '.'); i >= 0 {
-		return base[i+1:]
-	}
-	return base
-}
-
 // fusesAfter reports whether a loop body that reads reads and writes dest
-// at prefix may join p: it reads nothing p writes, and writes nothing p
-// reads, except at the loop's own index i. (Writing what p reads elsewhere
-// would change it under a later iteration of p: a loop updating a state
-// that the pending loop multiplies by a matrix.)
-func fusesAfter(p *fusedLoop, reads map[string]map[string]bool, dest, prefix string) bool {
-	atI := func(idx, prefix string) bool { return idx == prefix || strings.HasPrefix(idx, prefix+",") }
+// at the index prefix write may join p: every element of a variable p
+// writes that it reads is one p writes at the same i, and p reads nothing
+// of dest but at the same i. (Writing what p reads elsewhere would change
+// it under a later iteration of p: a loop updating a state that the
+// pending loop multiplies by a matrix.)
+func fusesAfter(p *fusedLoop, reads map[string][][]ix, dest string, write []ix) bool {
 	for base, wp := range p.writes {
-		for idx := range reads[base] {
-			if !atI(idx, wp) {
+		for _, idx := range reads[base] {
+			if !hasPrefix(idx, wp) {
 				return false
 			}
 		}
 	}
-	for idx := range p.reads[dest] {
-		if !atI(idx, prefix) {
+	for _, idx := range p.reads[dest] {
+		if !hasPrefix(idx, write) {
 			return false
 		}
+	}
+	if wp, ok := p.writes[dest]; ok && !slices.Equal(wp, write) {
+		return false
 	}
 	return true
 }

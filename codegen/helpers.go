@@ -51,6 +51,12 @@ var helpers = map[string]struct {
 	"normCDF": {"is Φ(x), the standard normal distribution function.", []string{"x"}, func(x ...*jen.Statement) []jen.Code {
 		return []jen.Code{jen.Return(jen.Lit(0.5).Op("*").Qual("math", "Erfc").Call(jen.Op("-").Add(x[0].Clone()).Op("/").Qual("math", "Sqrt2")))}
 	}},
+	"powLog": {"is n·log(a), or 0 where a is 0: the derivative of a^b with respect to b, n = a^b.", []string{"n", "a"}, func(x ...*jen.Statement) []jen.Code {
+		return []jen.Code{
+			jen.If(x[1].Clone().Op("==").Lit(0)).Block(jen.Return(jen.Lit(0))),
+			jen.Return(x[0].Clone().Op("*").Qual("math", "Log").Call(x[1].Clone())),
+		}
+	}},
 	"sq": {"is x·x.", []string{"x"}, func(x ...*jen.Statement) []jen.Code {
 		return []jen.Code{jen.Return(x[0].Clone().Op("*").Add(x[0].Clone()))}
 	}},

@@ -1,9 +1,8 @@
 package codegen
 
 import (
+	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -17,7 +16,7 @@ import (
 type saves struct {
 	outer  []*symbolic.Node
 	inLoop map[*symbolic.Loop][]*symbolic.Node
-	base   map[*symbolic.Node]string // workspace array of each loop value
+	base   map[*symbolic.Node]place // workspace array of each loop value
 	// shift marks a state's next value, kept at step t+1 of the array that
 	// holds the state at step t (entry 0 is the initial value).
 	shift map[*symbolic.Node]bool
@@ -51,39 +50,81 @@ func (sv *saves) savedShape(n *symbolic.Node) symbolic.Shape {
 	return append(s, n.Shape...)
 }
 
-// savedSlot is the variable holding n's value at the current step of each
+// savedSlot is the place holding n's value at the current step of each
 // loop around it.
-func (f *fnGen) savedSlot(n *symbolic.Node) string {
-	return f.savedSlotAt(n, "")
+func (f *fnGen) savedSlot(n *symbolic.Node) place {
+	c := chain(n.Scope)
+	pre := make([]ix, len(c))
+	for i, l := range c {
+		pre[i] = vix(f.slots[l.Index].base()).plus(-l.From)
+	}
+	if f.saves.shift[n] {
+		pre[len(pre)-1] = pre[len(pre)-1].plus(1)
+	}
+	return f.saves.base[n].at(pre...)
 }
 
 // savedSlotAt is savedSlot with the innermost loop's index replaced by
-// last, if not empty.
-func (f *fnGen) savedSlotAt(n *symbolic.Node, last string) string {
-	s := f.saves.base[n]
-	c := chain(n.Scope)
-	for i, l := range c {
-		t := f.slots[l.Index]
-		f.used[t] = true
-		if l.From != 0 {
-			t += "-" + strconv.Itoa(l.From)
-		}
-		if i == len(c)-1 {
-			switch {
-			case last != "":
-				t = last
-			case f.saves.shift[n]:
-				t += "+1"
-			}
-		}
-		s += "[" + t + "]"
-	}
-	return s
+// last.
+func (f *fnGen) savedSlotAt(n *symbolic.Node, last ix) place {
+	p := f.savedSlot(n)
+	p.pre[len(p.pre)-1] = last
+	return p
 }
 
-// isZero reports whether n is a zero constant or a tensor of zeros.
+// isZero reports whether n is the constant +0 or a tensor of them.
 func isZero(n *symbolic.Node) bool {
-	return n.IsConst(0) || n.Op.Name == "broadcast" && n.Args[0].IsConst(0)
+	if n.Op.Name == "broadcast" {
+		n = n.Args[0]
+	}
+	return n.IsConst(0) && !math.Signbit(n.Val)
+}
+
+// liveStates reports which of l's states the code after the loop (outer)
+// or the backward pass (saved values) reads, directly or through other
+// states. A dead state is neither declared nor updated: Go rejects a
+// variable that is only ever assigned.
+func (f *fnGen) liveStates(l *symbolic.Loop, outer *plan) []bool {
+	stateIdx := map[*symbolic.Node]int{}
+	for k, st := range l.State {
+		stateIdx[st] = k
+	}
+	live := make([]bool, len(l.State))
+	seen := map[*symbolic.Node]bool{}
+	var visit func(x *symbolic.Node)
+	mark := func(k int) {
+		if !live[k] {
+			live[k] = true
+			visit(l.Next[k])
+		}
+	}
+	visit = func(x *symbolic.Node) {
+		if seen[x] {
+			return
+		}
+		seen[x] = true
+		if k, ok := stateIdx[x]; ok {
+			mark(k)
+			return
+		}
+		if f.avail(x) {
+			return
+		}
+		for _, a := range x.Args {
+			visit(a)
+		}
+	}
+	for k, out := range l.Outs {
+		if outer.uses[out] > 0 || outer.isMat[out] {
+			mark(k)
+		}
+	}
+	if f.saves != nil && !l.Reverse {
+		for _, x := range f.saves.inLoop[l] {
+			visit(x)
+		}
+	}
+	return live
 }
 
 // emitLoop emits a loop node: state variables set from the inits, a Go for
@@ -92,65 +133,28 @@ func isZero(n *symbolic.Node) bool {
 // state variables.
 func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	l := n.Loop
-	inBody := map[*symbolic.Node]int{} // uses of each state, counted before the body is emitted
-	for _, x := range f.bodyNodes(l) {
-		for _, a := range x.Args {
-			inBody[a]++
-		}
-	}
-	for _, x := range l.Next {
-		inBody[x]++
-	}
-	names := make([]string, len(l.State))
+	live := f.liveStates(l, outer)
 	idx := f.locals.fresh(l.Index.Var.Name)
-	f.slots[l.Index] = idx
+	f.slots[l.Index] = localPlace(idx)
 	f.comment(n)
+	places := make([]place, len(l.State))
 	f.quiet = true // the initial values belong to the loop's comment
 	for i, st := range l.State {
-		if f.saves.shifted(l, i) {
-			// The state lives in the array that saves it: entry 0 is the
-			// initial value, and the body reads entry t and writes t+1.
-			x := l.Next[i]
-			f.emit(n.Args[i], dest{f.savedSlotAt(x, "0"), "="})
-			f.slots[st] = f.savedSlotAt(x, idx)
-			if l.From != 0 {
-				f.slots[st] = f.savedSlotAt(x, idx+"-"+strconv.Itoa(l.From))
-			}
-			names[i] = f.savedSlotAt(x, strconv.Itoa(l.Len()))
-			continue
+		if live[i] {
+			places[i] = f.initState(n, i)
+			f.slots[st] = places[i]
 		}
-		if into, ok := f.stateInto[st]; ok {
-			// A parameter's gradient, accumulated straight into g.
-			names[i] = into
-			f.slots[st] = into
-			continue
-		}
-		inWS := f.wsAlloc != nil && st.Shape.Size() > maxLocal
-		if inWS {
-			names[i] = f.wsAlloc(l.Names[i], st.Shape)
-		} else {
-			names[i] = f.locals.fresh(l.Names[i])
-			f.declare(jen.Var().Id(names[i]).Add(goType(st.Shape)))
-		}
-		switch init := n.Args[i]; {
-		case isZero(init) && f.declTop == nil && !inWS:
-			// declared just above, so already zero
-		case isZero(init) && len(st.Shape) > 0:
-			f.add(jen.Id(names[i]).Op("=").Add(arrayType(st.Shape)).Values())
-		default:
-			f.emit(init, dest{names[i], "="})
-		}
-		f.slots[st] = names[i]
 	}
 	f.quiet = false
 	f.flush()
+	before := f.used[idx]
 	outerTop, outerBlock, outerDecl := f.top, f.block, f.declTop
 	if f.declTop == nil {
 		f.declTop = outerTop
 	}
 	var body []jen.Code
 	f.begin(&body)
-	f.loopBody(l)
+	f.loopBody(l, live)
 	f.finish()
 	f.top, f.block, f.declTop = outerTop, outerBlock, outerDecl
 
@@ -158,7 +162,7 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	switch {
 	case l.Reverse:
 		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.To - 1), jen.Id(idx).Op(">=").Lit(l.From), jen.Id(idx).Op("--")}
-	case l.From == 0 && !f.used[idx]:
+	case l.From == 0 && f.used[idx] == before:
 		head = []jen.Code{jen.Range().Lit(l.To)}
 	case l.From == 0:
 		head = []jen.Code{jen.Id(idx).Op(":=").Range().Lit(l.To)}
@@ -167,19 +171,55 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	}
 	f.add(jen.For(head...).Block(body...))
 	for i, out := range l.Outs {
-		f.slots[out] = names[i]
-		// A state that nothing reads, in the loop or after it, is only ever
-		// assigned; Go rejects such a variable unless it is marked used.
-		st := l.State[i]
-		local := !strings.Contains(names[i], ".") && !strings.Contains(names[i], "[")
-		if local && len(st.Shape) == 0 && inBody[st] == 0 && l.Next[i] != st && outer.uses[out] == 0 && !outer.isMat[out] {
-			f.add(jen.Id("_").Op("=").Id(names[i]))
+		if live[i] {
+			f.slots[out] = f.finalPlace(l, i, places[i])
 		}
 	}
 }
 
-// loopBody emits one step of l.
-func (f *fnGen) loopBody(l *symbolic.Loop) {
+// finalPlace is where state k of l is after the loop.
+func (f *fnGen) finalPlace(l *symbolic.Loop, k int, p place) place {
+	if f.saves.shifted(l, k) {
+		return f.savedSlotAt(l.Next[k], cix(l.Len()))
+	}
+	return p
+}
+
+// initState gives state i of loop node n its place and initial value.
+func (f *fnGen) initState(n *symbolic.Node, i int) place {
+	l := n.Loop
+	st := l.State[i]
+	if f.saves.shifted(l, i) {
+		// The state lives in the array that saves it: entry 0 is the
+		// initial value, and the body reads entry t and writes t+1.
+		x := l.Next[i]
+		f.emit(n.Args[i], dest{f.savedSlotAt(x, cix(0)), "="})
+		return f.savedSlotAt(x, vix(f.slots[l.Index].base()).plus(-l.From))
+	}
+	if into, ok := f.stateInto[st]; ok {
+		return into // a parameter's gradient, accumulated straight into g
+	}
+	var p place
+	inWS := f.wsAlloc != nil && st.Shape.Size() > maxLocal
+	if inWS {
+		p = f.wsAlloc(l.Names[i], st.Shape)
+	} else {
+		p = localPlace(f.locals.fresh(l.Names[i]))
+		f.declare(jen.Var().Id(p.name()).Add(goType(st.Shape)))
+	}
+	switch init := n.Args[i]; {
+	case isZero(init) && f.declTop == nil && !inWS:
+		// declared just above, so already zero
+	case isZero(init) && len(st.Shape) > 0:
+		f.add(f.lvalue(p, nil).Op("=").Add(arrayType(st.Shape)).Values())
+	default:
+		f.emit(init, dest{p, "="})
+	}
+	return p
+}
+
+// loopBody emits one step of l, updating its live states.
+func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 	var saved []*symbolic.Node
 	if f.saves != nil {
 		if l.Reverse {
@@ -192,7 +232,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 		}
 	}
 	var force []*symbolic.Node
-	into := map[*symbolic.Node]string{}
+	into := map[*symbolic.Node]place{}
 	for _, x := range saved {
 		if x.Op.Kind == symbolic.Leaf { // a state at the start of the step
 			if k := slices.Index(l.State, x); !f.saves.shifted(l, k) {
@@ -214,15 +254,17 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 		}
 	}
 	nexts := map[*symbolic.Node]int{}
-	for _, x := range l.Next {
-		nexts[x]++
+	for i, x := range l.Next {
+		if live[i] {
+			nexts[x]++
+		}
 	}
 	inPlace := make([][]*symbolic.Node, len(l.State)) // the terms added to the state
 	var roots []*symbolic.Node
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
-		case x == st, f.saves.shifted(l, i):
+		case !live[i], x == st, f.saves.shifted(l, i):
 			continue
 		case uses[st] == 1 && nexts[x] == 1 && uses[x] == 0 && isSumWith(x, st):
 			for _, t := range x.Args {
@@ -247,11 +289,11 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 			return dest{f.wsAlloc(hintName(x), x.Shape), "="}
 		}
 		if len(x.Shape) > 0 {
-			d := dest{f.locals.fresh(hintName(x)), "="}
-			f.declare(jen.Var().Id(d.base).Add(goType(x.Shape)))
-			return d
+			name := f.locals.fresh(hintName(x))
+			f.declare(jen.Var().Id(name).Add(goType(x.Shape)))
+			return dest{localPlace(name), "="}
 		}
-		return dest{f.locals.fresh(hintName(x)), ":="}
+		return dest{localPlace(f.locals.fresh(hintName(x))), ":="}
 	})
 	// In-place updates first: the copies below overwrite states that their
 	// terms may read (a gradient accumulator reads the adjoint state).
@@ -261,21 +303,21 @@ func (f *fnGen) loopBody(l *symbolic.Loop) {
 		}
 	}
 	// Next values that are states themselves (a swap) are copied first.
-	tmp := map[int]string{}
+	tmp := map[int]place{}
 	for i, st := range l.State {
 		x := l.Next[i]
-		if x != st && x.Op.Kind == symbolic.Leaf && x.Scope == l && inPlace[i] == nil {
-			tmp[i] = f.locals.fresh(l.Names[i] + "_next")
-			f.declare(jen.Var().Id(tmp[i]).Add(goType(x.Shape)))
+		if live[i] && x != st && x.Op.Kind == symbolic.Leaf && x.Scope == l && inPlace[i] == nil {
+			tmp[i] = localPlace(f.locals.fresh(l.Names[i] + "Next"))
+			f.declare(jen.Var().Id(tmp[i].name()).Add(goType(x.Shape)))
 			f.emit(x, dest{tmp[i], "="})
 		}
 	}
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
-		case x == st, inPlace[i] != nil, f.saves.shifted(l, i):
-		case tmp[i] != "":
-			f.add(jen.Id(f.slots[st]).Op("=").Id(tmp[i]))
+		case !live[i], x == st, inPlace[i] != nil, f.saves.shifted(l, i):
+		case len(tmp[i].path) > 0:
+			f.add(f.lvalue(f.slots[st], nil).Op("=").Add(f.access(tmp[i], nil).c))
 		default:
 			f.emit(x, dest{f.slots[st], "="})
 		}

@@ -18,15 +18,15 @@ type modelGen struct {
 	fields  map[*symbolic.Var]string
 	ws      *namer // workspace field names
 	wsDecl  []jen.Code
-	saved   map[*symbolic.Node]string // forward values kept for Backward
+	saved   map[*symbolic.Node]place // forward values kept for Backward
 	saves   *saves
-	big     map[*symbolic.Node]string // workspace fields of values too big for locals
+	big     map[*symbolic.Node]place // workspace fields of values too big for locals
 	outputs []string                  // field names of outputs, parallel to m.Outputs
 }
 
 func (fg *fileGen) model(m *symbolic.Model) {
 	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
-		ws: newFieldNamer(), saved: map[*symbolic.Node]string{}, big: map[*symbolic.Node]string{}}
+		ws: newFieldNamer(), saved: map[*symbolic.Node]place{}, big: map[*symbolic.Node]place{}}
 	mg.grad = m.Gradient()
 	mg.saves = mg.computeSaves()
 	mg.varFields()
@@ -169,26 +169,22 @@ func (mg *modelGen) checkInputs(f *fnGen) {
 	}
 }
 
-// wsField adds a workspace field for n and returns its access path.
-func (mg *modelGen) wsField(n *symbolic.Node, base string) string {
-	name := mg.ws.fresh(base)
-	mg.wsDecl = append(mg.wsDecl, jen.Id(name).Add(goType(n.Shape)))
-	return "ws." + name
+// wsField adds a workspace field for a value of shape s and returns its place.
+func (mg *modelGen) wsField(hint string, s symbolic.Shape) place {
+	name := mg.ws.fresh(hint)
+	mg.wsDecl = append(mg.wsDecl, jen.Id(name).Add(goType(s)))
+	return fieldPlace("ws", name)
 }
 
 func (mg *modelGen) bindVars(f *fnGen) {
 	f.saves = mg.saves
-	f.wsAlloc = func(name string, shape symbolic.Shape) string {
-		field := mg.ws.fresh(name)
-		mg.wsDecl = append(mg.wsDecl, jen.Id(field).Add(goType(shape)))
-		return "ws." + field
-	}
+	f.wsAlloc = mg.wsField
 	for i, v := range mg.m.Params {
-		f.slots[mg.m.ParamNodes[i]] = "p." + mg.fields[v]
+		f.slots[mg.m.ParamNodes[i]] = fieldPlace("p", mg.fields[v])
 	}
 	for _, n := range mg.m.Graph.Nodes {
 		if n.Op.Kind == symbolic.Leaf && n.Var != nil && n.Var.Kind == symbolic.Input {
-			f.slots[n] = "in." + mg.fields[n.Var]
+			f.slots[n] = fieldPlace("in", mg.fields[n.Var])
 		}
 	}
 }
@@ -198,7 +194,7 @@ func (mg *modelGen) bindVars(f *fnGen) {
 // for every step in workspace arrays. Views of forward values are looked
 // through: the backward pass indexes what they view.
 func (mg *modelGen) computeSaves() *saves {
-	sv := &saves{inLoop: map[*symbolic.Loop][]*symbolic.Node{}, base: map[*symbolic.Node]string{},
+	sv := &saves{inLoop: map[*symbolic.Loop][]*symbolic.Node{}, base: map[*symbolic.Node]place{},
 		shift: map[*symbolic.Node]bool{}}
 	seen := map[*symbolic.Node]bool{}
 	var visit func(n *symbolic.Node)
@@ -263,8 +259,7 @@ func (mg *modelGen) computeSaves() *saves {
 			if n.Var != nil {
 				name = n.Var.Name + "_prev" // a state, as the step found it
 			}
-			sv.base[n] = "ws." + mg.ws.fresh(name)
-			mg.wsDecl = append(mg.wsDecl, jen.Id(sv.base[n][3:]).Add(goType(sv.savedShape(n))))
+			sv.base[n] = mg.wsField(name, sv.savedShape(n))
 		}
 	}
 	for st, x := range shared {
@@ -317,19 +312,19 @@ func (mg *modelGen) forward() jen.Code {
 			name = "loss"
 		}
 		if keep[n] || outNames[n] != "" || n.Shape.Size() > maxLocal {
-			d := dest{mg.wsField(n, name), "="}
-			mg.big[n] = d.base
+			d := dest{mg.wsField(name, n.Shape), "="}
+			mg.big[n] = d.p
 			return d
 		}
-		return dest{f.locals.fresh(name), ":="}
-	})
+		return f.newLocal(name, n.Shape)
+}, func(n *symbolic.Node) bool { return keep[n] || outNames[n] != "" })
 	for _, n := range needed {
 		mg.saved[n] = f.slots[n]
 	}
 	if len(mg.m.Outputs) > 0 {
 		var copies []jen.Code
 		for i, o := range mg.m.Outputs {
-			copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.elem(o.Node, nil).c))
+			copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.whole(o.Node).c))
 		}
 		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
 	}
@@ -365,11 +360,11 @@ func (mg *modelGen) backward() jen.Code {
 // bigSlot keeps a value too big for the stack in the workspace, in the
 // field an earlier function gave it if there is one.
 func (mg *modelGen) bigSlot(n *symbolic.Node) dest {
-	if base, ok := mg.big[n]; ok {
-		return dest{base, "="}
+	if p, ok := mg.big[n]; ok {
+		return dest{p, "="}
 	}
-	d := dest{mg.wsField(n, hintName(n)), "="}
-	mg.big[n] = d.base
+	d := dest{mg.wsField(hintName(n), n.Shape), "="}
+	mg.big[n] = d.p
 	return d
 }
 
@@ -389,7 +384,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 		if n.Shape.Size() > maxLocal {
 			return mg.bigSlot(n)
 		}
-		return dest{f.locals.fresh(hintName(n)), ":="}
+		return f.newLocal(hintName(n), n.Shape)
 	})
 	for i, v := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
@@ -397,7 +392,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 		case a == nil:
 			f.add(jen.Comment(fmt.Sprintf("The loss does not depend on %s: its gradient is 0.", v.Name)))
 		case !direct[i]:
-			f.emit(a, dest{"g." + mg.fields[v], "+="})
+			f.emit(a, dest{fieldPlace("g", mg.fields[v]), "+="})
 		}
 	}
 }
@@ -430,9 +425,9 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 			continue
 		}
 		if f.stateInto == nil {
-			f.stateInto = map[*symbolic.Node]string{}
+			f.stateInto = map[*symbolic.Node]place{}
 		}
-		f.stateInto[loop.Loop.State[k]] = "g." + mg.fields[v]
+		f.stateInto[loop.Loop.State[k]] = fieldPlace("g", mg.fields[v])
 		direct[i] = true
 	}
 	return direct
@@ -453,7 +448,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 		if n.Shape.Size() > maxLocal {
 			return mg.bigSlot(n)
 		}
-		return dest{f.locals.fresh(name), ":="}
+		return f.newLocal(name, n.Shape)
 	})
 	loss := f.elem(mg.m.Loss, nil)
 	mg.emitBackward(f)

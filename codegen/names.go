@@ -86,6 +86,12 @@ func hintName(n *symbolic.Node) string {
 	if n.Name != "" {
 		return n.Name
 	}
+	switch n.Op.Name {
+	case "maxall":
+		return "m"
+	case "sum":
+		return "s"
+	}
 	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Go.Prefix == "" {
 		arg := n.Args[0].Name
 		if v := n.Args[0].Var; v != nil {

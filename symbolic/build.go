@@ -54,8 +54,38 @@ func (g *Graph) AddN(terms []*Node) *Node {
 // Sum adds up every element of x.
 func (g *Graph) Sum(x *Node) *Node { return g.node(opSum, []*Node{x}, nil, 0, nil, nil) }
 
-// LogSumExp is log Σ exp(x), computed stably.
-func (g *Graph) LogSumExp(x *Node) *Node { return g.node(opLogSumExp, []*Node{x}, nil, 0, nil, nil) }
+// MaxAll is the largest element of x, through which no gradient flows.
+func (g *Graph) MaxAll(x *Node) *Node { return g.node(opMaxAll, []*Node{x}, nil, 0, nil, nil) }
+
+// shifted returns x - m and Σ exp(x - m) for m = max(x): the pieces of
+// logsumexp, softmax and log_softmax in the form that neither overflows
+// nor loses the precision of x - logsumexp(x) when x is large. Their
+// derivatives, built from these nodes, are softmax as exp(x - m) / s,
+// exact for any shift of x.
+func (g *Graph) shifted(x *Node) (xm, e, s *Node) {
+	m := g.MaxAll(x)
+	xm = g.Sub(x, m)
+	e = g.Unary(opExp, xm)
+	return xm, e, g.Sum(e)
+}
+
+// LogSumExp is log Σ exp(x) = m + log Σ exp(x - m), m = max(x).
+func (g *Graph) LogSumExp(x *Node) *Node {
+	_, _, s := g.shifted(x)
+	return g.Add(g.MaxAll(x), g.Unary(opLog, s))
+}
+
+// Softmax is exp(x - m) / Σ exp(x - m).
+func (g *Graph) Softmax(x *Node) *Node {
+	_, e, s := g.shifted(x)
+	return g.Div(e, s)
+}
+
+// LogSoftmax is (x - m) - log Σ exp(x - m).
+func (g *Graph) LogSoftmax(x *Node) *Node {
+	xm, _, s := g.shifted(x)
+	return g.Sub(xm, g.Unary(opLog, s))
+}
 
 // MatMulShape is the shape of a @ b, and whether the product is defined:
 // matrix·vector, vector·matrix, matrix·matrix.

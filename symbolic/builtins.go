@@ -137,17 +137,17 @@ var builtinList = []*builtin{
 		}
 		return c.g.LogSumExp(c.args[0])
 	}},
-	{name: "log_softmax", nargs: 1, doc: "x - logsumexp(x)", lower: func(c *call) *Node {
+	{name: "log_softmax", nargs: 1, doc: "x - logsumexp(x), as (x - max x) - log Σ exp(x - max x)", lower: func(c *call) *Node {
 		if !c.vector(0) {
 			return nil
 		}
-		return c.g.Sub(c.args[0], c.g.LogSumExp(c.args[0]))
+		return c.g.LogSoftmax(c.args[0])
 	}},
-	{name: "softmax", nargs: 1, doc: "exp(x - logsumexp(x))", lower: func(c *call) *Node {
+	{name: "softmax", nargs: 1, doc: "exp(x - logsumexp(x)), as exp(x - max x) / Σ exp(x - max x)", lower: func(c *call) *Node {
 		if !c.vector(0) {
 			return nil
 		}
-		return c.g.Unary(opExp, c.g.Sub(c.args[0], c.g.LogSumExp(c.args[0])))
+		return c.g.Softmax(c.args[0])
 	}},
 	{name: "stop_gradient", nargs: 1, doc: "x, with no gradient flowing through it", lower: func(c *call) *Node {
 		return c.g.StopGrad(c.args[0])

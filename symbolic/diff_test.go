@@ -141,7 +141,7 @@ func TestSimplifications(t *testing.T) {
 	}{
 		{"x*1", g.Mul(x[0], one), x[0]},
 		{"1*x", g.Mul(one, x[0]), x[0]},
-		{"x+0", g.Add(x[0], zero), x[0]},
+		{"x+(-0)", g.Add(x[0], g.Const(math.Copysign(0, -1))), x[0]},
 		{"x-0", g.Sub(x[0], zero), x[0]},
 		{"x/1", g.Div(x[0], one), x[0]},
 		{"-(-x)", g.Neg(g.Neg(x[0])), x[0]},
@@ -157,10 +157,18 @@ func TestSimplifications(t *testing.T) {
 	if n := g.Mul(zero, x[0]); n.Op != opMul {
 		t.Errorf("0*x was simplified to %v", n)
 	}
-	// Shapes are kept: x_vec + 0 is x_vec, but 0_scalar + ... broadcast is not dropped.
+	// x + 0 is not x when x is -0 (-0 + 0 = +0), so it must stay; and
+	// 0 - x is not -x (0 - 0 = +0, -0 = -0).
+	if n := g.Add(x[0], zero); n.Op != opAdd {
+		t.Errorf("x+0 was simplified to %v", n)
+	}
+	if n := g.Sub(zero, x[0]); n.Op != opSub {
+		t.Errorf("0-x was simplified to %v", n)
+	}
+	// Shapes are kept: x_vec + (-0) is x_vec, but 0_scalar + ... broadcast is not dropped.
 	v := g.VarNode(&Var{Name: "v", Shape: Shape{3}})
-	if n := g.Add(v, zero); n != v {
-		t.Errorf("v+0 = %v", n)
+	if n := g.Add(v, g.Const(math.Copysign(0, -1))); n != v {
+		t.Errorf("v+(-0) = %v", n)
 	}
 	if n := g.Add(g.Const(2), v); !n.Shape.Equal(Shape{3}) {
 		t.Errorf("2+v has shape %v", n.Shape)

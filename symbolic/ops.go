@@ -10,7 +10,7 @@ const (
 	Leaf        Kind = iota // var, const
 	Elementwise             // out[i] = f(a[i], b[i]); a scalar argument is broadcast
 	View                    // out reads one element of its argument: index, transpose, broadcast
-	Reduce                  // out is a scalar computed by a loop over the argument: sum, logsumexp
+	Reduce                  // out is a scalar computed by a loop over the argument: sum, maxall
 	MatMul                  // out[i,j] = sum_k a[i,k] b[k,j], with vector forms
 	Outer                   // out[i,j] = a[i] b[j]
 	Scatter                 // out is zero but for one element or row
@@ -45,7 +45,7 @@ type Op struct {
 // The operator table. It is filled in by init because derivative rules
 // build nodes, and building a node consults the rules and ops: a cycle Go
 // forbids among package variables.
-var opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opMin, opMax, opGE, opGT, opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid, opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opLogSumExp, opMatMul, opOuter, opTranspose, opIndex, opBroadcast, opScatter, opAddN *Op
+var opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opMin, opMax, opGE, opGT, opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid, opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opPowLog, opMatMul, opOuter, opTranspose, opIndex, opBroadcast, opScatter, opAddN *Op
 
 func init() {
 	opVar = &Op{Name: "var", Kind: Leaf}
@@ -81,8 +81,15 @@ func init() {
 			if i == 0 {
 				return g.Mul(d, g.Mul(b, g.Binary(opPow, a, g.Sub(b, g.Const(1)))))
 			}
-			return g.Mul(d, g.Mul(n, g.Unary(opLog, a)))
+			// ∂(a^b)/∂b = a^b·log a, taken as 0 where a = 0 (as JAX does):
+			// there log a is -Inf and the product NaN, and one zero in the
+			// data would ruin the gradient of a fitted exponent.
+			return g.Mul(d, g.Binary(opPowLog, n, a))
 		}}
+	// powlog(n, a) is n·log(a), or 0 where a = 0; it appears only in the
+	// derivative of pow and has none of its own.
+	opPowLog = &Op{Name: "powlog", Kind: Elementwise, Arity: 2, Go: GoForm{Helper: "powLog"},
+		Eval: func(x ...float64) float64 { return powLog(x[0], x[1]) }}
 	// min and max send the gradient of a tie to their first argument.
 	opMin = &Op{Name: "min", Kind: Elementwise, Arity: 2, Go: GoForm{Func: "min"},
 		Eval: func(x ...float64) float64 { return min(x[0], x[1]) },
@@ -158,13 +165,10 @@ func init() {
 
 	opSum = &Op{Name: "sum", Kind: Reduce, Arity: 1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Broadcast(d, n.Args[0].Shape) }}
-	// logsumexp(x) = m + log(Σ exp(x - m)) with m = max(x); its gradient
-	// exp(x - logsumexp(x)) is softmax(x), and both stay finite for any
-	// finite x.
-	opLogSumExp = &Op{Name: "logsumexp", Kind: Reduce, Arity: 1,
-		Deriv: func(g *Graph, n, d *Node, i int) *Node {
-			return g.Mul(d, g.Unary(opExp, g.Sub(n.Args[0], n)))
-		}}
+	// maxall is the largest element. It is only ever the shift m of the
+	// stable forms of logsumexp, softmax and log_softmax (builtins.go),
+	// whose values do not depend on m: so no gradient flows through it.
+	opMaxAll = &Op{Name: "maxall", Kind: Reduce, Arity: 1}
 
 	opMatMul = &Op{Name: "matmul", Kind: MatMul, Arity: 2, Deriv: matmulDeriv}
 	opOuter = &Op{Name: "outer", Kind: Outer, Arity: 2,
@@ -257,5 +261,12 @@ func sigmoid(x float64) float64 {
 func relu(x float64) float64 { return max(x, 0) }
 
 func softplus(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+
+func powLog(n, a float64) float64 {
+	if a == 0 {
+		return 0
+	}
+	return n * math.Log(a)
+}
 
 func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }

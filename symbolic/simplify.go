@@ -1,6 +1,9 @@
 package symbolic
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // A rule rewrites op(args) to an existing or simpler node. Rules are exact in
 // floating point: x*1 → x and x+0 → x hold for every x, but 0*x → 0 does not
@@ -20,8 +23,9 @@ var (
 
 func init() {
 	rules = []rule{
-		{opAdd, "0+x → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[0], 0, a[1], s) }},
-		{opAdd, "x+0 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 0, a[0], s) }},
+		// x + (-0) is x for every x, -0 included; x + 0 is not (-0 + 0 = +0).
+		{opAdd, "-0+x → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifNegZero(a[0], a[1], s) }},
+		{opAdd, "x+(-0) → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifNegZero(a[1], a[0], s) }},
 		{opAdd, "x+(-y) → x-y", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
 			if a[1].Op == opNeg {
 				return g.Sub(a[0], a[1].Args[0])
@@ -40,9 +44,15 @@ func init() {
 			}
 			return nil
 		}},
-		{opSub, "x-0 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { return ifConst(a[1], 0, a[0], s) }},
-		{opSub, "0-x → -x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
-			if a[0].IsConst(0) && a[1].Shape.Equal(s) {
+		{opSub, "x-0 → x", func(g *Graph, a []*Node, s Shape, _ []int) *Node { // x - (+0) is x, -0 included
+			if isPosZero(a[1]) && a[0].Shape.Equal(s) {
+				return a[0]
+			}
+			return nil
+		}},
+		// (-0) - x is -x for every x; 0 - x is not (0 - 0 = +0, -0 = -0).
+		{opSub, "-0-x → -x", func(g *Graph, a []*Node, s Shape, _ []int) *Node {
+			if isNegZero(a[0]) && a[1].Shape.Equal(s) {
 				return g.Neg(a[1])
 			}
 			return nil
@@ -138,12 +148,8 @@ func simplify(g *Graph, op *Op, args []*Node, shape Shape, ints []int) *Node {
 			}
 		}
 	}
-	if op.Kind == Elementwise && op.Eval != nil && len(shape) == 0 && allConst(args) {
-		vals := make([]float64, len(args))
-		for i, a := range args {
-			vals[i] = a.Val
-		}
-		return g.Const(op.Eval(vals...))
+	if n := fold(g, op, args, shape); n != nil {
+		return n
 	}
 	for _, r := range rulesByOp[op] {
 		if n := r.apply(g, args, shape, ints); n != nil {
@@ -153,13 +159,66 @@ func simplify(g *Graph, op *Op, args []*Node, shape Shape, ints []int) *Node {
 	return nil
 }
 
-func allConst(args []*Node) bool {
-	for _, a := range args {
-		if a.Op != opConst {
-			return false
-		}
+// constValue reports whether every element of n is one constant, and
+// which: a constant, or a constant broadcast over a shape.
+func constValue(n *Node) (float64, bool) {
+	switch {
+	case n.Op == opConst:
+		return n.Val, true
+	case n.Op == opBroadcast && n.Args[0].Op == opConst:
+		return n.Args[0].Val, true
 	}
-	return len(args) > 0
+	return 0, false
+}
+
+// fold computes, at compile time and in float64 exactly as the generated
+// code would at run time, an op whose arguments are all constants: an
+// elementwise op of constant tensors, or the sum or maximum of one. So the
+// generated Go never holds an operation between two literals, which Go would
+// evaluate as an exact untyped constant (1/2 is the integer 0, 1/0 does not
+// compile) rather than in float64.
+func fold(g *Graph, op *Op, args []*Node, shape Shape) *Node {
+	if len(args) == 0 {
+		return nil
+	}
+	vals := make([]float64, len(args))
+	for i, a := range args {
+		v, ok := constValue(a)
+		if !ok {
+			return nil
+		}
+		vals[i] = v
+	}
+	var v float64
+	switch {
+	case op.Kind == Elementwise && op.Eval != nil:
+		v = op.Eval(vals...)
+	case op == opSum: // added one element at a time, as a loop would
+		v = vals[0]
+		for range args[0].Shape.Size() - 1 {
+			v += vals[0]
+		}
+	case op == opMaxAll:
+		v = vals[0]
+	default:
+		return nil
+	}
+	if len(shape) == 0 {
+		return g.Const(v)
+	}
+	return g.Broadcast(g.Const(v), shape)
+}
+
+func isNegZero(n *Node) bool { return n.Op == opConst && n.Val == 0 && math.Signbit(n.Val) }
+func isPosZero(n *Node) bool { return n.Op == opConst && n.Val == 0 && !math.Signbit(n.Val) }
+
+// ifNegZero returns x if c is the constant -0 and x already has the
+// result's shape.
+func ifNegZero(c, x *Node, shape Shape) *Node {
+	if isNegZero(c) && x.Shape.Equal(shape) {
+		return x
+	}
+	return nil
 }
 
 // ifConst returns x if c is the constant v and x already has the result's

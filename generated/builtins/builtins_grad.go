@@ -296,7 +296,7 @@ func F_powGrad(x, y float64) (f_pow, dx, dy float64) {
 	f_pow = t
 	// backward of builtins.bp:20: fn f_pow(x, y) = pow(x, y)
 	dx = y * math.Pow(x, y-1)
-	dy = t * math.Log(x)
+	dy = builtinsPowLog(t, x)
 	return
 }
 
@@ -330,13 +330,13 @@ func F_assocGrad(a, b, c float64) (f_assoc, da, db, dc float64) {
 	t3 := math.Pow(b, c)
 	t4 := math.Pow(a, t3)
 	// backward of builtins.bp:22: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
-	t5 := t4 * math.Log(a)
+	t5 := builtinsPowLog(t4, a)
 	t6 := 1 / c
 	// builtins.bp:22: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
 	f_assoc = a - b - c + t2 + t4
 	da = t3*math.Pow(a, t3-1) + t6/b + 1
 	db = t5*(c*math.Pow(b, c-1)) + -(t6 * t / b) + -1
-	dc = t5*(t3*math.Log(b)) + -(t2 / c) + -1
+	dc = t5*builtinsPowLog(t3, b) + -(t2 / c) + -1
 	return
 }
 
@@ -406,15 +406,15 @@ func F_dot(u, v [3]float64) float64 {
 // with respect to u, v.
 func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 	// builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
-	var t float64
+	var s float64
 	for k := range 3 {
-		t += u[k] * v[k]
+		s += u[k] * v[k]
 	}
-	f_dot = t * u[1]
+	f_dot = s * u[1]
 	for i := range 3 {
 		du[i] = u[1] * v[i]
 	}
-	du[1] += t
+	du[1] += s
 	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	for i := range 3 {
 		dv[i] = u[1] * u[i]
@@ -689,14 +689,17 @@ func F_softmax(x, w [4]float64) float64 {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
+	var t [4]float64
+	for i := range 4 {
+		t[i] = math.Exp(x[i] - m)
+	}
 	var s float64
 	for k2 := range 4 {
-		s += math.Exp(x[k2] - m)
+		s += t[k2]
 	}
-	t := m + math.Log(s)
 	var s2 float64
 	for k3 := range 4 {
-		s2 += w[k3] * math.Exp(x[k3]-t)
+		s2 += w[k3] * (t[k3] / s)
 	}
 	return s2
 }
@@ -709,30 +712,36 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
+	var t [4]float64
+	for i := range 4 {
+		t[i] = math.Exp(x[i] - m)
+	}
 	var s float64
 	for k2 := range 4 {
-		s += math.Exp(x[k2] - m)
+		s += t[k2]
 	}
-	t := m + math.Log(s)
 	var t2 [4]float64
 	var t3 [4]float64
 	for i := range 4 {
-		t2[i] = math.Exp(x[i] - t)
-		t3[i] = w[i] * t2[i]
+		t2i := t[i] / s
+		t2[i] = t2i
+		t3[i] = w[i] * t2i
 	}
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var t4 float64
+	var s2 float64
 	for k3 := range 4 {
-		t4 += -t3[k3]
+		s2 += -(t3[k3] / s)
 	}
 	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var s2 float64
+	var s3 float64
 	for k4 := range 4 {
-		s2 += t3[k4]
+		s3 += t3[k4]
 	}
-	f_softmax = s2
+	f_softmax = s3
+	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	for i := range 4 {
-		dx[i] = t3[i] + t4*t2[i]
+		dx[i] = (w[i]/s + s2) * t[i]
+		// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 		dw[i] = t2[i]
 	}
 	return
@@ -745,14 +754,18 @@ func F_log_softmax(x, w [4]float64) float64 {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
+	var t [4]float64
+	for i := range 4 {
+		t[i] = x[i] - m
+	}
 	var s float64
 	for k2 := range 4 {
-		s += math.Exp(x[k2] - m)
+		s += math.Exp(t[k2])
 	}
-	t := m + math.Log(s)
+	t2 := math.Log(s)
 	var s2 float64
 	for k3 := range 4 {
-		s2 += w[k3] * (x[k3] - t)
+		s2 += w[k3] * (t[k3] - t2)
 	}
 	return s2
 }
@@ -765,35 +778,46 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var s float64
-	for k2 := range 4 {
-		s += math.Exp(x[k2] - m)
-	}
-	t := m + math.Log(s)
+	var t [4]float64
 	var t2 [4]float64
 	for i := range 4 {
-		t2[i] = x[i] - t
+		ti := x[i] - m
+		t[i] = ti
+		t2[i] = math.Exp(ti)
+	}
+	var s float64
+	for k2 := range 4 {
+		s += t2[k2]
+	}
+	t3 := math.Log(s)
+	var t4 [4]float64
+	for i := range 4 {
+		t4[i] = t[i] - t3
 	}
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	var t3 float64
-	for k3 := range 4 {
-		t3 += -w[k3]
-	}
-	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var s2 float64
-	for k4 := range 4 {
-		s2 += w[k4] * t2[k4]
+	for k3 := range 4 {
+		s2 += -w[k3]
 	}
-	f_log_softmax = s2
+	t5 := s2 / s
+	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	var s3 float64
+	for k4 := range 4 {
+		s3 += w[k4] * t4[k4]
+	}
+	f_log_softmax = s3
+	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
-		dx[i] = w[i] + t3*math.Exp(t2[i])
-		dw[i] = t2[i]
+		dx[i] = w[i] + t5*t2[i]
+		// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+		dw[i] = t4[i]
 	}
 	return
 }
 
 // F_logsumexp computes f_logsumexp(x) of builtins.bp:33.
 func F_logsumexp(x [4]float64) float64 {
+	// builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -813,15 +837,21 @@ func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
+	var t [4]float64
+	for i := range 4 {
+		t[i] = math.Exp(x[i] - m)
+	}
 	var s float64
 	for k2 := range 4 {
-		s += math.Exp(x[k2] - m)
+		s += t[k2]
 	}
-	t := m + math.Log(s)
-	f_logsumexp = t
+	// backward of builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	t2 := 1 / s
+	// builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	f_logsumexp = m + math.Log(s)
 	// backward of builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
 	for i := range 4 {
-		dx[i] = math.Exp(x[i] - t)
+		dx[i] = t2 * t[i]
 	}
 	return
 }
@@ -846,7 +876,7 @@ func F_stop_gradientGrad(x, y float64) (f_stop_gradient, dx, dy float64) {
 func F_zeros(v [3]float64) float64 {
 	var s float64
 	for k := range 3 {
-		s += v[k]
+		s += v[k] + 0
 	}
 	var s2 float64
 	for k2 := range 3 {
@@ -861,7 +891,7 @@ func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
 	// builtins.bp:35: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
 	var s float64
 	for k := range 3 {
-		s += v[k]
+		s += v[k] + 0
 	}
 	var s2 float64
 	for k2 := range 3 {
@@ -905,21 +935,21 @@ func Helper(q [3]float64, k float64) float64 {
 // with respect to q, k.
 func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk float64) {
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	var t float64
+	var s float64
 	for k2 := range 3 {
-		t += q[k2] * q[k2]
+		s += q[k2] * q[k2]
 	}
-	var t2 [3]float64
+	var t [3]float64
 	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
 	for i := range 3 {
-		t2[i] = k * q[i]
+		t[i] = k * q[i]
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	helper = k * t
+	helper = k * s
 	for i := range 3 {
-		dq[i] = t2[i] + t2[i]
+		dq[i] = t[i] + t[i]
 	}
-	dk = t
+	dk = s
 	return
 }
 
@@ -945,29 +975,29 @@ func F_call(q [3]float64, k float64) float64 {
 // with respect to q, k.
 func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk float64) {
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	var t float64
-	for k2 := range 3 {
-		t += q[k2] * q[k2]
-	}
-	var t2 [3]float64
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
-	var t3 [3]float64
-	for i := range 3 {
-		t2[i] = 2 * q[i]
-		// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-		t3[i] = k * q[i]
-	}
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var s float64
-	for k3 := range 3 {
-		s += t2[k3] * t2[k3]
+	for k2 := range 3 {
+		s += q[k2] * q[k2]
 	}
-	f_call = k*t + s
+	var t [3]float64
+	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
+	var t2 [3]float64
 	for i := range 3 {
-		dq[i] = (t2[i]+t2[i])*2 + t3[i] + t3[i]
+		t[i] = 2 * q[i]
+		// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+		t2[i] = k * q[i]
+	}
+	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
+	var s2 float64
+	for k3 := range 3 {
+		s2 += t[k3] * t[k3]
+	}
+	f_call = k*s + s2
+	for i := range 3 {
+		dq[i] = (t[i]+t[i])*2 + t2[i] + t2[i]
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	dk = t
+	dk = s
 	return
 }
 
@@ -990,6 +1020,14 @@ func builtinsGt(a, b float64) float64 {
 // builtinsNormCDF is Φ(x), the standard normal distribution function.
 func builtinsNormCDF(x float64) float64 {
 	return 0.5 * math.Erfc(-x/math.Sqrt2)
+}
+
+// builtinsPowLog is n·log(a), or 0 where a is 0: the derivative of a^b with respect to b, n = a^b.
+func builtinsPowLog(n, a float64) float64 {
+	if a == 0 {
+		return 0
+	}
+	return n * math.Log(a)
 }
 
 // builtinsRelu is max(x, 0).

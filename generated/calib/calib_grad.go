@@ -89,7 +89,7 @@ func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	var t [8]float64
 	var t2 [8]float64
 	for i := range 8 {
-		dfiti := 1 * 0.5 / ws.t6[i] * (2 * ws.t5[i])
+		dfiti := 0.5 / ws.t6[i] * (2 * ws.t5[i])
 		dfit[i] = dfiti
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 		t[i] = dfiti * ws.t4[i]
@@ -174,7 +174,7 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	var t7 [8]float64
 	var t8 [8]float64
 	for i := range 8 {
-		dfiti := 1 * 0.5 / t6[i] * (2 * t5[i])
+		dfiti := 0.5 / t6[i] * (2 * t5[i])
 		dfit[i] = dfiti
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 		t7[i] = dfiti * t4[i]
@@ -288,7 +288,7 @@ func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
 	huber = s
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		dr[i] = 1 * 0.5 / t[i] * (2 * r[i])
+		dr[i] = 0.5 / t[i] * (2 * r[i])
 	}
 	return
 }

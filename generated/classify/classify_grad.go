@@ -48,7 +48,8 @@ type ClassifyOutputs struct {
 type ClassifyWorkspace struct {
 	h      [128]float64
 	logits [10]float64
-	t      float64
+	t      [10]float64
+	s      float64
 }
 
 // Forward returns the loss of model classify for the sample in, keeps in ws what
@@ -88,18 +89,21 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 	for k3 := range 10 {
 		m = max(m, ws.logits[k3])
 	}
+	for i := range 10 {
+		ws.t[i] = math.Exp(ws.logits[i] - m)
+	}
 	var s50, s51, s52, s53 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += math.Exp(ws.logits[k4] - m)
-		s51 += math.Exp(ws.logits[k4+1] - m)
-		s52 += math.Exp(ws.logits[k4+2] - m)
-		s53 += math.Exp(ws.logits[k4+3] - m)
+		s50 += ws.t[k4]
+		s51 += ws.t[k4+1]
+		s52 += ws.t[k4+2]
+		s53 += ws.t[k4+3]
 	}
-	s50 += math.Exp(ws.logits[8] - m)
-	s50 += math.Exp(ws.logits[9] - m)
+	s50 += ws.t[8]
+	s50 += ws.t[9]
 	s5 := (s50 + s51) + (s52 + s53)
-	ws.t = m + math.Log(s5)
-	loss := ws.t - ws.logits[in.Label]
+	ws.s = s5
+	loss := m + math.Log(ws.s) - ws.logits[in.Label]
 	if out != nil {
 		out.Logits = ws.logits
 	}
@@ -113,12 +117,14 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
+	// backward of classify.bp:16: loss = cross_entropy(logits, label)
+	t := 1 / ws.s
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = math.Exp(ws.logits[i] - ws.t)
+		dlogits[i] = t * ws.t[i]
 	}
-	dlogits[in.Label]--
+	dlogits[in.Label] += -1
 	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -196,24 +202,29 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	for k3 := range 10 {
 		m = max(m, logits[k3])
 	}
+	var t [10]float64
+	for i := range 10 {
+		t[i] = math.Exp(logits[i] - m)
+	}
 	var s50, s51, s52, s53 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += math.Exp(logits[k4] - m)
-		s51 += math.Exp(logits[k4+1] - m)
-		s52 += math.Exp(logits[k4+2] - m)
-		s53 += math.Exp(logits[k4+3] - m)
+		s50 += t[k4]
+		s51 += t[k4+1]
+		s52 += t[k4+2]
+		s53 += t[k4+3]
 	}
-	s50 += math.Exp(logits[8] - m)
-	s50 += math.Exp(logits[9] - m)
+	s50 += t[8]
+	s50 += t[9]
 	s5 := (s50 + s51) + (s52 + s53)
-	t := m + math.Log(s5)
-	loss := t - logits[in.Label]
+	loss := m + math.Log(s5) - logits[in.Label]
+	// backward of classify.bp:16: loss = cross_entropy(logits, label)
+	t2 := 1 / s5
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = math.Exp(logits[i] - t)
+		dlogits[i] = t2 * t[i]
 	}
-	dlogits[in.Label]--
+	dlogits[in.Label] += -1
 	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {

@@ -146,11 +146,11 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var s4 float64
-				for k4 := range 3 {
-					s4 += ws.M[t2][k4][i] * t3[k4][j]
+				var s5 float64
+				for k5 := range 3 {
+					s5 += ws.M[t2][k5][i] * t3[k5][j]
 				}
-				dW[i][j] += s4
+				dW[i][j] += s5
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]
@@ -266,11 +266,11 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var s8 float64
-				for k9 := range 3 {
-					s8 += ws.M[t3][k9][i] * t4[k9][j]
+				var s9 float64
+				for k10 := range 3 {
+					s9 += ws.M[t3][k10][i] * t4[k10][j]
 				}
-				dW[i][j] += s8
+				dW[i][j] += s9
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]

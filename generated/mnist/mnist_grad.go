@@ -39,6 +39,7 @@ type MnistWorkspace struct {
 	h      [128]float64
 	logits [10]float64
 	t      [10]float64
+	s      float64
 }
 
 // Forward returns the loss of model mnist for the sample in, keeps in ws what
@@ -75,29 +76,33 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	for k3 := range 10 {
 		m = max(m, ws.logits[k3])
 	}
+	var t [10]float64
+	for i := range 10 {
+		ti := ws.logits[i] - m
+		t[i] = ti
+		ws.t[i] = math.Exp(ti)
+	}
 	var s50, s51, s52, s53 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += math.Exp(ws.logits[k4] - m)
-		s51 += math.Exp(ws.logits[k4+1] - m)
-		s52 += math.Exp(ws.logits[k4+2] - m)
-		s53 += math.Exp(ws.logits[k4+3] - m)
+		s50 += ws.t[k4]
+		s51 += ws.t[k4+1]
+		s52 += ws.t[k4+2]
+		s53 += ws.t[k4+3]
 	}
-	s50 += math.Exp(ws.logits[8] - m)
-	s50 += math.Exp(ws.logits[9] - m)
+	s50 += ws.t[8]
+	s50 += ws.t[9]
 	s5 := (s50 + s51) + (s52 + s53)
-	t := m + math.Log(s5)
-	for i := range 10 {
-		ws.t[i] = ws.logits[i] - t
-	}
+	ws.s = s5
+	t2 := math.Log(ws.s)
 	var s60, s61, s62, s63 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		s60 += in.Target[k5] * ws.t[k5]
-		s61 += in.Target[k5+1] * ws.t[k5+1]
-		s62 += in.Target[k5+2] * ws.t[k5+2]
-		s63 += in.Target[k5+3] * ws.t[k5+3]
+		s60 += in.Target[k5] * (t[k5] - t2)
+		s61 += in.Target[k5+1] * (t[k5+1] - t2)
+		s62 += in.Target[k5+2] * (t[k5+2] - t2)
+		s63 += in.Target[k5+3] * (t[k5+3] - t2)
 	}
-	s60 += in.Target[8] * ws.t[8]
-	s60 += in.Target[9] * ws.t[9]
+	s60 += in.Target[8] * (t[8] - t2)
+	s60 += in.Target[9] * (t[9] - t2)
 	s6 := (s60 + s61) + (s62 + s63)
 	loss := -s6
 	if out != nil {
@@ -111,35 +116,35 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 // sum a mini-batch's gradient into one g.
 func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var t0, t1, t2, t3 float64
+	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
-		t0 += in.Target[k]
-		t1 += in.Target[k+1]
-		t2 += in.Target[k+2]
-		t3 += in.Target[k+3]
+		s0 += in.Target[k]
+		s1 += in.Target[k+1]
+		s2 += in.Target[k+2]
+		s3 += in.Target[k+3]
 	}
-	t0 += in.Target[8]
-	t0 += in.Target[9]
-	t := (t0 + t1) + (t2 + t3)
+	s0 += in.Target[8]
+	s0 += in.Target[9]
+	s := (s0 + s1) + (s2 + s3)
+	t := s / ws.s
 	var dlogits [10]float64
-	// backward of mnist.bp:15: logits = W2 @ h + b2
 	var db1 [128]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t*math.Exp(ws.t[i])
+		dlogits[i] = -in.Target[i] + t*ws.t[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s0, s1, s2, s3 float64
+		var s40, s41, s42, s43 float64
 		for k2 := 0; k2 < 8; k2 += 4 {
-			s0 += dlogits[k2] * p.W2[k2][i]
-			s1 += dlogits[k2+1] * p.W2[k2+1][i]
-			s2 += dlogits[k2+2] * p.W2[k2+2][i]
-			s3 += dlogits[k2+3] * p.W2[k2+3][i]
+			s40 += dlogits[k2] * p.W2[k2][i]
+			s41 += dlogits[k2+1] * p.W2[k2+1][i]
+			s42 += dlogits[k2+2] * p.W2[k2+2][i]
+			s43 += dlogits[k2+3] * p.W2[k2+3][i]
 		}
-		s0 += dlogits[8] * p.W2[8][i]
-		s0 += dlogits[9] * p.W2[9][i]
-		s := (s0 + s1) + (s2 + s3)
-		db1i := s * mnistStep(ws.h[i])
+		s40 += dlogits[8] * p.W2[8][i]
+		s40 += dlogits[9] * p.W2[9][i]
+		s4 := (s40 + s41) + (s42 + s43)
+		db1i := s4 * mnistStep(ws.h[i])
 		db1[i] = db1i
 		a := db1i
 		if a != 0 {
@@ -159,6 +164,7 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 				row2[j] += a2 * ws.h[j]
 			}
 		}
+		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 		g.B2[i] += dlogits[i]
 	}
 }
@@ -200,62 +206,65 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for k3 := range 10 {
 		m = max(m, logits[k3])
 	}
-	var s50, s51, s52, s53 float64
-	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += math.Exp(logits[k4] - m)
-		s51 += math.Exp(logits[k4+1] - m)
-		s52 += math.Exp(logits[k4+2] - m)
-		s53 += math.Exp(logits[k4+3] - m)
-	}
-	s50 += math.Exp(logits[8] - m)
-	s50 += math.Exp(logits[9] - m)
-	s5 := (s50 + s51) + (s52 + s53)
-	t := m + math.Log(s5)
+	var t [10]float64
 	var t2 [10]float64
 	for i := range 10 {
-		t2[i] = logits[i] - t
+		ti := logits[i] - m
+		t[i] = ti
+		t2[i] = math.Exp(ti)
 	}
+	var s50, s51, s52, s53 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s50 += t2[k4]
+		s51 += t2[k4+1]
+		s52 += t2[k4+2]
+		s53 += t2[k4+3]
+	}
+	s50 += t2[8]
+	s50 += t2[9]
+	s5 := (s50 + s51) + (s52 + s53)
+	t3 := math.Log(s5)
 	var s60, s61, s62, s63 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		s60 += in.Target[k5] * t2[k5]
-		s61 += in.Target[k5+1] * t2[k5+1]
-		s62 += in.Target[k5+2] * t2[k5+2]
-		s63 += in.Target[k5+3] * t2[k5+3]
+		s60 += in.Target[k5] * (t[k5] - t3)
+		s61 += in.Target[k5+1] * (t[k5+1] - t3)
+		s62 += in.Target[k5+2] * (t[k5+2] - t3)
+		s63 += in.Target[k5+3] * (t[k5+3] - t3)
 	}
-	s60 += in.Target[8] * t2[8]
-	s60 += in.Target[9] * t2[9]
+	s60 += in.Target[8] * (t[8] - t3)
+	s60 += in.Target[9] * (t[9] - t3)
 	s6 := (s60 + s61) + (s62 + s63)
 	loss := -s6
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var t30, t31, t32, t33 float64
+	var s70, s71, s72, s73 float64
 	for k6 := 0; k6 < 8; k6 += 4 {
-		t30 += in.Target[k6]
-		t31 += in.Target[k6+1]
-		t32 += in.Target[k6+2]
-		t33 += in.Target[k6+3]
+		s70 += in.Target[k6]
+		s71 += in.Target[k6+1]
+		s72 += in.Target[k6+2]
+		s73 += in.Target[k6+3]
 	}
-	t30 += in.Target[8]
-	t30 += in.Target[9]
-	t3 := (t30 + t31) + (t32 + t33)
+	s70 += in.Target[8]
+	s70 += in.Target[9]
+	s7 := (s70 + s71) + (s72 + s73)
+	t4 := s7 / s5
 	var dlogits [10]float64
-	// backward of mnist.bp:15: logits = W2 @ h + b2
 	var db1 [128]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t3*math.Exp(t2[i])
+		dlogits[i] = -in.Target[i] + t4*t2[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s70, s71, s72, s73 float64
+		var s80, s81, s82, s83 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			s70 += dlogits[k7] * p.W2[k7][i]
-			s71 += dlogits[k7+1] * p.W2[k7+1][i]
-			s72 += dlogits[k7+2] * p.W2[k7+2][i]
-			s73 += dlogits[k7+3] * p.W2[k7+3][i]
+			s80 += dlogits[k7] * p.W2[k7][i]
+			s81 += dlogits[k7+1] * p.W2[k7+1][i]
+			s82 += dlogits[k7+2] * p.W2[k7+2][i]
+			s83 += dlogits[k7+3] * p.W2[k7+3][i]
 		}
-		s70 += dlogits[8] * p.W2[8][i]
-		s70 += dlogits[9] * p.W2[9][i]
-		s7 := (s70 + s71) + (s72 + s73)
-		db1i := s7 * mnistStep(h[i])
+		s80 += dlogits[8] * p.W2[8][i]
+		s80 += dlogits[9] * p.W2[9][i]
+		s8 := (s80 + s81) + (s82 + s83)
+		db1i := s8 * mnistStep(h[i])
 		db1[i] = db1i
 		a := db1i
 		if a != 0 {
@@ -275,6 +284,7 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 				row4[j] += a2 * h[j]
 			}
 		}
+		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 		g.B2[i] += dlogits[i]
 	}
 	return loss

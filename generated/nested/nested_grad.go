@@ -30,10 +30,10 @@ type NestedInputs struct {
 type NestedWorkspace struct {
 	h       [3][4]float64
 	h_prev  [3][4]float64
-	t       [3][2]float64
+	s       [3][2]float64
 	h_prev2 [3][2][4]float64
-	t2      [3][2]float64
-	s       float64
+	t       [3][2]float64
+	s2      float64
 }
 
 // Forward returns the loss of model nested for the sample in, keeps in ws what
@@ -44,7 +44,6 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 	var s2 float64
 	var h2 [4]float64
 	var h3 [4]float64
-	var h4 [4]float64
 	for i2 := range 3 {
 		// nested.bp:10: for i in 0..3 {
 		for i := range 4 {
@@ -66,14 +65,14 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 			for k := range 4 {
 				s3 += p.W[k] * h2[k]
 			}
-			ws.t[i2][j2] = s3
-			ws.t2[i2][j2] = ws.t[i2][j2] * p.W[j2]
+			ws.s[i2][j2] = s3
+			ws.t[i2][j2] = ws.s[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				h3[i] = h2[i]*0.5 + p.W[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			s2 += ws.t2[i2][j2] * p.U
+			s2 += ws.t[i2][j2] * p.U
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				h2[i] = h3[i]
@@ -81,19 +80,18 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
-			h4[i] = h2[i]
-			h[i] = h4[i]
+			h[i] = h2[i]
 		}
 		s = s2
 	}
 	// nested.bp:10: for i in 0..3 {
-	ws.s = s
+	ws.s2 = s
 	// nested.bp:17: loss = s^2 + sum(h)
-	var s5 float64
+	var s4 float64
 	for k2 := range 4 {
-		s5 += h[k2]
+		s4 += h[k2]
 	}
-	loss := ws.s*ws.s + s5
+	loss := ws.s2*ws.s2 + s4
 	return loss
 }
 
@@ -102,7 +100,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 // sum a mini-batch's gradient into one g.
 func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) {
 	// backward of nested.bp:17: loss = s^2 + sum(h)
-	ds := 2 * ws.s
+	ds := 2 * ws.s2
 	var dh [4]float64
 	// backward of nested.bp:10: for i in 0..3 {
 	var ds2 float64
@@ -135,9 +133,9 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 				// backward of nested.bp:4: param w[4]
 				dw[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
 			}
-			dw[j2] += t * ws.t[i2][j2]
+			dw[j2] += t * ws.s[i2][j2]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t2[i2][j2]
+			du += ds3 * ws.t[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				dh2[i] = dh3[i]
@@ -175,7 +173,6 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var s2 float64
 	var h2 [4]float64
 	var h3 [4]float64
-	var h4 [4]float64
 	for i2 := range 3 {
 		// nested.bp:10: for i in 0..3 {
 		for i := range 4 {
@@ -197,14 +194,14 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for k := range 4 {
 				s3 += p.W[k] * h2[k]
 			}
-			ws.t[i2][j2] = s3
-			ws.t2[i2][j2] = ws.t[i2][j2] * p.W[j2]
+			ws.s[i2][j2] = s3
+			ws.t[i2][j2] = ws.s[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				h3[i] = h2[i]*0.5 + p.W[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			s2 += ws.t2[i2][j2] * p.U
+			s2 += ws.t[i2][j2] * p.U
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				h2[i] = h3[i]
@@ -212,17 +209,16 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
-			h4[i] = h2[i]
-			h[i] = h4[i]
+			h[i] = h2[i]
 		}
 		s = s2
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	var s6 float64
+	var s4 float64
 	for k2 := range 4 {
-		s6 += h[k2]
+		s4 += h[k2]
 	}
-	loss := s*s + s6
+	loss := s*s + s4
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * s
 	var dh [4]float64
@@ -257,9 +253,9 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 				// backward of nested.bp:4: param w[4]
 				dw[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
 			}
-			dw[j3] += t * ws.t[i3][j3]
+			dw[j3] += t * ws.s[i3][j3]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t2[i3][j3]
+			du += ds3 * ws.t[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
 				dh2[i] = dh3[i]
@@ -274,11 +270,11 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		var s7 float64
+		var s5 float64
 		for k3 := range 4 {
-			s7 += t3[k3] * ws.h_prev[i3][k3]
+			s5 += t3[k3] * ws.h_prev[i3][k3]
 		}
-		g.U += du + s7
+		g.U += du + s5
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]

@@ -49,6 +49,8 @@ type PolicyOutputs struct {
 type PolicyWorkspace struct {
 	t     [32]float64
 	t2    float64
+	t3    [2]float64
+	s     float64
 	probs [2]float64
 }
 
@@ -90,17 +92,18 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	logits[1] = s3 + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	ws.t2 = -in.Ret
-	m := math.Inf(-1)
-	m = max(m, logits[0])
-	m = max(m, logits[1])
-	t := m + math.Log(math.Exp(logits[0]-m)+math.Exp(logits[1]-m))
-	var t2 [2]float64
-	t2[0] = logits[0] - t
-	t2[1] = logits[1] - t
-	loss := -(in.Ret * t2[in.Action])
+	m := max(logits[0], logits[1])
+	var t [2]float64
+	t[0] = logits[0] - m
+	t[1] = logits[1] - m
+	ws.t3[0] = math.Exp(t[0])
+	ws.t3[1] = math.Exp(t[1])
+	ws.s = ws.t3[0] + ws.t3[1]
+	t2 := math.Log(ws.s)
+	loss := -(in.Ret * (t[in.Action] - t2))
 	// policy.bp:15: output probs = softmax(logits)
-	ws.probs[0] = math.Exp(t2[0])
-	ws.probs[1] = math.Exp(t2[1])
+	ws.probs[0] = ws.t3[0] / ws.s
+	ws.probs[1] = ws.t3[1] / ws.s
 	if out != nil {
 		out.Probs = ws.probs
 	}
@@ -116,13 +119,14 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	}
 	var t [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t = [2]float64{}
 	t[in.Action] += ws.t2
-	t2 := -t[0] + -t[1]
+	t2 := (-t[0] + -t[1]) / ws.s
 	var dlogits [2]float64
-	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
-	dlogits[0] = t[0] + t2*ws.probs[0]
-	dlogits[1] = t[1] + t2*ws.probs[1]
+	dlogits[0] = t[0] + t2*ws.t3[0]
+	dlogits[1] = t[1] + t2*ws.t3[1]
 	var db1 [32]float64
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.t[i]*ws.t[i])
 		db1[i] = db1i
@@ -137,6 +141,7 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 		g.W2[0][i] += dlogits[0] * ws.t[i]
 		g.W2[1][i] += dlogits[1] * ws.t[i]
 	}
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	g.B2[0] += dlogits[0]
 	g.B2[1] += dlogits[1]
 }
@@ -181,27 +186,26 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	logits[1] = s3 + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	t2 := -in.Ret
-	m := math.Inf(-1)
-	m = max(m, logits[0])
-	m = max(m, logits[1])
-	t3 := m + math.Log(math.Exp(logits[0]-m)+math.Exp(logits[1]-m))
+	m := max(logits[0], logits[1])
+	var t3 [2]float64
+	t3[0] = logits[0] - m
+	t3[1] = logits[1] - m
 	var t4 [2]float64
-	t4[0] = logits[0] - t3
-	t4[1] = logits[1] - t3
-	loss := -(in.Ret * t4[in.Action])
-	var probs [2]float64
-	// policy.bp:15: output probs = softmax(logits)
-	probs[0] = math.Exp(t4[0])
-	probs[1] = math.Exp(t4[1])
-	var t5 [2]float64
+	t4[0] = math.Exp(t3[0])
+	t4[1] = math.Exp(t3[1])
+	s4 := t4[0] + t4[1]
+	t5 := math.Log(s4)
+	loss := -(in.Ret * (t3[in.Action] - t5))
+	var t6 [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t5[in.Action] += t2
-	t6 := -t5[0] + -t5[1]
+	t6 = [2]float64{}
+	t6[in.Action] += t2
+	t7 := (-t6[0] + -t6[1]) / s4
 	var dlogits [2]float64
-	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
-	dlogits[0] = t5[0] + t6*probs[0]
-	dlogits[1] = t5[1] + t6*probs[1]
+	dlogits[0] = t6[0] + t7*t4[0]
+	dlogits[1] = t6[1] + t7*t4[1]
 	var db1 [32]float64
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - t[i]*t[i])
 		db1[i] = db1i
@@ -216,6 +220,7 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 		g.W2[0][i] += dlogits[0] * t[i]
 		g.W2[1][i] += dlogits[1] * t[i]
 	}
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	g.B2[0] += dlogits[0]
 	g.B2[1] += dlogits[1]
 	return loss

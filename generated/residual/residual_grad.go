@@ -55,42 +55,42 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i := range 16 {
-		row2 := &p.A[i]
-		var s20, s21, s22, s23 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			s20 += row2[k2] * ws.h0[k2]
-			s21 += row2[k2+1] * ws.h0[k2+1]
-			s22 += row2[k2+2] * ws.h0[k2+2]
-			s23 += row2[k2+3] * ws.h0[k2+3]
+		row3 := &p.A[i]
+		var s30, s31, s32, s33 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			s30 += row3[k3] * ws.h0[k3]
+			s31 += row3[k3+1] * ws.h0[k3+1]
+			s32 += row3[k3+2] * ws.h0[k3+2]
+			s33 += row3[k3+3] * ws.h0[k3+3]
 		}
-		s2 := (s20 + s21) + (s22 + s23)
-		ws.t[i] = residualRelu(s2 + p.A_[i])
+		s3 := (s30 + s31) + (s32 + s33)
+		ws.t[i] = residualRelu(s3 + p.A_[i])
 		ws.h1[i] = ws.h0[i] + ws.t[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
-		row4 := &p.B[i]
-		var s40, s41, s42, s43 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			s40 += row4[k4] * ws.h1[k4]
-			s41 += row4[k4+1] * ws.h1[k4+1]
-			s42 += row4[k4+2] * ws.h1[k4+2]
-			s43 += row4[k4+3] * ws.h1[k4+3]
+		row5 := &p.B[i]
+		var s50, s51, s52, s53 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			s50 += row5[k5] * ws.h1[k5]
+			s51 += row5[k5+1] * ws.h1[k5+1]
+			s52 += row5[k5+2] * ws.h1[k5+2]
+			s53 += row5[k5+3] * ws.h1[k5+3]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		ws.t2[i] = residualRelu(s4 + p.B_[i])
+		s5 := (s50 + s51) + (s52 + s53)
+		ws.t2[i] = residualRelu(s5 + p.B_[i])
 		ws.h2[i] = ws.h1[i] + ws.t2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s50, s51, s52, s53 float64
-	for k5 := 0; k5 < 16; k5 += 4 {
-		s50 += p.V[k5] * ws.h2[k5]
-		s51 += p.V[k5+1] * ws.h2[k5+1]
-		s52 += p.V[k5+2] * ws.h2[k5+2]
-		s53 += p.V[k5+3] * ws.h2[k5+3]
+	var s60, s61, s62, s63 float64
+	for k6 := 0; k6 < 16; k6 += 4 {
+		s60 += p.V[k6] * ws.h2[k6]
+		s61 += p.V[k6+1] * ws.h2[k6+1]
+		s62 += p.V[k6+2] * ws.h2[k6+2]
+		s63 += p.V[k6+3] * ws.h2[k6+3]
 	}
-	s5 := (s50 + s51) + (s52 + s53)
-	ws.t3 = s5 - in.Y
+	s6 := (s60 + s61) + (s62 + s63)
+	ws.t3 = s6 - in.Y
 	loss := 0.5 * (ws.t3 * ws.t3)
 	return loss
 }
@@ -181,43 +181,43 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	var h1 [16]float64
 	var t2 [16]float64
 	for i := range 16 {
-		row2 := &p.A[i]
-		var s20, s21, s22, s23 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			s20 += row2[k2] * h0[k2]
-			s21 += row2[k2+1] * h0[k2+1]
-			s22 += row2[k2+2] * h0[k2+2]
-			s23 += row2[k2+3] * h0[k2+3]
+		row3 := &p.A[i]
+		var s30, s31, s32, s33 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			s30 += row3[k3] * h0[k3]
+			s31 += row3[k3+1] * h0[k3+1]
+			s32 += row3[k3+2] * h0[k3+2]
+			s33 += row3[k3+3] * h0[k3+3]
 		}
-		s2 := (s20 + s21) + (s22 + s23)
-		t[i] = residualRelu(s2 + p.A_[i])
+		s3 := (s30 + s31) + (s32 + s33)
+		t[i] = residualRelu(s3 + p.A_[i])
 		h1[i] = h0[i] + t[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var h2 [16]float64
 	for i := range 16 {
-		row4 := &p.B[i]
-		var s40, s41, s42, s43 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			s40 += row4[k4] * h1[k4]
-			s41 += row4[k4+1] * h1[k4+1]
-			s42 += row4[k4+2] * h1[k4+2]
-			s43 += row4[k4+3] * h1[k4+3]
+		row5 := &p.B[i]
+		var s50, s51, s52, s53 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			s50 += row5[k5] * h1[k5]
+			s51 += row5[k5+1] * h1[k5+1]
+			s52 += row5[k5+2] * h1[k5+2]
+			s53 += row5[k5+3] * h1[k5+3]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		t2[i] = residualRelu(s4 + p.B_[i])
+		s5 := (s50 + s51) + (s52 + s53)
+		t2[i] = residualRelu(s5 + p.B_[i])
 		h2[i] = h1[i] + t2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s50, s51, s52, s53 float64
-	for k5 := 0; k5 < 16; k5 += 4 {
-		s50 += p.V[k5] * h2[k5]
-		s51 += p.V[k5+1] * h2[k5+1]
-		s52 += p.V[k5+2] * h2[k5+2]
-		s53 += p.V[k5+3] * h2[k5+3]
+	var s60, s61, s62, s63 float64
+	for k6 := 0; k6 < 16; k6 += 4 {
+		s60 += p.V[k6] * h2[k6]
+		s61 += p.V[k6+1] * h2[k6+1]
+		s62 += p.V[k6+2] * h2[k6+2]
+		s63 += p.V[k6+3] * h2[k6+3]
 	}
-	s5 := (s50 + s51) + (s52 + s53)
-	t3 := s5 - in.Y
+	s6 := (s60 + s61) + (s62 + s63)
+	t3 := s6 - in.Y
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t4 := 0.5 * (2 * t3)
@@ -234,47 +234,47 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	var da [16]float64
 	var t5 [16]float64
 	for i := range 16 {
-		var s70, s71, s72, s73 float64
-		for k7 := 0; k7 < 16; k7 += 4 {
-			s70 += db[k7] * p.B[k7][i]
-			s71 += db[k7+1] * p.B[k7+1][i]
-			s72 += db[k7+2] * p.B[k7+2][i]
-			s73 += db[k7+3] * p.B[k7+3][i]
+		var s80, s81, s82, s83 float64
+		for k8 := 0; k8 < 16; k8 += 4 {
+			s80 += db[k8] * p.B[k8][i]
+			s81 += db[k8+1] * p.B[k8+1][i]
+			s82 += db[k8+2] * p.B[k8+2][i]
+			s83 += db[k8+3] * p.B[k8+3][i]
 		}
-		s7 := (s70 + s71) + (s72 + s73)
-		dh1i := dh2[i] + s7
+		s8 := (s80 + s81) + (s82 + s83)
+		dh1i := dh2[i] + s8
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(t[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var s90, s91, s92, s93 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			s90 += da[k9] * p.A[k9][i]
-			s91 += da[k9+1] * p.A[k9+1][i]
-			s92 += da[k9+2] * p.A[k9+2][i]
-			s93 += da[k9+3] * p.A[k9+3][i]
+		var s100, s101, s102, s103 float64
+		for k10 := 0; k10 < 16; k10 += 4 {
+			s100 += da[k10] * p.A[k10][i]
+			s101 += da[k10+1] * p.A[k10+1][i]
+			s102 += da[k10+2] * p.A[k10+2][i]
+			s103 += da[k10+3] * p.A[k10+3][i]
 		}
-		s9 := (s90 + s91) + (s92 + s93)
-		t5i := (dh1[i] + s9) * (1 - h0[i]*h0[i])
+		s10 := (s100 + s101) + (s102 + s103)
+		t5i := (dh1[i] + s10) * (1 - h0[i]*h0[i])
 		t5[i] = t5i
 		a := t5i
-		row5 := &g.W0[i]
+		row6 := &g.W0[i]
 		for j := range 4 {
-			row5[j] += a * in.X[j]
+			row6[j] += a * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a2 := da[i]
-		row6 := &g.A[i]
+		row7 := &g.A[i]
 		for j := range 16 {
-			row6[j] += a2 * h0[j]
+			row7[j] += a2 * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		a3 := db[i]
-		row7 := &g.B[i]
+		row8 := &g.B[i]
 		for j := range 16 {
-			row7[j] += a3 * h1[j]
+			row8[j] += a3 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2

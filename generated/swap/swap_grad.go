@@ -43,7 +43,7 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs) float64 {
 		ws.a[0][i] = p.W[i]
 		b2[i] = bi
 	}
-	var b_next [3]float64
+	var bNext [3]float64
 	for t := range 4 {
 		for i := range 3 {
 			ws.b_prev[t][i] = b2[i]
@@ -62,9 +62,9 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs) float64 {
 		s += s2 + s3
 		// swap.bp:11: for t in 0..4 {
 		for i := range 3 {
-			b_next[i] = ws.a[t][i]
+			bNext[i] = ws.a[t][i]
 		}
-		b2 = b_next
+		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
 	var s4 float64
@@ -140,7 +140,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		ws.a[0][i] = p.W[i]
 		b2[i] = bi
 	}
-	var b_next [3]float64
+	var bNext [3]float64
 	for t := range 4 {
 		for i := range 3 {
 			ws.b_prev[t][i] = b2[i]
@@ -159,9 +159,9 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		s += s2 + s3
 		// swap.bp:11: for t in 0..4 {
 		for i := range 3 {
-			b_next[i] = ws.a[t][i]
+			bNext[i] = ws.a[t][i]
 		}
-		b2 = b_next
+		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
 	var s4 float64
