@@ -21,7 +21,7 @@ type modelGen struct {
 	saved   map[*symbolic.Node]place // forward values kept for Backward
 	saves   *saves
 	big     map[*symbolic.Node]place // workspace fields of values too big for locals
-	outputs []string                  // field names of outputs, parallel to m.Outputs
+	outputs []string                 // field names of outputs, parallel to m.Outputs
 }
 
 func (fg *fileGen) model(m *symbolic.Model) {
@@ -317,7 +317,7 @@ func (mg *modelGen) forward() jen.Code {
 			return d
 		}
 		return f.newLocal(name, n.Shape)
-}, func(n *symbolic.Node) bool { return keep[n] || outNames[n] != "" })
+	}, func(n *symbolic.Node) bool { return keep[n] || outNames[n] != "" })
 	for _, n := range needed {
 		mg.saved[n] = f.slots[n]
 	}

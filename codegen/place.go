@@ -18,8 +18,8 @@ type ix struct {
 	off int
 }
 
-func cix(c int) ix       { return ix{off: c} }
-func vix(v string) ix    { return ix{v: v} }
+func cix(c int) ix         { return ix{off: c} }
+func vix(v string) ix      { return ix{v: v} }
 func (x ix) plus(k int) ix { return ix{x.v, x.off + k} }
 
 func (x ix) code() *jen.Statement {
@@ -169,6 +169,18 @@ func infix(a gexpr, op string, b gexpr) gexpr {
 	}
 	if op == "/" && b.konst && b.val == 0 {
 		return infix(a, "*", lit(math.Inf(1)))
+	}
+	// Identities that hold for every float64, NaN and -0 included.
+	switch {
+	case op == "*" && a.konst && a.val == 1:
+		return b
+	case (op == "*" || op == "/") && b.konst && b.val == 1:
+		return a
+	case op == "+" && a.konst && a.val == 0 && math.Signbit(a.val):
+		return b
+	case op == "+" && b.konst && b.val == 0 && math.Signbit(b.val),
+		op == "-" && b.konst && b.val == 0 && !math.Signbit(b.val):
+		return a
 	}
 	p := precAdd
 	if op == "*" || op == "/" {

@@ -151,12 +151,36 @@ func simplify(g *Graph, op *Op, args []*Node, shape Shape, ints []int) *Node {
 	if n := fold(g, op, args, shape); n != nil {
 		return n
 	}
+	// An elementwise op of scalars and broadcast scalars is the broadcast
+	// of the op of the scalars: the same value in every element, computed
+	// once (ones(3) * x is broadcast(1 * x), which x*1 → x simplifies).
+	if op.Kind == Elementwise && len(shape) > 0 && scalarsOnly(args) {
+		s := make([]*Node, len(args))
+		for i, a := range args {
+			s[i] = a
+			if a.Op == opBroadcast {
+				s[i] = a.Args[0]
+			}
+		}
+		return g.Broadcast(g.node(op, s, nil, 0, nil, nil), shape)
+	}
 	for _, r := range rulesByOp[op] {
 		if n := r.apply(g, args, shape, ints); n != nil {
 			return n
 		}
 	}
 	return nil
+}
+
+// scalarsOnly reports whether every one of args is a scalar or a
+// broadcast scalar.
+func scalarsOnly(args []*Node) bool {
+	for _, a := range args {
+		if !a.IsScalar() && a.Op != opBroadcast {
+			return false
+		}
+	}
+	return true
 }
 
 // constValue reports whether every element of n is one constant, and

@@ -666,17 +666,17 @@ func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2]
 	f_transpose = s
 	// backward of builtins.bp:30: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	for i := range 3 {
-		dA[0][i] = 1 * v[0]
-		dA[1][i] = 1 * v[1]
+		dA[0][i] = v[0]
+		dA[1][i] = v[1]
 	}
 	var s2 float64
 	for k2 := range 3 {
-		s2 += 1 * A[0][k2]
+		s2 += A[0][k2]
 	}
 	dv[0] = s2
 	var s3 float64
 	for k3 := range 3 {
-		s3 += 1 * A[1][k3]
+		s3 += A[1][k3]
 	}
 	dv[1] = s3
 	return

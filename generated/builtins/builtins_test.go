@@ -245,3 +245,53 @@ func TestNoAllocs(t *testing.T) {
 
 // sink keeps results alive, so the calls measured are not optimized away.
 var sink float64
+
+// softmax, log_softmax and logsumexp are computed from x − max(x), so
+// shifting x by c changes neither softmax nor log_softmax, nor their
+// gradients: the max-shifted form loses nothing for any c. (The form
+// exp(x − logsumexp(x)) lost up to 2e-5 relative at c = 1e12.)
+func TestShiftInvariance(t *testing.T) {
+	base := [4]float64{0, 1, -1, 0.5}
+	w := [4]float64{0.3, -1.2, 2, 0.7}
+	_, sdx0, sdw0 := F_softmaxGrad(base, w)
+	_, ldx0, ldw0 := F_log_softmaxGrad(base, w)
+	_, edx0 := F_logsumexpGrad(base)
+	for _, c := range []float64{1e3, 1e6, 1e9, 1e12} {
+		var x [4]float64
+		for i := range x {
+			x[i] = base[i] + c // exact: every element is a multiple of 0.5 far below c's spacing
+		}
+		_, sdx, sdw := F_softmaxGrad(x, w)
+		_, ldx, ldw := F_log_softmaxGrad(x, w)
+		_, edx := F_logsumexpGrad(x)
+		for _, pair := range []struct {
+			name      string
+			got, want [4]float64
+		}{
+			{"softmax d/dx", sdx, sdx0}, {"softmax d/dw", sdw, sdw0},
+			{"log_softmax d/dx", ldx, ldx0}, {"log_softmax d/dw", ldw, ldw0},
+			{"logsumexp d/dx", edx, edx0},
+		} {
+			for i := range pair.got {
+				if err := gradcheck.RelErr(pair.got[i], pair.want[i], 1e-300); err > 1e-14 {
+					t.Errorf("c = %g: %s[%d] = %v, unshifted %v (relative error %.2g)", c, pair.name, i, pair.got[i], pair.want[i], err)
+				}
+			}
+		}
+	}
+}
+
+// ∂(x^y)/∂y is x^y·log x, taken as 0 at x = 0 (as JAX does), where the
+// formula is NaN: one zero in the data must not ruin a fitted exponent.
+func TestPowExponentGradientAtZero(t *testing.T) {
+	for _, y := range []float64{0.5, 1, 2.5, 3} {
+		v, dx, dy := F_powGrad(0, y)
+		if v != 0 || dy != 0 || math.IsNaN(dx) {
+			t.Errorf("pow(0, %v) = %v, d/dx %v, d/dy %v; want 0, finite, 0", y, v, dx, dy)
+		}
+	}
+	// Away from 0 the rule is the usual one.
+	if _, _, dy := F_powGrad(2, 3); math.Abs(dy-8*math.Ln2) > 1e-14 {
+		t.Errorf("d/dy 2^y at y = 3 is %v, want %v", dy, 8*math.Ln2)
+	}
+}
