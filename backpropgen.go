@@ -7,6 +7,7 @@ package backpropgen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/backpropgen/backpropgen/codegen"
 	"github.com/backpropgen/backpropgen/parser"
@@ -40,14 +41,21 @@ func guard(name string, err *error) {
 // If pkg is empty the package is named after the model (or the file).
 func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	defer guard(name, &err)
-	file, prog, err := Check(name, src)
+	_, prog, err := Check(name, src)
 	if err != nil {
 		return nil, err
 	}
 	if pkg == "" {
 		pkg = DefaultPackage(prog)
 	}
-	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
+	lines := strings.Split(string(src), "\n")
+	source := func(n int) string {
+		if n < 1 || n > len(lines) {
+			return ""
+		}
+		return strings.TrimSuffix(lines[n-1], "\r")
+	}
+	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: source})
 }
 
 // DefaultPackage is the package name used when none is given: the model's

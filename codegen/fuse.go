@@ -1,7 +1,6 @@
 package codegen
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/backpropgen/backpropgen/symbolic"
@@ -204,9 +203,12 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 	// local it was computed in: the compiler keeps it in a register.
 	p := f.pending
 	sameRange := p != nil && p.n == shape[outer]
+	// The pending loop's aliases are used (and updated) in place: if the
+	// new loop does not join it, the pending loop is closed and they are
+	// dropped anyway.
 	aliases := map[string]*aliasWrite{}
 	if sameRange {
-		maps.Copy(aliases, p.aliases)
+		aliases = p.aliases
 	}
 	nTop, nDecl := len(*f.top), 0
 	if f.declTop != nil {
@@ -263,8 +265,12 @@ func (f *fnGen) finish() { f.flush() }
 // it under a later iteration of p: a loop updating a state that the
 // pending loop multiplies by a matrix.)
 func fusesAfter(p *fusedLoop, reads map[string][][]ix, dest string, write []ix) bool {
-	for base, wp := range p.writes {
-		for _, idx := range reads[base] {
+	for base, rs := range reads {
+		wp, ok := p.writes[base]
+		if !ok {
+			continue
+		}
+		for _, idx := range rs {
 			if !hasPrefix(idx, wp) {
 				return false
 			}

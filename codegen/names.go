@@ -12,6 +12,7 @@ import (
 // namer hands out Go identifiers unique within one scope.
 type namer struct {
 	used map[string]bool
+	next map[string]int // the next number to try after base
 }
 
 // reserved are names generated code must not shadow or redeclare: Go's
@@ -24,7 +25,7 @@ var reserved = strings.Fields(`
 	println real recover math unsafe fmt err p g ws in out lr i j n`)
 
 func newNamer(extra ...string) *namer {
-	n := &namer{used: map[string]bool{}}
+	n := &namer{used: map[string]bool{}, next: map[string]int{}}
 	for _, r := range reserved {
 		n.used[r] = true
 	}
@@ -32,7 +33,7 @@ func newNamer(extra ...string) *namer {
 }
 
 // newFieldNamer names struct fields, which only need to be distinct.
-func newFieldNamer() *namer { return &namer{used: map[string]bool{}} }
+func newFieldNamer() *namer { return &namer{used: map[string]bool{}, next: map[string]int{}} }
 
 func (n *namer) reserve(extra ...string) *namer {
 	for _, r := range extra {
@@ -54,10 +55,13 @@ func (n *namer) fresh(base string) string {
 		n.used[base] = true
 		return base
 	}
-	for i := 2; ; i++ {
+	// Counting on from the last number given for base keeps naming linear
+	// in the number of names: thousands of t's must not scan t2, t3, ...
+	for i := max(2, n.next[base]); ; i++ {
 		c := base + strconv.Itoa(i)
 		if !n.used[c] {
 			n.used[c] = true
+			n.next[base] = i + 1
 			return c
 		}
 	}

@@ -91,6 +91,7 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 			p.isMat[n] = true
 		}
 	}
+	p.limitDepth(nodes)
 	for _, n := range nodes {
 		if p.isMat[n] {
 			p.mat = append(p.mat, n)
@@ -115,4 +116,44 @@ func readsOnce(n *symbolic.Node, i int) bool {
 		return true
 	}
 	return false // matmul, outer
+}
+
+// maxInline is the deepest expression computed inline: deeper chains of
+// single-use values get variables along the way. Go source with one
+// expression thousands of operators deep is unreadable, cannot be stepped
+// through, and takes go/printer quadratic time.
+const maxInline = 16
+
+// limitDepth materializes nodes whose inline expression would be deeper
+// than maxInline.
+func (p *plan) limitDepth(nodes []*symbolic.Node) {
+	asc := slices.Clone(nodes)
+	slices.SortFunc(asc, func(a, b *symbolic.Node) int { return a.ID - b.ID })
+	depth := map[*symbolic.Node]int{}
+	for _, n := range asc {
+		k := n.Op.Kind
+		if p.isMat[n] || k == symbolic.Leaf || k == symbolic.LoopK || k == symbolic.Proj {
+			continue
+		}
+		d := 0
+		for _, a := range n.Args {
+			d = max(d, depth[a])
+		}
+		switch k {
+		case symbolic.View:
+			depth[n] = d // a view is a way of indexing, no operation
+			continue
+		case symbolic.Reduce, symbolic.MatMul:
+			d = 0 // their terms are summed in a loop of their own
+		}
+		w := 1
+		if n.Op.Name == "addn" {
+			w = len(n.Args) - 1 // one + per term
+		}
+		if d+w > maxInline {
+			p.isMat[n] = true
+			continue
+		}
+		depth[n] = d + w
+	}
 }

@@ -43,12 +43,24 @@ func (g *Graph) Mul(a, b *Node) *Node { return g.Binary(opMul, a, b) }
 func (g *Graph) Div(a, b *Node) *Node { return g.Binary(opDiv, a, b) }
 func (g *Graph) Neg(a *Node) *Node    { return g.Unary(opNeg, a) }
 
-// AddN sums terms of one shape.
+// maxAddN is the most terms one addn node adds.
+const maxAddN = 8
+
+// AddN sums terms of one shape, left to right. More than maxAddN terms
+// are a chain of addn nodes, addn(addn(t1..t8), t9..t15) and so on: the
+// same sum in the same order, in nodes of bounded size (a parameter used
+// 36,000 times must not become one expression 36,000 additions deep).
 func (g *Graph) AddN(terms []*Node) *Node {
 	if len(terms) == 1 {
 		return terms[0]
 	}
-	return g.node(opAddN, terms, terms[0].Shape, 0, nil, nil)
+	acc := g.node(opAddN, terms[:min(len(terms), maxAddN)], terms[0].Shape, 0, nil, nil)
+	for rest := terms[min(len(terms), maxAddN):]; len(rest) > 0; {
+		k := min(len(rest), maxAddN-1)
+		acc = g.node(opAddN, append([]*Node{acc}, rest[:k]...), terms[0].Shape, 0, nil, nil)
+		rest = rest[k:]
+	}
+	return acc
 }
 
 // Sum adds up every element of x.
