@@ -123,17 +123,43 @@ type converter struct {
 	errs *ErrorList
 }
 
+// stmts converts the flat statement list of the grammar, nesting the
+// statements between a for's or a fn's "{" and its "}" into its body.
 func (c *converter) stmts(gs []*gStmt) []Stmt {
-	var out []Stmt
-	for _, g := range gs {
-		if s := c.stmt(g); s != nil {
-			out = append(out, s)
-		}
+	out, rest := c.block(gs, nil)
+	for len(rest) > 0 { // only a stray "}" stops the top level
+		c.errs.Add(c.file, toPos(rest[0].Close.Pos), "syntax error: unexpected token \"}\"")
+		more, r := c.block(rest[1:], nil)
+		out, rest = append(out, more...), r
 	}
 	return out
 }
 
-func (c *converter) stmt(g *gStmt) Stmt {
+// block converts statements up to the "}" closing open (nil at the top
+// level), returning them and the statements from that "}" on.
+func (c *converter) block(gs []*gStmt, open *gOpen) ([]Stmt, []*gStmt) {
+	var out []Stmt
+	for len(gs) > 0 {
+		g := gs[0]
+		if g.Close != nil {
+			if open != nil {
+				return out, gs[1:]
+			}
+			return out, gs
+		}
+		var s Stmt
+		s, gs = c.stmt(g, gs[1:])
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	if open != nil {
+		c.errs.Add(c.file, toPos(open.Pos), "syntax error: unexpected end of file: this \"{\" is never closed")
+	}
+	return out, nil
+}
+
+func (c *converter) stmt(g *gStmt, rest []*gStmt) (Stmt, []*gStmt) {
 	p := toPos(g.Pos)
 	switch {
 	case g.Fn != nil:
@@ -147,9 +173,20 @@ func (c *converter) stmt(g *gStmt) Stmt {
 			e := c.expr(g.Fn.Short)
 			fn.Body = []Stmt{&Return{P: e.Pos(), Value: e}}
 		} else {
-			fn.Body = c.stmts(g.Fn.Body)
+			fn.Body, rest = c.block(rest, g.Fn.Open)
 		}
-		return fn
+		return fn, rest
+	case g.For != nil:
+		f := &For{P: p, Var: ident(g.For.Var), From: c.expr(g.For.From), To: c.expr(g.For.To)}
+		f.Body, rest = c.block(rest, g.For.Open)
+		return f, rest
+	}
+	return c.simpleStmt(g), rest
+}
+
+func (c *converter) simpleStmt(g *gStmt) Stmt {
+	p := toPos(g.Pos)
+	switch {
 	case g.Model != nil:
 		return &ModelDecl{P: p, Name: ident(g.Model)}
 	case g.Const != nil:
@@ -168,8 +205,6 @@ func (c *converter) stmt(g *gStmt) Stmt {
 			o.Value = c.expr(g.Output.Value)
 		}
 		return o
-	case g.For != nil:
-		return &For{P: p, Var: ident(g.For.Var), From: c.expr(g.For.From), To: c.expr(g.For.To), Body: c.stmts(g.For.Body)}
 	case g.Return != nil:
 		return &Return{P: p, Value: c.expr(g.Return)}
 	case g.Assign != nil:
