@@ -7,8 +7,10 @@ package parser
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -17,7 +19,12 @@ import (
 // Parse parses the .bp source src; name is used in positions and messages.
 // A syntax error is returned as a *ListError.
 func Parse(name string, src []byte) (*File, error) {
-	f := &File{Name: name, Src: src}
+	f := &File{Name: name}
+	src, err := text(f, src)
+	if err != nil {
+		return nil, err
+	}
+	f.Src = src
 	g, err := grammar.ParseBytes(name, src)
 	if err != nil {
 		return nil, syntaxErrors(f, err)
@@ -41,8 +48,14 @@ func syntaxErrors(f *File, err error) error {
 		var perr participle.Error
 		if errors.As(err, &perr) {
 			pos, msg = toPos(perr.Position()), syntaxMessage(perr.Message())
+			moved, movedMsg := unfinishedLine(src, pos, msg)
+			if off := perr.Position().Offset; moved == pos && off < len(src) {
+				movedMsg = badTokenMessage(src[off:], msg)
+			}
+			pos, msg = moved, movedMsg
+		} else {
+			pos, msg = unfinishedLine(src, pos, msg)
 		}
-		pos, msg = unfinishedLine(src, pos, msg)
 		if errs.Len() > 0 && pos.Line <= last {
 			break
 		}
@@ -76,10 +89,52 @@ func unfinishedLine(src []byte, pos Pos, msg string) (Pos, string) {
 			} else {
 				rest = ""
 			}
-			return Pos{Line: n, Col: len(code) + 1}, "syntax error: unexpected end of line" + rest
+			return Pos{Line: n, Col: utf8.RuneCountInString(code) + 1}, needsName(code, "syntax error: unexpected end of line"+rest)
 		}
 	}
 	return pos, msg
+}
+
+// forms shows how each declaring keyword is followed.
+var forms = map[string]string{
+	"model": "model NAME", "const": "const NAME = INT", "param": "param NAME[dims]",
+	"input": "input NAME[dims]", "output": "output NAME", "fn": "fn NAME(ARGS) = EXPR", "for": "for VAR in FROM..TO { ... }",
+}
+
+// needsName rewords "expected name" at the end of a line that ends with a
+// declaring keyword ("model" alone on its line).
+func needsName(code, msg string) string {
+	f := strings.Fields(code)
+	if !strings.HasSuffix(msg, "expected name") || len(f) == 0 || forms[f[len(f)-1]] == "" {
+		return msg
+	}
+	k := f[len(f)-1]
+	return fmt.Sprintf("syntax error: %s needs a name: %s", k, forms[k])
+}
+
+// badTokenMessage explains a syntax error at the start of b when the token
+// there is a likely mistake: a C comment, a number not in decimal, a quoted
+// name, or a keyword used as a name.
+func badTokenMessage(b []byte, msg string) string {
+	typ, n := scanToken(b)
+	tok := string(b[:n])
+	switch {
+	case typ == tokBad && tok == "/*":
+		return "syntax error: /* is not a comment: comments run from // to the end of the line"
+	case typ == tokBad && isDigit(tok[0]):
+		if v, err := strconv.ParseInt(strings.ReplaceAll(tok, "_", ""), 0, 64); err == nil {
+			return fmt.Sprintf("syntax error: %s: numbers are written in decimal (%d)", tok, v)
+		}
+		return fmt.Sprintf("syntax error: bad number %s", tok)
+	case typ == tokBad && strings.ContainsAny(tok[:1], "\"'`"):
+		if name := strings.Trim(tok, "\"'`"); name != "" && isLetter(name[0]) {
+			return fmt.Sprintf("syntax error: %s: names are not quoted (write %s)", tok, name)
+		}
+		return fmt.Sprintf("syntax error: unexpected %s: the language has no strings", tok)
+	case typ == tokKeyword && (strings.HasSuffix(msg, "expected name") || strings.HasSuffix(msg, "expected expression")):
+		return fmt.Sprintf("syntax error: %s is a keyword and cannot be a name", tok)
+	}
+	return msg
 }
 
 // blankLine replaces the text of 1-based line n of src with spaces,
@@ -107,6 +162,7 @@ func syntaxMessage(m string) string {
 		{"GExpr", "expression"}, {"GTerm", "expression"}, {"GUnary", "expression"},
 		{"GPower", "expression"}, {"GPostfix", "expression"}, {"GPrimary", "expression"},
 		{"GIdent", "name"}, {"GStmt", "statement"}, {"GVar", "name"},
+		{"GConst", "name"}, {"GFor", "name"}, {"GOutput", "name"}, {"GOpen", `"{"`}, {"GClose", `"}"`},
 	} {
 		m = strings.ReplaceAll(m, r[0], r[1])
 	}

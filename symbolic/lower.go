@@ -22,10 +22,27 @@ func Lower(f *parser.File) (*Program, error) {
 		}
 	}
 	prog.Model = l.model()
+	if !hasModelOrFn(f) && l.errs.Len() == 0 {
+		pos := parser.Pos{Line: 1, Col: 1}
+		if len(f.Stmts) > 0 {
+			pos = f.Stmts[0].Pos()
+		}
+		l.errorf(pos, "no model or fn in the file: a .bp file declares a model (model NAME) or fns (fn NAME(ARGS) = EXPR)")
+	}
 	if err := l.errs.Err(); err != nil {
 		return nil, err
 	}
 	return prog, nil
+}
+
+func hasModelOrFn(f *parser.File) bool {
+	for _, s := range f.Stmts {
+		switch s.(type) {
+		case *parser.ModelDecl, *parser.FnDecl:
+			return true
+		}
+	}
+	return false
 }
 
 type lowerer struct {
