@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backpropgen/backpropgen"
 	"github.com/backpropgen/backpropgen/parser"
@@ -85,4 +86,43 @@ func checkGo(code []byte) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// garbage returns n bytes of random text made of the language's own
+// characters, in lines: every line a syntax error, none of them quick to
+// dismiss as binary.
+func garbage(n int) []byte {
+	r := rand.New(rand.NewSource(1))
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789 +-*/^@=()[]{},.\n\t_"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = chars[r.Intn(len(chars))]
+	}
+	return b
+}
+
+// BenchmarkGarbage generates from a megabyte of garbage: the ten errors it
+// reports must come in well under a second (TestGarbageIsQuick).
+func BenchmarkGarbage(b *testing.B) {
+	src := garbage(1 << 20)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		if _, err := backpropgen.Generate("g.bp", src, "g"); err == nil {
+			b.Fatal("garbage accepted")
+		}
+	}
+}
+
+func TestGarbageIsQuick(t *testing.T) {
+	src := garbage(1 << 20)
+	start := time.Now()
+	_, err := backpropgen.Generate("g.bp", src, "g")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a megabyte of garbage took %v, want under 1s", d)
+	}
+	var list *parser.ListError
+	if !errors.As(err, &list) || len(list.Errs) != parser.MaxErrors {
+		t.Errorf("want %d positioned errors, got %v", parser.MaxErrors, err)
+	}
 }

@@ -6,6 +6,7 @@
 package parser
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -25,7 +26,7 @@ func Parse(name string, src []byte) (*File, error) {
 		return nil, err
 	}
 	f.Src = src
-	g, err := grammar.ParseBytes(name, src)
+	g, err := parseGrowing(name, src)
 	if err != nil {
 		return nil, syntaxErrors(f, err)
 	}
@@ -33,6 +34,42 @@ func Parse(name string, src []byte) (*File, error) {
 	c := converter{file: f, errs: &errs}
 	f.Stmts = c.stmts(g.Stmts)
 	return f, errs.Err()
+}
+
+// parseGrowing parses src, or for a syntax error possibly only a prefix of
+// it: participle lexes all its input before parsing, so finding an error on
+// line 3 of a megabyte of garbage would cost as much as parsing all of it,
+// and syntaxErrors parses up to MaxErrors times. Prefixes cut at a line end
+// grow fourfold until the parse fails well before the cut, or the prefix is
+// the whole file. An error reported a few tokens before the cut is one the
+// parser found without reaching the cut (participle reports the deepest
+// failure, and looks ahead three tokens), so the whole file has it too.
+func parseGrowing(name string, src []byte) (*gFile, error) {
+	for n := 1 << 12; n < len(src); n *= 4 {
+		cut := bytes.IndexByte(src[n:], '\n')
+		if cut < 0 {
+			break
+		}
+		prefix := src[:n+cut]
+		_, err := grammar.ParseBytes(name, prefix)
+		var perr participle.Error
+		if errors.As(err, &perr) && tokensFrom(prefix[min(perr.Position().Offset, len(prefix)):], 8) == 8 {
+			return nil, err
+		}
+	}
+	return grammar.ParseBytes(name, src)
+}
+
+// tokensFrom counts the tokens in b, up to max.
+func tokensFrom(b []byte, max int) int {
+	s := &bpScanner{src: b}
+	n := 0
+	for ; n < max; n++ {
+		if t, _ := s.Next(); t.Type == tokEOF {
+			break
+		}
+	}
+	return n
 }
 
 // syntaxErrors reports the syntax error err and looks for more: the line
@@ -64,7 +101,7 @@ func syntaxErrors(f *File, err error) error {
 			break
 		}
 		last = pos.Line
-		if _, err = grammar.ParseBytes(f.Name, src); err == nil {
+		if _, err = parseGrowing(f.Name, src); err == nil {
 			break
 		}
 	}

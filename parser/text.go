@@ -56,4 +56,3 @@ func printable(s string) string {
 		return unicode.ReplacementChar
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
-
