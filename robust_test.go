@@ -126,3 +126,21 @@ func TestGarbageIsQuick(t *testing.T) {
 		t.Errorf("want %d positioned errors, got %v", parser.MaxErrors, err)
 	}
 }
+
+// TestAccepted checks inputs that once failed and now generate Go that
+// type-checks: a byte order mark, a const used before its declaration.
+func TestAccepted(t *testing.T) {
+	for name, src := range map[string]string{
+		"bom":         "\uFEFFmodel m\nparam w\nloss = w * w\n",
+		"const order": "model m\nparam w[N]\nconst N = M + 1\nconst M = 2\nloss = sum(w)\n",
+	} {
+		code, err := backpropgen.Generate("m.bp", []byte(src), "m")
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if msg := checkGo(code); msg != "" {
+			t.Errorf("%s: generated Go does not type-check: %s", name, msg)
+		}
+	}
+}
