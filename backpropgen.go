@@ -7,6 +7,7 @@ package backpropgen
 
 import (
 	"fmt"
+	"go/token"
 
 	"github.com/backpropgen/backpropgen/codegen"
 	"github.com/backpropgen/backpropgen/parser"
@@ -46,8 +47,36 @@ func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	}
 	if pkg == "" {
 		pkg = DefaultPackage(prog)
+		if err := modelPackage(file, pkg); err != nil {
+			return nil, err
+		}
 	}
 	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
+}
+
+// modelPackage reports a model whose name cannot be its package's, when no
+// package name is given: model func, model _, model main (a package main
+// needs a func main).
+func modelPackage(file *parser.File, pkg string) error {
+	why := ""
+	switch {
+	case token.IsKeyword(pkg):
+		why = "it is a Go keyword"
+	case pkg == "_":
+		why = "_ is not a package name"
+	case pkg == "main":
+		why = "package main is for commands"
+	default:
+		return nil
+	}
+	var errs parser.ErrorList
+	for _, s := range file.Stmts {
+		if m, ok := s.(*parser.ModelDecl); ok {
+			errs.Add(file, m.Name.P, "model %s cannot name the Go package (%s): rename the model or give a package name with -pkg", pkg, why)
+			break
+		}
+	}
+	return errs.Err()
 }
 
 // DefaultPackage is the package name used when none is given: the model's

@@ -144,3 +144,31 @@ func TestAccepted(t *testing.T) {
 		}
 	}
 }
+
+// TestNameCollisions generates models and fns whose names collide in Go
+// (fn f and fn F, a param named like a method, a binding named like a
+// helper): each must generate Go that type-checks, under the renaming rule
+// of docs/LANGUAGE.md, with the names given here.
+func TestNameCollisions(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"fn f(x) = x\nfn F(x) = 2 * x\n", "func F_Grad("},
+		{"fn f(x) = x\nfn fGrad(x) = 2 * x\n", "func FGrad_Grad("},
+		{"fn _f(x) = x\nfn X_f(x) = 2 * x\n", "func X_f_("},
+		{"model m\nparam w\nloss = w * w\nfn mParams(x) = x\n", "func MParams_("},
+		{"model m\nparam flat\nparam Forward\ninput validate int\ninput x[2]\nloss = flat * Forward * x[validate]\n", "Validate_ int"},
+		{"model m\nparam w[3]\nmSigmoid = sigmoid(w)\nloss = sum(sigmoid(mSigmoid) * mSigmoid)\n", "func mSigmoid("},
+		{"model m\nparam w[3]\nMParams = w * 2\nmParamNames = sum(MParams)\nloss = mParamNames * mParamNames\n", "type MParams struct"},
+	} {
+		code, err := backpropgen.Generate("m.bp", []byte(c.src), "m")
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		if msg := checkGo(code); msg != "" {
+			t.Errorf("%s: generated Go does not type-check: %s", c.src, msg)
+		}
+		if !strings.Contains(string(code), c.want) {
+			t.Errorf("%s: generated Go has no %q", c.src, c.want)
+		}
+	}
+}

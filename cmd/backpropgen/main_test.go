@@ -25,6 +25,7 @@ func runCmd(args ...string) (code int, stdout, stderr string) {
 // TestErrorMessages runs every invalid model in testdata/errors and
 // compares what the command prints with its .err golden file.
 func TestErrorMessages(t *testing.T) {
+	t.Setenv("GOPACKAGE", "")
 	files, _ := filepath.Glob("../../testdata/errors/*.bp")
 	if len(files) == 0 {
 		t.Fatal("no error cases")
