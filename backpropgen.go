@@ -47,17 +47,17 @@ func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	}
 	if pkg == "" {
 		pkg = DefaultPackage(prog)
-		if err := modelPackage(file, pkg); err != nil {
+		if err := PackageError(file, pkg); err != nil {
 			return nil, err
 		}
 	}
 	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
 }
 
-// modelPackage reports a model whose name cannot be its package's, when no
+// PackageError reports a model whose name cannot be its package's, when no
 // package name is given: model func, model _, model main (a package main
 // needs a func main).
-func modelPackage(file *parser.File, pkg string) error {
+func PackageError(file *parser.File, pkg string) error {
 	why := ""
 	switch {
 	case token.IsKeyword(pkg):

@@ -151,7 +151,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	if o.check {
-		if _, _, err := backpropgen.Check(path, src); err != nil {
+		file, prog, err := backpropgen.Check(path, src)
+		if err == nil && pkg == "" {
+			err = backpropgen.PackageError(file, backpropgen.DefaultPackage(prog))
+		}
+		if err != nil {
 			return report(stderr, err)
 		}
 		return 0
