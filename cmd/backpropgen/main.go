@@ -2,6 +2,7 @@
 //
 //	backpropgen [-o FILE] [-pkg NAME] FILE.bp   generate Go (to stdout, or to FILE)
 //	backpropgen check FILE.bp                   check the model only
+//	backpropgen -version                        print the version
 //
 // It exits 0 on success, 1 if the model is invalid and 2 on misuse.
 package main
