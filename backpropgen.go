@@ -7,7 +7,7 @@ package backpropgen
 
 import (
 	"fmt"
-	"strings"
+	"go/token"
 
 	"github.com/backpropgen/backpropgen/codegen"
 	"github.com/backpropgen/backpropgen/parser"
@@ -41,21 +41,42 @@ func guard(name string, err *error) {
 // If pkg is empty the package is named after the model (or the file).
 func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	defer guard(name, &err)
-	_, prog, err := Check(name, src)
+	file, prog, err := Check(name, src)
 	if err != nil {
 		return nil, err
 	}
 	if pkg == "" {
 		pkg = DefaultPackage(prog)
-	}
-	lines := strings.Split(string(src), "\n")
-	source := func(n int) string {
-		if n < 1 || n > len(lines) {
-			return ""
+		if err := PackageError(file, pkg); err != nil {
+			return nil, err
 		}
-		return strings.TrimSuffix(lines[n-1], "\r")
 	}
-	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: source})
+	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
+}
+
+// PackageError reports a model whose name cannot be its package's, when no
+// package name is given: model func, model _, model main (a package main
+// needs a func main).
+func PackageError(file *parser.File, pkg string) error {
+	why := ""
+	switch {
+	case token.IsKeyword(pkg):
+		why = "it is a Go keyword"
+	case pkg == "_":
+		why = "_ is not a package name"
+	case pkg == "main":
+		why = "package main is for commands"
+	default:
+		return nil
+	}
+	var errs parser.ErrorList
+	for _, s := range file.Stmts {
+		if m, ok := s.(*parser.ModelDecl); ok {
+			errs.Add(file, m.Name.P, "model %s cannot name the Go package (%s): rename the model or give a package name with -pkg", pkg, why)
+			break
+		}
+	}
+	return errs.Err()
 }
 
 // DefaultPackage is the package name used when none is given: the model's

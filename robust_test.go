@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backpropgen/backpropgen"
 	"github.com/backpropgen/backpropgen/parser"
@@ -85,4 +86,89 @@ func checkGo(code []byte) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// garbage returns n bytes of random text made of the language's own
+// characters, in lines: every line a syntax error, none of them quick to
+// dismiss as binary.
+func garbage(n int) []byte {
+	r := rand.New(rand.NewSource(1))
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789 +-*/^@=()[]{},.\n\t_"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = chars[r.Intn(len(chars))]
+	}
+	return b
+}
+
+// BenchmarkGarbage generates from a megabyte of garbage: the ten errors it
+// reports must come in well under a second (TestGarbageIsQuick).
+func BenchmarkGarbage(b *testing.B) {
+	src := garbage(1 << 20)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		if _, err := backpropgen.Generate("g.bp", src, "g"); err == nil {
+			b.Fatal("garbage accepted")
+		}
+	}
+}
+
+func TestGarbageIsQuick(t *testing.T) {
+	src := garbage(1 << 20)
+	start := time.Now()
+	_, err := backpropgen.Generate("g.bp", src, "g")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a megabyte of garbage took %v, want under 1s", d)
+	}
+	var list *parser.ListError
+	if !errors.As(err, &list) || len(list.Errs) != parser.MaxErrors {
+		t.Errorf("want %d positioned errors, got %v", parser.MaxErrors, err)
+	}
+}
+
+// TestAccepted checks inputs that once failed and now generate Go that
+// type-checks: a byte order mark, a const used before its declaration.
+func TestAccepted(t *testing.T) {
+	for name, src := range map[string]string{
+		"bom":         "\uFEFFmodel m\nparam w\nloss = w * w\n",
+		"const order": "model m\nparam w[N]\nconst N = M + 1\nconst M = 2\nloss = sum(w)\n",
+	} {
+		code, err := backpropgen.Generate("m.bp", []byte(src), "m")
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if msg := checkGo(code); msg != "" {
+			t.Errorf("%s: generated Go does not type-check: %s", name, msg)
+		}
+	}
+}
+
+// TestNameCollisions generates models and fns whose names collide in Go
+// (fn f and fn F, a param named like a method, a binding named like a
+// helper): each must generate Go that type-checks, under the renaming rule
+// of docs/LANGUAGE.md, with the names given here.
+func TestNameCollisions(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"fn f(x) = x\nfn F(x) = 2 * x\n", "func F_Grad("},
+		{"fn f(x) = x\nfn fGrad(x) = 2 * x\n", "func FGrad_Grad("},
+		{"fn _f(x) = x\nfn X_f(x) = 2 * x\n", "func X_f_("},
+		{"model m\nparam w\nloss = w * w\nfn mParams(x) = x\n", "func MParams_("},
+		{"model m\nparam flat\nparam Forward\ninput validate int\ninput x[2]\nloss = flat * Forward * x[validate]\n", "Validate_ int"},
+		{"model m\nparam w[3]\nmSigmoid = sigmoid(w)\nloss = sum(sigmoid(mSigmoid) * mSigmoid)\n", "func mSigmoid("},
+		{"model m\nparam w[3]\nMParams = w * 2\nmParamNames = sum(MParams)\nloss = mParamNames * mParamNames\n", "type MParams struct"},
+	} {
+		code, err := backpropgen.Generate("m.bp", []byte(c.src), "m")
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		if msg := checkGo(code); msg != "" {
+			t.Errorf("%s: generated Go does not type-check: %s", c.src, msg)
+		}
+		if !strings.Contains(string(code), c.want) {
+			t.Errorf("%s: generated Go has no %q", c.src, c.want)
+		}
+	}
 }

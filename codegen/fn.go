@@ -87,7 +87,7 @@ func argNames(fn *symbolic.Func) string {
 
 // fnValue emits NAME(args) for fn.
 func (fg *fileGen) fnValue(fn *symbolic.Func) {
-	f := newFnGen(fg, newNamer())
+	f := newFnGen(fg, fg.newLocals())
 	params := fg.fnArgs(fn, f)
 	var body []jen.Code
 	f.begin(&body)
@@ -100,7 +100,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	f.add(jen.Return(f.whole(fn.Result).c))
 	f.finish()
 
-	name := exported(fn.Name)
+	name := fg.fnNames[fn]
 	fg.f.Comment(fmt.Sprintf("%s computes %s(%s) of %s:%d.", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
 	fg.f.Func().Id(name).Params(params...).Add(goType(fn.Result.Shape)).Block(body...)
 	fg.f.Line()
@@ -109,7 +109,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 // fnGrad emits NAMEGrad(args), returning the value and every partial
 // derivative, all from one pass forward and one backward.
 func (fg *fileGen) fnGrad(fn *symbolic.Func) {
-	f := newFnGen(fg, newNamer())
+	f := newFnGen(fg, fg.newLocals())
 	params := fg.fnArgs(fn, f)
 	grad := fn.Gradient()
 	f.split = grad.Split
@@ -144,7 +144,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 	f.add(jen.Return())
 	f.finish()
 
-	name := exported(fn.Name) + "Grad"
+	name := fg.fnNames[fn] + "Grad"
 	fg.f.Comment(fmt.Sprintf("%s returns %s(%s) of %s:%d and its partial derivatives", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
 	fg.f.Comment(fmt.Sprintf("with respect to %s.", argNames(fn)))
 	fg.f.Func().Id(name).Params(params...).Params(typedList(resNames, resShapes)...).Block(body...)

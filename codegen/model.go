@@ -52,8 +52,8 @@ func (mg *modelGen) typ(kind string) string { return mg.name + kind }
 // upper-case first letter, so callers in other packages can set them.
 // Names that collide (b and B) get a trailing underscore.
 func (mg *modelGen) varFields() {
-	for _, group := range [][]*symbolic.Var{mg.m.Params, mg.m.Inputs} {
-		taken := map[string]bool{}
+	for i, group := range [][]*symbolic.Var{mg.m.Params, mg.m.Inputs} {
+		taken := takenFields([]string{"Params", "Inputs"}[i])
 		for _, v := range group {
 			name := exported(v.Name)
 			for taken[name] {
@@ -271,7 +271,7 @@ func (mg *modelGen) computeSaves() *saves {
 // newFn starts one of the model's functions: parameters, inputs and saved
 // values bound, the integer inputs checked.
 func (mg *modelGen) newFn() (*fnGen, *[]jen.Code) {
-	f := newFnGen(mg.fg, newNamer())
+	f := newFnGen(mg.fg, mg.fg.newLocals())
 	mg.bindVars(f)
 	body := new([]jen.Code)
 	f.begin(body)

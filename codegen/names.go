@@ -107,3 +107,65 @@ func hintName(n *symbolic.Node) string {
 	}
 	return ""
 }
+
+// Package-level names. The generated file declares, for a model m, the
+// types MParams, MInputs, MOutputs, MWorkspace, the constant MNumParams,
+// the variables mParamNames and mParamSizes and the helpers mSigmoid, ...;
+// for each fn f, F and FGrad. A fn whose names are taken (fn F beside fn
+// f, fn fGrad beside fn f, fn mParams in model m) gets a trailing
+// underscore until both are free: F_ and F_Grad. Locals never take a
+// package-level name, so they cannot hide one.
+
+// topNames returns the package-level names of prog's model and helpers.
+func (fg *fileGen) topNames() []string {
+	var names []string
+	if m := fg.prog.Model; m != nil {
+		t := exported(m.Name)
+		names = append(names, t+"NumParams", t+"Params", t+"Inputs", t+"Outputs", t+"Workspace",
+			unexported(t)+"ParamNames", unexported(t)+"ParamSizes")
+	}
+	for h := range helpers {
+		names = append(names, fg.prefix+exported(h))
+	}
+	return names
+}
+
+// nameFns names each fn's value and gradient functions (fnName, fnName +
+// "Grad") and records every package-level name in fg.globals.
+func (fg *fileGen) nameFns() {
+	fg.globals = fg.topNames()
+	taken := map[string]bool{}
+	for _, n := range fg.globals {
+		taken[n] = true
+	}
+	fg.fnNames = map[*symbolic.Func]string{}
+	for _, fn := range fg.prog.Fns {
+		name := exported(fn.Name)
+		for taken[name] || taken[name+"Grad"] {
+			name += "_"
+		}
+		taken[name], taken[name+"Grad"] = true, true
+		fg.fnNames[fn] = name
+		fg.globals = append(fg.globals, name, name+"Grad")
+	}
+}
+
+// newLocals returns a namer for a function's locals, which must not hide
+// a package-level name the function may use.
+func (fg *fileGen) newLocals() *namer { return newNamer(fg.globals...) }
+
+// methods are the names of the methods of the Params and Inputs types,
+// which their fields must not take: a param flat becomes the field Flat_.
+var methods = map[string][]string{
+	"Params": {"Forward", "Backward", "LossGrad", "Flat", "Layout", "Step"},
+	"Inputs": {"Validate"},
+}
+
+// takenFields returns the field names of the type kind that are taken.
+func takenFields(kind string) map[string]bool {
+	taken := map[string]bool{}
+	for _, m := range methods[kind] {
+		taken[m] = true
+	}
+	return taken
+}

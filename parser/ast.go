@@ -1,5 +1,7 @@
 package parser
 
+import "strings"
+
 // Pos is a position in a .bp file. Line and Col count from 1; the zero Pos
 // means "no position" (for nodes the compiler makes up).
 type Pos struct {
@@ -32,10 +34,31 @@ type File struct {
 	Name  string // the file name as given, used in messages
 	Src   []byte
 	Stmts []Stmt
+
+	starts []int // offsets of the lines of Src, made by Line
 }
 
 // Line returns the text of the 1-based line n of the file, without its newline.
-func (f *File) Line(n int) string { return sourceLine(f.Src, n) }
+// It finds the line from an index of line starts, made once, so that
+// quoting every line of a large file takes linear time.
+func (f *File) Line(n int) string {
+	if f.starts == nil {
+		f.starts = []int{0}
+		for i, c := range f.Src {
+			if c == '\n' {
+				f.starts = append(f.starts, i+1)
+			}
+		}
+	}
+	if n < 1 || n > len(f.starts) {
+		return ""
+	}
+	end := len(f.Src)
+	if n < len(f.starts) {
+		end = f.starts[n] - 1
+	}
+	return strings.TrimRight(string(f.Src[f.starts[n-1]:end]), "\r")
+}
 
 // Expressions.
 type (

@@ -31,9 +31,11 @@ func (e *Error) Caret() string {
 	if !e.Pos.IsValid() || e.Source == "" {
 		return e.Error()
 	}
-	// Keep tabs so the caret lines up under the same characters.
+	// Keep tabs so the caret lines up under the same characters. Col
+	// counts characters, not bytes.
 	var pad strings.Builder
-	for i, r := range e.Source {
+	src := printable(e.Source)
+	for i, r := range []rune(src) {
 		if i >= e.Pos.Col-1 {
 			break
 		}
@@ -43,7 +45,7 @@ func (e *Error) Caret() string {
 			pad.WriteByte(' ')
 		}
 	}
-	return fmt.Sprintf("%s\n    %s\n    %s^", e.Error(), e.Source, pad.String())
+	return fmt.Sprintf("%s\n    %s\n    %s^", e.Error(), src, pad.String())
 }
 
 // ErrorList collects errors; at most one per line and at most MaxErrors.

@@ -8,20 +8,8 @@ import (
 // The participle grammar. These types never leave this package: Parse turns
 // them into the syntax tree of ast.go, folding operator chains on the way.
 
-var bpLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `//[^\n]*`},
-	{Name: "Whitespace", Pattern: `[ \t\r\n]+`},
-	// A float needs a digit after its point, so that 0..T lexes as 0 .. T.
-	{Name: "Float", Pattern: `\d+\.\d+([eE][-+]?\d+)?|\d+[eE][-+]?\d+`},
-	{Name: "Int", Pattern: `\d+`},
-	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
-	{Name: "Punct", Pattern: `\.\.|\+=|[-+*/^@=(),\[\]{}]`},
-	{Name: "Bad", Pattern: `.`},
-})
-
 var grammar = participle.MustBuild[gFile](
 	participle.Lexer(bpLexer),
-	participle.Elide("Comment", "Whitespace"),
 	participle.UseLookahead(3),
 )
 
@@ -38,6 +26,7 @@ type gStmt struct {
 	Input  *gVar    `parser:"| 'input' @@"`
 	Output *gOutput `parser:"| 'output' @@"`
 	For    *gFor    `parser:"| 'for' @@"`
+	Close  *gClose  `parser:"| @@"`
 	Return *gExpr   `parser:"| 'return' @@"`
 	Assign *gAssign `parser:"| @@"`
 }
@@ -63,18 +52,32 @@ type gOutput struct {
 	Value *gExpr  `parser:"( '=' @@ )?"`
 }
 
+// A block's "{" ends the statement that opens it (for, fn) and its "}" is
+// a statement of its own; the converter nests the statements between them.
+// Kept flat, a mistake inside a block is reported where it is, not as a
+// missing "}" at the start of the expression that holds it.
 type gFor struct {
-	Var  *gIdent  `parser:"@@ 'in'"`
-	From *gExpr   `parser:"@@ '..'"`
-	To   *gExpr   `parser:"@@"`
-	Body []*gStmt `parser:"'{' @@* '}'"`
+	Var  *gIdent `parser:"@@ 'in'"`
+	From *gExpr  `parser:"@@ '..'"`
+	To   *gExpr  `parser:"@@"`
+	Open *gOpen  `parser:"@@"`
 }
 
 type gFn struct {
-	Name  *gIdent  `parser:"'fn' @@"`
-	Args  []*gVar  `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
-	Short *gExpr   `parser:"( '=' @@"`
-	Body  []*gStmt `parser:"| '{' @@* '}' )"`
+	Name  *gIdent `parser:"'fn' @@"`
+	Args  []*gVar `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
+	Short *gExpr  `parser:"( '=' @@"`
+	Open  *gOpen  `parser:"| @@ )"`
+}
+
+type gOpen struct {
+	Pos   lexer.Position
+	Brace string `parser:"@'{'"`
+}
+
+type gClose struct {
+	Pos   lexer.Position
+	Brace string `parser:"@'}'"`
 }
 
 type gAssign struct {

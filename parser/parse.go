@@ -6,9 +6,12 @@
 package parser
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -17,8 +20,13 @@ import (
 // Parse parses the .bp source src; name is used in positions and messages.
 // A syntax error is returned as a *ListError.
 func Parse(name string, src []byte) (*File, error) {
-	f := &File{Name: name, Src: src}
-	g, err := grammar.ParseBytes(name, src)
+	f := &File{Name: name}
+	src, err := text(f, src)
+	if err != nil {
+		return nil, err
+	}
+	f.Src = src
+	g, err := parseGrowing(name, src)
 	if err != nil {
 		return nil, syntaxErrors(f, err)
 	}
@@ -26,6 +34,42 @@ func Parse(name string, src []byte) (*File, error) {
 	c := converter{file: f, errs: &errs}
 	f.Stmts = c.stmts(g.Stmts)
 	return f, errs.Err()
+}
+
+// parseGrowing parses src, or for a syntax error possibly only a prefix of
+// it: participle lexes all its input before parsing, so finding an error on
+// line 3 of a megabyte of garbage would cost as much as parsing all of it,
+// and syntaxErrors parses up to MaxErrors times. Prefixes cut at a line end
+// grow fourfold until the parse fails well before the cut, or the prefix is
+// the whole file. An error reported a few tokens before the cut is one the
+// parser found without reaching the cut (participle reports the deepest
+// failure, and looks ahead three tokens), so the whole file has it too.
+func parseGrowing(name string, src []byte) (*gFile, error) {
+	for n := 1 << 12; n < len(src); n *= 4 {
+		cut := bytes.IndexByte(src[n:], '\n')
+		if cut < 0 {
+			break
+		}
+		prefix := src[:n+cut]
+		_, err := grammar.ParseBytes(name, prefix)
+		var perr participle.Error
+		if errors.As(err, &perr) && tokensFrom(prefix[min(perr.Position().Offset, len(prefix)):], 8) == 8 {
+			return nil, err
+		}
+	}
+	return grammar.ParseBytes(name, src)
+}
+
+// tokensFrom counts the tokens in b, up to max.
+func tokensFrom(b []byte, max int) int {
+	s := &bpScanner{src: b}
+	n := 0
+	for ; n < max; n++ {
+		if t, _ := s.Next(); t.Type == tokEOF {
+			break
+		}
+	}
+	return n
 }
 
 // syntaxErrors reports the syntax error err and looks for more: the line
@@ -41,8 +85,14 @@ func syntaxErrors(f *File, err error) error {
 		var perr participle.Error
 		if errors.As(err, &perr) {
 			pos, msg = toPos(perr.Position()), syntaxMessage(perr.Message())
+			moved, movedMsg := unfinishedLine(src, pos, msg)
+			if off := perr.Position().Offset; moved == pos && off < len(src) {
+				movedMsg = badTokenMessage(src[off:], msg)
+			}
+			pos, msg = moved, movedMsg
+		} else {
+			pos, msg = unfinishedLine(src, pos, msg)
 		}
-		pos, msg = unfinishedLine(src, pos, msg)
 		if errs.Len() > 0 && pos.Line <= last {
 			break
 		}
@@ -51,7 +101,7 @@ func syntaxErrors(f *File, err error) error {
 			break
 		}
 		last = pos.Line
-		if _, err = grammar.ParseBytes(f.Name, src); err == nil {
+		if _, err = parseGrowing(f.Name, src); err == nil {
 			break
 		}
 	}
@@ -76,10 +126,52 @@ func unfinishedLine(src []byte, pos Pos, msg string) (Pos, string) {
 			} else {
 				rest = ""
 			}
-			return Pos{Line: n, Col: len(code) + 1}, "syntax error: unexpected end of line" + rest
+			return Pos{Line: n, Col: utf8.RuneCountInString(code) + 1}, needsName(code, "syntax error: unexpected end of line"+rest)
 		}
 	}
 	return pos, msg
+}
+
+// forms shows how each declaring keyword is followed.
+var forms = map[string]string{
+	"model": "model NAME", "const": "const NAME = INT", "param": "param NAME[dims]",
+	"input": "input NAME[dims]", "output": "output NAME", "fn": "fn NAME(ARGS) = EXPR", "for": "for VAR in FROM..TO { ... }",
+}
+
+// needsName rewords "expected name" at the end of a line that ends with a
+// declaring keyword ("model" alone on its line).
+func needsName(code, msg string) string {
+	f := strings.Fields(code)
+	if !strings.HasSuffix(msg, "expected name") || len(f) == 0 || forms[f[len(f)-1]] == "" {
+		return msg
+	}
+	k := f[len(f)-1]
+	return fmt.Sprintf("syntax error: %s needs a name: %s", k, forms[k])
+}
+
+// badTokenMessage explains a syntax error at the start of b when the token
+// there is a likely mistake: a C comment, a number not in decimal, a quoted
+// name, or a keyword used as a name.
+func badTokenMessage(b []byte, msg string) string {
+	typ, n := scanToken(b)
+	tok := string(b[:n])
+	switch {
+	case typ == tokBad && tok == "/*":
+		return "syntax error: /* is not a comment: comments run from // to the end of the line"
+	case typ == tokBad && isDigit(tok[0]):
+		if v, err := strconv.ParseInt(strings.ReplaceAll(tok, "_", ""), 0, 64); err == nil {
+			return fmt.Sprintf("syntax error: %s: numbers are written in decimal (%d)", tok, v)
+		}
+		return fmt.Sprintf("syntax error: bad number %s", tok)
+	case typ == tokBad && strings.ContainsAny(tok[:1], "\"'`"):
+		if name := strings.Trim(tok, "\"'`"); name != "" && isLetter(name[0]) {
+			return fmt.Sprintf("syntax error: %s: names are not quoted (write %s)", tok, name)
+		}
+		return fmt.Sprintf("syntax error: unexpected %s: the language has no strings", tok)
+	case typ == tokKeyword && (strings.HasSuffix(msg, "expected name") || strings.HasSuffix(msg, "expected expression")):
+		return fmt.Sprintf("syntax error: %s is a keyword and cannot be a name", tok)
+	}
+	return msg
 }
 
 // blankLine replaces the text of 1-based line n of src with spaces,
@@ -107,6 +199,7 @@ func syntaxMessage(m string) string {
 		{"GExpr", "expression"}, {"GTerm", "expression"}, {"GUnary", "expression"},
 		{"GPower", "expression"}, {"GPostfix", "expression"}, {"GPrimary", "expression"},
 		{"GIdent", "name"}, {"GStmt", "statement"}, {"GVar", "name"},
+		{"GConst", "name"}, {"GFor", "name"}, {"GOutput", "name"}, {"GOpen", `"{"`}, {"GClose", `"}"`},
 	} {
 		m = strings.ReplaceAll(m, r[0], r[1])
 	}
@@ -123,17 +216,43 @@ type converter struct {
 	errs *ErrorList
 }
 
+// stmts converts the flat statement list of the grammar, nesting the
+// statements between a for's or a fn's "{" and its "}" into its body.
 func (c *converter) stmts(gs []*gStmt) []Stmt {
-	var out []Stmt
-	for _, g := range gs {
-		if s := c.stmt(g); s != nil {
-			out = append(out, s)
-		}
+	out, rest := c.block(gs, nil)
+	for len(rest) > 0 { // only a stray "}" stops the top level
+		c.errs.Add(c.file, toPos(rest[0].Close.Pos), "syntax error: unexpected token \"}\"")
+		more, r := c.block(rest[1:], nil)
+		out, rest = append(out, more...), r
 	}
 	return out
 }
 
-func (c *converter) stmt(g *gStmt) Stmt {
+// block converts statements up to the "}" closing open (nil at the top
+// level), returning them and the statements from that "}" on.
+func (c *converter) block(gs []*gStmt, open *gOpen) ([]Stmt, []*gStmt) {
+	var out []Stmt
+	for len(gs) > 0 {
+		g := gs[0]
+		if g.Close != nil {
+			if open != nil {
+				return out, gs[1:]
+			}
+			return out, gs
+		}
+		var s Stmt
+		s, gs = c.stmt(g, gs[1:])
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	if open != nil {
+		c.errs.Add(c.file, toPos(open.Pos), "syntax error: unexpected end of file: this \"{\" is never closed")
+	}
+	return out, nil
+}
+
+func (c *converter) stmt(g *gStmt, rest []*gStmt) (Stmt, []*gStmt) {
 	p := toPos(g.Pos)
 	switch {
 	case g.Fn != nil:
@@ -147,9 +266,20 @@ func (c *converter) stmt(g *gStmt) Stmt {
 			e := c.expr(g.Fn.Short)
 			fn.Body = []Stmt{&Return{P: e.Pos(), Value: e}}
 		} else {
-			fn.Body = c.stmts(g.Fn.Body)
+			fn.Body, rest = c.block(rest, g.Fn.Open)
 		}
-		return fn
+		return fn, rest
+	case g.For != nil:
+		f := &For{P: p, Var: ident(g.For.Var), From: c.expr(g.For.From), To: c.expr(g.For.To)}
+		f.Body, rest = c.block(rest, g.For.Open)
+		return f, rest
+	}
+	return c.simpleStmt(g), rest
+}
+
+func (c *converter) simpleStmt(g *gStmt) Stmt {
+	p := toPos(g.Pos)
+	switch {
 	case g.Model != nil:
 		return &ModelDecl{P: p, Name: ident(g.Model)}
 	case g.Const != nil:
@@ -168,8 +298,6 @@ func (c *converter) stmt(g *gStmt) Stmt {
 			o.Value = c.expr(g.Output.Value)
 		}
 		return o
-	case g.For != nil:
-		return &For{P: p, Var: ident(g.For.Var), From: c.expr(g.For.From), To: c.expr(g.For.To), Body: c.stmts(g.For.Body)}
 	case g.Return != nil:
 		return &Return{P: p, Value: c.expr(g.Return)}
 	case g.Assign != nil:

@@ -2,6 +2,7 @@ package symbolic
 
 import (
 	"path/filepath"
+	"strings"
 
 	"github.com/backpropgen/backpropgen/parser"
 )
@@ -13,6 +14,7 @@ const MaxRank = 3
 // returned, up to parser.MaxErrors, as a *parser.ListError.
 func Lower(f *parser.File) (*Program, error) {
 	l := &lowerer{file: f, errs: &parser.ErrorList{}, consts: map[string]int{},
+		constDecls: map[string]*parser.ConstDecl{}, loopNames: map[string]string{},
 		fns: map[string]*parser.FnDecl{}, badFns: map[string]bool{}, badConsts: map[string]bool{}}
 	prog := &Program{File: filepath.Base(f.Name)}
 	l.declare()
@@ -22,10 +24,27 @@ func Lower(f *parser.File) (*Program, error) {
 		}
 	}
 	prog.Model = l.model()
+	if !hasModelOrFn(f) && l.errs.Len() == 0 {
+		pos := parser.Pos{Line: 1, Col: 1}
+		if len(f.Stmts) > 0 {
+			pos = f.Stmts[0].Pos()
+		}
+		l.errorf(pos, "no model or fn in the file: a .bp file declares a model (model NAME) or fns (fn NAME(ARGS) = EXPR)")
+	}
 	if err := l.errs.Err(); err != nil {
 		return nil, err
 	}
 	return prog, nil
+}
+
+func hasModelOrFn(f *parser.File) bool {
+	for _, s := range f.Stmts {
+		switch s.(type) {
+		case *parser.ModelDecl, *parser.FnDecl:
+			return true
+		}
+	}
+	return false
 }
 
 type lowerer struct {
@@ -38,6 +57,13 @@ type lowerer struct {
 	// consts whose value is in error: uses of them report nothing more
 	badConsts map[string]bool
 	calling   []string // fns being inlined, to catch recursion
+	// every const declaration, evaluated on first use so that order in the
+	// file does not matter; constStack is the chain being evaluated
+	constDecls map[string]*parser.ConstDecl
+	constStack []string
+	// names that exist only inside a loop (its variable, values first bound
+	// in its body), for a clear message when used after it
+	loopNames map[string]string
 	model_    *parser.ModelDecl
 }
 
@@ -57,12 +83,7 @@ func (l *lowerer) declare() {
 				l.errorf(s.Name.P, "const %s redeclared (first declared on line %d)", name, line)
 				continue
 			}
-			v, ok := l.constInt(s.Value)
-			if !ok {
-				l.badConsts[name] = true // reported: uses of it are not
-				continue
-			}
-			l.consts[name], constLine[name] = v, s.P.Line
+			l.constDecls[name], constLine[name] = s, s.P.Line
 		case *parser.FnDecl:
 			name := s.Name.Name
 			if prev, dup := l.fns[name]; dup {
@@ -83,6 +104,42 @@ func (l *lowerer) declare() {
 			l.model_ = s
 		}
 	}
+	for _, s := range l.file.Stmts {
+		if c, ok := s.(*parser.ConstDecl); ok && l.constDecls[c.Name.Name] == c {
+			l.constValue(c.Name.Name)
+		}
+	}
+}
+
+// constValue evaluates the const name, once: its value, or false if it is
+// in error (reported once, at its declaration or in its value).
+func (l *lowerer) constValue(name string) (int, bool) {
+	if v, ok := l.consts[name]; ok {
+		return v, true
+	}
+	if l.badConsts[name] {
+		return 0, false
+	}
+	d := l.constDecls[name]
+	for i, n := range l.constStack {
+		if n == name {
+			cycle := append(append([]string(nil), l.constStack[i:]...), name)
+			l.errorf(l.constDecls[cycle[0]].Name.P, "const %s is defined in terms of itself: %s", cycle[0], strings.Join(cycle, " → "))
+			for _, c := range cycle {
+				l.badConsts[c] = true
+			}
+			return 0, false
+		}
+	}
+	l.constStack = append(l.constStack, name)
+	v, ok := l.constInt(d.Value)
+	l.constStack = l.constStack[:len(l.constStack)-1]
+	if !ok || l.badConsts[name] {
+		l.badConsts[name] = true // reported: uses of it are not
+		return 0, false
+	}
+	l.consts[name] = v
+	return v, true
 }
 
 // constInt evaluates an integer constant expression: literals, consts and
@@ -100,10 +157,11 @@ func (l *lowerer) constInt(e parser.Expr) (int, bool) {
 		}
 		return int(e.Value), true
 	case *parser.Ident:
-		if v, ok := l.consts[e.Name]; ok {
-			return v, true
+		if _, ok := l.constDecls[e.Name]; ok {
+			return l.constValue(e.Name)
 		}
-		if l.badConsts[e.Name] {
+		if where, ok := l.loopNames[e.Name]; ok {
+			l.errorf(e.P, "%s is %s, and exists only inside it", e.Name, where)
 			return 0, false
 		}
 		l.errorf(e.P, "%s is not an integer constant", e.Name)
@@ -126,7 +184,7 @@ func (l *lowerer) constInt(e parser.Expr) (int, bool) {
 		case "*":
 			v = a * b
 		default:
-			l.errorf(e.Pos(), "expected an integer constant")
+			l.errorf(e.Pos(), "%s in a constant expression: integer constants combine with + - * only", e.Op)
 			return 0, false
 		}
 		if v > MaxElements || v < -MaxElements {
@@ -212,6 +270,11 @@ func (s *scope) bind(id *parser.Ident, n *Node, kind string) bool {
 
 // declareVar makes the leaf for a param, input or fn argument.
 func (s *scope) declareVar(d *parser.VarDecl, kind VarKind) (*Var, *Node) {
+	if c, ok := s.l.constDecls[d.Name.Name]; ok {
+		s.error(d.Name.P, "%s %s has the name of const %s (declared on line %d)", d.Kind, d.Name.Name, d.Name.Name, c.P.Line)
+		s.names[d.Name.Name] = &binding{kind: d.Kind, line: d.P.Line} // poisoned
+		return nil, nil
+	}
 	if b, ok := s.names[d.Name.Name]; ok {
 		s.error(d.Name.P, "%s redeclared (first declared on line %d)", d.Name.Name, b.line)
 		return nil, nil
@@ -404,6 +467,8 @@ func (l *lowerer) model() *Model {
 	b, ok := s.names["loss"]
 	switch {
 	case ok && b.node == nil: // its error is reported
+	case !ok && l.loopNames["loss"] != "":
+		l.errorf(md.P, "model %s binds loss only in %s, where it is local to one step: bind it before the loop (loss = 0) to carry it", m.Name, strings.TrimPrefix(l.loopNames["loss"], "bound only in "))
 	case !ok:
 		l.errorf(md.P, "model %s does not define loss: bind the scalar to minimize, as in \"loss = ...\"", m.Name)
 	case !b.node.IsScalar():

@@ -67,6 +67,10 @@ func (s *scope) undefined(id *parser.Ident) {
 	for n := range s.l.consts {
 		names = append(names, n)
 	}
+	if where, ok := s.l.loopNames[id.Name]; ok {
+		s.error(id.P, "%s is %s, and exists only inside it", id.Name, where)
+		return
+	}
 	msg := "undefined: " + id.Name
 	if near := nearest(id.Name, names); near != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", near)
@@ -157,6 +161,14 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 			}
 			continue
 		}
+		if v := s.intVarIn(ie); v != nil {
+			what := "integer input"
+			if v.Var.Kind == Index {
+				what = "loop variable"
+			}
+			s.error(ie.Pos(), "an index is a constant, an integer input or a loop variable by itself: arithmetic on %s %s is not supported", what, v.Var.Name)
+			return nil
+		}
 		v, ok := s.l.constIntQuiet(s, ie)
 		if !ok {
 			return nil
@@ -180,6 +192,18 @@ func (s *scope) intVar(e parser.Expr) *Node {
 		return b.node
 	}
 	return nil
+}
+
+// intVarIn returns an integer input or loop variable e uses, or nil.
+func (s *scope) intVarIn(e parser.Expr) *Node {
+	var found *Node
+	parser.Inspect(e, func(n parser.Node) bool {
+		if id, ok := n.(*parser.Ident); ok && found == nil {
+			found = s.intVar(id)
+		}
+		return found == nil
+	})
+	return found
 }
 
 // constIntQuiet is constInt that respects the scope's quietness.

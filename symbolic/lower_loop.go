@@ -1,6 +1,10 @@
 package symbolic
 
-import "github.com/backpropgen/backpropgen/parser"
+import (
+	"fmt"
+
+	"github.com/backpropgen/backpropgen/parser"
+)
 
 // forLoop lowers "for VAR in FROM..TO { BODY }". A name the body assigns
 // that is bound before the loop is carried from step to step; a name first
@@ -15,8 +19,20 @@ func (s *scope) forLoop(st *parser.For) {
 		s.error(st.From.Pos(), "loop %s in %d..%d has more than %d steps", st.Var.Name, from, to, MaxElements)
 		return
 	}
-	if from < 0 || to <= from {
+	if from < 0 {
+		s.error(st.From.Pos(), "loop %s in %d..%d starts below 0: a loop variable indexes tensors, so it counts from 0 or more", st.Var.Name, from, to)
+		return
+	}
+	if to <= from {
 		s.error(st.From.Pos(), "loop %s in %d..%d runs no step (the range is FROM..TO, TO excluded)", st.Var.Name, from, to)
+		return
+	}
+	if b, ok := s.names[st.Var.Name]; ok {
+		s.error(st.Var.P, "loop variable %s shadows %s %s (line %d): give it another name", st.Var.Name, b.kind, st.Var.Name, b.line)
+		return
+	}
+	if c, ok := s.l.constDecls[st.Var.Name]; ok {
+		s.error(st.Var.P, "loop variable %s shadows const %s (line %d): give it another name", st.Var.Name, st.Var.Name, c.P.Line)
 		return
 	}
 	var carried []string
@@ -61,6 +77,7 @@ func (s *scope) forLoop(st *parser.For) {
 		}
 		next[i] = b.node
 	}
+	s.forget(body, st)
 	s.g.Line = st.P.Line
 	outs := s.g.Close(l, inits, next)
 	for i, name := range carried {
@@ -83,4 +100,19 @@ func assignedNames(stmts []parser.Stmt) []string {
 		})
 	}
 	return out
+}
+
+// forget records the names that ended with the loop st (its variable and
+// the values first bound in its body), for the messages about using them
+// after it.
+func (s *scope) forget(body *scope, st *parser.For) {
+	for name := range body.names {
+		if _, ok := s.names[name]; !ok {
+			where := fmt.Sprintf("bound only in the loop on line %d", st.P.Line)
+			if name == st.Var.Name {
+				where = fmt.Sprintf("the variable of the loop on line %d", st.P.Line)
+			}
+			s.l.loopNames[name] = where
+		}
+	}
 }

@@ -2,6 +2,7 @@
 //
 //	backpropgen [-o FILE] [-pkg NAME] FILE.bp   generate Go (to stdout, or to FILE)
 //	backpropgen check FILE.bp                   check the model only
+//	backpropgen -version                        print the version
 //
 // It exits 0 on success, 1 if the model is invalid and 2 on misuse.
 package main
@@ -10,9 +11,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/token"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 
 	"github.com/backpropgen/backpropgen"
 	"github.com/backpropgen/backpropgen/parser"
@@ -21,6 +26,7 @@ import (
 
 const usage = `usage: backpropgen [flags] FILE.bp
        backpropgen check FILE.bp
+       backpropgen -version
 
 backpropgen reads a .bp model and writes Go source with its value and
 gradient functions: for every fn, NAME and NAMEGrad; for a model, its
@@ -30,11 +36,16 @@ library and allocates nothing.
 
 "check" parses and checks the model and writes nothing.
 
-Flags:
+Flags (before or after the file):
   -o FILE    write to FILE instead of standard output; the file is replaced
-             only when generation succeeds
+             only when generation succeeds, and is never the input or
+             another .bp file
   -pkg NAME  Go package name (default $GOPACKAGE, as set by go generate, or
              else the model's name)
+  -version   print backpropgen's version
+  -h         print this help
+
+A .bp file is UTF-8 text of at most 8 MiB.
 
 Use it from a go:generate line:
   //go:generate backpropgen -o model_grad.go model.bp
@@ -47,60 +58,175 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	check := len(args) > 0 && args[0] == "check"
-	if check {
-		args = args[1:]
-	}
+// options are the command line, parsed.
+type options struct {
+	check   bool
+	out     string
+	pkg     string
+	version bool
+	files   []string
+}
+
+// parseArgs reads flags before, between and after the file names, as go
+// build does; "check" is recognised as the first argument that is not a flag.
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
 	fs := flag.NewFlagSet("backpropgen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fmt.Fprintln(stderr, "\nBuilt-in functions:")
-		for _, d := range symbolic.BuiltinDocs() {
-			fmt.Fprintln(stderr, "  "+d)
+	fs.SetOutput(io.Discard) // errors are reported by run, help by printUsage
+	fs.StringVar(&o.out, "o", "", "output file")
+	fs.StringVar(&o.pkg, "pkg", "", "Go package name")
+	fs.BoolVar(&o.version, "version", false, "print the version")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
 		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
 	}
-	out := fs.String("o", "", "output file")
-	pkg := fs.String("pkg", os.Getenv("GOPACKAGE"), "Go package name")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if len(pos) > 0 && pos[0] == "check" {
+		o.check, pos = true, pos[1:]
+	}
+	o.files = pos
+	return o, nil
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprintln(w, "\nBuilt-in functions:")
+	for _, d := range symbolic.BuiltinDocs() {
+		fmt.Fprintln(w, "  "+d)
+	}
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "backpropgen: "+format+"\n", a...)
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprint(stderr, usage)
-		return 2
+	o, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return 0
 	}
-	path := fs.Arg(0)
-	src, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "backpropgen: %v\n", err)
-		return 2
+		return fail("%v (backpropgen -h shows the usage)", err)
 	}
-	if check {
-		if _, _, err := backpropgen.Check(path, src); err != nil {
+	if o.version {
+		fmt.Fprintln(stdout, "backpropgen", version())
+		return 0
+	}
+	switch {
+	case len(o.files) == 0:
+		return fail("no .bp file given (backpropgen -h shows the usage)")
+	case len(o.files) > 1:
+		return fail("%d files given (%s): give one .bp file per run", len(o.files), strings.Join(o.files, ", "))
+	case o.check && o.out != "":
+		return fail("check writes nothing: -o cannot be used with it")
+	}
+	path := o.files[0]
+	pkg, pkgFrom := o.pkg, "-pkg"
+	if pkg == "" {
+		pkg, pkgFrom = os.Getenv("GOPACKAGE"), "$GOPACKAGE"
+	}
+	if pkg != "" && !validPackage(pkg) {
+		return fail("invalid package name %q (from %s): a package name is a Go identifier, not a keyword or _", pkg, pkgFrom)
+	}
+	if o.out != "" {
+		if msg := checkOutput(o.out, path); msg != "" {
+			return fail("%s", msg)
+		}
+	}
+	src, err := readSource(path)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if o.check {
+		file, prog, err := backpropgen.Check(path, src)
+		if err == nil && pkg == "" {
+			err = backpropgen.PackageError(file, backpropgen.DefaultPackage(prog))
+		}
+		if err != nil {
 			return report(stderr, err)
 		}
 		return 0
 	}
-	code, err := backpropgen.Generate(path, src, *pkg)
+	code, err := backpropgen.Generate(path, src, pkg)
 	if err != nil {
 		return report(stderr, err)
 	}
-	if *out == "" {
+	if o.out == "" {
 		if _, err := stdout.Write(code); err != nil {
-			fmt.Fprintf(stderr, "backpropgen: %v\n", err)
-			return 1
+			return fail("writing the output: %v", err)
 		}
 		return 0
 	}
-	if err := writeFileAtomic(*out, code); err != nil {
-		fmt.Fprintf(stderr, "backpropgen: %v\n", err)
-		return 1
+	if err := writeFileAtomic(o.out, code); err != nil {
+		return fail("cannot write %s: %v", o.out, err)
 	}
 	return 0
+}
+
+func validPackage(name string) bool {
+	return token.IsIdentifier(name) && name != "_"
+}
+
+// checkOutput says why out cannot be written, before anything is
+// generated: never over the model (or any .bp file), onto a directory, or
+// into a directory that does not exist.
+func checkOutput(out, in string) string {
+	if strings.EqualFold(filepath.Ext(out), ".bp") {
+		if same(out, in) {
+			return fmt.Sprintf("-o %s is the input file: refusing to write Go over the model", out)
+		}
+		return fmt.Sprintf("-o %s: refusing to write Go over a .bp file", out)
+	}
+	if same(out, in) {
+		return fmt.Sprintf("-o %s is the input file: refusing to write Go over the model", out)
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return fmt.Sprintf("-o %s is a directory; give a file name, such as %s", out, filepath.Join(out, "model_grad.go"))
+	}
+	dir := filepath.Dir(out)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Sprintf("-o %s: directory %s does not exist", out, dir)
+	}
+	return ""
+}
+
+// same reports whether a and b name the same file.
+func same(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// readSource reads the model, at most one byte more than parser.MaxSize
+// (enough for the parser to report it too big), so that a huge file or a
+// device like /dev/zero is refused promptly.
+func readSource(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a .bp file", path)
+	}
+	return io.ReadAll(io.LimitReader(f, parser.MaxSize+1))
 }
 
 func report(w io.Writer, err error) int {
@@ -114,23 +240,37 @@ func report(w io.Writer, err error) int {
 }
 
 // writeFileAtomic replaces name with data, so that a reader (or a failed
-// run) never sees a partial file.
+// run) never sees a partial file. Its errors name the underlying cause, not
+// the temporary file.
 func writeFileAtomic(name string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
 	if err != nil {
-		return err
+		return cause(err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return err
+		return cause(err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return err
+		return cause(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return cause(err)
 	}
-	return os.Rename(tmp.Name(), name)
+	return cause(os.Rename(tmp.Name(), name))
+}
+
+// cause strips the path from a file system error.
+func cause(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/backpropgen/backpropgen/parser"
 )
 
 var update = flag.Bool("update", false, "rewrite the .err golden files")
@@ -22,6 +25,7 @@ func runCmd(args ...string) (code int, stdout, stderr string) {
 // TestErrorMessages runs every invalid model in testdata/errors and
 // compares what the command prints with its .err golden file.
 func TestErrorMessages(t *testing.T) {
+	t.Setenv("GOPACKAGE", "")
 	files, _ := filepath.Glob("../../testdata/errors/*.bp")
 	if len(files) == 0 {
 		t.Fatal("no error cases")
@@ -110,12 +114,122 @@ func TestMisuse(t *testing.T) {
 			t.Errorf("%q: exit %d, want 2", args, code)
 		}
 	}
-	code, _, stderr := runCmd("-h")
-	if code != 0 || !strings.Contains(stderr, "backpropgen check FILE.bp") || !strings.Contains(stderr, "-pkg NAME") ||
-		!strings.Contains(stderr, "log_softmax: ") || !strings.Contains(stderr, "cross_entropy(logits, label)") {
-		t.Errorf("-h: exit %d, usage %q", code, stderr)
+	code, stdout, stderr := runCmd("-h")
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "backpropgen check FILE.bp") || !strings.Contains(stdout, "-pkg NAME") ||
+		!strings.Contains(stdout, "log_softmax: ") || !strings.Contains(stdout, "cross_entropy(logits, label)") ||
+		!strings.Contains(stdout, fmt.Sprintf("at most %d MiB", parser.MaxSize>>20)) {
+		t.Errorf("-h: exit %d, stderr %q, usage %q", code, stderr, stdout)
 	}
 	if code, _, _ := runCmd("check", "../../testdata/mnist.bp"); code != 0 {
 		t.Errorf("check of a valid model: exit %d", code)
+	}
+}
+
+// misuse runs the command, expecting exit status 2, nothing on stdout and
+// the message want (without the "backpropgen: " prefix) on stderr.
+func misuse(t *testing.T, want string, args ...string) {
+	t.Helper()
+	code, stdout, stderr := runCmd(args...)
+	if code != 2 || stdout != "" || stderr != "backpropgen: "+want+"\n" {
+		t.Errorf("%q: exit %d, stdout %q, stderr %q\nwant exit 2 and %q", args, code, stdout, stderr, want)
+	}
+}
+
+func TestMisuseMessages(t *testing.T) {
+	t.Setenv("GOPACKAGE", "")
+	xor := "../../testdata/xor.bp"
+	misuse(t, "no .bp file given (backpropgen -h shows the usage)")
+	misuse(t, "2 files given (a.bp, b.bp): give one .bp file per run", "a.bp", "b.bp")
+	misuse(t, "flag provided but not defined: -nosuchflag (backpropgen -h shows the usage)", xor, "-nosuchflag")
+	misuse(t, "check writes nothing: -o cannot be used with it", "check", "-o", "x.go", xor)
+	for _, pkg := range []string{"func", "1abc", "a-b", "_"} {
+		misuse(t, fmt.Sprintf("invalid package name %q (from -pkg): a package name is a Go identifier, not a keyword or _", pkg), "-pkg", pkg, xor)
+	}
+	t.Setenv("GOPACKAGE", "a-b")
+	misuse(t, `invalid package name "a-b" (from $GOPACKAGE): a package name is a Go identifier, not a keyword or _`, xor)
+	t.Setenv("GOPACKAGE", "")
+	dir := t.TempDir()
+	misuse(t, dir+" is a directory, not a .bp file", dir)
+}
+
+func TestFlagsAfterFile(t *testing.T) {
+	t.Setenv("GOPACKAGE", "")
+	out := filepath.Join(t.TempDir(), "x.go")
+	if code, _, stderr := runCmd("../../testdata/xor.bp", "-pkg", "late", "-o", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(out); !bytes.Contains(b, []byte("\npackage late\n")) {
+		t.Errorf("flags after the file were not used")
+	}
+	if code, _, stderr := runCmd("check", "../../testdata/xor.bp", "-pkg", "x"); code != 0 {
+		t.Errorf("check with a flag after the file: exit %d: %s", code, stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := runCmd("-version")
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "backpropgen ") {
+		t.Errorf("-version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestOutputRefused checks that -o never overwrites the model or another
+// .bp file, and names the user's path when it cannot write: nothing is
+// written and the files keep their bytes.
+func TestOutputRefused(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../testdata/xor.bp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "self.bp")
+	other := filepath.Join(dir, "other.bp")
+	for _, f := range []string{model, other} {
+		if err := os.WriteFile(f, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link.go")
+	if err := os.Link(model, link); err != nil {
+		t.Fatal(err)
+	}
+	misuse(t, "-o "+model+" is the input file: refusing to write Go over the model", "-o", model, model)
+	misuse(t, "-o "+link+" is the input file: refusing to write Go over the model", "-o", link, model)
+	misuse(t, "-o "+other+": refusing to write Go over a .bp file", "-o", other, model)
+	misuse(t, "-o "+dir+" is a directory; give a file name, such as "+filepath.Join(dir, "model_grad.go"), "-o", dir, model)
+	missing := filepath.Join(dir, "nosuchdir", "x.go")
+	misuse(t, "-o "+missing+": directory "+filepath.Dir(missing)+" does not exist", "-o", missing, model)
+	for _, f := range []string{model, other} {
+		if b, _ := os.ReadFile(f); !bytes.Equal(b, src) {
+			t.Errorf("%s changed", f)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("files written: %v", entries)
+	}
+}
+
+// TestBadBytes checks what the command says about files that are not
+// .bp text: binary, too big, endless.
+func TestBadBytes(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin.bp")
+	os.WriteFile(bin, []byte("model m\x00\x01\x02\xff\x1b[2J"), 0o644)
+	code, stdout, stderr := runCmd(bin)
+	if code != 1 || stdout != "" || stderr != bin+": not a UTF-8 text file\n" {
+		t.Errorf("binary file: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	big := filepath.Join(dir, "big.bp")
+	line := []byte("// a comment\n")
+	os.WriteFile(big, bytes.Repeat(line, parser.MaxSize/len(line)+1), 0o644)
+	want := fmt.Sprintf("%s: file is larger than %d MiB, the size limit of a .bp file\n", big, parser.MaxSize>>20)
+	if code, _, stderr := runCmd(big); code != 1 || stderr != want {
+		t.Errorf("big file: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		want := fmt.Sprintf("/dev/zero: file is larger than %d MiB, the size limit of a .bp file\n", parser.MaxSize>>20)
+		if code, _, stderr := runCmd("/dev/zero"); code != 1 || stderr != want {
+			t.Errorf("/dev/zero: exit %d, stderr %q", code, stderr)
+		}
 	}
 }
