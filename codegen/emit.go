@@ -149,10 +149,14 @@ func (f *fnGen) count(idx []ix) {
 // so that the fusion check (fuse.go) sees all of them and the loops know
 // which index variables their bodies use.
 func (f *fnGen) access(p place, idx []ix) gexpr {
-	full := append(slices.Clone(p.pre), idx...)
-	f.count(full)
+	f.count(p.pre)
+	f.count(idx)
 	if b := f.body; b != nil {
+		full := append(slices.Clone(p.pre), idx...)
 		b.reads[p.base()] = append(b.reads[p.base()], full)
+		if len(b.aliases) == 0 {
+			return gexpr{c: p.code(idx), prec: precPrimary}
+		}
 		if aw, ok := b.aliases[p.base()+"["+ixKey(full)+"]"]; ok {
 			if aw.local == "" {
 				aw.local = f.locals.fresh(p.name() + "i")

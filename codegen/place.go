@@ -66,14 +66,17 @@ func hasPrefix(idx, prefix []ix) bool {
 // by the element's own index.
 type place struct {
 	path []string
+	key  string // the path joined by dots: the variable's identity
 	pre  []ix
 }
 
 // localPlace is a local variable of the function being emitted.
-func localPlace(name string) place { return place{path: []string{name}} }
+func localPlace(name string) place { return place{path: []string{name}, key: name} }
 
 // fieldPlace is field of the struct that the pointer named recv points to.
-func fieldPlace(recv, field string) place { return place{path: []string{recv, field}} }
+func fieldPlace(recv, field string) place {
+	return place{path: []string{recv, field}, key: recv + "." + field}
+}
 
 // isLocal reports whether p is a whole local variable.
 func (p place) isLocal() bool { return len(p.path) == 1 && len(p.pre) == 0 }
@@ -82,11 +85,11 @@ func (p place) isLocal() bool { return len(p.path) == 1 && len(p.pre) == 0 }
 func (p place) name() string { return p.path[len(p.path)-1] }
 
 // base is the key of p's variable or field, for the fusion checks.
-func (p place) base() string { return strings.Join(p.path, ".") }
+func (p place) base() string { return p.key }
 
 // at returns the place of p's sub-value at idx.
 func (p place) at(idx ...ix) place {
-	return place{path: p.path, pre: append(slices.Clone(p.pre), idx...)}
+	return place{path: p.path, key: p.key, pre: append(slices.Clone(p.pre), idx...)}
 }
 
 // code prints p's element idx.
