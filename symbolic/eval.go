@@ -52,8 +52,11 @@ func newFrame(parent *frame) *frame {
 }
 
 // loopRun is a loop's result: its final state, and its state at the start
-// of each step, indexed by step - From, which its derivative reads.
+// of each step, indexed by step - From, which its derivative reads (with,
+// for a derivative's derivative, the states its own forward loop had).
 type loopRun struct {
+	loop   *Loop
+	fwd    *loopRun // the run of loop.Fwd
 	final  [][]float64
 	states [][][]float64
 }
@@ -84,11 +87,13 @@ func (ev *evaluator) depsOf(n *Node) map[*Node]bool {
 		for _, s := range l.State {
 			delete(d, s)
 		}
-		if l.Fwd != nil {
-			delete(d, l.Fwd.Index)
-			for _, s := range l.Fwd.State {
+		for fl := l.Fwd; fl != nil; fl = fl.Fwd {
+			delete(d, fl.Index)
+			for _, s := range fl.State {
 				delete(d, s)
 			}
+		}
+		if l.Fwd != nil {
 			add(l.Fwd.Node)
 		}
 	default:
@@ -341,7 +346,7 @@ func (ev *evaluator) run(n *Node, f *frame) *loopRun {
 			panic(fmt.Sprintf("loop %d runs %d steps, its forward loop %d", l.ID, l.Len(), len(fwd.states)))
 		}
 	}
-	r := &loopRun{states: make([][][]float64, l.Len())}
+	r := &loopRun{loop: l, fwd: fwd, states: make([][][]float64, l.Len())}
 	for s := range l.Len() {
 		t := l.From + s
 		if l.Reverse {
@@ -353,10 +358,10 @@ func (ev *evaluator) run(n *Node, f *frame) *loopRun {
 		for i, st := range l.State {
 			step.bound[st] = state[i]
 		}
-		if fwd != nil {
-			step.bound[l.Fwd.Index] = []float64{float64(t)}
-			for i, st := range l.Fwd.State {
-				step.bound[st] = fwd.states[t-l.From][i]
+		for fr := fwd; fr != nil; fr = fr.fwd { // a derivative of a derivative reads both
+			step.bound[fr.loop.Index] = []float64{float64(t)}
+			for i, st := range fr.loop.State {
+				step.bound[st] = fr.states[t-l.From][i]
 			}
 		}
 		next := make([][]float64, k)
