@@ -11,7 +11,6 @@ package refeval
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/backpropgen/backpropgen/parser"
 )
@@ -27,7 +26,7 @@ type Tensor struct {
 // maps each integer input ("input k int") to its value. It returns the loss
 // and the value of each output by output name.
 func EvalModel(f *parser.File, params, inputs map[string][]float64, ints map[string]int) (loss float64, outputs map[string]Tensor, err error) {
-	defer catch(&err)
+	defer catch(f.Name, &err)
 	in := newInterp(f)
 	env := newEnv(nil)
 	outputs = map[string]Tensor{}
@@ -68,7 +67,7 @@ func EvalModel(f *parser.File, params, inputs map[string][]float64, ints map[str
 
 // EvalFn evaluates fn name at args (flat row-major each, in argument order).
 func EvalFn(f *parser.File, name string, args [][]float64) (t Tensor, err error) {
-	defer catch(&err)
+	defer catch(f.Name, &err)
 	in := newInterp(f)
 	fd, ok := in.fns[name]
 	if !ok {
@@ -96,18 +95,15 @@ func fail(pos parser.Pos, format string, a ...any) {
 	panic(evalError{fmt.Errorf("%d:%d: %s", pos.Line, pos.Col, fmt.Sprintf(format, a...))})
 }
 
-// catch turns an evalError, or any runtime panic (a bug here, or a file the
+// catch turns an evalError, or any other panic (a bug here, or a file the
 // compiler would reject), into *err.
-func catch(err *error) {
-	r := recover()
-	switch r := r.(type) {
+func catch(name string, err *error) {
+	switch r := recover().(type) {
 	case nil:
 	case evalError:
-		*err = r.err
-	case runtime.Error:
-		*err = fmt.Errorf("refeval: internal error: %v", r)
+		*err = fmt.Errorf("%s:%w", name, r.err)
 	default:
-		*err = fmt.Errorf("refeval: internal error: %v", r)
+		*err = fmt.Errorf("%s: refeval: internal error: %v", name, r)
 	}
 }
 
