@@ -286,6 +286,14 @@ output y
 output p = softmax(y)
 loss = cross_entropy(y, k)
 output loss`},
+	{"stateindexed", "model m\nparam v[3]\nh = v\nfor t in 0..3 {\n h = h * h[t] + v\n}\nloss = sum(h)"},
+	{"dynmatrixstate", "model m\nparam W[3, 3]\ninput k int\nM = W\nfor t in 1..3 {\n M += W * M[k, t]\n}\nloss = sum(M[k])"},
+	{"nested3", "model m\nparam W[2, 3, 3]\nparam x[3]\nh = x\nfor l in 0..2 {\n for t in 0..3 {\n  h = tanh(W[l, t] * h[t] + h)\n }\n}\nloss = sum(h)"},
+	{"sharedoutside", "model m\nparam a\nb = a * a\ns = b\nfor t in 0..3 {\n s = s * b + a * a\n}\nloss = s + b"},
+	{"lsestate", "model m\nparam v[2]\ns = 0\nfor t in 0..2 {\n s += logsumexp(v * s) + v[t] * s\n}\nloss = s"},
+	{"innerlocal", "model m\nparam v[2]\ns = 0\nfor i in 0..2 {\n c = 1\n for j in 0..2 {\n  c = c * v[j] + s\n }\n s += c * v[i]\n}\nloss = s"},
+	{"innerreads", "model m\nparam v[2]\nparam u[2]\ns = 0\nr = 0\nfor i in 0..2 {\n r = s\n for j in 0..2 {\n  s = r * v[j] + u[i]\n }\n}\nloss = s * r"},
+	{"maxtie", "model m\nparam v[4]\ninput k int\nh = v\nfor t in 0..3 {\n h = max(h, h[k]) * 0.9 + min(v, 0.1)\n}\nloss = cross_entropy(h, k)"},
 	{"looplocal", `model m
 param a
 param M[2, 2]
