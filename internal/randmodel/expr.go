@@ -34,7 +34,7 @@ func (g *gen) expr1(shape []int, depth int) (Expr, float64) {
 	case n < 55:
 		x, b := g.expr(shape, d)
 		return &Neg{X: x}, b
-	case n < 57:
+	case n < 57 && g.stopGrad:
 		x, b := g.expr(shape, d)
 		return &Call{F: "stop_gradient", Args: []Expr{x}}, b
 	case n < 61:

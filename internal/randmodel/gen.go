@@ -51,6 +51,9 @@ type gen struct {
 	loops   int       // loop nesting at this point
 	counter int
 	params  int
+	// stopGrad allows stop_gradient, in some models only: central
+	// differences cannot check a model that has it.
+	stopGrad bool
 }
 
 func (g *gen) pct(p int) bool { return g.r.Intn(100) < p }
@@ -104,6 +107,7 @@ var modelNames = []string{"net", "toy", "fit", "prob", "model", "seq", "mlp", "r
 func (g *gen) file() {
 	f := g.f
 	f.Model = modelNames[g.r.Intn(len(modelNames))]
+	g.stopGrad = g.pct(10)
 	for i := range g.r.Intn(3) {
 		f.Consts = append(f.Consts, &Const{Name: []string{"N", "H", "K"}[i], V: 1 + g.r.Intn(4)})
 	}
