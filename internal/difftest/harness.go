@@ -137,6 +137,8 @@ type Options struct {
 	// FDCoords caps the parameter coordinates checked by central
 	// differences per model (and per fn); 0 means 40.
 	FDCoords int
+	// CompileOnly stops after generating and type-checking the Go.
+	CompileOnly bool
 	// Log, if set, is told what is being done.
 	Log func(format string, a ...any)
 }
@@ -172,6 +174,9 @@ func Run(ctx context.Context, cases []*Case, opt Options) ([]*Result, error) {
 		if p := prepare(results[i], fmt.Sprintf("m%04d", i)); p != nil {
 			ready = append(ready, p)
 		}
+	}
+	if opt.CompileOnly || len(ready) == 0 {
+		return results, nil
 	}
 	dir := opt.Dir
 	if dir == "" {
