@@ -41,6 +41,19 @@ func relErr(a, b, floor float64) float64 {
 	return e
 }
 
+// valueErr, irErr and fdErr record the largest error within tolerance,
+// to show how close passing comparisons come to it; they return e.
+func (r *Result) valueErr(e float64) float64 { return worst(&r.MaxValueErr, e, ValueTol) }
+func (r *Result) irErr(e float64) float64    { return worst(&r.MaxIRErr, e, IRTol) }
+func (r *Result) fdErr(e float64) float64    { return worst(&r.MaxFDErr, e, FDTol) }
+
+func worst(m *float64, e, tol float64) float64 {
+	if e <= tol && e > *m {
+		*m = e
+	}
+	return e
+}
+
 func f64(b uint64) float64 { return math.Float64frombits(b) }
 
 // mismatches collects up to a few messages of one kind.
@@ -98,7 +111,7 @@ func compareModel(p *prepared, fdMax int) {
 	if err != nil {
 		res.fail(Reference, "refeval: %v", err)
 	} else {
-		if got := f64(resp.Loss); relErr(got, loss, ValueFloor) > ValueTol {
+		if got := f64(resp.Loss); res.valueErr(relErr(got, loss, ValueFloor)) > ValueTol {
 			res.fail(WrongLoss, "Forward's loss %v, refeval's %v (relative error %.3g)", got, loss, relErr(got, loss, ValueFloor))
 		}
 		if len(resp.Outputs) != len(m.Outputs) {
@@ -112,7 +125,7 @@ func compareModel(p *prepared, fdMax int) {
 					continue
 				}
 				for j, w := range want {
-					if got := f64(resp.Outputs[i][j]); relErr(got, w, ValueFloor) > ValueTol {
+					if got := f64(resp.Outputs[i][j]); res.valueErr(relErr(got, w, ValueFloor)) > ValueTol {
 						bad.add("%s[%d] = %v, refeval %v", o.Name, j, got, w)
 					}
 				}
@@ -164,7 +177,7 @@ func compareModel(p *prepared, fdMax int) {
 		var bad mismatches
 		for i := range grad {
 			res.CoordsIR++
-			if e := relErr(grad[i], ir[i], IRFloor); e > IRTol {
+			if e := res.irErr(relErr(grad[i], ir[i], IRFloor)); e > IRTol {
 				bad.add("d/d%s: Backward %v, IR %v (relative error %.3g)", names[i], grad[i], ir[i], e)
 			}
 		}
@@ -218,7 +231,7 @@ func (p *prepared) centralCheck(f func() float64, x, grad []float64, names []str
 			continue
 		}
 		p.res.CoordsFD++
-		if e := relErr(grad[i], c1, FDFloor); e > FDTol {
+		if e := p.res.fdErr(relErr(grad[i], c1, FDFloor)); e > FDTol {
 			bad.add("d/d%s: %v, central differences %v (relative error %.3g)", names[i], grad[i], c1, e)
 		}
 	}
@@ -309,7 +322,7 @@ func compareFn(p *prepared, i int, fdMax int) {
 		return
 	}
 	for j, w := range want.Data {
-		if got := f64(fr.Value[j]); relErr(got, w, ValueFloor) > ValueTol {
+		if got := f64(fr.Value[j]); res.valueErr(relErr(got, w, ValueFloor)) > ValueTol {
 			res.fail(WrongLoss, "fn %s = %v, refeval %v", fn.Name, got, w)
 			break
 		}
@@ -339,7 +352,7 @@ func compareFn(p *prepared, i int, fdMax int) {
 		var bad mismatches
 		for j := range grad {
 			res.CoordsIR++
-			if e := relErr(grad[j], ir[j], IRFloor); e > IRTol {
+			if e := res.irErr(relErr(grad[j], ir[j], IRFloor)); e > IRTol {
 				bad.add("d%s/d%s: %v, IR %v (relative error %.3g)", fn.Name, names[j], grad[j], ir[j], e)
 			}
 		}

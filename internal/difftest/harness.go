@@ -82,6 +82,8 @@ type Result struct {
 	CoordsFD int // ... and against central differences
 	Kinks    int // coordinates skipped at kinks
 	NoFD     bool
+	// The largest relative errors of comparisons that passed.
+	MaxValueErr, MaxIRErr, MaxFDErr float64
 }
 
 // Class is the case's first failure's class, "" if it passed.
@@ -106,7 +108,11 @@ func (r *Result) Signature() string {
 var (
 	reQuoted = regexp.MustCompile(`"[^"]*"`)
 	rePos    = regexp.MustCompile(`[\w./-]*\.go:\d+(:\d+)?:?`)
-	reIdent  = regexp.MustCompile(`\b[A-Za-z_][A-Za-z_0-9]*[0-9_][A-Za-z_0-9]*\b|\b[a-z]\b`)
+	reIdent  = regexp.MustCompile(`\b[A-Za-z_][A-Za-z_0-9]*\b`)
+	// keep are the words of Go's errors that normalize leaves alone.
+	keep = map[string]bool{"use": true, "as": true, "in": true, "and": true, "not": true, "of": true, "to": true,
+		"int": true, "for": true, "is": true, "has": true, "no": true, "nil": true, "too": true, "few": true,
+		"any": true, "new": true, "var": true, "can": true, "got": true, "want": true, "float64": true}
 )
 
 // normalize drops positions and generated names from a Go error.
@@ -114,7 +120,12 @@ func normalize(msg string) string {
 	msg, _, _ = strings.Cut(msg, "\n")
 	msg = rePos.ReplaceAllString(msg, "")
 	msg = reQuoted.ReplaceAllString(msg, `"…"`)
-	msg = reIdent.ReplaceAllString(msg, "_")
+	msg = reIdent.ReplaceAllStringFunc(msg, func(w string) string {
+		if keep[w] || len(w) > 3 && strings.ToLower(w) == w && !strings.ContainsAny(w, "_0123456789") {
+			return w
+		}
+		return "_"
+	})
 	return strings.TrimSpace(msg)
 }
 

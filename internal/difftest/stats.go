@@ -11,6 +11,8 @@ type Stats struct {
 	CoordsIR, CoordsFD, Kinks, NoFD      int
 	ByClass                              map[Class]int // cases failing each class
 	Failed                               int           // cases with any failure
+	// The largest relative errors among comparisons that passed.
+	MaxValueErr, MaxIRErr, MaxFDErr float64
 }
 
 // Summarize counts results.
@@ -40,6 +42,9 @@ func Summarize(results []*Result) Stats {
 		s.CoordsIR += r.CoordsIR
 		s.CoordsFD += r.CoordsFD
 		s.Kinks += r.Kinks
+		s.MaxValueErr = max(s.MaxValueErr, r.MaxValueErr)
+		s.MaxIRErr = max(s.MaxIRErr, r.MaxIRErr)
+		s.MaxFDErr = max(s.MaxFDErr, r.MaxFDErr)
 		if len(r.Failures) > 0 && !seen[Rejected] {
 			s.Failed++
 		}
@@ -53,6 +58,8 @@ func (s Stats) String() string {
 		s.Models, s.Rejected, s.Compiled, s.Compared, s.NoFD)
 	fmt.Fprintf(&b, "gradient coordinates: %d checked against the IR, %d against central differences, %d skipped at kinks\n",
 		s.CoordsIR, s.CoordsFD, s.Kinks)
+	fmt.Fprintf(&b, "largest passing relative errors: %.3g vs refeval (tolerance %g), %.3g vs IR (%g), %.3g vs central differences (%g)\n",
+		s.MaxValueErr, ValueTol, s.MaxIRErr, IRTol, s.MaxFDErr, FDTol)
 	fmt.Fprintf(&b, "%d models failed; models failing each class:\n", s.Failed)
 	for _, c := range Classes {
 		fmt.Fprintf(&b, "  %-30s %d\n", c, s.ByClass[c])

@@ -171,7 +171,7 @@ func (p *printer) bare(e Expr, indent string) string {
 		pr := prec(e)
 		lmin, rmin := pr, pr+1
 		if e.Op == "^" {
-			lmin, rmin = precAtom, precPow
+			lmin, rmin = precAtom, precUnary // 2^-x
 		}
 		sep := " "
 		if p.chance(5) {
