@@ -19,8 +19,8 @@ import (
 var (
 	difftestN      = flag.Int("difftest.n", 300, "random models for TestDifferential")
 	difftestSeed   = flag.Int64("difftest.seed", 1, "seed of the first random model (model i has seed+i); 0 picks one from the clock")
-	difftestReduce = flag.Int("difftest.reduce", 3, "failing models to minimize, one per failure signature, and save in testdata/difftest")
-	difftestTime   = flag.Duration("difftest.reducetime", 90*time.Second, "time allowed for minimizing each failing model")
+	difftestReduce = flag.Int("difftest.reduce", 3, "failing models to minimize (one per class first, then per signature) and save in testdata/difftest")
+	difftestTime   = flag.Duration("difftest.reducetime", 45*time.Second, "time allowed for minimizing each failing model")
 )
 
 // TestDifferential generates random models and fns (internal/randmodel),
@@ -69,36 +69,55 @@ func TestDifferential(t *testing.T) {
 	fmt.Printf("TestDifferential: %v", stats)
 	fmt.Printf("TestDifferential: checked in %v\n", time.Since(start).Round(time.Millisecond))
 
-	reduced := map[string]bool{}
+	var failed []*difftest.Result
 	for _, r := range results {
 		if len(r.Failures) == 0 {
 			continue
 		}
-		f := files[r.Case]
-		if f == nil {
+		if files[r.Case] == nil {
 			t.Errorf("regression case %s fails: %s: %s", r.Case.Name, r.Class(), clipMsg(r.Failures[0].Msg))
 			continue
 		}
 		t.Errorf("model seed %d fails: %s: %s", r.Case.Seed, r.Class(), clipMsg(r.Failures[0].Msg))
-		sig := r.Signature()
-		if reduced[sig] || len(reduced) >= *difftestReduce {
-			continue
-		}
-		reduced[sig] = true
-		rstart := time.Now()
-		min, mr := difftest.Minimize(ctx, f, r, 16, time.Now().Add(*difftestTime))
-		text := randmodel.Print(min)
-		header := fmt.Sprintf("// difftest: %s\n// %s\n// found by go test -run TestDifferential -difftest.seed=%d -difftest.n=1\n// values seed %d\n",
-			mr.Class(), strings.ReplaceAll(clipMsg(mr.Failures[0].Msg), "\n", " "), r.Case.Seed, r.Case.Seed)
-		path := filepath.Join("testdata", "difftest", fmt.Sprintf("%s_%d.bp", slug(mr.Class()), r.Case.Seed))
-		if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append([]byte(header), text...), 0o666); err != nil {
-			t.Fatal(err)
-		}
-		t.Errorf("minimized in %v to %s:\n%s\nfrom:\n%s", time.Since(rstart).Round(time.Second), path, text, r.Case.Src)
+		failed = append(failed, r)
 	}
+	// Minimize the first failure of each class, then of each further
+	// signature, up to -difftest.reduce models.
+	var order []*difftest.Result
+	classes, sigs := map[difftest.Class]bool{}, map[string]bool{}
+	for _, r := range failed {
+		if !classes[r.Class()] {
+			classes[r.Class()], sigs[r.Signature()] = true, true
+			order = append(order, r)
+		}
+	}
+	for _, r := range failed {
+		if !sigs[r.Signature()] {
+			sigs[r.Signature()] = true
+			order = append(order, r)
+		}
+	}
+	for _, r := range order[:min(len(order), *difftestReduce)] {
+		minimize(t, ctx, files[r.Case], r)
+	}
+}
+
+// minimize shrinks a failing generated model and saves it as a regression
+// case.
+func minimize(t *testing.T, ctx context.Context, f *randmodel.File, r *difftest.Result) {
+	rstart := time.Now()
+	min, mr := difftest.Minimize(ctx, f, r, 16, time.Now().Add(*difftestTime))
+	text := randmodel.Print(min)
+	header := fmt.Sprintf("// difftest: %s\n// %s\n// found by go test -run TestDifferential -difftest.seed=%d -difftest.n=1\n// values seed %d\n",
+		mr.Class(), strings.ReplaceAll(clipMsg(mr.Failures[0].Msg), "\n", " "), r.Case.Seed, r.Case.Seed)
+	path := filepath.Join("testdata", "difftest", fmt.Sprintf("%s_%d.bp", slug(mr.Class()), r.Case.Seed))
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append([]byte(header), text...), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	t.Errorf("minimized in %v to %s:\n%s\nfrom:\n%s", time.Since(rstart).Round(time.Second), path, text, r.Case.Src)
 }
 
 var reValuesSeed = regexp.MustCompile(`(?m)^// values seed (-?\d+)$`)
