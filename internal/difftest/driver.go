@@ -1,0 +1,301 @@
+package difftest
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// A request asks the driver to run one model's generated code: its params
+// in Flat order, its inputs in declaration order (integer inputs as their
+// float64 value) and each fn's arguments, flattened. Numbers travel as
+// float64 bits, so NaN and ±Inf survive JSON and nothing is rounded.
+type request struct {
+	Pkg    string
+	Params []uint64
+	Inputs []uint64
+	Fns    []fnRequest
+}
+
+type fnRequest struct {
+	Name string
+	Args []uint64
+}
+
+// A response is what the generated code computed.
+type response struct {
+	Pkg      string
+	Panic    string // the recovered panic, and where
+	Model    bool
+	Loss     uint64
+	Outputs  [][]uint64
+	Backward []uint64 // the gradient Backward added to a zero Params
+	LGLoss   uint64
+	LossGrad []uint64
+	Fns      []fnResponse
+}
+
+type fnResponse struct {
+	Name      string
+	Panic     string
+	Value     []uint64
+	HasGrad   bool
+	GradValue uint64
+	Partials  []uint64
+}
+
+// goName is the generated Go name of a .bp name (codegen's exported).
+func goName(name string) string {
+	r := []rune(name)
+	if r[0] == '_' {
+		return "X" + name
+	}
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// driverPkg is one generated package as the driver sees it.
+type driverPkg struct {
+	Pkg    string
+	Model  string   // the model's name, "" for a file of fns
+	Fns    []string // fns by .bp name
+	Scalar []bool   // per fn: its result is a scalar, so FGrad exists
+}
+
+// driverSource is the main program that imports every package and runs
+// requests read from stdin, one JSON object a line, answering each on
+// stdout.
+func driverSource(pkgs []driverPkg) []byte {
+	var b strings.Builder
+	b.WriteString("package main\n\nimport (\n\t\"bufio\"\n\t\"encoding/json\"\n\t\"os\"\n")
+	for _, p := range pkgs {
+		fmt.Fprintf(&b, "\t%q\n", "scratch/"+p.Pkg)
+	}
+	b.WriteString(")\n\nvar entries = map[string]entry{\n")
+	for _, p := range pkgs {
+		fmt.Fprintf(&b, "\t%q: {", p.Pkg)
+		if p.Model != "" {
+			fmt.Fprintf(&b, "params: func() any { return new(%s.%sParams) }, ", p.Pkg, goName(p.Model))
+		}
+		b.WriteString("fns: map[string][2]any{")
+		for i, f := range p.Fns {
+			grad := "nil"
+			if p.Scalar[i] {
+				grad = fmt.Sprintf("%s.%sGrad", p.Pkg, goName(f))
+			}
+			fmt.Fprintf(&b, "%q: {%s.%s, %s}, ", f, p.Pkg, goName(f), grad)
+		}
+		b.WriteString("}},\n")
+	}
+	b.WriteString("}\n\n")
+	b.WriteString(`func main() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<30)
+	out := bufio.NewWriter(os.Stdout)
+	enc := json.NewEncoder(out)
+	for in.Scan() {
+		var req request
+		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
+			panic(err)
+		}
+		if err := enc.Encode(run(&req)); err != nil {
+			panic(err)
+		}
+		out.Flush()
+	}
+}
+`)
+	return []byte(b.String())
+}
+
+// driverRuntime is the driver's reflect-based part, the same for every run.
+const driverRuntime = `package main
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"runtime/debug"
+)
+
+type entry struct {
+	params func() any
+	fns    map[string][2]any
+}
+
+type request struct {
+	Pkg    string
+	Params []uint64
+	Inputs []uint64
+	Fns    []fnRequest
+}
+
+type fnRequest struct {
+	Name string
+	Args []uint64
+}
+
+type response struct {
+	Pkg      string
+	Panic    string
+	Model    bool
+	Loss     uint64
+	Outputs  [][]uint64
+	Backward []uint64
+	LGLoss   uint64
+	LossGrad []uint64
+	Fns      []fnResponse
+}
+
+type fnResponse struct {
+	Name      string
+	Panic     string
+	Value     []uint64
+	HasGrad   bool
+	GradValue uint64
+	Partials  []uint64
+}
+
+func run(req *request) *response {
+	resp := &response{Pkg: req.Pkg}
+	e := entries[req.Pkg]
+	if e.params != nil {
+		resp.Model = true
+		runModel(e, req, resp)
+	}
+	for _, f := range req.Fns {
+		resp.Fns = append(resp.Fns, runFn(e.fns[f.Name], f))
+	}
+	return resp
+}
+
+func caught(stage string, msg *string) {
+	if r := recover(); r != nil {
+		*msg = fmt.Sprintf("%s: %v\n%s", stage, r, debug.Stack())
+	}
+}
+
+func runModel(e entry, req *request, resp *response) {
+	stage := "setup"
+	defer func() {
+		if r := recover(); r != nil {
+			resp.Panic = fmt.Sprintf("%s: %v\n%s", stage, r, debug.Stack())
+		}
+	}()
+	p := reflect.ValueOf(e.params())
+	flat := p.MethodByName("Flat").Call(nil)[0].Interface().([]float64)
+	if len(flat) != len(req.Params) {
+		panic(fmt.Sprintf("Flat has %d numbers, the model %d", len(flat), len(req.Params)))
+	}
+	for i, b := range req.Params {
+		flat[i] = math.Float64frombits(b)
+	}
+	fwd := p.MethodByName("Forward")
+	ft := fwd.Type()
+	ws := reflect.New(ft.In(0).Elem())
+	in := reflect.New(ft.In(1).Elem())
+	rest := fill(in.Elem(), req.Inputs)
+	if len(rest) != 0 {
+		panic(fmt.Sprintf("%d inputs left over", len(rest)))
+	}
+	args := []reflect.Value{ws, in}
+	var out reflect.Value
+	if ft.NumIn() == 3 {
+		out = reflect.New(ft.In(2).Elem())
+		args = append(args, out)
+	}
+	stage = "Forward"
+	resp.Loss = math.Float64bits(fwd.Call(args)[0].Float())
+	if out.IsValid() {
+		for i := range out.Elem().NumField() {
+			resp.Outputs = append(resp.Outputs, flatten(out.Elem().Field(i), nil))
+		}
+	}
+	stage = "Backward"
+	g := reflect.New(p.Elem().Type())
+	p.MethodByName("Backward").Call([]reflect.Value{ws, in, g})
+	resp.Backward = bits(g.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+	stage = "LossGrad"
+	ws2 := reflect.New(ft.In(0).Elem())
+	g2 := reflect.New(p.Elem().Type())
+	resp.LGLoss = math.Float64bits(p.MethodByName("LossGrad").Call([]reflect.Value{ws2, in, g2})[0].Float())
+	resp.LossGrad = bits(g2.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+}
+
+func runFn(fs [2]any, req fnRequest) (resp fnResponse) {
+	resp.Name = req.Name
+	defer caught(req.Name, &resp.Panic)
+	f := reflect.ValueOf(fs[0])
+	vals := f.Call(args(f.Type(), req.Args))
+	resp.Value = flatten(vals[0], nil)
+	if fs[1] == nil {
+		return resp
+	}
+	resp.HasGrad = true
+	gf := reflect.ValueOf(fs[1])
+	vals = gf.Call(args(gf.Type(), req.Args))
+	resp.GradValue = math.Float64bits(vals[0].Float())
+	for _, v := range vals[1:] {
+		resp.Partials = flatten(v, resp.Partials)
+	}
+	return resp
+}
+
+func args(ft reflect.Type, x []uint64) []reflect.Value {
+	var out []reflect.Value
+	for i := range ft.NumIn() {
+		v := reflect.New(ft.In(i)).Elem()
+		x = fill(v, x)
+		out = append(out, v)
+	}
+	if len(x) != 0 {
+		panic(fmt.Sprintf("%d arguments left over", len(x)))
+	}
+	return out
+}
+
+// fill sets v (a float64, an int, an array of them or a struct of those)
+// from x in order and returns what is left.
+func fill(v reflect.Value, x []uint64) []uint64 {
+	switch v.Kind() {
+	case reflect.Float64:
+		v.SetFloat(math.Float64frombits(x[0]))
+		return x[1:]
+	case reflect.Int:
+		v.SetInt(int64(math.Float64frombits(x[0])))
+		return x[1:]
+	case reflect.Array:
+		for i := range v.Len() {
+			x = fill(v.Index(i), x)
+		}
+		return x
+	case reflect.Struct:
+		for i := range v.NumField() {
+			x = fill(v.Field(i), x)
+		}
+		return x
+	}
+	panic("cannot fill a " + v.Type().String())
+}
+
+func flatten(v reflect.Value, out []uint64) []uint64 {
+	switch v.Kind() {
+	case reflect.Float64:
+		return append(out, math.Float64bits(v.Float()))
+	case reflect.Array:
+		for i := range v.Len() {
+			out = flatten(v.Index(i), out)
+		}
+		return out
+	}
+	panic("cannot flatten a " + v.Type().String())
+}
+
+func bits(x []float64) []uint64 {
+	out := make([]uint64, len(x))
+	for i, f := range x {
+		out[i] = math.Float64bits(f)
+	}
+	return out
+}
+`

@@ -1,0 +1,132 @@
+package refeval
+
+import (
+	"math"
+
+	"github.com/backpropgen/backpropgen/parser"
+)
+
+// builtin is a built-in function of the language (but for zeros, ones and
+// cross_entropy, whose arguments are not all values: see callExpr).
+type builtin struct {
+	nargs int
+	eval  func(in *interp, pos parser.Pos, args []Tensor) Tensor
+}
+
+func unary(f func(float64) float64) builtin {
+	return builtin{1, func(_ *interp, _ parser.Pos, a []Tensor) Tensor { return mapT(a[0], f) }}
+}
+
+func binary(name string, f func(a, b float64) float64) builtin {
+	return builtin{2, func(in *interp, pos parser.Pos, a []Tensor) Tensor {
+		return in.elementwise(pos, name, a[0], a[1], f)
+	}}
+}
+
+// reduce is a built-in whose value is a scalar computed from its argument.
+func reduce(f func(t Tensor) float64) builtin {
+	return builtin{1, func(_ *interp, _ parser.Pos, a []Tensor) Tensor { return scalar(f(a[0])) }}
+}
+
+// vector is a built-in of one vector argument.
+func vector(name string, f func(v []float64) Tensor) builtin {
+	return builtin{1, func(_ *interp, pos parser.Pos, a []Tensor) Tensor {
+		if len(a[0].Shape) != 1 {
+			fail(pos, "%s needs a vector, got %v", name, a[0].Shape)
+		}
+		return f(a[0].Data)
+	}}
+}
+
+var builtins = map[string]builtin{
+	"exp":      unary(math.Exp),
+	"log":      unary(math.Log),
+	"log1p":    unary(math.Log1p),
+	"sqrt":     unary(math.Sqrt),
+	"sin":      unary(math.Sin),
+	"cos":      unary(math.Cos),
+	"tan":      unary(math.Tan),
+	"tanh":     unary(math.Tanh),
+	"atan":     unary(math.Atan),
+	"erf":      unary(math.Erf),
+	"norm_cdf": unary(func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }),
+	"abs":      unary(math.Abs),
+	"relu": unary(func(x float64) float64 {
+		if x > 0 {
+			return x
+		}
+		if math.IsNaN(x) {
+			return x
+		}
+		return 0
+	}),
+	"sigmoid":  unary(sigmoid),
+	"softplus": unary(func(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }),
+	"min":      binary("min", func(a, b float64) float64 { return min(a, b) }),
+	"max":      binary("max", func(a, b float64) float64 { return max(a, b) }),
+	"pow":      binary("pow", math.Pow),
+	"leaky_relu": {2, func(in *interp, pos parser.Pos, a []Tensor) Tensor {
+		if len(a[1].Shape) != 0 {
+			fail(pos, "leaky_relu needs a scalar slope, got %v", a[1].Shape)
+		}
+		slope := a[1].Data[0]
+		return mapT(a[0], func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return slope * x
+		})
+	}},
+	"sum":  reduce(func(t Tensor) float64 { return sumData(t.Data) }),
+	"mean": reduce(func(t Tensor) float64 { return sumData(t.Data) / float64(len(t.Data)) }),
+	"dot": {2, func(in *interp, pos parser.Pos, a []Tensor) Tensor {
+		if !sameShape(a[0].Shape, a[1].Shape) {
+			fail(pos, "dot needs one shape, got %v and %v", a[0].Shape, a[1].Shape)
+		}
+		return scalar(dotData(a[0].Data, a[1].Data))
+	}},
+	"mse": {2, func(in *interp, pos parser.Pos, a []Tensor) Tensor {
+		d := in.elementwise(pos, "mse", a[0], a[1], func(x, y float64) float64 { return (x - y) * (x - y) })
+		return scalar(sumData(d.Data) / float64(len(d.Data)))
+	}},
+	"transpose": {1, func(_ *interp, pos parser.Pos, a []Tensor) Tensor {
+		if len(a[0].Shape) != 2 {
+			fail(pos, "transpose needs a matrix, got %v", a[0].Shape)
+		}
+		m, n := a[0].Shape[0], a[0].Shape[1]
+		out := Tensor{Shape: []int{n, m}, Data: make([]float64, m*n)}
+		for i := range m {
+			for j := range n {
+				out.Data[j*m+i] = a[0].Data[i*n+j]
+			}
+		}
+		return out
+	}},
+	"logsumexp": vector("logsumexp", func(v []float64) Tensor { return scalar(logSumExp(v)) }),
+	"softmax": vector("softmax", func(v []float64) Tensor {
+		l := logSumExp(v)
+		out := Tensor{Shape: []int{len(v)}, Data: make([]float64, len(v))}
+		for i, x := range v {
+			out.Data[i] = math.Exp(x - l)
+		}
+		return out
+	}),
+	"log_softmax": vector("log_softmax", func(v []float64) Tensor {
+		l := logSumExp(v)
+		out := Tensor{Shape: []int{len(v)}, Data: make([]float64, len(v))}
+		for i, x := range v {
+			out.Data[i] = x - l
+		}
+		return out
+	}),
+	"stop_gradient": {1, func(_ *interp, _ parser.Pos, a []Tensor) Tensor { return a[0].clone() }},
+}
+
+// sigmoid is 1/(1+e⁻ˣ) in the form that cannot overflow for either sign.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}

@@ -1,0 +1,140 @@
+package refeval
+
+import (
+	"math"
+
+	"github.com/backpropgen/backpropgen/parser"
+)
+
+func (in *interp) expr(e *env, x parser.Expr) value {
+	switch x := x.(type) {
+	case *parser.Number:
+		return value{t: scalar(x.Value)}
+	case *parser.Ident:
+		v := in.lookup(e, x)
+		if v.isInt {
+			fail(x.P, "%s is an integer: it can only index", x.Name)
+		}
+		return v
+	case *parser.Unary:
+		if x.Op != "-" {
+			fail(x.P, "unknown unary operator %q", x.Op)
+		}
+		a := in.tensor(e, x.X)
+		return value{t: mapT(a, func(v float64) float64 { return -v })}
+	case *parser.Binary:
+		a, b := in.tensor(e, x.X), in.tensor(e, x.Y)
+		if x.Op == "@" {
+			return value{t: matmul(x.P, a, b)}
+		}
+		f, ok := binaryOps[x.Op]
+		if !ok {
+			fail(x.P, "unknown operator %q", x.Op)
+		}
+		return value{t: in.elementwise(x.P, x.Op, a, b, f)}
+	case *parser.Call:
+		return value{t: in.callExpr(e, x)}
+	case *parser.Index:
+		a := in.tensor(e, x.X)
+		return value{t: in.index(e, x.P, a, x.Indexes)}
+	}
+	fail(x.Pos(), "unexpected expression %T", x)
+	return value{}
+}
+
+func (in *interp) tensor(e *env, x parser.Expr) Tensor { return in.expr(e, x).t }
+
+// lookup finds a name: a binding, else a const.
+func (in *interp) lookup(e *env, id *parser.Ident) value {
+	if v, ok := e.get(id.Name); ok {
+		return v
+	}
+	if v, ok := in.constValue(id.Name); ok {
+		return value{t: scalar(float64(v))}
+	}
+	fail(id.P, "undefined: %s", id.Name)
+	return value{}
+}
+
+var binaryOps = map[string]func(a, b float64) float64{
+	"+": func(a, b float64) float64 { return a + b },
+	"-": func(a, b float64) float64 { return a - b },
+	"*": func(a, b float64) float64 { return a * b },
+	"/": func(a, b float64) float64 { return a / b },
+	"^": math.Pow,
+}
+
+// indexValue is the integer an index expression denotes: an integer input
+// or loop variable, or an integer constant expression.
+func (in *interp) indexValue(e *env, x parser.Expr) int {
+	if id, ok := x.(*parser.Ident); ok {
+		if v, ok := e.get(id.Name); ok && v.isInt {
+			return v.n
+		}
+	}
+	return in.constInt(x)
+}
+
+// index selects a[idx...]; fewer indices than a's rank select a sub-tensor.
+func (in *interp) index(e *env, pos parser.Pos, a Tensor, idx []parser.Expr) Tensor {
+	if len(idx) > len(a.Shape) {
+		fail(pos, "%d indices for a value of shape %v", len(idx), a.Shape)
+	}
+	off := 0
+	for k, ie := range idx {
+		i := in.indexValue(e, ie)
+		if i < 0 || i >= a.Shape[k] {
+			fail(ie.Pos(), "index %d is outside dimension %d of shape %v", i, k+1, a.Shape)
+		}
+		off = off*a.Shape[k] + i
+	}
+	rest := append([]int{}, a.Shape[len(idx):]...)
+	n := size(rest)
+	return Tensor{Shape: rest, Data: append([]float64(nil), a.Data[off*n:(off+1)*n]...)}
+}
+
+// callExpr evaluates a call of a built-in or of a fn.
+func (in *interp) callExpr(e *env, c *parser.Call) Tensor {
+	name := c.Fun.Name
+	switch name {
+	case "zeros", "ones":
+		fill := 0.0
+		if name == "ones" {
+			fill = 1
+		}
+		shape := in.dims(c.Args)
+		return full(shape, fill)
+	case "cross_entropy":
+		if len(c.Args) != 2 {
+			fail(c.P, "cross_entropy takes 2 arguments")
+		}
+		logits := in.tensor(e, c.Args[0])
+		if len(logits.Shape) != 1 {
+			fail(c.P, "cross_entropy needs a vector, got %v", logits.Shape)
+		}
+		picked := in.index(e, c.Args[1].Pos(), logits, c.Args[1:])
+		return scalar(logSumExp(logits.Data) - picked.Data[0])
+	}
+	if b, ok := builtins[name]; ok {
+		if len(c.Args) != b.nargs {
+			fail(c.P, "%s takes %d arguments, got %d", name, b.nargs, len(c.Args))
+		}
+		args := make([]Tensor, len(c.Args))
+		for i, a := range c.Args {
+			args[i] = in.tensor(e, a)
+		}
+		return b.eval(in, c.P, args)
+	}
+	fd, ok := in.fns[name]
+	if !ok {
+		fail(c.P, "undefined function %s", name)
+	}
+	if len(c.Args) != len(fd.Args) {
+		fail(c.P, "%s takes %d arguments, got %d", name, len(fd.Args), len(c.Args))
+	}
+	args := make([]value, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = in.expr(e, a)
+	}
+	return in.call(fd, args, c.P).t
+}
