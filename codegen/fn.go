@@ -95,7 +95,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	if !fn.Result.IsScalar() {
 		force = append(force, fn.Result)
 	}
-	p := makePlan([]*symbolic.Node{fn.Result}, force, f.avail)
+	p := f.makePlan([]*symbolic.Node{fn.Result}, force)
 	f.emitPlan(p, fg.localSlot(f))
 	f.add(jen.Return(f.whole(fn.Result).c))
 	f.finish()
@@ -132,7 +132,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 			live = append(live, r)
 		}
 	}
-	p := makePlan(live, nil, f.avail)
+	p := f.makePlan(live, nil)
 	f.emitPlan(p, fg.localSlot(f))
 	for i, r := range roots {
 		if r == nil {

@@ -80,11 +80,11 @@ func isZero(n *symbolic.Node) bool {
 	return n.IsConst(0) && !math.Signbit(n.Val)
 }
 
-// liveStates reports which of l's states the code after the loop (outer)
-// or the backward pass (saved values) reads, directly or through other
-// states. A dead state is neither declared nor updated: Go rejects a
+// liveStates reports which of l's states the code after the loop reads
+// (outUsed of its final value), or the backward pass (saved values),
+// directly or through other states. A dead state is neither declared nor updated: Go rejects a
 // variable that is only ever assigned.
-func (f *fnGen) liveStates(l *symbolic.Loop, outer *plan) []bool {
+func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) []bool {
 	stateIdx := map[*symbolic.Node]int{}
 	for k, st := range l.State {
 		stateIdx[st] = k
@@ -115,7 +115,7 @@ func (f *fnGen) liveStates(l *symbolic.Loop, outer *plan) []bool {
 		}
 	}
 	for k, out := range l.Outs {
-		if outer.uses[out] > 0 || outer.isMat[out] {
+		if outUsed(out) {
 			mark(k)
 		}
 	}
@@ -133,7 +133,7 @@ func (f *fnGen) liveStates(l *symbolic.Loop, outer *plan) []bool {
 // state variables.
 func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	l := n.Loop
-	live := f.liveStates(l, outer)
+	live := outer.live[l]
 	idx := f.locals.fresh(l.Index.Var.Name)
 	f.slots[l.Index] = localPlace(idx)
 	f.comment(n)
@@ -280,7 +280,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 			}
 		}
 	}
-	p := makePlan(roots, force, f.avail)
+	p := f.makePlan(roots, force)
 	f.emitPlan(p, func(x *symbolic.Node) dest {
 		if s, ok := into[x]; ok {
 			return dest{s, "="}

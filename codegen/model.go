@@ -302,7 +302,7 @@ func (mg *modelGen) forward() jen.Code {
 			outNames[o.Node] = o.Name
 		}
 	}
-	p := makePlan(nil, force, f.avail)
+	p := f.makePlan(nil, force)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		name := hintName(n)
 		if o, ok := outNames[n]; ok {
@@ -379,7 +379,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 		}
 	}
 	direct := mg.directAccumulators(f)
-	p := makePlan(roots, nil, f.avail)
+	p := f.makePlan(roots, nil)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		if n.Shape.Size() > maxLocal {
 			return mg.bigSlot(n)
@@ -439,7 +439,7 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 func (mg *modelGen) lossGrad() jen.Code {
 	f, body := mg.newFn()
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
-	p := makePlan(nil, force, f.avail)
+	p := f.makePlan(nil, force)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		name := hintName(n)
 		if n == mg.m.Loss {

@@ -22,31 +22,45 @@ type plan struct {
 	mat   []*symbolic.Node // in ID order
 	isMat map[*symbolic.Node]bool
 	uses  map[*symbolic.Node]int
+	// live says which states of each loop are computed: a state nothing
+	// reads is dropped with its initial value (Go rejects a variable that
+	// is only ever assigned).
+	live map[*symbolic.Loop][]bool
 }
 
 // makePlan plans the computation of roots (each use counted) and of the
-// nodes in force, which must be materialized. Nodes for which avail is true
-// are already in variables and are not looked into.
-func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbolic.Node) bool) *plan {
+// nodes in force, which must be materialized. Nodes for which f.avail is
+// true are already in variables and are not looked into.
+func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
+	avail := f.avail
 	uses := map[*symbolic.Node]int{}
 	multi := map[*symbolic.Node]bool{}
 	seen := map[*symbolic.Node]bool{}
-	var nodes []*symbolic.Node
+	var nodes, loops []*symbolic.Node
 	user := map[*symbolic.Node]*symbolic.Node{} // the last user seen; the only one if uses is 1
 	var visit func(n *symbolic.Node)
+	use := func(n *symbolic.Node, i int) {
+		a := n.Args[i]
+		uses[a]++
+		user[a] = n
+		if !readsOnce(n, i) {
+			multi[a] = true
+		}
+		visit(a)
+	}
 	visit = func(n *symbolic.Node) {
 		if seen[n] || avail(n) {
 			return
 		}
 		seen[n] = true
 		nodes = append(nodes, n)
-		for i, a := range n.Args {
-			uses[a]++
-			user[a] = n
-			if !readsOnce(n, i) {
-				multi[a] = true
-			}
-			visit(a)
+		first := 0
+		if n.Op.Kind == symbolic.LoopK {
+			loops = append(loops, n) // the initial values: once the states are known live
+			first = len(n.Loop.State)
+		}
+		for i := first; i < len(n.Args); i++ {
+			use(n, i)
 		}
 	}
 	rootUses := map[*symbolic.Node]int{}
@@ -58,7 +72,30 @@ func makePlan(roots []*symbolic.Node, force []*symbolic.Node, avail func(*symbol
 	for _, r := range force {
 		visit(r)
 	}
-	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: uses}
+	forced := map[*symbolic.Node]bool{}
+	for _, r := range force {
+		forced[r] = true
+	}
+	// A loop state is live if what follows the loop reads its final value;
+	// its initial value is then needed, and may make other loops' states
+	// live in turn.
+	live := map[*symbolic.Loop][]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, n := range loops {
+			l := n.Loop
+			now := f.liveStates(l, func(out *symbolic.Node) bool { return uses[out] > 0 || forced[out] })
+			was := live[l]
+			for k, v := range now {
+				if v && (was == nil || !was[k]) {
+					use(n, k)
+					changed = true
+				}
+			}
+			live[l] = now
+		}
+	}
+	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: uses, live: live}
 	for _, r := range force {
 		if !avail(r) {
 			p.isMat[r] = true

@@ -275,19 +275,12 @@ func (ev *evaluator) reduce(n *Node, f *frame) []float64 {
 			s += v
 		}
 		return []float64{s}
-	case opLogSumExp:
+	case opMaxAll:
 		m := math.Inf(-1)
 		for _, v := range x {
 			m = max(m, v)
 		}
-		if math.IsInf(m, 0) {
-			return []float64{m}
-		}
-		s := 0.0
-		for _, v := range x {
-			s += math.Exp(v - m)
-		}
-		return []float64{m + math.Log(s)}
+		return []float64{m}
 	}
 	panic(fmt.Sprintf("cannot evaluate reduction %s", n.Op.Name))
 }

@@ -102,7 +102,7 @@ func (g *gen) dims(shape []int) []Dim {
 	return ds
 }
 
-var modelNames = []string{"net", "toy", "fit", "prob", "model", "seq", "mlp", "rnn"}
+var modelNames = []string{"net", "toy", "fit", "prob", "seq", "mlp", "rnn"}
 
 func (g *gen) file() {
 	f := g.f
