@@ -205,9 +205,5 @@ func (p *printer) bare(e Expr, indent string) string {
 // formatNum writes v so that the lexer reads it back exactly: a digit after
 // any point, an exponent for very small or large values.
 func formatNum(v float64) string {
-	s := strconv.FormatFloat(v, 'g', -1, 64)
-	if strings.Contains(s, "e+") {
-		s = strings.Replace(s, "e+", "e", 1)
-	}
-	return s
+	return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), "e+", "e", 1)
 }
