@@ -82,20 +82,39 @@ func isZero(n *symbolic.Node) bool {
 
 // liveStates reports which of l's states the code after the loop reads
 // (outUsed of its final value), or the backward pass (saved values),
-// directly or through other states. A dead state is neither declared nor updated: Go rejects a
-// variable that is only ever assigned.
-func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) []bool {
-	stateIdx := map[*symbolic.Node]int{}
-	for k, st := range l.State {
-		stateIdx[st] = k
+// directly or through other states; and which values from outside the
+// loop (the loop node's free arguments) the live states' steps read.
+// Loops nested in l count only through their own live states.
+func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) (live []bool, frees map[*symbolic.Node]bool) {
+	type slot struct {
+		l *symbolic.Loop
+		k int
 	}
-	live := make([]bool, len(l.State))
+	stateOf := map[*symbolic.Node]slot{}
+	lives := map[*symbolic.Loop][]bool{}
+	enter := func(m *symbolic.Loop) {
+		if lives[m] == nil {
+			lives[m] = make([]bool, len(m.State))
+			for k, st := range m.State {
+				stateOf[st] = slot{m, k}
+			}
+		}
+	}
+	isFree := map[*symbolic.Node]bool{}
+	for _, a := range l.Node.Args[len(l.State):] {
+		isFree[a] = true
+	}
+	frees = map[*symbolic.Node]bool{}
 	seen := map[*symbolic.Node]bool{}
 	var visit func(x *symbolic.Node)
-	mark := func(k int) {
-		if !live[k] {
-			live[k] = true
-			visit(l.Next[k])
+	mark := func(m *symbolic.Loop, k int) {
+		if lives[m][k] {
+			return
+		}
+		lives[m][k] = true
+		visit(m.Next[k])
+		if m != l {
+			visit(m.Node.Args[k]) // a nested loop's initial value, computed in our body
 		}
 	}
 	visit = func(x *symbolic.Node) {
@@ -103,20 +122,32 @@ func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) 
 			return
 		}
 		seen[x] = true
-		if k, ok := stateIdx[x]; ok {
-			mark(k)
+		if s, ok := stateOf[x]; ok {
+			mark(s.l, s.k)
 			return
 		}
-		if f.avail(x) {
+		switch {
+		case isFree[x]:
+			frees[x] = true
+			return
+		case x.Op.Kind == symbolic.Proj: // a nested loop's final value
+			m := x.Args[0].Loop
+			enter(m)
+			mark(m, x.Ints[0]) // its steps read the values from outside it they need
+			return
+		case f.avail(x) || x.Scope == nil:
+			// Values outside every loop hold no state. (Scopes do not
+			// tell more: a backward loop's Parent is its forward loop's.)
 			return
 		}
 		for _, a := range x.Args {
 			visit(a)
 		}
 	}
+	enter(l)
 	for k, out := range l.Outs {
 		if outUsed(out) {
-			mark(k)
+			mark(l, k)
 		}
 	}
 	if f.saves != nil && !l.Reverse {
@@ -124,7 +155,7 @@ func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) 
 			visit(x)
 		}
 	}
-	return live
+	return lives[l], frees
 }
 
 // emitLoop emits a loop node: state variables set from the inits, a Go for

@@ -54,12 +54,11 @@ func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
 		}
 		seen[n] = true
 		nodes = append(nodes, n)
-		first := 0
 		if n.Op.Kind == symbolic.LoopK {
-			loops = append(loops, n) // the initial values: once the states are known live
-			first = len(n.Loop.State)
+			loops = append(loops, n) // its arguments once its live states are known
+			return
 		}
-		for i := first; i < len(n.Args); i++ {
+		for i := range n.Args {
 			use(n, i)
 		}
 	}
@@ -80,15 +79,21 @@ func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
 	// its initial value is then needed, and may make other loops' states
 	// live in turn.
 	live := map[*symbolic.Loop][]bool{}
+	used := map[*symbolic.Node]map[int]bool{} // the arguments of each loop counted as used
 	for changed := true; changed; {
 		changed = false
-		for _, n := range loops {
+		for i := 0; i < len(loops); i++ { // visiting arguments may find more loops
+			n := loops[i]
 			l := n.Loop
-			now := f.liveStates(l, func(out *symbolic.Node) bool { return uses[out] > 0 || forced[out] })
-			was := live[l]
-			for k, v := range now {
-				if v && (was == nil || !was[k]) {
-					use(n, k)
+			now, frees := f.liveStates(l, func(out *symbolic.Node) bool { return uses[out] > 0 || forced[out] })
+			if used[n] == nil {
+				used[n] = map[int]bool{}
+			}
+			for j, a := range n.Args {
+				need := j < len(now) && now[j] || j >= len(now) && frees[a]
+				if need && !used[n][j] {
+					used[n][j] = true
+					use(n, j)
 					changed = true
 				}
 			}
