@@ -26,13 +26,19 @@ func Parse(name string, src []byte) (*File, error) {
 		return nil, err
 	}
 	f.Src = src
-	g, err := parseGrowing(name, src)
-	if err != nil {
-		return nil, syntaxErrors(f, err)
+	// A valid file is parsed a statement shape at a time; a file with a
+	// syntax error is parsed whole again, for participle's messages.
+	gs, ok := parseStmts(name, src)
+	if !ok {
+		g, err := parseGrowing(name, src)
+		if err != nil {
+			return nil, syntaxErrors(f, err)
+		}
+		gs = g.Stmts
 	}
 	var errs ErrorList
 	c := converter{file: f, errs: &errs}
-	f.Stmts = c.stmts(g.Stmts)
+	f.Stmts = c.stmts(gs)
 	return f, errs.Err()
 }
 

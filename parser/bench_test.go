@@ -1,0 +1,93 @@
+package parser
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// chain returns a model of n bindings, each a line like
+// a7 = tanh(a6) * w + x: at n = 36000, the megabyte model of the issue
+// on parsing time (chain36000.bp).
+func chain(n int) []byte {
+	var b strings.Builder
+	b.WriteString("model m\nparam w[4]\ninput x[4]\na0 = w * x\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "a%d = tanh(a%d) * w + x\n", i, i-1)
+	}
+	fmt.Fprintf(&b, "loss = sum(a%d)\n", n-1)
+	return []byte(b.String())
+}
+
+// distinct returns a model of n bindings of as many shapes (up to 2^14),
+// each of 29 tokens: a3 = x * w * w + x + x ..., the operators the bits of 3.
+func distinct(n int) []byte {
+	var b strings.Builder
+	b.WriteString("model m\nparam w[4]\ninput x[4]\n")
+	for i := range n {
+		fmt.Fprintf(&b, "a%d = x", i)
+		for bit := range 14 {
+			if i>>bit&1 == 1 {
+				b.WriteString(" * w")
+			} else {
+				b.WriteString(" + x")
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("loss = sum(x)\n")
+	return []byte(b.String())
+}
+
+// BenchmarkParseLarge parses a megabyte model of 36,000 bindings.
+func BenchmarkParseLarge(b *testing.B) {
+	src := chain(36000)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("chain.bp", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseDistinct parses 4,000 bindings of as many shapes: the cost
+// of a statement participle parses.
+func BenchmarkParseDistinct(b *testing.B) {
+	src := distinct(4000)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("distinct.bp", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseIsLinear checks that allocations grow linearly with the number
+// of statements (counts of allocations are steady, unlike times), for
+// statements of one shape and of as many shapes as statements.
+func TestParseIsLinear(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		model func(int) []byte
+		n     int
+	}{{"chain", chain, 4000}, {"distinct", distinct, 1000}} {
+		small, large := allocs(t, c.model(c.n)), allocs(t, c.model(4*c.n))
+		if r := float64(large) / float64(small); r > 5 {
+			t.Errorf("%s: %d statements take %d allocations, %d take %d: %.1f times as many", c.name, c.n, small, 4*c.n, large, r)
+		}
+	}
+}
+
+// allocs returns how many allocations parsing src takes.
+func allocs(t *testing.T, src []byte) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := Parse("m.bp", src); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs
+}

@@ -1,0 +1,98 @@
+package parser
+
+import (
+	"errors"
+	"github.com/alecthomas/participle/v2"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// agree checks that parseStmts parses src as grammar does: the same
+// statements, or both a syntax error.
+func agree(t *testing.T, src []byte) {
+	t.Helper()
+	want, err := grammar.ParseBytes("a.bp", src)
+	got, ok := parseStmts("a.bp", src)
+	switch {
+	case ok != (err == nil):
+		t.Fatalf("parseStmts ok = %v, grammar error %v, for\n%s", ok, err, src)
+	case ok && !reflect.DeepEqual(got, want.Stmts):
+		t.Fatalf("parseStmts and grammar differ for\n%s", src)
+	}
+}
+
+// seeds are the shipped models and error cases.
+func seeds(t testing.TB) [][]byte {
+	paths, _ := filepath.Glob("../testdata/*.bp")
+	errs, _ := filepath.Glob("../testdata/errors/*.bp")
+	var out [][]byte
+	for _, p := range append(paths, errs...) {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, src)
+	}
+	if len(out) < 50 {
+		t.Fatalf("found only %d models", len(out))
+	}
+	return out
+}
+
+// TestParseStmtsAgrees checks parsing by statement shapes against parsing
+// the file whole, on the shipped models, the error cases and mutations of
+// them like TestMutatedModelsNeverCrash's.
+func TestParseStmtsAgrees(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	pieces := []string{"+", "-", "*", "/", "@", "^", "(", ")", "[", "]", ",", "=", "+=", "0", "2.5", "x", "W1", "sum(", "{", "}", "\n", "fn ", "param ", "output ", "return ", "int", "..", "[3]", "x = ", "x += "}
+	for _, src := range seeds(t) {
+		agree(t, src)
+		for range min(len(src), 100) {
+			i, j := r.Intn(len(src)), r.Intn(len(src))
+			if i > j {
+				i, j = j, i
+			}
+			j = min(j, i+8)
+			var m []byte
+			switch r.Intn(3) {
+			case 0:
+				m = append(append(m, src[:i]...), src[j:]...)
+			case 1:
+				m = append(append(m, src[:j]...), src[i:]...)
+			default:
+				m = append(append(append(m, src[:i]...), pieces[r.Intn(len(pieces))]...), src[j:]...)
+			}
+			agree(t, m)
+		}
+	}
+	agree(t, chain(3000))
+}
+
+func FuzzParseStmts(f *testing.F) {
+	for _, src := range seeds(f) {
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) < 1<<14 {
+			agree(t, src)
+		}
+	})
+}
+
+// TestStartsStmt checks startsStmt against the grammar: a token starts a
+// statement if participle gets past it.
+func TestStartsStmt(t *testing.T) {
+	for _, tok := range append(Keywords, "x", "1", "2.5", "$", "/*", "0x1", "..", "+=", "+", "-", "*", "/", "^", "@", "=", "(", ")", ",", "[", "]", "{", "}") {
+		lx, _ := bpLexer.LexBytes("t.bp", []byte(tok))
+		first, _ := lx.Next()
+		_, err := stmtGrammar.ParseString("t.bp", tok)
+		var perr participle.Error
+		starts := err == nil || errors.As(err, &perr) && perr.Position().Offset > 0
+		if got := startsStmt(&first); got != starts {
+			t.Errorf("startsStmt(%q) = %v, but the grammar says %v (%v)", tok, got, starts, err)
+		}
+	}
+}
