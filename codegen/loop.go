@@ -325,7 +325,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 			return dest{localPlace(name), "="}
 		}
 		return dest{localPlace(f.locals.fresh(hintName(x))), ":="}
-	})
+	}, func(x *symbolic.Node) bool { _, ok := into[x]; return ok }) // a nested loop's final value saved for the backward pass
 	// In-place updates first: the copies below overwrite states that their
 	// terms may read (a gradient accumulator reads the adjoint state).
 	for i, st := range l.State {

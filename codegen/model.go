@@ -197,6 +197,7 @@ func (mg *modelGen) computeSaves() *saves {
 	sv := &saves{inLoop: map[*symbolic.Loop][]*symbolic.Node{}, base: map[*symbolic.Node]place{},
 		shift: map[*symbolic.Node]bool{}}
 	seen := map[*symbolic.Node]bool{}
+	live := symbolic.LiveStates(mg.grad.Adjoints)
 	var visit func(n *symbolic.Node)
 	visit = func(n *symbolic.Node) {
 		if n == nil || seen[n] {
@@ -204,14 +205,16 @@ func (mg *modelGen) computeSaves() *saves {
 		}
 		seen[n] = true
 		switch {
+		case n.Loop != nil && n.ID >= mg.grad.Split: // a backward loop: its live states read forward values
+			for k, x := range n.Loop.Next {
+				if live[n.Loop][k] {
+					visit(n.Args[k])
+					visit(x)
+				}
+			}
 		case n.ID >= mg.grad.Split || n.Op.Kind == symbolic.View:
 			for _, a := range n.Args {
 				visit(a)
-			}
-			if n.Loop != nil { // a backward loop: its body reads forward values
-				for _, x := range n.Loop.Next {
-					visit(x)
-				}
 			}
 		case n.Var != nil && n.Var.Kind == symbolic.Index:
 		case n.Scope != nil:

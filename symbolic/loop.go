@@ -1,5 +1,7 @@
 package symbolic
 
+import "slices"
+
 // Loop is a for loop: its body runs for Index = From, From+1, ..., To-1
 // (or downwards if Reverse), with each State leaf bound to the matching
 // Next value of the previous step (Init for the first). Body nodes are
@@ -222,4 +224,47 @@ func diffLoop(g *Graph, n *Node, dOut []*Node, need []bool) []*Node {
 		contrib[k+j] = outs[k+i]
 	}
 	return contrib
+}
+
+// LiveStates reports, for every loop that roots depend on, which of its
+// states they need: those whose final value they read, and those that the
+// steps of needed states read, in the same loop or, through saved values, in
+// a backward loop; loops nested in a needed state's step count too. A state
+// nothing needs (a running total the loss never reads, or its adjoint) need
+// not be computed or saved.
+func LiveStates(roots []*Node) map[*Loop][]bool {
+	live := map[*Loop][]bool{}
+	seen := map[*Node]bool{}
+	var visit func(x *Node)
+	mark := func(l *Loop, k int) {
+		if live[l] == nil {
+			live[l] = make([]bool, len(l.State))
+		}
+		if live[l][k] {
+			return
+		}
+		live[l][k] = true
+		visit(l.Next[k])
+		visit(l.Node.Args[k])
+	}
+	visit = func(x *Node) {
+		if x == nil || seen[x] {
+			return
+		}
+		seen[x] = true
+		switch {
+		case x.Op == opLoopOut:
+			mark(x.Args[0].Loop, x.Ints[0])
+		case x.Var != nil && x.Var.Kind == State:
+			mark(x.Scope, slices.Index(x.Scope.State, x))
+		default:
+			for _, a := range x.Args {
+				visit(a)
+			}
+		}
+	}
+	for _, r := range roots {
+		visit(r)
+	}
+	return live
 }

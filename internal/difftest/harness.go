@@ -81,7 +81,10 @@ type Result struct {
 	CoordsIR int // gradient coordinates checked against the IR
 	CoordsFD int // ... and against central differences
 	Kinks    int // coordinates skipped at kinks
-	NoFD     bool
+	// NonFinite counts coordinates skipped because central differences
+	// are not finite there.
+	NonFinite int
+	NoFD      bool
 	// The largest relative errors of comparisons that passed.
 	MaxValueErr, MaxIRErr, MaxFDErr float64
 }

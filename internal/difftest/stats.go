@@ -9,6 +9,7 @@ import (
 type Stats struct {
 	Models, Rejected, Compiled, Compared int
 	CoordsIR, CoordsFD, Kinks, NoFD      int
+	NonFinite                            int
 	ByClass                              map[Class]int // cases failing each class
 	Failed                               int           // cases with any failure
 	// The largest relative errors among comparisons that passed.
@@ -42,6 +43,7 @@ func Summarize(results []*Result) Stats {
 		s.CoordsIR += r.CoordsIR
 		s.CoordsFD += r.CoordsFD
 		s.Kinks += r.Kinks
+		s.NonFinite += r.NonFinite
 		s.MaxValueErr = max(s.MaxValueErr, r.MaxValueErr)
 		s.MaxIRErr = max(s.MaxIRErr, r.MaxIRErr)
 		s.MaxFDErr = max(s.MaxFDErr, r.MaxFDErr)
@@ -56,8 +58,8 @@ func (s Stats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d models: %d rejected by Check, %d compiled, %d compared (%d without central differences: stop_gradient)\n",
 		s.Models, s.Rejected, s.Compiled, s.Compared, s.NoFD)
-	fmt.Fprintf(&b, "gradient coordinates: %d checked against the IR, %d against central differences, %d skipped at kinks\n",
-		s.CoordsIR, s.CoordsFD, s.Kinks)
+	fmt.Fprintf(&b, "gradient coordinates: %d checked against the IR, %d against central differences, %d skipped at kinks, %d where the loss is not finite\n",
+		s.CoordsIR, s.CoordsFD, s.Kinks, s.NonFinite)
 	fmt.Fprintf(&b, "largest passing relative errors: %.3g vs refeval (tolerance %g), %.3g vs IR (%g), %.3g vs central differences (%g)\n",
 		s.MaxValueErr, ValueTol, s.MaxIRErr, IRTol, s.MaxFDErr, FDTol)
 	fmt.Fprintf(&b, "%d models failed; models failing each class:\n", s.Failed)
