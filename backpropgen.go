@@ -45,14 +45,20 @@ func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if pkg == "" {
+	switch {
+	case pkg == "":
 		pkg = DefaultPackage(prog)
 		if err := PackageError(file, pkg); err != nil {
 			return nil, err
 		}
+	case !ValidPackageName(pkg):
+		return nil, fmt.Errorf("invalid package name %q: a package name is a Go identifier, not a keyword or _", pkg)
 	}
 	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
 }
+
+// ValidPackageName reports whether name can name a Go package.
+func ValidPackageName(name string) bool { return token.IsIdentifier(name) && name != "_" }
 
 // PackageError reports a model whose name cannot be its package's, when no
 // package name is given: model func, model _, model main (a package main

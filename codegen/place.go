@@ -78,9 +78,6 @@ func fieldPlace(recv, field string) place {
 	return place{path: []string{recv, field}, key: recv + "." + field}
 }
 
-// isLocal reports whether p is a whole local variable.
-func (p place) isLocal() bool { return len(p.path) == 1 && len(p.pre) == 0 }
-
 // name is the last part of p's path: "h" for ws.h.
 func (p place) name() string { return p.path[len(p.path)-1] }
 

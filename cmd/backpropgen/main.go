@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/token"
 	"io"
 	"io/fs"
 	"os"
@@ -143,7 +142,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if pkg == "" {
 		pkg, pkgFrom = os.Getenv("GOPACKAGE"), "$GOPACKAGE"
 	}
-	if pkg != "" && !validPackage(pkg) {
+	if pkg != "" && !backpropgen.ValidPackageName(pkg) {
 		return fail("invalid package name %q (from %s): a package name is a Go identifier, not a keyword or _", pkg, pkgFrom)
 	}
 	if o.out != "" {
@@ -179,10 +178,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail("cannot write %s: %v", o.out, err)
 	}
 	return 0
-}
-
-func validPackage(name string) bool {
-	return token.IsIdentifier(name) && name != "_"
 }
 
 // checkOutput says why out cannot be written, before anything is

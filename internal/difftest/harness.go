@@ -255,10 +255,18 @@ func prepare(res *Result, pkg string) *prepared {
 		res.fail(NoCompile, "%s", msg)
 		return nil
 	}
-	p := &prepared{res: res, file: file, prog: prog, pkg: pkg, code: code,
-		params: map[string][]float64{}, inputs: map[string][]float64{}, ints: map[string]int{}}
+	p := &prepared{res: res, file: file, prog: prog, pkg: pkg, code: code}
 	p.req.Pkg = pkg
-	r := rand.New(rand.NewSource(c.Seed))
+	p.draw()
+	return p
+}
+
+// draw gives the params, inputs and fn arguments values from the case's
+// seed.
+func (p *prepared) draw() {
+	p.params, p.inputs, p.ints = map[string][]float64{}, map[string][]float64{}, map[string]int{}
+	prog := p.prog
+	r := rand.New(rand.NewSource(p.res.Case.Seed))
 	uniform := func(n int) []float64 {
 		x := make([]float64, n)
 		for i := range x {
@@ -295,7 +303,6 @@ func prepare(res *Result, pkg string) *prepared {
 		p.fnArgs = append(p.fnArgs, args)
 		p.req.Fns = append(p.req.Fns, fnRequest{Name: f.Name, Args: flat})
 	}
-	return p
 }
 
 func bits(x []float64) []uint64 {
