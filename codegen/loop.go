@@ -139,6 +139,10 @@ func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) 
 			// Values outside every loop hold no state. (Scopes do not
 			// tell more: a backward loop's Parent is its forward loop's.)
 			return
+		case l.Fwd != nil && x.ID < f.split && l.Fwd.Within(x.Scope):
+			// A forward value a backward loop reads: the forward pass
+			// saved it, and what it was computed from is not needed here.
+			return
 		}
 		for _, a := range x.Args {
 			visit(a)

@@ -11,13 +11,17 @@ package symbolic
 // is IR: simplified, shared with the forward values it reuses, and itself
 // differentiable. Its size is a constant times the forward graph's.
 func Differentiate(g *Graph, root, seed *Node, wrt []*Node) []*Node {
-	return reverse(g, []*Node{root}, []*Node{seed}, wrt, nil)
+	// Only the loop states the root needs are differentiated: a state it
+	// never reads has a zero adjoint, and its derivative would read
+	// forward values that need not be computed at all.
+	live := LiveStates([]*Node{root})
+	return reverse(g, []*Node{root}, []*Node{seed}, wrt, nil, live)
 }
 
 // reverse is reverse-mode differentiation of roots, seeded with seeds,
 // with respect to wrt. Nodes for which stop is true are not looked into
 // (a loop body's derivative stops at the values from outside the loop).
-func reverse(g *Graph, roots, seeds, wrt []*Node, stop func(*Node) bool) []*Node {
+func reverse(g *Graph, roots, seeds, wrt []*Node, stop func(*Node) bool, live map[*Loop][]bool) []*Node {
 	target := map[*Node]bool{}
 	for _, w := range wrt {
 		target[w] = true
@@ -89,7 +93,7 @@ func reverse(g *Graph, roots, seeds, wrt []*Node, stop func(*Node) bool) []*Node
 			for j, a := range n.Args {
 				need[j] = needs[a]
 			}
-			for j, c := range diffLoop(g, n, loopAdj[n], need) {
+			for j, c := range diffLoop(g, n, loopAdj[n], need, live) {
 				if c != nil {
 					contrib[n.Args[j]] = append(contrib[n.Args[j]], c)
 				}

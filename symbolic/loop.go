@@ -157,8 +157,9 @@ func (g *Graph) zeroOf(s Shape) *Node {
 
 // diffLoop differentiates the loop node n given the adjoints of its final
 // values (nil where zero), returning the contribution to each of n's Args
-// for which need is true.
-func diffLoop(g *Graph, n *Node, dOut []*Node, need []bool) []*Node {
+// for which need is true. Only the states live says the root needs are
+// differentiated: the others' adjoints are zero.
+func diffLoop(g *Graph, n *Node, dOut []*Node, need []bool, live map[*Loop][]bool) []*Node {
 	l := n.Loop
 	k := len(l.State)
 	frees := n.Args[k:]
@@ -166,17 +167,24 @@ func diffLoop(g *Graph, n *Node, dOut []*Node, need []bool) []*Node {
 	b := &Loop{ID: g.loops, From: l.From, To: l.To, Reverse: true, Fwd: l, Parent: l.Parent,
 		Depth: l.Depth, Index: l.Index, identity: &Var{Name: "loop"}}
 
-	var seeds, inits []*Node
-	for i, st := range l.State {
-		name := "d" + l.Names[i]
-		seeds = append(seeds, g.AddState(b, name, st.Shape))
+	var states []int // the live states, by index
+	for i := range l.State {
+		if live[l] != nil && live[l][i] {
+			states = append(states, i)
+		}
+	}
+	var roots, seeds, inits, wrt []*Node
+	for _, i := range states {
+		st := l.State[i]
+		roots = append(roots, l.Next[i])
+		seeds = append(seeds, g.AddState(b, "d"+l.Names[i], st.Shape))
 		if dOut[i] != nil {
 			inits = append(inits, dOut[i])
 		} else {
 			inits = append(inits, g.zeroOf(st.Shape))
 		}
+		wrt = append(wrt, st)
 	}
-	wrt := append([]*Node(nil), l.State...)
 	var needFree []int
 	for j, f := range frees {
 		if need[k+j] {
@@ -195,18 +203,18 @@ func diffLoop(g *Graph, n *Node, dOut []*Node, need []bool) []*Node {
 		inits = append(inits, g.zeroOf(f.Shape))
 	}
 	outside := func(x *Node) bool { return !l.Within(x.Scope) }
-	adj := reverse(g, l.Next, seeds, wrt, outside)
+	adj := reverse(g, roots, seeds, wrt, outside, live)
 
 	var next []*Node
-	for i, st := range l.State {
-		if adj[i] != nil {
-			next = append(next, adj[i])
+	for s, i := range states {
+		if adj[s] != nil {
+			next = append(next, adj[s])
 		} else {
-			next = append(next, g.zeroOf(st.Shape))
+			next = append(next, g.zeroOf(l.State[i].Shape))
 		}
 	}
 	for i := range needFree {
-		if a := adj[k+i]; a != nil {
+		if a := adj[len(states)+i]; a != nil {
 			next = append(next, g.Add(accs[i], a))
 		} else {
 			next = append(next, accs[i])
@@ -215,13 +223,13 @@ func diffLoop(g *Graph, n *Node, dOut []*Node, need []bool) []*Node {
 	outs := g.Close(b, inits, next)
 
 	contrib := make([]*Node, len(n.Args))
-	for i := range l.State {
+	for s, i := range states {
 		if need[i] {
-			contrib[i] = outs[i]
+			contrib[i] = outs[s]
 		}
 	}
 	for i, j := range needFree {
-		contrib[k+j] = outs[k+i]
+		contrib[k+j] = outs[len(states)+i]
 	}
 	return contrib
 }
