@@ -28,64 +28,91 @@ type plan struct {
 	live map[*symbolic.Loop][]bool
 }
 
+// planner is the state of one makePlan: the nodes reached and how each is
+// used.
+type planner struct {
+	f      *fnGen
+	uses   map[*symbolic.Node]int
+	multi  map[*symbolic.Node]bool // read more than once per element by a user
+	seen   map[*symbolic.Node]bool
+	nodes  []*symbolic.Node
+	loops  []*symbolic.Node                  // loop nodes, whose arguments wait for liveness
+	user   map[*symbolic.Node]*symbolic.Node // the last user seen; the only one if uses is 1
+	forced map[*symbolic.Node]bool
+}
+
 // makePlan plans the computation of roots (each use counted) and of the
 // nodes in force, which must be materialized. Nodes for which f.avail is
 // true are already in variables and are not looked into.
 func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
-	avail := f.avail
-	uses := map[*symbolic.Node]int{}
-	multi := map[*symbolic.Node]bool{}
-	seen := map[*symbolic.Node]bool{}
-	var nodes, loops []*symbolic.Node
-	user := map[*symbolic.Node]*symbolic.Node{} // the last user seen; the only one if uses is 1
-	var visit func(n *symbolic.Node)
-	use := func(n *symbolic.Node, i int) {
-		a := n.Args[i]
-		uses[a]++
-		user[a] = n
-		if !readsOnce(n, i) {
-			multi[a] = true
-		}
-		visit(a)
-	}
-	visit = func(n *symbolic.Node) {
-		if seen[n] || avail(n) {
-			return
-		}
-		seen[n] = true
-		nodes = append(nodes, n)
-		if n.Op.Kind == symbolic.LoopK {
-			loops = append(loops, n) // its arguments once its live states are known
-			return
-		}
-		for i := range n.Args {
-			use(n, i)
-		}
-	}
+	pl := &planner{f: f, uses: map[*symbolic.Node]int{}, multi: map[*symbolic.Node]bool{},
+		seen: map[*symbolic.Node]bool{}, user: map[*symbolic.Node]*symbolic.Node{}, forced: map[*symbolic.Node]bool{}}
 	rootUses := map[*symbolic.Node]int{}
 	for _, r := range roots {
-		uses[r]++
+		pl.uses[r]++
 		rootUses[r]++
-		visit(r)
+		pl.visit(r)
 	}
 	for _, r := range force {
-		visit(r)
+		pl.visit(r)
+		pl.forced[r] = true
 	}
-	forced := map[*symbolic.Node]bool{}
+	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: pl.uses, live: pl.liveLoops()}
 	for _, r := range force {
-		forced[r] = true
+		if !f.avail(r) {
+			p.isMat[r] = true
+		}
 	}
-	// A loop state is live if what follows the loop reads its final value;
-	// its initial value is then needed, and may make other loops' states
-	// live in turn.
+	p.decide(pl, rootUses)
+	p.limitDepth(pl.nodes)
+	for _, n := range pl.nodes {
+		if p.isMat[n] {
+			p.mat = append(p.mat, n)
+		}
+	}
+	slices.SortFunc(p.mat, func(a, b *symbolic.Node) int { return a.ID - b.ID })
+	return p
+}
+
+func (pl *planner) visit(n *symbolic.Node) {
+	if pl.seen[n] || pl.f.avail(n) {
+		return
+	}
+	pl.seen[n] = true
+	pl.nodes = append(pl.nodes, n)
+	if n.Op.Kind == symbolic.LoopK {
+		pl.loops = append(pl.loops, n) // its arguments once its live states are known
+		return
+	}
+	for i := range n.Args {
+		pl.use(n, i)
+	}
+}
+
+// use counts n's use of its i-th argument.
+func (pl *planner) use(n *symbolic.Node, i int) {
+	a := n.Args[i]
+	pl.uses[a]++
+	pl.user[a] = n
+	if !readsOnce(n, i) {
+		pl.multi[a] = true
+	}
+	pl.visit(a)
+}
+
+// liveLoops decides which states of the loops reached are live: a state
+// is live if what follows the loop reads its final value. Its initial
+// value, and the values from outside the loop that live states read, are
+// then used, and may make other loops' states live in turn.
+func (pl *planner) liveLoops() map[*symbolic.Loop][]bool {
 	live := map[*symbolic.Loop][]bool{}
 	used := map[*symbolic.Node]map[int]bool{} // the arguments of each loop counted as used
+	outUsed := func(out *symbolic.Node) bool { return pl.uses[out] > 0 || pl.forced[out] }
 	for changed := true; changed; {
 		changed = false
-		for i := 0; i < len(loops); i++ { // visiting arguments may find more loops
-			n := loops[i]
-			l := n.Loop
-			now, frees := f.liveStates(l, func(out *symbolic.Node) bool { return uses[out] > 0 || forced[out] })
+		for i := 0; i < len(pl.loops); i++ { // using arguments may find more loops
+			n := pl.loops[i]
+			now, frees := pl.f.liveStates(n.Loop, outUsed)
 			if used[n] == nil {
 				used[n] = map[int]bool{}
 			}
@@ -93,34 +120,33 @@ func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
 				need := j < len(now) && now[j] || j >= len(now) && frees[a]
 				if need && !used[n][j] {
 					used[n][j] = true
-					use(n, j)
+					pl.use(n, j)
 					changed = true
 				}
 			}
-			live[l] = now
+			live[n.Loop] = now
 		}
 	}
-	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: uses, live: live}
-	for _, r := range force {
-		if !avail(r) {
-			p.isMat[r] = true
-		}
-	}
+	return live
+}
+
+// decide marks the nodes that need variables of their own.
+func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
+	uses, multi, user := pl.uses, pl.multi, pl.user
+	nodes := slices.Clone(pl.nodes)
 	slices.SortFunc(nodes, func(a, b *symbolic.Node) int { return b.ID - a.ID })
 	for _, n := range nodes { // users before their arguments
-		if p.isMat[n] || n.Op.Kind == symbolic.Leaf {
+		switch {
+		case p.isMat[n], n.Op.Kind == symbolic.Leaf:
 			continue
-		}
-		if n.Op.Kind == symbolic.View {
+		case n.Op.Kind == symbolic.View:
 			if uses[n] > 1 || multi[n] {
 				multi[n.Args[0]] = true
 			}
 			continue
-		}
-		if n.Op.Kind == symbolic.Proj { // a loop's final value: the loop's state variable
+		case n.Op.Kind == symbolic.Proj: // a loop's final value: the loop's state variable
 			continue
-		}
-		if n.Op.Kind == symbolic.LoopK {
+		case n.Op.Kind == symbolic.LoopK:
 			p.isMat[n] = true
 			continue
 		}
@@ -133,14 +159,6 @@ func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
 			p.isMat[n] = true
 		}
 	}
-	p.limitDepth(nodes)
-	for _, n := range nodes {
-		if p.isMat[n] {
-			p.mat = append(p.mat, n)
-		}
-	}
-	slices.SortFunc(p.mat, func(a, b *symbolic.Node) int { return a.ID - b.ID })
-	return p
 }
 
 // readsOnce reports whether n reads each element of its i-th argument at
