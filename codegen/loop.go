@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"maps"
 	"math"
 	"slices"
 
@@ -187,11 +188,15 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	if f.declTop == nil {
 		f.declTop = outerTop
 	}
+	// The body's values live in its block, one step at a time: after the
+	// loop they are out of scope, and only the states' final values remain.
+	outerSlots := maps.Clone(f.slots)
 	var body []jen.Code
 	f.begin(&body)
 	f.loopBody(l, live)
 	f.finish()
 	f.top, f.block, f.declTop = outerTop, outerBlock, outerDecl
+	f.slots = outerSlots
 
 	var head []jen.Code
 	switch {

@@ -406,6 +406,9 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 // accumulator, no pass adding it to g afterwards. It reports them by index.
 func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 	uses := map[*symbolic.Node]int{}
+	for _, a := range mg.grad.Adjoints {
+		uses[a]++ // an adjoint shared by two parameters (of x in x = a + b) is no one's alone
+	}
 	symbolic.Walk(mg.grad.Adjoints, func(n *symbolic.Node) {
 		for _, a := range n.Args {
 			uses[a]++
@@ -419,7 +422,7 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 	direct := map[int]bool{}
 	for i, v := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
-		if a == nil || a.Op.Kind != symbolic.Proj || uses[a] > 0 {
+		if a == nil || a.Op.Kind != symbolic.Proj || uses[a] > 1 {
 			continue
 		}
 		loop := a.Args[0]
