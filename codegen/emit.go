@@ -41,6 +41,9 @@ type fnGen struct {
 	split    int // nodes with this ID or more are derivative code (0: none)
 
 	saves *saves // forward values saved per loop step for the backward pass
+	// steps are the variables of the model's loops: fixed while a loop
+	// of element indices inside a step runs.
+	steps map[string]bool
 	// used counts the reads of each variable as an index, so that a loop
 	// whose body never reads its variable is written "for range n".
 	used map[string]int
@@ -53,7 +56,7 @@ type fnGen struct {
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
-	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, used: map[string]int{}}
+	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, used: map[string]int{}, steps: map[string]bool{}}
 }
 
 // begin directs statements to the function body body.

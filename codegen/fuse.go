@@ -216,7 +216,7 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 	}
 	inner, rec, usesI := gen(aliases)
 	write := append(slices.Clone(dst.pre), prefix...)
-	fuses := sameRange && fusesAfter(p, rec.reads, dst.base(), write)
+	fuses := sameRange && fusesAfter(p, rec.reads, dst.base(), write, f.steps)
 	if !fuses && sameRange {
 		// The pending loop's values are not in scope after all, and the new
 		// loop must not inherit them: generate it again, dropping what the
@@ -260,24 +260,26 @@ func (f *fnGen) finish() { f.flush() }
 
 // fusesAfter reports whether a loop body that reads reads and writes dest
 // at the index prefix write may join p: every element of a variable p
-// writes that it reads is one p writes at the same i, and p reads nothing
-// of dest but at the same i. (Writing what p reads elsewhere would change
-// it under a later iteration of p: a loop updating a state that the
-// pending loop multiplies by a matrix.)
-func fusesAfter(p *fusedLoop, reads map[string][][]ix, dest string, write []ix) bool {
+// writes that it reads is one p writes at the same i (or one p never
+// writes), and p reads nothing of dest but at the same i (or elsewhere
+// entirely). (Writing what p reads elsewhere would change it under a later
+// iteration of p: a loop updating a state that the pending loop multiplies
+// by a matrix.) steps are the variables of the model loops around, fixed
+// while p runs.
+func fusesAfter(p *fusedLoop, reads map[string][][]ix, dest string, write []ix, steps map[string]bool) bool {
 	for base, rs := range reads {
 		wp, ok := p.writes[base]
 		if !ok {
 			continue
 		}
 		for _, idx := range rs {
-			if !hasPrefix(idx, wp) {
+			if !hasPrefix(idx, wp) && !disjoint(idx, wp, steps) {
 				return false
 			}
 		}
 	}
 	for _, idx := range p.reads[dest] {
-		if !hasPrefix(idx, write) {
+		if !hasPrefix(idx, write) && !disjoint(idx, write, steps) {
 			return false
 		}
 	}
@@ -285,4 +287,18 @@ func fusesAfter(p *fusedLoop, reads map[string][][]ix, dest string, write []ix) 
 		return false
 	}
 	return true
+}
+
+// disjoint reports whether the elements a and b select never overlap
+// while the fused loop runs: at some position both are constants that
+// differ, or the same fixed variable with different offsets (ws.h[t] and
+// ws.h[t+1], the state a step reads and the one it writes).
+func disjoint(a, b []ix, steps map[string]bool) bool {
+	for k := range min(len(a), len(b)) {
+		x, y := a[k], b[k]
+		if x.v == y.v && x.off != y.off && (x.v == "" || steps[x.v]) {
+			return true
+		}
+	}
+	return false
 }

@@ -172,6 +172,7 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	live := outer.live[l]
 	idx := f.locals.fresh(l.Index.Var.Name)
 	f.slots[l.Index] = localPlace(idx)
+	f.steps[idx] = true
 	f.comment(n)
 	places := make([]place, len(l.State))
 	f.quiet = true // the initial values belong to the loop's comment

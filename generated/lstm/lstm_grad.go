@@ -134,8 +134,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
 			ws.tanhC[t][i] = math.Tanh(c2i)
-		}
-		for i := range 16 {
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -375,8 +373,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			c2[i] = c2i
 			// lstm.bp:35: h = o * tanh(c)
 			ws.tanhC[t][i] = math.Tanh(c2i)
-		}
-		for i := range 16 {
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
