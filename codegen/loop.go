@@ -298,6 +298,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 	for i, x := range l.Next {
 		if live[i] {
 			nexts[x]++
+			uses[x]++ // a state carried into another (s12 = s11) is read by the copy
 		}
 	}
 	inPlace := make([][]*symbolic.Node, len(l.State)) // the terms added to the state
@@ -307,7 +308,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 		switch {
 		case !live[i], x == st, f.saves.shifted(l, i):
 			continue
-		case uses[st] == 1 && nexts[x] == 1 && uses[x] == 0 && isSumWith(x, st):
+		case uses[st] == 1 && nexts[x] == 1 && uses[x] == 1 && isSumWith(x, st):
 			for _, t := range x.Args {
 				if t != st {
 					inPlace[i] = append(inPlace[i], t)
