@@ -10,6 +10,14 @@ import (
 	"github.com/backpropgen/backpropgen/symbolic"
 )
 
+// access is a kind of use of a variable, for counting them.
+type access int
+
+const (
+	read access = iota
+	wrote
+)
+
 // dest is where an emitted value goes and how: assigned ("="), added
 // ("+="), or declared as a new local (":=").
 type dest struct {
@@ -50,13 +58,20 @@ type fnGen struct {
 	// stateInto maps a loop state to the place it lives in, where that is
 	// not a variable of its own (a gradient accumulated straight into g).
 	stateInto map[*symbolic.Node]place
+	// counts are the reads and writes of each variable (by its base);
+	// stores are the copies of aliased elements back into their arrays,
+	// and decls the local arrays' declarations, for end.
+	counts [2]map[string]int
+	stores []aliasStore
+	decls  map[string]*jen.Statement
 	// wsAlloc, for a model, adds a workspace field for a value too big for
 	// the stack and returns its place.
 	wsAlloc func(name string, shape symbolic.Shape) place
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
-	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, used: map[string]int{}, steps: map[string]bool{}}
+	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, used: map[string]int{}, steps: map[string]bool{},
+		counts: [2]map[string]int{{}, {}}, decls: map[string]*jen.Statement{}}
 }
 
 // begin directs statements to the function body body.
@@ -91,6 +106,16 @@ func (f *fnGen) declare(c jen.Code) {
 	f.add(c)
 }
 
+// declareVar declares the local name, of shape s. An array's declaration
+// is kept, so that dropWriteOnly can take it out if nothing reads it.
+func (f *fnGen) declareVar(name string, s symbolic.Shape) {
+	st := jen.Var().Id(name).Add(goType(s))
+	if len(s) > 0 {
+		f.decls[name] = st
+	}
+	f.declare(st)
+}
+
 // newLocal declares a local array of shape s (or, for a scalar, only
 // names it: it is declared where it is assigned) and returns its place.
 func (f *fnGen) newLocal(hint string, s symbolic.Shape) dest {
@@ -98,7 +123,7 @@ func (f *fnGen) newLocal(hint string, s symbolic.Shape) dest {
 	if len(s) == 0 {
 		return dest{localPlace(name), ":="}
 	}
-	f.declare(jen.Var().Id(name).Add(arrayType(s)))
+	f.declareVar(name, s)
 	return dest{localPlace(name), "="}
 }
 
@@ -135,9 +160,21 @@ func (f *fnGen) elem(n *symbolic.Node, idx []ix) gexpr {
 // lvalue is element idx of p, to be written. Like access, it counts the
 // index variables it uses.
 func (f *fnGen) lvalue(p place, idx []ix) *jen.Statement {
+	f.tally(wrote, p.base())
 	f.count(p.pre)
 	f.count(idx)
 	return p.code(idx)
+}
+
+// tally counts one read or write of base. In a loop body being generated
+// it is counted there, and lands in f.counts only if the body is kept
+// (loopNamed may generate a body twice).
+func (f *fnGen) tally(k access, base string) {
+	if b := f.body; b != nil {
+		b.counts[k][base]++
+		return
+	}
+	f.counts[k][base]++
 }
 
 func (f *fnGen) count(idx []ix) {
@@ -157,17 +194,17 @@ func (f *fnGen) access(p place, idx []ix) gexpr {
 	if b := f.body; b != nil {
 		full := append(slices.Clone(p.pre), idx...)
 		b.reads[p.base()] = append(b.reads[p.base()], full)
-		if len(b.aliases) == 0 {
-			return gexpr{c: p.code(idx), prec: precPrimary}
-		}
-		if aw, ok := b.aliases[p.base()+"["+ixKey(full)+"]"]; ok {
-			if aw.local == "" {
-				aw.local = f.locals.fresh(p.name() + "i")
+		if len(b.aliases) > 0 {
+			if aw, ok := b.aliases[p.base()+"["+ixKey(full)+"]"]; ok {
+				if aw.local == "" {
+					aw.local = f.locals.fresh(p.name() + "i")
+				}
+				b.aliasUse[aw] = true
+				return ident(aw.local)
 			}
-			b.aliasUse[aw] = true
-			return ident(aw.local)
 		}
 	}
+	f.tally(read, p.base())
 	return gexpr{c: p.code(idx), prec: precPrimary}
 }
 
@@ -324,7 +361,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		return
 	}
 	if d.op == ":=" && len(n.Shape) > 0 {
-		f.declare(jen.Var().Id(d.p.name()).Add(arrayType(n.Shape)))
+		f.declareVar(d.p.name(), n.Shape)
 		d.op = "="
 	}
 	if !stored && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[0] > tiny && n.Shape[1] > tiny {
@@ -349,17 +386,24 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 // read back by later parts of the loop from a local (fuse.go), and any
 // other write ends the alias of the element it changes.
 func (f *fnGen) write(p place, idx []ix, op string, e gexpr) jen.Code {
+	plain := func() jen.Code {
+		if op == "=" {
+			return f.lvalue(p, idx).Op(op).Add(e.c)
+		}
+		f.tally(wrote, p.base())
+		return f.access(p, idx).c.Op(op).Add(e.c) // x[i] += e reads x[i]
+	}
 	b := f.body
 	if b == nil {
-		return f.access(p, idx).c.Op(op).Add(e.c)
+		return plain()
 	}
 	key := p.base() + "[" + ixKey(append(slices.Clone(p.pre), idx...)) + "]"
 	delete(b.aliases, key)
 	if op != "=" || !slices.Equal(idx, b.prefix) || e.prec == precPrimary {
-		return f.access(p, idx).c.Op(op).Add(e.c)
+		return plain()
 	}
 	target := f.lvalue(p, idx)
-	aw := &aliasWrite{expr: e, target: target}
+	aw := &aliasWrite{expr: e, target: target, base: p.base()}
 	st := target.Clone().Op("=").Add(e.c)
 	if f.lazy == nil {
 		f.lazy = map[*jen.Statement]*aliasWrite{}
@@ -405,7 +449,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 	switch {
 	case len(dense) > 0:
 		if op == ":=" {
-			f.declare(jen.Var().Id(d.p.name()).Add(arrayType(shape)))
+			f.declareVar(d.p.name(), shape)
 			op = "="
 		}
 		f.loop(shape, d.p, func(idx []ix) jen.Code {
@@ -416,7 +460,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 			return f.write(d.p, idx, op, e)
 		})
 	case op == ":=":
-		f.declare(jen.Var().Id(d.p.name()).Add(arrayType(shape)))
+		f.declareVar(d.p.name(), shape)
 	case op == "=":
 		f.add(f.lvalue(d.p, nil).Op("=").Add(arrayType(shape)).Values())
 	}

@@ -98,7 +98,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	p := f.makePlan([]*symbolic.Node{fn.Result}, force)
 	f.emitPlan(p, fg.localSlot(f))
 	f.add(jen.Return(f.whole(fn.Result).c))
-	f.finish()
+	f.end()
 
 	name := fg.fnNames[fn]
 	fg.f.Comment(fmt.Sprintf("%s computes %s(%s) of %s:%d.", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
@@ -142,7 +142,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 		f.emit(r, dest{localPlace(resNames[i]), "="})
 	}
 	f.add(jen.Return())
-	f.finish()
+	f.end()
 
 	name := fg.fnNames[fn] + "Grad"
 	fg.f.Comment(fmt.Sprintf("%s returns %s(%s) of %s:%d and its partial derivatives", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))

@@ -22,7 +22,8 @@ type fusedLoop struct {
 // generated: every access (emit.go's access), and the elements written
 // earlier in the same fused loop that it reads back from locals.
 type bodyRec struct {
-	prefix   []ix // the loop's own index, as the first indices of what it writes
+	counts   [2]map[string]int // reads and writes, as in fnGen
+	prefix   []ix              // the loop's own index, as the first indices of what it writes
 	reads    map[string][][]ix
 	aliases  map[string]*aliasWrite
 	aliasUse map[*aliasWrite]bool
@@ -35,8 +36,16 @@ type bodyRec struct {
 type aliasWrite struct {
 	expr   gexpr
 	target *jen.Statement
+	base   string // the target's variable
 	local  string
 	used   bool
+}
+
+// aliasStore is the copy of an aliased element's local back into its
+// array: dropWriteOnly takes it out if nothing else reads the array.
+type aliasStore struct {
+	base string
+	st   *jen.Statement
 }
 
 // flush emits the pending loop, giving used aliases their locals.
@@ -50,7 +59,9 @@ func (f *fnGen) flush() {
 	for _, c := range p.body {
 		if st, ok := c.(*jen.Statement); ok {
 			if aw := f.lazy[st]; aw != nil && aw.used {
-				body = append(body, define(aw.local, aw.expr), aw.target.Clone().Op("=").Id(aw.local))
+				store := aw.target.Clone().Op("=").Id(aw.local)
+				f.stores = append(f.stores, aliasStore{aw.base, store})
+				body = append(body, define(aw.local, aw.expr), store)
 				continue
 			}
 		}
@@ -186,7 +197,7 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 	}
 	prefix := idx[:outer+1]
 	gen := func(aliases map[string]*aliasWrite) ([]jen.Code, *bodyRec, bool) {
-		rec := &bodyRec{prefix: prefix, reads: map[string][][]ix{}, aliases: aliases, aliasUse: map[*aliasWrite]bool{}}
+		rec := &bodyRec{counts: [2]map[string]int{{}, {}}, prefix: prefix, reads: map[string][][]ix{}, aliases: aliases, aliasUse: map[*aliasWrite]bool{}}
 		f.body = rec
 		defer func() { f.body = nil }()
 		before := f.mark(idx)
@@ -230,6 +241,11 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 	for aw := range rec.aliasUse {
 		aw.used = true
 	}
+	for k, m := range rec.counts {
+		for base, n := range m {
+			f.counts[k][base] += n
+		}
+	}
 	f.block = saved
 	if f.comment_ != "" {
 		inner = append([]jen.Code{jen.Comment(f.comment_)}, inner...)
@@ -255,8 +271,28 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 		writes: map[string][]ix{dst.base(): write}, aliases: rec.aliases, reads: rec.reads}
 }
 
-// finish completes the function body, closing the pending loop.
+// finish completes a body, closing the pending loop.
 func (f *fnGen) finish() { f.flush() }
+
+// end completes the function: the body is finished, and local arrays that
+// nothing reads but through the locals of fused loops (db1[i] = db1i, and
+// db1 never read again) lose those stores and, if nothing else writes
+// them, their declarations.
+func (f *fnGen) end() {
+	f.finish()
+	dropped := map[string]int{}
+	for _, s := range f.stores {
+		if f.counts[read][s.base] == 0 && f.decls[s.base] != nil {
+			*s.st = nil
+			dropped[s.base]++
+		}
+	}
+	for base, n := range dropped {
+		if n == f.counts[wrote][base] {
+			*f.decls[base] = nil
+		}
+	}
+}
 
 // fusesAfter reports whether a loop body that reads reads and writes dest
 // at the index prefix write may join p: every element of a variable p

@@ -246,7 +246,7 @@ func (f *fnGen) initState(n *symbolic.Node, i int) place {
 		p = f.wsAlloc(l.Names[i], st.Shape)
 	} else {
 		p = localPlace(f.locals.fresh(l.Names[i]))
-		f.declare(jen.Var().Id(p.name()).Add(goType(st.Shape)))
+		f.declareVar(p.name(), st.Shape)
 	}
 	switch init := n.Args[i]; {
 	case isZero(init) && f.declTop == nil && !inWS:
@@ -332,7 +332,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 		}
 		if len(x.Shape) > 0 {
 			name := f.locals.fresh(hintName(x))
-			f.declare(jen.Var().Id(name).Add(goType(x.Shape)))
+			f.declareVar(name, x.Shape)
 			return dest{localPlace(name), "="}
 		}
 		return dest{localPlace(f.locals.fresh(hintName(x))), ":="}
@@ -350,7 +350,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 		x := l.Next[i]
 		if live[i] && x != st && x.Op.Kind == symbolic.Leaf && x.Scope == l && inPlace[i] == nil {
 			tmp[i] = localPlace(f.locals.fresh(l.Names[i] + "Next"))
-			f.declare(jen.Var().Id(tmp[i].name()).Add(goType(x.Shape)))
+			f.declareVar(tmp[i].name(), x.Shape)
 			f.emit(x, dest{tmp[i], "="})
 		}
 	}

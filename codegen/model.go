@@ -332,7 +332,7 @@ func (mg *modelGen) forward() jen.Code {
 		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
 	}
 	f.add(jen.Return(f.elem(mg.m.Loss, nil).c))
-	f.finish()
+	f.end()
 
 	params := []jen.Code{jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs"))}
 	doc := "and, if out is not nil, sets the outputs."
@@ -352,7 +352,7 @@ func (mg *modelGen) backward() jen.Code {
 		f.slots[n] = s
 	}
 	mg.emitBackward(f)
-	f.finish()
+	f.end()
 	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
 		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
 		Comment("sum a mini-batch's gradient into one g.").Line().
@@ -459,7 +459,7 @@ func (mg *modelGen) lossGrad() jen.Code {
 	loss := f.elem(mg.m.Loss, nil)
 	mg.emitBackward(f)
 	f.add(jen.Return(loss.c))
-	f.finish()
+	f.end()
 	return jen.Comment("LossGrad returns the loss for the sample in and adds its gradient to g. It").Line().
 		Comment("computes what Forward and then Backward would, in one pass; ws holds only").Line().
 		Comment("the per-step values of loops and values too big for the stack.").Line().

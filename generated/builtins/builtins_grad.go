@@ -441,14 +441,12 @@ func F_mse(u, v [3]float64) float64 {
 func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	var t [3]float64
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
-	var t2 [3]float64
 	var du2 [3]float64
 	for i := range 3 {
 		ti := u[i] - v[i]
 		t[i] = ti
 		// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 		t2i := 0.3333333333333333 * ti
-		t2[i] = t2i
 		du2[i] = t2i + t2i
 	}
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)

@@ -84,13 +84,11 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
-	var dfit [8]float64
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	var t [8]float64
 	var t2 [8]float64
 	for i := range 8 {
 		dfiti := 0.5 / ws.t6[i] * (2 * ws.t5[i])
-		dfit[i] = dfiti
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 		t[i] = dfiti * ws.t4[i]
 		t2[i] = dfiti * ws.t2[i] * math.Sin(ws.t3[i])
@@ -169,13 +167,11 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	}
 	s := (s0 + s1) + (s2 + s3)
 	loss := s + 0.01*(p.Decay*p.Decay)
-	var dfit [8]float64
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	var t7 [8]float64
 	var t8 [8]float64
 	for i := range 8 {
 		dfiti := 0.5 / t6[i] * (2 * t5[i])
-		dfit[i] = dfiti
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 		t7[i] = dfiti * t4[i]
 		t8[i] = dfiti * t2[i] * math.Sin(t3[i])

@@ -125,7 +125,6 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		dlogits[i] = t * ws.t[i]
 	}
 	dlogits[in.Label] += -1
-	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var s0, s1, s2, s3 float64
@@ -139,7 +138,6 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		s0 += dlogits[9] * p.W2[9][i]
 		s := (s0 + s1) + (s2 + s3)
 		db1i := s * classifyStep(ws.h[i])
-		db1[i] = db1i
 		a := db1i
 		if a != 0 {
 			row := &g.W1[i]
@@ -225,7 +223,6 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		dlogits[i] = t2 * t[i]
 	}
 	dlogits[in.Label] += -1
-	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var s60, s61, s62, s63 float64
@@ -239,7 +236,6 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		s60 += dlogits[9] * p.W2[9][i]
 		s6 := (s60 + s61) + (s62 + s63)
 		db1i := s6 * classifyStep(h[i])
-		db1[i] = db1i
 		a := db1i
 		if a != 0 {
 			row3 := &g.W1[i]

@@ -73,12 +73,10 @@ func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs) float64 {
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) {
-	var dh [32]float64
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
 		dhi := 0.5 * (2 * ws.t[i])
-		dh[i] = dhi
 		// backward of deep.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
@@ -144,12 +142,10 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	}
 	s4 := (s40 + s41) + (s42 + s43)
 	loss := 0.5 * s4
-	var dh [32]float64
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
 		dhi := 0.5 * (2 * t[i])
-		dh[i] = dhi
 		// backward of deep.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}

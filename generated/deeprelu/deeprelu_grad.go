@@ -70,12 +70,10 @@ func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs) floa
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) {
-	var dh [32]float64
 	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
 		dhi := 0.5 * (2 * ws.t[i])
-		dh[i] = dhi
 		// backward of deeprelu.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
@@ -141,12 +139,10 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	}
 	s4 := (s40 + s41) + (s42 + s43)
 	loss := 0.5 * s4
-	var dh [32]float64
 	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
 		dhi := 0.5 * (2 * t[i])
-		dh[i] = dhi
 		// backward of deeprelu.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}

@@ -81,17 +81,14 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs) float64
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) {
-	var dh [32]float64
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
 		dhi := 0.5 * (2 * ws.t2[i])
-		dh[i] = dhi
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
 	var t [32]float64
-	var dh3 [32]float64
 	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
@@ -108,7 +105,6 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			}
 			s4 := (s40 + s41) + (s42 + s43)
 			dh3i := dh2[i] + s4
-			dh3[i] = dh3i
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
 				g.W[l][i][j] += t[i] * ws.h_prev[l][j]
@@ -163,17 +159,14 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	}
 	s4 := (s40 + s41) + (s42 + s43)
 	loss := 0.5 * s4
-	var dh [32]float64
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
 		dhi := 0.5 * (2 * t[i])
-		dh[i] = dhi
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
 	var t2 [32]float64
-	var dh3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
@@ -190,7 +183,6 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			}
 			s6 := (s60 + s61) + (s62 + s63)
 			dh3i := dh2[i] + s6
-			dh3[i] = dh3i
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
 				g.W[l2][i][j] += t2[i] * ws.h_prev[l2][j]

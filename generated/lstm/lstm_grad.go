@@ -165,8 +165,6 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	// backward of lstm.bp:28: for t in 0..T {
 	dloss = 1
 	var dby [1]float64
-	var dh2 [16]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
@@ -179,10 +177,8 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
-			dh2[i] = dh2i
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
@@ -397,8 +393,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	// backward of lstm.bp:28: for t in 0..T {
 	dloss = 1
 	var dby [1]float64
-	var dh2 [16]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
@@ -411,10 +405,8 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
-			dh2[i] = dh2i
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t2][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			dbo[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))

@@ -128,7 +128,6 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	s := (s0 + s1) + (s2 + s3)
 	t := s / ws.s
 	var dlogits [10]float64
-	var db1 [128]float64
 	for i := range 10 {
 		dlogits[i] = -in.Target[i] + t*ws.t[i]
 	}
@@ -145,7 +144,6 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		s40 += dlogits[9] * p.W2[9][i]
 		s4 := (s40 + s41) + (s42 + s43)
 		db1i := s4 * mnistStep(ws.h[i])
-		db1[i] = db1i
 		a := db1i
 		if a != 0 {
 			row := &g.W1[i]
@@ -248,7 +246,6 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	s7 := (s70 + s71) + (s72 + s73)
 	t4 := s7 / s5
 	var dlogits [10]float64
-	var db1 [128]float64
 	for i := range 10 {
 		dlogits[i] = -in.Target[i] + t4*t2[i]
 	}
@@ -265,7 +262,6 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		s80 += dlogits[9] * p.W2[9][i]
 		s8 := (s80 + s81) + (s82 + s83)
 		db1i := s8 * mnistStep(h[i])
-		db1[i] = db1i
 		a := db1i
 		if a != 0 {
 			row3 := &g.W1[i]

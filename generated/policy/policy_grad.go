@@ -125,11 +125,9 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	var dlogits [2]float64
 	dlogits[0] = t[0] + t2*ws.t3[0]
 	dlogits[1] = t[1] + t2*ws.t3[1]
-	var db1 [32]float64
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.t[i]*ws.t[i])
-		db1[i] = db1i
 		a := db1i
 		row := &g.W1[i]
 		for j := range 4 {
@@ -204,11 +202,9 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	var dlogits [2]float64
 	dlogits[0] = t6[0] + t7*t4[0]
 	dlogits[1] = t6[1] + t7*t4[1]
-	var db1 [32]float64
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - t[i]*t[i])
-		db1[i] = db1i
 		a := db1i
 		row4 := &g.W1[i]
 		for j := range 4 {

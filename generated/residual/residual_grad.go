@@ -112,7 +112,6 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
-	var t2 [16]float64
 	for i := range 16 {
 		var s40, s41, s42, s43 float64
 		for k2 := 0; k2 < 16; k2 += 4 {
@@ -137,7 +136,6 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s6 := (s60 + s61) + (s62 + s63)
 		t2i := (dh1[i] + s6) * (1 - ws.h0[i]*ws.h0[i])
-		t2[i] = t2i
 		a := t2i
 		row := &g.W0[i]
 		for j := range 4 {
@@ -232,7 +230,6 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
-	var t5 [16]float64
 	for i := range 16 {
 		var s80, s81, s82, s83 float64
 		for k8 := 0; k8 < 16; k8 += 4 {
@@ -257,7 +254,6 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s10 := (s100 + s101) + (s102 + s103)
 		t5i := (dh1[i] + s10) * (1 - h0[i]*h0[i])
-		t5[i] = t5i
 		a := t5i
 		row6 := &g.W0[i]
 		for j := range 4 {

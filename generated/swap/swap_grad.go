@@ -32,13 +32,11 @@ type SwapWorkspace struct {
 // Forward returns the loss of model swap for the sample in, keeps in ws what
 // Backward needs
 func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs) float64 {
-	var b [3]float64
 	// swap.bp:9: b = w * 0.5
 	var b2 [3]float64
 	var s float64
 	for i := range 3 {
 		bi := p.W[i] * 0.5
-		b[i] = bi
 		// swap.bp:11: for t in 0..4 {
 		ws.a[0][i] = p.W[i]
 		b2[i] = bi
@@ -88,7 +86,6 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	}
 	ds = 1
 	var dw [3]float64
-	var dw2 [3]float64
 	var da2 [3]float64
 	var db2 [3]float64
 	var da3 [3]float64
@@ -96,7 +93,6 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			dw2i := ds * ws.a[t+1][i]
-			dw2[i] = dw2i
 			// backward of swap.bp:13: a = b * u + x[t]
 			da2i := da[i] + ds*p.W[i] + ds*ws.a[t][i]
 			da2[i] = da2i
@@ -129,13 +125,11 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) float64 {
-	var b [3]float64
 	// swap.bp:9: b = w * 0.5
 	var b2 [3]float64
 	var s float64
 	for i := range 3 {
 		bi := p.W[i] * 0.5
-		b[i] = bi
 		// swap.bp:11: for t in 0..4 {
 		ws.a[0][i] = p.W[i]
 		b2[i] = bi
@@ -178,7 +172,6 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	}
 	ds = 1
 	var dw [3]float64
-	var dw2 [3]float64
 	var da2 [3]float64
 	var db2 [3]float64
 	var da3 [3]float64
@@ -186,7 +179,6 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			dw2i := ds * ws.a[t2+1][i]
-			dw2[i] = dw2i
 			// backward of swap.bp:13: a = b * u + x[t]
 			da2i := da[i] + ds*p.W[i] + ds*ws.a[t2][i]
 			da2[i] = da2i

@@ -75,11 +75,9 @@ func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 	var db2 [1]float64
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	db2[0] = 2 * ws.t * (ws.p[0] * (1 - ws.p[0]))
-	var db1 [8]float64
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
-		db1[i] = db1i
 		g.W1[i][0] += db1i * in.X[0]
 		g.W1[i][1] += db1i * in.X[1]
 		g.B1[i] += db1i
@@ -116,11 +114,9 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 	var db2 [1]float64
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
 	db2[0] = 2 * t * (p2[0] * (1 - p2[0]))
-	var db1 [8]float64
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - h[i]*h[i])
-		db1[i] = db1i
 		g.W1[i][0] += db1i * in.X[0]
 		g.W1[i][1] += db1i * in.X[1]
 		g.B1[i] += db1i
