@@ -1,36 +1,17 @@
 package backpropgen_test
 
 import (
-	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/backpropgen/backpropgen"
+	"github.com/backpropgen/backpropgen/internal/testmodels"
 )
-
-// chainModel is a model of n bindings, each one line of the chain
-// a_i = tanh(a_{i-1}) * w + x: 36,000 of them make a megabyte.
-func chainModel(n int) []byte {
-	var b strings.Builder
-	b.WriteString("model m\nparam w[4]\ninput x[4]\na0 = w * x\n")
-	for i := 1; i < n; i++ {
-		fmt.Fprintf(&b, "a%d = tanh(a%d) * w + x\n", i, i-1)
-	}
-	fmt.Fprintf(&b, "loss = sum(a%d)\n", n-1)
-	return []byte(b.String())
-}
-
-// powChain is w^w^...^w, n deep (right-associative: the deepest
-// expression the language has).
-func powChain(n int) []byte {
-	return []byte("model m\nparam w\nloss = " + strings.Repeat("w^", n-1) + "w\n")
-}
 
 // BenchmarkGenerateLarge generates Go for a megabyte model of 36,000
 // bindings; the goal is under 5 s on a 2-core machine.
 func BenchmarkGenerateLarge(b *testing.B) {
-	src := chainModel(36000)
+	src := testmodels.Chain(36000)
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -42,7 +23,7 @@ func BenchmarkGenerateLarge(b *testing.B) {
 
 // BenchmarkGeneratePowChain generates Go for a 5,000-deep ^ chain.
 func BenchmarkGeneratePowChain(b *testing.B) {
-	src := powChain(5000)
+	src := testmodels.PowChain(5000)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := backpropgen.Generate("pow.bp", src, "m"); err != nil {
@@ -75,8 +56,8 @@ func TestGenerationIsLinear(t *testing.T) {
 		name       string
 		small, big []byte
 	}{
-		{"chain of bindings", chainModel(1000), chainModel(4000)},
-		{"^ chain", powChain(500), powChain(2000)},
+		{"chain of bindings", testmodels.Chain(1000), testmodels.Chain(4000)},
+		{"^ chain", testmodels.PowChain(500), testmodels.PowChain(2000)},
 	} {
 		a, b := allocs(t, c.small), allocs(t, c.big)
 		if r := float64(b) / float64(a); r > 5 {

@@ -10,11 +10,11 @@ import (
 	"github.com/backpropgen/backpropgen/symbolic"
 )
 
-// access is a kind of use of a variable, for counting them.
-type access int
+// useKind is a kind of use of a variable, for counting them.
+type useKind int
 
 const (
-	read access = iota
+	read useKind = iota
 	wrote
 )
 
@@ -107,7 +107,7 @@ func (f *fnGen) declare(c jen.Code) {
 }
 
 // declareVar declares the local name, of shape s. An array's declaration
-// is kept, so that dropWriteOnly can take it out if nothing reads it.
+// is kept, so that end can take it out if nothing reads it.
 func (f *fnGen) declareVar(name string, s symbolic.Shape) {
 	st := jen.Var().Id(name).Add(goType(s))
 	if len(s) > 0 {
@@ -169,7 +169,7 @@ func (f *fnGen) lvalue(p place, idx []ix) *jen.Statement {
 // tally counts one read or write of base. In a loop body being generated
 // it is counted there, and lands in f.counts only if the body is kept
 // (loopNamed may generate a body twice).
-func (f *fnGen) tally(k access, base string) {
+func (f *fnGen) tally(k useKind, base string) {
 	if b := f.body; b != nil {
 		b.counts[k][base]++
 		return
@@ -195,7 +195,7 @@ func (f *fnGen) access(p place, idx []ix) gexpr {
 		full := append(slices.Clone(p.pre), idx...)
 		b.reads[p.base()] = append(b.reads[p.base()], full)
 		if len(b.aliases) > 0 {
-			if aw, ok := b.aliases[p.base()+"["+ixKey(full)+"]"]; ok {
+			if aw, ok := b.aliases[elemKey(p.base(), full)]; ok {
 				if aw.local == "" {
 					aw.local = f.locals.fresh(p.name() + "i")
 				}
@@ -397,7 +397,7 @@ func (f *fnGen) write(p place, idx []ix, op string, e gexpr) jen.Code {
 	if b == nil {
 		return plain()
 	}
-	key := p.base() + "[" + ixKey(append(slices.Clone(p.pre), idx...)) + "]"
+	key := elemKey(p.base(), append(slices.Clone(p.pre), idx...))
 	delete(b.aliases, key)
 	if op != "=" || !slices.Equal(idx, b.prefix) || e.prec == precPrimary {
 		return plain()

@@ -42,7 +42,7 @@ type aliasWrite struct {
 }
 
 // aliasStore is the copy of an aliased element's local back into its
-// array: dropWriteOnly takes it out if nothing else reads the array.
+// array: end takes it out if nothing else reads the array.
 type aliasStore struct {
 	base string
 	st   *jen.Statement

@@ -46,13 +46,14 @@ func (x ix) String() string {
 	return x.v
 }
 
-// ixKey is a map key for a list of indices.
-func ixKey(idx []ix) string {
+// elemKey is a map key for element idx (all its indices) of the
+// variable base: "ws.h[t+1,i]".
+func elemKey(base string, idx []ix) string {
 	parts := make([]string, len(idx))
 	for i, x := range idx {
 		parts[i] = x.String()
 	}
-	return strings.Join(parts, ",")
+	return base + "[" + strings.Join(parts, ",") + "]"
 }
 
 // hasPrefix reports whether idx starts with prefix.

@@ -12,77 +12,75 @@ func (f *fnGen) reduceNode(n *symbolic.Node, acc string) gexpr {
 	x := n.Args[0]
 	term := func(k []ix) gexpr { return f.elem(x, k) }
 	if n.Op.Name == "maxall" {
-		return f.maxAll(x.Shape, acc, term)
+		return f.fold(maxOf, x.Shape, acc, term)
 	}
 	return f.reduce(x.Shape, acc, term)
 }
 
-// reduce emits the sum over shape of term(k); see reduceNode for acc.
-func (f *fnGen) reduce(shape symbolic.Shape, acc string, term func(k []ix) gexpr) gexpr {
-	if shape.Size() <= tiny {
-		var sum *gexpr
-		unrolled(shape, make([]ix, len(shape)), func(k []ix) []jen.Code {
-			t := term(k)
-			if sum == nil {
-				sum = &t
-			} else {
-				s := infix(*sum, "+", t)
-				sum = &s
-			}
-			return nil
-		})
-		if acc == "" {
-			return *sum
-		}
-		f.add(define(acc, *sum))
-		return ident(acc)
-	}
-	if acc == "" {
-		acc = f.locals.fresh("s")
-	}
-	if len(shape) == 1 && shape[0] >= split4 && f.split4(shape[0], acc, term) {
-		return ident(acc)
-	}
-	k := loopVars(shape, func(d int) string { return f.locals.fresh("k") })
-	before := f.mark(k)
-	saved := f.block
-	body := unrolled(shape, k, func(k []ix) []jen.Code {
-		var b []jen.Code
-		f.block = &b
-		t := term(k)
-		return append(b, jen.Id(acc).Op("+=").Add(t.c))
-	})
-	f.block = saved
-	f.add(jen.Var().Id(acc).Float64())
-	f.add(f.nest(shape, k, body, before)...)
-	return ident(acc)
+// A combiner is how a reduction folds its terms: into one expression for
+// a tiny shape (combine), or in a loop into an accumulator that start
+// declares and update advances.
+type combiner struct {
+	hint    string // the accumulator's name
+	combine func(a, b gexpr) gexpr
+	start   func(acc string) jen.Code
+	update  func(acc string, t gexpr) jen.Code
 }
 
-// maxAll emits the largest of term(k) over shape; see reduceNode for acc.
-func (f *fnGen) maxAll(shape symbolic.Shape, acc string, term func(k []ix) gexpr) gexpr {
+var (
+	sumOf = combiner{
+		hint:    "s",
+		combine: func(a, b gexpr) gexpr { return infix(a, "+", b) },
+		start:   func(acc string) jen.Code { return jen.Var().Id(acc).Float64() },
+		update:  func(acc string, t gexpr) jen.Code { return jen.Id(acc).Op("+=").Add(t.c) },
+	}
+	maxOf = combiner{
+		hint: "m",
+		combine: func(a, b gexpr) gexpr {
+			if a.konst && b.konst {
+				return lit(max(a.val, b.val))
+			}
+			return gexpr{c: jen.Max(a.c, b.c), prec: precPrimary}
+		},
+		start:  func(acc string) jen.Code { return jen.Id(acc).Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)) },
+		update: func(acc string, t gexpr) jen.Code { return jen.Id(acc).Op("=").Max(jen.Id(acc), t.c) },
+	}
+)
+
+// reduce emits the sum over shape of term(k); see reduceNode for acc. A
+// long vector is summed in four partial sums (split4).
+func (f *fnGen) reduce(shape symbolic.Shape, acc string, term func(k []ix) gexpr) gexpr {
+	if shape.Size() > tiny && len(shape) == 1 && shape[0] >= split4 {
+		if acc == "" {
+			acc = f.locals.fresh(sumOf.hint)
+		}
+		if f.split4(shape[0], acc, term) {
+			return ident(acc)
+		}
+	}
+	return f.fold(sumOf, shape, acc, term)
+}
+
+// fold emits the reduction c of term(k) over shape; see reduceNode for acc.
+func (f *fnGen) fold(c combiner, shape symbolic.Shape, acc string, term func(k []ix) gexpr) gexpr {
 	if shape.Size() <= tiny {
-		var m *gexpr
+		var e *gexpr
 		unrolled(shape, make([]ix, len(shape)), func(k []ix) []jen.Code {
 			t := term(k)
-			if m == nil {
-				m = &t
-			} else if m.konst && t.konst {
-				v := lit(max(m.val, t.val))
-				m = &v
-			} else {
-				v := gexpr{c: jen.Max(m.c, t.c), prec: precPrimary}
-				m = &v
+			if e != nil {
+				t = c.combine(*e, t)
 			}
+			e = &t
 			return nil
 		})
 		if acc == "" {
-			return *m
+			return *e
 		}
-		f.add(define(acc, *m))
+		f.add(define(acc, *e))
 		return ident(acc)
 	}
 	if acc == "" {
-		acc = f.locals.fresh("m")
+		acc = f.locals.fresh(c.hint)
 	}
 	k := loopVars(shape, func(int) string { return f.locals.fresh("k") })
 	before := f.mark(k)
@@ -91,10 +89,10 @@ func (f *fnGen) maxAll(shape symbolic.Shape, acc string, term func(k []ix) gexpr
 		var b []jen.Code
 		f.block = &b
 		t := term(k)
-		return append(b, jen.Id(acc).Op("=").Max(jen.Id(acc), t.c))
+		return append(b, c.update(acc, t))
 	})
 	f.block = saved
-	f.add(jen.Id(acc).Op(":=").Qual("math", "Inf").Call(jen.Lit(-1)))
+	f.add(c.start(acc))
 	f.add(f.nest(shape, k, body, before)...)
 	return ident(acc)
 }

@@ -5,20 +5,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-)
 
-// chain returns a model of n bindings, each a line like
-// a7 = tanh(a6) * w + x: at n = 36000, the megabyte model of the issue
-// on parsing time (chain36000.bp).
-func chain(n int) []byte {
-	var b strings.Builder
-	b.WriteString("model m\nparam w[4]\ninput x[4]\na0 = w * x\n")
-	for i := 1; i < n; i++ {
-		fmt.Fprintf(&b, "a%d = tanh(a%d) * w + x\n", i, i-1)
-	}
-	fmt.Fprintf(&b, "loss = sum(a%d)\n", n-1)
-	return []byte(b.String())
-}
+	"github.com/backpropgen/backpropgen/internal/testmodels"
+)
 
 // distinct returns a model of n bindings of as many shapes (up to 2^14),
 // each of 29 tokens: a3 = x * w * w + x + x ..., the operators the bits of 3.
@@ -42,7 +31,7 @@ func distinct(n int) []byte {
 
 // BenchmarkParseLarge parses a megabyte model of 36,000 bindings.
 func BenchmarkParseLarge(b *testing.B) {
-	src := chain(36000)
+	src := testmodels.Chain(36000)
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -73,7 +62,7 @@ func TestParseIsLinear(t *testing.T) {
 		name  string
 		model func(int) []byte
 		n     int
-	}{{"chain", chain, 4000}, {"distinct", distinct, 1000}} {
+	}{{"chain", testmodels.Chain, 4000}, {"distinct", distinct, 1000}} {
 		small, large := allocs(t, c.model(c.n)), allocs(t, c.model(4*c.n))
 		if r := float64(large) / float64(small); r > 5 {
 			t.Errorf("%s: %d statements take %d allocations, %d take %d: %.1f times as many", c.name, c.n, small, 4*c.n, large, r)

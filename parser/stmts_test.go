@@ -2,12 +2,15 @@ package parser
 
 import (
 	"errors"
-	"github.com/alecthomas/participle/v2"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/alecthomas/participle/v2"
+
+	"github.com/backpropgen/backpropgen/internal/testmodels"
 )
 
 // agree checks that parseStmts parses src as grammar does: the same
@@ -68,7 +71,7 @@ func TestParseStmtsAgrees(t *testing.T) {
 			agree(t, m)
 		}
 	}
-	agree(t, chain(3000))
+	agree(t, testmodels.Chain(3000))
 }
 
 func FuzzParseStmts(f *testing.F) {

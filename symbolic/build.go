@@ -69,33 +69,33 @@ func (g *Graph) Sum(x *Node) *Node { return g.node(opSum, []*Node{x}, nil, 0, ni
 // MaxAll is the largest element of x, through which no gradient flows.
 func (g *Graph) MaxAll(x *Node) *Node { return g.node(opMaxAll, []*Node{x}, nil, 0, nil, nil) }
 
-// shifted returns x - m and Σ exp(x - m) for m = max(x): the pieces of
+// shifted returns m = max(x), x - m, exp(x - m) and Σ exp(x - m): the pieces of
 // logsumexp, softmax and log_softmax in the form that neither overflows
 // nor loses the precision of x - logsumexp(x) when x is large. Their
 // derivatives, built from these nodes, are softmax as exp(x - m) / s,
 // exact for any shift of x.
-func (g *Graph) shifted(x *Node) (xm, e, s *Node) {
-	m := g.MaxAll(x)
+func (g *Graph) shifted(x *Node) (m, xm, e, s *Node) {
+	m = g.MaxAll(x)
 	xm = g.Sub(x, m)
 	e = g.Unary(opExp, xm)
-	return xm, e, g.Sum(e)
+	return m, xm, e, g.Sum(e)
 }
 
 // LogSumExp is log Σ exp(x) = m + log Σ exp(x - m), m = max(x).
 func (g *Graph) LogSumExp(x *Node) *Node {
-	_, _, s := g.shifted(x)
-	return g.Add(g.MaxAll(x), g.Unary(opLog, s))
+	m, _, _, s := g.shifted(x)
+	return g.Add(m, g.Unary(opLog, s))
 }
 
 // Softmax is exp(x - m) / Σ exp(x - m).
 func (g *Graph) Softmax(x *Node) *Node {
-	_, e, s := g.shifted(x)
+	_, _, e, s := g.shifted(x)
 	return g.Div(e, s)
 }
 
 // LogSoftmax is (x - m) - log Σ exp(x - m).
 func (g *Graph) LogSoftmax(x *Node) *Node {
-	xm, _, s := g.shifted(x)
+	_, xm, _, s := g.shifted(x)
 	return g.Sub(xm, g.Unary(opLog, s))
 }
 
