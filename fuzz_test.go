@@ -1,7 +1,9 @@
 package backpropgen_test
 
 import (
+	"bytes"
 	"errors"
+	"go/format"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +16,9 @@ import (
 
 // FuzzGenerate feeds arbitrary text and package names to the generator.
 // The result must be positioned errors (or, for a bad package name, an
-// error naming it), or Go that type-checks, in the package asked for, and
-// whose numbers are right: the IR's loss and fn values agree with the
-// reference interpreter and its gradient with central differences
+// error naming it), or gofmt-formatted Go that type-checks, in the package
+// asked for, and whose numbers are right: the IR's loss and fn values agree
+// with the reference interpreter and its gradient with central differences
 // (difftest.CheckValues; TestDifferential runs the generated Go itself).
 // Never an internal error. Without -fuzz it runs the shipped models, the
 // invalid ones and the differential test's regression cases as seeds.
@@ -42,6 +44,9 @@ func FuzzGenerate(f *testing.F) {
 			}
 			if msg := checkGo(code); msg != "" {
 				t.Fatalf("generated Go does not type-check: %s\nmodel:\n%s", msg, src)
+			}
+			if formatted, err := format.Source(code); err != nil || !bytes.Equal(formatted, code) {
+				t.Fatalf("generated Go is not gofmt-formatted (%v)\nmodel:\n%s", err, src)
 			}
 			if pkg != "" && !strings.Contains(string(code), "\npackage "+pkg+"\n") {
 				t.Fatalf("generated Go is not in package %s", pkg)

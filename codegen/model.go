@@ -34,9 +34,11 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	backward := mg.backward()
 	lossGrad := mg.lossGrad()
 	mg.types()
-	fg.f.Add(forward).Line()
-	fg.f.Add(backward).Line()
-	fg.f.Add(lossGrad).Line()
+	for _, fn := range []jen.Code{forward, backward, lossGrad} {
+		fg.cut()
+		fg.f.Add(fn).Line()
+	}
+	fg.cut()
 	mg.helpers()
 }
 

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
+	"go/format"
 	"go/importer"
 	goparser "go/parser"
 	"go/token"
@@ -253,6 +254,10 @@ func prepare(res *Result, pkg string) *prepared {
 	}
 	if msg := typeCheck(code); msg != "" {
 		res.fail(NoCompile, "%s", msg)
+		return nil
+	}
+	if formatted, err := format.Source(code); err != nil || !bytes.Equal(formatted, code) {
+		res.fail(NoCompile, "generated Go is not gofmt-formatted (%v)", err)
 		return nil
 	}
 	p := &prepared{res: res, file: file, prog: prog, pkg: pkg, code: code}

@@ -1,0 +1,37 @@
+package codegen
+
+import (
+	"go/format"
+	"strings"
+	"testing"
+)
+
+// formatParts gives what go/format gives for the whole file, whether the
+// file is cut at its markers or, when a marker also occurs in a comment,
+// formatted whole.
+func TestFormatParts(t *testing.T) {
+	m := "\n// " + cutMarker + "\n"
+	for _, c := range []struct {
+		name string
+		src  string
+		cuts int
+	}{
+		{"cut", "// header\n\npackage p\n\nimport (\n\"math\"\n)\n\ntype T struct {\nA float64 // a\nBee [2]float64 // b\n}\n" + m +
+			"// F is f.\nfunc F(x float64) float64 {\nif x > 0 {\nreturn math.Exp(x)\n}\nreturn 0\n}\n" + m +
+			"// G is g.\nfunc G() {\nfor i := range 4 {\n_ = i\n}\n}\n\n" + m + "var (\na = 1\nbb = 2\n)\n", 3},
+		{"marker in a comment", "// from x" + m + "\npackage p\n" + m + "func F() {\n}\n", 1},
+		{"no cuts", "package p\nfunc F() {\nreturn\n}\n", 0},
+	} {
+		got, err := formatParts([]byte(c.src), c.cuts)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		whole, err := format.Source([]byte(strings.ReplaceAll(c.src, m, "\n")))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if string(got) != string(whole) {
+			t.Errorf("%s: formatParts gives\n%s\nformatting the whole file gives\n%s", c.name, got, whole)
+		}
+	}
+}
