@@ -9,6 +9,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -116,6 +117,14 @@ func TestDeterministic(t *testing.T) {
 		a, b := generate(t, path, ""), generate(t, path, "")
 		if string(a) != string(b) {
 			t.Errorf("%s: two runs generated different code", path)
+		}
+		// On one core, Backward and LossGrad are emitted one after the
+		// other, not concurrently (codegen's backwardAndLossGrad).
+		procs := runtime.GOMAXPROCS(1)
+		c := generate(t, path, "")
+		runtime.GOMAXPROCS(procs)
+		if string(a) != string(c) {
+			t.Errorf("%s: one core and two generated different code", path)
 		}
 	}
 }

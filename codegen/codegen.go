@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"go/token"
 	"strings"
+	"sync"
 
 	"github.com/dave/jennifer/jen"
 
@@ -33,6 +34,7 @@ type fileGen struct {
 	opts        Options
 	f           *jen.File
 	prefix      string // lower-case prefix of helper names
+	helpersMu   sync.Mutex // Backward and LossGrad are emitted concurrently
 	usedHelpers map[string]bool
 	fnNames     map[*symbolic.Func]string // Go names of fns (names.go)
 	globals     []string                  // every package-level name

@@ -85,6 +85,8 @@ func (fg *fileGen) emitHelpers() {
 }
 
 func (fg *fileGen) helperName(h string) string {
+	fg.helpersMu.Lock()
 	fg.usedHelpers[h] = true
+	fg.helpersMu.Unlock()
 	return fg.prefix + exported(h)
 }

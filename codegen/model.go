@@ -1,7 +1,9 @@
 package codegen
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/dave/jennifer/jen"
@@ -31,8 +33,7 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	mg.saves = mg.computeSaves()
 	mg.varFields()
 	forward := mg.forward()
-	backward := mg.backward()
-	lossGrad := mg.lossGrad()
+	backward, lossGrad := mg.backwardAndLossGrad()
 	mg.types()
 	for _, fn := range []jen.Code{forward, backward, lossGrad} {
 		fg.cut()
@@ -353,7 +354,7 @@ func (mg *modelGen) backward() jen.Code {
 	for n, s := range mg.saved {
 		f.slots[n] = s
 	}
-	mg.emitBackward(f)
+	mg.emitBackward(f, mg.bigSlot)
 	f.end()
 	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
 		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
@@ -374,8 +375,8 @@ func (mg *modelGen) bigSlot(n *symbolic.Node) dest {
 }
 
 // emitBackward emits the gradient accumulation into g, reading forward
-// values from f's slots.
-func (mg *modelGen) emitBackward(f *fnGen) {
+// values from f's slots and keeping big values where bigSlot says.
+func (mg *modelGen) emitBackward(f *fnGen, bigSlot func(*symbolic.Node) dest) {
 	f.split = mg.grad.Split
 	var roots []*symbolic.Node
 	for _, a := range mg.grad.Adjoints {
@@ -387,7 +388,7 @@ func (mg *modelGen) emitBackward(f *fnGen) {
 	p := f.makePlan(roots, nil)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
 		if n.Shape.Size() > maxLocal {
-			return mg.bigSlot(n)
+			return bigSlot(n)
 		}
 		return f.newLocal(hintName(n), n.Shape)
 	})
@@ -441,11 +442,55 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 	return direct
 }
 
+// backwardAndLossGrad emits Backward and, at the same time on another
+// core, LossGrad: for a large model they are two thirds of the time
+// generation takes. They share the workspace's field names, which each
+// hands out as it goes, so the concurrent LossGrad is speculative: the
+// first time it would take a workspace field (a loop's per-step values,
+// a value too big for the stack) it gives up, and it is emitted again
+// after Backward, as it would have been without concurrency. Either way
+// the output is the same, to the byte.
+func (mg *modelGen) backwardAndLossGrad() (backward, lossGrad jen.Code) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return mg.backward(), mg.lossGrad(false)
+	}
+	var panicked any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil && r != errNeedsWorkspace {
+				panicked = r
+			}
+		}()
+		lossGrad = mg.lossGrad(true)
+	}()
+	backward = mg.backward()
+	<-done
+	if panicked != nil {
+		panic(panicked) // a bug: reported as an internal error by the caller
+	}
+	if lossGrad == nil {
+		lossGrad = mg.lossGrad(false)
+	}
+	return backward, lossGrad
+}
+
+// errNeedsWorkspace stops a speculative LossGrad (backwardAndLossGrad).
+var errNeedsWorkspace = errors.New("LossGrad needs a workspace field")
+
 // lossGrad emits LossGrad: Forward and Backward in one function, so that
 // the values passed between them stay in locals (registers, for small
-// ones) instead of making a round trip through the workspace.
-func (mg *modelGen) lossGrad() jen.Code {
+// ones) instead of making a round trip through the workspace. A
+// speculative LossGrad panics with errNeedsWorkspace rather than touch
+// the workspace's fields.
+func (mg *modelGen) lossGrad(speculative bool) jen.Code {
 	f, body := mg.newFn()
+	bigSlot := mg.bigSlot
+	if speculative {
+		f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
+		bigSlot = func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
+	}
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	p := f.makePlan(nil, force)
 	f.emitPlan(p, func(n *symbolic.Node) dest {
@@ -454,12 +499,12 @@ func (mg *modelGen) lossGrad() jen.Code {
 			name = "loss"
 		}
 		if n.Shape.Size() > maxLocal {
-			return mg.bigSlot(n)
+			return bigSlot(n)
 		}
 		return f.newLocal(name, n.Shape)
 	})
 	loss := f.elem(mg.m.Loss, nil)
-	mg.emitBackward(f)
+	mg.emitBackward(f, bigSlot)
 	f.add(jen.Return(loss.c))
 	f.end()
 	return jen.Comment("LossGrad returns the loss for the sample in and adds its gradient to g. It").Line().
