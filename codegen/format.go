@@ -43,7 +43,7 @@ func formatParts(src []byte, cuts int) ([]byte, error) {
 	for range min(runtime.GOMAXPROCS(0), len(parts)) {
 		wg.Go(func() {
 			for i := range work {
-				out[i], errs[i] = format.Source(parts[i])
+				out[i], errs[i] = format.Source(indentComments(parts[i]))
 			}
 		})
 	}
@@ -69,6 +69,30 @@ func formatParts(src []byte, cuts int) ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// indentComments indents the comments inside the body of part's function,
+// if part is one function. Jennifer writes every line at column 1, where
+// go/printer takes a comment above a statement for a doc comment and
+// reparses it as one (go/doc/comment), which was an eighth of the time
+// formatting took. The printer indents the comments anyway, and none of
+// the comments codegen writes in bodies changes as a doc comment.
+func indentComments(part []byte) []byte {
+	start := bytes.Index(part, []byte("\nfunc "))
+	if start < 0 || bytes.Contains(part[start+1:], []byte("\nfunc ")) {
+		return part
+	}
+	body := part[start+1:]
+	if i := bytes.IndexByte(body, '\n'); i >= 0 {
+		body = body[i:]
+	}
+	n := bytes.Count(body, []byte("\n//"))
+	if n == 0 {
+		return part
+	}
+	out := make([]byte, 0, len(part)+n)
+	out = append(out, part[:len(part)-len(body)]...)
+	return append(out, bytes.ReplaceAll(body, []byte("\n//"), []byte("\n\t//"))...)
 }
 
 // unmark replaces each marker line sep by a line break.

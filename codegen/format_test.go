@@ -17,7 +17,7 @@ func TestFormatParts(t *testing.T) {
 		cuts int
 	}{
 		{"cut", "// header\n\npackage p\n\nimport (\n\"math\"\n)\n\ntype T struct {\nA float64 // a\nBee [2]float64 // b\n}\n" + m +
-			"// F is f.\nfunc F(x float64) float64 {\nif x > 0 {\nreturn math.Exp(x)\n}\nreturn 0\n}\n" + m +
+			"// F is f.\nfunc F(x float64) float64 {\n// m.bp:3: y = exp(x)\nif x > 0 {\n// backward of m.bp:2: a = b * c\nreturn math.Exp(x)\n}\nreturn 0\n}\n" + m +
 			"// G is g.\nfunc G() {\nfor i := range 4 {\n_ = i\n}\n}\n\n" + m + "var (\na = 1\nbb = 2\n)\n", 3},
 		{"marker in a comment", "// from x" + m + "\npackage p\n" + m + "func F() {\n}\n", 1},
 		{"no cuts", "package p\nfunc F() {\nreturn\n}\n", 0},
