@@ -78,20 +78,29 @@ func formatParts(src []byte, cuts int) ([]byte, error) {
 // formatting took. The printer indents the comments anyway, and none of
 // the comments codegen writes in bodies changes as a doc comment.
 func indentComments(part []byte) []byte {
-	start := bytes.Index(part, []byte("\nfunc "))
-	if start < 0 || bytes.Contains(part[start+1:], []byte("\nfunc ")) {
+	// The function's line is the first that starts with "func " (jennifer
+	// puts a space before it); a part with two is left as it is.
+	start := -1
+	for i := 0; i < len(part); {
+		line, _, _ := bytes.Cut(part[i:], []byte("\n"))
+		if bytes.HasPrefix(bytes.TrimLeft(line, " "), []byte("func ")) {
+			if start >= 0 {
+				return part
+			}
+			start = i + len(line)
+		}
+		i += len(line) + 1
+	}
+	if start < 0 {
 		return part
 	}
-	body := part[start+1:]
-	if i := bytes.IndexByte(body, '\n'); i >= 0 {
-		body = body[i:]
-	}
+	body := part[start:]
 	n := bytes.Count(body, []byte("\n//"))
 	if n == 0 {
 		return part
 	}
 	out := make([]byte, 0, len(part)+n)
-	out = append(out, part[:len(part)-len(body)]...)
+	out = append(out, part[:start]...)
 	return append(out, bytes.ReplaceAll(body, []byte("\n//"), []byte("\n\t//"))...)
 }
 

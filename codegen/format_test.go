@@ -35,3 +35,19 @@ func TestFormatParts(t *testing.T) {
 		}
 	}
 }
+
+// indentComments indents the comments in the body of a function as
+// jennifer renders it, and no others.
+func TestIndentComments(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"// F is f. \n // More. \n func F () {\n// a\nx := 1\n// b\n}\n",
+			"// F is f. \n // More. \n func F () {\n\t// a\nx := 1\n\t// b\n}\n"},
+		{"// F.\n func F () {\n// a\n}\n// G.\n func G () {\n// b\n}\n",
+			"// F.\n func F () {\n// a\n}\n// G.\n func G () {\n// b\n}\n"}, // two functions
+		{"// T.\ntype T struct {\n// a\n}\n", "// T.\ntype T struct {\n// a\n}\n"}, // no function
+	} {
+		if got := string(indentComments([]byte(c.in))); got != c.want {
+			t.Errorf("indentComments(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
