@@ -33,7 +33,7 @@ type fileGen struct {
 	prog        *symbolic.Program
 	opts        Options
 	f           *jen.File
-	prefix      string // lower-case prefix of helper names
+	prefix      string     // lower-case prefix of helper names
 	helpersMu   sync.Mutex // Backward and LossGrad are emitted concurrently
 	usedHelpers map[string]bool
 	fnNames     map[*symbolic.Func]string // Go names of fns (names.go)
