@@ -41,11 +41,13 @@ func formatParts(src []byte, cuts int) ([]byte, error) {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(parts)) {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range work {
 				out[i], errs[i] = format.Source(indentComments(parts[i]))
 			}
-		})
+		}()
 	}
 	// The biggest parts first, so that one does not start last.
 	for _, i := range bySizeDesc(parts) {

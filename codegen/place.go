@@ -22,18 +22,6 @@ func cix(c int) ix         { return ix{off: c} }
 func vix(v string) ix      { return ix{v: v} }
 func (x ix) plus(k int) ix { return ix{x.v, x.off + k} }
 
-func (x ix) code() *jen.Statement {
-	switch {
-	case x.v == "":
-		return jen.Lit(x.off)
-	case x.off > 0:
-		return jen.Id(x.v).Op("+").Lit(x.off)
-	case x.off < 0:
-		return jen.Id(x.v).Op("-").Lit(-x.off)
-	}
-	return jen.Id(x.v)
-}
-
 func (x ix) String() string {
 	switch {
 	case x.v == "":
@@ -90,19 +78,37 @@ func (p place) at(idx ...ix) place {
 	return place{path: p.path, key: p.key, pre: append(slices.Clone(p.pre), idx...)}
 }
 
-// code prints p's element idx.
+// code prints p's element idx: ws.h[t+1][i]. It is one jennifer token
+// (gofmt spaces it as it would the tokens): a function of a large model
+// reads hundreds of thousands of elements.
 func (p place) code(idx []ix) *jen.Statement {
-	s := jen.Id(p.path[0])
-	for _, f := range p.path[1:] {
-		s = s.Dot(f)
-	}
+	n := len(p.key) + 8*(len(p.pre)+len(idx))
+	b := make([]byte, 0, n)
+	b = append(b, p.key...)
 	for _, x := range p.pre {
-		s = s.Index(x.code())
+		b = x.appendIndex(b)
 	}
 	for _, x := range idx {
-		s = s.Index(x.code())
+		b = x.appendIndex(b)
 	}
-	return s
+	return jen.Id(string(b))
+}
+
+// appendIndex appends [x] to b.
+func (x ix) appendIndex(b []byte) []byte {
+	b = append(b, '[')
+	if x.v != "" {
+		b = append(b, x.v...)
+		if x.off > 0 {
+			b = append(b, '+')
+		}
+		if x.off != 0 {
+			b = strconv.AppendInt(b, int64(x.off), 10)
+		}
+	} else {
+		b = strconv.AppendInt(b, int64(x.off), 10)
+	}
+	return append(b, ']')
 }
 
 // Go operator precedences, to parenthesize only where needed (jennifer's Op

@@ -54,7 +54,7 @@ func TestIndicesPrintAndCompareStructurally(t *testing.T) {
 	if got := render(p.code([]ix{vix("i"), cix(2)})); got != "ws.h[t+1][i][2]" {
 		t.Errorf("printed %q", got)
 	}
-	if got := render(vix("t").plus(-3).code()); got != "t - 3" {
+	if got := render(fieldPlace("ws", "h").code([]ix{vix("t").plus(-3), cix(0)})); got != "ws.h[t-3][0]" {
 		t.Errorf("printed %q", got)
 	}
 	if !hasPrefix([]ix{vix("t").plus(1), vix("i")}, p.pre) || hasPrefix([]ix{vix("t")}, p.pre) {
