@@ -136,20 +136,32 @@ type Graph struct {
 // NewGraph returns an empty graph.
 func NewGraph() *Graph { return &Graph{intern: map[string]*Node{}} }
 
+// key identifies a node for hash-consing: equal keys, equal nodes. Each
+// part is tagged, so that no two different nodes print the same.
 func key(op *Op, args []*Node, val float64, ints []int, v *Var, shape Shape) string {
-	var b strings.Builder
-	b.WriteString(op.Name)
+	b := make([]byte, 0, 64)
+	b = append(b, op.Name...)
 	for _, a := range args {
-		fmt.Fprintf(&b, " %d", a.ID)
+		b = append(b, " a"...)
+		b = strconv.AppendInt(b, int64(a.ID), 10)
 	}
 	if op == opConst {
-		b.WriteString(" " + strconv.FormatFloat(val, 'g', -1, 64))
+		b = append(b, " c"...)
+		b = strconv.AppendFloat(b, val, 'g', -1, 64)
 	}
 	if v != nil {
-		fmt.Fprintf(&b, " %p", v)
+		b = fmt.Appendf(b, " v%p", v)
 	}
-	fmt.Fprintf(&b, " %v %v", ints, shape)
-	return b.String()
+	for _, i := range ints {
+		b = append(b, " i"...)
+		b = strconv.AppendInt(b, int64(i), 10)
+	}
+	b = append(b, " s"...)
+	for _, d := range shape {
+		b = strconv.AppendInt(b, int64(d), 10)
+		b = append(b, ',')
+	}
+	return string(b)
 }
 
 // node returns the node for op(args), after simplification, making it only if
