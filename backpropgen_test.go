@@ -119,7 +119,7 @@ func TestDeterministic(t *testing.T) {
 			t.Errorf("%s: two runs generated different code", path)
 		}
 		// On one core, Backward and LossGrad are emitted one after the
-		// other, not concurrently (codegen's backwardAndLossGrad).
+		// other, not concurrently (codegen.s modelGen.functions).
 		procs := runtime.GOMAXPROCS(1)
 		c := generate(t, path, "")
 		runtime.GOMAXPROCS(procs)

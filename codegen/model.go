@@ -32,8 +32,7 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	mg.grad = m.Gradient()
 	mg.saves = mg.computeSaves()
 	mg.varFields()
-	forward := mg.forward()
-	backward, lossGrad := mg.backwardAndLossGrad()
+	forward, backward, lossGrad := mg.functions()
 	mg.types()
 	for _, fn := range []jen.Code{forward, backward, lossGrad} {
 		fg.cut()
@@ -442,17 +441,18 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 	return direct
 }
 
-// backwardAndLossGrad emits Backward and, at the same time on another
-// core, LossGrad: for a large model they are two thirds of the time
-// generation takes. They share the workspace's field names, which each
-// hands out as it goes, so the concurrent LossGrad is speculative: the
-// first time it would take a workspace field (a loop's per-step values,
-// a value too big for the stack) it gives up, and it is emitted again
-// after Backward, as it would have been without concurrency. Either way
-// the output is the same, to the byte.
-func (mg *modelGen) backwardAndLossGrad() (backward, lossGrad jen.Code) {
+// functions emits Forward, Backward and, at the same time on another
+// core, LossGrad, which takes as long as the other two: for a large model
+// they are most of the time generation takes. The three share the
+// workspace's field names, which each hands out as it goes, so the
+// concurrent LossGrad is speculative: the first time it would take a
+// workspace field (for a loop's per-step values, or a value too big for
+// the stack) it gives up, and it is emitted again after Backward, as it
+// would have been without concurrency. Either way the output is the same,
+// to the byte.
+func (mg *modelGen) functions() (forward, backward, lossGrad jen.Code) {
 	if runtime.GOMAXPROCS(0) < 2 {
-		return mg.backward(), mg.lossGrad(false)
+		return mg.forward(), mg.backward(), mg.lossGrad(false)
 	}
 	var panicked any
 	done := make(chan struct{})
@@ -465,6 +465,7 @@ func (mg *modelGen) backwardAndLossGrad() (backward, lossGrad jen.Code) {
 		}()
 		lossGrad = mg.lossGrad(true)
 	}()
+	forward = mg.forward()
 	backward = mg.backward()
 	<-done
 	if panicked != nil {
@@ -473,7 +474,7 @@ func (mg *modelGen) backwardAndLossGrad() (backward, lossGrad jen.Code) {
 	if lossGrad == nil {
 		lossGrad = mg.lossGrad(false)
 	}
-	return backward, lossGrad
+	return forward, backward, lossGrad
 }
 
 // errNeedsWorkspace stops a speculative LossGrad (backwardAndLossGrad).

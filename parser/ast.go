@@ -1,6 +1,9 @@
 package parser
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Pos is a position in a .bp file. Line and Col count from 1; the zero Pos
 // means "no position" (for nodes the compiler makes up).
@@ -35,21 +38,23 @@ type File struct {
 	Src   []byte
 	Stmts []Stmt
 
-	starts []int // offsets of the lines of Src, made by Line
+	startsOnce sync.Once
+	starts     []int // offsets of the lines of Src, made by Line
 }
 
 // Line returns the text of the 1-based line n of the file, without its newline.
 // It finds the line from an index of line starts, made once, so that
-// quoting every line of a large file takes linear time.
+// quoting every line of a large file takes linear time. It is safe for
+// concurrent use (codegen emits functions concurrently).
 func (f *File) Line(n int) string {
-	if f.starts == nil {
+	f.startsOnce.Do(func() {
 		f.starts = []int{0}
 		for i, c := range f.Src {
 			if c == '\n' {
 				f.starts = append(f.starts, i+1)
 			}
 		}
-	}
+	})
 	if n < 1 || n > len(f.starts) {
 		return ""
 	}
