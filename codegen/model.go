@@ -477,7 +477,7 @@ func (mg *modelGen) functions() (forward, backward, lossGrad jen.Code) {
 	return forward, backward, lossGrad
 }
 
-// errNeedsWorkspace stops a speculative LossGrad (backwardAndLossGrad).
+// errNeedsWorkspace stops a speculative LossGrad (modelGen.functions).
 var errNeedsWorkspace = errors.New("LossGrad needs a workspace field")
 
 // lossGrad emits LossGrad: Forward and Backward in one function, so that
