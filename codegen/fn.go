@@ -101,10 +101,8 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 	f.end()
 
 	name := fg.fnNames[fn]
-	fg.cut()
-	fg.f.Comment(fmt.Sprintf("%s computes %s(%s) of %s:%d.", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
-	fg.f.Func().Id(name).Params(params...).Add(goType(fn.Result.Shape)).Block(body...)
-	fg.f.Line()
+	fg.addFunc(jen.Comment(fmt.Sprintf("%s computes %s(%s) of %s:%d.", name, fn.Name, argNames(fn), fg.prog.File, fn.Line)).Line().
+		Func().Id(name).Params(params...).Add(goType(fn.Result.Shape)).Block(body...))
 }
 
 // fnGrad emits NAMEGrad(args), returning the value and every partial
@@ -146,9 +144,7 @@ func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 	f.end()
 
 	name := fg.fnNames[fn] + "Grad"
-	fg.cut()
-	fg.f.Comment(fmt.Sprintf("%s returns %s(%s) of %s:%d and its partial derivatives", name, fn.Name, argNames(fn), fg.prog.File, fn.Line))
-	fg.f.Comment(fmt.Sprintf("with respect to %s.", argNames(fn)))
-	fg.f.Func().Id(name).Params(params...).Params(typedList(resNames, resShapes)...).Block(body...)
-	fg.f.Line()
+	fg.addFunc(jen.Comment(fmt.Sprintf("%s returns %s(%s) of %s:%d and its partial derivatives", name, fn.Name, argNames(fn), fg.prog.File, fn.Line)).Line().
+		Comment(fmt.Sprintf("with respect to %s.", argNames(fn))).Line().
+		Func().Id(name).Params(params...).Params(typedList(resNames, resShapes)...).Block(body...))
 }

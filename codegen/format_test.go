@@ -1,39 +1,60 @@
 package codegen
 
 import (
-	"go/format"
-	"strings"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/backpropgen/backpropgen/parser"
+	"github.com/backpropgen/backpropgen/symbolic"
 )
 
-// formatParts gives what go/format gives for the whole file, whether the
-// file is cut at its markers or, when a marker also occurs in a comment,
-// formatted whole.
-func TestFormatParts(t *testing.T) {
-	m := "\n// " + cutMarker + "\n"
-	for _, c := range []struct {
-		name string
-		src  string
-		cuts int
-	}{
-		{"cut", "// header\n\npackage p\n\nimport (\n\"math\"\n)\n\ntype T struct {\nA float64 // a\nBee [2]float64 // b\n}\n" + m +
-			"// F is f.\nfunc F(x float64) float64 {\n// m.bp:3: y = exp(x)\nif x > 0 {\n// backward of m.bp:2: a = b * c\nreturn math.Exp(x)\n}\nreturn 0\n}\n" + m +
-			"// G is g.\nfunc G() {\nfor i := range 4 {\n_ = i\n}\n}\n\n" + m + "var (\na = 1\nbb = 2\n)\n", 3},
-		{"marker in a comment", "// from x" + m + "\npackage p\n" + m + "func F() {\n}\n", 1},
-		{"no cuts", "package p\nfunc F() {\nreturn\n}\n", 0},
-	} {
-		got, err := formatParts([]byte(c.src), c.cuts)
+// Rendering and formatting the file in parts, in parallel, gives what
+// rendering it whole and formatting it as one gives (as jennifer does), for
+// every shipped model and every regression case of the differential test,
+// and for a file name that contains the marker.
+func TestRenderInParts(t *testing.T) {
+	var paths []string
+	for _, pattern := range []string{"../testdata/*.bp", "../testdata/difftest/*.bp"} {
+		m, _ := filepath.Glob(pattern)
+		paths = append(paths, m...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("found only %d models", len(paths))
+	}
+	lower := func(name string, src []byte) *symbolic.Program {
+		file, err := parser.Parse(name, src)
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatal(err)
 		}
-		whole, err := format.Source([]byte(strings.ReplaceAll(c.src, m, "\n")))
+		prog, err := symbolic.Lower(file)
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatal(err)
 		}
-		if string(got) != string(whole) {
-			t.Errorf("%s: formatParts gives\n%s\nformatting the whole file gives\n%s", c.name, got, whole)
+		return prog
+	}
+	check := func(name string, src []byte) {
+		opts := Options{Package: "m"}
+		parts, err := generate(lower(name, src), opts, false)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		whole, err := generate(lower(name, src), opts, true)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if string(parts) != string(whole) {
+			t.Errorf("%s: rendered in parts:\n%s\nrendered whole:\n%s", name, parts, whole)
 		}
 	}
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(filepath.Base(path), src)
+	}
+	check("x\n// "+cutMarker+"\n.bp", []byte("fn f(x) = exp(x) * x\nfn g(x, y) = f(x) + y\n"))
 }
 
 // indentComments indents the comments in the body of a function as

@@ -35,10 +35,8 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	forward, backward, lossGrad := mg.functions()
 	mg.types()
 	for _, fn := range []jen.Code{forward, backward, lossGrad} {
-		fg.cut()
-		fg.f.Add(fn).Line()
+		fg.addFunc(fn)
 	}
-	fg.cut()
 	mg.helpers()
 }
 
