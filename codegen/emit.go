@@ -171,7 +171,7 @@ func (f *fnGen) lvalue(p place, idx []ix) *jen.Statement {
 // (loopNamed may generate a body twice).
 func (f *fnGen) tally(k useKind, base string) {
 	if b := f.body; b != nil {
-		b.counts[k][base]++
+		b.tallies = append(b.tallies, tally{k, base})
 		return
 	}
 	f.counts[k][base]++
@@ -193,13 +193,13 @@ func (f *fnGen) access(p place, idx []ix) gexpr {
 	f.count(idx)
 	if b := f.body; b != nil {
 		full := append(slices.Clone(p.pre), idx...)
-		b.reads[p.base()] = append(b.reads[p.base()], full)
+		b.reads = append(b.reads, elemRead{p.base(), full})
 		if len(b.aliases) > 0 {
 			if aw, ok := b.aliases[elemKey(p.base(), full)]; ok {
 				if aw.local == "" {
 					aw.local = f.locals.fresh(p.name() + "i")
 				}
-				b.aliasUse[aw] = true
+				b.aliasUse = append(b.aliasUse, aw)
 				return ident(aw.local)
 			}
 		}

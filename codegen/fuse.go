@@ -21,12 +21,26 @@ type fusedLoop struct {
 // bodyRec records what the body of a top-level loop reads while it is
 // generated: every access (emit.go's access), and the elements written
 // earlier in the same fused loop that it reads back from locals.
+// Slices, not maps: a body reads a handful of variables, and a large model
+// has hundreds of thousands of bodies.
 type bodyRec struct {
-	counts   [2]map[string]int // reads and writes, as in fnGen
-	prefix   []ix              // the loop's own index, as the first indices of what it writes
-	reads    map[string][][]ix
+	tallies  []tally // reads and writes, counted in fnGen's counts if the body is kept
+	prefix   []ix    // the loop's own index, as the first indices of what it writes
+	reads    []elemRead
 	aliases  map[string]*aliasWrite
-	aliasUse map[*aliasWrite]bool
+	aliasUse []*aliasWrite
+}
+
+// tally is one read or write of a variable.
+type tally struct {
+	k    useKind
+	base string
+}
+
+// elemRead is a read of element idx (all its indices) of the variable base.
+type elemRead struct {
+	base string
+	idx  []ix
 }
 
 // aliasWrite is an assignment dest[i] = expr at the top of a fused loop's
@@ -197,7 +211,7 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 	}
 	prefix := idx[:outer+1]
 	gen := func(aliases map[string]*aliasWrite) ([]jen.Code, *bodyRec, bool) {
-		rec := &bodyRec{counts: [2]map[string]int{{}, {}}, prefix: prefix, reads: map[string][][]ix{}, aliases: aliases, aliasUse: map[*aliasWrite]bool{}}
+		rec := &bodyRec{prefix: prefix, aliases: aliases}
 		f.body = rec
 		defer func() { f.body = nil }()
 		before := f.mark(idx)
@@ -238,13 +252,11 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 		}
 		inner, rec, usesI = gen(map[string]*aliasWrite{})
 	}
-	for aw := range rec.aliasUse {
+	for _, aw := range rec.aliasUse {
 		aw.used = true
 	}
-	for k, m := range rec.counts {
-		for base, n := range m {
-			f.counts[k][base] += n
-		}
+	for _, t := range rec.tallies {
+		f.counts[t.k][t.base]++
 	}
 	f.block = saved
 	if f.comment_ != "" {
@@ -255,8 +267,8 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 		p.body = append(p.body, inner...)
 		p.usesI = p.usesI || usesI
 		p.writes[dst.base()] = write
-		for base, r := range rec.reads {
-			p.reads[base] = append(p.reads[base], r...)
+		for _, r := range rec.reads {
+			p.reads[r.base] = append(p.reads[r.base], r.idx)
 		}
 		p.aliases = rec.aliases
 		return
@@ -267,8 +279,12 @@ func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt 
 		f.comment_ = ""
 		inner = inner[1:]
 	}
+	reads := map[string][][]ix{}
+	for _, r := range rec.reads {
+		reads[r.base] = append(reads[r.base], r.idx)
+	}
 	f.pending = &fusedLoop{n: shape[outer], body: inner, usesI: usesI,
-		writes: map[string][]ix{dst.base(): write}, aliases: rec.aliases, reads: rec.reads}
+		writes: map[string][]ix{dst.base(): write}, aliases: rec.aliases, reads: reads}
 }
 
 // finish completes a body, closing the pending loop.
@@ -302,16 +318,11 @@ func (f *fnGen) end() {
 // iteration of p: a loop updating a state that the pending loop multiplies
 // by a matrix.) steps are the variables of the model loops around, fixed
 // while p runs.
-func fusesAfter(p *fusedLoop, reads map[string][][]ix, dest string, write []ix, steps map[string]bool) bool {
-	for base, rs := range reads {
-		wp, ok := p.writes[base]
-		if !ok {
-			continue
-		}
-		for _, idx := range rs {
-			if !hasPrefix(idx, wp) && !disjoint(idx, wp, steps) {
-				return false
-			}
+func fusesAfter(p *fusedLoop, reads []elemRead, dest string, write []ix, steps map[string]bool) bool {
+	for _, r := range reads {
+		wp, ok := p.writes[r.base]
+		if ok && !hasPrefix(r.idx, wp) && !disjoint(r.idx, wp, steps) {
+			return false
 		}
 	}
 	for _, idx := range p.reads[dest] {
