@@ -57,8 +57,11 @@ func (fg *fileGen) render(whole bool) ([]byte, error) {
 	if whole {
 		return fg.renderWhole()
 	}
+	// Last first: a model's LossGrad, the longest, is added after Forward
+	// and Backward, and an fn's gradient after its value; with two cores,
+	// LossGrad then takes one while the other does the rest.
 	parallel(len(fg.funcs), func(i int) {
-		fn := fg.funcs[i]
+		fn := fg.funcs[len(fg.funcs)-1-i]
 		var imports []string
 		imports, fn.text, fn.err = renderAlone(fg.opts.Package, fn.code)
 		if fn.err == nil {
