@@ -35,13 +35,14 @@ func (x ix) String() string {
 }
 
 // elemKey is a map key for element idx (all its indices) of the
-// variable base: "ws.h[t+1,i]".
+// variable base: "ws.h[t+1][i]".
 func elemKey(base string, idx []ix) string {
-	parts := make([]string, len(idx))
-	for i, x := range idx {
-		parts[i] = x.String()
+	b := make([]byte, 0, len(base)+8*len(idx))
+	b = append(b, base...)
+	for _, x := range idx {
+		b = x.appendIndex(b)
 	}
-	return base + "[" + strings.Join(parts, ",") + "]"
+	return string(b)
 }
 
 // hasPrefix reports whether idx starts with prefix.
@@ -82,16 +83,16 @@ func (p place) at(idx ...ix) place {
 // (gofmt spaces it as it would the tokens): a function of a large model
 // reads hundreds of thousands of elements.
 func (p place) code(idx []ix) *jen.Statement {
-	n := len(p.key) + 8*(len(p.pre)+len(idx))
-	b := make([]byte, 0, n)
-	b = append(b, p.key...)
-	for _, x := range p.pre {
-		b = x.appendIndex(b)
+	var b strings.Builder
+	b.Grow(len(p.key) + 8*(len(p.pre)+len(idx)))
+	b.WriteString(p.key)
+	var buf [24]byte
+	for _, xs := range [2][]ix{p.pre, idx} {
+		for _, x := range xs {
+			b.Write(x.appendIndex(buf[:0]))
+		}
 	}
-	for _, x := range idx {
-		b = x.appendIndex(b)
-	}
-	return jen.Id(string(b))
+	return jen.Id(b.String())
 }
 
 // appendIndex appends [x] to b.
@@ -193,7 +194,9 @@ func infix(a gexpr, op string, b gexpr) gexpr {
 	if op == "*" || op == "/" {
 		p = precMul
 	}
-	return gexpr{c: wrap(a, p).Clone().Op(op).Add(wrap(b, p+1)), prec: p}
+	// The operands' statements are nested, not copied: codegen never
+	// changes a statement once it is an operand.
+	return gexpr{c: jen.Add(wrap(a, p), jen.Op(op), wrap(b, p+1)), prec: p}
 }
 
 func arith(op string, a, b float64) float64 {
