@@ -195,9 +195,14 @@ func infix(a gexpr, op string, b gexpr) gexpr {
 		p = precMul
 	}
 	// The operands' statements are nested, not copied: codegen never
-	// changes a statement once it is an operand.
-	return gexpr{c: jen.Add(wrap(a, p), jen.Op(op), wrap(b, p+1)), prec: p}
+	// changes a statement once it is an operand. The operator's is shared.
+	return gexpr{c: &jen.Statement{wrap(a, p), opTokens[op], wrap(b, p+1)}, prec: p}
 }
+
+// opTokens are the binary operators, made once and shared by every
+// expression (a jennifer token costs three allocations; a large model has
+// hundreds of thousands of operators). Rendering only reads them.
+var opTokens = map[string]*jen.Statement{"+": jen.Op("+"), "-": jen.Op("-"), "*": jen.Op("*"), "/": jen.Op("/")}
 
 func arith(op string, a, b float64) float64 {
 	switch op {
