@@ -65,29 +65,53 @@ func parseStmts(name string, src []byte) ([]*gStmt, bool) {
 }
 
 // tokens lexes as far as it is asked to: a syntax error at the top of a
-// megabyte is found without lexing the rest.
+// megabyte is found without lexing the rest. Tokens are kept in chunks of
+// a fixed size, so that a large file's are never copied to grow a slice.
 type tokens struct {
-	lx   lexer.Lexer
-	toks []lexer.Token
+	lx     lexer.Lexer
+	chunks [][]lexer.Token // tokenChunk tokens each, the last one filling
+	n      int             // tokens lexed
+	eof    bool            // the last one is EOF
 }
+
+const tokenChunk = 4096
+
+func (t *tokens) get(i int) *lexer.Token { return &t.chunks[i/tokenChunk][i%tokenChunk] }
 
 // at returns token i, or EOF past the end.
 func (t *tokens) at(i int) *lexer.Token {
 	t.lex(i + 1)
-	return &t.toks[min(i, len(t.toks)-1)]
+	return t.get(min(i, t.n-1))
 }
 
 // from returns up to n tokens from token i, fewer if the file ends,
 // the last one then EOF.
 func (t *tokens) from(i, n int) []lexer.Token {
 	t.lex(i + n)
-	return t.toks[i:min(i+n, len(t.toks))]
+	end := min(i+n, t.n)
+	if end <= i {
+		return nil
+	}
+	if i/tokenChunk == (end-1)/tokenChunk {
+		return t.chunks[i/tokenChunk][i%tokenChunk : (end-1)%tokenChunk+1]
+	}
+	out := make([]lexer.Token, end-i) // across two chunks
+	for j := range out {
+		out[j] = *t.get(i + j)
+	}
+	return out
 }
 
 func (t *tokens) lex(n int) {
-	for len(t.toks) < n && (len(t.toks) == 0 || !t.toks[len(t.toks)-1].EOF()) {
+	for t.n < n && !t.eof {
+		if t.n%tokenChunk == 0 {
+			t.chunks = append(t.chunks, make([]lexer.Token, 0, tokenChunk))
+		}
 		tok, _ := t.lx.Next()
-		t.toks = append(t.toks, tok)
+		last := &t.chunks[len(t.chunks)-1]
+		*last = append(*last, tok)
+		t.n++
+		t.eof = tok.EOF()
 	}
 }
 
@@ -215,7 +239,10 @@ func (l *sliceLexer) Next() (lexer.Token, error) {
 	return t, nil
 }
 
-var positionType = reflect.TypeFor[lexer.Position]()
+var (
+	positionType      = reflect.TypeFor[lexer.Position]()
+	positionOffset, _ = positionType.FieldByName("Offset")
+)
 
 // relocate returns a copy of a shape's statement with the values and
 // positions of toks, or nil if it holds something not from a token.
@@ -252,8 +279,9 @@ func (r *relocator) copy(dst, src reflect.Value) {
 		}
 	case reflect.Struct:
 		if src.Type() == positionType {
-			if i := src.Interface().(lexer.Position).Offset; i < len(r.toks) {
-				dst.Set(reflect.ValueOf(r.toks[i].Pos))
+			// Without boxing the positions: a large file has millions.
+			if i := int(src.FieldByIndex(positionOffset.Index).Int()); i < len(r.toks) {
+				dst.Set(reflect.ValueOf(&r.toks[i].Pos).Elem())
 			} else {
 				r.ok = false
 			}

@@ -99,3 +99,40 @@ func TestStartsStmt(t *testing.T) {
 		}
 	}
 }
+
+// tokens gives the lexer's tokens, in chunks or across them.
+func TestTokensAcrossChunks(t *testing.T) {
+	src := testmodels.Chain(3 * tokenChunk / 8) // about three chunks
+	lx, _ := bpLexer.LexBytes("a.bp", src)
+	var all []string
+	for {
+		tok, err := lx.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, tok.Value)
+		if tok.EOF() {
+			break
+		}
+	}
+	if len(all) < 2*tokenChunk {
+		t.Fatalf("only %d tokens", len(all))
+	}
+	lx, _ = bpLexer.LexBytes("a.bp", src)
+	ts := &tokens{lx: lx}
+	for _, c := range []struct{ i, n int }{{0, 5}, {tokenChunk - 3, 7}, {2*tokenChunk - 1, 2}, {len(all) - 2, 5}, {tokenChunk, 1}} {
+		got := ts.from(c.i, c.n)
+		want := all[c.i:min(c.i+c.n, len(all))]
+		if len(got) != len(want) {
+			t.Fatalf("from(%d, %d): %d tokens, want %d", c.i, c.n, len(got), len(want))
+		}
+		for k := range got {
+			if got[k].Value != want[k] || ts.at(c.i+k).Value != want[k] {
+				t.Errorf("from(%d, %d)[%d] = %q, want %q", c.i, c.n, k, got[k].Value, want[k])
+			}
+		}
+	}
+	if !ts.at(len(all) + 10).EOF() {
+		t.Error("past the end is not EOF")
+	}
+}
