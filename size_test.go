@@ -9,7 +9,8 @@ import (
 )
 
 // BenchmarkGenerateLarge generates Go for a megabyte model of 36,000
-// bindings; the goal is under 5 s on a 2-core machine.
+// bindings; the goal is under 5 s on a 2-core machine (README, "Generation
+// speed").
 func BenchmarkGenerateLarge(b *testing.B) {
 	src := testmodels.Chain(36000)
 	b.SetBytes(int64(len(src)))
