@@ -38,7 +38,9 @@ func guard(name string, err *error) {
 }
 
 // Generate returns the Go source, in package pkg, for the .bp source src.
-// If pkg is empty the package is named after the model (or the file).
+// If pkg is empty the package is named after the model (or the file). It
+// is the whole pipeline, one way: parse, check and lower (Check);
+// differentiate (Program.Differentiate); plan and emit (codegen.Generate).
 func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	defer guard(name, &err)
 	file, prog, err := Check(name, src)
@@ -54,7 +56,7 @@ func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 	case !ValidPackageName(pkg):
 		return nil, fmt.Errorf("invalid package name %q: a package name is a Go identifier, not a keyword or _", pkg)
 	}
-	return codegen.Generate(prog, codegen.Options{Package: pkg, Source: file.Line})
+	return codegen.Generate(prog, prog.Differentiate(), codegen.Options{Package: pkg, Source: file.Line})
 }
 
 // ValidPackageName reports whether name can name a Go package.

@@ -110,7 +110,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 func (fg *fileGen) fnGrad(fn *symbolic.Func) {
 	f := newFnGen(fg, fg.newLocals())
 	params := fg.fnArgs(fn, f)
-	grad := fn.Gradient()
+	grad := fg.grads.Fns[fn]
 	f.split = grad.Split
 
 	valName := f.locals.fresh(unexported(fn.Name))

@@ -9,11 +9,23 @@ import (
 	"github.com/backpropgen/backpropgen/symbolic"
 )
 
-// Rendering and formatting the file in parts, in parallel, gives what
-// rendering it whole and formatting it as one gives (as jennifer does), for
-// every shipped model and every regression case of the differential test,
-// and for a file name that contains the marker.
-func TestRenderInParts(t *testing.T) {
+// lower parses and lowers src.
+func lower(t *testing.T, name string, src []byte) *symbolic.Program {
+	t.Helper()
+	file, err := parser.Parse(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := symbolic.Lower(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// shipped are the paths of the shipped models and the differential
+// test's regression cases.
+func shipped(t *testing.T) []string {
 	var paths []string
 	for _, pattern := range []string{"../testdata/*.bp", "../testdata/difftest/*.bp"} {
 		m, _ := filepath.Glob(pattern)
@@ -22,24 +34,23 @@ func TestRenderInParts(t *testing.T) {
 	if len(paths) < 20 {
 		t.Fatalf("found only %d models", len(paths))
 	}
-	lower := func(name string, src []byte) *symbolic.Program {
-		file, err := parser.Parse(name, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog, err := symbolic.Lower(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return prog
-	}
+	return paths
+}
+
+// Rendering and formatting the file in parts, in parallel, gives what
+// rendering it whole and formatting it as one gives (as jennifer does), for
+// every shipped model and every regression case of the differential test,
+// and for a file name that contains the marker.
+func TestRenderInParts(t *testing.T) {
 	check := func(name string, src []byte) {
 		opts := Options{Package: "m"}
-		parts, err := generate(lower(name, src), opts, false)
+		prog := lower(t, name, src)
+		grads := prog.Differentiate()
+		parts, err := generate(prog, grads, opts, false)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		whole, err := generate(lower(name, src), opts, true)
+		whole, err := generate(prog, grads, opts, true)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -47,7 +58,7 @@ func TestRenderInParts(t *testing.T) {
 			t.Errorf("%s: rendered in parts:\n%s\nrendered whole:\n%s", name, parts, whole)
 		}
 	}
-	for _, path := range paths {
+	for _, path := range shipped(t) {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

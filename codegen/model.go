@@ -29,7 +29,7 @@ type modelGen struct {
 func (fg *fileGen) model(m *symbolic.Model) {
 	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
 		ws: newFieldNamer(), saved: map[*symbolic.Node]place{}, big: map[*symbolic.Node]place{}}
-	mg.grad = m.Gradient()
+	mg.grad = fg.grads.Model
 	mg.saves = mg.computeSaves()
 	mg.varFields()
 	forward, backward, lossGrad := mg.functions()

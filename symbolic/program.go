@@ -1,5 +1,7 @@
 package symbolic
 
+import "sync"
+
 // Program is a checked .bp file: its fns and its model, each with its own graph.
 type Program struct {
 	File  string // the .bp file's base name, for the generated header
@@ -15,6 +17,9 @@ type Func struct {
 	Result   *Node
 	Graph    *Graph
 	Line     int
+
+	gradOnce sync.Once
+	grad     *Grad
 }
 
 // Model is a model: Loss is a scalar function of Params and Inputs.
@@ -27,6 +32,9 @@ type Model struct {
 	Loss       *Node
 	Outputs    []*Output
 	Graph      *Graph
+
+	gradOnce sync.Once
+	grad     *Grad
 }
 
 // Output is a value the model exposes to its caller.
@@ -47,14 +55,45 @@ type Grad struct {
 	Adjoints []*Node
 }
 
-// Gradient differentiates f with respect to all its arguments.
-func (f *Func) Gradient() *Grad {
-	split := len(f.Graph.Nodes)
-	return &Grad{Graph: f.Graph, Split: split, Adjoints: Differentiate(f.Graph, f.Result, f.Graph.Const(1), f.ArgNodes)}
+// Gradients are the derivatives of a program: of its model's loss with
+// respect to the parameters, and of each fn with respect to its arguments.
+type Gradients struct {
+	Model *Grad // nil for a file of fns only
+	Fns   map[*Func]*Grad
 }
 
-// Gradient differentiates m's loss with respect to its parameters.
+// Differentiate is the pipeline's differentiation phase: it adds the
+// derivatives of p's model and fns to their graphs and returns them. It
+// runs once per program; later calls return the same derivatives, so that
+// every phase after it sees one split between forward and derivative
+// nodes. Code generation reads the graphs and never changes them.
+func (p *Program) Differentiate() *Gradients {
+	gs := &Gradients{Fns: map[*Func]*Grad{}}
+	if p.Model != nil {
+		gs.Model = p.Model.Gradient()
+	}
+	for _, fn := range p.Fns {
+		gs.Fns[fn] = fn.Gradient()
+	}
+	return gs
+}
+
+// Gradient differentiates f with respect to all its arguments, the first
+// time it is called; later calls return the same derivative.
+func (f *Func) Gradient() *Grad {
+	f.gradOnce.Do(func() {
+		split := len(f.Graph.Nodes)
+		f.grad = &Grad{Graph: f.Graph, Split: split, Adjoints: Differentiate(f.Graph, f.Result, f.Graph.Const(1), f.ArgNodes)}
+	})
+	return f.grad
+}
+
+// Gradient differentiates m's loss with respect to its parameters, the
+// first time it is called; later calls return the same derivative.
 func (m *Model) Gradient() *Grad {
-	split := len(m.Graph.Nodes)
-	return &Grad{Graph: m.Graph, Split: split, Adjoints: Differentiate(m.Graph, m.Loss, m.Graph.Const(1), m.ParamNodes)}
+	m.gradOnce.Do(func() {
+		split := len(m.Graph.Nodes)
+		m.grad = &Grad{Graph: m.Graph, Split: split, Adjoints: Differentiate(m.Graph, m.Loss, m.Graph.Const(1), m.ParamNodes)}
+	})
+	return m.grad
 }
