@@ -25,82 +25,136 @@ type dest struct {
 	op string
 }
 
-// fnGen emits the body of one Go function from a graph.
+// fnGen emits the body of one Go function from a graph. Its state is a few
+// values, each with one owner: where statements go (out, which the loop
+// and block emitters redirect and restore), the line comments (notes), the
+// fusion of top-level loops (fuse.go), and the counts of uses that decide
+// loop headers and drop write-only arrays (uses). The rest is set once per
+// function by fn.go or model.go.
 type fnGen struct {
 	fg     *fileGen
 	slots  map[*symbolic.Node]place // nodes whose value is in a Go variable
 	locals *namer
-	block  *[]jen.Code // where statements go now
-	top    *[]jen.Code // the function body, or the body of the loop being emitted
-	// declTop, inside a loop, is where declarations go: before the
-	// outermost loop, so that they are made once.
-	declTop *[]jen.Code
-	// topish is a statement list that will go straight to the top level:
-	// the body of a loop nest whose dimensions are all written out.
-	topish  *[]jen.Code
-	pending *fusedLoop // the last top-level loop, still open to fusion
-	body    *bodyRec   // what the top-level loop body being emitted reads
-	lazy    map[*jen.Statement]*aliasWrite
 
-	comment_ string // a comment waiting for the next statement
-	quiet    bool   // no line comments for now
-	lastLine int
-	lastBack bool
-	split    int // nodes with this ID or more are derivative code (0: none)
+	out   sink
+	notes notes
+	fuse  fusion
+	uses  uses
 
+	split int    // nodes with this ID or more are derivative code (0: none)
 	saves *saves // forward values saved per loop step for the backward pass
 	// steps are the variables of the model's loops: fixed while a loop
 	// of element indices inside a step runs.
 	steps map[string]bool
-	// used counts the reads of each variable as an index, so that a loop
-	// whose body never reads its variable is written "for range n".
-	used map[string]int
 	// stateInto maps a loop state to the place it lives in, where that is
 	// not a variable of its own (a gradient accumulated straight into g).
 	stateInto map[*symbolic.Node]place
-	// counts are the reads and writes of each variable (by its base);
-	// stores are the copies of aliased elements back into their arrays,
-	// and decls the local arrays' declarations, for end.
-	counts [2]map[string]int
-	stores []aliasStore
-	decls  map[string]*jen.Statement
 	// wsAlloc, for a model, adds a workspace field for a value too big for
 	// the stack and returns its place.
 	wsAlloc func(name string, shape symbolic.Shape) place
 }
 
+// sink is where statements go.
+type sink struct {
+	block *[]jen.Code // where statements go now
+	top   *[]jen.Code // the function body, or the body of the loop being emitted
+	// declTop, inside a loop, is where declarations go: before the
+	// outermost loop, so that they are made once.
+	declTop *[]jen.Code
+	// topish is a statement list that will go straight to the top level:
+	// the body of a loop nest whose dimensions are all written out.
+	topish *[]jen.Code
+}
+
+// lens returns the lengths of the top-level and declaration lists.
+func (o sink) lens() (top, decl int) {
+	if o.declTop != nil {
+		decl = len(*o.declTop)
+	}
+	return len(*o.top), decl
+}
+
+// truncate drops what was added to the top-level and declaration lists
+// since lens returned top and decl.
+func (o sink) truncate(top, decl int) {
+	*o.top = (*o.top)[:top]
+	if o.declTop != nil {
+		*o.declTop = (*o.declTop)[:decl]
+	}
+}
+
+// notes are the comments that tie statements to .bp lines.
+type notes struct {
+	pending  string // a comment waiting for the next statement
+	quiet    bool   // no line comments for now
+	lastLine int
+	lastBack bool
+}
+
+// fusion is the state of loop fusion (fuse.go).
+type fusion struct {
+	pending *fusedLoop // the last top-level loop, still open to fusion
+	body    *bodyRec   // what the top-level loop body being emitted reads
+	lazy    map[*jen.Statement]*aliasWrite
+	stores  []aliasStore // copies of aliased elements back into their arrays
+}
+
+// uses counts how variables are used.
+type uses struct {
+	// index counts the reads of each variable as an index, so that a loop
+	// whose body never reads its variable is written "for range n".
+	index map[string]int
+	// counts are the reads and writes of each variable (by its base), and
+	// decls the local arrays' declarations, for end.
+	counts [2]map[string]int
+	decls  map[string]*jen.Statement
+}
+
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
-	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, used: map[string]int{}, steps: map[string]bool{},
-		counts: [2]map[string]int{{}, {}}, decls: map[string]*jen.Statement{}}
+	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, steps: map[string]bool{},
+		uses: uses{index: map[string]int{}, counts: [2]map[string]int{{}, {}}, decls: map[string]*jen.Statement{}}}
+}
+
+// collect returns the statements fn emits, sent to a list of their own
+// (and the statement fn returns, if not nil), with out restored after.
+func (f *fnGen) collect(fn func() jen.Code) []jen.Code {
+	saved := f.out.block
+	var b []jen.Code
+	f.out.block = &b
+	if s := fn(); s != nil {
+		b = append(b, s)
+	}
+	f.out.block = saved
+	return b
 }
 
 // begin directs statements to the function body body.
-func (f *fnGen) begin(body *[]jen.Code) { f.block, f.top = body, body }
+func (f *fnGen) begin(body *[]jen.Code) { f.out.block, f.out.top = body, body }
 
 // add appends statements where statements go now. At the top level it
 // first closes the pending loop: a statement between two loops stops them
 // fusing.
 func (f *fnGen) add(c ...jen.Code) {
-	if f.block == f.top {
+	if f.out.block == f.out.top {
 		f.flush()
-		if f.comment_ != "" {
-			*f.top = append(*f.top, jen.Comment(f.comment_))
-			f.comment_ = ""
+		if f.notes.pending != "" {
+			*f.out.top = append(*f.out.top, jen.Comment(f.notes.pending))
+			f.notes.pending = ""
 		}
 	}
-	*f.block = append(*f.block, c...)
+	*f.out.block = append(*f.out.block, c...)
 }
 
 // declare adds a variable declaration. At the top level it goes before the
 // pending loop without closing it, so that declaring the next loop's array
 // does not stop the two loops fusing.
 func (f *fnGen) declare(c jen.Code) {
-	if f.declTop != nil { // inside a loop: declare once, before it
-		*f.declTop = append(*f.declTop, c)
+	if f.out.declTop != nil { // inside a loop: declare once, before it
+		*f.out.declTop = append(*f.out.declTop, c)
 		return
 	}
-	if f.block == f.top || f.block == f.topish {
-		*f.top = append(*f.top, c)
+	if f.out.block == f.out.top || f.out.block == f.out.topish {
+		*f.out.top = append(*f.out.top, c)
 		return
 	}
 	f.add(c)
@@ -111,7 +165,7 @@ func (f *fnGen) declare(c jen.Code) {
 func (f *fnGen) declareVar(name string, s symbolic.Shape) {
 	st := jen.Var().Id(name).Add(goType(s))
 	if len(s) > 0 {
-		f.decls[name] = st
+		f.uses.decls[name] = st
 	}
 	f.declare(st)
 }
@@ -129,24 +183,24 @@ func (f *fnGen) newLocal(hint string, s symbolic.Shape) dest {
 
 // comment ties the statements that follow to the .bp line n was made for.
 func (f *fnGen) comment(n *symbolic.Node) {
-	if f.quiet {
+	if f.notes.quiet {
 		return
 	}
 	back := f.split > 0 && n.ID >= f.split
-	if n.Line == 0 || (n.Line == f.lastLine && back == f.lastBack) {
+	if n.Line == 0 || (n.Line == f.notes.lastLine && back == f.notes.lastBack) {
 		return
 	}
-	f.lastLine, f.lastBack = n.Line, back
+	f.notes.lastLine, f.notes.lastBack = n.Line, back
 	src := strings.TrimSpace(f.fg.source(n.Line))
 	text := fmt.Sprintf("%s:%d: %s", f.fg.prog.File, n.Line, src)
 	if back {
 		text = "backward of " + text
 	}
-	if f.block != f.top {
+	if f.out.block != f.out.top {
 		f.add(jen.Comment(text))
 		return
 	}
-	f.comment_ = text
+	f.notes.pending = text
 }
 
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
@@ -167,20 +221,20 @@ func (f *fnGen) lvalue(p place, idx []ix) *jen.Statement {
 }
 
 // tally counts one read or write of base. In a loop body being generated
-// it is counted there, and lands in f.counts only if the body is kept
+// it is counted there, and lands in f.uses.counts only if the body is kept
 // (loopNamed may generate a body twice).
 func (f *fnGen) tally(k useKind, base string) {
-	if b := f.body; b != nil {
+	if b := f.fuse.body; b != nil {
 		b.tallies = append(b.tallies, tally{k, base})
 		return
 	}
-	f.counts[k][base]++
+	f.uses.counts[k][base]++
 }
 
 func (f *fnGen) count(idx []ix) {
 	for _, x := range idx {
 		if x.v != "" {
-			f.used[x.v]++
+			f.uses.index[x.v]++
 		}
 	}
 }
@@ -191,7 +245,7 @@ func (f *fnGen) count(idx []ix) {
 func (f *fnGen) access(p place, idx []ix) gexpr {
 	f.count(p.pre)
 	f.count(idx)
-	if b := f.body; b != nil {
+	if b := f.fuse.body; b != nil {
 		full := append(slices.Clone(p.pre), idx...)
 		b.reads = append(b.reads, elemRead{p.base(), full})
 		if len(b.aliases) > 0 {
@@ -393,7 +447,7 @@ func (f *fnGen) write(p place, idx []ix, op string, e gexpr) jen.Code {
 		f.tally(wrote, p.base())
 		return f.access(p, idx).c.Op(op).Add(e.c) // x[i] += e reads x[i]
 	}
-	b := f.body
+	b := f.fuse.body
 	if b == nil {
 		return plain()
 	}
@@ -405,10 +459,10 @@ func (f *fnGen) write(p place, idx []ix, op string, e gexpr) jen.Code {
 	target := f.lvalue(p, idx)
 	aw := &aliasWrite{expr: e, target: target, base: p.base()}
 	st := target.Clone().Op("=").Add(e.c)
-	if f.lazy == nil {
-		f.lazy = map[*jen.Statement]*aliasWrite{}
+	if f.fuse.lazy == nil {
+		f.fuse.lazy = map[*jen.Statement]*aliasWrite{}
 	}
-	f.lazy[st] = aw
+	f.fuse.lazy[st] = aw
 	b.aliases[key] = aw
 	return st
 }
@@ -425,15 +479,14 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 		ai := f.locals.fresh("a")
 		f.add(define(ai, f.elem(a, idx)))
 		row := f.locals.fresh("row")
-		var then []jen.Code
-		saved := f.block
-		f.block = &then
-		f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.p, idx).c))
-		rowp := localPlace(row)
-		f.loopNamed(b.Shape, rowp, []string{"j"}, func(jdx []ix) jen.Code {
-			return f.lvalue(rowp, jdx).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
+		then := f.collect(func() jen.Code {
+			f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.p, idx).c))
+			rowp := localPlace(row)
+			f.loopNamed(b.Shape, rowp, []string{"j"}, func(jdx []ix) jen.Code {
+				return f.lvalue(rowp, jdx).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
+			})
+			return nil
 		})
-		f.block = saved
 		if skipZero {
 			return jen.If(jen.Id(ai).Op("!=").Lit(0)).Block(then...)
 		}

@@ -24,6 +24,8 @@ type fusedLoop struct {
 // Slices, not maps: a body reads a handful of variables, and a large model
 // has hundreds of thousands of bodies.
 type bodyRec struct {
+	code     []jen.Code
+	usesI    bool    // the body reads the loop variable i
 	tallies  []tally // reads and writes, counted in fnGen's counts if the body is kept
 	prefix   []ix    // the loop's own index, as the first indices of what it writes
 	reads    []elemRead
@@ -64,17 +66,17 @@ type aliasStore struct {
 
 // flush emits the pending loop, giving used aliases their locals.
 func (f *fnGen) flush() {
-	p := f.pending
+	p := f.fuse.pending
 	if p == nil {
 		return
 	}
-	f.pending = nil
+	f.fuse.pending = nil
 	var body []jen.Code
 	for _, c := range p.body {
 		if st, ok := c.(*jen.Statement); ok {
-			if aw := f.lazy[st]; aw != nil && aw.used {
+			if aw := f.fuse.lazy[st]; aw != nil && aw.used {
 				store := aw.target.Clone().Op("=").Id(aw.local)
-				f.stores = append(f.stores, aliasStore{aw.base, store})
+				f.fuse.stores = append(f.fuse.stores, aliasStore{aw.base, store})
 				body = append(body, define(aw.local, aw.expr), store)
 				continue
 			}
@@ -85,7 +87,7 @@ func (f *fnGen) flush() {
 	if p.usesI {
 		head = jen.Id("i").Op(":=").Range().Lit(p.n)
 	}
-	*f.top = append(*f.top, jen.For(head).Block(body...))
+	*f.out.top = append(*f.out.top, jen.For(head).Block(body...))
 }
 
 // tiny is the largest dimension written out instead of looped over: a loop
@@ -134,7 +136,7 @@ func (f *fnGen) mark(idx []ix) map[string]int {
 	m := map[string]int{}
 	for _, x := range idx {
 		if x.v != "" {
-			m[x.v] = f.used[x.v]
+			m[x.v] = f.uses.index[x.v]
 		}
 	}
 	return m
@@ -149,7 +151,7 @@ func (f *fnGen) nest(shape symbolic.Shape, idx []ix, body []jen.Code, before map
 			continue
 		}
 		head := jen.Range().Lit(shape[d])
-		if f.used[idx[d].v] > before[idx[d].v] {
+		if f.uses.index[idx[d].v] > before[idx[d].v] {
 			head = jen.Id(idx[d].v).Op(":=").Range().Lit(shape[d])
 		}
 		body = []jen.Code{jen.For(head).Block(body...)}
@@ -177,114 +179,132 @@ func (f *fnGen) loop(shape symbolic.Shape, dst place, stmt func(idx []ix) jen.Co
 func (f *fnGen) loopNamed(shape symbolic.Shape, dst place, names []string, stmt func(idx []ix) jen.Code) {
 	next := 0
 	idx := loopVars(shape, func(d int) string { next++; return names[next-1] })
-	// The outer loop, for fusion, is the first looped dimension, if only
-	// dimensions of size 1 come before it.
-	outer := -1
+	outer := fusableDim(shape)
+	if f.out.block != f.out.top || outer < 0 || names[0] != "i" || f.fuse.body != nil {
+		f.loopNest(shape, idx, stmt)
+		return
+	}
+	f.topLoop(shape, idx, outer, dst, stmt)
+}
+
+// fusableDim is the dimension of shape whose loop is the outer loop, for
+// fusion: the first looped one, if only dimensions of size 1 come before
+// it; -1 if there is none.
+func fusableDim(shape symbolic.Shape) int {
 	for d, size := range shape {
 		if size > tiny {
-			outer = d
-			break
+			return d
 		}
 		if size != 1 {
 			break
 		}
 	}
-	saved := f.block
-	if f.block != f.top || outer < 0 || names[0] != "i" || f.body != nil {
-		// With every dimension written out, the statements are top-level ones.
-		wasTop := f.topish
-		top := saved == f.top && !slices.ContainsFunc(shape, func(d int) bool { return d > tiny })
-		before := f.mark(idx)
-		body := unrolled(shape, idx, func(idx []ix) []jen.Code {
-			var b []jen.Code
-			f.block = &b
+	return -1
+}
+
+// loopNest emits a loop nest that is not a candidate for fusion: inside a
+// block, or with no dimension to fuse on.
+func (f *fnGen) loopNest(shape symbolic.Shape, idx []ix, stmt func(idx []ix) jen.Code) {
+	// With every dimension written out, the statements are top-level ones.
+	top := f.out.block == f.out.top && !slices.ContainsFunc(shape, func(d int) bool { return d > tiny })
+	before := f.mark(idx)
+	wasTop := f.out.topish
+	body := unrolled(shape, idx, func(idx []ix) []jen.Code {
+		return f.collect(func() jen.Code {
 			if top {
-				f.topish = &b
+				f.out.topish = f.out.block
 			}
-			s := stmt(idx)
-			return append(b, s)
+			return stmt(idx)
 		})
-		f.topish = wasTop
-		f.block = saved
-		f.add(f.nest(shape, idx, body, before)...)
-		return
-	}
-	prefix := idx[:outer+1]
-	gen := func(aliases map[string]*aliasWrite) ([]jen.Code, *bodyRec, bool) {
-		rec := &bodyRec{prefix: prefix, aliases: aliases}
-		f.body = rec
-		defer func() { f.body = nil }()
-		before := f.mark(idx)
-		body := unrolled(shape, idx, func(idx []ix) []jen.Code {
-			var b []jen.Code
-			f.block = &b
-			s := stmt(idx)
-			return append(b, s)
-		})
-		usesI := f.used["i"] > before["i"]
-		return f.nest(shape[outer+1:], idx[outer+1:], body, before), rec, usesI
-	}
+	})
+	f.out.topish = wasTop
+	f.add(f.nest(shape, idx, body, before)...)
+}
+
+// topLoop emits a top-level loop nest whose outer loop, over dimension
+// outer, joins the pending loop if it may, and is otherwise the new
+// pending loop.
+func (f *fnGen) topLoop(shape symbolic.Shape, idx []ix, outer int, dst place, stmt func(idx []ix) jen.Code) {
 	// Inside a fused loop, an element written at [i] is read back from the
-	// local it was computed in: the compiler keeps it in a register.
-	p := f.pending
-	sameRange := p != nil && p.n == shape[outer]
-	// The pending loop's aliases are used (and updated) in place: if the
-	// new loop does not join it, the pending loop is closed and they are
+	// local it was computed in: the compiler keeps it in a register. The
+	// pending loop's aliases are used (and updated) in place: if the new
+	// loop does not join it, the pending loop is closed and they are
 	// dropped anyway.
+	p := f.fuse.pending
+	sameRange := p != nil && p.n == shape[outer]
 	aliases := map[string]*aliasWrite{}
 	if sameRange {
 		aliases = p.aliases
 	}
-	nTop, nDecl := len(*f.top), 0
-	if f.declTop != nil {
-		nDecl = len(*f.declTop)
-	}
-	inner, rec, usesI := gen(aliases)
-	write := append(slices.Clone(dst.pre), prefix...)
+	nTop, nDecl := f.out.lens()
+	rec := f.fusableBody(shape, idx, outer, aliases, stmt)
+	write := append(slices.Clone(dst.pre), idx[:outer+1]...)
 	fuses := sameRange && fusesAfter(p, rec.reads, dst.base(), write, f.steps)
 	if !fuses && sameRange {
 		// The pending loop's values are not in scope after all, and the new
 		// loop must not inherit them: generate it again, dropping what the
 		// first attempt declared (rows it hoisted).
-		*f.top = (*f.top)[:nTop]
-		if f.declTop != nil {
-			*f.declTop = (*f.declTop)[:nDecl]
-		}
-		inner, rec, usesI = gen(map[string]*aliasWrite{})
+		f.out.truncate(nTop, nDecl)
+		rec = f.fusableBody(shape, idx, outer, map[string]*aliasWrite{}, stmt)
 	}
 	for _, aw := range rec.aliasUse {
 		aw.used = true
 	}
 	for _, t := range rec.tallies {
-		f.counts[t.k][t.base]++
+		f.uses.counts[t.k][t.base]++
 	}
-	f.block = saved
-	if f.comment_ != "" {
-		inner = append([]jen.Code{jen.Comment(f.comment_)}, inner...)
+	if f.notes.pending != "" {
+		rec.code = append([]jen.Code{jen.Comment(f.notes.pending)}, rec.code...)
 	}
 	if fuses {
-		f.comment_ = ""
-		p.body = append(p.body, inner...)
-		p.usesI = p.usesI || usesI
-		p.writes[dst.base()] = write
-		for _, r := range rec.reads {
-			p.reads[r.base] = append(p.reads[r.base], r.idx)
-		}
-		p.aliases = rec.aliases
+		f.notes.pending = ""
+		p.join(rec, dst.base(), write)
 		return
 	}
 	f.flush()
-	if f.comment_ != "" {
-		*f.top = append(*f.top, jen.Comment(f.comment_))
-		f.comment_ = ""
-		inner = inner[1:]
+	if f.notes.pending != "" {
+		*f.out.top = append(*f.out.top, jen.Comment(f.notes.pending))
+		f.notes.pending = ""
+		rec.code = rec.code[1:]
 	}
+	f.fuse.pending = newFusedLoop(shape[outer], rec, dst.base(), write)
+}
+
+// fusableBody generates the body of a top-level loop nest (the loops
+// inside dimension outer included), recording what it reads.
+func (f *fnGen) fusableBody(shape symbolic.Shape, idx []ix, outer int, aliases map[string]*aliasWrite, stmt func(idx []ix) jen.Code) *bodyRec {
+	rec := &bodyRec{prefix: idx[:outer+1], aliases: aliases}
+	f.fuse.body = rec
+	before := f.mark(idx)
+	body := unrolled(shape, idx, func(idx []ix) []jen.Code {
+		return f.collect(func() jen.Code { return stmt(idx) })
+	})
+	f.fuse.body = nil
+	rec.usesI = f.uses.index["i"] > before["i"]
+	rec.code = f.nest(shape[outer+1:], idx[outer+1:], body, before)
+	return rec
+}
+
+// newFusedLoop is a pending loop of n iterations with rec's body, which
+// writes the variable dest at the index prefix write.
+func newFusedLoop(n int, rec *bodyRec, dest string, write []ix) *fusedLoop {
 	reads := map[string][][]ix{}
 	for _, r := range rec.reads {
 		reads[r.base] = append(reads[r.base], r.idx)
 	}
-	f.pending = &fusedLoop{n: shape[outer], body: inner, usesI: usesI,
-		writes: map[string][]ix{dst.base(): write}, aliases: rec.aliases, reads: reads}
+	return &fusedLoop{n: n, body: rec.code, usesI: rec.usesI,
+		writes: map[string][]ix{dest: write}, aliases: rec.aliases, reads: reads}
+}
+
+// join appends rec's body to p.
+func (p *fusedLoop) join(rec *bodyRec, dest string, write []ix) {
+	p.body = append(p.body, rec.code...)
+	p.usesI = p.usesI || rec.usesI
+	p.writes[dest] = write
+	for _, r := range rec.reads {
+		p.reads[r.base] = append(p.reads[r.base], r.idx)
+	}
+	p.aliases = rec.aliases
 }
 
 // finish completes a body, closing the pending loop.
@@ -297,15 +317,15 @@ func (f *fnGen) finish() { f.flush() }
 func (f *fnGen) end() {
 	f.finish()
 	dropped := map[string]int{}
-	for _, s := range f.stores {
-		if f.counts[read][s.base] == 0 && f.decls[s.base] != nil {
+	for _, s := range f.fuse.stores {
+		if f.uses.counts[read][s.base] == 0 && f.uses.decls[s.base] != nil {
 			*s.st = nil
 			dropped[s.base]++
 		}
 	}
 	for base, n := range dropped {
-		if n == f.counts[wrote][base] {
-			*f.decls[base] = nil
+		if n == f.uses.counts[wrote][base] {
+			*f.uses.decls[base] = nil
 		}
 	}
 }

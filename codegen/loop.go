@@ -87,80 +87,95 @@ func isZero(n *symbolic.Node) bool {
 // loop (the loop node's free arguments) the live states' steps read.
 // Loops nested in l count only through their own live states.
 func (f *fnGen) liveStates(l *symbolic.Loop, outUsed func(*symbolic.Node) bool) (live []bool, frees map[*symbolic.Node]bool) {
-	type slot struct {
-		l *symbolic.Loop
-		k int
-	}
-	stateOf := map[*symbolic.Node]slot{}
-	lives := map[*symbolic.Loop][]bool{}
-	enter := func(m *symbolic.Loop) {
-		if lives[m] == nil {
-			lives[m] = make([]bool, len(m.State))
-			for k, st := range m.State {
-				stateOf[st] = slot{m, k}
-			}
-		}
-	}
-	isFree := map[*symbolic.Node]bool{}
+	lv := &liveness{f: f, l: l, stateOf: map[*symbolic.Node]stateRef{}, lives: map[*symbolic.Loop][]bool{},
+		isFree: map[*symbolic.Node]bool{}, frees: map[*symbolic.Node]bool{}, seen: map[*symbolic.Node]bool{}}
 	for _, a := range l.Node.Args[len(l.State):] {
-		isFree[a] = true
+		lv.isFree[a] = true
 	}
-	frees = map[*symbolic.Node]bool{}
-	seen := map[*symbolic.Node]bool{}
-	var visit func(x *symbolic.Node)
-	mark := func(m *symbolic.Loop, k int) {
-		if lives[m][k] {
-			return
-		}
-		lives[m][k] = true
-		visit(m.Next[k])
-		if m != l {
-			visit(m.Node.Args[k]) // a nested loop's initial value, computed in our body
-		}
-	}
-	visit = func(x *symbolic.Node) {
-		if seen[x] {
-			return
-		}
-		seen[x] = true
-		if s, ok := stateOf[x]; ok {
-			mark(s.l, s.k)
-			return
-		}
-		switch {
-		case isFree[x]:
-			frees[x] = true
-			return
-		case x.Op.Kind == symbolic.Proj: // a nested loop's final value
-			m := x.Args[0].Loop
-			enter(m)
-			mark(m, x.Ints[0]) // its steps read the values from outside it they need
-			return
-		case f.avail(x) || x.Scope == nil:
-			// Values outside every loop hold no state. (Scopes do not
-			// tell more: a backward loop's Parent is its forward loop's.)
-			return
-		case l.Fwd != nil && x.ID < f.split && l.Fwd.Within(x.Scope):
-			// A forward value a backward loop reads: the forward pass
-			// saved it, and what it was computed from is not needed here.
-			return
-		}
-		for _, a := range x.Args {
-			visit(a)
-		}
-	}
-	enter(l)
+	lv.enter(l)
 	for k, out := range l.Outs {
 		if outUsed(out) {
-			mark(l, k)
+			lv.mark(l, k)
 		}
 	}
 	if f.saves != nil && !l.Reverse {
 		for _, x := range f.saves.inLoop[l] {
-			visit(x)
+			lv.visit(x)
 		}
 	}
-	return lives[l], frees
+	return lv.lives[l], lv.frees
+}
+
+// liveness is the state of one liveStates.
+type liveness struct {
+	f       *fnGen
+	l       *symbolic.Loop
+	stateOf map[*symbolic.Node]stateRef // the state leaves of l and the loops in it
+	lives   map[*symbolic.Loop][]bool
+	isFree  map[*symbolic.Node]bool // l's values from outside it
+	frees   map[*symbolic.Node]bool // those the live states read
+	seen    map[*symbolic.Node]bool
+}
+
+// stateRef is state k of loop l.
+type stateRef struct {
+	l *symbolic.Loop
+	k int
+}
+
+// enter starts tracking the states of m.
+func (lv *liveness) enter(m *symbolic.Loop) {
+	if lv.lives[m] == nil {
+		lv.lives[m] = make([]bool, len(m.State))
+		for k, st := range m.State {
+			lv.stateOf[st] = stateRef{m, k}
+		}
+	}
+}
+
+// mark makes state k of m live, and what its steps read.
+func (lv *liveness) mark(m *symbolic.Loop, k int) {
+	if lv.lives[m][k] {
+		return
+	}
+	lv.lives[m][k] = true
+	lv.visit(m.Next[k])
+	if m != lv.l {
+		lv.visit(m.Node.Args[k]) // a nested loop's initial value, computed in our body
+	}
+}
+
+// visit follows what x reads, within l.
+func (lv *liveness) visit(x *symbolic.Node) {
+	if lv.seen[x] {
+		return
+	}
+	lv.seen[x] = true
+	if s, ok := lv.stateOf[x]; ok {
+		lv.mark(s.l, s.k)
+		return
+	}
+	switch l := lv.l; {
+	case lv.isFree[x]:
+		lv.frees[x] = true
+		return
+	case x.Op.Kind == symbolic.Proj: // a nested loop's final value
+		m := x.Args[0].Loop
+		lv.enter(m)
+		lv.mark(m, x.Ints[0]) // its steps read the values from outside it they need
+		return
+	case lv.f.avail(x) || x.Scope == nil:
+		// Values outside every loop hold no state. (Scopes do not
+		// tell more: a backward loop's Parent is its forward loop's.)
+		return
+	case l.Fwd != nil && x.ID < lv.f.split && l.Fwd.Within(x.Scope):
+		// A forward value a backward loop reads: the forward pass
+		// saved it, and what it was computed from is not needed here.
+		return
+	}
+	for _, a := range x.Args {
+		lv.visit(a)
+	}
 }
 
 // emitLoop emits a loop node: state variables set from the inits, a Go for
@@ -175,19 +190,19 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	f.steps[idx] = true
 	f.comment(n)
 	places := make([]place, len(l.State))
-	f.quiet = true // the initial values belong to the loop's comment
+	f.notes.quiet = true // the initial values belong to the loop's comment
 	for i, st := range l.State {
 		if live[i] {
 			places[i] = f.initState(n, i)
 			f.slots[st] = places[i]
 		}
 	}
-	f.quiet = false
+	f.notes.quiet = false
 	f.flush()
-	before := f.used[idx]
-	outerTop, outerBlock, outerDecl := f.top, f.block, f.declTop
-	if f.declTop == nil {
-		f.declTop = outerTop
+	before := f.uses.index[idx]
+	saved := f.out
+	if f.out.declTop == nil {
+		f.out.declTop = saved.top
 	}
 	// The body's values live in its block, one step at a time: after the
 	// loop they are out of scope, and only the states' final values remain.
@@ -196,14 +211,14 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	f.begin(&body)
 	f.loopBody(l, live)
 	f.finish()
-	f.top, f.block, f.declTop = outerTop, outerBlock, outerDecl
+	f.out = saved
 	f.slots = outerSlots
 
 	var head []jen.Code
 	switch {
 	case l.Reverse:
 		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.To - 1), jen.Id(idx).Op(">=").Lit(l.From), jen.Id(idx).Op("--")}
-	case l.From == 0 && f.used[idx] == before:
+	case l.From == 0 && f.uses.index[idx] == before:
 		head = []jen.Code{jen.Range().Lit(l.To)}
 	case l.From == 0:
 		head = []jen.Code{jen.Id(idx).Op(":=").Range().Lit(l.To)}
@@ -249,7 +264,7 @@ func (f *fnGen) initState(n *symbolic.Node, i int) place {
 		f.declareVar(p.name(), st.Shape)
 	}
 	switch init := n.Args[i]; {
-	case isZero(init) && f.declTop == nil && !inWS:
+	case isZero(init) && f.out.declTop == nil && !inWS:
 		// declared just above, so already zero
 	case isZero(init) && len(st.Shape) > 0:
 		f.add(f.lvalue(p, nil).Op("=").Add(arrayType(st.Shape)).Values())
@@ -261,20 +276,34 @@ func (f *fnGen) initState(n *symbolic.Node, i int) place {
 
 // loopBody emits one step of l, updating its live states.
 func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
-	var saved []*symbolic.Node
-	if f.saves != nil {
-		if l.Reverse {
-			// The forward loop's values at this step, as the forward pass kept them.
-			for _, x := range f.saves.inLoop[l.Fwd] {
-				f.slots[x] = f.savedSlot(x)
-			}
-		} else {
-			saved = f.saves.inLoop[l]
+	force, into := f.stepSaves(l)
+	inPlace, roots, next := f.stateUpdates(l, live)
+	for _, x := range next {
+		if _, ok := into[x]; !ok && x.Op.Kind != symbolic.Leaf {
+			force = append(force, x)
 		}
 	}
-	var force []*symbolic.Node
-	into := map[*symbolic.Node]place{}
-	for _, x := range saved {
+	p := f.makePlan(roots, force)
+	f.emitPlan(p, f.stepSlot(into), func(x *symbolic.Node) bool { _, ok := into[x]; return ok }) // a nested loop's final value saved for the backward pass
+	f.updateStates(l, live, inPlace)
+}
+
+// stepSaves binds, in a backward loop, the forward values the forward
+// pass kept for this step; in a forward loop it returns the values to
+// save (force) and where each is kept (into), and saves the states the
+// backward pass reads as the step found them.
+func (f *fnGen) stepSaves(l *symbolic.Loop) (force []*symbolic.Node, into map[*symbolic.Node]place) {
+	into = map[*symbolic.Node]place{}
+	if f.saves == nil {
+		return nil, into
+	}
+	if l.Reverse {
+		for _, x := range f.saves.inLoop[l.Fwd] {
+			f.slots[x] = f.savedSlot(x)
+		}
+		return nil, into
+	}
+	for _, x := range f.saves.inLoop[l] {
 		if x.Op.Kind == symbolic.Leaf { // a state at the start of the step
 			if k := slices.Index(l.State, x); !f.saves.shifted(l, k) {
 				f.emit(x, dest{f.savedSlot(x), "="})
@@ -284,10 +313,15 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 		force = append(force, x)
 		into[x] = f.savedSlot(x)
 	}
+	return force, into
+}
 
-	// How each state is updated: in place when the next value is the state
-	// plus something that nothing else reads the state for (loss += ...,
-	// gradient accumulators), otherwise from a temporary after the step.
+// stateUpdates decides how each live state is updated: in place when the
+// next value is the state plus terms that nothing else reads the state for
+// (loss += ..., gradient accumulators), whose terms it returns in inPlace,
+// and otherwise from its next value (in next), assigned after the step.
+// roots are everything the step computes.
+func (f *fnGen) stateUpdates(l *symbolic.Loop, live []bool) (inPlace [][]*symbolic.Node, roots, next []*symbolic.Node) {
 	uses := map[*symbolic.Node]int{}
 	for _, x := range f.bodyNodes(l) {
 		for _, a := range x.Args {
@@ -301,13 +335,11 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 			uses[x]++ // a state carried into another (s12 = s11) is read by the copy
 		}
 	}
-	inPlace := make([][]*symbolic.Node, len(l.State)) // the terms added to the state
-	var roots []*symbolic.Node
+	inPlace = make([][]*symbolic.Node, len(l.State))
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
 		case !live[i], x == st, f.saves.shifted(l, i):
-			continue
 		case uses[st] == 1 && nexts[x] == 1 && uses[x] == 1 && isSumWith(x, st):
 			for _, t := range x.Args {
 				if t != st {
@@ -317,13 +349,17 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 			}
 		default:
 			roots = append(roots, x)
-			if _, ok := into[x]; !ok && x.Op.Kind != symbolic.Leaf {
-				force = append(force, x)
-			}
+			next = append(next, x)
 		}
 	}
-	p := f.makePlan(roots, force)
-	f.emitPlan(p, func(x *symbolic.Node) dest {
+	return inPlace, roots, next
+}
+
+// stepSlot is where a loop step keeps the values it computes: the saves
+// of the forward pass where into says, big values in the workspace, the
+// rest in locals of the step's block.
+func (f *fnGen) stepSlot(into map[*symbolic.Node]place) func(x *symbolic.Node) dest {
+	return func(x *symbolic.Node) dest {
 		if s, ok := into[x]; ok {
 			return dest{s, "="}
 		}
@@ -336,15 +372,19 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 			return dest{localPlace(name), "="}
 		}
 		return dest{localPlace(f.locals.fresh(hintName(x))), ":="}
-	}, func(x *symbolic.Node) bool { _, ok := into[x]; return ok }) // a nested loop's final value saved for the backward pass
-	// In-place updates first: the copies below overwrite states that their
-	// terms may read (a gradient accumulator reads the adjoint state).
+	}
+}
+
+// updateStates ends a step: the in-place updates first (the copies below
+// overwrite states that their terms may read: a gradient accumulator reads
+// the adjoint state), then next values that are states themselves (a
+// swap) through temporaries, then the other states from their next values.
+func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node) {
 	for i, st := range l.State {
 		for _, t := range inPlace[i] {
 			f.emit(t, dest{f.slots[st], "+="})
 		}
 	}
-	// Next values that are states themselves (a swap) are copied first.
 	tmp := map[int]place{}
 	for i, st := range l.State {
 		x := l.Next[i]

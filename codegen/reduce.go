@@ -84,14 +84,9 @@ func (f *fnGen) fold(c combiner, shape symbolic.Shape, acc string, term func(k [
 	}
 	k := loopVars(shape, func(int) string { return f.locals.fresh("k") })
 	before := f.mark(k)
-	saved := f.block
 	body := unrolled(shape, k, func(k []ix) []jen.Code {
-		var b []jen.Code
-		f.block = &b
-		t := term(k)
-		return append(b, c.update(acc, t))
+		return f.collect(func() jen.Code { return c.update(acc, term(k)) })
 	})
-	f.block = saved
 	f.add(c.start(acc))
 	f.add(f.nest(shape, k, body, before)...)
 	return ident(acc)
@@ -107,12 +102,8 @@ const split4 = 8
 // having emitted nothing) when a term needs statements of its own.
 func (f *fnGen) split4(n int, acc string, term func(k []ix) gexpr) bool {
 	k := f.locals.fresh("k")
-	var probe []jen.Code
-	saved := f.block
-	f.block = &probe
-	first := term([]ix{vix(k)})
-	f.block = saved
-	if len(probe) > 0 {
+	var first gexpr
+	if probe := f.collect(func() jen.Code { first = term([]ix{vix(k)}); return nil }); len(probe) > 0 {
 		return false
 	}
 	parts := make([]string, 4)
@@ -148,7 +139,7 @@ func (f *fnGen) matmul(n *symbolic.Node, idx []ix) gexpr {
 		if p, ok := f.slots[x]; ok && kdim[0] > tiny {
 			row := f.locals.fresh("row")
 			decl := jen.Id(row).Op(":=").Op("&").Add(f.access(p, []ix{i}).c)
-			atTop := f.block == f.top || f.block == f.topish && len(*f.block) == 0
+			atTop := f.out.block == f.out.top || f.out.block == f.out.topish && len(*f.out.block) == 0
 			if atTop && i.v == "" && len(p.pre) == 0 {
 				f.declare(decl) // a fixed row: before any loop, out of the way of fusion
 			} else {
