@@ -52,6 +52,9 @@ type fnGen struct {
 	// wsAlloc, for a model, adds a workspace field for a value too big for
 	// the stack and returns its place.
 	wsAlloc func(name string, shape symbolic.Shape) place
+	// invariant maps the states of loops that no step changes, and whose
+	// initial value is a constant, to that constant (loop.go).
+	invariant map[*symbolic.Node]*symbolic.Node
 }
 
 // sink is where statements go.
@@ -111,7 +114,7 @@ type uses struct {
 }
 
 func newFnGen(fg *fileGen, locals *namer) *fnGen {
-	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, steps: map[string]bool{},
+	return &fnGen{fg: fg, slots: map[*symbolic.Node]place{}, locals: locals, steps: map[string]bool{}, invariant: map[*symbolic.Node]*symbolic.Node{},
 		uses: uses{index: map[string]int{}, counts: [2]map[string]int{{}, {}}, decls: map[string]*jen.Statement{}}}
 }
 
@@ -205,6 +208,9 @@ func (f *fnGen) comment(n *symbolic.Node) {
 
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
 func (f *fnGen) elem(n *symbolic.Node, idx []ix) gexpr {
+	if c, ok := f.invariant[n]; ok {
+		return f.elem(c, idx)
+	}
 	if p, ok := f.slots[n]; ok {
 		return f.access(p, idx)
 	}

@@ -11,7 +11,8 @@ import (
 // avail reports whether n needs no code: it is in a variable, or a constant.
 func (f *fnGen) avail(n *symbolic.Node) bool {
 	_, ok := f.slots[n]
-	return ok || n.Op.Kind == symbolic.Leaf
+	_, inv := f.invariant[n]
+	return ok || inv || n.Op.Kind == symbolic.Leaf
 }
 
 // whole is n as one Go value: the variable holding a tensor, or a scalar.

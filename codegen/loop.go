@@ -192,13 +192,22 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	places := make([]place, len(l.State))
 	f.notes.quiet = true // the initial values belong to the loop's comment
 	for i, st := range l.State {
-		if live[i] {
+		switch {
+		case !live[i]:
+		case f.isInvariant(n, i):
+			// A constant no step changes (the adjoint of loss += ... is 1
+			// at every step) is not carried: it is read as the constant.
+			f.invariant[st], f.invariant[l.Outs[i]] = n.Args[i], n.Args[i]
+		default:
 			places[i] = f.initState(n, i)
 			f.slots[st] = places[i]
 		}
 	}
 	f.notes.quiet = false
 	f.flush()
+	// The loop's comment, if no initial value took it, goes on the for.
+	note := f.notes.pending
+	f.notes.pending = ""
 	before := f.uses.index[idx]
 	saved := f.out
 	if f.out.declTop == nil {
@@ -225,12 +234,23 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	default:
 		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.From), jen.Id(idx).Op("<").Lit(l.To), jen.Id(idx).Op("++")}
 	}
+	if note != "" {
+		f.add(jen.Comment(note))
+	}
 	f.add(jen.For(head...).Block(body...))
 	for i, out := range l.Outs {
-		if live[i] {
+		if live[i] && !f.isInvariant(n, i) {
 			f.slots[out] = f.finalPlace(l, i, places[i])
 		}
 	}
+}
+
+// isInvariant reports whether state i of loop node n is a constant that
+// no step changes.
+func (f *fnGen) isInvariant(n *symbolic.Node, i int) bool {
+	_, konst := n.Args[i].Constant()
+	_, into := f.stateInto[n.Loop.State[i]]
+	return konst && !into && n.Loop.Next[i] == n.Loop.State[i] && !f.saves.shifted(n.Loop, i)
 }
 
 // finalPlace is where state k of l is after the loop.

@@ -120,6 +120,15 @@ func (n *Node) String() string {
 // IsConst reports whether n is the scalar constant v.
 func (n *Node) IsConst(v float64) bool { return n.Op == opConst && n.Val == v }
 
+// Constant reports whether n is a constant, a scalar or a tensor of one
+// value broadcast, and which.
+func (n *Node) Constant() (float64, bool) {
+	if n.Op == opBroadcast {
+		n = n.Args[0]
+	}
+	return n.Val, n.Op == opConst
+}
+
 // IsScalar reports whether n has rank 0.
 func (n *Node) IsScalar() bool { return len(n.Shape) == 0 }
 

@@ -161,9 +161,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) {
 	var dc [16]float64
 	var dh [16]float64
-	var dloss float64
-	// backward of lstm.bp:28: for t in 0..T {
-	dloss = 1
 	var dby [1]float64
 	var dc3 [16]float64
 	var dbo [16]float64
@@ -171,9 +168,10 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dbf [16]float64
 	var dbi [16]float64
 	var dh3 [16]float64
+	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = dloss * (2 * ws.t[t])
+		dby[0] = 2 * ws.t[t]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
@@ -389,9 +387,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	}
 	var dc [16]float64
 	var dh [16]float64
-	var dloss float64
-	// backward of lstm.bp:28: for t in 0..T {
-	dloss = 1
 	var dby [1]float64
 	var dc3 [16]float64
 	var dbo [16]float64
@@ -399,9 +394,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dbf [16]float64
 	var dbi [16]float64
 	var dh3 [16]float64
+	// backward of lstm.bp:28: for t in 0..T {
 	for t2 := 24; t2 >= 0; t2-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = dloss * (2 * ws.t[t2])
+		dby[0] = 2 * ws.t[t2]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]

@@ -44,8 +44,8 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 	var s2 float64
 	var h2 [4]float64
 	var h3 [4]float64
+	// nested.bp:10: for i in 0..3 {
 	for i2 := range 3 {
-		// nested.bp:10: for i in 0..3 {
 		for i := range 4 {
 			ws.h_prev[i2][i] = h[i]
 			// nested.bp:11: h = tanh(h * u + x[i])
@@ -173,8 +173,8 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var s2 float64
 	var h2 [4]float64
 	var h3 [4]float64
+	// nested.bp:10: for i in 0..3 {
 	for i2 := range 3 {
-		// nested.bp:10: for i in 0..3 {
 		for i := range 4 {
 			ws.h_prev[i2][i] = h[i]
 			// nested.bp:11: h = tanh(h * u + x[i])

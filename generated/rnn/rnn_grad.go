@@ -84,15 +84,13 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 // sum a mini-batch's gradient into one g.
 func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	var dh [16]float64
-	var dloss float64
-	// backward of rnn.bp:17: for t in 0..T {
-	dloss = 1
 	var dby [1]float64
 	var dbh [16]float64
 	var dh2 [16]float64
+	// backward of rnn.bp:17: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = dloss * (2 * ws.t[t])
+		dby[0] = 2 * ws.t[t]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
@@ -171,15 +169,13 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
-	var dloss float64
-	// backward of rnn.bp:17: for t in 0..T {
-	dloss = 1
 	var dby [1]float64
 	var dbh [16]float64
 	var dh2 [16]float64
+	// backward of rnn.bp:17: for t in 0..T {
 	for t2 := 24; t2 >= 0; t2-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = dloss * (2 * ws.t[t2])
+		dby[0] = 2 * ws.t[t2]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])

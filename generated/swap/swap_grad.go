@@ -80,27 +80,26 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	var da [3]float64
 	// backward of swap.bp:11: for t in 0..4 {
 	var db [3]float64
-	var ds float64
+	var dw [3]float64
 	for i := range 3 {
 		da[i] = 0.1
 	}
-	ds = 1
-	var dw [3]float64
+	var dw2 [3]float64
 	var da2 [3]float64
 	var db2 [3]float64
 	var da3 [3]float64
 	for t := 3; t >= 0; t-- {
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
-			dw2i := ds * ws.a[t+1][i]
+			dw2[i] = ws.a[t+1][i]
 			// backward of swap.bp:13: a = b * u + x[t]
-			da2i := da[i] + ds*p.W[i] + ds*ws.a[t][i]
+			da2i := da[i] + p.W[i] + ws.a[t][i]
 			da2[i] = da2i
 			db2[i] = da2i * p.U
 			// backward of swap.bp:11: for t in 0..4 {
-			da3[i] = db[i] + dw2i
+			da3[i] = db[i] + dw2[i]
 			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-			dw[i] += dw2i
+			dw[i] += dw2[i]
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
 		var s float64
@@ -166,27 +165,26 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	var da [3]float64
 	// backward of swap.bp:11: for t in 0..4 {
 	var db [3]float64
-	var ds float64
+	var dw [3]float64
 	for i := range 3 {
 		da[i] = 0.1
 	}
-	ds = 1
-	var dw [3]float64
+	var dw2 [3]float64
 	var da2 [3]float64
 	var db2 [3]float64
 	var da3 [3]float64
 	for t2 := 3; t2 >= 0; t2-- {
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
-			dw2i := ds * ws.a[t2+1][i]
+			dw2[i] = ws.a[t2+1][i]
 			// backward of swap.bp:13: a = b * u + x[t]
-			da2i := da[i] + ds*p.W[i] + ds*ws.a[t2][i]
+			da2i := da[i] + p.W[i] + ws.a[t2][i]
 			da2[i] = da2i
 			db2[i] = da2i * p.U
 			// backward of swap.bp:11: for t in 0..4 {
-			da3[i] = db[i] + dw2i
+			da3[i] = db[i] + dw2[i]
 			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-			dw[i] += dw2i
+			dw[i] += dw2[i]
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
 		var s5 float64
