@@ -482,8 +482,14 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 	a, b := n.Args[0], n.Args[1]
 	skipZero := n.Shape[1] >= 32 // worth a branch only for long rows
 	f.loop(n.Shape[:1], d.p, func(idx []ix) jen.Code {
-		ai := f.locals.fresh("a")
-		f.add(define(ai, f.elem(a, idx)))
+		// The factor a[i], read once per row: a local already if a is
+		// one (no copy a := db1i), else one of its own.
+		e := f.elem(a, idx)
+		ai := e.local
+		if ai == "" {
+			ai = f.locals.fresh("a")
+			f.add(define(ai, e))
+		}
 		row := f.locals.fresh("row")
 		then := f.collect(func() jen.Code {
 			f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.p, idx).c))

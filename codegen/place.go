@@ -130,9 +130,11 @@ type gexpr struct {
 	prec  int
 	konst bool
 	val   float64
+	local string // the local variable the expression is, if it is one
 }
 
-func ident(name string) gexpr { return gexpr{c: jen.Id(name), prec: precPrimary} }
+// ident is the local variable name.
+func ident(name string) gexpr { return gexpr{c: jen.Id(name), prec: precPrimary, local: name} }
 
 // lit prints v. Values that are not Go constants print as calls: NaN,
 // ±Inf, and -0 (the Go constant -0 is +0).

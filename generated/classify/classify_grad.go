@@ -138,22 +138,21 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		s0 += dlogits[9] * p.W2[9][i]
 		s := (s0 + s1) + (s2 + s3)
 		db1i := s * classifyStep(ws.h[i])
-		a := db1i
-		if a != 0 {
+		if db1i != 0 {
 			row := &g.W1[i]
 			for j := range 784 {
-				row[j] += a * in.X[j]
+				row[j] += db1i * in.X[j]
 			}
 		}
 		g.B1[i] += db1i
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		a2 := dlogits[i]
-		if a2 != 0 {
+		a := dlogits[i]
+		if a != 0 {
 			row2 := &g.W2[i]
 			for j := range 128 {
-				row2[j] += a2 * ws.h[j]
+				row2[j] += a * ws.h[j]
 			}
 		}
 		g.B2[i] += dlogits[i]
@@ -236,22 +235,21 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		s60 += dlogits[9] * p.W2[9][i]
 		s6 := (s60 + s61) + (s62 + s63)
 		db1i := s6 * classifyStep(h[i])
-		a := db1i
-		if a != 0 {
+		if db1i != 0 {
 			row3 := &g.W1[i]
 			for j := range 784 {
-				row3[j] += a * in.X[j]
+				row3[j] += db1i * in.X[j]
 			}
 		}
 		g.B1[i] += db1i
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		a2 := dlogits[i]
-		if a2 != 0 {
+		a := dlogits[i]
+		if a != 0 {
 			row4 := &g.W2[i]
 			for j := range 128 {
-				row4[j] += a2 * h[j]
+				row4[j] += a * h[j]
 			}
 		}
 		g.B2[i] += dlogits[i]

@@ -144,22 +144,21 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		s40 += dlogits[9] * p.W2[9][i]
 		s4 := (s40 + s41) + (s42 + s43)
 		db1i := s4 * mnistStep(ws.h[i])
-		a := db1i
-		if a != 0 {
+		if db1i != 0 {
 			row := &g.W1[i]
 			for j := range 784 {
-				row[j] += a * in.X[j]
+				row[j] += db1i * in.X[j]
 			}
 		}
 		g.B1[i] += db1i
 	}
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		a2 := dlogits[i]
-		if a2 != 0 {
+		a := dlogits[i]
+		if a != 0 {
 			row2 := &g.W2[i]
 			for j := range 128 {
-				row2[j] += a2 * ws.h[j]
+				row2[j] += a * ws.h[j]
 			}
 		}
 		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
@@ -262,22 +261,21 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		s80 += dlogits[9] * p.W2[9][i]
 		s8 := (s80 + s81) + (s82 + s83)
 		db1i := s8 * mnistStep(h[i])
-		a := db1i
-		if a != 0 {
+		if db1i != 0 {
 			row3 := &g.W1[i]
 			for j := range 784 {
-				row3[j] += a * in.X[j]
+				row3[j] += db1i * in.X[j]
 			}
 		}
 		g.B1[i] += db1i
 	}
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		a2 := dlogits[i]
-		if a2 != 0 {
+		a := dlogits[i]
+		if a != 0 {
 			row4 := &g.W2[i]
 			for j := range 128 {
-				row4[j] += a2 * h[j]
+				row4[j] += a * h[j]
 			}
 		}
 		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))

@@ -128,10 +128,9 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.t[i]*ws.t[i])
-		a := db1i
 		row := &g.W1[i]
 		for j := range 4 {
-			row[j] += a * in.S[j]
+			row[j] += db1i * in.S[j]
 		}
 		g.B1[i] += db1i
 	}
@@ -205,10 +204,9 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - t[i]*t[i])
-		a := db1i
 		row4 := &g.W1[i]
 		for j := range 4 {
-			row4[j] += a * in.S[j]
+			row4[j] += db1i * in.S[j]
 		}
 		g.B1[i] += db1i
 	}

@@ -136,23 +136,22 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s6 := (s60 + s61) + (s62 + s63)
 		t2i := (dh1[i] + s6) * (1 - ws.h0[i]*ws.h0[i])
-		a := t2i
 		row := &g.W0[i]
 		for j := range 4 {
-			row[j] += a * in.X[j]
+			row[j] += t2i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-		a2 := da[i]
+		a := da[i]
 		row2 := &g.A[i]
 		for j := range 16 {
-			row2[j] += a2 * ws.h0[j]
+			row2[j] += a * ws.h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-		a3 := db[i]
+		a2 := db[i]
 		row3 := &g.B[i]
 		for j := range 16 {
-			row3[j] += a3 * ws.h1[j]
+			row3[j] += a2 * ws.h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -254,23 +253,22 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		s10 := (s100 + s101) + (s102 + s103)
 		t5i := (dh1[i] + s10) * (1 - h0[i]*h0[i])
-		a := t5i
 		row6 := &g.W0[i]
 		for j := range 4 {
-			row6[j] += a * in.X[j]
+			row6[j] += t5i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-		a2 := da[i]
+		a := da[i]
 		row7 := &g.A[i]
 		for j := range 16 {
-			row7[j] += a2 * h0[j]
+			row7[j] += a * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-		a3 := db[i]
+		a2 := db[i]
 		row8 := &g.B[i]
 		for j := range 16 {
-			row8[j] += a3 * h1[j]
+			row8[j] += a2 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
