@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -41,6 +42,9 @@ func (n *namer) reserve(extra ...string) *namer {
 	}
 	return n
 }
+
+// taken reports whether name is in use.
+func (n *namer) taken(name string) bool { return n.used[name] || token.IsKeyword(name) }
 
 // fresh returns base, or base2, base3... whichever is free first, and marks
 // it used. Keywords get a trailing underscore.
@@ -94,16 +98,30 @@ func hintName(n *symbolic.Node) string {
 	case "maxall":
 		return "m"
 	case "sum":
-		return "s"
+		return "sum"
 	}
-	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Go.Prefix == "" {
+	if n.Op.Go.Prefix == "-" && (n.Args[0].Name != "" || n.Args[0].Var != nil) {
 		arg := n.Args[0].Name
 		if v := n.Args[0].Var; v != nil {
 			arg = v.Name
 		}
-		if arg != "" && !strings.Contains(n.Op.Name, "_") {
-			return n.Op.Name + exported(arg)
+		return "neg" + exported(arg)
+	}
+	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Go.Prefix == "" && !strings.Contains(n.Op.Name, "_") {
+		// A function of one argument is named after it (tanh, exp), and
+		// its argument if that has a name (tanhA0): not t, t2, t3 for
+		// three different things.
+		arg := n.Args[0].Name
+		if v := n.Args[0].Var; v != nil {
+			arg = v.Name
 		}
+		switch {
+		case slices.Contains(reserved, n.Op.Name):
+			return ""
+		case arg == "":
+			return n.Op.Name
+		}
+		return n.Op.Name + exported(arg)
 	}
 	return ""
 }

@@ -1,8 +1,11 @@
 package codegen
 
 import (
-	"github.com/backpropgen/backpropgen/symbolic"
+	"slices"
+
 	"github.com/dave/jennifer/jen"
+
+	"github.com/backpropgen/backpropgen/symbolic"
 )
 
 // reduceNode emits the reduction n (a sum or a maximum) and returns its
@@ -14,7 +17,7 @@ func (f *fnGen) reduceNode(n *symbolic.Node, acc string) gexpr {
 	if n.Op.Name == "maxall" {
 		return f.fold(maxOf, x.Shape, acc, term)
 	}
-	return f.reduce(x.Shape, acc, term)
+	return f.reduce(x.Shape, acc, "sum", term)
 }
 
 // A combiner is how a reduction folds its terms: into one expression for
@@ -29,7 +32,7 @@ type combiner struct {
 
 var (
 	sumOf = combiner{
-		hint:    "s",
+		hint:    "sum",
 		combine: func(a, b gexpr) gexpr { return infix(a, "+", b) },
 		start:   func(acc string) jen.Code { return jen.Var().Id(acc).Float64() },
 		update:  func(acc string, t gexpr) jen.Code { return jen.Id(acc).Op("+=").Add(t.c) },
@@ -48,14 +51,12 @@ var (
 )
 
 // reduce emits the sum over shape of term(k); see reduceNode for acc. A
-// long vector is summed in four partial sums (split4).
-func (f *fnGen) reduce(shape symbolic.Shape, acc string, term func(k []ix) gexpr) gexpr {
+// long vector is summed in four partial sums (split4), named after what
+// they compute (what: "sum", "dot").
+func (f *fnGen) reduce(shape symbolic.Shape, acc, what string, term func(k []ix) gexpr) gexpr {
 	if shape.Size() > tiny && len(shape) == 1 && shape[0] >= split4 {
-		if acc == "" {
-			acc = f.locals.fresh(sumOf.hint)
-		}
-		if f.split4(shape[0], acc, term) {
-			return ident(acc)
+		if e, ok := f.split4(shape[0], acc, what, term); ok {
+			return e
 		}
 	}
 	return f.fold(sumOf, shape, acc, term)
@@ -98,19 +99,24 @@ const split4 = 8
 // split4 emits a long sum as four partial sums, k ≡ 0, 1, 2, 3 (mod 4),
 // added pairwise at the end. A single running sum waits on the latency of
 // each addition; four independent ones keep the floating-point unit busy,
-// and pairwise addition is no less accurate. It declines (returning false,
-// having emitted nothing) when a term needs statements of its own.
-func (f *fnGen) split4(n int, acc string, term func(k []ix) gexpr) bool {
+// and pairwise addition is no less accurate. The total is the expression
+// (sum0 + sum1) + (sum2 + sum3), or the local acc if acc is not empty. It declines
+// (returning false, having emitted nothing) when a term needs statements
+// of its own.
+func (f *fnGen) split4(n int, acc, what string, term func(k []ix) gexpr) (gexpr, bool) {
 	k := f.locals.fresh("k")
 	var first gexpr
 	if probe := f.collect(func() jen.Code { first = term([]ix{vix(k)}); return nil }); len(probe) > 0 {
-		return false
+		return gexpr{}, false
 	}
-	parts := make([]string, 4)
+	base := acc
+	if base == "" {
+		base = what
+	}
+	parts := f.partialSums(base)
 	var decl []jen.Code
-	for i := range parts {
-		parts[i] = f.locals.fresh(acc + string(rune('0'+i)))
-		decl = append(decl, jen.Id(parts[i]))
+	for _, p := range parts {
+		decl = append(decl, jen.Id(p))
 	}
 	var body []jen.Code
 	for i, part := range parts {
@@ -126,8 +132,40 @@ func (f *fnGen) split4(n int, acc string, term func(k []ix) gexpr) bool {
 	for i := n4; i < n; i++ {
 		f.add(jen.Id(parts[0]).Op("+=").Add(term([]ix{cix(i)}).c))
 	}
-	f.add(jen.Id(acc).Op(":=").Parens(jen.Id(parts[0]).Op("+").Id(parts[1])).Op("+").Parens(jen.Id(parts[2]).Op("+").Id(parts[3])))
-	return true
+	total := infix(infix(ident(parts[0]), "+", ident(parts[1])), "+", infix(ident(parts[2]), "+", ident(parts[3])))
+	if acc == "" {
+		return total, true
+	}
+	f.add(define(acc, total))
+	return ident(acc), true
+}
+
+// partialSums names the four partial sums of a split sum: base0…base3,
+// or for a later one in the same function, baseB0…baseB3, baseC0…: the
+// digit is the lane, the letter tells sums apart. (Numbers alone made
+// s10 and its parts s100…s103 beside s1.)
+func (f *fnGen) partialSums(base string) []string {
+	for n := 0; ; n++ {
+		b := base
+		if n > 0 {
+			b += letters(n)
+		}
+		parts := []string{b + "0", b + "1", b + "2", b + "3"}
+		if !slices.ContainsFunc(parts, f.locals.taken) {
+			for _, p := range parts {
+				f.locals.fresh(p)
+			}
+			return parts
+		}
+	}
+}
+
+// letters is the n-th of B, C, …, Z, BA, BB, …
+func letters(n int) string {
+	if n < 25 {
+		return string(rune('A' + n))
+	}
+	return letters(n/25) + letters(n%25)
 }
 
 func (f *fnGen) matmul(n *symbolic.Node, idx []ix) gexpr {
@@ -153,14 +191,14 @@ func (f *fnGen) matmul(n *symbolic.Node, idx []ix) gexpr {
 	switch {
 	case len(a.Shape) == 2 && len(b.Shape) == 1: // A[i,k] x[k]
 		row := rowOf(a, idx[0])
-		return f.reduce(kdim, "", func(k []ix) gexpr { return infix(row(k[0]), "*", f.elem(b, k)) })
+		return f.reduce(kdim, "", "dot", func(k []ix) gexpr { return infix(row(k[0]), "*", f.elem(b, k)) })
 	case len(a.Shape) == 1: // v[k] B[k,i]
-		return f.reduce(kdim, "", func(k []ix) gexpr {
+		return f.reduce(kdim, "", "dot", func(k []ix) gexpr {
 			return infix(f.elem(a, k), "*", f.elem(b, []ix{k[0], idx[0]}))
 		})
 	default: // A[i,k] B[k,j]
 		row := rowOf(a, idx[0])
-		return f.reduce(kdim, "", func(k []ix) gexpr {
+		return f.reduce(kdim, "", "dot", func(k []ix) gexpr {
 			return infix(row(k[0]), "*", f.elem(b, []ix{k[0], idx[1]}))
 		})
 	}

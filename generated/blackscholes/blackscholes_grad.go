@@ -25,25 +25,25 @@ func CallGrad(S, K, T, r, sigma float64) (call, dS, dK, dT, dr, dsigma float64) 
 	d2 := d1 - t3
 	// blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
 	t4 := blackscholesNormCDF(d1)
-	t5 := math.Exp(-(r * T))
-	t6 := K * t5
-	t7 := blackscholesNormCDF(d2)
+	exp := math.Exp(-(r * T))
+	t5 := K * exp
+	t6 := blackscholesNormCDF(d2)
 	// backward of blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
-	t8 := t6 * (0.3989422804014327 * math.Exp(-0.5*(d2*d2)))
-	t9 := t7 * K * t5
+	t7 := t5 * (0.3989422804014327 * math.Exp(-0.5*(d2*d2)))
+	t8 := t6 * K * exp
 	// backward of blackscholes.bp:3: d1 = (log(S / K) + (r + sigma^2 / 2) * T) / (sigma * sqrt(T))
-	dd1 := S*(0.3989422804014327*math.Exp(-0.5*(d1*d1))) + -t8
-	t10 := dd1 / t3
-	t11 := t8 + -(dd1 * d1 / t3)
-	t12 := t10 * T
-	t13 := t10 / t
+	dd1 := S*(0.3989422804014327*math.Exp(-0.5*(d1*d1))) + -t7
+	t9 := dd1 / t3
+	t10 := t7 + -(dd1 * d1 / t3)
+	t11 := t9 * T
+	t12 := t9 / t
 	// blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
-	call = S*t4 - t6*t7
-	dS = t4 + t13/K
-	dK = -(t7 * t5) + -(t13 * t / K)
-	dT = t9*r + t11*sigma*0.5/sqrtT + t10*t2
-	dr = t9*T + t12
-	dsigma = t11*sqrtT + t12/2*(2*sigma)
+	call = S*t4 - t5*t6
+	dS = t4 + t12/K
+	dK = -(t6 * exp) + -(t12 * t / K)
+	dT = t8*r + t10*sigma*0.5/sqrtT + t9*t2
+	dr = t8*T + t11
+	dsigma = t10*sqrtT + t11/2*(2*sigma)
 	return
 }
 

@@ -342,22 +342,22 @@ func F_assocGrad(a, b, c float64) (f_assoc, da, db, dc float64) {
 
 // F_sum computes f_sum(v) of builtins.bp:23.
 func F_sum(v [4]float64) float64 {
-	var s float64
+	var sum float64
 	for k := range 4 {
-		s += v[k] * v[k]
+		sum += v[k] * v[k]
 	}
-	return s
+	return sum
 }
 
 // F_sumGrad returns f_sum(v) of builtins.bp:23 and its partial derivatives
 // with respect to v.
 func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
 	// builtins.bp:23: fn f_sum(v[4]) = sum(v * v)
-	var s float64
+	var sum float64
 	for k := range 4 {
-		s += v[k] * v[k]
+		sum += v[k] * v[k]
 	}
-	f_sum = s
+	f_sum = sum
 	for i := range 4 {
 		dv[i] = v[i] + v[i]
 	}
@@ -366,11 +366,11 @@ func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
 
 // F_mean computes f_mean(v) of builtins.bp:24.
 func F_mean(v [4]float64) float64 {
-	var s float64
+	var sum float64
 	for k := range 4 {
-		s += math.Exp(v[k])
+		sum += math.Exp(v[k])
 	}
-	return s / 4
+	return sum / 4
 }
 
 // F_meanGrad returns f_mean(v) of builtins.bp:24 and its partial derivatives
@@ -381,11 +381,11 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	for i := range 4 {
 		expV[i] = math.Exp(v[i])
 	}
-	var s float64
+	var sum float64
 	for k := range 4 {
-		s += expV[k]
+		sum += expV[k]
 	}
-	f_mean = s / 4
+	f_mean = sum / 4
 	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
 		dv[i] = 0.25 * expV[i]
@@ -395,26 +395,26 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 
 // F_dot computes f_dot(u, v) of builtins.bp:25.
 func F_dot(u, v [3]float64) float64 {
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += u[k] * v[k]
+		sum += u[k] * v[k]
 	}
-	return s * u[1]
+	return sum * u[1]
 }
 
 // F_dotGrad returns f_dot(u, v) of builtins.bp:25 and its partial derivatives
 // with respect to u, v.
 func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 	// builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += u[k] * v[k]
+		sum += u[k] * v[k]
 	}
-	f_dot = s * u[1]
+	f_dot = sum * u[1]
 	for i := range 3 {
 		du[i] = u[1] * v[i]
 	}
-	du[1] += s
+	du[1] += sum
 	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	for i := range 3 {
 		dv[i] = u[1] * u[i]
@@ -429,11 +429,11 @@ func F_mse(u, v [3]float64) float64 {
 	for i := range 3 {
 		t[i] = u[i] - v[i]
 	}
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += t[k] * t[k]
+		sum += t[k] * t[k]
 	}
-	return s / 3
+	return sum / 3
 }
 
 // F_mseGrad returns f_mse(u, v) of builtins.bp:26 and its partial derivatives
@@ -450,11 +450,11 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 		du2[i] = t2i + t2i
 	}
 	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += t[k] * t[k]
+		sum += t[k] * t[k]
 	}
-	f_mse = s / 3
+	f_mse = sum / 3
 	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		du[i] = du2[i]
@@ -466,59 +466,59 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 // F_matvec computes f_matvec(W, x) of builtins.bp:27.
 func F_matvec(W [2][3]float64, x [3]float64) float64 {
 	row := &W[0]
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += row[k] * x[k]
+		sum += row[k] * x[k]
 	}
 	row2 := &W[1]
-	var s2 float64
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += row2[k2] * x[k2]
+		sum2 += row2[k2] * x[k2]
 	}
-	return math.Tanh(s) + math.Tanh(s2)
+	return math.Tanh(sum) + math.Tanh(sum2)
 }
 
 // F_matvecGrad returns f_matvec(W, x) of builtins.bp:27 and its partial derivatives
 // with respect to W, x.
 func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]float64, dx [3]float64) {
-	var t [2]float64
+	var tanh [2]float64
 	row := &W[0]
 	row2 := &W[1]
 	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += row[k] * x[k]
+		sum += row[k] * x[k]
 	}
-	t[0] = math.Tanh(s)
-	var s2 float64
+	tanh[0] = math.Tanh(sum)
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += row2[k2] * x[k2]
+		sum2 += row2[k2] * x[k2]
 	}
-	t[1] = math.Tanh(s2)
-	var t2 [2]float64
+	tanh[1] = math.Tanh(sum2)
+	var t [2]float64
 	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	t2[0] = 1 - t[0]*t[0]
-	t2[1] = 1 - t[1]*t[1]
+	t[0] = 1 - tanh[0]*tanh[0]
+	t[1] = 1 - tanh[1]*tanh[1]
 	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	f_matvec = t[0] + t[1]
+	f_matvec = tanh[0] + tanh[1]
 	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	for i := range 3 {
-		dW[0][i] = t2[0] * x[i]
-		dW[1][i] = t2[1] * x[i]
+		dW[0][i] = t[0] * x[i]
+		dW[1][i] = t[1] * x[i]
 	}
 	for i := range 3 {
-		dx[i] = t2[0]*W[0][i] + t2[1]*W[1][i]
+		dx[i] = t[0]*W[0][i] + t[1]*W[1][i]
 	}
 	return
 }
 
 // F_vecmat computes f_vecmat(x, W) of builtins.bp:28.
 func F_vecmat(x [2]float64, W [2][3]float64) float64 {
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += math.Sin(x[0]*W[0][k] + x[1]*W[1][k])
+		sum += math.Sin(x[0]*W[0][k] + x[1]*W[1][k])
 	}
-	return s
+	return sum
 }
 
 // F_vecmatGrad returns f_vecmat(x, W) of builtins.bp:28 and its partial derivatives
@@ -526,67 +526,67 @@ func F_vecmat(x [2]float64, W [2][3]float64) float64 {
 func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float64, dW [2][3]float64) {
 	var t [3]float64
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var t2 [3]float64
+	var cos [3]float64
 	for i := range 3 {
 		ti := x[0]*W[0][i] + x[1]*W[1][i]
 		t[i] = ti
 		// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-		t2[i] = math.Cos(ti)
+		cos[i] = math.Cos(ti)
 	}
 	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += math.Sin(t[k])
+		sum += math.Sin(t[k])
 	}
-	f_vecmat = s
+	f_vecmat = sum
 	row := &W[0]
 	row2 := &W[1]
 	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var s2 float64
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += row[k2] * t2[k2]
+		sum2 += row[k2] * cos[k2]
 	}
-	dx[0] = s2
-	var s3 float64
+	dx[0] = sum2
+	var sum3 float64
 	for k3 := range 3 {
-		s3 += row2[k3] * t2[k3]
+		sum3 += row2[k3] * cos[k3]
 	}
-	dx[1] = s3
+	dx[1] = sum3
 	for i := range 3 {
-		dW[0][i] = x[0] * t2[i]
-		dW[1][i] = x[1] * t2[i]
+		dW[0][i] = x[0] * cos[i]
+		dW[1][i] = x[1] * cos[i]
 	}
 	return
 }
 
 // F_matmat computes f_matmat(A, B) of builtins.bp:29.
 func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
-	var s float64
+	var sum float64
 	row := &A[0]
-	var s2 float64
+	var sum2 float64
 	for k := range 3 {
-		s2 += row[k] * B[k][0]
+		sum2 += row[k] * B[k][0]
 	}
-	s += math.Sin(s2)
+	sum += math.Sin(sum2)
 	row2 := &A[0]
-	var s3 float64
+	var sum3 float64
 	for k2 := range 3 {
-		s3 += row2[k2] * B[k2][1]
+		sum3 += row2[k2] * B[k2][1]
 	}
-	s += math.Sin(s3)
+	sum += math.Sin(sum3)
 	row3 := &A[1]
-	var s4 float64
+	var sum4 float64
 	for k3 := range 3 {
-		s4 += row3[k3] * B[k3][0]
+		sum4 += row3[k3] * B[k3][0]
 	}
-	s += math.Sin(s4)
+	sum += math.Sin(sum4)
 	row4 := &A[1]
-	var s5 float64
+	var sum5 float64
 	for k4 := range 3 {
-		s5 += row4[k4] * B[k4][1]
+		sum5 += row4[k4] * B[k4][1]
 	}
-	s += math.Sin(s5)
-	return s + A[1][2]*B[2][1]
+	sum += math.Sin(sum5)
+	return sum + A[1][2]*B[2][1]
 }
 
 // F_matmatGrad returns f_matmat(A, B) of builtins.bp:29 and its partial derivatives
@@ -598,47 +598,47 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	row3 := &A[1]
 	row4 := &A[1]
 	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += row[k] * B[k][0]
+		sum += row[k] * B[k][0]
 	}
-	t[0][0] = s
-	var s2 float64
+	t[0][0] = sum
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += row2[k2] * B[k2][1]
+		sum2 += row2[k2] * B[k2][1]
 	}
-	t[0][1] = s2
-	var s3 float64
+	t[0][1] = sum2
+	var sum3 float64
 	for k3 := range 3 {
-		s3 += row3[k3] * B[k3][0]
+		sum3 += row3[k3] * B[k3][0]
 	}
-	t[1][0] = s3
-	var s4 float64
+	t[1][0] = sum3
+	var sum4 float64
 	for k4 := range 3 {
-		s4 += row4[k4] * B[k4][1]
+		sum4 += row4[k4] * B[k4][1]
 	}
-	t[1][1] = s4
-	var t2 [2][2]float64
+	t[1][1] = sum4
+	var cos [2][2]float64
 	// backward of builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
-	t2[0][0] = math.Cos(t[0][0])
-	t2[0][1] = math.Cos(t[0][1])
-	t2[1][0] = math.Cos(t[1][0])
-	t2[1][1] = math.Cos(t[1][1])
+	cos[0][0] = math.Cos(t[0][0])
+	cos[0][1] = math.Cos(t[0][1])
+	cos[1][0] = math.Cos(t[1][0])
+	cos[1][1] = math.Cos(t[1][1])
 	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
-	var s5 float64
-	s5 += math.Sin(t[0][0])
-	s5 += math.Sin(t[0][1])
-	s5 += math.Sin(t[1][0])
-	s5 += math.Sin(t[1][1])
-	f_matmat = s5 + A[1][2]*B[2][1]
+	var sum5 float64
+	sum5 += math.Sin(t[0][0])
+	sum5 += math.Sin(t[0][1])
+	sum5 += math.Sin(t[1][0])
+	sum5 += math.Sin(t[1][1])
+	f_matmat = sum5 + A[1][2]*B[2][1]
 	for i := range 3 {
-		dA[0][i] = t2[0][0]*B[i][0] + t2[0][1]*B[i][1]
-		dA[1][i] = t2[1][0]*B[i][0] + t2[1][1]*B[i][1]
+		dA[0][i] = cos[0][0]*B[i][0] + cos[0][1]*B[i][1]
+		dA[1][i] = cos[1][0]*B[i][0] + cos[1][1]*B[i][1]
 	}
 	dA[1][2] += B[2][1]
 	for i := range 3 {
-		dB[i][0] = A[0][i]*t2[0][0] + A[1][i]*t2[1][0]
-		dB[i][1] = A[0][i]*t2[0][1] + A[1][i]*t2[1][1]
+		dB[i][0] = A[0][i]*cos[0][0] + A[1][i]*cos[1][0]
+		dB[i][1] = A[0][i]*cos[0][1] + A[1][i]*cos[1][1]
 	}
 	dB[2][1] += A[1][2]
 	return
@@ -646,37 +646,37 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 
 // F_transpose computes f_transpose(A, v) of builtins.bp:30.
 func F_transpose(A [2][3]float64, v [2]float64) float64 {
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += A[0][k]*v[0] + A[1][k]*v[1]
+		sum += A[0][k]*v[0] + A[1][k]*v[1]
 	}
-	return s
+	return sum
 }
 
 // F_transposeGrad returns f_transpose(A, v) of builtins.bp:30 and its partial derivatives
 // with respect to A, v.
 func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2][3]float64, dv [2]float64) {
 	// builtins.bp:30: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += A[0][k]*v[0] + A[1][k]*v[1]
+		sum += A[0][k]*v[0] + A[1][k]*v[1]
 	}
-	f_transpose = s
+	f_transpose = sum
 	// backward of builtins.bp:30: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	for i := range 3 {
 		dA[0][i] = v[0]
 		dA[1][i] = v[1]
 	}
-	var s2 float64
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += A[0][k2]
+		sum2 += A[0][k2]
 	}
-	dv[0] = s2
-	var s3 float64
+	dv[0] = sum2
+	var sum3 float64
 	for k3 := range 3 {
-		s3 += A[1][k3]
+		sum3 += A[1][k3]
 	}
-	dv[1] = s3
+	dv[1] = sum3
 	return
 }
 
@@ -687,19 +687,19 @@ func F_softmax(x, w [4]float64) float64 {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var t [4]float64
+	var exp [4]float64
 	for i := range 4 {
-		t[i] = math.Exp(x[i] - m)
+		exp[i] = math.Exp(x[i] - m)
 	}
-	var s float64
+	var sum float64
 	for k2 := range 4 {
-		s += t[k2]
+		sum += exp[k2]
 	}
-	var s2 float64
+	var sum2 float64
 	for k3 := range 4 {
-		s2 += w[k3] * (t[k3] / s)
+		sum2 += w[k3] * (exp[k3] / sum)
 	}
-	return s2
+	return sum2
 }
 
 // F_softmaxGrad returns f_softmax(x, w) of builtins.bp:31 and its partial derivatives
@@ -710,37 +710,37 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var t [4]float64
+	var exp [4]float64
 	for i := range 4 {
-		t[i] = math.Exp(x[i] - m)
+		exp[i] = math.Exp(x[i] - m)
 	}
-	var s float64
+	var sum float64
 	for k2 := range 4 {
-		s += t[k2]
+		sum += exp[k2]
 	}
+	var t [4]float64
 	var t2 [4]float64
-	var t3 [4]float64
 	for i := range 4 {
-		t2i := t[i] / s
-		t2[i] = t2i
-		t3[i] = w[i] * t2i
+		ti := exp[i] / sum
+		t[i] = ti
+		t2[i] = w[i] * ti
 	}
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var s2 float64
+	var sum2 float64
 	for k3 := range 4 {
-		s2 += -(t3[k3] / s)
+		sum2 += -(t2[k3] / sum)
 	}
 	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var s3 float64
+	var sum3 float64
 	for k4 := range 4 {
-		s3 += t3[k4]
+		sum3 += t2[k4]
 	}
-	f_softmax = s3
+	f_softmax = sum3
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	for i := range 4 {
-		dx[i] = (w[i]/s + s2) * t[i]
+		dx[i] = (w[i]/sum + sum2) * exp[i]
 		// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-		dw[i] = t2[i]
+		dw[i] = t[i]
 	}
 	return
 }
@@ -756,16 +756,16 @@ func F_log_softmax(x, w [4]float64) float64 {
 	for i := range 4 {
 		t[i] = x[i] - m
 	}
-	var s float64
+	var sum float64
 	for k2 := range 4 {
-		s += math.Exp(t[k2])
+		sum += math.Exp(t[k2])
 	}
-	t2 := math.Log(s)
-	var s2 float64
+	log := math.Log(sum)
+	var sum2 float64
 	for k3 := range 4 {
-		s2 += w[k3] * (t[k3] - t2)
+		sum2 += w[k3] * (t[k3] - log)
 	}
-	return s2
+	return sum2
 }
 
 // F_log_softmaxGrad returns f_log_softmax(x, w) of builtins.bp:32 and its partial derivatives
@@ -777,38 +777,38 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 		m = max(m, x[k])
 	}
 	var t [4]float64
-	var t2 [4]float64
+	var exp [4]float64
 	for i := range 4 {
 		ti := x[i] - m
 		t[i] = ti
-		t2[i] = math.Exp(ti)
+		exp[i] = math.Exp(ti)
 	}
-	var s float64
+	var sum float64
 	for k2 := range 4 {
-		s += t2[k2]
+		sum += exp[k2]
 	}
-	t3 := math.Log(s)
-	var t4 [4]float64
+	log := math.Log(sum)
+	var t2 [4]float64
 	for i := range 4 {
-		t4[i] = t[i] - t3
+		t2[i] = t[i] - log
 	}
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	var s2 float64
+	var sum2 float64
 	for k3 := range 4 {
-		s2 += -w[k3]
+		sum2 += -w[k3]
 	}
-	t5 := s2 / s
+	t3 := sum2 / sum
 	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	var s3 float64
+	var sum3 float64
 	for k4 := range 4 {
-		s3 += w[k4] * t4[k4]
+		sum3 += w[k4] * t2[k4]
 	}
-	f_log_softmax = s3
+	f_log_softmax = sum3
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
-		dx[i] = w[i] + t5*t2[i]
+		dx[i] = w[i] + t3*exp[i]
 		// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-		dw[i] = t4[i]
+		dw[i] = t2[i]
 	}
 	return
 }
@@ -820,11 +820,11 @@ func F_logsumexp(x [4]float64) float64 {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var s float64
+	var sum float64
 	for k2 := range 4 {
-		s += math.Exp(x[k2] - m)
+		sum += math.Exp(x[k2] - m)
 	}
-	return m + math.Log(s)
+	return m + math.Log(sum)
 }
 
 // F_logsumexpGrad returns f_logsumexp(x) of builtins.bp:33 and its partial derivatives
@@ -835,21 +835,21 @@ func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var t [4]float64
+	var exp [4]float64
 	for i := range 4 {
-		t[i] = math.Exp(x[i] - m)
+		exp[i] = math.Exp(x[i] - m)
 	}
-	var s float64
+	var sum float64
 	for k2 := range 4 {
-		s += t[k2]
+		sum += exp[k2]
 	}
 	// backward of builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
-	t2 := 1 / s
+	t := 1 / sum
 	// builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
-	f_logsumexp = m + math.Log(s)
+	f_logsumexp = m + math.Log(sum)
 	// backward of builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
 	for i := range 4 {
-		dx[i] = t2 * t[i]
+		dx[i] = t * exp[i]
 	}
 	return
 }
@@ -872,30 +872,30 @@ func F_stop_gradientGrad(x, y float64) (f_stop_gradient, dx, dy float64) {
 
 // F_zeros computes f_zeros(v) of builtins.bp:35.
 func F_zeros(v [3]float64) float64 {
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += v[k] + 0
+		sum += v[k] + 0
 	}
-	var s2 float64
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += v[k2] * v[k2]
+		sum2 += v[k2] * v[k2]
 	}
-	return s + s2
+	return sum + sum2
 }
 
 // F_zerosGrad returns f_zeros(v) of builtins.bp:35 and its partial derivatives
 // with respect to v.
 func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
 	// builtins.bp:35: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
-	var s float64
+	var sum float64
 	for k := range 3 {
-		s += v[k] + 0
+		sum += v[k] + 0
 	}
-	var s2 float64
+	var sum2 float64
 	for k2 := range 3 {
-		s2 += v[k2] * v[k2]
+		sum2 += v[k2] * v[k2]
 	}
-	f_zeros = s + s2
+	f_zeros = sum + sum2
 	for i := range 3 {
 		dv[i] = v[i] + v[i] + 1
 	}
@@ -922,20 +922,20 @@ func F_rowGrad(A [3][2]float64) (f_row float64, dA [3][2]float64) {
 
 // Helper computes helper(q, k) of builtins.bp:37.
 func Helper(q [3]float64, k float64) float64 {
-	var s float64
+	var sum float64
 	for k2 := range 3 {
-		s += q[k2] * q[k2]
+		sum += q[k2] * q[k2]
 	}
-	return k * s
+	return k * sum
 }
 
 // HelperGrad returns helper(q, k) of builtins.bp:37 and its partial derivatives
 // with respect to q, k.
 func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk float64) {
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	var s float64
+	var sum float64
 	for k2 := range 3 {
-		s += q[k2] * q[k2]
+		sum += q[k2] * q[k2]
 	}
 	var t [3]float64
 	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
@@ -943,11 +943,11 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 		t[i] = k * q[i]
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	helper = k * s
+	helper = k * sum
 	for i := range 3 {
 		dq[i] = t[i] + t[i]
 	}
-	dk = s
+	dk = sum
 	return
 }
 
@@ -958,24 +958,24 @@ func F_call(q [3]float64, k float64) float64 {
 	for i := range 3 {
 		t[i] = 2 * q[i]
 	}
-	var s float64
+	var sum float64
 	for k2 := range 3 {
-		s += q[k2] * q[k2]
+		sum += q[k2] * q[k2]
 	}
-	var s2 float64
+	var sum2 float64
 	for k3 := range 3 {
-		s2 += t[k3] * t[k3]
+		sum2 += t[k3] * t[k3]
 	}
-	return k*s + s2
+	return k*sum + sum2
 }
 
 // F_callGrad returns f_call(q, k) of builtins.bp:38 and its partial derivatives
 // with respect to q, k.
 func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk float64) {
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	var s float64
+	var sum float64
 	for k2 := range 3 {
-		s += q[k2] * q[k2]
+		sum += q[k2] * q[k2]
 	}
 	var t [3]float64
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
@@ -986,16 +986,16 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 		t2[i] = k * q[i]
 	}
 	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
-	var s2 float64
+	var sum2 float64
 	for k3 := range 3 {
-		s2 += t[k3] * t[k3]
+		sum2 += t[k3] * t[k3]
 	}
-	f_call = k*s + s2
+	f_call = k*sum + sum2
 	for i := range 3 {
 		dq[i] = (t[i]+t[i])*2 + t2[i] + t2[i]
 	}
 	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
-	dk = s
+	dk = sum
 	return
 }
 

@@ -36,13 +36,13 @@ type CalibOutputs struct {
 // CalibWorkspace holds what CalibParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type CalibWorkspace struct {
-	t   [8]float64
-	t2  [8]float64
-	t3  [8]float64
-	t4  [8]float64
-	fit [8]float64
-	t5  [8]float64
-	t6  [8]float64
+	exp  [8]float64
+	t    [8]float64
+	t2   [8]float64
+	cos  [8]float64
+	fit  [8]float64
+	t3   [8]float64
+	sqrt [8]float64
 }
 
 // Forward returns the loss of model calib for the sample in, keeps in ws what
@@ -50,30 +50,29 @@ type CalibWorkspace struct {
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
-		ws.t[i] = math.Exp(-(p.Decay * in.T[i]))
-		t2i := p.Amp * ws.t[i]
+		ws.exp[i] = math.Exp(-(p.Decay * in.T[i]))
+		ti := p.Amp * ws.exp[i]
+		ws.t[i] = ti
+		t2i := p.Freq*in.T[i] + p.Phase
 		ws.t2[i] = t2i
-		t3i := p.Freq*in.T[i] + p.Phase
-		ws.t3[i] = t3i
-		ws.t4[i] = math.Cos(t3i)
-		fiti := t2i * ws.t4[i]
+		ws.cos[i] = math.Cos(t2i)
+		fiti := ti * ws.cos[i]
 		ws.fit[i] = fiti
 		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
-		t5i := fiti - in.Obs[i]
-		ws.t5[i] = t5i
+		t3i := fiti - in.Obs[i]
+		ws.t3[i] = t3i
 		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-		ws.t6[i] = math.Sqrt(1 + t5i*t5i)
+		ws.sqrt[i] = math.Sqrt(1 + t3i*t3i)
 	}
 	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
-	var s0, s1, s2, s3 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += ws.t6[k] - 1
-		s1 += ws.t6[k+1] - 1
-		s2 += ws.t6[k+2] - 1
-		s3 += ws.t6[k+3] - 1
+		sum0 += ws.sqrt[k] - 1
+		sum1 += ws.sqrt[k+1] - 1
+		sum2 += ws.sqrt[k+2] - 1
+		sum3 += ws.sqrt[k+3] - 1
 	}
-	s := (s0 + s1) + (s2 + s3)
-	loss := s + 0.01*(p.Decay*p.Decay)
+	loss := sum0 + sum1 + (sum2 + sum3) + 0.01*(p.Decay*p.Decay)
 	if out != nil {
 		out.Fit = ws.fit
 	}
@@ -88,132 +87,123 @@ func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	var t [8]float64
 	var t2 [8]float64
 	for i := range 8 {
-		dfiti := 0.5 / ws.t6[i] * (2 * ws.t5[i])
+		dfiti := 0.5 / ws.sqrt[i] * (2 * ws.t3[i])
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-		t[i] = dfiti * ws.t4[i]
-		t2[i] = dfiti * ws.t2[i] * math.Sin(ws.t3[i])
+		t[i] = dfiti * ws.cos[i]
+		t2[i] = dfiti * ws.t[i] * math.Sin(ws.t2[i])
 	}
-	var s0, s1, s2, s3 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += t[k] * ws.t[k]
-		s1 += t[k+1] * ws.t[k+1]
-		s2 += t[k+2] * ws.t[k+2]
-		s3 += t[k+3] * ws.t[k+3]
+		sum0 += t[k] * ws.exp[k]
+		sum1 += t[k+1] * ws.exp[k+1]
+		sum2 += t[k+2] * ws.exp[k+2]
+		sum3 += t[k+3] * ws.exp[k+3]
 	}
-	s := (s0 + s1) + (s2 + s3)
-	g.Amp += s
+	g.Amp += sum0 + sum1 + (sum2 + sum3)
 	// backward of calib.bp:8: param decay
-	var s40, s41, s42, s43 float64
+	var sumB0, sumB1, sumB2, sumB3 float64
 	for k2 := 0; k2 < 8; k2 += 4 {
-		s40 += -(t[k2] * p.Amp * ws.t[k2] * in.T[k2])
-		s41 += -(t[k2+1] * p.Amp * ws.t[k2+1] * in.T[k2+1])
-		s42 += -(t[k2+2] * p.Amp * ws.t[k2+2] * in.T[k2+2])
-		s43 += -(t[k2+3] * p.Amp * ws.t[k2+3] * in.T[k2+3])
+		sumB0 += -(t[k2] * p.Amp * ws.exp[k2] * in.T[k2])
+		sumB1 += -(t[k2+1] * p.Amp * ws.exp[k2+1] * in.T[k2+1])
+		sumB2 += -(t[k2+2] * p.Amp * ws.exp[k2+2] * in.T[k2+2])
+		sumB3 += -(t[k2+3] * p.Amp * ws.exp[k2+3] * in.T[k2+3])
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	g.Decay += 0.01*(2*p.Decay) + s4
+	g.Decay += 0.01*(2*p.Decay) + (sumB0 + sumB1 + (sumB2 + sumB3))
 	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var s50, s51, s52, s53 float64
+	var sumC0, sumC1, sumC2, sumC3 float64
 	for k3 := 0; k3 < 8; k3 += 4 {
-		s50 += -(t2[k3] * in.T[k3])
-		s51 += -(t2[k3+1] * in.T[k3+1])
-		s52 += -(t2[k3+2] * in.T[k3+2])
-		s53 += -(t2[k3+3] * in.T[k3+3])
+		sumC0 += -(t2[k3] * in.T[k3])
+		sumC1 += -(t2[k3+1] * in.T[k3+1])
+		sumC2 += -(t2[k3+2] * in.T[k3+2])
+		sumC3 += -(t2[k3+3] * in.T[k3+3])
 	}
-	s5 := (s50 + s51) + (s52 + s53)
-	g.Freq += s5
-	var s60, s61, s62, s63 float64
+	g.Freq += sumC0 + sumC1 + (sumC2 + sumC3)
+	var sumD0, sumD1, sumD2, sumD3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s60 += -t2[k4]
-		s61 += -t2[k4+1]
-		s62 += -t2[k4+2]
-		s63 += -t2[k4+3]
+		sumD0 += -t2[k4]
+		sumD1 += -t2[k4+1]
+		sumD2 += -t2[k4+2]
+		sumD3 += -t2[k4+3]
 	}
-	s6 := (s60 + s61) + (s62 + s63)
-	g.Phase += s6
+	g.Phase += sumD0 + sumD1 + (sumD2 + sumD3)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) float64 {
-	var t [8]float64
+	var exp [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var t [8]float64
 	var t2 [8]float64
+	var cos [8]float64
 	var t3 [8]float64
-	var t4 [8]float64
-	var t5 [8]float64
-	var t6 [8]float64
+	var sqrt [8]float64
 	for i := range 8 {
-		t[i] = math.Exp(-(p.Decay * in.T[i]))
-		t2i := p.Amp * t[i]
+		exp[i] = math.Exp(-(p.Decay * in.T[i]))
+		ti := p.Amp * exp[i]
+		t[i] = ti
+		t2i := p.Freq*in.T[i] + p.Phase
 		t2[i] = t2i
-		t3i := p.Freq*in.T[i] + p.Phase
-		t3[i] = t3i
-		t4[i] = math.Cos(t3i)
+		cos[i] = math.Cos(t2i)
 		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
-		t5i := t2i*t4[i] - in.Obs[i]
-		t5[i] = t5i
+		t3i := ti*cos[i] - in.Obs[i]
+		t3[i] = t3i
 		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-		t6[i] = math.Sqrt(1 + t5i*t5i)
+		sqrt[i] = math.Sqrt(1 + t3i*t3i)
 	}
 	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
-	var s0, s1, s2, s3 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += t6[k] - 1
-		s1 += t6[k+1] - 1
-		s2 += t6[k+2] - 1
-		s3 += t6[k+3] - 1
+		sum0 += sqrt[k] - 1
+		sum1 += sqrt[k+1] - 1
+		sum2 += sqrt[k+2] - 1
+		sum3 += sqrt[k+3] - 1
 	}
-	s := (s0 + s1) + (s2 + s3)
-	loss := s + 0.01*(p.Decay*p.Decay)
+	loss := sum0 + sum1 + (sum2 + sum3) + 0.01*(p.Decay*p.Decay)
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-	var t7 [8]float64
-	var t8 [8]float64
+	var t4 [8]float64
+	var t5 [8]float64
 	for i := range 8 {
-		dfiti := 0.5 / t6[i] * (2 * t5[i])
+		dfiti := 0.5 / sqrt[i] * (2 * t3[i])
 		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-		t7[i] = dfiti * t4[i]
-		t8[i] = dfiti * t2[i] * math.Sin(t3[i])
+		t4[i] = dfiti * cos[i]
+		t5[i] = dfiti * t[i] * math.Sin(t2[i])
 	}
-	var s40, s41, s42, s43 float64
+	var sumB0, sumB1, sumB2, sumB3 float64
 	for k2 := 0; k2 < 8; k2 += 4 {
-		s40 += t7[k2] * t[k2]
-		s41 += t7[k2+1] * t[k2+1]
-		s42 += t7[k2+2] * t[k2+2]
-		s43 += t7[k2+3] * t[k2+3]
+		sumB0 += t4[k2] * exp[k2]
+		sumB1 += t4[k2+1] * exp[k2+1]
+		sumB2 += t4[k2+2] * exp[k2+2]
+		sumB3 += t4[k2+3] * exp[k2+3]
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	g.Amp += s4
+	g.Amp += sumB0 + sumB1 + (sumB2 + sumB3)
 	// backward of calib.bp:8: param decay
-	var s50, s51, s52, s53 float64
+	var sumC0, sumC1, sumC2, sumC3 float64
 	for k3 := 0; k3 < 8; k3 += 4 {
-		s50 += -(t7[k3] * p.Amp * t[k3] * in.T[k3])
-		s51 += -(t7[k3+1] * p.Amp * t[k3+1] * in.T[k3+1])
-		s52 += -(t7[k3+2] * p.Amp * t[k3+2] * in.T[k3+2])
-		s53 += -(t7[k3+3] * p.Amp * t[k3+3] * in.T[k3+3])
+		sumC0 += -(t4[k3] * p.Amp * exp[k3] * in.T[k3])
+		sumC1 += -(t4[k3+1] * p.Amp * exp[k3+1] * in.T[k3+1])
+		sumC2 += -(t4[k3+2] * p.Amp * exp[k3+2] * in.T[k3+2])
+		sumC3 += -(t4[k3+3] * p.Amp * exp[k3+3] * in.T[k3+3])
 	}
-	s5 := (s50 + s51) + (s52 + s53)
-	g.Decay += 0.01*(2*p.Decay) + s5
+	g.Decay += 0.01*(2*p.Decay) + (sumC0 + sumC1 + (sumC2 + sumC3))
 	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var s60, s61, s62, s63 float64
+	var sumD0, sumD1, sumD2, sumD3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s60 += -(t8[k4] * in.T[k4])
-		s61 += -(t8[k4+1] * in.T[k4+1])
-		s62 += -(t8[k4+2] * in.T[k4+2])
-		s63 += -(t8[k4+3] * in.T[k4+3])
+		sumD0 += -(t5[k4] * in.T[k4])
+		sumD1 += -(t5[k4+1] * in.T[k4+1])
+		sumD2 += -(t5[k4+2] * in.T[k4+2])
+		sumD3 += -(t5[k4+3] * in.T[k4+3])
 	}
-	s6 := (s60 + s61) + (s62 + s63)
-	g.Freq += s6
-	var s70, s71, s72, s73 float64
+	g.Freq += sumD0 + sumD1 + (sumD2 + sumD3)
+	var sumE0, sumE1, sumE2, sumE3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		s70 += -t8[k5]
-		s71 += -t8[k5+1]
-		s72 += -t8[k5+2]
-		s73 += -t8[k5+3]
+		sumE0 += -t5[k5]
+		sumE1 += -t5[k5+1]
+		sumE2 += -t5[k5+2]
+		sumE3 += -t5[k5+3]
 	}
-	s7 := (s70 + s71) + (s72 + s73)
-	g.Phase += s7
+	g.Phase += sumE0 + sumE1 + (sumE2 + sumE3)
 	return loss
 }
 
@@ -254,37 +244,35 @@ func Oscillator(a, k, w, p2 float64, t [8]float64) [8]float64 {
 
 // Huber computes huber(r) of calib.bp:16.
 func Huber(r [8]float64) float64 {
-	var s0, s1, s2, s3 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += math.Sqrt(1+r[k]*r[k]) - 1
-		s1 += math.Sqrt(1+r[k+1]*r[k+1]) - 1
-		s2 += math.Sqrt(1+r[k+2]*r[k+2]) - 1
-		s3 += math.Sqrt(1+r[k+3]*r[k+3]) - 1
+		sum0 += math.Sqrt(1+r[k]*r[k]) - 1
+		sum1 += math.Sqrt(1+r[k+1]*r[k+1]) - 1
+		sum2 += math.Sqrt(1+r[k+2]*r[k+2]) - 1
+		sum3 += math.Sqrt(1+r[k+3]*r[k+3]) - 1
 	}
-	s := (s0 + s1) + (s2 + s3)
-	return s
+	return sum0 + sum1 + (sum2 + sum3)
 }
 
 // HuberGrad returns huber(r) of calib.bp:16 and its partial derivatives
 // with respect to r.
 func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
-	var t [8]float64
+	var sqrt [8]float64
 	// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		t[i] = math.Sqrt(1 + r[i]*r[i])
+		sqrt[i] = math.Sqrt(1 + r[i]*r[i])
 	}
-	var s0, s1, s2, s3 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += t[k] - 1
-		s1 += t[k+1] - 1
-		s2 += t[k+2] - 1
-		s3 += t[k+3] - 1
+		sum0 += sqrt[k] - 1
+		sum1 += sqrt[k+1] - 1
+		sum2 += sqrt[k+2] - 1
+		sum3 += sqrt[k+3] - 1
 	}
-	s := (s0 + s1) + (s2 + s3)
-	huber = s
+	huber = sum0 + sum1 + (sum2 + sum3)
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		dr[i] = 0.5 / t[i] * (2 * r[i])
+		dr[i] = 0.5 / sqrt[i] * (2 * r[i])
 	}
 	return
 }

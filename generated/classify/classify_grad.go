@@ -48,8 +48,8 @@ type ClassifyOutputs struct {
 type ClassifyWorkspace struct {
 	h      [128]float64
 	logits [10]float64
-	t      [10]float64
-	s      float64
+	exp    [10]float64
+	sum    float64
 }
 
 // Forward returns the loss of model classify for the sample in, keeps in ws what
@@ -61,28 +61,26 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 	// classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		row := &p.W1[i]
-		var s0, s1, s2, s3 float64
+		var dot0, dot1, dot2, dot3 float64
 		for k := 0; k < 784; k += 4 {
-			s0 += row[k] * in.X[k]
-			s1 += row[k+1] * in.X[k+1]
-			s2 += row[k+2] * in.X[k+2]
-			s3 += row[k+3] * in.X[k+3]
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
 		}
-		s := (s0 + s1) + (s2 + s3)
-		ws.h[i] = classifyRelu(s + p.B1[i])
+		ws.h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row2 := &p.W2[i]
-		var s40, s41, s42, s43 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			s40 += row2[k2] * ws.h[k2]
-			s41 += row2[k2+1] * ws.h[k2+1]
-			s42 += row2[k2+2] * ws.h[k2+2]
-			s43 += row2[k2+3] * ws.h[k2+3]
+			dotB0 += row2[k2] * ws.h[k2]
+			dotB1 += row2[k2+1] * ws.h[k2+1]
+			dotB2 += row2[k2+2] * ws.h[k2+2]
+			dotB3 += row2[k2+3] * ws.h[k2+3]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		ws.logits[i] = s4 + p.B2[i]
+		ws.logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
 	m := math.Inf(-1)
@@ -90,20 +88,19 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 		m = max(m, ws.logits[k3])
 	}
 	for i := range 10 {
-		ws.t[i] = math.Exp(ws.logits[i] - m)
+		ws.exp[i] = math.Exp(ws.logits[i] - m)
 	}
-	var s50, s51, s52, s53 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += ws.t[k4]
-		s51 += ws.t[k4+1]
-		s52 += ws.t[k4+2]
-		s53 += ws.t[k4+3]
+		sum0 += ws.exp[k4]
+		sum1 += ws.exp[k4+1]
+		sum2 += ws.exp[k4+2]
+		sum3 += ws.exp[k4+3]
 	}
-	s50 += ws.t[8]
-	s50 += ws.t[9]
-	s5 := (s50 + s51) + (s52 + s53)
-	ws.s = s5
-	loss := m + math.Log(ws.s) - ws.logits[in.Label]
+	sum0 += ws.exp[8]
+	sum0 += ws.exp[9]
+	ws.sum = sum0 + sum1 + (sum2 + sum3)
+	loss := m + math.Log(ws.sum) - ws.logits[in.Label]
 	if out != nil {
 		out.Logits = ws.logits
 	}
@@ -118,26 +115,25 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		panic(err)
 	}
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t := 1 / ws.s
+	t := 1 / ws.sum
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t * ws.t[i]
+		dlogits[i] = t * ws.exp[i]
 	}
 	dlogits[in.Label] += -1
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s0, s1, s2, s3 float64
+		var dot0, dot1, dot2, dot3 float64
 		for k := 0; k < 8; k += 4 {
-			s0 += dlogits[k] * p.W2[k][i]
-			s1 += dlogits[k+1] * p.W2[k+1][i]
-			s2 += dlogits[k+2] * p.W2[k+2][i]
-			s3 += dlogits[k+3] * p.W2[k+3][i]
+			dot0 += dlogits[k] * p.W2[k][i]
+			dot1 += dlogits[k+1] * p.W2[k+1][i]
+			dot2 += dlogits[k+2] * p.W2[k+2][i]
+			dot3 += dlogits[k+3] * p.W2[k+3][i]
 		}
-		s0 += dlogits[8] * p.W2[8][i]
-		s0 += dlogits[9] * p.W2[9][i]
-		s := (s0 + s1) + (s2 + s3)
-		db1i := s * classifyStep(ws.h[i])
+		dot0 += dlogits[8] * p.W2[8][i]
+		dot0 += dlogits[9] * p.W2[9][i]
+		db1i := (dot0 + dot1 + (dot2 + dot3)) * classifyStep(ws.h[i])
 		if db1i != 0 {
 			row := &g.W1[i]
 			for j := range 784 {
@@ -171,70 +167,67 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	var logits [10]float64
 	for i := range 128 {
 		row := &p.W1[i]
-		var s0, s1, s2, s3 float64
+		var dot0, dot1, dot2, dot3 float64
 		for k := 0; k < 784; k += 4 {
-			s0 += row[k] * in.X[k]
-			s1 += row[k+1] * in.X[k+1]
-			s2 += row[k+2] * in.X[k+2]
-			s3 += row[k+3] * in.X[k+3]
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
 		}
-		s := (s0 + s1) + (s2 + s3)
-		h[i] = classifyRelu(s + p.B1[i])
+		h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row2 := &p.W2[i]
-		var s40, s41, s42, s43 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			s40 += row2[k2] * h[k2]
-			s41 += row2[k2+1] * h[k2+1]
-			s42 += row2[k2+2] * h[k2+2]
-			s43 += row2[k2+3] * h[k2+3]
+			dotB0 += row2[k2] * h[k2]
+			dotB1 += row2[k2+1] * h[k2+1]
+			dotB2 += row2[k2+2] * h[k2+2]
+			dotB3 += row2[k2+3] * h[k2+3]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		logits[i] = s4 + p.B2[i]
+		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
 	m := math.Inf(-1)
 	for k3 := range 10 {
 		m = max(m, logits[k3])
 	}
-	var t [10]float64
+	var exp [10]float64
 	for i := range 10 {
-		t[i] = math.Exp(logits[i] - m)
+		exp[i] = math.Exp(logits[i] - m)
 	}
-	var s50, s51, s52, s53 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += t[k4]
-		s51 += t[k4+1]
-		s52 += t[k4+2]
-		s53 += t[k4+3]
+		sum0 += exp[k4]
+		sum1 += exp[k4+1]
+		sum2 += exp[k4+2]
+		sum3 += exp[k4+3]
 	}
-	s50 += t[8]
-	s50 += t[9]
-	s5 := (s50 + s51) + (s52 + s53)
-	loss := m + math.Log(s5) - logits[in.Label]
+	sum0 += exp[8]
+	sum0 += exp[9]
+	sum := sum0 + sum1 + (sum2 + sum3)
+	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t2 := 1 / s5
+	t := 1 / sum
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t2 * t[i]
+		dlogits[i] = t * exp[i]
 	}
 	dlogits[in.Label] += -1
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s60, s61, s62, s63 float64
+		var dotC0, dotC1, dotC2, dotC3 float64
 		for k5 := 0; k5 < 8; k5 += 4 {
-			s60 += dlogits[k5] * p.W2[k5][i]
-			s61 += dlogits[k5+1] * p.W2[k5+1][i]
-			s62 += dlogits[k5+2] * p.W2[k5+2][i]
-			s63 += dlogits[k5+3] * p.W2[k5+3][i]
+			dotC0 += dlogits[k5] * p.W2[k5][i]
+			dotC1 += dlogits[k5+1] * p.W2[k5+1][i]
+			dotC2 += dlogits[k5+2] * p.W2[k5+2][i]
+			dotC3 += dlogits[k5+3] * p.W2[k5+3][i]
 		}
-		s60 += dlogits[8] * p.W2[8][i]
-		s60 += dlogits[9] * p.W2[9][i]
-		s6 := (s60 + s61) + (s62 + s63)
-		db1i := s6 * classifyStep(h[i])
+		dotC0 += dlogits[8] * p.W2[8][i]
+		dotC0 += dlogits[9] * p.W2[9][i]
+		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(h[i])
 		if db1i != 0 {
 			row3 := &g.W1[i]
 			for j := range 784 {

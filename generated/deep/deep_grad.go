@@ -42,30 +42,28 @@ func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs) float64 {
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			var s0, s1, s2, s3 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l][i][k] * ws.h[l][k]
-				s1 += p.W[l][i][k+1] * ws.h[l][k+1]
-				s2 += p.W[l][i][k+2] * ws.h[l][k+2]
-				s3 += p.W[l][i][k+3] * ws.h[l][k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
-			s := (s0 + s1) + (s2 + s3)
-			ws.h[l+1][i] = deepSigmoid(s + p.B[l][i])
+			ws.h[l+1][i] = deepSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
 		}
 	}
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		ws.t[i] = ws.h[20][i] - 0.5
 	}
-	var s40, s41, s42, s43 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		s40 += ws.t[k2] * ws.t[k2]
-		s41 += ws.t[k2+1] * ws.t[k2+1]
-		s42 += ws.t[k2+2] * ws.t[k2+2]
-		s43 += ws.t[k2+3] * ws.t[k2+3]
+		sum0 += ws.t[k2] * ws.t[k2]
+		sum1 += ws.t[k2+1] * ws.t[k2+1]
+		sum2 += ws.t[k2+2] * ws.t[k2+2]
+		sum3 += ws.t[k2+3] * ws.t[k2+3]
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	loss := 0.5 * s4
+	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	return loss
 }
 
@@ -81,27 +79,25 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 		dh2[i] = dhi
 	}
 	var t [32]float64
-	var dh3 [32]float64
 	for l := 19; l >= 0; l-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
 			t[i] = dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
 		}
 		for i := range 32 {
-			var s40, s41, s42, s43 float64
+			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 32; k2 += 4 {
-				s40 += t[k2] * p.W[l][k2][i]
-				s41 += t[k2+1] * p.W[l][k2+1][i]
-				s42 += t[k2+2] * p.W[l][k2+2][i]
-				s43 += t[k2+3] * p.W[l][k2+3][i]
+				dotB0 += t[k2] * p.W[l][k2][i]
+				dotB1 += t[k2+1] * p.W[l][k2+1][i]
+				dotB2 += t[k2+2] * p.W[l][k2+2][i]
+				dotB3 += t[k2+3] * p.W[l][k2+3][i]
 			}
-			s4 := (s40 + s41) + (s42 + s43)
-			dh3[i] = s4
+			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 32 {
 				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
 			g.B[l][i] += t[i]
-			dh2[i] = dh3[i]
+			dh2[i] = dh3i
 		}
 	}
 }
@@ -117,15 +113,14 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			var s0, s1, s2, s3 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l][i][k] * ws.h[l][k]
-				s1 += p.W[l][i][k+1] * ws.h[l][k+1]
-				s2 += p.W[l][i][k+2] * ws.h[l][k+2]
-				s3 += p.W[l][i][k+3] * ws.h[l][k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
-			s := (s0 + s1) + (s2 + s3)
-			ws.h[l+1][i] = deepSigmoid(s + p.B[l][i])
+			ws.h[l+1][i] = deepSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
 		}
 	}
 	var t [32]float64
@@ -133,15 +128,14 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for i := range 32 {
 		t[i] = ws.h[20][i] - 0.5
 	}
-	var s40, s41, s42, s43 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		s40 += t[k2] * t[k2]
-		s41 += t[k2+1] * t[k2+1]
-		s42 += t[k2+2] * t[k2+2]
-		s43 += t[k2+3] * t[k2+3]
+		sum0 += t[k2] * t[k2]
+		sum1 += t[k2+1] * t[k2+1]
+		sum2 += t[k2+2] * t[k2+2]
+		sum3 += t[k2+3] * t[k2+3]
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	loss := 0.5 * s4
+	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
@@ -150,27 +144,25 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 		dh2[i] = dhi
 	}
 	var t2 [32]float64
-	var dh3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
 			t2[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
 		}
 		for i := range 32 {
-			var s60, s61, s62, s63 float64
+			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 32; k4 += 4 {
-				s60 += t2[k4] * p.W[l2][k4][i]
-				s61 += t2[k4+1] * p.W[l2][k4+1][i]
-				s62 += t2[k4+2] * p.W[l2][k4+2][i]
-				s63 += t2[k4+3] * p.W[l2][k4+3][i]
+				dotC0 += t2[k4] * p.W[l2][k4][i]
+				dotC1 += t2[k4+1] * p.W[l2][k4+1][i]
+				dotC2 += t2[k4+2] * p.W[l2][k4+2][i]
+				dotC3 += t2[k4+3] * p.W[l2][k4+3][i]
 			}
-			s6 := (s60 + s61) + (s62 + s63)
-			dh3[i] = s6
+			dh3i := dotC0 + dotC1 + (dotC2 + dotC3)
 			for j := range 32 {
 				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
 			}
 			g.B[l2][i] += t2[i]
-			dh2[i] = dh3[i]
+			dh2[i] = dh3i
 		}
 	}
 	return loss

@@ -28,9 +28,9 @@ type DeepresInputs struct {
 // DeepresWorkspace holds what DeepresParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type DeepresWorkspace struct {
-	t      [20][32]float64
-	h_prev [20][32]float64
-	t2     [32]float64
+	sigmoid [20][32]float64
+	h_prev  [20][32]float64
+	t       [32]float64
 }
 
 // Forward returns the loss of model deepres for the sample in, keeps in ws what
@@ -46,16 +46,15 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs) float64
 		for i := range 32 {
 			ws.h_prev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			var s0, s1, s2, s3 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l][i][k] * h[k]
-				s1 += p.W[l][i][k+1] * h[k+1]
-				s2 += p.W[l][i][k+2] * h[k+2]
-				s3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * h[k]
+				dot1 += p.W[l][i][k+1] * h[k+1]
+				dot2 += p.W[l][i][k+2] * h[k+2]
+				dot3 += p.W[l][i][k+3] * h[k+3]
 			}
-			s := (s0 + s1) + (s2 + s3)
-			ws.t[l][i] = deepresSigmoid(s + p.B[l][i])
-			h2[i] = h[i] + ws.t[l][i] - 0.5
+			ws.sigmoid[l][i] = deepresSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			h2[i] = h[i] + ws.sigmoid[l][i] - 0.5
 		}
 		for i := range 32 {
 			h[i] = h2[i]
@@ -63,17 +62,16 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs) float64
 	}
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		ws.t2[i] = h[i] - 0.5
+		ws.t[i] = h[i] - 0.5
 	}
-	var s40, s41, s42, s43 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		s40 += ws.t2[k2] * ws.t2[k2]
-		s41 += ws.t2[k2+1] * ws.t2[k2+1]
-		s42 += ws.t2[k2+2] * ws.t2[k2+2]
-		s43 += ws.t2[k2+3] * ws.t2[k2+3]
+		sum0 += ws.t[k2] * ws.t[k2]
+		sum1 += ws.t[k2+1] * ws.t[k2+1]
+		sum2 += ws.t[k2+2] * ws.t[k2+2]
+		sum3 += ws.t[k2+3] * ws.t[k2+3]
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	loss := 0.5 * s4
+	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	return loss
 }
 
@@ -84,7 +82,7 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
-		dhi := 0.5 * (2 * ws.t2[i])
+		dhi := 0.5 * (2 * ws.t[i])
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
@@ -92,19 +90,18 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.t[l][i] * (1 - ws.t[l][i]))
+			t[i] = dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
-			var s40, s41, s42, s43 float64
+			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 32; k2 += 4 {
-				s40 += t[k2] * p.W[l][k2][i]
-				s41 += t[k2+1] * p.W[l][k2+1][i]
-				s42 += t[k2+2] * p.W[l][k2+2][i]
-				s43 += t[k2+3] * p.W[l][k2+3][i]
+				dotB0 += t[k2] * p.W[l][k2][i]
+				dotB1 += t[k2+1] * p.W[l][k2+1][i]
+				dotB2 += t[k2+2] * p.W[l][k2+2][i]
+				dotB3 += t[k2+3] * p.W[l][k2+3][i]
 			}
-			s4 := (s40 + s41) + (s42 + s43)
-			dh3i := dh2[i] + s4
+			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
 				g.W[l][i][j] += t[i] * ws.h_prev[l][j]
@@ -130,16 +127,15 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 		for i := range 32 {
 			ws.h_prev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			var s0, s1, s2, s3 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				s0 += p.W[l][i][k] * h[k]
-				s1 += p.W[l][i][k+1] * h[k+1]
-				s2 += p.W[l][i][k+2] * h[k+2]
-				s3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * h[k]
+				dot1 += p.W[l][i][k+1] * h[k+1]
+				dot2 += p.W[l][i][k+2] * h[k+2]
+				dot3 += p.W[l][i][k+3] * h[k+3]
 			}
-			s := (s0 + s1) + (s2 + s3)
-			ws.t[l][i] = deepresSigmoid(s + p.B[l][i])
-			h2[i] = h[i] + ws.t[l][i] - 0.5
+			ws.sigmoid[l][i] = deepresSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			h2[i] = h[i] + ws.sigmoid[l][i] - 0.5
 		}
 		for i := range 32 {
 			h[i] = h2[i]
@@ -150,15 +146,14 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for i := range 32 {
 		t[i] = h[i] - 0.5
 	}
-	var s40, s41, s42, s43 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		s40 += t[k2] * t[k2]
-		s41 += t[k2+1] * t[k2+1]
-		s42 += t[k2+2] * t[k2+2]
-		s43 += t[k2+3] * t[k2+3]
+		sum0 += t[k2] * t[k2]
+		sum1 += t[k2+1] * t[k2+1]
+		sum2 += t[k2+2] * t[k2+2]
+		sum3 += t[k2+3] * t[k2+3]
 	}
-	s4 := (s40 + s41) + (s42 + s43)
-	loss := 0.5 * s4
+	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
@@ -170,19 +165,18 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.t[l2][i] * (1 - ws.t[l2][i]))
+			t2[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
-			var s60, s61, s62, s63 float64
+			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 32; k4 += 4 {
-				s60 += t2[k4] * p.W[l2][k4][i]
-				s61 += t2[k4+1] * p.W[l2][k4+1][i]
-				s62 += t2[k4+2] * p.W[l2][k4+2][i]
-				s63 += t2[k4+3] * p.W[l2][k4+3][i]
+				dotC0 += t2[k4] * p.W[l2][k4][i]
+				dotC1 += t2[k4+1] * p.W[l2][k4+1][i]
+				dotC2 += t2[k4+2] * p.W[l2][k4+2][i]
+				dotC3 += t2[k4+3] * p.W[l2][k4+3][i]
 			}
-			s6 := (s60 + s61) + (s62 + s63)
-			dh3i := dh2[i] + s6
+			dh3i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
 				g.W[l2][i][j] += t2[i] * ws.h_prev[l2][j]

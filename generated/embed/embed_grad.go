@@ -57,11 +57,11 @@ func (p *EmbedParams) Forward(ws *EmbedWorkspace, in *EmbedInputs) float64 {
 		ws.e[i] = p.E[in.First][i] * p.E[in.Second][i]
 	}
 	// embed.bp:16: loss = (dot(w, e) - y)^2
-	var s float64
+	var sum float64
 	for k := range 4 {
-		s += p.W[k] * ws.e[k]
+		sum += p.W[k] * ws.e[k]
 	}
-	ws.t = s - in.Y
+	ws.t = sum - in.Y
 	loss := ws.t * ws.t
 	return loss
 }
@@ -102,11 +102,11 @@ func (p *EmbedParams) LossGrad(ws *EmbedWorkspace, in *EmbedInputs, g *EmbedPara
 		e[i] = p.E[in.First][i] * p.E[in.Second][i]
 	}
 	// embed.bp:16: loss = (dot(w, e) - y)^2
-	var s float64
+	var sum float64
 	for k := range 4 {
-		s += p.W[k] * e[k]
+		sum += p.W[k] * e[k]
 	}
-	t := s - in.Y
+	t := sum - in.Y
 	loss := t * t
 	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
 	t2 := 2 * t

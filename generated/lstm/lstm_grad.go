@@ -67,68 +67,64 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			ws.c_prev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
-			var s float64
+			var sum float64
 			for k := range 4 {
-				s += row[k] * in.Xs[t][k]
+				sum += row[k] * in.Xs[t][k]
 			}
 			row2 := &p.Ui[i]
-			var s20, s21, s22, s23 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * ws.h[t][k2]
-				s21 += row2[k2+1] * ws.h[t][k2+1]
-				s22 += row2[k2+2] * ws.h[t][k2+2]
-				s23 += row2[k2+3] * ws.h[t][k2+3]
+				dot0 += row2[k2] * ws.h[t][k2]
+				dot1 += row2[k2+1] * ws.h[t][k2+1]
+				dot2 += row2[k2+2] * ws.h[t][k2+2]
+				dot3 += row2[k2+3] * ws.h[t][k2+3]
 			}
-			s2 := (s20 + s21) + (s22 + s23)
-			ws.i[t][i] = lstmSigmoid(s + s2 + p.Bi[i])
+			ws.i[t][i] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bi[i])
 			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			row3 := &p.Wf[i]
-			var s3 float64
+			var sum2 float64
 			for k3 := range 4 {
-				s3 += row3[k3] * in.Xs[t][k3]
+				sum2 += row3[k3] * in.Xs[t][k3]
 			}
 			row4 := &p.Uf[i]
-			var s40, s41, s42, s43 float64
+			var dotB0, dotB1, dotB2, dotB3 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
-				s40 += row4[k4] * ws.h[t][k4]
-				s41 += row4[k4+1] * ws.h[t][k4+1]
-				s42 += row4[k4+2] * ws.h[t][k4+2]
-				s43 += row4[k4+3] * ws.h[t][k4+3]
+				dotB0 += row4[k4] * ws.h[t][k4]
+				dotB1 += row4[k4+1] * ws.h[t][k4+1]
+				dotB2 += row4[k4+2] * ws.h[t][k4+2]
+				dotB3 += row4[k4+3] * ws.h[t][k4+3]
 			}
-			s4 := (s40 + s41) + (s42 + s43)
-			ws.f[t][i] = lstmSigmoid(s3 + s4 + p.Bf[i])
+			ws.f[t][i] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bf[i])
 			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			row5 := &p.Wg[i]
-			var s5 float64
+			var sum3 float64
 			for k5 := range 4 {
-				s5 += row5[k5] * in.Xs[t][k5]
+				sum3 += row5[k5] * in.Xs[t][k5]
 			}
 			row6 := &p.Ug[i]
-			var s60, s61, s62, s63 float64
+			var dotC0, dotC1, dotC2, dotC3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				s60 += row6[k6] * ws.h[t][k6]
-				s61 += row6[k6+1] * ws.h[t][k6+1]
-				s62 += row6[k6+2] * ws.h[t][k6+2]
-				s63 += row6[k6+3] * ws.h[t][k6+3]
+				dotC0 += row6[k6] * ws.h[t][k6]
+				dotC1 += row6[k6+1] * ws.h[t][k6+1]
+				dotC2 += row6[k6+2] * ws.h[t][k6+2]
+				dotC3 += row6[k6+3] * ws.h[t][k6+3]
 			}
-			s6 := (s60 + s61) + (s62 + s63)
-			ws.g[t][i] = math.Tanh(s5 + s6 + p.Bg[i])
+			ws.g[t][i] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
 			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			row7 := &p.Wo[i]
-			var s7 float64
+			var sum4 float64
 			for k7 := range 4 {
-				s7 += row7[k7] * in.Xs[t][k7]
+				sum4 += row7[k7] * in.Xs[t][k7]
 			}
 			row8 := &p.Uo[i]
-			var s80, s81, s82, s83 float64
+			var dotD0, dotD1, dotD2, dotD3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				s80 += row8[k8] * ws.h[t][k8]
-				s81 += row8[k8+1] * ws.h[t][k8+1]
-				s82 += row8[k8+2] * ws.h[t][k8+2]
-				s83 += row8[k8+3] * ws.h[t][k8+3]
+				dotD0 += row8[k8] * ws.h[t][k8]
+				dotD1 += row8[k8+1] * ws.h[t][k8+1]
+				dotD2 += row8[k8+2] * ws.h[t][k8+2]
+				dotD3 += row8[k8+3] * ws.h[t][k8+3]
 			}
-			s8 := (s80 + s81) + (s82 + s83)
-			ws.o[t][i] = lstmSigmoid(s7 + s8 + p.Bo[i])
+			ws.o[t][i] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -137,15 +133,14 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var s90, s91, s92, s93 float64
+		var dotE0, dotE1, dotE2, dotE3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			s90 += row9[k9] * ws.h[t+1][k9]
-			s91 += row9[k9+1] * ws.h[t+1][k9+1]
-			s92 += row9[k9+2] * ws.h[t+1][k9+2]
-			s93 += row9[k9+3] * ws.h[t+1][k9+3]
+			dotE0 += row9[k9] * ws.h[t+1][k9]
+			dotE1 += row9[k9+1] * ws.h[t+1][k9+1]
+			dotE2 += row9[k9+2] * ws.h[t+1][k9+2]
+			dotE3 += row9[k9+3] * ws.h[t+1][k9+3]
 		}
-		s9 := (s90 + s91) + (s92 + s93)
-		ws.t[t] = s9 + p.By[0] - in.Ys[t]
+		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
@@ -189,39 +184,35 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var s70, s71, s72, s73 float64
+			var dotE0, dotE1, dotE2, dotE3 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				s70 += dbo[k5] * p.Uo[k5][i]
-				s71 += dbo[k5+1] * p.Uo[k5+1][i]
-				s72 += dbo[k5+2] * p.Uo[k5+2][i]
-				s73 += dbo[k5+3] * p.Uo[k5+3][i]
+				dotE0 += dbo[k5] * p.Uo[k5][i]
+				dotE1 += dbo[k5+1] * p.Uo[k5+1][i]
+				dotE2 += dbo[k5+2] * p.Uo[k5+2][i]
+				dotE3 += dbo[k5+3] * p.Uo[k5+3][i]
 			}
-			s7 := (s70 + s71) + (s72 + s73)
-			var s80, s81, s82, s83 float64
+			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				s80 += dbg[k6] * p.Ug[k6][i]
-				s81 += dbg[k6+1] * p.Ug[k6+1][i]
-				s82 += dbg[k6+2] * p.Ug[k6+2][i]
-				s83 += dbg[k6+3] * p.Ug[k6+3][i]
+				dotF0 += dbg[k6] * p.Ug[k6][i]
+				dotF1 += dbg[k6+1] * p.Ug[k6+1][i]
+				dotF2 += dbg[k6+2] * p.Ug[k6+2][i]
+				dotF3 += dbg[k6+3] * p.Ug[k6+3][i]
 			}
-			s8 := (s80 + s81) + (s82 + s83)
-			var s90, s91, s92, s93 float64
+			var dotG0, dotG1, dotG2, dotG3 float64
 			for k7 := 0; k7 < 16; k7 += 4 {
-				s90 += dbf[k7] * p.Uf[k7][i]
-				s91 += dbf[k7+1] * p.Uf[k7+1][i]
-				s92 += dbf[k7+2] * p.Uf[k7+2][i]
-				s93 += dbf[k7+3] * p.Uf[k7+3][i]
+				dotG0 += dbf[k7] * p.Uf[k7][i]
+				dotG1 += dbf[k7+1] * p.Uf[k7+1][i]
+				dotG2 += dbf[k7+2] * p.Uf[k7+2][i]
+				dotG3 += dbf[k7+3] * p.Uf[k7+3][i]
 			}
-			s9 := (s90 + s91) + (s92 + s93)
-			var s100, s101, s102, s103 float64
+			var dotH0, dotH1, dotH2, dotH3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				s100 += dbi[k8] * p.Ui[k8][i]
-				s101 += dbi[k8+1] * p.Ui[k8+1][i]
-				s102 += dbi[k8+2] * p.Ui[k8+2][i]
-				s103 += dbi[k8+3] * p.Ui[k8+3][i]
+				dotH0 += dbi[k8] * p.Ui[k8][i]
+				dotH1 += dbi[k8+1] * p.Ui[k8+1][i]
+				dotH2 += dbi[k8+2] * p.Ui[k8+2][i]
+				dotH3 += dbi[k8+3] * p.Ui[k8+3][i]
 			}
-			s10 := (s100 + s101) + (s102 + s103)
-			dh3[i] = s7 + s8 + s9 + s10
+			dh3[i] = dotE0 + dotE1 + (dotE2 + dotE3) + (dotF0 + dotF1 + (dotF2 + dotF3)) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
@@ -300,68 +291,64 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			ws.c_prev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
-			var s float64
+			var sum float64
 			for k := range 4 {
-				s += row[k] * in.Xs[t][k]
+				sum += row[k] * in.Xs[t][k]
 			}
 			row2 := &p.Ui[i]
-			var s20, s21, s22, s23 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * ws.h[t][k2]
-				s21 += row2[k2+1] * ws.h[t][k2+1]
-				s22 += row2[k2+2] * ws.h[t][k2+2]
-				s23 += row2[k2+3] * ws.h[t][k2+3]
+				dot0 += row2[k2] * ws.h[t][k2]
+				dot1 += row2[k2+1] * ws.h[t][k2+1]
+				dot2 += row2[k2+2] * ws.h[t][k2+2]
+				dot3 += row2[k2+3] * ws.h[t][k2+3]
 			}
-			s2 := (s20 + s21) + (s22 + s23)
-			ws.i[t][i] = lstmSigmoid(s + s2 + p.Bi[i])
+			ws.i[t][i] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bi[i])
 			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			row3 := &p.Wf[i]
-			var s3 float64
+			var sum2 float64
 			for k3 := range 4 {
-				s3 += row3[k3] * in.Xs[t][k3]
+				sum2 += row3[k3] * in.Xs[t][k3]
 			}
 			row4 := &p.Uf[i]
-			var s40, s41, s42, s43 float64
+			var dotB0, dotB1, dotB2, dotB3 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
-				s40 += row4[k4] * ws.h[t][k4]
-				s41 += row4[k4+1] * ws.h[t][k4+1]
-				s42 += row4[k4+2] * ws.h[t][k4+2]
-				s43 += row4[k4+3] * ws.h[t][k4+3]
+				dotB0 += row4[k4] * ws.h[t][k4]
+				dotB1 += row4[k4+1] * ws.h[t][k4+1]
+				dotB2 += row4[k4+2] * ws.h[t][k4+2]
+				dotB3 += row4[k4+3] * ws.h[t][k4+3]
 			}
-			s4 := (s40 + s41) + (s42 + s43)
-			ws.f[t][i] = lstmSigmoid(s3 + s4 + p.Bf[i])
+			ws.f[t][i] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bf[i])
 			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			row5 := &p.Wg[i]
-			var s5 float64
+			var sum3 float64
 			for k5 := range 4 {
-				s5 += row5[k5] * in.Xs[t][k5]
+				sum3 += row5[k5] * in.Xs[t][k5]
 			}
 			row6 := &p.Ug[i]
-			var s60, s61, s62, s63 float64
+			var dotC0, dotC1, dotC2, dotC3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				s60 += row6[k6] * ws.h[t][k6]
-				s61 += row6[k6+1] * ws.h[t][k6+1]
-				s62 += row6[k6+2] * ws.h[t][k6+2]
-				s63 += row6[k6+3] * ws.h[t][k6+3]
+				dotC0 += row6[k6] * ws.h[t][k6]
+				dotC1 += row6[k6+1] * ws.h[t][k6+1]
+				dotC2 += row6[k6+2] * ws.h[t][k6+2]
+				dotC3 += row6[k6+3] * ws.h[t][k6+3]
 			}
-			s6 := (s60 + s61) + (s62 + s63)
-			ws.g[t][i] = math.Tanh(s5 + s6 + p.Bg[i])
+			ws.g[t][i] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
 			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			row7 := &p.Wo[i]
-			var s7 float64
+			var sum4 float64
 			for k7 := range 4 {
-				s7 += row7[k7] * in.Xs[t][k7]
+				sum4 += row7[k7] * in.Xs[t][k7]
 			}
 			row8 := &p.Uo[i]
-			var s80, s81, s82, s83 float64
+			var dotD0, dotD1, dotD2, dotD3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				s80 += row8[k8] * ws.h[t][k8]
-				s81 += row8[k8+1] * ws.h[t][k8+1]
-				s82 += row8[k8+2] * ws.h[t][k8+2]
-				s83 += row8[k8+3] * ws.h[t][k8+3]
+				dotD0 += row8[k8] * ws.h[t][k8]
+				dotD1 += row8[k8+1] * ws.h[t][k8+1]
+				dotD2 += row8[k8+2] * ws.h[t][k8+2]
+				dotD3 += row8[k8+3] * ws.h[t][k8+3]
 			}
-			s8 := (s80 + s81) + (s82 + s83)
-			ws.o[t][i] = lstmSigmoid(s7 + s8 + p.Bo[i])
+			ws.o[t][i] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -370,15 +357,14 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var s90, s91, s92, s93 float64
+		var dotE0, dotE1, dotE2, dotE3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			s90 += row9[k9] * ws.h[t+1][k9]
-			s91 += row9[k9+1] * ws.h[t+1][k9+1]
-			s92 += row9[k9+2] * ws.h[t+1][k9+2]
-			s93 += row9[k9+3] * ws.h[t+1][k9+3]
+			dotE0 += row9[k9] * ws.h[t+1][k9]
+			dotE1 += row9[k9+1] * ws.h[t+1][k9+1]
+			dotE2 += row9[k9+2] * ws.h[t+1][k9+2]
+			dotE3 += row9[k9+3] * ws.h[t+1][k9+3]
 		}
-		s9 := (s90 + s91) + (s92 + s93)
-		ws.t[t] = s9 + p.By[0] - in.Ys[t]
+		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
@@ -415,39 +401,35 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var s140, s141, s142, s143 float64
+			var dotJ0, dotJ1, dotJ2, dotJ3 float64
 			for k14 := 0; k14 < 16; k14 += 4 {
-				s140 += dbo[k14] * p.Uo[k14][i]
-				s141 += dbo[k14+1] * p.Uo[k14+1][i]
-				s142 += dbo[k14+2] * p.Uo[k14+2][i]
-				s143 += dbo[k14+3] * p.Uo[k14+3][i]
+				dotJ0 += dbo[k14] * p.Uo[k14][i]
+				dotJ1 += dbo[k14+1] * p.Uo[k14+1][i]
+				dotJ2 += dbo[k14+2] * p.Uo[k14+2][i]
+				dotJ3 += dbo[k14+3] * p.Uo[k14+3][i]
 			}
-			s14 := (s140 + s141) + (s142 + s143)
-			var s150, s151, s152, s153 float64
+			var dotK0, dotK1, dotK2, dotK3 float64
 			for k15 := 0; k15 < 16; k15 += 4 {
-				s150 += dbg[k15] * p.Ug[k15][i]
-				s151 += dbg[k15+1] * p.Ug[k15+1][i]
-				s152 += dbg[k15+2] * p.Ug[k15+2][i]
-				s153 += dbg[k15+3] * p.Ug[k15+3][i]
+				dotK0 += dbg[k15] * p.Ug[k15][i]
+				dotK1 += dbg[k15+1] * p.Ug[k15+1][i]
+				dotK2 += dbg[k15+2] * p.Ug[k15+2][i]
+				dotK3 += dbg[k15+3] * p.Ug[k15+3][i]
 			}
-			s15 := (s150 + s151) + (s152 + s153)
-			var s160, s161, s162, s163 float64
+			var dotL0, dotL1, dotL2, dotL3 float64
 			for k16 := 0; k16 < 16; k16 += 4 {
-				s160 += dbf[k16] * p.Uf[k16][i]
-				s161 += dbf[k16+1] * p.Uf[k16+1][i]
-				s162 += dbf[k16+2] * p.Uf[k16+2][i]
-				s163 += dbf[k16+3] * p.Uf[k16+3][i]
+				dotL0 += dbf[k16] * p.Uf[k16][i]
+				dotL1 += dbf[k16+1] * p.Uf[k16+1][i]
+				dotL2 += dbf[k16+2] * p.Uf[k16+2][i]
+				dotL3 += dbf[k16+3] * p.Uf[k16+3][i]
 			}
-			s16 := (s160 + s161) + (s162 + s163)
-			var s170, s171, s172, s173 float64
+			var dotM0, dotM1, dotM2, dotM3 float64
 			for k17 := 0; k17 < 16; k17 += 4 {
-				s170 += dbi[k17] * p.Ui[k17][i]
-				s171 += dbi[k17+1] * p.Ui[k17+1][i]
-				s172 += dbi[k17+2] * p.Ui[k17+2][i]
-				s173 += dbi[k17+3] * p.Ui[k17+3][i]
+				dotM0 += dbi[k17] * p.Ui[k17][i]
+				dotM1 += dbi[k17+1] * p.Ui[k17+1][i]
+				dotM2 += dbi[k17+2] * p.Ui[k17+2][i]
+				dotM3 += dbi[k17+3] * p.Ui[k17+3][i]
 			}
-			s17 := (s170 + s171) + (s172 + s173)
-			dh3[i] = s14 + s15 + s16 + s17
+			dh3[i] = dotJ0 + dotJ1 + (dotJ2 + dotJ3) + (dotK0 + dotK1 + (dotK2 + dotK3)) + (dotL0 + dotL1 + (dotL2 + dotL3)) + (dotM0 + dotM1 + (dotM2 + dotM3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row10 := &g.Wi[i]

@@ -57,19 +57,19 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				row := &ws.M[t][i]
-				var s float64
+				var sum float64
 				for k := range 3 {
-					s += row[k] * p.W[k][j]
+					sum += row[k] * p.W[k][j]
 				}
-				ws.M[t+1][i][j] = s * 0.5
+				ws.M[t+1][i][j] = sum * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
 			row2 := &ws.M[t+1][i]
-			var s2 float64
+			var sum2 float64
 			for k2 := range 3 {
-				s2 += row2[k2] * h[k2]
+				sum2 += row2[k2] * h[k2]
 			}
-			ti := s2 + p.V[i]
+			ti := sum2 + p.V[i]
 			ws.t[t][i] = ti
 			h2[i] = mixedSoftplus(ti)
 		}
@@ -82,17 +82,17 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 		ws.h[i] = h[i]
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var s3 float64
+	var sum3 float64
 	for k3 := range 3 {
-		s3 += ws.h[k3] * p.V[k3]
+		sum3 += ws.h[k3] * p.V[k3]
 	}
-	var s4 float64
+	var sum4 float64
 	for k4 := range 3 {
 		for k5 := range 3 {
-			s4 += p.W[k4][k5] * p.W[k4][k5]
+			sum4 += p.W[k4][k5] * p.W[k4][k5]
 		}
 	}
-	loss := s3 + s4*0.01
+	loss := sum3 + sum4*0.01
 	if out != nil {
 		out.H = ws.h
 	}
@@ -126,31 +126,31 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
 		}
 		for i := range 3 {
-			var s2 float64
+			var sum2 float64
 			for k2 := range 3 {
-				s2 += dv2[k2] * ws.M[t2+1][k2][i]
+				sum2 += dv2[k2] * ws.M[t2+1][k2][i]
 			}
-			dh2[i] = s2
+			dh2[i] = sum2
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t3[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t2][j]) * 0.5
 			}
 			for j := range 3 {
 				row := &t3[i]
-				var s3 float64
+				var sum3 float64
 				for k3 := range 3 {
-					s3 += row[k3] * p.W[j][k3]
+					sum3 += row[k3] * p.W[j][k3]
 				}
-				dM2[i][j] = s3
+				dM2[i][j] = sum3
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var s5 float64
+				var sum5 float64
 				for k5 := range 3 {
-					s5 += ws.M[t2][k5][i] * t3[k5][j]
+					sum5 += ws.M[t2][k5][i] * t3[k5][j]
 				}
-				dW[i][j] += s5
+				dW[i][j] += sum5
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]
@@ -191,19 +191,19 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				row := &ws.M[t][i]
-				var s float64
+				var sum float64
 				for k := range 3 {
-					s += row[k] * p.W[k][j]
+					sum += row[k] * p.W[k][j]
 				}
-				ws.M[t+1][i][j] = s * 0.5
+				ws.M[t+1][i][j] = sum * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
 			row2 := &ws.M[t+1][i]
-			var s2 float64
+			var sum2 float64
 			for k2 := range 3 {
-				s2 += row2[k2] * h[k2]
+				sum2 += row2[k2] * h[k2]
 			}
-			ti := s2 + p.V[i]
+			ti := sum2 + p.V[i]
 			ws.t[t][i] = ti
 			h2[i] = mixedSoftplus(ti)
 		}
@@ -212,17 +212,17 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		}
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var s3 float64
+	var sum3 float64
 	for k3 := range 3 {
-		s3 += h[k3] * p.V[k3]
+		sum3 += h[k3] * p.V[k3]
 	}
-	var s4 float64
+	var sum4 float64
 	for k4 := range 3 {
 		for k5 := range 3 {
-			s4 += p.W[k4][k5] * p.W[k4][k5]
+			sum4 += p.W[k4][k5] * p.W[k4][k5]
 		}
 	}
-	loss := s3 + s4*0.01
+	loss := sum3 + sum4*0.01
 	var t2 [3][3]float64
 	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
 	var dM [3][3]float64
@@ -246,31 +246,31 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
 		}
 		for i := range 3 {
-			var s6 float64
+			var sum6 float64
 			for k7 := range 3 {
-				s6 += dv2[k7] * ws.M[t3+1][k7][i]
+				sum6 += dv2[k7] * ws.M[t3+1][k7][i]
 			}
-			dh2[i] = s6
+			dh2[i] = sum6
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t4[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t3][j]) * 0.5
 			}
 			for j := range 3 {
 				row3 := &t4[i]
-				var s7 float64
+				var sum7 float64
 				for k8 := range 3 {
-					s7 += row3[k8] * p.W[j][k8]
+					sum7 += row3[k8] * p.W[j][k8]
 				}
-				dM2[i][j] = s7
+				dM2[i][j] = sum7
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var s9 float64
+				var sum9 float64
 				for k10 := range 3 {
-					s9 += ws.M[t3][k10][i] * t4[k10][j]
+					sum9 += ws.M[t3][k10][i] * t4[k10][j]
 				}
-				dW[i][j] += s9
+				dW[i][j] += sum9
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]

@@ -38,8 +38,8 @@ type MnistOutputs struct {
 type MnistWorkspace struct {
 	h      [128]float64
 	logits [10]float64
-	t      [10]float64
-	s      float64
+	exp    [10]float64
+	sum    float64
 }
 
 // Forward returns the loss of model mnist for the sample in, keeps in ws what
@@ -48,28 +48,26 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		row := &p.W1[i]
-		var s0, s1, s2, s3 float64
+		var dot0, dot1, dot2, dot3 float64
 		for k := 0; k < 784; k += 4 {
-			s0 += row[k] * in.X[k]
-			s1 += row[k+1] * in.X[k+1]
-			s2 += row[k+2] * in.X[k+2]
-			s3 += row[k+3] * in.X[k+3]
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
 		}
-		s := (s0 + s1) + (s2 + s3)
-		ws.h[i] = mnistRelu(s + p.B1[i])
+		ws.h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row2 := &p.W2[i]
-		var s40, s41, s42, s43 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			s40 += row2[k2] * ws.h[k2]
-			s41 += row2[k2+1] * ws.h[k2+1]
-			s42 += row2[k2+2] * ws.h[k2+2]
-			s43 += row2[k2+3] * ws.h[k2+3]
+			dotB0 += row2[k2] * ws.h[k2]
+			dotB1 += row2[k2+1] * ws.h[k2+1]
+			dotB2 += row2[k2+2] * ws.h[k2+2]
+			dotB3 += row2[k2+3] * ws.h[k2+3]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		ws.logits[i] = s4 + p.B2[i]
+		ws.logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	m := math.Inf(-1)
@@ -80,31 +78,29 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	for i := range 10 {
 		ti := ws.logits[i] - m
 		t[i] = ti
-		ws.t[i] = math.Exp(ti)
+		ws.exp[i] = math.Exp(ti)
 	}
-	var s50, s51, s52, s53 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += ws.t[k4]
-		s51 += ws.t[k4+1]
-		s52 += ws.t[k4+2]
-		s53 += ws.t[k4+3]
+		sum0 += ws.exp[k4]
+		sum1 += ws.exp[k4+1]
+		sum2 += ws.exp[k4+2]
+		sum3 += ws.exp[k4+3]
 	}
-	s50 += ws.t[8]
-	s50 += ws.t[9]
-	s5 := (s50 + s51) + (s52 + s53)
-	ws.s = s5
-	t2 := math.Log(ws.s)
-	var s60, s61, s62, s63 float64
+	sum0 += ws.exp[8]
+	sum0 += ws.exp[9]
+	ws.sum = sum0 + sum1 + (sum2 + sum3)
+	log := math.Log(ws.sum)
+	var sumB0, sumB1, sumB2, sumB3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		s60 += in.Target[k5] * (t[k5] - t2)
-		s61 += in.Target[k5+1] * (t[k5+1] - t2)
-		s62 += in.Target[k5+2] * (t[k5+2] - t2)
-		s63 += in.Target[k5+3] * (t[k5+3] - t2)
+		sumB0 += in.Target[k5] * (t[k5] - log)
+		sumB1 += in.Target[k5+1] * (t[k5+1] - log)
+		sumB2 += in.Target[k5+2] * (t[k5+2] - log)
+		sumB3 += in.Target[k5+3] * (t[k5+3] - log)
 	}
-	s60 += in.Target[8] * (t[8] - t2)
-	s60 += in.Target[9] * (t[9] - t2)
-	s6 := (s60 + s61) + (s62 + s63)
-	loss := -s6
+	sumB0 += in.Target[8] * (t[8] - log)
+	sumB0 += in.Target[9] * (t[9] - log)
+	loss := -(sumB0 + sumB1 + (sumB2 + sumB3))
 	if out != nil {
 		out.Logits = ws.logits
 	}
@@ -116,34 +112,32 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 // sum a mini-batch's gradient into one g.
 func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var s0, s1, s2, s3 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += in.Target[k]
-		s1 += in.Target[k+1]
-		s2 += in.Target[k+2]
-		s3 += in.Target[k+3]
+		sum0 += in.Target[k]
+		sum1 += in.Target[k+1]
+		sum2 += in.Target[k+2]
+		sum3 += in.Target[k+3]
 	}
-	s0 += in.Target[8]
-	s0 += in.Target[9]
-	s := (s0 + s1) + (s2 + s3)
-	t := s / ws.s
+	sum0 += in.Target[8]
+	sum0 += in.Target[9]
+	t := (sum0 + sum1 + (sum2 + sum3)) / ws.sum
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t*ws.t[i]
+		dlogits[i] = -in.Target[i] + t*ws.exp[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s40, s41, s42, s43 float64
+		var dot0, dot1, dot2, dot3 float64
 		for k2 := 0; k2 < 8; k2 += 4 {
-			s40 += dlogits[k2] * p.W2[k2][i]
-			s41 += dlogits[k2+1] * p.W2[k2+1][i]
-			s42 += dlogits[k2+2] * p.W2[k2+2][i]
-			s43 += dlogits[k2+3] * p.W2[k2+3][i]
+			dot0 += dlogits[k2] * p.W2[k2][i]
+			dot1 += dlogits[k2+1] * p.W2[k2+1][i]
+			dot2 += dlogits[k2+2] * p.W2[k2+2][i]
+			dot3 += dlogits[k2+3] * p.W2[k2+3][i]
 		}
-		s40 += dlogits[8] * p.W2[8][i]
-		s40 += dlogits[9] * p.W2[9][i]
-		s4 := (s40 + s41) + (s42 + s43)
-		db1i := s4 * mnistStep(ws.h[i])
+		dot0 += dlogits[8] * p.W2[8][i]
+		dot0 += dlogits[9] * p.W2[9][i]
+		db1i := (dot0 + dot1 + (dot2 + dot3)) * mnistStep(ws.h[i])
 		if db1i != 0 {
 			row := &g.W1[i]
 			for j := range 784 {
@@ -175,28 +169,26 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	var logits [10]float64
 	for i := range 128 {
 		row := &p.W1[i]
-		var s0, s1, s2, s3 float64
+		var dot0, dot1, dot2, dot3 float64
 		for k := 0; k < 784; k += 4 {
-			s0 += row[k] * in.X[k]
-			s1 += row[k+1] * in.X[k+1]
-			s2 += row[k+2] * in.X[k+2]
-			s3 += row[k+3] * in.X[k+3]
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
 		}
-		s := (s0 + s1) + (s2 + s3)
-		h[i] = mnistRelu(s + p.B1[i])
+		h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row2 := &p.W2[i]
-		var s40, s41, s42, s43 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			s40 += row2[k2] * h[k2]
-			s41 += row2[k2+1] * h[k2+1]
-			s42 += row2[k2+2] * h[k2+2]
-			s43 += row2[k2+3] * h[k2+3]
+			dotB0 += row2[k2] * h[k2]
+			dotB1 += row2[k2+1] * h[k2+1]
+			dotB2 += row2[k2+2] * h[k2+2]
+			dotB3 += row2[k2+3] * h[k2+3]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		logits[i] = s4 + p.B2[i]
+		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	m := math.Inf(-1)
@@ -204,63 +196,60 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		m = max(m, logits[k3])
 	}
 	var t [10]float64
-	var t2 [10]float64
+	var exp [10]float64
 	for i := range 10 {
 		ti := logits[i] - m
 		t[i] = ti
-		t2[i] = math.Exp(ti)
+		exp[i] = math.Exp(ti)
 	}
-	var s50, s51, s52, s53 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
-		s50 += t2[k4]
-		s51 += t2[k4+1]
-		s52 += t2[k4+2]
-		s53 += t2[k4+3]
+		sum0 += exp[k4]
+		sum1 += exp[k4+1]
+		sum2 += exp[k4+2]
+		sum3 += exp[k4+3]
 	}
-	s50 += t2[8]
-	s50 += t2[9]
-	s5 := (s50 + s51) + (s52 + s53)
-	t3 := math.Log(s5)
-	var s60, s61, s62, s63 float64
+	sum0 += exp[8]
+	sum0 += exp[9]
+	sum := sum0 + sum1 + (sum2 + sum3)
+	log := math.Log(sum)
+	var sumB0, sumB1, sumB2, sumB3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		s60 += in.Target[k5] * (t[k5] - t3)
-		s61 += in.Target[k5+1] * (t[k5+1] - t3)
-		s62 += in.Target[k5+2] * (t[k5+2] - t3)
-		s63 += in.Target[k5+3] * (t[k5+3] - t3)
+		sumB0 += in.Target[k5] * (t[k5] - log)
+		sumB1 += in.Target[k5+1] * (t[k5+1] - log)
+		sumB2 += in.Target[k5+2] * (t[k5+2] - log)
+		sumB3 += in.Target[k5+3] * (t[k5+3] - log)
 	}
-	s60 += in.Target[8] * (t[8] - t3)
-	s60 += in.Target[9] * (t[9] - t3)
-	s6 := (s60 + s61) + (s62 + s63)
-	loss := -s6
+	sumB0 += in.Target[8] * (t[8] - log)
+	sumB0 += in.Target[9] * (t[9] - log)
+	loss := -(sumB0 + sumB1 + (sumB2 + sumB3))
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var s70, s71, s72, s73 float64
+	var sumC0, sumC1, sumC2, sumC3 float64
 	for k6 := 0; k6 < 8; k6 += 4 {
-		s70 += in.Target[k6]
-		s71 += in.Target[k6+1]
-		s72 += in.Target[k6+2]
-		s73 += in.Target[k6+3]
+		sumC0 += in.Target[k6]
+		sumC1 += in.Target[k6+1]
+		sumC2 += in.Target[k6+2]
+		sumC3 += in.Target[k6+3]
 	}
-	s70 += in.Target[8]
-	s70 += in.Target[9]
-	s7 := (s70 + s71) + (s72 + s73)
-	t4 := s7 / s5
+	sumC0 += in.Target[8]
+	sumC0 += in.Target[9]
+	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t4*t2[i]
+		dlogits[i] = -in.Target[i] + t2*exp[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var s80, s81, s82, s83 float64
+		var dotC0, dotC1, dotC2, dotC3 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			s80 += dlogits[k7] * p.W2[k7][i]
-			s81 += dlogits[k7+1] * p.W2[k7+1][i]
-			s82 += dlogits[k7+2] * p.W2[k7+2][i]
-			s83 += dlogits[k7+3] * p.W2[k7+3][i]
+			dotC0 += dlogits[k7] * p.W2[k7][i]
+			dotC1 += dlogits[k7+1] * p.W2[k7+1][i]
+			dotC2 += dlogits[k7+2] * p.W2[k7+2][i]
+			dotC3 += dlogits[k7+3] * p.W2[k7+3][i]
 		}
-		s80 += dlogits[8] * p.W2[8][i]
-		s80 += dlogits[9] * p.W2[9][i]
-		s8 := (s80 + s81) + (s82 + s83)
-		db1i := s8 * mnistStep(h[i])
+		dotC0 += dlogits[8] * p.W2[8][i]
+		dotC0 += dlogits[9] * p.W2[9][i]
+		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(h[i])
 		if db1i != 0 {
 			row3 := &g.W1[i]
 			for j := range 784 {

@@ -30,10 +30,10 @@ type NestedInputs struct {
 type NestedWorkspace struct {
 	h       [3][4]float64
 	h_prev  [3][4]float64
-	s       [3][2]float64
+	sum     [3][2]float64
 	h_prev2 [3][2][4]float64
 	t       [3][2]float64
-	s2      float64
+	s       float64
 }
 
 // Forward returns the loss of model nested for the sample in, keeps in ws what
@@ -61,12 +61,12 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 				ws.h_prev2[i2][j2][i] = h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			var s3 float64
+			var sum float64
 			for k := range 4 {
-				s3 += p.W[k] * h2[k]
+				sum += p.W[k] * h2[k]
 			}
-			ws.s[i2][j2] = s3
-			ws.t[i2][j2] = ws.s[i2][j2] * p.W[j2]
+			ws.sum[i2][j2] = sum
+			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				h3[i] = h2[i]*0.5 + p.W[i]
@@ -85,13 +85,13 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 		s = s2
 	}
 	// nested.bp:10: for i in 0..3 {
-	ws.s2 = s
+	ws.s = s
 	// nested.bp:17: loss = s^2 + sum(h)
-	var s4 float64
+	var sum2 float64
 	for k2 := range 4 {
-		s4 += h[k2]
+		sum2 += h[k2]
 	}
-	loss := ws.s2*ws.s2 + s4
+	loss := ws.s*ws.s + sum2
 	return loss
 }
 
@@ -100,7 +100,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
 // sum a mini-batch's gradient into one g.
 func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) {
 	// backward of nested.bp:17: loss = s^2 + sum(h)
-	ds := 2 * ws.s2
+	ds := 2 * ws.s
 	var dh [4]float64
 	// backward of nested.bp:10: for i in 0..3 {
 	var ds2 float64
@@ -133,7 +133,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 				// backward of nested.bp:4: param w[4]
 				dw[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
 			}
-			dw[j2] += t * ws.s[i2][j2]
+			dw[j2] += t * ws.sum[i2][j2]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			du += ds3 * ws.t[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
@@ -150,11 +150,11 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		var s float64
+		var sum float64
 		for k := range 4 {
-			s += t3[k] * ws.h_prev[i2][k]
+			sum += t3[k] * ws.h_prev[i2][k]
 		}
-		g.U += du + s
+		g.U += du + sum
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -190,12 +190,12 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 				ws.h_prev2[i2][j2][i] = h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			var s3 float64
+			var sum float64
 			for k := range 4 {
-				s3 += p.W[k] * h2[k]
+				sum += p.W[k] * h2[k]
 			}
-			ws.s[i2][j2] = s3
-			ws.t[i2][j2] = ws.s[i2][j2] * p.W[j2]
+			ws.sum[i2][j2] = sum
+			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				h3[i] = h2[i]*0.5 + p.W[i]
@@ -214,11 +214,11 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		s = s2
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	var s4 float64
+	var sum2 float64
 	for k2 := range 4 {
-		s4 += h[k2]
+		sum2 += h[k2]
 	}
-	loss := s*s + s4
+	loss := s*s + sum2
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * s
 	var dh [4]float64
@@ -253,7 +253,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 				// backward of nested.bp:4: param w[4]
 				dw[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
 			}
-			dw[j3] += t * ws.s[i3][j3]
+			dw[j3] += t * ws.sum[i3][j3]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			du += ds3 * ws.t[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
@@ -270,11 +270,11 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		var s5 float64
+		var sum3 float64
 		for k3 := range 4 {
-			s5 += t3[k3] * ws.h_prev[i3][k3]
+			sum3 += t3[k3] * ws.h_prev[i3][k3]
 		}
-		g.U += du + s5
+		g.U += du + sum3
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]

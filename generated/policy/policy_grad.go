@@ -47,11 +47,11 @@ type PolicyOutputs struct {
 // PolicyWorkspace holds what PolicyParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type PolicyWorkspace struct {
-	t     [32]float64
-	t2    float64
-	t3    [2]float64
-	s     float64
-	probs [2]float64
+	tanh   [32]float64
+	negRet float64
+	exp    [2]float64
+	sum    float64
+	probs  [2]float64
 }
 
 // Forward returns the loss of model policy for the sample in, keeps in ws what
@@ -66,44 +66,42 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	row3 := &p.W2[1]
 	for i := range 32 {
 		row := &p.W1[i]
-		var s float64
+		var sum float64
 		for k := range 4 {
-			s += row[k] * in.S[k]
+			sum += row[k] * in.S[k]
 		}
-		ws.t[i] = math.Tanh(s + p.B1[i])
+		ws.tanh[i] = math.Tanh(sum + p.B1[i])
 	}
-	var s20, s21, s22, s23 float64
+	var dot0, dot1, dot2, dot3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		s20 += row2[k2] * ws.t[k2]
-		s21 += row2[k2+1] * ws.t[k2+1]
-		s22 += row2[k2+2] * ws.t[k2+2]
-		s23 += row2[k2+3] * ws.t[k2+3]
+		dot0 += row2[k2] * ws.tanh[k2]
+		dot1 += row2[k2+1] * ws.tanh[k2+1]
+		dot2 += row2[k2+2] * ws.tanh[k2+2]
+		dot3 += row2[k2+3] * ws.tanh[k2+3]
 	}
-	s2 := (s20 + s21) + (s22 + s23)
-	logits[0] = s2 + p.B2[0]
-	var s30, s31, s32, s33 float64
+	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	var dotB0, dotB1, dotB2, dotB3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		s30 += row3[k3] * ws.t[k3]
-		s31 += row3[k3+1] * ws.t[k3+1]
-		s32 += row3[k3+2] * ws.t[k3+2]
-		s33 += row3[k3+3] * ws.t[k3+3]
+		dotB0 += row3[k3] * ws.tanh[k3]
+		dotB1 += row3[k3+1] * ws.tanh[k3+1]
+		dotB2 += row3[k3+2] * ws.tanh[k3+2]
+		dotB3 += row3[k3+3] * ws.tanh[k3+3]
 	}
-	s3 := (s30 + s31) + (s32 + s33)
-	logits[1] = s3 + p.B2[1]
+	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	ws.t2 = -in.Ret
+	ws.negRet = -in.Ret
 	m := max(logits[0], logits[1])
 	var t [2]float64
 	t[0] = logits[0] - m
 	t[1] = logits[1] - m
-	ws.t3[0] = math.Exp(t[0])
-	ws.t3[1] = math.Exp(t[1])
-	ws.s = ws.t3[0] + ws.t3[1]
-	t2 := math.Log(ws.s)
-	loss := -(in.Ret * (t[in.Action] - t2))
+	ws.exp[0] = math.Exp(t[0])
+	ws.exp[1] = math.Exp(t[1])
+	ws.sum = ws.exp[0] + ws.exp[1]
+	log := math.Log(ws.sum)
+	loss := -(in.Ret * (t[in.Action] - log))
 	// policy.bp:15: output probs = softmax(logits)
-	ws.probs[0] = ws.t3[0] / ws.s
-	ws.probs[1] = ws.t3[1] / ws.s
+	ws.probs[0] = ws.exp[0] / ws.sum
+	ws.probs[1] = ws.exp[1] / ws.sum
 	if out != nil {
 		out.Probs = ws.probs
 	}
@@ -120,14 +118,14 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	var t [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	t = [2]float64{}
-	t[in.Action] += ws.t2
-	t2 := (-t[0] + -t[1]) / ws.s
+	t[in.Action] += ws.negRet
+	t2 := (-t[0] + -t[1]) / ws.sum
 	var dlogits [2]float64
-	dlogits[0] = t[0] + t2*ws.t3[0]
-	dlogits[1] = t[1] + t2*ws.t3[1]
+	dlogits[0] = t[0] + t2*ws.exp[0]
+	dlogits[1] = t[1] + t2*ws.exp[1]
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
-		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.t[i]*ws.t[i])
+		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.tanh[i]*ws.tanh[i])
 		row := &g.W1[i]
 		for j := range 4 {
 			row[j] += db1i * in.S[j]
@@ -135,8 +133,8 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 		g.B1[i] += db1i
 	}
 	for i := range 32 {
-		g.W2[0][i] += dlogits[0] * ws.t[i]
-		g.W2[1][i] += dlogits[1] * ws.t[i]
+		g.W2[0][i] += dlogits[0] * ws.tanh[i]
+		g.W2[1][i] += dlogits[1] * ws.tanh[i]
 	}
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	g.B2[0] += dlogits[0]
@@ -150,60 +148,58 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [32]float64
+	var tanh [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
 	row2 := &p.W2[0]
 	row3 := &p.W2[1]
 	for i := range 32 {
 		row := &p.W1[i]
-		var s float64
+		var sum float64
 		for k := range 4 {
-			s += row[k] * in.S[k]
+			sum += row[k] * in.S[k]
 		}
-		t[i] = math.Tanh(s + p.B1[i])
+		tanh[i] = math.Tanh(sum + p.B1[i])
 	}
-	var s20, s21, s22, s23 float64
+	var dot0, dot1, dot2, dot3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		s20 += row2[k2] * t[k2]
-		s21 += row2[k2+1] * t[k2+1]
-		s22 += row2[k2+2] * t[k2+2]
-		s23 += row2[k2+3] * t[k2+3]
+		dot0 += row2[k2] * tanh[k2]
+		dot1 += row2[k2+1] * tanh[k2+1]
+		dot2 += row2[k2+2] * tanh[k2+2]
+		dot3 += row2[k2+3] * tanh[k2+3]
 	}
-	s2 := (s20 + s21) + (s22 + s23)
-	logits[0] = s2 + p.B2[0]
-	var s30, s31, s32, s33 float64
+	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	var dotB0, dotB1, dotB2, dotB3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		s30 += row3[k3] * t[k3]
-		s31 += row3[k3+1] * t[k3+1]
-		s32 += row3[k3+2] * t[k3+2]
-		s33 += row3[k3+3] * t[k3+3]
+		dotB0 += row3[k3] * tanh[k3]
+		dotB1 += row3[k3+1] * tanh[k3+1]
+		dotB2 += row3[k3+2] * tanh[k3+2]
+		dotB3 += row3[k3+3] * tanh[k3+3]
 	}
-	s3 := (s30 + s31) + (s32 + s33)
-	logits[1] = s3 + p.B2[1]
+	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t2 := -in.Ret
+	negRet := -in.Ret
 	m := max(logits[0], logits[1])
-	var t3 [2]float64
-	t3[0] = logits[0] - m
-	t3[1] = logits[1] - m
-	var t4 [2]float64
-	t4[0] = math.Exp(t3[0])
-	t4[1] = math.Exp(t3[1])
-	s4 := t4[0] + t4[1]
-	t5 := math.Log(s4)
-	loss := -(in.Ret * (t3[in.Action] - t5))
-	var t6 [2]float64
+	var t [2]float64
+	t[0] = logits[0] - m
+	t[1] = logits[1] - m
+	var exp [2]float64
+	exp[0] = math.Exp(t[0])
+	exp[1] = math.Exp(t[1])
+	sum2 := exp[0] + exp[1]
+	log := math.Log(sum2)
+	loss := -(in.Ret * (t[in.Action] - log))
+	var t2 [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t6 = [2]float64{}
-	t6[in.Action] += t2
-	t7 := (-t6[0] + -t6[1]) / s4
+	t2 = [2]float64{}
+	t2[in.Action] += negRet
+	t3 := (-t2[0] + -t2[1]) / sum2
 	var dlogits [2]float64
-	dlogits[0] = t6[0] + t7*t4[0]
-	dlogits[1] = t6[1] + t7*t4[1]
+	dlogits[0] = t2[0] + t3*exp[0]
+	dlogits[1] = t2[1] + t3*exp[1]
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
-		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - t[i]*t[i])
+		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
 		row4 := &g.W1[i]
 		for j := range 4 {
 			row4[j] += db1i * in.S[j]
@@ -211,8 +207,8 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 		g.B1[i] += db1i
 	}
 	for i := range 32 {
-		g.W2[0][i] += dlogits[0] * t[i]
-		g.W2[1][i] += dlogits[1] * t[i]
+		g.W2[0][i] += dlogits[0] * tanh[i]
+		g.W2[1][i] += dlogits[1] * tanh[i]
 	}
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	g.B2[0] += dlogits[0]

@@ -33,12 +33,12 @@ type ResidualInputs struct {
 // ResidualWorkspace holds what ResidualParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type ResidualWorkspace struct {
-	h0 [16]float64
-	t  [16]float64
-	h1 [16]float64
-	t2 [16]float64
-	h2 [16]float64
-	t3 float64
+	h0    [16]float64
+	relu  [16]float64
+	h1    [16]float64
+	relu2 [16]float64
+	h2    [16]float64
+	t     float64
 }
 
 // Forward returns the loss of model residual for the sample in, keeps in ws what
@@ -47,51 +47,48 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		row := &p.W0[i]
-		var s float64
+		var sum float64
 		for k := range 4 {
-			s += row[k] * in.X[k]
+			sum += row[k] * in.X[k]
 		}
-		ws.h0[i] = math.Tanh(s)
+		ws.h0[i] = math.Tanh(sum)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i := range 16 {
 		row3 := &p.A[i]
-		var s30, s31, s32, s33 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * ws.h0[k3]
-			s31 += row3[k3+1] * ws.h0[k3+1]
-			s32 += row3[k3+2] * ws.h0[k3+2]
-			s33 += row3[k3+3] * ws.h0[k3+3]
+			dotB0 += row3[k3] * ws.h0[k3]
+			dotB1 += row3[k3+1] * ws.h0[k3+1]
+			dotB2 += row3[k3+2] * ws.h0[k3+2]
+			dotB3 += row3[k3+3] * ws.h0[k3+3]
 		}
-		s3 := (s30 + s31) + (s32 + s33)
-		ws.t[i] = residualRelu(s3 + p.A_[i])
-		ws.h1[i] = ws.h0[i] + ws.t[i]
+		ws.relu[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.A_[i])
+		ws.h1[i] = ws.h0[i] + ws.relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
 		row5 := &p.B[i]
-		var s50, s51, s52, s53 float64
+		var dotD0, dotD1, dotD2, dotD3 float64
 		for k5 := 0; k5 < 16; k5 += 4 {
-			s50 += row5[k5] * ws.h1[k5]
-			s51 += row5[k5+1] * ws.h1[k5+1]
-			s52 += row5[k5+2] * ws.h1[k5+2]
-			s53 += row5[k5+3] * ws.h1[k5+3]
+			dotD0 += row5[k5] * ws.h1[k5]
+			dotD1 += row5[k5+1] * ws.h1[k5+1]
+			dotD2 += row5[k5+2] * ws.h1[k5+2]
+			dotD3 += row5[k5+3] * ws.h1[k5+3]
 		}
-		s5 := (s50 + s51) + (s52 + s53)
-		ws.t2[i] = residualRelu(s5 + p.B_[i])
-		ws.h2[i] = ws.h1[i] + ws.t2[i]
+		ws.relu2[i] = residualRelu(dotD0 + dotD1 + (dotD2 + dotD3) + p.B_[i])
+		ws.h2[i] = ws.h1[i] + ws.relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s60, s61, s62, s63 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k6 := 0; k6 < 16; k6 += 4 {
-		s60 += p.V[k6] * ws.h2[k6]
-		s61 += p.V[k6+1] * ws.h2[k6+1]
-		s62 += p.V[k6+2] * ws.h2[k6+2]
-		s63 += p.V[k6+3] * ws.h2[k6+3]
+		sum0 += p.V[k6] * ws.h2[k6]
+		sum1 += p.V[k6+1] * ws.h2[k6+1]
+		sum2 += p.V[k6+2] * ws.h2[k6+2]
+		sum3 += p.V[k6+3] * ws.h2[k6+3]
 	}
-	s6 := (s60 + s61) + (s62 + s63)
-	ws.t3 = s6 - in.Y
-	loss := 0.5 * (ws.t3 * ws.t3)
+	ws.t = sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (ws.t * ws.t)
 	return loss
 }
 
@@ -100,7 +97,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) floa
 // sum a mini-batch's gradient into one g.
 func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t := 0.5 * (2 * ws.t3)
+	t := 0.5 * (2 * ws.t)
 	var dh2 [16]float64
 	var db [16]float64
 	var dh1 [16]float64
@@ -108,34 +105,32 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		dh2i := t * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-		db[i] = dh2i * residualStep(ws.t2[i])
+		db[i] = dh2i * residualStep(ws.relu2[i])
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
 	for i := range 16 {
-		var s40, s41, s42, s43 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 16; k2 += 4 {
-			s40 += db[k2] * p.B[k2][i]
-			s41 += db[k2+1] * p.B[k2+1][i]
-			s42 += db[k2+2] * p.B[k2+2][i]
-			s43 += db[k2+3] * p.B[k2+3][i]
+			dotB0 += db[k2] * p.B[k2][i]
+			dotB1 += db[k2+1] * p.B[k2+1][i]
+			dotB2 += db[k2+2] * p.B[k2+2][i]
+			dotB3 += db[k2+3] * p.B[k2+3][i]
 		}
-		s4 := (s40 + s41) + (s42 + s43)
-		dh1i := dh2[i] + s4
+		dh1i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 		dh1[i] = dh1i
-		da[i] = dh1i * residualStep(ws.t[i])
+		da[i] = dh1i * residualStep(ws.relu[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var s60, s61, s62, s63 float64
+		var dotD0, dotD1, dotD2, dotD3 float64
 		for k4 := 0; k4 < 16; k4 += 4 {
-			s60 += da[k4] * p.A[k4][i]
-			s61 += da[k4+1] * p.A[k4+1][i]
-			s62 += da[k4+2] * p.A[k4+2][i]
-			s63 += da[k4+3] * p.A[k4+3][i]
+			dotD0 += da[k4] * p.A[k4][i]
+			dotD1 += da[k4+1] * p.A[k4+1][i]
+			dotD2 += da[k4+2] * p.A[k4+2][i]
+			dotD3 += da[k4+3] * p.A[k4+3][i]
 		}
-		s6 := (s60 + s61) + (s62 + s63)
-		t2i := (dh1[i] + s6) * (1 - ws.h0[i]*ws.h0[i])
+		t2i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - ws.h0[i]*ws.h0[i])
 		row := &g.W0[i]
 		for j := range 4 {
 			row[j] += t2i * in.X[j]
@@ -165,97 +160,92 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
 	var h0 [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
-	var t [16]float64
+	var relu [16]float64
 	for i := range 16 {
 		row := &p.W0[i]
-		var s float64
+		var sum float64
 		for k := range 4 {
-			s += row[k] * in.X[k]
+			sum += row[k] * in.X[k]
 		}
-		h0[i] = math.Tanh(s)
+		h0[i] = math.Tanh(sum)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var h1 [16]float64
-	var t2 [16]float64
+	var relu2 [16]float64
 	for i := range 16 {
 		row3 := &p.A[i]
-		var s30, s31, s32, s33 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * h0[k3]
-			s31 += row3[k3+1] * h0[k3+1]
-			s32 += row3[k3+2] * h0[k3+2]
-			s33 += row3[k3+3] * h0[k3+3]
+			dotB0 += row3[k3] * h0[k3]
+			dotB1 += row3[k3+1] * h0[k3+1]
+			dotB2 += row3[k3+2] * h0[k3+2]
+			dotB3 += row3[k3+3] * h0[k3+3]
 		}
-		s3 := (s30 + s31) + (s32 + s33)
-		t[i] = residualRelu(s3 + p.A_[i])
-		h1[i] = h0[i] + t[i]
+		relu[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.A_[i])
+		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var h2 [16]float64
 	for i := range 16 {
 		row5 := &p.B[i]
-		var s50, s51, s52, s53 float64
+		var dotD0, dotD1, dotD2, dotD3 float64
 		for k5 := 0; k5 < 16; k5 += 4 {
-			s50 += row5[k5] * h1[k5]
-			s51 += row5[k5+1] * h1[k5+1]
-			s52 += row5[k5+2] * h1[k5+2]
-			s53 += row5[k5+3] * h1[k5+3]
+			dotD0 += row5[k5] * h1[k5]
+			dotD1 += row5[k5+1] * h1[k5+1]
+			dotD2 += row5[k5+2] * h1[k5+2]
+			dotD3 += row5[k5+3] * h1[k5+3]
 		}
-		s5 := (s50 + s51) + (s52 + s53)
-		t2[i] = residualRelu(s5 + p.B_[i])
-		h2[i] = h1[i] + t2[i]
+		relu2[i] = residualRelu(dotD0 + dotD1 + (dotD2 + dotD3) + p.B_[i])
+		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	var s60, s61, s62, s63 float64
+	var sum0, sum1, sum2, sum3 float64
 	for k6 := 0; k6 < 16; k6 += 4 {
-		s60 += p.V[k6] * h2[k6]
-		s61 += p.V[k6+1] * h2[k6+1]
-		s62 += p.V[k6+2] * h2[k6+2]
-		s63 += p.V[k6+3] * h2[k6+3]
+		sum0 += p.V[k6] * h2[k6]
+		sum1 += p.V[k6+1] * h2[k6+1]
+		sum2 += p.V[k6+2] * h2[k6+2]
+		sum3 += p.V[k6+3] * h2[k6+3]
 	}
-	s6 := (s60 + s61) + (s62 + s63)
-	t3 := s6 - in.Y
-	loss := 0.5 * (t3 * t3)
+	t := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t * t)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t4 := 0.5 * (2 * t3)
+	t2 := 0.5 * (2 * t)
 	var dh2 [16]float64
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t4 * p.V[i]
+		dh2i := t2 * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-		db[i] = dh2i * residualStep(t2[i])
+		db[i] = dh2i * residualStep(relu2[i])
 	}
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
 	for i := range 16 {
-		var s80, s81, s82, s83 float64
+		var dotF0, dotF1, dotF2, dotF3 float64
 		for k8 := 0; k8 < 16; k8 += 4 {
-			s80 += db[k8] * p.B[k8][i]
-			s81 += db[k8+1] * p.B[k8+1][i]
-			s82 += db[k8+2] * p.B[k8+2][i]
-			s83 += db[k8+3] * p.B[k8+3][i]
+			dotF0 += db[k8] * p.B[k8][i]
+			dotF1 += db[k8+1] * p.B[k8+1][i]
+			dotF2 += db[k8+2] * p.B[k8+2][i]
+			dotF3 += db[k8+3] * p.B[k8+3][i]
 		}
-		s8 := (s80 + s81) + (s82 + s83)
-		dh1i := dh2[i] + s8
+		dh1i := dh2[i] + (dotF0 + dotF1 + (dotF2 + dotF3))
 		dh1[i] = dh1i
-		da[i] = dh1i * residualStep(t[i])
+		da[i] = dh1i * residualStep(relu[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var s100, s101, s102, s103 float64
+		var dotH0, dotH1, dotH2, dotH3 float64
 		for k10 := 0; k10 < 16; k10 += 4 {
-			s100 += da[k10] * p.A[k10][i]
-			s101 += da[k10+1] * p.A[k10+1][i]
-			s102 += da[k10+2] * p.A[k10+2][i]
-			s103 += da[k10+3] * p.A[k10+3][i]
+			dotH0 += da[k10] * p.A[k10][i]
+			dotH1 += da[k10+1] * p.A[k10+1][i]
+			dotH2 += da[k10+2] * p.A[k10+2][i]
+			dotH3 += da[k10+3] * p.A[k10+3][i]
 		}
-		s10 := (s100 + s101) + (s102 + s103)
-		t5i := (dh1[i] + s10) * (1 - h0[i]*h0[i])
+		t3i := (dh1[i] + (dotH0 + dotH1 + (dotH2 + dotH3))) * (1 - h0[i]*h0[i])
 		row6 := &g.W0[i]
 		for j := range 4 {
-			row6[j] += t5i * in.X[j]
+			row6[j] += t3i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
@@ -272,7 +262,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] += t4 * h2[i]
+		g.V[i] += t2 * h2[i]
 	}
 	return loss
 }

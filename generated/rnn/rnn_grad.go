@@ -49,31 +49,29 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			row := &p.Wx[i]
-			var s float64
+			var sum float64
 			for k := range 4 {
-				s += row[k] * in.Xs[t][k]
+				sum += row[k] * in.Xs[t][k]
 			}
 			row2 := &p.Wh[i]
-			var s20, s21, s22, s23 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * ws.h[t][k2]
-				s21 += row2[k2+1] * ws.h[t][k2+1]
-				s22 += row2[k2+2] * ws.h[t][k2+2]
-				s23 += row2[k2+3] * ws.h[t][k2+3]
+				dot0 += row2[k2] * ws.h[t][k2]
+				dot1 += row2[k2+1] * ws.h[t][k2+1]
+				dot2 += row2[k2+2] * ws.h[t][k2+2]
+				dot3 += row2[k2+3] * ws.h[t][k2+3]
 			}
-			s2 := (s20 + s21) + (s22 + s23)
-			ws.h[t+1][i] = math.Tanh(s + s2 + p.Bh[i])
+			ws.h[t+1][i] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var s30, s31, s32, s33 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * ws.h[t+1][k3]
-			s31 += row3[k3+1] * ws.h[t+1][k3+1]
-			s32 += row3[k3+2] * ws.h[t+1][k3+2]
-			s33 += row3[k3+3] * ws.h[t+1][k3+3]
+			dotB0 += row3[k3] * ws.h[t+1][k3]
+			dotB1 += row3[k3+1] * ws.h[t+1][k3+1]
+			dotB2 += row3[k3+2] * ws.h[t+1][k3+2]
+			dotB3 += row3[k3+3] * ws.h[t+1][k3+3]
 		}
-		s3 := (s30 + s31) + (s32 + s33)
-		ws.t[t] = s3 + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	return loss
@@ -96,15 +94,14 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
 		for i := range 16 {
-			var s40, s41, s42, s43 float64
+			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s40 += dbh[k2] * p.Wh[k2][i]
-				s41 += dbh[k2+1] * p.Wh[k2+1][i]
-				s42 += dbh[k2+2] * p.Wh[k2+2][i]
-				s43 += dbh[k2+3] * p.Wh[k2+3][i]
+				dotB0 += dbh[k2] * p.Wh[k2][i]
+				dotB1 += dbh[k2+1] * p.Wh[k2+1][i]
+				dotB2 += dbh[k2+2] * p.Wh[k2+2][i]
+				dotB3 += dbh[k2+3] * p.Wh[k2+3][i]
 			}
-			s4 := (s40 + s41) + (s42 + s43)
-			dh2[i] = s4
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 			a := dbh[i]
 			row := &g.Wx[i]
 			for j := range 4 {
@@ -141,31 +138,29 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			row := &p.Wx[i]
-			var s float64
+			var sum float64
 			for k := range 4 {
-				s += row[k] * in.Xs[t][k]
+				sum += row[k] * in.Xs[t][k]
 			}
 			row2 := &p.Wh[i]
-			var s20, s21, s22, s23 float64
+			var dot0, dot1, dot2, dot3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				s20 += row2[k2] * ws.h[t][k2]
-				s21 += row2[k2+1] * ws.h[t][k2+1]
-				s22 += row2[k2+2] * ws.h[t][k2+2]
-				s23 += row2[k2+3] * ws.h[t][k2+3]
+				dot0 += row2[k2] * ws.h[t][k2]
+				dot1 += row2[k2+1] * ws.h[t][k2+1]
+				dot2 += row2[k2+2] * ws.h[t][k2+2]
+				dot3 += row2[k2+3] * ws.h[t][k2+3]
 			}
-			s2 := (s20 + s21) + (s22 + s23)
-			ws.h[t+1][i] = math.Tanh(s + s2 + p.Bh[i])
+			ws.h[t+1][i] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var s30, s31, s32, s33 float64
+		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			s30 += row3[k3] * ws.h[t+1][k3]
-			s31 += row3[k3+1] * ws.h[t+1][k3+1]
-			s32 += row3[k3+2] * ws.h[t+1][k3+2]
-			s33 += row3[k3+3] * ws.h[t+1][k3+3]
+			dotB0 += row3[k3] * ws.h[t+1][k3]
+			dotB1 += row3[k3+1] * ws.h[t+1][k3+1]
+			dotB2 += row3[k3+2] * ws.h[t+1][k3+2]
+			dotB3 += row3[k3+3] * ws.h[t+1][k3+3]
 		}
-		s3 := (s30 + s31) + (s32 + s33)
-		ws.t[t] = s3 + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
@@ -181,15 +176,14 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
 		for i := range 16 {
-			var s50, s51, s52, s53 float64
+			var dotD0, dotD1, dotD2, dotD3 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				s50 += dbh[k5] * p.Wh[k5][i]
-				s51 += dbh[k5+1] * p.Wh[k5+1][i]
-				s52 += dbh[k5+2] * p.Wh[k5+2][i]
-				s53 += dbh[k5+3] * p.Wh[k5+3][i]
+				dotD0 += dbh[k5] * p.Wh[k5][i]
+				dotD1 += dbh[k5+1] * p.Wh[k5+1][i]
+				dotD2 += dbh[k5+2] * p.Wh[k5+2][i]
+				dotD3 += dbh[k5+3] * p.Wh[k5+3][i]
 			}
-			s5 := (s50 + s51) + (s52 + s53)
-			dh2[i] = s5
+			dh2[i] = dotD0 + dotD1 + (dotD2 + dotD3)
 			a := dbh[i]
 			row4 := &g.Wx[i]
 			for j := range 4 {

@@ -49,15 +49,15 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs) float64 {
 			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
 		}
 		// swap.bp:15: s += dot(a, b) + sum(a * w)
-		var s2 float64
+		var sum float64
 		for k := range 3 {
-			s2 += ws.a[t+1][k] * ws.a[t][k]
+			sum += ws.a[t+1][k] * ws.a[t][k]
 		}
-		var s3 float64
+		var sum2 float64
 		for k2 := range 3 {
-			s3 += ws.a[t+1][k2] * p.W[k2]
+			sum2 += ws.a[t+1][k2] * p.W[k2]
 		}
-		s += s2 + s3
+		s += sum + sum2
 		// swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			bNext[i] = ws.a[t][i]
@@ -65,11 +65,11 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs) float64 {
 		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
-	var s4 float64
+	var sum3 float64
 	for k3 := range 3 {
-		s4 += ws.a[4][k3]
+		sum3 += ws.a[4][k3]
 	}
-	loss := s + s4*0.1
+	loss := s + sum3*0.1
 	return loss
 }
 
@@ -102,11 +102,11 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 			dw[i] += dw2[i]
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
-		var s float64
+		var sum float64
 		for k := range 3 {
-			s += da2[k] * ws.b_prev[t][k]
+			sum += da2[k] * ws.b_prev[t][k]
 		}
-		g.U += s
+		g.U += sum
 		// backward of swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			da[i] = da3[i]
@@ -141,15 +141,15 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
 		}
 		// swap.bp:15: s += dot(a, b) + sum(a * w)
-		var s2 float64
+		var sum float64
 		for k := range 3 {
-			s2 += ws.a[t+1][k] * ws.a[t][k]
+			sum += ws.a[t+1][k] * ws.a[t][k]
 		}
-		var s3 float64
+		var sum2 float64
 		for k2 := range 3 {
-			s3 += ws.a[t+1][k2] * p.W[k2]
+			sum2 += ws.a[t+1][k2] * p.W[k2]
 		}
-		s += s2 + s3
+		s += sum + sum2
 		// swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			bNext[i] = ws.a[t][i]
@@ -157,11 +157,11 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
-	var s4 float64
+	var sum3 float64
 	for k3 := range 3 {
-		s4 += ws.a[4][k3]
+		sum3 += ws.a[4][k3]
 	}
-	loss := s + s4*0.1
+	loss := s + sum3*0.1
 	var da [3]float64
 	// backward of swap.bp:11: for t in 0..4 {
 	var db [3]float64
@@ -187,11 +187,11 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 			dw[i] += dw2[i]
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
-		var s5 float64
+		var sum4 float64
 		for k4 := range 3 {
-			s5 += da2[k4] * ws.b_prev[t2][k4]
+			sum4 += da2[k4] * ws.b_prev[t2][k4]
 		}
-		g.U += s5
+		g.U += sum4
 		// backward of swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			da[i] = da3[i]

@@ -50,15 +50,14 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 		ws.h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
-	var s0, s1, s2, s3 float64
+	var dot0, dot1, dot2, dot3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += row[k] * ws.h[k]
-		s1 += row[k+1] * ws.h[k+1]
-		s2 += row[k+2] * ws.h[k+2]
-		s3 += row[k+3] * ws.h[k+3]
+		dot0 += row[k] * ws.h[k]
+		dot1 += row[k+1] * ws.h[k+1]
+		dot2 += row[k+2] * ws.h[k+2]
+		dot3 += row[k+3] * ws.h[k+3]
 	}
-	s := (s0 + s1) + (s2 + s3)
-	ws.p[0] = xorSigmoid(s + p.B2[0])
+	ws.p[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
 	ws.t = ws.p[0] - in.Y
 	loss := ws.t * ws.t
@@ -99,15 +98,14 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
-	var s0, s1, s2, s3 float64
+	var dot0, dot1, dot2, dot3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += row[k] * h[k]
-		s1 += row[k+1] * h[k+1]
-		s2 += row[k+2] * h[k+2]
-		s3 += row[k+3] * h[k+3]
+		dot0 += row[k] * h[k]
+		dot1 += row[k+1] * h[k+1]
+		dot2 += row[k+2] * h[k+2]
+		dot3 += row[k+3] * h[k+3]
 	}
-	s := (s0 + s1) + (s2 + s3)
-	p2[0] = xorSigmoid(s + p.B2[0])
+	p2[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
 	t := p2[0] - in.Y
 	loss := t * t
