@@ -1,0 +1,156 @@
+package codegen
+
+import (
+	"strings"
+	"testing"
+)
+
+// Small snippets and the Go they become, one construct each, in the style
+// of go/printer's and starlark's small tests. Each expected function was
+// read and checked by hand; the golden files and the differential test
+// check whole models.
+func TestSnippets(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		src  string
+		fn   string // the function to compare: "F" or a model method
+		want string
+	}{{
+		name: "one op",
+		src:  "fn f(x) = tanh(x)",
+		fn:   "F",
+		want: `func F(x float64) float64 {
+	return math.Tanh(x)
+}`,
+	}, {
+		name: "literals are folded in float64, never as Go integer constants",
+		src:  "fn f(x) = x / 2 + 1 / 2",
+		fn:   "F",
+		want: `func F(x float64) float64 {
+	return x/2 + 0.5
+}`,
+	}, {
+		name: "a division by a literal zero",
+		src:  "fn f(x) = x / 0",
+		fn:   "F",
+		want: `func F(x float64) float64 {
+	return x * math.Inf(1)
+}`,
+	}, {
+		name: "a square is a product",
+		src:  "fn f(x) = x^2",
+		fn:   "F",
+		want: `func F(x float64) float64 {
+	return x * x
+}`,
+	}, {
+		name: "a short sum is one running sum",
+		src:  "fn f(v[3]) = sum(v)",
+		fn:   "F",
+		want: `func F(v [3]float64) float64 {
+	var sum float64
+	for k := range 3 {
+		sum += v[k]
+	}
+	return sum
+}`,
+	}, {
+		name: "a long sum is four partial sums",
+		src:  "fn f(v[8]) = sum(v * v)",
+		fn:   "F",
+		want: `func F(v [8]float64) float64 {
+	var sum0, sum1, sum2, sum3 float64
+	for k := 0; k < 8; k += 4 {
+		sum0 += v[k] * v[k]
+		sum1 += v[k+1] * v[k+1]
+		sum2 += v[k+2] * v[k+2]
+		sum3 += v[k+3] * v[k+3]
+	}
+	return sum0 + sum1 + (sum2 + sum3)
+}`,
+	}, {
+		name: "a matrix-vector product reads each row through its address",
+		src:  "fn f(W[2, 3], x[3]) = sum(W @ x)",
+		fn:   "F",
+		want: `func F(W [2][3]float64, x [3]float64) float64 {
+	row := &W[0]
+	var sum float64
+	for k := range 3 {
+		sum += row[k] * x[k]
+	}
+	row2 := &W[1]
+	var sum2 float64
+	for k2 := range 3 {
+		sum2 += row2[k2] * x[k2]
+	}
+	return sum + sum2
+}`,
+	}, {
+		name: "a loop accumulating into the loss",
+		src:  "model m\nparam w\ninput x[3]\nloss = 0\nfor t in 0..3 {\n  loss += w * x[t]\n}\n",
+		fn:   "Forward",
+		want: `func (p *MParams) Forward(ws *MWorkspace, in *MInputs) float64 {
+	var loss float64
+	// m.bp:5: for t in 0..3 {
+	for t := range 3 {
+		// m.bp:6: loss += w * x[t]
+		loss += p.W * in.X[t]
+	}
+	return loss
+}`,
+	}, {
+		name: "its backward loop runs the steps in reverse, the adjoint of loss not carried",
+		src:  "model m\nparam w\ninput x[3]\nloss = 0\nfor t in 0..3 {\n  loss += w * x[t]\n}\n",
+		fn:   "Backward",
+		want: `func (p *MParams) Backward(ws *MWorkspace, in *MInputs, g *MParams) {
+	// backward of m.bp:5: for t in 0..3 {
+	for t := 2; t >= 0; t-- {
+		// backward of m.bp:6: loss += w * x[t]
+		g.W += in.X[t]
+	}
+}`,
+	}, {
+		name: "a layer's elementwise work fused into one loop",
+		src:  "model m\nparam W[3, 3]\ninput x[3]\nh = tanh(W @ x)\nloss = sum(h * h)\n",
+		fn:   "Backward",
+		want: `func (p *MParams) Backward(ws *MWorkspace, in *MInputs, g *MParams) {
+	// backward of m.bp:4: h = tanh(W @ x)
+	for i := range 3 {
+		ti := (ws.h[i] + ws.h[i]) * (1 - ws.t[i])
+		row := &g.W[i]
+		for j := range 3 {
+			row[j] += ti * in.X[j]
+		}
+	}
+}`,
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			prog := lower(t, "m.bp", []byte(c.src))
+			src := []byte(c.src)
+			code, err := Generate(prog, prog.Differentiate(), Options{Package: "m", Source: func(line int) string {
+				return strings.Split(string(src), "\n")[line-1]
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := funcDecl(string(code), c.fn); got != c.want {
+				t.Errorf("%s\ngenerates\n%s\nwant\n%s", c.src, got, c.want)
+			}
+		})
+	}
+}
+
+// funcDecl returns the declaration of the function or method name in
+// code, from func to its closing brace.
+func funcDecl(code, name string) string {
+	for _, head := range []string{"\nfunc " + name + "(", ") " + name + "("} {
+		i := strings.Index(code, head)
+		if i < 0 {
+			continue
+		}
+		start := strings.LastIndex(code[:i+len(head)], "\nfunc") + 1
+		end := strings.Index(code[start:], "\n}\n")
+		return code[start : start+end+2]
+	}
+	return "(no function " + name + ")"
+}
