@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/backpropgen/backpropgen"
 )
 
 // The README's excerpts of generated code are what the generator makes
@@ -48,5 +50,34 @@ func TestReadmeExcerptsAreCurrent(t *testing.T) {
 	}
 	if checked < 2 {
 		t.Errorf("checked %d excerpts; the README shows at least exercise1's file and xor's backward pass", checked)
+	}
+}
+
+// Claims of docs/LANGUAGE.md, each checked here or by the error golden
+// named (testdata/errors): a source is accepted (err "") or rejected with
+// an error containing err.
+func TestLanguageClaims(t *testing.T) {
+	for _, c := range []struct{ claim, src, err string }{
+		{"a model line may come anywhere in the file", "param w\nloss = w * w\nmodel m\n", ""},
+		{"params need a model line (no_model.err)", "param w\nloss = w\n", "param outside a model"},
+		{"a const may be used before its declaration", "model m\nparam w[N]\nconst N = 2\nloss = sum(w)\n", ""},
+		{"keywords are reserved", "model m\nparam in\nloss = in\n", "keyword"},
+		{"case matters", "model m\nparam b\nparam B\nloss = b * B\n", ""},
+		{"a number needs a digit after its point", "model m\nparam w\nloss = w * 1.\n", "3:13: syntax error"},
+		{"recursion is an error", "fn f(x) = g(x)\nfn g(x) = f(x)\n", "recursion"},
+		{"a loop variable indexes by itself only", "model m\nparam w\ninput x[3]\nloss = 0\nfor t in 0..2 {\n  loss += w * x[t + 1]\n}\n", "arithmetic on loop variable"},
+		{"a loop variable cannot take a bound name", "model m\nparam w\nh = 1\nfor h in 0..2 {\n  loss = w\n}\nloss = w\n", "shadows"},
+		{"a file declares a model or a fn", "// nothing\n", "no model or fn"},
+		{"dimensions have no /", "model m\nparam w[4 / 2]\nloss = sum(w)\n", "/"},
+	} {
+		_, err := backpropgen.Generate("c.bp", []byte(c.src), "c")
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("%s: rejected: %v", c.claim, err)
+		case c.err != "" && err == nil:
+			t.Errorf("%s: accepted", c.claim)
+		case c.err != "" && !strings.Contains(err.Error(), c.err):
+			t.Errorf("%s: error %q does not say %q", c.claim, err, c.err)
+		}
 	}
 }
