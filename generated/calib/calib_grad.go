@@ -19,14 +19,27 @@ type CalibParams struct {
 	Phase float64 // param phase (calib.bp:10)
 }
 
-// CalibParams's fields are all float64, so its size tells that Flat covers exactly them.
+// CalibParams is exactly CalibNumParams float64s, so Flat covers all of it. A compile
+// error here ("index out of bounds" or "overflows uintptr") means that the
+// type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(CalibParams{})-8*CalibNumParams]
 
-// CalibInputs holds one sample of the inputs of model calib.
+// CalibNumInputs is the number of float64s in a CalibInputs, which its Flat views;
+// integer inputs are not among them.
+const CalibNumInputs = 16
+
+// CalibInputs holds one sample of the inputs of model calib: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type CalibInputs struct {
 	T   [8]float64 // input t[8] (calib.bp:12)
 	Obs [8]float64 // input obs[8] (calib.bp:13)
 }
+
+// CalibInputs starts with exactly CalibNumInputs float64s, so Flat covers them. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(CalibInputs{})-8*CalibNumInputs]
 
 // CalibOutputs holds the outputs of model calib.
 type CalibOutputs struct {
@@ -45,8 +58,8 @@ type CalibWorkspace struct {
 	t6  [8]float64
 }
 
-// Forward returns the loss of model calib for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model calib for the sample in and keeps in ws what
+// Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
@@ -217,6 +230,152 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *CalibParams) BackwardTo(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
+	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	var t [8]float64
+	var t2 [8]float64
+	for i := range 8 {
+		dfiti := 0.5 / ws.t6[i] * (2 * ws.t5[i])
+		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+		t[i] = dfiti * ws.t4[i]
+		t2[i] = dfiti * ws.t2[i] * math.Sin(ws.t3[i])
+	}
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += t[k] * ws.t[k]
+		s1 += t[k+1] * ws.t[k+1]
+		s2 += t[k+2] * ws.t[k+2]
+		s3 += t[k+3] * ws.t[k+3]
+	}
+	s := (s0 + s1) + (s2 + s3)
+	g.Amp = s
+	// backward of calib.bp:8: param decay
+	var s40, s41, s42, s43 float64
+	for k2 := 0; k2 < 8; k2 += 4 {
+		s40 += -(t[k2] * p.Amp * ws.t[k2] * in.T[k2])
+		s41 += -(t[k2+1] * p.Amp * ws.t[k2+1] * in.T[k2+1])
+		s42 += -(t[k2+2] * p.Amp * ws.t[k2+2] * in.T[k2+2])
+		s43 += -(t[k2+3] * p.Amp * ws.t[k2+3] * in.T[k2+3])
+	}
+	s4 := (s40 + s41) + (s42 + s43)
+	g.Decay = 0.01*(2*p.Decay) + s4
+	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var s50, s51, s52, s53 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		s50 += -(t2[k3] * in.T[k3])
+		s51 += -(t2[k3+1] * in.T[k3+1])
+		s52 += -(t2[k3+2] * in.T[k3+2])
+		s53 += -(t2[k3+3] * in.T[k3+3])
+	}
+	s5 := (s50 + s51) + (s52 + s53)
+	g.Freq = s5
+	var s60, s61, s62, s63 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s60 += -t2[k4]
+		s61 += -t2[k4+1]
+		s62 += -t2[k4+2]
+		s63 += -t2[k4+3]
+	}
+	s6 := (s60 + s61) + (s62 + s63)
+	g.Phase = s6
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *CalibParams) LossGradTo(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) float64 {
+	var t [8]float64
+	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var t2 [8]float64
+	var t3 [8]float64
+	var t4 [8]float64
+	var t5 [8]float64
+	var t6 [8]float64
+	for i := range 8 {
+		t[i] = math.Exp(-(p.Decay * in.T[i]))
+		t2i := p.Amp * t[i]
+		t2[i] = t2i
+		t3i := p.Freq*in.T[i] + p.Phase
+		t3[i] = t3i
+		t4[i] = math.Cos(t3i)
+		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+		t5i := t2i*t4[i] - in.Obs[i]
+		t5[i] = t5i
+		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+		t6[i] = math.Sqrt(1 + t5i*t5i)
+	}
+	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += t6[k] - 1
+		s1 += t6[k+1] - 1
+		s2 += t6[k+2] - 1
+		s3 += t6[k+3] - 1
+	}
+	s := (s0 + s1) + (s2 + s3)
+	loss := s + 0.01*(p.Decay*p.Decay)
+	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	var t7 [8]float64
+	var t8 [8]float64
+	for i := range 8 {
+		dfiti := 0.5 / t6[i] * (2 * t5[i])
+		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+		t7[i] = dfiti * t4[i]
+		t8[i] = dfiti * t2[i] * math.Sin(t3[i])
+	}
+	var s40, s41, s42, s43 float64
+	for k2 := 0; k2 < 8; k2 += 4 {
+		s40 += t7[k2] * t[k2]
+		s41 += t7[k2+1] * t[k2+1]
+		s42 += t7[k2+2] * t[k2+2]
+		s43 += t7[k2+3] * t[k2+3]
+	}
+	s4 := (s40 + s41) + (s42 + s43)
+	g.Amp = s4
+	// backward of calib.bp:8: param decay
+	var s50, s51, s52, s53 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		s50 += -(t7[k3] * p.Amp * t[k3] * in.T[k3])
+		s51 += -(t7[k3+1] * p.Amp * t[k3+1] * in.T[k3+1])
+		s52 += -(t7[k3+2] * p.Amp * t[k3+2] * in.T[k3+2])
+		s53 += -(t7[k3+3] * p.Amp * t[k3+3] * in.T[k3+3])
+	}
+	s5 := (s50 + s51) + (s52 + s53)
+	g.Decay = 0.01*(2*p.Decay) + s5
+	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var s60, s61, s62, s63 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s60 += -(t8[k4] * in.T[k4])
+		s61 += -(t8[k4+1] * in.T[k4+1])
+		s62 += -(t8[k4+2] * in.T[k4+2])
+		s63 += -(t8[k4+3] * in.T[k4+3])
+	}
+	s6 := (s60 + s61) + (s62 + s63)
+	g.Freq = s6
+	var s70, s71, s72, s73 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s70 += -t8[k5]
+		s71 += -t8[k5+1]
+		s72 += -t8[k5+2]
+		s73 += -t8[k5+3]
+	}
+	s7 := (s70 + s71) + (s72 + s73)
+	g.Phase = s7
+	return loss
+}
+
+// Predict sets out to the outputs of model calib for the sample in, without the
+// loss: it computes only what the outputs need, so inputs that only the loss
+// reads (a target) are not read. out must not be nil; ws is scratch space.
+func (p *CalibParams) Predict(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) {
+	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	for i := range 8 {
+		out.Fit[i] = p.Amp * math.Exp(-(p.Decay * in.T[i])) * math.Cos(p.Freq*in.T[i]+p.Phase)
+	}
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *CalibParams) Flat() []float64 {
@@ -224,14 +383,16 @@ func (p *CalibParams) Flat() []float64 {
 }
 
 var (
-	calibParamNames = [...]string{"amp", "decay", "freq", "phase"}
-	calibParamSizes = [...]int{1, 1, 1, 1}
+	calibParamNames  = [...]string{"amp", "decay", "freq", "phase"}
+	calibParamFields = [...]string{"Amp", "Decay", "Freq", "Phase"}
+	calibParamSizes  = [...]int{1, 1, 1, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*CalibParams) Layout() (names []string, sizes []int) {
-	return calibParamNames[:], calibParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*CalibParams) Layout() (names, fields []string, sizes []int) {
+	return calibParamNames[:], calibParamFields[:], calibParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -242,24 +403,62 @@ func (p *CalibParams) Step(g *CalibParams, lr float64) {
 	}
 }
 
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *CalibParams) Init(seed uint64) {
+	*p = CalibParams{}
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *CalibInputs) Flat() []float64 {
+	return unsafe.Slice(&in.T[0], CalibNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model calib has no integer inputs: Ints returns nil.
+func (in *CalibInputs) Ints() []int {
+	return nil
+}
+
+var (
+	calibInputNames  = [...]string{"t", "obs"}
+	calibInputFields = [...]string{"T", "Obs"}
+	calibInputSizes  = [...]int{8, 8}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (CalibNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*CalibInputs) Layout() (names, fields []string, sizes []int) {
+	return calibInputNames[:], calibInputFields[:], calibInputSizes[:]
+}
+
 // Oscillator computes oscillator(a, k, w, p, t) of calib.bp:15.
-func Oscillator(a, k, w, p2 float64, t [8]float64) [8]float64 {
+func Oscillator(a, k, w2, p2 float64, t [8]float64) [8]float64 {
 	var t2 [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
-		t2[i] = a * math.Exp(-(k * t[i])) * math.Cos(w*t[i]+p2)
+		t2[i] = a * math.Exp(-(k * t[i])) * math.Cos(w2*t[i]+p2)
 	}
 	return t2
 }
 
 // Huber computes huber(r) of calib.bp:16.
-func Huber(r [8]float64) float64 {
+func Huber(r2 [8]float64) float64 {
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += math.Sqrt(1+r[k]*r[k]) - 1
-		s1 += math.Sqrt(1+r[k+1]*r[k+1]) - 1
-		s2 += math.Sqrt(1+r[k+2]*r[k+2]) - 1
-		s3 += math.Sqrt(1+r[k+3]*r[k+3]) - 1
+		s0 += math.Sqrt(1+r2[k]*r2[k]) - 1
+		s1 += math.Sqrt(1+r2[k+1]*r2[k+1]) - 1
+		s2 += math.Sqrt(1+r2[k+2]*r2[k+2]) - 1
+		s3 += math.Sqrt(1+r2[k+3]*r2[k+3]) - 1
 	}
 	s := (s0 + s1) + (s2 + s3)
 	return s
@@ -267,11 +466,11 @@ func Huber(r [8]float64) float64 {
 
 // HuberGrad returns huber(r) of calib.bp:16 and its partial derivatives
 // with respect to r.
-func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
+func HuberGrad(r2 [8]float64) (huber float64, dr [8]float64) {
 	var t [8]float64
 	// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		t[i] = math.Sqrt(1 + r[i]*r[i])
+		t[i] = math.Sqrt(1 + r2[i]*r2[i])
 	}
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
@@ -284,7 +483,7 @@ func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
 	huber = s
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		dr[i] = 0.5 / t[i] * (2 * r[i])
+		dr[i] = 0.5 / t[i] * (2 * r2[i])
 	}
 	return
 }

@@ -4,6 +4,7 @@ package lstm
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -29,14 +30,31 @@ type LstmParams struct {
 	By [1]float64      // param by[1] (lstm.bp:20)
 }
 
-// LstmParams's fields are all float64, so its size tells that Flat covers exactly them.
+// LstmParams is exactly LstmNumParams float64s, so Flat covers all of it. A compile
+// error here ("index out of bounds" or "overflows uintptr") means that the
+// type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(LstmParams{})-8*LstmNumParams]
 
-// LstmInputs holds one sample of the inputs of model lstm.
+// LstmNumInputs is the number of float64s in a LstmInputs, which its Flat views;
+// integer inputs are not among them.
+const LstmNumInputs = 125
+
+// LstmInputs holds one sample of the inputs of model lstm: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type LstmInputs struct {
 	Xs [25][4]float64 // input xs[25, 4] (lstm.bp:22)
 	Ys [25]float64    // input ys[25] (lstm.bp:23)
 }
+
+// LstmInputs starts with exactly LstmNumInputs float64s, so Flat covers them. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(LstmInputs{})-8*LstmNumInputs]
+
+// LstmOutputs is empty: model lstm declares no outputs. It is here so that
+// every generated model has the same methods.
+type LstmOutputs struct{}
 
 // LstmWorkspace holds what LstmParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
@@ -51,9 +69,9 @@ type LstmWorkspace struct {
 	h      [26][16]float64
 }
 
-// Forward returns the loss of model lstm for the sample in, keeps in ws what
-// Backward needs
-func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
+// Forward returns the loss of model lstm for the sample in and keeps in ws what
+// Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
 	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
@@ -514,6 +532,399 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. A loop sums the gradients of Wi, Ui, bi, Wf, Uf,
+// bf, Wg, Ug, bg, Wo, Uo, bo, Wy and by over its steps, so it clears them
+// first.
+func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) {
+	g.Wi = [16][4]float64{}
+	g.Ui = [16][16]float64{}
+	g.Bi = [16]float64{}
+	g.Wf = [16][4]float64{}
+	g.Uf = [16][16]float64{}
+	g.Bf = [16]float64{}
+	g.Wg = [16][4]float64{}
+	g.Ug = [16][16]float64{}
+	g.Bg = [16]float64{}
+	g.Wo = [16][4]float64{}
+	g.Uo = [16][16]float64{}
+	g.Bo = [16]float64{}
+	g.Wy = [1][16]float64{}
+	g.By = [1]float64{}
+	var dc [16]float64
+	var dh [16]float64
+	var dloss float64
+	// backward of lstm.bp:28: for t in 0..T {
+	dloss = 1
+	var dby [1]float64
+	var dc3 [16]float64
+	var dbo [16]float64
+	var dbg [16]float64
+	var dbf [16]float64
+	var dbi [16]float64
+	var dh3 [16]float64
+	for t := 24; t >= 0; t-- {
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		dby[0] = dloss * (2 * ws.t[t])
+		// backward of lstm.bp:35: h = o * tanh(c)
+		for i := range 16 {
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of lstm.bp:34: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
+			dc3[i] = dc2i * ws.f[t][i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			dbf[i] = dc2i * ws.c_prev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+		}
+		// backward of lstm.bp:28: for t in 0..T {
+		for i := range 16 {
+			var s70, s71, s72, s73 float64
+			for k5 := 0; k5 < 16; k5 += 4 {
+				s70 += dbo[k5] * p.Uo[k5][i]
+				s71 += dbo[k5+1] * p.Uo[k5+1][i]
+				s72 += dbo[k5+2] * p.Uo[k5+2][i]
+				s73 += dbo[k5+3] * p.Uo[k5+3][i]
+			}
+			s7 := (s70 + s71) + (s72 + s73)
+			var s80, s81, s82, s83 float64
+			for k6 := 0; k6 < 16; k6 += 4 {
+				s80 += dbg[k6] * p.Ug[k6][i]
+				s81 += dbg[k6+1] * p.Ug[k6+1][i]
+				s82 += dbg[k6+2] * p.Ug[k6+2][i]
+				s83 += dbg[k6+3] * p.Ug[k6+3][i]
+			}
+			s8 := (s80 + s81) + (s82 + s83)
+			var s90, s91, s92, s93 float64
+			for k7 := 0; k7 < 16; k7 += 4 {
+				s90 += dbf[k7] * p.Uf[k7][i]
+				s91 += dbf[k7+1] * p.Uf[k7+1][i]
+				s92 += dbf[k7+2] * p.Uf[k7+2][i]
+				s93 += dbf[k7+3] * p.Uf[k7+3][i]
+			}
+			s9 := (s90 + s91) + (s92 + s93)
+			var s100, s101, s102, s103 float64
+			for k8 := 0; k8 < 16; k8 += 4 {
+				s100 += dbi[k8] * p.Ui[k8][i]
+				s101 += dbi[k8+1] * p.Ui[k8+1][i]
+				s102 += dbi[k8+2] * p.Ui[k8+2][i]
+				s103 += dbi[k8+3] * p.Ui[k8+3][i]
+			}
+			s10 := (s100 + s101) + (s102 + s103)
+			dh3[i] = s7 + s8 + s9 + s10
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			a := dbi[i]
+			row := &g.Wi[i]
+			for j := range 4 {
+				row[j] += a * in.Xs[t][j]
+			}
+			a2 := dbi[i]
+			row2 := &g.Ui[i]
+			for j := range 16 {
+				row2[j] += a2 * ws.h[t][j]
+			}
+			g.Bi[i] += dbi[i]
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			a3 := dbf[i]
+			row3 := &g.Wf[i]
+			for j := range 4 {
+				row3[j] += a3 * in.Xs[t][j]
+			}
+			a4 := dbf[i]
+			row4 := &g.Uf[i]
+			for j := range 16 {
+				row4[j] += a4 * ws.h[t][j]
+			}
+			g.Bf[i] += dbf[i]
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			a5 := dbg[i]
+			row5 := &g.Wg[i]
+			for j := range 4 {
+				row5[j] += a5 * in.Xs[t][j]
+			}
+			a6 := dbg[i]
+			row6 := &g.Ug[i]
+			for j := range 16 {
+				row6[j] += a6 * ws.h[t][j]
+			}
+			g.Bg[i] += dbg[i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			a7 := dbo[i]
+			row7 := &g.Wo[i]
+			for j := range 4 {
+				row7[j] += a7 * in.Xs[t][j]
+			}
+			a8 := dbo[i]
+			row8 := &g.Uo[i]
+			for j := range 16 {
+				row8[j] += a8 * ws.h[t][j]
+			}
+			g.Bo[i] += dbo[i]
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+		}
+		g.By[0] += dby[0]
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			dc[i] = dc3[i]
+			// backward of lstm.bp:28: for t in 0..T {
+			dh[i] = dh3[i]
+		}
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. A loop sums
+// the gradients of Wi, Ui, bi, Wf, Uf, bf, Wg, Ug, bg, Wo, Uo, bo, Wy and by
+// over its steps, so it clears them first.
+func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
+	g.Wi = [16][4]float64{}
+	g.Ui = [16][16]float64{}
+	g.Bi = [16]float64{}
+	g.Wf = [16][4]float64{}
+	g.Uf = [16][16]float64{}
+	g.Bf = [16]float64{}
+	g.Wg = [16][4]float64{}
+	g.Ug = [16][16]float64{}
+	g.Bg = [16]float64{}
+	g.Wo = [16][4]float64{}
+	g.Uo = [16][16]float64{}
+	g.Bo = [16]float64{}
+	g.Wy = [1][16]float64{}
+	g.By = [1]float64{}
+	var c [16]float64
+	// lstm.bp:28: for t in 0..T {
+	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
+	var c2 [16]float64
+	row9 := &p.Wy[0]
+	for t := range 25 {
+		for i := range 16 {
+			ws.c_prev[t][i] = c[i]
+			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			row := &p.Wi[i]
+			var s float64
+			for k := range 4 {
+				s += row[k] * in.Xs[t][k]
+			}
+			row2 := &p.Ui[i]
+			var s20, s21, s22, s23 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				s20 += row2[k2] * ws.h[t][k2]
+				s21 += row2[k2+1] * ws.h[t][k2+1]
+				s22 += row2[k2+2] * ws.h[t][k2+2]
+				s23 += row2[k2+3] * ws.h[t][k2+3]
+			}
+			s2 := (s20 + s21) + (s22 + s23)
+			ws.i[t][i] = lstmSigmoid(s + s2 + p.Bi[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			row3 := &p.Wf[i]
+			var s3 float64
+			for k3 := range 4 {
+				s3 += row3[k3] * in.Xs[t][k3]
+			}
+			row4 := &p.Uf[i]
+			var s40, s41, s42, s43 float64
+			for k4 := 0; k4 < 16; k4 += 4 {
+				s40 += row4[k4] * ws.h[t][k4]
+				s41 += row4[k4+1] * ws.h[t][k4+1]
+				s42 += row4[k4+2] * ws.h[t][k4+2]
+				s43 += row4[k4+3] * ws.h[t][k4+3]
+			}
+			s4 := (s40 + s41) + (s42 + s43)
+			ws.f[t][i] = lstmSigmoid(s3 + s4 + p.Bf[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			row5 := &p.Wg[i]
+			var s5 float64
+			for k5 := range 4 {
+				s5 += row5[k5] * in.Xs[t][k5]
+			}
+			row6 := &p.Ug[i]
+			var s60, s61, s62, s63 float64
+			for k6 := 0; k6 < 16; k6 += 4 {
+				s60 += row6[k6] * ws.h[t][k6]
+				s61 += row6[k6+1] * ws.h[t][k6+1]
+				s62 += row6[k6+2] * ws.h[t][k6+2]
+				s63 += row6[k6+3] * ws.h[t][k6+3]
+			}
+			s6 := (s60 + s61) + (s62 + s63)
+			ws.g[t][i] = math.Tanh(s5 + s6 + p.Bg[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			row7 := &p.Wo[i]
+			var s7 float64
+			for k7 := range 4 {
+				s7 += row7[k7] * in.Xs[t][k7]
+			}
+			row8 := &p.Uo[i]
+			var s80, s81, s82, s83 float64
+			for k8 := 0; k8 < 16; k8 += 4 {
+				s80 += row8[k8] * ws.h[t][k8]
+				s81 += row8[k8+1] * ws.h[t][k8+1]
+				s82 += row8[k8+2] * ws.h[t][k8+2]
+				s83 += row8[k8+3] * ws.h[t][k8+3]
+			}
+			s8 := (s80 + s81) + (s82 + s83)
+			ws.o[t][i] = lstmSigmoid(s7 + s8 + p.Bo[i])
+			// lstm.bp:34: c = f * c + i * g
+			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
+			c2[i] = c2i
+			// lstm.bp:35: h = o * tanh(c)
+			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
+		}
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var s90, s91, s92, s93 float64
+		for k9 := 0; k9 < 16; k9 += 4 {
+			s90 += row9[k9] * ws.h[t+1][k9]
+			s91 += row9[k9+1] * ws.h[t+1][k9+1]
+			s92 += row9[k9+2] * ws.h[t+1][k9+2]
+			s93 += row9[k9+3] * ws.h[t+1][k9+3]
+		}
+		s9 := (s90 + s91) + (s92 + s93)
+		ws.t[t] = s9 + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
+		// lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			c[i] = c2[i]
+		}
+	}
+	var dc [16]float64
+	var dh [16]float64
+	var dloss float64
+	// backward of lstm.bp:28: for t in 0..T {
+	dloss = 1
+	var dby [1]float64
+	var dc3 [16]float64
+	var dbo [16]float64
+	var dbg [16]float64
+	var dbf [16]float64
+	var dbi [16]float64
+	var dh3 [16]float64
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		dby[0] = dloss * (2 * ws.t[t2])
+		// backward of lstm.bp:35: h = o * tanh(c)
+		for i := range 16 {
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of lstm.bp:34: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc3[i] = dc2i * ws.f[t2][i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			dbo[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			dbf[i] = dc2i * ws.c_prev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+		}
+		// backward of lstm.bp:28: for t in 0..T {
+		for i := range 16 {
+			var s140, s141, s142, s143 float64
+			for k14 := 0; k14 < 16; k14 += 4 {
+				s140 += dbo[k14] * p.Uo[k14][i]
+				s141 += dbo[k14+1] * p.Uo[k14+1][i]
+				s142 += dbo[k14+2] * p.Uo[k14+2][i]
+				s143 += dbo[k14+3] * p.Uo[k14+3][i]
+			}
+			s14 := (s140 + s141) + (s142 + s143)
+			var s150, s151, s152, s153 float64
+			for k15 := 0; k15 < 16; k15 += 4 {
+				s150 += dbg[k15] * p.Ug[k15][i]
+				s151 += dbg[k15+1] * p.Ug[k15+1][i]
+				s152 += dbg[k15+2] * p.Ug[k15+2][i]
+				s153 += dbg[k15+3] * p.Ug[k15+3][i]
+			}
+			s15 := (s150 + s151) + (s152 + s153)
+			var s160, s161, s162, s163 float64
+			for k16 := 0; k16 < 16; k16 += 4 {
+				s160 += dbf[k16] * p.Uf[k16][i]
+				s161 += dbf[k16+1] * p.Uf[k16+1][i]
+				s162 += dbf[k16+2] * p.Uf[k16+2][i]
+				s163 += dbf[k16+3] * p.Uf[k16+3][i]
+			}
+			s16 := (s160 + s161) + (s162 + s163)
+			var s170, s171, s172, s173 float64
+			for k17 := 0; k17 < 16; k17 += 4 {
+				s170 += dbi[k17] * p.Ui[k17][i]
+				s171 += dbi[k17+1] * p.Ui[k17+1][i]
+				s172 += dbi[k17+2] * p.Ui[k17+2][i]
+				s173 += dbi[k17+3] * p.Ui[k17+3][i]
+			}
+			s17 := (s170 + s171) + (s172 + s173)
+			dh3[i] = s14 + s15 + s16 + s17
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			a := dbi[i]
+			row10 := &g.Wi[i]
+			for j := range 4 {
+				row10[j] += a * in.Xs[t2][j]
+			}
+			a2 := dbi[i]
+			row11 := &g.Ui[i]
+			for j := range 16 {
+				row11[j] += a2 * ws.h[t2][j]
+			}
+			g.Bi[i] += dbi[i]
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			a3 := dbf[i]
+			row12 := &g.Wf[i]
+			for j := range 4 {
+				row12[j] += a3 * in.Xs[t2][j]
+			}
+			a4 := dbf[i]
+			row13 := &g.Uf[i]
+			for j := range 16 {
+				row13[j] += a4 * ws.h[t2][j]
+			}
+			g.Bf[i] += dbf[i]
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			a5 := dbg[i]
+			row14 := &g.Wg[i]
+			for j := range 4 {
+				row14[j] += a5 * in.Xs[t2][j]
+			}
+			a6 := dbg[i]
+			row15 := &g.Ug[i]
+			for j := range 16 {
+				row15[j] += a6 * ws.h[t2][j]
+			}
+			g.Bg[i] += dbg[i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			a7 := dbo[i]
+			row16 := &g.Wo[i]
+			for j := range 4 {
+				row16[j] += a7 * in.Xs[t2][j]
+			}
+			a8 := dbo[i]
+			row17 := &g.Uo[i]
+			for j := range 16 {
+				row17[j] += a8 * ws.h[t2][j]
+			}
+			g.Bo[i] += dbo[i]
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+		}
+		g.By[0] += dby[0]
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			dc[i] = dc3[i]
+			// backward of lstm.bp:28: for t in 0..T {
+			dh[i] = dh3[i]
+		}
+	}
+	return loss
+}
+
+// Predict does nothing: model lstm declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *LstmParams) Predict(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *LstmParams) Flat() []float64 {
@@ -521,14 +932,16 @@ func (p *LstmParams) Flat() []float64 {
 }
 
 var (
-	lstmParamNames = [...]string{"Wi", "Ui", "bi", "Wf", "Uf", "bf", "Wg", "Ug", "bg", "Wo", "Uo", "bo", "Wy", "by"}
-	lstmParamSizes = [...]int{64, 256, 16, 64, 256, 16, 64, 256, 16, 64, 256, 16, 16, 1}
+	lstmParamNames  = [...]string{"Wi", "Ui", "bi", "Wf", "Uf", "bf", "Wg", "Ug", "bg", "Wo", "Uo", "bo", "Wy", "by"}
+	lstmParamFields = [...]string{"Wi", "Ui", "Bi", "Wf", "Uf", "Bf", "Wg", "Ug", "Bg", "Wo", "Uo", "Bo", "Wy", "By"}
+	lstmParamSizes  = [...]int{64, 256, 16, 64, 256, 16, 64, 256, 16, 64, 256, 16, 16, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*LstmParams) Layout() (names []string, sizes []int) {
-	return lstmParamNames[:], lstmParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*LstmParams) Layout() (names, fields []string, sizes []int) {
+	return lstmParamNames[:], lstmParamFields[:], lstmParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -537,6 +950,60 @@ func (p *LstmParams) Step(g *LstmParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *LstmParams) Init(seed uint64) {
+	*p = LstmParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.Wi[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Ui[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wf[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Uf[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wg[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Ug[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wo[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Uo[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wy[0][0], 16), 16, 1)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *LstmInputs) Flat() []float64 {
+	return unsafe.Slice(&in.Xs[0][0], LstmNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model lstm has no integer inputs: Ints returns nil.
+func (in *LstmInputs) Ints() []int {
+	return nil
+}
+
+var (
+	lstmInputNames  = [...]string{"xs", "ys"}
+	lstmInputFields = [...]string{"Xs", "Ys"}
+	lstmInputSizes  = [...]int{100, 25}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (LstmNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*LstmInputs) Layout() (names, fields []string, sizes []int) {
+	return lstmInputNames[:], lstmInputFields[:], lstmInputSizes[:]
 }
 
 // lstmSigmoid is 1/(1+e⁻ˣ), computed without overflow for any x.

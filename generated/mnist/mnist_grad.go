@@ -4,6 +4,7 @@ package mnist
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -19,14 +20,27 @@ type MnistParams struct {
 	B2 [10]float64       // param b2[10] (mnist.bp:9)
 }
 
-// MnistParams's fields are all float64, so its size tells that Flat covers exactly them.
+// MnistParams is exactly MnistNumParams float64s, so Flat covers all of it. A compile
+// error here ("index out of bounds" or "overflows uintptr") means that the
+// type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MnistParams{})-8*MnistNumParams]
 
-// MnistInputs holds one sample of the inputs of model mnist.
+// MnistNumInputs is the number of float64s in a MnistInputs, which its Flat views;
+// integer inputs are not among them.
+const MnistNumInputs = 794
+
+// MnistInputs holds one sample of the inputs of model mnist: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type MnistInputs struct {
 	X      [784]float64 // input x[784] (mnist.bp:11)
 	Target [10]float64  // input target[10] (mnist.bp:12)
 }
+
+// MnistInputs starts with exactly MnistNumInputs float64s, so Flat covers them. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(MnistInputs{})-8*MnistNumInputs]
 
 // MnistOutputs holds the outputs of model mnist.
 type MnistOutputs struct {
@@ -42,8 +56,8 @@ type MnistWorkspace struct {
 	s      float64
 }
 
-// Forward returns the loss of model mnist for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model mnist for the sample in and keeps in ws what
+// Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -286,6 +300,197 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var s0, s1, s2, s3 float64
+	for k := 0; k < 8; k += 4 {
+		s0 += in.Target[k]
+		s1 += in.Target[k+1]
+		s2 += in.Target[k+2]
+		s3 += in.Target[k+3]
+	}
+	s0 += in.Target[8]
+	s0 += in.Target[9]
+	s := (s0 + s1) + (s2 + s3)
+	t := s / ws.s
+	var dlogits [10]float64
+	for i := range 10 {
+		dlogits[i] = -in.Target[i] + t*ws.t[i]
+	}
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		var s40, s41, s42, s43 float64
+		for k2 := 0; k2 < 8; k2 += 4 {
+			s40 += dlogits[k2] * p.W2[k2][i]
+			s41 += dlogits[k2+1] * p.W2[k2+1][i]
+			s42 += dlogits[k2+2] * p.W2[k2+2][i]
+			s43 += dlogits[k2+3] * p.W2[k2+3][i]
+		}
+		s40 += dlogits[8] * p.W2[8][i]
+		s40 += dlogits[9] * p.W2[9][i]
+		s4 := (s40 + s41) + (s42 + s43)
+		db1i := s4 * mnistStep(ws.h[i])
+		for j := range 784 {
+			g.W1[i][j] = db1i * in.X[j]
+		}
+		g.B1[i] = db1i
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			g.W2[i][j] = dlogits[i] * ws.h[j]
+		}
+		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+		g.B2[i] = dlogits[i]
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
+	var h [128]float64
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	var logits [10]float64
+	for i := range 128 {
+		row := &p.W1[i]
+		var s0, s1, s2, s3 float64
+		for k := 0; k < 784; k += 4 {
+			s0 += row[k] * in.X[k]
+			s1 += row[k+1] * in.X[k+1]
+			s2 += row[k+2] * in.X[k+2]
+			s3 += row[k+3] * in.X[k+3]
+		}
+		s := (s0 + s1) + (s2 + s3)
+		h[i] = mnistRelu(s + p.B1[i])
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var s40, s41, s42, s43 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			s40 += row2[k2] * h[k2]
+			s41 += row2[k2+1] * h[k2+1]
+			s42 += row2[k2+2] * h[k2+2]
+			s43 += row2[k2+3] * h[k2+3]
+		}
+		s4 := (s40 + s41) + (s42 + s43)
+		logits[i] = s4 + p.B2[i]
+	}
+	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	m := math.Inf(-1)
+	for k3 := range 10 {
+		m = max(m, logits[k3])
+	}
+	var t [10]float64
+	var t2 [10]float64
+	for i := range 10 {
+		ti := logits[i] - m
+		t[i] = ti
+		t2[i] = math.Exp(ti)
+	}
+	var s50, s51, s52, s53 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		s50 += t2[k4]
+		s51 += t2[k4+1]
+		s52 += t2[k4+2]
+		s53 += t2[k4+3]
+	}
+	s50 += t2[8]
+	s50 += t2[9]
+	s5 := (s50 + s51) + (s52 + s53)
+	t3 := math.Log(s5)
+	var s60, s61, s62, s63 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		s60 += in.Target[k5] * (t[k5] - t3)
+		s61 += in.Target[k5+1] * (t[k5+1] - t3)
+		s62 += in.Target[k5+2] * (t[k5+2] - t3)
+		s63 += in.Target[k5+3] * (t[k5+3] - t3)
+	}
+	s60 += in.Target[8] * (t[8] - t3)
+	s60 += in.Target[9] * (t[9] - t3)
+	s6 := (s60 + s61) + (s62 + s63)
+	loss := -s6
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var s70, s71, s72, s73 float64
+	for k6 := 0; k6 < 8; k6 += 4 {
+		s70 += in.Target[k6]
+		s71 += in.Target[k6+1]
+		s72 += in.Target[k6+2]
+		s73 += in.Target[k6+3]
+	}
+	s70 += in.Target[8]
+	s70 += in.Target[9]
+	s7 := (s70 + s71) + (s72 + s73)
+	t4 := s7 / s5
+	var dlogits [10]float64
+	for i := range 10 {
+		dlogits[i] = -in.Target[i] + t4*t2[i]
+	}
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		var s80, s81, s82, s83 float64
+		for k7 := 0; k7 < 8; k7 += 4 {
+			s80 += dlogits[k7] * p.W2[k7][i]
+			s81 += dlogits[k7+1] * p.W2[k7+1][i]
+			s82 += dlogits[k7+2] * p.W2[k7+2][i]
+			s83 += dlogits[k7+3] * p.W2[k7+3][i]
+		}
+		s80 += dlogits[8] * p.W2[8][i]
+		s80 += dlogits[9] * p.W2[9][i]
+		s8 := (s80 + s81) + (s82 + s83)
+		db1i := s8 * mnistStep(h[i])
+		for j := range 784 {
+			g.W1[i][j] = db1i * in.X[j]
+		}
+		g.B1[i] = db1i
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			g.W2[i][j] = dlogits[i] * h[j]
+		}
+		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+		g.B2[i] = dlogits[i]
+	}
+	return loss
+}
+
+// Predict sets out to the outputs of model mnist for the sample in, without the
+// loss: it computes only what the outputs need, so inputs that only the loss
+// reads (a target) are not read. out must not be nil; ws is scratch space.
+func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) {
+	var h [128]float64
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		row := &p.W1[i]
+		var s0, s1, s2, s3 float64
+		for k := 0; k < 784; k += 4 {
+			s0 += row[k] * in.X[k]
+			s1 += row[k+1] * in.X[k+1]
+			s2 += row[k+2] * in.X[k+2]
+			s3 += row[k+3] * in.X[k+3]
+		}
+		s := (s0 + s1) + (s2 + s3)
+		h[i] = mnistRelu(s + p.B1[i])
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var s40, s41, s42, s43 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			s40 += row2[k2] * h[k2]
+			s41 += row2[k2+1] * h[k2+1]
+			s42 += row2[k2+2] * h[k2+2]
+			s43 += row2[k2+3] * h[k2+3]
+		}
+		s4 := (s40 + s41) + (s42 + s43)
+		out.Logits[i] = s4 + p.B2[i]
+	}
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *MnistParams) Flat() []float64 {
@@ -293,14 +498,16 @@ func (p *MnistParams) Flat() []float64 {
 }
 
 var (
-	mnistParamNames = [...]string{"W1", "b1", "W2", "b2"}
-	mnistParamSizes = [...]int{100352, 128, 1280, 10}
+	mnistParamNames  = [...]string{"W1", "b1", "W2", "b2"}
+	mnistParamFields = [...]string{"W1", "B1", "W2", "B2"}
+	mnistParamSizes  = [...]int{100352, 128, 1280, 10}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*MnistParams) Layout() (names []string, sizes []int) {
-	return mnistParamNames[:], mnistParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*MnistParams) Layout() (names, fields []string, sizes []int) {
+	return mnistParamNames[:], mnistParamFields[:], mnistParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -309,6 +516,53 @@ func (p *MnistParams) Step(g *MnistParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *MnistParams) Init(seed uint64) {
+	*p = MnistParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W1[0][0], 100352), 784, 128)
+	glorot(unsafe.Slice(&p.W2[0][0], 1280), 128, 10)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *MnistInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], MnistNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model mnist has no integer inputs: Ints returns nil.
+func (in *MnistInputs) Ints() []int {
+	return nil
+}
+
+var (
+	mnistInputNames  = [...]string{"x", "target"}
+	mnistInputFields = [...]string{"X", "Target"}
+	mnistInputSizes  = [...]int{784, 10}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (MnistNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*MnistInputs) Layout() (names, fields []string, sizes []int) {
+	return mnistInputNames[:], mnistInputFields[:], mnistInputSizes[:]
 }
 
 // mnistRelu is max(x, 0).

@@ -5,6 +5,7 @@ package policy
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -20,15 +21,28 @@ type PolicyParams struct {
 	B2 [2]float64     // param b2[2] (policy.bp:7)
 }
 
-// PolicyParams's fields are all float64, so its size tells that Flat covers exactly them.
+// PolicyParams is exactly PolicyNumParams float64s, so Flat covers all of it. A compile
+// error here ("index out of bounds" or "overflows uintptr") means that the
+// type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(PolicyParams{})-8*PolicyNumParams]
 
-// PolicyInputs holds one sample of the inputs of model policy.
+// PolicyNumInputs is the number of float64s in a PolicyInputs, which its Flat views;
+// integer inputs are not among them.
+const PolicyNumInputs = 5
+
+// PolicyInputs holds one sample of the inputs of model policy: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type PolicyInputs struct {
 	S      [4]float64 // input s[4] (policy.bp:9)
-	Action int        // input action int (policy.bp:10)
 	Ret    float64    // input ret (policy.bp:11)
+	Action int        // input action int (policy.bp:10)
 }
+
+// PolicyInputs starts with exactly PolicyNumInputs float64s, so Flat covers them. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
+var _ = [1]struct{}{}[unsafe.Offsetof(PolicyInputs{}.Action)-8*PolicyNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
 // indexes. Forward, Backward and LossGrad panic with its message.
@@ -54,8 +68,8 @@ type PolicyWorkspace struct {
 	probs [2]float64
 }
 
-// Forward returns the loss of model policy for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model policy for the sample in and keeps in ws what
+// Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
@@ -222,6 +236,161 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. The entries of b2 that integer inputs pick are
+// written and then added to. It writes each other entry of g once.
+func (p *PolicyParams) BackwardTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	var t [2]float64
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t = [2]float64{}
+	t[in.Action] += ws.t2
+	t2 := (-t[0] + -t[1]) / ws.s
+	var dlogits [2]float64
+	dlogits[0] = t[0] + t2*ws.t3[0]
+	dlogits[1] = t[1] + t2*ws.t3[1]
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	for i := range 32 {
+		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.t[i]*ws.t[i])
+		for j := range 4 {
+			g.W1[i][j] = db1i * in.S[j]
+		}
+		g.B1[i] = db1i
+	}
+	for i := range 32 {
+		g.W2[0][i] = dlogits[0] * ws.t[i]
+		g.W2[1][i] = dlogits[1] * ws.t[i]
+	}
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	g.B2[0] = dlogits[0]
+	g.B2[1] = dlogits[1]
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. The entries
+// of b2 that integer inputs pick are written and then added to. It writes each
+// other entry of g once.
+func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) float64 {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	var t [32]float64
+	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var logits [2]float64
+	row2 := &p.W2[0]
+	row3 := &p.W2[1]
+	for i := range 32 {
+		row := &p.W1[i]
+		var s float64
+		for k := range 4 {
+			s += row[k] * in.S[k]
+		}
+		t[i] = math.Tanh(s + p.B1[i])
+	}
+	var s20, s21, s22, s23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		s20 += row2[k2] * t[k2]
+		s21 += row2[k2+1] * t[k2+1]
+		s22 += row2[k2+2] * t[k2+2]
+		s23 += row2[k2+3] * t[k2+3]
+	}
+	s2 := (s20 + s21) + (s22 + s23)
+	logits[0] = s2 + p.B2[0]
+	var s30, s31, s32, s33 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		s30 += row3[k3] * t[k3]
+		s31 += row3[k3+1] * t[k3+1]
+		s32 += row3[k3+2] * t[k3+2]
+		s33 += row3[k3+3] * t[k3+3]
+	}
+	s3 := (s30 + s31) + (s32 + s33)
+	logits[1] = s3 + p.B2[1]
+	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t2 := -in.Ret
+	m := max(logits[0], logits[1])
+	var t3 [2]float64
+	t3[0] = logits[0] - m
+	t3[1] = logits[1] - m
+	var t4 [2]float64
+	t4[0] = math.Exp(t3[0])
+	t4[1] = math.Exp(t3[1])
+	s4 := t4[0] + t4[1]
+	t5 := math.Log(s4)
+	loss := -(in.Ret * (t3[in.Action] - t5))
+	var t6 [2]float64
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t6 = [2]float64{}
+	t6[in.Action] += t2
+	t7 := (-t6[0] + -t6[1]) / s4
+	var dlogits [2]float64
+	dlogits[0] = t6[0] + t7*t4[0]
+	dlogits[1] = t6[1] + t7*t4[1]
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	for i := range 32 {
+		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - t[i]*t[i])
+		for j := range 4 {
+			g.W1[i][j] = db1i * in.S[j]
+		}
+		g.B1[i] = db1i
+	}
+	for i := range 32 {
+		g.W2[0][i] = dlogits[0] * t[i]
+		g.W2[1][i] = dlogits[1] * t[i]
+	}
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	g.B2[0] = dlogits[0]
+	g.B2[1] = dlogits[1]
+	return loss
+}
+
+// Predict sets out to the outputs of model policy for the sample in, without the
+// loss: it computes only what the outputs need, so inputs that only the loss
+// reads (a target) are not read. out must not be nil; ws is scratch space.
+func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) {
+	var t [32]float64
+	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var logits [2]float64
+	row2 := &p.W2[0]
+	row3 := &p.W2[1]
+	for i := range 32 {
+		row := &p.W1[i]
+		var s float64
+		for k := range 4 {
+			s += row[k] * in.S[k]
+		}
+		t[i] = math.Tanh(s + p.B1[i])
+	}
+	var s20, s21, s22, s23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		s20 += row2[k2] * t[k2]
+		s21 += row2[k2+1] * t[k2+1]
+		s22 += row2[k2+2] * t[k2+2]
+		s23 += row2[k2+3] * t[k2+3]
+	}
+	s2 := (s20 + s21) + (s22 + s23)
+	logits[0] = s2 + p.B2[0]
+	var s30, s31, s32, s33 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		s30 += row3[k3] * t[k3]
+		s31 += row3[k3+1] * t[k3+1]
+		s32 += row3[k3+2] * t[k3+2]
+		s33 += row3[k3+3] * t[k3+3]
+	}
+	s3 := (s30 + s31) + (s32 + s33)
+	logits[1] = s3 + p.B2[1]
+	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	m := max(logits[0], logits[1])
+	var t2 [2]float64
+	t2[0] = math.Exp(logits[0] - m)
+	t2[1] = math.Exp(logits[1] - m)
+	s4 := t2[0] + t2[1]
+	// policy.bp:15: output probs = softmax(logits)
+	out.Probs[0] = t2[0] / s4
+	out.Probs[1] = t2[1] / s4
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *PolicyParams) Flat() []float64 {
@@ -229,14 +398,16 @@ func (p *PolicyParams) Flat() []float64 {
 }
 
 var (
-	policyParamNames = [...]string{"W1", "b1", "W2", "b2"}
-	policyParamSizes = [...]int{128, 32, 64, 2}
+	policyParamNames  = [...]string{"W1", "b1", "W2", "b2"}
+	policyParamFields = [...]string{"W1", "B1", "W2", "B2"}
+	policyParamSizes  = [...]int{128, 32, 64, 2}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*PolicyParams) Layout() (names []string, sizes []int) {
-	return policyParamNames[:], policyParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*PolicyParams) Layout() (names, fields []string, sizes []int) {
+	return policyParamNames[:], policyParamFields[:], policyParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -245,4 +416,50 @@ func (p *PolicyParams) Step(g *PolicyParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *PolicyParams) Init(seed uint64) {
+	*p = PolicyParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W1[0][0], 128), 4, 32)
+	glorot(unsafe.Slice(&p.W2[0][0], 64), 32, 2)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *PolicyInputs) Flat() []float64 {
+	return unsafe.Slice(&in.S[0], PolicyNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+func (in *PolicyInputs) Ints() []int {
+	return unsafe.Slice(&in.Action, 1)
+}
+
+var (
+	policyInputNames  = [...]string{"s", "ret", "action"}
+	policyInputFields = [...]string{"S", "Ret", "Action"}
+	policyInputSizes  = [...]int{4, 1, 1}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (PolicyNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*PolicyInputs) Layout() (names, fields []string, sizes []int) {
+	return policyInputNames[:], policyInputFields[:], policyInputSizes[:]
 }
