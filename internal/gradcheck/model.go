@@ -222,8 +222,9 @@ func checkInputs[I any, IP Inputs[I]](t testing.TB, in IP) {
 
 // CheckInit checks a model's Init: the same seed gives the same numbers
 // and another seed others; each parameter Layout lists with two or more
-// dimensions has mean about 0 and a variance within a factor of 1.5 of
-// 2/(fanIn+fanOut), its last two dimensions; the others are 0.
+// dimensions lies within ±√(6/(fanIn+fanOut)), fanIn and fanOut its last
+// two dimensions, and, if it has 200 numbers or more, has mean about 0 and
+// a variance within a factor of 1.5 of 2/(fanIn+fanOut); the others are 0.
 func CheckInit[P any, PP interface {
 	*P
 	Flat() []float64
@@ -258,7 +259,17 @@ func CheckInit[P any, PP interface {
 			sameAsOther = false
 		}
 		want := 2 / float64(dims[len(dims)-1]+dims[len(dims)-2])
+		limit := math.Sqrt(3 * want) // of the uniform distribution with variance want
+		for _, e := range x {
+			if math.Abs(e) > limit {
+				t.Errorf("Init: %s has %v, outside ±%.3g", names[k], e, limit)
+				break
+			}
+		}
 		mean, variance := moments(x)
+		if len(x) < 200 { // too few for a steady estimate
+			continue
+		}
 		if variance < want/1.5 || variance > want*1.5 {
 			t.Errorf("Init: %s has variance %.3g, want about %.3g", names[k], variance, want)
 		}
