@@ -258,8 +258,8 @@ func (mg *modelGen) wsIn() jen.Code {
 	return jen.List(jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")))
 }
 
-func (mg *modelGen) outParam() jen.Code   { return jen.Id("out").Op("*").Id(mg.typ("Outputs")) }
-func (mg *modelGen) gradParam() jen.Code  { return jen.Id("g").Op("*").Id(mg.typ("Params")) }
+func (mg *modelGen) outParam() jen.Code  { return jen.Id("out").Op("*").Id(mg.typ("Outputs")) }
+func (mg *modelGen) gradParam() jen.Code { return jen.Id("g").Op("*").Id(mg.typ("Params")) }
 
 func (mg *modelGen) backward(overwrite bool) jen.Code {
 	f, body := mg.newFn()

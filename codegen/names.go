@@ -22,7 +22,7 @@ var reserved = strings.Fields(`
 	bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64
 	rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil
 	append cap clear close complex copy delete imag len make max min new panic print
-	println real recover math unsafe fmt rand err p g ws in out lr i j n r w seed glorot`)
+	println real recover math unsafe fmt rand err p g ws in out lr i j n`)
 
 func newNamer(extra ...string) *namer {
 	n := &namer{used: map[string]bool{}, next: map[string]int{}}

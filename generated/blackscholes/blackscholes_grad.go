@@ -5,19 +5,19 @@ package blackscholes
 import "math"
 
 // Call computes call(S, K, T, r, sigma) of blackscholes.bp:2.
-func Call(S, K, T, r2, sigma float64) float64 {
+func Call(S, K, T, r, sigma float64) float64 {
 	// blackscholes.bp:3: d1 = (log(S / K) + (r + sigma^2 / 2) * T) / (sigma * sqrt(T))
 	t := sigma * math.Sqrt(T)
-	d1 := (math.Log(S/K) + (r2+sigma*sigma/2)*T) / t
-	return S*blackscholesNormCDF(d1) - K*math.Exp(-(r2*T))*blackscholesNormCDF(d1-t)
+	d1 := (math.Log(S/K) + (r+sigma*sigma/2)*T) / t
+	return S*blackscholesNormCDF(d1) - K*math.Exp(-(r*T))*blackscholesNormCDF(d1-t)
 }
 
 // CallGrad returns call(S, K, T, r, sigma) of blackscholes.bp:2 and its partial derivatives
 // with respect to S, K, T, r, sigma.
-func CallGrad(S, K, T, r2, sigma float64) (call, dS, dK, dT, dr, dsigma float64) {
+func CallGrad(S, K, T, r, sigma float64) (call, dS, dK, dT, dr, dsigma float64) {
 	// blackscholes.bp:3: d1 = (log(S / K) + (r + sigma^2 / 2) * T) / (sigma * sqrt(T))
 	t := S / K
-	t2 := r2 + sigma*sigma/2
+	t2 := r + sigma*sigma/2
 	sqrtT := math.Sqrt(T)
 	t3 := sigma * sqrtT
 	d1 := (math.Log(t) + t2*T) / t3
@@ -25,7 +25,7 @@ func CallGrad(S, K, T, r2, sigma float64) (call, dS, dK, dT, dr, dsigma float64)
 	d2 := d1 - t3
 	// blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
 	t4 := blackscholesNormCDF(d1)
-	t5 := math.Exp(-(r2 * T))
+	t5 := math.Exp(-(r * T))
 	t6 := K * t5
 	t7 := blackscholesNormCDF(d2)
 	// backward of blackscholes.bp:5: return S * norm_cdf(d1) - K * exp(-r * T) * norm_cdf(d2)
@@ -41,7 +41,7 @@ func CallGrad(S, K, T, r2, sigma float64) (call, dS, dK, dT, dr, dsigma float64)
 	call = S*t4 - t6*t7
 	dS = t4 + t13/K
 	dK = -(t7 * t5) + -(t13 * t / K)
-	dT = t9*r2 + t11*sigma*0.5/sqrtT + t10*t2
+	dT = t9*r + t11*sigma*0.5/sqrtT + t10*t2
 	dr = t9*T + t12
 	dsigma = t11*sqrtT + t12/2*(2*sigma)
 	return

@@ -681,7 +681,7 @@ func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2]
 }
 
 // F_softmax computes f_softmax(x, w) of builtins.bp:31.
-func F_softmax(x, w2 [4]float64) float64 {
+func F_softmax(x, w [4]float64) float64 {
 	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -697,14 +697,14 @@ func F_softmax(x, w2 [4]float64) float64 {
 	}
 	var s2 float64
 	for k3 := range 4 {
-		s2 += w2[k3] * (t[k3] / s)
+		s2 += w[k3] * (t[k3] / s)
 	}
 	return s2
 }
 
 // F_softmaxGrad returns f_softmax(x, w) of builtins.bp:31 and its partial derivatives
 // with respect to x, w.
-func F_softmaxGrad(x, w2 [4]float64) (f_softmax float64, dx, dw [4]float64) {
+func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -723,7 +723,7 @@ func F_softmaxGrad(x, w2 [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	for i := range 4 {
 		t2i := t[i] / s
 		t2[i] = t2i
-		t3[i] = w2[i] * t2i
+		t3[i] = w[i] * t2i
 	}
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	var s2 float64
@@ -738,7 +738,7 @@ func F_softmaxGrad(x, w2 [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	f_softmax = s3
 	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	for i := range 4 {
-		dx[i] = (w2[i]/s + s2) * t[i]
+		dx[i] = (w[i]/s + s2) * t[i]
 		// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 		dw[i] = t2[i]
 	}
@@ -746,7 +746,7 @@ func F_softmaxGrad(x, w2 [4]float64) (f_softmax float64, dx, dw [4]float64) {
 }
 
 // F_log_softmax computes f_log_softmax(x, w) of builtins.bp:32.
-func F_log_softmax(x, w2 [4]float64) float64 {
+func F_log_softmax(x, w [4]float64) float64 {
 	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -763,14 +763,14 @@ func F_log_softmax(x, w2 [4]float64) float64 {
 	t2 := math.Log(s)
 	var s2 float64
 	for k3 := range 4 {
-		s2 += w2[k3] * (t[k3] - t2)
+		s2 += w[k3] * (t[k3] - t2)
 	}
 	return s2
 }
 
 // F_log_softmaxGrad returns f_log_softmax(x, w) of builtins.bp:32 and its partial derivatives
 // with respect to x, w.
-func F_log_softmaxGrad(x, w2 [4]float64) (f_log_softmax float64, dx, dw [4]float64) {
+func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float64) {
 	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -795,18 +795,18 @@ func F_log_softmaxGrad(x, w2 [4]float64) (f_log_softmax float64, dx, dw [4]float
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var s2 float64
 	for k3 := range 4 {
-		s2 += -w2[k3]
+		s2 += -w[k3]
 	}
 	t5 := s2 / s
 	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var s3 float64
 	for k4 := range 4 {
-		s3 += w2[k4] * t4[k4]
+		s3 += w[k4] * t4[k4]
 	}
 	f_log_softmax = s3
 	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
-		dx[i] = w2[i] + t5*t2[i]
+		dx[i] = w[i] + t5*t2[i]
 		// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 		dw[i] = t4[i]
 	}

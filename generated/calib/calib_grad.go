@@ -442,23 +442,23 @@ func (*CalibInputs) Layout() (names, fields []string, sizes []int) {
 }
 
 // Oscillator computes oscillator(a, k, w, p, t) of calib.bp:15.
-func Oscillator(a, k, w2, p2 float64, t [8]float64) [8]float64 {
+func Oscillator(a, k, w, p2 float64, t [8]float64) [8]float64 {
 	var t2 [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
-		t2[i] = a * math.Exp(-(k * t[i])) * math.Cos(w2*t[i]+p2)
+		t2[i] = a * math.Exp(-(k * t[i])) * math.Cos(w*t[i]+p2)
 	}
 	return t2
 }
 
 // Huber computes huber(r) of calib.bp:16.
-func Huber(r2 [8]float64) float64 {
+func Huber(r [8]float64) float64 {
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
-		s0 += math.Sqrt(1+r2[k]*r2[k]) - 1
-		s1 += math.Sqrt(1+r2[k+1]*r2[k+1]) - 1
-		s2 += math.Sqrt(1+r2[k+2]*r2[k+2]) - 1
-		s3 += math.Sqrt(1+r2[k+3]*r2[k+3]) - 1
+		s0 += math.Sqrt(1+r[k]*r[k]) - 1
+		s1 += math.Sqrt(1+r[k+1]*r[k+1]) - 1
+		s2 += math.Sqrt(1+r[k+2]*r[k+2]) - 1
+		s3 += math.Sqrt(1+r[k+3]*r[k+3]) - 1
 	}
 	s := (s0 + s1) + (s2 + s3)
 	return s
@@ -466,11 +466,11 @@ func Huber(r2 [8]float64) float64 {
 
 // HuberGrad returns huber(r) of calib.bp:16 and its partial derivatives
 // with respect to r.
-func HuberGrad(r2 [8]float64) (huber float64, dr [8]float64) {
+func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
 	var t [8]float64
 	// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		t[i] = math.Sqrt(1 + r2[i]*r2[i])
+		t[i] = math.Sqrt(1 + r[i]*r[i])
 	}
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
@@ -483,7 +483,7 @@ func HuberGrad(r2 [8]float64) (huber float64, dr [8]float64) {
 	huber = s
 	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
 	for i := range 8 {
-		dr[i] = 0.5 / t[i] * (2 * r2[i])
+		dr[i] = 0.5 / t[i] * (2 * r[i])
 	}
 	return
 }
