@@ -232,9 +232,8 @@ func (mg *modelGen) forward() jen.Code {
 	}
 	f.add(jen.Return(f.elem(mg.m.Loss, nil).c))
 	f.end()
-	return jen.Comment(fmt.Sprintf("Forward returns the loss of model %s for the sample in and keeps in ws what", mg.m.Name)).Line().
-		Comment("Backward needs. If out is not nil, Forward sets the outputs too.").Line().
-		Func().Params(mg.recv()).Id("Forward").Params(mg.wsIn(), mg.outParam()).Float64().Block(*body...)
+	doc := wrapDoc(fmt.Sprintf("Forward returns the loss of model %s for the sample in and keeps in ws what Backward needs. If out is not nil, Forward sets the outputs too.", mg.m.Name))
+	return comments(doc).Func().Params(mg.recv()).Id("Forward").Params(mg.wsIn(), mg.outParam()).Float64().Block(*body...)
 }
 
 // copyOutputs returns the statements that copy each output into out,
@@ -573,12 +572,9 @@ func (mg *modelGen) predict() jen.Code {
 	}, func(n *symbolic.Node) bool { return first[n] != "" })
 	f.add(mg.copyOutputs(f)...)
 	f.end()
-	doc := []string{"Predict sets out to the outputs of model " + mg.m.Name + " for the sample in, without the",
-		"loss: it computes only what the outputs need, so inputs that only the loss",
-		"reads (a target) are not read. out must not be nil; ws is scratch space."}
+	doc := wrapDoc(fmt.Sprintf("Predict sets out to the outputs of model %s for the sample in, without the loss: it computes only what the outputs need, so inputs that only the loss reads (a target) are not read. out must not be nil; ws is scratch space.", mg.m.Name))
 	if len(mg.m.Outputs) == 0 {
-		doc = []string{fmt.Sprintf("Predict does nothing: model %s declares no outputs. It is here so that", mg.m.Name),
-			"every generated model has the same methods."}
+		doc = wrapDoc(fmt.Sprintf("Predict does nothing: model %s declares no outputs. It is here so that every generated model has the same methods.", mg.m.Name))
 	}
 	return comments(doc).Func().Params(mg.recv()).Id("Predict").Params(mg.wsIn(), mg.outParam()).Block(*body...)
 }

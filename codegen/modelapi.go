@@ -28,6 +28,13 @@ func (mg *modelGen) varFields() {
 	}
 }
 
+// doc writes text to the file as a comment wrapped at 76 columns.
+func (mg *modelGen) doc(text string) {
+	for _, l := range wrapDoc(text) {
+		mg.fg.f.Comment(l)
+	}
+}
+
 func takeField(taken map[string]bool, name string) string {
 	field := exported(name)
 	for taken[field] {
@@ -81,15 +88,13 @@ func (mg *modelGen) types() {
 		outs = append(outs, jen.Id(mg.outputs[i]).Add(goType(o.Node.Shape)).Comment(fmt.Sprintf("output %s (%s:%d)", o.Name, mg.fg.prog.File, o.Line)))
 	}
 	if len(outs) > 0 {
-		f.Comment(fmt.Sprintf("%s holds the outputs of model %s.", mg.typ("Outputs"), name))
+		mg.doc(fmt.Sprintf("%s holds the outputs of model %s.", mg.typ("Outputs"), name))
 	} else {
-		f.Comment(fmt.Sprintf("%s is empty: model %s declares no outputs. It is here so that", mg.typ("Outputs"), name))
-		f.Comment("every generated model has the same methods.")
+		mg.doc(fmt.Sprintf("%s is empty: model %s declares no outputs. It is here so that every generated model has the same methods.", mg.typ("Outputs"), name))
 	}
 	f.Type().Id(mg.typ("Outputs")).Struct(outs...)
 	f.Line()
-	f.Comment(fmt.Sprintf("%s holds what %s.Forward keeps for Backward, and Backward's", mg.typ("Workspace"), mg.typ("Params")))
-	f.Comment("intermediate values. Its zero value is ready to use; use one per goroutine.")
+	mg.doc(fmt.Sprintf("%s holds what %s.Forward keeps for Backward, and Backward's intermediate values. Its zero value is ready to use; use one per goroutine.", mg.typ("Workspace"), mg.typ("Params")))
 	f.Type().Id(mg.typ("Workspace")).Struct(mg.wsDecl...)
 	f.Line()
 }
@@ -103,13 +108,10 @@ func (mg *modelGen) paramsType() {
 	for _, v := range mg.m.Params {
 		params = append(params, jen.Id(mg.fields[v]).Add(goType(v.Shape)).Comment(mg.source(v, "param")))
 	}
-	f.Comment(fmt.Sprintf("%s holds the parameters of model %s, or a gradient with respect", P, mg.m.Name))
-	f.Comment("to them. Flat views it as one slice.")
+	mg.doc(fmt.Sprintf("%s holds the parameters of model %s, or a gradient with respect to them. Flat views it as one slice.", P, mg.m.Name))
 	f.Type().Id(P).Struct(params...)
 	f.Line()
-	f.Comment(fmt.Sprintf("%s is exactly %s float64s, so Flat covers all of it. A compile", P, mg.typ("NumParams")))
-	f.Comment(`error here ("index out of bounds" or "overflows uintptr") means that the`)
-	f.Comment("type was changed by hand: run backpropgen again to regenerate this file.")
+	mg.doc(fmt.Sprintf(`%s is exactly %s float64s, so Flat covers all of it. A compile error here ("index out of bounds" or "overflows uintptr") means that the type was changed by hand: run backpropgen again to regenerate this file.`, P, mg.typ("NumParams")))
 	f.Var().Id("_").Op("=").Index(jen.Lit(1)).Struct().Values().Index(
 		jen.Qual("unsafe", "Sizeof").Call(jen.Id(P).Values()).Op("-").Lit(8).Op("*").Id(mg.typ("NumParams")))
 	f.Line()
@@ -117,8 +119,7 @@ func (mg *modelGen) paramsType() {
 
 func (mg *modelGen) inputsType() {
 	f, I := mg.fg.f, mg.typ("Inputs")
-	f.Comment(fmt.Sprintf("%s is the number of float64s in a %s, which its Flat views;", mg.typ("NumInputs"), I))
-	f.Comment("integer inputs are not among them.")
+	mg.doc(fmt.Sprintf("%s is the number of float64s in a %s, which its Flat views; integer inputs are not among them.", mg.typ("NumInputs"), I))
 	f.Const().Id(mg.typ("NumInputs")).Op("=").Lit(size(mg.floatInputs()))
 	f.Line()
 	var inputs []jen.Code
@@ -129,9 +130,7 @@ func (mg *modelGen) inputsType() {
 		}
 		inputs = append(inputs, jen.Id(mg.fields[v]).Add(t).Comment(mg.source(v, "input")))
 	}
-	f.Comment(fmt.Sprintf("%s holds one sample of the inputs of model %s: the float inputs", I, mg.m.Name))
-	f.Comment("first, in declaration order, which Flat views as one slice, then the integer")
-	f.Comment("inputs, which Ints views.")
+	mg.doc(fmt.Sprintf("%s holds one sample of the inputs of model %s: the float inputs first, in declaration order, which Flat views as one slice, then the integer inputs, which Ints views.", I, mg.m.Name))
 	f.Type().Id(I).Struct(inputs...)
 	f.Line()
 	if len(mg.floatInputs()) == 0 {
@@ -142,9 +141,7 @@ func (mg *modelGen) inputsType() {
 	if ints := mg.intInputs(); len(ints) > 0 {
 		end = jen.Qual("unsafe", "Offsetof").Call(jen.Id(I).Values().Dot(mg.fields[ints[0]]))
 	}
-	f.Comment(fmt.Sprintf("%s starts with exactly %s float64s, so Flat covers them. A", I, mg.typ("NumInputs")))
-	f.Comment(`compile error here ("index out of bounds" or "overflows uintptr") means that`)
-	f.Comment("the type was changed by hand: run backpropgen again to regenerate this file.")
+	mg.doc(fmt.Sprintf(`%s starts with exactly %s float64s, so Flat covers them. A compile error here ("index out of bounds" or "overflows uintptr") means that the type was changed by hand: run backpropgen again to regenerate this file.`, I, mg.typ("NumInputs")))
 	f.Var().Id("_").Op("=").Index(jen.Lit(1)).Struct().Values().Index(end.Op("-").Lit(8).Op("*").Id(mg.typ("NumInputs")))
 	f.Line()
 }

@@ -19,13 +19,13 @@ type CalibParams struct {
 	Phase float64 // param phase (calib.bp:10)
 }
 
-// CalibParams is exactly CalibNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// CalibParams is exactly CalibNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(CalibParams{})-8*CalibNumParams]
 
-// CalibNumInputs is the number of float64s in a CalibInputs, which its Flat views;
-// integer inputs are not among them.
+// CalibNumInputs is the number of float64s in a CalibInputs, which its Flat
+// views; integer inputs are not among them.
 const CalibNumInputs = 16
 
 // CalibInputs holds one sample of the inputs of model calib: the float inputs
@@ -36,9 +36,10 @@ type CalibInputs struct {
 	Obs [8]float64 // input obs[8] (calib.bp:13)
 }
 
-// CalibInputs starts with exactly CalibNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// CalibInputs starts with exactly CalibNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(CalibInputs{})-8*CalibNumInputs]
 
 // CalibOutputs holds the outputs of model calib.
@@ -46,8 +47,9 @@ type CalibOutputs struct {
 	Fit [8]float64 // output fit (calib.bp:20)
 }
 
-// CalibWorkspace holds what CalibParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// CalibWorkspace holds what CalibParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type CalibWorkspace struct {
 	t   [8]float64
 	t2  [8]float64
@@ -58,8 +60,8 @@ type CalibWorkspace struct {
 	t6  [8]float64
 }
 
-// Forward returns the loss of model calib for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model calib for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
@@ -366,9 +368,10 @@ func (p *CalibParams) LossGradTo(ws *CalibWorkspace, in *CalibInputs, g *CalibPa
 	return loss
 }
 
-// Predict sets out to the outputs of model calib for the sample in, without the
-// loss: it computes only what the outputs need, so inputs that only the loss
-// reads (a target) are not read. out must not be nil; ws is scratch space.
+// Predict sets out to the outputs of model calib for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
 func (p *CalibParams) Predict(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) {
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {

@@ -11,34 +11,36 @@ import (
 // CasefoldNumParams is the number of float64s in a CasefoldParams.
 const CasefoldNumParams = 15
 
-// CasefoldParams holds the parameters of model casefold, or a gradient with respect
-// to them. Flat views it as one slice.
+// CasefoldParams holds the parameters of model casefold, or a gradient with
+// respect to them. Flat views it as one slice.
 type CasefoldParams struct {
 	W  [3]float64    // param w[3] (casefold.bp:5)
 	W_ [3][3]float64 // param W[3, 3] (casefold.bp:6)
 	B  [3]float64    // param B[3] (casefold.bp:7)
 }
 
-// CasefoldParams is exactly CasefoldNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// CasefoldParams is exactly CasefoldNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(CasefoldParams{})-8*CasefoldNumParams]
 
-// CasefoldNumInputs is the number of float64s in a CasefoldInputs, which its Flat views;
-// integer inputs are not among them.
+// CasefoldNumInputs is the number of float64s in a CasefoldInputs, which its
+// Flat views; integer inputs are not among them.
 const CasefoldNumInputs = 4
 
-// CasefoldInputs holds one sample of the inputs of model casefold: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// CasefoldInputs holds one sample of the inputs of model casefold: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type CasefoldInputs struct {
 	X [3]float64 // input x[3] (casefold.bp:8)
 	Y float64    // input Y (casefold.bp:9)
 }
 
-// CasefoldInputs starts with exactly CasefoldNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// CasefoldInputs starts with exactly CasefoldNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(CasefoldInputs{})-8*CasefoldNumInputs]
 
 // CasefoldOutputs holds the outputs of model casefold.
@@ -46,15 +48,16 @@ type CasefoldOutputs struct {
 	H [3]float64 // output H (casefold.bp:13)
 }
 
-// CasefoldWorkspace holds what CasefoldParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// CasefoldWorkspace holds what CasefoldParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type CasefoldWorkspace struct {
 	h [3]float64
 	t float64
 }
 
-// Forward returns the loss of model casefold for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model casefold for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CasefoldParams) Forward(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) float64 {
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
@@ -221,9 +224,10 @@ func (p *CasefoldParams) LossGradTo(ws *CasefoldWorkspace, in *CasefoldInputs, g
 	return loss
 }
 
-// Predict sets out to the outputs of model casefold for the sample in, without the
-// loss: it computes only what the outputs need, so inputs that only the loss
-// reads (a target) are not read. out must not be nil; ws is scratch space.
+// Predict sets out to the outputs of model casefold for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
 func (p *CasefoldParams) Predict(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) {
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {

@@ -12,8 +12,8 @@ import (
 // ClassifyNumParams is the number of float64s in a ClassifyParams.
 const ClassifyNumParams = 101770
 
-// ClassifyParams holds the parameters of model classify, or a gradient with respect
-// to them. Flat views it as one slice.
+// ClassifyParams holds the parameters of model classify, or a gradient with
+// respect to them. Flat views it as one slice.
 type ClassifyParams struct {
 	W1 [128][784]float64 // param W1[128, 784] (classify.bp:6)
 	B1 [128]float64      // param b1[128] (classify.bp:7)
@@ -21,26 +21,28 @@ type ClassifyParams struct {
 	B2 [10]float64       // param b2[10] (classify.bp:9)
 }
 
-// ClassifyParams is exactly ClassifyNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// ClassifyParams is exactly ClassifyNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(ClassifyParams{})-8*ClassifyNumParams]
 
-// ClassifyNumInputs is the number of float64s in a ClassifyInputs, which its Flat views;
-// integer inputs are not among them.
+// ClassifyNumInputs is the number of float64s in a ClassifyInputs, which its
+// Flat views; integer inputs are not among them.
 const ClassifyNumInputs = 784
 
-// ClassifyInputs holds one sample of the inputs of model classify: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// ClassifyInputs holds one sample of the inputs of model classify: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type ClassifyInputs struct {
 	X     [784]float64 // input x[784] (classify.bp:11)
 	Label int          // input label int (classify.bp:12)
 }
 
-// ClassifyInputs starts with exactly ClassifyNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// ClassifyInputs starts with exactly ClassifyNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
 var _ = [1]struct{}{}[unsafe.Offsetof(ClassifyInputs{}.Label)-8*ClassifyNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
@@ -57,8 +59,9 @@ type ClassifyOutputs struct {
 	Logits [10]float64 // output logits (classify.bp:17)
 }
 
-// ClassifyWorkspace holds what ClassifyParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// ClassifyWorkspace holds what ClassifyParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type ClassifyWorkspace struct {
 	h      [128]float64
 	logits [10]float64
@@ -66,8 +69,8 @@ type ClassifyWorkspace struct {
 	s      float64
 }
 
-// Forward returns the loss of model classify for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model classify for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
@@ -407,9 +410,10 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 	return loss
 }
 
-// Predict sets out to the outputs of model classify for the sample in, without the
-// loss: it computes only what the outputs need, so inputs that only the loss
-// reads (a target) are not read. out must not be nil; ws is scratch space.
+// Predict sets out to the outputs of model classify for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
 func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) {
 	var h [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)

@@ -11,20 +11,20 @@ import (
 // DeepNumParams is the number of float64s in a DeepParams.
 const DeepNumParams = 21120
 
-// DeepParams holds the parameters of model deep, or a gradient with respect
-// to them. Flat views it as one slice.
+// DeepParams holds the parameters of model deep, or a gradient with respect to
+// them. Flat views it as one slice.
 type DeepParams struct {
 	W [20][32][32]float64 // param W[20, 32, 32] (deep.bp:6)
 	B [20][32]float64     // param b[20, 32] (deep.bp:7)
 }
 
-// DeepParams is exactly DeepNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// DeepParams is exactly DeepNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepParams{})-8*DeepNumParams]
 
-// DeepNumInputs is the number of float64s in a DeepInputs, which its Flat views;
-// integer inputs are not among them.
+// DeepNumInputs is the number of float64s in a DeepInputs, which its Flat
+// views; integer inputs are not among them.
 const DeepNumInputs = 32
 
 // DeepInputs holds one sample of the inputs of model deep: the float inputs
@@ -34,24 +34,26 @@ type DeepInputs struct {
 	X [32]float64 // input x[32] (deep.bp:9)
 }
 
-// DeepInputs starts with exactly DeepNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// DeepInputs starts with exactly DeepNumInputs float64s, so Flat covers them.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepInputs{})-8*DeepNumInputs]
 
 // DeepOutputs is empty: model deep declares no outputs. It is here so that
 // every generated model has the same methods.
 type DeepOutputs struct{}
 
-// DeepWorkspace holds what DeepParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// DeepWorkspace holds what DeepParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type DeepWorkspace struct {
 	h [21][32]float64
 	t [32]float64
 }
 
-// Forward returns the loss of model deep for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model deep for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs) float64 {
 	// deep.bp:12: for l in 0..L {
 	for i := range 32 {

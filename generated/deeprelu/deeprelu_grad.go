@@ -11,47 +11,50 @@ import (
 // DeepreluNumParams is the number of float64s in a DeepreluParams.
 const DeepreluNumParams = 21120
 
-// DeepreluParams holds the parameters of model deeprelu, or a gradient with respect
-// to them. Flat views it as one slice.
+// DeepreluParams holds the parameters of model deeprelu, or a gradient with
+// respect to them. Flat views it as one slice.
 type DeepreluParams struct {
 	W [20][32][32]float64 // param W[20, 32, 32] (deeprelu.bp:6)
 	B [20][32]float64     // param b[20, 32] (deeprelu.bp:7)
 }
 
-// DeepreluParams is exactly DeepreluNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// DeepreluParams is exactly DeepreluNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepreluParams{})-8*DeepreluNumParams]
 
-// DeepreluNumInputs is the number of float64s in a DeepreluInputs, which its Flat views;
-// integer inputs are not among them.
+// DeepreluNumInputs is the number of float64s in a DeepreluInputs, which its
+// Flat views; integer inputs are not among them.
 const DeepreluNumInputs = 32
 
-// DeepreluInputs holds one sample of the inputs of model deeprelu: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// DeepreluInputs holds one sample of the inputs of model deeprelu: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type DeepreluInputs struct {
 	X [32]float64 // input x[32] (deeprelu.bp:9)
 }
 
-// DeepreluInputs starts with exactly DeepreluNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// DeepreluInputs starts with exactly DeepreluNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepreluInputs{})-8*DeepreluNumInputs]
 
-// DeepreluOutputs is empty: model deeprelu declares no outputs. It is here so that
-// every generated model has the same methods.
+// DeepreluOutputs is empty: model deeprelu declares no outputs. It is here so
+// that every generated model has the same methods.
 type DeepreluOutputs struct{}
 
-// DeepreluWorkspace holds what DeepreluParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// DeepreluWorkspace holds what DeepreluParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type DeepreluWorkspace struct {
 	h [21][32]float64
 	t [32]float64
 }
 
-// Forward returns the loss of model deeprelu for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model deeprelu for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs, out *DeepreluOutputs) float64 {
 	// deeprelu.bp:12: for l in 0..L {
 	for i := range 32 {

@@ -11,48 +11,51 @@ import (
 // DeepresNumParams is the number of float64s in a DeepresParams.
 const DeepresNumParams = 21120
 
-// DeepresParams holds the parameters of model deepres, or a gradient with respect
-// to them. Flat views it as one slice.
+// DeepresParams holds the parameters of model deepres, or a gradient with
+// respect to them. Flat views it as one slice.
 type DeepresParams struct {
 	W [20][32][32]float64 // param W[20, 32, 32] (deepres.bp:6)
 	B [20][32]float64     // param b[20, 32] (deepres.bp:7)
 }
 
-// DeepresParams is exactly DeepresNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// DeepresParams is exactly DeepresNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepresParams{})-8*DeepresNumParams]
 
-// DeepresNumInputs is the number of float64s in a DeepresInputs, which its Flat views;
-// integer inputs are not among them.
+// DeepresNumInputs is the number of float64s in a DeepresInputs, which its
+// Flat views; integer inputs are not among them.
 const DeepresNumInputs = 32
 
-// DeepresInputs holds one sample of the inputs of model deepres: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// DeepresInputs holds one sample of the inputs of model deepres: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type DeepresInputs struct {
 	X [32]float64 // input x[32] (deepres.bp:9)
 }
 
-// DeepresInputs starts with exactly DeepresNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// DeepresInputs starts with exactly DeepresNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepresInputs{})-8*DeepresNumInputs]
 
-// DeepresOutputs is empty: model deepres declares no outputs. It is here so that
-// every generated model has the same methods.
+// DeepresOutputs is empty: model deepres declares no outputs. It is here so
+// that every generated model has the same methods.
 type DeepresOutputs struct{}
 
-// DeepresWorkspace holds what DeepresParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// DeepresWorkspace holds what DeepresParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type DeepresWorkspace struct {
 	t      [20][32]float64
 	h_prev [20][32]float64
 	t2     [32]float64
 }
 
-// Forward returns the loss of model deepres for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model deepres for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *DeepresOutputs) float64 {
 	var h [32]float64
 	// deepres.bp:12: for l in 0..L {

@@ -19,13 +19,13 @@ type EmbedParams struct {
 	W [4]float64     // param w[4] (embed.bp:9)
 }
 
-// EmbedParams is exactly EmbedNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// EmbedParams is exactly EmbedNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(EmbedParams{})-8*EmbedNumParams]
 
-// EmbedNumInputs is the number of float64s in a EmbedInputs, which its Flat views;
-// integer inputs are not among them.
+// EmbedNumInputs is the number of float64s in a EmbedInputs, which its Flat
+// views; integer inputs are not among them.
 const EmbedNumInputs = 1
 
 // EmbedInputs holds one sample of the inputs of model embed: the float inputs
@@ -37,9 +37,10 @@ type EmbedInputs struct {
 	Second int     // input second int (embed.bp:12)
 }
 
-// EmbedInputs starts with exactly EmbedNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// EmbedInputs starts with exactly EmbedNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Offsetof(EmbedInputs{}.First)-8*EmbedNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
@@ -58,15 +59,16 @@ func (in *EmbedInputs) Validate() error {
 // every generated model has the same methods.
 type EmbedOutputs struct{}
 
-// EmbedWorkspace holds what EmbedParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// EmbedWorkspace holds what EmbedParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type EmbedWorkspace struct {
 	e [4]float64
 	t float64
 }
 
-// Forward returns the loss of model embed for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model embed for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *EmbedParams) Forward(ws *EmbedWorkspace, in *EmbedInputs, out *EmbedOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)

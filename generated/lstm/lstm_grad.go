@@ -11,8 +11,8 @@ import (
 // LstmNumParams is the number of float64s in a LstmParams.
 const LstmNumParams = 1361
 
-// LstmParams holds the parameters of model lstm, or a gradient with respect
-// to them. Flat views it as one slice.
+// LstmParams holds the parameters of model lstm, or a gradient with respect to
+// them. Flat views it as one slice.
 type LstmParams struct {
 	Wi [16][4]float64  // param Wi[16, 4] (lstm.bp:7)
 	Ui [16][16]float64 // param Ui[16, 16] (lstm.bp:8)
@@ -30,13 +30,13 @@ type LstmParams struct {
 	By [1]float64      // param by[1] (lstm.bp:20)
 }
 
-// LstmParams is exactly LstmNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// LstmParams is exactly LstmNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(LstmParams{})-8*LstmNumParams]
 
-// LstmNumInputs is the number of float64s in a LstmInputs, which its Flat views;
-// integer inputs are not among them.
+// LstmNumInputs is the number of float64s in a LstmInputs, which its Flat
+// views; integer inputs are not among them.
 const LstmNumInputs = 125
 
 // LstmInputs holds one sample of the inputs of model lstm: the float inputs
@@ -47,17 +47,19 @@ type LstmInputs struct {
 	Ys [25]float64    // input ys[25] (lstm.bp:23)
 }
 
-// LstmInputs starts with exactly LstmNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// LstmInputs starts with exactly LstmNumInputs float64s, so Flat covers them.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(LstmInputs{})-8*LstmNumInputs]
 
 // LstmOutputs is empty: model lstm declares no outputs. It is here so that
 // every generated model has the same methods.
 type LstmOutputs struct{}
 
-// LstmWorkspace holds what LstmParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// LstmWorkspace holds what LstmParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type LstmWorkspace struct {
 	t      [25]float64
 	o      [25][16]float64
@@ -69,8 +71,8 @@ type LstmWorkspace struct {
 	h      [26][16]float64
 }
 
-// Forward returns the loss of model lstm for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model lstm for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
 	var c [16]float64
 	// lstm.bp:28: for t in 0..T {

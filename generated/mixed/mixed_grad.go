@@ -18,13 +18,13 @@ type MixedParams struct {
 	V [3]float64    // param v[3] (mixed.bp:6)
 }
 
-// MixedParams is exactly MixedNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// MixedParams is exactly MixedNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MixedParams{})-8*MixedNumParams]
 
-// MixedNumInputs is the number of float64s in a MixedInputs, which its Flat views;
-// integer inputs are not among them.
+// MixedNumInputs is the number of float64s in a MixedInputs, which its Flat
+// views; integer inputs are not among them.
 const MixedNumInputs = 3
 
 // MixedInputs holds one sample of the inputs of model mixed: the float inputs
@@ -34,9 +34,10 @@ type MixedInputs struct {
 	X [3]float64 // input x[3] (mixed.bp:7)
 }
 
-// MixedInputs starts with exactly MixedNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// MixedInputs starts with exactly MixedNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MixedInputs{})-8*MixedNumInputs]
 
 // MixedOutputs holds the outputs of model mixed.
@@ -44,8 +45,9 @@ type MixedOutputs struct {
 	H [3]float64 // output h (mixed.bp:16)
 }
 
-// MixedWorkspace holds what MixedParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// MixedWorkspace holds what MixedParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type MixedWorkspace struct {
 	t      [3][3]float64
 	h_prev [3][3]float64
@@ -53,8 +55,8 @@ type MixedWorkspace struct {
 	h      [3]float64
 }
 
-// Forward returns the loss of model mixed for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model mixed for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) float64 {
 	// mixed.bp:11: for t in 0..3 {
 	var h [3]float64
@@ -500,9 +502,10 @@ func (p *MixedParams) LossGradTo(ws *MixedWorkspace, in *MixedInputs, g *MixedPa
 	return loss
 }
 
-// Predict sets out to the outputs of model mixed for the sample in, without the
-// loss: it computes only what the outputs need, so inputs that only the loss
-// reads (a target) are not read. out must not be nil; ws is scratch space.
+// Predict sets out to the outputs of model mixed for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
 func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) {
 	// mixed.bp:11: for t in 0..3 {
 	var h [3]float64

@@ -20,13 +20,13 @@ type MnistParams struct {
 	B2 [10]float64       // param b2[10] (mnist.bp:9)
 }
 
-// MnistParams is exactly MnistNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// MnistParams is exactly MnistNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MnistParams{})-8*MnistNumParams]
 
-// MnistNumInputs is the number of float64s in a MnistInputs, which its Flat views;
-// integer inputs are not among them.
+// MnistNumInputs is the number of float64s in a MnistInputs, which its Flat
+// views; integer inputs are not among them.
 const MnistNumInputs = 794
 
 // MnistInputs holds one sample of the inputs of model mnist: the float inputs
@@ -37,9 +37,10 @@ type MnistInputs struct {
 	Target [10]float64  // input target[10] (mnist.bp:12)
 }
 
-// MnistInputs starts with exactly MnistNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// MnistInputs starts with exactly MnistNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MnistInputs{})-8*MnistNumInputs]
 
 // MnistOutputs holds the outputs of model mnist.
@@ -47,8 +48,9 @@ type MnistOutputs struct {
 	Logits [10]float64 // output logits (mnist.bp:17)
 }
 
-// MnistWorkspace holds what MnistParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// MnistWorkspace holds what MnistParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type MnistWorkspace struct {
 	h      [128]float64
 	logits [10]float64
@@ -56,8 +58,8 @@ type MnistWorkspace struct {
 	s      float64
 }
 
-// Forward returns the loss of model mnist for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model mnist for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -458,9 +460,10 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	return loss
 }
 
-// Predict sets out to the outputs of model mnist for the sample in, without the
-// loss: it computes only what the outputs need, so inputs that only the loss
-// reads (a target) are not read. out must not be nil; ws is scratch space.
+// Predict sets out to the outputs of model mnist for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
 func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) {
 	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)

@@ -10,40 +10,43 @@ import (
 // NestedNumParams is the number of float64s in a NestedParams.
 const NestedNumParams = 5
 
-// NestedParams holds the parameters of model nested, or a gradient with respect
-// to them. Flat views it as one slice.
+// NestedParams holds the parameters of model nested, or a gradient with
+// respect to them. Flat views it as one slice.
 type NestedParams struct {
 	W [4]float64 // param w[4] (nested.bp:4)
 	U float64    // param u (nested.bp:5)
 }
 
-// NestedParams is exactly NestedNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// NestedParams is exactly NestedNumParams float64s, so Flat covers all of it.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(NestedParams{})-8*NestedNumParams]
 
-// NestedNumInputs is the number of float64s in a NestedInputs, which its Flat views;
-// integer inputs are not among them.
+// NestedNumInputs is the number of float64s in a NestedInputs, which its Flat
+// views; integer inputs are not among them.
 const NestedNumInputs = 12
 
-// NestedInputs holds one sample of the inputs of model nested: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// NestedInputs holds one sample of the inputs of model nested: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type NestedInputs struct {
 	X [3][4]float64 // input x[3, 4] (nested.bp:6)
 }
 
-// NestedInputs starts with exactly NestedNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// NestedInputs starts with exactly NestedNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(NestedInputs{})-8*NestedNumInputs]
 
 // NestedOutputs is empty: model nested declares no outputs. It is here so that
 // every generated model has the same methods.
 type NestedOutputs struct{}
 
-// NestedWorkspace holds what NestedParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// NestedWorkspace holds what NestedParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type NestedWorkspace struct {
 	h       [3][4]float64
 	h_prev  [3][4]float64
@@ -53,8 +56,8 @@ type NestedWorkspace struct {
 	s2      float64
 }
 
-// Forward returns the loss of model nested for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model nested for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) float64 {
 	var h [4]float64
 	var s float64

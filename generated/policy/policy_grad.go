@@ -12,8 +12,8 @@ import (
 // PolicyNumParams is the number of float64s in a PolicyParams.
 const PolicyNumParams = 226
 
-// PolicyParams holds the parameters of model policy, or a gradient with respect
-// to them. Flat views it as one slice.
+// PolicyParams holds the parameters of model policy, or a gradient with
+// respect to them. Flat views it as one slice.
 type PolicyParams struct {
 	W1 [32][4]float64 // param W1[32, 4] (policy.bp:4)
 	B1 [32]float64    // param b1[32] (policy.bp:5)
@@ -21,27 +21,29 @@ type PolicyParams struct {
 	B2 [2]float64     // param b2[2] (policy.bp:7)
 }
 
-// PolicyParams is exactly PolicyNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// PolicyParams is exactly PolicyNumParams float64s, so Flat covers all of it.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(PolicyParams{})-8*PolicyNumParams]
 
-// PolicyNumInputs is the number of float64s in a PolicyInputs, which its Flat views;
-// integer inputs are not among them.
+// PolicyNumInputs is the number of float64s in a PolicyInputs, which its Flat
+// views; integer inputs are not among them.
 const PolicyNumInputs = 5
 
-// PolicyInputs holds one sample of the inputs of model policy: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// PolicyInputs holds one sample of the inputs of model policy: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type PolicyInputs struct {
 	S      [4]float64 // input s[4] (policy.bp:9)
 	Ret    float64    // input ret (policy.bp:11)
 	Action int        // input action int (policy.bp:10)
 }
 
-// PolicyInputs starts with exactly PolicyNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// PolicyInputs starts with exactly PolicyNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Offsetof(PolicyInputs{}.Action)-8*PolicyNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
@@ -58,8 +60,9 @@ type PolicyOutputs struct {
 	Probs [2]float64 // output probs (policy.bp:15)
 }
 
-// PolicyWorkspace holds what PolicyParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// PolicyWorkspace holds what PolicyParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type PolicyWorkspace struct {
 	t     [32]float64
 	t2    float64
@@ -68,8 +71,8 @@ type PolicyWorkspace struct {
 	probs [2]float64
 }
 
-// Forward returns the loss of model policy for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model policy for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
@@ -345,9 +348,10 @@ func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *Poli
 	return loss
 }
 
-// Predict sets out to the outputs of model policy for the sample in, without the
-// loss: it computes only what the outputs need, so inputs that only the loss
-// reads (a target) are not read. out must not be nil; ws is scratch space.
+// Predict sets out to the outputs of model policy for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
 func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) {
 	var t [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2

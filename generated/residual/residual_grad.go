@@ -11,8 +11,8 @@ import (
 // ResidualNumParams is the number of float64s in a ResidualParams.
 const ResidualNumParams = 624
 
-// ResidualParams holds the parameters of model residual, or a gradient with respect
-// to them. Flat views it as one slice.
+// ResidualParams holds the parameters of model residual, or a gradient with
+// respect to them. Flat views it as one slice.
 type ResidualParams struct {
 	W0 [16][4]float64  // param W0[16, 4] (residual.bp:4)
 	A  [16][16]float64 // param A[16, 16] (residual.bp:5)
@@ -22,34 +22,37 @@ type ResidualParams struct {
 	V  [16]float64     // param v[16] (residual.bp:9)
 }
 
-// ResidualParams is exactly ResidualNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// ResidualParams is exactly ResidualNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(ResidualParams{})-8*ResidualNumParams]
 
-// ResidualNumInputs is the number of float64s in a ResidualInputs, which its Flat views;
-// integer inputs are not among them.
+// ResidualNumInputs is the number of float64s in a ResidualInputs, which its
+// Flat views; integer inputs are not among them.
 const ResidualNumInputs = 5
 
-// ResidualInputs holds one sample of the inputs of model residual: the float inputs
-// first, in declaration order, which Flat views as one slice, then the integer
-// inputs, which Ints views.
+// ResidualInputs holds one sample of the inputs of model residual: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type ResidualInputs struct {
 	X [4]float64 // input x[4] (residual.bp:11)
 	Y float64    // input y (residual.bp:12)
 }
 
-// ResidualInputs starts with exactly ResidualNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// ResidualInputs starts with exactly ResidualNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(ResidualInputs{})-8*ResidualNumInputs]
 
-// ResidualOutputs is empty: model residual declares no outputs. It is here so that
-// every generated model has the same methods.
+// ResidualOutputs is empty: model residual declares no outputs. It is here so
+// that every generated model has the same methods.
 type ResidualOutputs struct{}
 
-// ResidualWorkspace holds what ResidualParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// ResidualWorkspace holds what ResidualParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type ResidualWorkspace struct {
 	h0 [16]float64
 	t  [16]float64
@@ -59,8 +62,8 @@ type ResidualWorkspace struct {
 	t3 float64
 }
 
-// Forward returns the loss of model residual for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model residual for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) float64 {
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {

@@ -11,8 +11,8 @@ import (
 // RnnNumParams is the number of float64s in a RnnParams.
 const RnnNumParams = 353
 
-// RnnParams holds the parameters of model rnn, or a gradient with respect
-// to them. Flat views it as one slice.
+// RnnParams holds the parameters of model rnn, or a gradient with respect to
+// them. Flat views it as one slice.
 type RnnParams struct {
 	Wx [16][4]float64  // param Wx[16, 4] (rnn.bp:6)
 	Wh [16][16]float64 // param Wh[16, 16] (rnn.bp:7)
@@ -21,9 +21,9 @@ type RnnParams struct {
 	By [1]float64      // param by[1] (rnn.bp:10)
 }
 
-// RnnParams is exactly RnnNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// RnnParams is exactly RnnNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(RnnParams{})-8*RnnNumParams]
 
 // RnnNumInputs is the number of float64s in a RnnInputs, which its Flat views;
@@ -43,8 +43,8 @@ type RnnInputs struct {
 // the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(RnnInputs{})-8*RnnNumInputs]
 
-// RnnOutputs is empty: model rnn declares no outputs. It is here so that
-// every generated model has the same methods.
+// RnnOutputs is empty: model rnn declares no outputs. It is here so that every
+// generated model has the same methods.
 type RnnOutputs struct{}
 
 // RnnWorkspace holds what RnnParams.Forward keeps for Backward, and Backward's

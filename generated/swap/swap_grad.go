@@ -7,20 +7,20 @@ import "unsafe"
 // SwapNumParams is the number of float64s in a SwapParams.
 const SwapNumParams = 4
 
-// SwapParams holds the parameters of model swap, or a gradient with respect
-// to them. Flat views it as one slice.
+// SwapParams holds the parameters of model swap, or a gradient with respect to
+// them. Flat views it as one slice.
 type SwapParams struct {
 	W [3]float64 // param w[3] (swap.bp:4)
 	U float64    // param u (swap.bp:5)
 }
 
-// SwapParams is exactly SwapNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// SwapParams is exactly SwapNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(SwapParams{})-8*SwapNumParams]
 
-// SwapNumInputs is the number of float64s in a SwapInputs, which its Flat views;
-// integer inputs are not among them.
+// SwapNumInputs is the number of float64s in a SwapInputs, which its Flat
+// views; integer inputs are not among them.
 const SwapNumInputs = 12
 
 // SwapInputs holds one sample of the inputs of model swap: the float inputs
@@ -30,24 +30,26 @@ type SwapInputs struct {
 	X [4][3]float64 // input x[4, 3] (swap.bp:6)
 }
 
-// SwapInputs starts with exactly SwapNumInputs float64s, so Flat covers them. A
-// compile error here ("index out of bounds" or "overflows uintptr") means that
-// the type was changed by hand: run backpropgen again to regenerate this file.
+// SwapInputs starts with exactly SwapNumInputs float64s, so Flat covers them.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(SwapInputs{})-8*SwapNumInputs]
 
 // SwapOutputs is empty: model swap declares no outputs. It is here so that
 // every generated model has the same methods.
 type SwapOutputs struct{}
 
-// SwapWorkspace holds what SwapParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// SwapWorkspace holds what SwapParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type SwapWorkspace struct {
 	a      [5][3]float64
 	b_prev [4][3]float64
 }
 
-// Forward returns the loss of model swap for the sample in and keeps in ws what
-// Backward needs. If out is not nil, Forward sets the outputs too.
+// Forward returns the loss of model swap for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs) float64 {
 	// swap.bp:9: b = w * 0.5
 	var b2 [3]float64

@@ -11,8 +11,8 @@ import (
 // XorNumParams is the number of float64s in a XorParams.
 const XorNumParams = 33
 
-// XorParams holds the parameters of model xor, or a gradient with respect
-// to them. Flat views it as one slice.
+// XorParams holds the parameters of model xor, or a gradient with respect to
+// them. Flat views it as one slice.
 type XorParams struct {
 	W1 [8][2]float64 // param W1[8, 2] (xor.bp:4)
 	B1 [8]float64    // param b1[8] (xor.bp:5)
@@ -20,9 +20,9 @@ type XorParams struct {
 	B2 [1]float64    // param b2[1] (xor.bp:7)
 }
 
-// XorParams is exactly XorNumParams float64s, so Flat covers all of it. A compile
-// error here ("index out of bounds" or "overflows uintptr") means that the
-// type was changed by hand: run backpropgen again to regenerate this file.
+// XorParams is exactly XorNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(XorParams{})-8*XorNumParams]
 
 // XorNumInputs is the number of float64s in a XorInputs, which its Flat views;
