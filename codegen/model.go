@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -18,23 +19,27 @@ type modelGen struct {
 	grad    *symbolic.Grad
 	name    string // exported model name, the prefix of its types
 	fields  map[*symbolic.Var]string
-	ws      *namer // workspace field names
+	outputs []string // field names of outputs, parallel to m.Outputs
+	ws      *namer   // workspace field names
 	wsDecl  []jen.Code
 	saved   map[*symbolic.Node]place // forward values kept for Backward
 	saves   *saves
 	big     map[*symbolic.Node]place // workspace fields of values too big for locals
-	outputs []string                 // field names of outputs, parallel to m.Outputs
+	// direct holds, by parameter index, the backward loop state that
+	// accumulates the parameter's whole gradient straight into g.
+	direct map[int]*symbolic.Node
 }
 
 func (fg *fileGen) model(m *symbolic.Model) {
 	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
 		ws: newFieldNamer(), saved: map[*symbolic.Node]place{}, big: map[*symbolic.Node]place{}}
 	mg.grad = fg.grads.Model
-	mg.saves = mg.computeSaves()
 	mg.varFields()
-	forward, backward, lossGrad := mg.functions()
+	mg.saves = mg.computeSaves()
+	mg.direct = mg.directAccumulators()
+	fns := mg.functions()
 	mg.types()
-	for _, fn := range []jen.Code{forward, backward, lossGrad} {
+	for _, fn := range fns {
 		fg.addFunc(fn)
 	}
 	mg.helpers()
@@ -48,129 +53,13 @@ const maxLocal = 1024
 
 func (mg *modelGen) typ(kind string) string { return mg.name + kind }
 
-// varFields names the fields of params and inputs: the model's names with an
-// upper-case first letter, so callers in other packages can set them.
-// Names that collide (b and B) get a trailing underscore.
-func (mg *modelGen) varFields() {
-	for i, group := range [][]*symbolic.Var{mg.m.Params, mg.m.Inputs} {
-		taken := takenFields([]string{"Params", "Inputs"}[i])
-		for _, v := range group {
-			name := exported(v.Name)
-			for taken[name] {
-				name += "_"
-			}
-			taken[name] = true
-			mg.fields[v] = name
-		}
-	}
-}
-
-func (mg *modelGen) source(v *symbolic.Var, kind string) string {
-	s := kind + " " + v.Name
-	if len(v.Shape) > 0 {
-		s += v.Shape.String()
-	}
-	return fmt.Sprintf("%s (%s:%d)", s, mg.fg.prog.File, v.Line)
-}
-
-func (mg *modelGen) numParams() int {
-	n := 0
-	for _, v := range mg.m.Params {
-		n += v.Shape.Size()
-	}
-	return n
-}
-
-func (mg *modelGen) types() {
-	f, name := mg.fg.f, mg.m.Name
-	f.Comment(fmt.Sprintf("%s is the number of float64s in a %s.", mg.typ("NumParams"), mg.typ("Params")))
-	f.Const().Id(mg.typ("NumParams")).Op("=").Lit(mg.numParams())
-	f.Line()
-
-	var params []jen.Code
-	for _, v := range mg.m.Params {
-		params = append(params, jen.Id(mg.fields[v]).Add(goType(v.Shape)).Comment(mg.source(v, "param")))
-	}
-	f.Comment(fmt.Sprintf("%s holds the parameters of model %s, or a gradient with respect", mg.typ("Params"), name))
-	f.Comment("to them. Flat views it as one slice.")
-	f.Type().Id(mg.typ("Params")).Struct(params...)
-	f.Line()
-	f.Comment(fmt.Sprintf("%s's fields are all float64, so its size tells that Flat covers exactly them.", mg.typ("Params")))
-	f.Var().Id("_").Op("=").Index(jen.Lit(1)).Struct().Values().Index(
-		jen.Qual("unsafe", "Sizeof").Call(jen.Id(mg.typ("Params")).Values()).Op("-").Lit(8).Op("*").Id(mg.typ("NumParams")))
-	f.Line()
-
-	var inputs []jen.Code
-	for _, v := range mg.m.Inputs {
-		t := goType(v.Shape)
-		src := mg.source(v, "input")
-		if v.Int {
-			t, src = jen.Int(), src[:len("input "+v.Name)]+" int"+src[len("input "+v.Name):]
-		}
-		inputs = append(inputs, jen.Id(mg.fields[v]).Add(t).Comment(src))
-	}
-	f.Comment(fmt.Sprintf("%s holds one sample of the inputs of model %s.", mg.typ("Inputs"), name))
-	f.Type().Id(mg.typ("Inputs")).Struct(inputs...)
-	f.Line()
-	mg.validate()
-
-	if len(mg.m.Outputs) > 0 {
-		var outs []jen.Code
-		for i, o := range mg.m.Outputs {
-			outs = append(outs, jen.Id(mg.outputs[i]).Add(goType(o.Node.Shape)).Comment(fmt.Sprintf("output %s (%s:%d)", o.Name, mg.fg.prog.File, o.Line)))
-		}
-		f.Comment(fmt.Sprintf("%s holds the outputs of model %s.", mg.typ("Outputs"), name))
-		f.Type().Id(mg.typ("Outputs")).Struct(outs...)
-		f.Line()
-	}
-
-	f.Comment(fmt.Sprintf("%s holds what %s.Forward keeps for Backward, and Backward's", mg.typ("Workspace"), mg.typ("Params")))
-	f.Comment("intermediate values. Its zero value is ready to use; use one per goroutine.")
-	f.Type().Id(mg.typ("Workspace")).Struct(mg.wsDecl...)
-	f.Line()
-}
-
-// intInputs are the integer inputs used as indices, which Validate checks.
-func (mg *modelGen) intInputs() []*symbolic.Var {
-	var out []*symbolic.Var
-	for _, v := range mg.m.Inputs {
-		if v.Int && v.Range > 0 {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// validate emits Inputs.Validate, if the model has integer inputs.
-func (mg *modelGen) validate() {
-	vars := mg.intInputs()
-	if len(vars) == 0 {
-		return
-	}
-	var body []jen.Code
-	for _, v := range vars {
-		field := jen.Id("in").Dot(mg.fields[v])
-		body = append(body, jen.If(field.Clone().Op("<").Lit(0).Op("||").Add(field.Clone()).Op(">=").Lit(v.Range)).Block(
-			jen.Return(jen.Qual("fmt", "Errorf").Call(
-				jen.Lit(fmt.Sprintf("%s: input %s = %%d is outside its range 0..%d", mg.m.Name, v.Name, v.Range-1)), field.Clone())),
-		))
-	}
-	body = append(body, jen.Return(jen.Nil()))
-	mg.fg.f.Comment("Validate reports an integer input outside the range of the dimension it")
-	mg.fg.f.Comment("indexes. Forward, Backward and LossGrad panic with its message.")
-	mg.fg.f.Func().Params(jen.Id("in").Op("*").Id(mg.typ("Inputs"))).Id("Validate").Params().Error().Block(body...)
-	mg.fg.f.Line()
-}
-
-// checkInputs starts a function that reads inputs with Validate.
-func (mg *modelGen) checkInputs(f *fnGen) {
-	if len(mg.intInputs()) > 0 {
-		f.add(jen.If(jen.Err().Op(":=").Id("in").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())))
-	}
-}
-
-// wsField adds a workspace field for a value of shape s and returns its place.
+// wsField adds a workspace field for a value of shape s and returns its
+// place. Workspace fields are unexported whatever the model calls the
+// value: the workspace is opaque to callers.
 func (mg *modelGen) wsField(hint string, s symbolic.Shape) place {
+	if hint != "" {
+		hint = unexported(hint)
+	}
 	name := mg.ws.fresh(hint)
 	mg.wsDecl = append(mg.wsDecl, jen.Id(name).Add(goType(s)))
 	return fieldPlace("ws", name)
@@ -226,9 +115,16 @@ func (mg *modelGen) computeSaves() *saves {
 	for _, a := range mg.grad.Adjoints {
 		visit(a)
 	}
-	// A saved state's next value is kept one entry further on in the same
-	// array: the step reads the state at t and writes the next at t+1, as
-	// hand-written BPTT does, with no copying between steps.
+	mg.placeLoopSaves(sv)
+	return sv
+}
+
+// placeLoopSaves gives each loop value the backward pass reads a
+// workspace array with an entry per step. A saved state's next value is
+// kept one entry further on in the state's array: the step reads the state
+// at t and writes the next at t+1, as hand-written BPTT does, with no
+// copying between steps.
+func (mg *modelGen) placeLoopSaves(sv *saves) {
 	loops := make([]*symbolic.Loop, 0, len(sv.inLoop))
 	for l := range sv.inLoop {
 		loops = append(loops, l)
@@ -268,96 +164,211 @@ func (mg *modelGen) computeSaves() *saves {
 	for st, x := range shared {
 		sv.base[st] = sv.base[x]
 	}
-	return sv
 }
 
 // newFn starts one of the model's functions: parameters, inputs and saved
 // values bound, the integer inputs checked.
 func (mg *modelGen) newFn() (*fnGen, *[]jen.Code) {
-	f := newFnGen(mg.fg, mg.fg.newLocals())
-	mg.bindVars(f)
-	body := new([]jen.Code)
-	f.begin(body)
+	f, body := mg.newFnUnchecked()
 	mg.checkInputs(f)
 	return f, body
 }
 
+func (mg *modelGen) newFnUnchecked() (*fnGen, *[]jen.Code) {
+	f := newFnGen(mg.fg, mg.fg.newLocals())
+	mg.bindVars(f)
+	body := new([]jen.Code)
+	f.begin(body)
+	return f, body
+}
+
+// outputNames maps each output's node to the name of its first output.
+func (mg *modelGen) outputNames() map[*symbolic.Node]string {
+	names := map[*symbolic.Node]string{}
+	for _, o := range mg.m.Outputs {
+		if names[o.Node] == "" {
+			names[o.Node] = o.Name
+		}
+	}
+	return names
+}
+
+// localName names the variable of n: the loss, an output, or what n is.
+func (mg *modelGen) localName(n *symbolic.Node, outNames map[*symbolic.Node]string) string {
+	switch {
+	case n == mg.m.Loss:
+		return "loss"
+	case outNames[n] != "":
+		return outNames[n]
+	}
+	return hintName(n)
+}
+
 func (mg *modelGen) forward() jen.Code {
 	f, body := mg.newFn()
-
-	needed := mg.saves.outer
 	keep := map[*symbolic.Node]bool{}
-	for _, n := range needed {
+	for _, n := range mg.saves.outer {
 		keep[n] = true
 	}
-	force := append([]*symbolic.Node{mg.m.Loss}, needed...)
-	outNames := map[*symbolic.Node]string{}
-	taken := map[string]bool{}
+	outNames := mg.outputNames()
+	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	for _, o := range mg.m.Outputs {
 		force = append(force, o.Node)
-		field := exported(o.Name)
-		for taken[field] {
-			field += "_"
-		}
-		taken[field] = true
-		mg.outputs = append(mg.outputs, field)
-		if outNames[o.Node] == "" {
-			outNames[o.Node] = o.Name
-		}
 	}
-	p := f.makePlan(nil, force)
-	f.emitPlan(p, func(n *symbolic.Node) dest {
-		name := hintName(n)
-		if o, ok := outNames[n]; ok {
-			name = o
-		}
-		if n == mg.m.Loss {
-			name = "loss"
-		}
-		if keep[n] || outNames[n] != "" || n.Shape.Size() > maxLocal {
-			d := dest{mg.wsField(name, n.Shape), "="}
+	kept := func(n *symbolic.Node) bool { return keep[n] || outNames[n] != "" }
+	f.emitPlan(f.makePlan(nil, force), func(n *symbolic.Node) dest {
+		if kept(n) || n.Shape.Size() > maxLocal {
+			d := dest{mg.wsField(mg.localName(n, outNames), n.Shape), "="}
 			mg.big[n] = d.p
 			return d
 		}
-		return f.newLocal(name, n.Shape)
-	}, func(n *symbolic.Node) bool { return keep[n] || outNames[n] != "" })
-	for _, n := range needed {
+		return f.newLocal(mg.localName(n, outNames), n.Shape)
+	}, kept)
+	for _, n := range mg.saves.outer {
 		mg.saved[n] = f.slots[n]
 	}
-	if len(mg.m.Outputs) > 0 {
-		var copies []jen.Code
-		for i, o := range mg.m.Outputs {
-			copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.whole(o.Node).c))
-		}
+	if copies := mg.copyOutputs(f); len(copies) > 0 {
 		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(copies...))
 	}
 	f.add(jen.Return(f.elem(mg.m.Loss, nil).c))
 	f.end()
-
-	params := []jen.Code{jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs"))}
-	doc := "and, if out is not nil, sets the outputs."
-	if len(mg.m.Outputs) > 0 {
-		params = append(params, jen.Id("out").Op("*").Id(mg.typ("Outputs")))
-	} else {
-		doc = ""
-	}
-	return jen.Comment(fmt.Sprintf("Forward returns the loss of model %s for the sample in, keeps in ws what", mg.m.Name)).Line().
-		Comment("Backward needs " + doc).Line().
-		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Forward").Params(params...).Float64().Block(*body...)
+	doc := wrapDoc(fmt.Sprintf("Forward returns the loss of model %s for the sample in and keeps in ws what Backward needs. If out is not nil, Forward sets the outputs too.", mg.m.Name))
+	return comments(doc).Func().Params(mg.recv()).Id("Forward").Params(mg.wsIn(), mg.outParam()).Float64().Block(*body...)
 }
 
-func (mg *modelGen) backward() jen.Code {
+// copyOutputs returns the statements that copy each output into out,
+// except those already computed there.
+func (mg *modelGen) copyOutputs(f *fnGen) []jen.Code {
+	var copies []jen.Code
+	for i, o := range mg.m.Outputs {
+		field := fieldPlace("out", mg.outputs[i])
+		if p, ok := f.slots[o.Node]; ok && p.key == field.key {
+			continue
+		}
+		copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.whole(o.Node).c))
+	}
+	return copies
+}
+
+func (mg *modelGen) recv() jen.Code { return jen.Id("p").Op("*").Id(mg.typ("Params")) }
+
+// wsIn is the parameter list every method starts with: (ws, in).
+func (mg *modelGen) wsIn() jen.Code {
+	return jen.List(jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")))
+}
+
+func (mg *modelGen) outParam() jen.Code  { return jen.Id("out").Op("*").Id(mg.typ("Outputs")) }
+func (mg *modelGen) gradParam() jen.Code { return jen.Id("g").Op("*").Id(mg.typ("Params")) }
+
+func (mg *modelGen) backward(overwrite bool) jen.Code {
 	f, body := mg.newFn()
 	for n, s := range mg.saved {
 		f.slots[n] = s
 	}
-	mg.emitBackward(f, mg.bigSlot)
+	if overwrite {
+		mg.clearDirect(f)
+	}
+	mg.emitBackward(f, mg.bigSlot, overwrite)
 	f.end()
-	return jen.Comment("Backward adds to g the gradient, with respect to p, of the loss of the last").Line().
-		Comment("Forward on ws; in must be the same sample. Adding lets a loop over samples").Line().
-		Comment("sum a mini-batch's gradient into one g.").Line().
-		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("Backward").Params(
-		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Block(*body...)
+	doc := []string{"Backward adds to g the gradient, with respect to p, of the loss of the last",
+		"Forward on ws; in must be the same sample. Adding lets a loop over samples",
+		"sum a mini-batch's gradient into one g."}
+	name := "Backward"
+	if overwrite {
+		name = "BackwardTo"
+		doc = wrapDoc("BackwardTo sets g to the gradient that Backward would add to a cleared g, without clearing g first. " +
+			mg.directSentence())
+	}
+	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Block(*body...)
+}
+
+// comments is a doc comment of the given lines.
+func comments(lines []string) *jen.Statement {
+	s := jen.Null()
+	for _, l := range lines {
+		s.Comment(l).Line()
+	}
+	return s
+}
+
+// directSentence says which gradients the overwrite forms clear and then
+// add to: those a loop sums over its steps (clearDirect) and those that
+// are rows picked by integer inputs (emitSum clears and adds the rows).
+func (mg *modelGen) directSentence() string {
+	var looped, rows, picked []string
+	scatter := func(t *symbolic.Node) bool { return t.Op.Kind == symbolic.Scatter }
+	for i, v := range mg.m.Params {
+		a := mg.grad.Adjoints[i]
+		switch {
+		case mg.direct[i] != nil:
+			looped = append(looped, v.Name)
+		case a == nil:
+		case scatter(a) || a.Op.Name == "addn" && !slices.ContainsFunc(a.Args, func(t *symbolic.Node) bool { return !scatter(t) }):
+			rows = append(rows, v.Name)
+		case a.Op.Name == "addn" && slices.ContainsFunc(a.Args, scatter):
+			picked = append(picked, v.Name)
+		}
+	}
+	var s []string
+	if len(looped) > 0 {
+		s = append(s, fmt.Sprintf("A loop sums the gradients of %s over its steps, so it clears them first.", joinNames(looped)))
+	}
+	if len(rows) > 0 {
+		s = append(s, fmt.Sprintf("The gradients of %s are sums of the rows that integer inputs pick, so it clears them first.", joinNames(rows)))
+	}
+	if len(picked) > 0 {
+		s = append(s, fmt.Sprintf("The entries of %s that integer inputs pick are written and then added to.", joinNames(picked)))
+	}
+	switch {
+	case len(s) == 0:
+		return "It writes each entry of g once."
+	case len(looped)+len(rows) < len(mg.m.Params):
+		s = append(s, "It writes each other entry of g once.")
+	}
+	return strings.Join(s, " ")
+}
+
+// joinNames is "a, b and c".
+func joinNames(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// wrapDoc breaks text into comment lines of at most 76 columns.
+func wrapDoc(text string) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len([]rune(line))+1+len([]rune(w)) > 76 {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// clearDirect sets to zero the gradients a backward loop accumulates into
+// g step by step, for the overwrite forms.
+func (mg *modelGen) clearDirect(f *fnGen) {
+	for i, v := range mg.m.Params {
+		if mg.direct[i] != nil {
+			f.add(jen.Id("g").Dot(mg.fields[v]).Op("=").Add(zeroValue(v.Shape)))
+		}
+	}
+}
+
+// zeroValue is the zero of a value of shape s: 0 or an empty array literal.
+func zeroValue(s symbolic.Shape) jen.Code {
+	if len(s) == 0 {
+		return jen.Lit(0)
+	}
+	return arrayType(s).Values()
 }
 
 // bigSlot keeps a value too big for the stack in the workspace, in the
@@ -371,9 +382,11 @@ func (mg *modelGen) bigSlot(n *symbolic.Node) dest {
 	return d
 }
 
-// emitBackward emits the gradient accumulation into g, reading forward
-// values from f's slots and keeping big values where bigSlot says.
-func (mg *modelGen) emitBackward(f *fnGen, bigSlot func(*symbolic.Node) dest) {
+// emitBackward emits the gradient into g, reading forward values from f's
+// slots and keeping big values where bigSlot says. It adds to g, or, if
+// overwrite, assigns each entry (the loops of clearDirect's parameters
+// still add to the g it cleared).
+func (mg *modelGen) emitBackward(f *fnGen, bigSlot func(*symbolic.Node) dest, overwrite bool) {
 	f.split = mg.grad.Split
 	var roots []*symbolic.Node
 	for _, a := range mg.grad.Adjoints {
@@ -381,9 +394,17 @@ func (mg *modelGen) emitBackward(f *fnGen, bigSlot func(*symbolic.Node) dest) {
 			roots = append(roots, a)
 		}
 	}
-	direct := mg.directAccumulators(f)
-	p := f.makePlan(roots, nil)
-	f.emitPlan(p, func(n *symbolic.Node) dest {
+	for i, st := range mg.direct {
+		if f.stateInto == nil {
+			f.stateInto = map[*symbolic.Node]place{}
+		}
+		f.stateInto[st] = fieldPlace("g", mg.fields[mg.m.Params[i]])
+	}
+	op := "+="
+	if overwrite {
+		op = "="
+	}
+	f.emitPlan(f.makePlan(roots, nil), func(n *symbolic.Node) dest {
 		if n.Shape.Size() > maxLocal {
 			return bigSlot(n)
 		}
@@ -394,17 +415,21 @@ func (mg *modelGen) emitBackward(f *fnGen, bigSlot func(*symbolic.Node) dest) {
 		switch {
 		case a == nil:
 			f.add(jen.Comment(fmt.Sprintf("The loss does not depend on %s: its gradient is 0.", v.Name)))
-		case !direct[i]:
-			f.emit(a, dest{fieldPlace("g", mg.fields[v]), "+="})
+			if overwrite {
+				f.add(jen.Id("g").Dot(mg.fields[v]).Op("=").Add(zeroValue(v.Shape)))
+			}
+		case mg.direct[i] == nil:
+			f.emit(a, dest{fieldPlace("g", mg.fields[v]), op})
 		}
 	}
 }
 
 // directAccumulators finds the parameters whose whole gradient is what a
 // backward loop accumulates over its steps (the weights of a recurrent
-// layer), and has that loop accumulate straight into g: no zeroed
-// accumulator, no pass adding it to g afterwards. It reports them by index.
-func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
+// layer), so that the loop accumulates straight into g: no zeroed
+// accumulator, no pass adding it to g afterwards. It returns the loop
+// state of each, by parameter index.
+func (mg *modelGen) directAccumulators() map[int]*symbolic.Node {
 	uses := map[*symbolic.Node]int{}
 	for _, a := range mg.grad.Adjoints {
 		uses[a]++ // an adjoint shared by two parameters (of x in x = a + b) is no one's alone
@@ -419,8 +444,8 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 			}
 		}
 	})
-	direct := map[int]bool{}
-	for i, v := range mg.m.Params {
+	direct := map[int]*symbolic.Node{}
+	for i := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
 		if a == nil || a.Op.Kind != symbolic.Proj || uses[a] > 1 {
 			continue
@@ -430,27 +455,29 @@ func (mg *modelGen) directAccumulators(f *fnGen) map[int]bool {
 		if !loop.Loop.Reverse || loop.Scope != nil || !isZero(loop.Args[k]) {
 			continue
 		}
-		if f.stateInto == nil {
-			f.stateInto = map[*symbolic.Node]place{}
-		}
-		f.stateInto[loop.Loop.State[k]] = fieldPlace("g", mg.fields[v])
-		direct[i] = true
+		direct[i] = loop.Loop.State[k]
 	}
 	return direct
 }
 
-// functions emits Forward, Backward and, at the same time on another
-// core, LossGrad, which takes as long as the other two: for a large model
-// they are most of the time generation takes. The three share the
-// workspace's field names, which each hands out as it goes, so the
-// concurrent LossGrad is speculative: the first time it would take a
-// workspace field (for a loop's per-step values, or a value too big for
-// the stack) it gives up, and it is emitted again after Backward, as it
-// would have been without concurrency. Either way the output is the same,
-// to the byte.
-func (mg *modelGen) functions() (forward, backward, lossGrad jen.Code) {
+// functions emits the model's methods in the order the file lists them:
+// Forward, Backward, LossGrad, BackwardTo, LossGradTo and Predict.
+// LossGrad, which takes as long as Forward and Backward together, is
+// emitted at the same time on another core: for a large model these are
+// most of the time generation takes. The functions share the workspace's
+// field names, which each hands out as it goes, so the concurrent LossGrad
+// is speculative: the first time it would take a workspace field (for a
+// loop's per-step values, or a value too big for the stack) it gives up,
+// and it is emitted again after Backward, as it would have been without
+// concurrency. Either way the output is the same, to the byte.
+func (mg *modelGen) functions() []jen.Code {
+	forward, backward, lossGrad := mg.firstThree()
+	return []jen.Code{forward, backward, lossGrad, mg.backward(true), mg.lossGrad(false, true), mg.predict()}
+}
+
+func (mg *modelGen) firstThree() (forward, backward, lossGrad jen.Code) {
 	if runtime.GOMAXPROCS(0) < 2 {
-		return mg.forward(), mg.backward(), mg.lossGrad(false)
+		return mg.forward(), mg.backward(false), mg.lossGrad(false, false)
 	}
 	var panicked any
 	done := make(chan struct{})
@@ -461,16 +488,16 @@ func (mg *modelGen) functions() (forward, backward, lossGrad jen.Code) {
 				panicked = r
 			}
 		}()
-		lossGrad = mg.lossGrad(true)
+		lossGrad = mg.lossGrad(true, false)
 	}()
 	forward = mg.forward()
-	backward = mg.backward()
+	backward = mg.backward(false)
 	<-done
 	if panicked != nil {
 		panic(panicked) // a bug: reported as an internal error by the caller
 	}
 	if lossGrad == nil {
-		lossGrad = mg.lossGrad(false)
+		lossGrad = mg.lossGrad(false, false)
 	}
 	return forward, backward, lossGrad
 }
@@ -478,81 +505,76 @@ func (mg *modelGen) functions() (forward, backward, lossGrad jen.Code) {
 // errNeedsWorkspace stops a speculative LossGrad (modelGen.functions).
 var errNeedsWorkspace = errors.New("LossGrad needs a workspace field")
 
-// lossGrad emits LossGrad: Forward and Backward in one function, so that
-// the values passed between them stay in locals (registers, for small
-// ones) instead of making a round trip through the workspace. A
-// speculative LossGrad panics with errNeedsWorkspace rather than touch
-// the workspace's fields.
-func (mg *modelGen) lossGrad(speculative bool) jen.Code {
+// lossGrad emits LossGrad (or, if overwrite, LossGradTo): Forward and
+// Backward in one function, so that the values passed between them stay in
+// locals (registers, for small ones) instead of making a round trip
+// through the workspace. A speculative LossGrad panics with
+// errNeedsWorkspace rather than touch the workspace's fields.
+func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 	f, body := mg.newFn()
 	bigSlot := mg.bigSlot
 	if speculative {
 		f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
 		bigSlot = func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
 	}
+	if overwrite {
+		mg.clearDirect(f)
+	}
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
-	p := f.makePlan(nil, force)
-	f.emitPlan(p, func(n *symbolic.Node) dest {
-		name := hintName(n)
-		if n == mg.m.Loss {
-			name = "loss"
-		}
+	f.emitPlan(f.makePlan(nil, force), func(n *symbolic.Node) dest {
 		if n.Shape.Size() > maxLocal {
 			return bigSlot(n)
 		}
-		return f.newLocal(name, n.Shape)
+		return f.newLocal(mg.localName(n, nil), n.Shape)
 	})
 	loss := f.elem(mg.m.Loss, nil)
-	mg.emitBackward(f, bigSlot)
+	mg.emitBackward(f, bigSlot, overwrite)
 	f.add(jen.Return(loss.c))
 	f.end()
-	return jen.Comment("LossGrad returns the loss for the sample in and adds its gradient to g. It").Line().
-		Comment("computes what Forward and then Backward would, in one pass; ws holds only").Line().
-		Comment("the per-step values of loops and values too big for the stack.").Line().
-		Func().Params(jen.Id("p").Op("*").Id(mg.typ("Params"))).Id("LossGrad").Params(
-		jen.Id("ws").Op("*").Id(mg.typ("Workspace")), jen.Id("in").Op("*").Id(mg.typ("Inputs")), jen.Id("g").Op("*").Id(mg.typ("Params"))).Float64().Block(*body...)
+	doc := []string{"LossGrad returns the loss for the sample in and adds its gradient to g. It",
+		"computes what Forward and then Backward would, in one pass; ws holds only",
+		"the per-step values of loops and values too big for the stack."}
+	name := "LossGrad"
+	if overwrite {
+		name = "LossGradTo"
+		doc = wrapDoc("LossGradTo returns the loss for the sample in and sets g to its gradient, as LossGrad would add it to a cleared g, without clearing g first. " +
+			mg.directSentence())
+	}
+	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Float64().Block(*body...)
 }
 
-// helpers emits Flat and Step.
-func (mg *modelGen) helpers() {
-	f, P := mg.fg.f, mg.typ("Params")
-	recv := jen.Id("p").Op("*").Id(P)
-	first := mg.m.Params[0]
-	ptr := jen.Op("&").Id("p").Dot(mg.fields[first])
-	for range first.Shape {
-		ptr = ptr.Index(jen.Lit(0))
+// predict emits Predict: the outputs without the loss, for inference.
+// Only the values the outputs need are computed, and only the integer
+// inputs they read are checked, so inputs that only the loss reads (a
+// target, a label) may be left as they are.
+func (mg *modelGen) predict() jen.Code {
+	f, body := mg.newFnUnchecked()
+	var roots []*symbolic.Node
+	for _, o := range mg.m.Outputs {
+		roots = append(roots, o.Node)
 	}
-	f.Comment("Flat returns p's numbers as one slice sharing p's memory, parameters in")
-	f.Comment("declaration order, each in row-major order, so one optimizer serves any model.")
-	f.Func().Params(recv.Clone()).Id("Flat").Params().Index().Float64().Block(
-		jen.Return(jen.Qual("unsafe", "Slice").Call(ptr, jen.Id(mg.typ("NumParams")))),
-	)
-	f.Line()
-
-	names, sizes := []jen.Code{}, []jen.Code{}
-	for _, v := range mg.m.Params {
-		names = append(names, jen.Lit(v.Name))
-		sizes = append(sizes, jen.Lit(v.Shape.Size()))
+	mg.checkInputsOf(f, roots)
+	first := map[*symbolic.Node]string{} // the out field each node is computed into
+	for i, o := range mg.m.Outputs {
+		if first[o.Node] == "" {
+			first[o.Node] = mg.outputs[i]
+		}
 	}
-	pre := unexported(mg.name)
-	f.Var().Defs(
-		jen.Id(pre+"ParamNames").Op("=").Index(jen.Op("...")).String().Values(names...),
-		jen.Id(pre+"ParamSizes").Op("=").Index(jen.Op("...")).Int().Values(sizes...),
-	)
-	f.Line()
-	f.Comment("Layout returns the parameters' names, in the order Flat lays them out, and")
-	f.Comment("how many numbers each has: for per-parameter gradient norms.")
-	f.Func().Params(jen.Op("*").Id(P)).Id("Layout").Params().Params(jen.Id("names").Index().String(), jen.Id("sizes").Index().Int()).Block(
-		jen.Return(jen.Id(pre+"ParamNames").Index(jen.Op(":")), jen.Id(pre+"ParamSizes").Index(jen.Op(":"))),
-	)
-	f.Line()
-
-	f.Comment("Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.")
-	f.Func().Params(recv.Clone()).Id("Step").Params(jen.Id("g").Op("*").Id(P), jen.Id("lr").Float64()).Block(
-		jen.Id("w").Op(":=").Id("p").Dot("Flat").Call(),
-		jen.For(jen.List(jen.Id("i"), jen.Id("d")).Op(":=").Range().Id("g").Dot("Flat").Call()).Block(
-			jen.Id("w").Index(jen.Id("i")).Op("-=").Id("lr").Op("*").Id("d"),
-		),
-	)
-	f.Line()
+	outNames := mg.outputNames()
+	f.emitPlan(f.makePlan(nil, roots), func(n *symbolic.Node) dest {
+		switch {
+		case first[n] != "":
+			return dest{fieldPlace("out", first[n]), "="}
+		case n.Shape.Size() > maxLocal:
+			return mg.bigSlot(n)
+		}
+		return f.newLocal(mg.localName(n, outNames), n.Shape)
+	}, func(n *symbolic.Node) bool { return first[n] != "" })
+	f.add(mg.copyOutputs(f)...)
+	f.end()
+	doc := wrapDoc(fmt.Sprintf("Predict sets out to the outputs of model %s for the sample in, without the loss: it computes only what the outputs need, so inputs that only the loss reads (a target) are not read. out must not be nil; ws is scratch space.", mg.m.Name))
+	if len(mg.m.Outputs) == 0 {
+		doc = wrapDoc(fmt.Sprintf("Predict does nothing: model %s declares no outputs. It is here so that every generated model has the same methods.", mg.m.Name))
+	}
+	return comments(doc).Func().Params(mg.recv()).Id("Predict").Params(mg.wsIn(), mg.outParam()).Block(*body...)
 }

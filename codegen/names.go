@@ -23,7 +23,7 @@ var reserved = strings.Fields(`
 	bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64
 	rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil
 	append cap clear close complex copy delete imag len make max min new panic print
-	println real recover math unsafe fmt err p g ws in out lr i j n`)
+	println real recover math unsafe fmt rand err p g ws in out lr i j n`)
 
 func newNamer(extra ...string) *namer {
 	n := &namer{used: map[string]bool{}, next: map[string]int{}}
@@ -127,8 +127,9 @@ func hintName(n *symbolic.Node) string {
 }
 
 // Package-level names. The generated file declares, for a model m, the
-// types MParams, MInputs, MOutputs, MWorkspace, the constant MNumParams,
-// the variables mParamNames and mParamSizes and the helpers mSigmoid, ...;
+// types MParams, MInputs, MOutputs, MWorkspace, the constants MNumParams
+// and MNumInputs, the variables mParamNames, mParamFields, mParamSizes,
+// mInputNames, mInputFields and mInputSizes and the helpers mSigmoid, ...;
 // for each fn f, F and FGrad. A fn whose names are taken (fn F beside fn
 // f, fn fGrad beside fn f, fn mParams in model m) gets a trailing
 // underscore until both are free: F_ and F_Grad. Locals never take a
@@ -139,8 +140,12 @@ func (fg *fileGen) topNames() []string {
 	var names []string
 	if m := fg.prog.Model; m != nil {
 		t := exported(m.Name)
-		names = append(names, t+"NumParams", t+"Params", t+"Inputs", t+"Outputs", t+"Workspace",
-			unexported(t)+"ParamNames", unexported(t)+"ParamSizes")
+		names = append(names, t+"NumParams", t+"NumInputs", t+"Params", t+"Inputs", t+"Outputs", t+"Workspace")
+		for _, kind := range []string{"Param", "Input"} {
+			for _, list := range []string{"Names", "Fields", "Sizes"} {
+				names = append(names, unexported(t)+kind+list)
+			}
+		}
 	}
 	for h := range helpers {
 		names = append(names, fg.prefix+exported(h))
@@ -172,11 +177,14 @@ func (fg *fileGen) nameFns() {
 // a package-level name the function may use.
 func (fg *fileGen) newLocals() *namer { return newNamer(fg.globals...) }
 
-// methods are the names of the methods of the Params and Inputs types,
-// which their fields must not take: a param flat becomes the field Flat_.
+// methods are the names of the methods of the Params, Inputs and Outputs
+// types, which their fields must not take: a param flat becomes the field
+// Flat_.
 var methods = map[string][]string{
-	"Params": {"Forward", "Backward", "LossGrad", "Flat", "Layout", "Step"},
-	"Inputs": {"Validate"},
+	"Params": {"Forward", "Backward", "BackwardTo", "LossGrad", "LossGradTo", "Predict",
+		"Flat", "Layout", "Step", "Init"},
+	"Inputs":  {"Validate", "Flat", "Ints", "Layout"},
+	"Outputs": {},
 }
 
 // takenFields returns the field names of the type kind that are taken.

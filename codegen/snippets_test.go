@@ -89,7 +89,7 @@ func TestSnippets(t *testing.T) {
 		name: "a loop accumulating into the loss",
 		src:  "model m\nparam w\ninput x[3]\nloss = 0\nfor t in 0..3 {\n  loss += w * x[t]\n}\n",
 		fn:   "Forward",
-		want: `func (p *MParams) Forward(ws *MWorkspace, in *MInputs) float64 {
+		want: `func (p *MParams) Forward(ws *MWorkspace, in *MInputs, out *MOutputs) float64 {
 	var loss float64
 	// m.bp:5: for t in 0..3 {
 	for t := range 3 {

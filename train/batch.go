@@ -74,7 +74,9 @@ func (b *Batch[P, W, I, M]) Close() {
 // with all of them full-batch gradient descent's.
 func (b *Batch[P, W, I, M]) Grad(p M, samples []I, g M, r Reduction) float64 {
 	flat := g.Flat()
-	clear(flat)
+	if len(samples) == 0 {
+		clear(flat) // no chunk will set it
+	}
 	b.p, b.samples, b.g, b.loss, b.next = p, samples, flat, 0, 0
 	if b.workers == 1 || len(samples) <= ChunkSize {
 		b.work(-1)
@@ -108,17 +110,25 @@ func (b *Batch[P, W, I, M]) work(w int) {
 	pf := part.Flat()
 	chunks := (len(b.samples) + ChunkSize - 1) / ChunkSize
 	for c := first; c < chunks; c += stride {
-		clear(pf)
-		var loss float64
-		for i := c * ChunkSize; i < min((c+1)*ChunkSize, len(b.samples)); i++ {
+		// The first sample overwrites the partial sum and the first chunk
+		// the batch's: nothing is cleared, so a one-sample step writes each
+		// gradient entry once rather than zeroing it first. (Adding to a
+		// cleared sum would give the same numbers, to the sign of zero.)
+		start := c * ChunkSize
+		loss := b.p.LossGradTo(&b.ws[slot], &b.samples[start], part)
+		for i := start + 1; i < min(start+ChunkSize, len(b.samples)); i++ {
 			loss += b.p.LossGrad(&b.ws[slot], &b.samples[i], part)
 		}
 		b.mu.Lock()
 		for b.next != c {
 			b.turn.Wait()
 		}
-		for i, v := range pf {
-			b.g[i] += v
+		if c == 0 {
+			copy(b.g, pf)
+		} else {
+			for i, v := range pf {
+				b.g[i] += v
+			}
 		}
 		b.loss += loss
 		b.next++

@@ -22,6 +22,7 @@ import "math"
 type Model[P, W, I any] interface {
 	*P
 	LossGrad(ws *W, in *I, g *P) float64
+	LossGradTo(ws *W, in *I, g *P) float64
 	Flat() []float64
 }
 

@@ -142,9 +142,9 @@ func TestOptimizersMinimize(t *testing.T) {
 func TestNormsAndClipping(t *testing.T) {
 	var g xor.XorParams
 	g.W1[0][0], g.B2[0] = 3, 4
-	names, sizes := g.Layout()
-	if len(names) != 4 || names[3] != "b2" || sizes[0] != 16 {
-		t.Fatalf("layout %v %v", names, sizes)
+	names, fields, sizes := g.Layout()
+	if len(names) != 4 || names[3] != "b2" || fields[3] != "B2" || sizes[0] != 16 {
+		t.Fatalf("layout %v %v %v", names, fields, sizes)
 	}
 	norms := make([]float64, len(sizes))
 	train.Norms(g.Flat(), sizes, norms)

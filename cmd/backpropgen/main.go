@@ -29,9 +29,11 @@ const usage = `usage: backpropgen [flags] FILE.bp
 
 backpropgen reads a .bp model and writes Go source with its value and
 gradient functions: for every fn, NAME and NAMEGrad; for a model, its
-Params, Inputs, Outputs and Workspace types and Forward, Backward,
-LossGrad, Flat and Step. The generated code imports only the standard
-library and allocates nothing.
+Params, Inputs, Outputs and Workspace types and the same methods whatever
+it declares: Forward, Backward, LossGrad, BackwardTo, LossGradTo (which
+overwrite the gradient instead of adding to it), Predict, Flat, Layout,
+Step and Init, and Flat, Ints and Layout of the Inputs. The generated code
+imports only the standard library and allocates nothing.
 
 "check" parses and checks the model and writes nothing.
 

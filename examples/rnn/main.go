@@ -43,7 +43,7 @@ func run(w io.Writer, seed int64, iters int) result {
 	b := train.NewBatch[rnn.RnnParams, rnn.RnnWorkspace, rnn.RnnInputs](2)
 	defer b.Close()
 	opt := train.NewAdam(rnn.RnnNumParams, 0.01)
-	names, sizes := p.Layout()
+	names, _, sizes := p.Layout()
 	norms := make([]float64, len(sizes))
 	for it := 1; it <= iters; it++ {
 		for i := range batch {
@@ -68,7 +68,7 @@ func run(w io.Writer, seed int64, iters int) result {
 	var ys []float64
 	for range 200 {
 		in := sequence(r)
-		res.testMSE += p.Forward(&ws, &in) / 25
+		res.testMSE += p.Forward(&ws, &in, nil) / 25
 		ys = append(ys, in.Ys[:]...)
 	}
 	res.testMSE /= 200

@@ -51,7 +51,7 @@ func run(w io.Writer, seed int64, target float64, maxEpochs int) result {
 	var ws xor.XorWorkspace
 	var out xor.XorOutputs
 	for i := range samples {
-		p.Forward(&ws, &samples[i], &out)
+		p.Predict(&ws, &samples[i], &out) // inference: the outputs alone, no loss
 		res.outs[i] = out.P[0]
 		fmt.Fprintf(w, "xor(%v, %v) = %.3f\n", samples[i].X[0], samples[i].X[1], out.P[0])
 	}

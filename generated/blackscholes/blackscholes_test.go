@@ -73,3 +73,16 @@ func TestNoAllocs(t *testing.T) {
 
 // sink keeps results alive, so the calls measured are not optimized away.
 var sink float64
+
+// TestFnCheck runs the checks every generated fn must pass
+// (gradcheck.CheckFn).
+func TestFnCheck(t *testing.T) {
+	value := func(x []float64) float64 { return Call(x[0], x[1], x[2], x[3], x[4]) }
+	grad := func(x, d []float64) (v float64) {
+		v, d[0], d[1], d[2], d[3], d[4] = CallGrad(x[0], x[1], x[2], x[3], x[4])
+		return v
+	}
+	for _, p := range points() {
+		gradcheck.CheckFn(t, "Call", value, grad, []float64{p.S, p.K, p.T, p.r, p.sigma})
+	}
+}

@@ -19,22 +19,37 @@ type CalibParams struct {
 	Phase float64 // param phase (calib.bp:10)
 }
 
-// CalibParams's fields are all float64, so its size tells that Flat covers exactly them.
+// CalibParams is exactly CalibNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(CalibParams{})-8*CalibNumParams]
 
-// CalibInputs holds one sample of the inputs of model calib.
+// CalibNumInputs is the number of float64s in a CalibInputs, which its Flat
+// views; integer inputs are not among them.
+const CalibNumInputs = 16
+
+// CalibInputs holds one sample of the inputs of model calib: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type CalibInputs struct {
 	T   [8]float64 // input t[8] (calib.bp:12)
 	Obs [8]float64 // input obs[8] (calib.bp:13)
 }
+
+// CalibInputs starts with exactly CalibNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(CalibInputs{})-8*CalibNumInputs]
 
 // CalibOutputs holds the outputs of model calib.
 type CalibOutputs struct {
 	Fit [8]float64 // output fit (calib.bp:20)
 }
 
-// CalibWorkspace holds what CalibParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// CalibWorkspace holds what CalibParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type CalibWorkspace struct {
 	exp  [8]float64
 	t    [8]float64
@@ -45,8 +60,8 @@ type CalibWorkspace struct {
 	sqrt [8]float64
 }
 
-// Forward returns the loss of model calib for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model calib for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
@@ -207,6 +222,144 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *CalibParams) BackwardTo(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
+	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	var t [8]float64
+	var t2 [8]float64
+	for i := range 8 {
+		dfiti := 0.5 / ws.sqrt[i] * (2 * ws.t3[i])
+		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+		t[i] = dfiti * ws.cos[i]
+		t2[i] = dfiti * ws.t[i] * math.Sin(ws.t2[i])
+	}
+	var sum0, sum1, sum2, sum3 float64
+	for k := 0; k < 8; k += 4 {
+		sum0 += t[k] * ws.exp[k]
+		sum1 += t[k+1] * ws.exp[k+1]
+		sum2 += t[k+2] * ws.exp[k+2]
+		sum3 += t[k+3] * ws.exp[k+3]
+	}
+	g.Amp = sum0 + sum1 + (sum2 + sum3)
+	// backward of calib.bp:8: param decay
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k2 := 0; k2 < 8; k2 += 4 {
+		sumB0 += -(t[k2] * p.Amp * ws.exp[k2] * in.T[k2])
+		sumB1 += -(t[k2+1] * p.Amp * ws.exp[k2+1] * in.T[k2+1])
+		sumB2 += -(t[k2+2] * p.Amp * ws.exp[k2+2] * in.T[k2+2])
+		sumB3 += -(t[k2+3] * p.Amp * ws.exp[k2+3] * in.T[k2+3])
+	}
+	g.Decay = 0.01*(2*p.Decay) + (sumB0 + sumB1 + (sumB2 + sumB3))
+	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var sumC0, sumC1, sumC2, sumC3 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		sumC0 += -(t2[k3] * in.T[k3])
+		sumC1 += -(t2[k3+1] * in.T[k3+1])
+		sumC2 += -(t2[k3+2] * in.T[k3+2])
+		sumC3 += -(t2[k3+3] * in.T[k3+3])
+	}
+	g.Freq = sumC0 + sumC1 + (sumC2 + sumC3)
+	var sumD0, sumD1, sumD2, sumD3 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		sumD0 += -t2[k4]
+		sumD1 += -t2[k4+1]
+		sumD2 += -t2[k4+2]
+		sumD3 += -t2[k4+3]
+	}
+	g.Phase = sumD0 + sumD1 + (sumD2 + sumD3)
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *CalibParams) LossGradTo(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) float64 {
+	var exp [8]float64
+	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var t [8]float64
+	var t2 [8]float64
+	var cos [8]float64
+	var t3 [8]float64
+	var sqrt [8]float64
+	for i := range 8 {
+		exp[i] = math.Exp(-(p.Decay * in.T[i]))
+		ti := p.Amp * exp[i]
+		t[i] = ti
+		t2i := p.Freq*in.T[i] + p.Phase
+		t2[i] = t2i
+		cos[i] = math.Cos(t2i)
+		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+		t3i := ti*cos[i] - in.Obs[i]
+		t3[i] = t3i
+		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+		sqrt[i] = math.Sqrt(1 + t3i*t3i)
+	}
+	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	var sum0, sum1, sum2, sum3 float64
+	for k := 0; k < 8; k += 4 {
+		sum0 += sqrt[k] - 1
+		sum1 += sqrt[k+1] - 1
+		sum2 += sqrt[k+2] - 1
+		sum3 += sqrt[k+3] - 1
+	}
+	loss := sum0 + sum1 + (sum2 + sum3) + 0.01*(p.Decay*p.Decay)
+	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	var t4 [8]float64
+	var t5 [8]float64
+	for i := range 8 {
+		dfiti := 0.5 / sqrt[i] * (2 * t3[i])
+		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+		t4[i] = dfiti * cos[i]
+		t5[i] = dfiti * t[i] * math.Sin(t2[i])
+	}
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k2 := 0; k2 < 8; k2 += 4 {
+		sumB0 += t4[k2] * exp[k2]
+		sumB1 += t4[k2+1] * exp[k2+1]
+		sumB2 += t4[k2+2] * exp[k2+2]
+		sumB3 += t4[k2+3] * exp[k2+3]
+	}
+	g.Amp = sumB0 + sumB1 + (sumB2 + sumB3)
+	// backward of calib.bp:8: param decay
+	var sumC0, sumC1, sumC2, sumC3 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		sumC0 += -(t4[k3] * p.Amp * exp[k3] * in.T[k3])
+		sumC1 += -(t4[k3+1] * p.Amp * exp[k3+1] * in.T[k3+1])
+		sumC2 += -(t4[k3+2] * p.Amp * exp[k3+2] * in.T[k3+2])
+		sumC3 += -(t4[k3+3] * p.Amp * exp[k3+3] * in.T[k3+3])
+	}
+	g.Decay = 0.01*(2*p.Decay) + (sumC0 + sumC1 + (sumC2 + sumC3))
+	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var sumD0, sumD1, sumD2, sumD3 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		sumD0 += -(t5[k4] * in.T[k4])
+		sumD1 += -(t5[k4+1] * in.T[k4+1])
+		sumD2 += -(t5[k4+2] * in.T[k4+2])
+		sumD3 += -(t5[k4+3] * in.T[k4+3])
+	}
+	g.Freq = sumD0 + sumD1 + (sumD2 + sumD3)
+	var sumE0, sumE1, sumE2, sumE3 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		sumE0 += -t5[k5]
+		sumE1 += -t5[k5+1]
+		sumE2 += -t5[k5+2]
+		sumE3 += -t5[k5+3]
+	}
+	g.Phase = sumE0 + sumE1 + (sumE2 + sumE3)
+	return loss
+}
+
+// Predict sets out to the outputs of model calib for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
+func (p *CalibParams) Predict(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) {
+	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	for i := range 8 {
+		out.Fit[i] = p.Amp * math.Exp(-(p.Decay * in.T[i])) * math.Cos(p.Freq*in.T[i]+p.Phase)
+	}
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *CalibParams) Flat() []float64 {
@@ -214,14 +367,16 @@ func (p *CalibParams) Flat() []float64 {
 }
 
 var (
-	calibParamNames = [...]string{"amp", "decay", "freq", "phase"}
-	calibParamSizes = [...]int{1, 1, 1, 1}
+	calibParamNames  = [...]string{"amp", "decay", "freq", "phase"}
+	calibParamFields = [...]string{"Amp", "Decay", "Freq", "Phase"}
+	calibParamSizes  = [...]int{1, 1, 1, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*CalibParams) Layout() (names []string, sizes []int) {
-	return calibParamNames[:], calibParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*CalibParams) Layout() (names, fields []string, sizes []int) {
+	return calibParamNames[:], calibParamFields[:], calibParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -230,6 +385,44 @@ func (p *CalibParams) Step(g *CalibParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *CalibParams) Init(seed uint64) {
+	*p = CalibParams{}
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *CalibInputs) Flat() []float64 {
+	return unsafe.Slice(&in.T[0], CalibNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model calib has no integer inputs: Ints returns nil.
+func (in *CalibInputs) Ints() []int {
+	return nil
+}
+
+var (
+	calibInputNames  = [...]string{"t", "obs"}
+	calibInputFields = [...]string{"T", "Obs"}
+	calibInputSizes  = [...]int{8, 8}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (CalibNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*CalibInputs) Layout() (names, fields []string, sizes []int) {
+	return calibInputNames[:], calibInputFields[:], calibInputSizes[:]
 }
 
 // Oscillator computes oscillator(a, k, w, p, t) of calib.bp:15.

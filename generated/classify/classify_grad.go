@@ -5,14 +5,15 @@ package classify
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
 // ClassifyNumParams is the number of float64s in a ClassifyParams.
 const ClassifyNumParams = 101770
 
-// ClassifyParams holds the parameters of model classify, or a gradient with respect
-// to them. Flat views it as one slice.
+// ClassifyParams holds the parameters of model classify, or a gradient with
+// respect to them. Flat views it as one slice.
 type ClassifyParams struct {
 	W1 [128][784]float64 // param W1[128, 784] (classify.bp:6)
 	B1 [128]float64      // param b1[128] (classify.bp:7)
@@ -20,14 +21,29 @@ type ClassifyParams struct {
 	B2 [10]float64       // param b2[10] (classify.bp:9)
 }
 
-// ClassifyParams's fields are all float64, so its size tells that Flat covers exactly them.
+// ClassifyParams is exactly ClassifyNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(ClassifyParams{})-8*ClassifyNumParams]
 
-// ClassifyInputs holds one sample of the inputs of model classify.
+// ClassifyNumInputs is the number of float64s in a ClassifyInputs, which its
+// Flat views; integer inputs are not among them.
+const ClassifyNumInputs = 784
+
+// ClassifyInputs holds one sample of the inputs of model classify: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type ClassifyInputs struct {
 	X     [784]float64 // input x[784] (classify.bp:11)
 	Label int          // input label int (classify.bp:12)
 }
+
+// ClassifyInputs starts with exactly ClassifyNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
+var _ = [1]struct{}{}[unsafe.Offsetof(ClassifyInputs{}.Label)-8*ClassifyNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
 // indexes. Forward, Backward and LossGrad panic with its message.
@@ -43,8 +59,9 @@ type ClassifyOutputs struct {
 	Logits [10]float64 // output logits (classify.bp:17)
 }
 
-// ClassifyWorkspace holds what ClassifyParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// ClassifyWorkspace holds what ClassifyParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type ClassifyWorkspace struct {
 	h      [128]float64
 	logits [10]float64
@@ -52,8 +69,8 @@ type ClassifyWorkspace struct {
 	sum    float64
 }
 
-// Forward returns the loss of model classify for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model classify for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
@@ -250,6 +267,168 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. The entries of b2 that integer inputs pick are
+// written and then added to. It writes each other entry of g once.
+func (p *ClassifyParams) BackwardTo(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	// backward of classify.bp:16: loss = cross_entropy(logits, label)
+	t := 1 / ws.sum
+	var dlogits [10]float64
+	// backward of classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		dlogits[i] = t * ws.exp[i]
+	}
+	dlogits[in.Label] += -1
+	// backward of classify.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 8; k += 4 {
+			dot0 += dlogits[k] * p.W2[k][i]
+			dot1 += dlogits[k+1] * p.W2[k+1][i]
+			dot2 += dlogits[k+2] * p.W2[k+2][i]
+			dot3 += dlogits[k+3] * p.W2[k+3][i]
+		}
+		dot0 += dlogits[8] * p.W2[8][i]
+		dot0 += dlogits[9] * p.W2[9][i]
+		db1i := (dot0 + dot1 + (dot2 + dot3)) * classifyStep(ws.h[i])
+		for j := range 784 {
+			g.W1[i][j] = db1i * in.X[j]
+		}
+		g.B1[i] = db1i
+	}
+	// backward of classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			g.W2[i][j] = dlogits[i] * ws.h[j]
+		}
+		g.B2[i] = dlogits[i]
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. The entries
+// of b2 that integer inputs pick are written and then added to. It writes each
+// other entry of g once.
+func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) float64 {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	var h [128]float64
+	// classify.bp:14: h = relu(W1 @ x + b1)
+	var logits [10]float64
+	for i := range 128 {
+		row := &p.W1[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 784; k += 4 {
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
+		}
+		h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+	}
+	// classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			dotB0 += row2[k2] * h[k2]
+			dotB1 += row2[k2+1] * h[k2+1]
+			dotB2 += row2[k2+2] * h[k2+2]
+			dotB3 += row2[k2+3] * h[k2+3]
+		}
+		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+	}
+	// classify.bp:16: loss = cross_entropy(logits, label)
+	m := math.Inf(-1)
+	for k3 := range 10 {
+		m = max(m, logits[k3])
+	}
+	var exp [10]float64
+	for i := range 10 {
+		exp[i] = math.Exp(logits[i] - m)
+	}
+	var sum0, sum1, sum2, sum3 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		sum0 += exp[k4]
+		sum1 += exp[k4+1]
+		sum2 += exp[k4+2]
+		sum3 += exp[k4+3]
+	}
+	sum0 += exp[8]
+	sum0 += exp[9]
+	sum := sum0 + sum1 + (sum2 + sum3)
+	loss := m + math.Log(sum) - logits[in.Label]
+	// backward of classify.bp:16: loss = cross_entropy(logits, label)
+	t := 1 / sum
+	var dlogits [10]float64
+	// backward of classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		dlogits[i] = t * exp[i]
+	}
+	dlogits[in.Label] += -1
+	// backward of classify.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k5 := 0; k5 < 8; k5 += 4 {
+			dotC0 += dlogits[k5] * p.W2[k5][i]
+			dotC1 += dlogits[k5+1] * p.W2[k5+1][i]
+			dotC2 += dlogits[k5+2] * p.W2[k5+2][i]
+			dotC3 += dlogits[k5+3] * p.W2[k5+3][i]
+		}
+		dotC0 += dlogits[8] * p.W2[8][i]
+		dotC0 += dlogits[9] * p.W2[9][i]
+		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(h[i])
+		for j := range 784 {
+			g.W1[i][j] = db1i * in.X[j]
+		}
+		g.B1[i] = db1i
+	}
+	// backward of classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			g.W2[i][j] = dlogits[i] * h[j]
+		}
+		g.B2[i] = dlogits[i]
+	}
+	return loss
+}
+
+// Predict sets out to the outputs of model classify for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
+func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) {
+	var h [128]float64
+	// classify.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		row := &p.W1[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 784; k += 4 {
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
+		}
+		h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+	}
+	// classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			dotB0 += row2[k2] * h[k2]
+			dotB1 += row2[k2+1] * h[k2+1]
+			dotB2 += row2[k2+2] * h[k2+2]
+			dotB3 += row2[k2+3] * h[k2+3]
+		}
+		out.Logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+	}
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *ClassifyParams) Flat() []float64 {
@@ -257,14 +436,16 @@ func (p *ClassifyParams) Flat() []float64 {
 }
 
 var (
-	classifyParamNames = [...]string{"W1", "b1", "W2", "b2"}
-	classifyParamSizes = [...]int{100352, 128, 1280, 10}
+	classifyParamNames  = [...]string{"W1", "b1", "W2", "b2"}
+	classifyParamFields = [...]string{"W1", "B1", "W2", "B2"}
+	classifyParamSizes  = [...]int{100352, 128, 1280, 10}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*ClassifyParams) Layout() (names []string, sizes []int) {
-	return classifyParamNames[:], classifyParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*ClassifyParams) Layout() (names, fields []string, sizes []int) {
+	return classifyParamNames[:], classifyParamFields[:], classifyParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -273,6 +454,52 @@ func (p *ClassifyParams) Step(g *ClassifyParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *ClassifyParams) Init(seed uint64) {
+	*p = ClassifyParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W1[0][0], 100352), 784, 128)
+	glorot(unsafe.Slice(&p.W2[0][0], 1280), 128, 10)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *ClassifyInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], ClassifyNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+func (in *ClassifyInputs) Ints() []int {
+	return unsafe.Slice(&in.Label, 1)
+}
+
+var (
+	classifyInputNames  = [...]string{"x", "label"}
+	classifyInputFields = [...]string{"X", "Label"}
+	classifyInputSizes  = [...]int{784, 1}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (ClassifyNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*ClassifyInputs) Layout() (names, fields []string, sizes []int) {
+	return classifyInputNames[:], classifyInputFields[:], classifyInputSizes[:]
 }
 
 // classifyRelu is max(x, 0).

@@ -2,36 +2,60 @@
 
 package deeprelu
 
-import "unsafe"
+import (
+	"math"
+	"math/rand/v2"
+	"unsafe"
+)
 
 // DeepreluNumParams is the number of float64s in a DeepreluParams.
 const DeepreluNumParams = 21120
 
-// DeepreluParams holds the parameters of model deeprelu, or a gradient with respect
-// to them. Flat views it as one slice.
+// DeepreluParams holds the parameters of model deeprelu, or a gradient with
+// respect to them. Flat views it as one slice.
 type DeepreluParams struct {
 	W [20][32][32]float64 // param W[20, 32, 32] (deeprelu.bp:6)
 	B [20][32]float64     // param b[20, 32] (deeprelu.bp:7)
 }
 
-// DeepreluParams's fields are all float64, so its size tells that Flat covers exactly them.
+// DeepreluParams is exactly DeepreluNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(DeepreluParams{})-8*DeepreluNumParams]
 
-// DeepreluInputs holds one sample of the inputs of model deeprelu.
+// DeepreluNumInputs is the number of float64s in a DeepreluInputs, which its
+// Flat views; integer inputs are not among them.
+const DeepreluNumInputs = 32
+
+// DeepreluInputs holds one sample of the inputs of model deeprelu: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type DeepreluInputs struct {
 	X [32]float64 // input x[32] (deeprelu.bp:9)
 }
 
-// DeepreluWorkspace holds what DeepreluParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// DeepreluInputs starts with exactly DeepreluNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(DeepreluInputs{})-8*DeepreluNumInputs]
+
+// DeepreluOutputs is empty: model deeprelu declares no outputs. It is here so
+// that every generated model has the same methods.
+type DeepreluOutputs struct{}
+
+// DeepreluWorkspace holds what DeepreluParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type DeepreluWorkspace struct {
 	h [21][32]float64
 	t [32]float64
 }
 
-// Forward returns the loss of model deeprelu for the sample in, keeps in ws what
-// Backward needs
-func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs) float64 {
+// Forward returns the loss of model deeprelu for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs, out *DeepreluOutputs) float64 {
 	// deeprelu.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -165,6 +189,115 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. A loop sums the gradients of W and b over its
+// steps, so it clears them first.
+func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) {
+	g.W = [20][32][32]float64{}
+	g.B = [20][32]float64{}
+	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	var dh2 [32]float64
+	for i := range 32 {
+		dhi := 0.5 * (2 * ws.t[i])
+		// backward of deeprelu.bp:12: for l in 0..L {
+		dh2[i] = dhi
+	}
+	var t [32]float64
+	for l := 19; l >= 0; l-- {
+		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
+		for i := range 32 {
+			t[i] = dh2[i] * deepreluStep(ws.h[l+1][i])
+		}
+		for i := range 32 {
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 32; k2 += 4 {
+				dotB0 += t[k2] * p.W[l][k2][i]
+				dotB1 += t[k2+1] * p.W[l][k2+1][i]
+				dotB2 += t[k2+2] * p.W[l][k2+2][i]
+				dotB3 += t[k2+3] * p.W[l][k2+3][i]
+			}
+			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
+			for j := range 32 {
+				g.W[l][i][j] += t[i] * ws.h[l][j]
+			}
+			g.B[l][i] += t[i]
+			dh2[i] = dh3i
+		}
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. A loop sums
+// the gradients of W and b over its steps, so it clears them first.
+func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) float64 {
+	g.W = [20][32][32]float64{}
+	g.B = [20][32]float64{}
+	// deeprelu.bp:12: for l in 0..L {
+	for i := range 32 {
+		ws.h[0][i] = in.X[i]
+	}
+	for l := range 20 {
+		// deeprelu.bp:13: h = relu(W[l] @ h + b[l])
+		for i := range 32 {
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 32; k += 4 {
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
+			}
+			ws.h[l+1][i] = deepreluRelu(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+		}
+	}
+	var t [32]float64
+	// deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	for i := range 32 {
+		t[i] = ws.h[20][i] - 0.5
+	}
+	var sum0, sum1, sum2, sum3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		sum0 += t[k2] * t[k2]
+		sum1 += t[k2+1] * t[k2+1]
+		sum2 += t[k2+2] * t[k2+2]
+		sum3 += t[k2+3] * t[k2+3]
+	}
+	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
+	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	var dh2 [32]float64
+	for i := range 32 {
+		dhi := 0.5 * (2 * t[i])
+		// backward of deeprelu.bp:12: for l in 0..L {
+		dh2[i] = dhi
+	}
+	var t2 [32]float64
+	for l2 := 19; l2 >= 0; l2-- {
+		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
+		for i := range 32 {
+			t2[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
+		}
+		for i := range 32 {
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += t2[k4] * p.W[l2][k4][i]
+				dotC1 += t2[k4+1] * p.W[l2][k4+1][i]
+				dotC2 += t2[k4+2] * p.W[l2][k4+2][i]
+				dotC3 += t2[k4+3] * p.W[l2][k4+3][i]
+			}
+			dh3i := dotC0 + dotC1 + (dotC2 + dotC3)
+			for j := range 32 {
+				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
+			}
+			g.B[l2][i] += t2[i]
+			dh2[i] = dh3i
+		}
+	}
+	return loss
+}
+
+// Predict does nothing: model deeprelu declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *DeepreluParams) Predict(ws *DeepreluWorkspace, in *DeepreluInputs, out *DeepreluOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *DeepreluParams) Flat() []float64 {
@@ -172,14 +305,16 @@ func (p *DeepreluParams) Flat() []float64 {
 }
 
 var (
-	deepreluParamNames = [...]string{"W", "b"}
-	deepreluParamSizes = [...]int{20480, 640}
+	deepreluParamNames  = [...]string{"W", "b"}
+	deepreluParamFields = [...]string{"W", "B"}
+	deepreluParamSizes  = [...]int{20480, 640}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*DeepreluParams) Layout() (names []string, sizes []int) {
-	return deepreluParamNames[:], deepreluParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*DeepreluParams) Layout() (names, fields []string, sizes []int) {
+	return deepreluParamNames[:], deepreluParamFields[:], deepreluParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -188,6 +323,53 @@ func (p *DeepreluParams) Step(g *DeepreluParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *DeepreluParams) Init(seed uint64) {
+	*p = DeepreluParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W[0][0][0], 20480), 32, 32)
+	glorot(unsafe.Slice(&p.B[0][0], 640), 32, 20)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *DeepreluInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], DeepreluNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model deeprelu has no integer inputs: Ints returns nil.
+func (in *DeepreluInputs) Ints() []int {
+	return nil
+}
+
+var (
+	deepreluInputNames  = [...]string{"x"}
+	deepreluInputFields = [...]string{"X"}
+	deepreluInputSizes  = [...]int{32}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (DeepreluNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*DeepreluInputs) Layout() (names, fields []string, sizes []int) {
+	return deepreluInputNames[:], deepreluInputFields[:], deepreluInputSizes[:]
 }
 
 // deepreluRelu is max(x, 0).

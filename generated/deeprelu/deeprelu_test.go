@@ -25,7 +25,7 @@ func TestGradMatchesFiniteDifferences(t *testing.T) {
 		var ws DeepreluWorkspace
 		var g DeepreluParams
 		p.LossGrad(&ws, in, &g)
-		loss := func() float64 { return p.Forward(&ws, in) }
+		loss := func() float64 { return p.Forward(&ws, in, nil) }
 		idx := gradcheck.Sample(rand.New(rand.NewSource(seed)), DeepreluNumParams, 600)
 		for _, bad := range gradcheck.Compare(loss, p.Flat(), g.Flat(), idx) {
 			t.Errorf("seed %d: %s", seed, bad)

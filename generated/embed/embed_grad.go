@@ -4,6 +4,8 @@ package embed
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -17,15 +19,29 @@ type EmbedParams struct {
 	W [4]float64     // param w[4] (embed.bp:9)
 }
 
-// EmbedParams's fields are all float64, so its size tells that Flat covers exactly them.
+// EmbedParams is exactly EmbedNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(EmbedParams{})-8*EmbedNumParams]
 
-// EmbedInputs holds one sample of the inputs of model embed.
+// EmbedNumInputs is the number of float64s in a EmbedInputs, which its Flat
+// views; integer inputs are not among them.
+const EmbedNumInputs = 1
+
+// EmbedInputs holds one sample of the inputs of model embed: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type EmbedInputs struct {
+	Y      float64 // input y (embed.bp:13)
 	First  int     // input first int (embed.bp:11)
 	Second int     // input second int (embed.bp:12)
-	Y      float64 // input y (embed.bp:13)
 }
+
+// EmbedInputs starts with exactly EmbedNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
+var _ = [1]struct{}{}[unsafe.Offsetof(EmbedInputs{}.First)-8*EmbedNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
 // indexes. Forward, Backward and LossGrad panic with its message.
@@ -39,16 +55,21 @@ func (in *EmbedInputs) Validate() error {
 	return nil
 }
 
-// EmbedWorkspace holds what EmbedParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// EmbedOutputs is empty: model embed declares no outputs. It is here so that
+// every generated model has the same methods.
+type EmbedOutputs struct{}
+
+// EmbedWorkspace holds what EmbedParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type EmbedWorkspace struct {
 	e [4]float64
 	t float64
 }
 
-// Forward returns the loss of model embed for the sample in, keeps in ws what
-// Backward needs
-func (p *EmbedParams) Forward(ws *EmbedWorkspace, in *EmbedInputs) float64 {
+// Forward returns the loss of model embed for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *EmbedParams) Forward(ws *EmbedWorkspace, in *EmbedInputs, out *EmbedOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -125,6 +146,75 @@ func (p *EmbedParams) LossGrad(ws *EmbedWorkspace, in *EmbedInputs, g *EmbedPara
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. The gradients of E are sums of the rows that
+// integer inputs pick, so it clears them first. It writes each other entry of
+// g once.
+func (p *EmbedParams) BackwardTo(ws *EmbedWorkspace, in *EmbedInputs, g *EmbedParams) {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
+	t := 2 * ws.t
+	var de [4]float64
+	for i := range 4 {
+		de[i] = t * p.W[i]
+	}
+	// backward of embed.bp:8: param E[V, D]
+	g.E = [10][4]float64{}
+	for i := range 4 {
+		g.E[in.Second][i] += de[i] * p.E[in.First][i]
+	}
+	for i := range 4 {
+		g.E[in.First][i] += de[i] * p.E[in.Second][i]
+		// backward of embed.bp:16: loss = (dot(w, e) - y)^2
+		g.W[i] = t * ws.e[i]
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. The
+// gradients of E are sums of the rows that integer inputs pick, so it clears
+// them first. It writes each other entry of g once.
+func (p *EmbedParams) LossGradTo(ws *EmbedWorkspace, in *EmbedInputs, g *EmbedParams) float64 {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	var e [4]float64
+	// embed.bp:15: e = E[first] * E[second]
+	for i := range 4 {
+		e[i] = p.E[in.First][i] * p.E[in.Second][i]
+	}
+	// embed.bp:16: loss = (dot(w, e) - y)^2
+	var sum float64
+	for k := range 4 {
+		sum += p.W[k] * e[k]
+	}
+	t := sum - in.Y
+	loss := t * t
+	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
+	t2 := 2 * t
+	var de [4]float64
+	for i := range 4 {
+		de[i] = t2 * p.W[i]
+	}
+	// backward of embed.bp:8: param E[V, D]
+	g.E = [10][4]float64{}
+	for i := range 4 {
+		g.E[in.Second][i] += de[i] * p.E[in.First][i]
+	}
+	for i := range 4 {
+		g.E[in.First][i] += de[i] * p.E[in.Second][i]
+		// backward of embed.bp:16: loss = (dot(w, e) - y)^2
+		g.W[i] = t2 * e[i]
+	}
+	return loss
+}
+
+// Predict does nothing: model embed declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *EmbedParams) Predict(ws *EmbedWorkspace, in *EmbedInputs, out *EmbedOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *EmbedParams) Flat() []float64 {
@@ -132,14 +222,16 @@ func (p *EmbedParams) Flat() []float64 {
 }
 
 var (
-	embedParamNames = [...]string{"E", "w"}
-	embedParamSizes = [...]int{40, 4}
+	embedParamNames  = [...]string{"E", "w"}
+	embedParamFields = [...]string{"E", "W"}
+	embedParamSizes  = [...]int{40, 4}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*EmbedParams) Layout() (names []string, sizes []int) {
-	return embedParamNames[:], embedParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*EmbedParams) Layout() (names, fields []string, sizes []int) {
+	return embedParamNames[:], embedParamFields[:], embedParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -148,4 +240,49 @@ func (p *EmbedParams) Step(g *EmbedParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *EmbedParams) Init(seed uint64) {
+	*p = EmbedParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.E[0][0], 40), 4, 10)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *EmbedInputs) Flat() []float64 {
+	return unsafe.Slice(&in.Y, EmbedNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+func (in *EmbedInputs) Ints() []int {
+	return unsafe.Slice(&in.First, 2)
+}
+
+var (
+	embedInputNames  = [...]string{"y", "first", "second"}
+	embedInputFields = [...]string{"Y", "First", "Second"}
+	embedInputSizes  = [...]int{1, 1, 1}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (EmbedNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*EmbedInputs) Layout() (names, fields []string, sizes []int) {
+	return embedInputNames[:], embedInputFields[:], embedInputSizes[:]
 }

@@ -20,7 +20,7 @@ func TestGradMatchesFiniteDifferences(t *testing.T) {
 		var ws EmbedWorkspace
 		var g EmbedParams
 		p.LossGrad(&ws, &in, &g)
-		loss := func() float64 { return p.Forward(&ws, &in) }
+		loss := func() float64 { return p.Forward(&ws, &in, nil) }
 		for _, bad := range gradcheck.Compare(loss, p.Flat(), g.Flat(), nil) {
 			t.Errorf("trial %d (%d, %d): %s", trial, in.First, in.Second, bad)
 		}

@@ -46,3 +46,15 @@ func TestNoAllocs(t *testing.T) {
 
 // sink keeps results alive, so the calls measured are not optimized away.
 var sink float64
+
+// TestFnCheck runs the checks every generated fn must pass
+// (gradcheck.CheckFn).
+func TestFnCheck(t *testing.T) {
+	value := func(x []float64) float64 { return F(x[0], x[1], x[2]) }
+	grad := func(x, d []float64) (f float64) {
+		f, d[0], d[1], d[2] = FGrad(x[0], x[1], x[2])
+		return f
+	}
+	gradcheck.CheckFn(t, "F", value, grad, []float64{-2, 5, -4})
+	gradcheck.CheckFn(t, "F", value, grad, []float64{0.3, -7, 2.5})
+}

@@ -4,14 +4,15 @@ package lstm
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
 // LstmNumParams is the number of float64s in a LstmParams.
 const LstmNumParams = 1361
 
-// LstmParams holds the parameters of model lstm, or a gradient with respect
-// to them. Flat views it as one slice.
+// LstmParams holds the parameters of model lstm, or a gradient with respect to
+// them. Flat views it as one slice.
 type LstmParams struct {
 	Wi [16][4]float64  // param Wi[16, 4] (lstm.bp:7)
 	Ui [16][16]float64 // param Ui[16, 16] (lstm.bp:8)
@@ -29,17 +30,36 @@ type LstmParams struct {
 	By [1]float64      // param by[1] (lstm.bp:20)
 }
 
-// LstmParams's fields are all float64, so its size tells that Flat covers exactly them.
+// LstmParams is exactly LstmNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(LstmParams{})-8*LstmNumParams]
 
-// LstmInputs holds one sample of the inputs of model lstm.
+// LstmNumInputs is the number of float64s in a LstmInputs, which its Flat
+// views; integer inputs are not among them.
+const LstmNumInputs = 125
+
+// LstmInputs holds one sample of the inputs of model lstm: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type LstmInputs struct {
 	Xs [25][4]float64 // input xs[25, 4] (lstm.bp:22)
 	Ys [25]float64    // input ys[25] (lstm.bp:23)
 }
 
-// LstmWorkspace holds what LstmParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// LstmInputs starts with exactly LstmNumInputs float64s, so Flat covers them.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
+var _ = [1]struct{}{}[unsafe.Sizeof(LstmInputs{})-8*LstmNumInputs]
+
+// LstmOutputs is empty: model lstm declares no outputs. It is here so that
+// every generated model has the same methods.
+type LstmOutputs struct{}
+
+// LstmWorkspace holds what LstmParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type LstmWorkspace struct {
 	t      [25]float64
 	o      [25][16]float64
@@ -51,9 +71,9 @@ type LstmWorkspace struct {
 	h      [26][16]float64
 }
 
-// Forward returns the loss of model lstm for the sample in, keeps in ws what
-// Backward needs
-func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs) float64 {
+// Forward returns the loss of model lstm for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
 	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
@@ -492,6 +512,382 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. A loop sums the gradients of Wi, Ui, bi, Wf, Uf,
+// bf, Wg, Ug, bg, Wo, Uo, bo, Wy and by over its steps, so it clears them
+// first.
+func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) {
+	g.Wi = [16][4]float64{}
+	g.Ui = [16][16]float64{}
+	g.Bi = [16]float64{}
+	g.Wf = [16][4]float64{}
+	g.Uf = [16][16]float64{}
+	g.Bf = [16]float64{}
+	g.Wg = [16][4]float64{}
+	g.Ug = [16][16]float64{}
+	g.Bg = [16]float64{}
+	g.Wo = [16][4]float64{}
+	g.Uo = [16][16]float64{}
+	g.Bo = [16]float64{}
+	g.Wy = [1][16]float64{}
+	g.By = [1]float64{}
+	var dc [16]float64
+	var dh [16]float64
+	var dby [1]float64
+	var dc3 [16]float64
+	var dbo [16]float64
+	var dbg [16]float64
+	var dbf [16]float64
+	var dbi [16]float64
+	var dh3 [16]float64
+	// backward of lstm.bp:28: for t in 0..T {
+	for t := 24; t >= 0; t-- {
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		dby[0] = 2 * ws.t[t]
+		// backward of lstm.bp:35: h = o * tanh(c)
+		for i := range 16 {
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of lstm.bp:34: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
+			dc3[i] = dc2i * ws.f[t][i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			dbf[i] = dc2i * ws.c_prev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+		}
+		// backward of lstm.bp:28: for t in 0..T {
+		for i := range 16 {
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k5 := 0; k5 < 16; k5 += 4 {
+				dotE0 += dbo[k5] * p.Uo[k5][i]
+				dotE1 += dbo[k5+1] * p.Uo[k5+1][i]
+				dotE2 += dbo[k5+2] * p.Uo[k5+2][i]
+				dotE3 += dbo[k5+3] * p.Uo[k5+3][i]
+			}
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k6 := 0; k6 < 16; k6 += 4 {
+				dotF0 += dbg[k6] * p.Ug[k6][i]
+				dotF1 += dbg[k6+1] * p.Ug[k6+1][i]
+				dotF2 += dbg[k6+2] * p.Ug[k6+2][i]
+				dotF3 += dbg[k6+3] * p.Ug[k6+3][i]
+			}
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k7 := 0; k7 < 16; k7 += 4 {
+				dotG0 += dbf[k7] * p.Uf[k7][i]
+				dotG1 += dbf[k7+1] * p.Uf[k7+1][i]
+				dotG2 += dbf[k7+2] * p.Uf[k7+2][i]
+				dotG3 += dbf[k7+3] * p.Uf[k7+3][i]
+			}
+			var dotH0, dotH1, dotH2, dotH3 float64
+			for k8 := 0; k8 < 16; k8 += 4 {
+				dotH0 += dbi[k8] * p.Ui[k8][i]
+				dotH1 += dbi[k8+1] * p.Ui[k8+1][i]
+				dotH2 += dbi[k8+2] * p.Ui[k8+2][i]
+				dotH3 += dbi[k8+3] * p.Ui[k8+3][i]
+			}
+			dh3[i] = dotE0 + dotE1 + (dotE2 + dotE3) + (dotF0 + dotF1 + (dotF2 + dotF3)) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			a := dbi[i]
+			row := &g.Wi[i]
+			for j := range 4 {
+				row[j] += a * in.Xs[t][j]
+			}
+			a2 := dbi[i]
+			row2 := &g.Ui[i]
+			for j := range 16 {
+				row2[j] += a2 * ws.h[t][j]
+			}
+			g.Bi[i] += dbi[i]
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			a3 := dbf[i]
+			row3 := &g.Wf[i]
+			for j := range 4 {
+				row3[j] += a3 * in.Xs[t][j]
+			}
+			a4 := dbf[i]
+			row4 := &g.Uf[i]
+			for j := range 16 {
+				row4[j] += a4 * ws.h[t][j]
+			}
+			g.Bf[i] += dbf[i]
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			a5 := dbg[i]
+			row5 := &g.Wg[i]
+			for j := range 4 {
+				row5[j] += a5 * in.Xs[t][j]
+			}
+			a6 := dbg[i]
+			row6 := &g.Ug[i]
+			for j := range 16 {
+				row6[j] += a6 * ws.h[t][j]
+			}
+			g.Bg[i] += dbg[i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			a7 := dbo[i]
+			row7 := &g.Wo[i]
+			for j := range 4 {
+				row7[j] += a7 * in.Xs[t][j]
+			}
+			a8 := dbo[i]
+			row8 := &g.Uo[i]
+			for j := range 16 {
+				row8[j] += a8 * ws.h[t][j]
+			}
+			g.Bo[i] += dbo[i]
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+		}
+		g.By[0] += dby[0]
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			dc[i] = dc3[i]
+			// backward of lstm.bp:28: for t in 0..T {
+			dh[i] = dh3[i]
+		}
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. A loop sums
+// the gradients of Wi, Ui, bi, Wf, Uf, bf, Wg, Ug, bg, Wo, Uo, bo, Wy and by
+// over its steps, so it clears them first.
+func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
+	g.Wi = [16][4]float64{}
+	g.Ui = [16][16]float64{}
+	g.Bi = [16]float64{}
+	g.Wf = [16][4]float64{}
+	g.Uf = [16][16]float64{}
+	g.Bf = [16]float64{}
+	g.Wg = [16][4]float64{}
+	g.Ug = [16][16]float64{}
+	g.Bg = [16]float64{}
+	g.Wo = [16][4]float64{}
+	g.Uo = [16][16]float64{}
+	g.Bo = [16]float64{}
+	g.Wy = [1][16]float64{}
+	g.By = [1]float64{}
+	var c [16]float64
+	// lstm.bp:28: for t in 0..T {
+	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
+	var c2 [16]float64
+	row9 := &p.Wy[0]
+	for t := range 25 {
+		for i := range 16 {
+			ws.c_prev[t][i] = c[i]
+			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			row := &p.Wi[i]
+			var sum float64
+			for k := range 4 {
+				sum += row[k] * in.Xs[t][k]
+			}
+			row2 := &p.Ui[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dot0 += row2[k2] * ws.h[t][k2]
+				dot1 += row2[k2+1] * ws.h[t][k2+1]
+				dot2 += row2[k2+2] * ws.h[t][k2+2]
+				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			}
+			ws.i[t][i] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bi[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			row3 := &p.Wf[i]
+			var sum2 float64
+			for k3 := range 4 {
+				sum2 += row3[k3] * in.Xs[t][k3]
+			}
+			row4 := &p.Uf[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k4 := 0; k4 < 16; k4 += 4 {
+				dotB0 += row4[k4] * ws.h[t][k4]
+				dotB1 += row4[k4+1] * ws.h[t][k4+1]
+				dotB2 += row4[k4+2] * ws.h[t][k4+2]
+				dotB3 += row4[k4+3] * ws.h[t][k4+3]
+			}
+			ws.f[t][i] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bf[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			row5 := &p.Wg[i]
+			var sum3 float64
+			for k5 := range 4 {
+				sum3 += row5[k5] * in.Xs[t][k5]
+			}
+			row6 := &p.Ug[i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k6 := 0; k6 < 16; k6 += 4 {
+				dotC0 += row6[k6] * ws.h[t][k6]
+				dotC1 += row6[k6+1] * ws.h[t][k6+1]
+				dotC2 += row6[k6+2] * ws.h[t][k6+2]
+				dotC3 += row6[k6+3] * ws.h[t][k6+3]
+			}
+			ws.g[t][i] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			row7 := &p.Wo[i]
+			var sum4 float64
+			for k7 := range 4 {
+				sum4 += row7[k7] * in.Xs[t][k7]
+			}
+			row8 := &p.Uo[i]
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k8 := 0; k8 < 16; k8 += 4 {
+				dotD0 += row8[k8] * ws.h[t][k8]
+				dotD1 += row8[k8+1] * ws.h[t][k8+1]
+				dotD2 += row8[k8+2] * ws.h[t][k8+2]
+				dotD3 += row8[k8+3] * ws.h[t][k8+3]
+			}
+			ws.o[t][i] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+			// lstm.bp:34: c = f * c + i * g
+			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
+			c2[i] = c2i
+			// lstm.bp:35: h = o * tanh(c)
+			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
+		}
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var dotE0, dotE1, dotE2, dotE3 float64
+		for k9 := 0; k9 < 16; k9 += 4 {
+			dotE0 += row9[k9] * ws.h[t+1][k9]
+			dotE1 += row9[k9+1] * ws.h[t+1][k9+1]
+			dotE2 += row9[k9+2] * ws.h[t+1][k9+2]
+			dotE3 += row9[k9+3] * ws.h[t+1][k9+3]
+		}
+		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
+		// lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			c[i] = c2[i]
+		}
+	}
+	var dc [16]float64
+	var dh [16]float64
+	var dby [1]float64
+	var dc3 [16]float64
+	var dbo [16]float64
+	var dbg [16]float64
+	var dbf [16]float64
+	var dbi [16]float64
+	var dh3 [16]float64
+	// backward of lstm.bp:28: for t in 0..T {
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		dby[0] = 2 * ws.t[t2]
+		// backward of lstm.bp:35: h = o * tanh(c)
+		for i := range 16 {
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of lstm.bp:34: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc3[i] = dc2i * ws.f[t2][i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			dbo[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			dbf[i] = dc2i * ws.c_prev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+		}
+		// backward of lstm.bp:28: for t in 0..T {
+		for i := range 16 {
+			var dotJ0, dotJ1, dotJ2, dotJ3 float64
+			for k14 := 0; k14 < 16; k14 += 4 {
+				dotJ0 += dbo[k14] * p.Uo[k14][i]
+				dotJ1 += dbo[k14+1] * p.Uo[k14+1][i]
+				dotJ2 += dbo[k14+2] * p.Uo[k14+2][i]
+				dotJ3 += dbo[k14+3] * p.Uo[k14+3][i]
+			}
+			var dotK0, dotK1, dotK2, dotK3 float64
+			for k15 := 0; k15 < 16; k15 += 4 {
+				dotK0 += dbg[k15] * p.Ug[k15][i]
+				dotK1 += dbg[k15+1] * p.Ug[k15+1][i]
+				dotK2 += dbg[k15+2] * p.Ug[k15+2][i]
+				dotK3 += dbg[k15+3] * p.Ug[k15+3][i]
+			}
+			var dotL0, dotL1, dotL2, dotL3 float64
+			for k16 := 0; k16 < 16; k16 += 4 {
+				dotL0 += dbf[k16] * p.Uf[k16][i]
+				dotL1 += dbf[k16+1] * p.Uf[k16+1][i]
+				dotL2 += dbf[k16+2] * p.Uf[k16+2][i]
+				dotL3 += dbf[k16+3] * p.Uf[k16+3][i]
+			}
+			var dotM0, dotM1, dotM2, dotM3 float64
+			for k17 := 0; k17 < 16; k17 += 4 {
+				dotM0 += dbi[k17] * p.Ui[k17][i]
+				dotM1 += dbi[k17+1] * p.Ui[k17+1][i]
+				dotM2 += dbi[k17+2] * p.Ui[k17+2][i]
+				dotM3 += dbi[k17+3] * p.Ui[k17+3][i]
+			}
+			dh3[i] = dotJ0 + dotJ1 + (dotJ2 + dotJ3) + (dotK0 + dotK1 + (dotK2 + dotK3)) + (dotL0 + dotL1 + (dotL2 + dotL3)) + (dotM0 + dotM1 + (dotM2 + dotM3))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			a := dbi[i]
+			row10 := &g.Wi[i]
+			for j := range 4 {
+				row10[j] += a * in.Xs[t2][j]
+			}
+			a2 := dbi[i]
+			row11 := &g.Ui[i]
+			for j := range 16 {
+				row11[j] += a2 * ws.h[t2][j]
+			}
+			g.Bi[i] += dbi[i]
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			a3 := dbf[i]
+			row12 := &g.Wf[i]
+			for j := range 4 {
+				row12[j] += a3 * in.Xs[t2][j]
+			}
+			a4 := dbf[i]
+			row13 := &g.Uf[i]
+			for j := range 16 {
+				row13[j] += a4 * ws.h[t2][j]
+			}
+			g.Bf[i] += dbf[i]
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			a5 := dbg[i]
+			row14 := &g.Wg[i]
+			for j := range 4 {
+				row14[j] += a5 * in.Xs[t2][j]
+			}
+			a6 := dbg[i]
+			row15 := &g.Ug[i]
+			for j := range 16 {
+				row15[j] += a6 * ws.h[t2][j]
+			}
+			g.Bg[i] += dbg[i]
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			a7 := dbo[i]
+			row16 := &g.Wo[i]
+			for j := range 4 {
+				row16[j] += a7 * in.Xs[t2][j]
+			}
+			a8 := dbo[i]
+			row17 := &g.Uo[i]
+			for j := range 16 {
+				row17[j] += a8 * ws.h[t2][j]
+			}
+			g.Bo[i] += dbo[i]
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+		}
+		g.By[0] += dby[0]
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			dc[i] = dc3[i]
+			// backward of lstm.bp:28: for t in 0..T {
+			dh[i] = dh3[i]
+		}
+	}
+	return loss
+}
+
+// Predict does nothing: model lstm declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *LstmParams) Predict(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *LstmParams) Flat() []float64 {
@@ -499,14 +895,16 @@ func (p *LstmParams) Flat() []float64 {
 }
 
 var (
-	lstmParamNames = [...]string{"Wi", "Ui", "bi", "Wf", "Uf", "bf", "Wg", "Ug", "bg", "Wo", "Uo", "bo", "Wy", "by"}
-	lstmParamSizes = [...]int{64, 256, 16, 64, 256, 16, 64, 256, 16, 64, 256, 16, 16, 1}
+	lstmParamNames  = [...]string{"Wi", "Ui", "bi", "Wf", "Uf", "bf", "Wg", "Ug", "bg", "Wo", "Uo", "bo", "Wy", "by"}
+	lstmParamFields = [...]string{"Wi", "Ui", "Bi", "Wf", "Uf", "Bf", "Wg", "Ug", "Bg", "Wo", "Uo", "Bo", "Wy", "By"}
+	lstmParamSizes  = [...]int{64, 256, 16, 64, 256, 16, 64, 256, 16, 64, 256, 16, 16, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*LstmParams) Layout() (names []string, sizes []int) {
-	return lstmParamNames[:], lstmParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*LstmParams) Layout() (names, fields []string, sizes []int) {
+	return lstmParamNames[:], lstmParamFields[:], lstmParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -515,6 +913,60 @@ func (p *LstmParams) Step(g *LstmParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *LstmParams) Init(seed uint64) {
+	*p = LstmParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.Wi[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Ui[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wf[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Uf[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wg[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Ug[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wo[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Uo[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wy[0][0], 16), 16, 1)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *LstmInputs) Flat() []float64 {
+	return unsafe.Slice(&in.Xs[0][0], LstmNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model lstm has no integer inputs: Ints returns nil.
+func (in *LstmInputs) Ints() []int {
+	return nil
+}
+
+var (
+	lstmInputNames  = [...]string{"xs", "ys"}
+	lstmInputFields = [...]string{"Xs", "Ys"}
+	lstmInputSizes  = [...]int{100, 25}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (LstmNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*LstmInputs) Layout() (names, fields []string, sizes []int) {
+	return lstmInputNames[:], lstmInputFields[:], lstmInputSizes[:]
 }
 
 // lstmSigmoid is 1/(1+e⁻ˣ), computed without overflow for any x.

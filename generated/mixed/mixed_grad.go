@@ -4,6 +4,7 @@ package mixed
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -17,36 +18,51 @@ type MixedParams struct {
 	V [3]float64    // param v[3] (mixed.bp:6)
 }
 
-// MixedParams's fields are all float64, so its size tells that Flat covers exactly them.
+// MixedParams is exactly MixedNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MixedParams{})-8*MixedNumParams]
 
-// MixedInputs holds one sample of the inputs of model mixed.
+// MixedNumInputs is the number of float64s in a MixedInputs, which its Flat
+// views; integer inputs are not among them.
+const MixedNumInputs = 3
+
+// MixedInputs holds one sample of the inputs of model mixed: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type MixedInputs struct {
 	X [3]float64 // input x[3] (mixed.bp:7)
 }
+
+// MixedInputs starts with exactly MixedNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(MixedInputs{})-8*MixedNumInputs]
 
 // MixedOutputs holds the outputs of model mixed.
 type MixedOutputs struct {
 	H [3]float64 // output h (mixed.bp:16)
 }
 
-// MixedWorkspace holds what MixedParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// MixedWorkspace holds what MixedParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type MixedWorkspace struct {
 	t      [3][3]float64
 	h_prev [3][3]float64
-	M      [4][3][3]float64
+	m      [4][3][3]float64
 	h      [3]float64
 }
 
-// Forward returns the loss of model mixed for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model mixed for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) float64 {
 	// mixed.bp:11: for t in 0..3 {
 	var h [3]float64
 	for i := range 3 {
 		for j := range 3 {
-			ws.M[0][i][j] = p.W[i][j]
+			ws.m[0][i][j] = p.W[i][j]
 		}
 		h[i] = in.X[i]
 	}
@@ -56,15 +72,15 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 			ws.h_prev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.M[t][i]
+				row := &ws.m[t][i]
 				var sum float64
 				for k := range 3 {
 					sum += row[k] * p.W[k][j]
 				}
-				ws.M[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = sum * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			row2 := &ws.M[t+1][i]
+			row2 := &ws.m[t+1][i]
 			var sum2 float64
 			for k2 := range 3 {
 				sum2 += row2[k2] * h[k2]
@@ -128,7 +144,7 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		for i := range 3 {
 			var sum2 float64
 			for k2 := range 3 {
-				sum2 += dv2[k2] * ws.M[t2+1][k2][i]
+				sum2 += dv2[k2] * ws.m[t2+1][k2][i]
 			}
 			dh2[i] = sum2
 			// backward of mixed.bp:12: M = M @ W * 0.5
@@ -148,7 +164,7 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			for j := range 3 {
 				var sum5 float64
 				for k5 := range 3 {
-					sum5 += ws.M[t2][k5][i] * t3[k5][j]
+					sum5 += ws.m[t2][k5][i] * t3[k5][j]
 				}
 				dW[i][j] += sum5
 			}
@@ -180,7 +196,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 	var h [3]float64
 	for i := range 3 {
 		for j := range 3 {
-			ws.M[0][i][j] = p.W[i][j]
+			ws.m[0][i][j] = p.W[i][j]
 		}
 		h[i] = in.X[i]
 	}
@@ -190,15 +206,15 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			ws.h_prev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.M[t][i]
+				row := &ws.m[t][i]
 				var sum float64
 				for k := range 3 {
 					sum += row[k] * p.W[k][j]
 				}
-				ws.M[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = sum * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			row2 := &ws.M[t+1][i]
+			row2 := &ws.m[t+1][i]
 			var sum2 float64
 			for k2 := range 3 {
 				sum2 += row2[k2] * h[k2]
@@ -248,7 +264,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		for i := range 3 {
 			var sum6 float64
 			for k7 := range 3 {
-				sum6 += dv2[k7] * ws.M[t3+1][k7][i]
+				sum6 += dv2[k7] * ws.m[t3+1][k7][i]
 			}
 			dh2[i] = sum6
 			// backward of mixed.bp:12: M = M @ W * 0.5
@@ -268,7 +284,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			for j := range 3 {
 				var sum9 float64
 				for k10 := range 3 {
-					sum9 += ws.M[t3][k10][i] * t4[k10][j]
+					sum9 += ws.m[t3][k10][i] * t4[k10][j]
 				}
 				dW[i][j] += sum9
 			}
@@ -293,6 +309,245 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *MixedParams) BackwardTo(ws *MixedWorkspace, in *MixedInputs, g *MixedParams) {
+	var t [3][3]float64
+	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
+	var dM [3][3]float64
+	var dh [3]float64
+	var dW [3][3]float64
+	var dv [3]float64
+	for i := range 3 {
+		for j := range 3 {
+			t[i][j] = 0.01 * p.W[i][j]
+		}
+		// backward of mixed.bp:11: for t in 0..3 {
+		dh[i] = p.V[i]
+	}
+	var dv2 [3]float64
+	var dh2 [3]float64
+	var t3 [3][3]float64
+	var dM2 [3][3]float64
+	for t2 := 2; t2 >= 0; t2-- {
+		// backward of mixed.bp:13: h = softplus(M @ h + v)
+		for i := range 3 {
+			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
+		}
+		for i := range 3 {
+			var sum2 float64
+			for k2 := range 3 {
+				sum2 += dv2[k2] * ws.m[t2+1][k2][i]
+			}
+			dh2[i] = sum2
+			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				t3[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t2][j]) * 0.5
+			}
+			for j := range 3 {
+				row := &t3[i]
+				var sum3 float64
+				for k3 := range 3 {
+					sum3 += row[k3] * p.W[j][k3]
+				}
+				dM2[i][j] = sum3
+			}
+		}
+		for i := range 3 {
+			for j := range 3 {
+				var sum5 float64
+				for k5 := range 3 {
+					sum5 += ws.m[t2][k5][i] * t3[k5][j]
+				}
+				dW[i][j] += sum5
+			}
+			// backward of mixed.bp:13: h = softplus(M @ h + v)
+			dv[i] += dv2[i]
+			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				dM[i][j] = dM2[i][j]
+			}
+			// backward of mixed.bp:13: h = softplus(M @ h + v)
+			dh[i] = dh2[i]
+		}
+	}
+	// backward of mixed.bp:5: param W[3, 3]
+	for i := range 3 {
+		for j := range 3 {
+			g.W[i][j] = t[i][j] + t[i][j] + dM[i][j] + dW[i][j]
+		}
+		// backward of mixed.bp:6: param v[3]
+		g.V[i] = ws.h[i] + dv[i]
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *MixedParams) LossGradTo(ws *MixedWorkspace, in *MixedInputs, g *MixedParams) float64 {
+	// mixed.bp:11: for t in 0..3 {
+	var h [3]float64
+	for i := range 3 {
+		for j := range 3 {
+			ws.m[0][i][j] = p.W[i][j]
+		}
+		h[i] = in.X[i]
+	}
+	var h2 [3]float64
+	for t := range 3 {
+		for i := range 3 {
+			ws.h_prev[t][i] = h[i]
+			// mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				row := &ws.m[t][i]
+				var sum float64
+				for k := range 3 {
+					sum += row[k] * p.W[k][j]
+				}
+				ws.m[t+1][i][j] = sum * 0.5
+			}
+			// mixed.bp:13: h = softplus(M @ h + v)
+			row2 := &ws.m[t+1][i]
+			var sum2 float64
+			for k2 := range 3 {
+				sum2 += row2[k2] * h[k2]
+			}
+			ti := sum2 + p.V[i]
+			ws.t[t][i] = ti
+			h2[i] = mixedSoftplus(ti)
+		}
+		for i := range 3 {
+			h[i] = h2[i]
+		}
+	}
+	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
+	var sum3 float64
+	for k3 := range 3 {
+		sum3 += h[k3] * p.V[k3]
+	}
+	var sum4 float64
+	for k4 := range 3 {
+		for k5 := range 3 {
+			sum4 += p.W[k4][k5] * p.W[k4][k5]
+		}
+	}
+	loss := sum3 + sum4*0.01
+	var t2 [3][3]float64
+	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
+	var dM [3][3]float64
+	var dh [3]float64
+	var dW [3][3]float64
+	var dv [3]float64
+	for i := range 3 {
+		for j := range 3 {
+			t2[i][j] = 0.01 * p.W[i][j]
+		}
+		// backward of mixed.bp:11: for t in 0..3 {
+		dh[i] = p.V[i]
+	}
+	var dv2 [3]float64
+	var dh2 [3]float64
+	var t4 [3][3]float64
+	var dM2 [3][3]float64
+	for t3 := 2; t3 >= 0; t3-- {
+		// backward of mixed.bp:13: h = softplus(M @ h + v)
+		for i := range 3 {
+			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
+		}
+		for i := range 3 {
+			var sum6 float64
+			for k7 := range 3 {
+				sum6 += dv2[k7] * ws.m[t3+1][k7][i]
+			}
+			dh2[i] = sum6
+			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				t4[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t3][j]) * 0.5
+			}
+			for j := range 3 {
+				row3 := &t4[i]
+				var sum7 float64
+				for k8 := range 3 {
+					sum7 += row3[k8] * p.W[j][k8]
+				}
+				dM2[i][j] = sum7
+			}
+		}
+		for i := range 3 {
+			for j := range 3 {
+				var sum9 float64
+				for k10 := range 3 {
+					sum9 += ws.m[t3][k10][i] * t4[k10][j]
+				}
+				dW[i][j] += sum9
+			}
+			// backward of mixed.bp:13: h = softplus(M @ h + v)
+			dv[i] += dv2[i]
+			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				dM[i][j] = dM2[i][j]
+			}
+			// backward of mixed.bp:13: h = softplus(M @ h + v)
+			dh[i] = dh2[i]
+		}
+	}
+	// backward of mixed.bp:5: param W[3, 3]
+	for i := range 3 {
+		for j := range 3 {
+			g.W[i][j] = t2[i][j] + t2[i][j] + dM[i][j] + dW[i][j]
+		}
+		// backward of mixed.bp:6: param v[3]
+		g.V[i] = h[i] + dv[i]
+	}
+	return loss
+}
+
+// Predict sets out to the outputs of model mixed for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
+func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) {
+	// mixed.bp:11: for t in 0..3 {
+	var h [3]float64
+	for i := range 3 {
+		for j := range 3 {
+			ws.m[0][i][j] = p.W[i][j]
+		}
+		h[i] = in.X[i]
+	}
+	var h2 [3]float64
+	for t := range 3 {
+		for i := range 3 {
+			ws.h_prev[t][i] = h[i]
+			// mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				row := &ws.m[t][i]
+				var sum float64
+				for k := range 3 {
+					sum += row[k] * p.W[k][j]
+				}
+				ws.m[t+1][i][j] = sum * 0.5
+			}
+			// mixed.bp:13: h = softplus(M @ h + v)
+			row2 := &ws.m[t+1][i]
+			var sum2 float64
+			for k2 := range 3 {
+				sum2 += row2[k2] * h[k2]
+			}
+			ti := sum2 + p.V[i]
+			ws.t[t][i] = ti
+			h2[i] = mixedSoftplus(ti)
+		}
+		for i := range 3 {
+			h[i] = h2[i]
+		}
+	}
+	// mixed.bp:11: for t in 0..3 {
+	for i := range 3 {
+		out.H[i] = h[i]
+	}
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *MixedParams) Flat() []float64 {
@@ -300,14 +555,16 @@ func (p *MixedParams) Flat() []float64 {
 }
 
 var (
-	mixedParamNames = [...]string{"W", "v"}
-	mixedParamSizes = [...]int{9, 3}
+	mixedParamNames  = [...]string{"W", "v"}
+	mixedParamFields = [...]string{"W", "V"}
+	mixedParamSizes  = [...]int{9, 3}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*MixedParams) Layout() (names []string, sizes []int) {
-	return mixedParamNames[:], mixedParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*MixedParams) Layout() (names, fields []string, sizes []int) {
+	return mixedParamNames[:], mixedParamFields[:], mixedParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -316,6 +573,52 @@ func (p *MixedParams) Step(g *MixedParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *MixedParams) Init(seed uint64) {
+	*p = MixedParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W[0][0], 9), 3, 3)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *MixedInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], MixedNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model mixed has no integer inputs: Ints returns nil.
+func (in *MixedInputs) Ints() []int {
+	return nil
+}
+
+var (
+	mixedInputNames  = [...]string{"x"}
+	mixedInputFields = [...]string{"X"}
+	mixedInputSizes  = [...]int{3}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (MixedNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*MixedInputs) Layout() (names, fields []string, sizes []int) {
+	return mixedInputNames[:], mixedInputFields[:], mixedInputSizes[:]
 }
 
 // mixedSigmoid is 1/(1+e⁻ˣ), computed without overflow for any x.

@@ -4,6 +4,7 @@ package mnist
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
@@ -19,22 +20,37 @@ type MnistParams struct {
 	B2 [10]float64       // param b2[10] (mnist.bp:9)
 }
 
-// MnistParams's fields are all float64, so its size tells that Flat covers exactly them.
+// MnistParams is exactly MnistNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(MnistParams{})-8*MnistNumParams]
 
-// MnistInputs holds one sample of the inputs of model mnist.
+// MnistNumInputs is the number of float64s in a MnistInputs, which its Flat
+// views; integer inputs are not among them.
+const MnistNumInputs = 794
+
+// MnistInputs holds one sample of the inputs of model mnist: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type MnistInputs struct {
 	X      [784]float64 // input x[784] (mnist.bp:11)
 	Target [10]float64  // input target[10] (mnist.bp:12)
 }
+
+// MnistInputs starts with exactly MnistNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(MnistInputs{})-8*MnistNumInputs]
 
 // MnistOutputs holds the outputs of model mnist.
 type MnistOutputs struct {
 	Logits [10]float64 // output logits (mnist.bp:17)
 }
 
-// MnistWorkspace holds what MnistParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// MnistWorkspace holds what MnistParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type MnistWorkspace struct {
 	h      [128]float64
 	logits [10]float64
@@ -42,8 +58,8 @@ type MnistWorkspace struct {
 	sum    float64
 }
 
-// Forward returns the loss of model mnist for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model mnist for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -273,6 +289,189 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var sum0, sum1, sum2, sum3 float64
+	for k := 0; k < 8; k += 4 {
+		sum0 += in.Target[k]
+		sum1 += in.Target[k+1]
+		sum2 += in.Target[k+2]
+		sum3 += in.Target[k+3]
+	}
+	sum0 += in.Target[8]
+	sum0 += in.Target[9]
+	t := (sum0 + sum1 + (sum2 + sum3)) / ws.sum
+	var dlogits [10]float64
+	for i := range 10 {
+		dlogits[i] = -in.Target[i] + t*ws.exp[i]
+	}
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		var dot0, dot1, dot2, dot3 float64
+		for k2 := 0; k2 < 8; k2 += 4 {
+			dot0 += dlogits[k2] * p.W2[k2][i]
+			dot1 += dlogits[k2+1] * p.W2[k2+1][i]
+			dot2 += dlogits[k2+2] * p.W2[k2+2][i]
+			dot3 += dlogits[k2+3] * p.W2[k2+3][i]
+		}
+		dot0 += dlogits[8] * p.W2[8][i]
+		dot0 += dlogits[9] * p.W2[9][i]
+		db1i := (dot0 + dot1 + (dot2 + dot3)) * mnistStep(ws.h[i])
+		for j := range 784 {
+			g.W1[i][j] = db1i * in.X[j]
+		}
+		g.B1[i] = db1i
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			g.W2[i][j] = dlogits[i] * ws.h[j]
+		}
+		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+		g.B2[i] = dlogits[i]
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
+	var h [128]float64
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	var logits [10]float64
+	for i := range 128 {
+		row := &p.W1[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 784; k += 4 {
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
+		}
+		h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			dotB0 += row2[k2] * h[k2]
+			dotB1 += row2[k2+1] * h[k2+1]
+			dotB2 += row2[k2+2] * h[k2+2]
+			dotB3 += row2[k2+3] * h[k2+3]
+		}
+		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+	}
+	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	m := math.Inf(-1)
+	for k3 := range 10 {
+		m = max(m, logits[k3])
+	}
+	var t [10]float64
+	var exp [10]float64
+	for i := range 10 {
+		ti := logits[i] - m
+		t[i] = ti
+		exp[i] = math.Exp(ti)
+	}
+	var sum0, sum1, sum2, sum3 float64
+	for k4 := 0; k4 < 8; k4 += 4 {
+		sum0 += exp[k4]
+		sum1 += exp[k4+1]
+		sum2 += exp[k4+2]
+		sum3 += exp[k4+3]
+	}
+	sum0 += exp[8]
+	sum0 += exp[9]
+	sum := sum0 + sum1 + (sum2 + sum3)
+	log := math.Log(sum)
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k5 := 0; k5 < 8; k5 += 4 {
+		sumB0 += in.Target[k5] * (t[k5] - log)
+		sumB1 += in.Target[k5+1] * (t[k5+1] - log)
+		sumB2 += in.Target[k5+2] * (t[k5+2] - log)
+		sumB3 += in.Target[k5+3] * (t[k5+3] - log)
+	}
+	sumB0 += in.Target[8] * (t[8] - log)
+	sumB0 += in.Target[9] * (t[9] - log)
+	loss := -(sumB0 + sumB1 + (sumB2 + sumB3))
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var sumC0, sumC1, sumC2, sumC3 float64
+	for k6 := 0; k6 < 8; k6 += 4 {
+		sumC0 += in.Target[k6]
+		sumC1 += in.Target[k6+1]
+		sumC2 += in.Target[k6+2]
+		sumC3 += in.Target[k6+3]
+	}
+	sumC0 += in.Target[8]
+	sumC0 += in.Target[9]
+	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	var dlogits [10]float64
+	for i := range 10 {
+		dlogits[i] = -in.Target[i] + t2*exp[i]
+	}
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k7 := 0; k7 < 8; k7 += 4 {
+			dotC0 += dlogits[k7] * p.W2[k7][i]
+			dotC1 += dlogits[k7+1] * p.W2[k7+1][i]
+			dotC2 += dlogits[k7+2] * p.W2[k7+2][i]
+			dotC3 += dlogits[k7+3] * p.W2[k7+3][i]
+		}
+		dotC0 += dlogits[8] * p.W2[8][i]
+		dotC0 += dlogits[9] * p.W2[9][i]
+		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(h[i])
+		for j := range 784 {
+			g.W1[i][j] = db1i * in.X[j]
+		}
+		g.B1[i] = db1i
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			g.W2[i][j] = dlogits[i] * h[j]
+		}
+		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+		g.B2[i] = dlogits[i]
+	}
+	return loss
+}
+
+// Predict sets out to the outputs of model mnist for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
+func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) {
+	var h [128]float64
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		row := &p.W1[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 784; k += 4 {
+			dot0 += row[k] * in.X[k]
+			dot1 += row[k+1] * in.X[k+1]
+			dot2 += row[k+2] * in.X[k+2]
+			dot3 += row[k+3] * in.X[k+3]
+		}
+		h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		row2 := &p.W2[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 128; k2 += 4 {
+			dotB0 += row2[k2] * h[k2]
+			dotB1 += row2[k2+1] * h[k2+1]
+			dotB2 += row2[k2+2] * h[k2+2]
+			dotB3 += row2[k2+3] * h[k2+3]
+		}
+		out.Logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+	}
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *MnistParams) Flat() []float64 {
@@ -280,14 +479,16 @@ func (p *MnistParams) Flat() []float64 {
 }
 
 var (
-	mnistParamNames = [...]string{"W1", "b1", "W2", "b2"}
-	mnistParamSizes = [...]int{100352, 128, 1280, 10}
+	mnistParamNames  = [...]string{"W1", "b1", "W2", "b2"}
+	mnistParamFields = [...]string{"W1", "B1", "W2", "B2"}
+	mnistParamSizes  = [...]int{100352, 128, 1280, 10}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*MnistParams) Layout() (names []string, sizes []int) {
-	return mnistParamNames[:], mnistParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*MnistParams) Layout() (names, fields []string, sizes []int) {
+	return mnistParamNames[:], mnistParamFields[:], mnistParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -296,6 +497,53 @@ func (p *MnistParams) Step(g *MnistParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *MnistParams) Init(seed uint64) {
+	*p = MnistParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W1[0][0], 100352), 784, 128)
+	glorot(unsafe.Slice(&p.W2[0][0], 1280), 128, 10)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *MnistInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], MnistNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model mnist has no integer inputs: Ints returns nil.
+func (in *MnistInputs) Ints() []int {
+	return nil
+}
+
+var (
+	mnistInputNames  = [...]string{"x", "target"}
+	mnistInputFields = [...]string{"X", "Target"}
+	mnistInputSizes  = [...]int{784, 10}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (MnistNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*MnistInputs) Layout() (names, fields []string, sizes []int) {
+	return mnistInputNames[:], mnistInputFields[:], mnistInputSizes[:]
 }
 
 // mnistRelu is max(x, 0).

@@ -10,23 +10,43 @@ import (
 // NestedNumParams is the number of float64s in a NestedParams.
 const NestedNumParams = 5
 
-// NestedParams holds the parameters of model nested, or a gradient with respect
-// to them. Flat views it as one slice.
+// NestedParams holds the parameters of model nested, or a gradient with
+// respect to them. Flat views it as one slice.
 type NestedParams struct {
 	W [4]float64 // param w[4] (nested.bp:4)
 	U float64    // param u (nested.bp:5)
 }
 
-// NestedParams's fields are all float64, so its size tells that Flat covers exactly them.
+// NestedParams is exactly NestedNumParams float64s, so Flat covers all of it.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(NestedParams{})-8*NestedNumParams]
 
-// NestedInputs holds one sample of the inputs of model nested.
+// NestedNumInputs is the number of float64s in a NestedInputs, which its Flat
+// views; integer inputs are not among them.
+const NestedNumInputs = 12
+
+// NestedInputs holds one sample of the inputs of model nested: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type NestedInputs struct {
 	X [3][4]float64 // input x[3, 4] (nested.bp:6)
 }
 
-// NestedWorkspace holds what NestedParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// NestedInputs starts with exactly NestedNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(NestedInputs{})-8*NestedNumInputs]
+
+// NestedOutputs is empty: model nested declares no outputs. It is here so that
+// every generated model has the same methods.
+type NestedOutputs struct{}
+
+// NestedWorkspace holds what NestedParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type NestedWorkspace struct {
 	h       [3][4]float64
 	h_prev  [3][4]float64
@@ -36,9 +56,9 @@ type NestedWorkspace struct {
 	s       float64
 }
 
-// Forward returns the loss of model nested for the sample in, keeps in ws what
-// Backward needs
-func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs) float64 {
+// Forward returns the loss of model nested for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) float64 {
 	var h [4]float64
 	var s float64
 	var s2 float64
@@ -285,6 +305,204 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. A loop sums the gradients of w and u over its
+// steps, so it clears them first.
+func (p *NestedParams) BackwardTo(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) {
+	g.W = [4]float64{}
+	g.U = 0
+	// backward of nested.bp:17: loss = s^2 + sum(h)
+	ds := 2 * ws.s
+	var dh [4]float64
+	// backward of nested.bp:10: for i in 0..3 {
+	var ds2 float64
+	for i := range 4 {
+		dh[i] = 1
+	}
+	ds2 = ds
+	var ds3 float64
+	var dh2 [4]float64
+	var dw [4]float64
+	var du float64
+	var dh3 [4]float64
+	var t3 [4]float64
+	var dh4 [4]float64
+	for i2 := 2; i2 >= 0; i2-- {
+		// backward of nested.bp:12: for j in 0..2 {
+		ds3 = ds2
+		for i := range 4 {
+			dh2[i] = dh[i]
+		}
+		dw = [4]float64{}
+		du = 0
+		for j2 := 1; j2 >= 0; j2-- {
+			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			t := ds3 * p.U
+			t2 := t * p.W[j2]
+			// backward of nested.bp:12: for j in 0..2 {
+			for i := range 4 {
+				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
+				// backward of nested.bp:4: param w[4]
+				dw[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
+			}
+			dw[j2] += t * ws.sum[i2][j2]
+			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			du += ds3 * ws.t[i2][j2]
+			// backward of nested.bp:12: for j in 0..2 {
+			for i := range 4 {
+				dh2[i] = dh3[i]
+			}
+		}
+		// backward of nested.bp:11: h = tanh(h * u + x[i])
+		for i := range 4 {
+			t3i := dh2[i] * (1 - ws.h[i2][i]*ws.h[i2][i])
+			t3[i] = t3i
+			dh4[i] = t3i * p.U
+			// backward of nested.bp:12: for j in 0..2 {
+			g.W[i] += dw[i]
+		}
+		// backward of nested.bp:5: param u
+		var sum float64
+		for k := range 4 {
+			sum += t3[k] * ws.h_prev[i2][k]
+		}
+		g.U += du + sum
+		// backward of nested.bp:11: h = tanh(h * u + x[i])
+		for i := range 4 {
+			dh[i] = dh4[i]
+		}
+		// backward of nested.bp:12: for j in 0..2 {
+		ds2 = ds3
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. A loop sums
+// the gradients of w and u over its steps, so it clears them first.
+func (p *NestedParams) LossGradTo(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) float64 {
+	g.W = [4]float64{}
+	g.U = 0
+	var h [4]float64
+	var s float64
+	var s2 float64
+	var h2 [4]float64
+	var h3 [4]float64
+	// nested.bp:10: for i in 0..3 {
+	for i2 := range 3 {
+		for i := range 4 {
+			ws.h_prev[i2][i] = h[i]
+			// nested.bp:11: h = tanh(h * u + x[i])
+			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
+		}
+		// nested.bp:12: for j in 0..2 {
+		s2 = s
+		for i := range 4 {
+			h2[i] = ws.h[i2][i]
+		}
+		for j2 := range 2 {
+			for i := range 4 {
+				ws.h_prev2[i2][j2][i] = h2[i]
+			}
+			// nested.bp:13: s += dot(w, h) * w[j] * u
+			var sum float64
+			for k := range 4 {
+				sum += p.W[k] * h2[k]
+			}
+			ws.sum[i2][j2] = sum
+			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
+			// nested.bp:14: h = h * 0.5 + w
+			for i := range 4 {
+				h3[i] = h2[i]*0.5 + p.W[i]
+			}
+			// nested.bp:13: s += dot(w, h) * w[j] * u
+			s2 += ws.t[i2][j2] * p.U
+			// nested.bp:14: h = h * 0.5 + w
+			for i := range 4 {
+				h2[i] = h3[i]
+			}
+		}
+		// nested.bp:12: for j in 0..2 {
+		for i := range 4 {
+			h[i] = h2[i]
+		}
+		s = s2
+	}
+	// nested.bp:17: loss = s^2 + sum(h)
+	var sum2 float64
+	for k2 := range 4 {
+		sum2 += h[k2]
+	}
+	loss := s*s + sum2
+	// backward of nested.bp:17: loss = s^2 + sum(h)
+	ds := 2 * s
+	var dh [4]float64
+	// backward of nested.bp:10: for i in 0..3 {
+	var ds2 float64
+	for i := range 4 {
+		dh[i] = 1
+	}
+	ds2 = ds
+	var ds3 float64
+	var dh2 [4]float64
+	var dw [4]float64
+	var du float64
+	var dh3 [4]float64
+	var t3 [4]float64
+	var dh4 [4]float64
+	for i3 := 2; i3 >= 0; i3-- {
+		// backward of nested.bp:12: for j in 0..2 {
+		ds3 = ds2
+		for i := range 4 {
+			dh2[i] = dh[i]
+		}
+		dw = [4]float64{}
+		du = 0
+		for j3 := 1; j3 >= 0; j3-- {
+			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			t := ds3 * p.U
+			t2 := t * p.W[j3]
+			// backward of nested.bp:12: for j in 0..2 {
+			for i := range 4 {
+				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
+				// backward of nested.bp:4: param w[4]
+				dw[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
+			}
+			dw[j3] += t * ws.sum[i3][j3]
+			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			du += ds3 * ws.t[i3][j3]
+			// backward of nested.bp:12: for j in 0..2 {
+			for i := range 4 {
+				dh2[i] = dh3[i]
+			}
+		}
+		// backward of nested.bp:11: h = tanh(h * u + x[i])
+		for i := range 4 {
+			t3i := dh2[i] * (1 - ws.h[i3][i]*ws.h[i3][i])
+			t3[i] = t3i
+			dh4[i] = t3i * p.U
+			// backward of nested.bp:12: for j in 0..2 {
+			g.W[i] += dw[i]
+		}
+		// backward of nested.bp:5: param u
+		var sum3 float64
+		for k3 := range 4 {
+			sum3 += t3[k3] * ws.h_prev[i3][k3]
+		}
+		g.U += du + sum3
+		// backward of nested.bp:11: h = tanh(h * u + x[i])
+		for i := range 4 {
+			dh[i] = dh4[i]
+		}
+		// backward of nested.bp:12: for j in 0..2 {
+		ds2 = ds3
+	}
+	return loss
+}
+
+// Predict does nothing: model nested declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *NestedParams) Predict(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *NestedParams) Flat() []float64 {
@@ -292,14 +510,16 @@ func (p *NestedParams) Flat() []float64 {
 }
 
 var (
-	nestedParamNames = [...]string{"w", "u"}
-	nestedParamSizes = [...]int{4, 1}
+	nestedParamNames  = [...]string{"w", "u"}
+	nestedParamFields = [...]string{"W", "U"}
+	nestedParamSizes  = [...]int{4, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*NestedParams) Layout() (names []string, sizes []int) {
-	return nestedParamNames[:], nestedParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*NestedParams) Layout() (names, fields []string, sizes []int) {
+	return nestedParamNames[:], nestedParamFields[:], nestedParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -308,4 +528,42 @@ func (p *NestedParams) Step(g *NestedParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *NestedParams) Init(seed uint64) {
+	*p = NestedParams{}
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *NestedInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0][0], NestedNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model nested has no integer inputs: Ints returns nil.
+func (in *NestedInputs) Ints() []int {
+	return nil
+}
+
+var (
+	nestedInputNames  = [...]string{"x"}
+	nestedInputFields = [...]string{"X"}
+	nestedInputSizes  = [...]int{12}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (NestedNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*NestedInputs) Layout() (names, fields []string, sizes []int) {
+	return nestedInputNames[:], nestedInputFields[:], nestedInputSizes[:]
 }

@@ -5,14 +5,15 @@ package policy
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
 // PolicyNumParams is the number of float64s in a PolicyParams.
 const PolicyNumParams = 226
 
-// PolicyParams holds the parameters of model policy, or a gradient with respect
-// to them. Flat views it as one slice.
+// PolicyParams holds the parameters of model policy, or a gradient with
+// respect to them. Flat views it as one slice.
 type PolicyParams struct {
 	W1 [32][4]float64 // param W1[32, 4] (policy.bp:4)
 	B1 [32]float64    // param b1[32] (policy.bp:5)
@@ -20,15 +21,30 @@ type PolicyParams struct {
 	B2 [2]float64     // param b2[2] (policy.bp:7)
 }
 
-// PolicyParams's fields are all float64, so its size tells that Flat covers exactly them.
+// PolicyParams is exactly PolicyNumParams float64s, so Flat covers all of it.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
 var _ = [1]struct{}{}[unsafe.Sizeof(PolicyParams{})-8*PolicyNumParams]
 
-// PolicyInputs holds one sample of the inputs of model policy.
+// PolicyNumInputs is the number of float64s in a PolicyInputs, which its Flat
+// views; integer inputs are not among them.
+const PolicyNumInputs = 5
+
+// PolicyInputs holds one sample of the inputs of model policy: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type PolicyInputs struct {
 	S      [4]float64 // input s[4] (policy.bp:9)
-	Action int        // input action int (policy.bp:10)
 	Ret    float64    // input ret (policy.bp:11)
+	Action int        // input action int (policy.bp:10)
 }
+
+// PolicyInputs starts with exactly PolicyNumInputs float64s, so Flat covers
+// them. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
+var _ = [1]struct{}{}[unsafe.Offsetof(PolicyInputs{}.Action)-8*PolicyNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
 // indexes. Forward, Backward and LossGrad panic with its message.
@@ -44,8 +60,9 @@ type PolicyOutputs struct {
 	Probs [2]float64 // output probs (policy.bp:15)
 }
 
-// PolicyWorkspace holds what PolicyParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// PolicyWorkspace holds what PolicyParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type PolicyWorkspace struct {
 	tanh   [32]float64
 	negRet float64
@@ -54,8 +71,8 @@ type PolicyWorkspace struct {
 	probs  [2]float64
 }
 
-// Forward returns the loss of model policy for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model policy for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
@@ -216,6 +233,158 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. The entries of b2 that integer inputs pick are
+// written and then added to. It writes each other entry of g once.
+func (p *PolicyParams) BackwardTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	var t [2]float64
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t = [2]float64{}
+	t[in.Action] += ws.negRet
+	t2 := (-t[0] + -t[1]) / ws.sum
+	var dlogits [2]float64
+	dlogits[0] = t[0] + t2*ws.exp[0]
+	dlogits[1] = t[1] + t2*ws.exp[1]
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	for i := range 32 {
+		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.tanh[i]*ws.tanh[i])
+		for j := range 4 {
+			g.W1[i][j] = db1i * in.S[j]
+		}
+		g.B1[i] = db1i
+	}
+	for i := range 32 {
+		g.W2[0][i] = dlogits[0] * ws.tanh[i]
+		g.W2[1][i] = dlogits[1] * ws.tanh[i]
+	}
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	g.B2[0] = dlogits[0]
+	g.B2[1] = dlogits[1]
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. The entries
+// of b2 that integer inputs pick are written and then added to. It writes each
+// other entry of g once.
+func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) float64 {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	var tanh [32]float64
+	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var logits [2]float64
+	row2 := &p.W2[0]
+	row3 := &p.W2[1]
+	for i := range 32 {
+		row := &p.W1[i]
+		var sum float64
+		for k := range 4 {
+			sum += row[k] * in.S[k]
+		}
+		tanh[i] = math.Tanh(sum + p.B1[i])
+	}
+	var dot0, dot1, dot2, dot3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		dot0 += row2[k2] * tanh[k2]
+		dot1 += row2[k2+1] * tanh[k2+1]
+		dot2 += row2[k2+2] * tanh[k2+2]
+		dot3 += row2[k2+3] * tanh[k2+3]
+	}
+	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	var dotB0, dotB1, dotB2, dotB3 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		dotB0 += row3[k3] * tanh[k3]
+		dotB1 += row3[k3+1] * tanh[k3+1]
+		dotB2 += row3[k3+2] * tanh[k3+2]
+		dotB3 += row3[k3+3] * tanh[k3+3]
+	}
+	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
+	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	negRet := -in.Ret
+	m := max(logits[0], logits[1])
+	var t [2]float64
+	t[0] = logits[0] - m
+	t[1] = logits[1] - m
+	var exp [2]float64
+	exp[0] = math.Exp(t[0])
+	exp[1] = math.Exp(t[1])
+	sum2 := exp[0] + exp[1]
+	log := math.Log(sum2)
+	loss := -(in.Ret * (t[in.Action] - log))
+	var t2 [2]float64
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t2 = [2]float64{}
+	t2[in.Action] += negRet
+	t3 := (-t2[0] + -t2[1]) / sum2
+	var dlogits [2]float64
+	dlogits[0] = t2[0] + t3*exp[0]
+	dlogits[1] = t2[1] + t3*exp[1]
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	for i := range 32 {
+		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
+		for j := range 4 {
+			g.W1[i][j] = db1i * in.S[j]
+		}
+		g.B1[i] = db1i
+	}
+	for i := range 32 {
+		g.W2[0][i] = dlogits[0] * tanh[i]
+		g.W2[1][i] = dlogits[1] * tanh[i]
+	}
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	g.B2[0] = dlogits[0]
+	g.B2[1] = dlogits[1]
+	return loss
+}
+
+// Predict sets out to the outputs of model policy for the sample in, without
+// the loss: it computes only what the outputs need, so inputs that only the
+// loss reads (a target) are not read. out must not be nil; ws is scratch
+// space.
+func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) {
+	var tanh [32]float64
+	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var logits [2]float64
+	row2 := &p.W2[0]
+	row3 := &p.W2[1]
+	for i := range 32 {
+		row := &p.W1[i]
+		var sum float64
+		for k := range 4 {
+			sum += row[k] * in.S[k]
+		}
+		tanh[i] = math.Tanh(sum + p.B1[i])
+	}
+	var dot0, dot1, dot2, dot3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		dot0 += row2[k2] * tanh[k2]
+		dot1 += row2[k2+1] * tanh[k2+1]
+		dot2 += row2[k2+2] * tanh[k2+2]
+		dot3 += row2[k2+3] * tanh[k2+3]
+	}
+	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	var dotB0, dotB1, dotB2, dotB3 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		dotB0 += row3[k3] * tanh[k3]
+		dotB1 += row3[k3+1] * tanh[k3+1]
+		dotB2 += row3[k3+2] * tanh[k3+2]
+		dotB3 += row3[k3+3] * tanh[k3+3]
+	}
+	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
+	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	m := max(logits[0], logits[1])
+	var exp [2]float64
+	exp[0] = math.Exp(logits[0] - m)
+	exp[1] = math.Exp(logits[1] - m)
+	sum2 := exp[0] + exp[1]
+	// policy.bp:15: output probs = softmax(logits)
+	out.Probs[0] = exp[0] / sum2
+	out.Probs[1] = exp[1] / sum2
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *PolicyParams) Flat() []float64 {
@@ -223,14 +392,16 @@ func (p *PolicyParams) Flat() []float64 {
 }
 
 var (
-	policyParamNames = [...]string{"W1", "b1", "W2", "b2"}
-	policyParamSizes = [...]int{128, 32, 64, 2}
+	policyParamNames  = [...]string{"W1", "b1", "W2", "b2"}
+	policyParamFields = [...]string{"W1", "B1", "W2", "B2"}
+	policyParamSizes  = [...]int{128, 32, 64, 2}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*PolicyParams) Layout() (names []string, sizes []int) {
-	return policyParamNames[:], policyParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*PolicyParams) Layout() (names, fields []string, sizes []int) {
+	return policyParamNames[:], policyParamFields[:], policyParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -239,4 +410,50 @@ func (p *PolicyParams) Step(g *PolicyParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *PolicyParams) Init(seed uint64) {
+	*p = PolicyParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W1[0][0], 128), 4, 32)
+	glorot(unsafe.Slice(&p.W2[0][0], 64), 32, 2)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *PolicyInputs) Flat() []float64 {
+	return unsafe.Slice(&in.S[0], PolicyNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+func (in *PolicyInputs) Ints() []int {
+	return unsafe.Slice(&in.Action, 1)
+}
+
+var (
+	policyInputNames  = [...]string{"s", "ret", "action"}
+	policyInputFields = [...]string{"S", "Ret", "Action"}
+	policyInputSizes  = [...]int{4, 1, 1}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (PolicyNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*PolicyInputs) Layout() (names, fields []string, sizes []int) {
+	return policyInputNames[:], policyInputFields[:], policyInputSizes[:]
 }

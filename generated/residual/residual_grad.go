@@ -4,14 +4,15 @@ package residual
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
 // ResidualNumParams is the number of float64s in a ResidualParams.
 const ResidualNumParams = 624
 
-// ResidualParams holds the parameters of model residual, or a gradient with respect
-// to them. Flat views it as one slice.
+// ResidualParams holds the parameters of model residual, or a gradient with
+// respect to them. Flat views it as one slice.
 type ResidualParams struct {
 	W0 [16][4]float64  // param W0[16, 4] (residual.bp:4)
 	A  [16][16]float64 // param A[16, 16] (residual.bp:5)
@@ -21,17 +22,37 @@ type ResidualParams struct {
 	V  [16]float64     // param v[16] (residual.bp:9)
 }
 
-// ResidualParams's fields are all float64, so its size tells that Flat covers exactly them.
+// ResidualParams is exactly ResidualNumParams float64s, so Flat covers all of
+// it. A compile error here ("index out of bounds" or "overflows uintptr")
+// means that the type was changed by hand: run backpropgen again to regenerate
+// this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(ResidualParams{})-8*ResidualNumParams]
 
-// ResidualInputs holds one sample of the inputs of model residual.
+// ResidualNumInputs is the number of float64s in a ResidualInputs, which its
+// Flat views; integer inputs are not among them.
+const ResidualNumInputs = 5
+
+// ResidualInputs holds one sample of the inputs of model residual: the float
+// inputs first, in declaration order, which Flat views as one slice, then the
+// integer inputs, which Ints views.
 type ResidualInputs struct {
 	X [4]float64 // input x[4] (residual.bp:11)
 	Y float64    // input y (residual.bp:12)
 }
 
-// ResidualWorkspace holds what ResidualParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// ResidualInputs starts with exactly ResidualNumInputs float64s, so Flat
+// covers them. A compile error here ("index out of bounds" or "overflows
+// uintptr") means that the type was changed by hand: run backpropgen again to
+// regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(ResidualInputs{})-8*ResidualNumInputs]
+
+// ResidualOutputs is empty: model residual declares no outputs. It is here so
+// that every generated model has the same methods.
+type ResidualOutputs struct{}
+
+// ResidualWorkspace holds what ResidualParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type ResidualWorkspace struct {
 	h0    [16]float64
 	relu  [16]float64
@@ -41,9 +62,9 @@ type ResidualWorkspace struct {
 	t     float64
 }
 
-// Forward returns the loss of model residual for the sample in, keeps in ws what
-// Backward needs
-func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs) float64 {
+// Forward returns the loss of model residual for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) float64 {
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		row := &p.W0[i]
@@ -267,6 +288,174 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
+	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	t := 0.5 * (2 * ws.t)
+	var dh2 [16]float64
+	var db [16]float64
+	var dh1 [16]float64
+	for i := range 16 {
+		dh2i := t * p.V[i]
+		dh2[i] = dh2i
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		db[i] = dh2i * residualStep(ws.relu2[i])
+	}
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var da [16]float64
+	for i := range 16 {
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += db[k2] * p.B[k2][i]
+			dotB1 += db[k2+1] * p.B[k2+1][i]
+			dotB2 += db[k2+2] * p.B[k2+2][i]
+			dotB3 += db[k2+3] * p.B[k2+3][i]
+		}
+		dh1i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
+		dh1[i] = dh1i
+		da[i] = dh1i * residualStep(ws.relu[i])
+	}
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		var dotD0, dotD1, dotD2, dotD3 float64
+		for k4 := 0; k4 < 16; k4 += 4 {
+			dotD0 += da[k4] * p.A[k4][i]
+			dotD1 += da[k4+1] * p.A[k4+1][i]
+			dotD2 += da[k4+2] * p.A[k4+2][i]
+			dotD3 += da[k4+3] * p.A[k4+3][i]
+		}
+		t2i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - ws.h0[i]*ws.h0[i])
+		for j := range 4 {
+			g.W0[i][j] = t2i * in.X[j]
+		}
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		for j := range 16 {
+			g.A[i][j] = da[i] * ws.h0[j]
+		}
+		g.A_[i] = da[i]
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		for j := range 16 {
+			g.B[i][j] = db[i] * ws.h1[j]
+		}
+		g.B_[i] = db[i]
+		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+		g.V[i] = t * ws.h2[i]
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
+	var h0 [16]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var relu [16]float64
+	for i := range 16 {
+		row := &p.W0[i]
+		var sum float64
+		for k := range 4 {
+			sum += row[k] * in.X[k]
+		}
+		h0[i] = math.Tanh(sum)
+	}
+	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var h1 [16]float64
+	var relu2 [16]float64
+	for i := range 16 {
+		row3 := &p.A[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotB0 += row3[k3] * h0[k3]
+			dotB1 += row3[k3+1] * h0[k3+1]
+			dotB2 += row3[k3+2] * h0[k3+2]
+			dotB3 += row3[k3+3] * h0[k3+3]
+		}
+		relu[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.A_[i])
+		h1[i] = h0[i] + relu[i]
+	}
+	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	var h2 [16]float64
+	for i := range 16 {
+		row5 := &p.B[i]
+		var dotD0, dotD1, dotD2, dotD3 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotD0 += row5[k5] * h1[k5]
+			dotD1 += row5[k5+1] * h1[k5+1]
+			dotD2 += row5[k5+2] * h1[k5+2]
+			dotD3 += row5[k5+3] * h1[k5+3]
+		}
+		relu2[i] = residualRelu(dotD0 + dotD1 + (dotD2 + dotD3) + p.B_[i])
+		h2[i] = h1[i] + relu2[i]
+	}
+	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var sum0, sum1, sum2, sum3 float64
+	for k6 := 0; k6 < 16; k6 += 4 {
+		sum0 += p.V[k6] * h2[k6]
+		sum1 += p.V[k6+1] * h2[k6+1]
+		sum2 += p.V[k6+2] * h2[k6+2]
+		sum3 += p.V[k6+3] * h2[k6+3]
+	}
+	t := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t * t)
+	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	t2 := 0.5 * (2 * t)
+	var dh2 [16]float64
+	var db [16]float64
+	var dh1 [16]float64
+	for i := range 16 {
+		dh2i := t2 * p.V[i]
+		dh2[i] = dh2i
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		db[i] = dh2i * residualStep(relu2[i])
+	}
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var da [16]float64
+	for i := range 16 {
+		var dotF0, dotF1, dotF2, dotF3 float64
+		for k8 := 0; k8 < 16; k8 += 4 {
+			dotF0 += db[k8] * p.B[k8][i]
+			dotF1 += db[k8+1] * p.B[k8+1][i]
+			dotF2 += db[k8+2] * p.B[k8+2][i]
+			dotF3 += db[k8+3] * p.B[k8+3][i]
+		}
+		dh1i := dh2[i] + (dotF0 + dotF1 + (dotF2 + dotF3))
+		dh1[i] = dh1i
+		da[i] = dh1i * residualStep(relu[i])
+	}
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		var dotH0, dotH1, dotH2, dotH3 float64
+		for k10 := 0; k10 < 16; k10 += 4 {
+			dotH0 += da[k10] * p.A[k10][i]
+			dotH1 += da[k10+1] * p.A[k10+1][i]
+			dotH2 += da[k10+2] * p.A[k10+2][i]
+			dotH3 += da[k10+3] * p.A[k10+3][i]
+		}
+		t3i := (dh1[i] + (dotH0 + dotH1 + (dotH2 + dotH3))) * (1 - h0[i]*h0[i])
+		for j := range 4 {
+			g.W0[i][j] = t3i * in.X[j]
+		}
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		for j := range 16 {
+			g.A[i][j] = da[i] * h0[j]
+		}
+		g.A_[i] = da[i]
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		for j := range 16 {
+			g.B[i][j] = db[i] * h1[j]
+		}
+		g.B_[i] = db[i]
+		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+		g.V[i] = t2 * h2[i]
+	}
+	return loss
+}
+
+// Predict does nothing: model residual declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *ResidualParams) Predict(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *ResidualParams) Flat() []float64 {
@@ -274,14 +463,16 @@ func (p *ResidualParams) Flat() []float64 {
 }
 
 var (
-	residualParamNames = [...]string{"W0", "A", "a", "B", "b", "v"}
-	residualParamSizes = [...]int{64, 256, 16, 256, 16, 16}
+	residualParamNames  = [...]string{"W0", "A", "a", "B", "b", "v"}
+	residualParamFields = [...]string{"W0", "A", "A_", "B", "B_", "V"}
+	residualParamSizes  = [...]int{64, 256, 16, 256, 16, 16}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*ResidualParams) Layout() (names []string, sizes []int) {
-	return residualParamNames[:], residualParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*ResidualParams) Layout() (names, fields []string, sizes []int) {
+	return residualParamNames[:], residualParamFields[:], residualParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -290,6 +481,54 @@ func (p *ResidualParams) Step(g *ResidualParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *ResidualParams) Init(seed uint64) {
+	*p = ResidualParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W0[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.A[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.B[0][0], 256), 16, 16)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *ResidualInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], ResidualNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model residual has no integer inputs: Ints returns nil.
+func (in *ResidualInputs) Ints() []int {
+	return nil
+}
+
+var (
+	residualInputNames  = [...]string{"x", "y"}
+	residualInputFields = [...]string{"X", "Y"}
+	residualInputSizes  = [...]int{4, 1}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (ResidualNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*ResidualInputs) Layout() (names, fields []string, sizes []int) {
+	return residualInputNames[:], residualInputFields[:], residualInputSizes[:]
 }
 
 // residualRelu is max(x, 0).

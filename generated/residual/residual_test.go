@@ -18,7 +18,7 @@ func TestGradMatchesFiniteDifferences(t *testing.T) {
 		var ws ResidualWorkspace
 		var g ResidualParams
 		p.LossGrad(&ws, &in, &g)
-		loss := func() float64 { return p.Forward(&ws, &in) }
+		loss := func() float64 { return p.Forward(&ws, &in, nil) }
 		for _, bad := range gradcheck.Compare(loss, p.Flat(), g.Flat(), nil) {
 			t.Errorf("trial %d: %s", trial, bad)
 		}

@@ -4,14 +4,15 @@ package rnn
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
 // RnnNumParams is the number of float64s in a RnnParams.
 const RnnNumParams = 353
 
-// RnnParams holds the parameters of model rnn, or a gradient with respect
-// to them. Flat views it as one slice.
+// RnnParams holds the parameters of model rnn, or a gradient with respect to
+// them. Flat views it as one slice.
 type RnnParams struct {
 	Wx [16][4]float64  // param Wx[16, 4] (rnn.bp:6)
 	Wh [16][16]float64 // param Wh[16, 16] (rnn.bp:7)
@@ -20,14 +21,31 @@ type RnnParams struct {
 	By [1]float64      // param by[1] (rnn.bp:10)
 }
 
-// RnnParams's fields are all float64, so its size tells that Flat covers exactly them.
+// RnnParams is exactly RnnNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(RnnParams{})-8*RnnNumParams]
 
-// RnnInputs holds one sample of the inputs of model rnn.
+// RnnNumInputs is the number of float64s in a RnnInputs, which its Flat views;
+// integer inputs are not among them.
+const RnnNumInputs = 125
+
+// RnnInputs holds one sample of the inputs of model rnn: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type RnnInputs struct {
 	Xs [25][4]float64 // input xs[25, 4] (rnn.bp:12)
 	Ys [25]float64    // input ys[25] (rnn.bp:13)
 }
+
+// RnnInputs starts with exactly RnnNumInputs float64s, so Flat covers them. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(RnnInputs{})-8*RnnNumInputs]
+
+// RnnOutputs is empty: model rnn declares no outputs. It is here so that every
+// generated model has the same methods.
+type RnnOutputs struct{}
 
 // RnnWorkspace holds what RnnParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
@@ -36,9 +54,9 @@ type RnnWorkspace struct {
 	h [26][16]float64
 }
 
-// Forward returns the loss of model rnn for the sample in, keeps in ws what
-// Backward needs
-func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs) float64 {
+// Forward returns the loss of model rnn for the sample in and keeps in ws what
+// Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) float64 {
 	// rnn.bp:17: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -207,6 +225,151 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. A loop sums the gradients of Wx, Wh, bh, Wy and by
+// over its steps, so it clears them first.
+func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
+	g.Wx = [16][4]float64{}
+	g.Wh = [16][16]float64{}
+	g.Bh = [16]float64{}
+	g.Wy = [1][16]float64{}
+	g.By = [1]float64{}
+	var dh [16]float64
+	var dby [1]float64
+	var dbh [16]float64
+	var dh2 [16]float64
+	// backward of rnn.bp:17: for t in 0..T {
+	for t := 24; t >= 0; t-- {
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		dby[0] = 2 * ws.t[t]
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+		}
+		for i := range 16 {
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dotB0 += dbh[k2] * p.Wh[k2][i]
+				dotB1 += dbh[k2+1] * p.Wh[k2+1][i]
+				dotB2 += dbh[k2+2] * p.Wh[k2+2][i]
+				dotB3 += dbh[k2+3] * p.Wh[k2+3][i]
+			}
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
+			a := dbh[i]
+			row := &g.Wx[i]
+			for j := range 4 {
+				row[j] += a * in.Xs[t][j]
+			}
+			a2 := dbh[i]
+			row2 := &g.Wh[i]
+			for j := range 16 {
+				row2[j] += a2 * ws.h[t][j]
+			}
+			g.Bh[i] += dbh[i]
+			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+		}
+		g.By[0] += dby[0]
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			dh[i] = dh2[i]
+		}
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. A loop sums
+// the gradients of Wx, Wh, bh, Wy and by over its steps, so it clears them
+// first.
+func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) float64 {
+	g.Wx = [16][4]float64{}
+	g.Wh = [16][16]float64{}
+	g.Bh = [16]float64{}
+	g.Wy = [1][16]float64{}
+	g.By = [1]float64{}
+	// rnn.bp:17: for t in 0..T {
+	var loss float64
+	for i := range 16 {
+		ws.h[0][i] = 0
+	}
+	row3 := &p.Wy[0]
+	for t := range 25 {
+		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			row := &p.Wx[i]
+			var sum float64
+			for k := range 4 {
+				sum += row[k] * in.Xs[t][k]
+			}
+			row2 := &p.Wh[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dot0 += row2[k2] * ws.h[t][k2]
+				dot1 += row2[k2+1] * ws.h[t][k2+1]
+				dot2 += row2[k2+2] * ws.h[t][k2+2]
+				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			}
+			ws.h[t+1][i] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+		}
+		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotB0 += row3[k3] * ws.h[t+1][k3]
+			dotB1 += row3[k3+1] * ws.h[t+1][k3+1]
+			dotB2 += row3[k3+2] * ws.h[t+1][k3+2]
+			dotB3 += row3[k3+3] * ws.h[t+1][k3+3]
+		}
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
+		loss += ws.t[t] * ws.t[t]
+	}
+	var dh [16]float64
+	var dby [1]float64
+	var dbh [16]float64
+	var dh2 [16]float64
+	// backward of rnn.bp:17: for t in 0..T {
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		dby[0] = 2 * ws.t[t2]
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
+		}
+		for i := range 16 {
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k5 := 0; k5 < 16; k5 += 4 {
+				dotD0 += dbh[k5] * p.Wh[k5][i]
+				dotD1 += dbh[k5+1] * p.Wh[k5+1][i]
+				dotD2 += dbh[k5+2] * p.Wh[k5+2][i]
+				dotD3 += dbh[k5+3] * p.Wh[k5+3][i]
+			}
+			dh2[i] = dotD0 + dotD1 + (dotD2 + dotD3)
+			a := dbh[i]
+			row4 := &g.Wx[i]
+			for j := range 4 {
+				row4[j] += a * in.Xs[t2][j]
+			}
+			a2 := dbh[i]
+			row5 := &g.Wh[i]
+			for j := range 16 {
+				row5[j] += a2 * ws.h[t2][j]
+			}
+			g.Bh[i] += dbh[i]
+			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+		}
+		g.By[0] += dby[0]
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			dh[i] = dh2[i]
+		}
+	}
+	return loss
+}
+
+// Predict does nothing: model rnn declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *RnnParams) Predict(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *RnnParams) Flat() []float64 {
@@ -214,14 +377,16 @@ func (p *RnnParams) Flat() []float64 {
 }
 
 var (
-	rnnParamNames = [...]string{"Wx", "Wh", "bh", "Wy", "by"}
-	rnnParamSizes = [...]int{64, 256, 16, 16, 1}
+	rnnParamNames  = [...]string{"Wx", "Wh", "bh", "Wy", "by"}
+	rnnParamFields = [...]string{"Wx", "Wh", "Bh", "Wy", "By"}
+	rnnParamSizes  = [...]int{64, 256, 16, 16, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*RnnParams) Layout() (names []string, sizes []int) {
-	return rnnParamNames[:], rnnParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*RnnParams) Layout() (names, fields []string, sizes []int) {
+	return rnnParamNames[:], rnnParamFields[:], rnnParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -230,4 +395,52 @@ func (p *RnnParams) Step(g *RnnParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *RnnParams) Init(seed uint64) {
+	*p = RnnParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.Wx[0][0], 64), 4, 16)
+	glorot(unsafe.Slice(&p.Wh[0][0], 256), 16, 16)
+	glorot(unsafe.Slice(&p.Wy[0][0], 16), 16, 1)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *RnnInputs) Flat() []float64 {
+	return unsafe.Slice(&in.Xs[0][0], RnnNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model rnn has no integer inputs: Ints returns nil.
+func (in *RnnInputs) Ints() []int {
+	return nil
+}
+
+var (
+	rnnInputNames  = [...]string{"xs", "ys"}
+	rnnInputFields = [...]string{"Xs", "Ys"}
+	rnnInputSizes  = [...]int{100, 25}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (RnnNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*RnnInputs) Layout() (names, fields []string, sizes []int) {
+	return rnnInputNames[:], rnnInputFields[:], rnnInputSizes[:]
 }

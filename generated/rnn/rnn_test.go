@@ -28,12 +28,12 @@ func TestGradMatchesFiniteDifferences(t *testing.T) {
 		var ws RnnWorkspace
 		var g RnnParams
 		p.LossGrad(&ws, in, &g)
-		loss := func() float64 { return p.Forward(&ws, in) }
+		loss := func() float64 { return p.Forward(&ws, in, nil) }
 		for _, bad := range gradcheck.Compare(loss, p.Flat(), g.Flat(), nil) {
 			t.Errorf("seed %d: %s", seed, bad)
 		}
 		var g2 RnnParams
-		p.Forward(&ws, in)
+		p.Forward(&ws, in, nil)
 		p.Backward(&ws, in, &g2)
 		if g2 != g {
 			t.Errorf("seed %d: Forward+Backward differs from LossGrad", seed)
@@ -66,7 +66,7 @@ func TestForwardIsTheRecurrence(t *testing.T) {
 		want += (y - in.Ys[s]) * (y - in.Ys[s])
 	}
 	var ws RnnWorkspace
-	if got := p.Forward(&ws, in); math.Abs(got-want) > 1e-12*want {
+	if got := p.Forward(&ws, in, nil); math.Abs(got-want) > 1e-12*want {
 		t.Errorf("loss %v, recurrence %v", got, want)
 	}
 }
@@ -76,7 +76,7 @@ func TestNoAllocs(t *testing.T) {
 	var ws RnnWorkspace
 	var g RnnParams
 	for name, f := range map[string]func(){
-		"Forward":  func() { p.Forward(&ws, in) },
+		"Forward":  func() { p.Forward(&ws, in, nil) },
 		"Backward": func() { p.Backward(&ws, in, &g) },
 		"LossGrad": func() { p.LossGrad(&ws, in, &g) },
 	} {

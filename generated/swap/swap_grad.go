@@ -7,31 +7,50 @@ import "unsafe"
 // SwapNumParams is the number of float64s in a SwapParams.
 const SwapNumParams = 4
 
-// SwapParams holds the parameters of model swap, or a gradient with respect
-// to them. Flat views it as one slice.
+// SwapParams holds the parameters of model swap, or a gradient with respect to
+// them. Flat views it as one slice.
 type SwapParams struct {
 	W [3]float64 // param w[3] (swap.bp:4)
 	U float64    // param u (swap.bp:5)
 }
 
-// SwapParams's fields are all float64, so its size tells that Flat covers exactly them.
+// SwapParams is exactly SwapNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(SwapParams{})-8*SwapNumParams]
 
-// SwapInputs holds one sample of the inputs of model swap.
+// SwapNumInputs is the number of float64s in a SwapInputs, which its Flat
+// views; integer inputs are not among them.
+const SwapNumInputs = 12
+
+// SwapInputs holds one sample of the inputs of model swap: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type SwapInputs struct {
 	X [4][3]float64 // input x[4, 3] (swap.bp:6)
 }
 
-// SwapWorkspace holds what SwapParams.Forward keeps for Backward, and Backward's
-// intermediate values. Its zero value is ready to use; use one per goroutine.
+// SwapInputs starts with exactly SwapNumInputs float64s, so Flat covers them.
+// A compile error here ("index out of bounds" or "overflows uintptr") means
+// that the type was changed by hand: run backpropgen again to regenerate this
+// file.
+var _ = [1]struct{}{}[unsafe.Sizeof(SwapInputs{})-8*SwapNumInputs]
+
+// SwapOutputs is empty: model swap declares no outputs. It is here so that
+// every generated model has the same methods.
+type SwapOutputs struct{}
+
+// SwapWorkspace holds what SwapParams.Forward keeps for Backward, and
+// Backward's intermediate values. Its zero value is ready to use; use one per
+// goroutine.
 type SwapWorkspace struct {
 	a      [5][3]float64
 	b_prev [4][3]float64
 }
 
-// Forward returns the loss of model swap for the sample in, keeps in ws what
-// Backward needs
-func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs) float64 {
+// Forward returns the loss of model swap for the sample in and keeps in ws
+// what Backward needs. If out is not nil, Forward sets the outputs too.
+func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs) float64 {
 	// swap.bp:9: b = w * 0.5
 	var b2 [3]float64
 	var s float64
@@ -206,6 +225,146 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. A loop sums the gradients of u over its steps, so
+// it clears them first. It writes each other entry of g once.
+func (p *SwapParams) BackwardTo(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) {
+	g.U = 0
+	var da [3]float64
+	// backward of swap.bp:11: for t in 0..4 {
+	var db [3]float64
+	var dw [3]float64
+	for i := range 3 {
+		da[i] = 0.1
+	}
+	var dw2 [3]float64
+	var da2 [3]float64
+	var db2 [3]float64
+	var da3 [3]float64
+	for t := 3; t >= 0; t-- {
+		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 3 {
+			dw2[i] = ws.a[t+1][i]
+			// backward of swap.bp:13: a = b * u + x[t]
+			da2i := da[i] + p.W[i] + ws.a[t][i]
+			da2[i] = da2i
+			db2[i] = da2i * p.U
+			// backward of swap.bp:11: for t in 0..4 {
+			da3[i] = db[i] + dw2[i]
+			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+			dw[i] += dw2[i]
+		}
+		// backward of swap.bp:13: a = b * u + x[t]
+		var sum float64
+		for k := range 3 {
+			sum += da2[k] * ws.b_prev[t][k]
+		}
+		g.U += sum
+		// backward of swap.bp:11: for t in 0..4 {
+		for i := range 3 {
+			da[i] = da3[i]
+			// backward of swap.bp:13: a = b * u + x[t]
+			db[i] = db2[i]
+		}
+	}
+	// backward of swap.bp:4: param w[3]
+	for i := range 3 {
+		g.W[i] = da[i] + dw[i] + db[i]*0.5
+	}
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. A loop sums
+// the gradients of u over its steps, so it clears them first. It writes each
+// other entry of g once.
+func (p *SwapParams) LossGradTo(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) float64 {
+	g.U = 0
+	// swap.bp:9: b = w * 0.5
+	var b2 [3]float64
+	var s float64
+	for i := range 3 {
+		bi := p.W[i] * 0.5
+		// swap.bp:11: for t in 0..4 {
+		ws.a[0][i] = p.W[i]
+		b2[i] = bi
+	}
+	var bNext [3]float64
+	for t := range 4 {
+		for i := range 3 {
+			ws.b_prev[t][i] = b2[i]
+			// swap.bp:13: a = b * u + x[t]
+			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
+		}
+		// swap.bp:15: s += dot(a, b) + sum(a * w)
+		var sum float64
+		for k := range 3 {
+			sum += ws.a[t+1][k] * ws.a[t][k]
+		}
+		var sum2 float64
+		for k2 := range 3 {
+			sum2 += ws.a[t+1][k2] * p.W[k2]
+		}
+		s += sum + sum2
+		// swap.bp:11: for t in 0..4 {
+		for i := range 3 {
+			bNext[i] = ws.a[t][i]
+		}
+		b2 = bNext
+	}
+	// swap.bp:17: loss = s + sum(a) * 0.1
+	var sum3 float64
+	for k3 := range 3 {
+		sum3 += ws.a[4][k3]
+	}
+	loss := s + sum3*0.1
+	var da [3]float64
+	// backward of swap.bp:11: for t in 0..4 {
+	var db [3]float64
+	var dw [3]float64
+	for i := range 3 {
+		da[i] = 0.1
+	}
+	var dw2 [3]float64
+	var da2 [3]float64
+	var db2 [3]float64
+	var da3 [3]float64
+	for t2 := 3; t2 >= 0; t2-- {
+		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 3 {
+			dw2[i] = ws.a[t2+1][i]
+			// backward of swap.bp:13: a = b * u + x[t]
+			da2i := da[i] + p.W[i] + ws.a[t2][i]
+			da2[i] = da2i
+			db2[i] = da2i * p.U
+			// backward of swap.bp:11: for t in 0..4 {
+			da3[i] = db[i] + dw2[i]
+			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+			dw[i] += dw2[i]
+		}
+		// backward of swap.bp:13: a = b * u + x[t]
+		var sum4 float64
+		for k4 := range 3 {
+			sum4 += da2[k4] * ws.b_prev[t2][k4]
+		}
+		g.U += sum4
+		// backward of swap.bp:11: for t in 0..4 {
+		for i := range 3 {
+			da[i] = da3[i]
+			// backward of swap.bp:13: a = b * u + x[t]
+			db[i] = db2[i]
+		}
+	}
+	// backward of swap.bp:4: param w[3]
+	for i := range 3 {
+		g.W[i] = da[i] + dw[i] + db[i]*0.5
+	}
+	return loss
+}
+
+// Predict does nothing: model swap declares no outputs. It is here so that
+// every generated model has the same methods.
+func (p *SwapParams) Predict(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs) {}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *SwapParams) Flat() []float64 {
@@ -213,14 +372,16 @@ func (p *SwapParams) Flat() []float64 {
 }
 
 var (
-	swapParamNames = [...]string{"w", "u"}
-	swapParamSizes = [...]int{3, 1}
+	swapParamNames  = [...]string{"w", "u"}
+	swapParamFields = [...]string{"W", "U"}
+	swapParamSizes  = [...]int{3, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*SwapParams) Layout() (names []string, sizes []int) {
-	return swapParamNames[:], swapParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*SwapParams) Layout() (names, fields []string, sizes []int) {
+	return swapParamNames[:], swapParamFields[:], swapParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -229,4 +390,42 @@ func (p *SwapParams) Step(g *SwapParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *SwapParams) Init(seed uint64) {
+	*p = SwapParams{}
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *SwapInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0][0], SwapNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model swap has no integer inputs: Ints returns nil.
+func (in *SwapInputs) Ints() []int {
+	return nil
+}
+
+var (
+	swapInputNames  = [...]string{"x"}
+	swapInputFields = [...]string{"X"}
+	swapInputSizes  = [...]int{12}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (SwapNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*SwapInputs) Layout() (names, fields []string, sizes []int) {
+	return swapInputNames[:], swapInputFields[:], swapInputSizes[:]
 }

@@ -45,12 +45,12 @@ func TestSwap(t *testing.T) {
 			gradcheck.Fill(r, in.X[i][:], 1)
 		}
 		var ws SwapWorkspace
-		if got, want := p.Forward(&ws, &in), direct(&p, &in); math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+		if got, want := p.Forward(&ws, &in, nil), direct(&p, &in); math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
 			t.Errorf("trial %d: loss %v, direct %v", trial, got, want)
 		}
 		var g SwapParams
 		p.LossGrad(&ws, &in, &g)
-		loss := func() float64 { return p.Forward(&ws, &in) }
+		loss := func() float64 { return p.Forward(&ws, &in, nil) }
 		for _, bad := range gradcheck.Compare(loss, p.Flat(), g.Flat(), nil) {
 			t.Errorf("trial %d: %s", trial, bad)
 		}

@@ -4,14 +4,15 @@ package xor
 
 import (
 	"math"
+	"math/rand/v2"
 	"unsafe"
 )
 
 // XorNumParams is the number of float64s in a XorParams.
 const XorNumParams = 33
 
-// XorParams holds the parameters of model xor, or a gradient with respect
-// to them. Flat views it as one slice.
+// XorParams holds the parameters of model xor, or a gradient with respect to
+// them. Flat views it as one slice.
 type XorParams struct {
 	W1 [8][2]float64 // param W1[8, 2] (xor.bp:4)
 	B1 [8]float64    // param b1[8] (xor.bp:5)
@@ -19,14 +20,27 @@ type XorParams struct {
 	B2 [1]float64    // param b2[1] (xor.bp:7)
 }
 
-// XorParams's fields are all float64, so its size tells that Flat covers exactly them.
+// XorParams is exactly XorNumParams float64s, so Flat covers all of it. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
 var _ = [1]struct{}{}[unsafe.Sizeof(XorParams{})-8*XorNumParams]
 
-// XorInputs holds one sample of the inputs of model xor.
+// XorNumInputs is the number of float64s in a XorInputs, which its Flat views;
+// integer inputs are not among them.
+const XorNumInputs = 3
+
+// XorInputs holds one sample of the inputs of model xor: the float inputs
+// first, in declaration order, which Flat views as one slice, then the integer
+// inputs, which Ints views.
 type XorInputs struct {
 	X [2]float64 // input x[2] (xor.bp:9)
 	Y float64    // input y (xor.bp:10)
 }
+
+// XorInputs starts with exactly XorNumInputs float64s, so Flat covers them. A
+// compile error here ("index out of bounds" or "overflows uintptr") means that
+// the type was changed by hand: run backpropgen again to regenerate this file.
+var _ = [1]struct{}{}[unsafe.Sizeof(XorInputs{})-8*XorNumInputs]
 
 // XorOutputs holds the outputs of model xor.
 type XorOutputs struct {
@@ -41,8 +55,8 @@ type XorWorkspace struct {
 	t float64
 }
 
-// Forward returns the loss of model xor for the sample in, keeps in ws what
-// Backward needs and, if out is not nil, sets the outputs.
+// Forward returns the loss of model xor for the sample in and keeps in ws what
+// Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) float64 {
 	// xor.bp:12: h = tanh(W1 @ x + b1)
 	row := &p.W2[0]
@@ -125,6 +139,84 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 	return loss
 }
 
+// BackwardTo sets g to the gradient that Backward would add to a cleared g,
+// without clearing g first. It writes each entry of g once.
+func (p *XorParams) BackwardTo(ws *XorWorkspace, in *XorInputs, g *XorParams) {
+	var db2 [1]float64
+	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+	db2[0] = 2 * ws.t * (ws.p[0] * (1 - ws.p[0]))
+	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
+	for i := range 8 {
+		db1i := db2[0] * p.W2[0][i] * (1 - ws.h[i]*ws.h[i])
+		g.W1[i][0] = db1i * in.X[0]
+		g.W1[i][1] = db1i * in.X[1]
+		g.B1[i] = db1i
+		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+		g.W2[0][i] = db2[0] * ws.h[i]
+	}
+	g.B2[0] = db2[0]
+}
+
+// LossGradTo returns the loss for the sample in and sets g to its gradient, as
+// LossGrad would add it to a cleared g, without clearing g first. It writes
+// each entry of g once.
+func (p *XorParams) LossGradTo(ws *XorWorkspace, in *XorInputs, g *XorParams) float64 {
+	var h [8]float64
+	// xor.bp:12: h = tanh(W1 @ x + b1)
+	var p2 [1]float64
+	row := &p.W2[0]
+	for i := range 8 {
+		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
+	}
+	// xor.bp:13: p = sigmoid(W2 @ h + b2)
+	var dot0, dot1, dot2, dot3 float64
+	for k := 0; k < 8; k += 4 {
+		dot0 += row[k] * h[k]
+		dot1 += row[k+1] * h[k+1]
+		dot2 += row[k+2] * h[k+2]
+		dot3 += row[k+3] * h[k+3]
+	}
+	p2[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+	// xor.bp:14: loss = (p[0] - y)^2
+	t := p2[0] - in.Y
+	loss := t * t
+	var db2 [1]float64
+	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+	db2[0] = 2 * t * (p2[0] * (1 - p2[0]))
+	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
+	for i := range 8 {
+		db1i := db2[0] * p.W2[0][i] * (1 - h[i]*h[i])
+		g.W1[i][0] = db1i * in.X[0]
+		g.W1[i][1] = db1i * in.X[1]
+		g.B1[i] = db1i
+		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+		g.W2[0][i] = db2[0] * h[i]
+	}
+	g.B2[0] = db2[0]
+	return loss
+}
+
+// Predict sets out to the outputs of model xor for the sample in, without the
+// loss: it computes only what the outputs need, so inputs that only the loss
+// reads (a target) are not read. out must not be nil; ws is scratch space.
+func (p *XorParams) Predict(ws *XorWorkspace, in *XorInputs, out *XorOutputs) {
+	var h [8]float64
+	// xor.bp:12: h = tanh(W1 @ x + b1)
+	row := &p.W2[0]
+	for i := range 8 {
+		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
+	}
+	// xor.bp:13: p = sigmoid(W2 @ h + b2)
+	var dot0, dot1, dot2, dot3 float64
+	for k := 0; k < 8; k += 4 {
+		dot0 += row[k] * h[k]
+		dot1 += row[k+1] * h[k+1]
+		dot2 += row[k+2] * h[k+2]
+		dot3 += row[k+3] * h[k+3]
+	}
+	out.P[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *XorParams) Flat() []float64 {
@@ -132,14 +224,16 @@ func (p *XorParams) Flat() []float64 {
 }
 
 var (
-	xorParamNames = [...]string{"W1", "b1", "W2", "b2"}
-	xorParamSizes = [...]int{16, 8, 8, 1}
+	xorParamNames  = [...]string{"W1", "b1", "W2", "b2"}
+	xorParamFields = [...]string{"W1", "B1", "W2", "B2"}
+	xorParamSizes  = [...]int{16, 8, 8, 1}
 )
 
-// Layout returns the parameters' names, in the order Flat lays them out, and
-// how many numbers each has: for per-parameter gradient norms.
-func (*XorParams) Layout() (names []string, sizes []int) {
-	return xorParamNames[:], xorParamSizes[:]
+// Layout returns the parameters in the order Flat lays them out: each one's
+// name in the model, its field in Go, and how many numbers it has (for
+// per-parameter gradient norms).
+func (*XorParams) Layout() (names, fields []string, sizes []int) {
+	return xorParamNames[:], xorParamFields[:], xorParamSizes[:]
 }
 
 // Step takes one gradient-descent step, w ← w − lr·∂L/∂w, with the gradient g.
@@ -148,6 +242,53 @@ func (p *XorParams) Step(g *XorParams, lr float64) {
 	for i, d := range g.Flat() {
 		w[i] -= lr * d
 	}
+}
+
+// Init sets p to starting values drawn from seed, the same for the same seed.
+// Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))
+// (Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last
+// dimension and fanOut the one before; vectors and scalars (biases) are 0.
+// For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).
+func (p *XorParams) Init(seed uint64) {
+	*p = XorParams{}
+	r := rand.New(rand.NewPCG(seed, 0))
+	glorot := func(w []float64, fanIn, fanOut float64) {
+		limit := math.Sqrt(6 / (fanIn + fanOut))
+		for i := range w {
+			w[i] = limit * (2*r.Float64() - 1)
+		}
+	}
+	glorot(unsafe.Slice(&p.W1[0][0], 16), 2, 8)
+	glorot(unsafe.Slice(&p.W2[0][0], 8), 8, 1)
+}
+
+// Flat returns the float inputs as one slice sharing in's memory, in the order
+// Layout lists them, each in row-major order, so that a data loader can copy a
+// row of numbers into any model's inputs. Integer inputs are not in it: they
+// are indices (a class, an action), which Ints holds exactly.
+func (in *XorInputs) Flat() []float64 {
+	return unsafe.Slice(&in.X[0], XorNumInputs)
+}
+
+// Ints returns the integer inputs as one slice sharing in's memory, in the
+// order Layout lists them after the float inputs.
+// Model xor has no integer inputs: Ints returns nil.
+func (in *XorInputs) Ints() []int {
+	return nil
+}
+
+var (
+	xorInputNames  = [...]string{"x", "y"}
+	xorInputFields = [...]string{"X", "Y"}
+	xorInputSizes  = [...]int{2, 1}
+)
+
+// Layout returns the inputs: each one's name in the model, its field in Go,
+// and how many numbers it has. The float inputs come first, in the order
+// Flat lays them out (XorNumInputs numbers), then the integer inputs, one
+// number each, in the order of Ints.
+func (*XorInputs) Layout() (names, fields []string, sizes []int) {
+	return xorInputNames[:], xorInputFields[:], xorInputSizes[:]
 }
 
 // xorSigmoid is 1/(1+e⁻ˣ), computed without overflow for any x.

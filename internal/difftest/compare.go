@@ -134,8 +134,11 @@ func compareModel(p *prepared, fdMax int) {
 		}
 	}
 
-	// LossGrad must be Forward and Backward, to the bit.
+	// LossGrad must be Forward and Backward, to the bit; the overwrite
+	// forms what the adding ones add to a cleared g; Predict Forward's
+	// outputs.
 	var lg mismatches
+	compareOverwrite(&lg, resp, paramNames(m))
 	if resp.LGLoss != resp.Loss {
 		lg.add("LossGrad's loss %v, Forward's %v", f64(resp.LGLoss), f64(resp.Loss))
 	}
@@ -394,4 +397,31 @@ func compareFn(p *prepared, i int, fdMax int) {
 		return
 	}
 	bad.report(res, GradFD, "fn "+fn.Name+" partials vs central differences")
+}
+
+// compareOverwrite compares BackwardTo and LossGradTo with Backward and
+// LossGrad (equal values: assigning gives −0 where adding to a cleared g
+// gives +0), and Predict's outputs with Forward's, to the bit.
+func compareOverwrite(lg *mismatches, resp *response, names []string) {
+	same := func(a, b uint64) bool { return a == b || f64(a) == f64(b) || math.IsNaN(f64(a)) && math.IsNaN(f64(b)) }
+	if resp.LGToLoss != resp.Loss {
+		lg.add("LossGradTo's loss %v, Forward's %v", f64(resp.LGToLoss), f64(resp.Loss))
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []uint64
+	}{{"BackwardTo", resp.BackwardTo, resp.Backward}, {"LossGradTo", resp.LossGradTo, resp.LossGrad}} {
+		if len(c.got) != len(c.want) {
+			lg.add("%s's gradient has %d numbers, want %d", c.name, len(c.got), len(c.want))
+			continue
+		}
+		for i := range c.want {
+			if !same(c.got[i], c.want[i]) {
+				lg.add("d/d%s: %s %v, want %v", names[i], c.name, f64(c.got[i]), f64(c.want[i]))
+			}
+		}
+	}
+	if fmt.Sprint(resp.Predicted) != fmt.Sprint(resp.Outputs) {
+		lg.add("Predict's outputs %v, Forward's %v", resp.Predicted, resp.Outputs)
+	}
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // A request asks the driver to run one model's generated code: its params
-// in Flat order, its inputs in declaration order (integer inputs as their
-// float64 value) and each fn's arguments, flattened. Numbers travel as
+// in Flat order, its inputs in the order of the Inputs struct (the float
+// inputs in declaration order, then the integer ones, as their float64
+// value) and each fn's arguments, flattened. Numbers travel as
 // float64 bits, so NaN and ±Inf survive JSON and nothing is rounded.
 type request struct {
 	Pkg    string
@@ -32,7 +33,13 @@ type response struct {
 	Backward []uint64 // the gradient Backward added to a zero Params
 	LGLoss   uint64
 	LossGrad []uint64
-	Fns      []fnResponse
+	// BackwardTo and LossGradTo wrote over a Params of NaNs; Predicted
+	// are Predict's outputs.
+	BackwardTo []uint64
+	LGToLoss   uint64
+	LossGradTo []uint64
+	Predicted  [][]uint64
+	Fns        []fnResponse
 }
 
 type fnResponse struct {
@@ -144,6 +151,10 @@ type response struct {
 	Backward []uint64
 	LGLoss   uint64
 	LossGrad []uint64
+	BackwardTo []uint64
+	LGToLoss   uint64
+	LossGradTo []uint64
+	Predicted  [][]uint64
 	Fns      []fnResponse
 }
 
@@ -198,19 +209,10 @@ func runModel(e entry, req *request, resp *response) {
 	if len(rest) != 0 {
 		panic(fmt.Sprintf("%d inputs left over", len(rest)))
 	}
-	args := []reflect.Value{ws, in}
-	var out reflect.Value
-	if ft.NumIn() == 3 {
-		out = reflect.New(ft.In(2).Elem())
-		args = append(args, out)
-	}
+	out := reflect.New(ft.In(2).Elem())
 	stage = "Forward"
-	resp.Loss = math.Float64bits(fwd.Call(args)[0].Float())
-	if out.IsValid() {
-		for i := range out.Elem().NumField() {
-			resp.Outputs = append(resp.Outputs, flatten(out.Elem().Field(i), nil))
-		}
-	}
+	resp.Loss = math.Float64bits(fwd.Call([]reflect.Value{ws, in, out})[0].Float())
+	resp.Outputs = fields(out)
 	stage = "Backward"
 	g := reflect.New(p.Elem().Type())
 	p.MethodByName("Backward").Call([]reflect.Value{ws, in, g})
@@ -220,6 +222,39 @@ func runModel(e entry, req *request, resp *response) {
 	g2 := reflect.New(p.Elem().Type())
 	resp.LGLoss = math.Float64bits(p.MethodByName("LossGrad").Call([]reflect.Value{ws2, in, g2})[0].Float())
 	resp.LossGrad = bits(g2.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+	runOverwrite(p, ws, in, resp)
+	stage = "Predict"
+	pred := reflect.New(ft.In(2).Elem())
+	p.MethodByName("Predict").Call([]reflect.Value{reflect.New(ft.In(0).Elem()), in, pred})
+	resp.Predicted = fields(pred)
+}
+
+// runOverwrite runs BackwardTo (after a Forward, on ws) and LossGradTo,
+// each into a Params of NaNs, which they must overwrite.
+func runOverwrite(p, ws, in reflect.Value, resp *response) {
+	nans := func() reflect.Value {
+		g := reflect.New(p.Elem().Type())
+		for i, flat := 0, g.MethodByName("Flat").Call(nil)[0].Interface().([]float64); i < len(flat); i++ {
+			flat[i] = math.NaN()
+		}
+		return g
+	}
+	g := nans()
+	p.MethodByName("Forward").Call([]reflect.Value{ws, in, reflect.Zero(p.MethodByName("Forward").Type().In(2))})
+	p.MethodByName("BackwardTo").Call([]reflect.Value{ws, in, g})
+	resp.BackwardTo = bits(g.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+	g = nans()
+	ws2 := reflect.New(ws.Elem().Type())
+	resp.LGToLoss = math.Float64bits(p.MethodByName("LossGradTo").Call([]reflect.Value{ws2, in, g})[0].Float())
+	resp.LossGradTo = bits(g.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+}
+
+func fields(out reflect.Value) [][]uint64 {
+	var outs [][]uint64
+	for i := range out.Elem().NumField() {
+		outs = append(outs, flatten(out.Elem().Field(i), nil))
+	}
+	return outs
 }
 
 func runFn(fs [2]any, req fnRequest) (resp fnResponse) {

@@ -285,17 +285,19 @@ func (p *prepared) draw() {
 			p.params[v.Name] = x
 			p.req.Params = append(p.req.Params, bits(x)...)
 		}
+		var ints []uint64 // after the float inputs, as the Inputs struct lists them
 		for _, v := range m.Inputs {
 			if v.Int {
 				k := r.Intn(max(v.Range, 1))
 				p.ints[v.Name] = k
-				p.req.Inputs = append(p.req.Inputs, math.Float64bits(float64(k)))
+				ints = append(ints, math.Float64bits(float64(k)))
 				continue
 			}
 			x := uniform(v.Shape.Size())
 			p.inputs[v.Name] = x
 			p.req.Inputs = append(p.req.Inputs, bits(x)...)
 		}
+		p.req.Inputs = append(p.req.Inputs, ints...)
 	}
 	for _, f := range prog.Fns {
 		var args [][]float64

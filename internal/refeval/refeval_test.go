@@ -289,8 +289,8 @@ func fill(r *rand.Rand, xs []float64, scale float64) {
 }
 
 // byLayout splits flat parameters by a generated Layout.
-func byLayout(flat []float64, layout func() ([]string, []int)) map[string][]float64 {
-	names, sizes := layout()
+func byLayout(flat []float64, layout func() (names, fields []string, sizes []int)) map[string][]float64 {
+	names, _, sizes := layout()
 	m := map[string][]float64{}
 	off := 0
 	for i, n := range names {
@@ -335,7 +335,7 @@ func TestShippedModels(t *testing.T) {
 			in.Ys[t] = math.Sin(float64(t))
 		}
 		var ws rnn.RnnWorkspace
-		want := p.Forward(&ws, &in)
+		want := p.Forward(&ws, &in, nil)
 		var xs []float64
 		for t := range in.Xs {
 			xs = append(xs, in.Xs[t][:]...)
@@ -357,7 +357,7 @@ func TestShippedModels(t *testing.T) {
 			xs = append(xs, in.X[i][:]...)
 		}
 		var ws nested.NestedWorkspace
-		want := p.Forward(&ws, &in)
+		want := p.Forward(&ws, &in, nil)
 		loss, _, err := EvalModel(f, byLayout(p.Flat(), p.Layout), map[string][]float64{"x": xs}, nil)
 		if err != nil {
 			t.Fatal(err)

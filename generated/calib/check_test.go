@@ -1,0 +1,29 @@
+package calib
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/backpropgen/backpropgen/internal/gradcheck"
+)
+
+// sample is the model and input TestModel checks for a seed.
+func sample(seed int64) (*CalibParams, *CalibInputs) {
+	p := &CalibParams{Amp: 1.5, Decay: 0.2, Freq: 1.2, Phase: 0.1}
+	p.Amp += 0.1 * float64(seed)
+	return p, data(rand.New(rand.NewSource(seed)))
+}
+
+// TestModel runs the checks every generated model must pass: finite
+// differences, Forward+Backward = LossGrad to the bit, Backward adding into
+// g, the overwrite forms, Predict = Forward's outputs, Layout, no
+// allocations (gradcheck.CheckModel).
+func TestModel(t *testing.T) {
+	for seed := int64(1); seed <= 3; seed++ {
+		p, in := sample(seed)
+		gradcheck.CheckModel[CalibParams, CalibWorkspace, CalibInputs, CalibOutputs](t, p, in, gradcheck.Options{Coords: 0, Seed: seed})
+	}
+}
+
+// TestInit checks Init's determinism and the spread of what it draws.
+func TestInit(t *testing.T) { gradcheck.CheckInit[CalibParams](t) }

@@ -1,0 +1,31 @@
+package residual
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/backpropgen/backpropgen/internal/gradcheck"
+)
+
+// sample is the model and input TestModel checks for a seed.
+func sample(seed int64) (*ResidualParams, *ResidualInputs) {
+	r := rand.New(rand.NewSource(seed))
+	p, in := new(ResidualParams), new(ResidualInputs)
+	gradcheck.Fill(r, p.Flat(), 0.3)
+	gradcheck.Fill(r, in.Flat(), 1)
+	return p, in
+}
+
+// TestModel runs the checks every generated model must pass: finite
+// differences, Forward+Backward = LossGrad to the bit, Backward adding into
+// g, the overwrite forms, Predict = Forward's outputs, Layout, no
+// allocations (gradcheck.CheckModel).
+func TestModel(t *testing.T) {
+	for seed := int64(1); seed <= 3; seed++ {
+		p, in := sample(seed)
+		gradcheck.CheckModel[ResidualParams, ResidualWorkspace, ResidualInputs, ResidualOutputs](t, p, in, gradcheck.Options{Coords: 300, Seed: seed})
+	}
+}
+
+// TestInit checks Init's determinism and the spread of what it draws.
+func TestInit(t *testing.T) { gradcheck.CheckInit[ResidualParams](t) }
