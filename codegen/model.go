@@ -261,6 +261,9 @@ func (mg *modelGen) outParam() jen.Code  { return jen.Id("out").Op("*").Id(mg.ty
 func (mg *modelGen) gradParam() jen.Code { return jen.Id("g").Op("*").Id(mg.typ("Params")) }
 
 func (mg *modelGen) backward(overwrite bool) jen.Code {
+	if overwrite && mg.clearsCheaply() {
+		return mg.clearThen("BackwardTo", "Backward", nil)
+	}
 	f, body := mg.newFn()
 	for n, s := range mg.saved {
 		f.slots[n] = s
@@ -280,6 +283,36 @@ func (mg *modelGen) backward(overwrite bool) jen.Code {
 			mg.directSentence())
 	}
 	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Block(*body...)
+}
+
+// overwriteMin is the smallest gradient, in float64s, for which the
+// overwrite forms (BackwardTo, LossGradTo) are functions of their own that
+// write each entry once. Below it clearing g costs a few nanoseconds, less
+// than a second copy of the function costs in code size: a 36,000-line
+// model would generate (and compile) twice the code for nothing.
+const overwriteMin = 256
+
+// clearsCheaply reports whether the gradient is smaller than overwriteMin.
+func (mg *modelGen) clearsCheaply() bool { return size(mg.m.Params) < overwriteMin }
+
+// clearThen emits the overwrite form name of the adding method adding,
+// for a small gradient: it clears g and calls adding.
+func (mg *modelGen) clearThen(name, adding string, result jen.Code) jen.Code {
+	call := jen.Id("p").Dot(adding).Call(jen.Id("ws"), jen.Id("in"), jen.Id("g"))
+	var body []jen.Code
+	body = append(body, jen.Op("*").Id("g").Op("=").Id(mg.typ("Params")).Values())
+	if result != nil {
+		body = append(body, jen.Return(call))
+	} else {
+		body = append(body, call)
+	}
+	doc := wrapDoc(fmt.Sprintf("%s sets g to the gradient that %s would add to a cleared g. The model has %d parameters, so it clears g and calls %s: clearing costs less than a copy of %s that writes each entry once (which models of %d parameters or more get).",
+		name, adding, size(mg.m.Params), adding, adding, overwriteMin))
+	sig := jen.Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam())
+	if result != nil {
+		sig = sig.Add(result)
+	}
+	return comments(doc).Add(sig).Block(body...)
 }
 
 // comments is a doc comment of the given lines.
@@ -461,49 +494,68 @@ func (mg *modelGen) directAccumulators() map[int]*symbolic.Node {
 }
 
 // functions emits the model's methods in the order the file lists them:
-// Forward, Backward, LossGrad, BackwardTo, LossGradTo and Predict.
-// LossGrad, which takes as long as Forward and Backward together, is
-// emitted at the same time on another core: for a large model these are
-// most of the time generation takes. The functions share the workspace's
-// field names, which each hands out as it goes, so the concurrent LossGrad
-// is speculative: the first time it would take a workspace field (for a
-// loop's per-step values, or a value too big for the stack) it gives up,
-// and it is emitted again after Backward, as it would have been without
-// concurrency. Either way the output is the same, to the byte.
+// Forward, Backward, LossGrad, BackwardTo, LossGradTo and Predict. For a
+// large model they are most of the time generation takes, so they are
+// emitted on two cores: Forward, Backward and BackwardTo (which read what
+// Forward saves) on this one, LossGrad, LossGradTo and Predict (which
+// compute everything themselves) on another. The functions share the
+// workspace's field names, which each hands out as it goes, so the second
+// core's functions are speculative: the first time one would take a
+// workspace field (for a loop's per-step values, or a value too big for
+// the stack) it gives up, and it is emitted again after the first core's,
+// in the order the sequential emission uses. Either way the output is the
+// same, to the byte (TestDeterministic compares one core with two).
 func (mg *modelGen) functions() []jen.Code {
-	forward, backward, lossGrad := mg.firstThree()
-	return []jen.Code{forward, backward, lossGrad, mg.backward(true), mg.lossGrad(false, true), mg.predict()}
-}
-
-func (mg *modelGen) firstThree() (forward, backward, lossGrad jen.Code) {
+	spec := []func(speculative bool) jen.Code{
+		func(s bool) jen.Code { return mg.lossGrad(s, false) },
+		func(s bool) jen.Code { return mg.lossGrad(s, true) },
+		mg.predict,
+	}
+	rest := make([]jen.Code, len(spec))
 	if runtime.GOMAXPROCS(0) < 2 {
-		return mg.forward(), mg.backward(false), mg.lossGrad(false, false)
+		forward, backward, backwardTo := mg.forward(), mg.backward(false), mg.backward(true)
+		for i, fn := range spec {
+			rest[i] = fn(false)
+		}
+		return []jen.Code{forward, backward, rest[0], backwardTo, rest[1], rest[2]}
 	}
 	var panicked any
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer func() {
-			if r := recover(); r != nil && r != errNeedsWorkspace {
-				panicked = r
+		for i, fn := range spec {
+			rest[i], panicked = speculate(fn)
+			if panicked != nil {
+				return
 			}
-		}()
-		lossGrad = mg.lossGrad(true, false)
+		}
 	}()
-	forward = mg.forward()
-	backward = mg.backward(false)
+	forward, backward, backwardTo := mg.forward(), mg.backward(false), mg.backward(true)
 	<-done
 	if panicked != nil {
 		panic(panicked) // a bug: reported as an internal error by the caller
 	}
-	if lossGrad == nil {
-		lossGrad = mg.lossGrad(false, false)
+	for i, fn := range spec {
+		if rest[i] == nil {
+			rest[i] = fn(false)
+		}
 	}
-	return forward, backward, lossGrad
+	return []jen.Code{forward, backward, rest[0], backwardTo, rest[1], rest[2]}
 }
 
-// errNeedsWorkspace stops a speculative LossGrad (modelGen.functions).
-var errNeedsWorkspace = errors.New("LossGrad needs a workspace field")
+// speculate emits a function speculatively: nil if it needs a workspace
+// field, and what it panicked with if it panicked otherwise.
+func speculate(fn func(speculative bool) jen.Code) (code jen.Code, panicked any) {
+	defer func() {
+		if r := recover(); r != nil && r != errNeedsWorkspace {
+			code, panicked = nil, r
+		}
+	}()
+	return fn(true), nil
+}
+
+// errNeedsWorkspace stops a speculative function (modelGen.functions).
+var errNeedsWorkspace = errors.New("a speculative function needs a workspace field")
 
 // lossGrad emits LossGrad (or, if overwrite, LossGradTo): Forward and
 // Backward in one function, so that the values passed between them stay in
@@ -511,6 +563,9 @@ var errNeedsWorkspace = errors.New("LossGrad needs a workspace field")
 // through the workspace. A speculative LossGrad panics with
 // errNeedsWorkspace rather than touch the workspace's fields.
 func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
+	if overwrite && mg.clearsCheaply() {
+		return mg.clearThen("LossGradTo", "LossGrad", jen.Float64())
+	}
 	f, body := mg.newFn()
 	bigSlot := mg.bigSlot
 	if speculative {
@@ -547,8 +602,13 @@ func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 // Only the values the outputs need are computed, and only the integer
 // inputs they read are checked, so inputs that only the loss reads (a
 // target, a label) may be left as they are.
-func (mg *modelGen) predict() jen.Code {
+func (mg *modelGen) predict(speculative bool) jen.Code {
 	f, body := mg.newFnUnchecked()
+	bigSlot := mg.bigSlot
+	if speculative {
+		f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
+		bigSlot = func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
+	}
 	var roots []*symbolic.Node
 	for _, o := range mg.m.Outputs {
 		roots = append(roots, o.Node)
@@ -566,7 +626,7 @@ func (mg *modelGen) predict() jen.Code {
 		case first[n] != "":
 			return dest{fieldPlace("out", first[n]), "="}
 		case n.Shape.Size() > maxLocal:
-			return mg.bigSlot(n)
+			return bigSlot(n)
 		}
 		return f.newLocal(mg.localName(n, outNames), n.Shape)
 	}, func(n *symbolic.Node) bool { return first[n] != "" })

@@ -222,131 +222,22 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	return loss
 }
 
-// BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. It writes each entry of g once.
+// BackwardTo sets g to the gradient that Backward would add to a cleared g.
+// The model has 4 parameters, so it clears g and calls Backward: clearing
+// costs less than a copy of Backward that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *CalibParams) BackwardTo(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-	var t [8]float64
-	var t2 [8]float64
-	for i := range 8 {
-		dfiti := 0.5 / ws.sqrt[i] * (2 * ws.t3[i])
-		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-		t[i] = dfiti * ws.cos[i]
-		t2[i] = dfiti * ws.t[i] * math.Sin(ws.t2[i])
-	}
-	var sum0, sum1, sum2, sum3 float64
-	for k := 0; k < 8; k += 4 {
-		sum0 += t[k] * ws.exp[k]
-		sum1 += t[k+1] * ws.exp[k+1]
-		sum2 += t[k+2] * ws.exp[k+2]
-		sum3 += t[k+3] * ws.exp[k+3]
-	}
-	g.Amp = sum0 + sum1 + (sum2 + sum3)
-	// backward of calib.bp:8: param decay
-	var sumB0, sumB1, sumB2, sumB3 float64
-	for k2 := 0; k2 < 8; k2 += 4 {
-		sumB0 += -(t[k2] * p.Amp * ws.exp[k2] * in.T[k2])
-		sumB1 += -(t[k2+1] * p.Amp * ws.exp[k2+1] * in.T[k2+1])
-		sumB2 += -(t[k2+2] * p.Amp * ws.exp[k2+2] * in.T[k2+2])
-		sumB3 += -(t[k2+3] * p.Amp * ws.exp[k2+3] * in.T[k2+3])
-	}
-	g.Decay = 0.01*(2*p.Decay) + (sumB0 + sumB1 + (sumB2 + sumB3))
-	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var sumC0, sumC1, sumC2, sumC3 float64
-	for k3 := 0; k3 < 8; k3 += 4 {
-		sumC0 += -(t2[k3] * in.T[k3])
-		sumC1 += -(t2[k3+1] * in.T[k3+1])
-		sumC2 += -(t2[k3+2] * in.T[k3+2])
-		sumC3 += -(t2[k3+3] * in.T[k3+3])
-	}
-	g.Freq = sumC0 + sumC1 + (sumC2 + sumC3)
-	var sumD0, sumD1, sumD2, sumD3 float64
-	for k4 := 0; k4 < 8; k4 += 4 {
-		sumD0 += -t2[k4]
-		sumD1 += -t2[k4+1]
-		sumD2 += -t2[k4+2]
-		sumD3 += -t2[k4+3]
-	}
-	g.Phase = sumD0 + sumD1 + (sumD2 + sumD3)
+	*g = CalibParams{}
+	p.Backward(ws, in, g)
 }
 
-// LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. It writes
-// each entry of g once.
+// LossGradTo sets g to the gradient that LossGrad would add to a cleared g.
+// The model has 4 parameters, so it clears g and calls LossGrad: clearing
+// costs less than a copy of LossGrad that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *CalibParams) LossGradTo(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) float64 {
-	var exp [8]float64
-	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var t [8]float64
-	var t2 [8]float64
-	var cos [8]float64
-	var t3 [8]float64
-	var sqrt [8]float64
-	for i := range 8 {
-		exp[i] = math.Exp(-(p.Decay * in.T[i]))
-		ti := p.Amp * exp[i]
-		t[i] = ti
-		t2i := p.Freq*in.T[i] + p.Phase
-		t2[i] = t2i
-		cos[i] = math.Cos(t2i)
-		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
-		t3i := ti*cos[i] - in.Obs[i]
-		t3[i] = t3i
-		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-		sqrt[i] = math.Sqrt(1 + t3i*t3i)
-	}
-	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
-	var sum0, sum1, sum2, sum3 float64
-	for k := 0; k < 8; k += 4 {
-		sum0 += sqrt[k] - 1
-		sum1 += sqrt[k+1] - 1
-		sum2 += sqrt[k+2] - 1
-		sum3 += sqrt[k+3] - 1
-	}
-	loss := sum0 + sum1 + (sum2 + sum3) + 0.01*(p.Decay*p.Decay)
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
-	var t4 [8]float64
-	var t5 [8]float64
-	for i := range 8 {
-		dfiti := 0.5 / sqrt[i] * (2 * t3[i])
-		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-		t4[i] = dfiti * cos[i]
-		t5[i] = dfiti * t[i] * math.Sin(t2[i])
-	}
-	var sumB0, sumB1, sumB2, sumB3 float64
-	for k2 := 0; k2 < 8; k2 += 4 {
-		sumB0 += t4[k2] * exp[k2]
-		sumB1 += t4[k2+1] * exp[k2+1]
-		sumB2 += t4[k2+2] * exp[k2+2]
-		sumB3 += t4[k2+3] * exp[k2+3]
-	}
-	g.Amp = sumB0 + sumB1 + (sumB2 + sumB3)
-	// backward of calib.bp:8: param decay
-	var sumC0, sumC1, sumC2, sumC3 float64
-	for k3 := 0; k3 < 8; k3 += 4 {
-		sumC0 += -(t4[k3] * p.Amp * exp[k3] * in.T[k3])
-		sumC1 += -(t4[k3+1] * p.Amp * exp[k3+1] * in.T[k3+1])
-		sumC2 += -(t4[k3+2] * p.Amp * exp[k3+2] * in.T[k3+2])
-		sumC3 += -(t4[k3+3] * p.Amp * exp[k3+3] * in.T[k3+3])
-	}
-	g.Decay = 0.01*(2*p.Decay) + (sumC0 + sumC1 + (sumC2 + sumC3))
-	// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
-	var sumD0, sumD1, sumD2, sumD3 float64
-	for k4 := 0; k4 < 8; k4 += 4 {
-		sumD0 += -(t5[k4] * in.T[k4])
-		sumD1 += -(t5[k4+1] * in.T[k4+1])
-		sumD2 += -(t5[k4+2] * in.T[k4+2])
-		sumD3 += -(t5[k4+3] * in.T[k4+3])
-	}
-	g.Freq = sumD0 + sumD1 + (sumD2 + sumD3)
-	var sumE0, sumE1, sumE2, sumE3 float64
-	for k5 := 0; k5 < 8; k5 += 4 {
-		sumE0 += -t5[k5]
-		sumE1 += -t5[k5+1]
-		sumE2 += -t5[k5+2]
-		sumE3 += -t5[k5+3]
-	}
-	g.Phase = sumE0 + sumE1 + (sumE2 + sumE3)
-	return loss
+	*g = CalibParams{}
+	return p.LossGrad(ws, in, g)
 }
 
 // Predict sets out to the outputs of model calib for the sample in, without

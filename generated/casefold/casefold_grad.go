@@ -155,71 +155,22 @@ func (p *CasefoldParams) LossGrad(ws *CasefoldWorkspace, in *CasefoldInputs, g *
 	return loss
 }
 
-// BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. It writes each entry of g once.
+// BackwardTo sets g to the gradient that Backward would add to a cleared g.
+// The model has 15 parameters, so it clears g and calls Backward: clearing
+// costs less than a copy of Backward that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *CasefoldParams) BackwardTo(ws *CasefoldWorkspace, in *CasefoldInputs, g *CasefoldParams) {
-	var t [3]float64
-	// backward of casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	for i := range 3 {
-		t[i] = 0.1 * p.W[i]
-	}
-	t2 := 2 * ws.t
-	// backward of casefold.bp:11: H = tanh(W @ x + B)
-	for i := range 3 {
-		dBi := t2 * p.W[i] * (1 - ws.h[i]*ws.h[i])
-		// backward of casefold.bp:5: param w[3]
-		g.W[i] = t[i] + t[i] + t2*ws.h[i]
-		// backward of casefold.bp:11: H = tanh(W @ x + B)
-		for j := range 3 {
-			g.W_[i][j] = dBi * in.X[j]
-		}
-		g.B[i] = dBi
-	}
+	*g = CasefoldParams{}
+	p.Backward(ws, in, g)
 }
 
-// LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. It writes
-// each entry of g once.
+// LossGradTo sets g to the gradient that LossGrad would add to a cleared g.
+// The model has 15 parameters, so it clears g and calls LossGrad: clearing
+// costs less than a copy of LossGrad that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *CasefoldParams) LossGradTo(ws *CasefoldWorkspace, in *CasefoldInputs, g *CasefoldParams) float64 {
-	var H [3]float64
-	// casefold.bp:11: H = tanh(W @ x + B)
-	for i := range 3 {
-		row := &p.W_[i]
-		var sum float64
-		for k := range 3 {
-			sum += row[k] * in.X[k]
-		}
-		H[i] = math.Tanh(sum + p.B[i])
-	}
-	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += p.W[k2] * H[k2]
-	}
-	t := sum2 - in.Y
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += p.W[k3] * p.W[k3]
-	}
-	loss := t*t + 0.1*sum3
-	var t2 [3]float64
-	// backward of casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	for i := range 3 {
-		t2[i] = 0.1 * p.W[i]
-	}
-	t3 := 2 * t
-	// backward of casefold.bp:11: H = tanh(W @ x + B)
-	for i := range 3 {
-		dBi := t3 * p.W[i] * (1 - H[i]*H[i])
-		// backward of casefold.bp:5: param w[3]
-		g.W[i] = t2[i] + t2[i] + t3*H[i]
-		// backward of casefold.bp:11: H = tanh(W @ x + B)
-		for j := range 3 {
-			g.W_[i][j] = dBi * in.X[j]
-		}
-		g.B[i] = dBi
-	}
-	return loss
+	*g = CasefoldParams{}
+	return p.LossGrad(ws, in, g)
 }
 
 // Predict sets out to the outputs of model casefold for the sample in, without

@@ -309,197 +309,22 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 	return loss
 }
 
-// BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. It writes each entry of g once.
+// BackwardTo sets g to the gradient that Backward would add to a cleared g.
+// The model has 12 parameters, so it clears g and calls Backward: clearing
+// costs less than a copy of Backward that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *MixedParams) BackwardTo(ws *MixedWorkspace, in *MixedInputs, g *MixedParams) {
-	var t [3][3]float64
-	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var dM [3][3]float64
-	var dh [3]float64
-	var dW [3][3]float64
-	var dv [3]float64
-	for i := range 3 {
-		for j := range 3 {
-			t[i][j] = 0.01 * p.W[i][j]
-		}
-		// backward of mixed.bp:11: for t in 0..3 {
-		dh[i] = p.V[i]
-	}
-	var dv2 [3]float64
-	var dh2 [3]float64
-	var t3 [3][3]float64
-	var dM2 [3][3]float64
-	for t2 := 2; t2 >= 0; t2-- {
-		// backward of mixed.bp:13: h = softplus(M @ h + v)
-		for i := range 3 {
-			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
-		}
-		for i := range 3 {
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += dv2[k2] * ws.m[t2+1][k2][i]
-			}
-			dh2[i] = sum2
-			// backward of mixed.bp:12: M = M @ W * 0.5
-			for j := range 3 {
-				t3[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t2][j]) * 0.5
-			}
-			for j := range 3 {
-				row := &t3[i]
-				var sum3 float64
-				for k3 := range 3 {
-					sum3 += row[k3] * p.W[j][k3]
-				}
-				dM2[i][j] = sum3
-			}
-		}
-		for i := range 3 {
-			for j := range 3 {
-				var sum5 float64
-				for k5 := range 3 {
-					sum5 += ws.m[t2][k5][i] * t3[k5][j]
-				}
-				dW[i][j] += sum5
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dv[i] += dv2[i]
-			// backward of mixed.bp:12: M = M @ W * 0.5
-			for j := range 3 {
-				dM[i][j] = dM2[i][j]
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dh[i] = dh2[i]
-		}
-	}
-	// backward of mixed.bp:5: param W[3, 3]
-	for i := range 3 {
-		for j := range 3 {
-			g.W[i][j] = t[i][j] + t[i][j] + dM[i][j] + dW[i][j]
-		}
-		// backward of mixed.bp:6: param v[3]
-		g.V[i] = ws.h[i] + dv[i]
-	}
+	*g = MixedParams{}
+	p.Backward(ws, in, g)
 }
 
-// LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. It writes
-// each entry of g once.
+// LossGradTo sets g to the gradient that LossGrad would add to a cleared g.
+// The model has 12 parameters, so it clears g and calls LossGrad: clearing
+// costs less than a copy of LossGrad that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *MixedParams) LossGradTo(ws *MixedWorkspace, in *MixedInputs, g *MixedParams) float64 {
-	// mixed.bp:11: for t in 0..3 {
-	var h [3]float64
-	for i := range 3 {
-		for j := range 3 {
-			ws.m[0][i][j] = p.W[i][j]
-		}
-		h[i] = in.X[i]
-	}
-	var h2 [3]float64
-	for t := range 3 {
-		for i := range 3 {
-			ws.h_prev[t][i] = h[i]
-			// mixed.bp:12: M = M @ W * 0.5
-			for j := range 3 {
-				row := &ws.m[t][i]
-				var sum float64
-				for k := range 3 {
-					sum += row[k] * p.W[k][j]
-				}
-				ws.m[t+1][i][j] = sum * 0.5
-			}
-			// mixed.bp:13: h = softplus(M @ h + v)
-			row2 := &ws.m[t+1][i]
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += row2[k2] * h[k2]
-			}
-			ti := sum2 + p.V[i]
-			ws.t[t][i] = ti
-			h2[i] = mixedSoftplus(ti)
-		}
-		for i := range 3 {
-			h[i] = h2[i]
-		}
-	}
-	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += h[k3] * p.V[k3]
-	}
-	var sum4 float64
-	for k4 := range 3 {
-		for k5 := range 3 {
-			sum4 += p.W[k4][k5] * p.W[k4][k5]
-		}
-	}
-	loss := sum3 + sum4*0.01
-	var t2 [3][3]float64
-	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var dM [3][3]float64
-	var dh [3]float64
-	var dW [3][3]float64
-	var dv [3]float64
-	for i := range 3 {
-		for j := range 3 {
-			t2[i][j] = 0.01 * p.W[i][j]
-		}
-		// backward of mixed.bp:11: for t in 0..3 {
-		dh[i] = p.V[i]
-	}
-	var dv2 [3]float64
-	var dh2 [3]float64
-	var t4 [3][3]float64
-	var dM2 [3][3]float64
-	for t3 := 2; t3 >= 0; t3-- {
-		// backward of mixed.bp:13: h = softplus(M @ h + v)
-		for i := range 3 {
-			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
-		}
-		for i := range 3 {
-			var sum6 float64
-			for k7 := range 3 {
-				sum6 += dv2[k7] * ws.m[t3+1][k7][i]
-			}
-			dh2[i] = sum6
-			// backward of mixed.bp:12: M = M @ W * 0.5
-			for j := range 3 {
-				t4[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t3][j]) * 0.5
-			}
-			for j := range 3 {
-				row3 := &t4[i]
-				var sum7 float64
-				for k8 := range 3 {
-					sum7 += row3[k8] * p.W[j][k8]
-				}
-				dM2[i][j] = sum7
-			}
-		}
-		for i := range 3 {
-			for j := range 3 {
-				var sum9 float64
-				for k10 := range 3 {
-					sum9 += ws.m[t3][k10][i] * t4[k10][j]
-				}
-				dW[i][j] += sum9
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dv[i] += dv2[i]
-			// backward of mixed.bp:12: M = M @ W * 0.5
-			for j := range 3 {
-				dM[i][j] = dM2[i][j]
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dh[i] = dh2[i]
-		}
-	}
-	// backward of mixed.bp:5: param W[3, 3]
-	for i := range 3 {
-		for j := range 3 {
-			g.W[i][j] = t2[i][j] + t2[i][j] + dM[i][j] + dW[i][j]
-		}
-		// backward of mixed.bp:6: param v[3]
-		g.V[i] = h[i] + dv[i]
-	}
-	return loss
+	*g = MixedParams{}
+	return p.LossGrad(ws, in, g)
 }
 
 // Predict sets out to the outputs of model mixed for the sample in, without

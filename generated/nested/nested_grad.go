@@ -305,198 +305,22 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	return loss
 }
 
-// BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. A loop sums the gradients of w and u over its
-// steps, so it clears them first.
+// BackwardTo sets g to the gradient that Backward would add to a cleared g.
+// The model has 5 parameters, so it clears g and calls Backward: clearing
+// costs less than a copy of Backward that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *NestedParams) BackwardTo(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) {
-	g.W = [4]float64{}
-	g.U = 0
-	// backward of nested.bp:17: loss = s^2 + sum(h)
-	ds := 2 * ws.s
-	var dh [4]float64
-	// backward of nested.bp:10: for i in 0..3 {
-	var ds2 float64
-	for i := range 4 {
-		dh[i] = 1
-	}
-	ds2 = ds
-	var ds3 float64
-	var dh2 [4]float64
-	var dw [4]float64
-	var du float64
-	var dh3 [4]float64
-	var t3 [4]float64
-	var dh4 [4]float64
-	for i2 := 2; i2 >= 0; i2-- {
-		// backward of nested.bp:12: for j in 0..2 {
-		ds3 = ds2
-		for i := range 4 {
-			dh2[i] = dh[i]
-		}
-		dw = [4]float64{}
-		du = 0
-		for j2 := 1; j2 >= 0; j2-- {
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			t := ds3 * p.U
-			t2 := t * p.W[j2]
-			// backward of nested.bp:12: for j in 0..2 {
-			for i := range 4 {
-				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
-				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
-			}
-			dw[j2] += t * ws.sum[i2][j2]
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t[i2][j2]
-			// backward of nested.bp:12: for j in 0..2 {
-			for i := range 4 {
-				dh2[i] = dh3[i]
-			}
-		}
-		// backward of nested.bp:11: h = tanh(h * u + x[i])
-		for i := range 4 {
-			t3i := dh2[i] * (1 - ws.h[i2][i]*ws.h[i2][i])
-			t3[i] = t3i
-			dh4[i] = t3i * p.U
-			// backward of nested.bp:12: for j in 0..2 {
-			g.W[i] += dw[i]
-		}
-		// backward of nested.bp:5: param u
-		var sum float64
-		for k := range 4 {
-			sum += t3[k] * ws.h_prev[i2][k]
-		}
-		g.U += du + sum
-		// backward of nested.bp:11: h = tanh(h * u + x[i])
-		for i := range 4 {
-			dh[i] = dh4[i]
-		}
-		// backward of nested.bp:12: for j in 0..2 {
-		ds2 = ds3
-	}
+	*g = NestedParams{}
+	p.Backward(ws, in, g)
 }
 
-// LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. A loop sums
-// the gradients of w and u over its steps, so it clears them first.
+// LossGradTo sets g to the gradient that LossGrad would add to a cleared g.
+// The model has 5 parameters, so it clears g and calls LossGrad: clearing
+// costs less than a copy of LossGrad that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *NestedParams) LossGradTo(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) float64 {
-	g.W = [4]float64{}
-	g.U = 0
-	var h [4]float64
-	var s float64
-	var s2 float64
-	var h2 [4]float64
-	var h3 [4]float64
-	// nested.bp:10: for i in 0..3 {
-	for i2 := range 3 {
-		for i := range 4 {
-			ws.h_prev[i2][i] = h[i]
-			// nested.bp:11: h = tanh(h * u + x[i])
-			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
-		}
-		// nested.bp:12: for j in 0..2 {
-		s2 = s
-		for i := range 4 {
-			h2[i] = ws.h[i2][i]
-		}
-		for j2 := range 2 {
-			for i := range 4 {
-				ws.h_prev2[i2][j2][i] = h2[i]
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			var sum float64
-			for k := range 4 {
-				sum += p.W[k] * h2[k]
-			}
-			ws.sum[i2][j2] = sum
-			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				h3[i] = h2[i]*0.5 + p.W[i]
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			s2 += ws.t[i2][j2] * p.U
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				h2[i] = h3[i]
-			}
-		}
-		// nested.bp:12: for j in 0..2 {
-		for i := range 4 {
-			h[i] = h2[i]
-		}
-		s = s2
-	}
-	// nested.bp:17: loss = s^2 + sum(h)
-	var sum2 float64
-	for k2 := range 4 {
-		sum2 += h[k2]
-	}
-	loss := s*s + sum2
-	// backward of nested.bp:17: loss = s^2 + sum(h)
-	ds := 2 * s
-	var dh [4]float64
-	// backward of nested.bp:10: for i in 0..3 {
-	var ds2 float64
-	for i := range 4 {
-		dh[i] = 1
-	}
-	ds2 = ds
-	var ds3 float64
-	var dh2 [4]float64
-	var dw [4]float64
-	var du float64
-	var dh3 [4]float64
-	var t3 [4]float64
-	var dh4 [4]float64
-	for i3 := 2; i3 >= 0; i3-- {
-		// backward of nested.bp:12: for j in 0..2 {
-		ds3 = ds2
-		for i := range 4 {
-			dh2[i] = dh[i]
-		}
-		dw = [4]float64{}
-		du = 0
-		for j3 := 1; j3 >= 0; j3-- {
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			t := ds3 * p.U
-			t2 := t * p.W[j3]
-			// backward of nested.bp:12: for j in 0..2 {
-			for i := range 4 {
-				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
-				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
-			}
-			dw[j3] += t * ws.sum[i3][j3]
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t[i3][j3]
-			// backward of nested.bp:12: for j in 0..2 {
-			for i := range 4 {
-				dh2[i] = dh3[i]
-			}
-		}
-		// backward of nested.bp:11: h = tanh(h * u + x[i])
-		for i := range 4 {
-			t3i := dh2[i] * (1 - ws.h[i3][i]*ws.h[i3][i])
-			t3[i] = t3i
-			dh4[i] = t3i * p.U
-			// backward of nested.bp:12: for j in 0..2 {
-			g.W[i] += dw[i]
-		}
-		// backward of nested.bp:5: param u
-		var sum3 float64
-		for k3 := range 4 {
-			sum3 += t3[k3] * ws.h_prev[i3][k3]
-		}
-		g.U += du + sum3
-		// backward of nested.bp:11: h = tanh(h * u + x[i])
-		for i := range 4 {
-			dh[i] = dh4[i]
-		}
-		// backward of nested.bp:12: for j in 0..2 {
-		ds2 = ds3
-	}
-	return loss
+	*g = NestedParams{}
+	return p.LossGrad(ws, in, g)
 }
 
 // Predict does nothing: model nested declares no outputs. It is here so that

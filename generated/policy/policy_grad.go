@@ -233,111 +233,22 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	return loss
 }
 
-// BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. The entries of b2 that integer inputs pick are
-// written and then added to. It writes each other entry of g once.
+// BackwardTo sets g to the gradient that Backward would add to a cleared g.
+// The model has 226 parameters, so it clears g and calls Backward: clearing
+// costs less than a copy of Backward that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *PolicyParams) BackwardTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) {
-	if err := in.Validate(); err != nil {
-		panic(err)
-	}
-	var t [2]float64
-	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t = [2]float64{}
-	t[in.Action] += ws.negRet
-	t2 := (-t[0] + -t[1]) / ws.sum
-	var dlogits [2]float64
-	dlogits[0] = t[0] + t2*ws.exp[0]
-	dlogits[1] = t[1] + t2*ws.exp[1]
-	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
-	for i := range 32 {
-		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.tanh[i]*ws.tanh[i])
-		for j := range 4 {
-			g.W1[i][j] = db1i * in.S[j]
-		}
-		g.B1[i] = db1i
-	}
-	for i := range 32 {
-		g.W2[0][i] = dlogits[0] * ws.tanh[i]
-		g.W2[1][i] = dlogits[1] * ws.tanh[i]
-	}
-	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	g.B2[0] = dlogits[0]
-	g.B2[1] = dlogits[1]
+	*g = PolicyParams{}
+	p.Backward(ws, in, g)
 }
 
-// LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. The entries
-// of b2 that integer inputs pick are written and then added to. It writes each
-// other entry of g once.
+// LossGradTo sets g to the gradient that LossGrad would add to a cleared g.
+// The model has 226 parameters, so it clears g and calls LossGrad: clearing
+// costs less than a copy of LossGrad that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) float64 {
-	if err := in.Validate(); err != nil {
-		panic(err)
-	}
-	var tanh [32]float64
-	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
-	var logits [2]float64
-	row2 := &p.W2[0]
-	row3 := &p.W2[1]
-	for i := range 32 {
-		row := &p.W1[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.S[k]
-		}
-		tanh[i] = math.Tanh(sum + p.B1[i])
-	}
-	var dot0, dot1, dot2, dot3 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		dot0 += row2[k2] * tanh[k2]
-		dot1 += row2[k2+1] * tanh[k2+1]
-		dot2 += row2[k2+2] * tanh[k2+2]
-		dot3 += row2[k2+3] * tanh[k2+3]
-	}
-	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
-	var dotB0, dotB1, dotB2, dotB3 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		dotB0 += row3[k3] * tanh[k3]
-		dotB1 += row3[k3+1] * tanh[k3+1]
-		dotB2 += row3[k3+2] * tanh[k3+2]
-		dotB3 += row3[k3+3] * tanh[k3+3]
-	}
-	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
-	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	negRet := -in.Ret
-	m := max(logits[0], logits[1])
-	var t [2]float64
-	t[0] = logits[0] - m
-	t[1] = logits[1] - m
-	var exp [2]float64
-	exp[0] = math.Exp(t[0])
-	exp[1] = math.Exp(t[1])
-	sum2 := exp[0] + exp[1]
-	log := math.Log(sum2)
-	loss := -(in.Ret * (t[in.Action] - log))
-	var t2 [2]float64
-	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t2 = [2]float64{}
-	t2[in.Action] += negRet
-	t3 := (-t2[0] + -t2[1]) / sum2
-	var dlogits [2]float64
-	dlogits[0] = t2[0] + t3*exp[0]
-	dlogits[1] = t2[1] + t3*exp[1]
-	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
-	for i := range 32 {
-		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
-		for j := range 4 {
-			g.W1[i][j] = db1i * in.S[j]
-		}
-		g.B1[i] = db1i
-	}
-	for i := range 32 {
-		g.W2[0][i] = dlogits[0] * tanh[i]
-		g.W2[1][i] = dlogits[1] * tanh[i]
-	}
-	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	g.B2[0] = dlogits[0]
-	g.B2[1] = dlogits[1]
-	return loss
+	*g = PolicyParams{}
+	return p.LossGrad(ws, in, g)
 }
 
 // Predict sets out to the outputs of model policy for the sample in, without

@@ -225,140 +225,22 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	return loss
 }
 
-// BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. A loop sums the gradients of u over its steps, so
-// it clears them first. It writes each other entry of g once.
+// BackwardTo sets g to the gradient that Backward would add to a cleared g.
+// The model has 4 parameters, so it clears g and calls Backward: clearing
+// costs less than a copy of Backward that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *SwapParams) BackwardTo(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) {
-	g.U = 0
-	var da [3]float64
-	// backward of swap.bp:11: for t in 0..4 {
-	var db [3]float64
-	var dw [3]float64
-	for i := range 3 {
-		da[i] = 0.1
-	}
-	var dw2 [3]float64
-	var da2 [3]float64
-	var db2 [3]float64
-	var da3 [3]float64
-	for t := 3; t >= 0; t-- {
-		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-		for i := range 3 {
-			dw2[i] = ws.a[t+1][i]
-			// backward of swap.bp:13: a = b * u + x[t]
-			da2i := da[i] + p.W[i] + ws.a[t][i]
-			da2[i] = da2i
-			db2[i] = da2i * p.U
-			// backward of swap.bp:11: for t in 0..4 {
-			da3[i] = db[i] + dw2[i]
-			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-			dw[i] += dw2[i]
-		}
-		// backward of swap.bp:13: a = b * u + x[t]
-		var sum float64
-		for k := range 3 {
-			sum += da2[k] * ws.b_prev[t][k]
-		}
-		g.U += sum
-		// backward of swap.bp:11: for t in 0..4 {
-		for i := range 3 {
-			da[i] = da3[i]
-			// backward of swap.bp:13: a = b * u + x[t]
-			db[i] = db2[i]
-		}
-	}
-	// backward of swap.bp:4: param w[3]
-	for i := range 3 {
-		g.W[i] = da[i] + dw[i] + db[i]*0.5
-	}
+	*g = SwapParams{}
+	p.Backward(ws, in, g)
 }
 
-// LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. A loop sums
-// the gradients of u over its steps, so it clears them first. It writes each
-// other entry of g once.
+// LossGradTo sets g to the gradient that LossGrad would add to a cleared g.
+// The model has 4 parameters, so it clears g and calls LossGrad: clearing
+// costs less than a copy of LossGrad that writes each entry once (which models
+// of 256 parameters or more get).
 func (p *SwapParams) LossGradTo(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) float64 {
-	g.U = 0
-	// swap.bp:9: b = w * 0.5
-	var b2 [3]float64
-	var s float64
-	for i := range 3 {
-		bi := p.W[i] * 0.5
-		// swap.bp:11: for t in 0..4 {
-		ws.a[0][i] = p.W[i]
-		b2[i] = bi
-	}
-	var bNext [3]float64
-	for t := range 4 {
-		for i := range 3 {
-			ws.b_prev[t][i] = b2[i]
-			// swap.bp:13: a = b * u + x[t]
-			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
-		}
-		// swap.bp:15: s += dot(a, b) + sum(a * w)
-		var sum float64
-		for k := range 3 {
-			sum += ws.a[t+1][k] * ws.a[t][k]
-		}
-		var sum2 float64
-		for k2 := range 3 {
-			sum2 += ws.a[t+1][k2] * p.W[k2]
-		}
-		s += sum + sum2
-		// swap.bp:11: for t in 0..4 {
-		for i := range 3 {
-			bNext[i] = ws.a[t][i]
-		}
-		b2 = bNext
-	}
-	// swap.bp:17: loss = s + sum(a) * 0.1
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += ws.a[4][k3]
-	}
-	loss := s + sum3*0.1
-	var da [3]float64
-	// backward of swap.bp:11: for t in 0..4 {
-	var db [3]float64
-	var dw [3]float64
-	for i := range 3 {
-		da[i] = 0.1
-	}
-	var dw2 [3]float64
-	var da2 [3]float64
-	var db2 [3]float64
-	var da3 [3]float64
-	for t2 := 3; t2 >= 0; t2-- {
-		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-		for i := range 3 {
-			dw2[i] = ws.a[t2+1][i]
-			// backward of swap.bp:13: a = b * u + x[t]
-			da2i := da[i] + p.W[i] + ws.a[t2][i]
-			da2[i] = da2i
-			db2[i] = da2i * p.U
-			// backward of swap.bp:11: for t in 0..4 {
-			da3[i] = db[i] + dw2[i]
-			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-			dw[i] += dw2[i]
-		}
-		// backward of swap.bp:13: a = b * u + x[t]
-		var sum4 float64
-		for k4 := range 3 {
-			sum4 += da2[k4] * ws.b_prev[t2][k4]
-		}
-		g.U += sum4
-		// backward of swap.bp:11: for t in 0..4 {
-		for i := range 3 {
-			da[i] = da3[i]
-			// backward of swap.bp:13: a = b * u + x[t]
-			db[i] = db2[i]
-		}
-	}
-	// backward of swap.bp:4: param w[3]
-	for i := range 3 {
-		g.W[i] = da[i] + dw[i] + db[i]*0.5
-	}
-	return loss
+	*g = SwapParams{}
+	return p.LossGrad(ws, in, g)
 }
 
 // Predict does nothing: model swap declares no outputs. It is here so that
