@@ -75,7 +75,7 @@ func (f *fnGen) savedSlotAt(n *symbolic.Node, last ix) place {
 
 // isZero reports whether n is the constant +0 or a tensor of them.
 func isZero(n *symbolic.Node) bool {
-	if n.Op.Name == "broadcast" {
+	if n.Op.Code == symbolic.OpBroadcast {
 		n = n.Args[0]
 	}
 	return n.IsConst(0) && !math.Signbit(n.Val)
@@ -368,7 +368,7 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 
 // isSumWith reports whether x is st + terms (add or addn) with st once.
 func isSumWith(x, st *symbolic.Node) bool {
-	if x.Op.Name != "add" && x.Op.Name != "addn" {
+	if x.Op.Code != symbolic.OpAdd && x.Op.Code != symbolic.OpAddN {
 		return false
 	}
 	count := 0

@@ -90,13 +90,13 @@ func hintName(n *symbolic.Node) string {
 	if n.Name != "" {
 		return n.Name
 	}
-	switch n.Op.Name {
-	case "maxall":
+	switch n.Op.Code {
+	case symbolic.OpMaxAll:
 		return "m"
-	case "sum":
+	case symbolic.OpSum:
 		return "s"
 	}
-	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Go.Prefix == "" {
+	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Code != symbolic.OpNeg {
 		arg := n.Args[0].Name
 		if v := n.Args[0].Var; v != nil {
 			arg = v.Name
