@@ -53,6 +53,22 @@ var goForms = map[symbolic.OpCode]goForm{
 	symbolic.OpSoftplus: {helper: "Softplus"},
 	symbolic.OpStep:     {helper: "Step"},
 	symbolic.OpSign:     {helper: "Sign"},
+
+	symbolic.OpCosh:     mathFn("Cosh"),
+	symbolic.OpSinh:     mathFn("Sinh"),
+	symbolic.OpAsin:     mathFn("Asin"),
+	symbolic.OpAcos:     mathFn("Acos"),
+	symbolic.OpExpm1:    mathFn("Expm1"),
+	symbolic.OpLog2:     mathFn("Log2"),
+	symbolic.OpLog10:    mathFn("Log10"),
+	symbolic.OpSquare:   {emit: func(f *fnGen, _ *symbolic.Node, args []gexpr) gexpr { return f.square(args[0]) }},
+	symbolic.OpRsqrt:    {helper: "Rsqrt"},
+	symbolic.OpGelu:     {helper: "Gelu"},
+	symbolic.OpSilu:     {helper: "Silu"},
+	symbolic.OpSoftsign: {helper: "Softsign"},
+	symbolic.OpElu:      {helper: "Elu"},
+	symbolic.OpEluGrad:  {helper: "EluGrad"},
+	symbolic.OpHuber:    {helper: "Huber"},
 }
 
 // print builds the Go expression of elementwise op n applied to args.
@@ -91,14 +107,19 @@ func addAll(_ *fnGen, _ *symbolic.Node, args []gexpr) gexpr {
 	return e
 }
 
-// power is a^b, with a^2 as a product: a*a for a simple a, else the Sq
-// helper, so that a is computed once.
+// power is a^b, with a^2 as a product (square).
 func power(f *fnGen, n *symbolic.Node, args []gexpr) gexpr {
-	if !n.Args[1].IsConst(2) {
-		return gexpr{c: jen.Qual("math", "Pow").Call(codes(args)...), prec: precPrimary}
+	if n.Args[1].IsConst(2) {
+		return f.square(args[0])
 	}
-	if args[0].prec == precPrimary {
-		return infix(args[0], "*", gexpr{c: args[0].c.Clone(), prec: precPrimary})
+	return gexpr{c: jen.Qual("math", "Pow").Call(codes(args)...), prec: precPrimary}
+}
+
+// square is a*a for a simple a, else a call of the Sq helper, so that a is
+// computed once.
+func (f *fnGen) square(a gexpr) gexpr {
+	if a.prec == precPrimary {
+		return infix(a, "*", gexpr{c: a.c.Clone(), prec: precPrimary})
 	}
-	return f.helperCall("Sq", args[:1])
+	return f.helperCall("Sq", []gexpr{a})
 }

@@ -60,9 +60,21 @@ func (c *call) sameShape() bool {
 }
 
 // elementwise2 checks broadcasting of arguments 0 and 1.
-func (c *call) elementwise2() bool {
-	if _, ok := broadcastShape(c.args[0].Shape, c.args[1].Shape); !ok {
-		c.errorf(1, "%s needs arguments of one shape or a scalar, got %v and %v", c.expr.Fun.Name, c.args[0].Shape, c.args[1].Shape)
+func (c *call) elementwise2() bool { return c.elementwise(0, 1) }
+
+// elementwise checks broadcasting of arguments i and j.
+func (c *call) elementwise(i, j int) bool {
+	if _, ok := broadcastShape(c.args[i].Shape, c.args[j].Shape); !ok {
+		c.errorf(j, "%s needs arguments of one shape or a scalar, got %v and %v", c.expr.Fun.Name, c.args[i].Shape, c.args[j].Shape)
+		return false
+	}
+	return true
+}
+
+// scalar checks that argument i, called what, is a scalar.
+func (c *call) scalar(i int, what string) bool {
+	if !c.args[i].IsScalar() {
+		c.errorf(i, "%s needs a scalar %s, got %v", c.expr.Fun.Name, what, c.args[i].Shape)
 		return false
 	}
 	return true
@@ -102,8 +114,8 @@ var builtinList = []*builtin{
 	{name: "leaky_relu", nargs: 2, doc: "x for x > 0, else slope·x (slope a scalar); subgradient slope at 0",
 		lower: func(c *call) *Node {
 			x, slope := c.args[0], c.args[1]
-			if !slope.IsScalar() {
-				return c.errorf(1, "leaky_relu needs a scalar slope, got %v", slope.Shape)
+			if !c.scalar(1, "slope") {
+				return nil
 			}
 			// relu(x) + slope·min(x, 0): exact, and min's tie rule makes the
 			// derivative at 0 the slope.
@@ -112,6 +124,31 @@ var builtinList = []*builtin{
 		}},
 	unaryBuiltin("sigmoid", OpSigmoid, "1/(1+e⁻ˣ), stable for any x"),
 	unaryBuiltin("softplus", OpSoftplus, "log(1+eˣ), stable for any x"),
+	unaryBuiltin("cosh", OpCosh, "hyperbolic cosine"),
+	unaryBuiltin("sinh", OpSinh, "hyperbolic sine"),
+	unaryBuiltin("asin", OpAsin, "arc sine"),
+	unaryBuiltin("acos", OpAcos, "arc cosine"),
+	unaryBuiltin("expm1", OpExpm1, "eˣ - 1, accurate near 0"),
+	unaryBuiltin("log2", OpLog2, "base-2 logarithm"),
+	unaryBuiltin("log10", OpLog10, "base-10 logarithm"),
+	unaryBuiltin("square", OpSquare, "x·x"),
+	unaryBuiltin("rsqrt", OpRsqrt, "1/√x"),
+	unaryBuiltin("gelu", OpGelu, "x·Φ(x), the exact GELU"),
+	unaryBuiltin("silu", OpSilu, "x·sigmoid(x), stable for any x"),
+	unaryBuiltin("softsign", OpSoftsign, "x/(1+|x|)"),
+	{name: "elu", sig: "elu(x, alpha)", nargs: 2, doc: "x for x > 0, else alpha·(eˣ - 1) (alpha a scalar); subgradient alpha at 0",
+		lower: func(c *call) *Node {
+			if !c.scalar(1, "alpha") {
+				return nil
+			}
+			return c.g.Binary(opElu, c.args[0], c.args[1])
+		}},
+	{name: "clip", sig: "clip(x, lo, hi)", nargs: 3, doc: "min(max(x, lo), hi); gradient 1 to x inside [lo, hi], else to the bound", lower: func(c *call) *Node {
+		if !c.elementwise(0, 1) || !c.elementwise(0, 2) || !c.elementwise(1, 2) {
+			return nil
+		}
+		return c.g.Binary(opMin, c.g.Binary(opMax, c.args[0], c.args[1]), c.args[2])
+	}},
 	binaryBuiltin("min", OpMin, "elementwise minimum; a tie sends the gradient to the first argument"),
 	binaryBuiltin("max", OpMax, "elementwise maximum; a tie sends the gradient to the first argument"),
 	binaryBuiltin("pow", OpPow, "pow(x, y) = x^y"),
@@ -159,6 +196,22 @@ var builtinList = []*builtin{
 	{name: "stop_gradient", nargs: 1, doc: "x, with no gradient flowing through it", lower: func(c *call) *Node {
 		return c.g.StopGrad(c.args[0])
 	}},
+	{name: "huber", sig: "huber(a, b, delta)", nargs: 3, doc: "elementwise Huber loss of a - b with threshold delta (a scalar)", lower: func(c *call) *Node {
+		if !c.elementwise2() || !c.scalar(2, "delta") {
+			return nil
+		}
+		return c.g.Binary(opHuber, c.g.Sub(c.args[0], c.args[1]), c.args[2])
+	}},
+	{name: "bce_with_logits", sig: "bce_with_logits(logits, targets)", nargs: 2,
+		doc: "Σ max(x, 0) - x·t + log1p(e^-|x|), binary cross-entropy of sigmoid(x), stable for any x", lower: func(c *call) *Node {
+			if !c.elementwise2() {
+				return nil
+			}
+			// softplus(x) is max(x, 0) + log1p(e^-|x|); its derivative,
+			// sigmoid(x), is stable too.
+			x, t := c.args[0], c.args[1]
+			return c.g.Sum(c.g.Sub(c.g.Unary(opSoftplus, x), c.g.Mul(x, t)))
+		}},
 	{name: "cross_entropy", sig: "cross_entropy(logits, label)", nargs: 2,
 		doc: "logsumexp(logits) - logits[label], label an integer input", syntax: crossEntropy},
 	{name: "zeros", sig: "zeros(dims...)", nargs: -1, doc: "a tensor of zeros", syntax: filled(0)},

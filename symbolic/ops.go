@@ -68,6 +68,21 @@ const (
 	OpBroadcast
 	OpScatter
 	OpAddN
+	OpCosh
+	OpSinh
+	OpAsin
+	OpAcos
+	OpExpm1
+	OpLog2
+	OpLog10
+	OpSquare
+	OpRsqrt
+	OpGelu
+	OpSilu
+	OpSoftsign
+	OpElu
+	OpEluGrad
+	OpHuber
 	OpLoop
 	OpLoopOut
 	numOpCodes
@@ -92,7 +107,8 @@ type Op struct {
 // The operator table. It is filled in by init because derivative rules
 // build nodes, and building a node consults the rules and ops: a cycle Go
 // forbids among package variables.
-var opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opMin, opMax, opGE, opGT, opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid, opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opPowLog, opMatMul, opOuter, opTranspose, opIndex, opBroadcast, opScatter, opAddN *Op
+var opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opMin, opMax, opGE, opGT, opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid, opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opPowLog, opMatMul, opOuter, opTranspose, opIndex, opBroadcast, opScatter, opAddN,
+	opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt, opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber *Op
 
 func init() {
 	opVar = &Op{Code: OpVar, Name: "var", Kind: Leaf}
@@ -191,7 +207,7 @@ func init() {
 	// derivative is the density φ(x) = exp(-x²/2)/√(2π).
 	opNormCDF = unary(OpNormCDF, "norm_cdf", opmath.NormCDF,
 		func(g *Graph, x, n, d *Node) *Node {
-			return g.Mul(d, g.Mul(g.Const(1/math.Sqrt(2*math.Pi)), g.Unary(opExp, g.Mul(g.Const(-0.5), g.Mul(x, x)))))
+			return g.Mul(d, normalDensity(g, x))
 		})
 	// abs has subgradient 0 at 0 (sign(0) = 0).
 	opAbs = unary(OpAbs, "abs", math.Abs,
@@ -249,11 +265,20 @@ func init() {
 		opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid,
 		opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opMatMul, opOuter, opTranspose, opIndex,
 		opBroadcast, opScatter, opAddN, opLoop, opLoopOut} {
-		if opTable[op.Code] != nil {
-			panic("symbolic: two ops with the code of " + op.Name)
-		}
-		opTable[op.Code] = op
+		register(op)
 	}
+	moreOps()
+	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
+		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
+		register(op)
+	}
+}
+
+func register(op *Op) {
+	if opTable[op.Code] != nil {
+		panic("symbolic: two ops with the code of " + op.Name)
+	}
+	opTable[op.Code] = op
 }
 
 // opTable holds every op at its code.
@@ -295,4 +320,9 @@ func matmulDeriv(g *Graph, n, d *Node, i int) *Node {
 		}
 		return g.MatMul(g.Transpose(a), d)
 	}
+}
+
+// normalDensity is φ(x) = exp(-x²/2)/√(2π), the derivative of Φ.
+func normalDensity(g *Graph, x *Node) *Node {
+	return g.Mul(g.Const(1/math.Sqrt(2*math.Pi)), g.Unary(opExp, g.Mul(g.Const(-0.5), g.Mul(x, x))))
 }

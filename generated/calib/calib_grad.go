@@ -58,13 +58,13 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 		ws.t4[i] = math.Cos(t3i)
 		fiti := t2i * ws.t4[i]
 		ws.fit[i] = fiti
-		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 		t5i := fiti - in.Obs[i]
 		ws.t5[i] = t5i
-		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 		ws.t6[i] = math.Sqrt(1 + t5i*t5i)
 	}
-	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
 		s0 += ws.t6[k] - 1
@@ -84,7 +84,7 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	var t [8]float64
 	var t2 [8]float64
 	for i := range 8 {
@@ -151,13 +151,13 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		t3i := p.Freq*in.T[i] + p.Phase
 		t3[i] = t3i
 		t4[i] = math.Cos(t3i)
-		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 		t5i := t2i*t4[i] - in.Obs[i]
 		t5[i] = t5i
-		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 		t6[i] = math.Sqrt(1 + t5i*t5i)
 	}
-	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
 		s0 += t6[k] - 1
@@ -167,7 +167,7 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 	}
 	s := (s0 + s1) + (s2 + s3)
 	loss := s + 0.01*(p.Decay*p.Decay)
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	var t7 [8]float64
 	var t8 [8]float64
 	for i := range 8 {
@@ -252,8 +252,8 @@ func Oscillator(a, k, w, p2 float64, t [8]float64) [8]float64 {
 	return t2
 }
 
-// Huber computes huber(r) of calib.bp:16.
-func Huber(r [8]float64) float64 {
+// Robust computes robust(r) of calib.bp:16.
+func Robust(r [8]float64) float64 {
 	var s0, s1, s2, s3 float64
 	for k := 0; k < 8; k += 4 {
 		s0 += math.Sqrt(1+r[k]*r[k]) - 1
@@ -265,11 +265,11 @@ func Huber(r [8]float64) float64 {
 	return s
 }
 
-// HuberGrad returns huber(r) of calib.bp:16 and its partial derivatives
+// RobustGrad returns robust(r) of calib.bp:16 and its partial derivatives
 // with respect to r.
-func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
+func RobustGrad(r [8]float64) (robust float64, dr [8]float64) {
 	var t [8]float64
-	// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	for i := range 8 {
 		t[i] = math.Sqrt(1 + r[i]*r[i])
 	}
@@ -281,8 +281,8 @@ func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
 		s3 += t[k+3] - 1
 	}
 	s := (s0 + s1) + (s2 + s3)
-	huber = s
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	robust = s
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	for i := range 8 {
 		dr[i] = 0.5 / t[i] * (2 * r[i])
 	}

@@ -90,3 +90,51 @@ func Step(x float64) float64 {
 	}
 	return 0
 }
+
+// Rsqrt is 1/√x.
+func Rsqrt(x float64) float64 {
+	return 1 / math.Sqrt(x)
+}
+
+// Gelu is x·Φ(x), the exact GELU, with Φ the standard normal distribution
+// function.
+func Gelu(x float64) float64 {
+	return 0.5 * x * math.Erfc(-x/math.Sqrt2)
+}
+
+// Silu is x·σ(x) = x/(1+e⁻ˣ), without overflow for any x (for very
+// negative x, e⁻ˣ is +Inf and the quotient -0).
+func Silu(x float64) float64 {
+	return x / (1 + math.Exp(-x))
+}
+
+// Elu is x for x > 0, else alpha·(eˣ − 1).
+func Elu(x, alpha float64) float64 {
+	if x > 0 {
+		return x
+	}
+	return alpha * math.Expm1(x)
+}
+
+// EluGrad is the derivative of elu with respect to x: 1 for x > 0, else
+// alpha·eˣ (alpha at 0).
+func EluGrad(x, alpha float64) float64 {
+	if x > 0 {
+		return 1
+	}
+	return alpha * math.Exp(x)
+}
+
+// Softsign is x/(1+|x|).
+func Softsign(x float64) float64 {
+	return x / (1 + math.Abs(x))
+}
+
+// Huber is the Huber loss of a residual r with threshold delta: r²/2 for
+// |r| <= delta, else delta·(|r| − delta/2).
+func Huber(r, delta float64) float64 {
+	if a := math.Abs(r); a > delta {
+		return delta * (a - 0.5*delta)
+	}
+	return 0.5 * r * r
+}
