@@ -45,42 +45,50 @@ func parseHelpers(src string) map[string]*helper {
 	if err != nil {
 		panic(err)
 	}
-	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	funcs := map[string]bool{}
+	for _, d := range file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			funcs[fd.Name.Name] = true
+		}
+	}
 	out := map[string]*helper{}
 	for _, d := range file.Decls {
-		fd, ok := d.(*ast.FuncDecl)
-		if !ok || !fd.Name.IsExported() {
-			continue
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.IsExported() {
+			out[fd.Name.Name] = newHelper(fset, src, fd, funcs)
 		}
-		name := fd.Name.Name
-		if fd.Doc == nil || !strings.HasPrefix(fd.Doc.List[0].Text, "// "+name+" ") {
-			panic(fmt.Sprintf("opmath: %s needs a doc comment that starts with its name", name))
-		}
-		start := off(fd.Doc.Pos())
-		h := &helper{text: src[start:off(fd.End())]}
-		docName := off(fd.Doc.Pos()) + len("// ")
-		h.edits = append(h.edits, edit{start: docName - start, end: docName + len(name) - start, name: true})
-		ast.Inspect(fd, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.SelectorExpr:
-				if x, ok := n.X.(*ast.Ident); ok && x.Name == "math" {
-					h.edits = append(h.edits, edit{start: off(n.Pos()) - start, end: off(n.End()) - start, sel: n.Sel.Name})
-					return false
-				}
-			case *ast.Ident:
-				if n.Obj != nil && n.Obj.Kind == ast.Fun && n.Name != "" {
-					if n != fd.Name {
-						panic(fmt.Sprintf("opmath: %s calls %s; helpers must not call each other", name, n.Name))
-					}
-					h.edits = append(h.edits, edit{start: off(n.Pos()) - start, end: off(n.End()) - start, name: true})
-				}
-			}
-			return true
-		})
-		sort.Slice(h.edits, func(i, j int) bool { return h.edits[i].start < h.edits[j].start })
-		out[name] = h
 	}
 	return out
+}
+
+// newHelper is the helper of fd, one of the functions funcs of src.
+func newHelper(fset *token.FileSet, src string, fd *ast.FuncDecl, funcs map[string]bool) *helper {
+	name := fd.Name.Name
+	if fd.Doc == nil || !strings.HasPrefix(fd.Doc.List[0].Text, "// "+name+" ") {
+		panic(fmt.Sprintf("opmath: %s needs a doc comment that starts with its name", name))
+	}
+	start := fset.Position(fd.Doc.Pos()).Offset
+	off := func(p token.Pos) int { return fset.Position(p).Offset - start }
+	h := &helper{text: src[start : start+off(fd.End())]}
+	h.edits = append(h.edits, edit{start: len("// "), end: len("// ") + len(name), name: true})
+	ast.Inspect(fd, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			if x, ok := n.X.(*ast.Ident); ok && x.Name == "math" {
+				h.edits = append(h.edits, edit{start: off(n.Pos()), end: off(n.End()), sel: n.Sel.Name})
+				return false
+			}
+		case *ast.Ident:
+			switch {
+			case n == fd.Name:
+				h.edits = append(h.edits, edit{start: off(n.Pos()), end: off(n.End()), name: true})
+			case funcs[n.Name]:
+				panic(fmt.Sprintf("opmath: %s calls %s; helpers must not call each other", name, n.Name))
+			}
+		}
+		return true
+	})
+	sort.Slice(h.edits, func(i, j int) bool { return h.edits[i].start < h.edits[j].start })
+	return h
 }
 
 // code is the helper's declaration, doc comment included, named id. Text

@@ -196,7 +196,7 @@ var builtinList = []*builtin{
 	{name: "stop_gradient", nargs: 1, doc: "x, with no gradient flowing through it", lower: func(c *call) *Node {
 		return c.g.StopGrad(c.args[0])
 	}},
-	{name: "huber", sig: "huber(a, b, delta)", nargs: 3, doc: "elementwise Huber loss of a - b with threshold delta (a scalar)", lower: func(c *call) *Node {
+	{name: "huber", sig: "huber(a, b, delta)", nargs: 3, doc: "elementwise Huber loss of a - b with threshold delta (a scalar > 0)", lower: func(c *call) *Node {
 		if !c.elementwise2() || !c.scalar(2, "delta") {
 			return nil
 		}
