@@ -301,12 +301,12 @@ func (f *fnGen) compute(n *symbolic.Node, idx []ix) gexpr {
 		return f.elementwise(n, idx)
 	case symbolic.View:
 		a := n.Args[0]
-		switch n.Op.Name {
-		case "index":
+		switch n.Op.Code {
+		case symbolic.OpIndex:
 			return f.elem(a, append(f.indexes(n), idx...))
-		case "transpose":
+		case symbolic.OpTranspose:
 			return f.elem(a, []ix{idx[1], idx[0]})
-		case "broadcast":
+		case symbolic.OpBroadcast:
 			return f.elem(a, nil)
 		}
 		return f.elem(a, idx) // stop_gradient
@@ -338,45 +338,15 @@ func (f *fnGen) elementwise(n *symbolic.Node, idx []ix) gexpr {
 		}
 		return lit(n.Op.Eval(vals...))
 	}
-	form := n.Op.Go
-	switch {
-	case n.Op.Name == "addn":
-		e := args[0]
-		for _, a := range args[1:] {
-			e = infix(e, "+", a)
-		}
-		return e
-	case form.Infix != "":
-		return infix(args[0], form.Infix, args[1])
-	case form.Prefix == "-":
-		return negate(args[0])
-	case n.Op.Name == "pow" && n.Args[1].IsConst(2):
-		if args[0].prec == precPrimary {
-			return infix(args[0], "*", gexpr{c: args[0].c.Clone(), prec: precPrimary})
-		}
-		return f.helperCall("sq", args[:1])
-	case form.Helper != "":
-		return f.helperCall(form.Helper, args)
+	form, ok := goForms[n.Op.Code]
+	if !ok {
+		panic("codegen: no Go form for op " + n.Op.Name)
 	}
-	var call *jen.Statement
-	if pkg, name, ok := strings.Cut(form.Func, "."); ok {
-		call = jen.Qual(pkg, name)
-	} else {
-		call = jen.Id(form.Func) // a Go builtin: min, max
-	}
-	codes := make([]jen.Code, len(args))
-	for i, a := range args {
-		codes[i] = a.c
-	}
-	return gexpr{c: call.Call(codes...), prec: precPrimary}
+	return form.print(f, n, args)
 }
 
 func (f *fnGen) helperCall(h string, args []gexpr) gexpr {
-	codes := make([]jen.Code, len(args))
-	for i, a := range args {
-		codes[i] = a.c
-	}
-	return gexpr{c: jen.Id(f.fg.helperName(h)).Call(codes...), prec: precPrimary}
+	return gexpr{c: jen.Id(f.fg.helperName(h)).Call(codes(args)...), prec: precPrimary}
 }
 
 // arrayType is the Go type of a tensor of shape s.
@@ -405,7 +375,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	case f.sparse(n):
 		f.emitSum(n.Shape, d, nil, []*symbolic.Node{n})
 		return
-	case !stored && n.Op.Name == "addn" && slices.ContainsFunc(n.Args, f.sparse):
+	case !stored && n.Op.Code == symbolic.OpAddN && slices.ContainsFunc(n.Args, f.sparse):
 		var dense, sparse []*symbolic.Node
 		for _, t := range n.Args {
 			if f.sparse(t) {
@@ -429,7 +399,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		return
 	}
 	op := d.op
-	if !stored && op == "+=" && n.Op.Name == "neg" {
+	if !stored && op == "+=" && n.Op.Code == symbolic.OpNeg {
 		op, n = "-=", n.Args[0] // g.b -= x rather than g.b += -x
 	}
 	f.loop(n.Shape, d.p, func(idx []ix) jen.Code {
@@ -536,7 +506,7 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 			op, x := "+=", x
 			_, stored := f.slots[x]
 			switch {
-			case x.Op.Name == "neg" && !stored:
+			case x.Op.Code == symbolic.OpNeg && !stored:
 				op, x = "-=", x.Args[0]
 			}
 			return f.write(row, idx, op, f.elem(x, idx))

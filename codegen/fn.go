@@ -31,6 +31,9 @@ func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest, keep ...func
 		if _, ok := f.slots[n]; ok && n.Op.Kind == symbolic.Proj && (len(keep) == 0 || !keep[0](n)) {
 			continue
 		}
+		if _, ok := f.invariant[n]; ok && (len(keep) == 0 || !keep[0](n)) {
+			continue // a loop's final value that is the constant it started as
+		}
 		d := slot(n)
 		f.emit(n, d)
 		f.slots[n] = d.p

@@ -75,7 +75,7 @@ func (f *fnGen) savedSlotAt(n *symbolic.Node, last ix) place {
 
 // isZero reports whether n is the constant +0 or a tensor of them.
 func isZero(n *symbolic.Node) bool {
-	if n.Op.Name == "broadcast" {
+	if n.Op.Code == symbolic.OpBroadcast {
 		n = n.Args[0]
 	}
 	return n.IsConst(0) && !math.Signbit(n.Val)
@@ -428,7 +428,7 @@ func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symboli
 
 // isSumWith reports whether x is st + terms (add or addn) with st once.
 func isSumWith(x, st *symbolic.Node) bool {
-	if x.Op.Name != "add" && x.Op.Name != "addn" {
+	if x.Op.Code != symbolic.OpAdd && x.Op.Code != symbolic.OpAddN {
 		return false
 	}
 	count := 0

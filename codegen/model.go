@@ -336,9 +336,9 @@ func (mg *modelGen) directSentence() string {
 		case mg.direct[i] != nil:
 			looped = append(looped, v.Name)
 		case a == nil:
-		case scatter(a) || a.Op.Name == "addn" && !slices.ContainsFunc(a.Args, func(t *symbolic.Node) bool { return !scatter(t) }):
+		case scatter(a) || a.Op.Code == symbolic.OpAddN && !slices.ContainsFunc(a.Args, func(t *symbolic.Node) bool { return !scatter(t) }):
 			rows = append(rows, v.Name)
-		case a.Op.Name == "addn" && slices.ContainsFunc(a.Args, scatter):
+		case a.Op.Code == symbolic.OpAddN && slices.ContainsFunc(a.Args, scatter):
 			picked = append(picked, v.Name)
 		}
 	}

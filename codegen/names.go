@@ -94,20 +94,20 @@ func hintName(n *symbolic.Node) string {
 	if n.Name != "" {
 		return n.Name
 	}
-	switch n.Op.Name {
-	case "maxall":
+	switch n.Op.Code {
+	case symbolic.OpMaxAll:
 		return "m"
-	case "sum":
+	case symbolic.OpSum:
 		return "sum"
 	}
-	if n.Op.Go.Prefix == "-" && (n.Args[0].Name != "" || n.Args[0].Var != nil) {
+	if n.Op.Code == symbolic.OpNeg && (n.Args[0].Name != "" || n.Args[0].Var != nil) {
 		arg := n.Args[0].Name
 		if v := n.Args[0].Var; v != nil {
 			arg = v.Name
 		}
 		return "neg" + exported(arg)
 	}
-	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Go.Prefix == "" && !strings.Contains(n.Op.Name, "_") {
+	if n.Op.Kind == symbolic.Elementwise && len(n.Args) == 1 && n.Op.Code != symbolic.OpNeg && !strings.Contains(n.Op.Name, "_") {
 		// A function of one argument is named after it (tanh, exp), and
 		// its argument if that has a name (tanhA0): not t, t2, t3 for
 		// three different things.

@@ -175,7 +175,7 @@ func wrap(e gexpr, min int) *jen.Statement {
 // an infinity (x/0 and x·Inf agree for every x, NaN and ±0 included).
 func infix(a gexpr, op string, b gexpr) gexpr {
 	if a.konst && b.konst {
-		return lit(arith(op, a.val, b.val))
+		return lit(infixOps[op].eval(a.val, b.val))
 	}
 	if op == "/" && b.konst && b.val == 0 {
 		return infix(a, "*", lit(math.Inf(1)))
@@ -192,32 +192,26 @@ func infix(a gexpr, op string, b gexpr) gexpr {
 		op == "-" && b.konst && b.val == 0 && !math.Signbit(b.val):
 		return a
 	}
-	p := precAdd
-	if op == "*" || op == "/" {
-		p = precMul
-	}
+	p := infixOps[op].prec
 	// The operands' statements are nested, not copied: codegen never
 	// changes a statement once it is an operand. The operator's is shared.
-	return gexpr{c: &jen.Statement{wrap(a, p), opTokens[op], wrap(b, p+1)}, prec: p}
+	return gexpr{c: &jen.Statement{wrap(a, p), infixOps[op].tok, wrap(b, p+1)}, prec: p}
 }
 
-// opTokens are the binary operators, made once and shared by every
-// expression (a jennifer token costs three allocations; a large model has
-// hundreds of thousands of operators). Rendering only reads them.
-var opTokens = map[string]*jen.Statement{"+": jen.Op("+"), "-": jen.Op("-"), "*": jen.Op("*"), "/": jen.Op("/")}
-
-func arith(op string, a, b float64) float64 {
-	switch op {
-	case "+":
-		return a + b
-	case "-":
-		return a - b
-	case "*":
-		return a * b
-	case "/":
-		return a / b
-	}
-	panic("codegen: no operator " + op)
+// infixOps are the Go binary operators codegen prints: their precedence,
+// their token, and what they compute on float64s, for folding literals.
+// The tokens are made once and shared by every expression (a jennifer
+// token costs three allocations; a large model has hundreds of thousands
+// of operators). Rendering only reads them.
+var infixOps = map[string]struct {
+	prec int
+	tok  *jen.Statement
+	eval func(a, b float64) float64
+}{
+	"+": {precAdd, jen.Op("+"), func(a, b float64) float64 { return a + b }},
+	"-": {precAdd, jen.Op("-"), func(a, b float64) float64 { return a - b }},
+	"*": {precMul, jen.Op("*"), func(a, b float64) float64 { return a * b }},
+	"/": {precMul, jen.Op("/"), func(a, b float64) float64 { return a / b }},
 }
 
 // negate builds -a.

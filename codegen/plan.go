@@ -153,7 +153,7 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A scatter is written row-wise, which emit does for a root (dW[l] += ...)
 		// but no expression can do for a user.
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
-		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Name == "addn" && (p.isMat[user[n]] || rootUses[user[n]] > 0)
+		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
 		if uses[n] > 1 || multi[n] || scatter {
 			p.isMat[n] = true
@@ -169,9 +169,9 @@ func readsOnce(n *symbolic.Node, i int) bool {
 	case symbolic.Elementwise:
 		return a.Shape.Equal(n.Shape)
 	case symbolic.View:
-		return n.Op.Name != "broadcast" || allOnes(n.Shape)
+		return n.Op.Code != symbolic.OpBroadcast || allOnes(n.Shape)
 	case symbolic.Reduce:
-		return n.Op.Name == "sum"
+		return n.Op.Code == symbolic.OpSum
 	case symbolic.Scatter:
 		return true
 	}
@@ -207,7 +207,7 @@ func (p *plan) limitDepth(nodes []*symbolic.Node) {
 			d = 0 // their terms are summed in a loop of their own
 		}
 		w := 1
-		if n.Op.Name == "addn" {
+		if n.Op.Code == symbolic.OpAddN {
 			w = len(n.Args) - 1 // one + per term
 		}
 		if d+w > maxInline {

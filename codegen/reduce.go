@@ -14,7 +14,7 @@ import (
 func (f *fnGen) reduceNode(n *symbolic.Node, acc string) gexpr {
 	x := n.Args[0]
 	term := func(k []ix) gexpr { return f.elem(x, k) }
-	if n.Op.Name == "maxall" {
+	if n.Op.Code == symbolic.OpMaxAll {
 		return f.fold(maxOf, x.Shape, acc, term)
 	}
 	return f.reduce(x.Shape, acc, "sum", term)

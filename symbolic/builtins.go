@@ -12,9 +12,14 @@ import (
 // else.
 type builtin struct {
 	name  string
-	nargs int // -1: any number
+	sig   string // how -h shows a call, if not by its name alone
+	nargs int    // -1: any number
 	doc   string
 	lower func(c *call) *Node
+	// syntax, if set, lowers the call from its syntax, for built-ins
+	// whose arguments are not all values (zeros' dimensions,
+	// cross_entropy's label); lower is then unused.
+	syntax func(s *scope, e *parser.Call) *Node
 }
 
 // call is a built-in call being lowered: its syntax, its scope, and its
@@ -55,59 +60,98 @@ func (c *call) sameShape() bool {
 }
 
 // elementwise2 checks broadcasting of arguments 0 and 1.
-func (c *call) elementwise2() bool {
-	if _, ok := broadcastShape(c.args[0].Shape, c.args[1].Shape); !ok {
-		c.errorf(1, "%s needs arguments of one shape or a scalar, got %v and %v", c.expr.Fun.Name, c.args[0].Shape, c.args[1].Shape)
+func (c *call) elementwise2() bool { return c.elementwise(0, 1) }
+
+// elementwise checks broadcasting of arguments i and j.
+func (c *call) elementwise(i, j int) bool {
+	if _, ok := broadcastShape(c.args[i].Shape, c.args[j].Shape); !ok {
+		c.errorf(j, "%s needs arguments of one shape or a scalar, got %v and %v", c.expr.Fun.Name, c.args[i].Shape, c.args[j].Shape)
 		return false
 	}
 	return true
 }
 
-func unaryBuiltin(name string, op func() *Op, doc string) *builtin {
-	return &builtin{name: name, nargs: 1, doc: doc, lower: func(c *call) *Node { return c.g.Unary(op(), c.args[0]) }}
+// scalar checks that argument i, called what, is a scalar.
+func (c *call) scalar(i int, what string) bool {
+	if !c.args[i].IsScalar() {
+		c.errorf(i, "%s needs a scalar %s, got %v", c.expr.Fun.Name, what, c.args[i].Shape)
+		return false
+	}
+	return true
 }
 
-func binaryBuiltin(name string, op func() *Op, doc string) *builtin {
+// The ops are named by code because the op table is filled in by init,
+// after this table is built.
+func unaryBuiltin(name string, op OpCode, doc string) *builtin {
+	return &builtin{name: name, nargs: 1, doc: doc, lower: func(c *call) *Node { return c.g.Unary(opTable[op], c.args[0]) }}
+}
+
+func binaryBuiltin(name string, op OpCode, doc string) *builtin {
 	return &builtin{name: name, nargs: 2, doc: doc, lower: func(c *call) *Node {
 		if !c.elementwise2() {
 			return nil
 		}
-		return c.g.Binary(op(), c.args[0], c.args[1])
+		return c.g.Binary(opTable[op], c.args[0], c.args[1])
 	}}
 }
 
-// The ops are looked up through functions because the op table is filled in
-// by init, after this table would otherwise be built.
+// builtinList is the table of built-in functions, in the order -h and
+// docs/LANGUAGE.md list them (TestLanguageDocListsEveryBuiltin).
 var builtinList = []*builtin{
-	unaryBuiltin("exp", func() *Op { return opExp }, "eˣ"),
-	unaryBuiltin("log", func() *Op { return opLog }, "natural logarithm"),
-	unaryBuiltin("log1p", func() *Op { return opLog1p }, "log(1 + x), accurate near 0"),
-	unaryBuiltin("sqrt", func() *Op { return opSqrt }, "square root"),
-	unaryBuiltin("sin", func() *Op { return opSin }, "sine"),
-	unaryBuiltin("cos", func() *Op { return opCos }, "cosine"),
-	unaryBuiltin("tan", func() *Op { return opTan }, "tangent"),
-	unaryBuiltin("tanh", func() *Op { return opTanh }, "hyperbolic tangent"),
-	unaryBuiltin("atan", func() *Op { return opAtan }, "arc tangent"),
-	unaryBuiltin("erf", func() *Op { return opErf }, "error function"),
-	unaryBuiltin("norm_cdf", func() *Op { return opNormCDF }, "standard normal distribution function Φ"),
-	unaryBuiltin("abs", func() *Op { return opAbs }, "absolute value; subgradient 0 at 0"),
-	unaryBuiltin("sigmoid", func() *Op { return opSigmoid }, "1/(1+e⁻ˣ), stable for any x"),
-	unaryBuiltin("relu", func() *Op { return opRelu }, "max(x, 0); subgradient 0 at 0"),
-	unaryBuiltin("softplus", func() *Op { return opSoftplus }, "log(1+eˣ), stable for any x"),
-	binaryBuiltin("min", func() *Op { return opMin }, "elementwise minimum; a tie sends the gradient to the first argument"),
-	binaryBuiltin("max", func() *Op { return opMax }, "elementwise maximum; a tie sends the gradient to the first argument"),
-	binaryBuiltin("pow", func() *Op { return opPow }, "pow(x, y) = x^y"),
+	unaryBuiltin("exp", OpExp, "eˣ"),
+	unaryBuiltin("log", OpLog, "natural logarithm"),
+	unaryBuiltin("log1p", OpLog1p, "log(1 + x), accurate near 0"),
+	unaryBuiltin("sqrt", OpSqrt, "square root"),
+	unaryBuiltin("sin", OpSin, "sine"),
+	unaryBuiltin("cos", OpCos, "cosine"),
+	unaryBuiltin("tan", OpTan, "tangent"),
+	unaryBuiltin("tanh", OpTanh, "hyperbolic tangent"),
+	unaryBuiltin("atan", OpAtan, "arc tangent"),
+	unaryBuiltin("erf", OpErf, "error function"),
+	unaryBuiltin("norm_cdf", OpNormCDF, "standard normal distribution function Φ"),
+	unaryBuiltin("abs", OpAbs, "absolute value; subgradient 0 at 0"),
+	unaryBuiltin("relu", OpRelu, "max(x, 0); subgradient 0 at 0"),
 	{name: "leaky_relu", nargs: 2, doc: "x for x > 0, else slope·x (slope a scalar); subgradient slope at 0",
 		lower: func(c *call) *Node {
 			x, slope := c.args[0], c.args[1]
-			if !slope.IsScalar() {
-				return c.errorf(1, "leaky_relu needs a scalar slope, got %v", slope.Shape)
+			if !c.scalar(1, "slope") {
+				return nil
 			}
 			// relu(x) + slope·min(x, 0): exact, and min's tie rule makes the
 			// derivative at 0 the slope.
 			g := c.g
 			return g.Add(g.Unary(opRelu, x), g.Mul(slope, g.Binary(opMin, x, g.Const(0))))
 		}},
+	unaryBuiltin("sigmoid", OpSigmoid, "1/(1+e⁻ˣ), stable for any x"),
+	unaryBuiltin("softplus", OpSoftplus, "log(1+eˣ), stable for any x"),
+	unaryBuiltin("cosh", OpCosh, "hyperbolic cosine"),
+	unaryBuiltin("sinh", OpSinh, "hyperbolic sine"),
+	unaryBuiltin("asin", OpAsin, "arc sine"),
+	unaryBuiltin("acos", OpAcos, "arc cosine"),
+	unaryBuiltin("expm1", OpExpm1, "eˣ - 1, accurate near 0"),
+	unaryBuiltin("log2", OpLog2, "base-2 logarithm"),
+	unaryBuiltin("log10", OpLog10, "base-10 logarithm"),
+	unaryBuiltin("square", OpSquare, "x·x"),
+	unaryBuiltin("rsqrt", OpRsqrt, "1/√x"),
+	unaryBuiltin("gelu", OpGelu, "x·Φ(x), the exact GELU"),
+	unaryBuiltin("silu", OpSilu, "x·sigmoid(x), stable for any x"),
+	unaryBuiltin("softsign", OpSoftsign, "x/(1+|x|)"),
+	{name: "elu", sig: "elu(x, alpha)", nargs: 2, doc: "x for x > 0, else alpha·(eˣ - 1) (alpha a scalar); subgradient alpha at 0",
+		lower: func(c *call) *Node {
+			if !c.scalar(1, "alpha") {
+				return nil
+			}
+			return c.g.Binary(opElu, c.args[0], c.args[1])
+		}},
+	{name: "clip", sig: "clip(x, lo, hi)", nargs: 3, doc: "min(max(x, lo), hi); gradient 1 to x inside [lo, hi], else to the bound", lower: func(c *call) *Node {
+		if !c.elementwise(0, 1) || !c.elementwise(0, 2) || !c.elementwise(1, 2) {
+			return nil
+		}
+		return c.g.Binary(opMin, c.g.Binary(opMax, c.args[0], c.args[1]), c.args[2])
+	}},
+	binaryBuiltin("min", OpMin, "elementwise minimum; a tie sends the gradient to the first argument"),
+	binaryBuiltin("max", OpMax, "elementwise maximum; a tie sends the gradient to the first argument"),
+	binaryBuiltin("pow", OpPow, "pow(x, y) = x^y"),
 	{name: "sum", nargs: 1, doc: "sum of all elements", lower: func(c *call) *Node { return c.g.Sum(c.args[0]) }},
 	{name: "mean", nargs: 1, doc: "mean of all elements", lower: func(c *call) *Node {
 		return c.g.Div(c.g.Sum(c.args[0]), c.g.Const(float64(c.args[0].Shape.Size())))
@@ -137,41 +181,71 @@ var builtinList = []*builtin{
 		}
 		return c.g.LogSumExp(c.args[0])
 	}},
-	{name: "log_softmax", nargs: 1, doc: "x - logsumexp(x), as (x - max x) - log Σ exp(x - max x)", lower: func(c *call) *Node {
-		if !c.vector(0) {
-			return nil
-		}
-		return c.g.LogSoftmax(c.args[0])
-	}},
 	{name: "softmax", nargs: 1, doc: "exp(x - logsumexp(x)), as exp(x - max x) / Σ exp(x - max x)", lower: func(c *call) *Node {
 		if !c.vector(0) {
 			return nil
 		}
 		return c.g.Softmax(c.args[0])
 	}},
+	{name: "log_softmax", nargs: 1, doc: "x - logsumexp(x), as (x - max x) - log Σ exp(x - max x)", lower: func(c *call) *Node {
+		if !c.vector(0) {
+			return nil
+		}
+		return c.g.LogSoftmax(c.args[0])
+	}},
 	{name: "stop_gradient", nargs: 1, doc: "x, with no gradient flowing through it", lower: func(c *call) *Node {
 		return c.g.StopGrad(c.args[0])
 	}},
+	{name: "huber", sig: "huber(a, b, delta)", nargs: 3, doc: "elementwise Huber loss of a - b with threshold delta (a scalar > 0)", lower: func(c *call) *Node {
+		if !c.elementwise2() || !c.scalar(2, "delta") {
+			return nil
+		}
+		return c.g.Binary(opHuber, c.g.Sub(c.args[0], c.args[1]), c.args[2])
+	}},
+	{name: "bce_with_logits", sig: "bce_with_logits(logits, targets)", nargs: 2,
+		doc: "Σ max(x, 0) - x·t + log1p(e^-|x|), binary cross-entropy of sigmoid(x), stable for any x", lower: func(c *call) *Node {
+			if !c.elementwise2() {
+				return nil
+			}
+			// softplus(x) is max(x, 0) + log1p(e^-|x|); its derivative,
+			// sigmoid(x), is stable too.
+			x, t := c.args[0], c.args[1]
+			return c.g.Sum(c.g.Sub(c.g.Unary(opSoftplus, x), c.g.Mul(x, t)))
+		}},
+	{name: "cross_entropy", sig: "cross_entropy(logits, label)", nargs: 2,
+		doc: "logsumexp(logits) - logits[label], label an integer input", syntax: crossEntropy},
+	{name: "zeros", sig: "zeros(dims...)", nargs: -1, doc: "a tensor of zeros", syntax: filled(0)},
+	{name: "ones", sig: "ones(dims...)", nargs: -1, doc: "a tensor of ones", syntax: filled(1)},
 }
 
-// shapeBuiltins take constant dimensions instead of values.
-var shapeBuiltins = map[string]float64{"zeros": 0, "ones": 1}
+// builtins indexes builtinList by name. It is made by init: lowering a
+// call, which the rows do, looks names up in it.
+var builtins = map[string]*builtin{}
 
-var builtins = func() map[string]*builtin {
-	m := map[string]*builtin{}
+func init() {
 	for _, b := range builtinList {
-		m[b.name] = b
+		builtins[b.name] = b
 	}
-	return m
-}()
+}
 
-// BuiltinDocs lists the built-in functions and what they compute, for -h and
-// the language reference.
+// BuiltinDocs lists the built-in functions and what they compute, for -h.
 func BuiltinDocs() []string {
 	var out []string
 	for _, b := range builtinList {
-		out = append(out, fmt.Sprintf("%s: %s", b.name, b.doc))
+		sig := b.sig
+		if sig == "" {
+			sig = b.name
+		}
+		out = append(out, fmt.Sprintf("%s: %s", sig, b.doc))
 	}
-	return append(out, "zeros(dims...), ones(dims...): constant tensors",
-		"cross_entropy(logits, label): logsumexp(logits) - logits[label], label an integer input")
+	return out
+}
+
+// BuiltinNames lists the names of the built-in functions.
+func BuiltinNames() []string {
+	var out []string
+	for _, b := range builtinList {
+		out = append(out, b.name)
+	}
+	return out
 }

@@ -65,8 +65,8 @@ func (l *Loop) Within(s *Loop) bool {
 }
 
 var (
-	opLoop    = &Op{Name: "loop", Kind: LoopK, Arity: -1}
-	opLoopOut = &Op{Name: "loopout", Kind: Proj, Arity: 1}
+	opLoop    = &Op{Code: OpLoop, Name: "loop", Kind: LoopK, Arity: -1}
+	opLoopOut = &Op{Code: OpLoopOut, Name: "loopout", Kind: Proj, Arity: 1}
 )
 
 // NewLoop starts a loop in g nested in parent (nil at the top), with an

@@ -78,10 +78,19 @@ func (s *scope) undefined(id *parser.Ident) {
 	s.error(id.P, "%s", msg)
 }
 
-var binaryOps = map[string]func() *Op{
-	"+": func() *Op { return opAdd }, "-": func() *Op { return opSub },
-	"*": func() *Op { return opMul }, "/": func() *Op { return opDiv },
-	"^": func() *Op { return opPow },
+// binaryOps are the elementwise operators of the language: the op each
+// lowers to (by code, as the op table is filled in by init) and the
+// message for operands whose shapes do not match (%[1]v the left shape,
+// %[2]v the right). @ is lowered by matmul.
+var binaryOps = map[string]struct {
+	op       OpCode
+	mismatch string
+}{
+	"+": {OpAdd, "cannot add %[1]v and %[2]v"},
+	"-": {OpSub, "cannot subtract %[2]v from %[1]v"},
+	"*": {OpMul, "cannot multiply %[1]v by %[2]v elementwise (use @ for a matrix product)"},
+	"/": {OpDiv, "cannot divide %[1]v by %[2]v"},
+	"^": {OpPow, "cannot raise %[1]v to the power %[2]v"},
 }
 
 func (s *scope) binary(e *parser.Binary) *Node {
@@ -95,7 +104,7 @@ func (s *scope) binary(e *parser.Binary) *Node {
 	if !s.checkBinary(e.Op, e.P, a.Shape, b.Shape) {
 		return nil
 	}
-	return s.g.Binary(binaryOps[e.Op](), a, b)
+	return s.g.Binary(opTable[binaryOps[e.Op].op], a, b)
 }
 
 // checkBinary reports elementwise operands whose shapes do not match.
@@ -103,20 +112,7 @@ func (s *scope) checkBinary(op string, pos parser.Pos, a, b Shape) bool {
 	if _, ok := broadcastShape(a, b); ok {
 		return true
 	}
-	var msg string
-	switch op {
-	case "+":
-		msg = fmt.Sprintf("cannot add %v and %v", a, b)
-	case "-":
-		msg = fmt.Sprintf("cannot subtract %v from %v", b, a)
-	case "*":
-		msg = fmt.Sprintf("cannot multiply %v by %v elementwise (use @ for a matrix product)", a, b)
-	case "/":
-		msg = fmt.Sprintf("cannot divide %v by %v", a, b)
-	default:
-		msg = fmt.Sprintf("cannot raise %v to the power %v", a, b)
-	}
-	s.error(pos, "%s: shapes must be equal or one a scalar", msg)
+	s.error(pos, binaryOps[op].mismatch+": shapes must be equal or one a scalar", a, b)
 	return false
 }
 
@@ -218,31 +214,10 @@ func (l *lowerer) constIntQuiet(s *scope, e parser.Expr) (int, bool) {
 
 func (s *scope) call(e *parser.Call) *Node {
 	name := e.Fun.Name
-	if v, ok := shapeBuiltins[name]; ok {
-		return s.filled(e, v)
-	}
-	if name == "cross_entropy" {
-		return s.crossEntropy(e)
-	}
 	b, isBuiltin := builtins[name]
 	fd, isFn := s.l.fns[name]
 	if !isBuiltin && !isFn {
-		var names []string
-		for n := range builtins {
-			names = append(names, n)
-		}
-		for n := range s.l.fns {
-			names = append(names, n)
-		}
-		for n := range shapeBuiltins {
-			names = append(names, n)
-		}
-		names = append(names, "cross_entropy")
-		msg := "undefined function: " + name
-		if near := nearest(name, names); near != "" {
-			msg += fmt.Sprintf(" (did you mean %s?)", near)
-		}
-		s.error(e.Fun.P, "%s", msg)
+		s.undefinedFn(e.Fun)
 		return nil
 	}
 	want := -1
@@ -254,6 +229,9 @@ func (s *scope) call(e *parser.Call) *Node {
 	if want >= 0 && len(e.Args) != want {
 		s.error(e.P, "%s takes %d argument%s, got %d", name, want, plural(want), len(e.Args))
 		return nil
+	}
+	if isBuiltin && b.syntax != nil {
+		return b.syntax(s, e)
 	}
 	args := make([]*Node, len(e.Args))
 	for i, a := range e.Args {
@@ -267,6 +245,23 @@ func (s *scope) call(e *parser.Call) *Node {
 	return s.inline(e, fd, args)
 }
 
+// undefinedFn reports a call of a name that is neither a built-in nor a
+// fn, with the nearest of those names.
+func (s *scope) undefinedFn(id *parser.Ident) {
+	var names []string
+	for n := range builtins {
+		names = append(names, n)
+	}
+	for n := range s.l.fns {
+		names = append(names, n)
+	}
+	msg := "undefined function: " + id.Name
+	if near := nearest(id.Name, names); near != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	s.error(id.P, "%s", msg)
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -277,11 +272,7 @@ func plural(n int) string {
 // crossEntropy lowers cross_entropy(logits, label), the negative log
 // probability softmax(logits) gives class label: logsumexp(logits) -
 // logits[label], stable for any logits.
-func (s *scope) crossEntropy(e *parser.Call) *Node {
-	if len(e.Args) != 2 {
-		s.error(e.P, "cross_entropy takes 2 arguments, got %d", len(e.Args))
-		return nil
-	}
+func crossEntropy(s *scope, e *parser.Call) *Node {
 	logits := s.expr(e.Args[0])
 	if logits == nil {
 		return nil
@@ -297,25 +288,27 @@ func (s *scope) crossEntropy(e *parser.Call) *Node {
 	return s.g.Sub(s.g.LogSumExp(logits), picked)
 }
 
-// filled lowers zeros(dims...) and ones(dims...).
-func (s *scope) filled(e *parser.Call, v float64) *Node {
-	var shape Shape
-	for _, a := range e.Args {
-		d, ok := s.l.constIntQuiet(s, a)
-		if !ok {
-			return nil
+// filled lowers zeros(dims...) and ones(dims...), tensors of v.
+func filled(v float64) func(s *scope, e *parser.Call) *Node {
+	return func(s *scope, e *parser.Call) *Node {
+		var shape Shape
+		for _, a := range e.Args {
+			d, ok := s.l.constIntQuiet(s, a)
+			if !ok {
+				return nil
+			}
+			if d <= 0 {
+				s.error(a.Pos(), "dimension must be positive, got %d", d)
+				return nil
+			}
+			if shape.Size()*d > MaxElements {
+				s.error(a.Pos(), "%s(...) would have more than %d elements", e.Fun.Name, MaxElements)
+				return nil
+			}
+			shape = append(shape, d)
 		}
-		if d <= 0 {
-			s.error(a.Pos(), "dimension must be positive, got %d", d)
-			return nil
-		}
-		if shape.Size()*d > MaxElements {
-			s.error(a.Pos(), "%s(...) would have more than %d elements", e.Fun.Name, MaxElements)
-			return nil
-		}
-		shape = append(shape, d)
+		return s.g.Broadcast(s.g.Const(v), shape)
 	}
-	return s.g.Broadcast(s.g.Const(v), shape)
 }
 
 // inline lowers a call of a user fn by lowering its body in the caller's

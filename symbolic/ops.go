@@ -1,6 +1,11 @@
 package symbolic
 
-import "math"
+import (
+	"math"
+	"slices"
+
+	"github.com/backpropgen/backpropgen/internal/opmath"
+)
 
 // Kind says how an op touches its arguments' elements, which is what code
 // generation needs to know to emit it as loops.
@@ -18,21 +23,78 @@ const (
 	Proj                    // a loop's final value of one state
 )
 
-// GoForm says how an elementwise op prints in Go. Exactly one field is set.
-type GoForm struct {
-	Infix  string // "a + b"
-	Prefix string // "-a"
-	Func   string // a package function "math.Exp", or a Go builtin "max"
-	Helper string // a helper function codegen emits beside the model
-}
+// OpCode identifies an op. Other packages' tables (codegen's Go forms) are
+// keyed by it; nothing outside the IR compares op names.
+type OpCode int
 
-// Op is one row of the operator table: everything backpropgen knows about an
-// operation is here, so adding one is adding a row.
+const (
+	OpVar OpCode = iota
+	OpConst
+	OpAdd
+	OpSub
+	OpMul
+	OpDiv
+	OpPow
+	OpPowLog
+	OpMin
+	OpMax
+	OpGE
+	OpGT
+	OpNeg
+	OpExp
+	OpLog
+	OpLog1p
+	OpSqrt
+	OpSin
+	OpCos
+	OpTan
+	OpTanh
+	OpAtan
+	OpErf
+	OpNormCDF
+	OpAbs
+	OpSigmoid
+	OpRelu
+	OpSoftplus
+	OpStep
+	OpSign
+	OpStopGrad
+	OpSum
+	OpMaxAll
+	OpMatMul
+	OpOuter
+	OpTranspose
+	OpIndex
+	OpBroadcast
+	OpScatter
+	OpAddN
+	OpCosh
+	OpSinh
+	OpAsin
+	OpAcos
+	OpExpm1
+	OpLog2
+	OpLog10
+	OpSquare
+	OpRsqrt
+	OpGelu
+	OpSilu
+	OpSoftsign
+	OpElu
+	OpEluGrad
+	OpHuber
+	OpLoop
+	OpLoopOut
+	numOpCodes
+)
+
+// Op is one row of the operator table: what the IR knows about an
+// operation. How it prints in Go is codegen's table, keyed by Code.
 type Op struct {
+	Code  OpCode
 	Name  string
 	Kind  Kind
 	Arity int // -1 for any number
-	Go    GoForm
 	// Eval computes the op on scalars, for constant folding; nil if the op
 	// is never folded.
 	Eval func(x ...float64) float64
@@ -45,16 +107,17 @@ type Op struct {
 // The operator table. It is filled in by init because derivative rules
 // build nodes, and building a node consults the rules and ops: a cycle Go
 // forbids among package variables.
-var opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opMin, opMax, opGE, opGT, opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid, opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opPowLog, opMatMul, opOuter, opTranspose, opIndex, opBroadcast, opScatter, opAddN *Op
+var opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opMin, opMax, opGE, opGT, opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid, opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opPowLog, opMatMul, opOuter, opTranspose, opIndex, opBroadcast, opScatter, opAddN,
+	opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt, opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber *Op
 
 func init() {
-	opVar = &Op{Name: "var", Kind: Leaf}
-	opConst = &Op{Name: "const", Kind: Leaf}
+	opVar = &Op{Code: OpVar, Name: "var", Kind: Leaf}
+	opConst = &Op{Code: OpConst, Name: "const", Kind: Leaf}
 
-	opAdd = &Op{Name: "add", Kind: Elementwise, Arity: 2, Go: GoForm{Infix: "+"},
+	opAdd = &Op{Code: OpAdd, Name: "add", Kind: Elementwise, Arity: 2,
 		Eval:  func(x ...float64) float64 { return x[0] + x[1] },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return d }}
-	opSub = &Op{Name: "sub", Kind: Elementwise, Arity: 2, Go: GoForm{Infix: "-"},
+	opSub = &Op{Code: OpSub, Name: "sub", Kind: Elementwise, Arity: 2,
 		Eval: func(x ...float64) float64 { return x[0] - x[1] },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			if i == 0 {
@@ -62,10 +125,10 @@ func init() {
 			}
 			return g.Neg(d)
 		}}
-	opMul = &Op{Name: "mul", Kind: Elementwise, Arity: 2, Go: GoForm{Infix: "*"},
+	opMul = &Op{Code: OpMul, Name: "mul", Kind: Elementwise, Arity: 2,
 		Eval:  func(x ...float64) float64 { return x[0] * x[1] },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Mul(d, n.Args[1-i]) }}
-	opDiv = &Op{Name: "div", Kind: Elementwise, Arity: 2, Go: GoForm{Infix: "/"},
+	opDiv = &Op{Code: OpDiv, Name: "div", Kind: Elementwise, Arity: 2,
 		Eval: func(x ...float64) float64 { return x[0] / x[1] },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			b := n.Args[1]
@@ -74,7 +137,7 @@ func init() {
 			}
 			return g.Neg(g.Div(g.Mul(d, n), b)) // -d·a/b² = -d·n/b
 		}}
-	opPow = &Op{Name: "pow", Kind: Elementwise, Arity: 2, Go: GoForm{Func: "math.Pow"},
+	opPow = &Op{Code: OpPow, Name: "pow", Kind: Elementwise, Arity: 2,
 		Eval: func(x ...float64) float64 { return math.Pow(x[0], x[1]) },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			a, b := n.Args[0], n.Args[1]
@@ -88,10 +151,10 @@ func init() {
 		}}
 	// powlog(n, a) is n·log(a), or 0 where a = 0; it appears only in the
 	// derivative of pow and has none of its own.
-	opPowLog = &Op{Name: "powlog", Kind: Elementwise, Arity: 2, Go: GoForm{Helper: "powLog"},
-		Eval: func(x ...float64) float64 { return powLog(x[0], x[1]) }}
+	opPowLog = &Op{Code: OpPowLog, Name: "powlog", Kind: Elementwise, Arity: 2,
+		Eval: func(x ...float64) float64 { return opmath.PowLog(x[0], x[1]) }}
 	// min and max send the gradient of a tie to their first argument.
-	opMin = &Op{Name: "min", Kind: Elementwise, Arity: 2, Go: GoForm{Func: "min"},
+	opMin = &Op{Code: OpMin, Name: "min", Kind: Elementwise, Arity: 2,
 		Eval: func(x ...float64) float64 { return min(x[0], x[1]) },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			a, b := n.Args[0], n.Args[1]
@@ -100,7 +163,7 @@ func init() {
 			}
 			return g.Mul(d, g.Binary(opGT, a, b))
 		}}
-	opMax = &Op{Name: "max", Kind: Elementwise, Arity: 2, Go: GoForm{Func: "max"},
+	opMax = &Op{Code: OpMax, Name: "max", Kind: Elementwise, Arity: 2,
 		Eval: func(x ...float64) float64 { return max(x[0], x[1]) },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			a, b := n.Args[0], n.Args[1]
@@ -110,85 +173,85 @@ func init() {
 			return g.Mul(d, g.Binary(opGT, b, a))
 		}}
 	// ge and gt are 1 or 0; they appear in derivatives and have none.
-	opGE = &Op{Name: "ge", Kind: Elementwise, Arity: 2, Go: GoForm{Helper: "ge"},
-		Eval: func(x ...float64) float64 { return b2f(x[0] >= x[1]) }}
-	opGT = &Op{Name: "gt", Kind: Elementwise, Arity: 2, Go: GoForm{Helper: "gt"},
-		Eval: func(x ...float64) float64 { return b2f(x[0] > x[1]) }}
+	opGE = &Op{Code: OpGE, Name: "ge", Kind: Elementwise, Arity: 2,
+		Eval: func(x ...float64) float64 { return opmath.Ge(x[0], x[1]) }}
+	opGT = &Op{Code: OpGT, Name: "gt", Kind: Elementwise, Arity: 2,
+		Eval: func(x ...float64) float64 { return opmath.Gt(x[0], x[1]) }}
 
-	opNeg = &Op{Name: "neg", Kind: Elementwise, Arity: 1, Go: GoForm{Prefix: "-"},
+	opNeg = &Op{Code: OpNeg, Name: "neg", Kind: Elementwise, Arity: 1,
 		Eval:  func(x ...float64) float64 { return -x[0] },
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Neg(d) }}
-	opExp = unary("exp", GoForm{Func: "math.Exp"}, math.Exp,
+	opExp = unary(OpExp, "exp", math.Exp,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, n) })
-	opLog = unary("log", GoForm{Func: "math.Log"}, math.Log,
+	opLog = unary(OpLog, "log", math.Log,
 		func(g *Graph, x, n, d *Node) *Node { return g.Div(d, x) })
-	opLog1p = unary("log1p", GoForm{Func: "math.Log1p"}, math.Log1p,
+	opLog1p = unary(OpLog1p, "log1p", math.Log1p,
 		func(g *Graph, x, n, d *Node) *Node { return g.Div(d, g.Add(g.Const(1), x)) })
-	opSqrt = unary("sqrt", GoForm{Func: "math.Sqrt"}, math.Sqrt,
+	opSqrt = unary(OpSqrt, "sqrt", math.Sqrt,
 		func(g *Graph, x, n, d *Node) *Node { return g.Div(g.Mul(d, g.Const(0.5)), n) })
-	opSin = unary("sin", GoForm{Func: "math.Sin"}, math.Sin,
+	opSin = unary(OpSin, "sin", math.Sin,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Unary(opCos, x)) })
-	opCos = unary("cos", GoForm{Func: "math.Cos"}, math.Cos,
+	opCos = unary(OpCos, "cos", math.Cos,
 		func(g *Graph, x, n, d *Node) *Node { return g.Neg(g.Mul(d, g.Unary(opSin, x))) })
-	opTan = unary("tan", GoForm{Func: "math.Tan"}, math.Tan,
+	opTan = unary(OpTan, "tan", math.Tan,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Add(g.Const(1), g.Mul(n, n))) })
-	opTanh = unary("tanh", GoForm{Func: "math.Tanh"}, math.Tanh,
+	opTanh = unary(OpTanh, "tanh", math.Tanh,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Sub(g.Const(1), g.Mul(n, n))) })
-	opAtan = unary("atan", GoForm{Func: "math.Atan"}, math.Atan,
+	opAtan = unary(OpAtan, "atan", math.Atan,
 		func(g *Graph, x, n, d *Node) *Node { return g.Div(d, g.Add(g.Const(1), g.Mul(x, x))) })
-	opErf = unary("erf", GoForm{Func: "math.Erf"}, math.Erf,
+	opErf = unary(OpErf, "erf", math.Erf,
 		func(g *Graph, x, n, d *Node) *Node {
 			return g.Mul(d, g.Mul(g.Const(2/math.SqrtPi), g.Unary(opExp, g.Neg(g.Mul(x, x)))))
 		})
 	// norm_cdf is Φ, the standard normal distribution function; its
 	// derivative is the density φ(x) = exp(-x²/2)/√(2π).
-	opNormCDF = unary("norm_cdf", GoForm{Helper: "normCDF"}, normCDF,
+	opNormCDF = unary(OpNormCDF, "norm_cdf", opmath.NormCDF,
 		func(g *Graph, x, n, d *Node) *Node {
-			return g.Mul(d, g.Mul(g.Const(1/math.Sqrt(2*math.Pi)), g.Unary(opExp, g.Mul(g.Const(-0.5), g.Mul(x, x)))))
+			return g.Mul(d, normalDensity(g, x))
 		})
 	// abs has subgradient 0 at 0 (sign(0) = 0).
-	opAbs = unary("abs", GoForm{Func: "math.Abs"}, math.Abs,
+	opAbs = unary(OpAbs, "abs", math.Abs,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Unary(opSign, x)) })
-	opSigmoid = unary("sigmoid", GoForm{Helper: "sigmoid"}, sigmoid,
+	opSigmoid = unary(OpSigmoid, "sigmoid", opmath.Sigmoid,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Mul(n, g.Sub(g.Const(1), n))) })
 	// relu has subgradient 0 at 0; relu(x) > 0 exactly when x > 0, so the
 	// derivative reads the output and the input need not be kept.
-	opRelu = unary("relu", GoForm{Helper: "relu"}, relu,
+	opRelu = unary(OpRelu, "relu", opmath.Relu,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Unary(opStep, n)) })
-	opSoftplus = unary("softplus", GoForm{Helper: "softplus"}, softplus,
+	opSoftplus = unary(OpSoftplus, "softplus", opmath.Softplus,
 		func(g *Graph, x, n, d *Node) *Node { return g.Mul(d, g.Unary(opSigmoid, x)) })
-	opStep = unary("step", GoForm{Helper: "step"}, func(x float64) float64 { return b2f(x > 0) }, nil)
-	opSign = unary("sign", GoForm{Helper: "sign"}, sign, nil)
+	opStep = unary(OpStep, "step", opmath.Step, nil)
+	opSign = unary(OpSign, "sign", opmath.Sign, nil)
 
 	// stop_gradient is the identity with no derivative.
-	opStopGrad = &Op{Name: "stop_gradient", Kind: View, Arity: 1}
+	opStopGrad = &Op{Code: OpStopGrad, Name: "stop_gradient", Kind: View, Arity: 1}
 
-	opSum = &Op{Name: "sum", Kind: Reduce, Arity: 1,
+	opSum = &Op{Code: OpSum, Name: "sum", Kind: Reduce, Arity: 1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Broadcast(d, n.Args[0].Shape) }}
 	// maxall is the largest element. It is only ever the shift m of the
 	// stable forms of logsumexp, softmax and log_softmax (builtins.go),
 	// whose values do not depend on m: so no gradient flows through it.
-	opMaxAll = &Op{Name: "maxall", Kind: Reduce, Arity: 1}
+	opMaxAll = &Op{Code: OpMaxAll, Name: "maxall", Kind: Reduce, Arity: 1}
 
-	opMatMul = &Op{Name: "matmul", Kind: MatMul, Arity: 2, Deriv: matmulDeriv}
-	opOuter = &Op{Name: "outer", Kind: Outer, Arity: 2,
+	opMatMul = &Op{Code: OpMatMul, Name: "matmul", Kind: MatMul, Arity: 2, Deriv: matmulDeriv}
+	opOuter = &Op{Code: OpOuter, Name: "outer", Kind: Outer, Arity: 2,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			if i == 0 {
 				return g.MatMul(d, n.Args[1]) // d[m,n] @ b[n]
 			}
 			return g.MatMul(n.Args[0], d) // a[m] @ d[m,n]
 		}}
-	opTranspose = &Op{Name: "transpose", Kind: View, Arity: 1,
+	opTranspose = &Op{Code: OpTranspose, Name: "transpose", Kind: View, Arity: 1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Transpose(d) }}
-	opIndex = &Op{Name: "index", Kind: View, Arity: -1,
+	opIndex = &Op{Code: OpIndex, Name: "index", Kind: View, Arity: -1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Scatter(d, n.Ints, n.Args[0].Shape, n.Args[1:]...) }}
-	opBroadcast = &Op{Name: "broadcast", Kind: View, Arity: 1,
+	opBroadcast = &Op{Code: OpBroadcast, Name: "broadcast", Kind: View, Arity: 1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Sum(d) }}
-	opScatter = &Op{Name: "scatter", Kind: Scatter, Arity: -1,
+	opScatter = &Op{Code: OpScatter, Name: "scatter", Kind: Scatter, Arity: -1,
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return g.Index(d, n.Ints, n.Args[1:]...) }}
 	// addn is the sum of its arguments, all of one shape; the adjoint of a
 	// value used several times is one.
-	opAddN = &Op{Name: "addn", Kind: Elementwise, Arity: -1,
+	opAddN = &Op{Code: OpAddN, Name: "addn", Kind: Elementwise, Arity: -1,
 		Eval: func(x ...float64) float64 {
 			s := x[0]
 			for _, v := range x[1:] {
@@ -197,12 +260,38 @@ func init() {
 			return s
 		},
 		Deriv: func(g *Graph, n, d *Node, i int) *Node { return d }}
+
+	for _, op := range []*Op{opVar, opConst, opAdd, opSub, opMul, opDiv, opPow, opPowLog, opMin, opMax, opGE, opGT,
+		opNeg, opExp, opLog, opLog1p, opSqrt, opSin, opCos, opTan, opTanh, opAtan, opErf, opNormCDF, opAbs, opSigmoid,
+		opRelu, opSoftplus, opStep, opSign, opStopGrad, opSum, opMaxAll, opMatMul, opOuter, opTranspose, opIndex,
+		opBroadcast, opScatter, opAddN, opLoop, opLoopOut} {
+		register(op)
+	}
+	moreOps()
+	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
+		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
+		register(op)
+	}
 }
+
+func register(op *Op) {
+	if opTable[op.Code] != nil {
+		panic("symbolic: two ops with the code of " + op.Name)
+	}
+	opTable[op.Code] = op
+}
+
+// opTable holds every op at its code.
+var opTable [numOpCodes]*Op
+
+// Ops returns every op, in code order, for the tables of other packages
+// and their tests.
+func Ops() []*Op { return slices.Clone(opTable[:]) }
 
 // unary makes the row of a unary elementwise op whose derivative is
 // deriv(x, n, d) for argument x, result n and adjoint d.
-func unary(name string, form GoForm, eval func(float64) float64, deriv func(g *Graph, x, n, d *Node) *Node) *Op {
-	op := &Op{Name: name, Kind: Elementwise, Arity: 1, Go: form,
+func unary(code OpCode, name string, eval func(float64) float64, deriv func(g *Graph, x, n, d *Node) *Node) *Op {
+	op := &Op{Code: code, Name: name, Kind: Elementwise, Arity: 1,
 		Eval: func(x ...float64) float64 { return eval(x[0]) }}
 	if deriv != nil {
 		op.Deriv = func(g *Graph, n, d *Node, i int) *Node { return deriv(g, n.Args[0], n, d) }
@@ -233,40 +322,7 @@ func matmulDeriv(g *Graph, n, d *Node, i int) *Node {
 	}
 }
 
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
+// normalDensity is φ(x) = exp(-x²/2)/√(2π), the derivative of Φ.
+func normalDensity(g *Graph, x *Node) *Node {
+	return g.Mul(g.Const(1/math.Sqrt(2*math.Pi)), g.Unary(opExp, g.Mul(g.Const(-0.5), g.Mul(x, x))))
 }
-
-func sign(x float64) float64 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-func relu(x float64) float64 { return max(x, 0) }
-
-func softplus(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
-
-func powLog(n, a float64) float64 {
-	if a == 0 {
-		return 0
-	}
-	return n * math.Log(a)
-}
-
-func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }

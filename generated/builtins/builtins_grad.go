@@ -251,64 +251,431 @@ func F_leaky_reluGrad(x, a float64) (f_leaky_relu, dx, da float64) {
 	return
 }
 
-// F_min computes f_min(x, y) of builtins.bp:18.
+// F_cosh computes f_cosh(x) of builtins.bp:18.
+func F_cosh(x float64) float64 {
+	return math.Cosh(x)
+}
+
+// F_coshGrad returns f_cosh(x) of builtins.bp:18 and its partial derivatives
+// with respect to x.
+func F_coshGrad(x float64) (f_cosh, dx float64) {
+	// builtins.bp:18: fn f_cosh(x) = cosh(x)
+	f_cosh = math.Cosh(x)
+	// backward of builtins.bp:18: fn f_cosh(x) = cosh(x)
+	dx = math.Sinh(x)
+	return
+}
+
+// F_sinh computes f_sinh(x) of builtins.bp:19.
+func F_sinh(x float64) float64 {
+	return math.Sinh(x)
+}
+
+// F_sinhGrad returns f_sinh(x) of builtins.bp:19 and its partial derivatives
+// with respect to x.
+func F_sinhGrad(x float64) (f_sinh, dx float64) {
+	// builtins.bp:19: fn f_sinh(x) = sinh(x)
+	f_sinh = math.Sinh(x)
+	// backward of builtins.bp:19: fn f_sinh(x) = sinh(x)
+	dx = math.Cosh(x)
+	return
+}
+
+// F_asin computes f_asin(x) of builtins.bp:20.
+func F_asin(x float64) float64 {
+	return math.Asin(x)
+}
+
+// F_asinGrad returns f_asin(x) of builtins.bp:20 and its partial derivatives
+// with respect to x.
+func F_asinGrad(x float64) (f_asin, dx float64) {
+	// builtins.bp:20: fn f_asin(x) = asin(x)
+	f_asin = math.Asin(x)
+	// backward of builtins.bp:20: fn f_asin(x) = asin(x)
+	dx = 1 / math.Sqrt(1-x*x)
+	return
+}
+
+// F_acos computes f_acos(x) of builtins.bp:21.
+func F_acos(x float64) float64 {
+	return math.Acos(x)
+}
+
+// F_acosGrad returns f_acos(x) of builtins.bp:21 and its partial derivatives
+// with respect to x.
+func F_acosGrad(x float64) (f_acos, dx float64) {
+	// builtins.bp:21: fn f_acos(x) = acos(x)
+	f_acos = math.Acos(x)
+	// backward of builtins.bp:21: fn f_acos(x) = acos(x)
+	dx = -(1 / math.Sqrt(1-x*x))
+	return
+}
+
+// F_expm1 computes f_expm1(x) of builtins.bp:22.
+func F_expm1(x float64) float64 {
+	return math.Expm1(x)
+}
+
+// F_expm1Grad returns f_expm1(x) of builtins.bp:22 and its partial derivatives
+// with respect to x.
+func F_expm1Grad(x float64) (f_expm1, dx float64) {
+	// builtins.bp:22: fn f_expm1(x) = expm1(x)
+	f_expm1 = math.Expm1(x)
+	// backward of builtins.bp:22: fn f_expm1(x) = expm1(x)
+	dx = math.Exp(x)
+	return
+}
+
+// F_log2 computes f_log2(x) of builtins.bp:23.
+func F_log2(x float64) float64 {
+	return math.Log2(x)
+}
+
+// F_log2Grad returns f_log2(x) of builtins.bp:23 and its partial derivatives
+// with respect to x.
+func F_log2Grad(x float64) (f_log2, dx float64) {
+	// builtins.bp:23: fn f_log2(x) = log2(x)
+	f_log2 = math.Log2(x)
+	// backward of builtins.bp:23: fn f_log2(x) = log2(x)
+	dx = 1 / (x * 0.6931471805599453)
+	return
+}
+
+// F_log10 computes f_log10(x) of builtins.bp:24.
+func F_log10(x float64) float64 {
+	return math.Log10(x)
+}
+
+// F_log10Grad returns f_log10(x) of builtins.bp:24 and its partial derivatives
+// with respect to x.
+func F_log10Grad(x float64) (f_log10, dx float64) {
+	// builtins.bp:24: fn f_log10(x) = log10(x)
+	f_log10 = math.Log10(x)
+	// backward of builtins.bp:24: fn f_log10(x) = log10(x)
+	dx = 1 / (x * 2.302585092994046)
+	return
+}
+
+// F_square computes f_square(x) of builtins.bp:25.
+func F_square(x float64) float64 {
+	return x*x + builtinsSq(x+1)
+}
+
+// F_squareGrad returns f_square(x) of builtins.bp:25 and its partial derivatives
+// with respect to x.
+func F_squareGrad(x float64) (f_square, dx float64) {
+	// builtins.bp:25: fn f_square(x) = square(x) + square(x + 1)
+	t := x + 1
+	f_square = x*x + t*t
+	dx = 2*t + 2*x
+	return
+}
+
+// F_rsqrt computes f_rsqrt(x) of builtins.bp:26.
+func F_rsqrt(x float64) float64 {
+	return builtinsRsqrt(x)
+}
+
+// F_rsqrtGrad returns f_rsqrt(x) of builtins.bp:26 and its partial derivatives
+// with respect to x.
+func F_rsqrtGrad(x float64) (f_rsqrt, dx float64) {
+	// builtins.bp:26: fn f_rsqrt(x) = rsqrt(x)
+	rsqrtX := builtinsRsqrt(x)
+	f_rsqrt = rsqrtX
+	// backward of builtins.bp:26: fn f_rsqrt(x) = rsqrt(x)
+	dx = -0.5 * (rsqrtX / x)
+	return
+}
+
+// F_gelu computes f_gelu(x) of builtins.bp:27.
+func F_gelu(x float64) float64 {
+	return builtinsGelu(x)
+}
+
+// F_geluGrad returns f_gelu(x) of builtins.bp:27 and its partial derivatives
+// with respect to x.
+func F_geluGrad(x float64) (f_gelu, dx float64) {
+	// builtins.bp:27: fn f_gelu(x) = gelu(x)
+	f_gelu = builtinsGelu(x)
+	// backward of builtins.bp:27: fn f_gelu(x) = gelu(x)
+	dx = builtinsNormCDF(x) + x*(0.3989422804014327*math.Exp(-0.5*(x*x)))
+	return
+}
+
+// F_silu computes f_silu(x) of builtins.bp:28.
+func F_silu(x float64) float64 {
+	return builtinsSilu(x)
+}
+
+// F_siluGrad returns f_silu(x) of builtins.bp:28 and its partial derivatives
+// with respect to x.
+func F_siluGrad(x float64) (f_silu, dx float64) {
+	// backward of builtins.bp:28: fn f_silu(x) = silu(x)
+	sigmoidX := builtinsSigmoid(x)
+	// builtins.bp:28: fn f_silu(x) = silu(x)
+	f_silu = builtinsSilu(x)
+	// backward of builtins.bp:28: fn f_silu(x) = silu(x)
+	dx = sigmoidX * (1 + x*(1-sigmoidX))
+	return
+}
+
+// F_softsign computes f_softsign(x) of builtins.bp:29.
+func F_softsign(x float64) float64 {
+	return builtinsSoftsign(x)
+}
+
+// F_softsignGrad returns f_softsign(x) of builtins.bp:29 and its partial derivatives
+// with respect to x.
+func F_softsignGrad(x float64) (f_softsign, dx float64) {
+	// backward of builtins.bp:29: fn f_softsign(x) = softsign(x)
+	t := 1 + math.Abs(x)
+	// builtins.bp:29: fn f_softsign(x) = softsign(x)
+	f_softsign = builtinsSoftsign(x)
+	// backward of builtins.bp:29: fn f_softsign(x) = softsign(x)
+	dx = 1 / (t * t)
+	return
+}
+
+// F_elu computes f_elu(x, a) of builtins.bp:30.
+func F_elu(x, a float64) float64 {
+	return builtinsElu(x, a)
+}
+
+// F_eluGrad returns f_elu(x, a) of builtins.bp:30 and its partial derivatives
+// with respect to x, a.
+func F_eluGrad(x, a float64) (f_elu, dx, da float64) {
+	// builtins.bp:30: fn f_elu(x, a) = elu(x, a)
+	f_elu = builtinsElu(x, a)
+	// backward of builtins.bp:30: fn f_elu(x, a) = elu(x, a)
+	dx = builtinsEluGrad(x, a)
+	da = math.Expm1(min(x, 0))
+	return
+}
+
+// F_clip computes f_clip(x, lo, hi) of builtins.bp:31.
+func F_clip(x, lo, hi float64) float64 {
+	return min(max(x, lo), hi)
+}
+
+// F_clipGrad returns f_clip(x, lo, hi) of builtins.bp:31 and its partial derivatives
+// with respect to x, lo, hi.
+func F_clipGrad(x, lo, hi float64) (f_clip, dx, dlo, dhi float64) {
+	// builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
+	t := max(x, lo)
+	// backward of builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
+	t2 := builtinsGe(hi, t)
+	// builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
+	f_clip = min(t, hi)
+	// backward of builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
+	dx = t2 * builtinsGe(x, lo)
+	dlo = t2 * builtinsGt(lo, x)
+	dhi = builtinsGt(t, hi)
+	return
+}
+
+// F_clip_vec computes f_clip_vec(v, lo) of builtins.bp:32.
+func F_clip_vec(v [3]float64, lo float64) float64 {
+	var sum float64
+	for k := range 3 {
+		sum += min(max(v[k], lo), 1.5) * v[k]
+	}
+	return sum
+}
+
+// F_clip_vecGrad returns f_clip_vec(v, lo) of builtins.bp:32 and its partial derivatives
+// with respect to v, lo.
+func F_clip_vecGrad(v [3]float64, lo float64) (f_clip_vec float64, dv [3]float64, dlo float64) {
+	var t [3]float64
+	// builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
+	var t2 [3]float64
+	var t3 [3]float64
+	for i := range 3 {
+		t[i] = max(v[i], lo)
+		t2[i] = min(t[i], 1.5)
+		// backward of builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
+		t3[i] = v[i] * builtinsGe(1.5, t[i])
+	}
+	// builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
+	var sum float64
+	for k := range 3 {
+		sum += t2[k] * v[k]
+	}
+	f_clip_vec = sum
+	for i := range 3 {
+		dv[i] = t2[i] + t3[i]*builtinsGe(v[i], lo)
+	}
+	// backward of builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
+	var sum2 float64
+	for k2 := range 3 {
+		sum2 += t3[k2] * builtinsGt(lo, v[k2])
+	}
+	dlo = sum2
+	return
+}
+
+// F_huber computes f_huber(a, b, d) of builtins.bp:33.
+func F_huber(a, b, d float64) float64 {
+	return builtinsHuber(a-b, d)
+}
+
+// F_huberGrad returns f_huber(a, b, d) of builtins.bp:33 and its partial derivatives
+// with respect to a, b, d.
+func F_huberGrad(a, b, d float64) (f_huber, da, db, dd float64) {
+	// builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
+	t := a - b
+	// backward of builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
+	da2 := min(max(t, -d), d)
+	// builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
+	f_huber = builtinsHuber(t, d)
+	// backward of builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
+	da = da2
+	db = -da2
+	dd = builtinsRelu(math.Abs(t) - d)
+	return
+}
+
+// F_huber_vec computes f_huber_vec(a, b, d) of builtins.bp:34.
+func F_huber_vec(a, b [3]float64, d float64) float64 {
+	var sum float64
+	for k := range 3 {
+		sum += builtinsHuber(a[k]-b[k], d)
+	}
+	return sum
+}
+
+// F_huber_vecGrad returns f_huber_vec(a, b, d) of builtins.bp:34 and its partial derivatives
+// with respect to a, b, d.
+func F_huber_vecGrad(a, b [3]float64, d float64) (f_huber_vec float64, da, db [3]float64, dd float64) {
+	var t [3]float64
+	// builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
+	for i := range 3 {
+		t[i] = a[i] - b[i]
+	}
+	// backward of builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
+	negD := -d
+	var da2 [3]float64
+	for i := range 3 {
+		da2[i] = min(max(t[i], negD), d)
+	}
+	// builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
+	var sum float64
+	for k := range 3 {
+		sum += builtinsHuber(t[k], d)
+	}
+	f_huber_vec = sum
+	// backward of builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
+	for i := range 3 {
+		da[i] = da2[i]
+		db[i] = -da2[i]
+	}
+	var sum2 float64
+	for k2 := range 3 {
+		sum2 += builtinsRelu(math.Abs(t[k2]) - d)
+	}
+	dd = sum2
+	return
+}
+
+// F_bce computes f_bce(x, t) of builtins.bp:35.
+func F_bce(x, t float64) float64 {
+	return builtinsSoftplus(x) - x*t
+}
+
+// F_bceGrad returns f_bce(x, t) of builtins.bp:35 and its partial derivatives
+// with respect to x, t.
+func F_bceGrad(x, t float64) (f_bce, dx, dt float64) {
+	// builtins.bp:35: fn f_bce(x, t) = bce_with_logits(x, t)
+	f_bce = builtinsSoftplus(x) - x*t
+	dx = -t + builtinsSigmoid(x)
+	// backward of builtins.bp:35: fn f_bce(x, t) = bce_with_logits(x, t)
+	dt = -x
+	return
+}
+
+// F_bce_vec computes f_bce_vec(x, t) of builtins.bp:36.
+func F_bce_vec(x, t [3]float64) float64 {
+	var sum float64
+	for k := range 3 {
+		sum += builtinsSoftplus(x[k]) - x[k]*t[k]
+	}
+	return sum
+}
+
+// F_bce_vecGrad returns f_bce_vec(x, t) of builtins.bp:36 and its partial derivatives
+// with respect to x, t.
+func F_bce_vecGrad(x, t [3]float64) (f_bce_vec float64, dx, dt [3]float64) {
+	// builtins.bp:36: fn f_bce_vec(x[3], t[3]) = bce_with_logits(x, t)
+	var sum float64
+	for k := range 3 {
+		sum += builtinsSoftplus(x[k]) - x[k]*t[k]
+	}
+	f_bce_vec = sum
+	for i := range 3 {
+		dx[i] = -t[i] + builtinsSigmoid(x[i])
+		// backward of builtins.bp:36: fn f_bce_vec(x[3], t[3]) = bce_with_logits(x, t)
+		dt[i] = -x[i]
+	}
+	return
+}
+
+// F_min computes f_min(x, y) of builtins.bp:37.
 func F_min(x, y float64) float64 {
 	return min(x, y)
 }
 
-// F_minGrad returns f_min(x, y) of builtins.bp:18 and its partial derivatives
+// F_minGrad returns f_min(x, y) of builtins.bp:37 and its partial derivatives
 // with respect to x, y.
 func F_minGrad(x, y float64) (f_min, dx, dy float64) {
-	// builtins.bp:18: fn f_min(x, y) = min(x, y)
+	// builtins.bp:37: fn f_min(x, y) = min(x, y)
 	f_min = min(x, y)
-	// backward of builtins.bp:18: fn f_min(x, y) = min(x, y)
+	// backward of builtins.bp:37: fn f_min(x, y) = min(x, y)
 	dx = builtinsGe(y, x)
 	dy = builtinsGt(x, y)
 	return
 }
 
-// F_max computes f_max(x, y) of builtins.bp:19.
+// F_max computes f_max(x, y) of builtins.bp:38.
 func F_max(x, y float64) float64 {
 	return max(x, y)
 }
 
-// F_maxGrad returns f_max(x, y) of builtins.bp:19 and its partial derivatives
+// F_maxGrad returns f_max(x, y) of builtins.bp:38 and its partial derivatives
 // with respect to x, y.
 func F_maxGrad(x, y float64) (f_max, dx, dy float64) {
-	// builtins.bp:19: fn f_max(x, y) = max(x, y)
+	// builtins.bp:38: fn f_max(x, y) = max(x, y)
 	f_max = max(x, y)
-	// backward of builtins.bp:19: fn f_max(x, y) = max(x, y)
+	// backward of builtins.bp:38: fn f_max(x, y) = max(x, y)
 	dx = builtinsGe(x, y)
 	dy = builtinsGt(y, x)
 	return
 }
 
-// F_pow computes f_pow(x, y) of builtins.bp:20.
+// F_pow computes f_pow(x, y) of builtins.bp:39.
 func F_pow(x, y float64) float64 {
 	return math.Pow(x, y)
 }
 
-// F_powGrad returns f_pow(x, y) of builtins.bp:20 and its partial derivatives
+// F_powGrad returns f_pow(x, y) of builtins.bp:39 and its partial derivatives
 // with respect to x, y.
 func F_powGrad(x, y float64) (f_pow, dx, dy float64) {
-	// builtins.bp:20: fn f_pow(x, y) = pow(x, y)
+	// builtins.bp:39: fn f_pow(x, y) = pow(x, y)
 	t := math.Pow(x, y)
 	f_pow = t
-	// backward of builtins.bp:20: fn f_pow(x, y) = pow(x, y)
+	// backward of builtins.bp:39: fn f_pow(x, y) = pow(x, y)
 	dx = y * math.Pow(x, y-1)
 	dy = builtinsPowLog(t, x)
 	return
 }
 
-// F_ops computes f_ops(x, y) of builtins.bp:21.
+// F_ops computes f_ops(x, y) of builtins.bp:40.
 func F_ops(x, y float64) float64 {
 	return -x/y - math.Pow(y, 3) + x*y - 2
 }
 
-// F_opsGrad returns f_ops(x, y) of builtins.bp:21 and its partial derivatives
+// F_opsGrad returns f_ops(x, y) of builtins.bp:40 and its partial derivatives
 // with respect to x, y.
 func F_opsGrad(x, y float64) (f_ops, dx, dy float64) {
-	// builtins.bp:21: fn f_ops(x, y) = -x / y - y^3 + x * y - 2
+	// builtins.bp:40: fn f_ops(x, y) = -x / y - y^3 + x * y - 2
 	t := -x / y
 	f_ops = t - math.Pow(y, 3) + x*y - 2
 	dx = y + -(1 / y)
@@ -316,23 +683,23 @@ func F_opsGrad(x, y float64) (f_ops, dx, dy float64) {
 	return
 }
 
-// F_assoc computes f_assoc(a, b, c) of builtins.bp:22.
+// F_assoc computes f_assoc(a, b, c) of builtins.bp:41.
 func F_assoc(a, b, c float64) float64 {
 	return a - b - c + a/b/c + math.Pow(a, math.Pow(b, c))
 }
 
-// F_assocGrad returns f_assoc(a, b, c) of builtins.bp:22 and its partial derivatives
+// F_assocGrad returns f_assoc(a, b, c) of builtins.bp:41 and its partial derivatives
 // with respect to a, b, c.
 func F_assocGrad(a, b, c float64) (f_assoc, da, db, dc float64) {
-	// builtins.bp:22: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
+	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
 	t := a / b
 	t2 := t / c
 	t3 := math.Pow(b, c)
 	t4 := math.Pow(a, t3)
-	// backward of builtins.bp:22: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
+	// backward of builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
 	t5 := builtinsPowLog(t4, a)
 	t6 := 1 / c
-	// builtins.bp:22: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
+	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
 	f_assoc = a - b - c + t2 + t4
 	da = t3*math.Pow(a, t3-1) + t6/b + 1
 	db = t5*(c*math.Pow(b, c-1)) + -(t6 * t / b) + -1
@@ -340,7 +707,7 @@ func F_assocGrad(a, b, c float64) (f_assoc, da, db, dc float64) {
 	return
 }
 
-// F_sum computes f_sum(v) of builtins.bp:23.
+// F_sum computes f_sum(v) of builtins.bp:42.
 func F_sum(v [4]float64) float64 {
 	var sum float64
 	for k := range 4 {
@@ -349,10 +716,10 @@ func F_sum(v [4]float64) float64 {
 	return sum
 }
 
-// F_sumGrad returns f_sum(v) of builtins.bp:23 and its partial derivatives
+// F_sumGrad returns f_sum(v) of builtins.bp:42 and its partial derivatives
 // with respect to v.
 func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
-	// builtins.bp:23: fn f_sum(v[4]) = sum(v * v)
+	// builtins.bp:42: fn f_sum(v[4]) = sum(v * v)
 	var sum float64
 	for k := range 4 {
 		sum += v[k] * v[k]
@@ -364,7 +731,7 @@ func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
 	return
 }
 
-// F_mean computes f_mean(v) of builtins.bp:24.
+// F_mean computes f_mean(v) of builtins.bp:43.
 func F_mean(v [4]float64) float64 {
 	var sum float64
 	for k := range 4 {
@@ -373,11 +740,11 @@ func F_mean(v [4]float64) float64 {
 	return sum / 4
 }
 
-// F_meanGrad returns f_mean(v) of builtins.bp:24 and its partial derivatives
+// F_meanGrad returns f_mean(v) of builtins.bp:43 and its partial derivatives
 // with respect to v.
 func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	var expV [4]float64
-	// builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
+	// builtins.bp:43: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
 		expV[i] = math.Exp(v[i])
 	}
@@ -386,14 +753,14 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 		sum += expV[k]
 	}
 	f_mean = sum / 4
-	// backward of builtins.bp:24: fn f_mean(v[4]) = mean(exp(v))
+	// backward of builtins.bp:43: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
 		dv[i] = 0.25 * expV[i]
 	}
 	return
 }
 
-// F_dot computes f_dot(u, v) of builtins.bp:25.
+// F_dot computes f_dot(u, v) of builtins.bp:44.
 func F_dot(u, v [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
@@ -402,10 +769,10 @@ func F_dot(u, v [3]float64) float64 {
 	return sum * u[1]
 }
 
-// F_dotGrad returns f_dot(u, v) of builtins.bp:25 and its partial derivatives
+// F_dotGrad returns f_dot(u, v) of builtins.bp:44 and its partial derivatives
 // with respect to u, v.
 func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
-	// builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
+	// builtins.bp:44: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	var sum float64
 	for k := range 3 {
 		sum += u[k] * v[k]
@@ -415,17 +782,17 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 		du[i] = u[1] * v[i]
 	}
 	du[1] += sum
-	// backward of builtins.bp:25: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
+	// backward of builtins.bp:44: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	for i := range 3 {
 		dv[i] = u[1] * u[i]
 	}
 	return
 }
 
-// F_mse computes f_mse(u, v) of builtins.bp:26.
+// F_mse computes f_mse(u, v) of builtins.bp:45.
 func F_mse(u, v [3]float64) float64 {
 	var t [3]float64
-	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		t[i] = u[i] - v[i]
 	}
@@ -436,26 +803,26 @@ func F_mse(u, v [3]float64) float64 {
 	return sum / 3
 }
 
-// F_mseGrad returns f_mse(u, v) of builtins.bp:26 and its partial derivatives
+// F_mseGrad returns f_mse(u, v) of builtins.bp:45 and its partial derivatives
 // with respect to u, v.
 func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	var t [3]float64
-	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	var du2 [3]float64
 	for i := range 3 {
 		ti := u[i] - v[i]
 		t[i] = ti
-		// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+		// backward of builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 		t2i := 0.3333333333333333 * ti
 		du2[i] = t2i + t2i
 	}
-	// builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	var sum float64
 	for k := range 3 {
 		sum += t[k] * t[k]
 	}
 	f_mse = sum / 3
-	// backward of builtins.bp:26: fn f_mse(u[3], v[3]) = mse(u, v)
+	// backward of builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		du[i] = du2[i]
 		dv[i] = -du2[i]
@@ -463,7 +830,7 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	return
 }
 
-// F_matvec computes f_matvec(W, x) of builtins.bp:27.
+// F_matvec computes f_matvec(W, x) of builtins.bp:46.
 func F_matvec(W [2][3]float64, x [3]float64) float64 {
 	row := &W[0]
 	var sum float64
@@ -478,13 +845,13 @@ func F_matvec(W [2][3]float64, x [3]float64) float64 {
 	return math.Tanh(sum) + math.Tanh(sum2)
 }
 
-// F_matvecGrad returns f_matvec(W, x) of builtins.bp:27 and its partial derivatives
+// F_matvecGrad returns f_matvec(W, x) of builtins.bp:46 and its partial derivatives
 // with respect to W, x.
 func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]float64, dx [3]float64) {
 	var tanh [2]float64
 	row := &W[0]
 	row2 := &W[1]
-	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
+	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	var sum float64
 	for k := range 3 {
 		sum += row[k] * x[k]
@@ -496,12 +863,12 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 	}
 	tanh[1] = math.Tanh(sum2)
 	var t [2]float64
-	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
+	// backward of builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	t[0] = 1 - tanh[0]*tanh[0]
 	t[1] = 1 - tanh[1]*tanh[1]
-	// builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
+	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	f_matvec = tanh[0] + tanh[1]
-	// backward of builtins.bp:27: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
+	// backward of builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	for i := range 3 {
 		dW[0][i] = t[0] * x[i]
 		dW[1][i] = t[1] * x[i]
@@ -512,7 +879,7 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 	return
 }
 
-// F_vecmat computes f_vecmat(x, W) of builtins.bp:28.
+// F_vecmat computes f_vecmat(x, W) of builtins.bp:47.
 func F_vecmat(x [2]float64, W [2][3]float64) float64 {
 	var sum float64
 	for k := range 3 {
@@ -521,19 +888,19 @@ func F_vecmat(x [2]float64, W [2][3]float64) float64 {
 	return sum
 }
 
-// F_vecmatGrad returns f_vecmat(x, W) of builtins.bp:28 and its partial derivatives
+// F_vecmatGrad returns f_vecmat(x, W) of builtins.bp:47 and its partial derivatives
 // with respect to x, W.
 func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float64, dW [2][3]float64) {
 	var t [3]float64
-	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var cos [3]float64
 	for i := range 3 {
 		ti := x[0]*W[0][i] + x[1]*W[1][i]
 		t[i] = ti
-		// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+		// backward of builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 		cos[i] = math.Cos(ti)
 	}
-	// builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var sum float64
 	for k := range 3 {
 		sum += math.Sin(t[k])
@@ -541,7 +908,7 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	f_vecmat = sum
 	row := &W[0]
 	row2 := &W[1]
-	// backward of builtins.bp:28: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	// backward of builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var sum2 float64
 	for k2 := range 3 {
 		sum2 += row[k2] * cos[k2]
@@ -559,7 +926,7 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	return
 }
 
-// F_matmat computes f_matmat(A, B) of builtins.bp:29.
+// F_matmat computes f_matmat(A, B) of builtins.bp:48.
 func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 	var sum float64
 	row := &A[0]
@@ -589,7 +956,7 @@ func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 	return sum + A[1][2]*B[2][1]
 }
 
-// F_matmatGrad returns f_matmat(A, B) of builtins.bp:29 and its partial derivatives
+// F_matmatGrad returns f_matmat(A, B) of builtins.bp:48 and its partial derivatives
 // with respect to A, B.
 func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]float64, dB [3][2]float64) {
 	var t [2][2]float64
@@ -597,7 +964,7 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	row2 := &A[0]
 	row3 := &A[1]
 	row4 := &A[1]
-	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
+	// builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var sum float64
 	for k := range 3 {
 		sum += row[k] * B[k][0]
@@ -619,12 +986,12 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	}
 	t[1][1] = sum4
 	var cos [2][2]float64
-	// backward of builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
+	// backward of builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	cos[0][0] = math.Cos(t[0][0])
 	cos[0][1] = math.Cos(t[0][1])
 	cos[1][0] = math.Cos(t[1][0])
 	cos[1][1] = math.Cos(t[1][1])
-	// builtins.bp:29: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
+	// builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	var sum5 float64
 	sum5 += math.Sin(t[0][0])
 	sum5 += math.Sin(t[0][1])
@@ -644,7 +1011,7 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	return
 }
 
-// F_transpose computes f_transpose(A, v) of builtins.bp:30.
+// F_transpose computes f_transpose(A, v) of builtins.bp:49.
 func F_transpose(A [2][3]float64, v [2]float64) float64 {
 	var sum float64
 	for k := range 3 {
@@ -653,16 +1020,16 @@ func F_transpose(A [2][3]float64, v [2]float64) float64 {
 	return sum
 }
 
-// F_transposeGrad returns f_transpose(A, v) of builtins.bp:30 and its partial derivatives
+// F_transposeGrad returns f_transpose(A, v) of builtins.bp:49 and its partial derivatives
 // with respect to A, v.
 func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2][3]float64, dv [2]float64) {
-	// builtins.bp:30: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
+	// builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	var sum float64
 	for k := range 3 {
 		sum += A[0][k]*v[0] + A[1][k]*v[1]
 	}
 	f_transpose = sum
-	// backward of builtins.bp:30: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
+	// backward of builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	for i := range 3 {
 		dA[0][i] = v[0]
 		dA[1][i] = v[1]
@@ -680,9 +1047,9 @@ func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2]
 	return
 }
 
-// F_softmax computes f_softmax(x, w) of builtins.bp:31.
+// F_softmax computes f_softmax(x, w) of builtins.bp:50.
 func F_softmax(x, w [4]float64) float64 {
-	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -702,10 +1069,10 @@ func F_softmax(x, w [4]float64) float64 {
 	return sum2
 }
 
-// F_softmaxGrad returns f_softmax(x, w) of builtins.bp:31 and its partial derivatives
+// F_softmaxGrad returns f_softmax(x, w) of builtins.bp:50 and its partial derivatives
 // with respect to x, w.
 func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
-	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -725,29 +1092,29 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 		t[i] = ti
 		t2[i] = w[i] * ti
 	}
-	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	// backward of builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	var sum2 float64
 	for k3 := range 4 {
 		sum2 += -(t2[k3] / sum)
 	}
-	// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	var sum3 float64
 	for k4 := range 4 {
 		sum3 += t2[k4]
 	}
 	f_softmax = sum3
-	// backward of builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+	// backward of builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	for i := range 4 {
 		dx[i] = (w[i]/sum + sum2) * exp[i]
-		// builtins.bp:31: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
+		// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 		dw[i] = t[i]
 	}
 	return
 }
 
-// F_log_softmax computes f_log_softmax(x, w) of builtins.bp:32.
+// F_log_softmax computes f_log_softmax(x, w) of builtins.bp:51.
 func F_log_softmax(x, w [4]float64) float64 {
-	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -768,10 +1135,10 @@ func F_log_softmax(x, w [4]float64) float64 {
 	return sum2
 }
 
-// F_log_softmaxGrad returns f_log_softmax(x, w) of builtins.bp:32 and its partial derivatives
+// F_log_softmaxGrad returns f_log_softmax(x, w) of builtins.bp:51 and its partial derivatives
 // with respect to x, w.
 func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float64) {
-	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -792,30 +1159,30 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	for i := range 4 {
 		t2[i] = t[i] - log
 	}
-	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var sum2 float64
 	for k3 := range 4 {
 		sum2 += -w[k3]
 	}
 	t3 := sum2 / sum
-	// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var sum3 float64
 	for k4 := range 4 {
 		sum3 += w[k4] * t2[k4]
 	}
 	f_log_softmax = sum3
-	// backward of builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
 		dx[i] = w[i] + t3*exp[i]
-		// builtins.bp:32: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
+		// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 		dw[i] = t2[i]
 	}
 	return
 }
 
-// F_logsumexp computes f_logsumexp(x) of builtins.bp:33.
+// F_logsumexp computes f_logsumexp(x) of builtins.bp:52.
 func F_logsumexp(x [4]float64) float64 {
-	// builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -827,10 +1194,10 @@ func F_logsumexp(x [4]float64) float64 {
 	return m + math.Log(sum)
 }
 
-// F_logsumexpGrad returns f_logsumexp(x) of builtins.bp:33 and its partial derivatives
+// F_logsumexpGrad returns f_logsumexp(x) of builtins.bp:52 and its partial derivatives
 // with respect to x.
 func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
-	// builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	m := math.Inf(-1)
 	for k := range 4 {
 		m = max(m, x[k])
@@ -843,26 +1210,26 @@ func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
 	for k2 := range 4 {
 		sum += exp[k2]
 	}
-	// backward of builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	// backward of builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	t := 1 / sum
-	// builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	f_logsumexp = m + math.Log(sum)
-	// backward of builtins.bp:33: fn f_logsumexp(x[4]) = logsumexp(x)
+	// backward of builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	for i := range 4 {
 		dx[i] = t * exp[i]
 	}
 	return
 }
 
-// F_stop_gradient computes f_stop_gradient(x, y) of builtins.bp:34.
+// F_stop_gradient computes f_stop_gradient(x, y) of builtins.bp:53.
 func F_stop_gradient(x, y float64) float64 {
 	return x * (x * y)
 }
 
-// F_stop_gradientGrad returns f_stop_gradient(x, y) of builtins.bp:34 and its partial derivatives
+// F_stop_gradientGrad returns f_stop_gradient(x, y) of builtins.bp:53 and its partial derivatives
 // with respect to x, y.
 func F_stop_gradientGrad(x, y float64) (f_stop_gradient, dx, dy float64) {
-	// builtins.bp:34: fn f_stop_gradient(x, y) = x * stop_gradient(x * y)
+	// builtins.bp:53: fn f_stop_gradient(x, y) = x * stop_gradient(x * y)
 	t := x * y
 	f_stop_gradient = x * t
 	dx = t
@@ -870,7 +1237,7 @@ func F_stop_gradientGrad(x, y float64) (f_stop_gradient, dx, dy float64) {
 	return
 }
 
-// F_zeros computes f_zeros(v) of builtins.bp:35.
+// F_zeros computes f_zeros(v) of builtins.bp:54.
 func F_zeros(v [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
@@ -883,10 +1250,10 @@ func F_zeros(v [3]float64) float64 {
 	return sum + sum2
 }
 
-// F_zerosGrad returns f_zeros(v) of builtins.bp:35 and its partial derivatives
+// F_zerosGrad returns f_zeros(v) of builtins.bp:54 and its partial derivatives
 // with respect to v.
 func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
-	// builtins.bp:35: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
+	// builtins.bp:54: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
 	var sum float64
 	for k := range 3 {
 		sum += v[k] + 0
@@ -902,15 +1269,15 @@ func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
 	return
 }
 
-// F_row computes f_row(A) of builtins.bp:36.
+// F_row computes f_row(A) of builtins.bp:55.
 func F_row(A [3][2]float64) float64 {
 	return A[1][0]*A[2][0] + A[1][1]*A[2][1]
 }
 
-// F_rowGrad returns f_row(A) of builtins.bp:36 and its partial derivatives
+// F_rowGrad returns f_row(A) of builtins.bp:55 and its partial derivatives
 // with respect to A.
 func F_rowGrad(A [3][2]float64) (f_row float64, dA [3][2]float64) {
-	// builtins.bp:36: fn f_row(A[3, 2]) = sum(A[1] * A[2])
+	// builtins.bp:55: fn f_row(A[3, 2]) = sum(A[1] * A[2])
 	f_row = A[1][0]*A[2][0] + A[1][1]*A[2][1]
 	dA = [3][2]float64{}
 	dA[2][0] += A[1][0]
@@ -920,7 +1287,7 @@ func F_rowGrad(A [3][2]float64) (f_row float64, dA [3][2]float64) {
 	return
 }
 
-// Helper computes helper(q, k) of builtins.bp:37.
+// Helper computes helper(q, k) of builtins.bp:56.
 func Helper(q [3]float64, k float64) float64 {
 	var sum float64
 	for k2 := range 3 {
@@ -929,20 +1296,20 @@ func Helper(q [3]float64, k float64) float64 {
 	return k * sum
 }
 
-// HelperGrad returns helper(q, k) of builtins.bp:37 and its partial derivatives
+// HelperGrad returns helper(q, k) of builtins.bp:56 and its partial derivatives
 // with respect to q, k.
 func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk float64) {
-	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	var sum float64
 	for k2 := range 3 {
 		sum += q[k2] * q[k2]
 	}
 	var t [3]float64
-	// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+	// backward of builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	for i := range 3 {
 		t[i] = k * q[i]
 	}
-	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	helper = k * sum
 	for i := range 3 {
 		dq[i] = t[i] + t[i]
@@ -951,10 +1318,10 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 	return
 }
 
-// F_call computes f_call(q, k) of builtins.bp:38.
+// F_call computes f_call(q, k) of builtins.bp:57.
 func F_call(q [3]float64, k float64) float64 {
 	var t [3]float64
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
+	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	for i := range 3 {
 		t[i] = 2 * q[i]
 	}
@@ -969,23 +1336,23 @@ func F_call(q [3]float64, k float64) float64 {
 	return k*sum + sum2
 }
 
-// F_callGrad returns f_call(q, k) of builtins.bp:38 and its partial derivatives
+// F_callGrad returns f_call(q, k) of builtins.bp:57 and its partial derivatives
 // with respect to q, k.
 func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk float64) {
-	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	var sum float64
 	for k2 := range 3 {
 		sum += q[k2] * q[k2]
 	}
 	var t [3]float64
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
+	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t2 [3]float64
 	for i := range 3 {
 		t[i] = 2 * q[i]
-		// backward of builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+		// backward of builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 		t2[i] = k * q[i]
 	}
-	// builtins.bp:38: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
+	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var sum2 float64
 	for k3 := range 3 {
 		sum2 += t[k3] * t[k3]
@@ -994,9 +1361,26 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	for i := range 3 {
 		dq[i] = (t[i]+t[i])*2 + t2[i] + t2[i]
 	}
-	// builtins.bp:37: fn helper(q[3], k) = k * dot(q, q)
+	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	dk = sum
 	return
+}
+
+// builtinsElu is x for x > 0, else alpha·(eˣ − 1).
+func builtinsElu(x, alpha float64) float64 {
+	if x > 0 {
+		return x
+	}
+	return alpha * math.Expm1(x)
+}
+
+// builtinsEluGrad is the derivative of elu with respect to x: 1 for x > 0, else
+// alpha·eˣ (alpha at 0).
+func builtinsEluGrad(x, alpha float64) float64 {
+	if x > 0 {
+		return 1
+	}
+	return alpha * math.Exp(x)
 }
 
 // builtinsGe is 1 if a >= b, else 0.
@@ -1007,12 +1391,27 @@ func builtinsGe(a, b float64) float64 {
 	return 0
 }
 
+// builtinsGelu is x·Φ(x), the exact GELU, with Φ the standard normal distribution
+// function.
+func builtinsGelu(x float64) float64 {
+	return 0.5 * x * math.Erfc(-x/math.Sqrt2)
+}
+
 // builtinsGt is 1 if a > b, else 0.
 func builtinsGt(a, b float64) float64 {
 	if a > b {
 		return 1
 	}
 	return 0
+}
+
+// builtinsHuber is the Huber loss of a residual r with threshold delta: r²/2 for
+// |r| <= delta, else delta·(|r| − delta/2).
+func builtinsHuber(r, delta float64) float64 {
+	if a := math.Abs(r); a > delta {
+		return delta * (a - 0.5*delta)
+	}
+	return 0.5 * r * r
 }
 
 // builtinsNormCDF is Φ(x), the standard normal distribution function.
@@ -1031,6 +1430,11 @@ func builtinsPowLog(n, a float64) float64 {
 // builtinsRelu is max(x, 0).
 func builtinsRelu(x float64) float64 {
 	return max(x, 0)
+}
+
+// builtinsRsqrt is 1/√x.
+func builtinsRsqrt(x float64) float64 {
+	return 1 / math.Sqrt(x)
 }
 
 // builtinsSigmoid is 1/(1+e⁻ˣ), computed without overflow for any x.
@@ -1053,9 +1457,25 @@ func builtinsSign(x float64) float64 {
 	return 0
 }
 
+// builtinsSilu is x·σ(x) = x/(1+e⁻ˣ), without overflow for any x (for very
+// negative x, e⁻ˣ is +Inf and the quotient -0).
+func builtinsSilu(x float64) float64 {
+	return x / (1 + math.Exp(-x))
+}
+
 // builtinsSoftplus is log(1+eˣ), computed without overflow for any x.
 func builtinsSoftplus(x float64) float64 {
 	return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
+}
+
+// builtinsSoftsign is x/(1+|x|).
+func builtinsSoftsign(x float64) float64 {
+	return x / (1 + math.Abs(x))
+}
+
+// builtinsSq is x·x.
+func builtinsSq(x float64) float64 {
+	return x * x
 }
 
 // builtinsStep is 1 for x > 0, else 0: the derivative of relu, 0 at 0.

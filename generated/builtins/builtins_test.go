@@ -9,48 +9,75 @@ import (
 	"github.com/backpropgen/backpropgen/internal/gradcheck"
 )
 
-// Every fn of builtins.bp with its gradient, and whether it is defined only
-// for positive arguments.
+// domain is where a fn's arguments are drawn from.
+type domain int
+
+const (
+	reals    domain = iota // [0.2, 2] and [-2, 2] on alternate trials
+	positive               // [0.2, 2]
+	unit                   // [-0.9, 0.9]
+)
+
+// Every fn of builtins.bp with its gradient, and its domain.
 var fns = []struct {
-	name     string
-	f, grad  any
-	positive bool
+	name    string
+	f, grad any
+	domain  domain
 }{
-	{"exp", F_exp, F_expGrad, false},
-	{"log", F_log, F_logGrad, true},
-	{"log1p", F_log1p, F_log1pGrad, true},
-	{"sqrt", F_sqrt, F_sqrtGrad, true},
-	{"sin", F_sin, F_sinGrad, false},
-	{"cos", F_cos, F_cosGrad, false},
-	{"tan", F_tan, F_tanGrad, false},
-	{"tanh", F_tanh, F_tanhGrad, false},
-	{"atan", F_atan, F_atanGrad, false},
-	{"erf", F_erf, F_erfGrad, false},
-	{"norm_cdf", F_norm_cdf, F_norm_cdfGrad, false},
-	{"abs", F_abs, F_absGrad, false},
-	{"sigmoid", F_sigmoid, F_sigmoidGrad, false},
-	{"relu", F_relu, F_reluGrad, false},
-	{"softplus", F_softplus, F_softplusGrad, false},
-	{"leaky_relu", F_leaky_relu, F_leaky_reluGrad, false},
-	{"min", F_min, F_minGrad, false},
-	{"max", F_max, F_maxGrad, false},
-	{"pow", F_pow, F_powGrad, true},
-	{"ops", F_ops, F_opsGrad, true},
-	{"assoc", F_assoc, F_assocGrad, true},
-	{"sum", F_sum, F_sumGrad, false},
-	{"mean", F_mean, F_meanGrad, false},
-	{"dot", F_dot, F_dotGrad, false},
-	{"mse", F_mse, F_mseGrad, false},
-	{"matvec", F_matvec, F_matvecGrad, false},
-	{"vecmat", F_vecmat, F_vecmatGrad, false},
-	{"matmat", F_matmat, F_matmatGrad, false},
-	{"transpose", F_transpose, F_transposeGrad, false},
-	{"softmax", F_softmax, F_softmaxGrad, false},
-	{"log_softmax", F_log_softmax, F_log_softmaxGrad, false},
-	{"logsumexp", F_logsumexp, F_logsumexpGrad, false},
-	{"zeros", F_zeros, F_zerosGrad, false},
-	{"row", F_row, F_rowGrad, false},
-	{"call", F_call, F_callGrad, false},
+	{"exp", F_exp, F_expGrad, reals},
+	{"log", F_log, F_logGrad, positive},
+	{"log1p", F_log1p, F_log1pGrad, positive},
+	{"sqrt", F_sqrt, F_sqrtGrad, positive},
+	{"sin", F_sin, F_sinGrad, reals},
+	{"cos", F_cos, F_cosGrad, reals},
+	{"tan", F_tan, F_tanGrad, reals},
+	{"tanh", F_tanh, F_tanhGrad, reals},
+	{"atan", F_atan, F_atanGrad, reals},
+	{"erf", F_erf, F_erfGrad, reals},
+	{"norm_cdf", F_norm_cdf, F_norm_cdfGrad, reals},
+	{"abs", F_abs, F_absGrad, reals},
+	{"sigmoid", F_sigmoid, F_sigmoidGrad, reals},
+	{"relu", F_relu, F_reluGrad, reals},
+	{"softplus", F_softplus, F_softplusGrad, reals},
+	{"leaky_relu", F_leaky_relu, F_leaky_reluGrad, reals},
+	{"cosh", F_cosh, F_coshGrad, reals},
+	{"sinh", F_sinh, F_sinhGrad, reals},
+	{"asin", F_asin, F_asinGrad, unit},
+	{"acos", F_acos, F_acosGrad, unit},
+	{"expm1", F_expm1, F_expm1Grad, reals},
+	{"log2", F_log2, F_log2Grad, positive},
+	{"log10", F_log10, F_log10Grad, positive},
+	{"square", F_square, F_squareGrad, reals},
+	{"rsqrt", F_rsqrt, F_rsqrtGrad, positive},
+	{"gelu", F_gelu, F_geluGrad, reals},
+	{"silu", F_silu, F_siluGrad, reals},
+	{"softsign", F_softsign, F_softsignGrad, reals},
+	{"elu", F_elu, F_eluGrad, reals},
+	{"clip", F_clip, F_clipGrad, reals},
+	{"clip_vec", F_clip_vec, F_clip_vecGrad, reals},
+	{"huber", F_huber, F_huberGrad, positive}, // delta > 0
+	{"huber_vec", F_huber_vec, F_huber_vecGrad, positive},
+	{"bce", F_bce, F_bceGrad, reals},
+	{"bce_vec", F_bce_vec, F_bce_vecGrad, reals},
+	{"min", F_min, F_minGrad, reals},
+	{"max", F_max, F_maxGrad, reals},
+	{"pow", F_pow, F_powGrad, positive},
+	{"ops", F_ops, F_opsGrad, positive},
+	{"assoc", F_assoc, F_assocGrad, positive},
+	{"sum", F_sum, F_sumGrad, reals},
+	{"mean", F_mean, F_meanGrad, reals},
+	{"dot", F_dot, F_dotGrad, reals},
+	{"mse", F_mse, F_mseGrad, reals},
+	{"matvec", F_matvec, F_matvecGrad, reals},
+	{"vecmat", F_vecmat, F_vecmatGrad, reals},
+	{"matmat", F_matmat, F_matmatGrad, reals},
+	{"transpose", F_transpose, F_transposeGrad, reals},
+	{"softmax", F_softmax, F_softmaxGrad, reals},
+	{"log_softmax", F_log_softmax, F_log_softmaxGrad, reals},
+	{"logsumexp", F_logsumexp, F_logsumexpGrad, reals},
+	{"zeros", F_zeros, F_zerosGrad, reals},
+	{"row", F_row, F_rowGrad, reals},
+	{"call", F_call, F_callGrad, reals},
 }
 
 // args builds a call's arguments (float64s and arrays of them) from x.
@@ -103,9 +130,13 @@ func TestEveryBuiltinMatchesFiniteDifferences(t *testing.T) {
 		for trial := range 8 {
 			x := make([]float64, n)
 			for i := range x {
-				x[i] = 0.2 + 1.8*r.Float64()
-				if !fn.positive && trial%2 == 1 {
+				switch {
+				case fn.domain == unit:
+					x[i] = 1.8*r.Float64() - 0.9
+				case fn.domain == reals && trial%2 == 1:
 					x[i] = 4*r.Float64() - 2
+				default:
+					x[i] = 0.2 + 1.8*r.Float64()
 				}
 			}
 			res := g.Call(args(g.Type(), x))
@@ -293,5 +324,110 @@ func TestPowExponentGradientAtZero(t *testing.T) {
 	// Away from 0 the rule is the usual one.
 	if _, _, dy := F_powGrad(2, 3); math.Abs(dy-8*math.Ln2) > 1e-14 {
 		t.Errorf("d/dy 2^y at y = 3 is %v, want %v", dy, 8*math.Ln2)
+	}
+}
+
+// The new built-ins at points where their values and derivatives are known
+// in closed form.
+func TestKnownValues(t *testing.T) {
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-15*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	v, d := F_geluGrad(0)
+	near("gelu(0)", v, 0)
+	near("gelu'(0)", d, 0.5)
+	v, d = F_geluGrad(1)
+	near("gelu(1)", v, 0.5*math.Erfc(-1/math.Sqrt2))
+	near("gelu'(1)", d, 0.5*math.Erfc(-1/math.Sqrt2)+math.Exp(-0.5)/math.Sqrt(2*math.Pi))
+	v, d = F_siluGrad(0)
+	near("silu(0)", v, 0)
+	near("silu'(0)", d, 0.5)
+	v, dx, dt := F_bceGrad(0, 1)
+	near("bce(0, 1)", v, math.Ln2)
+	near("d/dx bce(0, 1)", dx, -0.5)
+	near("d/dt bce(0, 1)", dt, 0)
+	v, d = F_softsignGrad(-3)
+	near("softsign(-3)", v, -0.75)
+	near("softsign'(-3)", d, 1.0/16)
+	v, d = F_rsqrtGrad(4)
+	near("rsqrt(4)", v, 0.5)
+	near("rsqrt'(4)", d, -1.0/16)
+	v, d = F_log2Grad(8)
+	near("log2(8)", v, 3)
+	near("log2'(8)", d, 1/(8*math.Ln2))
+	v, d = F_log10Grad(1000)
+	near("log10(1000)", v, 3)
+	v, d = F_asinGrad(0.5)
+	near("asin(0.5)", v, math.Pi/6)
+	near("asin'(0.5)", d, 1/math.Sqrt(0.75))
+	v, d = F_acosGrad(0.5)
+	near("acos(0.5)", v, math.Pi/3)
+	near("acos'(0.5)", d, -1/math.Sqrt(0.75))
+	v, d = F_expm1Grad(1e-10)
+	near("expm1(1e-10)", v, 1.00000000005e-10)
+	v, dx, da := F_eluGrad(-1, 2)
+	near("elu(-1, 2)", v, 2*math.Expm1(-1))
+	near("d/dx elu(-1, 2)", dx, 2*math.Exp(-1))
+	near("d/dalpha elu(-1, 2)", da, math.Expm1(-1))
+}
+
+// Huber is PyTorch's HuberLoss without reduction: quadratic inside the
+// threshold, linear outside, with a derivative that is the residual
+// clipped to it.
+func TestHuber(t *testing.T) {
+	for _, c := range []struct{ a, b, delta, v, da, dd float64 }{
+		{1.5, 1, 1, 0.125, 0.5, 0}, // |r| = 0.5 inside: r²/2, r, 0
+		{4, 1, 1, 2.5, 1, 2},       // r = 3: delta·(|r| − delta/2), delta, |r| − delta
+		{-2, 1, 2, 4, -2, 1},       // r = −3, delta 2: 2·(3 − 1), −delta, 3 − 2
+		{1, 1, 0.5, 0, 0, 0},       // r = 0
+		{2, 1, 1, 0.5, 1, 0},       // |r| = delta: both branches agree
+	} {
+		v, da, db, dd := F_huberGrad(c.a, c.b, c.delta)
+		if v != c.v || da != c.da || db != -c.da || dd != c.dd {
+			t.Errorf("huber(%v, %v, %v) = %v, %v, %v, %v; want %v, %v, %v, %v", c.a, c.b, c.delta, v, da, db, dd, c.v, c.da, -c.da, c.dd)
+		}
+	}
+}
+
+// clip passes the gradient to x inside [lo, hi], bounds included, and to
+// the bound that is taken outside it.
+func TestClipSubgradients(t *testing.T) {
+	for _, c := range []struct{ x, v, dx, dlo, dhi float64 }{
+		{0.5, 0.5, 1, 0, 0},
+		{-1, -1, 1, 0, 0}, // at lo
+		{2, 2, 1, 0, 0},   // at hi
+		{-3, -1, 0, 1, 0},
+		{5, 2, 0, 0, 1},
+	} {
+		v, dx, dlo, dhi := F_clipGrad(c.x, -1, 2)
+		if v != c.v || dx != c.dx || dlo != c.dlo || dhi != c.dhi {
+			t.Errorf("clip(%v, -1, 2) = %v, %v, %v, %v; want %v, %v, %v, %v", c.x, v, dx, dlo, dhi, c.v, c.dx, c.dlo, c.dhi)
+		}
+	}
+	if _, dx, _ := F_eluGrad(0, 0.7); dx != 0.7 {
+		t.Errorf("elu'(0) = %v, want alpha 0.7", dx)
+	}
+}
+
+// silu and bce_with_logits stay finite for logits of ±1000 and tend to
+// their limits.
+func TestNewBuiltinsStable(t *testing.T) {
+	for _, x := range []float64{1000, -1000} {
+		v, d := F_siluGrad(x)
+		finite(t, "silu", v, d)
+		if want := math.Max(x, 0); v != want || d != math.Max(0, math.Copysign(1, x)) {
+			t.Errorf("silu(%v) = %v, %v; want %v, %v", x, v, d, want, math.Max(0, math.Copysign(1, x)))
+		}
+		for _, target := range []float64{0, 1} {
+			v, dx, dt := F_bceGrad(x, target)
+			finite(t, "bce_with_logits", v, dx, dt)
+			want := math.Max(x, 0) - x*target
+			if v != want {
+				t.Errorf("bce_with_logits(%v, %v) = %v, want %v", x, target, v, want)
+			}
+		}
 	}
 }

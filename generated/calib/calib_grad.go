@@ -73,13 +73,13 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 		ws.cos[i] = math.Cos(t2i)
 		fiti := ti * ws.cos[i]
 		ws.fit[i] = fiti
-		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 		t3i := fiti - in.Obs[i]
 		ws.t3[i] = t3i
-		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 		ws.sqrt[i] = math.Sqrt(1 + t3i*t3i)
 	}
-	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
 		sum0 += ws.sqrt[k] - 1
@@ -98,7 +98,7 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	var t [8]float64
 	var t2 [8]float64
 	for i := range 8 {
@@ -161,13 +161,13 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		t2i := p.Freq*in.T[i] + p.Phase
 		t2[i] = t2i
 		cos[i] = math.Cos(t2i)
-		// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 		t3i := ti*cos[i] - in.Obs[i]
 		t3[i] = t3i
-		// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 		sqrt[i] = math.Sqrt(1 + t3i*t3i)
 	}
-	// calib.bp:19: loss = huber(fit - obs) + 0.01 * decay^2
+	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
 		sum0 += sqrt[k] - 1
@@ -176,7 +176,7 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		sum3 += sqrt[k+3] - 1
 	}
 	loss := sum0 + sum1 + (sum2 + sum3) + 0.01*(p.Decay*p.Decay)
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	var t4 [8]float64
 	var t5 [8]float64
 	for i := range 8 {
@@ -326,8 +326,8 @@ func Oscillator(a, k, w, p2 float64, t [8]float64) [8]float64 {
 	return t2
 }
 
-// Huber computes huber(r) of calib.bp:16.
-func Huber(r [8]float64) float64 {
+// Robust computes robust(r) of calib.bp:16.
+func Robust(r [8]float64) float64 {
 	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
 		sum0 += math.Sqrt(1+r[k]*r[k]) - 1
@@ -338,11 +338,11 @@ func Huber(r [8]float64) float64 {
 	return sum0 + sum1 + (sum2 + sum3)
 }
 
-// HuberGrad returns huber(r) of calib.bp:16 and its partial derivatives
+// RobustGrad returns robust(r) of calib.bp:16 and its partial derivatives
 // with respect to r.
-func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
+func RobustGrad(r [8]float64) (robust float64, dr [8]float64) {
 	var sqrt [8]float64
-	// calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	for i := range 8 {
 		sqrt[i] = math.Sqrt(1 + r[i]*r[i])
 	}
@@ -353,8 +353,8 @@ func HuberGrad(r [8]float64) (huber float64, dr [8]float64) {
 		sum2 += sqrt[k+2] - 1
 		sum3 += sqrt[k+3] - 1
 	}
-	huber = sum0 + sum1 + (sum2 + sum3)
-	// backward of calib.bp:16: fn huber(r[N]) = sum(sqrt(1 + r^2) - 1)     // a smooth robust loss
+	robust = sum0 + sum1 + (sum2 + sum3)
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
 	for i := range 8 {
 		dr[i] = 0.5 / sqrt[i] * (2 * r[i])
 	}

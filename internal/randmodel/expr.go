@@ -200,8 +200,10 @@ func (g *gen) positive(shape []int, d int) (Expr, float64, float64) {
 
 func (g *gen) unary(shape []int, d int) (Expr, float64) {
 	call := func(f string, x Expr) Expr { return &Call{F: f, Args: []Expr{x}} }
-	n := g.r.Intn(17)
+	n := g.r.Intn(22)
 	switch n {
+	case 17, 18, 19, 20, 21:
+		return g.unary2(shape, d)
 	case 0:
 		x, b := g.expr(shape, d)
 		if b > 1.5 {
@@ -233,6 +235,62 @@ func (g *gen) unary(shape []int, d int) (Expr, float64) {
 	x, _ := g.expr(shape, d)
 	f := []string{"sin", "cos", "tanh", "atan", "erf", "norm_cdf", "sigmoid", "sin", "tanh"}[g.r.Intn(9)]
 	return call(f, x), 1.6
+}
+
+// unary2 is one of the built-ins added in the second round (cosh to
+// clip), with its argument kept in its domain and a bound on its value.
+func (g *gen) unary2(shape []int, d int) (Expr, float64) {
+	call := func(f string, x ...Expr) Expr { return &Call{F: f, Args: x} }
+	small := func() (Expr, float64) { // |x| <= 1.6
+		x, b := g.expr(shape, d)
+		if b > 1.5 {
+			return g.squash(x, 1.5), 1.6
+		}
+		return x, b
+	}
+	switch n := g.r.Intn(11); n {
+	case 0, 1:
+		x, b := small()
+		return call([]string{"cosh", "sinh"}[n], x), math.Cosh(b)
+	case 2:
+		x, _ := g.expr(shape, d)
+		return call([]string{"asin", "acos"}[g.r.Intn(2)], g.squash(x, 1)), math.Pi
+	case 3:
+		x, b := small()
+		return call("expm1", x), math.Exp(b)
+	case 4:
+		x, lo, hi := g.positive(shape, d)
+		return call([]string{"log2", "log10"}[g.r.Intn(2)], x), math.Max(math.Abs(math.Log2(lo)), math.Log2(hi))
+	case 5:
+		x, lo, _ := g.positive(shape, d)
+		return call("rsqrt", x), 1 / math.Sqrt(lo)
+	case 6:
+		x, b := small()
+		return call("square", x), b * b
+	case 7:
+		x, b := g.expr(shape, d)
+		return call([]string{"gelu", "silu", "softsign"}[g.r.Intn(3)], x), b
+	case 8:
+		x, b := g.expr(shape, d)
+		alpha, ab := Expr(&Num{V: []float64{1, 0.5, 1.5}[g.r.Intn(3)]}), 1.5
+		if g.pct(30) {
+			a, _ := g.expr(nil, d)
+			alpha, ab = g.squash(a, 1), 0.8
+		}
+		return call("elu", x, alpha), math.Max(b, ab)
+	case 9:
+		a, ab, b, bb := g.operands(shape, d)
+		delta, _, hi := g.positive(nil, d)
+		return call("huber", a, b, delta), (ab + bb) * hi
+	}
+	x, b := g.expr(shape, d)
+	lo, hi := Expr(&Neg{X: &Num{V: 1}}), Expr(&Num{V: 0.5})
+	if g.pct(40) {
+		l, _ := g.expr(nil, d)
+		h, _ := g.expr(shape, d)
+		lo, hi = g.squash(l, 1), g.squash(h, 1)
+	}
+	return call("clip", x, lo, hi), math.Min(b, 1)
 }
 
 // operands returns two expressions for an elementwise op of shape, one of
@@ -351,7 +409,7 @@ func (g *gen) matmul(shape []int, d int) (Expr, float64) {
 }
 
 // reduction is a scalar from a tensor: sum, mean, dot, mse, logsumexp,
-// cross_entropy.
+// cross_entropy, bce_with_logits.
 func (g *gen) reduction(d int) (Expr, float64) {
 	shape := g.shape(3)
 	if len(shape) == 0 {
@@ -361,10 +419,13 @@ func (g *gen) reduction(d int) (Expr, float64) {
 	for _, n := range shape {
 		size *= float64(n)
 	}
-	switch g.r.Intn(7) {
+	switch g.r.Intn(8) {
 	case 0, 1:
 		x, b := g.expr(shape, d)
 		return &Call{F: "sum", Args: []Expr{x}}, size * b
+	case 7:
+		x, xb, t, tb := g.operands(shape, d)
+		return &Call{F: "bce_with_logits", Args: []Expr{x, t}}, size * (xb*(1+tb) + math.Ln2)
 	case 2:
 		x, b := g.expr(shape, d)
 		return &Call{F: "mean", Args: []Expr{x}}, b

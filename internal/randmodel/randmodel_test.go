@@ -41,6 +41,8 @@ func TestCoverage(t *testing.T) {
 		"abs(", "relu(", "leaky_relu(", "sigmoid(", "softplus(", "min(", "max(", "pow(", "sum(", "mean(",
 		"dot(", "mse(", "transpose(", "logsumexp(", "softmax(", "log_softmax(", "stop_gradient(",
 		"cross_entropy(", "zeros(", "ones(",
+		"cosh(", "sinh(", "asin(", "acos(", "expm1(", "log2(", "log10(", "square(", "rsqrt(", "gelu(", "silu(",
+		"softsign(", "elu(", "clip(", "huber(", "bce_with_logits(",
 		" + ", " - ", " * ", " / ", " @ ", " ^ ", "= -", "^ -", "+= ", "output ", "input ", "param ", " int\n",
 		"const ", "fn ", "return ", "for ", "// ", "+\n", ",\n", "[t]", "[t, ", "[i]", "[0, ", "[2*", " + 1]",
 	} {

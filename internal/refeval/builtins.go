@@ -49,7 +49,7 @@ var builtins = map[string]builtin{
 	"tanh":     unary(math.Tanh),
 	"atan":     unary(math.Atan),
 	"erf":      unary(math.Erf),
-	"norm_cdf": unary(func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }),
+	"norm_cdf": unary(normCDF),
 	"abs":      unary(math.Abs),
 	"relu": unary(func(x float64) float64 {
 		if x > 0 {
@@ -120,6 +120,75 @@ var builtins = map[string]builtin{
 		return out
 	}),
 	"stop_gradient": {1, func(_ *interp, _ parser.Pos, a []Tensor) Tensor { return a[0].clone() }},
+
+	"cosh":     unary(math.Cosh),
+	"sinh":     unary(math.Sinh),
+	"asin":     unary(math.Asin),
+	"acos":     unary(math.Acos),
+	"expm1":    unary(math.Expm1),
+	"log2":     unary(math.Log2),
+	"log10":    unary(math.Log10),
+	"square":   unary(func(x float64) float64 { return x * x }),
+	"rsqrt":    unary(func(x float64) float64 { return 1 / math.Sqrt(x) }),
+	"gelu":     unary(func(x float64) float64 { return x * normCDF(x) }),
+	"silu":     unary(func(x float64) float64 { return x * sigmoid(x) }),
+	"softsign": unary(func(x float64) float64 { return x / (1 + math.Abs(x)) }),
+	"elu":      {2, elu},
+	"clip":     {3, clip},
+	"huber":    {3, huber},
+	"bce_with_logits": {2, func(in *interp, pos parser.Pos, a []Tensor) Tensor {
+		l := in.elementwise(pos, "bce_with_logits", a[0], a[1], func(x, t float64) float64 {
+			return max(x, 0) - x*t + math.Log1p(math.Exp(-math.Abs(x)))
+		})
+		return scalar(sumData(l.Data))
+	}},
+}
+
+func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+
+func elu(in *interp, pos parser.Pos, a []Tensor) Tensor {
+	if len(a[1].Shape) != 0 {
+		fail(pos, "elu needs a scalar alpha, got %v", a[1].Shape)
+	}
+	alpha := a[1].Data[0]
+	return mapT(a[0], func(x float64) float64 {
+		if x > 0 {
+			return x
+		}
+		return alpha * math.Expm1(x)
+	})
+}
+
+// clip is min(max(x, lo), hi): hi where lo > hi, as PyTorch's clamp.
+func clip(in *interp, pos parser.Pos, a []Tensor) Tensor {
+	in.elementwise(pos, "clip", a[1], a[2], func(lo, hi float64) float64 { return 0 }) // shapes
+	above := in.elementwise(pos, "clip", a[0], a[1], func(x, lo float64) float64 {
+		if x < lo {
+			return lo
+		}
+		return x
+	})
+	return in.elementwise(pos, "clip", above, a[2], func(x, hi float64) float64 {
+		if x > hi {
+			return hi
+		}
+		return x
+	})
+}
+
+// huber is PyTorch's HuberLoss(reduction='none', delta).
+func huber(in *interp, pos parser.Pos, a []Tensor) Tensor {
+	if len(a[2].Shape) != 0 {
+		fail(pos, "huber needs a scalar delta, got %v", a[2].Shape)
+	}
+	delta := a[2].Data[0]
+	return in.elementwise(pos, "huber", a[0], a[1], func(x, y float64) float64 {
+		r := math.Abs(x - y)
+		if r < delta {
+			return 0.5 * r * r
+		}
+		return delta * (r - 0.5*delta)
+	})
 }
 
 // sigmoid is 1/(1+e⁻ˣ) in the form that cannot overflow for either sign.
