@@ -155,7 +155,8 @@ func TestNameCollisions(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"fn f(x) = x\nfn F(x) = 2 * x\n", "func F_Grad("},
 		{"fn f(x) = x\nfn fGrad(x) = 2 * x\n", "func FGrad_Grad("},
-		{"fn _f(x) = x\nfn X_f(x) = 2 * x\n", "func X_f_("},
+		{"fn _f(x) = x\nfn f(x) = 2 * x\n", "func F_Grad("},
+		{"fn f_exp(x) = x\nfn fExp(x) = 2 * x\n", "func FExp_Grad("},
 		{"model m\nparam w\nloss = w * w\nfn mParams(x) = x\n", "func MParams_("},
 		{"model m\nparam flat\nparam Forward\ninput validate int\ninput x[2]\nloss = flat * Forward * x[validate]\n", "Validate_ int"},
 		{"model m\nparam w[3]\nmSigmoid = sigmoid(w)\nloss = sum(sigmoid(mSigmoid) * mSigmoid)\n", "func mSigmoid("},

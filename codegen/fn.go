@@ -91,7 +91,7 @@ func argNames(fn *symbolic.Func) string {
 
 // fnValue emits NAME(args) for fn.
 func (fg *fileGen) fnValue(fn *symbolic.Func) {
-	f := newFnGen(fg, fg.newLocals())
+	f := newFnGen(fg, fg.newFnLocals())
 	params := fg.fnArgs(fn, f)
 	var body []jen.Code
 	f.begin(&body)
@@ -112,7 +112,7 @@ func (fg *fileGen) fnValue(fn *symbolic.Func) {
 // fnGrad emits NAMEGrad(args), returning the value and every partial
 // derivative, all from one pass forward and one backward.
 func (fg *fileGen) fnGrad(fn *symbolic.Func) {
-	f := newFnGen(fg, fg.newLocals())
+	f := newFnGen(fg, fg.newFnLocals())
 	params := fg.fnArgs(fn, f)
 	grad := fg.grads.Fns[fn]
 	f.split = grad.Split

@@ -156,7 +156,7 @@ func (mg *modelGen) placeLoopSaves(sv *saves) {
 			}
 			name := hintName(n)
 			if n.Var != nil {
-				name = n.Var.Name + "_prev" // a state, as the step found it
+				name = n.Var.Name + "Prev" // a state, as the step found it
 			}
 			sv.base[n] = mg.wsField(name, sv.savedShape(n))
 		}
@@ -598,6 +598,27 @@ func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Float64().Block(*body...)
 }
 
+// predictPlan is Forward's plan cut down to what the outputs need. The
+// same plan materializes the same values, so Predict sums in the same
+// order and its outputs equal Forward's to the bit (a plan of the outputs
+// alone would inline values Forward keeps, and sum some of them in another
+// order).
+func (mg *modelGen) predictPlan(f *fnGen, outputs []*symbolic.Node) *plan {
+	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
+	p := f.makePlan(nil, append(force, outputs...))
+	// What the outputs need: what a plan of the outputs alone reaches
+	// (through the live states of loops only), and which loop states
+	// they need.
+	alone := f.makePlan(nil, outputs)
+	need := alone.uses
+	for _, o := range outputs {
+		need[o]++
+	}
+	p.mat = slices.DeleteFunc(p.mat, func(n *symbolic.Node) bool { return need[n] == 0 })
+	p.live = alone.live
+	return p
+}
+
 // predict emits Predict: the outputs without the loss, for inference.
 // Only the values the outputs need are computed, and only the integer
 // inputs they read are checked, so inputs that only the loss reads (a
@@ -621,7 +642,7 @@ func (mg *modelGen) predict(speculative bool) jen.Code {
 		}
 	}
 	outNames := mg.outputNames()
-	f.emitPlan(f.makePlan(nil, roots), func(n *symbolic.Node) dest {
+	f.emitPlan(mg.predictPlan(f, roots), func(n *symbolic.Node) dest {
 		switch {
 		case first[n] != "":
 			return dest{fieldPlace("out", first[n]), "="}

@@ -17,13 +17,18 @@ type namer struct {
 }
 
 // reserved are names generated code must not shadow or redeclare: Go's
-// keywords and predeclared identifiers, the packages it imports, and the
-// receiver and parameter names of the generated methods.
+// predeclared identifiers, the packages it imports, and the loop variables
+// codegen names itself.
 var reserved = strings.Fields(`
 	bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64
 	rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil
 	append cap clear close complex copy delete imag len make max min new panic print
-	println real recover math unsafe fmt rand err p g ws in out lr i j n`)
+	println real recover math unsafe fmt rand i j n`)
+
+// methodParams are the receiver and parameter names of the model's
+// methods, which their locals must not take (a fn's function has none,
+// so a fn argument p stays p).
+var methodParams = strings.Fields(`err p g ws in out lr`)
 
 func newNamer(extra ...string) *namer {
 	n := &namer{used: map[string]bool{}, next: map[string]int{}}
@@ -52,6 +57,7 @@ func (n *namer) fresh(base string) string {
 	if base == "" {
 		base = "t"
 	}
+	base = camel(base)
 	if token.IsKeyword(base) {
 		base += "_"
 	}
@@ -71,8 +77,33 @@ func (n *namer) fresh(base string) string {
 	}
 }
 
-// exported returns name with its first letter upper case.
+// camel writes a .bp name in Go's style: c_prev is cPrev, f_exp fExp. A
+// name that is all underscores stays as it is.
+func camel(name string) string {
+	parts := strings.Split(name, "_")
+	var b strings.Builder
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if b.Len() > 0 && unicode.IsLetter([]rune(p)[0]) {
+			r := []rune(p)
+			r[0] = unicode.ToUpper(r[0])
+			p = string(r)
+		} else if b.Len() > 0 {
+			b.WriteByte('_') // x_1 stays x_1: x1 would read as another x
+		}
+		b.WriteString(p)
+	}
+	if b.Len() == 0 {
+		return name
+	}
+	return b.String()
+}
+
+// exported returns name in Go's style with its first letter upper case.
 func exported(name string) string {
+	name = camel(name)
 	r := []rune(name)
 	if r[0] == '_' {
 		return "X" + name
@@ -81,8 +112,9 @@ func exported(name string) string {
 	return string(r)
 }
 
-// unexported returns name with its first letter lower case.
+// unexported returns name in Go's style with its first letter lower case.
 func unexported(name string) string {
+	name = camel(name)
 	r := []rune(name)
 	r[0] = unicode.ToLower(r[0])
 	return string(r)
@@ -175,7 +207,11 @@ func (fg *fileGen) nameFns() {
 
 // newLocals returns a namer for a function's locals, which must not hide
 // a package-level name the function may use.
-func (fg *fileGen) newLocals() *namer { return newNamer(fg.globals...) }
+func (fg *fileGen) newLocals() *namer { return newNamer(fg.globals...).reserve(methodParams...) }
+
+// newFnLocals is newLocals for a fn's functions, which have no receiver
+// and only the fn's own arguments.
+func (fg *fileGen) newFnLocals() *namer { return newNamer(fg.globals...) }
 
 // methods are the names of the methods of the Params, Inputs and Outputs
 // types, which their fields must not take: a param flat becomes the field

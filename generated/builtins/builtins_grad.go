@@ -4,468 +4,468 @@ package builtins
 
 import "math"
 
-// F_exp computes f_exp(x) of builtins.bp:2.
-func F_exp(x float64) float64 {
+// FExp computes f_exp(x) of builtins.bp:2.
+func FExp(x float64) float64 {
 	return math.Exp(x)
 }
 
-// F_expGrad returns f_exp(x) of builtins.bp:2 and its partial derivatives
+// FExpGrad returns f_exp(x) of builtins.bp:2 and its partial derivatives
 // with respect to x.
-func F_expGrad(x float64) (f_exp, dx float64) {
+func FExpGrad(x float64) (fExp, dx float64) {
 	// builtins.bp:2: fn f_exp(x) = exp(x)
 	expX := math.Exp(x)
-	f_exp = expX
+	fExp = expX
 	dx = expX
 	return
 }
 
-// F_log computes f_log(x) of builtins.bp:3.
-func F_log(x float64) float64 {
+// FLog computes f_log(x) of builtins.bp:3.
+func FLog(x float64) float64 {
 	return math.Log(x)
 }
 
-// F_logGrad returns f_log(x) of builtins.bp:3 and its partial derivatives
+// FLogGrad returns f_log(x) of builtins.bp:3 and its partial derivatives
 // with respect to x.
-func F_logGrad(x float64) (f_log, dx float64) {
+func FLogGrad(x float64) (fLog, dx float64) {
 	// builtins.bp:3: fn f_log(x) = log(x)
-	f_log = math.Log(x)
+	fLog = math.Log(x)
 	// backward of builtins.bp:3: fn f_log(x) = log(x)
 	dx = 1 / x
 	return
 }
 
-// F_log1p computes f_log1p(x) of builtins.bp:4.
-func F_log1p(x float64) float64 {
+// FLog1p computes f_log1p(x) of builtins.bp:4.
+func FLog1p(x float64) float64 {
 	return math.Log1p(x)
 }
 
-// F_log1pGrad returns f_log1p(x) of builtins.bp:4 and its partial derivatives
+// FLog1pGrad returns f_log1p(x) of builtins.bp:4 and its partial derivatives
 // with respect to x.
-func F_log1pGrad(x float64) (f_log1p, dx float64) {
+func FLog1pGrad(x float64) (fLog1p, dx float64) {
 	// builtins.bp:4: fn f_log1p(x) = log1p(x)
-	f_log1p = math.Log1p(x)
+	fLog1p = math.Log1p(x)
 	// backward of builtins.bp:4: fn f_log1p(x) = log1p(x)
 	dx = 1 / (1 + x)
 	return
 }
 
-// F_sqrt computes f_sqrt(x) of builtins.bp:5.
-func F_sqrt(x float64) float64 {
+// FSqrt computes f_sqrt(x) of builtins.bp:5.
+func FSqrt(x float64) float64 {
 	return math.Sqrt(x)
 }
 
-// F_sqrtGrad returns f_sqrt(x) of builtins.bp:5 and its partial derivatives
+// FSqrtGrad returns f_sqrt(x) of builtins.bp:5 and its partial derivatives
 // with respect to x.
-func F_sqrtGrad(x float64) (f_sqrt, dx float64) {
+func FSqrtGrad(x float64) (fSqrt, dx float64) {
 	// builtins.bp:5: fn f_sqrt(x) = sqrt(x)
 	sqrtX := math.Sqrt(x)
-	f_sqrt = sqrtX
+	fSqrt = sqrtX
 	// backward of builtins.bp:5: fn f_sqrt(x) = sqrt(x)
 	dx = 0.5 / sqrtX
 	return
 }
 
-// F_sin computes f_sin(x) of builtins.bp:6.
-func F_sin(x float64) float64 {
+// FSin computes f_sin(x) of builtins.bp:6.
+func FSin(x float64) float64 {
 	return math.Sin(x)
 }
 
-// F_sinGrad returns f_sin(x) of builtins.bp:6 and its partial derivatives
+// FSinGrad returns f_sin(x) of builtins.bp:6 and its partial derivatives
 // with respect to x.
-func F_sinGrad(x float64) (f_sin, dx float64) {
+func FSinGrad(x float64) (fSin, dx float64) {
 	// builtins.bp:6: fn f_sin(x) = sin(x)
-	f_sin = math.Sin(x)
+	fSin = math.Sin(x)
 	// backward of builtins.bp:6: fn f_sin(x) = sin(x)
 	dx = math.Cos(x)
 	return
 }
 
-// F_cos computes f_cos(x) of builtins.bp:7.
-func F_cos(x float64) float64 {
+// FCos computes f_cos(x) of builtins.bp:7.
+func FCos(x float64) float64 {
 	return math.Cos(x)
 }
 
-// F_cosGrad returns f_cos(x) of builtins.bp:7 and its partial derivatives
+// FCosGrad returns f_cos(x) of builtins.bp:7 and its partial derivatives
 // with respect to x.
-func F_cosGrad(x float64) (f_cos, dx float64) {
+func FCosGrad(x float64) (fCos, dx float64) {
 	// builtins.bp:7: fn f_cos(x) = cos(x)
-	f_cos = math.Cos(x)
+	fCos = math.Cos(x)
 	// backward of builtins.bp:7: fn f_cos(x) = cos(x)
 	dx = -math.Sin(x)
 	return
 }
 
-// F_tan computes f_tan(x) of builtins.bp:8.
-func F_tan(x float64) float64 {
+// FTan computes f_tan(x) of builtins.bp:8.
+func FTan(x float64) float64 {
 	return math.Tan(x)
 }
 
-// F_tanGrad returns f_tan(x) of builtins.bp:8 and its partial derivatives
+// FTanGrad returns f_tan(x) of builtins.bp:8 and its partial derivatives
 // with respect to x.
-func F_tanGrad(x float64) (f_tan, dx float64) {
+func FTanGrad(x float64) (fTan, dx float64) {
 	// builtins.bp:8: fn f_tan(x) = tan(x)
 	tanX := math.Tan(x)
-	f_tan = tanX
+	fTan = tanX
 	// backward of builtins.bp:8: fn f_tan(x) = tan(x)
 	dx = 1 + tanX*tanX
 	return
 }
 
-// F_tanh computes f_tanh(x) of builtins.bp:9.
-func F_tanh(x float64) float64 {
+// FTanh computes f_tanh(x) of builtins.bp:9.
+func FTanh(x float64) float64 {
 	return math.Tanh(x)
 }
 
-// F_tanhGrad returns f_tanh(x) of builtins.bp:9 and its partial derivatives
+// FTanhGrad returns f_tanh(x) of builtins.bp:9 and its partial derivatives
 // with respect to x.
-func F_tanhGrad(x float64) (f_tanh, dx float64) {
+func FTanhGrad(x float64) (fTanh, dx float64) {
 	// builtins.bp:9: fn f_tanh(x) = tanh(x)
 	tanhX := math.Tanh(x)
-	f_tanh = tanhX
+	fTanh = tanhX
 	// backward of builtins.bp:9: fn f_tanh(x) = tanh(x)
 	dx = 1 - tanhX*tanhX
 	return
 }
 
-// F_atan computes f_atan(x) of builtins.bp:10.
-func F_atan(x float64) float64 {
+// FAtan computes f_atan(x) of builtins.bp:10.
+func FAtan(x float64) float64 {
 	return math.Atan(x)
 }
 
-// F_atanGrad returns f_atan(x) of builtins.bp:10 and its partial derivatives
+// FAtanGrad returns f_atan(x) of builtins.bp:10 and its partial derivatives
 // with respect to x.
-func F_atanGrad(x float64) (f_atan, dx float64) {
+func FAtanGrad(x float64) (fAtan, dx float64) {
 	// builtins.bp:10: fn f_atan(x) = atan(x)
-	f_atan = math.Atan(x)
+	fAtan = math.Atan(x)
 	// backward of builtins.bp:10: fn f_atan(x) = atan(x)
 	dx = 1 / (1 + x*x)
 	return
 }
 
-// F_erf computes f_erf(x) of builtins.bp:11.
-func F_erf(x float64) float64 {
+// FErf computes f_erf(x) of builtins.bp:11.
+func FErf(x float64) float64 {
 	return math.Erf(x)
 }
 
-// F_erfGrad returns f_erf(x) of builtins.bp:11 and its partial derivatives
+// FErfGrad returns f_erf(x) of builtins.bp:11 and its partial derivatives
 // with respect to x.
-func F_erfGrad(x float64) (f_erf, dx float64) {
+func FErfGrad(x float64) (fErf, dx float64) {
 	// builtins.bp:11: fn f_erf(x) = erf(x)
-	f_erf = math.Erf(x)
+	fErf = math.Erf(x)
 	// backward of builtins.bp:11: fn f_erf(x) = erf(x)
 	dx = 1.1283791670955126 * math.Exp(-(x * x))
 	return
 }
 
-// F_norm_cdf computes f_norm_cdf(x) of builtins.bp:12.
-func F_norm_cdf(x float64) float64 {
+// FNormCdf computes f_norm_cdf(x) of builtins.bp:12.
+func FNormCdf(x float64) float64 {
 	return builtinsNormCDF(x)
 }
 
-// F_norm_cdfGrad returns f_norm_cdf(x) of builtins.bp:12 and its partial derivatives
+// FNormCdfGrad returns f_norm_cdf(x) of builtins.bp:12 and its partial derivatives
 // with respect to x.
-func F_norm_cdfGrad(x float64) (f_norm_cdf, dx float64) {
+func FNormCdfGrad(x float64) (fNormCdf, dx float64) {
 	// builtins.bp:12: fn f_norm_cdf(x) = norm_cdf(x)
-	f_norm_cdf = builtinsNormCDF(x)
+	fNormCdf = builtinsNormCDF(x)
 	// backward of builtins.bp:12: fn f_norm_cdf(x) = norm_cdf(x)
 	dx = 0.3989422804014327 * math.Exp(-0.5*(x*x))
 	return
 }
 
-// F_abs computes f_abs(x) of builtins.bp:13.
-func F_abs(x float64) float64 {
+// FAbs computes f_abs(x) of builtins.bp:13.
+func FAbs(x float64) float64 {
 	return math.Abs(x)
 }
 
-// F_absGrad returns f_abs(x) of builtins.bp:13 and its partial derivatives
+// FAbsGrad returns f_abs(x) of builtins.bp:13 and its partial derivatives
 // with respect to x.
-func F_absGrad(x float64) (f_abs, dx float64) {
+func FAbsGrad(x float64) (fAbs, dx float64) {
 	// builtins.bp:13: fn f_abs(x) = abs(x)
-	f_abs = math.Abs(x)
+	fAbs = math.Abs(x)
 	// backward of builtins.bp:13: fn f_abs(x) = abs(x)
 	dx = builtinsSign(x)
 	return
 }
 
-// F_sigmoid computes f_sigmoid(x) of builtins.bp:14.
-func F_sigmoid(x float64) float64 {
+// FSigmoid computes f_sigmoid(x) of builtins.bp:14.
+func FSigmoid(x float64) float64 {
 	return builtinsSigmoid(x)
 }
 
-// F_sigmoidGrad returns f_sigmoid(x) of builtins.bp:14 and its partial derivatives
+// FSigmoidGrad returns f_sigmoid(x) of builtins.bp:14 and its partial derivatives
 // with respect to x.
-func F_sigmoidGrad(x float64) (f_sigmoid, dx float64) {
+func FSigmoidGrad(x float64) (fSigmoid, dx float64) {
 	// builtins.bp:14: fn f_sigmoid(x) = sigmoid(x)
 	sigmoidX := builtinsSigmoid(x)
-	f_sigmoid = sigmoidX
+	fSigmoid = sigmoidX
 	// backward of builtins.bp:14: fn f_sigmoid(x) = sigmoid(x)
 	dx = sigmoidX * (1 - sigmoidX)
 	return
 }
 
-// F_relu computes f_relu(x) of builtins.bp:15.
-func F_relu(x float64) float64 {
+// FRelu computes f_relu(x) of builtins.bp:15.
+func FRelu(x float64) float64 {
 	return builtinsRelu(x)
 }
 
-// F_reluGrad returns f_relu(x) of builtins.bp:15 and its partial derivatives
+// FReluGrad returns f_relu(x) of builtins.bp:15 and its partial derivatives
 // with respect to x.
-func F_reluGrad(x float64) (f_relu, dx float64) {
+func FReluGrad(x float64) (fRelu, dx float64) {
 	// builtins.bp:15: fn f_relu(x) = relu(x)
 	reluX := builtinsRelu(x)
-	f_relu = reluX
+	fRelu = reluX
 	// backward of builtins.bp:15: fn f_relu(x) = relu(x)
 	dx = builtinsStep(reluX)
 	return
 }
 
-// F_softplus computes f_softplus(x) of builtins.bp:16.
-func F_softplus(x float64) float64 {
+// FSoftplus computes f_softplus(x) of builtins.bp:16.
+func FSoftplus(x float64) float64 {
 	return builtinsSoftplus(x)
 }
 
-// F_softplusGrad returns f_softplus(x) of builtins.bp:16 and its partial derivatives
+// FSoftplusGrad returns f_softplus(x) of builtins.bp:16 and its partial derivatives
 // with respect to x.
-func F_softplusGrad(x float64) (f_softplus, dx float64) {
+func FSoftplusGrad(x float64) (fSoftplus, dx float64) {
 	// builtins.bp:16: fn f_softplus(x) = softplus(x)
-	f_softplus = builtinsSoftplus(x)
+	fSoftplus = builtinsSoftplus(x)
 	// backward of builtins.bp:16: fn f_softplus(x) = softplus(x)
 	dx = builtinsSigmoid(x)
 	return
 }
 
-// F_leaky_relu computes f_leaky_relu(x, a) of builtins.bp:17.
-func F_leaky_relu(x, a float64) float64 {
+// FLeakyRelu computes f_leaky_relu(x, a) of builtins.bp:17.
+func FLeakyRelu(x, a float64) float64 {
 	return builtinsRelu(x) + a*min(x, 0)
 }
 
-// F_leaky_reluGrad returns f_leaky_relu(x, a) of builtins.bp:17 and its partial derivatives
+// FLeakyReluGrad returns f_leaky_relu(x, a) of builtins.bp:17 and its partial derivatives
 // with respect to x, a.
-func F_leaky_reluGrad(x, a float64) (f_leaky_relu, dx, da float64) {
+func FLeakyReluGrad(x, a float64) (fLeakyRelu, dx, da float64) {
 	// builtins.bp:17: fn f_leaky_relu(x, a) = leaky_relu(x, a)
 	reluX := builtinsRelu(x)
 	t := min(x, 0)
-	f_leaky_relu = reluX + a*t
+	fLeakyRelu = reluX + a*t
 	dx = a*builtinsGe(0, x) + builtinsStep(reluX)
 	da = t
 	return
 }
 
-// F_cosh computes f_cosh(x) of builtins.bp:18.
-func F_cosh(x float64) float64 {
+// FCosh computes f_cosh(x) of builtins.bp:18.
+func FCosh(x float64) float64 {
 	return math.Cosh(x)
 }
 
-// F_coshGrad returns f_cosh(x) of builtins.bp:18 and its partial derivatives
+// FCoshGrad returns f_cosh(x) of builtins.bp:18 and its partial derivatives
 // with respect to x.
-func F_coshGrad(x float64) (f_cosh, dx float64) {
+func FCoshGrad(x float64) (fCosh, dx float64) {
 	// builtins.bp:18: fn f_cosh(x) = cosh(x)
-	f_cosh = math.Cosh(x)
+	fCosh = math.Cosh(x)
 	// backward of builtins.bp:18: fn f_cosh(x) = cosh(x)
 	dx = math.Sinh(x)
 	return
 }
 
-// F_sinh computes f_sinh(x) of builtins.bp:19.
-func F_sinh(x float64) float64 {
+// FSinh computes f_sinh(x) of builtins.bp:19.
+func FSinh(x float64) float64 {
 	return math.Sinh(x)
 }
 
-// F_sinhGrad returns f_sinh(x) of builtins.bp:19 and its partial derivatives
+// FSinhGrad returns f_sinh(x) of builtins.bp:19 and its partial derivatives
 // with respect to x.
-func F_sinhGrad(x float64) (f_sinh, dx float64) {
+func FSinhGrad(x float64) (fSinh, dx float64) {
 	// builtins.bp:19: fn f_sinh(x) = sinh(x)
-	f_sinh = math.Sinh(x)
+	fSinh = math.Sinh(x)
 	// backward of builtins.bp:19: fn f_sinh(x) = sinh(x)
 	dx = math.Cosh(x)
 	return
 }
 
-// F_asin computes f_asin(x) of builtins.bp:20.
-func F_asin(x float64) float64 {
+// FAsin computes f_asin(x) of builtins.bp:20.
+func FAsin(x float64) float64 {
 	return math.Asin(x)
 }
 
-// F_asinGrad returns f_asin(x) of builtins.bp:20 and its partial derivatives
+// FAsinGrad returns f_asin(x) of builtins.bp:20 and its partial derivatives
 // with respect to x.
-func F_asinGrad(x float64) (f_asin, dx float64) {
+func FAsinGrad(x float64) (fAsin, dx float64) {
 	// builtins.bp:20: fn f_asin(x) = asin(x)
-	f_asin = math.Asin(x)
+	fAsin = math.Asin(x)
 	// backward of builtins.bp:20: fn f_asin(x) = asin(x)
 	dx = 1 / math.Sqrt(1-x*x)
 	return
 }
 
-// F_acos computes f_acos(x) of builtins.bp:21.
-func F_acos(x float64) float64 {
+// FAcos computes f_acos(x) of builtins.bp:21.
+func FAcos(x float64) float64 {
 	return math.Acos(x)
 }
 
-// F_acosGrad returns f_acos(x) of builtins.bp:21 and its partial derivatives
+// FAcosGrad returns f_acos(x) of builtins.bp:21 and its partial derivatives
 // with respect to x.
-func F_acosGrad(x float64) (f_acos, dx float64) {
+func FAcosGrad(x float64) (fAcos, dx float64) {
 	// builtins.bp:21: fn f_acos(x) = acos(x)
-	f_acos = math.Acos(x)
+	fAcos = math.Acos(x)
 	// backward of builtins.bp:21: fn f_acos(x) = acos(x)
 	dx = -(1 / math.Sqrt(1-x*x))
 	return
 }
 
-// F_expm1 computes f_expm1(x) of builtins.bp:22.
-func F_expm1(x float64) float64 {
+// FExpm1 computes f_expm1(x) of builtins.bp:22.
+func FExpm1(x float64) float64 {
 	return math.Expm1(x)
 }
 
-// F_expm1Grad returns f_expm1(x) of builtins.bp:22 and its partial derivatives
+// FExpm1Grad returns f_expm1(x) of builtins.bp:22 and its partial derivatives
 // with respect to x.
-func F_expm1Grad(x float64) (f_expm1, dx float64) {
+func FExpm1Grad(x float64) (fExpm1, dx float64) {
 	// builtins.bp:22: fn f_expm1(x) = expm1(x)
-	f_expm1 = math.Expm1(x)
+	fExpm1 = math.Expm1(x)
 	// backward of builtins.bp:22: fn f_expm1(x) = expm1(x)
 	dx = math.Exp(x)
 	return
 }
 
-// F_log2 computes f_log2(x) of builtins.bp:23.
-func F_log2(x float64) float64 {
+// FLog2 computes f_log2(x) of builtins.bp:23.
+func FLog2(x float64) float64 {
 	return math.Log2(x)
 }
 
-// F_log2Grad returns f_log2(x) of builtins.bp:23 and its partial derivatives
+// FLog2Grad returns f_log2(x) of builtins.bp:23 and its partial derivatives
 // with respect to x.
-func F_log2Grad(x float64) (f_log2, dx float64) {
+func FLog2Grad(x float64) (fLog2, dx float64) {
 	// builtins.bp:23: fn f_log2(x) = log2(x)
-	f_log2 = math.Log2(x)
+	fLog2 = math.Log2(x)
 	// backward of builtins.bp:23: fn f_log2(x) = log2(x)
 	dx = 1 / (x * 0.6931471805599453)
 	return
 }
 
-// F_log10 computes f_log10(x) of builtins.bp:24.
-func F_log10(x float64) float64 {
+// FLog10 computes f_log10(x) of builtins.bp:24.
+func FLog10(x float64) float64 {
 	return math.Log10(x)
 }
 
-// F_log10Grad returns f_log10(x) of builtins.bp:24 and its partial derivatives
+// FLog10Grad returns f_log10(x) of builtins.bp:24 and its partial derivatives
 // with respect to x.
-func F_log10Grad(x float64) (f_log10, dx float64) {
+func FLog10Grad(x float64) (fLog10, dx float64) {
 	// builtins.bp:24: fn f_log10(x) = log10(x)
-	f_log10 = math.Log10(x)
+	fLog10 = math.Log10(x)
 	// backward of builtins.bp:24: fn f_log10(x) = log10(x)
 	dx = 1 / (x * 2.302585092994046)
 	return
 }
 
-// F_square computes f_square(x) of builtins.bp:25.
-func F_square(x float64) float64 {
+// FSquare computes f_square(x) of builtins.bp:25.
+func FSquare(x float64) float64 {
 	return x*x + builtinsSq(x+1)
 }
 
-// F_squareGrad returns f_square(x) of builtins.bp:25 and its partial derivatives
+// FSquareGrad returns f_square(x) of builtins.bp:25 and its partial derivatives
 // with respect to x.
-func F_squareGrad(x float64) (f_square, dx float64) {
+func FSquareGrad(x float64) (fSquare, dx float64) {
 	// builtins.bp:25: fn f_square(x) = square(x) + square(x + 1)
 	t := x + 1
-	f_square = x*x + t*t
+	fSquare = x*x + t*t
 	dx = 2*t + 2*x
 	return
 }
 
-// F_rsqrt computes f_rsqrt(x) of builtins.bp:26.
-func F_rsqrt(x float64) float64 {
+// FRsqrt computes f_rsqrt(x) of builtins.bp:26.
+func FRsqrt(x float64) float64 {
 	return builtinsRsqrt(x)
 }
 
-// F_rsqrtGrad returns f_rsqrt(x) of builtins.bp:26 and its partial derivatives
+// FRsqrtGrad returns f_rsqrt(x) of builtins.bp:26 and its partial derivatives
 // with respect to x.
-func F_rsqrtGrad(x float64) (f_rsqrt, dx float64) {
+func FRsqrtGrad(x float64) (fRsqrt, dx float64) {
 	// builtins.bp:26: fn f_rsqrt(x) = rsqrt(x)
 	rsqrtX := builtinsRsqrt(x)
-	f_rsqrt = rsqrtX
+	fRsqrt = rsqrtX
 	// backward of builtins.bp:26: fn f_rsqrt(x) = rsqrt(x)
 	dx = -0.5 * (rsqrtX / x)
 	return
 }
 
-// F_gelu computes f_gelu(x) of builtins.bp:27.
-func F_gelu(x float64) float64 {
+// FGelu computes f_gelu(x) of builtins.bp:27.
+func FGelu(x float64) float64 {
 	return builtinsGelu(x)
 }
 
-// F_geluGrad returns f_gelu(x) of builtins.bp:27 and its partial derivatives
+// FGeluGrad returns f_gelu(x) of builtins.bp:27 and its partial derivatives
 // with respect to x.
-func F_geluGrad(x float64) (f_gelu, dx float64) {
+func FGeluGrad(x float64) (fGelu, dx float64) {
 	// builtins.bp:27: fn f_gelu(x) = gelu(x)
-	f_gelu = builtinsGelu(x)
+	fGelu = builtinsGelu(x)
 	// backward of builtins.bp:27: fn f_gelu(x) = gelu(x)
 	dx = builtinsNormCDF(x) + x*(0.3989422804014327*math.Exp(-0.5*(x*x)))
 	return
 }
 
-// F_silu computes f_silu(x) of builtins.bp:28.
-func F_silu(x float64) float64 {
+// FSilu computes f_silu(x) of builtins.bp:28.
+func FSilu(x float64) float64 {
 	return builtinsSilu(x)
 }
 
-// F_siluGrad returns f_silu(x) of builtins.bp:28 and its partial derivatives
+// FSiluGrad returns f_silu(x) of builtins.bp:28 and its partial derivatives
 // with respect to x.
-func F_siluGrad(x float64) (f_silu, dx float64) {
+func FSiluGrad(x float64) (fSilu, dx float64) {
 	// backward of builtins.bp:28: fn f_silu(x) = silu(x)
 	sigmoidX := builtinsSigmoid(x)
 	// builtins.bp:28: fn f_silu(x) = silu(x)
-	f_silu = builtinsSilu(x)
+	fSilu = builtinsSilu(x)
 	// backward of builtins.bp:28: fn f_silu(x) = silu(x)
 	dx = sigmoidX * (1 + x*(1-sigmoidX))
 	return
 }
 
-// F_softsign computes f_softsign(x) of builtins.bp:29.
-func F_softsign(x float64) float64 {
+// FSoftsign computes f_softsign(x) of builtins.bp:29.
+func FSoftsign(x float64) float64 {
 	return builtinsSoftsign(x)
 }
 
-// F_softsignGrad returns f_softsign(x) of builtins.bp:29 and its partial derivatives
+// FSoftsignGrad returns f_softsign(x) of builtins.bp:29 and its partial derivatives
 // with respect to x.
-func F_softsignGrad(x float64) (f_softsign, dx float64) {
+func FSoftsignGrad(x float64) (fSoftsign, dx float64) {
 	// backward of builtins.bp:29: fn f_softsign(x) = softsign(x)
 	t := 1 + math.Abs(x)
 	// builtins.bp:29: fn f_softsign(x) = softsign(x)
-	f_softsign = builtinsSoftsign(x)
+	fSoftsign = builtinsSoftsign(x)
 	// backward of builtins.bp:29: fn f_softsign(x) = softsign(x)
 	dx = 1 / (t * t)
 	return
 }
 
-// F_elu computes f_elu(x, a) of builtins.bp:30.
-func F_elu(x, a float64) float64 {
+// FElu computes f_elu(x, a) of builtins.bp:30.
+func FElu(x, a float64) float64 {
 	return builtinsElu(x, a)
 }
 
-// F_eluGrad returns f_elu(x, a) of builtins.bp:30 and its partial derivatives
+// FEluGrad returns f_elu(x, a) of builtins.bp:30 and its partial derivatives
 // with respect to x, a.
-func F_eluGrad(x, a float64) (f_elu, dx, da float64) {
+func FEluGrad(x, a float64) (fElu, dx, da float64) {
 	// builtins.bp:30: fn f_elu(x, a) = elu(x, a)
-	f_elu = builtinsElu(x, a)
+	fElu = builtinsElu(x, a)
 	// backward of builtins.bp:30: fn f_elu(x, a) = elu(x, a)
 	dx = builtinsEluGrad(x, a)
 	da = math.Expm1(min(x, 0))
 	return
 }
 
-// F_clip computes f_clip(x, lo, hi) of builtins.bp:31.
-func F_clip(x, lo, hi float64) float64 {
+// FClip computes f_clip(x, lo, hi) of builtins.bp:31.
+func FClip(x, lo, hi float64) float64 {
 	return min(max(x, lo), hi)
 }
 
-// F_clipGrad returns f_clip(x, lo, hi) of builtins.bp:31 and its partial derivatives
+// FClipGrad returns f_clip(x, lo, hi) of builtins.bp:31 and its partial derivatives
 // with respect to x, lo, hi.
-func F_clipGrad(x, lo, hi float64) (f_clip, dx, dlo, dhi float64) {
+func FClipGrad(x, lo, hi float64) (fClip, dx, dlo, dhi float64) {
 	// builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
 	t := max(x, lo)
 	// backward of builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
 	t2 := builtinsGe(hi, t)
 	// builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
-	f_clip = min(t, hi)
+	fClip = min(t, hi)
 	// backward of builtins.bp:31: fn f_clip(x, lo, hi) = clip(x, lo, hi)
 	dx = t2 * builtinsGe(x, lo)
 	dlo = t2 * builtinsGt(lo, x)
@@ -473,8 +473,8 @@ func F_clipGrad(x, lo, hi float64) (f_clip, dx, dlo, dhi float64) {
 	return
 }
 
-// F_clip_vec computes f_clip_vec(v, lo) of builtins.bp:32.
-func F_clip_vec(v [3]float64, lo float64) float64 {
+// FClipVec computes f_clip_vec(v, lo) of builtins.bp:32.
+func FClipVec(v [3]float64, lo float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += min(max(v[k], lo), 1.5) * v[k]
@@ -482,9 +482,9 @@ func F_clip_vec(v [3]float64, lo float64) float64 {
 	return sum
 }
 
-// F_clip_vecGrad returns f_clip_vec(v, lo) of builtins.bp:32 and its partial derivatives
+// FClipVecGrad returns f_clip_vec(v, lo) of builtins.bp:32 and its partial derivatives
 // with respect to v, lo.
-func F_clip_vecGrad(v [3]float64, lo float64) (f_clip_vec float64, dv [3]float64, dlo float64) {
+func FClipVecGrad(v [3]float64, lo float64) (fClipVec float64, dv [3]float64, dlo float64) {
 	var t [3]float64
 	// builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
 	var t2 [3]float64
@@ -500,7 +500,7 @@ func F_clip_vecGrad(v [3]float64, lo float64) (f_clip_vec float64, dv [3]float64
 	for k := range 3 {
 		sum += t2[k] * v[k]
 	}
-	f_clip_vec = sum
+	fClipVec = sum
 	for i := range 3 {
 		dv[i] = t2[i] + t3[i]*builtinsGe(v[i], lo)
 	}
@@ -513,20 +513,20 @@ func F_clip_vecGrad(v [3]float64, lo float64) (f_clip_vec float64, dv [3]float64
 	return
 }
 
-// F_huber computes f_huber(a, b, d) of builtins.bp:33.
-func F_huber(a, b, d float64) float64 {
+// FHuber computes f_huber(a, b, d) of builtins.bp:33.
+func FHuber(a, b, d float64) float64 {
 	return builtinsHuber(a-b, d)
 }
 
-// F_huberGrad returns f_huber(a, b, d) of builtins.bp:33 and its partial derivatives
+// FHuberGrad returns f_huber(a, b, d) of builtins.bp:33 and its partial derivatives
 // with respect to a, b, d.
-func F_huberGrad(a, b, d float64) (f_huber, da, db, dd float64) {
+func FHuberGrad(a, b, d float64) (fHuber, da, db, dd float64) {
 	// builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
 	t := a - b
 	// backward of builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
 	da2 := min(max(t, -d), d)
 	// builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
-	f_huber = builtinsHuber(t, d)
+	fHuber = builtinsHuber(t, d)
 	// backward of builtins.bp:33: fn f_huber(a, b, d) = huber(a, b, d)
 	da = da2
 	db = -da2
@@ -534,8 +534,8 @@ func F_huberGrad(a, b, d float64) (f_huber, da, db, dd float64) {
 	return
 }
 
-// F_huber_vec computes f_huber_vec(a, b, d) of builtins.bp:34.
-func F_huber_vec(a, b [3]float64, d float64) float64 {
+// FHuberVec computes f_huber_vec(a, b, d) of builtins.bp:34.
+func FHuberVec(a, b [3]float64, d float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += builtinsHuber(a[k]-b[k], d)
@@ -543,9 +543,9 @@ func F_huber_vec(a, b [3]float64, d float64) float64 {
 	return sum
 }
 
-// F_huber_vecGrad returns f_huber_vec(a, b, d) of builtins.bp:34 and its partial derivatives
+// FHuberVecGrad returns f_huber_vec(a, b, d) of builtins.bp:34 and its partial derivatives
 // with respect to a, b, d.
-func F_huber_vecGrad(a, b [3]float64, d float64) (f_huber_vec float64, da, db [3]float64, dd float64) {
+func FHuberVecGrad(a, b [3]float64, d float64) (fHuberVec float64, da, db [3]float64, dd float64) {
 	var t [3]float64
 	// builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
 	for i := range 3 {
@@ -562,7 +562,7 @@ func F_huber_vecGrad(a, b [3]float64, d float64) (f_huber_vec float64, da, db [3
 	for k := range 3 {
 		sum += builtinsHuber(t[k], d)
 	}
-	f_huber_vec = sum
+	fHuberVec = sum
 	// backward of builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
 	for i := range 3 {
 		da[i] = da2[i]
@@ -576,24 +576,24 @@ func F_huber_vecGrad(a, b [3]float64, d float64) (f_huber_vec float64, da, db [3
 	return
 }
 
-// F_bce computes f_bce(x, t) of builtins.bp:35.
-func F_bce(x, t float64) float64 {
+// FBce computes f_bce(x, t) of builtins.bp:35.
+func FBce(x, t float64) float64 {
 	return builtinsSoftplus(x) - x*t
 }
 
-// F_bceGrad returns f_bce(x, t) of builtins.bp:35 and its partial derivatives
+// FBceGrad returns f_bce(x, t) of builtins.bp:35 and its partial derivatives
 // with respect to x, t.
-func F_bceGrad(x, t float64) (f_bce, dx, dt float64) {
+func FBceGrad(x, t float64) (fBce, dx, dt float64) {
 	// builtins.bp:35: fn f_bce(x, t) = bce_with_logits(x, t)
-	f_bce = builtinsSoftplus(x) - x*t
+	fBce = builtinsSoftplus(x) - x*t
 	dx = -t + builtinsSigmoid(x)
 	// backward of builtins.bp:35: fn f_bce(x, t) = bce_with_logits(x, t)
 	dt = -x
 	return
 }
 
-// F_bce_vec computes f_bce_vec(x, t) of builtins.bp:36.
-func F_bce_vec(x, t [3]float64) float64 {
+// FBceVec computes f_bce_vec(x, t) of builtins.bp:36.
+func FBceVec(x, t [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += builtinsSoftplus(x[k]) - x[k]*t[k]
@@ -601,15 +601,15 @@ func F_bce_vec(x, t [3]float64) float64 {
 	return sum
 }
 
-// F_bce_vecGrad returns f_bce_vec(x, t) of builtins.bp:36 and its partial derivatives
+// FBceVecGrad returns f_bce_vec(x, t) of builtins.bp:36 and its partial derivatives
 // with respect to x, t.
-func F_bce_vecGrad(x, t [3]float64) (f_bce_vec float64, dx, dt [3]float64) {
+func FBceVecGrad(x, t [3]float64) (fBceVec float64, dx, dt [3]float64) {
 	// builtins.bp:36: fn f_bce_vec(x[3], t[3]) = bce_with_logits(x, t)
 	var sum float64
 	for k := range 3 {
 		sum += builtinsSoftplus(x[k]) - x[k]*t[k]
 	}
-	f_bce_vec = sum
+	fBceVec = sum
 	for i := range 3 {
 		dx[i] = -t[i] + builtinsSigmoid(x[i])
 		// backward of builtins.bp:36: fn f_bce_vec(x[3], t[3]) = bce_with_logits(x, t)
@@ -618,79 +618,79 @@ func F_bce_vecGrad(x, t [3]float64) (f_bce_vec float64, dx, dt [3]float64) {
 	return
 }
 
-// F_min computes f_min(x, y) of builtins.bp:37.
-func F_min(x, y float64) float64 {
+// FMin computes f_min(x, y) of builtins.bp:37.
+func FMin(x, y float64) float64 {
 	return min(x, y)
 }
 
-// F_minGrad returns f_min(x, y) of builtins.bp:37 and its partial derivatives
+// FMinGrad returns f_min(x, y) of builtins.bp:37 and its partial derivatives
 // with respect to x, y.
-func F_minGrad(x, y float64) (f_min, dx, dy float64) {
+func FMinGrad(x, y float64) (fMin, dx, dy float64) {
 	// builtins.bp:37: fn f_min(x, y) = min(x, y)
-	f_min = min(x, y)
+	fMin = min(x, y)
 	// backward of builtins.bp:37: fn f_min(x, y) = min(x, y)
 	dx = builtinsGe(y, x)
 	dy = builtinsGt(x, y)
 	return
 }
 
-// F_max computes f_max(x, y) of builtins.bp:38.
-func F_max(x, y float64) float64 {
+// FMax computes f_max(x, y) of builtins.bp:38.
+func FMax(x, y float64) float64 {
 	return max(x, y)
 }
 
-// F_maxGrad returns f_max(x, y) of builtins.bp:38 and its partial derivatives
+// FMaxGrad returns f_max(x, y) of builtins.bp:38 and its partial derivatives
 // with respect to x, y.
-func F_maxGrad(x, y float64) (f_max, dx, dy float64) {
+func FMaxGrad(x, y float64) (fMax, dx, dy float64) {
 	// builtins.bp:38: fn f_max(x, y) = max(x, y)
-	f_max = max(x, y)
+	fMax = max(x, y)
 	// backward of builtins.bp:38: fn f_max(x, y) = max(x, y)
 	dx = builtinsGe(x, y)
 	dy = builtinsGt(y, x)
 	return
 }
 
-// F_pow computes f_pow(x, y) of builtins.bp:39.
-func F_pow(x, y float64) float64 {
+// FPow computes f_pow(x, y) of builtins.bp:39.
+func FPow(x, y float64) float64 {
 	return math.Pow(x, y)
 }
 
-// F_powGrad returns f_pow(x, y) of builtins.bp:39 and its partial derivatives
+// FPowGrad returns f_pow(x, y) of builtins.bp:39 and its partial derivatives
 // with respect to x, y.
-func F_powGrad(x, y float64) (f_pow, dx, dy float64) {
+func FPowGrad(x, y float64) (fPow, dx, dy float64) {
 	// builtins.bp:39: fn f_pow(x, y) = pow(x, y)
 	t := math.Pow(x, y)
-	f_pow = t
+	fPow = t
 	// backward of builtins.bp:39: fn f_pow(x, y) = pow(x, y)
 	dx = y * math.Pow(x, y-1)
 	dy = builtinsPowLog(t, x)
 	return
 }
 
-// F_ops computes f_ops(x, y) of builtins.bp:40.
-func F_ops(x, y float64) float64 {
+// FOps computes f_ops(x, y) of builtins.bp:40.
+func FOps(x, y float64) float64 {
 	return -x/y - math.Pow(y, 3) + x*y - 2
 }
 
-// F_opsGrad returns f_ops(x, y) of builtins.bp:40 and its partial derivatives
+// FOpsGrad returns f_ops(x, y) of builtins.bp:40 and its partial derivatives
 // with respect to x, y.
-func F_opsGrad(x, y float64) (f_ops, dx, dy float64) {
+func FOpsGrad(x, y float64) (fOps, dx, dy float64) {
 	// builtins.bp:40: fn f_ops(x, y) = -x / y - y^3 + x * y - 2
 	t := -x / y
-	f_ops = t - math.Pow(y, 3) + x*y - 2
+	fOps = t - math.Pow(y, 3) + x*y - 2
 	dx = y + -(1 / y)
 	dy = x + -(3 * (y * y)) + -(t / y)
 	return
 }
 
-// F_assoc computes f_assoc(a, b, c) of builtins.bp:41.
-func F_assoc(a, b, c float64) float64 {
+// FAssoc computes f_assoc(a, b, c) of builtins.bp:41.
+func FAssoc(a, b, c float64) float64 {
 	return a - b - c + a/b/c + math.Pow(a, math.Pow(b, c))
 }
 
-// F_assocGrad returns f_assoc(a, b, c) of builtins.bp:41 and its partial derivatives
+// FAssocGrad returns f_assoc(a, b, c) of builtins.bp:41 and its partial derivatives
 // with respect to a, b, c.
-func F_assocGrad(a, b, c float64) (f_assoc, da, db, dc float64) {
+func FAssocGrad(a, b, c float64) (fAssoc, da, db, dc float64) {
 	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
 	t := a / b
 	t2 := t / c
@@ -700,15 +700,15 @@ func F_assocGrad(a, b, c float64) (f_assoc, da, db, dc float64) {
 	t5 := builtinsPowLog(t4, a)
 	t6 := 1 / c
 	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
-	f_assoc = a - b - c + t2 + t4
+	fAssoc = a - b - c + t2 + t4
 	da = t3*math.Pow(a, t3-1) + t6/b + 1
 	db = t5*(c*math.Pow(b, c-1)) + -(t6 * t / b) + -1
 	dc = t5*builtinsPowLog(t3, b) + -(t2 / c) + -1
 	return
 }
 
-// F_sum computes f_sum(v) of builtins.bp:42.
-func F_sum(v [4]float64) float64 {
+// FSum computes f_sum(v) of builtins.bp:42.
+func FSum(v [4]float64) float64 {
 	var sum float64
 	for k := range 4 {
 		sum += v[k] * v[k]
@@ -716,23 +716,23 @@ func F_sum(v [4]float64) float64 {
 	return sum
 }
 
-// F_sumGrad returns f_sum(v) of builtins.bp:42 and its partial derivatives
+// FSumGrad returns f_sum(v) of builtins.bp:42 and its partial derivatives
 // with respect to v.
-func F_sumGrad(v [4]float64) (f_sum float64, dv [4]float64) {
+func FSumGrad(v [4]float64) (fSum float64, dv [4]float64) {
 	// builtins.bp:42: fn f_sum(v[4]) = sum(v * v)
 	var sum float64
 	for k := range 4 {
 		sum += v[k] * v[k]
 	}
-	f_sum = sum
+	fSum = sum
 	for i := range 4 {
 		dv[i] = v[i] + v[i]
 	}
 	return
 }
 
-// F_mean computes f_mean(v) of builtins.bp:43.
-func F_mean(v [4]float64) float64 {
+// FMean computes f_mean(v) of builtins.bp:43.
+func FMean(v [4]float64) float64 {
 	var sum float64
 	for k := range 4 {
 		sum += math.Exp(v[k])
@@ -740,9 +740,9 @@ func F_mean(v [4]float64) float64 {
 	return sum / 4
 }
 
-// F_meanGrad returns f_mean(v) of builtins.bp:43 and its partial derivatives
+// FMeanGrad returns f_mean(v) of builtins.bp:43 and its partial derivatives
 // with respect to v.
-func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
+func FMeanGrad(v [4]float64) (fMean float64, dv [4]float64) {
 	var expV [4]float64
 	// builtins.bp:43: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
@@ -752,7 +752,7 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	for k := range 4 {
 		sum += expV[k]
 	}
-	f_mean = sum / 4
+	fMean = sum / 4
 	// backward of builtins.bp:43: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
 		dv[i] = 0.25 * expV[i]
@@ -760,8 +760,8 @@ func F_meanGrad(v [4]float64) (f_mean float64, dv [4]float64) {
 	return
 }
 
-// F_dot computes f_dot(u, v) of builtins.bp:44.
-func F_dot(u, v [3]float64) float64 {
+// FDot computes f_dot(u, v) of builtins.bp:44.
+func FDot(u, v [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += u[k] * v[k]
@@ -769,15 +769,15 @@ func F_dot(u, v [3]float64) float64 {
 	return sum * u[1]
 }
 
-// F_dotGrad returns f_dot(u, v) of builtins.bp:44 and its partial derivatives
+// FDotGrad returns f_dot(u, v) of builtins.bp:44 and its partial derivatives
 // with respect to u, v.
-func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
+func FDotGrad(u, v [3]float64) (fDot float64, du, dv [3]float64) {
 	// builtins.bp:44: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	var sum float64
 	for k := range 3 {
 		sum += u[k] * v[k]
 	}
-	f_dot = sum * u[1]
+	fDot = sum * u[1]
 	for i := range 3 {
 		du[i] = u[1] * v[i]
 	}
@@ -789,8 +789,8 @@ func F_dotGrad(u, v [3]float64) (f_dot float64, du, dv [3]float64) {
 	return
 }
 
-// F_mse computes f_mse(u, v) of builtins.bp:45.
-func F_mse(u, v [3]float64) float64 {
+// FMse computes f_mse(u, v) of builtins.bp:45.
+func FMse(u, v [3]float64) float64 {
 	var t [3]float64
 	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
@@ -803,9 +803,9 @@ func F_mse(u, v [3]float64) float64 {
 	return sum / 3
 }
 
-// F_mseGrad returns f_mse(u, v) of builtins.bp:45 and its partial derivatives
+// FMseGrad returns f_mse(u, v) of builtins.bp:45 and its partial derivatives
 // with respect to u, v.
-func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
+func FMseGrad(u, v [3]float64) (fMse float64, du, dv [3]float64) {
 	var t [3]float64
 	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	var du2 [3]float64
@@ -821,7 +821,7 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	for k := range 3 {
 		sum += t[k] * t[k]
 	}
-	f_mse = sum / 3
+	fMse = sum / 3
 	// backward of builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		du[i] = du2[i]
@@ -830,8 +830,8 @@ func F_mseGrad(u, v [3]float64) (f_mse float64, du, dv [3]float64) {
 	return
 }
 
-// F_matvec computes f_matvec(W, x) of builtins.bp:46.
-func F_matvec(W [2][3]float64, x [3]float64) float64 {
+// FMatvec computes f_matvec(W, x) of builtins.bp:46.
+func FMatvec(W [2][3]float64, x [3]float64) float64 {
 	row := &W[0]
 	var sum float64
 	for k := range 3 {
@@ -845,9 +845,9 @@ func F_matvec(W [2][3]float64, x [3]float64) float64 {
 	return math.Tanh(sum) + math.Tanh(sum2)
 }
 
-// F_matvecGrad returns f_matvec(W, x) of builtins.bp:46 and its partial derivatives
+// FMatvecGrad returns f_matvec(W, x) of builtins.bp:46 and its partial derivatives
 // with respect to W, x.
-func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]float64, dx [3]float64) {
+func FMatvecGrad(W [2][3]float64, x [3]float64) (fMatvec float64, dW [2][3]float64, dx [3]float64) {
 	var tanh [2]float64
 	row := &W[0]
 	row2 := &W[1]
@@ -867,7 +867,7 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 	t[0] = 1 - tanh[0]*tanh[0]
 	t[1] = 1 - tanh[1]*tanh[1]
 	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	f_matvec = tanh[0] + tanh[1]
+	fMatvec = tanh[0] + tanh[1]
 	// backward of builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	for i := range 3 {
 		dW[0][i] = t[0] * x[i]
@@ -879,8 +879,8 @@ func F_matvecGrad(W [2][3]float64, x [3]float64) (f_matvec float64, dW [2][3]flo
 	return
 }
 
-// F_vecmat computes f_vecmat(x, W) of builtins.bp:47.
-func F_vecmat(x [2]float64, W [2][3]float64) float64 {
+// FVecmat computes f_vecmat(x, W) of builtins.bp:47.
+func FVecmat(x [2]float64, W [2][3]float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += math.Sin(x[0]*W[0][k] + x[1]*W[1][k])
@@ -888,9 +888,9 @@ func F_vecmat(x [2]float64, W [2][3]float64) float64 {
 	return sum
 }
 
-// F_vecmatGrad returns f_vecmat(x, W) of builtins.bp:47 and its partial derivatives
+// FVecmatGrad returns f_vecmat(x, W) of builtins.bp:47 and its partial derivatives
 // with respect to x, W.
-func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float64, dW [2][3]float64) {
+func FVecmatGrad(x [2]float64, W [2][3]float64) (fVecmat float64, dx [2]float64, dW [2][3]float64) {
 	var t [3]float64
 	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var cos [3]float64
@@ -905,7 +905,7 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	for k := range 3 {
 		sum += math.Sin(t[k])
 	}
-	f_vecmat = sum
+	fVecmat = sum
 	row := &W[0]
 	row2 := &W[1]
 	// backward of builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
@@ -926,8 +926,8 @@ func F_vecmatGrad(x [2]float64, W [2][3]float64) (f_vecmat float64, dx [2]float6
 	return
 }
 
-// F_matmat computes f_matmat(A, B) of builtins.bp:48.
-func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
+// FMatmat computes f_matmat(A, B) of builtins.bp:48.
+func FMatmat(A [2][3]float64, B [3][2]float64) float64 {
 	var sum float64
 	row := &A[0]
 	var sum2 float64
@@ -956,9 +956,9 @@ func F_matmat(A [2][3]float64, B [3][2]float64) float64 {
 	return sum + A[1][2]*B[2][1]
 }
 
-// F_matmatGrad returns f_matmat(A, B) of builtins.bp:48 and its partial derivatives
+// FMatmatGrad returns f_matmat(A, B) of builtins.bp:48 and its partial derivatives
 // with respect to A, B.
-func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]float64, dB [3][2]float64) {
+func FMatmatGrad(A [2][3]float64, B [3][2]float64) (fMatmat float64, dA [2][3]float64, dB [3][2]float64) {
 	var t [2][2]float64
 	row := &A[0]
 	row2 := &A[0]
@@ -997,7 +997,7 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	sum5 += math.Sin(t[0][1])
 	sum5 += math.Sin(t[1][0])
 	sum5 += math.Sin(t[1][1])
-	f_matmat = sum5 + A[1][2]*B[2][1]
+	fMatmat = sum5 + A[1][2]*B[2][1]
 	for i := range 3 {
 		dA[0][i] = cos[0][0]*B[i][0] + cos[0][1]*B[i][1]
 		dA[1][i] = cos[1][0]*B[i][0] + cos[1][1]*B[i][1]
@@ -1011,8 +1011,8 @@ func F_matmatGrad(A [2][3]float64, B [3][2]float64) (f_matmat float64, dA [2][3]
 	return
 }
 
-// F_transpose computes f_transpose(A, v) of builtins.bp:49.
-func F_transpose(A [2][3]float64, v [2]float64) float64 {
+// FTranspose computes f_transpose(A, v) of builtins.bp:49.
+func FTranspose(A [2][3]float64, v [2]float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += A[0][k]*v[0] + A[1][k]*v[1]
@@ -1020,15 +1020,15 @@ func F_transpose(A [2][3]float64, v [2]float64) float64 {
 	return sum
 }
 
-// F_transposeGrad returns f_transpose(A, v) of builtins.bp:49 and its partial derivatives
+// FTransposeGrad returns f_transpose(A, v) of builtins.bp:49 and its partial derivatives
 // with respect to A, v.
-func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2][3]float64, dv [2]float64) {
+func FTransposeGrad(A [2][3]float64, v [2]float64) (fTranspose float64, dA [2][3]float64, dv [2]float64) {
 	// builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	var sum float64
 	for k := range 3 {
 		sum += A[0][k]*v[0] + A[1][k]*v[1]
 	}
-	f_transpose = sum
+	fTranspose = sum
 	// backward of builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	for i := range 3 {
 		dA[0][i] = v[0]
@@ -1047,8 +1047,8 @@ func F_transposeGrad(A [2][3]float64, v [2]float64) (f_transpose float64, dA [2]
 	return
 }
 
-// F_softmax computes f_softmax(x, w) of builtins.bp:50.
-func F_softmax(x, w [4]float64) float64 {
+// FSoftmax computes f_softmax(x, w) of builtins.bp:50.
+func FSoftmax(x, w [4]float64) float64 {
 	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -1069,9 +1069,9 @@ func F_softmax(x, w [4]float64) float64 {
 	return sum2
 }
 
-// F_softmaxGrad returns f_softmax(x, w) of builtins.bp:50 and its partial derivatives
+// FSoftmaxGrad returns f_softmax(x, w) of builtins.bp:50 and its partial derivatives
 // with respect to x, w.
-func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
+func FSoftmaxGrad(x, w [4]float64) (fSoftmax float64, dx, dw [4]float64) {
 	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -1102,7 +1102,7 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	for k4 := range 4 {
 		sum3 += t2[k4]
 	}
-	f_softmax = sum3
+	fSoftmax = sum3
 	// backward of builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	for i := range 4 {
 		dx[i] = (w[i]/sum + sum2) * exp[i]
@@ -1112,8 +1112,8 @@ func F_softmaxGrad(x, w [4]float64) (f_softmax float64, dx, dw [4]float64) {
 	return
 }
 
-// F_log_softmax computes f_log_softmax(x, w) of builtins.bp:51.
-func F_log_softmax(x, w [4]float64) float64 {
+// FLogSoftmax computes f_log_softmax(x, w) of builtins.bp:51.
+func FLogSoftmax(x, w [4]float64) float64 {
 	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -1135,9 +1135,9 @@ func F_log_softmax(x, w [4]float64) float64 {
 	return sum2
 }
 
-// F_log_softmaxGrad returns f_log_softmax(x, w) of builtins.bp:51 and its partial derivatives
+// FLogSoftmaxGrad returns f_log_softmax(x, w) of builtins.bp:51 and its partial derivatives
 // with respect to x, w.
-func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float64) {
+func FLogSoftmaxGrad(x, w [4]float64) (fLogSoftmax float64, dx, dw [4]float64) {
 	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -1170,7 +1170,7 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	for k4 := range 4 {
 		sum3 += w[k4] * t2[k4]
 	}
-	f_log_softmax = sum3
+	fLogSoftmax = sum3
 	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
 		dx[i] = w[i] + t3*exp[i]
@@ -1180,8 +1180,8 @@ func F_log_softmaxGrad(x, w [4]float64) (f_log_softmax float64, dx, dw [4]float6
 	return
 }
 
-// F_logsumexp computes f_logsumexp(x) of builtins.bp:52.
-func F_logsumexp(x [4]float64) float64 {
+// FLogsumexp computes f_logsumexp(x) of builtins.bp:52.
+func FLogsumexp(x [4]float64) float64 {
 	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -1194,9 +1194,9 @@ func F_logsumexp(x [4]float64) float64 {
 	return m + math.Log(sum)
 }
 
-// F_logsumexpGrad returns f_logsumexp(x) of builtins.bp:52 and its partial derivatives
+// FLogsumexpGrad returns f_logsumexp(x) of builtins.bp:52 and its partial derivatives
 // with respect to x.
-func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
+func FLogsumexpGrad(x [4]float64) (fLogsumexp float64, dx [4]float64) {
 	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	m := math.Inf(-1)
 	for k := range 4 {
@@ -1213,7 +1213,7 @@ func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
 	// backward of builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	t := 1 / sum
 	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
-	f_logsumexp = m + math.Log(sum)
+	fLogsumexp = m + math.Log(sum)
 	// backward of builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	for i := range 4 {
 		dx[i] = t * exp[i]
@@ -1221,24 +1221,24 @@ func F_logsumexpGrad(x [4]float64) (f_logsumexp float64, dx [4]float64) {
 	return
 }
 
-// F_stop_gradient computes f_stop_gradient(x, y) of builtins.bp:53.
-func F_stop_gradient(x, y float64) float64 {
+// FStopGradient computes f_stop_gradient(x, y) of builtins.bp:53.
+func FStopGradient(x, y float64) float64 {
 	return x * (x * y)
 }
 
-// F_stop_gradientGrad returns f_stop_gradient(x, y) of builtins.bp:53 and its partial derivatives
+// FStopGradientGrad returns f_stop_gradient(x, y) of builtins.bp:53 and its partial derivatives
 // with respect to x, y.
-func F_stop_gradientGrad(x, y float64) (f_stop_gradient, dx, dy float64) {
+func FStopGradientGrad(x, y float64) (fStopGradient, dx, dy float64) {
 	// builtins.bp:53: fn f_stop_gradient(x, y) = x * stop_gradient(x * y)
 	t := x * y
-	f_stop_gradient = x * t
+	fStopGradient = x * t
 	dx = t
 	// dy is 0: f_stop_gradient does not depend on y.
 	return
 }
 
-// F_zeros computes f_zeros(v) of builtins.bp:54.
-func F_zeros(v [3]float64) float64 {
+// FZeros computes f_zeros(v) of builtins.bp:54.
+func FZeros(v [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
 		sum += v[k] + 0
@@ -1250,9 +1250,9 @@ func F_zeros(v [3]float64) float64 {
 	return sum + sum2
 }
 
-// F_zerosGrad returns f_zeros(v) of builtins.bp:54 and its partial derivatives
+// FZerosGrad returns f_zeros(v) of builtins.bp:54 and its partial derivatives
 // with respect to v.
-func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
+func FZerosGrad(v [3]float64) (fZeros float64, dv [3]float64) {
 	// builtins.bp:54: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
 	var sum float64
 	for k := range 3 {
@@ -1262,23 +1262,23 @@ func F_zerosGrad(v [3]float64) (f_zeros float64, dv [3]float64) {
 	for k2 := range 3 {
 		sum2 += v[k2] * v[k2]
 	}
-	f_zeros = sum + sum2
+	fZeros = sum + sum2
 	for i := range 3 {
 		dv[i] = v[i] + v[i] + 1
 	}
 	return
 }
 
-// F_row computes f_row(A) of builtins.bp:55.
-func F_row(A [3][2]float64) float64 {
+// FRow computes f_row(A) of builtins.bp:55.
+func FRow(A [3][2]float64) float64 {
 	return A[1][0]*A[2][0] + A[1][1]*A[2][1]
 }
 
-// F_rowGrad returns f_row(A) of builtins.bp:55 and its partial derivatives
+// FRowGrad returns f_row(A) of builtins.bp:55 and its partial derivatives
 // with respect to A.
-func F_rowGrad(A [3][2]float64) (f_row float64, dA [3][2]float64) {
+func FRowGrad(A [3][2]float64) (fRow float64, dA [3][2]float64) {
 	// builtins.bp:55: fn f_row(A[3, 2]) = sum(A[1] * A[2])
-	f_row = A[1][0]*A[2][0] + A[1][1]*A[2][1]
+	fRow = A[1][0]*A[2][0] + A[1][1]*A[2][1]
 	dA = [3][2]float64{}
 	dA[2][0] += A[1][0]
 	dA[2][1] += A[1][1]
@@ -1318,8 +1318,8 @@ func HelperGrad(q [3]float64, k float64) (helper float64, dq [3]float64, dk floa
 	return
 }
 
-// F_call computes f_call(q, k) of builtins.bp:57.
-func F_call(q [3]float64, k float64) float64 {
+// FCall computes f_call(q, k) of builtins.bp:57.
+func FCall(q [3]float64, k float64) float64 {
 	var t [3]float64
 	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	for i := range 3 {
@@ -1336,9 +1336,9 @@ func F_call(q [3]float64, k float64) float64 {
 	return k*sum + sum2
 }
 
-// F_callGrad returns f_call(q, k) of builtins.bp:57 and its partial derivatives
+// FCallGrad returns f_call(q, k) of builtins.bp:57 and its partial derivatives
 // with respect to q, k.
-func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk float64) {
+func FCallGrad(q [3]float64, k float64) (fCall float64, dq [3]float64, dk float64) {
 	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	var sum float64
 	for k2 := range 3 {
@@ -1357,7 +1357,7 @@ func F_callGrad(q [3]float64, k float64) (f_call float64, dq [3]float64, dk floa
 	for k3 := range 3 {
 		sum2 += t[k3] * t[k3]
 	}
-	f_call = k*sum + sum2
+	fCall = k*sum + sum2
 	for i := range 3 {
 		dq[i] = (t[i]+t[i])*2 + t2[i] + t2[i]
 	}

@@ -24,60 +24,60 @@ var fns = []struct {
 	f, grad any
 	domain  domain
 }{
-	{"exp", F_exp, F_expGrad, reals},
-	{"log", F_log, F_logGrad, positive},
-	{"log1p", F_log1p, F_log1pGrad, positive},
-	{"sqrt", F_sqrt, F_sqrtGrad, positive},
-	{"sin", F_sin, F_sinGrad, reals},
-	{"cos", F_cos, F_cosGrad, reals},
-	{"tan", F_tan, F_tanGrad, reals},
-	{"tanh", F_tanh, F_tanhGrad, reals},
-	{"atan", F_atan, F_atanGrad, reals},
-	{"erf", F_erf, F_erfGrad, reals},
-	{"norm_cdf", F_norm_cdf, F_norm_cdfGrad, reals},
-	{"abs", F_abs, F_absGrad, reals},
-	{"sigmoid", F_sigmoid, F_sigmoidGrad, reals},
-	{"relu", F_relu, F_reluGrad, reals},
-	{"softplus", F_softplus, F_softplusGrad, reals},
-	{"leaky_relu", F_leaky_relu, F_leaky_reluGrad, reals},
-	{"cosh", F_cosh, F_coshGrad, reals},
-	{"sinh", F_sinh, F_sinhGrad, reals},
-	{"asin", F_asin, F_asinGrad, unit},
-	{"acos", F_acos, F_acosGrad, unit},
-	{"expm1", F_expm1, F_expm1Grad, reals},
-	{"log2", F_log2, F_log2Grad, positive},
-	{"log10", F_log10, F_log10Grad, positive},
-	{"square", F_square, F_squareGrad, reals},
-	{"rsqrt", F_rsqrt, F_rsqrtGrad, positive},
-	{"gelu", F_gelu, F_geluGrad, reals},
-	{"silu", F_silu, F_siluGrad, reals},
-	{"softsign", F_softsign, F_softsignGrad, reals},
-	{"elu", F_elu, F_eluGrad, reals},
-	{"clip", F_clip, F_clipGrad, reals},
-	{"clip_vec", F_clip_vec, F_clip_vecGrad, reals},
-	{"huber", F_huber, F_huberGrad, positive}, // delta > 0
-	{"huber_vec", F_huber_vec, F_huber_vecGrad, positive},
-	{"bce", F_bce, F_bceGrad, reals},
-	{"bce_vec", F_bce_vec, F_bce_vecGrad, reals},
-	{"min", F_min, F_minGrad, reals},
-	{"max", F_max, F_maxGrad, reals},
-	{"pow", F_pow, F_powGrad, positive},
-	{"ops", F_ops, F_opsGrad, positive},
-	{"assoc", F_assoc, F_assocGrad, positive},
-	{"sum", F_sum, F_sumGrad, reals},
-	{"mean", F_mean, F_meanGrad, reals},
-	{"dot", F_dot, F_dotGrad, reals},
-	{"mse", F_mse, F_mseGrad, reals},
-	{"matvec", F_matvec, F_matvecGrad, reals},
-	{"vecmat", F_vecmat, F_vecmatGrad, reals},
-	{"matmat", F_matmat, F_matmatGrad, reals},
-	{"transpose", F_transpose, F_transposeGrad, reals},
-	{"softmax", F_softmax, F_softmaxGrad, reals},
-	{"log_softmax", F_log_softmax, F_log_softmaxGrad, reals},
-	{"logsumexp", F_logsumexp, F_logsumexpGrad, reals},
-	{"zeros", F_zeros, F_zerosGrad, reals},
-	{"row", F_row, F_rowGrad, reals},
-	{"call", F_call, F_callGrad, reals},
+	{"exp", FExp, FExpGrad, reals},
+	{"log", FLog, FLogGrad, positive},
+	{"log1p", FLog1p, FLog1pGrad, positive},
+	{"sqrt", FSqrt, FSqrtGrad, positive},
+	{"sin", FSin, FSinGrad, reals},
+	{"cos", FCos, FCosGrad, reals},
+	{"tan", FTan, FTanGrad, reals},
+	{"tanh", FTanh, FTanhGrad, reals},
+	{"atan", FAtan, FAtanGrad, reals},
+	{"erf", FErf, FErfGrad, reals},
+	{"norm_cdf", FNormCdf, FNormCdfGrad, reals},
+	{"abs", FAbs, FAbsGrad, reals},
+	{"sigmoid", FSigmoid, FSigmoidGrad, reals},
+	{"relu", FRelu, FReluGrad, reals},
+	{"softplus", FSoftplus, FSoftplusGrad, reals},
+	{"leaky_relu", FLeakyRelu, FLeakyReluGrad, reals},
+	{"cosh", FCosh, FCoshGrad, reals},
+	{"sinh", FSinh, FSinhGrad, reals},
+	{"asin", FAsin, FAsinGrad, unit},
+	{"acos", FAcos, FAcosGrad, unit},
+	{"expm1", FExpm1, FExpm1Grad, reals},
+	{"log2", FLog2, FLog2Grad, positive},
+	{"log10", FLog10, FLog10Grad, positive},
+	{"square", FSquare, FSquareGrad, reals},
+	{"rsqrt", FRsqrt, FRsqrtGrad, positive},
+	{"gelu", FGelu, FGeluGrad, reals},
+	{"silu", FSilu, FSiluGrad, reals},
+	{"softsign", FSoftsign, FSoftsignGrad, reals},
+	{"elu", FElu, FEluGrad, reals},
+	{"clip", FClip, FClipGrad, reals},
+	{"clip_vec", FClipVec, FClipVecGrad, reals},
+	{"huber", FHuber, FHuberGrad, positive}, // delta > 0
+	{"huber_vec", FHuberVec, FHuberVecGrad, positive},
+	{"bce", FBce, FBceGrad, reals},
+	{"bce_vec", FBceVec, FBceVecGrad, reals},
+	{"min", FMin, FMinGrad, reals},
+	{"max", FMax, FMaxGrad, reals},
+	{"pow", FPow, FPowGrad, positive},
+	{"ops", FOps, FOpsGrad, positive},
+	{"assoc", FAssoc, FAssocGrad, positive},
+	{"sum", FSum, FSumGrad, reals},
+	{"mean", FMean, FMeanGrad, reals},
+	{"dot", FDot, FDotGrad, reals},
+	{"mse", FMse, FMseGrad, reals},
+	{"matvec", FMatvec, FMatvecGrad, reals},
+	{"vecmat", FVecmat, FVecmatGrad, reals},
+	{"matmat", FMatmat, FMatmatGrad, reals},
+	{"transpose", FTranspose, FTransposeGrad, reals},
+	{"softmax", FSoftmax, FSoftmaxGrad, reals},
+	{"log_softmax", FLogSoftmax, FLogSoftmaxGrad, reals},
+	{"logsumexp", FLogsumexp, FLogsumexpGrad, reals},
+	{"zeros", FZeros, FZerosGrad, reals},
+	{"row", FRow, FRowGrad, reals},
+	{"call", FCall, FCallGrad, reals},
 }
 
 // args builds a call's arguments (float64s and arrays of them) from x.
@@ -161,7 +161,7 @@ func TestEveryBuiltinMatchesFiniteDifferences(t *testing.T) {
 // ∂f/∂x = x·y and ∂f/∂y = 0.
 func TestStopGradient(t *testing.T) {
 	x, y := 1.5, -2.0
-	v, dx, dy := F_stop_gradientGrad(x, y)
+	v, dx, dy := FStopGradientGrad(x, y)
 	if v != x*x*y || dx != x*y || dy != 0 {
 		t.Errorf("got %v, %v, %v; want %v, %v, 0", v, dx, dy, x*x*y, x*y)
 	}
@@ -169,22 +169,22 @@ func TestStopGradient(t *testing.T) {
 
 // Non-smooth points take the subgradients docs/LANGUAGE.md documents.
 func TestSubgradients(t *testing.T) {
-	if _, d := F_reluGrad(0); d != 0 {
+	if _, d := FReluGrad(0); d != 0 {
 		t.Errorf("relu'(0) = %v, want 0", d)
 	}
-	if _, d := F_absGrad(0); d != 0 {
+	if _, d := FAbsGrad(0); d != 0 {
 		t.Errorf("abs'(0) = %v, want 0", d)
 	}
-	if v, dx, dy := F_maxGrad(1, 1); v != 1 || dx != 1 || dy != 0 {
+	if v, dx, dy := FMaxGrad(1, 1); v != 1 || dx != 1 || dy != 0 {
 		t.Errorf("max tie: %v, %v, %v; want 1, 1, 0 (gradient to the first argument)", v, dx, dy)
 	}
-	if v, dx, dy := F_minGrad(1, 1); v != 1 || dx != 1 || dy != 0 {
+	if v, dx, dy := FMinGrad(1, 1); v != 1 || dx != 1 || dy != 0 {
 		t.Errorf("min tie: %v, %v, %v; want 1, 1, 0", v, dx, dy)
 	}
-	if _, dx, _ := F_leaky_reluGrad(0, 0.1); dx != 0.1 {
+	if _, dx, _ := FLeakyReluGrad(0, 0.1); dx != 0.1 {
 		t.Errorf("leaky_relu'(0) = %v, want the slope 0.1", dx)
 	}
-	if v, dx, _ := F_leaky_reluGrad(-2, 0.1); v != -0.2 || dx != 0.1 {
+	if v, dx, _ := FLeakyReluGrad(-2, 0.1); v != -0.2 || dx != 0.1 {
 		t.Errorf("leaky_relu(-2, 0.1) = %v, %v; want -0.2, 0.1", v, dx)
 	}
 }
@@ -203,19 +203,19 @@ func finite(t *testing.T, name string, vs ...float64) {
 // the limits the functions tend to.
 func TestStableAtLargeInputs(t *testing.T) {
 	for _, x := range []float64{1000, -1000} {
-		v, d := F_sigmoidGrad(x)
+		v, d := FSigmoidGrad(x)
 		finite(t, "sigmoid", v, d)
 		if want := math.Max(0, math.Copysign(1, x)); math.Abs(v-want) > 1e-300 || d != 0 {
 			t.Errorf("sigmoid(%v) = %v, %v; want %v, 0", x, v, d, want)
 		}
-		v, d = F_softplusGrad(x)
+		v, d = FSoftplusGrad(x)
 		finite(t, "softplus", v, d)
 		if want := math.Max(0, x); v != want {
 			t.Errorf("softplus(%v) = %v, want %v", x, v, want)
 		}
 	}
 	x := [4]float64{1000, -1000, 0, 1000}
-	v, d := F_logsumexpGrad(x)
+	v, d := FLogsumexpGrad(x)
 	finite(t, "logsumexp", append([]float64{v}, d[:]...)...)
 	if want := 1000 + math.Ln2; math.Abs(v-want) > 1e-12 {
 		t.Errorf("logsumexp = %v, want %v", v, want)
@@ -234,12 +234,12 @@ func TestStableAtLargeInputs(t *testing.T) {
 		t.Errorf("logsumexp gradient %v, want softmax [0.5 0 0 0.5]", d)
 	}
 	w := [4]float64{1, 2, 3, 4}
-	v, dx, dw := F_softmaxGrad(x, w)
+	v, dx, dw := FSoftmaxGrad(x, w)
 	finite(t, "softmax", append(append([]float64{v}, dx[:]...), dw[:]...)...)
 	if math.Abs(v-2.5) > 1e-12 || !near(dw, [4]float64{0.5, 0, 0, 0.5}) {
 		t.Errorf("softmax: w·softmax(x) = %v (want 2.5), d/dw = %v", v, dw)
 	}
-	v, dx, dw = F_log_softmaxGrad(x, w)
+	v, dx, dw = FLogSoftmaxGrad(x, w)
 	finite(t, "log_softmax", append(append([]float64{v}, dx[:]...), dw[:]...)...)
 	if want := 1*-math.Ln2 + 2*(-2000-math.Ln2) + 3*(-1000-math.Ln2) + 4*-math.Ln2; math.Abs(v-want) > 1e-9 {
 		t.Errorf("w·log_softmax(x) = %v, want %v", v, want)
@@ -250,11 +250,11 @@ func TestStableAtLargeInputs(t *testing.T) {
 func TestAssociativity(t *testing.T) {
 	a, b, c := 2.0, 3.0, 0.5
 	want := (a - b) - c + (a/b)/c + math.Pow(a, math.Pow(b, c))
-	if got := F_assoc(a, b, c); got != want {
+	if got := FAssoc(a, b, c); got != want {
 		t.Errorf("assoc = %v, want %v", got, want)
 	}
 	x, y := 1.5, 2.5
-	if got, want := F_ops(x, y), -x/y-math.Pow(y, 3)+x*y-2; math.Abs(got-want) > 1e-15 {
+	if got, want := FOps(x, y), -x/y-math.Pow(y, 3)+x*y-2; math.Abs(got-want) > 1e-15 {
 		t.Errorf("ops = %v, want %v (unary minus binds looser than ^)", got, want)
 	}
 }
@@ -264,9 +264,9 @@ func TestNoAllocs(t *testing.T) {
 	var x [3]float64
 	var w [4]float64
 	for name, f := range map[string]func(){
-		"matvec":  func() { sink, _, _ = F_matvecGrad(A, x) },
-		"softmax": func() { sink, _, _ = F_softmaxGrad(w, w) },
-		"call":    func() { sink, _, _ = F_callGrad(x, 2) },
+		"matvec":  func() { sink, _, _ = FMatvecGrad(A, x) },
+		"softmax": func() { sink, _, _ = FSoftmaxGrad(w, w) },
+		"call":    func() { sink, _, _ = FCallGrad(x, 2) },
 	} {
 		if a := testing.AllocsPerRun(100, f); a != 0 {
 			t.Errorf("%s allocates %v times", name, a)
@@ -284,17 +284,17 @@ var sink float64
 func TestShiftInvariance(t *testing.T) {
 	base := [4]float64{0, 1, -1, 0.5}
 	w := [4]float64{0.3, -1.2, 2, 0.7}
-	_, sdx0, sdw0 := F_softmaxGrad(base, w)
-	_, ldx0, ldw0 := F_log_softmaxGrad(base, w)
-	_, edx0 := F_logsumexpGrad(base)
+	_, sdx0, sdw0 := FSoftmaxGrad(base, w)
+	_, ldx0, ldw0 := FLogSoftmaxGrad(base, w)
+	_, edx0 := FLogsumexpGrad(base)
 	for _, c := range []float64{1e3, 1e6, 1e9, 1e12} {
 		var x [4]float64
 		for i := range x {
 			x[i] = base[i] + c // exact: every element is a multiple of 0.5 far below c's spacing
 		}
-		_, sdx, sdw := F_softmaxGrad(x, w)
-		_, ldx, ldw := F_log_softmaxGrad(x, w)
-		_, edx := F_logsumexpGrad(x)
+		_, sdx, sdw := FSoftmaxGrad(x, w)
+		_, ldx, ldw := FLogSoftmaxGrad(x, w)
+		_, edx := FLogsumexpGrad(x)
 		for _, pair := range []struct {
 			name      string
 			got, want [4]float64
@@ -316,13 +316,13 @@ func TestShiftInvariance(t *testing.T) {
 // formula is NaN: one zero in the data must not ruin a fitted exponent.
 func TestPowExponentGradientAtZero(t *testing.T) {
 	for _, y := range []float64{0.5, 1, 2.5, 3} {
-		v, dx, dy := F_powGrad(0, y)
+		v, dx, dy := FPowGrad(0, y)
 		if v != 0 || dy != 0 || math.IsNaN(dx) {
 			t.Errorf("pow(0, %v) = %v, d/dx %v, d/dy %v; want 0, finite, 0", y, v, dx, dy)
 		}
 	}
 	// Away from 0 the rule is the usual one.
-	if _, _, dy := F_powGrad(2, 3); math.Abs(dy-8*math.Ln2) > 1e-14 {
+	if _, _, dy := FPowGrad(2, 3); math.Abs(dy-8*math.Ln2) > 1e-14 {
 		t.Errorf("d/dy 2^y at y = 3 is %v, want %v", dy, 8*math.Ln2)
 	}
 }
@@ -336,39 +336,39 @@ func TestKnownValues(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	v, d := F_geluGrad(0)
+	v, d := FGeluGrad(0)
 	near("gelu(0)", v, 0)
 	near("gelu'(0)", d, 0.5)
-	v, d = F_geluGrad(1)
+	v, d = FGeluGrad(1)
 	near("gelu(1)", v, 0.5*math.Erfc(-1/math.Sqrt2))
 	near("gelu'(1)", d, 0.5*math.Erfc(-1/math.Sqrt2)+math.Exp(-0.5)/math.Sqrt(2*math.Pi))
-	v, d = F_siluGrad(0)
+	v, d = FSiluGrad(0)
 	near("silu(0)", v, 0)
 	near("silu'(0)", d, 0.5)
-	v, dx, dt := F_bceGrad(0, 1)
+	v, dx, dt := FBceGrad(0, 1)
 	near("bce(0, 1)", v, math.Ln2)
 	near("d/dx bce(0, 1)", dx, -0.5)
 	near("d/dt bce(0, 1)", dt, 0)
-	v, d = F_softsignGrad(-3)
+	v, d = FSoftsignGrad(-3)
 	near("softsign(-3)", v, -0.75)
 	near("softsign'(-3)", d, 1.0/16)
-	v, d = F_rsqrtGrad(4)
+	v, d = FRsqrtGrad(4)
 	near("rsqrt(4)", v, 0.5)
 	near("rsqrt'(4)", d, -1.0/16)
-	v, d = F_log2Grad(8)
+	v, d = FLog2Grad(8)
 	near("log2(8)", v, 3)
 	near("log2'(8)", d, 1/(8*math.Ln2))
-	v, d = F_log10Grad(1000)
+	v, d = FLog10Grad(1000)
 	near("log10(1000)", v, 3)
-	v, d = F_asinGrad(0.5)
+	v, d = FAsinGrad(0.5)
 	near("asin(0.5)", v, math.Pi/6)
 	near("asin'(0.5)", d, 1/math.Sqrt(0.75))
-	v, d = F_acosGrad(0.5)
+	v, d = FAcosGrad(0.5)
 	near("acos(0.5)", v, math.Pi/3)
 	near("acos'(0.5)", d, -1/math.Sqrt(0.75))
-	v, d = F_expm1Grad(1e-10)
+	v, d = FExpm1Grad(1e-10)
 	near("expm1(1e-10)", v, 1.00000000005e-10)
-	v, dx, da := F_eluGrad(-1, 2)
+	v, dx, da := FEluGrad(-1, 2)
 	near("elu(-1, 2)", v, 2*math.Expm1(-1))
 	near("d/dx elu(-1, 2)", dx, 2*math.Exp(-1))
 	near("d/dalpha elu(-1, 2)", da, math.Expm1(-1))
@@ -385,7 +385,7 @@ func TestHuber(t *testing.T) {
 		{1, 1, 0.5, 0, 0, 0},       // r = 0
 		{2, 1, 1, 0.5, 1, 0},       // |r| = delta: both branches agree
 	} {
-		v, da, db, dd := F_huberGrad(c.a, c.b, c.delta)
+		v, da, db, dd := FHuberGrad(c.a, c.b, c.delta)
 		if v != c.v || da != c.da || db != -c.da || dd != c.dd {
 			t.Errorf("huber(%v, %v, %v) = %v, %v, %v, %v; want %v, %v, %v, %v", c.a, c.b, c.delta, v, da, db, dd, c.v, c.da, -c.da, c.dd)
 		}
@@ -402,12 +402,12 @@ func TestClipSubgradients(t *testing.T) {
 		{-3, -1, 0, 1, 0},
 		{5, 2, 0, 0, 1},
 	} {
-		v, dx, dlo, dhi := F_clipGrad(c.x, -1, 2)
+		v, dx, dlo, dhi := FClipGrad(c.x, -1, 2)
 		if v != c.v || dx != c.dx || dlo != c.dlo || dhi != c.dhi {
 			t.Errorf("clip(%v, -1, 2) = %v, %v, %v, %v; want %v, %v, %v, %v", c.x, v, dx, dlo, dhi, c.v, c.dx, c.dlo, c.dhi)
 		}
 	}
-	if _, dx, _ := F_eluGrad(0, 0.7); dx != 0.7 {
+	if _, dx, _ := FEluGrad(0, 0.7); dx != 0.7 {
 		t.Errorf("elu'(0) = %v, want alpha 0.7", dx)
 	}
 }
@@ -416,13 +416,13 @@ func TestClipSubgradients(t *testing.T) {
 // their limits.
 func TestNewBuiltinsStable(t *testing.T) {
 	for _, x := range []float64{1000, -1000} {
-		v, d := F_siluGrad(x)
+		v, d := FSiluGrad(x)
 		finite(t, "silu", v, d)
 		if want := math.Max(x, 0); v != want || d != math.Max(0, math.Copysign(1, x)) {
 			t.Errorf("silu(%v) = %v, %v; want %v, %v", x, v, d, want, math.Max(0, math.Copysign(1, x)))
 		}
 		for _, target := range []float64{0, 1} {
-			v, dx, dt := F_bceGrad(x, target)
+			v, dx, dt := FBceGrad(x, target)
 			finite(t, "bce_with_logits", v, dx, dt)
 			want := math.Max(x, 0) - x*target
 			if v != want {

@@ -245,9 +245,15 @@ func (p *CalibParams) LossGradTo(ws *CalibWorkspace, in *CalibInputs, g *CalibPa
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *CalibParams) Predict(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) {
+	var exp [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var cos [8]float64
 	for i := range 8 {
-		out.Fit[i] = p.Amp * math.Exp(-(p.Decay * in.T[i])) * math.Cos(p.Freq*in.T[i]+p.Phase)
+		exp[i] = math.Exp(-(p.Decay * in.T[i]))
+		ti := p.Amp * exp[i]
+		t2i := p.Freq*in.T[i] + p.Phase
+		cos[i] = math.Cos(t2i)
+		out.Fit[i] = ti * cos[i]
 	}
 }
 
@@ -317,11 +323,11 @@ func (*CalibInputs) Layout() (names, fields []string, sizes []int) {
 }
 
 // Oscillator computes oscillator(a, k, w, p, t) of calib.bp:15.
-func Oscillator(a, k, w, p2 float64, t [8]float64) [8]float64 {
+func Oscillator(a, k, w, p float64, t [8]float64) [8]float64 {
 	var t2 [8]float64
 	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
 	for i := range 8 {
-		t2[i] = a * math.Exp(-(k * t[i])) * math.Cos(w*t[i]+p2)
+		t2[i] = a * math.Exp(-(k * t[i])) * math.Cos(w*t[i]+p)
 	}
 	return t2
 }

@@ -50,7 +50,7 @@ type DeepresOutputs struct{}
 // goroutine.
 type DeepresWorkspace struct {
 	sigmoid [20][32]float64
-	h_prev  [20][32]float64
+	hPrev   [20][32]float64
 	t       [32]float64
 }
 
@@ -65,7 +65,7 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *De
 	var h2 [32]float64
 	for l := range 20 {
 		for i := range 32 {
-			ws.h_prev[l][i] = h[i]
+			ws.hPrev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
@@ -125,7 +125,7 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h_prev[l][j]
+				g.W[l][i][j] += t[i] * ws.hPrev[l][j]
 			}
 			g.B[l][i] += t[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -146,7 +146,7 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	var h2 [32]float64
 	for l := range 20 {
 		for i := range 32 {
-			ws.h_prev[l][i] = h[i]
+			ws.hPrev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
@@ -200,7 +200,7 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			dh3i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h_prev[l2][j]
+				g.W[l2][i][j] += t2[i] * ws.hPrev[l2][j]
 			}
 			g.B[l2][i] += t2[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -241,7 +241,7 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h_prev[l][j]
+				g.W[l][i][j] += t[i] * ws.hPrev[l][j]
 			}
 			g.B[l][i] += t[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -264,7 +264,7 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 	var h2 [32]float64
 	for l := range 20 {
 		for i := range 32 {
-			ws.h_prev[l][i] = h[i]
+			ws.hPrev[l][i] = h[i]
 			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
@@ -318,7 +318,7 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 			dh3i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h_prev[l2][j]
+				g.W[l2][i][j] += t2[i] * ws.hPrev[l2][j]
 			}
 			g.B[l2][i] += t2[i]
 			// backward of deepres.bp:12: for l in 0..L {

@@ -61,14 +61,14 @@ type LstmOutputs struct{}
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type LstmWorkspace struct {
-	t      [25]float64
-	o      [25][16]float64
-	tanhC  [25][16]float64
-	f      [25][16]float64
-	i      [25][16]float64
-	g      [25][16]float64
-	c_prev [25][16]float64
-	h      [26][16]float64
+	t     [25]float64
+	o     [25][16]float64
+	tanhC [25][16]float64
+	f     [25][16]float64
+	i     [25][16]float64
+	g     [25][16]float64
+	cPrev [25][16]float64
+	h     [26][16]float64
 }
 
 // Forward returns the loss of model lstm for the sample in and keeps in ws
@@ -84,7 +84,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 	row9 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
-			ws.c_prev[t][i] = c[i]
+			ws.cPrev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
 			var sum float64
@@ -198,7 +198,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf[i] = dc2i * ws.c_prev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
@@ -308,7 +308,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	row9 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
-			ws.c_prev[t][i] = c[i]
+			ws.cPrev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
 			var sum float64
@@ -415,7 +415,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf[i] = dc2i * ws.c_prev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf[i] = dc2i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
@@ -555,7 +555,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf[i] = dc2i * ws.c_prev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
@@ -680,7 +680,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	row9 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
-			ws.c_prev[t][i] = c[i]
+			ws.cPrev[t][i] = c[i]
 			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			row := &p.Wi[i]
 			var sum float64
@@ -787,7 +787,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf[i] = dc2i * ws.c_prev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf[i] = dc2i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}

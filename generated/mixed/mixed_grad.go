@@ -49,10 +49,10 @@ type MixedOutputs struct {
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type MixedWorkspace struct {
-	t      [3][3]float64
-	h_prev [3][3]float64
-	m      [4][3][3]float64
-	h      [3]float64
+	t     [3][3]float64
+	hPrev [3][3]float64
+	m     [4][3][3]float64
+	h     [3]float64
 }
 
 // Forward returns the loss of model mixed for the sample in and keeps in ws
@@ -69,7 +69,7 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 	var h2 [3]float64
 	for t := range 3 {
 		for i := range 3 {
-			ws.h_prev[t][i] = h[i]
+			ws.hPrev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				row := &ws.m[t][i]
@@ -149,7 +149,7 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dh2[i] = sum2
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				t3[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t2][j]) * 0.5
+				t3[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t2][j]) * 0.5
 			}
 			for j := range 3 {
 				row := &t3[i]
@@ -203,7 +203,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 	var h2 [3]float64
 	for t := range 3 {
 		for i := range 3 {
-			ws.h_prev[t][i] = h[i]
+			ws.hPrev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				row := &ws.m[t][i]
@@ -269,7 +269,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dh2[i] = sum6
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				t4[i][j] = (dM[i][j] + dv2[i]*ws.h_prev[t3][j]) * 0.5
+				t4[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t3][j]) * 0.5
 			}
 			for j := range 3 {
 				row3 := &t4[i]
@@ -343,7 +343,7 @@ func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 	var h2 [3]float64
 	for t := range 3 {
 		for i := range 3 {
-			ws.h_prev[t][i] = h[i]
+			ws.hPrev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				row := &ws.m[t][i]

@@ -48,12 +48,12 @@ type NestedOutputs struct{}
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type NestedWorkspace struct {
-	h       [3][4]float64
-	h_prev  [3][4]float64
-	sum     [3][2]float64
-	h_prev2 [3][2][4]float64
-	t       [3][2]float64
-	s       float64
+	h      [3][4]float64
+	hPrev  [3][4]float64
+	sum    [3][2]float64
+	hPrev2 [3][2][4]float64
+	t      [3][2]float64
+	s      float64
 }
 
 // Forward returns the loss of model nested for the sample in and keeps in ws
@@ -67,7 +67,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *Neste
 	// nested.bp:10: for i in 0..3 {
 	for i2 := range 3 {
 		for i := range 4 {
-			ws.h_prev[i2][i] = h[i]
+			ws.hPrev[i2][i] = h[i]
 			// nested.bp:11: h = tanh(h * u + x[i])
 			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
 		}
@@ -78,7 +78,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *Neste
 		}
 		for j2 := range 2 {
 			for i := range 4 {
-				ws.h_prev2[i2][j2][i] = h2[i]
+				ws.hPrev2[i2][j2][i] = h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			var sum float64
@@ -151,7 +151,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.h_prev2[i2][j2][i]
+				dw[i] += dh2[i] + t2*ws.hPrev2[i2][j2][i]
 			}
 			dw[j2] += t * ws.sum[i2][j2]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
@@ -172,7 +172,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		// backward of nested.bp:5: param u
 		var sum float64
 		for k := range 4 {
-			sum += t3[k] * ws.h_prev[i2][k]
+			sum += t3[k] * ws.hPrev[i2][k]
 		}
 		g.U += du + sum
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
@@ -196,7 +196,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	// nested.bp:10: for i in 0..3 {
 	for i2 := range 3 {
 		for i := range 4 {
-			ws.h_prev[i2][i] = h[i]
+			ws.hPrev[i2][i] = h[i]
 			// nested.bp:11: h = tanh(h * u + x[i])
 			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
 		}
@@ -207,7 +207,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		}
 		for j2 := range 2 {
 			for i := range 4 {
-				ws.h_prev2[i2][j2][i] = h2[i]
+				ws.hPrev2[i2][j2][i] = h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			var sum float64
@@ -271,7 +271,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.h_prev2[i3][j3][i]
+				dw[i] += dh2[i] + t2*ws.hPrev2[i3][j3][i]
 			}
 			dw[j3] += t * ws.sum[i3][j3]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
@@ -292,7 +292,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		// backward of nested.bp:5: param u
 		var sum3 float64
 		for k3 := range 4 {
-			sum3 += t3[k3] * ws.h_prev[i3][k3]
+			sum3 += t3[k3] * ws.hPrev[i3][k3]
 		}
 		g.U += du + sum3
 		// backward of nested.bp:11: h = tanh(h * u + x[i])

@@ -287,9 +287,12 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	m := max(logits[0], logits[1])
+	var t [2]float64
+	t[0] = logits[0] - m
+	t[1] = logits[1] - m
 	var exp [2]float64
-	exp[0] = math.Exp(logits[0] - m)
-	exp[1] = math.Exp(logits[1] - m)
+	exp[0] = math.Exp(t[0])
+	exp[1] = math.Exp(t[1])
 	sum2 := exp[0] + exp[1]
 	// policy.bp:15: output probs = softmax(logits)
 	out.Probs[0] = exp[0] / sum2

@@ -44,8 +44,8 @@ type SwapOutputs struct{}
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type SwapWorkspace struct {
-	a      [5][3]float64
-	b_prev [4][3]float64
+	a     [5][3]float64
+	bPrev [4][3]float64
 }
 
 // Forward returns the loss of model swap for the sample in and keeps in ws
@@ -63,7 +63,7 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs
 	var bNext [3]float64
 	for t := range 4 {
 		for i := range 3 {
-			ws.b_prev[t][i] = b2[i]
+			ws.bPrev[t][i] = b2[i]
 			// swap.bp:13: a = b * u + x[t]
 			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
 		}
@@ -123,7 +123,7 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		// backward of swap.bp:13: a = b * u + x[t]
 		var sum float64
 		for k := range 3 {
-			sum += da2[k] * ws.b_prev[t][k]
+			sum += da2[k] * ws.bPrev[t][k]
 		}
 		g.U += sum
 		// backward of swap.bp:11: for t in 0..4 {
@@ -155,7 +155,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	var bNext [3]float64
 	for t := range 4 {
 		for i := range 3 {
-			ws.b_prev[t][i] = b2[i]
+			ws.bPrev[t][i] = b2[i]
 			// swap.bp:13: a = b * u + x[t]
 			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
 		}
@@ -208,7 +208,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		// backward of swap.bp:13: a = b * u + x[t]
 		var sum4 float64
 		for k4 := range 3 {
-			sum4 += da2[k4] * ws.b_prev[t2][k4]
+			sum4 += da2[k4] * ws.bPrev[t2][k4]
 		}
 		g.U += sum4
 		// backward of swap.bp:11: for t in 0..4 {

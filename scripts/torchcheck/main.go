@@ -24,22 +24,22 @@ var cases = []struct {
 	grad   any
 	points [][]float64
 }{
-	{"cosh", builtins.F_coshGrad, [][]float64{{-2}, {0.3}, {5}}},
-	{"sinh", builtins.F_sinhGrad, [][]float64{{-2}, {0.3}, {5}}},
-	{"asin", builtins.F_asinGrad, [][]float64{{-0.9}, {0}, {0.5}}},
-	{"acos", builtins.F_acosGrad, [][]float64{{-0.9}, {0}, {0.5}}},
-	{"expm1", builtins.F_expm1Grad, [][]float64{{-30}, {1e-9}, {2}}},
-	{"log2", builtins.F_log2Grad, [][]float64{{0.01}, {3}, {1024}}},
-	{"log10", builtins.F_log10Grad, [][]float64{{0.01}, {3}, {1000}}},
-	{"square", builtins.F_squareGrad, [][]float64{{-3}, {0.5}}},
-	{"rsqrt", builtins.F_rsqrtGrad, [][]float64{{0.01}, {4}, {1e6}}},
-	{"gelu", builtins.F_geluGrad, [][]float64{{-6}, {-1}, {0}, {0.7}, {4}}},
-	{"silu", builtins.F_siluGrad, [][]float64{{-1000}, {-1}, {0}, {2}, {1000}}},
-	{"softsign", builtins.F_softsignGrad, [][]float64{{-3}, {0}, {0.5}}},
-	{"elu", builtins.F_eluGrad, [][]float64{{-2, 1}, {-0.5, 0.3}, {1.5, 2}}},
-	{"clip", builtins.F_clipGrad, [][]float64{{-3, -1, 2}, {0.5, -1, 2}, {5, -1, 2}}},
-	{"huber", builtins.F_huberGrad, [][]float64{{1.5, 1, 1}, {4, 1, 1}, {-2, 1, 2}}},
-	{"bce_with_logits", builtins.F_bceGrad, [][]float64{{0, 1}, {-1000, 1}, {1000, 0}, {2, 0.3}}},
+	{"cosh", builtins.FCoshGrad, [][]float64{{-2}, {0.3}, {5}}},
+	{"sinh", builtins.FSinhGrad, [][]float64{{-2}, {0.3}, {5}}},
+	{"asin", builtins.FAsinGrad, [][]float64{{-0.9}, {0}, {0.5}}},
+	{"acos", builtins.FAcosGrad, [][]float64{{-0.9}, {0}, {0.5}}},
+	{"expm1", builtins.FExpm1Grad, [][]float64{{-30}, {1e-9}, {2}}},
+	{"log2", builtins.FLog2Grad, [][]float64{{0.01}, {3}, {1024}}},
+	{"log10", builtins.FLog10Grad, [][]float64{{0.01}, {3}, {1000}}},
+	{"square", builtins.FSquareGrad, [][]float64{{-3}, {0.5}}},
+	{"rsqrt", builtins.FRsqrtGrad, [][]float64{{0.01}, {4}, {1e6}}},
+	{"gelu", builtins.FGeluGrad, [][]float64{{-6}, {-1}, {0}, {0.7}, {4}}},
+	{"silu", builtins.FSiluGrad, [][]float64{{-1000}, {-1}, {0}, {2}, {1000}}},
+	{"softsign", builtins.FSoftsignGrad, [][]float64{{-3}, {0}, {0.5}}},
+	{"elu", builtins.FEluGrad, [][]float64{{-2, 1}, {-0.5, 0.3}, {1.5, 2}}},
+	{"clip", builtins.FClipGrad, [][]float64{{-3, -1, 2}, {0.5, -1, 2}, {5, -1, 2}}},
+	{"huber", builtins.FHuberGrad, [][]float64{{1.5, 1, 1}, {4, 1, 1}, {-2, 1, 2}}},
+	{"bce_with_logits", builtins.FBceGrad, [][]float64{{0, 1}, {-1000, 1}, {1000, 0}, {2, 0.3}}},
 }
 
 func main() {
