@@ -34,6 +34,7 @@ var (
 // construct of the language (internal/randmodel's TestCoverage checks
 // that they do), in a few seconds; CI checks 2,000 from a fresh seed.
 func TestDifferential(t *testing.T) {
+	t.Parallel() // mostly waiting for go build: other tests use the time
 	n, seed := *difftestN, *difftestSeed
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1e12

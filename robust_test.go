@@ -56,6 +56,7 @@ func mutate(r *rand.Rand, src []byte, k int, piece string) string {
 // is swapped in somewhere; -robust.full gives each model 200, as CI does,
 // and -robust.seed=0 a fresh seed (printed).
 func TestMutatedModelsNeverCrash(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.bp")
 	if len(files) == 0 {
 		t.Fatal("no models in testdata")
