@@ -53,9 +53,10 @@ func generate(t *testing.T, path, pkg string) []byte {
 // text but computes the wrong thing fails there.
 const goGenerate = "//go:generate go run ../../cmd/backpropgen -o %[1]s_grad.go ../../testdata/%[1]s.bp"
 
-// goldenPackage returns the package clause of generated/name/gen.go (the
-// $GOPACKAGE go generate passes to backpropgen) after checking that its
-// go:generate line is the one that makes name_grad.go from testdata/name.bp.
+// goldenPackage returns the package name in generated/name/gen.go (the
+// $GOPACKAGE go generate passes to backpropgen), after checking that the
+// file's generate line is the one that makes name_grad.go from
+// testdata/name.bp.
 func goldenPackage(t *testing.T, name string) string {
 	t.Helper()
 	gen := filepath.Join("generated", name, "gen.go")
