@@ -65,7 +65,7 @@ func goldenPackage(t *testing.T, name string) string {
 		t.Fatalf("testdata/%s.bp has no generated package: create %s with\n\tpackage %s\n\n\t%s\nand a test of its gradients, then run go test . -update (%v)",
 			name, gen, name, fmt.Sprintf(goGenerate, name), err)
 	}
-	f, err := parser.ParseFile(token.NewFileSet(), gen, src, parser.ParseComments)
+	f, err := parser.ParseFile(token.NewFileSet(), gen, src, parser.PackageClauseOnly)
 	if err != nil {
 		t.Fatal(err)
 	}
