@@ -143,6 +143,8 @@ func typeCheck(t *testing.T, name string, src []byte) {
 		}
 	}
 	conf := types.Config{Importer: stdImporter}
+	typesMu.Lock()
+	defer typesMu.Unlock()
 	if _, err := conf.Check(f.Name.Name, fset, []*ast.File{f}, nil); err != nil {
 		t.Errorf("generated code does not type-check: %v", err)
 	}

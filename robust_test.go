@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,7 +115,14 @@ func generateOrErrors(src string) string {
 	return ""
 }
 
-var stdImporter = importerDefault()
+// stdImporter imports the standard library for type-checking generated
+// code. Neither it nor the packages it has imported (whose objects are
+// loaded lazily) may be used by two type-checks at once: typesMu
+// serializes them, for the parallel subtests.
+var (
+	stdImporter = importerDefault()
+	typesMu     sync.Mutex
+)
 
 // checkGo type-checks generated code, returning the first error's text.
 func checkGo(code []byte) string {
@@ -124,6 +132,8 @@ func checkGo(code []byte) string {
 		return err.Error()
 	}
 	conf := types.Config{Importer: stdImporter}
+	typesMu.Lock()
+	defer typesMu.Unlock()
 	if _, err := conf.Check("m", fset, []*ast.File{f}, nil); err != nil {
 		return err.Error()
 	}
