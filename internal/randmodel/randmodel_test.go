@@ -12,9 +12,9 @@ import (
 // Every generated model must be valid. (CI's TestDifferential also fails
 // on any of its 2,000 models that Check rejects.)
 func TestGeneratedModelsAreValid(t *testing.T) {
-	n := 300
+	n := 150
 	if testing.Short() {
-		n = 200
+		n = 60
 	}
 	bad := 0
 	for seed := range int64(n) {
