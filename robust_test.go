@@ -2,6 +2,8 @@ package backpropgen_test
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,62 +20,109 @@ import (
 	"github.com/backpropgen/backpropgen/parser"
 )
 
+var (
+	robustFull = flag.Bool("robust.full", false, "TestMutatedModelsNeverCrash: 200 mutations of each model instead of 24 (CI runs this)")
+	robustSeed = flag.Int64("robust.seed", 1, "TestMutatedModelsNeverCrash: seed of the mutations; 0 picks one from the clock")
+)
+
+// mutationPieces are what a mutation may put in place of a span.
+var mutationPieces = []string{"+", "-", "*", "/", "@", "^", "(", ")", "[", "]", ",", "=", "+=", "0", "2.5", "x", "W1", "sum(", "relu(", "{", "}", "\n", "fn ", "param ", "..", "[3]", "[2, 2]"}
+
+// mutate damages src at a random span of up to 8 bytes in the k'th of the
+// three ways: deleting the span, duplicating it, or replacing it with
+// piece.
+func mutate(r *rand.Rand, src []byte, k int, piece string) string {
+	i, j := r.Intn(len(src)), r.Intn(len(src))
+	if i > j {
+		i, j = j, i
+	}
+	j = min(j, i+8)
+	switch k {
+	case 0:
+		return string(src[:i]) + string(src[j:])
+	case 1:
+		return string(src[:j]) + string(src[i:])
+	default:
+		return string(src[:i]) + piece + string(src[j:])
+	}
+}
+
 // TestMutatedModelsNeverCrash damages the shipped models at random (deleting
 // or duplicating a span, swapping in an operator or a name) and checks that
 // every result is either Go code that type-checks or a list of positioned
 // errors: never an internal error, which is how Generate reports a
 // recovered panic.
+//
+// By default each model gets 24 mutations, 8 of each way, and every piece
+// is swapped in somewhere; -robust.full gives each model 200, as CI does,
+// and -robust.seed=0 a fresh seed (printed).
 func TestMutatedModelsNeverCrash(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.bp")
-	r := rand.New(rand.NewSource(1))
-	pieces := []string{"+", "-", "*", "/", "@", "^", "(", ")", "[", "]", ",", "=", "+=", "0", "2.5", "x", "W1", "sum(", "relu(", "{", "}", "\n", "fn ", "param ", "..", "[3]", "[2, 2]"}
-	n := 0
-	for _, path := range files {
+	if len(files) == 0 {
+		t.Fatal("no models in testdata")
+	}
+	perModel := 24
+	if *robustFull {
+		perModel = 200
+	}
+	seed := *robustSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano() % 1e12
+	}
+	fmt.Printf("TestMutatedModelsNeverCrash: %d mutations of each of %d models, seed %d (rerun with -robust.seed=%d)\n", perModel, len(files), seed, seed)
+	for fi, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 200 {
-			b := []byte(string(src))
-			i, j := r.Intn(len(b)), r.Intn(len(b))
-			if i > j {
-				i, j = j, i
-			}
-			j = min(j, i+8)
-			var m string
-			switch r.Intn(3) {
-			case 0:
-				m = string(b[:i]) + string(b[j:])
-			case 1:
-				m = string(b[:j]) + string(b[i:])
-			default:
-				m = string(b[:i]) + pieces[r.Intn(len(pieces))] + string(b[j:])
-			}
-			n++
-			code, err := backpropgen.Generate("m.bp", []byte(m), "m")
-			if err == nil {
-				if msg := checkGo(code); msg != "" {
-					t.Errorf("%s mutated:\n%s\ngenerated Go that does not type-check: %s", path, m, msg)
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			r := rand.New(rand.NewSource(seed + int64(fi)))
+			for k := range perModel {
+				// Pieces are taken in turn, starting at a different one
+				// for each model, so the sample swaps in every piece.
+				piece := mutationPieces[(fi*perModel/3+k/3)%len(mutationPieces)]
+				m := mutate(r, src, k%3, piece)
+				if msg := generateOrErrors(m); msg != "" {
+					t.Errorf("%s mutated (seed %d, mutation %d):\n%s\n%s", path, seed, k, m, msg)
 					return
 				}
-				continue
 			}
-			var list *parser.ListError
-			if !errors.As(err, &list) || strings.Contains(err.Error(), "internal error") {
-				t.Errorf("%s mutated:\n%s\ngave %v", path, m, err)
-				return
-			}
-			for _, e := range list.Errs {
-				if !e.Pos.IsValid() {
-					t.Errorf("error without a position: %v\nmodel:\n%s", e, m)
-				}
-			}
-		}
+		})
 	}
-	t.Logf("%d mutated models", n)
 }
 
-var stdImporter = importerDefault()
+// generateOrErrors generates Go for src and returns what is wrong with the
+// outcome, or "" if it is Go that type-checks or positioned errors.
+func generateOrErrors(src string) string {
+	code, err := backpropgen.Generate("m.bp", []byte(src), "m")
+	if err == nil {
+		if msg := checkGo(code); msg != "" {
+			return "generated Go that does not type-check: " + msg
+		}
+		return ""
+	}
+	var list *parser.ListError
+	if !errors.As(err, &list) || strings.Contains(err.Error(), "internal error") {
+		return fmt.Sprintf("gave %v", err)
+	}
+	for _, e := range list.Errs {
+		if !e.Pos.IsValid() {
+			return fmt.Sprintf("error without a position: %v", e)
+		}
+	}
+	return ""
+}
+
+// stdImporter imports the standard library for type-checking generated
+// code. Neither it nor the packages it has imported (whose objects are
+// loaded lazily) may be used by two type-checks at once: typesMu
+// serializes them, for the parallel subtests.
+var (
+	stdImporter = importerDefault()
+	typesMu     sync.Mutex
+)
 
 // checkGo type-checks generated code, returning the first error's text.
 func checkGo(code []byte) string {
@@ -82,6 +132,8 @@ func checkGo(code []byte) string {
 		return err.Error()
 	}
 	conf := types.Config{Importer: stdImporter}
+	typesMu.Lock()
+	defer typesMu.Unlock()
 	if _, err := conf.Check("m", fset, []*ast.File{f}, nil); err != nil {
 		return err.Error()
 	}

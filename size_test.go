@@ -57,8 +57,8 @@ func TestGenerationIsLinear(t *testing.T) {
 		name       string
 		small, big []byte
 	}{
-		{"chain of bindings", testmodels.Chain(1000), testmodels.Chain(4000)},
-		{"^ chain", testmodels.PowChain(500), testmodels.PowChain(2000)},
+		{"chain of bindings", testmodels.Chain(500), testmodels.Chain(2000)},
+		{"^ chain", testmodels.PowChain(250), testmodels.PowChain(1000)},
 	} {
 		a, b := allocs(t, c.small), allocs(t, c.big)
 		if r := float64(b) / float64(a); r > 5 {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"errors"
+	"flag"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -45,22 +46,29 @@ func seeds(t testing.TB) [][]byte {
 	return out
 }
 
+var agreeFull = flag.Bool("agree.full", false, "TestParseStmtsAgrees: 100 mutations of each model instead of 24 (CI runs this)")
+
 // TestParseStmtsAgrees checks parsing by statement shapes against parsing
 // the file whole, on the shipped models, the error cases and mutations of
-// them like TestMutatedModelsNeverCrash's.
+// them like TestMutatedModelsNeverCrash's: 24 of each by default, 8 of each
+// kind, and 100 with -agree.full.
 func TestParseStmtsAgrees(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	pieces := []string{"+", "-", "*", "/", "@", "^", "(", ")", "[", "]", ",", "=", "+=", "0", "2.5", "x", "W1", "sum(", "{", "}", "\n", "fn ", "param ", "output ", "return ", "int", "..", "[3]", "x = ", "x += "}
+	perModel := 24
+	if *agreeFull {
+		perModel = 100
+	}
 	for _, src := range seeds(t) {
 		agree(t, src)
-		for range min(len(src), 100) {
+		for k := range min(len(src), perModel) {
 			i, j := r.Intn(len(src)), r.Intn(len(src))
 			if i > j {
 				i, j = j, i
 			}
 			j = min(j, i+8)
 			var m []byte
-			switch r.Intn(3) {
+			switch k % 3 {
 			case 0:
 				m = append(append(m, src[:i]...), src[j:]...)
 			case 1:

@@ -378,7 +378,10 @@ func build(ctx context.Context, dir string, ps []*prepared) ([]*prepared, error)
 		if err := os.WriteFile(filepath.Join(dir, "main.go"), driverSource(pkgs), 0o666); err != nil {
 			return nil, err
 		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", "driver", ".")
+		// -trimpath keeps the scratch directory, which is new each run,
+		// out of the build cache's keys: a model whose Go has not changed
+		// since the last run is not compiled again.
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", "driver", ".")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GO111MODULE=on")
 		out, err := cmd.CombinedOutput()
