@@ -223,26 +223,29 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	f.out = saved
 	f.slots = outerSlots
 
-	var head []jen.Code
-	switch {
-	case l.Reverse:
-		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.To - 1), jen.Id(idx).Op(">=").Lit(l.From), jen.Id(idx).Op("--")}
-	case l.From == 0 && f.uses.index[idx] == before:
-		head = []jen.Code{jen.Range().Lit(l.To)}
-	case l.From == 0:
-		head = []jen.Code{jen.Id(idx).Op(":=").Range().Lit(l.To)}
-	default:
-		head = []jen.Code{jen.Id(idx).Op(":=").Lit(l.From), jen.Id(idx).Op("<").Lit(l.To), jen.Id(idx).Op("++")}
-	}
 	if note != "" {
 		f.add(jen.Comment(note))
 	}
-	f.add(jen.For(head...).Block(body...))
+	f.add(jen.For(loopHead(l, idx, f.uses.index[idx] > before)...).Block(body...))
 	for i, out := range l.Outs {
 		if live[i] && !f.isInvariant(n, i) {
 			f.slots[out] = f.finalPlace(l, i, places[i])
 		}
 	}
+}
+
+// loopHead is the header of l's for loop over idx, which the body reads
+// if usesIdx: backward from the last step for a reverse loop.
+func loopHead(l *symbolic.Loop, idx string, usesIdx bool) []jen.Code {
+	switch {
+	case l.Reverse:
+		return []jen.Code{jen.Id(idx).Op(":=").Lit(l.To - 1), jen.Id(idx).Op(">=").Lit(l.From), jen.Id(idx).Op("--")}
+	case l.From == 0 && !usesIdx:
+		return []jen.Code{jen.Range().Lit(l.To)}
+	case l.From == 0:
+		return []jen.Code{jen.Id(idx).Op(":=").Range().Lit(l.To)}
+	}
+	return []jen.Code{jen.Id(idx).Op(":=").Lit(l.From), jen.Id(idx).Op("<").Lit(l.To), jen.Id(idx).Op("++")}
 }
 
 // isInvariant reports whether state i of loop node n is a constant that
