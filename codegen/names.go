@@ -131,6 +131,12 @@ func hintName(n *symbolic.Node) string {
 		return "m"
 	case symbolic.OpSum:
 		return "sum"
+	case symbolic.OpScatter:
+		return "scatter"
+	case symbolic.OpSub:
+		if n.Args[1].Op.Code == symbolic.OpMaxAll {
+			return "shifted" // x - max(x), in softmax and its kin
+		}
 	}
 	if n.Op.Code == symbolic.OpNeg && (n.Args[0].Name != "" || n.Args[0].Var != nil) {
 		arg := n.Args[0].Name

@@ -1119,18 +1119,18 @@ func FLogSoftmax(x, w [4]float64) float64 {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var t [4]float64
+	var shifted [4]float64
 	for i := range 4 {
-		t[i] = x[i] - m
+		shifted[i] = x[i] - m
 	}
 	var sum float64
 	for k2 := range 4 {
-		sum += math.Exp(t[k2])
+		sum += math.Exp(shifted[k2])
 	}
 	log := math.Log(sum)
 	var sum2 float64
 	for k3 := range 4 {
-		sum2 += w[k3] * (t[k3] - log)
+		sum2 += w[k3] * (shifted[k3] - log)
 	}
 	return sum2
 }
@@ -1143,39 +1143,39 @@ func FLogSoftmaxGrad(x, w [4]float64) (fLogSoftmax float64, dx, dw [4]float64) {
 	for k := range 4 {
 		m = max(m, x[k])
 	}
-	var t [4]float64
+	var shifted [4]float64
 	var exp [4]float64
 	for i := range 4 {
-		ti := x[i] - m
-		t[i] = ti
-		exp[i] = math.Exp(ti)
+		shiftedi := x[i] - m
+		shifted[i] = shiftedi
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum float64
 	for k2 := range 4 {
 		sum += exp[k2]
 	}
 	log := math.Log(sum)
-	var t2 [4]float64
+	var t [4]float64
 	for i := range 4 {
-		t2[i] = t[i] - log
+		t[i] = shifted[i] - log
 	}
 	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var sum2 float64
 	for k3 := range 4 {
 		sum2 += -w[k3]
 	}
-	t3 := sum2 / sum
+	t2 := sum2 / sum
 	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	var sum3 float64
 	for k4 := range 4 {
-		sum3 += w[k4] * t2[k4]
+		sum3 += w[k4] * t[k4]
 	}
 	fLogSoftmax = sum3
 	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
-		dx[i] = w[i] + t3*exp[i]
+		dx[i] = w[i] + t2*exp[i]
 		// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-		dw[i] = t2[i]
+		dw[i] = t[i]
 	}
 	return
 }

@@ -90,11 +90,11 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	for k3 := range 10 {
 		m = max(m, ws.logits[k3])
 	}
-	var t [10]float64
+	var shifted [10]float64
 	for i := range 10 {
-		ti := ws.logits[i] - m
-		t[i] = ti
-		ws.exp[i] = math.Exp(ti)
+		shiftedi := ws.logits[i] - m
+		shifted[i] = shiftedi
+		ws.exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
@@ -109,13 +109,13 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 	log := math.Log(ws.sum)
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		sumB0 += in.Target[k5] * (t[k5] - log)
-		sumB1 += in.Target[k5+1] * (t[k5+1] - log)
-		sumB2 += in.Target[k5+2] * (t[k5+2] - log)
-		sumB3 += in.Target[k5+3] * (t[k5+3] - log)
+		sumB0 += in.Target[k5] * (shifted[k5] - log)
+		sumB1 += in.Target[k5+1] * (shifted[k5+1] - log)
+		sumB2 += in.Target[k5+2] * (shifted[k5+2] - log)
+		sumB3 += in.Target[k5+3] * (shifted[k5+3] - log)
 	}
-	sumB0 += in.Target[8] * (t[8] - log)
-	sumB0 += in.Target[9] * (t[9] - log)
+	sumB0 += in.Target[8] * (shifted[8] - log)
+	sumB0 += in.Target[9] * (shifted[9] - log)
 	loss := -(sumB0 + sumB1 + (sumB2 + sumB3))
 	if out != nil {
 		out.Logits = ws.logits
@@ -211,12 +211,12 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for k3 := range 10 {
 		m = max(m, logits[k3])
 	}
-	var t [10]float64
+	var shifted [10]float64
 	var exp [10]float64
 	for i := range 10 {
-		ti := logits[i] - m
-		t[i] = ti
-		exp[i] = math.Exp(ti)
+		shiftedi := logits[i] - m
+		shifted[i] = shiftedi
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
@@ -231,13 +231,13 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	log := math.Log(sum)
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		sumB0 += in.Target[k5] * (t[k5] - log)
-		sumB1 += in.Target[k5+1] * (t[k5+1] - log)
-		sumB2 += in.Target[k5+2] * (t[k5+2] - log)
-		sumB3 += in.Target[k5+3] * (t[k5+3] - log)
+		sumB0 += in.Target[k5] * (shifted[k5] - log)
+		sumB1 += in.Target[k5+1] * (shifted[k5+1] - log)
+		sumB2 += in.Target[k5+2] * (shifted[k5+2] - log)
+		sumB3 += in.Target[k5+3] * (shifted[k5+3] - log)
 	}
-	sumB0 += in.Target[8] * (t[8] - log)
-	sumB0 += in.Target[9] * (t[9] - log)
+	sumB0 += in.Target[8] * (shifted[8] - log)
+	sumB0 += in.Target[9] * (shifted[9] - log)
 	loss := -(sumB0 + sumB1 + (sumB2 + sumB3))
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var sumC0, sumC1, sumC2, sumC3 float64
@@ -249,10 +249,10 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	}
 	sumC0 += in.Target[8]
 	sumC0 += in.Target[9]
-	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	t := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t2*exp[i]
+		dlogits[i] = -in.Target[i] + t*exp[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -369,12 +369,12 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	for k3 := range 10 {
 		m = max(m, logits[k3])
 	}
-	var t [10]float64
+	var shifted [10]float64
 	var exp [10]float64
 	for i := range 10 {
-		ti := logits[i] - m
-		t[i] = ti
-		exp[i] = math.Exp(ti)
+		shiftedi := logits[i] - m
+		shifted[i] = shiftedi
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
@@ -389,13 +389,13 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	log := math.Log(sum)
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
-		sumB0 += in.Target[k5] * (t[k5] - log)
-		sumB1 += in.Target[k5+1] * (t[k5+1] - log)
-		sumB2 += in.Target[k5+2] * (t[k5+2] - log)
-		sumB3 += in.Target[k5+3] * (t[k5+3] - log)
+		sumB0 += in.Target[k5] * (shifted[k5] - log)
+		sumB1 += in.Target[k5+1] * (shifted[k5+1] - log)
+		sumB2 += in.Target[k5+2] * (shifted[k5+2] - log)
+		sumB3 += in.Target[k5+3] * (shifted[k5+3] - log)
 	}
-	sumB0 += in.Target[8] * (t[8] - log)
-	sumB0 += in.Target[9] * (t[9] - log)
+	sumB0 += in.Target[8] * (shifted[8] - log)
+	sumB0 += in.Target[9] * (shifted[9] - log)
 	loss := -(sumB0 + sumB1 + (sumB2 + sumB3))
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var sumC0, sumC1, sumC2, sumC3 float64
@@ -407,10 +407,10 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	}
 	sumC0 += in.Target[8]
 	sumC0 += in.Target[9]
-	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	t := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t2*exp[i]
+		dlogits[i] = -in.Target[i] + t*exp[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {

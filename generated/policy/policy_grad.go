@@ -108,14 +108,14 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	ws.negRet = -in.Ret
 	m := max(logits[0], logits[1])
-	var t [2]float64
-	t[0] = logits[0] - m
-	t[1] = logits[1] - m
-	ws.exp[0] = math.Exp(t[0])
-	ws.exp[1] = math.Exp(t[1])
+	var shifted [2]float64
+	shifted[0] = logits[0] - m
+	shifted[1] = logits[1] - m
+	ws.exp[0] = math.Exp(shifted[0])
+	ws.exp[1] = math.Exp(shifted[1])
 	ws.sum = ws.exp[0] + ws.exp[1]
 	log := math.Log(ws.sum)
-	loss := -(in.Ret * (t[in.Action] - log))
+	loss := -(in.Ret * (shifted[in.Action] - log))
 	// policy.bp:15: output probs = softmax(logits)
 	ws.probs[0] = ws.exp[0] / ws.sum
 	ws.probs[1] = ws.exp[1] / ws.sum
@@ -132,14 +132,14 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [2]float64
+	var scatter [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t = [2]float64{}
-	t[in.Action] += ws.negRet
-	t2 := (-t[0] + -t[1]) / ws.sum
+	scatter = [2]float64{}
+	scatter[in.Action] += ws.negRet
+	t := (-scatter[0] + -scatter[1]) / ws.sum
 	var dlogits [2]float64
-	dlogits[0] = t[0] + t2*ws.exp[0]
-	dlogits[1] = t[1] + t2*ws.exp[1]
+	dlogits[0] = scatter[0] + t*ws.exp[0]
+	dlogits[1] = scatter[1] + t*ws.exp[1]
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.tanh[i]*ws.tanh[i])
@@ -197,23 +197,23 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	negRet := -in.Ret
 	m := max(logits[0], logits[1])
-	var t [2]float64
-	t[0] = logits[0] - m
-	t[1] = logits[1] - m
+	var shifted [2]float64
+	shifted[0] = logits[0] - m
+	shifted[1] = logits[1] - m
 	var exp [2]float64
-	exp[0] = math.Exp(t[0])
-	exp[1] = math.Exp(t[1])
+	exp[0] = math.Exp(shifted[0])
+	exp[1] = math.Exp(shifted[1])
 	sum2 := exp[0] + exp[1]
 	log := math.Log(sum2)
-	loss := -(in.Ret * (t[in.Action] - log))
-	var t2 [2]float64
+	loss := -(in.Ret * (shifted[in.Action] - log))
+	var scatter [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t2 = [2]float64{}
-	t2[in.Action] += negRet
-	t3 := (-t2[0] + -t2[1]) / sum2
+	scatter = [2]float64{}
+	scatter[in.Action] += negRet
+	t := (-scatter[0] + -scatter[1]) / sum2
 	var dlogits [2]float64
-	dlogits[0] = t2[0] + t3*exp[0]
-	dlogits[1] = t2[1] + t3*exp[1]
+	dlogits[0] = scatter[0] + t*exp[0]
+	dlogits[1] = scatter[1] + t*exp[1]
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
@@ -287,12 +287,12 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	m := max(logits[0], logits[1])
-	var t [2]float64
-	t[0] = logits[0] - m
-	t[1] = logits[1] - m
+	var shifted [2]float64
+	shifted[0] = logits[0] - m
+	shifted[1] = logits[1] - m
 	var exp [2]float64
-	exp[0] = math.Exp(t[0])
-	exp[1] = math.Exp(t[1])
+	exp[0] = math.Exp(shifted[0])
+	exp[1] = math.Exp(shifted[1])
 	sum2 := exp[0] + exp[1]
 	// policy.bp:15: output probs = softmax(logits)
 	out.Probs[0] = exp[0] / sum2
