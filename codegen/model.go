@@ -604,6 +604,9 @@ func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 // alone would inline values Forward keeps, and sum some of them in another
 // order).
 func (mg *modelGen) predictPlan(f *fnGen, outputs []*symbolic.Node) *plan {
+	if len(outputs) == 0 {
+		return f.makePlan(nil, nil)
+	}
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	p := f.makePlan(nil, append(force, outputs...))
 	// What the outputs need: what a plan of the outputs alone reaches
