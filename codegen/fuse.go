@@ -237,6 +237,7 @@ func (f *fnGen) topLoop(shape symbolic.Shape, idx []ix, outer int, dst place, st
 		aliases = p.aliases
 	}
 	nTop, nDecl := f.out.lens()
+	names := f.locals.mark()
 	rec := f.fusableBody(shape, idx, outer, aliases, stmt)
 	write := append(slices.Clone(dst.pre), idx[:outer+1]...)
 	fuses := sameRange && fusesAfter(p, rec.reads, dst.base(), write, f.steps)
@@ -245,6 +246,7 @@ func (f *fnGen) topLoop(shape symbolic.Shape, idx []ix, outer int, dst place, st
 		// loop must not inherit them: generate it again, dropping what the
 		// first attempt declared (rows it hoisted).
 		f.out.truncate(nTop, nDecl)
+		f.locals.undo(names)
 		rec = f.fusableBody(shape, idx, outer, map[string]*aliasWrite{}, stmt)
 	}
 	for _, aw := range rec.aliasUse {

@@ -14,6 +14,27 @@ import (
 type namer struct {
 	used map[string]bool
 	next map[string]int // the next number to try after base
+	log  []given        // the names handed out, for undo
+}
+
+// given is a name fresh handed out, and the counter of its base before.
+type given struct {
+	name, base string
+	next       int
+}
+
+// mark returns a point to undo to.
+func (n *namer) mark() int { return len(n.log) }
+
+// undo takes back the names handed out since mark: code generated and then
+// dropped (a loop body generated again) does not leave gaps in the names.
+func (n *namer) undo(mark int) {
+	for i := len(n.log) - 1; i >= mark; i-- {
+		g := n.log[i]
+		delete(n.used, g.name)
+		n.next[g.base] = g.next
+	}
+	n.log = n.log[:mark]
 }
 
 // reserved are names generated code must not shadow or redeclare: Go's
@@ -63,6 +84,7 @@ func (n *namer) fresh(base string) string {
 	}
 	if !n.used[base] {
 		n.used[base] = true
+		n.log = append(n.log, given{base, base, n.next[base]})
 		return base
 	}
 	// Counting on from the last number given for base keeps naming linear
@@ -71,6 +93,7 @@ func (n *namer) fresh(base string) string {
 		c := base + strconv.Itoa(i)
 		if !n.used[c] {
 			n.used[c] = true
+			n.log = append(n.log, given{c, base, n.next[base]})
 			n.next[base] = i + 1
 			return c
 		}

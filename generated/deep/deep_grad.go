@@ -105,14 +105,14 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			t[i] = dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
 		}
 		for i := range 32 {
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 32; k2 += 4 {
-				dotB0 += t[k2] * p.W[l][k2][i]
-				dotB1 += t[k2+1] * p.W[l][k2+1][i]
-				dotB2 += t[k2+2] * p.W[l][k2+2][i]
-				dotB3 += t[k2+3] * p.W[l][k2+3][i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 32; k += 4 {
+				dot0 += t[k] * p.W[l][k][i]
+				dot1 += t[k+1] * p.W[l][k+1][i]
+				dot2 += t[k+2] * p.W[l][k+2][i]
+				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
+			dh3i := dot0 + dot1 + (dot2 + dot3)
 			for j := range 32 {
 				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
@@ -170,14 +170,14 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 			t2[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
 		}
 		for i := range 32 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += t2[k4] * p.W[l2][k4][i]
-				dotC1 += t2[k4+1] * p.W[l2][k4+1][i]
-				dotC2 += t2[k4+2] * p.W[l2][k4+2][i]
-				dotC3 += t2[k4+3] * p.W[l2][k4+3][i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += t2[k3] * p.W[l2][k3][i]
+				dotB1 += t2[k3+1] * p.W[l2][k3+1][i]
+				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
+				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotC0 + dotC1 + (dotC2 + dotC3)
+			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 32 {
 				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
 			}
@@ -208,14 +208,14 @@ func (p *DeepParams) BackwardTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 			t[i] = dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
 		}
 		for i := range 32 {
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 32; k2 += 4 {
-				dotB0 += t[k2] * p.W[l][k2][i]
-				dotB1 += t[k2+1] * p.W[l][k2+1][i]
-				dotB2 += t[k2+2] * p.W[l][k2+2][i]
-				dotB3 += t[k2+3] * p.W[l][k2+3][i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 32; k += 4 {
+				dot0 += t[k] * p.W[l][k][i]
+				dot1 += t[k+1] * p.W[l][k+1][i]
+				dot2 += t[k+2] * p.W[l][k+2][i]
+				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
+			dh3i := dot0 + dot1 + (dot2 + dot3)
 			for j := range 32 {
 				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
@@ -275,14 +275,14 @@ func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 			t2[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
 		}
 		for i := range 32 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += t2[k4] * p.W[l2][k4][i]
-				dotC1 += t2[k4+1] * p.W[l2][k4+1][i]
-				dotC2 += t2[k4+2] * p.W[l2][k4+2][i]
-				dotC3 += t2[k4+3] * p.W[l2][k4+3][i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += t2[k3] * p.W[l2][k3][i]
+				dotB1 += t2[k3+1] * p.W[l2][k3+1][i]
+				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
+				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotC0 + dotC1 + (dotC2 + dotC3)
+			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 32 {
 				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
 			}

@@ -204,35 +204,35 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				dotE0 += dbo[k5] * p.Uo[k5][i]
-				dotE1 += dbo[k5+1] * p.Uo[k5+1][i]
-				dotE2 += dbo[k5+2] * p.Uo[k5+2][i]
-				dotE3 += dbo[k5+3] * p.Uo[k5+3][i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += dbo[k] * p.Uo[k][i]
+				dot1 += dbo[k+1] * p.Uo[k+1][i]
+				dot2 += dbo[k+2] * p.Uo[k+2][i]
+				dot3 += dbo[k+3] * p.Uo[k+3][i]
 			}
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotF0 += dbg[k6] * p.Ug[k6][i]
-				dotF1 += dbg[k6+1] * p.Ug[k6+1][i]
-				dotF2 += dbg[k6+2] * p.Ug[k6+2][i]
-				dotF3 += dbg[k6+3] * p.Ug[k6+3][i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dotB0 += dbg[k2] * p.Ug[k2][i]
+				dotB1 += dbg[k2+1] * p.Ug[k2+1][i]
+				dotB2 += dbg[k2+2] * p.Ug[k2+2][i]
+				dotB3 += dbg[k2+3] * p.Ug[k2+3][i]
 			}
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				dotG0 += dbf[k7] * p.Uf[k7][i]
-				dotG1 += dbf[k7+1] * p.Uf[k7+1][i]
-				dotG2 += dbf[k7+2] * p.Uf[k7+2][i]
-				dotG3 += dbf[k7+3] * p.Uf[k7+3][i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotC0 += dbf[k3] * p.Uf[k3][i]
+				dotC1 += dbf[k3+1] * p.Uf[k3+1][i]
+				dotC2 += dbf[k3+2] * p.Uf[k3+2][i]
+				dotC3 += dbf[k3+3] * p.Uf[k3+3][i]
 			}
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotH0 += dbi[k8] * p.Ui[k8][i]
-				dotH1 += dbi[k8+1] * p.Ui[k8+1][i]
-				dotH2 += dbi[k8+2] * p.Ui[k8+2][i]
-				dotH3 += dbi[k8+3] * p.Ui[k8+3][i]
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k4 := 0; k4 < 16; k4 += 4 {
+				dotD0 += dbi[k4] * p.Ui[k4][i]
+				dotD1 += dbi[k4+1] * p.Ui[k4+1][i]
+				dotD2 += dbi[k4+2] * p.Ui[k4+2][i]
+				dotD3 += dbi[k4+3] * p.Ui[k4+3][i]
 			}
-			dh3[i] = dotE0 + dotE1 + (dotE2 + dotE3) + (dotF0 + dotF1 + (dotF2 + dotF3)) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3))
+			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
@@ -421,35 +421,35 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dotJ0, dotJ1, dotJ2, dotJ3 float64
-			for k14 := 0; k14 < 16; k14 += 4 {
-				dotJ0 += dbo[k14] * p.Uo[k14][i]
-				dotJ1 += dbo[k14+1] * p.Uo[k14+1][i]
-				dotJ2 += dbo[k14+2] * p.Uo[k14+2][i]
-				dotJ3 += dbo[k14+3] * p.Uo[k14+3][i]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k10 := 0; k10 < 16; k10 += 4 {
+				dotF0 += dbo[k10] * p.Uo[k10][i]
+				dotF1 += dbo[k10+1] * p.Uo[k10+1][i]
+				dotF2 += dbo[k10+2] * p.Uo[k10+2][i]
+				dotF3 += dbo[k10+3] * p.Uo[k10+3][i]
 			}
-			var dotK0, dotK1, dotK2, dotK3 float64
-			for k15 := 0; k15 < 16; k15 += 4 {
-				dotK0 += dbg[k15] * p.Ug[k15][i]
-				dotK1 += dbg[k15+1] * p.Ug[k15+1][i]
-				dotK2 += dbg[k15+2] * p.Ug[k15+2][i]
-				dotK3 += dbg[k15+3] * p.Ug[k15+3][i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k11 := 0; k11 < 16; k11 += 4 {
+				dotG0 += dbg[k11] * p.Ug[k11][i]
+				dotG1 += dbg[k11+1] * p.Ug[k11+1][i]
+				dotG2 += dbg[k11+2] * p.Ug[k11+2][i]
+				dotG3 += dbg[k11+3] * p.Ug[k11+3][i]
 			}
-			var dotL0, dotL1, dotL2, dotL3 float64
-			for k16 := 0; k16 < 16; k16 += 4 {
-				dotL0 += dbf[k16] * p.Uf[k16][i]
-				dotL1 += dbf[k16+1] * p.Uf[k16+1][i]
-				dotL2 += dbf[k16+2] * p.Uf[k16+2][i]
-				dotL3 += dbf[k16+3] * p.Uf[k16+3][i]
+			var dotH0, dotH1, dotH2, dotH3 float64
+			for k12 := 0; k12 < 16; k12 += 4 {
+				dotH0 += dbf[k12] * p.Uf[k12][i]
+				dotH1 += dbf[k12+1] * p.Uf[k12+1][i]
+				dotH2 += dbf[k12+2] * p.Uf[k12+2][i]
+				dotH3 += dbf[k12+3] * p.Uf[k12+3][i]
 			}
-			var dotM0, dotM1, dotM2, dotM3 float64
-			for k17 := 0; k17 < 16; k17 += 4 {
-				dotM0 += dbi[k17] * p.Ui[k17][i]
-				dotM1 += dbi[k17+1] * p.Ui[k17+1][i]
-				dotM2 += dbi[k17+2] * p.Ui[k17+2][i]
-				dotM3 += dbi[k17+3] * p.Ui[k17+3][i]
+			var dotI0, dotI1, dotI2, dotI3 float64
+			for k13 := 0; k13 < 16; k13 += 4 {
+				dotI0 += dbi[k13] * p.Ui[k13][i]
+				dotI1 += dbi[k13+1] * p.Ui[k13+1][i]
+				dotI2 += dbi[k13+2] * p.Ui[k13+2][i]
+				dotI3 += dbi[k13+3] * p.Ui[k13+3][i]
 			}
-			dh3[i] = dotJ0 + dotJ1 + (dotJ2 + dotJ3) + (dotK0 + dotK1 + (dotK2 + dotK3)) + (dotL0 + dotL1 + (dotL2 + dotL3)) + (dotM0 + dotM1 + (dotM2 + dotM3))
+			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row10 := &g.Wi[i]
@@ -561,35 +561,35 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				dotE0 += dbo[k5] * p.Uo[k5][i]
-				dotE1 += dbo[k5+1] * p.Uo[k5+1][i]
-				dotE2 += dbo[k5+2] * p.Uo[k5+2][i]
-				dotE3 += dbo[k5+3] * p.Uo[k5+3][i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += dbo[k] * p.Uo[k][i]
+				dot1 += dbo[k+1] * p.Uo[k+1][i]
+				dot2 += dbo[k+2] * p.Uo[k+2][i]
+				dot3 += dbo[k+3] * p.Uo[k+3][i]
 			}
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotF0 += dbg[k6] * p.Ug[k6][i]
-				dotF1 += dbg[k6+1] * p.Ug[k6+1][i]
-				dotF2 += dbg[k6+2] * p.Ug[k6+2][i]
-				dotF3 += dbg[k6+3] * p.Ug[k6+3][i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dotB0 += dbg[k2] * p.Ug[k2][i]
+				dotB1 += dbg[k2+1] * p.Ug[k2+1][i]
+				dotB2 += dbg[k2+2] * p.Ug[k2+2][i]
+				dotB3 += dbg[k2+3] * p.Ug[k2+3][i]
 			}
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				dotG0 += dbf[k7] * p.Uf[k7][i]
-				dotG1 += dbf[k7+1] * p.Uf[k7+1][i]
-				dotG2 += dbf[k7+2] * p.Uf[k7+2][i]
-				dotG3 += dbf[k7+3] * p.Uf[k7+3][i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotC0 += dbf[k3] * p.Uf[k3][i]
+				dotC1 += dbf[k3+1] * p.Uf[k3+1][i]
+				dotC2 += dbf[k3+2] * p.Uf[k3+2][i]
+				dotC3 += dbf[k3+3] * p.Uf[k3+3][i]
 			}
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotH0 += dbi[k8] * p.Ui[k8][i]
-				dotH1 += dbi[k8+1] * p.Ui[k8+1][i]
-				dotH2 += dbi[k8+2] * p.Ui[k8+2][i]
-				dotH3 += dbi[k8+3] * p.Ui[k8+3][i]
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k4 := 0; k4 < 16; k4 += 4 {
+				dotD0 += dbi[k4] * p.Ui[k4][i]
+				dotD1 += dbi[k4+1] * p.Ui[k4+1][i]
+				dotD2 += dbi[k4+2] * p.Ui[k4+2][i]
+				dotD3 += dbi[k4+3] * p.Ui[k4+3][i]
 			}
-			dh3[i] = dotE0 + dotE1 + (dotE2 + dotE3) + (dotF0 + dotF1 + (dotF2 + dotF3)) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3))
+			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
@@ -793,35 +793,35 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dotJ0, dotJ1, dotJ2, dotJ3 float64
-			for k14 := 0; k14 < 16; k14 += 4 {
-				dotJ0 += dbo[k14] * p.Uo[k14][i]
-				dotJ1 += dbo[k14+1] * p.Uo[k14+1][i]
-				dotJ2 += dbo[k14+2] * p.Uo[k14+2][i]
-				dotJ3 += dbo[k14+3] * p.Uo[k14+3][i]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k10 := 0; k10 < 16; k10 += 4 {
+				dotF0 += dbo[k10] * p.Uo[k10][i]
+				dotF1 += dbo[k10+1] * p.Uo[k10+1][i]
+				dotF2 += dbo[k10+2] * p.Uo[k10+2][i]
+				dotF3 += dbo[k10+3] * p.Uo[k10+3][i]
 			}
-			var dotK0, dotK1, dotK2, dotK3 float64
-			for k15 := 0; k15 < 16; k15 += 4 {
-				dotK0 += dbg[k15] * p.Ug[k15][i]
-				dotK1 += dbg[k15+1] * p.Ug[k15+1][i]
-				dotK2 += dbg[k15+2] * p.Ug[k15+2][i]
-				dotK3 += dbg[k15+3] * p.Ug[k15+3][i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k11 := 0; k11 < 16; k11 += 4 {
+				dotG0 += dbg[k11] * p.Ug[k11][i]
+				dotG1 += dbg[k11+1] * p.Ug[k11+1][i]
+				dotG2 += dbg[k11+2] * p.Ug[k11+2][i]
+				dotG3 += dbg[k11+3] * p.Ug[k11+3][i]
 			}
-			var dotL0, dotL1, dotL2, dotL3 float64
-			for k16 := 0; k16 < 16; k16 += 4 {
-				dotL0 += dbf[k16] * p.Uf[k16][i]
-				dotL1 += dbf[k16+1] * p.Uf[k16+1][i]
-				dotL2 += dbf[k16+2] * p.Uf[k16+2][i]
-				dotL3 += dbf[k16+3] * p.Uf[k16+3][i]
+			var dotH0, dotH1, dotH2, dotH3 float64
+			for k12 := 0; k12 < 16; k12 += 4 {
+				dotH0 += dbf[k12] * p.Uf[k12][i]
+				dotH1 += dbf[k12+1] * p.Uf[k12+1][i]
+				dotH2 += dbf[k12+2] * p.Uf[k12+2][i]
+				dotH3 += dbf[k12+3] * p.Uf[k12+3][i]
 			}
-			var dotM0, dotM1, dotM2, dotM3 float64
-			for k17 := 0; k17 < 16; k17 += 4 {
-				dotM0 += dbi[k17] * p.Ui[k17][i]
-				dotM1 += dbi[k17+1] * p.Ui[k17+1][i]
-				dotM2 += dbi[k17+2] * p.Ui[k17+2][i]
-				dotM3 += dbi[k17+3] * p.Ui[k17+3][i]
+			var dotI0, dotI1, dotI2, dotI3 float64
+			for k13 := 0; k13 < 16; k13 += 4 {
+				dotI0 += dbi[k13] * p.Ui[k13][i]
+				dotI1 += dbi[k13+1] * p.Ui[k13+1][i]
+				dotI2 += dbi[k13+2] * p.Ui[k13+2][i]
+				dotI3 += dbi[k13+3] * p.Ui[k13+3][i]
 			}
-			dh3[i] = dotJ0 + dotJ1 + (dotJ2 + dotJ3) + (dotK0 + dotK1 + (dotK2 + dotK3)) + (dotL0 + dotL1 + (dotL2 + dotL3)) + (dotM0 + dotM1 + (dotM2 + dotM3))
+			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row10 := &g.Wi[i]

@@ -142,31 +142,31 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
 		}
 		for i := range 3 {
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += dv2[k2] * ws.m[t2+1][k2][i]
+			var sum float64
+			for k := range 3 {
+				sum += dv2[k] * ws.m[t2+1][k][i]
 			}
-			dh2[i] = sum2
+			dh2[i] = sum
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t3[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t2][j]) * 0.5
 			}
 			for j := range 3 {
 				row := &t3[i]
-				var sum3 float64
-				for k3 := range 3 {
-					sum3 += row[k3] * p.W[j][k3]
+				var sum2 float64
+				for k2 := range 3 {
+					sum2 += row[k2] * p.W[j][k2]
 				}
-				dM2[i][j] = sum3
+				dM2[i][j] = sum2
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var sum5 float64
-				for k5 := range 3 {
-					sum5 += ws.m[t2][k5][i] * t3[k5][j]
+				var sum3 float64
+				for k3 := range 3 {
+					sum3 += ws.m[t2][k3][i] * t3[k3][j]
 				}
-				dW[i][j] += sum5
+				dW[i][j] += sum3
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]
@@ -262,31 +262,31 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
 		}
 		for i := range 3 {
-			var sum6 float64
-			for k7 := range 3 {
-				sum6 += dv2[k7] * ws.m[t3+1][k7][i]
+			var sum5 float64
+			for k6 := range 3 {
+				sum5 += dv2[k6] * ws.m[t3+1][k6][i]
 			}
-			dh2[i] = sum6
+			dh2[i] = sum5
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t4[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t3][j]) * 0.5
 			}
 			for j := range 3 {
 				row3 := &t4[i]
-				var sum7 float64
-				for k8 := range 3 {
-					sum7 += row3[k8] * p.W[j][k8]
+				var sum6 float64
+				for k7 := range 3 {
+					sum6 += row3[k7] * p.W[j][k7]
 				}
-				dM2[i][j] = sum7
+				dM2[i][j] = sum6
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var sum9 float64
-				for k10 := range 3 {
-					sum9 += ws.m[t3][k10][i] * t4[k10][j]
+				var sum7 float64
+				for k8 := range 3 {
+					sum7 += ws.m[t3][k8][i] * t4[k8][j]
 				}
-				dW[i][j] += sum9
+				dW[i][j] += sum7
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]

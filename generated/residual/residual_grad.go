@@ -76,37 +76,37 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i := range 16 {
-		row3 := &p.A[i]
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * ws.h0[k3]
-			dotB1 += row3[k3+1] * ws.h0[k3+1]
-			dotB2 += row3[k3+2] * ws.h0[k3+2]
-			dotB3 += row3[k3+3] * ws.h0[k3+3]
+		row2 := &p.A[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dot0 += row2[k2] * ws.h0[k2]
+			dot1 += row2[k2+1] * ws.h0[k2+1]
+			dot2 += row2[k2+2] * ws.h0[k2+2]
+			dot3 += row2[k2+3] * ws.h0[k2+3]
 		}
-		ws.relu[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.A_[i])
+		ws.relu[i] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
 		ws.h1[i] = ws.h0[i] + ws.relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i := range 16 {
-		row5 := &p.B[i]
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotD0 += row5[k5] * ws.h1[k5]
-			dotD1 += row5[k5+1] * ws.h1[k5+1]
-			dotD2 += row5[k5+2] * ws.h1[k5+2]
-			dotD3 += row5[k5+3] * ws.h1[k5+3]
+		row3 := &p.B[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotB0 += row3[k3] * ws.h1[k3]
+			dotB1 += row3[k3+1] * ws.h1[k3+1]
+			dotB2 += row3[k3+2] * ws.h1[k3+2]
+			dotB3 += row3[k3+3] * ws.h1[k3+3]
 		}
-		ws.relu2[i] = residualRelu(dotD0 + dotD1 + (dotD2 + dotD3) + p.B_[i])
+		ws.relu2[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
 		ws.h2[i] = ws.h1[i] + ws.relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var sum0, sum1, sum2, sum3 float64
-	for k6 := 0; k6 < 16; k6 += 4 {
-		sum0 += p.V[k6] * ws.h2[k6]
-		sum1 += p.V[k6+1] * ws.h2[k6+1]
-		sum2 += p.V[k6+2] * ws.h2[k6+2]
-		sum3 += p.V[k6+3] * ws.h2[k6+3]
+	for k4 := 0; k4 < 16; k4 += 4 {
+		sum0 += p.V[k4] * ws.h2[k4]
+		sum1 += p.V[k4+1] * ws.h2[k4+1]
+		sum2 += p.V[k4+2] * ws.h2[k4+2]
+		sum3 += p.V[k4+3] * ws.h2[k4+3]
 	}
 	ws.t = sum0 + sum1 + (sum2 + sum3) - in.Y
 	loss := 0.5 * (ws.t * ws.t)
@@ -131,27 +131,27 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
 	for i := range 16 {
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dotB0 += db[k2] * p.B[k2][i]
-			dotB1 += db[k2+1] * p.B[k2+1][i]
-			dotB2 += db[k2+2] * p.B[k2+2][i]
-			dotB3 += db[k2+3] * p.B[k2+3][i]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 16; k += 4 {
+			dot0 += db[k] * p.B[k][i]
+			dot1 += db[k+1] * p.B[k+1][i]
+			dot2 += db[k+2] * p.B[k+2][i]
+			dot3 += db[k+3] * p.B[k+3][i]
 		}
-		dh1i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
+		dh1i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(ws.relu[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += da[k4] * p.A[k4][i]
-			dotD1 += da[k4+1] * p.A[k4+1][i]
-			dotD2 += da[k4+2] * p.A[k4+2][i]
-			dotD3 += da[k4+3] * p.A[k4+3][i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += da[k2] * p.A[k2][i]
+			dotB1 += da[k2+1] * p.A[k2+1][i]
+			dotB2 += da[k2+2] * p.A[k2+2][i]
+			dotB3 += da[k2+3] * p.A[k2+3][i]
 		}
-		t2i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - ws.h0[i]*ws.h0[i])
+		t2i := (dh1[i] + (dotB0 + dotB1 + (dotB2 + dotB3))) * (1 - ws.h0[i]*ws.h0[i])
 		row := &g.W0[i]
 		for j := range 4 {
 			row[j] += t2i * in.X[j]
@@ -194,38 +194,38 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	var h1 [16]float64
 	var relu2 [16]float64
 	for i := range 16 {
-		row3 := &p.A[i]
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * h0[k3]
-			dotB1 += row3[k3+1] * h0[k3+1]
-			dotB2 += row3[k3+2] * h0[k3+2]
-			dotB3 += row3[k3+3] * h0[k3+3]
+		row2 := &p.A[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dot0 += row2[k2] * h0[k2]
+			dot1 += row2[k2+1] * h0[k2+1]
+			dot2 += row2[k2+2] * h0[k2+2]
+			dot3 += row2[k2+3] * h0[k2+3]
 		}
-		relu[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.A_[i])
+		relu[i] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var h2 [16]float64
 	for i := range 16 {
-		row5 := &p.B[i]
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotD0 += row5[k5] * h1[k5]
-			dotD1 += row5[k5+1] * h1[k5+1]
-			dotD2 += row5[k5+2] * h1[k5+2]
-			dotD3 += row5[k5+3] * h1[k5+3]
+		row3 := &p.B[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotB0 += row3[k3] * h1[k3]
+			dotB1 += row3[k3+1] * h1[k3+1]
+			dotB2 += row3[k3+2] * h1[k3+2]
+			dotB3 += row3[k3+3] * h1[k3+3]
 		}
-		relu2[i] = residualRelu(dotD0 + dotD1 + (dotD2 + dotD3) + p.B_[i])
+		relu2[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var sum0, sum1, sum2, sum3 float64
-	for k6 := 0; k6 < 16; k6 += 4 {
-		sum0 += p.V[k6] * h2[k6]
-		sum1 += p.V[k6+1] * h2[k6+1]
-		sum2 += p.V[k6+2] * h2[k6+2]
-		sum3 += p.V[k6+3] * h2[k6+3]
+	for k4 := 0; k4 < 16; k4 += 4 {
+		sum0 += p.V[k4] * h2[k4]
+		sum1 += p.V[k4+1] * h2[k4+1]
+		sum2 += p.V[k4+2] * h2[k4+2]
+		sum3 += p.V[k4+3] * h2[k4+3]
 	}
 	t := sum0 + sum1 + (sum2 + sum3) - in.Y
 	loss := 0.5 * (t * t)
@@ -243,43 +243,43 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
 	for i := range 16 {
-		var dotF0, dotF1, dotF2, dotF3 float64
-		for k8 := 0; k8 < 16; k8 += 4 {
-			dotF0 += db[k8] * p.B[k8][i]
-			dotF1 += db[k8+1] * p.B[k8+1][i]
-			dotF2 += db[k8+2] * p.B[k8+2][i]
-			dotF3 += db[k8+3] * p.B[k8+3][i]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotC0 += db[k5] * p.B[k5][i]
+			dotC1 += db[k5+1] * p.B[k5+1][i]
+			dotC2 += db[k5+2] * p.B[k5+2][i]
+			dotC3 += db[k5+3] * p.B[k5+3][i]
 		}
-		dh1i := dh2[i] + (dotF0 + dotF1 + (dotF2 + dotF3))
+		dh1i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(relu[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotH0, dotH1, dotH2, dotH3 float64
-		for k10 := 0; k10 < 16; k10 += 4 {
-			dotH0 += da[k10] * p.A[k10][i]
-			dotH1 += da[k10+1] * p.A[k10+1][i]
-			dotH2 += da[k10+2] * p.A[k10+2][i]
-			dotH3 += da[k10+3] * p.A[k10+3][i]
+		var dotD0, dotD1, dotD2, dotD3 float64
+		for k6 := 0; k6 < 16; k6 += 4 {
+			dotD0 += da[k6] * p.A[k6][i]
+			dotD1 += da[k6+1] * p.A[k6+1][i]
+			dotD2 += da[k6+2] * p.A[k6+2][i]
+			dotD3 += da[k6+3] * p.A[k6+3][i]
 		}
-		t3i := (dh1[i] + (dotH0 + dotH1 + (dotH2 + dotH3))) * (1 - h0[i]*h0[i])
-		row6 := &g.W0[i]
+		t3i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
+		row4 := &g.W0[i]
 		for j := range 4 {
-			row6[j] += t3i * in.X[j]
+			row4[j] += t3i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
-		row7 := &g.A[i]
+		row5 := &g.A[i]
 		for j := range 16 {
-			row7[j] += a * h0[j]
+			row5[j] += a * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		a2 := db[i]
-		row8 := &g.B[i]
+		row6 := &g.B[i]
 		for j := range 16 {
-			row8[j] += a2 * h1[j]
+			row6[j] += a2 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -305,27 +305,27 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
 	for i := range 16 {
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dotB0 += db[k2] * p.B[k2][i]
-			dotB1 += db[k2+1] * p.B[k2+1][i]
-			dotB2 += db[k2+2] * p.B[k2+2][i]
-			dotB3 += db[k2+3] * p.B[k2+3][i]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 16; k += 4 {
+			dot0 += db[k] * p.B[k][i]
+			dot1 += db[k+1] * p.B[k+1][i]
+			dot2 += db[k+2] * p.B[k+2][i]
+			dot3 += db[k+3] * p.B[k+3][i]
 		}
-		dh1i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
+		dh1i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(ws.relu[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += da[k4] * p.A[k4][i]
-			dotD1 += da[k4+1] * p.A[k4+1][i]
-			dotD2 += da[k4+2] * p.A[k4+2][i]
-			dotD3 += da[k4+3] * p.A[k4+3][i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += da[k2] * p.A[k2][i]
+			dotB1 += da[k2+1] * p.A[k2+1][i]
+			dotB2 += da[k2+2] * p.A[k2+2][i]
+			dotB3 += da[k2+3] * p.A[k2+3][i]
 		}
-		t2i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - ws.h0[i]*ws.h0[i])
+		t2i := (dh1[i] + (dotB0 + dotB1 + (dotB2 + dotB3))) * (1 - ws.h0[i]*ws.h0[i])
 		for j := range 4 {
 			g.W0[i][j] = t2i * in.X[j]
 		}
@@ -363,38 +363,38 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	var h1 [16]float64
 	var relu2 [16]float64
 	for i := range 16 {
-		row3 := &p.A[i]
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * h0[k3]
-			dotB1 += row3[k3+1] * h0[k3+1]
-			dotB2 += row3[k3+2] * h0[k3+2]
-			dotB3 += row3[k3+3] * h0[k3+3]
+		row2 := &p.A[i]
+		var dot0, dot1, dot2, dot3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dot0 += row2[k2] * h0[k2]
+			dot1 += row2[k2+1] * h0[k2+1]
+			dot2 += row2[k2+2] * h0[k2+2]
+			dot3 += row2[k2+3] * h0[k2+3]
 		}
-		relu[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.A_[i])
+		relu[i] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	var h2 [16]float64
 	for i := range 16 {
-		row5 := &p.B[i]
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotD0 += row5[k5] * h1[k5]
-			dotD1 += row5[k5+1] * h1[k5+1]
-			dotD2 += row5[k5+2] * h1[k5+2]
-			dotD3 += row5[k5+3] * h1[k5+3]
+		row3 := &p.B[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotB0 += row3[k3] * h1[k3]
+			dotB1 += row3[k3+1] * h1[k3+1]
+			dotB2 += row3[k3+2] * h1[k3+2]
+			dotB3 += row3[k3+3] * h1[k3+3]
 		}
-		relu2[i] = residualRelu(dotD0 + dotD1 + (dotD2 + dotD3) + p.B_[i])
+		relu2[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var sum0, sum1, sum2, sum3 float64
-	for k6 := 0; k6 < 16; k6 += 4 {
-		sum0 += p.V[k6] * h2[k6]
-		sum1 += p.V[k6+1] * h2[k6+1]
-		sum2 += p.V[k6+2] * h2[k6+2]
-		sum3 += p.V[k6+3] * h2[k6+3]
+	for k4 := 0; k4 < 16; k4 += 4 {
+		sum0 += p.V[k4] * h2[k4]
+		sum1 += p.V[k4+1] * h2[k4+1]
+		sum2 += p.V[k4+2] * h2[k4+2]
+		sum3 += p.V[k4+3] * h2[k4+3]
 	}
 	t := sum0 + sum1 + (sum2 + sum3) - in.Y
 	loss := 0.5 * (t * t)
@@ -412,27 +412,27 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
 	for i := range 16 {
-		var dotF0, dotF1, dotF2, dotF3 float64
-		for k8 := 0; k8 < 16; k8 += 4 {
-			dotF0 += db[k8] * p.B[k8][i]
-			dotF1 += db[k8+1] * p.B[k8+1][i]
-			dotF2 += db[k8+2] * p.B[k8+2][i]
-			dotF3 += db[k8+3] * p.B[k8+3][i]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotC0 += db[k5] * p.B[k5][i]
+			dotC1 += db[k5+1] * p.B[k5+1][i]
+			dotC2 += db[k5+2] * p.B[k5+2][i]
+			dotC3 += db[k5+3] * p.B[k5+3][i]
 		}
-		dh1i := dh2[i] + (dotF0 + dotF1 + (dotF2 + dotF3))
+		dh1i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(relu[i])
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotH0, dotH1, dotH2, dotH3 float64
-		for k10 := 0; k10 < 16; k10 += 4 {
-			dotH0 += da[k10] * p.A[k10][i]
-			dotH1 += da[k10+1] * p.A[k10+1][i]
-			dotH2 += da[k10+2] * p.A[k10+2][i]
-			dotH3 += da[k10+3] * p.A[k10+3][i]
+		var dotD0, dotD1, dotD2, dotD3 float64
+		for k6 := 0; k6 < 16; k6 += 4 {
+			dotD0 += da[k6] * p.A[k6][i]
+			dotD1 += da[k6+1] * p.A[k6+1][i]
+			dotD2 += da[k6+2] * p.A[k6+2][i]
+			dotD3 += da[k6+3] * p.A[k6+3][i]
 		}
-		t3i := (dh1[i] + (dotH0 + dotH1 + (dotH2 + dotH3))) * (1 - h0[i]*h0[i])
+		t3i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
 		for j := range 4 {
 			g.W0[i][j] = t3i * in.X[j]
 		}

@@ -112,14 +112,14 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
 		for i := range 16 {
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dotB0 += dbh[k2] * p.Wh[k2][i]
-				dotB1 += dbh[k2+1] * p.Wh[k2+1][i]
-				dotB2 += dbh[k2+2] * p.Wh[k2+2][i]
-				dotB3 += dbh[k2+3] * p.Wh[k2+3][i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += dbh[k] * p.Wh[k][i]
+				dot1 += dbh[k+1] * p.Wh[k+1][i]
+				dot2 += dbh[k+2] * p.Wh[k+2][i]
+				dot3 += dbh[k+3] * p.Wh[k+3][i]
 			}
-			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 			a := dbh[i]
 			row := &g.Wx[i]
 			for j := range 4 {
@@ -194,14 +194,14 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
 		for i := range 16 {
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				dotD0 += dbh[k5] * p.Wh[k5][i]
-				dotD1 += dbh[k5+1] * p.Wh[k5+1][i]
-				dotD2 += dbh[k5+2] * p.Wh[k5+2][i]
-				dotD3 += dbh[k5+3] * p.Wh[k5+3][i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 16; k4 += 4 {
+				dotC0 += dbh[k4] * p.Wh[k4][i]
+				dotC1 += dbh[k4+1] * p.Wh[k4+1][i]
+				dotC2 += dbh[k4+2] * p.Wh[k4+2][i]
+				dotC3 += dbh[k4+3] * p.Wh[k4+3][i]
 			}
-			dh2[i] = dotD0 + dotD1 + (dotD2 + dotD3)
+			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
 			row4 := &g.Wx[i]
 			for j := range 4 {
@@ -247,14 +247,14 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
 		for i := range 16 {
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dotB0 += dbh[k2] * p.Wh[k2][i]
-				dotB1 += dbh[k2+1] * p.Wh[k2+1][i]
-				dotB2 += dbh[k2+2] * p.Wh[k2+2][i]
-				dotB3 += dbh[k2+3] * p.Wh[k2+3][i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += dbh[k] * p.Wh[k][i]
+				dot1 += dbh[k+1] * p.Wh[k+1][i]
+				dot2 += dbh[k+2] * p.Wh[k+2][i]
+				dot3 += dbh[k+3] * p.Wh[k+3][i]
 			}
-			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 			a := dbh[i]
 			row := &g.Wx[i]
 			for j := range 4 {
@@ -335,14 +335,14 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
 		for i := range 16 {
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				dotD0 += dbh[k5] * p.Wh[k5][i]
-				dotD1 += dbh[k5+1] * p.Wh[k5+1][i]
-				dotD2 += dbh[k5+2] * p.Wh[k5+2][i]
-				dotD3 += dbh[k5+3] * p.Wh[k5+3][i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 16; k4 += 4 {
+				dotC0 += dbh[k4] * p.Wh[k4][i]
+				dotC1 += dbh[k4+1] * p.Wh[k4+1][i]
+				dotC2 += dbh[k4+2] * p.Wh[k4+2][i]
+				dotC3 += dbh[k4+3] * p.Wh[k4+3][i]
 			}
-			dh2[i] = dotD0 + dotD1 + (dotD2 + dotD3)
+			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
 			row4 := &g.Wx[i]
 			for j := range 4 {
