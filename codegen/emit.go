@@ -451,6 +451,7 @@ func (f *fnGen) write(p place, idx []ix, op string, e gexpr) jen.Code {
 func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 	a, b := n.Args[0], n.Args[1]
 	skipZero := n.Shape[1] >= 32 // worth a branch only for long rows
+	bj := f.hoistedRow(b)
 	f.loop(n.Shape[:1], d.p, func(idx []ix) jen.Code {
 		// The factor a[i], read once per row: a local already if a is
 		// one (no copy a := db1i), else one of its own.
@@ -465,7 +466,7 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 			f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.p, idx).c))
 			rowp := localPlace(row)
 			f.loopNamed(b.Shape, rowp, []string{"j"}, func(jdx []ix) jen.Code {
-				return f.lvalue(rowp, jdx).Op("+=").Id(ai).Op("*").Add(wrap(f.elem(b, jdx), precMul+1))
+				return f.lvalue(rowp, jdx).Op("+=").Id(ai).Op("*").Add(wrap(bj(jdx), precMul+1))
 			})
 			return nil
 		})
@@ -475,6 +476,36 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 		f.add(then[:len(then)-1]...)
 		return then[len(then)-1]
 	})
+}
+
+// hoistedRow returns how to read element j of the vector b in a loop over
+// j. A vector that is one row of a per-step array (ws.h[t], in.xs[t]) is
+// read through a pointer to the row, taken once before the loops: Go does
+// not hoist the address arithmetic of ws.h[t][j] itself, and it was most of
+// the instructions of a recurrent layer's weight-gradient update. The
+// address is read through access, so fusion sees the read of the array.
+func (f *fnGen) hoistedRow(b *symbolic.Node) func(jdx []ix) gexpr {
+	plain := func(jdx []ix) gexpr { return f.elem(b, jdx) }
+	p, ok := f.slots[b]
+	if !ok && b.Op.Code == symbolic.OpIndex {
+		if pa, ok2 := f.slots[b.Args[0]]; ok2 {
+			p, ok = pa.at(f.indexes(b)...), true
+		}
+	}
+	if !ok || len(p.pre) == 0 || len(b.Shape) != 1 || f.out.block != f.out.top && f.out.block != f.out.topish {
+		return plain
+	}
+	for _, x := range p.pre {
+		if x.v != "" && !f.steps[x.v] {
+			return plain // an index of a loop inside the step
+		}
+	}
+	row := f.locals.fresh(unexported(p.name()) + "Row")
+	// At the top of the step's body, before the pending loop: not where
+	// declarations go (before the model's loop, where t is not defined).
+	*f.out.top = append(*f.out.top, jen.Id(row).Op(":=").Op("&").Add(f.access(place{path: p.path, key: p.key, pre: p.pre[:len(p.pre)-1]}, p.pre[len(p.pre)-1:]).c))
+	rp := localPlace(row)
+	return func(jdx []ix) gexpr { return f.access(rp, jdx) }
 }
 
 // emitSum writes the sum of dense terms (computed elementwise) and scatter

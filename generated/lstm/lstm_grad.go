@@ -203,6 +203,14 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
+		xsRow := &in.Xs[t]
+		hRow := &ws.h[t]
+		xsRow2 := &in.Xs[t]
+		hRow2 := &ws.h[t]
+		xsRow3 := &in.Xs[t]
+		hRow3 := &ws.h[t]
+		xsRow4 := &in.Xs[t]
+		hRow4 := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -237,48 +245,48 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			a := dbi[i]
 			row := &g.Wi[i]
 			for j := range 4 {
-				row[j] += a * in.Xs[t][j]
+				row[j] += a * xsRow[j]
 			}
 			a2 := dbi[i]
 			row2 := &g.Ui[i]
 			for j := range 16 {
-				row2[j] += a2 * ws.h[t][j]
+				row2[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row3 := &g.Wf[i]
 			for j := range 4 {
-				row3[j] += a3 * in.Xs[t][j]
+				row3[j] += a3 * xsRow2[j]
 			}
 			a4 := dbf[i]
 			row4 := &g.Uf[i]
 			for j := range 16 {
-				row4[j] += a4 * ws.h[t][j]
+				row4[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row5 := &g.Wg[i]
 			for j := range 4 {
-				row5[j] += a5 * in.Xs[t][j]
+				row5[j] += a5 * xsRow3[j]
 			}
 			a6 := dbg[i]
 			row6 := &g.Ug[i]
 			for j := range 16 {
-				row6[j] += a6 * ws.h[t][j]
+				row6[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row7 := &g.Wo[i]
 			for j := range 4 {
-				row7[j] += a7 * in.Xs[t][j]
+				row7[j] += a7 * xsRow4[j]
 			}
 			a8 := dbo[i]
 			row8 := &g.Uo[i]
 			for j := range 16 {
-				row8[j] += a8 * ws.h[t][j]
+				row8[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -420,6 +428,14 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
+		xsRow := &in.Xs[t2]
+		hRow := &ws.h[t2]
+		xsRow2 := &in.Xs[t2]
+		hRow2 := &ws.h[t2]
+		xsRow3 := &in.Xs[t2]
+		hRow3 := &ws.h[t2]
+		xsRow4 := &in.Xs[t2]
+		hRow4 := &ws.h[t2]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k10 := 0; k10 < 16; k10 += 4 {
@@ -454,48 +470,48 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			a := dbi[i]
 			row10 := &g.Wi[i]
 			for j := range 4 {
-				row10[j] += a * in.Xs[t2][j]
+				row10[j] += a * xsRow[j]
 			}
 			a2 := dbi[i]
 			row11 := &g.Ui[i]
 			for j := range 16 {
-				row11[j] += a2 * ws.h[t2][j]
+				row11[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row12 := &g.Wf[i]
 			for j := range 4 {
-				row12[j] += a3 * in.Xs[t2][j]
+				row12[j] += a3 * xsRow2[j]
 			}
 			a4 := dbf[i]
 			row13 := &g.Uf[i]
 			for j := range 16 {
-				row13[j] += a4 * ws.h[t2][j]
+				row13[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row14 := &g.Wg[i]
 			for j := range 4 {
-				row14[j] += a5 * in.Xs[t2][j]
+				row14[j] += a5 * xsRow3[j]
 			}
 			a6 := dbg[i]
 			row15 := &g.Ug[i]
 			for j := range 16 {
-				row15[j] += a6 * ws.h[t2][j]
+				row15[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row16 := &g.Wo[i]
 			for j := range 4 {
-				row16[j] += a7 * in.Xs[t2][j]
+				row16[j] += a7 * xsRow4[j]
 			}
 			a8 := dbo[i]
 			row17 := &g.Uo[i]
 			for j := range 16 {
-				row17[j] += a8 * ws.h[t2][j]
+				row17[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -560,6 +576,14 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
+		xsRow := &in.Xs[t]
+		hRow := &ws.h[t]
+		xsRow2 := &in.Xs[t]
+		hRow2 := &ws.h[t]
+		xsRow3 := &in.Xs[t]
+		hRow3 := &ws.h[t]
+		xsRow4 := &in.Xs[t]
+		hRow4 := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -594,48 +618,48 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			a := dbi[i]
 			row := &g.Wi[i]
 			for j := range 4 {
-				row[j] += a * in.Xs[t][j]
+				row[j] += a * xsRow[j]
 			}
 			a2 := dbi[i]
 			row2 := &g.Ui[i]
 			for j := range 16 {
-				row2[j] += a2 * ws.h[t][j]
+				row2[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row3 := &g.Wf[i]
 			for j := range 4 {
-				row3[j] += a3 * in.Xs[t][j]
+				row3[j] += a3 * xsRow2[j]
 			}
 			a4 := dbf[i]
 			row4 := &g.Uf[i]
 			for j := range 16 {
-				row4[j] += a4 * ws.h[t][j]
+				row4[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row5 := &g.Wg[i]
 			for j := range 4 {
-				row5[j] += a5 * in.Xs[t][j]
+				row5[j] += a5 * xsRow3[j]
 			}
 			a6 := dbg[i]
 			row6 := &g.Ug[i]
 			for j := range 16 {
-				row6[j] += a6 * ws.h[t][j]
+				row6[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row7 := &g.Wo[i]
 			for j := range 4 {
-				row7[j] += a7 * in.Xs[t][j]
+				row7[j] += a7 * xsRow4[j]
 			}
 			a8 := dbo[i]
 			row8 := &g.Uo[i]
 			for j := range 16 {
-				row8[j] += a8 * ws.h[t][j]
+				row8[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -792,6 +816,14 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
+		xsRow := &in.Xs[t2]
+		hRow := &ws.h[t2]
+		xsRow2 := &in.Xs[t2]
+		hRow2 := &ws.h[t2]
+		xsRow3 := &in.Xs[t2]
+		hRow3 := &ws.h[t2]
+		xsRow4 := &in.Xs[t2]
+		hRow4 := &ws.h[t2]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k10 := 0; k10 < 16; k10 += 4 {
@@ -826,48 +858,48 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			a := dbi[i]
 			row10 := &g.Wi[i]
 			for j := range 4 {
-				row10[j] += a * in.Xs[t2][j]
+				row10[j] += a * xsRow[j]
 			}
 			a2 := dbi[i]
 			row11 := &g.Ui[i]
 			for j := range 16 {
-				row11[j] += a2 * ws.h[t2][j]
+				row11[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row12 := &g.Wf[i]
 			for j := range 4 {
-				row12[j] += a3 * in.Xs[t2][j]
+				row12[j] += a3 * xsRow2[j]
 			}
 			a4 := dbf[i]
 			row13 := &g.Uf[i]
 			for j := range 16 {
-				row13[j] += a4 * ws.h[t2][j]
+				row13[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row14 := &g.Wg[i]
 			for j := range 4 {
-				row14[j] += a5 * in.Xs[t2][j]
+				row14[j] += a5 * xsRow3[j]
 			}
 			a6 := dbg[i]
 			row15 := &g.Ug[i]
 			for j := range 16 {
-				row15[j] += a6 * ws.h[t2][j]
+				row15[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row16 := &g.Wo[i]
 			for j := range 4 {
-				row16[j] += a7 * in.Xs[t2][j]
+				row16[j] += a7 * xsRow4[j]
 			}
 			a8 := dbo[i]
 			row17 := &g.Uo[i]
 			for j := range 16 {
-				row17[j] += a8 * ws.h[t2][j]
+				row17[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2

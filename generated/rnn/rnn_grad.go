@@ -111,6 +111,8 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
+		xsRow := &in.Xs[t]
+		hRow := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -123,12 +125,12 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			a := dbh[i]
 			row := &g.Wx[i]
 			for j := range 4 {
-				row[j] += a * in.Xs[t][j]
+				row[j] += a * xsRow[j]
 			}
 			a2 := dbh[i]
 			row2 := &g.Wh[i]
 			for j := range 16 {
-				row2[j] += a2 * ws.h[t][j]
+				row2[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -193,6 +195,8 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
+		xsRow := &in.Xs[t2]
+		hRow := &ws.h[t2]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
@@ -205,12 +209,12 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			a := dbh[i]
 			row4 := &g.Wx[i]
 			for j := range 4 {
-				row4[j] += a * in.Xs[t2][j]
+				row4[j] += a * xsRow[j]
 			}
 			a2 := dbh[i]
 			row5 := &g.Wh[i]
 			for j := range 16 {
-				row5[j] += a2 * ws.h[t2][j]
+				row5[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -246,6 +250,8 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
+		xsRow := &in.Xs[t]
+		hRow := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -258,12 +264,12 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			a := dbh[i]
 			row := &g.Wx[i]
 			for j := range 4 {
-				row[j] += a * in.Xs[t][j]
+				row[j] += a * xsRow[j]
 			}
 			a2 := dbh[i]
 			row2 := &g.Wh[i]
 			for j := range 16 {
-				row2[j] += a2 * ws.h[t][j]
+				row2[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -334,6 +340,8 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
 		}
+		xsRow := &in.Xs[t2]
+		hRow := &ws.h[t2]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
@@ -346,12 +354,12 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			a := dbh[i]
 			row4 := &g.Wx[i]
 			for j := range 4 {
-				row4[j] += a * in.Xs[t2][j]
+				row4[j] += a * xsRow[j]
 			}
 			a2 := dbh[i]
 			row5 := &g.Wh[i]
 			for j := range 16 {
-				row5[j] += a2 * ws.h[t2][j]
+				row5[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
