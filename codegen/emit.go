@@ -208,8 +208,10 @@ func (f *fnGen) comment(n *symbolic.Node) {
 
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
 func (f *fnGen) elem(n *symbolic.Node, idx []ix) gexpr {
-	if c, ok := f.invariant[n]; ok {
-		return f.elem(c, idx)
+	if len(f.invariant) > 0 { // rare: most functions have none
+		if c, ok := f.invariant[n]; ok {
+			return f.elem(c, idx)
+		}
 	}
 	if p, ok := f.slots[n]; ok {
 		return f.access(p, idx)

@@ -10,9 +10,11 @@ import (
 
 // avail reports whether n needs no code: it is in a variable, or a constant.
 func (f *fnGen) avail(n *symbolic.Node) bool {
-	_, ok := f.slots[n]
+	if _, ok := f.slots[n]; ok || n.Op.Kind == symbolic.Leaf {
+		return true
+	}
 	_, inv := f.invariant[n]
-	return ok || inv || n.Op.Kind == symbolic.Leaf
+	return inv
 }
 
 // whole is n as one Go value: the variable holding a tensor, or a scalar.

@@ -103,6 +103,9 @@ func (n *namer) fresh(base string) string {
 // camel writes a .bp name in Go's style: c_prev is cPrev, f_exp fExp. A
 // name that is all underscores stays as it is.
 func camel(name string) string {
+	if !strings.Contains(name, "_") {
+		return name
+	}
 	parts := strings.Split(name, "_")
 	var b strings.Builder
 	for _, p := range parts {
