@@ -26,7 +26,11 @@ type saves struct {
 // shifted reports whether state k of l lives in a saved array rather than
 // a variable of its own.
 func (sv *saves) shifted(l *symbolic.Loop, k int) bool {
-	return sv != nil && !l.Reverse && sv.shift[l.Next[k]]
+	// The next value must be l's own: an inner loop's state may take a
+	// value of the outer loop's body (c = s in a loop inside the one that
+	// updates s), which is shifted in the outer loop's array, not this one's.
+	x := l.Next[k]
+	return sv != nil && !l.Reverse && sv.shift[x] && x.Scope == l
 }
 
 // chain is the loops enclosing scope, outermost first.
