@@ -1,9 +1,15 @@
 package codegen
 
 import (
+	"go/ast"
+	"go/importer"
+	goparser "go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/backpropgen/backpropgen/symbolic"
@@ -52,4 +58,37 @@ func graphSizes(prog *symbolic.Program) []int {
 		n = append(n, len(fn.Graph.Nodes))
 	}
 	return n
+}
+
+// A model over fuseMaxNodes gets a LossGrad (and LossGradTo) that calls
+// Forward and then Backward (BackwardTo), and the file still type-checks.
+func TestLargeModelLossGradCallsForwardAndBackward(t *testing.T) {
+	saved := fuseMaxNodes
+	fuseMaxNodes = 10
+	defer func() { fuseMaxNodes = saved }()
+	src, err := os.ReadFile("../testdata/mnist.bp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := lower(t, "mnist.bp", src)
+	code, err := Generate(prog, prog.Differentiate(), Options{Package: "mnist"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {\n\tloss := p.Forward(ws, in, nil)\n\tp.Backward(ws, in, g)\n\treturn loss\n}",
+		"func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {\n\tloss := p.Forward(ws, in, nil)\n\tp.BackwardTo(ws, in, g)\n\treturn loss\n}",
+	} {
+		if !strings.Contains(string(code), want) {
+			t.Errorf("no\n%s\nin the generated code", want)
+		}
+	}
+	fset := token.NewFileSet()
+	f, err := goparser.ParseFile(fset, "mnist_grad.go", code, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&types.Config{Importer: importer.Default()}).Check("mnist", fset, []*ast.File{f}, nil); err != nil {
+		t.Error(err)
+	}
 }

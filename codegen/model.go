@@ -315,6 +315,36 @@ func (mg *modelGen) clearThen(name, adding string, result jen.Code) jen.Code {
 	return comments(doc).Add(sig).Block(body...)
 }
 
+// fuseMaxNodes is the largest model, in IR nodes, whose LossGrad is its
+// own function, Forward and Backward fused. A larger one calls Forward and
+// then Backward: the fused copy would double an already huge file (and
+// the time to generate and compile it) for a gain, values kept in
+// registers between the passes, that such a model's size makes small.
+// The shipped models have at most a few thousand nodes; a model of 36,000
+// bindings has 108,000. (A variable for the tests.)
+var fuseMaxNodes = 20000
+
+// forwardThenBackward emits LossGrad (or LossGradTo, if overwrite) for a
+// model larger than fuseMaxNodes.
+func (mg *modelGen) forwardThenBackward(overwrite bool) jen.Code {
+	name, backward := "LossGrad", "Backward"
+	if overwrite {
+		name, backward = "LossGradTo", "BackwardTo"
+	}
+	body := []jen.Code{
+		jen.Id("loss").Op(":=").Id("p").Dot("Forward").Call(jen.Id("ws"), jen.Id("in"), jen.Nil()),
+		jen.Id("p").Dot(backward).Call(jen.Id("ws"), jen.Id("in"), jen.Id("g")),
+		jen.Return(jen.Id("loss")),
+	}
+	verb := "adds its gradient to g"
+	if overwrite {
+		verb = "sets g to its gradient"
+	}
+	doc := wrapDoc(fmt.Sprintf("%s returns the loss for the sample in and %s. The model has %d operations, more than %d, so it calls Forward and then %s rather than being a fused copy of both.",
+		name, verb, mg.grad.Split, fuseMaxNodes, backward))
+	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Float64().Block(body...)
+}
+
 // comments is a doc comment of the given lines.
 func comments(lines []string) *jen.Statement {
 	s := jen.Null()
@@ -565,6 +595,9 @@ var errNeedsWorkspace = errors.New("a speculative function needs a workspace fie
 func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 	if overwrite && mg.clearsCheaply() {
 		return mg.clearThen("LossGradTo", "LossGrad", jen.Float64())
+	}
+	if mg.grad.Split > fuseMaxNodes {
+		return mg.forwardThenBackward(overwrite)
 	}
 	f, body := mg.newFn()
 	bigSlot := mg.bigSlot
