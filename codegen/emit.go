@@ -467,9 +467,16 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 		then := f.collect(func() jen.Code {
 			f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(d.p, idx).c))
 			rowp := localPlace(row)
-			f.loopNamed(b.Shape, rowp, []string{"j"}, func(jdx []ix) jen.Code {
+			update := func(jdx []ix) jen.Code {
 				return f.lvalue(rowp, jdx).Op("+=").Id(ai).Op("*").Add(wrap(bj(jdx), precMul+1))
-			})
+			}
+			if n.Shape[1] <= shortRow { // written out: a loop of 4 costs more in control than in body
+				for j := range n.Shape[1] {
+					f.add(update([]ix{cix(j)}))
+				}
+				return nil
+			}
+			f.loopNamed(b.Shape, rowp, []string{"j"}, update)
 			return nil
 		})
 		if skipZero {
@@ -479,6 +486,10 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 		return then[len(then)-1]
 	})
 }
+
+// shortRow is the longest row of an outer-product update written out
+// rather than looped over.
+const shortRow = 4
 
 // hoistedRow returns how to read element j of the vector b in a loop over
 // j. A vector that is one row of a per-step array (ws.h[t], in.xs[t]) is

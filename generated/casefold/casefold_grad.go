@@ -102,9 +102,9 @@ func (p *CasefoldParams) Backward(ws *CasefoldWorkspace, in *CasefoldInputs, g *
 		g.W[i] += t[i] + t[i] + t2*ws.h[i]
 		// backward of casefold.bp:11: H = tanh(W @ x + B)
 		row := &g.W_[i]
-		for j := range 3 {
-			row[j] += dBi * in.X[j]
-		}
+		row[0] += dBi * in.X[0]
+		row[1] += dBi * in.X[1]
+		row[2] += dBi * in.X[2]
 		g.B[i] += dBi
 	}
 }
@@ -147,9 +147,9 @@ func (p *CasefoldParams) LossGrad(ws *CasefoldWorkspace, in *CasefoldInputs, g *
 		g.W[i] += t2[i] + t2[i] + t3*H[i]
 		// backward of casefold.bp:11: H = tanh(W @ x + B)
 		row2 := &g.W_[i]
-		for j := range 3 {
-			row2[j] += dBi * in.X[j]
-		}
+		row2[0] += dBi * in.X[0]
+		row2[1] += dBi * in.X[1]
+		row2[2] += dBi * in.X[2]
 		g.B[i] += dBi
 	}
 	return loss

@@ -244,9 +244,10 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
-			for j := range 4 {
-				row[j] += a * xsRow[j]
-			}
+			row[0] += a * xsRow[0]
+			row[1] += a * xsRow[1]
+			row[2] += a * xsRow[2]
+			row[3] += a * xsRow[3]
 			a2 := dbi[i]
 			row2 := &g.Ui[i]
 			for j := range 16 {
@@ -256,9 +257,10 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row3 := &g.Wf[i]
-			for j := range 4 {
-				row3[j] += a3 * xsRow2[j]
-			}
+			row3[0] += a3 * xsRow2[0]
+			row3[1] += a3 * xsRow2[1]
+			row3[2] += a3 * xsRow2[2]
+			row3[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
 			row4 := &g.Uf[i]
 			for j := range 16 {
@@ -268,9 +270,10 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row5 := &g.Wg[i]
-			for j := range 4 {
-				row5[j] += a5 * xsRow3[j]
-			}
+			row5[0] += a5 * xsRow3[0]
+			row5[1] += a5 * xsRow3[1]
+			row5[2] += a5 * xsRow3[2]
+			row5[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
 			row6 := &g.Ug[i]
 			for j := range 16 {
@@ -280,9 +283,10 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row7 := &g.Wo[i]
-			for j := range 4 {
-				row7[j] += a7 * xsRow4[j]
-			}
+			row7[0] += a7 * xsRow4[0]
+			row7[1] += a7 * xsRow4[1]
+			row7[2] += a7 * xsRow4[2]
+			row7[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
 			row8 := &g.Uo[i]
 			for j := range 16 {
@@ -469,9 +473,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row10 := &g.Wi[i]
-			for j := range 4 {
-				row10[j] += a * xsRow[j]
-			}
+			row10[0] += a * xsRow[0]
+			row10[1] += a * xsRow[1]
+			row10[2] += a * xsRow[2]
+			row10[3] += a * xsRow[3]
 			a2 := dbi[i]
 			row11 := &g.Ui[i]
 			for j := range 16 {
@@ -481,9 +486,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row12 := &g.Wf[i]
-			for j := range 4 {
-				row12[j] += a3 * xsRow2[j]
-			}
+			row12[0] += a3 * xsRow2[0]
+			row12[1] += a3 * xsRow2[1]
+			row12[2] += a3 * xsRow2[2]
+			row12[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
 			row13 := &g.Uf[i]
 			for j := range 16 {
@@ -493,9 +499,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row14 := &g.Wg[i]
-			for j := range 4 {
-				row14[j] += a5 * xsRow3[j]
-			}
+			row14[0] += a5 * xsRow3[0]
+			row14[1] += a5 * xsRow3[1]
+			row14[2] += a5 * xsRow3[2]
+			row14[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
 			row15 := &g.Ug[i]
 			for j := range 16 {
@@ -505,9 +512,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row16 := &g.Wo[i]
-			for j := range 4 {
-				row16[j] += a7 * xsRow4[j]
-			}
+			row16[0] += a7 * xsRow4[0]
+			row16[1] += a7 * xsRow4[1]
+			row16[2] += a7 * xsRow4[2]
+			row16[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
 			row17 := &g.Uo[i]
 			for j := range 16 {
@@ -617,9 +625,10 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
-			for j := range 4 {
-				row[j] += a * xsRow[j]
-			}
+			row[0] += a * xsRow[0]
+			row[1] += a * xsRow[1]
+			row[2] += a * xsRow[2]
+			row[3] += a * xsRow[3]
 			a2 := dbi[i]
 			row2 := &g.Ui[i]
 			for j := range 16 {
@@ -629,9 +638,10 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row3 := &g.Wf[i]
-			for j := range 4 {
-				row3[j] += a3 * xsRow2[j]
-			}
+			row3[0] += a3 * xsRow2[0]
+			row3[1] += a3 * xsRow2[1]
+			row3[2] += a3 * xsRow2[2]
+			row3[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
 			row4 := &g.Uf[i]
 			for j := range 16 {
@@ -641,9 +651,10 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row5 := &g.Wg[i]
-			for j := range 4 {
-				row5[j] += a5 * xsRow3[j]
-			}
+			row5[0] += a5 * xsRow3[0]
+			row5[1] += a5 * xsRow3[1]
+			row5[2] += a5 * xsRow3[2]
+			row5[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
 			row6 := &g.Ug[i]
 			for j := range 16 {
@@ -653,9 +664,10 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row7 := &g.Wo[i]
-			for j := range 4 {
-				row7[j] += a7 * xsRow4[j]
-			}
+			row7[0] += a7 * xsRow4[0]
+			row7[1] += a7 * xsRow4[1]
+			row7[2] += a7 * xsRow4[2]
+			row7[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
 			row8 := &g.Uo[i]
 			for j := range 16 {
@@ -857,9 +869,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
 			row10 := &g.Wi[i]
-			for j := range 4 {
-				row10[j] += a * xsRow[j]
-			}
+			row10[0] += a * xsRow[0]
+			row10[1] += a * xsRow[1]
+			row10[2] += a * xsRow[2]
+			row10[3] += a * xsRow[3]
 			a2 := dbi[i]
 			row11 := &g.Ui[i]
 			for j := range 16 {
@@ -869,9 +882,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
 			row12 := &g.Wf[i]
-			for j := range 4 {
-				row12[j] += a3 * xsRow2[j]
-			}
+			row12[0] += a3 * xsRow2[0]
+			row12[1] += a3 * xsRow2[1]
+			row12[2] += a3 * xsRow2[2]
+			row12[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
 			row13 := &g.Uf[i]
 			for j := range 16 {
@@ -881,9 +895,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
 			row14 := &g.Wg[i]
-			for j := range 4 {
-				row14[j] += a5 * xsRow3[j]
-			}
+			row14[0] += a5 * xsRow3[0]
+			row14[1] += a5 * xsRow3[1]
+			row14[2] += a5 * xsRow3[2]
+			row14[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
 			row15 := &g.Ug[i]
 			for j := range 16 {
@@ -893,9 +908,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
 			row16 := &g.Wo[i]
-			for j := range 4 {
-				row16[j] += a7 * xsRow4[j]
-			}
+			row16[0] += a7 * xsRow4[0]
+			row16[1] += a7 * xsRow4[1]
+			row16[2] += a7 * xsRow4[2]
+			row16[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
 			row17 := &g.Uo[i]
 			for j := range 16 {

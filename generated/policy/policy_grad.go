@@ -144,9 +144,10 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - ws.tanh[i]*ws.tanh[i])
 		row := &g.W1[i]
-		for j := range 4 {
-			row[j] += db1i * in.S[j]
-		}
+		row[0] += db1i * in.S[0]
+		row[1] += db1i * in.S[1]
+		row[2] += db1i * in.S[2]
+		row[3] += db1i * in.S[3]
 		g.B1[i] += db1i
 	}
 	for i := range 32 {
@@ -218,9 +219,10 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
 		row4 := &g.W1[i]
-		for j := range 4 {
-			row4[j] += db1i * in.S[j]
-		}
+		row4[0] += db1i * in.S[0]
+		row4[1] += db1i * in.S[1]
+		row4[2] += db1i * in.S[2]
+		row4[3] += db1i * in.S[3]
 		g.B1[i] += db1i
 	}
 	for i := range 32 {

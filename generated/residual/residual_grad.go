@@ -153,9 +153,10 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		t2i := (dh1[i] + (dotB0 + dotB1 + (dotB2 + dotB3))) * (1 - ws.h0[i]*ws.h0[i])
 		row := &g.W0[i]
-		for j := range 4 {
-			row[j] += t2i * in.X[j]
-		}
+		row[0] += t2i * in.X[0]
+		row[1] += t2i * in.X[1]
+		row[2] += t2i * in.X[2]
+		row[3] += t2i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
 		row2 := &g.A[i]
@@ -265,9 +266,10 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		t3i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
 		row4 := &g.W0[i]
-		for j := range 4 {
-			row4[j] += t3i * in.X[j]
-		}
+		row4[0] += t3i * in.X[0]
+		row4[1] += t3i * in.X[1]
+		row4[2] += t3i * in.X[2]
+		row4[3] += t3i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
 		row5 := &g.A[i]

@@ -124,9 +124,10 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 			a := dbh[i]
 			row := &g.Wx[i]
-			for j := range 4 {
-				row[j] += a * xsRow[j]
-			}
+			row[0] += a * xsRow[0]
+			row[1] += a * xsRow[1]
+			row[2] += a * xsRow[2]
+			row[3] += a * xsRow[3]
 			a2 := dbh[i]
 			row2 := &g.Wh[i]
 			for j := range 16 {
@@ -208,9 +209,10 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
 			row4 := &g.Wx[i]
-			for j := range 4 {
-				row4[j] += a * xsRow[j]
-			}
+			row4[0] += a * xsRow[0]
+			row4[1] += a * xsRow[1]
+			row4[2] += a * xsRow[2]
+			row4[3] += a * xsRow[3]
 			a2 := dbh[i]
 			row5 := &g.Wh[i]
 			for j := range 16 {
@@ -263,9 +265,10 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 			a := dbh[i]
 			row := &g.Wx[i]
-			for j := range 4 {
-				row[j] += a * xsRow[j]
-			}
+			row[0] += a * xsRow[0]
+			row[1] += a * xsRow[1]
+			row[2] += a * xsRow[2]
+			row[3] += a * xsRow[3]
 			a2 := dbh[i]
 			row2 := &g.Wh[i]
 			for j := range 16 {
@@ -353,9 +356,10 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
 			row4 := &g.Wx[i]
-			for j := range 4 {
-				row4[j] += a * xsRow[j]
-			}
+			row4[0] += a * xsRow[0]
+			row4[1] += a * xsRow[1]
+			row4[2] += a * xsRow[2]
+			row4[3] += a * xsRow[3]
 			a2 := dbh[i]
 			row5 := &g.Wh[i]
 			for j := range 16 {
