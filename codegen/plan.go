@@ -155,10 +155,20 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
 		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
-		if uses[n] > 1 || multi[n] || scatter {
+		if uses[n] > 1 || multi[n] || scatter || blocked(n) {
 			p.isMat[n] = true
 		}
 	}
+}
+
+// blocked reports whether n is a matrix-vector product that emit computes
+// four rows at a time (matvec4), which needs a variable of its own.
+func blocked(n *symbolic.Node) bool {
+	if n.Op.Kind != symbolic.MatMul || len(n.Args[0].Shape) != 2 || len(n.Args[1].Shape) != 1 {
+		return false
+	}
+	m, k := n.Args[0].Shape[0], n.Args[0].Shape[1]
+	return n.Args[0].Op.Kind == symbolic.Leaf && n.Args[0].Var != nil && m >= 8 && m%4 == 0 && k >= 16
 }
 
 // readsOnce reports whether n reads each element of its i-th argument at

@@ -75,27 +75,38 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
+	var t [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
-	for i := range 128 {
-		row := &p.W1[i]
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
-		ws.h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	for i := range 128 {
+		ws.h[i] = classifyRelu(t[i] + p.B1[i])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * ws.h[k2]
-			dotB1 += row2[k2+1] * ws.h[k2+1]
-			dotB2 += row2[k2+2] * ws.h[k2+2]
-			dotB3 += row2[k2+3] * ws.h[k2+3]
+			dotB0 += row5[k2] * ws.h[k2]
+			dotB1 += row5[k2+1] * ws.h[k2+1]
+			dotB2 += row5[k2+2] * ws.h[k2+2]
+			dotB3 += row5[k2+3] * ws.h[k2+3]
 		}
 		ws.logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
@@ -179,29 +190,40 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var h [128]float64
+	var t [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
+		var dot0, dot1, dot2, dot3 float64
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
+		}
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var h [128]float64
 	var logits [10]float64
 	for i := range 128 {
-		row := &p.W1[i]
-		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
-		}
-		h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		h[i] = classifyRelu(t[i] + p.B1[i])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * h[k2]
-			dotB1 += row2[k2+1] * h[k2+1]
-			dotB2 += row2[k2+2] * h[k2+2]
-			dotB3 += row2[k2+3] * h[k2+3]
+			dotB0 += row5[k2] * h[k2]
+			dotB1 += row5[k2+1] * h[k2+1]
+			dotB2 += row5[k2+2] * h[k2+2]
+			dotB3 += row5[k2+3] * h[k2+3]
 		}
 		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
@@ -226,11 +248,11 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	sum := sum0 + sum1 + (sum2 + sum3)
 	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t := 1 / sum
+	t2 := 1 / sum
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t * exp[i]
+		dlogits[i] = t2 * exp[i]
 	}
 	dlogits[in.Label] += -1
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
@@ -246,9 +268,9 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		dotC0 += dlogits[9] * p.W2[9][i]
 		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(h[i])
 		if db1i != 0 {
-			row3 := &g.W1[i]
+			row6 := &g.W1[i]
 			for j := range 784 {
-				row3[j] += db1i * in.X[j]
+				row6[j] += db1i * in.X[j]
 			}
 		}
 		g.B1[i] += db1i
@@ -257,9 +279,9 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	for i := range 10 {
 		a := dlogits[i]
 		if a != 0 {
-			row4 := &g.W2[i]
+			row7 := &g.W2[i]
 			for j := range 128 {
-				row4[j] += a * h[j]
+				row7[j] += a * h[j]
 			}
 		}
 		g.B2[i] += dlogits[i]
@@ -316,29 +338,40 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var h [128]float64
+	var t [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
+		var dot0, dot1, dot2, dot3 float64
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
+		}
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var h [128]float64
 	var logits [10]float64
 	for i := range 128 {
-		row := &p.W1[i]
-		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
-		}
-		h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		h[i] = classifyRelu(t[i] + p.B1[i])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * h[k2]
-			dotB1 += row2[k2+1] * h[k2+1]
-			dotB2 += row2[k2+2] * h[k2+2]
-			dotB3 += row2[k2+3] * h[k2+3]
+			dotB0 += row5[k2] * h[k2]
+			dotB1 += row5[k2+1] * h[k2+1]
+			dotB2 += row5[k2+2] * h[k2+2]
+			dotB3 += row5[k2+3] * h[k2+3]
 		}
 		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
@@ -363,11 +396,11 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 	sum := sum0 + sum1 + (sum2 + sum3)
 	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t := 1 / sum
+	t2 := 1 / sum
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t * exp[i]
+		dlogits[i] = t2 * exp[i]
 	}
 	dlogits[in.Label] += -1
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
@@ -402,28 +435,39 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) {
-	var h [128]float64
+	var t [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
-	for i := range 128 {
-		row := &p.W1[i]
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
-		h[i] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var h [128]float64
+	for i := range 128 {
+		h[i] = classifyRelu(t[i] + p.B1[i])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * h[k2]
-			dotB1 += row2[k2+1] * h[k2+1]
-			dotB2 += row2[k2+2] * h[k2+2]
-			dotB3 += row2[k2+3] * h[k2+3]
+			dotB0 += row5[k2] * h[k2]
+			dotB1 += row5[k2+1] * h[k2+1]
+			dotB2 += row5[k2+2] * h[k2+2]
+			dotB3 += row5[k2+3] * h[k2+3]
 		}
 		out.Logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}

@@ -80,71 +80,123 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 	for i := range 16 {
 		ws.h[0][i] = 0
 	}
+	var t2 [16]float64
+	var t3 [16]float64
+	var t4 [16]float64
+	var t5 [16]float64
 	var c2 [16]float64
-	row9 := &p.Wy[0]
+	row21 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			row := &p.Wi[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * in.Xs[t][k]
-			}
-			row2 := &p.Ui[i]
+		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+		for i2 := 0; i2 < 16; i2 += 4 {
+			row := &p.Ui[i2]
+			row2 := &p.Ui[i2+1]
+			row3 := &p.Ui[i2+2]
+			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t][k2]
-				dot1 += row2[k2+1] * ws.h[t][k2+1]
-				dot2 += row2[k2+2] * ws.h[t][k2+2]
-				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			for k := range 16 {
+				xk := ws.h[t][k]
+				dot0 += row[k] * xk
+				dot1 += row2[k] * xk
+				dot2 += row3[k] * xk
+				dot3 += row4[k] * xk
 			}
-			ws.i[t][i] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bi[i])
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			row3 := &p.Wf[i]
-			var sum2 float64
-			for k3 := range 4 {
-				sum2 += row3[k3] * in.Xs[t][k3]
+			t2[i2] = dot0
+			t2[i2+1] = dot1
+			t2[i2+2] = dot2
+			t2[i2+3] = dot3
+		}
+		for i := range 16 {
+			row5 := &p.Wi[i]
+			var sum float64
+			for k2 := range 4 {
+				sum += row5[k2] * in.Xs[t][k2]
 			}
-			row4 := &p.Uf[i]
+			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
+		}
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		for i3 := 0; i3 < 16; i3 += 4 {
+			row6 := &p.Uf[i3]
+			row7 := &p.Uf[i3+1]
+			row8 := &p.Uf[i3+2]
+			row9 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotB0 += row4[k4] * ws.h[t][k4]
-				dotB1 += row4[k4+1] * ws.h[t][k4+1]
-				dotB2 += row4[k4+2] * ws.h[t][k4+2]
-				dotB3 += row4[k4+3] * ws.h[t][k4+3]
+			for k3 := range 16 {
+				xk2 := ws.h[t][k3]
+				dotB0 += row6[k3] * xk2
+				dotB1 += row7[k3] * xk2
+				dotB2 += row8[k3] * xk2
+				dotB3 += row9[k3] * xk2
 			}
-			ws.f[t][i] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bf[i])
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			row5 := &p.Wg[i]
-			var sum3 float64
-			for k5 := range 4 {
-				sum3 += row5[k5] * in.Xs[t][k5]
+			t3[i3] = dotB0
+			t3[i3+1] = dotB1
+			t3[i3+2] = dotB2
+			t3[i3+3] = dotB3
+		}
+		for i := range 16 {
+			row10 := &p.Wf[i]
+			var sum2 float64
+			for k4 := range 4 {
+				sum2 += row10[k4] * in.Xs[t][k4]
 			}
-			row6 := &p.Ug[i]
+			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
+		}
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		for i4 := 0; i4 < 16; i4 += 4 {
+			row11 := &p.Ug[i4]
+			row12 := &p.Ug[i4+1]
+			row13 := &p.Ug[i4+2]
+			row14 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotC0 += row6[k6] * ws.h[t][k6]
-				dotC1 += row6[k6+1] * ws.h[t][k6+1]
-				dotC2 += row6[k6+2] * ws.h[t][k6+2]
-				dotC3 += row6[k6+3] * ws.h[t][k6+3]
+			for k5 := range 16 {
+				xk3 := ws.h[t][k5]
+				dotC0 += row11[k5] * xk3
+				dotC1 += row12[k5] * xk3
+				dotC2 += row13[k5] * xk3
+				dotC3 += row14[k5] * xk3
 			}
-			ws.g[t][i] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			row7 := &p.Wo[i]
-			var sum4 float64
-			for k7 := range 4 {
-				sum4 += row7[k7] * in.Xs[t][k7]
+			t4[i4] = dotC0
+			t4[i4+1] = dotC1
+			t4[i4+2] = dotC2
+			t4[i4+3] = dotC3
+		}
+		for i := range 16 {
+			row15 := &p.Wg[i]
+			var sum3 float64
+			for k6 := range 4 {
+				sum3 += row15[k6] * in.Xs[t][k6]
 			}
-			row8 := &p.Uo[i]
+			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
+		}
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		for i5 := 0; i5 < 16; i5 += 4 {
+			row16 := &p.Uo[i5]
+			row17 := &p.Uo[i5+1]
+			row18 := &p.Uo[i5+2]
+			row19 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotD0 += row8[k8] * ws.h[t][k8]
-				dotD1 += row8[k8+1] * ws.h[t][k8+1]
-				dotD2 += row8[k8+2] * ws.h[t][k8+2]
-				dotD3 += row8[k8+3] * ws.h[t][k8+3]
+			for k7 := range 16 {
+				xk4 := ws.h[t][k7]
+				dotD0 += row16[k7] * xk4
+				dotD1 += row17[k7] * xk4
+				dotD2 += row18[k7] * xk4
+				dotD3 += row19[k7] * xk4
 			}
-			ws.o[t][i] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+			t5[i5] = dotD0
+			t5[i5+1] = dotD1
+			t5[i5+2] = dotD2
+			t5[i5+3] = dotD3
+		}
+		for i := range 16 {
+			row20 := &p.Wo[i]
+			var sum4 float64
+			for k8 := range 4 {
+				sum4 += row20[k8] * in.Xs[t][k8]
+			}
+			ws.o[t][i] = lstmSigmoid(sum4 + t5[i] + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -155,10 +207,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotE0, dotE1, dotE2, dotE3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotE0 += row9[k9] * ws.h[t+1][k9]
-			dotE1 += row9[k9+1] * ws.h[t+1][k9+1]
-			dotE2 += row9[k9+2] * ws.h[t+1][k9+2]
-			dotE3 += row9[k9+3] * ws.h[t+1][k9+3]
+			dotE0 += row21[k9] * ws.h[t+1][k9]
+			dotE1 += row21[k9+1] * ws.h[t+1][k9+1]
+			dotE2 += row21[k9+2] * ws.h[t+1][k9+2]
+			dotE3 += row21[k9+3] * ws.h[t+1][k9+3]
 		}
 		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -316,71 +368,123 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	for i := range 16 {
 		ws.h[0][i] = 0
 	}
+	var t2 [16]float64
+	var t3 [16]float64
+	var t4 [16]float64
+	var t5 [16]float64
 	var c2 [16]float64
-	row9 := &p.Wy[0]
+	row21 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			row := &p.Wi[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * in.Xs[t][k]
-			}
-			row2 := &p.Ui[i]
+		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+		for i2 := 0; i2 < 16; i2 += 4 {
+			row := &p.Ui[i2]
+			row2 := &p.Ui[i2+1]
+			row3 := &p.Ui[i2+2]
+			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t][k2]
-				dot1 += row2[k2+1] * ws.h[t][k2+1]
-				dot2 += row2[k2+2] * ws.h[t][k2+2]
-				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			for k := range 16 {
+				xk := ws.h[t][k]
+				dot0 += row[k] * xk
+				dot1 += row2[k] * xk
+				dot2 += row3[k] * xk
+				dot3 += row4[k] * xk
 			}
-			ws.i[t][i] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bi[i])
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			row3 := &p.Wf[i]
-			var sum2 float64
-			for k3 := range 4 {
-				sum2 += row3[k3] * in.Xs[t][k3]
+			t2[i2] = dot0
+			t2[i2+1] = dot1
+			t2[i2+2] = dot2
+			t2[i2+3] = dot3
+		}
+		for i := range 16 {
+			row5 := &p.Wi[i]
+			var sum float64
+			for k2 := range 4 {
+				sum += row5[k2] * in.Xs[t][k2]
 			}
-			row4 := &p.Uf[i]
+			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
+		}
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		for i3 := 0; i3 < 16; i3 += 4 {
+			row6 := &p.Uf[i3]
+			row7 := &p.Uf[i3+1]
+			row8 := &p.Uf[i3+2]
+			row9 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotB0 += row4[k4] * ws.h[t][k4]
-				dotB1 += row4[k4+1] * ws.h[t][k4+1]
-				dotB2 += row4[k4+2] * ws.h[t][k4+2]
-				dotB3 += row4[k4+3] * ws.h[t][k4+3]
+			for k3 := range 16 {
+				xk2 := ws.h[t][k3]
+				dotB0 += row6[k3] * xk2
+				dotB1 += row7[k3] * xk2
+				dotB2 += row8[k3] * xk2
+				dotB3 += row9[k3] * xk2
 			}
-			ws.f[t][i] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bf[i])
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			row5 := &p.Wg[i]
-			var sum3 float64
-			for k5 := range 4 {
-				sum3 += row5[k5] * in.Xs[t][k5]
+			t3[i3] = dotB0
+			t3[i3+1] = dotB1
+			t3[i3+2] = dotB2
+			t3[i3+3] = dotB3
+		}
+		for i := range 16 {
+			row10 := &p.Wf[i]
+			var sum2 float64
+			for k4 := range 4 {
+				sum2 += row10[k4] * in.Xs[t][k4]
 			}
-			row6 := &p.Ug[i]
+			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
+		}
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		for i4 := 0; i4 < 16; i4 += 4 {
+			row11 := &p.Ug[i4]
+			row12 := &p.Ug[i4+1]
+			row13 := &p.Ug[i4+2]
+			row14 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotC0 += row6[k6] * ws.h[t][k6]
-				dotC1 += row6[k6+1] * ws.h[t][k6+1]
-				dotC2 += row6[k6+2] * ws.h[t][k6+2]
-				dotC3 += row6[k6+3] * ws.h[t][k6+3]
+			for k5 := range 16 {
+				xk3 := ws.h[t][k5]
+				dotC0 += row11[k5] * xk3
+				dotC1 += row12[k5] * xk3
+				dotC2 += row13[k5] * xk3
+				dotC3 += row14[k5] * xk3
 			}
-			ws.g[t][i] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			row7 := &p.Wo[i]
-			var sum4 float64
-			for k7 := range 4 {
-				sum4 += row7[k7] * in.Xs[t][k7]
+			t4[i4] = dotC0
+			t4[i4+1] = dotC1
+			t4[i4+2] = dotC2
+			t4[i4+3] = dotC3
+		}
+		for i := range 16 {
+			row15 := &p.Wg[i]
+			var sum3 float64
+			for k6 := range 4 {
+				sum3 += row15[k6] * in.Xs[t][k6]
 			}
-			row8 := &p.Uo[i]
+			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
+		}
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		for i5 := 0; i5 < 16; i5 += 4 {
+			row16 := &p.Uo[i5]
+			row17 := &p.Uo[i5+1]
+			row18 := &p.Uo[i5+2]
+			row19 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotD0 += row8[k8] * ws.h[t][k8]
-				dotD1 += row8[k8+1] * ws.h[t][k8+1]
-				dotD2 += row8[k8+2] * ws.h[t][k8+2]
-				dotD3 += row8[k8+3] * ws.h[t][k8+3]
+			for k7 := range 16 {
+				xk4 := ws.h[t][k7]
+				dotD0 += row16[k7] * xk4
+				dotD1 += row17[k7] * xk4
+				dotD2 += row18[k7] * xk4
+				dotD3 += row19[k7] * xk4
 			}
-			ws.o[t][i] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+			t5[i5] = dotD0
+			t5[i5+1] = dotD1
+			t5[i5+2] = dotD2
+			t5[i5+3] = dotD3
+		}
+		for i := range 16 {
+			row20 := &p.Wo[i]
+			var sum4 float64
+			for k8 := range 4 {
+				sum4 += row20[k8] * in.Xs[t][k8]
+			}
+			ws.o[t][i] = lstmSigmoid(sum4 + t5[i] + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -391,10 +495,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotE0, dotE1, dotE2, dotE3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotE0 += row9[k9] * ws.h[t+1][k9]
-			dotE1 += row9[k9+1] * ws.h[t+1][k9+1]
-			dotE2 += row9[k9+2] * ws.h[t+1][k9+2]
-			dotE3 += row9[k9+3] * ws.h[t+1][k9+3]
+			dotE0 += row21[k9] * ws.h[t+1][k9]
+			dotE1 += row21[k9+1] * ws.h[t+1][k9+1]
+			dotE2 += row21[k9+2] * ws.h[t+1][k9+2]
+			dotE3 += row21[k9+3] * ws.h[t+1][k9+3]
 		}
 		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -413,33 +517,33 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dbi [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t2]
+		dby[0] = 2 * ws.t[t6]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc3[i] = dc2i * ws.f[t2][i]
+			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			dbo[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf[i] = dc2i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
-		xsRow := &in.Xs[t2]
-		hRow := &ws.h[t2]
-		xsRow2 := &in.Xs[t2]
-		hRow2 := &ws.h[t2]
-		xsRow3 := &in.Xs[t2]
-		hRow3 := &ws.h[t2]
-		xsRow4 := &in.Xs[t2]
-		hRow4 := &ws.h[t2]
+		xsRow := &in.Xs[t6]
+		hRow := &ws.h[t6]
+		xsRow2 := &in.Xs[t6]
+		hRow2 := &ws.h[t6]
+		xsRow3 := &in.Xs[t6]
+		hRow3 := &ws.h[t6]
+		xsRow4 := &in.Xs[t6]
+		hRow4 := &ws.h[t6]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k10 := 0; k10 < 16; k10 += 4 {
@@ -472,58 +576,58 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
-			row10 := &g.Wi[i]
-			row10[0] += a * xsRow[0]
-			row10[1] += a * xsRow[1]
-			row10[2] += a * xsRow[2]
-			row10[3] += a * xsRow[3]
+			row22 := &g.Wi[i]
+			row22[0] += a * xsRow[0]
+			row22[1] += a * xsRow[1]
+			row22[2] += a * xsRow[2]
+			row22[3] += a * xsRow[3]
 			a2 := dbi[i]
-			row11 := &g.Ui[i]
+			row23 := &g.Ui[i]
 			for j := range 16 {
-				row11[j] += a2 * hRow[j]
+				row23[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
-			row12 := &g.Wf[i]
-			row12[0] += a3 * xsRow2[0]
-			row12[1] += a3 * xsRow2[1]
-			row12[2] += a3 * xsRow2[2]
-			row12[3] += a3 * xsRow2[3]
+			row24 := &g.Wf[i]
+			row24[0] += a3 * xsRow2[0]
+			row24[1] += a3 * xsRow2[1]
+			row24[2] += a3 * xsRow2[2]
+			row24[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
-			row13 := &g.Uf[i]
+			row25 := &g.Uf[i]
 			for j := range 16 {
-				row13[j] += a4 * hRow2[j]
+				row25[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
-			row14 := &g.Wg[i]
-			row14[0] += a5 * xsRow3[0]
-			row14[1] += a5 * xsRow3[1]
-			row14[2] += a5 * xsRow3[2]
-			row14[3] += a5 * xsRow3[3]
+			row26 := &g.Wg[i]
+			row26[0] += a5 * xsRow3[0]
+			row26[1] += a5 * xsRow3[1]
+			row26[2] += a5 * xsRow3[2]
+			row26[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
-			row15 := &g.Ug[i]
+			row27 := &g.Ug[i]
 			for j := range 16 {
-				row15[j] += a6 * hRow3[j]
+				row27[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
-			row16 := &g.Wo[i]
-			row16[0] += a7 * xsRow4[0]
-			row16[1] += a7 * xsRow4[1]
-			row16[2] += a7 * xsRow4[2]
-			row16[3] += a7 * xsRow4[3]
+			row28 := &g.Wo[i]
+			row28[0] += a7 * xsRow4[0]
+			row28[1] += a7 * xsRow4[1]
+			row28[2] += a7 * xsRow4[2]
+			row28[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
-			row17 := &g.Uo[i]
+			row29 := &g.Uo[i]
 			for j := range 16 {
-				row17[j] += a8 * hRow4[j]
+				row29[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
@@ -712,71 +816,123 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	for i := range 16 {
 		ws.h[0][i] = 0
 	}
+	var t2 [16]float64
+	var t3 [16]float64
+	var t4 [16]float64
+	var t5 [16]float64
 	var c2 [16]float64
-	row9 := &p.Wy[0]
+	row21 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			row := &p.Wi[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * in.Xs[t][k]
-			}
-			row2 := &p.Ui[i]
+		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+		for i2 := 0; i2 < 16; i2 += 4 {
+			row := &p.Ui[i2]
+			row2 := &p.Ui[i2+1]
+			row3 := &p.Ui[i2+2]
+			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t][k2]
-				dot1 += row2[k2+1] * ws.h[t][k2+1]
-				dot2 += row2[k2+2] * ws.h[t][k2+2]
-				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			for k := range 16 {
+				xk := ws.h[t][k]
+				dot0 += row[k] * xk
+				dot1 += row2[k] * xk
+				dot2 += row3[k] * xk
+				dot3 += row4[k] * xk
 			}
-			ws.i[t][i] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bi[i])
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			row3 := &p.Wf[i]
-			var sum2 float64
-			for k3 := range 4 {
-				sum2 += row3[k3] * in.Xs[t][k3]
+			t2[i2] = dot0
+			t2[i2+1] = dot1
+			t2[i2+2] = dot2
+			t2[i2+3] = dot3
+		}
+		for i := range 16 {
+			row5 := &p.Wi[i]
+			var sum float64
+			for k2 := range 4 {
+				sum += row5[k2] * in.Xs[t][k2]
 			}
-			row4 := &p.Uf[i]
+			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
+		}
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		for i3 := 0; i3 < 16; i3 += 4 {
+			row6 := &p.Uf[i3]
+			row7 := &p.Uf[i3+1]
+			row8 := &p.Uf[i3+2]
+			row9 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotB0 += row4[k4] * ws.h[t][k4]
-				dotB1 += row4[k4+1] * ws.h[t][k4+1]
-				dotB2 += row4[k4+2] * ws.h[t][k4+2]
-				dotB3 += row4[k4+3] * ws.h[t][k4+3]
+			for k3 := range 16 {
+				xk2 := ws.h[t][k3]
+				dotB0 += row6[k3] * xk2
+				dotB1 += row7[k3] * xk2
+				dotB2 += row8[k3] * xk2
+				dotB3 += row9[k3] * xk2
 			}
-			ws.f[t][i] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bf[i])
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			row5 := &p.Wg[i]
-			var sum3 float64
-			for k5 := range 4 {
-				sum3 += row5[k5] * in.Xs[t][k5]
+			t3[i3] = dotB0
+			t3[i3+1] = dotB1
+			t3[i3+2] = dotB2
+			t3[i3+3] = dotB3
+		}
+		for i := range 16 {
+			row10 := &p.Wf[i]
+			var sum2 float64
+			for k4 := range 4 {
+				sum2 += row10[k4] * in.Xs[t][k4]
 			}
-			row6 := &p.Ug[i]
+			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
+		}
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		for i4 := 0; i4 < 16; i4 += 4 {
+			row11 := &p.Ug[i4]
+			row12 := &p.Ug[i4+1]
+			row13 := &p.Ug[i4+2]
+			row14 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotC0 += row6[k6] * ws.h[t][k6]
-				dotC1 += row6[k6+1] * ws.h[t][k6+1]
-				dotC2 += row6[k6+2] * ws.h[t][k6+2]
-				dotC3 += row6[k6+3] * ws.h[t][k6+3]
+			for k5 := range 16 {
+				xk3 := ws.h[t][k5]
+				dotC0 += row11[k5] * xk3
+				dotC1 += row12[k5] * xk3
+				dotC2 += row13[k5] * xk3
+				dotC3 += row14[k5] * xk3
 			}
-			ws.g[t][i] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			row7 := &p.Wo[i]
-			var sum4 float64
-			for k7 := range 4 {
-				sum4 += row7[k7] * in.Xs[t][k7]
+			t4[i4] = dotC0
+			t4[i4+1] = dotC1
+			t4[i4+2] = dotC2
+			t4[i4+3] = dotC3
+		}
+		for i := range 16 {
+			row15 := &p.Wg[i]
+			var sum3 float64
+			for k6 := range 4 {
+				sum3 += row15[k6] * in.Xs[t][k6]
 			}
-			row8 := &p.Uo[i]
+			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
+		}
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		for i5 := 0; i5 < 16; i5 += 4 {
+			row16 := &p.Uo[i5]
+			row17 := &p.Uo[i5+1]
+			row18 := &p.Uo[i5+2]
+			row19 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotD0 += row8[k8] * ws.h[t][k8]
-				dotD1 += row8[k8+1] * ws.h[t][k8+1]
-				dotD2 += row8[k8+2] * ws.h[t][k8+2]
-				dotD3 += row8[k8+3] * ws.h[t][k8+3]
+			for k7 := range 16 {
+				xk4 := ws.h[t][k7]
+				dotD0 += row16[k7] * xk4
+				dotD1 += row17[k7] * xk4
+				dotD2 += row18[k7] * xk4
+				dotD3 += row19[k7] * xk4
 			}
-			ws.o[t][i] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+			t5[i5] = dotD0
+			t5[i5+1] = dotD1
+			t5[i5+2] = dotD2
+			t5[i5+3] = dotD3
+		}
+		for i := range 16 {
+			row20 := &p.Wo[i]
+			var sum4 float64
+			for k8 := range 4 {
+				sum4 += row20[k8] * in.Xs[t][k8]
+			}
+			ws.o[t][i] = lstmSigmoid(sum4 + t5[i] + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -787,10 +943,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotE0, dotE1, dotE2, dotE3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotE0 += row9[k9] * ws.h[t+1][k9]
-			dotE1 += row9[k9+1] * ws.h[t+1][k9+1]
-			dotE2 += row9[k9+2] * ws.h[t+1][k9+2]
-			dotE3 += row9[k9+3] * ws.h[t+1][k9+3]
+			dotE0 += row21[k9] * ws.h[t+1][k9]
+			dotE1 += row21[k9+1] * ws.h[t+1][k9+1]
+			dotE2 += row21[k9+2] * ws.h[t+1][k9+2]
+			dotE3 += row21[k9+3] * ws.h[t+1][k9+3]
 		}
 		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -809,33 +965,33 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dbi [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t2]
+		dby[0] = 2 * ws.t[t6]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc3[i] = dc2i * ws.f[t2][i]
+			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
-			dbo[i] = dh2i * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
-			dbg[i] = dc2i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
-			dbf[i] = dc2i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
-			dbi[i] = dc2i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
-		xsRow := &in.Xs[t2]
-		hRow := &ws.h[t2]
-		xsRow2 := &in.Xs[t2]
-		hRow2 := &ws.h[t2]
-		xsRow3 := &in.Xs[t2]
-		hRow3 := &ws.h[t2]
-		xsRow4 := &in.Xs[t2]
-		hRow4 := &ws.h[t2]
+		xsRow := &in.Xs[t6]
+		hRow := &ws.h[t6]
+		xsRow2 := &in.Xs[t6]
+		hRow2 := &ws.h[t6]
+		xsRow3 := &in.Xs[t6]
+		hRow3 := &ws.h[t6]
+		xsRow4 := &in.Xs[t6]
+		hRow4 := &ws.h[t6]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k10 := 0; k10 < 16; k10 += 4 {
@@ -868,58 +1024,58 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
 			a := dbi[i]
-			row10 := &g.Wi[i]
-			row10[0] += a * xsRow[0]
-			row10[1] += a * xsRow[1]
-			row10[2] += a * xsRow[2]
-			row10[3] += a * xsRow[3]
+			row22 := &g.Wi[i]
+			row22[0] += a * xsRow[0]
+			row22[1] += a * xsRow[1]
+			row22[2] += a * xsRow[2]
+			row22[3] += a * xsRow[3]
 			a2 := dbi[i]
-			row11 := &g.Ui[i]
+			row23 := &g.Ui[i]
 			for j := range 16 {
-				row11[j] += a2 * hRow[j]
+				row23[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
 			a3 := dbf[i]
-			row12 := &g.Wf[i]
-			row12[0] += a3 * xsRow2[0]
-			row12[1] += a3 * xsRow2[1]
-			row12[2] += a3 * xsRow2[2]
-			row12[3] += a3 * xsRow2[3]
+			row24 := &g.Wf[i]
+			row24[0] += a3 * xsRow2[0]
+			row24[1] += a3 * xsRow2[1]
+			row24[2] += a3 * xsRow2[2]
+			row24[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
-			row13 := &g.Uf[i]
+			row25 := &g.Uf[i]
 			for j := range 16 {
-				row13[j] += a4 * hRow2[j]
+				row25[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
 			a5 := dbg[i]
-			row14 := &g.Wg[i]
-			row14[0] += a5 * xsRow3[0]
-			row14[1] += a5 * xsRow3[1]
-			row14[2] += a5 * xsRow3[2]
-			row14[3] += a5 * xsRow3[3]
+			row26 := &g.Wg[i]
+			row26[0] += a5 * xsRow3[0]
+			row26[1] += a5 * xsRow3[1]
+			row26[2] += a5 * xsRow3[2]
+			row26[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
-			row15 := &g.Ug[i]
+			row27 := &g.Ug[i]
 			for j := range 16 {
-				row15[j] += a6 * hRow3[j]
+				row27[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
 			a7 := dbo[i]
-			row16 := &g.Wo[i]
-			row16[0] += a7 * xsRow4[0]
-			row16[1] += a7 * xsRow4[1]
-			row16[2] += a7 * xsRow4[2]
-			row16[3] += a7 * xsRow4[3]
+			row28 := &g.Wo[i]
+			row28[0] += a7 * xsRow4[0]
+			row28[1] += a7 * xsRow4[1]
+			row28[2] += a7 * xsRow4[2]
+			row28[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
-			row17 := &g.Uo[i]
+			row29 := &g.Uo[i]
 			for j := range 16 {
-				row17[j] += a8 * hRow4[j]
+				row29[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g

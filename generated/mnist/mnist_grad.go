@@ -61,27 +61,38 @@ type MnistWorkspace struct {
 // Forward returns the loss of model mnist for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
+	var t [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
-	for i := range 128 {
-		row := &p.W1[i]
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
-		ws.h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	for i := range 128 {
+		ws.h[i] = mnistRelu(t[i] + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * ws.h[k2]
-			dotB1 += row2[k2+1] * ws.h[k2+1]
-			dotB2 += row2[k2+2] * ws.h[k2+2]
-			dotB3 += row2[k2+3] * ws.h[k2+3]
+			dotB0 += row5[k2] * ws.h[k2]
+			dotB1 += row5[k2+1] * ws.h[k2+1]
+			dotB2 += row5[k2+2] * ws.h[k2+2]
+			dotB3 += row5[k2+3] * ws.h[k2+3]
 		}
 		ws.logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
@@ -180,29 +191,40 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
-	var h [128]float64
+	var t [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
+		var dot0, dot1, dot2, dot3 float64
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
+		}
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var h [128]float64
 	var logits [10]float64
 	for i := range 128 {
-		row := &p.W1[i]
-		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
-		}
-		h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		h[i] = mnistRelu(t[i] + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * h[k2]
-			dotB1 += row2[k2+1] * h[k2+1]
-			dotB2 += row2[k2+2] * h[k2+2]
-			dotB3 += row2[k2+3] * h[k2+3]
+			dotB0 += row5[k2] * h[k2]
+			dotB1 += row5[k2+1] * h[k2+1]
+			dotB2 += row5[k2+2] * h[k2+2]
+			dotB3 += row5[k2+3] * h[k2+3]
 		}
 		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
@@ -249,10 +271,10 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	}
 	sumC0 += in.Target[8]
 	sumC0 += in.Target[9]
-	t := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t*exp[i]
+		dlogits[i] = -in.Target[i] + t2*exp[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -267,9 +289,9 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		dotC0 += dlogits[9] * p.W2[9][i]
 		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(h[i])
 		if db1i != 0 {
-			row3 := &g.W1[i]
+			row6 := &g.W1[i]
 			for j := range 784 {
-				row3[j] += db1i * in.X[j]
+				row6[j] += db1i * in.X[j]
 			}
 		}
 		g.B1[i] += db1i
@@ -278,9 +300,9 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for i := range 10 {
 		a := dlogits[i]
 		if a != 0 {
-			row4 := &g.W2[i]
+			row7 := &g.W2[i]
 			for j := range 128 {
-				row4[j] += a * h[j]
+				row7[j] += a * h[j]
 			}
 		}
 		// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
@@ -338,29 +360,40 @@ func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 // LossGrad would add it to a cleared g, without clearing g first. It writes
 // each entry of g once.
 func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
-	var h [128]float64
+	var t [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
+		var dot0, dot1, dot2, dot3 float64
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
+		}
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var h [128]float64
 	var logits [10]float64
 	for i := range 128 {
-		row := &p.W1[i]
-		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
-		}
-		h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		h[i] = mnistRelu(t[i] + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * h[k2]
-			dotB1 += row2[k2+1] * h[k2+1]
-			dotB2 += row2[k2+2] * h[k2+2]
-			dotB3 += row2[k2+3] * h[k2+3]
+			dotB0 += row5[k2] * h[k2]
+			dotB1 += row5[k2+1] * h[k2+1]
+			dotB2 += row5[k2+2] * h[k2+2]
+			dotB3 += row5[k2+3] * h[k2+3]
 		}
 		logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
@@ -407,10 +440,10 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	}
 	sumC0 += in.Target[8]
 	sumC0 += in.Target[9]
-	t := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t*exp[i]
+		dlogits[i] = -in.Target[i] + t2*exp[i]
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
@@ -445,28 +478,39 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) {
-	var h [128]float64
+	var t [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
-	for i := range 128 {
-		row := &p.W1[i]
+	for i2 := 0; i2 < 128; i2 += 4 {
+		row := &p.W1[i2]
+		row2 := &p.W1[i2+1]
+		row3 := &p.W1[i2+2]
+		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 784; k += 4 {
-			dot0 += row[k] * in.X[k]
-			dot1 += row[k+1] * in.X[k+1]
-			dot2 += row[k+2] * in.X[k+2]
-			dot3 += row[k+3] * in.X[k+3]
+		for k := range 784 {
+			xk := in.X[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
-		h[i] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var h [128]float64
+	for i := range 128 {
+		h[i] = mnistRelu(t[i] + p.B1[i])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		row2 := &p.W2[i]
+		row5 := &p.W2[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k2 := 0; k2 < 128; k2 += 4 {
-			dotB0 += row2[k2] * h[k2]
-			dotB1 += row2[k2+1] * h[k2+1]
-			dotB2 += row2[k2+2] * h[k2+2]
-			dotB3 += row2[k2+3] * h[k2+3]
+			dotB0 += row5[k2] * h[k2]
+			dotB1 += row5[k2+1] * h[k2+1]
+			dotB2 += row5[k2+2] * h[k2+2]
+			dotB3 += row5[k2+3] * h[k2+3]
 		}
 		out.Logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}

@@ -66,6 +66,7 @@ type ResidualWorkspace struct {
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) float64 {
 	// residual.bp:14: h0 = tanh(W0 @ x)
+	var t [16]float64
 	for i := range 16 {
 		row := &p.W0[i]
 		var sum float64
@@ -75,29 +76,50 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 		ws.h0[i] = math.Tanh(sum)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	for i := range 16 {
-		row2 := &p.A[i]
+	for i2 := 0; i2 < 16; i2 += 4 {
+		row2 := &p.A[i2]
+		row3 := &p.A[i2+1]
+		row4 := &p.A[i2+2]
+		row5 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dot0 += row2[k2] * ws.h0[k2]
-			dot1 += row2[k2+1] * ws.h0[k2+1]
-			dot2 += row2[k2+2] * ws.h0[k2+2]
-			dot3 += row2[k2+3] * ws.h0[k2+3]
+		for k2 := range 16 {
+			xk := ws.h0[k2]
+			dot0 += row2[k2] * xk
+			dot1 += row3[k2] * xk
+			dot2 += row4[k2] * xk
+			dot3 += row5[k2] * xk
 		}
-		ws.relu[i] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var t2 [16]float64
+	for i := range 16 {
+		ws.relu[i] = residualRelu(t[i] + p.A_[i])
 		ws.h1[i] = ws.h0[i] + ws.relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-	for i := range 16 {
-		row3 := &p.B[i]
+	for i3 := 0; i3 < 16; i3 += 4 {
+		row6 := &p.B[i3]
+		row7 := &p.B[i3+1]
+		row8 := &p.B[i3+2]
+		row9 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * ws.h1[k3]
-			dotB1 += row3[k3+1] * ws.h1[k3+1]
-			dotB2 += row3[k3+2] * ws.h1[k3+2]
-			dotB3 += row3[k3+3] * ws.h1[k3+3]
+		for k3 := range 16 {
+			xk2 := ws.h1[k3]
+			dotB0 += row6[k3] * xk2
+			dotB1 += row7[k3] * xk2
+			dotB2 += row8[k3] * xk2
+			dotB3 += row9[k3] * xk2
 		}
-		ws.relu2[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
+		t2[i3] = dotB0
+		t2[i3+1] = dotB1
+		t2[i3+2] = dotB2
+		t2[i3+3] = dotB3
+	}
+	for i := range 16 {
+		ws.relu2[i] = residualRelu(t2[i] + p.B_[i])
 		ws.h2[i] = ws.h1[i] + ws.relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -182,7 +204,7 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
 	var h0 [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
-	var relu [16]float64
+	var t [16]float64
 	for i := range 16 {
 		row := &p.W0[i]
 		var sum float64
@@ -192,32 +214,54 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		h0[i] = math.Tanh(sum)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var h1 [16]float64
-	var relu2 [16]float64
-	for i := range 16 {
-		row2 := &p.A[i]
+	for i2 := 0; i2 < 16; i2 += 4 {
+		row2 := &p.A[i2]
+		row3 := &p.A[i2+1]
+		row4 := &p.A[i2+2]
+		row5 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dot0 += row2[k2] * h0[k2]
-			dot1 += row2[k2+1] * h0[k2+1]
-			dot2 += row2[k2+2] * h0[k2+2]
-			dot3 += row2[k2+3] * h0[k2+3]
+		for k2 := range 16 {
+			xk := h0[k2]
+			dot0 += row2[k2] * xk
+			dot1 += row3[k2] * xk
+			dot2 += row4[k2] * xk
+			dot3 += row5[k2] * xk
 		}
-		relu[i] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var relu [16]float64
+	var h1 [16]float64
+	var t2 [16]float64
+	for i := range 16 {
+		relu[i] = residualRelu(t[i] + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	for i3 := 0; i3 < 16; i3 += 4 {
+		row6 := &p.B[i3]
+		row7 := &p.B[i3+1]
+		row8 := &p.B[i3+2]
+		row9 := &p.B[i3+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := range 16 {
+			xk2 := h1[k3]
+			dotB0 += row6[k3] * xk2
+			dotB1 += row7[k3] * xk2
+			dotB2 += row8[k3] * xk2
+			dotB3 += row9[k3] * xk2
+		}
+		t2[i3] = dotB0
+		t2[i3+1] = dotB1
+		t2[i3+2] = dotB2
+		t2[i3+3] = dotB3
+	}
+	var relu2 [16]float64
 	var h2 [16]float64
 	for i := range 16 {
-		row3 := &p.B[i]
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * h1[k3]
-			dotB1 += row3[k3+1] * h1[k3+1]
-			dotB2 += row3[k3+2] * h1[k3+2]
-			dotB3 += row3[k3+3] * h1[k3+3]
-		}
-		relu2[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
+		relu2[i] = residualRelu(t2[i] + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -228,15 +272,15 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		sum2 += p.V[k4+2] * h2[k4+2]
 		sum3 += p.V[k4+3] * h2[k4+3]
 	}
-	t := sum0 + sum1 + (sum2 + sum3) - in.Y
-	loss := 0.5 * (t * t)
+	t3 := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t2 := 0.5 * (2 * t)
+	t4 := 0.5 * (2 * t3)
 	var dh2 [16]float64
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t2 * p.V[i]
+		dh2i := t4 * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
@@ -264,28 +308,28 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 			dotD2 += da[k6+2] * p.A[k6+2][i]
 			dotD3 += da[k6+3] * p.A[k6+3][i]
 		}
-		t3i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
-		row4 := &g.W0[i]
-		row4[0] += t3i * in.X[0]
-		row4[1] += t3i * in.X[1]
-		row4[2] += t3i * in.X[2]
-		row4[3] += t3i * in.X[3]
+		t5i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
+		row10 := &g.W0[i]
+		row10[0] += t5i * in.X[0]
+		row10[1] += t5i * in.X[1]
+		row10[2] += t5i * in.X[2]
+		row10[3] += t5i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
-		row5 := &g.A[i]
+		row11 := &g.A[i]
 		for j := range 16 {
-			row5[j] += a * h0[j]
+			row11[j] += a * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		a2 := db[i]
-		row6 := &g.B[i]
+		row12 := &g.B[i]
 		for j := range 16 {
-			row6[j] += a2 * h1[j]
+			row12[j] += a2 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] += t2 * h2[i]
+		g.V[i] += t4 * h2[i]
 	}
 	return loss
 }
@@ -352,7 +396,7 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
 	var h0 [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
-	var relu [16]float64
+	var t [16]float64
 	for i := range 16 {
 		row := &p.W0[i]
 		var sum float64
@@ -362,32 +406,54 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		h0[i] = math.Tanh(sum)
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var h1 [16]float64
-	var relu2 [16]float64
-	for i := range 16 {
-		row2 := &p.A[i]
+	for i2 := 0; i2 < 16; i2 += 4 {
+		row2 := &p.A[i2]
+		row3 := &p.A[i2+1]
+		row4 := &p.A[i2+2]
+		row5 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dot0 += row2[k2] * h0[k2]
-			dot1 += row2[k2+1] * h0[k2+1]
-			dot2 += row2[k2+2] * h0[k2+2]
-			dot3 += row2[k2+3] * h0[k2+3]
+		for k2 := range 16 {
+			xk := h0[k2]
+			dot0 += row2[k2] * xk
+			dot1 += row3[k2] * xk
+			dot2 += row4[k2] * xk
+			dot3 += row5[k2] * xk
 		}
-		relu[i] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
+		t[i2] = dot0
+		t[i2+1] = dot1
+		t[i2+2] = dot2
+		t[i2+3] = dot3
+	}
+	var relu [16]float64
+	var h1 [16]float64
+	var t2 [16]float64
+	for i := range 16 {
+		relu[i] = residualRelu(t[i] + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	for i3 := 0; i3 < 16; i3 += 4 {
+		row6 := &p.B[i3]
+		row7 := &p.B[i3+1]
+		row8 := &p.B[i3+2]
+		row9 := &p.B[i3+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := range 16 {
+			xk2 := h1[k3]
+			dotB0 += row6[k3] * xk2
+			dotB1 += row7[k3] * xk2
+			dotB2 += row8[k3] * xk2
+			dotB3 += row9[k3] * xk2
+		}
+		t2[i3] = dotB0
+		t2[i3+1] = dotB1
+		t2[i3+2] = dotB2
+		t2[i3+3] = dotB3
+	}
+	var relu2 [16]float64
 	var h2 [16]float64
 	for i := range 16 {
-		row3 := &p.B[i]
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * h1[k3]
-			dotB1 += row3[k3+1] * h1[k3+1]
-			dotB2 += row3[k3+2] * h1[k3+2]
-			dotB3 += row3[k3+3] * h1[k3+3]
-		}
-		relu2[i] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
+		relu2[i] = residualRelu(t2[i] + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -398,15 +464,15 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		sum2 += p.V[k4+2] * h2[k4+2]
 		sum3 += p.V[k4+3] * h2[k4+3]
 	}
-	t := sum0 + sum1 + (sum2 + sum3) - in.Y
-	loss := 0.5 * (t * t)
+	t3 := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t2 := 0.5 * (2 * t)
+	t4 := 0.5 * (2 * t3)
 	var dh2 [16]float64
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t2 * p.V[i]
+		dh2i := t4 * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
@@ -434,9 +500,9 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 			dotD2 += da[k6+2] * p.A[k6+2][i]
 			dotD3 += da[k6+3] * p.A[k6+3][i]
 		}
-		t3i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
+		t5i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t3i * in.X[j]
+			g.W0[i][j] = t5i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
@@ -449,7 +515,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		}
 		g.B_[i] = db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] = t2 * h2[i]
+		g.V[i] = t4 * h2[i]
 	}
 	return loss
 }

@@ -62,32 +62,43 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 	for i := range 16 {
 		ws.h[0][i] = 0
 	}
-	row3 := &p.Wy[0]
+	var t2 [16]float64
+	row6 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			row := &p.Wx[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * in.Xs[t][k]
-			}
-			row2 := &p.Wh[i]
+		for i2 := 0; i2 < 16; i2 += 4 {
+			row := &p.Wh[i2]
+			row2 := &p.Wh[i2+1]
+			row3 := &p.Wh[i2+2]
+			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t][k2]
-				dot1 += row2[k2+1] * ws.h[t][k2+1]
-				dot2 += row2[k2+2] * ws.h[t][k2+2]
-				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			for k := range 16 {
+				xk := ws.h[t][k]
+				dot0 += row[k] * xk
+				dot1 += row2[k] * xk
+				dot2 += row3[k] * xk
+				dot3 += row4[k] * xk
 			}
-			ws.h[t+1][i] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+			t2[i2] = dot0
+			t2[i2+1] = dot1
+			t2[i2+2] = dot2
+			t2[i2+3] = dot3
+		}
+		for i := range 16 {
+			row5 := &p.Wx[i]
+			var sum float64
+			for k2 := range 4 {
+				sum += row5[k2] * in.Xs[t][k2]
+			}
+			ws.h[t+1][i] = math.Tanh(sum + t2[i] + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * ws.h[t+1][k3]
-			dotB1 += row3[k3+1] * ws.h[t+1][k3+1]
-			dotB2 += row3[k3+2] * ws.h[t+1][k3+2]
-			dotB3 += row3[k3+3] * ws.h[t+1][k3+3]
+			dotB0 += row6[k3] * ws.h[t+1][k3]
+			dotB1 += row6[k3+1] * ws.h[t+1][k3+1]
+			dotB2 += row6[k3+2] * ws.h[t+1][k3+2]
+			dotB3 += row6[k3+3] * ws.h[t+1][k3+3]
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -154,32 +165,43 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	for i := range 16 {
 		ws.h[0][i] = 0
 	}
-	row3 := &p.Wy[0]
+	var t2 [16]float64
+	row6 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			row := &p.Wx[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * in.Xs[t][k]
-			}
-			row2 := &p.Wh[i]
+		for i2 := 0; i2 < 16; i2 += 4 {
+			row := &p.Wh[i2]
+			row2 := &p.Wh[i2+1]
+			row3 := &p.Wh[i2+2]
+			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t][k2]
-				dot1 += row2[k2+1] * ws.h[t][k2+1]
-				dot2 += row2[k2+2] * ws.h[t][k2+2]
-				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			for k := range 16 {
+				xk := ws.h[t][k]
+				dot0 += row[k] * xk
+				dot1 += row2[k] * xk
+				dot2 += row3[k] * xk
+				dot3 += row4[k] * xk
 			}
-			ws.h[t+1][i] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+			t2[i2] = dot0
+			t2[i2+1] = dot1
+			t2[i2+2] = dot2
+			t2[i2+3] = dot3
+		}
+		for i := range 16 {
+			row5 := &p.Wx[i]
+			var sum float64
+			for k2 := range 4 {
+				sum += row5[k2] * in.Xs[t][k2]
+			}
+			ws.h[t+1][i] = math.Tanh(sum + t2[i] + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * ws.h[t+1][k3]
-			dotB1 += row3[k3+1] * ws.h[t+1][k3+1]
-			dotB2 += row3[k3+2] * ws.h[t+1][k3+2]
-			dotB3 += row3[k3+3] * ws.h[t+1][k3+3]
+			dotB0 += row6[k3] * ws.h[t+1][k3]
+			dotB1 += row6[k3+1] * ws.h[t+1][k3+1]
+			dotB2 += row6[k3+2] * ws.h[t+1][k3+2]
+			dotB3 += row6[k3+3] * ws.h[t+1][k3+3]
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -189,15 +211,15 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	var dbh [16]float64
 	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t2]
+		dby[0] = 2 * ws.t[t3]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
-		xsRow := &in.Xs[t2]
-		hRow := &ws.h[t2]
+		xsRow := &in.Xs[t3]
+		hRow := &ws.h[t3]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
@@ -208,19 +230,19 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
-			row4 := &g.Wx[i]
-			row4[0] += a * xsRow[0]
-			row4[1] += a * xsRow[1]
-			row4[2] += a * xsRow[2]
-			row4[3] += a * xsRow[3]
+			row7 := &g.Wx[i]
+			row7[0] += a * xsRow[0]
+			row7[1] += a * xsRow[1]
+			row7[2] += a * xsRow[2]
+			row7[3] += a * xsRow[3]
 			a2 := dbh[i]
-			row5 := &g.Wh[i]
+			row8 := &g.Wh[i]
 			for j := range 16 {
-				row5[j] += a2 * hRow[j]
+				row8[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -301,32 +323,43 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	for i := range 16 {
 		ws.h[0][i] = 0
 	}
-	row3 := &p.Wy[0]
+	var t2 [16]float64
+	row6 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			row := &p.Wx[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * in.Xs[t][k]
-			}
-			row2 := &p.Wh[i]
+		for i2 := 0; i2 < 16; i2 += 4 {
+			row := &p.Wh[i2]
+			row2 := &p.Wh[i2+1]
+			row3 := &p.Wh[i2+2]
+			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t][k2]
-				dot1 += row2[k2+1] * ws.h[t][k2+1]
-				dot2 += row2[k2+2] * ws.h[t][k2+2]
-				dot3 += row2[k2+3] * ws.h[t][k2+3]
+			for k := range 16 {
+				xk := ws.h[t][k]
+				dot0 += row[k] * xk
+				dot1 += row2[k] * xk
+				dot2 += row3[k] * xk
+				dot3 += row4[k] * xk
 			}
-			ws.h[t+1][i] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+			t2[i2] = dot0
+			t2[i2+1] = dot1
+			t2[i2+2] = dot2
+			t2[i2+3] = dot3
+		}
+		for i := range 16 {
+			row5 := &p.Wx[i]
+			var sum float64
+			for k2 := range 4 {
+				sum += row5[k2] * in.Xs[t][k2]
+			}
+			ws.h[t+1][i] = math.Tanh(sum + t2[i] + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row3[k3] * ws.h[t+1][k3]
-			dotB1 += row3[k3+1] * ws.h[t+1][k3+1]
-			dotB2 += row3[k3+2] * ws.h[t+1][k3+2]
-			dotB3 += row3[k3+3] * ws.h[t+1][k3+3]
+			dotB0 += row6[k3] * ws.h[t+1][k3]
+			dotB1 += row6[k3+1] * ws.h[t+1][k3+1]
+			dotB2 += row6[k3+2] * ws.h[t+1][k3+2]
+			dotB3 += row6[k3+3] * ws.h[t+1][k3+3]
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -336,15 +369,15 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	var dbh [16]float64
 	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t2]
+		dby[0] = 2 * ws.t[t3]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t2+1][i]*ws.h[t2+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
-		xsRow := &in.Xs[t2]
-		hRow := &ws.h[t2]
+		xsRow := &in.Xs[t3]
+		hRow := &ws.h[t3]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 16; k4 += 4 {
@@ -355,19 +388,19 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			}
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
-			row4 := &g.Wx[i]
-			row4[0] += a * xsRow[0]
-			row4[1] += a * xsRow[1]
-			row4[2] += a * xsRow[2]
-			row4[3] += a * xsRow[3]
+			row7 := &g.Wx[i]
+			row7[0] += a * xsRow[0]
+			row7[1] += a * xsRow[1]
+			row7[2] += a * xsRow[2]
+			row7[3] += a * xsRow[3]
 			a2 := dbh[i]
-			row5 := &g.Wh[i]
+			row8 := &g.Wh[i]
 			for j := range 16 {
-				row5[j] += a2 * hRow[j]
+				row8[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t2+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
