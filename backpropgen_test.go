@@ -156,8 +156,8 @@ func TestDeterministic(t *testing.T) {
 		if string(a) != string(b) {
 			t.Errorf("%s: two runs generated different code", path)
 		}
-		// On one core, Backward and LossGrad are emitted one after the
-		// other, not concurrently (codegen.s modelGen.functions).
+		// On one core, the model's methods are emitted one after the
+		// other, not on two goroutines (codegen's modelGen.functions).
 		procs := runtime.GOMAXPROCS(1)
 		c := generate(t, path, "")
 		runtime.GOMAXPROCS(procs)

@@ -79,10 +79,8 @@ func (f *fnGen) savedSlotAt(n *symbolic.Node, last ix) place {
 
 // isZero reports whether n is the constant +0 or a tensor of them.
 func isZero(n *symbolic.Node) bool {
-	if n.Op.Code == symbolic.OpBroadcast {
-		n = n.Args[0]
-	}
-	return n.IsConst(0) && !math.Signbit(n.Val)
+	v, ok := n.Constant()
+	return ok && v == 0 && !math.Signbit(v)
 }
 
 // liveStates reports which of l's states the code after the loop reads

@@ -584,6 +584,17 @@ func speculate(fn func(speculative bool) jen.Code) (code jen.Code, panicked any)
 	return fn(true), nil
 }
 
+// workspace returns where f keeps values too big for the stack: the
+// workspace's fields (mg.bigSlot), or, for a speculative function, nowhere:
+// it and f's loops panic with errNeedsWorkspace instead.
+func (mg *modelGen) workspace(f *fnGen, speculative bool) func(*symbolic.Node) dest {
+	if !speculative {
+		return mg.bigSlot
+	}
+	f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
+	return func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
+}
+
 // errNeedsWorkspace stops a speculative function (modelGen.functions).
 var errNeedsWorkspace = errors.New("a speculative function needs a workspace field")
 
@@ -600,11 +611,7 @@ func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 		return mg.forwardThenBackward(overwrite)
 	}
 	f, body := mg.newFn()
-	bigSlot := mg.bigSlot
-	if speculative {
-		f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
-		bigSlot = func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
-	}
+	bigSlot := mg.workspace(f, speculative)
 	if overwrite {
 		mg.clearDirect(f)
 	}
@@ -661,11 +668,7 @@ func (mg *modelGen) predictPlan(f *fnGen, outputs []*symbolic.Node) *plan {
 // target, a label) may be left as they are.
 func (mg *modelGen) predict(speculative bool) jen.Code {
 	f, body := mg.newFnUnchecked()
-	bigSlot := mg.bigSlot
-	if speculative {
-		f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
-		bigSlot = func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
-	}
+	bigSlot := mg.workspace(f, speculative)
 	var roots []*symbolic.Node
 	for _, o := range mg.m.Outputs {
 		roots = append(roots, o.Node)

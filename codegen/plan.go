@@ -162,7 +162,8 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 }
 
 // blocked reports whether n is a matrix-vector product that emit computes
-// four rows at a time (matvec4), which needs a variable of its own.
+// four rows at a time (matvec4), which needs a variable of its own: a
+// param or input matrix of 8, 12, ... rows and at least 16 columns.
 func blocked(n *symbolic.Node) bool {
 	if n.Op.Kind != symbolic.MatMul || len(n.Args[0].Shape) != 2 || len(n.Args[1].Shape) != 1 {
 		return false

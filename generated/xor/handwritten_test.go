@@ -4,8 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"slices"
 	"testing"
+
+	"github.com/backpropgen/backpropgen/internal/gradcheck"
 )
 
 // handXor is xor.bp written by hand the way an expert would write it in
@@ -83,7 +84,7 @@ func agree(p *XorParams, perturb func(*handXor)) error {
 	if perturb != nil {
 		perturb(hg)
 	}
-	return closeTo("gradient", g.Flat(), fromHand(hg).Flat())
+	return gradcheck.CloseTo("gradient", g.Flat(), fromHand(hg).Flat())
 }
 
 // The baseline must compute the same thing, or the benchmark means nothing.
@@ -145,48 +146,9 @@ func TestPaired(t *testing.T) {
 }
 
 // -paired N makes TestPaired time the generated code and the hand-written
-// baseline in alternating rounds of one process (who goes first alternates
-// too), so that a noisy machine's slow spells fall on both sides; it logs
-// each round and the median of the per-round ratios generated/hand-written.
+// baseline in alternating rounds (gradcheck.Paired).
 var pairedRounds = flag.Int("paired", 0, "rounds for TestPaired (0 skips it)")
 
 func paired(t *testing.T, name string, gen, hand func(*testing.B)) {
-	n := *pairedRounds
-	if n == 0 {
-		t.Skip("run with -paired N")
-	}
-	gs, hs, rs := make([]float64, n), make([]float64, n), make([]float64, n)
-	for r := range n {
-		var g, h testing.BenchmarkResult
-		if r%2 == 0 {
-			g, h = testing.Benchmark(gen), testing.Benchmark(hand)
-		} else {
-			h, g = testing.Benchmark(hand), testing.Benchmark(gen)
-		}
-		gs[r] = float64(g.T.Nanoseconds()) / float64(g.N)
-		hs[r] = float64(h.T.Nanoseconds()) / float64(h.N)
-		rs[r] = gs[r] / hs[r]
-		t.Logf("%s round %d: generated %.0f ns/op, hand-written %.0f ns/op, ratio %.3f", name, r, gs[r], hs[r], rs[r])
-	}
-	med := func(v []float64) float64 {
-		s := slices.Sorted(slices.Values(v))
-		if len(s)%2 == 1 {
-			return s[len(s)/2]
-		}
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	rmin, rmax := slices.Min(rs), slices.Max(rs)
-	t.Logf("%s: median generated %.0f ns/op, hand-written %.0f ns/op; median ratio %.3f (range %.3f–%.3f, %d rounds)",
-		name, med(gs), med(hs), med(rs), rmin, rmax, n)
-}
-
-// closeTo reports the first entry where got and want differ by more than
-// 1e-12 relative (absolute below 1), for a gradient named name.
-func closeTo(name string, got, want []float64) error {
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-12*math.Max(1, math.Abs(want[i])) {
-			return fmt.Errorf("%s[%d]: generated %v, hand-written %v", name, i, got[i], want[i])
-		}
-	}
-	return nil
+	gradcheck.Paired(t, name, *pairedRounds, gen, hand)
 }

@@ -145,17 +145,17 @@ type fnRequest struct {
 type response struct {
 	Pkg      string
 	Panic    string
-	Model    bool
-	Loss     uint64
-	Outputs  [][]uint64
-	Backward []uint64
-	LGLoss   uint64
-	LossGrad []uint64
+	Model      bool
+	Loss       uint64
+	Outputs    [][]uint64
+	Backward   []uint64
+	LGLoss     uint64
+	LossGrad   []uint64
 	BackwardTo []uint64
 	LGToLoss   uint64
 	LossGradTo []uint64
 	Predicted  [][]uint64
-	Fns      []fnResponse
+	Fns        []fnResponse
 }
 
 type fnResponse struct {
