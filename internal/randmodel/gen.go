@@ -307,6 +307,15 @@ func (g *gen) binding() []Stmt {
 	}
 	shape := g.shape(3)
 	x, b := g.exprLimited(shape, 3, Limit)
+	if g.inFn == nil && g.pct(12) {
+		// A param matrix of 8 rows times a long vector, which codegen
+		// computes four rows per pass (matvec4).
+		shape = []int{8}
+		k := 16 + g.r.Intn(9)
+		w := g.newDecl("param", []int{8, k})
+		v, _ := g.exprLimited([]int{k}, 2, Limit)
+		x, b = &Call{F: "tanh", Args: []Expr{&Bin{Op: "@", X: &Name{N: w.name}, Y: v}}}, 1
+	}
 	name := g.fresh("h")
 	g.vals = append(g.vals, &value{name: name, shape: shape, bound: b, kind: "value"})
 	out := []Stmt{&Assign{Name: name, Op: "=", X: x}}
