@@ -163,6 +163,10 @@ func (ev *evaluator) compute(n *Node, f *frame) []float64 {
 		off := ev.offset(n, n.Shape, f)
 		copy(out[off*len(x):], x)
 		return out
+	case Partial:
+		return ev.evalPartial(n, f)
+	case ScatterAdd:
+		return ev.evalPut(n, f)
 	case Proj:
 		return ev.run(n.Args[0], f).final[n.Ints[0]]
 	case LoopK:
@@ -256,6 +260,10 @@ func (ev *evaluator) view(n *Node, f *frame) []float64 {
 			}
 		}
 		return out
+	case opExpand:
+		return ev.evalExpand(n, x)
+	case opTake:
+		return ev.evalTake(n, f)
 	case opBroadcast:
 		out := make([]float64, n.Shape.Size())
 		for i := range out {

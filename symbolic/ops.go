@@ -21,6 +21,8 @@ const (
 	Scatter                 // out is zero but for one element or row
 	LoopK                   // a for loop (see Loop)
 	Proj                    // a loop's final value of one state
+	Partial                 // out[kept axes] folds the other axes of the argument: reducesum, reducemax
+	ScatterAdd              // out is zero but for rows that a per-sample index selects, added to: put
 )
 
 // OpCode identifies an op. Other packages' tables (codegen's Go forms) are
@@ -85,6 +87,11 @@ const (
 	OpHuber
 	OpLoop
 	OpLoopOut
+	OpExpand
+	OpReduceSum
+	OpReduceMax
+	OpTake
+	OpPut
 	numOpCodes
 )
 
@@ -268,6 +275,7 @@ func init() {
 		register(op)
 	}
 	moreOps()
+	batchOps()
 	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
 		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
 		register(op)
