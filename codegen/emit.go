@@ -310,10 +310,20 @@ func (f *fnGen) compute(n *symbolic.Node, idx []ix) gexpr {
 			return f.elem(a, []ix{idx[1], idx[0]})
 		case symbolic.OpBroadcast:
 			return f.elem(a, nil)
+		case symbolic.OpExpand:
+			src := make([]ix, len(n.Ints))
+			for i, ax := range n.Ints {
+				src[i] = idx[ax]
+			}
+			return f.elem(a, src)
+		case symbolic.OpTake:
+			return f.elem(a, f.takeIndex(n, idx))
 		}
 		return f.elem(a, idx) // stop_gradient
 	case symbolic.Reduce:
 		return f.reduceNode(n, "")
+	case symbolic.Partial:
+		return f.partial(n, idx)
 	case symbolic.MatMul:
 		return f.matmul(n, idx)
 	case symbolic.Outer:
@@ -374,6 +384,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	f.comment(n)
 	_, stored := f.slots[n]
 	switch {
+	case !stored && n.Op.Kind == symbolic.ScatterAdd:
+		f.emitPut(n, d)
+		return
 	case f.sparse(n):
 		f.emitSum(n.Shape, d, nil, []*symbolic.Node{n})
 		return

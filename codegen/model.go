@@ -28,6 +28,9 @@ type modelGen struct {
 	// direct holds, by parameter index, the backward loop state that
 	// accumulates the parameter's whole gradient straight into g.
 	direct map[int]*symbolic.Node
+	// tile, for the generator of a model's tile functions (batch.go), is
+	// the batched model, whose inputs are fields of the batch workspace.
+	tile *symbolic.Batched
 }
 
 func (fg *fileGen) model(m *symbolic.Model) {
@@ -38,7 +41,10 @@ func (fg *fileGen) model(m *symbolic.Model) {
 	mg.saves = mg.computeSaves()
 	mg.direct = mg.directAccumulators()
 	fns := mg.functions()
+	bg := mg.batchGen()
+	fns = append(fns, mg.batchFunctions(bg)...)
 	mg.types()
+	mg.batchType(bg)
 	for _, fn := range fns {
 		fg.addFunc(fn)
 	}
@@ -71,9 +77,13 @@ func (mg *modelGen) bindVars(f *fnGen) {
 	for i, v := range mg.m.Params {
 		f.slots[mg.m.ParamNodes[i]] = fieldPlace("p", mg.fields[v])
 	}
+	in := "in"
+	if mg.tile != nil {
+		in = "ws" // the tile's inputs, which load copied
+	}
 	for _, n := range mg.m.Graph.Nodes {
 		if n.Op.Kind == symbolic.Leaf && n.Var != nil && n.Var.Kind == symbolic.Input {
-			f.slots[n] = fieldPlace("in", mg.fields[n.Var])
+			f.slots[n] = fieldPlace(in, mg.fields[n.Var])
 		}
 	}
 }
@@ -170,7 +180,9 @@ func (mg *modelGen) placeLoopSaves(sv *saves) {
 // values bound, the integer inputs checked.
 func (mg *modelGen) newFn() (*fnGen, *[]jen.Code) {
 	f, body := mg.newFnUnchecked()
-	mg.checkInputs(f)
+	if mg.tile == nil { // load checks a tile's
+		mg.checkInputs(f)
+	}
 	return f, body
 }
 
@@ -610,6 +622,21 @@ func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 	if mg.grad.Split > fuseMaxNodes {
 		return mg.forwardThenBackward(overwrite)
 	}
+	body := mg.lossGradBody(speculative, overwrite)
+	doc := []string{"LossGrad returns the loss for the sample in and adds its gradient to g. It",
+		"computes what Forward and then Backward would, in one pass; ws holds only",
+		"the per-step values of loops and values too big for the stack."}
+	name := "LossGrad"
+	if overwrite {
+		name = "LossGradTo"
+		doc = wrapDoc("LossGradTo returns the loss for the sample in and sets g to its gradient, as LossGrad would add it to a cleared g, without clearing g first. " +
+			mg.directSentence())
+	}
+	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Float64().Block(body...)
+}
+
+// lossGradBody is the body of LossGrad (or LossGradTo, if overwrite).
+func (mg *modelGen) lossGradBody(speculative, overwrite bool) []jen.Code {
 	f, body := mg.newFn()
 	bigSlot := mg.workspace(f, speculative)
 	if overwrite {
@@ -626,16 +653,7 @@ func (mg *modelGen) lossGrad(speculative, overwrite bool) jen.Code {
 	mg.emitBackward(f, bigSlot, overwrite)
 	f.add(jen.Return(loss.c))
 	f.end()
-	doc := []string{"LossGrad returns the loss for the sample in and adds its gradient to g. It",
-		"computes what Forward and then Backward would, in one pass; ws holds only",
-		"the per-step values of loops and values too big for the stack."}
-	name := "LossGrad"
-	if overwrite {
-		name = "LossGradTo"
-		doc = wrapDoc("LossGradTo returns the loss for the sample in and sets g to its gradient, as LossGrad would add it to a cleared g, without clearing g first. " +
-			mg.directSentence())
-	}
-	return comments(doc).Func().Params(mg.recv()).Id(name).Params(mg.wsIn(), mg.gradParam()).Float64().Block(*body...)
+	return *body
 }
 
 // predictPlan is Forward's plan cut down to what the outputs need. The

@@ -155,7 +155,7 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
 		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
-		if uses[n] > 1 || multi[n] || scatter || blocked(n) {
+		if uses[n] > 1 || multi[n] || scatter || blocked(n) || n.Op.Kind == symbolic.ScatterAdd {
 			p.isMat[n] = true
 		}
 	}
@@ -180,9 +180,16 @@ func readsOnce(n *symbolic.Node, i int) bool {
 	case symbolic.Elementwise:
 		return a.Shape.Equal(n.Shape)
 	case symbolic.View:
+		if n.Op.Code == symbolic.OpExpand {
+			return n.Shape.Size() == a.Shape.Size() // a permutation, not a repetition
+		}
 		return n.Op.Code != symbolic.OpBroadcast || allOnes(n.Shape)
 	case symbolic.Reduce:
 		return n.Op.Code == symbolic.OpSum
+	case symbolic.Partial:
+		return n.Op.Code == symbolic.OpReduceSum
+	case symbolic.ScatterAdd:
+		return true
 	case symbolic.Scatter:
 		return true
 	}
@@ -214,7 +221,7 @@ func (p *plan) limitDepth(nodes []*symbolic.Node) {
 		case symbolic.View:
 			depth[n] = d // a view is a way of indexing, no operation
 			continue
-		case symbolic.Reduce, symbolic.MatMul:
+		case symbolic.Reduce, symbolic.MatMul, symbolic.Partial:
 			d = 0 // their terms are summed in a loop of their own
 		}
 		w := 1

@@ -7,6 +7,9 @@ type Program struct {
 	File  string // the .bp file's base name, for the generated header
 	Fns   []*Func
 	Model *Model // nil for a file of fns only
+	// Tile is the number of samples the batched model computes at once
+	// (Gradients.Batch); 0 means DefaultTile.
+	Tile int
 }
 
 // Func is a fn: Result is a function of Args in Graph.
@@ -35,6 +38,9 @@ type Model struct {
 
 	gradOnce sync.Once
 	grad     *Grad
+
+	batchOnce sync.Once
+	batch     *Batched
 }
 
 // Output is a value the model exposes to its caller.
@@ -60,7 +66,22 @@ type Grad struct {
 type Gradients struct {
 	Model *Grad // nil for a file of fns only
 	Fns   map[*Func]*Grad
+	// Batch is the model vectorized over a tile of samples, differentiated
+	// (Batch.Gradient()); nil for a file of fns only, and for a model too
+	// large for a second copy of its code (BatchMaxNodes).
+	Batch *Batched
 }
+
+// BatchMaxNodes is the largest model, in IR nodes, that gets a batched
+// form. A larger one would double an already huge generated file; its
+// batch methods run the samples one at a time. (A variable for the tests.)
+var BatchMaxNodes = 20000
+
+// DefaultTile is the tile of samples a batched model computes at once,
+// unless Program.Tile says otherwise: 32 columns of a matrix product keep
+// a block of the weights in registers and cache long enough to pay for
+// loading it, and a tile of 32 of the shipped models' values fits in L2.
+const DefaultTile = 32
 
 // Differentiate is the pipeline's differentiation phase: it adds the
 // derivatives of p's model and fns to their graphs and returns them. It
@@ -71,11 +92,29 @@ func (p *Program) Differentiate() *Gradients {
 	gs := &Gradients{Fns: map[*Func]*Grad{}}
 	if p.Model != nil {
 		gs.Model = p.Model.Gradient()
+		gs.Batch = p.Model.batched(p.Tile)
 	}
 	for _, fn := range p.Fns {
 		gs.Fns[fn] = fn.Gradient()
 	}
 	return gs
+}
+
+// batched returns m's batched form over tile samples (DefaultTile if
+// tile is 0), differentiated, made once; nil if m is larger than
+// BatchMaxNodes.
+func (m *Model) batched(tile int) *Batched {
+	m.batchOnce.Do(func() {
+		if len(m.Graph.Nodes) > BatchMaxNodes {
+			return
+		}
+		if tile == 0 {
+			tile = DefaultTile
+		}
+		m.batch = m.Batch(tile)
+		m.batch.Gradient()
+	})
+	return m.batch
 }
 
 // Gradient differentiates f with respect to all its arguments, the first

@@ -60,6 +60,15 @@ type CalibWorkspace struct {
 	sqrt [8]float64
 }
 
+// CalibBatchWorkspace holds what CalibParams.ForwardBatch and LossGradBatch
+// need to compute a tile of 32 samples at once. Its zero value is ready to
+// use; use one per goroutine. It is large: allocate it once.
+type CalibBatchWorkspace struct {
+	one CalibWorkspace // for the samples after the last whole tile
+	t   [8][32]float64 // the tile's t, sample s in column s
+	obs [8][32]float64 // the tile's obs, sample s in column s
+}
+
 // Forward returns the loss of model calib for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOutputs) float64 {
@@ -257,6 +266,194 @@ func (p *CalibParams) Predict(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 	}
 }
 
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *CalibParams) LossGradBatch(ws *CalibBatchWorkspace, in []CalibInputs, g *CalibParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *CalibParams) ForwardBatch(ws *CalibBatchWorkspace, in []CalibInputs, out []CalibOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []CalibOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *CalibOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *CalibBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *CalibBatchWorkspace) load(in []CalibInputs) {
+	for s := range in {
+		for i := range 8 {
+			ws.t[i][s] = in[s].T[i]
+		}
+		for i := range 8 {
+			ws.obs[i][s] = in[s].Obs[i]
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *CalibParams) lossGradTile(ws *CalibBatchWorkspace, g *CalibParams) float64 {
+	var exp [8][32]float64
+	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	var t [8][32]float64
+	var t2 [8][32]float64
+	var cos [8][32]float64
+	var t3 [8][32]float64
+	var sqrt [8][32]float64
+	for i := range 8 {
+		for j := range 32 {
+			exp[i][j] = math.Exp(-(p.Decay * ws.t[i][j]))
+		}
+		for j := range 32 {
+			t[i][j] = p.Amp * exp[i][j]
+		}
+		for j := range 32 {
+			t2[i][j] = p.Freq*ws.t[i][j] + p.Phase
+		}
+		for j := range 32 {
+			cos[i][j] = math.Cos(t2[i][j])
+		}
+		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
+		for j := range 32 {
+			t3[i][j] = t[i][j]*cos[i][j] - ws.obs[i][j]
+		}
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+		for j := range 32 {
+			sqrt[i][j] = math.Sqrt(1 + t3[i][j]*t3[i][j])
+		}
+	}
+	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
+	t4 := 0.01 * (p.Decay * p.Decay)
+	var loss float64
+	for k3 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 8; k4 += 4 {
+			sumB0 += sqrt[k4][k3] - 1
+			sumB1 += sqrt[k4+1][k3] - 1
+			sumB2 += sqrt[k4+2][k3] - 1
+			sumB3 += sqrt[k4+3][k3] - 1
+		}
+		loss += sumB0 + sumB1 + (sumB2 + sumB3) + t4
+	}
+	var dfit [8][32]float64
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+	var t5 [8][32]float64
+	var t6 [8][32]float64
+	for i := range 8 {
+		for j := range 32 {
+			dfit[i][j] = 0.5 / sqrt[i][j] * (2 * t3[i][j])
+		}
+		// backward of calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+		for j := range 32 {
+			t5[i][j] = dfit[i][j] * cos[i][j]
+		}
+		for j := range 32 {
+			t6[i][j] = dfit[i][j] * t[i][j] * math.Sin(t2[i][j])
+		}
+	}
+	var sum float64
+	for k5 := range 8 {
+		for k6 := range 32 {
+			sum += t5[k5][k6] * exp[k5][k6]
+		}
+	}
+	g.Amp += sum
+	var sum4 float64
+	for k7 := range 8 {
+		for k8 := range 32 {
+			sum4 += -(t5[k7][k8] * p.Amp * exp[k7][k8] * ws.t[k7][k8])
+		}
+	}
+	g.Decay += 0.32*(2*p.Decay) + sum4
+	var sum5 float64
+	for k9 := range 8 {
+		for k10 := range 32 {
+			sum5 += -(t6[k9][k10] * ws.t[k9][k10])
+		}
+	}
+	g.Freq += sum5
+	var sum6 float64
+	for k11 := range 8 {
+		for k12 := range 32 {
+			sum6 += -t6[k11][k12]
+		}
+	}
+	g.Phase += sum6
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *CalibParams) forwardTile(ws *CalibBatchWorkspace, out []CalibOutputs) float64 {
+	var fit [8][32]float64
+	// calib.bp:15: fn oscillator(a, k, w, p, t[N]) = a * exp(-k * t) * cos(w * t + p)
+	for i := range 8 {
+		for j := range 32 {
+			fit[i][j] = p.Amp * math.Exp(-(p.Decay * ws.t[i][j])) * math.Cos(p.Freq*ws.t[i][j]+p.Phase)
+		}
+	}
+	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
+	t := 0.01 * (p.Decay * p.Decay)
+	var loss float64
+	for k3 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 8; k4 += 4 {
+			sumB0 += math.Sqrt(1+calibSq(fit[k4][k3]-ws.obs[k4][k3])) - 1
+			sumB1 += math.Sqrt(1+calibSq(fit[k4+1][k3]-ws.obs[k4+1][k3])) - 1
+			sumB2 += math.Sqrt(1+calibSq(fit[k4+2][k3]-ws.obs[k4+2][k3])) - 1
+			sumB3 += math.Sqrt(1+calibSq(fit[k4+3][k3]-ws.obs[k4+3][k3])) - 1
+		}
+		loss += sumB0 + sumB1 + (sumB2 + sumB3) + t
+	}
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			for j2 := range 8 {
+				o.Fit[j2] = fit[j2][s]
+			}
+		}
+	}
+	return loss
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *CalibParams) Flat() []float64 {
@@ -365,4 +562,9 @@ func RobustGrad(r [8]float64) (robust float64, dr [8]float64) {
 		dr[i] = 0.5 / sqrt[i] * (2 * r[i])
 	}
 	return
+}
+
+// calibSq is x·x.
+func calibSq(x float64) float64 {
+	return x * x
 }

@@ -56,6 +56,15 @@ type CasefoldWorkspace struct {
 	t float64
 }
 
+// CasefoldBatchWorkspace holds what CasefoldParams.ForwardBatch and
+// LossGradBatch need to compute a tile of 32 samples at once. Its zero value
+// is ready to use; use one per goroutine. It is large: allocate it once.
+type CasefoldBatchWorkspace struct {
+	one CasefoldWorkspace // for the samples after the last whole tile
+	x   [3][32]float64    // the tile's x, sample s in column s
+	y   [32]float64       // the tile's Y, sample s in column s
+}
+
 // Forward returns the loss of model casefold for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CasefoldParams) Forward(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) float64 {
@@ -189,6 +198,189 @@ func (p *CasefoldParams) Predict(ws *CasefoldWorkspace, in *CasefoldInputs, out 
 	}
 }
 
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *CasefoldParams) LossGradBatch(ws *CasefoldBatchWorkspace, in []CasefoldInputs, g *CasefoldParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *CasefoldParams) ForwardBatch(ws *CasefoldBatchWorkspace, in []CasefoldInputs, out []CasefoldOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []CasefoldOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *CasefoldOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *CasefoldBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *CasefoldBatchWorkspace) load(in []CasefoldInputs) {
+	for s := range in {
+		for i := range 3 {
+			ws.x[i][s] = in[s].X[i]
+		}
+		ws.y[s] = in[s].Y
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *CasefoldParams) lossGradTile(ws *CasefoldBatchWorkspace, g *CasefoldParams) float64 {
+	var H [3][32]float64
+	// casefold.bp:11: H = tanh(W @ x + B)
+	var t [32]float64
+	for i := range 3 {
+		for j := range 32 {
+			row := &p.W_[i]
+			var sum float64
+			for k := range 3 {
+				sum += row[k] * ws.x[k][j]
+			}
+			H[i][j] = math.Tanh(sum + p.B[i])
+		}
+	}
+	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
+	for i := range 32 {
+		var sum2 float64
+		for k2 := range 3 {
+			sum2 += p.W[k2] * H[k2][i]
+		}
+		t[i] = sum2 - ws.y[i]
+	}
+	var sum3 float64
+	for k3 := range 3 {
+		sum3 += p.W[k3] * p.W[k3]
+	}
+	t2 := 0.1 * sum3
+	var loss0, loss1, loss2, loss3 float64
+	for k4 := 0; k4 < 32; k4 += 4 {
+		loss0 += t[k4]*t[k4] + t2
+		loss1 += t[k4+1]*t[k4+1] + t2
+		loss2 += t[k4+2]*t[k4+2] + t2
+		loss3 += t[k4+3]*t[k4+3] + t2
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t3 [3]float64
+	// backward of casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
+	var t4 [32]float64
+	for i := range 3 {
+		t3[i] = 3.2 * p.W[i]
+	}
+	var t5 [3][32]float64
+	for i := range 32 {
+		t4[i] = 2 * t[i]
+	}
+	// backward of casefold.bp:11: H = tanh(W @ x + B)
+	for i := range 3 {
+		for j := range 32 {
+			t5[i][j] = t4[j] * p.W[i] * (1 - H[i][j]*H[i][j])
+		}
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumB0 += t4[k5] * H[i][k5]
+			sumB1 += t4[k5+1] * H[i][k5+1]
+			sumB2 += t4[k5+2] * H[i][k5+2]
+			sumB3 += t4[k5+3] * H[i][k5+3]
+		}
+		g.W[i] += t3[i] + t3[i] + (sumB0 + sumB1 + (sumB2 + sumB3))
+		for j := range 3 {
+			row2 := &t5[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				dot0 += row2[k6] * ws.x[j][k6]
+				dot1 += row2[k6+1] * ws.x[j][k6+1]
+				dot2 += row2[k6+2] * ws.x[j][k6+2]
+				dot3 += row2[k6+3] * ws.x[j][k6+3]
+			}
+			g.W_[i][j] += dot0 + dot1 + (dot2 + dot3)
+		}
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k7 := 0; k7 < 32; k7 += 4 {
+			sumC0 += t5[i][k7]
+			sumC1 += t5[i][k7+1]
+			sumC2 += t5[i][k7+2]
+			sumC3 += t5[i][k7+3]
+		}
+		g.B[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *CasefoldParams) forwardTile(ws *CasefoldBatchWorkspace, out []CasefoldOutputs) float64 {
+	var H [3][32]float64
+	// casefold.bp:11: H = tanh(W @ x + B)
+	for i := range 3 {
+		for j := range 32 {
+			row := &p.W_[i]
+			var sum float64
+			for k := range 3 {
+				sum += row[k] * ws.x[k][j]
+			}
+			H[i][j] = math.Tanh(sum + p.B[i])
+		}
+	}
+	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
+	var sum2 float64
+	for k2 := range 3 {
+		sum2 += p.W[k2] * p.W[k2]
+	}
+	t := 0.1 * sum2
+	var loss float64
+	for k5 := range 32 {
+		var sum4 float64
+		for k6 := range 3 {
+			sum4 += p.W[k6] * H[k6][k5]
+		}
+		loss += casefoldSq(sum4-ws.y[k5]) + t
+	}
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			for j2 := range 3 {
+				o.H[j2] = H[j2][s]
+			}
+		}
+	}
+	return loss
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *CasefoldParams) Flat() []float64 {
@@ -260,4 +452,9 @@ var (
 // number each, in the order of Ints.
 func (*CasefoldInputs) Layout() (names, fields []string, sizes []int) {
 	return casefoldInputNames[:], casefoldInputFields[:], casefoldInputSizes[:]
+}
+
+// casefoldSq is x·x.
+func casefoldSq(x float64) float64 {
+	return x * x
 }

@@ -69,6 +69,17 @@ type ClassifyWorkspace struct {
 	sum    float64
 }
 
+// ClassifyBatchWorkspace holds what ClassifyParams.ForwardBatch and
+// LossGradBatch need to compute a tile of 32 samples at once. Its zero value
+// is ready to use; use one per goroutine. It is large: allocate it once.
+type ClassifyBatchWorkspace struct {
+	one   ClassifyWorkspace // for the samples after the last whole tile
+	x     [784][32]float64  // the tile's x, sample s in column s
+	label [32]int           // the tile's label, sample s in column s
+	h     [128][32]float64
+	t     [128][32]float64
+}
+
 // Forward returns the loss of model classify for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) float64 {
@@ -471,6 +482,276 @@ func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 		}
 		out.Logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
+}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *ClassifyParams) LossGradBatch(ws *ClassifyBatchWorkspace, in []ClassifyInputs, g *ClassifyParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *ClassifyParams) ForwardBatch(ws *ClassifyBatchWorkspace, in []ClassifyInputs, out []ClassifyOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []ClassifyOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *ClassifyOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *ClassifyBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *ClassifyBatchWorkspace) load(in []ClassifyInputs) {
+	for s := range in {
+		if err := in[s].Validate(); err != nil {
+			panic(err)
+		}
+		for i := range 784 {
+			ws.x[i][s] = in[s].X[i]
+		}
+		ws.label[s] = in[s].Label
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyParams) float64 {
+	// classify.bp:14: h = relu(W1 @ x + b1)
+	var logits [10][32]float64
+	for i := range 128 {
+		for j := range 32 {
+			row := &p.W1[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 784; k += 4 {
+				dot0 += row[k] * ws.x[k][j]
+				dot1 += row[k+1] * ws.x[k+1][j]
+				dot2 += row[k+2] * ws.x[k+2][j]
+				dot3 += row[k+3] * ws.x[k+3][j]
+			}
+			ws.h[i][j] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		}
+	}
+	// classify.bp:15: logits = W2 @ h + b2
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			row2 := &p.W2[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 128; k2 += 4 {
+				dotB0 += row2[k2] * ws.h[k2][j]
+				dotB1 += row2[k2+1] * ws.h[k2+1][j]
+				dotB2 += row2[k2+2] * ws.h[k2+2][j]
+				dotB3 += row2[k2+3] * ws.h[k2+3][j]
+			}
+			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+		}
+	}
+	// classify.bp:16: loss = cross_entropy(logits, label)
+	var exp [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k3 := range 10 {
+			m = max(m, logits[k3][i])
+		}
+		t[i] = m
+	}
+	var t2 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			exp[i][j] = math.Exp(logits[i][j] - t[j])
+		}
+	}
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k4 := 0; k4 < 8; k4 += 4 {
+			sum0 += exp[k4][i]
+			sum1 += exp[k4+1][i]
+			sum2 += exp[k4+2][i]
+			sum3 += exp[k4+3][i]
+		}
+		sum0 += exp[8][i]
+		sum0 += exp[9][i]
+		t2[i] = sum0 + sum1 + (sum2 + sum3)
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k5 := 0; k5 < 32; k5 += 4 {
+		loss0 += t[k5] + math.Log(t2[k5]) - logits[ws.label[k5]][k5]
+		loss1 += t[k5+1] + math.Log(t2[k5+1]) - logits[ws.label[k5+1]][k5+1]
+		loss2 += t[k5+2] + math.Log(t2[k5+2]) - logits[ws.label[k5+2]][k5+2]
+		loss3 += t[k5+3] + math.Log(t2[k5+3]) - logits[ws.label[k5+3]][k5+3]
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t3 [10][32]float64
+	// backward of classify.bp:16: loss = cross_entropy(logits, label)
+	t3 = [10][32]float64{}
+	var t4 [32]float64
+	var dlogits [10][32]float64
+	for i := range 32 {
+		t3[ws.label[i]][i] += -1
+		t4[i] = 1 / t2[i]
+	}
+	// backward of classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 32 {
+			dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+		}
+	}
+	// backward of classify.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		for j := range 32 {
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k6 := 0; k6 < 8; k6 += 4 {
+				dotC0 += p.W2[k6][i] * dlogits[k6][j]
+				dotC1 += p.W2[k6+1][i] * dlogits[k6+1][j]
+				dotC2 += p.W2[k6+2][i] * dlogits[k6+2][j]
+				dotC3 += p.W2[k6+3][i] * dlogits[k6+3][j]
+			}
+			dotC0 += p.W2[8][i] * dlogits[8][j]
+			dotC0 += p.W2[9][i] * dlogits[9][j]
+			ws.t[i][j] = (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(ws.h[i][j])
+		}
+		for j := range 784 {
+			row3 := &ws.t[i]
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				dotD0 += row3[k7] * ws.x[j][k7]
+				dotD1 += row3[k7+1] * ws.x[j][k7+1]
+				dotD2 += row3[k7+2] * ws.x[j][k7+2]
+				dotD3 += row3[k7+3] * ws.x[j][k7+3]
+			}
+			g.W1[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+		}
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k8 := 0; k8 < 32; k8 += 4 {
+			sumB0 += ws.t[i][k8]
+			sumB1 += ws.t[i][k8+1]
+			sumB2 += ws.t[i][k8+2]
+			sumB3 += ws.t[i][k8+3]
+		}
+		g.B1[i] += sumB0 + sumB1 + (sumB2 + sumB3)
+	}
+	// backward of classify.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			row4 := &dlogits[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k9 := 0; k9 < 32; k9 += 4 {
+				dotE0 += row4[k9] * ws.h[j][k9]
+				dotE1 += row4[k9+1] * ws.h[j][k9+1]
+				dotE2 += row4[k9+2] * ws.h[j][k9+2]
+				dotE3 += row4[k9+3] * ws.h[j][k9+3]
+			}
+			g.W2[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+		}
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k10 := 0; k10 < 32; k10 += 4 {
+			sumC0 += dlogits[i][k10]
+			sumC1 += dlogits[i][k10+1]
+			sumC2 += dlogits[i][k10+2]
+			sumC3 += dlogits[i][k10+3]
+		}
+		g.B2[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *ClassifyParams) forwardTile(ws *ClassifyBatchWorkspace, out []ClassifyOutputs) float64 {
+	// classify.bp:14: h = relu(W1 @ x + b1)
+	var logits [10][32]float64
+	for i := range 128 {
+		for j := range 32 {
+			row := &p.W1[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 784; k += 4 {
+				dot0 += row[k] * ws.x[k][j]
+				dot1 += row[k+1] * ws.x[k+1][j]
+				dot2 += row[k+2] * ws.x[k+2][j]
+				dot3 += row[k+3] * ws.x[k+3][j]
+			}
+			ws.h[i][j] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		}
+	}
+	// classify.bp:15: logits = W2 @ h + b2
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			row2 := &p.W2[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 128; k2 += 4 {
+				dotB0 += row2[k2] * ws.h[k2][j]
+				dotB1 += row2[k2+1] * ws.h[k2+1][j]
+				dotB2 += row2[k2+2] * ws.h[k2+2][j]
+				dotB3 += row2[k2+3] * ws.h[k2+3][j]
+			}
+			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+		}
+	}
+	// classify.bp:16: loss = cross_entropy(logits, label)
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k3 := range 10 {
+			m = max(m, logits[k3][i])
+		}
+		t[i] = m
+	}
+	var loss float64
+	for k6 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k7 := 0; k7 < 8; k7 += 4 {
+			sumB0 += math.Exp(logits[k7][k6] - t[k6])
+			sumB1 += math.Exp(logits[k7+1][k6] - t[k6])
+			sumB2 += math.Exp(logits[k7+2][k6] - t[k6])
+			sumB3 += math.Exp(logits[k7+3][k6] - t[k6])
+		}
+		sumB0 += math.Exp(logits[8][k6] - t[k6])
+		sumB0 += math.Exp(logits[9][k6] - t[k6])
+		loss += t[k6] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k6]][k6]
+	}
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			for j2 := range 10 {
+				o.Logits[j2] = logits[j2][s]
+			}
+		}
+	}
+	return loss
 }
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in

@@ -53,6 +53,15 @@ type DeepreluWorkspace struct {
 	t [32]float64
 }
 
+// DeepreluBatchWorkspace holds what DeepreluParams.ForwardBatch and
+// LossGradBatch need to compute a tile of 32 samples at once. Its zero value
+// is ready to use; use one per goroutine. It is large: allocate it once.
+type DeepreluBatchWorkspace struct {
+	one DeepreluWorkspace // for the samples after the last whole tile
+	x   [32][32]float64   // the tile's x, sample s in column s
+	h   [21][32][32]float64
+}
+
 // Forward returns the loss of model deeprelu for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs, out *DeepreluOutputs) float64 {
@@ -298,6 +307,205 @@ func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 // every generated model has the same methods.
 func (p *DeepreluParams) Predict(ws *DeepreluWorkspace, in *DeepreluInputs, out *DeepreluOutputs) {}
 
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *DeepreluParams) LossGradBatch(ws *DeepreluBatchWorkspace, in []DeepreluInputs, g *DeepreluParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *DeepreluParams) ForwardBatch(ws *DeepreluBatchWorkspace, in []DeepreluInputs, out []DeepreluOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []DeepreluOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *DeepreluOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *DeepreluBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *DeepreluBatchWorkspace) load(in []DeepreluInputs) {
+	for s := range in {
+		for i := range 32 {
+			ws.x[i][s] = in[s].X[i]
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluParams) float64 {
+	// deeprelu.bp:12: for l in 0..L {
+	for i := range 32 {
+		for j := range 32 {
+			ws.h[0][i][j] = ws.x[i][j]
+		}
+	}
+	for l := range 20 {
+		// deeprelu.bp:13: h = relu(W[l] @ h + b[l])
+		for i := range 32 {
+			for j := range 32 {
+				var dot0, dot1, dot2, dot3 float64
+				for k := 0; k < 32; k += 4 {
+					dot0 += p.W[l][i][k] * ws.h[l][k][j]
+					dot1 += p.W[l][i][k+1] * ws.h[l][k+1][j]
+					dot2 += p.W[l][i][k+2] * ws.h[l][k+2][j]
+					dot3 += p.W[l][i][k+3] * ws.h[l][k+3][j]
+				}
+				ws.h[l+1][i][j] = deepreluRelu(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			}
+		}
+	}
+	var t [32][32]float64
+	// deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	for i := range 32 {
+		for j := range 32 {
+			t[i][j] = ws.h[20][i][j] - 0.5
+		}
+	}
+	var loss float64
+	for k4 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumB0 += t[k5][k4] * t[k5][k4]
+			sumB1 += t[k5+1][k4] * t[k5+1][k4]
+			sumB2 += t[k5+2][k4] * t[k5+2][k4]
+			sumB3 += t[k5+3][k4] * t[k5+3][k4]
+		}
+		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
+	}
+	var dh [32][32]float64
+	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	var dh2 [32][32]float64
+	for i := range 32 {
+		for j := range 32 {
+			dh[i][j] = 0.5 * (2 * t[i][j])
+		}
+		// backward of deeprelu.bp:12: for l in 0..L {
+		for j := range 32 {
+			dh2[i][j] = dh[i][j]
+		}
+	}
+	var t2 [32][32]float64
+	var dh3 [32][32]float64
+	for l2 := 19; l2 >= 0; l2-- {
+		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
+		for i := range 32 {
+			for j := range 32 {
+				t2[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
+			}
+		}
+		for i := range 32 {
+			for j := range 32 {
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotB0 += p.W[l2][k6][i] * t2[k6][j]
+					dotB1 += p.W[l2][k6+1][i] * t2[k6+1][j]
+					dotB2 += p.W[l2][k6+2][i] * t2[k6+2][j]
+					dotB3 += p.W[l2][k6+3][i] * t2[k6+3][j]
+				}
+				dh3[i][j] = dotB0 + dotB1 + (dotB2 + dotB3)
+			}
+			for j := range 32 {
+				row := &t2[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotC0 += row[k7] * ws.h[l2][j][k7]
+					dotC1 += row[k7+1] * ws.h[l2][j][k7+1]
+					dotC2 += row[k7+2] * ws.h[l2][j][k7+2]
+					dotC3 += row[k7+3] * ws.h[l2][j][k7+3]
+				}
+				g.W[l2][i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumC0 += t2[i][k8]
+				sumC1 += t2[i][k8+1]
+				sumC2 += t2[i][k8+2]
+				sumC3 += t2[i][k8+3]
+			}
+			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+			for j := range 32 {
+				dh2[i][j] = dh3[i][j]
+			}
+		}
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *DeepreluParams) forwardTile(ws *DeepreluBatchWorkspace, out []DeepreluOutputs) float64 {
+	// deeprelu.bp:12: for l in 0..L {
+	for i := range 32 {
+		for j := range 32 {
+			ws.h[0][i][j] = ws.x[i][j]
+		}
+	}
+	for l := range 20 {
+		// deeprelu.bp:13: h = relu(W[l] @ h + b[l])
+		for i := range 32 {
+			for j := range 32 {
+				var dot0, dot1, dot2, dot3 float64
+				for k := 0; k < 32; k += 4 {
+					dot0 += p.W[l][i][k] * ws.h[l][k][j]
+					dot1 += p.W[l][i][k+1] * ws.h[l][k+1][j]
+					dot2 += p.W[l][i][k+2] * ws.h[l][k+2][j]
+					dot3 += p.W[l][i][k+3] * ws.h[l][k+3][j]
+				}
+				ws.h[l+1][i][j] = deepreluRelu(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			}
+		}
+	}
+	// deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	var loss float64
+	for k4 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumB0 += deepreluSq(ws.h[20][k5][k4] - 0.5)
+			sumB1 += deepreluSq(ws.h[20][k5+1][k4] - 0.5)
+			sumB2 += deepreluSq(ws.h[20][k5+2][k4] - 0.5)
+			sumB3 += deepreluSq(ws.h[20][k5+3][k4] - 0.5)
+		}
+		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
+	}
+	return loss
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *DeepreluParams) Flat() []float64 {
@@ -375,6 +583,11 @@ func (*DeepreluInputs) Layout() (names, fields []string, sizes []int) {
 // deepreluRelu is max(x, 0).
 func deepreluRelu(x float64) float64 {
 	return max(x, 0)
+}
+
+// deepreluSq is x·x.
+func deepreluSq(x float64) float64 {
+	return x * x
 }
 
 // deepreluStep is 1 for x > 0, else 0: the derivative of relu, 0 at 0.

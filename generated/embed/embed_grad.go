@@ -67,6 +67,16 @@ type EmbedWorkspace struct {
 	t float64
 }
 
+// EmbedBatchWorkspace holds what EmbedParams.ForwardBatch and LossGradBatch
+// need to compute a tile of 32 samples at once. Its zero value is ready to
+// use; use one per goroutine. It is large: allocate it once.
+type EmbedBatchWorkspace struct {
+	one    EmbedWorkspace // for the samples after the last whole tile
+	first  [32]int        // the tile's first, sample s in column s
+	second [32]int        // the tile's second, sample s in column s
+	y      [32]float64    // the tile's y, sample s in column s
+}
+
 // Forward returns the loss of model embed for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *EmbedParams) Forward(ws *EmbedWorkspace, in *EmbedInputs, out *EmbedOutputs) float64 {
@@ -168,6 +178,155 @@ func (p *EmbedParams) LossGradTo(ws *EmbedWorkspace, in *EmbedInputs, g *EmbedPa
 // every generated model has the same methods.
 func (p *EmbedParams) Predict(ws *EmbedWorkspace, in *EmbedInputs, out *EmbedOutputs) {}
 
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *EmbedParams) LossGradBatch(ws *EmbedBatchWorkspace, in []EmbedInputs, g *EmbedParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *EmbedParams) ForwardBatch(ws *EmbedBatchWorkspace, in []EmbedInputs, out []EmbedOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []EmbedOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *EmbedOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *EmbedBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *EmbedBatchWorkspace) load(in []EmbedInputs) {
+	for s := range in {
+		if err := in[s].Validate(); err != nil {
+			panic(err)
+		}
+		ws.first[s] = in[s].First
+		ws.second[s] = in[s].Second
+		ws.y[s] = in[s].Y
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *EmbedParams) lossGradTile(ws *EmbedBatchWorkspace, g *EmbedParams) float64 {
+	var e [4][32]float64
+	// embed.bp:15: e = E[first] * E[second]
+	var t [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			e[i][j] = p.E[ws.first[j]][i] * p.E[ws.second[j]][i]
+		}
+	}
+	// embed.bp:16: loss = (dot(w, e) - y)^2
+	for i := range 32 {
+		var sum float64
+		for k := range 4 {
+			sum += p.W[k] * e[k][i]
+		}
+		t[i] = sum - ws.y[i]
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss0 += t[k2] * t[k2]
+		loss1 += t[k2+1] * t[k2+1]
+		loss2 += t[k2+2] * t[k2+2]
+		loss3 += t[k2+3] * t[k2+3]
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t2 [32]float64
+	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
+	var de [4][32]float64
+	for i := range 32 {
+		t2[i] = 2 * t[i]
+	}
+	var t3 [10][4]float64
+	for i := range 4 {
+		for j := range 32 {
+			de[i][j] = t2[j] * p.W[i]
+		}
+	}
+	// backward of embed.bp:15: e = E[first] * E[second]
+	t3 = [10][4]float64{}
+	var t4 [10][4]float64
+	for i := range 4 {
+		for j := range 32 {
+			t3[ws.second[j]][i] += de[i][j] * p.E[ws.first[j]][i]
+		}
+	}
+	t4 = [10][4]float64{}
+	for i := range 4 {
+		for j := range 32 {
+			t4[ws.first[j]][i] += de[i][j] * p.E[ws.second[j]][i]
+		}
+	}
+	for i := range 10 {
+		for j := range 4 {
+			g.E[i][j] += t3[i][j] + t4[i][j]
+		}
+	}
+	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
+	for i := range 4 {
+		var sum0, sum1, sum2, sum3 float64
+		for k3 := 0; k3 < 32; k3 += 4 {
+			sum0 += t2[k3] * e[i][k3]
+			sum1 += t2[k3+1] * e[i][k3+1]
+			sum2 += t2[k3+2] * e[i][k3+2]
+			sum3 += t2[k3+3] * e[i][k3+3]
+		}
+		g.W[i] += sum0 + sum1 + (sum2 + sum3)
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *EmbedParams) forwardTile(ws *EmbedBatchWorkspace, out []EmbedOutputs) float64 {
+	// embed.bp:16: loss = (dot(w, e) - y)^2
+	var loss float64
+	for k3 := range 32 {
+		var sum2 float64
+		for k4 := range 4 {
+			sum2 += p.W[k4] * (p.E[ws.first[k3]][k4] * p.E[ws.second[k3]][k4])
+		}
+		loss += embedSq(sum2 - ws.y[k3])
+	}
+	return loss
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *EmbedParams) Flat() []float64 {
@@ -238,4 +397,9 @@ var (
 // number each, in the order of Ints.
 func (*EmbedInputs) Layout() (names, fields []string, sizes []int) {
 	return embedInputNames[:], embedInputFields[:], embedInputSizes[:]
+}
+
+// embedSq is x·x.
+func embedSq(x float64) float64 {
+	return x * x
 }

@@ -71,6 +71,23 @@ type LstmWorkspace struct {
 	h     [26][16]float64
 }
 
+// LstmBatchWorkspace holds what LstmParams.ForwardBatch and LossGradBatch need
+// to compute a tile of 32 samples at once. Its zero value is ready to use; use
+// one per goroutine. It is large: allocate it once.
+type LstmBatchWorkspace struct {
+	one   LstmWorkspace      // for the samples after the last whole tile
+	xs    [25][4][32]float64 // the tile's xs, sample s in column s
+	ys    [25][32]float64    // the tile's ys, sample s in column s
+	t     [25][32]float64
+	o     [25][16][32]float64
+	tanhC [25][16][32]float64
+	f     [25][16][32]float64
+	i     [25][16][32]float64
+	g     [25][16][32]float64
+	cPrev [25][16][32]float64
+	h     [26][16][32]float64
+}
+
 // Forward returns the loss of model lstm for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
@@ -1091,6 +1108,605 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 // Predict does nothing: model lstm declares no outputs. It is here so that
 // every generated model has the same methods.
 func (p *LstmParams) Predict(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) {}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *LstmParams) LossGradBatch(ws *LstmBatchWorkspace, in []LstmInputs, g *LstmParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *LstmParams) ForwardBatch(ws *LstmBatchWorkspace, in []LstmInputs, out []LstmOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []LstmOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *LstmOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *LstmBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *LstmBatchWorkspace) load(in []LstmInputs) {
+	for s := range in {
+		for i := range 25 {
+			for j := range 4 {
+				ws.xs[i][j][s] = in[s].Xs[i][j]
+			}
+		}
+		for i := range 25 {
+			ws.ys[i][s] = in[s].Ys[i]
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64 {
+	var c [16][32]float64
+	// lstm.bp:28: for t in 0..T {
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			c[i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
+	var c2 [16][32]float64
+	for t := range 25 {
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				ws.cPrev[t][i][j] = c[i][j]
+			}
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			for j := range 32 {
+				row := &p.Wf[i]
+				var sum float64
+				for k := range 4 {
+					sum += row[k] * ws.xs[t][k][j]
+				}
+				row2 := &p.Uf[i]
+				var dot0, dot1, dot2, dot3 float64
+				for k2 := 0; k2 < 16; k2 += 4 {
+					dot0 += row2[k2] * ws.h[t][k2][j]
+					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
+					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
+					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
+				}
+				ws.f[t][i][j] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bf[i])
+			}
+			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			for j := range 32 {
+				row3 := &p.Wi[i]
+				var sum2 float64
+				for k3 := range 4 {
+					sum2 += row3[k3] * ws.xs[t][k3][j]
+				}
+				row4 := &p.Ui[i]
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k4 := 0; k4 < 16; k4 += 4 {
+					dotB0 += row4[k4] * ws.h[t][k4][j]
+					dotB1 += row4[k4+1] * ws.h[t][k4+1][j]
+					dotB2 += row4[k4+2] * ws.h[t][k4+2][j]
+					dotB3 += row4[k4+3] * ws.h[t][k4+3][j]
+				}
+				ws.i[t][i][j] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bi[i])
+			}
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			for j := range 32 {
+				row5 := &p.Wg[i]
+				var sum3 float64
+				for k5 := range 4 {
+					sum3 += row5[k5] * ws.xs[t][k5][j]
+				}
+				row6 := &p.Ug[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k6 := 0; k6 < 16; k6 += 4 {
+					dotC0 += row6[k6] * ws.h[t][k6][j]
+					dotC1 += row6[k6+1] * ws.h[t][k6+1][j]
+					dotC2 += row6[k6+2] * ws.h[t][k6+2][j]
+					dotC3 += row6[k6+3] * ws.h[t][k6+3][j]
+				}
+				ws.g[t][i][j] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
+			}
+			// lstm.bp:34: c = f * c + i * g
+			for j := range 32 {
+				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+			}
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			for j := range 32 {
+				row7 := &p.Wo[i]
+				var sum4 float64
+				for k7 := range 4 {
+					sum4 += row7[k7] * ws.xs[t][k7][j]
+				}
+				row8 := &p.Uo[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k8 := 0; k8 < 16; k8 += 4 {
+					dotD0 += row8[k8] * ws.h[t][k8][j]
+					dotD1 += row8[k8+1] * ws.h[t][k8+1][j]
+					dotD2 += row8[k8+2] * ws.h[t][k8+2][j]
+					dotD3 += row8[k8+3] * ws.h[t][k8+3][j]
+				}
+				ws.o[t][i][j] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+			}
+			// lstm.bp:35: h = o * tanh(c)
+			for j := range 32 {
+				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+			}
+			for j := range 32 {
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
+			}
+		}
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			row9 := &p.Wy[0]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k9 := 0; k9 < 16; k9 += 4 {
+				dotE0 += row9[k9] * ws.h[t+1][k9][i]
+				dotE1 += row9[k9+1] * ws.h[t+1][k9+1][i]
+				dotE2 += row9[k9+2] * ws.h[t+1][k9+2][i]
+				dotE3 += row9[k9+3] * ws.h[t+1][k9+3][i]
+			}
+			ti := dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - ws.ys[t][i]
+			ws.t[t][i] = ti
+			loss[i] += ti * ti
+		}
+		// lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				c[i][j] = c2[i][j]
+			}
+		}
+	}
+	// lstm.bp:28: for t in 0..T {
+	var loss20, loss21, loss22, loss23 float64
+	for k10 := 0; k10 < 32; k10 += 4 {
+		loss20 += loss[k10]
+		loss21 += loss[k10+1]
+		loss22 += loss[k10+2]
+		loss23 += loss[k10+3]
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	var dc [16][32]float64
+	var dh [16][32]float64
+	var dfree [16][32]float64
+	var dfree2 [16][32]float64
+	var dfree3 [16][32]float64
+	var dfree4 [16][32]float64
+	var dfree5 [1][32]float64
+	var scatter [1][32]float64
+	var dh2 [16][32]float64
+	var t3 [16][32]float64
+	var dc2 [16][32]float64
+	var t4 [16][32]float64
+	var t5 [16][32]float64
+	var dc3 [16][32]float64
+	var t6 [16][32]float64
+	var dh3 [16][32]float64
+	// backward of lstm.bp:28: for t in 0..T {
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		scatter = [1][32]float64{}
+		for i := range 32 {
+			scatter[0][i] += 2 * ws.t[t2][i]
+		}
+		// backward of lstm.bp:35: h = o * tanh(c)
+		for i := range 16 {
+			for j := range 32 {
+				dh2[i][j] = dh[i][j] + p.Wy[0][i]*scatter[0][j]
+			}
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			for j := range 32 {
+				t3[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
+			}
+			// backward of lstm.bp:34: c = f * c + i * g
+			for j := range 32 {
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t2][i][j]*(1-ws.tanhC[t2][i][j]*ws.tanhC[t2][i][j])
+			}
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			for j := range 32 {
+				t4[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
+			}
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			for j := range 32 {
+				t5[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
+			}
+			// backward of lstm.bp:34: c = f * c + i * g
+			for j := range 32 {
+				dc3[i][j] = dc2[i][j] * ws.f[t2][i][j]
+			}
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			for j := range 32 {
+				t6[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
+			}
+		}
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k11 := 0; k11 < 16; k11 += 4 {
+					dotF0 += p.Uo[k11][i] * t3[k11][j]
+					dotF1 += p.Uo[k11+1][i] * t3[k11+1][j]
+					dotF2 += p.Uo[k11+2][i] * t3[k11+2][j]
+					dotF3 += p.Uo[k11+3][i] * t3[k11+3][j]
+				}
+				var dotG0, dotG1, dotG2, dotG3 float64
+				for k12 := 0; k12 < 16; k12 += 4 {
+					dotG0 += p.Ug[k12][i] * t4[k12][j]
+					dotG1 += p.Ug[k12+1][i] * t4[k12+1][j]
+					dotG2 += p.Ug[k12+2][i] * t4[k12+2][j]
+					dotG3 += p.Ug[k12+3][i] * t4[k12+3][j]
+				}
+				var dotH0, dotH1, dotH2, dotH3 float64
+				for k13 := 0; k13 < 16; k13 += 4 {
+					dotH0 += p.Ui[k13][i] * t5[k13][j]
+					dotH1 += p.Ui[k13+1][i] * t5[k13+1][j]
+					dotH2 += p.Ui[k13+2][i] * t5[k13+2][j]
+					dotH3 += p.Ui[k13+3][i] * t5[k13+3][j]
+				}
+				var dotI0, dotI1, dotI2, dotI3 float64
+				for k14 := 0; k14 < 16; k14 += 4 {
+					dotI0 += p.Uf[k14][i] * t6[k14][j]
+					dotI1 += p.Uf[k14+1][i] * t6[k14+1][j]
+					dotI2 += p.Uf[k14+2][i] * t6[k14+2][j]
+					dotI3 += p.Uf[k14+3][i] * t6[k14+3][j]
+				}
+				dh3[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
+			}
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			for j := range 4 {
+				row10 := &t5[i]
+				var dotJ0, dotJ1, dotJ2, dotJ3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					dotJ0 += row10[k15] * ws.xs[t2][j][k15]
+					dotJ1 += row10[k15+1] * ws.xs[t2][j][k15+1]
+					dotJ2 += row10[k15+2] * ws.xs[t2][j][k15+2]
+					dotJ3 += row10[k15+3] * ws.xs[t2][j][k15+3]
+				}
+				g.Wi[i][j] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+			}
+			for j := range 16 {
+				row11 := &t5[i]
+				var dotK0, dotK1, dotK2, dotK3 float64
+				for k16 := 0; k16 < 32; k16 += 4 {
+					dotK0 += row11[k16] * ws.h[t2][j][k16]
+					dotK1 += row11[k16+1] * ws.h[t2][j][k16+1]
+					dotK2 += row11[k16+2] * ws.h[t2][j][k16+2]
+					dotK3 += row11[k16+3] * ws.h[t2][j][k16+3]
+				}
+				g.Ui[i][j] += dotK0 + dotK1 + (dotK2 + dotK3)
+			}
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			for j := range 4 {
+				row12 := &t6[i]
+				var dotL0, dotL1, dotL2, dotL3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					dotL0 += row12[k17] * ws.xs[t2][j][k17]
+					dotL1 += row12[k17+1] * ws.xs[t2][j][k17+1]
+					dotL2 += row12[k17+2] * ws.xs[t2][j][k17+2]
+					dotL3 += row12[k17+3] * ws.xs[t2][j][k17+3]
+				}
+				g.Wf[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+			}
+			for j := range 16 {
+				row13 := &t6[i]
+				var dotM0, dotM1, dotM2, dotM3 float64
+				for k18 := 0; k18 < 32; k18 += 4 {
+					dotM0 += row13[k18] * ws.h[t2][j][k18]
+					dotM1 += row13[k18+1] * ws.h[t2][j][k18+1]
+					dotM2 += row13[k18+2] * ws.h[t2][j][k18+2]
+					dotM3 += row13[k18+3] * ws.h[t2][j][k18+3]
+				}
+				g.Uf[i][j] += dotM0 + dotM1 + (dotM2 + dotM3)
+			}
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			for j := range 4 {
+				row14 := &t4[i]
+				var dotN0, dotN1, dotN2, dotN3 float64
+				for k19 := 0; k19 < 32; k19 += 4 {
+					dotN0 += row14[k19] * ws.xs[t2][j][k19]
+					dotN1 += row14[k19+1] * ws.xs[t2][j][k19+1]
+					dotN2 += row14[k19+2] * ws.xs[t2][j][k19+2]
+					dotN3 += row14[k19+3] * ws.xs[t2][j][k19+3]
+				}
+				g.Wg[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+			}
+			for j := range 16 {
+				row15 := &t4[i]
+				var dotO0, dotO1, dotO2, dotO3 float64
+				for k20 := 0; k20 < 32; k20 += 4 {
+					dotO0 += row15[k20] * ws.h[t2][j][k20]
+					dotO1 += row15[k20+1] * ws.h[t2][j][k20+1]
+					dotO2 += row15[k20+2] * ws.h[t2][j][k20+2]
+					dotO3 += row15[k20+3] * ws.h[t2][j][k20+3]
+				}
+				g.Ug[i][j] += dotO0 + dotO1 + (dotO2 + dotO3)
+			}
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			for j := range 4 {
+				row16 := &t3[i]
+				var dotP0, dotP1, dotP2, dotP3 float64
+				for k21 := 0; k21 < 32; k21 += 4 {
+					dotP0 += row16[k21] * ws.xs[t2][j][k21]
+					dotP1 += row16[k21+1] * ws.xs[t2][j][k21+1]
+					dotP2 += row16[k21+2] * ws.xs[t2][j][k21+2]
+					dotP3 += row16[k21+3] * ws.xs[t2][j][k21+3]
+				}
+				g.Wo[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+			}
+			for j := range 16 {
+				row17 := &t3[i]
+				var dotQ0, dotQ1, dotQ2, dotQ3 float64
+				for k22 := 0; k22 < 32; k22 += 4 {
+					dotQ0 += row17[k22] * ws.h[t2][j][k22]
+					dotQ1 += row17[k22+1] * ws.h[t2][j][k22+1]
+					dotQ2 += row17[k22+2] * ws.h[t2][j][k22+2]
+					dotQ3 += row17[k22+3] * ws.h[t2][j][k22+3]
+				}
+				g.Uo[i][j] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+			}
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			row18 := &scatter[0]
+			var dotR0, dotR1, dotR2, dotR3 float64
+			for k23 := 0; k23 < 32; k23 += 4 {
+				dotR0 += row18[k23] * ws.h[t2+1][i][k23]
+				dotR1 += row18[k23+1] * ws.h[t2+1][i][k23+1]
+				dotR2 += row18[k23+2] * ws.h[t2+1][i][k23+2]
+				dotR3 += row18[k23+3] * ws.h[t2+1][i][k23+3]
+			}
+			g.Wy[0][i] += dotR0 + dotR1 + (dotR2 + dotR3)
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			for j := range 32 {
+				dfree[i][j] += t6[i][j]
+			}
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			for j := range 32 {
+				dfree2[i][j] += t5[i][j]
+			}
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			for j := range 32 {
+				dfree3[i][j] += t4[i][j]
+			}
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			for j := range 32 {
+				dfree4[i][j] += t3[i][j]
+			}
+		}
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc[i][j] = dc3[i][j]
+			}
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			for j := range 32 {
+				dh[i][j] = dh3[i][j]
+			}
+		}
+	}
+	// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+	for i := range 16 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k24 := 0; k24 < 32; k24 += 4 {
+			sumB0 += dfree2[i][k24]
+			sumB1 += dfree2[i][k24+1]
+			sumB2 += dfree2[i][k24+2]
+			sumB3 += dfree2[i][k24+3]
+		}
+		g.Bi[i] += sumB0 + sumB1 + (sumB2 + sumB3)
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k25 := 0; k25 < 32; k25 += 4 {
+			sumC0 += dfree[i][k25]
+			sumC1 += dfree[i][k25+1]
+			sumC2 += dfree[i][k25+2]
+			sumC3 += dfree[i][k25+3]
+		}
+		g.Bf[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k26 := 0; k26 < 32; k26 += 4 {
+			sumD0 += dfree3[i][k26]
+			sumD1 += dfree3[i][k26+1]
+			sumD2 += dfree3[i][k26+2]
+			sumD3 += dfree3[i][k26+3]
+		}
+		g.Bg[i] += sumD0 + sumD1 + (sumD2 + sumD3)
+		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		var sumE0, sumE1, sumE2, sumE3 float64
+		for k27 := 0; k27 < 32; k27 += 4 {
+			sumE0 += dfree4[i][k27]
+			sumE1 += dfree4[i][k27+1]
+			sumE2 += dfree4[i][k27+2]
+			sumE3 += dfree4[i][k27+3]
+		}
+		g.Bo[i] += sumE0 + sumE1 + (sumE2 + sumE3)
+	}
+	// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+	var sumF0, sumF1, sumF2, sumF3 float64
+	for k28 := 0; k28 < 32; k28 += 4 {
+		sumF0 += dfree5[0][k28]
+		sumF1 += dfree5[0][k28+1]
+		sumF2 += dfree5[0][k28+2]
+		sumF3 += dfree5[0][k28+3]
+	}
+	g.By[0] += sumF0 + sumF1 + (sumF2 + sumF3)
+	return loss2
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) float64 {
+	var c [16][32]float64
+	// lstm.bp:28: for t in 0..T {
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			c[i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
+	var c2 [16][32]float64
+	for t := range 25 {
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				ws.cPrev[t][i][j] = c[i][j]
+			}
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			for j := range 32 {
+				row := &p.Wf[i]
+				var sum float64
+				for k := range 4 {
+					sum += row[k] * ws.xs[t][k][j]
+				}
+				row2 := &p.Uf[i]
+				var dot0, dot1, dot2, dot3 float64
+				for k2 := 0; k2 < 16; k2 += 4 {
+					dot0 += row2[k2] * ws.h[t][k2][j]
+					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
+					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
+					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
+				}
+				ws.f[t][i][j] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bf[i])
+			}
+			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			for j := range 32 {
+				row3 := &p.Wi[i]
+				var sum2 float64
+				for k3 := range 4 {
+					sum2 += row3[k3] * ws.xs[t][k3][j]
+				}
+				row4 := &p.Ui[i]
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k4 := 0; k4 < 16; k4 += 4 {
+					dotB0 += row4[k4] * ws.h[t][k4][j]
+					dotB1 += row4[k4+1] * ws.h[t][k4+1][j]
+					dotB2 += row4[k4+2] * ws.h[t][k4+2][j]
+					dotB3 += row4[k4+3] * ws.h[t][k4+3][j]
+				}
+				ws.i[t][i][j] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bi[i])
+			}
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			for j := range 32 {
+				row5 := &p.Wg[i]
+				var sum3 float64
+				for k5 := range 4 {
+					sum3 += row5[k5] * ws.xs[t][k5][j]
+				}
+				row6 := &p.Ug[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k6 := 0; k6 < 16; k6 += 4 {
+					dotC0 += row6[k6] * ws.h[t][k6][j]
+					dotC1 += row6[k6+1] * ws.h[t][k6+1][j]
+					dotC2 += row6[k6+2] * ws.h[t][k6+2][j]
+					dotC3 += row6[k6+3] * ws.h[t][k6+3][j]
+				}
+				ws.g[t][i][j] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
+			}
+			// lstm.bp:34: c = f * c + i * g
+			for j := range 32 {
+				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+			}
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			for j := range 32 {
+				row7 := &p.Wo[i]
+				var sum4 float64
+				for k7 := range 4 {
+					sum4 += row7[k7] * ws.xs[t][k7][j]
+				}
+				row8 := &p.Uo[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k8 := 0; k8 < 16; k8 += 4 {
+					dotD0 += row8[k8] * ws.h[t][k8][j]
+					dotD1 += row8[k8+1] * ws.h[t][k8+1][j]
+					dotD2 += row8[k8+2] * ws.h[t][k8+2][j]
+					dotD3 += row8[k8+3] * ws.h[t][k8+3][j]
+				}
+				ws.o[t][i][j] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+			}
+			// lstm.bp:35: h = o * tanh(c)
+			for j := range 32 {
+				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+			}
+			for j := range 32 {
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
+			}
+		}
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			row9 := &p.Wy[0]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k9 := 0; k9 < 16; k9 += 4 {
+				dotE0 += row9[k9] * ws.h[t+1][k9][i]
+				dotE1 += row9[k9+1] * ws.h[t+1][k9+1][i]
+				dotE2 += row9[k9+2] * ws.h[t+1][k9+2][i]
+				dotE3 += row9[k9+3] * ws.h[t+1][k9+3][i]
+			}
+			ti := dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - ws.ys[t][i]
+			ws.t[t][i] = ti
+			loss[i] += ti * ti
+		}
+		// lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				c[i][j] = c2[i][j]
+			}
+		}
+	}
+	// lstm.bp:28: for t in 0..T {
+	var loss20, loss21, loss22, loss23 float64
+	for k10 := 0; k10 < 32; k10 += 4 {
+		loss20 += loss[k10]
+		loss21 += loss[k10+1]
+		loss22 += loss[k10+2]
+		loss23 += loss[k10+3]
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	return loss2
+}
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.

@@ -55,6 +55,17 @@ type MixedWorkspace struct {
 	h     [3]float64
 }
 
+// MixedBatchWorkspace holds what MixedParams.ForwardBatch and LossGradBatch
+// need to compute a tile of 32 samples at once. Its zero value is ready to
+// use; use one per goroutine. It is large: allocate it once.
+type MixedBatchWorkspace struct {
+	one   MixedWorkspace // for the samples after the last whole tile
+	x     [3][32]float64 // the tile's x, sample s in column s
+	t     [3][3][32]float64
+	hPrev [3][3][32]float64
+	m     [4][3][3]float64
+}
+
 // Forward returns the loss of model mixed for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) float64 {
@@ -371,6 +382,308 @@ func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 	for i := range 3 {
 		out.H[i] = h[i]
 	}
+}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *MixedParams) LossGradBatch(ws *MixedBatchWorkspace, in []MixedInputs, g *MixedParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *MixedParams) ForwardBatch(ws *MixedBatchWorkspace, in []MixedInputs, out []MixedOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []MixedOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *MixedOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *MixedBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *MixedBatchWorkspace) load(in []MixedInputs) {
+	for s := range in {
+		for i := range 3 {
+			ws.x[i][s] = in[s].X[i]
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) float64 {
+	// mixed.bp:11: for t in 0..3 {
+	var h [3][32]float64
+	for i := range 3 {
+		for j := range 3 {
+			ws.m[0][i][j] = p.W[i][j]
+		}
+		for j := range 32 {
+			h[i][j] = ws.x[i][j]
+		}
+	}
+	var h2 [3][32]float64
+	for t := range 3 {
+		// mixed.bp:7: input x[3]
+		for i := range 3 {
+			for j := range 32 {
+				ws.hPrev[t][i][j] = h[i][j]
+			}
+			// mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				row := &ws.m[t][i]
+				var sum float64
+				for k := range 3 {
+					sum += row[k] * p.W[k][j]
+				}
+				ws.m[t+1][i][j] = sum * 0.5
+			}
+			// mixed.bp:13: h = softplus(M @ h + v)
+			for j := range 32 {
+				row2 := &ws.m[t+1][i]
+				var sum2 float64
+				for k2 := range 3 {
+					sum2 += row2[k2] * h[k2][j]
+				}
+				ws.t[t][i][j] = sum2 + p.V[i]
+			}
+			for j := range 32 {
+				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
+			}
+		}
+		for i := range 3 {
+			for j := range 32 {
+				h[i][j] = h2[i][j]
+			}
+		}
+	}
+	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
+	var sum3 float64
+	for k3 := range 3 {
+		for k4 := range 3 {
+			sum3 += p.W[k3][k4] * p.W[k3][k4]
+		}
+	}
+	t2 := sum3 * 0.01
+	var loss float64
+	for k7 := range 32 {
+		var sum5 float64
+		for k8 := range 3 {
+			sum5 += h[k8][k7] * p.V[k8]
+		}
+		loss += sum5 + t2
+	}
+	var t3 [3][3]float64
+	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
+	var dh [3][32]float64
+	var dM [3][3]float64
+	var dh2 [3][32]float64
+	var dW [3][3]float64
+	var dfree [3][32]float64
+	for i := range 3 {
+		for j := range 3 {
+			t3[i][j] = 0.32 * p.W[i][j]
+		}
+		for j := range 32 {
+			dh[i][j] = p.V[i]
+		}
+		// backward of mixed.bp:11: for t in 0..3 {
+		for j := range 32 {
+			dh2[i][j] = dh[i][j]
+		}
+	}
+	var t5 [3][32]float64
+	var dh3 [3][32]float64
+	var t6 [3][3]float64
+	var dM2 [3][3]float64
+	for t4 := 2; t4 >= 0; t4-- {
+		// backward of mixed.bp:13: h = softplus(M @ h + v)
+		for i := range 3 {
+			for j := range 32 {
+				t5[i][j] = dh2[i][j] * mixedSigmoid(ws.t[t4][i][j])
+			}
+		}
+		for i := range 3 {
+			for j := range 32 {
+				var sum6 float64
+				for k9 := range 3 {
+					sum6 += ws.m[t4+1][k9][i] * t5[k9][j]
+				}
+				dh3[i][j] = sum6
+			}
+			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				row3 := &t5[i]
+				var dot0, dot1, dot2, dot3 float64
+				for k10 := 0; k10 < 32; k10 += 4 {
+					dot0 += row3[k10] * ws.hPrev[t4][j][k10]
+					dot1 += row3[k10+1] * ws.hPrev[t4][j][k10+1]
+					dot2 += row3[k10+2] * ws.hPrev[t4][j][k10+2]
+					dot3 += row3[k10+3] * ws.hPrev[t4][j][k10+3]
+				}
+				t6[i][j] = (dM[i][j] + (dot0 + dot1 + (dot2 + dot3))) * 0.5
+			}
+			for j := range 3 {
+				row4 := &t6[i]
+				var sum7 float64
+				for k11 := range 3 {
+					sum7 += row4[k11] * p.W[j][k11]
+				}
+				dM2[i][j] = sum7
+			}
+		}
+		for i := range 3 {
+			for j := range 3 {
+				var sum8 float64
+				for k12 := range 3 {
+					sum8 += ws.m[t4][k12][i] * t6[k12][j]
+				}
+				dW[i][j] += sum8
+			}
+			// backward of mixed.bp:13: h = softplus(M @ h + v)
+			for j := range 32 {
+				dfree[i][j] += t5[i][j]
+			}
+			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				dM[i][j] = dM2[i][j]
+			}
+			// backward of mixed.bp:13: h = softplus(M @ h + v)
+			for j := range 32 {
+				dh2[i][j] = dh3[i][j]
+			}
+		}
+	}
+	for i := range 3 {
+		for j := range 3 {
+			g.W[i][j] += t3[i][j] + t3[i][j] + dM[i][j] + dW[i][j]
+		}
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k13 := 0; k13 < 32; k13 += 4 {
+			sumB0 += h[i][k13] + dfree[i][k13]
+			sumB1 += h[i][k13+1] + dfree[i][k13+1]
+			sumB2 += h[i][k13+2] + dfree[i][k13+2]
+			sumB3 += h[i][k13+3] + dfree[i][k13+3]
+		}
+		g.V[i] += sumB0 + sumB1 + (sumB2 + sumB3)
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) float64 {
+	// mixed.bp:11: for t in 0..3 {
+	var h [3][32]float64
+	for i := range 3 {
+		for j := range 3 {
+			ws.m[0][i][j] = p.W[i][j]
+		}
+		for j := range 32 {
+			h[i][j] = ws.x[i][j]
+		}
+	}
+	var h2 [3][32]float64
+	for t := range 3 {
+		// mixed.bp:7: input x[3]
+		for i := range 3 {
+			for j := range 32 {
+				ws.hPrev[t][i][j] = h[i][j]
+			}
+			// mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				row := &ws.m[t][i]
+				var sum float64
+				for k := range 3 {
+					sum += row[k] * p.W[k][j]
+				}
+				ws.m[t+1][i][j] = sum * 0.5
+			}
+			// mixed.bp:13: h = softplus(M @ h + v)
+			for j := range 32 {
+				row2 := &ws.m[t+1][i]
+				var sum2 float64
+				for k2 := range 3 {
+					sum2 += row2[k2] * h[k2][j]
+				}
+				ws.t[t][i][j] = sum2 + p.V[i]
+			}
+			for j := range 32 {
+				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
+			}
+		}
+		for i := range 3 {
+			for j := range 32 {
+				h[i][j] = h2[i][j]
+			}
+		}
+	}
+	var h3 [3][32]float64
+	// mixed.bp:11: for t in 0..3 {
+	for i := range 3 {
+		for j := range 32 {
+			h3[i][j] = h[i][j]
+		}
+	}
+	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
+	var sum3 float64
+	for k3 := range 3 {
+		for k4 := range 3 {
+			sum3 += p.W[k3][k4] * p.W[k3][k4]
+		}
+	}
+	t2 := sum3 * 0.01
+	var loss float64
+	for k7 := range 32 {
+		var sum5 float64
+		for k8 := range 3 {
+			sum5 += h3[k8][k7] * p.V[k8]
+		}
+		loss += sum5 + t2
+	}
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			for j2 := range 3 {
+				o.H[j2] = h3[j2][s]
+			}
+		}
+	}
+	return loss
 }
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in

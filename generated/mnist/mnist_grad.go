@@ -58,6 +58,17 @@ type MnistWorkspace struct {
 	sum    float64
 }
 
+// MnistBatchWorkspace holds what MnistParams.ForwardBatch and LossGradBatch
+// need to compute a tile of 32 samples at once. Its zero value is ready to
+// use; use one per goroutine. It is large: allocate it once.
+type MnistBatchWorkspace struct {
+	one    MnistWorkspace   // for the samples after the last whole tile
+	x      [784][32]float64 // the tile's x, sample s in column s
+	target [10][32]float64  // the tile's target, sample s in column s
+	h      [128][32]float64
+	t      [128][32]float64
+}
+
 // Forward returns the loss of model mnist for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
@@ -514,6 +525,317 @@ func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 		}
 		out.Logits[i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
 	}
+}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *MnistParams) LossGradBatch(ws *MnistBatchWorkspace, in []MnistInputs, g *MnistParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *MnistParams) ForwardBatch(ws *MnistBatchWorkspace, in []MnistInputs, out []MnistOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []MnistOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *MnistOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *MnistBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *MnistBatchWorkspace) load(in []MnistInputs) {
+	for s := range in {
+		for i := range 784 {
+			ws.x[i][s] = in[s].X[i]
+		}
+		for i := range 10 {
+			ws.target[i][s] = in[s].Target[i]
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) float64 {
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	var logits [10][32]float64
+	for i := range 128 {
+		for j := range 32 {
+			row := &p.W1[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 784; k += 4 {
+				dot0 += row[k] * ws.x[k][j]
+				dot1 += row[k+1] * ws.x[k+1][j]
+				dot2 += row[k+2] * ws.x[k+2][j]
+				dot3 += row[k+3] * ws.x[k+3][j]
+			}
+			ws.h[i][j] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		}
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			row2 := &p.W2[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 128; k2 += 4 {
+				dotB0 += row2[k2] * ws.h[k2][j]
+				dotB1 += row2[k2+1] * ws.h[k2+1][j]
+				dotB2 += row2[k2+2] * ws.h[k2+2][j]
+				dotB3 += row2[k2+3] * ws.h[k2+3][j]
+			}
+			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+		}
+	}
+	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var t2 [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k3 := range 10 {
+			m = max(m, logits[k3][i])
+		}
+		t[i] = m
+	}
+	var exp [10][32]float64
+	var t3 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			t2[i][j] = logits[i][j] - t[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t2[i][j])
+		}
+	}
+	var log [32]float64
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k4 := 0; k4 < 8; k4 += 4 {
+			sum0 += exp[k4][i]
+			sum1 += exp[k4+1][i]
+			sum2 += exp[k4+2][i]
+			sum3 += exp[k4+3][i]
+		}
+		sum0 += exp[8][i]
+		sum0 += exp[9][i]
+		t3i := sum0 + sum1 + (sum2 + sum3)
+		t3[i] = t3i
+		log[i] = math.Log(t3i)
+	}
+	var loss float64
+	for k7 := range 32 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k8 := 0; k8 < 8; k8 += 4 {
+			sumC0 += ws.target[k8][k7] * (t2[k8][k7] - log[k7])
+			sumC1 += ws.target[k8+1][k7] * (t2[k8+1][k7] - log[k7])
+			sumC2 += ws.target[k8+2][k7] * (t2[k8+2][k7] - log[k7])
+			sumC3 += ws.target[k8+3][k7] * (t2[k8+3][k7] - log[k7])
+		}
+		sumC0 += ws.target[8][k7] * (t2[8][k7] - log[k7])
+		sumC0 += ws.target[9][k7] * (t2[9][k7] - log[k7])
+		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
+	}
+	var t4 [10][32]float64
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var t5 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			t4[i][j] = -1 * ws.target[i][j]
+		}
+	}
+	var dlogits [10][32]float64
+	for i := range 32 {
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k9 := 0; k9 < 8; k9 += 4 {
+			sumD0 += -t4[k9][i]
+			sumD1 += -t4[k9+1][i]
+			sumD2 += -t4[k9+2][i]
+			sumD3 += -t4[k9+3][i]
+		}
+		sumD0 += -t4[8][i]
+		sumD0 += -t4[9][i]
+		t5[i] = (sumD0 + sumD1 + (sumD2 + sumD3)) / t3[i]
+	}
+	for i := range 10 {
+		for j := range 32 {
+			dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
+		}
+	}
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		for j := range 32 {
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				dotC0 += p.W2[k10][i] * dlogits[k10][j]
+				dotC1 += p.W2[k10+1][i] * dlogits[k10+1][j]
+				dotC2 += p.W2[k10+2][i] * dlogits[k10+2][j]
+				dotC3 += p.W2[k10+3][i] * dlogits[k10+3][j]
+			}
+			dotC0 += p.W2[8][i] * dlogits[8][j]
+			dotC0 += p.W2[9][i] * dlogits[9][j]
+			ws.t[i][j] = (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(ws.h[i][j])
+		}
+		for j := range 784 {
+			row3 := &ws.t[i]
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k11 := 0; k11 < 32; k11 += 4 {
+				dotD0 += row3[k11] * ws.x[j][k11]
+				dotD1 += row3[k11+1] * ws.x[j][k11+1]
+				dotD2 += row3[k11+2] * ws.x[j][k11+2]
+				dotD3 += row3[k11+3] * ws.x[j][k11+3]
+			}
+			g.W1[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+		}
+		var sumE0, sumE1, sumE2, sumE3 float64
+		for k12 := 0; k12 < 32; k12 += 4 {
+			sumE0 += ws.t[i][k12]
+			sumE1 += ws.t[i][k12+1]
+			sumE2 += ws.t[i][k12+2]
+			sumE3 += ws.t[i][k12+3]
+		}
+		g.B1[i] += sumE0 + sumE1 + (sumE2 + sumE3)
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 128 {
+			row4 := &dlogits[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				dotE0 += row4[k13] * ws.h[j][k13]
+				dotE1 += row4[k13+1] * ws.h[j][k13+1]
+				dotE2 += row4[k13+2] * ws.h[j][k13+2]
+				dotE3 += row4[k13+3] * ws.h[j][k13+3]
+			}
+			g.W2[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+		}
+		var sumF0, sumF1, sumF2, sumF3 float64
+		for k14 := 0; k14 < 32; k14 += 4 {
+			sumF0 += dlogits[i][k14]
+			sumF1 += dlogits[i][k14+1]
+			sumF2 += dlogits[i][k14+2]
+			sumF3 += dlogits[i][k14+3]
+		}
+		g.B2[i] += sumF0 + sumF1 + (sumF2 + sumF3)
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *MnistParams) forwardTile(ws *MnistBatchWorkspace, out []MnistOutputs) float64 {
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	var logits [10][32]float64
+	for i := range 128 {
+		for j := range 32 {
+			row := &p.W1[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 784; k += 4 {
+				dot0 += row[k] * ws.x[k][j]
+				dot1 += row[k+1] * ws.x[k+1][j]
+				dot2 += row[k+2] * ws.x[k+2][j]
+				dot3 += row[k+3] * ws.x[k+3][j]
+			}
+			ws.h[i][j] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+		}
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			row2 := &p.W2[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 128; k2 += 4 {
+				dotB0 += row2[k2] * ws.h[k2][j]
+				dotB1 += row2[k2+1] * ws.h[k2+1][j]
+				dotB2 += row2[k2+2] * ws.h[k2+2][j]
+				dotB3 += row2[k2+3] * ws.h[k2+3][j]
+			}
+			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+		}
+	}
+	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var t2 [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k3 := range 10 {
+			m = max(m, logits[k3][i])
+		}
+		t[i] = m
+	}
+	var log [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			t2[i][j] = logits[i][j] - t[j]
+		}
+	}
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k4 := 0; k4 < 8; k4 += 4 {
+			sum0 += math.Exp(t2[k4][i])
+			sum1 += math.Exp(t2[k4+1][i])
+			sum2 += math.Exp(t2[k4+2][i])
+			sum3 += math.Exp(t2[k4+3][i])
+		}
+		sum0 += math.Exp(t2[8][i])
+		sum0 += math.Exp(t2[9][i])
+		log[i] = math.Log(sum0 + sum1 + (sum2 + sum3))
+	}
+	var loss float64
+	for k7 := range 32 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k8 := 0; k8 < 8; k8 += 4 {
+			sumC0 += ws.target[k8][k7] * (t2[k8][k7] - log[k7])
+			sumC1 += ws.target[k8+1][k7] * (t2[k8+1][k7] - log[k7])
+			sumC2 += ws.target[k8+2][k7] * (t2[k8+2][k7] - log[k7])
+			sumC3 += ws.target[k8+3][k7] * (t2[k8+3][k7] - log[k7])
+		}
+		sumC0 += ws.target[8][k7] * (t2[8][k7] - log[k7])
+		sumC0 += ws.target[9][k7] * (t2[9][k7] - log[k7])
+		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
+	}
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			for j2 := range 10 {
+				o.Logits[j2] = logits[j2][s]
+			}
+		}
+	}
+	return loss
 }
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in

@@ -56,6 +56,19 @@ type NestedWorkspace struct {
 	s      float64
 }
 
+// NestedBatchWorkspace holds what NestedParams.ForwardBatch and LossGradBatch
+// need to compute a tile of 32 samples at once. Its zero value is ready to
+// use; use one per goroutine. It is large: allocate it once.
+type NestedBatchWorkspace struct {
+	one    NestedWorkspace   // for the samples after the last whole tile
+	x      [3][4][32]float64 // the tile's x, sample s in column s
+	h      [3][4][32]float64
+	hPrev  [3][4][32]float64
+	t      [3][2][32]float64
+	t2     [3][2][32]float64
+	hPrev2 [3][2][4][32]float64
+}
+
 // Forward returns the loss of model nested for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) float64 {
@@ -326,6 +339,367 @@ func (p *NestedParams) LossGradTo(ws *NestedWorkspace, in *NestedInputs, g *Nest
 // Predict does nothing: model nested declares no outputs. It is here so that
 // every generated model has the same methods.
 func (p *NestedParams) Predict(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) {}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *NestedParams) LossGradBatch(ws *NestedBatchWorkspace, in []NestedInputs, g *NestedParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *NestedParams) ForwardBatch(ws *NestedBatchWorkspace, in []NestedInputs, out []NestedOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []NestedOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *NestedOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *NestedBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *NestedBatchWorkspace) load(in []NestedInputs) {
+	for s := range in {
+		for i := range 3 {
+			for j := range 4 {
+				ws.x[i][j][s] = in[s].X[i][j]
+			}
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) float64 {
+	var h [4][32]float64
+	// nested.bp:10: for i in 0..3 {
+	var s [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			h[i][j] = 0
+		}
+	}
+	var s2 [32]float64
+	var h2 [4][32]float64
+	var h3 [4][32]float64
+	for i2 := range 3 {
+		// nested.bp:12: for j in 0..2 {
+		for i := range 4 {
+			for j := range 32 {
+				ws.hPrev[i2][i][j] = h[i][j]
+			}
+			// nested.bp:11: h = tanh(h * u + x[i])
+			for j := range 32 {
+				ws.h[i2][i][j] = math.Tanh(h[i][j]*p.U + ws.x[i2][i][j])
+			}
+		}
+		// nested.bp:12: for j in 0..2 {
+		for i := range 32 {
+			s2[i] = s[i]
+		}
+		for i := range 4 {
+			for j := range 32 {
+				h2[i][j] = ws.h[i2][i][j]
+			}
+		}
+		for j2 := range 2 {
+			// nested.bp:11: h = tanh(h * u + x[i])
+			for i := range 4 {
+				for j := range 32 {
+					ws.hPrev2[i2][j2][i][j] = h2[i][j]
+				}
+			}
+			// nested.bp:13: s += dot(w, h) * w[j] * u
+			for i := range 32 {
+				var sum float64
+				for k := range 4 {
+					sum += p.W[k] * h2[k][i]
+				}
+				ws.t[i2][j2][i] = sum
+				ws.t2[i2][j2][i] = ws.t[i2][j2][i] * p.W[j2]
+			}
+			// nested.bp:14: h = h * 0.5 + w
+			for i := range 4 {
+				for j := range 32 {
+					h3[i][j] = h2[i][j]*0.5 + p.W[i]
+				}
+			}
+			// nested.bp:13: s += dot(w, h) * w[j] * u
+			for i := range 32 {
+				s2[i] += ws.t2[i2][j2][i] * p.U
+			}
+			// nested.bp:14: h = h * 0.5 + w
+			for i := range 4 {
+				for j := range 32 {
+					h2[i][j] = h3[i][j]
+				}
+			}
+		}
+		// nested.bp:12: for j in 0..2 {
+		for i := range 4 {
+			for j := range 32 {
+				h[i][j] = h2[i][j]
+			}
+		}
+		for i := range 32 {
+			s[i] = s2[i]
+		}
+	}
+	// nested.bp:17: loss = s^2 + sum(h)
+	var loss float64
+	for k4 := range 32 {
+		var sum3 float64
+		for k5 := range 4 {
+			sum3 += h[k5][k4]
+		}
+		loss += s[k4]*s[k4] + sum3
+	}
+	var ds [32]float64
+	// backward of nested.bp:17: loss = s^2 + sum(h)
+	var dh [4][32]float64
+	for i := range 32 {
+		ds[i] = 2 * s[i]
+	}
+	// backward of nested.bp:10: for i in 0..3 {
+	var ds2 [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			dh[i][j] = 1
+		}
+	}
+	var dw [4]float64
+	var dfree [4][32]float64
+	for i := range 32 {
+		ds2[i] = ds[i]
+	}
+	var ds3 [32]float64
+	var dh2 [4][32]float64
+	var dw2 [4]float64
+	var du float64
+	var dfree2 [4][32]float64
+	var t [32]float64
+	var t2 [32]float64
+	var dh3 [4][32]float64
+	var t3 [4][32]float64
+	var dh4 [4][32]float64
+	for i3 := 2; i3 >= 0; i3-- {
+		// backward of nested.bp:12: for j in 0..2 {
+		for i := range 32 {
+			ds3[i] = ds2[i]
+		}
+		for i := range 4 {
+			for j := range 32 {
+				dh2[i][j] = dh[i][j]
+			}
+		}
+		dw2 = [4]float64{}
+		du = 0
+		dfree2 = [4][32]float64{}
+		for j3 := 1; j3 >= 0; j3-- {
+			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			for i := range 32 {
+				ti := ds3[i] * p.U
+				t[i] = ti
+				t2[i] = ti * p.W[j3]
+			}
+			// backward of nested.bp:11: h = tanh(h * u + x[i])
+			for i := range 4 {
+				for j := range 32 {
+					dh3[i][j] = dh2[i][j]*0.5 + t2[j]*p.W[i]
+				}
+			}
+			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumB0 += t[k6] * ws.t[i3][j3][k6]
+				sumB1 += t[k6+1] * ws.t[i3][j3][k6+1]
+				sumB2 += t[k6+2] * ws.t[i3][j3][k6+2]
+				sumB3 += t[k6+3] * ws.t[i3][j3][k6+3]
+			}
+			dw2[j3] += sumB0 + sumB1 + (sumB2 + sumB3)
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumC0 += ds3[k7] * ws.t2[i3][j3][k7]
+				sumC1 += ds3[k7+1] * ws.t2[i3][j3][k7+1]
+				sumC2 += ds3[k7+2] * ws.t2[i3][j3][k7+2]
+				sumC3 += ds3[k7+3] * ws.t2[i3][j3][k7+3]
+			}
+			du += sumC0 + sumC1 + (sumC2 + sumC3)
+			for i := range 4 {
+				for j := range 32 {
+					dfree2[i][j] += dh2[i][j] + t2[j]*ws.hPrev2[i3][j3][i][j]
+				}
+				// backward of nested.bp:11: h = tanh(h * u + x[i])
+				for j := range 32 {
+					dh2[i][j] = dh3[i][j]
+				}
+			}
+		}
+		for i := range 4 {
+			for j := range 32 {
+				t3[i][j] = dh2[i][j] * (1 - ws.h[i3][i][j]*ws.h[i3][i][j])
+			}
+			for j := range 32 {
+				dh4[i][j] = t3[i][j] * p.U
+			}
+			// backward of nested.bp:12: for j in 0..2 {
+			dw[i] += dw2[i]
+		}
+		var sum4 float64
+		for k8 := range 4 {
+			for k9 := range 32 {
+				sum4 += t3[k8][k9] * ws.hPrev[i3][k8][k9]
+			}
+		}
+		g.U += du + sum4
+		for i := range 4 {
+			for j := range 32 {
+				dfree[i][j] += dfree2[i][j]
+			}
+			// backward of nested.bp:11: h = tanh(h * u + x[i])
+			for j := range 32 {
+				dh[i][j] = dh4[i][j]
+			}
+		}
+		// backward of nested.bp:12: for j in 0..2 {
+		for i := range 32 {
+			ds2[i] = ds3[i]
+		}
+	}
+	for i := range 4 {
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k10 := 0; k10 < 32; k10 += 4 {
+			sumD0 += dfree[i][k10]
+			sumD1 += dfree[i][k10+1]
+			sumD2 += dfree[i][k10+2]
+			sumD3 += dfree[i][k10+3]
+		}
+		g.W[i] += dw[i] + (sumD0 + sumD1 + (sumD2 + sumD3))
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs) float64 {
+	var h [4][32]float64
+	// nested.bp:10: for i in 0..3 {
+	var s [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			h[i][j] = 0
+		}
+	}
+	var s2 [32]float64
+	var h2 [4][32]float64
+	var h3 [4][32]float64
+	for i2 := range 3 {
+		// nested.bp:12: for j in 0..2 {
+		for i := range 4 {
+			for j := range 32 {
+				ws.hPrev[i2][i][j] = h[i][j]
+			}
+			// nested.bp:11: h = tanh(h * u + x[i])
+			for j := range 32 {
+				ws.h[i2][i][j] = math.Tanh(h[i][j]*p.U + ws.x[i2][i][j])
+			}
+		}
+		// nested.bp:12: for j in 0..2 {
+		for i := range 32 {
+			s2[i] = s[i]
+		}
+		for i := range 4 {
+			for j := range 32 {
+				h2[i][j] = ws.h[i2][i][j]
+			}
+		}
+		for j2 := range 2 {
+			// nested.bp:11: h = tanh(h * u + x[i])
+			for i := range 4 {
+				for j := range 32 {
+					ws.hPrev2[i2][j2][i][j] = h2[i][j]
+				}
+			}
+			// nested.bp:13: s += dot(w, h) * w[j] * u
+			for i := range 32 {
+				var sum float64
+				for k := range 4 {
+					sum += p.W[k] * h2[k][i]
+				}
+				ws.t[i2][j2][i] = sum
+				ws.t2[i2][j2][i] = ws.t[i2][j2][i] * p.W[j2]
+			}
+			// nested.bp:14: h = h * 0.5 + w
+			for i := range 4 {
+				for j := range 32 {
+					h3[i][j] = h2[i][j]*0.5 + p.W[i]
+				}
+			}
+			// nested.bp:13: s += dot(w, h) * w[j] * u
+			for i := range 32 {
+				s2[i] += ws.t2[i2][j2][i] * p.U
+			}
+			// nested.bp:14: h = h * 0.5 + w
+			for i := range 4 {
+				for j := range 32 {
+					h2[i][j] = h3[i][j]
+				}
+			}
+		}
+		// nested.bp:12: for j in 0..2 {
+		for i := range 4 {
+			for j := range 32 {
+				h[i][j] = h2[i][j]
+			}
+		}
+		for i := range 32 {
+			s[i] = s2[i]
+		}
+	}
+	// nested.bp:17: loss = s^2 + sum(h)
+	var loss float64
+	for k4 := range 32 {
+		var sum3 float64
+		for k5 := range 4 {
+			sum3 += h[k5][k4]
+		}
+		loss += s[k4]*s[k4] + sum3
+	}
+	return loss
+}
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.

@@ -71,6 +71,16 @@ type PolicyWorkspace struct {
 	probs  [2]float64
 }
 
+// PolicyBatchWorkspace holds what PolicyParams.ForwardBatch and LossGradBatch
+// need to compute a tile of 32 samples at once. Its zero value is ready to
+// use; use one per goroutine. It is large: allocate it once.
+type PolicyBatchWorkspace struct {
+	one    PolicyWorkspace // for the samples after the last whole tile
+	s      [4][32]float64  // the tile's s, sample s in column s
+	action [32]int         // the tile's action, sample s in column s
+	ret    [32]float64     // the tile's ret, sample s in column s
+}
+
 // Forward returns the loss of model policy for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) float64 {
@@ -299,6 +309,298 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	// policy.bp:15: output probs = softmax(logits)
 	out.Probs[0] = exp[0] / sum2
 	out.Probs[1] = exp[1] / sum2
+}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *PolicyParams) LossGradBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, g *PolicyParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *PolicyParams) ForwardBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, out []PolicyOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []PolicyOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *PolicyOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *PolicyBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *PolicyBatchWorkspace) load(in []PolicyInputs) {
+	for s := range in {
+		if err := in[s].Validate(); err != nil {
+			panic(err)
+		}
+		for i := range 4 {
+			ws.s[i][s] = in[s].S[i]
+		}
+		ws.action[s] = in[s].Action
+		ws.ret[s] = in[s].Ret
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) float64 {
+	var tanh [32][32]float64
+	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var logits [2][32]float64
+	for i := range 32 {
+		for j := range 32 {
+			row := &p.W1[i]
+			var sum float64
+			for k := range 4 {
+				sum += row[k] * ws.s[k][j]
+			}
+			tanh[i][j] = math.Tanh(sum + p.B1[i])
+		}
+	}
+	for i := range 32 {
+		row2 := &p.W2[0]
+		var dot0, dot1, dot2, dot3 float64
+		for k2 := 0; k2 < 32; k2 += 4 {
+			dot0 += row2[k2] * tanh[k2][i]
+			dot1 += row2[k2+1] * tanh[k2+1][i]
+			dot2 += row2[k2+2] * tanh[k2+2][i]
+			dot3 += row2[k2+3] * tanh[k2+3][i]
+		}
+		logits[0][i] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+		row3 := &p.W2[1]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 32; k3 += 4 {
+			dotB0 += row3[k3] * tanh[k3][i]
+			dotB1 += row3[k3+1] * tanh[k3+1][i]
+			dotB2 += row3[k3+2] * tanh[k3+2][i]
+			dotB3 += row3[k3+3] * tanh[k3+3][i]
+		}
+		logits[1][i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
+	}
+	var t [32]float64
+	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	var t2 [2][32]float64
+	for i := range 32 {
+		t[i] = max(logits[0][i], logits[1][i])
+	}
+	for i := range 32 {
+		t2[0][i] = logits[0][i] - t[i]
+		t2[1][i] = logits[1][i] - t[i]
+	}
+	var exp [2][32]float64
+	for i := range 32 {
+		exp[0][i] = math.Exp(t2[0][i])
+		exp[1][i] = math.Exp(t2[1][i])
+	}
+	var t3 [32]float64
+	var log [32]float64
+	for i := range 32 {
+		t3i := exp[0][i] + exp[1][i]
+		t3[i] = t3i
+		log[i] = math.Log(t3i)
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k4 := 0; k4 < 32; k4 += 4 {
+		loss0 += -(ws.ret[k4] * (t2[ws.action[k4]][k4] - log[k4]))
+		loss1 += -(ws.ret[k4+1] * (t2[ws.action[k4+1]][k4+1] - log[k4+1]))
+		loss2 += -(ws.ret[k4+2] * (t2[ws.action[k4+2]][k4+2] - log[k4+2]))
+		loss3 += -(ws.ret[k4+3] * (t2[ws.action[k4+3]][k4+3] - log[k4+3]))
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t4 [2][32]float64
+	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	t4 = [2][32]float64{}
+	var t5 [32]float64
+	for i := range 32 {
+		t4[ws.action[i]][i] += -ws.ret[i]
+	}
+	var dlogits [2][32]float64
+	for i := range 32 {
+		t5[i] = (-t4[0][i] + -t4[1][i]) / t3[i]
+	}
+	for i := range 32 {
+		dlogits[0][i] = t4[0][i] + t5[i]*exp[0][i]
+		dlogits[1][i] = t4[1][i] + t5[i]*exp[1][i]
+	}
+	var t6 [32][32]float64
+	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	for i := range 32 {
+		for j := range 32 {
+			t6[i][j] = (p.W2[0][i]*dlogits[0][j] + p.W2[1][i]*dlogits[1][j]) * (1 - tanh[i][j]*tanh[i][j])
+		}
+		for j := range 4 {
+			row4 := &t6[i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				dotC0 += row4[k5] * ws.s[j][k5]
+				dotC1 += row4[k5+1] * ws.s[j][k5+1]
+				dotC2 += row4[k5+2] * ws.s[j][k5+2]
+				dotC3 += row4[k5+3] * ws.s[j][k5+3]
+			}
+			g.W1[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+		}
+		var sum0, sum1, sum2, sum3 float64
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sum0 += t6[i][k6]
+			sum1 += t6[i][k6+1]
+			sum2 += t6[i][k6+2]
+			sum3 += t6[i][k6+3]
+		}
+		g.B1[i] += sum0 + sum1 + (sum2 + sum3)
+	}
+	for i := range 32 {
+		row5 := &dlogits[0]
+		var dotD0, dotD1, dotD2, dotD3 float64
+		for k7 := 0; k7 < 32; k7 += 4 {
+			dotD0 += row5[k7] * tanh[i][k7]
+			dotD1 += row5[k7+1] * tanh[i][k7+1]
+			dotD2 += row5[k7+2] * tanh[i][k7+2]
+			dotD3 += row5[k7+3] * tanh[i][k7+3]
+		}
+		g.W2[0][i] += dotD0 + dotD1 + (dotD2 + dotD3)
+		row6 := &dlogits[1]
+		var dotE0, dotE1, dotE2, dotE3 float64
+		for k8 := 0; k8 < 32; k8 += 4 {
+			dotE0 += row6[k8] * tanh[i][k8]
+			dotE1 += row6[k8+1] * tanh[i][k8+1]
+			dotE2 += row6[k8+2] * tanh[i][k8+2]
+			dotE3 += row6[k8+3] * tanh[i][k8+3]
+		}
+		g.W2[1][i] += dotE0 + dotE1 + (dotE2 + dotE3)
+	}
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k9 := 0; k9 < 32; k9 += 4 {
+		sumB0 += dlogits[0][k9]
+		sumB1 += dlogits[0][k9+1]
+		sumB2 += dlogits[0][k9+2]
+		sumB3 += dlogits[0][k9+3]
+	}
+	g.B2[0] += sumB0 + sumB1 + (sumB2 + sumB3)
+	var sumC0, sumC1, sumC2, sumC3 float64
+	for k10 := 0; k10 < 32; k10 += 4 {
+		sumC0 += dlogits[1][k10]
+		sumC1 += dlogits[1][k10+1]
+		sumC2 += dlogits[1][k10+2]
+		sumC3 += dlogits[1][k10+3]
+	}
+	g.B2[1] += sumC0 + sumC1 + (sumC2 + sumC3)
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *PolicyParams) forwardTile(ws *PolicyBatchWorkspace, out []PolicyOutputs) float64 {
+	var tanh [32][32]float64
+	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var logits [2][32]float64
+	for i := range 32 {
+		for j := range 32 {
+			row := &p.W1[i]
+			var sum float64
+			for k := range 4 {
+				sum += row[k] * ws.s[k][j]
+			}
+			tanh[i][j] = math.Tanh(sum + p.B1[i])
+		}
+	}
+	for i := range 32 {
+		row2 := &p.W2[0]
+		var dot0, dot1, dot2, dot3 float64
+		for k2 := 0; k2 < 32; k2 += 4 {
+			dot0 += row2[k2] * tanh[k2][i]
+			dot1 += row2[k2+1] * tanh[k2+1][i]
+			dot2 += row2[k2+2] * tanh[k2+2][i]
+			dot3 += row2[k2+3] * tanh[k2+3][i]
+		}
+		logits[0][i] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+		row3 := &p.W2[1]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 32; k3 += 4 {
+			dotB0 += row3[k3] * tanh[k3][i]
+			dotB1 += row3[k3+1] * tanh[k3+1][i]
+			dotB2 += row3[k3+2] * tanh[k3+2][i]
+			dotB3 += row3[k3+3] * tanh[k3+3][i]
+		}
+		logits[1][i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
+	}
+	var t [32]float64
+	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
+	var t2 [2][32]float64
+	for i := range 32 {
+		t[i] = max(logits[0][i], logits[1][i])
+	}
+	for i := range 32 {
+		t2[0][i] = logits[0][i] - t[i]
+		t2[1][i] = logits[1][i] - t[i]
+	}
+	var exp [2][32]float64
+	for i := range 32 {
+		exp[0][i] = math.Exp(t2[0][i])
+		exp[1][i] = math.Exp(t2[1][i])
+	}
+	var t3 [32]float64
+	var log [32]float64
+	for i := range 32 {
+		t3i := exp[0][i] + exp[1][i]
+		t3[i] = t3i
+		log[i] = math.Log(t3i)
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k4 := 0; k4 < 32; k4 += 4 {
+		loss0 += -(ws.ret[k4] * (t2[ws.action[k4]][k4] - log[k4]))
+		loss1 += -(ws.ret[k4+1] * (t2[ws.action[k4+1]][k4+1] - log[k4+1]))
+		loss2 += -(ws.ret[k4+2] * (t2[ws.action[k4+2]][k4+2] - log[k4+2]))
+		loss3 += -(ws.ret[k4+3] * (t2[ws.action[k4+3]][k4+3] - log[k4+3]))
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var probs [2][32]float64
+	// policy.bp:15: output probs = softmax(logits)
+	for i := range 32 {
+		probs[0][i] = exp[0][i] / t3[i]
+		probs[1][i] = exp[1][i] / t3[i]
+	}
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			o.Probs[0] = probs[0][s]
+			o.Probs[1] = probs[1][s]
+		}
+	}
+	return loss
 }
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in

@@ -62,6 +62,15 @@ type ResidualWorkspace struct {
 	t     float64
 }
 
+// ResidualBatchWorkspace holds what ResidualParams.ForwardBatch and
+// LossGradBatch need to compute a tile of 32 samples at once. Its zero value
+// is ready to use; use one per goroutine. It is large: allocate it once.
+type ResidualBatchWorkspace struct {
+	one ResidualWorkspace // for the samples after the last whole tile
+	x   [4][32]float64    // the tile's x, sample s in column s
+	y   [32]float64       // the tile's y, sample s in column s
+}
+
 // Forward returns the loss of model residual for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) float64 {
@@ -524,6 +533,300 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 // every generated model has the same methods.
 func (p *ResidualParams) Predict(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) {}
 
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *ResidualParams) LossGradBatch(ws *ResidualBatchWorkspace, in []ResidualInputs, g *ResidualParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *ResidualParams) ForwardBatch(ws *ResidualBatchWorkspace, in []ResidualInputs, out []ResidualOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []ResidualOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *ResidualOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *ResidualBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *ResidualBatchWorkspace) load(in []ResidualInputs) {
+	for s := range in {
+		for i := range 4 {
+			ws.x[i][s] = in[s].X[i]
+		}
+		ws.y[s] = in[s].Y
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualParams) float64 {
+	var h0 [16][32]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var relu [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			row := &p.W0[i]
+			var sum float64
+			for k := range 4 {
+				sum += row[k] * ws.x[k][j]
+			}
+			h0[i][j] = math.Tanh(sum)
+		}
+	}
+	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var h1 [16][32]float64
+	var relu2 [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			row2 := &p.A[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dot0 += row2[k2] * h0[k2][j]
+				dot1 += row2[k2+1] * h0[k2+1][j]
+				dot2 += row2[k2+2] * h0[k2+2][j]
+				dot3 += row2[k2+3] * h0[k2+3][j]
+			}
+			relu[i][j] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
+		}
+		for j := range 32 {
+			h1[i][j] = h0[i][j] + relu[i][j]
+		}
+	}
+	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	var h2 [16][32]float64
+	var t [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			row3 := &p.B[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotB0 += row3[k3] * h1[k3][j]
+				dotB1 += row3[k3+1] * h1[k3+1][j]
+				dotB2 += row3[k3+2] * h1[k3+2][j]
+				dotB3 += row3[k3+3] * h1[k3+3][j]
+			}
+			relu2[i][j] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
+		}
+		for j := range 32 {
+			h2[i][j] = h1[i][j] + relu2[i][j]
+		}
+	}
+	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k4 := 0; k4 < 16; k4 += 4 {
+			sum0 += p.V[k4] * h2[k4][i]
+			sum1 += p.V[k4+1] * h2[k4+1][i]
+			sum2 += p.V[k4+2] * h2[k4+2][i]
+			sum3 += p.V[k4+3] * h2[k4+3][i]
+		}
+		t[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k5 := 0; k5 < 32; k5 += 4 {
+		loss0 += 0.5 * (t[k5] * t[k5])
+		loss1 += 0.5 * (t[k5+1] * t[k5+1])
+		loss2 += 0.5 * (t[k5+2] * t[k5+2])
+		loss3 += 0.5 * (t[k5+3] * t[k5+3])
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t2 [32]float64
+	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var dh2 [16][32]float64
+	for i := range 32 {
+		t2[i] = 0.5 * (2 * t[i])
+	}
+	var t3 [16][32]float64
+	var dh1 [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			dh2[i][j] = t2[j] * p.V[i]
+		}
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		for j := range 32 {
+			t3[i][j] = dh2[i][j] * residualStep(relu2[i][j])
+		}
+	}
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	var t4 [16][32]float64
+	var t5 [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k6 := 0; k6 < 16; k6 += 4 {
+				dotC0 += p.B[k6][i] * t3[k6][j]
+				dotC1 += p.B[k6+1][i] * t3[k6+1][j]
+				dotC2 += p.B[k6+2][i] * t3[k6+2][j]
+				dotC3 += p.B[k6+3][i] * t3[k6+3][j]
+			}
+			dh1[i][j] = dh2[i][j] + (dotC0 + dotC1 + (dotC2 + dotC3))
+		}
+		for j := range 32 {
+			t4[i][j] = dh1[i][j] * residualStep(relu[i][j])
+		}
+	}
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		for j := range 32 {
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k7 := 0; k7 < 16; k7 += 4 {
+				dotD0 += p.A[k7][i] * t4[k7][j]
+				dotD1 += p.A[k7+1][i] * t4[k7+1][j]
+				dotD2 += p.A[k7+2][i] * t4[k7+2][j]
+				dotD3 += p.A[k7+3][i] * t4[k7+3][j]
+			}
+			t5[i][j] = (dh1[i][j] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i][j]*h0[i][j])
+		}
+		for j := range 4 {
+			row4 := &t5[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				dotE0 += row4[k8] * ws.x[j][k8]
+				dotE1 += row4[k8+1] * ws.x[j][k8+1]
+				dotE2 += row4[k8+2] * ws.x[j][k8+2]
+				dotE3 += row4[k8+3] * ws.x[j][k8+3]
+			}
+			g.W0[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+		}
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		for j := range 16 {
+			row5 := &t4[i]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k9 := 0; k9 < 32; k9 += 4 {
+				dotF0 += row5[k9] * h0[j][k9]
+				dotF1 += row5[k9+1] * h0[j][k9+1]
+				dotF2 += row5[k9+2] * h0[j][k9+2]
+				dotF3 += row5[k9+3] * h0[j][k9+3]
+			}
+			g.A[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+		}
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k10 := 0; k10 < 32; k10 += 4 {
+			sumB0 += t4[i][k10]
+			sumB1 += t4[i][k10+1]
+			sumB2 += t4[i][k10+2]
+			sumB3 += t4[i][k10+3]
+		}
+		g.A_[i] += sumB0 + sumB1 + (sumB2 + sumB3)
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		for j := range 16 {
+			row6 := &t3[i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k11 := 0; k11 < 32; k11 += 4 {
+				dotG0 += row6[k11] * h1[j][k11]
+				dotG1 += row6[k11+1] * h1[j][k11+1]
+				dotG2 += row6[k11+2] * h1[j][k11+2]
+				dotG3 += row6[k11+3] * h1[j][k11+3]
+			}
+			g.B[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
+		}
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k12 := 0; k12 < 32; k12 += 4 {
+			sumC0 += t3[i][k12]
+			sumC1 += t3[i][k12+1]
+			sumC2 += t3[i][k12+2]
+			sumC3 += t3[i][k12+3]
+		}
+		g.B_[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k13 := 0; k13 < 32; k13 += 4 {
+			sumD0 += t2[k13] * h2[i][k13]
+			sumD1 += t2[k13+1] * h2[i][k13+1]
+			sumD2 += t2[k13+2] * h2[i][k13+2]
+			sumD3 += t2[k13+3] * h2[i][k13+3]
+		}
+		g.V[i] += sumD0 + sumD1 + (sumD2 + sumD3)
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *ResidualParams) forwardTile(ws *ResidualBatchWorkspace, out []ResidualOutputs) float64 {
+	var h0 [16][32]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var h1 [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			row := &p.W0[i]
+			var sum float64
+			for k := range 4 {
+				sum += row[k] * ws.x[k][j]
+			}
+			h0[i][j] = math.Tanh(sum)
+		}
+	}
+	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	for i := range 16 {
+		for j := range 32 {
+			row2 := &p.A[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dot0 += row2[k2] * h0[k2][j]
+				dot1 += row2[k2+1] * h0[k2+1][j]
+				dot2 += row2[k2+2] * h0[k2+2][j]
+				dot3 += row2[k2+3] * h0[k2+3][j]
+			}
+			h1[i][j] = h0[i][j] + residualRelu(dot0+dot1+(dot2+dot3)+p.A_[i])
+		}
+	}
+	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var loss float64
+	for k8 := range 32 {
+		var sum3 float64
+		for k11 := range 16 {
+			row6 := &p.B[k11]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k12 := 0; k12 < 16; k12 += 4 {
+				dotE0 += row6[k12] * h1[k12][k8]
+				dotE1 += row6[k12+1] * h1[k12+1][k8]
+				dotE2 += row6[k12+2] * h1[k12+2][k8]
+				dotE3 += row6[k12+3] * h1[k12+3][k8]
+			}
+			sum3 += p.V[k11] * (h1[k11][k8] + residualRelu(dotE0+dotE1+(dotE2+dotE3)+p.B_[k11]))
+		}
+		loss += 0.5 * residualSq(sum3-ws.y[k8])
+	}
+	return loss
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *ResidualParams) Flat() []float64 {
@@ -602,6 +905,11 @@ func (*ResidualInputs) Layout() (names, fields []string, sizes []int) {
 // residualRelu is max(x, 0).
 func residualRelu(x float64) float64 {
 	return max(x, 0)
+}
+
+// residualSq is x·x.
+func residualSq(x float64) float64 {
+	return x * x
 }
 
 // residualStep is 1 for x > 0, else 0: the derivative of relu, 0 at 0.

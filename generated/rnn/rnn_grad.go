@@ -54,6 +54,17 @@ type RnnWorkspace struct {
 	h [26][16]float64
 }
 
+// RnnBatchWorkspace holds what RnnParams.ForwardBatch and LossGradBatch need
+// to compute a tile of 32 samples at once. Its zero value is ready to use; use
+// one per goroutine. It is large: allocate it once.
+type RnnBatchWorkspace struct {
+	one RnnWorkspace       // for the samples after the last whole tile
+	xs  [25][4][32]float64 // the tile's xs, sample s in column s
+	ys  [25][32]float64    // the tile's ys, sample s in column s
+	t   [25][32]float64
+	h   [26][16][32]float64
+}
+
 // Forward returns the loss of model rnn for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) float64 {
@@ -414,6 +425,281 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 // Predict does nothing: model rnn declares no outputs. It is here so that
 // every generated model has the same methods.
 func (p *RnnParams) Predict(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) {}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *RnnParams) LossGradBatch(ws *RnnBatchWorkspace, in []RnnInputs, g *RnnParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *RnnParams) ForwardBatch(ws *RnnBatchWorkspace, in []RnnInputs, out []RnnOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []RnnOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *RnnOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *RnnBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *RnnBatchWorkspace) load(in []RnnInputs) {
+	for s := range in {
+		for i := range 25 {
+			for j := range 4 {
+				ws.xs[i][j][s] = in[s].Xs[i][j]
+			}
+		}
+		for i := range 25 {
+			ws.ys[i][s] = in[s].Ys[i]
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
+	// rnn.bp:17: for t in 0..T {
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
+	for t := range 25 {
+		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			for j := range 32 {
+				row := &p.Wx[i]
+				var sum float64
+				for k := range 4 {
+					sum += row[k] * ws.xs[t][k][j]
+				}
+				row2 := &p.Wh[i]
+				var dot0, dot1, dot2, dot3 float64
+				for k2 := 0; k2 < 16; k2 += 4 {
+					dot0 += row2[k2] * ws.h[t][k2][j]
+					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
+					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
+					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
+				}
+				ws.h[t+1][i][j] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+			}
+		}
+		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			row3 := &p.Wy[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotB0 += row3[k3] * ws.h[t+1][k3][i]
+				dotB1 += row3[k3+1] * ws.h[t+1][k3+1][i]
+				dotB2 += row3[k3+2] * ws.h[t+1][k3+2][i]
+				dotB3 += row3[k3+3] * ws.h[t+1][k3+3][i]
+			}
+			ti := dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - ws.ys[t][i]
+			ws.t[t][i] = ti
+			loss[i] += ti * ti
+		}
+	}
+	// rnn.bp:17: for t in 0..T {
+	var loss20, loss21, loss22, loss23 float64
+	for k4 := 0; k4 < 32; k4 += 4 {
+		loss20 += loss[k4]
+		loss21 += loss[k4+1]
+		loss22 += loss[k4+2]
+		loss23 += loss[k4+3]
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	var dh [16][32]float64
+	var dfree [16][32]float64
+	var dfree2 [1][32]float64
+	var scatter [1][32]float64
+	var t3 [16][32]float64
+	var dh2 [16][32]float64
+	// backward of rnn.bp:17: for t in 0..T {
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		scatter = [1][32]float64{}
+		for i := range 32 {
+			scatter[0][i] += 2 * ws.t[t2][i]
+		}
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			for j := range 32 {
+				t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t2+1][i][j]*ws.h[t2+1][i][j])
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k5 := 0; k5 < 16; k5 += 4 {
+					dotC0 += p.Wh[k5][i] * t3[k5][j]
+					dotC1 += p.Wh[k5+1][i] * t3[k5+1][j]
+					dotC2 += p.Wh[k5+2][i] * t3[k5+2][j]
+					dotC3 += p.Wh[k5+3][i] * t3[k5+3][j]
+				}
+				dh2[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+			for j := range 4 {
+				row4 := &t3[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotD0 += row4[k6] * ws.xs[t2][j][k6]
+					dotD1 += row4[k6+1] * ws.xs[t2][j][k6+1]
+					dotD2 += row4[k6+2] * ws.xs[t2][j][k6+2]
+					dotD3 += row4[k6+3] * ws.xs[t2][j][k6+3]
+				}
+				g.Wx[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+			for j := range 16 {
+				row5 := &t3[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotE0 += row5[k7] * ws.h[t2][j][k7]
+					dotE1 += row5[k7+1] * ws.h[t2][j][k7+1]
+					dotE2 += row5[k7+2] * ws.h[t2][j][k7+2]
+					dotE3 += row5[k7+3] * ws.h[t2][j][k7+3]
+				}
+				g.Wh[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+			row6 := &scatter[0]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				dotF0 += row6[k8] * ws.h[t2+1][i][k8]
+				dotF1 += row6[k8+1] * ws.h[t2+1][i][k8+1]
+				dotF2 += row6[k8+2] * ws.h[t2+1][i][k8+2]
+				dotF3 += row6[k8+3] * ws.h[t2+1][i][k8+3]
+			}
+			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			for j := range 32 {
+				dfree[i][j] += t3[i][j]
+			}
+		}
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			dfree2[0][i] += scatter[0][i]
+		}
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			for j := range 32 {
+				dh[i][j] = dh2[i][j]
+			}
+		}
+	}
+	for i := range 16 {
+		var sum0, sum1, sum2, sum3 float64
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sum0 += dfree[i][k9]
+			sum1 += dfree[i][k9+1]
+			sum2 += dfree[i][k9+2]
+			sum3 += dfree[i][k9+3]
+		}
+		g.Bh[i] += sum0 + sum1 + (sum2 + sum3)
+	}
+	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k10 := 0; k10 < 32; k10 += 4 {
+		sumB0 += dfree2[0][k10]
+		sumB1 += dfree2[0][k10+1]
+		sumB2 += dfree2[0][k10+2]
+		sumB3 += dfree2[0][k10+3]
+	}
+	g.By[0] += sumB0 + sumB1 + (sumB2 + sumB3)
+	return loss2
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64 {
+	// rnn.bp:17: for t in 0..T {
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
+	for t := range 25 {
+		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			for j := range 32 {
+				row := &p.Wx[i]
+				var sum float64
+				for k := range 4 {
+					sum += row[k] * ws.xs[t][k][j]
+				}
+				row2 := &p.Wh[i]
+				var dot0, dot1, dot2, dot3 float64
+				for k2 := 0; k2 < 16; k2 += 4 {
+					dot0 += row2[k2] * ws.h[t][k2][j]
+					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
+					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
+					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
+				}
+				ws.h[t+1][i][j] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+			}
+		}
+		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			row3 := &p.Wy[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotB0 += row3[k3] * ws.h[t+1][k3][i]
+				dotB1 += row3[k3+1] * ws.h[t+1][k3+1][i]
+				dotB2 += row3[k3+2] * ws.h[t+1][k3+2][i]
+				dotB3 += row3[k3+3] * ws.h[t+1][k3+3][i]
+			}
+			ti := dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - ws.ys[t][i]
+			ws.t[t][i] = ti
+			loss[i] += ti * ti
+		}
+	}
+	// rnn.bp:17: for t in 0..T {
+	var loss20, loss21, loss22, loss23 float64
+	for k4 := 0; k4 < 32; k4 += 4 {
+		loss20 += loss[k4]
+		loss21 += loss[k4+1]
+		loss22 += loss[k4+2]
+		loss23 += loss[k4+3]
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	return loss2
+}
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.

@@ -48,6 +48,16 @@ type SwapWorkspace struct {
 	bPrev [4][3]float64
 }
 
+// SwapBatchWorkspace holds what SwapParams.ForwardBatch and LossGradBatch need
+// to compute a tile of 32 samples at once. Its zero value is ready to use; use
+// one per goroutine. It is large: allocate it once.
+type SwapBatchWorkspace struct {
+	one   SwapWorkspace     // for the samples after the last whole tile
+	x     [4][3][32]float64 // the tile's x, sample s in column s
+	a     [5][3][32]float64
+	bPrev [4][3][32]float64
+}
+
 // Forward returns the loss of model swap for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs) float64 {
@@ -246,6 +256,255 @@ func (p *SwapParams) LossGradTo(ws *SwapWorkspace, in *SwapInputs, g *SwapParams
 // Predict does nothing: model swap declares no outputs. It is here so that
 // every generated model has the same methods.
 func (p *SwapParams) Predict(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs) {}
+
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *SwapParams) LossGradBatch(ws *SwapBatchWorkspace, in []SwapInputs, g *SwapParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *SwapParams) ForwardBatch(ws *SwapBatchWorkspace, in []SwapInputs, out []SwapOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []SwapOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *SwapOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *SwapBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *SwapBatchWorkspace) load(in []SwapInputs) {
+	for s := range in {
+		for i := range 4 {
+			for j := range 3 {
+				ws.x[i][j][s] = in[s].X[i][j]
+			}
+		}
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64 {
+	// swap.bp:9: b = w * 0.5
+	var b2 [3][32]float64
+	var s [32]float64
+	for i := range 3 {
+		bi := p.W[i] * 0.5
+		// swap.bp:11: for t in 0..4 {
+		for j := range 32 {
+			ws.a[0][i][j] = p.W[i]
+		}
+		for j := range 32 {
+			b2[i][j] = bi
+		}
+	}
+	var bNext [3][32]float64
+	for t := range 4 {
+		// swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 3 {
+			for j := range 32 {
+				ws.bPrev[t][i][j] = b2[i][j]
+			}
+			// swap.bp:13: a = b * u + x[t]
+			for j := range 32 {
+				ws.a[t+1][i][j] = b2[i][j]*p.U + ws.x[t][i][j]
+			}
+		}
+		// swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 32 {
+			var sum float64
+			for k := range 3 {
+				sum += ws.a[t+1][k][i] * ws.a[t][k][i]
+			}
+			var sum2 float64
+			for k2 := range 3 {
+				sum2 += ws.a[t+1][k2][i] * p.W[k2]
+			}
+			s[i] += sum + sum2
+		}
+		for i := range 3 {
+			for j := range 32 {
+				bNext[i][j] = ws.a[t][i][j]
+			}
+		}
+		b2 = bNext
+	}
+	// swap.bp:17: loss = s + sum(a) * 0.1
+	var loss float64
+	for k5 := range 32 {
+		var sum4 float64
+		for k6 := range 3 {
+			sum4 += ws.a[4][k6][k5]
+		}
+		loss += s[k5] + sum4*0.1
+	}
+	var da [3][32]float64
+	// backward of swap.bp:11: for t in 0..4 {
+	var db [3][32]float64
+	var dfree [3][32]float64
+	for i := range 3 {
+		for j := range 32 {
+			da[i][j] = 0.1
+		}
+	}
+	var t3 [3][32]float64
+	var da2 [3][32]float64
+	var db2 [3][32]float64
+	var da3 [3][32]float64
+	for t2 := 3; t2 >= 0; t2-- {
+		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 3 {
+			for j := range 32 {
+				t3[i][j] = ws.a[t2+1][i][j]
+			}
+			// backward of swap.bp:13: a = b * u + x[t]
+			for j := range 32 {
+				da2[i][j] = da[i][j] + p.W[i] + ws.a[t2][i][j]
+			}
+			for j := range 32 {
+				db2[i][j] = da2[i][j] * p.U
+			}
+			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+			for j := range 32 {
+				da3[i][j] = db[i][j] + t3[i][j]
+			}
+		}
+		// backward of swap.bp:13: a = b * u + x[t]
+		var sum5 float64
+		for k7 := range 3 {
+			for k8 := range 32 {
+				sum5 += da2[k7][k8] * ws.bPrev[t2][k7][k8]
+			}
+		}
+		g.U += sum5
+		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 3 {
+			for j := range 32 {
+				dfree[i][j] += t3[i][j]
+			}
+			for j := range 32 {
+				da[i][j] = da3[i][j]
+			}
+			// backward of swap.bp:13: a = b * u + x[t]
+			for j := range 32 {
+				db[i][j] = db2[i][j]
+			}
+		}
+	}
+	for i := range 3 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sumB0 += da[i][k9] + dfree[i][k9]
+			sumB1 += da[i][k9+1] + dfree[i][k9+1]
+			sumB2 += da[i][k9+2] + dfree[i][k9+2]
+			sumB3 += da[i][k9+3] + dfree[i][k9+3]
+		}
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k10 := 0; k10 < 32; k10 += 4 {
+			sumC0 += db[i][k10]
+			sumC1 += db[i][k10+1]
+			sumC2 += db[i][k10+2]
+			sumC3 += db[i][k10+3]
+		}
+		g.W[i] += sumB0 + sumB1 + (sumB2 + sumB3) + (sumC0+sumC1+(sumC2+sumC3))*0.5
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *SwapParams) forwardTile(ws *SwapBatchWorkspace, out []SwapOutputs) float64 {
+	// swap.bp:9: b = w * 0.5
+	var b2 [3][32]float64
+	var s [32]float64
+	for i := range 3 {
+		bi := p.W[i] * 0.5
+		// swap.bp:11: for t in 0..4 {
+		for j := range 32 {
+			ws.a[0][i][j] = p.W[i]
+		}
+		for j := range 32 {
+			b2[i][j] = bi
+		}
+	}
+	var bNext [3][32]float64
+	for t := range 4 {
+		// swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 3 {
+			for j := range 32 {
+				ws.bPrev[t][i][j] = b2[i][j]
+			}
+			// swap.bp:13: a = b * u + x[t]
+			for j := range 32 {
+				ws.a[t+1][i][j] = b2[i][j]*p.U + ws.x[t][i][j]
+			}
+		}
+		// swap.bp:15: s += dot(a, b) + sum(a * w)
+		for i := range 32 {
+			var sum float64
+			for k := range 3 {
+				sum += ws.a[t+1][k][i] * ws.a[t][k][i]
+			}
+			var sum2 float64
+			for k2 := range 3 {
+				sum2 += ws.a[t+1][k2][i] * p.W[k2]
+			}
+			s[i] += sum + sum2
+		}
+		for i := range 3 {
+			for j := range 32 {
+				bNext[i][j] = ws.a[t][i][j]
+			}
+		}
+		b2 = bNext
+	}
+	// swap.bp:17: loss = s + sum(a) * 0.1
+	var loss float64
+	for k5 := range 32 {
+		var sum4 float64
+		for k6 := range 3 {
+			sum4 += ws.a[4][k6][k5]
+		}
+		loss += s[k5] + sum4*0.1
+	}
+	return loss
+}
 
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.

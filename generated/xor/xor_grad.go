@@ -55,6 +55,15 @@ type XorWorkspace struct {
 	t float64
 }
 
+// XorBatchWorkspace holds what XorParams.ForwardBatch and LossGradBatch need
+// to compute a tile of 32 samples at once. Its zero value is ready to use; use
+// one per goroutine. It is large: allocate it once.
+type XorBatchWorkspace struct {
+	one XorWorkspace   // for the samples after the last whole tile
+	x   [2][32]float64 // the tile's x, sample s in column s
+	y   [32]float64    // the tile's y, sample s in column s
+}
+
 // Forward returns the loss of model xor for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) float64 {
@@ -178,6 +187,204 @@ func (p *XorParams) Predict(ws *XorWorkspace, in *XorInputs, out *XorOutputs) {
 	out.P[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
 }
 
+// LossGradBatch returns the sum of the losses of the samples in and adds the
+// sum of their gradients to g, as LossGrad called on each would, to rounding.
+// It computes the samples a tile at a time (see Tile) with matrix products
+// over the tile, and the samples after the last whole tile one at a time.
+func (p *XorParams) LossGradBatch(ws *XorBatchWorkspace, in []XorInputs, g *XorParams) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		loss += p.lossGradTile(ws, g)
+	}
+	for s := range in[n:] {
+		loss += p.LossGrad(&ws.one, &in[n+s], g)
+	}
+	return loss
+}
+
+// ForwardBatch returns the sum of the losses of the samples in, and if out is
+// not nil (it must then be at least as long as in) sets out[s] to the outputs
+// of sample in[s], as Forward called on each would, to rounding. It computes
+// the samples a tile at a time (see Tile).
+func (p *XorParams) ForwardBatch(ws *XorBatchWorkspace, in []XorInputs, out []XorOutputs) float64 {
+	loss := float64(0)
+	tile := ws.Tile()
+	n := len(in) - len(in)%tile
+	for s := 0; s < n; s += tile {
+		ws.load(in[s : s+tile])
+		var o []XorOutputs
+		if out != nil {
+			o = out[s : s+tile]
+		}
+		loss += p.forwardTile(ws, o)
+	}
+	for s := range in[n:] {
+		var o *XorOutputs
+		if out != nil {
+			o = &out[n+s]
+		}
+		loss += p.Forward(&ws.one, &in[n+s], o)
+	}
+	return loss
+}
+
+// Tile returns the number of samples the batch methods compute at once, 32: a
+// batch is fastest in multiples of it.
+func (ws *XorBatchWorkspace) Tile() int {
+	return 32
+}
+
+// load copies the tile in into ws, sample s into column s of each input.
+func (ws *XorBatchWorkspace) load(in []XorInputs) {
+	for s := range in {
+		for i := range 2 {
+			ws.x[i][s] = in[s].X[i]
+		}
+		ws.y[s] = in[s].Y
+	}
+}
+
+// lossGradTile returns the sum of the losses of the tile of samples loaded in
+// ws and adds the sum of their gradients to g.
+func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
+	var h [8][32]float64
+	// xor.bp:12: h = tanh(W1 @ x + b1)
+	var p2 [1][32]float64
+	for i := range 8 {
+		for j := range 32 {
+			h[i][j] = math.Tanh(p.W1[i][0]*ws.x[0][j] + p.W1[i][1]*ws.x[1][j] + p.B1[i])
+		}
+	}
+	// xor.bp:13: p = sigmoid(W2 @ h + b2)
+	var t [32]float64
+	for i := range 32 {
+		row := &p.W2[0]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 8; k += 4 {
+			dot0 += row[k] * h[k][i]
+			dot1 += row[k+1] * h[k+1][i]
+			dot2 += row[k+2] * h[k+2][i]
+			dot3 += row[k+3] * h[k+3][i]
+		}
+		p2[0][i] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+		// xor.bp:14: loss = (p[0] - y)^2
+		t[i] = p2[0][i] - ws.y[i]
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss0 += t[k2] * t[k2]
+		loss1 += t[k2+1] * t[k2+1]
+		loss2 += t[k2+2] * t[k2+2]
+		loss3 += t[k2+3] * t[k2+3]
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var dp [1][32]float64
+	// backward of xor.bp:14: loss = (p[0] - y)^2
+	dp = [1][32]float64{}
+	var t2 [1][32]float64
+	var t3 [8][32]float64
+	for i := range 32 {
+		dp[0][i] += 2 * t[i]
+		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+		t2[0][i] = dp[0][i] * (p2[0][i] * (1 - p2[0][i]))
+	}
+	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
+	for i := range 8 {
+		for j := range 32 {
+			t3[i][j] = p.W2[0][i] * t2[0][j] * (1 - h[i][j]*h[i][j])
+		}
+		row2 := &t3[i]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k3 := 0; k3 < 32; k3 += 4 {
+			dotB0 += row2[k3] * ws.x[0][k3]
+			dotB1 += row2[k3+1] * ws.x[0][k3+1]
+			dotB2 += row2[k3+2] * ws.x[0][k3+2]
+			dotB3 += row2[k3+3] * ws.x[0][k3+3]
+		}
+		g.W1[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
+		row3 := &t3[i]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			dotC0 += row3[k4] * ws.x[1][k4]
+			dotC1 += row3[k4+1] * ws.x[1][k4+1]
+			dotC2 += row3[k4+2] * ws.x[1][k4+2]
+			dotC3 += row3[k4+3] * ws.x[1][k4+3]
+		}
+		g.W1[i][1] += dotC0 + dotC1 + (dotC2 + dotC3)
+		var sum0, sum1, sum2, sum3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sum0 += t3[i][k5]
+			sum1 += t3[i][k5+1]
+			sum2 += t3[i][k5+2]
+			sum3 += t3[i][k5+3]
+		}
+		g.B1[i] += sum0 + sum1 + (sum2 + sum3)
+		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
+		row4 := &t2[0]
+		var dotD0, dotD1, dotD2, dotD3 float64
+		for k6 := 0; k6 < 32; k6 += 4 {
+			dotD0 += row4[k6] * h[i][k6]
+			dotD1 += row4[k6+1] * h[i][k6+1]
+			dotD2 += row4[k6+2] * h[i][k6+2]
+			dotD3 += row4[k6+3] * h[i][k6+3]
+		}
+		g.W2[0][i] += dotD0 + dotD1 + (dotD2 + dotD3)
+	}
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += t2[0][k7]
+		sumB1 += t2[0][k7+1]
+		sumB2 += t2[0][k7+2]
+		sumB3 += t2[0][k7+3]
+	}
+	g.B2[0] += sumB0 + sumB1 + (sumB2 + sumB3)
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *XorParams) forwardTile(ws *XorBatchWorkspace, out []XorOutputs) float64 {
+	var h [8][32]float64
+	// xor.bp:12: h = tanh(W1 @ x + b1)
+	var p2 [1][32]float64
+	for i := range 8 {
+		for j := range 32 {
+			h[i][j] = math.Tanh(p.W1[i][0]*ws.x[0][j] + p.W1[i][1]*ws.x[1][j] + p.B1[i])
+		}
+	}
+	// xor.bp:13: p = sigmoid(W2 @ h + b2)
+	for i := range 32 {
+		row := &p.W2[0]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 8; k += 4 {
+			dot0 += row[k] * h[k][i]
+			dot1 += row[k+1] * h[k+1][i]
+			dot2 += row[k+2] * h[k+2][i]
+			dot3 += row[k+3] * h[k+3][i]
+		}
+		p2[0][i] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+	}
+	// xor.bp:14: loss = (p[0] - y)^2
+	var loss0, loss1, loss2, loss3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss0 += xorSq(p2[0][k2] - ws.y[k2])
+		loss1 += xorSq(p2[0][k2+1] - ws.y[k2+1])
+		loss2 += xorSq(p2[0][k2+2] - ws.y[k2+2])
+		loss3 += xorSq(p2[0][k2+3] - ws.y[k2+3])
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	if out != nil {
+		for s := range out {
+			o := &out[s]
+			o.P[0] = p2[0][s]
+		}
+	}
+	return loss
+}
+
 // Flat returns p's numbers as one slice sharing p's memory, parameters in
 // declaration order, each in row-major order, so one optimizer serves any model.
 func (p *XorParams) Flat() []float64 {
@@ -259,4 +466,9 @@ func xorSigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+// xorSq is x·x.
+func xorSq(x float64) float64 {
+	return x * x
 }

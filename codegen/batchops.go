@@ -1,0 +1,95 @@
+package codegen
+
+import (
+	"slices"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/backpropgen/backpropgen/symbolic"
+)
+
+// The ops of batched graphs (symbolic/batchops.go): expand is a view like
+// transpose, reducesum and reducemax are reductions over some axes, and
+// take and put index with a different integer for each sample.
+
+// partial builds element idx (over the kept axes) of a reducesum or
+// reducemax n: the fold of its argument over the other axes.
+func (f *fnGen) partial(n *symbolic.Node, idx []ix) gexpr {
+	x := n.Args[0]
+	var folded symbolic.Shape
+	for a, d := range x.Shape {
+		if !slices.Contains(n.Ints, a) {
+			folded = append(folded, d)
+		}
+	}
+	term := func(k []ix) gexpr {
+		full := make([]ix, len(x.Shape))
+		ki, ii := 0, 0
+		for a := range x.Shape {
+			if ii < len(n.Ints) && n.Ints[ii] == a {
+				full[a] = idx[ii]
+				ii++
+			} else {
+				full[a] = k[ki]
+				ki++
+			}
+		}
+		return f.elem(x, full)
+	}
+	if n.Op.Code == symbolic.OpReduceMax {
+		return f.fold(maxOf, folded, "", term)
+	}
+	return f.reduce(folded, "", "sum", term)
+}
+
+// takePositions are the indices a take or put n selects for the sample
+// whose index is s: constants, shared integers (a loop variable, a scalar
+// input), and per-sample integer inputs read at s.
+func (f *fnGen) takePositions(n *symbolic.Node, s ix) []ix {
+	ints, _ := symbolic.TakeInts(n)
+	out := make([]ix, len(ints))
+	dyn := n.Args[1:]
+	for i, v := range ints {
+		if v >= 0 {
+			out[i] = cix(v)
+			continue
+		}
+		d := dyn[0]
+		dyn = dyn[1:]
+		p := f.slots[d]
+		if len(d.Shape) == 0 {
+			out[i] = vix(p.base())
+			continue
+		}
+		f.access(p, []ix{s}) // counted and recorded as a read, like any other
+		out[i] = vix(string(s.appendIndex([]byte(p.base()))))
+	}
+	return out
+}
+
+// takeIndex is the index into a take's argument of element idx of the take.
+func (f *fnGen) takeIndex(n *symbolic.Node, idx []ix) []ix {
+	_, own := symbolic.TakeInts(n)
+	s := idx[len(idx)-1]
+	rest := idx
+	if !own {
+		rest = idx[:len(idx)-1]
+	}
+	return append(f.takePositions(n, s), rest...)
+}
+
+// emitPut writes put n into d: cleared (unless d is added to), and then
+// each sample's values added to the row it selects. Two samples may
+// select one row, so the rows are added to, never assigned.
+func (f *fnGen) emitPut(n *symbolic.Node, d dest) {
+	switch d.op {
+	case ":=":
+		f.declareVar(d.p.name(), n.Shape)
+	case "=":
+		f.add(f.lvalue(d.p, nil).Op("=").Add(arrayType(n.Shape)).Values())
+	}
+	x := n.Args[0]
+	f.loop(x.Shape, d.p, func(idx []ix) jen.Code {
+		return f.write(d.p, f.takeIndex(n, idx), "+=", f.elem(x, idx))
+	})
+}

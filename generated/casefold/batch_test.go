@@ -1,0 +1,18 @@
+package casefold
+
+import (
+	"testing"
+
+	"github.com/backpropgen/backpropgen/internal/gradcheck"
+)
+
+// TestBatch checks LossGradBatch and ForwardBatch against LossGrad and
+// Forward sample by sample, over whole and partial tiles
+// (gradcheck.CheckBatch).
+func TestBatch(t *testing.T) {
+	p, _ := sample(1)
+	gradcheck.CheckBatch[CasefoldParams, CasefoldWorkspace, CasefoldBatchWorkspace, CasefoldInputs, CasefoldOutputs](t, p, func(i int) *CasefoldInputs {
+		_, in := sample(int64(i) + 1)
+		return in
+	})
+}

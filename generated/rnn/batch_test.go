@@ -1,0 +1,18 @@
+package rnn
+
+import (
+	"testing"
+
+	"github.com/backpropgen/backpropgen/internal/gradcheck"
+)
+
+// TestBatch checks LossGradBatch and ForwardBatch against LossGrad and
+// Forward sample by sample, over whole and partial tiles
+// (gradcheck.CheckBatch).
+func TestBatch(t *testing.T) {
+	p, _ := sample(1)
+	gradcheck.CheckBatch[RnnParams, RnnWorkspace, RnnBatchWorkspace, RnnInputs, RnnOutputs](t, p, func(i int) *RnnInputs {
+		_, in := sample(int64(i) + 1)
+		return in
+	})
+}

@@ -1,0 +1,149 @@
+package gradcheck
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"reflect"
+	"testing"
+)
+
+// BatchParams is the method set of a generated model's parameters with its
+// batch methods, whose batch workspace is BW.
+type BatchParams[P, W, BW, I, O any] interface {
+	Params[P, W, I, O]
+	LossGradBatch(ws *BW, in []I, g *P) float64
+	ForwardBatch(ws *BW, in []I, out []O) float64
+}
+
+// BatchWorkspace is the method set of a batch workspace.
+type BatchWorkspace[BW any] interface {
+	*BW
+	Tile() int
+}
+
+// BatchTolerance is the largest difference accepted between a batch
+// method's results and the per-sample sums, relative to the largest
+// magnitude in the tensor compared: the batch sums in another order.
+const BatchTolerance = 1e-12
+
+// CheckBatch checks the batch methods of a generated model at p: for
+// batches of 0, 1, a tile less one, a tile, a tile and one and two tiles
+// and three samples (drawn by draw, a function of the sample's number, and
+// scaled a little each so that no two are alike), that LossGradBatch adds
+// to g the sum of LossGrad's gradients and returns the sum of the losses,
+// and that ForwardBatch returns the same loss and each sample's outputs,
+// all within BatchTolerance per tensor; and that neither allocates.
+func CheckBatch[P, W, BW, I, O any, PP BatchParams[P, W, BW, I, O], BWP BatchWorkspace[BW], IP Inputs[I]](t testing.TB, p PP, draw func(i int) IP) {
+	t.Helper()
+	ws := BWP(new(BW))
+	tile := ws.Tile()
+	r := rand.New(rand.NewSource(int64(tile)))
+	all := make([]I, 2*tile+3)
+	for i := range all {
+		all[i] = *draw(i)
+		for j, x := range IP(&all[i]).Flat() {
+			IP(&all[i]).Flat()[j] = x * (1 + 0.01*(2*r.Float64()-1))
+		}
+	}
+	_, _, sizes := p.Layout()
+	for _, n := range []int{0, 1, tile - 1, tile, tile + 1, len(all)} {
+		in := all[:n]
+		// The reference: each sample alone, summed in order.
+		want := PP(new(P))
+		var wantLoss float64
+		var one W
+		wantOut := make([]O, n)
+		for i := range in {
+			wantLoss += p.LossGrad(&one, &in[i], want)
+			p.Forward(&one, &in[i], &wantOut[i])
+		}
+		// LossGradBatch adds: start from a gradient of ones.
+		got := PP(new(P))
+		fill(got.Flat(), 1)
+		loss := p.LossGradBatch((*BW)(ws), in, got)
+		for i := range got.Flat() {
+			got.Flat()[i]--
+		}
+		what := fmt.Sprintf("%d samples (tile %d)", n, tile)
+		if !closeRel(loss, wantLoss) {
+			t.Errorf("%s: LossGradBatch's loss %v, the sum of LossGrad's %v", what, loss, wantLoss)
+		}
+		names, _, _ := p.Layout()
+		off := 0
+		for k, size := range sizes {
+			// Adding to ones and taking them away again loses the bits of
+			// gradient entries far below 1: compare against 1 at least.
+			if d, i := tensorDiff(got.Flat()[off:off+size], want.Flat()[off:off+size], 1); d > BatchTolerance {
+				t.Errorf("%s: LossGradBatch's gradient of %s[%d] = %v, the sum of LossGrad's %v (relative difference %.3g)",
+					what, names[k], i, got.Flat()[off+i], want.Flat()[off+i], d)
+			}
+			off += size
+		}
+		gotOut := make([]O, n)
+		if fl := p.ForwardBatch((*BW)(ws), in, gotOut); !closeRel(fl, wantLoss) {
+			t.Errorf("%s: ForwardBatch's loss %v, the sum of Forward's %v", what, fl, wantLoss)
+		}
+		if fl := p.ForwardBatch((*BW)(ws), in, nil); !closeRel(fl, wantLoss) {
+			t.Errorf("%s: ForwardBatch's loss without outputs %v, the sum of Forward's %v", what, fl, wantLoss)
+		}
+		for i := range in {
+			a, b := floats(reflect.ValueOf(&gotOut[i]).Elem(), nil), floats(reflect.ValueOf(&wantOut[i]).Elem(), nil)
+			if d, j := tensorDiff(a, b, 0); d > BatchTolerance {
+				t.Errorf("%s: ForwardBatch's output %d of sample %d = %v, Forward's %v", what, j, i, a[j], b[j])
+			}
+		}
+	}
+	g := PP(new(P))
+	out := make([]O, len(all))
+	if a := testing.AllocsPerRun(3, func() { p.LossGradBatch((*BW)(ws), all, g) }); a != 0 {
+		t.Errorf("LossGradBatch allocates %v times per call", a)
+	}
+	if a := testing.AllocsPerRun(3, func() { p.ForwardBatch((*BW)(ws), all, out) }); a != 0 {
+		t.Errorf("ForwardBatch allocates %v times per call", a)
+	}
+}
+
+// closeRel reports whether a and b agree within BatchTolerance, relative
+// to the larger of them and 1.
+func closeRel(a, b float64) bool {
+	return a == b || math.Abs(a-b) <= BatchTolerance*max(1, math.Abs(a), math.Abs(b))
+}
+
+// tensorDiff returns the largest difference between a and b, relative to
+// the largest magnitude in either (and floor), and where it is.
+func tensorDiff(a, b []float64, floor float64) (float64, int) {
+	scale := floor
+	for i := range a {
+		scale = max(scale, math.Abs(a[i]), math.Abs(b[i]))
+	}
+	worst, at := 0.0, 0
+	for i := range a {
+		d := math.Abs(a[i] - b[i])
+		if a[i] != b[i] && !(d <= worst*scale) {
+			if scale == 0 || math.IsNaN(d) {
+				return math.Inf(1), i
+			}
+			worst, at = d/scale, i
+		}
+	}
+	return worst, at
+}
+
+// floats appends every float64 in v (a struct of arrays of float64, an
+// Outputs) to dst.
+func floats(v reflect.Value, dst []float64) []float64 {
+	switch v.Kind() {
+	case reflect.Float64:
+		return append(dst, v.Float())
+	case reflect.Array, reflect.Slice:
+		for i := range v.Len() {
+			dst = floats(v.Index(i), dst)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			dst = floats(v.Field(i), dst)
+		}
+	}
+	return dst
+}
