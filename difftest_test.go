@@ -138,7 +138,7 @@ func slug(c difftest.Class) string {
 	return map[difftest.Class]string{
 		difftest.Rejected: "rejected", difftest.NoCompile: "nocompile", difftest.Panic: "panic",
 		difftest.Reference: "reference", difftest.WrongLoss: "loss", difftest.WrongOutput: "output",
-		difftest.LossGrad: "lossgrad", difftest.GradIR: "gradir", difftest.GradFD: "gradfd",
+		difftest.LossGrad: "lossgrad", difftest.GradIR: "gradir", difftest.GradFD: "gradfd", difftest.Batch: "batch",
 	}[c]
 }
 

@@ -88,8 +88,10 @@ func (f *fnGen) emitPut(n *symbolic.Node, d dest) {
 	case "=":
 		f.add(f.lvalue(d.p, nil).Op("=").Add(arrayType(n.Shape)).Values())
 	}
+	// Not a loop that fusion may join (f.loop): it writes rows that the
+	// samples pick, not element idx of d, which fusion assumes.
 	x := n.Args[0]
-	f.loop(x.Shape, d.p, func(idx []ix) jen.Code {
+	f.loopNest(x.Shape, loopVars(x.Shape, func(int) string { return f.locals.fresh("i") }), func(idx []ix) jen.Code {
 		return f.write(d.p, f.takeIndex(n, idx), "+=", f.elem(x, idx))
 	})
 }

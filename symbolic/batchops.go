@@ -61,6 +61,9 @@ func (g *Graph) Expand(x *Node, shape Shape, axes []int) *Node {
 			panic(fmt.Sprintf("expand: axis %d of %v is not axis %d of %v", i, x.Shape, a, shape))
 		}
 	}
+	if v, ok := x.Constant(); ok { // one value repeated: still one value
+		return g.Broadcast(g.Const(v), shape)
+	}
 	switch {
 	case len(x.Shape) == 0:
 		return g.Broadcast(x, shape)
@@ -138,6 +141,9 @@ func (g *Graph) Take(x *Node, ints []int, own bool, dyn ...*Node) *Node {
 	shape := slices.Clone(x.Shape[len(ints):])
 	if !own {
 		shape = append(shape, b)
+	}
+	if v, ok := x.Constant(); ok { // every row is the same
+		return g.Broadcast(g.Const(v), shape)
 	}
 	return g.node(opTake, append([]*Node{x}, dyn...), shape, 0, append(slices.Clone(ints), flag(own)), nil)
 }

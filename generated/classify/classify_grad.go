@@ -618,10 +618,12 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 	var t3 [10][32]float64
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
 	t3 = [10][32]float64{}
+	for i2 := range 32 {
+		t3[ws.label[i2]][i2] += -1
+	}
 	var t4 [32]float64
 	var dlogits [10][32]float64
 	for i := range 32 {
-		t3[ws.label[i]][i] += -1
 		t4[i] = 1 / t2[i]
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2

@@ -281,16 +281,16 @@ func (p *EmbedParams) lossGradTile(ws *EmbedBatchWorkspace, g *EmbedParams) floa
 	}
 	// backward of embed.bp:15: e = E[first] * E[second]
 	t3 = [10][4]float64{}
-	var t4 [10][4]float64
-	for i := range 4 {
-		for j := range 32 {
-			t3[ws.second[j]][i] += de[i][j] * p.E[ws.first[j]][i]
+	for i2 := range 4 {
+		for i3 := range 32 {
+			t3[ws.second[i3]][i2] += de[i2][i3] * p.E[ws.first[i3]][i2]
 		}
 	}
+	var t4 [10][4]float64
 	t4 = [10][4]float64{}
-	for i := range 4 {
-		for j := range 32 {
-			t4[ws.first[j]][i] += de[i][j] * p.E[ws.second[j]][i]
+	for i4 := range 4 {
+		for i5 := range 32 {
+			t4[ws.first[i5]][i4] += de[i4][i5] * p.E[ws.second[i5]][i4]
 		}
 	}
 	for i := range 10 {

@@ -1181,9 +1181,6 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c[i][j] = 0
-		}
-		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
 	}
@@ -1581,9 +1578,6 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
-		for j := range 32 {
-			c[i][j] = 0
-		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}

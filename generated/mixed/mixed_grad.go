@@ -509,32 +509,28 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 	}
 	var t3 [3][3]float64
 	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var dh [3][32]float64
 	var dM [3][3]float64
-	var dh2 [3][32]float64
+	var dh [3][32]float64
 	var dW [3][3]float64
 	var dfree [3][32]float64
 	for i := range 3 {
 		for j := range 3 {
 			t3[i][j] = 0.32 * p.W[i][j]
 		}
+		// backward of mixed.bp:11: for t in 0..3 {
 		for j := range 32 {
 			dh[i][j] = p.V[i]
 		}
-		// backward of mixed.bp:11: for t in 0..3 {
-		for j := range 32 {
-			dh2[i][j] = dh[i][j]
-		}
 	}
 	var t5 [3][32]float64
-	var dh3 [3][32]float64
+	var dh2 [3][32]float64
 	var t6 [3][3]float64
 	var dM2 [3][3]float64
 	for t4 := 2; t4 >= 0; t4-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
 			for j := range 32 {
-				t5[i][j] = dh2[i][j] * mixedSigmoid(ws.t[t4][i][j])
+				t5[i][j] = dh[i][j] * mixedSigmoid(ws.t[t4][i][j])
 			}
 		}
 		for i := range 3 {
@@ -543,7 +539,7 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 				for k9 := range 3 {
 					sum6 += ws.m[t4+1][k9][i] * t5[k9][j]
 				}
-				dh3[i][j] = sum6
+				dh2[i][j] = sum6
 			}
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
@@ -584,7 +580,7 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			for j := range 32 {
-				dh2[i][j] = dh3[i][j]
+				dh[i][j] = dh2[i][j]
 			}
 		}
 	}

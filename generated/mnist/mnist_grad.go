@@ -669,30 +669,24 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 		sumC0 += ws.target[9][k7] * (t2[9][k7] - log[k7])
 		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
 	}
-	var t4 [10][32]float64
+	var t4 [32]float64
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var t5 [32]float64
-	for i := range 10 {
-		for j := range 32 {
-			t4[i][j] = -1 * ws.target[i][j]
-		}
-	}
 	var dlogits [10][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k9 := 0; k9 < 8; k9 += 4 {
-			sumD0 += -t4[k9][i]
-			sumD1 += -t4[k9+1][i]
-			sumD2 += -t4[k9+2][i]
-			sumD3 += -t4[k9+3][i]
+			sumD0 += ws.target[k9][i]
+			sumD1 += ws.target[k9+1][i]
+			sumD2 += ws.target[k9+2][i]
+			sumD3 += ws.target[k9+3][i]
 		}
-		sumD0 += -t4[8][i]
-		sumD0 += -t4[9][i]
-		t5[i] = (sumD0 + sumD1 + (sumD2 + sumD3)) / t3[i]
+		sumD0 += ws.target[8][i]
+		sumD0 += ws.target[9][i]
+		t4[i] = (sumD0 + sumD1 + (sumD2 + sumD3)) / t3[i]
 	}
 	for i := range 10 {
 		for j := range 32 {
-			dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
+			dlogits[i][j] = -ws.target[i][j] + t4[j]*exp[i][j]
 		}
 	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)

@@ -405,16 +405,11 @@ func (ws *NestedBatchWorkspace) load(in []NestedInputs) {
 // ws and adds the sum of their gradients to g.
 func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) float64 {
 	var h [4][32]float64
-	// nested.bp:10: for i in 0..3 {
 	var s [32]float64
-	for i := range 4 {
-		for j := range 32 {
-			h[i][j] = 0
-		}
-	}
 	var s2 [32]float64
 	var h2 [4][32]float64
 	var h3 [4][32]float64
+	// nested.bp:10: for i in 0..3 {
 	for i2 := range 3 {
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
@@ -616,16 +611,11 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs) float64 {
 	var h [4][32]float64
-	// nested.bp:10: for i in 0..3 {
 	var s [32]float64
-	for i := range 4 {
-		for j := range 32 {
-			h[i][j] = 0
-		}
-	}
 	var s2 [32]float64
 	var h2 [4][32]float64
 	var h3 [4][32]float64
+	// nested.bp:10: for i in 0..3 {
 	for i2 := range 3 {
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {

@@ -444,10 +444,10 @@ func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) f
 	var t4 [2][32]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	t4 = [2][32]float64{}
-	var t5 [32]float64
-	for i := range 32 {
-		t4[ws.action[i]][i] += -ws.ret[i]
+	for i2 := range 32 {
+		t4[ws.action[i2]][i2] += -ws.ret[i2]
 	}
+	var t5 [32]float64
 	var dlogits [2][32]float64
 	for i := range 32 {
 		t5[i] = (-t4[0][i] + -t4[1][i]) / t3[i]

@@ -94,6 +94,9 @@ func compare(p *prepared, fdMax int) {
 			res.fail(Panic, "%s", clip(resp.Panic, 1500))
 		} else {
 			compareModel(p, fdMax)
+			if resp.BatchErr != "" {
+				res.fail(Batch, "%s", resp.BatchErr)
+			}
 		}
 	}
 	if len(resp.Fns) != len(p.prog.Fns) {

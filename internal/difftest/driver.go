@@ -39,7 +39,11 @@ type response struct {
 	LGToLoss   uint64
 	LossGradTo []uint64
 	Predicted  [][]uint64
-	Fns        []fnResponse
+	// BatchErr says how LossGradBatch or ForwardBatch, over a tile and
+	// one of scaled copies of the sample, differed from LossGrad and
+	// Forward on each ("" if they agreed).
+	BatchErr string
+	Fns      []fnResponse
 }
 
 type fnResponse struct {
@@ -155,6 +159,7 @@ type response struct {
 	LGToLoss   uint64
 	LossGradTo []uint64
 	Predicted  [][]uint64
+	BatchErr   string
 	Fns        []fnResponse
 }
 
@@ -223,6 +228,8 @@ func runModel(e entry, req *request, resp *response) {
 	resp.LGLoss = math.Float64bits(p.MethodByName("LossGrad").Call([]reflect.Value{ws2, in, g2})[0].Float())
 	resp.LossGrad = bits(g2.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
 	runOverwrite(p, ws, in, resp)
+	stage = "batch"
+	resp.BatchErr = runBatch(p, in)
 	stage = "Predict"
 	pred := reflect.New(ft.In(2).Elem())
 	p.MethodByName("Predict").Call([]reflect.Value{reflect.New(ft.In(0).Elem()), in, pred})
@@ -247,6 +254,98 @@ func runOverwrite(p, ws, in reflect.Value, resp *response) {
 	ws2 := reflect.New(ws.Elem().Type())
 	resp.LGToLoss = math.Float64bits(p.MethodByName("LossGradTo").Call([]reflect.Value{ws2, in, g})[0].Float())
 	resp.LossGradTo = bits(g.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+}
+
+// runBatch runs LossGradBatch and ForwardBatch on a tile and one more of
+// copies of in, each copy's float inputs scaled by 1 + s/1000, and
+// compares them with LossGrad and Forward on each copy, within 1e-12 of
+// the largest magnitude in each tensor (the batch adds in another order).
+func runBatch(p, in reflect.Value) string {
+	lgb := p.MethodByName("LossGradBatch")
+	bws := reflect.New(lgb.Type().In(0).Elem())
+	n := int(bws.MethodByName("Tile").Call(nil)[0].Int()) + 1
+	ins := reflect.MakeSlice(reflect.SliceOf(in.Elem().Type()), n, n)
+	base := in.MethodByName("Flat").Call(nil)[0].Interface().([]float64)
+	for s := range n {
+		ins.Index(s).Set(in.Elem())
+		flat := ins.Index(s).Addr().MethodByName("Flat").Call(nil)[0].Interface().([]float64)
+		for i := range flat {
+			flat[i] = base[i] * (1 + float64(s)/1000)
+		}
+	}
+	fwd := p.MethodByName("Forward")
+	ws := reflect.New(fwd.Type().In(0).Elem())
+	outT := fwd.Type().In(2).Elem()
+	want, got := reflect.New(p.Elem().Type()), reflect.New(p.Elem().Type())
+	wantOut, gotOut := reflect.MakeSlice(reflect.SliceOf(outT), n, n), reflect.MakeSlice(reflect.SliceOf(outT), n, n)
+	wantLoss := 0.0
+	for s := range n {
+		wantLoss += p.MethodByName("LossGrad").Call([]reflect.Value{ws, ins.Index(s).Addr(), want})[0].Float()
+		fwd.Call([]reflect.Value{ws, ins.Index(s).Addr(), wantOut.Index(s).Addr()})
+	}
+	gotLoss := lgb.Call([]reflect.Value{bws, ins, got})[0].Float()
+	fwdLoss := p.MethodByName("ForwardBatch").Call([]reflect.Value{bws, ins, gotOut})[0].Float()
+	if msg := near([]float64{gotLoss}, []float64{wantLoss}); msg != "" {
+		return "LossGradBatch's loss: " + msg
+	}
+	if msg := near([]float64{fwdLoss}, []float64{wantLoss}); msg != "" {
+		return "ForwardBatch's loss: " + msg
+	}
+	sizes := p.MethodByName("Layout").Call(nil)[2].Interface().([]int)
+	g, w := got.MethodByName("Flat").Call(nil)[0].Interface().([]float64), want.MethodByName("Flat").Call(nil)[0].Interface().([]float64)
+	off := 0
+	for k, size := range sizes {
+		if msg := near(g[off:off+size], w[off:off+size]); msg != "" {
+			return fmt.Sprintf("LossGradBatch's gradient of param %d: %s", k, msg)
+		}
+		off += size
+	}
+	for s := range n {
+		var a, b []uint64
+		for _, f := range fields(gotOut.Index(s).Addr()) {
+			a = append(a, f...)
+		}
+		for _, f := range fields(wantOut.Index(s).Addr()) {
+			b = append(b, f...)
+		}
+		if msg := near(f64s(a), f64s(b)); msg != "" {
+			return fmt.Sprintf("ForwardBatch's outputs of sample %d: %s", s, msg)
+		}
+	}
+	return ""
+}
+
+func f64s(b []uint64) []float64 {
+	out := make([]float64, len(b))
+	for i, x := range b {
+		out[i] = math.Float64frombits(x)
+	}
+	return out
+}
+
+// near describes the first element of got that differs from want by more
+// than 1e-12 of the largest finite magnitude in want, or 1e-12 if that is
+// less than 1 (a tensor whose every entry cancels to almost nothing);
+// non-finite values must be equal (NaN to NaN).
+func near(got, want []float64) string {
+	scale := 1.0
+	for _, w := range want {
+		if !math.IsInf(w, 0) && !math.IsNaN(w) {
+			scale = max(scale, math.Abs(w))
+		}
+	}
+	for i, w := range want {
+		a := got[i]
+		switch {
+		case math.IsNaN(w) || math.IsInf(w, 0) || math.IsNaN(a) || math.IsInf(a, 0):
+			if !(a == w || math.IsNaN(a) && math.IsNaN(w)) {
+				return fmt.Sprintf("[%d] = %v, want %v", i, a, w)
+			}
+		case math.Abs(a-w) > 1e-12*scale:
+			return fmt.Sprintf("[%d] = %v, want %v (difference %.3g of the largest, %v)", i, a, w, math.Abs(a-w)/scale, scale)
+		}
+	}
+	return ""
 }
 
 func fields(out reflect.Value) [][]uint64 {

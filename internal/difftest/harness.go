@@ -54,10 +54,11 @@ const (
 	LossGrad    Class = "LossGrad ≠ Forward+Backward"
 	GradIR      Class = "wrong gradient vs IR"
 	GradFD      Class = "wrong gradient vs FD"
+	Batch       Class = "batch ≠ per-sample sum"
 )
 
 // Classes lists every class in order.
-var Classes = []Class{Rejected, NoCompile, Panic, Reference, WrongLoss, WrongOutput, LossGrad, GradIR, GradFD}
+var Classes = []Class{Rejected, NoCompile, Panic, Reference, WrongLoss, WrongOutput, LossGrad, GradIR, GradFD, Batch}
 
 // Case is a model to test: its source, and the seed of its param, input
 // and fn argument values.
