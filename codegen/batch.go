@@ -208,17 +208,17 @@ func (bg *modelGen) forwardTile() jen.Code {
 	f.flush()
 	if len(bg.m.Outputs) > 0 {
 		per := f.collect(func() jen.Code {
-			f.add(jen.Id("o").Op(":=").Op("&").Id("out").Index(jen.Id("s")))
 			for i, o := range bg.m.Outputs {
-				dst := fieldPlace("o", bg.outputs[i])
+				dst := fieldPlace("out[q]", bg.outputs[i])
 				shape := o.Node.Shape[:len(o.Node.Shape)-1]
 				f.loopNest(shape, loopVars(shape, func(d int) string { return f.locals.fresh("j") }), func(idx []ix) jen.Code {
-					return f.write(dst, idx, "=", f.elem(o.Node, append(idx, vix("s"))))
+					return f.write(dst, idx, "=", f.elem(o.Node, append(idx, vix("q"))))
 				})
 			}
 			return nil
 		})
-		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(jen.For(jen.Id("s").Op(":=").Range().Id("out")).Block(per...)))
+		// q, a reserved name, cannot be a model's value's.
+		f.add(jen.If(jen.Id("out").Op("!=").Nil()).Block(jen.For(jen.Id("q").Op(":=").Range().Id("out")).Block(per...)))
 	}
 	f.add(jen.Return(f.elem(bg.m.Loss, nil).c))
 	f.end()

@@ -162,7 +162,7 @@ func (f *fnGen) nest(shape symbolic.Shape, idx []ix, body []jen.Code, before map
 // outerLoopNames name the loops over a tensor's dimensions, outermost
 // first; the last three are for batched tensors (a rank-3 value with its
 // sample axis), and are reserved names as the others are.
-var outerLoopNames = []string{"i", "j", "n", "q", "u", "v"}
+var outerLoopNames = []string{"i", "j", "n", "q", "q2", "q3"}
 
 // loop emits, for every element idx of shape, the statement stmt(idx)
 // returns, after whatever an element's computation needs before it. The

@@ -44,7 +44,7 @@ var reserved = strings.Fields(`
 	bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64
 	rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil
 	append cap clear close complex copy delete imag len make max min new panic print
-	println real recover math unsafe fmt rand i j n q u v`)
+	println real recover math unsafe fmt rand i j n q q2 q3`)
 
 // methodParams are the receiver and parameter names of the model's
 // methods, which their locals must not take (a fn's function has none,

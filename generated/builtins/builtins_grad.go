@@ -474,40 +474,40 @@ func FClipGrad(x, lo, hi float64) (fClip, dx, dlo, dhi float64) {
 }
 
 // FClipVec computes f_clip_vec(v, lo) of builtins.bp:32.
-func FClipVec(v2 [3]float64, lo float64) float64 {
+func FClipVec(v [3]float64, lo float64) float64 {
 	var sum float64
 	for k := range 3 {
-		sum += min(max(v2[k], lo), 1.5) * v2[k]
+		sum += min(max(v[k], lo), 1.5) * v[k]
 	}
 	return sum
 }
 
 // FClipVecGrad returns f_clip_vec(v, lo) of builtins.bp:32 and its partial derivatives
 // with respect to v, lo.
-func FClipVecGrad(v2 [3]float64, lo float64) (fClipVec float64, dv [3]float64, dlo float64) {
+func FClipVecGrad(v [3]float64, lo float64) (fClipVec float64, dv [3]float64, dlo float64) {
 	var t [3]float64
 	// builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
 	var t2 [3]float64
 	var t3 [3]float64
 	for i := range 3 {
-		t[i] = max(v2[i], lo)
+		t[i] = max(v[i], lo)
 		t2[i] = min(t[i], 1.5)
 		// backward of builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
-		t3[i] = v2[i] * builtinsGe(1.5, t[i])
+		t3[i] = v[i] * builtinsGe(1.5, t[i])
 	}
 	// builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
 	var sum float64
 	for k := range 3 {
-		sum += t2[k] * v2[k]
+		sum += t2[k] * v[k]
 	}
 	fClipVec = sum
 	for i := range 3 {
-		dv[i] = t2[i] + t3[i]*builtinsGe(v2[i], lo)
+		dv[i] = t2[i] + t3[i]*builtinsGe(v[i], lo)
 	}
 	// backward of builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
 	var sum2 float64
 	for k2 := range 3 {
-		sum2 += t3[k2] * builtinsGt(lo, v2[k2])
+		sum2 += t3[k2] * builtinsGt(lo, v[k2])
 	}
 	dlo = sum2
 	return
@@ -708,45 +708,45 @@ func FAssocGrad(a, b, c float64) (fAssoc, da, db, dc float64) {
 }
 
 // FSum computes f_sum(v) of builtins.bp:42.
-func FSum(v2 [4]float64) float64 {
+func FSum(v [4]float64) float64 {
 	var sum float64
 	for k := range 4 {
-		sum += v2[k] * v2[k]
+		sum += v[k] * v[k]
 	}
 	return sum
 }
 
 // FSumGrad returns f_sum(v) of builtins.bp:42 and its partial derivatives
 // with respect to v.
-func FSumGrad(v2 [4]float64) (fSum float64, dv [4]float64) {
+func FSumGrad(v [4]float64) (fSum float64, dv [4]float64) {
 	// builtins.bp:42: fn f_sum(v[4]) = sum(v * v)
 	var sum float64
 	for k := range 4 {
-		sum += v2[k] * v2[k]
+		sum += v[k] * v[k]
 	}
 	fSum = sum
 	for i := range 4 {
-		dv[i] = v2[i] + v2[i]
+		dv[i] = v[i] + v[i]
 	}
 	return
 }
 
 // FMean computes f_mean(v) of builtins.bp:43.
-func FMean(v2 [4]float64) float64 {
+func FMean(v [4]float64) float64 {
 	var sum float64
 	for k := range 4 {
-		sum += math.Exp(v2[k])
+		sum += math.Exp(v[k])
 	}
 	return sum / 4
 }
 
 // FMeanGrad returns f_mean(v) of builtins.bp:43 and its partial derivatives
 // with respect to v.
-func FMeanGrad(v2 [4]float64) (fMean float64, dv [4]float64) {
+func FMeanGrad(v [4]float64) (fMean float64, dv [4]float64) {
 	var expV [4]float64
 	// builtins.bp:43: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
-		expV[i] = math.Exp(v2[i])
+		expV[i] = math.Exp(v[i])
 	}
 	var sum float64
 	for k := range 4 {
@@ -761,40 +761,40 @@ func FMeanGrad(v2 [4]float64) (fMean float64, dv [4]float64) {
 }
 
 // FDot computes f_dot(u, v) of builtins.bp:44.
-func FDot(u2, v2 [3]float64) float64 {
+func FDot(u, v [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
-		sum += u2[k] * v2[k]
+		sum += u[k] * v[k]
 	}
-	return sum * u2[1]
+	return sum * u[1]
 }
 
 // FDotGrad returns f_dot(u, v) of builtins.bp:44 and its partial derivatives
 // with respect to u, v.
-func FDotGrad(u2, v2 [3]float64) (fDot float64, du, dv [3]float64) {
+func FDotGrad(u, v [3]float64) (fDot float64, du, dv [3]float64) {
 	// builtins.bp:44: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	var sum float64
 	for k := range 3 {
-		sum += u2[k] * v2[k]
+		sum += u[k] * v[k]
 	}
-	fDot = sum * u2[1]
+	fDot = sum * u[1]
 	for i := range 3 {
-		du[i] = u2[1] * v2[i]
+		du[i] = u[1] * v[i]
 	}
 	du[1] += sum
 	// backward of builtins.bp:44: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
 	for i := range 3 {
-		dv[i] = u2[1] * u2[i]
+		dv[i] = u[1] * u[i]
 	}
 	return
 }
 
 // FMse computes f_mse(u, v) of builtins.bp:45.
-func FMse(u2, v2 [3]float64) float64 {
+func FMse(u, v [3]float64) float64 {
 	var t [3]float64
 	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
-		t[i] = u2[i] - v2[i]
+		t[i] = u[i] - v[i]
 	}
 	var sum float64
 	for k := range 3 {
@@ -805,12 +805,12 @@ func FMse(u2, v2 [3]float64) float64 {
 
 // FMseGrad returns f_mse(u, v) of builtins.bp:45 and its partial derivatives
 // with respect to u, v.
-func FMseGrad(u2, v2 [3]float64) (fMse float64, du, dv [3]float64) {
+func FMseGrad(u, v [3]float64) (fMse float64, du, dv [3]float64) {
 	var t [3]float64
 	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	var du2 [3]float64
 	for i := range 3 {
-		ti := u2[i] - v2[i]
+		ti := u[i] - v[i]
 		t[i] = ti
 		// backward of builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 		t2i := 0.3333333333333333 * ti
@@ -1012,27 +1012,27 @@ func FMatmatGrad(A [2][3]float64, B [3][2]float64) (fMatmat float64, dA [2][3]fl
 }
 
 // FTranspose computes f_transpose(A, v) of builtins.bp:49.
-func FTranspose(A [2][3]float64, v2 [2]float64) float64 {
+func FTranspose(A [2][3]float64, v [2]float64) float64 {
 	var sum float64
 	for k := range 3 {
-		sum += A[0][k]*v2[0] + A[1][k]*v2[1]
+		sum += A[0][k]*v[0] + A[1][k]*v[1]
 	}
 	return sum
 }
 
 // FTransposeGrad returns f_transpose(A, v) of builtins.bp:49 and its partial derivatives
 // with respect to A, v.
-func FTransposeGrad(A [2][3]float64, v2 [2]float64) (fTranspose float64, dA [2][3]float64, dv [2]float64) {
+func FTransposeGrad(A [2][3]float64, v [2]float64) (fTranspose float64, dA [2][3]float64, dv [2]float64) {
 	// builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	var sum float64
 	for k := range 3 {
-		sum += A[0][k]*v2[0] + A[1][k]*v2[1]
+		sum += A[0][k]*v[0] + A[1][k]*v[1]
 	}
 	fTranspose = sum
 	// backward of builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	for i := range 3 {
-		dA[0][i] = v2[0]
-		dA[1][i] = v2[1]
+		dA[0][i] = v[0]
+		dA[1][i] = v[1]
 	}
 	var sum2 float64
 	for k2 := range 3 {
@@ -1238,33 +1238,33 @@ func FStopGradientGrad(x, y float64) (fStopGradient, dx, dy float64) {
 }
 
 // FZeros computes f_zeros(v) of builtins.bp:54.
-func FZeros(v2 [3]float64) float64 {
+func FZeros(v [3]float64) float64 {
 	var sum float64
 	for k := range 3 {
-		sum += v2[k] + 0
+		sum += v[k] + 0
 	}
 	var sum2 float64
 	for k2 := range 3 {
-		sum2 += v2[k2] * v2[k2]
+		sum2 += v[k2] * v[k2]
 	}
 	return sum + sum2
 }
 
 // FZerosGrad returns f_zeros(v) of builtins.bp:54 and its partial derivatives
 // with respect to v.
-func FZerosGrad(v2 [3]float64) (fZeros float64, dv [3]float64) {
+func FZerosGrad(v [3]float64) (fZeros float64, dv [3]float64) {
 	// builtins.bp:54: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
 	var sum float64
 	for k := range 3 {
-		sum += v2[k] + 0
+		sum += v[k] + 0
 	}
 	var sum2 float64
 	for k2 := range 3 {
-		sum2 += v2[k2] * v2[k2]
+		sum2 += v[k2] * v[k2]
 	}
 	fZeros = sum + sum2
 	for i := range 3 {
-		dv[i] = v2[i] + v2[i] + 1
+		dv[i] = v[i] + v[i] + 1
 	}
 	return
 }
@@ -1288,26 +1288,26 @@ func FRowGrad(A [3][2]float64) (fRow float64, dA [3][2]float64) {
 }
 
 // Helper computes helper(q, k) of builtins.bp:56.
-func Helper(q2 [3]float64, k float64) float64 {
+func Helper(q4 [3]float64, k float64) float64 {
 	var sum float64
 	for k2 := range 3 {
-		sum += q2[k2] * q2[k2]
+		sum += q4[k2] * q4[k2]
 	}
 	return k * sum
 }
 
 // HelperGrad returns helper(q, k) of builtins.bp:56 and its partial derivatives
 // with respect to q, k.
-func HelperGrad(q2 [3]float64, k float64) (helper float64, dq [3]float64, dk float64) {
+func HelperGrad(q4 [3]float64, k float64) (helper float64, dq [3]float64, dk float64) {
 	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	var sum float64
 	for k2 := range 3 {
-		sum += q2[k2] * q2[k2]
+		sum += q4[k2] * q4[k2]
 	}
 	var t [3]float64
 	// backward of builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	for i := range 3 {
-		t[i] = k * q2[i]
+		t[i] = k * q4[i]
 	}
 	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	helper = k * sum
@@ -1319,15 +1319,15 @@ func HelperGrad(q2 [3]float64, k float64) (helper float64, dq [3]float64, dk flo
 }
 
 // FCall computes f_call(q, k) of builtins.bp:57.
-func FCall(q2 [3]float64, k float64) float64 {
+func FCall(q4 [3]float64, k float64) float64 {
 	var t [3]float64
 	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	for i := range 3 {
-		t[i] = 2 * q2[i]
+		t[i] = 2 * q4[i]
 	}
 	var sum float64
 	for k2 := range 3 {
-		sum += q2[k2] * q2[k2]
+		sum += q4[k2] * q4[k2]
 	}
 	var sum2 float64
 	for k3 := range 3 {
@@ -1338,19 +1338,19 @@ func FCall(q2 [3]float64, k float64) float64 {
 
 // FCallGrad returns f_call(q, k) of builtins.bp:57 and its partial derivatives
 // with respect to q, k.
-func FCallGrad(q2 [3]float64, k float64) (fCall float64, dq [3]float64, dk float64) {
+func FCallGrad(q4 [3]float64, k float64) (fCall float64, dq [3]float64, dk float64) {
 	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	var sum float64
 	for k2 := range 3 {
-		sum += q2[k2] * q2[k2]
+		sum += q4[k2] * q4[k2]
 	}
 	var t [3]float64
 	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t2 [3]float64
 	for i := range 3 {
-		t[i] = 2 * q2[i]
+		t[i] = 2 * q4[i]
 		// backward of builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
-		t2[i] = k * q2[i]
+		t2[i] = k * q4[i]
 	}
 	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var sum2 float64

@@ -444,10 +444,9 @@ func (p *CalibParams) forwardTile(ws *CalibBatchWorkspace, out []CalibOutputs) f
 		loss += sumB0 + sumB1 + (sumB2 + sumB3) + t
 	}
 	if out != nil {
-		for s := range out {
-			o := &out[s]
+		for q := range out {
 			for j2 := range 8 {
-				o.Fit[j2] = fit[j2][s]
+				out[q].Fit[j2] = fit[j2][q]
 			}
 		}
 	}

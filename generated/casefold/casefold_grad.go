@@ -371,10 +371,9 @@ func (p *CasefoldParams) forwardTile(ws *CasefoldBatchWorkspace, out []CasefoldO
 		loss += casefoldSq(sum4-ws.y[k5]) + t
 	}
 	if out != nil {
-		for s := range out {
-			o := &out[s]
+		for q := range out {
 			for j2 := range 3 {
-				o.H[j2] = H[j2][s]
+				out[q].H[j2] = H[j2][q]
 			}
 		}
 	}

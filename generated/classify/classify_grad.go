@@ -746,10 +746,9 @@ func (p *ClassifyParams) forwardTile(ws *ClassifyBatchWorkspace, out []ClassifyO
 		loss += t[k6] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k6]][k6]
 	}
 	if out != nil {
-		for s := range out {
-			o := &out[s]
+		for q := range out {
 			for j2 := range 10 {
-				o.Logits[j2] = logits[j2][s]
+				out[q].Logits[j2] = logits[j2][q]
 			}
 		}
 	}

@@ -672,10 +672,9 @@ func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) f
 		loss += sum5 + t2
 	}
 	if out != nil {
-		for s := range out {
-			o := &out[s]
+		for q := range out {
 			for j2 := range 3 {
-				o.H[j2] = h3[j2][s]
+				out[q].H[j2] = h3[j2][q]
 			}
 		}
 	}

@@ -822,10 +822,9 @@ func (p *MnistParams) forwardTile(ws *MnistBatchWorkspace, out []MnistOutputs) f
 		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
 	}
 	if out != nil {
-		for s := range out {
-			o := &out[s]
+		for q := range out {
 			for j2 := range 10 {
-				o.Logits[j2] = logits[j2][s]
+				out[q].Logits[j2] = logits[j2][q]
 			}
 		}
 	}

@@ -594,10 +594,9 @@ func (p *PolicyParams) forwardTile(ws *PolicyBatchWorkspace, out []PolicyOutputs
 		probs[1][i] = exp[1][i] / t3[i]
 	}
 	if out != nil {
-		for s := range out {
-			o := &out[s]
-			o.Probs[0] = probs[0][s]
-			o.Probs[1] = probs[1][s]
+		for q := range out {
+			out[q].Probs[0] = probs[0][q]
+			out[q].Probs[1] = probs[1][q]
 		}
 	}
 	return loss

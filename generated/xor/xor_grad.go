@@ -377,9 +377,8 @@ func (p *XorParams) forwardTile(ws *XorBatchWorkspace, out []XorOutputs) float64
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	if out != nil {
-		for s := range out {
-			o := &out[s]
-			o.P[0] = p2[0][s]
+		for q := range out {
+			out[q].P[0] = p2[0][q]
 		}
 	}
 	return loss
