@@ -173,7 +173,7 @@ func TestCheckFn(t *testing.T) {
 		t.Errorf("errors for a correct fn: %q", r.errs)
 	}
 	bug = "grad"
-	gradcheck.CheckFn(r, matFn, []float64{0.5, 1, 2, 3, 4})
+	gradcheck.CheckFn(r, matFn, []float64{0.5, 1, 2, 3, 4}, gradcheck.Options{})
 	wantError(t, r, "F at [0.5 1 2 3 4]: a[1][0]: analytic 1.5, numeric 1")
 }
 

@@ -87,6 +87,6 @@ func TestFnCheck(t *testing.T) {
 		},
 	}
 	for _, p := range points() {
-		gradcheck.CheckFn(t, f, []float64{p.S, p.K, p.T, p.r, p.sigma})
+		gradcheck.CheckFn(t, f, []float64{p.S, p.K, p.T, p.r, p.sigma}, gradcheck.Options{})
 	}
 }

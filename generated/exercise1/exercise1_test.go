@@ -59,6 +59,6 @@ func TestFnCheck(t *testing.T) {
 			return f
 		},
 	}
-	gradcheck.CheckFn(t, f, []float64{-2, 5, -4})
-	gradcheck.CheckFn(t, f, []float64{0.3, -7, 2.5})
+	gradcheck.CheckFn(t, f, []float64{-2, 5, -4}, gradcheck.Options{})
+	gradcheck.CheckFn(t, f, []float64{0.3, -7, 2.5}, gradcheck.Options{})
 }
