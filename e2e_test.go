@@ -105,7 +105,7 @@ func TestNewUser(t *testing.T) {
 		t.Errorf("the loss fell from %g to %g, want a tenth or less", first, last)
 	}
 	res := scratch.Go(t, dir, "test", "-v", "./...")
-	for _, want := range []string{"--- PASS: TestFitGradients", "--- PASS: TestFitParamsInit", "ok  \texample.com/fit/model"} {
+	for _, want := range []string{"--- PASS: TestFitGradients", "--- PASS: TestFitBatch", "--- PASS: TestFitParamsInit", "ok  \texample.com/fit/model"} {
 		if !strings.Contains(res, want) {
 			t.Errorf("go test output lacks %q:\n%s", want, res)
 		}

@@ -12,8 +12,8 @@ import (
 
 // GenerateTest returns a Go test file, in package opts.Package, that checks
 // the code Generate writes for prog with package gradcheck: the model at
-// random points (gradcheck.CheckModelRandom) and its Init
-// (gradcheck.CheckInit), and each fn that has a gradient function at random
+// random points (gradcheck.CheckModelRandom), its batch methods
+// (gradcheck.CheckBatchRandom) and its Init (gradcheck.CheckInit), and each fn that has a gradient function at random
 // points (gradcheck.CheckFnRandom). A model or fn that uses stop_gradient
 // is checked without finite differences, which see through it. The names
 // are Generate's, which this file shares with it (nameFns), so that the
@@ -156,6 +156,13 @@ import (
 {{.Doc}}
 func Test{{.Type}}Gradients(t *testing.T) {
 	gradcheck.CheckModelRandom[{{.Type}}Params, {{.Type}}Workspace, {{.Type}}Inputs, {{.Type}}Outputs](t, gradcheck.Options{Coords: 500{{if .NoFD}}, NoFD: true{{end}}})
+}
+
+// Test{{.Type}}Batch checks ForwardBatch and LossGradBatch against Forward
+// and LossGrad sample by sample, over whole and partial tiles, at random
+// parameters and samples (gradcheck.CheckBatchRandom).
+func Test{{.Type}}Batch(t *testing.T) {
+	gradcheck.CheckBatchRandom[{{.Type}}Params, {{.Type}}Workspace, {{.Type}}BatchWorkspace, {{.Type}}Inputs, {{.Type}}Outputs](t, gradcheck.Options{})
 }
 
 // Test{{.Type}}ParamsInit checks that Init is deterministic and draws with

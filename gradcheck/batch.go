@@ -3,7 +3,7 @@ package gradcheck
 import (
 	"fmt"
 	"math"
-	"math/rand"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -38,7 +38,7 @@ func CheckBatch[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWork
 	t.Helper()
 	ws := BWP(new(BW))
 	tile := ws.Tile()
-	r := rand.New(rand.NewSource(int64(tile)))
+	r := rand.New(rand.NewPCG(uint64(tile), 0))
 	all := make([]I, 2*tile+3)
 	for i := range all {
 		all[i] = *draw(i)
@@ -102,6 +102,28 @@ func CheckBatch[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWork
 	if a := testing.AllocsPerRun(3, func() { p.ForwardBatch((*BW)(ws), all, out) }); a != 0 {
 		t.Errorf("ForwardBatch allocates %v times per call", a)
 	}
+}
+
+// CheckBatchRandom runs CheckBatch at parameters drawn from Options.Seed
+// as CheckModelRandom draws its first point, with samples drawn as its
+// inputs are.
+func CheckBatchRandom[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWorkspace[BW], IP Inputs[I]](t testing.TB, opt Options) {
+	t.Helper()
+	bounds := intBounds(IP(new(I)))
+	p, _, ok := drawModel[P, W, I, O, PP, IP](opt.Seed, bounds)
+	if !ok {
+		t.Errorf("the loss is not finite at 20 random points: check the batch methods with CheckBatch at a point where it is defined")
+		return
+	}
+	r := rand.New(rand.NewPCG(opt.Seed, 4))
+	CheckBatch[P, W, BW, I, O, PP, BWP, IP](t, p, func(int) IP {
+		in := IP(new(I))
+		Fill(r, in.Flat(), 1)
+		for k, b := range bounds {
+			in.Ints()[k] = r.IntN(b)
+		}
+		return in
+	})
 }
 
 // closeRel reports whether a and b agree within BatchTolerance, relative
