@@ -1,6 +1,7 @@
 // Command backpropgen generates Go gradient code from a .bp model.
 //
 //	backpropgen [-o FILE] [-pkg NAME] FILE.bp   generate Go (to stdout, or to FILE)
+//	backpropgen -test -o FILE FILE.bp           and a test of it, FILE_test.go
 //	backpropgen check FILE.bp                   check the model only
 //	backpropgen -version                        print the version
 //
@@ -43,6 +44,8 @@ Flags (before or after the file):
              another .bp file
   -pkg NAME  Go package name (default $GOPACKAGE, as set by go generate, or
              else the model's name)
+  -test      with -o FILE.go, also write FILE_test.go, a test that checks the
+             model and each fn with package gradcheck (replaced likewise)
   -version   print backpropgen's version
   -h         print this help
 
@@ -68,6 +71,7 @@ func main() {
 // options are the command line, parsed.
 type options struct {
 	check   bool
+	test    bool
 	out     string
 	pkg     string
 	version bool
@@ -83,6 +87,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.out, "o", "", "output file")
 	fs.StringVar(&o.pkg, "pkg", "", "Go package name")
 	fs.BoolVar(&o.version, "version", false, "print the version")
+	fs.BoolVar(&o.test, "test", false, "also write a test of the output")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -154,6 +159,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail("%s", msg)
 		}
 	}
+	if msg := checkTest(o, path); msg != "" {
+		return fail("%s", msg)
+	}
 	src, err := readSource(path)
 	if err != nil {
 		return fail("%v", err)
@@ -178,8 +186,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	var test []byte
+	if o.test {
+		if test, err = backpropgen.GenerateTest(path, src, pkg); err != nil {
+			return report(stderr, err)
+		}
+	}
 	if err := writeFileAtomic(o.out, code); err != nil {
 		return fail("cannot write %s: %v", o.out, err)
+	}
+	if o.test {
+		if err := writeFileAtomic(testFile(o.out), test); err != nil {
+			return fail("cannot write %s: %v", testFile(o.out), err)
+		}
 	}
 	return 0
 }

@@ -5,7 +5,7 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // d1 and the normal density, written out here independently of the model.
@@ -77,12 +77,16 @@ var sink float64
 // TestFnCheck runs the checks every generated fn must pass
 // (gradcheck.CheckFn).
 func TestFnCheck(t *testing.T) {
-	value := func(x []float64) float64 { return Call(x[0], x[1], x[2], x[3], x[4]) }
-	grad := func(x, d []float64) (v float64) {
-		v, d[0], d[1], d[2], d[3], d[4] = CallGrad(x[0], x[1], x[2], x[3], x[4])
-		return v
+	f := gradcheck.Fn{
+		Name:  "Call",
+		Args:  []gradcheck.Arg{{Name: "S"}, {Name: "K"}, {Name: "T"}, {Name: "r"}, {Name: "sigma"}},
+		Value: func(x []float64) float64 { return Call(x[0], x[1], x[2], x[3], x[4]) },
+		Grad: func(x, d []float64) (v float64) {
+			v, d[0], d[1], d[2], d[3], d[4] = CallGrad(x[0], x[1], x[2], x[3], x[4])
+			return v
+		},
 	}
 	for _, p := range points() {
-		gradcheck.CheckFn(t, "Call", value, grad, []float64{p.S, p.K, p.T, p.r, p.sigma})
+		gradcheck.CheckFn(t, f, []float64{p.S, p.K, p.T, p.r, p.sigma}, gradcheck.Options{})
 	}
 }

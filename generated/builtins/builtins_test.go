@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // domain is where a fn's arguments are drawn from.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 func sample(seed int64) (*CasefoldParams, *CasefoldInputs) {
@@ -22,7 +22,7 @@ func sample(seed int64) (*CasefoldParams, *CasefoldInputs) {
 func TestModel(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		p, in := sample(seed)
-		gradcheck.CheckModel[CasefoldParams, CasefoldWorkspace, CasefoldInputs, CasefoldOutputs](t, p, in, gradcheck.Options{Seed: seed})
+		gradcheck.CheckModel[CasefoldParams, CasefoldWorkspace, CasefoldInputs, CasefoldOutputs](t, p, in, gradcheck.Options{Seed: uint64(seed)})
 	}
 }
 

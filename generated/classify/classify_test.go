@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/backpropgen/backpropgen/generated/mnist"
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 func random(seed int64) (*ClassifyParams, *ClassifyInputs) {

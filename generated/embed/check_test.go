@@ -4,7 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // sample is the model and input TestModel checks for a seed.
@@ -24,7 +24,7 @@ func sample(seed int64) (*EmbedParams, *EmbedInputs) {
 func TestModel(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		p, in := sample(seed)
-		gradcheck.CheckModel[EmbedParams, EmbedWorkspace, EmbedInputs, EmbedOutputs](t, p, in, gradcheck.Options{Coords: 0, Seed: seed})
+		gradcheck.CheckModel[EmbedParams, EmbedWorkspace, EmbedInputs, EmbedOutputs](t, p, in, gradcheck.Options{Coords: 0, Seed: uint64(seed)})
 	}
 }
 

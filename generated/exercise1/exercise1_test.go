@@ -4,7 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // The worked example of the backprop notes: at (x, y, z) = (−2, 5, −4),
@@ -50,11 +50,15 @@ var sink float64
 // TestFnCheck runs the checks every generated fn must pass
 // (gradcheck.CheckFn).
 func TestFnCheck(t *testing.T) {
-	value := func(x []float64) float64 { return F(x[0], x[1], x[2]) }
-	grad := func(x, d []float64) (f float64) {
-		f, d[0], d[1], d[2] = FGrad(x[0], x[1], x[2])
-		return f
+	f := gradcheck.Fn{
+		Name:  "F",
+		Args:  []gradcheck.Arg{{Name: "x"}, {Name: "y"}, {Name: "z"}},
+		Value: func(x []float64) float64 { return F(x[0], x[1], x[2]) },
+		Grad: func(x, d []float64) (f float64) {
+			f, d[0], d[1], d[2] = FGrad(x[0], x[1], x[2])
+			return f
+		},
 	}
-	gradcheck.CheckFn(t, "F", value, grad, []float64{-2, 5, -4})
-	gradcheck.CheckFn(t, "F", value, grad, []float64{0.3, -7, 2.5})
+	gradcheck.CheckFn(t, f, []float64{-2, 5, -4}, gradcheck.Options{})
+	gradcheck.CheckFn(t, f, []float64{0.3, -7, 2.5}, gradcheck.Options{})
 }

@@ -3,7 +3,7 @@ package mnist
 import (
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // sample is the model and input TestModel checks for a seed.
@@ -18,7 +18,7 @@ func sample(seed int64) (*MnistParams, *MnistInputs) {
 func TestModel(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		p, in := sample(seed)
-		gradcheck.CheckModel[MnistParams, MnistWorkspace, MnistInputs, MnistOutputs](t, p, in, gradcheck.Options{Coords: 300, Seed: seed})
+		gradcheck.CheckModel[MnistParams, MnistWorkspace, MnistInputs, MnistOutputs](t, p, in, gradcheck.Options{Coords: 300, Seed: uint64(seed)})
 	}
 }
 

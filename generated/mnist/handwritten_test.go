@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/internal/baseline"
 )
 
 // handMnist is mnist.bp written by hand the way an expert would write it in
@@ -158,7 +158,7 @@ func agree(p *MnistParams, in *MnistInputs, perturb func(*handMnist)) error {
 		return fmt.Errorf("loss %v, hand-written %v", l1, l2)
 	}
 	hf := (&MnistParams{W1: hg.W1, B1: hg.B1, W2: hg.W2, B2: hg.B2}).Flat()
-	return gradcheck.CloseTo("gradient", g.Flat(), hf)
+	return baseline.CloseTo("gradient", g.Flat(), hf)
 }
 
 func TestHandwrittenAgrees(t *testing.T) {
@@ -246,9 +246,9 @@ func TestPaired(t *testing.T) {
 }
 
 // -paired N makes TestPaired time the generated code and the hand-written
-// baseline in alternating rounds (gradcheck.Paired).
+// baseline in alternating rounds (baseline.Paired).
 var pairedRounds = flag.Int("paired", 0, "rounds for TestPaired (0 skips it)")
 
 func paired(t *testing.T, name string, gen, hand func(*testing.B)) {
-	gradcheck.Paired(t, name, *pairedRounds, gen, hand)
+	baseline.Paired(t, name, *pairedRounds, gen, hand)
 }

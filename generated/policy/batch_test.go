@@ -3,7 +3,7 @@ package policy
 import (
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // TestBatch checks LossGradBatch and ForwardBatch against LossGrad and

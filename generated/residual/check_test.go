@@ -4,7 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // sample is the model and input TestModel checks for a seed.
@@ -23,7 +23,7 @@ func sample(seed int64) (*ResidualParams, *ResidualInputs) {
 func TestModel(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		p, in := sample(seed)
-		gradcheck.CheckModel[ResidualParams, ResidualWorkspace, ResidualInputs, ResidualOutputs](t, p, in, gradcheck.Options{Coords: 300, Seed: seed})
+		gradcheck.CheckModel[ResidualParams, ResidualWorkspace, ResidualInputs, ResidualOutputs](t, p, in, gradcheck.Options{Coords: 300, Seed: uint64(seed)})
 	}
 }
 

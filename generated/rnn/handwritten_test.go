@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/internal/baseline"
 )
 
 // handRNN is rnn.bp written by hand the way an expert would write it in
@@ -210,7 +210,7 @@ func agree(p *RnnParams, in *RnnInputs, perturb func(*handRNN)) error {
 	if math.Abs(l1-l2) > 1e-12*l2 {
 		return fmt.Errorf("loss %v, hand-written %v", l1, l2)
 	}
-	return gradcheck.CloseTo("gradient", g.Flat(), fromHand(hg).Flat())
+	return baseline.CloseTo("gradient", g.Flat(), fromHand(hg).Flat())
 }
 
 // random2 is a gradient to add to: p's values scaled, so not zero.
@@ -278,9 +278,9 @@ func TestPaired(t *testing.T) {
 }
 
 // -paired N makes TestPaired time the generated code and the hand-written
-// baseline in alternating rounds (gradcheck.Paired).
+// baseline in alternating rounds (baseline.Paired).
 var pairedRounds = flag.Int("paired", 0, "rounds for TestPaired (0 skips it)")
 
 func paired(t *testing.T, name string, gen, hand func(*testing.B)) {
-	gradcheck.Paired(t, name, *pairedRounds, gen, hand)
+	baseline.Paired(t, name, *pairedRounds, gen, hand)
 }

@@ -3,7 +3,7 @@ package xor
 import (
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/gradcheck"
 )
 
 // sample is the model and input TestModel checks for a seed.
@@ -19,7 +19,7 @@ func sample(seed int64) (*XorParams, *XorInputs) {
 func TestModel(t *testing.T) {
 	for seed := int64(1); seed <= 3; seed++ {
 		p, in := sample(seed)
-		gradcheck.CheckModel[XorParams, XorWorkspace, XorInputs, XorOutputs](t, p, in, gradcheck.Options{Coords: 0, Seed: seed})
+		gradcheck.CheckModel[XorParams, XorWorkspace, XorInputs, XorOutputs](t, p, in, gradcheck.Options{Coords: 0, Seed: uint64(seed)})
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/backpropgen/backpropgen/internal/gradcheck"
+	"github.com/backpropgen/backpropgen/internal/baseline"
 )
 
 // handXor is xor.bp written by hand the way an expert would write it in
@@ -84,7 +84,7 @@ func agree(p *XorParams, perturb func(*handXor)) error {
 	if perturb != nil {
 		perturb(hg)
 	}
-	return gradcheck.CloseTo("gradient", g.Flat(), fromHand(hg).Flat())
+	return baseline.CloseTo("gradient", g.Flat(), fromHand(hg).Flat())
 }
 
 // The baseline must compute the same thing, or the benchmark means nothing.
@@ -146,9 +146,9 @@ func TestPaired(t *testing.T) {
 }
 
 // -paired N makes TestPaired time the generated code and the hand-written
-// baseline in alternating rounds (gradcheck.Paired).
+// baseline in alternating rounds (baseline.Paired).
 var pairedRounds = flag.Int("paired", 0, "rounds for TestPaired (0 skips it)")
 
 func paired(t *testing.T, name string, gen, hand func(*testing.B)) {
-	gradcheck.Paired(t, name, *pairedRounds, gen, hand)
+	baseline.Paired(t, name, *pairedRounds, gen, hand)
 }

@@ -21,7 +21,7 @@ const (
 	// the same formulas, evaluated in another order.
 	IRTol, IRFloor = 1e-10, 1e-2
 	// Gradients against central differences of refeval, as in
-	// internal/gradcheck.
+	// package gradcheck.
 	FDTol, FDFloor = 1e-6, 1e-2
 	// The two steps of central differences; a coordinate where they
 	// disagree (by more than FDTol) is at a kink and skipped.

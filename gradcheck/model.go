@@ -1,15 +1,17 @@
 package gradcheck
 
 import (
+	"fmt"
 	"math"
-	"math/rand"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
 
-// Params is the method set of every generated model's parameter type P,
-// with workspace W, inputs I and outputs O.
-type Params[P, W, I, O any] interface {
+// Model is the method set of every generated model's parameter type *P,
+// with workspace W, inputs I and outputs O. For xor.bp, P, W, I and O are
+// xor.XorParams, xor.XorWorkspace, xor.XorInputs and xor.XorOutputs.
+type Model[P, W, I, O any] interface {
 	*P
 	Forward(ws *W, in *I, out *O) float64
 	Backward(ws *W, in *I, g *P)
@@ -22,7 +24,9 @@ type Params[P, W, I, O any] interface {
 	Init(seed uint64)
 }
 
-// Inputs is the method set of every generated model's input type I.
+// Inputs is the method set of every generated model's input type *I. A
+// model with integer inputs also has Validate, which the random checks use
+// to draw them within range.
 type Inputs[I any] interface {
 	*I
 	Flat() []float64
@@ -30,30 +34,48 @@ type Inputs[I any] interface {
 	Layout() (names, fields []string, sizes []int)
 }
 
-// Options tune CheckModel.
+// Options tune the checks. The zero value checks every coordinate at three
+// random points drawn from seed 0.
 type Options struct {
 	// Coords is how many gradient coordinates to check by finite
-	// differences (all if 0 or more than there are).
+	// differences at each point, chosen at random; 0 (or more than there
+	// are) checks all of them. Each costs two Forward calls.
 	Coords int
-	// Seed chooses the sampled coordinates.
-	Seed int64
+	// Seed chooses the sampled coordinates and the random points.
+	Seed uint64
+	// Points is how many random points CheckModelRandom and CheckFnRandom
+	// check (3 if 0).
+	Points int
 	// NoFD skips the finite differences (a test makes its own).
 	NoFD bool
 }
 
-// CheckModel checks a generated model at p and in: its gradient against
-// central differences of Forward; Forward then Backward against LossGrad,
-// to the bit; that Backward and LossGrad add into g; that BackwardTo and
-// LossGradTo overwrite g (starting from NaN) with what Backward and
-// LossGrad add to a cleared g; that Predict's outputs are Forward's, to the
-// bit; that Layout describes Params and Inputs; and that Forward,
-// Backward, BackwardTo, LossGrad, LossGradTo and Predict allocate nothing.
-// p and in are left as they were.
-func CheckModel[P, W, I, O any, PP Params[P, W, I, O], IP Inputs[I]](t testing.TB, p PP, in IP, opt Options) {
+// CheckModel checks a generated model at the point p, in:
+//
+//   - its gradient against finite differences of Forward's loss (Coords
+//     coordinates, or all; kinks as the package documentation says);
+//   - Forward then Backward against LossGrad, loss and gradient to the bit;
+//   - that Backward and LossGrad add into g;
+//   - that BackwardTo and LossGradTo overwrite a g of NaNs with what
+//     Backward and LossGrad add into a cleared g (equal up to the sign of
+//     zero: 0 + (−0) is +0);
+//   - that Predict's outputs are Forward's, to the bit;
+//   - that Layout describes the fields of Params and Inputs, in Flat's
+//     order, and Ints the integer inputs;
+//   - that Forward, Backward, BackwardTo, LossGrad, LossGradTo and Predict
+//     allocate nothing (testing.AllocsPerRun).
+//
+// A failure names the parameter and element by Layout (W1[3][1]) and gives
+// both values. p and in are left as they were.
+func CheckModel[P, W, I, O any, PP Model[P, W, I, O], IP Inputs[I]](t testing.TB, p PP, in IP, opt Options) {
 	t.Helper()
+	name := elementNamer(reflect.ValueOf(p).Elem(), p.Layout)
 	var ws W
 	var out, pred O
 	loss := p.Forward(&ws, in, &out)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		t.Errorf("Forward's loss is %v: choose a point where the model is defined", loss)
+	}
 	g := PP(new(P))
 	p.Backward(&ws, in, g)
 
@@ -62,21 +84,21 @@ func CheckModel[P, W, I, O any, PP Params[P, W, I, O], IP Inputs[I]](t testing.T
 	if l := p.LossGrad(new(W), in, gl); !sameBits(l, loss) {
 		t.Errorf("LossGrad's loss %v, Forward's %v", l, loss)
 	}
-	diffBits(t, "LossGrad vs Forward+Backward", gl.Flat(), g.Flat())
+	diffBits(t, "LossGrad vs Forward+Backward", name, gl.Flat(), g.Flat())
 
 	// The overwrite forms write every entry: NaN left anywhere fails.
 	gt := PP(new(P))
 	fill(gt.Flat(), math.NaN())
 	p.Forward(&ws, in, nil)
 	p.BackwardTo(&ws, in, gt)
-	diffValues(t, "BackwardTo vs Backward into zero", gt.Flat(), g.Flat())
+	diffValues(t, "BackwardTo vs Backward into zero", name, gt.Flat(), g.Flat())
 	fill(gt.Flat(), math.NaN())
 	if l := p.LossGradTo(new(W), in, gt); !sameBits(l, loss) {
 		t.Errorf("LossGradTo's loss %v, Forward's %v", l, loss)
 	}
-	diffValues(t, "LossGradTo vs LossGrad into zero", gt.Flat(), gl.Flat())
+	diffValues(t, "LossGradTo vs LossGrad into zero", name, gt.Flat(), gl.Flat())
 
-	checkAdds(t, p, in, g)
+	checkAdds(t, p, in, g, name)
 
 	// Predict computes the outputs alone.
 	p.Predict(new(W), in, &pred)
@@ -88,18 +110,121 @@ func CheckModel[P, W, I, O any, PP Params[P, W, I, O], IP Inputs[I]](t testing.T
 	checkInputs[I](t, in)
 	if !opt.NoFD {
 		f := func() float64 { return p.Forward(&ws, in, nil) }
-		idx := Sample(rand.New(rand.NewSource(opt.Seed)), len(p.Flat()), opt.Coords)
-		for _, bad := range Compare(f, p.Flat(), g.Flat(), idx) {
-			t.Errorf("finite differences: %s", bad)
-		}
+		r := rand.New(rand.NewPCG(opt.Seed, 1))
+		idx := Sample(r, len(p.Flat()), opt.Coords)
+		compare(f, p.Flat(), g.Flat(), idx, name).report(t, "finite differences")
 	}
 	checkAllocs(t, p, in)
+}
+
+// CheckModelRandom runs CheckModel at Options.Points random points (3 by
+// default) drawn from Options.Seed: the parameters as Init sets them, each
+// then moved by a uniform draw in ±0.1 (so that biases are not all 0), the
+// float inputs uniform in ±1 and the integer inputs uniform in the range
+// Validate accepts. A point where the loss is not finite is drawn again, up
+// to 20 times. Each failure says which point, and its seed.
+func CheckModelRandom[P, W, I, O any, PP Model[P, W, I, O], IP Inputs[I]](t testing.TB, opt Options) {
+	t.Helper()
+	points := opt.Points
+	if points == 0 {
+		points = 3
+	}
+	bounds := intBounds(IP(new(I)))
+	for k := range points {
+		seed := opt.Seed + uint64(k)
+		p, in, ok := drawModel[P, W, I, O, PP, IP](seed, bounds)
+		pt := &prefixed{TB: t, prefix: fmt.Sprintf("point %d (seed %d): ", k, seed)}
+		if !ok {
+			pt.Errorf("the loss is not finite at 20 random points: check the model with CheckModel at a point where it is defined")
+			continue
+		}
+		o := opt
+		o.Seed = seed
+		CheckModel[P, W, I, O, PP, IP](pt, p, in, o)
+	}
+}
+
+// drawModel draws a point for CheckModelRandom from seed, the integer
+// inputs below bounds.
+func drawModel[P, W, I, O any, PP Model[P, W, I, O], IP Inputs[I]](seed uint64, bounds []int) (PP, IP, bool) {
+	r := rand.New(rand.NewPCG(seed, 2))
+	p, in := PP(new(P)), IP(new(I))
+	var ws W
+	for range 20 {
+		p.Init(r.Uint64())
+		for i, x := range p.Flat() {
+			p.Flat()[i] = x + 0.1*(2*r.Float64()-1)
+		}
+		Fill(r, in.Flat(), 1)
+		for k, b := range bounds {
+			in.Ints()[k] = r.IntN(b)
+		}
+		if l := p.Forward(&ws, in, nil); !math.IsNaN(l) && !math.IsInf(l, 0) {
+			return p, in, true
+		}
+	}
+	return p, in, false
+}
+
+// intBounds finds, for each integer input, the n such that Validate
+// accepts 0 to n−1 (the others 0), by doubling and then bisecting; 1 for
+// inputs without Validate, which are then always 0.
+func intBounds[I any, IP Inputs[I]](in IP) []int {
+	ints := in.Ints()
+	bounds := make([]int, len(ints))
+	v, ok := any(in).(interface{ Validate() error })
+	for k := range ints {
+		bounds[k] = 1
+		if !ok {
+			continue
+		}
+		valid := func(x int) bool {
+			ints[k] = x
+			defer func() { ints[k] = 0 }()
+			return v.Validate() == nil
+		}
+		lo, hi := 1, 2 // valid(lo) is true (or lo is 1), valid(hi) unknown
+		for hi <= 1<<24 && valid(hi-1) {
+			lo, hi = hi, 2*hi
+		}
+		for lo+1 < hi { // the bound is in (lo, hi]: valid(lo−1), not valid(hi−1)
+			mid := lo + (hi-lo)/2
+			if valid(mid - 1) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		bounds[k] = lo
+	}
+	return bounds
+}
+
+// prefixed is t with every message prefixed, for the point it is about.
+type prefixed struct {
+	testing.TB
+	prefix string
+}
+
+func (p *prefixed) Errorf(format string, args ...any) {
+	p.TB.Helper()
+	p.TB.Errorf("%s%s", p.prefix, fmt.Sprintf(format, args...))
+}
+
+func (p *prefixed) Logf(format string, args ...any) {
+	p.TB.Helper()
+	p.TB.Logf("%s%s", p.prefix, fmt.Sprintf(format, args...))
+}
+
+func (p *prefixed) Fatalf(format string, args ...any) {
+	p.TB.Helper()
+	p.TB.Fatalf("%s%s", p.prefix, fmt.Sprintf(format, args...))
 }
 
 // checkAdds checks that Backward and LossGrad add into g: run twice on a
 // cleared g they give twice the gradient (to rounding: a loop that sums
 // into g adds its steps to what is there).
-func checkAdds[P, W, I, O any, PP Params[P, W, I, O]](t testing.TB, p PP, in *I, g PP) {
+func checkAdds[P, W, I, O any, PP Model[P, W, I, O]](t testing.TB, p PP, in *I, g PP, name func(int) string) {
 	t.Helper()
 	var ws W
 	twice := PP(new(P))
@@ -111,17 +236,17 @@ func checkAdds[P, W, I, O any, PP Params[P, W, I, O]](t testing.TB, p PP, in *I,
 	p.LossGrad(&ws, in, twiceLG)
 	for i, want := range g.Flat() {
 		if e := RelErr(twice.Flat()[i], 2*want, 1e-300); e > 1e-12 {
-			t.Errorf("Backward twice: coordinate %d is %v, want 2 × %v", i, twice.Flat()[i], want)
+			t.Errorf("Backward twice: %s is %v, want 2 × %v", name(i), twice.Flat()[i], want)
 			return
 		}
 		if e := RelErr(twiceLG.Flat()[i], 2*want, 1e-300); e > 1e-12 {
-			t.Errorf("LossGrad twice: coordinate %d is %v, want 2 × %v", i, twiceLG.Flat()[i], want)
+			t.Errorf("LossGrad twice: %s is %v, want 2 × %v", name(i), twiceLG.Flat()[i], want)
 			return
 		}
 	}
 }
 
-func checkAllocs[P, W, I, O any, PP Params[P, W, I, O]](t testing.TB, p PP, in *I) {
+func checkAllocs[P, W, I, O any, PP Model[P, W, I, O]](t testing.TB, p PP, in *I) {
 	t.Helper()
 	var ws W
 	var out O
@@ -140,6 +265,54 @@ func checkAllocs[P, W, I, O any, PP Params[P, W, I, O]](t testing.TB, p PP, in *
 		if a := testing.AllocsPerRun(5, c.f); a != 0 {
 			t.Errorf("%s allocates %v times per call", c.name, a)
 		}
+	}
+}
+
+// elementNamer returns a function naming element i of Flat by Layout: the
+// .bp name and the index of the element in its array (W1[3][1]). If
+// Layout does not match the fields (checkLayout reports that), it names
+// Flat()[i].
+func elementNamer(v reflect.Value, layout func() ([]string, []string, []int)) func(int) string {
+	names, fields, sizes := layout()
+	type entry struct {
+		name string
+		off  int
+		dims []int
+	}
+	var entries []entry
+	off := 0
+	for k, field := range fields {
+		if k >= len(names) || k >= len(sizes) {
+			break
+		}
+		fv := v.FieldByName(field)
+		if !fv.IsValid() || fv.Kind() == reflect.Int {
+			continue
+		}
+		entries = append(entries, entry{names[k], off, dimsOf(fv.Type())})
+		off += sizes[k]
+	}
+	return func(i int) string {
+		for _, e := range entries {
+			n := 1
+			for _, d := range e.dims {
+				n *= d
+			}
+			if i < e.off || i >= e.off+n {
+				continue
+			}
+			s, rest := e.name, i-e.off
+			for j := range e.dims {
+				stride := n
+				for _, d := range e.dims[:j+1] {
+					stride /= d
+				}
+				s += fmt.Sprintf("[%d]", rest/stride)
+				rest %= stride
+			}
+			return fmt.Sprintf("%s (Flat()[%d])", s, i)
+		}
+		return fmt.Sprintf("Flat()[%d]", i)
 	}
 }
 
@@ -237,7 +410,7 @@ func CheckInit[P any, PP interface {
 	a.Init(1)
 	b.Init(1)
 	c.Init(2)
-	diffBits(t, "Init(1) twice", b.Flat(), a.Flat())
+	diffBits(t, "Init(1) twice", elementNamer(reflect.ValueOf(a).Elem(), a.Layout), b.Flat(), a.Flat())
 	v := reflect.ValueOf(a).Elem()
 	names, fields, _ := a.Layout()
 	sameAsOther := true
@@ -302,13 +475,19 @@ func dimsOf(t reflect.Type) []int {
 	return dims
 }
 
+// floatsOf appends every float64 in v (a float64, or an array, slice or
+// struct of them) to out.
 func floatsOf(v reflect.Value, out []float64) []float64 {
 	switch v.Kind() {
 	case reflect.Float64:
 		return append(out, v.Float())
-	case reflect.Array:
+	case reflect.Array, reflect.Slice:
 		for i := range v.Len() {
 			out = floatsOf(v.Index(i), out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			out = floatsOf(v.Field(i), out)
 		}
 	}
 	return out
@@ -338,12 +517,12 @@ func fill(x []float64, v float64) {
 
 func sameBits(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
 
-// diffBits reports the first coordinate where got and want differ in bits.
-func diffBits(t testing.TB, what string, got, want []float64) {
+// diffBits reports the first element where got and want differ in bits.
+func diffBits(t testing.TB, what string, name func(int) string, got, want []float64) {
 	t.Helper()
 	for i := range want {
 		if !sameBits(got[i], want[i]) {
-			t.Errorf("%s: coordinate %d is %v, want %v (to the bit)", what, i, got[i], want[i])
+			t.Errorf("%s: %s is %v, want %v (to the bit)", what, name(i), got[i], want[i])
 			return
 		}
 	}
@@ -351,33 +530,12 @@ func diffBits(t testing.TB, what string, got, want []float64) {
 
 // diffValues is diffBits up to the sign of zero: 0 + (−0) is +0, so
 // adding into a cleared g and assigning may differ there.
-func diffValues(t testing.TB, what string, got, want []float64) {
+func diffValues(t testing.TB, what string, name func(int) string, got, want []float64) {
 	t.Helper()
 	for i := range want {
 		if got[i] != want[i] && !(math.IsNaN(got[i]) && math.IsNaN(want[i])) {
-			t.Errorf("%s: coordinate %d is %v, want %v", what, i, got[i], want[i])
+			t.Errorf("%s: %s is %v, want %v", what, name(i), got[i], want[i])
 			return
 		}
-	}
-}
-
-// CheckFn checks a generated fn of n scalar arguments at x: grad's value is
-// value's, to the bit; its partials (written into d) match central
-// differences; neither allocates.
-func CheckFn(t testing.TB, name string, value func(x []float64) float64, grad func(x, d []float64) float64, x []float64) {
-	t.Helper()
-	d := make([]float64, len(x))
-	v := value(x)
-	if gv := grad(x, d); !sameBits(gv, v) {
-		t.Errorf("%s%v: the gradient function's value %v, the value function's %v", name, x, gv, v)
-	}
-	for _, bad := range Compare(func() float64 { return value(x) }, x, d, nil) {
-		t.Errorf("%s%v: %s", name, x, bad)
-	}
-	if a := testing.AllocsPerRun(5, func() { value(x) }); a != 0 {
-		t.Errorf("%s allocates %v times per call", name, a)
-	}
-	if a := testing.AllocsPerRun(5, func() { grad(x, d) }); a != 0 {
-		t.Errorf("%s's gradient allocates %v times per call", name, a)
 	}
 }

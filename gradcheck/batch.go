@@ -3,15 +3,15 @@ package gradcheck
 import (
 	"fmt"
 	"math"
-	"math/rand"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
 
-// BatchParams is the method set of a generated model's parameters with its
+// BatchModel is the method set of a generated model's parameters with its
 // batch methods, whose batch workspace is BW.
-type BatchParams[P, W, BW, I, O any] interface {
-	Params[P, W, I, O]
+type BatchModel[P, W, BW, I, O any] interface {
+	Model[P, W, I, O]
 	LossGradBatch(ws *BW, in []I, g *P) float64
 	ForwardBatch(ws *BW, in []I, out []O) float64
 }
@@ -34,11 +34,11 @@ const BatchTolerance = 1e-12
 // to g the sum of LossGrad's gradients and returns the sum of the losses,
 // and that ForwardBatch returns the same loss and each sample's outputs,
 // all within BatchTolerance per tensor; and that neither allocates.
-func CheckBatch[P, W, BW, I, O any, PP BatchParams[P, W, BW, I, O], BWP BatchWorkspace[BW], IP Inputs[I]](t testing.TB, p PP, draw func(i int) IP) {
+func CheckBatch[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWorkspace[BW], IP Inputs[I]](t testing.TB, p PP, draw func(i int) IP) {
 	t.Helper()
 	ws := BWP(new(BW))
 	tile := ws.Tile()
-	r := rand.New(rand.NewSource(int64(tile)))
+	r := rand.New(rand.NewPCG(uint64(tile), 0))
 	all := make([]I, 2*tile+3)
 	for i := range all {
 		all[i] = *draw(i)
@@ -47,6 +47,7 @@ func CheckBatch[P, W, BW, I, O any, PP BatchParams[P, W, BW, I, O], BWP BatchWor
 		}
 	}
 	_, _, sizes := p.Layout()
+	name := elementNamer(reflect.ValueOf(p).Elem(), p.Layout)
 	for _, n := range []int{0, 1, tile - 1, tile, tile + 1, len(all)} {
 		in := all[:n]
 		// The reference: each sample alone, summed in order.
@@ -69,14 +70,13 @@ func CheckBatch[P, W, BW, I, O any, PP BatchParams[P, W, BW, I, O], BWP BatchWor
 		if !closeRel(loss, wantLoss) {
 			t.Errorf("%s: LossGradBatch's loss %v, the sum of LossGrad's %v", what, loss, wantLoss)
 		}
-		names, _, _ := p.Layout()
 		off := 0
-		for k, size := range sizes {
+		for _, size := range sizes {
 			// Adding to ones and taking them away again loses the bits of
 			// gradient entries far below 1: compare against 1 at least.
 			if d, i := tensorDiff(got.Flat()[off:off+size], want.Flat()[off:off+size], 1); d > BatchTolerance {
-				t.Errorf("%s: LossGradBatch's gradient of %s[%d] = %v, the sum of LossGrad's %v (relative difference %.3g)",
-					what, names[k], i, got.Flat()[off+i], want.Flat()[off+i], d)
+				t.Errorf("%s: LossGradBatch's gradient of %s = %v, the sum of LossGrad's %v (relative difference %.3g)",
+					what, name(off+i), got.Flat()[off+i], want.Flat()[off+i], d)
 			}
 			off += size
 		}
@@ -88,7 +88,7 @@ func CheckBatch[P, W, BW, I, O any, PP BatchParams[P, W, BW, I, O], BWP BatchWor
 			t.Errorf("%s: ForwardBatch's loss without outputs %v, the sum of Forward's %v", what, fl, wantLoss)
 		}
 		for i := range in {
-			a, b := floats(reflect.ValueOf(&gotOut[i]).Elem(), nil), floats(reflect.ValueOf(&wantOut[i]).Elem(), nil)
+			a, b := floatsOf(reflect.ValueOf(&gotOut[i]).Elem(), nil), floatsOf(reflect.ValueOf(&wantOut[i]).Elem(), nil)
 			if d, j := tensorDiff(a, b, 0); d > BatchTolerance {
 				t.Errorf("%s: ForwardBatch's output %d of sample %d = %v, Forward's %v", what, j, i, a[j], b[j])
 			}
@@ -102,6 +102,28 @@ func CheckBatch[P, W, BW, I, O any, PP BatchParams[P, W, BW, I, O], BWP BatchWor
 	if a := testing.AllocsPerRun(3, func() { p.ForwardBatch((*BW)(ws), all, out) }); a != 0 {
 		t.Errorf("ForwardBatch allocates %v times per call", a)
 	}
+}
+
+// CheckBatchRandom runs CheckBatch at parameters drawn from Options.Seed
+// as CheckModelRandom draws its first point, with samples drawn as its
+// inputs are.
+func CheckBatchRandom[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWorkspace[BW], IP Inputs[I]](t testing.TB, opt Options) {
+	t.Helper()
+	bounds := intBounds(IP(new(I)))
+	p, _, ok := drawModel[P, W, I, O, PP, IP](opt.Seed, bounds)
+	if !ok {
+		t.Errorf("the loss is not finite at 20 random points: check the batch methods with CheckBatch at a point where it is defined")
+		return
+	}
+	r := rand.New(rand.NewPCG(opt.Seed, 4))
+	CheckBatch[P, W, BW, I, O, PP, BWP, IP](t, p, func(int) IP {
+		in := IP(new(I))
+		Fill(r, in.Flat(), 1)
+		for k, b := range bounds {
+			in.Ints()[k] = r.IntN(b)
+		}
+		return in
+	})
 }
 
 // closeRel reports whether a and b agree within BatchTolerance, relative
@@ -128,22 +150,4 @@ func tensorDiff(a, b []float64, floor float64) (float64, int) {
 		}
 	}
 	return worst, at
-}
-
-// floats appends every float64 in v (a struct of arrays of float64, an
-// Outputs) to dst.
-func floats(v reflect.Value, dst []float64) []float64 {
-	switch v.Kind() {
-	case reflect.Float64:
-		return append(dst, v.Float())
-	case reflect.Array, reflect.Slice:
-		for i := range v.Len() {
-			dst = floats(v.Index(i), dst)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			dst = floats(v.Field(i), dst)
-		}
-	}
-	return dst
 }
