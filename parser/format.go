@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -66,8 +67,8 @@ func scanItems(src []byte) []item {
 	end, line, hasTok := 0, 1, false // after the last token, and its line
 	for {
 		t, _ := s.Next()
-		gap := src[end:t.Pos.Offset]
-		for len(gap) > 0 {
+		for off := end; off < t.Pos.Offset; {
+			gap := src[off:t.Pos.Offset]
 			nl := bytes.IndexByte(gap, '\n')
 			text := gap
 			if nl >= 0 {
@@ -75,12 +76,13 @@ func scanItems(src []byte) []item {
 			}
 			if i := bytes.Index(text, []byte("//")); i >= 0 {
 				c := strings.TrimRight(string(text[i:]), " \t\r")
-				items = append(items, item{tok: lexer.Token{Value: c, Pos: lexer.Position{Line: line}}, comment: true, trailing: hasTok})
+				pos := lexer.Position{Line: line, Offset: off + i}
+				items = append(items, item{tok: lexer.Token{Value: c, Pos: pos}, comment: true, trailing: hasTok})
 			}
 			if nl < 0 {
 				break
 			}
-			gap, line, hasTok = gap[nl+1:], line+1, false
+			off, line, hasTok = off+nl+1, line+1, false
 		}
 		if t.EOF() {
 			return items
@@ -331,4 +333,54 @@ func sameTokens(a, b []byte) bool {
 			return true
 		}
 	}
+}
+
+// TokenKind is the kind of a Token.
+type TokenKind int
+
+// Token kinds.
+const (
+	KeywordToken TokenKind = iota // model, for, ...: Keywords
+	NameToken
+	NumberToken
+	PunctToken // operators, brackets and commas
+	CommentToken
+	BadToken // a character or word the language does not have
+)
+
+// A Token is a token or a comment of a .bp file, for tools that work on
+// its text, such as highlighters.
+type Token struct {
+	Kind TokenKind
+	Text string // a comment's without its line end and trailing spaces
+	Pos  Pos
+}
+
+// Tokens returns the tokens and comments of src in order. It never fails:
+// what the language does not have is a BadToken.
+func Tokens(src []byte) []Token {
+	var out []Token
+	lineStart, line := 0, 1
+	for _, it := range scanItems(src) {
+		for ; line < it.tok.Pos.Line; line++ {
+			lineStart += bytes.IndexByte(src[lineStart:], '\n') + 1
+		}
+		t := Token{Text: it.tok.Value, Pos: Pos{Line: line, Col: utf8.RuneCount(src[lineStart:it.tok.Pos.Offset]) + 1}}
+		switch {
+		case it.comment:
+			t.Kind = CommentToken
+		case it.tok.Type == tokKeyword:
+			t.Kind = KeywordToken
+		case it.tok.Type == tokIdent:
+			t.Kind = NameToken
+		case it.tok.Type == tokInt || it.tok.Type == tokFloat:
+			t.Kind = NumberToken
+		case it.tok.Type == tokPunct:
+			t.Kind = PunctToken
+		default:
+			t.Kind = BadToken
+		}
+		out = append(out, t)
+	}
+	return out
 }

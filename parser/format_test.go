@@ -207,3 +207,17 @@ func FuzzFormat(f *testing.F) {
 		}
 	})
 }
+
+func TestTokens(t *testing.T) {
+	src := "// é\nmodel m // c\n\tloss = 2.5*w[0] \"q\"\n"
+	want := []Token{
+		{CommentToken, "// é", Pos{1, 1}},
+		{KeywordToken, "model", Pos{2, 1}}, {NameToken, "m", Pos{2, 7}}, {CommentToken, "// c", Pos{2, 9}},
+		{NameToken, "loss", Pos{3, 2}}, {PunctToken, "=", Pos{3, 7}}, {NumberToken, "2.5", Pos{3, 9}},
+		{PunctToken, "*", Pos{3, 12}}, {NameToken, "w", Pos{3, 13}}, {PunctToken, "[", Pos{3, 14}},
+		{NumberToken, "0", Pos{3, 15}}, {PunctToken, "]", Pos{3, 16}}, {BadToken, `"q"`, Pos{3, 18}},
+	}
+	if diff := cmp.Diff(want, Tokens([]byte(src))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
