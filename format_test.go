@@ -140,3 +140,30 @@ func goSyntax(t *testing.T, src []byte) string {
 		fmt.Fprintf(&b, "%s %s\n", tok, lit)
 	}
 }
+
+// The excerpts of models in the README and docs/LANGUAGE.md (fenced as
+// bp) parse and are formatted.
+func TestDocExcerptsFormatted(t *testing.T) {
+	fence := regexp.MustCompile("(?s)```bp\n(.*?)```")
+	n := 0
+	for _, doc := range []string{"README.md", "docs/LANGUAGE.md"} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fence.FindAllSubmatch(text, -1) {
+			n++
+			got, err := parser.Format(doc, m[1])
+			if err != nil {
+				t.Errorf("%s: excerpt does not parse: %v\n%s", doc, err, m[1])
+				continue
+			}
+			if diff := cmp.Diff(string(m[1]), string(got)); diff != "" {
+				t.Errorf("%s: excerpt is not formatted (-want +got):\n%s", doc, diff)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d excerpts fenced as bp", n)
+	}
+}
