@@ -20,7 +20,8 @@ import (
 // models':
 //
 //   - every statement starts a line; a block's "{" ends the line of its
-//     for or fn, and its "}" has a line of its own;
+//     for or fn (unless a comment comes between them), and its "}" has a
+//     line of its own;
 //   - a block's body is indented 4 spaces per level; a statement that
 //     runs over several lines keeps its line breaks, and its continuation
 //     lines are indented 4 more, and 4 more per line with brackets still
@@ -171,7 +172,7 @@ func (p *printer) ownLineComment(it *item, rest []item) {
 	indent := p.level
 	for i := range rest {
 		if n := &rest[i]; !n.comment {
-			if !p.isStart(n) && n.tok.Value != "}" && p.prev != nil && p.prev.tok.Value != "{" && p.prev.tok.Value != "}" {
+			if !p.isStart(n) && n.tok.Value != "}" && n.tok.Value != "{" && p.prev != nil && p.prev.tok.Value != "{" && p.prev.tok.Value != "}" {
 				indent = p.contIndent(n, true)
 			}
 			break
@@ -209,7 +210,7 @@ func (p *printer) token(it *item) {
 		indent = p.level
 	case p.cur == nil || p.prev.tok.Value == "{" || p.prev.tok.Value == "}":
 		newLine = p.cur == nil || v != "{"
-		if newLine {
+		if newLine && v != "{" { // a "{" after a comment is indented as its for or fn
 			indent = p.contIndent(it, false)
 		}
 	case v == "{":

@@ -153,6 +153,7 @@ func TestFormatSmall(t *testing.T) {
 		{"unary minus", "fn f(x)=- x*-x-(-x)^-2 - - x+- (x+1)", "fn f(x) = -x * -x - (-x)^-2 - -x + -(x + 1)\n"},
 		{"ranges and ints", "model m\nconst N=2*3\ninput k  int\nparam w[N+1]\nloss = 0\nfor i in 1 .. N - 1 {\nloss += w[ i ]\n}\n", "model m\nconst N = 2 * 3\ninput k int\nparam w[N + 1]\nloss = 0\nfor i in 1..N - 1 {\n    loss += w[i]\n}\n"},
 		{"nested blocks", "model m\nparam w\nloss = 0\nfor i in 0..2 {\nfor j in 0..2 {\nloss += w\n}\n}\n", "model m\nparam w\nloss = 0\nfor i in 0..2 {\n    for j in 0..2 {\n        loss += w\n    }\n}\n"},
+		{"a comment before a block's brace", "fn f(x) // c\n{ return x }", "fn f(x) // c\n{\n    return x\n}\n"},
 		{"only comments", "// a\n\n\n// b\n", "// a\n\n// b\n"},
 		{"numbers as written", "fn f(x) = 1.50 * x + 2E+3 + 0.0e-0", "fn f(x) = 1.50 * x + 2E+3 + 0.0e-0\n"},
 	} {
