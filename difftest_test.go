@@ -14,6 +14,7 @@ import (
 
 	"github.com/backpropgen/backpropgen/internal/difftest"
 	"github.com/backpropgen/backpropgen/internal/randmodel"
+	"github.com/backpropgen/backpropgen/parser"
 )
 
 var (
@@ -116,7 +117,11 @@ func minimize(t *testing.T, ctx context.Context, f *randmodel.File, r *difftest.
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, append([]byte(header), text...), 0o666); err != nil {
+	saved := append([]byte(header), text...)
+	if formatted, err := parser.Format(path, saved); err == nil { // as backpropgen fmt would, for CI's check
+		saved = formatted
+	}
+	if err := os.WriteFile(path, saved, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	t.Errorf("minimized in %v to %s:\n%s\nfrom:\n%s", time.Since(rstart).Round(time.Second), path, text, r.Case.Src)

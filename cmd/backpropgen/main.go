@@ -3,6 +3,7 @@
 //	backpropgen [-o FILE] [-pkg NAME] FILE.bp   generate Go (to stdout, or to FILE)
 //	backpropgen -test -o FILE FILE.bp           and a test of it, FILE_test.go
 //	backpropgen check FILE.bp                   check the model only
+//	backpropgen fmt [-l] [-w] [-d] [PATH...]    format .bp files
 //	backpropgen -version                        print the version
 //
 // It exits 0 on success, 1 if the model is invalid and 2 on misuse.
@@ -26,6 +27,7 @@ import (
 
 const usage = `usage: backpropgen [flags] FILE.bp
        backpropgen check FILE.bp
+       backpropgen fmt [-l] [-w] [-d] [FILE.bp | DIR]...
        backpropgen -version
 
 backpropgen reads a .bp model and writes Go source with its value and
@@ -37,6 +39,10 @@ Step and Init, and Flat, Ints and Layout of the Inputs. The generated code
 imports only the standard library and allocates nothing.
 
 "check" parses and checks the model and writes nothing.
+
+"fmt" formats .bp files in the canonical layout: -l lists the files that
+change, -w rewrites them, -d prints a diff, and with none of these it
+prints them formatted (backpropgen fmt -h for more).
 
 Flags (before or after the file):
   -o FILE    write to FILE instead of standard output; the file is replaced
@@ -122,6 +128,9 @@ func version() string {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "fmt" {
+		return runFmt(args[1:], stdout, stderr)
+	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "backpropgen: "+format+"\n", a...)
 		return 2

@@ -691,15 +691,15 @@ func FAssoc(a, b, c float64) float64 {
 // FAssocGrad returns f_assoc(a, b, c) of builtins.bp:41 and its partial derivatives
 // with respect to a, b, c.
 func FAssocGrad(a, b, c float64) (fAssoc, da, db, dc float64) {
-	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
+	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a^b^c
 	t := a / b
 	t2 := t / c
 	t3 := math.Pow(b, c)
 	t4 := math.Pow(a, t3)
-	// backward of builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
+	// backward of builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a^b^c
 	t5 := builtinsPowLog(t4, a)
 	t6 := 1 / c
-	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a ^ b ^ c
+	// builtins.bp:41: fn f_assoc(a, b, c) = a - b - c + a / b / c + a^b^c
 	fAssoc = a - b - c + t2 + t4
 	da = t3*math.Pow(a, t3-1) + t6/b + 1
 	db = t5*(c*math.Pow(b, c-1)) + -(t6 * t / b) + -1

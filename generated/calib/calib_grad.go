@@ -85,7 +85,7 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 		t3i := fiti - in.Obs[i]
 		ws.t3[i] = t3i
-		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 		ws.sqrt[i] = math.Sqrt(1 + t3i*t3i)
 	}
 	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
@@ -107,7 +107,7 @@ func (p *CalibParams) Forward(ws *CalibWorkspace, in *CalibInputs, out *CalibOut
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *CalibParams) Backward(ws *CalibWorkspace, in *CalibInputs, g *CalibParams) {
-	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 	var t [8]float64
 	var t2 [8]float64
 	for i := range 8 {
@@ -173,7 +173,7 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
 		t3i := ti*cos[i] - in.Obs[i]
 		t3[i] = t3i
-		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 		sqrt[i] = math.Sqrt(1 + t3i*t3i)
 	}
 	// calib.bp:19: loss = robust(fit - obs) + 0.01 * decay^2
@@ -185,7 +185,7 @@ func (p *CalibParams) LossGrad(ws *CalibWorkspace, in *CalibInputs, g *CalibPara
 		sum3 += sqrt[k+3] - 1
 	}
 	loss := sum0 + sum1 + (sum2 + sum3) + 0.01*(p.Decay*p.Decay)
-	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 	var t4 [8]float64
 	var t5 [8]float64
 	for i := range 8 {
@@ -544,7 +544,7 @@ func Robust(r [8]float64) float64 {
 // with respect to r.
 func RobustGrad(r [8]float64) (robust float64, dr [8]float64) {
 	var sqrt [8]float64
-	// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+	// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 	for i := range 8 {
 		sqrt[i] = math.Sqrt(1 + r[i]*r[i])
 	}
@@ -556,7 +556,7 @@ func RobustGrad(r [8]float64) (robust float64, dr [8]float64) {
 		sum3 += sqrt[k+3] - 1
 	}
 	robust = sum0 + sum1 + (sum2 + sum3)
-	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 	for i := range 8 {
 		dr[i] = 0.5 / sqrt[i] * (2 * r[i])
 	}

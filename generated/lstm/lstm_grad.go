@@ -107,7 +107,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
 		}
-		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := 0; i2 < 16; i2 += 4 {
 			row := &p.Ui[i2]
 			row2 := &p.Ui[i2+1]
@@ -134,7 +134,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			}
 			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
 		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
 			row6 := &p.Uf[i3]
 			row7 := &p.Uf[i3+1]
@@ -161,7 +161,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			}
 			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
 		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
 			row11 := &p.Ug[i4]
 			row12 := &p.Ug[i4+1]
@@ -188,7 +188,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			}
 			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
 		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
 			row16 := &p.Uo[i5]
 			row17 := &p.Uo[i5+1]
@@ -262,13 +262,13 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
 			dc3[i] = dc2i * ws.f[t][i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
@@ -310,7 +310,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dotD3 += dbi[k4+3] * p.Ui[k4+3][i]
 			}
 			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
 			row[0] += a * xsRow[0]
@@ -323,7 +323,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				row2[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			a3 := dbf[i]
 			row3 := &g.Wf[i]
 			row3[0] += a3 * xsRow2[0]
@@ -336,7 +336,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				row4[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			a5 := dbg[i]
 			row5 := &g.Wg[i]
 			row5[0] += a5 * xsRow3[0]
@@ -349,7 +349,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				row6[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			a7 := dbo[i]
 			row7 := &g.Wo[i]
 			row7[0] += a7 * xsRow4[0]
@@ -395,7 +395,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
 		}
-		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := 0; i2 < 16; i2 += 4 {
 			row := &p.Ui[i2]
 			row2 := &p.Ui[i2+1]
@@ -422,7 +422,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
 		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
 			row6 := &p.Uf[i3]
 			row7 := &p.Uf[i3+1]
@@ -449,7 +449,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
 		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
 			row11 := &p.Ug[i4]
 			row12 := &p.Ug[i4+1]
@@ -476,7 +476,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
 		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
 			row16 := &p.Uo[i5]
 			row17 := &p.Uo[i5+1]
@@ -543,13 +543,13 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
 			dc3[i] = dc2i * ws.f[t6][i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
@@ -591,7 +591,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dotI3 += dbi[k13+3] * p.Ui[k13+3][i]
 			}
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			a := dbi[i]
 			row22 := &g.Wi[i]
 			row22[0] += a * xsRow[0]
@@ -604,7 +604,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				row23[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			a3 := dbf[i]
 			row24 := &g.Wf[i]
 			row24[0] += a3 * xsRow2[0]
@@ -617,7 +617,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				row25[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			a5 := dbg[i]
 			row26 := &g.Wg[i]
 			row26[0] += a5 * xsRow3[0]
@@ -630,7 +630,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				row27[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			a7 := dbo[i]
 			row28 := &g.Wo[i]
 			row28[0] += a7 * xsRow4[0]
@@ -695,13 +695,13 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
 			dc3[i] = dc2i * ws.f[t][i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
@@ -743,7 +743,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dotD3 += dbi[k4+3] * p.Ui[k4+3][i]
 			}
 			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			a := dbi[i]
 			row := &g.Wi[i]
 			row[0] += a * xsRow[0]
@@ -756,7 +756,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				row2[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			a3 := dbf[i]
 			row3 := &g.Wf[i]
 			row3[0] += a3 * xsRow2[0]
@@ -769,7 +769,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				row4[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			a5 := dbg[i]
 			row5 := &g.Wg[i]
 			row5[0] += a5 * xsRow3[0]
@@ -782,7 +782,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				row6[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			a7 := dbo[i]
 			row7 := &g.Wo[i]
 			row7[0] += a7 * xsRow4[0]
@@ -843,7 +843,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
 		}
-		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := 0; i2 < 16; i2 += 4 {
 			row := &p.Ui[i2]
 			row2 := &p.Ui[i2+1]
@@ -870,7 +870,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
 		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
 			row6 := &p.Uf[i3]
 			row7 := &p.Uf[i3+1]
@@ -897,7 +897,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
 		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
 			row11 := &p.Ug[i4]
 			row12 := &p.Ug[i4+1]
@@ -924,7 +924,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
 		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
 			row16 := &p.Uo[i5]
 			row17 := &p.Uo[i5+1]
@@ -991,13 +991,13 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
 			dc3[i] = dc2i * ws.f[t6][i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
@@ -1039,7 +1039,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dotI3 += dbi[k13+3] * p.Ui[k13+3][i]
 			}
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			a := dbi[i]
 			row22 := &g.Wi[i]
 			row22[0] += a * xsRow[0]
@@ -1052,7 +1052,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				row23[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			a3 := dbf[i]
 			row24 := &g.Wf[i]
 			row24[0] += a3 * xsRow2[0]
@@ -1065,7 +1065,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				row25[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			a5 := dbg[i]
 			row26 := &g.Wg[i]
 			row26[0] += a5 * xsRow3[0]
@@ -1078,7 +1078,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				row27[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			a7 := dbo[i]
 			row28 := &g.Wo[i]
 			row28[0] += a7 * xsRow4[0]
