@@ -121,6 +121,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "backpropgen: "+format+"\n", a...)
 		return 2
 	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "graph":
+			return runGraph(args[1:], stdout, stderr)
+		case "explain":
+			return runExplain(args[1:], stdout, stderr)
+		case "stats":
+			return runStats(args[1:], stdout, stderr)
+		}
+	}
 	o, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(stdout)
