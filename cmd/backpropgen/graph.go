@@ -27,13 +27,13 @@ func runGraph(args []string, stdout, stderr io.Writer) int {
 	svg := strings.EqualFold(filepath.Ext(*out), ".svg")
 	switch {
 	case *format != "dot" && *format != "mermaid":
-		return misuse(stderr, "graph: unknown -format %q: dot or mermaid", *format)
+		return usageError(stderr, "graph: unknown -format %q: dot or mermaid", *format)
 	case svg && *format != "dot":
-		return misuse(stderr, "graph: -o %s renders DOT as SVG: -format mermaid cannot be used with it", *out)
+		return usageError(stderr, "graph: -o %s renders DOT as SVG: -format mermaid cannot be used with it", *out)
 	}
 	if *out != "" {
 		if msg := checkOutput(*out, file.Name); msg != "" {
-			return misuse(stderr, "%s", msg)
+			return usageError(stderr, "%s", msg)
 		}
 	}
 	o := inspect.GraphOptions{Forward: *fwd, File: filepath.Base(file.Name), Source: file.Line}
@@ -46,17 +46,17 @@ func runGraph(args []string, stdout, stderr io.Writer) int {
 	if svg {
 		var err error
 		if text, err = renderSVG(text); err != nil {
-			return misuse(stderr, "graph: %v", err)
+			return usageError(stderr, "graph: %v", err)
 		}
 	}
 	if *out == "" {
 		if _, err := stdout.Write(text); err != nil {
-			return misuse(stderr, "writing the output: %v", err)
+			return usageError(stderr, "writing the output: %v", err)
 		}
 		return 0
 	}
 	if err := writeFileAtomic(*out, text); err != nil {
-		return misuse(stderr, "cannot write %s: %v", *out, err)
+		return usageError(stderr, "cannot write %s: %v", *out, err)
 	}
 	return 0
 }

@@ -24,7 +24,7 @@ func subcommand(name string, fs *flag.FlagSet, args []string, stdout, stderr io.
 				printUsage(stdout)
 				return nil, nil, 0
 			}
-			return nil, nil, misuse(stderr, "%s: %v (backpropgen -h shows the usage)", name, err)
+			return nil, nil, usageError(stderr, "%s: %v (backpropgen -h shows the usage)", name, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -34,14 +34,14 @@ func subcommand(name string, fs *flag.FlagSet, args []string, stdout, stderr io.
 	}
 	switch {
 	case len(pos) == 0:
-		return nil, nil, misuse(stderr, "%s: no .bp file given (backpropgen -h shows the usage)", name)
+		return nil, nil, usageError(stderr, "%s: no .bp file given (backpropgen -h shows the usage)", name)
 	case len(pos) > 1:
-		return nil, nil, misuse(stderr, "%s: %d files given: give one .bp file", name, len(pos))
+		return nil, nil, usageError(stderr, "%s: %d files given: give one .bp file", name, len(pos))
 	}
 	path := pos[0]
 	src, err := readSource(path)
 	if err != nil {
-		return nil, nil, misuse(stderr, "%v", err)
+		return nil, nil, usageError(stderr, "%v", err)
 	}
 	file, units, err = load(path, src)
 	if err != nil {
@@ -65,7 +65,7 @@ func load(path string, src []byte) (file *parser.File, units []*inspect.Unit, er
 	return file, inspect.Units(prog, prog.Differentiate()), nil
 }
 
-func misuse(stderr io.Writer, format string, a ...any) int {
+func usageError(stderr io.Writer, format string, a ...any) int {
 	fmt.Fprintf(stderr, "backpropgen: "+format+"\n", a...)
 	return 2
 }
