@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/backpropgen/backpropgen"
 	"github.com/backpropgen/backpropgen/inspect"
@@ -36,7 +37,7 @@ func subcommand(name string, fs *flag.FlagSet, args []string, stdout, stderr io.
 	case len(pos) == 0:
 		return nil, nil, usageError(stderr, "%s: no .bp file given (backpropgen -h shows the usage)", name)
 	case len(pos) > 1:
-		return nil, nil, usageError(stderr, "%s: %d files given: give one .bp file", name, len(pos))
+		return nil, nil, usageError(stderr, "%s: %d files given (%s): give one .bp file per run", name, len(pos), strings.Join(pos, ", "))
 	}
 	path := pos[0]
 	src, err := readSource(path)

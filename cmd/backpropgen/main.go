@@ -2,6 +2,9 @@
 //
 //	backpropgen [-o FILE] [-pkg NAME] FILE.bp   generate Go (to stdout, or to FILE)
 //	backpropgen check FILE.bp                   check the model only
+//	backpropgen graph [-fwd] [-format dot|mermaid] [-o FILE] FILE.bp
+//	backpropgen explain [-latex] FILE.bp
+//	backpropgen stats FILE.bp
 //	backpropgen -version                        print the version
 //
 // It exits 0 on success, 1 if the model is invalid and 2 on misuse.
@@ -25,6 +28,9 @@ import (
 
 const usage = `usage: backpropgen [flags] FILE.bp
        backpropgen check FILE.bp
+       backpropgen graph [-fwd] [-format dot|mermaid] [-o FILE] FILE.bp
+       backpropgen explain [-latex] FILE.bp
+       backpropgen stats FILE.bp
        backpropgen -version
 
 backpropgen reads a .bp model and writes Go source with its value and
@@ -36,6 +42,21 @@ Step and Init, and Flat, Ints and Layout of the Inputs. The generated code
 imports only the standard library and allocates nothing.
 
 "check" parses and checks the model and writes nothing.
+
+"graph" draws the forward and backward graphs as Graphviz DOT: a node per
+operation (its op and shape), an edge per tensor, a cluster per .bp line,
+a loop drawn once, the backward pass dashed. -fwd draws the forward graph
+alone; -format mermaid writes a Mermaid flowchart for Markdown; -o FILE.svg
+renders SVG with Graphviz's dot (apt-get install graphviz).
+
+"explain" prints each derivative as math, per .bp line: dL/dW = ...,
+the adjoints named after the model's values (δh), a loop as its
+recurrence over the steps. -latex prints LaTeX (amsmath).
+
+"stats" counts the parameters, inputs and workspace in numbers and bytes,
+the FLOPs of the forward and backward passes per .bp line (a multiply-add
+is 2, a transcendental function 1), their ratio, and the size of the
+generated code.
 
 Flags (before or after the file):
   -o FILE    write to FILE instead of standard output; the file is replaced
