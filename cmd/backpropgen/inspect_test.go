@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/backpropgen/backpropgen"
 )
 
 // TestInspectGoldens compares what graph, explain and stats print for the
@@ -48,6 +53,9 @@ func TestInspectGoldens(t *testing.T) {
 			if _, again, _ := runCmd(args...); again != stdout {
 				t.Errorf("a second run printed something else")
 			}
+			if c.args[0] == "stats" {
+				stdout = codegenDependent(t, args[len(args)-1], stdout)
+			}
 			golden := filepath.Join("../../testdata", c.golden)
 			if *update {
 				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
@@ -63,6 +71,41 @@ func TestInspectGoldens(t *testing.T) {
 			}
 		})
 	}
+}
+
+var (
+	codeSize      = regexp.MustCompile(`generated Go: ([\d,]+) lines, ([\d,]+) bytes`)
+	workspaceSize = regexp.MustCompile(`(?m)^(  workspace) .*$`)
+)
+
+// codegenDependent checks the sizes stats reports of the generated code
+// against backpropgen.Generate's output, and blanks them (and the
+// workspace's size, which code generation decides), so that the stats
+// goldens change only when the IR does.
+func codegenDependent(t *testing.T, path, stats string) string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := backpropgen.Generate(path, src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("generated Go: %s lines, %s bytes", group(bytes.Count(code, []byte("\n"))), group(len(code)))
+	if got := codeSize.FindString(stats); got != want {
+		t.Errorf("stats says %q; Generate made %q", got, want)
+	}
+	stats = codeSize.ReplaceAllString(stats, "generated Go: N lines, N bytes")
+	return workspaceSize.ReplaceAllString(stats, "$1 (its size, from the generated Go)")
+}
+
+func group(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // TestInspectEveryModel runs every inspection of every shipped model.
@@ -246,5 +289,32 @@ func TestGraphSVGWithoutDot(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("%s written", out)
+	}
+}
+
+// TestReadmeShowsExplain: the README's explain examples are what explain
+// prints.
+func TestReadmeShowsExplain(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"exercise1", "xor"} {
+		want, err := os.ReadFile("../../testdata/explain/" + name + ".txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		block := "$ backpropgen explain testdata/" + name + ".bp\n" + string(want) + "```"
+		if !strings.Contains(string(readme), block) {
+			t.Errorf("README.md does not show explain of %s.bp as it is:\n%s", name, want)
+		}
+	}
+	for _, img := range []string{"docs/img/exercise1.svg", "docs/img/xor.svg"} {
+		if !strings.Contains(string(readme), "("+img+")") {
+			t.Errorf("README.md does not show %s", img)
+		}
+		if _, err := os.Stat("../../" + img); err != nil {
+			t.Error(err)
+		}
 	}
 }
