@@ -178,8 +178,8 @@ type Workspace struct {
 	Bytes   int64
 }
 
-// WorkspaceOf finds the model's Workspace struct in the generated source
-// code and adds up its fields' sizes: float64 and int are 8 bytes
+// WorkspaceOf finds the model's Workspace struct (the one Forward and
+// LossGrad take, named like its Params type) in the generated source code and adds up its fields' sizes: float64 and int are 8 bytes
 // (backpropgen generates for 64-bit platforms' int), an array [n]T is n
 // times T. The generated code uses no other field types; any other is an
 // error. It returns nil if the source declares no Workspace (a file of
@@ -189,6 +189,10 @@ func WorkspaceOf(code []byte) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The model's types are PREFIXParams, PREFIXWorkspace, ...; other
+	// workspaces (PREFIXBatchWorkspace) are not the one a call uses.
+	structs := map[string]*ast.StructType{}
+	var order []string
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
@@ -196,23 +200,30 @@ func WorkspaceOf(code []byte) (*Workspace, error) {
 		}
 		for _, spec := range gd.Specs {
 			ts := spec.(*ast.TypeSpec)
-			st, ok := ts.Type.(*ast.StructType)
-			if !ok || !strings.HasSuffix(ts.Name.Name, "Workspace") {
-				continue
+			if st, ok := ts.Type.(*ast.StructType); ok {
+				structs[ts.Name.Name] = st
+				order = append(order, ts.Name.Name)
 			}
-			w := &Workspace{Type: ts.Name.Name}
-			for _, field := range st.Fields.List {
-				n, err := numbers(field.Type)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %v", ts.Name.Name, err)
-				}
-				k := int64(max(len(field.Names), 1))
-				w.Fields += int(k)
-				w.Numbers += k * n
-			}
-			w.Bytes = 8 * w.Numbers
-			return w, nil
 		}
+	}
+	for _, name := range order {
+		prefix, ok := strings.CutSuffix(name, "Params")
+		st := structs[prefix+"Workspace"]
+		if !ok || st == nil {
+			continue
+		}
+		w := &Workspace{Type: prefix + "Workspace"}
+		for _, field := range st.Fields.List {
+			n, err := numbers(field.Type)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", w.Type, err)
+			}
+			k := int64(max(len(field.Names), 1))
+			w.Fields += int(k)
+			w.Numbers += k * n
+		}
+		w.Bytes = 8 * w.Numbers
+		return w, nil
 	}
 	return nil, nil
 }
