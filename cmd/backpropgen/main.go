@@ -4,6 +4,9 @@
 //	backpropgen -test -o FILE FILE.bp           and a test of it, FILE_test.go
 //	backpropgen check FILE.bp                   check the model only
 //	backpropgen fmt [-l] [-w] [-d] [PATH...]    format .bp files
+//	backpropgen graph [-fwd] [-format dot|mermaid] [-o FILE] FILE.bp
+//	backpropgen explain [-latex] FILE.bp
+//	backpropgen stats FILE.bp
 //	backpropgen -version                        print the version
 //
 // It exits 0 on success, 1 if the model is invalid and 2 on misuse.
@@ -28,6 +31,9 @@ import (
 const usage = `usage: backpropgen [flags] FILE.bp
        backpropgen check FILE.bp
        backpropgen fmt [-l] [-w] [-d] [FILE.bp | DIR]...
+       backpropgen graph [-fwd] [-format dot|mermaid] [-o FILE] FILE.bp
+       backpropgen explain [-latex] FILE.bp
+       backpropgen stats FILE.bp
        backpropgen -version
 
 backpropgen reads a .bp model and writes Go source with its value and
@@ -43,6 +49,21 @@ imports only the standard library and allocates nothing.
 "fmt" formats .bp files in the canonical layout: -l lists the files that
 change, -w rewrites them, -d prints a diff, and with none of these it
 prints them formatted (backpropgen fmt -h for more).
+
+"graph" draws the forward and backward graphs as Graphviz DOT: a node per
+operation (its op and shape), an edge per tensor, a cluster per .bp line,
+a loop drawn once, the backward pass dashed. -fwd draws the forward graph
+alone; -format mermaid writes a Mermaid flowchart for Markdown; -o FILE.svg
+renders SVG with Graphviz's dot (apt-get install graphviz).
+
+"explain" prints each derivative as math, per .bp line: dL/dW = ...,
+the adjoints named after the model's values (δh), a loop as its
+recurrence over the steps. -latex prints LaTeX (amsmath).
+
+"stats" counts the parameters, inputs and workspace in numbers and bytes,
+the FLOPs of the forward and backward passes per .bp line (a multiply-add
+is 2, a transcendental function 1), their ratio, and the size of the
+generated code.
 
 Flags (before or after the file):
   -o FILE    write to FILE instead of standard output; the file is replaced
@@ -134,6 +155,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "backpropgen: "+format+"\n", a...)
 		return 2
+	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "graph":
+			return runGraph(args[1:], stdout, stderr)
+		case "explain":
+			return runExplain(args[1:], stdout, stderr)
+		case "stats":
+			return runStats(args[1:], stdout, stderr)
+		}
 	}
 	o, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
