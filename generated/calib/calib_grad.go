@@ -355,7 +355,7 @@ func (p *CalibParams) lossGradTile(ws *CalibBatchWorkspace, g *CalibParams) floa
 		for j := range 32 {
 			t3[i][j] = t[i][j]*cos[i][j] - ws.obs[i][j]
 		}
-		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+		// calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 		for j := range 32 {
 			sqrt[i][j] = math.Sqrt(1 + t3[i][j]*t3[i][j])
 		}
@@ -374,7 +374,7 @@ func (p *CalibParams) lossGradTile(ws *CalibBatchWorkspace, g *CalibParams) floa
 		loss += sumB0 + sumB1 + (sumB2 + sumB3) + t4
 	}
 	var dfit [8][32]float64
-	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1)     // pseudo-Huber: a smooth robust loss
+	// backward of calib.bp:16: fn robust(r[N]) = sum(sqrt(1 + r^2) - 1) // pseudo-Huber: a smooth robust loss
 	var t5 [8][32]float64
 	var t6 [8][32]float64
 	for i := range 8 {

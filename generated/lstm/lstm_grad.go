@@ -1191,7 +1191,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				ws.cPrev[t][i][j] = c[i][j]
 			}
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				row := &p.Wf[i]
 				var sum float64
@@ -1208,7 +1208,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				}
 				ws.f[t][i][j] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bf[i])
 			}
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				row3 := &p.Wi[i]
 				var sum2 float64
@@ -1225,7 +1225,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				}
 				ws.i[t][i][j] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bi[i])
 			}
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
 				row5 := &p.Wg[i]
 				var sum3 float64
@@ -1246,7 +1246,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				row7 := &p.Wo[i]
 				var sum4 float64
@@ -1329,7 +1329,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				dh2[i][j] = dh[i][j] + p.Wy[0][i]*scatter[0][j]
 			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				t3[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
 			}
@@ -1337,11 +1337,11 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t2][i][j]*(1-ws.tanhC[t2][i][j]*ws.tanhC[t2][i][j])
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
 				t4[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
 			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				t5[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
 			}
@@ -1349,7 +1349,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				dc3[i][j] = dc2[i][j] * ws.f[t2][i][j]
 			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				t6[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
 			}
@@ -1387,7 +1387,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				}
 				dh3[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 4 {
 				row10 := &t5[i]
 				var dotJ0, dotJ1, dotJ2, dotJ3 float64
@@ -1410,7 +1410,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				}
 				g.Ui[i][j] += dotK0 + dotK1 + (dotK2 + dotK3)
 			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 4 {
 				row12 := &t6[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
@@ -1433,7 +1433,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				}
 				g.Uf[i][j] += dotM0 + dotM1 + (dotM2 + dotM3)
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 4 {
 				row14 := &t4[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
@@ -1456,7 +1456,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				}
 				g.Ug[i][j] += dotO0 + dotO1 + (dotO2 + dotO3)
 			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 4 {
 				row16 := &t3[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
@@ -1489,19 +1489,19 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				dotR3 += row18[k23+3] * ws.h[t2+1][i][k23+3]
 			}
 			g.Wy[0][i] += dotR0 + dotR1 + (dotR2 + dotR3)
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				dfree[i][j] += t6[i][j]
 			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				dfree2[i][j] += t5[i][j]
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
 				dfree3[i][j] += t4[i][j]
 			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				dfree4[i][j] += t3[i][j]
 			}
@@ -1521,7 +1521,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 		}
 	}
-	// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+	// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 	for i := range 16 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k24 := 0; k24 < 32; k24 += 4 {
@@ -1531,7 +1531,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			sumB3 += dfree2[i][k24+3]
 		}
 		g.Bi[i] += sumB0 + sumB1 + (sumB2 + sumB3)
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k25 := 0; k25 < 32; k25 += 4 {
 			sumC0 += dfree[i][k25]
@@ -1540,7 +1540,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			sumC3 += dfree[i][k25+3]
 		}
 		g.Bf[i] += sumC0 + sumC1 + (sumC2 + sumC3)
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k26 := 0; k26 < 32; k26 += 4 {
 			sumD0 += dfree3[i][k26]
@@ -1549,7 +1549,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			sumD3 += dfree3[i][k26+3]
 		}
 		g.Bg[i] += sumD0 + sumD1 + (sumD2 + sumD3)
-		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k27 := 0; k27 < 32; k27 += 4 {
 			sumE0 += dfree4[i][k27]
@@ -1589,7 +1589,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			for j := range 32 {
 				ws.cPrev[t][i][j] = c[i][j]
 			}
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf)     // forget gate
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				row := &p.Wf[i]
 				var sum float64
@@ -1606,7 +1606,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 				}
 				ws.f[t][i][j] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bf[i])
 			}
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi)     // input gate
+			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				row3 := &p.Wi[i]
 				var sum2 float64
@@ -1623,7 +1623,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 				}
 				ws.i[t][i][j] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bi[i])
 			}
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)        // candidate cell
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
 				row5 := &p.Wg[i]
 				var sum3 float64
@@ -1644,7 +1644,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			for j := range 32 {
 				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo)     // output gate
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				row7 := &p.Wo[i]
 				var sum4 float64
