@@ -1,0 +1,505 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import "simd/archsimd"
+
+// init picks the kernels once: Float64x8 FMAs with AVX-512, Float64x4 FMAs
+// with AVX2 and FMA, else the portable ones.
+func init() {
+	switch {
+	case archsimd.X86.AVX512():
+		GemmNT, GemmNN, GemmTN = gemmNT8, gemmNN8, gemmTN8
+	case archsimd.X86.AVX2() && archsimd.X86.FMA():
+		GemmNT, GemmNN, GemmTN = gemmNT4, gemmNN4, gemmTN4
+	}
+}
+
+// kcNN and kcNT bound the steps of k one tile runs, so that its panels of
+// a and b stay in L1 (GemmNN, GemmTN) or L1 and L2 (GemmNT).
+const (
+	kcNN = 256
+	kcNT = 256
+)
+
+// put4 stores (or adds) four sums into c[0:4].
+func put4(c []float64, s0, s1, s2, s3 float64, add bool) {
+	c = c[:4]
+	if add {
+		s0, s1, s2, s3 = s0+c[0], s1+c[1], s2+c[2], s3+c[3]
+	}
+	c[0], c[1], c[2], c[3] = s0, s1, s2, s3
+}
+
+// gemmNN8 is GemmNN with Float64x8 FMAs.
+func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:k*n], c[:m*n]
+	nv := n &^ 7
+	for p0 := 0; p0 < k; p0 += kcNN {
+		p1 := min(p0+kcNN, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
+			j := 0
+			for ; j+16 <= nv; j += 16 {
+				nnTile4x16x8(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x8x8(a, (i+r)*k+p0, 1, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 8 {
+				tile1x8x8(a, i*k+p0, 1, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	if nv < n {
+		axpyGo(m, n, k, a, k, 1, b, c, add, nv)
+	}
+}
+
+// gemmTN8 is GemmTN with Float64x8 FMAs.
+func gemmTN8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:k*m], b[:k*n], c[:m*n]
+	nv := n &^ 7
+	for p0 := 0; p0 < k; p0 += kcNN {
+		p1 := min(p0+kcNN, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			j := 0
+			for ; j+16 <= nv; j += 16 {
+				tnTile4x16x8(a[p0*m+i:], m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x8x8(a, p0*m+i+r, m, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 8 {
+				tile1x8x8(a, p0*m+i, m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	if nv < n {
+		axpyGo(m, n, k, a, 1, m, b, c, add, nv)
+	}
+}
+
+// nnTile4x16x8 computes c's 4×16 block at c[0:16], c[n:n+16], ... as the
+// rows a0..a3 times the len(a0) rows of b's 16 columns at b[0:16],
+// b[n:n+16], ...: eight accumulators, each step two loads of b, four
+// broadcasts and eight FMAs.
+func nnTile4x16x8(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x8
+	o := 0
+	for p, x := range a0 {
+		bp := b[o : o+16 : o+16]
+		y0 := archsimd.LoadFloat64x8((*[8]float64)(bp[0:8]))
+		y1 := archsimd.LoadFloat64x8((*[8]float64)(bp[8:16]))
+		v := archsimd.BroadcastFloat64x8(x)
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x8(a1[p])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x8(a2[p])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x8(a3[p])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		o += n
+	}
+	put2x8(c[0:16], s00, s01, add)
+	put2x8(c[n:n+16], s10, s11, add)
+	put2x8(c[2*n:2*n+16], s20, s21, add)
+	put2x8(c[3*n:3*n+16], s30, s31, add)
+}
+
+// tnTile4x16x8 is nnTile4x16x8 for a[k,m]ᵀ: the four values of step p are
+// a[p*m:p*m+4].
+func tnTile4x16x8(a []float64, m, k int, b []float64, n int, c []float64, add bool) {
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x8
+	oa, ob := 0, 0
+	for range k {
+		ap := a[oa : oa+4 : oa+4]
+		bp := b[ob : ob+16 : ob+16]
+		y0 := archsimd.LoadFloat64x8((*[8]float64)(bp[0:8]))
+		y1 := archsimd.LoadFloat64x8((*[8]float64)(bp[8:16]))
+		v := archsimd.BroadcastFloat64x8(ap[0])
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x8(ap[1])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x8(ap[2])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x8(ap[3])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		oa += m
+		ob += n
+	}
+	put2x8(c[0:16], s00, s01, add)
+	put2x8(c[n:n+16], s10, s11, add)
+	put2x8(c[2*n:2*n+16], s20, s21, add)
+	put2x8(c[3*n:3*n+16], s30, s31, add)
+}
+
+// tile1x8x8 computes c[0:8] from k steps: a[o+p*acs] times b[p*n:p*n+8].
+// It does the edges, one vector row at a time.
+func tile1x8x8(a []float64, o, acs, k int, b []float64, n int, c []float64, add bool) {
+	var s archsimd.Float64x8
+	ob := 0
+	for range k {
+		s = archsimd.BroadcastFloat64x8(a[o]).MulAdd(archsimd.LoadFloat64x8((*[8]float64)(b[ob:ob+8])), s)
+		o += acs
+		ob += n
+	}
+	if add {
+		s = s.Add(archsimd.LoadFloat64x8((*[8]float64)(c[0:8])))
+	}
+	s.Store((*[8]float64)(c[0:8]))
+}
+
+func put2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
+	c0, c1 := (*[8]float64)(c[0:8]), (*[8]float64)(c[8:16])
+	if add {
+		s0 = s0.Add(archsimd.LoadFloat64x8(c0))
+		s1 = s1.Add(archsimd.LoadFloat64x8(c1))
+	}
+	s0.Store(c0)
+	s1.Store(c1)
+}
+
+// gemmNT8 is GemmNT with Float64x8 FMAs along k: dot products of four rows
+// of a with four rows of b, summed across the vectors at the end.
+func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	for p0 := 0; p0 < k; p0 += kcNT {
+		p1 := min(p0+kcNT, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
+			j := 0
+			for ; j+4 <= n; j += 4 {
+				ntTile4x4x8(a0, a1, a2, a3, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
+					c[i*n+j:], n, acc)
+			}
+			for ; j < n; j++ {
+				bj := b[j*k+p0 : j*k+p1]
+				put1(c, i*n+j, dot8(a0, bj), acc)
+				put1(c, (i+1)*n+j, dot8(a1, bj), acc)
+				put1(c, (i+2)*n+j, dot8(a2, bj), acc)
+				put1(c, (i+3)*n+j, dot8(a3, bj), acc)
+			}
+		}
+		for ; i < m; i++ {
+			ai := a[i*k+p0 : i*k+p1]
+			for j := range n {
+				put1(c, i*n+j, dot8(ai, b[j*k+p0:j*k+p1]), acc)
+			}
+		}
+	}
+}
+
+// ntTile4x4x8 computes c's 4×4 block at c[0:4], c[n:n+4], ... from rows
+// a0..a3 and b0..b3 of one length: sixteen accumulators, each step eight
+// loads and sixteen FMAs; the last step loads a part vector, zero-filled.
+func ntTile4x4x8(a0, a1, a2, a3, b0, b1, b2, b3, c []float64, n int, add bool) {
+	k := len(a0)
+	a1, a2, a3 = a1[:k], a2[:k], a3[:k]
+	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
+	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x8
+	var s20, s21, s22, s23, s30, s31, s32, s33 archsimd.Float64x8
+	for p := 0; p < k; p += 8 {
+		var x0, x1, x2, x3, y0, y1, y2, y3 archsimd.Float64x8
+		if p+8 <= k {
+			x0 = archsimd.LoadFloat64x8((*[8]float64)(a0[p : p+8]))
+			x1 = archsimd.LoadFloat64x8((*[8]float64)(a1[p : p+8]))
+			x2 = archsimd.LoadFloat64x8((*[8]float64)(a2[p : p+8]))
+			x3 = archsimd.LoadFloat64x8((*[8]float64)(a3[p : p+8]))
+			y0 = archsimd.LoadFloat64x8((*[8]float64)(b0[p : p+8]))
+			y1 = archsimd.LoadFloat64x8((*[8]float64)(b1[p : p+8]))
+			y2 = archsimd.LoadFloat64x8((*[8]float64)(b2[p : p+8]))
+			y3 = archsimd.LoadFloat64x8((*[8]float64)(b3[p : p+8]))
+		} else {
+			x0 = archsimd.LoadFloat64x8SlicePart(a0[p:])
+			x1 = archsimd.LoadFloat64x8SlicePart(a1[p:])
+			x2 = archsimd.LoadFloat64x8SlicePart(a2[p:])
+			x3 = archsimd.LoadFloat64x8SlicePart(a3[p:])
+			y0 = archsimd.LoadFloat64x8SlicePart(b0[p:])
+			y1 = archsimd.LoadFloat64x8SlicePart(b1[p:])
+			y2 = archsimd.LoadFloat64x8SlicePart(b2[p:])
+			y3 = archsimd.LoadFloat64x8SlicePart(b3[p:])
+		}
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
+		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
+	}
+	put4(c[0:4], sum8(s00), sum8(s01), sum8(s02), sum8(s03), add)
+	put4(c[n:n+4], sum8(s10), sum8(s11), sum8(s12), sum8(s13), add)
+	put4(c[2*n:2*n+4], sum8(s20), sum8(s21), sum8(s22), sum8(s23), add)
+	put4(c[3*n:3*n+4], sum8(s30), sum8(s31), sum8(s32), sum8(s33), add)
+}
+
+// dot8 is the dot product of a0 and b0, which have one length.
+func dot8(a0, b0 []float64) float64 {
+	b0 = b0[:len(a0)]
+	var s archsimd.Float64x8
+	p := 0
+	for ; p+8 <= len(a0); p += 8 {
+		s = archsimd.LoadFloat64x8((*[8]float64)(a0[p:p+8])).MulAdd(archsimd.LoadFloat64x8((*[8]float64)(b0[p:p+8])), s)
+	}
+	if p < len(a0) {
+		s = archsimd.LoadFloat64x8SlicePart(a0[p:]).MulAdd(archsimd.LoadFloat64x8SlicePart(b0[p:]), s)
+	}
+	return sum8(s)
+}
+
+func sum8(v archsimd.Float64x8) float64 {
+	w := v.GetLo().Add(v.GetHi())
+	u := w.GetLo().Add(w.GetHi())
+	return u.GetElem(0) + u.GetElem(1)
+}
+
+// gemmNN4 is GemmNN with Float64x4 FMAs.
+func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:k*n], c[:m*n]
+	nv := n &^ 3
+	for p0 := 0; p0 < k; p0 += kcNN {
+		p1 := min(p0+kcNN, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
+			j := 0
+			for ; j+8 <= nv; j += 8 {
+				nnTile4x8x4(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x4x4(a, (i+r)*k+p0, 1, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 4 {
+				tile1x4x4(a, i*k+p0, 1, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	if nv < n {
+		axpyGo(m, n, k, a, k, 1, b, c, add, nv)
+	}
+}
+
+// gemmTN4 is GemmTN with Float64x4 FMAs.
+func gemmTN4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:k*m], b[:k*n], c[:m*n]
+	nv := n &^ 3
+	for p0 := 0; p0 < k; p0 += kcNN {
+		p1 := min(p0+kcNN, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			j := 0
+			for ; j+8 <= nv; j += 8 {
+				tnTile4x8x4(a[p0*m+i:], m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x4x4(a, p0*m+i+r, m, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 4 {
+				tile1x4x4(a, p0*m+i, m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	if nv < n {
+		axpyGo(m, n, k, a, 1, m, b, c, add, nv)
+	}
+}
+
+// nnTile4x8x4 computes c's 4×8 block at c[0:8], c[n:n+8], ... as the
+// rows a0..a3 times the len(a0) rows of b's 8 columns at b[0:8],
+// b[n:n+8], ...: eight accumulators, each step two loads of b, four
+// broadcasts and eight FMAs.
+func nnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x4
+	o := 0
+	for p, x := range a0 {
+		bp := b[o : o+8 : o+8]
+		y0 := archsimd.LoadFloat64x4((*[4]float64)(bp[0:4]))
+		y1 := archsimd.LoadFloat64x4((*[4]float64)(bp[4:8]))
+		v := archsimd.BroadcastFloat64x4(x)
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x4(a1[p])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x4(a2[p])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x4(a3[p])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		o += n
+	}
+	put2x4(c[0:8], s00, s01, add)
+	put2x4(c[n:n+8], s10, s11, add)
+	put2x4(c[2*n:2*n+8], s20, s21, add)
+	put2x4(c[3*n:3*n+8], s30, s31, add)
+}
+
+// tnTile4x8x4 is nnTile4x8x4 for a[k,m]ᵀ: the four values of step p are
+// a[p*m:p*m+4].
+func tnTile4x8x4(a []float64, m, k int, b []float64, n int, c []float64, add bool) {
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x4
+	oa, ob := 0, 0
+	for range k {
+		ap := a[oa : oa+4 : oa+4]
+		bp := b[ob : ob+8 : ob+8]
+		y0 := archsimd.LoadFloat64x4((*[4]float64)(bp[0:4]))
+		y1 := archsimd.LoadFloat64x4((*[4]float64)(bp[4:8]))
+		v := archsimd.BroadcastFloat64x4(ap[0])
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x4(ap[1])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x4(ap[2])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x4(ap[3])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		oa += m
+		ob += n
+	}
+	put2x4(c[0:8], s00, s01, add)
+	put2x4(c[n:n+8], s10, s11, add)
+	put2x4(c[2*n:2*n+8], s20, s21, add)
+	put2x4(c[3*n:3*n+8], s30, s31, add)
+}
+
+// tile1x4x4 computes c[0:4] from k steps: a[o+p*acs] times b[p*n:p*n+4].
+// It does the edges, one vector row at a time.
+func tile1x4x4(a []float64, o, acs, k int, b []float64, n int, c []float64, add bool) {
+	var s archsimd.Float64x4
+	ob := 0
+	for range k {
+		s = archsimd.BroadcastFloat64x4(a[o]).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b[ob:ob+4])), s)
+		o += acs
+		ob += n
+	}
+	if add {
+		s = s.Add(archsimd.LoadFloat64x4((*[4]float64)(c[0:4])))
+	}
+	s.Store((*[4]float64)(c[0:4]))
+}
+
+func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
+	c0, c1 := (*[4]float64)(c[0:4]), (*[4]float64)(c[4:8])
+	if add {
+		s0 = s0.Add(archsimd.LoadFloat64x4(c0))
+		s1 = s1.Add(archsimd.LoadFloat64x4(c1))
+	}
+	s0.Store(c0)
+	s1.Store(c1)
+}
+
+// gemmNT4 is GemmNT with Float64x4 FMAs along k: dot products of four rows
+// of a with four rows of b, summed across the vectors at the end.
+func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	for p0 := 0; p0 < k; p0 += kcNT {
+		p1 := min(p0+kcNT, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
+			j := 0
+			for ; j+4 <= n; j += 4 {
+				ntTile4x4x4(a0, a1, a2, a3, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
+					c[i*n+j:], n, acc)
+			}
+			for ; j < n; j++ {
+				bj := b[j*k+p0 : j*k+p1]
+				put1(c, i*n+j, dot4(a0, bj), acc)
+				put1(c, (i+1)*n+j, dot4(a1, bj), acc)
+				put1(c, (i+2)*n+j, dot4(a2, bj), acc)
+				put1(c, (i+3)*n+j, dot4(a3, bj), acc)
+			}
+		}
+		for ; i < m; i++ {
+			ai := a[i*k+p0 : i*k+p1]
+			for j := range n {
+				put1(c, i*n+j, dot4(ai, b[j*k+p0:j*k+p1]), acc)
+			}
+		}
+	}
+}
+
+// ntTile4x4x4 computes c's 4×4 block at c[0:4], c[n:n+4], ... from rows
+// a0..a3 and b0..b3 of one length: sixteen accumulators, each step eight
+// loads and sixteen FMAs; the last step loads a part vector, zero-filled.
+func ntTile4x4x4(a0, a1, a2, a3, b0, b1, b2, b3, c []float64, n int, add bool) {
+	k := len(a0)
+	a1, a2, a3 = a1[:k], a2[:k], a3[:k]
+	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
+	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x4
+	var s20, s21, s22, s23, s30, s31, s32, s33 archsimd.Float64x4
+	for p := 0; p < k; p += 4 {
+		var x0, x1, x2, x3, y0, y1, y2, y3 archsimd.Float64x4
+		if p+4 <= k {
+			x0 = archsimd.LoadFloat64x4((*[4]float64)(a0[p : p+4]))
+			x1 = archsimd.LoadFloat64x4((*[4]float64)(a1[p : p+4]))
+			x2 = archsimd.LoadFloat64x4((*[4]float64)(a2[p : p+4]))
+			x3 = archsimd.LoadFloat64x4((*[4]float64)(a3[p : p+4]))
+			y0 = archsimd.LoadFloat64x4((*[4]float64)(b0[p : p+4]))
+			y1 = archsimd.LoadFloat64x4((*[4]float64)(b1[p : p+4]))
+			y2 = archsimd.LoadFloat64x4((*[4]float64)(b2[p : p+4]))
+			y3 = archsimd.LoadFloat64x4((*[4]float64)(b3[p : p+4]))
+		} else {
+			x0 = archsimd.LoadFloat64x4SlicePart(a0[p:])
+			x1 = archsimd.LoadFloat64x4SlicePart(a1[p:])
+			x2 = archsimd.LoadFloat64x4SlicePart(a2[p:])
+			x3 = archsimd.LoadFloat64x4SlicePart(a3[p:])
+			y0 = archsimd.LoadFloat64x4SlicePart(b0[p:])
+			y1 = archsimd.LoadFloat64x4SlicePart(b1[p:])
+			y2 = archsimd.LoadFloat64x4SlicePart(b2[p:])
+			y3 = archsimd.LoadFloat64x4SlicePart(b3[p:])
+		}
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
+		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
+	}
+	put4(c[0:4], sum4(s00), sum4(s01), sum4(s02), sum4(s03), add)
+	put4(c[n:n+4], sum4(s10), sum4(s11), sum4(s12), sum4(s13), add)
+	put4(c[2*n:2*n+4], sum4(s20), sum4(s21), sum4(s22), sum4(s23), add)
+	put4(c[3*n:3*n+4], sum4(s30), sum4(s31), sum4(s32), sum4(s33), add)
+}
+
+// dot4 is the dot product of a0 and b0, which have one length.
+func dot4(a0, b0 []float64) float64 {
+	b0 = b0[:len(a0)]
+	var s archsimd.Float64x4
+	p := 0
+	for ; p+4 <= len(a0); p += 4 {
+		s = archsimd.LoadFloat64x4((*[4]float64)(a0[p:p+4])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b0[p:p+4])), s)
+	}
+	if p < len(a0) {
+		s = archsimd.LoadFloat64x4SlicePart(a0[p:]).MulAdd(archsimd.LoadFloat64x4SlicePart(b0[p:]), s)
+	}
+	return sum4(s)
+}
+
+func sum4(v archsimd.Float64x4) float64 {
+	u := v.GetLo().Add(v.GetHi())
+	return u.GetElem(0) + u.GetElem(1)
+}
