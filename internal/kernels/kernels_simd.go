@@ -22,15 +22,6 @@ const (
 	kcNT = 256
 )
 
-// put4 stores (or adds) four sums into c[0:4].
-func put4(c []float64, s0, s1, s2, s3 float64, add bool) {
-	c = c[:4]
-	if add {
-		s0, s1, s2, s3 = s0+c[0], s1+c[1], s2+c[2], s3+c[3]
-	}
-	c[0], c[1], c[2], c[3] = s0, s1, s2, s3
-}
-
 // gemmNN8 is GemmNN with Float64x8 FMAs.
 func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
@@ -58,6 +49,7 @@ func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
 			}
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 	if nv < n {
 		axpyGo(m, n, k, a, k, 1, b, c, add, nv)
 	}
@@ -88,6 +80,7 @@ func gemmTN8(m, n, k int, a, b, c []float64, add bool) {
 			}
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 	if nv < n {
 		axpyGo(m, n, k, a, 1, m, b, c, add, nv)
 	}
@@ -175,35 +168,29 @@ func put2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
 }
 
 // gemmNT8 is GemmNT with Float64x8 FMAs along k: dot products of four rows
-// of a with four rows of b, summed across the vectors at the end.
+// of a with four rows of b, summed across the vectors at the end. The
+// rows and columns left over are the portable code's.
 func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	m4, n4 := m&^3, n&^3
 	for p0 := 0; p0 < k; p0 += kcNT {
 		p1 := min(p0+kcNT, k)
 		acc := add || p0 > 0
-		i := 0
-		for ; i+4 <= m; i += 4 {
+		for i := 0; i < m4; i += 4 {
 			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
 			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
-			j := 0
-			for ; j+4 <= n; j += 4 {
+			for j := 0; j < n4; j += 4 {
 				ntTile4x4x8(a0, a1, a2, a3, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
 					c[i*n+j:], n, acc)
 			}
-			for ; j < n; j++ {
-				bj := b[j*k+p0 : j*k+p1]
-				put1(c, i*n+j, dot8(a0, bj), acc)
-				put1(c, (i+1)*n+j, dot8(a1, bj), acc)
-				put1(c, (i+2)*n+j, dot8(a2, bj), acc)
-				put1(c, (i+3)*n+j, dot8(a3, bj), acc)
-			}
 		}
-		for ; i < m; i++ {
-			ai := a[i*k+p0 : i*k+p1]
-			for j := range n {
-				put1(c, i*n+j, dot8(ai, b[j*k+p0:j*k+p1]), acc)
-			}
-		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if n4 < n {
+		ntGo(m4, n, k, a, b, c, add, n4)
+	}
+	if m4 < m {
+		ntGo(m-m4, n, k, a[m4*k:], b, c[m4*n:], add, 0)
 	}
 }
 
@@ -216,56 +203,57 @@ func ntTile4x4x8(a0, a1, a2, a3, b0, b1, b2, b3, c []float64, n int, add bool) {
 	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
 	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x8
 	var s20, s21, s22, s23, s30, s31, s32, s33 archsimd.Float64x8
-	for p := 0; p < k; p += 8 {
-		var x0, x1, x2, x3, y0, y1, y2, y3 archsimd.Float64x8
-		if p+8 <= k {
-			x0 = archsimd.LoadFloat64x8((*[8]float64)(a0[p : p+8]))
-			x1 = archsimd.LoadFloat64x8((*[8]float64)(a1[p : p+8]))
-			x2 = archsimd.LoadFloat64x8((*[8]float64)(a2[p : p+8]))
-			x3 = archsimd.LoadFloat64x8((*[8]float64)(a3[p : p+8]))
-			y0 = archsimd.LoadFloat64x8((*[8]float64)(b0[p : p+8]))
-			y1 = archsimd.LoadFloat64x8((*[8]float64)(b1[p : p+8]))
-			y2 = archsimd.LoadFloat64x8((*[8]float64)(b2[p : p+8]))
-			y3 = archsimd.LoadFloat64x8((*[8]float64)(b3[p : p+8]))
-		} else {
-			x0 = archsimd.LoadFloat64x8SlicePart(a0[p:])
-			x1 = archsimd.LoadFloat64x8SlicePart(a1[p:])
-			x2 = archsimd.LoadFloat64x8SlicePart(a2[p:])
-			x3 = archsimd.LoadFloat64x8SlicePart(a3[p:])
-			y0 = archsimd.LoadFloat64x8SlicePart(b0[p:])
-			y1 = archsimd.LoadFloat64x8SlicePart(b1[p:])
-			y2 = archsimd.LoadFloat64x8SlicePart(b2[p:])
-			y3 = archsimd.LoadFloat64x8SlicePart(b3[p:])
-		}
+	p := 0
+	for ; p+8 <= k; p += 8 {
+		x0 := archsimd.LoadFloat64x8((*[8]float64)(a0[p : p+8]))
+		x1 := archsimd.LoadFloat64x8((*[8]float64)(a1[p : p+8]))
+		x2 := archsimd.LoadFloat64x8((*[8]float64)(a2[p : p+8]))
+		x3 := archsimd.LoadFloat64x8((*[8]float64)(a3[p : p+8]))
+		y0 := archsimd.LoadFloat64x8((*[8]float64)(b0[p : p+8]))
+		y1 := archsimd.LoadFloat64x8((*[8]float64)(b1[p : p+8]))
+		y2 := archsimd.LoadFloat64x8((*[8]float64)(b2[p : p+8]))
+		y3 := archsimd.LoadFloat64x8((*[8]float64)(b3[p : p+8]))
 		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
 		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
 		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
 		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
-	put4(c[0:4], sum8(s00), sum8(s01), sum8(s02), sum8(s03), add)
-	put4(c[n:n+4], sum8(s10), sum8(s11), sum8(s12), sum8(s13), add)
-	put4(c[2*n:2*n+4], sum8(s20), sum8(s21), sum8(s22), sum8(s23), add)
-	put4(c[3*n:3*n+4], sum8(s30), sum8(s31), sum8(s32), sum8(s33), add)
+	if p < k {
+		x0 := archsimd.LoadFloat64x8SlicePart(a0[p:])
+		x1 := archsimd.LoadFloat64x8SlicePart(a1[p:])
+		x2 := archsimd.LoadFloat64x8SlicePart(a2[p:])
+		x3 := archsimd.LoadFloat64x8SlicePart(a3[p:])
+		y0 := archsimd.LoadFloat64x8SlicePart(b0[p:])
+		y1 := archsimd.LoadFloat64x8SlicePart(b1[p:])
+		y2 := archsimd.LoadFloat64x8SlicePart(b2[p:])
+		y3 := archsimd.LoadFloat64x8SlicePart(b3[p:])
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
+		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
+	}
+	putSums8(c[0:4], s00, s01, s02, s03, add)
+	putSums8(c[n:n+4], s10, s11, s12, s13, add)
+	putSums8(c[2*n:2*n+4], s20, s21, s22, s23, add)
+	putSums8(c[3*n:3*n+4], s30, s31, s32, s33, add)
 }
 
-// dot8 is the dot product of a0 and b0, which have one length.
-func dot8(a0, b0 []float64) float64 {
-	b0 = b0[:len(a0)]
-	var s archsimd.Float64x8
-	p := 0
-	for ; p+8 <= len(a0); p += 8 {
-		s = archsimd.LoadFloat64x8((*[8]float64)(a0[p:p+8])).MulAdd(archsimd.LoadFloat64x8((*[8]float64)(b0[p:p+8])), s)
-	}
-	if p < len(a0) {
-		s = archsimd.LoadFloat64x8SlicePart(a0[p:]).MulAdd(archsimd.LoadFloat64x8SlicePart(b0[p:]), s)
-	}
-	return sum8(s)
+// putSums8 stores (or adds) into c[0:4] the sums of s0..s3's elements,
+// without leaving vector registers (scalar SSE code after AVX-512 code
+// pays for the dirty upper halves).
+func putSums8(c []float64, s0, s1, s2, s3 archsimd.Float64x8, add bool) {
+	putSums4(c, s0.GetLo().Add(s0.GetHi()), s1.GetLo().Add(s1.GetHi()), s2.GetLo().Add(s2.GetHi()), s3.GetLo().Add(s3.GetHi()), add)
 }
 
-func sum8(v archsimd.Float64x8) float64 {
-	w := v.GetLo().Add(v.GetHi())
-	u := w.GetLo().Add(w.GetHi())
-	return u.GetElem(0) + u.GetElem(1)
+// putSums4 stores (or adds) into c[0:4] the sums of s0..s3's elements.
+func putSums4(c []float64, s0, s1, s2, s3 archsimd.Float64x4, add bool) {
+	u, v := s0.AddPairsGrouped(s1), s2.AddPairsGrouped(s3)
+	r := u.Select128FromPair(0, 2, v).Add(u.Select128FromPair(1, 3, v))
+	cp := (*[4]float64)(c[0:4])
+	if add {
+		r = r.Add(archsimd.LoadFloat64x4(cp))
+	}
+	r.Store(cp)
 }
 
 // gemmNN4 is GemmNN with Float64x4 FMAs.
@@ -295,6 +283,7 @@ func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
 			}
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 	if nv < n {
 		axpyGo(m, n, k, a, k, 1, b, c, add, nv)
 	}
@@ -325,13 +314,14 @@ func gemmTN4(m, n, k int, a, b, c []float64, add bool) {
 			}
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 	if nv < n {
 		axpyGo(m, n, k, a, 1, m, b, c, add, nv)
 	}
 }
 
 // nnTile4x8x4 computes c's 4×8 block at c[0:8], c[n:n+8], ... as the
-// rows a0..a3 times the len(a0) rows of b's 8 columns at b[0:8],
+// rows a0..a3 times the len(a0) rows of b's 16 columns at b[0:8],
 // b[n:n+8], ...: eight accumulators, each step two loads of b, four
 // broadcasts and eight FMAs.
 func nnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
@@ -412,35 +402,29 @@ func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
 }
 
 // gemmNT4 is GemmNT with Float64x4 FMAs along k: dot products of four rows
-// of a with four rows of b, summed across the vectors at the end.
+// of a with four rows of b, summed across the vectors at the end. The
+// rows and columns left over are the portable code's.
 func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	m4, n4 := m&^3, n&^3
 	for p0 := 0; p0 < k; p0 += kcNT {
 		p1 := min(p0+kcNT, k)
 		acc := add || p0 > 0
-		i := 0
-		for ; i+4 <= m; i += 4 {
+		for i := 0; i < m4; i += 4 {
 			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
 			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
-			j := 0
-			for ; j+4 <= n; j += 4 {
+			for j := 0; j < n4; j += 4 {
 				ntTile4x4x4(a0, a1, a2, a3, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
 					c[i*n+j:], n, acc)
 			}
-			for ; j < n; j++ {
-				bj := b[j*k+p0 : j*k+p1]
-				put1(c, i*n+j, dot4(a0, bj), acc)
-				put1(c, (i+1)*n+j, dot4(a1, bj), acc)
-				put1(c, (i+2)*n+j, dot4(a2, bj), acc)
-				put1(c, (i+3)*n+j, dot4(a3, bj), acc)
-			}
 		}
-		for ; i < m; i++ {
-			ai := a[i*k+p0 : i*k+p1]
-			for j := range n {
-				put1(c, i*n+j, dot4(ai, b[j*k+p0:j*k+p1]), acc)
-			}
-		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if n4 < n {
+		ntGo(m4, n, k, a, b, c, add, n4)
+	}
+	if m4 < m {
+		ntGo(m-m4, n, k, a[m4*k:], b, c[m4*n:], add, 0)
 	}
 }
 
@@ -453,53 +437,37 @@ func ntTile4x4x4(a0, a1, a2, a3, b0, b1, b2, b3, c []float64, n int, add bool) {
 	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
 	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x4
 	var s20, s21, s22, s23, s30, s31, s32, s33 archsimd.Float64x4
-	for p := 0; p < k; p += 4 {
-		var x0, x1, x2, x3, y0, y1, y2, y3 archsimd.Float64x4
-		if p+4 <= k {
-			x0 = archsimd.LoadFloat64x4((*[4]float64)(a0[p : p+4]))
-			x1 = archsimd.LoadFloat64x4((*[4]float64)(a1[p : p+4]))
-			x2 = archsimd.LoadFloat64x4((*[4]float64)(a2[p : p+4]))
-			x3 = archsimd.LoadFloat64x4((*[4]float64)(a3[p : p+4]))
-			y0 = archsimd.LoadFloat64x4((*[4]float64)(b0[p : p+4]))
-			y1 = archsimd.LoadFloat64x4((*[4]float64)(b1[p : p+4]))
-			y2 = archsimd.LoadFloat64x4((*[4]float64)(b2[p : p+4]))
-			y3 = archsimd.LoadFloat64x4((*[4]float64)(b3[p : p+4]))
-		} else {
-			x0 = archsimd.LoadFloat64x4SlicePart(a0[p:])
-			x1 = archsimd.LoadFloat64x4SlicePart(a1[p:])
-			x2 = archsimd.LoadFloat64x4SlicePart(a2[p:])
-			x3 = archsimd.LoadFloat64x4SlicePart(a3[p:])
-			y0 = archsimd.LoadFloat64x4SlicePart(b0[p:])
-			y1 = archsimd.LoadFloat64x4SlicePart(b1[p:])
-			y2 = archsimd.LoadFloat64x4SlicePart(b2[p:])
-			y3 = archsimd.LoadFloat64x4SlicePart(b3[p:])
-		}
+	p := 0
+	for ; p+4 <= k; p += 4 {
+		x0 := archsimd.LoadFloat64x4((*[4]float64)(a0[p : p+4]))
+		x1 := archsimd.LoadFloat64x4((*[4]float64)(a1[p : p+4]))
+		x2 := archsimd.LoadFloat64x4((*[4]float64)(a2[p : p+4]))
+		x3 := archsimd.LoadFloat64x4((*[4]float64)(a3[p : p+4]))
+		y0 := archsimd.LoadFloat64x4((*[4]float64)(b0[p : p+4]))
+		y1 := archsimd.LoadFloat64x4((*[4]float64)(b1[p : p+4]))
+		y2 := archsimd.LoadFloat64x4((*[4]float64)(b2[p : p+4]))
+		y3 := archsimd.LoadFloat64x4((*[4]float64)(b3[p : p+4]))
 		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
 		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
 		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
 		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
-	put4(c[0:4], sum4(s00), sum4(s01), sum4(s02), sum4(s03), add)
-	put4(c[n:n+4], sum4(s10), sum4(s11), sum4(s12), sum4(s13), add)
-	put4(c[2*n:2*n+4], sum4(s20), sum4(s21), sum4(s22), sum4(s23), add)
-	put4(c[3*n:3*n+4], sum4(s30), sum4(s31), sum4(s32), sum4(s33), add)
-}
-
-// dot4 is the dot product of a0 and b0, which have one length.
-func dot4(a0, b0 []float64) float64 {
-	b0 = b0[:len(a0)]
-	var s archsimd.Float64x4
-	p := 0
-	for ; p+4 <= len(a0); p += 4 {
-		s = archsimd.LoadFloat64x4((*[4]float64)(a0[p:p+4])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b0[p:p+4])), s)
+	if p < k {
+		x0 := archsimd.LoadFloat64x4SlicePart(a0[p:])
+		x1 := archsimd.LoadFloat64x4SlicePart(a1[p:])
+		x2 := archsimd.LoadFloat64x4SlicePart(a2[p:])
+		x3 := archsimd.LoadFloat64x4SlicePart(a3[p:])
+		y0 := archsimd.LoadFloat64x4SlicePart(b0[p:])
+		y1 := archsimd.LoadFloat64x4SlicePart(b1[p:])
+		y2 := archsimd.LoadFloat64x4SlicePart(b2[p:])
+		y3 := archsimd.LoadFloat64x4SlicePart(b3[p:])
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
+		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
-	if p < len(a0) {
-		s = archsimd.LoadFloat64x4SlicePart(a0[p:]).MulAdd(archsimd.LoadFloat64x4SlicePart(b0[p:]), s)
-	}
-	return sum4(s)
-}
-
-func sum4(v archsimd.Float64x4) float64 {
-	u := v.GetLo().Add(v.GetHi())
-	return u.GetElem(0) + u.GetElem(1)
+	putSums4(c[0:4], s00, s01, s02, s03, add)
+	putSums4(c[n:n+4], s10, s11, s12, s13, add)
+	putSums4(c[2*n:2*n+4], s20, s21, s22, s23, add)
+	putSums4(c[3*n:3*n+4], s30, s31, s32, s33, add)
 }
