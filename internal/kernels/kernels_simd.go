@@ -167,75 +167,69 @@ func put2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
 	s1.Store(c1)
 }
 
-// gemmNT8 is GemmNT with Float64x8 FMAs along k: dot products of four rows
-// of a with four rows of b, summed across the vectors at the end. The
-// rows and columns left over are the portable code's.
+// gemmNT8 is GemmNT with Float64x8 FMAs along k: dot products of two rows
+// of a with four rows of b, summed across the vectors at the end (Go's
+// register allocator gives vectors 16 registers, so 2×4 accumulators and
+// six loads are what fits; 4×4 spills). The rows and columns left over
+// are the portable code's.
 func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
+	if k <= 4 {
+		gemmNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
+		return
+	}
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
-	m4, n4 := m&^3, n&^3
+	m2, n4 := m&^1, n&^3
 	for p0 := 0; p0 < k; p0 += kcNT {
 		p1 := min(p0+kcNT, k)
 		acc := add || p0 > 0
-		for i := 0; i < m4; i += 4 {
+		for i := 0; i < m2; i += 2 {
 			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
-			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
 			for j := 0; j < n4; j += 4 {
-				ntTile4x4x8(a0, a1, a2, a3, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
+				ntTile2x4x8(a0, a1, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
 					c[i*n+j:], n, acc)
 			}
 		}
 	}
 	archsimd.ClearAVXUpperBits()
 	if n4 < n {
-		ntGo(m4, n, k, a, b, c, add, n4)
+		ntGo(m2, n, k, a, b, c, add, n4)
 	}
-	if m4 < m {
-		ntGo(m-m4, n, k, a[m4*k:], b, c[m4*n:], add, 0)
+	if m2 < m {
+		ntGo(m-m2, n, k, a[m2*k:], b, c[m2*n:], add, 0)
 	}
 }
 
-// ntTile4x4x8 computes c's 4×4 block at c[0:4], c[n:n+4], ... from rows
-// a0..a3 and b0..b3 of one length: sixteen accumulators, each step eight
-// loads and sixteen FMAs; the last step loads a part vector, zero-filled.
-func ntTile4x4x8(a0, a1, a2, a3, b0, b1, b2, b3, c []float64, n int, add bool) {
+// ntTile2x4x8 computes c's 2×4 block at c[0:4] and c[n:n+4] from rows a0,
+// a1 and b0..b3 of one length: each step six loads and eight FMAs; the
+// last step loads part vectors, zero-filled.
+func ntTile2x4x8(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
 	k := len(a0)
-	a1, a2, a3 = a1[:k], a2[:k], a3[:k]
+	a1 = a1[:k]
 	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
 	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x8
-	var s20, s21, s22, s23, s30, s31, s32, s33 archsimd.Float64x8
 	p := 0
 	for ; p+8 <= k; p += 8 {
 		x0 := archsimd.LoadFloat64x8((*[8]float64)(a0[p : p+8]))
 		x1 := archsimd.LoadFloat64x8((*[8]float64)(a1[p : p+8]))
-		x2 := archsimd.LoadFloat64x8((*[8]float64)(a2[p : p+8]))
-		x3 := archsimd.LoadFloat64x8((*[8]float64)(a3[p : p+8]))
 		y0 := archsimd.LoadFloat64x8((*[8]float64)(b0[p : p+8]))
 		y1 := archsimd.LoadFloat64x8((*[8]float64)(b1[p : p+8]))
 		y2 := archsimd.LoadFloat64x8((*[8]float64)(b2[p : p+8]))
 		y3 := archsimd.LoadFloat64x8((*[8]float64)(b3[p : p+8]))
 		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
 		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
-		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
-		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
 	if p < k {
 		x0 := archsimd.LoadFloat64x8SlicePart(a0[p:])
 		x1 := archsimd.LoadFloat64x8SlicePart(a1[p:])
-		x2 := archsimd.LoadFloat64x8SlicePart(a2[p:])
-		x3 := archsimd.LoadFloat64x8SlicePart(a3[p:])
 		y0 := archsimd.LoadFloat64x8SlicePart(b0[p:])
 		y1 := archsimd.LoadFloat64x8SlicePart(b1[p:])
 		y2 := archsimd.LoadFloat64x8SlicePart(b2[p:])
 		y3 := archsimd.LoadFloat64x8SlicePart(b3[p:])
 		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
 		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
-		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
-		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
 	putSums8(c[0:4], s00, s01, s02, s03, add)
 	putSums8(c[n:n+4], s10, s11, s12, s13, add)
-	putSums8(c[2*n:2*n+4], s20, s21, s22, s23, add)
-	putSums8(c[3*n:3*n+4], s30, s31, s32, s33, add)
 }
 
 // putSums8 stores (or adds) into c[0:4] the sums of s0..s3's elements,
@@ -401,73 +395,63 @@ func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
 	s1.Store(c1)
 }
 
-// gemmNT4 is GemmNT with Float64x4 FMAs along k: dot products of four rows
-// of a with four rows of b, summed across the vectors at the end. The
-// rows and columns left over are the portable code's.
+// gemmNT4 is GemmNT with Float64x4 FMAs along k: dot products of two rows
+// of a with four rows of b, summed across the vectors at the end (Go's
+// register allocator gives vectors 16 registers, so 2×4 accumulators and
+// six loads are what fits; 4×4 spills). The rows and columns left over
+// are the portable code's.
 func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
-	m4, n4 := m&^3, n&^3
+	m2, n4 := m&^1, n&^3
 	for p0 := 0; p0 < k; p0 += kcNT {
 		p1 := min(p0+kcNT, k)
 		acc := add || p0 > 0
-		for i := 0; i < m4; i += 4 {
+		for i := 0; i < m2; i += 2 {
 			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
-			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
 			for j := 0; j < n4; j += 4 {
-				ntTile4x4x4(a0, a1, a2, a3, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
+				ntTile2x4x4(a0, a1, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
 					c[i*n+j:], n, acc)
 			}
 		}
 	}
 	archsimd.ClearAVXUpperBits()
 	if n4 < n {
-		ntGo(m4, n, k, a, b, c, add, n4)
+		ntGo(m2, n, k, a, b, c, add, n4)
 	}
-	if m4 < m {
-		ntGo(m-m4, n, k, a[m4*k:], b, c[m4*n:], add, 0)
+	if m2 < m {
+		ntGo(m-m2, n, k, a[m2*k:], b, c[m2*n:], add, 0)
 	}
 }
 
-// ntTile4x4x4 computes c's 4×4 block at c[0:4], c[n:n+4], ... from rows
-// a0..a3 and b0..b3 of one length: sixteen accumulators, each step eight
-// loads and sixteen FMAs; the last step loads a part vector, zero-filled.
-func ntTile4x4x4(a0, a1, a2, a3, b0, b1, b2, b3, c []float64, n int, add bool) {
+// ntTile2x4x4 computes c's 2×4 block at c[0:4] and c[n:n+4] from rows a0,
+// a1 and b0..b3 of one length: each step six loads and eight FMAs; the
+// last step loads part vectors, zero-filled.
+func ntTile2x4x4(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
 	k := len(a0)
-	a1, a2, a3 = a1[:k], a2[:k], a3[:k]
+	a1 = a1[:k]
 	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
 	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x4
-	var s20, s21, s22, s23, s30, s31, s32, s33 archsimd.Float64x4
 	p := 0
 	for ; p+4 <= k; p += 4 {
 		x0 := archsimd.LoadFloat64x4((*[4]float64)(a0[p : p+4]))
 		x1 := archsimd.LoadFloat64x4((*[4]float64)(a1[p : p+4]))
-		x2 := archsimd.LoadFloat64x4((*[4]float64)(a2[p : p+4]))
-		x3 := archsimd.LoadFloat64x4((*[4]float64)(a3[p : p+4]))
 		y0 := archsimd.LoadFloat64x4((*[4]float64)(b0[p : p+4]))
 		y1 := archsimd.LoadFloat64x4((*[4]float64)(b1[p : p+4]))
 		y2 := archsimd.LoadFloat64x4((*[4]float64)(b2[p : p+4]))
 		y3 := archsimd.LoadFloat64x4((*[4]float64)(b3[p : p+4]))
 		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
 		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
-		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
-		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
 	if p < k {
 		x0 := archsimd.LoadFloat64x4SlicePart(a0[p:])
 		x1 := archsimd.LoadFloat64x4SlicePart(a1[p:])
-		x2 := archsimd.LoadFloat64x4SlicePart(a2[p:])
-		x3 := archsimd.LoadFloat64x4SlicePart(a3[p:])
 		y0 := archsimd.LoadFloat64x4SlicePart(b0[p:])
 		y1 := archsimd.LoadFloat64x4SlicePart(b1[p:])
 		y2 := archsimd.LoadFloat64x4SlicePart(b2[p:])
 		y3 := archsimd.LoadFloat64x4SlicePart(b3[p:])
 		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
 		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
-		s20, s21, s22, s23 = x2.MulAdd(y0, s20), x2.MulAdd(y1, s21), x2.MulAdd(y2, s22), x2.MulAdd(y3, s23)
-		s30, s31, s32, s33 = x3.MulAdd(y0, s30), x3.MulAdd(y1, s31), x3.MulAdd(y2, s32), x3.MulAdd(y3, s33)
 	}
 	putSums4(c[0:4], s00, s01, s02, s03, add)
 	putSums4(c[n:n+4], s10, s11, s12, s13, add)
-	putSums4(c[2*n:2*n+4], s20, s21, s22, s23, add)
-	putSums4(c[3*n:3*n+4], s30, s31, s32, s33, add)
 }
