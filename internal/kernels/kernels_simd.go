@@ -16,18 +16,28 @@ func init() {
 }
 
 // kcNN and kcNT bound the steps of k one tile runs, so that its panels of
-// a and b stay in L1 (GemmNN, GemmTN) or L1 and L2 (GemmNT).
+// a and b stay in L1 (GemmNN, GemmTN: 256×16 of b is 32 KiB) or L1 and L2
+// (GemmNT: 2 rows of a and 4 of b, 512 long, are 24 KiB).
 const (
 	kcNN = 256
-	kcNT = 256
+	kcNT = 512
 )
+
+// kBlock splits k into equal blocks of at most max, a multiple of 8 long
+// but the last: 784 is 392+392, not 512+272 (a short last block costs a
+// tile's setup and sums for little work).
+func kBlock(k, max int) int {
+	nb := (k + max - 1) / max
+	return ((k+nb-1)/nb + 7) &^ 7
+}
 
 // gemmNN8 is GemmNN with Float64x8 FMAs.
 func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
 	nv := n &^ 7
-	for p0 := 0; p0 < k; p0 += kcNN {
-		p1 := min(p0+kcNN, k)
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
 		acc := add || p0 > 0
 		i := 0
 		for ; i+4 <= m; i += 4 {
@@ -59,8 +69,9 @@ func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
 func gemmTN8(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:k*m], b[:k*n], c[:m*n]
 	nv := n &^ 7
-	for p0 := 0; p0 < k; p0 += kcNN {
-		p1 := min(p0+kcNN, k)
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
 		acc := add || p0 > 0
 		i := 0
 		for ; i+4 <= m; i += 4 {
@@ -179,8 +190,9 @@ func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
 	}
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	m2, n4 := m&^1, n&^3
-	for p0 := 0; p0 < k; p0 += kcNT {
-		p1 := min(p0+kcNT, k)
+	kc := kBlock(k, kcNT)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
 		acc := add || p0 > 0
 		for i := 0; i < m2; i += 2 {
 			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
@@ -254,8 +266,9 @@ func putSums4(c []float64, s0, s1, s2, s3 archsimd.Float64x4, add bool) {
 func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
 	nv := n &^ 3
-	for p0 := 0; p0 < k; p0 += kcNN {
-		p1 := min(p0+kcNN, k)
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
 		acc := add || p0 > 0
 		i := 0
 		for ; i+4 <= m; i += 4 {
@@ -287,8 +300,9 @@ func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
 func gemmTN4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:k*m], b[:k*n], c[:m*n]
 	nv := n &^ 3
-	for p0 := 0; p0 < k; p0 += kcNN {
-		p1 := min(p0+kcNN, k)
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
 		acc := add || p0 > 0
 		i := 0
 		for ; i+4 <= m; i += 4 {
@@ -403,8 +417,9 @@ func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
 func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	m2, n4 := m&^1, n&^3
-	for p0 := 0; p0 < k; p0 += kcNT {
-		p1 := min(p0+kcNT, k)
+	kc := kBlock(k, kcNT)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
 		acc := add || p0 > 0
 		for i := 0; i < m2; i += 2 {
 			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
