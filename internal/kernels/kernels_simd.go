@@ -262,6 +262,10 @@ func putSums4(c []float64, s0, s1, s2, s3 archsimd.Float64x4, add bool) {
 	r.Store(cp)
 }
 
+// The Float64x4 kernels from here on are the Float64x8 ones above with
+// every width halved (for CPUs with AVX2 but not AVX-512; tested here by
+// calling them directly).
+
 // gemmNN4 is GemmNN with Float64x4 FMAs.
 func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
@@ -329,7 +333,7 @@ func gemmTN4(m, n, k int, a, b, c []float64, add bool) {
 }
 
 // nnTile4x8x4 computes c's 4×8 block at c[0:8], c[n:n+8], ... as the
-// rows a0..a3 times the len(a0) rows of b's 16 columns at b[0:8],
+// rows a0..a3 times the len(a0) rows of b's 8 columns at b[0:8],
 // b[n:n+8], ...: eight accumulators, each step two loads of b, four
 // broadcasts and eight FMAs.
 func nnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
