@@ -37,12 +37,12 @@
 // of b (8 accumulators, 6 loads a step; a 4×4 tile spilled, as Go gives
 // vectors 16 registers), summed in vector registers, k split into equal
 // blocks of at most 512 (784 = 392+392: 256-long blocks left a 16-long
-// one, and 256 measured slower than 392 or none), a part vector for k%8,
+// one; unpaired runs gave 21-27 GFLOP/s with 256, 29-32 with 392), a part vector for k%8,
 // and Float64x4 for k ≤ 4; odd rows and n%4 columns are the portable
 // code's. Every kernel ends with archsimd.ClearAVXUpperBits (VZEROUPPER)
-// before any scalar code: without it the dirty upper halves slowed all
-// later SSE code, and the kernels 2-4× (0.06 GFLOP/s for GemmNT at
-// 32×16×4).
+// before any scalar code: without it the dirty upper halves slow all
+// later SSE code (GemmNN at 32×128×10 did 12.9 GFLOP/s without, 32.1 with,
+// and the portable kernels run in the same process gained too).
 //
 // # Measurements
 //
