@@ -1,0 +1,476 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import "simd/archsimd"
+
+// init picks the kernels once: Float64x8 FMAs with AVX-512, Float64x4 FMAs
+// with AVX2 and FMA, else the portable ones.
+func init() {
+	switch {
+	case archsimd.X86.AVX512():
+		GemmNT, GemmNN, GemmTN = gemmNT8, gemmNN8, gemmTN8
+	case archsimd.X86.AVX2() && archsimd.X86.FMA():
+		GemmNT, GemmNN, GemmTN = gemmNT4, gemmNN4, gemmTN4
+	}
+}
+
+// kcNN and kcNT bound the steps of k one tile runs, so that its panels of
+// a and b stay in L1 (GemmNN, GemmTN: 256×16 of b is 32 KiB) or L1 and L2
+// (GemmNT: 2 rows of a and 4 of b, 512 long, are 24 KiB).
+const (
+	kcNN = 256
+	kcNT = 512
+)
+
+// kBlock splits k into equal blocks of at most max, a multiple of 8 long
+// but the last: 784 is 392+392, not 512+272 (a short last block costs a
+// tile's setup and sums for little work).
+func kBlock(k, max int) int {
+	nb := (k + max - 1) / max
+	return ((k+nb-1)/nb + 7) &^ 7
+}
+
+// gemmNN8 is GemmNN with Float64x8 FMAs.
+func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:k*n], c[:m*n]
+	nv := n &^ 7
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
+			j := 0
+			for ; j+16 <= nv; j += 16 {
+				nnTile4x16x8(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x8x8(a, (i+r)*k+p0, 1, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 8 {
+				tile1x8x8(a, i*k+p0, 1, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if nv < n {
+		axpyGo(m, n, k, a, k, 1, b, c, add, nv)
+	}
+}
+
+// gemmTN8 is GemmTN with Float64x8 FMAs.
+func gemmTN8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:k*m], b[:k*n], c[:m*n]
+	nv := n &^ 7
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			j := 0
+			for ; j+16 <= nv; j += 16 {
+				tnTile4x16x8(a[p0*m+i:], m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x8x8(a, p0*m+i+r, m, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 8 {
+				tile1x8x8(a, p0*m+i, m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if nv < n {
+		axpyGo(m, n, k, a, 1, m, b, c, add, nv)
+	}
+}
+
+// nnTile4x16x8 computes c's 4×16 block at c[0:16], c[n:n+16], ... as the
+// rows a0..a3 times the len(a0) rows of b's 16 columns at b[0:16],
+// b[n:n+16], ...: eight accumulators, each step two loads of b, four
+// broadcasts and eight FMAs.
+func nnTile4x16x8(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x8
+	o := 0
+	for p, x := range a0 {
+		bp := b[o : o+16 : o+16]
+		y0 := archsimd.LoadFloat64x8((*[8]float64)(bp[0:8]))
+		y1 := archsimd.LoadFloat64x8((*[8]float64)(bp[8:16]))
+		v := archsimd.BroadcastFloat64x8(x)
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x8(a1[p])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x8(a2[p])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x8(a3[p])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		o += n
+	}
+	put2x8(c[0:16], s00, s01, add)
+	put2x8(c[n:n+16], s10, s11, add)
+	put2x8(c[2*n:2*n+16], s20, s21, add)
+	put2x8(c[3*n:3*n+16], s30, s31, add)
+}
+
+// tnTile4x16x8 is nnTile4x16x8 for a[k,m]ᵀ: the four values of step p are
+// a[p*m:p*m+4].
+func tnTile4x16x8(a []float64, m, k int, b []float64, n int, c []float64, add bool) {
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x8
+	oa, ob := 0, 0
+	for range k {
+		ap := a[oa : oa+4 : oa+4]
+		bp := b[ob : ob+16 : ob+16]
+		y0 := archsimd.LoadFloat64x8((*[8]float64)(bp[0:8]))
+		y1 := archsimd.LoadFloat64x8((*[8]float64)(bp[8:16]))
+		v := archsimd.BroadcastFloat64x8(ap[0])
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x8(ap[1])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x8(ap[2])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x8(ap[3])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		oa += m
+		ob += n
+	}
+	put2x8(c[0:16], s00, s01, add)
+	put2x8(c[n:n+16], s10, s11, add)
+	put2x8(c[2*n:2*n+16], s20, s21, add)
+	put2x8(c[3*n:3*n+16], s30, s31, add)
+}
+
+// tile1x8x8 computes c[0:8] from k steps: a[o+p*acs] times b[p*n:p*n+8].
+// It does the edges, one vector row at a time.
+func tile1x8x8(a []float64, o, acs, k int, b []float64, n int, c []float64, add bool) {
+	var s archsimd.Float64x8
+	ob := 0
+	for range k {
+		s = archsimd.BroadcastFloat64x8(a[o]).MulAdd(archsimd.LoadFloat64x8((*[8]float64)(b[ob:ob+8])), s)
+		o += acs
+		ob += n
+	}
+	if add {
+		s = s.Add(archsimd.LoadFloat64x8((*[8]float64)(c[0:8])))
+	}
+	s.Store((*[8]float64)(c[0:8]))
+}
+
+func put2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
+	c0, c1 := (*[8]float64)(c[0:8]), (*[8]float64)(c[8:16])
+	if add {
+		s0 = s0.Add(archsimd.LoadFloat64x8(c0))
+		s1 = s1.Add(archsimd.LoadFloat64x8(c1))
+	}
+	s0.Store(c0)
+	s1.Store(c1)
+}
+
+// gemmNT8 is GemmNT with Float64x8 FMAs along k: dot products of two rows
+// of a with four rows of b, summed across the vectors at the end (Go's
+// register allocator gives vectors 16 registers, so 2×4 accumulators and
+// six loads are what fits; 4×4 spills). The rows and columns left over
+// are the portable code's.
+func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
+	if k <= 4 {
+		gemmNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
+		return
+	}
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	m2, n4 := m&^1, n&^3
+	kc := kBlock(k, kcNT)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		acc := add || p0 > 0
+		for i := 0; i < m2; i += 2 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			for j := 0; j < n4; j += 4 {
+				ntTile2x4x8(a0, a1, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
+					c[i*n+j:], n, acc)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if n4 < n {
+		ntGo(m2, n, k, a, b, c, add, n4)
+	}
+	if m2 < m {
+		ntGo(m-m2, n, k, a[m2*k:], b, c[m2*n:], add, 0)
+	}
+}
+
+// ntTile2x4x8 computes c's 2×4 block at c[0:4] and c[n:n+4] from rows a0,
+// a1 and b0..b3 of one length: each step six loads and eight FMAs; the
+// last step loads part vectors, zero-filled.
+func ntTile2x4x8(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
+	k := len(a0)
+	a1 = a1[:k]
+	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
+	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x8
+	p := 0
+	for ; p+8 <= k; p += 8 {
+		x0 := archsimd.LoadFloat64x8((*[8]float64)(a0[p : p+8]))
+		x1 := archsimd.LoadFloat64x8((*[8]float64)(a1[p : p+8]))
+		y0 := archsimd.LoadFloat64x8((*[8]float64)(b0[p : p+8]))
+		y1 := archsimd.LoadFloat64x8((*[8]float64)(b1[p : p+8]))
+		y2 := archsimd.LoadFloat64x8((*[8]float64)(b2[p : p+8]))
+		y3 := archsimd.LoadFloat64x8((*[8]float64)(b3[p : p+8]))
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+	}
+	if p < k {
+		x0 := archsimd.LoadFloat64x8SlicePart(a0[p:])
+		x1 := archsimd.LoadFloat64x8SlicePart(a1[p:])
+		y0 := archsimd.LoadFloat64x8SlicePart(b0[p:])
+		y1 := archsimd.LoadFloat64x8SlicePart(b1[p:])
+		y2 := archsimd.LoadFloat64x8SlicePart(b2[p:])
+		y3 := archsimd.LoadFloat64x8SlicePart(b3[p:])
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+	}
+	putSums8(c[0:4], s00, s01, s02, s03, add)
+	putSums8(c[n:n+4], s10, s11, s12, s13, add)
+}
+
+// putSums8 stores (or adds) into c[0:4] the sums of s0..s3's elements,
+// without leaving vector registers (scalar SSE code after AVX-512 code
+// pays for the dirty upper halves).
+func putSums8(c []float64, s0, s1, s2, s3 archsimd.Float64x8, add bool) {
+	putSums4(c, s0.GetLo().Add(s0.GetHi()), s1.GetLo().Add(s1.GetHi()), s2.GetLo().Add(s2.GetHi()), s3.GetLo().Add(s3.GetHi()), add)
+}
+
+// putSums4 stores (or adds) into c[0:4] the sums of s0..s3's elements.
+func putSums4(c []float64, s0, s1, s2, s3 archsimd.Float64x4, add bool) {
+	u, v := s0.AddPairsGrouped(s1), s2.AddPairsGrouped(s3)
+	r := u.Select128FromPair(0, 2, v).Add(u.Select128FromPair(1, 3, v))
+	cp := (*[4]float64)(c[0:4])
+	if add {
+		r = r.Add(archsimd.LoadFloat64x4(cp))
+	}
+	r.Store(cp)
+}
+
+// The Float64x4 kernels from here on are the Float64x8 ones above with
+// every width halved (for CPUs with AVX2 but not AVX-512; tested here by
+// calling them directly).
+
+// gemmNN4 is GemmNN with Float64x4 FMAs.
+func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:k*n], c[:m*n]
+	nv := n &^ 3
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
+			j := 0
+			for ; j+8 <= nv; j += 8 {
+				nnTile4x8x4(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x4x4(a, (i+r)*k+p0, 1, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 4 {
+				tile1x4x4(a, i*k+p0, 1, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if nv < n {
+		axpyGo(m, n, k, a, k, 1, b, c, add, nv)
+	}
+}
+
+// gemmTN4 is GemmTN with Float64x4 FMAs.
+func gemmTN4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:k*m], b[:k*n], c[:m*n]
+	nv := n &^ 3
+	kc := kBlock(k, kcNN)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		acc := add || p0 > 0
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			j := 0
+			for ; j+8 <= nv; j += 8 {
+				tnTile4x8x4(a[p0*m+i:], m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+			if j < nv {
+				for r := range 4 {
+					tile1x4x4(a, p0*m+i+r, m, p1-p0, b[p0*n+j:], n, c[(i+r)*n+j:], acc)
+				}
+			}
+		}
+		for ; i < m; i++ {
+			for j := 0; j < nv; j += 4 {
+				tile1x4x4(a, p0*m+i, m, p1-p0, b[p0*n+j:], n, c[i*n+j:], acc)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if nv < n {
+		axpyGo(m, n, k, a, 1, m, b, c, add, nv)
+	}
+}
+
+// nnTile4x8x4 computes c's 4×8 block at c[0:8], c[n:n+8], ... as the
+// rows a0..a3 times the len(a0) rows of b's 8 columns at b[0:8],
+// b[n:n+8], ...: eight accumulators, each step two loads of b, four
+// broadcasts and eight FMAs.
+func nnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x4
+	o := 0
+	for p, x := range a0 {
+		bp := b[o : o+8 : o+8]
+		y0 := archsimd.LoadFloat64x4((*[4]float64)(bp[0:4]))
+		y1 := archsimd.LoadFloat64x4((*[4]float64)(bp[4:8]))
+		v := archsimd.BroadcastFloat64x4(x)
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x4(a1[p])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x4(a2[p])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x4(a3[p])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		o += n
+	}
+	put2x4(c[0:8], s00, s01, add)
+	put2x4(c[n:n+8], s10, s11, add)
+	put2x4(c[2*n:2*n+8], s20, s21, add)
+	put2x4(c[3*n:3*n+8], s30, s31, add)
+}
+
+// tnTile4x8x4 is nnTile4x8x4 for a[k,m]ᵀ: the four values of step p are
+// a[p*m:p*m+4].
+func tnTile4x8x4(a []float64, m, k int, b []float64, n int, c []float64, add bool) {
+	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x4
+	oa, ob := 0, 0
+	for range k {
+		ap := a[oa : oa+4 : oa+4]
+		bp := b[ob : ob+8 : ob+8]
+		y0 := archsimd.LoadFloat64x4((*[4]float64)(bp[0:4]))
+		y1 := archsimd.LoadFloat64x4((*[4]float64)(bp[4:8]))
+		v := archsimd.BroadcastFloat64x4(ap[0])
+		s00, s01 = v.MulAdd(y0, s00), v.MulAdd(y1, s01)
+		v = archsimd.BroadcastFloat64x4(ap[1])
+		s10, s11 = v.MulAdd(y0, s10), v.MulAdd(y1, s11)
+		v = archsimd.BroadcastFloat64x4(ap[2])
+		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
+		v = archsimd.BroadcastFloat64x4(ap[3])
+		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
+		oa += m
+		ob += n
+	}
+	put2x4(c[0:8], s00, s01, add)
+	put2x4(c[n:n+8], s10, s11, add)
+	put2x4(c[2*n:2*n+8], s20, s21, add)
+	put2x4(c[3*n:3*n+8], s30, s31, add)
+}
+
+// tile1x4x4 computes c[0:4] from k steps: a[o+p*acs] times b[p*n:p*n+4].
+// It does the edges, one vector row at a time.
+func tile1x4x4(a []float64, o, acs, k int, b []float64, n int, c []float64, add bool) {
+	var s archsimd.Float64x4
+	ob := 0
+	for range k {
+		s = archsimd.BroadcastFloat64x4(a[o]).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b[ob:ob+4])), s)
+		o += acs
+		ob += n
+	}
+	if add {
+		s = s.Add(archsimd.LoadFloat64x4((*[4]float64)(c[0:4])))
+	}
+	s.Store((*[4]float64)(c[0:4]))
+}
+
+func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
+	c0, c1 := (*[4]float64)(c[0:4]), (*[4]float64)(c[4:8])
+	if add {
+		s0 = s0.Add(archsimd.LoadFloat64x4(c0))
+		s1 = s1.Add(archsimd.LoadFloat64x4(c1))
+	}
+	s0.Store(c0)
+	s1.Store(c1)
+}
+
+// gemmNT4 is GemmNT with Float64x4 FMAs along k: dot products of two rows
+// of a with four rows of b, summed across the vectors at the end (Go's
+// register allocator gives vectors 16 registers, so 2×4 accumulators and
+// six loads are what fits; 4×4 spills). The rows and columns left over
+// are the portable code's.
+func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	m2, n4 := m&^1, n&^3
+	kc := kBlock(k, kcNT)
+	for p0 := 0; p0 < k; p0 += kc {
+		p1 := min(p0+kc, k)
+		acc := add || p0 > 0
+		for i := 0; i < m2; i += 2 {
+			a0, a1 := a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1]
+			for j := 0; j < n4; j += 4 {
+				ntTile2x4x4(a0, a1, b[j*k+p0:j*k+p1], b[(j+1)*k+p0:(j+1)*k+p1], b[(j+2)*k+p0:(j+2)*k+p1], b[(j+3)*k+p0:(j+3)*k+p1],
+					c[i*n+j:], n, acc)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	if n4 < n {
+		ntGo(m2, n, k, a, b, c, add, n4)
+	}
+	if m2 < m {
+		ntGo(m-m2, n, k, a[m2*k:], b, c[m2*n:], add, 0)
+	}
+}
+
+// ntTile2x4x4 computes c's 2×4 block at c[0:4] and c[n:n+4] from rows a0,
+// a1 and b0..b3 of one length: each step six loads and eight FMAs; the
+// last step loads part vectors, zero-filled.
+func ntTile2x4x4(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
+	k := len(a0)
+	a1 = a1[:k]
+	b0, b1, b2, b3 = b0[:k], b1[:k], b2[:k], b3[:k]
+	var s00, s01, s02, s03, s10, s11, s12, s13 archsimd.Float64x4
+	p := 0
+	for ; p+4 <= k; p += 4 {
+		x0 := archsimd.LoadFloat64x4((*[4]float64)(a0[p : p+4]))
+		x1 := archsimd.LoadFloat64x4((*[4]float64)(a1[p : p+4]))
+		y0 := archsimd.LoadFloat64x4((*[4]float64)(b0[p : p+4]))
+		y1 := archsimd.LoadFloat64x4((*[4]float64)(b1[p : p+4]))
+		y2 := archsimd.LoadFloat64x4((*[4]float64)(b2[p : p+4]))
+		y3 := archsimd.LoadFloat64x4((*[4]float64)(b3[p : p+4]))
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+	}
+	if p < k {
+		x0 := archsimd.LoadFloat64x4SlicePart(a0[p:])
+		x1 := archsimd.LoadFloat64x4SlicePart(a1[p:])
+		y0 := archsimd.LoadFloat64x4SlicePart(b0[p:])
+		y1 := archsimd.LoadFloat64x4SlicePart(b1[p:])
+		y2 := archsimd.LoadFloat64x4SlicePart(b2[p:])
+		y3 := archsimd.LoadFloat64x4SlicePart(b3[p:])
+		s00, s01, s02, s03 = x0.MulAdd(y0, s00), x0.MulAdd(y1, s01), x0.MulAdd(y2, s02), x0.MulAdd(y3, s03)
+		s10, s11, s12, s13 = x1.MulAdd(y0, s10), x1.MulAdd(y1, s11), x1.MulAdd(y2, s12), x1.MulAdd(y3, s13)
+	}
+	putSums4(c[0:4], s00, s01, s02, s03, add)
+	putSums4(c[n:n+4], s10, s11, s12, s13, add)
+}
