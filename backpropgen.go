@@ -42,21 +42,36 @@ func guard(name string, err *error) {
 // is the whole pipeline, one way: parse, check and lower (Check);
 // differentiate (Program.Differentiate); plan and emit (codegen.Generate).
 func Generate(name string, src []byte, pkg string) (out []byte, err error) {
+	out, _, err = GenerateFiles(name, src, pkg)
+	return out, err
+}
+
+// GenerateFiles is Generate, and also returns the companion file of the
+// Go source, if it calls the matrix-product kernels: their archsimd
+// versions, built only with GOEXPERIMENT=simd on amd64 (codegen.SIMD), nil
+// otherwise. backpropgen -o FILE.go writes it to FILE_simd.go.
+func GenerateFiles(name string, src []byte, pkg string) (out, simd []byte, err error) {
 	defer guard(name, &err)
 	file, prog, err := Check(name, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch {
 	case pkg == "":
 		pkg = DefaultPackage(prog)
 		if err := PackageError(file, pkg); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case !ValidPackageName(pkg):
-		return nil, fmt.Errorf("invalid package name %q: a package name is a Go identifier, not a keyword or _", pkg)
+		return nil, nil, fmt.Errorf("invalid package name %q: a package name is a Go identifier, not a keyword or _", pkg)
 	}
-	return codegen.Generate(prog, prog.Differentiate(), codegen.Options{Package: pkg, Source: file.Line})
+	opts := codegen.Options{Package: pkg, Source: file.Line}
+	out, err = codegen.Generate(prog, prog.Differentiate(), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	simd, err = codegen.SIMD(prog, out, opts)
+	return out, simd, err
 }
 
 // ValidPackageName reports whether name can name a Go package.

@@ -200,7 +200,7 @@ func (bg *modelGen) forwardTile() jen.Code {
 	}
 	kept := func(n *symbolic.Node) bool { return isOut[n] }
 	f.emitPlan(f.makePlan(nil, force), func(n *symbolic.Node) dest {
-		if n.Shape.Size() > maxLocal {
+		if n.Shape.Size() > maxLocal || f.kernelVals[n] {
 			return bg.bigSlot(n)
 		}
 		return f.newLocal(bg.localName(n, nil), n.Shape)

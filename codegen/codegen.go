@@ -36,6 +36,7 @@ type fileGen struct {
 	prefix      string     // lower-case prefix of helper names
 	helpersMu   sync.Mutex // Backward and LossGrad are emitted concurrently
 	usedHelpers map[string]bool
+	usesKernels bool                      // the file calls the matrix-product kernels (kernels.go)
 	fnNames     map[*symbolic.Func]string // Go names of fns (names.go)
 	globals     []string                  // every package-level name
 	markers     []*jen.Statement          // the comments that cut the file into parts (format.go)
@@ -73,6 +74,7 @@ func generate(prog *symbolic.Program, grads *symbolic.Gradients, opts Options, w
 		}
 	}
 	fg.emitHelpers()
+	fg.emitKernels()
 	out, err := fg.render(fg.whole)
 	if err != nil {
 		return nil, fmt.Errorf("internal error: generated Go does not format: %v", err)

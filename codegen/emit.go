@@ -55,6 +55,11 @@ type fnGen struct {
 	// invariant maps the states of loops that no step changes, and whose
 	// initial value is a constant, to that constant (loop.go).
 	invariant map[*symbolic.Node]*symbolic.Node
+	// kernelVals are the operands and results of the matrix products the
+	// last plan computes with kernels, which get workspace fields rather
+	// than locals: a local passed to a kernel (a func variable) escapes to
+	// the heap (kernels.go).
+	kernelVals map[*symbolic.Node]bool
 }
 
 // sink is where statements go.
@@ -408,6 +413,10 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	if d.op == ":=" && len(n.Shape) > 0 {
 		f.declareVar(d.p.name(), n.Shape)
 		d.op = "="
+	}
+	if g, ok := f.gemmOf(n); ok && !stored && len(d.p.path) > 1 {
+		f.emitGemm(g, d)
+		return
 	}
 	if !stored && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[0] > tiny && n.Shape[1] > tiny {
 		f.accumulateOuter(n, d)

@@ -281,7 +281,7 @@ func (f *fnGen) initState(n *symbolic.Node, i int) place {
 		return into // a parameter's gradient, accumulated straight into g
 	}
 	var p place
-	inWS := f.wsAlloc != nil && st.Shape.Size() > maxLocal
+	inWS := f.wsAlloc != nil && (st.Shape.Size() > maxLocal || f.kernelVals[st])
 	if inWS {
 		p = f.wsAlloc(l.Names[i], st.Shape)
 	} else {
@@ -388,7 +388,7 @@ func (f *fnGen) stepSlot(into map[*symbolic.Node]place) func(x *symbolic.Node) d
 		if s, ok := into[x]; ok {
 			return dest{s, "="}
 		}
-		if f.wsAlloc != nil && x.Shape.Size() > maxLocal {
+		if f.wsAlloc != nil && (x.Shape.Size() > maxLocal || f.kernelVals[x]) {
 			return dest{f.wsAlloc(hintName(x), x.Shape), "="}
 		}
 		if len(x.Shape) > 0 {

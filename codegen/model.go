@@ -189,6 +189,7 @@ func (mg *modelGen) newFn() (*fnGen, *[]jen.Code) {
 func (mg *modelGen) newFnUnchecked() (*fnGen, *[]jen.Code) {
 	f := newFnGen(mg.fg, mg.fg.newLocals())
 	mg.bindVars(f)
+	f.markKernelVals(mg.m.Graph.Nodes)
 	body := new([]jen.Code)
 	f.begin(body)
 	return f, body
@@ -229,7 +230,7 @@ func (mg *modelGen) forward() jen.Code {
 	}
 	kept := func(n *symbolic.Node) bool { return keep[n] || outNames[n] != "" }
 	f.emitPlan(f.makePlan(nil, force), func(n *symbolic.Node) dest {
-		if kept(n) || n.Shape.Size() > maxLocal {
+		if kept(n) || n.Shape.Size() > maxLocal || f.kernelVals[n] {
 			d := dest{mg.wsField(mg.localName(n, outNames), n.Shape), "="}
 			mg.big[n] = d.p
 			return d
@@ -480,7 +481,7 @@ func (mg *modelGen) emitBackward(f *fnGen, bigSlot func(*symbolic.Node) dest, ov
 		op = "="
 	}
 	f.emitPlan(f.makePlan(roots, nil), func(n *symbolic.Node) dest {
-		if n.Shape.Size() > maxLocal {
+		if n.Shape.Size() > maxLocal || f.kernelVals[n] {
 			return bigSlot(n)
 		}
 		return f.newLocal(hintName(n), n.Shape)
@@ -644,7 +645,7 @@ func (mg *modelGen) lossGradBody(speculative, overwrite bool) []jen.Code {
 	}
 	force := append([]*symbolic.Node{mg.m.Loss}, mg.saves.outer...)
 	f.emitPlan(f.makePlan(nil, force), func(n *symbolic.Node) dest {
-		if n.Shape.Size() > maxLocal {
+		if n.Shape.Size() > maxLocal || f.kernelVals[n] {
 			return bigSlot(n)
 		}
 		return f.newLocal(mg.localName(n, nil), n.Shape)
@@ -703,7 +704,7 @@ func (mg *modelGen) predict(speculative bool) jen.Code {
 		switch {
 		case first[n] != "":
 			return dest{fieldPlace("out", first[n]), "="}
-		case n.Shape.Size() > maxLocal:
+		case n.Shape.Size() > maxLocal || f.kernelVals[n]:
 			return bigSlot(n)
 		}
 		return f.newLocal(mg.localName(n, outNames), n.Shape)

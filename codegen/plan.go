@@ -155,7 +155,7 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
 		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
-		if uses[n] > 1 || multi[n] || scatter || blocked(n) || n.Op.Kind == symbolic.ScatterAdd {
+		if uses[n] > 1 || multi[n] || scatter || blocked(n) || bigProduct(n) && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd {
 			p.isMat[n] = true
 		}
 	}
@@ -170,6 +170,16 @@ func blocked(n *symbolic.Node) bool {
 	}
 	m, k := n.Args[0].Shape[0], n.Args[0].Shape[1]
 	return n.Args[0].Op.Kind == symbolic.Leaf && n.Args[0].Var != nil && m >= 8 && m%4 == 0 && k >= 16
+}
+
+// bigProduct reports whether n is a product of two matrices that a
+// kernel computes (kernels.go), which needs a variable of its own.
+func bigProduct(n *symbolic.Node) bool {
+	if n.Op.Code != symbolic.OpMatMul || len(n.Args[0].Shape) != 2 || len(n.Args[1].Shape) != 2 {
+		return false
+	}
+	both := n.Args[0].Op.Code == symbolic.OpTranspose && n.Args[1].Op.Code == symbolic.OpTranspose
+	return !both && n.Shape[0]*n.Shape[1]*n.Args[0].Shape[1] >= gemmMin
 }
 
 // readsOnce reports whether n reads each element of its i-th argument at

@@ -73,11 +73,15 @@ type ClassifyWorkspace struct {
 // LossGradBatch need to compute a tile of 32 samples at once. Its zero value
 // is ready to use; use one per goroutine. It is large: allocate it once.
 type ClassifyBatchWorkspace struct {
-	one   ClassifyWorkspace // for the samples after the last whole tile
-	x     [784][32]float64  // the tile's x, sample s in column s
-	label [32]int           // the tile's label, sample s in column s
-	h     [128][32]float64
-	t     [128][32]float64
+	one     ClassifyWorkspace // for the samples after the last whole tile
+	x       [784][32]float64  // the tile's x, sample s in column s
+	label   [32]int           // the tile's label, sample s in column s
+	t       [128][32]float64
+	h       [128][32]float64
+	t2      [10][32]float64
+	dlogits [10][32]float64
+	dh      [128][32]float64
+	t3      [128][32]float64
 }
 
 // Forward returns the loss of model classify for the sample in and keeps in ws
@@ -551,41 +555,27 @@ func (ws *ClassifyBatchWorkspace) load(in []ClassifyInputs) {
 // ws and adds the sum of their gradients to g.
 func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyParams) float64 {
 	// classify.bp:14: h = relu(W1 @ x + b1)
-	var logits [10][32]float64
+	classifyGemmNN(128, 32, 784, unsafe.Slice(&p.W1[0][0], 100352), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&ws.t[0][0], 4096), false)
 	for i := range 128 {
 		for j := range 32 {
-			row := &p.W1[i]
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 784; k += 4 {
-				dot0 += row[k] * ws.x[k][j]
-				dot1 += row[k+1] * ws.x[k+1][j]
-				dot2 += row[k+2] * ws.x[k+2][j]
-				dot3 += row[k+3] * ws.x[k+3][j]
-			}
-			ws.h[i][j] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+			ws.h[i][j] = classifyRelu(ws.t[i][j] + p.B1[i])
 		}
 	}
 	// classify.bp:15: logits = W2 @ h + b2
+	classifyGemmNN(10, 32, 128, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&ws.t2[0][0], 320), false)
+	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			row2 := &p.W2[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 128; k2 += 4 {
-				dotB0 += row2[k2] * ws.h[k2][j]
-				dotB1 += row2[k2+1] * ws.h[k2+1][j]
-				dotB2 += row2[k2+2] * ws.h[k2+2][j]
-				dotB3 += row2[k2+3] * ws.h[k2+3][j]
-			}
-			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+			logits[i][j] = ws.t2[i][j] + p.B2[i]
 		}
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
 	var exp [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
@@ -597,22 +587,22 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 	}
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k4 := 0; k4 < 8; k4 += 4 {
-			sum0 += exp[k4][i]
-			sum1 += exp[k4+1][i]
-			sum2 += exp[k4+2][i]
-			sum3 += exp[k4+3][i]
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += exp[k2][i]
+			sum1 += exp[k2+1][i]
+			sum2 += exp[k2+2][i]
+			sum3 += exp[k2+3][i]
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
 		t2[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k5 := 0; k5 < 32; k5 += 4 {
-		loss0 += t[k5] + math.Log(t2[k5]) - logits[ws.label[k5]][k5]
-		loss1 += t[k5+1] + math.Log(t2[k5+1]) - logits[ws.label[k5+1]][k5+1]
-		loss2 += t[k5+2] + math.Log(t2[k5+2]) - logits[ws.label[k5+2]][k5+2]
-		loss3 += t[k5+3] + math.Log(t2[k5+3]) - logits[ws.label[k5+3]][k5+3]
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += t[k3] + math.Log(t2[k3]) - logits[ws.label[k3]][k3]
+		loss1 += t[k3+1] + math.Log(t2[k3+1]) - logits[ws.label[k3+1]][k3+1]
+		loss2 += t[k3+2] + math.Log(t2[k3+2]) - logits[ws.label[k3+2]][k3+2]
+		loss3 += t[k3+3] + math.Log(t2[k3+3]) - logits[ws.label[k3+3]][k3+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t3 [10][32]float64
@@ -622,69 +612,42 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 		t3[ws.label[i2]][i2] += -1
 	}
 	var t4 [32]float64
-	var dlogits [10][32]float64
 	for i := range 32 {
 		t4[i] = 1 / t2[i]
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		for j := range 32 {
-			dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
 		}
 	}
+	classifyGemmTN(128, 32, 10, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.dh[0][0], 4096), false)
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		for j := range 32 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k6 := 0; k6 < 8; k6 += 4 {
-				dotC0 += p.W2[k6][i] * dlogits[k6][j]
-				dotC1 += p.W2[k6+1][i] * dlogits[k6+1][j]
-				dotC2 += p.W2[k6+2][i] * dlogits[k6+2][j]
-				dotC3 += p.W2[k6+3][i] * dlogits[k6+3][j]
-			}
-			dotC0 += p.W2[8][i] * dlogits[8][j]
-			dotC0 += p.W2[9][i] * dlogits[9][j]
-			ws.t[i][j] = (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(ws.h[i][j])
+			ws.t3[i][j] = ws.dh[i][j] * classifyStep(ws.h[i][j])
 		}
-		for j := range 784 {
-			row3 := &ws.t[i]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotD0 += row3[k7] * ws.x[j][k7]
-				dotD1 += row3[k7+1] * ws.x[j][k7+1]
-				dotD2 += row3[k7+2] * ws.x[j][k7+2]
-				dotD3 += row3[k7+3] * ws.x[j][k7+3]
-			}
-			g.W1[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
-		}
+	}
+	classifyGemmNT(128, 784, 32, unsafe.Slice(&ws.t3[0][0], 4096), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&g.W1[0][0], 100352), true)
+	for i := range 128 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k8 := 0; k8 < 32; k8 += 4 {
-			sumB0 += ws.t[i][k8]
-			sumB1 += ws.t[i][k8+1]
-			sumB2 += ws.t[i][k8+2]
-			sumB3 += ws.t[i][k8+3]
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += ws.t3[i][k4]
+			sumB1 += ws.t3[i][k4+1]
+			sumB2 += ws.t3[i][k4+2]
+			sumB3 += ws.t3[i][k4+3]
 		}
 		g.B1[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
+	classifyGemmNT(10, 128, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&g.W2[0][0], 1280), true)
 	for i := range 10 {
-		for j := range 128 {
-			row4 := &dlogits[i]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				dotE0 += row4[k9] * ws.h[j][k9]
-				dotE1 += row4[k9+1] * ws.h[j][k9+1]
-				dotE2 += row4[k9+2] * ws.h[j][k9+2]
-				dotE3 += row4[k9+3] * ws.h[j][k9+3]
-			}
-			g.W2[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
-		}
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k10 := 0; k10 < 32; k10 += 4 {
-			sumC0 += dlogits[i][k10]
-			sumC1 += dlogits[i][k10+1]
-			sumC2 += dlogits[i][k10+2]
-			sumC3 += dlogits[i][k10+3]
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumC0 += ws.dlogits[i][k5]
+			sumC1 += ws.dlogits[i][k5+1]
+			sumC2 += ws.dlogits[i][k5+2]
+			sumC3 += ws.dlogits[i][k5+3]
 		}
 		g.B2[i] += sumC0 + sumC1 + (sumC2 + sumC3)
 	}
@@ -695,55 +658,41 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ClassifyParams) forwardTile(ws *ClassifyBatchWorkspace, out []ClassifyOutputs) float64 {
 	// classify.bp:14: h = relu(W1 @ x + b1)
-	var logits [10][32]float64
+	classifyGemmNN(128, 32, 784, unsafe.Slice(&p.W1[0][0], 100352), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&ws.t[0][0], 4096), false)
 	for i := range 128 {
 		for j := range 32 {
-			row := &p.W1[i]
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 784; k += 4 {
-				dot0 += row[k] * ws.x[k][j]
-				dot1 += row[k+1] * ws.x[k+1][j]
-				dot2 += row[k+2] * ws.x[k+2][j]
-				dot3 += row[k+3] * ws.x[k+3][j]
-			}
-			ws.h[i][j] = classifyRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+			ws.h[i][j] = classifyRelu(ws.t[i][j] + p.B1[i])
 		}
 	}
 	// classify.bp:15: logits = W2 @ h + b2
+	classifyGemmNN(10, 32, 128, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&ws.t2[0][0], 320), false)
+	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			row2 := &p.W2[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 128; k2 += 4 {
-				dotB0 += row2[k2] * ws.h[k2][j]
-				dotB1 += row2[k2+1] * ws.h[k2+1][j]
-				dotB2 += row2[k2+2] * ws.h[k2+2][j]
-				dotB3 += row2[k2+3] * ws.h[k2+3][j]
-			}
-			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+			logits[i][j] = ws.t2[i][j] + p.B2[i]
 		}
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
 	var loss float64
-	for k6 := range 32 {
+	for k4 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += math.Exp(logits[k7][k6] - t[k6])
-			sumB1 += math.Exp(logits[k7+1][k6] - t[k6])
-			sumB2 += math.Exp(logits[k7+2][k6] - t[k6])
-			sumB3 += math.Exp(logits[k7+3][k6] - t[k6])
+		for k5 := 0; k5 < 8; k5 += 4 {
+			sumB0 += math.Exp(logits[k5][k4] - t[k4])
+			sumB1 += math.Exp(logits[k5+1][k4] - t[k4])
+			sumB2 += math.Exp(logits[k5+2][k4] - t[k4])
+			sumB3 += math.Exp(logits[k5+3][k4] - t[k4])
 		}
-		sumB0 += math.Exp(logits[8][k6] - t[k6])
-		sumB0 += math.Exp(logits[9][k6] - t[k6])
-		loss += t[k6] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k6]][k6]
+		sumB0 += math.Exp(logits[8][k4] - t[k4])
+		sumB0 += math.Exp(logits[9][k4] - t[k4])
+		loss += t[k4] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k4]][k4]
 	}
 	if out != nil {
 		for q := range out {
@@ -839,4 +788,208 @@ func classifyStep(x float64) float64 {
 		return 1
 	}
 	return 0
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var classifyGemmNT = classifyGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var classifyGemmNN = classifyGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var classifyGemmTN = classifyGemmTNGo
+
+func classifyGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	classifyNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func classifyGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	classifyAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func classifyGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	classifyAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func classifyNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := classifyDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			classifyPut3(c0[j:j+3], s00, s01, s02, add)
+			classifyPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := classifyDot2x1(a0, a1, b[j*k:j*k+k])
+			classifyPut1(c0, j, s0, add)
+			classifyPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			classifyPut1(c0, j, classifyDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func classifyDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func classifyDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func classifyDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func classifyPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func classifyPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func classifyAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			classifyAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			classifyAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			classifyAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func classifyAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func classifyAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func classifyAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

@@ -60,6 +60,11 @@ type DeepreluBatchWorkspace struct {
 	one DeepreluWorkspace // for the samples after the last whole tile
 	x   [32][32]float64   // the tile's x, sample s in column s
 	h   [21][32][32]float64
+	t   [32][32]float64
+	t2  [32][32]float64
+	t3  [32][32]float64
+	dh  [32][32]float64
+	t4  [32][32]float64
 }
 
 // Forward returns the loss of model deeprelu for the sample in and keeps in ws
@@ -386,7 +391,10 @@ func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluPar
 					dot2 += p.W[l][i][k+2] * ws.h[l][k+2][j]
 					dot3 += p.W[l][i][k+3] * ws.h[l][k+3][j]
 				}
-				ws.h[l+1][i][j] = deepreluRelu(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+				ws.t[i][j] = dot0 + dot1 + (dot2 + dot3)
+			}
+			for j := range 32 {
+				ws.h[l+1][i][j] = deepreluRelu(ws.t[i][j] + p.B[l][i])
 			}
 		}
 	}
@@ -420,47 +428,38 @@ func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluPar
 			dh2[i][j] = dh[i][j]
 		}
 	}
-	var t2 [32][32]float64
-	var dh3 [32][32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
 			for j := range 32 {
-				t2[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
+				ws.t2[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
 			}
 		}
+		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotB0 += p.W[l2][k6][i] * t2[k6][j]
-					dotB1 += p.W[l2][k6+1][i] * t2[k6+1][j]
-					dotB2 += p.W[l2][k6+2][i] * t2[k6+2][j]
-					dotB3 += p.W[l2][k6+3][i] * t2[k6+3][j]
+					dotB0 += p.W[l2][k6][i] * ws.t2[k6][j]
+					dotB1 += p.W[l2][k6+1][i] * ws.t2[k6+1][j]
+					dotB2 += p.W[l2][k6+2][i] * ws.t2[k6+2][j]
+					dotB3 += p.W[l2][k6+3][i] * ws.t2[k6+3][j]
 				}
-				dh3[i][j] = dotB0 + dotB1 + (dotB2 + dotB3)
+				ws.dh[i][j] = dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 			for j := range 32 {
-				row := &t2[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					dotC0 += row[k7] * ws.h[l2][j][k7]
-					dotC1 += row[k7+1] * ws.h[l2][j][k7+1]
-					dotC2 += row[k7+2] * ws.h[l2][j][k7+2]
-					dotC3 += row[k7+3] * ws.h[l2][j][k7+3]
-				}
-				g.W[l2][i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+				g.W[l2][i][j] += ws.t3[i][j]
 			}
 			var sumC0, sumC1, sumC2, sumC3 float64
-			for k8 := 0; k8 < 32; k8 += 4 {
-				sumC0 += t2[i][k8]
-				sumC1 += t2[i][k8+1]
-				sumC2 += t2[i][k8+2]
-				sumC3 += t2[i][k8+3]
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumC0 += ws.t2[i][k7]
+				sumC1 += ws.t2[i][k7+1]
+				sumC2 += ws.t2[i][k7+2]
+				sumC3 += ws.t2[i][k7+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
 			for j := range 32 {
-				dh2[i][j] = dh3[i][j]
+				dh2[i][j] = ws.dh[i][j]
 			}
 		}
 	}
@@ -487,7 +486,10 @@ func (p *DeepreluParams) forwardTile(ws *DeepreluBatchWorkspace, out []DeepreluO
 					dot2 += p.W[l][i][k+2] * ws.h[l][k+2][j]
 					dot3 += p.W[l][i][k+3] * ws.h[l][k+3][j]
 				}
-				ws.h[l+1][i][j] = deepreluRelu(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+				ws.t4[i][j] = dot0 + dot1 + (dot2 + dot3)
+			}
+			for j := range 32 {
+				ws.h[l+1][i][j] = deepreluRelu(ws.t4[i][j] + p.B[l][i])
 			}
 		}
 	}
@@ -596,4 +598,208 @@ func deepreluStep(x float64) float64 {
 		return 1
 	}
 	return 0
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var deepreluGemmNT = deepreluGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var deepreluGemmNN = deepreluGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var deepreluGemmTN = deepreluGemmTNGo
+
+func deepreluGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	deepreluNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func deepreluGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	deepreluAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func deepreluGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	deepreluAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func deepreluNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := deepreluDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			deepreluPut3(c0[j:j+3], s00, s01, s02, add)
+			deepreluPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := deepreluDot2x1(a0, a1, b[j*k:j*k+k])
+			deepreluPut1(c0, j, s0, add)
+			deepreluPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			deepreluPut1(c0, j, deepreluDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func deepreluDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func deepreluDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func deepreluDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func deepreluPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func deepreluPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func deepreluAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			deepreluAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			deepreluAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			deepreluAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func deepreluAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func deepreluAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func deepreluAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

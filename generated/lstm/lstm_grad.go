@@ -86,6 +86,22 @@ type LstmBatchWorkspace struct {
 	g     [25][16][32]float64
 	cPrev [25][16][32]float64
 	h     [26][16][32]float64
+	t2    [16][32]float64
+	t3    [16][32]float64
+	t4    [16][32]float64
+	t5    [16][32]float64
+	t6    [16][32]float64
+	t7    [16][32]float64
+	t8    [16][32]float64
+	t9    [16][32]float64
+	t10   [16][32]float64
+	t11   [16][32]float64
+	t12   [16][32]float64
+	t13   [16][32]float64
+	t14   [16][32]float64
+	t15   [16][32]float64
+	t16   [16][32]float64
+	t17   [16][32]float64
 }
 
 // Forward returns the loss of model lstm for the sample in and keeps in ws
@@ -1191,77 +1207,57 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				ws.cPrev[t][i][j] = c[i][j]
 			}
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		}
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
 				row := &p.Wf[i]
 				var sum float64
 				for k := range 4 {
 					sum += row[k] * ws.xs[t][k][j]
 				}
-				row2 := &p.Uf[i]
-				var dot0, dot1, dot2, dot3 float64
-				for k2 := 0; k2 < 16; k2 += 4 {
-					dot0 += row2[k2] * ws.h[t][k2][j]
-					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
-					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
-					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
-				}
-				ws.f[t][i][j] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bf[i])
+				ws.f[t][i][j] = lstmSigmoid(sum + ws.t2[i][j] + p.Bf[i])
 			}
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
-				row3 := &p.Wi[i]
+				row2 := &p.Wi[i]
 				var sum2 float64
-				for k3 := range 4 {
-					sum2 += row3[k3] * ws.xs[t][k3][j]
+				for k2 := range 4 {
+					sum2 += row2[k2] * ws.xs[t][k2][j]
 				}
-				row4 := &p.Ui[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k4 := 0; k4 < 16; k4 += 4 {
-					dotB0 += row4[k4] * ws.h[t][k4][j]
-					dotB1 += row4[k4+1] * ws.h[t][k4+1][j]
-					dotB2 += row4[k4+2] * ws.h[t][k4+2][j]
-					dotB3 += row4[k4+3] * ws.h[t][k4+3][j]
-				}
-				ws.i[t][i][j] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bi[i])
+				ws.i[t][i][j] = lstmSigmoid(sum2 + ws.t3[i][j] + p.Bi[i])
 			}
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		}
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
-				row5 := &p.Wg[i]
+				row3 := &p.Wg[i]
 				var sum3 float64
-				for k5 := range 4 {
-					sum3 += row5[k5] * ws.xs[t][k5][j]
+				for k3 := range 4 {
+					sum3 += row3[k3] * ws.xs[t][k3][j]
 				}
-				row6 := &p.Ug[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k6 := 0; k6 < 16; k6 += 4 {
-					dotC0 += row6[k6] * ws.h[t][k6][j]
-					dotC1 += row6[k6+1] * ws.h[t][k6+1][j]
-					dotC2 += row6[k6+2] * ws.h[t][k6+2][j]
-					dotC3 += row6[k6+3] * ws.h[t][k6+3][j]
-				}
-				ws.g[t][i][j] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
+				ws.g[t][i][j] = math.Tanh(sum3 + ws.t4[i][j] + p.Bg[i])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
 				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		}
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
-				row7 := &p.Wo[i]
+				row4 := &p.Wo[i]
 				var sum4 float64
-				for k7 := range 4 {
-					sum4 += row7[k7] * ws.xs[t][k7][j]
+				for k4 := range 4 {
+					sum4 += row4[k4] * ws.xs[t][k4][j]
 				}
-				row8 := &p.Uo[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k8 := 0; k8 < 16; k8 += 4 {
-					dotD0 += row8[k8] * ws.h[t][k8][j]
-					dotD1 += row8[k8+1] * ws.h[t][k8+1][j]
-					dotD2 += row8[k8+2] * ws.h[t][k8+2][j]
-					dotD3 += row8[k8+3] * ws.h[t][k8+3][j]
-				}
-				ws.o[t][i][j] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+				ws.o[t][i][j] = lstmSigmoid(sum4 + ws.t5[i][j] + p.Bo[i])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
@@ -1273,15 +1269,15 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row9 := &p.Wy[0]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k9 := 0; k9 < 16; k9 += 4 {
-				dotE0 += row9[k9] * ws.h[t+1][k9][i]
-				dotE1 += row9[k9+1] * ws.h[t+1][k9+1][i]
-				dotE2 += row9[k9+2] * ws.h[t+1][k9+2][i]
-				dotE3 += row9[k9+3] * ws.h[t+1][k9+3][i]
+			row5 := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k5 := 0; k5 < 16; k5 += 4 {
+				dot0 += row5[k5] * ws.h[t+1][k5][i]
+				dot1 += row5[k5+1] * ws.h[t+1][k5+1][i]
+				dot2 += row5[k5+2] * ws.h[t+1][k5+2][i]
+				dot3 += row5[k5+3] * ws.h[t+1][k5+3][i]
 			}
-			ti := dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - ws.ys[t][i]
+			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
 		}
@@ -1294,11 +1290,11 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	}
 	// lstm.bp:28: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k10 := 0; k10 < 32; k10 += 4 {
-		loss20 += loss[k10]
-		loss21 += loss[k10+1]
-		loss22 += loss[k10+2]
-		loss23 += loss[k10+3]
+	for k6 := 0; k6 < 32; k6 += 4 {
+		loss20 += loss[k6]
+		loss21 += loss[k6+1]
+		loss22 += loss[k6+2]
+		loss23 += loss[k6+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	var dc [16][32]float64
@@ -1310,12 +1306,8 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var dfree5 [1][32]float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
-	var t3 [16][32]float64
 	var dc2 [16][32]float64
-	var t4 [16][32]float64
-	var t5 [16][32]float64
 	var dc3 [16][32]float64
-	var t6 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t2 := 24; t2 >= 0; t2-- {
@@ -1331,179 +1323,129 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
-				t3[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
+				ws.t6[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
 			}
-			// backward of lstm.bp:34: c = f * c + i * g
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
 			for j := range 32 {
 				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t2][i][j]*(1-ws.tanhC[t2][i][j]*ws.tanhC[t2][i][j])
 			}
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				t4[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
+				ws.t8[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
 			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
 			for j := range 32 {
-				t5[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
+				ws.t10[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
 			}
-			// backward of lstm.bp:34: c = f * c + i * g
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
 			for j := range 32 {
 				dc3[i][j] = dc2[i][j] * ws.f[t2][i][j]
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				t6[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
+				ws.t12[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
 			}
 		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				var dotF0, dotF1, dotF2, dotF3 float64
-				for k11 := 0; k11 < 16; k11 += 4 {
-					dotF0 += p.Uo[k11][i] * t3[k11][j]
-					dotF1 += p.Uo[k11+1][i] * t3[k11+1][j]
-					dotF2 += p.Uo[k11+2][i] * t3[k11+2][j]
-					dotF3 += p.Uo[k11+3][i] * t3[k11+3][j]
-				}
-				var dotG0, dotG1, dotG2, dotG3 float64
-				for k12 := 0; k12 < 16; k12 += 4 {
-					dotG0 += p.Ug[k12][i] * t4[k12][j]
-					dotG1 += p.Ug[k12+1][i] * t4[k12+1][j]
-					dotG2 += p.Ug[k12+2][i] * t4[k12+2][j]
-					dotG3 += p.Ug[k12+3][i] * t4[k12+3][j]
-				}
-				var dotH0, dotH1, dotH2, dotH3 float64
-				for k13 := 0; k13 < 16; k13 += 4 {
-					dotH0 += p.Ui[k13][i] * t5[k13][j]
-					dotH1 += p.Ui[k13+1][i] * t5[k13+1][j]
-					dotH2 += p.Ui[k13+2][i] * t5[k13+2][j]
-					dotH3 += p.Ui[k13+3][i] * t5[k13+3][j]
-				}
-				var dotI0, dotI1, dotI2, dotI3 float64
-				for k14 := 0; k14 < 16; k14 += 4 {
-					dotI0 += p.Uf[k14][i] * t6[k14][j]
-					dotI1 += p.Uf[k14+1][i] * t6[k14+1][j]
-					dotI2 += p.Uf[k14+2][i] * t6[k14+2][j]
-					dotI3 += p.Uf[k14+3][i] * t6[k14+3][j]
-				}
-				dh3[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
+				dh3[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
 			}
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 4 {
-				row10 := &t5[i]
-				var dotJ0, dotJ1, dotJ2, dotJ3 float64
-				for k15 := 0; k15 < 32; k15 += 4 {
-					dotJ0 += row10[k15] * ws.xs[t2][j][k15]
-					dotJ1 += row10[k15+1] * ws.xs[t2][j][k15+1]
-					dotJ2 += row10[k15+2] * ws.xs[t2][j][k15+2]
-					dotJ3 += row10[k15+3] * ws.xs[t2][j][k15+3]
+				row6 := &ws.t10[i]
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotB0 += row6[k7] * ws.xs[t2][j][k7]
+					dotB1 += row6[k7+1] * ws.xs[t2][j][k7+1]
+					dotB2 += row6[k7+2] * ws.xs[t2][j][k7+2]
+					dotB3 += row6[k7+3] * ws.xs[t2][j][k7+3]
 				}
-				g.Wi[i][j] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
-			for j := range 16 {
-				row11 := &t5[i]
-				var dotK0, dotK1, dotK2, dotK3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					dotK0 += row11[k16] * ws.h[t2][j][k16]
-					dotK1 += row11[k16+1] * ws.h[t2][j][k16+1]
-					dotK2 += row11[k16+2] * ws.h[t2][j][k16+2]
-					dotK3 += row11[k16+3] * ws.h[t2][j][k16+3]
-				}
-				g.Ui[i][j] += dotK0 + dotK1 + (dotK2 + dotK3)
-			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		for i := range 16 {
 			for j := range 4 {
-				row12 := &t6[i]
-				var dotL0, dotL1, dotL2, dotL3 float64
-				for k17 := 0; k17 < 32; k17 += 4 {
-					dotL0 += row12[k17] * ws.xs[t2][j][k17]
-					dotL1 += row12[k17+1] * ws.xs[t2][j][k17+1]
-					dotL2 += row12[k17+2] * ws.xs[t2][j][k17+2]
-					dotL3 += row12[k17+3] * ws.xs[t2][j][k17+3]
+				row7 := &ws.t12[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k8 := 0; k8 < 32; k8 += 4 {
+					dotC0 += row7[k8] * ws.xs[t2][j][k8]
+					dotC1 += row7[k8+1] * ws.xs[t2][j][k8+1]
+					dotC2 += row7[k8+2] * ws.xs[t2][j][k8+2]
+					dotC3 += row7[k8+3] * ws.xs[t2][j][k8+3]
 				}
-				g.Wf[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
-			for j := range 16 {
-				row13 := &t6[i]
-				var dotM0, dotM1, dotM2, dotM3 float64
-				for k18 := 0; k18 < 32; k18 += 4 {
-					dotM0 += row13[k18] * ws.h[t2][j][k18]
-					dotM1 += row13[k18+1] * ws.h[t2][j][k18+1]
-					dotM2 += row13[k18+2] * ws.h[t2][j][k18+2]
-					dotM3 += row13[k18+3] * ws.h[t2][j][k18+3]
-				}
-				g.Uf[i][j] += dotM0 + dotM1 + (dotM2 + dotM3)
-			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		for i := range 16 {
 			for j := range 4 {
-				row14 := &t4[i]
-				var dotN0, dotN1, dotN2, dotN3 float64
-				for k19 := 0; k19 < 32; k19 += 4 {
-					dotN0 += row14[k19] * ws.xs[t2][j][k19]
-					dotN1 += row14[k19+1] * ws.xs[t2][j][k19+1]
-					dotN2 += row14[k19+2] * ws.xs[t2][j][k19+2]
-					dotN3 += row14[k19+3] * ws.xs[t2][j][k19+3]
+				row8 := &ws.t8[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k9 := 0; k9 < 32; k9 += 4 {
+					dotD0 += row8[k9] * ws.xs[t2][j][k9]
+					dotD1 += row8[k9+1] * ws.xs[t2][j][k9+1]
+					dotD2 += row8[k9+2] * ws.xs[t2][j][k9+2]
+					dotD3 += row8[k9+3] * ws.xs[t2][j][k9+3]
 				}
-				g.Wg[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+				g.Wg[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 			}
-			for j := range 16 {
-				row15 := &t4[i]
-				var dotO0, dotO1, dotO2, dotO3 float64
-				for k20 := 0; k20 < 32; k20 += 4 {
-					dotO0 += row15[k20] * ws.h[t2][j][k20]
-					dotO1 += row15[k20+1] * ws.h[t2][j][k20+1]
-					dotO2 += row15[k20+2] * ws.h[t2][j][k20+2]
-					dotO3 += row15[k20+3] * ws.h[t2][j][k20+3]
-				}
-				g.Ug[i][j] += dotO0 + dotO1 + (dotO2 + dotO3)
-			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
+		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		for i := range 16 {
 			for j := range 4 {
-				row16 := &t3[i]
-				var dotP0, dotP1, dotP2, dotP3 float64
-				for k21 := 0; k21 < 32; k21 += 4 {
-					dotP0 += row16[k21] * ws.xs[t2][j][k21]
-					dotP1 += row16[k21+1] * ws.xs[t2][j][k21+1]
-					dotP2 += row16[k21+2] * ws.xs[t2][j][k21+2]
-					dotP3 += row16[k21+3] * ws.xs[t2][j][k21+3]
+				row9 := &ws.t6[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k10 := 0; k10 < 32; k10 += 4 {
+					dotE0 += row9[k10] * ws.xs[t2][j][k10]
+					dotE1 += row9[k10+1] * ws.xs[t2][j][k10+1]
+					dotE2 += row9[k10+2] * ws.xs[t2][j][k10+2]
+					dotE3 += row9[k10+3] * ws.xs[t2][j][k10+3]
 				}
-				g.Wo[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
-			for j := range 16 {
-				row17 := &t3[i]
-				var dotQ0, dotQ1, dotQ2, dotQ3 float64
-				for k22 := 0; k22 < 32; k22 += 4 {
-					dotQ0 += row17[k22] * ws.h[t2][j][k22]
-					dotQ1 += row17[k22+1] * ws.h[t2][j][k22+1]
-					dotQ2 += row17[k22+2] * ws.h[t2][j][k22+2]
-					dotQ3 += row17[k22+3] * ws.h[t2][j][k22+3]
-				}
-				g.Uo[i][j] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			row10 := &scatter[0]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k11 := 0; k11 < 32; k11 += 4 {
+				dotF0 += row10[k11] * ws.h[t2+1][i][k11]
+				dotF1 += row10[k11+1] * ws.h[t2+1][i][k11+1]
+				dotF2 += row10[k11+2] * ws.h[t2+1][i][k11+2]
+				dotF3 += row10[k11+3] * ws.h[t2+1][i][k11+3]
 			}
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			row18 := &scatter[0]
-			var dotR0, dotR1, dotR2, dotR3 float64
-			for k23 := 0; k23 < 32; k23 += 4 {
-				dotR0 += row18[k23] * ws.h[t2+1][i][k23]
-				dotR1 += row18[k23+1] * ws.h[t2+1][i][k23+1]
-				dotR2 += row18[k23+2] * ws.h[t2+1][i][k23+2]
-				dotR3 += row18[k23+3] * ws.h[t2+1][i][k23+3]
-			}
-			g.Wy[0][i] += dotR0 + dotR1 + (dotR2 + dotR3)
+			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				dfree[i][j] += t6[i][j]
+				dfree[i][j] += ws.t12[i][j]
 			}
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
-				dfree2[i][j] += t5[i][j]
+				dfree2[i][j] += ws.t10[i][j]
 			}
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				dfree3[i][j] += t4[i][j]
+				dfree3[i][j] += ws.t8[i][j]
 			}
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
-				dfree4[i][j] += t3[i][j]
+				dfree4[i][j] += ws.t6[i][j]
 			}
 		}
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1524,48 +1466,48 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 	for i := range 16 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k24 := 0; k24 < 32; k24 += 4 {
-			sumB0 += dfree2[i][k24]
-			sumB1 += dfree2[i][k24+1]
-			sumB2 += dfree2[i][k24+2]
-			sumB3 += dfree2[i][k24+3]
+		for k12 := 0; k12 < 32; k12 += 4 {
+			sumB0 += dfree2[i][k12]
+			sumB1 += dfree2[i][k12+1]
+			sumB2 += dfree2[i][k12+2]
+			sumB3 += dfree2[i][k12+3]
 		}
 		g.Bi[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k25 := 0; k25 < 32; k25 += 4 {
-			sumC0 += dfree[i][k25]
-			sumC1 += dfree[i][k25+1]
-			sumC2 += dfree[i][k25+2]
-			sumC3 += dfree[i][k25+3]
+		for k13 := 0; k13 < 32; k13 += 4 {
+			sumC0 += dfree[i][k13]
+			sumC1 += dfree[i][k13+1]
+			sumC2 += dfree[i][k13+2]
+			sumC3 += dfree[i][k13+3]
 		}
 		g.Bf[i] += sumC0 + sumC1 + (sumC2 + sumC3)
 		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k26 := 0; k26 < 32; k26 += 4 {
-			sumD0 += dfree3[i][k26]
-			sumD1 += dfree3[i][k26+1]
-			sumD2 += dfree3[i][k26+2]
-			sumD3 += dfree3[i][k26+3]
+		for k14 := 0; k14 < 32; k14 += 4 {
+			sumD0 += dfree3[i][k14]
+			sumD1 += dfree3[i][k14+1]
+			sumD2 += dfree3[i][k14+2]
+			sumD3 += dfree3[i][k14+3]
 		}
 		g.Bg[i] += sumD0 + sumD1 + (sumD2 + sumD3)
 		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		var sumE0, sumE1, sumE2, sumE3 float64
-		for k27 := 0; k27 < 32; k27 += 4 {
-			sumE0 += dfree4[i][k27]
-			sumE1 += dfree4[i][k27+1]
-			sumE2 += dfree4[i][k27+2]
-			sumE3 += dfree4[i][k27+3]
+		for k15 := 0; k15 < 32; k15 += 4 {
+			sumE0 += dfree4[i][k15]
+			sumE1 += dfree4[i][k15+1]
+			sumE2 += dfree4[i][k15+2]
+			sumE3 += dfree4[i][k15+3]
 		}
 		g.Bo[i] += sumE0 + sumE1 + (sumE2 + sumE3)
 	}
 	// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumF0, sumF1, sumF2, sumF3 float64
-	for k28 := 0; k28 < 32; k28 += 4 {
-		sumF0 += dfree5[0][k28]
-		sumF1 += dfree5[0][k28+1]
-		sumF2 += dfree5[0][k28+2]
-		sumF3 += dfree5[0][k28+3]
+	for k16 := 0; k16 < 32; k16 += 4 {
+		sumF0 += dfree5[0][k16]
+		sumF1 += dfree5[0][k16+1]
+		sumF2 += dfree5[0][k16+2]
+		sumF3 += dfree5[0][k16+3]
 	}
 	g.By[0] += sumF0 + sumF1 + (sumF2 + sumF3)
 	return loss2
@@ -1589,77 +1531,57 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			for j := range 32 {
 				ws.cPrev[t][i][j] = c[i][j]
 			}
-			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		}
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t14[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
 				row := &p.Wf[i]
 				var sum float64
 				for k := range 4 {
 					sum += row[k] * ws.xs[t][k][j]
 				}
-				row2 := &p.Uf[i]
-				var dot0, dot1, dot2, dot3 float64
-				for k2 := 0; k2 < 16; k2 += 4 {
-					dot0 += row2[k2] * ws.h[t][k2][j]
-					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
-					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
-					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
-				}
-				ws.f[t][i][j] = lstmSigmoid(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bf[i])
+				ws.f[t][i][j] = lstmSigmoid(sum + ws.t14[i][j] + p.Bf[i])
 			}
-			// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
-				row3 := &p.Wi[i]
+				row2 := &p.Wi[i]
 				var sum2 float64
-				for k3 := range 4 {
-					sum2 += row3[k3] * ws.xs[t][k3][j]
+				for k2 := range 4 {
+					sum2 += row2[k2] * ws.xs[t][k2][j]
 				}
-				row4 := &p.Ui[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k4 := 0; k4 < 16; k4 += 4 {
-					dotB0 += row4[k4] * ws.h[t][k4][j]
-					dotB1 += row4[k4+1] * ws.h[t][k4+1][j]
-					dotB2 += row4[k4+2] * ws.h[t][k4+2][j]
-					dotB3 += row4[k4+3] * ws.h[t][k4+3][j]
-				}
-				ws.i[t][i][j] = lstmSigmoid(sum2 + (dotB0 + dotB1 + (dotB2 + dotB3)) + p.Bi[i])
+				ws.i[t][i][j] = lstmSigmoid(sum2 + ws.t15[i][j] + p.Bi[i])
 			}
-			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		}
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t16[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
-				row5 := &p.Wg[i]
+				row3 := &p.Wg[i]
 				var sum3 float64
-				for k5 := range 4 {
-					sum3 += row5[k5] * ws.xs[t][k5][j]
+				for k3 := range 4 {
+					sum3 += row3[k3] * ws.xs[t][k3][j]
 				}
-				row6 := &p.Ug[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k6 := 0; k6 < 16; k6 += 4 {
-					dotC0 += row6[k6] * ws.h[t][k6][j]
-					dotC1 += row6[k6+1] * ws.h[t][k6+1][j]
-					dotC2 += row6[k6+2] * ws.h[t][k6+2][j]
-					dotC3 += row6[k6+3] * ws.h[t][k6+3][j]
-				}
-				ws.g[t][i][j] = math.Tanh(sum3 + (dotC0 + dotC1 + (dotC2 + dotC3)) + p.Bg[i])
+				ws.g[t][i][j] = math.Tanh(sum3 + ws.t16[i][j] + p.Bg[i])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
 				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
-			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		}
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
+		for i := range 16 {
 			for j := range 32 {
-				row7 := &p.Wo[i]
+				row4 := &p.Wo[i]
 				var sum4 float64
-				for k7 := range 4 {
-					sum4 += row7[k7] * ws.xs[t][k7][j]
+				for k4 := range 4 {
+					sum4 += row4[k4] * ws.xs[t][k4][j]
 				}
-				row8 := &p.Uo[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k8 := 0; k8 < 16; k8 += 4 {
-					dotD0 += row8[k8] * ws.h[t][k8][j]
-					dotD1 += row8[k8+1] * ws.h[t][k8+1][j]
-					dotD2 += row8[k8+2] * ws.h[t][k8+2][j]
-					dotD3 += row8[k8+3] * ws.h[t][k8+3][j]
-				}
-				ws.o[t][i][j] = lstmSigmoid(sum4 + (dotD0 + dotD1 + (dotD2 + dotD3)) + p.Bo[i])
+				ws.o[t][i][j] = lstmSigmoid(sum4 + ws.t17[i][j] + p.Bo[i])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
@@ -1671,15 +1593,15 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row9 := &p.Wy[0]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k9 := 0; k9 < 16; k9 += 4 {
-				dotE0 += row9[k9] * ws.h[t+1][k9][i]
-				dotE1 += row9[k9+1] * ws.h[t+1][k9+1][i]
-				dotE2 += row9[k9+2] * ws.h[t+1][k9+2][i]
-				dotE3 += row9[k9+3] * ws.h[t+1][k9+3][i]
+			row5 := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k5 := 0; k5 < 16; k5 += 4 {
+				dot0 += row5[k5] * ws.h[t+1][k5][i]
+				dot1 += row5[k5+1] * ws.h[t+1][k5+1][i]
+				dot2 += row5[k5+2] * ws.h[t+1][k5+2][i]
+				dot3 += row5[k5+3] * ws.h[t+1][k5+3][i]
 			}
-			ti := dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - ws.ys[t][i]
+			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
 		}
@@ -1692,11 +1614,11 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 	}
 	// lstm.bp:28: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k10 := 0; k10 < 32; k10 += 4 {
-		loss20 += loss[k10]
-		loss21 += loss[k10+1]
-		loss22 += loss[k10+2]
-		loss23 += loss[k10+3]
+	for k6 := 0; k6 < 32; k6 += 4 {
+		loss20 += loss[k6]
+		loss21 += loss[k6+1]
+		loss22 += loss[k6+2]
+		loss23 += loss[k6+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	return loss2
@@ -1790,4 +1712,208 @@ func lstmSigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var lstmGemmNT = lstmGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var lstmGemmNN = lstmGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var lstmGemmTN = lstmGemmTNGo
+
+func lstmGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	lstmNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func lstmGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	lstmAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func lstmGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	lstmAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func lstmNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := lstmDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			lstmPut3(c0[j:j+3], s00, s01, s02, add)
+			lstmPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := lstmDot2x1(a0, a1, b[j*k:j*k+k])
+			lstmPut1(c0, j, s0, add)
+			lstmPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			lstmPut1(c0, j, lstmDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func lstmDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func lstmDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func lstmDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func lstmPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func lstmPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func lstmAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			lstmAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			lstmAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			lstmAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func lstmAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func lstmAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func lstmAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

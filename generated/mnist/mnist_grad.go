@@ -62,11 +62,15 @@ type MnistWorkspace struct {
 // need to compute a tile of 32 samples at once. Its zero value is ready to
 // use; use one per goroutine. It is large: allocate it once.
 type MnistBatchWorkspace struct {
-	one    MnistWorkspace   // for the samples after the last whole tile
-	x      [784][32]float64 // the tile's x, sample s in column s
-	target [10][32]float64  // the tile's target, sample s in column s
-	h      [128][32]float64
-	t      [128][32]float64
+	one     MnistWorkspace   // for the samples after the last whole tile
+	x       [784][32]float64 // the tile's x, sample s in column s
+	target  [10][32]float64  // the tile's target, sample s in column s
+	t       [128][32]float64
+	h       [128][32]float64
+	t2      [10][32]float64
+	dlogits [10][32]float64
+	dh      [128][32]float64
+	t3      [128][32]float64
 }
 
 // Forward returns the loss of model mnist for the sample in and keeps in ws
@@ -593,41 +597,27 @@ func (ws *MnistBatchWorkspace) load(in []MnistInputs) {
 // ws and adds the sum of their gradients to g.
 func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) float64 {
 	// mnist.bp:14: h = relu(W1 @ x + b1)
-	var logits [10][32]float64
+	mnistGemmNN(128, 32, 784, unsafe.Slice(&p.W1[0][0], 100352), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&ws.t[0][0], 4096), false)
 	for i := range 128 {
 		for j := range 32 {
-			row := &p.W1[i]
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 784; k += 4 {
-				dot0 += row[k] * ws.x[k][j]
-				dot1 += row[k+1] * ws.x[k+1][j]
-				dot2 += row[k+2] * ws.x[k+2][j]
-				dot3 += row[k+3] * ws.x[k+3][j]
-			}
-			ws.h[i][j] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+			ws.h[i][j] = mnistRelu(ws.t[i][j] + p.B1[i])
 		}
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmNN(10, 32, 128, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&ws.t2[0][0], 320), false)
+	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			row2 := &p.W2[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 128; k2 += 4 {
-				dotB0 += row2[k2] * ws.h[k2][j]
-				dotB1 += row2[k2+1] * ws.h[k2+1][j]
-				dotB2 += row2[k2+2] * ws.h[k2+2][j]
-				dotB3 += row2[k2+3] * ws.h[k2+3][j]
-			}
-			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+			logits[i][j] = ws.t2[i][j] + p.B2[i]
 		}
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
@@ -644,11 +634,11 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 	var log [32]float64
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k4 := 0; k4 < 8; k4 += 4 {
-			sum0 += exp[k4][i]
-			sum1 += exp[k4+1][i]
-			sum2 += exp[k4+2][i]
-			sum3 += exp[k4+3][i]
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += exp[k2][i]
+			sum1 += exp[k2+1][i]
+			sum2 += exp[k2+2][i]
+			sum3 += exp[k2+3][i]
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
@@ -657,28 +647,27 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 		log[i] = math.Log(t3i)
 	}
 	var loss float64
-	for k7 := range 32 {
+	for k5 := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k8 := 0; k8 < 8; k8 += 4 {
-			sumC0 += ws.target[k8][k7] * (t2[k8][k7] - log[k7])
-			sumC1 += ws.target[k8+1][k7] * (t2[k8+1][k7] - log[k7])
-			sumC2 += ws.target[k8+2][k7] * (t2[k8+2][k7] - log[k7])
-			sumC3 += ws.target[k8+3][k7] * (t2[k8+3][k7] - log[k7])
+		for k6 := 0; k6 < 8; k6 += 4 {
+			sumC0 += ws.target[k6][k5] * (t2[k6][k5] - log[k5])
+			sumC1 += ws.target[k6+1][k5] * (t2[k6+1][k5] - log[k5])
+			sumC2 += ws.target[k6+2][k5] * (t2[k6+2][k5] - log[k5])
+			sumC3 += ws.target[k6+3][k5] * (t2[k6+3][k5] - log[k5])
 		}
-		sumC0 += ws.target[8][k7] * (t2[8][k7] - log[k7])
-		sumC0 += ws.target[9][k7] * (t2[9][k7] - log[k7])
+		sumC0 += ws.target[8][k5] * (t2[8][k5] - log[k5])
+		sumC0 += ws.target[9][k5] * (t2[9][k5] - log[k5])
 		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
 	}
 	var t4 [32]float64
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
-	var dlogits [10][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k9 := 0; k9 < 8; k9 += 4 {
-			sumD0 += ws.target[k9][i]
-			sumD1 += ws.target[k9+1][i]
-			sumD2 += ws.target[k9+2][i]
-			sumD3 += ws.target[k9+3][i]
+		for k7 := 0; k7 < 8; k7 += 4 {
+			sumD0 += ws.target[k7][i]
+			sumD1 += ws.target[k7+1][i]
+			sumD2 += ws.target[k7+2][i]
+			sumD3 += ws.target[k7+3][i]
 		}
 		sumD0 += ws.target[8][i]
 		sumD0 += ws.target[9][i]
@@ -686,62 +675,37 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 	}
 	for i := range 10 {
 		for j := range 32 {
-			dlogits[i][j] = -ws.target[i][j] + t4[j]*exp[i][j]
+			ws.dlogits[i][j] = -ws.target[i][j] + t4[j]*exp[i][j]
 		}
 	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmTN(128, 32, 10, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.dh[0][0], 4096), false)
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		for j := range 32 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k10 := 0; k10 < 8; k10 += 4 {
-				dotC0 += p.W2[k10][i] * dlogits[k10][j]
-				dotC1 += p.W2[k10+1][i] * dlogits[k10+1][j]
-				dotC2 += p.W2[k10+2][i] * dlogits[k10+2][j]
-				dotC3 += p.W2[k10+3][i] * dlogits[k10+3][j]
-			}
-			dotC0 += p.W2[8][i] * dlogits[8][j]
-			dotC0 += p.W2[9][i] * dlogits[9][j]
-			ws.t[i][j] = (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(ws.h[i][j])
+			ws.t3[i][j] = ws.dh[i][j] * mnistStep(ws.h[i][j])
 		}
-		for j := range 784 {
-			row3 := &ws.t[i]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotD0 += row3[k11] * ws.x[j][k11]
-				dotD1 += row3[k11+1] * ws.x[j][k11+1]
-				dotD2 += row3[k11+2] * ws.x[j][k11+2]
-				dotD3 += row3[k11+3] * ws.x[j][k11+3]
-			}
-			g.W1[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
-		}
+	}
+	mnistGemmNT(128, 784, 32, unsafe.Slice(&ws.t3[0][0], 4096), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&g.W1[0][0], 100352), true)
+	for i := range 128 {
 		var sumE0, sumE1, sumE2, sumE3 float64
-		for k12 := 0; k12 < 32; k12 += 4 {
-			sumE0 += ws.t[i][k12]
-			sumE1 += ws.t[i][k12+1]
-			sumE2 += ws.t[i][k12+2]
-			sumE3 += ws.t[i][k12+3]
+		for k8 := 0; k8 < 32; k8 += 4 {
+			sumE0 += ws.t3[i][k8]
+			sumE1 += ws.t3[i][k8+1]
+			sumE2 += ws.t3[i][k8+2]
+			sumE3 += ws.t3[i][k8+3]
 		}
 		g.B1[i] += sumE0 + sumE1 + (sumE2 + sumE3)
 	}
 	// backward of mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmNT(10, 128, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&g.W2[0][0], 1280), true)
 	for i := range 10 {
-		for j := range 128 {
-			row4 := &dlogits[i]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k13 := 0; k13 < 32; k13 += 4 {
-				dotE0 += row4[k13] * ws.h[j][k13]
-				dotE1 += row4[k13+1] * ws.h[j][k13+1]
-				dotE2 += row4[k13+2] * ws.h[j][k13+2]
-				dotE3 += row4[k13+3] * ws.h[j][k13+3]
-			}
-			g.W2[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
-		}
 		var sumF0, sumF1, sumF2, sumF3 float64
-		for k14 := 0; k14 < 32; k14 += 4 {
-			sumF0 += dlogits[i][k14]
-			sumF1 += dlogits[i][k14+1]
-			sumF2 += dlogits[i][k14+2]
-			sumF3 += dlogits[i][k14+3]
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sumF0 += ws.dlogits[i][k9]
+			sumF1 += ws.dlogits[i][k9+1]
+			sumF2 += ws.dlogits[i][k9+2]
+			sumF3 += ws.dlogits[i][k9+3]
 		}
 		g.B2[i] += sumF0 + sumF1 + (sumF2 + sumF3)
 	}
@@ -752,41 +716,27 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *MnistParams) forwardTile(ws *MnistBatchWorkspace, out []MnistOutputs) float64 {
 	// mnist.bp:14: h = relu(W1 @ x + b1)
-	var logits [10][32]float64
+	mnistGemmNN(128, 32, 784, unsafe.Slice(&p.W1[0][0], 100352), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&ws.t[0][0], 4096), false)
 	for i := range 128 {
 		for j := range 32 {
-			row := &p.W1[i]
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 784; k += 4 {
-				dot0 += row[k] * ws.x[k][j]
-				dot1 += row[k+1] * ws.x[k+1][j]
-				dot2 += row[k+2] * ws.x[k+2][j]
-				dot3 += row[k+3] * ws.x[k+3][j]
-			}
-			ws.h[i][j] = mnistRelu(dot0 + dot1 + (dot2 + dot3) + p.B1[i])
+			ws.h[i][j] = mnistRelu(ws.t[i][j] + p.B1[i])
 		}
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmNN(10, 32, 128, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&ws.t2[0][0], 320), false)
+	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			row2 := &p.W2[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 128; k2 += 4 {
-				dotB0 += row2[k2] * ws.h[k2][j]
-				dotB1 += row2[k2+1] * ws.h[k2+1][j]
-				dotB2 += row2[k2+2] * ws.h[k2+2][j]
-				dotB3 += row2[k2+3] * ws.h[k2+3][j]
-			}
-			logits[i][j] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[i]
+			logits[i][j] = ws.t2[i][j] + p.B2[i]
 		}
 	}
 	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
@@ -798,27 +748,27 @@ func (p *MnistParams) forwardTile(ws *MnistBatchWorkspace, out []MnistOutputs) f
 	}
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k4 := 0; k4 < 8; k4 += 4 {
-			sum0 += math.Exp(t2[k4][i])
-			sum1 += math.Exp(t2[k4+1][i])
-			sum2 += math.Exp(t2[k4+2][i])
-			sum3 += math.Exp(t2[k4+3][i])
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += math.Exp(t2[k2][i])
+			sum1 += math.Exp(t2[k2+1][i])
+			sum2 += math.Exp(t2[k2+2][i])
+			sum3 += math.Exp(t2[k2+3][i])
 		}
 		sum0 += math.Exp(t2[8][i])
 		sum0 += math.Exp(t2[9][i])
 		log[i] = math.Log(sum0 + sum1 + (sum2 + sum3))
 	}
 	var loss float64
-	for k7 := range 32 {
+	for k5 := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k8 := 0; k8 < 8; k8 += 4 {
-			sumC0 += ws.target[k8][k7] * (t2[k8][k7] - log[k7])
-			sumC1 += ws.target[k8+1][k7] * (t2[k8+1][k7] - log[k7])
-			sumC2 += ws.target[k8+2][k7] * (t2[k8+2][k7] - log[k7])
-			sumC3 += ws.target[k8+3][k7] * (t2[k8+3][k7] - log[k7])
+		for k6 := 0; k6 < 8; k6 += 4 {
+			sumC0 += ws.target[k6][k5] * (t2[k6][k5] - log[k5])
+			sumC1 += ws.target[k6+1][k5] * (t2[k6+1][k5] - log[k5])
+			sumC2 += ws.target[k6+2][k5] * (t2[k6+2][k5] - log[k5])
+			sumC3 += ws.target[k6+3][k5] * (t2[k6+3][k5] - log[k5])
 		}
-		sumC0 += ws.target[8][k7] * (t2[8][k7] - log[k7])
-		sumC0 += ws.target[9][k7] * (t2[9][k7] - log[k7])
+		sumC0 += ws.target[8][k5] * (t2[8][k5] - log[k5])
+		sumC0 += ws.target[9][k5] * (t2[9][k5] - log[k5])
 		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
 	}
 	if out != nil {
@@ -916,4 +866,208 @@ func mnistStep(x float64) float64 {
 		return 1
 	}
 	return 0
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var mnistGemmNT = mnistGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var mnistGemmNN = mnistGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var mnistGemmTN = mnistGemmTNGo
+
+func mnistGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	mnistNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func mnistGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	mnistAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func mnistGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	mnistAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func mnistNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := mnistDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			mnistPut3(c0[j:j+3], s00, s01, s02, add)
+			mnistPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := mnistDot2x1(a0, a1, b[j*k:j*k+k])
+			mnistPut1(c0, j, s0, add)
+			mnistPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			mnistPut1(c0, j, mnistDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func mnistDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func mnistDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func mnistDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func mnistPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func mnistPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func mnistAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			mnistAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			mnistAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			mnistAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func mnistAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func mnistAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func mnistAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

@@ -79,6 +79,8 @@ type PolicyBatchWorkspace struct {
 	s      [4][32]float64  // the tile's s, sample s in column s
 	action [32]int         // the tile's action, sample s in column s
 	ret    [32]float64     // the tile's ret, sample s in column s
+	t      [32][32]float64
+	t2     [32][32]float64
 }
 
 // Forward returns the loss of model policy for the sample in and keeps in ws
@@ -378,36 +380,32 @@ func (ws *PolicyBatchWorkspace) load(in []PolicyInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) float64 {
-	var tanh [32][32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	policyGemmNN(32, 32, 4, unsafe.Slice(&p.W1[0][0], 128), unsafe.Slice(&ws.s[0][0], 128), unsafe.Slice(&ws.t[0][0], 1024), false)
+	var tanh [32][32]float64
 	var logits [2][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			row := &p.W1[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * ws.s[k][j]
-			}
-			tanh[i][j] = math.Tanh(sum + p.B1[i])
+			tanh[i][j] = math.Tanh(ws.t[i][j] + p.B1[i])
 		}
 	}
 	for i := range 32 {
-		row2 := &p.W2[0]
+		row := &p.W2[0]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 32; k2 += 4 {
-			dot0 += row2[k2] * tanh[k2][i]
-			dot1 += row2[k2+1] * tanh[k2+1][i]
-			dot2 += row2[k2+2] * tanh[k2+2][i]
-			dot3 += row2[k2+3] * tanh[k2+3][i]
+		for k := 0; k < 32; k += 4 {
+			dot0 += row[k] * tanh[k][i]
+			dot1 += row[k+1] * tanh[k+1][i]
+			dot2 += row[k+2] * tanh[k+2][i]
+			dot3 += row[k+3] * tanh[k+3][i]
 		}
 		logits[0][i] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
-		row3 := &p.W2[1]
+		row2 := &p.W2[1]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 32; k3 += 4 {
-			dotB0 += row3[k3] * tanh[k3][i]
-			dotB1 += row3[k3+1] * tanh[k3+1][i]
-			dotB2 += row3[k3+2] * tanh[k3+2][i]
-			dotB3 += row3[k3+3] * tanh[k3+3][i]
+		for k2 := 0; k2 < 32; k2 += 4 {
+			dotB0 += row2[k2] * tanh[k2][i]
+			dotB1 += row2[k2+1] * tanh[k2+1][i]
+			dotB2 += row2[k2+2] * tanh[k2+2][i]
+			dotB3 += row2[k2+3] * tanh[k2+3][i]
 		}
 		logits[1][i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	}
@@ -434,11 +432,11 @@ func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) f
 		log[i] = math.Log(t3i)
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k4 := 0; k4 < 32; k4 += 4 {
-		loss0 += -(ws.ret[k4] * (t2[ws.action[k4]][k4] - log[k4]))
-		loss1 += -(ws.ret[k4+1] * (t2[ws.action[k4+1]][k4+1] - log[k4+1]))
-		loss2 += -(ws.ret[k4+2] * (t2[ws.action[k4+2]][k4+2] - log[k4+2]))
-		loss3 += -(ws.ret[k4+3] * (t2[ws.action[k4+3]][k4+3] - log[k4+3]))
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += -(ws.ret[k3] * (t2[ws.action[k3]][k3] - log[k3]))
+		loss1 += -(ws.ret[k3+1] * (t2[ws.action[k3+1]][k3+1] - log[k3+1]))
+		loss2 += -(ws.ret[k3+2] * (t2[ws.action[k3+2]][k3+2] - log[k3+2]))
+		loss3 += -(ws.ret[k3+3] * (t2[ws.action[k3+3]][k3+3] - log[k3+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t4 [2][32]float64
@@ -456,66 +454,57 @@ func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) f
 		dlogits[0][i] = t4[0][i] + t5[i]*exp[0][i]
 		dlogits[1][i] = t4[1][i] + t5[i]*exp[1][i]
 	}
-	var t6 [32][32]float64
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		for j := range 32 {
-			t6[i][j] = (p.W2[0][i]*dlogits[0][j] + p.W2[1][i]*dlogits[1][j]) * (1 - tanh[i][j]*tanh[i][j])
+			ws.t2[i][j] = (p.W2[0][i]*dlogits[0][j] + p.W2[1][i]*dlogits[1][j]) * (1 - tanh[i][j]*tanh[i][j])
 		}
-		for j := range 4 {
-			row4 := &t6[i]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k5 := 0; k5 < 32; k5 += 4 {
-				dotC0 += row4[k5] * ws.s[j][k5]
-				dotC1 += row4[k5+1] * ws.s[j][k5+1]
-				dotC2 += row4[k5+2] * ws.s[j][k5+2]
-				dotC3 += row4[k5+3] * ws.s[j][k5+3]
-			}
-			g.W1[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-		}
+	}
+	policyGemmNT(32, 4, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.s[0][0], 128), unsafe.Slice(&g.W1[0][0], 128), true)
+	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k6 := 0; k6 < 32; k6 += 4 {
-			sum0 += t6[i][k6]
-			sum1 += t6[i][k6+1]
-			sum2 += t6[i][k6+2]
-			sum3 += t6[i][k6+3]
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sum0 += ws.t2[i][k4]
+			sum1 += ws.t2[i][k4+1]
+			sum2 += ws.t2[i][k4+2]
+			sum3 += ws.t2[i][k4+3]
 		}
 		g.B1[i] += sum0 + sum1 + (sum2 + sum3)
 	}
 	for i := range 32 {
-		row5 := &dlogits[0]
+		row3 := &dlogits[0]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			dotC0 += row3[k5] * tanh[i][k5]
+			dotC1 += row3[k5+1] * tanh[i][k5+1]
+			dotC2 += row3[k5+2] * tanh[i][k5+2]
+			dotC3 += row3[k5+3] * tanh[i][k5+3]
+		}
+		g.W2[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
+		row4 := &dlogits[1]
 		var dotD0, dotD1, dotD2, dotD3 float64
-		for k7 := 0; k7 < 32; k7 += 4 {
-			dotD0 += row5[k7] * tanh[i][k7]
-			dotD1 += row5[k7+1] * tanh[i][k7+1]
-			dotD2 += row5[k7+2] * tanh[i][k7+2]
-			dotD3 += row5[k7+3] * tanh[i][k7+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			dotD0 += row4[k6] * tanh[i][k6]
+			dotD1 += row4[k6+1] * tanh[i][k6+1]
+			dotD2 += row4[k6+2] * tanh[i][k6+2]
+			dotD3 += row4[k6+3] * tanh[i][k6+3]
 		}
-		g.W2[0][i] += dotD0 + dotD1 + (dotD2 + dotD3)
-		row6 := &dlogits[1]
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k8 := 0; k8 < 32; k8 += 4 {
-			dotE0 += row6[k8] * tanh[i][k8]
-			dotE1 += row6[k8+1] * tanh[i][k8+1]
-			dotE2 += row6[k8+2] * tanh[i][k8+2]
-			dotE3 += row6[k8+3] * tanh[i][k8+3]
-		}
-		g.W2[1][i] += dotE0 + dotE1 + (dotE2 + dotE3)
+		g.W2[1][i] += dotD0 + dotD1 + (dotD2 + dotD3)
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k9 := 0; k9 < 32; k9 += 4 {
-		sumB0 += dlogits[0][k9]
-		sumB1 += dlogits[0][k9+1]
-		sumB2 += dlogits[0][k9+2]
-		sumB3 += dlogits[0][k9+3]
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += dlogits[0][k7]
+		sumB1 += dlogits[0][k7+1]
+		sumB2 += dlogits[0][k7+2]
+		sumB3 += dlogits[0][k7+3]
 	}
 	g.B2[0] += sumB0 + sumB1 + (sumB2 + sumB3)
 	var sumC0, sumC1, sumC2, sumC3 float64
-	for k10 := 0; k10 < 32; k10 += 4 {
-		sumC0 += dlogits[1][k10]
-		sumC1 += dlogits[1][k10+1]
-		sumC2 += dlogits[1][k10+2]
-		sumC3 += dlogits[1][k10+3]
+	for k8 := 0; k8 < 32; k8 += 4 {
+		sumC0 += dlogits[1][k8]
+		sumC1 += dlogits[1][k8+1]
+		sumC2 += dlogits[1][k8+2]
+		sumC3 += dlogits[1][k8+3]
 	}
 	g.B2[1] += sumC0 + sumC1 + (sumC2 + sumC3)
 	return loss
@@ -524,36 +513,32 @@ func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) f
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *PolicyParams) forwardTile(ws *PolicyBatchWorkspace, out []PolicyOutputs) float64 {
-	var tanh [32][32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	policyGemmNN(32, 32, 4, unsafe.Slice(&p.W1[0][0], 128), unsafe.Slice(&ws.s[0][0], 128), unsafe.Slice(&ws.t[0][0], 1024), false)
+	var tanh [32][32]float64
 	var logits [2][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			row := &p.W1[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * ws.s[k][j]
-			}
-			tanh[i][j] = math.Tanh(sum + p.B1[i])
+			tanh[i][j] = math.Tanh(ws.t[i][j] + p.B1[i])
 		}
 	}
 	for i := range 32 {
-		row2 := &p.W2[0]
+		row := &p.W2[0]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 32; k2 += 4 {
-			dot0 += row2[k2] * tanh[k2][i]
-			dot1 += row2[k2+1] * tanh[k2+1][i]
-			dot2 += row2[k2+2] * tanh[k2+2][i]
-			dot3 += row2[k2+3] * tanh[k2+3][i]
+		for k := 0; k < 32; k += 4 {
+			dot0 += row[k] * tanh[k][i]
+			dot1 += row[k+1] * tanh[k+1][i]
+			dot2 += row[k+2] * tanh[k+2][i]
+			dot3 += row[k+3] * tanh[k+3][i]
 		}
 		logits[0][i] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
-		row3 := &p.W2[1]
+		row2 := &p.W2[1]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 32; k3 += 4 {
-			dotB0 += row3[k3] * tanh[k3][i]
-			dotB1 += row3[k3+1] * tanh[k3+1][i]
-			dotB2 += row3[k3+2] * tanh[k3+2][i]
-			dotB3 += row3[k3+3] * tanh[k3+3][i]
+		for k2 := 0; k2 < 32; k2 += 4 {
+			dotB0 += row2[k2] * tanh[k2][i]
+			dotB1 += row2[k2+1] * tanh[k2+1][i]
+			dotB2 += row2[k2+2] * tanh[k2+2][i]
+			dotB3 += row2[k2+3] * tanh[k2+3][i]
 		}
 		logits[1][i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	}
@@ -580,11 +565,11 @@ func (p *PolicyParams) forwardTile(ws *PolicyBatchWorkspace, out []PolicyOutputs
 		log[i] = math.Log(t3i)
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k4 := 0; k4 < 32; k4 += 4 {
-		loss0 += -(ws.ret[k4] * (t2[ws.action[k4]][k4] - log[k4]))
-		loss1 += -(ws.ret[k4+1] * (t2[ws.action[k4+1]][k4+1] - log[k4+1]))
-		loss2 += -(ws.ret[k4+2] * (t2[ws.action[k4+2]][k4+2] - log[k4+2]))
-		loss3 += -(ws.ret[k4+3] * (t2[ws.action[k4+3]][k4+3] - log[k4+3]))
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += -(ws.ret[k3] * (t2[ws.action[k3]][k3] - log[k3]))
+		loss1 += -(ws.ret[k3+1] * (t2[ws.action[k3+1]][k3+1] - log[k3+1]))
+		loss2 += -(ws.ret[k3+2] * (t2[ws.action[k3+2]][k3+2] - log[k3+2]))
+		loss3 += -(ws.ret[k3+3] * (t2[ws.action[k3+3]][k3+3] - log[k3+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var probs [2][32]float64
@@ -673,4 +658,208 @@ var (
 // number each, in the order of Ints.
 func (*PolicyInputs) Layout() (names, fields []string, sizes []int) {
 	return policyInputNames[:], policyInputFields[:], policyInputSizes[:]
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var policyGemmNT = policyGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var policyGemmNN = policyGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var policyGemmTN = policyGemmTNGo
+
+func policyGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	policyNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func policyGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	policyAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func policyGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	policyAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func policyNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := policyDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			policyPut3(c0[j:j+3], s00, s01, s02, add)
+			policyPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := policyDot2x1(a0, a1, b[j*k:j*k+k])
+			policyPut1(c0, j, s0, add)
+			policyPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			policyPut1(c0, j, policyDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func policyDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func policyDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func policyDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func policyPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func policyPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func policyAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			policyAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			policyAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			policyAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func policyAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func policyAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func policyAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

@@ -69,6 +69,14 @@ type ResidualBatchWorkspace struct {
 	one ResidualWorkspace // for the samples after the last whole tile
 	x   [4][32]float64    // the tile's x, sample s in column s
 	y   [32]float64       // the tile's y, sample s in column s
+	h0  [16][32]float64
+	t   [16][32]float64
+	h1  [16][32]float64
+	t2  [16][32]float64
+	t3  [16][32]float64
+	t4  [16][32]float64
+	t5  [16][32]float64
+	t6  [16][32]float64
 }
 
 // Forward returns the loss of model residual for the sample in and keeps in ws
@@ -596,9 +604,7 @@ func (ws *ResidualBatchWorkspace) load(in []ResidualInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualParams) float64 {
-	var h0 [16][32]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
-	var relu [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
 			row := &p.W0[i]
@@ -606,64 +612,50 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 			for k := range 4 {
 				sum += row[k] * ws.x[k][j]
 			}
-			h0[i][j] = math.Tanh(sum)
+			ws.h0[i][j] = math.Tanh(sum)
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var h1 [16][32]float64
-	var relu2 [16][32]float64
+	residualGemmNN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.h0[0][0], 512), unsafe.Slice(&ws.t[0][0], 512), false)
+	var relu [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
-			row2 := &p.A[i]
-			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * h0[k2][j]
-				dot1 += row2[k2+1] * h0[k2+1][j]
-				dot2 += row2[k2+2] * h0[k2+2][j]
-				dot3 += row2[k2+3] * h0[k2+3][j]
-			}
-			relu[i][j] = residualRelu(dot0 + dot1 + (dot2 + dot3) + p.A_[i])
+			relu[i][j] = residualRelu(ws.t[i][j] + p.A_[i])
 		}
 		for j := range 32 {
-			h1[i][j] = h0[i][j] + relu[i][j]
+			ws.h1[i][j] = ws.h0[i][j] + relu[i][j]
 		}
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	residualGemmNN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
+	var relu2 [16][32]float64
 	var h2 [16][32]float64
 	var t [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			row3 := &p.B[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotB0 += row3[k3] * h1[k3][j]
-				dotB1 += row3[k3+1] * h1[k3+1][j]
-				dotB2 += row3[k3+2] * h1[k3+2][j]
-				dotB3 += row3[k3+3] * h1[k3+3][j]
-			}
-			relu2[i][j] = residualRelu(dotB0 + dotB1 + (dotB2 + dotB3) + p.B_[i])
+			relu2[i][j] = residualRelu(ws.t2[i][j] + p.B_[i])
 		}
 		for j := range 32 {
-			h2[i][j] = h1[i][j] + relu2[i][j]
+			h2[i][j] = ws.h1[i][j] + relu2[i][j]
 		}
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			sum0 += p.V[k4] * h2[k4][i]
-			sum1 += p.V[k4+1] * h2[k4+1][i]
-			sum2 += p.V[k4+2] * h2[k4+2][i]
-			sum3 += p.V[k4+3] * h2[k4+3][i]
+		for k2 := 0; k2 < 16; k2 += 4 {
+			sum0 += p.V[k2] * h2[k2][i]
+			sum1 += p.V[k2+1] * h2[k2+1][i]
+			sum2 += p.V[k2+2] * h2[k2+2][i]
+			sum3 += p.V[k2+3] * h2[k2+3][i]
 		}
 		t[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k5 := 0; k5 < 32; k5 += 4 {
-		loss0 += 0.5 * (t[k5] * t[k5])
-		loss1 += 0.5 * (t[k5+1] * t[k5+1])
-		loss2 += 0.5 * (t[k5+2] * t[k5+2])
-		loss3 += 0.5 * (t[k5+3] * t[k5+3])
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += 0.5 * (t[k3] * t[k3])
+		loss1 += 0.5 * (t[k3+1] * t[k3+1])
+		loss2 += 0.5 * (t[k3+2] * t[k3+2])
+		loss3 += 0.5 * (t[k3+3] * t[k3+3])
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t2 [32]float64
@@ -672,105 +664,75 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 	for i := range 32 {
 		t2[i] = 0.5 * (2 * t[i])
 	}
-	var t3 [16][32]float64
-	var dh1 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
 			dh2[i][j] = t2[j] * p.V[i]
 		}
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		for j := range 32 {
-			t3[i][j] = dh2[i][j] * residualStep(relu2[i][j])
+			ws.t3[i][j] = dh2[i][j] * residualStep(relu2[i][j])
 		}
 	}
+	residualGemmTN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+	var dh1 [16][32]float64
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-	var t4 [16][32]float64
-	var t5 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotC0 += p.B[k6][i] * t3[k6][j]
-				dotC1 += p.B[k6+1][i] * t3[k6+1][j]
-				dotC2 += p.B[k6+2][i] * t3[k6+2][j]
-				dotC3 += p.B[k6+3][i] * t3[k6+3][j]
-			}
-			dh1[i][j] = dh2[i][j] + (dotC0 + dotC1 + (dotC2 + dotC3))
+			dh1[i][j] = dh2[i][j] + ws.t4[i][j]
 		}
 		for j := range 32 {
-			t4[i][j] = dh1[i][j] * residualStep(relu[i][j])
+			ws.t5[i][j] = dh1[i][j] * residualStep(relu[i][j])
 		}
 	}
+	residualGemmTN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
+	var t3 [16][32]float64
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				dotD0 += p.A[k7][i] * t4[k7][j]
-				dotD1 += p.A[k7+1][i] * t4[k7+1][j]
-				dotD2 += p.A[k7+2][i] * t4[k7+2][j]
-				dotD3 += p.A[k7+3][i] * t4[k7+3][j]
-			}
-			t5[i][j] = (dh1[i][j] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i][j]*h0[i][j])
+			t3[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
 		}
 		for j := range 4 {
-			row4 := &t5[i]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k8 := 0; k8 < 32; k8 += 4 {
-				dotE0 += row4[k8] * ws.x[j][k8]
-				dotE1 += row4[k8+1] * ws.x[j][k8+1]
-				dotE2 += row4[k8+2] * ws.x[j][k8+2]
-				dotE3 += row4[k8+3] * ws.x[j][k8+3]
+			row2 := &t3[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dot0 += row2[k4] * ws.x[j][k4]
+				dot1 += row2[k4+1] * ws.x[j][k4+1]
+				dot2 += row2[k4+2] * ws.x[j][k4+2]
+				dot3 += row2[k4+3] * ws.x[j][k4+3]
 			}
-			g.W0[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			g.W0[i][j] += dot0 + dot1 + (dot2 + dot3)
 		}
-		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
-		for j := range 16 {
-			row5 := &t4[i]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				dotF0 += row5[k9] * h0[j][k9]
-				dotF1 += row5[k9+1] * h0[j][k9+1]
-				dotF2 += row5[k9+2] * h0[j][k9+2]
-				dotF3 += row5[k9+3] * h0[j][k9+3]
-			}
-			g.A[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
-		}
+	}
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	residualGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h0[0][0], 512), unsafe.Slice(&g.A[0][0], 256), true)
+	for i := range 16 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k10 := 0; k10 < 32; k10 += 4 {
-			sumB0 += t4[i][k10]
-			sumB1 += t4[i][k10+1]
-			sumB2 += t4[i][k10+2]
-			sumB3 += t4[i][k10+3]
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumB0 += ws.t5[i][k5]
+			sumB1 += ws.t5[i][k5+1]
+			sumB2 += ws.t5[i][k5+2]
+			sumB3 += ws.t5[i][k5+3]
 		}
 		g.A_[i] += sumB0 + sumB1 + (sumB2 + sumB3)
-		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
-		for j := range 16 {
-			row6 := &t3[i]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotG0 += row6[k11] * h1[j][k11]
-				dotG1 += row6[k11+1] * h1[j][k11+1]
-				dotG2 += row6[k11+2] * h1[j][k11+2]
-				dotG3 += row6[k11+3] * h1[j][k11+3]
-			}
-			g.B[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
-		}
+	}
+	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	residualGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&g.B[0][0], 256), true)
+	for i := range 16 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k12 := 0; k12 < 32; k12 += 4 {
-			sumC0 += t3[i][k12]
-			sumC1 += t3[i][k12+1]
-			sumC2 += t3[i][k12+2]
-			sumC3 += t3[i][k12+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sumC0 += ws.t3[i][k6]
+			sumC1 += ws.t3[i][k6+1]
+			sumC2 += ws.t3[i][k6+2]
+			sumC3 += ws.t3[i][k6+3]
 		}
 		g.B_[i] += sumC0 + sumC1 + (sumC2 + sumC3)
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k13 := 0; k13 < 32; k13 += 4 {
-			sumD0 += t2[k13] * h2[i][k13]
-			sumD1 += t2[k13+1] * h2[i][k13+1]
-			sumD2 += t2[k13+2] * h2[i][k13+2]
-			sumD3 += t2[k13+3] * h2[i][k13+3]
+		for k7 := 0; k7 < 32; k7 += 4 {
+			sumD0 += t2[k7] * h2[i][k7]
+			sumD1 += t2[k7+1] * h2[i][k7+1]
+			sumD2 += t2[k7+2] * h2[i][k7+2]
+			sumD3 += t2[k7+3] * h2[i][k7+3]
 		}
 		g.V[i] += sumD0 + sumD1 + (sumD2 + sumD3)
 	}
@@ -780,9 +742,7 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ResidualParams) forwardTile(ws *ResidualBatchWorkspace, out []ResidualOutputs) float64 {
-	var h0 [16][32]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
-	var h1 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
 			row := &p.W0[i]
@@ -790,39 +750,29 @@ func (p *ResidualParams) forwardTile(ws *ResidualBatchWorkspace, out []ResidualO
 			for k := range 4 {
 				sum += row[k] * ws.x[k][j]
 			}
-			h0[i][j] = math.Tanh(sum)
+			ws.h0[i][j] = math.Tanh(sum)
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	residualGemmNN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.h0[0][0], 512), unsafe.Slice(&ws.t[0][0], 512), false)
 	for i := range 16 {
 		for j := range 32 {
-			row2 := &p.A[i]
-			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * h0[k2][j]
-				dot1 += row2[k2+1] * h0[k2+1][j]
-				dot2 += row2[k2+2] * h0[k2+2][j]
-				dot3 += row2[k2+3] * h0[k2+3][j]
-			}
-			h1[i][j] = h0[i][j] + residualRelu(dot0+dot1+(dot2+dot3)+p.A_[i])
+			ws.h1[i][j] = ws.h0[i][j] + residualRelu(ws.t[i][j]+p.A_[i])
 		}
 	}
+	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	residualGemmNN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var loss float64
-	for k8 := range 32 {
-		var sum3 float64
-		for k11 := range 16 {
-			row6 := &p.B[k11]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k12 := 0; k12 < 16; k12 += 4 {
-				dotE0 += row6[k12] * h1[k12][k8]
-				dotE1 += row6[k12+1] * h1[k12+1][k8]
-				dotE2 += row6[k12+2] * h1[k12+2][k8]
-				dotE3 += row6[k12+3] * h1[k12+3][k8]
-			}
-			sum3 += p.V[k11] * (h1[k11][k8] + residualRelu(dotE0+dotE1+(dotE2+dotE3)+p.B_[k11]))
+	for k4 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k5 := 0; k5 < 16; k5 += 4 {
+			sumB0 += p.V[k5] * (ws.h1[k5][k4] + residualRelu(ws.t2[k5][k4]+p.B_[k5]))
+			sumB1 += p.V[k5+1] * (ws.h1[k5+1][k4] + residualRelu(ws.t2[k5+1][k4]+p.B_[k5+1]))
+			sumB2 += p.V[k5+2] * (ws.h1[k5+2][k4] + residualRelu(ws.t2[k5+2][k4]+p.B_[k5+2]))
+			sumB3 += p.V[k5+3] * (ws.h1[k5+3][k4] + residualRelu(ws.t2[k5+3][k4]+p.B_[k5+3]))
 		}
-		loss += 0.5 * residualSq(sum3-ws.y[k8])
+		loss += 0.5 * residualSq(sumB0+sumB1+(sumB2+sumB3)-ws.y[k4])
 	}
 	return loss
 }
@@ -918,4 +868,208 @@ func residualStep(x float64) float64 {
 		return 1
 	}
 	return 0
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var residualGemmNT = residualGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var residualGemmNN = residualGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var residualGemmTN = residualGemmTNGo
+
+func residualGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	residualNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func residualGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	residualAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func residualGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	residualAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func residualNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := residualDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			residualPut3(c0[j:j+3], s00, s01, s02, add)
+			residualPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := residualDot2x1(a0, a1, b[j*k:j*k+k])
+			residualPut1(c0, j, s0, add)
+			residualPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			residualPut1(c0, j, residualDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func residualDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func residualDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func residualDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func residualPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func residualPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func residualAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			residualAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			residualAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			residualAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func residualAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func residualAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func residualAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

@@ -63,6 +63,10 @@ type RnnBatchWorkspace struct {
 	ys  [25][32]float64    // the tile's ys, sample s in column s
 	t   [25][32]float64
 	h   [26][16][32]float64
+	t2  [16][32]float64
+	t3  [16][32]float64
+	dh  [16][32]float64
+	t4  [16][32]float64
 }
 
 // Forward returns the loss of model rnn for the sample in and keeps in ws what
@@ -502,6 +506,7 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 	}
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				row := &p.Wx[i]
@@ -509,47 +514,37 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 				for k := range 4 {
 					sum += row[k] * ws.xs[t][k][j]
 				}
-				row2 := &p.Wh[i]
-				var dot0, dot1, dot2, dot3 float64
-				for k2 := 0; k2 < 16; k2 += 4 {
-					dot0 += row2[k2] * ws.h[t][k2][j]
-					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
-					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
-					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
-				}
-				ws.h[t+1][i][j] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+				ws.h[t+1][i][j] = math.Tanh(sum + ws.t2[i][j] + p.Bh[i])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row3 := &p.Wy[0]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotB0 += row3[k3] * ws.h[t+1][k3][i]
-				dotB1 += row3[k3+1] * ws.h[t+1][k3+1][i]
-				dotB2 += row3[k3+2] * ws.h[t+1][k3+2][i]
-				dotB3 += row3[k3+3] * ws.h[t+1][k3+3][i]
+			row2 := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dot0 += row2[k2] * ws.h[t+1][k2][i]
+				dot1 += row2[k2+1] * ws.h[t+1][k2+1][i]
+				dot2 += row2[k2+2] * ws.h[t+1][k2+2][i]
+				dot3 += row2[k2+3] * ws.h[t+1][k2+3][i]
 			}
-			ti := dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - ws.ys[t][i]
+			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
 		}
 	}
 	// rnn.bp:17: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k4 := 0; k4 < 32; k4 += 4 {
-		loss20 += loss[k4]
-		loss21 += loss[k4+1]
-		loss22 += loss[k4+2]
-		loss23 += loss[k4+3]
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss20 += loss[k3]
+		loss21 += loss[k3+1]
+		loss22 += loss[k3+2]
+		loss23 += loss[k3+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	var dh [16][32]float64
 	var dfree [16][32]float64
 	var dfree2 [1][32]float64
 	var scatter [1][32]float64
-	var t3 [16][32]float64
-	var dh2 [16][32]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t2 := 24; t2 >= 0; t2-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -560,55 +555,38 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
-				t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t2+1][i][j]*ws.h[t2+1][i][j])
+				ws.t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t2+1][i][j]*ws.h[t2+1][i][j])
 			}
 		}
+		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
 		for i := range 16 {
-			for j := range 32 {
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k5 := 0; k5 < 16; k5 += 4 {
-					dotC0 += p.Wh[k5][i] * t3[k5][j]
-					dotC1 += p.Wh[k5+1][i] * t3[k5+1][j]
-					dotC2 += p.Wh[k5+2][i] * t3[k5+2][j]
-					dotC3 += p.Wh[k5+3][i] * t3[k5+3][j]
-				}
-				dh2[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
-			}
 			for j := range 4 {
-				row4 := &t3[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotD0 += row4[k6] * ws.xs[t2][j][k6]
-					dotD1 += row4[k6+1] * ws.xs[t2][j][k6+1]
-					dotD2 += row4[k6+2] * ws.xs[t2][j][k6+2]
-					dotD3 += row4[k6+3] * ws.xs[t2][j][k6+3]
+				row3 := &ws.t3[i]
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotB0 += row3[k4] * ws.xs[t2][j][k4]
+					dotB1 += row3[k4+1] * ws.xs[t2][j][k4+1]
+					dotB2 += row3[k4+2] * ws.xs[t2][j][k4+2]
+					dotB3 += row3[k4+3] * ws.xs[t2][j][k4+3]
 				}
-				g.Wx[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
-			for j := range 16 {
-				row5 := &t3[i]
-				var dotE0, dotE1, dotE2, dotE3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					dotE0 += row5[k7] * ws.h[t2][j][k7]
-					dotE1 += row5[k7+1] * ws.h[t2][j][k7+1]
-					dotE2 += row5[k7+2] * ws.h[t2][j][k7+2]
-					dotE3 += row5[k7+3] * ws.h[t2][j][k7+3]
-				}
-				g.Wh[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+		}
+		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			row4 := &scatter[0]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				dotC0 += row4[k5] * ws.h[t2+1][i][k5]
+				dotC1 += row4[k5+1] * ws.h[t2+1][i][k5+1]
+				dotC2 += row4[k5+2] * ws.h[t2+1][i][k5+2]
+				dotC3 += row4[k5+3] * ws.h[t2+1][i][k5+3]
 			}
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			row6 := &scatter[0]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k8 := 0; k8 < 32; k8 += 4 {
-				dotF0 += row6[k8] * ws.h[t2+1][i][k8]
-				dotF1 += row6[k8+1] * ws.h[t2+1][i][k8+1]
-				dotF2 += row6[k8+2] * ws.h[t2+1][i][k8+2]
-				dotF3 += row6[k8+3] * ws.h[t2+1][i][k8+3]
-			}
-			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
+			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
 			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 			for j := range 32 {
-				dfree[i][j] += t3[i][j]
+				dfree[i][j] += ws.t3[i][j]
 			}
 		}
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -618,27 +596,27 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
-				dh[i][j] = dh2[i][j]
+				dh[i][j] = ws.dh[i][j]
 			}
 		}
 	}
 	for i := range 16 {
 		var sum0, sum1, sum2, sum3 float64
-		for k9 := 0; k9 < 32; k9 += 4 {
-			sum0 += dfree[i][k9]
-			sum1 += dfree[i][k9+1]
-			sum2 += dfree[i][k9+2]
-			sum3 += dfree[i][k9+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sum0 += dfree[i][k6]
+			sum1 += dfree[i][k6+1]
+			sum2 += dfree[i][k6+2]
+			sum3 += dfree[i][k6+3]
 		}
 		g.Bh[i] += sum0 + sum1 + (sum2 + sum3)
 	}
 	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k10 := 0; k10 < 32; k10 += 4 {
-		sumB0 += dfree2[0][k10]
-		sumB1 += dfree2[0][k10+1]
-		sumB2 += dfree2[0][k10+2]
-		sumB3 += dfree2[0][k10+3]
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += dfree2[0][k7]
+		sumB1 += dfree2[0][k7+1]
+		sumB2 += dfree2[0][k7+2]
+		sumB3 += dfree2[0][k7+3]
 	}
 	g.By[0] += sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss2
@@ -656,6 +634,7 @@ func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64
 	}
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				row := &p.Wx[i]
@@ -663,39 +642,31 @@ func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64
 				for k := range 4 {
 					sum += row[k] * ws.xs[t][k][j]
 				}
-				row2 := &p.Wh[i]
-				var dot0, dot1, dot2, dot3 float64
-				for k2 := 0; k2 < 16; k2 += 4 {
-					dot0 += row2[k2] * ws.h[t][k2][j]
-					dot1 += row2[k2+1] * ws.h[t][k2+1][j]
-					dot2 += row2[k2+2] * ws.h[t][k2+2][j]
-					dot3 += row2[k2+3] * ws.h[t][k2+3][j]
-				}
-				ws.h[t+1][i][j] = math.Tanh(sum + (dot0 + dot1 + (dot2 + dot3)) + p.Bh[i])
+				ws.h[t+1][i][j] = math.Tanh(sum + ws.t4[i][j] + p.Bh[i])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row3 := &p.Wy[0]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotB0 += row3[k3] * ws.h[t+1][k3][i]
-				dotB1 += row3[k3+1] * ws.h[t+1][k3+1][i]
-				dotB2 += row3[k3+2] * ws.h[t+1][k3+2][i]
-				dotB3 += row3[k3+3] * ws.h[t+1][k3+3][i]
+			row2 := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				dot0 += row2[k2] * ws.h[t+1][k2][i]
+				dot1 += row2[k2+1] * ws.h[t+1][k2+1][i]
+				dot2 += row2[k2+2] * ws.h[t+1][k2+2][i]
+				dot3 += row2[k2+3] * ws.h[t+1][k2+3][i]
 			}
-			ti := dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - ws.ys[t][i]
+			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
 		}
 	}
 	// rnn.bp:17: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k4 := 0; k4 < 32; k4 += 4 {
-		loss20 += loss[k4]
-		loss21 += loss[k4+1]
-		loss22 += loss[k4+2]
-		loss23 += loss[k4+3]
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss20 += loss[k3]
+		loss21 += loss[k3+1]
+		loss22 += loss[k3+2]
+		loss23 += loss[k3+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	return loss2
@@ -774,4 +745,208 @@ var (
 // number each, in the order of Ints.
 func (*RnnInputs) Layout() (names, fields []string, sizes []int) {
 	return rnnInputNames[:], rnnInputFields[:], rnnInputSizes[:]
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var rnnGemmNT = rnnGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var rnnGemmNN = rnnGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var rnnGemmTN = rnnGemmTNGo
+
+func rnnGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	rnnNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func rnnGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	rnnAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func rnnGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	rnnAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func rnnNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := rnnDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			rnnPut3(c0[j:j+3], s00, s01, s02, add)
+			rnnPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := rnnDot2x1(a0, a1, b[j*k:j*k+k])
+			rnnPut1(c0, j, s0, add)
+			rnnPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			rnnPut1(c0, j, rnnDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func rnnDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func rnnDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func rnnDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func rnnPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func rnnPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func rnnAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			rnnAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			rnnAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			rnnAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func rnnAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func rnnAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func rnnAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

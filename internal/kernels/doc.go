@@ -73,3 +73,14 @@
 // GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind on a test that
 // calls gemmNTGo N times, differenced between two N.
 package kernels
+
+import _ "embed" // for Source and SIMDSource
+
+// Source is the text of kernels.go and SIMDSource that of
+// kernels_simd.go, which codegen copies into generated packages.
+//
+//go:embed kernels.go
+var Source string
+
+//go:embed kernels_simd.go
+var SIMDSource string
