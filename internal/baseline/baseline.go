@@ -16,6 +16,12 @@ import (
 // sides. It logs each round and the median of the per-round ratios
 // generated/hand-written. With 0 rounds it skips the test.
 func Paired(t *testing.T, name string, rounds int, gen, hand func(*testing.B)) {
+	PairedAs(t, name, rounds, "generated", "hand-written", gen, hand)
+}
+
+// PairedAs is Paired for two implementations named aName and bName: the
+// ratios are a's time over b's.
+func PairedAs(t *testing.T, name string, rounds int, aName, bName string, gen, hand func(*testing.B)) {
 	if rounds == 0 {
 		t.Skip("run with -paired N")
 	}
@@ -30,10 +36,10 @@ func Paired(t *testing.T, name string, rounds int, gen, hand func(*testing.B)) {
 		gs[r] = float64(g.T.Nanoseconds()) / float64(g.N)
 		hs[r] = float64(h.T.Nanoseconds()) / float64(h.N)
 		rs[r] = gs[r] / hs[r]
-		t.Logf("%s round %d: generated %.0f ns/op, hand-written %.0f ns/op, ratio %.3f", name, r, gs[r], hs[r], rs[r])
+		t.Logf("%s round %d: %s %.0f ns/op, %s %.0f ns/op, ratio %.3f", name, r, aName, gs[r], bName, hs[r], rs[r])
 	}
-	t.Logf("%s: median generated %.0f ns/op, hand-written %.0f ns/op; median ratio %.3f (range %.3f–%.3f, %d rounds)",
-		name, median(gs), median(hs), median(rs), slices.Min(rs), slices.Max(rs), rounds)
+	t.Logf("%s: median %s %.0f ns/op, %s %.0f ns/op; median ratio %.3f (range %.3f–%.3f, %d rounds)",
+		name, aName, median(gs), bName, median(hs), median(rs), slices.Min(rs), slices.Max(rs), rounds)
 }
 
 func median(v []float64) float64 {
