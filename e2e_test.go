@@ -48,7 +48,7 @@ func main() {
 	}
 	var p, g model.FitParams
 	p.Init(1)
-	b := train.NewBatch[model.FitParams, model.FitWorkspace, model.FitInputs](2)
+	b := train.NewBatch[model.FitParams, model.FitBatchWorkspace, model.FitInputs](2)
 	defer b.Close()
 	opt := train.NewAdam(model.FitNumParams, 0.02)
 	first := b.Grad(&p, data, &g, train.Mean)

@@ -10,40 +10,55 @@ const (
 	Mean                  // the sum divided by the number of samples
 )
 
-// ChunkSize is how many consecutive samples are summed together before
-// their sum is added to the batch gradient. Chunks are added in order
-// whatever the number of workers, so the result is the same to the bit for
-// 1, 2 or 16 goroutines, and from one run to the next.
-const ChunkSize = 8
+// Model is the method set of every generated parameter type *P, with its
+// batch workspace BW and inputs I: LossGradBatch adds the gradient of a
+// slice of samples to g, computing them a tile at a time.
+type Model[P, BW, I any] interface {
+	*P
+	LossGradBatch(ws *BW, in []I, g *P) float64
+	Flat() []float64
+}
+
+// Workspace is the method set of a generated batch workspace *BW.
+type Workspace[BW any] interface {
+	*BW
+	Tile() int
+}
 
 // Batch computes the gradient of a batch of samples, sequentially (one
-// worker) or split across goroutines. It holds one workspace and one
-// partial gradient per worker, allocated by NewBatch: Grad allocates
-// nothing. A Batch is for one goroutine at a time.
-type Batch[P, W, I any, M Model[P, W, I]] struct {
+// worker) or split across goroutines. The batch is cut into chunks of one
+// tile of the model's batch methods (Workspace.Tile); a worker computes a
+// chunk's gradient with LossGradBatch into a buffer of that chunk's own,
+// and once all chunks are done the workers add the buffers up, chunk after
+// chunk, each over its own share of the parameters. So the result is the
+// same to the bit for 1, 2 or 16 goroutines, and from one run to the next,
+// and no lock is taken per chunk or per element. A Batch holds one batch
+// workspace per worker and one gradient buffer per chunk of the largest
+// batch it has seen, allocated the first time: Grad allocates nothing on
+// later calls of that size or less. A Batch is for one goroutine at a time.
+type Batch[P, BW, I any, M Model[P, BW, I], WS Workspace[BW]] struct {
 	workers int
-	ws      []W
-	part    []P
+	ws      []BW
+	parts   []P       // one gradient per chunk
+	losses  []float64 // one loss per chunk
 
 	// The current job, set by Grad for the workers.
 	p       M
 	samples []I
 	g       []float64
-	loss    float64
+	tile    int
+	merging bool
 
-	mu       sync.Mutex
-	turn     *sync.Cond // signals that chunk next may be committed
-	next     int
 	start    []chan struct{}
 	finished sync.WaitGroup
 }
 
 // NewBatch returns a Batch that uses the given number of worker
 // goroutines (1: none, all on the caller's). Close it to stop them.
-func NewBatch[P, W, I any, M Model[P, W, I]](workers int) *Batch[P, W, I, M] {
+func NewBatch[P, BW, I any, M Model[P, BW, I], WS Workspace[BW]](workers int) *Batch[P, BW, I, M, WS] {
 	workers = max(workers, 1)
-	b := &Batch[P, W, I, M]{workers: workers, ws: make([]W, workers), part: make([]P, workers)}
-	b.turn = sync.NewCond(&b.mu)
+	b := &Batch[P, BW, I, M, WS]{workers: workers, ws: make([]BW, workers)}
+	b.tile = WS(&b.ws[0]).Tile()
 	if workers > 1 {
 		b.start = make([]chan struct{}, workers)
 		for w := range workers {
@@ -51,7 +66,7 @@ func NewBatch[P, W, I any, M Model[P, W, I]](workers int) *Batch[P, W, I, M] {
 			b.start[w] = start
 			go func() {
 				for range start {
-					b.work(w)
+					b.work(w, workers)
 					b.finished.Done()
 				}
 			}()
@@ -61,7 +76,7 @@ func NewBatch[P, W, I any, M Model[P, W, I]](workers int) *Batch[P, W, I, M] {
 }
 
 // Close stops the worker goroutines.
-func (b *Batch[P, W, I, M]) Close() {
+func (b *Batch[P, BW, I, M, WS]) Close() {
 	for _, c := range b.start {
 		close(c)
 	}
@@ -72,22 +87,27 @@ func (b *Batch[P, W, I, M]) Close() {
 // summed or averaged over samples by r, and returns the loss likewise
 // combined. With one sample it is stochastic gradient descent's gradient,
 // with all of them full-batch gradient descent's.
-func (b *Batch[P, W, I, M]) Grad(p M, samples []I, g M, r Reduction) float64 {
+func (b *Batch[P, BW, I, M, WS]) Grad(p M, samples []I, g M, r Reduction) float64 {
 	flat := g.Flat()
-	if len(samples) == 0 {
-		clear(flat) // no chunk will set it
+	chunks := (len(samples) + b.tile - 1) / b.tile
+	for len(b.parts) < chunks {
+		b.parts = append(b.parts, *new(P))
+		b.losses = append(b.losses, 0)
 	}
-	b.p, b.samples, b.g, b.loss, b.next = p, samples, flat, 0, 0
-	if b.workers == 1 || len(samples) <= ChunkSize {
-		b.work(-1)
-	} else {
-		b.finished.Add(b.workers)
-		for _, c := range b.start {
-			c <- struct{}{}
+	var loss float64
+	if chunks <= 1 { // straight into g
+		clear(flat)
+		if chunks == 1 {
+			loss = p.LossGradBatch(&b.ws[0], samples, g)
 		}
-		b.finished.Wait()
+	} else {
+		b.p, b.samples, b.g = p, samples, flat
+		b.run(false) // each chunk's gradient
+		b.run(true)  // their sum
+		for _, l := range b.losses[:chunks] {
+			loss += l
+		}
 	}
-	loss := b.loss
 	if r == Mean && len(samples) > 0 {
 		s := 1 / float64(len(samples))
 		for i := range flat {
@@ -99,40 +119,41 @@ func (b *Batch[P, W, I, M]) Grad(p M, samples []I, g M, r Reduction) float64 {
 	return loss
 }
 
-// work computes chunks w, w+workers, ... (all of them for w = -1) and
-// commits each in chunk order.
-func (b *Batch[P, W, I, M]) work(w int) {
-	first, stride, slot := w, b.workers, w
-	if w < 0 {
-		first, stride, slot = 0, 1, 0
+// run runs one phase of Grad on every worker (on the caller's goroutine
+// when there is one worker).
+func (b *Batch[P, BW, I, M, WS]) run(merging bool) {
+	b.merging = merging
+	if b.workers == 1 {
+		b.work(0, 1)
+		return
 	}
-	part := M(&b.part[slot])
-	pf := part.Flat()
-	chunks := (len(b.samples) + ChunkSize - 1) / ChunkSize
-	for c := first; c < chunks; c += stride {
-		// The first sample overwrites the partial sum and the first chunk
-		// the batch's: nothing is cleared, so a one-sample step writes each
-		// gradient entry once rather than zeroing it first. (Adding to a
-		// cleared sum would give the same numbers, to the sign of zero.)
-		start := c * ChunkSize
-		loss := b.p.LossGradTo(&b.ws[slot], &b.samples[start], part)
-		for i := start + 1; i < min(start+ChunkSize, len(b.samples)); i++ {
-			loss += b.p.LossGrad(&b.ws[slot], &b.samples[i], part)
+	b.finished.Add(b.workers)
+	for _, c := range b.start {
+		c <- struct{}{}
+	}
+	b.finished.Wait()
+}
+
+// work is worker w's share of the current phase, of workers in all: the
+// chunks w, w+workers, ..., or the w-th slice of the gradient's entries.
+func (b *Batch[P, BW, I, M, WS]) work(w, workers int) {
+	chunks := (len(b.samples) + b.tile - 1) / b.tile
+	if !b.merging {
+		for c := w; c < chunks; c += workers {
+			part := M(&b.parts[c])
+			clear(part.Flat())
+			in := b.samples[c*b.tile : min((c+1)*b.tile, len(b.samples))]
+			b.losses[c] = b.p.LossGradBatch(&b.ws[w], in, part)
 		}
-		b.mu.Lock()
-		for b.next != c {
-			b.turn.Wait()
+		return
+	}
+	n := len(b.g)
+	lo, hi := n*w/workers, n*(w+1)/workers
+	g := b.g[lo:hi]
+	copy(g, M(&b.parts[0]).Flat()[lo:hi])
+	for c := 1; c < chunks; c++ {
+		for i, v := range M(&b.parts[c]).Flat()[lo:hi] {
+			g[i] += v
 		}
-		if c == 0 {
-			copy(b.g, pf)
-		} else {
-			for i, v := range pf {
-				b.g[i] += v
-			}
-		}
-		b.loss += loss
-		b.next++
-		b.turn.Broadcast()
-		b.mu.Unlock()
 	}
 }

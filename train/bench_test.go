@@ -8,7 +8,7 @@ import (
 	"github.com/backpropgen/backpropgen/train"
 )
 
-// BenchmarkBatchGrad: the gradient of a 64-sample mini-batch of the
+// BenchmarkBatchGrad: the gradient of a 256-sample mini-batch of the
 // 784-128-10 classifier, on one goroutine and on two.
 func BenchmarkBatchGrad(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
@@ -16,7 +16,7 @@ func BenchmarkBatchGrad(b *testing.B) {
 	for i := range p.Flat() {
 		p.Flat()[i] = 0.05 * r.NormFloat64()
 	}
-	samples := make([]classify.ClassifyInputs, 64)
+	samples := make([]classify.ClassifyInputs, 256)
 	for i := range samples {
 		for j := range samples[i].X {
 			samples[i].X[j] = r.Float64()
@@ -29,7 +29,7 @@ func BenchmarkBatchGrad(b *testing.B) {
 			name = "parallel-2"
 		}
 		b.Run(name, func(b *testing.B) {
-			bt := train.NewBatch[classify.ClassifyParams, classify.ClassifyWorkspace, classify.ClassifyInputs](workers)
+			bt := train.NewBatch[classify.ClassifyParams, classify.ClassifyBatchWorkspace, classify.ClassifyInputs](workers)
 			defer bt.Close()
 			g := new(classify.ClassifyParams)
 			b.ReportAllocs()

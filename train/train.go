@@ -6,7 +6,7 @@
 //
 // A generated model type XParams satisfies Model; for xor.bp:
 //
-//	b := train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](4)
+//	b := train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](4)
 //	defer b.Close()
 //	opt := train.NewAdam(xor.XorNumParams, 0.01)
 //	for epoch := range 1000 {
@@ -16,15 +16,6 @@
 package train
 
 import "math"
-
-// Model is the method set of every generated parameter type *P, with its
-// workspace W and inputs I.
-type Model[P, W, I any] interface {
-	*P
-	LossGrad(ws *W, in *I, g *P) float64
-	LossGradTo(ws *W, in *I, g *P) float64
-	Flat() []float64
-}
 
 // Optimizer updates parameters w from their gradient g, both flat views.
 type Optimizer interface {

@@ -28,10 +28,10 @@ func params(seed int64) *xor.XorParams {
 	return p
 }
 
-type batch = train.Batch[xor.XorParams, xor.XorWorkspace, xor.XorInputs, *xor.XorParams]
+type batch = train.Batch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs, *xor.XorParams, *xor.XorBatchWorkspace]
 
 func newBatch(workers int) *batch {
-	return train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](workers)
+	return train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](workers)
 }
 
 // Sequential and parallel batch gradients are the same to the bit, for any

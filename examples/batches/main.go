@@ -43,9 +43,9 @@ func fit(data []xor.XorInputs, batch int, lr float64, epochs int) curve {
 	for i := range p.Flat() {
 		p.Flat()[i] = init.NormFloat64()
 	}
-	b := train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](batchWorkers)
+	b := train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](batchWorkers)
 	defer b.Close()
-	eval := train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](1)
+	eval := train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](1)
 	opt := &train.SGD{LR: lr}
 	c := curve{batch: batch}
 	var spent time.Duration
@@ -71,8 +71,8 @@ func identical(data []xor.XorInputs) bool {
 	for i := range p.Flat() {
 		p.Flat()[i] = r.NormFloat64()
 	}
-	seq := train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](1)
-	par := train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](batchWorkers)
+	seq := train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](1)
+	par := train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](batchWorkers)
 	defer par.Close()
 	var a, b xor.XorParams
 	return seq.Grad(&p, data[:32], &a, train.Mean) == par.Grad(&p, data[:32], &b, train.Mean) && a == b

@@ -87,7 +87,7 @@ func run(w io.Writer, seed int64, updates int) []float64 {
 	for i := range p.Flat() {
 		p.Flat()[i] = 0.1 * r.NormFloat64()
 	}
-	b := train.NewBatch[policy.PolicyParams, policy.PolicyWorkspace, policy.PolicyInputs](2)
+	b := train.NewBatch[policy.PolicyParams, policy.PolicyBatchWorkspace, policy.PolicyInputs](2)
 	defer b.Close()
 	opt := train.NewAdam(policy.PolicyNumParams, 0.01)
 	var ws policy.PolicyWorkspace

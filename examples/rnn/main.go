@@ -40,7 +40,7 @@ func run(w io.Writer, seed int64, iters int) result {
 		p.Flat()[i] = 0.2 * r.NormFloat64()
 	}
 	batch := make([]rnn.RnnInputs, 16)
-	b := train.NewBatch[rnn.RnnParams, rnn.RnnWorkspace, rnn.RnnInputs](2)
+	b := train.NewBatch[rnn.RnnParams, rnn.RnnBatchWorkspace, rnn.RnnInputs](2)
 	defer b.Close()
 	opt := train.NewAdam(rnn.RnnNumParams, 0.01)
 	names, _, sizes := p.Layout()

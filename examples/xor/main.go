@@ -34,7 +34,7 @@ func run(w io.Writer, seed int64, target float64, maxEpochs int) result {
 	for i := range p.Flat() {
 		p.Flat()[i] = r.NormFloat64()
 	}
-	b := train.NewBatch[xor.XorParams, xor.XorWorkspace, xor.XorInputs](1)
+	b := train.NewBatch[xor.XorParams, xor.XorBatchWorkspace, xor.XorInputs](1)
 	defer b.Close()
 	opt := &train.SGD{LR: 0.5}
 	var res result
