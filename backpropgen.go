@@ -51,7 +51,27 @@ func Generate(name string, src []byte, pkg string) (out []byte, err error) {
 // versions, built only with GOEXPERIMENT=simd on amd64 (codegen.SIMD), nil
 // otherwise. backpropgen -o FILE.go writes it to FILE_simd.go.
 func GenerateFiles(name string, src []byte, pkg string) (out, simd []byte, err error) {
+	return GenerateWith(name, src, Options{Package: pkg})
+}
+
+// Options configure GenerateWith.
+type Options struct {
+	// Package is the Go package name; empty means the model's name.
+	Package string
+	// Tile is the number of samples the batch methods compute at once;
+	// 0 lets the generator choose for the model's sizes
+	// (symbolic.ChooseTile: 32, less for a model whose samples compute
+	// many values).
+	Tile int
+}
+
+// GenerateWith is GenerateFiles with options.
+func GenerateWith(name string, src []byte, o Options) (out, simd []byte, err error) {
 	defer guard(name, &err)
+	pkg := o.Package
+	if o.Tile < 0 {
+		return nil, nil, fmt.Errorf("tile %d: a tile is at least 1 sample", o.Tile)
+	}
 	file, prog, err := Check(name, src)
 	if err != nil {
 		return nil, nil, err
@@ -66,6 +86,7 @@ func GenerateFiles(name string, src []byte, pkg string) (out, simd []byte, err e
 		return nil, nil, fmt.Errorf("invalid package name %q: a package name is a Go identifier, not a keyword or _", pkg)
 	}
 	opts := codegen.Options{Package: pkg, Source: file.Line}
+	prog.Tile = o.Tile
 	out, err = codegen.Generate(prog, prog.Differentiate(), opts)
 	if err != nil {
 		return nil, nil, err

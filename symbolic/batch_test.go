@@ -128,3 +128,23 @@ func TestBatchEvalModels(t *testing.T) {
 		checkBatch(t, m.name, prog.Model, 4, r)
 	}
 }
+
+// ChooseTile keeps DefaultTile for the shipped models' sizes and halves it
+// for a model whose samples compute many numbers, down to minTile.
+func TestChooseTile(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want int
+	}{
+		{"model a\nparam w[3]\ninput x[3]\nloss = sum(w * x)", DefaultTile},
+		// 2000 and 100 steps of 3 values of 256 numbers: a tile of
+		// 2^21 numbers is 32 samples of 65536 numbers at most.
+		{"model b\nparam w[256]\ninput x[256]\nh = zeros(256)\nloss = 0\nfor t in 0..2000 {\n    h = tanh(w * h + x)\n    loss += sum(h)\n}", minTile},
+		{"model c\nparam w[256]\ninput x[256]\nh = zeros(256)\nloss = 0\nfor t in 0..100 {\n    h = tanh(w * h + x)\n    loss += sum(h)\n}", 16},
+	} {
+		_, prog := lowerSrc(t, "tile.bp", c.src)
+		if got := ChooseTile(prog.Model); got != c.want {
+			t.Errorf("%q: tile %d, want %d", c.src[:7], got, c.want)
+		}
+	}
+}

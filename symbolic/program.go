@@ -8,7 +8,7 @@ type Program struct {
 	Fns   []*Func
 	Model *Model // nil for a file of fns only
 	// Tile is the number of samples the batched model computes at once
-	// (Gradients.Batch); 0 means DefaultTile.
+	// (Gradients.Batch); 0 means ChooseTile's.
 	Tile int
 }
 
@@ -78,10 +78,43 @@ type Gradients struct {
 var BatchMaxNodes = 20000
 
 // DefaultTile is the tile of samples a batched model computes at once,
-// unless Program.Tile says otherwise: 32 columns of a matrix product keep
-// a block of the weights in registers and cache long enough to pay for
-// loading it, and a tile of 32 of the shipped models' values fits in L2.
+// unless Program.Tile says otherwise or the model is large (ChooseTile):
+// 32 columns of a matrix product keep a block of the weights in registers
+// and cache long enough to pay for loading it, and a tile of 32 of the
+// shipped models' values fits in L2.
 const DefaultTile = 32
+
+// maxTileFloats bounds a tile's values: a model whose samples each need
+// more than maxTileFloats/DefaultTile numbers (a long recurrence over wide
+// states) gets a smaller tile, down to minTile, so that its batch
+// workspace stays near 16 MiB.
+const (
+	maxTileFloats = 1 << 21
+	minTile       = 4
+)
+
+// ChooseTile returns the tile for m: DefaultTile, halved while a tile of
+// the numbers one sample's forward pass computes (each value of a loop
+// body once per step, an upper bound on what the batch workspace keeps)
+// exceeds maxTileFloats, but not below minTile.
+func ChooseTile(m *Model) int {
+	per := 0
+	for _, n := range m.Graph.Nodes {
+		if n.Op.Kind == Leaf && (n.Var == nil || n.Var.Kind != Input) {
+			continue
+		}
+		size := n.Shape.Size()
+		for l := n.Scope; l != nil; l = l.Parent {
+			size *= l.Len()
+		}
+		per += size
+	}
+	tile := DefaultTile
+	for tile > minTile && tile*per > maxTileFloats {
+		tile /= 2
+	}
+	return tile
+}
 
 // Differentiate is the pipeline's differentiation phase: it adds the
 // derivatives of p's model and fns to their graphs and returns them. It
@@ -100,7 +133,7 @@ func (p *Program) Differentiate() *Gradients {
 	return gs
 }
 
-// batched returns m's batched form over tile samples (DefaultTile if
+// batched returns m's batched form over tile samples (ChooseTile's if
 // tile is 0), differentiated, made once; nil if m is larger than
 // BatchMaxNodes.
 func (m *Model) batched(tile int) *Batched {
@@ -109,7 +142,7 @@ func (m *Model) batched(tile int) *Batched {
 			return
 		}
 		if tile == 0 {
-			tile = DefaultTile
+			tile = ChooseTile(m)
 		}
 		m.batch = m.Batch(tile)
 		m.batch.Gradient()

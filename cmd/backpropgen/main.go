@@ -42,8 +42,13 @@ gradient functions: for every fn, NAME and NAMEGrad; for a model, its
 Params, Inputs, Outputs and Workspace types and the same methods whatever
 it declares: Forward, Backward, LossGrad, BackwardTo, LossGradTo (which
 overwrite the gradient instead of adding to it), Predict, Flat, Layout,
-Step and Init, and Flat, Ints and Layout of the Inputs. The generated code
-imports only the standard library and allocates nothing.
+Step and Init, and Flat, Ints and Layout of the Inputs; and a BatchWorkspace
+type with the batch methods ForwardBatch and LossGradBatch, which compute
+a tile of samples at once with matrix products over the tile. The
+generated code imports only the standard library and allocates nothing.
+With -o FILE.go, a model whose code calls matrix-product kernels also
+gets FILE_simd.go: the kernels on simd/archsimd (AVX-512 or AVX2, chosen
+at run time), built only with GOEXPERIMENT=simd on amd64.
 
 "check" parses and checks the model and writes nothing.
 
@@ -72,6 +77,9 @@ Flags (before or after the file):
              another .bp file
   -pkg NAME  Go package name (default $GOPACKAGE, as set by go generate, or
              else the model's name)
+  -tile N    samples the batch methods (ForwardBatch, LossGradBatch)
+             compute at once (default: 32, less for a model whose samples
+             compute many values)
   -test      with -o FILE.go, also write FILE_test.go, a test that checks the
              model and each fn with package gradcheck (replaced likewise)
   -version   print backpropgen's version
@@ -102,6 +110,7 @@ type options struct {
 	test    bool
 	out     string
 	pkg     string
+	tile    int
 	version bool
 	files   []string
 }
@@ -114,6 +123,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.SetOutput(io.Discard) // errors are reported by run, help by printUsage
 	fs.StringVar(&o.out, "o", "", "output file")
 	fs.StringVar(&o.pkg, "pkg", "", "Go package name")
+	fs.IntVar(&o.tile, "tile", 0, "samples the batch methods compute at once")
 	fs.BoolVar(&o.version, "version", false, "print the version")
 	fs.BoolVar(&o.test, "test", false, "also write a test of the output")
 	var pos []string
@@ -217,7 +227,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	code, simd, err := backpropgen.GenerateFiles(path, src, pkg)
+	if o.tile < 0 || o.tile > maxTile {
+		return fail("-tile %d: a tile is 1 to %d samples (0: the generator's choice)", o.tile, maxTile)
+	}
+	code, simd, err := backpropgen.GenerateWith(path, src, backpropgen.Options{Package: pkg, Tile: o.tile})
 	if err != nil {
 		return report(stderr, err)
 	}
@@ -304,6 +317,10 @@ func report(w io.Writer, err error) int {
 	}
 	return 1
 }
+
+// maxTile is the largest -tile: a tile's values are arrays in the batch
+// workspace, and a larger one would only make it huge.
+const maxTile = 1024
 
 // simdFile is the companion file of out that holds the archsimd kernels:
 // model_grad.go's is model_grad_simd.go.

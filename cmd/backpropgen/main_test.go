@@ -271,3 +271,16 @@ func TestSIMDFile(t *testing.T) {
 		t.Errorf("a file backpropgen did not write was changed or removed")
 	}
 }
+
+// TestTile: -tile sets the batch methods' tile; one out of range is misuse.
+func TestTile(t *testing.T) {
+	code, stdout, stderr := runCmd("-tile", "8", "../../testdata/xor.bp")
+	if code != 0 || !strings.Contains(stdout, "func (ws *XorBatchWorkspace) Tile() int {\n\treturn 8\n}") {
+		t.Errorf("-tile 8: exit %d, %s; the output has no Tile returning 8", code, stderr)
+	}
+	for _, bad := range []string{"-1", "1025", "x"} {
+		if code, _, stderr := runCmd("-tile", bad, "../../testdata/xor.bp"); code != 2 || stderr == "" {
+			t.Errorf("-tile %s: exit %d, stderr %q; want 2 and a message", bad, code, stderr)
+		}
+	}
+}

@@ -238,6 +238,14 @@ func Run(ctx context.Context, cases []*Case, opt Options) ([]*Result, error) {
 	return results, nil
 }
 
+// TileOf is the tile of the batch methods a case's code is generated with,
+// chosen by its seed: mostly the generator's own, sometimes 1 (every
+// sample a tile), 3 (odd) or 8, so that the driver's tile-and-one samples
+// cross tiles of several sizes.
+func TileOf(seed int64) int {
+	return [...]int{0, 0, 1, 3, 8}[uint64(seed)%5]
+}
+
 // prepare checks and generates a case, type-checks the Go and draws its
 // values; nil if it cannot go further.
 func prepare(res *Result, pkg string) *prepared {
@@ -248,7 +256,7 @@ func prepare(res *Result, pkg string) *prepared {
 		res.fail(Rejected, "%v", err)
 		return nil
 	}
-	code, err := backpropgen.Generate(name, c.Src, pkg)
+	code, _, err := backpropgen.GenerateWith(name, c.Src, backpropgen.Options{Package: pkg, Tile: TileOf(c.Seed)})
 	if err != nil {
 		res.fail(NoCompile, "Generate: %v", err)
 		return nil
