@@ -98,8 +98,12 @@ const (
 // body once per step, an upper bound on what the batch workspace keeps)
 // exceeds maxTileFloats, but not below minTile.
 func ChooseTile(m *Model) int {
+	nodes := m.Graph.Nodes
+	if m.grad != nil { // the forward pass's: the derivative's come after
+		nodes = nodes[:m.grad.Split]
+	}
 	per := 0
-	for _, n := range m.Graph.Nodes {
+	for _, n := range nodes {
 		if n.Op.Kind == Leaf && (n.Var == nil || n.Var.Kind != Input) {
 			continue
 		}
