@@ -62,8 +62,29 @@ func (f *fnGen) reduce(shape symbolic.Shape, acc, what string, term func(k []ix)
 	return f.fold(sumOf, shape, acc, term)
 }
 
+// shortFold is the longest reduction written out as one expression rather
+// than a loop: a loop of 4 costs a counter, a compare and a serial chain
+// of adds; written out, the terms are independent and summed pairwise.
+const shortFold = 4
+
 // fold emits the reduction c of term(k) over shape; see reduceNode for acc.
 func (f *fnGen) fold(c combiner, shape symbolic.Shape, acc string, term func(k []ix) gexpr) gexpr {
+	if shape.Size() <= shortFold {
+		terms := make([]gexpr, shape.Size())
+		for i := range terms {
+			k := make([]ix, len(shape))
+			for d, rest := len(shape)-1, i; d >= 0; d-- {
+				k[d], rest = cix(rest%shape[d]), rest/shape[d]
+			}
+			terms[i] = term(k)
+		}
+		e := pairwise(c, terms)
+		if acc == "" {
+			return e
+		}
+		f.add(define(acc, e))
+		return ident(acc)
+	}
 	if shape.Size() <= tiny {
 		var e *gexpr
 		unrolled(shape, make([]ix, len(shape)), func(k []ix) []jen.Code {
@@ -91,6 +112,15 @@ func (f *fnGen) fold(c combiner, shape symbolic.Shape, acc string, term func(k [
 	f.add(c.start(acc))
 	f.add(f.nest(shape, k, body, before)...)
 	return ident(acc)
+}
+
+// pairwise combines terms as a balanced tree: (a+b) + (c+d).
+func pairwise(c combiner, terms []gexpr) gexpr {
+	if len(terms) == 1 {
+		return terms[0]
+	}
+	h := (len(terms) + 1) / 2
+	return c.combine(pairwise(c, terms[:h]), pairwise(c, terms[h:]))
 }
 
 // split4 is the shortest reduction summed in four interleaved partial sums.
@@ -174,7 +204,7 @@ func (f *fnGen) matmul(n *symbolic.Node, idx []ix) gexpr {
 	// A row of a stored matrix read in the loop is addressed once, before
 	// it: Go does not hoist loop-invariant address arithmetic itself.
 	rowOf := func(x *symbolic.Node, i ix) func(k ix) gexpr {
-		if p, ok := f.slots[x]; ok && kdim[0] > tiny {
+		if p, ok := f.slots[x]; ok && kdim[0] > shortFold {
 			row := f.locals.fresh("row")
 			decl := jen.Id(row).Op(":=").Op("&").Add(f.access(p, []ix{i}).c)
 			atTop := f.out.block == f.out.top || f.out.block == f.out.topish && len(*f.out.block) == 0

@@ -44,12 +44,19 @@ func TestSnippets(t *testing.T) {
 	return x * x
 }`,
 	}, {
-		name: "a short sum is one running sum",
-		src:  "fn f(v[3]) = sum(v)",
+		name: "a sum of four or fewer terms is written out, pairwise",
+		src:  "fn f(v[4]) = sum(v)",
 		fn:   "F",
-		want: `func F(v [3]float64) float64 {
+		want: `func F(v [4]float64) float64 {
+	return v[0] + v[1] + (v[2] + v[3])
+}`,
+	}, {
+		name: "a short sum is one running sum",
+		src:  "fn f(v[5]) = sum(v)",
+		fn:   "F",
+		want: `func F(v [5]float64) float64 {
 	var sum float64
-	for k := range 3 {
+	for k := range 5 {
 		sum += v[k]
 	}
 	return sum
@@ -70,17 +77,17 @@ func TestSnippets(t *testing.T) {
 }`,
 	}, {
 		name: "a matrix-vector product reads each row through its address",
-		src:  "fn f(W[2, 3], x[3]) = sum(W @ x)",
+		src:  "fn f(W[2, 5], x[5]) = sum(W @ x)",
 		fn:   "F",
-		want: `func F(W [2][3]float64, x [3]float64) float64 {
+		want: `func F(W [2][5]float64, x [5]float64) float64 {
 	row := &W[0]
 	var sum float64
-	for k := range 3 {
+	for k := range 5 {
 		sum += row[k] * x[k]
 	}
 	row2 := &W[1]
 	var sum2 float64
-	for k2 := range 3 {
+	for k2 := range 5 {
 		sum2 += row2[k2] * x[k2]
 	}
 	return sum + sum2

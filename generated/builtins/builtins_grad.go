@@ -475,11 +475,7 @@ func FClipGrad(x, lo, hi float64) (fClip, dx, dlo, dhi float64) {
 
 // FClipVec computes f_clip_vec(v, lo) of builtins.bp:32.
 func FClipVec(v [3]float64, lo float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += min(max(v[k], lo), 1.5) * v[k]
-	}
-	return sum
+	return min(max(v[0], lo), 1.5)*v[0] + min(max(v[1], lo), 1.5)*v[1] + min(max(v[2], lo), 1.5)*v[2]
 }
 
 // FClipVecGrad returns f_clip_vec(v, lo) of builtins.bp:32 and its partial derivatives
@@ -496,20 +492,12 @@ func FClipVecGrad(v [3]float64, lo float64) (fClipVec float64, dv [3]float64, dl
 		t3[i] = v[i] * builtinsGe(1.5, t[i])
 	}
 	// builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
-	var sum float64
-	for k := range 3 {
-		sum += t2[k] * v[k]
-	}
-	fClipVec = sum
+	fClipVec = t2[0]*v[0] + t2[1]*v[1] + t2[2]*v[2]
 	for i := range 3 {
 		dv[i] = t2[i] + t3[i]*builtinsGe(v[i], lo)
 	}
 	// backward of builtins.bp:32: fn f_clip_vec(v[3], lo) = sum(clip(v, lo, 1.5) * v)
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += t3[k2] * builtinsGt(lo, v[k2])
-	}
-	dlo = sum2
+	dlo = t3[0]*builtinsGt(lo, v[0]) + t3[1]*builtinsGt(lo, v[1]) + t3[2]*builtinsGt(lo, v[2])
 	return
 }
 
@@ -536,11 +524,7 @@ func FHuberGrad(a, b, d float64) (fHuber, da, db, dd float64) {
 
 // FHuberVec computes f_huber_vec(a, b, d) of builtins.bp:34.
 func FHuberVec(a, b [3]float64, d float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += builtinsHuber(a[k]-b[k], d)
-	}
-	return sum
+	return builtinsHuber(a[0]-b[0], d) + builtinsHuber(a[1]-b[1], d) + builtinsHuber(a[2]-b[2], d)
 }
 
 // FHuberVecGrad returns f_huber_vec(a, b, d) of builtins.bp:34 and its partial derivatives
@@ -558,21 +542,13 @@ func FHuberVecGrad(a, b [3]float64, d float64) (fHuberVec float64, da, db [3]flo
 		da2[i] = min(max(t[i], negD), d)
 	}
 	// builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
-	var sum float64
-	for k := range 3 {
-		sum += builtinsHuber(t[k], d)
-	}
-	fHuberVec = sum
+	fHuberVec = builtinsHuber(t[0], d) + builtinsHuber(t[1], d) + builtinsHuber(t[2], d)
 	// backward of builtins.bp:34: fn f_huber_vec(a[3], b[3], d) = sum(huber(a, b, d))
 	for i := range 3 {
 		da[i] = da2[i]
 		db[i] = -da2[i]
 	}
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += builtinsRelu(math.Abs(t[k2]) - d)
-	}
-	dd = sum2
+	dd = builtinsRelu(math.Abs(t[0])-d) + builtinsRelu(math.Abs(t[1])-d) + builtinsRelu(math.Abs(t[2])-d)
 	return
 }
 
@@ -594,22 +570,14 @@ func FBceGrad(x, t float64) (fBce, dx, dt float64) {
 
 // FBceVec computes f_bce_vec(x, t) of builtins.bp:36.
 func FBceVec(x, t [3]float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += builtinsSoftplus(x[k]) - x[k]*t[k]
-	}
-	return sum
+	return builtinsSoftplus(x[0]) - x[0]*t[0] + (builtinsSoftplus(x[1]) - x[1]*t[1]) + (builtinsSoftplus(x[2]) - x[2]*t[2])
 }
 
 // FBceVecGrad returns f_bce_vec(x, t) of builtins.bp:36 and its partial derivatives
 // with respect to x, t.
 func FBceVecGrad(x, t [3]float64) (fBceVec float64, dx, dt [3]float64) {
 	// builtins.bp:36: fn f_bce_vec(x[3], t[3]) = bce_with_logits(x, t)
-	var sum float64
-	for k := range 3 {
-		sum += builtinsSoftplus(x[k]) - x[k]*t[k]
-	}
-	fBceVec = sum
+	fBceVec = builtinsSoftplus(x[0]) - x[0]*t[0] + (builtinsSoftplus(x[1]) - x[1]*t[1]) + (builtinsSoftplus(x[2]) - x[2]*t[2])
 	for i := range 3 {
 		dx[i] = -t[i] + builtinsSigmoid(x[i])
 		// backward of builtins.bp:36: fn f_bce_vec(x[3], t[3]) = bce_with_logits(x, t)
@@ -709,22 +677,14 @@ func FAssocGrad(a, b, c float64) (fAssoc, da, db, dc float64) {
 
 // FSum computes f_sum(v) of builtins.bp:42.
 func FSum(v [4]float64) float64 {
-	var sum float64
-	for k := range 4 {
-		sum += v[k] * v[k]
-	}
-	return sum
+	return v[0]*v[0] + v[1]*v[1] + (v[2]*v[2] + v[3]*v[3])
 }
 
 // FSumGrad returns f_sum(v) of builtins.bp:42 and its partial derivatives
 // with respect to v.
 func FSumGrad(v [4]float64) (fSum float64, dv [4]float64) {
 	// builtins.bp:42: fn f_sum(v[4]) = sum(v * v)
-	var sum float64
-	for k := range 4 {
-		sum += v[k] * v[k]
-	}
-	fSum = sum
+	fSum = v[0]*v[0] + v[1]*v[1] + (v[2]*v[2] + v[3]*v[3])
 	for i := range 4 {
 		dv[i] = v[i] + v[i]
 	}
@@ -733,11 +693,7 @@ func FSumGrad(v [4]float64) (fSum float64, dv [4]float64) {
 
 // FMean computes f_mean(v) of builtins.bp:43.
 func FMean(v [4]float64) float64 {
-	var sum float64
-	for k := range 4 {
-		sum += math.Exp(v[k])
-	}
-	return sum / 4
+	return (math.Exp(v[0]) + math.Exp(v[1]) + (math.Exp(v[2]) + math.Exp(v[3]))) / 4
 }
 
 // FMeanGrad returns f_mean(v) of builtins.bp:43 and its partial derivatives
@@ -748,11 +704,7 @@ func FMeanGrad(v [4]float64) (fMean float64, dv [4]float64) {
 	for i := range 4 {
 		expV[i] = math.Exp(v[i])
 	}
-	var sum float64
-	for k := range 4 {
-		sum += expV[k]
-	}
-	fMean = sum / 4
+	fMean = (expV[0] + expV[1] + (expV[2] + expV[3])) / 4
 	// backward of builtins.bp:43: fn f_mean(v[4]) = mean(exp(v))
 	for i := range 4 {
 		dv[i] = 0.25 * expV[i]
@@ -762,21 +714,14 @@ func FMeanGrad(v [4]float64) (fMean float64, dv [4]float64) {
 
 // FDot computes f_dot(u, v) of builtins.bp:44.
 func FDot(u, v [3]float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += u[k] * v[k]
-	}
-	return sum * u[1]
+	return (u[0]*v[0] + u[1]*v[1] + u[2]*v[2]) * u[1]
 }
 
 // FDotGrad returns f_dot(u, v) of builtins.bp:44 and its partial derivatives
 // with respect to u, v.
 func FDotGrad(u, v [3]float64) (fDot float64, du, dv [3]float64) {
 	// builtins.bp:44: fn f_dot(u[3], v[3]) = dot(u, v) * u[1]
-	var sum float64
-	for k := range 3 {
-		sum += u[k] * v[k]
-	}
+	sum := u[0]*v[0] + u[1]*v[1] + u[2]*v[2]
 	fDot = sum * u[1]
 	for i := range 3 {
 		du[i] = u[1] * v[i]
@@ -796,11 +741,7 @@ func FMse(u, v [3]float64) float64 {
 	for i := range 3 {
 		t[i] = u[i] - v[i]
 	}
-	var sum float64
-	for k := range 3 {
-		sum += t[k] * t[k]
-	}
-	return sum / 3
+	return (t[0]*t[0] + t[1]*t[1] + t[2]*t[2]) / 3
 }
 
 // FMseGrad returns f_mse(u, v) of builtins.bp:45 and its partial derivatives
@@ -817,11 +758,7 @@ func FMseGrad(u, v [3]float64) (fMse float64, du, dv [3]float64) {
 		du2[i] = t2i + t2i
 	}
 	// builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
-	var sum float64
-	for k := range 3 {
-		sum += t[k] * t[k]
-	}
-	fMse = sum / 3
+	fMse = (t[0]*t[0] + t[1]*t[1] + t[2]*t[2]) / 3
 	// backward of builtins.bp:45: fn f_mse(u[3], v[3]) = mse(u, v)
 	for i := range 3 {
 		du[i] = du2[i]
@@ -832,36 +769,16 @@ func FMseGrad(u, v [3]float64) (fMse float64, du, dv [3]float64) {
 
 // FMatvec computes f_matvec(W, x) of builtins.bp:46.
 func FMatvec(W [2][3]float64, x [3]float64) float64 {
-	row := &W[0]
-	var sum float64
-	for k := range 3 {
-		sum += row[k] * x[k]
-	}
-	row2 := &W[1]
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += row2[k2] * x[k2]
-	}
-	return math.Tanh(sum) + math.Tanh(sum2)
+	return math.Tanh(W[0][0]*x[0]+W[0][1]*x[1]+W[0][2]*x[2]) + math.Tanh(W[1][0]*x[0]+W[1][1]*x[1]+W[1][2]*x[2])
 }
 
 // FMatvecGrad returns f_matvec(W, x) of builtins.bp:46 and its partial derivatives
 // with respect to W, x.
 func FMatvecGrad(W [2][3]float64, x [3]float64) (fMatvec float64, dW [2][3]float64, dx [3]float64) {
 	var tanh [2]float64
-	row := &W[0]
-	row2 := &W[1]
 	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	var sum float64
-	for k := range 3 {
-		sum += row[k] * x[k]
-	}
-	tanh[0] = math.Tanh(sum)
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += row2[k2] * x[k2]
-	}
-	tanh[1] = math.Tanh(sum2)
+	tanh[0] = math.Tanh(W[0][0]*x[0] + W[0][1]*x[1] + W[0][2]*x[2])
+	tanh[1] = math.Tanh(W[1][0]*x[0] + W[1][1]*x[1] + W[1][2]*x[2])
 	var t [2]float64
 	// backward of builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	t[0] = 1 - tanh[0]*tanh[0]
@@ -881,11 +798,7 @@ func FMatvecGrad(W [2][3]float64, x [3]float64) (fMatvec float64, dW [2][3]float
 
 // FVecmat computes f_vecmat(x, W) of builtins.bp:47.
 func FVecmat(x [2]float64, W [2][3]float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += math.Sin(x[0]*W[0][k] + x[1]*W[1][k])
-	}
-	return sum
+	return math.Sin(x[0]*W[0][0]+x[1]*W[1][0]) + math.Sin(x[0]*W[0][1]+x[1]*W[1][1]) + math.Sin(x[0]*W[0][2]+x[1]*W[1][2])
 }
 
 // FVecmatGrad returns f_vecmat(x, W) of builtins.bp:47 and its partial derivatives
@@ -901,24 +814,10 @@ func FVecmatGrad(x [2]float64, W [2][3]float64) (fVecmat float64, dx [2]float64,
 		cos[i] = math.Cos(ti)
 	}
 	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var sum float64
-	for k := range 3 {
-		sum += math.Sin(t[k])
-	}
-	fVecmat = sum
-	row := &W[0]
-	row2 := &W[1]
+	fVecmat = math.Sin(t[0]) + math.Sin(t[1]) + math.Sin(t[2])
 	// backward of builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += row[k2] * cos[k2]
-	}
-	dx[0] = sum2
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += row2[k3] * cos[k3]
-	}
-	dx[1] = sum3
+	dx[0] = W[0][0]*cos[0] + W[0][1]*cos[1] + W[0][2]*cos[2]
+	dx[1] = W[1][0]*cos[0] + W[1][1]*cos[1] + W[1][2]*cos[2]
 	for i := range 3 {
 		dW[0][i] = x[0] * cos[i]
 		dW[1][i] = x[1] * cos[i]
@@ -928,63 +827,18 @@ func FVecmatGrad(x [2]float64, W [2][3]float64) (fVecmat float64, dx [2]float64,
 
 // FMatmat computes f_matmat(A, B) of builtins.bp:48.
 func FMatmat(A [2][3]float64, B [3][2]float64) float64 {
-	var sum float64
-	row := &A[0]
-	var sum2 float64
-	for k := range 3 {
-		sum2 += row[k] * B[k][0]
-	}
-	sum += math.Sin(sum2)
-	row2 := &A[0]
-	var sum3 float64
-	for k2 := range 3 {
-		sum3 += row2[k2] * B[k2][1]
-	}
-	sum += math.Sin(sum3)
-	row3 := &A[1]
-	var sum4 float64
-	for k3 := range 3 {
-		sum4 += row3[k3] * B[k3][0]
-	}
-	sum += math.Sin(sum4)
-	row4 := &A[1]
-	var sum5 float64
-	for k4 := range 3 {
-		sum5 += row4[k4] * B[k4][1]
-	}
-	sum += math.Sin(sum5)
-	return sum + A[1][2]*B[2][1]
+	return math.Sin(A[0][0]*B[0][0]+A[0][1]*B[1][0]+A[0][2]*B[2][0]) + math.Sin(A[0][0]*B[0][1]+A[0][1]*B[1][1]+A[0][2]*B[2][1]) + (math.Sin(A[1][0]*B[0][0]+A[1][1]*B[1][0]+A[1][2]*B[2][0]) + math.Sin(A[1][0]*B[0][1]+A[1][1]*B[1][1]+A[1][2]*B[2][1])) + A[1][2]*B[2][1]
 }
 
 // FMatmatGrad returns f_matmat(A, B) of builtins.bp:48 and its partial derivatives
 // with respect to A, B.
 func FMatmatGrad(A [2][3]float64, B [3][2]float64) (fMatmat float64, dA [2][3]float64, dB [3][2]float64) {
 	var t [2][2]float64
-	row := &A[0]
-	row2 := &A[0]
-	row3 := &A[1]
-	row4 := &A[1]
 	// builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
-	var sum float64
-	for k := range 3 {
-		sum += row[k] * B[k][0]
-	}
-	t[0][0] = sum
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += row2[k2] * B[k2][1]
-	}
-	t[0][1] = sum2
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += row3[k3] * B[k3][0]
-	}
-	t[1][0] = sum3
-	var sum4 float64
-	for k4 := range 3 {
-		sum4 += row4[k4] * B[k4][1]
-	}
-	t[1][1] = sum4
+	t[0][0] = A[0][0]*B[0][0] + A[0][1]*B[1][0] + A[0][2]*B[2][0]
+	t[0][1] = A[0][0]*B[0][1] + A[0][1]*B[1][1] + A[0][2]*B[2][1]
+	t[1][0] = A[1][0]*B[0][0] + A[1][1]*B[1][0] + A[1][2]*B[2][0]
+	t[1][1] = A[1][0]*B[0][1] + A[1][1]*B[1][1] + A[1][2]*B[2][1]
 	var cos [2][2]float64
 	// backward of builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
 	cos[0][0] = math.Cos(t[0][0])
@@ -992,12 +846,7 @@ func FMatmatGrad(A [2][3]float64, B [3][2]float64) (fMatmat float64, dA [2][3]fl
 	cos[1][0] = math.Cos(t[1][0])
 	cos[1][1] = math.Cos(t[1][1])
 	// builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
-	var sum5 float64
-	sum5 += math.Sin(t[0][0])
-	sum5 += math.Sin(t[0][1])
-	sum5 += math.Sin(t[1][0])
-	sum5 += math.Sin(t[1][1])
-	fMatmat = sum5 + A[1][2]*B[2][1]
+	fMatmat = math.Sin(t[0][0]) + math.Sin(t[0][1]) + (math.Sin(t[1][0]) + math.Sin(t[1][1])) + A[1][2]*B[2][1]
 	for i := range 3 {
 		dA[0][i] = cos[0][0]*B[i][0] + cos[0][1]*B[i][1]
 		dA[1][i] = cos[1][0]*B[i][0] + cos[1][1]*B[i][1]
@@ -1013,78 +862,46 @@ func FMatmatGrad(A [2][3]float64, B [3][2]float64) (fMatmat float64, dA [2][3]fl
 
 // FTranspose computes f_transpose(A, v) of builtins.bp:49.
 func FTranspose(A [2][3]float64, v [2]float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += A[0][k]*v[0] + A[1][k]*v[1]
-	}
-	return sum
+	return A[0][0]*v[0] + A[1][0]*v[1] + (A[0][1]*v[0] + A[1][1]*v[1]) + (A[0][2]*v[0] + A[1][2]*v[1])
 }
 
 // FTransposeGrad returns f_transpose(A, v) of builtins.bp:49 and its partial derivatives
 // with respect to A, v.
 func FTransposeGrad(A [2][3]float64, v [2]float64) (fTranspose float64, dA [2][3]float64, dv [2]float64) {
 	// builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
-	var sum float64
-	for k := range 3 {
-		sum += A[0][k]*v[0] + A[1][k]*v[1]
-	}
-	fTranspose = sum
+	fTranspose = A[0][0]*v[0] + A[1][0]*v[1] + (A[0][1]*v[0] + A[1][1]*v[1]) + (A[0][2]*v[0] + A[1][2]*v[1])
 	// backward of builtins.bp:49: fn f_transpose(A[2, 3], v[2]) = dot(transpose(A) @ v, ones(3))
 	for i := range 3 {
 		dA[0][i] = v[0]
 		dA[1][i] = v[1]
 	}
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += A[0][k2]
-	}
-	dv[0] = sum2
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += A[1][k3]
-	}
-	dv[1] = sum3
+	dv[0] = A[0][0] + A[0][1] + A[0][2]
+	dv[1] = A[1][0] + A[1][1] + A[1][2]
 	return
 }
 
 // FSoftmax computes f_softmax(x, w) of builtins.bp:50.
 func FSoftmax(x, w [4]float64) float64 {
 	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	m := math.Inf(-1)
-	for k := range 4 {
-		m = max(m, x[k])
-	}
+	m := max(max(x[0], x[1]), max(x[2], x[3]))
 	var exp [4]float64
 	for i := range 4 {
 		exp[i] = math.Exp(x[i] - m)
 	}
-	var sum float64
-	for k2 := range 4 {
-		sum += exp[k2]
-	}
-	var sum2 float64
-	for k3 := range 4 {
-		sum2 += w[k3] * (exp[k3] / sum)
-	}
-	return sum2
+	sum := exp[0] + exp[1] + (exp[2] + exp[3])
+	return w[0]*(exp[0]/sum) + w[1]*(exp[1]/sum) + (w[2]*(exp[2]/sum) + w[3]*(exp[3]/sum))
 }
 
 // FSoftmaxGrad returns f_softmax(x, w) of builtins.bp:50 and its partial derivatives
 // with respect to x, w.
 func FSoftmaxGrad(x, w [4]float64) (fSoftmax float64, dx, dw [4]float64) {
 	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	m := math.Inf(-1)
-	for k := range 4 {
-		m = max(m, x[k])
-	}
+	m := max(max(x[0], x[1]), max(x[2], x[3]))
 	var exp [4]float64
 	for i := range 4 {
 		exp[i] = math.Exp(x[i] - m)
 	}
-	var sum float64
-	for k2 := range 4 {
-		sum += exp[k2]
-	}
+	sum := exp[0] + exp[1] + (exp[2] + exp[3])
 	var t [4]float64
 	var t2 [4]float64
 	for i := range 4 {
@@ -1093,16 +910,9 @@ func FSoftmaxGrad(x, w [4]float64) (fSoftmax float64, dx, dw [4]float64) {
 		t2[i] = w[i] * ti
 	}
 	// backward of builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var sum2 float64
-	for k3 := range 4 {
-		sum2 += -(t2[k3] / sum)
-	}
+	sum2 := -(t2[0] / sum) + -(t2[1] / sum) + (-(t2[2] / sum) + -(t2[3] / sum))
 	// builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
-	var sum3 float64
-	for k4 := range 4 {
-		sum3 += t2[k4]
-	}
-	fSoftmax = sum3
+	fSoftmax = t2[0] + t2[1] + (t2[2] + t2[3])
 	// backward of builtins.bp:50: fn f_softmax(x[4], w[4]) = dot(w, softmax(x))
 	for i := range 4 {
 		dx[i] = (w[i]/sum + sum2) * exp[i]
@@ -1115,34 +925,20 @@ func FSoftmaxGrad(x, w [4]float64) (fSoftmax float64, dx, dw [4]float64) {
 // FLogSoftmax computes f_log_softmax(x, w) of builtins.bp:51.
 func FLogSoftmax(x, w [4]float64) float64 {
 	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	m := math.Inf(-1)
-	for k := range 4 {
-		m = max(m, x[k])
-	}
+	m := max(max(x[0], x[1]), max(x[2], x[3]))
 	var shifted [4]float64
 	for i := range 4 {
 		shifted[i] = x[i] - m
 	}
-	var sum float64
-	for k2 := range 4 {
-		sum += math.Exp(shifted[k2])
-	}
-	log := math.Log(sum)
-	var sum2 float64
-	for k3 := range 4 {
-		sum2 += w[k3] * (shifted[k3] - log)
-	}
-	return sum2
+	log := math.Log(math.Exp(shifted[0]) + math.Exp(shifted[1]) + (math.Exp(shifted[2]) + math.Exp(shifted[3])))
+	return w[0]*(shifted[0]-log) + w[1]*(shifted[1]-log) + (w[2]*(shifted[2]-log) + w[3]*(shifted[3]-log))
 }
 
 // FLogSoftmaxGrad returns f_log_softmax(x, w) of builtins.bp:51 and its partial derivatives
 // with respect to x, w.
 func FLogSoftmaxGrad(x, w [4]float64) (fLogSoftmax float64, dx, dw [4]float64) {
 	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	m := math.Inf(-1)
-	for k := range 4 {
-		m = max(m, x[k])
-	}
+	m := max(max(x[0], x[1]), max(x[2], x[3]))
 	var shifted [4]float64
 	var exp [4]float64
 	for i := range 4 {
@@ -1150,27 +946,16 @@ func FLogSoftmaxGrad(x, w [4]float64) (fLogSoftmax float64, dx, dw [4]float64) {
 		shifted[i] = shiftedi
 		exp[i] = math.Exp(shiftedi)
 	}
-	var sum float64
-	for k2 := range 4 {
-		sum += exp[k2]
-	}
+	sum := exp[0] + exp[1] + (exp[2] + exp[3])
 	log := math.Log(sum)
 	var t [4]float64
 	for i := range 4 {
 		t[i] = shifted[i] - log
 	}
 	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	var sum2 float64
-	for k3 := range 4 {
-		sum2 += -w[k3]
-	}
-	t2 := sum2 / sum
+	t2 := (-w[0] + -w[1] + (-w[2] + -w[3])) / sum
 	// builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
-	var sum3 float64
-	for k4 := range 4 {
-		sum3 += w[k4] * t[k4]
-	}
-	fLogSoftmax = sum3
+	fLogSoftmax = w[0]*t[0] + w[1]*t[1] + (w[2]*t[2] + w[3]*t[3])
 	// backward of builtins.bp:51: fn f_log_softmax(x[4], w[4]) = dot(w, log_softmax(x))
 	for i := range 4 {
 		dx[i] = w[i] + t2*exp[i]
@@ -1183,33 +968,20 @@ func FLogSoftmaxGrad(x, w [4]float64) (fLogSoftmax float64, dx, dw [4]float64) {
 // FLogsumexp computes f_logsumexp(x) of builtins.bp:52.
 func FLogsumexp(x [4]float64) float64 {
 	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
-	m := math.Inf(-1)
-	for k := range 4 {
-		m = max(m, x[k])
-	}
-	var sum float64
-	for k2 := range 4 {
-		sum += math.Exp(x[k2] - m)
-	}
-	return m + math.Log(sum)
+	m := max(max(x[0], x[1]), max(x[2], x[3]))
+	return m + math.Log(math.Exp(x[0]-m)+math.Exp(x[1]-m)+(math.Exp(x[2]-m)+math.Exp(x[3]-m)))
 }
 
 // FLogsumexpGrad returns f_logsumexp(x) of builtins.bp:52 and its partial derivatives
 // with respect to x.
 func FLogsumexpGrad(x [4]float64) (fLogsumexp float64, dx [4]float64) {
 	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
-	m := math.Inf(-1)
-	for k := range 4 {
-		m = max(m, x[k])
-	}
+	m := max(max(x[0], x[1]), max(x[2], x[3]))
 	var exp [4]float64
 	for i := range 4 {
 		exp[i] = math.Exp(x[i] - m)
 	}
-	var sum float64
-	for k2 := range 4 {
-		sum += exp[k2]
-	}
+	sum := exp[0] + exp[1] + (exp[2] + exp[3])
 	// backward of builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
 	t := 1 / sum
 	// builtins.bp:52: fn f_logsumexp(x[4]) = logsumexp(x)
@@ -1239,30 +1011,14 @@ func FStopGradientGrad(x, y float64) (fStopGradient, dx, dy float64) {
 
 // FZeros computes f_zeros(v) of builtins.bp:54.
 func FZeros(v [3]float64) float64 {
-	var sum float64
-	for k := range 3 {
-		sum += v[k] + 0
-	}
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += v[k2] * v[k2]
-	}
-	return sum + sum2
+	return v[0] + 0 + (v[1] + 0) + (v[2] + 0) + (v[0]*v[0] + v[1]*v[1] + v[2]*v[2])
 }
 
 // FZerosGrad returns f_zeros(v) of builtins.bp:54 and its partial derivatives
 // with respect to v.
 func FZerosGrad(v [3]float64) (fZeros float64, dv [3]float64) {
 	// builtins.bp:54: fn f_zeros(v[3]) = sum(v + zeros(3)) + dot(v, v)
-	var sum float64
-	for k := range 3 {
-		sum += v[k] + 0
-	}
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += v[k2] * v[k2]
-	}
-	fZeros = sum + sum2
+	fZeros = v[0] + 0 + (v[1] + 0) + (v[2] + 0) + (v[0]*v[0] + v[1]*v[1] + v[2]*v[2])
 	for i := range 3 {
 		dv[i] = v[i] + v[i] + 1
 	}
@@ -1289,21 +1045,14 @@ func FRowGrad(A [3][2]float64) (fRow float64, dA [3][2]float64) {
 
 // Helper computes helper(q, k) of builtins.bp:56.
 func Helper(q4 [3]float64, k float64) float64 {
-	var sum float64
-	for k2 := range 3 {
-		sum += q4[k2] * q4[k2]
-	}
-	return k * sum
+	return k * (q4[0]*q4[0] + q4[1]*q4[1] + q4[2]*q4[2])
 }
 
 // HelperGrad returns helper(q, k) of builtins.bp:56 and its partial derivatives
 // with respect to q, k.
 func HelperGrad(q4 [3]float64, k float64) (helper float64, dq [3]float64, dk float64) {
 	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
-	var sum float64
-	for k2 := range 3 {
-		sum += q4[k2] * q4[k2]
-	}
+	sum := q4[0]*q4[0] + q4[1]*q4[1] + q4[2]*q4[2]
 	var t [3]float64
 	// backward of builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
 	for i := range 3 {
@@ -1325,25 +1074,14 @@ func FCall(q4 [3]float64, k float64) float64 {
 	for i := range 3 {
 		t[i] = 2 * q4[i]
 	}
-	var sum float64
-	for k2 := range 3 {
-		sum += q4[k2] * q4[k2]
-	}
-	var sum2 float64
-	for k3 := range 3 {
-		sum2 += t[k3] * t[k3]
-	}
-	return k*sum + sum2
+	return k*(q4[0]*q4[0]+q4[1]*q4[1]+q4[2]*q4[2]) + (t[0]*t[0] + t[1]*t[1] + t[2]*t[2])
 }
 
 // FCallGrad returns f_call(q, k) of builtins.bp:57 and its partial derivatives
 // with respect to q, k.
 func FCallGrad(q4 [3]float64, k float64) (fCall float64, dq [3]float64, dk float64) {
 	// builtins.bp:56: fn helper(q[3], k) = k * dot(q, q)
-	var sum float64
-	for k2 := range 3 {
-		sum += q4[k2] * q4[k2]
-	}
+	sum := q4[0]*q4[0] + q4[1]*q4[1] + q4[2]*q4[2]
 	var t [3]float64
 	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
 	var t2 [3]float64
@@ -1353,11 +1091,7 @@ func FCallGrad(q4 [3]float64, k float64) (fCall float64, dq [3]float64, dk float
 		t2[i] = k * q4[i]
 	}
 	// builtins.bp:57: fn f_call(q[3], k) = helper(q, k) + helper(2 * q, 1)
-	var sum2 float64
-	for k3 := range 3 {
-		sum2 += t[k3] * t[k3]
-	}
-	fCall = k*sum + sum2
+	fCall = k*sum + (t[0]*t[0] + t[1]*t[1] + t[2]*t[2])
 	for i := range 3 {
 		dq[i] = (t[i]+t[i])*2 + t2[i] + t2[i]
 	}

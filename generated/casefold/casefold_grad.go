@@ -70,24 +70,11 @@ type CasefoldBatchWorkspace struct {
 func (p *CasefoldParams) Forward(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) float64 {
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
-		row := &p.W_[i]
-		var sum float64
-		for k := range 3 {
-			sum += row[k] * in.X[k]
-		}
-		ws.h[i] = math.Tanh(sum + p.B[i])
+		ws.h[i] = math.Tanh(p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i])
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += p.W[k2] * ws.h[k2]
-	}
-	ws.t = sum2 - in.Y
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += p.W[k3] * p.W[k3]
-	}
-	loss := ws.t*ws.t + 0.1*sum3
+	ws.t = p.W[0]*ws.h[0] + p.W[1]*ws.h[1] + p.W[2]*ws.h[2] - in.Y
+	loss := ws.t*ws.t + 0.1*(p.W[0]*p.W[0]+p.W[1]*p.W[1]+p.W[2]*p.W[2])
 	if out != nil {
 		out.H = ws.h
 	}
@@ -125,24 +112,11 @@ func (p *CasefoldParams) LossGrad(ws *CasefoldWorkspace, in *CasefoldInputs, g *
 	var H [3]float64
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
-		row := &p.W_[i]
-		var sum float64
-		for k := range 3 {
-			sum += row[k] * in.X[k]
-		}
-		H[i] = math.Tanh(sum + p.B[i])
+		H[i] = math.Tanh(p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i])
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += p.W[k2] * H[k2]
-	}
-	t := sum2 - in.Y
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += p.W[k3] * p.W[k3]
-	}
-	loss := t*t + 0.1*sum3
+	t := p.W[0]*H[0] + p.W[1]*H[1] + p.W[2]*H[2] - in.Y
+	loss := t*t + 0.1*(p.W[0]*p.W[0]+p.W[1]*p.W[1]+p.W[2]*p.W[2])
 	var t2 [3]float64
 	// backward of casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
 	for i := range 3 {
@@ -155,10 +129,10 @@ func (p *CasefoldParams) LossGrad(ws *CasefoldWorkspace, in *CasefoldInputs, g *
 		// backward of casefold.bp:5: param w[3]
 		g.W[i] += t2[i] + t2[i] + t3*H[i]
 		// backward of casefold.bp:11: H = tanh(W @ x + B)
-		row2 := &g.W_[i]
-		row2[0] += dBi * in.X[0]
-		row2[1] += dBi * in.X[1]
-		row2[2] += dBi * in.X[2]
+		row := &g.W_[i]
+		row[0] += dBi * in.X[0]
+		row[1] += dBi * in.X[1]
+		row[2] += dBi * in.X[2]
 		g.B[i] += dBi
 	}
 	return loss
@@ -189,12 +163,7 @@ func (p *CasefoldParams) LossGradTo(ws *CasefoldWorkspace, in *CasefoldInputs, g
 func (p *CasefoldParams) Predict(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) {
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
-		row := &p.W_[i]
-		var sum float64
-		for k := range 3 {
-			sum += row[k] * in.X[k]
-		}
-		out.H[i] = math.Tanh(sum + p.B[i])
+		out.H[i] = math.Tanh(p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i])
 	}
 }
 
@@ -266,33 +235,20 @@ func (p *CasefoldParams) lossGradTile(ws *CasefoldBatchWorkspace, g *CasefoldPar
 	var t [32]float64
 	for i := range 3 {
 		for j := range 32 {
-			row := &p.W_[i]
-			var sum float64
-			for k := range 3 {
-				sum += row[k] * ws.x[k][j]
-			}
-			H[i][j] = math.Tanh(sum + p.B[i])
+			H[i][j] = math.Tanh(p.W_[i][0]*ws.x[0][j] + p.W_[i][1]*ws.x[1][j] + p.W_[i][2]*ws.x[2][j] + p.B[i])
 		}
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
 	for i := range 32 {
-		var sum2 float64
-		for k2 := range 3 {
-			sum2 += p.W[k2] * H[k2][i]
-		}
-		t[i] = sum2 - ws.y[i]
+		t[i] = p.W[0]*H[0][i] + p.W[1]*H[1][i] + p.W[2]*H[2][i] - ws.y[i]
 	}
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += p.W[k3] * p.W[k3]
-	}
-	t2 := 0.1 * sum3
+	t2 := 0.1 * (p.W[0]*p.W[0] + p.W[1]*p.W[1] + p.W[2]*p.W[2])
 	var loss0, loss1, loss2, loss3 float64
-	for k4 := 0; k4 < 32; k4 += 4 {
-		loss0 += t[k4]*t[k4] + t2
-		loss1 += t[k4+1]*t[k4+1] + t2
-		loss2 += t[k4+2]*t[k4+2] + t2
-		loss3 += t[k4+3]*t[k4+3] + t2
+	for k := 0; k < 32; k += 4 {
+		loss0 += t[k]*t[k] + t2
+		loss1 += t[k+1]*t[k+1] + t2
+		loss2 += t[k+2]*t[k+2] + t2
+		loss3 += t[k+3]*t[k+3] + t2
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t3 [3]float64
@@ -310,33 +266,33 @@ func (p *CasefoldParams) lossGradTile(ws *CasefoldBatchWorkspace, g *CasefoldPar
 		for j := range 32 {
 			t5[i][j] = t4[j] * p.W[i] * (1 - H[i][j]*H[i][j])
 		}
-		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sumB0 += t4[k5] * H[i][k5]
-			sumB1 += t4[k5+1] * H[i][k5+1]
-			sumB2 += t4[k5+2] * H[i][k5+2]
-			sumB3 += t4[k5+3] * H[i][k5+3]
+		var sum0, sum1, sum2, sum3 float64
+		for k2 := 0; k2 < 32; k2 += 4 {
+			sum0 += t4[k2] * H[i][k2]
+			sum1 += t4[k2+1] * H[i][k2+1]
+			sum2 += t4[k2+2] * H[i][k2+2]
+			sum3 += t4[k2+3] * H[i][k2+3]
 		}
-		g.W[i] += t3[i] + t3[i] + (sumB0 + sumB1 + (sumB2 + sumB3))
+		g.W[i] += t3[i] + t3[i] + (sum0 + sum1 + (sum2 + sum3))
 		for j := range 3 {
-			row2 := &t5[i]
+			row := &t5[i]
 			var dot0, dot1, dot2, dot3 float64
-			for k6 := 0; k6 < 32; k6 += 4 {
-				dot0 += row2[k6] * ws.x[j][k6]
-				dot1 += row2[k6+1] * ws.x[j][k6+1]
-				dot2 += row2[k6+2] * ws.x[j][k6+2]
-				dot3 += row2[k6+3] * ws.x[j][k6+3]
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dot0 += row[k3] * ws.x[j][k3]
+				dot1 += row[k3+1] * ws.x[j][k3+1]
+				dot2 += row[k3+2] * ws.x[j][k3+2]
+				dot3 += row[k3+3] * ws.x[j][k3+3]
 			}
 			g.W_[i][j] += dot0 + dot1 + (dot2 + dot3)
 		}
-		var sumC0, sumC1, sumC2, sumC3 float64
-		for k7 := 0; k7 < 32; k7 += 4 {
-			sumC0 += t5[i][k7]
-			sumC1 += t5[i][k7+1]
-			sumC2 += t5[i][k7+2]
-			sumC3 += t5[i][k7+3]
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += t5[i][k4]
+			sumB1 += t5[i][k4+1]
+			sumB2 += t5[i][k4+2]
+			sumB3 += t5[i][k4+3]
 		}
-		g.B[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		g.B[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 	}
 	return loss
 }
@@ -348,28 +304,19 @@ func (p *CasefoldParams) forwardTile(ws *CasefoldBatchWorkspace, out []CasefoldO
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
 		for j := range 32 {
-			row := &p.W_[i]
-			var sum float64
-			for k := range 3 {
-				sum += row[k] * ws.x[k][j]
-			}
-			H[i][j] = math.Tanh(sum + p.B[i])
+			H[i][j] = math.Tanh(p.W_[i][0]*ws.x[0][j] + p.W_[i][1]*ws.x[1][j] + p.W_[i][2]*ws.x[2][j] + p.B[i])
 		}
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	var sum2 float64
-	for k2 := range 3 {
-		sum2 += p.W[k2] * p.W[k2]
+	t := 0.1 * (p.W[0]*p.W[0] + p.W[1]*p.W[1] + p.W[2]*p.W[2])
+	var loss0, loss1, loss2, loss3 float64
+	for k := 0; k < 32; k += 4 {
+		loss0 += casefoldSq(p.W[0]*H[0][k]+p.W[1]*H[1][k]+p.W[2]*H[2][k]-ws.y[k]) + t
+		loss1 += casefoldSq(p.W[0]*H[0][k+1]+p.W[1]*H[1][k+1]+p.W[2]*H[2][k+1]-ws.y[k+1]) + t
+		loss2 += casefoldSq(p.W[0]*H[0][k+2]+p.W[1]*H[1][k+2]+p.W[2]*H[2][k+2]-ws.y[k+2]) + t
+		loss3 += casefoldSq(p.W[0]*H[0][k+3]+p.W[1]*H[1][k+3]+p.W[2]*H[2][k+3]-ws.y[k+3]) + t
 	}
-	t := 0.1 * sum2
-	var loss float64
-	for k5 := range 32 {
-		var sum4 float64
-		for k6 := range 3 {
-			sum4 += p.W[k6] * H[k6][k5]
-		}
-		loss += casefoldSq(sum4-ws.y[k5]) + t
-	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	if out != nil {
 		for q := range out {
 			for j2 := range 3 {

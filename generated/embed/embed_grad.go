@@ -88,11 +88,7 @@ func (p *EmbedParams) Forward(ws *EmbedWorkspace, in *EmbedInputs, out *EmbedOut
 		ws.e[i] = p.E[in.First][i] * p.E[in.Second][i]
 	}
 	// embed.bp:16: loss = (dot(w, e) - y)^2
-	var sum float64
-	for k := range 4 {
-		sum += p.W[k] * ws.e[k]
-	}
-	ws.t = sum - in.Y
+	ws.t = p.W[0]*ws.e[0] + p.W[1]*ws.e[1] + (p.W[2]*ws.e[2] + p.W[3]*ws.e[3]) - in.Y
 	loss := ws.t * ws.t
 	return loss
 }
@@ -133,11 +129,7 @@ func (p *EmbedParams) LossGrad(ws *EmbedWorkspace, in *EmbedInputs, g *EmbedPara
 		e[i] = p.E[in.First][i] * p.E[in.Second][i]
 	}
 	// embed.bp:16: loss = (dot(w, e) - y)^2
-	var sum float64
-	for k := range 4 {
-		sum += p.W[k] * e[k]
-	}
-	t := sum - in.Y
+	t := p.W[0]*e[0] + p.W[1]*e[1] + (p.W[2]*e[2] + p.W[3]*e[3]) - in.Y
 	loss := t * t
 	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
 	t2 := 2 * t
@@ -253,18 +245,14 @@ func (p *EmbedParams) lossGradTile(ws *EmbedBatchWorkspace, g *EmbedParams) floa
 	}
 	// embed.bp:16: loss = (dot(w, e) - y)^2
 	for i := range 32 {
-		var sum float64
-		for k := range 4 {
-			sum += p.W[k] * e[k][i]
-		}
-		t[i] = sum - ws.y[i]
+		t[i] = p.W[0]*e[0][i] + p.W[1]*e[1][i] + (p.W[2]*e[2][i] + p.W[3]*e[3][i]) - ws.y[i]
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		loss0 += t[k2] * t[k2]
-		loss1 += t[k2+1] * t[k2+1]
-		loss2 += t[k2+2] * t[k2+2]
-		loss3 += t[k2+3] * t[k2+3]
+	for k := 0; k < 32; k += 4 {
+		loss0 += t[k] * t[k]
+		loss1 += t[k+1] * t[k+1]
+		loss2 += t[k+2] * t[k+2]
+		loss3 += t[k+3] * t[k+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t2 [32]float64
@@ -301,11 +289,11 @@ func (p *EmbedParams) lossGradTile(ws *EmbedBatchWorkspace, g *EmbedParams) floa
 	// backward of embed.bp:16: loss = (dot(w, e) - y)^2
 	for i := range 4 {
 		var sum0, sum1, sum2, sum3 float64
-		for k3 := 0; k3 < 32; k3 += 4 {
-			sum0 += t2[k3] * e[i][k3]
-			sum1 += t2[k3+1] * e[i][k3+1]
-			sum2 += t2[k3+2] * e[i][k3+2]
-			sum3 += t2[k3+3] * e[i][k3+3]
+		for k2 := 0; k2 < 32; k2 += 4 {
+			sum0 += t2[k2] * e[i][k2]
+			sum1 += t2[k2+1] * e[i][k2+1]
+			sum2 += t2[k2+2] * e[i][k2+2]
+			sum3 += t2[k2+3] * e[i][k2+3]
 		}
 		g.W[i] += sum0 + sum1 + (sum2 + sum3)
 	}
@@ -316,14 +304,14 @@ func (p *EmbedParams) lossGradTile(ws *EmbedBatchWorkspace, g *EmbedParams) floa
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *EmbedParams) forwardTile(ws *EmbedBatchWorkspace, out []EmbedOutputs) float64 {
 	// embed.bp:16: loss = (dot(w, e) - y)^2
-	var loss float64
-	for k3 := range 32 {
-		var sum2 float64
-		for k4 := range 4 {
-			sum2 += p.W[k4] * (p.E[ws.first[k3]][k4] * p.E[ws.second[k3]][k4])
-		}
-		loss += embedSq(sum2 - ws.y[k3])
+	var loss0, loss1, loss2, loss3 float64
+	for k := 0; k < 32; k += 4 {
+		loss0 += embedSq(p.W[0]*(p.E[ws.first[k]][0]*p.E[ws.second[k]][0]) + p.W[1]*(p.E[ws.first[k]][1]*p.E[ws.second[k]][1]) + (p.W[2]*(p.E[ws.first[k]][2]*p.E[ws.second[k]][2]) + p.W[3]*(p.E[ws.first[k]][3]*p.E[ws.second[k]][3])) - ws.y[k])
+		loss1 += embedSq(p.W[0]*(p.E[ws.first[k+1]][0]*p.E[ws.second[k+1]][0]) + p.W[1]*(p.E[ws.first[k+1]][1]*p.E[ws.second[k+1]][1]) + (p.W[2]*(p.E[ws.first[k+1]][2]*p.E[ws.second[k+1]][2]) + p.W[3]*(p.E[ws.first[k+1]][3]*p.E[ws.second[k+1]][3])) - ws.y[k+1])
+		loss2 += embedSq(p.W[0]*(p.E[ws.first[k+2]][0]*p.E[ws.second[k+2]][0]) + p.W[1]*(p.E[ws.first[k+2]][1]*p.E[ws.second[k+2]][1]) + (p.W[2]*(p.E[ws.first[k+2]][2]*p.E[ws.second[k+2]][2]) + p.W[3]*(p.E[ws.first[k+2]][3]*p.E[ws.second[k+2]][3])) - ws.y[k+2])
+		loss3 += embedSq(p.W[0]*(p.E[ws.first[k+3]][0]*p.E[ws.second[k+3]][0]) + p.W[1]*(p.E[ws.first[k+3]][1]*p.E[ws.second[k+3]][1]) + (p.W[2]*(p.E[ws.first[k+3]][2]*p.E[ws.second[k+3]][2]) + p.W[3]*(p.E[ws.first[k+3]][3]*p.E[ws.second[k+3]][3])) - ws.y[k+3])
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	return loss
 }
 

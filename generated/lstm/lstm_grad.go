@@ -118,7 +118,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 	var t4 [16]float64
 	var t5 [16]float64
 	var c2 [16]float64
-	row21 := &p.Wy[0]
+	row17 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
@@ -143,26 +143,21 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			row5 := &p.Wi[i]
-			var sum float64
-			for k2 := range 4 {
-				sum += row5[k2] * in.Xs[t][k2]
-			}
-			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
+			ws.i[t][i] = lstmSigmoid(p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i])
 		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row6 := &p.Uf[i3]
-			row7 := &p.Uf[i3+1]
-			row8 := &p.Uf[i3+2]
-			row9 := &p.Uf[i3+3]
+			row5 := &p.Uf[i3]
+			row6 := &p.Uf[i3+1]
+			row7 := &p.Uf[i3+2]
+			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := range 16 {
-				xk2 := ws.h[t][k3]
-				dotB0 += row6[k3] * xk2
-				dotB1 += row7[k3] * xk2
-				dotB2 += row8[k3] * xk2
-				dotB3 += row9[k3] * xk2
+			for k2 := range 16 {
+				xk2 := ws.h[t][k2]
+				dotB0 += row5[k2] * xk2
+				dotB1 += row6[k2] * xk2
+				dotB2 += row7[k2] * xk2
+				dotB3 += row8[k2] * xk2
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -170,26 +165,21 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			t3[i3+3] = dotB3
 		}
 		for i := range 16 {
-			row10 := &p.Wf[i]
-			var sum2 float64
-			for k4 := range 4 {
-				sum2 += row10[k4] * in.Xs[t][k4]
-			}
-			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
+			ws.f[t][i] = lstmSigmoid(p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t3[i] + p.Bf[i])
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
-			row11 := &p.Ug[i4]
-			row12 := &p.Ug[i4+1]
-			row13 := &p.Ug[i4+2]
-			row14 := &p.Ug[i4+3]
+			row9 := &p.Ug[i4]
+			row10 := &p.Ug[i4+1]
+			row11 := &p.Ug[i4+2]
+			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k5 := range 16 {
-				xk3 := ws.h[t][k5]
-				dotC0 += row11[k5] * xk3
-				dotC1 += row12[k5] * xk3
-				dotC2 += row13[k5] * xk3
-				dotC3 += row14[k5] * xk3
+			for k3 := range 16 {
+				xk3 := ws.h[t][k3]
+				dotC0 += row9[k3] * xk3
+				dotC1 += row10[k3] * xk3
+				dotC2 += row11[k3] * xk3
+				dotC3 += row12[k3] * xk3
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -197,26 +187,21 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			t4[i4+3] = dotC3
 		}
 		for i := range 16 {
-			row15 := &p.Wg[i]
-			var sum3 float64
-			for k6 := range 4 {
-				sum3 += row15[k6] * in.Xs[t][k6]
-			}
-			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
+			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t4[i] + p.Bg[i])
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
-			row16 := &p.Uo[i5]
-			row17 := &p.Uo[i5+1]
-			row18 := &p.Uo[i5+2]
-			row19 := &p.Uo[i5+3]
+			row13 := &p.Uo[i5]
+			row14 := &p.Uo[i5+1]
+			row15 := &p.Uo[i5+2]
+			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k7 := range 16 {
-				xk4 := ws.h[t][k7]
-				dotD0 += row16[k7] * xk4
-				dotD1 += row17[k7] * xk4
-				dotD2 += row18[k7] * xk4
-				dotD3 += row19[k7] * xk4
+			for k4 := range 16 {
+				xk4 := ws.h[t][k4]
+				dotD0 += row13[k4] * xk4
+				dotD1 += row14[k4] * xk4
+				dotD2 += row15[k4] * xk4
+				dotD3 += row16[k4] * xk4
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -224,12 +209,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			t5[i5+3] = dotD3
 		}
 		for i := range 16 {
-			row20 := &p.Wo[i]
-			var sum4 float64
-			for k8 := range 4 {
-				sum4 += row20[k8] * in.Xs[t][k8]
-			}
-			ws.o[t][i] = lstmSigmoid(sum4 + t5[i] + p.Bo[i])
+			ws.o[t][i] = lstmSigmoid(p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t5[i] + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -239,11 +219,11 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotE0, dotE1, dotE2, dotE3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotE0 += row21[k9] * ws.h[t+1][k9]
-			dotE1 += row21[k9+1] * ws.h[t+1][k9+1]
-			dotE2 += row21[k9+2] * ws.h[t+1][k9+2]
-			dotE3 += row21[k9+3] * ws.h[t+1][k9+3]
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotE0 += row17[k5] * ws.h[t+1][k5]
+			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
+			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
+			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
 		}
 		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -406,7 +386,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var t4 [16]float64
 	var t5 [16]float64
 	var c2 [16]float64
-	row21 := &p.Wy[0]
+	row17 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
@@ -431,26 +411,21 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			row5 := &p.Wi[i]
-			var sum float64
-			for k2 := range 4 {
-				sum += row5[k2] * in.Xs[t][k2]
-			}
-			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
+			ws.i[t][i] = lstmSigmoid(p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i])
 		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row6 := &p.Uf[i3]
-			row7 := &p.Uf[i3+1]
-			row8 := &p.Uf[i3+2]
-			row9 := &p.Uf[i3+3]
+			row5 := &p.Uf[i3]
+			row6 := &p.Uf[i3+1]
+			row7 := &p.Uf[i3+2]
+			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := range 16 {
-				xk2 := ws.h[t][k3]
-				dotB0 += row6[k3] * xk2
-				dotB1 += row7[k3] * xk2
-				dotB2 += row8[k3] * xk2
-				dotB3 += row9[k3] * xk2
+			for k2 := range 16 {
+				xk2 := ws.h[t][k2]
+				dotB0 += row5[k2] * xk2
+				dotB1 += row6[k2] * xk2
+				dotB2 += row7[k2] * xk2
+				dotB3 += row8[k2] * xk2
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -458,26 +433,21 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			t3[i3+3] = dotB3
 		}
 		for i := range 16 {
-			row10 := &p.Wf[i]
-			var sum2 float64
-			for k4 := range 4 {
-				sum2 += row10[k4] * in.Xs[t][k4]
-			}
-			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
+			ws.f[t][i] = lstmSigmoid(p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t3[i] + p.Bf[i])
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
-			row11 := &p.Ug[i4]
-			row12 := &p.Ug[i4+1]
-			row13 := &p.Ug[i4+2]
-			row14 := &p.Ug[i4+3]
+			row9 := &p.Ug[i4]
+			row10 := &p.Ug[i4+1]
+			row11 := &p.Ug[i4+2]
+			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k5 := range 16 {
-				xk3 := ws.h[t][k5]
-				dotC0 += row11[k5] * xk3
-				dotC1 += row12[k5] * xk3
-				dotC2 += row13[k5] * xk3
-				dotC3 += row14[k5] * xk3
+			for k3 := range 16 {
+				xk3 := ws.h[t][k3]
+				dotC0 += row9[k3] * xk3
+				dotC1 += row10[k3] * xk3
+				dotC2 += row11[k3] * xk3
+				dotC3 += row12[k3] * xk3
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -485,26 +455,21 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			t4[i4+3] = dotC3
 		}
 		for i := range 16 {
-			row15 := &p.Wg[i]
-			var sum3 float64
-			for k6 := range 4 {
-				sum3 += row15[k6] * in.Xs[t][k6]
-			}
-			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
+			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t4[i] + p.Bg[i])
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
-			row16 := &p.Uo[i5]
-			row17 := &p.Uo[i5+1]
-			row18 := &p.Uo[i5+2]
-			row19 := &p.Uo[i5+3]
+			row13 := &p.Uo[i5]
+			row14 := &p.Uo[i5+1]
+			row15 := &p.Uo[i5+2]
+			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k7 := range 16 {
-				xk4 := ws.h[t][k7]
-				dotD0 += row16[k7] * xk4
-				dotD1 += row17[k7] * xk4
-				dotD2 += row18[k7] * xk4
-				dotD3 += row19[k7] * xk4
+			for k4 := range 16 {
+				xk4 := ws.h[t][k4]
+				dotD0 += row13[k4] * xk4
+				dotD1 += row14[k4] * xk4
+				dotD2 += row15[k4] * xk4
+				dotD3 += row16[k4] * xk4
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -512,12 +477,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			t5[i5+3] = dotD3
 		}
 		for i := range 16 {
-			row20 := &p.Wo[i]
-			var sum4 float64
-			for k8 := range 4 {
-				sum4 += row20[k8] * in.Xs[t][k8]
-			}
-			ws.o[t][i] = lstmSigmoid(sum4 + t5[i] + p.Bo[i])
+			ws.o[t][i] = lstmSigmoid(p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t5[i] + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -527,11 +487,11 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotE0, dotE1, dotE2, dotE3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotE0 += row21[k9] * ws.h[t+1][k9]
-			dotE1 += row21[k9+1] * ws.h[t+1][k9+1]
-			dotE2 += row21[k9+2] * ws.h[t+1][k9+2]
-			dotE3 += row21[k9+3] * ws.h[t+1][k9+3]
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotE0 += row17[k5] * ws.h[t+1][k5]
+			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
+			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
+			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
 		}
 		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -579,84 +539,84 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		hRow4 := &ws.h[t6]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k10 := 0; k10 < 16; k10 += 4 {
-				dotF0 += dbo[k10] * p.Uo[k10][i]
-				dotF1 += dbo[k10+1] * p.Uo[k10+1][i]
-				dotF2 += dbo[k10+2] * p.Uo[k10+2][i]
-				dotF3 += dbo[k10+3] * p.Uo[k10+3][i]
+			for k6 := 0; k6 < 16; k6 += 4 {
+				dotF0 += dbo[k6] * p.Uo[k6][i]
+				dotF1 += dbo[k6+1] * p.Uo[k6+1][i]
+				dotF2 += dbo[k6+2] * p.Uo[k6+2][i]
+				dotF3 += dbo[k6+3] * p.Uo[k6+3][i]
 			}
 			var dotG0, dotG1, dotG2, dotG3 float64
-			for k11 := 0; k11 < 16; k11 += 4 {
-				dotG0 += dbg[k11] * p.Ug[k11][i]
-				dotG1 += dbg[k11+1] * p.Ug[k11+1][i]
-				dotG2 += dbg[k11+2] * p.Ug[k11+2][i]
-				dotG3 += dbg[k11+3] * p.Ug[k11+3][i]
+			for k7 := 0; k7 < 16; k7 += 4 {
+				dotG0 += dbg[k7] * p.Ug[k7][i]
+				dotG1 += dbg[k7+1] * p.Ug[k7+1][i]
+				dotG2 += dbg[k7+2] * p.Ug[k7+2][i]
+				dotG3 += dbg[k7+3] * p.Ug[k7+3][i]
 			}
 			var dotH0, dotH1, dotH2, dotH3 float64
-			for k12 := 0; k12 < 16; k12 += 4 {
-				dotH0 += dbf[k12] * p.Uf[k12][i]
-				dotH1 += dbf[k12+1] * p.Uf[k12+1][i]
-				dotH2 += dbf[k12+2] * p.Uf[k12+2][i]
-				dotH3 += dbf[k12+3] * p.Uf[k12+3][i]
+			for k8 := 0; k8 < 16; k8 += 4 {
+				dotH0 += dbf[k8] * p.Uf[k8][i]
+				dotH1 += dbf[k8+1] * p.Uf[k8+1][i]
+				dotH2 += dbf[k8+2] * p.Uf[k8+2][i]
+				dotH3 += dbf[k8+3] * p.Uf[k8+3][i]
 			}
 			var dotI0, dotI1, dotI2, dotI3 float64
-			for k13 := 0; k13 < 16; k13 += 4 {
-				dotI0 += dbi[k13] * p.Ui[k13][i]
-				dotI1 += dbi[k13+1] * p.Ui[k13+1][i]
-				dotI2 += dbi[k13+2] * p.Ui[k13+2][i]
-				dotI3 += dbi[k13+3] * p.Ui[k13+3][i]
+			for k9 := 0; k9 < 16; k9 += 4 {
+				dotI0 += dbi[k9] * p.Ui[k9][i]
+				dotI1 += dbi[k9+1] * p.Ui[k9+1][i]
+				dotI2 += dbi[k9+2] * p.Ui[k9+2][i]
+				dotI3 += dbi[k9+3] * p.Ui[k9+3][i]
 			}
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			a := dbi[i]
-			row22 := &g.Wi[i]
-			row22[0] += a * xsRow[0]
-			row22[1] += a * xsRow[1]
-			row22[2] += a * xsRow[2]
-			row22[3] += a * xsRow[3]
+			row18 := &g.Wi[i]
+			row18[0] += a * xsRow[0]
+			row18[1] += a * xsRow[1]
+			row18[2] += a * xsRow[2]
+			row18[3] += a * xsRow[3]
 			a2 := dbi[i]
-			row23 := &g.Ui[i]
+			row19 := &g.Ui[i]
 			for j := range 16 {
-				row23[j] += a2 * hRow[j]
+				row19[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			a3 := dbf[i]
-			row24 := &g.Wf[i]
-			row24[0] += a3 * xsRow2[0]
-			row24[1] += a3 * xsRow2[1]
-			row24[2] += a3 * xsRow2[2]
-			row24[3] += a3 * xsRow2[3]
+			row20 := &g.Wf[i]
+			row20[0] += a3 * xsRow2[0]
+			row20[1] += a3 * xsRow2[1]
+			row20[2] += a3 * xsRow2[2]
+			row20[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
-			row25 := &g.Uf[i]
+			row21 := &g.Uf[i]
 			for j := range 16 {
-				row25[j] += a4 * hRow2[j]
+				row21[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			a5 := dbg[i]
-			row26 := &g.Wg[i]
-			row26[0] += a5 * xsRow3[0]
-			row26[1] += a5 * xsRow3[1]
-			row26[2] += a5 * xsRow3[2]
-			row26[3] += a5 * xsRow3[3]
+			row22 := &g.Wg[i]
+			row22[0] += a5 * xsRow3[0]
+			row22[1] += a5 * xsRow3[1]
+			row22[2] += a5 * xsRow3[2]
+			row22[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
-			row27 := &g.Ug[i]
+			row23 := &g.Ug[i]
 			for j := range 16 {
-				row27[j] += a6 * hRow3[j]
+				row23[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			a7 := dbo[i]
-			row28 := &g.Wo[i]
-			row28[0] += a7 * xsRow4[0]
-			row28[1] += a7 * xsRow4[1]
-			row28[2] += a7 * xsRow4[2]
-			row28[3] += a7 * xsRow4[3]
+			row24 := &g.Wo[i]
+			row24[0] += a7 * xsRow4[0]
+			row24[1] += a7 * xsRow4[1]
+			row24[2] += a7 * xsRow4[2]
+			row24[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
-			row29 := &g.Uo[i]
+			row25 := &g.Uo[i]
 			for j := range 16 {
-				row29[j] += a8 * hRow4[j]
+				row25[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -854,7 +814,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var t4 [16]float64
 	var t5 [16]float64
 	var c2 [16]float64
-	row21 := &p.Wy[0]
+	row17 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
@@ -879,26 +839,21 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			row5 := &p.Wi[i]
-			var sum float64
-			for k2 := range 4 {
-				sum += row5[k2] * in.Xs[t][k2]
-			}
-			ws.i[t][i] = lstmSigmoid(sum + t2[i] + p.Bi[i])
+			ws.i[t][i] = lstmSigmoid(p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i])
 		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row6 := &p.Uf[i3]
-			row7 := &p.Uf[i3+1]
-			row8 := &p.Uf[i3+2]
-			row9 := &p.Uf[i3+3]
+			row5 := &p.Uf[i3]
+			row6 := &p.Uf[i3+1]
+			row7 := &p.Uf[i3+2]
+			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := range 16 {
-				xk2 := ws.h[t][k3]
-				dotB0 += row6[k3] * xk2
-				dotB1 += row7[k3] * xk2
-				dotB2 += row8[k3] * xk2
-				dotB3 += row9[k3] * xk2
+			for k2 := range 16 {
+				xk2 := ws.h[t][k2]
+				dotB0 += row5[k2] * xk2
+				dotB1 += row6[k2] * xk2
+				dotB2 += row7[k2] * xk2
+				dotB3 += row8[k2] * xk2
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -906,26 +861,21 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			t3[i3+3] = dotB3
 		}
 		for i := range 16 {
-			row10 := &p.Wf[i]
-			var sum2 float64
-			for k4 := range 4 {
-				sum2 += row10[k4] * in.Xs[t][k4]
-			}
-			ws.f[t][i] = lstmSigmoid(sum2 + t3[i] + p.Bf[i])
+			ws.f[t][i] = lstmSigmoid(p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t3[i] + p.Bf[i])
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
-			row11 := &p.Ug[i4]
-			row12 := &p.Ug[i4+1]
-			row13 := &p.Ug[i4+2]
-			row14 := &p.Ug[i4+3]
+			row9 := &p.Ug[i4]
+			row10 := &p.Ug[i4+1]
+			row11 := &p.Ug[i4+2]
+			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k5 := range 16 {
-				xk3 := ws.h[t][k5]
-				dotC0 += row11[k5] * xk3
-				dotC1 += row12[k5] * xk3
-				dotC2 += row13[k5] * xk3
-				dotC3 += row14[k5] * xk3
+			for k3 := range 16 {
+				xk3 := ws.h[t][k3]
+				dotC0 += row9[k3] * xk3
+				dotC1 += row10[k3] * xk3
+				dotC2 += row11[k3] * xk3
+				dotC3 += row12[k3] * xk3
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -933,26 +883,21 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			t4[i4+3] = dotC3
 		}
 		for i := range 16 {
-			row15 := &p.Wg[i]
-			var sum3 float64
-			for k6 := range 4 {
-				sum3 += row15[k6] * in.Xs[t][k6]
-			}
-			ws.g[t][i] = math.Tanh(sum3 + t4[i] + p.Bg[i])
+			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t4[i] + p.Bg[i])
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
-			row16 := &p.Uo[i5]
-			row17 := &p.Uo[i5+1]
-			row18 := &p.Uo[i5+2]
-			row19 := &p.Uo[i5+3]
+			row13 := &p.Uo[i5]
+			row14 := &p.Uo[i5+1]
+			row15 := &p.Uo[i5+2]
+			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k7 := range 16 {
-				xk4 := ws.h[t][k7]
-				dotD0 += row16[k7] * xk4
-				dotD1 += row17[k7] * xk4
-				dotD2 += row18[k7] * xk4
-				dotD3 += row19[k7] * xk4
+			for k4 := range 16 {
+				xk4 := ws.h[t][k4]
+				dotD0 += row13[k4] * xk4
+				dotD1 += row14[k4] * xk4
+				dotD2 += row15[k4] * xk4
+				dotD3 += row16[k4] * xk4
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -960,12 +905,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			t5[i5+3] = dotD3
 		}
 		for i := range 16 {
-			row20 := &p.Wo[i]
-			var sum4 float64
-			for k8 := range 4 {
-				sum4 += row20[k8] * in.Xs[t][k8]
-			}
-			ws.o[t][i] = lstmSigmoid(sum4 + t5[i] + p.Bo[i])
+			ws.o[t][i] = lstmSigmoid(p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t5[i] + p.Bo[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -975,11 +915,11 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotE0, dotE1, dotE2, dotE3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotE0 += row21[k9] * ws.h[t+1][k9]
-			dotE1 += row21[k9+1] * ws.h[t+1][k9+1]
-			dotE2 += row21[k9+2] * ws.h[t+1][k9+2]
-			dotE3 += row21[k9+3] * ws.h[t+1][k9+3]
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotE0 += row17[k5] * ws.h[t+1][k5]
+			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
+			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
+			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
 		}
 		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -1027,84 +967,84 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		hRow4 := &ws.h[t6]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k10 := 0; k10 < 16; k10 += 4 {
-				dotF0 += dbo[k10] * p.Uo[k10][i]
-				dotF1 += dbo[k10+1] * p.Uo[k10+1][i]
-				dotF2 += dbo[k10+2] * p.Uo[k10+2][i]
-				dotF3 += dbo[k10+3] * p.Uo[k10+3][i]
+			for k6 := 0; k6 < 16; k6 += 4 {
+				dotF0 += dbo[k6] * p.Uo[k6][i]
+				dotF1 += dbo[k6+1] * p.Uo[k6+1][i]
+				dotF2 += dbo[k6+2] * p.Uo[k6+2][i]
+				dotF3 += dbo[k6+3] * p.Uo[k6+3][i]
 			}
 			var dotG0, dotG1, dotG2, dotG3 float64
-			for k11 := 0; k11 < 16; k11 += 4 {
-				dotG0 += dbg[k11] * p.Ug[k11][i]
-				dotG1 += dbg[k11+1] * p.Ug[k11+1][i]
-				dotG2 += dbg[k11+2] * p.Ug[k11+2][i]
-				dotG3 += dbg[k11+3] * p.Ug[k11+3][i]
+			for k7 := 0; k7 < 16; k7 += 4 {
+				dotG0 += dbg[k7] * p.Ug[k7][i]
+				dotG1 += dbg[k7+1] * p.Ug[k7+1][i]
+				dotG2 += dbg[k7+2] * p.Ug[k7+2][i]
+				dotG3 += dbg[k7+3] * p.Ug[k7+3][i]
 			}
 			var dotH0, dotH1, dotH2, dotH3 float64
-			for k12 := 0; k12 < 16; k12 += 4 {
-				dotH0 += dbf[k12] * p.Uf[k12][i]
-				dotH1 += dbf[k12+1] * p.Uf[k12+1][i]
-				dotH2 += dbf[k12+2] * p.Uf[k12+2][i]
-				dotH3 += dbf[k12+3] * p.Uf[k12+3][i]
+			for k8 := 0; k8 < 16; k8 += 4 {
+				dotH0 += dbf[k8] * p.Uf[k8][i]
+				dotH1 += dbf[k8+1] * p.Uf[k8+1][i]
+				dotH2 += dbf[k8+2] * p.Uf[k8+2][i]
+				dotH3 += dbf[k8+3] * p.Uf[k8+3][i]
 			}
 			var dotI0, dotI1, dotI2, dotI3 float64
-			for k13 := 0; k13 < 16; k13 += 4 {
-				dotI0 += dbi[k13] * p.Ui[k13][i]
-				dotI1 += dbi[k13+1] * p.Ui[k13+1][i]
-				dotI2 += dbi[k13+2] * p.Ui[k13+2][i]
-				dotI3 += dbi[k13+3] * p.Ui[k13+3][i]
+			for k9 := 0; k9 < 16; k9 += 4 {
+				dotI0 += dbi[k9] * p.Ui[k9][i]
+				dotI1 += dbi[k9+1] * p.Ui[k9+1][i]
+				dotI2 += dbi[k9+2] * p.Ui[k9+2][i]
+				dotI3 += dbi[k9+3] * p.Ui[k9+3][i]
 			}
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			a := dbi[i]
-			row22 := &g.Wi[i]
-			row22[0] += a * xsRow[0]
-			row22[1] += a * xsRow[1]
-			row22[2] += a * xsRow[2]
-			row22[3] += a * xsRow[3]
+			row18 := &g.Wi[i]
+			row18[0] += a * xsRow[0]
+			row18[1] += a * xsRow[1]
+			row18[2] += a * xsRow[2]
+			row18[3] += a * xsRow[3]
 			a2 := dbi[i]
-			row23 := &g.Ui[i]
+			row19 := &g.Ui[i]
 			for j := range 16 {
-				row23[j] += a2 * hRow[j]
+				row19[j] += a2 * hRow[j]
 			}
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			a3 := dbf[i]
-			row24 := &g.Wf[i]
-			row24[0] += a3 * xsRow2[0]
-			row24[1] += a3 * xsRow2[1]
-			row24[2] += a3 * xsRow2[2]
-			row24[3] += a3 * xsRow2[3]
+			row20 := &g.Wf[i]
+			row20[0] += a3 * xsRow2[0]
+			row20[1] += a3 * xsRow2[1]
+			row20[2] += a3 * xsRow2[2]
+			row20[3] += a3 * xsRow2[3]
 			a4 := dbf[i]
-			row25 := &g.Uf[i]
+			row21 := &g.Uf[i]
 			for j := range 16 {
-				row25[j] += a4 * hRow2[j]
+				row21[j] += a4 * hRow2[j]
 			}
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			a5 := dbg[i]
-			row26 := &g.Wg[i]
-			row26[0] += a5 * xsRow3[0]
-			row26[1] += a5 * xsRow3[1]
-			row26[2] += a5 * xsRow3[2]
-			row26[3] += a5 * xsRow3[3]
+			row22 := &g.Wg[i]
+			row22[0] += a5 * xsRow3[0]
+			row22[1] += a5 * xsRow3[1]
+			row22[2] += a5 * xsRow3[2]
+			row22[3] += a5 * xsRow3[3]
 			a6 := dbg[i]
-			row27 := &g.Ug[i]
+			row23 := &g.Ug[i]
 			for j := range 16 {
-				row27[j] += a6 * hRow3[j]
+				row23[j] += a6 * hRow3[j]
 			}
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			a7 := dbo[i]
-			row28 := &g.Wo[i]
-			row28[0] += a7 * xsRow4[0]
-			row28[1] += a7 * xsRow4[1]
-			row28[2] += a7 * xsRow4[2]
-			row28[3] += a7 * xsRow4[3]
+			row24 := &g.Wo[i]
+			row24[0] += a7 * xsRow4[0]
+			row24[1] += a7 * xsRow4[1]
+			row24[2] += a7 * xsRow4[2]
+			row24[3] += a7 * xsRow4[3]
 			a8 := dbo[i]
-			row29 := &g.Uo[i]
+			row25 := &g.Uo[i]
 			for j := range 16 {
-				row29[j] += a8 * hRow4[j]
+				row25[j] += a8 * hRow4[j]
 			}
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1212,36 +1152,21 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row := &p.Wf[i]
-				var sum float64
-				for k := range 4 {
-					sum += row[k] * ws.xs[t][k][j]
-				}
-				ws.f[t][i][j] = lstmSigmoid(sum + ws.t2[i][j] + p.Bf[i])
+				ws.f[t][i][j] = lstmSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t2[i][j] + p.Bf[i])
 			}
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row2 := &p.Wi[i]
-				var sum2 float64
-				for k2 := range 4 {
-					sum2 += row2[k2] * ws.xs[t][k2][j]
-				}
-				ws.i[t][i][j] = lstmSigmoid(sum2 + ws.t3[i][j] + p.Bi[i])
+				ws.i[t][i][j] = lstmSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t3[i][j] + p.Bi[i])
 			}
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row3 := &p.Wg[i]
-				var sum3 float64
-				for k3 := range 4 {
-					sum3 += row3[k3] * ws.xs[t][k3][j]
-				}
-				ws.g[t][i][j] = math.Tanh(sum3 + ws.t4[i][j] + p.Bg[i])
+				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bg[i])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
@@ -1252,12 +1177,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row4 := &p.Wo[i]
-				var sum4 float64
-				for k4 := range 4 {
-					sum4 += row4[k4] * ws.xs[t][k4][j]
-				}
-				ws.o[t][i][j] = lstmSigmoid(sum4 + ws.t5[i][j] + p.Bo[i])
+				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t5[i][j] + p.Bo[i])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
@@ -1269,13 +1189,13 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row5 := &p.Wy[0]
+			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				dot0 += row5[k5] * ws.h[t+1][k5][i]
-				dot1 += row5[k5+1] * ws.h[t+1][k5+1][i]
-				dot2 += row5[k5+2] * ws.h[t+1][k5+2][i]
-				dot3 += row5[k5+3] * ws.h[t+1][k5+3][i]
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t+1][k][i]
+				dot1 += row[k+1] * ws.h[t+1][k+1][i]
+				dot2 += row[k+2] * ws.h[t+1][k+2][i]
+				dot3 += row[k+3] * ws.h[t+1][k+3][i]
 			}
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
@@ -1290,11 +1210,11 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	}
 	// lstm.bp:28: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k6 := 0; k6 < 32; k6 += 4 {
-		loss20 += loss[k6]
-		loss21 += loss[k6+1]
-		loss22 += loss[k6+2]
-		loss23 += loss[k6+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2]
+		loss21 += loss[k2+1]
+		loss22 += loss[k2+2]
+		loss23 += loss[k2+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	var dc [16][32]float64
@@ -1363,13 +1283,13 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 4 {
-				row6 := &ws.t10[i]
+				row2 := &ws.t10[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					dotB0 += row6[k7] * ws.xs[t2][j][k7]
-					dotB1 += row6[k7+1] * ws.xs[t2][j][k7+1]
-					dotB2 += row6[k7+2] * ws.xs[t2][j][k7+2]
-					dotB3 += row6[k7+3] * ws.xs[t2][j][k7+3]
+				for k3 := 0; k3 < 32; k3 += 4 {
+					dotB0 += row2[k3] * ws.xs[t2][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
 				}
 				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
@@ -1378,13 +1298,13 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i := range 16 {
 			for j := range 4 {
-				row7 := &ws.t12[i]
+				row3 := &ws.t12[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					dotC0 += row7[k8] * ws.xs[t2][j][k8]
-					dotC1 += row7[k8+1] * ws.xs[t2][j][k8+1]
-					dotC2 += row7[k8+2] * ws.xs[t2][j][k8+2]
-					dotC3 += row7[k8+3] * ws.xs[t2][j][k8+3]
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t2][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t2][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t2][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t2][j][k4+3]
 				}
 				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
@@ -1393,13 +1313,13 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i := range 16 {
 			for j := range 4 {
-				row8 := &ws.t8[i]
+				row4 := &ws.t8[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					dotD0 += row8[k9] * ws.xs[t2][j][k9]
-					dotD1 += row8[k9+1] * ws.xs[t2][j][k9+1]
-					dotD2 += row8[k9+2] * ws.xs[t2][j][k9+2]
-					dotD3 += row8[k9+3] * ws.xs[t2][j][k9+3]
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.xs[t2][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t2][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t2][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t2][j][k5+3]
 				}
 				g.Wg[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 			}
@@ -1408,13 +1328,13 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 4 {
-				row9 := &ws.t6[i]
+				row5 := &ws.t6[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
-				for k10 := 0; k10 < 32; k10 += 4 {
-					dotE0 += row9[k10] * ws.xs[t2][j][k10]
-					dotE1 += row9[k10+1] * ws.xs[t2][j][k10+1]
-					dotE2 += row9[k10+2] * ws.xs[t2][j][k10+2]
-					dotE3 += row9[k10+3] * ws.xs[t2][j][k10+3]
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.xs[t2][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t2][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t2][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t2][j][k6+3]
 				}
 				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
@@ -1422,13 +1342,13 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
-			row10 := &scatter[0]
+			row6 := &scatter[0]
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotF0 += row10[k11] * ws.h[t2+1][i][k11]
-				dotF1 += row10[k11+1] * ws.h[t2+1][i][k11+1]
-				dotF2 += row10[k11+2] * ws.h[t2+1][i][k11+2]
-				dotF3 += row10[k11+3] * ws.h[t2+1][i][k11+3]
+			for k7 := 0; k7 < 32; k7 += 4 {
+				dotF0 += row6[k7] * ws.h[t2+1][i][k7]
+				dotF1 += row6[k7+1] * ws.h[t2+1][i][k7+1]
+				dotF2 += row6[k7+2] * ws.h[t2+1][i][k7+2]
+				dotF3 += row6[k7+3] * ws.h[t2+1][i][k7+3]
 			}
 			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -1465,51 +1385,51 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	}
 	// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 	for i := range 16 {
-		var sumB0, sumB1, sumB2, sumB3 float64
-		for k12 := 0; k12 < 32; k12 += 4 {
-			sumB0 += dfree2[i][k12]
-			sumB1 += dfree2[i][k12+1]
-			sumB2 += dfree2[i][k12+2]
-			sumB3 += dfree2[i][k12+3]
+		var sum0, sum1, sum2, sum3 float64
+		for k8 := 0; k8 < 32; k8 += 4 {
+			sum0 += dfree2[i][k8]
+			sum1 += dfree2[i][k8+1]
+			sum2 += dfree2[i][k8+2]
+			sum3 += dfree2[i][k8+3]
 		}
-		g.Bi[i] += sumB0 + sumB1 + (sumB2 + sumB3)
+		g.Bi[i] += sum0 + sum1 + (sum2 + sum3)
 		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		var sumC0, sumC1, sumC2, sumC3 float64
-		for k13 := 0; k13 < 32; k13 += 4 {
-			sumC0 += dfree[i][k13]
-			sumC1 += dfree[i][k13+1]
-			sumC2 += dfree[i][k13+2]
-			sumC3 += dfree[i][k13+3]
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sumB0 += dfree[i][k9]
+			sumB1 += dfree[i][k9+1]
+			sumB2 += dfree[i][k9+2]
+			sumB3 += dfree[i][k9+3]
 		}
-		g.Bf[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		g.Bf[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		var sumD0, sumD1, sumD2, sumD3 float64
-		for k14 := 0; k14 < 32; k14 += 4 {
-			sumD0 += dfree3[i][k14]
-			sumD1 += dfree3[i][k14+1]
-			sumD2 += dfree3[i][k14+2]
-			sumD3 += dfree3[i][k14+3]
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k10 := 0; k10 < 32; k10 += 4 {
+			sumC0 += dfree3[i][k10]
+			sumC1 += dfree3[i][k10+1]
+			sumC2 += dfree3[i][k10+2]
+			sumC3 += dfree3[i][k10+3]
 		}
-		g.Bg[i] += sumD0 + sumD1 + (sumD2 + sumD3)
+		g.Bg[i] += sumC0 + sumC1 + (sumC2 + sumC3)
 		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		var sumE0, sumE1, sumE2, sumE3 float64
-		for k15 := 0; k15 < 32; k15 += 4 {
-			sumE0 += dfree4[i][k15]
-			sumE1 += dfree4[i][k15+1]
-			sumE2 += dfree4[i][k15+2]
-			sumE3 += dfree4[i][k15+3]
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k11 := 0; k11 < 32; k11 += 4 {
+			sumD0 += dfree4[i][k11]
+			sumD1 += dfree4[i][k11+1]
+			sumD2 += dfree4[i][k11+2]
+			sumD3 += dfree4[i][k11+3]
 		}
-		g.Bo[i] += sumE0 + sumE1 + (sumE2 + sumE3)
+		g.Bo[i] += sumD0 + sumD1 + (sumD2 + sumD3)
 	}
 	// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-	var sumF0, sumF1, sumF2, sumF3 float64
-	for k16 := 0; k16 < 32; k16 += 4 {
-		sumF0 += dfree5[0][k16]
-		sumF1 += dfree5[0][k16+1]
-		sumF2 += dfree5[0][k16+2]
-		sumF3 += dfree5[0][k16+3]
+	var sumE0, sumE1, sumE2, sumE3 float64
+	for k12 := 0; k12 < 32; k12 += 4 {
+		sumE0 += dfree5[0][k12]
+		sumE1 += dfree5[0][k12+1]
+		sumE2 += dfree5[0][k12+2]
+		sumE3 += dfree5[0][k12+3]
 	}
-	g.By[0] += sumF0 + sumF1 + (sumF2 + sumF3)
+	g.By[0] += sumE0 + sumE1 + (sumE2 + sumE3)
 	return loss2
 }
 
@@ -1536,36 +1456,21 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t14[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row := &p.Wf[i]
-				var sum float64
-				for k := range 4 {
-					sum += row[k] * ws.xs[t][k][j]
-				}
-				ws.f[t][i][j] = lstmSigmoid(sum + ws.t14[i][j] + p.Bf[i])
+				ws.f[t][i][j] = lstmSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t14[i][j] + p.Bf[i])
 			}
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row2 := &p.Wi[i]
-				var sum2 float64
-				for k2 := range 4 {
-					sum2 += row2[k2] * ws.xs[t][k2][j]
-				}
-				ws.i[t][i][j] = lstmSigmoid(sum2 + ws.t15[i][j] + p.Bi[i])
+				ws.i[t][i][j] = lstmSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t15[i][j] + p.Bi[i])
 			}
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t16[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row3 := &p.Wg[i]
-				var sum3 float64
-				for k3 := range 4 {
-					sum3 += row3[k3] * ws.xs[t][k3][j]
-				}
-				ws.g[t][i][j] = math.Tanh(sum3 + ws.t16[i][j] + p.Bg[i])
+				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t16[i][j] + p.Bg[i])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
@@ -1576,12 +1481,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row4 := &p.Wo[i]
-				var sum4 float64
-				for k4 := range 4 {
-					sum4 += row4[k4] * ws.xs[t][k4][j]
-				}
-				ws.o[t][i][j] = lstmSigmoid(sum4 + ws.t17[i][j] + p.Bo[i])
+				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t17[i][j] + p.Bo[i])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
@@ -1593,13 +1493,13 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row5 := &p.Wy[0]
+			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				dot0 += row5[k5] * ws.h[t+1][k5][i]
-				dot1 += row5[k5+1] * ws.h[t+1][k5+1][i]
-				dot2 += row5[k5+2] * ws.h[t+1][k5+2][i]
-				dot3 += row5[k5+3] * ws.h[t+1][k5+3][i]
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t+1][k][i]
+				dot1 += row[k+1] * ws.h[t+1][k+1][i]
+				dot2 += row[k+2] * ws.h[t+1][k+2][i]
+				dot3 += row[k+3] * ws.h[t+1][k+3][i]
 			}
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
@@ -1614,11 +1514,11 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 	}
 	// lstm.bp:28: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k6 := 0; k6 < 32; k6 += 4 {
-		loss20 += loss[k6]
-		loss21 += loss[k6+1]
-		loss22 += loss[k6+2]
-		loss23 += loss[k6+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2]
+		loss21 += loss[k2+1]
+		loss22 += loss[k2+2]
+		loss23 += loss[k2+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	return loss2

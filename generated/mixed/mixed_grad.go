@@ -83,20 +83,10 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 			ws.hPrev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.m[t][i]
-				var sum float64
-				for k := range 3 {
-					sum += row[k] * p.W[k][j]
-				}
-				ws.m[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			row2 := &ws.m[t+1][i]
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += row2[k2] * h[k2]
-			}
-			ti := sum2 + p.V[i]
+			ti := ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
 			ws.t[t][i] = ti
 			h2[i] = mixedSoftplus(ti)
 		}
@@ -109,17 +99,13 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 		ws.h[i] = h[i]
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += ws.h[k3] * p.V[k3]
-	}
-	var sum4 float64
-	for k4 := range 3 {
-		for k5 := range 3 {
-			sum4 += p.W[k4][k5] * p.W[k4][k5]
+	var sum float64
+	for k := range 3 {
+		for k2 := range 3 {
+			sum += p.W[k][k2] * p.W[k][k2]
 		}
 	}
-	loss := sum3 + sum4*0.01
+	loss := ws.h[0]*p.V[0] + ws.h[1]*p.V[1] + ws.h[2]*p.V[2] + sum*0.01
 	if out != nil {
 		out.H = ws.h
 	}
@@ -153,31 +139,18 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
 		}
 		for i := range 3 {
-			var sum float64
-			for k := range 3 {
-				sum += dv2[k] * ws.m[t2+1][k][i]
-			}
-			dh2[i] = sum
+			dh2[i] = dv2[0]*ws.m[t2+1][0][i] + dv2[1]*ws.m[t2+1][1][i] + dv2[2]*ws.m[t2+1][2][i]
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t3[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t2][j]) * 0.5
 			}
 			for j := range 3 {
-				row := &t3[i]
-				var sum2 float64
-				for k2 := range 3 {
-					sum2 += row[k2] * p.W[j][k2]
-				}
-				dM2[i][j] = sum2
+				dM2[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var sum3 float64
-				for k3 := range 3 {
-					sum3 += ws.m[t2][k3][i] * t3[k3][j]
-				}
-				dW[i][j] += sum3
+				dW[i][j] += ws.m[t2][0][i]*t3[0][j] + ws.m[t2][1][i]*t3[1][j] + ws.m[t2][2][i]*t3[2][j]
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]
@@ -217,20 +190,10 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			ws.hPrev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.m[t][i]
-				var sum float64
-				for k := range 3 {
-					sum += row[k] * p.W[k][j]
-				}
-				ws.m[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			row2 := &ws.m[t+1][i]
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += row2[k2] * h[k2]
-			}
-			ti := sum2 + p.V[i]
+			ti := ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
 			ws.t[t][i] = ti
 			h2[i] = mixedSoftplus(ti)
 		}
@@ -239,17 +202,13 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		}
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += h[k3] * p.V[k3]
-	}
-	var sum4 float64
-	for k4 := range 3 {
-		for k5 := range 3 {
-			sum4 += p.W[k4][k5] * p.W[k4][k5]
+	var sum float64
+	for k := range 3 {
+		for k2 := range 3 {
+			sum += p.W[k][k2] * p.W[k][k2]
 		}
 	}
-	loss := sum3 + sum4*0.01
+	loss := h[0]*p.V[0] + h[1]*p.V[1] + h[2]*p.V[2] + sum*0.01
 	var t2 [3][3]float64
 	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
 	var dM [3][3]float64
@@ -273,31 +232,18 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
 		}
 		for i := range 3 {
-			var sum5 float64
-			for k6 := range 3 {
-				sum5 += dv2[k6] * ws.m[t3+1][k6][i]
-			}
-			dh2[i] = sum5
+			dh2[i] = dv2[0]*ws.m[t3+1][0][i] + dv2[1]*ws.m[t3+1][1][i] + dv2[2]*ws.m[t3+1][2][i]
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t4[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t3][j]) * 0.5
 			}
 			for j := range 3 {
-				row3 := &t4[i]
-				var sum6 float64
-				for k7 := range 3 {
-					sum6 += row3[k7] * p.W[j][k7]
-				}
-				dM2[i][j] = sum6
+				dM2[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var sum7 float64
-				for k8 := range 3 {
-					sum7 += ws.m[t3][k8][i] * t4[k8][j]
-				}
-				dW[i][j] += sum7
+				dW[i][j] += ws.m[t3][0][i]*t4[0][j] + ws.m[t3][1][i]*t4[1][j] + ws.m[t3][2][i]*t4[2][j]
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			dv[i] += dv2[i]
@@ -357,20 +303,10 @@ func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 			ws.hPrev[t][i] = h[i]
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.m[t][i]
-				var sum float64
-				for k := range 3 {
-					sum += row[k] * p.W[k][j]
-				}
-				ws.m[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			row2 := &ws.m[t+1][i]
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += row2[k2] * h[k2]
-			}
-			ti := sum2 + p.V[i]
+			ti := ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
 			ws.t[t][i] = ti
 			h2[i] = mixedSoftplus(ti)
 		}
@@ -465,21 +401,11 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 			}
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.m[t][i]
-				var sum float64
-				for k := range 3 {
-					sum += row[k] * p.W[k][j]
-				}
-				ws.m[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
 			for j := range 32 {
-				row2 := &ws.m[t+1][i]
-				var sum2 float64
-				for k2 := range 3 {
-					sum2 += row2[k2] * h[k2][j]
-				}
-				ws.t[t][i][j] = sum2 + p.V[i]
+				ws.t[t][i][j] = ws.m[t+1][i][0]*h[0][j] + ws.m[t+1][i][1]*h[1][j] + ws.m[t+1][i][2]*h[2][j] + p.V[i]
 			}
 			for j := range 32 {
 				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
@@ -492,21 +418,21 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		}
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var sum3 float64
-	for k3 := range 3 {
-		for k4 := range 3 {
-			sum3 += p.W[k3][k4] * p.W[k3][k4]
+	var sum float64
+	for k := range 3 {
+		for k2 := range 3 {
+			sum += p.W[k][k2] * p.W[k][k2]
 		}
 	}
-	t2 := sum3 * 0.01
-	var loss float64
-	for k7 := range 32 {
-		var sum5 float64
-		for k8 := range 3 {
-			sum5 += h[k8][k7] * p.V[k8]
-		}
-		loss += sum5 + t2
+	t2 := sum * 0.01
+	var loss0, loss1, loss2, loss3 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += h[0][k3]*p.V[0] + h[1][k3]*p.V[1] + h[2][k3]*p.V[2] + t2
+		loss1 += h[0][k3+1]*p.V[0] + h[1][k3+1]*p.V[1] + h[2][k3+1]*p.V[2] + t2
+		loss2 += h[0][k3+2]*p.V[0] + h[1][k3+2]*p.V[1] + h[2][k3+2]*p.V[2] + t2
+		loss3 += h[0][k3+3]*p.V[0] + h[1][k3+3]*p.V[1] + h[2][k3+3]*p.V[2] + t2
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	var t3 [3][3]float64
 	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
 	var dM [3][3]float64
@@ -535,40 +461,27 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		}
 		for i := range 3 {
 			for j := range 32 {
-				var sum6 float64
-				for k9 := range 3 {
-					sum6 += ws.m[t4+1][k9][i] * t5[k9][j]
-				}
-				dh2[i][j] = sum6
+				dh2[i][j] = ws.m[t4+1][0][i]*t5[0][j] + ws.m[t4+1][1][i]*t5[1][j] + ws.m[t4+1][2][i]*t5[2][j]
 			}
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row3 := &t5[i]
+				row := &t5[i]
 				var dot0, dot1, dot2, dot3 float64
-				for k10 := 0; k10 < 32; k10 += 4 {
-					dot0 += row3[k10] * ws.hPrev[t4][j][k10]
-					dot1 += row3[k10+1] * ws.hPrev[t4][j][k10+1]
-					dot2 += row3[k10+2] * ws.hPrev[t4][j][k10+2]
-					dot3 += row3[k10+3] * ws.hPrev[t4][j][k10+3]
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dot0 += row[k4] * ws.hPrev[t4][j][k4]
+					dot1 += row[k4+1] * ws.hPrev[t4][j][k4+1]
+					dot2 += row[k4+2] * ws.hPrev[t4][j][k4+2]
+					dot3 += row[k4+3] * ws.hPrev[t4][j][k4+3]
 				}
 				t6[i][j] = (dM[i][j] + (dot0 + dot1 + (dot2 + dot3))) * 0.5
 			}
 			for j := range 3 {
-				row4 := &t6[i]
-				var sum7 float64
-				for k11 := range 3 {
-					sum7 += row4[k11] * p.W[j][k11]
-				}
-				dM2[i][j] = sum7
+				dM2[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
-				var sum8 float64
-				for k12 := range 3 {
-					sum8 += ws.m[t4][k12][i] * t6[k12][j]
-				}
-				dW[i][j] += sum8
+				dW[i][j] += ws.m[t4][0][i]*t6[0][j] + ws.m[t4][1][i]*t6[1][j] + ws.m[t4][2][i]*t6[2][j]
 			}
 			// backward of mixed.bp:13: h = softplus(M @ h + v)
 			for j := range 32 {
@@ -588,14 +501,14 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		for j := range 3 {
 			g.W[i][j] += t3[i][j] + t3[i][j] + dM[i][j] + dW[i][j]
 		}
-		var sumB0, sumB1, sumB2, sumB3 float64
-		for k13 := 0; k13 < 32; k13 += 4 {
-			sumB0 += h[i][k13] + dfree[i][k13]
-			sumB1 += h[i][k13+1] + dfree[i][k13+1]
-			sumB2 += h[i][k13+2] + dfree[i][k13+2]
-			sumB3 += h[i][k13+3] + dfree[i][k13+3]
+		var sum0, sum1, sum2, sum3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sum0 += h[i][k5] + dfree[i][k5]
+			sum1 += h[i][k5+1] + dfree[i][k5+1]
+			sum2 += h[i][k5+2] + dfree[i][k5+2]
+			sum3 += h[i][k5+3] + dfree[i][k5+3]
 		}
-		g.V[i] += sumB0 + sumB1 + (sumB2 + sumB3)
+		g.V[i] += sum0 + sum1 + (sum2 + sum3)
 	}
 	return loss
 }
@@ -622,21 +535,11 @@ func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) f
 			}
 			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				row := &ws.m[t][i]
-				var sum float64
-				for k := range 3 {
-					sum += row[k] * p.W[k][j]
-				}
-				ws.m[t+1][i][j] = sum * 0.5
+				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
 			for j := range 32 {
-				row2 := &ws.m[t+1][i]
-				var sum2 float64
-				for k2 := range 3 {
-					sum2 += row2[k2] * h[k2][j]
-				}
-				ws.t[t][i][j] = sum2 + p.V[i]
+				ws.t[t][i][j] = ws.m[t+1][i][0]*h[0][j] + ws.m[t+1][i][1]*h[1][j] + ws.m[t+1][i][2]*h[2][j] + p.V[i]
 			}
 			for j := range 32 {
 				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
@@ -656,21 +559,21 @@ func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) f
 		}
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
-	var sum3 float64
-	for k3 := range 3 {
-		for k4 := range 3 {
-			sum3 += p.W[k3][k4] * p.W[k3][k4]
+	var sum float64
+	for k := range 3 {
+		for k2 := range 3 {
+			sum += p.W[k][k2] * p.W[k][k2]
 		}
 	}
-	t2 := sum3 * 0.01
-	var loss float64
-	for k7 := range 32 {
-		var sum5 float64
-		for k8 := range 3 {
-			sum5 += h3[k8][k7] * p.V[k8]
-		}
-		loss += sum5 + t2
+	t2 := sum * 0.01
+	var loss0, loss1, loss2, loss3 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += h3[0][k3]*p.V[0] + h3[1][k3]*p.V[1] + h3[2][k3]*p.V[2] + t2
+		loss1 += h3[0][k3+1]*p.V[0] + h3[1][k3+1]*p.V[1] + h3[2][k3+1]*p.V[2] + t2
+		loss2 += h3[0][k3+2]*p.V[0] + h3[1][k3+2]*p.V[1] + h3[2][k3+2]*p.V[2] + t2
+		loss3 += h3[0][k3+3]*p.V[0] + h3[1][k3+3]*p.V[1] + h3[2][k3+3]*p.V[2] + t2
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	if out != nil {
 		for q := range out {
 			for j2 := range 3 {

@@ -94,11 +94,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *Neste
 				ws.hPrev2[i2][j2][i] = h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			var sum float64
-			for k := range 4 {
-				sum += p.W[k] * h2[k]
-			}
-			ws.sum[i2][j2] = sum
+			ws.sum[i2][j2] = p.W[0]*h2[0] + p.W[1]*h2[1] + (p.W[2]*h2[2] + p.W[3]*h2[3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
@@ -120,11 +116,7 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *Neste
 	// nested.bp:10: for i in 0..3 {
 	ws.s = s
 	// nested.bp:17: loss = s^2 + sum(h)
-	var sum2 float64
-	for k2 := range 4 {
-		sum2 += h[k2]
-	}
-	loss := ws.s*ws.s + sum2
+	loss := ws.s*ws.s + (h[0] + h[1] + (h[2] + h[3]))
 	return loss
 }
 
@@ -183,11 +175,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		var sum float64
-		for k := range 4 {
-			sum += t3[k] * ws.hPrev[i2][k]
-		}
-		g.U += du + sum
+		g.U += du + (t3[0]*ws.hPrev[i2][0] + t3[1]*ws.hPrev[i2][1] + (t3[2]*ws.hPrev[i2][2] + t3[3]*ws.hPrev[i2][3]))
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -223,11 +211,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 				ws.hPrev2[i2][j2][i] = h2[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			var sum float64
-			for k := range 4 {
-				sum += p.W[k] * h2[k]
-			}
-			ws.sum[i2][j2] = sum
+			ws.sum[i2][j2] = p.W[0]*h2[0] + p.W[1]*h2[1] + (p.W[2]*h2[2] + p.W[3]*h2[3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
@@ -247,11 +231,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		s = s2
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	var sum2 float64
-	for k2 := range 4 {
-		sum2 += h[k2]
-	}
-	loss := s*s + sum2
+	loss := s*s + (h[0] + h[1] + (h[2] + h[3]))
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * s
 	var dh [4]float64
@@ -303,11 +283,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		var sum3 float64
-		for k3 := range 4 {
-			sum3 += t3[k3] * ws.hPrev[i3][k3]
-		}
-		g.U += du + sum3
+		g.U += du + (t3[0]*ws.hPrev[i3][0] + t3[1]*ws.hPrev[i3][1] + (t3[2]*ws.hPrev[i3][2] + t3[3]*ws.hPrev[i3][3]))
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -439,12 +415,9 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				var sum float64
-				for k := range 4 {
-					sum += p.W[k] * h2[k][i]
-				}
-				ws.t[i2][j2][i] = sum
-				ws.t2[i2][j2][i] = ws.t[i2][j2][i] * p.W[j2]
+				ti := p.W[0]*h2[0][i] + p.W[1]*h2[1][i] + (p.W[2]*h2[2][i] + p.W[3]*h2[3][i])
+				ws.t[i2][j2][i] = ti
+				ws.t2[i2][j2][i] = ti * p.W[j2]
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
@@ -474,14 +447,14 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		}
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	var loss float64
-	for k4 := range 32 {
-		var sum3 float64
-		for k5 := range 4 {
-			sum3 += h[k5][k4]
-		}
-		loss += s[k4]*s[k4] + sum3
+	var loss0, loss1, loss2, loss3 float64
+	for k := 0; k < 32; k += 4 {
+		loss0 += s[k]*s[k] + (h[0][k] + h[1][k] + (h[2][k] + h[3][k]))
+		loss1 += s[k+1]*s[k+1] + (h[0][k+1] + h[1][k+1] + (h[2][k+1] + h[3][k+1]))
+		loss2 += s[k+2]*s[k+2] + (h[0][k+2] + h[1][k+2] + (h[2][k+2] + h[3][k+2]))
+		loss3 += s[k+3]*s[k+3] + (h[0][k+3] + h[1][k+3] + (h[2][k+3] + h[3][k+3]))
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	var ds [32]float64
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	var dh [4][32]float64
@@ -526,9 +499,9 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti := ds3[i] * p.U
-				t[i] = ti
-				t2[i] = ti * p.W[j3]
+				ti2 := ds3[i] * p.U
+				t[i] = ti2
+				t2[i] = ti2 * p.W[j3]
 			}
 			// backward of nested.bp:11: h = tanh(h * u + x[i])
 			for i := range 4 {
@@ -537,22 +510,22 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 				}
 			}
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
+			var sum0, sum1, sum2, sum3 float64
+			for k2 := 0; k2 < 32; k2 += 4 {
+				sum0 += t[k2] * ws.t[i3][j3][k2]
+				sum1 += t[k2+1] * ws.t[i3][j3][k2+1]
+				sum2 += t[k2+2] * ws.t[i3][j3][k2+2]
+				sum3 += t[k2+3] * ws.t[i3][j3][k2+3]
+			}
+			dw2[j3] += sum0 + sum1 + (sum2 + sum3)
 			var sumB0, sumB1, sumB2, sumB3 float64
-			for k6 := 0; k6 < 32; k6 += 4 {
-				sumB0 += t[k6] * ws.t[i3][j3][k6]
-				sumB1 += t[k6+1] * ws.t[i3][j3][k6+1]
-				sumB2 += t[k6+2] * ws.t[i3][j3][k6+2]
-				sumB3 += t[k6+3] * ws.t[i3][j3][k6+3]
+			for k3 := 0; k3 < 32; k3 += 4 {
+				sumB0 += ds3[k3] * ws.t2[i3][j3][k3]
+				sumB1 += ds3[k3+1] * ws.t2[i3][j3][k3+1]
+				sumB2 += ds3[k3+2] * ws.t2[i3][j3][k3+2]
+				sumB3 += ds3[k3+3] * ws.t2[i3][j3][k3+3]
 			}
-			dw2[j3] += sumB0 + sumB1 + (sumB2 + sumB3)
-			var sumC0, sumC1, sumC2, sumC3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				sumC0 += ds3[k7] * ws.t2[i3][j3][k7]
-				sumC1 += ds3[k7+1] * ws.t2[i3][j3][k7+1]
-				sumC2 += ds3[k7+2] * ws.t2[i3][j3][k7+2]
-				sumC3 += ds3[k7+3] * ws.t2[i3][j3][k7+3]
-			}
-			du += sumC0 + sumC1 + (sumC2 + sumC3)
+			du += sumB0 + sumB1 + (sumB2 + sumB3)
 			for i := range 4 {
 				for j := range 32 {
 					dfree2[i][j] += dh2[i][j] + t2[j]*ws.hPrev2[i3][j3][i][j]
@@ -573,13 +546,13 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 			// backward of nested.bp:12: for j in 0..2 {
 			dw[i] += dw2[i]
 		}
-		var sum4 float64
-		for k8 := range 4 {
-			for k9 := range 32 {
-				sum4 += t3[k8][k9] * ws.hPrev[i3][k8][k9]
+		var sum float64
+		for k4 := range 4 {
+			for k5 := range 32 {
+				sum += t3[k4][k5] * ws.hPrev[i3][k4][k5]
 			}
 		}
-		g.U += du + sum4
+		g.U += du + sum
 		for i := range 4 {
 			for j := range 32 {
 				dfree[i][j] += dfree2[i][j]
@@ -595,14 +568,14 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		}
 	}
 	for i := range 4 {
-		var sumD0, sumD1, sumD2, sumD3 float64
-		for k10 := 0; k10 < 32; k10 += 4 {
-			sumD0 += dfree[i][k10]
-			sumD1 += dfree[i][k10+1]
-			sumD2 += dfree[i][k10+2]
-			sumD3 += dfree[i][k10+3]
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sumC0 += dfree[i][k6]
+			sumC1 += dfree[i][k6+1]
+			sumC2 += dfree[i][k6+2]
+			sumC3 += dfree[i][k6+3]
 		}
-		g.W[i] += dw[i] + (sumD0 + sumD1 + (sumD2 + sumD3))
+		g.W[i] += dw[i] + (sumC0 + sumC1 + (sumC2 + sumC3))
 	}
 	return loss
 }
@@ -645,12 +618,9 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				var sum float64
-				for k := range 4 {
-					sum += p.W[k] * h2[k][i]
-				}
-				ws.t[i2][j2][i] = sum
-				ws.t2[i2][j2][i] = ws.t[i2][j2][i] * p.W[j2]
+				ti := p.W[0]*h2[0][i] + p.W[1]*h2[1][i] + (p.W[2]*h2[2][i] + p.W[3]*h2[3][i])
+				ws.t[i2][j2][i] = ti
+				ws.t2[i2][j2][i] = ti * p.W[j2]
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
@@ -680,14 +650,14 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 		}
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	var loss float64
-	for k4 := range 32 {
-		var sum3 float64
-		for k5 := range 4 {
-			sum3 += h[k5][k4]
-		}
-		loss += s[k4]*s[k4] + sum3
+	var loss0, loss1, loss2, loss3 float64
+	for k := 0; k < 32; k += 4 {
+		loss0 += s[k]*s[k] + (h[0][k] + h[1][k] + (h[2][k] + h[3][k]))
+		loss1 += s[k+1]*s[k+1] + (h[0][k+1] + h[1][k+1] + (h[2][k+1] + h[3][k+1]))
+		loss2 += s[k+2]*s[k+2] + (h[0][k+2] + h[1][k+2] + (h[2][k+2] + h[3][k+2]))
+		loss3 += s[k+3]*s[k+3] + (h[0][k+3] + h[1][k+3] + (h[2][k+3] + h[3][k+3]))
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	return loss
 }
 

@@ -91,30 +91,25 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	}
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
-	row2 := &p.W2[0]
-	row3 := &p.W2[1]
+	row := &p.W2[0]
+	row2 := &p.W2[1]
 	for i := range 32 {
-		row := &p.W1[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.S[k]
-		}
-		ws.tanh[i] = math.Tanh(sum + p.B1[i])
+		ws.tanh[i] = math.Tanh(p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i])
 	}
 	var dot0, dot1, dot2, dot3 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		dot0 += row2[k2] * ws.tanh[k2]
-		dot1 += row2[k2+1] * ws.tanh[k2+1]
-		dot2 += row2[k2+2] * ws.tanh[k2+2]
-		dot3 += row2[k2+3] * ws.tanh[k2+3]
+	for k := 0; k < 32; k += 4 {
+		dot0 += row[k] * ws.tanh[k]
+		dot1 += row[k+1] * ws.tanh[k+1]
+		dot2 += row[k+2] * ws.tanh[k+2]
+		dot3 += row[k+3] * ws.tanh[k+3]
 	}
 	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
 	var dotB0, dotB1, dotB2, dotB3 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		dotB0 += row3[k3] * ws.tanh[k3]
-		dotB1 += row3[k3+1] * ws.tanh[k3+1]
-		dotB2 += row3[k3+2] * ws.tanh[k3+2]
-		dotB3 += row3[k3+3] * ws.tanh[k3+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		dotB0 += row2[k2] * ws.tanh[k2]
+		dotB1 += row2[k2+1] * ws.tanh[k2+1]
+		dotB2 += row2[k2+2] * ws.tanh[k2+2]
+		dotB3 += row2[k2+3] * ws.tanh[k2+3]
 	}
 	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
@@ -181,30 +176,25 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	var tanh [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
-	row2 := &p.W2[0]
-	row3 := &p.W2[1]
+	row := &p.W2[0]
+	row2 := &p.W2[1]
 	for i := range 32 {
-		row := &p.W1[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.S[k]
-		}
-		tanh[i] = math.Tanh(sum + p.B1[i])
+		tanh[i] = math.Tanh(p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i])
 	}
 	var dot0, dot1, dot2, dot3 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		dot0 += row2[k2] * tanh[k2]
-		dot1 += row2[k2+1] * tanh[k2+1]
-		dot2 += row2[k2+2] * tanh[k2+2]
-		dot3 += row2[k2+3] * tanh[k2+3]
+	for k := 0; k < 32; k += 4 {
+		dot0 += row[k] * tanh[k]
+		dot1 += row[k+1] * tanh[k+1]
+		dot2 += row[k+2] * tanh[k+2]
+		dot3 += row[k+3] * tanh[k+3]
 	}
 	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
 	var dotB0, dotB1, dotB2, dotB3 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		dotB0 += row3[k3] * tanh[k3]
-		dotB1 += row3[k3+1] * tanh[k3+1]
-		dotB2 += row3[k3+2] * tanh[k3+2]
-		dotB3 += row3[k3+3] * tanh[k3+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		dotB0 += row2[k2] * tanh[k2]
+		dotB1 += row2[k2+1] * tanh[k2+1]
+		dotB2 += row2[k2+2] * tanh[k2+2]
+		dotB3 += row2[k2+3] * tanh[k2+3]
 	}
 	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
@@ -216,25 +206,25 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	var exp [2]float64
 	exp[0] = math.Exp(shifted[0])
 	exp[1] = math.Exp(shifted[1])
-	sum2 := exp[0] + exp[1]
-	log := math.Log(sum2)
+	sum := exp[0] + exp[1]
+	log := math.Log(sum)
 	loss := -(in.Ret * (shifted[in.Action] - log))
 	var scatter [2]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	scatter = [2]float64{}
 	scatter[in.Action] += negRet
-	t := (-scatter[0] + -scatter[1]) / sum2
+	t := (-scatter[0] + -scatter[1]) / sum
 	var dlogits [2]float64
 	dlogits[0] = scatter[0] + t*exp[0]
 	dlogits[1] = scatter[1] + t*exp[1]
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
-		row4 := &g.W1[i]
-		row4[0] += db1i * in.S[0]
-		row4[1] += db1i * in.S[1]
-		row4[2] += db1i * in.S[2]
-		row4[3] += db1i * in.S[3]
+		row3 := &g.W1[i]
+		row3[0] += db1i * in.S[0]
+		row3[1] += db1i * in.S[1]
+		row3[2] += db1i * in.S[2]
+		row3[3] += db1i * in.S[3]
 		g.B1[i] += db1i
 	}
 	for i := range 32 {
@@ -273,30 +263,25 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	var tanh [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var logits [2]float64
-	row2 := &p.W2[0]
-	row3 := &p.W2[1]
+	row := &p.W2[0]
+	row2 := &p.W2[1]
 	for i := range 32 {
-		row := &p.W1[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.S[k]
-		}
-		tanh[i] = math.Tanh(sum + p.B1[i])
+		tanh[i] = math.Tanh(p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i])
 	}
 	var dot0, dot1, dot2, dot3 float64
-	for k2 := 0; k2 < 32; k2 += 4 {
-		dot0 += row2[k2] * tanh[k2]
-		dot1 += row2[k2+1] * tanh[k2+1]
-		dot2 += row2[k2+2] * tanh[k2+2]
-		dot3 += row2[k2+3] * tanh[k2+3]
+	for k := 0; k < 32; k += 4 {
+		dot0 += row[k] * tanh[k]
+		dot1 += row[k+1] * tanh[k+1]
+		dot2 += row[k+2] * tanh[k+2]
+		dot3 += row[k+3] * tanh[k+3]
 	}
 	logits[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
 	var dotB0, dotB1, dotB2, dotB3 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		dotB0 += row3[k3] * tanh[k3]
-		dotB1 += row3[k3+1] * tanh[k3+1]
-		dotB2 += row3[k3+2] * tanh[k3+2]
-		dotB3 += row3[k3+3] * tanh[k3+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		dotB0 += row2[k2] * tanh[k2]
+		dotB1 += row2[k2+1] * tanh[k2+1]
+		dotB2 += row2[k2+2] * tanh[k2+2]
+		dotB3 += row2[k2+3] * tanh[k2+3]
 	}
 	logits[1] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
@@ -307,10 +292,10 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	var exp [2]float64
 	exp[0] = math.Exp(shifted[0])
 	exp[1] = math.Exp(shifted[1])
-	sum2 := exp[0] + exp[1]
+	sum := exp[0] + exp[1]
 	// policy.bp:15: output probs = softmax(logits)
-	out.Probs[0] = exp[0] / sum2
-	out.Probs[1] = exp[1] / sum2
+	out.Probs[0] = exp[0] / sum
+	out.Probs[1] = exp[1] / sum
 }
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the

@@ -85,26 +85,21 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
 	for i := range 16 {
-		row := &p.W0[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.X[k]
-		}
-		ws.h0[i] = math.Tanh(sum)
+		ws.h0[i] = math.Tanh(p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3]))
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i2 := 0; i2 < 16; i2 += 4 {
-		row2 := &p.A[i2]
-		row3 := &p.A[i2+1]
-		row4 := &p.A[i2+2]
-		row5 := &p.A[i2+3]
+		row := &p.A[i2]
+		row2 := &p.A[i2+1]
+		row3 := &p.A[i2+2]
+		row4 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := range 16 {
-			xk := ws.h0[k2]
-			dot0 += row2[k2] * xk
-			dot1 += row3[k2] * xk
-			dot2 += row4[k2] * xk
-			dot3 += row5[k2] * xk
+		for k := range 16 {
+			xk := ws.h0[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -118,17 +113,17 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i3 := 0; i3 < 16; i3 += 4 {
-		row6 := &p.B[i3]
-		row7 := &p.B[i3+1]
-		row8 := &p.B[i3+2]
-		row9 := &p.B[i3+3]
+		row5 := &p.B[i3]
+		row6 := &p.B[i3+1]
+		row7 := &p.B[i3+2]
+		row8 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := range 16 {
-			xk2 := ws.h1[k3]
-			dotB0 += row6[k3] * xk2
-			dotB1 += row7[k3] * xk2
-			dotB2 += row8[k3] * xk2
-			dotB3 += row9[k3] * xk2
+		for k2 := range 16 {
+			xk2 := ws.h1[k2]
+			dotB0 += row5[k2] * xk2
+			dotB1 += row6[k2] * xk2
+			dotB2 += row7[k2] * xk2
+			dotB3 += row8[k2] * xk2
 		}
 		t2[i3] = dotB0
 		t2[i3+1] = dotB1
@@ -141,11 +136,11 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var sum0, sum1, sum2, sum3 float64
-	for k4 := 0; k4 < 16; k4 += 4 {
-		sum0 += p.V[k4] * ws.h2[k4]
-		sum1 += p.V[k4+1] * ws.h2[k4+1]
-		sum2 += p.V[k4+2] * ws.h2[k4+2]
-		sum3 += p.V[k4+3] * ws.h2[k4+3]
+	for k3 := 0; k3 < 16; k3 += 4 {
+		sum0 += p.V[k3] * ws.h2[k3]
+		sum1 += p.V[k3+1] * ws.h2[k3+1]
+		sum2 += p.V[k3+2] * ws.h2[k3+2]
+		sum3 += p.V[k3+3] * ws.h2[k3+3]
 	}
 	ws.t = sum0 + sum1 + (sum2 + sum3) - in.Y
 	loss := 0.5 * (ws.t * ws.t)
@@ -223,26 +218,21 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
 	for i := range 16 {
-		row := &p.W0[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.X[k]
-		}
-		h0[i] = math.Tanh(sum)
+		h0[i] = math.Tanh(p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3]))
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i2 := 0; i2 < 16; i2 += 4 {
-		row2 := &p.A[i2]
-		row3 := &p.A[i2+1]
-		row4 := &p.A[i2+2]
-		row5 := &p.A[i2+3]
+		row := &p.A[i2]
+		row2 := &p.A[i2+1]
+		row3 := &p.A[i2+2]
+		row4 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := range 16 {
-			xk := h0[k2]
-			dot0 += row2[k2] * xk
-			dot1 += row3[k2] * xk
-			dot2 += row4[k2] * xk
-			dot3 += row5[k2] * xk
+		for k := range 16 {
+			xk := h0[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -258,17 +248,17 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i3 := 0; i3 < 16; i3 += 4 {
-		row6 := &p.B[i3]
-		row7 := &p.B[i3+1]
-		row8 := &p.B[i3+2]
-		row9 := &p.B[i3+3]
+		row5 := &p.B[i3]
+		row6 := &p.B[i3+1]
+		row7 := &p.B[i3+2]
+		row8 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := range 16 {
-			xk2 := h1[k3]
-			dotB0 += row6[k3] * xk2
-			dotB1 += row7[k3] * xk2
-			dotB2 += row8[k3] * xk2
-			dotB3 += row9[k3] * xk2
+		for k2 := range 16 {
+			xk2 := h1[k2]
+			dotB0 += row5[k2] * xk2
+			dotB1 += row6[k2] * xk2
+			dotB2 += row7[k2] * xk2
+			dotB3 += row8[k2] * xk2
 		}
 		t2[i3] = dotB0
 		t2[i3+1] = dotB1
@@ -283,11 +273,11 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var sum0, sum1, sum2, sum3 float64
-	for k4 := 0; k4 < 16; k4 += 4 {
-		sum0 += p.V[k4] * h2[k4]
-		sum1 += p.V[k4+1] * h2[k4+1]
-		sum2 += p.V[k4+2] * h2[k4+2]
-		sum3 += p.V[k4+3] * h2[k4+3]
+	for k3 := 0; k3 < 16; k3 += 4 {
+		sum0 += p.V[k3] * h2[k3]
+		sum1 += p.V[k3+1] * h2[k3+1]
+		sum2 += p.V[k3+2] * h2[k3+2]
+		sum3 += p.V[k3+3] * h2[k3+3]
 	}
 	t3 := sum0 + sum1 + (sum2 + sum3) - in.Y
 	loss := 0.5 * (t3 * t3)
@@ -306,11 +296,11 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	var da [16]float64
 	for i := range 16 {
 		var dotC0, dotC1, dotC2, dotC3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotC0 += db[k5] * p.B[k5][i]
-			dotC1 += db[k5+1] * p.B[k5+1][i]
-			dotC2 += db[k5+2] * p.B[k5+2][i]
-			dotC3 += db[k5+3] * p.B[k5+3][i]
+		for k4 := 0; k4 < 16; k4 += 4 {
+			dotC0 += db[k4] * p.B[k4][i]
+			dotC1 += db[k4+1] * p.B[k4+1][i]
+			dotC2 += db[k4+2] * p.B[k4+2][i]
+			dotC3 += db[k4+3] * p.B[k4+3][i]
 		}
 		dh1i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 		dh1[i] = dh1i
@@ -319,30 +309,30 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		var dotD0, dotD1, dotD2, dotD3 float64
-		for k6 := 0; k6 < 16; k6 += 4 {
-			dotD0 += da[k6] * p.A[k6][i]
-			dotD1 += da[k6+1] * p.A[k6+1][i]
-			dotD2 += da[k6+2] * p.A[k6+2][i]
-			dotD3 += da[k6+3] * p.A[k6+3][i]
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotD0 += da[k5] * p.A[k5][i]
+			dotD1 += da[k5+1] * p.A[k5+1][i]
+			dotD2 += da[k5+2] * p.A[k5+2][i]
+			dotD3 += da[k5+3] * p.A[k5+3][i]
 		}
 		t5i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
-		row10 := &g.W0[i]
-		row10[0] += t5i * in.X[0]
-		row10[1] += t5i * in.X[1]
-		row10[2] += t5i * in.X[2]
-		row10[3] += t5i * in.X[3]
+		row9 := &g.W0[i]
+		row9[0] += t5i * in.X[0]
+		row9[1] += t5i * in.X[1]
+		row9[2] += t5i * in.X[2]
+		row9[3] += t5i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
-		row11 := &g.A[i]
+		row10 := &g.A[i]
 		for j := range 16 {
-			row11[j] += a * h0[j]
+			row10[j] += a * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		a2 := db[i]
-		row12 := &g.B[i]
+		row11 := &g.B[i]
 		for j := range 16 {
-			row12[j] += a2 * h1[j]
+			row11[j] += a2 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -415,26 +405,21 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
 	for i := range 16 {
-		row := &p.W0[i]
-		var sum float64
-		for k := range 4 {
-			sum += row[k] * in.X[k]
-		}
-		h0[i] = math.Tanh(sum)
+		h0[i] = math.Tanh(p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3]))
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i2 := 0; i2 < 16; i2 += 4 {
-		row2 := &p.A[i2]
-		row3 := &p.A[i2+1]
-		row4 := &p.A[i2+2]
-		row5 := &p.A[i2+3]
+		row := &p.A[i2]
+		row2 := &p.A[i2+1]
+		row3 := &p.A[i2+2]
+		row4 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k2 := range 16 {
-			xk := h0[k2]
-			dot0 += row2[k2] * xk
-			dot1 += row3[k2] * xk
-			dot2 += row4[k2] * xk
-			dot3 += row5[k2] * xk
+		for k := range 16 {
+			xk := h0[k]
+			dot0 += row[k] * xk
+			dot1 += row2[k] * xk
+			dot2 += row3[k] * xk
+			dot3 += row4[k] * xk
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -450,17 +435,17 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 	for i3 := 0; i3 < 16; i3 += 4 {
-		row6 := &p.B[i3]
-		row7 := &p.B[i3+1]
-		row8 := &p.B[i3+2]
-		row9 := &p.B[i3+3]
+		row5 := &p.B[i3]
+		row6 := &p.B[i3+1]
+		row7 := &p.B[i3+2]
+		row8 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := range 16 {
-			xk2 := h1[k3]
-			dotB0 += row6[k3] * xk2
-			dotB1 += row7[k3] * xk2
-			dotB2 += row8[k3] * xk2
-			dotB3 += row9[k3] * xk2
+		for k2 := range 16 {
+			xk2 := h1[k2]
+			dotB0 += row5[k2] * xk2
+			dotB1 += row6[k2] * xk2
+			dotB2 += row7[k2] * xk2
+			dotB3 += row8[k2] * xk2
 		}
 		t2[i3] = dotB0
 		t2[i3+1] = dotB1
@@ -475,11 +460,11 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var sum0, sum1, sum2, sum3 float64
-	for k4 := 0; k4 < 16; k4 += 4 {
-		sum0 += p.V[k4] * h2[k4]
-		sum1 += p.V[k4+1] * h2[k4+1]
-		sum2 += p.V[k4+2] * h2[k4+2]
-		sum3 += p.V[k4+3] * h2[k4+3]
+	for k3 := 0; k3 < 16; k3 += 4 {
+		sum0 += p.V[k3] * h2[k3]
+		sum1 += p.V[k3+1] * h2[k3+1]
+		sum2 += p.V[k3+2] * h2[k3+2]
+		sum3 += p.V[k3+3] * h2[k3+3]
 	}
 	t3 := sum0 + sum1 + (sum2 + sum3) - in.Y
 	loss := 0.5 * (t3 * t3)
@@ -498,11 +483,11 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	var da [16]float64
 	for i := range 16 {
 		var dotC0, dotC1, dotC2, dotC3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotC0 += db[k5] * p.B[k5][i]
-			dotC1 += db[k5+1] * p.B[k5+1][i]
-			dotC2 += db[k5+2] * p.B[k5+2][i]
-			dotC3 += db[k5+3] * p.B[k5+3][i]
+		for k4 := 0; k4 < 16; k4 += 4 {
+			dotC0 += db[k4] * p.B[k4][i]
+			dotC1 += db[k4+1] * p.B[k4+1][i]
+			dotC2 += db[k4+2] * p.B[k4+2][i]
+			dotC3 += db[k4+3] * p.B[k4+3][i]
 		}
 		dh1i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
 		dh1[i] = dh1i
@@ -511,11 +496,11 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		var dotD0, dotD1, dotD2, dotD3 float64
-		for k6 := 0; k6 < 16; k6 += 4 {
-			dotD0 += da[k6] * p.A[k6][i]
-			dotD1 += da[k6+1] * p.A[k6+1][i]
-			dotD2 += da[k6+2] * p.A[k6+2][i]
-			dotD3 += da[k6+3] * p.A[k6+3][i]
+		for k5 := 0; k5 < 16; k5 += 4 {
+			dotD0 += da[k5] * p.A[k5][i]
+			dotD1 += da[k5+1] * p.A[k5+1][i]
+			dotD2 += da[k5+2] * p.A[k5+2][i]
+			dotD3 += da[k5+3] * p.A[k5+3][i]
 		}
 		t5i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
 		for j := range 4 {
@@ -607,12 +592,7 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			row := &p.W0[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * ws.x[k][j]
-			}
-			ws.h0[i][j] = math.Tanh(sum)
+			ws.h0[i][j] = math.Tanh(p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j]))
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -642,20 +622,20 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			sum0 += p.V[k2] * h2[k2][i]
-			sum1 += p.V[k2+1] * h2[k2+1][i]
-			sum2 += p.V[k2+2] * h2[k2+2][i]
-			sum3 += p.V[k2+3] * h2[k2+3][i]
+		for k := 0; k < 16; k += 4 {
+			sum0 += p.V[k] * h2[k][i]
+			sum1 += p.V[k+1] * h2[k+1][i]
+			sum2 += p.V[k+2] * h2[k+2][i]
+			sum3 += p.V[k+3] * h2[k+3][i]
 		}
 		t[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += 0.5 * (t[k3] * t[k3])
-		loss1 += 0.5 * (t[k3+1] * t[k3+1])
-		loss2 += 0.5 * (t[k3+2] * t[k3+2])
-		loss3 += 0.5 * (t[k3+3] * t[k3+3])
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss0 += 0.5 * (t[k2] * t[k2])
+		loss1 += 0.5 * (t[k2+1] * t[k2+1])
+		loss2 += 0.5 * (t[k2+2] * t[k2+2])
+		loss3 += 0.5 * (t[k2+3] * t[k2+3])
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t2 [32]float64
@@ -692,13 +672,13 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 			t3[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
 		}
 		for j := range 4 {
-			row2 := &t3[i]
+			row := &t3[i]
 			var dot0, dot1, dot2, dot3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dot0 += row2[k4] * ws.x[j][k4]
-				dot1 += row2[k4+1] * ws.x[j][k4+1]
-				dot2 += row2[k4+2] * ws.x[j][k4+2]
-				dot3 += row2[k4+3] * ws.x[j][k4+3]
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dot0 += row[k3] * ws.x[j][k3]
+				dot1 += row[k3+1] * ws.x[j][k3+1]
+				dot2 += row[k3+2] * ws.x[j][k3+2]
+				dot3 += row[k3+3] * ws.x[j][k3+3]
 			}
 			g.W0[i][j] += dot0 + dot1 + (dot2 + dot3)
 		}
@@ -707,11 +687,11 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 	residualGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h0[0][0], 512), unsafe.Slice(&g.A[0][0], 256), true)
 	for i := range 16 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sumB0 += ws.t5[i][k5]
-			sumB1 += ws.t5[i][k5+1]
-			sumB2 += ws.t5[i][k5+2]
-			sumB3 += ws.t5[i][k5+3]
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += ws.t5[i][k4]
+			sumB1 += ws.t5[i][k4+1]
+			sumB2 += ws.t5[i][k4+2]
+			sumB3 += ws.t5[i][k4+3]
 		}
 		g.A_[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 	}
@@ -719,20 +699,20 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 	residualGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&g.B[0][0], 256), true)
 	for i := range 16 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k6 := 0; k6 < 32; k6 += 4 {
-			sumC0 += ws.t3[i][k6]
-			sumC1 += ws.t3[i][k6+1]
-			sumC2 += ws.t3[i][k6+2]
-			sumC3 += ws.t3[i][k6+3]
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumC0 += ws.t3[i][k5]
+			sumC1 += ws.t3[i][k5+1]
+			sumC2 += ws.t3[i][k5+2]
+			sumC3 += ws.t3[i][k5+3]
 		}
 		g.B_[i] += sumC0 + sumC1 + (sumC2 + sumC3)
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k7 := 0; k7 < 32; k7 += 4 {
-			sumD0 += t2[k7] * h2[i][k7]
-			sumD1 += t2[k7+1] * h2[i][k7+1]
-			sumD2 += t2[k7+2] * h2[i][k7+2]
-			sumD3 += t2[k7+3] * h2[i][k7+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sumD0 += t2[k6] * h2[i][k6]
+			sumD1 += t2[k6+1] * h2[i][k6+1]
+			sumD2 += t2[k6+2] * h2[i][k6+2]
+			sumD3 += t2[k6+3] * h2[i][k6+3]
 		}
 		g.V[i] += sumD0 + sumD1 + (sumD2 + sumD3)
 	}
@@ -745,12 +725,7 @@ func (p *ResidualParams) forwardTile(ws *ResidualBatchWorkspace, out []ResidualO
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			row := &p.W0[i]
-			var sum float64
-			for k := range 4 {
-				sum += row[k] * ws.x[k][j]
-			}
-			ws.h0[i][j] = math.Tanh(sum)
+			ws.h0[i][j] = math.Tanh(p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j]))
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -764,15 +739,15 @@ func (p *ResidualParams) forwardTile(ws *ResidualBatchWorkspace, out []ResidualO
 	residualGemmNN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var loss float64
-	for k4 := range 32 {
+	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			sumB0 += p.V[k5] * (ws.h1[k5][k4] + residualRelu(ws.t2[k5][k4]+p.B_[k5]))
-			sumB1 += p.V[k5+1] * (ws.h1[k5+1][k4] + residualRelu(ws.t2[k5+1][k4]+p.B_[k5+1]))
-			sumB2 += p.V[k5+2] * (ws.h1[k5+2][k4] + residualRelu(ws.t2[k5+2][k4]+p.B_[k5+2]))
-			sumB3 += p.V[k5+3] * (ws.h1[k5+3][k4] + residualRelu(ws.t2[k5+3][k4]+p.B_[k5+3]))
+		for k4 := 0; k4 < 16; k4 += 4 {
+			sumB0 += p.V[k4] * (ws.h1[k4][k3] + residualRelu(ws.t2[k4][k3]+p.B_[k4]))
+			sumB1 += p.V[k4+1] * (ws.h1[k4+1][k3] + residualRelu(ws.t2[k4+1][k3]+p.B_[k4+1]))
+			sumB2 += p.V[k4+2] * (ws.h1[k4+2][k3] + residualRelu(ws.t2[k4+2][k3]+p.B_[k4+2]))
+			sumB3 += p.V[k4+3] * (ws.h1[k4+3][k3] + residualRelu(ws.t2[k4+3][k3]+p.B_[k4+3]))
 		}
-		loss += 0.5 * residualSq(sumB0+sumB1+(sumB2+sumB3)-ws.y[k4])
+		loss += 0.5 * residualSq(sumB0+sumB1+(sumB2+sumB3)-ws.y[k3])
 	}
 	return loss
 }

@@ -78,7 +78,7 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	row6 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i2 := 0; i2 < 16; i2 += 4 {
@@ -100,20 +100,15 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			row5 := &p.Wx[i]
-			var sum float64
-			for k2 := range 4 {
-				sum += row5[k2] * in.Xs[t][k2]
-			}
-			ws.h[t+1][i] = math.Tanh(sum + t2[i] + p.Bh[i])
+			ws.h[t+1][i] = math.Tanh(p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row6[k3] * ws.h[t+1][k3]
-			dotB1 += row6[k3+1] * ws.h[t+1][k3+1]
-			dotB2 += row6[k3+2] * ws.h[t+1][k3+2]
-			dotB3 += row6[k3+3] * ws.h[t+1][k3+3]
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -181,7 +176,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	row6 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i2 := 0; i2 < 16; i2 += 4 {
@@ -203,20 +198,15 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			row5 := &p.Wx[i]
-			var sum float64
-			for k2 := range 4 {
-				sum += row5[k2] * in.Xs[t][k2]
-			}
-			ws.h[t+1][i] = math.Tanh(sum + t2[i] + p.Bh[i])
+			ws.h[t+1][i] = math.Tanh(p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row6[k3] * ws.h[t+1][k3]
-			dotB1 += row6[k3+1] * ws.h[t+1][k3+1]
-			dotB2 += row6[k3+2] * ws.h[t+1][k3+2]
-			dotB3 += row6[k3+3] * ws.h[t+1][k3+3]
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -237,23 +227,23 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		hRow := &ws.h[t3]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotC0 += dbh[k4] * p.Wh[k4][i]
-				dotC1 += dbh[k4+1] * p.Wh[k4+1][i]
-				dotC2 += dbh[k4+2] * p.Wh[k4+2][i]
-				dotC3 += dbh[k4+3] * p.Wh[k4+3][i]
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotC0 += dbh[k3] * p.Wh[k3][i]
+				dotC1 += dbh[k3+1] * p.Wh[k3+1][i]
+				dotC2 += dbh[k3+2] * p.Wh[k3+2][i]
+				dotC3 += dbh[k3+3] * p.Wh[k3+3][i]
 			}
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
-			row7 := &g.Wx[i]
-			row7[0] += a * xsRow[0]
-			row7[1] += a * xsRow[1]
-			row7[2] += a * xsRow[2]
-			row7[3] += a * xsRow[3]
+			row6 := &g.Wx[i]
+			row6[0] += a * xsRow[0]
+			row6[1] += a * xsRow[1]
+			row6[2] += a * xsRow[2]
+			row6[3] += a * xsRow[3]
 			a2 := dbh[i]
-			row8 := &g.Wh[i]
+			row7 := &g.Wh[i]
 			for j := range 16 {
-				row8[j] += a2 * hRow[j]
+				row7[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -339,7 +329,7 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	row6 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i2 := 0; i2 < 16; i2 += 4 {
@@ -361,20 +351,15 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			row5 := &p.Wx[i]
-			var sum float64
-			for k2 := range 4 {
-				sum += row5[k2] * in.Xs[t][k2]
-			}
-			ws.h[t+1][i] = math.Tanh(sum + t2[i] + p.Bh[i])
+			ws.h[t+1][i] = math.Tanh(p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k3 := 0; k3 < 16; k3 += 4 {
-			dotB0 += row6[k3] * ws.h[t+1][k3]
-			dotB1 += row6[k3+1] * ws.h[t+1][k3+1]
-			dotB2 += row6[k3+2] * ws.h[t+1][k3+2]
-			dotB3 += row6[k3+3] * ws.h[t+1][k3+3]
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
@@ -395,23 +380,23 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		hRow := &ws.h[t3]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotC0 += dbh[k4] * p.Wh[k4][i]
-				dotC1 += dbh[k4+1] * p.Wh[k4+1][i]
-				dotC2 += dbh[k4+2] * p.Wh[k4+2][i]
-				dotC3 += dbh[k4+3] * p.Wh[k4+3][i]
+			for k3 := 0; k3 < 16; k3 += 4 {
+				dotC0 += dbh[k3] * p.Wh[k3][i]
+				dotC1 += dbh[k3+1] * p.Wh[k3+1][i]
+				dotC2 += dbh[k3+2] * p.Wh[k3+2][i]
+				dotC3 += dbh[k3+3] * p.Wh[k3+3][i]
 			}
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
 			a := dbh[i]
-			row7 := &g.Wx[i]
-			row7[0] += a * xsRow[0]
-			row7[1] += a * xsRow[1]
-			row7[2] += a * xsRow[2]
-			row7[3] += a * xsRow[3]
+			row6 := &g.Wx[i]
+			row6[0] += a * xsRow[0]
+			row6[1] += a * xsRow[1]
+			row6[2] += a * xsRow[2]
+			row6[3] += a * xsRow[3]
 			a2 := dbh[i]
-			row8 := &g.Wh[i]
+			row7 := &g.Wh[i]
 			for j := range 16 {
-				row8[j] += a2 * hRow[j]
+				row7[j] += a2 * hRow[j]
 			}
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -509,23 +494,18 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row := &p.Wx[i]
-				var sum float64
-				for k := range 4 {
-					sum += row[k] * ws.xs[t][k][j]
-				}
-				ws.h[t+1][i][j] = math.Tanh(sum + ws.t2[i][j] + p.Bh[i])
+				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t2[i][j] + p.Bh[i])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row2 := &p.Wy[0]
+			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t+1][k2][i]
-				dot1 += row2[k2+1] * ws.h[t+1][k2+1][i]
-				dot2 += row2[k2+2] * ws.h[t+1][k2+2][i]
-				dot3 += row2[k2+3] * ws.h[t+1][k2+3][i]
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t+1][k][i]
+				dot1 += row[k+1] * ws.h[t+1][k+1][i]
+				dot2 += row[k+2] * ws.h[t+1][k+2][i]
+				dot3 += row[k+3] * ws.h[t+1][k+3][i]
 			}
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
@@ -534,11 +514,11 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 	}
 	// rnn.bp:17: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		loss20 += loss[k3]
-		loss21 += loss[k3+1]
-		loss22 += loss[k3+2]
-		loss23 += loss[k3+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2]
+		loss21 += loss[k2+1]
+		loss22 += loss[k2+2]
+		loss23 += loss[k2+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	var dh [16][32]float64
@@ -561,13 +541,13 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
 		for i := range 16 {
 			for j := range 4 {
-				row3 := &ws.t3[i]
+				row2 := &ws.t3[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotB0 += row3[k4] * ws.xs[t2][j][k4]
-					dotB1 += row3[k4+1] * ws.xs[t2][j][k4+1]
-					dotB2 += row3[k4+2] * ws.xs[t2][j][k4+2]
-					dotB3 += row3[k4+3] * ws.xs[t2][j][k4+3]
+				for k3 := 0; k3 < 32; k3 += 4 {
+					dotB0 += row2[k3] * ws.xs[t2][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
 				}
 				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
@@ -575,13 +555,13 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
-			row4 := &scatter[0]
+			row3 := &scatter[0]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k5 := 0; k5 < 32; k5 += 4 {
-				dotC0 += row4[k5] * ws.h[t2+1][i][k5]
-				dotC1 += row4[k5+1] * ws.h[t2+1][i][k5+1]
-				dotC2 += row4[k5+2] * ws.h[t2+1][i][k5+2]
-				dotC3 += row4[k5+3] * ws.h[t2+1][i][k5+3]
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += row3[k4] * ws.h[t2+1][i][k4]
+				dotC1 += row3[k4+1] * ws.h[t2+1][i][k4+1]
+				dotC2 += row3[k4+2] * ws.h[t2+1][i][k4+2]
+				dotC3 += row3[k4+3] * ws.h[t2+1][i][k4+3]
 			}
 			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
 			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -602,21 +582,21 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 	}
 	for i := range 16 {
 		var sum0, sum1, sum2, sum3 float64
-		for k6 := 0; k6 < 32; k6 += 4 {
-			sum0 += dfree[i][k6]
-			sum1 += dfree[i][k6+1]
-			sum2 += dfree[i][k6+2]
-			sum3 += dfree[i][k6+3]
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sum0 += dfree[i][k5]
+			sum1 += dfree[i][k5+1]
+			sum2 += dfree[i][k5+2]
+			sum3 += dfree[i][k5+3]
 		}
 		g.Bh[i] += sum0 + sum1 + (sum2 + sum3)
 	}
 	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k7 := 0; k7 < 32; k7 += 4 {
-		sumB0 += dfree2[0][k7]
-		sumB1 += dfree2[0][k7+1]
-		sumB2 += dfree2[0][k7+2]
-		sumB3 += dfree2[0][k7+3]
+	for k6 := 0; k6 < 32; k6 += 4 {
+		sumB0 += dfree2[0][k6]
+		sumB1 += dfree2[0][k6+1]
+		sumB2 += dfree2[0][k6+2]
+		sumB3 += dfree2[0][k6+3]
 	}
 	g.By[0] += sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss2
@@ -637,23 +617,18 @@ func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64
 		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				row := &p.Wx[i]
-				var sum float64
-				for k := range 4 {
-					sum += row[k] * ws.xs[t][k][j]
-				}
-				ws.h[t+1][i][j] = math.Tanh(sum + ws.t4[i][j] + p.Bh[i])
+				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bh[i])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
-			row2 := &p.Wy[0]
+			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dot0 += row2[k2] * ws.h[t+1][k2][i]
-				dot1 += row2[k2+1] * ws.h[t+1][k2+1][i]
-				dot2 += row2[k2+2] * ws.h[t+1][k2+2][i]
-				dot3 += row2[k2+3] * ws.h[t+1][k2+3][i]
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t+1][k][i]
+				dot1 += row[k+1] * ws.h[t+1][k+1][i]
+				dot2 += row[k+2] * ws.h[t+1][k+2][i]
+				dot3 += row[k+3] * ws.h[t+1][k+3][i]
 			}
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
@@ -662,11 +637,11 @@ func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64
 	}
 	// rnn.bp:17: for t in 0..T {
 	var loss20, loss21, loss22, loss23 float64
-	for k3 := 0; k3 < 32; k3 += 4 {
-		loss20 += loss[k3]
-		loss21 += loss[k3+1]
-		loss22 += loss[k3+2]
-		loss23 += loss[k3+3]
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2]
+		loss21 += loss[k2+1]
+		loss22 += loss[k2+2]
+		loss23 += loss[k2+3]
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	return loss2

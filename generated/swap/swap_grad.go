@@ -78,15 +78,7 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs
 			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
 		}
 		// swap.bp:15: s += dot(a, b) + sum(a * w)
-		var sum float64
-		for k := range 3 {
-			sum += ws.a[t+1][k] * ws.a[t][k]
-		}
-		var sum2 float64
-		for k2 := range 3 {
-			sum2 += ws.a[t+1][k2] * p.W[k2]
-		}
-		s += sum + sum2
+		s += ws.a[t+1][0]*ws.a[t][0] + ws.a[t+1][1]*ws.a[t][1] + ws.a[t+1][2]*ws.a[t][2] + (ws.a[t+1][0]*p.W[0] + ws.a[t+1][1]*p.W[1] + ws.a[t+1][2]*p.W[2])
 		// swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			bNext[i] = ws.a[t][i]
@@ -94,11 +86,7 @@ func (p *SwapParams) Forward(ws *SwapWorkspace, in *SwapInputs, out *SwapOutputs
 		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += ws.a[4][k3]
-	}
-	loss := s + sum3*0.1
+	loss := s + (ws.a[4][0]+ws.a[4][1]+ws.a[4][2])*0.1
 	return loss
 }
 
@@ -131,11 +119,7 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 			dw[i] += dw2[i]
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
-		var sum float64
-		for k := range 3 {
-			sum += da2[k] * ws.bPrev[t][k]
-		}
-		g.U += sum
+		g.U += da2[0]*ws.bPrev[t][0] + da2[1]*ws.bPrev[t][1] + da2[2]*ws.bPrev[t][2]
 		// backward of swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			da[i] = da3[i]
@@ -170,15 +154,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 			ws.a[t+1][i] = b2[i]*p.U + in.X[t][i]
 		}
 		// swap.bp:15: s += dot(a, b) + sum(a * w)
-		var sum float64
-		for k := range 3 {
-			sum += ws.a[t+1][k] * ws.a[t][k]
-		}
-		var sum2 float64
-		for k2 := range 3 {
-			sum2 += ws.a[t+1][k2] * p.W[k2]
-		}
-		s += sum + sum2
+		s += ws.a[t+1][0]*ws.a[t][0] + ws.a[t+1][1]*ws.a[t][1] + ws.a[t+1][2]*ws.a[t][2] + (ws.a[t+1][0]*p.W[0] + ws.a[t+1][1]*p.W[1] + ws.a[t+1][2]*p.W[2])
 		// swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			bNext[i] = ws.a[t][i]
@@ -186,11 +162,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
-	var sum3 float64
-	for k3 := range 3 {
-		sum3 += ws.a[4][k3]
-	}
-	loss := s + sum3*0.1
+	loss := s + (ws.a[4][0]+ws.a[4][1]+ws.a[4][2])*0.1
 	var da [3]float64
 	// backward of swap.bp:11: for t in 0..4 {
 	var db [3]float64
@@ -216,11 +188,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 			dw[i] += dw2[i]
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
-		var sum4 float64
-		for k4 := range 3 {
-			sum4 += da2[k4] * ws.bPrev[t2][k4]
-		}
-		g.U += sum4
+		g.U += da2[0]*ws.bPrev[t2][0] + da2[1]*ws.bPrev[t2][1] + da2[2]*ws.bPrev[t2][2]
 		// backward of swap.bp:11: for t in 0..4 {
 		for i := range 3 {
 			da[i] = da3[i]
@@ -348,15 +316,7 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 		}
 		// swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 32 {
-			var sum float64
-			for k := range 3 {
-				sum += ws.a[t+1][k][i] * ws.a[t][k][i]
-			}
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += ws.a[t+1][k2][i] * p.W[k2]
-			}
-			s[i] += sum + sum2
+			s[i] += ws.a[t+1][0][i]*ws.a[t][0][i] + ws.a[t+1][1][i]*ws.a[t][1][i] + ws.a[t+1][2][i]*ws.a[t][2][i] + (ws.a[t+1][0][i]*p.W[0] + ws.a[t+1][1][i]*p.W[1] + ws.a[t+1][2][i]*p.W[2])
 		}
 		for i := range 3 {
 			for j := range 32 {
@@ -366,14 +326,14 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
-	var loss float64
-	for k5 := range 32 {
-		var sum4 float64
-		for k6 := range 3 {
-			sum4 += ws.a[4][k6][k5]
-		}
-		loss += s[k5] + sum4*0.1
+	var loss0, loss1, loss2, loss3 float64
+	for k := 0; k < 32; k += 4 {
+		loss0 += s[k] + (ws.a[4][0][k]+ws.a[4][1][k]+ws.a[4][2][k])*0.1
+		loss1 += s[k+1] + (ws.a[4][0][k+1]+ws.a[4][1][k+1]+ws.a[4][2][k+1])*0.1
+		loss2 += s[k+2] + (ws.a[4][0][k+2]+ws.a[4][1][k+2]+ws.a[4][2][k+2])*0.1
+		loss3 += s[k+3] + (ws.a[4][0][k+3]+ws.a[4][1][k+3]+ws.a[4][2][k+3])*0.1
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	var da [3][32]float64
 	// backward of swap.bp:11: for t in 0..4 {
 	var db [3][32]float64
@@ -406,13 +366,13 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 			}
 		}
 		// backward of swap.bp:13: a = b * u + x[t]
-		var sum5 float64
-		for k7 := range 3 {
-			for k8 := range 32 {
-				sum5 += da2[k7][k8] * ws.bPrev[t2][k7][k8]
+		var sum float64
+		for k2 := range 3 {
+			for k3 := range 32 {
+				sum += da2[k2][k3] * ws.bPrev[t2][k2][k3]
 			}
 		}
-		g.U += sum5
+		g.U += sum
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			for j := range 32 {
@@ -428,21 +388,21 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 		}
 	}
 	for i := range 3 {
+		var sum0, sum1, sum2, sum3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sum0 += da[i][k4] + dfree[i][k4]
+			sum1 += da[i][k4+1] + dfree[i][k4+1]
+			sum2 += da[i][k4+2] + dfree[i][k4+2]
+			sum3 += da[i][k4+3] + dfree[i][k4+3]
+		}
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k9 := 0; k9 < 32; k9 += 4 {
-			sumB0 += da[i][k9] + dfree[i][k9]
-			sumB1 += da[i][k9+1] + dfree[i][k9+1]
-			sumB2 += da[i][k9+2] + dfree[i][k9+2]
-			sumB3 += da[i][k9+3] + dfree[i][k9+3]
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumB0 += db[i][k5]
+			sumB1 += db[i][k5+1]
+			sumB2 += db[i][k5+2]
+			sumB3 += db[i][k5+3]
 		}
-		var sumC0, sumC1, sumC2, sumC3 float64
-		for k10 := 0; k10 < 32; k10 += 4 {
-			sumC0 += db[i][k10]
-			sumC1 += db[i][k10+1]
-			sumC2 += db[i][k10+2]
-			sumC3 += db[i][k10+3]
-		}
-		g.W[i] += sumB0 + sumB1 + (sumB2 + sumB3) + (sumC0+sumC1+(sumC2+sumC3))*0.5
+		g.W[i] += sum0 + sum1 + (sum2 + sum3) + (sumB0+sumB1+(sumB2+sumB3))*0.5
 	}
 	return loss
 }
@@ -477,15 +437,7 @@ func (p *SwapParams) forwardTile(ws *SwapBatchWorkspace, out []SwapOutputs) floa
 		}
 		// swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 32 {
-			var sum float64
-			for k := range 3 {
-				sum += ws.a[t+1][k][i] * ws.a[t][k][i]
-			}
-			var sum2 float64
-			for k2 := range 3 {
-				sum2 += ws.a[t+1][k2][i] * p.W[k2]
-			}
-			s[i] += sum + sum2
+			s[i] += ws.a[t+1][0][i]*ws.a[t][0][i] + ws.a[t+1][1][i]*ws.a[t][1][i] + ws.a[t+1][2][i]*ws.a[t][2][i] + (ws.a[t+1][0][i]*p.W[0] + ws.a[t+1][1][i]*p.W[1] + ws.a[t+1][2][i]*p.W[2])
 		}
 		for i := range 3 {
 			for j := range 32 {
@@ -495,14 +447,14 @@ func (p *SwapParams) forwardTile(ws *SwapBatchWorkspace, out []SwapOutputs) floa
 		b2 = bNext
 	}
 	// swap.bp:17: loss = s + sum(a) * 0.1
-	var loss float64
-	for k5 := range 32 {
-		var sum4 float64
-		for k6 := range 3 {
-			sum4 += ws.a[4][k6][k5]
-		}
-		loss += s[k5] + sum4*0.1
+	var loss0, loss1, loss2, loss3 float64
+	for k := 0; k < 32; k += 4 {
+		loss0 += s[k] + (ws.a[4][0][k]+ws.a[4][1][k]+ws.a[4][2][k])*0.1
+		loss1 += s[k+1] + (ws.a[4][0][k+1]+ws.a[4][1][k+1]+ws.a[4][2][k+1])*0.1
+		loss2 += s[k+2] + (ws.a[4][0][k+2]+ws.a[4][1][k+2]+ws.a[4][2][k+2])*0.1
+		loss3 += s[k+3] + (ws.a[4][0][k+3]+ws.a[4][1][k+3]+ws.a[4][2][k+3])*0.1
 	}
+	loss := loss0 + loss1 + (loss2 + loss3)
 	return loss
 }
 
