@@ -121,12 +121,17 @@ func TestLoopCodeIndependentOfSteps(t *testing.T) {
 		lines = append(lines, bytes.Count(code, []byte("\n")))
 		sizes = append(sizes, wsSize(code))
 	}
-	if lines[0] != lines[1] {
+	// Not growing with T; a product over the steps may pass a size
+	// threshold at one T and not the other (a weight gradient summed after
+	// the sweep, defer.go), which changes a few lines.
+	if d := lines[1] - lines[0]; d < -10 || d > 10 {
 		t.Errorf("T = 25 generates %d lines, T = 1000 %d", lines[0], lines[1])
 	}
-	// Per step: the hidden state (16) and the prediction error (1); the
-	// constant allows for the initial state.
-	perStep := int64(8 * (16 + 1))
+	// Per step: the hidden state (16), the prediction error (1) and the
+	// deltas of the hidden layer and the output (16 + 1), kept for the
+	// weight gradients formed after the sweep; the constant allows for the
+	// initial state.
+	perStep := int64(8 * (16 + 1 + 16 + 1))
 	for i, steps := range []int64{25, 1000} {
 		if sizes[i] > steps*perStep+8*64 {
 			t.Errorf("T = %d: workspace of %d bytes, more than %d per step", steps, sizes[i], perStep)

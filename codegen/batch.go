@@ -26,7 +26,7 @@ func (mg *modelGen) batchGen() *modelGen {
 	}
 	bg := &modelGen{fg: mg.fg, m: b.Model, grad: b.Gradient(), name: mg.name, fields: map[*symbolic.Var]string{},
 		outputs: mg.outputs, ws: newFieldNamer().reserve("one"), saved: map[*symbolic.Node]place{},
-		big: map[*symbolic.Node]place{}, tile: b}
+		big: map[*symbolic.Node]place{}, tile: b, stepArrays: map[*symbolic.Node]place{}}
 	for _, p := range b.Params {
 		bg.fields[p] = mg.fields[p]
 	}

@@ -60,6 +60,15 @@ type fnGen struct {
 	// than locals: a local passed to a kernel (a func variable) escapes to
 	// the heap (kernels.go).
 	kernelVals map[*symbolic.Node]bool
+	// deferred are the outer products the loop being emitted adds into
+	// gradients after its last step, and stepCopies the per-step arrays
+	// that keep their left factors (defer.go).
+	deferred   []deferredOuter
+	stepCopies map[*symbolic.Node]place
+	// wsShared, for a model's function that may add workspace fields,
+	// holds the fields the model's functions share (stepArray); nil
+	// otherwise.
+	wsShared map[*symbolic.Node]place
 }
 
 // sink is where statements go.

@@ -218,17 +218,22 @@ func (f *fnGen) emitLoop(n *symbolic.Node, outer *plan) {
 	// The body's values live in its block, one step at a time: after the
 	// loop they are out of scope, and only the states' final values remain.
 	outerSlots := maps.Clone(f.slots)
+	outerDeferred, outerCopies := f.deferred, f.stepCopies
+	f.deferred, f.stepCopies = nil, map[*symbolic.Node]place{}
 	var body []jen.Code
 	f.begin(&body)
 	f.loopBody(l, live)
 	f.finish()
 	f.out = saved
 	f.slots = outerSlots
+	deferred := f.deferred
+	f.deferred, f.stepCopies = outerDeferred, outerCopies
 
 	if note != "" {
 		f.add(jen.Comment(note))
 	}
 	f.add(jen.For(loopHead(l, idx, f.uses.index[idx] > before)...).Block(body...))
+	f.emitDeferred(deferred)
 	for i, out := range l.Outs {
 		if live[i] && !f.isInvariant(n, i) {
 			f.slots[out] = f.finalPlace(l, i, places[i])
@@ -407,7 +412,9 @@ func (f *fnGen) stepSlot(into map[*symbolic.Node]place) func(x *symbolic.Node) d
 func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node) {
 	for i, st := range l.State {
 		for _, t := range inPlace[i] {
-			f.emit(t, dest{f.slots[st], "+="})
+			if !f.deferOuter(l, st, t) {
+				f.emit(t, dest{f.slots[st], "+="})
+			}
 		}
 	}
 	tmp := map[int]place{}

@@ -31,11 +31,15 @@ type modelGen struct {
 	// tile, for the generator of a model's tile functions (batch.go), is
 	// the batched model, whose inputs are fields of the batch workspace.
 	tile *symbolic.Batched
+	// stepArrays are the workspace arrays of per-step values shared by
+	// the model's functions (fnGen.stepArray).
+	stepArrays map[*symbolic.Node]place
 }
 
 func (fg *fileGen) model(m *symbolic.Model) {
 	mg := &modelGen{fg: fg, m: m, name: exported(m.Name), fields: map[*symbolic.Var]string{},
-		ws: newFieldNamer(), saved: map[*symbolic.Node]place{}, big: map[*symbolic.Node]place{}}
+		ws: newFieldNamer(), saved: map[*symbolic.Node]place{}, big: map[*symbolic.Node]place{},
+		stepArrays: map[*symbolic.Node]place{}}
 	mg.grad = fg.grads.Model
 	mg.varFields()
 	mg.saves = mg.computeSaves()
@@ -190,6 +194,7 @@ func (mg *modelGen) newFnUnchecked() (*fnGen, *[]jen.Code) {
 	f := newFnGen(mg.fg, mg.fg.newLocals())
 	mg.bindVars(f)
 	f.markKernelVals(mg.m.Graph.Nodes)
+	f.wsShared = mg.stepArrays
 	body := new([]jen.Code)
 	f.begin(body)
 	return f, body
@@ -605,6 +610,7 @@ func (mg *modelGen) workspace(f *fnGen, speculative bool) func(*symbolic.Node) d
 		return mg.bigSlot
 	}
 	f.wsAlloc = func(string, symbolic.Shape) place { panic(errNeedsWorkspace) }
+	f.wsShared = nil // the other goroutine's functions write it
 	return func(*symbolic.Node) dest { panic(errNeedsWorkspace) }
 }
 

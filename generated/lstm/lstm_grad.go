@@ -61,14 +61,18 @@ type LstmOutputs struct{}
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type LstmWorkspace struct {
-	t     [25]float64
-	o     [25][16]float64
-	tanhC [25][16]float64
-	f     [25][16]float64
-	i     [25][16]float64
-	g     [25][16]float64
-	cPrev [25][16]float64
-	h     [26][16]float64
+	t        [25]float64
+	o        [25][16]float64
+	tanhC    [25][16]float64
+	f        [25][16]float64
+	i        [25][16]float64
+	g        [25][16]float64
+	cPrev    [25][16]float64
+	h        [26][16]float64
+	dbiSteps [25][16]float64
+	dbfSteps [25][16]float64
+	dbgSteps [25][16]float64
+	dboSteps [25][16]float64
 }
 
 // LstmBatchWorkspace holds what LstmParams.ForwardBatch and LossGradBatch need
@@ -268,14 +272,6 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
-		xsRow := &in.Xs[t]
-		hRow := &ws.h[t]
-		xsRow2 := &in.Xs[t]
-		hRow2 := &ws.h[t]
-		xsRow3 := &in.Xs[t]
-		hRow3 := &ws.h[t]
-		xsRow4 := &in.Xs[t]
-		hRow4 := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -307,56 +303,16 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			a := dbi[i]
-			row := &g.Wi[i]
-			row[0] += a * xsRow[0]
-			row[1] += a * xsRow[1]
-			row[2] += a * xsRow[2]
-			row[3] += a * xsRow[3]
-			a2 := dbi[i]
-			row2 := &g.Ui[i]
-			for j := range 16 {
-				row2[j] += a2 * hRow[j]
-			}
+			ws.dbiSteps[t][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			a3 := dbf[i]
-			row3 := &g.Wf[i]
-			row3[0] += a3 * xsRow2[0]
-			row3[1] += a3 * xsRow2[1]
-			row3[2] += a3 * xsRow2[2]
-			row3[3] += a3 * xsRow2[3]
-			a4 := dbf[i]
-			row4 := &g.Uf[i]
-			for j := range 16 {
-				row4[j] += a4 * hRow2[j]
-			}
+			ws.dbfSteps[t][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			a5 := dbg[i]
-			row5 := &g.Wg[i]
-			row5[0] += a5 * xsRow3[0]
-			row5[1] += a5 * xsRow3[1]
-			row5[2] += a5 * xsRow3[2]
-			row5[3] += a5 * xsRow3[3]
-			a6 := dbg[i]
-			row6 := &g.Ug[i]
-			for j := range 16 {
-				row6[j] += a6 * hRow3[j]
-			}
+			ws.dbgSteps[t][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			a7 := dbo[i]
-			row7 := &g.Wo[i]
-			row7[0] += a7 * xsRow4[0]
-			row7[1] += a7 * xsRow4[1]
-			row7[2] += a7 * xsRow4[2]
-			row7[3] += a7 * xsRow4[3]
-			a8 := dbo[i]
-			row8 := &g.Uo[i]
-			for j := range 16 {
-				row8[j] += a8 * hRow4[j]
-			}
+			ws.dboSteps[t][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
@@ -369,6 +325,14 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh[i] = dh3[i]
 		}
 	}
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -529,14 +493,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
-		xsRow := &in.Xs[t6]
-		hRow := &ws.h[t6]
-		xsRow2 := &in.Xs[t6]
-		hRow2 := &ws.h[t6]
-		xsRow3 := &in.Xs[t6]
-		hRow3 := &ws.h[t6]
-		xsRow4 := &in.Xs[t6]
-		hRow4 := &ws.h[t6]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
@@ -568,56 +524,16 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			a := dbi[i]
-			row18 := &g.Wi[i]
-			row18[0] += a * xsRow[0]
-			row18[1] += a * xsRow[1]
-			row18[2] += a * xsRow[2]
-			row18[3] += a * xsRow[3]
-			a2 := dbi[i]
-			row19 := &g.Ui[i]
-			for j := range 16 {
-				row19[j] += a2 * hRow[j]
-			}
+			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			a3 := dbf[i]
-			row20 := &g.Wf[i]
-			row20[0] += a3 * xsRow2[0]
-			row20[1] += a3 * xsRow2[1]
-			row20[2] += a3 * xsRow2[2]
-			row20[3] += a3 * xsRow2[3]
-			a4 := dbf[i]
-			row21 := &g.Uf[i]
-			for j := range 16 {
-				row21[j] += a4 * hRow2[j]
-			}
+			ws.dbfSteps[t6][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			a5 := dbg[i]
-			row22 := &g.Wg[i]
-			row22[0] += a5 * xsRow3[0]
-			row22[1] += a5 * xsRow3[1]
-			row22[2] += a5 * xsRow3[2]
-			row22[3] += a5 * xsRow3[3]
-			a6 := dbg[i]
-			row23 := &g.Ug[i]
-			for j := range 16 {
-				row23[j] += a6 * hRow3[j]
-			}
+			ws.dbgSteps[t6][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			a7 := dbo[i]
-			row24 := &g.Wo[i]
-			row24[0] += a7 * xsRow4[0]
-			row24[1] += a7 * xsRow4[1]
-			row24[2] += a7 * xsRow4[2]
-			row24[3] += a7 * xsRow4[3]
-			a8 := dbo[i]
-			row25 := &g.Uo[i]
-			for j := range 16 {
-				row25[j] += a8 * hRow4[j]
-			}
+			ws.dboSteps[t6][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
@@ -630,6 +546,14 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh[i] = dh3[i]
 		}
 	}
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
 	return loss
 }
 
@@ -681,14 +605,6 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
-		xsRow := &in.Xs[t]
-		hRow := &ws.h[t]
-		xsRow2 := &in.Xs[t]
-		hRow2 := &ws.h[t]
-		xsRow3 := &in.Xs[t]
-		hRow3 := &ws.h[t]
-		xsRow4 := &in.Xs[t]
-		hRow4 := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -720,56 +636,16 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			a := dbi[i]
-			row := &g.Wi[i]
-			row[0] += a * xsRow[0]
-			row[1] += a * xsRow[1]
-			row[2] += a * xsRow[2]
-			row[3] += a * xsRow[3]
-			a2 := dbi[i]
-			row2 := &g.Ui[i]
-			for j := range 16 {
-				row2[j] += a2 * hRow[j]
-			}
+			ws.dbiSteps[t][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			a3 := dbf[i]
-			row3 := &g.Wf[i]
-			row3[0] += a3 * xsRow2[0]
-			row3[1] += a3 * xsRow2[1]
-			row3[2] += a3 * xsRow2[2]
-			row3[3] += a3 * xsRow2[3]
-			a4 := dbf[i]
-			row4 := &g.Uf[i]
-			for j := range 16 {
-				row4[j] += a4 * hRow2[j]
-			}
+			ws.dbfSteps[t][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			a5 := dbg[i]
-			row5 := &g.Wg[i]
-			row5[0] += a5 * xsRow3[0]
-			row5[1] += a5 * xsRow3[1]
-			row5[2] += a5 * xsRow3[2]
-			row5[3] += a5 * xsRow3[3]
-			a6 := dbg[i]
-			row6 := &g.Ug[i]
-			for j := range 16 {
-				row6[j] += a6 * hRow3[j]
-			}
+			ws.dbgSteps[t][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			a7 := dbo[i]
-			row7 := &g.Wo[i]
-			row7[0] += a7 * xsRow4[0]
-			row7[1] += a7 * xsRow4[1]
-			row7[2] += a7 * xsRow4[2]
-			row7[3] += a7 * xsRow4[3]
-			a8 := dbo[i]
-			row8 := &g.Uo[i]
-			for j := range 16 {
-				row8[j] += a8 * hRow4[j]
-			}
+			ws.dboSteps[t][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
@@ -782,6 +658,14 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh[i] = dh3[i]
 		}
 	}
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
@@ -957,14 +841,6 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
-		xsRow := &in.Xs[t6]
-		hRow := &ws.h[t6]
-		xsRow2 := &in.Xs[t6]
-		hRow2 := &ws.h[t6]
-		xsRow3 := &in.Xs[t6]
-		hRow3 := &ws.h[t6]
-		xsRow4 := &in.Xs[t6]
-		hRow4 := &ws.h[t6]
 		for i := range 16 {
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
@@ -996,56 +872,16 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			a := dbi[i]
-			row18 := &g.Wi[i]
-			row18[0] += a * xsRow[0]
-			row18[1] += a * xsRow[1]
-			row18[2] += a * xsRow[2]
-			row18[3] += a * xsRow[3]
-			a2 := dbi[i]
-			row19 := &g.Ui[i]
-			for j := range 16 {
-				row19[j] += a2 * hRow[j]
-			}
+			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			a3 := dbf[i]
-			row20 := &g.Wf[i]
-			row20[0] += a3 * xsRow2[0]
-			row20[1] += a3 * xsRow2[1]
-			row20[2] += a3 * xsRow2[2]
-			row20[3] += a3 * xsRow2[3]
-			a4 := dbf[i]
-			row21 := &g.Uf[i]
-			for j := range 16 {
-				row21[j] += a4 * hRow2[j]
-			}
+			ws.dbfSteps[t6][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			a5 := dbg[i]
-			row22 := &g.Wg[i]
-			row22[0] += a5 * xsRow3[0]
-			row22[1] += a5 * xsRow3[1]
-			row22[2] += a5 * xsRow3[2]
-			row22[3] += a5 * xsRow3[3]
-			a6 := dbg[i]
-			row23 := &g.Ug[i]
-			for j := range 16 {
-				row23[j] += a6 * hRow3[j]
-			}
+			ws.dbgSteps[t6][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			a7 := dbo[i]
-			row24 := &g.Wo[i]
-			row24[0] += a7 * xsRow4[0]
-			row24[1] += a7 * xsRow4[1]
-			row24[2] += a7 * xsRow4[2]
-			row24[3] += a7 * xsRow4[3]
-			a8 := dbo[i]
-			row25 := &g.Uo[i]
-			for j := range 16 {
-				row25[j] += a8 * hRow4[j]
-			}
+			ws.dboSteps[t6][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
@@ -1058,6 +894,14 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh[i] = dh3[i]
 		}
 	}
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
 	return loss
 }
 

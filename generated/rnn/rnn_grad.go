@@ -50,8 +50,9 @@ type RnnOutputs struct{}
 // RnnWorkspace holds what RnnParams.Forward keeps for Backward, and Backward's
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type RnnWorkspace struct {
-	t [25]float64
-	h [26][16]float64
+	t        [25]float64
+	h        [26][16]float64
+	dbhSteps [25][16]float64
 }
 
 // RnnBatchWorkspace holds what RnnParams.ForwardBatch and LossGradBatch need
@@ -132,8 +133,6 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
-		xsRow := &in.Xs[t]
-		hRow := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -143,17 +142,7 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 				dot3 += dbh[k+3] * p.Wh[k+3][i]
 			}
 			dh2[i] = dot0 + dot1 + (dot2 + dot3)
-			a := dbh[i]
-			row := &g.Wx[i]
-			row[0] += a * xsRow[0]
-			row[1] += a * xsRow[1]
-			row[2] += a * xsRow[2]
-			row[3] += a * xsRow[3]
-			a2 := dbh[i]
-			row2 := &g.Wh[i]
-			for j := range 16 {
-				row2[j] += a2 * hRow[j]
-			}
+			ws.dbhSteps[t][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
@@ -164,6 +153,8 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dh[i] = dh2[i]
 		}
 	}
+	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -223,8 +214,6 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
-		xsRow := &in.Xs[t3]
-		hRow := &ws.h[t3]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k3 := 0; k3 < 16; k3 += 4 {
@@ -234,17 +223,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 				dotC3 += dbh[k3+3] * p.Wh[k3+3][i]
 			}
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
-			a := dbh[i]
-			row6 := &g.Wx[i]
-			row6[0] += a * xsRow[0]
-			row6[1] += a * xsRow[1]
-			row6[2] += a * xsRow[2]
-			row6[3] += a * xsRow[3]
-			a2 := dbh[i]
-			row7 := &g.Wh[i]
-			for j := range 16 {
-				row7[j] += a2 * hRow[j]
-			}
+			ws.dbhSteps[t3][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
@@ -255,6 +234,8 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			dh[i] = dh2[i]
 		}
 	}
+	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 	return loss
 }
 
@@ -279,8 +260,6 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
-		xsRow := &in.Xs[t]
-		hRow := &ws.h[t]
 		for i := range 16 {
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
@@ -290,17 +269,7 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 				dot3 += dbh[k+3] * p.Wh[k+3][i]
 			}
 			dh2[i] = dot0 + dot1 + (dot2 + dot3)
-			a := dbh[i]
-			row := &g.Wx[i]
-			row[0] += a * xsRow[0]
-			row[1] += a * xsRow[1]
-			row[2] += a * xsRow[2]
-			row[3] += a * xsRow[3]
-			a2 := dbh[i]
-			row2 := &g.Wh[i]
-			for j := range 16 {
-				row2[j] += a2 * hRow[j]
-			}
+			ws.dbhSteps[t][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
@@ -311,6 +280,8 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			dh[i] = dh2[i]
 		}
 	}
+	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
@@ -376,8 +347,6 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
-		xsRow := &in.Xs[t3]
-		hRow := &ws.h[t3]
 		for i := range 16 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k3 := 0; k3 < 16; k3 += 4 {
@@ -387,17 +356,7 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 				dotC3 += dbh[k3+3] * p.Wh[k3+3][i]
 			}
 			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
-			a := dbh[i]
-			row6 := &g.Wx[i]
-			row6[0] += a * xsRow[0]
-			row6[1] += a * xsRow[1]
-			row6[2] += a * xsRow[2]
-			row6[3] += a * xsRow[3]
-			a2 := dbh[i]
-			row7 := &g.Wh[i]
-			for j := range 16 {
-				row7[j] += a2 * hRow[j]
-			}
+			ws.dbhSteps[t3][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
@@ -408,6 +367,8 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			dh[i] = dh2[i]
 		}
 	}
+	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 	return loss
 }
 

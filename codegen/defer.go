@@ -1,0 +1,112 @@
+package codegen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/backpropgen/backpropgen/symbolic"
+)
+
+// Backpropagation through time adds every step's outer product δₜ vₜᵀ into
+// a weight gradient: a read-modify-write of the whole gradient per step.
+// As an expert does, the generated code instead keeps each step's δ in a
+// workspace array and, after the sweep, adds Σₜ δₜ vₜᵀ = Δᵀ V into the
+// gradient as one matrix product (a kernel, kernels.go), V being the rows
+// vₜ where they already are: a per-step array the forward pass saved (the
+// states hₜ) or an input (xs[t]). Each entry of the gradient is then
+// written once, from a register-blocked product.
+
+// deferMin is the smallest sum of outer products over a loop's steps, in
+// multiply-adds, that is deferred to one product after the loop.
+const deferMin = 1024
+
+// deferredOuter is a sum of outer products over a loop's steps: dst +=
+// Σₜ a[t] b[t]ᵀ, a and b the first of T rows of m and n numbers.
+type deferredOuter struct {
+	a, b, dst place
+	m, n, t   int
+}
+
+// deferOuter defers the step's term t of state st of loop l, if it is an
+// outer product a bᵀ added into a gradient in g, b is a row of a per-step
+// array read at this step, and the sum is big enough: it emits the save
+// of a into a per-step workspace array, records the product for after the
+// loop (emitDeferred), and reports true.
+func (f *fnGen) deferOuter(l *symbolic.Loop, st, t *symbolic.Node) bool {
+	if f.wsAlloc == nil || t.Op.Kind != symbolic.Outer {
+		return false
+	}
+	dst, ok := f.stateInto[st]
+	m, n := t.Shape[0], t.Shape[1]
+	if !ok || m*n*l.Len() < deferMin {
+		return false
+	}
+	a, b := t.Args[0], t.Args[1]
+	rows, ok := f.stepRows(l, b)
+	if !ok {
+		return false
+	}
+	saved, ok := f.stepCopies[a]
+	if !ok {
+		saved = f.stepArray(a, symbolic.Shape{l.Len(), m})
+		f.emit(a, dest{saved.at(vix(f.slots[l.Index].base()).plus(-l.From)), "="})
+		f.stepCopies[a] = saved
+	}
+	f.deferred = append(f.deferred, deferredOuter{a: saved, b: rows, dst: dst, m: m, n: n, t: l.Len()})
+	return true
+}
+
+// stepArray returns the workspace array that keeps a's value at every
+// step, one for all the model's functions (they are never run at once on
+// one workspace).
+func (f *fnGen) stepArray(a *symbolic.Node, s symbolic.Shape) place {
+	if p, ok := f.wsShared[a]; ok {
+		return p
+	}
+	p := f.wsAlloc(hintName(a)+"Steps", s)
+	if f.wsShared != nil {
+		f.wsShared[a] = p
+	}
+	return p
+}
+
+// stepRows returns, if the vector b is at each step t of l the row t+k of
+// an array (with fixed leading indices), the place of that array's row
+// l.From+k: the first of the rows the steps read.
+func (f *fnGen) stepRows(l *symbolic.Loop, b *symbolic.Node) (place, bool) {
+	p, ok := f.slots[b]
+	if !ok && b.Op.Code == symbolic.OpIndex {
+		if pa, ok2 := f.slots[b.Args[0]]; ok2 {
+			p, ok = pa.at(f.indexes(b)...), true
+		}
+	}
+	if !ok || len(b.Shape) != 1 || len(p.pre) == 0 || len(p.path) < 2 {
+		return place{}, false
+	}
+	last := p.pre[len(p.pre)-1]
+	if last.v != f.slots[l.Index].base() {
+		return place{}, false
+	}
+	for _, x := range p.pre[:len(p.pre)-1] {
+		if x.v != "" {
+			return place{}, false
+		}
+	}
+	base := place{path: p.path, key: p.key, pre: p.pre[:len(p.pre)-1]}
+	return base.at(cix(l.From + last.off)), true
+}
+
+// emitDeferred emits the products deferred while a loop's body was
+// emitted: after the loop, each as one kernel call.
+func (f *fnGen) emitDeferred(ds []deferredOuter) {
+	for _, d := range ds {
+		flat := func(c *jen.Statement, size int) jen.Code {
+			return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(c), jen.Lit(size))
+		}
+		a := f.access(d.a, []ix{cix(0), cix(0)}).c
+		b := f.access(d.b, []ix{cix(0)}).c
+		f.tally(read, d.dst.base())
+		c := f.lvalue(d.dst, []ix{cix(0), cix(0)})
+		f.add(jen.Id(f.fg.kernelName("GemmTN")).Call(jen.Lit(d.m), jen.Lit(d.n), jen.Lit(d.t),
+			flat(a, d.t*d.m), flat(b, d.t*d.n), flat(c, d.m*d.n), jen.True()))
+	}
+}
