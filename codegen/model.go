@@ -533,12 +533,33 @@ func (mg *modelGen) directAccumulators() map[int]*symbolic.Node {
 		}
 		loop := a.Args[0]
 		k := a.Ints[0]
-		if !loop.Loop.Reverse || loop.Scope != nil || !isZero(loop.Args[k]) {
+		if !loop.Loop.Reverse || loop.Scope != nil || !isZero(loop.Args[k]) || !onlyAdded(loop.Loop, k) {
 			continue
 		}
 		direct[i] = loop.Loop.State[k]
 	}
 	return direct
+}
+
+// onlyAdded reports whether state k of l is an accumulator: its next value
+// is itself plus terms, and nothing else in the body reads it. Only such a
+// state can live in g and be added to there: another, such as the adjoint
+// of a value a loop scales each step (s = s * 0.5 + ...), would scale what
+// g held before the call too.
+func onlyAdded(l *symbolic.Loop, k int) bool {
+	st := l.State[k]
+	if !isSumWith(l.Next[k], st) {
+		return false
+	}
+	reads := 0
+	symbolic.WalkStop(l.Next, func(x *symbolic.Node) bool { return x.Scope != l }, func(x *symbolic.Node) {
+		for _, a := range x.Args {
+			if a == st {
+				reads++
+			}
+		}
+	})
+	return reads == 1
 }
 
 // functions emits the model's methods in the order the file lists them:

@@ -47,7 +47,7 @@ func (m *Model) Batch(tile int) *Batched {
 	}
 	loss := bt.value(m.Loss)
 	bt.g.Line = m.Loss.Line
-	if bt.batched[loss] {
+	if bt.batched[m.Loss] {
 		loss = bt.g.Sum(loss)
 	} else { // the same loss for every sample
 		loss = bt.g.Mul(bt.g.Const(float64(tile)), loss)
@@ -55,7 +55,7 @@ func (m *Model) Batch(tile int) *Batched {
 	bm.Loss = loss
 	for _, o := range m.Outputs {
 		bt.g.Line = o.Line
-		n := bt.lift(bt.value(o.Node), o.Node.Shape)
+		n := bt.lift(bt.value(o.Node), bt.batched[o.Node], o.Node.Shape)
 		bm.Outputs = append(bm.Outputs, &Output{Name: o.Name, Node: n, Line: o.Line})
 	}
 	return &Batched{Model: bm, Tile: tile, Of: m}
@@ -64,11 +64,16 @@ func (m *Model) Batch(tile int) *Batched {
 // batcher is the state of one Batch: the batched graph, and for each node
 // of the original the node that computes it for the tile.
 type batcher struct {
-	g       *Graph
-	b       int
-	memo    map[*Node]*Node
-	batched map[*Node]bool // nodes of g with a sample axis
-	inputs  [][2]*Var      // each input and its tile
+	g    *Graph
+	b    int
+	memo map[*Node]*Node
+	// batched says which nodes of the original have batched forms with a
+	// sample axis. It is kept by original node, not by node of g: hash
+	// consing may make one node of g of a value shared by the tile and of
+	// a batched one that happen to be equal (a constant, or an expansion
+	// the model itself wrote), which the sample axis tells apart.
+	batched map[*Node]bool
+	inputs  [][2]*Var // each input and its tile
 	// made lists the memo entries made since the last mark, so that a
 	// loop body built with a wrong guess of its states can be forgotten.
 	made []*Node
@@ -84,10 +89,12 @@ func (bt *batcher) value(n *Node) *Node {
 		return bt.memo[n]
 	}
 	args := make([]*Node, len(n.Args))
+	ab := make([]bool, len(n.Args))
 	any := false
 	for i, a := range n.Args {
 		args[i] = bt.value(a)
-		any = any || bt.batched[args[i]]
+		ab[i] = bt.batched[a]
+		any = any || ab[i]
 	}
 	if v, ok := bt.memo[n]; ok { // a loopout, made with its loop
 		return v
@@ -97,8 +104,8 @@ func (bt *batcher) value(n *Node) *Node {
 	if !any || n.Op.Kind == Leaf || n.Op == opLoopOut {
 		v = bt.same(n, args)
 	} else {
-		v = bt.vectorize(n, args)
-		bt.batched[v] = true
+		v = bt.vectorize(n, args, ab)
+		bt.batched[n] = true
 	}
 	if v.Name == "" && n.Name != "" {
 		v.Name = n.Name
@@ -114,9 +121,8 @@ func (bt *batcher) same(n *Node, args []*Node) *Node {
 		if n.Var.Kind == Input {
 			for _, io := range bt.inputs {
 				if io[0] == n.Var {
-					v := bt.g.VarNode(io[1])
-					bt.batched[v] = true
-					return v
+					bt.batched[n] = true
+					return bt.g.VarNode(io[1])
 				}
 			}
 		}
@@ -132,18 +138,16 @@ func (bt *batcher) same(n *Node, args []*Node) *Node {
 }
 
 // lift gives x, the batched form of a value of shape s, a sample axis if
-// it has none: the value repeated for every sample.
-func (bt *batcher) lift(x *Node, s Shape) *Node {
-	if bt.batched[x] {
+// it has none (batched is false): the value repeated for every sample.
+func (bt *batcher) lift(x *Node, batched bool, s Shape) *Node {
+	if batched {
 		return x
 	}
 	axes := make([]int, len(s))
 	for i := range axes {
 		axes[i] = i
 	}
-	v := bt.g.Expand(x, bt.tile(s), axes)
-	bt.batched[v] = true
-	return v
+	return bt.g.Expand(x, bt.tile(s), axes)
 }
 
 // tile is s with the sample axis appended.
@@ -157,17 +161,18 @@ func (bt *batcher) spread(y *Node, s Shape) *Node {
 	return bt.g.Expand(y, bt.tile(s), []int{len(s)})
 }
 
-// vectorize builds n's batched form from args, of which some are batched.
-func (bt *batcher) vectorize(n *Node, args []*Node) *Node {
+// vectorize builds n's batched form from args, of which those marked in
+// ab are batched.
+func (bt *batcher) vectorize(n *Node, args []*Node, ab []bool) *Node {
 	g := bt.g
 	switch n.Op.Kind {
 	case Elementwise:
 		for i, a := range args {
 			switch {
-			case bt.batched[a] && len(n.Args[i].Shape) < len(n.Shape):
+			case ab[i] && len(n.Args[i].Shape) < len(n.Shape):
 				args[i] = bt.spread(a, n.Shape) // a scalar per sample
-			case !bt.batched[a] && len(a.Shape) > 0:
-				args[i] = bt.lift(a, a.Shape)
+			case !ab[i] && len(a.Shape) > 0:
+				args[i] = bt.lift(a, false, a.Shape)
 			}
 		}
 		if n.Op == opAddN {
@@ -175,7 +180,7 @@ func (bt *batcher) vectorize(n *Node, args []*Node) *Node {
 		}
 		return g.node(n.Op, args, bt.tile(n.Shape), 0, nil, nil)
 	case View:
-		return bt.view(n, args)
+		return bt.view(n, args, ab)
 	case Reduce:
 		keep := []int{len(n.Args[0].Shape)}
 		if n.Op == opMaxAll {
@@ -183,15 +188,15 @@ func (bt *batcher) vectorize(n *Node, args []*Node) *Node {
 		}
 		return g.ReduceSum(args[0], keep)
 	case MatMul:
-		return bt.matmul(n, args)
+		return bt.matmul(n, args, ab)
 	case Outer:
 		m, k := n.Shape[0], n.Shape[1]
-		return bt.contract(args, Shape{m, k}, [][]int{{0}, {1}}, []int{0, 1})
+		return bt.contract(args, ab, Shape{m, k}, [][]int{{0}, {1}}, []int{0, 1})
 	}
 	panic(fmt.Sprintf("batch: no batched form of %s", n.Op.Name))
 }
 
-func (bt *batcher) view(n *Node, args []*Node) *Node {
+func (bt *batcher) view(n *Node, args []*Node, ab []bool) *Node {
 	g, x := bt.g, args[0]
 	switch n.Op {
 	case opStopGrad:
@@ -202,13 +207,13 @@ func (bt *batcher) view(n *Node, args []*Node) *Node {
 		return bt.spread(x, n.Shape)
 	case opIndex:
 		perSample := false
-		for _, d := range args[1:] {
-			perSample = perSample || bt.batched[d]
+		for _, b := range ab[1:] {
+			perSample = perSample || b
 		}
 		if !perSample { // x[t] of a batched x: its leading axes, as for one sample
 			return g.Index(x, n.Ints, args[1:]...)
 		}
-		return g.Take(x, n.Ints, bt.batched[x], args[1:]...)
+		return g.Take(x, n.Ints, ab[0], args[1:]...)
 	}
 	panic(fmt.Sprintf("batch: no batched form of %s", n.Op.Name))
 }
@@ -217,33 +222,32 @@ func (bt *batcher) view(n *Node, args []*Node) *Node {
 // a matrix product, W X, the tile's columns being the samples; a batched
 // vector times a shared matrix is Wᵀ X. Other combinations are written as
 // products of expanded operands summed over the shared axis.
-func (bt *batcher) matmul(n *Node, args []*Node) *Node {
+func (bt *batcher) matmul(n *Node, args []*Node, ab []bool) *Node {
 	g := bt.g
 	a, b := n.Args[0], n.Args[1]
-	ab, bb := bt.batched[args[0]], bt.batched[args[1]]
 	switch {
-	case !ab && len(a.Shape) == 2 && len(b.Shape) == 1:
+	case !ab[0] && len(a.Shape) == 2 && len(b.Shape) == 1:
 		return g.MatMul(args[0], args[1])
-	case !bb && len(a.Shape) == 1 && len(b.Shape) == 2:
+	case !ab[1] && len(a.Shape) == 1 && len(b.Shape) == 2:
 		return g.MatMul(g.Transpose(args[1]), args[0])
 	case len(a.Shape) == 2 && len(b.Shape) == 1: // y[i] = A[i,k] x[k], over [i, k]
-		return bt.contract(args, Shape{a.Shape[0], a.Shape[1]}, [][]int{{0, 1}, {1}}, []int{0})
+		return bt.contract(args, ab, Shape{a.Shape[0], a.Shape[1]}, [][]int{{0, 1}, {1}}, []int{0})
 	case len(a.Shape) == 1: // y[j] = v[k] B[k,j], over [k, j]
-		return bt.contract(args, Shape{b.Shape[0], b.Shape[1]}, [][]int{{0}, {0, 1}}, []int{1})
+		return bt.contract(args, ab, Shape{b.Shape[0], b.Shape[1]}, [][]int{{0}, {0, 1}}, []int{1})
 	default: // C[i,j] = A[i,k] B[k,j], over [i, k, j]
-		return bt.contract(args, Shape{a.Shape[0], a.Shape[1], b.Shape[1]}, [][]int{{0, 1}, {1, 2}}, []int{0, 2})
+		return bt.contract(args, ab, Shape{a.Shape[0], a.Shape[1], b.Shape[1]}, [][]int{{0, 1}, {1, 2}}, []int{0, 2})
 	}
 }
 
 // contract multiplies args, each expanded into space (with the sample
 // axis appended) along axes[i], and sums over the axes not in keep.
-func (bt *batcher) contract(args []*Node, space Shape, axes [][]int, keep []int) *Node {
+func (bt *batcher) contract(args []*Node, ab []bool, space Shape, axes [][]int, keep []int) *Node {
 	g := bt.g
 	full := bt.tile(space)
 	prod := (*Node)(nil)
 	for i, x := range args {
 		ax := slices.Clone(axes[i])
-		if bt.batched[x] {
+		if ab[i] {
 			ax = append(ax, len(space))
 		}
 		e := g.Expand(x, full, ax)
@@ -267,7 +271,7 @@ func (bt *batcher) loop(n *Node) {
 	batched := make([]bool, k)
 	for i := range k {
 		inits[i] = bt.value(n.Args[i])
-		batched[i] = bt.batched[inits[i]]
+		batched[i] = bt.batched[n.Args[i]]
 	}
 	var parent *Loop
 	if l.Parent != nil {
@@ -284,19 +288,22 @@ func (bt *batcher) loop(n *Node) {
 			}
 			s := bt.g.AddState(nl, l.Names[i], shape)
 			bt.memo[st] = s
-			bt.batched[s] = batched[i]
+			bt.batched[st] = batched[i]
 		}
 		next := make([]*Node, k)
+		nextB := make([]bool, k)
 		again := false
 		for i, x := range l.Next {
 			next[i] = bt.value(x)
-			if bt.batched[next[i]] && !batched[i] {
+			nextB[i] = bt.batched[x]
+			if nextB[i] && !batched[i] {
 				batched[i], again = true, true
 			}
 		}
 		if again { // forget the body and build it again
 			for _, x := range bt.made[mark:] {
 				delete(bt.memo, x)
+				delete(bt.batched, x)
 			}
 			bt.made = bt.made[:mark]
 			continue
@@ -306,8 +313,8 @@ func (bt *batcher) loop(n *Node) {
 		for i := range k {
 			ins[i] = inits[i]
 			if batched[i] {
-				ins[i] = bt.lift(inits[i], l.State[i].Shape)
-				next[i] = bt.lift(next[i], l.State[i].Shape)
+				ins[i] = bt.lift(inits[i], bt.batched[n.Args[i]], l.State[i].Shape)
+				next[i] = bt.lift(next[i], nextB[i], l.State[i].Shape)
 			}
 		}
 		outs := bt.g.Close(nl, ins, next)
@@ -315,7 +322,7 @@ func (bt *batcher) loop(n *Node) {
 		bt.made = append(bt.made, n)
 		for i, o := range l.Outs {
 			bt.memo[o] = outs[i]
-			bt.batched[outs[i]] = batched[i]
+			bt.batched[o] = batched[i]
 			bt.made = append(bt.made, o)
 		}
 		return

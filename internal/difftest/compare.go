@@ -97,6 +97,9 @@ func compare(p *prepared, fdMax int) {
 			if resp.BatchErr != "" {
 				res.fail(Batch, "%s", resp.BatchErr)
 			}
+			if resp.AddErr != "" {
+				res.fail(LossGrad, "%s", resp.AddErr)
+			}
 		}
 	}
 	if len(resp.Fns) != len(p.prog.Fns) {

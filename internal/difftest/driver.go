@@ -43,7 +43,10 @@ type response struct {
 	// one of scaled copies of the sample, differed from LossGrad and
 	// Forward on each ("" if they agreed).
 	BatchErr string
-	Fns      []fnResponse
+	// AddErr says how Backward or LossGrad into a gradient of ones
+	// differed from ones plus their gradient into zeros ("" if not).
+	AddErr string
+	Fns    []fnResponse
 }
 
 type fnResponse struct {
@@ -160,6 +163,7 @@ type response struct {
 	LossGradTo []uint64
 	Predicted  [][]uint64
 	BatchErr   string
+	AddErr     string
 	Fns        []fnResponse
 }
 
@@ -228,6 +232,8 @@ func runModel(e entry, req *request, resp *response) {
 	resp.LGLoss = math.Float64bits(p.MethodByName("LossGrad").Call([]reflect.Value{ws2, in, g2})[0].Float())
 	resp.LossGrad = bits(g2.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
 	runOverwrite(p, ws, in, resp)
+	stage = "adds"
+	resp.AddErr = runAdds(p, in, resp.LossGrad)
 	stage = "batch"
 	resp.BatchErr = runBatch(p, in)
 	stage = "Predict"
@@ -254,6 +260,34 @@ func runOverwrite(p, ws, in reflect.Value, resp *response) {
 	ws2 := reflect.New(ws.Elem().Type())
 	resp.LGToLoss = math.Float64bits(p.MethodByName("LossGradTo").Call([]reflect.Value{ws2, in, g})[0].Float())
 	resp.LossGradTo = bits(g.MethodByName("Flat").Call(nil)[0].Interface().([]float64))
+}
+
+// runAdds runs Forward and Backward, and LossGrad, each into a gradient
+// of ones, which they must add to: the result less one must be want, the
+// gradient into zeros (within 1e-12 of the largest entry, or of 1: adding
+// to one rounds small entries).
+func runAdds(p, in reflect.Value, want []uint64) string {
+	fwd := p.MethodByName("Forward")
+	for _, name := range []string{"Backward", "LossGrad"} {
+		ws := reflect.New(fwd.Type().In(0).Elem())
+		g := reflect.New(p.Elem().Type())
+		flat := g.MethodByName("Flat").Call(nil)[0].Interface().([]float64)
+		for i := range flat {
+			flat[i] = 1
+		}
+		if name == "Backward" {
+			fwd.Call([]reflect.Value{ws, in, reflect.Zero(fwd.Type().In(2))})
+		}
+		p.MethodByName(name).Call([]reflect.Value{ws, in, g})
+		got := make([]float64, len(flat))
+		for i, v := range flat {
+			got[i] = v - 1
+		}
+		if msg := near(got, f64s(want)); msg != "" {
+			return name + " into a gradient of ones, less one: " + msg
+		}
+	}
+	return ""
 }
 
 // runBatch runs LossGradBatch and ForwardBatch on a tile and one more of
