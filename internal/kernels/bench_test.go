@@ -12,6 +12,10 @@ import (
 
 var paired = flag.Int("paired", 0, "rounds of TestPaired")
 
+// benchExtra are more implementations for TestPaired only (such as a copy
+// of an older version of the kernels, renamed, to compare in one process).
+var benchExtra []impl
+
 // product is one kernel call to time.
 type product struct {
 	name    string
@@ -96,6 +100,7 @@ func TestPaired(t *testing.T) {
 		sets = append(sets, []product{p})
 		names = append(names, p.name)
 	}
+	impls := append(impls[:len(impls):len(impls)], benchExtra...)
 	t.Logf("load average %s", loadavg())
 	for s, ps := range sets {
 		name := names[s]
