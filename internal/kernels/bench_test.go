@@ -4,13 +4,18 @@ import (
 	"flag"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-var paired = flag.Int("paired", 0, "rounds of TestPaired")
+var (
+	paired     = flag.Int("paired", 0, "rounds of TestPaired")
+	pairedOnly = flag.String("paired.only", "", "TestPaired: only the products (or mnist, rnn) whose names match this regexp")
+	pairedImpl = flag.String("paired.impl", "", "TestPaired: only the implementations whose names match this regexp (the first is the reference)")
+)
 
 // benchExtra are more implementations for TestPaired only (such as a copy
 // of an older version of the kernels, renamed, to compare in one process).
@@ -100,10 +105,19 @@ func TestPaired(t *testing.T) {
 		sets = append(sets, []product{p})
 		names = append(names, p.name)
 	}
-	impls := append(impls[:len(impls):len(impls)], benchExtra...)
+	var xs []impl
+	for _, x := range append(impls[:len(impls):len(impls)], benchExtra...) {
+		if regexp.MustCompile(*pairedImpl).MatchString(x.name) {
+			xs = append(xs, x)
+		}
+	}
+	impls := xs
 	t.Logf("load average %s", loadavg())
 	for s, ps := range sets {
 		name := names[s]
+		if !regexp.MustCompile(*pairedOnly).MatchString(name) {
+			continue
+		}
 		gf := make([][]float64, len(impls))
 		for r := range *paired {
 			for i := range impls {

@@ -23,12 +23,62 @@ const (
 	kcNT = 512
 )
 
-// kBlock splits k into equal blocks of at most max, a multiple of 8 long
-// but the last: 784 is 392+392, not 512+272 (a short last block costs a
-// tile's setup and sums for little work).
-func kBlock(k, max int) int {
-	nb := (k + max - 1) / max
-	return ((k+nb-1)/nb + 7) &^ 7
+// kMaxPackNT is the longest k for which GemmNT copies b's rows, transposed,
+// into a panel and runs GemmNN's tiles on it (packNT8), rather than taking
+// dot products along k, whose sums across the vectors cost as much as a
+// short product.
+const kMaxPackNT = 64
+
+// packNT8 is GemmNT for short k (at most kMaxPackNT): each 16 rows of b are
+// copied, transposed, into a k×16 panel on the stack, which nnTile4x16x8
+// multiplies by 4 rows of a at a time; 8 more rows are done one row of a at
+// a time (tile1x8x8) and the last n%8 by the portable code.
+func packNT8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	var panel [kMaxPackNT * 16]float64
+	m4 := m &^ 3
+	j := 0
+	for ; j+16 <= n; j += 16 {
+		transpose16(b[j*k:(j+16)*k], k, panel[:k*16])
+		for i := 0; i < m4; i += 4 {
+			nnTile4x16x8(a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k], a[(i+2)*k:(i+2)*k+k], a[(i+3)*k:(i+3)*k+k], panel[:], 16, c[i*n+j:], n, add)
+		}
+		for i := m4; i < m; i++ {
+			tile1x8x8(a, i*k, 1, k, panel[:], 16, c[i*n+j:], add)
+			tile1x8x8(a, i*k, 1, k, panel[8:], 16, c[i*n+j+8:], add)
+		}
+	}
+	if j+8 <= n {
+		transpose8(b[j*k:(j+8)*k], k, panel[:k*8])
+		for i := range m {
+			tile1x8x8(a, i*k, 1, k, panel[:], 8, c[i*n+j:], add)
+		}
+		j += 8
+	}
+	archsimd.ClearAVXUpperBits()
+	if j < n {
+		ntGo(m, n, k, a, b, c, add, j)
+	}
+}
+
+// transpose16 copies the 16 rows of b, k long, into the k×16 panel p.
+func transpose16(b []float64, k int, p []float64) {
+	for jj := range 16 {
+		row, col := b[jj*k:jj*k+k], p[jj:]
+		for q, v := range row {
+			col[q*16] = v
+		}
+	}
+}
+
+// transpose8 copies the 8 rows of b, k long, into the k×8 panel p.
+func transpose8(b []float64, k int, p []float64) {
+	for jj := range 8 {
+		row, col := b[jj*k:jj*k+k], p[jj:]
+		for q, v := range row {
+			col[q*8] = v
+		}
+	}
 }
 
 // gemmNN8 is GemmNN with Float64x8 FMAs.
@@ -45,7 +95,7 @@ func gemmNN8(m, n, k int, a, b, c []float64, add bool) {
 			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
 			j := 0
 			for ; j+16 <= nv; j += 16 {
-				nnTile4x16x8(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+				nnTile4x16x8(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], n, acc)
 			}
 			if j < nv {
 				for r := range 4 {
@@ -99,9 +149,9 @@ func gemmTN8(m, n, k int, a, b, c []float64, add bool) {
 
 // nnTile4x16x8 computes c's 4×16 block at c[0:16], c[n:n+16], ... as the
 // rows a0..a3 times the len(a0) rows of b's 16 columns at b[0:16],
-// b[n:n+16], ...: eight accumulators, each step two loads of b, four
+// b[ldb:ldb+16], ...: eight accumulators, each step two loads of b, four
 // broadcasts and eight FMAs.
-func nnTile4x16x8(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+func nnTile4x16x8(a0, a1, a2, a3, b []float64, ldb int, c []float64, n int, add bool) {
 	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
 	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x8
 	o := 0
@@ -117,7 +167,7 @@ func nnTile4x16x8(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
 		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
 		v = archsimd.BroadcastFloat64x8(a3[p])
 		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
-		o += n
+		o += ldb
 	}
 	put2x8(c[0:16], s00, s01, add)
 	put2x8(c[n:n+16], s10, s11, add)
@@ -184,6 +234,10 @@ func put2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
 // six loads are what fits; 4×4 spills). The rows and columns left over
 // are the portable code's.
 func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
+	if k <= kMaxPackNT && m >= 4 && n >= 16 {
+		packNT8(m, n, k, a, b, c, add)
+		return
+	}
 	if k <= 4 {
 		gemmNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
 		return
