@@ -61,14 +61,60 @@ func packNT8(m, n, k int, a, b, c []float64, add bool) {
 	}
 }
 
-// transpose16 copies the 16 rows of b, k long, into the k×16 panel p.
+// transpose16 copies the 16 rows of b, k long, into the k×16 panel p: 8×8
+// blocks through registers (transpose8x8), the last k%8 columns one by
+// one.
 func transpose16(b []float64, k int, p []float64) {
-	for jj := range 16 {
-		row, col := b[jj*k:jj*k+k], p[jj:]
-		for q, v := range row {
-			col[q*16] = v
+	b, p = b[:16*k], p[:16*k]
+	lo1 := archsimd.LoadUint64x8(&[8]uint64{0, 8, 2, 10, 4, 12, 6, 14})
+	hi1 := archsimd.LoadUint64x8(&[8]uint64{1, 9, 3, 11, 5, 13, 7, 15})
+	lo2 := archsimd.LoadUint64x8(&[8]uint64{0, 1, 8, 9, 4, 5, 12, 13})
+	hi2 := archsimd.LoadUint64x8(&[8]uint64{2, 3, 10, 11, 6, 7, 14, 15})
+	lo3 := archsimd.LoadUint64x8(&[8]uint64{0, 1, 2, 3, 8, 9, 10, 11})
+	hi3 := archsimd.LoadUint64x8(&[8]uint64{4, 5, 6, 7, 12, 13, 14, 15})
+	q := 0
+	for ; q+8 <= k; q += 8 {
+		transpose8x8(b[q:], k, p[q*16:], 16, lo1, hi1, lo2, hi2, lo3, hi3)
+		transpose8x8(b[8*k+q:], k, p[q*16+8:], 16, lo1, hi1, lo2, hi2, lo3, hi3)
+	}
+	for ; q < k; q++ {
+		d := (*[16]float64)(p[q*16 : q*16+16])
+		for jj := range d {
+			d[jj] = b[jj*k+q]
 		}
 	}
+}
+
+// transpose8x8 copies b's 8×8 block at b[0:8], b[k:k+8], ... transposed
+// into d[0:8], d[ld:ld+8], ...: three rounds of two-vector permutations,
+// pairing elements, then pairs, then fours (lo1 and hi1 pick the even and
+// odd elements of two vectors interleaved, lo2 and hi2 the even and odd
+// pairs, lo3 and hi3 the low and high fours).
+func transpose8x8(b []float64, k int, d []float64, ld int, lo1, hi1, lo2, hi2, lo3, hi3 archsimd.Uint64x8) {
+	r0 := archsimd.LoadFloat64x8((*[8]float64)(b[0:8]))
+	r1 := archsimd.LoadFloat64x8((*[8]float64)(b[k : k+8]))
+	r2 := archsimd.LoadFloat64x8((*[8]float64)(b[2*k : 2*k+8]))
+	r3 := archsimd.LoadFloat64x8((*[8]float64)(b[3*k : 3*k+8]))
+	r4 := archsimd.LoadFloat64x8((*[8]float64)(b[4*k : 4*k+8]))
+	r5 := archsimd.LoadFloat64x8((*[8]float64)(b[5*k : 5*k+8]))
+	r6 := archsimd.LoadFloat64x8((*[8]float64)(b[6*k : 6*k+8]))
+	r7 := archsimd.LoadFloat64x8((*[8]float64)(b[7*k : 7*k+8]))
+	t0, t1 := r0.ConcatPermute(r1, lo1), r0.ConcatPermute(r1, hi1)
+	t2, t3 := r2.ConcatPermute(r3, lo1), r2.ConcatPermute(r3, hi1)
+	t4, t5 := r4.ConcatPermute(r5, lo1), r4.ConcatPermute(r5, hi1)
+	t6, t7 := r6.ConcatPermute(r7, lo1), r6.ConcatPermute(r7, hi1)
+	u0, u2 := t0.ConcatPermute(t2, lo2), t0.ConcatPermute(t2, hi2)
+	u1, u3 := t1.ConcatPermute(t3, lo2), t1.ConcatPermute(t3, hi2)
+	u4, u6 := t4.ConcatPermute(t6, lo2), t4.ConcatPermute(t6, hi2)
+	u5, u7 := t5.ConcatPermute(t7, lo2), t5.ConcatPermute(t7, hi2)
+	u0.ConcatPermute(u4, lo3).Store((*[8]float64)(d[0:8]))
+	u1.ConcatPermute(u5, lo3).Store((*[8]float64)(d[ld : ld+8]))
+	u2.ConcatPermute(u6, lo3).Store((*[8]float64)(d[2*ld : 2*ld+8]))
+	u3.ConcatPermute(u7, lo3).Store((*[8]float64)(d[3*ld : 3*ld+8]))
+	u0.ConcatPermute(u4, hi3).Store((*[8]float64)(d[4*ld : 4*ld+8]))
+	u1.ConcatPermute(u5, hi3).Store((*[8]float64)(d[5*ld : 5*ld+8]))
+	u2.ConcatPermute(u6, hi3).Store((*[8]float64)(d[6*ld : 6*ld+8]))
+	u3.ConcatPermute(u7, hi3).Store((*[8]float64)(d[7*ld : 7*ld+8]))
 }
 
 // transpose8 copies the 8 rows of b, k long, into the k×8 panel p.
