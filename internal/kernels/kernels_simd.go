@@ -119,11 +119,13 @@ func transpose8x8(b []float64, k int, d []float64, ld int, lo1, hi1, lo2, hi2, l
 
 // transpose8 copies the 8 rows of b, k long, into the k×8 panel p.
 func transpose8(b []float64, k int, p []float64) {
-	for jj := range 8 {
-		row, col := b[jj*k:jj*k+k], p[jj:]
-		for q, v := range row {
-			col[q*8] = v
-		}
+	b, p = b[:8*k], p[:8*k]
+	r0, r1, r2, r3 := b[:k], b[k:2*k], b[2*k:3*k], b[3*k:4*k]
+	r4, r5, r6, r7 := b[4*k:5*k], b[5*k:6*k], b[6*k:7*k], b[7*k:8*k]
+	for q, v := range r0 {
+		d := (*[8]float64)(p[q*8 : q*8+8])
+		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
+		d[4], d[5], d[6], d[7] = r4[q], r5[q], r6[q], r7[q]
 	}
 }
 
@@ -380,7 +382,7 @@ func gemmNN4(m, n, k int, a, b, c []float64, add bool) {
 			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
 			j := 0
 			for ; j+8 <= nv; j += 8 {
-				nnTile4x8x4(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+				nnTile4x8x4(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], n, acc)
 			}
 			if j < nv {
 				for r := range 4 {
@@ -434,9 +436,9 @@ func gemmTN4(m, n, k int, a, b, c []float64, add bool) {
 
 // nnTile4x8x4 computes c's 4×8 block at c[0:8], c[n:n+8], ... as the
 // rows a0..a3 times the len(a0) rows of b's 8 columns at b[0:8],
-// b[n:n+8], ...: eight accumulators, each step two loads of b, four
+// b[ldb:ldb+8], ...: eight accumulators, each step two loads of b, four
 // broadcasts and eight FMAs.
-func nnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+func nnTile4x8x4(a0, a1, a2, a3, b []float64, ldb int, c []float64, n int, add bool) {
 	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
 	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x4
 	o := 0
@@ -452,7 +454,7 @@ func nnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
 		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
 		v = archsimd.BroadcastFloat64x4(a3[p])
 		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
-		o += n
+		o += ldb
 	}
 	put2x4(c[0:8], s00, s01, add)
 	put2x4(c[n:n+8], s10, s11, add)
@@ -519,6 +521,10 @@ func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
 // six loads are what fits; 4×4 spills). The rows and columns left over
 // are the portable code's.
 func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
+	if k <= kMaxPackNT && m >= 4 && n >= 8 {
+		packNT4(m, n, k, a, b, c, add)
+		return
+	}
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	m2, n4 := m&^1, n&^3
 	kc := kBlock(k, kcNT)
@@ -573,4 +579,44 @@ func ntTile2x4x4(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
 	}
 	putSums4(c[0:4], s00, s01, s02, s03, add)
 	putSums4(c[n:n+4], s10, s11, s12, s13, add)
+}
+
+// packNT4 is packNT8 with Float64x4 FMAs: panels of 8 rows of b, 4 rows of
+// a at a time (nnTile4x8x4), then 4 rows of b one row of a at a time.
+func packNT4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	var panel [kMaxPackNT * 8]float64
+	m4 := m &^ 3
+	j := 0
+	for ; j+8 <= n; j += 8 {
+		transpose8(b[j*k:(j+8)*k], k, panel[:k*8])
+		for i := 0; i < m4; i += 4 {
+			nnTile4x8x4(a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k], a[(i+2)*k:(i+2)*k+k], a[(i+3)*k:(i+3)*k+k], panel[:], 8, c[i*n+j:], n, add)
+		}
+		for i := m4; i < m; i++ {
+			tile1x4x4(a, i*k, 1, k, panel[:], 8, c[i*n+j:], add)
+			tile1x4x4(a, i*k, 1, k, panel[4:], 8, c[i*n+j+4:], add)
+		}
+	}
+	if j+4 <= n {
+		transpose4(b[j*k:(j+4)*k], k, panel[:k*4])
+		for i := range m {
+			tile1x4x4(a, i*k, 1, k, panel[:], 4, c[i*n+j:], add)
+		}
+		j += 4
+	}
+	archsimd.ClearAVXUpperBits()
+	if j < n {
+		ntGo(m, n, k, a, b, c, add, j)
+	}
+}
+
+// transpose4 copies the 4 rows of b, k long, into the k×4 panel p.
+func transpose4(b []float64, k int, p []float64) {
+	b, p = b[:4*k], p[:4*k]
+	r0, r1, r2, r3 := b[:k], b[k:2*k], b[2*k:3*k], b[3*k:4*k]
+	for q, v := range r0 {
+		d := (*[4]float64)(p[q*4 : q*4+4])
+		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
+	}
 }
