@@ -26,10 +26,6 @@ func gemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 }
 
 func gemmNNGo(m, n, k int, a, b, c []float64, add bool) {
-	if k >= kMinPanel {
-		panelGo(m, n, k, a, b, n, 1, c, add)
-		return
-	}
 	axpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
 }
 
@@ -206,100 +202,4 @@ func axpy1x1(c0, b0 []float64, x float64, set bool) {
 	for j, y := range b0 {
 		c0[j] += x * y
 	}
-}
-
-// kMinPanel is the k from which GemmNN keeps a block of c in registers
-// over k (panelGo) rather than adding rows of b into rows of c (axpyGo),
-// and kcGo the steps of k one panel of b holds ([kcGo][3]float64 is 6 KiB
-// of stack).
-const (
-	kMinPanel = 64
-	kcGo      = 256
-)
-
-// kBlock splits k into equal blocks of at most max, a multiple of 8 long
-// but the last: 784 is 392+392, not 512+272 (a short last block costs a
-// tile's setup and sums for little work).
-func kBlock(k, max int) int {
-	nb := (k + max - 1) / max
-	return ((k+nb-1)/nb + 7) &^ 7
-}
-
-// panelGo computes c = a·B, where B's element (p, j) is b[p*bps+j*bjs]
-// (bps, bjs = n, 1 for b[k,n]; 1, k for b[n,k]ᵀ), a block of 2 rows × 3
-// columns of c at a time with its six sums in registers over k. Each 3
-// columns of B, up to kcGo steps of k, are first copied into a contiguous
-// panel on the stack, so the inner loop reads a's two rows and the panel
-// in order, without bounds checks; the last n%3 columns go one at a time.
-func panelGo(m, n, k int, a, b []float64, bps, bjs int, c []float64, add bool) {
-	a, b, c = a[:m*k], b[:(k-1)*bps+(n-1)*bjs+1], c[:m*n]
-	var panel [kcGo][3]float64
-	var column [kcGo]float64
-	kc := kBlock(k, kcGo)
-	for p0 := 0; p0 < k; p0 += kc {
-		p1 := min(p0+kc, k)
-		acc := add || p0 > 0
-		pb := panel[:p1-p0]
-		j := 0
-		for ; j+3 <= n; j += 3 {
-			for p := range pb {
-				o := (p0+p)*bps + j*bjs
-				pb[p] = [3]float64{b[o], b[o+bjs], b[o+2*bjs]}
-			}
-			i := 0
-			for ; i+2 <= m; i += 2 {
-				s00, s01, s02, s10, s11, s12 := dot2x3p(a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1], pb)
-				put3(c[i*n+j:i*n+j+3], s00, s01, s02, acc)
-				put3(c[(i+1)*n+j:(i+1)*n+j+3], s10, s11, s12, acc)
-			}
-			if i < m {
-				s0, s1, s2 := dot1x3p(a[i*k+p0:i*k+p1], pb)
-				put3(c[i*n+j:i*n+j+3], s0, s1, s2, acc)
-			}
-		}
-		for ; j < n; j++ {
-			col := column[:p1-p0]
-			for p := range col {
-				col[p] = b[(p0+p)*bps+j*bjs]
-			}
-			i := 0
-			for ; i+2 <= m; i += 2 {
-				s0, s1 := dot2x1(a[i*k+p0:i*k+p1], a[(i+1)*k+p0:(i+1)*k+p1], col)
-				put1(c, i*n+j, s0, acc)
-				put1(c, (i+1)*n+j, s1, acc)
-			}
-			if i < m {
-				put1(c, i*n+j, dot1(a[i*k+p0:i*k+p1], col), acc)
-			}
-		}
-	}
-}
-
-// dot2x3p returns the dot products of a0 and a1 with the three columns of
-// the panel pb.
-func dot2x3p(a0, a1 []float64, pb [][3]float64) (s00, s01, s02, s10, s11, s12 float64) {
-	a1, pb = a1[:len(a0)], pb[:len(a0)]
-	for p, x0 := range a0 {
-		x1, y := a1[p], &pb[p]
-		y0, y1, y2 := y[0], y[1], y[2]
-		s00 += x0 * y0
-		s01 += x0 * y1
-		s02 += x0 * y2
-		s10 += x1 * y0
-		s11 += x1 * y1
-		s12 += x1 * y2
-	}
-	return
-}
-
-// dot1x3p returns the dot products of a0 with the three columns of pb.
-func dot1x3p(a0 []float64, pb [][3]float64) (s0, s1, s2 float64) {
-	pb = pb[:len(a0)]
-	for p, x := range a0 {
-		y := &pb[p]
-		s0 += x * y[0]
-		s1 += x * y[1]
-		s2 += x * y[2]
-	}
-	return
 }

@@ -23,6 +23,14 @@ const (
 	kcNT = 512
 )
 
+// kBlock splits k into equal blocks of at most max, a multiple of 8 long
+// but the last: 784 is 392+392, not 512+272 (a short last block costs a
+// tile's setup and sums for little work).
+func kBlock(k, max int) int {
+	nb := (k + max - 1) / max
+	return ((k+nb-1)/nb + 7) &^ 7
+}
+
 // kMaxPackNT is the longest k for which GemmNT copies b's rows, transposed,
 // into a panel and runs GemmNN's tiles on it (packNT8), rather than taking
 // dot products along k, whose sums across the vectors cost as much as a
