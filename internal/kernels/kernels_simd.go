@@ -37,23 +37,19 @@ func kBlock(k, max int) int {
 // short product.
 const kMaxPackNT = 64
 
-// packNT8 is GemmNT for short k (at most kMaxPackNT): each 16 rows of b are
-// copied, transposed, into a k×16 panel on the stack, which nnTile4x16x8
-// multiplies by 4 rows of a at a time; 8 more rows are done one row of a at
-// a time (tile1x8x8) and the last n%8 by the portable code.
+// packNT8 is GemmNT for short k (at most kMaxPackNT) and m a multiple of
+// 4: each 16 rows of b are copied, transposed, into a k×16 panel on the
+// stack, which nnTile4x16x8 multiplies by 4 rows of a at a time; 8 more
+// rows of b are done one row of a at a time (tile1x8x8) and the last n%8
+// by the portable code.
 func packNT8(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	var panel [kMaxPackNT * 16]float64
-	m4 := m &^ 3
 	j := 0
 	for ; j+16 <= n; j += 16 {
 		transpose16(b[j*k:(j+16)*k], k, panel[:k*16])
-		for i := 0; i < m4; i += 4 {
+		for i := 0; i < m; i += 4 {
 			nnTile4x16x8(a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k], a[(i+2)*k:(i+2)*k+k], a[(i+3)*k:(i+3)*k+k], panel[:], 16, c[i*n+j:], n, add)
-		}
-		for i := m4; i < m; i++ {
-			tile1x8x8(a, i*k, 1, k, panel[:], 16, c[i*n+j:], add)
-			tile1x8x8(a, i*k, 1, k, panel[8:], 16, c[i*n+j+8:], add)
 		}
 	}
 	if j+8 <= n {
@@ -290,12 +286,21 @@ func put2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
 // six loads are what fits; 4×4 spills). The rows and columns left over
 // are the portable code's.
 func gemmNT8(m, n, k int, a, b, c []float64, add bool) {
-	if k <= kMaxPackNT && m >= 4 && n >= 16 {
-		packNT8(m, n, k, a, b, c, add)
+	if k <= kMaxPackNT && m >= 8 && n >= 16 {
+		m4 := m &^ 3
+		packNT8(m4, n, k, a, b, c, add)
+		if m4 < m {
+			dotNT8(m-m4, n, k, a[m4*k:], b, c[m4*n:], add)
+		}
 		return
 	}
+	dotNT8(m, n, k, a, b, c, add)
+}
+
+// dotNT8 is gemmNT8's dot products along k.
+func dotNT8(m, n, k int, a, b, c []float64, add bool) {
 	if k <= 4 {
-		gemmNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
+		dotNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
 		return
 	}
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
@@ -529,10 +534,19 @@ func put2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
 // six loads are what fits; 4×4 spills). The rows and columns left over
 // are the portable code's.
 func gemmNT4(m, n, k int, a, b, c []float64, add bool) {
-	if k <= kMaxPackNT && m >= 4 && n >= 8 {
-		packNT4(m, n, k, a, b, c, add)
+	if k <= kMaxPackNT && m >= 32 && n >= 8 {
+		m4 := m &^ 3
+		packNT4(m4, n, k, a, b, c, add)
+		if m4 < m {
+			dotNT4(m-m4, n, k, a[m4*k:], b, c[m4*n:], add)
+		}
 		return
 	}
+	dotNT4(m, n, k, a, b, c, add)
+}
+
+// dotNT4 is gemmNT4's dot products along k.
+func dotNT4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	m2, n4 := m&^1, n&^3
 	kc := kBlock(k, kcNT)
@@ -590,20 +604,16 @@ func ntTile2x4x4(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
 }
 
 // packNT4 is packNT8 with Float64x4 FMAs: panels of 8 rows of b, 4 rows of
-// a at a time (nnTile4x8x4), then 4 rows of b one row of a at a time.
+// a at a time (nnTile4x8x4), then 4 rows of b one row of a at a time; m is
+// a multiple of 4.
 func packNT4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	var panel [kMaxPackNT * 8]float64
-	m4 := m &^ 3
 	j := 0
 	for ; j+8 <= n; j += 8 {
 		transpose8(b[j*k:(j+8)*k], k, panel[:k*8])
-		for i := 0; i < m4; i += 4 {
+		for i := 0; i < m; i += 4 {
 			nnTile4x8x4(a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k], a[(i+2)*k:(i+2)*k+k], a[(i+3)*k:(i+3)*k+k], panel[:], 8, c[i*n+j:], n, add)
-		}
-		for i := m4; i < m; i++ {
-			tile1x4x4(a, i*k, 1, k, panel[:], 8, c[i*n+j:], add)
-			tile1x4x4(a, i*k, 1, k, panel[4:], 8, c[i*n+j+4:], add)
 		}
 	}
 	if j+4 <= n {
