@@ -64,6 +64,14 @@ func close(got, want []float64) error {
 // shapes are the products that matter and edge cases around the block
 // sizes; TestKernels adds random ones.
 var shapes = [][3]int{
+	// sample-last: mnist over a tile of 32, the recurrent models' steps
+	{128, 32, 784}, {10, 32, 128}, {128, 32, 10}, {128, 784, 32}, {10, 128, 32},
+	{16, 32, 16}, {16, 32, 4}, {16, 16, 32}, {16, 4, 32}, {16, 8, 16}, {16, 16, 8},
+	// around the switches (k 64 for GemmNN's panel and GemmNT's packing) and
+	// blocks (2×3 portable, 4 rows × 16 or 8 columns, 8×8 transposes)
+	{5, 37, 64}, {6, 23, 65}, {3, 40, 63}, {4, 15, 64}, {4, 16, 63}, {9, 17, 7}, {130, 33, 70},
+	{1, 16, 32}, {3, 24, 12}, {7, 47, 33}, {2, 3, 64}, {1, 2, 200}, {3, 1, 100},
+	// sample-first (before)
 	{32, 128, 784}, {32, 128, 10}, {128, 784, 32}, {10, 128, 32},
 	{8, 16, 16}, {32, 16, 16}, {8, 16, 4}, {32, 16, 4}, {16, 16, 8}, {16, 16, 32},
 	{1, 1, 1}, {1, 1, 9}, {1, 17, 1}, {5, 1, 3}, {4, 16, 8}, {4, 24, 300}, {7, 31, 600},
@@ -77,6 +85,9 @@ func TestKernels(t *testing.T) {
 	}
 	for range 20 {
 		all = append(all, [3]int{1 + r.IntN(20), 1 + r.IntN(70), 250 + r.IntN(300)})
+	}
+	for range 60 {
+		all = append(all, [3]int{1 + r.IntN(40), 1 + r.IntN(100), 40 + r.IntN(50)})
 	}
 	for _, s := range all {
 		m, n, k := s[0], s[1], s[2]
@@ -119,11 +130,14 @@ func TestAgree(t *testing.T) {
 		a, b := random(r, m*k), random(r, k*n)
 		for _, x := range impls[1:] {
 			for f, pair := range [][2]func(m, n, k int, a, b, c []float64, add bool){{impls[0].nt, x.nt}, {impls[0].nn, x.nn}, {impls[0].tn, x.tn}} {
-				want, got := make([]float64, m*n), make([]float64, m*n)
-				pair[0](m, n, k, a, b, want, false)
-				pair[1](m, n, k, a, b, got, false)
-				if err := close(got, want); err != nil {
-					t.Errorf("%s %s m=%d n=%d k=%d: %v", x.name, []string{"NT", "NN", "TN"}[f], m, n, k, err)
+				for _, add := range []bool{false, true} {
+					want, got := random(r, m*n), make([]float64, m*n)
+					copy(got, want)
+					pair[0](m, n, k, a, b, want, add)
+					pair[1](m, n, k, a, b, got, add)
+					if err := close(got, want); err != nil {
+						t.Errorf("%s %s m=%d n=%d k=%d add=%v: %v", x.name, []string{"NT", "NN", "TN"}[f], m, n, k, add, err)
+					}
 				}
 			}
 		}
@@ -140,13 +154,17 @@ func TestDispatch(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	m, n, k := 32, 128, 784
-	a, b, c := random(r, m*k), random(r, n*k), random(r, m*n)
-	if got := testing.AllocsPerRun(10, func() {
-		GemmNT(m, n, k, a, b, c, false)
-		GemmNN(m, k, n, c, b, a, true)
-		GemmTN(k, n, m, a, c, b, false)
-	}); got != 0 {
-		t.Errorf("%v allocations per run, want 0", got)
+	for _, s := range [][3]int{{32, 128, 784}, {128, 784, 32}, {16, 16, 8}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b, c := random(r, m*k), random(r, n*k), random(r, m*n)
+		if got := testing.AllocsPerRun(10, func() {
+			GemmNT(m, n, k, a, b, c, false)
+			GemmNT(m, n, k, a, b, c, true)
+			GemmNN(m, k, n, c, b, a, true)
+			GemmNN(m, k, n, c, b, a, false)
+			GemmTN(k, n, m, a, c, b, false)
+		}); got != 0 {
+			t.Errorf("m=%d n=%d k=%d: %v allocations per run, want 0", m, n, k, got)
+		}
 	}
 }
