@@ -33,6 +33,108 @@ func classifyKBlock(k, max int) int {
 	return ((k+nb-1)/nb + 7) &^ 7
 }
 
+// kMaxPackNT is the longest k for which GemmNT copies b's rows, transposed,
+// into a panel and runs GemmNN's tiles on it (packNT8), rather than taking
+// dot products along k, whose sums across the vectors cost as much as a
+// short product.
+const classifyKMaxPackNT = 64
+
+// packNT8 is GemmNT for short k (at most kMaxPackNT) and m a multiple of
+// 4: each 16 rows of b are copied, transposed, into a k×16 panel on the
+// stack, which nnTile4x16x8 multiplies by 4 rows of a at a time; 8 more
+// rows of b are done one row of a at a time (tile1x8x8) and the last n%8
+// by the portable code.
+func classifyPackNT8(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	var panel [classifyKMaxPackNT * 16]float64
+	j := 0
+	for ; j+16 <= n; j += 16 {
+		classifyTranspose16(b[j*k:(j+16)*k], k, panel[:k*16])
+		for i := 0; i < m; i += 4 {
+			classifyNnTile4x16x8(a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k], a[(i+2)*k:(i+2)*k+k], a[(i+3)*k:(i+3)*k+k], panel[:], 16, c[i*n+j:], n, add)
+		}
+	}
+	if j+8 <= n {
+		classifyTranspose8(b[j*k:(j+8)*k], k, panel[:k*8])
+		for i := range m {
+			classifyTile1x8x8(a, i*k, 1, k, panel[:], 8, c[i*n+j:], add)
+		}
+		j += 8
+	}
+	archsimd.ClearAVXUpperBits()
+	if j < n {
+		classifyNtGo(m, n, k, a, b, c, add, j)
+	}
+}
+
+// transpose16 copies the 16 rows of b, k long, into the k×16 panel p: 8×8
+// blocks through registers (transpose8x8), the last k%8 columns one by
+// one.
+func classifyTranspose16(b []float64, k int, p []float64) {
+	b, p = b[:16*k], p[:16*k]
+	lo1 := archsimd.LoadUint64x8(&[8]uint64{0, 8, 2, 10, 4, 12, 6, 14})
+	hi1 := archsimd.LoadUint64x8(&[8]uint64{1, 9, 3, 11, 5, 13, 7, 15})
+	lo2 := archsimd.LoadUint64x8(&[8]uint64{0, 1, 8, 9, 4, 5, 12, 13})
+	hi2 := archsimd.LoadUint64x8(&[8]uint64{2, 3, 10, 11, 6, 7, 14, 15})
+	lo3 := archsimd.LoadUint64x8(&[8]uint64{0, 1, 2, 3, 8, 9, 10, 11})
+	hi3 := archsimd.LoadUint64x8(&[8]uint64{4, 5, 6, 7, 12, 13, 14, 15})
+	q := 0
+	for ; q+8 <= k; q += 8 {
+		classifyTranspose8x8(b[q:], k, p[q*16:], 16, lo1, hi1, lo2, hi2, lo3, hi3)
+		classifyTranspose8x8(b[8*k+q:], k, p[q*16+8:], 16, lo1, hi1, lo2, hi2, lo3, hi3)
+	}
+	for ; q < k; q++ {
+		d := (*[16]float64)(p[q*16 : q*16+16])
+		for jj := range d {
+			d[jj] = b[jj*k+q]
+		}
+	}
+}
+
+// transpose8x8 copies b's 8×8 block at b[0:8], b[k:k+8], ... transposed
+// into d[0:8], d[ld:ld+8], ...: three rounds of two-vector permutations,
+// pairing elements, then pairs, then fours (lo1 and hi1 pick the even and
+// odd elements of two vectors interleaved, lo2 and hi2 the even and odd
+// pairs, lo3 and hi3 the low and high fours).
+func classifyTranspose8x8(b []float64, k int, d []float64, ld int, lo1, hi1, lo2, hi2, lo3, hi3 archsimd.Uint64x8) {
+	r0 := archsimd.LoadFloat64x8((*[8]float64)(b[0:8]))
+	r1 := archsimd.LoadFloat64x8((*[8]float64)(b[k : k+8]))
+	r2 := archsimd.LoadFloat64x8((*[8]float64)(b[2*k : 2*k+8]))
+	r3 := archsimd.LoadFloat64x8((*[8]float64)(b[3*k : 3*k+8]))
+	r4 := archsimd.LoadFloat64x8((*[8]float64)(b[4*k : 4*k+8]))
+	r5 := archsimd.LoadFloat64x8((*[8]float64)(b[5*k : 5*k+8]))
+	r6 := archsimd.LoadFloat64x8((*[8]float64)(b[6*k : 6*k+8]))
+	r7 := archsimd.LoadFloat64x8((*[8]float64)(b[7*k : 7*k+8]))
+	t0, t1 := r0.ConcatPermute(r1, lo1), r0.ConcatPermute(r1, hi1)
+	t2, t3 := r2.ConcatPermute(r3, lo1), r2.ConcatPermute(r3, hi1)
+	t4, t5 := r4.ConcatPermute(r5, lo1), r4.ConcatPermute(r5, hi1)
+	t6, t7 := r6.ConcatPermute(r7, lo1), r6.ConcatPermute(r7, hi1)
+	u0, u2 := t0.ConcatPermute(t2, lo2), t0.ConcatPermute(t2, hi2)
+	u1, u3 := t1.ConcatPermute(t3, lo2), t1.ConcatPermute(t3, hi2)
+	u4, u6 := t4.ConcatPermute(t6, lo2), t4.ConcatPermute(t6, hi2)
+	u5, u7 := t5.ConcatPermute(t7, lo2), t5.ConcatPermute(t7, hi2)
+	u0.ConcatPermute(u4, lo3).Store((*[8]float64)(d[0:8]))
+	u1.ConcatPermute(u5, lo3).Store((*[8]float64)(d[ld : ld+8]))
+	u2.ConcatPermute(u6, lo3).Store((*[8]float64)(d[2*ld : 2*ld+8]))
+	u3.ConcatPermute(u7, lo3).Store((*[8]float64)(d[3*ld : 3*ld+8]))
+	u0.ConcatPermute(u4, hi3).Store((*[8]float64)(d[4*ld : 4*ld+8]))
+	u1.ConcatPermute(u5, hi3).Store((*[8]float64)(d[5*ld : 5*ld+8]))
+	u2.ConcatPermute(u6, hi3).Store((*[8]float64)(d[6*ld : 6*ld+8]))
+	u3.ConcatPermute(u7, hi3).Store((*[8]float64)(d[7*ld : 7*ld+8]))
+}
+
+// transpose8 copies the 8 rows of b, k long, into the k×8 panel p.
+func classifyTranspose8(b []float64, k int, p []float64) {
+	b, p = b[:8*k], p[:8*k]
+	r0, r1, r2, r3 := b[:k], b[k:2*k], b[2*k:3*k], b[3*k:4*k]
+	r4, r5, r6, r7 := b[4*k:5*k], b[5*k:6*k], b[6*k:7*k], b[7*k:8*k]
+	for q, v := range r0 {
+		d := (*[8]float64)(p[q*8 : q*8+8])
+		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
+		d[4], d[5], d[6], d[7] = r4[q], r5[q], r6[q], r7[q]
+	}
+}
+
 // gemmNN8 is GemmNN with Float64x8 FMAs.
 func classifyGemmNN8(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:k*n], c[:m*n]
@@ -47,7 +149,7 @@ func classifyGemmNN8(m, n, k int, a, b, c []float64, add bool) {
 			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
 			j := 0
 			for ; j+16 <= nv; j += 16 {
-				classifyNnTile4x16x8(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+				classifyNnTile4x16x8(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], n, acc)
 			}
 			if j < nv {
 				for r := range 4 {
@@ -101,9 +203,9 @@ func classifyGemmTN8(m, n, k int, a, b, c []float64, add bool) {
 
 // nnTile4x16x8 computes c's 4×16 block at c[0:16], c[n:n+16], ... as the
 // rows a0..a3 times the len(a0) rows of b's 16 columns at b[0:16],
-// b[n:n+16], ...: eight accumulators, each step two loads of b, four
+// b[ldb:ldb+16], ...: eight accumulators, each step two loads of b, four
 // broadcasts and eight FMAs.
-func classifyNnTile4x16x8(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+func classifyNnTile4x16x8(a0, a1, a2, a3, b []float64, ldb int, c []float64, n int, add bool) {
 	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
 	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x8
 	o := 0
@@ -119,7 +221,7 @@ func classifyNnTile4x16x8(a0, a1, a2, a3, b []float64, n int, c []float64, add b
 		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
 		v = archsimd.BroadcastFloat64x8(a3[p])
 		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
-		o += n
+		o += ldb
 	}
 	classifyPut2x8(c[0:16], s00, s01, add)
 	classifyPut2x8(c[n:n+16], s10, s11, add)
@@ -186,8 +288,21 @@ func classifyPut2x8(c []float64, s0, s1 archsimd.Float64x8, add bool) {
 // six loads are what fits; 4×4 spills). The rows and columns left over
 // are the portable code's.
 func classifyGemmNT8(m, n, k int, a, b, c []float64, add bool) {
+	if k <= classifyKMaxPackNT && m >= 8 && n >= 16 {
+		m4 := m &^ 3
+		classifyPackNT8(m4, n, k, a, b, c, add)
+		if m4 < m {
+			classifyDotNT8(m-m4, n, k, a[m4*k:], b, c[m4*n:], add)
+		}
+		return
+	}
+	classifyDotNT8(m, n, k, a, b, c, add)
+}
+
+// dotNT8 is gemmNT8's dot products along k.
+func classifyDotNT8(m, n, k int, a, b, c []float64, add bool) {
 	if k <= 4 {
-		classifyGemmNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
+		classifyDotNT4(m, n, k, a, b, c, add) // one Float64x4 covers k, without masks
 		return
 	}
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
@@ -282,7 +397,7 @@ func classifyGemmNN4(m, n, k int, a, b, c []float64, add bool) {
 			a2, a3 := a[(i+2)*k+p0:(i+2)*k+p1], a[(i+3)*k+p0:(i+3)*k+p1]
 			j := 0
 			for ; j+8 <= nv; j += 8 {
-				classifyNnTile4x8x4(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], acc)
+				classifyNnTile4x8x4(a0, a1, a2, a3, b[p0*n+j:], n, c[i*n+j:], n, acc)
 			}
 			if j < nv {
 				for r := range 4 {
@@ -336,9 +451,9 @@ func classifyGemmTN4(m, n, k int, a, b, c []float64, add bool) {
 
 // nnTile4x8x4 computes c's 4×8 block at c[0:8], c[n:n+8], ... as the
 // rows a0..a3 times the len(a0) rows of b's 8 columns at b[0:8],
-// b[n:n+8], ...: eight accumulators, each step two loads of b, four
+// b[ldb:ldb+8], ...: eight accumulators, each step two loads of b, four
 // broadcasts and eight FMAs.
-func classifyNnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bool) {
+func classifyNnTile4x8x4(a0, a1, a2, a3, b []float64, ldb int, c []float64, n int, add bool) {
 	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
 	var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float64x4
 	o := 0
@@ -354,7 +469,7 @@ func classifyNnTile4x8x4(a0, a1, a2, a3, b []float64, n int, c []float64, add bo
 		s20, s21 = v.MulAdd(y0, s20), v.MulAdd(y1, s21)
 		v = archsimd.BroadcastFloat64x4(a3[p])
 		s30, s31 = v.MulAdd(y0, s30), v.MulAdd(y1, s31)
-		o += n
+		o += ldb
 	}
 	classifyPut2x4(c[0:8], s00, s01, add)
 	classifyPut2x4(c[n:n+8], s10, s11, add)
@@ -421,6 +536,19 @@ func classifyPut2x4(c []float64, s0, s1 archsimd.Float64x4, add bool) {
 // six loads are what fits; 4×4 spills). The rows and columns left over
 // are the portable code's.
 func classifyGemmNT4(m, n, k int, a, b, c []float64, add bool) {
+	if k <= classifyKMaxPackNT && m >= 32 && n >= 8 {
+		m4 := m &^ 3
+		classifyPackNT4(m4, n, k, a, b, c, add)
+		if m4 < m {
+			classifyDotNT4(m-m4, n, k, a[m4*k:], b, c[m4*n:], add)
+		}
+		return
+	}
+	classifyDotNT4(m, n, k, a, b, c, add)
+}
+
+// dotNT4 is gemmNT4's dot products along k.
+func classifyDotNT4(m, n, k int, a, b, c []float64, add bool) {
 	a, b, c = a[:m*k], b[:n*k], c[:m*n]
 	m2, n4 := m&^1, n&^3
 	kc := classifyKBlock(k, classifyKcNT)
@@ -475,4 +603,40 @@ func classifyNtTile2x4x4(a0, a1, b0, b1, b2, b3, c []float64, n int, add bool) {
 	}
 	classifyPutSums4(c[0:4], s00, s01, s02, s03, add)
 	classifyPutSums4(c[n:n+4], s10, s11, s12, s13, add)
+}
+
+// packNT4 is packNT8 with Float64x4 FMAs: panels of 8 rows of b, 4 rows of
+// a at a time (nnTile4x8x4), then 4 rows of b one row of a at a time; m is
+// a multiple of 4.
+func classifyPackNT4(m, n, k int, a, b, c []float64, add bool) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	var panel [classifyKMaxPackNT * 8]float64
+	j := 0
+	for ; j+8 <= n; j += 8 {
+		classifyTranspose8(b[j*k:(j+8)*k], k, panel[:k*8])
+		for i := 0; i < m; i += 4 {
+			classifyNnTile4x8x4(a[i*k:i*k+k], a[(i+1)*k:(i+1)*k+k], a[(i+2)*k:(i+2)*k+k], a[(i+3)*k:(i+3)*k+k], panel[:], 8, c[i*n+j:], n, add)
+		}
+	}
+	if j+4 <= n {
+		classifyTranspose4(b[j*k:(j+4)*k], k, panel[:k*4])
+		for i := range m {
+			classifyTile1x4x4(a, i*k, 1, k, panel[:], 4, c[i*n+j:], add)
+		}
+		j += 4
+	}
+	archsimd.ClearAVXUpperBits()
+	if j < n {
+		classifyNtGo(m, n, k, a, b, c, add, j)
+	}
+}
+
+// transpose4 copies the 4 rows of b, k long, into the k×4 panel p.
+func classifyTranspose4(b []float64, k int, p []float64) {
+	b, p = b[:4*k], p[:4*k]
+	r0, r1, r2, r3 := b[:k], b[k:2*k], b[2*k:3*k], b[3*k:4*k]
+	for q, v := range r0 {
+		d := (*[4]float64)(p[q*4 : q*4+4])
+		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
+	}
 }
