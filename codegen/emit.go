@@ -427,6 +427,10 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.emitGemm(g, d)
 		return
 	}
+	if !stored && d.op == "+=" && blockedOuter(n) && f.avail(n.Args[0]) && f.avail(n.Args[1]) {
+		f.accumulateOuter4(n, d)
+		return
+	}
 	if !stored && n.Op.Kind == symbolic.Outer && d.op == "+=" && n.Shape[0] > tiny && n.Shape[1] > tiny {
 		f.accumulateOuter(n, d)
 		return

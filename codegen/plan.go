@@ -139,6 +139,9 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		switch {
 		case p.isMat[n], n.Op.Kind == symbolic.Leaf:
 			continue
+		case blockedOuter(n) && n.Args[0].Op.Kind != symbolic.Leaf && n.Args[0].Op.Kind != symbolic.View:
+			// accumulateOuter4 reads each factor several times.
+			p.isMat[n.Args[0]] = true
 		case n.Op.Kind == symbolic.View:
 			if uses[n] > 1 || multi[n] {
 				multi[n.Args[0]] = true

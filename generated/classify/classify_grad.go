@@ -165,6 +165,7 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		dlogits[i] = t * ws.exp[i]
 	}
 	dlogits[in.Label] += -1
+	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var dot0, dot1, dot2, dot3 float64
@@ -176,24 +177,87 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		}
 		dot0 += dlogits[8] * p.W2[8][i]
 		dot0 += dlogits[9] * p.W2[9][i]
-		db1i := (dot0 + dot1 + (dot2 + dot3)) * classifyStep(ws.h[i])
-		if db1i != 0 {
-			row := &g.W1[i]
-			for j := range 784 {
-				row[j] += db1i * in.X[j]
-			}
+		db1[i] = (dot0 + dot1 + (dot2 + dot3)) * classifyStep(ws.h[i])
+	}
+	var active [128]int
+	nActive := 0
+	for i2 := range 128 {
+		if db1[i2] != 0 {
+			active[nActive] = i2
+			nActive++
 		}
-		g.B1[i] += db1i
+	}
+	for q4 := 0; q4+4 <= nActive; q4 += 4 {
+		i3 := active[q4]
+		a := db1[i3]
+		row := &g.W1[i3]
+		i4 := active[q4+1]
+		a2 := db1[i4]
+		row2 := &g.W1[i4]
+		i5 := active[q4+2]
+		a3 := db1[i5]
+		row3 := &g.W1[i5]
+		i6 := active[q4+3]
+		a4 := db1[i6]
+		row4 := &g.W1[i6]
+		for j2 := range 784 {
+			b := in.X[j2]
+			row[j2] += a * b
+			row2[j2] += a2 * b
+			row3[j2] += a3 * b
+			row4[j2] += a4 * b
+		}
+	}
+	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
+		i7 := active[q5]
+		a5 := db1[i7]
+		row5 := &g.W1[i7]
+		for j3 := range 784 {
+			row5[j3] += a5 * in.X[j3]
+		}
+	}
+	for i := range 128 {
+		g.B1[i] += db1[i]
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
-	for i := range 10 {
-		a := dlogits[i]
-		if a != 0 {
-			row2 := &g.W2[i]
-			for j := range 128 {
-				row2[j] += a * ws.h[j]
-			}
+	var active2 [10]int
+	nActive2 := 0
+	for i8 := range 10 {
+		if dlogits[i8] != 0 {
+			active2[nActive2] = i8
+			nActive2++
 		}
+	}
+	for q6 := 0; q6+4 <= nActive2; q6 += 4 {
+		i9 := active2[q6]
+		a6 := dlogits[i9]
+		row6 := &g.W2[i9]
+		i10 := active2[q6+1]
+		a7 := dlogits[i10]
+		row7 := &g.W2[i10]
+		i11 := active2[q6+2]
+		a8 := dlogits[i11]
+		row8 := &g.W2[i11]
+		i12 := active2[q6+3]
+		a9 := dlogits[i12]
+		row9 := &g.W2[i12]
+		for j4 := range 128 {
+			b2 := ws.h[j4]
+			row6[j4] += a6 * b2
+			row7[j4] += a7 * b2
+			row8[j4] += a8 * b2
+			row9[j4] += a9 * b2
+		}
+	}
+	for q7 := nActive2 - nActive2%4; q7 < nActive2; q7++ {
+		i13 := active2[q7]
+		a10 := dlogits[i13]
+		row10 := &g.W2[i13]
+		for j5 := range 128 {
+			row10[j5] += a10 * ws.h[j5]
+		}
+	}
+	for i := range 10 {
 		g.B2[i] += dlogits[i]
 	}
 }
@@ -270,6 +334,7 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		dlogits[i] = t2 * exp[i]
 	}
 	dlogits[in.Label] += -1
+	var db1 [128]float64
 	// backward of classify.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
 		var dotC0, dotC1, dotC2, dotC3 float64
@@ -281,24 +346,87 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 		}
 		dotC0 += dlogits[8] * p.W2[8][i]
 		dotC0 += dlogits[9] * p.W2[9][i]
-		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(h[i])
-		if db1i != 0 {
-			row6 := &g.W1[i]
-			for j := range 784 {
-				row6[j] += db1i * in.X[j]
-			}
+		db1[i] = (dotC0 + dotC1 + (dotC2 + dotC3)) * classifyStep(h[i])
+	}
+	var active [128]int
+	nActive := 0
+	for i3 := range 128 {
+		if db1[i3] != 0 {
+			active[nActive] = i3
+			nActive++
 		}
-		g.B1[i] += db1i
+	}
+	for q4 := 0; q4+4 <= nActive; q4 += 4 {
+		i4 := active[q4]
+		a := db1[i4]
+		row6 := &g.W1[i4]
+		i5 := active[q4+1]
+		a2 := db1[i5]
+		row7 := &g.W1[i5]
+		i6 := active[q4+2]
+		a3 := db1[i6]
+		row8 := &g.W1[i6]
+		i7 := active[q4+3]
+		a4 := db1[i7]
+		row9 := &g.W1[i7]
+		for j2 := range 784 {
+			b := in.X[j2]
+			row6[j2] += a * b
+			row7[j2] += a2 * b
+			row8[j2] += a3 * b
+			row9[j2] += a4 * b
+		}
+	}
+	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
+		i8 := active[q5]
+		a5 := db1[i8]
+		row10 := &g.W1[i8]
+		for j3 := range 784 {
+			row10[j3] += a5 * in.X[j3]
+		}
+	}
+	for i := range 128 {
+		g.B1[i] += db1[i]
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
-	for i := range 10 {
-		a := dlogits[i]
-		if a != 0 {
-			row7 := &g.W2[i]
-			for j := range 128 {
-				row7[j] += a * h[j]
-			}
+	var active2 [10]int
+	nActive2 := 0
+	for i9 := range 10 {
+		if dlogits[i9] != 0 {
+			active2[nActive2] = i9
+			nActive2++
 		}
+	}
+	for q6 := 0; q6+4 <= nActive2; q6 += 4 {
+		i10 := active2[q6]
+		a6 := dlogits[i10]
+		row11 := &g.W2[i10]
+		i11 := active2[q6+1]
+		a7 := dlogits[i11]
+		row12 := &g.W2[i11]
+		i12 := active2[q6+2]
+		a8 := dlogits[i12]
+		row13 := &g.W2[i12]
+		i13 := active2[q6+3]
+		a9 := dlogits[i13]
+		row14 := &g.W2[i13]
+		for j4 := range 128 {
+			b2 := h[j4]
+			row11[j4] += a6 * b2
+			row12[j4] += a7 * b2
+			row13[j4] += a8 * b2
+			row14[j4] += a9 * b2
+		}
+	}
+	for q7 := nActive2 - nActive2%4; q7 < nActive2; q7++ {
+		i14 := active2[q7]
+		a10 := dlogits[i14]
+		row15 := &g.W2[i14]
+		for j5 := range 128 {
+			row15[j5] += a10 * h[j5]
+		}
+	}
+	for i := range 10 {
 		g.B2[i] += dlogits[i]
 	}
 	return loss
