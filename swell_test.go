@@ -70,7 +70,9 @@ func TestNoExpressionSwell(t *testing.T) {
 
 // The code for a layer does not grow with its size: mnist.bp with 10 times
 // wider layers generates as many lines, give or take the declarations of
-// temporaries that move from the stack to the workspace when they get big.
+// temporaries that move from the stack to the workspace when they get big,
+// and the rows left over by a product taken four rows per pass (10 rows of
+// W2 leave 2, 1280 none).
 func TestCodeSizeIndependentOfDimensions(t *testing.T) {
 	src, err := os.ReadFile("testdata/mnist.bp")
 	if err != nil {
@@ -82,7 +84,7 @@ func TestCodeSizeIndependentOfDimensions(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
-	if la, lb := bytes.Count(a, []byte("\n")), bytes.Count(b, []byte("\n")); lb > la+5 || lb < la-5 {
+	if la, lb := bytes.Count(a, []byte("\n")), bytes.Count(b, []byte("\n")); lb > la+12 || lb < la-12 {
 		t.Errorf("mnist generates %d lines, with 10× wider layers %d", la, lb)
 	}
 }

@@ -435,6 +435,10 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.accumulateOuter(n, d)
 		return
 	}
+	if !stored && (d.op == "=" || d.op == "+=") && blockedVecMat(n) && f.avail(n.Args[0]) {
+		f.vecmat4(n, d)
+		return
+	}
 	if !stored && d.op == "=" && blocked(n) {
 		if _, ok := f.slots[n.Args[0]]; ok {
 			f.matvec4(n, d)

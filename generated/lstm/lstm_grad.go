@@ -246,11 +246,16 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
+	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
+	var t2 [16]float64
 	var dbg [16]float64
+	var t3 [16]float64
 	var dbf [16]float64
+	var t4 [16]float64
 	var dbi [16]float64
+	var t5 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
@@ -261,47 +266,122 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
+			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+		}
+		v := dbo[0]
+		row := &p.Uo[0]
+		v2 := dbo[1]
+		row2 := &p.Uo[1]
+		v3 := dbo[2]
+		row3 := &p.Uo[2]
+		v4 := dbo[3]
+		row4 := &p.Uo[3]
+		for j2 := range 16 {
+			t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		}
+		for k := 4; k < 16; k += 4 {
+			v5 := dbo[k]
+			row5 := &p.Uo[k]
+			v6 := dbo[k+1]
+			row6 := &p.Uo[k+1]
+			v7 := dbo[k+2]
+			row7 := &p.Uo[k+2]
+			v8 := dbo[k+3]
+			row8 := &p.Uo[k+3]
+			for j3 := range 16 {
+				t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+			}
+		}
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		for i := range 16 {
+			dbg[i] = dc2[i] * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+		}
+		v9 := dbg[0]
+		row9 := &p.Ug[0]
+		v10 := dbg[1]
+		row10 := &p.Ug[1]
+		v11 := dbg[2]
+		row11 := &p.Ug[2]
+		v12 := dbg[3]
+		row12 := &p.Ug[3]
+		for j4 := range 16 {
+			t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+		}
+		for k2 := 4; k2 < 16; k2 += 4 {
+			v13 := dbg[k2]
+			row13 := &p.Ug[k2]
+			v14 := dbg[k2+1]
+			row14 := &p.Ug[k2+1]
+			v15 := dbg[k2+2]
+			row15 := &p.Ug[k2+2]
+			v16 := dbg[k2+3]
+			row16 := &p.Ug[k2+3]
+			for j5 := range 16 {
+				t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+			}
+		}
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		for i := range 16 {
+			dbf[i] = dc2[i] * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+		}
+		v17 := dbf[0]
+		row17 := &p.Uf[0]
+		v18 := dbf[1]
+		row18 := &p.Uf[1]
+		v19 := dbf[2]
+		row19 := &p.Uf[2]
+		v20 := dbf[3]
+		row20 := &p.Uf[3]
+		for j6 := range 16 {
+			t4[j6] = v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
+		}
+		for k3 := 4; k3 < 16; k3 += 4 {
+			v21 := dbf[k3]
+			row21 := &p.Uf[k3]
+			v22 := dbf[k3+1]
+			row22 := &p.Uf[k3+1]
+			v23 := dbf[k3+2]
+			row23 := &p.Uf[k3+2]
+			v24 := dbf[k3+3]
+			row24 := &p.Uf[k3+3]
+			for j7 := range 16 {
+				t4[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
+			}
+		}
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			dbi[i] = dc2[i] * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+		}
+		v25 := dbi[0]
+		row25 := &p.Ui[0]
+		v26 := dbi[1]
+		row26 := &p.Ui[1]
+		v27 := dbi[2]
+		row27 := &p.Ui[2]
+		v28 := dbi[3]
+		row28 := &p.Ui[3]
+		for j8 := range 16 {
+			t5[j8] = v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
+		}
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v29 := dbi[k4]
+			row29 := &p.Ui[k4]
+			v30 := dbi[k4+1]
+			row30 := &p.Ui[k4+1]
+			v31 := dbi[k4+2]
+			row31 := &p.Ui[k4+2]
+			v32 := dbi[k4+3]
+			row32 := &p.Ui[k4+3]
+			for j9 := range 16 {
+				t5[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
+			}
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 16; k += 4 {
-				dot0 += dbo[k] * p.Uo[k][i]
-				dot1 += dbo[k+1] * p.Uo[k+1][i]
-				dot2 += dbo[k+2] * p.Uo[k+2][i]
-				dot3 += dbo[k+3] * p.Uo[k+3][i]
-			}
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dotB0 += dbg[k2] * p.Ug[k2][i]
-				dotB1 += dbg[k2+1] * p.Ug[k2+1][i]
-				dotB2 += dbg[k2+2] * p.Ug[k2+2][i]
-				dotB3 += dbg[k2+3] * p.Ug[k2+3][i]
-			}
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotC0 += dbf[k3] * p.Uf[k3][i]
-				dotC1 += dbf[k3+1] * p.Uf[k3+1][i]
-				dotC2 += dbf[k3+2] * p.Uf[k3+2][i]
-				dotC3 += dbf[k3+3] * p.Uf[k3+3][i]
-			}
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotD0 += dbi[k4] * p.Ui[k4][i]
-				dotD1 += dbi[k4+1] * p.Ui[k4+1][i]
-				dotD2 += dbi[k4+2] * p.Ui[k4+2][i]
-				dotD3 += dbi[k4+3] * p.Ui[k4+3][i]
-			}
-			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
+			dh3[i] = t2[i] + t3[i] + t4[i] + t5[i]
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t][i] = dbi[i]
 			g.Bi[i] += dbi[i]
@@ -467,11 +547,16 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
+	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
+	var t7 [16]float64
 	var dbg [16]float64
+	var t8 [16]float64
 	var dbf [16]float64
+	var t9 [16]float64
 	var dbi [16]float64
+	var t10 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
@@ -482,47 +567,122 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+		}
+		v := dbo[0]
+		row18 := &p.Uo[0]
+		v2 := dbo[1]
+		row19 := &p.Uo[1]
+		v3 := dbo[2]
+		row20 := &p.Uo[2]
+		v4 := dbo[3]
+		row21 := &p.Uo[3]
+		for j2 := range 16 {
+			t7[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+		}
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v5 := dbo[k6]
+			row22 := &p.Uo[k6]
+			v6 := dbo[k6+1]
+			row23 := &p.Uo[k6+1]
+			v7 := dbo[k6+2]
+			row24 := &p.Uo[k6+2]
+			v8 := dbo[k6+3]
+			row25 := &p.Uo[k6+3]
+			for j3 := range 16 {
+				t7[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+			}
+		}
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		for i := range 16 {
+			dbg[i] = dc2[i] * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+		}
+		v9 := dbg[0]
+		row26 := &p.Ug[0]
+		v10 := dbg[1]
+		row27 := &p.Ug[1]
+		v11 := dbg[2]
+		row28 := &p.Ug[2]
+		v12 := dbg[3]
+		row29 := &p.Ug[3]
+		for j4 := range 16 {
+			t8[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+		}
+		for k7 := 4; k7 < 16; k7 += 4 {
+			v13 := dbg[k7]
+			row30 := &p.Ug[k7]
+			v14 := dbg[k7+1]
+			row31 := &p.Ug[k7+1]
+			v15 := dbg[k7+2]
+			row32 := &p.Ug[k7+2]
+			v16 := dbg[k7+3]
+			row33 := &p.Ug[k7+3]
+			for j5 := range 16 {
+				t8[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+			}
+		}
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		for i := range 16 {
+			dbf[i] = dc2[i] * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+		}
+		v17 := dbf[0]
+		row34 := &p.Uf[0]
+		v18 := dbf[1]
+		row35 := &p.Uf[1]
+		v19 := dbf[2]
+		row36 := &p.Uf[2]
+		v20 := dbf[3]
+		row37 := &p.Uf[3]
+		for j6 := range 16 {
+			t9[j6] = v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
+		}
+		for k8 := 4; k8 < 16; k8 += 4 {
+			v21 := dbf[k8]
+			row38 := &p.Uf[k8]
+			v22 := dbf[k8+1]
+			row39 := &p.Uf[k8+1]
+			v23 := dbf[k8+2]
+			row40 := &p.Uf[k8+2]
+			v24 := dbf[k8+3]
+			row41 := &p.Uf[k8+3]
+			for j7 := range 16 {
+				t9[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
+			}
+		}
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			dbi[i] = dc2[i] * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+		}
+		v25 := dbi[0]
+		row42 := &p.Ui[0]
+		v26 := dbi[1]
+		row43 := &p.Ui[1]
+		v27 := dbi[2]
+		row44 := &p.Ui[2]
+		v28 := dbi[3]
+		row45 := &p.Ui[3]
+		for j8 := range 16 {
+			t10[j8] = v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
+		}
+		for k9 := 4; k9 < 16; k9 += 4 {
+			v29 := dbi[k9]
+			row46 := &p.Ui[k9]
+			v30 := dbi[k9+1]
+			row47 := &p.Ui[k9+1]
+			v31 := dbi[k9+2]
+			row48 := &p.Ui[k9+2]
+			v32 := dbi[k9+3]
+			row49 := &p.Ui[k9+3]
+			for j9 := range 16 {
+				t10[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
+			}
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotF0 += dbo[k6] * p.Uo[k6][i]
-				dotF1 += dbo[k6+1] * p.Uo[k6+1][i]
-				dotF2 += dbo[k6+2] * p.Uo[k6+2][i]
-				dotF3 += dbo[k6+3] * p.Uo[k6+3][i]
-			}
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				dotG0 += dbg[k7] * p.Ug[k7][i]
-				dotG1 += dbg[k7+1] * p.Ug[k7+1][i]
-				dotG2 += dbg[k7+2] * p.Ug[k7+2][i]
-				dotG3 += dbg[k7+3] * p.Ug[k7+3][i]
-			}
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotH0 += dbf[k8] * p.Uf[k8][i]
-				dotH1 += dbf[k8+1] * p.Uf[k8+1][i]
-				dotH2 += dbf[k8+2] * p.Uf[k8+2][i]
-				dotH3 += dbf[k8+3] * p.Uf[k8+3][i]
-			}
-			var dotI0, dotI1, dotI2, dotI3 float64
-			for k9 := 0; k9 < 16; k9 += 4 {
-				dotI0 += dbi[k9] * p.Ui[k9][i]
-				dotI1 += dbi[k9+1] * p.Ui[k9+1][i]
-				dotI2 += dbi[k9+2] * p.Ui[k9+2][i]
-				dotI3 += dbi[k9+3] * p.Ui[k9+3][i]
-			}
-			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
+			dh3[i] = t7[i] + t8[i] + t9[i] + t10[i]
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
@@ -579,11 +739,16 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
+	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
+	var t2 [16]float64
 	var dbg [16]float64
+	var t3 [16]float64
 	var dbf [16]float64
+	var t4 [16]float64
 	var dbi [16]float64
+	var t5 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
@@ -594,47 +759,122 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
+			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+		}
+		v := dbo[0]
+		row := &p.Uo[0]
+		v2 := dbo[1]
+		row2 := &p.Uo[1]
+		v3 := dbo[2]
+		row3 := &p.Uo[2]
+		v4 := dbo[3]
+		row4 := &p.Uo[3]
+		for j2 := range 16 {
+			t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		}
+		for k := 4; k < 16; k += 4 {
+			v5 := dbo[k]
+			row5 := &p.Uo[k]
+			v6 := dbo[k+1]
+			row6 := &p.Uo[k+1]
+			v7 := dbo[k+2]
+			row7 := &p.Uo[k+2]
+			v8 := dbo[k+3]
+			row8 := &p.Uo[k+3]
+			for j3 := range 16 {
+				t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+			}
+		}
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		for i := range 16 {
+			dbg[i] = dc2[i] * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+		}
+		v9 := dbg[0]
+		row9 := &p.Ug[0]
+		v10 := dbg[1]
+		row10 := &p.Ug[1]
+		v11 := dbg[2]
+		row11 := &p.Ug[2]
+		v12 := dbg[3]
+		row12 := &p.Ug[3]
+		for j4 := range 16 {
+			t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+		}
+		for k2 := 4; k2 < 16; k2 += 4 {
+			v13 := dbg[k2]
+			row13 := &p.Ug[k2]
+			v14 := dbg[k2+1]
+			row14 := &p.Ug[k2+1]
+			v15 := dbg[k2+2]
+			row15 := &p.Ug[k2+2]
+			v16 := dbg[k2+3]
+			row16 := &p.Ug[k2+3]
+			for j5 := range 16 {
+				t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+			}
+		}
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		for i := range 16 {
+			dbf[i] = dc2[i] * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+		}
+		v17 := dbf[0]
+		row17 := &p.Uf[0]
+		v18 := dbf[1]
+		row18 := &p.Uf[1]
+		v19 := dbf[2]
+		row19 := &p.Uf[2]
+		v20 := dbf[3]
+		row20 := &p.Uf[3]
+		for j6 := range 16 {
+			t4[j6] = v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
+		}
+		for k3 := 4; k3 < 16; k3 += 4 {
+			v21 := dbf[k3]
+			row21 := &p.Uf[k3]
+			v22 := dbf[k3+1]
+			row22 := &p.Uf[k3+1]
+			v23 := dbf[k3+2]
+			row23 := &p.Uf[k3+2]
+			v24 := dbf[k3+3]
+			row24 := &p.Uf[k3+3]
+			for j7 := range 16 {
+				t4[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
+			}
+		}
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			dbi[i] = dc2[i] * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+		}
+		v25 := dbi[0]
+		row25 := &p.Ui[0]
+		v26 := dbi[1]
+		row26 := &p.Ui[1]
+		v27 := dbi[2]
+		row27 := &p.Ui[2]
+		v28 := dbi[3]
+		row28 := &p.Ui[3]
+		for j8 := range 16 {
+			t5[j8] = v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
+		}
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v29 := dbi[k4]
+			row29 := &p.Ui[k4]
+			v30 := dbi[k4+1]
+			row30 := &p.Ui[k4+1]
+			v31 := dbi[k4+2]
+			row31 := &p.Ui[k4+2]
+			v32 := dbi[k4+3]
+			row32 := &p.Ui[k4+3]
+			for j9 := range 16 {
+				t5[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
+			}
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 16; k += 4 {
-				dot0 += dbo[k] * p.Uo[k][i]
-				dot1 += dbo[k+1] * p.Uo[k+1][i]
-				dot2 += dbo[k+2] * p.Uo[k+2][i]
-				dot3 += dbo[k+3] * p.Uo[k+3][i]
-			}
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				dotB0 += dbg[k2] * p.Ug[k2][i]
-				dotB1 += dbg[k2+1] * p.Ug[k2+1][i]
-				dotB2 += dbg[k2+2] * p.Ug[k2+2][i]
-				dotB3 += dbg[k2+3] * p.Ug[k2+3][i]
-			}
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotC0 += dbf[k3] * p.Uf[k3][i]
-				dotC1 += dbf[k3+1] * p.Uf[k3+1][i]
-				dotC2 += dbf[k3+2] * p.Uf[k3+2][i]
-				dotC3 += dbf[k3+3] * p.Uf[k3+3][i]
-			}
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				dotD0 += dbi[k4] * p.Ui[k4][i]
-				dotD1 += dbi[k4+1] * p.Ui[k4+1][i]
-				dotD2 += dbi[k4+2] * p.Ui[k4+2][i]
-				dotD3 += dbi[k4+3] * p.Ui[k4+3][i]
-			}
-			dh3[i] = dot0 + dot1 + (dot2 + dot3) + (dotB0 + dotB1 + (dotB2 + dotB3)) + (dotC0 + dotC1 + (dotC2 + dotC3)) + (dotD0 + dotD1 + (dotD2 + dotD3))
+			dh3[i] = t2[i] + t3[i] + t4[i] + t5[i]
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t][i] = dbi[i]
 			g.Bi[i] += dbi[i]
@@ -815,11 +1055,16 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
+	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
+	var t7 [16]float64
 	var dbg [16]float64
+	var t8 [16]float64
 	var dbf [16]float64
+	var t9 [16]float64
 	var dbi [16]float64
+	var t10 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
@@ -830,47 +1075,122 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+		}
+		v := dbo[0]
+		row18 := &p.Uo[0]
+		v2 := dbo[1]
+		row19 := &p.Uo[1]
+		v3 := dbo[2]
+		row20 := &p.Uo[2]
+		v4 := dbo[3]
+		row21 := &p.Uo[3]
+		for j2 := range 16 {
+			t7[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+		}
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v5 := dbo[k6]
+			row22 := &p.Uo[k6]
+			v6 := dbo[k6+1]
+			row23 := &p.Uo[k6+1]
+			v7 := dbo[k6+2]
+			row24 := &p.Uo[k6+2]
+			v8 := dbo[k6+3]
+			row25 := &p.Uo[k6+3]
+			for j3 := range 16 {
+				t7[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+			}
+		}
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		for i := range 16 {
+			dbg[i] = dc2[i] * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+		}
+		v9 := dbg[0]
+		row26 := &p.Ug[0]
+		v10 := dbg[1]
+		row27 := &p.Ug[1]
+		v11 := dbg[2]
+		row28 := &p.Ug[2]
+		v12 := dbg[3]
+		row29 := &p.Ug[3]
+		for j4 := range 16 {
+			t8[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+		}
+		for k7 := 4; k7 < 16; k7 += 4 {
+			v13 := dbg[k7]
+			row30 := &p.Ug[k7]
+			v14 := dbg[k7+1]
+			row31 := &p.Ug[k7+1]
+			v15 := dbg[k7+2]
+			row32 := &p.Ug[k7+2]
+			v16 := dbg[k7+3]
+			row33 := &p.Ug[k7+3]
+			for j5 := range 16 {
+				t8[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+			}
+		}
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		for i := range 16 {
+			dbf[i] = dc2[i] * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+		}
+		v17 := dbf[0]
+		row34 := &p.Uf[0]
+		v18 := dbf[1]
+		row35 := &p.Uf[1]
+		v19 := dbf[2]
+		row36 := &p.Uf[2]
+		v20 := dbf[3]
+		row37 := &p.Uf[3]
+		for j6 := range 16 {
+			t9[j6] = v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
+		}
+		for k8 := 4; k8 < 16; k8 += 4 {
+			v21 := dbf[k8]
+			row38 := &p.Uf[k8]
+			v22 := dbf[k8+1]
+			row39 := &p.Uf[k8+1]
+			v23 := dbf[k8+2]
+			row40 := &p.Uf[k8+2]
+			v24 := dbf[k8+3]
+			row41 := &p.Uf[k8+3]
+			for j7 := range 16 {
+				t9[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
+			}
+		}
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			dbi[i] = dc2[i] * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+		}
+		v25 := dbi[0]
+		row42 := &p.Ui[0]
+		v26 := dbi[1]
+		row43 := &p.Ui[1]
+		v27 := dbi[2]
+		row44 := &p.Ui[2]
+		v28 := dbi[3]
+		row45 := &p.Ui[3]
+		for j8 := range 16 {
+			t10[j8] = v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
+		}
+		for k9 := 4; k9 < 16; k9 += 4 {
+			v29 := dbi[k9]
+			row46 := &p.Ui[k9]
+			v30 := dbi[k9+1]
+			row47 := &p.Ui[k9+1]
+			v31 := dbi[k9+2]
+			row48 := &p.Ui[k9+2]
+			v32 := dbi[k9+3]
+			row49 := &p.Ui[k9+3]
+			for j9 := range 16 {
+				t10[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
+			}
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		for i := range 16 {
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				dotF0 += dbo[k6] * p.Uo[k6][i]
-				dotF1 += dbo[k6+1] * p.Uo[k6+1][i]
-				dotF2 += dbo[k6+2] * p.Uo[k6+2][i]
-				dotF3 += dbo[k6+3] * p.Uo[k6+3][i]
-			}
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				dotG0 += dbg[k7] * p.Ug[k7][i]
-				dotG1 += dbg[k7+1] * p.Ug[k7+1][i]
-				dotG2 += dbg[k7+2] * p.Ug[k7+2][i]
-				dotG3 += dbg[k7+3] * p.Ug[k7+3][i]
-			}
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				dotH0 += dbf[k8] * p.Uf[k8][i]
-				dotH1 += dbf[k8+1] * p.Uf[k8+1][i]
-				dotH2 += dbf[k8+2] * p.Uf[k8+2][i]
-				dotH3 += dbf[k8+3] * p.Uf[k8+3][i]
-			}
-			var dotI0, dotI1, dotI2, dotI3 float64
-			for k9 := 0; k9 < 16; k9 += 4 {
-				dotI0 += dbi[k9] * p.Ui[k9][i]
-				dotI1 += dbi[k9+1] * p.Ui[k9+1][i]
-				dotI2 += dbi[k9+2] * p.Ui[k9+2][i]
-				dotI3 += dbi[k9+3] * p.Ui[k9+3][i]
-			}
-			dh3[i] = dotF0 + dotF1 + (dotF2 + dotF3) + (dotG0 + dotG1 + (dotG2 + dotG3)) + (dotH0 + dotH1 + (dotH2 + dotH3)) + (dotI0 + dotI1 + (dotI2 + dotI3))
+			dh3[i] = t7[i] + t8[i] + t9[i] + t10[i]
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]

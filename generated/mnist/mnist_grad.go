@@ -165,22 +165,49 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	sum0 += in.Target[9]
 	t := (sum0 + sum1 + (sum2 + sum3)) / ws.sum
 	var dlogits [10]float64
-	var db1 [128]float64
+	var dh [128]float64
 	for i := range 10 {
 		dlogits[i] = -in.Target[i] + t*ws.exp[i]
 	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	v := dlogits[0]
+	row := &p.W2[0]
+	v2 := dlogits[1]
+	row2 := &p.W2[1]
+	v3 := dlogits[2]
+	row3 := &p.W2[2]
+	v4 := dlogits[3]
+	row4 := &p.W2[3]
+	for j2 := range 128 {
+		dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+	}
+	for k2 := 4; k2 < 8; k2 += 4 {
+		v5 := dlogits[k2]
+		row5 := &p.W2[k2]
+		v6 := dlogits[k2+1]
+		row6 := &p.W2[k2+1]
+		v7 := dlogits[k2+2]
+		row7 := &p.W2[k2+2]
+		v8 := dlogits[k2+3]
+		row8 := &p.W2[k2+3]
+		for j3 := range 128 {
+			dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+		}
+	}
+	v9 := dlogits[8]
+	row9 := &p.W2[8]
+	for j4 := range 128 {
+		dh[j4] += v9 * row9[j4]
+	}
+	v10 := dlogits[9]
+	row10 := &p.W2[9]
+	for j5 := range 128 {
+		dh[j5] += v10 * row10[j5]
+	}
+	var db1 [128]float64
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 8; k2 += 4 {
-			dot0 += dlogits[k2] * p.W2[k2][i]
-			dot1 += dlogits[k2+1] * p.W2[k2+1][i]
-			dot2 += dlogits[k2+2] * p.W2[k2+2][i]
-			dot3 += dlogits[k2+3] * p.W2[k2+3][i]
-		}
-		dot0 += dlogits[8] * p.W2[8][i]
-		dot0 += dlogits[9] * p.W2[9][i]
-		db1[i] = (dot0 + dot1 + (dot2 + dot3)) * mnistStep(ws.h[i])
+		db1[i] = dh[i] * mnistStep(ws.h[i])
 	}
 	var active [128]int
 	nActive := 0
@@ -193,30 +220,30 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for q4 := 0; q4+4 <= nActive; q4 += 4 {
 		i3 := active[q4]
 		a := db1[i3]
-		row := &g.W1[i3]
+		row11 := &g.W1[i3]
 		i4 := active[q4+1]
 		a2 := db1[i4]
-		row2 := &g.W1[i4]
+		row12 := &g.W1[i4]
 		i5 := active[q4+2]
 		a3 := db1[i5]
-		row3 := &g.W1[i5]
+		row13 := &g.W1[i5]
 		i6 := active[q4+3]
 		a4 := db1[i6]
-		row4 := &g.W1[i6]
-		for j2 := range 784 {
-			b := in.X[j2]
-			row[j2] += a * b
-			row2[j2] += a2 * b
-			row3[j2] += a3 * b
-			row4[j2] += a4 * b
+		row14 := &g.W1[i6]
+		for j6 := range 784 {
+			b := in.X[j6]
+			row11[j6] += a * b
+			row12[j6] += a2 * b
+			row13[j6] += a3 * b
+			row14[j6] += a4 * b
 		}
 	}
 	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
 		i7 := active[q5]
 		a5 := db1[i7]
-		row5 := &g.W1[i7]
-		for j3 := range 784 {
-			row5[j3] += a5 * in.X[j3]
+		row15 := &g.W1[i7]
+		for j7 := range 784 {
+			row15[j7] += a5 * in.X[j7]
 		}
 	}
 	for i := range 128 {
@@ -234,30 +261,30 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for q6 := 0; q6+4 <= nActive2; q6 += 4 {
 		i9 := active2[q6]
 		a6 := dlogits[i9]
-		row6 := &g.W2[i9]
+		row16 := &g.W2[i9]
 		i10 := active2[q6+1]
 		a7 := dlogits[i10]
-		row7 := &g.W2[i10]
+		row17 := &g.W2[i10]
 		i11 := active2[q6+2]
 		a8 := dlogits[i11]
-		row8 := &g.W2[i11]
+		row18 := &g.W2[i11]
 		i12 := active2[q6+3]
 		a9 := dlogits[i12]
-		row9 := &g.W2[i12]
-		for j4 := range 128 {
-			b2 := ws.h[j4]
-			row6[j4] += a6 * b2
-			row7[j4] += a7 * b2
-			row8[j4] += a8 * b2
-			row9[j4] += a9 * b2
+		row19 := &g.W2[i12]
+		for j8 := range 128 {
+			b2 := ws.h[j8]
+			row16[j8] += a6 * b2
+			row17[j8] += a7 * b2
+			row18[j8] += a8 * b2
+			row19[j8] += a9 * b2
 		}
 	}
 	for q7 := nActive2 - nActive2%4; q7 < nActive2; q7++ {
 		i13 := active2[q7]
 		a10 := dlogits[i13]
-		row10 := &g.W2[i13]
-		for j5 := range 128 {
-			row10[j5] += a10 * ws.h[j5]
+		row20 := &g.W2[i13]
+		for j9 := range 128 {
+			row20[j9] += a10 * ws.h[j9]
 		}
 	}
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
@@ -352,22 +379,49 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	sumC0 += in.Target[9]
 	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
-	var db1 [128]float64
+	var dh [128]float64
 	for i := range 10 {
 		dlogits[i] = -in.Target[i] + t2*exp[i]
 	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	v := dlogits[0]
+	row6 := &p.W2[0]
+	v2 := dlogits[1]
+	row7 := &p.W2[1]
+	v3 := dlogits[2]
+	row8 := &p.W2[2]
+	v4 := dlogits[3]
+	row9 := &p.W2[3]
+	for j2 := range 128 {
+		dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+	}
+	for k7 := 4; k7 < 8; k7 += 4 {
+		v5 := dlogits[k7]
+		row10 := &p.W2[k7]
+		v6 := dlogits[k7+1]
+		row11 := &p.W2[k7+1]
+		v7 := dlogits[k7+2]
+		row12 := &p.W2[k7+2]
+		v8 := dlogits[k7+3]
+		row13 := &p.W2[k7+3]
+		for j3 := range 128 {
+			dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+		}
+	}
+	v9 := dlogits[8]
+	row14 := &p.W2[8]
+	for j4 := range 128 {
+		dh[j4] += v9 * row14[j4]
+	}
+	v10 := dlogits[9]
+	row15 := &p.W2[9]
+	for j5 := range 128 {
+		dh[j5] += v10 * row15[j5]
+	}
+	var db1 [128]float64
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var dotC0, dotC1, dotC2, dotC3 float64
-		for k7 := 0; k7 < 8; k7 += 4 {
-			dotC0 += dlogits[k7] * p.W2[k7][i]
-			dotC1 += dlogits[k7+1] * p.W2[k7+1][i]
-			dotC2 += dlogits[k7+2] * p.W2[k7+2][i]
-			dotC3 += dlogits[k7+3] * p.W2[k7+3][i]
-		}
-		dotC0 += dlogits[8] * p.W2[8][i]
-		dotC0 += dlogits[9] * p.W2[9][i]
-		db1[i] = (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(h[i])
+		db1[i] = dh[i] * mnistStep(h[i])
 	}
 	var active [128]int
 	nActive := 0
@@ -380,30 +434,30 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for q4 := 0; q4+4 <= nActive; q4 += 4 {
 		i4 := active[q4]
 		a := db1[i4]
-		row6 := &g.W1[i4]
+		row16 := &g.W1[i4]
 		i5 := active[q4+1]
 		a2 := db1[i5]
-		row7 := &g.W1[i5]
+		row17 := &g.W1[i5]
 		i6 := active[q4+2]
 		a3 := db1[i6]
-		row8 := &g.W1[i6]
+		row18 := &g.W1[i6]
 		i7 := active[q4+3]
 		a4 := db1[i7]
-		row9 := &g.W1[i7]
-		for j2 := range 784 {
-			b := in.X[j2]
-			row6[j2] += a * b
-			row7[j2] += a2 * b
-			row8[j2] += a3 * b
-			row9[j2] += a4 * b
+		row19 := &g.W1[i7]
+		for j6 := range 784 {
+			b := in.X[j6]
+			row16[j6] += a * b
+			row17[j6] += a2 * b
+			row18[j6] += a3 * b
+			row19[j6] += a4 * b
 		}
 	}
 	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
 		i8 := active[q5]
 		a5 := db1[i8]
-		row10 := &g.W1[i8]
-		for j3 := range 784 {
-			row10[j3] += a5 * in.X[j3]
+		row20 := &g.W1[i8]
+		for j7 := range 784 {
+			row20[j7] += a5 * in.X[j7]
 		}
 	}
 	for i := range 128 {
@@ -421,30 +475,30 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	for q6 := 0; q6+4 <= nActive2; q6 += 4 {
 		i10 := active2[q6]
 		a6 := dlogits[i10]
-		row11 := &g.W2[i10]
+		row21 := &g.W2[i10]
 		i11 := active2[q6+1]
 		a7 := dlogits[i11]
-		row12 := &g.W2[i11]
+		row22 := &g.W2[i11]
 		i12 := active2[q6+2]
 		a8 := dlogits[i12]
-		row13 := &g.W2[i12]
+		row23 := &g.W2[i12]
 		i13 := active2[q6+3]
 		a9 := dlogits[i13]
-		row14 := &g.W2[i13]
-		for j4 := range 128 {
-			b2 := h[j4]
-			row11[j4] += a6 * b2
-			row12[j4] += a7 * b2
-			row13[j4] += a8 * b2
-			row14[j4] += a9 * b2
+		row24 := &g.W2[i13]
+		for j8 := range 128 {
+			b2 := h[j8]
+			row21[j8] += a6 * b2
+			row22[j8] += a7 * b2
+			row23[j8] += a8 * b2
+			row24[j8] += a9 * b2
 		}
 	}
 	for q7 := nActive2 - nActive2%4; q7 < nActive2; q7++ {
 		i14 := active2[q7]
 		a10 := dlogits[i14]
-		row15 := &g.W2[i14]
-		for j5 := range 128 {
-			row15[j5] += a10 * h[j5]
+		row25 := &g.W2[i14]
+		for j9 := range 128 {
+			row25[j9] += a10 * h[j9]
 		}
 	}
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
@@ -469,21 +523,48 @@ func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	sum0 += in.Target[9]
 	t := (sum0 + sum1 + (sum2 + sum3)) / ws.sum
 	var dlogits [10]float64
+	var dh [128]float64
 	for i := range 10 {
 		dlogits[i] = -in.Target[i] + t*ws.exp[i]
 	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	v := dlogits[0]
+	row := &p.W2[0]
+	v2 := dlogits[1]
+	row2 := &p.W2[1]
+	v3 := dlogits[2]
+	row3 := &p.W2[2]
+	v4 := dlogits[3]
+	row4 := &p.W2[3]
+	for j2 := range 128 {
+		dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+	}
+	for k2 := 4; k2 < 8; k2 += 4 {
+		v5 := dlogits[k2]
+		row5 := &p.W2[k2]
+		v6 := dlogits[k2+1]
+		row6 := &p.W2[k2+1]
+		v7 := dlogits[k2+2]
+		row7 := &p.W2[k2+2]
+		v8 := dlogits[k2+3]
+		row8 := &p.W2[k2+3]
+		for j3 := range 128 {
+			dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+		}
+	}
+	v9 := dlogits[8]
+	row9 := &p.W2[8]
+	for j4 := range 128 {
+		dh[j4] += v9 * row9[j4]
+	}
+	v10 := dlogits[9]
+	row10 := &p.W2[9]
+	for j5 := range 128 {
+		dh[j5] += v10 * row10[j5]
+	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var dot0, dot1, dot2, dot3 float64
-		for k2 := 0; k2 < 8; k2 += 4 {
-			dot0 += dlogits[k2] * p.W2[k2][i]
-			dot1 += dlogits[k2+1] * p.W2[k2+1][i]
-			dot2 += dlogits[k2+2] * p.W2[k2+2][i]
-			dot3 += dlogits[k2+3] * p.W2[k2+3][i]
-		}
-		dot0 += dlogits[8] * p.W2[8][i]
-		dot0 += dlogits[9] * p.W2[9][i]
-		db1i := (dot0 + dot1 + (dot2 + dot3)) * mnistStep(ws.h[i])
+		db1i := dh[i] * mnistStep(ws.h[i])
 		for j := range 784 {
 			g.W1[i][j] = db1i * in.X[j]
 		}
@@ -585,21 +666,48 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	sumC0 += in.Target[9]
 	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
+	var dh [128]float64
 	for i := range 10 {
 		dlogits[i] = -in.Target[i] + t2*exp[i]
 	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	v := dlogits[0]
+	row6 := &p.W2[0]
+	v2 := dlogits[1]
+	row7 := &p.W2[1]
+	v3 := dlogits[2]
+	row8 := &p.W2[2]
+	v4 := dlogits[3]
+	row9 := &p.W2[3]
+	for j2 := range 128 {
+		dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+	}
+	for k7 := 4; k7 < 8; k7 += 4 {
+		v5 := dlogits[k7]
+		row10 := &p.W2[k7]
+		v6 := dlogits[k7+1]
+		row11 := &p.W2[k7+1]
+		v7 := dlogits[k7+2]
+		row12 := &p.W2[k7+2]
+		v8 := dlogits[k7+3]
+		row13 := &p.W2[k7+3]
+		for j3 := range 128 {
+			dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+		}
+	}
+	v9 := dlogits[8]
+	row14 := &p.W2[8]
+	for j4 := range 128 {
+		dh[j4] += v9 * row14[j4]
+	}
+	v10 := dlogits[9]
+	row15 := &p.W2[9]
+	for j5 := range 128 {
+		dh[j5] += v10 * row15[j5]
+	}
 	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
 	for i := range 128 {
-		var dotC0, dotC1, dotC2, dotC3 float64
-		for k7 := 0; k7 < 8; k7 += 4 {
-			dotC0 += dlogits[k7] * p.W2[k7][i]
-			dotC1 += dlogits[k7+1] * p.W2[k7+1][i]
-			dotC2 += dlogits[k7+2] * p.W2[k7+2][i]
-			dotC3 += dlogits[k7+3] * p.W2[k7+3][i]
-		}
-		dotC0 += dlogits[8] * p.W2[8][i]
-		dotC0 += dlogits[9] * p.W2[9][i]
-		db1i := (dotC0 + dotC1 + (dotC2 + dotC3)) * mnistStep(h[i])
+		db1i := dh[i] * mnistStep(h[i])
 		for j := range 784 {
 			g.W1[i][j] = db1i * in.X[j]
 		}

@@ -155,54 +155,90 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	t := 0.5 * (2 * ws.t)
 	var dh2 [16]float64
 	var db [16]float64
-	var dh1 [16]float64
+	var t2 [16]float64
 	for i := range 16 {
 		dh2i := t * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(ws.relu2[i])
 	}
+	v := db[0]
+	row := &p.B[0]
+	v2 := db[1]
+	row2 := &p.B[1]
+	v3 := db[2]
+	row3 := &p.B[2]
+	v4 := db[3]
+	row4 := &p.B[3]
+	for j2 := range 16 {
+		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+	}
+	for k := 4; k < 16; k += 4 {
+		v5 := db[k]
+		row5 := &p.B[k]
+		v6 := db[k+1]
+		row6 := &p.B[k+1]
+		v7 := db[k+2]
+		row7 := &p.B[k+2]
+		v8 := db[k+3]
+		row8 := &p.B[k+3]
+		for j3 := range 16 {
+			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+		}
+	}
+	var dh1 [16]float64
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
+	var t3 [16]float64
 	for i := range 16 {
-		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 16; k += 4 {
-			dot0 += db[k] * p.B[k][i]
-			dot1 += db[k+1] * p.B[k+1][i]
-			dot2 += db[k+2] * p.B[k+2][i]
-			dot3 += db[k+3] * p.B[k+3][i]
-		}
-		dh1i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
+		dh1i := dh2[i] + t2[i]
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(ws.relu[i])
 	}
+	v9 := da[0]
+	row9 := &p.A[0]
+	v10 := da[1]
+	row10 := &p.A[1]
+	v11 := da[2]
+	row11 := &p.A[2]
+	v12 := da[3]
+	row12 := &p.A[3]
+	for j4 := range 16 {
+		t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+	}
+	for k2 := 4; k2 < 16; k2 += 4 {
+		v13 := da[k2]
+		row13 := &p.A[k2]
+		v14 := da[k2+1]
+		row14 := &p.A[k2+1]
+		v15 := da[k2+2]
+		row15 := &p.A[k2+2]
+		v16 := da[k2+3]
+		row16 := &p.A[k2+3]
+		for j5 := range 16 {
+			t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+		}
+	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dotB0 += da[k2] * p.A[k2][i]
-			dotB1 += da[k2+1] * p.A[k2+1][i]
-			dotB2 += da[k2+2] * p.A[k2+2][i]
-			dotB3 += da[k2+3] * p.A[k2+3][i]
-		}
-		t2i := (dh1[i] + (dotB0 + dotB1 + (dotB2 + dotB3))) * (1 - ws.h0[i]*ws.h0[i])
-		row := &g.W0[i]
-		row[0] += t2i * in.X[0]
-		row[1] += t2i * in.X[1]
-		row[2] += t2i * in.X[2]
-		row[3] += t2i * in.X[3]
+		t4i := (dh1[i] + t3[i]) * (1 - ws.h0[i]*ws.h0[i])
+		row17 := &g.W0[i]
+		row17[0] += t4i * in.X[0]
+		row17[1] += t4i * in.X[1]
+		row17[2] += t4i * in.X[2]
+		row17[3] += t4i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
-		row2 := &g.A[i]
+		row18 := &g.A[i]
 		for j := range 16 {
-			row2[j] += a * ws.h0[j]
+			row18[j] += a * ws.h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		a2 := db[i]
-		row3 := &g.B[i]
+		row19 := &g.B[i]
 		for j := range 16 {
-			row3[j] += a2 * ws.h1[j]
+			row19[j] += a2 * ws.h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -285,54 +321,90 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	t4 := 0.5 * (2 * t3)
 	var dh2 [16]float64
 	var db [16]float64
-	var dh1 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
 		dh2i := t4 * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
 	}
+	v := db[0]
+	row9 := &p.B[0]
+	v2 := db[1]
+	row10 := &p.B[1]
+	v3 := db[2]
+	row11 := &p.B[2]
+	v4 := db[3]
+	row12 := &p.B[3]
+	for j2 := range 16 {
+		t5[j2] = v*row9[j2] + v2*row10[j2] + (v3*row11[j2] + v4*row12[j2])
+	}
+	for k4 := 4; k4 < 16; k4 += 4 {
+		v5 := db[k4]
+		row13 := &p.B[k4]
+		v6 := db[k4+1]
+		row14 := &p.B[k4+1]
+		v7 := db[k4+2]
+		row15 := &p.B[k4+2]
+		v8 := db[k4+3]
+		row16 := &p.B[k4+3]
+		for j3 := range 16 {
+			t5[j3] += v5*row13[j3] + v6*row14[j3] + (v7*row15[j3] + v8*row16[j3])
+		}
+	}
+	var dh1 [16]float64
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
+	var t6 [16]float64
 	for i := range 16 {
-		var dotC0, dotC1, dotC2, dotC3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotC0 += db[k4] * p.B[k4][i]
-			dotC1 += db[k4+1] * p.B[k4+1][i]
-			dotC2 += db[k4+2] * p.B[k4+2][i]
-			dotC3 += db[k4+3] * p.B[k4+3][i]
-		}
-		dh1i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
+		dh1i := dh2[i] + t5[i]
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(relu[i])
 	}
+	v9 := da[0]
+	row17 := &p.A[0]
+	v10 := da[1]
+	row18 := &p.A[1]
+	v11 := da[2]
+	row19 := &p.A[2]
+	v12 := da[3]
+	row20 := &p.A[3]
+	for j4 := range 16 {
+		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+	}
+	for k5 := 4; k5 < 16; k5 += 4 {
+		v13 := da[k5]
+		row21 := &p.A[k5]
+		v14 := da[k5+1]
+		row22 := &p.A[k5+1]
+		v15 := da[k5+2]
+		row23 := &p.A[k5+2]
+		v16 := da[k5+3]
+		row24 := &p.A[k5+3]
+		for j5 := range 16 {
+			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+		}
+	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotD0 += da[k5] * p.A[k5][i]
-			dotD1 += da[k5+1] * p.A[k5+1][i]
-			dotD2 += da[k5+2] * p.A[k5+2][i]
-			dotD3 += da[k5+3] * p.A[k5+3][i]
-		}
-		t5i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
-		row9 := &g.W0[i]
-		row9[0] += t5i * in.X[0]
-		row9[1] += t5i * in.X[1]
-		row9[2] += t5i * in.X[2]
-		row9[3] += t5i * in.X[3]
+		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
+		row25 := &g.W0[i]
+		row25[0] += t7i * in.X[0]
+		row25[1] += t7i * in.X[1]
+		row25[2] += t7i * in.X[2]
+		row25[3] += t7i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
-		row10 := &g.A[i]
+		row26 := &g.A[i]
 		for j := range 16 {
-			row10[j] += a * h0[j]
+			row26[j] += a * h0[j]
 		}
 		g.A_[i] += da[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		a2 := db[i]
-		row11 := &g.B[i]
+		row27 := &g.B[i]
 		for j := range 16 {
-			row11[j] += a2 * h1[j]
+			row27[j] += a2 * h1[j]
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -348,39 +420,75 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	t := 0.5 * (2 * ws.t)
 	var dh2 [16]float64
 	var db [16]float64
-	var dh1 [16]float64
+	var t2 [16]float64
 	for i := range 16 {
 		dh2i := t * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(ws.relu2[i])
 	}
+	v := db[0]
+	row := &p.B[0]
+	v2 := db[1]
+	row2 := &p.B[1]
+	v3 := db[2]
+	row3 := &p.B[2]
+	v4 := db[3]
+	row4 := &p.B[3]
+	for j2 := range 16 {
+		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+	}
+	for k := 4; k < 16; k += 4 {
+		v5 := db[k]
+		row5 := &p.B[k]
+		v6 := db[k+1]
+		row6 := &p.B[k+1]
+		v7 := db[k+2]
+		row7 := &p.B[k+2]
+		v8 := db[k+3]
+		row8 := &p.B[k+3]
+		for j3 := range 16 {
+			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+		}
+	}
+	var dh1 [16]float64
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
+	var t3 [16]float64
 	for i := range 16 {
-		var dot0, dot1, dot2, dot3 float64
-		for k := 0; k < 16; k += 4 {
-			dot0 += db[k] * p.B[k][i]
-			dot1 += db[k+1] * p.B[k+1][i]
-			dot2 += db[k+2] * p.B[k+2][i]
-			dot3 += db[k+3] * p.B[k+3][i]
-		}
-		dh1i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
+		dh1i := dh2[i] + t2[i]
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(ws.relu[i])
 	}
+	v9 := da[0]
+	row9 := &p.A[0]
+	v10 := da[1]
+	row10 := &p.A[1]
+	v11 := da[2]
+	row11 := &p.A[2]
+	v12 := da[3]
+	row12 := &p.A[3]
+	for j4 := range 16 {
+		t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+	}
+	for k2 := 4; k2 < 16; k2 += 4 {
+		v13 := da[k2]
+		row13 := &p.A[k2]
+		v14 := da[k2+1]
+		row14 := &p.A[k2+1]
+		v15 := da[k2+2]
+		row15 := &p.A[k2+2]
+		v16 := da[k2+3]
+		row16 := &p.A[k2+3]
+		for j5 := range 16 {
+			t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+		}
+	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := 0; k2 < 16; k2 += 4 {
-			dotB0 += da[k2] * p.A[k2][i]
-			dotB1 += da[k2+1] * p.A[k2+1][i]
-			dotB2 += da[k2+2] * p.A[k2+2][i]
-			dotB3 += da[k2+3] * p.A[k2+3][i]
-		}
-		t2i := (dh1[i] + (dotB0 + dotB1 + (dotB2 + dotB3))) * (1 - ws.h0[i]*ws.h0[i])
+		t4i := (dh1[i] + t3[i]) * (1 - ws.h0[i]*ws.h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t2i * in.X[j]
+			g.W0[i][j] = t4i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
@@ -472,39 +580,75 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	t4 := 0.5 * (2 * t3)
 	var dh2 [16]float64
 	var db [16]float64
-	var dh1 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
 		dh2i := t4 * p.V[i]
 		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
 	}
+	v := db[0]
+	row9 := &p.B[0]
+	v2 := db[1]
+	row10 := &p.B[1]
+	v3 := db[2]
+	row11 := &p.B[2]
+	v4 := db[3]
+	row12 := &p.B[3]
+	for j2 := range 16 {
+		t5[j2] = v*row9[j2] + v2*row10[j2] + (v3*row11[j2] + v4*row12[j2])
+	}
+	for k4 := 4; k4 < 16; k4 += 4 {
+		v5 := db[k4]
+		row13 := &p.B[k4]
+		v6 := db[k4+1]
+		row14 := &p.B[k4+1]
+		v7 := db[k4+2]
+		row15 := &p.B[k4+2]
+		v8 := db[k4+3]
+		row16 := &p.B[k4+3]
+		for j3 := range 16 {
+			t5[j3] += v5*row13[j3] + v6*row14[j3] + (v7*row15[j3] + v8*row16[j3])
+		}
+	}
+	var dh1 [16]float64
 	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
+	var t6 [16]float64
 	for i := range 16 {
-		var dotC0, dotC1, dotC2, dotC3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotC0 += db[k4] * p.B[k4][i]
-			dotC1 += db[k4+1] * p.B[k4+1][i]
-			dotC2 += db[k4+2] * p.B[k4+2][i]
-			dotC3 += db[k4+3] * p.B[k4+3][i]
-		}
-		dh1i := dh2[i] + (dotC0 + dotC1 + (dotC2 + dotC3))
+		dh1i := dh2[i] + t5[i]
 		dh1[i] = dh1i
 		da[i] = dh1i * residualStep(relu[i])
 	}
+	v9 := da[0]
+	row17 := &p.A[0]
+	v10 := da[1]
+	row18 := &p.A[1]
+	v11 := da[2]
+	row19 := &p.A[2]
+	v12 := da[3]
+	row20 := &p.A[3]
+	for j4 := range 16 {
+		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+	}
+	for k5 := 4; k5 < 16; k5 += 4 {
+		v13 := da[k5]
+		row21 := &p.A[k5]
+		v14 := da[k5+1]
+		row22 := &p.A[k5+1]
+		v15 := da[k5+2]
+		row23 := &p.A[k5+2]
+		v16 := da[k5+3]
+		row24 := &p.A[k5+3]
+		for j5 := range 16 {
+			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+		}
+	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotD0 += da[k5] * p.A[k5][i]
-			dotD1 += da[k5+1] * p.A[k5+1][i]
-			dotD2 += da[k5+2] * p.A[k5+2][i]
-			dotD3 += da[k5+3] * p.A[k5+3][i]
-		}
-		t5i := (dh1[i] + (dotD0 + dotD1 + (dotD2 + dotD3))) * (1 - h0[i]*h0[i])
+		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t5i * in.X[j]
+			g.W0[i][j] = t7i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {

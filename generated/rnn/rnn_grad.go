@@ -133,15 +133,31 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
-		for i := range 16 {
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 16; k += 4 {
-				dot0 += dbh[k] * p.Wh[k][i]
-				dot1 += dbh[k+1] * p.Wh[k+1][i]
-				dot2 += dbh[k+2] * p.Wh[k+2][i]
-				dot3 += dbh[k+3] * p.Wh[k+3][i]
+		v := dbh[0]
+		row := &p.Wh[0]
+		v2 := dbh[1]
+		row2 := &p.Wh[1]
+		v3 := dbh[2]
+		row3 := &p.Wh[2]
+		v4 := dbh[3]
+		row4 := &p.Wh[3]
+		for j2 := range 16 {
+			dh2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		}
+		for k := 4; k < 16; k += 4 {
+			v5 := dbh[k]
+			row5 := &p.Wh[k]
+			v6 := dbh[k+1]
+			row6 := &p.Wh[k+1]
+			v7 := dbh[k+2]
+			row7 := &p.Wh[k+2]
+			v8 := dbh[k+3]
+			row8 := &p.Wh[k+3]
+			for j3 := range 16 {
+				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-			dh2[i] = dot0 + dot1 + (dot2 + dot3)
+		}
+		for i := range 16 {
 			ws.dbhSteps[t][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -214,15 +230,31 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
-		for i := range 16 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotC0 += dbh[k3] * p.Wh[k3][i]
-				dotC1 += dbh[k3+1] * p.Wh[k3+1][i]
-				dotC2 += dbh[k3+2] * p.Wh[k3+2][i]
-				dotC3 += dbh[k3+3] * p.Wh[k3+3][i]
+		v := dbh[0]
+		row6 := &p.Wh[0]
+		v2 := dbh[1]
+		row7 := &p.Wh[1]
+		v3 := dbh[2]
+		row8 := &p.Wh[2]
+		v4 := dbh[3]
+		row9 := &p.Wh[3]
+		for j2 := range 16 {
+			dh2[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+		}
+		for k3 := 4; k3 < 16; k3 += 4 {
+			v5 := dbh[k3]
+			row10 := &p.Wh[k3]
+			v6 := dbh[k3+1]
+			row11 := &p.Wh[k3+1]
+			v7 := dbh[k3+2]
+			row12 := &p.Wh[k3+2]
+			v8 := dbh[k3+3]
+			row13 := &p.Wh[k3+3]
+			for j3 := range 16 {
+				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
+		}
+		for i := range 16 {
 			ws.dbhSteps[t3][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -260,15 +292,31 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
 		}
-		for i := range 16 {
-			var dot0, dot1, dot2, dot3 float64
-			for k := 0; k < 16; k += 4 {
-				dot0 += dbh[k] * p.Wh[k][i]
-				dot1 += dbh[k+1] * p.Wh[k+1][i]
-				dot2 += dbh[k+2] * p.Wh[k+2][i]
-				dot3 += dbh[k+3] * p.Wh[k+3][i]
+		v := dbh[0]
+		row := &p.Wh[0]
+		v2 := dbh[1]
+		row2 := &p.Wh[1]
+		v3 := dbh[2]
+		row3 := &p.Wh[2]
+		v4 := dbh[3]
+		row4 := &p.Wh[3]
+		for j2 := range 16 {
+			dh2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		}
+		for k := 4; k < 16; k += 4 {
+			v5 := dbh[k]
+			row5 := &p.Wh[k]
+			v6 := dbh[k+1]
+			row6 := &p.Wh[k+1]
+			v7 := dbh[k+2]
+			row7 := &p.Wh[k+2]
+			v8 := dbh[k+3]
+			row8 := &p.Wh[k+3]
+			for j3 := range 16 {
+				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-			dh2[i] = dot0 + dot1 + (dot2 + dot3)
+		}
+		for i := range 16 {
 			ws.dbhSteps[t][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -347,15 +395,31 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		for i := range 16 {
 			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
-		for i := range 16 {
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				dotC0 += dbh[k3] * p.Wh[k3][i]
-				dotC1 += dbh[k3+1] * p.Wh[k3+1][i]
-				dotC2 += dbh[k3+2] * p.Wh[k3+2][i]
-				dotC3 += dbh[k3+3] * p.Wh[k3+3][i]
+		v := dbh[0]
+		row6 := &p.Wh[0]
+		v2 := dbh[1]
+		row7 := &p.Wh[1]
+		v3 := dbh[2]
+		row8 := &p.Wh[2]
+		v4 := dbh[3]
+		row9 := &p.Wh[3]
+		for j2 := range 16 {
+			dh2[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+		}
+		for k3 := 4; k3 < 16; k3 += 4 {
+			v5 := dbh[k3]
+			row10 := &p.Wh[k3]
+			v6 := dbh[k3+1]
+			row11 := &p.Wh[k3+1]
+			v7 := dbh[k3+2]
+			row12 := &p.Wh[k3+2]
+			v8 := dbh[k3+3]
+			row13 := &p.Wh[k3+3]
+			for j3 := range 16 {
+				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-			dh2[i] = dotC0 + dotC1 + (dotC2 + dotC3)
+		}
+		for i := range 16 {
 			ws.dbhSteps[t3][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
