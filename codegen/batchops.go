@@ -36,7 +36,7 @@ func (f *fnGen) partial(n *symbolic.Node, idx []ix) gexpr {
 		}
 		return f.elem(x, full)
 	}
-	if n.Op.Code == symbolic.OpReduceMax {
+	if n.Op.Code != symbolic.OpReduceSum { // reducemax, amax
 		return f.fold(maxOf, folded, "", term)
 	}
 	return f.reduce(folded, "", "sum", term)
@@ -56,13 +56,11 @@ func (f *fnGen) takePositions(n *symbolic.Node, s ix) []ix {
 		}
 		d := dyn[0]
 		dyn = dyn[1:]
-		p := f.slots[d]
 		if len(d.Shape) == 0 {
-			out[i] = vix(p.base())
+			out[i] = f.intIx(d, nil)
 			continue
 		}
-		f.access(p, []ix{s}) // counted and recorded as a read, like any other
-		out[i] = vix(string(s.appendIndex([]byte(p.base()))))
+		out[i] = f.intIx(d, []ix{s}) // read through access, like any other element
 	}
 	return out
 }

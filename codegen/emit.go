@@ -295,7 +295,7 @@ func (f *fnGen) indexes(n *symbolic.Node) []ix {
 			out[i] = cix(v)
 			continue
 		}
-		out[i] = vix(f.slots[dyn[0]].base())
+		out[i] = f.intIx(dyn[0], nil)
 		dyn = dyn[1:]
 	}
 	return out

@@ -31,7 +31,10 @@ func sample(r *rand.Rand, m *Model) map[*Var][]float64 {
 	env := map[*Var][]float64{}
 	for _, v := range append(append([]*Var(nil), m.Params...), m.Inputs...) {
 		if v.Int {
-			env[v] = []float64{float64(r.Intn(max(v.Range, 1)))}
+			env[v] = make([]float64, v.Shape.Size())
+			for i := range env[v] {
+				env[v][i] = float64(r.Intn(max(v.Range, 1)))
+			}
 			continue
 		}
 		xs := make([]float64, v.Shape.Size())
@@ -115,13 +118,15 @@ func checkModel(t *testing.T, name, src string, limit int) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		params, inputs, ints := map[string][]float64{}, map[string][]float64{}, map[string]int{}
+		params, inputs, ints := map[string][]float64{}, map[string][]float64{}, map[string][]int{}
 		for _, v := range m.Params {
 			params[v.Name] = env[v]
 		}
 		for _, v := range m.Inputs {
 			if v.Int {
-				ints[v.Name] = int(env[v][0])
+				for _, k := range env[v] {
+					ints[v.Name] = append(ints[v.Name], int(k))
+				}
 			} else {
 				inputs[v.Name] = env[v]
 			}
