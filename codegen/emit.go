@@ -258,6 +258,9 @@ func (f *fnGen) count(idx []ix) {
 		if x.v != "" {
 			f.uses.index[x.v]++
 		}
+		if x.deps != "" {
+			f.countDeps(x.deps)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -37,8 +38,25 @@ func (f *fnGen) intIx(d *symbolic.Node, sample []ix) ix {
 	}
 	p := f.slots[d.Args[0]]
 	idx := append(f.indexes(d), sample...)
-	f.access(p, idx)
-	return vix(elemKey(p.base(), idx))
+	if len(sample) > 0 { // a take's: read where it is made, as before
+		f.access(p, idx)
+		return vix(elemKey(p.base(), idx))
+	}
+	// Counted where it is used: an index of a constant is folded away.
+	x := vix(elemKey(p.base(), idx))
+	for _, i := range idx {
+		if i.v != "" {
+			x.deps += i.v + " "
+		}
+	}
+	return x
+}
+
+// countDeps counts the uses of the loop variables in deps (ix.deps).
+func (f *fnGen) countDeps(deps string) {
+	for _, v := range strings.Fields(deps) {
+		f.uses.index[v]++
+	}
 }
 
 // intRangeCheck is Validate's check of integer input v, stored in field,
