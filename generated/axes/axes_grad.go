@@ -113,27 +113,22 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	var t2 [5]float64
 	for i := range 4 {
 		for j := range 5 {
-			row := &in.X[i]
-			var sum float64
-			for k := range 3 {
-				sum += row[k] * p.W[j][k]
-			}
-			ws.z[i][j] = sum + p.B[j]
+			ws.z[i][j] = in.X[i][0]*p.W[j][0] + in.X[i][1]*p.W[j][1] + in.X[i][2]*p.W[j][2] + p.B[j]
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		m := math.Inf(-1)
-		for k2 := range 5 {
-			m = max(m, ws.z[i][k2])
+		for k := range 5 {
+			m = max(m, ws.z[i][k])
 		}
 		t[i] = m
 		for j := range 5 {
 			ws.exp[i][j] = math.Exp(ws.z[i][j] - t[i])
 		}
-		var sum2 float64
-		for k3 := range 5 {
-			sum2 += ws.exp[i][k3]
+		var sum float64
+		for k2 := range 5 {
+			sum += ws.exp[i][k2]
 		}
-		ws.t[i] = sum2
+		ws.t[i] = sum
 		for j := range 5 {
 			ws.p[i][j] = ws.exp[i][j] / ws.t[i]
 		}
@@ -141,11 +136,7 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	// axes.bp:24: L = log_softmax(Z, 0)    // column by column
 	var t3 [4][5]float64
 	for i := range 5 {
-		m2 := math.Inf(-1)
-		for k4 := range 4 {
-			m2 = max(m2, ws.z[k4][i])
-		}
-		t2[i] = m2
+		t2[i] = max(max(ws.z[0][i], ws.z[1][i]), max(ws.z[2][i], ws.z[3][i]))
 	}
 	for i := range 4 {
 		for j := range 5 {
@@ -157,12 +148,9 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	}
 	var log [5]float64
 	for i := range 5 {
-		var sum3 float64
-		for k5 := range 4 {
-			sum3 += ws.exp2[k5][i]
-		}
-		ws.t2[i] = sum3
-		log[i] = math.Log(ws.t2[i])
+		t2i := ws.exp2[0][i] + ws.exp2[1][i] + (ws.exp2[2][i] + ws.exp2[3][i])
+		ws.t2[i] = t2i
+		log[i] = math.Log(t2i)
 	}
 	var h [3]float64
 	for i := range 4 {
@@ -194,24 +182,24 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	var t6 [2][4]float64
 	for i := range 4 {
 		t5[i] = t[i] + math.Log(ws.t[i])
-		m3 := math.Inf(-1)
-		for k6 := range 5 {
-			m3 = max(m3, ws.z[i][k6])
+		m2 := math.Inf(-1)
+		for k3 := range 5 {
+			m2 = max(m2, ws.z[i][k3])
 		}
-		ws.t3[i] = m3
+		ws.t3[i] = m2
 	}
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
+		m3 := math.Inf(-1)
+		for k4 := range 5 {
+			m3 = max(m3, ws.a[0][i][k4])
+		}
+		t6[0][i] = m3
 		m4 := math.Inf(-1)
-		for k7 := range 5 {
-			m4 = max(m4, ws.a[0][i][k7])
+		for k5 := range 5 {
+			m4 = max(m4, ws.a[1][i][k5])
 		}
-		t6[0][i] = m4
-		m5 := math.Inf(-1)
-		for k8 := range 5 {
-			m5 = max(m5, ws.a[1][i][k8])
-		}
-		t6[1][i] = m5
+		t6[1][i] = m4
 	}
 	for i := range 4 {
 		for j := range 5 {
@@ -220,16 +208,16 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 		}
 	}
 	for i := range 4 {
-		var sum4 float64
-		for k9 := range 5 {
-			sum4 += ws.exp3[0][i][k9]
+		var sum2 float64
+		for k6 := range 5 {
+			sum2 += ws.exp3[0][i][k6]
 		}
-		ws.t4[0][i] = sum4
-		var sum5 float64
-		for k10 := range 5 {
-			sum5 += ws.exp3[1][i][k10]
+		ws.t4[0][i] = sum2
+		var sum3 float64
+		for k7 := range 5 {
+			sum3 += ws.exp3[1][i][k7]
 		}
-		ws.t4[1][i] = sum5
+		ws.t4[1][i] = sum3
 	}
 	for i := range 4 {
 		for j := range 5 {
@@ -241,58 +229,46 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	}
 	// axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
 	for i := range 3 {
-		var sum6 float64
-		for k11 := range 4 {
-			sum6 += in.X[k11][i]
-		}
-		ws.t7[i] = sum6 / 4
+		ws.t7[i] = (in.X[0][i] + in.X[1][i] + (in.X[2][i] + in.X[3][i])) / 4
 	}
-	m6 := math.Inf(-1)
+	m5 := math.Inf(-1)
+	for k8 := range 4 {
+		for k9 := range 5 {
+			m5 = max(m5, ws.z[k8][k9])
+		}
+	}
+	ws.t8 = m5
+	var sum4 float64
+	for k10 := range 4 {
+		for k11 := range 5 {
+			sum4 += ws.p[k10][k11] * ws.l[k10][k11]
+		}
+	}
+	var sum5 float64
 	for k12 := range 4 {
-		for k13 := range 5 {
-			m6 = max(m6, ws.z[k12][k13])
+		sum5 += t6[0][k12] + math.Log(ws.t4[0][k12])
+		sum5 += t6[1][k12] + math.Log(ws.t4[1][k12])
+	}
+	var sum6 float64
+	for k13 := range 4 {
+		for k14 := range 5 {
+			sum6 += ws.t5[k13][k14] * ws.t6[k13][k14]
 		}
 	}
-	ws.t8 = m6
 	var sum7 float64
-	for k14 := range 4 {
-		sum7 += ws.t3[k14]
-	}
-	var sum8 float64
 	for k15 := range 4 {
+		var sum8 float64
 		for k16 := range 5 {
-			sum8 += ws.p[k15][k16] * ws.l[k15][k16]
+			sum8 += ws.a[0][k15][k16]
 		}
-	}
-	var sum9 float64
-	for k17 := range 4 {
-		sum9 += t6[0][k17] + math.Log(ws.t4[0][k17])
-		sum9 += t6[1][k17] + math.Log(ws.t4[1][k17])
-	}
-	var sum10 float64
-	for k18 := range 4 {
-		for k19 := range 5 {
-			sum10 += ws.t5[k18][k19] * ws.t6[k18][k19]
+		sum7 += sum8
+		var sum9 float64
+		for k17 := range 5 {
+			sum9 += ws.a[1][k15][k17]
 		}
+		sum7 += sum9
 	}
-	var sum11 float64
-	for k20 := range 3 {
-		sum11 += h[k20] * ws.t7[k20]
-	}
-	var sum12 float64
-	for k21 := range 4 {
-		var sum13 float64
-		for k22 := range 5 {
-			sum13 += ws.a[0][k21][k22]
-		}
-		sum12 += sum13
-		var sum14 float64
-		for k23 := range 5 {
-			sum14 += ws.a[1][k21][k23]
-		}
-		sum12 += sum14
-	}
-	loss := t5[0] - ws.z[0][in.Labels[0]] + (t5[1] - ws.z[1][in.Labels[1]]) + (t5[2] - ws.z[2][in.Labels[2]]) + (t5[3] - ws.z[3][in.Labels[3]]) + 0.1*sum7 - sum8/20 + (0.01*sum9 + 0.1*sum10) + (sum11 + 0.1*ws.t8 + 0.1*sum12 + 0.1*ws.z[1][in.Labels[0]])
+	loss := t5[0] - ws.z[0][in.Labels[0]] + (t5[1] - ws.z[1][in.Labels[1]]) + (t5[2] - ws.z[2][in.Labels[2]]) + (t5[3] - ws.z[3][in.Labels[3]]) + 0.1*(ws.t3[0]+ws.t3[1]+(ws.t3[2]+ws.t3[3])) - sum4/20 + (0.01*sum5 + 0.1*sum6) + (h[0]*ws.t7[0] + h[1]*ws.t7[1] + h[2]*ws.t7[2] + 0.1*ws.t8 + 0.1*sum7 + 0.1*ws.z[1][in.Labels[0]])
 	if out != nil {
 		out.P = ws.p
 	}
@@ -413,20 +389,16 @@ func (p *AxesParams) Backward(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	var t10 [5]float64
 	// backward of axes.bp:24: L = log_softmax(Z, 0)    // column by column
 	for i := range 5 {
-		var sum3 float64
-		for k4 := range 4 {
-			sum3 += -dL[k4][i]
-		}
-		t10[i] = sum3 / ws.t2[i]
+		t10[i] = (-dL[0][i] + -dL[1][i] + (-dL[2][i] + -dL[3][i])) / ws.t2[i]
 	}
 	// backward of axes.bp:23: P = softmax(Z)           // row by row: the last axis
 	var dZ [4][5]float64
 	for i := range 4 {
-		var sum4 float64
-		for k5 := range 5 {
-			sum4 += -(dP[i][k5] * ws.p[i][k5] / ws.t[i])
+		var sum3 float64
+		for k4 := range 5 {
+			sum3 += -(dP[i][k4] * ws.p[i][k4] / ws.t[i])
 		}
-		t11i := (scatter2[i]+scatter4[i]+scatter6[i]+scatter8[i])/ws.t[i] + sum4
+		t11i := (scatter2[i]+scatter4[i]+scatter6[i]+scatter8[i])/ws.t[i] + sum3
 		// backward of axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 		for j := range 5 {
 			dZ[i][j] = scatter[i][j] + t2*t[i][j] + t8[i]*t7[i][j] + scatter3[i][j] + scatter5[i][j] + scatter7[i][j] + scatter9[i][j] + (dA[0][i][j]*p.S[0][i][j]+dA[1][i][j]*p.S[1][i][j])*(1-ws.tanhZ[i][j]*ws.tanhZ[i][j]) + (dL[i][j] + t10[j]*ws.exp2[i][j]) + (dP[i][j]/ws.t[i]+t11i)*ws.exp[i][j]
@@ -434,17 +406,9 @@ func (p *AxesParams) Backward(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	}
 	for i := range 5 {
 		for j := range 3 {
-			var sum5 float64
-			for k6 := range 4 {
-				sum5 += in.X[k6][j] * dZ[k6][i]
-			}
-			g.W[i][j] += sum5
+			g.W[i][j] += in.X[0][j]*dZ[0][i] + in.X[1][j]*dZ[1][i] + (in.X[2][j]*dZ[2][i] + in.X[3][j]*dZ[3][i])
 		}
-		var sum6 float64
-		for k7 := range 4 {
-			sum6 += dZ[k7][i]
-		}
-		g.B[i] += sum6
+		g.B[i] += dZ[0][i] + dZ[1][i] + (dZ[2][i] + dZ[3][i])
 	}
 	// backward of axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
 	for i := range 4 {
@@ -471,27 +435,22 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	var t3 [5]float64
 	for i := range 4 {
 		for j := range 5 {
-			row := &in.X[i]
-			var sum float64
-			for k := range 3 {
-				sum += row[k] * p.W[j][k]
-			}
-			Z[i][j] = sum + p.B[j]
+			Z[i][j] = in.X[i][0]*p.W[j][0] + in.X[i][1]*p.W[j][1] + in.X[i][2]*p.W[j][2] + p.B[j]
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		m := math.Inf(-1)
-		for k2 := range 5 {
-			m = max(m, Z[i][k2])
+		for k := range 5 {
+			m = max(m, Z[i][k])
 		}
 		t[i] = m
 		for j := range 5 {
 			exp[i][j] = math.Exp(Z[i][j] - t[i])
 		}
-		var sum2 float64
-		for k3 := range 5 {
-			sum2 += exp[i][k3]
+		var sum float64
+		for k2 := range 5 {
+			sum += exp[i][k2]
 		}
-		t2[i] = sum2
+		t2[i] = sum
 		for j := range 5 {
 			P[i][j] = exp[i][j] / t2[i]
 		}
@@ -499,11 +458,7 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	// axes.bp:24: L = log_softmax(Z, 0)    // column by column
 	var t4 [4][5]float64
 	for i := range 5 {
-		m2 := math.Inf(-1)
-		for k4 := range 4 {
-			m2 = max(m2, Z[k4][i])
-		}
-		t3[i] = m2
+		t3[i] = max(max(Z[0][i], Z[1][i]), max(Z[2][i], Z[3][i]))
 	}
 	var exp2 [4][5]float64
 	var t5 [5]float64
@@ -518,12 +473,9 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	var log [5]float64
 	var L [4][5]float64
 	for i := range 5 {
-		var sum3 float64
-		for k5 := range 4 {
-			sum3 += exp2[k5][i]
-		}
-		t5[i] = sum3
-		log[i] = math.Log(t5[i])
+		t5i := exp2[0][i] + exp2[1][i] + (exp2[2][i] + exp2[3][i])
+		t5[i] = t5i
+		log[i] = math.Log(t5i)
 	}
 	var h [3]float64
 	for i := range 4 {
@@ -558,24 +510,24 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	var t9 [2][4]float64
 	for i := range 4 {
 		t7[i] = t[i] + math.Log(t2[i])
-		m3 := math.Inf(-1)
-		for k6 := range 5 {
-			m3 = max(m3, Z[i][k6])
+		m2 := math.Inf(-1)
+		for k3 := range 5 {
+			m2 = max(m2, Z[i][k3])
 		}
-		t8[i] = m3
+		t8[i] = m2
 	}
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
+		m3 := math.Inf(-1)
+		for k4 := range 5 {
+			m3 = max(m3, A[0][i][k4])
+		}
+		t9[0][i] = m3
 		m4 := math.Inf(-1)
-		for k7 := range 5 {
-			m4 = max(m4, A[0][i][k7])
+		for k5 := range 5 {
+			m4 = max(m4, A[1][i][k5])
 		}
-		t9[0][i] = m4
-		m5 := math.Inf(-1)
-		for k8 := range 5 {
-			m5 = max(m5, A[1][i][k8])
-		}
-		t9[1][i] = m5
+		t9[1][i] = m4
 	}
 	var exp3 [2][4][5]float64
 	for i := range 4 {
@@ -586,16 +538,16 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	}
 	var t10 [2][4]float64
 	for i := range 4 {
-		var sum4 float64
-		for k9 := range 5 {
-			sum4 += exp3[0][i][k9]
+		var sum2 float64
+		for k6 := range 5 {
+			sum2 += exp3[0][i][k6]
 		}
-		t10[0][i] = sum4
-		var sum5 float64
-		for k10 := range 5 {
-			sum5 += exp3[1][i][k10]
+		t10[0][i] = sum2
+		var sum3 float64
+		for k7 := range 5 {
+			sum3 += exp3[1][i][k7]
 		}
-		t10[1][i] = sum5
+		t10[1][i] = sum3
 	}
 	var t11 [4][5]float64
 	var t12 [4][5]float64
@@ -610,58 +562,46 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	}
 	// axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
 	for i := range 3 {
-		var sum6 float64
-		for k11 := range 4 {
-			sum6 += in.X[k11][i]
-		}
-		t13[i] = sum6 / 4
+		t13[i] = (in.X[0][i] + in.X[1][i] + (in.X[2][i] + in.X[3][i])) / 4
 	}
-	m6 := math.Inf(-1)
+	m5 := math.Inf(-1)
+	for k8 := range 4 {
+		for k9 := range 5 {
+			m5 = max(m5, Z[k8][k9])
+		}
+	}
+	t14 := m5
+	var sum4 float64
+	for k10 := range 4 {
+		for k11 := range 5 {
+			sum4 += P[k10][k11] * L[k10][k11]
+		}
+	}
+	var sum5 float64
 	for k12 := range 4 {
-		for k13 := range 5 {
-			m6 = max(m6, Z[k12][k13])
+		sum5 += t9[0][k12] + math.Log(t10[0][k12])
+		sum5 += t9[1][k12] + math.Log(t10[1][k12])
+	}
+	var sum6 float64
+	for k13 := range 4 {
+		for k14 := range 5 {
+			sum6 += t11[k13][k14] * t12[k13][k14]
 		}
 	}
-	t14 := m6
 	var sum7 float64
-	for k14 := range 4 {
-		sum7 += t8[k14]
-	}
-	var sum8 float64
 	for k15 := range 4 {
+		var sum8 float64
 		for k16 := range 5 {
-			sum8 += P[k15][k16] * L[k15][k16]
+			sum8 += A[0][k15][k16]
 		}
-	}
-	var sum9 float64
-	for k17 := range 4 {
-		sum9 += t9[0][k17] + math.Log(t10[0][k17])
-		sum9 += t9[1][k17] + math.Log(t10[1][k17])
-	}
-	var sum10 float64
-	for k18 := range 4 {
-		for k19 := range 5 {
-			sum10 += t11[k18][k19] * t12[k18][k19]
+		sum7 += sum8
+		var sum9 float64
+		for k17 := range 5 {
+			sum9 += A[1][k15][k17]
 		}
+		sum7 += sum9
 	}
-	var sum11 float64
-	for k20 := range 3 {
-		sum11 += h[k20] * t13[k20]
-	}
-	var sum12 float64
-	for k21 := range 4 {
-		var sum13 float64
-		for k22 := range 5 {
-			sum13 += A[0][k21][k22]
-		}
-		sum12 += sum13
-		var sum14 float64
-		for k23 := range 5 {
-			sum14 += A[1][k21][k23]
-		}
-		sum12 += sum14
-	}
-	loss := t7[0] - Z[0][in.Labels[0]] + (t7[1] - Z[1][in.Labels[1]]) + (t7[2] - Z[2][in.Labels[2]]) + (t7[3] - Z[3][in.Labels[3]]) + 0.1*sum7 - sum8/20 + (0.01*sum9 + 0.1*sum10) + (sum11 + 0.1*t14 + 0.1*sum12 + 0.1*Z[1][in.Labels[0]])
+	loss := t7[0] - Z[0][in.Labels[0]] + (t7[1] - Z[1][in.Labels[1]]) + (t7[2] - Z[2][in.Labels[2]]) + (t7[3] - Z[3][in.Labels[3]]) + 0.1*(t8[0]+t8[1]+(t8[2]+t8[3])) - sum4/20 + (0.01*sum5 + 0.1*sum6) + (h[0]*t13[0] + h[1]*t13[1] + h[2]*t13[2] + 0.1*t14 + 0.1*sum7 + 0.1*Z[1][in.Labels[0]])
 	var scatter [4][5]float64
 	// backward of axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
 	scatter = [4][5]float64{}
@@ -672,13 +612,13 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 			t15[i][j] = axesGe(Z[i][j], t14)
 		}
 	}
-	var sum15 float64
-	for k24 := range 4 {
-		for k25 := range 5 {
-			sum15 += t15[k24][k25]
+	var sum10 float64
+	for k18 := range 4 {
+		for k19 := range 5 {
+			sum10 += t15[k18][k19]
 		}
 	}
-	t16 := 0.1 / sum15
+	t16 := 0.1 / sum10
 	var t17 [2][4][5]float64
 	// backward of axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
@@ -718,11 +658,11 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 		for j := range 5 {
 			t21[i][j] = axesGe(Z[i][j], t8[i])
 		}
-		var sum16 float64
-		for k26 := range 5 {
-			sum16 += t21[i][k26]
+		var sum11 float64
+		for k20 := range 5 {
+			sum11 += t21[i][k20]
 		}
-		t22[i] = 0.1 / sum16
+		t22[i] = 0.1 / sum11
 	}
 	scatter2 = [4]float64{}
 	scatter2[3] += 1
@@ -769,20 +709,16 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	var t24 [5]float64
 	// backward of axes.bp:24: L = log_softmax(Z, 0)    // column by column
 	for i := range 5 {
-		var sum17 float64
-		for k27 := range 4 {
-			sum17 += -dL[k27][i]
-		}
-		t24[i] = sum17 / t5[i]
+		t24[i] = (-dL[0][i] + -dL[1][i] + (-dL[2][i] + -dL[3][i])) / t5[i]
 	}
 	// backward of axes.bp:23: P = softmax(Z)           // row by row: the last axis
 	var dZ [4][5]float64
 	for i := range 4 {
-		var sum18 float64
-		for k28 := range 5 {
-			sum18 += -(dP[i][k28] * P[i][k28] / t2[i])
+		var sum12 float64
+		for k21 := range 5 {
+			sum12 += -(dP[i][k21] * P[i][k21] / t2[i])
 		}
-		t25i := (scatter2[i]+scatter4[i]+scatter6[i]+scatter8[i])/t2[i] + sum18
+		t25i := (scatter2[i]+scatter4[i]+scatter6[i]+scatter8[i])/t2[i] + sum12
 		// backward of axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 		for j := range 5 {
 			dZ[i][j] = scatter[i][j] + t16*t15[i][j] + t22[i]*t21[i][j] + scatter3[i][j] + scatter5[i][j] + scatter7[i][j] + scatter9[i][j] + (dA[0][i][j]*p.S[0][i][j]+dA[1][i][j]*p.S[1][i][j])*(1-tanhZ[i][j]*tanhZ[i][j]) + (dL[i][j] + t24[j]*exp2[i][j]) + (dP[i][j]/t2[i]+t25i)*exp[i][j]
@@ -790,17 +726,9 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	}
 	for i := range 5 {
 		for j := range 3 {
-			var sum19 float64
-			for k29 := range 4 {
-				sum19 += in.X[k29][j] * dZ[k29][i]
-			}
-			g.W[i][j] += sum19
+			g.W[i][j] += in.X[0][j]*dZ[0][i] + in.X[1][j]*dZ[1][i] + (in.X[2][j]*dZ[2][i] + in.X[3][j]*dZ[3][i])
 		}
-		var sum20 float64
-		for k30 := range 4 {
-			sum20 += dZ[k30][i]
-		}
-		g.B[i] += sum20
+		g.B[i] += dZ[0][i] + dZ[1][i] + (dZ[2][i] + dZ[3][i])
 	}
 	// backward of axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
 	for i := range 4 {
@@ -841,27 +769,22 @@ func (p *AxesParams) Predict(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	var t2 [4]float64
 	for i := range 4 {
 		for j := range 5 {
-			row := &in.X[i]
-			var sum float64
-			for k := range 3 {
-				sum += row[k] * p.W[j][k]
-			}
-			Z[i][j] = sum + p.B[j]
+			Z[i][j] = in.X[i][0]*p.W[j][0] + in.X[i][1]*p.W[j][1] + in.X[i][2]*p.W[j][2] + p.B[j]
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		m := math.Inf(-1)
-		for k2 := range 5 {
-			m = max(m, Z[i][k2])
+		for k := range 5 {
+			m = max(m, Z[i][k])
 		}
 		t[i] = m
 		for j := range 5 {
 			exp[i][j] = math.Exp(Z[i][j] - t[i])
 		}
-		var sum2 float64
-		for k3 := range 5 {
-			sum2 += exp[i][k3]
+		var sum float64
+		for k2 := range 5 {
+			sum += exp[i][k2]
 		}
-		t2[i] = sum2
+		t2[i] = sum
 		for j := range 5 {
 			out.P[i][j] = exp[i][j] / t2[i]
 		}
@@ -953,18 +876,14 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				var sum float64
-				for k := range 3 {
-					sum += ws.x[i][k][n] * p.W[j][k]
-				}
-				Z[i][j][n] = sum + p.B[j]
+				Z[i][j][n] = ws.x[i][0][n]*p.W[j][0] + ws.x[i][1][n]*p.W[j][1] + ws.x[i][2][n]*p.W[j][2] + p.B[j]
 			}
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k2 := range 5 {
-				m = max(m, Z[i][k2][j])
+			for k := range 5 {
+				m = max(m, Z[i][k][j])
 			}
 			t[i][j] = m
 		}
@@ -974,11 +893,11 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 		}
 		for j := range 32 {
-			var sum2 float64
-			for k3 := range 5 {
-				sum2 += exp[i][k3][j]
+			var sum float64
+			for k2 := range 5 {
+				sum += exp[i][k2][j]
 			}
-			t2[i][j] = sum2
+			t2[i][j] = sum
 		}
 		// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
 		for j := range 32 {
@@ -986,8 +905,8 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 		}
 		for j := range 32 {
 			m2 := math.Inf(-1)
-			for k4 := range 5 {
-				m2 = max(m2, Z[i][k4][j])
+			for k3 := range 5 {
+				m2 = max(m2, Z[i][k3][j])
 			}
 			t4[i][j] = m2
 		}
@@ -1002,11 +921,7 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var t6 [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			m3 := math.Inf(-1)
-			for k5 := range 4 {
-				m3 = max(m3, Z[k5][i][j])
-			}
-			t5[i][j] = m3
+			t5[i][j] = max(max(Z[0][i][j], Z[1][i][j]), max(Z[2][i][j], Z[3][i][j]))
 		}
 	}
 	var exp2 [4][5][32]float64
@@ -1027,11 +942,7 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var L [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			var sum3 float64
-			for k6 := range 4 {
-				sum3 += exp2[k6][i][j]
-			}
-			t7[i][j] = sum3
+			t7[i][j] = exp2[0][i][j] + exp2[1][i][j] + (exp2[2][i][j] + exp2[3][i][j])
 		}
 		for j := range 32 {
 			log[i][j] = math.Log(t7[i][j])
@@ -1063,16 +974,16 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
 		for j := range 32 {
+			m3 := math.Inf(-1)
+			for k4 := range 5 {
+				m3 = max(m3, ws.a[0][i][k4][j])
+			}
+			t8[0][i][j] = m3
 			m4 := math.Inf(-1)
-			for k7 := range 5 {
-				m4 = max(m4, ws.a[0][i][k7][j])
+			for k5 := range 5 {
+				m4 = max(m4, ws.a[1][i][k5][j])
 			}
-			t8[0][i][j] = m4
-			m5 := math.Inf(-1)
-			for k8 := range 5 {
-				m5 = max(m5, ws.a[1][i][k8][j])
-			}
-			t8[1][i][j] = m5
+			t8[1][i][j] = m4
 		}
 	}
 	for i := range 4 {
@@ -1086,16 +997,16 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var t9 [2][4][32]float64
 	for i := range 4 {
 		for j := range 32 {
-			var sum4 float64
-			for k9 := range 5 {
-				sum4 += ws.exp[0][i][k9][j]
+			var sum2 float64
+			for k6 := range 5 {
+				sum2 += ws.exp[0][i][k6][j]
 			}
-			t9[0][i][j] = sum4
-			var sum5 float64
-			for k10 := range 5 {
-				sum5 += ws.exp[1][i][k10][j]
+			t9[0][i][j] = sum2
+			var sum3 float64
+			for k7 := range 5 {
+				sum3 += ws.exp[1][i][k7][j]
 			}
-			t9[1][i][j] = sum5
+			t9[1][i][j] = sum3
 		}
 	}
 	var t10 [4][5][32]float64
@@ -1127,63 +1038,51 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var t14 [32]float64
 	for i := range 3 {
 		for j := range 32 {
-			var sum6 float64
-			for k11 := range 4 {
-				sum6 += ws.x[k11][i][j]
-			}
-			t13[i][j] = sum6 / 4
+			t13[i][j] = (ws.x[0][i][j] + ws.x[1][i][j] + (ws.x[2][i][j] + ws.x[3][i][j])) / 4
 		}
 	}
 	for i := range 32 {
-		m6 := math.Inf(-1)
-		for k12 := range 4 {
-			for k13 := range 5 {
-				m6 = max(m6, Z[k12][k13][i])
+		m5 := math.Inf(-1)
+		for k8 := range 4 {
+			for k9 := range 5 {
+				m5 = max(m5, Z[k8][k9][i])
 			}
 		}
-		t14[i] = m6
+		t14[i] = m5
 	}
 	var loss float64
-	for k25 := range 32 {
-		var sum15 float64
-		for k26 := range 4 {
-			sum15 += t4[k26][k25]
-		}
-		var sum16 float64
-		for k27 := range 4 {
-			for k28 := range 5 {
-				sum16 += P[k27][k28][k25] * L[k27][k28][k25]
+	for k19 := range 32 {
+		var sum10 float64
+		for k20 := range 4 {
+			for k21 := range 5 {
+				sum10 += P[k20][k21][k19] * L[k20][k21][k19]
 			}
 		}
-		var sum17 float64
-		for k29 := range 4 {
-			sum17 += t8[0][k29][k25] + math.Log(t9[0][k29][k25])
-			sum17 += t8[1][k29][k25] + math.Log(t9[1][k29][k25])
+		var sum11 float64
+		for k22 := range 4 {
+			sum11 += t8[0][k22][k19] + math.Log(t9[0][k22][k19])
+			sum11 += t8[1][k22][k19] + math.Log(t9[1][k22][k19])
 		}
-		var sum18 float64
-		for k30 := range 4 {
-			for k31 := range 5 {
-				sum18 += t10[k30][k31][k25] * t11[k30][k31][k25]
+		var sum12 float64
+		for k23 := range 4 {
+			for k24 := range 5 {
+				sum12 += t10[k23][k24][k19] * t11[k23][k24][k19]
 			}
 		}
-		var sum19 float64
-		for k32 := range 3 {
-			sum19 += h[k32][k25] * t13[k32][k25]
-		}
-		var sum20 float64
-		for k33 := range 4 {
-			var sum21 float64
-			for k34 := range 5 {
-				sum21 += ws.a[0][k33][k34][k25]
+		var sum13 float64
+		for k25 := range 4 {
+			var sum14 float64
+			for k26 := range 5 {
+				sum14 += ws.a[0][k25][k26][k19]
 			}
-			sum20 += sum21
-			var sum22 float64
-			for k35 := range 5 {
-				sum22 += ws.a[1][k33][k35][k25]
+			sum13 += sum14
+			var sum15 float64
+			for k27 := range 5 {
+				sum15 += ws.a[1][k25][k27][k19]
 			}
-			sum20 += sum22
+			sum13 += sum15
 		}
-		loss += t3[0][k25] - Z[0][ws.labels[0][k25]][k25] + (t3[1][k25] - Z[1][ws.labels[1][k25]][k25]) + (t3[2][k25] - Z[2][ws.labels[2][k25]][k25]) + (t3[3][k25] - Z[3][ws.labels[3][k25]][k25]) + 0.1*sum15 - sum16/20 + (0.01*sum17 + 0.1*sum18) + (sum19 + 0.1*t14[k25] + 0.1*sum20 + 0.1*Z[1][ws.labels[0][k25]][k25])
+		loss += t3[0][k19] - Z[0][ws.labels[0][k19]][k19] + (t3[1][k19] - Z[1][ws.labels[1][k19]][k19]) + (t3[2][k19] - Z[2][ws.labels[2][k19]][k19]) + (t3[3][k19] - Z[3][ws.labels[3][k19]][k19]) + 0.1*(t4[0][k19]+t4[1][k19]+(t4[2][k19]+t4[3][k19])) - sum10/20 + (0.01*sum11 + 0.1*sum12) + (h[0][k19]*t13[0][k19] + h[1][k19]*t13[1][k19] + h[2][k19]*t13[2][k19] + 0.1*t14[k19] + 0.1*sum13 + 0.1*Z[1][ws.labels[0][k19]][k19])
 	}
 	var t15 [4][5][32]float64
 	// backward of axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
@@ -1202,13 +1101,13 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	}
 	var dh [3][32]float64
 	for i := range 32 {
-		var sum23 float64
-		for k36 := range 4 {
-			for k37 := range 5 {
-				sum23 += t16[k36][k37][i]
+		var sum16 float64
+		for k28 := range 4 {
+			for k29 := range 5 {
+				sum16 += t16[k28][k29][i]
 			}
 		}
-		t17[i] = 0.1 / sum23
+		t17[i] = 0.1 / sum16
 	}
 	// backward of axes.bp:26: for t in 0..T {
 	for i := range 3 {
@@ -1290,11 +1189,7 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var t23 [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			var sum24 float64
-			for k38 := range 4 {
-				sum24 += -dL[k38][i][j]
-			}
-			t22[i][j] = sum24 / t7[i][j]
+			t22[i][j] = (-dL[0][i][j] + -dL[1][i][j] + (-dL[2][i][j] + -dL[3][i][j])) / t7[i][j]
 		}
 	}
 	// backward of axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
@@ -1307,11 +1202,11 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 		}
 		for j := range 32 {
-			var sum25 float64
-			for k39 := range 5 {
-				sum25 += t23[i][k39][j]
+			var sum17 float64
+			for k30 := range 5 {
+				sum17 += t23[i][k30][j]
 			}
-			t24[i][j] = 0.1 / sum25
+			t24[i][j] = 0.1 / sum17
 		}
 	}
 	t25 = [4][5][32]float64{}
@@ -1358,11 +1253,11 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var dZ [4][5][32]float64
 	for i := range 4 {
 		for j := range 32 {
-			var sum26 float64
-			for k40 := range 5 {
-				sum26 += -(dP[i][k40][j] * P[i][k40][j] / t2[i][j])
+			var sum18 float64
+			for k31 := range 5 {
+				sum18 += -(dP[i][k31][j] * P[i][k31][j] / t2[i][j])
 			}
-			t29[i][j] = sum26 + (scatter[i][j]+scatter2[i][j]+scatter3[i][j]+scatter4[i][j])/t2[i][j]
+			t29[i][j] = sum18 + (scatter[i][j]+scatter2[i][j]+scatter3[i][j]+scatter4[i][j])/t2[i][j]
 		}
 		// backward of axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 		for j := range 5 {
@@ -1373,46 +1268,63 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	}
 	for i := range 5 {
 		for j := range 3 {
-			var sum27 float64
-			for k41 := range 4 {
-				for k42 := range 32 {
-					sum27 += dZ[k41][i][k42] * ws.x[k41][j][k42]
+			var sum19 float64
+			for k32 := range 4 {
+				for k33 := range 32 {
+					sum19 += dZ[k32][i][k33] * ws.x[k32][j][k33]
 				}
 			}
-			g.W[i][j] += sum27
+			g.W[i][j] += sum19
 		}
-		var sum28 float64
-		for k43 := range 4 {
-			var sumB0, sumB1, sumB2, sumB3 float64
-			for k44 := 0; k44 < 32; k44 += 4 {
-				sumB0 += dZ[k43][i][k44]
-				sumB1 += dZ[k43][i][k44+1]
-				sumB2 += dZ[k43][i][k44+2]
-				sumB3 += dZ[k43][i][k44+3]
-			}
-			sum28 += sumB0 + sumB1 + (sumB2 + sumB3)
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k34 := 0; k34 < 32; k34 += 4 {
+			sumB0 += dZ[0][i][k34]
+			sumB1 += dZ[0][i][k34+1]
+			sumB2 += dZ[0][i][k34+2]
+			sumB3 += dZ[0][i][k34+3]
 		}
-		g.B[i] += sum28
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k35 := 0; k35 < 32; k35 += 4 {
+			sumC0 += dZ[1][i][k35]
+			sumC1 += dZ[1][i][k35+1]
+			sumC2 += dZ[1][i][k35+2]
+			sumC3 += dZ[1][i][k35+3]
+		}
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k36 := 0; k36 < 32; k36 += 4 {
+			sumD0 += dZ[2][i][k36]
+			sumD1 += dZ[2][i][k36+1]
+			sumD2 += dZ[2][i][k36+2]
+			sumD3 += dZ[2][i][k36+3]
+		}
+		var sumE0, sumE1, sumE2, sumE3 float64
+		for k37 := 0; k37 < 32; k37 += 4 {
+			sumE0 += dZ[3][i][k37]
+			sumE1 += dZ[3][i][k37+1]
+			sumE2 += dZ[3][i][k37+2]
+			sumE3 += dZ[3][i][k37+3]
+		}
+		g.B[i] += sumB0 + sumB1 + (sumB2 + sumB3) + (sumC0 + sumC1 + (sumC2 + sumC3)) + (sumD0 + sumD1 + (sumD2 + sumD3) + (sumE0 + sumE1 + (sumE2 + sumE3)))
 	}
 	// backward of axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
 	for i := range 4 {
 		for j := range 5 {
-			var sumC0, sumC1, sumC2, sumC3 float64
-			for k45 := 0; k45 < 32; k45 += 4 {
-				sumC0 += ws.dA[0][i][j][k45] * tanhZ[i][j][k45]
-				sumC1 += ws.dA[0][i][j][k45+1] * tanhZ[i][j][k45+1]
-				sumC2 += ws.dA[0][i][j][k45+2] * tanhZ[i][j][k45+2]
-				sumC3 += ws.dA[0][i][j][k45+3] * tanhZ[i][j][k45+3]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k38 := 0; k38 < 32; k38 += 4 {
+				sumF0 += ws.dA[0][i][j][k38] * tanhZ[i][j][k38]
+				sumF1 += ws.dA[0][i][j][k38+1] * tanhZ[i][j][k38+1]
+				sumF2 += ws.dA[0][i][j][k38+2] * tanhZ[i][j][k38+2]
+				sumF3 += ws.dA[0][i][j][k38+3] * tanhZ[i][j][k38+3]
 			}
-			g.S[0][i][j] += sumC0 + sumC1 + (sumC2 + sumC3)
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k46 := 0; k46 < 32; k46 += 4 {
-				sumD0 += ws.dA[1][i][j][k46] * tanhZ[i][j][k46]
-				sumD1 += ws.dA[1][i][j][k46+1] * tanhZ[i][j][k46+1]
-				sumD2 += ws.dA[1][i][j][k46+2] * tanhZ[i][j][k46+2]
-				sumD3 += ws.dA[1][i][j][k46+3] * tanhZ[i][j][k46+3]
+			g.S[0][i][j] += sumF0 + sumF1 + (sumF2 + sumF3)
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k39 := 0; k39 < 32; k39 += 4 {
+				sumG0 += ws.dA[1][i][j][k39] * tanhZ[i][j][k39]
+				sumG1 += ws.dA[1][i][j][k39+1] * tanhZ[i][j][k39+1]
+				sumG2 += ws.dA[1][i][j][k39+2] * tanhZ[i][j][k39+2]
+				sumG3 += ws.dA[1][i][j][k39+3] * tanhZ[i][j][k39+3]
 			}
-			g.S[1][i][j] += sumD0 + sumD1 + (sumD2 + sumD3)
+			g.S[1][i][j] += sumG0 + sumG1 + (sumG2 + sumG3)
 		}
 	}
 	return loss
@@ -1432,18 +1344,14 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				var sum float64
-				for k := range 3 {
-					sum += ws.x[i][k][n] * p.W[j][k]
-				}
-				Z[i][j][n] = sum + p.B[j]
+				Z[i][j][n] = ws.x[i][0][n]*p.W[j][0] + ws.x[i][1][n]*p.W[j][1] + ws.x[i][2][n]*p.W[j][2] + p.B[j]
 			}
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k2 := range 5 {
-				m = max(m, Z[i][k2][j])
+			for k := range 5 {
+				m = max(m, Z[i][k][j])
 			}
 			t[i][j] = m
 		}
@@ -1453,11 +1361,11 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			}
 		}
 		for j := range 32 {
-			var sum2 float64
-			for k3 := range 5 {
-				sum2 += exp[i][k3][j]
+			var sum float64
+			for k2 := range 5 {
+				sum += exp[i][k2][j]
 			}
-			t2[i][j] = sum2
+			t2[i][j] = sum
 		}
 		// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
 		for j := range 32 {
@@ -1474,11 +1382,7 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	var t5 [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			m2 := math.Inf(-1)
-			for k4 := range 4 {
-				m2 = max(m2, Z[k4][i][j])
-			}
-			t4[i][j] = m2
+			t4[i][j] = max(max(Z[0][i][j], Z[1][i][j]), max(Z[2][i][j], Z[3][i][j]))
 		}
 	}
 	var log [5][32]float64
@@ -1492,11 +1396,7 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	var tanhZ [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			var sum3 float64
-			for k5 := range 4 {
-				sum3 += math.Exp(t5[k5][i][j])
-			}
-			log[i][j] = math.Log(sum3)
+			log[i][j] = math.Log(math.Exp(t5[0][i][j]) + math.Exp(t5[1][i][j]) + (math.Exp(t5[2][i][j]) + math.Exp(t5[3][i][j])))
 		}
 	}
 	// axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
@@ -1519,16 +1419,16 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
 		for j := range 32 {
+			m2 := math.Inf(-1)
+			for k3 := range 5 {
+				m2 = max(m2, ws.a[0][i][k3][j])
+			}
+			t6[0][i][j] = m2
 			m3 := math.Inf(-1)
-			for k6 := range 5 {
-				m3 = max(m3, ws.a[0][i][k6][j])
+			for k4 := range 5 {
+				m3 = max(m3, ws.a[1][i][k4][j])
 			}
-			t6[0][i][j] = m3
-			m4 := math.Inf(-1)
-			for k7 := range 5 {
-				m4 = max(m4, ws.a[1][i][k7][j])
-			}
-			t6[1][i][j] = m4
+			t6[1][i][j] = m3
 		}
 	}
 	var h [3][32]float64
@@ -1543,68 +1443,68 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	}
 	// axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
 	var loss float64
-	for k25 := range 32 {
-		var sum15 float64
-		for k26 := range 4 {
-			m7 := math.Inf(-1)
-			for k27 := range 5 {
-				m7 = max(m7, Z[k26][k27][k25])
-			}
-			sum15 += m7
+	for k22 := range 32 {
+		m9 := math.Inf(-1)
+		for k23 := range 5 {
+			m9 = max(m9, Z[0][k23][k22])
 		}
-		var sum16 float64
-		for k28 := range 4 {
-			for k29 := range 5 {
-				sum16 += P[k28][k29][k25] * (t5[k28][k29][k25] - log[k29][k25])
+		m10 := math.Inf(-1)
+		for k24 := range 5 {
+			m10 = max(m10, Z[1][k24][k22])
+		}
+		m11 := math.Inf(-1)
+		for k25 := range 5 {
+			m11 = max(m11, Z[2][k25][k22])
+		}
+		m12 := math.Inf(-1)
+		for k26 := range 5 {
+			m12 = max(m12, Z[3][k26][k22])
+		}
+		var sum10 float64
+		for k27 := range 4 {
+			for k28 := range 5 {
+				sum10 += P[k27][k28][k22] * (t5[k27][k28][k22] - log[k28][k22])
 			}
 		}
-		var sum17 float64
-		for k30 := range 4 {
-			var sum18 float64
+		var sum11 float64
+		for k29 := range 4 {
+			var sum12 float64
+			for k30 := range 5 {
+				sum12 += math.Exp(ws.a[0][k29][k30][k22] - t6[0][k29][k22])
+			}
+			sum11 += t6[0][k29][k22] + math.Log(sum12)
+			var sum13 float64
 			for k31 := range 5 {
-				sum18 += math.Exp(ws.a[0][k30][k31][k25] - t6[0][k30][k25])
+				sum13 += math.Exp(ws.a[1][k29][k31][k22] - t6[1][k29][k22])
 			}
-			sum17 += t6[0][k30][k25] + math.Log(sum18)
-			var sum19 float64
-			for k32 := range 5 {
-				sum19 += math.Exp(ws.a[1][k30][k32][k25] - t6[1][k30][k25])
-			}
-			sum17 += t6[1][k30][k25] + math.Log(sum19)
+			sum11 += t6[1][k29][k22] + math.Log(sum13)
 		}
-		var sum20 float64
-		for k33 := range 4 {
-			for k34 := range 5 {
-				sum20 += (ws.a[0][k33][k34][k25] + ws.a[1][k33][k34][k25]) / 2 * max(ws.a[0][k33][k34][k25], ws.a[1][k33][k34][k25])
+		var sum14 float64
+		for k32 := range 4 {
+			for k33 := range 5 {
+				sum14 += (ws.a[0][k32][k33][k22] + ws.a[1][k32][k33][k22]) / 2 * max(ws.a[0][k32][k33][k22], ws.a[1][k32][k33][k22])
 			}
 		}
-		var sum21 float64
-		for k35 := range 3 {
-			var sum22 float64
-			for k36 := range 4 {
-				sum22 += ws.x[k36][k35][k25]
+		m13 := math.Inf(-1)
+		for k34 := range 4 {
+			for k35 := range 5 {
+				m13 = max(m13, Z[k34][k35][k22])
 			}
-			sum21 += h[k35][k25] * (sum22 / 4)
 		}
-		m8 := math.Inf(-1)
-		for k37 := range 4 {
+		var sum15 float64
+		for k36 := range 4 {
+			var sum16 float64
+			for k37 := range 5 {
+				sum16 += ws.a[0][k36][k37][k22]
+			}
+			sum15 += sum16
+			var sum17 float64
 			for k38 := range 5 {
-				m8 = max(m8, Z[k37][k38][k25])
+				sum17 += ws.a[1][k36][k38][k22]
 			}
+			sum15 += sum17
 		}
-		var sum23 float64
-		for k39 := range 4 {
-			var sum24 float64
-			for k40 := range 5 {
-				sum24 += ws.a[0][k39][k40][k25]
-			}
-			sum23 += sum24
-			var sum25 float64
-			for k41 := range 5 {
-				sum25 += ws.a[1][k39][k41][k25]
-			}
-			sum23 += sum25
-		}
-		loss += t3[0][k25] - Z[0][ws.labels[0][k25]][k25] + (t3[1][k25] - Z[1][ws.labels[1][k25]][k25]) + (t3[2][k25] - Z[2][ws.labels[2][k25]][k25]) + (t3[3][k25] - Z[3][ws.labels[3][k25]][k25]) + 0.1*sum15 - sum16/20 + (0.01*sum17 + 0.1*sum20) + (sum21 + 0.1*m8 + 0.1*sum23 + 0.1*Z[1][ws.labels[0][k25]][k25])
+		loss += t3[0][k22] - Z[0][ws.labels[0][k22]][k22] + (t3[1][k22] - Z[1][ws.labels[1][k22]][k22]) + (t3[2][k22] - Z[2][ws.labels[2][k22]][k22]) + (t3[3][k22] - Z[3][ws.labels[3][k22]][k22]) + 0.1*(m9+m10+(m11+m12)) - sum10/20 + (0.01*sum11 + 0.1*sum14) + (h[0][k22]*((ws.x[0][0][k22]+ws.x[1][0][k22]+(ws.x[2][0][k22]+ws.x[3][0][k22]))/4) + h[1][k22]*((ws.x[0][1][k22]+ws.x[1][1][k22]+(ws.x[2][1][k22]+ws.x[3][1][k22]))/4) + h[2][k22]*((ws.x[0][2][k22]+ws.x[1][2][k22]+(ws.x[2][2][k22]+ws.x[3][2][k22]))/4) + 0.1*m13 + 0.1*sum15 + 0.1*Z[1][ws.labels[0][k22]][k22])
 	}
 	if out != nil {
 		for q := range out {
