@@ -60,10 +60,10 @@ func TestCoverage(t *testing.T) {
 		`(?s)for t in [^{]*\{[^}]*for `,     // nested loops
 		`fn f\d+\([^)]*\) [={][^\n]*f\d+\(`, // fns calling fns
 		`\[1\]`, `\[2\]`, `\[[5-9]\]`,
-		`param \w+\[8, (1[6-9]|2[0-4])\]`, // a product computed four rows per pass
-		`(?m)^input ks\d+\[\w+\] int$`,   // a tensor of integer inputs
+		`param \w+\[8, (1[6-9]|2[0-4])\]`,   // a product computed four rows per pass
+		`(?m)^input ks\d+\[\w+\] int$`,      // a tensor of integer inputs
 		`\[ks\d+\[[a-z]\]`, `\[ks\d+\[\d\]`, // its elements as indices
-		`cross_entropy\([^\n]*, ks\d+\)`,        // over the rows of a matrix
+		`cross_entropy\([^\n]*, ks\d+\)`, // over the rows of a matrix
 		`(sum|mean|amax|logsumexp)\([^\n]*, \d\)`, `(sum|mean|amax|logsumexp)\([^\n]*, -\d\)`,
 		`softmax\([^\n]*, -?\d\)`, // a normalizer along an axis
 	} {
