@@ -421,6 +421,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Reduce:
 		f.reduceNode(n, d.p.name()) // the accumulator is the variable: no copy
 		return
+	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Partial && len(n.Shape) == 0:
+		f.partialInto(n, nil, d.p.name())
+		return
 	}
 	if d.op == ":=" && len(n.Shape) > 0 {
 		f.declareVar(d.p.name(), n.Shape)

@@ -564,13 +564,12 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	for i := range 3 {
 		t13[i] = (in.X[0][i] + in.X[1][i] + (in.X[2][i] + in.X[3][i])) / 4
 	}
-	m5 := math.Inf(-1)
+	t14 := math.Inf(-1)
 	for k8 := range 4 {
 		for k9 := range 5 {
-			m5 = max(m5, Z[k8][k9])
+			t14 = max(t14, Z[k8][k9])
 		}
 	}
-	t14 := m5
 	var sum4 float64
 	for k10 := range 4 {
 		for k11 := range 5 {
