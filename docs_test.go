@@ -69,6 +69,12 @@ func TestLanguageClaims(t *testing.T) {
 		{"a loop variable cannot take a bound name", "model m\nparam w\nh = 1\nfor h in 0..2 {\n  loss = w\n}\nloss = w\n", "shadows"},
 		{"a file declares a model or a fn", "// nothing\n", "no model or fn"},
 		{"dimensions have no /", "model m\nparam w[4 / 2]\nloss = sum(w)\n", "/"},
+		{"a matrix broadcasts along a rank-3 tensor's first axis", "model m\nparam a[2, 3, 4]\nparam b[3, 4]\nloss = sum(a * b + b)\n", ""},
+		{"no axis of one element is stretched (broadcast.err)", "model m\nparam a[1, 3]\nparam b[2, 3]\nloss = sum(a + b)\n", "axis 0"},
+		{"a negative axis counts from the end", "model m\nparam a[2, 3]\nloss = sum(softmax(a, -2)) + sum(amax(a, -1))\n", ""},
+		{"an axis is an integer constant (axis.err)", "model m\nparam a[2, 3]\nloss = sum(a, 0.5)\n", "not an integer"},
+		{"a whole integer tensor is no index (int_tensor.err)", "model m\nparam E[4, 2]\ninput k[3] int\nloss = sum(E[k])\n", "one of its elements"},
+		{"integer tensors have rank up to 3", "model m\nparam E[4, 2]\ninput k[2, 2, 2] int\nloss = sum(E[k[1, 0, 1]])\n", ""},
 	} {
 		_, err := backpropgen.Generate("c.bp", []byte(c.src), "c")
 		switch {

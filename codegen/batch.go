@@ -35,7 +35,7 @@ func (mg *modelGen) batchGen() *modelGen {
 		bg.fields[v] = name
 		t := goType(v.Shape)
 		if v.Int {
-			t = jen.Index(jen.Lit(b.Tile)).Int()
+			t = intType(v.Shape)
 		}
 		bg.wsDecl = append(bg.wsDecl, jen.Id(name).Add(t).Comment(fmt.Sprintf("the tile's %s, sample s in column s", v.Name)))
 	}

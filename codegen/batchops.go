@@ -12,9 +12,13 @@ import (
 // transpose, reducesum and reducemax are reductions over some axes, and
 // take and put index with a different integer for each sample.
 
-// partial builds element idx (over the kept axes) of a reducesum or
-// reducemax n: the fold of its argument over the other axes.
-func (f *fnGen) partial(n *symbolic.Node, idx []ix) gexpr {
+// partial builds element idx (over the kept axes) of a reducesum,
+// reducemax or amax n: the fold of its argument over the other axes.
+func (f *fnGen) partial(n *symbolic.Node, idx []ix) gexpr { return f.partialInto(n, idx, "") }
+
+// partialInto is partial that folds into the local acc, if not empty: a
+// scalar partial (amax(x)) is its own variable, like a sum.
+func (f *fnGen) partialInto(n *symbolic.Node, idx []ix, acc string) gexpr {
 	x := n.Args[0]
 	var folded symbolic.Shape
 	for a, d := range x.Shape {
@@ -36,10 +40,10 @@ func (f *fnGen) partial(n *symbolic.Node, idx []ix) gexpr {
 		}
 		return f.elem(x, full)
 	}
-	if n.Op.Code == symbolic.OpReduceMax {
-		return f.fold(maxOf, folded, "", term)
+	if n.Op.Code != symbolic.OpReduceSum { // reducemax, amax
+		return f.fold(maxOf, folded, acc, term)
 	}
-	return f.reduce(folded, "", "sum", term)
+	return f.reduce(folded, acc, "sum", term)
 }
 
 // takePositions are the indices a take or put n selects for the sample
@@ -56,13 +60,11 @@ func (f *fnGen) takePositions(n *symbolic.Node, s ix) []ix {
 		}
 		d := dyn[0]
 		dyn = dyn[1:]
-		p := f.slots[d]
 		if len(d.Shape) == 0 {
-			out[i] = vix(p.base())
+			out[i] = f.intIx(d, nil)
 			continue
 		}
-		f.access(p, []ix{s}) // counted and recorded as a read, like any other
-		out[i] = vix(string(s.appendIndex([]byte(p.base()))))
+		out[i] = f.intIx(d, []ix{s}) // read through access, like any other element
 	}
 	return out
 }

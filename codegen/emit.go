@@ -258,6 +258,9 @@ func (f *fnGen) count(idx []ix) {
 		if x.v != "" {
 			f.uses.index[x.v]++
 		}
+		if x.deps != "" {
+			f.countDeps(x.deps)
+		}
 	}
 }
 
@@ -295,7 +298,7 @@ func (f *fnGen) indexes(n *symbolic.Node) []ix {
 			out[i] = cix(v)
 			continue
 		}
-		out[i] = vix(f.slots[dyn[0]].base())
+		out[i] = f.intIx(dyn[0], nil)
 		dyn = dyn[1:]
 	}
 	return out
@@ -417,6 +420,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		return
 	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Reduce:
 		f.reduceNode(n, d.p.name()) // the accumulator is the variable: no copy
+		return
+	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Partial && len(n.Shape) == 0:
+		f.partialInto(n, nil, d.p.name())
 		return
 	}
 	if d.op == ":=" && len(n.Shape) > 0 {

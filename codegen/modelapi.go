@@ -126,7 +126,7 @@ func (mg *modelGen) inputsType() {
 	for _, v := range append(mg.floatInputs(), mg.intInputs()...) {
 		t := goType(v.Shape)
 		if v.Int {
-			t = jen.Int()
+			t = intType(v.Shape)
 		}
 		inputs = append(inputs, jen.Id(mg.fields[v]).Add(t).Comment(mg.source(v, "input")))
 	}
@@ -155,11 +155,7 @@ func (mg *modelGen) rangeChecks(vars []*symbolic.Var, fail func(err jen.Code) je
 		if !v.Int || v.Range <= 0 {
 			continue
 		}
-		field := jen.Id("in").Dot(mg.fields[v])
-		out = append(out, jen.If(field.Clone().Op("<").Lit(0).Op("||").Add(field.Clone()).Op(">=").Lit(v.Range)).Block(
-			fail(jen.Qual("fmt", "Errorf").Call(
-				jen.Lit(fmt.Sprintf("%s: input %s = %%d is outside its range 0..%d", mg.m.Name, v.Name, v.Range-1)), field.Clone())),
-		))
+		out = append(out, mg.intRangeCheck(v, jen.Id("in").Dot(mg.fields[v]), fail))
 	}
 	return out
 }
@@ -252,10 +248,14 @@ func (mg *modelGen) inputsFlat() {
 	f.Line()
 	view = jen.Nil()
 	if len(ints) > 0 {
-		view = jen.Qual("unsafe", "Slice").Call(jen.Op("&").Id("in").Dot(mg.fields[ints[0]]), jen.Lit(len(ints)))
+		view = flatView("in", mg.fields[ints[0]], ints[0], jen.Lit(intCount(ints)))
 	}
 	f.Comment("Ints returns the integer inputs as one slice sharing in's memory, in the")
-	f.Comment("order Layout lists them after the float inputs.")
+	if intCount(ints) > len(ints) {
+		f.Comment("order Layout lists them after the float inputs, each in row-major order.")
+	} else {
+		f.Comment("order Layout lists them after the float inputs.")
+	}
 	if len(ints) == 0 {
 		f.Comment(fmt.Sprintf("Model %s has no integer inputs: Ints returns nil.", mg.m.Name))
 	}
@@ -285,8 +285,13 @@ func (mg *modelGen) layout(kind, singular string, vars []*symbolic.Var) {
 	} else {
 		f.Comment("Layout returns the inputs: each one's name in the model, its field in Go,")
 		f.Comment("and how many numbers it has. The float inputs come first, in the order")
-		f.Comment(fmt.Sprintf("Flat lays them out (%s numbers), then the integer inputs, one", mg.typ("NumInputs")))
-		f.Comment("number each, in the order of Ints.")
+		if ints := mg.intInputs(); intCount(ints) > len(ints) {
+			f.Comment(fmt.Sprintf("Flat lays them out (%s numbers), then the integer inputs, in the", mg.typ("NumInputs")))
+			f.Comment("order of Ints.")
+		} else {
+			f.Comment(fmt.Sprintf("Flat lays them out (%s numbers), then the integer inputs, one", mg.typ("NumInputs")))
+			f.Comment("number each, in the order of Ints.")
+		}
 	}
 	f.Func().Params(jen.Op("*").Id(mg.typ(kind))).Id("Layout").Params().Params(
 		jen.Id("names"), jen.Id("fields").Index().String(), jen.Id("sizes").Index().Int()).Block(

@@ -16,11 +16,14 @@ import (
 type ix struct {
 	v   string
 	off int
+	// deps are the loop variables v reads when it is an element of an
+	// integer tensor (in.Labels[t]), space-separated: used where x is.
+	deps string
 }
 
 func cix(c int) ix         { return ix{off: c} }
 func vix(v string) ix      { return ix{v: v} }
-func (x ix) plus(k int) ix { return ix{x.v, x.off + k} }
+func (x ix) plus(k int) ix { return ix{x.v, x.off + k, x.deps} }
 
 func (x ix) String() string {
 	switch {

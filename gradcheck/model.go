@@ -338,7 +338,7 @@ func checkLayout(t testing.TB, v reflect.Value, flat []float64, layout func() ([
 			t.Errorf("%s.Layout: %s has no field %s (for %s)", v.Type(), v.Type(), field, names[k])
 			return
 		}
-		if fv.Kind() == reflect.Int {
+		if isInts(fv) {
 			continue // an integer input: not in Flat
 		}
 		got := floatsOf(fv, nil)
@@ -372,25 +372,49 @@ func checkInputs[I any, IP Inputs[I]](t testing.TB, in IP) {
 	k := 0
 	for _, field := range fields {
 		fv := v.FieldByName(field)
-		if fv.Kind() != reflect.Int {
+		if !isInts(fv) {
 			if k > 0 {
 				t.Errorf("%s.Layout lists float input %s after an integer input", v.Type(), field)
 			}
 			continue
 		}
-		if k >= len(ints) {
-			t.Errorf("%s.Ints has %d numbers, Layout more", v.Type(), len(ints))
-			return
+		for j, e := range intsOf(fv, nil) {
+			if k >= len(ints) {
+				t.Errorf("%s.Ints has %d numbers, Layout more", v.Type(), len(ints))
+				return
+			}
+			ints[k] = 1000 + k
+			if e.Int() != int64(1000+k) {
+				t.Errorf("%s.Ints()[%d] is not element %d of field %s", v.Type(), k, j, field)
+			}
+			k++
 		}
-		ints[k] = 1000 + k
-		if fv.Int() != int64(1000+k) {
-			t.Errorf("%s.Ints()[%d] is not field %s", v.Type(), k, field)
-		}
-		k++
 	}
 	if k != len(ints) {
 		t.Errorf("%s.Ints has %d numbers, Layout %d integer inputs", v.Type(), len(ints), k)
 	}
+}
+
+// isInts reports whether v is an int or an array of them (of any rank):
+// an integer input.
+func isInts(v reflect.Value) bool {
+	t := v.Type()
+	for t.Kind() == reflect.Array {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Int
+}
+
+// intsOf appends the ints of v, an int or an array of them, in row-major
+// order.
+func intsOf(v reflect.Value, out []reflect.Value) []reflect.Value {
+	if v.Kind() != reflect.Array {
+		return append(out, v)
+	}
+	for i := range v.Len() {
+		out = intsOf(v.Index(i), out)
+	}
+	return out
 }
 
 // CheckInit checks a model's Init: the same seed gives the same numbers

@@ -187,6 +187,15 @@ func (bt *batcher) vectorize(n *Node, args []*Node, ab []bool) *Node {
 			return g.ReduceMax(args[0], keep)
 		}
 		return g.ReduceSum(args[0], keep)
+	case Partial: // reducesum, reducemax, amax: the sample axis is kept
+		keep := append(slices.Clone(n.Ints), len(n.Args[0].Shape))
+		switch n.Op {
+		case opReduceSum:
+			return g.ReduceSum(args[0], keep)
+		case opReduceMax:
+			return g.ReduceMax(args[0], keep)
+		}
+		return g.AMax(args[0], keep)
 	case MatMul:
 		return bt.matmul(n, args, ab)
 	case Outer:
@@ -205,6 +214,8 @@ func (bt *batcher) view(n *Node, args []*Node, ab []bool) *Node {
 		return g.Expand(x, bt.tile(n.Shape), []int{1, 0, 2})
 	case opBroadcast: // x is a scalar per sample
 		return bt.spread(x, n.Shape)
+	case opExpand: // the sample axis stays last
+		return g.Expand(x, bt.tile(n.Shape), append(slices.Clone(n.Ints), len(n.Shape)))
 	case opIndex:
 		perSample := false
 		for _, b := range ab[1:] {

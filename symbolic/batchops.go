@@ -207,7 +207,7 @@ func (ev *evaluator) evalExpand(n *Node, x []float64) []float64 {
 func (ev *evaluator) evalPartial(n *Node, f *frame) []float64 {
 	x := ev.value(n.Args[0], f)
 	out := make([]float64, n.Shape.Size())
-	if n.Op == opReduceMax {
+	if n.Op != opReduceSum { // reducemax, amax
 		for i := range out {
 			out[i] = math.Inf(-1)
 		}
@@ -219,7 +219,7 @@ func (ev *evaluator) evalPartial(n *Node, f *frame) []float64 {
 			kept[k] = idx[a]
 		}
 		j := ravel(kept, n.Shape)
-		if n.Op == opReduceMax {
+		if n.Op != opReduceSum {
 			out[j] = max(out[j], v)
 		} else {
 			out[j] += v

@@ -20,6 +20,10 @@ type builtin struct {
 	// whose arguments are not all values (zeros' dimensions,
 	// cross_entropy's label); lower is then unused.
 	syntax func(s *scope, e *parser.Call) *Node
+	// axis, if set, lets a call give an axis after its nargs arguments
+	// (sum(x, 1)); without one, "all" reduces every axis and "last" works
+	// along the last (call.axis).
+	axis string
 }
 
 // call is a built-in call being lowered: its syntax, its scope, and its
@@ -28,6 +32,9 @@ type call struct {
 	*scope
 	expr *parser.Call
 	args []*Node
+	// axis is the axis of the first argument a call of a built-in with an
+	// axis works along, from 0, or -1 for all of them.
+	axis int
 }
 
 // errorf reports an error at argument i (or at the call for i < 0).
@@ -40,12 +47,47 @@ func (c *call) errorf(i int, format string, a ...any) *Node {
 	return nil
 }
 
-// vector checks that argument i is a vector.
-func (c *call) vector(i int) bool {
-	if len(c.args[i].Shape) != 1 {
-		c.errorf(i, "%s needs a vector, got %v", c.expr.Fun.Name, c.args[i].Shape)
+// axisArg sets c.axis from the call's axis argument e (nil if it has
+// none; then the default is all axes, -1, or the last). An axis is an
+// integer constant, counted from the end if negative (-1 is the last).
+func (c *call) axisArg(def string, e parser.Expr) bool {
+	name, x := c.expr.Fun.Name, c.args[0]
+	rank := len(x.Shape)
+	if def == "last" && rank == 0 {
+		c.errorf(0, "%s needs a vector, matrix or rank-3 tensor, got a scalar", name)
 		return false
 	}
+	switch {
+	case e == nil && def == "last":
+		c.axis = rank - 1
+		return true
+	case e == nil:
+		c.axis = -1
+		return true
+	}
+	if id := c.intVarIn(e); id != nil {
+		c.error(e.Pos(), "the axis of %s is an integer constant, not %s", name, id.Var.Name)
+		return false
+	}
+	if id, ok := e.(*parser.Ident); ok && c.names[id.Name] != nil {
+		c.error(e.Pos(), "the axis of %s is an integer constant, not %s", name, id.Name)
+		return false
+	}
+	a, ok := c.l.constIntQuiet(c.scope, e)
+	if !ok {
+		return false
+	}
+	switch {
+	case rank == 0:
+		c.error(e.Pos(), "%s along axis %d needs a tensor, got a scalar", name, a)
+		return false
+	case a < -rank || a >= rank:
+		c.error(e.Pos(), "axis %d is out of range for %s of shape %v: its axes are 0 to %d (or -%d to -1 from the end)", a, name, x.Shape, rank-1, rank)
+		return false
+	case a < 0:
+		a += rank
+	}
+	c.axis = a
 	return true
 }
 
@@ -62,12 +104,15 @@ func (c *call) sameShape() bool {
 // elementwise2 checks broadcasting of arguments 0 and 1.
 func (c *call) elementwise2() bool { return c.elementwise(0, 1) }
 
-// elementwise checks broadcasting of arguments i and j.
+// elementwise broadcasts arguments i and j (BroadcastShapes): the one of
+// lower rank is repeated along the other's leading axes.
 func (c *call) elementwise(i, j int) bool {
-	if _, ok := broadcastShape(c.args[i].Shape, c.args[j].Shape); !ok {
-		c.errorf(j, "%s needs arguments of one shape or a scalar, got %v and %v", c.expr.Fun.Name, c.args[i].Shape, c.args[j].Shape)
+	shape, why := BroadcastShapes(c.args[i].Shape, c.args[j].Shape)
+	if why != "" {
+		c.errorf(j, "%s needs arguments that broadcast, got %v and %v: %s", c.expr.Fun.Name, c.args[i].Shape, c.args[j].Shape, why)
 		return false
 	}
+	c.args[i], c.args[j] = c.g.BroadcastTo(c.args[i], shape), c.g.BroadcastTo(c.args[j], shape)
 	return true
 }
 
@@ -152,9 +197,28 @@ var builtinList = []*builtin{
 	binaryBuiltin("min", OpMin, "elementwise minimum; a tie sends the gradient to the first argument"),
 	binaryBuiltin("max", OpMax, "elementwise maximum; a tie sends the gradient to the first argument"),
 	binaryBuiltin("pow", OpPow, "pow(x, y) = x^y"),
-	{name: "sum", nargs: 1, doc: "sum of all elements", lower: func(c *call) *Node { return c.g.Sum(c.args[0]) }},
-	{name: "mean", nargs: 1, doc: "mean of all elements", lower: func(c *call) *Node {
-		return c.g.Div(c.g.Sum(c.args[0]), c.g.Const(float64(c.args[0].Shape.Size())))
+	{name: "sum", sig: "sum(x[, axis])", nargs: 1, axis: "all", doc: "sum of all elements, or along an axis", lower: func(c *call) *Node {
+		if c.axis >= 0 {
+			return c.g.SumAxis(c.args[0], c.axis)
+		}
+		return c.g.Sum(c.args[0])
+	}},
+	{name: "mean", sig: "mean(x[, axis])", nargs: 1, axis: "all", doc: "mean of all elements, or along an axis", lower: func(c *call) *Node {
+		x := c.args[0]
+		if c.axis >= 0 {
+			return c.g.Div(c.g.SumAxis(x, c.axis), c.g.Const(float64(x.Shape[c.axis])))
+		}
+		return c.g.Div(c.g.Sum(x), c.g.Const(float64(x.Shape.Size())))
+	}},
+	{name: "amax", sig: "amax(x[, axis])", nargs: 1, axis: "all", doc: "largest element, or largest along an axis; ties share the gradient equally", lower: func(c *call) *Node {
+		x := c.args[0]
+		if len(x.Shape) == 0 {
+			return x
+		}
+		if c.axis >= 0 {
+			return c.g.AMax(x, otherAxes(len(x.Shape), c.axis))
+		}
+		return c.g.AMax(x, nil)
 	}},
 	{name: "dot", nargs: 2, doc: "Σ a·b over all elements of two equal shapes", lower: func(c *call) *Node {
 		if !c.sameShape() {
@@ -175,23 +239,14 @@ var builtinList = []*builtin{
 		}
 		return c.g.Transpose(c.args[0])
 	}},
-	{name: "logsumexp", nargs: 1, doc: "log Σ exp(x), stable for any x", lower: func(c *call) *Node {
-		if !c.vector(0) {
-			return nil
-		}
-		return c.g.LogSumExp(c.args[0])
+	{name: "logsumexp", sig: "logsumexp(x[, axis])", nargs: 1, axis: "last", doc: "log Σ exp(x) along an axis (the last by default), stable for any x", lower: func(c *call) *Node {
+		return c.g.LogSumExpAxis(c.args[0], c.axis)
 	}},
-	{name: "softmax", nargs: 1, doc: "exp(x - logsumexp(x)), as exp(x - max x) / Σ exp(x - max x)", lower: func(c *call) *Node {
-		if !c.vector(0) {
-			return nil
-		}
-		return c.g.Softmax(c.args[0])
+	{name: "softmax", sig: "softmax(x[, axis])", nargs: 1, axis: "last", doc: "exp(x - logsumexp(x)) along an axis (the last by default), as exp(x - max x) / Σ exp(x - max x)", lower: func(c *call) *Node {
+		return c.g.SoftmaxAxis(c.args[0], c.axis)
 	}},
-	{name: "log_softmax", nargs: 1, doc: "x - logsumexp(x), as (x - max x) - log Σ exp(x - max x)", lower: func(c *call) *Node {
-		if !c.vector(0) {
-			return nil
-		}
-		return c.g.LogSoftmax(c.args[0])
+	{name: "log_softmax", sig: "log_softmax(x[, axis])", nargs: 1, axis: "last", doc: "x - logsumexp(x) along an axis (the last by default), as (x - max x) - log Σ exp(x - max x)", lower: func(c *call) *Node {
+		return c.g.LogSoftmaxAxis(c.args[0], c.axis)
 	}},
 	{name: "stop_gradient", nargs: 1, doc: "x, with no gradient flowing through it", lower: func(c *call) *Node {
 		return c.g.StopGrad(c.args[0])

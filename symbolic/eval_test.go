@@ -31,7 +31,10 @@ func sample(r *rand.Rand, m *Model) map[*Var][]float64 {
 	env := map[*Var][]float64{}
 	for _, v := range append(append([]*Var(nil), m.Params...), m.Inputs...) {
 		if v.Int {
-			env[v] = []float64{float64(r.Intn(max(v.Range, 1)))}
+			env[v] = make([]float64, v.Shape.Size())
+			for i := range env[v] {
+				env[v][i] = float64(r.Intn(max(v.Range, 1)))
+			}
 			continue
 		}
 		xs := make([]float64, v.Shape.Size())
@@ -115,13 +118,15 @@ func checkModel(t *testing.T, name, src string, limit int) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		params, inputs, ints := map[string][]float64{}, map[string][]float64{}, map[string]int{}
+		params, inputs, ints := map[string][]float64{}, map[string][]float64{}, map[string][]int{}
 		for _, v := range m.Params {
 			params[v.Name] = env[v]
 		}
 		for _, v := range m.Inputs {
 			if v.Int {
-				ints[v.Name] = int(env[v][0])
+				for _, k := range env[v] {
+					ints[v.Name] = append(ints[v.Name], int(k))
+				}
 			} else {
 				inputs[v.Name] = env[v]
 			}
@@ -152,6 +157,37 @@ func closeTo(a, b float64) bool {
 }
 
 var evalModels = []struct{ name, src string }{
+	{"broadcast", `model m
+param W[4, 3]
+param b[4]
+param S[2, 3, 4]
+input X[5, 3]
+input c[3, 4]
+Z = X @ transpose(W) + b
+A = S * c - transpose(W) + max(S, b)
+loss = sum(tanh(Z) * b) + sum(A * A) * 0.1 + sum(pow(1.5, c + S))`},
+	{"axes", `model m
+param M[3, 4]
+param T[2, 3, 4]
+input x[4]
+input U[2, 3, 4]
+loss = sum(sum(M, 0) * x) + sum(mean(T * U, 1)) + sum(amax(M * x, -1)) + amax(T) + sum(logsumexp(T + U, 0)) + sum(softmax(M, 0) * M) - sum(log_softmax(T * U) * U) + sum(softmax(T, 1)[1] * U[0])`},
+	{"amax_tie", `model m
+param w
+param v[3]
+loss = amax(w * ones(2, 3), 1)[0] + amax(v) + amax(v * 0 + w, 0)`},
+	{"int_tensors", `model m
+param E[5, 3]
+param W[4, 3]
+input X[3, 3]
+input toks[3] int
+input labels[3] int
+h = zeros(3)
+for t in 0..3 {
+    h = tanh(h + E[toks[t]] * X[t])
+}
+Z = X @ transpose(W)
+loss = cross_entropy(Z, labels) + sum(h) + Z[1, labels[2]] + X[toks[0], 1] * E[toks[1], 0]`},
 	{"scalar", "model m\nparam a\nparam b\nloss = sin(a * b) + exp(a) / (1 + b^2)"},
 	{"matvec", `model m
 param W[3, 2]

@@ -279,23 +279,17 @@ func (s *scope) declareVar(d *parser.VarDecl, kind VarKind) (*Var, *Node) {
 		s.error(d.Name.P, "%s redeclared (first declared on line %d)", d.Name.Name, b.line)
 		return nil, nil
 	}
-	if d.Int {
-		if kind != Input || len(d.Dims) > 0 {
-			s.error(d.Name.P, "only a scalar input can be an integer: input %s int", d.Name.Name)
-			s.names[d.Name.Name] = &binding{kind: d.Kind, line: d.P.Line} // poisoned
-			return nil, nil
-		}
-		v := &Var{Name: d.Name.Name, Kind: kind, Line: d.P.Line, Int: true}
-		n := s.g.VarNode(v)
-		s.names[v.Name] = &binding{node: n, kind: d.Kind, line: d.P.Line}
-		return v, n
+	if d.Int && kind != Input {
+		s.error(d.Name.P, "only an input can be an integer: input %s int", d.Name.Name)
+		s.names[d.Name.Name] = &binding{kind: d.Kind, line: d.P.Line} // poisoned
+		return nil, nil
 	}
 	shape, ok := s.l.shape(d)
 	if !ok {
 		s.names[d.Name.Name] = &binding{kind: d.Kind, line: d.P.Line} // poisoned
 		return nil, nil
 	}
-	v := &Var{Name: d.Name.Name, Kind: kind, Shape: shape, Line: d.P.Line}
+	v := &Var{Name: d.Name.Name, Kind: kind, Shape: shape, Line: d.P.Line, Int: d.Int}
 	n := s.g.VarNode(v)
 	s.names[v.Name] = &binding{node: n, kind: d.Kind, line: d.P.Line}
 	return v, n
@@ -383,11 +377,12 @@ func (s *scope) assign(st *parser.Assign) {
 		if b.node == nil {
 			return
 		}
-		if !s.checkBinary("+", st.P, b.node.Shape, v.Shape) {
+		old, nv, ok := s.broadcastBinary("+", st.P, b.node, v)
+		if !ok {
 			s.poison(st.Name)
 			return
 		}
-		v = s.g.Add(b.node, v)
+		v = s.g.Add(old, nv)
 	}
 	s.bind(st.Name, v, "value")
 }

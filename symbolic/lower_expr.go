@@ -36,11 +36,14 @@ func (s *scope) expr(e parser.Expr) *Node {
 func (s *scope) ident(id *parser.Ident) *Node {
 	if b, ok := s.names[id.Name]; ok {
 		if b.node != nil && b.node.Var != nil && b.node.Var.Int {
-			what := "an integer input"
-			if b.node.Var.Kind == Index {
+			what, use := "an integer input", id.Name
+			switch {
+			case b.node.Var.Kind == Index:
 				what = "a loop variable"
+			case len(b.node.Var.Shape) > 0:
+				what, use = "a tensor of integer inputs", id.Name+"["+strings.Repeat("0, ", len(b.node.Var.Shape)-1)+"0]"
 			}
-			s.error(id.P, "%s is %s: it can only index a tensor, as in x[%s]", id.Name, what, id.Name)
+			s.error(id.P, "%s is %s: it can only index a tensor, as in x[%s]", id.Name, what, use)
 			return nil
 		}
 		return b.node // nil for a poisoned name
@@ -101,19 +104,23 @@ func (s *scope) binary(e *parser.Binary) *Node {
 	if e.Op == "@" {
 		return s.matmul(e, a, b)
 	}
-	if !s.checkBinary(e.Op, e.P, a.Shape, b.Shape) {
+	a, b, ok := s.broadcastBinary(e.Op, e.P, a, b)
+	if !ok {
 		return nil
 	}
 	return s.g.Binary(opTable[binaryOps[e.Op].op], a, b)
 }
 
-// checkBinary reports elementwise operands whose shapes do not match.
-func (s *scope) checkBinary(op string, pos parser.Pos, a, b Shape) bool {
-	if _, ok := broadcastShape(a, b); ok {
-		return true
+// broadcastBinary repeats the operand of lower rank of an elementwise
+// operator along the other's leading axes (BroadcastShapes), or reports
+// operands whose shapes do not broadcast.
+func (s *scope) broadcastBinary(op string, pos parser.Pos, a, b *Node) (*Node, *Node, bool) {
+	shape, why := BroadcastShapes(a.Shape, b.Shape)
+	if why != "" {
+		s.error(pos, binaryOps[op].mismatch+": %[3]s", a.Shape, b.Shape, why)
+		return nil, nil, false
 	}
-	s.error(pos, binaryOps[op].mismatch+": shapes must be equal or one a scalar", a, b)
-	return false
+	return s.g.BroadcastTo(a, shape), s.g.BroadcastTo(b, shape), true
 }
 
 func (s *scope) matmul(e *parser.Binary, a, b *Node) *Node {
@@ -144,16 +151,21 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 	ints := make([]int, len(indexes))
 	var dyn []*Node
 	for i, ie := range indexes {
-		if v := s.intVar(ie); v != nil {
+		v, ok := s.intIndex(ie)
+		if !ok {
+			return nil
+		}
+		if v != nil {
 			ints[i] = -1
 			dyn = append(dyn, v)
-			if v.Var.Kind == Index {
-				if v.Var.Range > x.Shape[i] {
-					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", v.Var.Name, v.Var.Range-1, i+1, x.Shape)
+			src := IntSource(v)
+			if src.Kind == Index {
+				if src.Range > x.Shape[i] {
+					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", src.Name, src.Range-1, i+1, x.Shape)
 					return nil
 				}
-			} else if r := v.Var.Range; r == 0 || x.Shape[i] < r {
-				v.Var.Range = x.Shape[i]
+			} else if r := src.Range; r == 0 || x.Shape[i] < r {
+				src.Range = x.Shape[i]
 			}
 			continue
 		}
@@ -165,15 +177,15 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 			s.error(ie.Pos(), "an index is a constant, an integer input or a loop variable by itself: arithmetic on %s %s is not supported", what, v.Var.Name)
 			return nil
 		}
-		v, ok := s.l.constIntQuiet(s, ie)
+		c, ok := s.l.constIntQuiet(s, ie)
 		if !ok {
 			return nil
 		}
-		if v < 0 || v >= x.Shape[i] {
-			s.error(ie.Pos(), "index %d out of range for dimension %d of shape %v", v, i+1, x.Shape)
+		if c < 0 || c >= x.Shape[i] {
+			s.error(ie.Pos(), "index %d out of range for dimension %d of shape %v", c, i+1, x.Shape)
 			return nil
 		}
-		ints[i] = v
+		ints[i] = c
 	}
 	return s.g.Index(x, ints, dyn...)
 }
@@ -226,7 +238,14 @@ func (s *scope) call(e *parser.Call) *Node {
 	} else {
 		want = len(fd.Args)
 	}
-	if want >= 0 && len(e.Args) != want {
+	var axis parser.Expr // the optional axis of a reduction or normalizer
+	switch {
+	case isBuiltin && b.axis != "" && len(e.Args) == want+1:
+		axis = e.Args[want]
+	case isBuiltin && b.axis != "" && len(e.Args) != want:
+		s.error(e.P, "%s takes %d argument%s and an optional axis, got %d", name, want, plural(want), len(e.Args))
+		return nil
+	case want >= 0 && len(e.Args) != want:
 		s.error(e.P, "%s takes %d argument%s, got %d", name, want, plural(want), len(e.Args))
 		return nil
 	}
@@ -235,12 +254,20 @@ func (s *scope) call(e *parser.Call) *Node {
 	}
 	args := make([]*Node, len(e.Args))
 	for i, a := range e.Args {
+		if a == axis {
+			args = args[:i]
+			break
+		}
 		if args[i] = s.expr(a); args[i] == nil {
 			return nil
 		}
 	}
 	if isBuiltin {
-		return b.lower(&call{scope: s, expr: e, args: args})
+		c := &call{scope: s, expr: e, args: args}
+		if b.axis != "" && !c.axisArg(b.axis, axis) {
+			return nil
+		}
+		return b.lower(c)
 	}
 	return s.inline(e, fd, args)
 }
@@ -277,8 +304,11 @@ func crossEntropy(s *scope, e *parser.Call) *Node {
 	if logits == nil {
 		return nil
 	}
+	if len(logits.Shape) == 2 {
+		return crossEntropyRows(s, e, logits)
+	}
 	if len(logits.Shape) != 1 {
-		s.error(e.Args[0].Pos(), "cross_entropy needs a vector of logits, got %v", logits.Shape)
+		s.error(e.Args[0].Pos(), "cross_entropy needs a vector of logits, or a matrix of them, one row per label, got %v", logits.Shape)
 		return nil
 	}
 	picked := s.indexNode(logits, e.Args[1:], e.Args[1].Pos())

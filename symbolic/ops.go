@@ -92,6 +92,7 @@ const (
 	OpReduceMax
 	OpTake
 	OpPut
+	OpAMax
 	numOpCodes
 )
 
@@ -276,6 +277,7 @@ func init() {
 	}
 	moreOps()
 	batchOps()
+	axisOps()
 	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
 		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
 		register(op)

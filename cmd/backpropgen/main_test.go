@@ -116,7 +116,7 @@ func TestMisuse(t *testing.T) {
 	}
 	code, stdout, stderr := runCmd("-h")
 	if code != 0 || stderr != "" || !strings.Contains(stdout, "backpropgen check FILE.bp") || !strings.Contains(stdout, "-pkg NAME") ||
-		!strings.Contains(stdout, "log_softmax: ") || !strings.Contains(stdout, "cross_entropy(logits, label)") ||
+		!strings.Contains(stdout, "log_softmax(x[, axis]): ") || !strings.Contains(stdout, "cross_entropy(logits, label)") ||
 		!strings.Contains(stdout, fmt.Sprintf("at most %d MiB", parser.MaxSize>>20)) {
 		t.Errorf("-h: exit %d, stderr %q, usage %q", code, stderr, stdout)
 	}

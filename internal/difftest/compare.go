@@ -175,7 +175,7 @@ func compareModel(p *prepared, fdMax int) {
 	}
 	for _, v := range m.Inputs {
 		if v.Int {
-			env[v] = []float64{float64(p.ints[v.Name])}
+			env[v] = intValues(p.ints[v.Name])
 		} else {
 			env[v] = p.inputs[v.Name]
 		}

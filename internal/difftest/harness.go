@@ -169,7 +169,7 @@ type prepared struct {
 	req    request
 	params map[string][]float64
 	inputs map[string][]float64
-	ints   map[string]int
+	ints   map[string][]int
 	fnArgs [][][]float64 // per fn, per argument
 	resp   *response
 }
@@ -278,7 +278,7 @@ func prepare(res *Result, pkg string) *prepared {
 // draw gives the params, inputs and fn arguments values from the case's
 // seed.
 func (p *prepared) draw() {
-	p.params, p.inputs, p.ints = map[string][]float64{}, map[string][]float64{}, map[string]int{}
+	p.params, p.inputs, p.ints = map[string][]float64{}, map[string][]float64{}, map[string][]int{}
 	prog := p.prog
 	r := rand.New(rand.NewSource(p.res.Case.Seed))
 	uniform := func(n int) []float64 {
@@ -297,9 +297,11 @@ func (p *prepared) draw() {
 		var ints []uint64 // after the float inputs, as the Inputs struct lists them
 		for _, v := range m.Inputs {
 			if v.Int {
-				k := r.Intn(max(v.Range, 1))
-				p.ints[v.Name] = k
-				ints = append(ints, math.Float64bits(float64(k)))
+				for range v.Shape.Size() {
+					k := r.Intn(max(v.Range, 1))
+					p.ints[v.Name] = append(p.ints[v.Name], k)
+					ints = append(ints, math.Float64bits(float64(k)))
+				}
 				continue
 			}
 			x := uniform(v.Shape.Size())

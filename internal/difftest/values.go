@@ -50,7 +50,7 @@ func (p *prepared) checkModelIR() {
 	}
 	for _, v := range m.Inputs {
 		if v.Int {
-			env[v] = []float64{float64(p.ints[v.Name])}
+			env[v] = intValues(p.ints[v.Name])
 		} else {
 			env[v] = p.inputs[v.Name]
 		}
@@ -115,3 +115,13 @@ func (p *prepared) checkFnIR(i int, fn *symbolic.Func) {
 }
 
 func containsStopGradient(src []byte) bool { return bytes.Contains(src, []byte("stop_gradient")) }
+
+// intValues is the values of an integer input as the IR's interpreter
+// takes them.
+func intValues(ks []int) []float64 {
+	out := make([]float64, len(ks))
+	for i, k := range ks {
+		out[i] = float64(k)
+	}
+	return out
+}

@@ -110,10 +110,13 @@ type (
 	DimExpr struct{ D Dim }
 )
 
-// Idx is one index: a constant (Name empty) or a name.
+// Idx is one index: a constant (Name empty) or a name; if Of is set, the
+// element of the tensor of integer inputs Of that the constant or name
+// (a loop variable) picks.
 type Idx struct {
 	V    int
 	Name string
+	Of   string
 }
 
 func (*Num) expr()     {}

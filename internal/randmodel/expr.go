@@ -49,6 +49,8 @@ func (g *gen) expr1(shape []int, depth int) (Expr, float64) {
 		return g.matmul(shape, d)
 	case n < 77 && rank < 3:
 		return g.indexExpr(shape, d)
+	case n < 80:
+		return g.axisExpr(shape, d)
 	case n < 90:
 		switch rank {
 		case 0:
@@ -162,8 +164,11 @@ func (g *gen) index() (Idx, int) {
 		ix := g.idx[g.r.Intn(len(g.idx))]
 		return Idx{Name: ix.name}, ix.limit + g.r.Intn(2)
 	}
-	if n < 65 && g.inFn == nil {
+	if n < 58 && g.inFn == nil {
 		return Idx{Name: g.intInput()}, g.size()
+	}
+	if n < 68 && g.inFn == nil {
+		return g.intElem(), g.size()
 	}
 	d := g.size()
 	return Idx{V: g.r.Intn(d)}, d
@@ -297,7 +302,14 @@ func (g *gen) unary2(shape []int, d int) (Expr, float64) {
 // them sometimes a scalar that is broadcast.
 func (g *gen) operands(shape []int, d int) (Expr, float64, Expr, float64) {
 	sa, sb := shape, shape
-	if len(shape) > 0 && g.pct(30) {
+	if len(shape) > 1 && g.pct(25) { // one is repeated along the other's leading axes
+		tail := shape[1+g.r.Intn(len(shape)-1):]
+		if g.pct(50) {
+			sa = tail
+		} else {
+			sb = tail
+		}
+	} else if len(shape) > 0 && g.pct(30) {
 		if g.pct(50) {
 			sa = nil
 		} else {
@@ -419,7 +431,18 @@ func (g *gen) reduction(d int) (Expr, float64) {
 	for _, n := range shape {
 		size *= float64(n)
 	}
-	switch g.r.Intn(8) {
+	switch g.r.Intn(10) {
+	case 8:
+		x, b := g.expr(shape, d)
+		return &Call{F: "amax", Args: []Expr{x}}, b
+	case 9:
+		if g.inFn == nil {
+			r, c := g.size(), g.size()
+			x, b := g.expr([]int{r, c}, d)
+			labels := g.intTensor(r)
+			return &Call{F: "cross_entropy", Args: []Expr{x, &Name{N: labels}}}, float64(r) * (2*b + math.Log(float64(c)))
+		}
+		fallthrough
 	case 0, 1:
 		x, b := g.expr(shape, d)
 		return &Call{F: "sum", Args: []Expr{x}}, size * b
@@ -458,4 +481,53 @@ func (g *gen) call(d int) (Expr, float64) {
 		args = append(args, x)
 	}
 	return &Call{F: fi.fn.Name, Args: args}, fi.bound
+}
+
+// axisExpr is a reduction along an axis of a tensor of one more axis than
+// shape (sum, mean, amax, logsumexp), or a normalizer along an axis of a
+// matrix or rank-3 tensor (softmax, log_softmax), the axis sometimes
+// counted from the end and a last axis sometimes left to the default.
+func (g *gen) axisExpr(shape []int, d int) (Expr, float64) {
+	rank := len(shape)
+	if rank >= 2 && g.pct(40) {
+		a := g.r.Intn(rank)
+		x, b := g.expr(shape, d)
+		args := []Expr{x}
+		if a < rank-1 || g.pct(50) {
+			args = append(args, g.axisArg(a, rank))
+		}
+		if g.pct(50) {
+			return &Call{F: "softmax", Args: args}, 1
+		}
+		return &Call{F: "log_softmax", Args: args}, 2*b + math.Log(float64(shape[a]))
+	}
+	if rank >= 3 {
+		return g.leaf(shape)
+	}
+	a := g.r.Intn(rank + 1)
+	m := g.size()
+	xs := append(append(append([]int{}, shape[:a]...), m), shape[a:]...)
+	x, b := g.expr(xs, d)
+	args := []Expr{x, g.axisArg(a, rank+1)}
+	switch g.r.Intn(4) {
+	case 0:
+		return &Call{F: "sum", Args: args}, float64(m) * b
+	case 1:
+		return &Call{F: "mean", Args: args}, b
+	case 2:
+		return &Call{F: "amax", Args: args}, b
+	}
+	if a == rank && g.pct(50) {
+		args = args[:1] // logsumexp's default axis is the last
+	}
+	return &Call{F: "logsumexp", Args: args}, b + math.Log(float64(m))
+}
+
+// axisArg writes axis a of a tensor of the given rank, sometimes counted
+// from the end (-1 is the last).
+func (g *gen) axisArg(a, rank int) Expr {
+	if g.pct(25) {
+		return &Neg{X: &Num{V: float64(rank - a)}}
+	}
+	return &Num{V: float64(a)}
 }

@@ -197,7 +197,7 @@ func (g *gen) newDecl(kind string, shape []int) *value {
 // intInput returns an integer input, new or existing.
 func (g *gen) intInput() string {
 	for _, d := range g.f.Decls {
-		if d.Int && g.pct(60) {
+		if d.Int && len(d.Dims) == 0 && g.pct(60) {
 			return d.Name
 		}
 	}
@@ -474,4 +474,30 @@ func (g *gen) squash(x Expr, limit float64) Expr {
 		return &Bin{Op: "*", X: &Num{V: 0.5}, Y: c}
 	}
 	return c
+}
+
+// intElem is an element of a tensor of integer inputs, picked by a loop
+// variable or a constant.
+func (g *gen) intElem() Idx {
+	n := 1 + g.r.Intn(4)
+	sub := Idx{V: g.r.Intn(n)}
+	if len(g.idx) > 0 && g.pct(60) {
+		ix := g.idx[g.r.Intn(len(g.idx))]
+		sub = Idx{Name: ix.name}
+		n = max(n, ix.limit)
+	}
+	sub.Of = g.intTensor(n)
+	return sub
+}
+
+// intTensor returns a vector of n integer inputs, new or existing.
+func (g *gen) intTensor(n int) string {
+	for _, d := range g.f.Decls {
+		if d.Int && len(d.Dims) == 1 && d.Dims[0].V == n && g.pct(60) {
+			return d.Name
+		}
+	}
+	name := g.fresh("ks")
+	g.f.Decls = append(g.f.Decls, &Decl{Kind: "input", Name: name, Dims: []Dim{g.dim(n)}, Int: true})
+	return name
 }

@@ -26,7 +26,7 @@ func Print(f *File) []byte {
 	p.line("", "model %s", f.Model)
 	for _, d := range f.Decls {
 		if d.Int {
-			p.line("", "%s %s int", d.Kind, d.Name)
+			p.line("", "%s %s%s int", d.Kind, d.Name, dims(d.Dims))
 		} else {
 			p.line("", "%s %s%s", d.Kind, d.Name, dims(d.Dims))
 		}
@@ -191,11 +191,14 @@ func (p *printer) bare(e Expr, indent string) string {
 	case *Index:
 		var idx []string
 		for _, i := range e.Idx {
+			s := strconv.Itoa(i.V)
 			if i.Name != "" {
-				idx = append(idx, i.Name)
-			} else {
-				idx = append(idx, strconv.Itoa(i.V))
+				s = i.Name
 			}
+			if i.Of != "" {
+				s = i.Of + "[" + s + "]"
+			}
+			idx = append(idx, s)
 		}
 		return p.expr(e.X, precAtom, indent) + "[" + strings.Join(idx, ", ") + "]"
 	}

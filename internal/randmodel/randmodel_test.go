@@ -7,6 +7,7 @@ import (
 
 	"github.com/backpropgen/backpropgen"
 	"github.com/backpropgen/backpropgen/internal/randmodel"
+	"github.com/backpropgen/backpropgen/symbolic"
 )
 
 // Every generated model must be valid. (CI's TestDifferential also fails
@@ -45,7 +46,7 @@ func TestCoverage(t *testing.T) {
 		"dot(", "mse(", "transpose(", "logsumexp(", "softmax(", "log_softmax(", "stop_gradient(",
 		"cross_entropy(", "zeros(", "ones(",
 		"cosh(", "sinh(", "asin(", "acos(", "expm1(", "log2(", "log10(", "square(", "rsqrt(", "gelu(", "silu(",
-		"softsign(", "elu(", "clip(", "huber(", "bce_with_logits(",
+		"softsign(", "elu(", "clip(", "huber(", "bce_with_logits(", "amax(",
 		" + ", " - ", " * ", " / ", " @ ", " ^ ", "= -", "^ -", "+= ", "output ", "input ", "param ", " int\n",
 		"const ", "fn ", "return ", "for ", "// ", "+\n", ",\n", "[t]", "[t, ", "[i]", "[0, ", "[2*", " + 1]",
 	} {
@@ -59,10 +60,37 @@ func TestCoverage(t *testing.T) {
 		`(?s)for t in [^{]*\{[^}]*for `,     // nested loops
 		`fn f\d+\([^)]*\) [={][^\n]*f\d+\(`, // fns calling fns
 		`\[1\]`, `\[2\]`, `\[[5-9]\]`,
-		`param \w+\[8, (1[6-9]|2[0-4])\]`, // a product computed four rows per pass
+		`param \w+\[8, (1[6-9]|2[0-4])\]`,   // a product computed four rows per pass
+		`(?m)^input ks\d+\[\w+\] int$`,      // a tensor of integer inputs
+		`\[ks\d+\[[a-z]\]`, `\[ks\d+\[\d\]`, // its elements as indices
+		`cross_entropy\([^\n]*, ks\d+\)`, // over the rows of a matrix
+		`(sum|mean|amax|logsumexp)\([^\n]*, \d\)`, `(sum|mean|amax|logsumexp)\([^\n]*, -\d\)`,
+		`softmax\([^\n]*, -?\d\)`, // a normalizer along an axis
 	} {
 		if !regexp.MustCompile(re).MatchString(text) {
 			t.Errorf("no generated model of seeds 1 to 80 matches %s", re)
+		}
+	}
+	// Constructs the text does not show: broadcasting along leading axes
+	// (an expand in the IR), a normalizer of a matrix by its default axis.
+	ops := map[symbolic.OpCode]int{}
+	for seed := int64(1); seed <= 80; seed++ {
+		_, prog, err := backpropgen.Check("r.bp", randmodel.Print(randmodel.Generate(seed)))
+		if err != nil || prog.Model == nil {
+			continue
+		}
+		symbolic.Walk([]*symbolic.Node{prog.Model.Loss}, func(n *symbolic.Node) {
+			if n.Op.Code == symbolic.OpExpand && len(n.Args[0].Shape) > 0 {
+				ops[n.Op.Code]++
+			}
+			if n.Op.Code == symbolic.OpReduceMax {
+				ops[n.Op.Code]++
+			}
+		})
+	}
+	for _, c := range []symbolic.OpCode{symbolic.OpExpand, symbolic.OpReduceMax} {
+		if ops[c] == 0 {
+			t.Errorf("no generated model of seeds 1 to 80 lowers to op %s", symbolic.Ops()[c].Name)
 		}
 	}
 }

@@ -77,8 +77,6 @@ var builtins = map[string]builtin{
 			return slope * x
 		})
 	}},
-	"sum":  reduce(func(t Tensor) float64 { return sumData(t.Data) }),
-	"mean": reduce(func(t Tensor) float64 { return sumData(t.Data) / float64(len(t.Data)) }),
 	"dot": {2, func(in *interp, pos parser.Pos, a []Tensor) Tensor {
 		if !sameShape(a[0].Shape, a[1].Shape) {
 			fail(pos, "dot needs one shape, got %v and %v", a[0].Shape, a[1].Shape)
@@ -102,23 +100,6 @@ var builtins = map[string]builtin{
 		}
 		return out
 	}},
-	"logsumexp": vector("logsumexp", func(v []float64) Tensor { return scalar(logSumExp(v)) }),
-	"softmax": vector("softmax", func(v []float64) Tensor {
-		l := logSumExp(v)
-		out := Tensor{Shape: []int{len(v)}, Data: make([]float64, len(v))}
-		for i, x := range v {
-			out.Data[i] = math.Exp(x - l)
-		}
-		return out
-	}),
-	"log_softmax": vector("log_softmax", func(v []float64) Tensor {
-		l := logSumExp(v)
-		out := Tensor{Shape: []int{len(v)}, Data: make([]float64, len(v))}
-		for i, x := range v {
-			out.Data[i] = x - l
-		}
-		return out
-	}),
 	"stop_gradient": {1, func(_ *interp, _ parser.Pos, a []Tensor) Tensor { return a[0].clone() }},
 
 	"cosh":     unary(math.Cosh),

@@ -69,10 +69,36 @@ var binaryOps = map[string]func(a, b float64) float64{
 func (in *interp) indexValue(e *env, x parser.Expr) int {
 	if id, ok := x.(*parser.Ident); ok {
 		if v, ok := e.get(id.Name); ok && v.isInt {
+			if v.intShape != nil {
+				fail(id.P, "%s is a tensor of integers: index with one element", id.Name)
+			}
 			return v.n
 		}
 	}
+	if ix, ok := x.(*parser.Index); ok {
+		if id, ok := ix.X.(*parser.Ident); ok {
+			if v, ok := e.get(id.Name); ok && v.isInt && v.intShape != nil {
+				return in.intElement(e, ix, v)
+			}
+		}
+	}
 	return in.constInt(x)
+}
+
+// intElement is element ix of v, a tensor of integer inputs.
+func (in *interp) intElement(e *env, ix *parser.Index, v value) int {
+	if len(ix.Indexes) != len(v.intShape) {
+		fail(ix.P, "%d indices for integers of shape %v", len(ix.Indexes), v.intShape)
+	}
+	off := 0
+	for k, ie := range ix.Indexes {
+		i := in.indexValue(e, ie)
+		if i < 0 || i >= v.intShape[k] {
+			fail(ie.Pos(), "index %d is outside dimension %d of shape %v", i, k+1, v.intShape)
+		}
+		off = off*v.intShape[k] + i
+	}
+	return v.ints[off]
 }
 
 // index selects a[idx...]; fewer indices than a's rank select a sub-tensor.
@@ -109,11 +135,17 @@ func (in *interp) callExpr(e *env, c *parser.Call) Tensor {
 			fail(c.P, "cross_entropy takes 2 arguments")
 		}
 		logits := in.tensor(e, c.Args[0])
+		if len(logits.Shape) == 2 {
+			return in.crossEntropyRows(e, c, logits)
+		}
 		if len(logits.Shape) != 1 {
 			fail(c.P, "cross_entropy needs a vector, got %v", logits.Shape)
 		}
 		picked := in.index(e, c.Args[1].Pos(), logits, c.Args[1:])
 		return scalar(logSumExp(logits.Data) - picked.Data[0])
+	}
+	if f, ok := axisBuiltins[name]; ok {
+		return in.axisCall(e, c, f)
 	}
 	if b, ok := builtins[name]; ok {
 		if len(c.Args) != b.nargs {

@@ -23,9 +23,10 @@ type Tensor struct {
 
 // EvalModel evaluates the file's model. params and inputs map each declared
 // name to its flat row-major values (a scalar is a 1-element slice); ints
-// maps each integer input ("input k int") to its value. It returns the loss
-// and the value of each output by output name.
-func EvalModel(f *parser.File, params, inputs map[string][]float64, ints map[string]int) (loss float64, outputs map[string]Tensor, err error) {
+// maps each integer input ("input k int", "input labels[N] int") to its
+// values, likewise flat. It returns the loss and the value of each output
+// by output name.
+func EvalModel(f *parser.File, params, inputs map[string][]float64, ints map[string][]int) (loss float64, outputs map[string]Tensor, err error) {
 	defer catch(f.Name, &err)
 	in := newInterp(f)
 	env := newEnv(nil)
@@ -108,11 +109,14 @@ func catch(name string, err *error) {
 }
 
 // value is what a name is bound to: a tensor, or an integer (an integer
-// input or a loop variable), which can only index.
+// input or a loop variable), which can only index, or a tensor of integer
+// inputs (ints, of shape intShape), whose elements can only index.
 type value struct {
-	t     Tensor
-	isInt bool
-	n     int
+	t        Tensor
+	isInt    bool
+	n        int
+	ints     []int
+	intShape []int
 }
 
 // env is a scope of bindings; a loop step's scope sees its parent's.
@@ -225,14 +229,19 @@ func (in *interp) dims(ds []parser.Expr) []int {
 }
 
 // declare binds a param or input to its given value.
-func (in *interp) declare(e *env, d *parser.VarDecl, params, inputs map[string][]float64, ints map[string]int) {
+func (in *interp) declare(e *env, d *parser.VarDecl, params, inputs map[string][]float64, ints map[string][]int) {
 	name := d.Name.Name
 	if d.Int {
-		n, ok := ints[name]
-		if !ok {
-			fail(d.P, "no value for integer input %s", name)
+		ks, ok := ints[name]
+		shape := in.dims(d.Dims)
+		if !ok || len(ks) != size(shape) {
+			fail(d.P, "no value for integer input %s%v", name, shape)
 		}
-		e.set(name, value{isInt: true, n: n})
+		if len(shape) == 0 {
+			e.set(name, value{isInt: true, n: ks[0]})
+			return
+		}
+		e.set(name, value{isInt: true, ints: append([]int(nil), ks...), intShape: shape})
 		return
 	}
 	vals := inputs

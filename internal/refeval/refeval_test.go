@@ -177,7 +177,7 @@ output out
 		f := parse(t, src)
 		params := map[string][]float64{"v": {1, 2, 3}, "M": {1, 2, 3, 4, 5, 6}, "C": {0, 1, 2, 3, 4, 5, 6, 7}}
 		inputs := map[string][]float64{"u": {0, 1}}
-		_, outs, err := EvalModel(f, params, inputs, map[string]int{"k": 1})
+		_, outs, err := EvalModel(f, params, inputs, map[string][]int{"k": {1}})
 		if err != nil {
 			t.Errorf("%s: %v", tt.expr, err)
 			continue
@@ -283,7 +283,7 @@ func TestErrors(t *testing.T) {
 		"model m\nconst A = B\nconst B = A\nparam a[A]\nloss = sum(a)",
 	} {
 		f := parse(t, src)
-		_, _, err := EvalModel(f, map[string][]float64{"a": {1, 2}}, nil, map[string]int{"k": 5})
+		_, _, err := EvalModel(f, map[string][]float64{"a": {1, 2}}, nil, map[string][]int{"k": {5}})
 		if err == nil {
 			t.Errorf("no error for\n%s", src)
 		}
@@ -412,7 +412,7 @@ func TestShippedModels(t *testing.T) {
 			var out policy.PolicyOutputs
 			want := p.Forward(&ws, &in, &out)
 			loss, outs, err := EvalModel(f, byLayout(p.Flat(), p.Layout),
-				map[string][]float64{"s": in.S[:], "ret": {in.Ret}}, map[string]int{"action": action})
+				map[string][]float64{"s": in.S[:], "ret": {in.Ret}}, map[string][]int{"action": {action}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -438,7 +438,7 @@ func TestAllShippedModelsEvaluate(t *testing.T) {
 	for _, path := range files {
 		f := parseFile(t, filepath.Base(path))
 		in := newInterp(f)
-		params, inputs, ints := map[string][]float64{}, map[string][]float64{}, map[string]int{}
+		params, inputs, ints := map[string][]float64{}, map[string][]float64{}, map[string][]int{}
 		hasModel := false
 		for _, st := range f.Stmts {
 			switch st := st.(type) {
@@ -446,7 +446,7 @@ func TestAllShippedModelsEvaluate(t *testing.T) {
 				hasModel = true
 			case *parser.VarDecl:
 				if st.Int {
-					ints[st.Name.Name] = 0
+					ints[st.Name.Name] = make([]int, size(in.dims(st.Dims)))
 					continue
 				}
 				vals := make([]float64, size(in.dims(st.Dims)))

@@ -48,19 +48,19 @@ func mapT(a Tensor, f func(float64) float64) Tensor {
 	return out
 }
 
-// elementwise applies f to a and b of one shape, or with one a scalar,
-// which is repeated over the other.
+// elementwise applies f to a and b of one shape, or with one a scalar, or
+// with the shape of one the trailing axes of the other's: the smaller is
+// repeated (over the other, or along its leading axes).
 func (in *interp) elementwise(pos parser.Pos, op string, a, b Tensor, f func(x, y float64) float64) Tensor {
-	var shape []int
-	switch {
-	case sameShape(a.Shape, b.Shape):
-		shape = a.Shape
-	case len(a.Shape) == 0:
+	shape := a.Shape
+	if len(b.Shape) > len(a.Shape) {
 		shape = b.Shape
-	case len(b.Shape) == 0:
-		shape = a.Shape
-	default:
-		fail(pos, "%s: shapes %v and %v", op, a.Shape, b.Shape)
+	}
+	for _, t := range []Tensor{a, b} {
+		lead := len(shape) - len(t.Shape)
+		if len(t.Shape) > 0 && !sameShape(t.Shape, shape[lead:]) {
+			fail(pos, "%s: shapes %v and %v", op, a.Shape, b.Shape)
+		}
 	}
 	out := Tensor{Shape: shape, Data: make([]float64, size(shape))}
 	for i := range out.Data {
@@ -69,12 +69,11 @@ func (in *interp) elementwise(pos parser.Pos, op string, a, b Tensor, f func(x, 
 	return out
 }
 
-// at is element i of t, or t's only element if it is a scalar.
+// at is element i (row-major) of a tensor that t is repeated into: t's
+// only element if it is a scalar, else element i modulo t's size, since t
+// is the trailing axes of that tensor.
 func at(t Tensor, i int) float64 {
-	if len(t.Shape) == 0 {
-		return t.Data[0]
-	}
-	return t.Data[i]
+	return t.Data[i%len(t.Data)]
 }
 
 // matmul is a @ b: matrix·vector, vector·matrix, matrix·matrix, or the dot
