@@ -418,6 +418,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		}
 		f.emitSum(n.Shape, d, dense, sparse)
 		return
+	case !stored && n.Op.Code == symbolic.OpAddN && slices.ContainsFunc(n.Args, f.streamedTerm):
+		f.emitVecMatSum(n, d)
+		return
 	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Reduce:
 		f.reduceNode(n, d.p.name()) // the accumulator is the variable: no copy
 		return

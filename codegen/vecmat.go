@@ -59,3 +59,45 @@ func (f *fnGen) vecmat4(n *symbolic.Node, d dest) {
 			f.write(d.p, []ix{vix(jj)}, "+=", infix(ident(vr), "*", f.access(localPlace(row), []ix{vix(jj)})))))
 	}
 }
+
+// streamedTerm reports whether t, a term of a sum being emitted, is a
+// vector-matrix product that vecmat4 adds into the sum's variable itself
+// (the plan gave it none of its own).
+func (f *fnGen) streamedTerm(t *symbolic.Node) bool {
+	_, stored := f.slots[t]
+	return !stored && blockedVecMat(t) && f.avail(t.Args[0])
+}
+
+// emitVecMatSum writes the sum n into d when some of its terms are
+// vector-matrix products: the other terms first, then each product added
+// straight into d (an LSTM's dh = Σ Uᵀδ over its four gates, with no array
+// per gate).
+func (f *fnGen) emitVecMatSum(n *symbolic.Node, d dest) {
+	var rest, streamed []*symbolic.Node
+	for _, t := range n.Args {
+		if f.streamedTerm(t) {
+			streamed = append(streamed, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if d.op == ":=" {
+		f.declareVar(d.p.name(), n.Shape)
+		d.op = "="
+	}
+	op := d.op
+	if len(rest) > 0 {
+		f.loop(n.Shape, d.p, func(idx []ix) jen.Code {
+			e := f.elem(rest[0], argIdx(rest[0], idx))
+			for _, t := range rest[1:] {
+				e = infix(e, "+", f.elem(t, argIdx(t, idx)))
+			}
+			return f.write(d.p, idx, op, e)
+		})
+		op = "+="
+	}
+	for _, t := range streamed {
+		f.vecmat4(t, dest{d.p, op})
+		op = "+="
+	}
+}

@@ -246,16 +246,11 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
-	var t2 [16]float64
 	var dbg [16]float64
-	var t3 [16]float64
 	var dbf [16]float64
-	var t4 [16]float64
 	var dbi [16]float64
-	var t5 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
@@ -266,11 +261,17 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
+		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row := &p.Uo[0]
 		v2 := dbo[1]
@@ -280,7 +281,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v4 := dbo[3]
 		row4 := &p.Uo[3]
 		for j2 := range 16 {
-			t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbo[k]
@@ -292,12 +293,8 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v8 := dbo[k+3]
 			row8 := &p.Uo[k+3]
 			for j3 := range 16 {
-				t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg[i] = dc2[i] * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 		}
 		v9 := dbg[0]
 		row9 := &p.Ug[0]
@@ -308,7 +305,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v12 := dbg[3]
 		row12 := &p.Ug[3]
 		for j4 := range 16 {
-			t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
 		for k2 := 4; k2 < 16; k2 += 4 {
 			v13 := dbg[k2]
@@ -320,12 +317,8 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v16 := dbg[k2+3]
 			row16 := &p.Ug[k2+3]
 			for j5 := range 16 {
-				t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf[i] = dc2[i] * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 		}
 		v17 := dbf[0]
 		row17 := &p.Uf[0]
@@ -336,7 +329,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v20 := dbf[3]
 		row20 := &p.Uf[3]
 		for j6 := range 16 {
-			t4[j6] = v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
+			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v21 := dbf[k3]
@@ -348,12 +341,8 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v24 := dbf[k3+3]
 			row24 := &p.Uf[k3+3]
 			for j7 := range 16 {
-				t4[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
+				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
 			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi[i] = dc2[i] * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		v25 := dbi[0]
 		row25 := &p.Ui[0]
@@ -364,7 +353,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v28 := dbi[3]
 		row28 := &p.Ui[3]
 		for j8 := range 16 {
-			t5[j8] = v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
+			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
 		}
 		for k4 := 4; k4 < 16; k4 += 4 {
 			v29 := dbi[k4]
@@ -376,13 +365,11 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v32 := dbi[k4+3]
 			row32 := &p.Ui[k4+3]
 			for j9 := range 16 {
-				t5[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
+				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
-		// backward of lstm.bp:28: for t in 0..T {
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			dh3[i] = t2[i] + t3[i] + t4[i] + t5[i]
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -547,16 +534,11 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
-	var t7 [16]float64
 	var dbg [16]float64
-	var t8 [16]float64
 	var dbf [16]float64
-	var t9 [16]float64
 	var dbi [16]float64
-	var t10 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
@@ -567,11 +549,17 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
+		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row18 := &p.Uo[0]
 		v2 := dbo[1]
@@ -581,7 +569,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v4 := dbo[3]
 		row21 := &p.Uo[3]
 		for j2 := range 16 {
-			t7[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+			dh3[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
 		}
 		for k6 := 4; k6 < 16; k6 += 4 {
 			v5 := dbo[k6]
@@ -593,12 +581,8 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v8 := dbo[k6+3]
 			row25 := &p.Uo[k6+3]
 			for j3 := range 16 {
-				t7[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+				dh3[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
 			}
-		}
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg[i] = dc2[i] * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 		}
 		v9 := dbg[0]
 		row26 := &p.Ug[0]
@@ -609,7 +593,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v12 := dbg[3]
 		row29 := &p.Ug[3]
 		for j4 := range 16 {
-			t8[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+			dh3[j4] += v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
 		}
 		for k7 := 4; k7 < 16; k7 += 4 {
 			v13 := dbg[k7]
@@ -621,12 +605,8 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v16 := dbg[k7+3]
 			row33 := &p.Ug[k7+3]
 			for j5 := range 16 {
-				t8[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
 			}
-		}
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf[i] = dc2[i] * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 		}
 		v17 := dbf[0]
 		row34 := &p.Uf[0]
@@ -637,7 +617,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v20 := dbf[3]
 		row37 := &p.Uf[3]
 		for j6 := range 16 {
-			t9[j6] = v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
+			dh3[j6] += v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
 		}
 		for k8 := 4; k8 < 16; k8 += 4 {
 			v21 := dbf[k8]
@@ -649,12 +629,8 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v24 := dbf[k8+3]
 			row41 := &p.Uf[k8+3]
 			for j7 := range 16 {
-				t9[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
+				dh3[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
 			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi[i] = dc2[i] * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		v25 := dbi[0]
 		row42 := &p.Ui[0]
@@ -665,7 +641,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v28 := dbi[3]
 		row45 := &p.Ui[3]
 		for j8 := range 16 {
-			t10[j8] = v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
+			dh3[j8] += v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
 		}
 		for k9 := 4; k9 < 16; k9 += 4 {
 			v29 := dbi[k9]
@@ -677,13 +653,11 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v32 := dbi[k9+3]
 			row49 := &p.Ui[k9+3]
 			for j9 := range 16 {
-				t10[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
+				dh3[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
 			}
 		}
-		// backward of lstm.bp:28: for t in 0..T {
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			dh3[i] = t7[i] + t8[i] + t9[i] + t10[i]
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -739,16 +713,11 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
-	var t2 [16]float64
 	var dbg [16]float64
-	var t3 [16]float64
 	var dbf [16]float64
-	var t4 [16]float64
 	var dbi [16]float64
-	var t5 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
@@ -759,11 +728,17 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
+		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row := &p.Uo[0]
 		v2 := dbo[1]
@@ -773,7 +748,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v4 := dbo[3]
 		row4 := &p.Uo[3]
 		for j2 := range 16 {
-			t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbo[k]
@@ -785,12 +760,8 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v8 := dbo[k+3]
 			row8 := &p.Uo[k+3]
 			for j3 := range 16 {
-				t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg[i] = dc2[i] * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 		}
 		v9 := dbg[0]
 		row9 := &p.Ug[0]
@@ -801,7 +772,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v12 := dbg[3]
 		row12 := &p.Ug[3]
 		for j4 := range 16 {
-			t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
 		for k2 := 4; k2 < 16; k2 += 4 {
 			v13 := dbg[k2]
@@ -813,12 +784,8 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v16 := dbg[k2+3]
 			row16 := &p.Ug[k2+3]
 			for j5 := range 16 {
-				t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf[i] = dc2[i] * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 		}
 		v17 := dbf[0]
 		row17 := &p.Uf[0]
@@ -829,7 +796,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v20 := dbf[3]
 		row20 := &p.Uf[3]
 		for j6 := range 16 {
-			t4[j6] = v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
+			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v21 := dbf[k3]
@@ -841,12 +808,8 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v24 := dbf[k3+3]
 			row24 := &p.Uf[k3+3]
 			for j7 := range 16 {
-				t4[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
+				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
 			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi[i] = dc2[i] * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
 		v25 := dbi[0]
 		row25 := &p.Ui[0]
@@ -857,7 +820,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v28 := dbi[3]
 		row28 := &p.Ui[3]
 		for j8 := range 16 {
-			t5[j8] = v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
+			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
 		}
 		for k4 := 4; k4 < 16; k4 += 4 {
 			v29 := dbi[k4]
@@ -869,13 +832,11 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v32 := dbi[k4+3]
 			row32 := &p.Ui[k4+3]
 			for j9 := range 16 {
-				t5[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
+				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
-		// backward of lstm.bp:28: for t in 0..T {
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			dh3[i] = t2[i] + t3[i] + t4[i] + t5[i]
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -1055,16 +1016,11 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo [16]float64
-	var t7 [16]float64
 	var dbg [16]float64
-	var t8 [16]float64
 	var dbf [16]float64
-	var t9 [16]float64
 	var dbi [16]float64
-	var t10 [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
@@ -1075,11 +1031,17 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
+		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row18 := &p.Uo[0]
 		v2 := dbo[1]
@@ -1089,7 +1051,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v4 := dbo[3]
 		row21 := &p.Uo[3]
 		for j2 := range 16 {
-			t7[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+			dh3[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
 		}
 		for k6 := 4; k6 < 16; k6 += 4 {
 			v5 := dbo[k6]
@@ -1101,12 +1063,8 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v8 := dbo[k6+3]
 			row25 := &p.Uo[k6+3]
 			for j3 := range 16 {
-				t7[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+				dh3[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
 			}
-		}
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg[i] = dc2[i] * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 		}
 		v9 := dbg[0]
 		row26 := &p.Ug[0]
@@ -1117,7 +1075,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v12 := dbg[3]
 		row29 := &p.Ug[3]
 		for j4 := range 16 {
-			t8[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+			dh3[j4] += v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
 		}
 		for k7 := 4; k7 < 16; k7 += 4 {
 			v13 := dbg[k7]
@@ -1129,12 +1087,8 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v16 := dbg[k7+3]
 			row33 := &p.Ug[k7+3]
 			for j5 := range 16 {
-				t8[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
 			}
-		}
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf[i] = dc2[i] * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 		}
 		v17 := dbf[0]
 		row34 := &p.Uf[0]
@@ -1145,7 +1099,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v20 := dbf[3]
 		row37 := &p.Uf[3]
 		for j6 := range 16 {
-			t9[j6] = v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
+			dh3[j6] += v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
 		}
 		for k8 := 4; k8 < 16; k8 += 4 {
 			v21 := dbf[k8]
@@ -1157,12 +1111,8 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v24 := dbf[k8+3]
 			row41 := &p.Uf[k8+3]
 			for j7 := range 16 {
-				t9[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
+				dh3[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
 			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi[i] = dc2[i] * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		v25 := dbi[0]
 		row42 := &p.Ui[0]
@@ -1173,7 +1123,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v28 := dbi[3]
 		row45 := &p.Ui[3]
 		for j8 := range 16 {
-			t10[j8] = v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
+			dh3[j8] += v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
 		}
 		for k9 := 4; k9 < 16; k9 += 4 {
 			v29 := dbi[k9]
@@ -1185,13 +1135,11 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v32 := dbi[k9+3]
 			row49 := &p.Ui[k9+3]
 			for j9 := range 16 {
-				t10[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
+				dh3[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
 			}
 		}
-		// backward of lstm.bp:28: for t in 0..T {
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			dh3[i] = t7[i] + t8[i] + t9[i] + t10[i]
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate

@@ -153,14 +153,14 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t := 0.5 * (2 * ws.t)
-	var dh2 [16]float64
 	var db [16]float64
-	var t2 [16]float64
+	var dh1 [16]float64
 	for i := range 16 {
 		dh2i := t * p.V[i]
-		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(ws.relu2[i])
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		dh1[i] = dh2i
 	}
 	v := db[0]
 	row := &p.B[0]
@@ -171,7 +171,7 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	v4 := db[3]
 	row4 := &p.B[3]
 	for j2 := range 16 {
-		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		dh1[j2] += v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 	}
 	for k := 4; k < 16; k += 4 {
 		v5 := db[k]
@@ -183,17 +183,13 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		v8 := db[k+3]
 		row8 := &p.B[k+3]
 		for j3 := range 16 {
-			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+			dh1[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 		}
 	}
-	var dh1 [16]float64
-	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
-	var t3 [16]float64
+	var t2 [16]float64
 	for i := range 16 {
-		dh1i := dh2[i] + t2[i]
-		dh1[i] = dh1i
-		da[i] = dh1i * residualStep(ws.relu[i])
+		da[i] = dh1[i] * residualStep(ws.relu[i])
 	}
 	v9 := da[0]
 	row9 := &p.A[0]
@@ -204,7 +200,7 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 	v12 := da[3]
 	row12 := &p.A[3]
 	for j4 := range 16 {
-		t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+		t2[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 	}
 	for k2 := 4; k2 < 16; k2 += 4 {
 		v13 := da[k2]
@@ -216,17 +212,17 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 		v16 := da[k2+3]
 		row16 := &p.A[k2+3]
 		for j5 := range 16 {
-			t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+			t2[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t4i := (dh1[i] + t3[i]) * (1 - ws.h0[i]*ws.h0[i])
+		t3i := (dh1[i] + t2[i]) * (1 - ws.h0[i]*ws.h0[i])
 		row17 := &g.W0[i]
-		row17[0] += t4i * in.X[0]
-		row17[1] += t4i * in.X[1]
-		row17[2] += t4i * in.X[2]
-		row17[3] += t4i * in.X[3]
+		row17[0] += t3i * in.X[0]
+		row17[1] += t3i * in.X[1]
+		row17[2] += t3i * in.X[2]
+		row17[3] += t3i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
 		row18 := &g.A[i]
@@ -319,14 +315,14 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t4 := 0.5 * (2 * t3)
-	var dh2 [16]float64
 	var db [16]float64
-	var t5 [16]float64
+	var dh1 [16]float64
 	for i := range 16 {
 		dh2i := t4 * p.V[i]
-		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		dh1[i] = dh2i
 	}
 	v := db[0]
 	row9 := &p.B[0]
@@ -337,7 +333,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	v4 := db[3]
 	row12 := &p.B[3]
 	for j2 := range 16 {
-		t5[j2] = v*row9[j2] + v2*row10[j2] + (v3*row11[j2] + v4*row12[j2])
+		dh1[j2] += v*row9[j2] + v2*row10[j2] + (v3*row11[j2] + v4*row12[j2])
 	}
 	for k4 := 4; k4 < 16; k4 += 4 {
 		v5 := db[k4]
@@ -349,17 +345,13 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		v8 := db[k4+3]
 		row16 := &p.B[k4+3]
 		for j3 := range 16 {
-			t5[j3] += v5*row13[j3] + v6*row14[j3] + (v7*row15[j3] + v8*row16[j3])
+			dh1[j3] += v5*row13[j3] + v6*row14[j3] + (v7*row15[j3] + v8*row16[j3])
 		}
 	}
-	var dh1 [16]float64
-	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
-	var t6 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
-		dh1i := dh2[i] + t5[i]
-		dh1[i] = dh1i
-		da[i] = dh1i * residualStep(relu[i])
+		da[i] = dh1[i] * residualStep(relu[i])
 	}
 	v9 := da[0]
 	row17 := &p.A[0]
@@ -370,7 +362,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	v12 := da[3]
 	row20 := &p.A[3]
 	for j4 := range 16 {
-		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		t5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v13 := da[k5]
@@ -382,17 +374,17 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		v16 := da[k5+3]
 		row24 := &p.A[k5+3]
 		for j5 := range 16 {
-			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			t5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
+		t6i := (dh1[i] + t5[i]) * (1 - h0[i]*h0[i])
 		row25 := &g.W0[i]
-		row25[0] += t7i * in.X[0]
-		row25[1] += t7i * in.X[1]
-		row25[2] += t7i * in.X[2]
-		row25[3] += t7i * in.X[3]
+		row25[0] += t6i * in.X[0]
+		row25[1] += t6i * in.X[1]
+		row25[2] += t6i * in.X[2]
+		row25[3] += t6i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
 		row26 := &g.A[i]
@@ -418,14 +410,14 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t := 0.5 * (2 * ws.t)
-	var dh2 [16]float64
 	var db [16]float64
-	var t2 [16]float64
+	var dh1 [16]float64
 	for i := range 16 {
 		dh2i := t * p.V[i]
-		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(ws.relu2[i])
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		dh1[i] = dh2i
 	}
 	v := db[0]
 	row := &p.B[0]
@@ -436,7 +428,7 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	v4 := db[3]
 	row4 := &p.B[3]
 	for j2 := range 16 {
-		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		dh1[j2] += v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 	}
 	for k := 4; k < 16; k += 4 {
 		v5 := db[k]
@@ -448,17 +440,13 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		v8 := db[k+3]
 		row8 := &p.B[k+3]
 		for j3 := range 16 {
-			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+			dh1[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 		}
 	}
-	var dh1 [16]float64
-	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
-	var t3 [16]float64
+	var t2 [16]float64
 	for i := range 16 {
-		dh1i := dh2[i] + t2[i]
-		dh1[i] = dh1i
-		da[i] = dh1i * residualStep(ws.relu[i])
+		da[i] = dh1[i] * residualStep(ws.relu[i])
 	}
 	v9 := da[0]
 	row9 := &p.A[0]
@@ -469,7 +457,7 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	v12 := da[3]
 	row12 := &p.A[3]
 	for j4 := range 16 {
-		t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+		t2[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 	}
 	for k2 := 4; k2 < 16; k2 += 4 {
 		v13 := da[k2]
@@ -481,14 +469,14 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		v16 := da[k2+3]
 		row16 := &p.A[k2+3]
 		for j5 := range 16 {
-			t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+			t2[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t4i := (dh1[i] + t3[i]) * (1 - ws.h0[i]*ws.h0[i])
+		t3i := (dh1[i] + t2[i]) * (1 - ws.h0[i]*ws.h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t4i * in.X[j]
+			g.W0[i][j] = t3i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
@@ -578,14 +566,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	loss := 0.5 * (t3 * t3)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t4 := 0.5 * (2 * t3)
-	var dh2 [16]float64
 	var db [16]float64
-	var t5 [16]float64
+	var dh1 [16]float64
 	for i := range 16 {
 		dh2i := t4 * p.V[i]
-		dh2[i] = dh2i
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
+		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+		dh1[i] = dh2i
 	}
 	v := db[0]
 	row9 := &p.B[0]
@@ -596,7 +584,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	v4 := db[3]
 	row12 := &p.B[3]
 	for j2 := range 16 {
-		t5[j2] = v*row9[j2] + v2*row10[j2] + (v3*row11[j2] + v4*row12[j2])
+		dh1[j2] += v*row9[j2] + v2*row10[j2] + (v3*row11[j2] + v4*row12[j2])
 	}
 	for k4 := 4; k4 < 16; k4 += 4 {
 		v5 := db[k4]
@@ -608,17 +596,13 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		v8 := db[k4+3]
 		row16 := &p.B[k4+3]
 		for j3 := range 16 {
-			t5[j3] += v5*row13[j3] + v6*row14[j3] + (v7*row15[j3] + v8*row16[j3])
+			dh1[j3] += v5*row13[j3] + v6*row14[j3] + (v7*row15[j3] + v8*row16[j3])
 		}
 	}
-	var dh1 [16]float64
-	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	var da [16]float64
-	var t6 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
-		dh1i := dh2[i] + t5[i]
-		dh1[i] = dh1i
-		da[i] = dh1i * residualStep(relu[i])
+		da[i] = dh1[i] * residualStep(relu[i])
 	}
 	v9 := da[0]
 	row17 := &p.A[0]
@@ -629,7 +613,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	v12 := da[3]
 	row20 := &p.A[3]
 	for j4 := range 16 {
-		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		t5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v13 := da[k5]
@@ -641,14 +625,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		v16 := da[k5+3]
 		row24 := &p.A[k5+3]
 		for j5 := range 16 {
-			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			t5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
+		t6i := (dh1[i] + t5[i]) * (1 - h0[i]*h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t7i * in.X[j]
+			g.W0[i][j] = t6i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
