@@ -36,6 +36,33 @@
 // at 128×32×784 and 14% at 10×32×128 (paired, 11 rounds), so GemmNN keeps
 // the row kernel for every k.
 //
+// math.FMA does not help at GOAMD64=v1 (Go 1.26). The compiler
+// intrinsifies it as a test of runtime.x86HasFMA (loaded once, the flags
+// reused), a VFMADD231SD and, on the other branch, a call of the software
+// math.FMA laid out inline after the fast path, which jumps over it: one
+// taken jump per FMA. Worse, the call clobbers every register, and Go
+// places the spills of the values live across it on the fast path: a
+// block of accumulators (dot products, register blocks) stores every
+// accumulator and every loaded operand to the stack each step. Paired,
+// against the code here (load 4-6): GemmNT's dot blocks 2×3, 2×4, 3×3
+// and 4×2 with math.FMA did 0.32-0.82× at 32×128×784 and 0.31-0.67× at
+// 128×784×32 (over three runs); GemmNN register blocks (4×2, 2×4, 3×3,
+// 6×2, over b in place) 0.45-0.75× at 128×32×784; the row kernel rewritten as FMA chains
+// (c0[j] = FMA(x03, b3[j], ... FMA(x00, b0[j], c0[j])), so that only the
+// index is live across the calls) 0.26-0.69× on GemmNN and GemmTN; the
+// mnist tile 0.48-0.75×. At GOAMD64=v3 there is no branch and no call
+// (bare VFMADD231SD), but there the compiler already fuses x*y+z (the v3
+// figures above), so math.FMA adds nothing. Without FMA in the CPU the
+// fallback is software: math.FMA through a func value (f := math.FMA
+// compiles to an indirect call of the software version, not the
+// intrinsic) took 23-36 ns a call here against 1.0-1.7 for the intrinsic,
+// and a 2×3 dot block with it ran at 0.05 GFLOP/s, 1% of the portable
+// code. So the portable kernels keep x*y+z (MULSD and ADDSD at v1, fused
+// by the compiler at v3), the same on every CPU and needing no feature check
+// or second path; kernels.go still imports nothing (codegen drops
+// kernels.go's imports when it copies the declarations, so an import would
+// also need codegen to add it to the generated file).
+//
 // GemmNN and GemmTN share one kernel that runs along rows of b and c,
 // adding 4 scaled rows of b into 2 rows of c per pass (axpy2x4); A's
 // scalars are loaded outside the loop, so a's layout is two strides. Their
@@ -61,7 +88,22 @@
 // archsimd FMA is only the 213 form (the result replaces a factor) and a
 // broadcast only from a register, so the tile's loop spends 4 register
 // copies, 8 moves back into the accumulators and 4 port-5 broadcasts per 8
-// FMAs: about half of the FMA ports' rate. Otherwise GemmNT: dot products
+// FMAs: about half of the FMA ports' rate. The step is also some 42
+// instructions for 8 FMAs (a LEA per load: the archsimd loads take no
+// indexed address), so the front end bounds it as much as port 5 does
+// (4 broadcasts and half the FMAs). Tried and dropped (paired against
+// the tile, mnist products, load 3.5-6): k unrolled by 2 (the 8 moves
+// back stay, the allocator does not alternate registers between the
+// halves; 0.98 at 128×32×784, mnist 1.00); 4×24 and 4×32 tiles (the
+// allocator gives vectors X0-X14 only, although AVX-512 instructions
+// could take X16-X31: 11 and 42 spill instructions, 0.57 and 0.48 at
+// 128×32×784); 2×32 (no spills, 2 broadcasts per 8 FMAs but 6 copies:
+// 0.93-0.97, mnist 0.98-1.01); b's vectors loaded once per FMA from four
+// copies of the slice (so not merged) and overwritten by it instead of
+// copies of the broadcasts (integer spills: 0.64). A control, the same
+// tile called through a func value from a copy of gemmNN8, ran 10×32×128
+// 1.13× faster (and so did the variants above on that product), which
+// looks like code placement, not the tile. Otherwise GemmNT: dot products
 // along k, tiles of 2 rows of a × 4 of b (8 accumulators, 6 loads a step; a 4×4 tile spilled, as Go gives
 // vectors 16 registers), summed in vector registers, k split into equal
 // blocks of at most 512 (784 = 392+392: 256-long blocks left a 16-long
@@ -110,6 +152,14 @@
 // unchanged; their rows show the noise (±10% on the small ones). With
 // that restriction AVX2's NT rows of m < 32 (16×16×32, 16×16×8) are the
 // dot products again, as before.
+//
+// With math.FMA tried and the kernels left as they are, a rerun (-paired
+// 7, load average 4.1 at the start, 5.2 at the end) gave go, avx2 (×go),
+// avx512 (×go): mnist tile 5.9, 19.4 (3.25), 34.7 (5.64); rnn/lstm step
+// 6.7, 13.3 (2.09), 26.7 (4.01); NN 128×32×784 6.8, 22.8 (3.32), 41.5
+// (6.05); NT 128×784×32 add 4.9, 12.3 (2.55), 24.6 (4.37) (35.9-36.5 in
+// the quieter runs of the tile variants); a renamed copy of the portable
+// code ran at 0.98-1.07× of it (1.12 on one small product).
 //
 // "mnist tile 32 fwd+bwd" is the five mnist products above, sample-last
 // (13.1 MFLOP); "rnn/lstm step" the five of a recurrent step.
