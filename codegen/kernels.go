@@ -167,7 +167,7 @@ func renameTop(src, prefix string, others ...string) string {
 		return true
 	})
 	sort.Ints(edits)
-	start := fset.Position(file.Decls[0].Pos()).Offset
+	var start int
 	if len(file.Imports) > 0 || file.Doc != nil {
 		// Declarations start after the imports; keep comments before the
 		// first declaration (a doc comment of the file's).

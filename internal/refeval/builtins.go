@@ -23,21 +23,6 @@ func binary(name string, f func(a, b float64) float64) builtin {
 	}}
 }
 
-// reduce is a built-in whose value is a scalar computed from its argument.
-func reduce(f func(t Tensor) float64) builtin {
-	return builtin{1, func(_ *interp, _ parser.Pos, a []Tensor) Tensor { return scalar(f(a[0])) }}
-}
-
-// vector is a built-in of one vector argument.
-func vector(name string, f func(v []float64) Tensor) builtin {
-	return builtin{1, func(_ *interp, pos parser.Pos, a []Tensor) Tensor {
-		if len(a[0].Shape) != 1 {
-			fail(pos, "%s needs a vector, got %v", name, a[0].Shape)
-		}
-		return f(a[0].Data)
-	}}
-}
-
 var builtins = map[string]builtin{
 	"exp":      unary(math.Exp),
 	"log":      unary(math.Log),
