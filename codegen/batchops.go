@@ -64,7 +64,7 @@ func (f *fnGen) takePositions(n *symbolic.Node, s ix) []ix {
 			out[i] = f.intIx(d, nil)
 			continue
 		}
-		out[i] = f.intIx(d, []ix{s}) // read through access, like any other element
+		out[i] = f.intIx(d, []ix{s}) // counted where it is used (lazyElem)
 	}
 	return out
 }

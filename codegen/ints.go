@@ -33,21 +33,23 @@ func (f *fnGen) intIx(d *symbolic.Node, sample []ix) ix {
 		if len(sample) == 0 {
 			return vix(p.base())
 		}
-		f.access(p, sample)
-		return vix(elemKey(p.base(), sample))
+		return lazyElem(p, sample)
 	}
-	p := f.slots[d.Args[0]]
-	idx := append(f.indexes(d), sample...)
-	if len(sample) > 0 { // a take's: read where it is made, as before
-		f.access(p, idx)
-		return vix(elemKey(p.base(), idx))
-	}
-	// Counted where it is used: an index of a constant is folded away.
+	return lazyElem(f.slots[d.Args[0]], append(f.indexes(d), sample...))
+}
+
+// lazyElem is element idx of the integer input p as an index, whose loop
+// variables are counted where it is used, not here: an index of a
+// constant, or into an axis of size 1, is folded away, and a loop variable
+// counted for it would be declared and not used. (An integer input is
+// never written, so the read needs no record for fusion.)
+func lazyElem(p place, idx []ix) ix {
 	x := vix(elemKey(p.base(), idx))
 	for _, i := range idx {
 		if i.v != "" {
 			x.deps += i.v + " "
 		}
+		x.deps += i.deps
 	}
 	return x
 }
