@@ -9,7 +9,7 @@ import (
 // TestBeatsBaselines trains for a few epochs and checks that the LSTM's
 // forecasts of the held-out years beat persistence and seasonal naive.
 func TestBeatsBaselines(t *testing.T) {
-	res, err := run(io.Discard, config{seed: 1, epochs: 12, batch: 32, lr: 0.005})
+	res, err := run(io.Discard, config{seed: 1, epochs: 8, batch: 32, lr: 0.005})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestBeatsBaselines(t *testing.T) {
 
 // TestDeterministic checks that a seed gives the same run.
 func TestDeterministic(t *testing.T) {
-	cfg := config{seed: 7, epochs: 2, batch: 32, lr: 0.005}
+	cfg := config{seed: 7, epochs: 1, batch: 32, lr: 0.005}
 	a, err := run(io.Discard, cfg)
 	if err != nil {
 		t.Fatal(err)
