@@ -8,7 +8,7 @@
 // The model reads and predicts the standardized series z = (s − μ)/σ, μ and
 // σ being the mean and standard deviation of the training years; its output
 // at each step is a change added to the last value it read (forecast.bp),
-// so an untrained output of 0 would be the persistence forecast.
+// so that an output of 0 is the persistence forecast.
 package main
 
 import (
