@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestData(t *testing.T) {
+	all, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainSet, testSet := split(all)
+	if len(all) != 1797 || len(trainSet) != 1347 || len(testSet) != 450 {
+		t.Fatalf("%d images, split %d + %d; want 1797 = 1347 + 450", len(all), len(trainSet), len(testSet))
+	}
+	var count [10]int
+	for _, im := range all {
+		count[im.label]++
+	}
+	for d, n := range count {
+		if n < 170 || n > 190 {
+			t.Errorf("digit %d: %d images, want 170..190", d, n)
+		}
+	}
+}
+
+// TestMLP trains on 400 of the training images for 10 epochs and checks
+// the accuracy on the whole test set and the confusion matrix.
+func TestMLP(t *testing.T) {
+	res, err := run(io.Discard, config{model: "mlp", seed: 1, epochs: 10, batch: 32, lr: 0.003, nTrain: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.accuracy < 0.90 {
+		t.Errorf("test accuracy %.1f%%, want at least 90%%", 100*res.accuracy)
+	}
+	_, testSet := split(mustLoad(t))
+	var want [10]int
+	for _, im := range testSet {
+		want[im.label]++
+	}
+	total, right := 0, 0
+	for i := range 10 {
+		row := 0
+		for j := range 10 {
+			row += res.confusion[i][j]
+		}
+		if row != want[i] {
+			t.Errorf("confusion row %d sums to %d, but the test set has %d of that digit", i, row, want[i])
+		}
+		total += row
+		right += res.confusion[i][i]
+	}
+	if total != len(testSet) || float64(right)/float64(total) != res.accuracy {
+		t.Errorf("confusion matrix: %d of %d on the diagonal, accuracy %v", right, total, res.accuracy)
+	}
+}
+
+func TestCNNNotYet(t *testing.T) {
+	if _, err := run(io.Discard, config{model: "cnn", epochs: 1}); !errors.Is(err, errNotYet) {
+		t.Errorf("model cnn: error %v, want %v", err, errNotYet)
+	}
+}
+
+func mustLoad(t *testing.T) []image {
+	all, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
