@@ -412,16 +412,11 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo2 [16]float64
-	var t2 [16]float64
 	var dbg2 [16]float64
-	var t3 [16]float64
 	var dbf2 [16]float64
-	var t4 [16]float64
 	var dbi2 [16]float64
-	var t5 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t := 23; t >= 8; t-- {
@@ -432,11 +427,17 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f2[t-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2[i] = dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2[i] = dc2i * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
 		}
+		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row := &p.Uo[0]
 		v2 := dbo2[1]
@@ -446,7 +447,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v4 := dbo2[3]
 		row4 := &p.Uo[3]
 		for j2 := range 16 {
-			t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbo2[k]
@@ -458,12 +459,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v8 := dbo2[k+3]
 			row8 := &p.Uo[k+3]
 			for j3 := range 16 {
-				t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i := range 16 {
-			dbg2[i] = dc2[i] * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
 		}
 		v9 := dbg2[0]
 		row9 := &p.Ug[0]
@@ -474,7 +471,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v12 := dbg2[3]
 		row12 := &p.Ug[3]
 		for j4 := range 16 {
-			t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
 		for k2 := 4; k2 < 16; k2 += 4 {
 			v13 := dbg2[k2]
@@ -486,12 +483,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v16 := dbg2[k2+3]
 			row16 := &p.Ug[k2+3]
 			for j5 := range 16 {
-				t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i := range 16 {
-			dbf2[i] = dc2[i] * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
 		}
 		v17 := dbf2[0]
 		row17 := &p.Uf[0]
@@ -502,7 +495,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v20 := dbf2[3]
 		row20 := &p.Uf[3]
 		for j6 := range 16 {
-			t4[j6] = v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
+			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v21 := dbf2[k3]
@@ -514,12 +507,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v24 := dbf2[k3+3]
 			row24 := &p.Uf[k3+3]
 			for j7 := range 16 {
-				t4[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
+				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
 			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i := range 16 {
-			dbi2[i] = dc2[i] * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
 		}
 		v25 := dbi2[0]
 		row25 := &p.Ui[0]
@@ -530,7 +519,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v28 := dbi2[3]
 		row28 := &p.Ui[3]
 		for j8 := range 16 {
-			t5[j8] = v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
+			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
 		}
 		for k4 := 4; k4 < 16; k4 += 4 {
 			v29 := dbi2[k4]
@@ -542,17 +531,15 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v32 := dbi2[k4+3]
 			row32 := &p.Ui[k4+3]
 			for j9 := range 16 {
-				t5[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
+				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
-		// backward of forecast.bp:43: for t in B..T {
+		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		hRow := &ws.h[t-8]
 		hRow2 := &ws.h[t-8]
 		hRow3 := &ws.h[t-8]
 		hRow4 := &ws.h[t-8]
 		for i := range 16 {
-			dh3[i] = t2[i] + t3[i] + t4[i] + t5[i]
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dWi[i][0] += dbi2[i] * in.Xs[t][0]
 			a := dbi2[i]
 			row33 := &dUi[i]
@@ -614,25 +601,27 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		dc4[i] = dc[i]
 		dh4[i] = dh[i]
 	}
-	var dc5 [16]float64
 	var dc6 [16]float64
 	var dbo4 [16]float64
-	var t7 [16]float64
 	var dbg4 [16]float64
-	var t8 [16]float64
 	var dbf4 [16]float64
-	var t9 [16]float64
 	var dbi4 [16]float64
-	var t10 [16]float64
-	for t6 := 7; t6 >= 0; t6-- {
+	var dh5 [16]float64
+	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc5[i] = dc5i
-			dc6[i] = dc5i * ws.f[t6][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc6[i] = dc5i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4[i] = dc5i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
+		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
 		row37 := &p.Uo[0]
 		v34 := dbo4[1]
@@ -642,7 +631,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v36 := dbo4[3]
 		row40 := &p.Uo[3]
 		for j10 := range 16 {
-			t7[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
+			dh5[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
 		}
 		for k5 := 4; k5 < 16; k5 += 4 {
 			v37 := dbo4[k5]
@@ -654,12 +643,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v40 := dbo4[k5+3]
 			row44 := &p.Uo[k5+3]
 			for j11 := range 16 {
-				t7[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
+				dh5[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
 			}
-		}
-		// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg4[i] = dc5[i] * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 		}
 		v41 := dbg4[0]
 		row45 := &p.Ug[0]
@@ -670,7 +655,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v44 := dbg4[3]
 		row48 := &p.Ug[3]
 		for j12 := range 16 {
-			t8[j12] = v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
+			dh5[j12] += v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
 		}
 		for k6 := 4; k6 < 16; k6 += 4 {
 			v45 := dbg4[k6]
@@ -682,12 +667,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v48 := dbg4[k6+3]
 			row52 := &p.Ug[k6+3]
 			for j13 := range 16 {
-				t8[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
+				dh5[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
 			}
-		}
-		// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf4[i] = dc5[i] * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 		}
 		v49 := dbf4[0]
 		row53 := &p.Uf[0]
@@ -698,7 +679,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v52 := dbf4[3]
 		row56 := &p.Uf[3]
 		for j14 := range 16 {
-			t9[j14] = v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
+			dh5[j14] += v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
 		}
 		for k7 := 4; k7 < 16; k7 += 4 {
 			v53 := dbf4[k7]
@@ -710,12 +691,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v56 := dbf4[k7+3]
 			row60 := &p.Uf[k7+3]
 			for j15 := range 16 {
-				t9[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
+				dh5[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
 			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi4[i] = dc5[i] * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		v57 := dbi4[0]
 		row61 := &p.Ui[0]
@@ -726,7 +703,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v60 := dbi4[3]
 		row64 := &p.Ui[3]
 		for j16 := range 16 {
-			t10[j16] = v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
+			dh5[j16] += v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
 		}
 		for k8 := 4; k8 < 16; k8 += 4 {
 			v61 := dbi4[k8]
@@ -738,18 +715,16 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v64 := dbi4[k8+3]
 			row68 := &p.Ui[k8+3]
 			for j17 := range 16 {
-				t10[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
+				dh5[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
 			}
 		}
-		// backward of forecast.bp:32: for t in 0..B {
-		hPrevRow := &ws.hPrev[t6]
-		hPrevRow2 := &ws.hPrev[t6]
-		hPrevRow3 := &ws.hPrev[t6]
-		hPrevRow4 := &ws.hPrev[t6]
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		hPrevRow := &ws.hPrev[t2]
+		hPrevRow2 := &ws.hPrev[t2]
+		hPrevRow3 := &ws.hPrev[t2]
+		hPrevRow4 := &ws.hPrev[t2]
 		for i := range 16 {
-			dh5i := t7[i] + t8[i] + t9[i] + t10[i]
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dWi2[i][0] += dbi4[i] * in.Xs[t6][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
 			a5 := dbi4[i]
 			row69 := &dUi2[i]
 			for j := range 16 {
@@ -757,7 +732,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t6][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
 			a6 := dbf4[i]
 			row70 := &dUf2[i]
 			for j := range 16 {
@@ -765,7 +740,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t6][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
 			a7 := dbg4[i]
 			row71 := &dUg2[i]
 			for j := range 16 {
@@ -773,7 +748,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t6][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
 			a8 := dbo4[i]
 			row72 := &dUo2[i]
 			for j := range 16 {
@@ -783,7 +758,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// backward of forecast.bp:38: c = f * c + i * g
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5i
+			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -1079,16 +1054,11 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo2 [16]float64
-	var t12 [16]float64
 	var dbg2 [16]float64
-	var t13 [16]float64
 	var dbf2 [16]float64
-	var t14 [16]float64
 	var dbi2 [16]float64
-	var t15 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
@@ -1099,11 +1069,17 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
+		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row34 := &p.Uo[0]
 		v2 := dbo2[1]
@@ -1113,7 +1089,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v4 := dbo2[3]
 		row37 := &p.Uo[3]
 		for j2 := range 16 {
-			t12[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
+			dh3[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
 		}
 		for k10 := 4; k10 < 16; k10 += 4 {
 			v5 := dbo2[k10]
@@ -1125,12 +1101,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v8 := dbo2[k10+3]
 			row41 := &p.Uo[k10+3]
 			for j3 := range 16 {
-				t12[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
+				dh3[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
 			}
-		}
-		// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i := range 16 {
-			dbg2[i] = dc2[i] * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
 		}
 		v9 := dbg2[0]
 		row42 := &p.Ug[0]
@@ -1141,7 +1113,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v12 := dbg2[3]
 		row45 := &p.Ug[3]
 		for j4 := range 16 {
-			t13[j4] = v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
+			dh3[j4] += v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
 		}
 		for k11 := 4; k11 < 16; k11 += 4 {
 			v13 := dbg2[k11]
@@ -1153,12 +1125,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v16 := dbg2[k11+3]
 			row49 := &p.Ug[k11+3]
 			for j5 := range 16 {
-				t13[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
+				dh3[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
 			}
-		}
-		// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i := range 16 {
-			dbf2[i] = dc2[i] * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
 		}
 		v17 := dbf2[0]
 		row50 := &p.Uf[0]
@@ -1169,7 +1137,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v20 := dbf2[3]
 		row53 := &p.Uf[3]
 		for j6 := range 16 {
-			t14[j6] = v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
+			dh3[j6] += v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
 		}
 		for k12 := 4; k12 < 16; k12 += 4 {
 			v21 := dbf2[k12]
@@ -1181,12 +1149,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v24 := dbf2[k12+3]
 			row57 := &p.Uf[k12+3]
 			for j7 := range 16 {
-				t14[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
+				dh3[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
 			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i := range 16 {
-			dbi2[i] = dc2[i] * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
 		v25 := dbi2[0]
 		row58 := &p.Ui[0]
@@ -1197,7 +1161,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v28 := dbi2[3]
 		row61 := &p.Ui[3]
 		for j8 := range 16 {
-			t15[j8] = v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
+			dh3[j8] += v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
 		}
 		for k13 := 4; k13 < 16; k13 += 4 {
 			v29 := dbi2[k13]
@@ -1209,17 +1173,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v32 := dbi2[k13+3]
 			row65 := &p.Ui[k13+3]
 			for j9 := range 16 {
-				t15[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
+				dh3[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
 			}
 		}
-		// backward of forecast.bp:43: for t in B..T {
+		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		hRow := &ws.h[t11-8]
 		hRow2 := &ws.h[t11-8]
 		hRow3 := &ws.h[t11-8]
 		hRow4 := &ws.h[t11-8]
 		for i := range 16 {
-			dh3[i] = t12[i] + t13[i] + t14[i] + t15[i]
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
 			row66 := &dUi[i]
@@ -1281,25 +1243,27 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		dc4[i] = dc[i]
 		dh4[i] = dh[i]
 	}
-	var dc5 [16]float64
 	var dc6 [16]float64
 	var dbo4 [16]float64
-	var t17 [16]float64
 	var dbg4 [16]float64
-	var t18 [16]float64
 	var dbf4 [16]float64
-	var t19 [16]float64
 	var dbi4 [16]float64
-	var t20 [16]float64
-	for t16 := 7; t16 >= 0; t16-- {
+	var dh5 [16]float64
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t16][i]*(1-ws.tanhC[t16][i]*ws.tanhC[t16][i])
-			dc5[i] = dc5i
-			dc6[i] = dc5i * ws.f[t16][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc6[i] = dc5i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t16][i] * (ws.o[t16][i] * (1 - ws.o[t16][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
+		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
 		row70 := &p.Uo[0]
 		v34 := dbo4[1]
@@ -1309,7 +1273,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v36 := dbo4[3]
 		row73 := &p.Uo[3]
 		for j10 := range 16 {
-			t17[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
+			dh5[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
 		}
 		for k14 := 4; k14 < 16; k14 += 4 {
 			v37 := dbo4[k14]
@@ -1321,12 +1285,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v40 := dbo4[k14+3]
 			row77 := &p.Uo[k14+3]
 			for j11 := range 16 {
-				t17[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
+				dh5[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
 			}
-		}
-		// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg4[i] = dc5[i] * ws.i[t16][i] * (1 - ws.g[t16][i]*ws.g[t16][i])
 		}
 		v41 := dbg4[0]
 		row78 := &p.Ug[0]
@@ -1337,7 +1297,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v44 := dbg4[3]
 		row81 := &p.Ug[3]
 		for j12 := range 16 {
-			t18[j12] = v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
+			dh5[j12] += v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
 		}
 		for k15 := 4; k15 < 16; k15 += 4 {
 			v45 := dbg4[k15]
@@ -1349,12 +1309,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v48 := dbg4[k15+3]
 			row85 := &p.Ug[k15+3]
 			for j13 := range 16 {
-				t18[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
+				dh5[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
 			}
-		}
-		// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf4[i] = dc5[i] * ws.cPrev[t16][i] * (ws.f[t16][i] * (1 - ws.f[t16][i]))
 		}
 		v49 := dbf4[0]
 		row86 := &p.Uf[0]
@@ -1365,7 +1321,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v52 := dbf4[3]
 		row89 := &p.Uf[3]
 		for j14 := range 16 {
-			t19[j14] = v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
+			dh5[j14] += v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
 		}
 		for k16 := 4; k16 < 16; k16 += 4 {
 			v53 := dbf4[k16]
@@ -1377,12 +1333,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v56 := dbf4[k16+3]
 			row93 := &p.Uf[k16+3]
 			for j15 := range 16 {
-				t19[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
+				dh5[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
 			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi4[i] = dc5[i] * ws.g[t16][i] * (ws.i[t16][i] * (1 - ws.i[t16][i]))
 		}
 		v57 := dbi4[0]
 		row94 := &p.Ui[0]
@@ -1393,7 +1345,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v60 := dbi4[3]
 		row97 := &p.Ui[3]
 		for j16 := range 16 {
-			t20[j16] = v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
+			dh5[j16] += v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
 		}
 		for k17 := 4; k17 < 16; k17 += 4 {
 			v61 := dbi4[k17]
@@ -1405,18 +1357,16 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v64 := dbi4[k17+3]
 			row101 := &p.Ui[k17+3]
 			for j17 := range 16 {
-				t20[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
+				dh5[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
 			}
 		}
-		// backward of forecast.bp:32: for t in 0..B {
-		hPrevRow := &ws.hPrev[t16]
-		hPrevRow2 := &ws.hPrev[t16]
-		hPrevRow3 := &ws.hPrev[t16]
-		hPrevRow4 := &ws.hPrev[t16]
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		hPrevRow := &ws.hPrev[t12]
+		hPrevRow2 := &ws.hPrev[t12]
+		hPrevRow3 := &ws.hPrev[t12]
+		hPrevRow4 := &ws.hPrev[t12]
 		for i := range 16 {
-			dh5i := t17[i] + t18[i] + t19[i] + t20[i]
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dWi2[i][0] += dbi4[i] * in.Xs[t16][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
 			row102 := &dUi2[i]
 			for j := range 16 {
@@ -1424,7 +1374,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t16][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
 			a6 := dbf4[i]
 			row103 := &dUf2[i]
 			for j := range 16 {
@@ -1432,7 +1382,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t16][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
 			a7 := dbg4[i]
 			row104 := &dUg2[i]
 			for j := range 16 {
@@ -1440,7 +1390,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t16][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
 			a8 := dbo4[i]
 			row105 := &dUo2[i]
 			for j := range 16 {
@@ -1450,7 +1400,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// backward of forecast.bp:38: c = f * c + i * g
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5i
+			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -1511,16 +1461,11 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo2 [16]float64
-	var t2 [16]float64
 	var dbg2 [16]float64
-	var t3 [16]float64
 	var dbf2 [16]float64
-	var t4 [16]float64
 	var dbi2 [16]float64
-	var t5 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t := 23; t >= 8; t-- {
@@ -1531,11 +1476,17 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f2[t-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2[i] = dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2[i] = dc2i * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
 		}
+		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row := &p.Uo[0]
 		v2 := dbo2[1]
@@ -1545,7 +1496,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v4 := dbo2[3]
 		row4 := &p.Uo[3]
 		for j2 := range 16 {
-			t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbo2[k]
@@ -1557,12 +1508,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v8 := dbo2[k+3]
 			row8 := &p.Uo[k+3]
 			for j3 := range 16 {
-				t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i := range 16 {
-			dbg2[i] = dc2[i] * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
 		}
 		v9 := dbg2[0]
 		row9 := &p.Ug[0]
@@ -1573,7 +1520,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v12 := dbg2[3]
 		row12 := &p.Ug[3]
 		for j4 := range 16 {
-			t3[j4] = v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
 		for k2 := 4; k2 < 16; k2 += 4 {
 			v13 := dbg2[k2]
@@ -1585,12 +1532,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v16 := dbg2[k2+3]
 			row16 := &p.Ug[k2+3]
 			for j5 := range 16 {
-				t3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i := range 16 {
-			dbf2[i] = dc2[i] * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
 		}
 		v17 := dbf2[0]
 		row17 := &p.Uf[0]
@@ -1601,7 +1544,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v20 := dbf2[3]
 		row20 := &p.Uf[3]
 		for j6 := range 16 {
-			t4[j6] = v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
+			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v21 := dbf2[k3]
@@ -1613,12 +1556,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v24 := dbf2[k3+3]
 			row24 := &p.Uf[k3+3]
 			for j7 := range 16 {
-				t4[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
+				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
 			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i := range 16 {
-			dbi2[i] = dc2[i] * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
 		}
 		v25 := dbi2[0]
 		row25 := &p.Ui[0]
@@ -1629,7 +1568,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v28 := dbi2[3]
 		row28 := &p.Ui[3]
 		for j8 := range 16 {
-			t5[j8] = v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
+			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
 		}
 		for k4 := 4; k4 < 16; k4 += 4 {
 			v29 := dbi2[k4]
@@ -1641,17 +1580,15 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v32 := dbi2[k4+3]
 			row32 := &p.Ui[k4+3]
 			for j9 := range 16 {
-				t5[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
+				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
-		// backward of forecast.bp:43: for t in B..T {
+		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		hRow := &ws.h[t-8]
 		hRow2 := &ws.h[t-8]
 		hRow3 := &ws.h[t-8]
 		hRow4 := &ws.h[t-8]
 		for i := range 16 {
-			dh3[i] = t2[i] + t3[i] + t4[i] + t5[i]
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dWi[i][0] += dbi2[i] * in.Xs[t][0]
 			a := dbi2[i]
 			row33 := &dUi[i]
@@ -1713,25 +1650,27 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		dc4[i] = dc[i]
 		dh4[i] = dh[i]
 	}
-	var dc5 [16]float64
 	var dc6 [16]float64
 	var dbo4 [16]float64
-	var t7 [16]float64
 	var dbg4 [16]float64
-	var t8 [16]float64
 	var dbf4 [16]float64
-	var t9 [16]float64
 	var dbi4 [16]float64
-	var t10 [16]float64
-	for t6 := 7; t6 >= 0; t6-- {
+	var dh5 [16]float64
+	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc5[i] = dc5i
-			dc6[i] = dc5i * ws.f[t6][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc6[i] = dc5i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4[i] = dc5i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
+		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
 		row37 := &p.Uo[0]
 		v34 := dbo4[1]
@@ -1741,7 +1680,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v36 := dbo4[3]
 		row40 := &p.Uo[3]
 		for j10 := range 16 {
-			t7[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
+			dh5[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
 		}
 		for k5 := 4; k5 < 16; k5 += 4 {
 			v37 := dbo4[k5]
@@ -1753,12 +1692,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v40 := dbo4[k5+3]
 			row44 := &p.Uo[k5+3]
 			for j11 := range 16 {
-				t7[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
+				dh5[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
 			}
-		}
-		// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg4[i] = dc5[i] * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 		}
 		v41 := dbg4[0]
 		row45 := &p.Ug[0]
@@ -1769,7 +1704,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v44 := dbg4[3]
 		row48 := &p.Ug[3]
 		for j12 := range 16 {
-			t8[j12] = v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
+			dh5[j12] += v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
 		}
 		for k6 := 4; k6 < 16; k6 += 4 {
 			v45 := dbg4[k6]
@@ -1781,12 +1716,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v48 := dbg4[k6+3]
 			row52 := &p.Ug[k6+3]
 			for j13 := range 16 {
-				t8[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
+				dh5[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
 			}
-		}
-		// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf4[i] = dc5[i] * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 		}
 		v49 := dbf4[0]
 		row53 := &p.Uf[0]
@@ -1797,7 +1728,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v52 := dbf4[3]
 		row56 := &p.Uf[3]
 		for j14 := range 16 {
-			t9[j14] = v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
+			dh5[j14] += v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
 		}
 		for k7 := 4; k7 < 16; k7 += 4 {
 			v53 := dbf4[k7]
@@ -1809,12 +1740,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v56 := dbf4[k7+3]
 			row60 := &p.Uf[k7+3]
 			for j15 := range 16 {
-				t9[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
+				dh5[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
 			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi4[i] = dc5[i] * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		v57 := dbi4[0]
 		row61 := &p.Ui[0]
@@ -1825,7 +1752,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v60 := dbi4[3]
 		row64 := &p.Ui[3]
 		for j16 := range 16 {
-			t10[j16] = v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
+			dh5[j16] += v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
 		}
 		for k8 := 4; k8 < 16; k8 += 4 {
 			v61 := dbi4[k8]
@@ -1837,18 +1764,16 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v64 := dbi4[k8+3]
 			row68 := &p.Ui[k8+3]
 			for j17 := range 16 {
-				t10[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
+				dh5[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
 			}
 		}
-		// backward of forecast.bp:32: for t in 0..B {
-		hPrevRow := &ws.hPrev[t6]
-		hPrevRow2 := &ws.hPrev[t6]
-		hPrevRow3 := &ws.hPrev[t6]
-		hPrevRow4 := &ws.hPrev[t6]
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		hPrevRow := &ws.hPrev[t2]
+		hPrevRow2 := &ws.hPrev[t2]
+		hPrevRow3 := &ws.hPrev[t2]
+		hPrevRow4 := &ws.hPrev[t2]
 		for i := range 16 {
-			dh5i := t7[i] + t8[i] + t9[i] + t10[i]
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dWi2[i][0] += dbi4[i] * in.Xs[t6][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
 			a5 := dbi4[i]
 			row69 := &dUi2[i]
 			for j := range 16 {
@@ -1856,7 +1781,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t6][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
 			a6 := dbf4[i]
 			row70 := &dUf2[i]
 			for j := range 16 {
@@ -1864,7 +1789,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t6][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
 			a7 := dbg4[i]
 			row71 := &dUg2[i]
 			for j := range 16 {
@@ -1872,7 +1797,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t6][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
 			a8 := dbo4[i]
 			row72 := &dUo2[i]
 			for j := range 16 {
@@ -1882,7 +1807,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// backward of forecast.bp:38: c = f * c + i * g
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5i
+			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -2181,16 +2106,11 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc2 [16]float64
 	var dc3 [16]float64
 	var dbo2 [16]float64
-	var t12 [16]float64
 	var dbg2 [16]float64
-	var t13 [16]float64
 	var dbf2 [16]float64
-	var t14 [16]float64
 	var dbi2 [16]float64
-	var t15 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
@@ -2201,11 +2121,17 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc2[i] = dc2i
 			dc3[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
+		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row34 := &p.Uo[0]
 		v2 := dbo2[1]
@@ -2215,7 +2141,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v4 := dbo2[3]
 		row37 := &p.Uo[3]
 		for j2 := range 16 {
-			t12[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
+			dh3[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
 		}
 		for k10 := 4; k10 < 16; k10 += 4 {
 			v5 := dbo2[k10]
@@ -2227,12 +2153,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v8 := dbo2[k10+3]
 			row41 := &p.Uo[k10+3]
 			for j3 := range 16 {
-				t12[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
+				dh3[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
 			}
-		}
-		// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i := range 16 {
-			dbg2[i] = dc2[i] * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
 		}
 		v9 := dbg2[0]
 		row42 := &p.Ug[0]
@@ -2243,7 +2165,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v12 := dbg2[3]
 		row45 := &p.Ug[3]
 		for j4 := range 16 {
-			t13[j4] = v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
+			dh3[j4] += v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
 		}
 		for k11 := 4; k11 < 16; k11 += 4 {
 			v13 := dbg2[k11]
@@ -2255,12 +2177,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v16 := dbg2[k11+3]
 			row49 := &p.Ug[k11+3]
 			for j5 := range 16 {
-				t13[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
+				dh3[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
 			}
-		}
-		// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i := range 16 {
-			dbf2[i] = dc2[i] * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
 		}
 		v17 := dbf2[0]
 		row50 := &p.Uf[0]
@@ -2271,7 +2189,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v20 := dbf2[3]
 		row53 := &p.Uf[3]
 		for j6 := range 16 {
-			t14[j6] = v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
+			dh3[j6] += v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
 		}
 		for k12 := 4; k12 < 16; k12 += 4 {
 			v21 := dbf2[k12]
@@ -2283,12 +2201,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v24 := dbf2[k12+3]
 			row57 := &p.Uf[k12+3]
 			for j7 := range 16 {
-				t14[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
+				dh3[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
 			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i := range 16 {
-			dbi2[i] = dc2[i] * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
 		v25 := dbi2[0]
 		row58 := &p.Ui[0]
@@ -2299,7 +2213,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v28 := dbi2[3]
 		row61 := &p.Ui[3]
 		for j8 := range 16 {
-			t15[j8] = v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
+			dh3[j8] += v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
 		}
 		for k13 := 4; k13 < 16; k13 += 4 {
 			v29 := dbi2[k13]
@@ -2311,17 +2225,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v32 := dbi2[k13+3]
 			row65 := &p.Ui[k13+3]
 			for j9 := range 16 {
-				t15[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
+				dh3[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
 			}
 		}
-		// backward of forecast.bp:43: for t in B..T {
+		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		hRow := &ws.h[t11-8]
 		hRow2 := &ws.h[t11-8]
 		hRow3 := &ws.h[t11-8]
 		hRow4 := &ws.h[t11-8]
 		for i := range 16 {
-			dh3[i] = t12[i] + t13[i] + t14[i] + t15[i]
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
 			row66 := &dUi[i]
@@ -2383,25 +2295,27 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		dc4[i] = dc[i]
 		dh4[i] = dh[i]
 	}
-	var dc5 [16]float64
 	var dc6 [16]float64
 	var dbo4 [16]float64
-	var t17 [16]float64
 	var dbg4 [16]float64
-	var t18 [16]float64
 	var dbf4 [16]float64
-	var t19 [16]float64
 	var dbi4 [16]float64
-	var t20 [16]float64
-	for t16 := 7; t16 >= 0; t16-- {
+	var dh5 [16]float64
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t16][i]*(1-ws.tanhC[t16][i]*ws.tanhC[t16][i])
-			dc5[i] = dc5i
-			dc6[i] = dc5i * ws.f[t16][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc6[i] = dc5i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t16][i] * (ws.o[t16][i] * (1 - ws.o[t16][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
+		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
 		row70 := &p.Uo[0]
 		v34 := dbo4[1]
@@ -2411,7 +2325,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v36 := dbo4[3]
 		row73 := &p.Uo[3]
 		for j10 := range 16 {
-			t17[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
+			dh5[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
 		}
 		for k14 := 4; k14 < 16; k14 += 4 {
 			v37 := dbo4[k14]
@@ -2423,12 +2337,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v40 := dbo4[k14+3]
 			row77 := &p.Uo[k14+3]
 			for j11 := range 16 {
-				t17[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
+				dh5[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
 			}
-		}
-		// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
-			dbg4[i] = dc5[i] * ws.i[t16][i] * (1 - ws.g[t16][i]*ws.g[t16][i])
 		}
 		v41 := dbg4[0]
 		row78 := &p.Ug[0]
@@ -2439,7 +2349,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v44 := dbg4[3]
 		row81 := &p.Ug[3]
 		for j12 := range 16 {
-			t18[j12] = v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
+			dh5[j12] += v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
 		}
 		for k15 := 4; k15 < 16; k15 += 4 {
 			v45 := dbg4[k15]
@@ -2451,12 +2361,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v48 := dbg4[k15+3]
 			row85 := &p.Ug[k15+3]
 			for j13 := range 16 {
-				t18[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
+				dh5[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
 			}
-		}
-		// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			dbf4[i] = dc5[i] * ws.cPrev[t16][i] * (ws.f[t16][i] * (1 - ws.f[t16][i]))
 		}
 		v49 := dbf4[0]
 		row86 := &p.Uf[0]
@@ -2467,7 +2373,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v52 := dbf4[3]
 		row89 := &p.Uf[3]
 		for j14 := range 16 {
-			t19[j14] = v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
+			dh5[j14] += v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
 		}
 		for k16 := 4; k16 < 16; k16 += 4 {
 			v53 := dbf4[k16]
@@ -2479,12 +2385,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v56 := dbf4[k16+3]
 			row93 := &p.Uf[k16+3]
 			for j15 := range 16 {
-				t19[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
+				dh5[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
 			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			dbi4[i] = dc5[i] * ws.g[t16][i] * (ws.i[t16][i] * (1 - ws.i[t16][i]))
 		}
 		v57 := dbi4[0]
 		row94 := &p.Ui[0]
@@ -2495,7 +2397,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v60 := dbi4[3]
 		row97 := &p.Ui[3]
 		for j16 := range 16 {
-			t20[j16] = v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
+			dh5[j16] += v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
 		}
 		for k17 := 4; k17 < 16; k17 += 4 {
 			v61 := dbi4[k17]
@@ -2507,18 +2409,16 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v64 := dbi4[k17+3]
 			row101 := &p.Ui[k17+3]
 			for j17 := range 16 {
-				t20[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
+				dh5[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
 			}
 		}
-		// backward of forecast.bp:32: for t in 0..B {
-		hPrevRow := &ws.hPrev[t16]
-		hPrevRow2 := &ws.hPrev[t16]
-		hPrevRow3 := &ws.hPrev[t16]
-		hPrevRow4 := &ws.hPrev[t16]
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		hPrevRow := &ws.hPrev[t12]
+		hPrevRow2 := &ws.hPrev[t12]
+		hPrevRow3 := &ws.hPrev[t12]
+		hPrevRow4 := &ws.hPrev[t12]
 		for i := range 16 {
-			dh5i := t17[i] + t18[i] + t19[i] + t20[i]
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dWi2[i][0] += dbi4[i] * in.Xs[t16][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
 			row102 := &dUi2[i]
 			for j := range 16 {
@@ -2526,7 +2426,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t16][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
 			a6 := dbf4[i]
 			row103 := &dUf2[i]
 			for j := range 16 {
@@ -2534,7 +2434,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t16][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
 			a7 := dbg4[i]
 			row104 := &dUg2[i]
 			for j := range 16 {
@@ -2542,7 +2442,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t16][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
 			a8 := dbo4[i]
 			row105 := &dUo2[i]
 			for j := range 16 {
@@ -2552,7 +2452,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// backward of forecast.bp:38: c = f * c + i * g
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5i
+			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
