@@ -335,6 +335,8 @@ func (f *fnGen) compute(n *symbolic.Node, idx []ix) gexpr {
 			return f.elem(a, src)
 		case symbolic.OpTake:
 			return f.elem(a, f.takeIndex(n, idx))
+		case symbolic.OpWindow:
+			return f.elem(a, windowIndex(n, idx))
 		}
 		return f.elem(a, idx) // stop_gradient
 	case symbolic.Reduce:
@@ -401,6 +403,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	f.comment(n)
 	_, stored := f.slots[n]
 	switch {
+	case !stored && n.Op.Code == symbolic.OpUnwindow:
+		f.emitUnwindow(n, d)
+		return
 	case !stored && n.Op.Kind == symbolic.ScatterAdd:
 		f.emitPut(n, d)
 		return

@@ -322,6 +322,9 @@ func (mg *modelGen) init() {
 			continue
 		}
 		fanIn, fanOut := v.Shape[len(v.Shape)-1], v.Shape[len(v.Shape)-2]
+		if len(v.Shape) == 4 { // a convolution's kernels [F, C, KH, KW]: as PyTorch counts them
+			fanIn, fanOut = v.Shape.Size()/v.Shape[0], v.Shape.Size()/v.Shape[1]
+		}
 		calls = append(calls, jen.Id("glorot").Call(flatView("p", mg.fields[v], v, jen.Lit(v.Shape.Size())), jen.Lit(fanIn), jen.Lit(fanOut)))
 	}
 	if len(calls) > 0 {
@@ -338,7 +341,8 @@ func (mg *modelGen) init() {
 	f.Comment("Init sets p to starting values drawn from seed, the same for the same seed.")
 	f.Comment("Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))")
 	f.Comment("(Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last")
-	f.Comment("dimension and fanOut the one before; vectors and scalars (biases) are 0.")
+	f.Comment("dimension and fanOut the one before (for the kernels [F, C, KH, KW] of a")
+	f.Comment("convolution, C·KH·KW and F·KH·KW); vectors and scalars (biases) are 0.")
 	f.Comment("For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).")
 	f.Func().Params(mg.recv()).Id("Init").Params(jen.Id("seed").Uint64()).Block(body...)
 	f.Line()

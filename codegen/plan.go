@@ -196,6 +196,9 @@ func readsOnce(n *symbolic.Node, i int) bool {
 		if n.Op.Code == symbolic.OpExpand {
 			return n.Shape.Size() == a.Shape.Size() // a permutation, not a repetition
 		}
+		if n.Op.Code == symbolic.OpWindow {
+			return symbolic.WindowReadsOnce(n) // overlapping kernels read an element again
+		}
 		return n.Op.Code != symbolic.OpBroadcast || allOnes(n.Shape)
 	case symbolic.Reduce:
 		return n.Op.Code == symbolic.OpSum

@@ -420,7 +420,8 @@ func intsOf(v reflect.Value, out []reflect.Value) []reflect.Value {
 // CheckInit checks a model's Init: the same seed gives the same numbers
 // and another seed others; each parameter Layout lists with two or more
 // dimensions lies within ±√(6/(fanIn+fanOut)), fanIn and fanOut its last
-// two dimensions, and, if it has 200 numbers or more, has mean about 0 and
+// two dimensions (of a rank-4 convolution kernel [F, C, KH, KW], C·KH·KW
+// and F·KH·KW), and, if it has 200 numbers or more, has mean about 0 and
 // a variance within a factor of 1.5 of 2/(fanIn+fanOut); the others are 0.
 func CheckInit[P any, PP interface {
 	*P
@@ -455,7 +456,11 @@ func CheckInit[P any, PP interface {
 		if !reflect.DeepEqual(x, y) {
 			sameAsOther = false
 		}
-		want := 2 / float64(dims[len(dims)-1]+dims[len(dims)-2])
+		fanIn, fanOut := dims[len(dims)-1], dims[len(dims)-2]
+		if len(dims) == 4 {
+			fanIn, fanOut = len(x)/dims[0], len(x)/dims[1]
+		}
+		want := 2 / float64(fanIn+fanOut)
 		limit := math.Sqrt(3 * want) // of the uniform distribution with variance want
 		for _, e := range x {
 			if math.Abs(e) > limit {

@@ -201,6 +201,10 @@ func (bt *batcher) vectorize(n *Node, args []*Node, ab []bool) *Node {
 	case Outer:
 		m, k := n.Shape[0], n.Shape[1]
 		return bt.contract(args, ab, Shape{m, k}, [][]int{{0}, {1}}, []int{0, 1})
+	case ScatterAdd:
+		if n.Op == opUnwindow {
+			return bt.batchWindow(n, args[0])
+		}
 	}
 	panic(fmt.Sprintf("batch: no batched form of %s", n.Op.Name))
 }
@@ -214,6 +218,8 @@ func (bt *batcher) view(n *Node, args []*Node, ab []bool) *Node {
 		return g.Expand(x, bt.tile(n.Shape), []int{1, 0, 2})
 	case opBroadcast: // x is a scalar per sample
 		return bt.spread(x, n.Shape)
+	case opWindow:
+		return bt.batchWindow(n, x)
 	case opExpand: // the sample axis stays last
 		return g.Expand(x, bt.tile(n.Shape), append(slices.Clone(n.Ints), len(n.Shape)))
 	case opIndex:

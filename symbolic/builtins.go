@@ -24,6 +24,10 @@ type builtin struct {
 	// (sum(x, 1)); without one, "all" reduces every axis and "last" works
 	// along the last (call.axis).
 	axis string
+	// ints names the arguments, the last ones, that are integer
+	// constants rather than values (conv2d's stride and padding); a call
+	// has them in call.ints.
+	ints []string
 }
 
 // call is a built-in call being lowered: its syntax, its scope, and its
@@ -35,6 +39,8 @@ type call struct {
 	// axis is the axis of the first argument a call of a built-in with an
 	// axis works along, from 0, or -1 for all of them.
 	axis int
+	// ints are the values of the integer constant arguments (builtin.ints).
+	ints []int
 }
 
 // errorf reports an error at argument i (or at the call for i < 0).
@@ -269,6 +275,24 @@ var builtinList = []*builtin{
 		}},
 	{name: "cross_entropy", sig: "cross_entropy(logits, label)", nargs: 2,
 		doc: "logsumexp(logits) - logits[label], label an integer input", syntax: crossEntropy},
+	{name: "flatten", nargs: 1, doc: "the elements of x as a vector, in row-major order", lower: func(c *call) *Node {
+		return c.g.Flatten(c.args[0])
+	}},
+	{name: "conv1d", sig: "conv1d(x, w, stride, padding)", nargs: 4, ints: []string{"stride", "padding"},
+		doc:   "convolution of x[C, L] with kernels w[F, C, K], zero-padded: [F, OL]",
+		lower: func(c *call) *Node { return c.conv(1) }},
+	{name: "conv2d", sig: "conv2d(x, w, stride, padding)", nargs: 4, ints: []string{"stride", "padding"},
+		doc:   "convolution of x[C, H, W] with kernels w[F, C, KH, KW], zero-padded: [F, OH, OW]",
+		lower: func(c *call) *Node { return c.conv(2) }},
+	{name: "max_pool2d", sig: "max_pool2d(x, k)", nargs: 2, ints: []string{"k"},
+		doc:   "maximum of each k×k block of x[C, H, W] (stride k): [C, H/k, W/k]; ties share the gradient",
+		lower: func(c *call) *Node { return c.pool(true) }},
+	{name: "avg_pool2d", sig: "avg_pool2d(x, k)", nargs: 2, ints: []string{"k"},
+		doc:   "mean of each k×k block of x[C, H, W] (stride k): [C, H/k, W/k]",
+		lower: func(c *call) *Node { return c.pool(false) }},
+	{name: "layer_norm", sig: "layer_norm(x, gamma, beta)", nargs: 3,
+		doc:   "(x - mean)/√(variance + 1e-5)·gamma + beta along the last axis",
+		lower: func(c *call) *Node { return c.layerNorm() }},
 	{name: "zeros", sig: "zeros(dims...)", nargs: -1, doc: "a tensor of zeros", syntax: filled(0)},
 	{name: "ones", sig: "ones(dims...)", nargs: -1, doc: "a tensor of ones", syntax: filled(1)},
 }

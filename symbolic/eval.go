@@ -166,6 +166,9 @@ func (ev *evaluator) compute(n *Node, f *frame) []float64 {
 	case Partial:
 		return ev.evalPartial(n, f)
 	case ScatterAdd:
+		if n.Op == opUnwindow {
+			return ev.evalUnwindow(n, f)
+		}
 		return ev.evalPut(n, f)
 	case Proj:
 		return ev.run(n.Args[0], f).final[n.Ints[0]]
@@ -264,6 +267,8 @@ func (ev *evaluator) view(n *Node, f *frame) []float64 {
 		return ev.evalExpand(n, x)
 	case opTake:
 		return ev.evalTake(n, f)
+	case opWindow:
+		return ev.evalWindow(n, x)
 	case opBroadcast:
 		out := make([]float64, n.Shape.Size())
 		for i := range out {

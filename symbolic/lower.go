@@ -8,7 +8,7 @@ import (
 )
 
 // MaxRank is the largest tensor rank a declaration may have.
-const MaxRank = 3
+const MaxRank = 4
 
 // Lower checks f and turns it into a Program. Every error found is
 // returned, up to parser.MaxErrors, as a *parser.ListError.

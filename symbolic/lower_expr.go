@@ -254,7 +254,7 @@ func (s *scope) call(e *parser.Call) *Node {
 	}
 	args := make([]*Node, len(e.Args))
 	for i, a := range e.Args {
-		if a == axis {
+		if a == axis || isBuiltin && i >= len(e.Args)-len(b.ints) {
 			args = args[:i]
 			break
 		}
@@ -264,7 +264,7 @@ func (s *scope) call(e *parser.Call) *Node {
 	}
 	if isBuiltin {
 		c := &call{scope: s, expr: e, args: args}
-		if b.axis != "" && !c.axisArg(b.axis, axis) {
+		if b.axis != "" && !c.axisArg(b.axis, axis) || !c.intArgs(b.ints) {
 			return nil
 		}
 		return b.lower(c)

@@ -93,6 +93,8 @@ const (
 	OpTake
 	OpPut
 	OpAMax
+	OpWindow
+	OpUnwindow
 	numOpCodes
 )
 
@@ -278,6 +280,7 @@ func init() {
 	moreOps()
 	batchOps()
 	axisOps()
+	layerOps()
 	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
 		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
 		register(op)
