@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
@@ -341,8 +342,12 @@ func (mg *modelGen) init() {
 	f.Comment("Init sets p to starting values drawn from seed, the same for the same seed.")
 	f.Comment("Each parameter of two or more dimensions is uniform in ±√(6/(fanIn+fanOut))")
 	f.Comment("(Glorot's rule, variance 2/(fanIn+fanOut)), where fanIn is its last")
-	f.Comment("dimension and fanOut the one before (for the kernels [F, C, KH, KW] of a")
-	f.Comment("convolution, C·KH·KW and F·KH·KW); vectors and scalars (biases) are 0.")
+	if slices.ContainsFunc(mg.m.Params, func(v *symbolic.Var) bool { return len(v.Shape) == 4 }) {
+		f.Comment("dimension and fanOut the one before (for the kernels [F, C, KH, KW] of a")
+		f.Comment("convolution, C·KH·KW and F·KH·KW); vectors and scalars (biases) are 0.")
+	} else {
+		f.Comment("dimension and fanOut the one before; vectors and scalars (biases) are 0.")
+	}
 	f.Comment("For a relu layer, He's rule is this scaled by √(1+fanOut/fanIn).")
 	f.Func().Params(mg.recv()).Id("Init").Params(jen.Id("seed").Uint64()).Block(body...)
 	f.Line()

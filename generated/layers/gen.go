@@ -1,0 +1,3 @@
+package layers
+
+//go:generate go run ../../cmd/backpropgen -o layers_grad.go ../../testdata/layers.bp
