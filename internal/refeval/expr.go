@@ -147,6 +147,9 @@ func (in *interp) callExpr(e *env, c *parser.Call) Tensor {
 	if f, ok := axisBuiltins[name]; ok {
 		return in.axisCall(e, c, f)
 	}
+	if f, ok := layerBuiltins[name]; ok {
+		return f(in, e, c)
+	}
 	if b, ok := builtins[name]; ok {
 		if len(c.Args) != b.nargs {
 			fail(c.P, "%s takes %d arguments, got %d", name, b.nargs, len(c.Args))

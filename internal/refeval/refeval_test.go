@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/backpropgen/backpropgen/generated/exercise1"
+	"github.com/backpropgen/backpropgen/generated/layers"
 	"github.com/backpropgen/backpropgen/generated/mixed"
 	"github.com/backpropgen/backpropgen/generated/nested"
 	"github.com/backpropgen/backpropgen/generated/policy"
@@ -50,6 +51,7 @@ func closeAll(a, b []float64) bool {
 // The value of each built-in and operator form, computed by hand.
 func TestExprs(t *testing.T) {
 	inf := math.Inf(1)
+	lnScale := math.Sqrt(2.0/3 + 1e-5) // the standard deviation of 1, 2, 3 in layer_norm
 	tests := []struct {
 		expr  string
 		want  []float64
@@ -149,6 +151,19 @@ func TestExprs(t *testing.T) {
 		{"zeros(2, N - 1)", []float64{0, 0, 0, 0}, []int{2, 2}},
 		{"ones(N)", []float64{1, 1, 1}, []int{3}},
 		{"1 / (v - 1)", []float64{inf, 1, 0.5}, []int{3}},
+		{"flatten(M)", []float64{1, 2, 3, 4, 5, 6}, []int{6}},
+		{"flatten(C)", []float64{0, 1, 2, 3, 4, 5, 6, 7}, []int{8}},
+		{"conv2d(C, ones(1, 2, 2, 2), 1, 0)", []float64{28}, []int{1, 1, 1}},
+		{"conv2d(C, ones(1, 2, 1, 1), 1, 1)", []float64{0, 0, 0, 0, 0, 4, 6, 0, 0, 8, 10, 0, 0, 0, 0, 0}, []int{1, 4, 4}},
+		{"conv2d(C, ones(1, 2, 1, 1), 2, 0)", []float64{4}, []int{1, 1, 1}},
+		{"conv2d(C, ones(2, 2, 1, 2), 1, 0)", []float64{10, 18, 10, 18}, []int{2, 2, 1}},
+		{"conv1d(M, ones(1, 2, 2), 1, 0)", []float64{12, 16}, []int{1, 2}},
+		{"conv1d(M, ones(1, 2, 1), 2, 1)", []float64{0, 7, 0}, []int{1, 3}},
+		{"max_pool2d(C, 2)", []float64{3, 7}, []int{2, 1, 1}},
+		{"avg_pool2d(C, 2)", []float64{1.5, 5.5}, []int{2, 1, 1}},
+		{"max_pool2d(C, 1)", []float64{0, 1, 2, 3, 4, 5, 6, 7}, []int{2, 2, 2}},
+		{"layer_norm(v, v, u @ M)", []float64{4 - 1/lnScale, 5, 6 + 3/lnScale}, []int{3}},
+		{"layer_norm(M, v, v)", []float64{1 - 1/lnScale, 2, 3 + 3/lnScale, 1 - 1/lnScale, 2, 3 + 3/lnScale}, []int{2, 3}},
 		{"sq(v)", []float64{1, 4, 9}, []int{3}},
 		{"quad(v, 2)", []float64{28}, nil},
 		{"first(M)", []float64{1, 2, 3}, []int{3}},
@@ -420,6 +435,24 @@ func TestShippedModels(t *testing.T) {
 			for i := range out.Probs {
 				check("policy probs", outs["probs"].Data[i], out.Probs[i])
 			}
+		}
+	}
+	{
+		f := parseFile(t, "layers.bp")
+		var p layers.LayersParams
+		fill(r, p.Flat(), 0.5)
+		in := layers.LayersInputs{Label: 3}
+		fill(r, in.Flat(), 1)
+		var ws layers.LayersWorkspace
+		var out layers.LayersOutputs
+		want := p.Forward(&ws, &in, &out)
+		loss, outs, err := EvalModel(f, byLayout(p.Flat(), p.Layout), map[string][]float64{"img": in.Flat()[:64], "series": in.Flat()[64:]}, map[string][]int{"label": {3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("layers loss", loss, want)
+		for i := range out.Probs {
+			check("layers probs", outs["probs"].Data[i], out.Probs[i])
 		}
 	}
 	{

@@ -1,0 +1,147 @@
+package refeval
+
+import (
+	"math"
+
+	"github.com/backpropgen/backpropgen/parser"
+)
+
+// The built-in layers, computed directly from their definitions (loops
+// over the output, bounds checked for the zero padding), not as package
+// symbolic composes them. The table is made by init: evaluating a call,
+// which its rows do, looks names up in it.
+var layerBuiltins map[string]func(in *interp, e *env, c *parser.Call) Tensor
+
+func init() {
+	layerBuiltins = map[string]func(in *interp, e *env, c *parser.Call) Tensor{
+		"flatten": func(in *interp, e *env, c *parser.Call) Tensor {
+			args := in.layerArgs(e, c, 1, 0)
+			x := args[0]
+			return Tensor{Shape: []int{len(x.Data)}, Data: append([]float64(nil), x.Data...)}
+		},
+		"conv1d": func(in *interp, e *env, c *parser.Call) Tensor {
+			args := in.layerArgs(e, c, 2, 2)
+			x, w := args[0], args[1]
+			if len(x.Shape) != 2 || len(w.Shape) != 3 {
+				fail(c.P, "conv1d of %v and %v", x.Shape, w.Shape)
+			}
+			stride, pad := in.constInt(c.Args[2]), in.constInt(c.Args[3])
+			// As conv2d of a [C, 1, L] input with [F, C, 1, K] kernels, padded
+			// along the length only.
+			y := conv2d(c.P, Tensor{Shape: []int{x.Shape[0], 1, x.Shape[1]}, Data: x.Data},
+				Tensor{Shape: []int{w.Shape[0], w.Shape[1], 1, w.Shape[2]}, Data: w.Data}, stride, 0, pad)
+			return Tensor{Shape: []int{y.Shape[0], y.Shape[2]}, Data: y.Data}
+		},
+		"conv2d": func(in *interp, e *env, c *parser.Call) Tensor {
+			args := in.layerArgs(e, c, 2, 2)
+			if len(args[0].Shape) != 3 || len(args[1].Shape) != 4 {
+				fail(c.P, "conv2d of %v and %v", args[0].Shape, args[1].Shape)
+			}
+			pad := in.constInt(c.Args[3])
+			return conv2d(c.P, args[0], args[1], in.constInt(c.Args[2]), pad, pad)
+		},
+		"max_pool2d": func(in *interp, e *env, c *parser.Call) Tensor {
+			return pool(c, in.layerArgs(e, c, 1, 1)[0], in.constInt(c.Args[1]), maxData)
+		},
+		"avg_pool2d": func(in *interp, e *env, c *parser.Call) Tensor {
+			return pool(c, in.layerArgs(e, c, 1, 1)[0], in.constInt(c.Args[1]), func(v []float64) float64 {
+				return sumData(v) / float64(len(v))
+			})
+		},
+		"layer_norm": func(in *interp, e *env, c *parser.Call) Tensor {
+			args := in.layerArgs(e, c, 3, 0)
+			x, gamma, beta := args[0], args[1], args[2]
+			if len(x.Shape) == 0 {
+				fail(c.P, "layer_norm of a scalar")
+			}
+			n := x.Shape[len(x.Shape)-1]
+			if len(gamma.Shape) != 1 || gamma.Shape[0] != n || len(beta.Shape) != 1 || beta.Shape[0] != n {
+				fail(c.P, "layer_norm of %v with %v and %v", x.Shape, gamma.Shape, beta.Shape)
+			}
+			out := Tensor{Shape: x.Shape, Data: make([]float64, len(x.Data))}
+			for r := 0; r < len(x.Data); r += n {
+				row := x.Data[r : r+n]
+				mean := sumData(row) / float64(n)
+				v := 0.0
+				for _, a := range row {
+					v += (a - mean) * (a - mean)
+				}
+				v /= float64(n)
+				for i, a := range row {
+					out.Data[r+i] = (a-mean)/math.Sqrt(v+1e-5)*gamma.Data[i] + beta.Data[i]
+				}
+			}
+			return out
+		},
+	}
+}
+
+// layerArgs evaluates a layer's values, the first nvals arguments, after
+// checking that it has nints integer constants after them.
+func (in *interp) layerArgs(e *env, c *parser.Call, nvals, nints int) []Tensor {
+	if len(c.Args) != nvals+nints {
+		fail(c.P, "%s takes %d arguments, got %d", c.Fun.Name, nvals+nints, len(c.Args))
+	}
+	out := make([]Tensor, nvals)
+	for i := range nvals {
+		out[i] = in.tensor(e, c.Args[i])
+	}
+	return out
+}
+
+// conv2d is y[f, i, j] = Σ w[f, c, a, b]·x[c, i·stride + a − padH, j·stride
+// + b − padW], x being 0 outside its bounds.
+func conv2d(pos parser.Pos, x, w Tensor, stride, padH, padW int) Tensor {
+	C, H, W := x.Shape[0], x.Shape[1], x.Shape[2]
+	F, KH, KW := w.Shape[0], w.Shape[2], w.Shape[3]
+	if w.Shape[1] != C || stride < 1 || padH < 0 || padW < 0 || H+2*padH < KH || W+2*padW < KW {
+		fail(pos, "conv of %v with %v, stride %d, padding %d, %d", x.Shape, w.Shape, stride, padH, padW)
+	}
+	OH, OW := (H+2*padH-KH)/stride+1, (W+2*padW-KW)/stride+1
+	y := Tensor{Shape: []int{F, OH, OW}, Data: make([]float64, F*OH*OW)}
+	for f := range F {
+		for i := range OH {
+			for j := range OW {
+				s := 0.0
+				for c := range C {
+					for a := range KH {
+						for b := range KW {
+							r, q := i*stride+a-padH, j*stride+b-padW
+							if r < 0 || r >= H || q < 0 || q >= W {
+								continue
+							}
+							s += w.Data[((f*C+c)*KH+a)*KW+b] * x.Data[(c*H+r)*W+q]
+						}
+					}
+				}
+				y.Data[(f*OH+i)*OW+j] = s
+			}
+		}
+	}
+	return y
+}
+
+// pool applies reduce to each k×k block of x[C, H, W], stride k.
+func pool(c *parser.Call, x Tensor, k int, reduce func(v []float64) float64) Tensor {
+	if len(x.Shape) != 3 || k < 1 || k > x.Shape[1] || k > x.Shape[2] {
+		fail(c.P, "%s of %v with window %d", c.Fun.Name, x.Shape, k)
+	}
+	C, H, W := x.Shape[0], x.Shape[1], x.Shape[2]
+	OH, OW := H/k, W/k
+	out := Tensor{Shape: []int{C, OH, OW}, Data: make([]float64, C*OH*OW)}
+	block := make([]float64, 0, k*k)
+	for ch := range C {
+		for i := range OH {
+			for j := range OW {
+				block = block[:0]
+				for a := range k {
+					for b := range k {
+						block = append(block, x.Data[(ch*H+i*k+a)*W+j*k+b])
+					}
+				}
+				out.Data[(ch*OH+i)*OW+j] = reduce(block)
+			}
+		}
+	}
+	return out
+}
