@@ -21,6 +21,9 @@ func (g *gen) expr1(shape []int, depth int) (Expr, float64) {
 	}
 	d := depth - 1
 	rank := len(shape)
+	if rank >= 1 && rank <= 3 && g.layers.Intn(100) < layerPct {
+		return g.layer(shape, d)
+	}
 	if rank == 0 && len(g.fns) > 0 && g.pct(12) {
 		return g.call(d)
 	}

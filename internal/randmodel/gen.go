@@ -16,7 +16,7 @@ const Limit = 6
 
 // Generate returns a random valid model with fns, determined by seed.
 func Generate(seed int64) *File {
-	g := &gen{r: rand.New(rand.NewSource(seed)), f: &File{Layout: seed}}
+	g := &gen{r: rand.New(rand.NewSource(seed)), f: &File{Layout: seed}, layers: rand.New(rand.NewSource(seed ^ 0x1a7e45))}
 	g.file()
 	return g.f
 }
@@ -43,6 +43,10 @@ type fnInfo struct {
 type gen struct {
 	r *rand.Rand
 	f *File
+	// layers decides where a built-in layer goes, from a stream of its
+	// own: a model without one is the model the seed gave before they
+	// were added, so the seeds keep covering what they covered.
+	layers *rand.Rand
 
 	vals    []*value
 	idx     []indexer
