@@ -66,7 +66,7 @@ func TestCoverage(t *testing.T) {
 		`\[ks\d+\[[a-z]\]`, `\[ks\d+\[\d\]`, // its elements as indices
 		`cross_entropy\([^\n]*, ks\d+\)`, // over the rows of a matrix
 		`(sum|mean|amax|logsumexp)\([^\n]*, \d\)`, `(sum|mean|amax|logsumexp)\([^\n]*, -\d\)`,
-		`softmax\([^\n]*, -?\d\)`, // a normalizer along an axis
+		`softmax\([^\n]*, -?\d\)`,                                                            // a normalizer along an axis
 		`conv1d\([^\n]*, 2, [12]\)`, `conv2d\([^\n]*, 2, \d\)`, `conv2d\([^\n]*, \d, [12]\)`, // stride, padding
 		`max_pool2d\([^\n]*, [23]\)`, `avg_pool2d\([^\n]*, [23]\)`,
 	} {
