@@ -330,6 +330,32 @@ output loss`},
 	{"innerlocal", "model m\nparam v[2]\ns = 0\nfor i in 0..2 {\n c = 1\n for j in 0..2 {\n  c = c * v[j] + s\n }\n s += c * v[i]\n}\nloss = s"},
 	{"innerreads", "model m\nparam v[2]\nparam u[2]\ns = 0\nr = 0\nfor i in 0..2 {\n r = s\n for j in 0..2 {\n  s = r * v[j] + u[i]\n }\n}\nloss = s * r"},
 	{"maxtie", "model m\nparam v[4]\ninput k int\nh = v\nfor t in 0..3 {\n h = max(h, h[k]) * 0.9 + min(v, 0.1)\n}\nloss = cross_entropy(h, k)"},
+	{"conv2d", `model m
+param K[3, 2, 2, 3]
+input x[2, 5, 6]
+input s
+c = conv2d(x, K * s, 2, 1)
+d = conv2d(tanh(x), K, 2, 0)
+loss = sum(sin(c)) + sum(d * d)`},
+	{"convpool", `model m
+param K[2, 1, 3, 3]
+param W[3, 8]
+input img[1, 6, 7]
+input k int
+c = relu(conv2d(img, K, 1, 1))
+p = max_pool2d(c, 3) + avg_pool2d(c, 3)
+loss = cross_entropy(W @ flatten(p), k)`},
+	{"conv1dloop", `model m
+param K[2, 2, 3]
+param g[4]
+param b[4]
+input xs[3, 2, 4]
+h = zeros(2, 4)
+for t in 0..3 {
+    h = tanh(conv1d(xs[t] + h, K, 1, 1))
+}
+loss = sum(layer_norm(h, g, b) * h) + sum(layer_norm(flatten(h), ones(8), zeros(8)))`},
+	{"pooltie", "model m\nparam v[2, 4, 4]\ninput x\nloss = sum(max_pool2d(relu(v * x), 2))"},
 	{"looplocal", `model m
 param a
 param M[2, 2]
