@@ -75,6 +75,13 @@ func TestLanguageClaims(t *testing.T) {
 		{"an axis is an integer constant (axis.err)", "model m\nparam a[2, 3]\nloss = sum(a, 0.5)\n", "not an integer"},
 		{"a whole integer tensor is no index (int_tensor.err)", "model m\nparam E[4, 2]\ninput k[3] int\nloss = sum(E[k])\n", "one of its elements"},
 		{"integer tensors have rank up to 3", "model m\nparam E[4, 2]\ninput k[2, 2, 2] int\nloss = sum(E[k[1, 0, 1]])\n", ""},
+		{"integer tensors have rank up to 3 (int_tensor.err)", "model m\nparam E[4, 2]\ninput k[2, 2, 2, 2] int\nloss = sum(E[k[1, 0, 1, 1]])\n", "at most rank 3"},
+		{"tensors have rank up to 4 (declarations.err)", "model m\nparam E[2, 2, 2, 2, 2]\nloss = sum(E)\n", "at most rank 4"},
+		{"a convolution's size rounds down", "model m\nparam K[1, 1, 2, 2]\ninput x[1, 5, 5]\nloss = sum(conv2d(x, K, 2, 0) * ones(1, 2, 2))\n", ""},
+		{"padding adds to both sides", "model m\nparam K[1, 1, 3]\ninput x[1, 5]\nloss = sum(conv1d(x, K, 1, 1) * ones(1, 5))\n", ""},
+		{"a bias per filter does not broadcast", "model m\nparam K[3, 1, 2, 2]\nparam b[3]\ninput x[1, 3, 3]\nloss = sum(conv2d(x, K, 1, 0) + b)\n", "cannot add"},
+		{"pooling rounds down", "model m\ninput x[1, 5, 5]\nparam w\nloss = sum(max_pool2d(x * w, 2) * avg_pool2d(x, 2) * ones(1, 2, 2))\n", ""},
+		{"the kernel must fit (conv.err)", "model m\nparam K[1, 1, 4, 4]\ninput x[1, 3, 3]\nloss = sum(conv2d(x, K, 1, 0))\n", "does not fit"},
 	} {
 		_, err := backpropgen.Generate("c.bp", []byte(c.src), "c")
 		switch {

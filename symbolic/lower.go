@@ -7,8 +7,13 @@ import (
 	"github.com/backpropgen/backpropgen/parser"
 )
 
-// MaxRank is the largest tensor rank a declaration may have.
-const MaxRank = 4
+// MaxRank is the largest tensor rank a declaration may have (4 for a
+// convolution's kernels), and MaxIntRank that of a tensor of integer
+// inputs.
+const (
+	MaxRank    = 4
+	MaxIntRank = 3
+)
 
 // Lower checks f and turns it into a Program. Every error found is
 // returned, up to parser.MaxErrors, as a *parser.ListError.
@@ -201,6 +206,10 @@ func (l *lowerer) constInt(e parser.Expr) (int, bool) {
 func (l *lowerer) shape(d *parser.VarDecl) (Shape, bool) {
 	if len(d.Dims) > MaxRank {
 		l.errorf(d.Dims[MaxRank].Pos(), "%s has rank %d; tensors have at most rank %d", d.Name.Name, len(d.Dims), MaxRank)
+		return nil, false
+	}
+	if d.Int && len(d.Dims) > MaxIntRank {
+		l.errorf(d.Dims[MaxIntRank].Pos(), "%s has rank %d; tensors of integers have at most rank %d", d.Name.Name, len(d.Dims), MaxIntRank)
 		return nil, false
 	}
 	var s Shape
