@@ -141,3 +141,40 @@ func TestLoopCodeIndependentOfSteps(t *testing.T) {
 	}
 	t.Logf("workspace %d bytes at T = 25, %d at T = 1000", sizes[0], sizes[1])
 }
+
+// A convolution is loops over its output and kernel, never a gather per
+// element: a CNN on 16×16 images and the same on 64×64 generate as many
+// lines, give or take the declarations of temporaries that move from the
+// stack to the workspace when they get big and the paths of the dense
+// layer's products, which depend on its width. (On 8×8 images, outputs of
+// 2×2 are written out element by element, like any dimension of 1 or 2.)
+func TestConvCodeIndependentOfImageSize(t *testing.T) {
+	cnn := func(side int) string {
+		return fmt.Sprintf(`model cnn
+const S = %d
+const S2 = %d
+param K1[4, 2, 3, 3]
+param K2[4, 4, 3, 3]
+param W[10, 4 * (S / 4) * (S / 4)]
+input img[2, S, S]
+input k int
+c = relu(conv2d(img, K1, 1, 1))
+d = relu(conv2d(max_pool2d(c, 2), K2, 2, 1))
+e = avg_pool2d(c, 2) * layer_norm(avg_pool2d(c, 2), ones(S2), zeros(S2))
+loss = cross_entropy(W @ flatten(d), k) + sum(e)
+`, side, side/2)
+	}
+	var lines []int
+	for _, side := range []int{16, 64} {
+		src := strings.Replace(cnn(side), "4 * (S / 4) * (S / 4)", fmt.Sprint(4*(side/4)*(side/4)), 1)
+		code, err := backpropgen.Generate("cnn.bp", []byte(src), "cnn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, bytes.Count(code, []byte("\n")))
+	}
+	if d := lines[1] - lines[0]; d < -20 || d > 20 {
+		t.Errorf("a CNN on 16×16 images generates %d lines, on 64×64 %d", lines[0], lines[1])
+	}
+	t.Logf("%d lines for 16×16, %d for 64×64", lines[0], lines[1])
+}
