@@ -55,9 +55,24 @@ func (f *fnGen) gemmOf(n *symbolic.Node) (gemm, bool) {
 	}
 	// Only fields (p.W, ws.h[t], in.X) are operands: a local array passed
 	// to a func variable escapes, and a fn has no workspace to put it in.
-	pa, okA := f.slots[g.a]
-	pb, okB := f.slots[g.b]
+	pa, okA := f.operand(g.a)
+	pb, okB := f.operand(g.b)
 	return g, f.wsAlloc != nil && okA && okB && len(pa.path) > 1 && len(pb.path) > 1 && g.m*g.n*g.k >= gemmMin
+}
+
+// operand is where the matrix x of a kernel product is: its variable, or
+// for x = W[l], a matrix of a stored rank-3 tensor (a layer's weights in a
+// deep stack), the place of that matrix.
+func (f *fnGen) operand(x *symbolic.Node) (place, bool) {
+	if p, ok := f.slots[x]; ok {
+		return p, true
+	}
+	if x.Op.Code == symbolic.OpIndex {
+		if pa, ok := f.slots[x.Args[0]]; ok {
+			return pa.at(f.indexes(x)...), true
+		}
+	}
+	return place{}, false
 }
 
 // markKernelVals records in f.kernelVals the operands and results of the
@@ -86,8 +101,10 @@ func (f *fnGen) emitGemm(g gemm, d dest) {
 	flat := func(c *jen.Statement, s symbolic.Shape) jen.Code {
 		return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(c).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(s.Size()))
 	}
-	a := f.access(f.slots[g.a], nil).c
-	b := f.access(f.slots[g.b], nil).c
+	pa, _ := f.operand(g.a)
+	pb, _ := f.operand(g.b)
+	a := f.access(pa, nil).c
+	b := f.access(pb, nil).c
 	var c *jen.Statement
 	if d.op == "+=" {
 		f.tally(read, d.p.base())

@@ -381,17 +381,8 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 	}
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
+		deepGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
 		for i := range 32 {
-			for j := range 32 {
-				var dot0, dot1, dot2, dot3 float64
-				for k := 0; k < 32; k += 4 {
-					dot0 += p.W[l][i][k] * ws.h[l][k][j]
-					dot1 += p.W[l][i][k+1] * ws.h[l][k+1][j]
-					dot2 += p.W[l][i][k+2] * ws.h[l][k+2][j]
-					dot3 += p.W[l][i][k+3] * ws.h[l][k+3][j]
-				}
-				ws.t[i][j] = dot0 + dot1 + (dot2 + dot3)
-			}
 			for j := range 32 {
 				ws.h[l+1][i][j] = deepSigmoid(ws.t[i][j] + p.B[l][i])
 			}
@@ -405,13 +396,13 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 		}
 	}
 	var loss float64
-	for k4 := range 32 {
+	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sumB0 += t[k5][k4] * t[k5][k4]
-			sumB1 += t[k5+1][k4] * t[k5+1][k4]
-			sumB2 += t[k5+2][k4] * t[k5+2][k4]
-			sumB3 += t[k5+3][k4] * t[k5+3][k4]
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += t[k4][k3] * t[k4][k3]
+			sumB1 += t[k4+1][k3] * t[k4+1][k3]
+			sumB2 += t[k4+2][k3] * t[k4+2][k3]
+			sumB3 += t[k4+3][k3] * t[k4+3][k3]
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
@@ -435,26 +426,17 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 			}
 		}
 		deepGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		deepGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.dh[0][0], 1024), false)
 		for i := range 32 {
-			for j := range 32 {
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotB0 += p.W[l2][k6][i] * ws.t2[k6][j]
-					dotB1 += p.W[l2][k6+1][i] * ws.t2[k6+1][j]
-					dotB2 += p.W[l2][k6+2][i] * ws.t2[k6+2][j]
-					dotB3 += p.W[l2][k6+3][i] * ws.t2[k6+3][j]
-				}
-				ws.dh[i][j] = dotB0 + dotB1 + (dotB2 + dotB3)
-			}
 			for j := range 32 {
 				g.W[l2][i][j] += ws.t3[i][j]
 			}
 			var sumC0, sumC1, sumC2, sumC3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				sumC0 += ws.t2[i][k7]
-				sumC1 += ws.t2[i][k7+1]
-				sumC2 += ws.t2[i][k7+2]
-				sumC3 += ws.t2[i][k7+3]
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumC0 += ws.t2[i][k5]
+				sumC1 += ws.t2[i][k5+1]
+				sumC2 += ws.t2[i][k5+2]
+				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
 			for j := range 32 {
@@ -476,17 +458,8 @@ func (p *DeepParams) forwardTile(ws *DeepBatchWorkspace, out []DeepOutputs) floa
 	}
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
+		deepGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
 		for i := range 32 {
-			for j := range 32 {
-				var dot0, dot1, dot2, dot3 float64
-				for k := 0; k < 32; k += 4 {
-					dot0 += p.W[l][i][k] * ws.h[l][k][j]
-					dot1 += p.W[l][i][k+1] * ws.h[l][k+1][j]
-					dot2 += p.W[l][i][k+2] * ws.h[l][k+2][j]
-					dot3 += p.W[l][i][k+3] * ws.h[l][k+3][j]
-				}
-				ws.t4[i][j] = dot0 + dot1 + (dot2 + dot3)
-			}
 			for j := range 32 {
 				ws.h[l+1][i][j] = deepSigmoid(ws.t4[i][j] + p.B[l][i])
 			}
@@ -494,13 +467,13 @@ func (p *DeepParams) forwardTile(ws *DeepBatchWorkspace, out []DeepOutputs) floa
 	}
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var loss float64
-	for k4 := range 32 {
+	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sumB0 += deepSq(ws.h[20][k5][k4] - 0.5)
-			sumB1 += deepSq(ws.h[20][k5+1][k4] - 0.5)
-			sumB2 += deepSq(ws.h[20][k5+2][k4] - 0.5)
-			sumB3 += deepSq(ws.h[20][k5+3][k4] - 0.5)
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += deepSq(ws.h[20][k4][k3] - 0.5)
+			sumB1 += deepSq(ws.h[20][k4+1][k3] - 0.5)
+			sumB2 += deepSq(ws.h[20][k4+2][k3] - 0.5)
+			sumB3 += deepSq(ws.h[20][k4+3][k3] - 0.5)
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}

@@ -424,25 +424,16 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 			for j := range 32 {
 				ws.hPrev[l][i][j] = ws.h[i][j]
 			}
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				var dot0, dot1, dot2, dot3 float64
-				for k := 0; k < 32; k += 4 {
-					dot0 += p.W[l][i][k] * ws.h[k][j]
-					dot1 += p.W[l][i][k+1] * ws.h[k+1][j]
-					dot2 += p.W[l][i][k+2] * ws.h[k+2][j]
-					dot3 += p.W[l][i][k+3] * ws.h[k+3][j]
-				}
-				ws.t[i][j] = dot0 + dot1 + (dot2 + dot3)
-			}
+		}
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
 				ws.sigmoid[l][i][j] = deepresSigmoid(ws.t[i][j] + p.B[l][i])
 			}
 			for j := range 32 {
 				h[i][j] = ws.h[i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
-		}
-		for i := range 32 {
 			for j := range 32 {
 				ws.h[i][j] = h[i][j]
 			}
@@ -456,13 +447,13 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 		}
 	}
 	var loss float64
-	for k4 := range 32 {
+	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sumB0 += t[k5][k4] * t[k5][k4]
-			sumB1 += t[k5+1][k4] * t[k5+1][k4]
-			sumB2 += t[k5+2][k4] * t[k5+2][k4]
-			sumB3 += t[k5+3][k4] * t[k5+3][k4]
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += t[k4][k3] * t[k4][k3]
+			sumB1 += t[k4+1][k3] * t[k4+1][k3]
+			sumB2 += t[k4+2][k3] * t[k4+2][k3]
+			sumB3 += t[k4+3][k3] * t[k4+3][k3]
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
@@ -487,18 +478,9 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 			}
 		}
 		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.hPrev[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
+		// backward of deepres.bp:9: input x[32]
 		for i := range 32 {
-			for j := range 32 {
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotB0 += p.W[l2][k6][i] * ws.t2[k6][j]
-					dotB1 += p.W[l2][k6+1][i] * ws.t2[k6+1][j]
-					dotB2 += p.W[l2][k6+2][i] * ws.t2[k6+2][j]
-					dotB3 += p.W[l2][k6+3][i] * ws.t2[k6+3][j]
-				}
-				ws.t4[i][j] = dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-			// backward of deepres.bp:9: input x[32]
 			for j := range 32 {
 				dh3[i][j] = dh2[i][j] + ws.t4[i][j]
 			}
@@ -507,11 +489,11 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 				g.W[l2][i][j] += ws.t3[i][j]
 			}
 			var sumC0, sumC1, sumC2, sumC3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				sumC0 += ws.t2[i][k7]
-				sumC1 += ws.t2[i][k7+1]
-				sumC2 += ws.t2[i][k7+2]
-				sumC3 += ws.t2[i][k7+3]
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumC0 += ws.t2[i][k5]
+				sumC1 += ws.t2[i][k5+1]
+				sumC2 += ws.t2[i][k5+2]
+				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
 			// backward of deepres.bp:9: input x[32]
@@ -539,25 +521,16 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 			for j := range 32 {
 				ws.hPrev[l][i][j] = ws.h2[i][j]
 			}
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				var dot0, dot1, dot2, dot3 float64
-				for k := 0; k < 32; k += 4 {
-					dot0 += p.W[l][i][k] * ws.h2[k][j]
-					dot1 += p.W[l][i][k+1] * ws.h2[k+1][j]
-					dot2 += p.W[l][i][k+2] * ws.h2[k+2][j]
-					dot3 += p.W[l][i][k+3] * ws.h2[k+3][j]
-				}
-				ws.t5[i][j] = dot0 + dot1 + (dot2 + dot3)
-			}
+		}
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h2[0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
 				ws.sigmoid[l][i][j] = deepresSigmoid(ws.t5[i][j] + p.B[l][i])
 			}
 			for j := range 32 {
 				h[i][j] = ws.h2[i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
-		}
-		for i := range 32 {
 			for j := range 32 {
 				ws.h2[i][j] = h[i][j]
 			}
@@ -565,13 +538,13 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 	}
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var loss float64
-	for k4 := range 32 {
+	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sumB0 += deepresSq(ws.h2[k5][k4] - 0.5)
-			sumB1 += deepresSq(ws.h2[k5+1][k4] - 0.5)
-			sumB2 += deepresSq(ws.h2[k5+2][k4] - 0.5)
-			sumB3 += deepresSq(ws.h2[k5+3][k4] - 0.5)
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += deepresSq(ws.h2[k4][k3] - 0.5)
+			sumB1 += deepresSq(ws.h2[k4+1][k3] - 0.5)
+			sumB2 += deepresSq(ws.h2[k4+2][k3] - 0.5)
+			sumB3 += deepresSq(ws.h2[k4+3][k3] - 0.5)
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
