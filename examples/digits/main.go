@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -99,14 +98,12 @@ type result struct {
 	perEpoch  time.Duration
 }
 
-var errNotYet = errors.New("not yet: needs conv2d")
-
 func newClassifier(cfg config, trainSet []image) (classifier, error) {
 	switch cfg.model {
 	case "mlp":
 		return newMLP(cfg, trainSet), nil
 	case "cnn":
-		return nil, errNotYet
+		return newCNN(cfg, trainSet), nil
 	}
 	return nil, fmt.Errorf("unknown model %q (mlp or cnn)", cfg.model)
 }
