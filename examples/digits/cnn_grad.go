@@ -10,14 +10,14 @@ import (
 )
 
 // CnnNumParams is the number of float64s in a CnnParams.
-const CnnNumParams = 1362
+const CnnNumParams = 2714
 
 // CnnParams holds the parameters of model cnn, or a gradient with respect to
 // them. Flat views it as one slice.
 type CnnParams struct {
-	K [8][1][3][3]float64 // param K[8, 1, 3, 3] (cnn.bp:10)
-	W [10][128]float64    // param W[10, 128] (cnn.bp:11)
-	B [10]float64         // param b[10] (cnn.bp:12)
+	K [16][1][3][3]float64 // param K[16, 1, 3, 3] (cnn.bp:10)
+	W [10][256]float64     // param W[10, 256] (cnn.bp:11)
+	B [10]float64          // param b[10] (cnn.bp:12)
 }
 
 // CnnParams is exactly CnnNumParams float64s, so Flat covers all of it. A
@@ -60,9 +60,9 @@ type CnnOutputs struct {
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type CnnWorkspace struct {
 	t      [1][10][10]float64
-	c      [8][8][8]float64
-	p      [8][4][4]float64
-	t2     [128]float64
+	c      [16][8][8]float64
+	p      [16][4][4]float64
+	t2     [256]float64
 	logits [10]float64
 	exp    [10]float64
 	sum    float64
@@ -76,16 +76,16 @@ type CnnBatchWorkspace struct {
 	img     [1][8][8][32]float64 // the tile's img, sample s in column s
 	label   [32]int              // the tile's label, sample s in column s
 	t       [1][10][10][32]float64
-	c       [8][8][8][32]float64
-	p       [8][4][4][32]float64
-	t2      [128][32]float64
+	c       [16][8][8][32]float64
+	p       [16][4][4][32]float64
+	t2      [256][32]float64
 	t3      [10][32]float64
 	dlogits [10][32]float64
-	t4      [128][32]float64
-	t5      [8][4][4][2][2][32]float64
-	t6      [8][4][4][32]float64
-	dc      [8][8][8][32]float64
-	t7      [8][8][8][32]float64
+	t4      [256][32]float64
+	t5      [16][4][4][2][2][32]float64
+	t6      [16][4][4][32]float64
+	dc      [16][8][8][32]float64
+	t7      [16][8][8][32]float64
 }
 
 // Forward returns the loss of model cnn for the sample in and keeps in ws what
@@ -101,7 +101,7 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 			ws.t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				var sum float64
@@ -121,8 +121,8 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [128]float64{}
-	for i4 := range 8 {
+	ws.t2 = [256]float64{}
+	for i4 := range 16 {
 		for i5 := range 4 {
 			for i6 := range 4 {
 				ws.t2[i6+i5*4+i4*16] += ws.p[i4][i5][i6]
@@ -132,7 +132,7 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 128; k3 += 4 {
+		for k3 := 0; k3 < 256; k3 += 4 {
 			dot0 += row[k3] * ws.t2[k3]
 			dot1 += row[k3+1] * ws.t2[k3+1]
 			dot2 += row[k3+2] * ws.t2[k3+2]
@@ -180,7 +180,7 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		dlogits[i] = t * ws.exp[i]
 	}
 	dlogits[in.Label] += -1
-	var t2 [128]float64
+	var t2 [256]float64
 	v := dlogits[0]
 	row := &p.W[0]
 	v2 := dlogits[1]
@@ -189,7 +189,7 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 	row3 := &p.W[2]
 	v4 := dlogits[3]
 	row4 := &p.W[3]
-	for j2 := range 128 {
+	for j2 := range 256 {
 		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 	}
 	for k := 4; k < 8; k += 4 {
@@ -201,25 +201,25 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		row7 := &p.W[k+2]
 		v8 := dlogits[k+3]
 		row8 := &p.W[k+3]
-		for j3 := range 128 {
+		for j3 := range 256 {
 			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 		}
 	}
 	v9 := dlogits[8]
 	row9 := &p.W[8]
-	for j4 := range 128 {
+	for j4 := range 256 {
 		t2[j4] += v9 * row9[j4]
 	}
 	v10 := dlogits[9]
 	row10 := &p.W[9]
-	for j5 := range 128 {
+	for j5 := range 256 {
 		t2[j5] += v10 * row10[j5]
 	}
-	var t3 [8][4][4][2][2]float64
+	var t3 [16][4][4][2][2]float64
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
-	var t4 [8][4][4]float64
-	var dc [8][8][8]float64
-	for i := range 8 {
+	var t4 [16][4][4]float64
+	var dc [16][8][8]float64
+	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				t3[i][j][n][0][0] = cnnGe(ws.c[i][j*2][n*2], ws.p[i][j][n])
@@ -234,8 +234,8 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 			}
 		}
 	}
-	dc = [8][8][8]float64{}
-	for i2 := range 8 {
+	dc = [16][8][8]float64{}
+	for i2 := range 16 {
 		for i3 := range 4 {
 			for i4 := range 4 {
 				dc[i2][i3*2][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][0][0]
@@ -245,9 +245,9 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 			}
 		}
 	}
-	var t5 [8][8][8]float64
+	var t5 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				t5[i][j][n] = dc[i][j][n] * cnnStep(ws.c[i][j][n])
@@ -287,7 +287,7 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		i9 := active[q4+3]
 		a4 := dlogits[i9]
 		row14 := &g.W[i9]
-		for j6 := range 128 {
+		for j6 := range 256 {
 			b := ws.t2[j6]
 			row11[j6] += a * b
 			row12[j6] += a2 * b
@@ -299,7 +299,7 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		i10 := active[q5]
 		a5 := dlogits[i10]
 		row15 := &g.W[i10]
-		for j7 := range 128 {
+		for j7 := range 256 {
 			row15[j7] += a5 * ws.t2[j7]
 		}
 	}
@@ -323,10 +323,10 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	var c [8][8][8]float64
-	var p2 [8][4][4]float64
-	var t2 [128]float64
-	for i := range 8 {
+	var c [16][8][8]float64
+	var p2 [16][4][4]float64
+	var t2 [256]float64
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				var sum float64
@@ -346,8 +346,8 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	t2 = [128]float64{}
-	for i4 := range 8 {
+	t2 = [256]float64{}
+	for i4 := range 16 {
 		for i5 := range 4 {
 			for i6 := range 4 {
 				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
@@ -358,7 +358,7 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 128; k3 += 4 {
+		for k3 := 0; k3 < 256; k3 += 4 {
 			dot0 += row[k3] * t2[k3]
 			dot1 += row[k3+1] * t2[k3+1]
 			dot2 += row[k3+2] * t2[k3+2]
@@ -394,7 +394,7 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		dlogits[i] = t3 * exp[i]
 	}
 	dlogits[in.Label] += -1
-	var t4 [128]float64
+	var t4 [256]float64
 	v := dlogits[0]
 	row2 := &p.W[0]
 	v2 := dlogits[1]
@@ -403,7 +403,7 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	row4 := &p.W[2]
 	v4 := dlogits[3]
 	row5 := &p.W[3]
-	for j2 := range 128 {
+	for j2 := range 256 {
 		t4[j2] = v*row2[j2] + v2*row3[j2] + (v3*row4[j2] + v4*row5[j2])
 	}
 	for k6 := 4; k6 < 8; k6 += 4 {
@@ -415,25 +415,25 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		row8 := &p.W[k6+2]
 		v8 := dlogits[k6+3]
 		row9 := &p.W[k6+3]
-		for j3 := range 128 {
+		for j3 := range 256 {
 			t4[j3] += v5*row6[j3] + v6*row7[j3] + (v7*row8[j3] + v8*row9[j3])
 		}
 	}
 	v9 := dlogits[8]
 	row10 := &p.W[8]
-	for j4 := range 128 {
+	for j4 := range 256 {
 		t4[j4] += v9 * row10[j4]
 	}
 	v10 := dlogits[9]
 	row11 := &p.W[9]
-	for j5 := range 128 {
+	for j5 := range 256 {
 		t4[j5] += v10 * row11[j5]
 	}
-	var t5 [8][4][4][2][2]float64
+	var t5 [16][4][4][2][2]float64
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
-	var t6 [8][4][4]float64
-	var dc [8][8][8]float64
-	for i := range 8 {
+	var t6 [16][4][4]float64
+	var dc [16][8][8]float64
+	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				t5[i][j][n][0][0] = cnnGe(c[i][j*2][n*2], p2[i][j][n])
@@ -448,8 +448,8 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 			}
 		}
 	}
-	dc = [8][8][8]float64{}
-	for i7 := range 8 {
+	dc = [16][8][8]float64{}
+	for i7 := range 16 {
 		for i8 := range 4 {
 			for i9 := range 4 {
 				dc[i7][i8*2][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][0][0]
@@ -459,9 +459,9 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 			}
 		}
 	}
-	var t7 [8][8][8]float64
+	var t7 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				t7[i][j][n] = dc[i][j][n] * cnnStep(c[i][j][n])
@@ -501,7 +501,7 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		i14 := active[q4+3]
 		a4 := dlogits[i14]
 		row15 := &g.W[i14]
-		for j6 := range 128 {
+		for j6 := range 256 {
 			b := t2[j6]
 			row12[j6] += a * b
 			row13[j6] += a2 * b
@@ -513,7 +513,7 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		i15 := active[q5]
 		a5 := dlogits[i15]
 		row16 := &g.W[i15]
-		for j7 := range 128 {
+		for j7 := range 256 {
 			row16[j7] += a5 * t2[j7]
 		}
 	}
@@ -538,7 +538,7 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		dlogits[i] = t * ws.exp[i]
 	}
 	dlogits[in.Label] += -1
-	var t2 [128]float64
+	var t2 [256]float64
 	v := dlogits[0]
 	row := &p.W[0]
 	v2 := dlogits[1]
@@ -547,7 +547,7 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 	row3 := &p.W[2]
 	v4 := dlogits[3]
 	row4 := &p.W[3]
-	for j2 := range 128 {
+	for j2 := range 256 {
 		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 	}
 	for k := 4; k < 8; k += 4 {
@@ -559,25 +559,25 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		row7 := &p.W[k+2]
 		v8 := dlogits[k+3]
 		row8 := &p.W[k+3]
-		for j3 := range 128 {
+		for j3 := range 256 {
 			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 		}
 	}
 	v9 := dlogits[8]
 	row9 := &p.W[8]
-	for j4 := range 128 {
+	for j4 := range 256 {
 		t2[j4] += v9 * row9[j4]
 	}
 	v10 := dlogits[9]
 	row10 := &p.W[9]
-	for j5 := range 128 {
+	for j5 := range 256 {
 		t2[j5] += v10 * row10[j5]
 	}
-	var t3 [8][4][4][2][2]float64
+	var t3 [16][4][4][2][2]float64
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
-	var t4 [8][4][4]float64
-	var dc [8][8][8]float64
-	for i := range 8 {
+	var t4 [16][4][4]float64
+	var dc [16][8][8]float64
+	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				t3[i][j][n][0][0] = cnnGe(ws.c[i][j*2][n*2], ws.p[i][j][n])
@@ -592,8 +592,8 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 			}
 		}
 	}
-	dc = [8][8][8]float64{}
-	for i2 := range 8 {
+	dc = [16][8][8]float64{}
+	for i2 := range 16 {
 		for i3 := range 4 {
 			for i4 := range 4 {
 				dc[i2][i3*2][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][0][0]
@@ -603,9 +603,9 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 			}
 		}
 	}
-	var t5 [8][8][8]float64
+	var t5 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				t5[i][j][n] = dc[i][j][n] * cnnStep(ws.c[i][j][n])
@@ -625,7 +625,7 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 	}
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
-		for j := range 128 {
+		for j := range 256 {
 			g.W[i][j] = dlogits[i] * ws.t2[j]
 		}
 		g.B[i] = dlogits[i]
@@ -648,10 +648,10 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	var c [8][8][8]float64
-	var p2 [8][4][4]float64
-	var t2 [128]float64
-	for i := range 8 {
+	var c [16][8][8]float64
+	var p2 [16][4][4]float64
+	var t2 [256]float64
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				var sum float64
@@ -671,8 +671,8 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	t2 = [128]float64{}
-	for i4 := range 8 {
+	t2 = [256]float64{}
+	for i4 := range 16 {
 		for i5 := range 4 {
 			for i6 := range 4 {
 				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
@@ -683,7 +683,7 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 128; k3 += 4 {
+		for k3 := 0; k3 < 256; k3 += 4 {
 			dot0 += row[k3] * t2[k3]
 			dot1 += row[k3+1] * t2[k3+1]
 			dot2 += row[k3+2] * t2[k3+2]
@@ -719,7 +719,7 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 		dlogits[i] = t3 * exp[i]
 	}
 	dlogits[in.Label] += -1
-	var t4 [128]float64
+	var t4 [256]float64
 	v := dlogits[0]
 	row2 := &p.W[0]
 	v2 := dlogits[1]
@@ -728,7 +728,7 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	row4 := &p.W[2]
 	v4 := dlogits[3]
 	row5 := &p.W[3]
-	for j2 := range 128 {
+	for j2 := range 256 {
 		t4[j2] = v*row2[j2] + v2*row3[j2] + (v3*row4[j2] + v4*row5[j2])
 	}
 	for k6 := 4; k6 < 8; k6 += 4 {
@@ -740,25 +740,25 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 		row8 := &p.W[k6+2]
 		v8 := dlogits[k6+3]
 		row9 := &p.W[k6+3]
-		for j3 := range 128 {
+		for j3 := range 256 {
 			t4[j3] += v5*row6[j3] + v6*row7[j3] + (v7*row8[j3] + v8*row9[j3])
 		}
 	}
 	v9 := dlogits[8]
 	row10 := &p.W[8]
-	for j4 := range 128 {
+	for j4 := range 256 {
 		t4[j4] += v9 * row10[j4]
 	}
 	v10 := dlogits[9]
 	row11 := &p.W[9]
-	for j5 := range 128 {
+	for j5 := range 256 {
 		t4[j5] += v10 * row11[j5]
 	}
-	var t5 [8][4][4][2][2]float64
+	var t5 [16][4][4][2][2]float64
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
-	var t6 [8][4][4]float64
-	var dc [8][8][8]float64
-	for i := range 8 {
+	var t6 [16][4][4]float64
+	var dc [16][8][8]float64
+	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				t5[i][j][n][0][0] = cnnGe(c[i][j*2][n*2], p2[i][j][n])
@@ -773,8 +773,8 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 			}
 		}
 	}
-	dc = [8][8][8]float64{}
-	for i7 := range 8 {
+	dc = [16][8][8]float64{}
+	for i7 := range 16 {
 		for i8 := range 4 {
 			for i9 := range 4 {
 				dc[i7][i8*2][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][0][0]
@@ -784,9 +784,9 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 			}
 		}
 	}
-	var t7 [8][8][8]float64
+	var t7 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				t7[i][j][n] = dc[i][j][n] * cnnStep(c[i][j][n])
@@ -806,7 +806,7 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	}
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
-		for j := range 128 {
+		for j := range 256 {
 			g.W[i][j] = dlogits[i] * t2[j]
 		}
 		g.B[i] = dlogits[i]
@@ -826,10 +826,10 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	var c [8][8][8]float64
-	var p2 [8][4][4]float64
-	var t2 [128]float64
-	for i := range 8 {
+	var c [16][8][8]float64
+	var p2 [16][4][4]float64
+	var t2 [256]float64
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				var sum float64
@@ -849,8 +849,8 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	t2 = [128]float64{}
-	for i4 := range 8 {
+	t2 = [256]float64{}
+	for i4 := range 16 {
 		for i5 := range 4 {
 			for i6 := range 4 {
 				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
@@ -860,7 +860,7 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 128; k3 += 4 {
+		for k3 := 0; k3 < 256; k3 += 4 {
 			dot0 += row[k3] * t2[k3]
 			dot1 += row[k3+1] * t2[k3+1]
 			dot2 += row[k3+2] * t2[k3+2]
@@ -949,7 +949,7 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			}
 		}
 	}
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
@@ -973,8 +973,8 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [128][32]float64{}
-	for i5 := range 8 {
+	ws.t2 = [256][32]float64{}
+	for i5 := range 16 {
 		for i6 := range 4 {
 			for i7 := range 4 {
 				for i8 := range 32 {
@@ -983,7 +983,7 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			}
 		}
 	}
-	cnnGemmNN(10, 32, 128, unsafe.Slice(&p.W[0][0], 1280), unsafe.Slice(&ws.t2[0][0], 4096), unsafe.Slice(&ws.t3[0][0], 320), false)
+	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&ws.t3[0][0], 320), false)
 	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
@@ -1042,9 +1042,9 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
 		}
 	}
-	cnnGemmTN(128, 32, 10, unsafe.Slice(&p.W[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 4096), false)
+	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), false)
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
@@ -1063,8 +1063,8 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			}
 		}
 	}
-	ws.dc = [8][8][8][32]float64{}
-	for i10 := range 8 {
+	ws.dc = [16][8][8][32]float64{}
+	for i10 := range 16 {
 		for i11 := range 4 {
 			for i12 := range 4 {
 				for i13 := range 32 {
@@ -1077,7 +1077,7 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 	}
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
@@ -1105,7 +1105,7 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 	}
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
-	cnnGemmNT(10, 128, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t2[0][0], 4096), unsafe.Slice(&g.W[0][0], 1280), true)
+	cnnGemmNT(10, 256, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&g.W[0][0], 2560), true)
 	for i := range 10 {
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k9 := 0; k9 < 32; k9 += 4 {
@@ -1131,7 +1131,7 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 			}
 		}
 	}
-	for i := range 8 {
+	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
@@ -1147,8 +1147,8 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [128][32]float64{}
-	for i5 := range 8 {
+	ws.t2 = [256][32]float64{}
+	for i5 := range 16 {
 		for i6 := range 4 {
 			for i7 := range 4 {
 				for i8 := range 32 {
@@ -1157,7 +1157,7 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 			}
 		}
 	}
-	cnnGemmNN(10, 32, 128, unsafe.Slice(&p.W[0][0], 1280), unsafe.Slice(&ws.t2[0][0], 4096), unsafe.Slice(&ws.t3[0][0], 320), false)
+	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&ws.t3[0][0], 320), false)
 	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
@@ -1205,7 +1205,7 @@ func (p *CnnParams) Flat() []float64 {
 var (
 	cnnParamNames  = [...]string{"K", "W", "b"}
 	cnnParamFields = [...]string{"K", "W", "B"}
-	cnnParamSizes  = [...]int{72, 1280, 10}
+	cnnParamSizes  = [...]int{144, 2560, 10}
 )
 
 // Layout returns the parameters in the order Flat lays them out: each one's
@@ -1238,8 +1238,8 @@ func (p *CnnParams) Init(seed uint64) {
 			w[i] = limit * (2*r.Float64() - 1)
 		}
 	}
-	glorot(unsafe.Slice(&p.K[0][0][0][0], 72), 9, 72)
-	glorot(unsafe.Slice(&p.W[0][0], 1280), 128, 10)
+	glorot(unsafe.Slice(&p.K[0][0][0][0], 144), 9, 144)
+	glorot(unsafe.Slice(&p.W[0][0], 2560), 256, 10)
 }
 
 // Flat returns the float inputs as one slice sharing in's memory, in the order
