@@ -85,10 +85,27 @@ func checkConfusion(t *testing.T, res result) {
 	}
 }
 
-func mustLoad(t *testing.T) []image {
+func mustLoad(t testing.TB) []image {
 	all, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return all
+}
+
+// BenchmarkCNNLossGradBatch times the forward and backward pass of cnn.bp
+// over one mini-batch of 32 training images on one goroutine: the Go side
+// of scripts/cnn_bench.py.
+func BenchmarkCNNLossGradBatch(b *testing.B) {
+	trainSet, _ := split(mustLoad(b))
+	in := make([]CnnInputs, 32)
+	for i := range in {
+		in[i] = cnnInputs(&trainSet[i])
+	}
+	var p, g CnnParams
+	p.Init(1)
+	ws := new(CnnBatchWorkspace)
+	for b.Loop() {
+		p.LossGradBatch(ws, in, &g)
+	}
 }
