@@ -48,9 +48,14 @@ func (mg *modelGen) batchGen() *modelGen {
 // call (none for a model with no batched form, whose batch methods take
 // the samples one at a time).
 func (mg *modelGen) batchFunctions(bg *modelGen) []jen.Code {
-	fns := []jen.Code{mg.lossGradBatch(bg != nil), mg.forwardBatch(bg != nil), mg.tileMethod(bg)}
+	tileTo := bg != nil && !mg.clearsCheaply()
+	fns := []jen.Code{mg.lossGradBatch(bg != nil), mg.lossGradBatchTo(tileTo), mg.forwardBatch(bg != nil), mg.tileMethod(bg)}
 	if bg != nil {
-		fns = append(fns, mg.load(bg), bg.lossGradTile(), bg.forwardTile())
+		fns = append(fns, mg.load(bg), bg.lossGradTile(false))
+		if tileTo {
+			fns = append(fns, bg.lossGradTile(true))
+		}
+		fns = append(fns, bg.forwardTile())
 	}
 	return fns
 }
@@ -182,10 +187,40 @@ func (mg *modelGen) load(bg *modelGen) jen.Code {
 
 // lossGradTile emits the tile's LossGrad: the loss of the tile loaded in
 // ws, its gradient added to g.
-func (bg *modelGen) lossGradTile() jen.Code {
-	body := bg.lossGradBody(false, false)
-	doc := wrapDoc("lossGradTile returns the sum of the losses of the tile of samples loaded in ws and adds the sum of their gradients to g.")
-	return comments(doc).Func().Params(bg.recv()).Id("lossGradTile").Params(bg.batchWS(), bg.gradParam()).Float64().Block(body...)
+func (bg *modelGen) lossGradTile(overwrite bool) jen.Code {
+	body := bg.lossGradBody(false, overwrite)
+	name, doc := "lossGradTile", wrapDoc("lossGradTile returns the sum of the losses of the tile of samples loaded in ws and adds the sum of their gradients to g.")
+	if overwrite {
+		name, doc = "lossGradTileTo", wrapDoc("lossGradTileTo is lossGradTile that sets g to the tile's gradient instead, each entry written once (a weight gradient's kernel product writes rather than adds). "+bg.directSentence())
+	}
+	return comments(doc).Func().Params(bg.recv()).Id(name).Params(bg.batchWS(), bg.gradParam()).Float64().Block(body...)
+}
+
+// lossGradBatchTo emits LossGradBatchTo: the first whole tile through
+// lossGradTileTo, which sets g, and the rest through LossGradBatch; or,
+// for a small gradient (or a model with no tile code), g cleared and
+// LossGradBatch.
+func (mg *modelGen) lossGradBatchTo(tileTo bool) jen.Code {
+	P := mg.typ("Params")
+	var body []jen.Code
+	if tileTo {
+		body = []jen.Code{
+			jen.If(jen.Len(jen.Id("in")).Op(">=").Id("ws").Dot("Tile").Call()).Block(
+				jen.Id("tile").Op(":=").Id("ws").Dot("Tile").Call(),
+				jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Op(":").Id("tile"))),
+				jen.Id("loss").Op(":=").Id("p").Dot("lossGradTileTo").Call(jen.Id("ws"), jen.Id("g")),
+				jen.Return(jen.Id("loss").Op("+").Id("p").Dot("LossGradBatch").Call(jen.Id("ws"), jen.Id("in").Index(jen.Id("tile").Op(":")), jen.Id("g"))),
+			),
+		}
+	}
+	body = append(body,
+		jen.Op("*").Id("g").Op("=").Id(P).Values(),
+		jen.Return(jen.Id("p").Dot("LossGradBatch").Call(jen.Id("ws"), jen.Id("in"), jen.Id("g"))))
+	doc := wrapDoc("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it: the first whole tile's weight gradients are written, not added to a cleared g.")
+	if !tileTo {
+		doc = wrapDoc("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it. The gradient is small (or the model has no tile code), so it clears g and calls LossGradBatch.")
+	}
+	return comments(doc).Func().Params(mg.recv()).Id("LossGradBatchTo").Params(mg.batchWS(), mg.inSlice(), mg.gradParam()).Float64().Block(body...)
 }
 
 // forwardTile emits the tile's Forward: the loss of the tile loaded in

@@ -13,6 +13,7 @@ import (
 type BatchModel[P, W, BW, I, O any] interface {
 	Model[P, W, I, O]
 	LossGradBatch(ws *BW, in []I, g *P) float64
+	LossGradBatchTo(ws *BW, in []I, g *P) float64
 	ForwardBatch(ws *BW, in []I, out []O) float64
 }
 
@@ -80,6 +81,20 @@ func CheckBatch[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWork
 			}
 			off += size
 		}
+		// LossGradBatchTo sets: NaN left anywhere fails.
+		set := PP(new(P))
+		fill(set.Flat(), math.NaN())
+		if l := p.LossGradBatchTo((*BW)(ws), in, set); !closeRel(l, wantLoss) {
+			t.Errorf("%s: LossGradBatchTo's loss %v, the sum of LossGrad's %v", what, l, wantLoss)
+		}
+		off = 0
+		for _, size := range sizes {
+			if d, i := tensorDiff(set.Flat()[off:off+size], want.Flat()[off:off+size], 0); d > BatchTolerance {
+				t.Errorf("%s: LossGradBatchTo's gradient of %s = %v, the sum of LossGrad's %v (relative difference %.3g)",
+					what, name(off+i), set.Flat()[off+i], want.Flat()[off+i], d)
+			}
+			off += size
+		}
 		gotOut := make([]O, n)
 		if fl := p.ForwardBatch((*BW)(ws), in, gotOut); !closeRel(fl, wantLoss) {
 			t.Errorf("%s: ForwardBatch's loss %v, the sum of Forward's %v", what, fl, wantLoss)
@@ -98,6 +113,9 @@ func CheckBatch[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWork
 	out := make([]O, len(all))
 	if a := testing.AllocsPerRun(3, func() { p.LossGradBatch((*BW)(ws), all, g) }); a != 0 {
 		t.Errorf("LossGradBatch allocates %v times per call", a)
+	}
+	if a := testing.AllocsPerRun(3, func() { p.LossGradBatchTo((*BW)(ws), all, g) }); a != 0 {
+		t.Errorf("LossGradBatchTo allocates %v times per call", a)
 	}
 	if a := testing.AllocsPerRun(3, func() { p.ForwardBatch((*BW)(ws), all, out) }); a != 0 {
 		t.Errorf("ForwardBatch allocates %v times per call", a)

@@ -11,11 +11,11 @@ const (
 )
 
 // Model is the method set of every generated parameter type *P, with its
-// batch workspace BW and inputs I: LossGradBatch adds the gradient of a
-// slice of samples to g, computing them a tile at a time.
+// batch workspace BW and inputs I: LossGradBatchTo sets g to the gradient
+// of a slice of samples, computing them a tile at a time.
 type Model[P, BW, I any] interface {
 	*P
-	LossGradBatch(ws *BW, in []I, g *P) float64
+	LossGradBatchTo(ws *BW, in []I, g *P) float64
 	Flat() []float64
 }
 
@@ -28,7 +28,8 @@ type Workspace[BW any] interface {
 // Batch computes the gradient of a batch of samples, sequentially (one
 // worker) or split across goroutines. The batch is cut into chunks of one
 // tile of the model's batch methods (Workspace.Tile); a worker computes a
-// chunk's gradient with LossGradBatch into a buffer of that chunk's own,
+// chunk's gradient with LossGradBatchTo into a buffer of that chunk's own
+// (written, not cleared and added to),
 // and once all chunks are done the workers add the buffers up, chunk after
 // chunk, each over its own share of the parameters. So the result is the
 // same to the bit for 1, 2 or 16 goroutines, and from one run to the next,
@@ -96,10 +97,7 @@ func (b *Batch[P, BW, I, M, WS]) Grad(p M, samples []I, g M, r Reduction) float6
 	}
 	var loss float64
 	if chunks <= 1 { // straight into g
-		clear(flat)
-		if chunks == 1 {
-			loss = p.LossGradBatch(&b.ws[0], samples, g)
-		}
+		loss = p.LossGradBatchTo(&b.ws[0], samples, g)
 	} else {
 		b.p, b.samples, b.g = p, samples, flat
 		b.run(false) // each chunk's gradient
@@ -140,10 +138,8 @@ func (b *Batch[P, BW, I, M, WS]) work(w, workers int) {
 	chunks := (len(b.samples) + b.tile - 1) / b.tile
 	if !b.merging {
 		for c := w; c < chunks; c += workers {
-			part := M(&b.parts[c])
-			clear(part.Flat())
 			in := b.samples[c*b.tile : min((c+1)*b.tile, len(b.samples))]
-			b.losses[c] = b.p.LossGradBatch(&b.ws[w], in, part)
+			b.losses[c] = b.p.LossGradBatchTo(&b.ws[w], in, M(&b.parts[c]))
 		}
 		return
 	}

@@ -888,6 +888,20 @@ func (p *CnnParams) LossGradBatch(ws *CnnBatchWorkspace, in []CnnInputs, g *CnnP
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *CnnParams) LossGradBatchTo(ws *CnnBatchWorkspace, in []CnnInputs, g *CnnParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = CnnParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -1115,6 +1129,189 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			sumC3 += ws.dlogits[i][k9+3]
 		}
 		g.B[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+	}
+	return loss
+}
+
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). It writes each entry of g once.
+func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 {
+	// cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
+	ws.t = [1][10][10][32]float64{}
+	for i2 := range 8 {
+		for i3 := range 8 {
+			for i4 := range 32 {
+				ws.t[0][i2+1][i3+1][i4] += ws.img[0][i2][i3][i4]
+			}
+		}
+	}
+	for i := range 16 {
+		for j := range 8 {
+			for n := range 8 {
+				for q := range 32 {
+					var sum float64
+					for k := range 3 {
+						for k2 := range 3 {
+							sum += ws.t[0][j+k][n+k2][q] * p.K[i][0][k][k2]
+						}
+					}
+					ws.c[i][j][n][q] = cnnRelu(sum)
+				}
+			}
+		}
+		// cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
+		for j := range 4 {
+			for n := range 4 {
+				for q := range 32 {
+					ws.p[i][j][n][q] = max(max(ws.c[i][j*2][n*2][q], ws.c[i][j*2][n*2+1][q]), max(ws.c[i][j*2+1][n*2][q], ws.c[i][j*2+1][n*2+1][q]))
+				}
+			}
+		}
+	}
+	// cnn.bp:19: logits = W @ flatten(p) + b
+	ws.t2 = [256][32]float64{}
+	for i5 := range 16 {
+		for i6 := range 4 {
+			for i7 := range 4 {
+				for i8 := range 32 {
+					ws.t2[i7+i6*4+i5*16][i8] += ws.p[i5][i6][i7][i8]
+				}
+			}
+		}
+	}
+	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&ws.t3[0][0], 320), false)
+	var logits [10][32]float64
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			logits[i][j] = ws.t3[i][j] + p.B[i]
+		}
+	}
+	// cnn.bp:20: loss = cross_entropy(logits, label)
+	var exp [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k3 := range 10 {
+			m = max(m, logits[k3][i])
+		}
+		t[i] = m
+	}
+	var t2 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			exp[i][j] = math.Exp(logits[i][j] - t[j])
+		}
+	}
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k4 := 0; k4 < 8; k4 += 4 {
+			sum0 += exp[k4][i]
+			sum1 += exp[k4+1][i]
+			sum2 += exp[k4+2][i]
+			sum3 += exp[k4+3][i]
+		}
+		sum0 += exp[8][i]
+		sum0 += exp[9][i]
+		t2[i] = sum0 + sum1 + (sum2 + sum3)
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k5 := 0; k5 < 32; k5 += 4 {
+		loss0 += t[k5] + math.Log(t2[k5]) - logits[ws.label[k5]][k5]
+		loss1 += t[k5+1] + math.Log(t2[k5+1]) - logits[ws.label[k5+1]][k5+1]
+		loss2 += t[k5+2] + math.Log(t2[k5+2]) - logits[ws.label[k5+2]][k5+2]
+		loss3 += t[k5+3] + math.Log(t2[k5+3]) - logits[ws.label[k5+3]][k5+3]
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t3 [10][32]float64
+	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
+	t3 = [10][32]float64{}
+	for i9 := range 32 {
+		t3[ws.label[i9]][i9] += -1
+	}
+	var t4 [32]float64
+	for i := range 32 {
+		t4[i] = 1 / t2[i]
+	}
+	// backward of cnn.bp:19: logits = W @ flatten(p) + b
+	for i := range 10 {
+		for j := range 32 {
+			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+		}
+	}
+	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), false)
+	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
+	for i := range 16 {
+		for j := range 4 {
+			for n := range 4 {
+				for q := range 32 {
+					ws.t5[i][j][n][0][0][q] = cnnGe(ws.c[i][j*2][n*2][q], ws.p[i][j][n][q])
+					ws.t5[i][j][n][0][1][q] = cnnGe(ws.c[i][j*2][n*2+1][q], ws.p[i][j][n][q])
+					ws.t5[i][j][n][1][0][q] = cnnGe(ws.c[i][j*2+1][n*2][q], ws.p[i][j][n][q])
+					ws.t5[i][j][n][1][1][q] = cnnGe(ws.c[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
+				}
+			}
+		}
+		for j := range 4 {
+			for n := range 4 {
+				for q := range 32 {
+					ws.t6[i][j][n][q] = ws.t4[n+j*4+i*16][q] / (ws.t5[i][j][n][0][0][q] + ws.t5[i][j][n][0][1][q] + (ws.t5[i][j][n][1][0][q] + ws.t5[i][j][n][1][1][q]))
+				}
+			}
+		}
+	}
+	ws.dc = [16][8][8][32]float64{}
+	for i10 := range 16 {
+		for i11 := range 4 {
+			for i12 := range 4 {
+				for i13 := range 32 {
+					ws.dc[i10][i11*2][i12*2][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][0][0][i13]
+					ws.dc[i10][i11*2][i12*2+1][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][0][1][i13]
+					ws.dc[i10][i11*2+1][i12*2][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][1][0][i13]
+					ws.dc[i10][i11*2+1][i12*2+1][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][1][1][i13]
+				}
+			}
+		}
+	}
+	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
+	for i := range 16 {
+		for j := range 8 {
+			for n := range 8 {
+				for q := range 32 {
+					ws.t7[i][j][n][q] = ws.dc[i][j][n][q] * cnnStep(ws.c[i][j][n][q])
+				}
+			}
+		}
+		for j := range 3 {
+			for n := range 3 {
+				var sum4 float64
+				for k6 := range 8 {
+					for k7 := range 8 {
+						var sumB0, sumB1, sumB2, sumB3 float64
+						for k8 := 0; k8 < 32; k8 += 4 {
+							sumB0 += ws.t7[i][k6][k7][k8] * ws.t[0][k6+j][k7+n][k8]
+							sumB1 += ws.t7[i][k6][k7][k8+1] * ws.t[0][k6+j][k7+n][k8+1]
+							sumB2 += ws.t7[i][k6][k7][k8+2] * ws.t[0][k6+j][k7+n][k8+2]
+							sumB3 += ws.t7[i][k6][k7][k8+3] * ws.t[0][k6+j][k7+n][k8+3]
+						}
+						sum4 += sumB0 + sumB1 + (sumB2 + sumB3)
+					}
+				}
+				g.K[i][0][j][n] = sum4
+			}
+		}
+	}
+	// backward of cnn.bp:19: logits = W @ flatten(p) + b
+	cnnGemmNT(10, 256, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&g.W[0][0], 2560), false)
+	for i := range 10 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sumC0 += ws.dlogits[i][k9]
+			sumC1 += ws.dlogits[i][k9+1]
+			sumC2 += ws.dlogits[i][k9+2]
+			sumC3 += ws.dlogits[i][k9+3]
+		}
+		g.B[i] = sumC0 + sumC1 + (sumC2 + sumC3)
 	}
 	return loss
 }

@@ -734,6 +734,20 @@ func (p *MlpParams) LossGradBatch(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpP
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *MlpParams) LossGradBatchTo(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = MlpParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -878,6 +892,110 @@ func (p *MlpParams) lossGradTile(ws *MlpBatchWorkspace, g *MlpParams) float64 {
 			sumC3 += ws.dlogits[i][k5+3]
 		}
 		g.B2[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+	}
+	return loss
+}
+
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). It writes each entry of g once.
+func (p *MlpParams) lossGradTileTo(ws *MlpBatchWorkspace, g *MlpParams) float64 {
+	// mlp.bp:15: h = relu(W1 @ x + b1)
+	mlpGemmNN(128, 32, 64, unsafe.Slice(&p.W1[0][0], 8192), unsafe.Slice(&ws.x[0][0], 2048), unsafe.Slice(&ws.t[0][0], 4096), false)
+	for i := range 128 {
+		for j := range 32 {
+			ws.h[i][j] = mlpRelu(ws.t[i][j] + p.B1[i])
+		}
+	}
+	// mlp.bp:16: logits = W2 @ h + b2
+	mlpGemmNN(10, 32, 128, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&ws.t2[0][0], 320), false)
+	var logits [10][32]float64
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			logits[i][j] = ws.t2[i][j] + p.B2[i]
+		}
+	}
+	// mlp.bp:17: loss = cross_entropy(logits, label)
+	var exp [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k := range 10 {
+			m = max(m, logits[k][i])
+		}
+		t[i] = m
+	}
+	var t2 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			exp[i][j] = math.Exp(logits[i][j] - t[j])
+		}
+	}
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += exp[k2][i]
+			sum1 += exp[k2+1][i]
+			sum2 += exp[k2+2][i]
+			sum3 += exp[k2+3][i]
+		}
+		sum0 += exp[8][i]
+		sum0 += exp[9][i]
+		t2[i] = sum0 + sum1 + (sum2 + sum3)
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += t[k3] + math.Log(t2[k3]) - logits[ws.label[k3]][k3]
+		loss1 += t[k3+1] + math.Log(t2[k3+1]) - logits[ws.label[k3+1]][k3+1]
+		loss2 += t[k3+2] + math.Log(t2[k3+2]) - logits[ws.label[k3+2]][k3+2]
+		loss3 += t[k3+3] + math.Log(t2[k3+3]) - logits[ws.label[k3+3]][k3+3]
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t3 [10][32]float64
+	// backward of mlp.bp:17: loss = cross_entropy(logits, label)
+	t3 = [10][32]float64{}
+	for i2 := range 32 {
+		t3[ws.label[i2]][i2] += -1
+	}
+	var t4 [32]float64
+	for i := range 32 {
+		t4[i] = 1 / t2[i]
+	}
+	// backward of mlp.bp:16: logits = W2 @ h + b2
+	for i := range 10 {
+		for j := range 32 {
+			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+		}
+	}
+	mlpGemmTN(128, 32, 10, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.dh[0][0], 4096), false)
+	// backward of mlp.bp:15: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		for j := range 32 {
+			ws.t3[i][j] = ws.dh[i][j] * mlpStep(ws.h[i][j])
+		}
+	}
+	mlpGemmNT(128, 64, 32, unsafe.Slice(&ws.t3[0][0], 4096), unsafe.Slice(&ws.x[0][0], 2048), unsafe.Slice(&g.W1[0][0], 8192), false)
+	for i := range 128 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += ws.t3[i][k4]
+			sumB1 += ws.t3[i][k4+1]
+			sumB2 += ws.t3[i][k4+2]
+			sumB3 += ws.t3[i][k4+3]
+		}
+		g.B1[i] = sumB0 + sumB1 + (sumB2 + sumB3)
+	}
+	// backward of mlp.bp:16: logits = W2 @ h + b2
+	mlpGemmNT(10, 128, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&g.W2[0][0], 1280), false)
+	for i := range 10 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumC0 += ws.dlogits[i][k5]
+			sumC1 += ws.dlogits[i][k5+1]
+			sumC2 += ws.dlogits[i][k5+2]
+			sumC3 += ws.dlogits[i][k5+3]
+		}
+		g.B2[i] = sumC0 + sumC1 + (sumC2 + sumC3)
 	}
 	return loss
 }

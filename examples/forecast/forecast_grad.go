@@ -137,6 +137,31 @@ type ForecastBatchWorkspace struct {
 	t31    [16][32]float64
 	t32    [16][32]float64
 	t33    [16][32]float64
+	t34    [16][32]float64
+	t35    [16][32]float64
+	t36    [16][32]float64
+	t37    [16][32]float64
+	t38    [16][32]float64
+	t39    [16][32]float64
+	t40    [16][32]float64
+	t41    [16][32]float64
+	t42    [16][32]float64
+	t43    [16][32]float64
+	t44    [16][32]float64
+	t45    [16][32]float64
+	t46    [16][32]float64
+	t47    [16][32]float64
+	t48    [16][32]float64
+	t49    [16][32]float64
+	h4     [16][32]float64
+	t50    [16][32]float64
+	t51    [16][32]float64
+	t52    [16][32]float64
+	t53    [16][32]float64
+	t54    [16][32]float64
+	t55    [16][32]float64
+	t56    [16][32]float64
+	t57    [16][32]float64
 }
 
 // Forward returns the loss of model forecast for the sample in and keeps in ws
@@ -2758,6 +2783,20 @@ func (p *ForecastParams) LossGradBatch(ws *ForecastBatchWorkspace, in []Forecast
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *ForecastParams) LossGradBatchTo(ws *ForecastBatchWorkspace, in []ForecastInputs, g *ForecastParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = ForecastParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -3400,9 +3439,12 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	return loss2
 }
 
-// forwardTile returns the sum of the losses of the tile of samples loaded in
-// ws, and if out is not nil, sets out[s] to the outputs of sample s.
-func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastOutputs) float64 {
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). A loop sums the gradients of Wy over its steps, so it clears
+// them first. It writes each other entry of g once.
+func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastParams) float64 {
+	g.Wy = [1][16]float64{}
 	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
 	ws.h3 = [16][32]float64{}
@@ -3468,7 +3510,6 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 	}
 	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
-	var yhat [32]float64
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
@@ -3479,7 +3520,6 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 		}
 	}
 	var c4 [16][32]float64
-	var yhat2 [32]float64
 	for t2 := 8; t2 < 24; t2++ {
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
@@ -3517,6 +3557,604 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 		for i := range 16 {
 			for j := range 32 {
 				ws.o2[t2-8][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t2][0][j] + ws.t33[i][j] + p.Bo[i])
+			}
+			// forecast.bp:50: h = o * tanh(c)
+			for j := range 32 {
+				ws.tanhC2[t2-8][i][j] = math.Tanh(c4[i][j])
+			}
+			for j := range 32 {
+				ws.h[t2-7][i][j] = ws.o2[t2-8][i][j] * ws.tanhC2[t2-8][i][j]
+			}
+		}
+		// forecast.bp:52: loss += (yhat - ys[t])^2
+		for i := range 32 {
+			row := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t2-7][k][i]
+				dot1 += row[k+1] * ws.h[t2-7][k+1][i]
+				dot2 += row[k+2] * ws.h[t2-7][k+2][i]
+				dot3 += row[k+3] * ws.h[t2-7][k+3][i]
+			}
+			ti := ws.xs[t2][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t2][i]
+			ws.t[t2-8][i] = ti
+			loss[i] += ti * ti
+		}
+		// forecast.bp:49: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				c3[i][j] = c4[i][j]
+			}
+		}
+	}
+	// forecast.bp:54: loss = loss / (T - B)
+	var loss20, loss21, loss22, loss23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2] / 16
+		loss21 += loss[k2+1] / 16
+		loss22 += loss[k2+2] / 16
+		loss23 += loss[k2+3] / 16
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	var dc [16][32]float64
+	var dh [16][32]float64
+	var dWi [16][1]float64
+	var dUi [16][16]float64
+	var dWf [16][1]float64
+	var dUf [16][16]float64
+	var dWg [16][1]float64
+	var dUg [16][16]float64
+	var dWo [16][1]float64
+	var dUo [16][16]float64
+	var dfree [16][32]float64
+	var dfree2 [16][32]float64
+	var dfree3 [16][32]float64
+	var dfree4 [16][32]float64
+	var dfree5 [1][32]float64
+	var scatter [1][32]float64
+	var dh2 [16][32]float64
+	var dc2 [16][32]float64
+	var dc3 [16][32]float64
+	var dh3 [16][32]float64
+	// backward of forecast.bp:43: for t in B..T {
+	for t3 := 23; t3 >= 8; t3-- {
+		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
+		scatter = [1][32]float64{}
+		for i := range 32 {
+			scatter[0][i] += 0.0625 * (2 * ws.t[t3-8][i])
+		}
+		// backward of forecast.bp:50: h = o * tanh(c)
+		for i := range 16 {
+			for j := range 32 {
+				dh2[i][j] = dh[i][j] + p.Wy[0][i]*scatter[0][j]
+			}
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			for j := range 32 {
+				ws.t34[i][j] = dh2[i][j] * ws.tanhC2[t3-8][i][j] * (ws.o2[t3-8][i][j] * (1 - ws.o2[t3-8][i][j]))
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t34[0][0], 512), unsafe.Slice(&ws.t35[0][0], 512), false)
+		// backward of forecast.bp:49: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o2[t3-8][i][j]*(1-ws.tanhC2[t3-8][i][j]*ws.tanhC2[t3-8][i][j])
+			}
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			for j := range 32 {
+				ws.t36[i][j] = dc2[i][j] * ws.i2[t3-8][i][j] * (1 - ws.g2[t3-8][i][j]*ws.g2[t3-8][i][j])
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t36[0][0], 512), unsafe.Slice(&ws.t37[0][0], 512), false)
+		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		for i := range 16 {
+			for j := range 32 {
+				ws.t38[i][j] = dc2[i][j] * ws.g2[t3-8][i][j] * (ws.i2[t3-8][i][j] * (1 - ws.i2[t3-8][i][j]))
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t38[0][0], 512), unsafe.Slice(&ws.t39[0][0], 512), false)
+		// backward of forecast.bp:49: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc3[i][j] = dc2[i][j] * ws.f2[t3-8][i][j]
+			}
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			for j := range 32 {
+				ws.t40[i][j] = dc2[i][j] * ws.cPrev2[t3-8][i][j] * (ws.f2[t3-8][i][j] * (1 - ws.f2[t3-8][i][j]))
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t40[0][0], 512), unsafe.Slice(&ws.t41[0][0], 512), false)
+		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				dh3[i][j] = ws.t35[i][j] + ws.t37[i][j] + ws.t39[i][j] + ws.t41[i][j]
+			}
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			row2 := &ws.t38[i]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.xs[t3][0][k3]
+				dotB1 += row2[k3+1] * ws.xs[t3][0][k3+1]
+				dotB2 += row2[k3+2] * ws.xs[t3][0][k3+2]
+				dotB3 += row2[k3+3] * ws.xs[t3][0][k3+3]
+			}
+			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
+			for j := range 16 {
+				row3 := &ws.t38[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.h[t3-8][j][k4]
+					dotC1 += row3[k4+1] * ws.h[t3-8][j][k4+1]
+					dotC2 += row3[k4+2] * ws.h[t3-8][j][k4+2]
+					dotC3 += row3[k4+3] * ws.h[t3-8][j][k4+3]
+				}
+				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			row4 := &ws.t40[i]
+			var dotD0, dotD1, dotD2, dotD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				dotD0 += row4[k5] * ws.xs[t3][0][k5]
+				dotD1 += row4[k5+1] * ws.xs[t3][0][k5+1]
+				dotD2 += row4[k5+2] * ws.xs[t3][0][k5+2]
+				dotD3 += row4[k5+3] * ws.xs[t3][0][k5+3]
+			}
+			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
+			for j := range 16 {
+				row5 := &ws.t40[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.h[t3-8][j][k6]
+					dotE1 += row5[k6+1] * ws.h[t3-8][j][k6+1]
+					dotE2 += row5[k6+2] * ws.h[t3-8][j][k6+2]
+					dotE3 += row5[k6+3] * ws.h[t3-8][j][k6+3]
+				}
+				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			row6 := &ws.t36[i]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				dotF0 += row6[k7] * ws.xs[t3][0][k7]
+				dotF1 += row6[k7+1] * ws.xs[t3][0][k7+1]
+				dotF2 += row6[k7+2] * ws.xs[t3][0][k7+2]
+				dotF3 += row6[k7+3] * ws.xs[t3][0][k7+3]
+			}
+			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
+			for j := range 16 {
+				row7 := &ws.t36[i]
+				var dotG0, dotG1, dotG2, dotG3 float64
+				for k8 := 0; k8 < 32; k8 += 4 {
+					dotG0 += row7[k8] * ws.h[t3-8][j][k8]
+					dotG1 += row7[k8+1] * ws.h[t3-8][j][k8+1]
+					dotG2 += row7[k8+2] * ws.h[t3-8][j][k8+2]
+					dotG3 += row7[k8+3] * ws.h[t3-8][j][k8+3]
+				}
+				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
+			}
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			row8 := &ws.t34[i]
+			var dotH0, dotH1, dotH2, dotH3 float64
+			for k9 := 0; k9 < 32; k9 += 4 {
+				dotH0 += row8[k9] * ws.xs[t3][0][k9]
+				dotH1 += row8[k9+1] * ws.xs[t3][0][k9+1]
+				dotH2 += row8[k9+2] * ws.xs[t3][0][k9+2]
+				dotH3 += row8[k9+3] * ws.xs[t3][0][k9+3]
+			}
+			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
+			for j := range 16 {
+				row9 := &ws.t34[i]
+				var dotI0, dotI1, dotI2, dotI3 float64
+				for k10 := 0; k10 < 32; k10 += 4 {
+					dotI0 += row9[k10] * ws.h[t3-8][j][k10]
+					dotI1 += row9[k10+1] * ws.h[t3-8][j][k10+1]
+					dotI2 += row9[k10+2] * ws.h[t3-8][j][k10+2]
+					dotI3 += row9[k10+3] * ws.h[t3-8][j][k10+3]
+				}
+				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
+			}
+			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
+			row10 := &scatter[0]
+			var dotJ0, dotJ1, dotJ2, dotJ3 float64
+			for k11 := 0; k11 < 32; k11 += 4 {
+				dotJ0 += row10[k11] * ws.h[t3-7][i][k11]
+				dotJ1 += row10[k11+1] * ws.h[t3-7][i][k11+1]
+				dotJ2 += row10[k11+2] * ws.h[t3-7][i][k11+2]
+				dotJ3 += row10[k11+3] * ws.h[t3-7][i][k11+3]
+			}
+			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			for j := range 32 {
+				dfree[i][j] += ws.t40[i][j]
+			}
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			for j := range 32 {
+				dfree2[i][j] += ws.t38[i][j]
+			}
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			for j := range 32 {
+				dfree3[i][j] += ws.t36[i][j]
+			}
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			for j := range 32 {
+				dfree4[i][j] += ws.t34[i][j]
+			}
+		}
+		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
+		// backward of forecast.bp:49: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc[i][j] = dc3[i][j]
+			}
+			// backward of forecast.bp:52: loss += (yhat - ys[t])^2
+			for j := range 32 {
+				dh[i][j] = dh3[i][j]
+			}
+		}
+	}
+	var dc4 [16][32]float64
+	// backward of forecast.bp:32: for t in 0..B {
+	var dh4 [16][32]float64
+	var dWi2 [16][1]float64
+	var dUi2 [16][16]float64
+	var dWf2 [16][1]float64
+	var dUf2 [16][16]float64
+	var dWg2 [16][1]float64
+	var dUg2 [16][16]float64
+	var dWo2 [16][1]float64
+	var dUo2 [16][16]float64
+	var dfree6 [16][32]float64
+	var dfree7 [16][32]float64
+	var dfree8 [16][32]float64
+	var dfree9 [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			dc4[i][j] = dc[i][j]
+		}
+		for j := range 32 {
+			dh4[i][j] = dh[i][j]
+		}
+	}
+	var dc5 [16][32]float64
+	var dc6 [16][32]float64
+	var dh5 [16][32]float64
+	for t4 := 7; t4 >= 0; t4-- {
+		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t42[i][j] = dh4[i][j] * ws.tanhC[t4][i][j] * (ws.o[t4][i][j] * (1 - ws.o[t4][i][j]))
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t42[0][0], 512), unsafe.Slice(&ws.t43[0][0], 512), false)
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t4][i][j]*(1-ws.tanhC[t4][i][j]*ws.tanhC[t4][i][j])
+			}
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			for j := range 32 {
+				ws.t44[i][j] = dc5[i][j] * ws.i[t4][i][j] * (1 - ws.g[t4][i][j]*ws.g[t4][i][j])
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t44[0][0], 512), unsafe.Slice(&ws.t45[0][0], 512), false)
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t46[i][j] = dc5[i][j] * ws.g[t4][i][j] * (ws.i[t4][i][j] * (1 - ws.i[t4][i][j]))
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t46[0][0], 512), unsafe.Slice(&ws.t47[0][0], 512), false)
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc6[i][j] = dc5[i][j] * ws.f[t4][i][j]
+			}
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				ws.t48[i][j] = dc5[i][j] * ws.cPrev[t4][i][j] * (ws.f[t4][i][j] * (1 - ws.f[t4][i][j]))
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
+		// backward of forecast.bp:39: h = o * tanh(c)
+		for i := range 16 {
+			for j := range 32 {
+				dh5[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
+			}
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			row11 := &ws.t46[i]
+			var dotK0, dotK1, dotK2, dotK3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				dotK0 += row11[k12] * ws.xs[t4][0][k12]
+				dotK1 += row11[k12+1] * ws.xs[t4][0][k12+1]
+				dotK2 += row11[k12+2] * ws.xs[t4][0][k12+2]
+				dotK3 += row11[k12+3] * ws.xs[t4][0][k12+3]
+			}
+			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
+			for j := range 16 {
+				row12 := &ws.t46[i]
+				var dotL0, dotL1, dotL2, dotL3 float64
+				for k13 := 0; k13 < 32; k13 += 4 {
+					dotL0 += row12[k13] * ws.hPrev[t4][j][k13]
+					dotL1 += row12[k13+1] * ws.hPrev[t4][j][k13+1]
+					dotL2 += row12[k13+2] * ws.hPrev[t4][j][k13+2]
+					dotL3 += row12[k13+3] * ws.hPrev[t4][j][k13+3]
+				}
+				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+			}
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			row13 := &ws.t48[i]
+			var dotM0, dotM1, dotM2, dotM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				dotM0 += row13[k14] * ws.xs[t4][0][k14]
+				dotM1 += row13[k14+1] * ws.xs[t4][0][k14+1]
+				dotM2 += row13[k14+2] * ws.xs[t4][0][k14+2]
+				dotM3 += row13[k14+3] * ws.xs[t4][0][k14+3]
+			}
+			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
+			for j := range 16 {
+				row14 := &ws.t48[i]
+				var dotN0, dotN1, dotN2, dotN3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					dotN0 += row14[k15] * ws.hPrev[t4][j][k15]
+					dotN1 += row14[k15+1] * ws.hPrev[t4][j][k15+1]
+					dotN2 += row14[k15+2] * ws.hPrev[t4][j][k15+2]
+					dotN3 += row14[k15+3] * ws.hPrev[t4][j][k15+3]
+				}
+				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+			}
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			row15 := &ws.t44[i]
+			var dotO0, dotO1, dotO2, dotO3 float64
+			for k16 := 0; k16 < 32; k16 += 4 {
+				dotO0 += row15[k16] * ws.xs[t4][0][k16]
+				dotO1 += row15[k16+1] * ws.xs[t4][0][k16+1]
+				dotO2 += row15[k16+2] * ws.xs[t4][0][k16+2]
+				dotO3 += row15[k16+3] * ws.xs[t4][0][k16+3]
+			}
+			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
+			for j := range 16 {
+				row16 := &ws.t44[i]
+				var dotP0, dotP1, dotP2, dotP3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					dotP0 += row16[k17] * ws.hPrev[t4][j][k17]
+					dotP1 += row16[k17+1] * ws.hPrev[t4][j][k17+1]
+					dotP2 += row16[k17+2] * ws.hPrev[t4][j][k17+2]
+					dotP3 += row16[k17+3] * ws.hPrev[t4][j][k17+3]
+				}
+				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+			}
+			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			row17 := &ws.t42[i]
+			var dotQ0, dotQ1, dotQ2, dotQ3 float64
+			for k18 := 0; k18 < 32; k18 += 4 {
+				dotQ0 += row17[k18] * ws.xs[t4][0][k18]
+				dotQ1 += row17[k18+1] * ws.xs[t4][0][k18+1]
+				dotQ2 += row17[k18+2] * ws.xs[t4][0][k18+2]
+				dotQ3 += row17[k18+3] * ws.xs[t4][0][k18+3]
+			}
+			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+			for j := range 16 {
+				row18 := &ws.t42[i]
+				var dotR0, dotR1, dotR2, dotR3 float64
+				for k19 := 0; k19 < 32; k19 += 4 {
+					dotR0 += row18[k19] * ws.hPrev[t4][j][k19]
+					dotR1 += row18[k19+1] * ws.hPrev[t4][j][k19+1]
+					dotR2 += row18[k19+2] * ws.hPrev[t4][j][k19+2]
+					dotR3 += row18[k19+3] * ws.hPrev[t4][j][k19+3]
+				}
+				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
+			}
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				dfree6[i][j] += ws.t48[i][j]
+			}
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			for j := range 32 {
+				dfree7[i][j] += ws.t46[i][j]
+			}
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			for j := range 32 {
+				dfree8[i][j] += ws.t44[i][j]
+			}
+			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			for j := range 32 {
+				dfree9[i][j] += ws.t42[i][j]
+			}
+			// backward of forecast.bp:38: c = f * c + i * g
+			for j := range 32 {
+				dc4[i][j] = dc6[i][j]
+			}
+			// backward of forecast.bp:39: h = o * tanh(c)
+			for j := range 32 {
+				dh4[i][j] = dh5[i][j]
+			}
+		}
+	}
+	for i := range 16 {
+		g.Wi[i][0] = dWi[i][0] + dWi2[i][0]
+		for j := range 16 {
+			g.Ui[i][j] = dUi[i][j] + dUi2[i][j]
+		}
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		var sum0, sum1, sum2, sum3 float64
+		for k20 := 0; k20 < 32; k20 += 4 {
+			sum0 += dfree2[i][k20] + dfree7[i][k20]
+			sum1 += dfree2[i][k20+1] + dfree7[i][k20+1]
+			sum2 += dfree2[i][k20+2] + dfree7[i][k20+2]
+			sum3 += dfree2[i][k20+3] + dfree7[i][k20+3]
+		}
+		g.Bi[i] = sum0 + sum1 + (sum2 + sum3)
+		g.Wf[i][0] = dWf[i][0] + dWf2[i][0]
+		for j := range 16 {
+			g.Uf[i][j] = dUf[i][j] + dUf2[i][j]
+		}
+		// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k21 := 0; k21 < 32; k21 += 4 {
+			sumB0 += dfree[i][k21] + dfree6[i][k21]
+			sumB1 += dfree[i][k21+1] + dfree6[i][k21+1]
+			sumB2 += dfree[i][k21+2] + dfree6[i][k21+2]
+			sumB3 += dfree[i][k21+3] + dfree6[i][k21+3]
+		}
+		g.Bf[i] = sumB0 + sumB1 + (sumB2 + sumB3)
+		g.Wg[i][0] = dWg[i][0] + dWg2[i][0]
+		for j := range 16 {
+			g.Ug[i][j] = dUg[i][j] + dUg2[i][j]
+		}
+		// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k22 := 0; k22 < 32; k22 += 4 {
+			sumC0 += dfree3[i][k22] + dfree8[i][k22]
+			sumC1 += dfree3[i][k22+1] + dfree8[i][k22+1]
+			sumC2 += dfree3[i][k22+2] + dfree8[i][k22+2]
+			sumC3 += dfree3[i][k22+3] + dfree8[i][k22+3]
+		}
+		g.Bg[i] = sumC0 + sumC1 + (sumC2 + sumC3)
+		g.Wo[i][0] = dWo[i][0] + dWo2[i][0]
+		for j := range 16 {
+			g.Uo[i][j] = dUo[i][j] + dUo2[i][j]
+		}
+		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k23 := 0; k23 < 32; k23 += 4 {
+			sumD0 += dfree4[i][k23] + dfree9[i][k23]
+			sumD1 += dfree4[i][k23+1] + dfree9[i][k23+1]
+			sumD2 += dfree4[i][k23+2] + dfree9[i][k23+2]
+			sumD3 += dfree4[i][k23+3] + dfree9[i][k23+3]
+		}
+		g.Bo[i] = sumD0 + sumD1 + (sumD2 + sumD3)
+	}
+	// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
+	var sumE0, sumE1, sumE2, sumE3 float64
+	for k24 := 0; k24 < 32; k24 += 4 {
+		sumE0 += dfree5[0][k24]
+		sumE1 += dfree5[0][k24+1]
+		sumE2 += dfree5[0][k24+2]
+		sumE3 += dfree5[0][k24+3]
+	}
+	g.By[0] = sumE0 + sumE1 + (sumE2 + sumE3)
+	return loss2
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastOutputs) float64 {
+	var c [16][32]float64
+	// forecast.bp:32: for t in 0..B {
+	ws.h4 = [16][32]float64{}
+	var c2 [16][32]float64
+	var h [16][32]float64
+	for t := range 8 {
+		// forecast.bp:39: h = o * tanh(c)
+		for i := range 16 {
+			for j := range 32 {
+				ws.cPrev[t][i][j] = c[i][j]
+			}
+			for j := range 32 {
+				ws.hPrev[t][i][j] = ws.h4[i][j]
+			}
+		}
+		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t50[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + ws.t50[i][j] + p.Bf[i])
+			}
+		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t51[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + ws.t51[i][j] + p.Bi[i])
+			}
+		}
+		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t52[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + ws.t52[i][j] + p.Bg[i])
+			}
+			// forecast.bp:38: c = f * c + i * g
+			for j := range 32 {
+				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+			}
+		}
+		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t53[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + ws.t53[i][j] + p.Bo[i])
+			}
+			// forecast.bp:39: h = o * tanh(c)
+			for j := range 32 {
+				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+			}
+			for j := range 32 {
+				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
+			}
+			// forecast.bp:38: c = f * c + i * g
+			for j := range 32 {
+				c[i][j] = c2[i][j]
+			}
+			// forecast.bp:39: h = o * tanh(c)
+			for j := range 32 {
+				ws.h4[i][j] = h[i][j]
+			}
+		}
+	}
+	var c3 [16][32]float64
+	// forecast.bp:43: for t in B..T {
+	var yhat [32]float64
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			c3[i][j] = c[i][j]
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = ws.h4[i][j]
+		}
+	}
+	var c4 [16][32]float64
+	var yhat2 [32]float64
+	for t2 := 8; t2 < 24; t2++ {
+		// forecast.bp:52: loss += (yhat - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				ws.cPrev2[t2-8][i][j] = c3[i][j]
+			}
+		}
+		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.f2[t2-8][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t2][0][j] + ws.t54[i][j] + p.Bf[i])
+			}
+		}
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.i2[t2-8][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t2][0][j] + ws.t55[i][j] + p.Bi[i])
+			}
+		}
+		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.g2[t2-8][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t2][0][j] + ws.t56[i][j] + p.Bg[i])
+			}
+			// forecast.bp:49: c = f * c + i * g
+			for j := range 32 {
+				c4[i][j] = ws.f2[t2-8][i][j]*c3[i][j] + ws.i2[t2-8][i][j]*ws.g2[t2-8][i][j]
+			}
+		}
+		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.o2[t2-8][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t2][0][j] + ws.t57[i][j] + p.Bo[i])
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {

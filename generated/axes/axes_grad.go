@@ -808,6 +808,14 @@ func (p *AxesParams) LossGradBatch(ws *AxesBatchWorkspace, in []AxesInputs, g *A
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it. The gradient is small (or the model has no
+// tile code), so it clears g and calls LossGradBatch.
+func (p *AxesParams) LossGradBatchTo(ws *AxesBatchWorkspace, in []AxesInputs, g *AxesParams) float64 {
+	*g = AxesParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes

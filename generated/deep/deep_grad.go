@@ -64,6 +64,10 @@ type DeepBatchWorkspace struct {
 	t3  [32][32]float64
 	dh  [32][32]float64
 	t4  [32][32]float64
+	t5  [32][32]float64
+	t6  [32][32]float64
+	dh2 [32][32]float64
+	t7  [32][32]float64
 }
 
 // Forward returns the loss of model deep for the sample in and keeps in ws
@@ -329,6 +333,20 @@ func (p *DeepParams) LossGradBatch(ws *DeepBatchWorkspace, in []DeepInputs, g *D
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *DeepParams) LossGradBatchTo(ws *DeepBatchWorkspace, in []DeepInputs, g *DeepParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = DeepParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -447,9 +465,13 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 	return loss
 }
 
-// forwardTile returns the sum of the losses of the tile of samples loaded in
-// ws, and if out is not nil, sets out[s] to the outputs of sample s.
-func (p *DeepParams) forwardTile(ws *DeepBatchWorkspace, out []DeepOutputs) float64 {
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). A loop sums the gradients of W and b over its steps, so it
+// clears them first.
+func (p *DeepParams) lossGradTileTo(ws *DeepBatchWorkspace, g *DeepParams) float64 {
+	g.W = [20][32][32]float64{}
+	g.B = [20][32]float64{}
 	// deep.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
@@ -462,6 +484,83 @@ func (p *DeepParams) forwardTile(ws *DeepBatchWorkspace, out []DeepOutputs) floa
 		for i := range 32 {
 			for j := range 32 {
 				ws.h[l+1][i][j] = deepSigmoid(ws.t4[i][j] + p.B[l][i])
+			}
+		}
+	}
+	var t [32][32]float64
+	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	for i := range 32 {
+		for j := range 32 {
+			t[i][j] = ws.h[20][i][j] - 0.5
+		}
+	}
+	var loss float64
+	for k3 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += t[k4][k3] * t[k4][k3]
+			sumB1 += t[k4+1][k3] * t[k4+1][k3]
+			sumB2 += t[k4+2][k3] * t[k4+2][k3]
+			sumB3 += t[k4+3][k3] * t[k4+3][k3]
+		}
+		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
+	}
+	var dh [32][32]float64
+	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	var dh2 [32][32]float64
+	for i := range 32 {
+		for j := range 32 {
+			dh[i][j] = 0.5 * (2 * t[i][j])
+		}
+		// backward of deep.bp:12: for l in 0..L {
+		for j := range 32 {
+			dh2[i][j] = dh[i][j]
+		}
+	}
+	for l2 := 19; l2 >= 0; l2-- {
+		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
+		for i := range 32 {
+			for j := range 32 {
+				ws.t5[i][j] = dh2[i][j] * (ws.h[l2+1][i][j] * (1 - ws.h[l2+1][i][j]))
+			}
+		}
+		deepGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
+		deepGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.dh2[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t6[i][j]
+			}
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumC0 += ws.t5[i][k5]
+				sumC1 += ws.t5[i][k5+1]
+				sumC2 += ws.t5[i][k5+2]
+				sumC3 += ws.t5[i][k5+3]
+			}
+			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+			for j := range 32 {
+				dh2[i][j] = ws.dh2[i][j]
+			}
+		}
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *DeepParams) forwardTile(ws *DeepBatchWorkspace, out []DeepOutputs) float64 {
+	// deep.bp:12: for l in 0..L {
+	for i := range 32 {
+		for j := range 32 {
+			ws.h[0][i][j] = ws.x[i][j]
+		}
+	}
+	for l := range 20 {
+		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
+		deepGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				ws.h[l+1][i][j] = deepSigmoid(ws.t7[i][j] + p.B[l][i])
 			}
 		}
 	}

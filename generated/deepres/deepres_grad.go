@@ -69,6 +69,11 @@ type DeepresBatchWorkspace struct {
 	t4      [32][32]float64
 	h2      [32][32]float64
 	t5      [32][32]float64
+	t6      [32][32]float64
+	t7      [32][32]float64
+	t8      [32][32]float64
+	h3      [32][32]float64
+	t9      [32][32]float64
 }
 
 // Forward returns the loss of model deepres for the sample in and keeps in ws
@@ -367,6 +372,20 @@ func (p *DeepresParams) LossGradBatch(ws *DeepresBatchWorkspace, in []DeepresInp
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *DeepresParams) LossGradBatchTo(ws *DeepresBatchWorkspace, in []DeepresInputs, g *DeepresParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = DeepresParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -505,9 +524,13 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 	return loss
 }
 
-// forwardTile returns the sum of the losses of the tile of samples loaded in
-// ws, and if out is not nil, sets out[s] to the outputs of sample s.
-func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutputs) float64 {
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). A loop sums the gradients of W and b over its steps, so it
+// clears them first.
+func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresParams) float64 {
+	g.W = [20][32][32]float64{}
+	g.B = [20][32]float64{}
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
@@ -536,15 +559,112 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 			}
 		}
 	}
+	var t [32][32]float64
+	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	for i := range 32 {
+		for j := range 32 {
+			t[i][j] = ws.h2[i][j] - 0.5
+		}
+	}
+	var loss float64
+	for k3 := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += t[k4][k3] * t[k4][k3]
+			sumB1 += t[k4+1][k3] * t[k4+1][k3]
+			sumB2 += t[k4+2][k3] * t[k4+2][k3]
+			sumB3 += t[k4+3][k3] * t[k4+3][k3]
+		}
+		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
+	}
+	var dh [32][32]float64
+	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
+	var dh2 [32][32]float64
+	for i := range 32 {
+		for j := range 32 {
+			dh[i][j] = 0.5 * (2 * t[i][j])
+		}
+		// backward of deepres.bp:12: for l in 0..L {
+		for j := range 32 {
+			dh2[i][j] = dh[i][j]
+		}
+	}
+	var dh3 [32][32]float64
+	for l2 := 19; l2 >= 0; l2-- {
+		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
+		for i := range 32 {
+			for j := range 32 {
+				ws.t6[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
+			}
+		}
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.hPrev[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
+		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 1024), false)
+		// backward of deepres.bp:9: input x[32]
+		for i := range 32 {
+			for j := range 32 {
+				dh3[i][j] = dh2[i][j] + ws.t8[i][j]
+			}
+			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t7[i][j]
+			}
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumC0 += ws.t6[i][k5]
+				sumC1 += ws.t6[i][k5+1]
+				sumC2 += ws.t6[i][k5+2]
+				sumC3 += ws.t6[i][k5+3]
+			}
+			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+			// backward of deepres.bp:9: input x[32]
+			for j := range 32 {
+				dh2[i][j] = dh3[i][j]
+			}
+		}
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutputs) float64 {
+	// deepres.bp:12: for l in 0..L {
+	for i := range 32 {
+		for j := range 32 {
+			ws.h3[i][j] = ws.x[i][j]
+		}
+	}
+	var h [32][32]float64
+	for l := range 20 {
+		// deepres.bp:9: input x[32]
+		for i := range 32 {
+			for j := range 32 {
+				ws.hPrev[l][i][j] = ws.h3[i][j]
+			}
+		}
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h3[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				ws.sigmoid[l][i][j] = deepresSigmoid(ws.t9[i][j] + p.B[l][i])
+			}
+			for j := range 32 {
+				h[i][j] = ws.h3[i][j] + ws.sigmoid[l][i][j] - 0.5
+			}
+			for j := range 32 {
+				ws.h3[i][j] = h[i][j]
+			}
+		}
+	}
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var loss float64
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += deepresSq(ws.h2[k4][k3] - 0.5)
-			sumB1 += deepresSq(ws.h2[k4+1][k3] - 0.5)
-			sumB2 += deepresSq(ws.h2[k4+2][k3] - 0.5)
-			sumB3 += deepresSq(ws.h2[k4+3][k3] - 0.5)
+			sumB0 += deepresSq(ws.h3[k4][k3] - 0.5)
+			sumB1 += deepresSq(ws.h3[k4+1][k3] - 0.5)
+			sumB2 += deepresSq(ws.h3[k4+2][k3] - 0.5)
+			sumB3 += deepresSq(ws.h3[k4+3][k3] - 0.5)
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}

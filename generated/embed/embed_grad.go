@@ -188,6 +188,14 @@ func (p *EmbedParams) LossGradBatch(ws *EmbedBatchWorkspace, in []EmbedInputs, g
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it. The gradient is small (or the model has no
+// tile code), so it clears g and calls LossGradBatch.
+func (p *EmbedParams) LossGradBatchTo(ws *EmbedBatchWorkspace, in []EmbedInputs, g *EmbedParams) float64 {
+	*g = EmbedParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes

@@ -2200,6 +2200,20 @@ func (p *LayersParams) LossGradBatch(ws *LayersBatchWorkspace, in []LayersInputs
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *LayersParams) LossGradBatchTo(ws *LayersBatchWorkspace, in []LayersInputs, g *LayersParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = LayersParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -2785,6 +2799,542 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			sumQ3 += ws.dz[i][k45+3]
 		}
 		g.B3[i] += sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+	}
+	return loss
+}
+
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). It writes each entry of g once.
+func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams) float64 {
+	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	ws.t = [1][10][10][32]float64{}
+	for i2 := range 8 {
+		for i3 := range 8 {
+			for i4 := range 32 {
+				ws.t[0][i2+1][i3+1][i4] += ws.img[0][i2][i3][i4]
+			}
+		}
+	}
+	for i := range 4 {
+		for j := range 8 {
+			for n := range 8 {
+				for q := range 32 {
+					var sum float64
+					for k := range 3 {
+						for k2 := range 3 {
+							sum += ws.t[0][j+k][n+k2][q] * p.K1[i][0][k][k2]
+						}
+					}
+					ws.c1[i][j][n][q] = layersRelu(sum)
+				}
+			}
+		}
+		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		for j := range 4 {
+			for n := range 4 {
+				for q := range 32 {
+					ws.p[i][j][n][q] = max(max(ws.c1[i][j*2][n*2][q], ws.c1[i][j*2][n*2+1][q]), max(ws.c1[i][j*2+1][n*2][q], ws.c1[i][j*2+1][n*2+1][q]))
+				}
+			}
+		}
+	}
+	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	ws.t2 = [4][6][6][32]float64{}
+	for i5 := range 4 {
+		for i6 := range 4 {
+			for i7 := range 4 {
+				for i8 := range 32 {
+					ws.t2[i5][i6+1][i7+1][i8] += ws.p[i5][i6][i7][i8]
+				}
+			}
+		}
+	}
+	var c2 [4][2][2][32]float64
+	for i := range 4 {
+		for j := range 32 {
+			var sum2 float64
+			for k3 := range 4 {
+				for k4 := range 3 {
+					for k5 := range 3 {
+						sum2 += ws.t2[k3][k4][k5][j] * p.K2[i][k3][k4][k5]
+					}
+				}
+			}
+			c2[i][0][0][j] = layersRelu(sum2)
+			var sum3 float64
+			for k6 := range 4 {
+				for k7 := range 3 {
+					for k8 := range 3 {
+						sum3 += ws.t2[k6][k7][k8+2][j] * p.K2[i][k6][k7][k8]
+					}
+				}
+			}
+			c2[i][0][1][j] = layersRelu(sum3)
+			var sum4 float64
+			for k9 := range 4 {
+				for k10 := range 3 {
+					for k11 := range 3 {
+						sum4 += ws.t2[k9][k10+2][k11][j] * p.K2[i][k9][k10][k11]
+					}
+				}
+			}
+			c2[i][1][0][j] = layersRelu(sum4)
+			var sum5 float64
+			for k12 := range 4 {
+				for k13 := range 3 {
+					for k14 := range 3 {
+						sum5 += ws.t2[k12][k13+2][k14+2][j] * p.K2[i][k12][k13][k14]
+					}
+				}
+			}
+			c2[i][1][1][j] = layersRelu(sum5)
+		}
+	}
+	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	ws.t3 = [16][32]float64{}
+	for i9 := range 4 {
+		for i10 := range 32 {
+			var sum6 float64
+			for k15 := range 4 {
+				for k16 := range 4 {
+					sum6 += ws.c1[i9][k15][k16][i10]
+				}
+			}
+			ws.t3[i9*4][i10] += c2[i9][0][0][i10] + sum6/16
+			var sum7 float64
+			for k17 := range 4 {
+				for k18 := range 4 {
+					sum7 += ws.c1[i9][k17][k18+4][i10]
+				}
+			}
+			ws.t3[i9*4+1][i10] += c2[i9][0][1][i10] + sum7/16
+			var sum8 float64
+			for k19 := range 4 {
+				for k20 := range 4 {
+					sum8 += ws.c1[i9][k19+4][k20][i10]
+				}
+			}
+			ws.t3[i9*4+2][i10] += c2[i9][1][0][i10] + sum8/16
+			var sum9 float64
+			for k21 := range 4 {
+				for k22 := range 4 {
+					sum9 += ws.c1[i9][k21+4][k22+4][i10]
+				}
+			}
+			ws.t3[i9*4+3][i10] += c2[i9][1][1][i10] + sum9/16
+		}
+	}
+	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+	var t [2][14][32]float64
+	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	t = [2][14][32]float64{}
+	for i11 := range 12 {
+		for i12 := range 32 {
+			t[0][i11+1][i12] += ws.series[0][i11][i12]
+			t[1][i11+1][i12] += ws.series[1][i11][i12]
+		}
+	}
+	var s [4][6][32]float64
+	for i := range 4 {
+		for j := range 6 {
+			for n := range 32 {
+				var sum10 float64
+				for k23 := range 3 {
+					sum10 += t[0][j*2+k23][n] * p.K3[i][0][k23]
+					sum10 += t[1][j*2+k23][n] * p.K3[i][1][k23]
+				}
+				s[i][j][n] = math.Tanh(sum10)
+			}
+		}
+	}
+	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	ws.t5 = [24][32]float64{}
+	for i13 := range 4 {
+		for i14 := range 6 {
+			for i15 := range 32 {
+				ws.t5[i14+i13*6][i15] += s[i13][i14][i15]
+			}
+		}
+	}
+	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&ws.t6[0][0], 512), false)
+	var t2 [16][32]float64
+	var t3 [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			t2[i][j] = ws.t4[i][j] + ws.t6[i][j] + p.B1[i]
+		}
+	}
+	var t4 [16][32]float64
+	for i := range 32 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k24 := 0; k24 < 16; k24 += 4 {
+			sumB0 += t2[k24][i]
+			sumB1 += t2[k24+1][i]
+			sumB2 += t2[k24+2][i]
+			sumB3 += t2[k24+3][i]
+		}
+		t3[i] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	}
+	var t5 [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			t4[i][j] = t2[i][j] - t3[j]
+		}
+	}
+	var rsqrt [32]float64
+	var t6 [16][32]float64
+	for i := range 32 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k25 := 0; k25 < 16; k25 += 4 {
+			sumC0 += t4[k25][i] * t4[k25][i]
+			sumC1 += t4[k25+1][i] * t4[k25+1][i]
+			sumC2 += t4[k25+2][i] * t4[k25+2][i]
+			sumC3 += t4[k25+3][i] * t4[k25+3][i]
+		}
+		t5i := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+		t5[i] = t5i
+		rsqrt[i] = layersRsqrt(t5i)
+	}
+	for i := range 16 {
+		for j := range 32 {
+			t6[i][j] = t4[i][j] * rsqrt[j]
+		}
+		// layers.bp:29: z = W3 @ relu(h) + b3
+		for j := range 32 {
+			ws.reluH[i][j] = layersRelu(t6[i][j]*p.Gamma[i] + p.Beta[i])
+		}
+	}
+	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t7[0][0], 320), false)
+	var z [10][32]float64
+	var t7 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			z[i][j] = ws.t7[i][j] + p.B3[i]
+		}
+	}
+	// layers.bp:30: loss = cross_entropy(z, label)
+	var exp [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k26 := range 10 {
+			m = max(m, z[k26][i])
+		}
+		t7[i] = m
+	}
+	var t8 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			exp[i][j] = math.Exp(z[i][j] - t7[j])
+		}
+	}
+	for i := range 32 {
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k27 := 0; k27 < 8; k27 += 4 {
+			sumD0 += exp[k27][i]
+			sumD1 += exp[k27+1][i]
+			sumD2 += exp[k27+2][i]
+			sumD3 += exp[k27+3][i]
+		}
+		sumD0 += exp[8][i]
+		sumD0 += exp[9][i]
+		t8[i] = sumD0 + sumD1 + (sumD2 + sumD3)
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k28 := 0; k28 < 32; k28 += 4 {
+		loss0 += t7[k28] + math.Log(t8[k28]) - z[ws.label[k28]][k28]
+		loss1 += t7[k28+1] + math.Log(t8[k28+1]) - z[ws.label[k28+1]][k28+1]
+		loss2 += t7[k28+2] + math.Log(t8[k28+2]) - z[ws.label[k28+2]][k28+2]
+		loss3 += t7[k28+3] + math.Log(t8[k28+3]) - z[ws.label[k28+3]][k28+3]
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t9 [10][32]float64
+	// backward of layers.bp:30: loss = cross_entropy(z, label)
+	t9 = [10][32]float64{}
+	for i16 := range 32 {
+		t9[ws.label[i16]][i16] += -1
+	}
+	var t10 [32]float64
+	for i := range 32 {
+		t10[i] = 1 / t8[i]
+	}
+	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	for i := range 10 {
+		for j := range 32 {
+			ws.dz[i][j] = t9[i][j] + t10[j]*exp[i][j]
+		}
+	}
+	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
+	var dh [16][32]float64
+	var t11 [16][32]float64
+	var t12 [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
+		}
+		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		for j := range 32 {
+			t11[i][j] = dh[i][j] * p.Gamma[i]
+		}
+	}
+	var t13 [16][32]float64
+	for i := range 32 {
+		var sumE0, sumE1, sumE2, sumE3 float64
+		for k29 := 0; k29 < 16; k29 += 4 {
+			sumE0 += t11[k29][i] * t4[k29][i]
+			sumE1 += t11[k29+1][i] * t4[k29+1][i]
+			sumE2 += t11[k29+2][i] * t4[k29+2][i]
+			sumE3 += t11[k29+3][i] * t4[k29+3][i]
+		}
+		t12[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
+	}
+	var t14 [16][32]float64
+	var t15 [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			t13[i][j] = t12[j] * t4[i][j]
+		}
+		for j := range 32 {
+			t14[i][j] = t11[i][j]*rsqrt[j] + t13[i][j] + t13[i][j]
+		}
+	}
+	for i := range 32 {
+		var sumF0, sumF1, sumF2, sumF3 float64
+		for k30 := 0; k30 < 16; k30 += 4 {
+			sumF0 += -t14[k30][i]
+			sumF1 += -t14[k30+1][i]
+			sumF2 += -t14[k30+2][i]
+			sumF3 += -t14[k30+3][i]
+		}
+		t15[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
+	}
+	for i := range 16 {
+		for j := range 32 {
+			ws.t9[i][j] = t14[i][j] + t15[j]
+		}
+	}
+	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
+	var t16 [4][6][32]float64
+	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	for i := range 4 {
+		for j := range 6 {
+			for n := range 32 {
+				t16[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
+			}
+		}
+	}
+	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
+	var t17 [4][2][2][32]float64
+	// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+	for i := range 4 {
+		for j := range 32 {
+			t17[i][0][0][j] = ws.t11[i*4][j] / 16
+			t17[i][0][1][j] = ws.t11[i*4+1][j] / 16
+			t17[i][1][0][j] = ws.t11[i*4+2][j] / 16
+			t17[i][1][1][j] = ws.t11[i*4+3][j] / 16
+		}
+	}
+	ws.t12 = [4][8][8][32]float64{}
+	for i17 := range 4 {
+		for i18 := range 4 {
+			for i19 := range 4 {
+				for i20 := range 32 {
+					ws.t12[i17][i18][i19][i20] += t17[i17][0][0][i20]
+					ws.t12[i17][i18][i19+4][i20] += t17[i17][0][1][i20]
+					ws.t12[i17][i18+4][i19][i20] += t17[i17][1][0][i20]
+					ws.t12[i17][i18+4][i19+4][i20] += t17[i17][1][1][i20]
+				}
+			}
+		}
+	}
+	var t18 [4][2][2][32]float64
+	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	for i := range 4 {
+		for j := range 32 {
+			t18[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
+			t18[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
+			t18[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
+			t18[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+		}
+	}
+	ws.t13 = [4][6][6][32]float64{}
+	for i21 := range 4 {
+		for i22 := range 3 {
+			for i23 := range 3 {
+				for i24 := range 32 {
+					ws.t13[i21][i22][i23][i24] += t18[0][0][0][i24]*p.K2[0][i21][i22][i23] + t18[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t18[2][0][0][i24]*p.K2[2][i21][i22][i23] + t18[3][0][0][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22][i23+2][i24] += t18[0][0][1][i24]*p.K2[0][i21][i22][i23] + t18[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t18[2][0][1][i24]*p.K2[2][i21][i22][i23] + t18[3][0][1][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22+2][i23][i24] += t18[0][1][0][i24]*p.K2[0][i21][i22][i23] + t18[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t18[2][1][0][i24]*p.K2[2][i21][i22][i23] + t18[3][1][0][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22+2][i23+2][i24] += t18[0][1][1][i24]*p.K2[0][i21][i22][i23] + t18[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t18[2][1][1][i24]*p.K2[2][i21][i22][i23] + t18[3][1][1][i24]*p.K2[3][i21][i22][i23])
+				}
+			}
+		}
+	}
+	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	for i := range 4 {
+		for j := range 4 {
+			for n := range 4 {
+				for q := range 32 {
+					ws.t14[i][j][n][0][0][q] = layersGe(ws.c1[i][j*2][n*2][q], ws.p[i][j][n][q])
+					ws.t14[i][j][n][0][1][q] = layersGe(ws.c1[i][j*2][n*2+1][q], ws.p[i][j][n][q])
+					ws.t14[i][j][n][1][0][q] = layersGe(ws.c1[i][j*2+1][n*2][q], ws.p[i][j][n][q])
+					ws.t14[i][j][n][1][1][q] = layersGe(ws.c1[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
+				}
+			}
+		}
+		for j := range 4 {
+			for n := range 4 {
+				for q := range 32 {
+					ws.t15[i][j][n][q] = ws.t13[i][j+1][n+1][q] / (ws.t14[i][j][n][0][0][q] + ws.t14[i][j][n][0][1][q] + (ws.t14[i][j][n][1][0][q] + ws.t14[i][j][n][1][1][q]))
+				}
+			}
+		}
+	}
+	ws.t16 = [4][8][8][32]float64{}
+	for i25 := range 4 {
+		for i26 := range 4 {
+			for i27 := range 4 {
+				for i28 := range 32 {
+					ws.t16[i25][i26*2][i27*2][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][0][0][i28]
+					ws.t16[i25][i26*2][i27*2+1][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][0][1][i28]
+					ws.t16[i25][i26*2+1][i27*2][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][1][0][i28]
+					ws.t16[i25][i26*2+1][i27*2+1][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][1][1][i28]
+				}
+			}
+		}
+	}
+	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	for i := range 4 {
+		for j := range 8 {
+			for n := range 8 {
+				for q := range 32 {
+					ws.t17[i][j][n][q] = (ws.t12[i][j][n][q] + ws.t16[i][j][n][q]) * layersStep(ws.c1[i][j][n][q])
+				}
+			}
+		}
+		for j := range 3 {
+			for n := range 3 {
+				var sum11 float64
+				for k31 := range 8 {
+					for k32 := range 8 {
+						var sumG0, sumG1, sumG2, sumG3 float64
+						for k33 := 0; k33 < 32; k33 += 4 {
+							sumG0 += ws.t17[i][k31][k32][k33] * ws.t[0][k31+j][k32+n][k33]
+							sumG1 += ws.t17[i][k31][k32][k33+1] * ws.t[0][k31+j][k32+n][k33+1]
+							sumG2 += ws.t17[i][k31][k32][k33+2] * ws.t[0][k31+j][k32+n][k33+2]
+							sumG3 += ws.t17[i][k31][k32][k33+3] * ws.t[0][k31+j][k32+n][k33+3]
+						}
+						sum11 += sumG0 + sumG1 + (sumG2 + sumG3)
+					}
+				}
+				g.K1[i][0][j][n] = sum11
+			}
+		}
+		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		for j := range 4 {
+			for n := range 3 {
+				for q := range 3 {
+					var sumH0, sumH1, sumH2, sumH3 float64
+					for k34 := 0; k34 < 32; k34 += 4 {
+						sumH0 += t18[i][0][0][k34] * ws.t2[j][n][q][k34]
+						sumH1 += t18[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
+						sumH2 += t18[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
+						sumH3 += t18[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
+					}
+					var sumI0, sumI1, sumI2, sumI3 float64
+					for k35 := 0; k35 < 32; k35 += 4 {
+						sumI0 += t18[i][0][1][k35] * ws.t2[j][n][q+2][k35]
+						sumI1 += t18[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
+						sumI2 += t18[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
+						sumI3 += t18[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
+					}
+					var sumJ0, sumJ1, sumJ2, sumJ3 float64
+					for k36 := 0; k36 < 32; k36 += 4 {
+						sumJ0 += t18[i][1][0][k36] * ws.t2[j][n+2][q][k36]
+						sumJ1 += t18[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
+						sumJ2 += t18[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
+						sumJ3 += t18[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
+					}
+					var sumK0, sumK1, sumK2, sumK3 float64
+					for k37 := 0; k37 < 32; k37 += 4 {
+						sumK0 += t18[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
+						sumK1 += t18[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
+						sumK2 += t18[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
+						sumK3 += t18[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
+					}
+					g.K2[i][j][n][q] = sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
+				}
+			}
+		}
+		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		for j := range 3 {
+			var sum12 float64
+			for k38 := range 6 {
+				var sumL0, sumL1, sumL2, sumL3 float64
+				for k39 := 0; k39 < 32; k39 += 4 {
+					sumL0 += t16[i][k38][k39] * t[0][k38*2+j][k39]
+					sumL1 += t16[i][k38][k39+1] * t[0][k38*2+j][k39+1]
+					sumL2 += t16[i][k38][k39+2] * t[0][k38*2+j][k39+2]
+					sumL3 += t16[i][k38][k39+3] * t[0][k38*2+j][k39+3]
+				}
+				sum12 += sumL0 + sumL1 + (sumL2 + sumL3)
+			}
+			g.K3[i][0][j] = sum12
+			var sum13 float64
+			for k40 := range 6 {
+				var sumM0, sumM1, sumM2, sumM3 float64
+				for k41 := 0; k41 < 32; k41 += 4 {
+					sumM0 += t16[i][k40][k41] * t[1][k40*2+j][k41]
+					sumM1 += t16[i][k40][k41+1] * t[1][k40*2+j][k41+1]
+					sumM2 += t16[i][k40][k41+2] * t[1][k40*2+j][k41+2]
+					sumM3 += t16[i][k40][k41+3] * t[1][k40*2+j][k41+3]
+				}
+				sum13 += sumM0 + sumM1 + (sumM2 + sumM3)
+			}
+			g.K3[i][1][j] = sum13
+		}
+	}
+	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), false)
+	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), false)
+	for i := range 16 {
+		var sumN0, sumN1, sumN2, sumN3 float64
+		for k42 := 0; k42 < 32; k42 += 4 {
+			sumN0 += ws.t9[i][k42]
+			sumN1 += ws.t9[i][k42+1]
+			sumN2 += ws.t9[i][k42+2]
+			sumN3 += ws.t9[i][k42+3]
+		}
+		g.B1[i] = sumN0 + sumN1 + (sumN2 + sumN3)
+		var sumO0, sumO1, sumO2, sumO3 float64
+		for k43 := 0; k43 < 32; k43 += 4 {
+			sumO0 += dh[i][k43] * t6[i][k43]
+			sumO1 += dh[i][k43+1] * t6[i][k43+1]
+			sumO2 += dh[i][k43+2] * t6[i][k43+2]
+			sumO3 += dh[i][k43+3] * t6[i][k43+3]
+		}
+		g.Gamma[i] = sumO0 + sumO1 + (sumO2 + sumO3)
+		var sumP0, sumP1, sumP2, sumP3 float64
+		for k44 := 0; k44 < 32; k44 += 4 {
+			sumP0 += dh[i][k44]
+			sumP1 += dh[i][k44+1]
+			sumP2 += dh[i][k44+2]
+			sumP3 += dh[i][k44+3]
+		}
+		g.Beta[i] = sumP0 + sumP1 + (sumP2 + sumP3)
+	}
+	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	layersGemmNT(10, 16, 32, unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&g.W3[0][0], 160), false)
+	for i := range 10 {
+		var sumQ0, sumQ1, sumQ2, sumQ3 float64
+		for k45 := 0; k45 < 32; k45 += 4 {
+			sumQ0 += ws.dz[i][k45]
+			sumQ1 += ws.dz[i][k45+1]
+			sumQ2 += ws.dz[i][k45+2]
+			sumQ3 += ws.dz[i][k45+3]
+		}
+		g.B3[i] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 	}
 	return loss
 }

@@ -106,6 +106,18 @@ type LstmBatchWorkspace struct {
 	t15   [16][32]float64
 	t16   [16][32]float64
 	t17   [16][32]float64
+	t18   [16][32]float64
+	t19   [16][32]float64
+	t20   [16][32]float64
+	t21   [16][32]float64
+	t22   [16][32]float64
+	t23   [16][32]float64
+	t24   [16][32]float64
+	t25   [16][32]float64
+	t26   [16][32]float64
+	t27   [16][32]float64
+	t28   [16][32]float64
+	t29   [16][32]float64
 }
 
 // Forward returns the loss of model lstm for the sample in and keeps in ws
@@ -1195,6 +1207,20 @@ func (p *LstmParams) LossGradBatch(ws *LstmBatchWorkspace, in []LstmInputs, g *L
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *LstmParams) LossGradBatchTo(ws *LstmBatchWorkspace, in []LstmInputs, g *LstmParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = LstmParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -1545,9 +1571,21 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	return loss2
 }
 
-// forwardTile returns the sum of the losses of the tile of samples loaded in
-// ws, and if out is not nil, sets out[s] to the outputs of sample s.
-func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) float64 {
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). A loop sums the gradients of Wi, Ui, Wf, Uf, Wg, Ug, Wo, Uo and
+// Wy over its steps, so it clears them first. It writes each other entry of g
+// once.
+func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float64 {
+	g.Wi = [16][4]float64{}
+	g.Ui = [16][16]float64{}
+	g.Wf = [16][4]float64{}
+	g.Uf = [16][16]float64{}
+	g.Wg = [16][4]float64{}
+	g.Ug = [16][16]float64{}
+	g.Wo = [16][4]float64{}
+	g.Uo = [16][16]float64{}
+	g.Wy = [1][16]float64{}
 	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
@@ -1594,6 +1632,310 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		for i := range 16 {
 			for j := range 32 {
 				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t17[i][j] + p.Bo[i])
+			}
+			// lstm.bp:35: h = o * tanh(c)
+			for j := range 32 {
+				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+			}
+			for j := range 32 {
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
+			}
+		}
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			row := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t+1][k][i]
+				dot1 += row[k+1] * ws.h[t+1][k+1][i]
+				dot2 += row[k+2] * ws.h[t+1][k+2][i]
+				dot3 += row[k+3] * ws.h[t+1][k+3][i]
+			}
+			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
+			ws.t[t][i] = ti
+			loss[i] += ti * ti
+		}
+		// lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				c[i][j] = c2[i][j]
+			}
+		}
+	}
+	// lstm.bp:28: for t in 0..T {
+	var loss20, loss21, loss22, loss23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2]
+		loss21 += loss[k2+1]
+		loss22 += loss[k2+2]
+		loss23 += loss[k2+3]
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	var dc [16][32]float64
+	var dh [16][32]float64
+	var dfree [16][32]float64
+	var dfree2 [16][32]float64
+	var dfree3 [16][32]float64
+	var dfree4 [16][32]float64
+	var dfree5 [1][32]float64
+	var scatter [1][32]float64
+	var dh2 [16][32]float64
+	var dc2 [16][32]float64
+	var dc3 [16][32]float64
+	var dh3 [16][32]float64
+	// backward of lstm.bp:28: for t in 0..T {
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		scatter = [1][32]float64{}
+		for i := range 32 {
+			scatter[0][i] += 2 * ws.t[t2][i]
+		}
+		// backward of lstm.bp:35: h = o * tanh(c)
+		for i := range 16 {
+			for j := range 32 {
+				dh2[i][j] = dh[i][j] + p.Wy[0][i]*scatter[0][j]
+			}
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			for j := range 32 {
+				ws.t18[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t2][i][j]*(1-ws.tanhC[t2][i][j]*ws.tanhC[t2][i][j])
+			}
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			for j := range 32 {
+				ws.t20[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t22[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc3[i][j] = dc2[i][j] * ws.f[t2][i][j]
+			}
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				ws.t24[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
+			}
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			for j := range 4 {
+				row2 := &ws.t22[i]
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k3 := 0; k3 < 32; k3 += 4 {
+					dotB0 += row2[k3] * ws.xs[t2][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+				}
+				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		for i := range 16 {
+			for j := range 4 {
+				row3 := &ws.t24[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t2][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t2][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t2][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t2][j][k4+3]
+				}
+				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		for i := range 16 {
+			for j := range 4 {
+				row4 := &ws.t20[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.xs[t2][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t2][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t2][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t2][j][k5+3]
+				}
+				g.Wg[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
+		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		for i := range 16 {
+			for j := range 4 {
+				row5 := &ws.t18[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.xs[t2][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t2][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t2][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t2][j][k6+3]
+				}
+				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			row6 := &scatter[0]
+			var dotF0, dotF1, dotF2, dotF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				dotF0 += row6[k7] * ws.h[t2+1][i][k7]
+				dotF1 += row6[k7+1] * ws.h[t2+1][i][k7+1]
+				dotF2 += row6[k7+2] * ws.h[t2+1][i][k7+2]
+				dotF3 += row6[k7+3] * ws.h[t2+1][i][k7+3]
+			}
+			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				dfree[i][j] += ws.t24[i][j]
+			}
+			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			for j := range 32 {
+				dfree2[i][j] += ws.t22[i][j]
+			}
+			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			for j := range 32 {
+				dfree3[i][j] += ws.t20[i][j]
+			}
+			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			for j := range 32 {
+				dfree4[i][j] += ws.t18[i][j]
+			}
+		}
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
+		// backward of lstm.bp:34: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc[i][j] = dc3[i][j]
+			}
+			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			for j := range 32 {
+				dh[i][j] = dh3[i][j]
+			}
+		}
+	}
+	// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+	for i := range 16 {
+		var sum0, sum1, sum2, sum3 float64
+		for k8 := 0; k8 < 32; k8 += 4 {
+			sum0 += dfree2[i][k8]
+			sum1 += dfree2[i][k8+1]
+			sum2 += dfree2[i][k8+2]
+			sum3 += dfree2[i][k8+3]
+		}
+		g.Bi[i] = sum0 + sum1 + (sum2 + sum3)
+		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sumB0 += dfree[i][k9]
+			sumB1 += dfree[i][k9+1]
+			sumB2 += dfree[i][k9+2]
+			sumB3 += dfree[i][k9+3]
+		}
+		g.Bf[i] = sumB0 + sumB1 + (sumB2 + sumB3)
+		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k10 := 0; k10 < 32; k10 += 4 {
+			sumC0 += dfree3[i][k10]
+			sumC1 += dfree3[i][k10+1]
+			sumC2 += dfree3[i][k10+2]
+			sumC3 += dfree3[i][k10+3]
+		}
+		g.Bg[i] = sumC0 + sumC1 + (sumC2 + sumC3)
+		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k11 := 0; k11 < 32; k11 += 4 {
+			sumD0 += dfree4[i][k11]
+			sumD1 += dfree4[i][k11+1]
+			sumD2 += dfree4[i][k11+2]
+			sumD3 += dfree4[i][k11+3]
+		}
+		g.Bo[i] = sumD0 + sumD1 + (sumD2 + sumD3)
+	}
+	// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+	var sumE0, sumE1, sumE2, sumE3 float64
+	for k12 := 0; k12 < 32; k12 += 4 {
+		sumE0 += dfree5[0][k12]
+		sumE1 += dfree5[0][k12+1]
+		sumE2 += dfree5[0][k12+2]
+		sumE3 += dfree5[0][k12+3]
+	}
+	g.By[0] = sumE0 + sumE1 + (sumE2 + sumE3)
+	return loss2
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) float64 {
+	var c [16][32]float64
+	// lstm.bp:28: for t in 0..T {
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
+	var c2 [16][32]float64
+	for t := range 25 {
+		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				ws.cPrev[t][i][j] = c[i][j]
+			}
+		}
+		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = lstmSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t26[i][j] + p.Bf[i])
+			}
+		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = lstmSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t27[i][j] + p.Bi[i])
+			}
+		}
+		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t28[i][j] + p.Bg[i])
+			}
+			// lstm.bp:34: c = f * c + i * g
+			for j := range 32 {
+				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+			}
+		}
+		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t29[i][j] + p.Bo[i])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {

@@ -785,6 +785,20 @@ func (p *MnistParams) LossGradBatch(ws *MnistBatchWorkspace, in []MnistInputs, g
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *MnistParams) LossGradBatchTo(ws *MnistBatchWorkspace, in []MnistInputs, g *MnistParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = MnistParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -944,6 +958,126 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 			sumF3 += ws.dlogits[i][k9+3]
 		}
 		g.B2[i] += sumF0 + sumF1 + (sumF2 + sumF3)
+	}
+	return loss
+}
+
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). It writes each entry of g once.
+func (p *MnistParams) lossGradTileTo(ws *MnistBatchWorkspace, g *MnistParams) float64 {
+	// mnist.bp:14: h = relu(W1 @ x + b1)
+	mnistGemmNN(128, 32, 784, unsafe.Slice(&p.W1[0][0], 100352), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&ws.t[0][0], 4096), false)
+	for i := range 128 {
+		for j := range 32 {
+			ws.h[i][j] = mnistRelu(ws.t[i][j] + p.B1[i])
+		}
+	}
+	// mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmNN(10, 32, 128, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&ws.t2[0][0], 320), false)
+	var logits [10][32]float64
+	var t [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			logits[i][j] = ws.t2[i][j] + p.B2[i]
+		}
+	}
+	// mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	var t2 [10][32]float64
+	for i := range 32 {
+		m := math.Inf(-1)
+		for k := range 10 {
+			m = max(m, logits[k][i])
+		}
+		t[i] = m
+	}
+	var exp [10][32]float64
+	var t3 [32]float64
+	for i := range 10 {
+		for j := range 32 {
+			t2[i][j] = logits[i][j] - t[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t2[i][j])
+		}
+	}
+	var log [32]float64
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += exp[k2][i]
+			sum1 += exp[k2+1][i]
+			sum2 += exp[k2+2][i]
+			sum3 += exp[k2+3][i]
+		}
+		sum0 += exp[8][i]
+		sum0 += exp[9][i]
+		t3i := sum0 + sum1 + (sum2 + sum3)
+		t3[i] = t3i
+		log[i] = math.Log(t3i)
+	}
+	var loss float64
+	for k5 := range 32 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k6 := 0; k6 < 8; k6 += 4 {
+			sumC0 += ws.target[k6][k5] * (t2[k6][k5] - log[k5])
+			sumC1 += ws.target[k6+1][k5] * (t2[k6+1][k5] - log[k5])
+			sumC2 += ws.target[k6+2][k5] * (t2[k6+2][k5] - log[k5])
+			sumC3 += ws.target[k6+3][k5] * (t2[k6+3][k5] - log[k5])
+		}
+		sumC0 += ws.target[8][k5] * (t2[8][k5] - log[k5])
+		sumC0 += ws.target[9][k5] * (t2[9][k5] - log[k5])
+		loss += -(sumC0 + sumC1 + (sumC2 + sumC3))
+	}
+	var t4 [32]float64
+	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
+	for i := range 32 {
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k7 := 0; k7 < 8; k7 += 4 {
+			sumD0 += ws.target[k7][i]
+			sumD1 += ws.target[k7+1][i]
+			sumD2 += ws.target[k7+2][i]
+			sumD3 += ws.target[k7+3][i]
+		}
+		sumD0 += ws.target[8][i]
+		sumD0 += ws.target[9][i]
+		t4[i] = (sumD0 + sumD1 + (sumD2 + sumD3)) / t3[i]
+	}
+	for i := range 10 {
+		for j := range 32 {
+			ws.dlogits[i][j] = -ws.target[i][j] + t4[j]*exp[i][j]
+		}
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmTN(128, 32, 10, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.dh[0][0], 4096), false)
+	// backward of mnist.bp:14: h = relu(W1 @ x + b1)
+	for i := range 128 {
+		for j := range 32 {
+			ws.t3[i][j] = ws.dh[i][j] * mnistStep(ws.h[i][j])
+		}
+	}
+	mnistGemmNT(128, 784, 32, unsafe.Slice(&ws.t3[0][0], 4096), unsafe.Slice(&ws.x[0][0], 25088), unsafe.Slice(&g.W1[0][0], 100352), false)
+	for i := range 128 {
+		var sumE0, sumE1, sumE2, sumE3 float64
+		for k8 := 0; k8 < 32; k8 += 4 {
+			sumE0 += ws.t3[i][k8]
+			sumE1 += ws.t3[i][k8+1]
+			sumE2 += ws.t3[i][k8+2]
+			sumE3 += ws.t3[i][k8+3]
+		}
+		g.B1[i] = sumE0 + sumE1 + (sumE2 + sumE3)
+	}
+	// backward of mnist.bp:15: logits = W2 @ h + b2
+	mnistGemmNT(10, 128, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.h[0][0], 4096), unsafe.Slice(&g.W2[0][0], 1280), false)
+	for i := range 10 {
+		var sumF0, sumF1, sumF2, sumF3 float64
+		for k9 := 0; k9 < 32; k9 += 4 {
+			sumF0 += ws.dlogits[i][k9]
+			sumF1 += ws.dlogits[i][k9+1]
+			sumF2 += ws.dlogits[i][k9+2]
+			sumF3 += ws.dlogits[i][k9+3]
+		}
+		g.B2[i] = sumF0 + sumF1 + (sumF2 + sumF3)
 	}
 	return loss
 }

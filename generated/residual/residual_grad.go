@@ -672,6 +672,20 @@ func (p *ResidualParams) LossGradBatch(ws *ResidualBatchWorkspace, in []Residual
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *ResidualParams) LossGradBatchTo(ws *ResidualBatchWorkspace, in []ResidualInputs, g *ResidualParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = ResidualParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -843,6 +857,140 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 			sumD3 += t2[k6+3] * h2[i][k6+3]
 		}
 		g.V[i] += sumD0 + sumD1 + (sumD2 + sumD3)
+	}
+	return loss
+}
+
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). It writes each entry of g once.
+func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualParams) float64 {
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		for j := range 32 {
+			ws.h0[i][j] = math.Tanh(p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j]))
+		}
+	}
+	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	residualGemmNN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.h0[0][0], 512), unsafe.Slice(&ws.t[0][0], 512), false)
+	var relu [16][32]float64
+	for i := range 16 {
+		for j := range 32 {
+			relu[i][j] = residualRelu(ws.t[i][j] + p.A_[i])
+		}
+		for j := range 32 {
+			ws.h1[i][j] = ws.h0[i][j] + relu[i][j]
+		}
+	}
+	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	residualGemmNN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
+	var relu2 [16][32]float64
+	var h2 [16][32]float64
+	var t [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			relu2[i][j] = residualRelu(ws.t2[i][j] + p.B_[i])
+		}
+		for j := range 32 {
+			h2[i][j] = ws.h1[i][j] + relu2[i][j]
+		}
+	}
+	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	for i := range 32 {
+		var sum0, sum1, sum2, sum3 float64
+		for k := 0; k < 16; k += 4 {
+			sum0 += p.V[k] * h2[k][i]
+			sum1 += p.V[k+1] * h2[k+1][i]
+			sum2 += p.V[k+2] * h2[k+2][i]
+			sum3 += p.V[k+3] * h2[k+3][i]
+		}
+		t[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss0 += 0.5 * (t[k2] * t[k2])
+		loss1 += 0.5 * (t[k2+1] * t[k2+1])
+		loss2 += 0.5 * (t[k2+2] * t[k2+2])
+		loss3 += 0.5 * (t[k2+3] * t[k2+3])
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t2 [32]float64
+	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+	var dh2 [16][32]float64
+	for i := range 32 {
+		t2[i] = 0.5 * (2 * t[i])
+	}
+	for i := range 16 {
+		for j := range 32 {
+			dh2[i][j] = t2[j] * p.V[i]
+		}
+		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+		for j := range 32 {
+			ws.t3[i][j] = dh2[i][j] * residualStep(relu2[i][j])
+		}
+	}
+	residualGemmTN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+	var dh1 [16][32]float64
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	for i := range 16 {
+		for j := range 32 {
+			dh1[i][j] = dh2[i][j] + ws.t4[i][j]
+		}
+		for j := range 32 {
+			ws.t5[i][j] = dh1[i][j] * residualStep(relu[i][j])
+		}
+	}
+	residualGemmTN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
+	var t3 [16][32]float64
+	// backward of residual.bp:14: h0 = tanh(W0 @ x)
+	for i := range 16 {
+		for j := range 32 {
+			t3[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
+		}
+		for j := range 4 {
+			row := &t3[i]
+			var dot0, dot1, dot2, dot3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dot0 += row[k3] * ws.x[j][k3]
+				dot1 += row[k3+1] * ws.x[j][k3+1]
+				dot2 += row[k3+2] * ws.x[j][k3+2]
+				dot3 += row[k3+3] * ws.x[j][k3+3]
+			}
+			g.W0[i][j] = dot0 + dot1 + (dot2 + dot3)
+		}
+	}
+	// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
+	residualGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h0[0][0], 512), unsafe.Slice(&g.A[0][0], 256), false)
+	for i := range 16 {
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += ws.t5[i][k4]
+			sumB1 += ws.t5[i][k4+1]
+			sumB2 += ws.t5[i][k4+2]
+			sumB3 += ws.t5[i][k4+3]
+		}
+		g.A_[i] = sumB0 + sumB1 + (sumB2 + sumB3)
+	}
+	// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
+	residualGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&g.B[0][0], 256), false)
+	for i := range 16 {
+		var sumC0, sumC1, sumC2, sumC3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sumC0 += ws.t3[i][k5]
+			sumC1 += ws.t3[i][k5+1]
+			sumC2 += ws.t3[i][k5+2]
+			sumC3 += ws.t3[i][k5+3]
+		}
+		g.B_[i] = sumC0 + sumC1 + (sumC2 + sumC3)
+		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
+		var sumD0, sumD1, sumD2, sumD3 float64
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sumD0 += t2[k6] * h2[i][k6]
+			sumD1 += t2[k6+1] * h2[i][k6+1]
+			sumD2 += t2[k6+2] * h2[i][k6+2]
+			sumD3 += t2[k6+3] * h2[i][k6+3]
+		}
+		g.V[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
 	return loss
 }

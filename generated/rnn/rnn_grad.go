@@ -68,6 +68,9 @@ type RnnBatchWorkspace struct {
 	t3  [16][32]float64
 	dh  [16][32]float64
 	t4  [16][32]float64
+	t5  [16][32]float64
+	dh2 [16][32]float64
+	t6  [16][32]float64
 }
 
 // Forward returns the loss of model rnn for the sample in and keeps in ws what
@@ -458,6 +461,20 @@ func (p *RnnParams) LossGradBatch(ws *RnnBatchWorkspace, in []RnnInputs, g *RnnP
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *RnnParams) LossGradBatchTo(ws *RnnBatchWorkspace, in []RnnInputs, g *RnnParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = RnnParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -627,9 +644,14 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 	return loss2
 }
 
-// forwardTile returns the sum of the losses of the tile of samples loaded in
-// ws, and if out is not nil, sets out[s] to the outputs of sample s.
-func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64 {
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). A loop sums the gradients of Wx, Wh and Wy over its steps, so it
+// clears them first. It writes each other entry of g once.
+func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 {
+	g.Wx = [16][4]float64{}
+	g.Wh = [16][16]float64{}
+	g.Wy = [1][16]float64{}
 	// rnn.bp:17: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
@@ -643,6 +665,129 @@ func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64
 		for i := range 16 {
 			for j := range 32 {
 				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bh[i])
+			}
+		}
+		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			row := &p.Wy[0]
+			var dot0, dot1, dot2, dot3 float64
+			for k := 0; k < 16; k += 4 {
+				dot0 += row[k] * ws.h[t+1][k][i]
+				dot1 += row[k+1] * ws.h[t+1][k+1][i]
+				dot2 += row[k+2] * ws.h[t+1][k+2][i]
+				dot3 += row[k+3] * ws.h[t+1][k+3][i]
+			}
+			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
+			ws.t[t][i] = ti
+			loss[i] += ti * ti
+		}
+	}
+	// rnn.bp:17: for t in 0..T {
+	var loss20, loss21, loss22, loss23 float64
+	for k2 := 0; k2 < 32; k2 += 4 {
+		loss20 += loss[k2]
+		loss21 += loss[k2+1]
+		loss22 += loss[k2+2]
+		loss23 += loss[k2+3]
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	var dh [16][32]float64
+	var dfree [16][32]float64
+	var dfree2 [1][32]float64
+	var scatter [1][32]float64
+	// backward of rnn.bp:17: for t in 0..T {
+	for t2 := 24; t2 >= 0; t2-- {
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		scatter = [1][32]float64{}
+		for i := range 32 {
+			scatter[0][i] += 2 * ws.t[t2][i]
+		}
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			for j := range 32 {
+				ws.t5[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t2+1][i][j]*ws.h[t2+1][i][j])
+			}
+		}
+		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.dh2[0][0], 512), false)
+		for i := range 16 {
+			for j := range 4 {
+				row2 := &ws.t5[i]
+				var dotB0, dotB1, dotB2, dotB3 float64
+				for k3 := 0; k3 < 32; k3 += 4 {
+					dotB0 += row2[k3] * ws.xs[t2][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+				}
+				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
+			}
+		}
+		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			row3 := &scatter[0]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += row3[k4] * ws.h[t2+1][i][k4]
+				dotC1 += row3[k4+1] * ws.h[t2+1][i][k4+1]
+				dotC2 += row3[k4+2] * ws.h[t2+1][i][k4+2]
+				dotC3 += row3[k4+3] * ws.h[t2+1][i][k4+3]
+			}
+			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			for j := range 32 {
+				dfree[i][j] += ws.t5[i][j]
+			}
+		}
+		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 32 {
+			dfree2[0][i] += scatter[0][i]
+		}
+		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		for i := range 16 {
+			for j := range 32 {
+				dh[i][j] = ws.dh2[i][j]
+			}
+		}
+	}
+	for i := range 16 {
+		var sum0, sum1, sum2, sum3 float64
+		for k5 := 0; k5 < 32; k5 += 4 {
+			sum0 += dfree[i][k5]
+			sum1 += dfree[i][k5+1]
+			sum2 += dfree[i][k5+2]
+			sum3 += dfree[i][k5+3]
+		}
+		g.Bh[i] = sum0 + sum1 + (sum2 + sum3)
+	}
+	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
+	var sumB0, sumB1, sumB2, sumB3 float64
+	for k6 := 0; k6 < 32; k6 += 4 {
+		sumB0 += dfree2[0][k6]
+		sumB1 += dfree2[0][k6+1]
+		sumB2 += dfree2[0][k6+2]
+		sumB3 += dfree2[0][k6+3]
+	}
+	g.By[0] = sumB0 + sumB1 + (sumB2 + sumB3)
+	return loss2
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64 {
+	// rnn.bp:17: for t in 0..T {
+	var loss [32]float64
+	for i := range 16 {
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
+	for t := range 25 {
+		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
+		for i := range 16 {
+			for j := range 32 {
+				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t6[i][j] + p.Bh[i])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2

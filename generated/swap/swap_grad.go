@@ -243,6 +243,14 @@ func (p *SwapParams) LossGradBatch(ws *SwapBatchWorkspace, in []SwapInputs, g *S
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it. The gradient is small (or the model has no
+// tile code), so it clears g and calls LossGradBatch.
+func (p *SwapParams) LossGradBatchTo(ws *SwapBatchWorkspace, in []SwapInputs, g *SwapParams) float64 {
+	*g = SwapParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
