@@ -8,7 +8,7 @@ import (
 // TestLearnsToReverse trains on fewer and smaller batches and checks that
 // the block reverses most held-out sequences exactly, decoding greedily.
 func TestLearnsToReverse(t *testing.T) {
-	res := run(io.Discard, config{seed: 1, steps: 120, batch: 32, lr: 0.003, test: 100, every: 60})
+	res := run(io.Discard, config{seed: 1, steps: 60, batch: 32, lr: 0.005, test: 100, every: 60})
 	if res.exact < 0.9 {
 		t.Errorf("%.0f%% of the held-out sequences reversed exactly (%.0f%% of the digits), want 90%% or more; loss %.4f",
 			100*res.exact, 100*res.digits, res.loss)
