@@ -81,6 +81,10 @@ func TestLanguageClaims(t *testing.T) {
 		{"padding adds to both sides", "model m\nparam K[1, 1, 3]\ninput x[1, 5]\nloss = sum(conv1d(x, K, 1, 1) * ones(1, 5))\n", ""},
 		{"a bias per filter does not broadcast", "model m\nparam K[3, 1, 2, 2]\nparam b[3]\ninput x[1, 3, 3]\nloss = sum(conv2d(x, K, 1, 0) + b)\n", "cannot add"},
 		{"pooling rounds down", "model m\ninput x[1, 5, 5]\nparam w\nloss = sum(max_pool2d(x * w, 2) * avg_pool2d(x, 2) * ones(1, 2, 2))\n", ""},
+		{"attention's T and S may differ", "model m\nparam Q[2, 3]\nparam K[5, 3]\nparam V[5, 4]\nloss = sum(attention(Q, K, V, 1) * ones(2, 4))\n", ""},
+		{"attention's causal flag may be a const, or 0", "model m\nconst causal = 1\nparam Q[2, 3]\nloss = sum(attention(Q, Q, Q, causal) + attention(Q, Q, Q, 0))\n", ""},
+		{"attention's causal flag is 0 or 1 (attention.err)", "model m\nparam Q[2, 3]\nloss = sum(attention(Q, Q, Q, 2))\n", "0 or 1"},
+		{"attention's values have a row per key (attention.err)", "model m\nparam Q[2, 3]\nparam V[3, 3]\nloss = sum(attention(Q, Q, V))\n", "one row per key"},
 		{"the kernel must fit (conv.err)", "model m\nparam K[1, 1, 4, 4]\ninput x[1, 3, 3]\nloss = sum(conv2d(x, K, 1, 0))\n", "does not fit"},
 	} {
 		_, err := backpropgen.Generate("c.bp", []byte(c.src), "c")

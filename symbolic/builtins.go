@@ -28,6 +28,10 @@ type builtin struct {
 	// constants rather than values (conv2d's stride and padding); a call
 	// has them in call.ints.
 	ints []string
+	// flag, if set, lets a call give one more argument after its nargs
+	// ones, an integer constant 0 or 1 (attention's causal), which the
+	// call has in call.ints (0 without it).
+	flag string
 }
 
 // call is a built-in call being lowered: its syntax, its scope, and its
@@ -293,6 +297,9 @@ var builtinList = []*builtin{
 	{name: "layer_norm", sig: "layer_norm(x, gamma, beta)", nargs: 3,
 		doc:   "(x - mean)/√(variance + 1e-5)·gamma + beta along the last axis",
 		lower: func(c *call) *Node { return c.layerNorm() }},
+	{name: "attention", sig: "attention(Q, K, V[, causal])", nargs: 3, flag: "causal",
+		doc:   "softmax(Q Kᵀ/√d) V, row by row, of Q[T, d], K[S, d], V[S, e]: [T, e]; causal 1 masks the keys after each query",
+		lower: func(c *call) *Node { return c.attention() }},
 	{name: "zeros", sig: "zeros(dims...)", nargs: -1, doc: "a tensor of zeros", syntax: filled(0)},
 	{name: "ones", sig: "ones(dims...)", nargs: -1, doc: "a tensor of ones", syntax: filled(1)},
 }

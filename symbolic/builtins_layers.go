@@ -113,3 +113,49 @@ func (c *call) layerNorm() *Node {
 	}
 	return c.g.LayerNorm(x, c.args[1], c.args[2])
 }
+
+// flagArg sets c.ints to the value of the call's flag argument e, an
+// integer constant 0 or 1, or to 0 without one (e nil).
+func (c *call) flagArg(name string, e parser.Expr) bool {
+	if e == nil {
+		c.ints = append(c.ints, 0)
+		return true
+	}
+	what := c.expr.Fun.Name + "'s " + name + " flag"
+	if id := c.intVarIn(e); id != nil {
+		c.error(e.Pos(), "%s is an integer constant, 0 or 1, not %s", what, id.Var.Name)
+		return false
+	}
+	if id, ok := e.(*parser.Ident); ok && c.names[id.Name] != nil {
+		c.error(e.Pos(), "%s is an integer constant, 0 or 1, not %s", what, id.Name)
+		return false
+	}
+	v, ok := c.l.constIntQuiet(c.scope, e)
+	if !ok {
+		return false
+	}
+	if v != 0 && v != 1 {
+		c.error(e.Pos(), "%s is 0 or 1, got %d", what, v)
+		return false
+	}
+	c.ints = append(c.ints, v)
+	return true
+}
+
+// attention lowers attention(Q, K, V[, causal]).
+func (c *call) attention() *Node {
+	q, k, v := c.args[0], c.args[1], c.args[2]
+	switch {
+	case len(q.Shape) != 2:
+		return c.errorf(0, "attention needs queries Q of shape [T, d], a matrix, got %v", q.Shape)
+	case len(k.Shape) != 2:
+		return c.errorf(1, "attention needs keys K of shape [S, d], a matrix, got %v", k.Shape)
+	case k.Shape[1] != q.Shape[1]:
+		return c.errorf(1, "attention of queries %v needs keys of shape [S, %d], got %v", q.Shape, q.Shape[1], k.Shape)
+	case len(v.Shape) != 2:
+		return c.errorf(2, "attention needs values V of shape [S, e], a matrix, got %v", v.Shape)
+	case v.Shape[0] != k.Shape[0]:
+		return c.errorf(2, "attention of %d keys needs values of shape [%d, e], one row per key, got %v", k.Shape[0], k.Shape[0], v.Shape)
+	}
+	return c.g.Attention(q, k, v, c.ints[0] == 1)
+}

@@ -355,6 +355,24 @@ for t in 0..3 {
     h = tanh(conv1d(xs[t] + h, K, 1, 1))
 }
 loss = sum(layer_norm(h, g, b) * h) + sum(layer_norm(flatten(h), ones(8), zeros(8)))`},
+	{"attention", `model m
+param Wq[3, 2]
+param Wk[3, 2]
+param V[4, 3]
+input X[2, 3]
+input M[4, 3]
+input s
+q = X @ Wq
+k = M @ Wk
+loss = sum(sin(attention(q, k, V * s, 1))) + sum(attention(q * s, k, M) * X)`},
+	{"attentionloop", `model m
+param W[2, 3, 3]
+input X[4, 3]
+h = X
+for l in 0..2 {
+    h = h + attention(h @ W[l], h, h, 1)
+}
+loss = sum(h * h)`},
 	{"pooltie", "model m\nparam v[2, 4, 4]\ninput x\nloss = sum(max_pool2d(relu(v * x), 2))"},
 	{"looplocal", `model m
 param a

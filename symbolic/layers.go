@@ -2,6 +2,7 @@ package symbolic
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -322,4 +323,38 @@ func (g *Graph) LayerNorm(x, gamma, beta *Node) *Node {
 	r := g.Unary(opRsqrt, g.Add(variance, g.Const(LayerNormEps)))
 	xhat := g.Mul(xc, g.Expand(r, x.Shape, keep))
 	return g.Add(g.Mul(xhat, g.BroadcastTo(gamma, x.Shape)), g.BroadcastTo(beta, x.Shape))
+}
+
+// AttentionMasked is what a causal attention adds to the scores it
+// masks: finite, so that no 0·∞ arises in the graph, and so large that
+// the exponential of a masked score minus its row's maximum is exactly 0
+// (for scores below 10³⁰⁰ in magnitude).
+const AttentionMasked = -1e300
+
+// CausalMask is the [T, S] matrix of 1 where j ≤ i and 0 above the
+// diagonal, made from a tensor of ones: their unwindow at (p + q, q) into
+// [T+S−1, S] is 1 where 0 ≤ r − c < T, and its top T rows are the mask.
+func (g *Graph) CausalMask(t, s int) *Node {
+	ones := g.Broadcast(g.Const(1), Shape{t, s})
+	band := g.Unwindow(ones, encodeWindow([]windowAxis{
+		{terms: []windowTerm{{0, 1}, {1, 1}}},
+		{terms: axisTerm(1)},
+	}), Shape{t + s - 1, s})
+	return g.Window(band, encodeWindow([]windowAxis{{terms: axisTerm(0)}, {terms: axisTerm(1)}}), Shape{t, s})
+}
+
+// Attention is scaled dot-product attention, softmax(Q Kᵀ/√d) V row by
+// row, of Q[T, d], K[S, d] and V[S, e] (PyTorch's
+// scaled_dot_product_attention of one head, without a batch axis). With
+// causal, the scores of the keys j > i of query i are replaced by
+// AttentionMasked before the softmax, so their weights are 0 (PyTorch's
+// is_causal, aligned at the top left).
+func (g *Graph) Attention(q, k, v *Node, causal bool) *Node {
+	scores := g.Mul(g.MatMul(q, g.Transpose(k)), g.Const(1/math.Sqrt(float64(q.Shape[1]))))
+	if causal {
+		t, s := scores.Shape[0], scores.Shape[1]
+		m := g.CausalMask(t, s)
+		scores = g.Add(scores, g.Mul(g.Sub(g.Const(1), m), g.Const(AttentionMasked)))
+	}
+	return g.MatMul(g.SoftmaxAxis(scores, 1), v)
 }

@@ -239,11 +239,17 @@ func (s *scope) call(e *parser.Call) *Node {
 		want = len(fd.Args)
 	}
 	var axis parser.Expr // the optional axis of a reduction or normalizer
+	var flag parser.Expr // the optional flag of a built-in with one
 	switch {
 	case isBuiltin && b.axis != "" && len(e.Args) == want+1:
 		axis = e.Args[want]
 	case isBuiltin && b.axis != "" && len(e.Args) != want:
 		s.error(e.P, "%s takes %d argument%s and an optional axis, got %d", name, want, plural(want), len(e.Args))
+		return nil
+	case isBuiltin && b.flag != "" && len(e.Args) == want+1:
+		flag = e.Args[want]
+	case isBuiltin && b.flag != "" && len(e.Args) != want:
+		s.error(e.P, "%s takes %d argument%s and an optional %s flag, got %d", name, want, plural(want), b.flag, len(e.Args))
 		return nil
 	case want >= 0 && len(e.Args) != want:
 		s.error(e.P, "%s takes %d argument%s, got %d", name, want, plural(want), len(e.Args))
@@ -254,7 +260,7 @@ func (s *scope) call(e *parser.Call) *Node {
 	}
 	args := make([]*Node, len(e.Args))
 	for i, a := range e.Args {
-		if a == axis || isBuiltin && i >= len(e.Args)-len(b.ints) {
+		if a == axis || a == flag || isBuiltin && i >= len(e.Args)-len(b.ints) {
 			args = args[:i]
 			break
 		}
@@ -264,7 +270,7 @@ func (s *scope) call(e *parser.Call) *Node {
 	}
 	if isBuiltin {
 		c := &call{scope: s, expr: e, args: args}
-		if b.axis != "" && !c.axisArg(b.axis, axis) || !c.intArgs(b.ints) {
+		if b.axis != "" && !c.axisArg(b.axis, axis) || !c.intArgs(b.ints) || b.flag != "" && !c.flagArg(b.flag, flag) {
 			return nil
 		}
 		return b.lower(c)

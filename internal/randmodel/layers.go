@@ -7,7 +7,8 @@ import "math"
 const layerPct = 12
 
 // layer is a call of a built-in layer whose value has the given shape:
-// flatten or layer_norm for a vector, conv1d or layer_norm for a matrix,
+// flatten or layer_norm for a vector, conv1d, attention or layer_norm for
+// a matrix,
 // conv2d, max_pool2d, avg_pool2d or layer_norm for a rank-3 tensor.
 func (g *gen) layer(shape []int, d int) (Expr, float64) {
 	switch len(shape) {
@@ -17,8 +18,11 @@ func (g *gen) layer(shape []int, d int) (Expr, float64) {
 		}
 		return g.flatten(shape[0], d)
 	case 2:
-		if g.pct(30) {
+		switch n := g.r.Intn(100); {
+		case n < 30:
 			return g.layerNorm(shape, d)
+		case n < 60:
+			return g.attention(shape, d)
 		}
 		return g.conv(shape, d)
 	case 3:
@@ -118,4 +122,19 @@ func (g *gen) pool(f string, shape []int, d int) (Expr, float64) {
 	in := []int{shape[0], shape[1]*k + g.r.Intn(k), shape[2]*k + g.r.Intn(k)}
 	x, b := g.expr(in, d)
 	return &Call{F: f, Args: []Expr{x, &Num{V: float64(k)}}}, b
+}
+
+// attention is attention(Q, K, V) of the value shape [T, e], half the
+// time causal, with S keys of d features, S below, equal to or above T.
+// Its rows are convex combinations of V's, so V's bound is its bound.
+func (g *gen) attention(shape []int, d int) (Expr, float64) {
+	s, f := g.size(), min(g.size(), 3)
+	q, _ := g.expr([]int{shape[0], f}, d)
+	k, _ := g.expr([]int{s, f}, d)
+	v, vb := g.expr([]int{s, shape[1]}, d)
+	args := []Expr{q, k, v}
+	if g.pct(50) {
+		args = append(args, &Num{V: 1})
+	}
+	return &Call{F: "attention", Args: args}, vb
 }

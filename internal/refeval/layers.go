@@ -73,7 +73,62 @@ func init() {
 			}
 			return out
 		},
+		"attention": func(in *interp, e *env, c *parser.Call) Tensor {
+			causal := false
+			nints := 0
+			if len(c.Args) == 4 {
+				nints = 1
+				switch in.constInt(c.Args[3]) {
+				case 0:
+				case 1:
+					causal = true
+				default:
+					fail(c.Args[3].Pos(), "attention's causal flag is 0 or 1")
+				}
+			}
+			args := in.layerArgs(e, c, 3, nints)
+			return attention(c.P, args[0], args[1], args[2], causal)
+		},
 	}
+}
+
+// attention is softmax(Q Kᵀ/√d) V row by row, of Q[T, d], K[S, d],
+// V[S, e]; with causal, the keys j > i of query i are left out of its
+// softmax (their scores are −∞).
+func attention(pos parser.Pos, q, k, v Tensor, causal bool) Tensor {
+	if len(q.Shape) != 2 || len(k.Shape) != 2 || len(v.Shape) != 2 || k.Shape[1] != q.Shape[1] || v.Shape[0] != k.Shape[0] {
+		fail(pos, "attention of %v, %v and %v", q.Shape, k.Shape, v.Shape)
+	}
+	T, S, d, E := q.Shape[0], k.Shape[0], q.Shape[1], v.Shape[1]
+	out := Tensor{Shape: []int{T, E}, Data: make([]float64, T*E)}
+	scores := make([]float64, S)
+	for i := range T {
+		n := S
+		if causal {
+			n = min(i+1, S)
+		}
+		m := math.Inf(-1)
+		for j := range n {
+			s := 0.0
+			for a := range d {
+				s += q.Data[i*d+a] * k.Data[j*d+a]
+			}
+			scores[j] = s / math.Sqrt(float64(d))
+			m = math.Max(m, scores[j])
+		}
+		total := 0.0
+		for j := range n {
+			scores[j] = math.Exp(scores[j] - m)
+			total += scores[j]
+		}
+		for j := range n {
+			w := scores[j] / total
+			for b := range E {
+				out.Data[i*E+b] += w * v.Data[j*E+b]
+			}
+		}
+	}
+	return out
 }
 
 // layerArgs evaluates a layer's values, the first nvals arguments, after

@@ -52,6 +52,9 @@ func closeAll(a, b []float64) bool {
 func TestExprs(t *testing.T) {
 	inf := math.Inf(1)
 	lnScale := math.Sqrt(2.0/3 + 1e-5) // the standard deviation of 1, 2, 3 in layer_norm
+	// attention(C[0], C[0], C[1]): the scores are [1, 3] and [3, 13] over
+	// √2, the first key's weights p0 and p1.
+	p0, p1 := 1/(1+math.Exp(2/math.Sqrt2)), 1/(1+math.Exp(10/math.Sqrt2))
 	tests := []struct {
 		expr  string
 		want  []float64
@@ -164,6 +167,13 @@ func TestExprs(t *testing.T) {
 		{"max_pool2d(C, 1)", []float64{0, 1, 2, 3, 4, 5, 6, 7}, []int{2, 2, 2}},
 		{"layer_norm(v, v, u @ M)", []float64{4 - 1/lnScale, 5, 6 + 3/lnScale}, []int{3}},
 		{"layer_norm(M, v, v)", []float64{1 - 1/lnScale, 2, 3 + 3/lnScale, 1 - 1/lnScale, 2, 3 + 3/lnScale}, []int{2, 3}},
+		{"attention(C[0], C[0], C[1])", []float64{4*p0 + 6*(1-p0), 5*p0 + 7*(1-p0), 4*p1 + 6*(1-p1), 5*p1 + 7*(1-p1)}, []int{2, 2}},
+		{"attention(C[0], C[0], C[1], 1)", []float64{4, 5, 4*p1 + 6*(1-p1), 5*p1 + 7*(1-p1)}, []int{2, 2}},
+		{"attention(C[0], C[0], C[1], K - 3)", []float64{4*p0 + 6*(1-p0), 5*p0 + 7*(1-p0), 4*p1 + 6*(1-p1), 5*p1 + 7*(1-p1)}, []int{2, 2}},
+		{"attention(M, M * 0, M)", []float64{2.5, 3.5, 4.5, 2.5, 3.5, 4.5}, []int{2, 3}},
+		{"attention(M, M * 0, M, 1)", []float64{1, 2, 3, 2.5, 3.5, 4.5}, []int{2, 3}},
+		{"attention(M, zeros(3, 3), transpose(M), 1)", []float64{1, 4, 1.5, 4.5}, []int{2, 2}},
+		{"attention(M, zeros(3, 3), transpose(M))", []float64{2, 5, 2, 5}, []int{2, 2}},
 		{"sq(v)", []float64{1, 4, 9}, []int{3}},
 		{"quad(v, 2)", []float64{28}, nil},
 		{"first(M)", []float64{1, 2, 3}, []int{3}},

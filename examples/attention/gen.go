@@ -1,0 +1,3 @@
+package main
+
+//go:generate go run ../../cmd/backpropgen -test -o reverse_grad.go reverse.bp
