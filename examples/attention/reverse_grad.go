@@ -166,6 +166,7 @@ type ReverseBatchWorkspace struct {
 	t27  [32][12][32]float64
 	t28  [12][32][32]float64
 	dx   [12][32][32]float64
+	dz2  [12][10][32]float64
 }
 
 // Forward returns the loss of model reverse for the sample in and keeps in ws
@@ -1838,6 +1839,20 @@ func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInp
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = ReverseParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -2607,6 +2622,731 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			sum17 += sumBT0 + sumBT1 + (sumBT2 + sumBT3)
 		}
 		g.Bz[i] += sum17
+	}
+	return loss2
+}
+
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). It writes each entry of g once.
+func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
+	// reverse.bp:35: x = X @ E + P
+	var t [23][12]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 8; k += 4 {
+					sum0 += ws.x[i][k][n] * p.E[k][j]
+					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
+					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
+					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
+				}
+				sum0 += ws.x[i][8][n] * p.E[8][j]
+				sum0 += ws.x[i][9][n] * p.E[9][j]
+				sum0 += ws.x[i][10][n] * p.E[10][j]
+				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
+			}
+		}
+		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+		for j := range 32 {
+			for n := range 32 {
+				var sumB0, sumB1, sumB2, sumB3 float64
+				for k2 := 0; k2 < 32; k2 += 4 {
+					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
+					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
+					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
+					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
+				}
+				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k3 := 0; k3 < 32; k3 += 4 {
+					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
+					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
+					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
+					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
+				}
+				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+			}
+		}
+	}
+	t = [23][12]float64{}
+	for i2 := range 12 {
+		for i3 := range 12 {
+			t[i2+i3][i3] += 1
+		}
+	}
+	var t2 [12][12]float64
+	var t3 [12][32]float64
+	var t4 [12][32]float64
+	for i := range 12 {
+		for j := range 12 {
+			t2[i][j] = (1 - t[i][j]) * -1e+300
+		}
+		for j := range 12 {
+			for n := range 32 {
+				var sumD0, sumD1, sumD2, sumD3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
+					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
+					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
+					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				}
+				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+			}
+		}
+		for j := range 32 {
+			m := math.Inf(-1)
+			for k5 := range 12 {
+				m = max(m, ws.t4[i][k5][j])
+			}
+			t3[i][j] = m
+		}
+		for j := range 12 {
+			for n := range 32 {
+				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
+			}
+		}
+		for j := range 32 {
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 12; k6 += 4 {
+				sumE0 += ws.exp2[i][k6][j]
+				sumE1 += ws.exp2[i][k6+1][j]
+				sumE2 += ws.exp2[i][k6+2][j]
+				sumE3 += ws.exp2[i][k6+3][j]
+			}
+			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+		}
+		for j := range 12 {
+			for n := range 32 {
+				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				var sumF0, sumF1, sumF2, sumF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
+					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
+					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
+					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				}
+				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+			}
+		}
+	}
+	var t5 [12][32]float64
+	var t6 [12][32]float64
+	var rsqrt [12][32]float64
+	var t7 [12][32]float64
+	var t8 [12][32]float64
+	var rsqrt2 [12][32]float64
+	var loss [32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumG0, sumG1, sumG2, sumG3 float64
+				for k8 := 0; k8 < 12; k8 += 4 {
+					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
+					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
+					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
+					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
+				}
+				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				var sumH0, sumH1, sumH2, sumH3 float64
+				for k9 := 0; k9 < 32; k9 += 4 {
+					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
+					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
+					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
+					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
+				}
+				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
+			}
+		}
+		for j := range 32 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				sumI0 += ws.t8[i][k10][j]
+				sumI1 += ws.t8[i][k10+1][j]
+				sumI2 += ws.t8[i][k10+2][j]
+				sumI3 += ws.t8[i][k10+3][j]
+			}
+			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
+			}
+		}
+		for j := range 32 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k11 := 0; k11 < 32; k11 += 4 {
+				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
+				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
+				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
+				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
+			}
+			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
+		}
+		for j := range 32 {
+			rsqrt[i][j] = reverseRsqrt(t6[i][j])
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t10[i][j][n] = ws.t9[i][j][n] * rsqrt[i][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
+			}
+		}
+		// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+		for j := range 64 {
+			for n := range 32 {
+				var sumK0, sumK1, sumK2, sumK3 float64
+				for k12 := 0; k12 < 32; k12 += 4 {
+					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
+					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
+					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
+					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
+				}
+				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				var sumL0, sumL1, sumL2, sumL3 float64
+				for k13 := 0; k13 < 64; k13 += 4 {
+					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
+					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
+					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
+					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
+				}
+				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
+			}
+		}
+		for j := range 32 {
+			var sumM0, sumM1, sumM2, sumM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumM0 += ws.t11[i][k14][j]
+				sumM1 += ws.t11[i][k14+1][j]
+				sumM2 += ws.t11[i][k14+2][j]
+				sumM3 += ws.t11[i][k14+3][j]
+			}
+			t7[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t12[i][j][n] = ws.t11[i][j][n] - t7[i][n]
+			}
+		}
+		for j := range 32 {
+			var sumN0, sumN1, sumN2, sumN3 float64
+			for k15 := 0; k15 < 32; k15 += 4 {
+				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
+				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
+				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
+				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			}
+			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
+		}
+		for j := range 32 {
+			rsqrt2[i][j] = reverseRsqrt(t8[i][j])
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t13[i][j][n] = ws.t12[i][j][n] * rsqrt2[i][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
+			}
+		}
+		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+		for j := range 10 {
+			for n := range 32 {
+				var sumO0, sumO1, sumO2, sumO3 float64
+				for k16 := 0; k16 < 32; k16 += 4 {
+					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
+					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
+					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
+					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
+				}
+				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+			}
+		}
+	}
+	var t10 [32]float64
+	// reverse.bp:40: for t in L..N {
+	for t9 := 6; t9 < 12; t9++ {
+		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
+		for i := range 32 {
+			m2 := math.Inf(-1)
+			for k17 := range 10 {
+				m2 = max(m2, ws.z[t9][k17][i])
+			}
+			t10[i] = m2
+		}
+		for i := range 10 {
+			for j := range 32 {
+				ws.exp[t9-6][i][j] = math.Exp(ws.z[t9][i][j] - t10[j])
+			}
+		}
+		for i := range 32 {
+			var sumP0, sumP1, sumP2, sumP3 float64
+			for k18 := 0; k18 < 8; k18 += 4 {
+				sumP0 += ws.exp[t9-6][k18][i]
+				sumP1 += ws.exp[t9-6][k18+1][i]
+				sumP2 += ws.exp[t9-6][k18+2][i]
+				sumP3 += ws.exp[t9-6][k18+3][i]
+			}
+			sumP0 += ws.exp[t9-6][8][i]
+			sumP0 += ws.exp[t9-6][9][i]
+			ti := sumP0 + sumP1 + (sumP2 + sumP3)
+			ws.t[t9-6][i] = ti
+			loss[i] += t10[i] + math.Log(ti) - ws.z[t9][ws.next[t9][i]][i]
+		}
+	}
+	// reverse.bp:43: loss = loss / L
+	var loss20, loss21, loss22, loss23 float64
+	for k19 := 0; k19 < 32; k19 += 4 {
+		loss20 += loss[k19] / 6
+		loss21 += loss[k19+1] / 6
+		loss22 += loss[k19+2] / 6
+		loss23 += loss[k19+3] / 6
+	}
+	loss2 := loss20 + loss21 + (loss22 + loss23)
+	// backward of reverse.bp:40: for t in L..N {
+	ws.dz2 = [12][10][32]float64{}
+	var t12 [10][32]float64
+	var t13 [32]float64
+	for t11 := 11; t11 >= 6; t11-- {
+		// backward of reverse.bp:41: loss += cross_entropy(z[t], next[t])
+		t12 = [10][32]float64{}
+		for i4 := range 32 {
+			t12[ws.next[t11][i4]][i4] += -0.16666666666666666
+		}
+		for i := range 32 {
+			t13[i] = 0.16666666666666666 / ws.t[t11-6][i]
+		}
+		for i := range 10 {
+			for j := range 32 {
+				ws.dz2[t11][i][j] += t12[i][j] + t13[j]*ws.exp[t11-6][i][j]
+			}
+		}
+	}
+	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var t14 [12][32]float64
+	var t15 [12][32]float64
+	var t16 [12][32]float64
+	var t17 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumQ0, sumQ1, sumQ2, sumQ3 float64
+				for k20 := 0; k20 < 8; k20 += 4 {
+					sumQ0 += ws.dz2[i][k20][n] * p.Wz[k20][j]
+					sumQ1 += ws.dz2[i][k20+1][n] * p.Wz[k20+1][j]
+					sumQ2 += ws.dz2[i][k20+2][n] * p.Wz[k20+2][j]
+					sumQ3 += ws.dz2[i][k20+3][n] * p.Wz[k20+3][j]
+				}
+				sumQ0 += ws.dz2[i][8][n] * p.Wz[8][j]
+				sumQ0 += ws.dz2[i][9][n] * p.Wz[9][j]
+				ws.dh[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+			}
+		}
+		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+		for j := range 32 {
+			for n := range 32 {
+				ws.t14[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
+			}
+		}
+		for j := range 32 {
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += ws.t14[i][k21][j] * ws.t12[i][k21][j]
+				sumR1 += ws.t14[i][k21+1][j] * ws.t12[i][k21+1][j]
+				sumR2 += ws.t14[i][k21+2][j] * ws.t12[i][k21+2][j]
+				sumR3 += ws.t14[i][k21+3][j] * ws.t12[i][k21+3][j]
+			}
+			t14[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t15[i][j][n] = t14[i][n] * ws.t12[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t16[i][j][n] = ws.t14[i][j][n]*rsqrt2[i][n] + ws.t15[i][j][n] + ws.t15[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumS0, sumS1, sumS2, sumS3 float64
+			for k22 := 0; k22 < 32; k22 += 4 {
+				sumS0 += -ws.t16[i][k22][j]
+				sumS1 += -ws.t16[i][k22+1][j]
+				sumS2 += -ws.t16[i][k22+2][j]
+				sumS3 += -ws.t16[i][k22+3][j]
+			}
+			t15[i][j] = (sumS0 + sumS1 + (sumS2 + sumS3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t17[i][j][n] = ws.t16[i][j][n] + t15[i][n]
+			}
+		}
+		for j := range 64 {
+			for n := range 32 {
+				var sumT0, sumT1, sumT2, sumT3 float64
+				for k23 := 0; k23 < 32; k23 += 4 {
+					sumT0 += ws.t17[i][k23][n] * p.W2[j][k23]
+					sumT1 += ws.t17[i][k23+1][n] * p.W2[j][k23+1]
+					sumT2 += ws.t17[i][k23+2][n] * p.W2[j][k23+2]
+					sumT3 += ws.t17[i][k23+3][n] * p.W2[j][k23+3]
+				}
+				ws.t18[i][j][n] = (sumT0 + sumT1 + (sumT2 + sumT3)) * reverseStep(ws.relu[i][j][n])
+			}
+		}
+		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+		for j := range 32 {
+			for n := range 32 {
+				var sumU0, sumU1, sumU2, sumU3 float64
+				for k24 := 0; k24 < 64; k24 += 4 {
+					sumU0 += ws.t18[i][k24][n] * p.W1[j][k24]
+					sumU1 += ws.t18[i][k24+1][n] * p.W1[j][k24+1]
+					sumU2 += ws.t18[i][k24+2][n] * p.W1[j][k24+2]
+					sumU3 += ws.t18[i][k24+3][n] * p.W1[j][k24+3]
+				}
+				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumU0 + sumU1 + (sumU2 + sumU3))
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t19[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
+			}
+		}
+		for j := range 32 {
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumV0 += ws.t19[i][k25][j] * ws.t9[i][k25][j]
+				sumV1 += ws.t19[i][k25+1][j] * ws.t9[i][k25+1][j]
+				sumV2 += ws.t19[i][k25+2][j] * ws.t9[i][k25+2][j]
+				sumV3 += ws.t19[i][k25+3][j] * ws.t9[i][k25+3][j]
+			}
+			t16[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t20[i][j][n] = t16[i][n] * ws.t9[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumW0, sumW1, sumW2, sumW3 float64
+			for k26 := 0; k26 < 32; k26 += 4 {
+				sumW0 += -ws.t21[i][k26][j]
+				sumW1 += -ws.t21[i][k26+1][j]
+				sumW2 += -ws.t21[i][k26+2][j]
+				sumW3 += -ws.t21[i][k26+3][j]
+			}
+			t17[i][j] = (sumW0 + sumW1 + (sumW2 + sumW3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t22[i][j][n] = ws.t21[i][j][n] + t17[i][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				var sumX0, sumX1, sumX2, sumX3 float64
+				for k27 := 0; k27 < 32; k27 += 4 {
+					sumX0 += ws.t22[i][k27][n] * p.Wo[j][k27]
+					sumX1 += ws.t22[i][k27+1][n] * p.Wo[j][k27+1]
+					sumX2 += ws.t22[i][k27+2][n] * p.Wo[j][k27+2]
+					sumX3 += ws.t22[i][k27+3][n] * p.Wo[j][k27+3]
+				}
+				ws.t23[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
+			}
+		}
+	}
+	var t18 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumY0, sumY1, sumY2, sumY3 float64
+				for k28 := 0; k28 < 12; k28 += 4 {
+					sumY0 += ws.t23[k28][j][n] * ws.t5[k28][i][n]
+					sumY1 += ws.t23[k28+1][j][n] * ws.t5[k28+1][i][n]
+					sumY2 += ws.t23[k28+2][j][n] * ws.t5[k28+2][i][n]
+					sumY3 += ws.t23[k28+3][j][n] * ws.t5[k28+3][i][n]
+				}
+				ws.t24[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+			}
+		}
+		for j := range 12 {
+			for n := range 32 {
+				var sumBA0, sumBA1, sumBA2, sumBA3 float64
+				for k29 := 0; k29 < 32; k29 += 4 {
+					sumBA0 += ws.t23[i][k29][n] * ws.t6[j][k29][n]
+					sumBA1 += ws.t23[i][k29+1][n] * ws.t6[j][k29+1][n]
+					sumBA2 += ws.t23[i][k29+2][n] * ws.t6[j][k29+2][n]
+					sumBA3 += ws.t23[i][k29+3][n] * ws.t6[j][k29+3][n]
+				}
+				ws.t25[i][j][n] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
+			}
+		}
+		for j := range 32 {
+			var sumBB0, sumBB1, sumBB2, sumBB3 float64
+			for k30 := 0; k30 < 12; k30 += 4 {
+				sumBB0 += -(ws.t25[i][k30][j] * ws.t5[i][k30][j] / t4[i][j])
+				sumBB1 += -(ws.t25[i][k30+1][j] * ws.t5[i][k30+1][j] / t4[i][j])
+				sumBB2 += -(ws.t25[i][k30+2][j] * ws.t5[i][k30+2][j] / t4[i][j])
+				sumBB3 += -(ws.t25[i][k30+3][j] * ws.t5[i][k30+3][j] / t4[i][j])
+			}
+			t18[i][j] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
+		}
+		for j := range 12 {
+			for n := range 32 {
+				ws.t26[i][j][n] = (ws.t25[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
+			}
+		}
+	}
+	for i := range 32 {
+		for j := range 12 {
+			for n := range 32 {
+				var sumBC0, sumBC1, sumBC2, sumBC3 float64
+				for k31 := 0; k31 < 12; k31 += 4 {
+					sumBC0 += ws.t26[k31][j][n] * ws.t2[k31][i][n]
+					sumBC1 += ws.t26[k31+1][j][n] * ws.t2[k31+1][i][n]
+					sumBC2 += ws.t26[k31+2][j][n] * ws.t2[k31+2][i][n]
+					sumBC3 += ws.t26[k31+3][j][n] * ws.t2[k31+3][i][n]
+				}
+				ws.t27[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+			}
+		}
+	}
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumBD0, sumBD1, sumBD2, sumBD3 float64
+				for k32 := 0; k32 < 12; k32 += 4 {
+					sumBD0 += ws.t26[i][k32][n] * ws.t3[k32][j][n]
+					sumBD1 += ws.t26[i][k32+1][n] * ws.t3[k32+1][j][n]
+					sumBD2 += ws.t26[i][k32+2][n] * ws.t3[k32+2][j][n]
+					sumBD3 += ws.t26[i][k32+3][n] * ws.t3[k32+3][j][n]
+				}
+				ws.t28[i][j][n] = sumBD0 + sumBD1 + (sumBD2 + sumBD3)
+			}
+		}
+		// backward of reverse.bp:35: x = X @ E + P
+		for j := range 32 {
+			for n := range 32 {
+				var sumBE0, sumBE1, sumBE2, sumBE3 float64
+				for k33 := 0; k33 < 32; k33 += 4 {
+					sumBE0 += ws.t24[i][k33][n]*p.Wv[j][k33] + ws.t27[k33][i][n]*p.Wk[j][k33] + ws.t28[i][k33][n]*p.Wq[j][k33]
+					sumBE1 += ws.t24[i][k33+1][n]*p.Wv[j][k33+1] + ws.t27[k33+1][i][n]*p.Wk[j][k33+1] + ws.t28[i][k33+1][n]*p.Wq[j][k33+1]
+					sumBE2 += ws.t24[i][k33+2][n]*p.Wv[j][k33+2] + ws.t27[k33+2][i][n]*p.Wk[j][k33+2] + ws.t28[i][k33+2][n]*p.Wq[j][k33+2]
+					sumBE3 += ws.t24[i][k33+3][n]*p.Wv[j][k33+3] + ws.t27[k33+3][i][n]*p.Wk[j][k33+3] + ws.t28[i][k33+3][n]*p.Wq[j][k33+3]
+				}
+				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBE0 + sumBE1 + (sumBE2 + sumBE3))
+			}
+		}
+	}
+	for i := range 11 {
+		for j := range 32 {
+			var sum float64
+			for k34 := range 12 {
+				for k35 := range 32 {
+					sum += ws.dx[k34][j][k35] * ws.x[k34][i][k35]
+				}
+			}
+			g.E[i][j] = sum
+		}
+	}
+	for i := range 12 {
+		for j := range 32 {
+			var sumBF0, sumBF1, sumBF2, sumBF3 float64
+			for k36 := 0; k36 < 32; k36 += 4 {
+				sumBF0 += ws.dx[i][j][k36]
+				sumBF1 += ws.dx[i][j][k36+1]
+				sumBF2 += ws.dx[i][j][k36+2]
+				sumBF3 += ws.dx[i][j][k36+3]
+			}
+			g.P[i][j] = sumBF0 + sumBF1 + (sumBF2 + sumBF3)
+		}
+	}
+	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for i := range 32 {
+		for j := range 32 {
+			var sum4 float64
+			for k37 := range 12 {
+				for k38 := range 32 {
+					sum4 += ws.t28[k37][j][k38] * ws.x2[k37][i][k38]
+				}
+			}
+			g.Wq[i][j] = sum4
+		}
+		for j := range 32 {
+			var sum5 float64
+			for k39 := range 12 {
+				for k40 := range 32 {
+					sum5 += ws.t27[j][k39][k40] * ws.x2[k39][i][k40]
+				}
+			}
+			g.Wk[i][j] = sum5
+		}
+		for j := range 32 {
+			var sum6 float64
+			for k41 := range 12 {
+				for k42 := range 32 {
+					sum6 += ws.t24[k41][j][k42] * ws.x2[k41][i][k42]
+				}
+			}
+			g.Wv[i][j] = sum6
+		}
+		for j := range 32 {
+			var sum7 float64
+			for k43 := range 12 {
+				for k44 := range 32 {
+					sum7 += ws.t22[k43][j][k44] * ws.t7[k43][i][k44]
+				}
+			}
+			g.Wo[i][j] = sum7
+		}
+		var sum8 float64
+		for k47 := range 12 {
+			var sumBH0, sumBH1, sumBH2, sumBH3 float64
+			for k48 := 0; k48 < 32; k48 += 4 {
+				sumBH0 += ws.dh2[k47][i][k48] * ws.t10[k47][i][k48]
+				sumBH1 += ws.dh2[k47][i][k48+1] * ws.t10[k47][i][k48+1]
+				sumBH2 += ws.dh2[k47][i][k48+2] * ws.t10[k47][i][k48+2]
+				sumBH3 += ws.dh2[k47][i][k48+3] * ws.t10[k47][i][k48+3]
+			}
+			sum8 += sumBH0 + sumBH1 + (sumBH2 + sumBH3)
+		}
+		g.Gamma1[i] = sum8
+		var sum9 float64
+		for k51 := range 12 {
+			var sumBJ0, sumBJ1, sumBJ2, sumBJ3 float64
+			for k52 := 0; k52 < 32; k52 += 4 {
+				sumBJ0 += ws.dh2[k51][i][k52]
+				sumBJ1 += ws.dh2[k51][i][k52+1]
+				sumBJ2 += ws.dh2[k51][i][k52+2]
+				sumBJ3 += ws.dh2[k51][i][k52+3]
+			}
+			sum9 += sumBJ0 + sumBJ1 + (sumBJ2 + sumBJ3)
+		}
+		g.Beta1[i] = sum9
+		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+		for j := range 64 {
+			var sum10 float64
+			for k53 := range 12 {
+				for k54 := range 32 {
+					sum10 += ws.t18[k53][j][k54] * ws.h[k53][i][k54]
+				}
+			}
+			g.W1[i][j] = sum10
+		}
+	}
+	for i := range 64 {
+		var sum11 float64
+		for k57 := range 12 {
+			var sumBL0, sumBL1, sumBL2, sumBL3 float64
+			for k58 := 0; k58 < 32; k58 += 4 {
+				sumBL0 += ws.t18[k57][i][k58]
+				sumBL1 += ws.t18[k57][i][k58+1]
+				sumBL2 += ws.t18[k57][i][k58+2]
+				sumBL3 += ws.t18[k57][i][k58+3]
+			}
+			sum11 += sumBL0 + sumBL1 + (sumBL2 + sumBL3)
+		}
+		g.B1[i] = sum11
+		for j := range 32 {
+			var sum12 float64
+			for k59 := range 12 {
+				for k60 := range 32 {
+					sum12 += ws.t17[k59][j][k60] * ws.relu[k59][i][k60]
+				}
+			}
+			g.W2[i][j] = sum12
+		}
+	}
+	for i := range 32 {
+		var sum13 float64
+		for k63 := range 12 {
+			var sumBN0, sumBN1, sumBN2, sumBN3 float64
+			for k64 := 0; k64 < 32; k64 += 4 {
+				sumBN0 += ws.t17[k63][i][k64]
+				sumBN1 += ws.t17[k63][i][k64+1]
+				sumBN2 += ws.t17[k63][i][k64+2]
+				sumBN3 += ws.t17[k63][i][k64+3]
+			}
+			sum13 += sumBN0 + sumBN1 + (sumBN2 + sumBN3)
+		}
+		g.B2[i] = sum13
+		var sum14 float64
+		for k67 := range 12 {
+			var sumBP0, sumBP1, sumBP2, sumBP3 float64
+			for k68 := 0; k68 < 32; k68 += 4 {
+				sumBP0 += ws.dh[k67][i][k68] * ws.t13[k67][i][k68]
+				sumBP1 += ws.dh[k67][i][k68+1] * ws.t13[k67][i][k68+1]
+				sumBP2 += ws.dh[k67][i][k68+2] * ws.t13[k67][i][k68+2]
+				sumBP3 += ws.dh[k67][i][k68+3] * ws.t13[k67][i][k68+3]
+			}
+			sum14 += sumBP0 + sumBP1 + (sumBP2 + sumBP3)
+		}
+		g.Gamma2[i] = sum14
+		var sum15 float64
+		for k71 := range 12 {
+			var sumBR0, sumBR1, sumBR2, sumBR3 float64
+			for k72 := 0; k72 < 32; k72 += 4 {
+				sumBR0 += ws.dh[k71][i][k72]
+				sumBR1 += ws.dh[k71][i][k72+1]
+				sumBR2 += ws.dh[k71][i][k72+2]
+				sumBR3 += ws.dh[k71][i][k72+3]
+			}
+			sum15 += sumBR0 + sumBR1 + (sumBR2 + sumBR3)
+		}
+		g.Beta2[i] = sum15
+	}
+	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for i := range 10 {
+		for j := range 32 {
+			var sum16 float64
+			for k73 := range 12 {
+				for k74 := range 32 {
+					sum16 += ws.dz2[k73][i][k74] * ws.h2[k73][j][k74]
+				}
+			}
+			g.Wz[i][j] = sum16
+		}
+		var sum17 float64
+		for k77 := range 12 {
+			var sumBT0, sumBT1, sumBT2, sumBT3 float64
+			for k78 := 0; k78 < 32; k78 += 4 {
+				sumBT0 += ws.dz2[k77][i][k78]
+				sumBT1 += ws.dz2[k77][i][k78+1]
+				sumBT2 += ws.dz2[k77][i][k78+2]
+				sumBT3 += ws.dz2[k77][i][k78+3]
+			}
+			sum17 += sumBT0 + sumBT1 + (sumBT2 + sumBT3)
+		}
+		g.Bz[i] = sum17
 	}
 	return loss2
 }

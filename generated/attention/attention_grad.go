@@ -128,6 +128,8 @@ type AttentionBatchWorkspace struct {
 	dh     [5][8][32]float64
 	dh2    [5][8][32]float64
 	h2     [5][8][32]float64
+	dh3    [5][8][32]float64
+	h3     [5][8][32]float64
 }
 
 // Forward returns the loss of model attention for the sample in and keeps in
@@ -2003,6 +2005,20 @@ func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []Attent
 	return loss
 }
 
+// LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
+// gradients instead of adding it: the first whole tile's weight gradients are
+// written, not added to a cleared g.
+func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
+	if len(in) >= ws.Tile() {
+		tile := ws.Tile()
+		ws.load(in[:tile])
+		loss := p.lossGradTileTo(ws, g)
+		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	*g = AttentionParams{}
+	return p.LossGradBatch(ws, in, g)
+}
+
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
 // of sample in[s], as Forward called on each would, to rounding. It computes
@@ -2656,9 +2672,15 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 	return loss
 }
 
-// forwardTile returns the sum of the losses of the tile of samples loaded in
-// ws, and if out is not nil, sets out[s] to the outputs of sample s.
-func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []AttentionOutputs) float64 {
+// lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
+// each entry written once (a weight gradient's kernel product writes rather
+// than adds). A loop sums the gradients of Wq, Wk, Wv and Wo over its steps,
+// so it clears them first. It writes each other entry of g once.
+func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *AttentionParams) float64 {
+	g.Wq = [2][8][4]float64{}
+	g.Wk = [2][8][4]float64{}
+	g.Wv = [2][8][4]float64{}
+	g.Wo = [2][4][8]float64{}
 	var t [9][5]float64
 	// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
 	t = [9][5]float64{}
@@ -2767,6 +2789,605 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	}
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
 	var t5 [5][32]float64
+	var t6 [5][32]float64
+	var rsqrt [5][32]float64
+	var t7 [5][32]float64
+	var t8 [5][32]float64
+	var z [5][3][32]float64
+	var t9 [5][32]float64
+	var exp [5][3][32]float64
+	var t10 [5][32]float64
+	var t11 [5][32]float64
+	for i := range 5 {
+		for j := range 8 {
+			for n := range 32 {
+				ws.t7[i][j][n] = ws.x[i][j][n] + ws.h2[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k7 := 0; k7 < 8; k7 += 4 {
+				sumD0 += ws.t7[i][k7][j]
+				sumD1 += ws.t7[i][k7+1][j]
+				sumD2 += ws.t7[i][k7+2][j]
+				sumD3 += ws.t7[i][k7+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 8
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.t8[i][j][n] = ws.t7[i][j][n] - t5[i][n]
+			}
+		}
+		for j := range 32 {
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k8 := 0; k8 < 8; k8 += 4 {
+				sumE0 += ws.t8[i][k8][j] * ws.t8[i][k8][j]
+				sumE1 += ws.t8[i][k8+1][j] * ws.t8[i][k8+1][j]
+				sumE2 += ws.t8[i][k8+2][j] * ws.t8[i][k8+2][j]
+				sumE3 += ws.t8[i][k8+3][j] * ws.t8[i][k8+3][j]
+			}
+			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/8 + 1e-05
+		}
+		for j := range 32 {
+			rsqrt[i][j] = attentionRsqrt(t6[i][j])
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.t9[i][j][n] = ws.t8[i][j][n] * rsqrt[i][n]
+			}
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.y[i][j][n] = ws.t9[i][j][n]*p.Gamma[j] + p.Beta[j]
+			}
+		}
+		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+		for j := range 8 {
+			for n := range 32 {
+				var sumF0, sumF1, sumF2, sumF3 float64
+				for k9 := 0; k9 < 8; k9 += 4 {
+					sumF0 += ws.y[i][k9][n] * p.Wm[k9][j]
+					sumF1 += ws.y[i][k9+1][n] * p.Wm[k9+1][j]
+					sumF2 += ws.y[i][k9+2][n] * p.Wm[k9+2][j]
+					sumF3 += ws.y[i][k9+3][n] * p.Wm[k9+3][j]
+				}
+				ws.t10[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+			}
+		}
+		for j := range 7 {
+			for n := range 32 {
+				var sumG0, sumG1, sumG2, sumG3 float64
+				for k10 := 0; k10 < 8; k10 += 4 {
+					sumG0 += ws.t10[i][k10][n] * ws.m[j][k10][n]
+					sumG1 += ws.t10[i][k10+1][n] * ws.m[j][k10+1][n]
+					sumG2 += ws.t10[i][k10+2][n] * ws.m[j][k10+2][n]
+					sumG3 += ws.t10[i][k10+3][n] * ws.m[j][k10+3][n]
+				}
+				ws.t11[i][j][n] = (sumG0 + sumG1 + (sumG2 + sumG3)) * 0.35355339059327373
+			}
+		}
+		for j := range 32 {
+			m2 := math.Inf(-1)
+			for k11 := range 7 {
+				m2 = max(m2, ws.t11[i][k11][j])
+			}
+			t7[i][j] = m2
+		}
+		for j := range 7 {
+			for n := range 32 {
+				ws.exp2[i][j][n] = math.Exp(ws.t11[i][j][n] - t7[i][n])
+			}
+		}
+		for j := range 32 {
+			var sum5 float64
+			for k12 := range 7 {
+				sum5 += ws.exp2[i][k12][j]
+			}
+			t8[i][j] = sum5
+		}
+		for j := range 7 {
+			for n := range 32 {
+				ws.t12[i][j][n] = ws.exp2[i][j][n] / t8[i][n]
+			}
+		}
+		for j := range 8 {
+			for n := range 32 {
+				var sum6 float64
+				for k13 := range 7 {
+					sum6 += ws.t12[i][k13][n] * ws.m[k13][j][n]
+				}
+				ws.t13[i][j][n] = ws.y[i][j][n] + sum6
+			}
+		}
+		for j := range 3 {
+			for n := range 32 {
+				var sumH0, sumH1, sumH2, sumH3 float64
+				for k14 := 0; k14 < 8; k14 += 4 {
+					sumH0 += ws.t13[i][k14][n] * p.W[j][k14]
+					sumH1 += ws.t13[i][k14+1][n] * p.W[j][k14+1]
+					sumH2 += ws.t13[i][k14+2][n] * p.W[j][k14+2]
+					sumH3 += ws.t13[i][k14+3][n] * p.W[j][k14+3]
+				}
+				z[i][j][n] = sumH0 + sumH1 + (sumH2 + sumH3) + p.B[j]
+			}
+		}
+		// attention.bp:34: loss = cross_entropy(z, labels) / T
+		for j := range 32 {
+			t9[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
+		}
+		for j := range 3 {
+			for n := range 32 {
+				exp[i][j][n] = math.Exp(z[i][j][n] - t9[i][n])
+			}
+		}
+		for j := range 32 {
+			t10[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
+		}
+		for j := range 32 {
+			t11[i][j] = t9[i][j] + math.Log(t10[i][j])
+		}
+	}
+	var loss0, loss1, loss2, loss3 float64
+	for k15 := 0; k15 < 32; k15 += 4 {
+		loss0 += (t11[0][k15] - z[0][ws.labels[0][k15]][k15] + (t11[1][k15] - z[1][ws.labels[1][k15]][k15]) + (t11[2][k15] - z[2][ws.labels[2][k15]][k15]) + (t11[3][k15] - z[3][ws.labels[3][k15]][k15]) + (t11[4][k15] - z[4][ws.labels[4][k15]][k15])) / 5
+		loss1 += (t11[0][k15+1] - z[0][ws.labels[0][k15+1]][k15+1] + (t11[1][k15+1] - z[1][ws.labels[1][k15+1]][k15+1]) + (t11[2][k15+1] - z[2][ws.labels[2][k15+1]][k15+1]) + (t11[3][k15+1] - z[3][ws.labels[3][k15+1]][k15+1]) + (t11[4][k15+1] - z[4][ws.labels[4][k15+1]][k15+1])) / 5
+		loss2 += (t11[0][k15+2] - z[0][ws.labels[0][k15+2]][k15+2] + (t11[1][k15+2] - z[1][ws.labels[1][k15+2]][k15+2]) + (t11[2][k15+2] - z[2][ws.labels[2][k15+2]][k15+2]) + (t11[3][k15+2] - z[3][ws.labels[3][k15+2]][k15+2]) + (t11[4][k15+2] - z[4][ws.labels[4][k15+2]][k15+2])) / 5
+		loss3 += (t11[0][k15+3] - z[0][ws.labels[0][k15+3]][k15+3] + (t11[1][k15+3] - z[1][ws.labels[1][k15+3]][k15+3]) + (t11[2][k15+3] - z[2][ws.labels[2][k15+3]][k15+3]) + (t11[3][k15+3] - z[3][ws.labels[3][k15+3]][k15+3]) + (t11[4][k15+3] - z[4][ws.labels[4][k15+3]][k15+3])) / 5
+	}
+	loss := loss0 + loss1 + (loss2 + loss3)
+	var t12 [5][3][32]float64
+	// backward of attention.bp:34: loss = cross_entropy(z, labels) / T
+	t12 = [5][3][32]float64{}
+	for i5 := range 32 {
+		t12[4][ws.labels[4][i5]][i5] += -0.2
+	}
+	var scatter [5][32]float64
+	scatter = [5][32]float64{}
+	var t13 [5][3][32]float64
+	for i := range 32 {
+		scatter[4][i] += 0.2
+	}
+	t13 = [5][3][32]float64{}
+	for i6 := range 32 {
+		t13[3][ws.labels[3][i6]][i6] += -0.2
+	}
+	var scatter2 [5][32]float64
+	scatter2 = [5][32]float64{}
+	var t14 [5][3][32]float64
+	for i := range 32 {
+		scatter2[3][i] += 0.2
+	}
+	t14 = [5][3][32]float64{}
+	for i7 := range 32 {
+		t14[2][ws.labels[2][i7]][i7] += -0.2
+	}
+	var scatter3 [5][32]float64
+	scatter3 = [5][32]float64{}
+	var t15 [5][3][32]float64
+	for i := range 32 {
+		scatter3[2][i] += 0.2
+	}
+	t15 = [5][3][32]float64{}
+	for i8 := range 32 {
+		t15[1][ws.labels[1][i8]][i8] += -0.2
+	}
+	var scatter4 [5][32]float64
+	scatter4 = [5][32]float64{}
+	var t16 [5][3][32]float64
+	for i := range 32 {
+		scatter4[1][i] += 0.2
+	}
+	t16 = [5][3][32]float64{}
+	for i9 := range 32 {
+		t16[0][ws.labels[0][i9]][i9] += -0.2
+	}
+	var scatter5 [5][32]float64
+	scatter5 = [5][32]float64{}
+	var t17 [5][32]float64
+	for i := range 32 {
+		scatter5[0][i] += 0.2
+	}
+	var dz [5][3][32]float64
+	var t18 [5][32]float64
+	var t19 [5][32]float64
+	var t20 [5][32]float64
+	for i := range 5 {
+		for j := range 32 {
+			t17[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t10[i][j]
+		}
+		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+		for j := range 3 {
+			for n := range 32 {
+				dz[i][j][n] = t12[i][j][n] + t13[i][j][n] + t14[i][j][n] + t15[i][j][n] + t16[i][j][n] + t17[i][n]*exp[i][j][n]
+			}
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.t14[i][j][n] = dz[i][0][n]*p.W[0][j] + dz[i][1][n]*p.W[1][j] + dz[i][2][n]*p.W[2][j]
+			}
+		}
+		for j := range 7 {
+			for n := range 32 {
+				var sumI0, sumI1, sumI2, sumI3 float64
+				for k16 := 0; k16 < 8; k16 += 4 {
+					sumI0 += ws.t14[i][k16][n] * ws.m[j][k16][n]
+					sumI1 += ws.t14[i][k16+1][n] * ws.m[j][k16+1][n]
+					sumI2 += ws.t14[i][k16+2][n] * ws.m[j][k16+2][n]
+					sumI3 += ws.t14[i][k16+3][n] * ws.m[j][k16+3][n]
+				}
+				ws.t15[i][j][n] = sumI0 + sumI1 + (sumI2 + sumI3)
+			}
+		}
+		for j := range 32 {
+			var sum7 float64
+			for k17 := range 7 {
+				sum7 += -(ws.t15[i][k17][j] * ws.t12[i][k17][j] / t8[i][j])
+			}
+			t18[i][j] = sum7
+		}
+		for j := range 7 {
+			for n := range 32 {
+				ws.t16[i][j][n] = (ws.t15[i][j][n]/t8[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.35355339059327373
+			}
+		}
+		for j := range 8 {
+			for n := range 32 {
+				var sum8 float64
+				for k18 := range 7 {
+					sum8 += ws.t16[i][k18][n] * ws.m[k18][j][n]
+				}
+				ws.t17[i][j][n] = sum8
+			}
+		}
+		// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+		for j := range 8 {
+			for n := range 32 {
+				var sumJ0, sumJ1, sumJ2, sumJ3 float64
+				for k19 := 0; k19 < 8; k19 += 4 {
+					sumJ0 += ws.t17[i][k19][n] * p.Wm[j][k19]
+					sumJ1 += ws.t17[i][k19+1][n] * p.Wm[j][k19+1]
+					sumJ2 += ws.t17[i][k19+2][n] * p.Wm[j][k19+2]
+					sumJ3 += ws.t17[i][k19+3][n] * p.Wm[j][k19+3]
+				}
+				ws.dy[i][j][n] = ws.t14[i][j][n] + (sumJ0 + sumJ1 + (sumJ2 + sumJ3))
+			}
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.t18[i][j][n] = ws.dy[i][j][n] * p.Gamma[j]
+			}
+		}
+		for j := range 32 {
+			var sumK0, sumK1, sumK2, sumK3 float64
+			for k20 := 0; k20 < 8; k20 += 4 {
+				sumK0 += ws.t18[i][k20][j] * ws.t8[i][k20][j]
+				sumK1 += ws.t18[i][k20+1][j] * ws.t8[i][k20+1][j]
+				sumK2 += ws.t18[i][k20+2][j] * ws.t8[i][k20+2][j]
+				sumK3 += ws.t18[i][k20+3][j] * ws.t8[i][k20+3][j]
+			}
+			t19[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.t19[i][j][n] = t19[i][n] * ws.t8[i][j][n]
+			}
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.t20[i][j][n] = ws.t18[i][j][n]*rsqrt[i][n] + ws.t19[i][j][n] + ws.t19[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k21 := 0; k21 < 8; k21 += 4 {
+				sumL0 += -ws.t20[i][k21][j]
+				sumL1 += -ws.t20[i][k21+1][j]
+				sumL2 += -ws.t20[i][k21+2][j]
+				sumL3 += -ws.t20[i][k21+3][j]
+			}
+			t20[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 8
+		}
+		for j := range 8 {
+			for n := range 32 {
+				ws.dh[i][j][n] = ws.t20[i][j][n] + t20[i][n]
+			}
+		}
+		// backward of attention.bp:29: for i in 0..H {
+		for j := range 8 {
+			for n := range 32 {
+				ws.dh3[i][j][n] = ws.dh[i][j][n]
+			}
+		}
+	}
+	var t21 [5][4][32]float64
+	var t22 [5][4][32]float64
+	var t23 [5][5][32]float64
+	var t24 [5][32]float64
+	var t25 [5][5][32]float64
+	var t26 [4][5][32]float64
+	var t27 [5][4][32]float64
+	for i10 := 1; i10 >= 0; i10-- {
+		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
+		for i := range 5 {
+			for j := range 4 {
+				for n := range 32 {
+					var sumM0, sumM1, sumM2, sumM3 float64
+					for k22 := 0; k22 < 8; k22 += 4 {
+						sumM0 += ws.dh3[i][k22][n] * p.Wo[i10][j][k22]
+						sumM1 += ws.dh3[i][k22+1][n] * p.Wo[i10][j][k22+1]
+						sumM2 += ws.dh3[i][k22+2][n] * p.Wo[i10][j][k22+2]
+						sumM3 += ws.dh3[i][k22+3][n] * p.Wo[i10][j][k22+3]
+					}
+					t21[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
+				}
+			}
+		}
+		for i := range 5 {
+			for j := range 4 {
+				for n := range 32 {
+					var sum9 float64
+					for k23 := range 5 {
+						sum9 += t21[k23][j][n] * ws.t3[i10][k23][i][n]
+					}
+					t22[i][j][n] = sum9
+				}
+			}
+			for j := range 5 {
+				for n := range 32 {
+					t23[i][j][n] = t21[i][0][n]*ws.t[i10][j][0][n] + t21[i][1][n]*ws.t[i10][j][1][n] + (t21[i][2][n]*ws.t[i10][j][2][n] + t21[i][3][n]*ws.t[i10][j][3][n])
+				}
+			}
+			for j := range 32 {
+				var sum10 float64
+				for k24 := range 5 {
+					sum10 += -(t23[i][k24][j] * ws.t3[i10][i][k24][j] / ws.t2[i10][i][j])
+				}
+				t24[i][j] = sum10
+			}
+			for j := range 5 {
+				for n := range 32 {
+					t25[i][j][n] = (t23[i][j][n]/ws.t2[i10][i][n] + t24[i][n]) * ws.exp[i10][i][j][n] * 0.5
+				}
+			}
+		}
+		for i := range 4 {
+			for j := range 5 {
+				for n := range 32 {
+					var sum11 float64
+					for k25 := range 5 {
+						sum11 += t25[k25][j][n] * ws.t5[i10][k25][i][n]
+					}
+					t26[i][j][n] = sum11
+				}
+			}
+		}
+		for i := range 5 {
+			for j := range 4 {
+				for n := range 32 {
+					var sum12 float64
+					for k26 := range 5 {
+						sum12 += t25[i][k26][n] * ws.t4[i10][k26][j][n]
+					}
+					t27[i][j][n] = sum12
+				}
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum13 float64
+				for k27 := range 5 {
+					for k28 := range 32 {
+						sum13 += t27[k27][j][k28] * ws.x[k27][i][k28]
+					}
+				}
+				g.Wq[i10][i][j] += sum13
+			}
+			for j := range 4 {
+				var sum14 float64
+				for k29 := range 5 {
+					for k30 := range 32 {
+						sum14 += t26[j][k29][k30] * ws.x[k29][i][k30]
+					}
+				}
+				g.Wk[i10][i][j] += sum14
+			}
+			for j := range 4 {
+				var sum15 float64
+				for k31 := range 5 {
+					for k32 := range 32 {
+						sum15 += t22[k31][j][k32] * ws.x[k31][i][k32]
+					}
+				}
+				g.Wv[i10][i][j] += sum15
+			}
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum16 float64
+				for k33 := range 5 {
+					for k34 := range 32 {
+						sum16 += ws.dh3[k33][j][k34] * ws.t6[i10][k33][i][k34]
+					}
+				}
+				g.Wo[i10][i][j] += sum16
+			}
+		}
+	}
+	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	for i := range 8 {
+		var sum17 float64
+		for k35 := range 5 {
+			var sumN0, sumN1, sumN2, sumN3 float64
+			for k36 := 0; k36 < 32; k36 += 4 {
+				sumN0 += ws.dy[k35][i][k36] * ws.t9[k35][i][k36]
+				sumN1 += ws.dy[k35][i][k36+1] * ws.t9[k35][i][k36+1]
+				sumN2 += ws.dy[k35][i][k36+2] * ws.t9[k35][i][k36+2]
+				sumN3 += ws.dy[k35][i][k36+3] * ws.t9[k35][i][k36+3]
+			}
+			sum17 += sumN0 + sumN1 + (sumN2 + sumN3)
+		}
+		g.Gamma[i] = sum17
+		var sum18 float64
+		for k37 := range 5 {
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k38 := 0; k38 < 32; k38 += 4 {
+				sumO0 += ws.dy[k37][i][k38]
+				sumO1 += ws.dy[k37][i][k38+1]
+				sumO2 += ws.dy[k37][i][k38+2]
+				sumO3 += ws.dy[k37][i][k38+3]
+			}
+			sum18 += sumO0 + sumO1 + (sumO2 + sumO3)
+		}
+		g.Beta[i] = sum18
+		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+		for j := range 8 {
+			var sum19 float64
+			for k39 := range 5 {
+				for k40 := range 32 {
+					sum19 += ws.t17[k39][j][k40] * ws.y[k39][i][k40]
+				}
+			}
+			g.Wm[i][j] = sum19
+		}
+	}
+	for i := range 3 {
+		for j := range 8 {
+			var sum20 float64
+			for k41 := range 5 {
+				for k42 := range 32 {
+					sum20 += dz[k41][i][k42] * ws.t13[k41][j][k42]
+				}
+			}
+			g.W[i][j] = sum20
+		}
+		var sum21 float64
+		for k43 := range 5 {
+			var sumP0, sumP1, sumP2, sumP3 float64
+			for k44 := 0; k44 < 32; k44 += 4 {
+				sumP0 += dz[k43][i][k44]
+				sumP1 += dz[k43][i][k44+1]
+				sumP2 += dz[k43][i][k44+2]
+				sumP3 += dz[k43][i][k44+3]
+			}
+			sum21 += sumP0 + sumP1 + (sumP2 + sumP3)
+		}
+		g.B[i] = sum21
+	}
+	return loss
+}
+
+// forwardTile returns the sum of the losses of the tile of samples loaded in
+// ws, and if out is not nil, sets out[s] to the outputs of sample s.
+func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []AttentionOutputs) float64 {
+	var t [9][5]float64
+	// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
+	t = [9][5]float64{}
+	for i2 := range 5 {
+		for i3 := range 5 {
+			t[i2+i3][i3] += 1
+		}
+	}
+	var t2 [5][5]float64
+	for i := range 5 {
+		for j := range 5 {
+			t2[i][j] = (1 - t[i][j]) * -1e+300
+		}
+	}
+	// attention.bp:29: for i in 0..H {
+	ws.h3 = [5][8][32]float64{}
+	var t3 [5][5][32]float64
+	var t4 [5][32]float64
+	for i4 := range 2 {
+		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
+		for i := range 5 {
+			for j := range 4 {
+				for n := range 32 {
+					var sum0, sum1, sum2, sum3 float64
+					for k := 0; k < 8; k += 4 {
+						sum0 += ws.x[i][k][n] * p.Wq[i4][k][j]
+						sum1 += ws.x[i][k+1][n] * p.Wq[i4][k+1][j]
+						sum2 += ws.x[i][k+2][n] * p.Wq[i4][k+2][j]
+						sum3 += ws.x[i][k+3][n] * p.Wq[i4][k+3][j]
+					}
+					ws.t5[i4][i][j][n] = sum0 + sum1 + (sum2 + sum3)
+				}
+			}
+			for j := range 4 {
+				for n := range 32 {
+					var sumB0, sumB1, sumB2, sumB3 float64
+					for k2 := 0; k2 < 8; k2 += 4 {
+						sumB0 += ws.x[i][k2][n] * p.Wk[i4][k2][j]
+						sumB1 += ws.x[i][k2+1][n] * p.Wk[i4][k2+1][j]
+						sumB2 += ws.x[i][k2+2][n] * p.Wk[i4][k2+2][j]
+						sumB3 += ws.x[i][k2+3][n] * p.Wk[i4][k2+3][j]
+					}
+					ws.t4[i4][i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
+				}
+			}
+		}
+		for i := range 5 {
+			for j := range 5 {
+				for n := range 32 {
+					t3[i][j][n] = (ws.t5[i4][i][0][n]*ws.t4[i4][j][0][n]+ws.t5[i4][i][1][n]*ws.t4[i4][j][1][n]+(ws.t5[i4][i][2][n]*ws.t4[i4][j][2][n]+ws.t5[i4][i][3][n]*ws.t4[i4][j][3][n]))*0.5 + t2[i][j]
+				}
+			}
+			for j := range 32 {
+				m := math.Inf(-1)
+				for k3 := range 5 {
+					m = max(m, t3[i][k3][j])
+				}
+				t4[i][j] = m
+			}
+			for j := range 5 {
+				for n := range 32 {
+					ws.exp[i4][i][j][n] = math.Exp(t3[i][j][n] - t4[i][n])
+				}
+			}
+			for j := range 32 {
+				var sum float64
+				for k4 := range 5 {
+					sum += ws.exp[i4][i][k4][j]
+				}
+				ws.t2[i4][i][j] = sum
+			}
+			for j := range 5 {
+				for n := range 32 {
+					ws.t3[i4][i][j][n] = ws.exp[i4][i][j][n] / ws.t2[i4][i][n]
+				}
+			}
+			for j := range 4 {
+				for n := range 32 {
+					var sumC0, sumC1, sumC2, sumC3 float64
+					for k5 := 0; k5 < 8; k5 += 4 {
+						sumC0 += ws.x[i][k5][n] * p.Wv[i4][k5][j]
+						sumC1 += ws.x[i][k5+1][n] * p.Wv[i4][k5+1][j]
+						sumC2 += ws.x[i][k5+2][n] * p.Wv[i4][k5+2][j]
+						sumC3 += ws.x[i][k5+3][n] * p.Wv[i4][k5+3][j]
+					}
+					ws.t[i4][i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				}
+			}
+		}
+		for i := range 5 {
+			for j := range 4 {
+				for n := range 32 {
+					var sum4 float64
+					for k6 := range 5 {
+						sum4 += ws.t3[i4][i][k6][n] * ws.t[i4][k6][j][n]
+					}
+					ws.t6[i4][i][j][n] = sum4
+				}
+			}
+			for j := range 8 {
+				for n := range 32 {
+					ws.h3[i][j][n] += ws.t6[i4][i][0][n]*p.Wo[i4][0][j] + ws.t6[i4][i][1][n]*p.Wo[i4][1][j] + (ws.t6[i4][i][2][n]*p.Wo[i4][2][j] + ws.t6[i4][i][3][n]*p.Wo[i4][3][j])
+				}
+			}
+		}
+	}
+	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	var t5 [5][32]float64
 	var rsqrt [5][32]float64
 	var t6 [5][32]float64
 	var t7 [5][32]float64
@@ -2778,7 +3399,7 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
-				ws.t7[i][j][n] = ws.x[i][j][n] + ws.h2[i][j][n]
+				ws.t7[i][j][n] = ws.x[i][j][n] + ws.h3[i][j][n]
 			}
 		}
 		for j := range 32 {
