@@ -54,6 +54,10 @@ func GenerateFiles(name string, src []byte, pkg string) (out, simd []byte, err e
 	return GenerateWith(name, src, Options{Package: pkg})
 }
 
+// MaxTile is the largest Options.Tile: a tile's values are arrays in the
+// batch workspace, and a larger one would only make it huge.
+const MaxTile = 1024
+
 // Options configure GenerateWith.
 type Options struct {
 	// Package is the Go package name; empty means the model's name.
@@ -69,8 +73,8 @@ type Options struct {
 func GenerateWith(name string, src []byte, o Options) (out, simd []byte, err error) {
 	defer guard(name, &err)
 	pkg := o.Package
-	if o.Tile < 0 {
-		return nil, nil, fmt.Errorf("tile %d: a tile is at least 1 sample", o.Tile)
+	if o.Tile < 0 || o.Tile > MaxTile {
+		return nil, nil, fmt.Errorf("tile %d: a tile is 1 to %d samples (0: the generator's choice)", o.Tile, MaxTile)
 	}
 	file, prog, err := Check(name, src)
 	if err != nil {

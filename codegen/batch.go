@@ -122,7 +122,9 @@ func (mg *modelGen) lossGradBatch(tiled bool) jen.Code {
 }
 
 func (mg *modelGen) forwardBatch(tiled bool) jen.Code {
-	body := wholeTiles(tiled)
+	body := []jen.Code{jen.If(jen.Id("out").Op("!=").Nil().Op("&&").Len(jen.Id("out")).Op("<").Len(jen.Id("in"))).Block(
+		jen.Panic(jen.Lit(mg.m.Name + ": ForwardBatch: out is shorter than in")))}
+	body = append(body, wholeTiles(tiled)...)
 	from := jen.Lit(0)
 	O := mg.typ("Outputs")
 	if tiled {

@@ -12,9 +12,11 @@ const (
 
 // Model is the method set of every generated parameter type *P, with its
 // batch workspace BW and inputs I: LossGradBatchTo sets g to the gradient
-// of a slice of samples, computing them a tile at a time.
+// of a slice of samples, and LossGradBatch adds it, computing them a tile
+// at a time.
 type Model[P, BW, I any] interface {
 	*P
+	LossGradBatch(ws *BW, in []I, g *P) float64
 	LossGradBatchTo(ws *BW, in []I, g *P) float64
 	Flat() []float64
 }
@@ -40,8 +42,8 @@ type Workspace[BW any] interface {
 type Batch[P, BW, I any, M Model[P, BW, I], WS Workspace[BW]] struct {
 	workers int
 	ws      []BW
-	parts   []P       // one gradient per chunk
-	losses  []float64 // one loss per chunk
+	parts   []P       // one gradient per lane
+	losses  []float64 // one loss per lane
 
 	// The current job, set by Grad for the workers.
 	p       M
@@ -57,7 +59,7 @@ type Batch[P, BW, I any, M Model[P, BW, I], WS Workspace[BW]] struct {
 // NewBatch returns a Batch that uses the given number of worker
 // goroutines (1: none, all on the caller's). Close it to stop them.
 func NewBatch[P, BW, I any, M Model[P, BW, I], WS Workspace[BW]](workers int) *Batch[P, BW, I, M, WS] {
-	workers = max(workers, 1)
+	workers = min(max(workers, 1), Lanes)
 	b := &Batch[P, BW, I, M, WS]{workers: workers, ws: make([]BW, workers)}
 	b.tile = WS(&b.ws[0]).Tile()
 	if workers > 1 {
@@ -76,7 +78,12 @@ func NewBatch[P, BW, I any, M Model[P, BW, I], WS Workspace[BW]](workers int) *B
 	return b
 }
 
-// Close stops the worker goroutines.
+// Lanes is the number of partial gradients a Batch keeps, and the most
+// workers it runs: more workers would change which chunks a partial sum
+// adds, and so the rounding.
+const Lanes = 16
+
+// Close stops the worker goroutines. The Batch cannot be used after.
 func (b *Batch[P, BW, I, M, WS]) Close() {
 	for _, c := range b.start {
 		close(c)
@@ -91,7 +98,8 @@ func (b *Batch[P, BW, I, M, WS]) Close() {
 func (b *Batch[P, BW, I, M, WS]) Grad(p M, samples []I, g M, r Reduction) float64 {
 	flat := g.Flat()
 	chunks := (len(samples) + b.tile - 1) / b.tile
-	for len(b.parts) < chunks {
+	lanes := min(chunks, Lanes)
+	for len(b.parts) < lanes {
 		b.parts = append(b.parts, *new(P))
 		b.losses = append(b.losses, 0)
 	}
@@ -102,7 +110,7 @@ func (b *Batch[P, BW, I, M, WS]) Grad(p M, samples []I, g M, r Reduction) float6
 		b.p, b.samples, b.g = p, samples, flat
 		b.run(false) // each chunk's gradient
 		b.run(true)  // their sum
-		for _, l := range b.losses[:chunks] {
+		for _, l := range b.losses[:lanes] {
 			loss += l
 		}
 	}
@@ -121,6 +129,9 @@ func (b *Batch[P, BW, I, M, WS]) Grad(p M, samples []I, g M, r Reduction) float6
 // when there is one worker).
 func (b *Batch[P, BW, I, M, WS]) run(merging bool) {
 	b.merging = merging
+	if b.workers > 1 && b.start == nil {
+		panic("train: Batch.Grad after Close")
+	}
 	if b.workers == 1 {
 		b.work(0, 1)
 		return
@@ -133,13 +144,23 @@ func (b *Batch[P, BW, I, M, WS]) run(merging bool) {
 }
 
 // work is worker w's share of the current phase, of workers in all: the
-// chunks w, w+workers, ..., or the w-th slice of the gradient's entries.
+// lanes w, w+workers, ..., each its chunks in order, or the w-th slice of
+// the gradient's entries.
 func (b *Batch[P, BW, I, M, WS]) work(w, workers int) {
 	chunks := (len(b.samples) + b.tile - 1) / b.tile
+	lanes := min(chunks, Lanes)
 	if !b.merging {
-		for c := w; c < chunks; c += workers {
-			in := b.samples[c*b.tile : min((c+1)*b.tile, len(b.samples))]
-			b.losses[c] = b.p.LossGradBatchTo(&b.ws[w], in, M(&b.parts[c]))
+		for l := w; l < lanes; l += workers {
+			part := M(&b.parts[l])
+			b.losses[l] = 0
+			for c := l; c < chunks; c += lanes {
+				in := b.samples[c*b.tile : min((c+1)*b.tile, len(b.samples))]
+				if c == l {
+					b.losses[l] += b.p.LossGradBatchTo(&b.ws[w], in, part)
+				} else {
+					b.losses[l] += b.p.LossGradBatch(&b.ws[w], in, part)
+				}
+			}
 		}
 		return
 	}
@@ -147,8 +168,8 @@ func (b *Batch[P, BW, I, M, WS]) work(w, workers int) {
 	lo, hi := n*w/workers, n*(w+1)/workers
 	g := b.g[lo:hi]
 	copy(g, M(&b.parts[0]).Flat()[lo:hi])
-	for c := 1; c < chunks; c++ {
-		for i, v := range M(&b.parts[c]).Flat()[lo:hi] {
+	for l := 1; l < lanes; l++ {
+		for i, v := range M(&b.parts[l]).Flat()[lo:hi] {
 			g[i] += v
 		}
 	}

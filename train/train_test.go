@@ -158,3 +158,44 @@ func TestNormsAndClipping(t *testing.T) {
 		t.Errorf("clipping below the bound changed g")
 	}
 }
+
+// More workers than train.Lanes run as Lanes: the result stays the same to the
+// bit; and a Batch of more chunks than Lanes keeps Lanes gradients.
+func TestManyChunks(t *testing.T) {
+	p, samples := params(5), data(32*train.Lanes*2+7, 6) // 2 chunks a lane, and a partial one
+	var want xor.XorParams
+	seq := newBatch(1)
+	wantLoss := seq.Grad(p, samples, &want, train.Sum)
+	for _, workers := range []int{2, 40} {
+		b := newBatch(workers)
+		var g xor.XorParams
+		if loss := b.Grad(p, samples, &g, train.Sum); g != want || loss != wantLoss {
+			t.Errorf("%d workers: gradient or loss differs from one worker", workers)
+		}
+		b.Close()
+	}
+	// The sum of the samples, one by one.
+	var ws xor.XorWorkspace
+	var direct xor.XorParams
+	for i := range samples {
+		p.LossGrad(&ws, &samples[i], &direct)
+	}
+	for i, d := range direct.Flat() {
+		if math.Abs(want.Flat()[i]-d) > 1e-12*math.Max(1, math.Abs(d)) {
+			t.Fatalf("coordinate %d: %v, sum of samples %v", i, want.Flat()[i], d)
+		}
+	}
+}
+
+// Grad after Close is a bug in the caller: it panics rather than hang.
+func TestGradAfterClose(t *testing.T) {
+	b := newBatch(2)
+	b.Close()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("Grad after Close did not panic")
+		}
+	}()
+	var g xor.XorParams
+	b.Grad(params(1), data(100, 1), &g, train.Sum)
+}

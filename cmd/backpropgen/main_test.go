@@ -260,6 +260,23 @@ func TestSIMDFile(t *testing.T) {
 	if _, err := os.Stat(simd); !os.IsNotExist(err) {
 		t.Errorf("xor calls no kernels, but %s is still there (%v)", simd, err)
 	}
+	// Another model's output of that name is not a companion file.
+	if code, _, stderr := runCmd("-o", simd, "-pkg", "m", "../../testdata/xor.bp"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	other, _ := os.ReadFile(simd)
+	if code, _, stderr := runCmd("-o", out, "-pkg", "m", "../../testdata/xor.bp"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if after, _ := os.ReadFile(simd); !bytes.Equal(after, other) {
+		t.Errorf("another model's generated file was removed or changed")
+	}
+	if code, _, _ := runCmd("-o", out, "-pkg", "m", "../../testdata/mnist.bp"); code == 0 {
+		t.Errorf("mnist's companion file overwrote another model's output")
+	}
+	if after, _ := os.ReadFile(simd); !bytes.Equal(after, other) {
+		t.Errorf("another model's generated file was overwritten")
+	}
 	mine := []byte("package m // not backpropgen's\n")
 	if err := os.WriteFile(simd, mine, 0o644); err != nil {
 		t.Fatal(err)

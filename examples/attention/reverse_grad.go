@@ -1858,6 +1858,9 @@ func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseI
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *ReverseParams) ForwardBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, out []ReverseOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("reverse: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -907,6 +907,9 @@ func (p *CnnParams) LossGradBatchTo(ws *CnnBatchWorkspace, in []CnnInputs, g *Cn
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *CnnParams) ForwardBatch(ws *CnnBatchWorkspace, in []CnnInputs, out []CnnOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("cnn: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -753,6 +753,9 @@ func (p *MlpParams) LossGradBatchTo(ws *MlpBatchWorkspace, in []MlpInputs, g *Ml
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *MlpParams) ForwardBatch(ws *MlpBatchWorkspace, in []MlpInputs, out []MlpOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("mlp: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

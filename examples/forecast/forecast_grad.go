@@ -2802,6 +2802,9 @@ func (p *ForecastParams) LossGradBatchTo(ws *ForecastBatchWorkspace, in []Foreca
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *ForecastParams) ForwardBatch(ws *ForecastBatchWorkspace, in []ForecastInputs, out []ForecastOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("forecast: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -2024,6 +2024,9 @@ func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []Atte
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *AttentionParams) ForwardBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, out []AttentionOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("attention: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

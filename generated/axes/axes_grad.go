@@ -821,6 +821,9 @@ func (p *AxesParams) LossGradBatchTo(ws *AxesBatchWorkspace, in []AxesInputs, g 
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *AxesParams) ForwardBatch(ws *AxesBatchWorkspace, in []AxesInputs, out []AxesOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("axes: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

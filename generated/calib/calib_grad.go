@@ -297,6 +297,9 @@ func (p *CalibParams) LossGradBatchTo(ws *CalibBatchWorkspace, in []CalibInputs,
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *CalibParams) ForwardBatch(ws *CalibBatchWorkspace, in []CalibInputs, out []CalibOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("calib: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

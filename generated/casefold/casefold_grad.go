@@ -198,6 +198,9 @@ func (p *CasefoldParams) LossGradBatchTo(ws *CasefoldBatchWorkspace, in []Casefo
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *CasefoldParams) ForwardBatch(ws *CasefoldBatchWorkspace, in []CasefoldInputs, out []CasefoldOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("casefold: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -757,6 +757,9 @@ func (p *ClassifyParams) LossGradBatchTo(ws *ClassifyBatchWorkspace, in []Classi
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *ClassifyParams) ForwardBatch(ws *ClassifyBatchWorkspace, in []ClassifyInputs, out []ClassifyOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("classify: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -352,6 +352,9 @@ func (p *DeepParams) LossGradBatchTo(ws *DeepBatchWorkspace, in []DeepInputs, g 
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *DeepParams) ForwardBatch(ws *DeepBatchWorkspace, in []DeepInputs, out []DeepOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("deep: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -353,6 +353,9 @@ func (p *DeepreluParams) LossGradBatchTo(ws *DeepreluBatchWorkspace, in []Deepre
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *DeepreluParams) ForwardBatch(ws *DeepreluBatchWorkspace, in []DeepreluInputs, out []DeepreluOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("deeprelu: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -391,6 +391,9 @@ func (p *DeepresParams) LossGradBatchTo(ws *DeepresBatchWorkspace, in []DeepresI
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *DeepresParams) ForwardBatch(ws *DeepresBatchWorkspace, in []DeepresInputs, out []DeepresOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("deepres: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -201,6 +201,9 @@ func (p *EmbedParams) LossGradBatchTo(ws *EmbedBatchWorkspace, in []EmbedInputs,
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *EmbedParams) ForwardBatch(ws *EmbedBatchWorkspace, in []EmbedInputs, out []EmbedOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("embed: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -2219,6 +2219,9 @@ func (p *LayersParams) LossGradBatchTo(ws *LayersBatchWorkspace, in []LayersInpu
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *LayersParams) ForwardBatch(ws *LayersBatchWorkspace, in []LayersInputs, out []LayersOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("layers: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

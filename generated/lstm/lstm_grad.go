@@ -1226,6 +1226,9 @@ func (p *LstmParams) LossGradBatchTo(ws *LstmBatchWorkspace, in []LstmInputs, g 
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *LstmParams) ForwardBatch(ws *LstmBatchWorkspace, in []LstmInputs, out []LstmOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("lstm: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

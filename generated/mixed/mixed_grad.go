@@ -351,6 +351,9 @@ func (p *MixedParams) LossGradBatchTo(ws *MixedBatchWorkspace, in []MixedInputs,
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *MixedParams) ForwardBatch(ws *MixedBatchWorkspace, in []MixedInputs, out []MixedOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("mixed: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -804,6 +804,9 @@ func (p *MnistParams) LossGradBatchTo(ws *MnistBatchWorkspace, in []MnistInputs,
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *MnistParams) ForwardBatch(ws *MnistBatchWorkspace, in []MnistInputs, out []MnistOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("mnist: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

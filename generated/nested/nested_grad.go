@@ -347,6 +347,9 @@ func (p *NestedParams) LossGradBatchTo(ws *NestedBatchWorkspace, in []NestedInpu
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *NestedParams) ForwardBatch(ws *NestedBatchWorkspace, in []NestedInputs, out []NestedOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("nested: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

@@ -329,6 +329,9 @@ func (p *PolicyParams) LossGradBatchTo(ws *PolicyBatchWorkspace, in []PolicyInpu
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *PolicyParams) ForwardBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, out []PolicyOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("policy: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

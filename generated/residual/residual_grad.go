@@ -691,6 +691,9 @@ func (p *ResidualParams) LossGradBatchTo(ws *ResidualBatchWorkspace, in []Residu
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *ResidualParams) ForwardBatch(ws *ResidualBatchWorkspace, in []ResidualInputs, out []ResidualOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("residual: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

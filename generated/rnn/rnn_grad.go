@@ -480,6 +480,9 @@ func (p *RnnParams) LossGradBatchTo(ws *RnnBatchWorkspace, in []RnnInputs, g *Rn
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *RnnParams) ForwardBatch(ws *RnnBatchWorkspace, in []RnnInputs, out []RnnOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("rnn: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

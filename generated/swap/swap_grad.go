@@ -256,6 +256,9 @@ func (p *SwapParams) LossGradBatchTo(ws *SwapBatchWorkspace, in []SwapInputs, g 
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *SwapParams) ForwardBatch(ws *SwapBatchWorkspace, in []SwapInputs, out []SwapOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("swap: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile

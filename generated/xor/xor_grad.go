@@ -218,6 +218,9 @@ func (p *XorParams) LossGradBatchTo(ws *XorBatchWorkspace, in []XorInputs, g *Xo
 // of sample in[s], as Forward called on each would, to rounding. It computes
 // the samples a tile at a time (see Tile).
 func (p *XorParams) ForwardBatch(ws *XorBatchWorkspace, in []XorInputs, out []XorOutputs) float64 {
+	if out != nil && len(out) < len(in) {
+		panic("xor: ForwardBatch: out is shorter than in")
+	}
 	loss := float64(0)
 	tile := ws.Tile()
 	n := len(in) - len(in)%tile
