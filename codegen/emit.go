@@ -567,12 +567,33 @@ func (f *fnGen) matvec4(n *symbolic.Node, d dest) {
 		decl = append(decl, jen.Id(s))
 	}
 	body = append(body, jen.Var().List(decl...).Float64())
-	xk := f.locals.fresh("xk")
-	inner := []jen.Code{define(xk, f.elem(x, []ix{vix(k)}))}
-	for r := range rows {
-		inner = append(inner, jen.Id(sums[r]).Op("+=").Add(f.access(localPlace(rows[r]), []ix{vix(k)}).c).Op("*").Id(xk))
+	if kn%4 == 0 {
+		// Four columns per step: each row adds (a + b) + (c + d) of four
+		// independent products to its sum, one dependent addition per
+		// four products where a plain loop has four (the adds would wait
+		// on each other: their latency, not their number, bounds the loop).
+		var xs [4]string
+		inner := []jen.Code{}
+		for c := range xs {
+			xs[c] = f.locals.fresh("x")
+			inner = append(inner, define(xs[c], f.elem(x, []ix{vix(k).plus(c)})))
+		}
+		for r := range rows {
+			prod := func(c int) gexpr {
+				return infix(f.access(localPlace(rows[r]), []ix{vix(k).plus(c)}), "*", ident(xs[c]))
+			}
+			sum := infix(infix(prod(0), "+", prod(1)), "+", infix(prod(2), "+", prod(3)))
+			inner = append(inner, jen.Id(sums[r]).Op("+=").Add(sum.c))
+		}
+		body = append(body, jen.For(jen.Id(k).Op(":=").Lit(0), jen.Id(k).Op("<").Lit(kn), jen.Id(k).Op("+=").Lit(4)).Block(inner...))
+	} else {
+		xk := f.locals.fresh("xk")
+		inner := []jen.Code{define(xk, f.elem(x, []ix{vix(k)}))}
+		for r := range rows {
+			inner = append(inner, jen.Id(sums[r]).Op("+=").Add(f.access(localPlace(rows[r]), []ix{vix(k)}).c).Op("*").Id(xk))
+		}
+		body = append(body, jen.For(jen.Id(k).Op(":=").Range().Lit(kn)).Block(inner...))
 	}
-	body = append(body, jen.For(jen.Id(k).Op(":=").Range().Lit(kn)).Block(inner...))
 	for r := range rows {
 		body = append(body, f.write(d.p, []ix{vix(i).plus(r)}, "=", ident(sums[r])))
 	}

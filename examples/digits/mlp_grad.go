@@ -95,12 +95,15 @@ func (p *MlpParams) Forward(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) fl
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 64 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 64; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -300,12 +303,15 @@ func (p *MlpParams) LossGrad(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) floa
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 64 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 64; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -564,12 +570,15 @@ func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) fl
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 64 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 64; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -686,12 +695,15 @@ func (p *MlpParams) Predict(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) {
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 64 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 64; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1

@@ -186,12 +186,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := h[k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := h[k]
+				x2 := h[k+1]
+				x3 := h[k+2]
+				x4 := h[k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -208,12 +211,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := h[k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := h[k2]
+				x6 := h[k2+1]
+				x7 := h[k2+2]
+				x8 := h[k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -230,12 +236,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := h[k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := h[k3]
+				x10 := h[k3+1]
+				x11 := h[k3+2]
+				x12 := h[k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -252,12 +261,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := h[k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := h[k4]
+				x14 := h[k4+1]
+				x15 := h[k4+2]
+				x16 := h[k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -302,12 +314,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row19 := &p.Ui[i6+2]
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := range 16 {
-				xk5 := ws.h[t6-8][k5]
-				dotE0 += row17[k5] * xk5
-				dotE1 += row18[k5] * xk5
-				dotE2 += row19[k5] * xk5
-				dotE3 += row20[k5] * xk5
+			for k5 := 0; k5 < 16; k5 += 4 {
+				x17 := ws.h[t6-8][k5]
+				x18 := ws.h[t6-8][k5+1]
+				x19 := ws.h[t6-8][k5+2]
+				x20 := ws.h[t6-8][k5+3]
+				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
+				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
+				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
+				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
 			t7[i6] = dotE0
 			t7[i6+1] = dotE1
@@ -324,12 +339,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row23 := &p.Uf[i7+2]
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := range 16 {
-				xk6 := ws.h[t6-8][k6]
-				dotF0 += row21[k6] * xk6
-				dotF1 += row22[k6] * xk6
-				dotF2 += row23[k6] * xk6
-				dotF3 += row24[k6] * xk6
+			for k6 := 0; k6 < 16; k6 += 4 {
+				x21 := ws.h[t6-8][k6]
+				x22 := ws.h[t6-8][k6+1]
+				x23 := ws.h[t6-8][k6+2]
+				x24 := ws.h[t6-8][k6+3]
+				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
+				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
+				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
+				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
 			t8[i7] = dotF0
 			t8[i7+1] = dotF1
@@ -346,12 +364,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row27 := &p.Ug[i8+2]
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := range 16 {
-				xk7 := ws.h[t6-8][k7]
-				dotG0 += row25[k7] * xk7
-				dotG1 += row26[k7] * xk7
-				dotG2 += row27[k7] * xk7
-				dotG3 += row28[k7] * xk7
+			for k7 := 0; k7 < 16; k7 += 4 {
+				x25 := ws.h[t6-8][k7]
+				x26 := ws.h[t6-8][k7+1]
+				x27 := ws.h[t6-8][k7+2]
+				x28 := ws.h[t6-8][k7+3]
+				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
+				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
+				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
+				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
 			t9[i8] = dotG0
 			t9[i8+1] = dotG1
@@ -368,12 +389,15 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row31 := &p.Uo[i9+2]
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := range 16 {
-				xk8 := ws.h[t6-8][k8]
-				dotH0 += row29[k8] * xk8
-				dotH1 += row30[k8] * xk8
-				dotH2 += row31[k8] * xk8
-				dotH3 += row32[k8] * xk8
+			for k8 := 0; k8 < 16; k8 += 4 {
+				x29 := ws.h[t6-8][k8]
+				x30 := ws.h[t6-8][k8+1]
+				x31 := ws.h[t6-8][k8+2]
+				x32 := ws.h[t6-8][k8+3]
+				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
+				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
+				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
+				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
 			t10[i9] = dotH0
 			t10[i9+1] = dotH1
@@ -845,12 +869,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := h[k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := h[k]
+				x2 := h[k+1]
+				x3 := h[k+2]
+				x4 := h[k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -867,12 +894,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := h[k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := h[k2]
+				x6 := h[k2+1]
+				x7 := h[k2+2]
+				x8 := h[k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -889,12 +919,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := h[k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := h[k3]
+				x10 := h[k3+1]
+				x11 := h[k3+2]
+				x12 := h[k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -911,12 +944,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := h[k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := h[k4]
+				x14 := h[k4+1]
+				x15 := h[k4+2]
+				x16 := h[k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -960,12 +996,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row19 := &p.Ui[i6+2]
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := range 16 {
-				xk5 := ws.h[t6-8][k5]
-				dotE0 += row17[k5] * xk5
-				dotE1 += row18[k5] * xk5
-				dotE2 += row19[k5] * xk5
-				dotE3 += row20[k5] * xk5
+			for k5 := 0; k5 < 16; k5 += 4 {
+				x17 := ws.h[t6-8][k5]
+				x18 := ws.h[t6-8][k5+1]
+				x19 := ws.h[t6-8][k5+2]
+				x20 := ws.h[t6-8][k5+3]
+				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
+				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
+				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
+				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
 			t7[i6] = dotE0
 			t7[i6+1] = dotE1
@@ -982,12 +1021,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row23 := &p.Uf[i7+2]
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := range 16 {
-				xk6 := ws.h[t6-8][k6]
-				dotF0 += row21[k6] * xk6
-				dotF1 += row22[k6] * xk6
-				dotF2 += row23[k6] * xk6
-				dotF3 += row24[k6] * xk6
+			for k6 := 0; k6 < 16; k6 += 4 {
+				x21 := ws.h[t6-8][k6]
+				x22 := ws.h[t6-8][k6+1]
+				x23 := ws.h[t6-8][k6+2]
+				x24 := ws.h[t6-8][k6+3]
+				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
+				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
+				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
+				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
 			t8[i7] = dotF0
 			t8[i7+1] = dotF1
@@ -1004,12 +1046,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row27 := &p.Ug[i8+2]
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := range 16 {
-				xk7 := ws.h[t6-8][k7]
-				dotG0 += row25[k7] * xk7
-				dotG1 += row26[k7] * xk7
-				dotG2 += row27[k7] * xk7
-				dotG3 += row28[k7] * xk7
+			for k7 := 0; k7 < 16; k7 += 4 {
+				x25 := ws.h[t6-8][k7]
+				x26 := ws.h[t6-8][k7+1]
+				x27 := ws.h[t6-8][k7+2]
+				x28 := ws.h[t6-8][k7+3]
+				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
+				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
+				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
+				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
 			t9[i8] = dotG0
 			t9[i8+1] = dotG1
@@ -1026,12 +1071,15 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row31 := &p.Uo[i9+2]
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := range 16 {
-				xk8 := ws.h[t6-8][k8]
-				dotH0 += row29[k8] * xk8
-				dotH1 += row30[k8] * xk8
-				dotH2 += row31[k8] * xk8
-				dotH3 += row32[k8] * xk8
+			for k8 := 0; k8 < 16; k8 += 4 {
+				x29 := ws.h[t6-8][k8]
+				x30 := ws.h[t6-8][k8+1]
+				x31 := ws.h[t6-8][k8+2]
+				x32 := ws.h[t6-8][k8+3]
+				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
+				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
+				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
+				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
 			t10[i9] = dotH0
 			t10[i9+1] = dotH1
@@ -1897,12 +1945,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := h[k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := h[k]
+				x2 := h[k+1]
+				x3 := h[k+2]
+				x4 := h[k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -1919,12 +1970,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := h[k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := h[k2]
+				x6 := h[k2+1]
+				x7 := h[k2+2]
+				x8 := h[k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -1941,12 +1995,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := h[k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := h[k3]
+				x10 := h[k3+1]
+				x11 := h[k3+2]
+				x12 := h[k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -1963,12 +2020,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := h[k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := h[k4]
+				x14 := h[k4+1]
+				x15 := h[k4+2]
+				x16 := h[k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -2012,12 +2072,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row19 := &p.Ui[i6+2]
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := range 16 {
-				xk5 := ws.h[t6-8][k5]
-				dotE0 += row17[k5] * xk5
-				dotE1 += row18[k5] * xk5
-				dotE2 += row19[k5] * xk5
-				dotE3 += row20[k5] * xk5
+			for k5 := 0; k5 < 16; k5 += 4 {
+				x17 := ws.h[t6-8][k5]
+				x18 := ws.h[t6-8][k5+1]
+				x19 := ws.h[t6-8][k5+2]
+				x20 := ws.h[t6-8][k5+3]
+				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
+				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
+				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
+				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
 			t7[i6] = dotE0
 			t7[i6+1] = dotE1
@@ -2034,12 +2097,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row23 := &p.Uf[i7+2]
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := range 16 {
-				xk6 := ws.h[t6-8][k6]
-				dotF0 += row21[k6] * xk6
-				dotF1 += row22[k6] * xk6
-				dotF2 += row23[k6] * xk6
-				dotF3 += row24[k6] * xk6
+			for k6 := 0; k6 < 16; k6 += 4 {
+				x21 := ws.h[t6-8][k6]
+				x22 := ws.h[t6-8][k6+1]
+				x23 := ws.h[t6-8][k6+2]
+				x24 := ws.h[t6-8][k6+3]
+				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
+				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
+				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
+				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
 			t8[i7] = dotF0
 			t8[i7+1] = dotF1
@@ -2056,12 +2122,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row27 := &p.Ug[i8+2]
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := range 16 {
-				xk7 := ws.h[t6-8][k7]
-				dotG0 += row25[k7] * xk7
-				dotG1 += row26[k7] * xk7
-				dotG2 += row27[k7] * xk7
-				dotG3 += row28[k7] * xk7
+			for k7 := 0; k7 < 16; k7 += 4 {
+				x25 := ws.h[t6-8][k7]
+				x26 := ws.h[t6-8][k7+1]
+				x27 := ws.h[t6-8][k7+2]
+				x28 := ws.h[t6-8][k7+3]
+				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
+				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
+				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
+				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
 			t9[i8] = dotG0
 			t9[i8+1] = dotG1
@@ -2078,12 +2147,15 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row31 := &p.Uo[i9+2]
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := range 16 {
-				xk8 := ws.h[t6-8][k8]
-				dotH0 += row29[k8] * xk8
-				dotH1 += row30[k8] * xk8
-				dotH2 += row31[k8] * xk8
-				dotH3 += row32[k8] * xk8
+			for k8 := 0; k8 < 16; k8 += 4 {
+				x29 := ws.h[t6-8][k8]
+				x30 := ws.h[t6-8][k8+1]
+				x31 := ws.h[t6-8][k8+2]
+				x32 := ws.h[t6-8][k8+3]
+				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
+				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
+				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
+				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
 			t10[i9] = dotH0
 			t10[i9+1] = dotH1
@@ -2541,12 +2613,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := h[k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := h[k]
+				x2 := h[k+1]
+				x3 := h[k+2]
+				x4 := h[k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -2563,12 +2638,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := h[k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := h[k2]
+				x6 := h[k2+1]
+				x7 := h[k2+2]
+				x8 := h[k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -2585,12 +2663,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := h[k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := h[k3]
+				x10 := h[k3+1]
+				x11 := h[k3+2]
+				x12 := h[k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -2607,12 +2688,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := h[k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := h[k4]
+				x14 := h[k4+1]
+				x15 := h[k4+2]
+				x16 := h[k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -2656,12 +2740,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row19 := &p.Ui[i6+2]
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := range 16 {
-				xk5 := ws.h[t6-8][k5]
-				dotE0 += row17[k5] * xk5
-				dotE1 += row18[k5] * xk5
-				dotE2 += row19[k5] * xk5
-				dotE3 += row20[k5] * xk5
+			for k5 := 0; k5 < 16; k5 += 4 {
+				x17 := ws.h[t6-8][k5]
+				x18 := ws.h[t6-8][k5+1]
+				x19 := ws.h[t6-8][k5+2]
+				x20 := ws.h[t6-8][k5+3]
+				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
+				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
+				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
+				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
 			t7[i6] = dotE0
 			t7[i6+1] = dotE1
@@ -2678,12 +2765,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row23 := &p.Uf[i7+2]
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := range 16 {
-				xk6 := ws.h[t6-8][k6]
-				dotF0 += row21[k6] * xk6
-				dotF1 += row22[k6] * xk6
-				dotF2 += row23[k6] * xk6
-				dotF3 += row24[k6] * xk6
+			for k6 := 0; k6 < 16; k6 += 4 {
+				x21 := ws.h[t6-8][k6]
+				x22 := ws.h[t6-8][k6+1]
+				x23 := ws.h[t6-8][k6+2]
+				x24 := ws.h[t6-8][k6+3]
+				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
+				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
+				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
+				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
 			t8[i7] = dotF0
 			t8[i7+1] = dotF1
@@ -2700,12 +2790,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row27 := &p.Ug[i8+2]
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := range 16 {
-				xk7 := ws.h[t6-8][k7]
-				dotG0 += row25[k7] * xk7
-				dotG1 += row26[k7] * xk7
-				dotG2 += row27[k7] * xk7
-				dotG3 += row28[k7] * xk7
+			for k7 := 0; k7 < 16; k7 += 4 {
+				x25 := ws.h[t6-8][k7]
+				x26 := ws.h[t6-8][k7+1]
+				x27 := ws.h[t6-8][k7+2]
+				x28 := ws.h[t6-8][k7+3]
+				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
+				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
+				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
+				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
 			t9[i8] = dotG0
 			t9[i8+1] = dotG1
@@ -2722,12 +2815,15 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row31 := &p.Uo[i9+2]
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := range 16 {
-				xk8 := ws.h[t6-8][k8]
-				dotH0 += row29[k8] * xk8
-				dotH1 += row30[k8] * xk8
-				dotH2 += row31[k8] * xk8
-				dotH3 += row32[k8] * xk8
+			for k8 := 0; k8 < 16; k8 += 4 {
+				x29 := ws.h[t6-8][k8]
+				x30 := ws.h[t6-8][k8+1]
+				x31 := ws.h[t6-8][k8+2]
+				x32 := ws.h[t6-8][k8+3]
+				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
+				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
+				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
+				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
 			t10[i9] = dotH0
 			t10[i9+1] = dotH1

@@ -254,12 +254,15 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		row3 := &p.W1[i9+2]
 		row4 := &p.W1[i9+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := range 16 {
-			xk := ws.t4[k24]
-			dot0 += row[k24] * xk
-			dot1 += row2[k24] * xk
-			dot2 += row3[k24] * xk
-			dot3 += row4[k24] * xk
+		for k24 := 0; k24 < 16; k24 += 4 {
+			x := ws.t4[k24]
+			x2 := ws.t4[k24+1]
+			x3 := ws.t4[k24+2]
+			x4 := ws.t4[k24+3]
+			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
+			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
+			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
+			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
 		t[i9] = dot0
 		t[i9+1] = dot1
@@ -279,12 +282,15 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		row7 := &p.W2[i12+2]
 		row8 := &p.W2[i12+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := range 24 {
-			xk2 := ws.t5[k25]
-			dotB0 += row5[k25] * xk2
-			dotB1 += row6[k25] * xk2
-			dotB2 += row7[k25] * xk2
-			dotB3 += row8[k25] * xk2
+		for k25 := 0; k25 < 24; k25 += 4 {
+			x5 := ws.t5[k25]
+			x6 := ws.t5[k25+1]
+			x7 := ws.t5[k25+2]
+			x8 := ws.t5[k25+3]
+			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
+			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
+			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
+			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
 		t2[i12] = dotB0
 		t2[i12+1] = dotB1
@@ -781,12 +787,15 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		row3 := &p.W1[i9+2]
 		row4 := &p.W1[i9+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := range 16 {
-			xk := t4[k24]
-			dot0 += row[k24] * xk
-			dot1 += row2[k24] * xk
-			dot2 += row3[k24] * xk
-			dot3 += row4[k24] * xk
+		for k24 := 0; k24 < 16; k24 += 4 {
+			x := t4[k24]
+			x2 := t4[k24+1]
+			x3 := t4[k24+2]
+			x4 := t4[k24+3]
+			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
+			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
+			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
+			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
 		t5[i9] = dot0
 		t5[i9+1] = dot1
@@ -807,12 +816,15 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		row7 := &p.W2[i12+2]
 		row8 := &p.W2[i12+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := range 24 {
-			xk2 := t6[k25]
-			dotB0 += row5[k25] * xk2
-			dotB1 += row6[k25] * xk2
-			dotB2 += row7[k25] * xk2
-			dotB3 += row8[k25] * xk2
+		for k25 := 0; k25 < 24; k25 += 4 {
+			x5 := t6[k25]
+			x6 := t6[k25+1]
+			x7 := t6[k25+2]
+			x8 := t6[k25+3]
+			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
+			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
+			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
+			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
 		t7[i12] = dotB0
 		t7[i12+1] = dotB1
@@ -1568,12 +1580,15 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		row3 := &p.W1[i9+2]
 		row4 := &p.W1[i9+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := range 16 {
-			xk := t4[k24]
-			dot0 += row[k24] * xk
-			dot1 += row2[k24] * xk
-			dot2 += row3[k24] * xk
-			dot3 += row4[k24] * xk
+		for k24 := 0; k24 < 16; k24 += 4 {
+			x := t4[k24]
+			x2 := t4[k24+1]
+			x3 := t4[k24+2]
+			x4 := t4[k24+3]
+			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
+			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
+			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
+			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
 		t5[i9] = dot0
 		t5[i9+1] = dot1
@@ -1594,12 +1609,15 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		row7 := &p.W2[i12+2]
 		row8 := &p.W2[i12+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := range 24 {
-			xk2 := t6[k25]
-			dotB0 += row5[k25] * xk2
-			dotB1 += row6[k25] * xk2
-			dotB2 += row7[k25] * xk2
-			dotB3 += row8[k25] * xk2
+		for k25 := 0; k25 < 24; k25 += 4 {
+			x5 := t6[k25]
+			x6 := t6[k25+1]
+			x7 := t6[k25+2]
+			x8 := t6[k25+3]
+			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
+			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
+			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
+			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
 		t7[i12] = dotB0
 		t7[i12+1] = dotB1
@@ -2076,12 +2094,15 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		row3 := &p.W1[i9+2]
 		row4 := &p.W1[i9+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := range 16 {
-			xk := t4[k24]
-			dot0 += row[k24] * xk
-			dot1 += row2[k24] * xk
-			dot2 += row3[k24] * xk
-			dot3 += row4[k24] * xk
+		for k24 := 0; k24 < 16; k24 += 4 {
+			x := t4[k24]
+			x2 := t4[k24+1]
+			x3 := t4[k24+2]
+			x4 := t4[k24+3]
+			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
+			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
+			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
+			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
 		t5[i9] = dot0
 		t5[i9+1] = dot1
@@ -2102,12 +2123,15 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		row7 := &p.W2[i12+2]
 		row8 := &p.W2[i12+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := range 24 {
-			xk2 := t6[k25]
-			dotB0 += row5[k25] * xk2
-			dotB1 += row6[k25] * xk2
-			dotB2 += row7[k25] * xk2
-			dotB3 += row8[k25] * xk2
+		for k25 := 0; k25 < 24; k25 += 4 {
+			x5 := t6[k25]
+			x6 := t6[k25+1]
+			x7 := t6[k25+2]
+			x8 := t6[k25+3]
+			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
+			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
+			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
+			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
 		t7[i12] = dotB0
 		t7[i12+1] = dotB1

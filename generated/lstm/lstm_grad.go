@@ -146,12 +146,15 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -168,12 +171,15 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := ws.h[t][k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t][k2]
+				x6 := ws.h[t][k2+1]
+				x7 := ws.h[t][k2+2]
+				x8 := ws.h[t][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -190,12 +196,15 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := ws.h[t][k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := ws.h[t][k3]
+				x10 := ws.h[t][k3+1]
+				x11 := ws.h[t][k3+2]
+				x12 := ws.h[t][k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -212,12 +221,15 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := ws.h[t][k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := ws.h[t][k4]
+				x14 := ws.h[t][k4+1]
+				x15 := ws.h[t][k4+2]
+				x16 := ws.h[t][k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -441,12 +453,15 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -463,12 +478,15 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := ws.h[t][k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t][k2]
+				x6 := ws.h[t][k2+1]
+				x7 := ws.h[t][k2+2]
+				x8 := ws.h[t][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -485,12 +503,15 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := ws.h[t][k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := ws.h[t][k3]
+				x10 := ws.h[t][k3+1]
+				x11 := ws.h[t][k3+2]
+				x12 := ws.h[t][k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -507,12 +528,15 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := ws.h[t][k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := ws.h[t][k4]
+				x14 := ws.h[t][k4+1]
+				x15 := ws.h[t][k4+2]
+				x16 := ws.h[t][k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1
@@ -923,12 +947,15 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			row3 := &p.Ui[i2+2]
 			row4 := &p.Ui[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -945,12 +972,15 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			row7 := &p.Uf[i3+2]
 			row8 := &p.Uf[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := ws.h[t][k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t][k2]
+				x6 := ws.h[t][k2+1]
+				x7 := ws.h[t][k2+2]
+				x8 := ws.h[t][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
 			t3[i3] = dotB0
 			t3[i3+1] = dotB1
@@ -967,12 +997,15 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			row11 := &p.Ug[i4+2]
 			row12 := &p.Ug[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := ws.h[t][k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := ws.h[t][k3]
+				x10 := ws.h[t][k3+1]
+				x11 := ws.h[t][k3+2]
+				x12 := ws.h[t][k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
 			t4[i4] = dotC0
 			t4[i4+1] = dotC1
@@ -989,12 +1022,15 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			row15 := &p.Uo[i5+2]
 			row16 := &p.Uo[i5+3]
 			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := range 16 {
-				xk4 := ws.h[t][k4]
-				dotD0 += row13[k4] * xk4
-				dotD1 += row14[k4] * xk4
-				dotD2 += row15[k4] * xk4
-				dotD3 += row16[k4] * xk4
+			for k4 := 0; k4 < 16; k4 += 4 {
+				x13 := ws.h[t][k4]
+				x14 := ws.h[t][k4+1]
+				x15 := ws.h[t][k4+2]
+				x16 := ws.h[t][k4+3]
+				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
+				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
+				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
+				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
 			t5[i5] = dotD0
 			t5[i5+1] = dotD1

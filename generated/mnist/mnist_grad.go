@@ -84,12 +84,15 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 784 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 784; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -305,12 +308,15 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 784 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 784; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -592,12 +598,15 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 784 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 784; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -737,12 +746,15 @@ func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 		row3 := &p.W1[i2+2]
 		row4 := &p.W1[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 784 {
-			xk := in.X[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 784; k += 4 {
+			x := in.X[k]
+			x2 := in.X[k+1]
+			x3 := in.X[k+2]
+			x4 := in.X[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1

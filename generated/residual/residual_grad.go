@@ -94,12 +94,15 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 		row3 := &p.A[i2+2]
 		row4 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 16 {
-			xk := ws.h0[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 16; k += 4 {
+			x := ws.h0[k]
+			x2 := ws.h0[k+1]
+			x3 := ws.h0[k+2]
+			x4 := ws.h0[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -118,12 +121,15 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 		row7 := &p.B[i3+2]
 		row8 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := range 16 {
-			xk2 := ws.h1[k2]
-			dotB0 += row5[k2] * xk2
-			dotB1 += row6[k2] * xk2
-			dotB2 += row7[k2] * xk2
-			dotB3 += row8[k2] * xk2
+		for k2 := 0; k2 < 16; k2 += 4 {
+			x5 := ws.h1[k2]
+			x6 := ws.h1[k2+1]
+			x7 := ws.h1[k2+2]
+			x8 := ws.h1[k2+3]
+			dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+			dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
 		t2[i3] = dotB0
 		t2[i3+1] = dotB1
@@ -259,12 +265,15 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		row3 := &p.A[i2+2]
 		row4 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 16 {
-			xk := h0[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 16; k += 4 {
+			x := h0[k]
+			x2 := h0[k+1]
+			x3 := h0[k+2]
+			x4 := h0[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -285,12 +294,15 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		row7 := &p.B[i3+2]
 		row8 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := range 16 {
-			xk2 := h1[k2]
-			dotB0 += row5[k2] * xk2
-			dotB1 += row6[k2] * xk2
-			dotB2 += row7[k2] * xk2
-			dotB3 += row8[k2] * xk2
+		for k2 := 0; k2 < 16; k2 += 4 {
+			x5 := h1[k2]
+			x6 := h1[k2+1]
+			x7 := h1[k2+2]
+			x8 := h1[k2+3]
+			dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+			dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
 		t2[i3] = dotB0
 		t2[i3+1] = dotB1
@@ -510,12 +522,15 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		row3 := &p.A[i2+2]
 		row4 := &p.A[i2+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k := range 16 {
-			xk := h0[k]
-			dot0 += row[k] * xk
-			dot1 += row2[k] * xk
-			dot2 += row3[k] * xk
-			dot3 += row4[k] * xk
+		for k := 0; k < 16; k += 4 {
+			x := h0[k]
+			x2 := h0[k+1]
+			x3 := h0[k+2]
+			x4 := h0[k+3]
+			dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+			dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
 		t[i2] = dot0
 		t[i2+1] = dot1
@@ -536,12 +551,15 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		row7 := &p.B[i3+2]
 		row8 := &p.B[i3+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k2 := range 16 {
-			xk2 := h1[k2]
-			dotB0 += row5[k2] * xk2
-			dotB1 += row6[k2] * xk2
-			dotB2 += row7[k2] * xk2
-			dotB3 += row8[k2] * xk2
+		for k2 := 0; k2 < 16; k2 += 4 {
+			x5 := h1[k2]
+			x6 := h1[k2+1]
+			x7 := h1[k2+2]
+			x8 := h1[k2+3]
+			dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+			dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
 		t2[i3] = dotB0
 		t2[i3+1] = dotB1

@@ -91,12 +91,15 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 			row3 := &p.Wh[i2+2]
 			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -195,12 +198,15 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			row3 := &p.Wh[i2+2]
 			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -360,12 +366,15 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			row3 := &p.Wh[i2+2]
 			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
