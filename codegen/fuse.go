@@ -16,6 +16,8 @@ type fusedLoop struct {
 	writes  map[string][]ix        // variables the bodies assign, and the index prefix they assign at
 	aliases map[string]*aliasWrite // "base[idx]" → its write in the body
 	reads   map[string][][]ix      // every element the bodies read
+	calls   bool                   // some body calls a function that is not inlined
+	sums    bool                   // some body sums in a loop of its own
 }
 
 // bodyRec records what the body of a top-level loop reads while it is
@@ -31,6 +33,8 @@ type bodyRec struct {
 	reads    []elemRead
 	aliases  map[string]*aliasWrite
 	aliasUse []*aliasWrite
+	calls    bool // the body calls a function that is not inlined (math.Tanh)
+	sums     bool // the body sums in a loop of its own (a dot product)
 }
 
 // tally is one read or write of a variable.
@@ -243,7 +247,11 @@ func (f *fnGen) topLoop(shape symbolic.Shape, idx []ix, outer int, dst place, st
 	names := f.locals.mark()
 	rec := f.fusableBody(shape, idx, outer, aliases, stmt)
 	write := append(slices.Clone(dst.pre), idx[:outer+1]...)
-	fuses := sameRange && fusesAfter(p, rec.reads, dst.base(), write, f.steps)
+	// A call clobbers every register, so in a loop that also sums, each
+	// call spills and reloads the sums' state: an expert keeps the calls
+	// in a loop of their own (tanh over the pre-activations).
+	apart := sameRange && (p.calls && rec.sums || p.sums && rec.calls)
+	fuses := sameRange && !apart && fusesAfter(p, rec.reads, dst.base(), write, f.steps)
 	if !fuses && sameRange {
 		// The pending loop's values are not in scope after all, and the new
 		// loop must not inherit them: generate it again, dropping what the
@@ -297,7 +305,7 @@ func newFusedLoop(n int, rec *bodyRec, dest string, write []ix) *fusedLoop {
 	for _, r := range rec.reads {
 		reads[r.base] = append(reads[r.base], r.idx)
 	}
-	return &fusedLoop{n: n, body: rec.code, usesI: rec.usesI,
+	return &fusedLoop{n: n, body: rec.code, usesI: rec.usesI, calls: rec.calls, sums: rec.sums,
 		writes: map[string][]ix{dest: write}, aliases: rec.aliases, reads: reads}
 }
 
@@ -305,6 +313,8 @@ func newFusedLoop(n int, rec *bodyRec, dest string, write []ix) *fusedLoop {
 func (p *fusedLoop) join(rec *bodyRec, dest string, write []ix) {
 	p.body = append(p.body, rec.code...)
 	p.usesI = p.usesI || rec.usesI
+	p.calls = p.calls || rec.calls
+	p.sums = p.sums || rec.sums
 	p.writes[dest] = write
 	for _, r := range rec.reads {
 		p.reads[r.base] = append(p.reads[r.base], r.idx)

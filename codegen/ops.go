@@ -71,8 +71,20 @@ var goForms = map[symbolic.OpCode]goForm{
 	symbolic.OpHuber:    {helper: "Huber"},
 }
 
+// inlined are the helpers and math functions small enough for Go to
+// inline: the others are calls, which a fused loop keeps apart from sums.
+var inlined = map[string]bool{"Abs": true, "Relu": true, "Step": true, "Sign": true, "Ge": true, "Gt": true, "Sq": true, "Softsign": true}
+
+// isCall reports whether form prints as a call Go does not inline.
+func (form goForm) isCall() bool {
+	return (form.pkg != "" || form.helper != "") && !inlined[form.fn] && !inlined[form.helper]
+}
+
 // print builds the Go expression of elementwise op n applied to args.
 func (form goForm) print(f *fnGen, n *symbolic.Node, args []gexpr) gexpr {
+	if b := f.fuse.body; b != nil && form.isCall() {
+		b.calls = true
+	}
 	switch {
 	case form.infix != "":
 		return infix(args[0], form.infix, args[1])

@@ -136,6 +136,16 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 	nodes := slices.Clone(pl.nodes)
 	slices.SortFunc(nodes, func(a, b *symbolic.Node) int { return b.ID - a.ID })
 	for _, n := range nodes { // users before their arguments
+		if n.Op.Kind == symbolic.Elementwise && len(n.Shape) > 0 && goForms[n.Op.Code].isCall() {
+			// The pre-activation of tanh(W @ x + b) gets an array of its
+			// own, so that the products and the calls run in separate
+			// loops (fuse.go keeps them apart).
+			for _, a := range n.Args {
+				if containsProduct(a, 3) {
+					p.isMat[a] = true
+				}
+			}
+		}
 		switch {
 		case p.isMat[n], n.Op.Kind == symbolic.Leaf:
 			continue
@@ -173,6 +183,23 @@ func blocked(n *symbolic.Node) bool {
 	}
 	m, k := n.Args[0].Shape[0], n.Args[0].Shape[1]
 	return n.Args[0].Op.Kind == symbolic.Leaf && n.Args[0].Var != nil && m >= 8 && m%4 == 0 && k >= 16
+}
+
+// containsProduct reports whether n is a matrix product, or an elementwise
+// op of one, within depth ops.
+func containsProduct(n *symbolic.Node, depth int) bool {
+	switch {
+	case n.Op.Kind == symbolic.MatMul:
+		return true
+	case depth == 0 || n.Op.Kind != symbolic.Elementwise:
+		return false
+	}
+	for _, a := range n.Args {
+		if containsProduct(a, depth-1) {
+			return true
+		}
+	}
+	return false
 }
 
 // bigProduct reports whether n is a product of two matrices that a

@@ -104,6 +104,9 @@ func (f *fnGen) fold(c combiner, shape symbolic.Shape, acc string, term func(k [
 	if acc == "" {
 		acc = f.locals.fresh(c.hint)
 	}
+	if b := f.fuse.body; b != nil {
+		b.sums = true
+	}
 	k := loopVars(shape, func(int) string { return f.locals.fresh("k") })
 	before := f.mark(k)
 	body := unrolled(shape, k, func(k []ix) []jen.Code {
@@ -157,6 +160,9 @@ func (f *fnGen) split4(n int, acc, what string, term func(k []ix) gexpr) (gexpr,
 		body = append(body, jen.Id(part).Op("+=").Add(t.c))
 	}
 	n4 := n - n%4
+	if b := f.fuse.body; b != nil {
+		b.sums = true
+	}
 	f.add(jen.Var().List(decl...).Float64())
 	f.add(jen.For(jen.Id(k).Op(":=").Lit(0), jen.Id(k).Op("<").Lit(n4), jen.Id(k).Op("+=").Lit(4)).Block(body...))
 	for i := n4; i < n; i++ {
@@ -199,6 +205,9 @@ func letters(n int) string {
 }
 
 func (f *fnGen) matmul(n *symbolic.Node, idx []ix) gexpr {
+	if b := f.fuse.body; b != nil {
+		b.sums = true // even written out: a loop of products keeps its calls apart
+	}
 	a, b := n.Args[0], n.Args[1]
 	kdim := symbolic.Shape{b.Shape[0]}
 	// A row of a stored matrix read in the loop is addressed once, before

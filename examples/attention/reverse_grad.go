@@ -196,6 +196,7 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 	}
 	var t2 [12][12]float64
 	var t3 [12]float64
+	var t4 [12][12]float64
 	for i := range 12 {
 		for j := range 12 {
 			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
@@ -206,8 +207,15 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 		t3[i] = m
 		for j := range 12 {
-			ws.exp2[i][j] = math.Exp(t2[i][j] - t3[i])
+			t4[i][j] = t2[i][j] - t3[i]
 		}
+	}
+	for i := range 12 {
+		for j := range 12 {
+			ws.exp2[i][j] = math.Exp(t4[i][j])
+		}
+	}
+	for i := range 12 {
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 12; k2 += 4 {
 			sum0 += ws.exp2[i][k2]
@@ -223,21 +231,21 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 	}
 	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
 	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
-	var t4 [12][32]float64
+	var t5 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t4[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t5[i][j] = ws.x[i][j] + ws.t9[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
-			sumB0 += t4[i][k3]
-			sumB1 += t4[i][k3+1]
-			sumB2 += t4[i][k3+2]
-			sumB3 += t4[i][k3+3]
+			sumB0 += t5[i][k3]
+			sumB1 += t5[i][k3+1]
+			sumB2 += t5[i][k3+2]
+			sumB3 += t5[i][k3+3]
 		}
-		t5i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
+		t6i2 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			ws.t10[i][j] = t4[i][j] - t5i
+			ws.t10[i][j] = t5[i][j] - t6i2
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
@@ -246,9 +254,10 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 			sumC2 += ws.t10[i][k4+2] * ws.t10[i][k4+2]
 			sumC3 += ws.t10[i][k4+3] * ws.t10[i][k4+3]
 		}
-		t11i := (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
-		ws.t11[i] = t11i
-		ws.rsqrt[i] = reverseRsqrt(t11i)
+		ws.t11[i] = (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
+	}
+	for i := range 12 {
+		ws.rsqrt[i] = reverseRsqrt(ws.t11[i])
 		for j := range 32 {
 			ws.t12[i][j] = ws.t10[i][j] * ws.rsqrt[i]
 		}
@@ -264,22 +273,21 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 	}
 	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
-	var t6 [12][32]float64
-	var loss float64
+	var t7 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t6[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t7[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
-			sumD0 += t6[i][k5]
-			sumD1 += t6[i][k5+1]
-			sumD2 += t6[i][k5+2]
-			sumD3 += t6[i][k5+3]
+			sumD0 += t7[i][k5]
+			sumD1 += t7[i][k5+1]
+			sumD2 += t7[i][k5+2]
+			sumD3 += t7[i][k5+3]
 		}
-		t7i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
+		t8i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			ws.t15[i][j] = t6[i][j] - t7i
+			ws.t15[i][j] = t7[i][j] - t8i
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
@@ -288,16 +296,20 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 			sumE2 += ws.t15[i][k6+2] * ws.t15[i][k6+2]
 			sumE3 += ws.t15[i][k6+3] * ws.t15[i][k6+3]
 		}
-		t16i := (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
-		ws.t16[i] = t16i
-		ws.rsqrt2[i] = reverseRsqrt(t16i)
+		ws.t16[i] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
+	}
+	for i := range 12 {
+		ws.rsqrt2[i] = reverseRsqrt(ws.t16[i])
 		for j := range 32 {
 			ws.t17[i][j] = ws.t15[i][j] * ws.rsqrt2[i]
 		}
 		for j := range 32 {
 			ws.h2[i][j] = ws.t17[i][j]*p.Gamma2[j] + p.Beta2[j]
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var loss float64
+	for i := range 12 {
 		for j := range 10 {
 			row := &ws.h2[i]
 			var dot0, dot1, dot2, dot3 float64
@@ -311,26 +323,26 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 	}
 	// reverse.bp:40: for t in L..N {
-	for t8 := 6; t8 < 12; t8++ {
+	for t9 := 6; t9 < 12; t9++ {
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		m2 := math.Inf(-1)
 		for k8 := range 10 {
-			m2 = max(m2, ws.z[t8][k8])
+			m2 = max(m2, ws.z[t9][k8])
 		}
 		for i := range 10 {
-			ws.exp[t8-6][i] = math.Exp(ws.z[t8][i] - m2)
+			ws.exp[t9-6][i] = math.Exp(ws.z[t9][i] - m2)
 		}
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k9 := 0; k9 < 8; k9 += 4 {
-			sumF0 += ws.exp[t8-6][k9]
-			sumF1 += ws.exp[t8-6][k9+1]
-			sumF2 += ws.exp[t8-6][k9+2]
-			sumF3 += ws.exp[t8-6][k9+3]
+			sumF0 += ws.exp[t9-6][k9]
+			sumF1 += ws.exp[t9-6][k9+1]
+			sumF2 += ws.exp[t9-6][k9+2]
+			sumF3 += ws.exp[t9-6][k9+3]
 		}
-		sumF0 += ws.exp[t8-6][8]
-		sumF0 += ws.exp[t8-6][9]
-		ws.sum[t8-6] = sumF0 + sumF1 + (sumF2 + sumF3)
-		loss += m2 + math.Log(ws.sum[t8-6]) - ws.z[t8][in.Next[t8]]
+		sumF0 += ws.exp[t9-6][8]
+		sumF0 += ws.exp[t9-6][9]
+		ws.sum[t9-6] = sumF0 + sumF1 + (sumF2 + sumF3)
+		loss += m2 + math.Log(ws.sum[t9-6]) - ws.z[t9][in.Next[t9]]
 	}
 	// reverse.bp:43: loss = loss / L
 	loss2 := loss / 6
@@ -616,8 +628,8 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	}
 	var t2 [12][12]float64
 	var t3 [12]float64
+	var t4 [12][12]float64
 	var exp [12][12]float64
-	var t4 [12]float64
 	for i := range 12 {
 		for j := range 12 {
 			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
@@ -628,8 +640,16 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		t3[i] = m
 		for j := range 12 {
-			exp[i][j] = math.Exp(t2[i][j] - t3[i])
+			t4[i][j] = t2[i][j] - t3[i]
 		}
+	}
+	var t5 [12]float64
+	for i := range 12 {
+		for j := range 12 {
+			exp[i][j] = math.Exp(t4[i][j])
+		}
+	}
+	for i := range 12 {
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 12; k2 += 4 {
 			sum0 += exp[i][k2]
@@ -637,49 +657,50 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 			sum2 += exp[i][k2+2]
 			sum3 += exp[i][k2+3]
 		}
-		t4i := sum0 + sum1 + (sum2 + sum3)
-		t4[i] = t4i
+		t5i := sum0 + sum1 + (sum2 + sum3)
+		t5[i] = t5i
 		for j := range 12 {
-			ws.t7[i][j] = exp[i][j] / t4i
+			ws.t7[i][j] = exp[i][j] / t5i
 		}
 	}
 	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
 	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
-	var t5 [12][32]float64
-	var t7 [12][32]float64
-	var t8 [12]float64
+	var t6 [12][32]float64
+	var t8 [12][32]float64
+	var t9 [12]float64
 	var rsqrt [12]float64
-	var t9 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t5[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t6[i][j] = ws.x[i][j] + ws.t9[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
-			sumB0 += t5[i][k3]
-			sumB1 += t5[i][k3+1]
-			sumB2 += t5[i][k3+2]
-			sumB3 += t5[i][k3+3]
+			sumB0 += t6[i][k3]
+			sumB1 += t6[i][k3+1]
+			sumB2 += t6[i][k3+2]
+			sumB3 += t6[i][k3+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			t7[i][j] = t5[i][j] - t6i
+			t8[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumC0 += t7[i][k4] * t7[i][k4]
-			sumC1 += t7[i][k4+1] * t7[i][k4+1]
-			sumC2 += t7[i][k4+2] * t7[i][k4+2]
-			sumC3 += t7[i][k4+3] * t7[i][k4+3]
+			sumC0 += t8[i][k4] * t8[i][k4]
+			sumC1 += t8[i][k4+1] * t8[i][k4+1]
+			sumC2 += t8[i][k4+2] * t8[i][k4+2]
+			sumC3 += t8[i][k4+3] * t8[i][k4+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
-		t8[i] = t8i
-		rsqrt[i] = reverseRsqrt(t8i)
+		t9[i] = (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
+	}
+	var t10 [12][32]float64
+	for i := range 12 {
+		rsqrt[i] = reverseRsqrt(t9[i])
 		for j := range 32 {
-			t9[i][j] = t7[i][j] * rsqrt[i]
+			t10[i][j] = t8[i][j] * rsqrt[i]
 		}
 		for j := range 32 {
-			ws.h[i][j] = t9[i][j]*p.Gamma1[j] + p.Beta1[j]
+			ws.h[i][j] = t10[i][j]*p.Gamma1[j] + p.Beta1[j]
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
@@ -690,46 +711,49 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 	}
 	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
-	var t10 [12][32]float64
-	var t12 [12][32]float64
-	var t13 [12]float64
+	var t11 [12][32]float64
+	var t13 [12][32]float64
+	var t14 [12]float64
 	var rsqrt2 [12]float64
-	var t14 [12][32]float64
-	var h [12][32]float64
-	var z [12][10]float64
-	var loss float64
 	for i := range 12 {
 		for j := range 32 {
-			t10[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t11[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
-			sumD0 += t10[i][k5]
-			sumD1 += t10[i][k5+1]
-			sumD2 += t10[i][k5+2]
-			sumD3 += t10[i][k5+3]
+			sumD0 += t11[i][k5]
+			sumD1 += t11[i][k5+1]
+			sumD2 += t11[i][k5+2]
+			sumD3 += t11[i][k5+3]
 		}
-		t11i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
+		t12i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			t12[i][j] = t10[i][j] - t11i
+			t13[i][j] = t11[i][j] - t12i
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
-			sumE0 += t12[i][k6] * t12[i][k6]
-			sumE1 += t12[i][k6+1] * t12[i][k6+1]
-			sumE2 += t12[i][k6+2] * t12[i][k6+2]
-			sumE3 += t12[i][k6+3] * t12[i][k6+3]
+			sumE0 += t13[i][k6] * t13[i][k6]
+			sumE1 += t13[i][k6+1] * t13[i][k6+1]
+			sumE2 += t13[i][k6+2] * t13[i][k6+2]
+			sumE3 += t13[i][k6+3] * t13[i][k6+3]
 		}
-		t13i := (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
-		t13[i] = t13i
-		rsqrt2[i] = reverseRsqrt(t13i)
+		t14[i] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
+	}
+	var t15 [12][32]float64
+	var h [12][32]float64
+	var z [12][10]float64
+	for i := range 12 {
+		rsqrt2[i] = reverseRsqrt(t14[i])
 		for j := range 32 {
-			t14[i][j] = t12[i][j] * rsqrt2[i]
+			t15[i][j] = t13[i][j] * rsqrt2[i]
 		}
 		for j := range 32 {
-			h[i][j] = t14[i][j]*p.Gamma2[j] + p.Beta2[j]
+			h[i][j] = t15[i][j]*p.Gamma2[j] + p.Beta2[j]
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var loss float64
+	for i := range 12 {
 		for j := range 10 {
 			row := &h[i]
 			var dot0, dot1, dot2, dot3 float64
@@ -743,46 +767,46 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 	}
 	// reverse.bp:40: for t in L..N {
-	for t15 := 6; t15 < 12; t15++ {
+	for t16 := 6; t16 < 12; t16++ {
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		m2 := math.Inf(-1)
 		for k8 := range 10 {
-			m2 = max(m2, z[t15][k8])
+			m2 = max(m2, z[t16][k8])
 		}
 		for i := range 10 {
-			ws.exp[t15-6][i] = math.Exp(z[t15][i] - m2)
+			ws.exp[t16-6][i] = math.Exp(z[t16][i] - m2)
 		}
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k9 := 0; k9 < 8; k9 += 4 {
-			sumF0 += ws.exp[t15-6][k9]
-			sumF1 += ws.exp[t15-6][k9+1]
-			sumF2 += ws.exp[t15-6][k9+2]
-			sumF3 += ws.exp[t15-6][k9+3]
+			sumF0 += ws.exp[t16-6][k9]
+			sumF1 += ws.exp[t16-6][k9+1]
+			sumF2 += ws.exp[t16-6][k9+2]
+			sumF3 += ws.exp[t16-6][k9+3]
 		}
-		sumF0 += ws.exp[t15-6][8]
-		sumF0 += ws.exp[t15-6][9]
-		ws.sum[t15-6] = sumF0 + sumF1 + (sumF2 + sumF3)
-		loss += m2 + math.Log(ws.sum[t15-6]) - z[t15][in.Next[t15]]
+		sumF0 += ws.exp[t16-6][8]
+		sumF0 += ws.exp[t16-6][9]
+		ws.sum[t16-6] = sumF0 + sumF1 + (sumF2 + sumF3)
+		loss += m2 + math.Log(ws.sum[t16-6]) - z[t16][in.Next[t16]]
 	}
 	// reverse.bp:43: loss = loss / L
 	loss2 := loss / 6
 	var dz [12][10]float64
 	var scatter [10]float64
 	// backward of reverse.bp:40: for t in L..N {
-	for t16 := 11; t16 >= 6; t16-- {
+	for t17 := 11; t17 >= 6; t17-- {
 		// backward of reverse.bp:41: loss += cross_entropy(z[t], next[t])
-		t17 := 0.16666666666666666 / ws.sum[t16-6]
+		t18 := 0.16666666666666666 / ws.sum[t17-6]
 		scatter = [10]float64{}
-		scatter[in.Next[t16]] -= 0.16666666666666666
+		scatter[in.Next[t17]] -= 0.16666666666666666
 		for i := range 10 {
-			dz[t16][i] += t17*ws.exp[t16-6][i] + scatter[i]
+			dz[t17][i] += t18*ws.exp[t17-6][i] + scatter[i]
 		}
 	}
 	var dh [12][32]float64
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
-	var t18 [12][32]float64
-	var t20 [12][32]float64
+	var t19 [12][32]float64
 	var t21 [12][32]float64
+	var t22 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			row2 := &dz[i]
@@ -799,32 +823,32 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 		for j := range 32 {
-			t18[i][j] = dh[i][j] * p.Gamma2[j]
+			t19[i][j] = dh[i][j] * p.Gamma2[j]
 		}
 		var sumG0, sumG1, sumG2, sumG3 float64
 		for k11 := 0; k11 < 32; k11 += 4 {
-			sumG0 += t18[i][k11] * t12[i][k11]
-			sumG1 += t18[i][k11+1] * t12[i][k11+1]
-			sumG2 += t18[i][k11+2] * t12[i][k11+2]
-			sumG3 += t18[i][k11+3] * t12[i][k11+3]
+			sumG0 += t19[i][k11] * t13[i][k11]
+			sumG1 += t19[i][k11+1] * t13[i][k11+1]
+			sumG2 += t19[i][k11+2] * t13[i][k11+2]
+			sumG3 += t19[i][k11+3] * t13[i][k11+3]
 		}
-		t19i := (sumG0 + sumG1 + (sumG2 + sumG3)) * (-0.5 * (rsqrt2[i] / t13[i])) / 32
+		t20i := (sumG0 + sumG1 + (sumG2 + sumG3)) * (-0.5 * (rsqrt2[i] / t14[i])) / 32
 		for j := range 32 {
-			t20[i][j] = t19i * t12[i][j]
+			t21[i][j] = t20i * t13[i][j]
 		}
 		for j := range 32 {
-			t21[i][j] = t18[i][j]*rsqrt2[i] + t20[i][j] + t20[i][j]
+			t22[i][j] = t19[i][j]*rsqrt2[i] + t21[i][j] + t21[i][j]
 		}
 		var sumH0, sumH1, sumH2, sumH3 float64
 		for k12 := 0; k12 < 32; k12 += 4 {
-			sumH0 += -t21[i][k12]
-			sumH1 += -t21[i][k12+1]
-			sumH2 += -t21[i][k12+2]
-			sumH3 += -t21[i][k12+3]
+			sumH0 += -t22[i][k12]
+			sumH1 += -t22[i][k12+1]
+			sumH2 += -t22[i][k12+2]
+			sumH3 += -t22[i][k12+3]
 		}
-		t22i := (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
+		t23i := (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		for j := range 32 {
-			ws.t18[i][j] = t21[i][j] + t22i
+			ws.t18[i][j] = t22[i][j] + t23i
 		}
 	}
 	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t19[0][0], 768), false)
@@ -836,40 +860,40 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t21[0][0], 384), false)
 	var dh2 [12][32]float64
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	var t23 [12][32]float64
-	var t25 [12][32]float64
+	var t24 [12][32]float64
 	var t26 [12][32]float64
+	var t27 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			dh2[i][j] = ws.t18[i][j] + ws.t21[i][j]
 		}
 		for j := range 32 {
-			t23[i][j] = dh2[i][j] * p.Gamma1[j]
+			t24[i][j] = dh2[i][j] * p.Gamma1[j]
 		}
 		var sumI0, sumI1, sumI2, sumI3 float64
 		for k13 := 0; k13 < 32; k13 += 4 {
-			sumI0 += t23[i][k13] * t7[i][k13]
-			sumI1 += t23[i][k13+1] * t7[i][k13+1]
-			sumI2 += t23[i][k13+2] * t7[i][k13+2]
-			sumI3 += t23[i][k13+3] * t7[i][k13+3]
+			sumI0 += t24[i][k13] * t8[i][k13]
+			sumI1 += t24[i][k13+1] * t8[i][k13+1]
+			sumI2 += t24[i][k13+2] * t8[i][k13+2]
+			sumI3 += t24[i][k13+3] * t8[i][k13+3]
 		}
-		t24i := (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt[i] / t8[i])) / 32
+		t25i := (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt[i] / t9[i])) / 32
 		for j := range 32 {
-			t25[i][j] = t24i * t7[i][j]
+			t26[i][j] = t25i * t8[i][j]
 		}
 		for j := range 32 {
-			t26[i][j] = t23[i][j]*rsqrt[i] + t25[i][j] + t25[i][j]
+			t27[i][j] = t24[i][j]*rsqrt[i] + t26[i][j] + t26[i][j]
 		}
 		var sumJ0, sumJ1, sumJ2, sumJ3 float64
 		for k14 := 0; k14 < 32; k14 += 4 {
-			sumJ0 += -t26[i][k14]
-			sumJ1 += -t26[i][k14+1]
-			sumJ2 += -t26[i][k14+2]
-			sumJ3 += -t26[i][k14+3]
+			sumJ0 += -t27[i][k14]
+			sumJ1 += -t27[i][k14+1]
+			sumJ2 += -t27[i][k14+2]
+			sumJ3 += -t27[i][k14+3]
 		}
-		t27i := (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
+		t28i := (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
 		for j := range 32 {
-			ws.t22[i][j] = t26[i][j] + t27i
+			ws.t22[i][j] = t27[i][j] + t28i
 		}
 	}
 	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t23[0][0], 384), false)
@@ -878,14 +902,14 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	for i := range 12 {
 		var sumK0, sumK1, sumK2, sumK3 float64
 		for k15 := 0; k15 < 12; k15 += 4 {
-			sumK0 += -(ws.t24[i][k15] * ws.t7[i][k15] / t4[i])
-			sumK1 += -(ws.t24[i][k15+1] * ws.t7[i][k15+1] / t4[i])
-			sumK2 += -(ws.t24[i][k15+2] * ws.t7[i][k15+2] / t4[i])
-			sumK3 += -(ws.t24[i][k15+3] * ws.t7[i][k15+3] / t4[i])
+			sumK0 += -(ws.t24[i][k15] * ws.t7[i][k15] / t5[i])
+			sumK1 += -(ws.t24[i][k15+1] * ws.t7[i][k15+1] / t5[i])
+			sumK2 += -(ws.t24[i][k15+2] * ws.t7[i][k15+2] / t5[i])
+			sumK3 += -(ws.t24[i][k15+3] * ws.t7[i][k15+3] / t5[i])
 		}
-		t28i := sumK0 + sumK1 + (sumK2 + sumK3)
+		t29i := sumK0 + sumK1 + (sumK2 + sumK3)
 		for j := range 12 {
-			ws.t26[i][j] = (ws.t24[i][j]/t4[i] + t28i) * exp[i][j] * 0.17677669529663687
+			ws.t26[i][j] = (ws.t24[i][j]/t5[i] + t29i) * exp[i][j] * 0.17677669529663687
 		}
 	}
 	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), false)
@@ -930,10 +954,10 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	for i := range 32 {
 		var sumL0, sumL1, sumL2, sumL3 float64
 		for k18 := 0; k18 < 12; k18 += 4 {
-			sumL0 += dh2[k18][i] * t9[k18][i]
-			sumL1 += dh2[k18+1][i] * t9[k18+1][i]
-			sumL2 += dh2[k18+2][i] * t9[k18+2][i]
-			sumL3 += dh2[k18+3][i] * t9[k18+3][i]
+			sumL0 += dh2[k18][i] * t10[k18][i]
+			sumL1 += dh2[k18+1][i] * t10[k18+1][i]
+			sumL2 += dh2[k18+2][i] * t10[k18+2][i]
+			sumL3 += dh2[k18+3][i] * t10[k18+3][i]
 		}
 		g.Gamma1[i] += sumL0 + sumL1 + (sumL2 + sumL3)
 		var sumM0, sumM1, sumM2, sumM3 float64
@@ -969,10 +993,10 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		g.B2[i] += sumO0 + sumO1 + (sumO2 + sumO3)
 		var sumP0, sumP1, sumP2, sumP3 float64
 		for k22 := 0; k22 < 12; k22 += 4 {
-			sumP0 += dh[k22][i] * t14[k22][i]
-			sumP1 += dh[k22+1][i] * t14[k22+1][i]
-			sumP2 += dh[k22+2][i] * t14[k22+2][i]
-			sumP3 += dh[k22+3][i] * t14[k22+3][i]
+			sumP0 += dh[k22][i] * t15[k22][i]
+			sumP1 += dh[k22+1][i] * t15[k22+1][i]
+			sumP2 += dh[k22+2][i] * t15[k22+2][i]
+			sumP3 += dh[k22+3][i] * t15[k22+3][i]
 		}
 		g.Gamma2[i] += sumP0 + sumP1 + (sumP2 + sumP3)
 		var sumQ0, sumQ1, sumQ2, sumQ3 float64
@@ -1283,8 +1307,8 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	}
 	var t2 [12][12]float64
 	var t3 [12]float64
+	var t4 [12][12]float64
 	var exp [12][12]float64
-	var t4 [12]float64
 	for i := range 12 {
 		for j := range 12 {
 			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
@@ -1295,8 +1319,16 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		t3[i] = m
 		for j := range 12 {
-			exp[i][j] = math.Exp(t2[i][j] - t3[i])
+			t4[i][j] = t2[i][j] - t3[i]
 		}
+	}
+	var t5 [12]float64
+	for i := range 12 {
+		for j := range 12 {
+			exp[i][j] = math.Exp(t4[i][j])
+		}
+	}
+	for i := range 12 {
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 12; k2 += 4 {
 			sum0 += exp[i][k2]
@@ -1304,49 +1336,50 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 			sum2 += exp[i][k2+2]
 			sum3 += exp[i][k2+3]
 		}
-		t4i := sum0 + sum1 + (sum2 + sum3)
-		t4[i] = t4i
+		t5i := sum0 + sum1 + (sum2 + sum3)
+		t5[i] = t5i
 		for j := range 12 {
-			ws.t7[i][j] = exp[i][j] / t4i
+			ws.t7[i][j] = exp[i][j] / t5i
 		}
 	}
 	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
 	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
-	var t5 [12][32]float64
-	var t7 [12][32]float64
-	var t8 [12]float64
+	var t6 [12][32]float64
+	var t8 [12][32]float64
+	var t9 [12]float64
 	var rsqrt [12]float64
-	var t9 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t5[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t6[i][j] = ws.x[i][j] + ws.t9[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
-			sumB0 += t5[i][k3]
-			sumB1 += t5[i][k3+1]
-			sumB2 += t5[i][k3+2]
-			sumB3 += t5[i][k3+3]
+			sumB0 += t6[i][k3]
+			sumB1 += t6[i][k3+1]
+			sumB2 += t6[i][k3+2]
+			sumB3 += t6[i][k3+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			t7[i][j] = t5[i][j] - t6i
+			t8[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumC0 += t7[i][k4] * t7[i][k4]
-			sumC1 += t7[i][k4+1] * t7[i][k4+1]
-			sumC2 += t7[i][k4+2] * t7[i][k4+2]
-			sumC3 += t7[i][k4+3] * t7[i][k4+3]
+			sumC0 += t8[i][k4] * t8[i][k4]
+			sumC1 += t8[i][k4+1] * t8[i][k4+1]
+			sumC2 += t8[i][k4+2] * t8[i][k4+2]
+			sumC3 += t8[i][k4+3] * t8[i][k4+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
-		t8[i] = t8i
-		rsqrt[i] = reverseRsqrt(t8i)
+		t9[i] = (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
+	}
+	var t10 [12][32]float64
+	for i := range 12 {
+		rsqrt[i] = reverseRsqrt(t9[i])
 		for j := range 32 {
-			t9[i][j] = t7[i][j] * rsqrt[i]
+			t10[i][j] = t8[i][j] * rsqrt[i]
 		}
 		for j := range 32 {
-			ws.h[i][j] = t9[i][j]*p.Gamma1[j] + p.Beta1[j]
+			ws.h[i][j] = t10[i][j]*p.Gamma1[j] + p.Beta1[j]
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
@@ -1357,46 +1390,49 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 	}
 	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
-	var t10 [12][32]float64
-	var t12 [12][32]float64
-	var t13 [12]float64
+	var t11 [12][32]float64
+	var t13 [12][32]float64
+	var t14 [12]float64
 	var rsqrt2 [12]float64
-	var t14 [12][32]float64
-	var h [12][32]float64
-	var z [12][10]float64
-	var loss float64
 	for i := range 12 {
 		for j := range 32 {
-			t10[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t11[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
-			sumD0 += t10[i][k5]
-			sumD1 += t10[i][k5+1]
-			sumD2 += t10[i][k5+2]
-			sumD3 += t10[i][k5+3]
+			sumD0 += t11[i][k5]
+			sumD1 += t11[i][k5+1]
+			sumD2 += t11[i][k5+2]
+			sumD3 += t11[i][k5+3]
 		}
-		t11i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
+		t12i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			t12[i][j] = t10[i][j] - t11i
+			t13[i][j] = t11[i][j] - t12i
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
-			sumE0 += t12[i][k6] * t12[i][k6]
-			sumE1 += t12[i][k6+1] * t12[i][k6+1]
-			sumE2 += t12[i][k6+2] * t12[i][k6+2]
-			sumE3 += t12[i][k6+3] * t12[i][k6+3]
+			sumE0 += t13[i][k6] * t13[i][k6]
+			sumE1 += t13[i][k6+1] * t13[i][k6+1]
+			sumE2 += t13[i][k6+2] * t13[i][k6+2]
+			sumE3 += t13[i][k6+3] * t13[i][k6+3]
 		}
-		t13i := (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
-		t13[i] = t13i
-		rsqrt2[i] = reverseRsqrt(t13i)
+		t14[i] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
+	}
+	var t15 [12][32]float64
+	var h [12][32]float64
+	var z [12][10]float64
+	for i := range 12 {
+		rsqrt2[i] = reverseRsqrt(t14[i])
 		for j := range 32 {
-			t14[i][j] = t12[i][j] * rsqrt2[i]
+			t15[i][j] = t13[i][j] * rsqrt2[i]
 		}
 		for j := range 32 {
-			h[i][j] = t14[i][j]*p.Gamma2[j] + p.Beta2[j]
+			h[i][j] = t15[i][j]*p.Gamma2[j] + p.Beta2[j]
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var loss float64
+	for i := range 12 {
 		for j := range 10 {
 			row := &h[i]
 			var dot0, dot1, dot2, dot3 float64
@@ -1410,46 +1446,46 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 	}
 	// reverse.bp:40: for t in L..N {
-	for t15 := 6; t15 < 12; t15++ {
+	for t16 := 6; t16 < 12; t16++ {
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		m2 := math.Inf(-1)
 		for k8 := range 10 {
-			m2 = max(m2, z[t15][k8])
+			m2 = max(m2, z[t16][k8])
 		}
 		for i := range 10 {
-			ws.exp[t15-6][i] = math.Exp(z[t15][i] - m2)
+			ws.exp[t16-6][i] = math.Exp(z[t16][i] - m2)
 		}
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k9 := 0; k9 < 8; k9 += 4 {
-			sumF0 += ws.exp[t15-6][k9]
-			sumF1 += ws.exp[t15-6][k9+1]
-			sumF2 += ws.exp[t15-6][k9+2]
-			sumF3 += ws.exp[t15-6][k9+3]
+			sumF0 += ws.exp[t16-6][k9]
+			sumF1 += ws.exp[t16-6][k9+1]
+			sumF2 += ws.exp[t16-6][k9+2]
+			sumF3 += ws.exp[t16-6][k9+3]
 		}
-		sumF0 += ws.exp[t15-6][8]
-		sumF0 += ws.exp[t15-6][9]
-		ws.sum[t15-6] = sumF0 + sumF1 + (sumF2 + sumF3)
-		loss += m2 + math.Log(ws.sum[t15-6]) - z[t15][in.Next[t15]]
+		sumF0 += ws.exp[t16-6][8]
+		sumF0 += ws.exp[t16-6][9]
+		ws.sum[t16-6] = sumF0 + sumF1 + (sumF2 + sumF3)
+		loss += m2 + math.Log(ws.sum[t16-6]) - z[t16][in.Next[t16]]
 	}
 	// reverse.bp:43: loss = loss / L
 	loss2 := loss / 6
 	var dz [12][10]float64
 	var scatter [10]float64
 	// backward of reverse.bp:40: for t in L..N {
-	for t16 := 11; t16 >= 6; t16-- {
+	for t17 := 11; t17 >= 6; t17-- {
 		// backward of reverse.bp:41: loss += cross_entropy(z[t], next[t])
-		t17 := 0.16666666666666666 / ws.sum[t16-6]
+		t18 := 0.16666666666666666 / ws.sum[t17-6]
 		scatter = [10]float64{}
-		scatter[in.Next[t16]] -= 0.16666666666666666
+		scatter[in.Next[t17]] -= 0.16666666666666666
 		for i := range 10 {
-			dz[t16][i] += t17*ws.exp[t16-6][i] + scatter[i]
+			dz[t17][i] += t18*ws.exp[t17-6][i] + scatter[i]
 		}
 	}
 	var dh [12][32]float64
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
-	var t18 [12][32]float64
-	var t20 [12][32]float64
+	var t19 [12][32]float64
 	var t21 [12][32]float64
+	var t22 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			row2 := &dz[i]
@@ -1466,32 +1502,32 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 		for j := range 32 {
-			t18[i][j] = dh[i][j] * p.Gamma2[j]
+			t19[i][j] = dh[i][j] * p.Gamma2[j]
 		}
 		var sumG0, sumG1, sumG2, sumG3 float64
 		for k11 := 0; k11 < 32; k11 += 4 {
-			sumG0 += t18[i][k11] * t12[i][k11]
-			sumG1 += t18[i][k11+1] * t12[i][k11+1]
-			sumG2 += t18[i][k11+2] * t12[i][k11+2]
-			sumG3 += t18[i][k11+3] * t12[i][k11+3]
+			sumG0 += t19[i][k11] * t13[i][k11]
+			sumG1 += t19[i][k11+1] * t13[i][k11+1]
+			sumG2 += t19[i][k11+2] * t13[i][k11+2]
+			sumG3 += t19[i][k11+3] * t13[i][k11+3]
 		}
-		t19i := (sumG0 + sumG1 + (sumG2 + sumG3)) * (-0.5 * (rsqrt2[i] / t13[i])) / 32
+		t20i := (sumG0 + sumG1 + (sumG2 + sumG3)) * (-0.5 * (rsqrt2[i] / t14[i])) / 32
 		for j := range 32 {
-			t20[i][j] = t19i * t12[i][j]
+			t21[i][j] = t20i * t13[i][j]
 		}
 		for j := range 32 {
-			t21[i][j] = t18[i][j]*rsqrt2[i] + t20[i][j] + t20[i][j]
+			t22[i][j] = t19[i][j]*rsqrt2[i] + t21[i][j] + t21[i][j]
 		}
 		var sumH0, sumH1, sumH2, sumH3 float64
 		for k12 := 0; k12 < 32; k12 += 4 {
-			sumH0 += -t21[i][k12]
-			sumH1 += -t21[i][k12+1]
-			sumH2 += -t21[i][k12+2]
-			sumH3 += -t21[i][k12+3]
+			sumH0 += -t22[i][k12]
+			sumH1 += -t22[i][k12+1]
+			sumH2 += -t22[i][k12+2]
+			sumH3 += -t22[i][k12+3]
 		}
-		t22i := (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
+		t23i := (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		for j := range 32 {
-			ws.t18[i][j] = t21[i][j] + t22i
+			ws.t18[i][j] = t22[i][j] + t23i
 		}
 	}
 	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t19[0][0], 768), false)
@@ -1503,40 +1539,40 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t21[0][0], 384), false)
 	var dh2 [12][32]float64
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	var t23 [12][32]float64
-	var t25 [12][32]float64
+	var t24 [12][32]float64
 	var t26 [12][32]float64
+	var t27 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			dh2[i][j] = ws.t18[i][j] + ws.t21[i][j]
 		}
 		for j := range 32 {
-			t23[i][j] = dh2[i][j] * p.Gamma1[j]
+			t24[i][j] = dh2[i][j] * p.Gamma1[j]
 		}
 		var sumI0, sumI1, sumI2, sumI3 float64
 		for k13 := 0; k13 < 32; k13 += 4 {
-			sumI0 += t23[i][k13] * t7[i][k13]
-			sumI1 += t23[i][k13+1] * t7[i][k13+1]
-			sumI2 += t23[i][k13+2] * t7[i][k13+2]
-			sumI3 += t23[i][k13+3] * t7[i][k13+3]
+			sumI0 += t24[i][k13] * t8[i][k13]
+			sumI1 += t24[i][k13+1] * t8[i][k13+1]
+			sumI2 += t24[i][k13+2] * t8[i][k13+2]
+			sumI3 += t24[i][k13+3] * t8[i][k13+3]
 		}
-		t24i := (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt[i] / t8[i])) / 32
+		t25i := (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt[i] / t9[i])) / 32
 		for j := range 32 {
-			t25[i][j] = t24i * t7[i][j]
+			t26[i][j] = t25i * t8[i][j]
 		}
 		for j := range 32 {
-			t26[i][j] = t23[i][j]*rsqrt[i] + t25[i][j] + t25[i][j]
+			t27[i][j] = t24[i][j]*rsqrt[i] + t26[i][j] + t26[i][j]
 		}
 		var sumJ0, sumJ1, sumJ2, sumJ3 float64
 		for k14 := 0; k14 < 32; k14 += 4 {
-			sumJ0 += -t26[i][k14]
-			sumJ1 += -t26[i][k14+1]
-			sumJ2 += -t26[i][k14+2]
-			sumJ3 += -t26[i][k14+3]
+			sumJ0 += -t27[i][k14]
+			sumJ1 += -t27[i][k14+1]
+			sumJ2 += -t27[i][k14+2]
+			sumJ3 += -t27[i][k14+3]
 		}
-		t27i := (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
+		t28i := (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
 		for j := range 32 {
-			ws.t22[i][j] = t26[i][j] + t27i
+			ws.t22[i][j] = t27[i][j] + t28i
 		}
 	}
 	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t23[0][0], 384), false)
@@ -1545,14 +1581,14 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	for i := range 12 {
 		var sumK0, sumK1, sumK2, sumK3 float64
 		for k15 := 0; k15 < 12; k15 += 4 {
-			sumK0 += -(ws.t24[i][k15] * ws.t7[i][k15] / t4[i])
-			sumK1 += -(ws.t24[i][k15+1] * ws.t7[i][k15+1] / t4[i])
-			sumK2 += -(ws.t24[i][k15+2] * ws.t7[i][k15+2] / t4[i])
-			sumK3 += -(ws.t24[i][k15+3] * ws.t7[i][k15+3] / t4[i])
+			sumK0 += -(ws.t24[i][k15] * ws.t7[i][k15] / t5[i])
+			sumK1 += -(ws.t24[i][k15+1] * ws.t7[i][k15+1] / t5[i])
+			sumK2 += -(ws.t24[i][k15+2] * ws.t7[i][k15+2] / t5[i])
+			sumK3 += -(ws.t24[i][k15+3] * ws.t7[i][k15+3] / t5[i])
 		}
-		t28i := sumK0 + sumK1 + (sumK2 + sumK3)
+		t29i := sumK0 + sumK1 + (sumK2 + sumK3)
 		for j := range 12 {
-			ws.t26[i][j] = (ws.t24[i][j]/t4[i] + t28i) * exp[i][j] * 0.17677669529663687
+			ws.t26[i][j] = (ws.t24[i][j]/t5[i] + t29i) * exp[i][j] * 0.17677669529663687
 		}
 	}
 	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), false)
@@ -1597,10 +1633,10 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	for i := range 32 {
 		var sumL0, sumL1, sumL2, sumL3 float64
 		for k18 := 0; k18 < 12; k18 += 4 {
-			sumL0 += dh2[k18][i] * t9[k18][i]
-			sumL1 += dh2[k18+1][i] * t9[k18+1][i]
-			sumL2 += dh2[k18+2][i] * t9[k18+2][i]
-			sumL3 += dh2[k18+3][i] * t9[k18+3][i]
+			sumL0 += dh2[k18][i] * t10[k18][i]
+			sumL1 += dh2[k18+1][i] * t10[k18+1][i]
+			sumL2 += dh2[k18+2][i] * t10[k18+2][i]
+			sumL3 += dh2[k18+3][i] * t10[k18+3][i]
 		}
 		g.Gamma1[i] = sumL0 + sumL1 + (sumL2 + sumL3)
 		var sumM0, sumM1, sumM2, sumM3 float64
@@ -1636,10 +1672,10 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		g.B2[i] = sumO0 + sumO1 + (sumO2 + sumO3)
 		var sumP0, sumP1, sumP2, sumP3 float64
 		for k22 := 0; k22 < 12; k22 += 4 {
-			sumP0 += dh[k22][i] * t14[k22][i]
-			sumP1 += dh[k22+1][i] * t14[k22+1][i]
-			sumP2 += dh[k22+2][i] * t14[k22+2][i]
-			sumP3 += dh[k22+3][i] * t14[k22+3][i]
+			sumP0 += dh[k22][i] * t15[k22][i]
+			sumP1 += dh[k22+1][i] * t15[k22+1][i]
+			sumP2 += dh[k22+2][i] * t15[k22+2][i]
+			sumP3 += dh[k22+3][i] * t15[k22+3][i]
 		}
 		g.Gamma2[i] = sumP0 + sumP1 + (sumP2 + sumP3)
 		var sumQ0, sumQ1, sumQ2, sumQ3 float64
@@ -1701,6 +1737,7 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 	}
 	var t2 [12][12]float64
 	var t3 [12]float64
+	var t4 [12][12]float64
 	var exp [12][12]float64
 	for i := range 12 {
 		for j := range 12 {
@@ -1712,8 +1749,15 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 		t3[i] = m
 		for j := range 12 {
-			exp[i][j] = math.Exp(t2[i][j] - t3[i])
+			t4[i][j] = t2[i][j] - t3[i]
 		}
+	}
+	for i := range 12 {
+		for j := range 12 {
+			exp[i][j] = math.Exp(t4[i][j])
+		}
+	}
+	for i := range 12 {
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 12; k2 += 4 {
 			sum0 += exp[i][k2]
@@ -1721,46 +1765,49 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 			sum2 += exp[i][k2+2]
 			sum3 += exp[i][k2+3]
 		}
-		t4i := sum0 + sum1 + (sum2 + sum3)
+		t5i := sum0 + sum1 + (sum2 + sum3)
 		for j := range 12 {
-			ws.t7[i][j] = exp[i][j] / t4i
+			ws.t7[i][j] = exp[i][j] / t5i
 		}
 	}
 	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
 	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
-	var t5 [12][32]float64
-	var t7 [12][32]float64
+	var t6 [12][32]float64
+	var t8 [12][32]float64
+	var t9 [12]float64
 	var rsqrt [12]float64
-	var t9 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t5[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t6[i][j] = ws.x[i][j] + ws.t9[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
-			sumB0 += t5[i][k3]
-			sumB1 += t5[i][k3+1]
-			sumB2 += t5[i][k3+2]
-			sumB3 += t5[i][k3+3]
+			sumB0 += t6[i][k3]
+			sumB1 += t6[i][k3+1]
+			sumB2 += t6[i][k3+2]
+			sumB3 += t6[i][k3+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			t7[i][j] = t5[i][j] - t6i
+			t8[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumC0 += t7[i][k4] * t7[i][k4]
-			sumC1 += t7[i][k4+1] * t7[i][k4+1]
-			sumC2 += t7[i][k4+2] * t7[i][k4+2]
-			sumC3 += t7[i][k4+3] * t7[i][k4+3]
+			sumC0 += t8[i][k4] * t8[i][k4]
+			sumC1 += t8[i][k4+1] * t8[i][k4+1]
+			sumC2 += t8[i][k4+2] * t8[i][k4+2]
+			sumC3 += t8[i][k4+3] * t8[i][k4+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
-		rsqrt[i] = reverseRsqrt(t8i)
+		t9[i] = (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
+	}
+	var t10 [12][32]float64
+	for i := range 12 {
+		rsqrt[i] = reverseRsqrt(t9[i])
 		for j := range 32 {
-			t9[i][j] = t7[i][j] * rsqrt[i]
+			t10[i][j] = t8[i][j] * rsqrt[i]
 		}
 		for j := range 32 {
-			ws.h[i][j] = t9[i][j]*p.Gamma1[j] + p.Beta1[j]
+			ws.h[i][j] = t10[i][j]*p.Gamma1[j] + p.Beta1[j]
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
@@ -1771,42 +1818,47 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 	}
 	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
-	var t10 [12][32]float64
-	var t12 [12][32]float64
+	var t11 [12][32]float64
+	var t13 [12][32]float64
+	var t14 [12]float64
 	var rsqrt2 [12]float64
-	var t14 [12][32]float64
-	var h [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t10[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t11[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
-			sumD0 += t10[i][k5]
-			sumD1 += t10[i][k5+1]
-			sumD2 += t10[i][k5+2]
-			sumD3 += t10[i][k5+3]
+			sumD0 += t11[i][k5]
+			sumD1 += t11[i][k5+1]
+			sumD2 += t11[i][k5+2]
+			sumD3 += t11[i][k5+3]
 		}
-		t11i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
+		t12i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			t12[i][j] = t10[i][j] - t11i
+			t13[i][j] = t11[i][j] - t12i
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
-			sumE0 += t12[i][k6] * t12[i][k6]
-			sumE1 += t12[i][k6+1] * t12[i][k6+1]
-			sumE2 += t12[i][k6+2] * t12[i][k6+2]
-			sumE3 += t12[i][k6+3] * t12[i][k6+3]
+			sumE0 += t13[i][k6] * t13[i][k6]
+			sumE1 += t13[i][k6+1] * t13[i][k6+1]
+			sumE2 += t13[i][k6+2] * t13[i][k6+2]
+			sumE3 += t13[i][k6+3] * t13[i][k6+3]
 		}
-		t13i := (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
-		rsqrt2[i] = reverseRsqrt(t13i)
+		t14[i] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
+	}
+	var t15 [12][32]float64
+	var h [12][32]float64
+	for i := range 12 {
+		rsqrt2[i] = reverseRsqrt(t14[i])
 		for j := range 32 {
-			t14[i][j] = t12[i][j] * rsqrt2[i]
+			t15[i][j] = t13[i][j] * rsqrt2[i]
 		}
 		for j := range 32 {
-			h[i][j] = t14[i][j]*p.Gamma2[j] + p.Beta2[j]
+			h[i][j] = t15[i][j]*p.Gamma2[j] + p.Beta2[j]
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for i := range 12 {
 		for j := range 10 {
 			row := &h[i]
 			var dot0, dot1, dot2, dot3 float64
@@ -1960,7 +2012,6 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	var t2 [12][12]float64
 	var t3 [12][32]float64
-	var t4 [12][32]float64
 	for i := range 12 {
 		for j := range 12 {
 			t2[i][j] = (1 - t[i][j]) * -1e+300
@@ -1984,11 +2035,16 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 			t3[i][j] = m
 		}
+	}
+	var t4 [12][32]float64
+	for i := range 12 {
 		for j := range 12 {
 			for n := range 32 {
 				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
 			}
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			var sumE0, sumE1, sumE2, sumE3 float64
 			for k6 := 0; k6 < 12; k6 += 4 {
@@ -2020,10 +2076,6 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	var t5 [12][32]float64
 	var t6 [12][32]float64
 	var rsqrt [12][32]float64
-	var t7 [12][32]float64
-	var t8 [12][32]float64
-	var rsqrt2 [12][32]float64
-	var loss [32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
@@ -2074,6 +2126,8 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			rsqrt[i][j] = reverseRsqrt(t6[i][j])
 		}
@@ -2087,7 +2141,12 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
-		// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	}
+	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	var t7 [12][32]float64
+	var t8 [12][32]float64
+	var rsqrt2 [12][32]float64
+	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
 				var sumK0, sumK1, sumK2, sumK3 float64
@@ -2137,6 +2196,8 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			rsqrt2[i][j] = reverseRsqrt(t8[i][j])
 		}
@@ -2150,7 +2211,10 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var loss [32]float64
+	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
 				var sumO0, sumO1, sumO2, sumO3 float64
@@ -2190,9 +2254,10 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 			sumP0 += ws.exp[t9-6][8][i]
 			sumP0 += ws.exp[t9-6][9][i]
-			ti := sumP0 + sumP1 + (sumP2 + sumP3)
-			ws.t[t9-6][i] = ti
-			loss[i] += t10[i] + math.Log(ti) - ws.z[t9][ws.next[t9][i]][i]
+			ws.t[t9-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+		}
+		for i := range 32 {
+			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
 		}
 	}
 	// reverse.bp:43: loss = loss / L
@@ -2685,7 +2750,6 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	var t2 [12][12]float64
 	var t3 [12][32]float64
-	var t4 [12][32]float64
 	for i := range 12 {
 		for j := range 12 {
 			t2[i][j] = (1 - t[i][j]) * -1e+300
@@ -2709,11 +2773,16 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 			t3[i][j] = m
 		}
+	}
+	var t4 [12][32]float64
+	for i := range 12 {
 		for j := range 12 {
 			for n := range 32 {
 				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
 			}
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			var sumE0, sumE1, sumE2, sumE3 float64
 			for k6 := 0; k6 < 12; k6 += 4 {
@@ -2745,10 +2814,6 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	var t5 [12][32]float64
 	var t6 [12][32]float64
 	var rsqrt [12][32]float64
-	var t7 [12][32]float64
-	var t8 [12][32]float64
-	var rsqrt2 [12][32]float64
-	var loss [32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
@@ -2799,6 +2864,8 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			rsqrt[i][j] = reverseRsqrt(t6[i][j])
 		}
@@ -2812,7 +2879,12 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
-		// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	}
+	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	var t7 [12][32]float64
+	var t8 [12][32]float64
+	var rsqrt2 [12][32]float64
+	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
 				var sumK0, sumK1, sumK2, sumK3 float64
@@ -2862,6 +2934,8 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			rsqrt2[i][j] = reverseRsqrt(t8[i][j])
 		}
@@ -2875,7 +2949,10 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var loss [32]float64
+	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
 				var sumO0, sumO1, sumO2, sumO3 float64
@@ -2915,9 +2992,10 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 			sumP0 += ws.exp[t9-6][8][i]
 			sumP0 += ws.exp[t9-6][9][i]
-			ti := sumP0 + sumP1 + (sumP2 + sumP3)
-			ws.t[t9-6][i] = ti
-			loss[i] += t10[i] + math.Log(ti) - ws.z[t9][ws.next[t9][i]][i]
+			ws.t[t9-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+		}
+		for i := range 32 {
+			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
 		}
 	}
 	// reverse.bp:43: loss = loss / L
@@ -3409,7 +3487,6 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	var t2 [12][12]float64
 	var t3 [12][32]float64
-	var t4 [12][32]float64
 	for i := range 12 {
 		for j := range 12 {
 			t2[i][j] = (1 - t[i][j]) * -1e+300
@@ -3433,11 +3510,16 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 			}
 			t3[i][j] = m
 		}
+	}
+	var t4 [12][32]float64
+	for i := range 12 {
 		for j := range 12 {
 			for n := range 32 {
 				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
 			}
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			var sumE0, sumE1, sumE2, sumE3 float64
 			for k6 := 0; k6 < 12; k6 += 4 {
@@ -3468,9 +3550,6 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	var t5 [12][32]float64
 	var rsqrt [12][32]float64
-	var t6 [12][32]float64
-	var rsqrt2 [12][32]float64
-	var loss [32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
@@ -3511,6 +3590,8 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
 			}
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			var sumJ0, sumJ1, sumJ2, sumJ3 float64
 			for k11 := 0; k11 < 32; k11 += 4 {
@@ -3526,7 +3607,11 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 				ws.h[i][j][n] = ws.t9[i][j][n]*rsqrt[i][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
-		// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	}
+	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	var t6 [12][32]float64
+	var rsqrt2 [12][32]float64
+	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
 				var sumK0, sumK1, sumK2, sumK3 float64
@@ -3566,6 +3651,8 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 				ws.t12[i][j][n] = ws.t11[i][j][n] - t6[i][n]
 			}
 		}
+	}
+	for i := range 12 {
 		for j := range 32 {
 			var sumN0, sumN1, sumN2, sumN3 float64
 			for k15 := 0; k15 < 32; k15 += 4 {
@@ -3581,7 +3668,10 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 				ws.h2[i][j][n] = ws.t12[i][j][n]*rsqrt2[i][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
-		// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	}
+	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	var loss [32]float64
+	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
 				var sumO0, sumO1, sumO2, sumO3 float64
@@ -3621,9 +3711,10 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 			}
 			sumP0 += ws.exp[t7-6][8][i]
 			sumP0 += ws.exp[t7-6][9][i]
-			ti := sumP0 + sumP1 + (sumP2 + sumP3)
-			ws.t[t7-6][i] = ti
-			loss[i] += t8[i] + math.Log(ti) - ws.z[t7][ws.next[t7][i]][i]
+			ws.t[t7-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+		}
+		for i := range 32 {
+			loss[i] += t8[i] + math.Log(ws.t[t7-6][i]) - ws.z[t7][ws.next[t7][i]][i]
 		}
 	}
 	// reverse.bp:43: loss = loss / L

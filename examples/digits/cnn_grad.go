@@ -146,7 +146,8 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 		m = max(m, ws.logits[k4])
 	}
 	for i := range 10 {
-		ws.exp[i] = math.Exp(ws.logits[i] - m)
+		shiftedi := ws.logits[i] - m
+		ws.exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
@@ -373,7 +374,8 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(logits[i] - m)
+		shiftedi := logits[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum20, sum21, sum22, sum23 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
@@ -698,7 +700,8 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(logits[i] - m)
+		shiftedi := logits[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum20, sum21, sum22, sum23 float64
 	for k5 := 0; k5 < 8; k5 += 4 {
@@ -1009,7 +1012,7 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
-	var exp [10][32]float64
+	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k3 := range 10 {
@@ -1017,10 +1020,14 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 		t[i] = m
 	}
-	var t2 [32]float64
+	var exp [10][32]float64
+	var t3 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(logits[i][j] - t[j])
+			t2[i][j] = logits[i][j] - t[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t2[i][j])
 		}
 	}
 	for i := range 32 {
@@ -1033,30 +1040,30 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
-		t2[i] = sum0 + sum1 + (sum2 + sum3)
+		t3[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k5 := 0; k5 < 32; k5 += 4 {
-		loss0 += t[k5] + math.Log(t2[k5]) - logits[ws.label[k5]][k5]
-		loss1 += t[k5+1] + math.Log(t2[k5+1]) - logits[ws.label[k5+1]][k5+1]
-		loss2 += t[k5+2] + math.Log(t2[k5+2]) - logits[ws.label[k5+2]][k5+2]
-		loss3 += t[k5+3] + math.Log(t2[k5+3]) - logits[ws.label[k5+3]][k5+3]
+		loss0 += t[k5] + math.Log(t3[k5]) - logits[ws.label[k5]][k5]
+		loss1 += t[k5+1] + math.Log(t3[k5+1]) - logits[ws.label[k5+1]][k5+1]
+		loss2 += t[k5+2] + math.Log(t3[k5+2]) - logits[ws.label[k5+2]][k5+2]
+		loss3 += t[k5+3] + math.Log(t3[k5+3]) - logits[ws.label[k5+3]][k5+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t3 [10][32]float64
+	var t4 [10][32]float64
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
-	t3 = [10][32]float64{}
+	t4 = [10][32]float64{}
 	for i9 := range 32 {
-		t3[ws.label[i9]][i9] += -1
+		t4[ws.label[i9]][i9] += -1
 	}
-	var t4 [32]float64
+	var t5 [32]float64
 	for i := range 32 {
-		t4[i] = 1 / t2[i]
+		t5[i] = 1 / t3[i]
 	}
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
 		for j := range 32 {
-			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+			ws.dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
 		}
 	}
 	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), false)
@@ -1192,7 +1199,7 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 		}
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
-	var exp [10][32]float64
+	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k3 := range 10 {
@@ -1200,10 +1207,14 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 		}
 		t[i] = m
 	}
-	var t2 [32]float64
+	var exp [10][32]float64
+	var t3 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(logits[i][j] - t[j])
+			t2[i][j] = logits[i][j] - t[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t2[i][j])
 		}
 	}
 	for i := range 32 {
@@ -1216,30 +1227,30 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
-		t2[i] = sum0 + sum1 + (sum2 + sum3)
+		t3[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k5 := 0; k5 < 32; k5 += 4 {
-		loss0 += t[k5] + math.Log(t2[k5]) - logits[ws.label[k5]][k5]
-		loss1 += t[k5+1] + math.Log(t2[k5+1]) - logits[ws.label[k5+1]][k5+1]
-		loss2 += t[k5+2] + math.Log(t2[k5+2]) - logits[ws.label[k5+2]][k5+2]
-		loss3 += t[k5+3] + math.Log(t2[k5+3]) - logits[ws.label[k5+3]][k5+3]
+		loss0 += t[k5] + math.Log(t3[k5]) - logits[ws.label[k5]][k5]
+		loss1 += t[k5+1] + math.Log(t3[k5+1]) - logits[ws.label[k5+1]][k5+1]
+		loss2 += t[k5+2] + math.Log(t3[k5+2]) - logits[ws.label[k5+2]][k5+2]
+		loss3 += t[k5+3] + math.Log(t3[k5+3]) - logits[ws.label[k5+3]][k5+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t3 [10][32]float64
+	var t4 [10][32]float64
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
-	t3 = [10][32]float64{}
+	t4 = [10][32]float64{}
 	for i9 := range 32 {
-		t3[ws.label[i9]][i9] += -1
+		t4[ws.label[i9]][i9] += -1
 	}
-	var t4 [32]float64
+	var t5 [32]float64
 	for i := range 32 {
-		t4[i] = 1 / t2[i]
+		t5[i] = 1 / t3[i]
 	}
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
 		for j := range 32 {
-			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+			ws.dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
 		}
 	}
 	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), false)
@@ -1366,6 +1377,7 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 		}
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
+	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k3 := range 10 {
@@ -1373,17 +1385,22 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 		}
 		t[i] = m
 	}
+	for i := range 10 {
+		for j := range 32 {
+			t2[i][j] = logits[i][j] - t[j]
+		}
+	}
 	var loss float64
 	for k6 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += math.Exp(logits[k7][k6] - t[k6])
-			sumB1 += math.Exp(logits[k7+1][k6] - t[k6])
-			sumB2 += math.Exp(logits[k7+2][k6] - t[k6])
-			sumB3 += math.Exp(logits[k7+3][k6] - t[k6])
+			sumB0 += math.Exp(t2[k7][k6])
+			sumB1 += math.Exp(t2[k7+1][k6])
+			sumB2 += math.Exp(t2[k7+2][k6])
+			sumB3 += math.Exp(t2[k7+3][k6])
 		}
-		sumB0 += math.Exp(logits[8][k6] - t[k6])
-		sumB0 += math.Exp(logits[9][k6] - t[k6])
+		sumB0 += math.Exp(t2[8][k6])
+		sumB0 += math.Exp(t2[9][k6])
 		loss += t[k6] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k6]][k6]
 	}
 	if out != nil {

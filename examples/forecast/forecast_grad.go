@@ -173,6 +173,10 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -202,7 +206,10 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = forecastSigmoid(t3[i])
 		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -221,13 +228,16 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t][0] + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = forecastSigmoid(t5[i])
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -246,13 +256,16 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -271,13 +284,16 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t][0] + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = forecastSigmoid(t9[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -297,15 +313,19 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var t10 [16]float64
+	var t11 [16]float64
+	var t12 [16]float64
+	var t13 [16]float64
+	var t14 [16]float64
+	var t15 [16]float64
+	var t16 [16]float64
+	var t17 [16]float64
+	var t18 [16]float64
 	var c4 [16]float64
 	row33 := &p.Wy[0]
-	for t6 := 8; t6 < 24; t6++ {
+	for t10 := 8; t10 < 24; t10++ {
 		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
+			ws.cPrev2[t10-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i6 := 0; i6 < 16; i6 += 4 {
@@ -315,22 +335,25 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t6-8][k5]
-				x18 := ws.h[t6-8][k5+1]
-				x19 := ws.h[t6-8][k5+2]
-				x20 := ws.h[t6-8][k5+3]
+				x17 := ws.h[t10-8][k5]
+				x18 := ws.h[t10-8][k5+1]
+				x19 := ws.h[t10-8][k5+2]
+				x20 := ws.h[t10-8][k5+3]
 				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
 				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
 				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
 				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
-			t7[i6] = dotE0
-			t7[i6+1] = dotE1
-			t7[i6+2] = dotE2
-			t7[i6+3] = dotE3
+			t11[i6] = dotE0
+			t11[i6+1] = dotE1
+			t11[i6+2] = dotE2
+			t11[i6+3] = dotE3
 		}
 		for i := range 16 {
-			ws.i2[t6-8][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t6][0] + t7[i] + p.Bi[i])
+			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 		for i7 := 0; i7 < 16; i7 += 4 {
@@ -340,22 +363,25 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t6-8][k6]
-				x22 := ws.h[t6-8][k6+1]
-				x23 := ws.h[t6-8][k6+2]
-				x24 := ws.h[t6-8][k6+3]
+				x21 := ws.h[t10-8][k6]
+				x22 := ws.h[t10-8][k6+1]
+				x23 := ws.h[t10-8][k6+2]
+				x24 := ws.h[t10-8][k6+3]
 				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
 				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
 				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
 				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
-			t8[i7] = dotF0
-			t8[i7+1] = dotF1
-			t8[i7+2] = dotF2
-			t8[i7+3] = dotF3
+			t13[i7] = dotF0
+			t13[i7+1] = dotF1
+			t13[i7+2] = dotF2
+			t13[i7+3] = dotF3
 		}
 		for i := range 16 {
-			ws.f2[t6-8][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t6][0] + t8[i] + p.Bf[i])
+			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 		for i8 := 0; i8 < 16; i8 += 4 {
@@ -365,22 +391,25 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
 			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t6-8][k7]
-				x26 := ws.h[t6-8][k7+1]
-				x27 := ws.h[t6-8][k7+2]
-				x28 := ws.h[t6-8][k7+3]
+				x25 := ws.h[t10-8][k7]
+				x26 := ws.h[t10-8][k7+1]
+				x27 := ws.h[t10-8][k7+2]
+				x28 := ws.h[t10-8][k7+3]
 				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
 				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
 				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
 				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
-			t9[i8] = dotG0
-			t9[i8+1] = dotG1
-			t9[i8+2] = dotG2
-			t9[i8+3] = dotG3
+			t15[i8] = dotG0
+			t15[i8+1] = dotG1
+			t15[i8+2] = dotG2
+			t15[i8+3] = dotG3
 		}
 		for i := range 16 {
-			ws.g2[t6-8][i] = math.Tanh(p.Wg[i][0]*in.Xs[t6][0] + t9[i] + p.Bg[i])
+			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g2[t10-8][i] = math.Tanh(t16[i])
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 		for i9 := 0; i9 < 16; i9 += 4 {
@@ -390,41 +419,44 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t6-8][k8]
-				x30 := ws.h[t6-8][k8+1]
-				x31 := ws.h[t6-8][k8+2]
-				x32 := ws.h[t6-8][k8+3]
+				x29 := ws.h[t10-8][k8]
+				x30 := ws.h[t10-8][k8+1]
+				x31 := ws.h[t10-8][k8+2]
+				x32 := ws.h[t10-8][k8+3]
 				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
 				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
 				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
 				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
-			t10[i9] = dotH0
-			t10[i9+1] = dotH1
-			t10[i9+2] = dotH2
-			t10[i9+3] = dotH3
+			t17[i9] = dotH0
+			t17[i9+1] = dotH1
+			t17[i9+2] = dotH2
+			t17[i9+3] = dotH3
 		}
 		for i := range 16 {
-			ws.o2[t6-8][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t6][0] + t10[i] + p.Bo[i])
+			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
+			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		var dotI0, dotI1, dotI2, dotI3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t6-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t6-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t6-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t6-7][k9+3]
+			dotI0 += row33[k9] * ws.h[t10-7][k9]
+			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
+			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
+			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
 		}
-		yhat2 := in.Xs[t6][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
+		yhat2 := in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t6-8] = yhat2 - in.Ys[t6]
-		loss += ws.t[t6-8] * ws.t[t6-8]
+		ws.t[t10-8] = yhat2 - in.Ys[t10]
+		loss += ws.t[t10-8] * ws.t[t10-8]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -856,6 +888,10 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -885,7 +921,10 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = forecastSigmoid(t3[i])
 		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -904,13 +943,16 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t][0] + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = forecastSigmoid(t5[i])
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -929,13 +971,16 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -954,13 +999,16 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t][0] + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = forecastSigmoid(t9[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -979,15 +1027,19 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var t10 [16]float64
+	var t11 [16]float64
+	var t12 [16]float64
+	var t13 [16]float64
+	var t14 [16]float64
+	var t15 [16]float64
+	var t16 [16]float64
+	var t17 [16]float64
+	var t18 [16]float64
 	var c4 [16]float64
 	row33 := &p.Wy[0]
-	for t6 := 8; t6 < 24; t6++ {
+	for t10 := 8; t10 < 24; t10++ {
 		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
+			ws.cPrev2[t10-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i6 := 0; i6 < 16; i6 += 4 {
@@ -997,22 +1049,25 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t6-8][k5]
-				x18 := ws.h[t6-8][k5+1]
-				x19 := ws.h[t6-8][k5+2]
-				x20 := ws.h[t6-8][k5+3]
+				x17 := ws.h[t10-8][k5]
+				x18 := ws.h[t10-8][k5+1]
+				x19 := ws.h[t10-8][k5+2]
+				x20 := ws.h[t10-8][k5+3]
 				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
 				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
 				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
 				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
-			t7[i6] = dotE0
-			t7[i6+1] = dotE1
-			t7[i6+2] = dotE2
-			t7[i6+3] = dotE3
+			t11[i6] = dotE0
+			t11[i6+1] = dotE1
+			t11[i6+2] = dotE2
+			t11[i6+3] = dotE3
 		}
 		for i := range 16 {
-			ws.i2[t6-8][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t6][0] + t7[i] + p.Bi[i])
+			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 		for i7 := 0; i7 < 16; i7 += 4 {
@@ -1022,22 +1077,25 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t6-8][k6]
-				x22 := ws.h[t6-8][k6+1]
-				x23 := ws.h[t6-8][k6+2]
-				x24 := ws.h[t6-8][k6+3]
+				x21 := ws.h[t10-8][k6]
+				x22 := ws.h[t10-8][k6+1]
+				x23 := ws.h[t10-8][k6+2]
+				x24 := ws.h[t10-8][k6+3]
 				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
 				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
 				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
 				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
-			t8[i7] = dotF0
-			t8[i7+1] = dotF1
-			t8[i7+2] = dotF2
-			t8[i7+3] = dotF3
+			t13[i7] = dotF0
+			t13[i7+1] = dotF1
+			t13[i7+2] = dotF2
+			t13[i7+3] = dotF3
 		}
 		for i := range 16 {
-			ws.f2[t6-8][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t6][0] + t8[i] + p.Bf[i])
+			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 		for i8 := 0; i8 < 16; i8 += 4 {
@@ -1047,22 +1105,25 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
 			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t6-8][k7]
-				x26 := ws.h[t6-8][k7+1]
-				x27 := ws.h[t6-8][k7+2]
-				x28 := ws.h[t6-8][k7+3]
+				x25 := ws.h[t10-8][k7]
+				x26 := ws.h[t10-8][k7+1]
+				x27 := ws.h[t10-8][k7+2]
+				x28 := ws.h[t10-8][k7+3]
 				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
 				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
 				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
 				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
-			t9[i8] = dotG0
-			t9[i8+1] = dotG1
-			t9[i8+2] = dotG2
-			t9[i8+3] = dotG3
+			t15[i8] = dotG0
+			t15[i8+1] = dotG1
+			t15[i8+2] = dotG2
+			t15[i8+3] = dotG3
 		}
 		for i := range 16 {
-			ws.g2[t6-8][i] = math.Tanh(p.Wg[i][0]*in.Xs[t6][0] + t9[i] + p.Bg[i])
+			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g2[t10-8][i] = math.Tanh(t16[i])
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 		for i9 := 0; i9 < 16; i9 += 4 {
@@ -1072,39 +1133,42 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t6-8][k8]
-				x30 := ws.h[t6-8][k8+1]
-				x31 := ws.h[t6-8][k8+2]
-				x32 := ws.h[t6-8][k8+3]
+				x29 := ws.h[t10-8][k8]
+				x30 := ws.h[t10-8][k8+1]
+				x31 := ws.h[t10-8][k8+2]
+				x32 := ws.h[t10-8][k8+3]
 				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
 				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
 				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
 				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
-			t10[i9] = dotH0
-			t10[i9+1] = dotH1
-			t10[i9+2] = dotH2
-			t10[i9+3] = dotH3
+			t17[i9] = dotH0
+			t17[i9+1] = dotH1
+			t17[i9+2] = dotH2
+			t17[i9+3] = dotH3
 		}
 		for i := range 16 {
-			ws.o2[t6-8][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t6][0] + t10[i] + p.Bo[i])
+			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
+			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		var dotI0, dotI1, dotI2, dotI3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t6-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t6-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t6-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t6-7][k9+3]
+			dotI0 += row33[k9] * ws.h[t10-7][k9]
+			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
+			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
+			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
 		}
-		ws.t[t6-8] = in.Xs[t6][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t6]
-		loss += ws.t[t6-8] * ws.t[t6-8]
+		ws.t[t10-8] = in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t10]
+		loss += ws.t[t10-8] * ws.t[t10-8]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -1134,23 +1198,23 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dbi2 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t11 := 23; t11 >= 8; t11-- {
+	for t19 := 23; t19 >= 8; t19-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		dby[0] = 0.0625 * (2 * ws.t[t11-8])
+		dby[0] = 0.0625 * (2 * ws.t[t19-8])
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc3[i] = dc2i * ws.f2[t11-8][i]
+			dc2i := dc[i] + dh2i*ws.o2[t19-8][i]*(1-ws.tanhC2[t19-8][i]*ws.tanhC2[t19-8][i])
+			dc3[i] = dc2i * ws.f2[t19-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			dbo2[i] = dh2i * ws.tanhC2[t19-8][i] * (ws.o2[t19-8][i] * (1 - ws.o2[t19-8][i]))
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			dbg2[i] = dc2i * ws.i2[t19-8][i] * (1 - ws.g2[t19-8][i]*ws.g2[t19-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dc2i * ws.cPrev2[t19-8][i] * (ws.f2[t19-8][i] * (1 - ws.f2[t19-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
+			dbi2[i] = dc2i * ws.g2[t19-8][i] * (ws.i2[t19-8][i] * (1 - ws.i2[t19-8][i]))
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
@@ -1250,12 +1314,12 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t11-8]
-		hRow2 := &ws.h[t11-8]
-		hRow3 := &ws.h[t11-8]
-		hRow4 := &ws.h[t11-8]
+		hRow := &ws.h[t19-8]
+		hRow2 := &ws.h[t19-8]
+		hRow3 := &ws.h[t19-8]
+		hRow4 := &ws.h[t19-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
+			dWi[i][0] += dbi2[i] * in.Xs[t19][0]
 			a := dbi2[i]
 			row66 := &dUi[i]
 			for j := range 16 {
@@ -1263,7 +1327,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
+			dWf[i][0] += dbf2[i] * in.Xs[t19][0]
 			a2 := dbf2[i]
 			row67 := &dUf[i]
 			for j := range 16 {
@@ -1271,7 +1335,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
+			dWg[i][0] += dbg2[i] * in.Xs[t19][0]
 			a3 := dbg2[i]
 			row68 := &dUg[i]
 			for j := range 16 {
@@ -1279,7 +1343,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
+			dWo[i][0] += dbo2[i] * in.Xs[t19][0]
 			a4 := dbo2[i]
 			row69 := &dUo[i]
 			for j := range 16 {
@@ -1287,7 +1351,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t11-7][i]
+			g.Wy[0][i] += dby[0] * ws.h[t19-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -1322,19 +1386,19 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dbf4 [16]float64
 	var dbi4 [16]float64
 	var dh5 [16]float64
-	for t12 := 7; t12 >= 0; t12-- {
+	for t20 := 7; t20 >= 0; t20-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
-			dc6[i] = dc5i * ws.f[t12][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t20][i]*(1-ws.tanhC[t20][i]*ws.tanhC[t20][i])
+			dc6[i] = dc5i * ws.f[t20][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t20][i] * (ws.o[t20][i] * (1 - ws.o[t20][i]))
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4[i] = dc5i * ws.i[t20][i] * (1 - ws.g[t20][i]*ws.g[t20][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dc5i * ws.cPrev[t20][i] * (ws.f[t20][i] * (1 - ws.f[t20][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4[i] = dc5i * ws.g[t20][i] * (ws.i[t20][i] * (1 - ws.i[t20][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
@@ -1434,12 +1498,12 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t12]
-		hPrevRow2 := &ws.hPrev[t12]
-		hPrevRow3 := &ws.hPrev[t12]
-		hPrevRow4 := &ws.hPrev[t12]
+		hPrevRow := &ws.hPrev[t20]
+		hPrevRow2 := &ws.hPrev[t20]
+		hPrevRow3 := &ws.hPrev[t20]
+		hPrevRow4 := &ws.hPrev[t20]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t20][0]
 			a5 := dbi4[i]
 			row102 := &dUi2[i]
 			for j := range 16 {
@@ -1447,7 +1511,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t20][0]
 			a6 := dbf4[i]
 			row103 := &dUf2[i]
 			for j := range 16 {
@@ -1455,7 +1519,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t20][0]
 			a7 := dbg4[i]
 			row104 := &dUg2[i]
 			for j := range 16 {
@@ -1463,7 +1527,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t20][0]
 			a8 := dbo4[i]
 			row105 := &dUo2[i]
 			for j := range 16 {
@@ -1932,6 +1996,10 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -1961,7 +2029,10 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = forecastSigmoid(t3[i])
 		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -1980,13 +2051,16 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t][0] + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = forecastSigmoid(t5[i])
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -2005,13 +2079,16 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -2030,13 +2107,16 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t][0] + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = forecastSigmoid(t9[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -2055,15 +2135,19 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var t10 [16]float64
+	var t11 [16]float64
+	var t12 [16]float64
+	var t13 [16]float64
+	var t14 [16]float64
+	var t15 [16]float64
+	var t16 [16]float64
+	var t17 [16]float64
+	var t18 [16]float64
 	var c4 [16]float64
 	row33 := &p.Wy[0]
-	for t6 := 8; t6 < 24; t6++ {
+	for t10 := 8; t10 < 24; t10++ {
 		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
+			ws.cPrev2[t10-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i6 := 0; i6 < 16; i6 += 4 {
@@ -2073,22 +2157,25 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t6-8][k5]
-				x18 := ws.h[t6-8][k5+1]
-				x19 := ws.h[t6-8][k5+2]
-				x20 := ws.h[t6-8][k5+3]
+				x17 := ws.h[t10-8][k5]
+				x18 := ws.h[t10-8][k5+1]
+				x19 := ws.h[t10-8][k5+2]
+				x20 := ws.h[t10-8][k5+3]
 				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
 				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
 				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
 				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
-			t7[i6] = dotE0
-			t7[i6+1] = dotE1
-			t7[i6+2] = dotE2
-			t7[i6+3] = dotE3
+			t11[i6] = dotE0
+			t11[i6+1] = dotE1
+			t11[i6+2] = dotE2
+			t11[i6+3] = dotE3
 		}
 		for i := range 16 {
-			ws.i2[t6-8][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t6][0] + t7[i] + p.Bi[i])
+			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 		for i7 := 0; i7 < 16; i7 += 4 {
@@ -2098,22 +2185,25 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t6-8][k6]
-				x22 := ws.h[t6-8][k6+1]
-				x23 := ws.h[t6-8][k6+2]
-				x24 := ws.h[t6-8][k6+3]
+				x21 := ws.h[t10-8][k6]
+				x22 := ws.h[t10-8][k6+1]
+				x23 := ws.h[t10-8][k6+2]
+				x24 := ws.h[t10-8][k6+3]
 				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
 				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
 				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
 				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
-			t8[i7] = dotF0
-			t8[i7+1] = dotF1
-			t8[i7+2] = dotF2
-			t8[i7+3] = dotF3
+			t13[i7] = dotF0
+			t13[i7+1] = dotF1
+			t13[i7+2] = dotF2
+			t13[i7+3] = dotF3
 		}
 		for i := range 16 {
-			ws.f2[t6-8][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t6][0] + t8[i] + p.Bf[i])
+			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 		for i8 := 0; i8 < 16; i8 += 4 {
@@ -2123,22 +2213,25 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
 			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t6-8][k7]
-				x26 := ws.h[t6-8][k7+1]
-				x27 := ws.h[t6-8][k7+2]
-				x28 := ws.h[t6-8][k7+3]
+				x25 := ws.h[t10-8][k7]
+				x26 := ws.h[t10-8][k7+1]
+				x27 := ws.h[t10-8][k7+2]
+				x28 := ws.h[t10-8][k7+3]
 				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
 				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
 				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
 				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
-			t9[i8] = dotG0
-			t9[i8+1] = dotG1
-			t9[i8+2] = dotG2
-			t9[i8+3] = dotG3
+			t15[i8] = dotG0
+			t15[i8+1] = dotG1
+			t15[i8+2] = dotG2
+			t15[i8+3] = dotG3
 		}
 		for i := range 16 {
-			ws.g2[t6-8][i] = math.Tanh(p.Wg[i][0]*in.Xs[t6][0] + t9[i] + p.Bg[i])
+			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g2[t10-8][i] = math.Tanh(t16[i])
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 		for i9 := 0; i9 < 16; i9 += 4 {
@@ -2148,39 +2241,42 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t6-8][k8]
-				x30 := ws.h[t6-8][k8+1]
-				x31 := ws.h[t6-8][k8+2]
-				x32 := ws.h[t6-8][k8+3]
+				x29 := ws.h[t10-8][k8]
+				x30 := ws.h[t10-8][k8+1]
+				x31 := ws.h[t10-8][k8+2]
+				x32 := ws.h[t10-8][k8+3]
 				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
 				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
 				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
 				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
-			t10[i9] = dotH0
-			t10[i9+1] = dotH1
-			t10[i9+2] = dotH2
-			t10[i9+3] = dotH3
+			t17[i9] = dotH0
+			t17[i9+1] = dotH1
+			t17[i9+2] = dotH2
+			t17[i9+3] = dotH3
 		}
 		for i := range 16 {
-			ws.o2[t6-8][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t6][0] + t10[i] + p.Bo[i])
+			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
+			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		var dotI0, dotI1, dotI2, dotI3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t6-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t6-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t6-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t6-7][k9+3]
+			dotI0 += row33[k9] * ws.h[t10-7][k9]
+			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
+			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
+			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
 		}
-		ws.t[t6-8] = in.Xs[t6][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t6]
-		loss += ws.t[t6-8] * ws.t[t6-8]
+		ws.t[t10-8] = in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t10]
+		loss += ws.t[t10-8] * ws.t[t10-8]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -2210,23 +2306,23 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dbi2 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t11 := 23; t11 >= 8; t11-- {
+	for t19 := 23; t19 >= 8; t19-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		dby[0] = 0.0625 * (2 * ws.t[t11-8])
+		dby[0] = 0.0625 * (2 * ws.t[t19-8])
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc3[i] = dc2i * ws.f2[t11-8][i]
+			dc2i := dc[i] + dh2i*ws.o2[t19-8][i]*(1-ws.tanhC2[t19-8][i]*ws.tanhC2[t19-8][i])
+			dc3[i] = dc2i * ws.f2[t19-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			dbo2[i] = dh2i * ws.tanhC2[t19-8][i] * (ws.o2[t19-8][i] * (1 - ws.o2[t19-8][i]))
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			dbg2[i] = dc2i * ws.i2[t19-8][i] * (1 - ws.g2[t19-8][i]*ws.g2[t19-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dc2i * ws.cPrev2[t19-8][i] * (ws.f2[t19-8][i] * (1 - ws.f2[t19-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
+			dbi2[i] = dc2i * ws.g2[t19-8][i] * (ws.i2[t19-8][i] * (1 - ws.i2[t19-8][i]))
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
@@ -2326,12 +2422,12 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t11-8]
-		hRow2 := &ws.h[t11-8]
-		hRow3 := &ws.h[t11-8]
-		hRow4 := &ws.h[t11-8]
+		hRow := &ws.h[t19-8]
+		hRow2 := &ws.h[t19-8]
+		hRow3 := &ws.h[t19-8]
+		hRow4 := &ws.h[t19-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
+			dWi[i][0] += dbi2[i] * in.Xs[t19][0]
 			a := dbi2[i]
 			row66 := &dUi[i]
 			for j := range 16 {
@@ -2339,7 +2435,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
+			dWf[i][0] += dbf2[i] * in.Xs[t19][0]
 			a2 := dbf2[i]
 			row67 := &dUf[i]
 			for j := range 16 {
@@ -2347,7 +2443,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
+			dWg[i][0] += dbg2[i] * in.Xs[t19][0]
 			a3 := dbg2[i]
 			row68 := &dUg[i]
 			for j := range 16 {
@@ -2355,7 +2451,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
+			dWo[i][0] += dbo2[i] * in.Xs[t19][0]
 			a4 := dbo2[i]
 			row69 := &dUo[i]
 			for j := range 16 {
@@ -2363,7 +2459,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t11-7][i]
+			g.Wy[0][i] += dby[0] * ws.h[t19-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -2398,19 +2494,19 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dbf4 [16]float64
 	var dbi4 [16]float64
 	var dh5 [16]float64
-	for t12 := 7; t12 >= 0; t12-- {
+	for t20 := 7; t20 >= 0; t20-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
-			dc6[i] = dc5i * ws.f[t12][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t20][i]*(1-ws.tanhC[t20][i]*ws.tanhC[t20][i])
+			dc6[i] = dc5i * ws.f[t20][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t20][i] * (ws.o[t20][i] * (1 - ws.o[t20][i]))
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4[i] = dc5i * ws.i[t20][i] * (1 - ws.g[t20][i]*ws.g[t20][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dc5i * ws.cPrev[t20][i] * (ws.f[t20][i] * (1 - ws.f[t20][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4[i] = dc5i * ws.g[t20][i] * (ws.i[t20][i] * (1 - ws.i[t20][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
@@ -2510,12 +2606,12 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t12]
-		hPrevRow2 := &ws.hPrev[t12]
-		hPrevRow3 := &ws.hPrev[t12]
-		hPrevRow4 := &ws.hPrev[t12]
+		hPrevRow := &ws.hPrev[t20]
+		hPrevRow2 := &ws.hPrev[t20]
+		hPrevRow3 := &ws.hPrev[t20]
+		hPrevRow4 := &ws.hPrev[t20]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t20][0]
 			a5 := dbi4[i]
 			row102 := &dUi2[i]
 			for j := range 16 {
@@ -2523,7 +2619,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t20][0]
 			a6 := dbf4[i]
 			row103 := &dUf2[i]
 			for j := range 16 {
@@ -2531,7 +2627,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t20][0]
 			a7 := dbg4[i]
 			row104 := &dUg2[i]
 			for j := range 16 {
@@ -2539,7 +2635,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t20][0]
 			a8 := dbo4[i]
 			row105 := &dUo2[i]
 			for j := range 16 {
@@ -2600,6 +2696,10 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -2629,7 +2729,10 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = forecastSigmoid(t3[i])
 		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -2648,13 +2751,16 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t][0] + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = forecastSigmoid(t5[i])
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -2673,13 +2779,16 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -2698,13 +2807,16 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t][0] + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = forecastSigmoid(t9[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -2723,15 +2835,19 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var t10 [16]float64
+	var t11 [16]float64
+	var t12 [16]float64
+	var t13 [16]float64
+	var t14 [16]float64
+	var t15 [16]float64
+	var t16 [16]float64
+	var t17 [16]float64
+	var t18 [16]float64
 	var c4 [16]float64
 	row33 := &p.Wy[0]
-	for t6 := 8; t6 < 24; t6++ {
+	for t10 := 8; t10 < 24; t10++ {
 		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
+			ws.cPrev2[t10-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i6 := 0; i6 < 16; i6 += 4 {
@@ -2741,22 +2857,25 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row20 := &p.Ui[i6+3]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t6-8][k5]
-				x18 := ws.h[t6-8][k5+1]
-				x19 := ws.h[t6-8][k5+2]
-				x20 := ws.h[t6-8][k5+3]
+				x17 := ws.h[t10-8][k5]
+				x18 := ws.h[t10-8][k5+1]
+				x19 := ws.h[t10-8][k5+2]
+				x20 := ws.h[t10-8][k5+3]
 				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
 				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
 				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
 				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
 			}
-			t7[i6] = dotE0
-			t7[i6+1] = dotE1
-			t7[i6+2] = dotE2
-			t7[i6+3] = dotE3
+			t11[i6] = dotE0
+			t11[i6+1] = dotE1
+			t11[i6+2] = dotE2
+			t11[i6+3] = dotE3
 		}
 		for i := range 16 {
-			ws.i2[t6-8][i] = forecastSigmoid(p.Wi[i][0]*in.Xs[t6][0] + t7[i] + p.Bi[i])
+			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 		for i7 := 0; i7 < 16; i7 += 4 {
@@ -2766,22 +2885,25 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row24 := &p.Uf[i7+3]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t6-8][k6]
-				x22 := ws.h[t6-8][k6+1]
-				x23 := ws.h[t6-8][k6+2]
-				x24 := ws.h[t6-8][k6+3]
+				x21 := ws.h[t10-8][k6]
+				x22 := ws.h[t10-8][k6+1]
+				x23 := ws.h[t10-8][k6+2]
+				x24 := ws.h[t10-8][k6+3]
 				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
 				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
 				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
 				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
 			}
-			t8[i7] = dotF0
-			t8[i7+1] = dotF1
-			t8[i7+2] = dotF2
-			t8[i7+3] = dotF3
+			t13[i7] = dotF0
+			t13[i7+1] = dotF1
+			t13[i7+2] = dotF2
+			t13[i7+3] = dotF3
 		}
 		for i := range 16 {
-			ws.f2[t6-8][i] = forecastSigmoid(p.Wf[i][0]*in.Xs[t6][0] + t8[i] + p.Bf[i])
+			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 		for i8 := 0; i8 < 16; i8 += 4 {
@@ -2791,22 +2913,25 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row28 := &p.Ug[i8+3]
 			var dotG0, dotG1, dotG2, dotG3 float64
 			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t6-8][k7]
-				x26 := ws.h[t6-8][k7+1]
-				x27 := ws.h[t6-8][k7+2]
-				x28 := ws.h[t6-8][k7+3]
+				x25 := ws.h[t10-8][k7]
+				x26 := ws.h[t10-8][k7+1]
+				x27 := ws.h[t10-8][k7+2]
+				x28 := ws.h[t10-8][k7+3]
 				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
 				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
 				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
 				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
 			}
-			t9[i8] = dotG0
-			t9[i8+1] = dotG1
-			t9[i8+2] = dotG2
-			t9[i8+3] = dotG3
+			t15[i8] = dotG0
+			t15[i8+1] = dotG1
+			t15[i8+2] = dotG2
+			t15[i8+3] = dotG3
 		}
 		for i := range 16 {
-			ws.g2[t6-8][i] = math.Tanh(p.Wg[i][0]*in.Xs[t6][0] + t9[i] + p.Bg[i])
+			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g2[t10-8][i] = math.Tanh(t16[i])
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 		for i9 := 0; i9 < 16; i9 += 4 {
@@ -2816,40 +2941,43 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row32 := &p.Uo[i9+3]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t6-8][k8]
-				x30 := ws.h[t6-8][k8+1]
-				x31 := ws.h[t6-8][k8+2]
-				x32 := ws.h[t6-8][k8+3]
+				x29 := ws.h[t10-8][k8]
+				x30 := ws.h[t10-8][k8+1]
+				x31 := ws.h[t10-8][k8+2]
+				x32 := ws.h[t10-8][k8+3]
 				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
 				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
 				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
 				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
 			}
-			t10[i9] = dotH0
-			t10[i9+1] = dotH1
-			t10[i9+2] = dotH2
-			t10[i9+3] = dotH3
+			t17[i9] = dotH0
+			t17[i9+1] = dotH1
+			t17[i9+2] = dotH2
+			t17[i9+3] = dotH3
 		}
 		for i := range 16 {
-			ws.o2[t6-8][i] = forecastSigmoid(p.Wo[i][0]*in.Xs[t6][0] + t10[i] + p.Bo[i])
+			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
+			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		var dotI0, dotI1, dotI2, dotI3 float64
 		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t6-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t6-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t6-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t6-7][k9+3]
+			dotI0 += row33[k9] * ws.h[t10-7][k9]
+			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
+			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
+			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
 		}
-		yhat2 := in.Xs[t6][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
+		yhat2 := in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t6-8] = yhat2 - in.Ys[t6]
+		ws.t[t10-8] = yhat2 - in.Ys[t10]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -2948,7 +3076,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
 	ws.h2 = [16][32]float64{}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	var c2 [16][32]float64
+	var t5 [16][32]float64
 	var h [16][32]float64
 	for t := range 8 {
 		// forecast.bp:39: h = o * tanh(c)
@@ -2964,21 +3096,36 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f[t][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + ws.t2[i][j] + p.Bf[i])
+				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t2[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = forecastSigmoid(t2[i][j])
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i[t][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + ws.t3[i][j] + p.Bi[i])
+				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t3[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = forecastSigmoid(t3[i][j])
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + ws.t4[i][j] + p.Bg[i])
+				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t4[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
@@ -2989,7 +3136,12 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o[t][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + ws.t5[i][j] + p.Bo[i])
+				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t5[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = forecastSigmoid(t5[i][j])
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
@@ -3019,51 +3171,75 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			ws.h[0][i][j] = ws.h2[i][j]
 		}
 	}
+	var t7 [16][32]float64
+	var t8 [16][32]float64
+	var t9 [16][32]float64
 	var c4 [16][32]float64
-	for t2 := 8; t2 < 24; t2++ {
+	var t10 [16][32]float64
+	for t6 := 8; t6 < 24; t6++ {
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				ws.cPrev2[t2-8][i][j] = c3[i][j]
+				ws.cPrev2[t6-8][i][j] = c3[i][j]
 			}
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f2[t2-8][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t2][0][j] + ws.t6[i][j] + p.Bf[i])
+				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t6[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f2[t6-8][i][j] = forecastSigmoid(t7[i][j])
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i2[t2-8][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t2][0][j] + ws.t7[i][j] + p.Bi[i])
+				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t7[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i2[t6-8][i][j] = forecastSigmoid(t8[i][j])
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g2[t2-8][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t2][0][j] + ws.t8[i][j] + p.Bg[i])
+				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t8[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g2[t6-8][i][j] = math.Tanh(t9[i][j])
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t2-8][i][j]*c3[i][j] + ws.i2[t2-8][i][j]*ws.g2[t2-8][i][j]
+				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o2[t2-8][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t2][0][j] + ws.t9[i][j] + p.Bo[i])
+				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t9[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o2[t6-8][i][j] = forecastSigmoid(t10[i][j])
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t2-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
 			}
 			for j := range 32 {
-				ws.h[t2-7][i][j] = ws.o2[t2-8][i][j] * ws.tanhC2[t2-8][i][j]
+				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
@@ -3071,13 +3247,13 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t2-7][k][i]
-				dot1 += row[k+1] * ws.h[t2-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t2-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t2-7][k+3][i]
+				dot0 += row[k] * ws.h[t6-7][k][i]
+				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
 			}
-			ti := ws.xs[t2][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t2][i]
-			ws.t[t2-8][i] = ti
+			ti := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t6][i]
+			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
 		}
 		// forecast.bp:49: c = f * c + i * g
@@ -3117,11 +3293,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var dc3 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t3 := 23; t3 >= 8; t3-- {
+	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 0.0625 * (2 * ws.t[t3-8][i])
+			scatter[0][i] += 0.0625 * (2 * ws.t[t11-8][i])
 		}
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
@@ -3130,36 +3306,36 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			for j := range 32 {
-				ws.t10[i][j] = dh2[i][j] * ws.tanhC2[t3-8][i][j] * (ws.o2[t3-8][i][j] * (1 - ws.o2[t3-8][i][j]))
+				ws.t10[i][j] = dh2[i][j] * ws.tanhC2[t11-8][i][j] * (ws.o2[t11-8][i][j] * (1 - ws.o2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o2[t3-8][i][j]*(1-ws.tanhC2[t3-8][i][j]*ws.tanhC2[t3-8][i][j])
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o2[t11-8][i][j]*(1-ws.tanhC2[t11-8][i][j]*ws.tanhC2[t11-8][i][j])
 			}
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			for j := range 32 {
-				ws.t12[i][j] = dc2[i][j] * ws.i2[t3-8][i][j] * (1 - ws.g2[t3-8][i][j]*ws.g2[t3-8][i][j])
+				ws.t12[i][j] = dc2[i][j] * ws.i2[t11-8][i][j] * (1 - ws.g2[t11-8][i][j]*ws.g2[t11-8][i][j])
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
 			for j := range 32 {
-				ws.t14[i][j] = dc2[i][j] * ws.g2[t3-8][i][j] * (ws.i2[t3-8][i][j] * (1 - ws.i2[t3-8][i][j]))
+				ws.t14[i][j] = dc2[i][j] * ws.g2[t11-8][i][j] * (ws.i2[t11-8][i][j] * (1 - ws.i2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t14[0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f2[t3-8][i][j]
+				dc3[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
-				ws.t16[i][j] = dc2[i][j] * ws.cPrev2[t3-8][i][j] * (ws.f2[t3-8][i][j] * (1 - ws.f2[t3-8][i][j]))
+				ws.t16[i][j] = dc2[i][j] * ws.cPrev2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
@@ -3172,20 +3348,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row2 := &ws.t14[i]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += row2[k3] * ws.xs[t3][0][k3]
-				dotB1 += row2[k3+1] * ws.xs[t3][0][k3+1]
-				dotB2 += row2[k3+2] * ws.xs[t3][0][k3+2]
-				dotB3 += row2[k3+3] * ws.xs[t3][0][k3+3]
+				dotB0 += row2[k3] * ws.xs[t11][0][k3]
+				dotB1 += row2[k3+1] * ws.xs[t11][0][k3+1]
+				dotB2 += row2[k3+2] * ws.xs[t11][0][k3+2]
+				dotB3 += row2[k3+3] * ws.xs[t11][0][k3+3]
 			}
 			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 16 {
 				row3 := &ws.t14[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h[t3-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h[t3-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h[t3-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h[t3-8][j][k4+3]
+					dotC0 += row3[k4] * ws.h[t11-8][j][k4]
+					dotC1 += row3[k4+1] * ws.h[t11-8][j][k4+1]
+					dotC2 += row3[k4+2] * ws.h[t11-8][j][k4+2]
+					dotC3 += row3[k4+3] * ws.h[t11-8][j][k4+3]
 				}
 				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
@@ -3193,20 +3369,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row4 := &ws.t16[i]
 			var dotD0, dotD1, dotD2, dotD3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
-				dotD0 += row4[k5] * ws.xs[t3][0][k5]
-				dotD1 += row4[k5+1] * ws.xs[t3][0][k5+1]
-				dotD2 += row4[k5+2] * ws.xs[t3][0][k5+2]
-				dotD3 += row4[k5+3] * ws.xs[t3][0][k5+3]
+				dotD0 += row4[k5] * ws.xs[t11][0][k5]
+				dotD1 += row4[k5+1] * ws.xs[t11][0][k5+1]
+				dotD2 += row4[k5+2] * ws.xs[t11][0][k5+2]
+				dotD3 += row4[k5+3] * ws.xs[t11][0][k5+3]
 			}
 			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
 			for j := range 16 {
 				row5 := &ws.t16[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h[t3-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h[t3-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h[t3-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h[t3-8][j][k6+3]
+					dotE0 += row5[k6] * ws.h[t11-8][j][k6]
+					dotE1 += row5[k6+1] * ws.h[t11-8][j][k6+1]
+					dotE2 += row5[k6+2] * ws.h[t11-8][j][k6+2]
+					dotE3 += row5[k6+3] * ws.h[t11-8][j][k6+3]
 				}
 				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
@@ -3214,20 +3390,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row6 := &ws.t12[i]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.xs[t3][0][k7]
-				dotF1 += row6[k7+1] * ws.xs[t3][0][k7+1]
-				dotF2 += row6[k7+2] * ws.xs[t3][0][k7+2]
-				dotF3 += row6[k7+3] * ws.xs[t3][0][k7+3]
+				dotF0 += row6[k7] * ws.xs[t11][0][k7]
+				dotF1 += row6[k7+1] * ws.xs[t11][0][k7+1]
+				dotF2 += row6[k7+2] * ws.xs[t11][0][k7+2]
+				dotF3 += row6[k7+3] * ws.xs[t11][0][k7+3]
 			}
 			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
 			for j := range 16 {
 				row7 := &ws.t12[i]
 				var dotG0, dotG1, dotG2, dotG3 float64
 				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h[t3-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h[t3-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h[t3-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h[t3-8][j][k8+3]
+					dotG0 += row7[k8] * ws.h[t11-8][j][k8]
+					dotG1 += row7[k8+1] * ws.h[t11-8][j][k8+1]
+					dotG2 += row7[k8+2] * ws.h[t11-8][j][k8+2]
+					dotG3 += row7[k8+3] * ws.h[t11-8][j][k8+3]
 				}
 				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
 			}
@@ -3235,20 +3411,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row8 := &ws.t10[i]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k9 := 0; k9 < 32; k9 += 4 {
-				dotH0 += row8[k9] * ws.xs[t3][0][k9]
-				dotH1 += row8[k9+1] * ws.xs[t3][0][k9+1]
-				dotH2 += row8[k9+2] * ws.xs[t3][0][k9+2]
-				dotH3 += row8[k9+3] * ws.xs[t3][0][k9+3]
+				dotH0 += row8[k9] * ws.xs[t11][0][k9]
+				dotH1 += row8[k9+1] * ws.xs[t11][0][k9+1]
+				dotH2 += row8[k9+2] * ws.xs[t11][0][k9+2]
+				dotH3 += row8[k9+3] * ws.xs[t11][0][k9+3]
 			}
 			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
 			for j := range 16 {
 				row9 := &ws.t10[i]
 				var dotI0, dotI1, dotI2, dotI3 float64
 				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h[t3-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h[t3-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h[t3-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h[t3-8][j][k10+3]
+					dotI0 += row9[k10] * ws.h[t11-8][j][k10]
+					dotI1 += row9[k10+1] * ws.h[t11-8][j][k10+1]
+					dotI2 += row9[k10+2] * ws.h[t11-8][j][k10+2]
+					dotI3 += row9[k10+3] * ws.h[t11-8][j][k10+3]
 				}
 				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
 			}
@@ -3256,10 +3432,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row10 := &scatter[0]
 			var dotJ0, dotJ1, dotJ2, dotJ3 float64
 			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h[t3-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h[t3-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h[t3-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h[t3-7][i][k11+3]
+				dotJ0 += row10[k11] * ws.h[t11-7][i][k11]
+				dotJ1 += row10[k11+1] * ws.h[t11-7][i][k11+1]
+				dotJ2 += row10[k11+2] * ws.h[t11-7][i][k11+2]
+				dotJ3 += row10[k11+3] * ws.h[t11-7][i][k11+3]
 			}
 			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -3320,40 +3496,40 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var dc5 [16][32]float64
 	var dc6 [16][32]float64
 	var dh5 [16][32]float64
-	for t4 := 7; t4 >= 0; t4-- {
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t18[i][j] = dh4[i][j] * ws.tanhC[t4][i][j] * (ws.o[t4][i][j] * (1 - ws.o[t4][i][j]))
+				ws.t18[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t4][i][j]*(1-ws.tanhC[t4][i][j]*ws.tanhC[t4][i][j])
+				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
 			}
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				ws.t20[i][j] = dc5[i][j] * ws.i[t4][i][j] * (1 - ws.g[t4][i][j]*ws.g[t4][i][j])
+				ws.t20[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t22[i][j] = dc5[i][j] * ws.g[t4][i][j] * (ws.i[t4][i][j] * (1 - ws.i[t4][i][j]))
+				ws.t22[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc6[i][j] = dc5[i][j] * ws.f[t4][i][j]
+				dc6[i][j] = dc5[i][j] * ws.f[t12][i][j]
 			}
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t24[i][j] = dc5[i][j] * ws.cPrev[t4][i][j] * (ws.f[t4][i][j] * (1 - ws.f[t4][i][j]))
+				ws.t24[i][j] = dc5[i][j] * ws.cPrev[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
@@ -3366,20 +3542,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row11 := &ws.t22[i]
 			var dotK0, dotK1, dotK2, dotK3 float64
 			for k12 := 0; k12 < 32; k12 += 4 {
-				dotK0 += row11[k12] * ws.xs[t4][0][k12]
-				dotK1 += row11[k12+1] * ws.xs[t4][0][k12+1]
-				dotK2 += row11[k12+2] * ws.xs[t4][0][k12+2]
-				dotK3 += row11[k12+3] * ws.xs[t4][0][k12+3]
+				dotK0 += row11[k12] * ws.xs[t12][0][k12]
+				dotK1 += row11[k12+1] * ws.xs[t12][0][k12+1]
+				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
+				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
 			}
 			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
 			for j := range 16 {
 				row12 := &ws.t22[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
 				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.hPrev[t4][j][k13]
-					dotL1 += row12[k13+1] * ws.hPrev[t4][j][k13+1]
-					dotL2 += row12[k13+2] * ws.hPrev[t4][j][k13+2]
-					dotL3 += row12[k13+3] * ws.hPrev[t4][j][k13+3]
+					dotL0 += row12[k13] * ws.hPrev[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.hPrev[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.hPrev[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.hPrev[t12][j][k13+3]
 				}
 				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
 			}
@@ -3387,20 +3563,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row13 := &ws.t24[i]
 			var dotM0, dotM1, dotM2, dotM3 float64
 			for k14 := 0; k14 < 32; k14 += 4 {
-				dotM0 += row13[k14] * ws.xs[t4][0][k14]
-				dotM1 += row13[k14+1] * ws.xs[t4][0][k14+1]
-				dotM2 += row13[k14+2] * ws.xs[t4][0][k14+2]
-				dotM3 += row13[k14+3] * ws.xs[t4][0][k14+3]
+				dotM0 += row13[k14] * ws.xs[t12][0][k14]
+				dotM1 += row13[k14+1] * ws.xs[t12][0][k14+1]
+				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
+				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
 			}
 			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
 			for j := range 16 {
 				row14 := &ws.t24[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
 				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.hPrev[t4][j][k15]
-					dotN1 += row14[k15+1] * ws.hPrev[t4][j][k15+1]
-					dotN2 += row14[k15+2] * ws.hPrev[t4][j][k15+2]
-					dotN3 += row14[k15+3] * ws.hPrev[t4][j][k15+3]
+					dotN0 += row14[k15] * ws.hPrev[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.hPrev[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.hPrev[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.hPrev[t12][j][k15+3]
 				}
 				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
 			}
@@ -3408,20 +3584,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row15 := &ws.t20[i]
 			var dotO0, dotO1, dotO2, dotO3 float64
 			for k16 := 0; k16 < 32; k16 += 4 {
-				dotO0 += row15[k16] * ws.xs[t4][0][k16]
-				dotO1 += row15[k16+1] * ws.xs[t4][0][k16+1]
-				dotO2 += row15[k16+2] * ws.xs[t4][0][k16+2]
-				dotO3 += row15[k16+3] * ws.xs[t4][0][k16+3]
+				dotO0 += row15[k16] * ws.xs[t12][0][k16]
+				dotO1 += row15[k16+1] * ws.xs[t12][0][k16+1]
+				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
+				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
 			}
 			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
 			for j := range 16 {
 				row16 := &ws.t20[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
 				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.hPrev[t4][j][k17]
-					dotP1 += row16[k17+1] * ws.hPrev[t4][j][k17+1]
-					dotP2 += row16[k17+2] * ws.hPrev[t4][j][k17+2]
-					dotP3 += row16[k17+3] * ws.hPrev[t4][j][k17+3]
+					dotP0 += row16[k17] * ws.hPrev[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.hPrev[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.hPrev[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.hPrev[t12][j][k17+3]
 				}
 				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
 			}
@@ -3429,20 +3605,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row17 := &ws.t18[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
 			for k18 := 0; k18 < 32; k18 += 4 {
-				dotQ0 += row17[k18] * ws.xs[t4][0][k18]
-				dotQ1 += row17[k18+1] * ws.xs[t4][0][k18+1]
-				dotQ2 += row17[k18+2] * ws.xs[t4][0][k18+2]
-				dotQ3 += row17[k18+3] * ws.xs[t4][0][k18+3]
+				dotQ0 += row17[k18] * ws.xs[t12][0][k18]
+				dotQ1 += row17[k18+1] * ws.xs[t12][0][k18+1]
+				dotQ2 += row17[k18+2] * ws.xs[t12][0][k18+2]
+				dotQ3 += row17[k18+3] * ws.xs[t12][0][k18+3]
 			}
 			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
 			for j := range 16 {
 				row18 := &ws.t18[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
-					dotR0 += row18[k19] * ws.hPrev[t4][j][k19]
-					dotR1 += row18[k19+1] * ws.hPrev[t4][j][k19+1]
-					dotR2 += row18[k19+2] * ws.hPrev[t4][j][k19+2]
-					dotR3 += row18[k19+3] * ws.hPrev[t4][j][k19+3]
+					dotR0 += row18[k19] * ws.hPrev[t12][j][k19]
+					dotR1 += row18[k19+1] * ws.hPrev[t12][j][k19+1]
+					dotR2 += row18[k19+2] * ws.hPrev[t12][j][k19+2]
+					dotR3 += row18[k19+3] * ws.hPrev[t12][j][k19+3]
 				}
 				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
@@ -3547,7 +3723,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
 	ws.h3 = [16][32]float64{}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	var c2 [16][32]float64
+	var t5 [16][32]float64
 	var h [16][32]float64
 	for t := range 8 {
 		// forecast.bp:39: h = o * tanh(c)
@@ -3563,21 +3743,36 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f[t][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + ws.t26[i][j] + p.Bf[i])
+				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t26[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = forecastSigmoid(t2[i][j])
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i[t][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + ws.t27[i][j] + p.Bi[i])
+				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t27[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = forecastSigmoid(t3[i][j])
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + ws.t28[i][j] + p.Bg[i])
+				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t28[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
@@ -3588,7 +3783,12 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o[t][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + ws.t29[i][j] + p.Bo[i])
+				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t29[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = forecastSigmoid(t5[i][j])
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
@@ -3618,51 +3818,75 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			ws.h[0][i][j] = ws.h3[i][j]
 		}
 	}
+	var t7 [16][32]float64
+	var t8 [16][32]float64
+	var t9 [16][32]float64
 	var c4 [16][32]float64
-	for t2 := 8; t2 < 24; t2++ {
+	var t10 [16][32]float64
+	for t6 := 8; t6 < 24; t6++ {
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				ws.cPrev2[t2-8][i][j] = c3[i][j]
+				ws.cPrev2[t6-8][i][j] = c3[i][j]
 			}
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t30[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t30[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f2[t2-8][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t2][0][j] + ws.t30[i][j] + p.Bf[i])
+				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t30[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f2[t6-8][i][j] = forecastSigmoid(t7[i][j])
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t31[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t31[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i2[t2-8][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t2][0][j] + ws.t31[i][j] + p.Bi[i])
+				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t31[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i2[t6-8][i][j] = forecastSigmoid(t8[i][j])
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t32[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t32[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g2[t2-8][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t2][0][j] + ws.t32[i][j] + p.Bg[i])
+				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t32[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g2[t6-8][i][j] = math.Tanh(t9[i][j])
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t2-8][i][j]*c3[i][j] + ws.i2[t2-8][i][j]*ws.g2[t2-8][i][j]
+				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t33[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t33[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o2[t2-8][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t2][0][j] + ws.t33[i][j] + p.Bo[i])
+				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t33[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o2[t6-8][i][j] = forecastSigmoid(t10[i][j])
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t2-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
 			}
 			for j := range 32 {
-				ws.h[t2-7][i][j] = ws.o2[t2-8][i][j] * ws.tanhC2[t2-8][i][j]
+				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
@@ -3670,13 +3894,13 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t2-7][k][i]
-				dot1 += row[k+1] * ws.h[t2-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t2-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t2-7][k+3][i]
+				dot0 += row[k] * ws.h[t6-7][k][i]
+				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
 			}
-			ti := ws.xs[t2][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t2][i]
-			ws.t[t2-8][i] = ti
+			ti := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t6][i]
+			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
 		}
 		// forecast.bp:49: c = f * c + i * g
@@ -3716,11 +3940,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var dc3 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t3 := 23; t3 >= 8; t3-- {
+	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 0.0625 * (2 * ws.t[t3-8][i])
+			scatter[0][i] += 0.0625 * (2 * ws.t[t11-8][i])
 		}
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
@@ -3729,36 +3953,36 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			for j := range 32 {
-				ws.t34[i][j] = dh2[i][j] * ws.tanhC2[t3-8][i][j] * (ws.o2[t3-8][i][j] * (1 - ws.o2[t3-8][i][j]))
+				ws.t34[i][j] = dh2[i][j] * ws.tanhC2[t11-8][i][j] * (ws.o2[t11-8][i][j] * (1 - ws.o2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t34[0][0], 512), unsafe.Slice(&ws.t35[0][0], 512), false)
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o2[t3-8][i][j]*(1-ws.tanhC2[t3-8][i][j]*ws.tanhC2[t3-8][i][j])
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o2[t11-8][i][j]*(1-ws.tanhC2[t11-8][i][j]*ws.tanhC2[t11-8][i][j])
 			}
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			for j := range 32 {
-				ws.t36[i][j] = dc2[i][j] * ws.i2[t3-8][i][j] * (1 - ws.g2[t3-8][i][j]*ws.g2[t3-8][i][j])
+				ws.t36[i][j] = dc2[i][j] * ws.i2[t11-8][i][j] * (1 - ws.g2[t11-8][i][j]*ws.g2[t11-8][i][j])
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t36[0][0], 512), unsafe.Slice(&ws.t37[0][0], 512), false)
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
 			for j := range 32 {
-				ws.t38[i][j] = dc2[i][j] * ws.g2[t3-8][i][j] * (ws.i2[t3-8][i][j] * (1 - ws.i2[t3-8][i][j]))
+				ws.t38[i][j] = dc2[i][j] * ws.g2[t11-8][i][j] * (ws.i2[t11-8][i][j] * (1 - ws.i2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t38[0][0], 512), unsafe.Slice(&ws.t39[0][0], 512), false)
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f2[t3-8][i][j]
+				dc3[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
-				ws.t40[i][j] = dc2[i][j] * ws.cPrev2[t3-8][i][j] * (ws.f2[t3-8][i][j] * (1 - ws.f2[t3-8][i][j]))
+				ws.t40[i][j] = dc2[i][j] * ws.cPrev2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t40[0][0], 512), unsafe.Slice(&ws.t41[0][0], 512), false)
@@ -3771,20 +3995,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row2 := &ws.t38[i]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += row2[k3] * ws.xs[t3][0][k3]
-				dotB1 += row2[k3+1] * ws.xs[t3][0][k3+1]
-				dotB2 += row2[k3+2] * ws.xs[t3][0][k3+2]
-				dotB3 += row2[k3+3] * ws.xs[t3][0][k3+3]
+				dotB0 += row2[k3] * ws.xs[t11][0][k3]
+				dotB1 += row2[k3+1] * ws.xs[t11][0][k3+1]
+				dotB2 += row2[k3+2] * ws.xs[t11][0][k3+2]
+				dotB3 += row2[k3+3] * ws.xs[t11][0][k3+3]
 			}
 			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 16 {
 				row3 := &ws.t38[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h[t3-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h[t3-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h[t3-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h[t3-8][j][k4+3]
+					dotC0 += row3[k4] * ws.h[t11-8][j][k4]
+					dotC1 += row3[k4+1] * ws.h[t11-8][j][k4+1]
+					dotC2 += row3[k4+2] * ws.h[t11-8][j][k4+2]
+					dotC3 += row3[k4+3] * ws.h[t11-8][j][k4+3]
 				}
 				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
@@ -3792,20 +4016,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row4 := &ws.t40[i]
 			var dotD0, dotD1, dotD2, dotD3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
-				dotD0 += row4[k5] * ws.xs[t3][0][k5]
-				dotD1 += row4[k5+1] * ws.xs[t3][0][k5+1]
-				dotD2 += row4[k5+2] * ws.xs[t3][0][k5+2]
-				dotD3 += row4[k5+3] * ws.xs[t3][0][k5+3]
+				dotD0 += row4[k5] * ws.xs[t11][0][k5]
+				dotD1 += row4[k5+1] * ws.xs[t11][0][k5+1]
+				dotD2 += row4[k5+2] * ws.xs[t11][0][k5+2]
+				dotD3 += row4[k5+3] * ws.xs[t11][0][k5+3]
 			}
 			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
 			for j := range 16 {
 				row5 := &ws.t40[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h[t3-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h[t3-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h[t3-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h[t3-8][j][k6+3]
+					dotE0 += row5[k6] * ws.h[t11-8][j][k6]
+					dotE1 += row5[k6+1] * ws.h[t11-8][j][k6+1]
+					dotE2 += row5[k6+2] * ws.h[t11-8][j][k6+2]
+					dotE3 += row5[k6+3] * ws.h[t11-8][j][k6+3]
 				}
 				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
@@ -3813,20 +4037,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row6 := &ws.t36[i]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.xs[t3][0][k7]
-				dotF1 += row6[k7+1] * ws.xs[t3][0][k7+1]
-				dotF2 += row6[k7+2] * ws.xs[t3][0][k7+2]
-				dotF3 += row6[k7+3] * ws.xs[t3][0][k7+3]
+				dotF0 += row6[k7] * ws.xs[t11][0][k7]
+				dotF1 += row6[k7+1] * ws.xs[t11][0][k7+1]
+				dotF2 += row6[k7+2] * ws.xs[t11][0][k7+2]
+				dotF3 += row6[k7+3] * ws.xs[t11][0][k7+3]
 			}
 			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
 			for j := range 16 {
 				row7 := &ws.t36[i]
 				var dotG0, dotG1, dotG2, dotG3 float64
 				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h[t3-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h[t3-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h[t3-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h[t3-8][j][k8+3]
+					dotG0 += row7[k8] * ws.h[t11-8][j][k8]
+					dotG1 += row7[k8+1] * ws.h[t11-8][j][k8+1]
+					dotG2 += row7[k8+2] * ws.h[t11-8][j][k8+2]
+					dotG3 += row7[k8+3] * ws.h[t11-8][j][k8+3]
 				}
 				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
 			}
@@ -3834,20 +4058,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row8 := &ws.t34[i]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k9 := 0; k9 < 32; k9 += 4 {
-				dotH0 += row8[k9] * ws.xs[t3][0][k9]
-				dotH1 += row8[k9+1] * ws.xs[t3][0][k9+1]
-				dotH2 += row8[k9+2] * ws.xs[t3][0][k9+2]
-				dotH3 += row8[k9+3] * ws.xs[t3][0][k9+3]
+				dotH0 += row8[k9] * ws.xs[t11][0][k9]
+				dotH1 += row8[k9+1] * ws.xs[t11][0][k9+1]
+				dotH2 += row8[k9+2] * ws.xs[t11][0][k9+2]
+				dotH3 += row8[k9+3] * ws.xs[t11][0][k9+3]
 			}
 			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
 			for j := range 16 {
 				row9 := &ws.t34[i]
 				var dotI0, dotI1, dotI2, dotI3 float64
 				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h[t3-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h[t3-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h[t3-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h[t3-8][j][k10+3]
+					dotI0 += row9[k10] * ws.h[t11-8][j][k10]
+					dotI1 += row9[k10+1] * ws.h[t11-8][j][k10+1]
+					dotI2 += row9[k10+2] * ws.h[t11-8][j][k10+2]
+					dotI3 += row9[k10+3] * ws.h[t11-8][j][k10+3]
 				}
 				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
 			}
@@ -3855,10 +4079,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row10 := &scatter[0]
 			var dotJ0, dotJ1, dotJ2, dotJ3 float64
 			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h[t3-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h[t3-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h[t3-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h[t3-7][i][k11+3]
+				dotJ0 += row10[k11] * ws.h[t11-7][i][k11]
+				dotJ1 += row10[k11+1] * ws.h[t11-7][i][k11+1]
+				dotJ2 += row10[k11+2] * ws.h[t11-7][i][k11+2]
+				dotJ3 += row10[k11+3] * ws.h[t11-7][i][k11+3]
 			}
 			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -3919,40 +4143,40 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var dc5 [16][32]float64
 	var dc6 [16][32]float64
 	var dh5 [16][32]float64
-	for t4 := 7; t4 >= 0; t4-- {
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t42[i][j] = dh4[i][j] * ws.tanhC[t4][i][j] * (ws.o[t4][i][j] * (1 - ws.o[t4][i][j]))
+				ws.t42[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t42[0][0], 512), unsafe.Slice(&ws.t43[0][0], 512), false)
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t4][i][j]*(1-ws.tanhC[t4][i][j]*ws.tanhC[t4][i][j])
+				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
 			}
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				ws.t44[i][j] = dc5[i][j] * ws.i[t4][i][j] * (1 - ws.g[t4][i][j]*ws.g[t4][i][j])
+				ws.t44[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t44[0][0], 512), unsafe.Slice(&ws.t45[0][0], 512), false)
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t46[i][j] = dc5[i][j] * ws.g[t4][i][j] * (ws.i[t4][i][j] * (1 - ws.i[t4][i][j]))
+				ws.t46[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t46[0][0], 512), unsafe.Slice(&ws.t47[0][0], 512), false)
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc6[i][j] = dc5[i][j] * ws.f[t4][i][j]
+				dc6[i][j] = dc5[i][j] * ws.f[t12][i][j]
 			}
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t48[i][j] = dc5[i][j] * ws.cPrev[t4][i][j] * (ws.f[t4][i][j] * (1 - ws.f[t4][i][j]))
+				ws.t48[i][j] = dc5[i][j] * ws.cPrev[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
@@ -3965,20 +4189,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row11 := &ws.t46[i]
 			var dotK0, dotK1, dotK2, dotK3 float64
 			for k12 := 0; k12 < 32; k12 += 4 {
-				dotK0 += row11[k12] * ws.xs[t4][0][k12]
-				dotK1 += row11[k12+1] * ws.xs[t4][0][k12+1]
-				dotK2 += row11[k12+2] * ws.xs[t4][0][k12+2]
-				dotK3 += row11[k12+3] * ws.xs[t4][0][k12+3]
+				dotK0 += row11[k12] * ws.xs[t12][0][k12]
+				dotK1 += row11[k12+1] * ws.xs[t12][0][k12+1]
+				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
+				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
 			}
 			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
 			for j := range 16 {
 				row12 := &ws.t46[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
 				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.hPrev[t4][j][k13]
-					dotL1 += row12[k13+1] * ws.hPrev[t4][j][k13+1]
-					dotL2 += row12[k13+2] * ws.hPrev[t4][j][k13+2]
-					dotL3 += row12[k13+3] * ws.hPrev[t4][j][k13+3]
+					dotL0 += row12[k13] * ws.hPrev[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.hPrev[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.hPrev[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.hPrev[t12][j][k13+3]
 				}
 				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
 			}
@@ -3986,20 +4210,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row13 := &ws.t48[i]
 			var dotM0, dotM1, dotM2, dotM3 float64
 			for k14 := 0; k14 < 32; k14 += 4 {
-				dotM0 += row13[k14] * ws.xs[t4][0][k14]
-				dotM1 += row13[k14+1] * ws.xs[t4][0][k14+1]
-				dotM2 += row13[k14+2] * ws.xs[t4][0][k14+2]
-				dotM3 += row13[k14+3] * ws.xs[t4][0][k14+3]
+				dotM0 += row13[k14] * ws.xs[t12][0][k14]
+				dotM1 += row13[k14+1] * ws.xs[t12][0][k14+1]
+				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
+				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
 			}
 			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
 			for j := range 16 {
 				row14 := &ws.t48[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
 				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.hPrev[t4][j][k15]
-					dotN1 += row14[k15+1] * ws.hPrev[t4][j][k15+1]
-					dotN2 += row14[k15+2] * ws.hPrev[t4][j][k15+2]
-					dotN3 += row14[k15+3] * ws.hPrev[t4][j][k15+3]
+					dotN0 += row14[k15] * ws.hPrev[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.hPrev[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.hPrev[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.hPrev[t12][j][k15+3]
 				}
 				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
 			}
@@ -4007,20 +4231,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row15 := &ws.t44[i]
 			var dotO0, dotO1, dotO2, dotO3 float64
 			for k16 := 0; k16 < 32; k16 += 4 {
-				dotO0 += row15[k16] * ws.xs[t4][0][k16]
-				dotO1 += row15[k16+1] * ws.xs[t4][0][k16+1]
-				dotO2 += row15[k16+2] * ws.xs[t4][0][k16+2]
-				dotO3 += row15[k16+3] * ws.xs[t4][0][k16+3]
+				dotO0 += row15[k16] * ws.xs[t12][0][k16]
+				dotO1 += row15[k16+1] * ws.xs[t12][0][k16+1]
+				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
+				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
 			}
 			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
 			for j := range 16 {
 				row16 := &ws.t44[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
 				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.hPrev[t4][j][k17]
-					dotP1 += row16[k17+1] * ws.hPrev[t4][j][k17+1]
-					dotP2 += row16[k17+2] * ws.hPrev[t4][j][k17+2]
-					dotP3 += row16[k17+3] * ws.hPrev[t4][j][k17+3]
+					dotP0 += row16[k17] * ws.hPrev[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.hPrev[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.hPrev[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.hPrev[t12][j][k17+3]
 				}
 				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
 			}
@@ -4028,20 +4252,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row17 := &ws.t42[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
 			for k18 := 0; k18 < 32; k18 += 4 {
-				dotQ0 += row17[k18] * ws.xs[t4][0][k18]
-				dotQ1 += row17[k18+1] * ws.xs[t4][0][k18+1]
-				dotQ2 += row17[k18+2] * ws.xs[t4][0][k18+2]
-				dotQ3 += row17[k18+3] * ws.xs[t4][0][k18+3]
+				dotQ0 += row17[k18] * ws.xs[t12][0][k18]
+				dotQ1 += row17[k18+1] * ws.xs[t12][0][k18+1]
+				dotQ2 += row17[k18+2] * ws.xs[t12][0][k18+2]
+				dotQ3 += row17[k18+3] * ws.xs[t12][0][k18+3]
 			}
 			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
 			for j := range 16 {
 				row18 := &ws.t42[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
-					dotR0 += row18[k19] * ws.hPrev[t4][j][k19]
-					dotR1 += row18[k19+1] * ws.hPrev[t4][j][k19+1]
-					dotR2 += row18[k19+2] * ws.hPrev[t4][j][k19+2]
-					dotR3 += row18[k19+3] * ws.hPrev[t4][j][k19+3]
+					dotR0 += row18[k19] * ws.hPrev[t12][j][k19]
+					dotR1 += row18[k19+1] * ws.hPrev[t12][j][k19+1]
+					dotR2 += row18[k19+2] * ws.hPrev[t12][j][k19+2]
+					dotR3 += row18[k19+3] * ws.hPrev[t12][j][k19+3]
 				}
 				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
@@ -4143,7 +4367,11 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
 	ws.h4 = [16][32]float64{}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	var c2 [16][32]float64
+	var t5 [16][32]float64
 	var h [16][32]float64
 	for t := range 8 {
 		// forecast.bp:39: h = o * tanh(c)
@@ -4159,21 +4387,36 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t50[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f[t][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + ws.t50[i][j] + p.Bf[i])
+				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t50[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = forecastSigmoid(t2[i][j])
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t51[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i[t][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + ws.t51[i][j] + p.Bi[i])
+				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t51[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = forecastSigmoid(t3[i][j])
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t52[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + ws.t52[i][j] + p.Bg[i])
+				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t52[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
@@ -4184,7 +4427,12 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t53[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o[t][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + ws.t53[i][j] + p.Bo[i])
+				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t53[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = forecastSigmoid(t5[i][j])
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
@@ -4215,52 +4463,76 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			ws.h[0][i][j] = ws.h4[i][j]
 		}
 	}
+	var t7 [16][32]float64
+	var t8 [16][32]float64
+	var t9 [16][32]float64
 	var c4 [16][32]float64
+	var t10 [16][32]float64
 	var yhat2 [32]float64
-	for t2 := 8; t2 < 24; t2++ {
+	for t6 := 8; t6 < 24; t6++ {
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				ws.cPrev2[t2-8][i][j] = c3[i][j]
+				ws.cPrev2[t6-8][i][j] = c3[i][j]
 			}
 		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f2[t2-8][i][j] = forecastSigmoid(p.Wf[i][0]*ws.xs[t2][0][j] + ws.t54[i][j] + p.Bf[i])
+				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t54[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f2[t6-8][i][j] = forecastSigmoid(t7[i][j])
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i2[t2-8][i][j] = forecastSigmoid(p.Wi[i][0]*ws.xs[t2][0][j] + ws.t55[i][j] + p.Bi[i])
+				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t55[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i2[t6-8][i][j] = forecastSigmoid(t8[i][j])
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g2[t2-8][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t2][0][j] + ws.t56[i][j] + p.Bg[i])
+				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t56[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g2[t6-8][i][j] = math.Tanh(t9[i][j])
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t2-8][i][j]*c3[i][j] + ws.i2[t2-8][i][j]*ws.g2[t2-8][i][j]
+				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t2-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o2[t2-8][i][j] = forecastSigmoid(p.Wo[i][0]*ws.xs[t2][0][j] + ws.t57[i][j] + p.Bo[i])
+				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t57[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o2[t6-8][i][j] = forecastSigmoid(t10[i][j])
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t2-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
 			}
 			for j := range 32 {
-				ws.h[t2-7][i][j] = ws.o2[t2-8][i][j] * ws.tanhC2[t2-8][i][j]
+				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -4268,16 +4540,16 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t2-7][k][i]
-				dot1 += row[k+1] * ws.h[t2-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t2-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t2-7][k+3][i]
+				dot0 += row[k] * ws.h[t6-7][k][i]
+				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
 			}
-			yhat2i := ws.xs[t2][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
+			yhat2i := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
 			yhat2[i] = yhat2i
 			// forecast.bp:52: loss += (yhat - ys[t])^2
-			ti := yhat2i - ws.ys[t2][i]
-			ws.t[t2-8][i] = ti
+			ti := yhat2i - ws.ys[t6][i]
+			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
 		}
 		// forecast.bp:49: c = f * c + i * g

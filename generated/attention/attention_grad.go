@@ -155,6 +155,7 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 	}
 	var t3 [5][5]float64
 	var t4 [5]float64
+	var t5 [5][5]float64
 	// attention.bp:29: for i in 0..H {
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
@@ -203,8 +204,15 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 			}
 			t4[i] = m
 			for j := range 5 {
-				ws.exp[i4][i][j] = math.Exp(t3[i][j] - t4[i])
+				t5[i][j] = t3[i][j] - t4[i]
 			}
+		}
+		for i := range 5 {
+			for j := range 5 {
+				ws.exp[i4][i][j] = math.Exp(t5[i][j])
+			}
+		}
+		for i := range 5 {
 			var sum float64
 			for k5 := range 5 {
 				sum += ws.exp[i4][i][k5]
@@ -226,28 +234,22 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 			}
 		}
 	}
-	var t5 [5][8]float64
+	var t6 [5][8]float64
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
-	var t7 [5][8]float64
-	var t8 [5][7]float64
-	var t9 [5]float64
-	var z [5][3]float64
-	var t10 [5]float64
-	var t11 [5]float64
 	for i := range 5 {
 		for j := range 8 {
-			t5[i][j] = in.X[i][j] + h[i][j]
+			t6[i][j] = in.X[i][j] + h[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += t5[i][k7]
-			sumB1 += t5[i][k7+1]
-			sumB2 += t5[i][k7+2]
-			sumB3 += t5[i][k7+3]
+			sumB0 += t6[i][k7]
+			sumB1 += t6[i][k7+1]
+			sumB2 += t6[i][k7+2]
+			sumB3 += t6[i][k7+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		for j := range 8 {
-			ws.t7[i][j] = t5[i][j] - t6i
+			ws.t7[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k8 := 0; k8 < 8; k8 += 4 {
@@ -256,16 +258,23 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 			sumC2 += ws.t7[i][k8+2] * ws.t7[i][k8+2]
 			sumC3 += ws.t7[i][k8+3] * ws.t7[i][k8+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
-		ws.t8[i] = t8i
-		ws.rsqrt[i] = attentionRsqrt(t8i)
+		ws.t8[i] = (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
+	}
+	var t8 [5][8]float64
+	for i := range 5 {
+		ws.rsqrt[i] = attentionRsqrt(ws.t8[i])
 		for j := range 8 {
 			ws.t9[i][j] = ws.t7[i][j] * ws.rsqrt[i]
 		}
 		for j := range 8 {
 			ws.y[i][j] = ws.t9[i][j]*p.Gamma[j] + p.Beta[j]
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t9 [5][7]float64
+	var t10 [5]float64
+	var t11 [5][7]float64
+	for i := range 5 {
 		for j := range 8 {
 			row5 := &ws.y[i]
 			var dotD0, dotD1, dotD2, dotD3 float64
@@ -275,10 +284,10 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 				dotD2 += row5[k9+2] * p.Wm[k9+2][j]
 				dotD3 += row5[k9+3] * p.Wm[k9+3][j]
 			}
-			t7[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
+			t8[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 		}
 		for j := range 7 {
-			row6 := &t7[i]
+			row6 := &t8[i]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k10 := 0; k10 < 8; k10 += 4 {
 				dotE0 += row6[k10] * in.M[j][k10]
@@ -286,16 +295,26 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 				dotE2 += row6[k10+2] * in.M[j][k10+2]
 				dotE3 += row6[k10+3] * in.M[j][k10+3]
 			}
-			t8[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
+			t9[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
 		}
 		m2 := math.Inf(-1)
 		for k11 := range 7 {
-			m2 = max(m2, t8[i][k11])
+			m2 = max(m2, t9[i][k11])
 		}
-		t9[i] = m2
+		t10[i] = m2
 		for j := range 7 {
-			ws.exp2[i][j] = math.Exp(t8[i][j] - t9[i])
+			t11[i][j] = t9[i][j] - t10[i]
 		}
+	}
+	for i := range 5 {
+		for j := range 7 {
+			ws.exp2[i][j] = math.Exp(t11[i][j])
+		}
+	}
+	var z [5][3]float64
+	var t12 [5]float64
+	var t13 [5][3]float64
+	for i := range 5 {
 		var sum3 float64
 		for k12 := range 7 {
 			sum3 += ws.exp2[i][k12]
@@ -324,15 +343,21 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 			z[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + p.B[j]
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
-		t10[i] = max(max(z[i][0], z[i][1]), z[i][2])
+		t12[i] = max(max(z[i][0], z[i][1]), z[i][2])
 		for j := range 3 {
-			ws.exp3[i][j] = math.Exp(z[i][j] - t10[i])
+			t13[i][j] = z[i][j] - t12[i]
+		}
+	}
+	var t14 [5]float64
+	for i := range 5 {
+		for j := range 3 {
+			ws.exp3[i][j] = math.Exp(t13[i][j])
 		}
 		t13i := ws.exp3[i][0] + ws.exp3[i][1] + ws.exp3[i][2]
 		ws.t13[i] = t13i
-		t11[i] = t10[i] + math.Log(t13i)
+		t14[i] = t12[i] + math.Log(t13i)
 	}
-	loss := (t11[0] - z[0][in.Labels[0]] + (t11[1] - z[1][in.Labels[1]]) + (t11[2] - z[2][in.Labels[2]]) + (t11[3] - z[3][in.Labels[3]]) + (t11[4] - z[4][in.Labels[4]])) / 5
+	loss := (t14[0] - z[0][in.Labels[0]] + (t14[1] - z[1][in.Labels[1]]) + (t14[2] - z[2][in.Labels[2]]) + (t14[3] - z[3][in.Labels[3]]) + (t14[4] - z[4][in.Labels[4]])) / 5
 	// attention.bp:35: output probs = softmax(z)
 	for i := range 5 {
 		for j := range 3 {
@@ -621,6 +646,7 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 	}
 	var t3 [5][5]float64
 	var t4 [5]float64
+	var t5 [5][5]float64
 	// attention.bp:29: for i in 0..H {
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
@@ -669,8 +695,15 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 			}
 			t4[i] = m
 			for j := range 5 {
-				ws.exp[i4][i][j] = math.Exp(t3[i][j] - t4[i])
+				t5[i][j] = t3[i][j] - t4[i]
 			}
+		}
+		for i := range 5 {
+			for j := range 5 {
+				ws.exp[i4][i][j] = math.Exp(t5[i][j])
+			}
+		}
+		for i := range 5 {
 			var sum float64
 			for k5 := range 5 {
 				sum += ws.exp[i4][i][k5]
@@ -692,57 +725,53 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 			}
 		}
 	}
-	var t5 [5][8]float64
+	var t6 [5][8]float64
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
-	var t7 [5][8]float64
-	var t8 [5]float64
+	var t8 [5][8]float64
+	var t9 [5]float64
 	var rsqrt [5]float64
-	var t9 [5][8]float64
-	var y [5][8]float64
-	var t10 [5][8]float64
-	var t11 [5][7]float64
-	var t12 [5]float64
-	var exp [5][7]float64
-	var t13 [5]float64
-	var t14 [5][7]float64
-	var t15 [5][8]float64
-	var z [5][3]float64
-	var t16 [5]float64
-	var exp2 [5][3]float64
-	var t17 [5]float64
-	var t18 [5]float64
 	for i := range 5 {
 		for j := range 8 {
-			t5[i][j] = in.X[i][j] + h[i][j]
+			t6[i][j] = in.X[i][j] + h[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += t5[i][k7]
-			sumB1 += t5[i][k7+1]
-			sumB2 += t5[i][k7+2]
-			sumB3 += t5[i][k7+3]
+			sumB0 += t6[i][k7]
+			sumB1 += t6[i][k7+1]
+			sumB2 += t6[i][k7+2]
+			sumB3 += t6[i][k7+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		for j := range 8 {
-			t7[i][j] = t5[i][j] - t6i
+			t8[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k8 := 0; k8 < 8; k8 += 4 {
-			sumC0 += t7[i][k8] * t7[i][k8]
-			sumC1 += t7[i][k8+1] * t7[i][k8+1]
-			sumC2 += t7[i][k8+2] * t7[i][k8+2]
-			sumC3 += t7[i][k8+3] * t7[i][k8+3]
+			sumC0 += t8[i][k8] * t8[i][k8]
+			sumC1 += t8[i][k8+1] * t8[i][k8+1]
+			sumC2 += t8[i][k8+2] * t8[i][k8+2]
+			sumC3 += t8[i][k8+3] * t8[i][k8+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
-		t8[i] = t8i
-		rsqrt[i] = attentionRsqrt(t8i)
+		t9[i] = (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
+	}
+	var t10 [5][8]float64
+	var y [5][8]float64
+	var t11 [5][8]float64
+	for i := range 5 {
+		rsqrt[i] = attentionRsqrt(t9[i])
 		for j := range 8 {
-			t9[i][j] = t7[i][j] * rsqrt[i]
+			t10[i][j] = t8[i][j] * rsqrt[i]
 		}
 		for j := range 8 {
-			y[i][j] = t9[i][j]*p.Gamma[j] + p.Beta[j]
+			y[i][j] = t10[i][j]*p.Gamma[j] + p.Beta[j]
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t12 [5][7]float64
+	var t13 [5]float64
+	var t14 [5][7]float64
+	var exp [5][7]float64
+	for i := range 5 {
 		for j := range 8 {
 			row5 := &y[i]
 			var dotD0, dotD1, dotD2, dotD3 float64
@@ -752,10 +781,10 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 				dotD2 += row5[k9+2] * p.Wm[k9+2][j]
 				dotD3 += row5[k9+3] * p.Wm[k9+3][j]
 			}
-			t10[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
+			t11[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 		}
 		for j := range 7 {
-			row6 := &t10[i]
+			row6 := &t11[i]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k10 := 0; k10 < 8; k10 += 4 {
 				dotE0 += row6[k10] * in.M[j][k10]
@@ -763,34 +792,48 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 				dotE2 += row6[k10+2] * in.M[j][k10+2]
 				dotE3 += row6[k10+3] * in.M[j][k10+3]
 			}
-			t11[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
+			t12[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
 		}
 		m2 := math.Inf(-1)
 		for k11 := range 7 {
-			m2 = max(m2, t11[i][k11])
+			m2 = max(m2, t12[i][k11])
 		}
-		t12[i] = m2
+		t13[i] = m2
 		for j := range 7 {
-			exp[i][j] = math.Exp(t11[i][j] - t12[i])
+			t14[i][j] = t12[i][j] - t13[i]
 		}
+	}
+	var t15 [5]float64
+	for i := range 5 {
+		for j := range 7 {
+			exp[i][j] = math.Exp(t14[i][j])
+		}
+	}
+	var t16 [5][7]float64
+	var t17 [5][8]float64
+	var z [5][3]float64
+	var t18 [5]float64
+	var t19 [5][3]float64
+	var exp2 [5][3]float64
+	for i := range 5 {
 		var sum3 float64
 		for k12 := range 7 {
 			sum3 += exp[i][k12]
 		}
-		t13[i] = sum3
+		t15[i] = sum3
 		for j := range 7 {
-			t14[i][j] = exp[i][j] / t13[i]
+			t16[i][j] = exp[i][j] / t15[i]
 		}
 		for j := range 8 {
-			row7 := &t14[i]
+			row7 := &t16[i]
 			var sum4 float64
 			for k13 := range 7 {
 				sum4 += row7[k13] * in.M[k13][j]
 			}
-			t15[i][j] = y[i][j] + sum4
+			t17[i][j] = y[i][j] + sum4
 		}
 		for j := range 3 {
-			row8 := &t15[i]
+			row8 := &t17[i]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k14 := 0; k14 < 8; k14 += 4 {
 				dotF0 += row8[k14] * p.W[j][k14]
@@ -801,15 +844,22 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 			z[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + p.B[j]
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
-		t16[i] = max(max(z[i][0], z[i][1]), z[i][2])
+		t18[i] = max(max(z[i][0], z[i][1]), z[i][2])
 		for j := range 3 {
-			exp2[i][j] = math.Exp(z[i][j] - t16[i])
+			t19[i][j] = z[i][j] - t18[i]
 		}
-		t17i := exp2[i][0] + exp2[i][1] + exp2[i][2]
-		t17[i] = t17i
-		t18[i] = t16[i] + math.Log(t17i)
 	}
-	loss := (t18[0] - z[0][in.Labels[0]] + (t18[1] - z[1][in.Labels[1]]) + (t18[2] - z[2][in.Labels[2]]) + (t18[3] - z[3][in.Labels[3]]) + (t18[4] - z[4][in.Labels[4]])) / 5
+	var t20 [5]float64
+	var t21 [5]float64
+	for i := range 5 {
+		for j := range 3 {
+			exp2[i][j] = math.Exp(t19[i][j])
+		}
+		t20i := exp2[i][0] + exp2[i][1] + exp2[i][2]
+		t20[i] = t20i
+		t21[i] = t18[i] + math.Log(t20i)
+	}
+	loss := (t21[0] - z[0][in.Labels[0]] + (t21[1] - z[1][in.Labels[1]]) + (t21[2] - z[2][in.Labels[2]]) + (t21[3] - z[3][in.Labels[3]]) + (t21[4] - z[4][in.Labels[4]])) / 5
 	var scatter [5]float64
 	// backward of attention.bp:34: loss = cross_entropy(z, labels) / T
 	scatter = [5]float64{}
@@ -828,10 +878,10 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 	scatter5[0] += 0.2
 	var dz [5][3]float64
 	for i := range 5 {
-		t19i := (scatter[i] + scatter2[i] + scatter3[i] + scatter4[i] + scatter5[i]) / t17[i]
+		t22i := (scatter[i] + scatter2[i] + scatter3[i] + scatter4[i] + scatter5[i]) / t20[i]
 		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
 		for j := range 3 {
-			dz[i][j] = t19i * exp2[i][j]
+			dz[i][j] = t22i * exp2[i][j]
 		}
 	}
 	dz[4][in.Labels[4]] += -0.2
@@ -839,23 +889,23 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 	dz[2][in.Labels[2]] += -0.2
 	dz[1][in.Labels[1]] += -0.2
 	dz[0][in.Labels[0]] += -0.2
-	var t20 [5][8]float64
-	var t21 [5][7]float64
-	var t22 [5]float64
-	var t23 [5][7]float64
-	var t24 [5][8]float64
-	var dy [5][8]float64
-	var t25 [5][8]float64
+	var t23 [5][8]float64
+	var t24 [5][7]float64
+	var t25 [5]float64
+	var t26 [5][7]float64
 	var t27 [5][8]float64
+	var dy [5][8]float64
 	var t28 [5][8]float64
+	var t30 [5][8]float64
+	var t31 [5][8]float64
 	var dh [5][8]float64
 	var dh2 [5][8]float64
 	for i := range 5 {
 		for j := range 8 {
-			t20[i][j] = dz[i][0]*p.W[0][j] + dz[i][1]*p.W[1][j] + dz[i][2]*p.W[2][j]
+			t23[i][j] = dz[i][0]*p.W[0][j] + dz[i][1]*p.W[1][j] + dz[i][2]*p.W[2][j]
 		}
 		for j := range 7 {
-			row9 := &t20[i]
+			row9 := &t23[i]
 			var dotG0, dotG1, dotG2, dotG3 float64
 			for k15 := 0; k15 < 8; k15 += 4 {
 				dotG0 += row9[k15] * in.M[j][k15]
@@ -863,27 +913,27 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 				dotG2 += row9[k15+2] * in.M[j][k15+2]
 				dotG3 += row9[k15+3] * in.M[j][k15+3]
 			}
-			t21[i][j] = dotG0 + dotG1 + (dotG2 + dotG3)
+			t24[i][j] = dotG0 + dotG1 + (dotG2 + dotG3)
 		}
 		var sum5 float64
 		for k16 := range 7 {
-			sum5 += -(t21[i][k16] * t14[i][k16] / t13[i])
+			sum5 += -(t24[i][k16] * t16[i][k16] / t15[i])
 		}
-		t22[i] = sum5
+		t25[i] = sum5
 		for j := range 7 {
-			t23[i][j] = (t21[i][j]/t13[i] + t22[i]) * exp[i][j] * 0.35355339059327373
+			t26[i][j] = (t24[i][j]/t15[i] + t25[i]) * exp[i][j] * 0.35355339059327373
 		}
 		for j := range 8 {
-			row10 := &t23[i]
+			row10 := &t26[i]
 			var sum6 float64
 			for k17 := range 7 {
 				sum6 += row10[k17] * in.M[k17][j]
 			}
-			t24[i][j] = sum6
+			t27[i][j] = sum6
 		}
 		// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
 		for j := range 8 {
-			row11 := &t24[i]
+			row11 := &t27[i]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k18 := 0; k18 < 8; k18 += 4 {
 				dotH0 += row11[k18] * p.Wm[j][k18]
@@ -891,48 +941,48 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 				dotH2 += row11[k18+2] * p.Wm[j][k18+2]
 				dotH3 += row11[k18+3] * p.Wm[j][k18+3]
 			}
-			dy[i][j] = t20[i][j] + (dotH0 + dotH1 + (dotH2 + dotH3))
+			dy[i][j] = t23[i][j] + (dotH0 + dotH1 + (dotH2 + dotH3))
 		}
 		for j := range 8 {
-			t25[i][j] = dy[i][j] * p.Gamma[j]
+			t28[i][j] = dy[i][j] * p.Gamma[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k19 := 0; k19 < 8; k19 += 4 {
-			sumD0 += t25[i][k19] * t7[i][k19]
-			sumD1 += t25[i][k19+1] * t7[i][k19+1]
-			sumD2 += t25[i][k19+2] * t7[i][k19+2]
-			sumD3 += t25[i][k19+3] * t7[i][k19+3]
+			sumD0 += t28[i][k19] * t8[i][k19]
+			sumD1 += t28[i][k19+1] * t8[i][k19+1]
+			sumD2 += t28[i][k19+2] * t8[i][k19+2]
+			sumD3 += t28[i][k19+3] * t8[i][k19+3]
 		}
-		t26i := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt[i] / t8[i])) / 8
+		t29i := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt[i] / t9[i])) / 8
 		for j := range 8 {
-			t27[i][j] = t26i * t7[i][j]
+			t30[i][j] = t29i * t8[i][j]
 		}
 		for j := range 8 {
-			t28[i][j] = t25[i][j]*rsqrt[i] + t27[i][j] + t27[i][j]
+			t31[i][j] = t28[i][j]*rsqrt[i] + t30[i][j] + t30[i][j]
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k20 := 0; k20 < 8; k20 += 4 {
-			sumE0 += -t28[i][k20]
-			sumE1 += -t28[i][k20+1]
-			sumE2 += -t28[i][k20+2]
-			sumE3 += -t28[i][k20+3]
+			sumE0 += -t31[i][k20]
+			sumE1 += -t31[i][k20+1]
+			sumE2 += -t31[i][k20+2]
+			sumE3 += -t31[i][k20+3]
 		}
-		t29i := (sumE0 + sumE1 + (sumE2 + sumE3)) / 8
+		t32i := (sumE0 + sumE1 + (sumE2 + sumE3)) / 8
 		for j := range 8 {
-			dh[i][j] = t28[i][j] + t29i
+			dh[i][j] = t31[i][j] + t32i
 		}
 		// backward of attention.bp:29: for i in 0..H {
 		for j := range 8 {
 			dh2[i][j] = dh[i][j]
 		}
 	}
-	var t30 [5][4]float64
-	var t31 [5][5]float64
-	var t32 [5][4]float64
-	var t33 [5]float64
+	var t33 [5][4]float64
 	var t34 [5][5]float64
 	var t35 [5][4]float64
-	var t36 [4][5]float64
+	var t36 [5]float64
+	var t37 [5][5]float64
+	var t38 [5][4]float64
+	var t39 [4][5]float64
 	for i5 := 1; i5 >= 0; i5-- {
 		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
 		for i := range 5 {
@@ -945,65 +995,65 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 					dotI2 += row12[k21+2] * p.Wo[i5][j][k21+2]
 					dotI3 += row12[k21+3] * p.Wo[i5][j][k21+3]
 				}
-				t30[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
+				t33[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
 			}
 			for j := range 5 {
-				t31[i][j] = t30[i][0]*ws.t[i5][j][0] + t30[i][1]*ws.t[i5][j][1] + (t30[i][2]*ws.t[i5][j][2] + t30[i][3]*ws.t[i5][j][3])
+				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
 			}
 		}
 		for i := range 5 {
 			for j := range 4 {
 				var sum7 float64
 				for k22 := range 5 {
-					sum7 += ws.t3[i5][k22][i] * t30[k22][j]
+					sum7 += ws.t3[i5][k22][i] * t33[k22][j]
 				}
-				t32[i][j] = sum7
+				t35[i][j] = sum7
 			}
 			var sum8 float64
 			for k23 := range 5 {
-				sum8 += -(t31[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
+				sum8 += -(t34[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
 			}
-			t33[i] = sum8
+			t36[i] = sum8
 			for j := range 5 {
-				t34[i][j] = (t31[i][j]/ws.t2[i5][i] + t33[i]) * ws.exp[i5][i][j] * 0.5
+				t37[i][j] = (t34[i][j]/ws.t2[i5][i] + t36[i]) * ws.exp[i5][i][j] * 0.5
 			}
 			for j := range 4 {
-				row13 := &t34[i]
+				row13 := &t37[i]
 				var sum9 float64
 				for k24 := range 5 {
 					sum9 += row13[k24] * ws.t4[i5][k24][j]
 				}
-				t35[i][j] = sum9
+				t38[i][j] = sum9
 			}
 		}
 		for i := range 4 {
 			for j := range 5 {
 				var sum10 float64
 				for k25 := range 5 {
-					sum10 += ws.t5[i5][k25][i] * t34[k25][j]
+					sum10 += ws.t5[i5][k25][i] * t37[k25][j]
 				}
-				t36[i][j] = sum10
+				t39[i][j] = sum10
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
 				var sum11 float64
 				for k26 := range 5 {
-					sum11 += in.X[k26][i] * t35[k26][j]
+					sum11 += in.X[k26][i] * t38[k26][j]
 				}
 				g.Wq[i5][i][j] += sum11
 			}
 			for j := range 4 {
 				var sum12 float64
 				for k27 := range 5 {
-					sum12 += in.X[k27][i] * t36[j][k27]
+					sum12 += in.X[k27][i] * t39[j][k27]
 				}
 				g.Wk[i5][i][j] += sum12
 			}
 			for j := range 4 {
 				var sum13 float64
 				for k28 := range 5 {
-					sum13 += in.X[k28][i] * t32[k28][j]
+					sum13 += in.X[k28][i] * t35[k28][j]
 				}
 				g.Wv[i5][i][j] += sum13
 			}
@@ -1022,7 +1072,7 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 	for i := range 8 {
 		var sum15 float64
 		for k30 := range 5 {
-			sum15 += dy[k30][i] * t9[k30][i]
+			sum15 += dy[k30][i] * t10[k30][i]
 		}
 		g.Gamma[i] += sum15
 		var sum16 float64
@@ -1034,7 +1084,7 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 		for j := range 8 {
 			var sum17 float64
 			for k32 := range 5 {
-				sum17 += y[k32][i] * t24[k32][j]
+				sum17 += y[k32][i] * t27[k32][j]
 			}
 			g.Wm[i][j] += sum17
 		}
@@ -1043,7 +1093,7 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 		for j := range 8 {
 			var sum18 float64
 			for k33 := range 5 {
-				sum18 += t15[k33][j] * dz[k33][i]
+				sum18 += t17[k33][j] * dz[k33][i]
 			}
 			g.W[i][j] += sum18
 		}
@@ -1342,6 +1392,7 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 	}
 	var t3 [5][5]float64
 	var t4 [5]float64
+	var t5 [5][5]float64
 	// attention.bp:29: for i in 0..H {
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
@@ -1390,8 +1441,15 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 			}
 			t4[i] = m
 			for j := range 5 {
-				ws.exp[i4][i][j] = math.Exp(t3[i][j] - t4[i])
+				t5[i][j] = t3[i][j] - t4[i]
 			}
+		}
+		for i := range 5 {
+			for j := range 5 {
+				ws.exp[i4][i][j] = math.Exp(t5[i][j])
+			}
+		}
+		for i := range 5 {
 			var sum float64
 			for k5 := range 5 {
 				sum += ws.exp[i4][i][k5]
@@ -1413,57 +1471,53 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 			}
 		}
 	}
-	var t5 [5][8]float64
+	var t6 [5][8]float64
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
-	var t7 [5][8]float64
-	var t8 [5]float64
+	var t8 [5][8]float64
+	var t9 [5]float64
 	var rsqrt [5]float64
-	var t9 [5][8]float64
-	var y [5][8]float64
-	var t10 [5][8]float64
-	var t11 [5][7]float64
-	var t12 [5]float64
-	var exp [5][7]float64
-	var t13 [5]float64
-	var t14 [5][7]float64
-	var t15 [5][8]float64
-	var z [5][3]float64
-	var t16 [5]float64
-	var exp2 [5][3]float64
-	var t17 [5]float64
-	var t18 [5]float64
 	for i := range 5 {
 		for j := range 8 {
-			t5[i][j] = in.X[i][j] + h[i][j]
+			t6[i][j] = in.X[i][j] + h[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += t5[i][k7]
-			sumB1 += t5[i][k7+1]
-			sumB2 += t5[i][k7+2]
-			sumB3 += t5[i][k7+3]
+			sumB0 += t6[i][k7]
+			sumB1 += t6[i][k7+1]
+			sumB2 += t6[i][k7+2]
+			sumB3 += t6[i][k7+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		for j := range 8 {
-			t7[i][j] = t5[i][j] - t6i
+			t8[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k8 := 0; k8 < 8; k8 += 4 {
-			sumC0 += t7[i][k8] * t7[i][k8]
-			sumC1 += t7[i][k8+1] * t7[i][k8+1]
-			sumC2 += t7[i][k8+2] * t7[i][k8+2]
-			sumC3 += t7[i][k8+3] * t7[i][k8+3]
+			sumC0 += t8[i][k8] * t8[i][k8]
+			sumC1 += t8[i][k8+1] * t8[i][k8+1]
+			sumC2 += t8[i][k8+2] * t8[i][k8+2]
+			sumC3 += t8[i][k8+3] * t8[i][k8+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
-		t8[i] = t8i
-		rsqrt[i] = attentionRsqrt(t8i)
+		t9[i] = (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
+	}
+	var t10 [5][8]float64
+	var y [5][8]float64
+	var t11 [5][8]float64
+	for i := range 5 {
+		rsqrt[i] = attentionRsqrt(t9[i])
 		for j := range 8 {
-			t9[i][j] = t7[i][j] * rsqrt[i]
+			t10[i][j] = t8[i][j] * rsqrt[i]
 		}
 		for j := range 8 {
-			y[i][j] = t9[i][j]*p.Gamma[j] + p.Beta[j]
+			y[i][j] = t10[i][j]*p.Gamma[j] + p.Beta[j]
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t12 [5][7]float64
+	var t13 [5]float64
+	var t14 [5][7]float64
+	var exp [5][7]float64
+	for i := range 5 {
 		for j := range 8 {
 			row5 := &y[i]
 			var dotD0, dotD1, dotD2, dotD3 float64
@@ -1473,10 +1527,10 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 				dotD2 += row5[k9+2] * p.Wm[k9+2][j]
 				dotD3 += row5[k9+3] * p.Wm[k9+3][j]
 			}
-			t10[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
+			t11[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 		}
 		for j := range 7 {
-			row6 := &t10[i]
+			row6 := &t11[i]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k10 := 0; k10 < 8; k10 += 4 {
 				dotE0 += row6[k10] * in.M[j][k10]
@@ -1484,34 +1538,48 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 				dotE2 += row6[k10+2] * in.M[j][k10+2]
 				dotE3 += row6[k10+3] * in.M[j][k10+3]
 			}
-			t11[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
+			t12[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
 		}
 		m2 := math.Inf(-1)
 		for k11 := range 7 {
-			m2 = max(m2, t11[i][k11])
+			m2 = max(m2, t12[i][k11])
 		}
-		t12[i] = m2
+		t13[i] = m2
 		for j := range 7 {
-			exp[i][j] = math.Exp(t11[i][j] - t12[i])
+			t14[i][j] = t12[i][j] - t13[i]
 		}
+	}
+	var t15 [5]float64
+	for i := range 5 {
+		for j := range 7 {
+			exp[i][j] = math.Exp(t14[i][j])
+		}
+	}
+	var t16 [5][7]float64
+	var t17 [5][8]float64
+	var z [5][3]float64
+	var t18 [5]float64
+	var t19 [5][3]float64
+	var exp2 [5][3]float64
+	for i := range 5 {
 		var sum3 float64
 		for k12 := range 7 {
 			sum3 += exp[i][k12]
 		}
-		t13[i] = sum3
+		t15[i] = sum3
 		for j := range 7 {
-			t14[i][j] = exp[i][j] / t13[i]
+			t16[i][j] = exp[i][j] / t15[i]
 		}
 		for j := range 8 {
-			row7 := &t14[i]
+			row7 := &t16[i]
 			var sum4 float64
 			for k13 := range 7 {
 				sum4 += row7[k13] * in.M[k13][j]
 			}
-			t15[i][j] = y[i][j] + sum4
+			t17[i][j] = y[i][j] + sum4
 		}
 		for j := range 3 {
-			row8 := &t15[i]
+			row8 := &t17[i]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k14 := 0; k14 < 8; k14 += 4 {
 				dotF0 += row8[k14] * p.W[j][k14]
@@ -1522,15 +1590,22 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 			z[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + p.B[j]
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
-		t16[i] = max(max(z[i][0], z[i][1]), z[i][2])
+		t18[i] = max(max(z[i][0], z[i][1]), z[i][2])
 		for j := range 3 {
-			exp2[i][j] = math.Exp(z[i][j] - t16[i])
+			t19[i][j] = z[i][j] - t18[i]
 		}
-		t17i := exp2[i][0] + exp2[i][1] + exp2[i][2]
-		t17[i] = t17i
-		t18[i] = t16[i] + math.Log(t17i)
 	}
-	loss := (t18[0] - z[0][in.Labels[0]] + (t18[1] - z[1][in.Labels[1]]) + (t18[2] - z[2][in.Labels[2]]) + (t18[3] - z[3][in.Labels[3]]) + (t18[4] - z[4][in.Labels[4]])) / 5
+	var t20 [5]float64
+	var t21 [5]float64
+	for i := range 5 {
+		for j := range 3 {
+			exp2[i][j] = math.Exp(t19[i][j])
+		}
+		t20i := exp2[i][0] + exp2[i][1] + exp2[i][2]
+		t20[i] = t20i
+		t21[i] = t18[i] + math.Log(t20i)
+	}
+	loss := (t21[0] - z[0][in.Labels[0]] + (t21[1] - z[1][in.Labels[1]]) + (t21[2] - z[2][in.Labels[2]]) + (t21[3] - z[3][in.Labels[3]]) + (t21[4] - z[4][in.Labels[4]])) / 5
 	var scatter [5]float64
 	// backward of attention.bp:34: loss = cross_entropy(z, labels) / T
 	scatter = [5]float64{}
@@ -1549,10 +1624,10 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 	scatter5[0] += 0.2
 	var dz [5][3]float64
 	for i := range 5 {
-		t19i := (scatter[i] + scatter2[i] + scatter3[i] + scatter4[i] + scatter5[i]) / t17[i]
+		t22i := (scatter[i] + scatter2[i] + scatter3[i] + scatter4[i] + scatter5[i]) / t20[i]
 		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
 		for j := range 3 {
-			dz[i][j] = t19i * exp2[i][j]
+			dz[i][j] = t22i * exp2[i][j]
 		}
 	}
 	dz[4][in.Labels[4]] += -0.2
@@ -1560,23 +1635,23 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 	dz[2][in.Labels[2]] += -0.2
 	dz[1][in.Labels[1]] += -0.2
 	dz[0][in.Labels[0]] += -0.2
-	var t20 [5][8]float64
-	var t21 [5][7]float64
-	var t22 [5]float64
-	var t23 [5][7]float64
-	var t24 [5][8]float64
-	var dy [5][8]float64
-	var t25 [5][8]float64
+	var t23 [5][8]float64
+	var t24 [5][7]float64
+	var t25 [5]float64
+	var t26 [5][7]float64
 	var t27 [5][8]float64
+	var dy [5][8]float64
 	var t28 [5][8]float64
+	var t30 [5][8]float64
+	var t31 [5][8]float64
 	var dh [5][8]float64
 	var dh2 [5][8]float64
 	for i := range 5 {
 		for j := range 8 {
-			t20[i][j] = dz[i][0]*p.W[0][j] + dz[i][1]*p.W[1][j] + dz[i][2]*p.W[2][j]
+			t23[i][j] = dz[i][0]*p.W[0][j] + dz[i][1]*p.W[1][j] + dz[i][2]*p.W[2][j]
 		}
 		for j := range 7 {
-			row9 := &t20[i]
+			row9 := &t23[i]
 			var dotG0, dotG1, dotG2, dotG3 float64
 			for k15 := 0; k15 < 8; k15 += 4 {
 				dotG0 += row9[k15] * in.M[j][k15]
@@ -1584,27 +1659,27 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 				dotG2 += row9[k15+2] * in.M[j][k15+2]
 				dotG3 += row9[k15+3] * in.M[j][k15+3]
 			}
-			t21[i][j] = dotG0 + dotG1 + (dotG2 + dotG3)
+			t24[i][j] = dotG0 + dotG1 + (dotG2 + dotG3)
 		}
 		var sum5 float64
 		for k16 := range 7 {
-			sum5 += -(t21[i][k16] * t14[i][k16] / t13[i])
+			sum5 += -(t24[i][k16] * t16[i][k16] / t15[i])
 		}
-		t22[i] = sum5
+		t25[i] = sum5
 		for j := range 7 {
-			t23[i][j] = (t21[i][j]/t13[i] + t22[i]) * exp[i][j] * 0.35355339059327373
+			t26[i][j] = (t24[i][j]/t15[i] + t25[i]) * exp[i][j] * 0.35355339059327373
 		}
 		for j := range 8 {
-			row10 := &t23[i]
+			row10 := &t26[i]
 			var sum6 float64
 			for k17 := range 7 {
 				sum6 += row10[k17] * in.M[k17][j]
 			}
-			t24[i][j] = sum6
+			t27[i][j] = sum6
 		}
 		// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
 		for j := range 8 {
-			row11 := &t24[i]
+			row11 := &t27[i]
 			var dotH0, dotH1, dotH2, dotH3 float64
 			for k18 := 0; k18 < 8; k18 += 4 {
 				dotH0 += row11[k18] * p.Wm[j][k18]
@@ -1612,48 +1687,48 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 				dotH2 += row11[k18+2] * p.Wm[j][k18+2]
 				dotH3 += row11[k18+3] * p.Wm[j][k18+3]
 			}
-			dy[i][j] = t20[i][j] + (dotH0 + dotH1 + (dotH2 + dotH3))
+			dy[i][j] = t23[i][j] + (dotH0 + dotH1 + (dotH2 + dotH3))
 		}
 		for j := range 8 {
-			t25[i][j] = dy[i][j] * p.Gamma[j]
+			t28[i][j] = dy[i][j] * p.Gamma[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k19 := 0; k19 < 8; k19 += 4 {
-			sumD0 += t25[i][k19] * t7[i][k19]
-			sumD1 += t25[i][k19+1] * t7[i][k19+1]
-			sumD2 += t25[i][k19+2] * t7[i][k19+2]
-			sumD3 += t25[i][k19+3] * t7[i][k19+3]
+			sumD0 += t28[i][k19] * t8[i][k19]
+			sumD1 += t28[i][k19+1] * t8[i][k19+1]
+			sumD2 += t28[i][k19+2] * t8[i][k19+2]
+			sumD3 += t28[i][k19+3] * t8[i][k19+3]
 		}
-		t26i := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt[i] / t8[i])) / 8
+		t29i := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt[i] / t9[i])) / 8
 		for j := range 8 {
-			t27[i][j] = t26i * t7[i][j]
+			t30[i][j] = t29i * t8[i][j]
 		}
 		for j := range 8 {
-			t28[i][j] = t25[i][j]*rsqrt[i] + t27[i][j] + t27[i][j]
+			t31[i][j] = t28[i][j]*rsqrt[i] + t30[i][j] + t30[i][j]
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k20 := 0; k20 < 8; k20 += 4 {
-			sumE0 += -t28[i][k20]
-			sumE1 += -t28[i][k20+1]
-			sumE2 += -t28[i][k20+2]
-			sumE3 += -t28[i][k20+3]
+			sumE0 += -t31[i][k20]
+			sumE1 += -t31[i][k20+1]
+			sumE2 += -t31[i][k20+2]
+			sumE3 += -t31[i][k20+3]
 		}
-		t29i := (sumE0 + sumE1 + (sumE2 + sumE3)) / 8
+		t32i := (sumE0 + sumE1 + (sumE2 + sumE3)) / 8
 		for j := range 8 {
-			dh[i][j] = t28[i][j] + t29i
+			dh[i][j] = t31[i][j] + t32i
 		}
 		// backward of attention.bp:29: for i in 0..H {
 		for j := range 8 {
 			dh2[i][j] = dh[i][j]
 		}
 	}
-	var t30 [5][4]float64
-	var t31 [5][5]float64
-	var t32 [5][4]float64
-	var t33 [5]float64
+	var t33 [5][4]float64
 	var t34 [5][5]float64
 	var t35 [5][4]float64
-	var t36 [4][5]float64
+	var t36 [5]float64
+	var t37 [5][5]float64
+	var t38 [5][4]float64
+	var t39 [4][5]float64
 	for i5 := 1; i5 >= 0; i5-- {
 		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
 		for i := range 5 {
@@ -1666,65 +1741,65 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 					dotI2 += row12[k21+2] * p.Wo[i5][j][k21+2]
 					dotI3 += row12[k21+3] * p.Wo[i5][j][k21+3]
 				}
-				t30[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
+				t33[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
 			}
 			for j := range 5 {
-				t31[i][j] = t30[i][0]*ws.t[i5][j][0] + t30[i][1]*ws.t[i5][j][1] + (t30[i][2]*ws.t[i5][j][2] + t30[i][3]*ws.t[i5][j][3])
+				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
 			}
 		}
 		for i := range 5 {
 			for j := range 4 {
 				var sum7 float64
 				for k22 := range 5 {
-					sum7 += ws.t3[i5][k22][i] * t30[k22][j]
+					sum7 += ws.t3[i5][k22][i] * t33[k22][j]
 				}
-				t32[i][j] = sum7
+				t35[i][j] = sum7
 			}
 			var sum8 float64
 			for k23 := range 5 {
-				sum8 += -(t31[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
+				sum8 += -(t34[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
 			}
-			t33[i] = sum8
+			t36[i] = sum8
 			for j := range 5 {
-				t34[i][j] = (t31[i][j]/ws.t2[i5][i] + t33[i]) * ws.exp[i5][i][j] * 0.5
+				t37[i][j] = (t34[i][j]/ws.t2[i5][i] + t36[i]) * ws.exp[i5][i][j] * 0.5
 			}
 			for j := range 4 {
-				row13 := &t34[i]
+				row13 := &t37[i]
 				var sum9 float64
 				for k24 := range 5 {
 					sum9 += row13[k24] * ws.t4[i5][k24][j]
 				}
-				t35[i][j] = sum9
+				t38[i][j] = sum9
 			}
 		}
 		for i := range 4 {
 			for j := range 5 {
 				var sum10 float64
 				for k25 := range 5 {
-					sum10 += ws.t5[i5][k25][i] * t34[k25][j]
+					sum10 += ws.t5[i5][k25][i] * t37[k25][j]
 				}
-				t36[i][j] = sum10
+				t39[i][j] = sum10
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
 				var sum11 float64
 				for k26 := range 5 {
-					sum11 += in.X[k26][i] * t35[k26][j]
+					sum11 += in.X[k26][i] * t38[k26][j]
 				}
 				g.Wq[i5][i][j] += sum11
 			}
 			for j := range 4 {
 				var sum12 float64
 				for k27 := range 5 {
-					sum12 += in.X[k27][i] * t36[j][k27]
+					sum12 += in.X[k27][i] * t39[j][k27]
 				}
 				g.Wk[i5][i][j] += sum12
 			}
 			for j := range 4 {
 				var sum13 float64
 				for k28 := range 5 {
-					sum13 += in.X[k28][i] * t32[k28][j]
+					sum13 += in.X[k28][i] * t35[k28][j]
 				}
 				g.Wv[i5][i][j] += sum13
 			}
@@ -1743,7 +1818,7 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 	for i := range 8 {
 		var sum15 float64
 		for k30 := range 5 {
-			sum15 += dy[k30][i] * t9[k30][i]
+			sum15 += dy[k30][i] * t10[k30][i]
 		}
 		g.Gamma[i] = sum15
 		var sum16 float64
@@ -1755,7 +1830,7 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 		for j := range 8 {
 			var sum17 float64
 			for k32 := range 5 {
-				sum17 += y[k32][i] * t24[k32][j]
+				sum17 += y[k32][i] * t27[k32][j]
 			}
 			g.Wm[i][j] = sum17
 		}
@@ -1764,7 +1839,7 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 		for j := range 8 {
 			var sum18 float64
 			for k33 := range 5 {
-				sum18 += t15[k33][j] * dz[k33][i]
+				sum18 += t17[k33][j] * dz[k33][i]
 			}
 			g.W[i][j] = sum18
 		}
@@ -1799,6 +1874,7 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 	}
 	var t3 [5][5]float64
 	var t4 [5]float64
+	var t5 [5][5]float64
 	// attention.bp:29: for i in 0..H {
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
@@ -1847,8 +1923,15 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 			}
 			t4[i] = m
 			for j := range 5 {
-				ws.exp[i4][i][j] = math.Exp(t3[i][j] - t4[i])
+				t5[i][j] = t3[i][j] - t4[i]
 			}
+		}
+		for i := range 5 {
+			for j := range 5 {
+				ws.exp[i4][i][j] = math.Exp(t5[i][j])
+			}
+		}
+		for i := range 5 {
 			var sum float64
 			for k5 := range 5 {
 				sum += ws.exp[i4][i][k5]
@@ -1870,53 +1953,53 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 			}
 		}
 	}
-	var t5 [5][8]float64
+	var t6 [5][8]float64
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
-	var t7 [5][8]float64
+	var t8 [5][8]float64
+	var t9 [5]float64
 	var rsqrt [5]float64
-	var t9 [5][8]float64
-	var y [5][8]float64
-	var t10 [5][8]float64
-	var t11 [5][7]float64
-	var t12 [5]float64
-	var exp [5][7]float64
-	var t13 [5]float64
-	var t14 [5][7]float64
-	var t15 [5][8]float64
-	var z [5][3]float64
-	var t16 [5]float64
-	var exp2 [5][3]float64
 	for i := range 5 {
 		for j := range 8 {
-			t5[i][j] = in.X[i][j] + h[i][j]
+			t6[i][j] = in.X[i][j] + h[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += t5[i][k7]
-			sumB1 += t5[i][k7+1]
-			sumB2 += t5[i][k7+2]
-			sumB3 += t5[i][k7+3]
+			sumB0 += t6[i][k7]
+			sumB1 += t6[i][k7+1]
+			sumB2 += t6[i][k7+2]
+			sumB3 += t6[i][k7+3]
 		}
-		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
+		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		for j := range 8 {
-			t7[i][j] = t5[i][j] - t6i
+			t8[i][j] = t6[i][j] - t7i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k8 := 0; k8 < 8; k8 += 4 {
-			sumC0 += t7[i][k8] * t7[i][k8]
-			sumC1 += t7[i][k8+1] * t7[i][k8+1]
-			sumC2 += t7[i][k8+2] * t7[i][k8+2]
-			sumC3 += t7[i][k8+3] * t7[i][k8+3]
+			sumC0 += t8[i][k8] * t8[i][k8]
+			sumC1 += t8[i][k8+1] * t8[i][k8+1]
+			sumC2 += t8[i][k8+2] * t8[i][k8+2]
+			sumC3 += t8[i][k8+3] * t8[i][k8+3]
 		}
-		t8i := (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
-		rsqrt[i] = attentionRsqrt(t8i)
+		t9[i] = (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
+	}
+	var t10 [5][8]float64
+	var y [5][8]float64
+	var t11 [5][8]float64
+	for i := range 5 {
+		rsqrt[i] = attentionRsqrt(t9[i])
 		for j := range 8 {
-			t9[i][j] = t7[i][j] * rsqrt[i]
+			t10[i][j] = t8[i][j] * rsqrt[i]
 		}
 		for j := range 8 {
-			y[i][j] = t9[i][j]*p.Gamma[j] + p.Beta[j]
+			y[i][j] = t10[i][j]*p.Gamma[j] + p.Beta[j]
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t12 [5][7]float64
+	var t13 [5]float64
+	var t14 [5][7]float64
+	var exp [5][7]float64
+	for i := range 5 {
 		for j := range 8 {
 			row5 := &y[i]
 			var dotD0, dotD1, dotD2, dotD3 float64
@@ -1926,10 +2009,10 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 				dotD2 += row5[k9+2] * p.Wm[k9+2][j]
 				dotD3 += row5[k9+3] * p.Wm[k9+3][j]
 			}
-			t10[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
+			t11[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 		}
 		for j := range 7 {
-			row6 := &t10[i]
+			row6 := &t11[i]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k10 := 0; k10 < 8; k10 += 4 {
 				dotE0 += row6[k10] * in.M[j][k10]
@@ -1937,34 +2020,48 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 				dotE2 += row6[k10+2] * in.M[j][k10+2]
 				dotE3 += row6[k10+3] * in.M[j][k10+3]
 			}
-			t11[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
+			t12[i][j] = (dotE0 + dotE1 + (dotE2 + dotE3)) * 0.35355339059327373
 		}
 		m2 := math.Inf(-1)
 		for k11 := range 7 {
-			m2 = max(m2, t11[i][k11])
+			m2 = max(m2, t12[i][k11])
 		}
-		t12[i] = m2
+		t13[i] = m2
 		for j := range 7 {
-			exp[i][j] = math.Exp(t11[i][j] - t12[i])
+			t14[i][j] = t12[i][j] - t13[i]
 		}
+	}
+	var t15 [5]float64
+	for i := range 5 {
+		for j := range 7 {
+			exp[i][j] = math.Exp(t14[i][j])
+		}
+	}
+	var t16 [5][7]float64
+	var t17 [5][8]float64
+	var z [5][3]float64
+	var t18 [5]float64
+	var t19 [5][3]float64
+	var exp2 [5][3]float64
+	for i := range 5 {
 		var sum3 float64
 		for k12 := range 7 {
 			sum3 += exp[i][k12]
 		}
-		t13[i] = sum3
+		t15[i] = sum3
 		for j := range 7 {
-			t14[i][j] = exp[i][j] / t13[i]
+			t16[i][j] = exp[i][j] / t15[i]
 		}
 		for j := range 8 {
-			row7 := &t14[i]
+			row7 := &t16[i]
 			var sum4 float64
 			for k13 := range 7 {
 				sum4 += row7[k13] * in.M[k13][j]
 			}
-			t15[i][j] = y[i][j] + sum4
+			t17[i][j] = y[i][j] + sum4
 		}
 		for j := range 3 {
-			row8 := &t15[i]
+			row8 := &t17[i]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k14 := 0; k14 < 8; k14 += 4 {
 				dotF0 += row8[k14] * p.W[j][k14]
@@ -1975,14 +2072,19 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 			z[i][j] = dotF0 + dotF1 + (dotF2 + dotF3) + p.B[j]
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
-		t16[i] = max(max(z[i][0], z[i][1]), z[i][2])
+		t18[i] = max(max(z[i][0], z[i][1]), z[i][2])
 		for j := range 3 {
-			exp2[i][j] = math.Exp(z[i][j] - t16[i])
+			t19[i][j] = z[i][j] - t18[i]
 		}
-		t17i := exp2[i][0] + exp2[i][1] + exp2[i][2]
+	}
+	for i := range 5 {
+		for j := range 3 {
+			exp2[i][j] = math.Exp(t19[i][j])
+		}
+		t20i := exp2[i][0] + exp2[i][1] + exp2[i][2]
 		// attention.bp:35: output probs = softmax(z)
 		for j := range 3 {
-			out.Probs[i][j] = exp2[i][j] / t17i
+			out.Probs[i][j] = exp2[i][j] / t20i
 		}
 	}
 }
@@ -2138,11 +2240,15 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 				}
 				t4[i][j] = m
 			}
+		}
+		for i := range 5 {
 			for j := range 5 {
 				for n := range 32 {
 					ws.exp[i4][i][j][n] = math.Exp(t3[i][j][n] - t4[i][n])
 				}
 			}
+		}
+		for i := range 5 {
 			for j := range 32 {
 				var sum float64
 				for k4 := range 5 {
@@ -2189,13 +2295,6 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 	var t5 [5][32]float64
 	var t6 [5][32]float64
 	var rsqrt [5][32]float64
-	var t7 [5][32]float64
-	var t8 [5][32]float64
-	var z [5][3][32]float64
-	var t9 [5][32]float64
-	var exp [5][3][32]float64
-	var t10 [5][32]float64
-	var t11 [5][32]float64
 	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
@@ -2227,6 +2326,8 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/8 + 1e-05
 		}
+	}
+	for i := range 5 {
 		for j := range 32 {
 			rsqrt[i][j] = attentionRsqrt(t6[i][j])
 		}
@@ -2240,7 +2341,10 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 				ws.y[i][j][n] = ws.t9[i][j][n]*p.Gamma[j] + p.Beta[j]
 			}
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t7 [5][32]float64
+	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
 				var sumF0, sumF1, sumF2, sumF3 float64
@@ -2272,11 +2376,19 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 			t7[i][j] = m2
 		}
+	}
+	var t8 [5][32]float64
+	for i := range 5 {
 		for j := range 7 {
 			for n := range 32 {
 				ws.exp2[i][j][n] = math.Exp(ws.t11[i][j][n] - t7[i][n])
 			}
 		}
+	}
+	var z [5][3][32]float64
+	var t9 [5][32]float64
+	var exp [5][3][32]float64
+	for i := range 5 {
 		for j := range 32 {
 			var sum5 float64
 			for k12 := range 7 {
@@ -2314,6 +2426,10 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		for j := range 32 {
 			t9[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
 		}
+	}
+	var t10 [5][32]float64
+	var t11 [5][32]float64
+	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
 				exp[i][j][n] = math.Exp(z[i][j][n] - t9[i][n])
@@ -2743,11 +2859,15 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 				}
 				t4[i][j] = m
 			}
+		}
+		for i := range 5 {
 			for j := range 5 {
 				for n := range 32 {
 					ws.exp[i4][i][j][n] = math.Exp(t3[i][j][n] - t4[i][n])
 				}
 			}
+		}
+		for i := range 5 {
 			for j := range 32 {
 				var sum float64
 				for k4 := range 5 {
@@ -2794,13 +2914,6 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 	var t5 [5][32]float64
 	var t6 [5][32]float64
 	var rsqrt [5][32]float64
-	var t7 [5][32]float64
-	var t8 [5][32]float64
-	var z [5][3][32]float64
-	var t9 [5][32]float64
-	var exp [5][3][32]float64
-	var t10 [5][32]float64
-	var t11 [5][32]float64
 	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
@@ -2832,6 +2945,8 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/8 + 1e-05
 		}
+	}
+	for i := range 5 {
 		for j := range 32 {
 			rsqrt[i][j] = attentionRsqrt(t6[i][j])
 		}
@@ -2845,7 +2960,10 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 				ws.y[i][j][n] = ws.t9[i][j][n]*p.Gamma[j] + p.Beta[j]
 			}
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t7 [5][32]float64
+	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
 				var sumF0, sumF1, sumF2, sumF3 float64
@@ -2877,11 +2995,19 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 			t7[i][j] = m2
 		}
+	}
+	var t8 [5][32]float64
+	for i := range 5 {
 		for j := range 7 {
 			for n := range 32 {
 				ws.exp2[i][j][n] = math.Exp(ws.t11[i][j][n] - t7[i][n])
 			}
 		}
+	}
+	var z [5][3][32]float64
+	var t9 [5][32]float64
+	var exp [5][3][32]float64
+	for i := range 5 {
 		for j := range 32 {
 			var sum5 float64
 			for k12 := range 7 {
@@ -2919,6 +3045,10 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		for j := range 32 {
 			t9[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
 		}
+	}
+	var t10 [5][32]float64
+	var t11 [5][32]float64
+	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
 				exp[i][j][n] = math.Exp(z[i][j][n] - t9[i][n])
@@ -3342,11 +3472,15 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 				}
 				t4[i][j] = m
 			}
+		}
+		for i := range 5 {
 			for j := range 5 {
 				for n := range 32 {
 					ws.exp[i4][i][j][n] = math.Exp(t3[i][j][n] - t4[i][n])
 				}
 			}
+		}
+		for i := range 5 {
 			for j := range 32 {
 				var sum float64
 				for k4 := range 5 {
@@ -3392,13 +3526,6 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
 	var t5 [5][32]float64
 	var rsqrt [5][32]float64
-	var t6 [5][32]float64
-	var t7 [5][32]float64
-	var z [5][3][32]float64
-	var t8 [5][32]float64
-	var exp [5][3][32]float64
-	var t9 [5][32]float64
-	var t10 [5][32]float64
 	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
@@ -3420,6 +3547,8 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 				ws.t8[i][j][n] = ws.t7[i][j][n] - t5[i][n]
 			}
 		}
+	}
+	for i := range 5 {
 		for j := range 32 {
 			var sumE0, sumE1, sumE2, sumE3 float64
 			for k8 := 0; k8 < 8; k8 += 4 {
@@ -3435,7 +3564,10 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 				ws.y[i][j][n] = ws.t8[i][j][n]*rsqrt[i][n]*p.Gamma[j] + p.Beta[j]
 			}
 		}
-		// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	}
+	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	var t6 [5][32]float64
+	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
 				var sumF0, sumF1, sumF2, sumF3 float64
@@ -3467,11 +3599,19 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 			}
 			t6[i][j] = m2
 		}
+	}
+	var t7 [5][32]float64
+	for i := range 5 {
 		for j := range 7 {
 			for n := range 32 {
 				ws.exp2[i][j][n] = math.Exp(ws.t11[i][j][n] - t6[i][n])
 			}
 		}
+	}
+	var z [5][3][32]float64
+	var t8 [5][32]float64
+	var exp [5][3][32]float64
+	for i := range 5 {
 		for j := range 32 {
 			var sum5 float64
 			for k12 := range 7 {
@@ -3509,6 +3649,10 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 		for j := range 32 {
 			t8[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
 		}
+	}
+	var t9 [5][32]float64
+	var t10 [5][32]float64
+	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
 				exp[i][j][n] = math.Exp(z[i][j][n] - t8[i][n])

@@ -110,7 +110,7 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	}
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4]float64
-	var t2 [5]float64
+	var t2 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
 			ws.z[i][j] = in.X[i][0]*p.W[j][0] + in.X[i][1]*p.W[j][1] + in.X[i][2]*p.W[j][2] + p.B[j]
@@ -122,8 +122,16 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 		}
 		t[i] = m
 		for j := range 5 {
-			ws.exp[i][j] = math.Exp(ws.z[i][j] - t[i])
+			t2[i][j] = ws.z[i][j] - t[i]
 		}
+	}
+	for i := range 4 {
+		for j := range 5 {
+			ws.exp[i][j] = math.Exp(t2[i][j])
+		}
+	}
+	var t3 [5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += ws.exp[i][k2]
@@ -134,16 +142,16 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 		}
 	}
 	// axes.bp:24: L = log_softmax(Z, 0)    // column by column
-	var t3 [4][5]float64
+	var t4 [4][5]float64
 	for i := range 5 {
-		t2[i] = max(max(ws.z[0][i], ws.z[1][i]), max(ws.z[2][i], ws.z[3][i]))
+		t3[i] = max(max(ws.z[0][i], ws.z[1][i]), max(ws.z[2][i], ws.z[3][i]))
 	}
 	for i := range 4 {
 		for j := range 5 {
-			t3[i][j] = ws.z[i][j] - t2[j]
+			t4[i][j] = ws.z[i][j] - t3[j]
 		}
 		for j := range 5 {
-			ws.exp2[i][j] = math.Exp(t3[i][j])
+			ws.exp2[i][j] = math.Exp(t4[i][j])
 		}
 	}
 	var log [5]float64
@@ -155,14 +163,14 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	var h [3]float64
 	for i := range 4 {
 		for j := range 5 {
-			ws.l[i][j] = t3[i][j] - log[j]
+			ws.l[i][j] = t4[i][j] - log[j]
 		}
 	}
 	// axes.bp:26: for t in 0..T {
-	for t4 := range 3 {
+	for t5 := range 3 {
 		// axes.bp:27: h = h + E[tokens[t]]
 		for i := range 3 {
-			h[i] += p.E[in.Tokens[t4]][i]
+			h[i] += p.E[in.Tokens[t5]][i]
 		}
 	}
 	// axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
@@ -177,11 +185,13 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 			ws.a[1][i][j] = p.S[1][i][j] * ws.tanhZ[i][j]
 		}
 	}
-	var t5 [4]float64
+	var t6 [4]float64
 	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
-	var t6 [2][4]float64
 	for i := range 4 {
-		t5[i] = t[i] + math.Log(ws.t[i])
+		t6[i] = t[i] + math.Log(ws.t[i])
+	}
+	var t7 [2][4]float64
+	for i := range 4 {
 		m2 := math.Inf(-1)
 		for k3 := range 5 {
 			m2 = max(m2, ws.z[i][k3])
@@ -194,17 +204,17 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 		for k4 := range 5 {
 			m3 = max(m3, ws.a[0][i][k4])
 		}
-		t6[0][i] = m3
+		t7[0][i] = m3
 		m4 := math.Inf(-1)
 		for k5 := range 5 {
 			m4 = max(m4, ws.a[1][i][k5])
 		}
-		t6[1][i] = m4
+		t7[1][i] = m4
 	}
 	for i := range 4 {
 		for j := range 5 {
-			ws.exp3[0][i][j] = math.Exp(ws.a[0][i][j] - t6[0][i])
-			ws.exp3[1][i][j] = math.Exp(ws.a[1][i][j] - t6[1][i])
+			ws.exp3[0][i][j] = math.Exp(ws.a[0][i][j] - t7[0][i])
+			ws.exp3[1][i][j] = math.Exp(ws.a[1][i][j] - t7[1][i])
 		}
 	}
 	for i := range 4 {
@@ -246,8 +256,8 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	}
 	var sum5 float64
 	for k12 := range 4 {
-		sum5 += t6[0][k12] + math.Log(ws.t4[0][k12])
-		sum5 += t6[1][k12] + math.Log(ws.t4[1][k12])
+		sum5 += t7[0][k12] + math.Log(ws.t4[0][k12])
+		sum5 += t7[1][k12] + math.Log(ws.t4[1][k12])
 	}
 	var sum6 float64
 	for k13 := range 4 {
@@ -268,7 +278,7 @@ func (p *AxesParams) Forward(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 		}
 		sum7 += sum9
 	}
-	loss := t5[0] - ws.z[0][in.Labels[0]] + (t5[1] - ws.z[1][in.Labels[1]]) + (t5[2] - ws.z[2][in.Labels[2]]) + (t5[3] - ws.z[3][in.Labels[3]]) + 0.1*(ws.t3[0]+ws.t3[1]+(ws.t3[2]+ws.t3[3])) - sum4/20 + (0.01*sum5 + 0.1*sum6) + (h[0]*ws.t7[0] + h[1]*ws.t7[1] + h[2]*ws.t7[2] + 0.1*ws.t8 + 0.1*sum7 + 0.1*ws.z[1][in.Labels[0]])
+	loss := t6[0] - ws.z[0][in.Labels[0]] + (t6[1] - ws.z[1][in.Labels[1]]) + (t6[2] - ws.z[2][in.Labels[2]]) + (t6[3] - ws.z[3][in.Labels[3]]) + 0.1*(ws.t3[0]+ws.t3[1]+(ws.t3[2]+ws.t3[3])) - sum4/20 + (0.01*sum5 + 0.1*sum6) + (h[0]*ws.t7[0] + h[1]*ws.t7[1] + h[2]*ws.t7[2] + 0.1*ws.t8 + 0.1*sum7 + 0.1*ws.z[1][in.Labels[0]])
 	if out != nil {
 		out.P = ws.p
 	}
@@ -429,10 +439,8 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	var Z [4][5]float64
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4]float64
+	var t2 [4][5]float64
 	var exp [4][5]float64
-	var t2 [4]float64
-	var P [4][5]float64
-	var t3 [5]float64
 	for i := range 4 {
 		for j := range 5 {
 			Z[i][j] = in.X[i][0]*p.W[j][0] + in.X[i][1]*p.W[j][1] + in.X[i][2]*p.W[j][2] + p.B[j]
@@ -444,50 +452,60 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 		}
 		t[i] = m
 		for j := range 5 {
-			exp[i][j] = math.Exp(Z[i][j] - t[i])
+			t2[i][j] = Z[i][j] - t[i]
 		}
+	}
+	var t3 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp[i][j] = math.Exp(t2[i][j])
+		}
+	}
+	var P [4][5]float64
+	var t4 [5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
-		t2[i] = sum
+		t3[i] = sum
 		for j := range 5 {
-			P[i][j] = exp[i][j] / t2[i]
+			P[i][j] = exp[i][j] / t3[i]
 		}
 	}
 	// axes.bp:24: L = log_softmax(Z, 0)    // column by column
-	var t4 [4][5]float64
+	var t5 [4][5]float64
 	for i := range 5 {
-		t3[i] = max(max(Z[0][i], Z[1][i]), max(Z[2][i], Z[3][i]))
+		t4[i] = max(max(Z[0][i], Z[1][i]), max(Z[2][i], Z[3][i]))
 	}
 	var exp2 [4][5]float64
-	var t5 [5]float64
+	var t6 [5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t4[i][j] = Z[i][j] - t3[j]
+			t5[i][j] = Z[i][j] - t4[j]
 		}
 		for j := range 5 {
-			exp2[i][j] = math.Exp(t4[i][j])
+			exp2[i][j] = math.Exp(t5[i][j])
 		}
 	}
 	var log [5]float64
 	var L [4][5]float64
 	for i := range 5 {
-		t5i := exp2[0][i] + exp2[1][i] + (exp2[2][i] + exp2[3][i])
-		t5[i] = t5i
-		log[i] = math.Log(t5i)
+		t6i := exp2[0][i] + exp2[1][i] + (exp2[2][i] + exp2[3][i])
+		t6[i] = t6i
+		log[i] = math.Log(t6i)
 	}
 	var h [3]float64
 	for i := range 4 {
 		for j := range 5 {
-			L[i][j] = t4[i][j] - log[j]
+			L[i][j] = t5[i][j] - log[j]
 		}
 	}
 	// axes.bp:26: for t in 0..T {
-	for t6 := range 3 {
+	for t7 := range 3 {
 		// axes.bp:27: h = h + E[tokens[t]]
 		for i := range 3 {
-			h[i] += p.E[in.Tokens[t6]][i]
+			h[i] += p.E[in.Tokens[t7]][i]
 		}
 	}
 	var tanhZ [4][5]float64
@@ -504,17 +522,19 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 			A[1][i][j] = p.S[1][i][j] * tanhZ[i][j]
 		}
 	}
-	var t7 [4]float64
-	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
 	var t8 [4]float64
-	var t9 [2][4]float64
+	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
+	var t9 [4]float64
 	for i := range 4 {
-		t7[i] = t[i] + math.Log(t2[i])
+		t8[i] = t[i] + math.Log(t3[i])
+	}
+	var t10 [2][4]float64
+	for i := range 4 {
 		m2 := math.Inf(-1)
 		for k3 := range 5 {
 			m2 = max(m2, Z[i][k3])
 		}
-		t8[i] = m2
+		t9[i] = m2
 	}
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
@@ -522,52 +542,52 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 		for k4 := range 5 {
 			m3 = max(m3, A[0][i][k4])
 		}
-		t9[0][i] = m3
+		t10[0][i] = m3
 		m4 := math.Inf(-1)
 		for k5 := range 5 {
 			m4 = max(m4, A[1][i][k5])
 		}
-		t9[1][i] = m4
+		t10[1][i] = m4
 	}
 	var exp3 [2][4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			exp3[0][i][j] = math.Exp(A[0][i][j] - t9[0][i])
-			exp3[1][i][j] = math.Exp(A[1][i][j] - t9[1][i])
+			exp3[0][i][j] = math.Exp(A[0][i][j] - t10[0][i])
+			exp3[1][i][j] = math.Exp(A[1][i][j] - t10[1][i])
 		}
 	}
-	var t10 [2][4]float64
+	var t11 [2][4]float64
 	for i := range 4 {
 		var sum2 float64
 		for k6 := range 5 {
 			sum2 += exp3[0][i][k6]
 		}
-		t10[0][i] = sum2
+		t11[0][i] = sum2
 		var sum3 float64
 		for k7 := range 5 {
 			sum3 += exp3[1][i][k7]
 		}
-		t10[1][i] = sum3
+		t11[1][i] = sum3
 	}
-	var t11 [4][5]float64
 	var t12 [4][5]float64
-	var t13 [3]float64
+	var t13 [4][5]float64
+	var t14 [3]float64
 	for i := range 4 {
 		for j := range 5 {
-			t11[i][j] = (A[0][i][j] + A[1][i][j]) / 2
+			t12[i][j] = (A[0][i][j] + A[1][i][j]) / 2
 		}
 		for j := range 5 {
-			t12[i][j] = max(A[0][i][j], A[1][i][j])
+			t13[i][j] = max(A[0][i][j], A[1][i][j])
 		}
 	}
 	// axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
 	for i := range 3 {
-		t13[i] = (in.X[0][i] + in.X[1][i] + (in.X[2][i] + in.X[3][i])) / 4
+		t14[i] = (in.X[0][i] + in.X[1][i] + (in.X[2][i] + in.X[3][i])) / 4
 	}
-	t14 := math.Inf(-1)
+	t15 := math.Inf(-1)
 	for k8 := range 4 {
 		for k9 := range 5 {
-			t14 = max(t14, Z[k8][k9])
+			t15 = max(t15, Z[k8][k9])
 		}
 	}
 	var sum4 float64
@@ -578,13 +598,13 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	}
 	var sum5 float64
 	for k12 := range 4 {
-		sum5 += t9[0][k12] + math.Log(t10[0][k12])
-		sum5 += t9[1][k12] + math.Log(t10[1][k12])
+		sum5 += t10[0][k12] + math.Log(t11[0][k12])
+		sum5 += t10[1][k12] + math.Log(t11[1][k12])
 	}
 	var sum6 float64
 	for k13 := range 4 {
 		for k14 := range 5 {
-			sum6 += t11[k13][k14] * t12[k13][k14]
+			sum6 += t12[k13][k14] * t13[k13][k14]
 		}
 	}
 	var sum7 float64
@@ -600,52 +620,52 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 		}
 		sum7 += sum9
 	}
-	loss := t7[0] - Z[0][in.Labels[0]] + (t7[1] - Z[1][in.Labels[1]]) + (t7[2] - Z[2][in.Labels[2]]) + (t7[3] - Z[3][in.Labels[3]]) + 0.1*(t8[0]+t8[1]+(t8[2]+t8[3])) - sum4/20 + (0.01*sum5 + 0.1*sum6) + (h[0]*t13[0] + h[1]*t13[1] + h[2]*t13[2] + 0.1*t14 + 0.1*sum7 + 0.1*Z[1][in.Labels[0]])
+	loss := t8[0] - Z[0][in.Labels[0]] + (t8[1] - Z[1][in.Labels[1]]) + (t8[2] - Z[2][in.Labels[2]]) + (t8[3] - Z[3][in.Labels[3]]) + 0.1*(t9[0]+t9[1]+(t9[2]+t9[3])) - sum4/20 + (0.01*sum5 + 0.1*sum6) + (h[0]*t14[0] + h[1]*t14[1] + h[2]*t14[2] + 0.1*t15 + 0.1*sum7 + 0.1*Z[1][in.Labels[0]])
 	var scatter [4][5]float64
 	// backward of axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
 	scatter = [4][5]float64{}
 	scatter[1][in.Labels[0]] += 0.1
-	var t15 [4][5]float64
+	var t16 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t15[i][j] = axesGe(Z[i][j], t14)
+			t16[i][j] = axesGe(Z[i][j], t15)
 		}
 	}
 	var sum10 float64
 	for k18 := range 4 {
 		for k19 := range 5 {
-			sum10 += t15[k18][k19]
+			sum10 += t16[k18][k19]
 		}
 	}
-	t16 := 0.1 / sum10
-	var t17 [2][4][5]float64
+	t17 := 0.1 / sum10
+	var t18 [2][4][5]float64
 	// backward of axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
 		for j := range 5 {
-			t17[0][i][j] = axesGe(A[0][i][j], t12[i][j])
-			t17[1][i][j] = axesGe(A[1][i][j], t12[i][j])
+			t18[0][i][j] = axesGe(A[0][i][j], t13[i][j])
+			t18[1][i][j] = axesGe(A[1][i][j], t13[i][j])
 		}
 	}
-	var t18 [4][5]float64
 	var t19 [4][5]float64
-	var t20 [2][4]float64
+	var t20 [4][5]float64
+	var t21 [2][4]float64
 	for i := range 4 {
 		for j := range 5 {
-			t18[i][j] = 0.1 * t11[i][j] / (t17[0][i][j] + t17[1][i][j])
+			t19[i][j] = 0.1 * t12[i][j] / (t18[0][i][j] + t18[1][i][j])
 		}
 		for j := range 5 {
-			t19[i][j] = 0.1 * t12[i][j] / 2
+			t20[i][j] = 0.1 * t13[i][j] / 2
 		}
 	}
 	for i := range 4 {
-		t20[0][i] = 0.01 / t10[0][i]
-		t20[1][i] = 0.01 / t10[1][i]
+		t21[0][i] = 0.01 / t11[0][i]
+		t21[1][i] = 0.01 / t11[1][i]
 	}
 	var dP [4][5]float64
 	// backward of axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
 	var dL [4][5]float64
-	var t21 [4][5]float64
-	var t22 [4]float64
+	var t22 [4][5]float64
+	var t23 [4]float64
 	var scatter2 [4]float64
 	for i := range 4 {
 		for j := range 5 {
@@ -655,13 +675,13 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 			dL[i][j] = -0.05 * P[i][j]
 		}
 		for j := range 5 {
-			t21[i][j] = axesGe(Z[i][j], t8[i])
+			t22[i][j] = axesGe(Z[i][j], t9[i])
 		}
 		var sum11 float64
 		for k20 := range 5 {
-			sum11 += t21[i][k20]
+			sum11 += t22[i][k20]
 		}
-		t22[i] = 0.1 / sum11
+		t23[i] = 0.1 / sum11
 	}
 	scatter2 = [4]float64{}
 	scatter2[3] += 1
@@ -690,37 +710,37 @@ func (p *AxesParams) LossGrad(ws *AxesWorkspace, in *AxesInputs, g *AxesParams) 
 	// backward of axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
 	for i := range 4 {
 		for j := range 5 {
-			dA[0][i][j] = 0.1 + t18[i][j]*t17[0][i][j] + t19[i][j] + t20[0][i]*exp3[0][i][j]
-			dA[1][i][j] = 0.1 + t18[i][j]*t17[1][i][j] + t19[i][j] + t20[1][i]*exp3[1][i][j]
+			dA[0][i][j] = 0.1 + t19[i][j]*t18[0][i][j] + t20[i][j] + t21[0][i]*exp3[0][i][j]
+			dA[1][i][j] = 0.1 + t19[i][j]*t18[1][i][j] + t20[i][j] + t21[1][i]*exp3[1][i][j]
 		}
 	}
 	var dh [3]float64
 	// backward of axes.bp:26: for t in 0..T {
 	for i := range 3 {
-		dh[i] = t13[i]
+		dh[i] = t14[i]
 	}
-	for t23 := 2; t23 >= 0; t23-- {
+	for t24 := 2; t24 >= 0; t24-- {
 		// backward of axes.bp:27: h = h + E[tokens[t]]
 		for i := range 3 {
-			g.E[in.Tokens[t23]][i] += dh[i]
+			g.E[in.Tokens[t24]][i] += dh[i]
 		}
 	}
-	var t24 [5]float64
+	var t25 [5]float64
 	// backward of axes.bp:24: L = log_softmax(Z, 0)    // column by column
 	for i := range 5 {
-		t24[i] = (-dL[0][i] + -dL[1][i] + (-dL[2][i] + -dL[3][i])) / t5[i]
+		t25[i] = (-dL[0][i] + -dL[1][i] + (-dL[2][i] + -dL[3][i])) / t6[i]
 	}
 	// backward of axes.bp:23: P = softmax(Z)           // row by row: the last axis
 	var dZ [4][5]float64
 	for i := range 4 {
 		var sum12 float64
 		for k21 := range 5 {
-			sum12 += -(dP[i][k21] * P[i][k21] / t2[i])
+			sum12 += -(dP[i][k21] * P[i][k21] / t3[i])
 		}
-		t25i := (scatter2[i]+scatter4[i]+scatter6[i]+scatter8[i])/t2[i] + sum12
+		t26i := (scatter2[i]+scatter4[i]+scatter6[i]+scatter8[i])/t3[i] + sum12
 		// backward of axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 		for j := range 5 {
-			dZ[i][j] = scatter[i][j] + t16*t15[i][j] + t22[i]*t21[i][j] + scatter3[i][j] + scatter5[i][j] + scatter7[i][j] + scatter9[i][j] + (dA[0][i][j]*p.S[0][i][j]+dA[1][i][j]*p.S[1][i][j])*(1-tanhZ[i][j]*tanhZ[i][j]) + (dL[i][j] + t24[j]*exp2[i][j]) + (dP[i][j]/t2[i]+t25i)*exp[i][j]
+			dZ[i][j] = scatter[i][j] + t17*t16[i][j] + t23[i]*t22[i][j] + scatter3[i][j] + scatter5[i][j] + scatter7[i][j] + scatter9[i][j] + (dA[0][i][j]*p.S[0][i][j]+dA[1][i][j]*p.S[1][i][j])*(1-tanhZ[i][j]*tanhZ[i][j]) + (dL[i][j] + t25[j]*exp2[i][j]) + (dP[i][j]/t3[i]+t26i)*exp[i][j]
 		}
 	}
 	for i := range 5 {
@@ -764,8 +784,8 @@ func (p *AxesParams) Predict(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 	var Z [4][5]float64
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4]float64
+	var t2 [4][5]float64
 	var exp [4][5]float64
-	var t2 [4]float64
 	for i := range 4 {
 		for j := range 5 {
 			Z[i][j] = in.X[i][0]*p.W[j][0] + in.X[i][1]*p.W[j][1] + in.X[i][2]*p.W[j][2] + p.B[j]
@@ -777,15 +797,23 @@ func (p *AxesParams) Predict(ws *AxesWorkspace, in *AxesInputs, out *AxesOutputs
 		}
 		t[i] = m
 		for j := range 5 {
-			exp[i][j] = math.Exp(Z[i][j] - t[i])
+			t2[i][j] = Z[i][j] - t[i]
 		}
+	}
+	var t3 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp[i][j] = math.Exp(t2[i][j])
+		}
+	}
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
-		t2[i] = sum
+		t3[i] = sum
 		for j := range 5 {
-			out.P[i][j] = exp[i][j] / t2[i]
+			out.P[i][j] = exp[i][j] / t3[i]
 		}
 	}
 }
@@ -878,11 +906,6 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4][32]float64
 	var exp [4][5][32]float64
-	var t2 [4][32]float64
-	var t3 [4][32]float64
-	var t4 [4][32]float64
-	var P [4][5][32]float64
-	var t5 [5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
@@ -897,11 +920,17 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 			t[i][j] = m
 		}
+	}
+	var t2 [4][32]float64
+	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
 				exp[i][j][n] = math.Exp(Z[i][j][n] - t[i][n])
 			}
 		}
+	}
+	var t3 [4][32]float64
+	for i := range 4 {
 		for j := range 32 {
 			var sum float64
 			for k2 := range 5 {
@@ -909,10 +938,17 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 			t2[i][j] = sum
 		}
-		// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
+	}
+	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
+	var t4 [4][32]float64
+	for i := range 4 {
 		for j := range 32 {
 			t3[i][j] = t[i][j] + math.Log(t2[i][j])
 		}
+	}
+	var P [4][5][32]float64
+	var t5 [5][32]float64
+	for i := range 4 {
 		for j := range 32 {
 			m2 := math.Inf(-1)
 			for k3 := range 5 {
@@ -1347,10 +1383,6 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4][32]float64
 	var exp [4][5][32]float64
-	var t2 [4][32]float64
-	var t3 [4][32]float64
-	var P [4][5][32]float64
-	var t4 [5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
@@ -1365,11 +1397,17 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			}
 			t[i][j] = m
 		}
+	}
+	var t2 [4][32]float64
+	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
 				exp[i][j][n] = math.Exp(Z[i][j][n] - t[i][n])
 			}
 		}
+	}
+	var t3 [4][32]float64
+	for i := range 4 {
 		for j := range 32 {
 			var sum float64
 			for k2 := range 5 {
@@ -1377,7 +1415,11 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			}
 			t2[i][j] = sum
 		}
-		// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
+	}
+	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
+	var P [4][5][32]float64
+	var t4 [5][32]float64
+	for i := range 4 {
 		for j := range 32 {
 			t3[i][j] = t[i][j] + math.Log(t2[i][j])
 		}

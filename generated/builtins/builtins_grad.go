@@ -769,36 +769,48 @@ func FMseGrad(u, v [3]float64) (fMse float64, du, dv [3]float64) {
 
 // FMatvec computes f_matvec(W, x) of builtins.bp:46.
 func FMatvec(W [2][3]float64, x [3]float64) float64 {
-	return math.Tanh(W[0][0]*x[0]+W[0][1]*x[1]+W[0][2]*x[2]) + math.Tanh(W[1][0]*x[0]+W[1][1]*x[1]+W[1][2]*x[2])
+	var t [2]float64
+	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
+	t[0] = W[0][0]*x[0] + W[0][1]*x[1] + W[0][2]*x[2]
+	t[1] = W[1][0]*x[0] + W[1][1]*x[1] + W[1][2]*x[2]
+	return math.Tanh(t[0]) + math.Tanh(t[1])
 }
 
 // FMatvecGrad returns f_matvec(W, x) of builtins.bp:46 and its partial derivatives
 // with respect to W, x.
 func FMatvecGrad(W [2][3]float64, x [3]float64) (fMatvec float64, dW [2][3]float64, dx [3]float64) {
-	var tanh [2]float64
-	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	tanh[0] = math.Tanh(W[0][0]*x[0] + W[0][1]*x[1] + W[0][2]*x[2])
-	tanh[1] = math.Tanh(W[1][0]*x[0] + W[1][1]*x[1] + W[1][2]*x[2])
 	var t [2]float64
+	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
+	t[0] = W[0][0]*x[0] + W[0][1]*x[1] + W[0][2]*x[2]
+	t[1] = W[1][0]*x[0] + W[1][1]*x[1] + W[1][2]*x[2]
+	var tanh [2]float64
+	tanh[0] = math.Tanh(t[0])
+	tanh[1] = math.Tanh(t[1])
+	var t2 [2]float64
 	// backward of builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
-	t[0] = 1 - tanh[0]*tanh[0]
-	t[1] = 1 - tanh[1]*tanh[1]
+	t2[0] = 1 - tanh[0]*tanh[0]
+	t2[1] = 1 - tanh[1]*tanh[1]
 	// builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	fMatvec = tanh[0] + tanh[1]
 	// backward of builtins.bp:46: fn f_matvec(W[2, 3], x[3]) = sum(tanh(W @ x))
 	for i := range 3 {
-		dW[0][i] = t[0] * x[i]
-		dW[1][i] = t[1] * x[i]
+		dW[0][i] = t2[0] * x[i]
+		dW[1][i] = t2[1] * x[i]
 	}
 	for i := range 3 {
-		dx[i] = t[0]*W[0][i] + t[1]*W[1][i]
+		dx[i] = t2[0]*W[0][i] + t2[1]*W[1][i]
 	}
 	return
 }
 
 // FVecmat computes f_vecmat(x, W) of builtins.bp:47.
 func FVecmat(x [2]float64, W [2][3]float64) float64 {
-	return math.Sin(x[0]*W[0][0]+x[1]*W[1][0]) + math.Sin(x[0]*W[0][1]+x[1]*W[1][1]) + math.Sin(x[0]*W[0][2]+x[1]*W[1][2])
+	var t [3]float64
+	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	for i := range 3 {
+		t[i] = x[0]*W[0][i] + x[1]*W[1][i]
+	}
+	return math.Sin(t[0]) + math.Sin(t[1]) + math.Sin(t[2])
 }
 
 // FVecmatGrad returns f_vecmat(x, W) of builtins.bp:47 and its partial derivatives
@@ -808,10 +820,11 @@ func FVecmatGrad(x [2]float64, W [2][3]float64) (fVecmat float64, dx [2]float64,
 	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	var cos [3]float64
 	for i := range 3 {
-		ti := x[0]*W[0][i] + x[1]*W[1][i]
-		t[i] = ti
-		// backward of builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
-		cos[i] = math.Cos(ti)
+		t[i] = x[0]*W[0][i] + x[1]*W[1][i]
+	}
+	// backward of builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
+	for i := range 3 {
+		cos[i] = math.Cos(t[i])
 	}
 	// builtins.bp:47: fn f_vecmat(x[2], W[2, 3]) = sum(sin(x @ W))
 	fVecmat = math.Sin(t[0]) + math.Sin(t[1]) + math.Sin(t[2])
@@ -827,7 +840,13 @@ func FVecmatGrad(x [2]float64, W [2][3]float64) (fVecmat float64, dx [2]float64,
 
 // FMatmat computes f_matmat(A, B) of builtins.bp:48.
 func FMatmat(A [2][3]float64, B [3][2]float64) float64 {
-	return math.Sin(A[0][0]*B[0][0]+A[0][1]*B[1][0]+A[0][2]*B[2][0]) + math.Sin(A[0][0]*B[0][1]+A[0][1]*B[1][1]+A[0][2]*B[2][1]) + (math.Sin(A[1][0]*B[0][0]+A[1][1]*B[1][0]+A[1][2]*B[2][0]) + math.Sin(A[1][0]*B[0][1]+A[1][1]*B[1][1]+A[1][2]*B[2][1])) + A[1][2]*B[2][1]
+	var t [2][2]float64
+	// builtins.bp:48: fn f_matmat(A[2, 3], B[3, 2]) = sum(sin(A @ B)) + A[1, 2] * B[2, 1]
+	t[0][0] = A[0][0]*B[0][0] + A[0][1]*B[1][0] + A[0][2]*B[2][0]
+	t[0][1] = A[0][0]*B[0][1] + A[0][1]*B[1][1] + A[0][2]*B[2][1]
+	t[1][0] = A[1][0]*B[0][0] + A[1][1]*B[1][0] + A[1][2]*B[2][0]
+	t[1][1] = A[1][0]*B[0][1] + A[1][1]*B[1][1] + A[1][2]*B[2][1]
+	return math.Sin(t[0][0]) + math.Sin(t[0][1]) + (math.Sin(t[1][0]) + math.Sin(t[1][1])) + A[1][2]*B[2][1]
 }
 
 // FMatmatGrad returns f_matmat(A, B) of builtins.bp:48 and its partial derivatives

@@ -68,9 +68,13 @@ type CasefoldBatchWorkspace struct {
 // Forward returns the loss of model casefold for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CasefoldParams) Forward(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) float64 {
+	var t [3]float64
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
-		ws.h[i] = math.Tanh(p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i])
+		t[i] = p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i]
+	}
+	for i := range 3 {
+		ws.h[i] = math.Tanh(t[i])
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
 	ws.t = p.W[0]*ws.h[0] + p.W[1]*ws.h[1] + p.W[2]*ws.h[2] - in.Y
@@ -109,25 +113,29 @@ func (p *CasefoldParams) Backward(ws *CasefoldWorkspace, in *CasefoldInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *CasefoldParams) LossGrad(ws *CasefoldWorkspace, in *CasefoldInputs, g *CasefoldParams) float64 {
-	var H [3]float64
+	var t [3]float64
 	// casefold.bp:11: H = tanh(W @ x + B)
+	var H [3]float64
 	for i := range 3 {
-		H[i] = math.Tanh(p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i])
+		t[i] = p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i]
+	}
+	for i := range 3 {
+		H[i] = math.Tanh(t[i])
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	t := p.W[0]*H[0] + p.W[1]*H[1] + p.W[2]*H[2] - in.Y
-	loss := t*t + 0.1*(p.W[0]*p.W[0]+p.W[1]*p.W[1]+p.W[2]*p.W[2])
-	var t2 [3]float64
+	t2 := p.W[0]*H[0] + p.W[1]*H[1] + p.W[2]*H[2] - in.Y
+	loss := t2*t2 + 0.1*(p.W[0]*p.W[0]+p.W[1]*p.W[1]+p.W[2]*p.W[2])
+	var t3 [3]float64
 	// backward of casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
 	for i := range 3 {
-		t2[i] = 0.1 * p.W[i]
+		t3[i] = 0.1 * p.W[i]
 	}
-	t3 := 2 * t
+	t4 := 2 * t2
 	// backward of casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
-		dBi := t3 * p.W[i] * (1 - H[i]*H[i])
+		dBi := t4 * p.W[i] * (1 - H[i]*H[i])
 		// backward of casefold.bp:5: param w[3]
-		g.W[i] += t2[i] + t2[i] + t3*H[i]
+		g.W[i] += t3[i] + t3[i] + t4*H[i]
 		// backward of casefold.bp:11: H = tanh(W @ x + B)
 		row := &g.W_[i]
 		row[0] += dBi * in.X[0]
@@ -161,9 +169,13 @@ func (p *CasefoldParams) LossGradTo(ws *CasefoldWorkspace, in *CasefoldInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *CasefoldParams) Predict(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) {
+	var t [3]float64
 	// casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
-		out.H[i] = math.Tanh(p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i])
+		t[i] = p.W_[i][0]*in.X[0] + p.W_[i][1]*in.X[1] + p.W_[i][2]*in.X[2] + p.B[i]
+	}
+	for i := range 3 {
+		out.H[i] = math.Tanh(t[i])
 	}
 }
 
@@ -241,52 +253,58 @@ func (ws *CasefoldBatchWorkspace) load(in []CasefoldInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *CasefoldParams) lossGradTile(ws *CasefoldBatchWorkspace, g *CasefoldParams) float64 {
-	var H [3][32]float64
+	var t [3][32]float64
 	// casefold.bp:11: H = tanh(W @ x + B)
-	var t [32]float64
+	var H [3][32]float64
 	for i := range 3 {
 		for j := range 32 {
-			H[i][j] = math.Tanh(p.W_[i][0]*ws.x[0][j] + p.W_[i][1]*ws.x[1][j] + p.W_[i][2]*ws.x[2][j] + p.B[i])
+			t[i][j] = p.W_[i][0]*ws.x[0][j] + p.W_[i][1]*ws.x[1][j] + p.W_[i][2]*ws.x[2][j] + p.B[i]
+		}
+	}
+	var t2 [32]float64
+	for i := range 3 {
+		for j := range 32 {
+			H[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
 	for i := range 32 {
-		t[i] = p.W[0]*H[0][i] + p.W[1]*H[1][i] + p.W[2]*H[2][i] - ws.y[i]
+		t2[i] = p.W[0]*H[0][i] + p.W[1]*H[1][i] + p.W[2]*H[2][i] - ws.y[i]
 	}
-	t2 := 0.1 * (p.W[0]*p.W[0] + p.W[1]*p.W[1] + p.W[2]*p.W[2])
+	t3 := 0.1 * (p.W[0]*p.W[0] + p.W[1]*p.W[1] + p.W[2]*p.W[2])
 	var loss0, loss1, loss2, loss3 float64
 	for k := 0; k < 32; k += 4 {
-		loss0 += t[k]*t[k] + t2
-		loss1 += t[k+1]*t[k+1] + t2
-		loss2 += t[k+2]*t[k+2] + t2
-		loss3 += t[k+3]*t[k+3] + t2
+		loss0 += t2[k]*t2[k] + t3
+		loss1 += t2[k+1]*t2[k+1] + t3
+		loss2 += t2[k+2]*t2[k+2] + t3
+		loss3 += t2[k+3]*t2[k+3] + t3
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t3 [3]float64
+	var t4 [3]float64
 	// backward of casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	var t4 [32]float64
+	var t5 [32]float64
 	for i := range 3 {
-		t3[i] = 3.2 * p.W[i]
+		t4[i] = 3.2 * p.W[i]
 	}
-	var t5 [3][32]float64
+	var t6 [3][32]float64
 	for i := range 32 {
-		t4[i] = 2 * t[i]
+		t5[i] = 2 * t2[i]
 	}
 	// backward of casefold.bp:11: H = tanh(W @ x + B)
 	for i := range 3 {
 		for j := range 32 {
-			t5[i][j] = t4[j] * p.W[i] * (1 - H[i][j]*H[i][j])
+			t6[i][j] = t5[j] * p.W[i] * (1 - H[i][j]*H[i][j])
 		}
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 32; k2 += 4 {
-			sum0 += t4[k2] * H[i][k2]
-			sum1 += t4[k2+1] * H[i][k2+1]
-			sum2 += t4[k2+2] * H[i][k2+2]
-			sum3 += t4[k2+3] * H[i][k2+3]
+			sum0 += t5[k2] * H[i][k2]
+			sum1 += t5[k2+1] * H[i][k2+1]
+			sum2 += t5[k2+2] * H[i][k2+2]
+			sum3 += t5[k2+3] * H[i][k2+3]
 		}
-		g.W[i] += t3[i] + t3[i] + (sum0 + sum1 + (sum2 + sum3))
+		g.W[i] += t4[i] + t4[i] + (sum0 + sum1 + (sum2 + sum3))
 		for j := range 3 {
-			row := &t5[i]
+			row := &t6[i]
 			var dot0, dot1, dot2, dot3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
 				dot0 += row[k3] * ws.x[j][k3]
@@ -298,10 +316,10 @@ func (p *CasefoldParams) lossGradTile(ws *CasefoldBatchWorkspace, g *CasefoldPar
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += t5[i][k4]
-			sumB1 += t5[i][k4+1]
-			sumB2 += t5[i][k4+2]
-			sumB3 += t5[i][k4+3]
+			sumB0 += t6[i][k4]
+			sumB1 += t6[i][k4+1]
+			sumB2 += t6[i][k4+2]
+			sumB3 += t6[i][k4+3]
 		}
 		g.B[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 	}
@@ -311,21 +329,27 @@ func (p *CasefoldParams) lossGradTile(ws *CasefoldBatchWorkspace, g *CasefoldPar
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *CasefoldParams) forwardTile(ws *CasefoldBatchWorkspace, out []CasefoldOutputs) float64 {
-	var H [3][32]float64
+	var t [3][32]float64
 	// casefold.bp:11: H = tanh(W @ x + B)
+	var H [3][32]float64
 	for i := range 3 {
 		for j := range 32 {
-			H[i][j] = math.Tanh(p.W_[i][0]*ws.x[0][j] + p.W_[i][1]*ws.x[1][j] + p.W_[i][2]*ws.x[2][j] + p.B[i])
+			t[i][j] = p.W_[i][0]*ws.x[0][j] + p.W_[i][1]*ws.x[1][j] + p.W_[i][2]*ws.x[2][j] + p.B[i]
+		}
+	}
+	for i := range 3 {
+		for j := range 32 {
+			H[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// casefold.bp:12: loss = (dot(w, H) - Y)^2 + 0.1 * sum(w * w)
-	t := 0.1 * (p.W[0]*p.W[0] + p.W[1]*p.W[1] + p.W[2]*p.W[2])
+	t2 := 0.1 * (p.W[0]*p.W[0] + p.W[1]*p.W[1] + p.W[2]*p.W[2])
 	var loss0, loss1, loss2, loss3 float64
 	for k := 0; k < 32; k += 4 {
-		loss0 += casefoldSq(p.W[0]*H[0][k]+p.W[1]*H[1][k]+p.W[2]*H[2][k]-ws.y[k]) + t
-		loss1 += casefoldSq(p.W[0]*H[0][k+1]+p.W[1]*H[1][k+1]+p.W[2]*H[2][k+1]-ws.y[k+1]) + t
-		loss2 += casefoldSq(p.W[0]*H[0][k+2]+p.W[1]*H[1][k+2]+p.W[2]*H[2][k+2]-ws.y[k+2]) + t
-		loss3 += casefoldSq(p.W[0]*H[0][k+3]+p.W[1]*H[1][k+3]+p.W[2]*H[2][k+3]-ws.y[k+3]) + t
+		loss0 += casefoldSq(p.W[0]*H[0][k]+p.W[1]*H[1][k]+p.W[2]*H[2][k]-ws.y[k]) + t2
+		loss1 += casefoldSq(p.W[0]*H[0][k+1]+p.W[1]*H[1][k+1]+p.W[2]*H[2][k+1]-ws.y[k+1]) + t2
+		loss2 += casefoldSq(p.W[0]*H[0][k+2]+p.W[1]*H[1][k+2]+p.W[2]*H[2][k+2]-ws.y[k+2]) + t2
+		loss3 += casefoldSq(p.W[0]*H[0][k+3]+p.W[1]*H[1][k+3]+p.W[2]*H[2][k+3]-ws.y[k+3]) + t2
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	if out != nil {

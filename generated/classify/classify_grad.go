@@ -134,7 +134,8 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 		m = max(m, ws.logits[k3])
 	}
 	for i := range 10 {
-		ws.exp[i] = math.Exp(ws.logits[i] - m)
+		shiftedi := ws.logits[i] - m
+		ws.exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
@@ -345,7 +346,8 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(logits[i] - m)
+		shiftedi := logits[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
@@ -612,7 +614,8 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(logits[i] - m)
+		shiftedi := logits[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k4 := 0; k4 < 8; k4 += 4 {
@@ -832,7 +835,7 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 		}
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
-	var exp [10][32]float64
+	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k := range 10 {
@@ -840,10 +843,14 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 		}
 		t[i] = m
 	}
-	var t2 [32]float64
+	var exp [10][32]float64
+	var t3 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(logits[i][j] - t[j])
+			t2[i][j] = logits[i][j] - t[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t2[i][j])
 		}
 	}
 	for i := range 32 {
@@ -856,30 +863,30 @@ func (p *ClassifyParams) lossGradTile(ws *ClassifyBatchWorkspace, g *ClassifyPar
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
-		t2[i] = sum0 + sum1 + (sum2 + sum3)
+		t3[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += t[k3] + math.Log(t2[k3]) - logits[ws.label[k3]][k3]
-		loss1 += t[k3+1] + math.Log(t2[k3+1]) - logits[ws.label[k3+1]][k3+1]
-		loss2 += t[k3+2] + math.Log(t2[k3+2]) - logits[ws.label[k3+2]][k3+2]
-		loss3 += t[k3+3] + math.Log(t2[k3+3]) - logits[ws.label[k3+3]][k3+3]
+		loss0 += t[k3] + math.Log(t3[k3]) - logits[ws.label[k3]][k3]
+		loss1 += t[k3+1] + math.Log(t3[k3+1]) - logits[ws.label[k3+1]][k3+1]
+		loss2 += t[k3+2] + math.Log(t3[k3+2]) - logits[ws.label[k3+2]][k3+2]
+		loss3 += t[k3+3] + math.Log(t3[k3+3]) - logits[ws.label[k3+3]][k3+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t3 [10][32]float64
+	var t4 [10][32]float64
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t3 = [10][32]float64{}
+	t4 = [10][32]float64{}
 	for i2 := range 32 {
-		t3[ws.label[i2]][i2] += -1
+		t4[ws.label[i2]][i2] += -1
 	}
-	var t4 [32]float64
+	var t5 [32]float64
 	for i := range 32 {
-		t4[i] = 1 / t2[i]
+		t5[i] = 1 / t3[i]
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		for j := range 32 {
-			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+			ws.dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
 		}
 	}
 	classifyGemmTN(128, 32, 10, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.dh[0][0], 4096), false)
@@ -936,7 +943,7 @@ func (p *ClassifyParams) lossGradTileTo(ws *ClassifyBatchWorkspace, g *ClassifyP
 		}
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
-	var exp [10][32]float64
+	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k := range 10 {
@@ -944,10 +951,14 @@ func (p *ClassifyParams) lossGradTileTo(ws *ClassifyBatchWorkspace, g *ClassifyP
 		}
 		t[i] = m
 	}
-	var t2 [32]float64
+	var exp [10][32]float64
+	var t3 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(logits[i][j] - t[j])
+			t2[i][j] = logits[i][j] - t[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t2[i][j])
 		}
 	}
 	for i := range 32 {
@@ -960,30 +971,30 @@ func (p *ClassifyParams) lossGradTileTo(ws *ClassifyBatchWorkspace, g *ClassifyP
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
-		t2[i] = sum0 + sum1 + (sum2 + sum3)
+		t3[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += t[k3] + math.Log(t2[k3]) - logits[ws.label[k3]][k3]
-		loss1 += t[k3+1] + math.Log(t2[k3+1]) - logits[ws.label[k3+1]][k3+1]
-		loss2 += t[k3+2] + math.Log(t2[k3+2]) - logits[ws.label[k3+2]][k3+2]
-		loss3 += t[k3+3] + math.Log(t2[k3+3]) - logits[ws.label[k3+3]][k3+3]
+		loss0 += t[k3] + math.Log(t3[k3]) - logits[ws.label[k3]][k3]
+		loss1 += t[k3+1] + math.Log(t3[k3+1]) - logits[ws.label[k3+1]][k3+1]
+		loss2 += t[k3+2] + math.Log(t3[k3+2]) - logits[ws.label[k3+2]][k3+2]
+		loss3 += t[k3+3] + math.Log(t3[k3+3]) - logits[ws.label[k3+3]][k3+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t3 [10][32]float64
+	var t4 [10][32]float64
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t3 = [10][32]float64{}
+	t4 = [10][32]float64{}
 	for i2 := range 32 {
-		t3[ws.label[i2]][i2] += -1
+		t4[ws.label[i2]][i2] += -1
 	}
-	var t4 [32]float64
+	var t5 [32]float64
 	for i := range 32 {
-		t4[i] = 1 / t2[i]
+		t5[i] = 1 / t3[i]
 	}
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		for j := range 32 {
-			ws.dlogits[i][j] = t3[i][j] + t4[j]*exp[i][j]
+			ws.dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
 		}
 	}
 	classifyGemmTN(128, 32, 10, unsafe.Slice(&p.W2[0][0], 1280), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.dh[0][0], 4096), false)
@@ -1039,6 +1050,7 @@ func (p *ClassifyParams) forwardTile(ws *ClassifyBatchWorkspace, out []ClassifyO
 		}
 	}
 	// classify.bp:16: loss = cross_entropy(logits, label)
+	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k := range 10 {
@@ -1046,17 +1058,22 @@ func (p *ClassifyParams) forwardTile(ws *ClassifyBatchWorkspace, out []ClassifyO
 		}
 		t[i] = m
 	}
+	for i := range 10 {
+		for j := range 32 {
+			t2[i][j] = logits[i][j] - t[j]
+		}
+	}
 	var loss float64
 	for k4 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k5 := 0; k5 < 8; k5 += 4 {
-			sumB0 += math.Exp(logits[k5][k4] - t[k4])
-			sumB1 += math.Exp(logits[k5+1][k4] - t[k4])
-			sumB2 += math.Exp(logits[k5+2][k4] - t[k4])
-			sumB3 += math.Exp(logits[k5+3][k4] - t[k4])
+			sumB0 += math.Exp(t2[k5][k4])
+			sumB1 += math.Exp(t2[k5+1][k4])
+			sumB2 += math.Exp(t2[k5+2][k4])
+			sumB3 += math.Exp(t2[k5+3][k4])
 		}
-		sumB0 += math.Exp(logits[8][k4] - t[k4])
-		sumB0 += math.Exp(logits[9][k4] - t[k4])
+		sumB0 += math.Exp(t2[8][k4])
+		sumB0 += math.Exp(t2[9][k4])
 		loss += t[k4] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k4]][k4]
 	}
 	if out != nil {

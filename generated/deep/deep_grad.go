@@ -77,6 +77,7 @@ func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
 	}
+	var t [32]float64
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
@@ -87,7 +88,10 @@ func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs
 				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
 				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
-			ws.h[l+1][i] = deepSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
+		}
+		for i := range 32 {
+			ws.h[l+1][i] = deepSigmoid(t[i])
 		}
 	}
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -148,6 +152,7 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
 	}
+	var t [32]float64
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
@@ -158,48 +163,51 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
 				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
-			ws.h[l+1][i] = deepSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
+		}
+		for i := range 32 {
+			ws.h[l+1][i] = deepSigmoid(t[i])
 		}
 	}
-	var t [32]float64
+	var t2 [32]float64
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t[i] = ws.h[20][i] - 0.5
+		t2[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		sum0 += t[k2] * t[k2]
-		sum1 += t[k2+1] * t[k2+1]
-		sum2 += t[k2+2] * t[k2+2]
-		sum3 += t[k2+3] * t[k2+3]
+		sum0 += t2[k2] * t2[k2]
+		sum1 += t2[k2+1] * t2[k2+1]
+		sum2 += t2[k2+2] * t2[k2+2]
+		sum3 += t2[k2+3] * t2[k2+3]
 	}
 	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
-		dhi := 0.5 * (2 * t[i])
+		dhi := 0.5 * (2 * t2[i])
 		// backward of deep.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	var t2 [32]float64
+	var t3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
+			t3[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += t2[k3] * p.W[l2][k3][i]
-				dotB1 += t2[k3+1] * p.W[l2][k3+1][i]
-				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
-				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
+				dotB0 += t3[k3] * p.W[l2][k3][i]
+				dotB1 += t3[k3+1] * p.W[l2][k3+1][i]
+				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
+				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
+				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
 			}
-			g.B[l2][i] += t2[i]
+			g.B[l2][i] += t3[i]
 			dh2[i] = dh3i
 		}
 	}
@@ -253,6 +261,7 @@ func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
 	}
+	var t [32]float64
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
@@ -263,48 +272,51 @@ func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
 				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
-			ws.h[l+1][i] = deepSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
+			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
+		}
+		for i := range 32 {
+			ws.h[l+1][i] = deepSigmoid(t[i])
 		}
 	}
-	var t [32]float64
+	var t2 [32]float64
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t[i] = ws.h[20][i] - 0.5
+		t2[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		sum0 += t[k2] * t[k2]
-		sum1 += t[k2+1] * t[k2+1]
-		sum2 += t[k2+2] * t[k2+2]
-		sum3 += t[k2+3] * t[k2+3]
+		sum0 += t2[k2] * t2[k2]
+		sum1 += t2[k2+1] * t2[k2+1]
+		sum2 += t2[k2+2] * t2[k2+2]
+		sum3 += t2[k2+3] * t2[k2+3]
 	}
 	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
-		dhi := 0.5 * (2 * t[i])
+		dhi := 0.5 * (2 * t2[i])
 		// backward of deep.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	var t2 [32]float64
+	var t3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
+			t3[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += t2[k3] * p.W[l2][k3][i]
-				dotB1 += t2[k3+1] * p.W[l2][k3+1][i]
-				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
-				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
+				dotB0 += t3[k3] * p.W[l2][k3][i]
+				dotB1 += t3[k3+1] * p.W[l2][k3+1][i]
+				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
+				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
 			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
+				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
 			}
-			g.B[l2][i] += t2[i]
+			g.B[l2][i] += t3[i]
 			dh2[i] = dh3i
 		}
 	}
@@ -400,30 +412,34 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
+	var t [32][32]float64
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		deepGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
-				ws.h[l+1][i][j] = deepSigmoid(ws.t[i][j] + p.B[l][i])
+				t[i][j] = ws.t[i][j] + p.B[l][i]
+			}
+			for j := range 32 {
+				ws.h[l+1][i][j] = deepSigmoid(t[i][j])
 			}
 		}
 	}
-	var t [32][32]float64
+	var t2 [32][32]float64
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t[i][j] = ws.h[20][i][j] - 0.5
+			t2[i][j] = ws.h[20][i][j] - 0.5
 		}
 	}
 	var loss float64
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += t[k4][k3] * t[k4][k3]
-			sumB1 += t[k4+1][k3] * t[k4+1][k3]
-			sumB2 += t[k4+2][k3] * t[k4+2][k3]
-			sumB3 += t[k4+3][k3] * t[k4+3][k3]
+			sumB0 += t2[k4][k3] * t2[k4][k3]
+			sumB1 += t2[k4+1][k3] * t2[k4+1][k3]
+			sumB2 += t2[k4+2][k3] * t2[k4+2][k3]
+			sumB3 += t2[k4+3][k3] * t2[k4+3][k3]
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
@@ -432,7 +448,7 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 	var dh2 [32][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			dh[i][j] = 0.5 * (2 * t[i][j])
+			dh[i][j] = 0.5 * (2 * t2[i][j])
 		}
 		// backward of deep.bp:12: for l in 0..L {
 		for j := range 32 {
@@ -481,30 +497,34 @@ func (p *DeepParams) lossGradTileTo(ws *DeepBatchWorkspace, g *DeepParams) float
 			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
+	var t [32][32]float64
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		deepGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
-				ws.h[l+1][i][j] = deepSigmoid(ws.t4[i][j] + p.B[l][i])
+				t[i][j] = ws.t4[i][j] + p.B[l][i]
+			}
+			for j := range 32 {
+				ws.h[l+1][i][j] = deepSigmoid(t[i][j])
 			}
 		}
 	}
-	var t [32][32]float64
+	var t2 [32][32]float64
 	// deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t[i][j] = ws.h[20][i][j] - 0.5
+			t2[i][j] = ws.h[20][i][j] - 0.5
 		}
 	}
 	var loss float64
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += t[k4][k3] * t[k4][k3]
-			sumB1 += t[k4+1][k3] * t[k4+1][k3]
-			sumB2 += t[k4+2][k3] * t[k4+2][k3]
-			sumB3 += t[k4+3][k3] * t[k4+3][k3]
+			sumB0 += t2[k4][k3] * t2[k4][k3]
+			sumB1 += t2[k4+1][k3] * t2[k4+1][k3]
+			sumB2 += t2[k4+2][k3] * t2[k4+2][k3]
+			sumB3 += t2[k4+3][k3] * t2[k4+3][k3]
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
@@ -513,7 +533,7 @@ func (p *DeepParams) lossGradTileTo(ws *DeepBatchWorkspace, g *DeepParams) float
 	var dh2 [32][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			dh[i][j] = 0.5 * (2 * t[i][j])
+			dh[i][j] = 0.5 * (2 * t2[i][j])
 		}
 		// backward of deep.bp:12: for l in 0..L {
 		for j := range 32 {
@@ -558,12 +578,16 @@ func (p *DeepParams) forwardTile(ws *DeepBatchWorkspace, out []DeepOutputs) floa
 			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
+	var t [32][32]float64
 	for l := range 20 {
 		// deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		deepGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
-				ws.h[l+1][i][j] = deepSigmoid(ws.t7[i][j] + p.B[l][i])
+				t[i][j] = ws.t7[i][j] + p.B[l][i]
+			}
+			for j := range 32 {
+				ws.h[l+1][i][j] = deepSigmoid(t[i][j])
 			}
 		}
 	}

@@ -84,7 +84,7 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *De
 	for i := range 32 {
 		h[i] = in.X[i]
 	}
-	var h2 [32]float64
+	var t [32]float64
 	for l := range 20 {
 		for i := range 32 {
 			ws.hPrev[l][i] = h[i]
@@ -96,11 +96,12 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *De
 				dot2 += p.W[l][i][k+2] * h[k+2]
 				dot3 += p.W[l][i][k+3] * h[k+3]
 			}
-			ws.sigmoid[l][i] = deepresSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
-			h2[i] = h[i] + ws.sigmoid[l][i] - 0.5
+			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
-			h[i] = h2[i]
+			ws.sigmoid[l][i] = deepresSigmoid(t[i])
+			h2i := h[i] + ws.sigmoid[l][i] - 0.5
+			h[i] = h2i
 		}
 	}
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -165,7 +166,7 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for i := range 32 {
 		h[i] = in.X[i]
 	}
-	var h2 [32]float64
+	var t [32]float64
 	for l := range 20 {
 		for i := range 32 {
 			ws.hPrev[l][i] = h[i]
@@ -177,54 +178,55 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 				dot2 += p.W[l][i][k+2] * h[k+2]
 				dot3 += p.W[l][i][k+3] * h[k+3]
 			}
-			ws.sigmoid[l][i] = deepresSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
-			h2[i] = h[i] + ws.sigmoid[l][i] - 0.5
+			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
-			h[i] = h2[i]
+			ws.sigmoid[l][i] = deepresSigmoid(t[i])
+			h2i := h[i] + ws.sigmoid[l][i] - 0.5
+			h[i] = h2i
 		}
 	}
-	var t [32]float64
+	var t2 [32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t[i] = h[i] - 0.5
+		t2[i] = h[i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		sum0 += t[k2] * t[k2]
-		sum1 += t[k2+1] * t[k2+1]
-		sum2 += t[k2+2] * t[k2+2]
-		sum3 += t[k2+3] * t[k2+3]
+		sum0 += t2[k2] * t2[k2]
+		sum1 += t2[k2+1] * t2[k2+1]
+		sum2 += t2[k2+2] * t2[k2+2]
+		sum3 += t2[k2+3] * t2[k2+3]
 	}
 	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
-		dhi := 0.5 * (2 * t[i])
+		dhi := 0.5 * (2 * t2[i])
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	var t2 [32]float64
+	var t3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += t2[k3] * p.W[l2][k3][i]
-				dotB1 += t2[k3+1] * p.W[l2][k3+1][i]
-				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
-				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
+				dotB0 += t3[k3] * p.W[l2][k3][i]
+				dotB1 += t3[k3+1] * p.W[l2][k3+1][i]
+				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
+				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.hPrev[l2][j]
+				g.W[l2][i][j] += t3[i] * ws.hPrev[l2][j]
 			}
-			g.B[l2][i] += t2[i]
+			g.B[l2][i] += t3[i]
 			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
@@ -283,7 +285,7 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 	for i := range 32 {
 		h[i] = in.X[i]
 	}
-	var h2 [32]float64
+	var t [32]float64
 	for l := range 20 {
 		for i := range 32 {
 			ws.hPrev[l][i] = h[i]
@@ -295,54 +297,55 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 				dot2 += p.W[l][i][k+2] * h[k+2]
 				dot3 += p.W[l][i][k+3] * h[k+3]
 			}
-			ws.sigmoid[l][i] = deepresSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B[l][i])
-			h2[i] = h[i] + ws.sigmoid[l][i] - 0.5
+			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
-			h[i] = h2[i]
+			ws.sigmoid[l][i] = deepresSigmoid(t[i])
+			h2i := h[i] + ws.sigmoid[l][i] - 0.5
+			h[i] = h2i
 		}
 	}
-	var t [32]float64
+	var t2 [32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t[i] = h[i] - 0.5
+		t2[i] = h[i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		sum0 += t[k2] * t[k2]
-		sum1 += t[k2+1] * t[k2+1]
-		sum2 += t[k2+2] * t[k2+2]
-		sum3 += t[k2+3] * t[k2+3]
+		sum0 += t2[k2] * t2[k2]
+		sum1 += t2[k2+1] * t2[k2+1]
+		sum2 += t2[k2+2] * t2[k2+2]
+		sum3 += t2[k2+3] * t2[k2+3]
 	}
 	loss := 0.5 * (sum0 + sum1 + (sum2 + sum3))
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
-		dhi := 0.5 * (2 * t[i])
+		dhi := 0.5 * (2 * t2[i])
 		// backward of deepres.bp:12: for l in 0..L {
 		dh2[i] = dhi
 	}
-	var t2 [32]float64
+	var t3 [32]float64
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t2[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += t2[k3] * p.W[l2][k3][i]
-				dotB1 += t2[k3+1] * p.W[l2][k3+1][i]
-				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
-				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
+				dotB0 += t3[k3] * p.W[l2][k3][i]
+				dotB1 += t3[k3+1] * p.W[l2][k3+1][i]
+				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
+				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.hPrev[l2][j]
+				g.W[l2][i][j] += t3[i] * ws.hPrev[l2][j]
 			}
-			g.B[l2][i] += t2[i]
+			g.B[l2][i] += t3[i]
 			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
@@ -439,6 +442,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 			ws.h[i][j] = ws.x[i][j]
 		}
 	}
+	var t [32][32]float64
 	var h [32][32]float64
 	for l := range 20 {
 		// deepres.bp:9: input x[32]
@@ -451,7 +455,10 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
-				ws.sigmoid[l][i][j] = deepresSigmoid(ws.t[i][j] + p.B[l][i])
+				t[i][j] = ws.t[i][j] + p.B[l][i]
+			}
+			for j := range 32 {
+				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
 				h[i][j] = ws.h[i][j] + ws.sigmoid[l][i][j] - 0.5
@@ -461,21 +468,21 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 			}
 		}
 	}
-	var t [32][32]float64
+	var t2 [32][32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t[i][j] = ws.h[i][j] - 0.5
+			t2[i][j] = ws.h[i][j] - 0.5
 		}
 	}
 	var loss float64
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += t[k4][k3] * t[k4][k3]
-			sumB1 += t[k4+1][k3] * t[k4+1][k3]
-			sumB2 += t[k4+2][k3] * t[k4+2][k3]
-			sumB3 += t[k4+3][k3] * t[k4+3][k3]
+			sumB0 += t2[k4][k3] * t2[k4][k3]
+			sumB1 += t2[k4+1][k3] * t2[k4+1][k3]
+			sumB2 += t2[k4+2][k3] * t2[k4+2][k3]
+			sumB3 += t2[k4+3][k3] * t2[k4+3][k3]
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
@@ -484,7 +491,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 	var dh2 [32][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			dh[i][j] = 0.5 * (2 * t[i][j])
+			dh[i][j] = 0.5 * (2 * t2[i][j])
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for j := range 32 {
@@ -540,6 +547,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 			ws.h2[i][j] = ws.x[i][j]
 		}
 	}
+	var t [32][32]float64
 	var h [32][32]float64
 	for l := range 20 {
 		// deepres.bp:9: input x[32]
@@ -552,7 +560,10 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h2[0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
-				ws.sigmoid[l][i][j] = deepresSigmoid(ws.t5[i][j] + p.B[l][i])
+				t[i][j] = ws.t5[i][j] + p.B[l][i]
+			}
+			for j := range 32 {
+				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
 				h[i][j] = ws.h2[i][j] + ws.sigmoid[l][i][j] - 0.5
@@ -562,21 +573,21 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 			}
 		}
 	}
-	var t [32][32]float64
+	var t2 [32][32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t[i][j] = ws.h2[i][j] - 0.5
+			t2[i][j] = ws.h2[i][j] - 0.5
 		}
 	}
 	var loss float64
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += t[k4][k3] * t[k4][k3]
-			sumB1 += t[k4+1][k3] * t[k4+1][k3]
-			sumB2 += t[k4+2][k3] * t[k4+2][k3]
-			sumB3 += t[k4+3][k3] * t[k4+3][k3]
+			sumB0 += t2[k4][k3] * t2[k4][k3]
+			sumB1 += t2[k4+1][k3] * t2[k4+1][k3]
+			sumB2 += t2[k4+2][k3] * t2[k4+2][k3]
+			sumB3 += t2[k4+3][k3] * t2[k4+3][k3]
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}
@@ -585,7 +596,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 	var dh2 [32][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			dh[i][j] = 0.5 * (2 * t[i][j])
+			dh[i][j] = 0.5 * (2 * t2[i][j])
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for j := range 32 {
@@ -637,6 +648,7 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 			ws.h3[i][j] = ws.x[i][j]
 		}
 	}
+	var t [32][32]float64
 	var h [32][32]float64
 	for l := range 20 {
 		// deepres.bp:9: input x[32]
@@ -649,7 +661,10 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h3[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
-				ws.sigmoid[l][i][j] = deepresSigmoid(ws.t9[i][j] + p.B[l][i])
+				t[i][j] = ws.t9[i][j] + p.B[l][i]
+			}
+			for j := range 32 {
+				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
 				h[i][j] = ws.h3[i][j] + ws.sigmoid[l][i][j] - 0.5

@@ -345,7 +345,8 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		m = max(m, z[k29])
 	}
 	for i := range 10 {
-		ws.exp[i] = math.Exp(z[i] - m)
+		shiftedi := z[i] - m
+		ws.exp[i] = math.Exp(shiftedi)
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
 	for k30 := 0; k30 < 8; k30 += 4 {
@@ -883,7 +884,8 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(z[i] - m)
+		shiftedi := z[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum110, sum111, sum112, sum113 float64
 	for k30 := 0; k30 < 8; k30 += 4 {
@@ -1676,7 +1678,8 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(z[i] - m)
+		shiftedi := z[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum110, sum111, sum112, sum113 float64
 	for k30 := 0; k30 < 8; k30 += 4 {
@@ -2188,7 +2191,8 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	var exp [10]float64
 	for i := range 10 {
-		exp[i] = math.Exp(z[i] - m)
+		shiftedi := z[i] - m
+		exp[i] = math.Exp(shiftedi)
 	}
 	var sum110, sum111, sum112, sum113 float64
 	for k30 := 0; k30 < 8; k30 += 4 {
@@ -2474,7 +2478,6 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	var rsqrt [32]float64
-	var t6 [16][32]float64
 	for i := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k25 := 0; k25 < 16; k25 += 4 {
@@ -2483,9 +2486,11 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			sumC2 += t4[k25+2][i] * t4[k25+2][i]
 			sumC3 += t4[k25+3][i] * t4[k25+3][i]
 		}
-		t5i := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-		t5[i] = t5i
-		rsqrt[i] = layersRsqrt(t5i)
+		t5[i] = (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	}
+	var t6 [16][32]float64
+	for i := range 32 {
+		rsqrt[i] = layersRsqrt(t5[i])
 	}
 	for i := range 16 {
 		for j := range 32 {
@@ -2505,7 +2510,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	// layers.bp:30: loss = cross_entropy(z, label)
-	var exp [10][32]float64
+	var t8 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k26 := range 10 {
@@ -2513,10 +2518,14 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 		t7[i] = m
 	}
-	var t8 [32]float64
+	var exp [10][32]float64
+	var t9 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(z[i][j] - t7[j])
+			t8[i][j] = z[i][j] - t7[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t8[i][j])
 		}
 	}
 	for i := range 32 {
@@ -2529,101 +2538,101 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 		sumD0 += exp[8][i]
 		sumD0 += exp[9][i]
-		t8[i] = sumD0 + sumD1 + (sumD2 + sumD3)
+		t9[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k28 := 0; k28 < 32; k28 += 4 {
-		loss0 += t7[k28] + math.Log(t8[k28]) - z[ws.label[k28]][k28]
-		loss1 += t7[k28+1] + math.Log(t8[k28+1]) - z[ws.label[k28+1]][k28+1]
-		loss2 += t7[k28+2] + math.Log(t8[k28+2]) - z[ws.label[k28+2]][k28+2]
-		loss3 += t7[k28+3] + math.Log(t8[k28+3]) - z[ws.label[k28+3]][k28+3]
+		loss0 += t7[k28] + math.Log(t9[k28]) - z[ws.label[k28]][k28]
+		loss1 += t7[k28+1] + math.Log(t9[k28+1]) - z[ws.label[k28+1]][k28+1]
+		loss2 += t7[k28+2] + math.Log(t9[k28+2]) - z[ws.label[k28+2]][k28+2]
+		loss3 += t7[k28+3] + math.Log(t9[k28+3]) - z[ws.label[k28+3]][k28+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t9 [10][32]float64
+	var t10 [10][32]float64
 	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t9 = [10][32]float64{}
+	t10 = [10][32]float64{}
 	for i16 := range 32 {
-		t9[ws.label[i16]][i16] += -1
+		t10[ws.label[i16]][i16] += -1
 	}
-	var t10 [32]float64
+	var t11 [32]float64
 	for i := range 32 {
-		t10[i] = 1 / t8[i]
+		t11[i] = 1 / t9[i]
 	}
 	// backward of layers.bp:29: z = W3 @ relu(h) + b3
 	for i := range 10 {
 		for j := range 32 {
-			ws.dz[i][j] = t9[i][j] + t10[j]*exp[i][j]
+			ws.dz[i][j] = t10[i][j] + t11[j]*exp[i][j]
 		}
 	}
 	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var dh [16][32]float64
-	var t11 [16][32]float64
-	var t12 [32]float64
+	var t12 [16][32]float64
+	var t13 [32]float64
 	for i := range 16 {
 		for j := range 32 {
 			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
 		}
 		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 		for j := range 32 {
-			t11[i][j] = dh[i][j] * p.Gamma[i]
+			t12[i][j] = dh[i][j] * p.Gamma[i]
 		}
 	}
-	var t13 [16][32]float64
+	var t14 [16][32]float64
 	for i := range 32 {
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k29 := 0; k29 < 16; k29 += 4 {
-			sumE0 += t11[k29][i] * t4[k29][i]
-			sumE1 += t11[k29+1][i] * t4[k29+1][i]
-			sumE2 += t11[k29+2][i] * t4[k29+2][i]
-			sumE3 += t11[k29+3][i] * t4[k29+3][i]
+			sumE0 += t12[k29][i] * t4[k29][i]
+			sumE1 += t12[k29+1][i] * t4[k29+1][i]
+			sumE2 += t12[k29+2][i] * t4[k29+2][i]
+			sumE3 += t12[k29+3][i] * t4[k29+3][i]
 		}
-		t12[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
+		t13[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
 	}
-	var t14 [16][32]float64
-	var t15 [32]float64
+	var t15 [16][32]float64
+	var t16 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t13[i][j] = t12[j] * t4[i][j]
+			t14[i][j] = t13[j] * t4[i][j]
 		}
 		for j := range 32 {
-			t14[i][j] = t11[i][j]*rsqrt[j] + t13[i][j] + t13[i][j]
+			t15[i][j] = t12[i][j]*rsqrt[j] + t14[i][j] + t14[i][j]
 		}
 	}
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k30 := 0; k30 < 16; k30 += 4 {
-			sumF0 += -t14[k30][i]
-			sumF1 += -t14[k30+1][i]
-			sumF2 += -t14[k30+2][i]
-			sumF3 += -t14[k30+3][i]
+			sumF0 += -t15[k30][i]
+			sumF1 += -t15[k30+1][i]
+			sumF2 += -t15[k30+2][i]
+			sumF3 += -t15[k30+3][i]
 		}
-		t15[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
+		t16[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
 	}
 	for i := range 16 {
 		for j := range 32 {
-			ws.t9[i][j] = t14[i][j] + t15[j]
+			ws.t9[i][j] = t15[i][j] + t16[j]
 		}
 	}
 	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
-	var t16 [4][6][32]float64
+	var t17 [4][6][32]float64
 	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				t16[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
+				t17[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
 			}
 		}
 	}
 	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-	var t17 [4][2][2][32]float64
+	var t18 [4][2][2][32]float64
 	// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
 	for i := range 4 {
 		for j := range 32 {
-			t17[i][0][0][j] = ws.t11[i*4][j] / 16
-			t17[i][0][1][j] = ws.t11[i*4+1][j] / 16
-			t17[i][1][0][j] = ws.t11[i*4+2][j] / 16
-			t17[i][1][1][j] = ws.t11[i*4+3][j] / 16
+			t18[i][0][0][j] = ws.t11[i*4][j] / 16
+			t18[i][0][1][j] = ws.t11[i*4+1][j] / 16
+			t18[i][1][0][j] = ws.t11[i*4+2][j] / 16
+			t18[i][1][1][j] = ws.t11[i*4+3][j] / 16
 		}
 	}
 	ws.t12 = [4][8][8][32]float64{}
@@ -2631,22 +2640,22 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		for i18 := range 4 {
 			for i19 := range 4 {
 				for i20 := range 32 {
-					ws.t12[i17][i18][i19][i20] += t17[i17][0][0][i20]
-					ws.t12[i17][i18][i19+4][i20] += t17[i17][0][1][i20]
-					ws.t12[i17][i18+4][i19][i20] += t17[i17][1][0][i20]
-					ws.t12[i17][i18+4][i19+4][i20] += t17[i17][1][1][i20]
+					ws.t12[i17][i18][i19][i20] += t18[i17][0][0][i20]
+					ws.t12[i17][i18][i19+4][i20] += t18[i17][0][1][i20]
+					ws.t12[i17][i18+4][i19][i20] += t18[i17][1][0][i20]
+					ws.t12[i17][i18+4][i19+4][i20] += t18[i17][1][1][i20]
 				}
 			}
 		}
 	}
-	var t18 [4][2][2][32]float64
+	var t19 [4][2][2][32]float64
 	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
 		for j := range 32 {
-			t18[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
-			t18[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
-			t18[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
-			t18[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+			t19[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
+			t19[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
+			t19[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
+			t19[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
 		}
 	}
 	ws.t13 = [4][6][6][32]float64{}
@@ -2654,10 +2663,10 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		for i22 := range 3 {
 			for i23 := range 3 {
 				for i24 := range 32 {
-					ws.t13[i21][i22][i23][i24] += t18[0][0][0][i24]*p.K2[0][i21][i22][i23] + t18[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t18[2][0][0][i24]*p.K2[2][i21][i22][i23] + t18[3][0][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22][i23+2][i24] += t18[0][0][1][i24]*p.K2[0][i21][i22][i23] + t18[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t18[2][0][1][i24]*p.K2[2][i21][i22][i23] + t18[3][0][1][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23][i24] += t18[0][1][0][i24]*p.K2[0][i21][i22][i23] + t18[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t18[2][1][0][i24]*p.K2[2][i21][i22][i23] + t18[3][1][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23+2][i24] += t18[0][1][1][i24]*p.K2[0][i21][i22][i23] + t18[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t18[2][1][1][i24]*p.K2[2][i21][i22][i23] + t18[3][1][1][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22][i23][i24] += t19[0][0][0][i24]*p.K2[0][i21][i22][i23] + t19[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][0][i24]*p.K2[2][i21][i22][i23] + t19[3][0][0][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22][i23+2][i24] += t19[0][0][1][i24]*p.K2[0][i21][i22][i23] + t19[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][1][i24]*p.K2[2][i21][i22][i23] + t19[3][0][1][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22+2][i23][i24] += t19[0][1][0][i24]*p.K2[0][i21][i22][i23] + t19[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][0][i24]*p.K2[2][i21][i22][i23] + t19[3][1][0][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22+2][i23+2][i24] += t19[0][1][1][i24]*p.K2[0][i21][i22][i23] + t19[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][1][i24]*p.K2[2][i21][i22][i23] + t19[3][1][1][i24]*p.K2[3][i21][i22][i23])
 				}
 			}
 		}
@@ -2728,31 +2737,31 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 				for q := range 3 {
 					var sumH0, sumH1, sumH2, sumH3 float64
 					for k34 := 0; k34 < 32; k34 += 4 {
-						sumH0 += t18[i][0][0][k34] * ws.t2[j][n][q][k34]
-						sumH1 += t18[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
-						sumH2 += t18[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
-						sumH3 += t18[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
+						sumH0 += t19[i][0][0][k34] * ws.t2[j][n][q][k34]
+						sumH1 += t19[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
+						sumH2 += t19[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
+						sumH3 += t19[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
 					}
 					var sumI0, sumI1, sumI2, sumI3 float64
 					for k35 := 0; k35 < 32; k35 += 4 {
-						sumI0 += t18[i][0][1][k35] * ws.t2[j][n][q+2][k35]
-						sumI1 += t18[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
-						sumI2 += t18[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
-						sumI3 += t18[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
+						sumI0 += t19[i][0][1][k35] * ws.t2[j][n][q+2][k35]
+						sumI1 += t19[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
+						sumI2 += t19[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
+						sumI3 += t19[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
 					}
 					var sumJ0, sumJ1, sumJ2, sumJ3 float64
 					for k36 := 0; k36 < 32; k36 += 4 {
-						sumJ0 += t18[i][1][0][k36] * ws.t2[j][n+2][q][k36]
-						sumJ1 += t18[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
-						sumJ2 += t18[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
-						sumJ3 += t18[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
+						sumJ0 += t19[i][1][0][k36] * ws.t2[j][n+2][q][k36]
+						sumJ1 += t19[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
+						sumJ2 += t19[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
+						sumJ3 += t19[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
 					}
 					var sumK0, sumK1, sumK2, sumK3 float64
 					for k37 := 0; k37 < 32; k37 += 4 {
-						sumK0 += t18[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
-						sumK1 += t18[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
-						sumK2 += t18[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
-						sumK3 += t18[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
+						sumK0 += t19[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
+						sumK1 += t19[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
+						sumK2 += t19[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
+						sumK3 += t19[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
 					}
 					g.K2[i][j][n][q] += sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
 				}
@@ -2764,10 +2773,10 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			for k38 := range 6 {
 				var sumL0, sumL1, sumL2, sumL3 float64
 				for k39 := 0; k39 < 32; k39 += 4 {
-					sumL0 += t16[i][k38][k39] * t[0][k38*2+j][k39]
-					sumL1 += t16[i][k38][k39+1] * t[0][k38*2+j][k39+1]
-					sumL2 += t16[i][k38][k39+2] * t[0][k38*2+j][k39+2]
-					sumL3 += t16[i][k38][k39+3] * t[0][k38*2+j][k39+3]
+					sumL0 += t17[i][k38][k39] * t[0][k38*2+j][k39]
+					sumL1 += t17[i][k38][k39+1] * t[0][k38*2+j][k39+1]
+					sumL2 += t17[i][k38][k39+2] * t[0][k38*2+j][k39+2]
+					sumL3 += t17[i][k38][k39+3] * t[0][k38*2+j][k39+3]
 				}
 				sum12 += sumL0 + sumL1 + (sumL2 + sumL3)
 			}
@@ -2776,10 +2785,10 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			for k40 := range 6 {
 				var sumM0, sumM1, sumM2, sumM3 float64
 				for k41 := 0; k41 < 32; k41 += 4 {
-					sumM0 += t16[i][k40][k41] * t[1][k40*2+j][k41]
-					sumM1 += t16[i][k40][k41+1] * t[1][k40*2+j][k41+1]
-					sumM2 += t16[i][k40][k41+2] * t[1][k40*2+j][k41+2]
-					sumM3 += t16[i][k40][k41+3] * t[1][k40*2+j][k41+3]
+					sumM0 += t17[i][k40][k41] * t[1][k40*2+j][k41]
+					sumM1 += t17[i][k40][k41+1] * t[1][k40*2+j][k41+1]
+					sumM2 += t17[i][k40][k41+2] * t[1][k40*2+j][k41+2]
+					sumM3 += t17[i][k40][k41+3] * t[1][k40*2+j][k41+3]
 				}
 				sum13 += sumM0 + sumM1 + (sumM2 + sumM3)
 			}
@@ -3010,7 +3019,6 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	var rsqrt [32]float64
-	var t6 [16][32]float64
 	for i := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k25 := 0; k25 < 16; k25 += 4 {
@@ -3019,9 +3027,11 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			sumC2 += t4[k25+2][i] * t4[k25+2][i]
 			sumC3 += t4[k25+3][i] * t4[k25+3][i]
 		}
-		t5i := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-		t5[i] = t5i
-		rsqrt[i] = layersRsqrt(t5i)
+		t5[i] = (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	}
+	var t6 [16][32]float64
+	for i := range 32 {
+		rsqrt[i] = layersRsqrt(t5[i])
 	}
 	for i := range 16 {
 		for j := range 32 {
@@ -3041,7 +3051,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	// layers.bp:30: loss = cross_entropy(z, label)
-	var exp [10][32]float64
+	var t8 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k26 := range 10 {
@@ -3049,10 +3059,14 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 		t7[i] = m
 	}
-	var t8 [32]float64
+	var exp [10][32]float64
+	var t9 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(z[i][j] - t7[j])
+			t8[i][j] = z[i][j] - t7[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t8[i][j])
 		}
 	}
 	for i := range 32 {
@@ -3065,101 +3079,101 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 		sumD0 += exp[8][i]
 		sumD0 += exp[9][i]
-		t8[i] = sumD0 + sumD1 + (sumD2 + sumD3)
+		t9[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k28 := 0; k28 < 32; k28 += 4 {
-		loss0 += t7[k28] + math.Log(t8[k28]) - z[ws.label[k28]][k28]
-		loss1 += t7[k28+1] + math.Log(t8[k28+1]) - z[ws.label[k28+1]][k28+1]
-		loss2 += t7[k28+2] + math.Log(t8[k28+2]) - z[ws.label[k28+2]][k28+2]
-		loss3 += t7[k28+3] + math.Log(t8[k28+3]) - z[ws.label[k28+3]][k28+3]
+		loss0 += t7[k28] + math.Log(t9[k28]) - z[ws.label[k28]][k28]
+		loss1 += t7[k28+1] + math.Log(t9[k28+1]) - z[ws.label[k28+1]][k28+1]
+		loss2 += t7[k28+2] + math.Log(t9[k28+2]) - z[ws.label[k28+2]][k28+2]
+		loss3 += t7[k28+3] + math.Log(t9[k28+3]) - z[ws.label[k28+3]][k28+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t9 [10][32]float64
+	var t10 [10][32]float64
 	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t9 = [10][32]float64{}
+	t10 = [10][32]float64{}
 	for i16 := range 32 {
-		t9[ws.label[i16]][i16] += -1
+		t10[ws.label[i16]][i16] += -1
 	}
-	var t10 [32]float64
+	var t11 [32]float64
 	for i := range 32 {
-		t10[i] = 1 / t8[i]
+		t11[i] = 1 / t9[i]
 	}
 	// backward of layers.bp:29: z = W3 @ relu(h) + b3
 	for i := range 10 {
 		for j := range 32 {
-			ws.dz[i][j] = t9[i][j] + t10[j]*exp[i][j]
+			ws.dz[i][j] = t10[i][j] + t11[j]*exp[i][j]
 		}
 	}
 	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var dh [16][32]float64
-	var t11 [16][32]float64
-	var t12 [32]float64
+	var t12 [16][32]float64
+	var t13 [32]float64
 	for i := range 16 {
 		for j := range 32 {
 			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
 		}
 		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 		for j := range 32 {
-			t11[i][j] = dh[i][j] * p.Gamma[i]
+			t12[i][j] = dh[i][j] * p.Gamma[i]
 		}
 	}
-	var t13 [16][32]float64
+	var t14 [16][32]float64
 	for i := range 32 {
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k29 := 0; k29 < 16; k29 += 4 {
-			sumE0 += t11[k29][i] * t4[k29][i]
-			sumE1 += t11[k29+1][i] * t4[k29+1][i]
-			sumE2 += t11[k29+2][i] * t4[k29+2][i]
-			sumE3 += t11[k29+3][i] * t4[k29+3][i]
+			sumE0 += t12[k29][i] * t4[k29][i]
+			sumE1 += t12[k29+1][i] * t4[k29+1][i]
+			sumE2 += t12[k29+2][i] * t4[k29+2][i]
+			sumE3 += t12[k29+3][i] * t4[k29+3][i]
 		}
-		t12[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
+		t13[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
 	}
-	var t14 [16][32]float64
-	var t15 [32]float64
+	var t15 [16][32]float64
+	var t16 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t13[i][j] = t12[j] * t4[i][j]
+			t14[i][j] = t13[j] * t4[i][j]
 		}
 		for j := range 32 {
-			t14[i][j] = t11[i][j]*rsqrt[j] + t13[i][j] + t13[i][j]
+			t15[i][j] = t12[i][j]*rsqrt[j] + t14[i][j] + t14[i][j]
 		}
 	}
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k30 := 0; k30 < 16; k30 += 4 {
-			sumF0 += -t14[k30][i]
-			sumF1 += -t14[k30+1][i]
-			sumF2 += -t14[k30+2][i]
-			sumF3 += -t14[k30+3][i]
+			sumF0 += -t15[k30][i]
+			sumF1 += -t15[k30+1][i]
+			sumF2 += -t15[k30+2][i]
+			sumF3 += -t15[k30+3][i]
 		}
-		t15[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
+		t16[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
 	}
 	for i := range 16 {
 		for j := range 32 {
-			ws.t9[i][j] = t14[i][j] + t15[j]
+			ws.t9[i][j] = t15[i][j] + t16[j]
 		}
 	}
 	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
-	var t16 [4][6][32]float64
+	var t17 [4][6][32]float64
 	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				t16[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
+				t17[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
 			}
 		}
 	}
 	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-	var t17 [4][2][2][32]float64
+	var t18 [4][2][2][32]float64
 	// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
 	for i := range 4 {
 		for j := range 32 {
-			t17[i][0][0][j] = ws.t11[i*4][j] / 16
-			t17[i][0][1][j] = ws.t11[i*4+1][j] / 16
-			t17[i][1][0][j] = ws.t11[i*4+2][j] / 16
-			t17[i][1][1][j] = ws.t11[i*4+3][j] / 16
+			t18[i][0][0][j] = ws.t11[i*4][j] / 16
+			t18[i][0][1][j] = ws.t11[i*4+1][j] / 16
+			t18[i][1][0][j] = ws.t11[i*4+2][j] / 16
+			t18[i][1][1][j] = ws.t11[i*4+3][j] / 16
 		}
 	}
 	ws.t12 = [4][8][8][32]float64{}
@@ -3167,22 +3181,22 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		for i18 := range 4 {
 			for i19 := range 4 {
 				for i20 := range 32 {
-					ws.t12[i17][i18][i19][i20] += t17[i17][0][0][i20]
-					ws.t12[i17][i18][i19+4][i20] += t17[i17][0][1][i20]
-					ws.t12[i17][i18+4][i19][i20] += t17[i17][1][0][i20]
-					ws.t12[i17][i18+4][i19+4][i20] += t17[i17][1][1][i20]
+					ws.t12[i17][i18][i19][i20] += t18[i17][0][0][i20]
+					ws.t12[i17][i18][i19+4][i20] += t18[i17][0][1][i20]
+					ws.t12[i17][i18+4][i19][i20] += t18[i17][1][0][i20]
+					ws.t12[i17][i18+4][i19+4][i20] += t18[i17][1][1][i20]
 				}
 			}
 		}
 	}
-	var t18 [4][2][2][32]float64
+	var t19 [4][2][2][32]float64
 	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
 		for j := range 32 {
-			t18[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
-			t18[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
-			t18[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
-			t18[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+			t19[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
+			t19[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
+			t19[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
+			t19[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
 		}
 	}
 	ws.t13 = [4][6][6][32]float64{}
@@ -3190,10 +3204,10 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		for i22 := range 3 {
 			for i23 := range 3 {
 				for i24 := range 32 {
-					ws.t13[i21][i22][i23][i24] += t18[0][0][0][i24]*p.K2[0][i21][i22][i23] + t18[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t18[2][0][0][i24]*p.K2[2][i21][i22][i23] + t18[3][0][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22][i23+2][i24] += t18[0][0][1][i24]*p.K2[0][i21][i22][i23] + t18[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t18[2][0][1][i24]*p.K2[2][i21][i22][i23] + t18[3][0][1][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23][i24] += t18[0][1][0][i24]*p.K2[0][i21][i22][i23] + t18[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t18[2][1][0][i24]*p.K2[2][i21][i22][i23] + t18[3][1][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23+2][i24] += t18[0][1][1][i24]*p.K2[0][i21][i22][i23] + t18[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t18[2][1][1][i24]*p.K2[2][i21][i22][i23] + t18[3][1][1][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22][i23][i24] += t19[0][0][0][i24]*p.K2[0][i21][i22][i23] + t19[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][0][i24]*p.K2[2][i21][i22][i23] + t19[3][0][0][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22][i23+2][i24] += t19[0][0][1][i24]*p.K2[0][i21][i22][i23] + t19[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][1][i24]*p.K2[2][i21][i22][i23] + t19[3][0][1][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22+2][i23][i24] += t19[0][1][0][i24]*p.K2[0][i21][i22][i23] + t19[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][0][i24]*p.K2[2][i21][i22][i23] + t19[3][1][0][i24]*p.K2[3][i21][i22][i23])
+					ws.t13[i21][i22+2][i23+2][i24] += t19[0][1][1][i24]*p.K2[0][i21][i22][i23] + t19[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][1][i24]*p.K2[2][i21][i22][i23] + t19[3][1][1][i24]*p.K2[3][i21][i22][i23])
 				}
 			}
 		}
@@ -3264,31 +3278,31 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 				for q := range 3 {
 					var sumH0, sumH1, sumH2, sumH3 float64
 					for k34 := 0; k34 < 32; k34 += 4 {
-						sumH0 += t18[i][0][0][k34] * ws.t2[j][n][q][k34]
-						sumH1 += t18[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
-						sumH2 += t18[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
-						sumH3 += t18[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
+						sumH0 += t19[i][0][0][k34] * ws.t2[j][n][q][k34]
+						sumH1 += t19[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
+						sumH2 += t19[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
+						sumH3 += t19[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
 					}
 					var sumI0, sumI1, sumI2, sumI3 float64
 					for k35 := 0; k35 < 32; k35 += 4 {
-						sumI0 += t18[i][0][1][k35] * ws.t2[j][n][q+2][k35]
-						sumI1 += t18[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
-						sumI2 += t18[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
-						sumI3 += t18[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
+						sumI0 += t19[i][0][1][k35] * ws.t2[j][n][q+2][k35]
+						sumI1 += t19[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
+						sumI2 += t19[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
+						sumI3 += t19[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
 					}
 					var sumJ0, sumJ1, sumJ2, sumJ3 float64
 					for k36 := 0; k36 < 32; k36 += 4 {
-						sumJ0 += t18[i][1][0][k36] * ws.t2[j][n+2][q][k36]
-						sumJ1 += t18[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
-						sumJ2 += t18[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
-						sumJ3 += t18[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
+						sumJ0 += t19[i][1][0][k36] * ws.t2[j][n+2][q][k36]
+						sumJ1 += t19[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
+						sumJ2 += t19[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
+						sumJ3 += t19[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
 					}
 					var sumK0, sumK1, sumK2, sumK3 float64
 					for k37 := 0; k37 < 32; k37 += 4 {
-						sumK0 += t18[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
-						sumK1 += t18[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
-						sumK2 += t18[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
-						sumK3 += t18[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
+						sumK0 += t19[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
+						sumK1 += t19[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
+						sumK2 += t19[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
+						sumK3 += t19[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
 					}
 					g.K2[i][j][n][q] = sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
 				}
@@ -3300,10 +3314,10 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			for k38 := range 6 {
 				var sumL0, sumL1, sumL2, sumL3 float64
 				for k39 := 0; k39 < 32; k39 += 4 {
-					sumL0 += t16[i][k38][k39] * t[0][k38*2+j][k39]
-					sumL1 += t16[i][k38][k39+1] * t[0][k38*2+j][k39+1]
-					sumL2 += t16[i][k38][k39+2] * t[0][k38*2+j][k39+2]
-					sumL3 += t16[i][k38][k39+3] * t[0][k38*2+j][k39+3]
+					sumL0 += t17[i][k38][k39] * t[0][k38*2+j][k39]
+					sumL1 += t17[i][k38][k39+1] * t[0][k38*2+j][k39+1]
+					sumL2 += t17[i][k38][k39+2] * t[0][k38*2+j][k39+2]
+					sumL3 += t17[i][k38][k39+3] * t[0][k38*2+j][k39+3]
 				}
 				sum12 += sumL0 + sumL1 + (sumL2 + sumL3)
 			}
@@ -3312,10 +3326,10 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			for k40 := range 6 {
 				var sumM0, sumM1, sumM2, sumM3 float64
 				for k41 := 0; k41 < 32; k41 += 4 {
-					sumM0 += t16[i][k40][k41] * t[1][k40*2+j][k41]
-					sumM1 += t16[i][k40][k41+1] * t[1][k40*2+j][k41+1]
-					sumM2 += t16[i][k40][k41+2] * t[1][k40*2+j][k41+2]
-					sumM3 += t16[i][k40][k41+3] * t[1][k40*2+j][k41+3]
+					sumM0 += t17[i][k40][k41] * t[1][k40*2+j][k41]
+					sumM1 += t17[i][k40][k41+1] * t[1][k40*2+j][k41+1]
+					sumM2 += t17[i][k40][k41+2] * t[1][k40*2+j][k41+2]
+					sumM3 += t17[i][k40][k41+3] * t[1][k40*2+j][k41+3]
 				}
 				sum13 += sumM0 + sumM1 + (sumM2 + sumM3)
 			}
@@ -3544,7 +3558,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 		}
 	}
 	// layers.bp:30: loss = cross_entropy(z, label)
-	var exp [10][32]float64
+	var t6 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
 		for k26 := range 10 {
@@ -3552,10 +3566,14 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 		}
 		t5[i] = m
 	}
-	var t6 [32]float64
+	var exp [10][32]float64
+	var t7 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			exp[i][j] = math.Exp(z[i][j] - t5[j])
+			t6[i][j] = z[i][j] - t5[j]
+		}
+		for j := range 32 {
+			exp[i][j] = math.Exp(t6[i][j])
 		}
 	}
 	for i := range 32 {
@@ -3568,21 +3586,21 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 		}
 		sumD0 += exp[8][i]
 		sumD0 += exp[9][i]
-		t6[i] = sumD0 + sumD1 + (sumD2 + sumD3)
+		t7[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k28 := 0; k28 < 32; k28 += 4 {
-		loss0 += t5[k28] + math.Log(t6[k28]) - z[ws.label[k28]][k28]
-		loss1 += t5[k28+1] + math.Log(t6[k28+1]) - z[ws.label[k28+1]][k28+1]
-		loss2 += t5[k28+2] + math.Log(t6[k28+2]) - z[ws.label[k28+2]][k28+2]
-		loss3 += t5[k28+3] + math.Log(t6[k28+3]) - z[ws.label[k28+3]][k28+3]
+		loss0 += t5[k28] + math.Log(t7[k28]) - z[ws.label[k28]][k28]
+		loss1 += t5[k28+1] + math.Log(t7[k28+1]) - z[ws.label[k28+1]][k28+1]
+		loss2 += t5[k28+2] + math.Log(t7[k28+2]) - z[ws.label[k28+2]][k28+2]
+		loss3 += t5[k28+3] + math.Log(t7[k28+3]) - z[ws.label[k28+3]][k28+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var probs [10][32]float64
 	// layers.bp:31: output probs = softmax(z)
 	for i := range 10 {
 		for j := range 32 {
-			probs[i][j] = exp[i][j] / t6[j]
+			probs[i][j] = exp[i][j] / t7[j]
 		}
 	}
 	if out != nil {

@@ -133,6 +133,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	var c2 [16]float64
 	row17 := &p.Wy[0]
 	for t := range 25 {
@@ -162,7 +166,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = lstmSigmoid(t3[i])
 		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -181,13 +188,16 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = lstmSigmoid(t5[i])
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -206,13 +216,16 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -231,13 +244,16 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = lstmSigmoid(t9[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -440,6 +456,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	var c2 [16]float64
 	row17 := &p.Wy[0]
 	for t := range 25 {
@@ -469,7 +489,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = lstmSigmoid(t3[i])
 		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -488,13 +511,16 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = lstmSigmoid(t5[i])
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -513,13 +539,16 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -538,13 +567,16 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = lstmSigmoid(t9[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -577,23 +609,23 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dbi [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t6 := 24; t6 >= 0; t6-- {
+	for t10 := 24; t10 >= 0; t10-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t6]
+		dby[0] = 2 * ws.t[t10]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc3[i] = dc2i * ws.f[t6][i]
+			dc2i := dc[i] + dh2i*ws.o[t10][i]*(1-ws.tanhC[t10][i]*ws.tanhC[t10][i])
+			dc3[i] = dc2i * ws.f[t10][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo[i] = dh2i * ws.tanhC[t10][i] * (ws.o[t10][i] * (1 - ws.o[t10][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbg[i] = dc2i * ws.i[t10][i] * (1 - ws.g[t10][i]*ws.g[t10][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dc2i * ws.cPrev[t10][i] * (ws.f[t10][i] * (1 - ws.f[t10][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbi[i] = dc2i * ws.g[t10][i] * (ws.i[t10][i] * (1 - ws.i[t10][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
@@ -694,19 +726,19 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			ws.dbiSteps[t6][i] = dbi[i]
+			ws.dbiSteps[t10][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t6][i] = dbf[i]
+			ws.dbfSteps[t10][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t6][i] = dbg[i]
+			ws.dbgSteps[t10][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t6][i] = dbo[i]
+			ws.dboSteps[t10][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t10+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
@@ -934,6 +966,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
 	var c2 [16]float64
 	row17 := &p.Wy[0]
 	for t := range 25 {
@@ -963,7 +999,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i])
+			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
+		}
+		for i := range 16 {
+			ws.i[t][i] = lstmSigmoid(t3[i])
 		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -982,13 +1021,16 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t3[i] + p.Bf[i])
+			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
+		}
+		for i := range 16 {
+			ws.f[t][i] = lstmSigmoid(t5[i])
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i4 := 0; i4 < 16; i4 += 4 {
@@ -1007,13 +1049,16 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
 				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.g[t][i] = math.Tanh(p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t4[i] + p.Bg[i])
+			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
+		}
+		for i := range 16 {
+			ws.g[t][i] = math.Tanh(t7[i])
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i5 := 0; i5 < 16; i5 += 4 {
@@ -1032,13 +1077,16 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
 				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
 			}
-			t5[i5] = dotD0
-			t5[i5+1] = dotD1
-			t5[i5+2] = dotD2
-			t5[i5+3] = dotD3
+			t8[i5] = dotD0
+			t8[i5+1] = dotD1
+			t8[i5+2] = dotD2
+			t8[i5+3] = dotD3
 		}
 		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t5[i] + p.Bo[i])
+			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
+		}
+		for i := range 16 {
+			ws.o[t][i] = lstmSigmoid(t9[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -1071,23 +1119,23 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dbi [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t6 := 24; t6 >= 0; t6-- {
+	for t10 := 24; t10 >= 0; t10-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t6]
+		dby[0] = 2 * ws.t[t10]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc3[i] = dc2i * ws.f[t6][i]
+			dc2i := dc[i] + dh2i*ws.o[t10][i]*(1-ws.tanhC[t10][i]*ws.tanhC[t10][i])
+			dc3[i] = dc2i * ws.f[t10][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo[i] = dh2i * ws.tanhC[t10][i] * (ws.o[t10][i] * (1 - ws.o[t10][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbg[i] = dc2i * ws.i[t10][i] * (1 - ws.g[t10][i]*ws.g[t10][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dc2i * ws.cPrev[t10][i] * (ws.f[t10][i] * (1 - ws.f[t10][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbi[i] = dc2i * ws.g[t10][i] * (ws.i[t10][i] * (1 - ws.i[t10][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
@@ -1188,19 +1236,19 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			ws.dbiSteps[t6][i] = dbi[i]
+			ws.dbiSteps[t10][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t6][i] = dbf[i]
+			ws.dbfSteps[t10][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t6][i] = dbg[i]
+			ws.dbgSteps[t10][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t6][i] = dbo[i]
+			ws.dboSteps[t10][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t10+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
@@ -1317,7 +1365,11 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	var c2 [16][32]float64
+	var t5 [16][32]float64
 	for t := range 25 {
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
@@ -1329,21 +1381,36 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f[t][i][j] = lstmSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t2[i][j] + p.Bf[i])
+				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t2[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = lstmSigmoid(t2[i][j])
 			}
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i[t][i][j] = lstmSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t3[i][j] + p.Bi[i])
+				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t3[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = lstmSigmoid(t3[i][j])
 			}
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bg[i])
+				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
@@ -1354,7 +1421,12 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t5[i][j] + p.Bo[i])
+				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t5[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = lstmSigmoid(t5[i][j])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
@@ -1407,11 +1479,11 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var dc3 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 2 * ws.t[t2][i]
+			scatter[0][i] += 2 * ws.t[t6][i]
 		}
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
@@ -1420,36 +1492,36 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
-				ws.t6[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
+				ws.t6[i][j] = dh2[i][j] * ws.tanhC[t6][i][j] * (ws.o[t6][i][j] * (1 - ws.o[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t2][i][j]*(1-ws.tanhC[t2][i][j]*ws.tanhC[t2][i][j])
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t6][i][j]*(1-ws.tanhC[t6][i][j]*ws.tanhC[t6][i][j])
 			}
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				ws.t8[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
+				ws.t8[i][j] = dc2[i][j] * ws.i[t6][i][j] * (1 - ws.g[t6][i][j]*ws.g[t6][i][j])
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t10[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
+				ws.t10[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t2][i][j]
+				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t12[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
+				ws.t12[i][j] = dc2[i][j] * ws.cPrev[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
@@ -1463,69 +1535,69 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 				row2 := &ws.t10[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t2][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+					dotB0 += row2[k3] * ws.xs[t6][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t6][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t6][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t6][j][k3+3]
 				}
 				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
 		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i := range 16 {
 			for j := range 4 {
 				row3 := &ws.t12[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t2][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t2][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t2][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t2][j][k4+3]
+					dotC0 += row3[k4] * ws.xs[t6][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
 				}
 				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
 		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t8[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
 				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t2][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t2][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t2][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t2][j][k5+3]
+					dotD0 += row4[k5] * ws.xs[t6][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t6][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t6][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t6][j][k5+3]
 				}
 				g.Wg[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
 		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 4 {
 				row5 := &ws.t6[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.xs[t2][j][k6]
-					dotE1 += row5[k6+1] * ws.xs[t2][j][k6+1]
-					dotE2 += row5[k6+2] * ws.xs[t2][j][k6+2]
-					dotE3 += row5[k6+3] * ws.xs[t2][j][k6+3]
+					dotE0 += row5[k6] * ws.xs[t6][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t6][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t6][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t6][j][k6+3]
 				}
 				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			row6 := &scatter[0]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.h[t2+1][i][k7]
-				dotF1 += row6[k7+1] * ws.h[t2+1][i][k7+1]
-				dotF2 += row6[k7+2] * ws.h[t2+1][i][k7+2]
-				dotF3 += row6[k7+3] * ws.h[t2+1][i][k7+3]
+				dotF0 += row6[k7] * ws.h[t6+1][i][k7]
+				dotF1 += row6[k7+1] * ws.h[t6+1][i][k7+1]
+				dotF2 += row6[k7+2] * ws.h[t6+1][i][k7+2]
+				dotF3 += row6[k7+3] * ws.h[t6+1][i][k7+3]
 			}
 			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -1633,7 +1705,11 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	var c2 [16][32]float64
+	var t5 [16][32]float64
 	for t := range 25 {
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
@@ -1645,21 +1721,36 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t14[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f[t][i][j] = lstmSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t14[i][j] + p.Bf[i])
+				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t14[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = lstmSigmoid(t2[i][j])
 			}
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i[t][i][j] = lstmSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t15[i][j] + p.Bi[i])
+				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t15[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = lstmSigmoid(t3[i][j])
 			}
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t16[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t16[i][j] + p.Bg[i])
+				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t16[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
@@ -1670,7 +1761,12 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t17[i][j] + p.Bo[i])
+				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t17[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = lstmSigmoid(t5[i][j])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
@@ -1723,11 +1819,11 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	var dc3 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 2 * ws.t[t2][i]
+			scatter[0][i] += 2 * ws.t[t6][i]
 		}
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
@@ -1736,36 +1832,36 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
-				ws.t18[i][j] = dh2[i][j] * ws.tanhC[t2][i][j] * (ws.o[t2][i][j] * (1 - ws.o[t2][i][j]))
+				ws.t18[i][j] = dh2[i][j] * ws.tanhC[t6][i][j] * (ws.o[t6][i][j] * (1 - ws.o[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t2][i][j]*(1-ws.tanhC[t2][i][j]*ws.tanhC[t2][i][j])
+				dc2[i][j] = dc[i][j] + dh2[i][j]*ws.o[t6][i][j]*(1-ws.tanhC[t6][i][j]*ws.tanhC[t6][i][j])
 			}
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				ws.t20[i][j] = dc2[i][j] * ws.i[t2][i][j] * (1 - ws.g[t2][i][j]*ws.g[t2][i][j])
+				ws.t20[i][j] = dc2[i][j] * ws.i[t6][i][j] * (1 - ws.g[t6][i][j]*ws.g[t6][i][j])
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t22[i][j] = dc2[i][j] * ws.g[t2][i][j] * (ws.i[t2][i][j] * (1 - ws.i[t2][i][j]))
+				ws.t22[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t2][i][j]
+				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t24[i][j] = dc2[i][j] * ws.cPrev[t2][i][j] * (ws.f[t2][i][j] * (1 - ws.f[t2][i][j]))
+				ws.t24[i][j] = dc2[i][j] * ws.cPrev[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
@@ -1779,69 +1875,69 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 				row2 := &ws.t22[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t2][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+					dotB0 += row2[k3] * ws.xs[t6][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t6][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t6][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t6][j][k3+3]
 				}
 				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
 		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		for i := range 16 {
 			for j := range 4 {
 				row3 := &ws.t24[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t2][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t2][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t2][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t2][j][k4+3]
+					dotC0 += row3[k4] * ws.xs[t6][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
 				}
 				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
 		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t20[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
 				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t2][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t2][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t2][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t2][j][k5+3]
+					dotD0 += row4[k5] * ws.xs[t6][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t6][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t6][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t6][j][k5+3]
 				}
 				g.Wg[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
 		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 4 {
 				row5 := &ws.t18[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.xs[t2][j][k6]
-					dotE1 += row5[k6+1] * ws.xs[t2][j][k6+1]
-					dotE2 += row5[k6+2] * ws.xs[t2][j][k6+2]
-					dotE3 += row5[k6+3] * ws.xs[t2][j][k6+3]
+					dotE0 += row5[k6] * ws.xs[t6][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t6][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t6][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t6][j][k6+3]
 				}
 				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			row6 := &scatter[0]
 			var dotF0, dotF1, dotF2, dotF3 float64
 			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.h[t2+1][i][k7]
-				dotF1 += row6[k7+1] * ws.h[t2+1][i][k7+1]
-				dotF2 += row6[k7+2] * ws.h[t2+1][i][k7+2]
-				dotF3 += row6[k7+3] * ws.h[t2+1][i][k7+3]
+				dotF0 += row6[k7] * ws.h[t6+1][i][k7]
+				dotF1 += row6[k7+1] * ws.h[t6+1][i][k7+1]
+				dotF2 += row6[k7+2] * ws.h[t6+1][i][k7+2]
+				dotF3 += row6[k7+3] * ws.h[t6+1][i][k7+3]
 			}
 			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -1937,7 +2033,11 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	var c2 [16][32]float64
+	var t5 [16][32]float64
 	for t := range 25 {
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
@@ -1949,21 +2049,36 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.f[t][i][j] = lstmSigmoid(p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t26[i][j] + p.Bf[i])
+				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + p.Wf[i][1]*ws.xs[t][1][j] + (p.Wf[i][2]*ws.xs[t][2][j] + p.Wf[i][3]*ws.xs[t][3][j]) + ws.t26[i][j] + p.Bf[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.f[t][i][j] = lstmSigmoid(t2[i][j])
 			}
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.i[t][i][j] = lstmSigmoid(p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t27[i][j] + p.Bi[i])
+				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + p.Wi[i][1]*ws.xs[t][1][j] + (p.Wi[i][2]*ws.xs[t][2][j] + p.Wi[i][3]*ws.xs[t][3][j]) + ws.t27[i][j] + p.Bi[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.i[t][i][j] = lstmSigmoid(t3[i][j])
 			}
 		}
 		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.g[t][i][j] = math.Tanh(p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t28[i][j] + p.Bg[i])
+				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + p.Wg[i][1]*ws.xs[t][1][j] + (p.Wg[i][2]*ws.xs[t][2][j] + p.Wg[i][3]*ws.xs[t][3][j]) + ws.t28[i][j] + p.Bg[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.g[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
@@ -1974,7 +2089,12 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.o[t][i][j] = lstmSigmoid(p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t29[i][j] + p.Bo[i])
+				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + p.Wo[i][1]*ws.xs[t][1][j] + (p.Wo[i][2]*ws.xs[t][2][j] + p.Wo[i][3]*ws.xs[t][3][j]) + ws.t29[i][j] + p.Bo[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.o[t][i][j] = lstmSigmoid(t5[i][j])
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {

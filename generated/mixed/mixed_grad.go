@@ -86,11 +86,10 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			ti := ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
-			ws.t[t][i] = ti
-			h2[i] = mixedSoftplus(ti)
+			ws.t[t][i] = ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
 		}
 		for i := range 3 {
+			h2[i] = mixedSoftplus(ws.t[t][i])
 			h[i] = h2[i]
 		}
 	}
@@ -193,11 +192,10 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			ti := ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
-			ws.t[t][i] = ti
-			h2[i] = mixedSoftplus(ti)
+			ws.t[t][i] = ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
 		}
 		for i := range 3 {
+			h2[i] = mixedSoftplus(ws.t[t][i])
 			h[i] = h2[i]
 		}
 	}
@@ -306,11 +304,10 @@ func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			ti := ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
-			ws.t[t][i] = ti
-			h2[i] = mixedSoftplus(ti)
+			ws.t[t][i] = ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
 		}
 		for i := range 3 {
+			h2[i] = mixedSoftplus(ws.t[t][i])
 			h[i] = h2[i]
 		}
 	}
@@ -418,11 +415,11 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 			for j := range 32 {
 				ws.t[t][i][j] = ws.m[t+1][i][0]*h[0][j] + ws.m[t+1][i][1]*h[1][j] + ws.m[t+1][i][2]*h[2][j] + p.V[i]
 			}
+		}
+		for i := range 3 {
 			for j := range 32 {
 				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
 			}
-		}
-		for i := range 3 {
 			for j := range 32 {
 				h[i][j] = h2[i][j]
 			}
@@ -552,11 +549,11 @@ func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) f
 			for j := range 32 {
 				ws.t[t][i][j] = ws.m[t+1][i][0]*h[0][j] + ws.m[t+1][i][1]*h[1][j] + ws.m[t+1][i][2]*h[2][j] + p.V[i]
 			}
+		}
+		for i := range 3 {
 			for j := range 32 {
 				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
 			}
-		}
-		for i := range 3 {
 			for j := range 32 {
 				h[i][j] = h2[i][j]
 			}

@@ -907,9 +907,10 @@ func (p *MnistParams) lossGradTile(ws *MnistBatchWorkspace, g *MnistParams) floa
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
-		t3i := sum0 + sum1 + (sum2 + sum3)
-		t3[i] = t3i
-		log[i] = math.Log(t3i)
+		t3[i] = sum0 + sum1 + (sum2 + sum3)
+	}
+	for i := range 32 {
+		log[i] = math.Log(t3[i])
 	}
 	var loss float64
 	for k5 := range 32 {
@@ -1027,9 +1028,10 @@ func (p *MnistParams) lossGradTileTo(ws *MnistBatchWorkspace, g *MnistParams) fl
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
-		t3i := sum0 + sum1 + (sum2 + sum3)
-		t3[i] = t3i
-		log[i] = math.Log(t3i)
+		t3[i] = sum0 + sum1 + (sum2 + sum3)
+	}
+	for i := range 32 {
+		log[i] = math.Log(t3[i])
 	}
 	var loss float64
 	for k5 := range 32 {

@@ -89,12 +89,16 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
+	var t [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	for i := range 32 {
+		t[i] = p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i]
+	}
 	var logits [2]float64
 	row := &p.W2[0]
 	row2 := &p.W2[1]
 	for i := range 32 {
-		ws.tanh[i] = math.Tanh(p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i])
+		ws.tanh[i] = math.Tanh(t[i])
 	}
 	var dot0, dot1, dot2, dot3 float64
 	for k := 0; k < 32; k += 4 {
@@ -173,13 +177,17 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var tanh [32]float64
+	var t [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var tanh [32]float64
+	for i := range 32 {
+		t[i] = p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i]
+	}
 	var logits [2]float64
 	row := &p.W2[0]
 	row2 := &p.W2[1]
 	for i := range 32 {
-		tanh[i] = math.Tanh(p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i])
+		tanh[i] = math.Tanh(t[i])
 	}
 	var dot0, dot1, dot2, dot3 float64
 	for k := 0; k < 32; k += 4 {
@@ -213,10 +221,10 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
 	scatter = [2]float64{}
 	scatter[in.Action] += negRet
-	t := (-scatter[0] + -scatter[1]) / sum
+	t2 := (-scatter[0] + -scatter[1]) / sum
 	var dlogits [2]float64
-	dlogits[0] = scatter[0] + t*exp[0]
-	dlogits[1] = scatter[1] + t*exp[1]
+	dlogits[0] = scatter[0] + t2*exp[0]
+	dlogits[1] = scatter[1] + t2*exp[1]
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
 		db1i := (dlogits[0]*p.W2[0][i] + dlogits[1]*p.W2[1][i]) * (1 - tanh[i]*tanh[i])
@@ -260,13 +268,17 @@ func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *Poli
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) {
-	var tanh [32]float64
+	var t [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
+	var tanh [32]float64
+	for i := range 32 {
+		t[i] = p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i]
+	}
 	var logits [2]float64
 	row := &p.W2[0]
 	row2 := &p.W2[1]
 	for i := range 32 {
-		tanh[i] = math.Tanh(p.W1[i][0]*in.S[0] + p.W1[i][1]*in.S[1] + (p.W1[i][2]*in.S[2] + p.W1[i][3]*in.S[3]) + p.B1[i])
+		tanh[i] = math.Tanh(t[i])
 	}
 	var dot0, dot1, dot2, dot3 float64
 	for k := 0; k < 32; k += 4 {
@@ -378,11 +390,15 @@ func (ws *PolicyBatchWorkspace) load(in []PolicyInputs) {
 func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) float64 {
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	policyGemmNN(32, 32, 4, unsafe.Slice(&p.W1[0][0], 128), unsafe.Slice(&ws.s[0][0], 128), unsafe.Slice(&ws.t[0][0], 1024), false)
+	var t [32][32]float64
 	var tanh [32][32]float64
 	var logits [2][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			tanh[i][j] = math.Tanh(ws.t[i][j] + p.B1[i])
+			t[i][j] = ws.t[i][j] + p.B1[i]
+		}
+		for j := range 32 {
+			tanh[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	for i := range 32 {
@@ -405,50 +421,50 @@ func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) f
 		}
 		logits[1][i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	}
-	var t [32]float64
+	var t2 [32]float64
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	var t2 [2][32]float64
+	var t3 [2][32]float64
 	for i := range 32 {
-		t[i] = max(logits[0][i], logits[1][i])
+		t2[i] = max(logits[0][i], logits[1][i])
 	}
 	for i := range 32 {
-		t2[0][i] = logits[0][i] - t[i]
-		t2[1][i] = logits[1][i] - t[i]
+		t3[0][i] = logits[0][i] - t2[i]
+		t3[1][i] = logits[1][i] - t2[i]
 	}
 	var exp [2][32]float64
 	for i := range 32 {
-		exp[0][i] = math.Exp(t2[0][i])
-		exp[1][i] = math.Exp(t2[1][i])
+		exp[0][i] = math.Exp(t3[0][i])
+		exp[1][i] = math.Exp(t3[1][i])
 	}
-	var t3 [32]float64
+	var t4 [32]float64
 	var log [32]float64
 	for i := range 32 {
-		t3i := exp[0][i] + exp[1][i]
-		t3[i] = t3i
-		log[i] = math.Log(t3i)
+		t4i := exp[0][i] + exp[1][i]
+		t4[i] = t4i
+		log[i] = math.Log(t4i)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += -(ws.ret[k3] * (t2[ws.action[k3]][k3] - log[k3]))
-		loss1 += -(ws.ret[k3+1] * (t2[ws.action[k3+1]][k3+1] - log[k3+1]))
-		loss2 += -(ws.ret[k3+2] * (t2[ws.action[k3+2]][k3+2] - log[k3+2]))
-		loss3 += -(ws.ret[k3+3] * (t2[ws.action[k3+3]][k3+3] - log[k3+3]))
+		loss0 += -(ws.ret[k3] * (t3[ws.action[k3]][k3] - log[k3]))
+		loss1 += -(ws.ret[k3+1] * (t3[ws.action[k3+1]][k3+1] - log[k3+1]))
+		loss2 += -(ws.ret[k3+2] * (t3[ws.action[k3+2]][k3+2] - log[k3+2]))
+		loss3 += -(ws.ret[k3+3] * (t3[ws.action[k3+3]][k3+3] - log[k3+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t4 [2][32]float64
+	var t5 [2][32]float64
 	// backward of policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	t4 = [2][32]float64{}
+	t5 = [2][32]float64{}
 	for i2 := range 32 {
-		t4[ws.action[i2]][i2] += -ws.ret[i2]
+		t5[ws.action[i2]][i2] += -ws.ret[i2]
 	}
-	var t5 [32]float64
+	var t6 [32]float64
 	var dlogits [2][32]float64
 	for i := range 32 {
-		t5[i] = (-t4[0][i] + -t4[1][i]) / t3[i]
+		t6[i] = (-t5[0][i] + -t5[1][i]) / t4[i]
 	}
 	for i := range 32 {
-		dlogits[0][i] = t4[0][i] + t5[i]*exp[0][i]
-		dlogits[1][i] = t4[1][i] + t5[i]*exp[1][i]
+		dlogits[0][i] = t5[0][i] + t6[i]*exp[0][i]
+		dlogits[1][i] = t5[1][i] + t6[i]*exp[1][i]
 	}
 	// backward of policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	for i := range 32 {
@@ -511,11 +527,15 @@ func (p *PolicyParams) lossGradTile(ws *PolicyBatchWorkspace, g *PolicyParams) f
 func (p *PolicyParams) forwardTile(ws *PolicyBatchWorkspace, out []PolicyOutputs) float64 {
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	policyGemmNN(32, 32, 4, unsafe.Slice(&p.W1[0][0], 128), unsafe.Slice(&ws.s[0][0], 128), unsafe.Slice(&ws.t[0][0], 1024), false)
+	var t [32][32]float64
 	var tanh [32][32]float64
 	var logits [2][32]float64
 	for i := range 32 {
 		for j := range 32 {
-			tanh[i][j] = math.Tanh(ws.t[i][j] + p.B1[i])
+			t[i][j] = ws.t[i][j] + p.B1[i]
+		}
+		for j := range 32 {
+			tanh[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	for i := range 32 {
@@ -538,41 +558,41 @@ func (p *PolicyParams) forwardTile(ws *PolicyBatchWorkspace, out []PolicyOutputs
 		}
 		logits[1][i] = dotB0 + dotB1 + (dotB2 + dotB3) + p.B2[1]
 	}
-	var t [32]float64
+	var t2 [32]float64
 	// policy.bp:14: loss = -ret * log_softmax(logits)[action]
-	var t2 [2][32]float64
+	var t3 [2][32]float64
 	for i := range 32 {
-		t[i] = max(logits[0][i], logits[1][i])
+		t2[i] = max(logits[0][i], logits[1][i])
 	}
 	for i := range 32 {
-		t2[0][i] = logits[0][i] - t[i]
-		t2[1][i] = logits[1][i] - t[i]
+		t3[0][i] = logits[0][i] - t2[i]
+		t3[1][i] = logits[1][i] - t2[i]
 	}
 	var exp [2][32]float64
 	for i := range 32 {
-		exp[0][i] = math.Exp(t2[0][i])
-		exp[1][i] = math.Exp(t2[1][i])
+		exp[0][i] = math.Exp(t3[0][i])
+		exp[1][i] = math.Exp(t3[1][i])
 	}
-	var t3 [32]float64
+	var t4 [32]float64
 	var log [32]float64
 	for i := range 32 {
-		t3i := exp[0][i] + exp[1][i]
-		t3[i] = t3i
-		log[i] = math.Log(t3i)
+		t4i := exp[0][i] + exp[1][i]
+		t4[i] = t4i
+		log[i] = math.Log(t4i)
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += -(ws.ret[k3] * (t2[ws.action[k3]][k3] - log[k3]))
-		loss1 += -(ws.ret[k3+1] * (t2[ws.action[k3+1]][k3+1] - log[k3+1]))
-		loss2 += -(ws.ret[k3+2] * (t2[ws.action[k3+2]][k3+2] - log[k3+2]))
-		loss3 += -(ws.ret[k3+3] * (t2[ws.action[k3+3]][k3+3] - log[k3+3]))
+		loss0 += -(ws.ret[k3] * (t3[ws.action[k3]][k3] - log[k3]))
+		loss1 += -(ws.ret[k3+1] * (t3[ws.action[k3+1]][k3+1] - log[k3+1]))
+		loss2 += -(ws.ret[k3+2] * (t3[ws.action[k3+2]][k3+2] - log[k3+2]))
+		loss3 += -(ws.ret[k3+3] * (t3[ws.action[k3+3]][k3+3] - log[k3+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var probs [2][32]float64
 	// policy.bp:15: output probs = softmax(logits)
 	for i := range 32 {
-		probs[0][i] = exp[0][i] / t3[i]
-		probs[1][i] = exp[1][i] / t3[i]
+		probs[0][i] = exp[0][i] / t4[i]
+		probs[1][i] = exp[1][i] / t4[i]
 	}
 	if out != nil {
 		for q := range out {

@@ -82,10 +82,14 @@ type ResidualBatchWorkspace struct {
 // Forward returns the loss of model residual for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) float64 {
-	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		ws.h0[i] = math.Tanh(p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3]))
+		t[i] = p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3])
+	}
+	var t2 [16]float64
+	for i := range 16 {
+		ws.h0[i] = math.Tanh(t[i])
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i2 := 0; i2 < 16; i2 += 4 {
@@ -104,14 +108,14 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		t2[i2] = dot0
+		t2[i2+1] = dot1
+		t2[i2+2] = dot2
+		t2[i2+3] = dot3
 	}
-	var t2 [16]float64
+	var t3 [16]float64
 	for i := range 16 {
-		ws.relu[i] = residualRelu(t[i] + p.A_[i])
+		ws.relu[i] = residualRelu(t2[i] + p.A_[i])
 		ws.h1[i] = ws.h0[i] + ws.relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
@@ -131,13 +135,13 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
-		t2[i3] = dotB0
-		t2[i3+1] = dotB1
-		t2[i3+2] = dotB2
-		t2[i3+3] = dotB3
+		t3[i3] = dotB0
+		t3[i3+1] = dotB1
+		t3[i3+2] = dotB2
+		t3[i3+3] = dotB3
 	}
 	for i := range 16 {
-		ws.relu2[i] = residualRelu(t2[i] + p.B_[i])
+		ws.relu2[i] = residualRelu(t3[i] + p.B_[i])
 		ws.h2[i] = ws.h1[i] + ws.relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -252,11 +256,15 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
-	var h0 [16]float64
-	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var h0 [16]float64
 	for i := range 16 {
-		h0[i] = math.Tanh(p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3]))
+		t[i] = p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3])
+	}
+	var t2 [16]float64
+	for i := range 16 {
+		h0[i] = math.Tanh(t[i])
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i2 := 0; i2 < 16; i2 += 4 {
@@ -275,16 +283,16 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		t2[i2] = dot0
+		t2[i2+1] = dot1
+		t2[i2+2] = dot2
+		t2[i2+3] = dot3
 	}
 	var relu [16]float64
 	var h1 [16]float64
-	var t2 [16]float64
+	var t3 [16]float64
 	for i := range 16 {
-		relu[i] = residualRelu(t[i] + p.A_[i])
+		relu[i] = residualRelu(t2[i] + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
@@ -304,15 +312,15 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
-		t2[i3] = dotB0
-		t2[i3+1] = dotB1
-		t2[i3+2] = dotB2
-		t2[i3+3] = dotB3
+		t3[i3] = dotB0
+		t3[i3+1] = dotB1
+		t3[i3+2] = dotB2
+		t3[i3+3] = dotB3
 	}
 	var relu2 [16]float64
 	var h2 [16]float64
 	for i := range 16 {
-		relu2[i] = residualRelu(t2[i] + p.B_[i])
+		relu2[i] = residualRelu(t3[i] + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -323,14 +331,14 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		sum2 += p.V[k3+2] * h2[k3+2]
 		sum3 += p.V[k3+3] * h2[k3+3]
 	}
-	t3 := sum0 + sum1 + (sum2 + sum3) - in.Y
-	loss := 0.5 * (t3 * t3)
+	t4 := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t4 * t4)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t4 := 0.5 * (2 * t3)
+	t5 := 0.5 * (2 * t4)
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t4 * p.V[i]
+		dh2i := t5 * p.V[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -361,7 +369,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 	}
 	var da [16]float64
-	var t5 [16]float64
+	var t6 [16]float64
 	for i := range 16 {
 		da[i] = dh1[i] * residualStep(relu[i])
 	}
@@ -374,7 +382,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	v12 := da[3]
 	row20 := &p.A[3]
 	for j4 := range 16 {
-		t5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v13 := da[k5]
@@ -386,17 +394,17 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		v16 := da[k5+3]
 		row24 := &p.A[k5+3]
 		for j5 := range 16 {
-			t5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t6i := (dh1[i] + t5[i]) * (1 - h0[i]*h0[i])
+		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
 		row25 := &g.W0[i]
-		row25[0] += t6i * in.X[0]
-		row25[1] += t6i * in.X[1]
-		row25[2] += t6i * in.X[2]
-		row25[3] += t6i * in.X[3]
+		row25[0] += t7i * in.X[0]
+		row25[1] += t7i * in.X[1]
+		row25[2] += t7i * in.X[2]
+		row25[3] += t7i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
 		row26 := &g.A[i]
@@ -412,7 +420,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] += t4 * h2[i]
+		g.V[i] += t5 * h2[i]
 	}
 	return loss
 }
@@ -509,11 +517,15 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 // LossGrad would add it to a cleared g, without clearing g first. It writes
 // each entry of g once.
 func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
-	var h0 [16]float64
-	// residual.bp:14: h0 = tanh(W0 @ x)
 	var t [16]float64
+	// residual.bp:14: h0 = tanh(W0 @ x)
+	var h0 [16]float64
 	for i := range 16 {
-		h0[i] = math.Tanh(p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3]))
+		t[i] = p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3])
+	}
+	var t2 [16]float64
+	for i := range 16 {
+		h0[i] = math.Tanh(t[i])
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 	for i2 := 0; i2 < 16; i2 += 4 {
@@ -532,16 +544,16 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		t2[i2] = dot0
+		t2[i2+1] = dot1
+		t2[i2+2] = dot2
+		t2[i2+3] = dot3
 	}
 	var relu [16]float64
 	var h1 [16]float64
-	var t2 [16]float64
+	var t3 [16]float64
 	for i := range 16 {
-		relu[i] = residualRelu(t[i] + p.A_[i])
+		relu[i] = residualRelu(t2[i] + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
@@ -561,15 +573,15 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
-		t2[i3] = dotB0
-		t2[i3+1] = dotB1
-		t2[i3+2] = dotB2
-		t2[i3+3] = dotB3
+		t3[i3] = dotB0
+		t3[i3+1] = dotB1
+		t3[i3+2] = dotB2
+		t3[i3+3] = dotB3
 	}
 	var relu2 [16]float64
 	var h2 [16]float64
 	for i := range 16 {
-		relu2[i] = residualRelu(t2[i] + p.B_[i])
+		relu2[i] = residualRelu(t3[i] + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -580,14 +592,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		sum2 += p.V[k3+2] * h2[k3+2]
 		sum3 += p.V[k3+3] * h2[k3+3]
 	}
-	t3 := sum0 + sum1 + (sum2 + sum3) - in.Y
-	loss := 0.5 * (t3 * t3)
+	t4 := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t4 * t4)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t4 := 0.5 * (2 * t3)
+	t5 := 0.5 * (2 * t4)
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t4 * p.V[i]
+		dh2i := t5 * p.V[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -618,7 +630,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		}
 	}
 	var da [16]float64
-	var t5 [16]float64
+	var t6 [16]float64
 	for i := range 16 {
 		da[i] = dh1[i] * residualStep(relu[i])
 	}
@@ -631,7 +643,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	v12 := da[3]
 	row20 := &p.A[3]
 	for j4 := range 16 {
-		t5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v13 := da[k5]
@@ -643,14 +655,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		v16 := da[k5+3]
 		row24 := &p.A[k5+3]
 		for j5 := range 16 {
-			t5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t6i := (dh1[i] + t5[i]) * (1 - h0[i]*h0[i])
+		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t6i * in.X[j]
+			g.W0[i][j] = t7i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
@@ -663,7 +675,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		}
 		g.B_[i] = db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] = t4 * h2[i]
+		g.V[i] = t5 * h2[i]
 	}
 	return loss
 }
@@ -752,10 +764,16 @@ func (ws *ResidualBatchWorkspace) load(in []ResidualInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualParams) float64 {
+	var t [16][32]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			ws.h0[i][j] = math.Tanh(p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j]))
+			t[i][j] = p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j])
+		}
+	}
+	for i := range 16 {
+		for j := range 32 {
+			ws.h0[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -773,7 +791,7 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 	residualGemmNN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 	var relu2 [16][32]float64
 	var h2 [16][32]float64
-	var t [32]float64
+	var t2 [32]float64
 	for i := range 16 {
 		for j := range 32 {
 			relu2[i][j] = residualRelu(ws.t2[i][j] + p.B_[i])
@@ -791,25 +809,25 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 			sum2 += p.V[k+2] * h2[k+2][i]
 			sum3 += p.V[k+3] * h2[k+3][i]
 		}
-		t[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
+		t2[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		loss0 += 0.5 * (t[k2] * t[k2])
-		loss1 += 0.5 * (t[k2+1] * t[k2+1])
-		loss2 += 0.5 * (t[k2+2] * t[k2+2])
-		loss3 += 0.5 * (t[k2+3] * t[k2+3])
+		loss0 += 0.5 * (t2[k2] * t2[k2])
+		loss1 += 0.5 * (t2[k2+1] * t2[k2+1])
+		loss2 += 0.5 * (t2[k2+2] * t2[k2+2])
+		loss3 += 0.5 * (t2[k2+3] * t2[k2+3])
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t2 [32]float64
+	var t3 [32]float64
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var dh2 [16][32]float64
 	for i := range 32 {
-		t2[i] = 0.5 * (2 * t[i])
+		t3[i] = 0.5 * (2 * t2[i])
 	}
 	for i := range 16 {
 		for j := range 32 {
-			dh2[i][j] = t2[j] * p.V[i]
+			dh2[i][j] = t3[j] * p.V[i]
 		}
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		for j := range 32 {
@@ -828,14 +846,14 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 		}
 	}
 	residualGemmTN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
-	var t3 [16][32]float64
+	var t4 [16][32]float64
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			t3[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
+			t4[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
 		}
 		for j := range 4 {
-			row := &t3[i]
+			row := &t4[i]
 			var dot0, dot1, dot2, dot3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
 				dot0 += row[k3] * ws.x[j][k3]
@@ -872,10 +890,10 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
-			sumD0 += t2[k6] * h2[i][k6]
-			sumD1 += t2[k6+1] * h2[i][k6+1]
-			sumD2 += t2[k6+2] * h2[i][k6+2]
-			sumD3 += t2[k6+3] * h2[i][k6+3]
+			sumD0 += t3[k6] * h2[i][k6]
+			sumD1 += t3[k6+1] * h2[i][k6+1]
+			sumD2 += t3[k6+2] * h2[i][k6+2]
+			sumD3 += t3[k6+3] * h2[i][k6+3]
 		}
 		g.V[i] += sumD0 + sumD1 + (sumD2 + sumD3)
 	}
@@ -886,10 +904,16 @@ func (p *ResidualParams) lossGradTile(ws *ResidualBatchWorkspace, g *ResidualPar
 // each entry written once (a weight gradient's kernel product writes rather
 // than adds). It writes each entry of g once.
 func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualParams) float64 {
+	var t [16][32]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			ws.h0[i][j] = math.Tanh(p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j]))
+			t[i][j] = p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j])
+		}
+	}
+	for i := range 16 {
+		for j := range 32 {
+			ws.h0[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -907,7 +931,7 @@ func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualP
 	residualGemmNN(16, 32, 16, unsafe.Slice(&p.B[0][0], 256), unsafe.Slice(&ws.h1[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 	var relu2 [16][32]float64
 	var h2 [16][32]float64
-	var t [32]float64
+	var t2 [32]float64
 	for i := range 16 {
 		for j := range 32 {
 			relu2[i][j] = residualRelu(ws.t2[i][j] + p.B_[i])
@@ -925,25 +949,25 @@ func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualP
 			sum2 += p.V[k+2] * h2[k+2][i]
 			sum3 += p.V[k+3] * h2[k+3][i]
 		}
-		t[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
+		t2[i] = sum0 + sum1 + (sum2 + sum3) - ws.y[i]
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		loss0 += 0.5 * (t[k2] * t[k2])
-		loss1 += 0.5 * (t[k2+1] * t[k2+1])
-		loss2 += 0.5 * (t[k2+2] * t[k2+2])
-		loss3 += 0.5 * (t[k2+3] * t[k2+3])
+		loss0 += 0.5 * (t2[k2] * t2[k2])
+		loss1 += 0.5 * (t2[k2+1] * t2[k2+1])
+		loss2 += 0.5 * (t2[k2+2] * t2[k2+2])
+		loss3 += 0.5 * (t2[k2+3] * t2[k2+3])
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t2 [32]float64
+	var t3 [32]float64
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	var dh2 [16][32]float64
 	for i := range 32 {
-		t2[i] = 0.5 * (2 * t[i])
+		t3[i] = 0.5 * (2 * t2[i])
 	}
 	for i := range 16 {
 		for j := range 32 {
-			dh2[i][j] = t2[j] * p.V[i]
+			dh2[i][j] = t3[j] * p.V[i]
 		}
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		for j := range 32 {
@@ -962,14 +986,14 @@ func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualP
 		}
 	}
 	residualGemmTN(16, 32, 16, unsafe.Slice(&p.A[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
-	var t3 [16][32]float64
+	var t4 [16][32]float64
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			t3[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
+			t4[i][j] = (dh1[i][j] + ws.t6[i][j]) * (1 - ws.h0[i][j]*ws.h0[i][j])
 		}
 		for j := range 4 {
-			row := &t3[i]
+			row := &t4[i]
 			var dot0, dot1, dot2, dot3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
 				dot0 += row[k3] * ws.x[j][k3]
@@ -1006,10 +1030,10 @@ func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualP
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
-			sumD0 += t2[k6] * h2[i][k6]
-			sumD1 += t2[k6+1] * h2[i][k6+1]
-			sumD2 += t2[k6+2] * h2[i][k6+2]
-			sumD3 += t2[k6+3] * h2[i][k6+3]
+			sumD0 += t3[k6] * h2[i][k6]
+			sumD1 += t3[k6+1] * h2[i][k6+1]
+			sumD2 += t3[k6+2] * h2[i][k6+2]
+			sumD3 += t3[k6+3] * h2[i][k6+3]
 		}
 		g.V[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
@@ -1019,10 +1043,16 @@ func (p *ResidualParams) lossGradTileTo(ws *ResidualBatchWorkspace, g *ResidualP
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ResidualParams) forwardTile(ws *ResidualBatchWorkspace, out []ResidualOutputs) float64 {
+	var t [16][32]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
 		for j := range 32 {
-			ws.h0[i][j] = math.Tanh(p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j]))
+			t[i][j] = p.W0[i][0]*ws.x[0][j] + p.W0[i][1]*ws.x[1][j] + (p.W0[i][2]*ws.x[2][j] + p.W0[i][3]*ws.x[3][j])
+		}
+	}
+	for i := range 16 {
+		for j := range 32 {
+			ws.h0[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// residual.bp:15: h1 = h0 + relu(A @ h0 + a)

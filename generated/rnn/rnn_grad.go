@@ -82,6 +82,7 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
+	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -107,7 +108,10 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i])
+			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
+		}
+		for i := range 16 {
+			ws.h[t+1][i] = math.Tanh(t3[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -189,6 +193,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
+	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -214,7 +219,10 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i])
+			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
+		}
+		for i := range 16 {
+			ws.h[t+1][i] = math.Tanh(t3[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -232,12 +240,12 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	var dbh [16]float64
 	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t3 := 24; t3 >= 0; t3-- {
+	for t4 := 24; t4 >= 0; t4-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t3]
+		dby[0] = 2 * ws.t[t4]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t4+1][i]*ws.h[t4+1][i])
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -264,10 +272,10 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 		}
 		for i := range 16 {
-			ws.dbhSteps[t3][i] = dbh[i]
+			ws.dbhSteps[t4][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t4+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -357,6 +365,7 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
+	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -382,7 +391,10 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i])
+			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
+		}
+		for i := range 16 {
+			ws.h[t+1][i] = math.Tanh(t3[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -400,12 +412,12 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	var dbh [16]float64
 	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t3 := 24; t3 >= 0; t3-- {
+	for t4 := 24; t4 >= 0; t4-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t3]
+		dby[0] = 2 * ws.t[t4]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t4+1][i]*ws.h[t4+1][i])
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -432,10 +444,10 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			}
 		}
 		for i := range 16 {
-			ws.dbhSteps[t3][i] = dbh[i]
+			ws.dbhSteps[t4][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t4+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -543,12 +555,18 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t2[i][j] + p.Bh[i])
+				t2[i][j] = p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t2[i][j] + p.Bh[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.h[t+1][i][j] = math.Tanh(t2[i][j])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -580,16 +598,16 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 	var dfree2 [1][32]float64
 	var scatter [1][32]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 2 * ws.t[t2][i]
+			scatter[0][i] += 2 * ws.t[t3][i]
 		}
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
-				ws.t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t2+1][i][j]*ws.h[t2+1][i][j])
+				ws.t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
 			}
 		}
 		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
@@ -598,24 +616,24 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 				row2 := &ws.t3[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t2][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+					dotB0 += row2[k3] * ws.xs[t3][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t3][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t3][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t3][j][k3+3]
 				}
 				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 		}
-		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
+		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			row3 := &scatter[0]
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += row3[k4] * ws.h[t2+1][i][k4]
-				dotC1 += row3[k4+1] * ws.h[t2+1][i][k4+1]
-				dotC2 += row3[k4+2] * ws.h[t2+1][i][k4+2]
-				dotC3 += row3[k4+3] * ws.h[t2+1][i][k4+3]
+				dotC0 += row3[k4] * ws.h[t3+1][i][k4]
+				dotC1 += row3[k4+1] * ws.h[t3+1][i][k4+1]
+				dotC2 += row3[k4+2] * ws.h[t3+1][i][k4+2]
+				dotC3 += row3[k4+3] * ws.h[t3+1][i][k4+3]
 			}
 			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
 			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -671,12 +689,18 @@ func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bh[i])
+				t2[i][j] = p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bh[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.h[t+1][i][j] = math.Tanh(t2[i][j])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -708,16 +732,16 @@ func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 
 	var dfree2 [1][32]float64
 	var scatter [1][32]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 2 * ws.t[t2][i]
+			scatter[0][i] += 2 * ws.t[t3][i]
 		}
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
-				ws.t5[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t2+1][i][j]*ws.h[t2+1][i][j])
+				ws.t5[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
 			}
 		}
 		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.dh2[0][0], 512), false)
@@ -726,24 +750,24 @@ func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 
 				row2 := &ws.t5[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t2][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+					dotB0 += row2[k3] * ws.xs[t3][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t3][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t3][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t3][j][k3+3]
 				}
 				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 		}
-		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
+		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			row3 := &scatter[0]
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += row3[k4] * ws.h[t2+1][i][k4]
-				dotC1 += row3[k4+1] * ws.h[t2+1][i][k4+1]
-				dotC2 += row3[k4+2] * ws.h[t2+1][i][k4+2]
-				dotC3 += row3[k4+3] * ws.h[t2+1][i][k4+3]
+				dotC0 += row3[k4] * ws.h[t3+1][i][k4]
+				dotC1 += row3[k4+1] * ws.h[t3+1][i][k4+1]
+				dotC2 += row3[k4+2] * ws.h[t3+1][i][k4+2]
+				dotC3 += row3[k4+3] * ws.h[t3+1][i][k4+3]
 			}
 			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
 			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -794,12 +818,18 @@ func (p *RnnParams) forwardTile(ws *RnnBatchWorkspace, out []RnnOutputs) float64
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		rnnGemmNN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.h[t+1][i][j] = math.Tanh(p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t6[i][j] + p.Bh[i])
+				t2[i][j] = p.Wx[i][0]*ws.xs[t][0][j] + p.Wx[i][1]*ws.xs[t][1][j] + (p.Wx[i][2]*ws.xs[t][2][j] + p.Wx[i][3]*ws.xs[t][3][j]) + ws.t6[i][j] + p.Bh[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.h[t+1][i][j] = math.Tanh(t2[i][j])
 			}
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2

@@ -67,10 +67,15 @@ type XorBatchWorkspace struct {
 // Forward returns the loss of model xor for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) float64 {
+	var t [8]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
+	for i := range 8 {
+		t[i] = p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i]
+	}
+	var t2 [1]float64
 	row := &p.W2[0]
 	for i := range 8 {
-		ws.h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
+		ws.h[i] = math.Tanh(t[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
 	var dot0, dot1, dot2, dot3 float64
@@ -80,7 +85,8 @@ func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) fl
 		dot2 += row[k+2] * ws.h[k+2]
 		dot3 += row[k+3] * ws.h[k+3]
 	}
-	ws.p[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+	t2[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	ws.p[0] = xorSigmoid(t2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
 	ws.t = ws.p[0] - in.Y
 	loss := ws.t * ws.t
@@ -113,12 +119,16 @@ func (p *XorParams) Backward(ws *XorWorkspace, in *XorInputs, g *XorParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) float64 {
-	var h [8]float64
+	var t [8]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
-	var p2 [1]float64
+	var h [8]float64
+	for i := range 8 {
+		t[i] = p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i]
+	}
+	var t2 [1]float64
 	row := &p.W2[0]
 	for i := range 8 {
-		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
+		h[i] = math.Tanh(t[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
 	var dot0, dot1, dot2, dot3 float64
@@ -128,13 +138,15 @@ func (p *XorParams) LossGrad(ws *XorWorkspace, in *XorInputs, g *XorParams) floa
 		dot2 += row[k+2] * h[k+2]
 		dot3 += row[k+3] * h[k+3]
 	}
-	p2[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+	t2[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	var p2 [1]float64
+	p2[0] = xorSigmoid(t2[0])
 	// xor.bp:14: loss = (p[0] - y)^2
-	t := p2[0] - in.Y
-	loss := t * t
+	t3 := p2[0] - in.Y
+	loss := t3 * t3
 	var db2 [1]float64
 	// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
-	db2[0] = 2 * t * (p2[0] * (1 - p2[0]))
+	db2[0] = 2 * t3 * (p2[0] * (1 - p2[0]))
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
 		db1i := db2[0] * p.W2[0][i] * (1 - h[i]*h[i])
@@ -170,11 +182,16 @@ func (p *XorParams) LossGradTo(ws *XorWorkspace, in *XorInputs, g *XorParams) fl
 // loss: it computes only what the outputs need, so inputs that only the loss
 // reads (a target) are not read. out must not be nil; ws is scratch space.
 func (p *XorParams) Predict(ws *XorWorkspace, in *XorInputs, out *XorOutputs) {
-	var h [8]float64
+	var t [8]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
+	var h [8]float64
+	for i := range 8 {
+		t[i] = p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i]
+	}
+	var t2 [1]float64
 	row := &p.W2[0]
 	for i := range 8 {
-		h[i] = math.Tanh(p.W1[i][0]*in.X[0] + p.W1[i][1]*in.X[1] + p.B1[i])
+		h[i] = math.Tanh(t[i])
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
 	var dot0, dot1, dot2, dot3 float64
@@ -184,7 +201,8 @@ func (p *XorParams) Predict(ws *XorWorkspace, in *XorInputs, out *XorOutputs) {
 		dot2 += row[k+2] * h[k+2]
 		dot3 += row[k+3] * h[k+3]
 	}
-	out.P[0] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+	t2[0] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	out.P[0] = xorSigmoid(t2[0])
 }
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
@@ -261,16 +279,22 @@ func (ws *XorBatchWorkspace) load(in []XorInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
-	var h [8][32]float64
+	var t [8][32]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
-	var p2 [1][32]float64
+	var h [8][32]float64
 	for i := range 8 {
 		for j := range 32 {
-			h[i][j] = math.Tanh(p.W1[i][0]*ws.x[0][j] + p.W1[i][1]*ws.x[1][j] + p.B1[i])
+			t[i][j] = p.W1[i][0]*ws.x[0][j] + p.W1[i][1]*ws.x[1][j] + p.B1[i]
+		}
+	}
+	var t2 [1][32]float64
+	for i := range 8 {
+		for j := range 32 {
+			h[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
-	var t [32]float64
+	var p2 [1][32]float64
 	for i := range 32 {
 		row := &p.W2[0]
 		var dot0, dot1, dot2, dot3 float64
@@ -280,34 +304,38 @@ func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
 			dot2 += row[k+2] * h[k+2][i]
 			dot3 += row[k+3] * h[k+3][i]
 		}
-		p2[0][i] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+		t2[0][i] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	}
+	var t3 [32]float64
+	for i := range 32 {
+		p2[0][i] = xorSigmoid(t2[0][i])
 		// xor.bp:14: loss = (p[0] - y)^2
-		t[i] = p2[0][i] - ws.y[i]
+		t3[i] = p2[0][i] - ws.y[i]
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
-		loss0 += t[k2] * t[k2]
-		loss1 += t[k2+1] * t[k2+1]
-		loss2 += t[k2+2] * t[k2+2]
-		loss3 += t[k2+3] * t[k2+3]
+		loss0 += t3[k2] * t3[k2]
+		loss1 += t3[k2+1] * t3[k2+1]
+		loss2 += t3[k2+2] * t3[k2+2]
+		loss3 += t3[k2+3] * t3[k2+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var dp [1][32]float64
 	// backward of xor.bp:14: loss = (p[0] - y)^2
 	dp = [1][32]float64{}
-	var t2 [1][32]float64
-	var t3 [8][32]float64
+	var t4 [1][32]float64
+	var t5 [8][32]float64
 	for i := range 32 {
-		dp[0][i] += 2 * t[i]
+		dp[0][i] += 2 * t3[i]
 		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
-		t2[0][i] = dp[0][i] * (p2[0][i] * (1 - p2[0][i]))
+		t4[0][i] = dp[0][i] * (p2[0][i] * (1 - p2[0][i]))
 	}
 	// backward of xor.bp:12: h = tanh(W1 @ x + b1)
 	for i := range 8 {
 		for j := range 32 {
-			t3[i][j] = p.W2[0][i] * t2[0][j] * (1 - h[i][j]*h[i][j])
+			t5[i][j] = p.W2[0][i] * t4[0][j] * (1 - h[i][j]*h[i][j])
 		}
-		row2 := &t3[i]
+		row2 := &t5[i]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
 			dotB0 += row2[k3] * ws.x[0][k3]
@@ -316,7 +344,7 @@ func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
 			dotB3 += row2[k3+3] * ws.x[0][k3+3]
 		}
 		g.W1[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
-		row3 := &t3[i]
+		row3 := &t5[i]
 		var dotC0, dotC1, dotC2, dotC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
 			dotC0 += row3[k4] * ws.x[1][k4]
@@ -327,14 +355,14 @@ func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
 		g.W1[i][1] += dotC0 + dotC1 + (dotC2 + dotC3)
 		var sum0, sum1, sum2, sum3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
-			sum0 += t3[i][k5]
-			sum1 += t3[i][k5+1]
-			sum2 += t3[i][k5+2]
-			sum3 += t3[i][k5+3]
+			sum0 += t5[i][k5]
+			sum1 += t5[i][k5+1]
+			sum2 += t5[i][k5+2]
+			sum3 += t5[i][k5+3]
 		}
 		g.B1[i] += sum0 + sum1 + (sum2 + sum3)
 		// backward of xor.bp:13: p = sigmoid(W2 @ h + b2)
-		row4 := &t2[0]
+		row4 := &t4[0]
 		var dotD0, dotD1, dotD2, dotD3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
 			dotD0 += row4[k6] * h[i][k6]
@@ -346,10 +374,10 @@ func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k7 := 0; k7 < 32; k7 += 4 {
-		sumB0 += t2[0][k7]
-		sumB1 += t2[0][k7+1]
-		sumB2 += t2[0][k7+2]
-		sumB3 += t2[0][k7+3]
+		sumB0 += t4[0][k7]
+		sumB1 += t4[0][k7+1]
+		sumB2 += t4[0][k7+2]
+		sumB3 += t4[0][k7+3]
 	}
 	g.B2[0] += sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss
@@ -358,15 +386,22 @@ func (p *XorParams) lossGradTile(ws *XorBatchWorkspace, g *XorParams) float64 {
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *XorParams) forwardTile(ws *XorBatchWorkspace, out []XorOutputs) float64 {
-	var h [8][32]float64
+	var t [8][32]float64
 	// xor.bp:12: h = tanh(W1 @ x + b1)
-	var p2 [1][32]float64
+	var h [8][32]float64
 	for i := range 8 {
 		for j := range 32 {
-			h[i][j] = math.Tanh(p.W1[i][0]*ws.x[0][j] + p.W1[i][1]*ws.x[1][j] + p.B1[i])
+			t[i][j] = p.W1[i][0]*ws.x[0][j] + p.W1[i][1]*ws.x[1][j] + p.B1[i]
+		}
+	}
+	var t2 [1][32]float64
+	for i := range 8 {
+		for j := range 32 {
+			h[i][j] = math.Tanh(t[i][j])
 		}
 	}
 	// xor.bp:13: p = sigmoid(W2 @ h + b2)
+	var p2 [1][32]float64
 	for i := range 32 {
 		row := &p.W2[0]
 		var dot0, dot1, dot2, dot3 float64
@@ -376,7 +411,10 @@ func (p *XorParams) forwardTile(ws *XorBatchWorkspace, out []XorOutputs) float64
 			dot2 += row[k+2] * h[k+2][i]
 			dot3 += row[k+3] * h[k+3][i]
 		}
-		p2[0][i] = xorSigmoid(dot0 + dot1 + (dot2 + dot3) + p.B2[0])
+		t2[0][i] = dot0 + dot1 + (dot2 + dot3) + p.B2[0]
+	}
+	for i := range 32 {
+		p2[0][i] = xorSigmoid(t2[0][i])
 	}
 	// xor.bp:14: loss = (p[0] - y)^2
 	var loss0, loss1, loss2, loss3 float64
