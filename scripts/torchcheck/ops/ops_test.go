@@ -1,12 +1,17 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/backpropgen/backpropgen"
 )
 
 // tol is the largest relative difference allowed from torch's float64
@@ -142,5 +147,34 @@ func TestTorch(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) { f(t, ref) })
+	}
+}
+
+// TestGenerated checks that every model's generated file is what
+// backpropgen writes for its .bp now (go generate ./scripts/torchcheck/ops
+// rewrites them).
+func TestGenerated(t *testing.T) {
+	models, _ := filepath.Glob("*.bp")
+	if len(models) != 14 {
+		t.Errorf("%d models, want 14", len(models))
+	}
+	for _, path := range models {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, simd, err := backpropgen.GenerateFiles(path, src, "ops")
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		name := strings.TrimSuffix(path, ".bp") + "_grad.go"
+		if want, err := os.ReadFile(name); err != nil || !bytes.Equal(out, want) {
+			t.Errorf("%s is stale or missing (run go generate ./scripts/torchcheck/ops): %v", name, err)
+		}
+		simdName := strings.TrimSuffix(name, ".go") + "_simd.go"
+		want, err := os.ReadFile(simdName)
+		if (simd == nil) != (err != nil) || simd != nil && !bytes.Equal(simd, want) {
+			t.Errorf("%s is stale (run go generate ./scripts/torchcheck/ops)", simdName)
+		}
 	}
 }
