@@ -1,0 +1,3 @@
+package gru
+
+//go:generate go run ../../cmd/backpropgen -o gru_grad.go ../../testdata/gru.bp
