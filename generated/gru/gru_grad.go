@@ -116,6 +116,9 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
+	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
 	row13 := &p.Wy[0]
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -125,12 +128,15 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			row3 := &p.Uz[i2+2]
 			row4 := &p.Uz[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -138,7 +144,10 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i])
+			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+		}
+		for i := range 16 {
+			ws.z[t][i] = gruSigmoid(t3[i])
 		}
 		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -147,20 +156,26 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			row7 := &p.Ur[i3+2]
 			row8 := &p.Ur[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := ws.h[t][k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t][k2]
+				x6 := ws.h[t][k2+1]
+				x7 := ws.h[t][k2+2]
+				x8 := ws.h[t][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t3[i] + p.Br[i])
+			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
+		}
+		for i := range 16 {
+			ws.r[t][i] = gruSigmoid(t5[i])
 			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
@@ -170,20 +185,26 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			row11 := &p.Un[i4+2]
 			row12 := &p.Un[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := ws.t3[t][k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := ws.t3[t][k3]
+				x10 := ws.t3[t][k3+1]
+				x11 := ws.t3[t][k3+2]
+				x12 := ws.t3[t][k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.n[t][i] = math.Tanh(p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t4[i] + p.Bn[i])
+			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
+		}
+		for i := range 16 {
+			ws.n[t][i] = math.Tanh(t7[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
@@ -345,6 +366,9 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
+	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
 	row13 := &p.Wy[0]
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -354,12 +378,15 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			row3 := &p.Uz[i2+2]
 			row4 := &p.Uz[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -367,7 +394,10 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i])
+			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+		}
+		for i := range 16 {
+			ws.z[t][i] = gruSigmoid(t3[i])
 		}
 		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -376,20 +406,26 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			row7 := &p.Ur[i3+2]
 			row8 := &p.Ur[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := ws.h[t][k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t][k2]
+				x6 := ws.h[t][k2+1]
+				x7 := ws.h[t][k2+2]
+				x8 := ws.h[t][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t3[i] + p.Br[i])
+			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
+		}
+		for i := range 16 {
+			ws.r[t][i] = gruSigmoid(t5[i])
 			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
@@ -399,20 +435,26 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			row11 := &p.Un[i4+2]
 			row12 := &p.Un[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := ws.t3[t][k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := ws.t3[t][k3]
+				x10 := ws.t3[t][k3+1]
+				x11 := ws.t3[t][k3+2]
+				x12 := ws.t3[t][k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.n[t][i] = math.Tanh(p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t4[i] + p.Bn[i])
+			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
+		}
+		for i := range 16 {
+			ws.n[t][i] = math.Tanh(t7[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
@@ -433,20 +475,20 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	var dby [1]float64
 	var dh2 [16]float64
 	var dbn [16]float64
-	var t6 [16]float64
+	var t9 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
 	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t5 := 24; t5 >= 0; t5-- {
+	for t8 := 24; t8 >= 0; t8-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t5]
+		dby[0] = 2 * ws.t[t8]
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbn[i] = dh2i * ws.t2[t8][i] * (1 - ws.n[t8][i]*ws.n[t8][i])
 		}
 		v := dbn[0]
 		row14 := &p.Un[0]
@@ -457,7 +499,7 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 		v4 := dbn[3]
 		row17 := &p.Un[3]
 		for j2 := range 16 {
-			t6[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			t9[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
 		}
 		for k5 := 4; k5 < 16; k5 += 4 {
 			v5 := dbn[k5]
@@ -469,16 +511,16 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			v8 := dbn[k5+3]
 			row21 := &p.Un[k5+3]
 			for j3 := range 16 {
-				t6[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				t9[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
 			}
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbr[i] = t9[i] * ws.h[t8][i] * (ws.r[t8][i] * (1 - ws.r[t8][i]))
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbz[i] = (dh2[i]*ws.h[t8][i] + -(dh2[i] * ws.n[t8][i])) * (ws.z[t8][i] * ws.t2[t8][i])
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
+			dh3[i] = dh2[i]*ws.z[t8][i] + t9[i]*ws.r[t8][i]
 		}
 		v9 := dbr[0]
 		row22 := &p.Ur[0]
@@ -530,16 +572,16 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			ws.dbzSteps[t5][i] = dbz[i]
+			ws.dbzSteps[t8][i] = dbz[i]
 			g.Bz[i] += dbz[i]
 			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t5][i] = dbr[i]
+			ws.dbrSteps[t8][i] = dbr[i]
 			g.Br[i] += dbr[i]
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t5][i] = dbn[i]
+			ws.dbnSteps[t8][i] = dbn[i]
 			g.Bn[i] += dbn[i]
 			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t8+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of gru.bp:25: for t in 0..T {
@@ -721,6 +763,9 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
+	var t5 [16]float64
+	var t6 [16]float64
+	var t7 [16]float64
 	row13 := &p.Wy[0]
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -730,12 +775,15 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			row3 := &p.Uz[i2+2]
 			row4 := &p.Uz[i2+3]
 			var dot0, dot1, dot2, dot3 float64
-			for k := range 16 {
-				xk := ws.h[t][k]
-				dot0 += row[k] * xk
-				dot1 += row2[k] * xk
-				dot2 += row3[k] * xk
-				dot3 += row4[k] * xk
+			for k := 0; k < 16; k += 4 {
+				x := ws.h[t][k]
+				x2 := ws.h[t][k+1]
+				x3 := ws.h[t][k+2]
+				x4 := ws.h[t][k+3]
+				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
+				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
+				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
+				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
 			t2[i2] = dot0
 			t2[i2+1] = dot1
@@ -743,7 +791,10 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			t2[i2+3] = dot3
 		}
 		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i])
+			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+		}
+		for i := range 16 {
+			ws.z[t][i] = gruSigmoid(t3[i])
 		}
 		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
@@ -752,20 +803,26 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			row7 := &p.Ur[i3+2]
 			row8 := &p.Ur[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := range 16 {
-				xk2 := ws.h[t][k2]
-				dotB0 += row5[k2] * xk2
-				dotB1 += row6[k2] * xk2
-				dotB2 += row7[k2] * xk2
-				dotB3 += row8[k2] * xk2
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t][k2]
+				x6 := ws.h[t][k2+1]
+				x7 := ws.h[t][k2+2]
+				x8 := ws.h[t][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t3[i3] = dotB0
-			t3[i3+1] = dotB1
-			t3[i3+2] = dotB2
-			t3[i3+3] = dotB3
+			t4[i3] = dotB0
+			t4[i3+1] = dotB1
+			t4[i3+2] = dotB2
+			t4[i3+3] = dotB3
 		}
 		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t3[i] + p.Br[i])
+			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
+		}
+		for i := range 16 {
+			ws.r[t][i] = gruSigmoid(t5[i])
 			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
@@ -775,20 +832,26 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			row11 := &p.Un[i4+2]
 			row12 := &p.Un[i4+3]
 			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := range 16 {
-				xk3 := ws.t3[t][k3]
-				dotC0 += row9[k3] * xk3
-				dotC1 += row10[k3] * xk3
-				dotC2 += row11[k3] * xk3
-				dotC3 += row12[k3] * xk3
+			for k3 := 0; k3 < 16; k3 += 4 {
+				x9 := ws.t3[t][k3]
+				x10 := ws.t3[t][k3+1]
+				x11 := ws.t3[t][k3+2]
+				x12 := ws.t3[t][k3+3]
+				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
+				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
+				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
+				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
 			}
-			t4[i4] = dotC0
-			t4[i4+1] = dotC1
-			t4[i4+2] = dotC2
-			t4[i4+3] = dotC3
+			t6[i4] = dotC0
+			t6[i4+1] = dotC1
+			t6[i4+2] = dotC2
+			t6[i4+3] = dotC3
 		}
 		for i := range 16 {
-			ws.n[t][i] = math.Tanh(p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t4[i] + p.Bn[i])
+			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
+		}
+		for i := range 16 {
+			ws.n[t][i] = math.Tanh(t7[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
@@ -809,20 +872,20 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	var dby [1]float64
 	var dh2 [16]float64
 	var dbn [16]float64
-	var t6 [16]float64
+	var t9 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
 	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t5 := 24; t5 >= 0; t5-- {
+	for t8 := 24; t8 >= 0; t8-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t5]
+		dby[0] = 2 * ws.t[t8]
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbn[i] = dh2i * ws.t2[t8][i] * (1 - ws.n[t8][i]*ws.n[t8][i])
 		}
 		v := dbn[0]
 		row14 := &p.Un[0]
@@ -833,7 +896,7 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 		v4 := dbn[3]
 		row17 := &p.Un[3]
 		for j2 := range 16 {
-			t6[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			t9[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
 		}
 		for k5 := 4; k5 < 16; k5 += 4 {
 			v5 := dbn[k5]
@@ -845,16 +908,16 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			v8 := dbn[k5+3]
 			row21 := &p.Un[k5+3]
 			for j3 := range 16 {
-				t6[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				t9[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
 			}
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbr[i] = t9[i] * ws.h[t8][i] * (ws.r[t8][i] * (1 - ws.r[t8][i]))
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbz[i] = (dh2[i]*ws.h[t8][i] + -(dh2[i] * ws.n[t8][i])) * (ws.z[t8][i] * ws.t2[t8][i])
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
+			dh3[i] = dh2[i]*ws.z[t8][i] + t9[i]*ws.r[t8][i]
 		}
 		v9 := dbr[0]
 		row22 := &p.Ur[0]
@@ -906,16 +969,16 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			ws.dbzSteps[t5][i] = dbz[i]
+			ws.dbzSteps[t8][i] = dbz[i]
 			g.Bz[i] += dbz[i]
 			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t5][i] = dbr[i]
+			ws.dbrSteps[t8][i] = dbr[i]
 			g.Br[i] += dbr[i]
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t5][i] = dbn[i]
+			ws.dbnSteps[t8][i] = dbn[i]
 			g.Bn[i] += dbn[i]
 			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t8+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of gru.bp:25: for t in 0..T {
@@ -1027,12 +1090,20 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.z[t][i][j] = gruSigmoid(p.Wz[i][0]*ws.xs[t][0][j] + p.Wz[i][1]*ws.xs[t][1][j] + (p.Wz[i][2]*ws.xs[t][2][j] + p.Wz[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bz[i])
+				t2[i][j] = p.Wz[i][0]*ws.xs[t][0][j] + p.Wz[i][1]*ws.xs[t][1][j] + (p.Wz[i][2]*ws.xs[t][2][j] + p.Wz[i][3]*ws.xs[t][3][j]) + ws.t4[i][j] + p.Bz[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.z[t][i][j] = gruSigmoid(t2[i][j])
 			}
 			// gru.bp:30: h = (1 - z) * n + z * h
 			for j := range 32 {
@@ -1043,7 +1114,12 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.r[t][i][j] = gruSigmoid(p.Wr[i][0]*ws.xs[t][0][j] + p.Wr[i][1]*ws.xs[t][1][j] + (p.Wr[i][2]*ws.xs[t][2][j] + p.Wr[i][3]*ws.xs[t][3][j]) + ws.t5[i][j] + p.Br[i])
+				t3[i][j] = p.Wr[i][0]*ws.xs[t][0][j] + p.Wr[i][1]*ws.xs[t][1][j] + (p.Wr[i][2]*ws.xs[t][2][j] + p.Wr[i][3]*ws.xs[t][3][j]) + ws.t5[i][j] + p.Br[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.r[t][i][j] = gruSigmoid(t3[i][j])
 			}
 			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			for j := range 32 {
@@ -1053,7 +1129,12 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t3[t][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.n[t][i][j] = math.Tanh(p.Wn[i][0]*ws.xs[t][0][j] + p.Wn[i][1]*ws.xs[t][1][j] + (p.Wn[i][2]*ws.xs[t][2][j] + p.Wn[i][3]*ws.xs[t][3][j]) + ws.t6[i][j] + p.Bn[i])
+				t4[i][j] = p.Wn[i][0]*ws.xs[t][0][j] + p.Wn[i][1]*ws.xs[t][1][j] + (p.Wn[i][2]*ws.xs[t][2][j] + p.Wn[i][3]*ws.xs[t][3][j]) + ws.t6[i][j] + p.Bn[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.n[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// gru.bp:30: h = (1 - z) * n + z * h
 			for j := range 32 {
@@ -1093,11 +1174,11 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 	var dh2 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 2 * ws.t[t2][i]
+			scatter[0][i] += 2 * ws.t[t5][i]
 		}
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
@@ -1106,82 +1187,82 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			}
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			for j := range 32 {
-				ws.t7[i][j] = dh2[i][j] * ws.t2[t2][i][j] * (1 - ws.n[t2][i][j]*ws.n[t2][i][j])
+				ws.t7[i][j] = dh2[i][j] * ws.t2[t5][i][j] * (1 - ws.n[t5][i][j]*ws.n[t5][i][j])
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t9[i][j] = ws.t8[i][j] * ws.h[t2][i][j] * (ws.r[t2][i][j] * (1 - ws.r[t2][i][j]))
+				ws.t9[i][j] = ws.t8[i][j] * ws.h[t5][i][j] * (ws.r[t5][i][j] * (1 - ws.r[t5][i][j]))
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 512), false)
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t11[i][j] = (dh2[i][j]*ws.h[t2][i][j] + -(dh2[i][j] * ws.n[t2][i][j])) * (ws.z[t2][i][j] * ws.t2[t2][i][j])
+				ws.t11[i][j] = (dh2[i][j]*ws.h[t5][i][j] + -(dh2[i][j] * ws.n[t5][i][j])) * (ws.z[t5][i][j] * ws.t2[t5][i][j])
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.t12[0][0], 512), false)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = dh2[i][j]*ws.z[t2][i][j] + ws.t8[i][j]*ws.r[t2][i][j] + ws.t10[i][j] + ws.t12[i][j]
+				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t8[i][j]*ws.r[t5][i][j] + ws.t10[i][j] + ws.t12[i][j]
 			}
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 			for j := range 4 {
 				row2 := &ws.t11[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t2][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+					dotB0 += row2[k3] * ws.xs[t5][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t5][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t5][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t5][j][k3+3]
 				}
 				g.Wz[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 4 {
 				row3 := &ws.t9[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t2][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t2][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t2][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t2][j][k4+3]
+					dotC0 += row3[k4] * ws.xs[t5][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
 				}
 				g.Wr[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
 		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
 		// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t7[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
 				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t2][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t2][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t2][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t2][j][k5+3]
+					dotD0 += row4[k5] * ws.xs[t5][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
 				}
 				g.Wn[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t3[t2][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			row5 := &scatter[0]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k6 := 0; k6 < 32; k6 += 4 {
-				dotE0 += row5[k6] * ws.h[t2+1][i][k6]
-				dotE1 += row5[k6+1] * ws.h[t2+1][i][k6+1]
-				dotE2 += row5[k6+2] * ws.h[t2+1][i][k6+2]
-				dotE3 += row5[k6+3] * ws.h[t2+1][i][k6+3]
+				dotE0 += row5[k6] * ws.h[t5+1][i][k6]
+				dotE1 += row5[k6+1] * ws.h[t5+1][i][k6+1]
+				dotE2 += row5[k6+2] * ws.h[t5+1][i][k6+2]
+				dotE3 += row5[k6+3] * ws.h[t5+1][i][k6+3]
 			}
 			g.Wy[0][i] += dotE0 + dotE1 + (dotE2 + dotE3)
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -1267,12 +1348,20 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.z[t][i][j] = gruSigmoid(p.Wz[i][0]*ws.xs[t][0][j] + p.Wz[i][1]*ws.xs[t][1][j] + (p.Wz[i][2]*ws.xs[t][2][j] + p.Wz[i][3]*ws.xs[t][3][j]) + ws.t13[i][j] + p.Bz[i])
+				t2[i][j] = p.Wz[i][0]*ws.xs[t][0][j] + p.Wz[i][1]*ws.xs[t][1][j] + (p.Wz[i][2]*ws.xs[t][2][j] + p.Wz[i][3]*ws.xs[t][3][j]) + ws.t13[i][j] + p.Bz[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.z[t][i][j] = gruSigmoid(t2[i][j])
 			}
 			// gru.bp:30: h = (1 - z) * n + z * h
 			for j := range 32 {
@@ -1283,7 +1372,12 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t14[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.r[t][i][j] = gruSigmoid(p.Wr[i][0]*ws.xs[t][0][j] + p.Wr[i][1]*ws.xs[t][1][j] + (p.Wr[i][2]*ws.xs[t][2][j] + p.Wr[i][3]*ws.xs[t][3][j]) + ws.t14[i][j] + p.Br[i])
+				t3[i][j] = p.Wr[i][0]*ws.xs[t][0][j] + p.Wr[i][1]*ws.xs[t][1][j] + (p.Wr[i][2]*ws.xs[t][2][j] + p.Wr[i][3]*ws.xs[t][3][j]) + ws.t14[i][j] + p.Br[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.r[t][i][j] = gruSigmoid(t3[i][j])
 			}
 			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			for j := range 32 {
@@ -1293,7 +1387,12 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t3[t][0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.n[t][i][j] = math.Tanh(p.Wn[i][0]*ws.xs[t][0][j] + p.Wn[i][1]*ws.xs[t][1][j] + (p.Wn[i][2]*ws.xs[t][2][j] + p.Wn[i][3]*ws.xs[t][3][j]) + ws.t15[i][j] + p.Bn[i])
+				t4[i][j] = p.Wn[i][0]*ws.xs[t][0][j] + p.Wn[i][1]*ws.xs[t][1][j] + (p.Wn[i][2]*ws.xs[t][2][j] + p.Wn[i][3]*ws.xs[t][3][j]) + ws.t15[i][j] + p.Bn[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.n[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// gru.bp:30: h = (1 - z) * n + z * h
 			for j := range 32 {
@@ -1333,11 +1432,11 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 	var dh2 [16][32]float64
 	var dh3 [16][32]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t2 := 24; t2 >= 0; t2-- {
+	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
-			scatter[0][i] += 2 * ws.t[t2][i]
+			scatter[0][i] += 2 * ws.t[t5][i]
 		}
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
@@ -1346,82 +1445,82 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			}
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			for j := range 32 {
-				ws.t16[i][j] = dh2[i][j] * ws.t2[t2][i][j] * (1 - ws.n[t2][i][j]*ws.n[t2][i][j])
+				ws.t16[i][j] = dh2[i][j] * ws.t2[t5][i][j] * (1 - ws.n[t5][i][j]*ws.n[t5][i][j])
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t18[i][j] = ws.t17[i][j] * ws.h[t2][i][j] * (ws.r[t2][i][j] * (1 - ws.r[t2][i][j]))
+				ws.t18[i][j] = ws.t17[i][j] * ws.h[t5][i][j] * (ws.r[t5][i][j] * (1 - ws.r[t5][i][j]))
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t20[i][j] = (dh2[i][j]*ws.h[t2][i][j] + -(dh2[i][j] * ws.n[t2][i][j])) * (ws.z[t2][i][j] * ws.t2[t2][i][j])
+				ws.t20[i][j] = (dh2[i][j]*ws.h[t5][i][j] + -(dh2[i][j] * ws.n[t5][i][j])) * (ws.z[t5][i][j] * ws.t2[t5][i][j])
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = dh2[i][j]*ws.z[t2][i][j] + ws.t17[i][j]*ws.r[t2][i][j] + ws.t19[i][j] + ws.t21[i][j]
+				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t17[i][j]*ws.r[t5][i][j] + ws.t19[i][j] + ws.t21[i][j]
 			}
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 			for j := range 4 {
 				row2 := &ws.t20[i]
 				var dotB0, dotB1, dotB2, dotB3 float64
 				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t2][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t2][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t2][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t2][j][k3+3]
+					dotB0 += row2[k3] * ws.xs[t5][j][k3]
+					dotB1 += row2[k3+1] * ws.xs[t5][j][k3+1]
+					dotB2 += row2[k3+2] * ws.xs[t5][j][k3+2]
+					dotB3 += row2[k3+3] * ws.xs[t5][j][k3+3]
 				}
 				g.Wz[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
 			}
 		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 4 {
 				row3 := &ws.t18[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t2][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t2][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t2][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t2][j][k4+3]
+					dotC0 += row3[k4] * ws.xs[t5][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
 				}
 				g.Wr[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
 		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t2][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
 		// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t16[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
 				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t2][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t2][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t2][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t2][j][k5+3]
+					dotD0 += row4[k5] * ws.xs[t5][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
 				}
 				g.Wn[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t3[t2][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			row5 := &scatter[0]
 			var dotE0, dotE1, dotE2, dotE3 float64
 			for k6 := 0; k6 < 32; k6 += 4 {
-				dotE0 += row5[k6] * ws.h[t2+1][i][k6]
-				dotE1 += row5[k6+1] * ws.h[t2+1][i][k6+1]
-				dotE2 += row5[k6+2] * ws.h[t2+1][i][k6+2]
-				dotE3 += row5[k6+3] * ws.h[t2+1][i][k6+3]
+				dotE0 += row5[k6] * ws.h[t5+1][i][k6]
+				dotE1 += row5[k6+1] * ws.h[t5+1][i][k6+1]
+				dotE2 += row5[k6+2] * ws.h[t5+1][i][k6+2]
+				dotE3 += row5[k6+3] * ws.h[t5+1][i][k6+3]
 			}
 			g.Wy[0][i] += dotE0 + dotE1 + (dotE2 + dotE3)
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -1498,12 +1597,20 @@ func (p *GruParams) forwardTile(ws *GruBatchWorkspace, out []GruOutputs) float64
 			ws.h[0][i][j] = 0
 		}
 	}
+	var t2 [16][32]float64
+	var t3 [16][32]float64
+	var t4 [16][32]float64
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t22[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.z[t][i][j] = gruSigmoid(p.Wz[i][0]*ws.xs[t][0][j] + p.Wz[i][1]*ws.xs[t][1][j] + (p.Wz[i][2]*ws.xs[t][2][j] + p.Wz[i][3]*ws.xs[t][3][j]) + ws.t22[i][j] + p.Bz[i])
+				t2[i][j] = p.Wz[i][0]*ws.xs[t][0][j] + p.Wz[i][1]*ws.xs[t][1][j] + (p.Wz[i][2]*ws.xs[t][2][j] + p.Wz[i][3]*ws.xs[t][3][j]) + ws.t22[i][j] + p.Bz[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.z[t][i][j] = gruSigmoid(t2[i][j])
 			}
 			// gru.bp:30: h = (1 - z) * n + z * h
 			for j := range 32 {
@@ -1514,7 +1621,12 @@ func (p *GruParams) forwardTile(ws *GruBatchWorkspace, out []GruOutputs) float64
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.r[t][i][j] = gruSigmoid(p.Wr[i][0]*ws.xs[t][0][j] + p.Wr[i][1]*ws.xs[t][1][j] + (p.Wr[i][2]*ws.xs[t][2][j] + p.Wr[i][3]*ws.xs[t][3][j]) + ws.t23[i][j] + p.Br[i])
+				t3[i][j] = p.Wr[i][0]*ws.xs[t][0][j] + p.Wr[i][1]*ws.xs[t][1][j] + (p.Wr[i][2]*ws.xs[t][2][j] + p.Wr[i][3]*ws.xs[t][3][j]) + ws.t23[i][j] + p.Br[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.r[t][i][j] = gruSigmoid(t3[i][j])
 			}
 			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
 			for j := range 32 {
@@ -1524,7 +1636,12 @@ func (p *GruParams) forwardTile(ws *GruBatchWorkspace, out []GruOutputs) float64
 		gruGemmNN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t3[t][0][0], 512), unsafe.Slice(&ws.t24[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
-				ws.n[t][i][j] = math.Tanh(p.Wn[i][0]*ws.xs[t][0][j] + p.Wn[i][1]*ws.xs[t][1][j] + (p.Wn[i][2]*ws.xs[t][2][j] + p.Wn[i][3]*ws.xs[t][3][j]) + ws.t24[i][j] + p.Bn[i])
+				t4[i][j] = p.Wn[i][0]*ws.xs[t][0][j] + p.Wn[i][1]*ws.xs[t][1][j] + (p.Wn[i][2]*ws.xs[t][2][j] + p.Wn[i][3]*ws.xs[t][3][j]) + ws.t24[i][j] + p.Bn[i]
+			}
+		}
+		for i := range 16 {
+			for j := range 32 {
+				ws.n[t][i][j] = math.Tanh(t4[i][j])
 			}
 			// gru.bp:30: h = (1 - z) * n + z * h
 			for j := range 32 {

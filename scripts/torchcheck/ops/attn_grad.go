@@ -77,7 +77,7 @@ func (p *AttnParams) Forward(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 	var t [4][5]float64
 	// attn.bp:13: y0 = attention(Q, K, V)
 	var t2 [4]float64
-	var t3 [8][5]float64
+	var t3 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
 			t[i][j] = (p.Q[i][0]*p.K[j][0] + p.Q[i][1]*p.K[j][1] + p.Q[i][2]*p.K[j][2]) * 0.5773502691896258
@@ -88,8 +88,16 @@ func (p *AttnParams) Forward(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 		}
 		t2[i] = m
 		for j := range 5 {
-			ws.exp[i][j] = math.Exp(t[i][j] - t2[i])
+			t3[i][j] = t[i][j] - t2[i]
 		}
+	}
+	for i := range 4 {
+		for j := range 5 {
+			ws.exp[i][j] = math.Exp(t3[i][j])
+		}
+	}
+	var t4 [8][5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += ws.exp[i][k2]
@@ -112,26 +120,34 @@ func (p *AttnParams) Forward(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 		ws.y0[i][1] = sum3
 	}
 	// attn.bp:14: y1 = attention(Q, K, V, causal)
-	t3 = [8][5]float64{}
+	t4 = [8][5]float64{}
 	for i2 := range 4 {
 		for i3 := range 5 {
-			t3[i2+i3][i3] += 1
+			t4[i2+i3][i3] += 1
 		}
 	}
-	var t4 [4][5]float64
-	var t5 [4]float64
+	var t5 [4][5]float64
+	var t6 [4]float64
+	var t7 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t4[i][j] = t[i][j] + (1-t3[i][j])*-1e+300
+			t5[i][j] = t[i][j] + (1-t4[i][j])*-1e+300
 		}
 		m2 := math.Inf(-1)
 		for k5 := range 5 {
-			m2 = max(m2, t4[i][k5])
+			m2 = max(m2, t5[i][k5])
 		}
-		t5[i] = m2
+		t6[i] = m2
 		for j := range 5 {
-			ws.exp2[i][j] = math.Exp(t4[i][j] - t5[i])
+			t7[i][j] = t5[i][j] - t6[i]
 		}
+	}
+	for i := range 4 {
+		for j := range 5 {
+			ws.exp2[i][j] = math.Exp(t7[i][j])
+		}
+	}
+	for i := range 4 {
 		var sum4 float64
 		for k6 := range 5 {
 			sum4 += ws.exp2[i][k6]
@@ -229,10 +245,8 @@ func (p *AttnParams) LossGrad(ws *AttnWorkspace, in *AttnInputs, g *AttnParams) 
 	var t [4][5]float64
 	// attn.bp:13: y0 = attention(Q, K, V)
 	var t2 [4]float64
+	var t3 [4][5]float64
 	var exp [4][5]float64
-	var t3 [4]float64
-	var t4 [4][5]float64
-	var t5 [8][5]float64
 	for i := range 4 {
 		for j := range 5 {
 			t[i][j] = (p.Q[i][0]*p.K[j][0] + p.Q[i][1]*p.K[j][1] + p.Q[i][2]*p.K[j][2]) * 0.5773502691896258
@@ -243,60 +257,78 @@ func (p *AttnParams) LossGrad(ws *AttnWorkspace, in *AttnInputs, g *AttnParams) 
 		}
 		t2[i] = m
 		for j := range 5 {
-			exp[i][j] = math.Exp(t[i][j] - t2[i])
+			t3[i][j] = t[i][j] - t2[i]
 		}
+	}
+	var t4 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp[i][j] = math.Exp(t3[i][j])
+		}
+	}
+	var t5 [4][5]float64
+	var t6 [8][5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
-		t3[i] = sum
+		t4[i] = sum
 		for j := range 5 {
-			t4[i][j] = exp[i][j] / t3[i]
+			t5[i][j] = exp[i][j] / t4[i]
 		}
 	}
 	// attn.bp:14: y1 = attention(Q, K, V, causal)
-	t5 = [8][5]float64{}
+	t6 = [8][5]float64{}
 	for i2 := range 4 {
 		for i3 := range 5 {
-			t5[i2+i3][i3] += 1
+			t6[i2+i3][i3] += 1
 		}
 	}
-	var t6 [4][5]float64
-	var t7 [4]float64
-	var exp2 [4][5]float64
+	var t7 [4][5]float64
 	var t8 [4]float64
 	var t9 [4][5]float64
+	var exp2 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t6[i][j] = t[i][j] + (1-t5[i][j])*-1e+300
+			t7[i][j] = t[i][j] + (1-t6[i][j])*-1e+300
 		}
 		m2 := math.Inf(-1)
 		for k3 := range 5 {
-			m2 = max(m2, t6[i][k3])
+			m2 = max(m2, t7[i][k3])
 		}
-		t7[i] = m2
+		t8[i] = m2
 		for j := range 5 {
-			exp2[i][j] = math.Exp(t6[i][j] - t7[i])
+			t9[i][j] = t7[i][j] - t8[i]
 		}
+	}
+	var t10 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp2[i][j] = math.Exp(t9[i][j])
+		}
+	}
+	var t11 [4][5]float64
+	for i := range 4 {
 		var sum2 float64
 		for k4 := range 5 {
 			sum2 += exp2[i][k4]
 		}
-		t8[i] = sum2
+		t10[i] = sum2
 		for j := range 5 {
-			t9[i][j] = exp2[i][j] / t8[i]
+			t11[i][j] = exp2[i][j] / t10[i]
 		}
 	}
 	// attn.bp:17: loss = sum(y0 * R0) + sum(y1 * R1)
 	var sum3 float64
 	for k5 := range 4 {
-		row := &t4[k5]
+		row := &t5[k5]
 		var sum4 float64
 		for k6 := range 5 {
 			sum4 += row[k6] * p.V[k6][0]
 		}
 		sum3 += sum4 * in.R0[k5][0]
-		row2 := &t4[k5]
+		row2 := &t5[k5]
 		var sum5 float64
 		for k7 := range 5 {
 			sum5 += row2[k7] * p.V[k7][1]
@@ -305,13 +337,13 @@ func (p *AttnParams) LossGrad(ws *AttnWorkspace, in *AttnInputs, g *AttnParams) 
 	}
 	var sum6 float64
 	for k8 := range 4 {
-		row3 := &t9[k8]
+		row3 := &t11[k8]
 		var sum7 float64
 		for k9 := range 5 {
 			sum7 += row3[k9] * p.V[k9][0]
 		}
 		sum6 += sum7 * in.R1[k8][0]
-		row4 := &t9[k8]
+		row4 := &t11[k8]
 		var sum8 float64
 		for k10 := range 5 {
 			sum8 += row4[k10] * p.V[k10][1]
@@ -319,35 +351,35 @@ func (p *AttnParams) LossGrad(ws *AttnWorkspace, in *AttnInputs, g *AttnParams) 
 		sum6 += sum8 * in.R1[k8][1]
 	}
 	loss := sum3 + sum6
-	var t10 [4][5]float64
-	// backward of attn.bp:14: y1 = attention(Q, K, V, causal)
-	var t11 [4]float64
 	var t12 [4][5]float64
+	// backward of attn.bp:14: y1 = attention(Q, K, V, causal)
 	var t13 [4]float64
 	var t14 [4][5]float64
+	var t15 [4]float64
+	var t16 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t10[i][j] = in.R1[i][0]*p.V[j][0] + in.R1[i][1]*p.V[j][1]
+			t12[i][j] = in.R1[i][0]*p.V[j][0] + in.R1[i][1]*p.V[j][1]
 		}
 		var sum9 float64
 		for k11 := range 5 {
-			sum9 += -(t10[i][k11] * t9[i][k11] / t8[i])
+			sum9 += -(t12[i][k11] * t11[i][k11] / t10[i])
 		}
-		t11[i] = sum9
+		t13[i] = sum9
 		// backward of attn.bp:13: y0 = attention(Q, K, V)
 		for j := range 5 {
-			t12[i][j] = in.R0[i][0]*p.V[j][0] + in.R0[i][1]*p.V[j][1]
+			t14[i][j] = in.R0[i][0]*p.V[j][0] + in.R0[i][1]*p.V[j][1]
 		}
 		var sum10 float64
 		for k12 := range 5 {
-			sum10 += -(t12[i][k12] * t4[i][k12] / t3[i])
+			sum10 += -(t14[i][k12] * t5[i][k12] / t4[i])
 		}
-		t13[i] = sum10
+		t15[i] = sum10
 		for j := range 5 {
-			t14[i][j] = ((t10[i][j]/t8[i]+t11[i])*exp2[i][j] + (t12[i][j]/t3[i]+t13[i])*exp[i][j]) * 0.5773502691896258
+			t16[i][j] = ((t12[i][j]/t10[i]+t13[i])*exp2[i][j] + (t14[i][j]/t4[i]+t15[i])*exp[i][j]) * 0.5773502691896258
 		}
 		for j := range 3 {
-			row5 := &t14[i]
+			row5 := &t16[i]
 			var sum11 float64
 			for k13 := range 5 {
 				sum11 += row5[k13] * p.K[k13][j]
@@ -357,11 +389,11 @@ func (p *AttnParams) LossGrad(ws *AttnWorkspace, in *AttnInputs, g *AttnParams) 
 	}
 	for i := range 5 {
 		for j := range 3 {
-			g.K[i][j] += p.Q[0][j]*t14[0][i] + p.Q[1][j]*t14[1][i] + (p.Q[2][j]*t14[2][i] + p.Q[3][j]*t14[3][i])
+			g.K[i][j] += p.Q[0][j]*t16[0][i] + p.Q[1][j]*t16[1][i] + (p.Q[2][j]*t16[2][i] + p.Q[3][j]*t16[3][i])
 		}
 		// backward of attn.bp:9: param V[5, 2]
-		g.V[i][0] += t9[0][i]*in.R1[0][0] + t9[1][i]*in.R1[1][0] + (t9[2][i]*in.R1[2][0] + t9[3][i]*in.R1[3][0]) + (t4[0][i]*in.R0[0][0] + t4[1][i]*in.R0[1][0] + (t4[2][i]*in.R0[2][0] + t4[3][i]*in.R0[3][0]))
-		g.V[i][1] += t9[0][i]*in.R1[0][1] + t9[1][i]*in.R1[1][1] + (t9[2][i]*in.R1[2][1] + t9[3][i]*in.R1[3][1]) + (t4[0][i]*in.R0[0][1] + t4[1][i]*in.R0[1][1] + (t4[2][i]*in.R0[2][1] + t4[3][i]*in.R0[3][1]))
+		g.V[i][0] += t11[0][i]*in.R1[0][0] + t11[1][i]*in.R1[1][0] + (t11[2][i]*in.R1[2][0] + t11[3][i]*in.R1[3][0]) + (t5[0][i]*in.R0[0][0] + t5[1][i]*in.R0[1][0] + (t5[2][i]*in.R0[2][0] + t5[3][i]*in.R0[3][0]))
+		g.V[i][1] += t11[0][i]*in.R1[0][1] + t11[1][i]*in.R1[1][1] + (t11[2][i]*in.R1[2][1] + t11[3][i]*in.R1[3][1]) + (t5[0][i]*in.R0[0][1] + t5[1][i]*in.R0[1][1] + (t5[2][i]*in.R0[2][1] + t5[3][i]*in.R0[3][1]))
 	}
 	return loss
 }
@@ -391,10 +423,8 @@ func (p *AttnParams) Predict(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 	var t [4][5]float64
 	// attn.bp:13: y0 = attention(Q, K, V)
 	var t2 [4]float64
+	var t3 [4][5]float64
 	var exp [4][5]float64
-	var t3 [4]float64
-	var t4 [4][5]float64
-	var t5 [8][5]float64
 	for i := range 4 {
 		for j := range 5 {
 			t[i][j] = (p.Q[i][0]*p.K[j][0] + p.Q[i][1]*p.K[j][1] + p.Q[i][2]*p.K[j][2]) * 0.5773502691896258
@@ -405,23 +435,33 @@ func (p *AttnParams) Predict(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 		}
 		t2[i] = m
 		for j := range 5 {
-			exp[i][j] = math.Exp(t[i][j] - t2[i])
+			t3[i][j] = t[i][j] - t2[i]
 		}
+	}
+	var t4 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp[i][j] = math.Exp(t3[i][j])
+		}
+	}
+	var t5 [4][5]float64
+	var t6 [8][5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
-		t3[i] = sum
+		t4[i] = sum
 		for j := range 5 {
-			t4[i][j] = exp[i][j] / t3[i]
+			t5[i][j] = exp[i][j] / t4[i]
 		}
-		row := &t4[i]
+		row := &t5[i]
 		var sum2 float64
 		for k3 := range 5 {
 			sum2 += row[k3] * p.V[k3][0]
 		}
 		out.Y0[i][0] = sum2
-		row2 := &t4[i]
+		row2 := &t5[i]
 		var sum3 float64
 		for k4 := range 5 {
 			sum3 += row2[k4] * p.V[k4][1]
@@ -429,44 +469,52 @@ func (p *AttnParams) Predict(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 		out.Y0[i][1] = sum3
 	}
 	// attn.bp:14: y1 = attention(Q, K, V, causal)
-	t5 = [8][5]float64{}
+	t6 = [8][5]float64{}
 	for i2 := range 4 {
 		for i3 := range 5 {
-			t5[i2+i3][i3] += 1
+			t6[i2+i3][i3] += 1
 		}
 	}
-	var t6 [4][5]float64
-	var t7 [4]float64
-	var exp2 [4][5]float64
+	var t7 [4][5]float64
 	var t8 [4]float64
 	var t9 [4][5]float64
+	var exp2 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t6[i][j] = t[i][j] + (1-t5[i][j])*-1e+300
+			t7[i][j] = t[i][j] + (1-t6[i][j])*-1e+300
 		}
 		m2 := math.Inf(-1)
 		for k5 := range 5 {
-			m2 = max(m2, t6[i][k5])
+			m2 = max(m2, t7[i][k5])
 		}
-		t7[i] = m2
+		t8[i] = m2
 		for j := range 5 {
-			exp2[i][j] = math.Exp(t6[i][j] - t7[i])
+			t9[i][j] = t7[i][j] - t8[i]
 		}
+	}
+	var t10 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp2[i][j] = math.Exp(t9[i][j])
+		}
+	}
+	var t11 [4][5]float64
+	for i := range 4 {
 		var sum4 float64
 		for k6 := range 5 {
 			sum4 += exp2[i][k6]
 		}
-		t8[i] = sum4
+		t10[i] = sum4
 		for j := range 5 {
-			t9[i][j] = exp2[i][j] / t8[i]
+			t11[i][j] = exp2[i][j] / t10[i]
 		}
-		row3 := &t9[i]
+		row3 := &t11[i]
 		var sum5 float64
 		for k7 := range 5 {
 			sum5 += row3[k7] * p.V[k7][0]
 		}
 		out.Y1[i][0] = sum5
-		row4 := &t9[i]
+		row4 := &t11[i]
 		var sum6 float64
 		for k8 := range 5 {
 			sum6 += row4[k8] * p.V[k8][1]
@@ -558,11 +606,8 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 	var t [4][5]float64
 	// attn.bp:13: y0 = attention(Q, K, V)
 	var t2 [4]float64
+	var t3 [4][5]float64
 	var exp [4][5]float64
-	var t3 [4]float64
-	var t4 [4][5]float64
-	var y0 [4][2]float64
-	var t5 [8][5]float64
 	for i := range 4 {
 		for j := range 5 {
 			t[i][j] = (p.Q[i][0]*p.K[j][0] + p.Q[i][1]*p.K[j][1] + p.Q[i][2]*p.K[j][2]) * 0.5773502691896258
@@ -573,23 +618,34 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 		}
 		t2[i] = m
 		for j := range 5 {
-			exp[i][j] = math.Exp(t[i][j] - t2[i])
+			t3[i][j] = t[i][j] - t2[i]
 		}
+	}
+	var t4 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp[i][j] = math.Exp(t3[i][j])
+		}
+	}
+	var t5 [4][5]float64
+	var y0 [4][2]float64
+	var t6 [8][5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
-		t3[i] = sum
+		t4[i] = sum
 		for j := range 5 {
-			t4[i][j] = exp[i][j] / t3[i]
+			t5[i][j] = exp[i][j] / t4[i]
 		}
-		row := &t4[i]
+		row := &t5[i]
 		var sum2 float64
 		for k3 := range 5 {
 			sum2 += row[k3] * p.V[k3][0]
 		}
 		y0[i][0] = sum2
-		row2 := &t4[i]
+		row2 := &t5[i]
 		var sum3 float64
 		for k4 := range 5 {
 			sum3 += row2[k4] * p.V[k4][1]
@@ -597,45 +653,53 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 		y0[i][1] = sum3
 	}
 	// attn.bp:14: y1 = attention(Q, K, V, causal)
-	t5 = [8][5]float64{}
+	t6 = [8][5]float64{}
 	for i2 := range 4 {
 		for i3 := range 5 {
-			t5[i2+i3][i3] += 1
+			t6[i2+i3][i3] += 1
 		}
 	}
-	var t6 [4][5]float64
-	var t7 [4]float64
-	var exp2 [4][5]float64
+	var t7 [4][5]float64
 	var t8 [4]float64
 	var t9 [4][5]float64
-	var y1 [4][2]float64
+	var exp2 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t6[i][j] = t[i][j] + (1-t5[i][j])*-1e+300
+			t7[i][j] = t[i][j] + (1-t6[i][j])*-1e+300
 		}
 		m2 := math.Inf(-1)
 		for k5 := range 5 {
-			m2 = max(m2, t6[i][k5])
+			m2 = max(m2, t7[i][k5])
 		}
-		t7[i] = m2
+		t8[i] = m2
 		for j := range 5 {
-			exp2[i][j] = math.Exp(t6[i][j] - t7[i])
+			t9[i][j] = t7[i][j] - t8[i]
 		}
+	}
+	var t10 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp2[i][j] = math.Exp(t9[i][j])
+		}
+	}
+	var t11 [4][5]float64
+	var y1 [4][2]float64
+	for i := range 4 {
 		var sum4 float64
 		for k6 := range 5 {
 			sum4 += exp2[i][k6]
 		}
-		t8[i] = sum4
+		t10[i] = sum4
 		for j := range 5 {
-			t9[i][j] = exp2[i][j] / t8[i]
+			t11[i][j] = exp2[i][j] / t10[i]
 		}
-		row3 := &t9[i]
+		row3 := &t11[i]
 		var sum5 float64
 		for k7 := range 5 {
 			sum5 += row3[k7] * p.V[k7][0]
 		}
 		y1[i][0] = sum5
-		row4 := &t9[i]
+		row4 := &t11[i]
 		var sum6 float64
 		for k8 := range 5 {
 			sum6 += row4[k8] * p.V[k8][1]
@@ -659,12 +723,12 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 	}
 	var dy1 [4][2]float64
 	// backward of attn.bp:17: loss = sum(y0 * R0) + sum(y1 * R1)
-	var t10 [4][5]float64
-	var t11 [4]float64
-	var dy0 [4][2]float64
 	var t12 [4][5]float64
 	var t13 [4]float64
+	var dy0 [4][2]float64
 	var t14 [4][5]float64
+	var t15 [4]float64
+	var t16 [4][5]float64
 	for i := range 4 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k15 := 0; k15 < 32; k15 += 4 {
@@ -684,13 +748,13 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 		dy1[i][1] = sumC0 + sumC1 + (sumC2 + sumC3)
 		// backward of attn.bp:14: y1 = attention(Q, K, V, causal)
 		for j := range 5 {
-			t10[i][j] = dy1[i][0]*p.V[j][0] + dy1[i][1]*p.V[j][1]
+			t12[i][j] = dy1[i][0]*p.V[j][0] + dy1[i][1]*p.V[j][1]
 		}
 		var sum11 float64
 		for k17 := range 5 {
-			sum11 += -(t10[i][k17] * t9[i][k17] / t8[i])
+			sum11 += -(t12[i][k17] * t11[i][k17] / t10[i])
 		}
-		t11[i] = sum11
+		t13[i] = sum11
 		// backward of attn.bp:17: loss = sum(y0 * R0) + sum(y1 * R1)
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k18 := 0; k18 < 32; k18 += 4 {
@@ -710,18 +774,18 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 		dy0[i][1] = sumE0 + sumE1 + (sumE2 + sumE3)
 		// backward of attn.bp:13: y0 = attention(Q, K, V)
 		for j := range 5 {
-			t12[i][j] = dy0[i][0]*p.V[j][0] + dy0[i][1]*p.V[j][1]
+			t14[i][j] = dy0[i][0]*p.V[j][0] + dy0[i][1]*p.V[j][1]
 		}
 		var sum12 float64
 		for k20 := range 5 {
-			sum12 += -(t12[i][k20] * t4[i][k20] / t3[i])
+			sum12 += -(t14[i][k20] * t5[i][k20] / t4[i])
 		}
-		t13[i] = sum12
+		t15[i] = sum12
 		for j := range 5 {
-			t14[i][j] = ((t10[i][j]/t8[i]+t11[i])*exp2[i][j] + (t12[i][j]/t3[i]+t13[i])*exp[i][j]) * 0.5773502691896258
+			t16[i][j] = ((t12[i][j]/t10[i]+t13[i])*exp2[i][j] + (t14[i][j]/t4[i]+t15[i])*exp[i][j]) * 0.5773502691896258
 		}
 		for j := range 3 {
-			row5 := &t14[i]
+			row5 := &t16[i]
 			var sum13 float64
 			for k21 := range 5 {
 				sum13 += row5[k21] * p.K[k21][j]
@@ -731,10 +795,10 @@ func (p *AttnParams) lossGradTile(ws *AttnBatchWorkspace, g *AttnParams) float64
 	}
 	for i := range 5 {
 		for j := range 3 {
-			g.K[i][j] += p.Q[0][j]*t14[0][i] + p.Q[1][j]*t14[1][i] + (p.Q[2][j]*t14[2][i] + p.Q[3][j]*t14[3][i])
+			g.K[i][j] += p.Q[0][j]*t16[0][i] + p.Q[1][j]*t16[1][i] + (p.Q[2][j]*t16[2][i] + p.Q[3][j]*t16[3][i])
 		}
-		g.V[i][0] += t9[0][i]*dy1[0][0] + t9[1][i]*dy1[1][0] + (t9[2][i]*dy1[2][0] + t9[3][i]*dy1[3][0]) + (t4[0][i]*dy0[0][0] + t4[1][i]*dy0[1][0] + (t4[2][i]*dy0[2][0] + t4[3][i]*dy0[3][0]))
-		g.V[i][1] += t9[0][i]*dy1[0][1] + t9[1][i]*dy1[1][1] + (t9[2][i]*dy1[2][1] + t9[3][i]*dy1[3][1]) + (t4[0][i]*dy0[0][1] + t4[1][i]*dy0[1][1] + (t4[2][i]*dy0[2][1] + t4[3][i]*dy0[3][1]))
+		g.V[i][0] += t11[0][i]*dy1[0][0] + t11[1][i]*dy1[1][0] + (t11[2][i]*dy1[2][0] + t11[3][i]*dy1[3][0]) + (t5[0][i]*dy0[0][0] + t5[1][i]*dy0[1][0] + (t5[2][i]*dy0[2][0] + t5[3][i]*dy0[3][0]))
+		g.V[i][1] += t11[0][i]*dy1[0][1] + t11[1][i]*dy1[1][1] + (t11[2][i]*dy1[2][1] + t11[3][i]*dy1[3][1]) + (t5[0][i]*dy0[0][1] + t5[1][i]*dy0[1][1] + (t5[2][i]*dy0[2][1] + t5[3][i]*dy0[3][1]))
 	}
 	return loss
 }
@@ -745,12 +809,8 @@ func (p *AttnParams) forwardTile(ws *AttnBatchWorkspace, out []AttnOutputs) floa
 	var t [4][5]float64
 	// attn.bp:13: y0 = attention(Q, K, V)
 	var t2 [4]float64
+	var t3 [4][5]float64
 	var exp [4][5]float64
-	var t3 [4]float64
-	var t4 [4][5]float64
-	var y0 [4][2]float64
-	var t5 [4][2][32]float64
-	var t6 [8][5]float64
 	for i := range 4 {
 		for j := range 5 {
 			t[i][j] = (p.Q[i][0]*p.K[j][0] + p.Q[i][1]*p.K[j][1] + p.Q[i][2]*p.K[j][2]) * 0.5773502691896258
@@ -761,23 +821,35 @@ func (p *AttnParams) forwardTile(ws *AttnBatchWorkspace, out []AttnOutputs) floa
 		}
 		t2[i] = m
 		for j := range 5 {
-			exp[i][j] = math.Exp(t[i][j] - t2[i])
+			t3[i][j] = t[i][j] - t2[i]
 		}
+	}
+	var t4 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp[i][j] = math.Exp(t3[i][j])
+		}
+	}
+	var t5 [4][5]float64
+	var y0 [4][2]float64
+	var t6 [4][2][32]float64
+	var t7 [8][5]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
-		t3[i] = sum
+		t4[i] = sum
 		for j := range 5 {
-			t4[i][j] = exp[i][j] / t3[i]
+			t5[i][j] = exp[i][j] / t4[i]
 		}
-		row := &t4[i]
+		row := &t5[i]
 		var sum2 float64
 		for k3 := range 5 {
 			sum2 += row[k3] * p.V[k3][0]
 		}
 		y0[i][0] = sum2
-		row2 := &t4[i]
+		row2 := &t5[i]
 		var sum3 float64
 		for k4 := range 5 {
 			sum3 += row2[k4] * p.V[k4][1]
@@ -785,51 +857,59 @@ func (p *AttnParams) forwardTile(ws *AttnBatchWorkspace, out []AttnOutputs) floa
 		y0[i][1] = sum3
 		// attn.bp:17: loss = sum(y0 * R0) + sum(y1 * R1)
 		for j := range 32 {
-			t5[i][0][j] = y0[i][0]
-			t5[i][1][j] = y0[i][1]
+			t6[i][0][j] = y0[i][0]
+			t6[i][1][j] = y0[i][1]
 		}
 	}
 	// attn.bp:14: y1 = attention(Q, K, V, causal)
-	t6 = [8][5]float64{}
+	t7 = [8][5]float64{}
 	for i2 := range 4 {
 		for i3 := range 5 {
-			t6[i2+i3][i3] += 1
+			t7[i2+i3][i3] += 1
 		}
 	}
-	var t7 [4][5]float64
-	var t8 [4]float64
-	var exp2 [4][5]float64
+	var t8 [4][5]float64
 	var t9 [4]float64
 	var t10 [4][5]float64
-	var y1 [4][2]float64
-	var t11 [4][2][32]float64
+	var exp2 [4][5]float64
 	for i := range 4 {
 		for j := range 5 {
-			t7[i][j] = t[i][j] + (1-t6[i][j])*-1e+300
+			t8[i][j] = t[i][j] + (1-t7[i][j])*-1e+300
 		}
 		m2 := math.Inf(-1)
 		for k5 := range 5 {
-			m2 = max(m2, t7[i][k5])
+			m2 = max(m2, t8[i][k5])
 		}
-		t8[i] = m2
+		t9[i] = m2
 		for j := range 5 {
-			exp2[i][j] = math.Exp(t7[i][j] - t8[i])
+			t10[i][j] = t8[i][j] - t9[i]
 		}
+	}
+	var t11 [4]float64
+	for i := range 4 {
+		for j := range 5 {
+			exp2[i][j] = math.Exp(t10[i][j])
+		}
+	}
+	var t12 [4][5]float64
+	var y1 [4][2]float64
+	var t13 [4][2][32]float64
+	for i := range 4 {
 		var sum4 float64
 		for k6 := range 5 {
 			sum4 += exp2[i][k6]
 		}
-		t9[i] = sum4
+		t11[i] = sum4
 		for j := range 5 {
-			t10[i][j] = exp2[i][j] / t9[i]
+			t12[i][j] = exp2[i][j] / t11[i]
 		}
-		row3 := &t10[i]
+		row3 := &t12[i]
 		var sum5 float64
 		for k7 := range 5 {
 			sum5 += row3[k7] * p.V[k7][0]
 		}
 		y1[i][0] = sum5
-		row4 := &t10[i]
+		row4 := &t12[i]
 		var sum6 float64
 		for k8 := range 5 {
 			sum6 += row4[k8] * p.V[k8][1]
@@ -837,33 +917,33 @@ func (p *AttnParams) forwardTile(ws *AttnBatchWorkspace, out []AttnOutputs) floa
 		y1[i][1] = sum6
 		// attn.bp:17: loss = sum(y0 * R0) + sum(y1 * R1)
 		for j := range 32 {
-			t11[i][0][j] = y1[i][0]
-			t11[i][1][j] = y1[i][1]
+			t13[i][0][j] = y1[i][0]
+			t13[i][1][j] = y1[i][1]
 		}
 	}
 	var loss float64
 	for k12 := range 32 {
 		var sum9 float64
 		for k13 := range 4 {
-			sum9 += t5[k13][0][k12] * ws.r0[k13][0][k12]
-			sum9 += t5[k13][1][k12] * ws.r0[k13][1][k12]
+			sum9 += t6[k13][0][k12] * ws.r0[k13][0][k12]
+			sum9 += t6[k13][1][k12] * ws.r0[k13][1][k12]
 		}
 		var sum10 float64
 		for k14 := range 4 {
-			sum10 += t11[k14][0][k12] * ws.r1[k14][0][k12]
-			sum10 += t11[k14][1][k12] * ws.r1[k14][1][k12]
+			sum10 += t13[k14][0][k12] * ws.r1[k14][0][k12]
+			sum10 += t13[k14][1][k12] * ws.r1[k14][1][k12]
 		}
 		loss += sum9 + sum10
 	}
 	if out != nil {
 		for q := range out {
 			for j2 := range 4 {
-				out[q].Y0[j2][0] = t5[j2][0][q]
-				out[q].Y0[j2][1] = t5[j2][1][q]
+				out[q].Y0[j2][0] = t6[j2][0][q]
+				out[q].Y0[j2][1] = t6[j2][1][q]
 			}
 			for j3 := range 4 {
-				out[q].Y1[j3][0] = t11[j3][0][q]
-				out[q].Y1[j3][1] = t11[j3][1][q]
+				out[q].Y1[j3][0] = t13[j3][0][q]
+				out[q].Y1[j3][1] = t13[j3][1][q]
 			}
 		}
 	}

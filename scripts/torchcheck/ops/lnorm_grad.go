@@ -93,9 +93,10 @@ func (p *LnormParams) Forward(ws *LnormWorkspace, in *LnormInputs, out *LnormOut
 		for k2 := range 6 {
 			sum2 += ws.t[i][k2] * ws.t[i][k2]
 		}
-		t2i := sum2/6 + 1e-05
-		ws.t2[i] = t2i
-		ws.rsqrt[i] = lnormRsqrt(t2i)
+		ws.t2[i] = sum2/6 + 1e-05
+	}
+	for i := range 3 {
+		ws.rsqrt[i] = lnormRsqrt(ws.t2[i])
 		for j := range 6 {
 			ws.t3[i][j] = ws.t[i][j] * ws.rsqrt[i]
 		}
@@ -218,7 +219,6 @@ func (p *LnormParams) LossGrad(ws *LnormWorkspace, in *LnormInputs, g *LnormPara
 	var t2 [3][6]float64
 	var t3 [3]float64
 	var rsqrt [3]float64
-	var t4 [3][6]float64
 	for i := range 3 {
 		var sum float64
 		for k := range 6 {
@@ -232,9 +232,11 @@ func (p *LnormParams) LossGrad(ws *LnormWorkspace, in *LnormInputs, g *LnormPara
 		for k2 := range 6 {
 			sum2 += t2[i][k2] * t2[i][k2]
 		}
-		t3i := sum2/6 + 1e-05
-		t3[i] = t3i
-		rsqrt[i] = lnormRsqrt(t3i)
+		t3[i] = sum2/6 + 1e-05
+	}
+	var t4 [3][6]float64
+	for i := range 3 {
+		rsqrt[i] = lnormRsqrt(t3[i])
 		for j := range 6 {
 			t4[i][j] = t2[i][j] * rsqrt[i]
 		}
@@ -361,8 +363,8 @@ func (p *LnormParams) LossGradTo(ws *LnormWorkspace, in *LnormInputs, g *LnormPa
 func (p *LnormParams) Predict(ws *LnormWorkspace, in *LnormInputs, out *LnormOutputs) {
 	// lnorm.bp:13: y1 = layer_norm(X, g1, b1)
 	var t2 [3][6]float64
+	var t3 [3]float64
 	var rsqrt [3]float64
-	var t4 [3][6]float64
 	for i := range 3 {
 		var sum float64
 		for k := range 6 {
@@ -376,8 +378,11 @@ func (p *LnormParams) Predict(ws *LnormWorkspace, in *LnormInputs, out *LnormOut
 		for k2 := range 6 {
 			sum2 += t2[i][k2] * t2[i][k2]
 		}
-		t3i := sum2/6 + 1e-05
-		rsqrt[i] = lnormRsqrt(t3i)
+		t3[i] = sum2/6 + 1e-05
+	}
+	var t4 [3][6]float64
+	for i := range 3 {
+		rsqrt[i] = lnormRsqrt(t3[i])
 		for j := range 6 {
 			t4[i][j] = t2[i][j] * rsqrt[i]
 		}
@@ -489,8 +494,6 @@ func (p *LnormParams) lossGradTile(ws *LnormBatchWorkspace, g *LnormParams) floa
 	var t2 [3][6]float64
 	var t3 [3]float64
 	var rsqrt [3]float64
-	var t4 [3][6]float64
-	var y1 [3][6]float64
 	for i := range 3 {
 		var sum float64
 		for k := range 6 {
@@ -504,9 +507,12 @@ func (p *LnormParams) lossGradTile(ws *LnormBatchWorkspace, g *LnormParams) floa
 		for k2 := range 6 {
 			sum2 += t2[i][k2] * t2[i][k2]
 		}
-		t3i := sum2/6 + 1e-05
-		t3[i] = t3i
-		rsqrt[i] = lnormRsqrt(t3i)
+		t3[i] = sum2/6 + 1e-05
+	}
+	var t4 [3][6]float64
+	var y1 [3][6]float64
+	for i := range 3 {
+		rsqrt[i] = lnormRsqrt(t3[i])
 		for j := range 6 {
 			t4[i][j] = t2[i][j] * rsqrt[i]
 		}
@@ -643,8 +649,6 @@ func (p *LnormParams) forwardTile(ws *LnormBatchWorkspace, out []LnormOutputs) f
 	// lnorm.bp:13: y1 = layer_norm(X, g1, b1)
 	var t2 [3][6]float64
 	var rsqrt [3]float64
-	var y1 [3][6]float64
-	var t3 [3][6][32]float64
 	for i := range 3 {
 		var sum float64
 		for k := range 6 {
@@ -654,6 +658,10 @@ func (p *LnormParams) forwardTile(ws *LnormBatchWorkspace, out []LnormOutputs) f
 		for j := range 6 {
 			t2[i][j] = p.X[i][j] - ti
 		}
+	}
+	var y1 [3][6]float64
+	var t3 [3][6][32]float64
+	for i := range 3 {
 		var sum2 float64
 		for k2 := range 6 {
 			sum2 += t2[i][k2] * t2[i][k2]

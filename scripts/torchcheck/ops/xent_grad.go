@@ -73,21 +73,27 @@ func (p *XentParams) Forward(ws *XentWorkspace, in *XentInputs, out *XentOutputs
 	}
 	var t [4]float64
 	// xent.bp:7: loss = cross_entropy(Z, labels)
-	var t2 [4]float64
 	for i := range 4 {
 		m := math.Inf(-1)
 		for k := range 5 {
 			m = max(m, p.Z[i][k])
 		}
 		t[i] = m
+	}
+	for i := range 4 {
 		for j := range 5 {
 			ws.exp[i][j] = math.Exp(p.Z[i][j] - t[i])
 		}
+	}
+	var t2 [4]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += ws.exp[i][k2]
 		}
 		ws.t[i] = sum
+	}
+	for i := range 4 {
 		t2[i] = t[i] + math.Log(ws.t[i])
 	}
 	loss := t2[0] - p.Z[0][in.Labels[0]] + (t2[1] - p.Z[1][in.Labels[1]]) + (t2[2] - p.Z[2][in.Labels[2]]) + (t2[3] - p.Z[3][in.Labels[3]])
@@ -137,22 +143,28 @@ func (p *XentParams) LossGrad(ws *XentWorkspace, in *XentInputs, g *XentParams) 
 	var t [4]float64
 	// xent.bp:7: loss = cross_entropy(Z, labels)
 	var exp [4][5]float64
-	var t2 [4]float64
-	var t3 [4]float64
 	for i := range 4 {
 		m := math.Inf(-1)
 		for k := range 5 {
 			m = max(m, p.Z[i][k])
 		}
 		t[i] = m
+	}
+	var t2 [4]float64
+	for i := range 4 {
 		for j := range 5 {
 			exp[i][j] = math.Exp(p.Z[i][j] - t[i])
 		}
+	}
+	var t3 [4]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
 		t2[i] = sum
+	}
+	for i := range 4 {
 		t3[i] = t[i] + math.Log(t2[i])
 	}
 	loss := t3[0] - p.Z[0][in.Labels[0]] + (t3[1] - p.Z[1][in.Labels[1]]) + (t3[2] - p.Z[2][in.Labels[2]]) + (t3[3] - p.Z[3][in.Labels[3]])
@@ -284,22 +296,28 @@ func (p *XentParams) lossGradTile(ws *XentBatchWorkspace, g *XentParams) float64
 	var t [4]float64
 	// xent.bp:7: loss = cross_entropy(Z, labels)
 	var exp [4][5]float64
-	var t2 [4]float64
-	var t3 [4]float64
 	for i := range 4 {
 		m := math.Inf(-1)
 		for k := range 5 {
 			m = max(m, p.Z[i][k])
 		}
 		t[i] = m
+	}
+	var t2 [4]float64
+	for i := range 4 {
 		for j := range 5 {
 			exp[i][j] = math.Exp(p.Z[i][j] - t[i])
 		}
+	}
+	var t3 [4]float64
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += exp[i][k2]
 		}
 		t2[i] = sum
+	}
+	for i := range 4 {
 		t3[i] = t[i] + math.Log(t2[i])
 	}
 	var loss0, loss1, loss2, loss3 float64
@@ -364,6 +382,8 @@ func (p *XentParams) forwardTile(ws *XentBatchWorkspace, out []XentOutputs) floa
 			m = max(m, p.Z[i][k])
 		}
 		t[i] = m
+	}
+	for i := range 4 {
 		var sum float64
 		for k2 := range 5 {
 			sum += math.Exp(p.Z[i][k2] - t[i])
