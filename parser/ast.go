@@ -109,6 +109,14 @@ type (
 		X       Expr
 		Indexes []Expr
 	}
+
+	// Slice is Lo:Hi, an index of an Index that keeps the range [Lo, Hi)
+	// of its axis; Lo or Hi is nil when left out (0 and the axis's
+	// length). P is the position of its first token.
+	Slice struct {
+		P      Pos
+		Lo, Hi Expr
+	}
 )
 
 // Statements and declarations.
@@ -181,6 +189,7 @@ func (n *Unary) Pos() Pos      { return n.P }
 func (n *Binary) Pos() Pos     { return n.P }
 func (n *Call) Pos() Pos       { return n.P }
 func (n *Index) Pos() Pos      { return n.P }
+func (n *Slice) Pos() Pos      { return n.P }
 func (n *ModelDecl) Pos() Pos  { return n.P }
 func (n *ConstDecl) Pos() Pos  { return n.P }
 func (n *VarDecl) Pos() Pos    { return n.P }
@@ -196,6 +205,7 @@ func (*Unary) node()      {}
 func (*Binary) node()     {}
 func (*Call) node()       {}
 func (*Index) node()      {}
+func (*Slice) node()      {}
 func (*ModelDecl) node()  {}
 func (*ConstDecl) node()  {}
 func (*VarDecl) node()    {}
@@ -211,6 +221,7 @@ func (*Unary) exprNode()  {}
 func (*Binary) exprNode() {}
 func (*Call) exprNode()   {}
 func (*Index) exprNode()  {}
+func (*Slice) exprNode()  {}
 
 func (*ModelDecl) stmtNode()  {}
 func (*ConstDecl) stmtNode()  {}
@@ -242,6 +253,13 @@ func Inspect(n Node, f func(Node) bool) {
 		Inspect(n.X, f)
 		for _, a := range n.Indexes {
 			Inspect(a, f)
+		}
+	case *Slice:
+		if n.Lo != nil {
+			Inspect(n.Lo, f)
+		}
+		if n.Hi != nil {
+			Inspect(n.Hi, f)
 		}
 	case *ModelDecl:
 		Inspect(n.Name, f)

@@ -28,7 +28,7 @@ import (
 //     open (a line starting with a closing bracket is indented as the
 //     line that opened it);
 //   - one space each side of = += + - * / @ and in, after a comma and a
-//     keyword, and before "{"; none around ^ and .., after unary -, inside
+//     keyword, and before "{"; none around ^, .. and a slice's :, after unary -, inside
 //     brackets, or before a call's "(" or an index's "[";
 //   - comments are kept where they are: a comment on a line of its own
 //     is indented as the code it precedes; trailing comments on
@@ -272,7 +272,7 @@ func space(a, b *item) bool {
 	switch {
 	case y == ")" || y == "]" || y == "," || x == "(" || x == "[" || a.unary:
 		return false
-	case x == "^" || y == "^" || x == ".." || y == "..":
+	case x == "^" || y == "^" || x == ".." || y == "..", x == ":", y == ":" && x != ",":
 		return false
 	case y == "(" || y == "[":
 		return !endsOperand(a)

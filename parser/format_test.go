@@ -155,6 +155,7 @@ func TestFormatSmall(t *testing.T) {
 		{"nested blocks", "model m\nparam w\nloss = 0\nfor i in 0..2 {\nfor j in 0..2 {\nloss += w\n}\n}\n", "model m\nparam w\nloss = 0\nfor i in 0..2 {\n    for j in 0..2 {\n        loss += w\n    }\n}\n"},
 		{"a comment before a block's brace", "fn f(x) // c\n{ return x }", "fn f(x) // c\n{\n    return x\n}\n"},
 		{"only comments", "// a\n\n\n// b\n", "// a\n\n// b\n"},
+		{"slices", "fn f(x) = x[ 1 : 3 , : ] + x[:,0] + x[N-1 :]", "fn f(x) = x[1:3, :] + x[:, 0] + x[N - 1:]\n"},
 		{"numbers as written", "fn f(x) = 1.50 * x + 2E+3 + 0.0e-0", "fn f(x) = 1.50 * x + 2E+3 + 0.0e-0\n"},
 	} {
 		got, err := Format("c.bp", []byte(c.src))

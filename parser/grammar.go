@@ -137,8 +137,18 @@ type gPostfix struct {
 
 type gSuffix struct {
 	Pos   lexer.Position
-	Call  *gArgs   `parser:"  '(' @@ ')'"`
-	Index []*gExpr `parser:"| '[' @@ ( ',' @@ )* ']'"`
+	Call  *gArgs    `parser:"  '(' @@ ')'"`
+	Index []*gIndex `parser:"| '[' @@ ( ',' @@ )* ']'"`
+}
+
+// gIndex is an index, or a slice lo:hi with either bound left out.
+type gIndex struct {
+	Pos   lexer.Position
+	Lo    *gExpr `parser:"(  @@"`
+	Colon bool   `parser:"   ( @':'"`
+	Hi    *gExpr `parser:"     @@? )?"`
+	Bare  bool   `parser:"| @':'"`
+	BHi   *gExpr `parser:"  @@? )"`
 }
 
 type gArgs struct {

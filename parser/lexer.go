@@ -140,7 +140,7 @@ func scanToken(b []byte) (lexer.TokenType, int) {
 		}
 	}
 	switch c {
-	case '+', '-', '*', '/', '^', '@', '=', '(', ')', ',', '[', ']', '{', '}':
+	case '+', '-', '*', '/', '^', '@', '=', '(', ')', ',', '[', ']', '{', '}', ':':
 		return tokPunct, 1
 	case '"', '\'', '`':
 		n := 1 // a quoted name: the whole string is one bad token

@@ -204,7 +204,7 @@ func syntaxMessage(m string) string {
 	for _, r := range [][2]string{
 		{"GExpr", "expression"}, {"GTerm", "expression"}, {"GUnary", "expression"},
 		{"GPower", "expression"}, {"GPostfix", "expression"}, {"GPrimary", "expression"},
-		{"GIdent", "name"}, {"GStmt", "statement"}, {"GVar", "name"},
+		{"GIdent", "name"}, {"GIndex", "index"}, {"GStmt", "statement"}, {"GVar", "name"},
 		{"GConst", "name"}, {"GFor", "name"}, {"GOutput", "name"}, {"GOpen", `"{"`}, {"GClose", `"}"`},
 	} {
 		m = strings.ReplaceAll(m, r[0], r[1])
@@ -370,7 +370,22 @@ func (c *converter) postfix(g *gPostfix) Expr {
 		}
 		ix := &Index{P: p, X: x}
 		for _, e := range s.Index {
-			ix.Indexes = append(ix.Indexes, c.expr(e))
+			switch {
+			case e.Colon:
+				sl := &Slice{P: toPos(e.Pos), Lo: c.expr(e.Lo)}
+				if e.Hi != nil {
+					sl.Hi = c.expr(e.Hi)
+				}
+				ix.Indexes = append(ix.Indexes, sl)
+			case e.Bare:
+				sl := &Slice{P: toPos(e.Pos)}
+				if e.BHi != nil {
+					sl.Hi = c.expr(e.BHi)
+				}
+				ix.Indexes = append(ix.Indexes, sl)
+			default:
+				ix.Indexes = append(ix.Indexes, c.expr(e.Lo))
+			}
 		}
 		x = ix
 	}

@@ -29,6 +29,15 @@ func show(e Expr) string {
 			ix = append(ix, show(a))
 		}
 		return show(e.X) + "[" + strings.Join(ix, ", ") + "]"
+	case *Slice:
+		lo, hi := "", ""
+		if e.Lo != nil {
+			lo = show(e.Lo)
+		}
+		if e.Hi != nil {
+			hi = show(e.Hi)
+		}
+		return lo + ":" + hi
 	}
 	return fmt.Sprintf("%T", e)
 }
@@ -47,6 +56,10 @@ func TestPrecedenceAndAssociativity(t *testing.T) {
 		"f(x, y)[0] - 1.5":  "(f(x, y)[0] - 1.5)",
 		"(W @ h + b)[0, 1]": "((W @ h) + b)[0, 1]",
 		"-a - -b":           "((-a) - (-b))",
+		"x[2:5]":            "x[2:5]",
+		"W[:, 0]":           "W[:, 0]",
+		"W[1:, :H+1]":       "W[1:, :(H + 1)]",
+		"A[k, N-2:N][0]":    "A[k, (N - 2):N][0]",
 	} {
 		f, err := Parse("t.bp", []byte("x = "+src))
 		if err != nil {

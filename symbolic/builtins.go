@@ -282,6 +282,35 @@ var builtinList = []*builtin{
 	{name: "flatten", nargs: 1, doc: "the elements of x as a vector, in row-major order", lower: func(c *call) *Node {
 		return c.g.Flatten(c.args[0])
 	}},
+	{name: "reshape", sig: "reshape(x, dims...)", nargs: -1, doc: "the elements of x, in row-major order, as a tensor of the dimensions given (as many elements)", syntax: reshape},
+	{name: "concat", sig: "concat(a, b, axis)", nargs: 3, ints: []string{"axis"}, doc: "a and b side by side along axis, their other dimensions equal", lower: func(c *call) *Node {
+		a, b, axis := c.args[0], c.args[1], c.ints[0]
+		if len(a.Shape) == 0 || len(b.Shape) == 0 {
+			i := 0
+			if len(a.Shape) > 0 {
+				i = 1
+			}
+			return c.errorf(i, "concat needs tensors, got a scalar")
+		}
+		rank := len(a.Shape)
+		if axis < -rank || axis >= rank {
+			return c.errorf(2, "axis %d is out of range for concat of shape %v: its axes are 0 to %d (or -%d to -1 from the end)", axis, a.Shape, rank-1, rank)
+		}
+		if axis < 0 {
+			axis += rank
+		}
+		ok := len(b.Shape) == rank
+		for i := 0; ok && i < rank; i++ {
+			ok = i == axis || a.Shape[i] == b.Shape[i]
+		}
+		if !ok {
+			return c.errorf(1, "concat along axis %d needs shapes equal but for that axis, got %v and %v", axis, a.Shape, b.Shape)
+		}
+		if a.Shape.Size()+b.Shape.Size() > MaxElements {
+			return c.errorf(-1, "concat(...) would have more than %d elements", MaxElements)
+		}
+		return c.g.Concat(a, b, axis)
+	}},
 	{name: "conv1d", sig: "conv1d(x, w, stride, padding)", nargs: 4, ints: []string{"stride", "padding"},
 		doc:   "convolution of x[C, L] with kernels w[F, C, K], zero-padded: [F, OL]",
 		lower: func(c *call) *Node { return c.conv(1) }},

@@ -373,6 +373,33 @@ for l in 0..2 {
     h = h + attention(h @ W[l], h, h, 1)
 }
 loss = sum(h * h)`},
+	{"slices", `model m
+param W[3, 4]
+param A[2, 3, 4]
+input x[6]
+input k int
+y = x[2:5] * W[:, 0] + W[1, 1:]
+z = A[:, 1:3, :2] * A[1, :2, 2:]
+h = x[:3]
+for t in 0..2 {
+    h = tanh(W[t, :3] * h + A[t, 0:3, 3])
+}
+v = W[k, 1:3]
+loss = sum(y * y) + sum(sin(z)) + sum(h) + dot(v, x[3:5])`},
+	{"concatreshape", `model m
+param W[3, 4]
+param b[2]
+input x[6]
+input k int
+a = concat(W, tanh(W) * 2, 0)
+c = concat(W[:, 1:3], concat(b, b * b, 0) * W[:, :4], -1)
+r = reshape(x, 2, 3)
+q = reshape(W * W, 2, 6)
+h = reshape(r @ transpose(q[:, 0:3]), 4)
+for t in 0..2 {
+    h = tanh(concat(h[1:], reshape(b[t], 1), 0) * h)
+}
+loss = sum(a * a) + sum(sin(c)) + sum(h) + reshape(q, 12)[k] + sum(reshape(b, 1, 2, 1))`},
 	{"pooltie", "model m\nparam v[2, 4, 4]\ninput x\nloss = sum(max_pool2d(relu(v * x), 2))"},
 	{"looplocal", `model m
 param a

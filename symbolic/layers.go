@@ -246,6 +246,44 @@ func (g *Graph) Flatten(x *Node) *Node {
 	return g.Unwindow(x, encodeWindow([]windowAxis{{terms: terms}}), Shape{x.Shape.Size()})
 }
 
+// Reshape is x with the given shape, of as many elements, read in
+// row-major order: the window of flatten(x) that reads it as shape.
+func (g *Graph) Reshape(x *Node, shape Shape) *Node {
+	if x.Shape.Equal(shape) {
+		return x
+	}
+	if len(x.Shape) == 0 { // into [1, 1, ...]
+		return g.Unwindow(x, encodeWindow(make([]windowAxis, len(shape))), shape)
+	}
+	flat := g.Flatten(x)
+	if len(shape) == 1 {
+		return flat
+	}
+	var terms []windowTerm
+	stride := 1
+	for a := len(shape) - 1; a >= 0; a-- {
+		terms = append(terms, windowTerm{a, stride})
+		stride *= shape[a]
+	}
+	return g.Window(flat, encodeWindow([]windowAxis{{terms: terms}}), shape)
+}
+
+// Concat is a and b side by side along axis, their other axes equal: the
+// sum of the unwindows of a at offset 0 and of b after it.
+func (g *Graph) Concat(a, b *Node, axis int) *Node {
+	shape := slices.Clone(a.Shape)
+	shape[axis] += b.Shape[axis]
+	place := func(x *Node, offset int) *Node {
+		spec := make([]windowAxis, len(shape))
+		for i := range spec {
+			spec[i] = windowAxis{terms: axisTerm(i)}
+		}
+		spec[axis].offset = offset
+		return g.Unwindow(x, encodeWindow(spec), shape)
+	}
+	return g.Add(place(a, 0), place(b, a.Shape[axis]))
+}
+
 // ConvOut is the length of a convolution's output along an axis of n
 // elements, or 0 if the kernel does not fit.
 func ConvOut(n, kernel, stride, pad int) int {

@@ -148,6 +148,11 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 		s.error(pos, "too many indices: %d for a value of shape %v", len(indexes), x.Shape)
 		return nil
 	}
+	for _, ie := range indexes {
+		if _, ok := ie.(*parser.Slice); ok {
+			return s.sliceNode(x, indexes)
+		}
+	}
 	ints := make([]int, len(indexes))
 	var dyn []*Node
 	for i, ie := range indexes {
@@ -188,6 +193,111 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 		ints[i] = c
 	}
 	return s.g.Index(x, ints, dyn...)
+}
+
+// sliceNode lowers an index with slices (x[2:5], W[:, 0]): one window
+// that keeps the range of each sliced axis, reads each axis indexed by a
+// constant at that index, and keeps the axes after the indices whole;
+// then an index by the integer inputs and loop variables among the
+// indices, which must come before every slice.
+func (s *scope) sliceNode(x *Node, indexes []parser.Expr) *Node {
+	var spec []windowAxis
+	var shape Shape
+	var dyn []*Node
+	sliced := false
+	for i, ie := range indexes {
+		if sl, ok := ie.(*parser.Slice); ok {
+			lo, hi, ok := s.sliceBounds(sl, x.Shape, i)
+			if !ok {
+				return nil
+			}
+			spec = append(spec, windowAxis{offset: lo, terms: axisTerm(len(shape))})
+			shape = append(shape, hi-lo)
+			sliced = true
+			continue
+		}
+		v, ok := s.intIndex(ie)
+		if !ok {
+			return nil
+		}
+		if v != nil {
+			if sliced {
+				s.error(ie.Pos(), "an integer input or loop variable index comes before every slice, as in x[i, 2:5]")
+				return nil
+			}
+			src := IntSource(v)
+			if src.Kind == Index {
+				if src.Range > x.Shape[i] {
+					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", src.Name, src.Range-1, i+1, x.Shape)
+					return nil
+				}
+			} else if r := src.Range; r == 0 || x.Shape[i] < r {
+				src.Range = x.Shape[i]
+			}
+			dyn = append(dyn, v)
+			spec = append(spec, windowAxis{terms: axisTerm(len(shape))})
+			shape = append(shape, x.Shape[i])
+			continue
+		}
+		if v := s.intVarIn(ie); v != nil {
+			s.error(ie.Pos(), "an index is a constant, an integer input or a loop variable by itself: arithmetic on %s is not supported", v.Var.Name)
+			return nil
+		}
+		c, ok := s.l.constIntQuiet(s, ie)
+		if !ok {
+			return nil
+		}
+		if c < 0 || c >= x.Shape[i] {
+			s.error(ie.Pos(), "index %d out of range for dimension %d of shape %v", c, i+1, x.Shape)
+			return nil
+		}
+		spec = append(spec, windowAxis{offset: c})
+	}
+	for a := len(indexes); a < len(x.Shape); a++ {
+		spec = append(spec, windowAxis{terms: axisTerm(len(shape))})
+		shape = append(shape, x.Shape[a])
+	}
+	w := s.g.Window(x, encodeWindow(spec), shape)
+	if len(dyn) == 0 {
+		return w
+	}
+	ints := make([]int, len(dyn))
+	for i := range ints {
+		ints[i] = -1
+	}
+	return s.g.Index(w, ints, dyn...)
+}
+
+// sliceBounds returns the bounds of a slice of axis i of shape, which
+// must be constants with 0 ≤ lo < hi ≤ shape[i].
+func (s *scope) sliceBounds(sl *parser.Slice, shape Shape, i int) (lo, hi int, ok bool) {
+	lo, hi = 0, shape[i]
+	for _, b := range []struct {
+		e   parser.Expr
+		dst *int
+	}{{sl.Lo, &lo}, {sl.Hi, &hi}} {
+		if b.e == nil {
+			continue
+		}
+		if v := s.intVarIn(b.e); v != nil {
+			s.error(b.e.Pos(), "a slice's bounds are constants: %s is not", v.Var.Name)
+			return 0, 0, false
+		}
+		c, ok := s.l.constIntQuiet(s, b.e)
+		if !ok {
+			return 0, 0, false
+		}
+		*b.dst = c
+	}
+	switch {
+	case lo < 0 || hi > shape[i]:
+		s.error(sl.P, "slice %d:%d out of range for dimension %d of shape %v", lo, hi, i+1, shape)
+		return 0, 0, false
+	case lo >= hi:
+		s.error(sl.P, "slice %d:%d of dimension %d of shape %v is empty", lo, hi, i+1, shape)
+		return 0, 0, false
+	}
+	return lo, hi, true
 }
 
 // intVar returns the node of the integer input e names, or nil.
@@ -345,6 +455,44 @@ func filled(v float64) func(s *scope, e *parser.Call) *Node {
 		}
 		return s.g.Broadcast(s.g.Const(v), shape)
 	}
+}
+
+// reshape lowers reshape(x, dims...): x's elements as a tensor of the
+// dimensions given, constants whose product is x's number of elements.
+func reshape(s *scope, e *parser.Call) *Node {
+	if len(e.Args) < 2 {
+		s.error(e.P, "reshape takes a tensor and at least one dimension, got %d argument%s", len(e.Args), plural(len(e.Args)))
+		return nil
+	}
+	x := s.expr(e.Args[0])
+	if x == nil {
+		return nil
+	}
+	shape := Shape{}
+	for _, a := range e.Args[1:] {
+		if id := s.intVarIn(a); id != nil {
+			s.error(a.Pos(), "a dimension of reshape is an integer constant, not %s", id.Var.Name)
+			return nil
+		}
+		d, ok := s.l.constIntQuiet(s, a)
+		if !ok {
+			return nil
+		}
+		if d <= 0 {
+			s.error(a.Pos(), "dimension must be positive, got %d", d)
+			return nil
+		}
+		if shape.Size()*d > MaxElements {
+			s.error(a.Pos(), "reshape(...) would have more than %d elements", MaxElements)
+			return nil
+		}
+		shape = append(shape, d)
+	}
+	if shape.Size() != x.Shape.Size() {
+		s.error(e.P, "reshape of %v (%d elements) to %v (%d elements): the numbers of elements differ", x.Shape, x.Shape.Size(), shape, shape.Size())
+		return nil
+	}
+	return s.g.Reshape(x, shape)
 }
 
 // inline lowers a call of a user fn by lowering its body in the caller's

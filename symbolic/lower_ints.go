@@ -42,6 +42,10 @@ func (s *scope) intIndex(e parser.Expr) (n *Node, ok bool) {
 		return nil, true
 	}
 	for _, i := range ie.Indexes {
+		if _, ok := i.(*parser.Slice); ok {
+			s.error(i.Pos(), "an index is one element of %s, not a slice of it", t.Var.Name)
+			return nil, false
+		}
 		if v := s.intVarIn(i); v != nil && v.Var.Kind != Index {
 			s.error(i.Pos(), "an element of %s is picked by constants and loop variables, not by integer input %s", t.Var.Name, v.Var.Name)
 			return nil, false

@@ -416,7 +416,7 @@ var punctuation = map[string]string{
 	"(": "punctuation.parenthesis.begin.bp", ")": "punctuation.parenthesis.end.bp",
 	"[": "punctuation.bracket.begin.bp", "]": "punctuation.bracket.end.bp",
 	"{": "punctuation.section.block.begin.bp", "}": "punctuation.section.block.end.bp",
-	",": "punctuation.separator.comma.bp",
+	",": "punctuation.separator.comma.bp", ":": "punctuation.separator.slice.bp",
 }
 
 // byteOffset returns the byte offset of 1-based character column col.

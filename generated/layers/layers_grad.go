@@ -15,16 +15,16 @@ const LayersNumParams = 1062
 // LayersParams holds the parameters of model layers, or a gradient with
 // respect to them. Flat views it as one slice.
 type LayersParams struct {
-	K1    [4][1][3][3]float64 // param K1[4, 1, 3, 3] (layers.bp:8)
-	K2    [4][4][3][3]float64 // param K2[4, 4, 3, 3] (layers.bp:9)
-	K3    [4][2][3]float64    // param K3[4, 2, 3] (layers.bp:10)
-	W1    [16][16]float64     // param W1[16, 16] (layers.bp:11)
-	W2    [16][24]float64     // param W2[16, 24] (layers.bp:12)
-	B1    [16]float64         // param b1[16] (layers.bp:13)
-	Gamma [16]float64         // param gamma[16] (layers.bp:14)
-	Beta  [16]float64         // param beta[16] (layers.bp:15)
-	W3    [10][16]float64     // param W3[10, 16] (layers.bp:16)
-	B3    [10]float64         // param b3[10] (layers.bp:17)
+	K1    [4][1][3][3]float64 // param K1[4, 1, 3, 3] (layers.bp:9)
+	K2    [4][4][3][3]float64 // param K2[4, 4, 3, 3] (layers.bp:10)
+	K3    [4][2][3]float64    // param K3[4, 2, 3] (layers.bp:11)
+	W1    [16][16]float64     // param W1[16, 16] (layers.bp:12)
+	W2    [16][24]float64     // param W2[16, 24] (layers.bp:13)
+	B1    [16]float64         // param b1[16] (layers.bp:14)
+	Gamma [16]float64         // param gamma[16] (layers.bp:15)
+	Beta  [16]float64         // param beta[16] (layers.bp:16)
+	W3    [10][16]float64     // param W3[10, 16] (layers.bp:17)
+	B3    [10]float64         // param b3[10] (layers.bp:18)
 }
 
 // LayersParams is exactly LayersNumParams float64s, so Flat covers all of it.
@@ -41,9 +41,9 @@ const LayersNumInputs = 88
 // inputs first, in declaration order, which Flat views as one slice, then the
 // integer inputs, which Ints views.
 type LayersInputs struct {
-	Img    [1][8][8]float64 // input img[1, 8, 8] (layers.bp:19)
-	Series [2][12]float64   // input series[2, 12] (layers.bp:20)
-	Label  int              // input label int (layers.bp:21)
+	Img    [1][8][8]float64 // input img[1, 8, 8] (layers.bp:20)
+	Series [2][12]float64   // input series[2, 12] (layers.bp:21)
+	Label  int              // input label int (layers.bp:22)
 }
 
 // LayersInputs starts with exactly LayersNumInputs float64s, so Flat covers
@@ -63,7 +63,7 @@ func (in *LayersInputs) Validate() error {
 
 // LayersOutputs holds the outputs of model layers.
 type LayersOutputs struct {
-	Probs [10]float64 // output probs (layers.bp:31)
+	Probs [10]float64 // output probs (layers.bp:35)
 }
 
 // LayersWorkspace holds what LayersParams.Forward keeps for Backward, and
@@ -77,6 +77,7 @@ type LayersWorkspace struct {
 	c2    [4][2][2]float64
 	t3    [2][14]float64
 	s     [4][6]float64
+	q     [6][3]float64
 	t4    [16]float64
 	t5    [24]float64
 	t6    [16]float64
@@ -86,6 +87,7 @@ type LayersWorkspace struct {
 	reluH [16]float64
 	exp   [10]float64
 	sum   float64
+	tanh  [6][2]float64
 	probs [10]float64
 }
 
@@ -126,7 +128,7 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	ws.t = [1][10][10]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -145,14 +147,14 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 				ws.c1[i][j][n] = layersRelu(sum)
 			}
 		}
-		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 		for j := range 4 {
 			for n := range 4 {
 				ws.p[i][j][n] = max(max(ws.c1[i][j*2][n*2], ws.c1[i][j*2][n*2+1]), max(ws.c1[i][j*2+1][n*2], ws.c1[i][j*2+1][n*2+1]))
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t2 = [4][6][6]float64{}
 	for i4 := range 4 {
 		for i5 := range 4 {
@@ -199,12 +201,13 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		}
 		ws.c2[i][1][1] = layersRelu(sum5)
 	}
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	ws.t3 = [2][14]float64{}
 	for i7 := range 12 {
 		ws.t3[0][i7+1] += in.Series[0][i7]
 		ws.t3[1][i7+1] += in.Series[1][i7]
 	}
+	var t [6][3]float64
 	for i := range 4 {
 		for j := range 6 {
 			var sum6 float64
@@ -215,44 +218,62 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			ws.s[i][j] = math.Tanh(sum6)
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t4 = [16]float64{}
+	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t = [6][3]float64{}
 	for i8 := range 4 {
+		for i9 := range 3 {
+			t[i8][i9] += ws.s[i8][i9]
+		}
+	}
+	var t2 [6][3]float64
+	t2 = [6][3]float64{}
+	for i10 := range 3 {
+		t2[4][i10] += in.Series[0][i10+2]
+		t2[5][i10] += in.Series[0][i10+5]
+	}
+	for i := range 6 {
+		for j := range 3 {
+			ws.q[i][j] = t[i][j] + t2[i][j]
+		}
+	}
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	ws.t4 = [16]float64{}
+	for i11 := range 4 {
 		var sum7 float64
 		for k16 := range 4 {
 			for k17 := range 4 {
-				sum7 += ws.c1[i8][k16][k17]
+				sum7 += ws.c1[i11][k16][k17]
 			}
 		}
-		ws.t4[i8*4] += ws.c2[i8][0][0] + sum7/16
+		ws.t4[i11*4] += ws.c2[i11][0][0] + sum7/16
 		var sum8 float64
 		for k18 := range 4 {
 			for k19 := range 4 {
-				sum8 += ws.c1[i8][k18][k19+4]
+				sum8 += ws.c1[i11][k18][k19+4]
 			}
 		}
-		ws.t4[i8*4+1] += ws.c2[i8][0][1] + sum8/16
+		ws.t4[i11*4+1] += ws.c2[i11][0][1] + sum8/16
 		var sum9 float64
 		for k20 := range 4 {
 			for k21 := range 4 {
-				sum9 += ws.c1[i8][k20+4][k21]
+				sum9 += ws.c1[i11][k20+4][k21]
 			}
 		}
-		ws.t4[i8*4+2] += ws.c2[i8][1][0] + sum9/16
+		ws.t4[i11*4+2] += ws.c2[i11][1][0] + sum9/16
 		var sum10 float64
 		for k22 := range 4 {
 			for k23 := range 4 {
-				sum10 += ws.c1[i8][k22+4][k23+4]
+				sum10 += ws.c1[i11][k22+4][k23+4]
 			}
 		}
-		ws.t4[i8*4+3] += ws.c2[i8][1][1] + sum10/16
+		ws.t4[i11*4+3] += ws.c2[i11][1][1] + sum10/16
 	}
-	var t [16]float64
-	for i9 := 0; i9 < 16; i9 += 4 {
-		row := &p.W1[i9]
-		row2 := &p.W1[i9+1]
-		row3 := &p.W1[i9+2]
-		row4 := &p.W1[i9+3]
+	var t3 [16]float64
+	for i12 := 0; i12 < 16; i12 += 4 {
+		row := &p.W1[i12]
+		row2 := &p.W1[i12+1]
+		row3 := &p.W1[i12+2]
+		row4 := &p.W1[i12+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k24 := 0; k24 < 16; k24 += 4 {
 			x := ws.t4[k24]
@@ -264,23 +285,23 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
 			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
-		t[i9] = dot0
-		t[i9+1] = dot1
-		t[i9+2] = dot2
-		t[i9+3] = dot3
+		t3[i12] = dot0
+		t3[i12+1] = dot1
+		t3[i12+2] = dot2
+		t3[i12+3] = dot3
 	}
 	ws.t5 = [24]float64{}
-	for i10 := range 4 {
-		for i11 := range 6 {
-			ws.t5[i11+i10*6] += ws.s[i10][i11]
+	for i13 := range 4 {
+		for i14 := range 6 {
+			ws.t5[i14+i13*6] += ws.s[i13][i14]
 		}
 	}
-	var t2 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row5 := &p.W2[i12]
-		row6 := &p.W2[i12+1]
-		row7 := &p.W2[i12+2]
-		row8 := &p.W2[i12+3]
+	var t4 [16]float64
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row5 := &p.W2[i15]
+		row6 := &p.W2[i15+1]
+		row7 := &p.W2[i15+2]
+		row8 := &p.W2[i15+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k25 := 0; k25 < 24; k25 += 4 {
 			x5 := ws.t5[k25]
@@ -292,25 +313,25 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t2[i12] = dotB0
-		t2[i12+1] = dotB1
-		t2[i12+2] = dotB2
-		t2[i12+3] = dotB3
+		t4[i15] = dotB0
+		t4[i15+1] = dotB1
+		t4[i15+2] = dotB2
+		t4[i15+3] = dotB3
 	}
-	var t3 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
-		t3[i] = t[i] + t2[i] + p.B1[i]
+		t5[i] = t3[i] + t4[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t3[k26]
-		sumB1 += t3[k26+1]
-		sumB2 += t3[k26+2]
-		sumB3 += t3[k26+3]
+		sumB0 += t5[k26]
+		sumB1 += t5[k26+1]
+		sumB2 += t5[k26+2]
+		sumB3 += t5[k26+3]
 	}
-	t4 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	t6 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	for i := range 16 {
-		ws.t6[i] = t3[i] - t4
+		ws.t6[i] = t5[i] - t6
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
@@ -325,7 +346,7 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	for i := range 16 {
 		t8i := ws.t6[i] * ws.rsqrt
 		ws.t8[i] = t8i
-		// layers.bp:29: z = W3 @ relu(h) + b3
+		// layers.bp:33: z = W3 @ relu(h) + b3
 		ws.reluH[i] = layersRelu(t8i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
@@ -339,7 +360,7 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
 	for k29 := range 10 {
 		m = max(m, z[k29])
@@ -358,8 +379,17 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	sumD0 += ws.exp[8]
 	sumD0 += ws.exp[9]
 	ws.sum = sumD0 + sumD1 + (sumD2 + sumD3)
-	loss := m + math.Log(ws.sum) - z[in.Label]
-	// layers.bp:31: output probs = softmax(z)
+	for i := range 6 {
+		ws.tanh[i][0] = math.Tanh(ws.q[i][1])
+		ws.tanh[i][1] = math.Tanh(ws.q[i][2])
+	}
+	var sum11 float64
+	for k31 := range 6 {
+		sum11 += ws.tanh[k31][0] * ws.q[k31][0]
+		sum11 += ws.tanh[k31][1] * ws.q[k31][1]
+	}
+	loss := m + math.Log(ws.sum) - z[in.Label] + 0.01*sum11
+	// layers.bp:35: output probs = softmax(z)
 	for i := range 10 {
 		ws.probs[i] = ws.exp[i] / ws.sum
 	}
@@ -376,15 +406,27 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t := 1 / ws.sum
+	var t [6][3]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t = [6][3]float64{}
+	for i2 := range 6 {
+		t[i2][0] += 0.01 * ws.tanh[i2][0]
+		t[i2][1] += 0.01 * ws.tanh[i2][1]
+	}
+	var t2 [6][3]float64
+	t2 = [6][3]float64{}
+	for i3 := range 6 {
+		t2[i3][1] += 0.01 * ws.q[i3][0] * (1 - ws.tanh[i3][0]*ws.tanh[i3][0])
+		t2[i3][2] += 0.01 * ws.q[i3][1] * (1 - ws.tanh[i3][1]*ws.tanh[i3][1])
+	}
+	t3 := 1 / ws.sum
 	var dz [10]float64
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t * ws.exp[i]
+		dz[i] = t3 * ws.exp[i]
 	}
 	dz[in.Label] += -1
-	var t2 [16]float64
+	var t4 [16]float64
 	v := dz[0]
 	row := &p.W3[0]
 	v2 := dz[1]
@@ -394,7 +436,7 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v4 := dz[3]
 	row4 := &p.W3[3]
 	for j2 := range 16 {
-		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		t4[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 	}
 	for k := 4; k < 8; k += 4 {
 		v5 := dz[k]
@@ -406,52 +448,52 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v8 := dz[k+3]
 		row8 := &p.W3[k+3]
 		for j3 := range 16 {
-			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+			t4[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 		}
 	}
 	v9 := dz[8]
 	row9 := &p.W3[8]
 	for j4 := range 16 {
-		t2[j4] += v9 * row9[j4]
+		t4[j4] += v9 * row9[j4]
 	}
 	v10 := dz[9]
 	row10 := &p.W3[9]
 	for j5 := range 16 {
-		t2[j5] += v10 * row10[j5]
+		t4[j5] += v10 * row10[j5]
 	}
 	var dh [16]float64
-	var t3 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
-		dhi := t2[i] * layersStep(ws.reluH[i])
+		dhi := t4[i] * layersStep(ws.reluH[i])
 		dh[i] = dhi
-		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t3[i] = dhi * p.Gamma[i]
+		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		t5[i] = dhi * p.Gamma[i]
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 16; k2 += 4 {
-		sum0 += t3[k2] * ws.t6[k2]
-		sum1 += t3[k2+1] * ws.t6[k2+1]
-		sum2 += t3[k2+2] * ws.t6[k2+2]
-		sum3 += t3[k2+3] * ws.t6[k2+3]
+		sum0 += t5[k2] * ws.t6[k2]
+		sum1 += t5[k2+1] * ws.t6[k2+1]
+		sum2 += t5[k2+2] * ws.t6[k2+2]
+		sum3 += t5[k2+3] * ws.t6[k2+3]
 	}
-	t4 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t7)) / 16
-	var t6 [16]float64
+	t6 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t7)) / 16
+	var t8 [16]float64
 	for i := range 16 {
-		t5i := t4 * ws.t6[i]
-		t6[i] = t3[i]*ws.rsqrt + t5i + t5i
+		t7i := t6 * ws.t6[i]
+		t8[i] = t5[i]*ws.rsqrt + t7i + t7i
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k3 := 0; k3 < 16; k3 += 4 {
-		sumB0 += -t6[k3]
-		sumB1 += -t6[k3+1]
-		sumB2 += -t6[k3+2]
-		sumB3 += -t6[k3+3]
+		sumB0 += -t8[k3]
+		sumB1 += -t8[k3+1]
+		sumB2 += -t8[k3+2]
+		sumB3 += -t8[k3+3]
 	}
-	t7 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	var db1 [16]float64
-	var t8 [24]float64
+	var t10 [24]float64
 	for i := range 16 {
-		db1[i] = t6[i] + t7
+		db1[i] = t8[i] + t9
 	}
 	v11 := db1[0]
 	row11 := &p.W2[0]
@@ -462,7 +504,7 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v14 := db1[3]
 	row14 := &p.W2[3]
 	for j6 := range 24 {
-		t8[j6] = v11*row11[j6] + v12*row12[j6] + (v13*row13[j6] + v14*row14[j6])
+		t10[j6] = v11*row11[j6] + v12*row12[j6] + (v13*row13[j6] + v14*row14[j6])
 	}
 	for k4 := 4; k4 < 16; k4 += 4 {
 		v15 := db1[k4]
@@ -474,10 +516,10 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v18 := db1[k4+3]
 		row18 := &p.W2[k4+3]
 		for j7 := range 24 {
-			t8[j7] += v15*row15[j7] + v16*row16[j7] + (v17*row17[j7] + v18*row18[j7])
+			t10[j7] += v15*row15[j7] + v16*row16[j7] + (v17*row17[j7] + v18*row18[j7])
 		}
 	}
-	var t9 [16]float64
+	var t11 [16]float64
 	v19 := db1[0]
 	row19 := &p.W1[0]
 	v20 := db1[1]
@@ -487,7 +529,7 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v22 := db1[3]
 	row22 := &p.W1[3]
 	for j8 := range 16 {
-		t9[j8] = v19*row19[j8] + v20*row20[j8] + (v21*row21[j8] + v22*row22[j8])
+		t11[j8] = v19*row19[j8] + v20*row20[j8] + (v21*row21[j8] + v22*row22[j8])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v23 := db1[k5]
@@ -499,90 +541,98 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v26 := db1[k5+3]
 		row26 := &p.W1[k5+3]
 		for j9 := range 16 {
-			t9[j9] += v23*row23[j9] + v24*row24[j9] + (v25*row25[j9] + v26*row26[j9])
+			t11[j9] += v23*row23[j9] + v24*row24[j9] + (v25*row25[j9] + v26*row26[j9])
 		}
 	}
-	var t10 [4][6]float64
-	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t11 [4][2][2]float64
-	var t12 [4][8][8]float64
+	var t12 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t12 = [4][6]float64{}
+	for i4 := range 4 {
+		for i5 := range 3 {
+			t12[i4][i5] += t[i4][i5] + t2[i4][i5]
+		}
+	}
+	var t13 [4][6]float64
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	var t14 [4][2][2]float64
+	var t15 [4][8][8]float64
 	for i := range 4 {
 		for j := range 6 {
-			t10[i][j] = t8[j+i*6] * (1 - ws.s[i][j]*ws.s[i][j])
+			t13[i][j] = (t10[j+i*6] + t12[i][j]) * (1 - ws.s[i][j]*ws.s[i][j])
 		}
-		// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t11[i][0][0] = t9[i*4] / 16
-		t11[i][0][1] = t9[i*4+1] / 16
-		t11[i][1][0] = t9[i*4+2] / 16
-		t11[i][1][1] = t9[i*4+3] / 16
+		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+		t14[i][0][0] = t11[i*4] / 16
+		t14[i][0][1] = t11[i*4+1] / 16
+		t14[i][1][0] = t11[i*4+2] / 16
+		t14[i][1][1] = t11[i*4+3] / 16
 	}
-	t12 = [4][8][8]float64{}
-	for i2 := range 4 {
-		for i3 := range 4 {
-			for i4 := range 4 {
-				t12[i2][i3][i4] += t11[i2][0][0]
-				t12[i2][i3][i4+4] += t11[i2][0][1]
-				t12[i2][i3+4][i4] += t11[i2][1][0]
-				t12[i2][i3+4][i4+4] += t11[i2][1][1]
+	t15 = [4][8][8]float64{}
+	for i6 := range 4 {
+		for i7 := range 4 {
+			for i8 := range 4 {
+				t15[i6][i7][i8] += t14[i6][0][0]
+				t15[i6][i7][i8+4] += t14[i6][0][1]
+				t15[i6][i7+4][i8] += t14[i6][1][0]
+				t15[i6][i7+4][i8+4] += t14[i6][1][1]
 			}
 		}
 	}
-	var t13 [4][2][2]float64
-	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t14 [4][6][6]float64
+	var t16 [4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	var t17 [4][6][6]float64
 	for i := range 4 {
-		t13[i][0][0] = t9[i*4] * layersStep(ws.c2[i][0][0])
-		t13[i][0][1] = t9[i*4+1] * layersStep(ws.c2[i][0][1])
-		t13[i][1][0] = t9[i*4+2] * layersStep(ws.c2[i][1][0])
-		t13[i][1][1] = t9[i*4+3] * layersStep(ws.c2[i][1][1])
+		t16[i][0][0] = t11[i*4] * layersStep(ws.c2[i][0][0])
+		t16[i][0][1] = t11[i*4+1] * layersStep(ws.c2[i][0][1])
+		t16[i][1][0] = t11[i*4+2] * layersStep(ws.c2[i][1][0])
+		t16[i][1][1] = t11[i*4+3] * layersStep(ws.c2[i][1][1])
 	}
-	t14 = [4][6][6]float64{}
-	for i5 := range 4 {
-		for i6 := range 3 {
-			for i7 := range 3 {
-				t14[i5][i6][i7] += t13[0][0][0]*p.K2[0][i5][i6][i7] + t13[1][0][0]*p.K2[1][i5][i6][i7] + (t13[2][0][0]*p.K2[2][i5][i6][i7] + t13[3][0][0]*p.K2[3][i5][i6][i7])
-				t14[i5][i6][i7+2] += t13[0][0][1]*p.K2[0][i5][i6][i7] + t13[1][0][1]*p.K2[1][i5][i6][i7] + (t13[2][0][1]*p.K2[2][i5][i6][i7] + t13[3][0][1]*p.K2[3][i5][i6][i7])
-				t14[i5][i6+2][i7] += t13[0][1][0]*p.K2[0][i5][i6][i7] + t13[1][1][0]*p.K2[1][i5][i6][i7] + (t13[2][1][0]*p.K2[2][i5][i6][i7] + t13[3][1][0]*p.K2[3][i5][i6][i7])
-				t14[i5][i6+2][i7+2] += t13[0][1][1]*p.K2[0][i5][i6][i7] + t13[1][1][1]*p.K2[1][i5][i6][i7] + (t13[2][1][1]*p.K2[2][i5][i6][i7] + t13[3][1][1]*p.K2[3][i5][i6][i7])
+	t17 = [4][6][6]float64{}
+	for i9 := range 4 {
+		for i10 := range 3 {
+			for i11 := range 3 {
+				t17[i9][i10][i11] += t16[0][0][0]*p.K2[0][i9][i10][i11] + t16[1][0][0]*p.K2[1][i9][i10][i11] + (t16[2][0][0]*p.K2[2][i9][i10][i11] + t16[3][0][0]*p.K2[3][i9][i10][i11])
+				t17[i9][i10][i11+2] += t16[0][0][1]*p.K2[0][i9][i10][i11] + t16[1][0][1]*p.K2[1][i9][i10][i11] + (t16[2][0][1]*p.K2[2][i9][i10][i11] + t16[3][0][1]*p.K2[3][i9][i10][i11])
+				t17[i9][i10+2][i11] += t16[0][1][0]*p.K2[0][i9][i10][i11] + t16[1][1][0]*p.K2[1][i9][i10][i11] + (t16[2][1][0]*p.K2[2][i9][i10][i11] + t16[3][1][0]*p.K2[3][i9][i10][i11])
+				t17[i9][i10+2][i11+2] += t16[0][1][1]*p.K2[0][i9][i10][i11] + t16[1][1][1]*p.K2[1][i9][i10][i11] + (t16[2][1][1]*p.K2[2][i9][i10][i11] + t16[3][1][1]*p.K2[3][i9][i10][i11])
 			}
 		}
 	}
-	var t15 [4][4][4][2][2]float64
-	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t16 [4][4][4]float64
-	var t17 [4][8][8]float64
+	var t18 [4][4][4][2][2]float64
+	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	var t19 [4][4][4]float64
+	var t20 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t15[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
-				t15[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
-				t15[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
-				t15[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
+				t18[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
+				t18[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
+				t18[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
+				t18[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t16[i][j][n] = t14[i][j+1][n+1] / (t15[i][j][n][0][0] + t15[i][j][n][0][1] + (t15[i][j][n][1][0] + t15[i][j][n][1][1]))
+				t19[i][j][n] = t17[i][j+1][n+1] / (t18[i][j][n][0][0] + t18[i][j][n][0][1] + (t18[i][j][n][1][0] + t18[i][j][n][1][1]))
 			}
 		}
 	}
-	t17 = [4][8][8]float64{}
-	for i8 := range 4 {
-		for i9 := range 4 {
-			for i10 := range 4 {
-				t17[i8][i9*2][i10*2] += t16[i8][i9][i10] * t15[i8][i9][i10][0][0]
-				t17[i8][i9*2][i10*2+1] += t16[i8][i9][i10] * t15[i8][i9][i10][0][1]
-				t17[i8][i9*2+1][i10*2] += t16[i8][i9][i10] * t15[i8][i9][i10][1][0]
-				t17[i8][i9*2+1][i10*2+1] += t16[i8][i9][i10] * t15[i8][i9][i10][1][1]
+	t20 = [4][8][8]float64{}
+	for i12 := range 4 {
+		for i13 := range 4 {
+			for i14 := range 4 {
+				t20[i12][i13*2][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][0][0]
+				t20[i12][i13*2][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][0][1]
+				t20[i12][i13*2+1][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][1][0]
+				t20[i12][i13*2+1][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][1][1]
 			}
 		}
 	}
-	var t18 [4][8][8]float64
-	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	var t21 [4][8][8]float64
+	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t18[i][j][n] = (t12[i][j][n] + t17[i][j][n]) * layersStep(ws.c1[i][j][n])
+				t21[i][j][n] = (t15[i][j][n] + t20[i][j][n]) * layersStep(ws.c1[i][j][n])
 			}
 		}
 		for j := range 3 {
@@ -590,35 +640,35 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 				var sum float64
 				for k6 := range 8 {
 					for k7 := range 8 {
-						sum += t18[i][k6][k7] * ws.t[0][k6+j][k7+n]
+						sum += t21[i][k6][k7] * ws.t[0][k6+j][k7+n]
 					}
 				}
 				g.K1[i][0][j][n] += sum
 			}
 		}
-		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
-					g.K2[i][j][n][q] += t13[i][0][0]*ws.t2[j][n][q] + t13[i][0][1]*ws.t2[j][n][q+2] + (t13[i][1][0]*ws.t2[j][n+2][q] + t13[i][1][1]*ws.t2[j][n+2][q+2])
+					g.K2[i][j][n][q] += t16[i][0][0]*ws.t2[j][n][q] + t16[i][0][1]*ws.t2[j][n][q+2] + (t16[i][1][0]*ws.t2[j][n+2][q] + t16[i][1][1]*ws.t2[j][n+2][q+2])
 				}
 			}
 		}
-		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 		for j := range 3 {
 			var sum4 float64
 			for k8 := range 6 {
-				sum4 += t10[i][k8] * ws.t3[0][k8*2+j]
+				sum4 += t13[i][k8] * ws.t3[0][k8*2+j]
 			}
 			g.K3[i][0][j] += sum4
 			var sum5 float64
 			for k9 := range 6 {
-				sum5 += t10[i][k9] * ws.t3[1][k9*2+j]
+				sum5 += t13[i][k9] * ws.t3[1][k9*2+j]
 			}
 			g.K3[i][1][j] += sum5
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	for i := range 16 {
 		a := db1[i]
 		row27 := &g.W1[i]
@@ -632,7 +682,7 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		}
 		g.B1[i] += db1[i]
 		g.Gamma[i] += dh[i] * ws.t8[i]
-		// backward of layers.bp:29: z = W3 @ relu(h) + b3
+		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] += dh[i]
 	}
 	for i := range 10 {
@@ -653,7 +703,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		panic(err)
 	}
 	var t [1][10][10]float64
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	t = [1][10][10]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -675,14 +725,14 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 				c1[i][j][n] = layersRelu(sum)
 			}
 		}
-		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 		for j := range 4 {
 			for n := range 4 {
 				p2[i][j][n] = max(max(c1[i][j*2][n*2], c1[i][j*2][n*2+1]), max(c1[i][j*2+1][n*2], c1[i][j*2+1][n*2+1]))
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
 	for i4 := range 4 {
 		for i5 := range 4 {
@@ -731,14 +781,14 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		}
 		c2[i][1][1] = layersRelu(sum5)
 	}
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
 	for i7 := range 12 {
 		t3[0][i7+1] += in.Series[0][i7]
 		t3[1][i7+1] += in.Series[1][i7]
 	}
 	var s [4][6]float64
-	var t4 [16]float64
+	var t4 [6][3]float64
 	for i := range 4 {
 		for j := range 6 {
 			var sum6 float64
@@ -749,122 +799,142 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			s[i][j] = math.Tanh(sum6)
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	t4 = [16]float64{}
+	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t4 = [6][3]float64{}
 	for i8 := range 4 {
+		for i9 := range 3 {
+			t4[i8][i9] += s[i8][i9]
+		}
+	}
+	var t5 [6][3]float64
+	t5 = [6][3]float64{}
+	for i10 := range 3 {
+		t5[4][i10] += in.Series[0][i10+2]
+		t5[5][i10] += in.Series[0][i10+5]
+	}
+	var q4 [6][3]float64
+	var t6 [16]float64
+	for i := range 6 {
+		for j := range 3 {
+			q4[i][j] = t4[i][j] + t5[i][j]
+		}
+	}
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	t6 = [16]float64{}
+	for i11 := range 4 {
 		var sum7 float64
 		for k16 := range 4 {
 			for k17 := range 4 {
-				sum7 += c1[i8][k16][k17]
+				sum7 += c1[i11][k16][k17]
 			}
 		}
-		t4[i8*4] += c2[i8][0][0] + sum7/16
+		t6[i11*4] += c2[i11][0][0] + sum7/16
 		var sum8 float64
 		for k18 := range 4 {
 			for k19 := range 4 {
-				sum8 += c1[i8][k18][k19+4]
+				sum8 += c1[i11][k18][k19+4]
 			}
 		}
-		t4[i8*4+1] += c2[i8][0][1] + sum8/16
+		t6[i11*4+1] += c2[i11][0][1] + sum8/16
 		var sum9 float64
 		for k20 := range 4 {
 			for k21 := range 4 {
-				sum9 += c1[i8][k20+4][k21]
+				sum9 += c1[i11][k20+4][k21]
 			}
 		}
-		t4[i8*4+2] += c2[i8][1][0] + sum9/16
+		t6[i11*4+2] += c2[i11][1][0] + sum9/16
 		var sum10 float64
 		for k22 := range 4 {
 			for k23 := range 4 {
-				sum10 += c1[i8][k22+4][k23+4]
+				sum10 += c1[i11][k22+4][k23+4]
 			}
 		}
-		t4[i8*4+3] += c2[i8][1][1] + sum10/16
+		t6[i11*4+3] += c2[i11][1][1] + sum10/16
 	}
-	var t5 [16]float64
-	for i9 := 0; i9 < 16; i9 += 4 {
-		row := &p.W1[i9]
-		row2 := &p.W1[i9+1]
-		row3 := &p.W1[i9+2]
-		row4 := &p.W1[i9+3]
+	var t7 [16]float64
+	for i12 := 0; i12 < 16; i12 += 4 {
+		row := &p.W1[i12]
+		row2 := &p.W1[i12+1]
+		row3 := &p.W1[i12+2]
+		row4 := &p.W1[i12+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k24 := 0; k24 < 16; k24 += 4 {
-			x := t4[k24]
-			x2 := t4[k24+1]
-			x3 := t4[k24+2]
-			x4 := t4[k24+3]
+			x := t6[k24]
+			x2 := t6[k24+1]
+			x3 := t6[k24+2]
+			x4 := t6[k24+3]
 			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
 			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
 			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
 			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
-		t5[i9] = dot0
-		t5[i9+1] = dot1
-		t5[i9+2] = dot2
-		t5[i9+3] = dot3
+		t7[i12] = dot0
+		t7[i12+1] = dot1
+		t7[i12+2] = dot2
+		t7[i12+3] = dot3
 	}
-	var t6 [24]float64
-	t6 = [24]float64{}
-	for i10 := range 4 {
-		for i11 := range 6 {
-			t6[i11+i10*6] += s[i10][i11]
+	var t8 [24]float64
+	t8 = [24]float64{}
+	for i13 := range 4 {
+		for i14 := range 6 {
+			t8[i14+i13*6] += s[i13][i14]
 		}
 	}
-	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row5 := &p.W2[i12]
-		row6 := &p.W2[i12+1]
-		row7 := &p.W2[i12+2]
-		row8 := &p.W2[i12+3]
+	var t9 [16]float64
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row5 := &p.W2[i15]
+		row6 := &p.W2[i15+1]
+		row7 := &p.W2[i15+2]
+		row8 := &p.W2[i15+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k25 := 0; k25 < 24; k25 += 4 {
-			x5 := t6[k25]
-			x6 := t6[k25+1]
-			x7 := t6[k25+2]
-			x8 := t6[k25+3]
+			x5 := t8[k25]
+			x6 := t8[k25+1]
+			x7 := t8[k25+2]
+			x8 := t8[k25+3]
 			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
 			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t7[i12] = dotB0
-		t7[i12+1] = dotB1
-		t7[i12+2] = dotB2
-		t7[i12+3] = dotB3
+		t9[i15] = dotB0
+		t9[i15+1] = dotB1
+		t9[i15+2] = dotB2
+		t9[i15+3] = dotB3
 	}
-	var t8 [16]float64
+	var t10 [16]float64
 	for i := range 16 {
-		t8[i] = t5[i] + t7[i] + p.B1[i]
+		t10[i] = t7[i] + t9[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t8[k26]
-		sumB1 += t8[k26+1]
-		sumB2 += t8[k26+2]
-		sumB3 += t8[k26+3]
+		sumB0 += t10[k26]
+		sumB1 += t10[k26+1]
+		sumB2 += t10[k26+2]
+		sumB3 += t10[k26+3]
 	}
-	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t10 [16]float64
+	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t12 [16]float64
 	for i := range 16 {
-		t10[i] = t8[i] - t9
+		t12[i] = t10[i] - t11
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t10[k27] * t10[k27]
-		sumC1 += t10[k27+1] * t10[k27+1]
-		sumC2 += t10[k27+2] * t10[k27+2]
-		sumC3 += t10[k27+3] * t10[k27+3]
+		sumC0 += t12[k27] * t12[k27]
+		sumC1 += t12[k27+1] * t12[k27+1]
+		sumC2 += t12[k27+2] * t12[k27+2]
+		sumC3 += t12[k27+3] * t12[k27+3]
 	}
-	t11 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t11)
-	var t12 [16]float64
+	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t13)
+	var t14 [16]float64
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t12i := t10[i] * rsqrt
-		t12[i] = t12i
-		// layers.bp:29: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t12i*p.Gamma[i] + p.Beta[i])
+		t14i := t12[i] * rsqrt
+		t14[i] = t14i
+		// layers.bp:33: z = W3 @ relu(h) + b3
+		reluH[i] = layersRelu(t14i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
@@ -877,7 +947,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
 	for k29 := range 10 {
 		m = max(m, z[k29])
@@ -897,16 +967,38 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	sum110 += exp[8]
 	sum110 += exp[9]
 	sum11 := sum110 + sum111 + (sum112 + sum113)
-	loss := m + math.Log(sum11) - z[in.Label]
-	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t13 := 1 / sum11
+	var tanh [6][2]float64
+	for i := range 6 {
+		tanh[i][0] = math.Tanh(q4[i][1])
+		tanh[i][1] = math.Tanh(q4[i][2])
+	}
+	var sum12 float64
+	for k31 := range 6 {
+		sum12 += tanh[k31][0] * q4[k31][0]
+		sum12 += tanh[k31][1] * q4[k31][1]
+	}
+	loss := m + math.Log(sum11) - z[in.Label] + 0.01*sum12
+	var t15 [6][3]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t15 = [6][3]float64{}
+	for i16 := range 6 {
+		t15[i16][0] += 0.01 * tanh[i16][0]
+		t15[i16][1] += 0.01 * tanh[i16][1]
+	}
+	var t16 [6][3]float64
+	t16 = [6][3]float64{}
+	for i17 := range 6 {
+		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
+		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+	}
+	t17 := 1 / sum11
 	var dz [10]float64
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t13 * exp[i]
+		dz[i] = t17 * exp[i]
 	}
 	dz[in.Label] += -1
-	var t14 [16]float64
+	var t18 [16]float64
 	v := dz[0]
 	row10 := &p.W3[0]
 	v2 := dz[1]
@@ -916,64 +1008,64 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v4 := dz[3]
 	row13 := &p.W3[3]
 	for j2 := range 16 {
-		t14[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
+		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
-	for k31 := 4; k31 < 8; k31 += 4 {
-		v5 := dz[k31]
-		row14 := &p.W3[k31]
-		v6 := dz[k31+1]
-		row15 := &p.W3[k31+1]
-		v7 := dz[k31+2]
-		row16 := &p.W3[k31+2]
-		v8 := dz[k31+3]
-		row17 := &p.W3[k31+3]
+	for k32 := 4; k32 < 8; k32 += 4 {
+		v5 := dz[k32]
+		row14 := &p.W3[k32]
+		v6 := dz[k32+1]
+		row15 := &p.W3[k32+1]
+		v7 := dz[k32+2]
+		row16 := &p.W3[k32+2]
+		v8 := dz[k32+3]
+		row17 := &p.W3[k32+3]
 		for j3 := range 16 {
-			t14[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
+			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
 	}
 	v9 := dz[8]
 	row18 := &p.W3[8]
 	for j4 := range 16 {
-		t14[j4] += v9 * row18[j4]
+		t18[j4] += v9 * row18[j4]
 	}
 	v10 := dz[9]
 	row19 := &p.W3[9]
 	for j5 := range 16 {
-		t14[j5] += v10 * row19[j5]
+		t18[j5] += v10 * row19[j5]
 	}
 	var dh [16]float64
-	var t15 [16]float64
+	var t19 [16]float64
 	for i := range 16 {
-		dhi := t14[i] * layersStep(reluH[i])
+		dhi := t18[i] * layersStep(reluH[i])
 		dh[i] = dhi
-		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t15[i] = dhi * p.Gamma[i]
+		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		t19[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
-	for k32 := 0; k32 < 16; k32 += 4 {
-		sumD0 += t15[k32] * t10[k32]
-		sumD1 += t15[k32+1] * t10[k32+1]
-		sumD2 += t15[k32+2] * t10[k32+2]
-		sumD3 += t15[k32+3] * t10[k32+3]
+	for k33 := 0; k33 < 16; k33 += 4 {
+		sumD0 += t19[k33] * t12[k33]
+		sumD1 += t19[k33+1] * t12[k33+1]
+		sumD2 += t19[k33+2] * t12[k33+2]
+		sumD3 += t19[k33+3] * t12[k33+3]
 	}
-	t16 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t11)) / 16
-	var t18 [16]float64
+	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
+	var t22 [16]float64
 	for i := range 16 {
-		t17i := t16 * t10[i]
-		t18[i] = t15[i]*rsqrt + t17i + t17i
+		t21i := t20 * t12[i]
+		t22[i] = t19[i]*rsqrt + t21i + t21i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
-	for k33 := 0; k33 < 16; k33 += 4 {
-		sumE0 += -t18[k33]
-		sumE1 += -t18[k33+1]
-		sumE2 += -t18[k33+2]
-		sumE3 += -t18[k33+3]
+	for k34 := 0; k34 < 16; k34 += 4 {
+		sumE0 += -t22[k34]
+		sumE1 += -t22[k34+1]
+		sumE2 += -t22[k34+2]
+		sumE3 += -t22[k34+3]
 	}
-	t19 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
+	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
-	var t20 [24]float64
+	var t24 [24]float64
 	for i := range 16 {
-		db1[i] = t18[i] + t19
+		db1[i] = t22[i] + t23
 	}
 	v11 := db1[0]
 	row20 := &p.W2[0]
@@ -984,22 +1076,22 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v14 := db1[3]
 	row23 := &p.W2[3]
 	for j6 := range 24 {
-		t20[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
+		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
-	for k34 := 4; k34 < 16; k34 += 4 {
-		v15 := db1[k34]
-		row24 := &p.W2[k34]
-		v16 := db1[k34+1]
-		row25 := &p.W2[k34+1]
-		v17 := db1[k34+2]
-		row26 := &p.W2[k34+2]
-		v18 := db1[k34+3]
-		row27 := &p.W2[k34+3]
+	for k35 := 4; k35 < 16; k35 += 4 {
+		v15 := db1[k35]
+		row24 := &p.W2[k35]
+		v16 := db1[k35+1]
+		row25 := &p.W2[k35+1]
+		v17 := db1[k35+2]
+		row26 := &p.W2[k35+2]
+		v18 := db1[k35+3]
+		row27 := &p.W2[k35+3]
 		for j7 := range 24 {
-			t20[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
+			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
 	}
-	var t21 [16]float64
+	var t25 [16]float64
 	v19 := db1[0]
 	row28 := &p.W1[0]
 	v20 := db1[1]
@@ -1009,152 +1101,160 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v22 := db1[3]
 	row31 := &p.W1[3]
 	for j8 := range 16 {
-		t21[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
+		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
-	for k35 := 4; k35 < 16; k35 += 4 {
-		v23 := db1[k35]
-		row32 := &p.W1[k35]
-		v24 := db1[k35+1]
-		row33 := &p.W1[k35+1]
-		v25 := db1[k35+2]
-		row34 := &p.W1[k35+2]
-		v26 := db1[k35+3]
-		row35 := &p.W1[k35+3]
+	for k36 := 4; k36 < 16; k36 += 4 {
+		v23 := db1[k36]
+		row32 := &p.W1[k36]
+		v24 := db1[k36+1]
+		row33 := &p.W1[k36+1]
+		v25 := db1[k36+2]
+		row34 := &p.W1[k36+2]
+		v26 := db1[k36+3]
+		row35 := &p.W1[k36+3]
 		for j9 := range 16 {
-			t21[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
 		}
 	}
-	var t22 [4][6]float64
-	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t23 [4][2][2]float64
-	var t24 [4][8][8]float64
-	for i := range 4 {
-		for j := range 6 {
-			t22[i][j] = t20[j+i*6] * (1 - s[i][j]*s[i][j])
-		}
-		// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t23[i][0][0] = t21[i*4] / 16
-		t23[i][0][1] = t21[i*4+1] / 16
-		t23[i][1][0] = t21[i*4+2] / 16
-		t23[i][1][1] = t21[i*4+3] / 16
-	}
-	t24 = [4][8][8]float64{}
-	for i13 := range 4 {
-		for i14 := range 4 {
-			for i15 := range 4 {
-				t24[i13][i14][i15] += t23[i13][0][0]
-				t24[i13][i14][i15+4] += t23[i13][0][1]
-				t24[i13][i14+4][i15] += t23[i13][1][0]
-				t24[i13][i14+4][i15+4] += t23[i13][1][1]
-			}
+	var t26 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t26 = [4][6]float64{}
+	for i18 := range 4 {
+		for i19 := range 3 {
+			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
 		}
 	}
-	var t25 [4][2][2]float64
-	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t26 [4][6][6]float64
-	for i := range 4 {
-		t25[i][0][0] = t21[i*4] * layersStep(c2[i][0][0])
-		t25[i][0][1] = t21[i*4+1] * layersStep(c2[i][0][1])
-		t25[i][1][0] = t21[i*4+2] * layersStep(c2[i][1][0])
-		t25[i][1][1] = t21[i*4+3] * layersStep(c2[i][1][1])
-	}
-	t26 = [4][6][6]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 3 {
-				t26[i16][i17][i18] += t25[0][0][0]*p.K2[0][i16][i17][i18] + t25[1][0][0]*p.K2[1][i16][i17][i18] + (t25[2][0][0]*p.K2[2][i16][i17][i18] + t25[3][0][0]*p.K2[3][i16][i17][i18])
-				t26[i16][i17][i18+2] += t25[0][0][1]*p.K2[0][i16][i17][i18] + t25[1][0][1]*p.K2[1][i16][i17][i18] + (t25[2][0][1]*p.K2[2][i16][i17][i18] + t25[3][0][1]*p.K2[3][i16][i17][i18])
-				t26[i16][i17+2][i18] += t25[0][1][0]*p.K2[0][i16][i17][i18] + t25[1][1][0]*p.K2[1][i16][i17][i18] + (t25[2][1][0]*p.K2[2][i16][i17][i18] + t25[3][1][0]*p.K2[3][i16][i17][i18])
-				t26[i16][i17+2][i18+2] += t25[0][1][1]*p.K2[0][i16][i17][i18] + t25[1][1][1]*p.K2[1][i16][i17][i18] + (t25[2][1][1]*p.K2[2][i16][i17][i18] + t25[3][1][1]*p.K2[3][i16][i17][i18])
-			}
-		}
-	}
-	var t27 [4][4][4][2][2]float64
-	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t28 [4][4][4]float64
+	var t27 [4][6]float64
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	var t28 [4][2][2]float64
 	var t29 [4][8][8]float64
 	for i := range 4 {
-		for j := range 4 {
-			for n := range 4 {
-				t27[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t27[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t27[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t27[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
-			}
+		for j := range 6 {
+			t27[i][j] = (t24[j+i*6] + t26[i][j]) * (1 - s[i][j]*s[i][j])
 		}
-		for j := range 4 {
-			for n := range 4 {
-				t28[i][j][n] = t26[i][j+1][n+1] / (t27[i][j][n][0][0] + t27[i][j][n][0][1] + (t27[i][j][n][1][0] + t27[i][j][n][1][1]))
-			}
-		}
+		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+		t28[i][0][0] = t25[i*4] / 16
+		t28[i][0][1] = t25[i*4+1] / 16
+		t28[i][1][0] = t25[i*4+2] / 16
+		t28[i][1][1] = t25[i*4+3] / 16
 	}
 	t29 = [4][8][8]float64{}
-	for i19 := range 4 {
-		for i20 := range 4 {
-			for i21 := range 4 {
-				t29[i19][i20*2][i21*2] += t28[i19][i20][i21] * t27[i19][i20][i21][0][0]
-				t29[i19][i20*2][i21*2+1] += t28[i19][i20][i21] * t27[i19][i20][i21][0][1]
-				t29[i19][i20*2+1][i21*2] += t28[i19][i20][i21] * t27[i19][i20][i21][1][0]
-				t29[i19][i20*2+1][i21*2+1] += t28[i19][i20][i21] * t27[i19][i20][i21][1][1]
+	for i20 := range 4 {
+		for i21 := range 4 {
+			for i22 := range 4 {
+				t29[i20][i21][i22] += t28[i20][0][0]
+				t29[i20][i21][i22+4] += t28[i20][0][1]
+				t29[i20][i21+4][i22] += t28[i20][1][0]
+				t29[i20][i21+4][i22+4] += t28[i20][1][1]
 			}
 		}
 	}
-	var t30 [4][8][8]float64
-	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	var t30 [4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	var t31 [4][6][6]float64
+	for i := range 4 {
+		t30[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
+		t30[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
+		t30[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
+		t30[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+	}
+	t31 = [4][6][6]float64{}
+	for i23 := range 4 {
+		for i24 := range 3 {
+			for i25 := range 3 {
+				t31[i23][i24][i25] += t30[0][0][0]*p.K2[0][i23][i24][i25] + t30[1][0][0]*p.K2[1][i23][i24][i25] + (t30[2][0][0]*p.K2[2][i23][i24][i25] + t30[3][0][0]*p.K2[3][i23][i24][i25])
+				t31[i23][i24][i25+2] += t30[0][0][1]*p.K2[0][i23][i24][i25] + t30[1][0][1]*p.K2[1][i23][i24][i25] + (t30[2][0][1]*p.K2[2][i23][i24][i25] + t30[3][0][1]*p.K2[3][i23][i24][i25])
+				t31[i23][i24+2][i25] += t30[0][1][0]*p.K2[0][i23][i24][i25] + t30[1][1][0]*p.K2[1][i23][i24][i25] + (t30[2][1][0]*p.K2[2][i23][i24][i25] + t30[3][1][0]*p.K2[3][i23][i24][i25])
+				t31[i23][i24+2][i25+2] += t30[0][1][1]*p.K2[0][i23][i24][i25] + t30[1][1][1]*p.K2[1][i23][i24][i25] + (t30[2][1][1]*p.K2[2][i23][i24][i25] + t30[3][1][1]*p.K2[3][i23][i24][i25])
+			}
+		}
+	}
+	var t32 [4][4][4][2][2]float64
+	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	var t33 [4][4][4]float64
+	var t34 [4][8][8]float64
+	for i := range 4 {
+		for j := range 4 {
+			for n := range 4 {
+				t32[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t32[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t32[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t32[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+			}
+		}
+		for j := range 4 {
+			for n := range 4 {
+				t33[i][j][n] = t31[i][j+1][n+1] / (t32[i][j][n][0][0] + t32[i][j][n][0][1] + (t32[i][j][n][1][0] + t32[i][j][n][1][1]))
+			}
+		}
+	}
+	t34 = [4][8][8]float64{}
+	for i26 := range 4 {
+		for i27 := range 4 {
+			for i28 := range 4 {
+				t34[i26][i27*2][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][0][0]
+				t34[i26][i27*2][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][0][1]
+				t34[i26][i27*2+1][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][1][0]
+				t34[i26][i27*2+1][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][1][1]
+			}
+		}
+	}
+	var t35 [4][8][8]float64
+	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t30[i][j][n] = (t24[i][j][n] + t29[i][j][n]) * layersStep(c1[i][j][n])
+				t35[i][j][n] = (t29[i][j][n] + t34[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
 		for j := range 3 {
 			for n := range 3 {
-				var sum12 float64
-				for k36 := range 8 {
-					for k37 := range 8 {
-						sum12 += t30[i][k36][k37] * t[0][k36+j][k37+n]
+				var sum13 float64
+				for k37 := range 8 {
+					for k38 := range 8 {
+						sum13 += t35[i][k37][k38] * t[0][k37+j][k38+n]
 					}
 				}
-				g.K1[i][0][j][n] += sum12
+				g.K1[i][0][j][n] += sum13
 			}
 		}
-		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
-					g.K2[i][j][n][q] += t25[i][0][0]*t2[j][n][q] + t25[i][0][1]*t2[j][n][q+2] + (t25[i][1][0]*t2[j][n+2][q] + t25[i][1][1]*t2[j][n+2][q+2])
+					g.K2[i][j][n][q] += t30[i][0][0]*t2[j][n][q] + t30[i][0][1]*t2[j][n][q+2] + (t30[i][1][0]*t2[j][n+2][q] + t30[i][1][1]*t2[j][n+2][q+2])
 				}
 			}
 		}
-		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 		for j := range 3 {
-			var sum13 float64
-			for k38 := range 6 {
-				sum13 += t22[i][k38] * t3[0][k38*2+j]
-			}
-			g.K3[i][0][j] += sum13
 			var sum14 float64
 			for k39 := range 6 {
-				sum14 += t22[i][k39] * t3[1][k39*2+j]
+				sum14 += t27[i][k39] * t3[0][k39*2+j]
 			}
-			g.K3[i][1][j] += sum14
+			g.K3[i][0][j] += sum14
+			var sum15 float64
+			for k40 := range 6 {
+				sum15 += t27[i][k40] * t3[1][k40*2+j]
+			}
+			g.K3[i][1][j] += sum15
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	for i := range 16 {
 		a := db1[i]
 		row36 := &g.W1[i]
 		for j := range 16 {
-			row36[j] += a * t4[j]
+			row36[j] += a * t6[j]
 		}
 		a2 := db1[i]
 		row37 := &g.W2[i]
 		for j := range 24 {
-			row37[j] += a2 * t6[j]
+			row37[j] += a2 * t8[j]
 		}
 		g.B1[i] += db1[i]
-		g.Gamma[i] += dh[i] * t12[i]
-		// backward of layers.bp:29: z = W3 @ relu(h) + b3
+		g.Gamma[i] += dh[i] * t14[i]
+		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] += dh[i]
 	}
 	for i := range 10 {
@@ -1175,15 +1275,27 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t := 1 / ws.sum
+	var t [6][3]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t = [6][3]float64{}
+	for i2 := range 6 {
+		t[i2][0] += 0.01 * ws.tanh[i2][0]
+		t[i2][1] += 0.01 * ws.tanh[i2][1]
+	}
+	var t2 [6][3]float64
+	t2 = [6][3]float64{}
+	for i3 := range 6 {
+		t2[i3][1] += 0.01 * ws.q[i3][0] * (1 - ws.tanh[i3][0]*ws.tanh[i3][0])
+		t2[i3][2] += 0.01 * ws.q[i3][1] * (1 - ws.tanh[i3][1]*ws.tanh[i3][1])
+	}
+	t3 := 1 / ws.sum
 	var dz [10]float64
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t * ws.exp[i]
+		dz[i] = t3 * ws.exp[i]
 	}
 	dz[in.Label] += -1
-	var t2 [16]float64
+	var t4 [16]float64
 	v := dz[0]
 	row := &p.W3[0]
 	v2 := dz[1]
@@ -1193,7 +1305,7 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v4 := dz[3]
 	row4 := &p.W3[3]
 	for j2 := range 16 {
-		t2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+		t4[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 	}
 	for k := 4; k < 8; k += 4 {
 		v5 := dz[k]
@@ -1205,52 +1317,52 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v8 := dz[k+3]
 		row8 := &p.W3[k+3]
 		for j3 := range 16 {
-			t2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+			t4[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 		}
 	}
 	v9 := dz[8]
 	row9 := &p.W3[8]
 	for j4 := range 16 {
-		t2[j4] += v9 * row9[j4]
+		t4[j4] += v9 * row9[j4]
 	}
 	v10 := dz[9]
 	row10 := &p.W3[9]
 	for j5 := range 16 {
-		t2[j5] += v10 * row10[j5]
+		t4[j5] += v10 * row10[j5]
 	}
 	var dh [16]float64
-	var t3 [16]float64
+	var t5 [16]float64
 	for i := range 16 {
-		dhi := t2[i] * layersStep(ws.reluH[i])
+		dhi := t4[i] * layersStep(ws.reluH[i])
 		dh[i] = dhi
-		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t3[i] = dhi * p.Gamma[i]
+		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		t5[i] = dhi * p.Gamma[i]
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 16; k2 += 4 {
-		sum0 += t3[k2] * ws.t6[k2]
-		sum1 += t3[k2+1] * ws.t6[k2+1]
-		sum2 += t3[k2+2] * ws.t6[k2+2]
-		sum3 += t3[k2+3] * ws.t6[k2+3]
+		sum0 += t5[k2] * ws.t6[k2]
+		sum1 += t5[k2+1] * ws.t6[k2+1]
+		sum2 += t5[k2+2] * ws.t6[k2+2]
+		sum3 += t5[k2+3] * ws.t6[k2+3]
 	}
-	t4 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t7)) / 16
-	var t6 [16]float64
+	t6 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t7)) / 16
+	var t8 [16]float64
 	for i := range 16 {
-		t5i := t4 * ws.t6[i]
-		t6[i] = t3[i]*ws.rsqrt + t5i + t5i
+		t7i := t6 * ws.t6[i]
+		t8[i] = t5[i]*ws.rsqrt + t7i + t7i
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k3 := 0; k3 < 16; k3 += 4 {
-		sumB0 += -t6[k3]
-		sumB1 += -t6[k3+1]
-		sumB2 += -t6[k3+2]
-		sumB3 += -t6[k3+3]
+		sumB0 += -t8[k3]
+		sumB1 += -t8[k3+1]
+		sumB2 += -t8[k3+2]
+		sumB3 += -t8[k3+3]
 	}
-	t7 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	var db1 [16]float64
-	var t8 [24]float64
+	var t10 [24]float64
 	for i := range 16 {
-		db1[i] = t6[i] + t7
+		db1[i] = t8[i] + t9
 	}
 	v11 := db1[0]
 	row11 := &p.W2[0]
@@ -1261,7 +1373,7 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v14 := db1[3]
 	row14 := &p.W2[3]
 	for j6 := range 24 {
-		t8[j6] = v11*row11[j6] + v12*row12[j6] + (v13*row13[j6] + v14*row14[j6])
+		t10[j6] = v11*row11[j6] + v12*row12[j6] + (v13*row13[j6] + v14*row14[j6])
 	}
 	for k4 := 4; k4 < 16; k4 += 4 {
 		v15 := db1[k4]
@@ -1273,10 +1385,10 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v18 := db1[k4+3]
 		row18 := &p.W2[k4+3]
 		for j7 := range 24 {
-			t8[j7] += v15*row15[j7] + v16*row16[j7] + (v17*row17[j7] + v18*row18[j7])
+			t10[j7] += v15*row15[j7] + v16*row16[j7] + (v17*row17[j7] + v18*row18[j7])
 		}
 	}
-	var t9 [16]float64
+	var t11 [16]float64
 	v19 := db1[0]
 	row19 := &p.W1[0]
 	v20 := db1[1]
@@ -1286,7 +1398,7 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v22 := db1[3]
 	row22 := &p.W1[3]
 	for j8 := range 16 {
-		t9[j8] = v19*row19[j8] + v20*row20[j8] + (v21*row21[j8] + v22*row22[j8])
+		t11[j8] = v19*row19[j8] + v20*row20[j8] + (v21*row21[j8] + v22*row22[j8])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v23 := db1[k5]
@@ -1298,90 +1410,98 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v26 := db1[k5+3]
 		row26 := &p.W1[k5+3]
 		for j9 := range 16 {
-			t9[j9] += v23*row23[j9] + v24*row24[j9] + (v25*row25[j9] + v26*row26[j9])
+			t11[j9] += v23*row23[j9] + v24*row24[j9] + (v25*row25[j9] + v26*row26[j9])
 		}
 	}
-	var t10 [4][6]float64
-	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t11 [4][2][2]float64
-	var t12 [4][8][8]float64
+	var t12 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t12 = [4][6]float64{}
+	for i4 := range 4 {
+		for i5 := range 3 {
+			t12[i4][i5] += t[i4][i5] + t2[i4][i5]
+		}
+	}
+	var t13 [4][6]float64
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	var t14 [4][2][2]float64
+	var t15 [4][8][8]float64
 	for i := range 4 {
 		for j := range 6 {
-			t10[i][j] = t8[j+i*6] * (1 - ws.s[i][j]*ws.s[i][j])
+			t13[i][j] = (t10[j+i*6] + t12[i][j]) * (1 - ws.s[i][j]*ws.s[i][j])
 		}
-		// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t11[i][0][0] = t9[i*4] / 16
-		t11[i][0][1] = t9[i*4+1] / 16
-		t11[i][1][0] = t9[i*4+2] / 16
-		t11[i][1][1] = t9[i*4+3] / 16
+		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+		t14[i][0][0] = t11[i*4] / 16
+		t14[i][0][1] = t11[i*4+1] / 16
+		t14[i][1][0] = t11[i*4+2] / 16
+		t14[i][1][1] = t11[i*4+3] / 16
 	}
-	t12 = [4][8][8]float64{}
-	for i2 := range 4 {
-		for i3 := range 4 {
-			for i4 := range 4 {
-				t12[i2][i3][i4] += t11[i2][0][0]
-				t12[i2][i3][i4+4] += t11[i2][0][1]
-				t12[i2][i3+4][i4] += t11[i2][1][0]
-				t12[i2][i3+4][i4+4] += t11[i2][1][1]
+	t15 = [4][8][8]float64{}
+	for i6 := range 4 {
+		for i7 := range 4 {
+			for i8 := range 4 {
+				t15[i6][i7][i8] += t14[i6][0][0]
+				t15[i6][i7][i8+4] += t14[i6][0][1]
+				t15[i6][i7+4][i8] += t14[i6][1][0]
+				t15[i6][i7+4][i8+4] += t14[i6][1][1]
 			}
 		}
 	}
-	var t13 [4][2][2]float64
-	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t14 [4][6][6]float64
+	var t16 [4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	var t17 [4][6][6]float64
 	for i := range 4 {
-		t13[i][0][0] = t9[i*4] * layersStep(ws.c2[i][0][0])
-		t13[i][0][1] = t9[i*4+1] * layersStep(ws.c2[i][0][1])
-		t13[i][1][0] = t9[i*4+2] * layersStep(ws.c2[i][1][0])
-		t13[i][1][1] = t9[i*4+3] * layersStep(ws.c2[i][1][1])
+		t16[i][0][0] = t11[i*4] * layersStep(ws.c2[i][0][0])
+		t16[i][0][1] = t11[i*4+1] * layersStep(ws.c2[i][0][1])
+		t16[i][1][0] = t11[i*4+2] * layersStep(ws.c2[i][1][0])
+		t16[i][1][1] = t11[i*4+3] * layersStep(ws.c2[i][1][1])
 	}
-	t14 = [4][6][6]float64{}
-	for i5 := range 4 {
-		for i6 := range 3 {
-			for i7 := range 3 {
-				t14[i5][i6][i7] += t13[0][0][0]*p.K2[0][i5][i6][i7] + t13[1][0][0]*p.K2[1][i5][i6][i7] + (t13[2][0][0]*p.K2[2][i5][i6][i7] + t13[3][0][0]*p.K2[3][i5][i6][i7])
-				t14[i5][i6][i7+2] += t13[0][0][1]*p.K2[0][i5][i6][i7] + t13[1][0][1]*p.K2[1][i5][i6][i7] + (t13[2][0][1]*p.K2[2][i5][i6][i7] + t13[3][0][1]*p.K2[3][i5][i6][i7])
-				t14[i5][i6+2][i7] += t13[0][1][0]*p.K2[0][i5][i6][i7] + t13[1][1][0]*p.K2[1][i5][i6][i7] + (t13[2][1][0]*p.K2[2][i5][i6][i7] + t13[3][1][0]*p.K2[3][i5][i6][i7])
-				t14[i5][i6+2][i7+2] += t13[0][1][1]*p.K2[0][i5][i6][i7] + t13[1][1][1]*p.K2[1][i5][i6][i7] + (t13[2][1][1]*p.K2[2][i5][i6][i7] + t13[3][1][1]*p.K2[3][i5][i6][i7])
+	t17 = [4][6][6]float64{}
+	for i9 := range 4 {
+		for i10 := range 3 {
+			for i11 := range 3 {
+				t17[i9][i10][i11] += t16[0][0][0]*p.K2[0][i9][i10][i11] + t16[1][0][0]*p.K2[1][i9][i10][i11] + (t16[2][0][0]*p.K2[2][i9][i10][i11] + t16[3][0][0]*p.K2[3][i9][i10][i11])
+				t17[i9][i10][i11+2] += t16[0][0][1]*p.K2[0][i9][i10][i11] + t16[1][0][1]*p.K2[1][i9][i10][i11] + (t16[2][0][1]*p.K2[2][i9][i10][i11] + t16[3][0][1]*p.K2[3][i9][i10][i11])
+				t17[i9][i10+2][i11] += t16[0][1][0]*p.K2[0][i9][i10][i11] + t16[1][1][0]*p.K2[1][i9][i10][i11] + (t16[2][1][0]*p.K2[2][i9][i10][i11] + t16[3][1][0]*p.K2[3][i9][i10][i11])
+				t17[i9][i10+2][i11+2] += t16[0][1][1]*p.K2[0][i9][i10][i11] + t16[1][1][1]*p.K2[1][i9][i10][i11] + (t16[2][1][1]*p.K2[2][i9][i10][i11] + t16[3][1][1]*p.K2[3][i9][i10][i11])
 			}
 		}
 	}
-	var t15 [4][4][4][2][2]float64
-	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t16 [4][4][4]float64
-	var t17 [4][8][8]float64
+	var t18 [4][4][4][2][2]float64
+	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	var t19 [4][4][4]float64
+	var t20 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t15[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
-				t15[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
-				t15[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
-				t15[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
+				t18[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
+				t18[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
+				t18[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
+				t18[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t16[i][j][n] = t14[i][j+1][n+1] / (t15[i][j][n][0][0] + t15[i][j][n][0][1] + (t15[i][j][n][1][0] + t15[i][j][n][1][1]))
+				t19[i][j][n] = t17[i][j+1][n+1] / (t18[i][j][n][0][0] + t18[i][j][n][0][1] + (t18[i][j][n][1][0] + t18[i][j][n][1][1]))
 			}
 		}
 	}
-	t17 = [4][8][8]float64{}
-	for i8 := range 4 {
-		for i9 := range 4 {
-			for i10 := range 4 {
-				t17[i8][i9*2][i10*2] += t16[i8][i9][i10] * t15[i8][i9][i10][0][0]
-				t17[i8][i9*2][i10*2+1] += t16[i8][i9][i10] * t15[i8][i9][i10][0][1]
-				t17[i8][i9*2+1][i10*2] += t16[i8][i9][i10] * t15[i8][i9][i10][1][0]
-				t17[i8][i9*2+1][i10*2+1] += t16[i8][i9][i10] * t15[i8][i9][i10][1][1]
+	t20 = [4][8][8]float64{}
+	for i12 := range 4 {
+		for i13 := range 4 {
+			for i14 := range 4 {
+				t20[i12][i13*2][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][0][0]
+				t20[i12][i13*2][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][0][1]
+				t20[i12][i13*2+1][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][1][0]
+				t20[i12][i13*2+1][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][1][1]
 			}
 		}
 	}
-	var t18 [4][8][8]float64
-	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	var t21 [4][8][8]float64
+	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t18[i][j][n] = (t12[i][j][n] + t17[i][j][n]) * layersStep(ws.c1[i][j][n])
+				t21[i][j][n] = (t15[i][j][n] + t20[i][j][n]) * layersStep(ws.c1[i][j][n])
 			}
 		}
 		for j := range 3 {
@@ -1389,35 +1509,35 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 				var sum float64
 				for k6 := range 8 {
 					for k7 := range 8 {
-						sum += t18[i][k6][k7] * ws.t[0][k6+j][k7+n]
+						sum += t21[i][k6][k7] * ws.t[0][k6+j][k7+n]
 					}
 				}
 				g.K1[i][0][j][n] = sum
 			}
 		}
-		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
-					g.K2[i][j][n][q] = t13[i][0][0]*ws.t2[j][n][q] + t13[i][0][1]*ws.t2[j][n][q+2] + (t13[i][1][0]*ws.t2[j][n+2][q] + t13[i][1][1]*ws.t2[j][n+2][q+2])
+					g.K2[i][j][n][q] = t16[i][0][0]*ws.t2[j][n][q] + t16[i][0][1]*ws.t2[j][n][q+2] + (t16[i][1][0]*ws.t2[j][n+2][q] + t16[i][1][1]*ws.t2[j][n+2][q+2])
 				}
 			}
 		}
-		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 		for j := range 3 {
 			var sum4 float64
 			for k8 := range 6 {
-				sum4 += t10[i][k8] * ws.t3[0][k8*2+j]
+				sum4 += t13[i][k8] * ws.t3[0][k8*2+j]
 			}
 			g.K3[i][0][j] = sum4
 			var sum5 float64
 			for k9 := range 6 {
-				sum5 += t10[i][k9] * ws.t3[1][k9*2+j]
+				sum5 += t13[i][k9] * ws.t3[1][k9*2+j]
 			}
 			g.K3[i][1][j] = sum5
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	for i := range 16 {
 		for j := range 16 {
 			g.W1[i][j] = db1[i] * ws.t4[j]
@@ -1427,7 +1547,7 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		}
 		g.B1[i] = db1[i]
 		g.Gamma[i] = dh[i] * ws.t8[i]
-		// backward of layers.bp:29: z = W3 @ relu(h) + b3
+		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] = dh[i]
 	}
 	for i := range 10 {
@@ -1447,7 +1567,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		panic(err)
 	}
 	var t [1][10][10]float64
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	t = [1][10][10]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -1469,14 +1589,14 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 				c1[i][j][n] = layersRelu(sum)
 			}
 		}
-		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 		for j := range 4 {
 			for n := range 4 {
 				p2[i][j][n] = max(max(c1[i][j*2][n*2], c1[i][j*2][n*2+1]), max(c1[i][j*2+1][n*2], c1[i][j*2+1][n*2+1]))
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
 	for i4 := range 4 {
 		for i5 := range 4 {
@@ -1525,14 +1645,14 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		}
 		c2[i][1][1] = layersRelu(sum5)
 	}
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
 	for i7 := range 12 {
 		t3[0][i7+1] += in.Series[0][i7]
 		t3[1][i7+1] += in.Series[1][i7]
 	}
 	var s [4][6]float64
-	var t4 [16]float64
+	var t4 [6][3]float64
 	for i := range 4 {
 		for j := range 6 {
 			var sum6 float64
@@ -1543,122 +1663,142 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			s[i][j] = math.Tanh(sum6)
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	t4 = [16]float64{}
+	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t4 = [6][3]float64{}
 	for i8 := range 4 {
+		for i9 := range 3 {
+			t4[i8][i9] += s[i8][i9]
+		}
+	}
+	var t5 [6][3]float64
+	t5 = [6][3]float64{}
+	for i10 := range 3 {
+		t5[4][i10] += in.Series[0][i10+2]
+		t5[5][i10] += in.Series[0][i10+5]
+	}
+	var q4 [6][3]float64
+	var t6 [16]float64
+	for i := range 6 {
+		for j := range 3 {
+			q4[i][j] = t4[i][j] + t5[i][j]
+		}
+	}
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	t6 = [16]float64{}
+	for i11 := range 4 {
 		var sum7 float64
 		for k16 := range 4 {
 			for k17 := range 4 {
-				sum7 += c1[i8][k16][k17]
+				sum7 += c1[i11][k16][k17]
 			}
 		}
-		t4[i8*4] += c2[i8][0][0] + sum7/16
+		t6[i11*4] += c2[i11][0][0] + sum7/16
 		var sum8 float64
 		for k18 := range 4 {
 			for k19 := range 4 {
-				sum8 += c1[i8][k18][k19+4]
+				sum8 += c1[i11][k18][k19+4]
 			}
 		}
-		t4[i8*4+1] += c2[i8][0][1] + sum8/16
+		t6[i11*4+1] += c2[i11][0][1] + sum8/16
 		var sum9 float64
 		for k20 := range 4 {
 			for k21 := range 4 {
-				sum9 += c1[i8][k20+4][k21]
+				sum9 += c1[i11][k20+4][k21]
 			}
 		}
-		t4[i8*4+2] += c2[i8][1][0] + sum9/16
+		t6[i11*4+2] += c2[i11][1][0] + sum9/16
 		var sum10 float64
 		for k22 := range 4 {
 			for k23 := range 4 {
-				sum10 += c1[i8][k22+4][k23+4]
+				sum10 += c1[i11][k22+4][k23+4]
 			}
 		}
-		t4[i8*4+3] += c2[i8][1][1] + sum10/16
+		t6[i11*4+3] += c2[i11][1][1] + sum10/16
 	}
-	var t5 [16]float64
-	for i9 := 0; i9 < 16; i9 += 4 {
-		row := &p.W1[i9]
-		row2 := &p.W1[i9+1]
-		row3 := &p.W1[i9+2]
-		row4 := &p.W1[i9+3]
+	var t7 [16]float64
+	for i12 := 0; i12 < 16; i12 += 4 {
+		row := &p.W1[i12]
+		row2 := &p.W1[i12+1]
+		row3 := &p.W1[i12+2]
+		row4 := &p.W1[i12+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k24 := 0; k24 < 16; k24 += 4 {
-			x := t4[k24]
-			x2 := t4[k24+1]
-			x3 := t4[k24+2]
-			x4 := t4[k24+3]
+			x := t6[k24]
+			x2 := t6[k24+1]
+			x3 := t6[k24+2]
+			x4 := t6[k24+3]
 			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
 			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
 			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
 			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
 		}
-		t5[i9] = dot0
-		t5[i9+1] = dot1
-		t5[i9+2] = dot2
-		t5[i9+3] = dot3
+		t7[i12] = dot0
+		t7[i12+1] = dot1
+		t7[i12+2] = dot2
+		t7[i12+3] = dot3
 	}
-	var t6 [24]float64
-	t6 = [24]float64{}
-	for i10 := range 4 {
-		for i11 := range 6 {
-			t6[i11+i10*6] += s[i10][i11]
+	var t8 [24]float64
+	t8 = [24]float64{}
+	for i13 := range 4 {
+		for i14 := range 6 {
+			t8[i14+i13*6] += s[i13][i14]
 		}
 	}
-	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row5 := &p.W2[i12]
-		row6 := &p.W2[i12+1]
-		row7 := &p.W2[i12+2]
-		row8 := &p.W2[i12+3]
+	var t9 [16]float64
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row5 := &p.W2[i15]
+		row6 := &p.W2[i15+1]
+		row7 := &p.W2[i15+2]
+		row8 := &p.W2[i15+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k25 := 0; k25 < 24; k25 += 4 {
-			x5 := t6[k25]
-			x6 := t6[k25+1]
-			x7 := t6[k25+2]
-			x8 := t6[k25+3]
+			x5 := t8[k25]
+			x6 := t8[k25+1]
+			x7 := t8[k25+2]
+			x8 := t8[k25+3]
 			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
 			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t7[i12] = dotB0
-		t7[i12+1] = dotB1
-		t7[i12+2] = dotB2
-		t7[i12+3] = dotB3
+		t9[i15] = dotB0
+		t9[i15+1] = dotB1
+		t9[i15+2] = dotB2
+		t9[i15+3] = dotB3
 	}
-	var t8 [16]float64
+	var t10 [16]float64
 	for i := range 16 {
-		t8[i] = t5[i] + t7[i] + p.B1[i]
+		t10[i] = t7[i] + t9[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t8[k26]
-		sumB1 += t8[k26+1]
-		sumB2 += t8[k26+2]
-		sumB3 += t8[k26+3]
+		sumB0 += t10[k26]
+		sumB1 += t10[k26+1]
+		sumB2 += t10[k26+2]
+		sumB3 += t10[k26+3]
 	}
-	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t10 [16]float64
+	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t12 [16]float64
 	for i := range 16 {
-		t10[i] = t8[i] - t9
+		t12[i] = t10[i] - t11
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t10[k27] * t10[k27]
-		sumC1 += t10[k27+1] * t10[k27+1]
-		sumC2 += t10[k27+2] * t10[k27+2]
-		sumC3 += t10[k27+3] * t10[k27+3]
+		sumC0 += t12[k27] * t12[k27]
+		sumC1 += t12[k27+1] * t12[k27+1]
+		sumC2 += t12[k27+2] * t12[k27+2]
+		sumC3 += t12[k27+3] * t12[k27+3]
 	}
-	t11 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t11)
-	var t12 [16]float64
+	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t13)
+	var t14 [16]float64
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t12i := t10[i] * rsqrt
-		t12[i] = t12i
-		// layers.bp:29: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t12i*p.Gamma[i] + p.Beta[i])
+		t14i := t12[i] * rsqrt
+		t14[i] = t14i
+		// layers.bp:33: z = W3 @ relu(h) + b3
+		reluH[i] = layersRelu(t14i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
@@ -1671,7 +1811,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
 	for k29 := range 10 {
 		m = max(m, z[k29])
@@ -1691,16 +1831,38 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	sum110 += exp[8]
 	sum110 += exp[9]
 	sum11 := sum110 + sum111 + (sum112 + sum113)
-	loss := m + math.Log(sum11) - z[in.Label]
-	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t13 := 1 / sum11
+	var tanh [6][2]float64
+	for i := range 6 {
+		tanh[i][0] = math.Tanh(q4[i][1])
+		tanh[i][1] = math.Tanh(q4[i][2])
+	}
+	var sum12 float64
+	for k31 := range 6 {
+		sum12 += tanh[k31][0] * q4[k31][0]
+		sum12 += tanh[k31][1] * q4[k31][1]
+	}
+	loss := m + math.Log(sum11) - z[in.Label] + 0.01*sum12
+	var t15 [6][3]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t15 = [6][3]float64{}
+	for i16 := range 6 {
+		t15[i16][0] += 0.01 * tanh[i16][0]
+		t15[i16][1] += 0.01 * tanh[i16][1]
+	}
+	var t16 [6][3]float64
+	t16 = [6][3]float64{}
+	for i17 := range 6 {
+		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
+		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+	}
+	t17 := 1 / sum11
 	var dz [10]float64
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t13 * exp[i]
+		dz[i] = t17 * exp[i]
 	}
 	dz[in.Label] += -1
-	var t14 [16]float64
+	var t18 [16]float64
 	v := dz[0]
 	row10 := &p.W3[0]
 	v2 := dz[1]
@@ -1710,64 +1872,64 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v4 := dz[3]
 	row13 := &p.W3[3]
 	for j2 := range 16 {
-		t14[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
+		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
-	for k31 := 4; k31 < 8; k31 += 4 {
-		v5 := dz[k31]
-		row14 := &p.W3[k31]
-		v6 := dz[k31+1]
-		row15 := &p.W3[k31+1]
-		v7 := dz[k31+2]
-		row16 := &p.W3[k31+2]
-		v8 := dz[k31+3]
-		row17 := &p.W3[k31+3]
+	for k32 := 4; k32 < 8; k32 += 4 {
+		v5 := dz[k32]
+		row14 := &p.W3[k32]
+		v6 := dz[k32+1]
+		row15 := &p.W3[k32+1]
+		v7 := dz[k32+2]
+		row16 := &p.W3[k32+2]
+		v8 := dz[k32+3]
+		row17 := &p.W3[k32+3]
 		for j3 := range 16 {
-			t14[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
+			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
 	}
 	v9 := dz[8]
 	row18 := &p.W3[8]
 	for j4 := range 16 {
-		t14[j4] += v9 * row18[j4]
+		t18[j4] += v9 * row18[j4]
 	}
 	v10 := dz[9]
 	row19 := &p.W3[9]
 	for j5 := range 16 {
-		t14[j5] += v10 * row19[j5]
+		t18[j5] += v10 * row19[j5]
 	}
 	var dh [16]float64
-	var t15 [16]float64
+	var t19 [16]float64
 	for i := range 16 {
-		dhi := t14[i] * layersStep(reluH[i])
+		dhi := t18[i] * layersStep(reluH[i])
 		dh[i] = dhi
-		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t15[i] = dhi * p.Gamma[i]
+		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		t19[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
-	for k32 := 0; k32 < 16; k32 += 4 {
-		sumD0 += t15[k32] * t10[k32]
-		sumD1 += t15[k32+1] * t10[k32+1]
-		sumD2 += t15[k32+2] * t10[k32+2]
-		sumD3 += t15[k32+3] * t10[k32+3]
+	for k33 := 0; k33 < 16; k33 += 4 {
+		sumD0 += t19[k33] * t12[k33]
+		sumD1 += t19[k33+1] * t12[k33+1]
+		sumD2 += t19[k33+2] * t12[k33+2]
+		sumD3 += t19[k33+3] * t12[k33+3]
 	}
-	t16 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t11)) / 16
-	var t18 [16]float64
+	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
+	var t22 [16]float64
 	for i := range 16 {
-		t17i := t16 * t10[i]
-		t18[i] = t15[i]*rsqrt + t17i + t17i
+		t21i := t20 * t12[i]
+		t22[i] = t19[i]*rsqrt + t21i + t21i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
-	for k33 := 0; k33 < 16; k33 += 4 {
-		sumE0 += -t18[k33]
-		sumE1 += -t18[k33+1]
-		sumE2 += -t18[k33+2]
-		sumE3 += -t18[k33+3]
+	for k34 := 0; k34 < 16; k34 += 4 {
+		sumE0 += -t22[k34]
+		sumE1 += -t22[k34+1]
+		sumE2 += -t22[k34+2]
+		sumE3 += -t22[k34+3]
 	}
-	t19 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
+	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
-	var t20 [24]float64
+	var t24 [24]float64
 	for i := range 16 {
-		db1[i] = t18[i] + t19
+		db1[i] = t22[i] + t23
 	}
 	v11 := db1[0]
 	row20 := &p.W2[0]
@@ -1778,22 +1940,22 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v14 := db1[3]
 	row23 := &p.W2[3]
 	for j6 := range 24 {
-		t20[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
+		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
-	for k34 := 4; k34 < 16; k34 += 4 {
-		v15 := db1[k34]
-		row24 := &p.W2[k34]
-		v16 := db1[k34+1]
-		row25 := &p.W2[k34+1]
-		v17 := db1[k34+2]
-		row26 := &p.W2[k34+2]
-		v18 := db1[k34+3]
-		row27 := &p.W2[k34+3]
+	for k35 := 4; k35 < 16; k35 += 4 {
+		v15 := db1[k35]
+		row24 := &p.W2[k35]
+		v16 := db1[k35+1]
+		row25 := &p.W2[k35+1]
+		v17 := db1[k35+2]
+		row26 := &p.W2[k35+2]
+		v18 := db1[k35+3]
+		row27 := &p.W2[k35+3]
 		for j7 := range 24 {
-			t20[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
+			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
 	}
-	var t21 [16]float64
+	var t25 [16]float64
 	v19 := db1[0]
 	row28 := &p.W1[0]
 	v20 := db1[1]
@@ -1803,148 +1965,156 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v22 := db1[3]
 	row31 := &p.W1[3]
 	for j8 := range 16 {
-		t21[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
+		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
-	for k35 := 4; k35 < 16; k35 += 4 {
-		v23 := db1[k35]
-		row32 := &p.W1[k35]
-		v24 := db1[k35+1]
-		row33 := &p.W1[k35+1]
-		v25 := db1[k35+2]
-		row34 := &p.W1[k35+2]
-		v26 := db1[k35+3]
-		row35 := &p.W1[k35+3]
+	for k36 := 4; k36 < 16; k36 += 4 {
+		v23 := db1[k36]
+		row32 := &p.W1[k36]
+		v24 := db1[k36+1]
+		row33 := &p.W1[k36+1]
+		v25 := db1[k36+2]
+		row34 := &p.W1[k36+2]
+		v26 := db1[k36+3]
+		row35 := &p.W1[k36+3]
 		for j9 := range 16 {
-			t21[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
 		}
 	}
-	var t22 [4][6]float64
-	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t23 [4][2][2]float64
-	var t24 [4][8][8]float64
-	for i := range 4 {
-		for j := range 6 {
-			t22[i][j] = t20[j+i*6] * (1 - s[i][j]*s[i][j])
-		}
-		// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t23[i][0][0] = t21[i*4] / 16
-		t23[i][0][1] = t21[i*4+1] / 16
-		t23[i][1][0] = t21[i*4+2] / 16
-		t23[i][1][1] = t21[i*4+3] / 16
-	}
-	t24 = [4][8][8]float64{}
-	for i13 := range 4 {
-		for i14 := range 4 {
-			for i15 := range 4 {
-				t24[i13][i14][i15] += t23[i13][0][0]
-				t24[i13][i14][i15+4] += t23[i13][0][1]
-				t24[i13][i14+4][i15] += t23[i13][1][0]
-				t24[i13][i14+4][i15+4] += t23[i13][1][1]
-			}
+	var t26 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t26 = [4][6]float64{}
+	for i18 := range 4 {
+		for i19 := range 3 {
+			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
 		}
 	}
-	var t25 [4][2][2]float64
-	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t26 [4][6][6]float64
-	for i := range 4 {
-		t25[i][0][0] = t21[i*4] * layersStep(c2[i][0][0])
-		t25[i][0][1] = t21[i*4+1] * layersStep(c2[i][0][1])
-		t25[i][1][0] = t21[i*4+2] * layersStep(c2[i][1][0])
-		t25[i][1][1] = t21[i*4+3] * layersStep(c2[i][1][1])
-	}
-	t26 = [4][6][6]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 3 {
-				t26[i16][i17][i18] += t25[0][0][0]*p.K2[0][i16][i17][i18] + t25[1][0][0]*p.K2[1][i16][i17][i18] + (t25[2][0][0]*p.K2[2][i16][i17][i18] + t25[3][0][0]*p.K2[3][i16][i17][i18])
-				t26[i16][i17][i18+2] += t25[0][0][1]*p.K2[0][i16][i17][i18] + t25[1][0][1]*p.K2[1][i16][i17][i18] + (t25[2][0][1]*p.K2[2][i16][i17][i18] + t25[3][0][1]*p.K2[3][i16][i17][i18])
-				t26[i16][i17+2][i18] += t25[0][1][0]*p.K2[0][i16][i17][i18] + t25[1][1][0]*p.K2[1][i16][i17][i18] + (t25[2][1][0]*p.K2[2][i16][i17][i18] + t25[3][1][0]*p.K2[3][i16][i17][i18])
-				t26[i16][i17+2][i18+2] += t25[0][1][1]*p.K2[0][i16][i17][i18] + t25[1][1][1]*p.K2[1][i16][i17][i18] + (t25[2][1][1]*p.K2[2][i16][i17][i18] + t25[3][1][1]*p.K2[3][i16][i17][i18])
-			}
-		}
-	}
-	var t27 [4][4][4][2][2]float64
-	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t28 [4][4][4]float64
+	var t27 [4][6]float64
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	var t28 [4][2][2]float64
 	var t29 [4][8][8]float64
 	for i := range 4 {
-		for j := range 4 {
-			for n := range 4 {
-				t27[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t27[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t27[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t27[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
-			}
+		for j := range 6 {
+			t27[i][j] = (t24[j+i*6] + t26[i][j]) * (1 - s[i][j]*s[i][j])
 		}
-		for j := range 4 {
-			for n := range 4 {
-				t28[i][j][n] = t26[i][j+1][n+1] / (t27[i][j][n][0][0] + t27[i][j][n][0][1] + (t27[i][j][n][1][0] + t27[i][j][n][1][1]))
-			}
-		}
+		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+		t28[i][0][0] = t25[i*4] / 16
+		t28[i][0][1] = t25[i*4+1] / 16
+		t28[i][1][0] = t25[i*4+2] / 16
+		t28[i][1][1] = t25[i*4+3] / 16
 	}
 	t29 = [4][8][8]float64{}
-	for i19 := range 4 {
-		for i20 := range 4 {
-			for i21 := range 4 {
-				t29[i19][i20*2][i21*2] += t28[i19][i20][i21] * t27[i19][i20][i21][0][0]
-				t29[i19][i20*2][i21*2+1] += t28[i19][i20][i21] * t27[i19][i20][i21][0][1]
-				t29[i19][i20*2+1][i21*2] += t28[i19][i20][i21] * t27[i19][i20][i21][1][0]
-				t29[i19][i20*2+1][i21*2+1] += t28[i19][i20][i21] * t27[i19][i20][i21][1][1]
+	for i20 := range 4 {
+		for i21 := range 4 {
+			for i22 := range 4 {
+				t29[i20][i21][i22] += t28[i20][0][0]
+				t29[i20][i21][i22+4] += t28[i20][0][1]
+				t29[i20][i21+4][i22] += t28[i20][1][0]
+				t29[i20][i21+4][i22+4] += t28[i20][1][1]
 			}
 		}
 	}
-	var t30 [4][8][8]float64
-	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	var t30 [4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	var t31 [4][6][6]float64
+	for i := range 4 {
+		t30[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
+		t30[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
+		t30[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
+		t30[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+	}
+	t31 = [4][6][6]float64{}
+	for i23 := range 4 {
+		for i24 := range 3 {
+			for i25 := range 3 {
+				t31[i23][i24][i25] += t30[0][0][0]*p.K2[0][i23][i24][i25] + t30[1][0][0]*p.K2[1][i23][i24][i25] + (t30[2][0][0]*p.K2[2][i23][i24][i25] + t30[3][0][0]*p.K2[3][i23][i24][i25])
+				t31[i23][i24][i25+2] += t30[0][0][1]*p.K2[0][i23][i24][i25] + t30[1][0][1]*p.K2[1][i23][i24][i25] + (t30[2][0][1]*p.K2[2][i23][i24][i25] + t30[3][0][1]*p.K2[3][i23][i24][i25])
+				t31[i23][i24+2][i25] += t30[0][1][0]*p.K2[0][i23][i24][i25] + t30[1][1][0]*p.K2[1][i23][i24][i25] + (t30[2][1][0]*p.K2[2][i23][i24][i25] + t30[3][1][0]*p.K2[3][i23][i24][i25])
+				t31[i23][i24+2][i25+2] += t30[0][1][1]*p.K2[0][i23][i24][i25] + t30[1][1][1]*p.K2[1][i23][i24][i25] + (t30[2][1][1]*p.K2[2][i23][i24][i25] + t30[3][1][1]*p.K2[3][i23][i24][i25])
+			}
+		}
+	}
+	var t32 [4][4][4][2][2]float64
+	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	var t33 [4][4][4]float64
+	var t34 [4][8][8]float64
+	for i := range 4 {
+		for j := range 4 {
+			for n := range 4 {
+				t32[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t32[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t32[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t32[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+			}
+		}
+		for j := range 4 {
+			for n := range 4 {
+				t33[i][j][n] = t31[i][j+1][n+1] / (t32[i][j][n][0][0] + t32[i][j][n][0][1] + (t32[i][j][n][1][0] + t32[i][j][n][1][1]))
+			}
+		}
+	}
+	t34 = [4][8][8]float64{}
+	for i26 := range 4 {
+		for i27 := range 4 {
+			for i28 := range 4 {
+				t34[i26][i27*2][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][0][0]
+				t34[i26][i27*2][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][0][1]
+				t34[i26][i27*2+1][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][1][0]
+				t34[i26][i27*2+1][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][1][1]
+			}
+		}
+	}
+	var t35 [4][8][8]float64
+	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t30[i][j][n] = (t24[i][j][n] + t29[i][j][n]) * layersStep(c1[i][j][n])
+				t35[i][j][n] = (t29[i][j][n] + t34[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
 		for j := range 3 {
 			for n := range 3 {
-				var sum12 float64
-				for k36 := range 8 {
-					for k37 := range 8 {
-						sum12 += t30[i][k36][k37] * t[0][k36+j][k37+n]
+				var sum13 float64
+				for k37 := range 8 {
+					for k38 := range 8 {
+						sum13 += t35[i][k37][k38] * t[0][k37+j][k38+n]
 					}
 				}
-				g.K1[i][0][j][n] = sum12
+				g.K1[i][0][j][n] = sum13
 			}
 		}
-		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
-					g.K2[i][j][n][q] = t25[i][0][0]*t2[j][n][q] + t25[i][0][1]*t2[j][n][q+2] + (t25[i][1][0]*t2[j][n+2][q] + t25[i][1][1]*t2[j][n+2][q+2])
+					g.K2[i][j][n][q] = t30[i][0][0]*t2[j][n][q] + t30[i][0][1]*t2[j][n][q+2] + (t30[i][1][0]*t2[j][n+2][q] + t30[i][1][1]*t2[j][n+2][q+2])
 				}
 			}
 		}
-		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 		for j := range 3 {
-			var sum13 float64
-			for k38 := range 6 {
-				sum13 += t22[i][k38] * t3[0][k38*2+j]
-			}
-			g.K3[i][0][j] = sum13
 			var sum14 float64
 			for k39 := range 6 {
-				sum14 += t22[i][k39] * t3[1][k39*2+j]
+				sum14 += t27[i][k39] * t3[0][k39*2+j]
 			}
-			g.K3[i][1][j] = sum14
+			g.K3[i][0][j] = sum14
+			var sum15 float64
+			for k40 := range 6 {
+				sum15 += t27[i][k40] * t3[1][k40*2+j]
+			}
+			g.K3[i][1][j] = sum15
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	for i := range 16 {
 		for j := range 16 {
-			g.W1[i][j] = db1[i] * t4[j]
+			g.W1[i][j] = db1[i] * t6[j]
 		}
 		for j := range 24 {
-			g.W2[i][j] = db1[i] * t6[j]
+			g.W2[i][j] = db1[i] * t8[j]
 		}
 		g.B1[i] = db1[i]
-		g.Gamma[i] = dh[i] * t12[i]
-		// backward of layers.bp:29: z = W3 @ relu(h) + b3
+		g.Gamma[i] = dh[i] * t14[i]
+		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] = dh[i]
 	}
 	for i := range 10 {
@@ -1962,7 +2132,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 // space.
 func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *LayersOutputs) {
 	var t [1][10][10]float64
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	t = [1][10][10]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -1984,14 +2154,14 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 				c1[i][j][n] = layersRelu(sum)
 			}
 		}
-		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 		for j := range 4 {
 			for n := range 4 {
 				p2[i][j][n] = max(max(c1[i][j*2][n*2], c1[i][j*2][n*2+1]), max(c1[i][j*2+1][n*2], c1[i][j*2+1][n*2+1]))
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
 	for i4 := range 4 {
 		for i5 := range 4 {
@@ -2040,7 +2210,7 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		}
 		c2[i][1][1] = layersRelu(sum5)
 	}
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
 	for i7 := range 12 {
 		t3[0][i7+1] += in.Series[0][i7]
@@ -2058,7 +2228,7 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			s[i][j] = math.Tanh(sum6)
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t4 = [16]float64{}
 	for i8 := range 4 {
 		var sum7 float64
@@ -2170,7 +2340,7 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	var z [10]float64
 	for i := range 16 {
 		t12i := t10[i] * rsqrt
-		// layers.bp:29: z = W3 @ relu(h) + b3
+		// layers.bp:33: z = W3 @ relu(h) + b3
 		reluH[i] = layersRelu(t12i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
@@ -2184,7 +2354,7 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
 	for k29 := range 10 {
 		m = max(m, z[k29])
@@ -2204,7 +2374,7 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	sum110 += exp[8]
 	sum110 += exp[9]
 	sum11 := sum110 + sum111 + (sum112 + sum113)
-	// layers.bp:31: output probs = softmax(z)
+	// layers.bp:35: output probs = softmax(z)
 	for i := range 10 {
 		out.Probs[i] = exp[i] / sum11
 	}
@@ -2302,7 +2472,7 @@ func (ws *LayersBatchWorkspace) load(in []LayersInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) float64 {
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	ws.t = [1][10][10][32]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -2325,7 +2495,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 				}
 			}
 		}
-		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
@@ -2334,7 +2504,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t2 = [4][6][6][32]float64{}
 	for i5 := range 4 {
 		for i6 := range 4 {
@@ -2386,7 +2556,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			c2[i][1][1][j] = layersRelu(sum5)
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t3 = [16][32]float64{}
 	for i9 := range 4 {
 		for i10 := range 32 {
@@ -2422,7 +2592,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 	var t [2][14][32]float64
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
 	for i11 := range 12 {
 		for i12 := range 32 {
@@ -2443,7 +2613,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			}
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t5 = [24][32]float64{}
 	for i13 := range 4 {
 		for i14 := range 6 {
@@ -2496,7 +2666,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		for j := range 32 {
 			t6[i][j] = t4[i][j] * rsqrt[j]
 		}
-		// layers.bp:29: z = W3 @ relu(h) + b3
+		// layers.bp:33: z = W3 @ relu(h) + b3
 		for j := range 32 {
 			ws.reluH[i][j] = layersRelu(t6[i][j]*p.Gamma[i] + p.Beta[i])
 		}
@@ -2509,7 +2679,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			z[i][j] = ws.t7[i][j] + p.B3[i]
 		}
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var t8 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
@@ -2528,6 +2698,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			exp[i][j] = math.Exp(t8[i][j])
 		}
 	}
+	var t10 [6][3][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k27 := 0; k27 < 8; k27 += 4 {
@@ -2540,138 +2711,197 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		sumD0 += exp[9][i]
 		t9[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
-	var loss0, loss1, loss2, loss3 float64
-	for k28 := 0; k28 < 32; k28 += 4 {
-		loss0 += t7[k28] + math.Log(t9[k28]) - z[ws.label[k28]][k28]
-		loss1 += t7[k28+1] + math.Log(t9[k28+1]) - z[ws.label[k28+1]][k28+1]
-		loss2 += t7[k28+2] + math.Log(t9[k28+2]) - z[ws.label[k28+2]][k28+2]
-		loss3 += t7[k28+3] + math.Log(t9[k28+3]) - z[ws.label[k28+3]][k28+3]
+	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t10 = [6][3][32]float64{}
+	for i16 := range 4 {
+		for i17 := range 3 {
+			for i18 := range 32 {
+				t10[i16][i17][i18] += s[i16][i17][i18]
+			}
+		}
 	}
-	loss := loss0 + loss1 + (loss2 + loss3)
-	var t10 [10][32]float64
-	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t10 = [10][32]float64{}
-	for i16 := range 32 {
-		t10[ws.label[i16]][i16] += -1
+	var t11 [6][3][32]float64
+	t11 = [6][3][32]float64{}
+	for i19 := range 3 {
+		for i20 := range 32 {
+			t11[4][i19][i20] += ws.series[0][i19+2][i20]
+			t11[5][i19][i20] += ws.series[0][i19+5][i20]
+		}
 	}
-	var t11 [32]float64
+	var q4 [6][3][32]float64
+	var tanh [6][2][32]float64
+	for i := range 6 {
+		for j := range 3 {
+			for n := range 32 {
+				q4[i][j][n] = t10[i][j][n] + t11[i][j][n]
+			}
+		}
+		// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+		for j := range 32 {
+			tanh[i][0][j] = math.Tanh(q4[i][1][j])
+			tanh[i][1][j] = math.Tanh(q4[i][2][j])
+		}
+	}
+	var loss float64
+	for k30 := range 32 {
+		var sum12 float64
+		for k31 := range 6 {
+			sum12 += tanh[k31][0][k30] * q4[k31][0][k30]
+			sum12 += tanh[k31][1][k30] * q4[k31][1][k30]
+		}
+		loss += t7[k30] + math.Log(t9[k30]) - z[ws.label[k30]][k30] + 0.01*sum12
+	}
+	var t12 [6][3][32]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t12 = [6][3][32]float64{}
+	for i21 := range 6 {
+		for i22 := range 32 {
+			t12[i21][0][i22] += 0.01 * tanh[i21][0][i22]
+			t12[i21][1][i22] += 0.01 * tanh[i21][1][i22]
+		}
+	}
+	var t13 [6][3][32]float64
+	t13 = [6][3][32]float64{}
+	for i23 := range 6 {
+		for i24 := range 32 {
+			t13[i23][1][i24] += 0.01 * q4[i23][0][i24] * (1 - tanh[i23][0][i24]*tanh[i23][0][i24])
+			t13[i23][2][i24] += 0.01 * q4[i23][1][i24] * (1 - tanh[i23][1][i24]*tanh[i23][1][i24])
+		}
+	}
+	var t14 [4][6][32]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t14 = [4][6][32]float64{}
+	for i25 := range 4 {
+		for i26 := range 3 {
+			for i27 := range 32 {
+				t14[i25][i26][i27] += t12[i25][i26][i27] + t13[i25][i26][i27]
+			}
+		}
+	}
+	var t15 [10][32]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t15 = [10][32]float64{}
+	for i28 := range 32 {
+		t15[ws.label[i28]][i28] += -1
+	}
+	var t16 [32]float64
 	for i := range 32 {
-		t11[i] = 1 / t9[i]
+		t16[i] = 1 / t9[i]
 	}
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
 		for j := range 32 {
-			ws.dz[i][j] = t10[i][j] + t11[j]*exp[i][j]
+			ws.dz[i][j] = t15[i][j] + t16[j]*exp[i][j]
 		}
 	}
 	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var dh [16][32]float64
-	var t12 [16][32]float64
-	var t13 [32]float64
+	var t17 [16][32]float64
+	var t18 [32]float64
 	for i := range 16 {
 		for j := range 32 {
 			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
 		}
-		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 		for j := range 32 {
-			t12[i][j] = dh[i][j] * p.Gamma[i]
+			t17[i][j] = dh[i][j] * p.Gamma[i]
 		}
 	}
-	var t14 [16][32]float64
+	var t19 [16][32]float64
 	for i := range 32 {
 		var sumE0, sumE1, sumE2, sumE3 float64
-		for k29 := 0; k29 < 16; k29 += 4 {
-			sumE0 += t12[k29][i] * t4[k29][i]
-			sumE1 += t12[k29+1][i] * t4[k29+1][i]
-			sumE2 += t12[k29+2][i] * t4[k29+2][i]
-			sumE3 += t12[k29+3][i] * t4[k29+3][i]
+		for k32 := 0; k32 < 16; k32 += 4 {
+			sumE0 += t17[k32][i] * t4[k32][i]
+			sumE1 += t17[k32+1][i] * t4[k32+1][i]
+			sumE2 += t17[k32+2][i] * t4[k32+2][i]
+			sumE3 += t17[k32+3][i] * t4[k32+3][i]
 		}
-		t13[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
+		t18[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
 	}
-	var t15 [16][32]float64
-	var t16 [32]float64
+	var t20 [16][32]float64
+	var t21 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t14[i][j] = t13[j] * t4[i][j]
+			t19[i][j] = t18[j] * t4[i][j]
 		}
 		for j := range 32 {
-			t15[i][j] = t12[i][j]*rsqrt[j] + t14[i][j] + t14[i][j]
+			t20[i][j] = t17[i][j]*rsqrt[j] + t19[i][j] + t19[i][j]
 		}
 	}
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
-		for k30 := 0; k30 < 16; k30 += 4 {
-			sumF0 += -t15[k30][i]
-			sumF1 += -t15[k30+1][i]
-			sumF2 += -t15[k30+2][i]
-			sumF3 += -t15[k30+3][i]
+		for k33 := 0; k33 < 16; k33 += 4 {
+			sumF0 += -t20[k33][i]
+			sumF1 += -t20[k33+1][i]
+			sumF2 += -t20[k33+2][i]
+			sumF3 += -t20[k33+3][i]
 		}
-		t16[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
+		t21[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
 	}
 	for i := range 16 {
 		for j := range 32 {
-			ws.t9[i][j] = t15[i][j] + t16[j]
+			ws.t9[i][j] = t20[i][j] + t21[j]
 		}
 	}
 	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
-	var t17 [4][6][32]float64
-	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	var t22 [4][6][32]float64
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				t17[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
+				t22[i][j][n] = (t14[i][j][n] + ws.t10[j+i*6][n]) * (1 - s[i][j][n]*s[i][j][n])
 			}
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-	var t18 [4][2][2][32]float64
-	// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+	var t23 [4][2][2][32]float64
+	// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
 	for i := range 4 {
 		for j := range 32 {
-			t18[i][0][0][j] = ws.t11[i*4][j] / 16
-			t18[i][0][1][j] = ws.t11[i*4+1][j] / 16
-			t18[i][1][0][j] = ws.t11[i*4+2][j] / 16
-			t18[i][1][1][j] = ws.t11[i*4+3][j] / 16
+			t23[i][0][0][j] = ws.t11[i*4][j] / 16
+			t23[i][0][1][j] = ws.t11[i*4+1][j] / 16
+			t23[i][1][0][j] = ws.t11[i*4+2][j] / 16
+			t23[i][1][1][j] = ws.t11[i*4+3][j] / 16
 		}
 	}
 	ws.t12 = [4][8][8][32]float64{}
-	for i17 := range 4 {
-		for i18 := range 4 {
-			for i19 := range 4 {
-				for i20 := range 32 {
-					ws.t12[i17][i18][i19][i20] += t18[i17][0][0][i20]
-					ws.t12[i17][i18][i19+4][i20] += t18[i17][0][1][i20]
-					ws.t12[i17][i18+4][i19][i20] += t18[i17][1][0][i20]
-					ws.t12[i17][i18+4][i19+4][i20] += t18[i17][1][1][i20]
+	for i29 := range 4 {
+		for i30 := range 4 {
+			for i31 := range 4 {
+				for i32 := range 32 {
+					ws.t12[i29][i30][i31][i32] += t23[i29][0][0][i32]
+					ws.t12[i29][i30][i31+4][i32] += t23[i29][0][1][i32]
+					ws.t12[i29][i30+4][i31][i32] += t23[i29][1][0][i32]
+					ws.t12[i29][i30+4][i31+4][i32] += t23[i29][1][1][i32]
 				}
 			}
 		}
 	}
-	var t19 [4][2][2][32]float64
-	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	var t24 [4][2][2][32]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
 		for j := range 32 {
-			t19[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
-			t19[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
-			t19[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
-			t19[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+			t24[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
+			t24[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
+			t24[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
+			t24[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
 		}
 	}
 	ws.t13 = [4][6][6][32]float64{}
-	for i21 := range 4 {
-		for i22 := range 3 {
-			for i23 := range 3 {
-				for i24 := range 32 {
-					ws.t13[i21][i22][i23][i24] += t19[0][0][0][i24]*p.K2[0][i21][i22][i23] + t19[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][0][i24]*p.K2[2][i21][i22][i23] + t19[3][0][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22][i23+2][i24] += t19[0][0][1][i24]*p.K2[0][i21][i22][i23] + t19[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][1][i24]*p.K2[2][i21][i22][i23] + t19[3][0][1][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23][i24] += t19[0][1][0][i24]*p.K2[0][i21][i22][i23] + t19[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][0][i24]*p.K2[2][i21][i22][i23] + t19[3][1][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23+2][i24] += t19[0][1][1][i24]*p.K2[0][i21][i22][i23] + t19[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][1][i24]*p.K2[2][i21][i22][i23] + t19[3][1][1][i24]*p.K2[3][i21][i22][i23])
+	for i33 := range 4 {
+		for i34 := range 3 {
+			for i35 := range 3 {
+				for i36 := range 32 {
+					ws.t13[i33][i34][i35][i36] += t24[0][0][0][i36]*p.K2[0][i33][i34][i35] + t24[1][0][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][0][i36]*p.K2[2][i33][i34][i35] + t24[3][0][0][i36]*p.K2[3][i33][i34][i35])
+					ws.t13[i33][i34][i35+2][i36] += t24[0][0][1][i36]*p.K2[0][i33][i34][i35] + t24[1][0][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][1][i36]*p.K2[2][i33][i34][i35] + t24[3][0][1][i36]*p.K2[3][i33][i34][i35])
+					ws.t13[i33][i34+2][i35][i36] += t24[0][1][0][i36]*p.K2[0][i33][i34][i35] + t24[1][1][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][0][i36]*p.K2[2][i33][i34][i35] + t24[3][1][0][i36]*p.K2[3][i33][i34][i35])
+					ws.t13[i33][i34+2][i35+2][i36] += t24[0][1][1][i36]*p.K2[0][i33][i34][i35] + t24[1][1][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][1][i36]*p.K2[2][i33][i34][i35] + t24[3][1][1][i36]*p.K2[3][i33][i34][i35])
 				}
 			}
 		}
 	}
-	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
@@ -2692,19 +2922,19 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	ws.t16 = [4][8][8][32]float64{}
-	for i25 := range 4 {
-		for i26 := range 4 {
-			for i27 := range 4 {
-				for i28 := range 32 {
-					ws.t16[i25][i26*2][i27*2][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][0][0][i28]
-					ws.t16[i25][i26*2][i27*2+1][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][0][1][i28]
-					ws.t16[i25][i26*2+1][i27*2][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][1][0][i28]
-					ws.t16[i25][i26*2+1][i27*2+1][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][1][1][i28]
+	for i37 := range 4 {
+		for i38 := range 4 {
+			for i39 := range 4 {
+				for i40 := range 32 {
+					ws.t16[i37][i38*2][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][0][i40]
+					ws.t16[i37][i38*2][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][1][i40]
+					ws.t16[i37][i38*2+1][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][0][i40]
+					ws.t16[i37][i38*2+1][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][1][i40]
 				}
 			}
 		}
 	}
-	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
@@ -2715,124 +2945,124 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 		for j := range 3 {
 			for n := range 3 {
-				var sum11 float64
-				for k31 := range 8 {
-					for k32 := range 8 {
+				var sum13 float64
+				for k34 := range 8 {
+					for k35 := range 8 {
 						var sumG0, sumG1, sumG2, sumG3 float64
-						for k33 := 0; k33 < 32; k33 += 4 {
-							sumG0 += ws.t17[i][k31][k32][k33] * ws.t[0][k31+j][k32+n][k33]
-							sumG1 += ws.t17[i][k31][k32][k33+1] * ws.t[0][k31+j][k32+n][k33+1]
-							sumG2 += ws.t17[i][k31][k32][k33+2] * ws.t[0][k31+j][k32+n][k33+2]
-							sumG3 += ws.t17[i][k31][k32][k33+3] * ws.t[0][k31+j][k32+n][k33+3]
+						for k36 := 0; k36 < 32; k36 += 4 {
+							sumG0 += ws.t17[i][k34][k35][k36] * ws.t[0][k34+j][k35+n][k36]
+							sumG1 += ws.t17[i][k34][k35][k36+1] * ws.t[0][k34+j][k35+n][k36+1]
+							sumG2 += ws.t17[i][k34][k35][k36+2] * ws.t[0][k34+j][k35+n][k36+2]
+							sumG3 += ws.t17[i][k34][k35][k36+3] * ws.t[0][k34+j][k35+n][k36+3]
 						}
-						sum11 += sumG0 + sumG1 + (sumG2 + sumG3)
+						sum13 += sumG0 + sumG1 + (sumG2 + sumG3)
 					}
 				}
-				g.K1[i][0][j][n] += sum11
+				g.K1[i][0][j][n] += sum13
 			}
 		}
-		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
 					var sumH0, sumH1, sumH2, sumH3 float64
-					for k34 := 0; k34 < 32; k34 += 4 {
-						sumH0 += t19[i][0][0][k34] * ws.t2[j][n][q][k34]
-						sumH1 += t19[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
-						sumH2 += t19[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
-						sumH3 += t19[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
+					for k37 := 0; k37 < 32; k37 += 4 {
+						sumH0 += t24[i][0][0][k37] * ws.t2[j][n][q][k37]
+						sumH1 += t24[i][0][0][k37+1] * ws.t2[j][n][q][k37+1]
+						sumH2 += t24[i][0][0][k37+2] * ws.t2[j][n][q][k37+2]
+						sumH3 += t24[i][0][0][k37+3] * ws.t2[j][n][q][k37+3]
 					}
 					var sumI0, sumI1, sumI2, sumI3 float64
-					for k35 := 0; k35 < 32; k35 += 4 {
-						sumI0 += t19[i][0][1][k35] * ws.t2[j][n][q+2][k35]
-						sumI1 += t19[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
-						sumI2 += t19[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
-						sumI3 += t19[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
+					for k38 := 0; k38 < 32; k38 += 4 {
+						sumI0 += t24[i][0][1][k38] * ws.t2[j][n][q+2][k38]
+						sumI1 += t24[i][0][1][k38+1] * ws.t2[j][n][q+2][k38+1]
+						sumI2 += t24[i][0][1][k38+2] * ws.t2[j][n][q+2][k38+2]
+						sumI3 += t24[i][0][1][k38+3] * ws.t2[j][n][q+2][k38+3]
 					}
 					var sumJ0, sumJ1, sumJ2, sumJ3 float64
-					for k36 := 0; k36 < 32; k36 += 4 {
-						sumJ0 += t19[i][1][0][k36] * ws.t2[j][n+2][q][k36]
-						sumJ1 += t19[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
-						sumJ2 += t19[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
-						sumJ3 += t19[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
+					for k39 := 0; k39 < 32; k39 += 4 {
+						sumJ0 += t24[i][1][0][k39] * ws.t2[j][n+2][q][k39]
+						sumJ1 += t24[i][1][0][k39+1] * ws.t2[j][n+2][q][k39+1]
+						sumJ2 += t24[i][1][0][k39+2] * ws.t2[j][n+2][q][k39+2]
+						sumJ3 += t24[i][1][0][k39+3] * ws.t2[j][n+2][q][k39+3]
 					}
 					var sumK0, sumK1, sumK2, sumK3 float64
-					for k37 := 0; k37 < 32; k37 += 4 {
-						sumK0 += t19[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
-						sumK1 += t19[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
-						sumK2 += t19[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
-						sumK3 += t19[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
+					for k40 := 0; k40 < 32; k40 += 4 {
+						sumK0 += t24[i][1][1][k40] * ws.t2[j][n+2][q+2][k40]
+						sumK1 += t24[i][1][1][k40+1] * ws.t2[j][n+2][q+2][k40+1]
+						sumK2 += t24[i][1][1][k40+2] * ws.t2[j][n+2][q+2][k40+2]
+						sumK3 += t24[i][1][1][k40+3] * ws.t2[j][n+2][q+2][k40+3]
 					}
 					g.K2[i][j][n][q] += sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
 				}
 			}
 		}
-		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 		for j := range 3 {
-			var sum12 float64
-			for k38 := range 6 {
+			var sum14 float64
+			for k41 := range 6 {
 				var sumL0, sumL1, sumL2, sumL3 float64
-				for k39 := 0; k39 < 32; k39 += 4 {
-					sumL0 += t17[i][k38][k39] * t[0][k38*2+j][k39]
-					sumL1 += t17[i][k38][k39+1] * t[0][k38*2+j][k39+1]
-					sumL2 += t17[i][k38][k39+2] * t[0][k38*2+j][k39+2]
-					sumL3 += t17[i][k38][k39+3] * t[0][k38*2+j][k39+3]
+				for k42 := 0; k42 < 32; k42 += 4 {
+					sumL0 += t22[i][k41][k42] * t[0][k41*2+j][k42]
+					sumL1 += t22[i][k41][k42+1] * t[0][k41*2+j][k42+1]
+					sumL2 += t22[i][k41][k42+2] * t[0][k41*2+j][k42+2]
+					sumL3 += t22[i][k41][k42+3] * t[0][k41*2+j][k42+3]
 				}
-				sum12 += sumL0 + sumL1 + (sumL2 + sumL3)
+				sum14 += sumL0 + sumL1 + (sumL2 + sumL3)
 			}
-			g.K3[i][0][j] += sum12
-			var sum13 float64
-			for k40 := range 6 {
+			g.K3[i][0][j] += sum14
+			var sum15 float64
+			for k43 := range 6 {
 				var sumM0, sumM1, sumM2, sumM3 float64
-				for k41 := 0; k41 < 32; k41 += 4 {
-					sumM0 += t17[i][k40][k41] * t[1][k40*2+j][k41]
-					sumM1 += t17[i][k40][k41+1] * t[1][k40*2+j][k41+1]
-					sumM2 += t17[i][k40][k41+2] * t[1][k40*2+j][k41+2]
-					sumM3 += t17[i][k40][k41+3] * t[1][k40*2+j][k41+3]
+				for k44 := 0; k44 < 32; k44 += 4 {
+					sumM0 += t22[i][k43][k44] * t[1][k43*2+j][k44]
+					sumM1 += t22[i][k43][k44+1] * t[1][k43*2+j][k44+1]
+					sumM2 += t22[i][k43][k44+2] * t[1][k43*2+j][k44+2]
+					sumM3 += t22[i][k43][k44+3] * t[1][k43*2+j][k44+3]
 				}
-				sum13 += sumM0 + sumM1 + (sumM2 + sumM3)
+				sum15 += sumM0 + sumM1 + (sumM2 + sumM3)
 			}
-			g.K3[i][1][j] += sum13
+			g.K3[i][1][j] += sum15
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), true)
 	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), true)
 	for i := range 16 {
 		var sumN0, sumN1, sumN2, sumN3 float64
-		for k42 := 0; k42 < 32; k42 += 4 {
-			sumN0 += ws.t9[i][k42]
-			sumN1 += ws.t9[i][k42+1]
-			sumN2 += ws.t9[i][k42+2]
-			sumN3 += ws.t9[i][k42+3]
+		for k45 := 0; k45 < 32; k45 += 4 {
+			sumN0 += ws.t9[i][k45]
+			sumN1 += ws.t9[i][k45+1]
+			sumN2 += ws.t9[i][k45+2]
+			sumN3 += ws.t9[i][k45+3]
 		}
 		g.B1[i] += sumN0 + sumN1 + (sumN2 + sumN3)
 		var sumO0, sumO1, sumO2, sumO3 float64
-		for k43 := 0; k43 < 32; k43 += 4 {
-			sumO0 += dh[i][k43] * t6[i][k43]
-			sumO1 += dh[i][k43+1] * t6[i][k43+1]
-			sumO2 += dh[i][k43+2] * t6[i][k43+2]
-			sumO3 += dh[i][k43+3] * t6[i][k43+3]
+		for k46 := 0; k46 < 32; k46 += 4 {
+			sumO0 += dh[i][k46] * t6[i][k46]
+			sumO1 += dh[i][k46+1] * t6[i][k46+1]
+			sumO2 += dh[i][k46+2] * t6[i][k46+2]
+			sumO3 += dh[i][k46+3] * t6[i][k46+3]
 		}
 		g.Gamma[i] += sumO0 + sumO1 + (sumO2 + sumO3)
 		var sumP0, sumP1, sumP2, sumP3 float64
-		for k44 := 0; k44 < 32; k44 += 4 {
-			sumP0 += dh[i][k44]
-			sumP1 += dh[i][k44+1]
-			sumP2 += dh[i][k44+2]
-			sumP3 += dh[i][k44+3]
+		for k47 := 0; k47 < 32; k47 += 4 {
+			sumP0 += dh[i][k47]
+			sumP1 += dh[i][k47+1]
+			sumP2 += dh[i][k47+2]
+			sumP3 += dh[i][k47+3]
 		}
 		g.Beta[i] += sumP0 + sumP1 + (sumP2 + sumP3)
 	}
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	layersGemmNT(10, 16, 32, unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&g.W3[0][0], 160), true)
 	for i := range 10 {
 		var sumQ0, sumQ1, sumQ2, sumQ3 float64
-		for k45 := 0; k45 < 32; k45 += 4 {
-			sumQ0 += ws.dz[i][k45]
-			sumQ1 += ws.dz[i][k45+1]
-			sumQ2 += ws.dz[i][k45+2]
-			sumQ3 += ws.dz[i][k45+3]
+		for k48 := 0; k48 < 32; k48 += 4 {
+			sumQ0 += ws.dz[i][k48]
+			sumQ1 += ws.dz[i][k48+1]
+			sumQ2 += ws.dz[i][k48+2]
+			sumQ3 += ws.dz[i][k48+3]
 		}
 		g.B3[i] += sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 	}
@@ -2843,7 +3073,7 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 // each entry written once (a weight gradient's kernel product writes rather
 // than adds). It writes each entry of g once.
 func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams) float64 {
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	ws.t = [1][10][10][32]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -2866,7 +3096,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 				}
 			}
 		}
-		// layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
@@ -2875,7 +3105,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t2 = [4][6][6][32]float64{}
 	for i5 := range 4 {
 		for i6 := range 4 {
@@ -2927,7 +3157,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			c2[i][1][1][j] = layersRelu(sum5)
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t3 = [16][32]float64{}
 	for i9 := range 4 {
 		for i10 := range 32 {
@@ -2963,7 +3193,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 	var t [2][14][32]float64
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
 	for i11 := range 12 {
 		for i12 := range 32 {
@@ -2984,7 +3214,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			}
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t5 = [24][32]float64{}
 	for i13 := range 4 {
 		for i14 := range 6 {
@@ -3037,7 +3267,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		for j := range 32 {
 			t6[i][j] = t4[i][j] * rsqrt[j]
 		}
-		// layers.bp:29: z = W3 @ relu(h) + b3
+		// layers.bp:33: z = W3 @ relu(h) + b3
 		for j := range 32 {
 			ws.reluH[i][j] = layersRelu(t6[i][j]*p.Gamma[i] + p.Beta[i])
 		}
@@ -3050,7 +3280,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			z[i][j] = ws.t7[i][j] + p.B3[i]
 		}
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var t8 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
@@ -3069,6 +3299,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			exp[i][j] = math.Exp(t8[i][j])
 		}
 	}
+	var t10 [6][3][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k27 := 0; k27 < 8; k27 += 4 {
@@ -3081,138 +3312,197 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		sumD0 += exp[9][i]
 		t9[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
-	var loss0, loss1, loss2, loss3 float64
-	for k28 := 0; k28 < 32; k28 += 4 {
-		loss0 += t7[k28] + math.Log(t9[k28]) - z[ws.label[k28]][k28]
-		loss1 += t7[k28+1] + math.Log(t9[k28+1]) - z[ws.label[k28+1]][k28+1]
-		loss2 += t7[k28+2] + math.Log(t9[k28+2]) - z[ws.label[k28+2]][k28+2]
-		loss3 += t7[k28+3] + math.Log(t9[k28+3]) - z[ws.label[k28+3]][k28+3]
+	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t10 = [6][3][32]float64{}
+	for i16 := range 4 {
+		for i17 := range 3 {
+			for i18 := range 32 {
+				t10[i16][i17][i18] += s[i16][i17][i18]
+			}
+		}
 	}
-	loss := loss0 + loss1 + (loss2 + loss3)
-	var t10 [10][32]float64
-	// backward of layers.bp:30: loss = cross_entropy(z, label)
-	t10 = [10][32]float64{}
-	for i16 := range 32 {
-		t10[ws.label[i16]][i16] += -1
+	var t11 [6][3][32]float64
+	t11 = [6][3][32]float64{}
+	for i19 := range 3 {
+		for i20 := range 32 {
+			t11[4][i19][i20] += ws.series[0][i19+2][i20]
+			t11[5][i19][i20] += ws.series[0][i19+5][i20]
+		}
 	}
-	var t11 [32]float64
+	var q4 [6][3][32]float64
+	var tanh [6][2][32]float64
+	for i := range 6 {
+		for j := range 3 {
+			for n := range 32 {
+				q4[i][j][n] = t10[i][j][n] + t11[i][j][n]
+			}
+		}
+		// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+		for j := range 32 {
+			tanh[i][0][j] = math.Tanh(q4[i][1][j])
+			tanh[i][1][j] = math.Tanh(q4[i][2][j])
+		}
+	}
+	var loss float64
+	for k30 := range 32 {
+		var sum12 float64
+		for k31 := range 6 {
+			sum12 += tanh[k31][0][k30] * q4[k31][0][k30]
+			sum12 += tanh[k31][1][k30] * q4[k31][1][k30]
+		}
+		loss += t7[k30] + math.Log(t9[k30]) - z[ws.label[k30]][k30] + 0.01*sum12
+	}
+	var t12 [6][3][32]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t12 = [6][3][32]float64{}
+	for i21 := range 6 {
+		for i22 := range 32 {
+			t12[i21][0][i22] += 0.01 * tanh[i21][0][i22]
+			t12[i21][1][i22] += 0.01 * tanh[i21][1][i22]
+		}
+	}
+	var t13 [6][3][32]float64
+	t13 = [6][3][32]float64{}
+	for i23 := range 6 {
+		for i24 := range 32 {
+			t13[i23][1][i24] += 0.01 * q4[i23][0][i24] * (1 - tanh[i23][0][i24]*tanh[i23][0][i24])
+			t13[i23][2][i24] += 0.01 * q4[i23][1][i24] * (1 - tanh[i23][1][i24]*tanh[i23][1][i24])
+		}
+	}
+	var t14 [4][6][32]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t14 = [4][6][32]float64{}
+	for i25 := range 4 {
+		for i26 := range 3 {
+			for i27 := range 32 {
+				t14[i25][i26][i27] += t12[i25][i26][i27] + t13[i25][i26][i27]
+			}
+		}
+	}
+	var t15 [10][32]float64
+	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	t15 = [10][32]float64{}
+	for i28 := range 32 {
+		t15[ws.label[i28]][i28] += -1
+	}
+	var t16 [32]float64
 	for i := range 32 {
-		t11[i] = 1 / t9[i]
+		t16[i] = 1 / t9[i]
 	}
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
 		for j := range 32 {
-			ws.dz[i][j] = t10[i][j] + t11[j]*exp[i][j]
+			ws.dz[i][j] = t15[i][j] + t16[j]*exp[i][j]
 		}
 	}
 	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var dh [16][32]float64
-	var t12 [16][32]float64
-	var t13 [32]float64
+	var t17 [16][32]float64
+	var t18 [32]float64
 	for i := range 16 {
 		for j := range 32 {
 			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
 		}
-		// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 		for j := range 32 {
-			t12[i][j] = dh[i][j] * p.Gamma[i]
+			t17[i][j] = dh[i][j] * p.Gamma[i]
 		}
 	}
-	var t14 [16][32]float64
+	var t19 [16][32]float64
 	for i := range 32 {
 		var sumE0, sumE1, sumE2, sumE3 float64
-		for k29 := 0; k29 < 16; k29 += 4 {
-			sumE0 += t12[k29][i] * t4[k29][i]
-			sumE1 += t12[k29+1][i] * t4[k29+1][i]
-			sumE2 += t12[k29+2][i] * t4[k29+2][i]
-			sumE3 += t12[k29+3][i] * t4[k29+3][i]
+		for k32 := 0; k32 < 16; k32 += 4 {
+			sumE0 += t17[k32][i] * t4[k32][i]
+			sumE1 += t17[k32+1][i] * t4[k32+1][i]
+			sumE2 += t17[k32+2][i] * t4[k32+2][i]
+			sumE3 += t17[k32+3][i] * t4[k32+3][i]
 		}
-		t13[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
+		t18[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
 	}
-	var t15 [16][32]float64
-	var t16 [32]float64
+	var t20 [16][32]float64
+	var t21 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t14[i][j] = t13[j] * t4[i][j]
+			t19[i][j] = t18[j] * t4[i][j]
 		}
 		for j := range 32 {
-			t15[i][j] = t12[i][j]*rsqrt[j] + t14[i][j] + t14[i][j]
+			t20[i][j] = t17[i][j]*rsqrt[j] + t19[i][j] + t19[i][j]
 		}
 	}
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
-		for k30 := 0; k30 < 16; k30 += 4 {
-			sumF0 += -t15[k30][i]
-			sumF1 += -t15[k30+1][i]
-			sumF2 += -t15[k30+2][i]
-			sumF3 += -t15[k30+3][i]
+		for k33 := 0; k33 < 16; k33 += 4 {
+			sumF0 += -t20[k33][i]
+			sumF1 += -t20[k33+1][i]
+			sumF2 += -t20[k33+2][i]
+			sumF3 += -t20[k33+3][i]
 		}
-		t16[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
+		t21[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
 	}
 	for i := range 16 {
 		for j := range 32 {
-			ws.t9[i][j] = t15[i][j] + t16[j]
+			ws.t9[i][j] = t20[i][j] + t21[j]
 		}
 	}
 	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
-	var t17 [4][6][32]float64
-	// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	var t22 [4][6][32]float64
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				t17[i][j][n] = ws.t10[j+i*6][n] * (1 - s[i][j][n]*s[i][j][n])
+				t22[i][j][n] = (t14[i][j][n] + ws.t10[j+i*6][n]) * (1 - s[i][j][n]*s[i][j][n])
 			}
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-	var t18 [4][2][2][32]float64
-	// backward of layers.bp:26: a = avg_pool2d(c1, 4)              // [F, 2, 2]
+	var t23 [4][2][2][32]float64
+	// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
 	for i := range 4 {
 		for j := range 32 {
-			t18[i][0][0][j] = ws.t11[i*4][j] / 16
-			t18[i][0][1][j] = ws.t11[i*4+1][j] / 16
-			t18[i][1][0][j] = ws.t11[i*4+2][j] / 16
-			t18[i][1][1][j] = ws.t11[i*4+3][j] / 16
+			t23[i][0][0][j] = ws.t11[i*4][j] / 16
+			t23[i][0][1][j] = ws.t11[i*4+1][j] / 16
+			t23[i][1][0][j] = ws.t11[i*4+2][j] / 16
+			t23[i][1][1][j] = ws.t11[i*4+3][j] / 16
 		}
 	}
 	ws.t12 = [4][8][8][32]float64{}
-	for i17 := range 4 {
-		for i18 := range 4 {
-			for i19 := range 4 {
-				for i20 := range 32 {
-					ws.t12[i17][i18][i19][i20] += t18[i17][0][0][i20]
-					ws.t12[i17][i18][i19+4][i20] += t18[i17][0][1][i20]
-					ws.t12[i17][i18+4][i19][i20] += t18[i17][1][0][i20]
-					ws.t12[i17][i18+4][i19+4][i20] += t18[i17][1][1][i20]
+	for i29 := range 4 {
+		for i30 := range 4 {
+			for i31 := range 4 {
+				for i32 := range 32 {
+					ws.t12[i29][i30][i31][i32] += t23[i29][0][0][i32]
+					ws.t12[i29][i30][i31+4][i32] += t23[i29][0][1][i32]
+					ws.t12[i29][i30+4][i31][i32] += t23[i29][1][0][i32]
+					ws.t12[i29][i30+4][i31+4][i32] += t23[i29][1][1][i32]
 				}
 			}
 		}
 	}
-	var t19 [4][2][2][32]float64
-	// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	var t24 [4][2][2][32]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
 		for j := range 32 {
-			t19[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
-			t19[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
-			t19[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
-			t19[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+			t24[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
+			t24[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
+			t24[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
+			t24[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
 		}
 	}
 	ws.t13 = [4][6][6][32]float64{}
-	for i21 := range 4 {
-		for i22 := range 3 {
-			for i23 := range 3 {
-				for i24 := range 32 {
-					ws.t13[i21][i22][i23][i24] += t19[0][0][0][i24]*p.K2[0][i21][i22][i23] + t19[1][0][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][0][i24]*p.K2[2][i21][i22][i23] + t19[3][0][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22][i23+2][i24] += t19[0][0][1][i24]*p.K2[0][i21][i22][i23] + t19[1][0][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][0][1][i24]*p.K2[2][i21][i22][i23] + t19[3][0][1][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23][i24] += t19[0][1][0][i24]*p.K2[0][i21][i22][i23] + t19[1][1][0][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][0][i24]*p.K2[2][i21][i22][i23] + t19[3][1][0][i24]*p.K2[3][i21][i22][i23])
-					ws.t13[i21][i22+2][i23+2][i24] += t19[0][1][1][i24]*p.K2[0][i21][i22][i23] + t19[1][1][1][i24]*p.K2[1][i21][i22][i23] + (t19[2][1][1][i24]*p.K2[2][i21][i22][i23] + t19[3][1][1][i24]*p.K2[3][i21][i22][i23])
+	for i33 := range 4 {
+		for i34 := range 3 {
+			for i35 := range 3 {
+				for i36 := range 32 {
+					ws.t13[i33][i34][i35][i36] += t24[0][0][0][i36]*p.K2[0][i33][i34][i35] + t24[1][0][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][0][i36]*p.K2[2][i33][i34][i35] + t24[3][0][0][i36]*p.K2[3][i33][i34][i35])
+					ws.t13[i33][i34][i35+2][i36] += t24[0][0][1][i36]*p.K2[0][i33][i34][i35] + t24[1][0][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][1][i36]*p.K2[2][i33][i34][i35] + t24[3][0][1][i36]*p.K2[3][i33][i34][i35])
+					ws.t13[i33][i34+2][i35][i36] += t24[0][1][0][i36]*p.K2[0][i33][i34][i35] + t24[1][1][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][0][i36]*p.K2[2][i33][i34][i35] + t24[3][1][0][i36]*p.K2[3][i33][i34][i35])
+					ws.t13[i33][i34+2][i35+2][i36] += t24[0][1][1][i36]*p.K2[0][i33][i34][i35] + t24[1][1][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][1][i36]*p.K2[2][i33][i34][i35] + t24[3][1][1][i36]*p.K2[3][i33][i34][i35])
 				}
 			}
 		}
 	}
-	// backward of layers.bp:24: p = max_pool2d(c1, 2)              // [F, 4, 4]
+	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
@@ -3233,19 +3523,19 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	ws.t16 = [4][8][8][32]float64{}
-	for i25 := range 4 {
-		for i26 := range 4 {
-			for i27 := range 4 {
-				for i28 := range 32 {
-					ws.t16[i25][i26*2][i27*2][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][0][0][i28]
-					ws.t16[i25][i26*2][i27*2+1][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][0][1][i28]
-					ws.t16[i25][i26*2+1][i27*2][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][1][0][i28]
-					ws.t16[i25][i26*2+1][i27*2+1][i28] += ws.t15[i25][i26][i27][i28] * ws.t14[i25][i26][i27][1][1][i28]
+	for i37 := range 4 {
+		for i38 := range 4 {
+			for i39 := range 4 {
+				for i40 := range 32 {
+					ws.t16[i37][i38*2][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][0][i40]
+					ws.t16[i37][i38*2][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][1][i40]
+					ws.t16[i37][i38*2+1][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][0][i40]
+					ws.t16[i37][i38*2+1][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][1][i40]
 				}
 			}
 		}
 	}
-	// backward of layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
@@ -3256,124 +3546,124 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 		for j := range 3 {
 			for n := range 3 {
-				var sum11 float64
-				for k31 := range 8 {
-					for k32 := range 8 {
+				var sum13 float64
+				for k34 := range 8 {
+					for k35 := range 8 {
 						var sumG0, sumG1, sumG2, sumG3 float64
-						for k33 := 0; k33 < 32; k33 += 4 {
-							sumG0 += ws.t17[i][k31][k32][k33] * ws.t[0][k31+j][k32+n][k33]
-							sumG1 += ws.t17[i][k31][k32][k33+1] * ws.t[0][k31+j][k32+n][k33+1]
-							sumG2 += ws.t17[i][k31][k32][k33+2] * ws.t[0][k31+j][k32+n][k33+2]
-							sumG3 += ws.t17[i][k31][k32][k33+3] * ws.t[0][k31+j][k32+n][k33+3]
+						for k36 := 0; k36 < 32; k36 += 4 {
+							sumG0 += ws.t17[i][k34][k35][k36] * ws.t[0][k34+j][k35+n][k36]
+							sumG1 += ws.t17[i][k34][k35][k36+1] * ws.t[0][k34+j][k35+n][k36+1]
+							sumG2 += ws.t17[i][k34][k35][k36+2] * ws.t[0][k34+j][k35+n][k36+2]
+							sumG3 += ws.t17[i][k34][k35][k36+3] * ws.t[0][k34+j][k35+n][k36+3]
 						}
-						sum11 += sumG0 + sumG1 + (sumG2 + sumG3)
+						sum13 += sumG0 + sumG1 + (sumG2 + sumG3)
 					}
 				}
-				g.K1[i][0][j][n] = sum11
+				g.K1[i][0][j][n] = sum13
 			}
 		}
-		// backward of layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
 					var sumH0, sumH1, sumH2, sumH3 float64
-					for k34 := 0; k34 < 32; k34 += 4 {
-						sumH0 += t19[i][0][0][k34] * ws.t2[j][n][q][k34]
-						sumH1 += t19[i][0][0][k34+1] * ws.t2[j][n][q][k34+1]
-						sumH2 += t19[i][0][0][k34+2] * ws.t2[j][n][q][k34+2]
-						sumH3 += t19[i][0][0][k34+3] * ws.t2[j][n][q][k34+3]
+					for k37 := 0; k37 < 32; k37 += 4 {
+						sumH0 += t24[i][0][0][k37] * ws.t2[j][n][q][k37]
+						sumH1 += t24[i][0][0][k37+1] * ws.t2[j][n][q][k37+1]
+						sumH2 += t24[i][0][0][k37+2] * ws.t2[j][n][q][k37+2]
+						sumH3 += t24[i][0][0][k37+3] * ws.t2[j][n][q][k37+3]
 					}
 					var sumI0, sumI1, sumI2, sumI3 float64
-					for k35 := 0; k35 < 32; k35 += 4 {
-						sumI0 += t19[i][0][1][k35] * ws.t2[j][n][q+2][k35]
-						sumI1 += t19[i][0][1][k35+1] * ws.t2[j][n][q+2][k35+1]
-						sumI2 += t19[i][0][1][k35+2] * ws.t2[j][n][q+2][k35+2]
-						sumI3 += t19[i][0][1][k35+3] * ws.t2[j][n][q+2][k35+3]
+					for k38 := 0; k38 < 32; k38 += 4 {
+						sumI0 += t24[i][0][1][k38] * ws.t2[j][n][q+2][k38]
+						sumI1 += t24[i][0][1][k38+1] * ws.t2[j][n][q+2][k38+1]
+						sumI2 += t24[i][0][1][k38+2] * ws.t2[j][n][q+2][k38+2]
+						sumI3 += t24[i][0][1][k38+3] * ws.t2[j][n][q+2][k38+3]
 					}
 					var sumJ0, sumJ1, sumJ2, sumJ3 float64
-					for k36 := 0; k36 < 32; k36 += 4 {
-						sumJ0 += t19[i][1][0][k36] * ws.t2[j][n+2][q][k36]
-						sumJ1 += t19[i][1][0][k36+1] * ws.t2[j][n+2][q][k36+1]
-						sumJ2 += t19[i][1][0][k36+2] * ws.t2[j][n+2][q][k36+2]
-						sumJ3 += t19[i][1][0][k36+3] * ws.t2[j][n+2][q][k36+3]
+					for k39 := 0; k39 < 32; k39 += 4 {
+						sumJ0 += t24[i][1][0][k39] * ws.t2[j][n+2][q][k39]
+						sumJ1 += t24[i][1][0][k39+1] * ws.t2[j][n+2][q][k39+1]
+						sumJ2 += t24[i][1][0][k39+2] * ws.t2[j][n+2][q][k39+2]
+						sumJ3 += t24[i][1][0][k39+3] * ws.t2[j][n+2][q][k39+3]
 					}
 					var sumK0, sumK1, sumK2, sumK3 float64
-					for k37 := 0; k37 < 32; k37 += 4 {
-						sumK0 += t19[i][1][1][k37] * ws.t2[j][n+2][q+2][k37]
-						sumK1 += t19[i][1][1][k37+1] * ws.t2[j][n+2][q+2][k37+1]
-						sumK2 += t19[i][1][1][k37+2] * ws.t2[j][n+2][q+2][k37+2]
-						sumK3 += t19[i][1][1][k37+3] * ws.t2[j][n+2][q+2][k37+3]
+					for k40 := 0; k40 < 32; k40 += 4 {
+						sumK0 += t24[i][1][1][k40] * ws.t2[j][n+2][q+2][k40]
+						sumK1 += t24[i][1][1][k40+1] * ws.t2[j][n+2][q+2][k40+1]
+						sumK2 += t24[i][1][1][k40+2] * ws.t2[j][n+2][q+2][k40+2]
+						sumK3 += t24[i][1][1][k40+3] * ws.t2[j][n+2][q+2][k40+3]
 					}
 					g.K2[i][j][n][q] = sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
 				}
 			}
 		}
-		// backward of layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 		for j := range 3 {
-			var sum12 float64
-			for k38 := range 6 {
+			var sum14 float64
+			for k41 := range 6 {
 				var sumL0, sumL1, sumL2, sumL3 float64
-				for k39 := 0; k39 < 32; k39 += 4 {
-					sumL0 += t17[i][k38][k39] * t[0][k38*2+j][k39]
-					sumL1 += t17[i][k38][k39+1] * t[0][k38*2+j][k39+1]
-					sumL2 += t17[i][k38][k39+2] * t[0][k38*2+j][k39+2]
-					sumL3 += t17[i][k38][k39+3] * t[0][k38*2+j][k39+3]
+				for k42 := 0; k42 < 32; k42 += 4 {
+					sumL0 += t22[i][k41][k42] * t[0][k41*2+j][k42]
+					sumL1 += t22[i][k41][k42+1] * t[0][k41*2+j][k42+1]
+					sumL2 += t22[i][k41][k42+2] * t[0][k41*2+j][k42+2]
+					sumL3 += t22[i][k41][k42+3] * t[0][k41*2+j][k42+3]
 				}
-				sum12 += sumL0 + sumL1 + (sumL2 + sumL3)
+				sum14 += sumL0 + sumL1 + (sumL2 + sumL3)
 			}
-			g.K3[i][0][j] = sum12
-			var sum13 float64
-			for k40 := range 6 {
+			g.K3[i][0][j] = sum14
+			var sum15 float64
+			for k43 := range 6 {
 				var sumM0, sumM1, sumM2, sumM3 float64
-				for k41 := 0; k41 < 32; k41 += 4 {
-					sumM0 += t17[i][k40][k41] * t[1][k40*2+j][k41]
-					sumM1 += t17[i][k40][k41+1] * t[1][k40*2+j][k41+1]
-					sumM2 += t17[i][k40][k41+2] * t[1][k40*2+j][k41+2]
-					sumM3 += t17[i][k40][k41+3] * t[1][k40*2+j][k41+3]
+				for k44 := 0; k44 < 32; k44 += 4 {
+					sumM0 += t22[i][k43][k44] * t[1][k43*2+j][k44]
+					sumM1 += t22[i][k43][k44+1] * t[1][k43*2+j][k44+1]
+					sumM2 += t22[i][k43][k44+2] * t[1][k43*2+j][k44+2]
+					sumM3 += t22[i][k43][k44+3] * t[1][k43*2+j][k44+3]
 				}
-				sum13 += sumM0 + sumM1 + (sumM2 + sumM3)
+				sum15 += sumM0 + sumM1 + (sumM2 + sumM3)
 			}
-			g.K3[i][1][j] = sum13
+			g.K3[i][1][j] = sum15
 		}
 	}
-	// backward of layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), false)
 	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), false)
 	for i := range 16 {
 		var sumN0, sumN1, sumN2, sumN3 float64
-		for k42 := 0; k42 < 32; k42 += 4 {
-			sumN0 += ws.t9[i][k42]
-			sumN1 += ws.t9[i][k42+1]
-			sumN2 += ws.t9[i][k42+2]
-			sumN3 += ws.t9[i][k42+3]
+		for k45 := 0; k45 < 32; k45 += 4 {
+			sumN0 += ws.t9[i][k45]
+			sumN1 += ws.t9[i][k45+1]
+			sumN2 += ws.t9[i][k45+2]
+			sumN3 += ws.t9[i][k45+3]
 		}
 		g.B1[i] = sumN0 + sumN1 + (sumN2 + sumN3)
 		var sumO0, sumO1, sumO2, sumO3 float64
-		for k43 := 0; k43 < 32; k43 += 4 {
-			sumO0 += dh[i][k43] * t6[i][k43]
-			sumO1 += dh[i][k43+1] * t6[i][k43+1]
-			sumO2 += dh[i][k43+2] * t6[i][k43+2]
-			sumO3 += dh[i][k43+3] * t6[i][k43+3]
+		for k46 := 0; k46 < 32; k46 += 4 {
+			sumO0 += dh[i][k46] * t6[i][k46]
+			sumO1 += dh[i][k46+1] * t6[i][k46+1]
+			sumO2 += dh[i][k46+2] * t6[i][k46+2]
+			sumO3 += dh[i][k46+3] * t6[i][k46+3]
 		}
 		g.Gamma[i] = sumO0 + sumO1 + (sumO2 + sumO3)
 		var sumP0, sumP1, sumP2, sumP3 float64
-		for k44 := 0; k44 < 32; k44 += 4 {
-			sumP0 += dh[i][k44]
-			sumP1 += dh[i][k44+1]
-			sumP2 += dh[i][k44+2]
-			sumP3 += dh[i][k44+3]
+		for k47 := 0; k47 < 32; k47 += 4 {
+			sumP0 += dh[i][k47]
+			sumP1 += dh[i][k47+1]
+			sumP2 += dh[i][k47+2]
+			sumP3 += dh[i][k47+3]
 		}
 		g.Beta[i] = sumP0 + sumP1 + (sumP2 + sumP3)
 	}
-	// backward of layers.bp:29: z = W3 @ relu(h) + b3
+	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	layersGemmNT(10, 16, 32, unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&g.W3[0][0], 160), false)
 	for i := range 10 {
 		var sumQ0, sumQ1, sumQ2, sumQ3 float64
-		for k45 := 0; k45 < 32; k45 += 4 {
-			sumQ0 += ws.dz[i][k45]
-			sumQ1 += ws.dz[i][k45+1]
-			sumQ2 += ws.dz[i][k45+2]
-			sumQ3 += ws.dz[i][k45+3]
+		for k48 := 0; k48 < 32; k48 += 4 {
+			sumQ0 += ws.dz[i][k48]
+			sumQ1 += ws.dz[i][k48+1]
+			sumQ2 += ws.dz[i][k48+2]
+			sumQ3 += ws.dz[i][k48+3]
 		}
 		g.B3[i] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 	}
@@ -3383,7 +3673,7 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs) float64 {
-	// layers.bp:23: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	ws.t = [1][10][10][32]float64{}
 	for i2 := range 8 {
 		for i3 := range 8 {
@@ -3407,7 +3697,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			}
 		}
 	}
-	// layers.bp:25: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t2 = [4][6][6][32]float64{}
 	for i5 := range 4 {
 		for i6 := range 4 {
@@ -3418,7 +3708,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			}
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t3 = [16][32]float64{}
 	for i9 := range 4 {
 		for i10 := range 32 {
@@ -3486,7 +3776,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 	var t [2][14][32]float64
-	// layers.bp:27: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
 	for i11 := range 12 {
 		for i12 := range 32 {
@@ -3494,17 +3784,25 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			t[1][i11+1][i12] += ws.series[1][i11][i12]
 		}
 	}
-	// layers.bp:28: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
+	var s [4][6][32]float64
+	for i := range 4 {
+		for j := range 6 {
+			for n := range 32 {
+				var sum10 float64
+				for k23 := range 3 {
+					sum10 += t[0][j*2+k23][n] * p.K3[i][0][k23]
+					sum10 += t[1][j*2+k23][n] * p.K3[i][1][k23]
+				}
+				s[i][j][n] = math.Tanh(sum10)
+			}
+		}
+	}
+	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t5 = [24][32]float64{}
 	for i13 := range 4 {
 		for i14 := range 6 {
 			for i15 := range 32 {
-				var sum10 float64
-				for k23 := range 3 {
-					sum10 += t[0][i14*2+k23][i15] * p.K3[i13][0][k23]
-					sum10 += t[1][i14*2+k23][i15] * p.K3[i13][1][k23]
-				}
-				ws.t5[i14+i13*6][i15] += math.Tanh(sum10)
+				ws.t5[i14+i13*6][i15] += s[i13][i14][i15]
 			}
 		}
 	}
@@ -3543,7 +3841,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 		}
 		rsqrt[i] = layersRsqrt((sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05)
 	}
-	// layers.bp:29: z = W3 @ relu(h) + b3
+	// layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 16 {
 		for j := range 32 {
 			ws.reluH[i][j] = layersRelu(t4[i][j]*rsqrt[j]*p.Gamma[i] + p.Beta[i])
@@ -3557,7 +3855,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			z[i][j] = ws.t7[i][j] + p.B3[i]
 		}
 	}
-	// layers.bp:30: loss = cross_entropy(z, label)
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var t6 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
@@ -3576,6 +3874,7 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			exp[i][j] = math.Exp(t6[i][j])
 		}
 	}
+	var t8 [6][3][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k27 := 0; k27 < 8; k27 += 4 {
@@ -3588,16 +3887,43 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 		sumD0 += exp[9][i]
 		t7[i] = sumD0 + sumD1 + (sumD2 + sumD3)
 	}
-	var loss0, loss1, loss2, loss3 float64
-	for k28 := 0; k28 < 32; k28 += 4 {
-		loss0 += t5[k28] + math.Log(t7[k28]) - z[ws.label[k28]][k28]
-		loss1 += t5[k28+1] + math.Log(t7[k28+1]) - z[ws.label[k28+1]][k28+1]
-		loss2 += t5[k28+2] + math.Log(t7[k28+2]) - z[ws.label[k28+2]][k28+2]
-		loss3 += t5[k28+3] + math.Log(t7[k28+3]) - z[ws.label[k28+3]][k28+3]
+	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t8 = [6][3][32]float64{}
+	for i16 := range 4 {
+		for i17 := range 3 {
+			for i18 := range 32 {
+				t8[i16][i17][i18] += s[i16][i17][i18]
+			}
+		}
 	}
-	loss := loss0 + loss1 + (loss2 + loss3)
+	var t9 [6][3][32]float64
+	t9 = [6][3][32]float64{}
+	for i19 := range 3 {
+		for i20 := range 32 {
+			t9[4][i19][i20] += ws.series[0][i19+2][i20]
+			t9[5][i19][i20] += ws.series[0][i19+5][i20]
+		}
+	}
+	var q4 [6][3][32]float64
+	for i := range 6 {
+		for j := range 3 {
+			for n := range 32 {
+				q4[i][j][n] = t8[i][j][n] + t9[i][j][n]
+			}
+		}
+	}
+	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
+	var loss float64
+	for k30 := range 32 {
+		var sum12 float64
+		for k31 := range 6 {
+			sum12 += math.Tanh(q4[k31][1][k30]) * q4[k31][0][k30]
+			sum12 += math.Tanh(q4[k31][2][k30]) * q4[k31][1][k30]
+		}
+		loss += t5[k30] + math.Log(t7[k30]) - z[ws.label[k30]][k30] + 0.01*sum12
+	}
 	var probs [10][32]float64
-	// layers.bp:31: output probs = softmax(z)
+	// layers.bp:35: output probs = softmax(z)
 	for i := range 10 {
 		for j := range 32 {
 			probs[i][j] = exp[i][j] / t7[j]

@@ -113,10 +113,15 @@ type (
 // Idx is one index: a constant (Name empty) or a name; if Of is set, the
 // element of the tensor of integer inputs Of that the constant or name
 // (a loop variable) picks.
+//
+// With Slice set, it is the slice Lo:Hi instead, a bound of -1 left out.
 type Idx struct {
 	V    int
 	Name string
 	Of   string
+
+	Slice  bool
+	Lo, Hi int
 }
 
 func (*Num) expr()     {}

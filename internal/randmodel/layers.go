@@ -1,6 +1,9 @@
 package randmodel
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // layerPct is the chance, in percent, that an expression of rank 1 to 3
 // is a layer.
@@ -11,6 +14,14 @@ const layerPct = 12
 // a matrix,
 // conv2d, max_pool2d, avg_pool2d or layer_norm for a rank-3 tensor.
 func (g *gen) layer(shape []int, d int) (Expr, float64) {
+	switch n := g.r.Intn(100); {
+	case n < 12:
+		return g.slice(shape, d)
+	case n < 20:
+		return g.concat(shape, d)
+	case n < 26:
+		return g.reshape(shape, d)
+	}
 	switch len(shape) {
 	case 1:
 		if g.pct(30) {
@@ -37,6 +48,104 @@ func (g *gen) layer(shape []int, d int) (Expr, float64) {
 		return g.conv(shape, d)
 	}
 	return g.leaf(shape)
+}
+
+// slice is x[...] with at least one slice lo:hi, of the given shape: each
+// of its axes a slice (or, after the indices, left whole) of an axis of x,
+// with up to one axis of x before, between or after them picked by a
+// constant index.
+func (g *gen) slice(shape []int, d int) (Expr, float64) {
+	drop := -1 // the position among x's axes of the one indexed
+	if len(shape) < 3 && g.pct(50) {
+		drop = g.r.Intn(len(shape) + 1)
+	}
+	var xs []int
+	var idx []Idx
+	for k := 0; k <= len(shape); k++ {
+		if k == drop {
+			n := 1 + g.r.Intn(3)
+			xs = append(xs, n)
+			idx = append(idx, Idx{V: g.r.Intn(n)})
+		}
+		if k == len(shape) {
+			break
+		}
+		lo, extra := g.r.Intn(3), g.r.Intn(3)
+		if g.pct(30) {
+			lo, extra = 0, 0
+		}
+		n := lo + shape[k] + extra
+		xs = append(xs, n)
+		ix := Idx{Slice: true, Lo: lo, Hi: lo + shape[k]}
+		if lo == 0 && g.pct(50) {
+			ix.Lo = -1
+		}
+		if extra == 0 && g.pct(50) {
+			ix.Hi = -1
+		}
+		idx = append(idx, ix)
+	}
+	// Trailing whole axes may be left out, but one slice stays.
+	for len(idx) > 1 && idx[len(idx)-1].Slice && idx[len(idx)-1].Lo <= 0 && idx[len(idx)-1].Hi == -1 && idx[len(idx)-2].Slice && g.pct(50) {
+		idx = idx[:len(idx)-1]
+	}
+	x, b := g.expr(xs, d)
+	return &Index{X: x, Idx: idx}, b
+}
+
+// concat is concat(a, b, axis) of the given shape, split along a random
+// axis (written from the end half the time).
+func (g *gen) concat(shape []int, d int) (Expr, float64) {
+	axis := g.r.Intn(len(shape))
+	if shape[axis] < 2 {
+		return g.reshape(shape, d)
+	}
+	na := 1 + g.r.Intn(shape[axis]-1)
+	as, bs := slices.Clone(shape), slices.Clone(shape)
+	as[axis], bs[axis] = na, shape[axis]-na
+	a, ab := g.expr(as, d)
+	b, bb := g.expr(bs, d)
+	ax := Expr(&Num{V: float64(axis)})
+	if g.pct(50) {
+		ax = &Neg{X: &Num{V: float64(len(shape) - axis)}}
+	}
+	return &Call{F: "concat", Args: []Expr{a, b, ax}}, math.Max(ab, bb)
+}
+
+// reshape is reshape(x, dims...) of the given shape, x of as many
+// elements in another shape of rank 0 to 3.
+func (g *gen) reshape(shape []int, d int) (Expr, float64) {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	var divs []int
+	for a := 1; a <= n; a++ {
+		if n%a == 0 {
+			divs = append(divs, a)
+		}
+	}
+	xs := []int{n}
+	switch a := divs[g.r.Intn(len(divs))]; {
+	case n == 1 && g.pct(50):
+		xs = nil
+	case g.pct(40):
+	case g.pct(50) || len(divs) < 3:
+		xs = []int{a, n / a}
+	default:
+		b := divs[g.r.Intn(len(divs))]
+		if (n/a)%b == 0 {
+			xs = []int{a, b, n / a / b}
+		} else {
+			xs = []int{a, n / a}
+		}
+	}
+	x, b := g.expr(xs, d)
+	args := []Expr{x}
+	for _, s := range shape {
+		args = append(args, &Num{V: float64(s)})
+	}
+	return &Call{F: "reshape", Args: args}, b
 }
 
 // flatten is flatten(x) of a matrix or rank-3 tensor of n elements.

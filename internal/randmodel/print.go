@@ -198,6 +198,15 @@ func (p *printer) bare(e Expr, indent string) string {
 			if i.Of != "" {
 				s = i.Of + "[" + s + "]"
 			}
+			if i.Slice {
+				s = ":"
+				if i.Lo >= 0 {
+					s = strconv.Itoa(i.Lo) + s
+				}
+				if i.Hi >= 0 {
+					s += strconv.Itoa(i.Hi)
+				}
+			}
 			idx = append(idx, s)
 		}
 		return p.expr(e.X, precAtom, indent) + "[" + strings.Join(idx, ", ") + "]"

@@ -48,6 +48,7 @@ func TestCoverage(t *testing.T) {
 		"cosh(", "sinh(", "asin(", "acos(", "expm1(", "log2(", "log10(", "square(", "rsqrt(", "gelu(", "silu(",
 		"softsign(", "elu(", "clip(", "huber(", "bce_with_logits(", "amax(",
 		"flatten(", "conv1d(", "conv2d(", "max_pool2d(", "avg_pool2d(", "layer_norm(", "attention(",
+		"concat(", "reshape(", ":]", ":, ", "[:", ", -1)",
 		" + ", " - ", " * ", " / ", " @ ", " ^ ", "= -", "^ -", "+= ", "output ", "input ", "param ", " int\n",
 		"const ", "fn ", "return ", "for ", "// ", "+\n", ",\n", "[t]", "[t, ", "[i]", "[0, ", "[2*", " + 1]",
 	} {
@@ -70,7 +71,8 @@ func TestCoverage(t *testing.T) {
 		// Layers with a stride, padding, and pooling windows over 1.
 		`conv1d\([^\n]*, 2, [12]\)`, `conv2d\([^\n]*, 2, \d\)`, `conv2d\([^\n]*, \d, [12]\)`,
 		`max_pool2d\([^\n]*, [23]\)`, `avg_pool2d\([^\n]*, [23]\)`,
-		`attention\([^\n]*, 1\)`, // causal
+		`attention\([^\n]*, 1\)`,                         // causal
+		`\[\d+:\d+\]`, `\[\d+, \d*:`, `\[\d*:\d*, \d+\]`, // slices, and indices beside them
 	} {
 		if !regexp.MustCompile(re).MatchString(text) {
 			t.Errorf("no generated model of seeds 1 to 80 matches %s", re)

@@ -106,6 +106,11 @@ func (in *interp) index(e *env, pos parser.Pos, a Tensor, idx []parser.Expr) Ten
 	if len(idx) > len(a.Shape) {
 		fail(pos, "%d indices for a value of shape %v", len(idx), a.Shape)
 	}
+	for _, ie := range idx {
+		if _, ok := ie.(*parser.Slice); ok {
+			return in.slice(e, a, idx)
+		}
+	}
 	off := 0
 	for k, ie := range idx {
 		i := in.indexValue(e, ie)
@@ -172,4 +177,62 @@ func (in *interp) callExpr(e *env, c *parser.Call) Tensor {
 		args[i] = in.expr(e, a)
 	}
 	return in.call(fd, args, c.P).t
+}
+
+// slice selects a[idx...] where some indices are slices lo:hi, which keep
+// the positions lo to hi-1 of their axis; the other indices drop theirs.
+func (in *interp) slice(e *env, a Tensor, idx []parser.Expr) Tensor {
+	type axis struct {
+		lo, n int
+		keep  bool
+	}
+	axes := make([]axis, len(a.Shape))
+	var shape []int
+	for k := range a.Shape {
+		if k >= len(idx) {
+			axes[k] = axis{0, a.Shape[k], true}
+			shape = append(shape, a.Shape[k])
+			continue
+		}
+		sl, ok := idx[k].(*parser.Slice)
+		if !ok {
+			i := in.indexValue(e, idx[k])
+			if i < 0 || i >= a.Shape[k] {
+				fail(idx[k].Pos(), "index %d is outside dimension %d of shape %v", i, k+1, a.Shape)
+			}
+			axes[k] = axis{i, 1, false}
+			continue
+		}
+		lo, hi := 0, a.Shape[k]
+		if sl.Lo != nil {
+			lo = in.constInt(sl.Lo)
+		}
+		if sl.Hi != nil {
+			hi = in.constInt(sl.Hi)
+		}
+		if lo < 0 || hi > a.Shape[k] || lo >= hi {
+			fail(sl.P, "slice %d:%d of dimension %d of shape %v", lo, hi, k+1, a.Shape)
+		}
+		axes[k] = axis{lo, hi - lo, true}
+		shape = append(shape, hi-lo)
+	}
+	out := Tensor{Shape: shape, Data: make([]float64, 0, size(shape))}
+	pos := make([]int, len(axes)) // counters within each axis's selection
+	for {
+		off := 0
+		for k, ax := range axes {
+			off = off*a.Shape[k] + ax.lo + pos[k]
+		}
+		out.Data = append(out.Data, a.Data[off])
+		k := len(axes) - 1
+		for ; k >= 0; k-- {
+			if pos[k]++; pos[k] < axes[k].n {
+				break
+			}
+			pos[k] = 0
+		}
+		if k < 0 {
+			return out
+		}
+	}
 }

@@ -19,6 +19,46 @@ func init() {
 			x := args[0]
 			return Tensor{Shape: []int{len(x.Data)}, Data: append([]float64(nil), x.Data...)}
 		},
+		"reshape": func(in *interp, e *env, c *parser.Call) Tensor {
+			if len(c.Args) < 2 {
+				fail(c.P, "reshape takes a tensor and dimensions")
+			}
+			x := in.tensor(e, c.Args[0])
+			shape := in.dims(c.Args[1:])
+			if size(shape) != len(x.Data) {
+				fail(c.P, "reshape of %v to %v", x.Shape, shape)
+			}
+			return Tensor{Shape: shape, Data: append([]float64(nil), x.Data...)}
+		},
+		"concat": func(in *interp, e *env, c *parser.Call) Tensor {
+			args := in.layerArgs(e, c, 2, 1)
+			a, b := args[0], args[1]
+			axis := in.constInt(c.Args[2])
+			if axis < 0 {
+				axis += len(a.Shape)
+			}
+			if len(a.Shape) != len(b.Shape) || axis < 0 || axis >= len(a.Shape) {
+				fail(c.P, "concat of %v and %v along %d", a.Shape, b.Shape, axis)
+			}
+			for k := range a.Shape {
+				if k != axis && a.Shape[k] != b.Shape[k] {
+					fail(c.P, "concat of %v and %v along %d", a.Shape, b.Shape, axis)
+				}
+			}
+			// Each is outer blocks of rows of inner elements: a's rows
+			// then b's, block by block.
+			outer := size(a.Shape[:axis])
+			inner := size(a.Shape[axis+1:])
+			shape := append([]int{}, a.Shape...)
+			shape[axis] += b.Shape[axis]
+			out := Tensor{Shape: shape}
+			for o := range outer {
+				na, nb := a.Shape[axis]*inner, b.Shape[axis]*inner
+				out.Data = append(out.Data, a.Data[o*na:(o+1)*na]...)
+				out.Data = append(out.Data, b.Data[o*nb:(o+1)*nb]...)
+			}
+			return out
+		},
 		"conv1d": func(in *interp, e *env, c *parser.Call) Tensor {
 			args := in.layerArgs(e, c, 2, 2)
 			x, w := args[0], args[1]
