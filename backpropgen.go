@@ -1,7 +1,8 @@
 // Package backpropgen compiles .bp models to Go gradient code.
 //
-// The pipeline is Generate: parse (package parser), check and lower to IR
-// (package symbolic), differentiate and emit Go (package codegen). The
+// The pipeline is GenerateWith (Generate and GenerateFiles call it): parse
+// (package parser), check and lower to IR (package symbolic), differentiate
+// and emit Go (package codegen). The
 // backpropgen command (cmd/backpropgen) is a thin shell around it.
 package backpropgen
 

@@ -90,59 +90,55 @@ func (mg *modelGen) tileMethod(bg *modelGen) jen.Code {
 	return comments(doc).Func().Params(mg.batchWS()).Id("Tile").Params().Int().Block(jen.Return(jen.Lit(tile)))
 }
 
-// wholeTiles starts a batch method: n, the samples in whole tiles.
-func wholeTiles(tiled bool) []jen.Code {
-	if !tiled {
-		return []jen.Code{jen.Id("loss").Op(":=").Float64().Call(jen.Lit(0))}
+// tilesThenRest is the body of a batch method: the loss of the whole
+// tiles, each loaded into ws and computed by tile (statements that add
+// to loss), then that of the samples after them, one at a time, by one
+// (statements that add to loss, given the index of the sample in in).
+// A model with no tile code (tiled false) takes every sample one at a
+// time.
+func tilesThenRest(tiled bool, tile []jen.Code, one func(i *jen.Statement) []jen.Code) []jen.Code {
+	body := []jen.Code{jen.Id("loss").Op(":=").Float64().Call(jen.Lit(0))}
+	from := jen.Lit(0)
+	if tiled {
+		body = append(body,
+			jen.Id("tile").Op(":=").Id("ws").Dot("Tile").Call(),
+			jen.Id("n").Op(":=").Len(jen.Id("in")).Op("-").Len(jen.Id("in")).Op("%").Id("tile"),
+			jen.For(jen.Id("s").Op(":=").Lit(0), jen.Id("s").Op("<").Id("n"), jen.Id("s").Op("+=").Id("tile")).Block(
+				append([]jen.Code{jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Id("s").Op(":").Id("s").Op("+").Id("tile")))}, tile...)...))
+		from = jen.Id("n")
 	}
-	return []jen.Code{
-		jen.Id("loss").Op(":=").Float64().Call(jen.Lit(0)),
-		jen.Id("tile").Op(":=").Id("ws").Dot("Tile").Call(),
-		jen.Id("n").Op(":=").Len(jen.Id("in")).Op("-").Len(jen.Id("in")).Op("%").Id("tile"),
-	}
+	return append(body,
+		jen.For(jen.Id("s").Op(":=").Range().Id("in").Index(jen.Add(from).Op(":"))).Block(one(jen.Add(from.Clone()).Op("+").Id("s"))...),
+		jen.Return(jen.Id("loss")))
 }
 
 func (mg *modelGen) lossGradBatch(tiled bool) jen.Code {
-	body := wholeTiles(tiled)
-	from := jen.Lit(0)
-	if tiled {
-		body = append(body, jen.For(jen.Id("s").Op(":=").Lit(0), jen.Id("s").Op("<").Id("n"), jen.Id("s").Op("+=").Id("tile")).Block(
-			jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Id("s").Op(":").Id("s").Op("+").Id("tile"))),
-			jen.Id("loss").Op("+=").Id("p").Dot("lossGradTile").Call(jen.Id("ws"), jen.Id("g")),
-		))
-		from = jen.Id("n")
-	}
-	body = append(body,
-		jen.For(jen.Id("s").Op(":=").Range().Id("in").Index(jen.Add(from).Op(":"))).Block(
-			jen.Id("loss").Op("+=").Id("p").Dot("LossGrad").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(jen.Add(from.Clone()).Op("+").Id("s")), jen.Id("g")),
-		),
-		jen.Return(jen.Id("loss")))
+	body := tilesThenRest(tiled,
+		[]jen.Code{jen.Id("loss").Op("+=").Id("p").Dot("lossGradTile").Call(jen.Id("ws"), jen.Id("g"))},
+		func(i *jen.Statement) []jen.Code {
+			return []jen.Code{jen.Id("loss").Op("+=").Id("p").Dot("LossGrad").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(i), jen.Id("g"))}
+		})
 	doc := wrapDoc("LossGradBatch returns the sum of the losses of the samples in and adds the sum of their gradients to g, as LossGrad called on each would, to rounding. It computes the samples a tile at a time (see Tile) with matrix products over the tile, and the samples after the last whole tile one at a time.")
 	return comments(doc).Func().Params(mg.recv()).Id("LossGradBatch").Params(mg.batchWS(), mg.inSlice(), mg.gradParam()).Float64().Block(body...)
 }
 
 func (mg *modelGen) forwardBatch(tiled bool) jen.Code {
+	O := mg.typ("Outputs")
 	body := []jen.Code{jen.If(jen.Id("out").Op("!=").Nil().Op("&&").Len(jen.Id("out")).Op("<").Len(jen.Id("in"))).Block(
 		jen.Panic(jen.Lit(mg.m.Name + ": ForwardBatch: out is shorter than in")))}
-	body = append(body, wholeTiles(tiled)...)
-	from := jen.Lit(0)
-	O := mg.typ("Outputs")
-	if tiled {
-		body = append(body, jen.For(jen.Id("s").Op(":=").Lit(0), jen.Id("s").Op("<").Id("n"), jen.Id("s").Op("+=").Id("tile")).Block(
-			jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Id("s").Op(":").Id("s").Op("+").Id("tile"))),
+	body = append(body, tilesThenRest(tiled,
+		[]jen.Code{
 			jen.Var().Id("o").Index().Id(O),
 			jen.If(jen.Id("out").Op("!=").Nil()).Block(jen.Id("o").Op("=").Id("out").Index(jen.Id("s").Op(":").Id("s").Op("+").Id("tile"))),
 			jen.Id("loss").Op("+=").Id("p").Dot("forwardTile").Call(jen.Id("ws"), jen.Id("o")),
-		))
-		from = jen.Id("n")
-	}
-	body = append(body,
-		jen.For(jen.Id("s").Op(":=").Range().Id("in").Index(jen.Add(from).Op(":"))).Block(
-			jen.Var().Id("o").Op("*").Id(O),
-			jen.If(jen.Id("out").Op("!=").Nil()).Block(jen.Id("o").Op("=").Op("&").Id("out").Index(jen.Add(from.Clone()).Op("+").Id("s"))),
-			jen.Id("loss").Op("+=").Id("p").Dot("Forward").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(jen.Add(from.Clone()).Op("+").Id("s")), jen.Id("o")),
-		),
-		jen.Return(jen.Id("loss")))
+		},
+		func(i *jen.Statement) []jen.Code {
+			return []jen.Code{
+				jen.Var().Id("o").Op("*").Id(O),
+				jen.If(jen.Id("out").Op("!=").Nil()).Block(jen.Id("o").Op("=").Op("&").Id("out").Index(i.Clone())),
+				jen.Id("loss").Op("+=").Id("p").Dot("Forward").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(i.Clone()), jen.Id("o")),
+			}
+		})...)
 	doc := wrapDoc("ForwardBatch returns the sum of the losses of the samples in, and if out is not nil (it must then be at least as long as in) sets out[s] to the outputs of sample in[s], as Forward called on each would, to rounding. It computes the samples a tile at a time (see Tile).")
 	return comments(doc).Func().Params(mg.recv()).Id("ForwardBatch").Params(mg.batchWS(), mg.inSlice(), jen.Id("out").Index().Id(O)).Float64().Block(body...)
 }
@@ -163,12 +159,7 @@ func (mg *modelGen) load(bg *modelGen) jen.Code {
 			per = append(per, dst.Index(jen.Id("s")).Op("=").Add(src))
 			continue
 		}
-		vars := []string{"i", "j", "k", "l", "m"}
-		if len(v.Shape) > len(vars) {
-			for len(vars) < len(v.Shape) {
-				vars = append(vars, fmt.Sprintf("i%d", len(vars)))
-			}
-		}
+		vars := []string{"i", "j", "k", "l"} // a declared tensor has rank 4 at most
 		for d := range v.Shape {
 			src, dst = src.Index(jen.Id(vars[d])), dst.Index(jen.Id(vars[d]))
 		}

@@ -99,14 +99,11 @@ func (f *fnGen) stepRows(l *symbolic.Loop, b *symbolic.Node) (place, bool) {
 // emitted: after the loop, each as one kernel call.
 func (f *fnGen) emitDeferred(ds []deferredOuter) {
 	for _, d := range ds {
-		flat := func(c *jen.Statement, size int) jen.Code {
-			return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(c), jen.Lit(size))
-		}
 		a := f.access(d.a, []ix{cix(0), cix(0)}).c
 		b := f.access(d.b, []ix{cix(0)}).c
 		f.tally(read, d.dst.base())
 		c := f.lvalue(d.dst, []ix{cix(0), cix(0)})
 		f.add(jen.Id(f.fg.kernelName("GemmTN")).Call(jen.Lit(d.m), jen.Lit(d.n), jen.Lit(d.t),
-			flat(a, d.t*d.m), flat(b, d.t*d.n), flat(c, d.m*d.n), jen.True()))
+			flatFrom(a, d.t*d.m), flatFrom(b, d.t*d.n), flatFrom(c, d.m*d.n), jen.True()))
 	}
 }

@@ -98,20 +98,25 @@ func (f *fnGen) markKernelVals(nodes []*symbolic.Node) {
 
 // emitGemm writes the product g into d with one kernel call.
 func (f *fnGen) emitGemm(g gemm, d dest) {
-	flat := func(c *jen.Statement, s symbolic.Shape) jen.Code {
-		return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(c).Index(jen.Lit(0)).Index(jen.Lit(0)), jen.Lit(s.Size()))
-	}
 	pa, _ := f.operand(g.a)
 	pb, _ := f.operand(g.b)
-	a := f.access(pa, nil).c
-	b := f.access(pb, nil).c
-	var c *jen.Statement
+	// The whole of each is read (and c written): nil indices, then the
+	// first element, which the kernel's slice starts at.
+	first := func(c *jen.Statement) *jen.Statement { return c.Index(jen.Lit(0)).Index(jen.Lit(0)) }
+	a := first(f.access(pa, nil).c)
+	b := first(f.access(pb, nil).c)
 	if d.op == "+=" {
 		f.tally(read, d.p.base())
 	}
-	c = f.lvalue(d.p, nil)
+	c := first(f.lvalue(d.p, nil))
 	f.add(jen.Id(f.fg.kernelName(g.kernel)).Call(jen.Lit(g.m), jen.Lit(g.n), jen.Lit(g.k),
-		flat(a, g.a.Shape), flat(b, g.b.Shape), flat(c, symbolic.Shape{g.m, g.n}), jen.Lit(d.op == "+=")))
+		flatFrom(a, g.a.Shape.Size()), flatFrom(b, g.b.Shape.Size()), flatFrom(c, g.m*g.n), jen.Lit(d.op == "+=")))
+}
+
+// flatFrom is the slice of the n numbers from the element c on, which a
+// kernel takes: unsafe.Slice(&c, n), c the first element of an array.
+func flatFrom(c *jen.Statement, n int) jen.Code {
+	return jen.Qual("unsafe", "Slice").Call(jen.Op("&").Add(c), jen.Lit(n))
 }
 
 // kernelName marks the kernels used and returns the generated name of k.

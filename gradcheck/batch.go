@@ -43,8 +43,9 @@ func CheckBatch[P, W, BW, I, O any, PP BatchModel[P, W, BW, I, O], BWP BatchWork
 	all := make([]I, 2*tile+3)
 	for i := range all {
 		all[i] = *draw(i)
-		for j, x := range IP(&all[i]).Flat() {
-			IP(&all[i]).Flat()[j] = x * (1 + 0.01*(2*r.Float64()-1))
+		flat := IP(&all[i]).Flat()
+		for j, x := range flat {
+			flat[j] = x * (1 + 0.01*(2*r.Float64()-1))
 		}
 	}
 	_, _, sizes := p.Layout()
