@@ -313,9 +313,14 @@ func (g *gen) binding() []Stmt {
 	x, b := g.exprLimited(shape, 3, Limit)
 	if g.inFn == nil && g.pct(12) {
 		// A param matrix of 8 rows times a long vector, which codegen
-		// computes four rows per pass (matvec4).
+		// computes four rows per pass (matvec4); with 32 or more columns
+		// its gradient δ vᵀ is added four rows per pass too
+		// (accumulateOuter4). (No extra draw: the models that were are.)
 		shape = []int{8}
 		k := 16 + g.r.Intn(9)
+		if k%2 == 0 {
+			k *= 2
+		}
 		w := g.newDecl("param", []int{8, k})
 		v, _ := g.exprLimited([]int{k}, 2, Limit)
 		x, b = &Call{F: "tanh", Args: []Expr{&Bin{Op: "@", X: &Name{N: w.name}, Y: v}}}, 1
