@@ -220,6 +220,8 @@ func (bt *batcher) view(n *Node, args []*Node, ab []bool) *Node {
 		return bt.spread(x, n.Shape)
 	case opWindow:
 		return bt.batchWindow(n, x)
+	case opGather:
+		return bt.batchGather(n, args, ab)
 	case opExpand: // the sample axis stays last
 		return g.Expand(x, bt.tile(n.Shape), append(slices.Clone(n.Ints), len(n.Shape)))
 	case opIndex:

@@ -95,6 +95,9 @@ const (
 	OpAMax
 	OpWindow
 	OpUnwindow
+	OpShift
+	OpGather
+	OpUngather
 	numOpCodes
 )
 
@@ -281,6 +284,7 @@ func init() {
 	batchOps()
 	axisOps()
 	layerOps()
+	gatherOps()
 	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
 		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
 		register(op)
