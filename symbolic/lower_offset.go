@@ -42,7 +42,7 @@ func (s *scope) linear(e parser.Expr) (v *Node, coef, c int, ok bool) {
 		return nil, 0, c, ok
 	}
 	if iv.Var.Kind != Index {
-		s.error(e.Pos(), "an index is a constant, an integer input or a loop variable by itself: arithmetic on integer input %s is not supported", iv.Var.Name)
+		s.error(e.Pos(), "an index is a constant, an integer input, or a loop variable plus or minus a constant: arithmetic on integer input %s is not supported", iv.Var.Name)
 		return nil, 0, 0, false
 	}
 	bad := func() (*Node, int, int, bool) {
@@ -140,6 +140,10 @@ func (s *scope) movingBounds(sl *parser.Slice, xText string, indexes []parser.Ex
 			continue
 		}
 		var c int
+		if iv := s.intVarIn(b); iv != nil && iv.Var.Kind != Index {
+			s.error(b.Pos(), "a slice's bounds are constants, or a loop variable plus or minus constants: %s is an integer input", iv.Var.Name)
+			return nil, 0, 0, false
+		}
 		if s.intVarIn(b) == nil {
 			if c, ok = s.l.constIntQuiet(s, b); !ok {
 				return nil, 0, 0, false
@@ -197,10 +201,6 @@ func (s *scope) movingBounds(sl *parser.Slice, xText string, indexes []parser.Ex
 // within the ranks the batch methods handle.
 func (s *scope) gatherNode(x, idx *Node, xText string, pos parser.Pos) *Node {
 	shape := gatherShape(x.Shape, idx.Shape, []int{0, 0})
-	if len(x.Shape) == 0 {
-		s.error(pos, "%s[%s]: a scalar has no rows to gather", xText, idx.Var.Name)
-		return nil
-	}
 	if len(shape) > 3 {
 		s.error(pos, "%s[%s] gathers the rows of %v by integers of shape %v: the result %v would have rank %d; at most 3",
 			xText, idx.Var.Name, x.Shape, idx.Shape, shape, len(shape))
