@@ -30,9 +30,20 @@ func (f *fnGen) gatherIndex(n *symbolic.Node, idx []ix) []ix {
 	return src
 }
 
-// emitUngather writes ungather n into d: cleared (unless d is added to),
-// and then each row of its argument added into the row its integer picks.
-// Two integers may pick one row, so rows are added to, never assigned.
+// slideIndex is the index into a slide's argument (or an unslide's
+// result) of element idx of the slide (or of the unslide's argument):
+// moved along the slide's axis by its position.
+func (f *fnGen) slideIndex(n *symbolic.Node, idx []ix) []ix {
+	a := symbolic.SlideAxis(n)
+	src := append([]ix(nil), idx...)
+	src[a] = sumIx([]ix{f.intIx(n.Args[1], nil), idx[a]}, 0)
+	return src
+}
+
+// emitUngather writes ungather (or unslide) n into d: cleared (unless d
+// is added to), and then each row of its argument added into the row its
+// integer picks (or the rows the slide read). Two integers may pick one
+// row, so rows are added to, never assigned.
 func (f *fnGen) emitUngather(n *symbolic.Node, d dest) {
 	switch d.op {
 	case ":=":
@@ -47,6 +58,16 @@ func (f *fnGen) emitUngather(n *symbolic.Node, d dest) {
 	// integers pick, not element idx of d, which fusion assumes.
 	x := n.Args[0]
 	f.loopNest(x.Shape, loopVars(x.Shape, func(int) string { return f.locals.fresh("i") }), func(idx []ix) jen.Code {
+		if n.Op.Code == symbolic.OpUnslide {
+			return f.write(d.p, f.slideIndex(n, idx), "+=", f.elem(x, idx))
+		}
 		return f.write(d.p, f.gatherIndex(n, idx), "+=", f.elem(x, idx))
 	})
+}
+
+// rowAdds reports whether n is an ungather or unslide, which emit adds
+// row by row into its destination (emitUngather), a sum's term or a
+// gradient, without a variable of its own.
+func rowAdds(n *symbolic.Node) bool {
+	return n.Op.Code == symbolic.OpUngather || n.Op.Code == symbolic.OpUnslide
 }

@@ -171,6 +171,8 @@ func (ev *evaluator) compute(n *Node, f *frame) []float64 {
 			return ev.evalUnwindow(n, f)
 		case opUngather:
 			return ev.evalUngather(n, f)
+		case opUnslide:
+			return ev.evalUnslide(n, f)
 		}
 		return ev.evalPut(n, f)
 	case Proj:
@@ -276,6 +278,8 @@ func (ev *evaluator) view(n *Node, f *frame) []float64 {
 		return []float64{x[0] + float64(n.Ints[0])}
 	case opGather:
 		return ev.evalGather(n, x, f)
+	case opSlide:
+		return ev.evalSlide(n, x, f)
 	case opBroadcast:
 		out := make([]float64, n.Shape.Size())
 		for i := range out {

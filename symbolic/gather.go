@@ -9,13 +9,15 @@ import (
 // indices.
 //
 //   - shift is a position: the loop variable (or another position) plus a
-//     constant, Ints[0]. xs[t-1] is index(xs; shift(t; -1)); a slice whose
-//     bounds move with t, x[t-3:t], is the window of every position the
-//     slice takes (one row per step of the loop, [To-From, 3]) indexed by
-//     shift(t; -From), so that its derivative, its batched form and its
-//     generated code are those of index and window. A shift is only ever
-//     a position: codegen prints it as t-1 inside an index, never as a
-//     value of its own.
+//     constant, Ints[0]. xs[t-1] is index(xs; shift(t; -1)). A shift is
+//     only ever a position: codegen prints it as t-1 inside an index,
+//     never as a value of its own.
+//   - slide is a slice whose bounds move with a loop: x[t-3:t] is
+//     slide(x, shift(t; -3)) of length 3 along its axis (Ints = [axis,
+//     length]): a view reading x at the position plus the element's own
+//     index along that axis. Its adjoint unslide adds its argument into
+//     those rows of a tensor of x's shape, so that a loop accumulates the
+//     gradient of x in x's shape, a window's rows at a time.
 //   - gather is x[idx] for a tensor idx of integer inputs: the rows of x
 //     that the integers pick, in their order, [idx..., x's other axes...].
 //     Its adjoint ungather adds each row of its argument into the row its
@@ -23,7 +25,7 @@ import (
 //     has the sample axis last; Ints = [sampled, own]: sampled says idx
 //     (and the result) has a sample axis, own that x has one too, its
 //     last, read at the same sample.
-var opShift, opGather, opUngather *Op
+var opShift, opGather, opUngather, opSlide, opUnslide *Op
 
 func gatherOps() {
 	opShift = &Op{Code: OpShift, Name: "shift", Kind: View, Arity: 1}
@@ -35,7 +37,15 @@ func gatherOps() {
 		Deriv: func(g *Graph, n, d *Node, i int) *Node {
 			return g.Gather(d, n.Args[1], n.Ints)
 		}}
-	for _, op := range []*Op{opShift, opGather, opUngather} {
+	opSlide = &Op{Code: OpSlide, Name: "slide", Kind: View, Arity: 2,
+		Deriv: func(g *Graph, n, d *Node, i int) *Node {
+			return g.Unslide(d, n.Args[1], n.Ints[0], n.Args[0].Shape)
+		}}
+	opUnslide = &Op{Code: OpUnslide, Name: "unslide", Kind: ScatterAdd, Arity: 2,
+		Deriv: func(g *Graph, n, d *Node, i int) *Node {
+			return g.Slide(d, n.Args[1], n.Ints[0], n.Ints[1])
+		}}
+	for _, op := range []*Op{opShift, opGather, opUngather, opSlide, opUnslide} {
 		register(op)
 	}
 }
@@ -59,6 +69,54 @@ func ShiftOf(p *Node) (*Node, int) {
 	}
 	return p, 0
 }
+
+// Slide is the n elements of x along axis from position p on (a loop
+// variable plus a constant), the other axes whole.
+func (g *Graph) Slide(x, p *Node, axis, n int) *Node {
+	shape := slices.Clone(x.Shape)
+	shape[axis] = n
+	if v, ok := x.Constant(); ok {
+		return g.Broadcast(g.Const(v), shape)
+	}
+	return g.node(opSlide, []*Node{x, p}, shape, 0, []int{axis, n}, nil)
+}
+
+// Unslide is the tensor of the given shape, zero but for the elements
+// Slide(result, p, axis, ...) reads, to which x's are added.
+func (g *Graph) Unslide(x, p *Node, axis int, shape Shape) *Node {
+	return g.node(opUnslide, []*Node{x, p}, slices.Clone(shape), 0, []int{axis, x.Shape[axis]}, nil)
+}
+
+// evalSlide and evalUnslide are the interpreter's forms: element o of
+// the slide reads element o of x, moved along the axis by the position.
+func (ev *evaluator) evalSlide(n *Node, x []float64, f *frame) []float64 {
+	p, axis := int(ev.value(n.Args[1], f)[0]), n.Ints[0]
+	out := make([]float64, n.Shape.Size())
+	for i := range out {
+		o := unravel(i, n.Shape)
+		o[axis] += p
+		if o[axis] < 0 || o[axis] >= n.Args[0].Shape[axis] {
+			panic(fmt.Sprintf("slide: position %d is outside dimension %d of %v", o[axis], axis+1, n.Args[0].Shape))
+		}
+		out[i] = x[ravel(o, n.Args[0].Shape)]
+	}
+	return out
+}
+
+func (ev *evaluator) evalUnslide(n *Node, f *frame) []float64 {
+	d := ev.value(n.Args[0], f)
+	p, axis := int(ev.value(n.Args[1], f)[0]), n.Ints[0]
+	out := make([]float64, n.Shape.Size())
+	for i, v := range d {
+		o := unravel(i, n.Args[0].Shape)
+		o[axis] += p
+		out[ravel(o, n.Shape)] += v
+	}
+	return out
+}
+
+// SlideAxis is the axis a slide or unslide moves along.
+func SlideAxis(n *Node) int { return n.Ints[0] }
 
 // gatherInts decodes the Ints of a gather or ungather.
 func gatherInts(ints []int) (sampled, own bool) { return ints[0] == 1, ints[1] == 1 }

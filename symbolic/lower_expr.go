@@ -216,39 +216,37 @@ func (s *scope) position(ie parser.Expr, shape Shape, i int, xText string, index
 	return v, true
 }
 
-// sliceNode lowers an index with slices (x[2:5], W[:, 0], x[t-3:t]): one
-// window whose leading axes are picked by an index, the rest kept. An
-// integer input or loop variable index is a leading axis of the window,
-// the whole of x's axis, picked at its position; a slice whose bounds
-// move with loop variable t is a leading axis of one row per step (the
-// window of every position the slice takes), picked at t − From, and a
-// kept axis of the slice's length; a constant slice is a kept axis at its
-// offset, and a constant index a fixed offset. The axes after the indices
-// are kept whole. The positions must come before every constant slice,
-// so that they stay leading axes.
+// sliceNode lowers an index with slices (x[2:5], W[:, 0], x[t-3:t]). A
+// slice whose bounds move with a loop variable is a slide of x along its
+// axis, which then counts as kept whole. The rest is one window that
+// keeps the range of each sliced axis, reads each axis indexed by a
+// constant at that index, and keeps the axes after the indices whole;
+// then an index by the integer inputs and loop variables among the
+// indices, which must come before every slice.
 func (s *scope) sliceNode(x *Node, xText string, indexes []parser.Expr) *Node {
-	const kept = -1 // a term's axis below this is kept axis kept − axis
-	var spec []windowAxis
-	var lead, rest Shape
-	var dyn []*Node
-	sliced := false
+	type bounds struct{ lo, hi int }
+	sliceAt := map[int]bounds{}
 	for i, ie := range indexes {
 		if sl, ok := ie.(*parser.Slice); ok {
 			v, lo, hi, ok := s.movingBounds(sl, xText, indexes, x.Shape, i)
 			if !ok {
 				return nil
 			}
-			keep := windowTerm{kept - len(rest), 1}
-			rest = append(rest, hi-lo)
-			if v == nil {
-				spec = append(spec, windowAxis{offset: lo, terms: []windowTerm{keep}})
-				sliced = true
-				continue
+			if v != nil {
+				x = s.g.Slide(x, s.g.Shift(v, lo), i, hi-lo)
+				lo, hi = 0, hi-lo
 			}
-			from, last := loopRange(v)
-			spec = append(spec, windowAxis{offset: from + lo, terms: []windowTerm{{len(lead), 1}, keep}})
-			lead = append(lead, last-from+1)
-			dyn = append(dyn, s.g.Shift(v, -from))
+			sliceAt[i] = bounds{lo, hi}
+		}
+	}
+	var spec []windowAxis
+	var shape Shape
+	var dyn []*Node
+	sliced := false
+	for i, ie := range indexes {
+		if b, ok := sliceAt[i]; ok {
+			spec = append(spec, windowAxis{offset: b.lo, terms: axisTerm(len(shape))})
+			shape = append(shape, b.hi-b.lo)
 			sliced = true
 			continue
 		}
@@ -261,9 +259,9 @@ func (s *scope) sliceNode(x *Node, xText string, indexes []parser.Expr) *Node {
 				s.error(ie.Pos(), "an integer input or loop variable index comes before every slice, as in x[i, 2:5]")
 				return nil
 			}
-			spec = append(spec, windowAxis{terms: axisTerm(len(lead))})
-			lead = append(lead, x.Shape[i])
 			dyn = append(dyn, v)
+			spec = append(spec, windowAxis{terms: axisTerm(len(shape))})
+			shape = append(shape, x.Shape[i])
 			continue
 		}
 		c, ok := s.l.constIntQuiet(s, ie)
@@ -277,17 +275,13 @@ func (s *scope) sliceNode(x *Node, xText string, indexes []parser.Expr) *Node {
 		spec = append(spec, windowAxis{offset: c})
 	}
 	for a := len(indexes); a < len(x.Shape); a++ {
-		spec = append(spec, windowAxis{terms: []windowTerm{{kept - len(rest), 1}}})
-		rest = append(rest, x.Shape[a])
+		spec = append(spec, windowAxis{terms: axisTerm(len(shape))})
+		shape = append(shape, x.Shape[a])
 	}
-	for a := range spec { // the kept axes follow the leading ones
-		for k, t := range spec[a].terms {
-			if t.axis <= kept {
-				spec[a].terms[k].axis = len(lead) + kept - t.axis
-			}
-		}
+	w := x
+	if !identityWindow(spec, shape, x.Shape) { // x[t-3:t] is its slide alone
+		w = s.g.Window(x, encodeWindow(spec), shape)
 	}
-	w := s.g.Window(x, encodeWindow(spec), append(lead, rest...))
 	if len(dyn) == 0 {
 		return w
 	}

@@ -10,9 +10,15 @@ import (
 
 // Indices and slice bounds that move with a loop: xs[t-1], W[i+2, 0],
 // x[t-3:t], X[t:t+K, :]. A position is the loop variable plus a constant
-// (Shift); a slice whose bounds move is the window of all the positions
-// it takes, one row per step, indexed by the step (sliceNode). Both are
-// checked at compile time over the loop's whole range.
+// (Shift); a slice whose bounds move is a slide from such a position
+// (sliceNode). Both are checked at compile time over the loop's whole
+// range, so that the generated code needs no check.
+//
+// A slide rather than a window of every position the slice takes (one row
+// per step) indexed by the step: the window would do for the value, but
+// its adjoint would be a [steps, length, ...] array summed over the loop
+// and added into x's gradient after it, length times x's gradient in size;
+// the slide's adjoint adds each step's rows into x's gradient in place.
 
 // offsetOf reads e, which uses a loop variable, as that variable plus a
 // constant: t-1, t + 2*K, 1 + t, t - W + 1. It reports anything else (2*t,
@@ -193,6 +199,20 @@ func (s *scope) movingBounds(sl *parser.Slice, xText string, indexes []parser.Ex
 		return nil, 0, 0, false
 	}
 	return v, lo, hi, true
+}
+
+// identityWindow reports whether a window of shape reads all of a tensor
+// of shape big as it is.
+func identityWindow(spec []windowAxis, shape, big Shape) bool {
+	if !shape.Equal(big) {
+		return false
+	}
+	for a, w := range spec {
+		if w.offset != 0 || len(w.terms) != 1 || w.terms[0] != (windowTerm{a, 1}) {
+			return false
+		}
+	}
+	return true
 }
 
 // gatherNode lowers x[idx] for a tensor idx of integer inputs: the rows

@@ -98,6 +98,8 @@ const (
 	OpShift
 	OpGather
 	OpUngather
+	OpSlide
+	OpUnslide
 	numOpCodes
 )
 
