@@ -22,19 +22,15 @@ import (
 
 // offsetOf reads e, which uses a loop variable, as that variable plus a
 // constant: t-1, t + 2*K, 1 + t, t - W + 1. It reports anything else (2*t,
-// t*t, -t, t + k for an integer input k) and returns ok false. A loop
-// variable that cancels out (t - t) leaves v nil and c the constant.
+// t*t, -t, t - t, t + k for an integer input k) and returns ok false.
 func (s *scope) offsetOf(e parser.Expr) (v *Node, c int, ok bool) {
 	v, coef, c, ok := s.linear(e)
 	if !ok {
 		return nil, 0, false
 	}
-	if coef != 0 && coef != 1 {
+	if coef != 1 {
 		s.error(e.Pos(), "an index is a constant, an integer input, or a loop variable plus or minus a constant: %s is not", exprText(e))
 		return nil, 0, false
-	}
-	if coef == 0 {
-		v = nil
 	}
 	return v, c, true
 }
@@ -104,9 +100,6 @@ func (s *scope) offsetIndex(e parser.Expr, xText string, indexes []parser.Expr, 
 	v, c, ok := s.offsetOf(e)
 	if !ok {
 		return nil, false
-	}
-	if v == nil {
-		return nil, true // a constant after all
 	}
 	from, last := loopRange(v)
 	for _, t := range []int{from, last} {
