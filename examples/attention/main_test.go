@@ -19,15 +19,7 @@ func TestLearnsToReverse(t *testing.T) {
 func TestEncode(t *testing.T) {
 	var in ReverseInputs
 	encode([]int{1, 2, 3, 4, 5, 6}, &in)
-	tokens := make([]int, positions)
-	for p := range positions {
-		tokens[p] = -1
-		for v, x := range in.X[p] {
-			if x == 1 {
-				tokens[p] = v
-			}
-		}
-	}
+	tokens := in.Tokens[:]
 	want := []int{1, 2, 3, 4, 5, 6, separator, 6, 5, 4, 3, 2}
 	for p := range want {
 		if tokens[p] != want[p] {
