@@ -499,7 +499,10 @@ func (g *gen) intElem() Idx {
 	if len(g.idx) > 0 && g.pct(60) {
 		ix := g.idx[g.r.Intn(len(g.idx))]
 		sub = Idx{Name: ix.name}
-		n = max(n, ix.limit)
+		if g.moves.Intn(100) < 30 { // ks[t - 1], ks[t + 1]
+			sub.Off = -ix.from + g.moves.Intn(ix.from+2)
+		}
+		n = max(n, ix.limit+sub.Off)
 	}
 	sub.Of = g.intTensor(n)
 	return sub

@@ -76,6 +76,7 @@ func TestCoverage(t *testing.T) {
 		`\[\d+:\d+\]`, `\[\d+, \d*:`, `\[\d*:\d*, \d+\]`, // slices, and indices beside them
 		`\[[tijlu] [-+] \d+[],]`,              // an index that moves with a loop variable
 		`\[[tijlu]( [-+] \d+)?:[tijlu] \+ \d`, // a slice that moves with one
+		`\[ks\d+\[[tijlu] [-+] \d\]`,          // its element at a moving position
 		`\)?\[ks\d+\]`,                        // a whole tensor of integers gathers rows
 		`(?m)^input ks\d+\[\w+, \w+\] int$`,   // a matrix of them
 	} {
