@@ -337,6 +337,10 @@ func (f *fnGen) compute(n *symbolic.Node, idx []ix) gexpr {
 			return f.elem(a, f.takeIndex(n, idx))
 		case symbolic.OpWindow:
 			return f.elem(a, windowIndex(n, idx))
+		case symbolic.OpGather:
+			return f.elem(a, f.gatherIndex(n, idx))
+		case symbolic.OpSlide:
+			return f.elem(a, f.slideIndex(n, idx))
 		}
 		return f.elem(a, idx) // stop_gradient
 	case symbolic.Reduce:
@@ -395,7 +399,7 @@ func allOnes(s symbolic.Shape) bool { return s.Size() == 1 }
 // is not in a variable: it is written by adding its one row or element.
 func (f *fnGen) sparse(n *symbolic.Node) bool {
 	_, stored := f.slots[n]
-	return !stored && n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape)
+	return !stored && (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) || rowAdds(n))
 }
 
 // emit writes node n into d.
@@ -405,6 +409,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	switch {
 	case !stored && n.Op.Code == symbolic.OpUnwindow:
 		f.emitUnwindow(n, d)
+		return
+	case !stored && (n.Op.Code == symbolic.OpUngather || n.Op.Code == symbolic.OpUnslide):
+		f.emitUngather(n, d)
 		return
 	case !stored && n.Op.Kind == symbolic.ScatterAdd:
 		f.emitPut(n, d)
@@ -657,6 +664,10 @@ func (f *fnGen) emitSum(shape symbolic.Shape, d dest, dense, sparse []*symbolic.
 		f.add(f.lvalue(d.p, nil).Op("=").Add(arrayType(shape)).Values())
 	}
 	for _, s := range sparse {
+		if rowAdds(s) {
+			f.emitUngather(s, dest{p: d.p, op: "+="})
+			continue
+		}
 		row := d.p.at(f.indexes(s)...)
 		x := s.Args[0]
 		f.loop(x.Shape, row, func(idx []ix) jen.Code {

@@ -28,8 +28,14 @@ func intType(s symbolic.Shape) *jen.Statement {
 // that the loop variables it uses are counted). sample, if not nil, is the
 // index of the sample axis of a batched position ([B]-shaped), appended.
 func (f *fnGen) intIx(d *symbolic.Node, sample []ix) ix {
+	if v, c := symbolic.ShiftOf(d); c != 0 { // a loop variable plus c: t-1
+		return f.intIx(v, sample).plus(c)
+	}
 	if d.Op.Code != symbolic.OpIndex {
-		p := f.slots[d]
+		p, ok := f.slots[d]
+		if !ok {
+			panic("codegen: no variable for the position " + d.String())
+		}
 		if len(sample) == 0 {
 			return vix(p.base())
 		}

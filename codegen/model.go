@@ -377,7 +377,7 @@ func comments(lines []string) *jen.Statement {
 // are rows picked by integer inputs (emitSum clears and adds the rows).
 func (mg *modelGen) directSentence() string {
 	var looped, rows, picked []string
-	scatter := func(t *symbolic.Node) bool { return t.Op.Kind == symbolic.Scatter }
+	scatter := func(t *symbolic.Node) bool { return t.Op.Kind == symbolic.Scatter || t.Op.Code == symbolic.OpUngather }
 	for i, v := range mg.m.Params {
 		a := mg.grad.Adjoints[i]
 		switch {

@@ -167,8 +167,8 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// but no expression can do for a user.
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
 		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
-		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
-		if uses[n] > 1 || multi[n] || scatter || blocked(n) || blockedVecMat(n) && uses[n] > rootUses[n] && !inSum || bigProduct(n) && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd {
+		scatter := (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) || rowAdds(n)) && uses[n] > rootUses[n] && !inSum
+		if uses[n] > 1 || multi[n] || scatter || blocked(n) || blockedVecMat(n) && uses[n] > rootUses[n] && !inSum || bigProduct(n) && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd && !rowAdds(n) {
 			p.isMat[n] = true
 		}
 	}
@@ -225,6 +225,12 @@ func readsOnce(n *symbolic.Node, i int) bool {
 		}
 		if n.Op.Code == symbolic.OpWindow {
 			return symbolic.WindowReadsOnce(n) // overlapping kernels read an element again
+		}
+		if n.Op.Code == symbolic.OpGather {
+			return false // two integers may pick one row
+		}
+		if n.Op.Code == symbolic.OpSlide && i == 1 {
+			return true // the position
 		}
 		return n.Op.Code != symbolic.OpBroadcast || allOnes(n.Shape)
 	case symbolic.Reduce:

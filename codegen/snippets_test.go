@@ -130,6 +130,61 @@ func TestSnippets(t *testing.T) {
 		row[2] += ti * in.X[2]
 	}
 }`,
+	}, {
+		name: "a window that moves with the loop is read in place, not copied",
+		src:  "model m\nparam w[3]\ninput x[6]\nloss = 0\nfor t in 3..6 {\n  loss += dot(w, x[t - 3:t])\n}\n",
+		fn:   "Forward",
+		want: `func (p *MParams) Forward(ws *MWorkspace, in *MInputs, out *MOutputs) float64 {
+	var loss float64
+	// m.bp:5: for t in 3..6 {
+	for t := 3; t < 6; t++ {
+		// m.bp:6: loss += dot(w, x[t - 3:t])
+		loss += p.W[0]*in.X[t-3] + p.W[1]*in.X[t-2] + p.W[2]*in.X[t-1]
+	}
+	return loss
+}`,
+	}, {
+		name: "and its weight's gradient reads it in place",
+		src:  "model m\nparam w[3]\ninput x[6]\nloss = 0\nfor t in 3..6 {\n  loss += dot(w, x[t - 3:t])\n}\n",
+		fn:   "Backward",
+		want: `func (p *MParams) Backward(ws *MWorkspace, in *MInputs, g *MParams) {
+	// backward of m.bp:5: for t in 3..6 {
+	for t := 5; t >= 3; t-- {
+		// backward of m.bp:6: loss += dot(w, x[t - 3:t])
+		for i := range 3 {
+			g.W[i] += in.X[t+i-3]
+		}
+	}
+}`,
+	}, {
+		name: "a moving slice's gradient is added into the rows the step read",
+		src:  "model m\nparam x[6]\nloss = 0\nfor t in 2..6 {\n  loss += x[t] * sum(x[t - 2:t])\n}\n",
+		fn:   "Backward",
+		want: `func (p *MParams) Backward(ws *MWorkspace, in *MInputs, g *MParams) {
+	// backward of m.bp:4: for t in 2..6 {
+	for t := 5; t >= 2; t-- {
+		// backward of m.bp:5: loss += x[t] * sum(x[t - 2:t])
+		t2 := p.X[t]
+		// backward of m.bp:2: param x[6]
+		g.X[t-2] += t2
+		g.X[t-1] += t2
+		g.X[t] += ws.sum[t-2]
+	}
+}`,
+	}, {
+		name: "a gather's gradient is added into the rows the integers pick",
+		src:  "model m\nparam E[4, 2]\ninput tok[3] int\nh = tanh(E[tok])\nloss = sum(h * h)\n",
+		fn:   "Backward",
+		want: `func (p *MParams) Backward(ws *MWorkspace, in *MInputs, g *MParams) {
+	if err := in.Validate(); err != nil {
+		panic(err)
+	}
+	// backward of m.bp:4: h = tanh(E[tok])
+	for i2 := range 3 {
+		g.E[in.Tok[i2]][0] += (ws.h[i2][0] + ws.h[i2][0]) * (1 - ws.t[i2][0])
+		g.E[in.Tok[i2]][1] += (ws.h[i2][1] + ws.h[i2][1]) * (1 - ws.t[i2][1])
+	}
+}`,
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			prog := lower(t, "m.bp", []byte(c.src))

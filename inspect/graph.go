@@ -305,6 +305,12 @@ func indexText(n *symbolic.Node) string {
 
 // nodeName is a variable's or a named value's name, else its IR text.
 func nodeName(n *symbolic.Node) string {
+	if v, off := symbolic.ShiftOf(n); off != 0 { // t-1
+		if off > 0 {
+			return nodeName(v) + "+" + strconv.Itoa(off)
+		}
+		return nodeName(v) + strconv.Itoa(off)
+	}
 	if n.Var != nil {
 		return n.Var.Name
 	}

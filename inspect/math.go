@@ -234,6 +234,16 @@ func (m *notation) expr(n *symbolic.Node, c ctx) (string, int) {
 		return fn("σ", `\sigma`)
 	case symbolic.OpIndex:
 		return a(0, 5) + m.index(n, c), 5
+	case symbolic.OpShift: // a position: t-1
+		v, off := symbolic.ShiftOf(n)
+		if c.in(v) {
+			return strings.ReplaceAll(c.step(off), "−", "-"), 5
+		}
+		s, _ := m.expr(v, c)
+		if off > 0 {
+			return s + "+" + strconv.Itoa(off), 1
+		}
+		return s + strconv.Itoa(off), 1
 	case symbolic.OpScatter:
 		e := "e" + m.index(n, c)
 		if m.tex {
@@ -289,6 +299,10 @@ func (m *notation) index(n *symbolic.Node, c ctx) string {
 		}
 		d := n.Args[k]
 		k++
+		if v, off := symbolic.ShiftOf(d); off != 0 && c.in(v) { // t-1
+			parts = append(parts, strings.ReplaceAll(c.step(off), "−", "-"))
+			continue
+		}
 		if d.Var != nil && d.Var.Kind == symbolic.Index && c.in(d) {
 			parts = append(parts, strings.ReplaceAll(c.step(0), "−", "-"))
 			continue

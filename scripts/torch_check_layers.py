@@ -77,6 +77,19 @@ def attn(Q, K, V, R0, R1):
     return [y0, y1], (y0 * R0).sum() + (y1 * R1).sum()
 
 
+def offsets(w, x, X, v, R):
+    loss = 0
+    for t in range(3, 8):
+        y = (w * x[t - 3:t]).sum() * x[t] + x[t - 1] * x[t - 3] + ((X[t - 3:t - 1, :] @ v) * X[t - 1, :]).sum()
+        loss = loss + R[t - 3] * y
+    return [], loss
+
+
+def gather(E, A, R1, R2, tokens, grid):
+    y1, y2 = E[tokens], A[grid]
+    return [y1, y2], (y1 * R1).sum() + (torch.tanh(y2) * R2).sum()
+
+
 def xent(Z, labels):
     return [], F.cross_entropy(Z, labels, reduction="sum")
 
@@ -104,6 +117,9 @@ CASES = {
     "lnorm": ([("X", [3, 6]), ("g1", [6]), ("b1", [6]), ("v", [5]), ("g2", [5]), ("b2", [5])],
               [("R1", [3, 6]), ("R2", [5])], [], lnorm),
     "attn": ([("Q", [4, 3]), ("K", [5, 3]), ("V", [5, 2])], [("R0", [4, 2]), ("R1", [4, 2])], [], attn),
+    "offsets": ([("w", [3]), ("x", [8]), ("X", [7, 2]), ("v", [2])], [("R", [5])], [], offsets),
+    "gather": ([("E", [5, 3]), ("A", [4, 2])], [("R1", [6, 3]), ("R2", [2, 3, 2])],
+               [("tokens", [6], 5), ("grid", [2, 3], 4)], gather),
 }
 
 

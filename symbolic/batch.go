@@ -220,6 +220,10 @@ func (bt *batcher) view(n *Node, args []*Node, ab []bool) *Node {
 		return bt.spread(x, n.Shape)
 	case opWindow:
 		return bt.batchWindow(n, x)
+	case opGather:
+		return bt.batchGather(n, args, ab)
+	case opSlide: // the sample axis stays last; the position is shared
+		return g.Slide(x, args[1], n.Ints[0], n.Ints[1])
 	case opExpand: // the sample axis stays last
 		return g.Expand(x, bt.tile(n.Shape), append(slices.Clone(n.Ints), len(n.Shape)))
 	case opIndex:

@@ -166,8 +166,13 @@ func (ev *evaluator) compute(n *Node, f *frame) []float64 {
 	case Partial:
 		return ev.evalPartial(n, f)
 	case ScatterAdd:
-		if n.Op == opUnwindow {
+		switch n.Op {
+		case opUnwindow:
 			return ev.evalUnwindow(n, f)
+		case opUngather:
+			return ev.evalUngather(n, f)
+		case opUnslide:
+			return ev.evalUnslide(n, f)
 		}
 		return ev.evalPut(n, f)
 	case Proj:
@@ -269,6 +274,12 @@ func (ev *evaluator) view(n *Node, f *frame) []float64 {
 		return ev.evalTake(n, f)
 	case opWindow:
 		return ev.evalWindow(n, x)
+	case opShift:
+		return []float64{x[0] + float64(n.Ints[0])}
+	case opGather:
+		return ev.evalGather(n, x, f)
+	case opSlide:
+		return ev.evalSlide(n, x, f)
 	case opBroadcast:
 		out := make([]float64, n.Shape.Size())
 		for i := range out {

@@ -139,48 +139,43 @@ func (s *scope) index(e *parser.Index) *Node {
 	if x == nil {
 		return nil
 	}
-	return s.indexNode(x, e.Indexes, e.P)
+	return s.indexNode(x, exprText(e.X), e.Indexes, e.P)
 }
 
-// indexNode indexes x by constant integers or integer inputs.
-func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node {
+// indexNode indexes x (xText in messages) by constant integers, integer
+// inputs, loop variables plus constants, slices, or gathers its rows by a
+// whole tensor of integer inputs.
+func (s *scope) indexNode(x *Node, xText string, indexes []parser.Expr, pos parser.Pos) *Node {
 	if len(indexes) > len(x.Shape) {
 		s.error(pos, "too many indices: %d for a value of shape %v", len(indexes), x.Shape)
 		return nil
 	}
 	for _, ie := range indexes {
+		if v := s.intVar(ie); v != nil && len(v.Shape) > 0 {
+			if len(indexes) > 1 {
+				s.error(ie.Pos(), "%s is a tensor of integer inputs, which gathers rows by itself (%s[%s]) or indexes by one of its elements (%s[%s[%s0]])",
+					v.Var.Name, xText, v.Var.Name, xText, v.Var.Name, strings.Repeat("0, ", len(v.Shape)-1))
+				return nil
+			}
+			return s.gatherNode(x, v, xText, ie.Pos())
+		}
+	}
+	for _, ie := range indexes {
 		if _, ok := ie.(*parser.Slice); ok {
-			return s.sliceNode(x, indexes)
+			return s.sliceNode(x, xText, indexes)
 		}
 	}
 	ints := make([]int, len(indexes))
 	var dyn []*Node
 	for i, ie := range indexes {
-		v, ok := s.intIndex(ie)
+		v, ok := s.position(ie, x.Shape, i, xText, indexes)
 		if !ok {
 			return nil
 		}
 		if v != nil {
 			ints[i] = -1
 			dyn = append(dyn, v)
-			src := IntSource(v)
-			if src.Kind == Index {
-				if src.Range > x.Shape[i] {
-					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", src.Name, src.Range-1, i+1, x.Shape)
-					return nil
-				}
-			} else if r := src.Range; r == 0 || x.Shape[i] < r {
-				src.Range = x.Shape[i]
-			}
 			continue
-		}
-		if v := s.intVarIn(ie); v != nil {
-			what := "integer input"
-			if v.Var.Kind == Index {
-				what = "loop variable"
-			}
-			s.error(ie.Pos(), "an index is a constant, an integer input or a loop variable by itself: arithmetic on %s %s is not supported", what, v.Var.Name)
-			return nil
 		}
 		c, ok := s.l.constIntQuiet(s, ie)
 		if !ok {
@@ -195,28 +190,67 @@ func (s *scope) indexNode(x *Node, indexes []parser.Expr, pos parser.Pos) *Node 
 	return s.g.Index(x, ints, dyn...)
 }
 
-// sliceNode lowers an index with slices (x[2:5], W[:, 0]): one window
-// that keeps the range of each sliced axis, reads each axis indexed by a
+// position returns the node of index ie of axis i, if it is given at run
+// time: an integer input, an element of a tensor of them, or a loop
+// variable plus a constant, checked against the axis; nil for a constant.
+func (s *scope) position(ie parser.Expr, shape Shape, i int, xText string, indexes []parser.Expr) (*Node, bool) {
+	v, ok := s.intIndex(ie)
+	if !ok {
+		return nil, false
+	}
+	if v == nil {
+		if s.intVarIn(ie) == nil {
+			return nil, true
+		}
+		return s.offsetIndex(ie, xText, indexes, shape, i)
+	}
+	src := IntSource(v)
+	if src.Kind == Index {
+		if src.Range > shape[i] {
+			s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", src.Name, src.Range-1, i+1, shape)
+			return nil, false
+		}
+	} else if r := src.Range; r == 0 || shape[i] < r {
+		src.Range = shape[i]
+	}
+	return v, true
+}
+
+// sliceNode lowers an index with slices (x[2:5], W[:, 0], x[t-3:t]). A
+// slice whose bounds move with a loop variable is a slide of x along its
+// axis, which then counts as kept whole. The rest is one window that
+// keeps the range of each sliced axis, reads each axis indexed by a
 // constant at that index, and keeps the axes after the indices whole;
 // then an index by the integer inputs and loop variables among the
 // indices, which must come before every slice.
-func (s *scope) sliceNode(x *Node, indexes []parser.Expr) *Node {
+func (s *scope) sliceNode(x *Node, xText string, indexes []parser.Expr) *Node {
+	type bounds struct{ lo, hi int }
+	sliceAt := map[int]bounds{}
+	for i, ie := range indexes {
+		if sl, ok := ie.(*parser.Slice); ok {
+			v, lo, hi, ok := s.movingBounds(sl, xText, indexes, x.Shape, i)
+			if !ok {
+				return nil
+			}
+			if v != nil {
+				x = s.g.Slide(x, s.g.Shift(v, lo), i, hi-lo)
+				lo, hi = 0, hi-lo
+			}
+			sliceAt[i] = bounds{lo, hi}
+		}
+	}
 	var spec []windowAxis
 	var shape Shape
 	var dyn []*Node
 	sliced := false
 	for i, ie := range indexes {
-		if sl, ok := ie.(*parser.Slice); ok {
-			lo, hi, ok := s.sliceBounds(sl, x.Shape, i)
-			if !ok {
-				return nil
-			}
-			spec = append(spec, windowAxis{offset: lo, terms: axisTerm(len(shape))})
-			shape = append(shape, hi-lo)
+		if b, ok := sliceAt[i]; ok {
+			spec = append(spec, windowAxis{offset: b.lo, terms: axisTerm(len(shape))})
+			shape = append(shape, b.hi-b.lo)
 			sliced = true
 			continue
 		}
-		v, ok := s.intIndex(ie)
+		v, ok := s.position(ie, x.Shape, i, xText, indexes)
 		if !ok {
 			return nil
 		}
@@ -225,23 +259,10 @@ func (s *scope) sliceNode(x *Node, indexes []parser.Expr) *Node {
 				s.error(ie.Pos(), "an integer input or loop variable index comes before every slice, as in x[i, 2:5]")
 				return nil
 			}
-			src := IntSource(v)
-			if src.Kind == Index {
-				if src.Range > x.Shape[i] {
-					s.error(ie.Pos(), "%s runs to %d, outside dimension %d of shape %v", src.Name, src.Range-1, i+1, x.Shape)
-					return nil
-				}
-			} else if r := src.Range; r == 0 || x.Shape[i] < r {
-				src.Range = x.Shape[i]
-			}
 			dyn = append(dyn, v)
 			spec = append(spec, windowAxis{terms: axisTerm(len(shape))})
 			shape = append(shape, x.Shape[i])
 			continue
-		}
-		if v := s.intVarIn(ie); v != nil {
-			s.error(ie.Pos(), "an index is a constant, an integer input or a loop variable by itself: arithmetic on %s is not supported", v.Var.Name)
-			return nil
 		}
 		c, ok := s.l.constIntQuiet(s, ie)
 		if !ok {
@@ -257,7 +278,10 @@ func (s *scope) sliceNode(x *Node, indexes []parser.Expr) *Node {
 		spec = append(spec, windowAxis{terms: axisTerm(len(shape))})
 		shape = append(shape, x.Shape[a])
 	}
-	w := s.g.Window(x, encodeWindow(spec), shape)
+	w := x
+	if !identityWindow(spec, shape, x.Shape) { // x[t-3:t] is its slide alone
+		w = s.g.Window(x, encodeWindow(spec), shape)
+	}
 	if len(dyn) == 0 {
 		return w
 	}
@@ -266,38 +290,6 @@ func (s *scope) sliceNode(x *Node, indexes []parser.Expr) *Node {
 		ints[i] = -1
 	}
 	return s.g.Index(w, ints, dyn...)
-}
-
-// sliceBounds returns the bounds of a slice of axis i of shape, which
-// must be constants with 0 ≤ lo < hi ≤ shape[i].
-func (s *scope) sliceBounds(sl *parser.Slice, shape Shape, i int) (lo, hi int, ok bool) {
-	lo, hi = 0, shape[i]
-	for _, b := range []struct {
-		e   parser.Expr
-		dst *int
-	}{{sl.Lo, &lo}, {sl.Hi, &hi}} {
-		if b.e == nil {
-			continue
-		}
-		if v := s.intVarIn(b.e); v != nil {
-			s.error(b.e.Pos(), "a slice's bounds are constants: %s is not", v.Var.Name)
-			return 0, 0, false
-		}
-		c, ok := s.l.constIntQuiet(s, b.e)
-		if !ok {
-			return 0, 0, false
-		}
-		*b.dst = c
-	}
-	switch {
-	case lo < 0 || hi > shape[i]:
-		s.error(sl.P, "slice %d:%d out of range for dimension %d of shape %v", lo, hi, i+1, shape)
-		return 0, 0, false
-	case lo >= hi:
-		s.error(sl.P, "slice %d:%d of dimension %d of shape %v is empty", lo, hi, i+1, shape)
-		return 0, 0, false
-	}
-	return lo, hi, true
 }
 
 // intVar returns the node of the integer input e names, or nil.
@@ -427,7 +419,7 @@ func crossEntropy(s *scope, e *parser.Call) *Node {
 		s.error(e.Args[0].Pos(), "cross_entropy needs a vector of logits, or a matrix of them, one row per label, got %v", logits.Shape)
 		return nil
 	}
-	picked := s.indexNode(logits, e.Args[1:], e.Args[1].Pos())
+	picked := s.indexNode(logits, exprText(e.Args[0]), e.Args[1:], e.Args[1].Pos())
 	if picked == nil {
 		return nil
 	}

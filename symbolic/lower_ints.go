@@ -55,7 +55,7 @@ func (s *scope) intIndex(e parser.Expr) (n *Node, ok bool) {
 		s.error(ie.P, "%s has shape %v: an index is one of its elements, with %d indices", t.Var.Name, t.Shape, len(t.Shape))
 		return nil, false
 	}
-	n = s.indexNode(t, ie.Indexes, ie.P)
+	n = s.indexNode(t, t.Var.Name, ie.Indexes, ie.P)
 	return n, n != nil
 }
 

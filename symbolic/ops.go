@@ -95,6 +95,11 @@ const (
 	OpAMax
 	OpWindow
 	OpUnwindow
+	OpShift
+	OpGather
+	OpUngather
+	OpSlide
+	OpUnslide
 	numOpCodes
 )
 
@@ -281,6 +286,7 @@ func init() {
 	batchOps()
 	axisOps()
 	layerOps()
+	gatherOps()
 	for _, op := range []*Op{opCosh, opSinh, opAsin, opAcos, opExpm1, opLog2, opLog10, opSquare, opRsqrt,
 		opGelu, opSilu, opSoftsign, opElu, opEluGrad, opHuber} {
 		register(op)

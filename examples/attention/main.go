@@ -40,19 +40,19 @@ type result struct {
 }
 
 // encode writes the training sample of digits: the digits, the separator
-// and the reversed digits but the last, one-hot, with the reversed digits
-// as the next tokens from position L on.
+// and the reversed digits but the last, as tokens, with the reversed
+// digits as the next tokens from position L on.
 func encode(digits []int, in *ReverseInputs) {
 	*in = ReverseInputs{}
 	for t, d := range digits {
-		in.X[t][d] = 1
+		in.Tokens[t] = d
 		r := digits[seqLen-1-t] // output t
 		in.Next[seqLen+t] = r
 		if t < seqLen-1 {
-			in.X[seqLen+1+t][r] = 1
+			in.Tokens[seqLen+1+t] = r
 		}
 	}
-	in.X[seqLen][separator] = 1
+	in.Tokens[seqLen] = separator
 }
 
 // key packs a sequence of digits into one number.
@@ -66,14 +66,13 @@ func key(digits []int) int {
 
 // reverse decodes greedily: the digits and the separator, then at each
 // step the most likely digit at the last filled position, written into
-// the next one.
+// the next one. The positions not yet filled hold token 0: the mask
+// keeps them from the positions before them.
 func reverse(p *ReverseParams, ws *ReverseWorkspace, digits []int, out []int) {
 	var in ReverseInputs
 	var o ReverseOutputs
-	for t, d := range digits {
-		in.X[t][d] = 1
-	}
-	in.X[seqLen][separator] = 1
+	copy(in.Tokens[:], digits)
+	in.Tokens[seqLen] = separator
 	for t := range seqLen {
 		p.Predict(ws, &in, &o)
 		row := o.Z[seqLen+t]
@@ -85,7 +84,7 @@ func reverse(p *ReverseParams, ws *ReverseWorkspace, digits []int, out []int) {
 		}
 		out[t] = best
 		if t < seqLen-1 {
-			in.X[seqLen+1+t][best] = 1
+			in.Tokens[seqLen+1+t] = best
 		}
 	}
 }

@@ -19,15 +19,7 @@ func TestLearnsToReverse(t *testing.T) {
 func TestEncode(t *testing.T) {
 	var in ReverseInputs
 	encode([]int{1, 2, 3, 4, 5, 6}, &in)
-	tokens := make([]int, positions)
-	for p := range positions {
-		tokens[p] = -1
-		for v, x := range in.X[p] {
-			if x == 1 {
-				tokens[p] = v
-			}
-		}
-	}
+	tokens := in.Tokens[:]
 	want := []int{1, 2, 3, 4, 5, 6, separator, 6, 5, 4, 3, 2}
 	for p := range want {
 		if tokens[p] != want[p] {
@@ -38,5 +30,22 @@ func TestEncode(t *testing.T) {
 		if in.Next[seqLen+p] != n {
 			t.Errorf("next %v, want the reversed digits from position %d", in.Next, seqLen)
 		}
+	}
+}
+
+// BenchmarkStep is one training step's gradient: LossGradBatch over a
+// mini-batch of 64 sequences, on one goroutine.
+func BenchmarkStep(b *testing.B) {
+	var p, g ReverseParams
+	p.Init(1)
+	var ws ReverseBatchWorkspace
+	batch := make([]ReverseInputs, 64)
+	for i := range batch {
+		encode([]int{i % 10, (i / 10) % 10, 3, 4, (7 * i) % 10, 9}, &batch[i])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g = ReverseParams{}
+		p.LossGradBatch(&ws, batch, &g)
 	}
 }

@@ -41,25 +41,24 @@ var _ = [1]struct{}{}[unsafe.Sizeof(ReverseParams{})-8*ReverseNumParams]
 
 // ReverseNumInputs is the number of float64s in a ReverseInputs, which its
 // Flat views; integer inputs are not among them.
-const ReverseNumInputs = 132
+const ReverseNumInputs = 0
 
 // ReverseInputs holds one sample of the inputs of model reverse: the float
 // inputs first, in declaration order, which Flat views as one slice, then the
 // integer inputs, which Ints views.
 type ReverseInputs struct {
-	X    [12][11]float64 // input X[12, 11] (reverse.bp:32)
-	Next [12]int         // input next[12] int (reverse.bp:33)
+	Tokens [12]int // input tokens[12] int (reverse.bp:32)
+	Next   [12]int // input next[12] int (reverse.bp:33)
 }
-
-// ReverseInputs starts with exactly ReverseNumInputs float64s, so Flat covers
-// them. A compile error here ("index out of bounds" or "overflows uintptr")
-// means that the type was changed by hand: run backpropgen again to regenerate
-// this file.
-var _ = [1]struct{}{}[unsafe.Offsetof(ReverseInputs{}.Next)-8*ReverseNumInputs]
 
 // Validate reports an integer input outside the range of the dimension it
 // indexes. Forward, Backward and LossGrad panic with its message.
 func (in *ReverseInputs) Validate() error {
+	for i := range 12 {
+		if v := in.Tokens[i]; v < 0 || v >= 11 {
+			return fmt.Errorf("reverse: input tokens[%d] = %d is outside its range 0..10", i, v)
+		}
+	}
 	for i := range 12 {
 		if v := in.Next[i]; v < 0 || v >= 10 {
 			return fmt.Errorf("reverse: input next[%d] = %d is outside its range 0..9", i, v)
@@ -79,94 +78,92 @@ type ReverseOutputs struct {
 type ReverseWorkspace struct {
 	sum    [6]float64
 	exp    [6][10]float64
-	t      [12][32]float64
 	x      [12][32]float64
+	t      [12][32]float64
 	t2     [12][32]float64
 	t3     [12][32]float64
-	t4     [12][32]float64
-	t5     [12][12]float64
+	t4     [12][12]float64
 	exp2   [12][12]float64
-	t6     [12]float64
-	t7     [12][12]float64
+	t5     [12]float64
+	t6     [12][12]float64
+	t7     [12][32]float64
 	t8     [12][32]float64
 	t9     [12][32]float64
-	t10    [12][32]float64
-	t11    [12]float64
+	t10    [12]float64
 	rsqrt  [12]float64
-	t12    [12][32]float64
+	t11    [12][32]float64
 	h      [12][32]float64
-	t13    [12][64]float64
+	t12    [12][64]float64
 	relu   [12][64]float64
+	t13    [12][32]float64
 	t14    [12][32]float64
-	t15    [12][32]float64
-	t16    [12]float64
+	t15    [12]float64
 	rsqrt2 [12]float64
-	t17    [12][32]float64
+	t16    [12][32]float64
 	h2     [12][32]float64
 	z      [12][10]float64
-	t18    [12][32]float64
+	t17    [12][32]float64
+	t18    [12][64]float64
 	t19    [12][64]float64
-	t20    [12][64]float64
+	t20    [12][32]float64
 	t21    [12][32]float64
 	t22    [12][32]float64
-	t23    [12][32]float64
-	t24    [12][12]float64
-	t25    [12][32]float64
-	t26    [12][12]float64
-	t27    [12][32]float64
-	t28    [32][12]float64
+	t23    [12][12]float64
+	t24    [12][32]float64
+	t25    [12][12]float64
+	t26    [12][32]float64
+	t27    [32][12]float64
+	t28    [12][32]float64
 	t29    [12][32]float64
-	t30    [12][32]float64
-	dx     [12][32]float64
 }
 
 // ReverseBatchWorkspace holds what ReverseParams.ForwardBatch and
 // LossGradBatch need to compute a tile of 32 samples at once. Its zero value
 // is ready to use; use one per goroutine. It is large: allocate it once.
 type ReverseBatchWorkspace struct {
-	one  ReverseWorkspace    // for the samples after the last whole tile
-	x    [12][11][32]float64 // the tile's X, sample s in column s
-	next [12][32]int         // the tile's next, sample s in column s
-	t    [6][32]float64
-	exp  [6][10][32]float64
-	x2   [12][32][32]float64
-	t2   [12][32][32]float64
-	t3   [12][32][32]float64
-	t4   [12][12][32]float64
-	exp2 [12][12][32]float64
-	t5   [12][12][32]float64
-	t6   [12][32][32]float64
-	t7   [12][32][32]float64
-	t8   [12][32][32]float64
-	t9   [12][32][32]float64
-	t10  [12][32][32]float64
-	h    [12][32][32]float64
-	relu [12][64][32]float64
-	t11  [12][32][32]float64
-	t12  [12][32][32]float64
-	t13  [12][32][32]float64
-	h2   [12][32][32]float64
-	z    [12][10][32]float64
-	dz   [12][10][32]float64
-	dh   [12][32][32]float64
-	t14  [12][32][32]float64
-	t15  [12][32][32]float64
-	t16  [12][32][32]float64
-	t17  [12][32][32]float64
-	t18  [12][64][32]float64
-	dh2  [12][32][32]float64
-	t19  [12][32][32]float64
-	t20  [12][32][32]float64
-	t21  [12][32][32]float64
-	t22  [12][32][32]float64
-	t23  [12][32][32]float64
-	t24  [12][32][32]float64
-	t25  [12][12][32]float64
-	t26  [12][12][32]float64
-	t27  [32][12][32]float64
-	t28  [12][32][32]float64
-	dx   [12][32][32]float64
-	dz2  [12][10][32]float64
+	one    ReverseWorkspace // for the samples after the last whole tile
+	tokens [12][32]int      // the tile's tokens, sample s in column s
+	next   [12][32]int      // the tile's next, sample s in column s
+	t      [6][32]float64
+	exp    [6][10][32]float64
+	x      [12][32][32]float64
+	t2     [12][32][32]float64
+	t3     [12][32][32]float64
+	t4     [12][12][32]float64
+	exp2   [12][12][32]float64
+	t5     [12][12][32]float64
+	t6     [12][32][32]float64
+	t7     [12][32][32]float64
+	t8     [12][32][32]float64
+	t9     [12][32][32]float64
+	t10    [12][32][32]float64
+	h      [12][32][32]float64
+	relu   [12][64][32]float64
+	t11    [12][32][32]float64
+	t12    [12][32][32]float64
+	t13    [12][32][32]float64
+	h2     [12][32][32]float64
+	z      [12][10][32]float64
+	dz     [12][10][32]float64
+	dh     [12][32][32]float64
+	t14    [12][32][32]float64
+	t15    [12][32][32]float64
+	t16    [12][32][32]float64
+	t17    [12][32][32]float64
+	t18    [12][64][32]float64
+	dh2    [12][32][32]float64
+	t19    [12][32][32]float64
+	t20    [12][32][32]float64
+	t21    [12][32][32]float64
+	t22    [12][32][32]float64
+	t23    [12][32][32]float64
+	t24    [12][32][32]float64
+	t25    [12][12][32]float64
+	t26    [12][12][32]float64
+	t27    [32][12][32]float64
+	t28    [12][32][32]float64
+	dx     [12][32][32]float64
+	dz2    [12][10][32]float64
 }
 
 // Forward returns the loss of model reverse for the sample in and keeps in ws
@@ -175,18 +172,17 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	// reverse.bp:35: x = X @ E + P
-	reverseGemmNN(12, 32, 11, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.t[0][0], 384), false)
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
-			ws.x[i][j] = ws.t[i][j] + p.P[i][j]
+			ws.x[i][j] = p.E[in.Tokens[i]][j] + p.P[i][j]
 		}
 	}
 	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t5[0][0], 144), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t4[0][0], 144), false)
 	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
@@ -199,7 +195,7 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 	var t4 [12][12]float64
 	for i := range 12 {
 		for j := range 12 {
-			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
+			t2[i][j] = ws.t4[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
 		}
 		m := math.Inf(-1)
 		for k := range 12 {
@@ -223,18 +219,18 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 			sum2 += ws.exp2[i][k2+2]
 			sum3 += ws.exp2[i][k2+3]
 		}
-		t6i := sum0 + sum1 + (sum2 + sum3)
-		ws.t6[i] = t6i
+		t5i := sum0 + sum1 + (sum2 + sum3)
+		ws.t5[i] = t5i
 		for j := range 12 {
-			ws.t7[i][j] = ws.exp2[i][j] / t6i
+			ws.t6[i][j] = ws.exp2[i][j] / t5i
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t7[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 384), false)
 	var t5 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t5[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t5[i][j] = ws.x[i][j] + ws.t8[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
@@ -243,40 +239,40 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 			sumB2 += t5[i][k3+2]
 			sumB3 += t5[i][k3+3]
 		}
-		t6i2 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
+		t6i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			ws.t10[i][j] = t5[i][j] - t6i2
+			ws.t9[i][j] = t5[i][j] - t6i
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumC0 += ws.t10[i][k4] * ws.t10[i][k4]
-			sumC1 += ws.t10[i][k4+1] * ws.t10[i][k4+1]
-			sumC2 += ws.t10[i][k4+2] * ws.t10[i][k4+2]
-			sumC3 += ws.t10[i][k4+3] * ws.t10[i][k4+3]
+			sumC0 += ws.t9[i][k4] * ws.t9[i][k4]
+			sumC1 += ws.t9[i][k4+1] * ws.t9[i][k4+1]
+			sumC2 += ws.t9[i][k4+2] * ws.t9[i][k4+2]
+			sumC3 += ws.t9[i][k4+3] * ws.t9[i][k4+3]
 		}
-		ws.t11[i] = (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
+		ws.t10[i] = (sumC0+sumC1+(sumC2+sumC3))/32 + 1e-05
 	}
 	for i := range 12 {
-		ws.rsqrt[i] = reverseRsqrt(ws.t11[i])
+		ws.rsqrt[i] = reverseRsqrt(ws.t10[i])
 		for j := range 32 {
-			ws.t12[i][j] = ws.t10[i][j] * ws.rsqrt[i]
+			ws.t11[i][j] = ws.t9[i][j] * ws.rsqrt[i]
 		}
 		for j := range 32 {
-			ws.h[i][j] = ws.t12[i][j]*p.Gamma1[j] + p.Beta1[j]
+			ws.h[i][j] = ws.t11[i][j]*p.Gamma1[j] + p.Beta1[j]
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 768), false)
+	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t12[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.relu[i][j] = reverseRelu(ws.t13[i][j] + p.B1[j])
+			ws.relu[i][j] = reverseRelu(ws.t12[i][j] + p.B1[j])
 		}
 	}
-	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
+	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 384), false)
 	var t7 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			t7[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t7[i][j] = ws.h[i][j] + ws.t13[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
@@ -287,24 +283,24 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 		t8i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			ws.t15[i][j] = t7[i][j] - t8i
+			ws.t14[i][j] = t7[i][j] - t8i
 		}
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 32; k6 += 4 {
-			sumE0 += ws.t15[i][k6] * ws.t15[i][k6]
-			sumE1 += ws.t15[i][k6+1] * ws.t15[i][k6+1]
-			sumE2 += ws.t15[i][k6+2] * ws.t15[i][k6+2]
-			sumE3 += ws.t15[i][k6+3] * ws.t15[i][k6+3]
+			sumE0 += ws.t14[i][k6] * ws.t14[i][k6]
+			sumE1 += ws.t14[i][k6+1] * ws.t14[i][k6+1]
+			sumE2 += ws.t14[i][k6+2] * ws.t14[i][k6+2]
+			sumE3 += ws.t14[i][k6+3] * ws.t14[i][k6+3]
 		}
-		ws.t16[i] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
+		ws.t15[i] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
 	}
 	for i := range 12 {
-		ws.rsqrt2[i] = reverseRsqrt(ws.t16[i])
+		ws.rsqrt2[i] = reverseRsqrt(ws.t15[i])
 		for j := range 32 {
-			ws.t17[i][j] = ws.t15[i][j] * ws.rsqrt2[i]
+			ws.t16[i][j] = ws.t14[i][j] * ws.rsqrt2[i]
 		}
 		for j := range 32 {
-			ws.h2[i][j] = ws.t17[i][j]*p.Gamma2[j] + p.Beta2[j]
+			ws.h2[i][j] = ws.t16[i][j]*p.Gamma2[j] + p.Beta2[j]
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
@@ -396,14 +392,14 @@ func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 32; k2 += 4 {
-			sum0 += t3[i][k2] * ws.t15[i][k2]
-			sum1 += t3[i][k2+1] * ws.t15[i][k2+1]
-			sum2 += t3[i][k2+2] * ws.t15[i][k2+2]
-			sum3 += t3[i][k2+3] * ws.t15[i][k2+3]
+			sum0 += t3[i][k2] * ws.t14[i][k2]
+			sum1 += t3[i][k2+1] * ws.t14[i][k2+1]
+			sum2 += t3[i][k2+2] * ws.t14[i][k2+2]
+			sum3 += t3[i][k2+3] * ws.t14[i][k2+3]
 		}
-		t4i := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt2[i] / ws.t16[i])) / 32
+		t4i := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt2[i] / ws.t15[i])) / 32
 		for j := range 32 {
-			t5[i][j] = t4i * ws.t15[i][j]
+			t5[i][j] = t4i * ws.t14[i][j]
 		}
 		for j := range 32 {
 			t6[i][j] = t3[i][j]*ws.rsqrt2[i] + t5[i][j] + t5[i][j]
@@ -417,16 +413,16 @@ func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			ws.t18[i][j] = t6[i][j] + t7i
+			ws.t17[i][j] = t6[i][j] + t7i
 		}
 	}
-	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t19[0][0], 768), false)
+	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t18[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.t20[i][j] = ws.t19[i][j] * reverseStep(ws.relu[i][j])
+			ws.t19[i][j] = ws.t18[i][j] * reverseStep(ws.relu[i][j])
 		}
 	}
-	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t21[0][0], 384), false)
+	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t20[0][0], 384), false)
 	var dh2 [12][32]float64
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t8 [12][32]float64
@@ -434,21 +430,21 @@ func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	var t11 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			dh2[i][j] = ws.t18[i][j] + ws.t21[i][j]
+			dh2[i][j] = ws.t17[i][j] + ws.t20[i][j]
 		}
 		for j := range 32 {
 			t8[i][j] = dh2[i][j] * p.Gamma1[j]
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumC0 += t8[i][k4] * ws.t10[i][k4]
-			sumC1 += t8[i][k4+1] * ws.t10[i][k4+1]
-			sumC2 += t8[i][k4+2] * ws.t10[i][k4+2]
-			sumC3 += t8[i][k4+3] * ws.t10[i][k4+3]
+			sumC0 += t8[i][k4] * ws.t9[i][k4]
+			sumC1 += t8[i][k4+1] * ws.t9[i][k4+1]
+			sumC2 += t8[i][k4+2] * ws.t9[i][k4+2]
+			sumC3 += t8[i][k4+3] * ws.t9[i][k4+3]
 		}
-		t9i := (sumC0 + sumC1 + (sumC2 + sumC3)) * (-0.5 * (ws.rsqrt[i] / ws.t11[i])) / 32
+		t9i := (sumC0 + sumC1 + (sumC2 + sumC3)) * (-0.5 * (ws.rsqrt[i] / ws.t10[i])) / 32
 		for j := range 32 {
-			t10[i][j] = t9i * ws.t10[i][j]
+			t10[i][j] = t9i * ws.t9[i][j]
 		}
 		for j := range 32 {
 			t11[i][j] = t8[i][j]*ws.rsqrt[i] + t10[i][j] + t10[i][j]
@@ -462,71 +458,76 @@ func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		t12i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			ws.t22[i][j] = t11[i][j] + t12i
+			ws.t21[i][j] = t11[i][j] + t12i
 		}
 	}
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t23[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t24[0][0], 144), false)
-	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t22[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t23[0][0], 144), false)
+	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), false)
 	for i := range 12 {
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 12; k6 += 4 {
-			sumE0 += -(ws.t24[i][k6] * ws.t7[i][k6] / ws.t6[i])
-			sumE1 += -(ws.t24[i][k6+1] * ws.t7[i][k6+1] / ws.t6[i])
-			sumE2 += -(ws.t24[i][k6+2] * ws.t7[i][k6+2] / ws.t6[i])
-			sumE3 += -(ws.t24[i][k6+3] * ws.t7[i][k6+3] / ws.t6[i])
+			sumE0 += -(ws.t23[i][k6] * ws.t6[i][k6] / ws.t5[i])
+			sumE1 += -(ws.t23[i][k6+1] * ws.t6[i][k6+1] / ws.t5[i])
+			sumE2 += -(ws.t23[i][k6+2] * ws.t6[i][k6+2] / ws.t5[i])
+			sumE3 += -(ws.t23[i][k6+3] * ws.t6[i][k6+3] / ws.t5[i])
 		}
 		t13i := sumE0 + sumE1 + (sumE2 + sumE3)
 		for j := range 12 {
-			ws.t26[i][j] = (ws.t24[i][j]/ws.t6[i] + t13i) * ws.exp2[i][j] * 0.17677669529663687
+			ws.t25[i][j] = (ws.t23[i][j]/ws.t5[i] + t13i) * ws.exp2[i][j] * 0.17677669529663687
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), false)
-	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t28[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t30[0][0], 384), false)
-	// backward of reverse.bp:35: x = X @ E + P
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), false)
+	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t27[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t28[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
+	var dx [12][32]float64
+	// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k7 := 0; k7 < 32; k7 += 4 {
-				dotB0 += ws.t28[k7][i] * p.Wk[j][k7]
-				dotB1 += ws.t28[k7+1][i] * p.Wk[j][k7+1]
-				dotB2 += ws.t28[k7+2][i] * p.Wk[j][k7+2]
-				dotB3 += ws.t28[k7+3][i] * p.Wk[j][k7+3]
+				dotB0 += ws.t27[k7][i] * p.Wk[j][k7]
+				dotB1 += ws.t27[k7+1][i] * p.Wk[j][k7+1]
+				dotB2 += ws.t27[k7+2][i] * p.Wk[j][k7+2]
+				dotB3 += ws.t27[k7+3][i] * p.Wk[j][k7+3]
 			}
-			ws.dx[i][j] = ws.t22[i][j] + ws.t29[i][j] + (dotB0 + dotB1 + (dotB2 + dotB3)) + ws.t30[i][j]
+			dx[i][j] = ws.t21[i][j] + ws.t28[i][j] + (dotB0 + dotB1 + (dotB2 + dotB3)) + ws.t29[i][j]
 		}
 	}
-	reverseGemmTN(11, 32, 12, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&ws.dx[0][0], 384), unsafe.Slice(&g.E[0][0], 352), true)
+	for i2 := range 12 {
+		for i3 := range 32 {
+			g.E[in.Tokens[i2]][i3] += dx[i2][i3]
+		}
+	}
 	for i := range 12 {
 		for j := range 32 {
-			g.P[i][j] += ws.dx[i][j]
+			g.P[i][j] += dx[i][j]
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), true)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), true)
 	for i := range 32 {
 		for j := range 32 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k8 := 0; k8 < 12; k8 += 4 {
-				dotC0 += ws.x[k8][i] * ws.t28[j][k8]
-				dotC1 += ws.x[k8+1][i] * ws.t28[j][k8+1]
-				dotC2 += ws.x[k8+2][i] * ws.t28[j][k8+2]
-				dotC3 += ws.x[k8+3][i] * ws.t28[j][k8+3]
+				dotC0 += ws.x[k8][i] * ws.t27[j][k8]
+				dotC1 += ws.x[k8+1][i] * ws.t27[j][k8+1]
+				dotC2 += ws.x[k8+2][i] * ws.t27[j][k8+2]
+				dotC3 += ws.x[k8+3][i] * ws.t27[j][k8+3]
 			}
 			g.Wk[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 		}
 	}
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), true)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), true)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), true)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), true)
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k9 := 0; k9 < 12; k9 += 4 {
-			sumF0 += dh2[k9][i] * ws.t12[k9][i]
-			sumF1 += dh2[k9+1][i] * ws.t12[k9+1][i]
-			sumF2 += dh2[k9+2][i] * ws.t12[k9+2][i]
-			sumF3 += dh2[k9+3][i] * ws.t12[k9+3][i]
+			sumF0 += dh2[k9][i] * ws.t11[k9][i]
+			sumF1 += dh2[k9+1][i] * ws.t11[k9+1][i]
+			sumF2 += dh2[k9+2][i] * ws.t11[k9+2][i]
+			sumF3 += dh2[k9+3][i] * ws.t11[k9+3][i]
 		}
 		g.Gamma1[i] += sumF0 + sumF1 + (sumF2 + sumF3)
 		var sumG0, sumG1, sumG2, sumG3 float64
@@ -539,33 +540,33 @@ func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		g.Beta1[i] += sumG0 + sumG1 + (sumG2 + sumG3)
 	}
 	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), true)
+	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), true)
 	for i := range 64 {
 		var sumH0, sumH1, sumH2, sumH3 float64
 		for k11 := 0; k11 < 12; k11 += 4 {
-			sumH0 += ws.t20[k11][i]
-			sumH1 += ws.t20[k11+1][i]
-			sumH2 += ws.t20[k11+2][i]
-			sumH3 += ws.t20[k11+3][i]
+			sumH0 += ws.t19[k11][i]
+			sumH1 += ws.t19[k11+1][i]
+			sumH2 += ws.t19[k11+2][i]
+			sumH3 += ws.t19[k11+3][i]
 		}
 		g.B1[i] += sumH0 + sumH1 + (sumH2 + sumH3)
 	}
-	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), true)
+	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), true)
 	for i := range 32 {
 		var sumI0, sumI1, sumI2, sumI3 float64
 		for k12 := 0; k12 < 12; k12 += 4 {
-			sumI0 += ws.t18[k12][i]
-			sumI1 += ws.t18[k12+1][i]
-			sumI2 += ws.t18[k12+2][i]
-			sumI3 += ws.t18[k12+3][i]
+			sumI0 += ws.t17[k12][i]
+			sumI1 += ws.t17[k12+1][i]
+			sumI2 += ws.t17[k12+2][i]
+			sumI3 += ws.t17[k12+3][i]
 		}
 		g.B2[i] += sumI0 + sumI1 + (sumI2 + sumI3)
 		var sumJ0, sumJ1, sumJ2, sumJ3 float64
 		for k13 := 0; k13 < 12; k13 += 4 {
-			sumJ0 += dh[k13][i] * ws.t17[k13][i]
-			sumJ1 += dh[k13+1][i] * ws.t17[k13+1][i]
-			sumJ2 += dh[k13+2][i] * ws.t17[k13+2][i]
-			sumJ3 += dh[k13+3][i] * ws.t17[k13+3][i]
+			sumJ0 += dh[k13][i] * ws.t16[k13][i]
+			sumJ1 += dh[k13+1][i] * ws.t16[k13+1][i]
+			sumJ2 += dh[k13+2][i] * ws.t16[k13+2][i]
+			sumJ3 += dh[k13+3][i] * ws.t16[k13+3][i]
 		}
 		g.Gamma2[i] += sumJ0 + sumJ1 + (sumJ2 + sumJ3)
 		var sumK0, sumK1, sumK2, sumK3 float64
@@ -607,18 +608,17 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	// reverse.bp:35: x = X @ E + P
-	reverseGemmNN(12, 32, 11, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.t[0][0], 384), false)
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
-			ws.x[i][j] = ws.t[i][j] + p.P[i][j]
+			ws.x[i][j] = p.E[in.Tokens[i]][j] + p.P[i][j]
 		}
 	}
 	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t5[0][0], 144), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t4[0][0], 144), false)
 	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
@@ -632,7 +632,7 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	var exp [12][12]float64
 	for i := range 12 {
 		for j := range 12 {
-			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
+			t2[i][j] = ws.t4[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
 		}
 		m := math.Inf(-1)
 		for k := range 12 {
@@ -660,18 +660,18 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		t5i := sum0 + sum1 + (sum2 + sum3)
 		t5[i] = t5i
 		for j := range 12 {
-			ws.t7[i][j] = exp[i][j] / t5i
+			ws.t6[i][j] = exp[i][j] / t5i
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t7[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 384), false)
 	var t6 [12][32]float64
 	var t8 [12][32]float64
 	var t9 [12]float64
 	var rsqrt [12]float64
 	for i := range 12 {
 		for j := range 32 {
-			t6[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t6[i][j] = ws.x[i][j] + ws.t8[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
@@ -704,20 +704,20 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 768), false)
+	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t12[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.relu[i][j] = reverseRelu(ws.t13[i][j] + p.B1[j])
+			ws.relu[i][j] = reverseRelu(ws.t12[i][j] + p.B1[j])
 		}
 	}
-	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
+	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 384), false)
 	var t11 [12][32]float64
 	var t13 [12][32]float64
 	var t14 [12]float64
 	var rsqrt2 [12]float64
 	for i := range 12 {
 		for j := range 32 {
-			t11[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t11[i][j] = ws.h[i][j] + ws.t13[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
@@ -848,16 +848,16 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		t23i := (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		for j := range 32 {
-			ws.t18[i][j] = t22[i][j] + t23i
+			ws.t17[i][j] = t22[i][j] + t23i
 		}
 	}
-	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t19[0][0], 768), false)
+	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t18[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.t20[i][j] = ws.t19[i][j] * reverseStep(ws.relu[i][j])
+			ws.t19[i][j] = ws.t18[i][j] * reverseStep(ws.relu[i][j])
 		}
 	}
-	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t21[0][0], 384), false)
+	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t20[0][0], 384), false)
 	var dh2 [12][32]float64
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t24 [12][32]float64
@@ -865,7 +865,7 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 	var t27 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			dh2[i][j] = ws.t18[i][j] + ws.t21[i][j]
+			dh2[i][j] = ws.t17[i][j] + ws.t20[i][j]
 		}
 		for j := range 32 {
 			t24[i][j] = dh2[i][j] * p.Gamma1[j]
@@ -893,64 +893,69 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		}
 		t28i := (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
 		for j := range 32 {
-			ws.t22[i][j] = t27[i][j] + t28i
+			ws.t21[i][j] = t27[i][j] + t28i
 		}
 	}
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t23[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t24[0][0], 144), false)
-	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t22[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t23[0][0], 144), false)
+	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), false)
 	for i := range 12 {
 		var sumK0, sumK1, sumK2, sumK3 float64
 		for k15 := 0; k15 < 12; k15 += 4 {
-			sumK0 += -(ws.t24[i][k15] * ws.t7[i][k15] / t5[i])
-			sumK1 += -(ws.t24[i][k15+1] * ws.t7[i][k15+1] / t5[i])
-			sumK2 += -(ws.t24[i][k15+2] * ws.t7[i][k15+2] / t5[i])
-			sumK3 += -(ws.t24[i][k15+3] * ws.t7[i][k15+3] / t5[i])
+			sumK0 += -(ws.t23[i][k15] * ws.t6[i][k15] / t5[i])
+			sumK1 += -(ws.t23[i][k15+1] * ws.t6[i][k15+1] / t5[i])
+			sumK2 += -(ws.t23[i][k15+2] * ws.t6[i][k15+2] / t5[i])
+			sumK3 += -(ws.t23[i][k15+3] * ws.t6[i][k15+3] / t5[i])
 		}
 		t29i := sumK0 + sumK1 + (sumK2 + sumK3)
 		for j := range 12 {
-			ws.t26[i][j] = (ws.t24[i][j]/t5[i] + t29i) * exp[i][j] * 0.17677669529663687
+			ws.t25[i][j] = (ws.t23[i][j]/t5[i] + t29i) * exp[i][j] * 0.17677669529663687
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), false)
-	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t28[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t30[0][0], 384), false)
-	// backward of reverse.bp:35: x = X @ E + P
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), false)
+	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t27[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t28[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
+	var dx [12][32]float64
+	// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k16 := 0; k16 < 32; k16 += 4 {
-				dotC0 += ws.t28[k16][i] * p.Wk[j][k16]
-				dotC1 += ws.t28[k16+1][i] * p.Wk[j][k16+1]
-				dotC2 += ws.t28[k16+2][i] * p.Wk[j][k16+2]
-				dotC3 += ws.t28[k16+3][i] * p.Wk[j][k16+3]
+				dotC0 += ws.t27[k16][i] * p.Wk[j][k16]
+				dotC1 += ws.t27[k16+1][i] * p.Wk[j][k16+1]
+				dotC2 += ws.t27[k16+2][i] * p.Wk[j][k16+2]
+				dotC3 += ws.t27[k16+3][i] * p.Wk[j][k16+3]
 			}
-			ws.dx[i][j] = ws.t22[i][j] + ws.t29[i][j] + (dotC0 + dotC1 + (dotC2 + dotC3)) + ws.t30[i][j]
+			dx[i][j] = ws.t21[i][j] + ws.t28[i][j] + (dotC0 + dotC1 + (dotC2 + dotC3)) + ws.t29[i][j]
 		}
 	}
-	reverseGemmTN(11, 32, 12, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&ws.dx[0][0], 384), unsafe.Slice(&g.E[0][0], 352), true)
+	for i4 := range 12 {
+		for i5 := range 32 {
+			g.E[in.Tokens[i4]][i5] += dx[i4][i5]
+		}
+	}
 	for i := range 12 {
 		for j := range 32 {
-			g.P[i][j] += ws.dx[i][j]
+			g.P[i][j] += dx[i][j]
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), true)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), true)
 	for i := range 32 {
 		for j := range 32 {
 			var dotD0, dotD1, dotD2, dotD3 float64
 			for k17 := 0; k17 < 12; k17 += 4 {
-				dotD0 += ws.x[k17][i] * ws.t28[j][k17]
-				dotD1 += ws.x[k17+1][i] * ws.t28[j][k17+1]
-				dotD2 += ws.x[k17+2][i] * ws.t28[j][k17+2]
-				dotD3 += ws.x[k17+3][i] * ws.t28[j][k17+3]
+				dotD0 += ws.x[k17][i] * ws.t27[j][k17]
+				dotD1 += ws.x[k17+1][i] * ws.t27[j][k17+1]
+				dotD2 += ws.x[k17+2][i] * ws.t27[j][k17+2]
+				dotD3 += ws.x[k17+3][i] * ws.t27[j][k17+3]
 			}
 			g.Wk[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
 		}
 	}
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), true)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), true)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), true)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), true)
 	for i := range 32 {
 		var sumL0, sumL1, sumL2, sumL3 float64
 		for k18 := 0; k18 < 12; k18 += 4 {
@@ -970,25 +975,25 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 		g.Beta1[i] += sumM0 + sumM1 + (sumM2 + sumM3)
 	}
 	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), true)
+	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), true)
 	for i := range 64 {
 		var sumN0, sumN1, sumN2, sumN3 float64
 		for k20 := 0; k20 < 12; k20 += 4 {
-			sumN0 += ws.t20[k20][i]
-			sumN1 += ws.t20[k20+1][i]
-			sumN2 += ws.t20[k20+2][i]
-			sumN3 += ws.t20[k20+3][i]
+			sumN0 += ws.t19[k20][i]
+			sumN1 += ws.t19[k20+1][i]
+			sumN2 += ws.t19[k20+2][i]
+			sumN3 += ws.t19[k20+3][i]
 		}
 		g.B1[i] += sumN0 + sumN1 + (sumN2 + sumN3)
 	}
-	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), true)
+	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), true)
 	for i := range 32 {
 		var sumO0, sumO1, sumO2, sumO3 float64
 		for k21 := 0; k21 < 12; k21 += 4 {
-			sumO0 += ws.t18[k21][i]
-			sumO1 += ws.t18[k21+1][i]
-			sumO2 += ws.t18[k21+2][i]
-			sumO3 += ws.t18[k21+3][i]
+			sumO0 += ws.t17[k21][i]
+			sumO1 += ws.t17[k21+1][i]
+			sumO2 += ws.t17[k21+2][i]
+			sumO3 += ws.t17[k21+3][i]
 		}
 		g.B2[i] += sumO0 + sumO1 + (sumO2 + sumO3)
 		var sumP0, sumP1, sumP2, sumP3 float64
@@ -1033,7 +1038,9 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 }
 
 // BackwardTo sets g to the gradient that Backward would add to a cleared g,
-// without clearing g first. It writes each entry of g once.
+// without clearing g first. The gradients of E are sums of the rows that
+// integer inputs pick, so it clears them first. It writes each other entry of
+// g once.
 func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *ReverseParams) {
 	if err := in.Validate(); err != nil {
 		panic(err)
@@ -1075,14 +1082,14 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 32; k2 += 4 {
-			sum0 += t3[i][k2] * ws.t15[i][k2]
-			sum1 += t3[i][k2+1] * ws.t15[i][k2+1]
-			sum2 += t3[i][k2+2] * ws.t15[i][k2+2]
-			sum3 += t3[i][k2+3] * ws.t15[i][k2+3]
+			sum0 += t3[i][k2] * ws.t14[i][k2]
+			sum1 += t3[i][k2+1] * ws.t14[i][k2+1]
+			sum2 += t3[i][k2+2] * ws.t14[i][k2+2]
+			sum3 += t3[i][k2+3] * ws.t14[i][k2+3]
 		}
-		t4i := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt2[i] / ws.t16[i])) / 32
+		t4i := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt2[i] / ws.t15[i])) / 32
 		for j := range 32 {
-			t5[i][j] = t4i * ws.t15[i][j]
+			t5[i][j] = t4i * ws.t14[i][j]
 		}
 		for j := range 32 {
 			t6[i][j] = t3[i][j]*ws.rsqrt2[i] + t5[i][j] + t5[i][j]
@@ -1096,16 +1103,16 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		t7i := (sumB0 + sumB1 + (sumB2 + sumB3)) / 32
 		for j := range 32 {
-			ws.t18[i][j] = t6[i][j] + t7i
+			ws.t17[i][j] = t6[i][j] + t7i
 		}
 	}
-	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t19[0][0], 768), false)
+	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t18[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.t20[i][j] = ws.t19[i][j] * reverseStep(ws.relu[i][j])
+			ws.t19[i][j] = ws.t18[i][j] * reverseStep(ws.relu[i][j])
 		}
 	}
-	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t21[0][0], 384), false)
+	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t20[0][0], 384), false)
 	var dh2 [12][32]float64
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t8 [12][32]float64
@@ -1113,21 +1120,21 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	var t11 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			dh2[i][j] = ws.t18[i][j] + ws.t21[i][j]
+			dh2[i][j] = ws.t17[i][j] + ws.t20[i][j]
 		}
 		for j := range 32 {
 			t8[i][j] = dh2[i][j] * p.Gamma1[j]
 		}
 		var sumC0, sumC1, sumC2, sumC3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumC0 += t8[i][k4] * ws.t10[i][k4]
-			sumC1 += t8[i][k4+1] * ws.t10[i][k4+1]
-			sumC2 += t8[i][k4+2] * ws.t10[i][k4+2]
-			sumC3 += t8[i][k4+3] * ws.t10[i][k4+3]
+			sumC0 += t8[i][k4] * ws.t9[i][k4]
+			sumC1 += t8[i][k4+1] * ws.t9[i][k4+1]
+			sumC2 += t8[i][k4+2] * ws.t9[i][k4+2]
+			sumC3 += t8[i][k4+3] * ws.t9[i][k4+3]
 		}
-		t9i := (sumC0 + sumC1 + (sumC2 + sumC3)) * (-0.5 * (ws.rsqrt[i] / ws.t11[i])) / 32
+		t9i := (sumC0 + sumC1 + (sumC2 + sumC3)) * (-0.5 * (ws.rsqrt[i] / ws.t10[i])) / 32
 		for j := range 32 {
-			t10[i][j] = t9i * ws.t10[i][j]
+			t10[i][j] = t9i * ws.t9[i][j]
 		}
 		for j := range 32 {
 			t11[i][j] = t8[i][j]*ws.rsqrt[i] + t10[i][j] + t10[i][j]
@@ -1141,71 +1148,77 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		t12i := (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		for j := range 32 {
-			ws.t22[i][j] = t11[i][j] + t12i
+			ws.t21[i][j] = t11[i][j] + t12i
 		}
 	}
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t23[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t24[0][0], 144), false)
-	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t22[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t23[0][0], 144), false)
+	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), false)
 	for i := range 12 {
 		var sumE0, sumE1, sumE2, sumE3 float64
 		for k6 := 0; k6 < 12; k6 += 4 {
-			sumE0 += -(ws.t24[i][k6] * ws.t7[i][k6] / ws.t6[i])
-			sumE1 += -(ws.t24[i][k6+1] * ws.t7[i][k6+1] / ws.t6[i])
-			sumE2 += -(ws.t24[i][k6+2] * ws.t7[i][k6+2] / ws.t6[i])
-			sumE3 += -(ws.t24[i][k6+3] * ws.t7[i][k6+3] / ws.t6[i])
+			sumE0 += -(ws.t23[i][k6] * ws.t6[i][k6] / ws.t5[i])
+			sumE1 += -(ws.t23[i][k6+1] * ws.t6[i][k6+1] / ws.t5[i])
+			sumE2 += -(ws.t23[i][k6+2] * ws.t6[i][k6+2] / ws.t5[i])
+			sumE3 += -(ws.t23[i][k6+3] * ws.t6[i][k6+3] / ws.t5[i])
 		}
 		t13i := sumE0 + sumE1 + (sumE2 + sumE3)
 		for j := range 12 {
-			ws.t26[i][j] = (ws.t24[i][j]/ws.t6[i] + t13i) * ws.exp2[i][j] * 0.17677669529663687
+			ws.t25[i][j] = (ws.t23[i][j]/ws.t5[i] + t13i) * ws.exp2[i][j] * 0.17677669529663687
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), false)
-	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t28[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t30[0][0], 384), false)
-	// backward of reverse.bp:35: x = X @ E + P
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), false)
+	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t27[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t28[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
+	var dx [12][32]float64
+	// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k7 := 0; k7 < 32; k7 += 4 {
-				dotB0 += ws.t28[k7][i] * p.Wk[j][k7]
-				dotB1 += ws.t28[k7+1][i] * p.Wk[j][k7+1]
-				dotB2 += ws.t28[k7+2][i] * p.Wk[j][k7+2]
-				dotB3 += ws.t28[k7+3][i] * p.Wk[j][k7+3]
+				dotB0 += ws.t27[k7][i] * p.Wk[j][k7]
+				dotB1 += ws.t27[k7+1][i] * p.Wk[j][k7+1]
+				dotB2 += ws.t27[k7+2][i] * p.Wk[j][k7+2]
+				dotB3 += ws.t27[k7+3][i] * p.Wk[j][k7+3]
 			}
-			ws.dx[i][j] = ws.t22[i][j] + ws.t29[i][j] + (dotB0 + dotB1 + (dotB2 + dotB3)) + ws.t30[i][j]
+			dx[i][j] = ws.t21[i][j] + ws.t28[i][j] + (dotB0 + dotB1 + (dotB2 + dotB3)) + ws.t29[i][j]
 		}
 	}
-	reverseGemmTN(11, 32, 12, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&ws.dx[0][0], 384), unsafe.Slice(&g.E[0][0], 352), false)
+	g.E = [11][32]float64{}
+	for i2 := range 12 {
+		for i3 := range 32 {
+			g.E[in.Tokens[i2]][i3] += dx[i2][i3]
+		}
+	}
 	for i := range 12 {
 		for j := range 32 {
-			g.P[i][j] = ws.dx[i][j]
+			g.P[i][j] = dx[i][j]
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), false)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), false)
 	for i := range 32 {
 		for j := range 32 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k8 := 0; k8 < 12; k8 += 4 {
-				dotC0 += ws.x[k8][i] * ws.t28[j][k8]
-				dotC1 += ws.x[k8+1][i] * ws.t28[j][k8+1]
-				dotC2 += ws.x[k8+2][i] * ws.t28[j][k8+2]
-				dotC3 += ws.x[k8+3][i] * ws.t28[j][k8+3]
+				dotC0 += ws.x[k8][i] * ws.t27[j][k8]
+				dotC1 += ws.x[k8+1][i] * ws.t27[j][k8+1]
+				dotC2 += ws.x[k8+2][i] * ws.t27[j][k8+2]
+				dotC3 += ws.x[k8+3][i] * ws.t27[j][k8+3]
 			}
 			g.Wk[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
 		}
 	}
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), false)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), false)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), false)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), false)
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
 		for k9 := 0; k9 < 12; k9 += 4 {
-			sumF0 += dh2[k9][i] * ws.t12[k9][i]
-			sumF1 += dh2[k9+1][i] * ws.t12[k9+1][i]
-			sumF2 += dh2[k9+2][i] * ws.t12[k9+2][i]
-			sumF3 += dh2[k9+3][i] * ws.t12[k9+3][i]
+			sumF0 += dh2[k9][i] * ws.t11[k9][i]
+			sumF1 += dh2[k9+1][i] * ws.t11[k9+1][i]
+			sumF2 += dh2[k9+2][i] * ws.t11[k9+2][i]
+			sumF3 += dh2[k9+3][i] * ws.t11[k9+3][i]
 		}
 		g.Gamma1[i] = sumF0 + sumF1 + (sumF2 + sumF3)
 		var sumG0, sumG1, sumG2, sumG3 float64
@@ -1218,33 +1231,33 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		g.Beta1[i] = sumG0 + sumG1 + (sumG2 + sumG3)
 	}
 	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), false)
+	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), false)
 	for i := range 64 {
 		var sumH0, sumH1, sumH2, sumH3 float64
 		for k11 := 0; k11 < 12; k11 += 4 {
-			sumH0 += ws.t20[k11][i]
-			sumH1 += ws.t20[k11+1][i]
-			sumH2 += ws.t20[k11+2][i]
-			sumH3 += ws.t20[k11+3][i]
+			sumH0 += ws.t19[k11][i]
+			sumH1 += ws.t19[k11+1][i]
+			sumH2 += ws.t19[k11+2][i]
+			sumH3 += ws.t19[k11+3][i]
 		}
 		g.B1[i] = sumH0 + sumH1 + (sumH2 + sumH3)
 	}
-	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), false)
+	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), false)
 	for i := range 32 {
 		var sumI0, sumI1, sumI2, sumI3 float64
 		for k12 := 0; k12 < 12; k12 += 4 {
-			sumI0 += ws.t18[k12][i]
-			sumI1 += ws.t18[k12+1][i]
-			sumI2 += ws.t18[k12+2][i]
-			sumI3 += ws.t18[k12+3][i]
+			sumI0 += ws.t17[k12][i]
+			sumI1 += ws.t17[k12+1][i]
+			sumI2 += ws.t17[k12+2][i]
+			sumI3 += ws.t17[k12+3][i]
 		}
 		g.B2[i] = sumI0 + sumI1 + (sumI2 + sumI3)
 		var sumJ0, sumJ1, sumJ2, sumJ3 float64
 		for k13 := 0; k13 < 12; k13 += 4 {
-			sumJ0 += dh[k13][i] * ws.t17[k13][i]
-			sumJ1 += dh[k13+1][i] * ws.t17[k13+1][i]
-			sumJ2 += dh[k13+2][i] * ws.t17[k13+2][i]
-			sumJ3 += dh[k13+3][i] * ws.t17[k13+3][i]
+			sumJ0 += dh[k13][i] * ws.t16[k13][i]
+			sumJ1 += dh[k13+1][i] * ws.t16[k13+1][i]
+			sumJ2 += dh[k13+2][i] * ws.t16[k13+2][i]
+			sumJ3 += dh[k13+3][i] * ws.t16[k13+3][i]
 		}
 		g.Gamma2[i] = sumJ0 + sumJ1 + (sumJ2 + sumJ3)
 		var sumK0, sumK1, sumK2, sumK3 float64
@@ -1280,24 +1293,24 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
-// LossGrad would add it to a cleared g, without clearing g first. It writes
-// each entry of g once.
+// LossGrad would add it to a cleared g, without clearing g first. The
+// gradients of E are sums of the rows that integer inputs pick, so it clears
+// them first. It writes each other entry of g once.
 func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *ReverseParams) float64 {
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	// reverse.bp:35: x = X @ E + P
-	reverseGemmNN(12, 32, 11, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.t[0][0], 384), false)
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
-			ws.x[i][j] = ws.t[i][j] + p.P[i][j]
+			ws.x[i][j] = p.E[in.Tokens[i]][j] + p.P[i][j]
 		}
 	}
 	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t5[0][0], 144), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t4[0][0], 144), false)
 	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
@@ -1311,7 +1324,7 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	var exp [12][12]float64
 	for i := range 12 {
 		for j := range 12 {
-			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
+			t2[i][j] = ws.t4[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
 		}
 		m := math.Inf(-1)
 		for k := range 12 {
@@ -1339,18 +1352,18 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		t5i := sum0 + sum1 + (sum2 + sum3)
 		t5[i] = t5i
 		for j := range 12 {
-			ws.t7[i][j] = exp[i][j] / t5i
+			ws.t6[i][j] = exp[i][j] / t5i
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t7[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 384), false)
 	var t6 [12][32]float64
 	var t8 [12][32]float64
 	var t9 [12]float64
 	var rsqrt [12]float64
 	for i := range 12 {
 		for j := range 32 {
-			t6[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t6[i][j] = ws.x[i][j] + ws.t8[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
@@ -1383,20 +1396,20 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 768), false)
+	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t12[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.relu[i][j] = reverseRelu(ws.t13[i][j] + p.B1[j])
+			ws.relu[i][j] = reverseRelu(ws.t12[i][j] + p.B1[j])
 		}
 	}
-	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
+	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 384), false)
 	var t11 [12][32]float64
 	var t13 [12][32]float64
 	var t14 [12]float64
 	var rsqrt2 [12]float64
 	for i := range 12 {
 		for j := range 32 {
-			t11[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t11[i][j] = ws.h[i][j] + ws.t13[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
@@ -1527,16 +1540,16 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		t23i := (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		for j := range 32 {
-			ws.t18[i][j] = t22[i][j] + t23i
+			ws.t17[i][j] = t22[i][j] + t23i
 		}
 	}
-	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t19[0][0], 768), false)
+	reverseGemmNT(12, 64, 32, unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t18[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.t20[i][j] = ws.t19[i][j] * reverseStep(ws.relu[i][j])
+			ws.t19[i][j] = ws.t18[i][j] * reverseStep(ws.relu[i][j])
 		}
 	}
-	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t21[0][0], 384), false)
+	reverseGemmNT(12, 32, 64, unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t20[0][0], 384), false)
 	var dh2 [12][32]float64
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t24 [12][32]float64
@@ -1544,7 +1557,7 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 	var t27 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			dh2[i][j] = ws.t18[i][j] + ws.t21[i][j]
+			dh2[i][j] = ws.t17[i][j] + ws.t20[i][j]
 		}
 		for j := range 32 {
 			t24[i][j] = dh2[i][j] * p.Gamma1[j]
@@ -1572,64 +1585,70 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		}
 		t28i := (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
 		for j := range 32 {
-			ws.t22[i][j] = t27[i][j] + t28i
+			ws.t21[i][j] = t27[i][j] + t28i
 		}
 	}
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t23[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t24[0][0], 144), false)
-	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t23[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t22[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t23[0][0], 144), false)
+	reverseGemmTN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), false)
 	for i := range 12 {
 		var sumK0, sumK1, sumK2, sumK3 float64
 		for k15 := 0; k15 < 12; k15 += 4 {
-			sumK0 += -(ws.t24[i][k15] * ws.t7[i][k15] / t5[i])
-			sumK1 += -(ws.t24[i][k15+1] * ws.t7[i][k15+1] / t5[i])
-			sumK2 += -(ws.t24[i][k15+2] * ws.t7[i][k15+2] / t5[i])
-			sumK3 += -(ws.t24[i][k15+3] * ws.t7[i][k15+3] / t5[i])
+			sumK0 += -(ws.t23[i][k15] * ws.t6[i][k15] / t5[i])
+			sumK1 += -(ws.t23[i][k15+1] * ws.t6[i][k15+1] / t5[i])
+			sumK2 += -(ws.t23[i][k15+2] * ws.t6[i][k15+2] / t5[i])
+			sumK3 += -(ws.t23[i][k15+3] * ws.t6[i][k15+3] / t5[i])
 		}
 		t29i := sumK0 + sumK1 + (sumK2 + sumK3)
 		for j := range 12 {
-			ws.t26[i][j] = (ws.t24[i][j]/t5[i] + t29i) * exp[i][j] * 0.17677669529663687
+			ws.t25[i][j] = (ws.t23[i][j]/t5[i] + t29i) * exp[i][j] * 0.17677669529663687
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), false)
-	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 144), unsafe.Slice(&ws.t28[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
-	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t30[0][0], 384), false)
-	// backward of reverse.bp:35: x = X @ E + P
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), false)
+	reverseGemmTN(32, 12, 12, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t25[0][0], 144), unsafe.Slice(&ws.t27[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t28[0][0], 384), false)
+	reverseGemmNT(12, 32, 32, unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t29[0][0], 384), false)
+	var dx [12][32]float64
+	// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
 			var dotC0, dotC1, dotC2, dotC3 float64
 			for k16 := 0; k16 < 32; k16 += 4 {
-				dotC0 += ws.t28[k16][i] * p.Wk[j][k16]
-				dotC1 += ws.t28[k16+1][i] * p.Wk[j][k16+1]
-				dotC2 += ws.t28[k16+2][i] * p.Wk[j][k16+2]
-				dotC3 += ws.t28[k16+3][i] * p.Wk[j][k16+3]
+				dotC0 += ws.t27[k16][i] * p.Wk[j][k16]
+				dotC1 += ws.t27[k16+1][i] * p.Wk[j][k16+1]
+				dotC2 += ws.t27[k16+2][i] * p.Wk[j][k16+2]
+				dotC3 += ws.t27[k16+3][i] * p.Wk[j][k16+3]
 			}
-			ws.dx[i][j] = ws.t22[i][j] + ws.t29[i][j] + (dotC0 + dotC1 + (dotC2 + dotC3)) + ws.t30[i][j]
+			dx[i][j] = ws.t21[i][j] + ws.t28[i][j] + (dotC0 + dotC1 + (dotC2 + dotC3)) + ws.t29[i][j]
 		}
 	}
-	reverseGemmTN(11, 32, 12, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&ws.dx[0][0], 384), unsafe.Slice(&g.E[0][0], 352), false)
+	g.E = [11][32]float64{}
+	for i4 := range 12 {
+		for i5 := range 32 {
+			g.E[in.Tokens[i4]][i5] += dx[i4][i5]
+		}
+	}
 	for i := range 12 {
 		for j := range 32 {
-			g.P[i][j] = ws.dx[i][j]
+			g.P[i][j] = dx[i][j]
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t27[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), false)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t26[0][0], 384), unsafe.Slice(&g.Wq[0][0], 1024), false)
 	for i := range 32 {
 		for j := range 32 {
 			var dotD0, dotD1, dotD2, dotD3 float64
 			for k17 := 0; k17 < 12; k17 += 4 {
-				dotD0 += ws.x[k17][i] * ws.t28[j][k17]
-				dotD1 += ws.x[k17+1][i] * ws.t28[j][k17+1]
-				dotD2 += ws.x[k17+2][i] * ws.t28[j][k17+2]
-				dotD3 += ws.x[k17+3][i] * ws.t28[j][k17+3]
+				dotD0 += ws.x[k17][i] * ws.t27[j][k17]
+				dotD1 += ws.x[k17+1][i] * ws.t27[j][k17+1]
+				dotD2 += ws.x[k17+2][i] * ws.t27[j][k17+2]
+				dotD3 += ws.x[k17+3][i] * ws.t27[j][k17+3]
 			}
 			g.Wk[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 		}
 	}
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t25[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), false)
-	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&ws.t22[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), false)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&ws.t24[0][0], 384), unsafe.Slice(&g.Wv[0][0], 1024), false)
+	reverseGemmTN(32, 32, 12, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&ws.t21[0][0], 384), unsafe.Slice(&g.Wo[0][0], 1024), false)
 	for i := range 32 {
 		var sumL0, sumL1, sumL2, sumL3 float64
 		for k18 := 0; k18 < 12; k18 += 4 {
@@ -1649,25 +1668,25 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 		g.Beta1[i] = sumM0 + sumM1 + (sumM2 + sumM3)
 	}
 	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t20[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), false)
+	reverseGemmTN(32, 64, 12, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&ws.t19[0][0], 768), unsafe.Slice(&g.W1[0][0], 2048), false)
 	for i := range 64 {
 		var sumN0, sumN1, sumN2, sumN3 float64
 		for k20 := 0; k20 < 12; k20 += 4 {
-			sumN0 += ws.t20[k20][i]
-			sumN1 += ws.t20[k20+1][i]
-			sumN2 += ws.t20[k20+2][i]
-			sumN3 += ws.t20[k20+3][i]
+			sumN0 += ws.t19[k20][i]
+			sumN1 += ws.t19[k20+1][i]
+			sumN2 += ws.t19[k20+2][i]
+			sumN3 += ws.t19[k20+3][i]
 		}
 		g.B1[i] = sumN0 + sumN1 + (sumN2 + sumN3)
 	}
-	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t18[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), false)
+	reverseGemmTN(64, 32, 12, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&ws.t17[0][0], 384), unsafe.Slice(&g.W2[0][0], 2048), false)
 	for i := range 32 {
 		var sumO0, sumO1, sumO2, sumO3 float64
 		for k21 := 0; k21 < 12; k21 += 4 {
-			sumO0 += ws.t18[k21][i]
-			sumO1 += ws.t18[k21+1][i]
-			sumO2 += ws.t18[k21+2][i]
-			sumO3 += ws.t18[k21+3][i]
+			sumO0 += ws.t17[k21][i]
+			sumO1 += ws.t17[k21+1][i]
+			sumO2 += ws.t17[k21+2][i]
+			sumO3 += ws.t17[k21+3][i]
 		}
 		g.B2[i] = sumO0 + sumO1 + (sumO2 + sumO3)
 		var sumP0, sumP1, sumP2, sumP3 float64
@@ -1716,18 +1735,22 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *ReverseOutputs) {
-	// reverse.bp:35: x = X @ E + P
-	reverseGemmNN(12, 32, 11, unsafe.Slice(&in.X[0][0], 132), unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.t[0][0], 384), false)
+	for i := range 12 {
+		if v := in.Tokens[i]; v < 0 || v >= 11 {
+			panic(fmt.Errorf("reverse: input tokens[%d] = %d is outside its range 0..10", i, v))
+		}
+	}
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	for i := range 12 {
 		for j := range 32 {
-			ws.x[i][j] = ws.t[i][j] + p.P[i][j]
+			ws.x[i][j] = p.E[in.Tokens[i]][j] + p.P[i][j]
 		}
 	}
 	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 384), false)
-	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t5[0][0], 144), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t2[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.x[0][0], 384), unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t3[0][0], 384), false)
+	reverseGemmNT(12, 12, 32, unsafe.Slice(&ws.t[0][0], 384), unsafe.Slice(&ws.t2[0][0], 384), unsafe.Slice(&ws.t4[0][0], 144), false)
 	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
@@ -1741,7 +1764,7 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 	var exp [12][12]float64
 	for i := range 12 {
 		for j := range 12 {
-			t2[i][j] = ws.t5[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
+			t2[i][j] = ws.t4[i][j]*0.17677669529663687 + (1-t[i][j])*-1e+300
 		}
 		m := math.Inf(-1)
 		for k := range 12 {
@@ -1767,18 +1790,18 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 		t5i := sum0 + sum1 + (sum2 + sum3)
 		for j := range 12 {
-			ws.t7[i][j] = exp[i][j] / t5i
+			ws.t6[i][j] = exp[i][j] / t5i
 		}
 	}
-	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t7[0][0], 144), unsafe.Slice(&ws.t4[0][0], 384), unsafe.Slice(&ws.t8[0][0], 384), false)
-	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t8[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 384), false)
+	reverseGemmNN(12, 32, 12, unsafe.Slice(&ws.t6[0][0], 144), unsafe.Slice(&ws.t3[0][0], 384), unsafe.Slice(&ws.t7[0][0], 384), false)
+	reverseGemmNN(12, 32, 32, unsafe.Slice(&ws.t7[0][0], 384), unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 384), false)
 	var t6 [12][32]float64
 	var t8 [12][32]float64
 	var t9 [12]float64
 	var rsqrt [12]float64
 	for i := range 12 {
 		for j := range 32 {
-			t6[i][j] = ws.x[i][j] + ws.t9[i][j]
+			t6[i][j] = ws.x[i][j] + ws.t8[i][j]
 		}
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k3 := 0; k3 < 32; k3 += 4 {
@@ -1811,20 +1834,20 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 768), false)
+	reverseGemmNN(12, 64, 32, unsafe.Slice(&ws.h[0][0], 384), unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t12[0][0], 768), false)
 	for i := range 12 {
 		for j := range 64 {
-			ws.relu[i][j] = reverseRelu(ws.t13[i][j] + p.B1[j])
+			ws.relu[i][j] = reverseRelu(ws.t12[i][j] + p.B1[j])
 		}
 	}
-	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t14[0][0], 384), false)
+	reverseGemmNN(12, 32, 64, unsafe.Slice(&ws.relu[0][0], 768), unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t13[0][0], 384), false)
 	var t11 [12][32]float64
 	var t13 [12][32]float64
 	var t14 [12]float64
 	var rsqrt2 [12]float64
 	for i := range 12 {
 		for j := range 32 {
-			t11[i][j] = ws.h[i][j] + ws.t14[i][j] + p.B2[j]
+			t11[i][j] = ws.h[i][j] + ws.t13[i][j] + p.B2[j]
 		}
 		var sumD0, sumD1, sumD2, sumD3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
@@ -1947,9 +1970,7 @@ func (ws *ReverseBatchWorkspace) load(in []ReverseInputs) {
 			panic(err)
 		}
 		for i := range 12 {
-			for j := range 11 {
-				ws.x[i][j][s] = in[s].X[i][j]
-			}
+			ws.tokens[i][s] = in[s].Tokens[i]
 		}
 		for i := range 12 {
 			ws.next[i][s] = in[s].Next[i]
@@ -1960,47 +1981,37 @@ func (ws *ReverseBatchWorkspace) load(in []ReverseInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
-	// reverse.bp:35: x = X @ E + P
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	var t [23][12]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 8; k += 4 {
-					sum0 += ws.x[i][k][n] * p.E[k][j]
-					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
-				}
-				sum0 += ws.x[i][8][n] * p.E[8][j]
-				sum0 += ws.x[i][9][n] * p.E[9][j]
-				sum0 += ws.x[i][10][n] * p.E[10][j]
-				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
+				ws.x[i][j][n] = p.E[ws.tokens[i][n]][j] + p.P[i][j]
 			}
 		}
 		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 		for j := range 32 {
 			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
-					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
-					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
-					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.x[i][k][n] * p.Wq[k][j]
+					sum1 += ws.x[i][k+1][n] * p.Wq[k+1][j]
+					sum2 += ws.x[i][k+2][n] * p.Wq[k+2][j]
+					sum3 += ws.x[i][k+3][n] * p.Wq[k+3][j]
 				}
-				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
+				ws.t2[i][j][n] = sum0 + sum1 + (sum2 + sum3)
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
-					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
-					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
-					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
+				var sumB0, sumB1, sumB2, sumB3 float64
+				for k2 := 0; k2 < 32; k2 += 4 {
+					sumB0 += ws.x[i][k2][n] * p.Wk[k2][j]
+					sumB1 += ws.x[i][k2+1][n] * p.Wk[k2+1][j]
+					sumB2 += ws.x[i][k2+2][n] * p.Wk[k2+2][j]
+					sumB3 += ws.x[i][k2+3][n] * p.Wk[k2+3][j]
 				}
-				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				ws.t3[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
 			}
 		}
 	}
@@ -2018,20 +2029,20 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumD0, sumD1, sumD2, sumD3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
-					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
-					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
-					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k3 := 0; k3 < 32; k3 += 4 {
+					sumC0 += ws.t2[i][k3][n] * ws.t3[j][k3][n]
+					sumC1 += ws.t2[i][k3+1][n] * ws.t3[j][k3+1][n]
+					sumC2 += ws.t2[i][k3+2][n] * ws.t3[j][k3+2][n]
+					sumC3 += ws.t2[i][k3+3][n] * ws.t3[j][k3+3][n]
 				}
-				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+				ws.t4[i][j][n] = (sumC0+sumC1+(sumC2+sumC3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k5 := range 12 {
-				m = max(m, ws.t4[i][k5][j])
+			for k4 := range 12 {
+				m = max(m, ws.t4[i][k4][j])
 			}
 			t3[i][j] = m
 		}
@@ -2046,14 +2057,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k6 := 0; k6 < 12; k6 += 4 {
-				sumE0 += ws.exp2[i][k6][j]
-				sumE1 += ws.exp2[i][k6+1][j]
-				sumE2 += ws.exp2[i][k6+2][j]
-				sumE3 += ws.exp2[i][k6+3][j]
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 12; k5 += 4 {
+				sumD0 += ws.exp2[i][k5][j]
+				sumD1 += ws.exp2[i][k5+1][j]
+				sumD2 += ws.exp2[i][k5+2][j]
+				sumD3 += ws.exp2[i][k5+3][j]
 			}
-			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+			t4[i][j] = sumD0 + sumD1 + (sumD2 + sumD3)
 		}
 		for j := range 12 {
 			for n := range 32 {
@@ -2062,14 +2073,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
-					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
-					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
-					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				var sumE0, sumE1, sumE2, sumE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					sumE0 += ws.x[i][k6][n] * p.Wv[k6][j]
+					sumE1 += ws.x[i][k6+1][n] * p.Wv[k6+1][j]
+					sumE2 += ws.x[i][k6+2][n] * p.Wv[k6+2][j]
+					sumE3 += ws.x[i][k6+3][n] * p.Wv[k6+3][j]
 				}
-				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t6[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
 			}
 		}
 	}
@@ -2079,37 +2090,37 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 12; k8 += 4 {
-					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
-					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
-					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
-					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
+				var sumF0, sumF1, sumF2, sumF3 float64
+				for k7 := 0; k7 < 12; k7 += 4 {
+					sumF0 += ws.t5[i][k7][n] * ws.t6[k7][j][n]
+					sumF1 += ws.t5[i][k7+1][n] * ws.t6[k7+1][j][n]
+					sumF2 += ws.t5[i][k7+2][n] * ws.t6[k7+2][j][n]
+					sumF3 += ws.t5[i][k7+3][n] * ws.t6[k7+3][j][n]
 				}
-				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+				ws.t7[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
-					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
-					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
-					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
+				var sumG0, sumG1, sumG2, sumG3 float64
+				for k8 := 0; k8 < 32; k8 += 4 {
+					sumG0 += ws.t7[i][k8][n] * p.Wo[k8][j]
+					sumG1 += ws.t7[i][k8+1][n] * p.Wo[k8+1][j]
+					sumG2 += ws.t7[i][k8+2][n] * p.Wo[k8+2][j]
+					sumG3 += ws.t7[i][k8+3][n] * p.Wo[k8+3][j]
 				}
-				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
+				ws.t8[i][j][n] = ws.x[i][j][n] + (sumG0 + sumG1 + (sumG2 + sumG3))
 			}
 		}
 		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t8[i][k10][j]
-				sumI1 += ws.t8[i][k10+1][j]
-				sumI2 += ws.t8[i][k10+2][j]
-				sumI3 += ws.t8[i][k10+3][j]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k9 := 0; k9 < 32; k9 += 4 {
+				sumH0 += ws.t8[i][k9][j]
+				sumH1 += ws.t8[i][k9+1][j]
+				sumH2 += ws.t8[i][k9+2][j]
+				sumH3 += ws.t8[i][k9+3][j]
 			}
-			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
+			t5[i][j] = (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2117,14 +2128,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for j := range 32 {
-			var sumJ0, sumJ1, sumJ2, sumJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
-				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
-				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
-				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				sumI0 += ws.t9[i][k10][j] * ws.t9[i][k10][j]
+				sumI1 += ws.t9[i][k10+1][j] * ws.t9[i][k10+1][j]
+				sumI2 += ws.t9[i][k10+2][j] * ws.t9[i][k10+2][j]
+				sumI3 += ws.t9[i][k10+3][j] * ws.t9[i][k10+3][j]
 			}
-			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
+			t6[i][j] = (sumI0+sumI1+(sumI2+sumI3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2149,37 +2160,37 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 32; k12 += 4 {
-					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
-					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
-					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
-					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
+				var sumJ0, sumJ1, sumJ2, sumJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					sumJ0 += ws.h[i][k11][n] * p.W1[k11][j]
+					sumJ1 += ws.h[i][k11+1][n] * p.W1[k11+1][j]
+					sumJ2 += ws.h[i][k11+2][n] * p.W1[k11+2][j]
+					sumJ3 += ws.h[i][k11+3][n] * p.W1[k11+3][j]
 				}
-				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+				ws.relu[i][j][n] = reverseRelu(sumJ0 + sumJ1 + (sumJ2 + sumJ3) + p.B1[j])
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k13 := 0; k13 < 64; k13 += 4 {
-					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
-					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
-					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
-					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
+				var sumK0, sumK1, sumK2, sumK3 float64
+				for k12 := 0; k12 < 64; k12 += 4 {
+					sumK0 += ws.relu[i][k12][n] * p.W2[k12][j]
+					sumK1 += ws.relu[i][k12+1][n] * p.W2[k12+1][j]
+					sumK2 += ws.relu[i][k12+2][n] * p.W2[k12+2][j]
+					sumK3 += ws.relu[i][k12+3][n] * p.W2[k12+3][j]
 				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
+				ws.t11[i][j][n] = ws.h[i][j][n] + (sumK0 + sumK1 + (sumK2 + sumK3)) + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t11[i][k14][j]
-				sumM1 += ws.t11[i][k14+1][j]
-				sumM2 += ws.t11[i][k14+2][j]
-				sumM3 += ws.t11[i][k14+3][j]
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumL0 += ws.t11[i][k13][j]
+				sumL1 += ws.t11[i][k13+1][j]
+				sumL2 += ws.t11[i][k13+2][j]
+				sumL3 += ws.t11[i][k13+3][j]
 			}
-			t7[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
+			t7[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2187,14 +2198,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for j := range 32 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k15 := 0; k15 < 32; k15 += 4 {
-				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
-				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
-				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
-				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			var sumM0, sumM1, sumM2, sumM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumM0 += ws.t12[i][k14][j] * ws.t12[i][k14][j]
+				sumM1 += ws.t12[i][k14+1][j] * ws.t12[i][k14+1][j]
+				sumM2 += ws.t12[i][k14+2][j] * ws.t12[i][k14+2][j]
+				sumM3 += ws.t12[i][k14+3][j] * ws.t12[i][k14+3][j]
 			}
-			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
+			t8[i][j] = (sumM0+sumM1+(sumM2+sumM3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2217,14 +2228,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumO0, sumO1, sumO2, sumO3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
-					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
-					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
-					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					sumN0 += ws.h2[i][k15][n] * p.Wz[j][k15]
+					sumN1 += ws.h2[i][k15+1][n] * p.Wz[j][k15+1]
+					sumN2 += ws.h2[i][k15+2][n] * p.Wz[j][k15+2]
+					sumN3 += ws.h2[i][k15+3][n] * p.Wz[j][k15+3]
 				}
-				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+				ws.z[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3) + p.Bz[j]
 			}
 		}
 	}
@@ -2234,8 +2245,8 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k17 := range 10 {
-				m2 = max(m2, ws.z[t9][k17][i])
+			for k16 := range 10 {
+				m2 = max(m2, ws.z[t9][k16][i])
 			}
 			t10[i] = m2
 		}
@@ -2245,16 +2256,16 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for i := range 32 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k18 := 0; k18 < 8; k18 += 4 {
-				sumP0 += ws.exp[t9-6][k18][i]
-				sumP1 += ws.exp[t9-6][k18+1][i]
-				sumP2 += ws.exp[t9-6][k18+2][i]
-				sumP3 += ws.exp[t9-6][k18+3][i]
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k17 := 0; k17 < 8; k17 += 4 {
+				sumO0 += ws.exp[t9-6][k17][i]
+				sumO1 += ws.exp[t9-6][k17+1][i]
+				sumO2 += ws.exp[t9-6][k17+2][i]
+				sumO3 += ws.exp[t9-6][k17+3][i]
 			}
-			sumP0 += ws.exp[t9-6][8][i]
-			sumP0 += ws.exp[t9-6][9][i]
-			ws.t[t9-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+			sumO0 += ws.exp[t9-6][8][i]
+			sumO0 += ws.exp[t9-6][9][i]
+			ws.t[t9-6][i] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for i := range 32 {
 			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
@@ -2262,11 +2273,11 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k19 := 0; k19 < 32; k19 += 4 {
-		loss20 += loss[k19] / 6
-		loss21 += loss[k19+1] / 6
-		loss22 += loss[k19+2] / 6
-		loss23 += loss[k19+3] / 6
+	for k18 := 0; k18 < 32; k18 += 4 {
+		loss20 += loss[k18] / 6
+		loss21 += loss[k18+1] / 6
+		loss22 += loss[k18+2] / 6
+		loss23 += loss[k18+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	// backward of reverse.bp:40: for t in L..N {
@@ -2296,16 +2307,16 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumQ0, sumQ1, sumQ2, sumQ3 float64
-				for k20 := 0; k20 < 8; k20 += 4 {
-					sumQ0 += ws.dz[i][k20][n] * p.Wz[k20][j]
-					sumQ1 += ws.dz[i][k20+1][n] * p.Wz[k20+1][j]
-					sumQ2 += ws.dz[i][k20+2][n] * p.Wz[k20+2][j]
-					sumQ3 += ws.dz[i][k20+3][n] * p.Wz[k20+3][j]
+				var sumP0, sumP1, sumP2, sumP3 float64
+				for k19 := 0; k19 < 8; k19 += 4 {
+					sumP0 += ws.dz[i][k19][n] * p.Wz[k19][j]
+					sumP1 += ws.dz[i][k19+1][n] * p.Wz[k19+1][j]
+					sumP2 += ws.dz[i][k19+2][n] * p.Wz[k19+2][j]
+					sumP3 += ws.dz[i][k19+3][n] * p.Wz[k19+3][j]
 				}
-				sumQ0 += ws.dz[i][8][n] * p.Wz[8][j]
-				sumQ0 += ws.dz[i][9][n] * p.Wz[9][j]
-				ws.dh[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+				sumP0 += ws.dz[i][8][n] * p.Wz[8][j]
+				sumP0 += ws.dz[i][9][n] * p.Wz[9][j]
+				ws.dh[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
 			}
 		}
 		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
@@ -2315,14 +2326,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for j := range 32 {
-			var sumR0, sumR1, sumR2, sumR3 float64
-			for k21 := 0; k21 < 32; k21 += 4 {
-				sumR0 += ws.t14[i][k21][j] * ws.t12[i][k21][j]
-				sumR1 += ws.t14[i][k21+1][j] * ws.t12[i][k21+1][j]
-				sumR2 += ws.t14[i][k21+2][j] * ws.t12[i][k21+2][j]
-				sumR3 += ws.t14[i][k21+3][j] * ws.t12[i][k21+3][j]
+			var sumQ0, sumQ1, sumQ2, sumQ3 float64
+			for k20 := 0; k20 < 32; k20 += 4 {
+				sumQ0 += ws.t14[i][k20][j] * ws.t12[i][k20][j]
+				sumQ1 += ws.t14[i][k20+1][j] * ws.t12[i][k20+1][j]
+				sumQ2 += ws.t14[i][k20+2][j] * ws.t12[i][k20+2][j]
+				sumQ3 += ws.t14[i][k20+3][j] * ws.t12[i][k20+3][j]
 			}
-			t14[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+			t14[i][j] = (sumQ0 + sumQ1 + (sumQ2 + sumQ3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2335,14 +2346,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for j := range 32 {
-			var sumS0, sumS1, sumS2, sumS3 float64
-			for k22 := 0; k22 < 32; k22 += 4 {
-				sumS0 += -ws.t16[i][k22][j]
-				sumS1 += -ws.t16[i][k22+1][j]
-				sumS2 += -ws.t16[i][k22+2][j]
-				sumS3 += -ws.t16[i][k22+3][j]
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += -ws.t16[i][k21][j]
+				sumR1 += -ws.t16[i][k21+1][j]
+				sumR2 += -ws.t16[i][k21+2][j]
+				sumR3 += -ws.t16[i][k21+3][j]
 			}
-			t15[i][j] = (sumS0 + sumS1 + (sumS2 + sumS3)) / 32
+			t15[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2351,27 +2362,27 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 64 {
 			for n := range 32 {
-				var sumT0, sumT1, sumT2, sumT3 float64
-				for k23 := 0; k23 < 32; k23 += 4 {
-					sumT0 += ws.t17[i][k23][n] * p.W2[j][k23]
-					sumT1 += ws.t17[i][k23+1][n] * p.W2[j][k23+1]
-					sumT2 += ws.t17[i][k23+2][n] * p.W2[j][k23+2]
-					sumT3 += ws.t17[i][k23+3][n] * p.W2[j][k23+3]
+				var sumS0, sumS1, sumS2, sumS3 float64
+				for k22 := 0; k22 < 32; k22 += 4 {
+					sumS0 += ws.t17[i][k22][n] * p.W2[j][k22]
+					sumS1 += ws.t17[i][k22+1][n] * p.W2[j][k22+1]
+					sumS2 += ws.t17[i][k22+2][n] * p.W2[j][k22+2]
+					sumS3 += ws.t17[i][k22+3][n] * p.W2[j][k22+3]
 				}
-				ws.t18[i][j][n] = (sumT0 + sumT1 + (sumT2 + sumT3)) * reverseStep(ws.relu[i][j][n])
+				ws.t18[i][j][n] = (sumS0 + sumS1 + (sumS2 + sumS3)) * reverseStep(ws.relu[i][j][n])
 			}
 		}
 		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 		for j := range 32 {
 			for n := range 32 {
-				var sumU0, sumU1, sumU2, sumU3 float64
-				for k24 := 0; k24 < 64; k24 += 4 {
-					sumU0 += ws.t18[i][k24][n] * p.W1[j][k24]
-					sumU1 += ws.t18[i][k24+1][n] * p.W1[j][k24+1]
-					sumU2 += ws.t18[i][k24+2][n] * p.W1[j][k24+2]
-					sumU3 += ws.t18[i][k24+3][n] * p.W1[j][k24+3]
+				var sumT0, sumT1, sumT2, sumT3 float64
+				for k23 := 0; k23 < 64; k23 += 4 {
+					sumT0 += ws.t18[i][k23][n] * p.W1[j][k23]
+					sumT1 += ws.t18[i][k23+1][n] * p.W1[j][k23+1]
+					sumT2 += ws.t18[i][k23+2][n] * p.W1[j][k23+2]
+					sumT3 += ws.t18[i][k23+3][n] * p.W1[j][k23+3]
 				}
-				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumU0 + sumU1 + (sumU2 + sumU3))
+				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumT0 + sumT1 + (sumT2 + sumT3))
 			}
 		}
 		for j := range 32 {
@@ -2380,14 +2391,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for j := range 32 {
-			var sumV0, sumV1, sumV2, sumV3 float64
-			for k25 := 0; k25 < 32; k25 += 4 {
-				sumV0 += ws.t19[i][k25][j] * ws.t9[i][k25][j]
-				sumV1 += ws.t19[i][k25+1][j] * ws.t9[i][k25+1][j]
-				sumV2 += ws.t19[i][k25+2][j] * ws.t9[i][k25+2][j]
-				sumV3 += ws.t19[i][k25+3][j] * ws.t9[i][k25+3][j]
+			var sumU0, sumU1, sumU2, sumU3 float64
+			for k24 := 0; k24 < 32; k24 += 4 {
+				sumU0 += ws.t19[i][k24][j] * ws.t9[i][k24][j]
+				sumU1 += ws.t19[i][k24+1][j] * ws.t9[i][k24+1][j]
+				sumU2 += ws.t19[i][k24+2][j] * ws.t9[i][k24+2][j]
+				sumU3 += ws.t19[i][k24+3][j] * ws.t9[i][k24+3][j]
 			}
-			t16[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+			t16[i][j] = (sumU0 + sumU1 + (sumU2 + sumU3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2400,14 +2411,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for j := range 32 {
-			var sumW0, sumW1, sumW2, sumW3 float64
-			for k26 := 0; k26 < 32; k26 += 4 {
-				sumW0 += -ws.t21[i][k26][j]
-				sumW1 += -ws.t21[i][k26+1][j]
-				sumW2 += -ws.t21[i][k26+2][j]
-				sumW3 += -ws.t21[i][k26+3][j]
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumV0 += -ws.t21[i][k25][j]
+				sumV1 += -ws.t21[i][k25+1][j]
+				sumV2 += -ws.t21[i][k25+2][j]
+				sumV3 += -ws.t21[i][k25+3][j]
 			}
-			t17[i][j] = (sumW0 + sumW1 + (sumW2 + sumW3)) / 32
+			t17[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2416,14 +2427,14 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumX0, sumX1, sumX2, sumX3 float64
-				for k27 := 0; k27 < 32; k27 += 4 {
-					sumX0 += ws.t22[i][k27][n] * p.Wo[j][k27]
-					sumX1 += ws.t22[i][k27+1][n] * p.Wo[j][k27+1]
-					sumX2 += ws.t22[i][k27+2][n] * p.Wo[j][k27+2]
-					sumX3 += ws.t22[i][k27+3][n] * p.Wo[j][k27+3]
+				var sumW0, sumW1, sumW2, sumW3 float64
+				for k26 := 0; k26 < 32; k26 += 4 {
+					sumW0 += ws.t22[i][k26][n] * p.Wo[j][k26]
+					sumW1 += ws.t22[i][k26+1][n] * p.Wo[j][k26+1]
+					sumW2 += ws.t22[i][k26+2][n] * p.Wo[j][k26+2]
+					sumW3 += ws.t22[i][k26+3][n] * p.Wo[j][k26+3]
 				}
-				ws.t23[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
+				ws.t23[i][j][n] = sumW0 + sumW1 + (sumW2 + sumW3)
 			}
 		}
 	}
@@ -2431,37 +2442,37 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumY0, sumY1, sumY2, sumY3 float64
-				for k28 := 0; k28 < 12; k28 += 4 {
-					sumY0 += ws.t23[k28][j][n] * ws.t5[k28][i][n]
-					sumY1 += ws.t23[k28+1][j][n] * ws.t5[k28+1][i][n]
-					sumY2 += ws.t23[k28+2][j][n] * ws.t5[k28+2][i][n]
-					sumY3 += ws.t23[k28+3][j][n] * ws.t5[k28+3][i][n]
+				var sumX0, sumX1, sumX2, sumX3 float64
+				for k27 := 0; k27 < 12; k27 += 4 {
+					sumX0 += ws.t23[k27][j][n] * ws.t5[k27][i][n]
+					sumX1 += ws.t23[k27+1][j][n] * ws.t5[k27+1][i][n]
+					sumX2 += ws.t23[k27+2][j][n] * ws.t5[k27+2][i][n]
+					sumX3 += ws.t23[k27+3][j][n] * ws.t5[k27+3][i][n]
 				}
-				ws.t24[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+				ws.t24[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
 			}
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumBA0, sumBA1, sumBA2, sumBA3 float64
-				for k29 := 0; k29 < 32; k29 += 4 {
-					sumBA0 += ws.t23[i][k29][n] * ws.t6[j][k29][n]
-					sumBA1 += ws.t23[i][k29+1][n] * ws.t6[j][k29+1][n]
-					sumBA2 += ws.t23[i][k29+2][n] * ws.t6[j][k29+2][n]
-					sumBA3 += ws.t23[i][k29+3][n] * ws.t6[j][k29+3][n]
+				var sumY0, sumY1, sumY2, sumY3 float64
+				for k28 := 0; k28 < 32; k28 += 4 {
+					sumY0 += ws.t23[i][k28][n] * ws.t6[j][k28][n]
+					sumY1 += ws.t23[i][k28+1][n] * ws.t6[j][k28+1][n]
+					sumY2 += ws.t23[i][k28+2][n] * ws.t6[j][k28+2][n]
+					sumY3 += ws.t23[i][k28+3][n] * ws.t6[j][k28+3][n]
 				}
-				ws.t25[i][j][n] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
+				ws.t25[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
 			}
 		}
 		for j := range 32 {
-			var sumBB0, sumBB1, sumBB2, sumBB3 float64
-			for k30 := 0; k30 < 12; k30 += 4 {
-				sumBB0 += -(ws.t25[i][k30][j] * ws.t5[i][k30][j] / t4[i][j])
-				sumBB1 += -(ws.t25[i][k30+1][j] * ws.t5[i][k30+1][j] / t4[i][j])
-				sumBB2 += -(ws.t25[i][k30+2][j] * ws.t5[i][k30+2][j] / t4[i][j])
-				sumBB3 += -(ws.t25[i][k30+3][j] * ws.t5[i][k30+3][j] / t4[i][j])
+			var sumBA0, sumBA1, sumBA2, sumBA3 float64
+			for k29 := 0; k29 < 12; k29 += 4 {
+				sumBA0 += -(ws.t25[i][k29][j] * ws.t5[i][k29][j] / t4[i][j])
+				sumBA1 += -(ws.t25[i][k29+1][j] * ws.t5[i][k29+1][j] / t4[i][j])
+				sumBA2 += -(ws.t25[i][k29+2][j] * ws.t5[i][k29+2][j] / t4[i][j])
+				sumBA3 += -(ws.t25[i][k29+3][j] * ws.t5[i][k29+3][j] / t4[i][j])
 			}
-			t18[i][j] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
+			t18[i][j] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
 		}
 		for j := range 12 {
 			for n := range 32 {
@@ -2472,273 +2483,260 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 32 {
 		for j := range 12 {
 			for n := range 32 {
-				var sumBC0, sumBC1, sumBC2, sumBC3 float64
-				for k31 := 0; k31 < 12; k31 += 4 {
-					sumBC0 += ws.t26[k31][j][n] * ws.t2[k31][i][n]
-					sumBC1 += ws.t26[k31+1][j][n] * ws.t2[k31+1][i][n]
-					sumBC2 += ws.t26[k31+2][j][n] * ws.t2[k31+2][i][n]
-					sumBC3 += ws.t26[k31+3][j][n] * ws.t2[k31+3][i][n]
+				var sumBB0, sumBB1, sumBB2, sumBB3 float64
+				for k30 := 0; k30 < 12; k30 += 4 {
+					sumBB0 += ws.t26[k30][j][n] * ws.t2[k30][i][n]
+					sumBB1 += ws.t26[k30+1][j][n] * ws.t2[k30+1][i][n]
+					sumBB2 += ws.t26[k30+2][j][n] * ws.t2[k30+2][i][n]
+					sumBB3 += ws.t26[k30+3][j][n] * ws.t2[k30+3][i][n]
 				}
-				ws.t27[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+				ws.t27[i][j][n] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
 			}
 		}
 	}
 	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumBC0, sumBC1, sumBC2, sumBC3 float64
+				for k31 := 0; k31 < 12; k31 += 4 {
+					sumBC0 += ws.t26[i][k31][n] * ws.t3[k31][j][n]
+					sumBC1 += ws.t26[i][k31+1][n] * ws.t3[k31+1][j][n]
+					sumBC2 += ws.t26[i][k31+2][n] * ws.t3[k31+2][j][n]
+					sumBC3 += ws.t26[i][k31+3][n] * ws.t3[k31+3][j][n]
+				}
+				ws.t28[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+			}
+		}
+		// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 		for j := range 32 {
 			for n := range 32 {
 				var sumBD0, sumBD1, sumBD2, sumBD3 float64
-				for k32 := 0; k32 < 12; k32 += 4 {
-					sumBD0 += ws.t26[i][k32][n] * ws.t3[k32][j][n]
-					sumBD1 += ws.t26[i][k32+1][n] * ws.t3[k32+1][j][n]
-					sumBD2 += ws.t26[i][k32+2][n] * ws.t3[k32+2][j][n]
-					sumBD3 += ws.t26[i][k32+3][n] * ws.t3[k32+3][j][n]
+				for k32 := 0; k32 < 32; k32 += 4 {
+					sumBD0 += ws.t24[i][k32][n]*p.Wv[j][k32] + ws.t27[k32][i][n]*p.Wk[j][k32] + ws.t28[i][k32][n]*p.Wq[j][k32]
+					sumBD1 += ws.t24[i][k32+1][n]*p.Wv[j][k32+1] + ws.t27[k32+1][i][n]*p.Wk[j][k32+1] + ws.t28[i][k32+1][n]*p.Wq[j][k32+1]
+					sumBD2 += ws.t24[i][k32+2][n]*p.Wv[j][k32+2] + ws.t27[k32+2][i][n]*p.Wk[j][k32+2] + ws.t28[i][k32+2][n]*p.Wq[j][k32+2]
+					sumBD3 += ws.t24[i][k32+3][n]*p.Wv[j][k32+3] + ws.t27[k32+3][i][n]*p.Wk[j][k32+3] + ws.t28[i][k32+3][n]*p.Wq[j][k32+3]
 				}
-				ws.t28[i][j][n] = sumBD0 + sumBD1 + (sumBD2 + sumBD3)
-			}
-		}
-		// backward of reverse.bp:35: x = X @ E + P
-		for j := range 32 {
-			for n := range 32 {
-				var sumBE0, sumBE1, sumBE2, sumBE3 float64
-				for k33 := 0; k33 < 32; k33 += 4 {
-					sumBE0 += ws.t24[i][k33][n]*p.Wv[j][k33] + ws.t27[k33][i][n]*p.Wk[j][k33] + ws.t28[i][k33][n]*p.Wq[j][k33]
-					sumBE1 += ws.t24[i][k33+1][n]*p.Wv[j][k33+1] + ws.t27[k33+1][i][n]*p.Wk[j][k33+1] + ws.t28[i][k33+1][n]*p.Wq[j][k33+1]
-					sumBE2 += ws.t24[i][k33+2][n]*p.Wv[j][k33+2] + ws.t27[k33+2][i][n]*p.Wk[j][k33+2] + ws.t28[i][k33+2][n]*p.Wq[j][k33+2]
-					sumBE3 += ws.t24[i][k33+3][n]*p.Wv[j][k33+3] + ws.t27[k33+3][i][n]*p.Wk[j][k33+3] + ws.t28[i][k33+3][n]*p.Wq[j][k33+3]
-				}
-				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBE0 + sumBE1 + (sumBE2 + sumBE3))
+				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBD0 + sumBD1 + (sumBD2 + sumBD3))
 			}
 		}
 	}
-	for i := range 11 {
-		for j := range 32 {
-			var sum float64
-			for k34 := range 12 {
-				for k35 := range 32 {
-					sum += ws.dx[k34][j][k35] * ws.x[k34][i][k35]
-				}
+	for i5 := range 12 {
+		for i6 := range 32 {
+			for i7 := range 32 {
+				g.E[ws.tokens[i5][i7]][i6] += ws.dx[i5][i6][i7]
 			}
-			g.E[i][j] += sum
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumBF0, sumBF1, sumBF2, sumBF3 float64
-			for k36 := 0; k36 < 32; k36 += 4 {
-				sumBF0 += ws.dx[i][j][k36]
-				sumBF1 += ws.dx[i][j][k36+1]
-				sumBF2 += ws.dx[i][j][k36+2]
-				sumBF3 += ws.dx[i][j][k36+3]
+			var sumBE0, sumBE1, sumBE2, sumBE3 float64
+			for k33 := 0; k33 < 32; k33 += 4 {
+				sumBE0 += ws.dx[i][j][k33]
+				sumBE1 += ws.dx[i][j][k33+1]
+				sumBE2 += ws.dx[i][j][k33+2]
+				sumBE3 += ws.dx[i][j][k33+3]
 			}
-			g.P[i][j] += sumBF0 + sumBF1 + (sumBF2 + sumBF3)
+			g.P[i][j] += sumBE0 + sumBE1 + (sumBE2 + sumBE3)
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	for i := range 32 {
 		for j := range 32 {
-			var sum4 float64
-			for k37 := range 12 {
-				for k38 := range 32 {
-					sum4 += ws.t28[k37][j][k38] * ws.x2[k37][i][k38]
+			var sum float64
+			for k34 := range 12 {
+				for k35 := range 32 {
+					sum += ws.t28[k34][j][k35] * ws.x[k34][i][k35]
 				}
 			}
-			g.Wq[i][j] += sum4
+			g.Wq[i][j] += sum
+		}
+		for j := range 32 {
+			var sum4 float64
+			for k36 := range 12 {
+				for k37 := range 32 {
+					sum4 += ws.t27[j][k36][k37] * ws.x[k36][i][k37]
+				}
+			}
+			g.Wk[i][j] += sum4
 		}
 		for j := range 32 {
 			var sum5 float64
-			for k39 := range 12 {
-				for k40 := range 32 {
-					sum5 += ws.t27[j][k39][k40] * ws.x2[k39][i][k40]
+			for k38 := range 12 {
+				for k39 := range 32 {
+					sum5 += ws.t24[k38][j][k39] * ws.x[k38][i][k39]
 				}
 			}
-			g.Wk[i][j] += sum5
+			g.Wv[i][j] += sum5
 		}
 		for j := range 32 {
 			var sum6 float64
-			for k41 := range 12 {
-				for k42 := range 32 {
-					sum6 += ws.t24[k41][j][k42] * ws.x2[k41][i][k42]
+			for k40 := range 12 {
+				for k41 := range 32 {
+					sum6 += ws.t22[k40][j][k41] * ws.t7[k40][i][k41]
 				}
 			}
-			g.Wv[i][j] += sum6
+			g.Wo[i][j] += sum6
 		}
-		for j := range 32 {
-			var sum7 float64
-			for k43 := range 12 {
-				for k44 := range 32 {
-					sum7 += ws.t22[k43][j][k44] * ws.t7[k43][i][k44]
-				}
+		var sum7 float64
+		for k44 := range 12 {
+			var sumBG0, sumBG1, sumBG2, sumBG3 float64
+			for k45 := 0; k45 < 32; k45 += 4 {
+				sumBG0 += ws.dh2[k44][i][k45] * ws.t10[k44][i][k45]
+				sumBG1 += ws.dh2[k44][i][k45+1] * ws.t10[k44][i][k45+1]
+				sumBG2 += ws.dh2[k44][i][k45+2] * ws.t10[k44][i][k45+2]
+				sumBG3 += ws.dh2[k44][i][k45+3] * ws.t10[k44][i][k45+3]
 			}
-			g.Wo[i][j] += sum7
+			sum7 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
 		}
+		g.Gamma1[i] += sum7
 		var sum8 float64
-		for k47 := range 12 {
-			var sumBH0, sumBH1, sumBH2, sumBH3 float64
-			for k48 := 0; k48 < 32; k48 += 4 {
-				sumBH0 += ws.dh2[k47][i][k48] * ws.t10[k47][i][k48]
-				sumBH1 += ws.dh2[k47][i][k48+1] * ws.t10[k47][i][k48+1]
-				sumBH2 += ws.dh2[k47][i][k48+2] * ws.t10[k47][i][k48+2]
-				sumBH3 += ws.dh2[k47][i][k48+3] * ws.t10[k47][i][k48+3]
+		for k48 := range 12 {
+			var sumBI0, sumBI1, sumBI2, sumBI3 float64
+			for k49 := 0; k49 < 32; k49 += 4 {
+				sumBI0 += ws.dh2[k48][i][k49]
+				sumBI1 += ws.dh2[k48][i][k49+1]
+				sumBI2 += ws.dh2[k48][i][k49+2]
+				sumBI3 += ws.dh2[k48][i][k49+3]
 			}
-			sum8 += sumBH0 + sumBH1 + (sumBH2 + sumBH3)
+			sum8 += sumBI0 + sumBI1 + (sumBI2 + sumBI3)
 		}
-		g.Gamma1[i] += sum8
-		var sum9 float64
-		for k51 := range 12 {
-			var sumBJ0, sumBJ1, sumBJ2, sumBJ3 float64
-			for k52 := 0; k52 < 32; k52 += 4 {
-				sumBJ0 += ws.dh2[k51][i][k52]
-				sumBJ1 += ws.dh2[k51][i][k52+1]
-				sumBJ2 += ws.dh2[k51][i][k52+2]
-				sumBJ3 += ws.dh2[k51][i][k52+3]
-			}
-			sum9 += sumBJ0 + sumBJ1 + (sumBJ2 + sumBJ3)
-		}
-		g.Beta1[i] += sum9
+		g.Beta1[i] += sum8
 		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 		for j := range 64 {
-			var sum10 float64
-			for k53 := range 12 {
-				for k54 := range 32 {
-					sum10 += ws.t18[k53][j][k54] * ws.h[k53][i][k54]
+			var sum9 float64
+			for k50 := range 12 {
+				for k51 := range 32 {
+					sum9 += ws.t18[k50][j][k51] * ws.h[k50][i][k51]
 				}
 			}
-			g.W1[i][j] += sum10
+			g.W1[i][j] += sum9
 		}
 	}
 	for i := range 64 {
-		var sum11 float64
-		for k57 := range 12 {
-			var sumBL0, sumBL1, sumBL2, sumBL3 float64
-			for k58 := 0; k58 < 32; k58 += 4 {
-				sumBL0 += ws.t18[k57][i][k58]
-				sumBL1 += ws.t18[k57][i][k58+1]
-				sumBL2 += ws.t18[k57][i][k58+2]
-				sumBL3 += ws.t18[k57][i][k58+3]
+		var sum10 float64
+		for k54 := range 12 {
+			var sumBK0, sumBK1, sumBK2, sumBK3 float64
+			for k55 := 0; k55 < 32; k55 += 4 {
+				sumBK0 += ws.t18[k54][i][k55]
+				sumBK1 += ws.t18[k54][i][k55+1]
+				sumBK2 += ws.t18[k54][i][k55+2]
+				sumBK3 += ws.t18[k54][i][k55+3]
 			}
-			sum11 += sumBL0 + sumBL1 + (sumBL2 + sumBL3)
+			sum10 += sumBK0 + sumBK1 + (sumBK2 + sumBK3)
 		}
-		g.B1[i] += sum11
+		g.B1[i] += sum10
 		for j := range 32 {
-			var sum12 float64
-			for k59 := range 12 {
-				for k60 := range 32 {
-					sum12 += ws.t17[k59][j][k60] * ws.relu[k59][i][k60]
+			var sum11 float64
+			for k56 := range 12 {
+				for k57 := range 32 {
+					sum11 += ws.t17[k56][j][k57] * ws.relu[k56][i][k57]
 				}
 			}
-			g.W2[i][j] += sum12
+			g.W2[i][j] += sum11
 		}
 	}
 	for i := range 32 {
+		var sum12 float64
+		for k60 := range 12 {
+			var sumBM0, sumBM1, sumBM2, sumBM3 float64
+			for k61 := 0; k61 < 32; k61 += 4 {
+				sumBM0 += ws.t17[k60][i][k61]
+				sumBM1 += ws.t17[k60][i][k61+1]
+				sumBM2 += ws.t17[k60][i][k61+2]
+				sumBM3 += ws.t17[k60][i][k61+3]
+			}
+			sum12 += sumBM0 + sumBM1 + (sumBM2 + sumBM3)
+		}
+		g.B2[i] += sum12
 		var sum13 float64
-		for k63 := range 12 {
-			var sumBN0, sumBN1, sumBN2, sumBN3 float64
-			for k64 := 0; k64 < 32; k64 += 4 {
-				sumBN0 += ws.t17[k63][i][k64]
-				sumBN1 += ws.t17[k63][i][k64+1]
-				sumBN2 += ws.t17[k63][i][k64+2]
-				sumBN3 += ws.t17[k63][i][k64+3]
+		for k64 := range 12 {
+			var sumBO0, sumBO1, sumBO2, sumBO3 float64
+			for k65 := 0; k65 < 32; k65 += 4 {
+				sumBO0 += ws.dh[k64][i][k65] * ws.t13[k64][i][k65]
+				sumBO1 += ws.dh[k64][i][k65+1] * ws.t13[k64][i][k65+1]
+				sumBO2 += ws.dh[k64][i][k65+2] * ws.t13[k64][i][k65+2]
+				sumBO3 += ws.dh[k64][i][k65+3] * ws.t13[k64][i][k65+3]
 			}
-			sum13 += sumBN0 + sumBN1 + (sumBN2 + sumBN3)
+			sum13 += sumBO0 + sumBO1 + (sumBO2 + sumBO3)
 		}
-		g.B2[i] += sum13
+		g.Gamma2[i] += sum13
 		var sum14 float64
-		for k67 := range 12 {
-			var sumBP0, sumBP1, sumBP2, sumBP3 float64
-			for k68 := 0; k68 < 32; k68 += 4 {
-				sumBP0 += ws.dh[k67][i][k68] * ws.t13[k67][i][k68]
-				sumBP1 += ws.dh[k67][i][k68+1] * ws.t13[k67][i][k68+1]
-				sumBP2 += ws.dh[k67][i][k68+2] * ws.t13[k67][i][k68+2]
-				sumBP3 += ws.dh[k67][i][k68+3] * ws.t13[k67][i][k68+3]
+		for k68 := range 12 {
+			var sumBQ0, sumBQ1, sumBQ2, sumBQ3 float64
+			for k69 := 0; k69 < 32; k69 += 4 {
+				sumBQ0 += ws.dh[k68][i][k69]
+				sumBQ1 += ws.dh[k68][i][k69+1]
+				sumBQ2 += ws.dh[k68][i][k69+2]
+				sumBQ3 += ws.dh[k68][i][k69+3]
 			}
-			sum14 += sumBP0 + sumBP1 + (sumBP2 + sumBP3)
+			sum14 += sumBQ0 + sumBQ1 + (sumBQ2 + sumBQ3)
 		}
-		g.Gamma2[i] += sum14
-		var sum15 float64
-		for k71 := range 12 {
-			var sumBR0, sumBR1, sumBR2, sumBR3 float64
-			for k72 := 0; k72 < 32; k72 += 4 {
-				sumBR0 += ws.dh[k71][i][k72]
-				sumBR1 += ws.dh[k71][i][k72+1]
-				sumBR2 += ws.dh[k71][i][k72+2]
-				sumBR3 += ws.dh[k71][i][k72+3]
-			}
-			sum15 += sumBR0 + sumBR1 + (sumBR2 + sumBR3)
-		}
-		g.Beta2[i] += sum15
+		g.Beta2[i] += sum14
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
 	for i := range 10 {
 		for j := range 32 {
-			var sum16 float64
-			for k73 := range 12 {
-				for k74 := range 32 {
-					sum16 += ws.dz[k73][i][k74] * ws.h2[k73][j][k74]
+			var sum15 float64
+			for k70 := range 12 {
+				for k71 := range 32 {
+					sum15 += ws.dz[k70][i][k71] * ws.h2[k70][j][k71]
 				}
 			}
-			g.Wz[i][j] += sum16
+			g.Wz[i][j] += sum15
 		}
-		var sum17 float64
-		for k77 := range 12 {
-			var sumBT0, sumBT1, sumBT2, sumBT3 float64
-			for k78 := 0; k78 < 32; k78 += 4 {
-				sumBT0 += ws.dz[k77][i][k78]
-				sumBT1 += ws.dz[k77][i][k78+1]
-				sumBT2 += ws.dz[k77][i][k78+2]
-				sumBT3 += ws.dz[k77][i][k78+3]
+		var sum16 float64
+		for k74 := range 12 {
+			var sumBS0, sumBS1, sumBS2, sumBS3 float64
+			for k75 := 0; k75 < 32; k75 += 4 {
+				sumBS0 += ws.dz[k74][i][k75]
+				sumBS1 += ws.dz[k74][i][k75+1]
+				sumBS2 += ws.dz[k74][i][k75+2]
+				sumBS3 += ws.dz[k74][i][k75+3]
 			}
-			sum17 += sumBT0 + sumBT1 + (sumBT2 + sumBT3)
+			sum16 += sumBS0 + sumBS1 + (sumBS2 + sumBS3)
 		}
-		g.Bz[i] += sum17
+		g.Bz[i] += sum16
 	}
 	return loss2
 }
 
 // lossGradTileTo is lossGradTile that sets g to the tile's gradient instead,
 // each entry written once (a weight gradient's kernel product writes rather
-// than adds). It writes each entry of g once.
+// than adds). The gradients of E are sums of the rows that integer inputs
+// pick, so it clears them first. It writes each other entry of g once.
 func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
-	// reverse.bp:35: x = X @ E + P
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	var t [23][12]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 8; k += 4 {
-					sum0 += ws.x[i][k][n] * p.E[k][j]
-					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
-				}
-				sum0 += ws.x[i][8][n] * p.E[8][j]
-				sum0 += ws.x[i][9][n] * p.E[9][j]
-				sum0 += ws.x[i][10][n] * p.E[10][j]
-				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
+				ws.x[i][j][n] = p.E[ws.tokens[i][n]][j] + p.P[i][j]
 			}
 		}
 		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 		for j := range 32 {
 			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
-					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
-					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
-					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.x[i][k][n] * p.Wq[k][j]
+					sum1 += ws.x[i][k+1][n] * p.Wq[k+1][j]
+					sum2 += ws.x[i][k+2][n] * p.Wq[k+2][j]
+					sum3 += ws.x[i][k+3][n] * p.Wq[k+3][j]
 				}
-				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
+				ws.t2[i][j][n] = sum0 + sum1 + (sum2 + sum3)
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
-					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
-					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
-					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
+				var sumB0, sumB1, sumB2, sumB3 float64
+				for k2 := 0; k2 < 32; k2 += 4 {
+					sumB0 += ws.x[i][k2][n] * p.Wk[k2][j]
+					sumB1 += ws.x[i][k2+1][n] * p.Wk[k2+1][j]
+					sumB2 += ws.x[i][k2+2][n] * p.Wk[k2+2][j]
+					sumB3 += ws.x[i][k2+3][n] * p.Wk[k2+3][j]
 				}
-				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				ws.t3[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
 			}
 		}
 	}
@@ -2756,20 +2754,20 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumD0, sumD1, sumD2, sumD3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
-					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
-					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
-					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k3 := 0; k3 < 32; k3 += 4 {
+					sumC0 += ws.t2[i][k3][n] * ws.t3[j][k3][n]
+					sumC1 += ws.t2[i][k3+1][n] * ws.t3[j][k3+1][n]
+					sumC2 += ws.t2[i][k3+2][n] * ws.t3[j][k3+2][n]
+					sumC3 += ws.t2[i][k3+3][n] * ws.t3[j][k3+3][n]
 				}
-				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+				ws.t4[i][j][n] = (sumC0+sumC1+(sumC2+sumC3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k5 := range 12 {
-				m = max(m, ws.t4[i][k5][j])
+			for k4 := range 12 {
+				m = max(m, ws.t4[i][k4][j])
 			}
 			t3[i][j] = m
 		}
@@ -2784,14 +2782,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k6 := 0; k6 < 12; k6 += 4 {
-				sumE0 += ws.exp2[i][k6][j]
-				sumE1 += ws.exp2[i][k6+1][j]
-				sumE2 += ws.exp2[i][k6+2][j]
-				sumE3 += ws.exp2[i][k6+3][j]
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 12; k5 += 4 {
+				sumD0 += ws.exp2[i][k5][j]
+				sumD1 += ws.exp2[i][k5+1][j]
+				sumD2 += ws.exp2[i][k5+2][j]
+				sumD3 += ws.exp2[i][k5+3][j]
 			}
-			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+			t4[i][j] = sumD0 + sumD1 + (sumD2 + sumD3)
 		}
 		for j := range 12 {
 			for n := range 32 {
@@ -2800,14 +2798,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
-					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
-					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
-					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				var sumE0, sumE1, sumE2, sumE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					sumE0 += ws.x[i][k6][n] * p.Wv[k6][j]
+					sumE1 += ws.x[i][k6+1][n] * p.Wv[k6+1][j]
+					sumE2 += ws.x[i][k6+2][n] * p.Wv[k6+2][j]
+					sumE3 += ws.x[i][k6+3][n] * p.Wv[k6+3][j]
 				}
-				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t6[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
 			}
 		}
 	}
@@ -2817,37 +2815,37 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 12; k8 += 4 {
-					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
-					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
-					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
-					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
+				var sumF0, sumF1, sumF2, sumF3 float64
+				for k7 := 0; k7 < 12; k7 += 4 {
+					sumF0 += ws.t5[i][k7][n] * ws.t6[k7][j][n]
+					sumF1 += ws.t5[i][k7+1][n] * ws.t6[k7+1][j][n]
+					sumF2 += ws.t5[i][k7+2][n] * ws.t6[k7+2][j][n]
+					sumF3 += ws.t5[i][k7+3][n] * ws.t6[k7+3][j][n]
 				}
-				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+				ws.t7[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
-					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
-					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
-					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
+				var sumG0, sumG1, sumG2, sumG3 float64
+				for k8 := 0; k8 < 32; k8 += 4 {
+					sumG0 += ws.t7[i][k8][n] * p.Wo[k8][j]
+					sumG1 += ws.t7[i][k8+1][n] * p.Wo[k8+1][j]
+					sumG2 += ws.t7[i][k8+2][n] * p.Wo[k8+2][j]
+					sumG3 += ws.t7[i][k8+3][n] * p.Wo[k8+3][j]
 				}
-				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
+				ws.t8[i][j][n] = ws.x[i][j][n] + (sumG0 + sumG1 + (sumG2 + sumG3))
 			}
 		}
 		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t8[i][k10][j]
-				sumI1 += ws.t8[i][k10+1][j]
-				sumI2 += ws.t8[i][k10+2][j]
-				sumI3 += ws.t8[i][k10+3][j]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k9 := 0; k9 < 32; k9 += 4 {
+				sumH0 += ws.t8[i][k9][j]
+				sumH1 += ws.t8[i][k9+1][j]
+				sumH2 += ws.t8[i][k9+2][j]
+				sumH3 += ws.t8[i][k9+3][j]
 			}
-			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
+			t5[i][j] = (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2855,14 +2853,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for j := range 32 {
-			var sumJ0, sumJ1, sumJ2, sumJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
-				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
-				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
-				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				sumI0 += ws.t9[i][k10][j] * ws.t9[i][k10][j]
+				sumI1 += ws.t9[i][k10+1][j] * ws.t9[i][k10+1][j]
+				sumI2 += ws.t9[i][k10+2][j] * ws.t9[i][k10+2][j]
+				sumI3 += ws.t9[i][k10+3][j] * ws.t9[i][k10+3][j]
 			}
-			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
+			t6[i][j] = (sumI0+sumI1+(sumI2+sumI3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2887,37 +2885,37 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 32; k12 += 4 {
-					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
-					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
-					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
-					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
+				var sumJ0, sumJ1, sumJ2, sumJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					sumJ0 += ws.h[i][k11][n] * p.W1[k11][j]
+					sumJ1 += ws.h[i][k11+1][n] * p.W1[k11+1][j]
+					sumJ2 += ws.h[i][k11+2][n] * p.W1[k11+2][j]
+					sumJ3 += ws.h[i][k11+3][n] * p.W1[k11+3][j]
 				}
-				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+				ws.relu[i][j][n] = reverseRelu(sumJ0 + sumJ1 + (sumJ2 + sumJ3) + p.B1[j])
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k13 := 0; k13 < 64; k13 += 4 {
-					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
-					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
-					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
-					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
+				var sumK0, sumK1, sumK2, sumK3 float64
+				for k12 := 0; k12 < 64; k12 += 4 {
+					sumK0 += ws.relu[i][k12][n] * p.W2[k12][j]
+					sumK1 += ws.relu[i][k12+1][n] * p.W2[k12+1][j]
+					sumK2 += ws.relu[i][k12+2][n] * p.W2[k12+2][j]
+					sumK3 += ws.relu[i][k12+3][n] * p.W2[k12+3][j]
 				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
+				ws.t11[i][j][n] = ws.h[i][j][n] + (sumK0 + sumK1 + (sumK2 + sumK3)) + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t11[i][k14][j]
-				sumM1 += ws.t11[i][k14+1][j]
-				sumM2 += ws.t11[i][k14+2][j]
-				sumM3 += ws.t11[i][k14+3][j]
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumL0 += ws.t11[i][k13][j]
+				sumL1 += ws.t11[i][k13+1][j]
+				sumL2 += ws.t11[i][k13+2][j]
+				sumL3 += ws.t11[i][k13+3][j]
 			}
-			t7[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
+			t7[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -2925,14 +2923,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for j := range 32 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k15 := 0; k15 < 32; k15 += 4 {
-				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
-				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
-				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
-				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			var sumM0, sumM1, sumM2, sumM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumM0 += ws.t12[i][k14][j] * ws.t12[i][k14][j]
+				sumM1 += ws.t12[i][k14+1][j] * ws.t12[i][k14+1][j]
+				sumM2 += ws.t12[i][k14+2][j] * ws.t12[i][k14+2][j]
+				sumM3 += ws.t12[i][k14+3][j] * ws.t12[i][k14+3][j]
 			}
-			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
+			t8[i][j] = (sumM0+sumM1+(sumM2+sumM3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2955,14 +2953,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumO0, sumO1, sumO2, sumO3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
-					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
-					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
-					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					sumN0 += ws.h2[i][k15][n] * p.Wz[j][k15]
+					sumN1 += ws.h2[i][k15+1][n] * p.Wz[j][k15+1]
+					sumN2 += ws.h2[i][k15+2][n] * p.Wz[j][k15+2]
+					sumN3 += ws.h2[i][k15+3][n] * p.Wz[j][k15+3]
 				}
-				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+				ws.z[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3) + p.Bz[j]
 			}
 		}
 	}
@@ -2972,8 +2970,8 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k17 := range 10 {
-				m2 = max(m2, ws.z[t9][k17][i])
+			for k16 := range 10 {
+				m2 = max(m2, ws.z[t9][k16][i])
 			}
 			t10[i] = m2
 		}
@@ -2983,16 +2981,16 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for i := range 32 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k18 := 0; k18 < 8; k18 += 4 {
-				sumP0 += ws.exp[t9-6][k18][i]
-				sumP1 += ws.exp[t9-6][k18+1][i]
-				sumP2 += ws.exp[t9-6][k18+2][i]
-				sumP3 += ws.exp[t9-6][k18+3][i]
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k17 := 0; k17 < 8; k17 += 4 {
+				sumO0 += ws.exp[t9-6][k17][i]
+				sumO1 += ws.exp[t9-6][k17+1][i]
+				sumO2 += ws.exp[t9-6][k17+2][i]
+				sumO3 += ws.exp[t9-6][k17+3][i]
 			}
-			sumP0 += ws.exp[t9-6][8][i]
-			sumP0 += ws.exp[t9-6][9][i]
-			ws.t[t9-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+			sumO0 += ws.exp[t9-6][8][i]
+			sumO0 += ws.exp[t9-6][9][i]
+			ws.t[t9-6][i] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for i := range 32 {
 			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
@@ -3000,11 +2998,11 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k19 := 0; k19 < 32; k19 += 4 {
-		loss20 += loss[k19] / 6
-		loss21 += loss[k19+1] / 6
-		loss22 += loss[k19+2] / 6
-		loss23 += loss[k19+3] / 6
+	for k18 := 0; k18 < 32; k18 += 4 {
+		loss20 += loss[k18] / 6
+		loss21 += loss[k18+1] / 6
+		loss22 += loss[k18+2] / 6
+		loss23 += loss[k18+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	// backward of reverse.bp:40: for t in L..N {
@@ -3034,16 +3032,16 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumQ0, sumQ1, sumQ2, sumQ3 float64
-				for k20 := 0; k20 < 8; k20 += 4 {
-					sumQ0 += ws.dz2[i][k20][n] * p.Wz[k20][j]
-					sumQ1 += ws.dz2[i][k20+1][n] * p.Wz[k20+1][j]
-					sumQ2 += ws.dz2[i][k20+2][n] * p.Wz[k20+2][j]
-					sumQ3 += ws.dz2[i][k20+3][n] * p.Wz[k20+3][j]
+				var sumP0, sumP1, sumP2, sumP3 float64
+				for k19 := 0; k19 < 8; k19 += 4 {
+					sumP0 += ws.dz2[i][k19][n] * p.Wz[k19][j]
+					sumP1 += ws.dz2[i][k19+1][n] * p.Wz[k19+1][j]
+					sumP2 += ws.dz2[i][k19+2][n] * p.Wz[k19+2][j]
+					sumP3 += ws.dz2[i][k19+3][n] * p.Wz[k19+3][j]
 				}
-				sumQ0 += ws.dz2[i][8][n] * p.Wz[8][j]
-				sumQ0 += ws.dz2[i][9][n] * p.Wz[9][j]
-				ws.dh[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+				sumP0 += ws.dz2[i][8][n] * p.Wz[8][j]
+				sumP0 += ws.dz2[i][9][n] * p.Wz[9][j]
+				ws.dh[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
 			}
 		}
 		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
@@ -3053,14 +3051,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for j := range 32 {
-			var sumR0, sumR1, sumR2, sumR3 float64
-			for k21 := 0; k21 < 32; k21 += 4 {
-				sumR0 += ws.t14[i][k21][j] * ws.t12[i][k21][j]
-				sumR1 += ws.t14[i][k21+1][j] * ws.t12[i][k21+1][j]
-				sumR2 += ws.t14[i][k21+2][j] * ws.t12[i][k21+2][j]
-				sumR3 += ws.t14[i][k21+3][j] * ws.t12[i][k21+3][j]
+			var sumQ0, sumQ1, sumQ2, sumQ3 float64
+			for k20 := 0; k20 < 32; k20 += 4 {
+				sumQ0 += ws.t14[i][k20][j] * ws.t12[i][k20][j]
+				sumQ1 += ws.t14[i][k20+1][j] * ws.t12[i][k20+1][j]
+				sumQ2 += ws.t14[i][k20+2][j] * ws.t12[i][k20+2][j]
+				sumQ3 += ws.t14[i][k20+3][j] * ws.t12[i][k20+3][j]
 			}
-			t14[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+			t14[i][j] = (sumQ0 + sumQ1 + (sumQ2 + sumQ3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3073,14 +3071,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for j := range 32 {
-			var sumS0, sumS1, sumS2, sumS3 float64
-			for k22 := 0; k22 < 32; k22 += 4 {
-				sumS0 += -ws.t16[i][k22][j]
-				sumS1 += -ws.t16[i][k22+1][j]
-				sumS2 += -ws.t16[i][k22+2][j]
-				sumS3 += -ws.t16[i][k22+3][j]
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += -ws.t16[i][k21][j]
+				sumR1 += -ws.t16[i][k21+1][j]
+				sumR2 += -ws.t16[i][k21+2][j]
+				sumR3 += -ws.t16[i][k21+3][j]
 			}
-			t15[i][j] = (sumS0 + sumS1 + (sumS2 + sumS3)) / 32
+			t15[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3089,27 +3087,27 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 64 {
 			for n := range 32 {
-				var sumT0, sumT1, sumT2, sumT3 float64
-				for k23 := 0; k23 < 32; k23 += 4 {
-					sumT0 += ws.t17[i][k23][n] * p.W2[j][k23]
-					sumT1 += ws.t17[i][k23+1][n] * p.W2[j][k23+1]
-					sumT2 += ws.t17[i][k23+2][n] * p.W2[j][k23+2]
-					sumT3 += ws.t17[i][k23+3][n] * p.W2[j][k23+3]
+				var sumS0, sumS1, sumS2, sumS3 float64
+				for k22 := 0; k22 < 32; k22 += 4 {
+					sumS0 += ws.t17[i][k22][n] * p.W2[j][k22]
+					sumS1 += ws.t17[i][k22+1][n] * p.W2[j][k22+1]
+					sumS2 += ws.t17[i][k22+2][n] * p.W2[j][k22+2]
+					sumS3 += ws.t17[i][k22+3][n] * p.W2[j][k22+3]
 				}
-				ws.t18[i][j][n] = (sumT0 + sumT1 + (sumT2 + sumT3)) * reverseStep(ws.relu[i][j][n])
+				ws.t18[i][j][n] = (sumS0 + sumS1 + (sumS2 + sumS3)) * reverseStep(ws.relu[i][j][n])
 			}
 		}
 		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 		for j := range 32 {
 			for n := range 32 {
-				var sumU0, sumU1, sumU2, sumU3 float64
-				for k24 := 0; k24 < 64; k24 += 4 {
-					sumU0 += ws.t18[i][k24][n] * p.W1[j][k24]
-					sumU1 += ws.t18[i][k24+1][n] * p.W1[j][k24+1]
-					sumU2 += ws.t18[i][k24+2][n] * p.W1[j][k24+2]
-					sumU3 += ws.t18[i][k24+3][n] * p.W1[j][k24+3]
+				var sumT0, sumT1, sumT2, sumT3 float64
+				for k23 := 0; k23 < 64; k23 += 4 {
+					sumT0 += ws.t18[i][k23][n] * p.W1[j][k23]
+					sumT1 += ws.t18[i][k23+1][n] * p.W1[j][k23+1]
+					sumT2 += ws.t18[i][k23+2][n] * p.W1[j][k23+2]
+					sumT3 += ws.t18[i][k23+3][n] * p.W1[j][k23+3]
 				}
-				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumU0 + sumU1 + (sumU2 + sumU3))
+				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumT0 + sumT1 + (sumT2 + sumT3))
 			}
 		}
 		for j := range 32 {
@@ -3118,14 +3116,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for j := range 32 {
-			var sumV0, sumV1, sumV2, sumV3 float64
-			for k25 := 0; k25 < 32; k25 += 4 {
-				sumV0 += ws.t19[i][k25][j] * ws.t9[i][k25][j]
-				sumV1 += ws.t19[i][k25+1][j] * ws.t9[i][k25+1][j]
-				sumV2 += ws.t19[i][k25+2][j] * ws.t9[i][k25+2][j]
-				sumV3 += ws.t19[i][k25+3][j] * ws.t9[i][k25+3][j]
+			var sumU0, sumU1, sumU2, sumU3 float64
+			for k24 := 0; k24 < 32; k24 += 4 {
+				sumU0 += ws.t19[i][k24][j] * ws.t9[i][k24][j]
+				sumU1 += ws.t19[i][k24+1][j] * ws.t9[i][k24+1][j]
+				sumU2 += ws.t19[i][k24+2][j] * ws.t9[i][k24+2][j]
+				sumU3 += ws.t19[i][k24+3][j] * ws.t9[i][k24+3][j]
 			}
-			t16[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+			t16[i][j] = (sumU0 + sumU1 + (sumU2 + sumU3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3138,14 +3136,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for j := range 32 {
-			var sumW0, sumW1, sumW2, sumW3 float64
-			for k26 := 0; k26 < 32; k26 += 4 {
-				sumW0 += -ws.t21[i][k26][j]
-				sumW1 += -ws.t21[i][k26+1][j]
-				sumW2 += -ws.t21[i][k26+2][j]
-				sumW3 += -ws.t21[i][k26+3][j]
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumV0 += -ws.t21[i][k25][j]
+				sumV1 += -ws.t21[i][k25+1][j]
+				sumV2 += -ws.t21[i][k25+2][j]
+				sumV3 += -ws.t21[i][k25+3][j]
 			}
-			t17[i][j] = (sumW0 + sumW1 + (sumW2 + sumW3)) / 32
+			t17[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3154,14 +3152,14 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumX0, sumX1, sumX2, sumX3 float64
-				for k27 := 0; k27 < 32; k27 += 4 {
-					sumX0 += ws.t22[i][k27][n] * p.Wo[j][k27]
-					sumX1 += ws.t22[i][k27+1][n] * p.Wo[j][k27+1]
-					sumX2 += ws.t22[i][k27+2][n] * p.Wo[j][k27+2]
-					sumX3 += ws.t22[i][k27+3][n] * p.Wo[j][k27+3]
+				var sumW0, sumW1, sumW2, sumW3 float64
+				for k26 := 0; k26 < 32; k26 += 4 {
+					sumW0 += ws.t22[i][k26][n] * p.Wo[j][k26]
+					sumW1 += ws.t22[i][k26+1][n] * p.Wo[j][k26+1]
+					sumW2 += ws.t22[i][k26+2][n] * p.Wo[j][k26+2]
+					sumW3 += ws.t22[i][k26+3][n] * p.Wo[j][k26+3]
 				}
-				ws.t23[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
+				ws.t23[i][j][n] = sumW0 + sumW1 + (sumW2 + sumW3)
 			}
 		}
 	}
@@ -3169,37 +3167,37 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumY0, sumY1, sumY2, sumY3 float64
-				for k28 := 0; k28 < 12; k28 += 4 {
-					sumY0 += ws.t23[k28][j][n] * ws.t5[k28][i][n]
-					sumY1 += ws.t23[k28+1][j][n] * ws.t5[k28+1][i][n]
-					sumY2 += ws.t23[k28+2][j][n] * ws.t5[k28+2][i][n]
-					sumY3 += ws.t23[k28+3][j][n] * ws.t5[k28+3][i][n]
+				var sumX0, sumX1, sumX2, sumX3 float64
+				for k27 := 0; k27 < 12; k27 += 4 {
+					sumX0 += ws.t23[k27][j][n] * ws.t5[k27][i][n]
+					sumX1 += ws.t23[k27+1][j][n] * ws.t5[k27+1][i][n]
+					sumX2 += ws.t23[k27+2][j][n] * ws.t5[k27+2][i][n]
+					sumX3 += ws.t23[k27+3][j][n] * ws.t5[k27+3][i][n]
 				}
-				ws.t24[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+				ws.t24[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
 			}
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumBA0, sumBA1, sumBA2, sumBA3 float64
-				for k29 := 0; k29 < 32; k29 += 4 {
-					sumBA0 += ws.t23[i][k29][n] * ws.t6[j][k29][n]
-					sumBA1 += ws.t23[i][k29+1][n] * ws.t6[j][k29+1][n]
-					sumBA2 += ws.t23[i][k29+2][n] * ws.t6[j][k29+2][n]
-					sumBA3 += ws.t23[i][k29+3][n] * ws.t6[j][k29+3][n]
+				var sumY0, sumY1, sumY2, sumY3 float64
+				for k28 := 0; k28 < 32; k28 += 4 {
+					sumY0 += ws.t23[i][k28][n] * ws.t6[j][k28][n]
+					sumY1 += ws.t23[i][k28+1][n] * ws.t6[j][k28+1][n]
+					sumY2 += ws.t23[i][k28+2][n] * ws.t6[j][k28+2][n]
+					sumY3 += ws.t23[i][k28+3][n] * ws.t6[j][k28+3][n]
 				}
-				ws.t25[i][j][n] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
+				ws.t25[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
 			}
 		}
 		for j := range 32 {
-			var sumBB0, sumBB1, sumBB2, sumBB3 float64
-			for k30 := 0; k30 < 12; k30 += 4 {
-				sumBB0 += -(ws.t25[i][k30][j] * ws.t5[i][k30][j] / t4[i][j])
-				sumBB1 += -(ws.t25[i][k30+1][j] * ws.t5[i][k30+1][j] / t4[i][j])
-				sumBB2 += -(ws.t25[i][k30+2][j] * ws.t5[i][k30+2][j] / t4[i][j])
-				sumBB3 += -(ws.t25[i][k30+3][j] * ws.t5[i][k30+3][j] / t4[i][j])
+			var sumBA0, sumBA1, sumBA2, sumBA3 float64
+			for k29 := 0; k29 < 12; k29 += 4 {
+				sumBA0 += -(ws.t25[i][k29][j] * ws.t5[i][k29][j] / t4[i][j])
+				sumBA1 += -(ws.t25[i][k29+1][j] * ws.t5[i][k29+1][j] / t4[i][j])
+				sumBA2 += -(ws.t25[i][k29+2][j] * ws.t5[i][k29+2][j] / t4[i][j])
+				sumBA3 += -(ws.t25[i][k29+3][j] * ws.t5[i][k29+3][j] / t4[i][j])
 			}
-			t18[i][j] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
+			t18[i][j] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
 		}
 		for j := range 12 {
 			for n := range 32 {
@@ -3210,224 +3208,221 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 32 {
 		for j := range 12 {
 			for n := range 32 {
-				var sumBC0, sumBC1, sumBC2, sumBC3 float64
-				for k31 := 0; k31 < 12; k31 += 4 {
-					sumBC0 += ws.t26[k31][j][n] * ws.t2[k31][i][n]
-					sumBC1 += ws.t26[k31+1][j][n] * ws.t2[k31+1][i][n]
-					sumBC2 += ws.t26[k31+2][j][n] * ws.t2[k31+2][i][n]
-					sumBC3 += ws.t26[k31+3][j][n] * ws.t2[k31+3][i][n]
+				var sumBB0, sumBB1, sumBB2, sumBB3 float64
+				for k30 := 0; k30 < 12; k30 += 4 {
+					sumBB0 += ws.t26[k30][j][n] * ws.t2[k30][i][n]
+					sumBB1 += ws.t26[k30+1][j][n] * ws.t2[k30+1][i][n]
+					sumBB2 += ws.t26[k30+2][j][n] * ws.t2[k30+2][i][n]
+					sumBB3 += ws.t26[k30+3][j][n] * ws.t2[k30+3][i][n]
 				}
-				ws.t27[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+				ws.t27[i][j][n] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
 			}
 		}
 	}
 	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumBC0, sumBC1, sumBC2, sumBC3 float64
+				for k31 := 0; k31 < 12; k31 += 4 {
+					sumBC0 += ws.t26[i][k31][n] * ws.t3[k31][j][n]
+					sumBC1 += ws.t26[i][k31+1][n] * ws.t3[k31+1][j][n]
+					sumBC2 += ws.t26[i][k31+2][n] * ws.t3[k31+2][j][n]
+					sumBC3 += ws.t26[i][k31+3][n] * ws.t3[k31+3][j][n]
+				}
+				ws.t28[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+			}
+		}
+		// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 		for j := range 32 {
 			for n := range 32 {
 				var sumBD0, sumBD1, sumBD2, sumBD3 float64
-				for k32 := 0; k32 < 12; k32 += 4 {
-					sumBD0 += ws.t26[i][k32][n] * ws.t3[k32][j][n]
-					sumBD1 += ws.t26[i][k32+1][n] * ws.t3[k32+1][j][n]
-					sumBD2 += ws.t26[i][k32+2][n] * ws.t3[k32+2][j][n]
-					sumBD3 += ws.t26[i][k32+3][n] * ws.t3[k32+3][j][n]
+				for k32 := 0; k32 < 32; k32 += 4 {
+					sumBD0 += ws.t24[i][k32][n]*p.Wv[j][k32] + ws.t27[k32][i][n]*p.Wk[j][k32] + ws.t28[i][k32][n]*p.Wq[j][k32]
+					sumBD1 += ws.t24[i][k32+1][n]*p.Wv[j][k32+1] + ws.t27[k32+1][i][n]*p.Wk[j][k32+1] + ws.t28[i][k32+1][n]*p.Wq[j][k32+1]
+					sumBD2 += ws.t24[i][k32+2][n]*p.Wv[j][k32+2] + ws.t27[k32+2][i][n]*p.Wk[j][k32+2] + ws.t28[i][k32+2][n]*p.Wq[j][k32+2]
+					sumBD3 += ws.t24[i][k32+3][n]*p.Wv[j][k32+3] + ws.t27[k32+3][i][n]*p.Wk[j][k32+3] + ws.t28[i][k32+3][n]*p.Wq[j][k32+3]
 				}
-				ws.t28[i][j][n] = sumBD0 + sumBD1 + (sumBD2 + sumBD3)
-			}
-		}
-		// backward of reverse.bp:35: x = X @ E + P
-		for j := range 32 {
-			for n := range 32 {
-				var sumBE0, sumBE1, sumBE2, sumBE3 float64
-				for k33 := 0; k33 < 32; k33 += 4 {
-					sumBE0 += ws.t24[i][k33][n]*p.Wv[j][k33] + ws.t27[k33][i][n]*p.Wk[j][k33] + ws.t28[i][k33][n]*p.Wq[j][k33]
-					sumBE1 += ws.t24[i][k33+1][n]*p.Wv[j][k33+1] + ws.t27[k33+1][i][n]*p.Wk[j][k33+1] + ws.t28[i][k33+1][n]*p.Wq[j][k33+1]
-					sumBE2 += ws.t24[i][k33+2][n]*p.Wv[j][k33+2] + ws.t27[k33+2][i][n]*p.Wk[j][k33+2] + ws.t28[i][k33+2][n]*p.Wq[j][k33+2]
-					sumBE3 += ws.t24[i][k33+3][n]*p.Wv[j][k33+3] + ws.t27[k33+3][i][n]*p.Wk[j][k33+3] + ws.t28[i][k33+3][n]*p.Wq[j][k33+3]
-				}
-				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBE0 + sumBE1 + (sumBE2 + sumBE3))
+				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBD0 + sumBD1 + (sumBD2 + sumBD3))
 			}
 		}
 	}
-	for i := range 11 {
-		for j := range 32 {
-			var sum float64
-			for k34 := range 12 {
-				for k35 := range 32 {
-					sum += ws.dx[k34][j][k35] * ws.x[k34][i][k35]
-				}
+	g.E = [11][32]float64{}
+	for i5 := range 12 {
+		for i6 := range 32 {
+			for i7 := range 32 {
+				g.E[ws.tokens[i5][i7]][i6] += ws.dx[i5][i6][i7]
 			}
-			g.E[i][j] = sum
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumBF0, sumBF1, sumBF2, sumBF3 float64
-			for k36 := 0; k36 < 32; k36 += 4 {
-				sumBF0 += ws.dx[i][j][k36]
-				sumBF1 += ws.dx[i][j][k36+1]
-				sumBF2 += ws.dx[i][j][k36+2]
-				sumBF3 += ws.dx[i][j][k36+3]
+			var sumBE0, sumBE1, sumBE2, sumBE3 float64
+			for k33 := 0; k33 < 32; k33 += 4 {
+				sumBE0 += ws.dx[i][j][k33]
+				sumBE1 += ws.dx[i][j][k33+1]
+				sumBE2 += ws.dx[i][j][k33+2]
+				sumBE3 += ws.dx[i][j][k33+3]
 			}
-			g.P[i][j] = sumBF0 + sumBF1 + (sumBF2 + sumBF3)
+			g.P[i][j] = sumBE0 + sumBE1 + (sumBE2 + sumBE3)
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	for i := range 32 {
 		for j := range 32 {
-			var sum4 float64
-			for k37 := range 12 {
-				for k38 := range 32 {
-					sum4 += ws.t28[k37][j][k38] * ws.x2[k37][i][k38]
+			var sum float64
+			for k34 := range 12 {
+				for k35 := range 32 {
+					sum += ws.t28[k34][j][k35] * ws.x[k34][i][k35]
 				}
 			}
-			g.Wq[i][j] = sum4
+			g.Wq[i][j] = sum
+		}
+		for j := range 32 {
+			var sum4 float64
+			for k36 := range 12 {
+				for k37 := range 32 {
+					sum4 += ws.t27[j][k36][k37] * ws.x[k36][i][k37]
+				}
+			}
+			g.Wk[i][j] = sum4
 		}
 		for j := range 32 {
 			var sum5 float64
-			for k39 := range 12 {
-				for k40 := range 32 {
-					sum5 += ws.t27[j][k39][k40] * ws.x2[k39][i][k40]
+			for k38 := range 12 {
+				for k39 := range 32 {
+					sum5 += ws.t24[k38][j][k39] * ws.x[k38][i][k39]
 				}
 			}
-			g.Wk[i][j] = sum5
+			g.Wv[i][j] = sum5
 		}
 		for j := range 32 {
 			var sum6 float64
-			for k41 := range 12 {
-				for k42 := range 32 {
-					sum6 += ws.t24[k41][j][k42] * ws.x2[k41][i][k42]
+			for k40 := range 12 {
+				for k41 := range 32 {
+					sum6 += ws.t22[k40][j][k41] * ws.t7[k40][i][k41]
 				}
 			}
-			g.Wv[i][j] = sum6
+			g.Wo[i][j] = sum6
 		}
-		for j := range 32 {
-			var sum7 float64
-			for k43 := range 12 {
-				for k44 := range 32 {
-					sum7 += ws.t22[k43][j][k44] * ws.t7[k43][i][k44]
-				}
+		var sum7 float64
+		for k44 := range 12 {
+			var sumBG0, sumBG1, sumBG2, sumBG3 float64
+			for k45 := 0; k45 < 32; k45 += 4 {
+				sumBG0 += ws.dh2[k44][i][k45] * ws.t10[k44][i][k45]
+				sumBG1 += ws.dh2[k44][i][k45+1] * ws.t10[k44][i][k45+1]
+				sumBG2 += ws.dh2[k44][i][k45+2] * ws.t10[k44][i][k45+2]
+				sumBG3 += ws.dh2[k44][i][k45+3] * ws.t10[k44][i][k45+3]
 			}
-			g.Wo[i][j] = sum7
+			sum7 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
 		}
+		g.Gamma1[i] = sum7
 		var sum8 float64
-		for k47 := range 12 {
-			var sumBH0, sumBH1, sumBH2, sumBH3 float64
-			for k48 := 0; k48 < 32; k48 += 4 {
-				sumBH0 += ws.dh2[k47][i][k48] * ws.t10[k47][i][k48]
-				sumBH1 += ws.dh2[k47][i][k48+1] * ws.t10[k47][i][k48+1]
-				sumBH2 += ws.dh2[k47][i][k48+2] * ws.t10[k47][i][k48+2]
-				sumBH3 += ws.dh2[k47][i][k48+3] * ws.t10[k47][i][k48+3]
+		for k48 := range 12 {
+			var sumBI0, sumBI1, sumBI2, sumBI3 float64
+			for k49 := 0; k49 < 32; k49 += 4 {
+				sumBI0 += ws.dh2[k48][i][k49]
+				sumBI1 += ws.dh2[k48][i][k49+1]
+				sumBI2 += ws.dh2[k48][i][k49+2]
+				sumBI3 += ws.dh2[k48][i][k49+3]
 			}
-			sum8 += sumBH0 + sumBH1 + (sumBH2 + sumBH3)
+			sum8 += sumBI0 + sumBI1 + (sumBI2 + sumBI3)
 		}
-		g.Gamma1[i] = sum8
-		var sum9 float64
-		for k51 := range 12 {
-			var sumBJ0, sumBJ1, sumBJ2, sumBJ3 float64
-			for k52 := 0; k52 < 32; k52 += 4 {
-				sumBJ0 += ws.dh2[k51][i][k52]
-				sumBJ1 += ws.dh2[k51][i][k52+1]
-				sumBJ2 += ws.dh2[k51][i][k52+2]
-				sumBJ3 += ws.dh2[k51][i][k52+3]
-			}
-			sum9 += sumBJ0 + sumBJ1 + (sumBJ2 + sumBJ3)
-		}
-		g.Beta1[i] = sum9
+		g.Beta1[i] = sum8
 		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 		for j := range 64 {
-			var sum10 float64
-			for k53 := range 12 {
-				for k54 := range 32 {
-					sum10 += ws.t18[k53][j][k54] * ws.h[k53][i][k54]
+			var sum9 float64
+			for k50 := range 12 {
+				for k51 := range 32 {
+					sum9 += ws.t18[k50][j][k51] * ws.h[k50][i][k51]
 				}
 			}
-			g.W1[i][j] = sum10
+			g.W1[i][j] = sum9
 		}
 	}
 	for i := range 64 {
-		var sum11 float64
-		for k57 := range 12 {
-			var sumBL0, sumBL1, sumBL2, sumBL3 float64
-			for k58 := 0; k58 < 32; k58 += 4 {
-				sumBL0 += ws.t18[k57][i][k58]
-				sumBL1 += ws.t18[k57][i][k58+1]
-				sumBL2 += ws.t18[k57][i][k58+2]
-				sumBL3 += ws.t18[k57][i][k58+3]
+		var sum10 float64
+		for k54 := range 12 {
+			var sumBK0, sumBK1, sumBK2, sumBK3 float64
+			for k55 := 0; k55 < 32; k55 += 4 {
+				sumBK0 += ws.t18[k54][i][k55]
+				sumBK1 += ws.t18[k54][i][k55+1]
+				sumBK2 += ws.t18[k54][i][k55+2]
+				sumBK3 += ws.t18[k54][i][k55+3]
 			}
-			sum11 += sumBL0 + sumBL1 + (sumBL2 + sumBL3)
+			sum10 += sumBK0 + sumBK1 + (sumBK2 + sumBK3)
 		}
-		g.B1[i] = sum11
+		g.B1[i] = sum10
 		for j := range 32 {
-			var sum12 float64
-			for k59 := range 12 {
-				for k60 := range 32 {
-					sum12 += ws.t17[k59][j][k60] * ws.relu[k59][i][k60]
+			var sum11 float64
+			for k56 := range 12 {
+				for k57 := range 32 {
+					sum11 += ws.t17[k56][j][k57] * ws.relu[k56][i][k57]
 				}
 			}
-			g.W2[i][j] = sum12
+			g.W2[i][j] = sum11
 		}
 	}
 	for i := range 32 {
+		var sum12 float64
+		for k60 := range 12 {
+			var sumBM0, sumBM1, sumBM2, sumBM3 float64
+			for k61 := 0; k61 < 32; k61 += 4 {
+				sumBM0 += ws.t17[k60][i][k61]
+				sumBM1 += ws.t17[k60][i][k61+1]
+				sumBM2 += ws.t17[k60][i][k61+2]
+				sumBM3 += ws.t17[k60][i][k61+3]
+			}
+			sum12 += sumBM0 + sumBM1 + (sumBM2 + sumBM3)
+		}
+		g.B2[i] = sum12
 		var sum13 float64
-		for k63 := range 12 {
-			var sumBN0, sumBN1, sumBN2, sumBN3 float64
-			for k64 := 0; k64 < 32; k64 += 4 {
-				sumBN0 += ws.t17[k63][i][k64]
-				sumBN1 += ws.t17[k63][i][k64+1]
-				sumBN2 += ws.t17[k63][i][k64+2]
-				sumBN3 += ws.t17[k63][i][k64+3]
+		for k64 := range 12 {
+			var sumBO0, sumBO1, sumBO2, sumBO3 float64
+			for k65 := 0; k65 < 32; k65 += 4 {
+				sumBO0 += ws.dh[k64][i][k65] * ws.t13[k64][i][k65]
+				sumBO1 += ws.dh[k64][i][k65+1] * ws.t13[k64][i][k65+1]
+				sumBO2 += ws.dh[k64][i][k65+2] * ws.t13[k64][i][k65+2]
+				sumBO3 += ws.dh[k64][i][k65+3] * ws.t13[k64][i][k65+3]
 			}
-			sum13 += sumBN0 + sumBN1 + (sumBN2 + sumBN3)
+			sum13 += sumBO0 + sumBO1 + (sumBO2 + sumBO3)
 		}
-		g.B2[i] = sum13
+		g.Gamma2[i] = sum13
 		var sum14 float64
-		for k67 := range 12 {
-			var sumBP0, sumBP1, sumBP2, sumBP3 float64
-			for k68 := 0; k68 < 32; k68 += 4 {
-				sumBP0 += ws.dh[k67][i][k68] * ws.t13[k67][i][k68]
-				sumBP1 += ws.dh[k67][i][k68+1] * ws.t13[k67][i][k68+1]
-				sumBP2 += ws.dh[k67][i][k68+2] * ws.t13[k67][i][k68+2]
-				sumBP3 += ws.dh[k67][i][k68+3] * ws.t13[k67][i][k68+3]
+		for k68 := range 12 {
+			var sumBQ0, sumBQ1, sumBQ2, sumBQ3 float64
+			for k69 := 0; k69 < 32; k69 += 4 {
+				sumBQ0 += ws.dh[k68][i][k69]
+				sumBQ1 += ws.dh[k68][i][k69+1]
+				sumBQ2 += ws.dh[k68][i][k69+2]
+				sumBQ3 += ws.dh[k68][i][k69+3]
 			}
-			sum14 += sumBP0 + sumBP1 + (sumBP2 + sumBP3)
+			sum14 += sumBQ0 + sumBQ1 + (sumBQ2 + sumBQ3)
 		}
-		g.Gamma2[i] = sum14
-		var sum15 float64
-		for k71 := range 12 {
-			var sumBR0, sumBR1, sumBR2, sumBR3 float64
-			for k72 := 0; k72 < 32; k72 += 4 {
-				sumBR0 += ws.dh[k71][i][k72]
-				sumBR1 += ws.dh[k71][i][k72+1]
-				sumBR2 += ws.dh[k71][i][k72+2]
-				sumBR3 += ws.dh[k71][i][k72+3]
-			}
-			sum15 += sumBR0 + sumBR1 + (sumBR2 + sumBR3)
-		}
-		g.Beta2[i] = sum15
+		g.Beta2[i] = sum14
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
 	for i := range 10 {
 		for j := range 32 {
-			var sum16 float64
-			for k73 := range 12 {
-				for k74 := range 32 {
-					sum16 += ws.dz2[k73][i][k74] * ws.h2[k73][j][k74]
+			var sum15 float64
+			for k70 := range 12 {
+				for k71 := range 32 {
+					sum15 += ws.dz2[k70][i][k71] * ws.h2[k70][j][k71]
 				}
 			}
-			g.Wz[i][j] = sum16
+			g.Wz[i][j] = sum15
 		}
-		var sum17 float64
-		for k77 := range 12 {
-			var sumBT0, sumBT1, sumBT2, sumBT3 float64
-			for k78 := 0; k78 < 32; k78 += 4 {
-				sumBT0 += ws.dz2[k77][i][k78]
-				sumBT1 += ws.dz2[k77][i][k78+1]
-				sumBT2 += ws.dz2[k77][i][k78+2]
-				sumBT3 += ws.dz2[k77][i][k78+3]
+		var sum16 float64
+		for k74 := range 12 {
+			var sumBS0, sumBS1, sumBS2, sumBS3 float64
+			for k75 := 0; k75 < 32; k75 += 4 {
+				sumBS0 += ws.dz2[k74][i][k75]
+				sumBS1 += ws.dz2[k74][i][k75+1]
+				sumBS2 += ws.dz2[k74][i][k75+2]
+				sumBS3 += ws.dz2[k74][i][k75+3]
 			}
-			sum17 += sumBT0 + sumBT1 + (sumBT2 + sumBT3)
+			sum16 += sumBS0 + sumBS1 + (sumBS2 + sumBS3)
 		}
-		g.Bz[i] = sum17
+		g.Bz[i] = sum16
 	}
 	return loss2
 }
@@ -3435,47 +3430,37 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutputs) float64 {
-	// reverse.bp:35: x = X @ E + P
+	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
 	var t [23][12]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 8; k += 4 {
-					sum0 += ws.x[i][k][n] * p.E[k][j]
-					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
-				}
-				sum0 += ws.x[i][8][n] * p.E[8][j]
-				sum0 += ws.x[i][9][n] * p.E[9][j]
-				sum0 += ws.x[i][10][n] * p.E[10][j]
-				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
+				ws.x[i][j][n] = p.E[ws.tokens[i][n]][j] + p.P[i][j]
 			}
 		}
 		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 		for j := range 32 {
 			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
-					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
-					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
-					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.x[i][k][n] * p.Wq[k][j]
+					sum1 += ws.x[i][k+1][n] * p.Wq[k+1][j]
+					sum2 += ws.x[i][k+2][n] * p.Wq[k+2][j]
+					sum3 += ws.x[i][k+3][n] * p.Wq[k+3][j]
 				}
-				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
+				ws.t2[i][j][n] = sum0 + sum1 + (sum2 + sum3)
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
-					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
-					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
-					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
+				var sumB0, sumB1, sumB2, sumB3 float64
+				for k2 := 0; k2 < 32; k2 += 4 {
+					sumB0 += ws.x[i][k2][n] * p.Wk[k2][j]
+					sumB1 += ws.x[i][k2+1][n] * p.Wk[k2+1][j]
+					sumB2 += ws.x[i][k2+2][n] * p.Wk[k2+2][j]
+					sumB3 += ws.x[i][k2+3][n] * p.Wk[k2+3][j]
 				}
-				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				ws.t3[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
 			}
 		}
 	}
@@ -3493,20 +3478,20 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumD0, sumD1, sumD2, sumD3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
-					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
-					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
-					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k3 := 0; k3 < 32; k3 += 4 {
+					sumC0 += ws.t2[i][k3][n] * ws.t3[j][k3][n]
+					sumC1 += ws.t2[i][k3+1][n] * ws.t3[j][k3+1][n]
+					sumC2 += ws.t2[i][k3+2][n] * ws.t3[j][k3+2][n]
+					sumC3 += ws.t2[i][k3+3][n] * ws.t3[j][k3+3][n]
 				}
-				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+				ws.t4[i][j][n] = (sumC0+sumC1+(sumC2+sumC3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k5 := range 12 {
-				m = max(m, ws.t4[i][k5][j])
+			for k4 := range 12 {
+				m = max(m, ws.t4[i][k4][j])
 			}
 			t3[i][j] = m
 		}
@@ -3521,14 +3506,14 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k6 := 0; k6 < 12; k6 += 4 {
-				sumE0 += ws.exp2[i][k6][j]
-				sumE1 += ws.exp2[i][k6+1][j]
-				sumE2 += ws.exp2[i][k6+2][j]
-				sumE3 += ws.exp2[i][k6+3][j]
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 12; k5 += 4 {
+				sumD0 += ws.exp2[i][k5][j]
+				sumD1 += ws.exp2[i][k5+1][j]
+				sumD2 += ws.exp2[i][k5+2][j]
+				sumD3 += ws.exp2[i][k5+3][j]
 			}
-			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+			t4[i][j] = sumD0 + sumD1 + (sumD2 + sumD3)
 		}
 		for j := range 12 {
 			for n := range 32 {
@@ -3537,14 +3522,14 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
-					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
-					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
-					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				var sumE0, sumE1, sumE2, sumE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					sumE0 += ws.x[i][k6][n] * p.Wv[k6][j]
+					sumE1 += ws.x[i][k6+1][n] * p.Wv[k6+1][j]
+					sumE2 += ws.x[i][k6+2][n] * p.Wv[k6+2][j]
+					sumE3 += ws.x[i][k6+3][n] * p.Wv[k6+3][j]
 				}
-				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t6[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
 			}
 		}
 	}
@@ -3553,37 +3538,37 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 12; k8 += 4 {
-					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
-					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
-					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
-					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
+				var sumF0, sumF1, sumF2, sumF3 float64
+				for k7 := 0; k7 < 12; k7 += 4 {
+					sumF0 += ws.t5[i][k7][n] * ws.t6[k7][j][n]
+					sumF1 += ws.t5[i][k7+1][n] * ws.t6[k7+1][j][n]
+					sumF2 += ws.t5[i][k7+2][n] * ws.t6[k7+2][j][n]
+					sumF3 += ws.t5[i][k7+3][n] * ws.t6[k7+3][j][n]
 				}
-				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+				ws.t7[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
-					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
-					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
-					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
+				var sumG0, sumG1, sumG2, sumG3 float64
+				for k8 := 0; k8 < 32; k8 += 4 {
+					sumG0 += ws.t7[i][k8][n] * p.Wo[k8][j]
+					sumG1 += ws.t7[i][k8+1][n] * p.Wo[k8+1][j]
+					sumG2 += ws.t7[i][k8+2][n] * p.Wo[k8+2][j]
+					sumG3 += ws.t7[i][k8+3][n] * p.Wo[k8+3][j]
 				}
-				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
+				ws.t8[i][j][n] = ws.x[i][j][n] + (sumG0 + sumG1 + (sumG2 + sumG3))
 			}
 		}
 		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t8[i][k10][j]
-				sumI1 += ws.t8[i][k10+1][j]
-				sumI2 += ws.t8[i][k10+2][j]
-				sumI3 += ws.t8[i][k10+3][j]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k9 := 0; k9 < 32; k9 += 4 {
+				sumH0 += ws.t8[i][k9][j]
+				sumH1 += ws.t8[i][k9+1][j]
+				sumH2 += ws.t8[i][k9+2][j]
+				sumH3 += ws.t8[i][k9+3][j]
 			}
-			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
+			t5[i][j] = (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3593,14 +3578,14 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumJ0, sumJ1, sumJ2, sumJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
-				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
-				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
-				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				sumI0 += ws.t9[i][k10][j] * ws.t9[i][k10][j]
+				sumI1 += ws.t9[i][k10+1][j] * ws.t9[i][k10+1][j]
+				sumI2 += ws.t9[i][k10+2][j] * ws.t9[i][k10+2][j]
+				sumI3 += ws.t9[i][k10+3][j] * ws.t9[i][k10+3][j]
 			}
-			rsqrt[i][j] = reverseRsqrt((sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05)
+			rsqrt[i][j] = reverseRsqrt((sumI0+sumI1+(sumI2+sumI3))/32 + 1e-05)
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3614,37 +3599,37 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 32; k12 += 4 {
-					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
-					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
-					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
-					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
+				var sumJ0, sumJ1, sumJ2, sumJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					sumJ0 += ws.h[i][k11][n] * p.W1[k11][j]
+					sumJ1 += ws.h[i][k11+1][n] * p.W1[k11+1][j]
+					sumJ2 += ws.h[i][k11+2][n] * p.W1[k11+2][j]
+					sumJ3 += ws.h[i][k11+3][n] * p.W1[k11+3][j]
 				}
-				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+				ws.relu[i][j][n] = reverseRelu(sumJ0 + sumJ1 + (sumJ2 + sumJ3) + p.B1[j])
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k13 := 0; k13 < 64; k13 += 4 {
-					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
-					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
-					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
-					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
+				var sumK0, sumK1, sumK2, sumK3 float64
+				for k12 := 0; k12 < 64; k12 += 4 {
+					sumK0 += ws.relu[i][k12][n] * p.W2[k12][j]
+					sumK1 += ws.relu[i][k12+1][n] * p.W2[k12+1][j]
+					sumK2 += ws.relu[i][k12+2][n] * p.W2[k12+2][j]
+					sumK3 += ws.relu[i][k12+3][n] * p.W2[k12+3][j]
 				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
+				ws.t11[i][j][n] = ws.h[i][j][n] + (sumK0 + sumK1 + (sumK2 + sumK3)) + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t11[i][k14][j]
-				sumM1 += ws.t11[i][k14+1][j]
-				sumM2 += ws.t11[i][k14+2][j]
-				sumM3 += ws.t11[i][k14+3][j]
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumL0 += ws.t11[i][k13][j]
+				sumL1 += ws.t11[i][k13+1][j]
+				sumL2 += ws.t11[i][k13+2][j]
+				sumL3 += ws.t11[i][k13+3][j]
 			}
-			t6[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
+			t6[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3654,14 +3639,14 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k15 := 0; k15 < 32; k15 += 4 {
-				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
-				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
-				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
-				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			var sumM0, sumM1, sumM2, sumM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumM0 += ws.t12[i][k14][j] * ws.t12[i][k14][j]
+				sumM1 += ws.t12[i][k14+1][j] * ws.t12[i][k14+1][j]
+				sumM2 += ws.t12[i][k14+2][j] * ws.t12[i][k14+2][j]
+				sumM3 += ws.t12[i][k14+3][j] * ws.t12[i][k14+3][j]
 			}
-			rsqrt2[i][j] = reverseRsqrt((sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05)
+			rsqrt2[i][j] = reverseRsqrt((sumM0+sumM1+(sumM2+sumM3))/32 + 1e-05)
 		}
 		for j := range 32 {
 			for n := range 32 {
@@ -3674,14 +3659,14 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumO0, sumO1, sumO2, sumO3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
-					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
-					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
-					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					sumN0 += ws.h2[i][k15][n] * p.Wz[j][k15]
+					sumN1 += ws.h2[i][k15+1][n] * p.Wz[j][k15+1]
+					sumN2 += ws.h2[i][k15+2][n] * p.Wz[j][k15+2]
+					sumN3 += ws.h2[i][k15+3][n] * p.Wz[j][k15+3]
 				}
-				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+				ws.z[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3) + p.Bz[j]
 			}
 		}
 	}
@@ -3691,8 +3676,8 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k17 := range 10 {
-				m2 = max(m2, ws.z[t7][k17][i])
+			for k16 := range 10 {
+				m2 = max(m2, ws.z[t7][k16][i])
 			}
 			t8[i] = m2
 		}
@@ -3702,16 +3687,16 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 			}
 		}
 		for i := range 32 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k18 := 0; k18 < 8; k18 += 4 {
-				sumP0 += ws.exp[t7-6][k18][i]
-				sumP1 += ws.exp[t7-6][k18+1][i]
-				sumP2 += ws.exp[t7-6][k18+2][i]
-				sumP3 += ws.exp[t7-6][k18+3][i]
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k17 := 0; k17 < 8; k17 += 4 {
+				sumO0 += ws.exp[t7-6][k17][i]
+				sumO1 += ws.exp[t7-6][k17+1][i]
+				sumO2 += ws.exp[t7-6][k17+2][i]
+				sumO3 += ws.exp[t7-6][k17+3][i]
 			}
-			sumP0 += ws.exp[t7-6][8][i]
-			sumP0 += ws.exp[t7-6][9][i]
-			ws.t[t7-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+			sumO0 += ws.exp[t7-6][8][i]
+			sumO0 += ws.exp[t7-6][9][i]
+			ws.t[t7-6][i] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for i := range 32 {
 			loss[i] += t8[i] + math.Log(ws.t[t7-6][i]) - ws.z[t7][ws.next[t7][i]][i]
@@ -3719,11 +3704,11 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k19 := 0; k19 < 32; k19 += 4 {
-		loss20 += loss[k19] / 6
-		loss21 += loss[k19+1] / 6
-		loss22 += loss[k19+2] / 6
-		loss23 += loss[k19+3] / 6
+	for k18 := 0; k18 < 32; k18 += 4 {
+		loss20 += loss[k18] / 6
+		loss21 += loss[k18+1] / 6
+		loss22 += loss[k18+2] / 6
+		loss23 += loss[k18+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	if out != nil {
@@ -3794,20 +3779,21 @@ func (p *ReverseParams) Init(seed uint64) {
 // Layout lists them, each in row-major order, so that a data loader can copy a
 // row of numbers into any model's inputs. Integer inputs are not in it: they
 // are indices (a class, an action), which Ints holds exactly.
+// Model reverse has no float inputs: Flat returns nil.
 func (in *ReverseInputs) Flat() []float64 {
-	return unsafe.Slice(&in.X[0][0], ReverseNumInputs)
+	return nil
 }
 
 // Ints returns the integer inputs as one slice sharing in's memory, in the
 // order Layout lists them after the float inputs, each in row-major order.
 func (in *ReverseInputs) Ints() []int {
-	return unsafe.Slice(&in.Next[0], 12)
+	return unsafe.Slice(&in.Tokens[0], 24)
 }
 
 var (
-	reverseInputNames  = [...]string{"X", "next"}
-	reverseInputFields = [...]string{"X", "Next"}
-	reverseInputSizes  = [...]int{132, 12}
+	reverseInputNames  = [...]string{"tokens", "next"}
+	reverseInputFields = [...]string{"Tokens", "Next"}
+	reverseInputSizes  = [...]int{12, 12}
 )
 
 // Layout returns the inputs: each one's name in the model, its field in Go,

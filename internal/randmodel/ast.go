@@ -115,10 +115,14 @@ type (
 // (a loop variable) picks.
 //
 // With Slice set, it is the slice Lo:Hi instead, a bound of -1 left out.
+//
+// A loop variable's index may be offset by Off (t-1, t+2); a slice with
+// Name set moves with that loop variable: Name+Lo:Name+Hi.
 type Idx struct {
 	V    int
 	Name string
 	Of   string
+	Off  int
 
 	Slice  bool
 	Lo, Hi int

@@ -24,6 +24,9 @@ func (g *gen) expr1(shape []int, depth int) (Expr, float64) {
 	if rank >= 1 && rank <= 3 && g.layers.Intn(100) < layerPct {
 		return g.layer(shape, d)
 	}
+	if rank >= 1 && rank <= 3 && g.inFn == nil && g.moves.Intn(100) < 1 {
+		return g.gather(shape, d)
+	}
 	if rank == 0 && len(g.fns) > 0 && g.pct(12) {
 		return g.call(d)
 	}
@@ -165,7 +168,11 @@ func (g *gen) index() (Idx, int) {
 	n := g.r.Intn(100)
 	if n < 45 && len(g.idx) > 0 {
 		ix := g.idx[g.r.Intn(len(g.idx))]
-		return Idx{Name: ix.name}, ix.limit + g.r.Intn(2)
+		off := 0
+		if g.moves.Intn(100) < 35 { // t-1 (when t starts at 1), t+1, t+2
+			off = -ix.from + g.moves.Intn(ix.from+3)
+		}
+		return Idx{Name: ix.name, Off: off}, ix.limit + off + g.r.Intn(2)
 	}
 	if n < 58 && g.inFn == nil {
 		return Idx{Name: g.intInput()}, g.size()
@@ -533,4 +540,24 @@ func (g *gen) axisArg(a, rank int) Expr {
 		return &Neg{X: &Num{V: float64(rank - a)}}
 	}
 	return &Num{V: float64(a)}
+}
+
+// gather is X[ks] of the given shape: the rows of X that a tensor of
+// integer inputs ks picks, ks a vector of shape[0] integers or, for a
+// result of rank 2 or 3, sometimes a matrix [shape[0], shape[1]].
+func (g *gen) gather(shape []int, d int) (Expr, float64) {
+	k := 1
+	if len(shape) >= 2 && g.moves.Intn(2) == 0 {
+		k = 2
+	}
+	rows := 1 + g.moves.Intn(5)
+	x, b := g.expr(append([]int{rows}, shape[k:]...), d)
+	var ks string
+	if k == 1 {
+		ks = g.intTensor(shape[0])
+	} else {
+		ks = g.fresh("ks")
+		g.f.Decls = append(g.f.Decls, &Decl{Kind: "input", Name: ks, Dims: []Dim{g.dim(shape[0]), g.dim(shape[1])}, Int: true})
+	}
+	return &Index{X: x, Idx: []Idx{{Name: ks}}}, b
 }

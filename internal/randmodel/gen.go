@@ -16,7 +16,8 @@ const Limit = 6
 
 // Generate returns a random valid model with fns, determined by seed.
 func Generate(seed int64) *File {
-	g := &gen{r: rand.New(rand.NewSource(seed)), f: &File{Layout: seed}, layers: rand.New(rand.NewSource(seed ^ 0x1a7e45))}
+	g := &gen{r: rand.New(rand.NewSource(seed)), f: &File{Layout: seed}, layers: rand.New(rand.NewSource(seed ^ 0x1a7e45)),
+		moves: rand.New(rand.NewSource(seed ^ 0x0ff5e7))}
 	g.file()
 	return g.f
 }
@@ -33,6 +34,7 @@ type value struct {
 type indexer struct {
 	name  string
 	limit int
+	from  int // a loop variable's first value
 }
 
 type fnInfo struct {
@@ -47,6 +49,10 @@ type gen struct {
 	// own: a model without one is the model the seed gave before they
 	// were added, so the seeds keep covering what they covered.
 	layers *rand.Rand
+	// moves decides, from a stream of its own for the same reason, where
+	// an index or a slice moves with a loop variable (t-1, t:t+2) and
+	// where a whole tensor of integers gathers rows (E[ks]).
+	moves *rand.Rand
 
 	vals    []*value
 	idx     []indexer
@@ -403,7 +409,7 @@ func (g *gen) loopBody(states []*value, addLoss bool) *For {
 	}
 	to := from + 1 + g.r.Intn(4)
 	st := &For{Var: name, From: Dim{V: from}, To: g.dim(to)}
-	g.idx = append(g.idx, indexer{name: name, limit: to})
+	g.idx = append(g.idx, indexer{name: name, limit: to, from: from})
 	g.loops++
 	savedVals := len(g.vals)
 	updated := map[*value]bool{}
@@ -493,7 +499,10 @@ func (g *gen) intElem() Idx {
 	if len(g.idx) > 0 && g.pct(60) {
 		ix := g.idx[g.r.Intn(len(g.idx))]
 		sub = Idx{Name: ix.name}
-		n = max(n, ix.limit)
+		if g.moves.Intn(100) < 30 { // ks[t - 1], ks[t + 1]
+			sub.Off = -ix.from + g.moves.Intn(ix.from+2)
+		}
+		n = max(n, ix.limit+sub.Off)
 	}
 	sub.Of = g.intTensor(n)
 	return sub

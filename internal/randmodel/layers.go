@@ -61,6 +61,7 @@ func (g *gen) slice(shape []int, d int) (Expr, float64) {
 	}
 	var xs []int
 	var idx []Idx
+	moving := false
 	for k := 0; k <= len(shape); k++ {
 		if k == drop {
 			n := 1 + g.r.Intn(3)
@@ -75,7 +76,6 @@ func (g *gen) slice(shape []int, d int) (Expr, float64) {
 			lo, extra = 0, 0
 		}
 		n := lo + shape[k] + extra
-		xs = append(xs, n)
 		ix := Idx{Slice: true, Lo: lo, Hi: lo + shape[k]}
 		if lo == 0 && g.pct(50) {
 			ix.Lo = -1
@@ -83,10 +83,19 @@ func (g *gen) slice(shape []int, d int) (Expr, float64) {
 		if extra == 0 && g.pct(50) {
 			ix.Hi = -1
 		}
+		if len(g.idx) > 0 && drop < 0 && !moving && g.moves.Intn(100) < 70 {
+			// t+c:t+c+len, over every step of loop variable t.
+			t := g.idx[g.moves.Intn(len(g.idx))]
+			c := -t.from + g.moves.Intn(t.from+2)
+			ix = Idx{Slice: true, Name: t.name, Lo: c, Hi: c + shape[k]}
+			n = t.limit - 1 + c + shape[k] + extra
+			moving = true
+		}
+		xs = append(xs, n)
 		idx = append(idx, ix)
 	}
 	// Trailing whole axes may be left out, but one slice stays.
-	for len(idx) > 1 && idx[len(idx)-1].Slice && idx[len(idx)-1].Lo <= 0 && idx[len(idx)-1].Hi == -1 && idx[len(idx)-2].Slice && g.pct(50) {
+	for len(idx) > 1 && idx[len(idx)-1].Slice && idx[len(idx)-1].Name == "" && idx[len(idx)-1].Lo <= 0 && idx[len(idx)-1].Hi == -1 && idx[len(idx)-2].Slice && g.pct(50) {
 		idx = idx[:len(idx)-1]
 	}
 	x, b := g.expr(xs, d)

@@ -193,12 +193,14 @@ func (p *printer) bare(e Expr, indent string) string {
 		for _, i := range e.Idx {
 			s := strconv.Itoa(i.V)
 			if i.Name != "" {
-				s = i.Name
+				s = moved(i.Name, i.Off)
 			}
 			if i.Of != "" {
 				s = i.Of + "[" + s + "]"
 			}
-			if i.Slice {
+			if i.Slice && i.Name != "" {
+				s = moved(i.Name, i.Lo) + ":" + moved(i.Name, i.Hi)
+			} else if i.Slice {
 				s = ":"
 				if i.Lo >= 0 {
 					s = strconv.Itoa(i.Lo) + s
@@ -212,6 +214,17 @@ func (p *printer) bare(e Expr, indent string) string {
 		return p.expr(e.X, precAtom, indent) + "[" + strings.Join(idx, ", ") + "]"
 	}
 	panic(fmt.Sprintf("randmodel: unknown expression %T", e))
+}
+
+// moved is loop variable t plus off: t, t + 2, t - 1.
+func moved(t string, off int) string {
+	switch {
+	case off > 0:
+		return t + " + " + strconv.Itoa(off)
+	case off < 0:
+		return t + " - " + strconv.Itoa(-off)
+	}
+	return t
 }
 
 // formatNum writes v so that the lexer reads it back exactly: a digit after

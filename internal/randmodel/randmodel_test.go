@@ -74,6 +74,11 @@ func TestCoverage(t *testing.T) {
 		`max_pool2d\([^\n]*, [23]\)`, `avg_pool2d\([^\n]*, [23]\)`,
 		`attention\([^\n]*, 1\)`,                         // causal
 		`\[\d+:\d+\]`, `\[\d+, \d*:`, `\[\d*:\d*, \d+\]`, // slices, and indices beside them
+		`\[[tijlu] [-+] \d+[],]`,              // an index that moves with a loop variable
+		`\[[tijlu]( [-+] \d+)?:[tijlu] \+ \d`, // a slice that moves with one
+		`\[ks\d+\[[tijlu] [-+] \d\]`,          // its element at a moving position
+		`\)?\[ks\d+\]`,                        // a whole tensor of integers gathers rows
+		`(?m)^input ks\d+\[\w+, \w+\] int$`,   // a matrix of them
 	} {
 		if !regexp.MustCompile(re).MatchString(text) {
 			t.Errorf("no generated model of seeds 1 to 80 matches %s", re)

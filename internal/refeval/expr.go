@@ -82,7 +82,53 @@ func (in *interp) indexValue(e *env, x parser.Expr) int {
 			}
 		}
 	}
+	// A loop variable plus or minus constants (t-1, t+2*K): integer
+	// arithmetic on the values.
+	switch x := x.(type) {
+	case *parser.Unary:
+		return -in.indexValue(e, x.X)
+	case *parser.Binary:
+		switch x.Op {
+		case "+":
+			return in.indexValue(e, x.X) + in.indexValue(e, x.Y)
+		case "-":
+			return in.indexValue(e, x.X) - in.indexValue(e, x.Y)
+		case "*":
+			return in.indexValue(e, x.X) * in.indexValue(e, x.Y)
+		}
+	}
 	return in.constInt(x)
+}
+
+// gatherOf returns the integer tensor idx names if idx is one, else nil.
+func gatherOf(e *env, idx []parser.Expr) *value {
+	if len(idx) != 1 {
+		return nil
+	}
+	id, ok := idx[0].(*parser.Ident)
+	if !ok {
+		return nil
+	}
+	v, ok := e.get(id.Name)
+	if !ok || !v.isInt || v.intShape == nil {
+		return nil
+	}
+	return &v
+}
+
+// gather is a's rows picked by the integers of v, in their order:
+// [v's shape..., a's other axes...].
+func gather(pos parser.Pos, a Tensor, v *value) Tensor {
+	rest := a.Shape[1:]
+	n := size(rest)
+	out := Tensor{Shape: append(append([]int{}, v.intShape...), rest...)}
+	for _, i := range v.ints {
+		if i < 0 || i >= a.Shape[0] {
+			fail(pos, "row %d is outside dimension 1 of shape %v", i, a.Shape)
+		}
+		out.Data = append(out.Data, a.Data[i*n:(i+1)*n]...)
+	}
+	return out
 }
 
 // intElement is element ix of v, a tensor of integer inputs.
@@ -105,6 +151,9 @@ func (in *interp) intElement(e *env, ix *parser.Index, v value) int {
 func (in *interp) index(e *env, pos parser.Pos, a Tensor, idx []parser.Expr) Tensor {
 	if len(idx) > len(a.Shape) {
 		fail(pos, "%d indices for a value of shape %v", len(idx), a.Shape)
+	}
+	if v := gatherOf(e, idx); v != nil {
+		return gather(pos, a, v)
 	}
 	for _, ie := range idx {
 		if _, ok := ie.(*parser.Slice); ok {
@@ -205,10 +254,10 @@ func (in *interp) slice(e *env, a Tensor, idx []parser.Expr) Tensor {
 		}
 		lo, hi := 0, a.Shape[k]
 		if sl.Lo != nil {
-			lo = in.constInt(sl.Lo)
+			lo = in.indexValue(e, sl.Lo)
 		}
 		if sl.Hi != nil {
-			hi = in.constInt(sl.Hi)
+			hi = in.indexValue(e, sl.Hi)
 		}
 		if lo < 0 || hi > a.Shape[k] || lo >= hi {
 			fail(sl.P, "slice %d:%d of dimension %d of shape %v", lo, hi, k+1, a.Shape)

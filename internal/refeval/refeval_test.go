@@ -263,6 +263,10 @@ func TestLoops(t *testing.T) {
 			nestedWant()},
 		// a carried name rebound before being read in the body.
 		{"rebind", "s = 5\nfor t in 0..3 { s = xs[t]\n s += 1 }\nloss = s", 3},
+		// offsets from the loop variable: xs[t-1] + xs[t+1] for t = 1, 2, 3.
+		{"offset", "s = 0\nfor t in 1..4 { s += xs[t - 1] * xs[t + 1] }\nloss = s", 0*2 + 1*3 + 2*4},
+		// a window that moves with t: (xs[t-2] + 2 xs[t-1]) for t = 2, 3, 4.
+		{"window", "s = 0\nfor t in 2..5 { s += dot(xs[t - 2:t], ones(2) + xs[0:2]) }\nloss = s", (0 + 2) + (1 + 4) + (2 + 6)},
 	}
 	for _, tt := range tests {
 		f := parse(t, "model m\nparam xs[5]\n"+tt.body)
@@ -274,6 +278,20 @@ func TestLoops(t *testing.T) {
 		if loss != tt.want {
 			t.Errorf("%s: loss %v, want %v", tt.name, loss, tt.want)
 		}
+	}
+}
+
+// E[tokens] gathers the rows the integers pick, in their order, a row
+// picked twice appearing twice.
+func TestGather(t *testing.T) {
+	f := parse(t, "model m\nparam E[3, 2]\ninput tok[2, 2] int\nG = E[tok]\nloss = G[0, 0, 0] + 10 * G[0, 1, 1] + 100 * G[1, 0, 0] + 1000 * G[1, 1, 1]")
+	e := []float64{1, 2, 3, 4, 5, 6}
+	loss, _, err := EvalModel(f, map[string][]float64{"E": e}, nil, map[string][]int{"tok": {2, 0, 2, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 5 + 10*2 + 100*5 + 1000*4.0; loss != want {
+		t.Errorf("loss %v, want %v", loss, want)
 	}
 }
 

@@ -10,11 +10,13 @@ package ops
 //go:generate go run ../../../cmd/backpropgen -o bcast_grad.go bcast.bp
 //go:generate go run ../../../cmd/backpropgen -o conv1_grad.go conv1.bp
 //go:generate go run ../../../cmd/backpropgen -o conv2_grad.go conv2.bp
+//go:generate go run ../../../cmd/backpropgen -o gather_grad.go gather.bp
 //go:generate go run ../../../cmd/backpropgen -o lnorm_grad.go lnorm.bp
 //go:generate go run ../../../cmd/backpropgen -o log_softmax_grad.go log_softmax.bp
 //go:generate go run ../../../cmd/backpropgen -o logsumexp_axis_grad.go logsumexp_axis.bp
 //go:generate go run ../../../cmd/backpropgen -o maxpool_grad.go maxpool.bp
 //go:generate go run ../../../cmd/backpropgen -o mean_axis_grad.go mean_axis.bp
+//go:generate go run ../../../cmd/backpropgen -o offsets_grad.go offsets.bp
 //go:generate go run ../../../cmd/backpropgen -o softmax_grad.go softmax.bp
 //go:generate go run ../../../cmd/backpropgen -o sum_axis_grad.go sum_axis.bp
 //go:generate go run ../../../cmd/backpropgen -o xent_grad.go xent.bp

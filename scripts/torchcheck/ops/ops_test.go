@@ -136,6 +136,8 @@ func TestTorch(t *testing.T) {
 		"avgpool":        check[AvgpoolWorkspace, AvgpoolInputs, AvgpoolOutputs, AvgpoolParams],
 		"lnorm":          check[LnormWorkspace, LnormInputs, LnormOutputs, LnormParams],
 		"attn":           check[AttnWorkspace, AttnInputs, AttnOutputs, AttnParams],
+		"offsets":        check[OffsetsWorkspace, OffsetsInputs, OffsetsOutputs, OffsetsParams],
+		"gather":         check[GatherWorkspace, GatherInputs, GatherOutputs, GatherParams],
 	}
 	if len(cases) != len(refs) {
 		t.Errorf("%d models here, %d in torch.json", len(cases), len(refs))
@@ -155,8 +157,8 @@ func TestTorch(t *testing.T) {
 // rewrites them).
 func TestGenerated(t *testing.T) {
 	models, _ := filepath.Glob("*.bp")
-	if len(models) != 14 {
-		t.Errorf("%d models, want 14", len(models))
+	if len(models) != 16 {
+		t.Errorf("%d models, want 16", len(models))
 	}
 	for _, path := range models {
 		src, err := os.ReadFile(path)

@@ -1,0 +1,3 @@
+package series
+
+//go:generate go run ../../cmd/backpropgen -o series_grad.go ../../testdata/series.bp
