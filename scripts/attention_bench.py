@@ -9,8 +9,8 @@ layer_norm, and a linear layer to the 10 digits whose cross-entropy is
 summed over the positions L..N−1 and divided by L = 6; the batch's losses
 are summed, as LossGradBatch sums them. PyTorch runs it in float64 on one
 thread over a mini-batch of 64 random sequences (main's training batch),
-written with the same operations (the embedding as a one-hot matrix times
-E, as reverse.bp reads its tokens); the Go side is
+written with the same operations (the embedding rows gathered by the
+tokens, as reverse.bp's E[tokens]); the Go side is
 BenchmarkReverseLossGradBatch and BenchmarkReverseLossGradLoop in
 examples/attention (the generated batch method on 64 sequences, and the
 per-sample LossGrad over the same 64, one goroutine), run by this script
@@ -37,18 +37,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def batch(gen):
-    """One-hot inputs and next tokens laid out as examples/attention's encode."""
-    x = torch.zeros(BATCH, N, V, dtype=torch.float64)
+    """Tokens and next tokens laid out as examples/attention's encode."""
+    x = torch.zeros(BATCH, N, dtype=torch.int64)
     nxt = torch.zeros(BATCH, N, dtype=torch.int64)
     for i in range(BATCH):
         digits = torch.randint(0, 10, (L,), generator=gen).tolist()
         for t, d in enumerate(digits):
-            x[i, t, d] = 1
+            x[i, t] = d
             r = digits[L - 1 - t]
             nxt[i, L + t] = r
             if t < L - 1:
-                x[i, L + 1 + t, r] = 1
-        x[i, L, 10] = 1
+                x[i, L + 1 + t] = r
+        x[i, L] = 10
     return x, nxt
 
 
@@ -74,7 +74,7 @@ def torch_time(repeats=7, iters=50):
     mask = torch.ones(N, N, dtype=torch.bool).tril()
 
     def step():
-        h = x @ E + P
+        h = E[x] + P
         q, k, v = h @ Wq, h @ Wk, h @ Wv
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
         a = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1) @ v
