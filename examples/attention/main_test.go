@@ -32,20 +32,3 @@ func TestEncode(t *testing.T) {
 		}
 	}
 }
-
-// BenchmarkStep is one training step's gradient: LossGradBatch over a
-// mini-batch of 64 sequences, on one goroutine.
-func BenchmarkStep(b *testing.B) {
-	var p, g ReverseParams
-	p.Init(1)
-	var ws ReverseBatchWorkspace
-	batch := make([]ReverseInputs, 64)
-	for i := range batch {
-		encode([]int{i % 10, (i / 10) % 10, 3, 4, (7 * i) % 10, 9}, &batch[i])
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		g = ReverseParams{}
-		p.LossGradBatch(&ws, batch, &g)
-	}
-}
