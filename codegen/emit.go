@@ -441,6 +441,10 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.emitGemm(g, d)
 		return
 	}
+	if g, ok := f.contractionKernel(n); ok && !stored && len(d.p.path) > 1 {
+		f.emitContraction(g, d, n.Shape)
+		return
+	}
 	if !stored && d.op == "+=" && blockedOuter(n) && f.avail(n.Args[0]) && f.avail(n.Args[1]) {
 		f.accumulateOuter4(n, d)
 		return
