@@ -22,12 +22,15 @@ import (
 //     [C, H, W] (s[0] = c·HW + h·W + w).
 //
 // A convolution is then a sum over the channels and the kernel of the
-// patches times the kernel, a reducesum of the product of two expands,
-// which generated code computes output element by output element, in
-// loops whose bounds are the model's constants: its size does not grow
-// with the image. Its derivative is the same kind of sum for the kernel,
-// and for the input the unwindow of the patches' adjoint, added element
-// by element into the (padded) input's gradient.
+// patches times the kernel, a reducesum of the product of two expands.
+// Its derivative is the same kind of sum for the kernel, and for the
+// input the unwindow of the patches' adjoint, added element by element
+// into the (padded) input's gradient. The patches are laid out [C, K...,
+// O...] (convPatches), so that each of the three sums is one matrix
+// product of tensors as they lie in memory, which generated code calls a
+// kernel for (codegen/conv.go), or for a small one computes output
+// element by output element, in loops whose bounds are the model's
+// constants: either way its size does not grow with the image.
 var opWindow, opUnwindow *Op
 
 // windowAxis is how a window reads one axis of its argument: at offset +
