@@ -250,3 +250,59 @@ func firstElem(c *jen.Statement, rank int) *jen.Statement {
 	}
 	return c
 }
+
+// copyWindow writes the window n (a kernel's patches) into d a row at a
+// time with Go's copy, where its last axis reads its argument's last axis
+// with stride 1: the patches of a convolution of stride 1, whose rows are
+// runs of the padded input (per sample [ow] at kw + ow, over a tile the
+// [ow][s] of each row: whole [tile] arrays). An element loop costs some
+// twenty instructions an element in bounds checks and index arithmetic.
+// It reports false, having emitted nothing, where that does not hold.
+func (f *fnGen) copyWindow(n *symbolic.Node, d dest) bool {
+	x := n.Args[0]
+	px, ok := f.slots[x]
+	if !ok || d.op != "=" || len(n.Shape) < 2 {
+		return false
+	}
+	offsets, terms := symbolic.WindowSpec(n)
+	// only reports whether window axis w is read by one term alone, of
+	// stride 1, into x's axis a.
+	only := func(w, a int) bool {
+		uses := 0
+		for b, ts := range terms {
+			for _, t := range ts {
+				if t.Axis == w {
+					uses++
+					if b != a || t.Stride != 1 {
+						return false
+					}
+				}
+			}
+		}
+		return uses == 1
+	}
+	L, A := len(n.Shape), len(x.Shape)
+	if !only(L-1, A-1) || n.Shape[L-1] < 4 {
+		return false
+	}
+	rows := L - 1 // the window's axes a row is indexed by
+	srcAxis := A - 1
+	whole := offsets[A-1] == 0 && len(terms[A-1]) == 1 && x.Shape[A-1] == n.Shape[L-1]
+	if whole && A >= 2 && only(L-2, A-2) {
+		rows, srcAxis = L-2, A-2 // rows of whole arrays of x's last axis
+	}
+	length := n.Shape[rows]
+	f.loopNest(n.Shape[:rows], loopVars(n.Shape[:rows], func(int) string { return f.locals.fresh("i") }), func(idx []ix) jen.Code {
+		full := append(slices.Clone(idx), make([]ix, L-rows)...)
+		for i := rows; i < L; i++ {
+			full[i] = cix(0)
+		}
+		src := windowIndex(n, full)
+		start := src[srcAxis]
+		f.count([]ix{start})
+		from := f.access(px, src[:srcAxis]).c.Index(jen.Id(start.String()), jen.Id(start.plus(length).String()))
+		to := f.lvalue(d.p, idx).Index(jen.Op(":"))
+		return jen.Copy(to, from)
+	})
+	return true
+}

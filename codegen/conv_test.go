@@ -112,3 +112,42 @@ func TestSmallConvolutionsStayLoops(t *testing.T) {
 		}
 	}
 }
+
+// The patches of a convolution of stride 1 are copied a row at a time,
+// per sample a row of OW and over a tile whole [tile] arrays; those of
+// stride 2 are not runs of the input: per sample they are copied element
+// by element, and over a tile a [tile] array at a time.
+func TestPatchesCopiedByRows(t *testing.T) {
+	for _, c := range []struct {
+		stride int
+		want   []string // the distinct copies of channel 0, per sample and over the tile
+	}{
+		{1, []string{
+			"copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])",
+			"copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])",
+			"copy(ws.t2[0][i4][i5][i6][:], ws.t[0][i6+i4][i5:i5+8])",
+			"copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])",
+		}},
+		{2, []string{
+			"copy(ws.t2[0][i5][i6][i7][i8][:], ws.t[0][i7*2+i5][i8*2+i6][0:8])",
+		}},
+	} {
+		src := fmt.Sprintf("model m\nparam K[4, 2, 3, 3]\ninput x[2, 8, 8]\nloss = sum(tanh(conv2d(x, K, %d, 1)))\n", c.stride)
+		prog := lower(t, "m.bp", []byte(src))
+		prog.Tile = 8
+		code, err := Generate(prog, prog.Differentiate(), Options{Package: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range strings.Split(string(code), "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "copy(ws.t2[0]") && !slices.Contains(got, l) {
+				got = append(got, l)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("stride %d: copies %q, want %q", c.stride, got, c.want)
+		}
+	}
+}

@@ -441,6 +441,9 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.emitGemm(g, d)
 		return
 	}
+	if !stored && n.Op.Code == symbolic.OpWindow && f.kernelVals[n] && f.copyWindow(n, d) {
+		return
+	}
 	if g, ok := f.contractionKernel(n); ok && !stored && len(d.p.path) > 1 {
 		f.emitContraction(g, d, n.Shape)
 		return

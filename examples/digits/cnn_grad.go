@@ -106,12 +106,10 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 			ws.t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = ws.t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], ws.t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -131,10 +129,10 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	ws.t4 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				ws.t4[i6+i5*4+i4*16] += ws.p[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				ws.t4[i9+i8*4+i7*16] += ws.p[i7][i8][i9]
 			}
 		}
 	}
@@ -183,12 +181,10 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		panic(err)
 	}
 	// cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = ws.t[0][n+i][q+j]
-				}
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
 			}
 		}
 	}
@@ -255,13 +251,13 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i2 := range 16 {
-		for i3 := range 4 {
-			for i4 := range 4 {
-				dc[i2][i3*2][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][0][0]
-				dc[i2][i3*2][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][0][1]
-				dc[i2][i3*2+1][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][1][0]
-				dc[i2][i3*2+1][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][1][1]
+	for i5 := range 16 {
+		for i6 := range 4 {
+			for i7 := range 4 {
+				dc[i5][i6*2][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][0][0]
+				dc[i5][i6*2][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][0][1]
+				dc[i5][i6*2+1][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][1][0]
+				dc[i5][i6*2+1][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][1][1]
 			}
 		}
 	}
@@ -277,25 +273,25 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	var active [10]int
 	nActive := 0
-	for i5 := range 10 {
-		if dlogits[i5] != 0 {
-			active[nActive] = i5
+	for i8 := range 10 {
+		if dlogits[i8] != 0 {
+			active[nActive] = i8
 			nActive++
 		}
 	}
 	for q4 := 0; q4+4 <= nActive; q4 += 4 {
-		i6 := active[q4]
-		a := dlogits[i6]
-		row11 := &g.W[i6]
-		i7 := active[q4+1]
-		a2 := dlogits[i7]
-		row12 := &g.W[i7]
-		i8 := active[q4+2]
-		a3 := dlogits[i8]
-		row13 := &g.W[i8]
-		i9 := active[q4+3]
-		a4 := dlogits[i9]
-		row14 := &g.W[i9]
+		i9 := active[q4]
+		a := dlogits[i9]
+		row11 := &g.W[i9]
+		i10 := active[q4+1]
+		a2 := dlogits[i10]
+		row12 := &g.W[i10]
+		i11 := active[q4+2]
+		a3 := dlogits[i11]
+		row13 := &g.W[i11]
+		i12 := active[q4+3]
+		a4 := dlogits[i12]
+		row14 := &g.W[i12]
 		for j6 := range 256 {
 			b := ws.t4[j6]
 			row11[j6] += a * b
@@ -305,9 +301,9 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		}
 	}
 	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
-		i10 := active[q5]
-		a5 := dlogits[i10]
-		row15 := &g.W[i10]
+		i13 := active[q5]
+		a5 := dlogits[i13]
+		row15 := &g.W[i13]
 		for j7 := range 256 {
 			row15[j7] += a5 * ws.t4[j7]
 		}
@@ -332,12 +328,10 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -360,10 +354,10 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i9+i8*4+i7*16] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -463,13 +457,13 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i7 := range 16 {
-		for i8 := range 4 {
-			for i9 := range 4 {
-				dc[i7][i8*2][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][0][0]
-				dc[i7][i8*2][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][0][1]
-				dc[i7][i8*2+1][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][1][0]
-				dc[i7][i8*2+1][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][1][1]
+	for i10 := range 16 {
+		for i11 := range 4 {
+			for i12 := range 4 {
+				dc[i10][i11*2][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][0][0]
+				dc[i10][i11*2][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][0][1]
+				dc[i10][i11*2+1][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][1][0]
+				dc[i10][i11*2+1][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][1][1]
 			}
 		}
 	}
@@ -485,25 +479,25 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	var active [10]int
 	nActive := 0
-	for i10 := range 10 {
-		if dlogits[i10] != 0 {
-			active[nActive] = i10
+	for i13 := range 10 {
+		if dlogits[i13] != 0 {
+			active[nActive] = i13
 			nActive++
 		}
 	}
 	for q4 := 0; q4+4 <= nActive; q4 += 4 {
-		i11 := active[q4]
-		a := dlogits[i11]
-		row12 := &g.W[i11]
-		i12 := active[q4+1]
-		a2 := dlogits[i12]
-		row13 := &g.W[i12]
-		i13 := active[q4+2]
-		a3 := dlogits[i13]
-		row14 := &g.W[i13]
-		i14 := active[q4+3]
-		a4 := dlogits[i14]
-		row15 := &g.W[i14]
+		i14 := active[q4]
+		a := dlogits[i14]
+		row12 := &g.W[i14]
+		i15 := active[q4+1]
+		a2 := dlogits[i15]
+		row13 := &g.W[i15]
+		i16 := active[q4+2]
+		a3 := dlogits[i16]
+		row14 := &g.W[i16]
+		i17 := active[q4+3]
+		a4 := dlogits[i17]
+		row15 := &g.W[i17]
 		for j6 := range 256 {
 			b := t2[j6]
 			row12[j6] += a * b
@@ -513,9 +507,9 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		}
 	}
 	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
-		i15 := active[q5]
-		a5 := dlogits[i15]
-		row16 := &g.W[i15]
+		i18 := active[q5]
+		a5 := dlogits[i18]
+		row16 := &g.W[i18]
 		for j7 := range 256 {
 			row16[j7] += a5 * t2[j7]
 		}
@@ -534,12 +528,10 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		panic(err)
 	}
 	// cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = ws.t[0][n+i][q+j]
-				}
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
 			}
 		}
 	}
@@ -606,13 +598,13 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i2 := range 16 {
-		for i3 := range 4 {
-			for i4 := range 4 {
-				dc[i2][i3*2][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][0][0]
-				dc[i2][i3*2][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][0][1]
-				dc[i2][i3*2+1][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][1][0]
-				dc[i2][i3*2+1][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][1][1]
+	for i5 := range 16 {
+		for i6 := range 4 {
+			for i7 := range 4 {
+				dc[i5][i6*2][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][0][0]
+				dc[i5][i6*2][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][0][1]
+				dc[i5][i6*2+1][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][1][0]
+				dc[i5][i6*2+1][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][1][1]
 			}
 		}
 	}
@@ -650,12 +642,10 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -678,10 +668,10 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i9+i8*4+i7*16] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -781,13 +771,13 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i7 := range 16 {
-		for i8 := range 4 {
-			for i9 := range 4 {
-				dc[i7][i8*2][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][0][0]
-				dc[i7][i8*2][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][0][1]
-				dc[i7][i8*2+1][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][1][0]
-				dc[i7][i8*2+1][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][1][1]
+	for i10 := range 16 {
+		for i11 := range 4 {
+			for i12 := range 4 {
+				dc[i10][i11*2][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][0][0]
+				dc[i10][i11*2][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][0][1]
+				dc[i10][i11*2+1][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][1][0]
+				dc[i10][i11*2+1][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][1][1]
 			}
 		}
 	}
@@ -822,12 +812,10 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -850,10 +838,10 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i9+i8*4+i7*16] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -966,14 +954,10 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			}
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					for q2 := range 32 {
-						ws.t2[0][i][j][n][q][q2] = ws.t[0][n+i][q+j][q2]
-					}
-				}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
 			}
 		}
 	}
@@ -997,11 +981,11 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	ws.t4 = [256][32]float64{}
-	for i5 := range 16 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t4[i7+i6*4+i5*16][i8] += ws.p[i5][i6][i7][i8]
+	for i8 := range 16 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i10+i9*4+i8*16][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
@@ -1056,8 +1040,8 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 	var t4 [10][32]float64
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
 	t4 = [10][32]float64{}
-	for i9 := range 32 {
-		t4[ws.label[i9]][i9] += -1
+	for i12 := range 32 {
+		t4[ws.label[i12]][i12] += -1
 	}
 	var t5 [32]float64
 	for i := range 32 {
@@ -1091,14 +1075,14 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 	}
 	ws.dc = [16][8][8][32]float64{}
-	for i10 := range 16 {
-		for i11 := range 4 {
-			for i12 := range 4 {
-				for i13 := range 32 {
-					ws.dc[i10][i11*2][i12*2][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][0][0][i13]
-					ws.dc[i10][i11*2][i12*2+1][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][0][1][i13]
-					ws.dc[i10][i11*2+1][i12*2][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][1][0][i13]
-					ws.dc[i10][i11*2+1][i12*2+1][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][1][1][i13]
+	for i13 := range 16 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				for i16 := range 32 {
+					ws.dc[i13][i14*2][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][0][i16]
+					ws.dc[i13][i14*2][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][1][i16]
+					ws.dc[i13][i14*2+1][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][0][i16]
+					ws.dc[i13][i14*2+1][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][1][i16]
 				}
 			}
 		}
@@ -1142,14 +1126,10 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 			}
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					for q2 := range 32 {
-						ws.t2[0][i][j][n][q][q2] = ws.t[0][n+i][q+j][q2]
-					}
-				}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
 			}
 		}
 	}
@@ -1173,11 +1153,11 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	ws.t4 = [256][32]float64{}
-	for i5 := range 16 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t4[i7+i6*4+i5*16][i8] += ws.p[i5][i6][i7][i8]
+	for i8 := range 16 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i10+i9*4+i8*16][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
@@ -1232,8 +1212,8 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 	var t4 [10][32]float64
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
 	t4 = [10][32]float64{}
-	for i9 := range 32 {
-		t4[ws.label[i9]][i9] += -1
+	for i12 := range 32 {
+		t4[ws.label[i12]][i12] += -1
 	}
 	var t5 [32]float64
 	for i := range 32 {
@@ -1267,14 +1247,14 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 		}
 	}
 	ws.dc = [16][8][8][32]float64{}
-	for i10 := range 16 {
-		for i11 := range 4 {
-			for i12 := range 4 {
-				for i13 := range 32 {
-					ws.dc[i10][i11*2][i12*2][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][0][0][i13]
-					ws.dc[i10][i11*2][i12*2+1][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][0][1][i13]
-					ws.dc[i10][i11*2+1][i12*2][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][1][0][i13]
-					ws.dc[i10][i11*2+1][i12*2+1][i13] += ws.t8[i10][i11][i12][i13] * ws.t7[i10][i11][i12][1][1][i13]
+	for i13 := range 16 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				for i16 := range 32 {
+					ws.dc[i13][i14*2][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][0][i16]
+					ws.dc[i13][i14*2][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][1][i16]
+					ws.dc[i13][i14*2+1][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][0][i16]
+					ws.dc[i13][i14*2+1][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][1][i16]
 				}
 			}
 		}
@@ -1317,14 +1297,10 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 			}
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					for q2 := range 32 {
-						ws.t2[0][i][j][n][q][q2] = ws.t[0][n+i][q+j][q2]
-					}
-				}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
 			}
 		}
 	}
@@ -1340,11 +1316,11 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	ws.t4 = [256][32]float64{}
-	for i5 := range 16 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t4[i7+i6*4+i5*16][i8] += max(max(ws.c[i5][i6*2][i7*2][i8], ws.c[i5][i6*2][i7*2+1][i8]), max(ws.c[i5][i6*2+1][i7*2][i8], ws.c[i5][i6*2+1][i7*2+1][i8]))
+	for i8 := range 16 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i10+i9*4+i8*16][i11] += max(max(ws.c[i8][i9*2][i10*2][i11], ws.c[i8][i9*2][i10*2+1][i11]), max(ws.c[i8][i9*2+1][i10*2][i11], ws.c[i8][i9*2+1][i10*2+1][i11]))
 				}
 			}
 		}

@@ -151,12 +151,10 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			ws.t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = ws.t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], ws.t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -176,10 +174,10 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t4 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				ws.t4[i4][i5+1][i6+1] += ws.p[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				ws.t4[i7][i8+1][i9+1] += ws.p[i7][i8][i9]
 			}
 		}
 	}
@@ -202,9 +200,9 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	ws.t7 = [2][14]float64{}
-	for i7 := range 12 {
-		ws.t7[0][i7+1] += in.Series[0][i7]
-		ws.t7[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		ws.t7[0][i10+1] += in.Series[0][i10]
+		ws.t7[1][i10+1] += in.Series[1][i10]
 	}
 	var t [6][3]float64
 	for i := range 4 {
@@ -219,16 +217,16 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t = [6][3]float64{}
-	for i8 := range 4 {
-		for i9 := range 3 {
-			t[i8][i9] += ws.s[i8][i9]
+	for i11 := range 4 {
+		for i12 := range 3 {
+			t[i11][i12] += ws.s[i11][i12]
 		}
 	}
 	var t2 [6][3]float64
 	t2 = [6][3]float64{}
-	for i10 := range 3 {
-		t2[4][i10] += in.Series[0][i10+2]
-		t2[5][i10] += in.Series[0][i10+5]
+	for i13 := range 3 {
+		t2[4][i13] += in.Series[0][i13+2]
+		t2[5][i13] += in.Series[0][i13+5]
 	}
 	for i := range 6 {
 		for j := range 3 {
@@ -237,42 +235,42 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t8 = [16]float64{}
-	for i11 := range 4 {
+	for i14 := range 4 {
 		var sum2 float64
 		for k2 := range 4 {
 			for k3 := range 4 {
-				sum2 += ws.c1[i11][k2][k3]
+				sum2 += ws.c1[i14][k2][k3]
 			}
 		}
-		ws.t8[i11*4] += ws.c2[i11][0][0] + sum2/16
+		ws.t8[i14*4] += ws.c2[i14][0][0] + sum2/16
 		var sum3 float64
 		for k4 := range 4 {
 			for k5 := range 4 {
-				sum3 += ws.c1[i11][k4][k5+4]
+				sum3 += ws.c1[i14][k4][k5+4]
 			}
 		}
-		ws.t8[i11*4+1] += ws.c2[i11][0][1] + sum3/16
+		ws.t8[i14*4+1] += ws.c2[i14][0][1] + sum3/16
 		var sum4 float64
 		for k6 := range 4 {
 			for k7 := range 4 {
-				sum4 += ws.c1[i11][k6+4][k7]
+				sum4 += ws.c1[i14][k6+4][k7]
 			}
 		}
-		ws.t8[i11*4+2] += ws.c2[i11][1][0] + sum4/16
+		ws.t8[i14*4+2] += ws.c2[i14][1][0] + sum4/16
 		var sum5 float64
 		for k8 := range 4 {
 			for k9 := range 4 {
-				sum5 += ws.c1[i11][k8+4][k9+4]
+				sum5 += ws.c1[i14][k8+4][k9+4]
 			}
 		}
-		ws.t8[i11*4+3] += ws.c2[i11][1][1] + sum5/16
+		ws.t8[i14*4+3] += ws.c2[i14][1][1] + sum5/16
 	}
 	var t3 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row := &p.W1[i12]
-		row2 := &p.W1[i12+1]
-		row3 := &p.W1[i12+2]
-		row4 := &p.W1[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row := &p.W1[i15]
+		row2 := &p.W1[i15+1]
+		row3 := &p.W1[i15+2]
+		row4 := &p.W1[i15+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k10 := 0; k10 < 16; k10 += 4 {
 			x := ws.t8[k10]
@@ -284,23 +282,23 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
 			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t3[i12] = dot0
-		t3[i12+1] = dot1
-		t3[i12+2] = dot2
-		t3[i12+3] = dot3
+		t3[i15] = dot0
+		t3[i15+1] = dot1
+		t3[i15+2] = dot2
+		t3[i15+3] = dot3
 	}
 	ws.t9 = [24]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			ws.t9[i14+i13*6] += ws.s[i13][i14]
+	for i16 := range 4 {
+		for i17 := range 6 {
+			ws.t9[i17+i16*6] += ws.s[i16][i17]
 		}
 	}
 	var t4 [16]float64
-	for i15 := 0; i15 < 16; i15 += 4 {
-		row5 := &p.W2[i15]
-		row6 := &p.W2[i15+1]
-		row7 := &p.W2[i15+2]
-		row8 := &p.W2[i15+3]
+	for i18 := 0; i18 < 16; i18 += 4 {
+		row5 := &p.W2[i18]
+		row6 := &p.W2[i18+1]
+		row7 := &p.W2[i18+2]
+		row8 := &p.W2[i18+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k11 := 0; k11 < 24; k11 += 4 {
 			x5 := ws.t9[k11]
@@ -312,10 +310,10 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t4[i15] = dotB0
-		t4[i15+1] = dotB1
-		t4[i15+2] = dotB2
-		t4[i15+3] = dotB3
+		t4[i18] = dotB0
+		t4[i18+1] = dotB1
+		t4[i18+2] = dotB2
+		t4[i18+3] = dotB3
 	}
 	var t5 [16]float64
 	for i := range 16 {
@@ -406,12 +404,10 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		panic(err)
 	}
 	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = ws.t[0][n+i][q+j]
-				}
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
 			}
 		}
 	}
@@ -429,15 +425,15 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t = [6][3]float64{}
-	for i2 := range 6 {
-		t[i2][0] += 0.01 * ws.tanh[i2][0]
-		t[i2][1] += 0.01 * ws.tanh[i2][1]
+	for i5 := range 6 {
+		t[i5][0] += 0.01 * ws.tanh[i5][0]
+		t[i5][1] += 0.01 * ws.tanh[i5][1]
 	}
 	var t2 [6][3]float64
 	t2 = [6][3]float64{}
-	for i3 := range 6 {
-		t2[i3][1] += 0.01 * ws.q[i3][0] * (1 - ws.tanh[i3][0]*ws.tanh[i3][0])
-		t2[i3][2] += 0.01 * ws.q[i3][1] * (1 - ws.tanh[i3][1]*ws.tanh[i3][1])
+	for i6 := range 6 {
+		t2[i6][1] += 0.01 * ws.q[i6][0] * (1 - ws.tanh[i6][0]*ws.tanh[i6][0])
+		t2[i6][2] += 0.01 * ws.q[i6][1] * (1 - ws.tanh[i6][1]*ws.tanh[i6][1])
 	}
 	t3 := 1 / ws.sum
 	var dz [10]float64
@@ -567,9 +563,9 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	var t12 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t12 = [4][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 3 {
-			t12[i4][i5] += t[i4][i5] + t2[i4][i5]
+	for i7 := range 4 {
+		for i8 := range 3 {
+			t12[i7][i8] += t[i7][i8] + t2[i7][i8]
 		}
 	}
 	var t13 [4][6]float64
@@ -587,13 +583,13 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t14[i][1][1] = t11[i*4+3] / 16
 	}
 	t15 = [4][8][8]float64{}
-	for i6 := range 4 {
-		for i7 := range 4 {
-			for i8 := range 4 {
-				t15[i6][i7][i8] += t14[i6][0][0]
-				t15[i6][i7][i8+4] += t14[i6][0][1]
-				t15[i6][i7+4][i8] += t14[i6][1][0]
-				t15[i6][i7+4][i8+4] += t14[i6][1][1]
+	for i9 := range 4 {
+		for i10 := range 4 {
+			for i11 := range 4 {
+				t15[i9][i10][i11] += t14[i9][0][0]
+				t15[i9][i10][i11+4] += t14[i9][0][1]
+				t15[i9][i10+4][i11] += t14[i9][1][0]
+				t15[i9][i10+4][i11+4] += t14[i9][1][1]
 			}
 		}
 	}
@@ -607,13 +603,13 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
 	var t16 [4][6][6]float64
 	t16 = [4][6][6]float64{}
-	for i9 := range 4 {
-		for i10 := range 3 {
-			for i11 := range 3 {
-				t16[i9][i10][i11] += ws.t14[i9][i10][i11][0][0]
-				t16[i9][i10][i11+2] += ws.t14[i9][i10][i11][0][1]
-				t16[i9][i10+2][i11] += ws.t14[i9][i10][i11][1][0]
-				t16[i9][i10+2][i11+2] += ws.t14[i9][i10][i11][1][1]
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				t16[i12][i13][i14] += ws.t14[i12][i13][i14][0][0]
+				t16[i12][i13][i14+2] += ws.t14[i12][i13][i14][0][1]
+				t16[i12][i13+2][i14] += ws.t14[i12][i13][i14][1][0]
+				t16[i12][i13+2][i14+2] += ws.t14[i12][i13][i14][1][1]
 			}
 		}
 	}
@@ -637,13 +633,13 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		}
 	}
 	t19 = [4][8][8]float64{}
-	for i12 := range 4 {
-		for i13 := range 4 {
-			for i14 := range 4 {
-				t19[i12][i13*2][i14*2] += t18[i12][i13][i14] * t17[i12][i13][i14][0][0]
-				t19[i12][i13*2][i14*2+1] += t18[i12][i13][i14] * t17[i12][i13][i14][0][1]
-				t19[i12][i13*2+1][i14*2] += t18[i12][i13][i14] * t17[i12][i13][i14][1][0]
-				t19[i12][i13*2+1][i14*2+1] += t18[i12][i13][i14] * t17[i12][i13][i14][1][1]
+	for i15 := range 4 {
+		for i16 := range 4 {
+			for i17 := range 4 {
+				t19[i15][i16*2][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][0][0]
+				t19[i15][i16*2][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][0][1]
+				t19[i15][i16*2+1][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][1][0]
+				t19[i15][i16*2+1][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][1][1]
 			}
 		}
 	}
@@ -715,12 +711,10 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -743,10 +737,10 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i4][i5+1][i6+1] += p2[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i7][i8+1][i9+1] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -771,9 +765,9 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
-	for i7 := range 12 {
-		t3[0][i7+1] += in.Series[0][i7]
-		t3[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		t3[0][i10+1] += in.Series[0][i10]
+		t3[1][i10+1] += in.Series[1][i10]
 	}
 	var s [4][6]float64
 	var t4 [6][3]float64
@@ -789,16 +783,16 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t4 = [6][3]float64{}
-	for i8 := range 4 {
-		for i9 := range 3 {
-			t4[i8][i9] += s[i8][i9]
+	for i11 := range 4 {
+		for i12 := range 3 {
+			t4[i11][i12] += s[i11][i12]
 		}
 	}
 	var t5 [6][3]float64
 	t5 = [6][3]float64{}
-	for i10 := range 3 {
-		t5[4][i10] += in.Series[0][i10+2]
-		t5[5][i10] += in.Series[0][i10+5]
+	for i13 := range 3 {
+		t5[4][i13] += in.Series[0][i13+2]
+		t5[5][i13] += in.Series[0][i13+5]
 	}
 	var q4 [6][3]float64
 	var t6 [16]float64
@@ -809,42 +803,42 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t6 = [16]float64{}
-	for i11 := range 4 {
+	for i14 := range 4 {
 		var sum2 float64
 		for k2 := range 4 {
 			for k3 := range 4 {
-				sum2 += c1[i11][k2][k3]
+				sum2 += c1[i14][k2][k3]
 			}
 		}
-		t6[i11*4] += c2[i11][0][0] + sum2/16
+		t6[i14*4] += c2[i14][0][0] + sum2/16
 		var sum3 float64
 		for k4 := range 4 {
 			for k5 := range 4 {
-				sum3 += c1[i11][k4][k5+4]
+				sum3 += c1[i14][k4][k5+4]
 			}
 		}
-		t6[i11*4+1] += c2[i11][0][1] + sum3/16
+		t6[i14*4+1] += c2[i14][0][1] + sum3/16
 		var sum4 float64
 		for k6 := range 4 {
 			for k7 := range 4 {
-				sum4 += c1[i11][k6+4][k7]
+				sum4 += c1[i14][k6+4][k7]
 			}
 		}
-		t6[i11*4+2] += c2[i11][1][0] + sum4/16
+		t6[i14*4+2] += c2[i14][1][0] + sum4/16
 		var sum5 float64
 		for k8 := range 4 {
 			for k9 := range 4 {
-				sum5 += c1[i11][k8+4][k9+4]
+				sum5 += c1[i14][k8+4][k9+4]
 			}
 		}
-		t6[i11*4+3] += c2[i11][1][1] + sum5/16
+		t6[i14*4+3] += c2[i14][1][1] + sum5/16
 	}
 	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row := &p.W1[i12]
-		row2 := &p.W1[i12+1]
-		row3 := &p.W1[i12+2]
-		row4 := &p.W1[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row := &p.W1[i15]
+		row2 := &p.W1[i15+1]
+		row3 := &p.W1[i15+2]
+		row4 := &p.W1[i15+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k10 := 0; k10 < 16; k10 += 4 {
 			x := t6[k10]
@@ -856,24 +850,24 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
 			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t7[i12] = dot0
-		t7[i12+1] = dot1
-		t7[i12+2] = dot2
-		t7[i12+3] = dot3
+		t7[i15] = dot0
+		t7[i15+1] = dot1
+		t7[i15+2] = dot2
+		t7[i15+3] = dot3
 	}
 	var t8 [24]float64
 	t8 = [24]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			t8[i14+i13*6] += s[i13][i14]
+	for i16 := range 4 {
+		for i17 := range 6 {
+			t8[i17+i16*6] += s[i16][i17]
 		}
 	}
 	var t9 [16]float64
-	for i15 := 0; i15 < 16; i15 += 4 {
-		row5 := &p.W2[i15]
-		row6 := &p.W2[i15+1]
-		row7 := &p.W2[i15+2]
-		row8 := &p.W2[i15+3]
+	for i18 := 0; i18 < 16; i18 += 4 {
+		row5 := &p.W2[i18]
+		row6 := &p.W2[i18+1]
+		row7 := &p.W2[i18+2]
+		row8 := &p.W2[i18+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k11 := 0; k11 < 24; k11 += 4 {
 			x5 := t8[k11]
@@ -885,10 +879,10 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t9[i15] = dotB0
-		t9[i15+1] = dotB1
-		t9[i15+2] = dotB2
-		t9[i15+3] = dotB3
+		t9[i18] = dotB0
+		t9[i18+1] = dotB1
+		t9[i18+2] = dotB2
+		t9[i18+3] = dotB3
 	}
 	var t10 [16]float64
 	for i := range 16 {
@@ -969,15 +963,15 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	var t15 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [6][3]float64{}
-	for i16 := range 6 {
-		t15[i16][0] += 0.01 * tanh[i16][0]
-		t15[i16][1] += 0.01 * tanh[i16][1]
+	for i19 := range 6 {
+		t15[i19][0] += 0.01 * tanh[i19][0]
+		t15[i19][1] += 0.01 * tanh[i19][1]
 	}
 	var t16 [6][3]float64
 	t16 = [6][3]float64{}
-	for i17 := range 6 {
-		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
-		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+	for i20 := range 6 {
+		t16[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
+		t16[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
 	}
 	t17 := 1 / sum6
 	var dz [10]float64
@@ -1107,9 +1101,9 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	var t26 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t26 = [4][6]float64{}
-	for i18 := range 4 {
-		for i19 := range 3 {
-			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
+	for i21 := range 4 {
+		for i22 := range 3 {
+			t26[i21][i22] += t15[i21][i22] + t16[i21][i22]
 		}
 	}
 	var t27 [4][6]float64
@@ -1127,13 +1121,13 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t28[i][1][1] = t25[i*4+3] / 16
 	}
 	t29 = [4][8][8]float64{}
-	for i20 := range 4 {
-		for i21 := range 4 {
-			for i22 := range 4 {
-				t29[i20][i21][i22] += t28[i20][0][0]
-				t29[i20][i21][i22+4] += t28[i20][0][1]
-				t29[i20][i21+4][i22] += t28[i20][1][0]
-				t29[i20][i21+4][i22+4] += t28[i20][1][1]
+	for i23 := range 4 {
+		for i24 := range 4 {
+			for i25 := range 4 {
+				t29[i23][i24][i25] += t28[i23][0][0]
+				t29[i23][i24][i25+4] += t28[i23][0][1]
+				t29[i23][i24+4][i25] += t28[i23][1][0]
+				t29[i23][i24+4][i25+4] += t28[i23][1][1]
 			}
 		}
 	}
@@ -1147,13 +1141,13 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
 	var t30 [4][6][6]float64
 	t30 = [4][6][6]float64{}
-	for i23 := range 4 {
-		for i24 := range 3 {
-			for i25 := range 3 {
-				t30[i23][i24][i25] += ws.t14[i23][i24][i25][0][0]
-				t30[i23][i24][i25+2] += ws.t14[i23][i24][i25][0][1]
-				t30[i23][i24+2][i25] += ws.t14[i23][i24][i25][1][0]
-				t30[i23][i24+2][i25+2] += ws.t14[i23][i24][i25][1][1]
+	for i26 := range 4 {
+		for i27 := range 3 {
+			for i28 := range 3 {
+				t30[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
+				t30[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
+				t30[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
+				t30[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
 			}
 		}
 	}
@@ -1177,13 +1171,13 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		}
 	}
 	t33 = [4][8][8]float64{}
-	for i26 := range 4 {
-		for i27 := range 4 {
-			for i28 := range 4 {
-				t33[i26][i27*2][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][0][0]
-				t33[i26][i27*2][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][0][1]
-				t33[i26][i27*2+1][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][1][0]
-				t33[i26][i27*2+1][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][1][1]
+	for i29 := range 4 {
+		for i30 := range 4 {
+			for i31 := range 4 {
+				t33[i29][i30*2][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][0][0]
+				t33[i29][i30*2][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][0][1]
+				t33[i29][i30*2+1][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][1][0]
+				t33[i29][i30*2+1][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][1][1]
 			}
 		}
 	}
@@ -1249,12 +1243,10 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		panic(err)
 	}
 	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = ws.t[0][n+i][q+j]
-				}
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
 			}
 		}
 	}
@@ -1272,15 +1264,15 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t = [6][3]float64{}
-	for i2 := range 6 {
-		t[i2][0] += 0.01 * ws.tanh[i2][0]
-		t[i2][1] += 0.01 * ws.tanh[i2][1]
+	for i5 := range 6 {
+		t[i5][0] += 0.01 * ws.tanh[i5][0]
+		t[i5][1] += 0.01 * ws.tanh[i5][1]
 	}
 	var t2 [6][3]float64
 	t2 = [6][3]float64{}
-	for i3 := range 6 {
-		t2[i3][1] += 0.01 * ws.q[i3][0] * (1 - ws.tanh[i3][0]*ws.tanh[i3][0])
-		t2[i3][2] += 0.01 * ws.q[i3][1] * (1 - ws.tanh[i3][1]*ws.tanh[i3][1])
+	for i6 := range 6 {
+		t2[i6][1] += 0.01 * ws.q[i6][0] * (1 - ws.tanh[i6][0]*ws.tanh[i6][0])
+		t2[i6][2] += 0.01 * ws.q[i6][1] * (1 - ws.tanh[i6][1]*ws.tanh[i6][1])
 	}
 	t3 := 1 / ws.sum
 	var dz [10]float64
@@ -1410,9 +1402,9 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	var t12 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t12 = [4][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 3 {
-			t12[i4][i5] += t[i4][i5] + t2[i4][i5]
+	for i7 := range 4 {
+		for i8 := range 3 {
+			t12[i7][i8] += t[i7][i8] + t2[i7][i8]
 		}
 	}
 	var t13 [4][6]float64
@@ -1430,13 +1422,13 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t14[i][1][1] = t11[i*4+3] / 16
 	}
 	t15 = [4][8][8]float64{}
-	for i6 := range 4 {
-		for i7 := range 4 {
-			for i8 := range 4 {
-				t15[i6][i7][i8] += t14[i6][0][0]
-				t15[i6][i7][i8+4] += t14[i6][0][1]
-				t15[i6][i7+4][i8] += t14[i6][1][0]
-				t15[i6][i7+4][i8+4] += t14[i6][1][1]
+	for i9 := range 4 {
+		for i10 := range 4 {
+			for i11 := range 4 {
+				t15[i9][i10][i11] += t14[i9][0][0]
+				t15[i9][i10][i11+4] += t14[i9][0][1]
+				t15[i9][i10+4][i11] += t14[i9][1][0]
+				t15[i9][i10+4][i11+4] += t14[i9][1][1]
 			}
 		}
 	}
@@ -1450,13 +1442,13 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
 	var t16 [4][6][6]float64
 	t16 = [4][6][6]float64{}
-	for i9 := range 4 {
-		for i10 := range 3 {
-			for i11 := range 3 {
-				t16[i9][i10][i11] += ws.t14[i9][i10][i11][0][0]
-				t16[i9][i10][i11+2] += ws.t14[i9][i10][i11][0][1]
-				t16[i9][i10+2][i11] += ws.t14[i9][i10][i11][1][0]
-				t16[i9][i10+2][i11+2] += ws.t14[i9][i10][i11][1][1]
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				t16[i12][i13][i14] += ws.t14[i12][i13][i14][0][0]
+				t16[i12][i13][i14+2] += ws.t14[i12][i13][i14][0][1]
+				t16[i12][i13+2][i14] += ws.t14[i12][i13][i14][1][0]
+				t16[i12][i13+2][i14+2] += ws.t14[i12][i13][i14][1][1]
 			}
 		}
 	}
@@ -1480,13 +1472,13 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		}
 	}
 	t19 = [4][8][8]float64{}
-	for i12 := range 4 {
-		for i13 := range 4 {
-			for i14 := range 4 {
-				t19[i12][i13*2][i14*2] += t18[i12][i13][i14] * t17[i12][i13][i14][0][0]
-				t19[i12][i13*2][i14*2+1] += t18[i12][i13][i14] * t17[i12][i13][i14][0][1]
-				t19[i12][i13*2+1][i14*2] += t18[i12][i13][i14] * t17[i12][i13][i14][1][0]
-				t19[i12][i13*2+1][i14*2+1] += t18[i12][i13][i14] * t17[i12][i13][i14][1][1]
+	for i15 := range 4 {
+		for i16 := range 4 {
+			for i17 := range 4 {
+				t19[i15][i16*2][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][0][0]
+				t19[i15][i16*2][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][0][1]
+				t19[i15][i16*2+1][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][1][0]
+				t19[i15][i16*2+1][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][1][1]
 			}
 		}
 	}
@@ -1553,12 +1545,10 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -1581,10 +1571,10 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i4][i5+1][i6+1] += p2[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i7][i8+1][i9+1] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -1609,9 +1599,9 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
-	for i7 := range 12 {
-		t3[0][i7+1] += in.Series[0][i7]
-		t3[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		t3[0][i10+1] += in.Series[0][i10]
+		t3[1][i10+1] += in.Series[1][i10]
 	}
 	var s [4][6]float64
 	var t4 [6][3]float64
@@ -1627,16 +1617,16 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t4 = [6][3]float64{}
-	for i8 := range 4 {
-		for i9 := range 3 {
-			t4[i8][i9] += s[i8][i9]
+	for i11 := range 4 {
+		for i12 := range 3 {
+			t4[i11][i12] += s[i11][i12]
 		}
 	}
 	var t5 [6][3]float64
 	t5 = [6][3]float64{}
-	for i10 := range 3 {
-		t5[4][i10] += in.Series[0][i10+2]
-		t5[5][i10] += in.Series[0][i10+5]
+	for i13 := range 3 {
+		t5[4][i13] += in.Series[0][i13+2]
+		t5[5][i13] += in.Series[0][i13+5]
 	}
 	var q4 [6][3]float64
 	var t6 [16]float64
@@ -1647,42 +1637,42 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t6 = [16]float64{}
-	for i11 := range 4 {
+	for i14 := range 4 {
 		var sum2 float64
 		for k2 := range 4 {
 			for k3 := range 4 {
-				sum2 += c1[i11][k2][k3]
+				sum2 += c1[i14][k2][k3]
 			}
 		}
-		t6[i11*4] += c2[i11][0][0] + sum2/16
+		t6[i14*4] += c2[i14][0][0] + sum2/16
 		var sum3 float64
 		for k4 := range 4 {
 			for k5 := range 4 {
-				sum3 += c1[i11][k4][k5+4]
+				sum3 += c1[i14][k4][k5+4]
 			}
 		}
-		t6[i11*4+1] += c2[i11][0][1] + sum3/16
+		t6[i14*4+1] += c2[i14][0][1] + sum3/16
 		var sum4 float64
 		for k6 := range 4 {
 			for k7 := range 4 {
-				sum4 += c1[i11][k6+4][k7]
+				sum4 += c1[i14][k6+4][k7]
 			}
 		}
-		t6[i11*4+2] += c2[i11][1][0] + sum4/16
+		t6[i14*4+2] += c2[i14][1][0] + sum4/16
 		var sum5 float64
 		for k8 := range 4 {
 			for k9 := range 4 {
-				sum5 += c1[i11][k8+4][k9+4]
+				sum5 += c1[i14][k8+4][k9+4]
 			}
 		}
-		t6[i11*4+3] += c2[i11][1][1] + sum5/16
+		t6[i14*4+3] += c2[i14][1][1] + sum5/16
 	}
 	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row := &p.W1[i12]
-		row2 := &p.W1[i12+1]
-		row3 := &p.W1[i12+2]
-		row4 := &p.W1[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row := &p.W1[i15]
+		row2 := &p.W1[i15+1]
+		row3 := &p.W1[i15+2]
+		row4 := &p.W1[i15+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k10 := 0; k10 < 16; k10 += 4 {
 			x := t6[k10]
@@ -1694,24 +1684,24 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
 			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t7[i12] = dot0
-		t7[i12+1] = dot1
-		t7[i12+2] = dot2
-		t7[i12+3] = dot3
+		t7[i15] = dot0
+		t7[i15+1] = dot1
+		t7[i15+2] = dot2
+		t7[i15+3] = dot3
 	}
 	var t8 [24]float64
 	t8 = [24]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			t8[i14+i13*6] += s[i13][i14]
+	for i16 := range 4 {
+		for i17 := range 6 {
+			t8[i17+i16*6] += s[i16][i17]
 		}
 	}
 	var t9 [16]float64
-	for i15 := 0; i15 < 16; i15 += 4 {
-		row5 := &p.W2[i15]
-		row6 := &p.W2[i15+1]
-		row7 := &p.W2[i15+2]
-		row8 := &p.W2[i15+3]
+	for i18 := 0; i18 < 16; i18 += 4 {
+		row5 := &p.W2[i18]
+		row6 := &p.W2[i18+1]
+		row7 := &p.W2[i18+2]
+		row8 := &p.W2[i18+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k11 := 0; k11 < 24; k11 += 4 {
 			x5 := t8[k11]
@@ -1723,10 +1713,10 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t9[i15] = dotB0
-		t9[i15+1] = dotB1
-		t9[i15+2] = dotB2
-		t9[i15+3] = dotB3
+		t9[i18] = dotB0
+		t9[i18+1] = dotB1
+		t9[i18+2] = dotB2
+		t9[i18+3] = dotB3
 	}
 	var t10 [16]float64
 	for i := range 16 {
@@ -1807,15 +1797,15 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	var t15 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [6][3]float64{}
-	for i16 := range 6 {
-		t15[i16][0] += 0.01 * tanh[i16][0]
-		t15[i16][1] += 0.01 * tanh[i16][1]
+	for i19 := range 6 {
+		t15[i19][0] += 0.01 * tanh[i19][0]
+		t15[i19][1] += 0.01 * tanh[i19][1]
 	}
 	var t16 [6][3]float64
 	t16 = [6][3]float64{}
-	for i17 := range 6 {
-		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
-		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+	for i20 := range 6 {
+		t16[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
+		t16[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
 	}
 	t17 := 1 / sum6
 	var dz [10]float64
@@ -1945,9 +1935,9 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	var t26 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t26 = [4][6]float64{}
-	for i18 := range 4 {
-		for i19 := range 3 {
-			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
+	for i21 := range 4 {
+		for i22 := range 3 {
+			t26[i21][i22] += t15[i21][i22] + t16[i21][i22]
 		}
 	}
 	var t27 [4][6]float64
@@ -1965,13 +1955,13 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t28[i][1][1] = t25[i*4+3] / 16
 	}
 	t29 = [4][8][8]float64{}
-	for i20 := range 4 {
-		for i21 := range 4 {
-			for i22 := range 4 {
-				t29[i20][i21][i22] += t28[i20][0][0]
-				t29[i20][i21][i22+4] += t28[i20][0][1]
-				t29[i20][i21+4][i22] += t28[i20][1][0]
-				t29[i20][i21+4][i22+4] += t28[i20][1][1]
+	for i23 := range 4 {
+		for i24 := range 4 {
+			for i25 := range 4 {
+				t29[i23][i24][i25] += t28[i23][0][0]
+				t29[i23][i24][i25+4] += t28[i23][0][1]
+				t29[i23][i24+4][i25] += t28[i23][1][0]
+				t29[i23][i24+4][i25+4] += t28[i23][1][1]
 			}
 		}
 	}
@@ -1985,13 +1975,13 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
 	var t30 [4][6][6]float64
 	t30 = [4][6][6]float64{}
-	for i23 := range 4 {
-		for i24 := range 3 {
-			for i25 := range 3 {
-				t30[i23][i24][i25] += ws.t14[i23][i24][i25][0][0]
-				t30[i23][i24][i25+2] += ws.t14[i23][i24][i25][0][1]
-				t30[i23][i24+2][i25] += ws.t14[i23][i24][i25][1][0]
-				t30[i23][i24+2][i25+2] += ws.t14[i23][i24][i25][1][1]
+	for i26 := range 4 {
+		for i27 := range 3 {
+			for i28 := range 3 {
+				t30[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
+				t30[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
+				t30[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
+				t30[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
 			}
 		}
 	}
@@ -2015,13 +2005,13 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		}
 	}
 	t33 = [4][8][8]float64{}
-	for i26 := range 4 {
-		for i27 := range 4 {
-			for i28 := range 4 {
-				t33[i26][i27*2][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][0][0]
-				t33[i26][i27*2][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][0][1]
-				t33[i26][i27*2+1][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][1][0]
-				t33[i26][i27*2+1][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][1][1]
+	for i29 := range 4 {
+		for i30 := range 4 {
+			for i31 := range 4 {
+				t33[i29][i30*2][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][0][0]
+				t33[i29][i30*2][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][0][1]
+				t33[i29][i30*2+1][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][1][0]
+				t33[i29][i30*2+1][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][1][1]
 			}
 		}
 	}
@@ -2086,12 +2076,10 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t[0][n+i][q+j]
-				}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
 			}
 		}
 	}
@@ -2114,10 +2102,10 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i4][i5+1][i6+1] += p2[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i7][i8+1][i9+1] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -2142,9 +2130,9 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
-	for i7 := range 12 {
-		t3[0][i7+1] += in.Series[0][i7]
-		t3[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		t3[0][i10+1] += in.Series[0][i10]
+		t3[1][i10+1] += in.Series[1][i10]
 	}
 	var s [4][6]float64
 	var t4 [16]float64
@@ -2160,42 +2148,42 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t4 = [16]float64{}
-	for i8 := range 4 {
+	for i11 := range 4 {
 		var sum2 float64
 		for k2 := range 4 {
 			for k3 := range 4 {
-				sum2 += c1[i8][k2][k3]
+				sum2 += c1[i11][k2][k3]
 			}
 		}
-		t4[i8*4] += c2[i8][0][0] + sum2/16
+		t4[i11*4] += c2[i11][0][0] + sum2/16
 		var sum3 float64
 		for k4 := range 4 {
 			for k5 := range 4 {
-				sum3 += c1[i8][k4][k5+4]
+				sum3 += c1[i11][k4][k5+4]
 			}
 		}
-		t4[i8*4+1] += c2[i8][0][1] + sum3/16
+		t4[i11*4+1] += c2[i11][0][1] + sum3/16
 		var sum4 float64
 		for k6 := range 4 {
 			for k7 := range 4 {
-				sum4 += c1[i8][k6+4][k7]
+				sum4 += c1[i11][k6+4][k7]
 			}
 		}
-		t4[i8*4+2] += c2[i8][1][0] + sum4/16
+		t4[i11*4+2] += c2[i11][1][0] + sum4/16
 		var sum5 float64
 		for k8 := range 4 {
 			for k9 := range 4 {
-				sum5 += c1[i8][k8+4][k9+4]
+				sum5 += c1[i11][k8+4][k9+4]
 			}
 		}
-		t4[i8*4+3] += c2[i8][1][1] + sum5/16
+		t4[i11*4+3] += c2[i11][1][1] + sum5/16
 	}
 	var t5 [16]float64
-	for i9 := 0; i9 < 16; i9 += 4 {
-		row := &p.W1[i9]
-		row2 := &p.W1[i9+1]
-		row3 := &p.W1[i9+2]
-		row4 := &p.W1[i9+3]
+	for i12 := 0; i12 < 16; i12 += 4 {
+		row := &p.W1[i12]
+		row2 := &p.W1[i12+1]
+		row3 := &p.W1[i12+2]
+		row4 := &p.W1[i12+3]
 		var dot0, dot1, dot2, dot3 float64
 		for k10 := 0; k10 < 16; k10 += 4 {
 			x := t4[k10]
@@ -2207,24 +2195,24 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
 			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t5[i9] = dot0
-		t5[i9+1] = dot1
-		t5[i9+2] = dot2
-		t5[i9+3] = dot3
+		t5[i12] = dot0
+		t5[i12+1] = dot1
+		t5[i12+2] = dot2
+		t5[i12+3] = dot3
 	}
 	var t6 [24]float64
 	t6 = [24]float64{}
-	for i10 := range 4 {
-		for i11 := range 6 {
-			t6[i11+i10*6] += s[i10][i11]
+	for i13 := range 4 {
+		for i14 := range 6 {
+			t6[i14+i13*6] += s[i13][i14]
 		}
 	}
 	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row5 := &p.W2[i12]
-		row6 := &p.W2[i12+1]
-		row7 := &p.W2[i12+2]
-		row8 := &p.W2[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row5 := &p.W2[i15]
+		row6 := &p.W2[i15+1]
+		row7 := &p.W2[i15+2]
+		row8 := &p.W2[i15+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
 		for k11 := 0; k11 < 24; k11 += 4 {
 			x5 := t6[k11]
@@ -2236,10 +2224,10 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t7[i12] = dotB0
-		t7[i12+1] = dotB1
-		t7[i12+2] = dotB2
-		t7[i12+3] = dotB3
+		t7[i15] = dotB0
+		t7[i15+1] = dotB1
+		t7[i15+2] = dotB2
+		t7[i15+3] = dotB3
 	}
 	var t8 [16]float64
 	for i := range 16 {
@@ -2411,14 +2399,10 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			}
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					for q2 := range 32 {
-						ws.t2[0][i][j][n][q][q2] = ws.t[0][n+i][q+j][q2]
-					}
-				}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
 			}
 		}
 	}
@@ -2442,24 +2426,22 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t4 = [4][6][6][32]float64{}
-	for i5 := range 4 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t4[i5][i6+1][i7+1][i8] += ws.p[i5][i6][i7][i8]
+	for i8 := range 4 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i8][i9+1][i10+1][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
 	}
-	for i := range 4 {
-		for j := range 3 {
-			for n := range 3 {
-				for q := range 32 {
-					ws.t5[i][j][n][0][0][q] = ws.t4[i][j][n][q]
-					ws.t5[i][j][n][0][1][q] = ws.t4[i][j][n+2][q]
-					ws.t5[i][j][n][1][0][q] = ws.t4[i][j+2][n][q]
-					ws.t5[i][j][n][1][1][q] = ws.t4[i][j+2][n+2][q]
-				}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				copy(ws.t5[i12][i13][i14][0][0][:], ws.t4[i12][i13][i14][0:32])
+				copy(ws.t5[i12][i13][i14][0][1][:], ws.t4[i12][i13][i14+2][0:32])
+				copy(ws.t5[i12][i13][i14][1][0][:], ws.t4[i12][i13+2][i14][0:32])
+				copy(ws.t5[i12][i13][i14][1][1][:], ws.t4[i12][i13+2][i14+2][0:32])
 			}
 		}
 	}
@@ -2475,54 +2457,52 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t7 = [16][32]float64{}
-	for i9 := range 4 {
-		for i10 := range 32 {
+	for i15 := range 4 {
+		for i16 := range 32 {
 			var sum float64
 			for k := range 4 {
 				for k2 := range 4 {
-					sum += ws.c1[i9][k][k2][i10]
+					sum += ws.c1[i15][k][k2][i16]
 				}
 			}
-			ws.t7[i9*4][i10] += c2[i9][0][0][i10] + sum/16
+			ws.t7[i15*4][i16] += c2[i15][0][0][i16] + sum/16
 			var sum2 float64
 			for k3 := range 4 {
 				for k4 := range 4 {
-					sum2 += ws.c1[i9][k3][k4+4][i10]
+					sum2 += ws.c1[i15][k3][k4+4][i16]
 				}
 			}
-			ws.t7[i9*4+1][i10] += c2[i9][0][1][i10] + sum2/16
+			ws.t7[i15*4+1][i16] += c2[i15][0][1][i16] + sum2/16
 			var sum3 float64
 			for k5 := range 4 {
 				for k6 := range 4 {
-					sum3 += ws.c1[i9][k5+4][k6][i10]
+					sum3 += ws.c1[i15][k5+4][k6][i16]
 				}
 			}
-			ws.t7[i9*4+2][i10] += c2[i9][1][0][i10] + sum3/16
+			ws.t7[i15*4+2][i16] += c2[i15][1][0][i16] + sum3/16
 			var sum4 float64
 			for k7 := range 4 {
 				for k8 := range 4 {
-					sum4 += ws.c1[i9][k7+4][k8+4][i10]
+					sum4 += ws.c1[i15][k7+4][k8+4][i16]
 				}
 			}
-			ws.t7[i9*4+3][i10] += c2[i9][1][1][i10] + sum4/16
+			ws.t7[i15*4+3][i16] += c2[i15][1][1][i16] + sum4/16
 		}
 	}
 	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var t [2][14][32]float64
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
-	for i11 := range 12 {
-		for i12 := range 32 {
-			t[0][i11+1][i12] += ws.series[0][i11][i12]
-			t[1][i11+1][i12] += ws.series[1][i11][i12]
+	for i17 := range 12 {
+		for i18 := range 32 {
+			t[0][i17+1][i18] += ws.series[0][i17][i18]
+			t[1][i17+1][i18] += ws.series[1][i17][i18]
 		}
 	}
-	for i := range 3 {
-		for j := range 6 {
-			for n := range 32 {
-				ws.t9[0][i][j][n] = t[0][j*2+i][n]
-				ws.t9[1][i][j][n] = t[1][j*2+i][n]
-			}
+	for i19 := range 3 {
+		for i20 := range 6 {
+			copy(ws.t9[0][i19][i20][:], t[0][i20*2+i19][0:32])
+			copy(ws.t9[1][i19][i20][:], t[1][i20*2+i19][0:32])
 		}
 	}
 	layersGemmNN(4, 192, 6, unsafe.Slice(&p.K3[0][0][0], 24), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&ws.t10[0][0][0], 768), false)
@@ -2536,10 +2516,10 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t11 = [24][32]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			for i15 := range 32 {
-				ws.t11[i14+i13*6][i15] += s[i13][i14][i15]
+	for i21 := range 4 {
+		for i22 := range 6 {
+			for i23 := range 32 {
+				ws.t11[i22+i21*6][i23] += s[i21][i22][i23]
 			}
 		}
 	}
@@ -2634,19 +2614,19 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t10 = [6][3][32]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 32 {
-				t10[i16][i17][i18] += s[i16][i17][i18]
+	for i24 := range 4 {
+		for i25 := range 3 {
+			for i26 := range 32 {
+				t10[i24][i25][i26] += s[i24][i25][i26]
 			}
 		}
 	}
 	var t11 [6][3][32]float64
 	t11 = [6][3][32]float64{}
-	for i19 := range 3 {
-		for i20 := range 32 {
-			t11[4][i19][i20] += ws.series[0][i19+2][i20]
-			t11[5][i19][i20] += ws.series[0][i19+5][i20]
+	for i27 := range 3 {
+		for i28 := range 32 {
+			t11[4][i27][i28] += ws.series[0][i27+2][i28]
+			t11[5][i27][i28] += ws.series[0][i27+5][i28]
 		}
 	}
 	var q4 [6][3][32]float64
@@ -2675,35 +2655,35 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	var t12 [6][3][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t12 = [6][3][32]float64{}
-	for i21 := range 6 {
-		for i22 := range 32 {
-			t12[i21][0][i22] += 0.01 * tanh[i21][0][i22]
-			t12[i21][1][i22] += 0.01 * tanh[i21][1][i22]
+	for i29 := range 6 {
+		for i30 := range 32 {
+			t12[i29][0][i30] += 0.01 * tanh[i29][0][i30]
+			t12[i29][1][i30] += 0.01 * tanh[i29][1][i30]
 		}
 	}
 	var t13 [6][3][32]float64
 	t13 = [6][3][32]float64{}
-	for i23 := range 6 {
-		for i24 := range 32 {
-			t13[i23][1][i24] += 0.01 * q4[i23][0][i24] * (1 - tanh[i23][0][i24]*tanh[i23][0][i24])
-			t13[i23][2][i24] += 0.01 * q4[i23][1][i24] * (1 - tanh[i23][1][i24]*tanh[i23][1][i24])
+	for i31 := range 6 {
+		for i32 := range 32 {
+			t13[i31][1][i32] += 0.01 * q4[i31][0][i32] * (1 - tanh[i31][0][i32]*tanh[i31][0][i32])
+			t13[i31][2][i32] += 0.01 * q4[i31][1][i32] * (1 - tanh[i31][1][i32]*tanh[i31][1][i32])
 		}
 	}
 	var t14 [4][6][32]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t14 = [4][6][32]float64{}
-	for i25 := range 4 {
-		for i26 := range 3 {
-			for i27 := range 32 {
-				t14[i25][i26][i27] += t12[i25][i26][i27] + t13[i25][i26][i27]
+	for i33 := range 4 {
+		for i34 := range 3 {
+			for i35 := range 32 {
+				t14[i33][i34][i35] += t12[i33][i34][i35] + t13[i33][i34][i35]
 			}
 		}
 	}
 	var t15 [10][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [10][32]float64{}
-	for i28 := range 32 {
-		t15[ws.label[i28]][i28] += -1
+	for i36 := range 32 {
+		t15[ws.label[i36]][i36] += -1
 	}
 	var t16 [32]float64
 	for i := range 32 {
@@ -2786,14 +2766,14 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	ws.t19 = [4][8][8][32]float64{}
-	for i29 := range 4 {
-		for i30 := range 4 {
-			for i31 := range 4 {
-				for i32 := range 32 {
-					ws.t19[i29][i30][i31][i32] += t22[i29][0][0][i32]
-					ws.t19[i29][i30][i31+4][i32] += t22[i29][0][1][i32]
-					ws.t19[i29][i30+4][i31][i32] += t22[i29][1][0][i32]
-					ws.t19[i29][i30+4][i31+4][i32] += t22[i29][1][1][i32]
+	for i37 := range 4 {
+		for i38 := range 4 {
+			for i39 := range 4 {
+				for i40 := range 32 {
+					ws.t19[i37][i38][i39][i40] += t22[i37][0][0][i40]
+					ws.t19[i37][i38][i39+4][i40] += t22[i37][0][1][i40]
+					ws.t19[i37][i38+4][i39][i40] += t22[i37][1][0][i40]
+					ws.t19[i37][i38+4][i39+4][i40] += t22[i37][1][1][i40]
 				}
 			}
 		}
@@ -2809,14 +2789,14 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	layersGemmTN(36, 128, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t20[0][0][0][0], 512), unsafe.Slice(&ws.t21[0][0][0][0][0][0], 4608), false)
 	ws.t22 = [4][6][6][32]float64{}
-	for i33 := range 4 {
-		for i34 := range 3 {
-			for i35 := range 3 {
-				for i36 := range 32 {
-					ws.t22[i33][i34][i35][i36] += ws.t21[i33][i34][i35][0][0][i36]
-					ws.t22[i33][i34][i35+2][i36] += ws.t21[i33][i34][i35][0][1][i36]
-					ws.t22[i33][i34+2][i35][i36] += ws.t21[i33][i34][i35][1][0][i36]
-					ws.t22[i33][i34+2][i35+2][i36] += ws.t21[i33][i34][i35][1][1][i36]
+	for i41 := range 4 {
+		for i42 := range 3 {
+			for i43 := range 3 {
+				for i44 := range 32 {
+					ws.t22[i41][i42][i43][i44] += ws.t21[i41][i42][i43][0][0][i44]
+					ws.t22[i41][i42][i43+2][i44] += ws.t21[i41][i42][i43][0][1][i44]
+					ws.t22[i41][i42+2][i43][i44] += ws.t21[i41][i42][i43][1][0][i44]
+					ws.t22[i41][i42+2][i43+2][i44] += ws.t21[i41][i42][i43][1][1][i44]
 				}
 			}
 		}
@@ -2842,14 +2822,14 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	ws.t25 = [4][8][8][32]float64{}
-	for i37 := range 4 {
-		for i38 := range 4 {
-			for i39 := range 4 {
-				for i40 := range 32 {
-					ws.t25[i37][i38*2][i39*2][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][0][0][i40]
-					ws.t25[i37][i38*2][i39*2+1][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][0][1][i40]
-					ws.t25[i37][i38*2+1][i39*2][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][1][0][i40]
-					ws.t25[i37][i38*2+1][i39*2+1][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][1][1][i40]
+	for i45 := range 4 {
+		for i46 := range 4 {
+			for i47 := range 4 {
+				for i48 := range 32 {
+					ws.t25[i45][i46*2][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][0][i48]
+					ws.t25[i45][i46*2][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][1][i48]
+					ws.t25[i45][i46*2+1][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][0][i48]
+					ws.t25[i45][i46*2+1][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][1][i48]
 				}
 			}
 		}
@@ -2926,14 +2906,10 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			}
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					for q2 := range 32 {
-						ws.t2[0][i][j][n][q][q2] = ws.t[0][n+i][q+j][q2]
-					}
-				}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
 			}
 		}
 	}
@@ -2957,24 +2933,22 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t4 = [4][6][6][32]float64{}
-	for i5 := range 4 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t4[i5][i6+1][i7+1][i8] += ws.p[i5][i6][i7][i8]
+	for i8 := range 4 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i8][i9+1][i10+1][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
 	}
-	for i := range 4 {
-		for j := range 3 {
-			for n := range 3 {
-				for q := range 32 {
-					ws.t5[i][j][n][0][0][q] = ws.t4[i][j][n][q]
-					ws.t5[i][j][n][0][1][q] = ws.t4[i][j][n+2][q]
-					ws.t5[i][j][n][1][0][q] = ws.t4[i][j+2][n][q]
-					ws.t5[i][j][n][1][1][q] = ws.t4[i][j+2][n+2][q]
-				}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				copy(ws.t5[i12][i13][i14][0][0][:], ws.t4[i12][i13][i14][0:32])
+				copy(ws.t5[i12][i13][i14][0][1][:], ws.t4[i12][i13][i14+2][0:32])
+				copy(ws.t5[i12][i13][i14][1][0][:], ws.t4[i12][i13+2][i14][0:32])
+				copy(ws.t5[i12][i13][i14][1][1][:], ws.t4[i12][i13+2][i14+2][0:32])
 			}
 		}
 	}
@@ -2990,54 +2964,52 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t7 = [16][32]float64{}
-	for i9 := range 4 {
-		for i10 := range 32 {
+	for i15 := range 4 {
+		for i16 := range 32 {
 			var sum float64
 			for k := range 4 {
 				for k2 := range 4 {
-					sum += ws.c1[i9][k][k2][i10]
+					sum += ws.c1[i15][k][k2][i16]
 				}
 			}
-			ws.t7[i9*4][i10] += c2[i9][0][0][i10] + sum/16
+			ws.t7[i15*4][i16] += c2[i15][0][0][i16] + sum/16
 			var sum2 float64
 			for k3 := range 4 {
 				for k4 := range 4 {
-					sum2 += ws.c1[i9][k3][k4+4][i10]
+					sum2 += ws.c1[i15][k3][k4+4][i16]
 				}
 			}
-			ws.t7[i9*4+1][i10] += c2[i9][0][1][i10] + sum2/16
+			ws.t7[i15*4+1][i16] += c2[i15][0][1][i16] + sum2/16
 			var sum3 float64
 			for k5 := range 4 {
 				for k6 := range 4 {
-					sum3 += ws.c1[i9][k5+4][k6][i10]
+					sum3 += ws.c1[i15][k5+4][k6][i16]
 				}
 			}
-			ws.t7[i9*4+2][i10] += c2[i9][1][0][i10] + sum3/16
+			ws.t7[i15*4+2][i16] += c2[i15][1][0][i16] + sum3/16
 			var sum4 float64
 			for k7 := range 4 {
 				for k8 := range 4 {
-					sum4 += ws.c1[i9][k7+4][k8+4][i10]
+					sum4 += ws.c1[i15][k7+4][k8+4][i16]
 				}
 			}
-			ws.t7[i9*4+3][i10] += c2[i9][1][1][i10] + sum4/16
+			ws.t7[i15*4+3][i16] += c2[i15][1][1][i16] + sum4/16
 		}
 	}
 	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var t [2][14][32]float64
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
-	for i11 := range 12 {
-		for i12 := range 32 {
-			t[0][i11+1][i12] += ws.series[0][i11][i12]
-			t[1][i11+1][i12] += ws.series[1][i11][i12]
+	for i17 := range 12 {
+		for i18 := range 32 {
+			t[0][i17+1][i18] += ws.series[0][i17][i18]
+			t[1][i17+1][i18] += ws.series[1][i17][i18]
 		}
 	}
-	for i := range 3 {
-		for j := range 6 {
-			for n := range 32 {
-				ws.t9[0][i][j][n] = t[0][j*2+i][n]
-				ws.t9[1][i][j][n] = t[1][j*2+i][n]
-			}
+	for i19 := range 3 {
+		for i20 := range 6 {
+			copy(ws.t9[0][i19][i20][:], t[0][i20*2+i19][0:32])
+			copy(ws.t9[1][i19][i20][:], t[1][i20*2+i19][0:32])
 		}
 	}
 	layersGemmNN(4, 192, 6, unsafe.Slice(&p.K3[0][0][0], 24), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&ws.t10[0][0][0], 768), false)
@@ -3051,10 +3023,10 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t11 = [24][32]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			for i15 := range 32 {
-				ws.t11[i14+i13*6][i15] += s[i13][i14][i15]
+	for i21 := range 4 {
+		for i22 := range 6 {
+			for i23 := range 32 {
+				ws.t11[i22+i21*6][i23] += s[i21][i22][i23]
 			}
 		}
 	}
@@ -3149,19 +3121,19 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t10 = [6][3][32]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 32 {
-				t10[i16][i17][i18] += s[i16][i17][i18]
+	for i24 := range 4 {
+		for i25 := range 3 {
+			for i26 := range 32 {
+				t10[i24][i25][i26] += s[i24][i25][i26]
 			}
 		}
 	}
 	var t11 [6][3][32]float64
 	t11 = [6][3][32]float64{}
-	for i19 := range 3 {
-		for i20 := range 32 {
-			t11[4][i19][i20] += ws.series[0][i19+2][i20]
-			t11[5][i19][i20] += ws.series[0][i19+5][i20]
+	for i27 := range 3 {
+		for i28 := range 32 {
+			t11[4][i27][i28] += ws.series[0][i27+2][i28]
+			t11[5][i27][i28] += ws.series[0][i27+5][i28]
 		}
 	}
 	var q4 [6][3][32]float64
@@ -3190,35 +3162,35 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	var t12 [6][3][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t12 = [6][3][32]float64{}
-	for i21 := range 6 {
-		for i22 := range 32 {
-			t12[i21][0][i22] += 0.01 * tanh[i21][0][i22]
-			t12[i21][1][i22] += 0.01 * tanh[i21][1][i22]
+	for i29 := range 6 {
+		for i30 := range 32 {
+			t12[i29][0][i30] += 0.01 * tanh[i29][0][i30]
+			t12[i29][1][i30] += 0.01 * tanh[i29][1][i30]
 		}
 	}
 	var t13 [6][3][32]float64
 	t13 = [6][3][32]float64{}
-	for i23 := range 6 {
-		for i24 := range 32 {
-			t13[i23][1][i24] += 0.01 * q4[i23][0][i24] * (1 - tanh[i23][0][i24]*tanh[i23][0][i24])
-			t13[i23][2][i24] += 0.01 * q4[i23][1][i24] * (1 - tanh[i23][1][i24]*tanh[i23][1][i24])
+	for i31 := range 6 {
+		for i32 := range 32 {
+			t13[i31][1][i32] += 0.01 * q4[i31][0][i32] * (1 - tanh[i31][0][i32]*tanh[i31][0][i32])
+			t13[i31][2][i32] += 0.01 * q4[i31][1][i32] * (1 - tanh[i31][1][i32]*tanh[i31][1][i32])
 		}
 	}
 	var t14 [4][6][32]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t14 = [4][6][32]float64{}
-	for i25 := range 4 {
-		for i26 := range 3 {
-			for i27 := range 32 {
-				t14[i25][i26][i27] += t12[i25][i26][i27] + t13[i25][i26][i27]
+	for i33 := range 4 {
+		for i34 := range 3 {
+			for i35 := range 32 {
+				t14[i33][i34][i35] += t12[i33][i34][i35] + t13[i33][i34][i35]
 			}
 		}
 	}
 	var t15 [10][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [10][32]float64{}
-	for i28 := range 32 {
-		t15[ws.label[i28]][i28] += -1
+	for i36 := range 32 {
+		t15[ws.label[i36]][i36] += -1
 	}
 	var t16 [32]float64
 	for i := range 32 {
@@ -3301,14 +3273,14 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	ws.t19 = [4][8][8][32]float64{}
-	for i29 := range 4 {
-		for i30 := range 4 {
-			for i31 := range 4 {
-				for i32 := range 32 {
-					ws.t19[i29][i30][i31][i32] += t22[i29][0][0][i32]
-					ws.t19[i29][i30][i31+4][i32] += t22[i29][0][1][i32]
-					ws.t19[i29][i30+4][i31][i32] += t22[i29][1][0][i32]
-					ws.t19[i29][i30+4][i31+4][i32] += t22[i29][1][1][i32]
+	for i37 := range 4 {
+		for i38 := range 4 {
+			for i39 := range 4 {
+				for i40 := range 32 {
+					ws.t19[i37][i38][i39][i40] += t22[i37][0][0][i40]
+					ws.t19[i37][i38][i39+4][i40] += t22[i37][0][1][i40]
+					ws.t19[i37][i38+4][i39][i40] += t22[i37][1][0][i40]
+					ws.t19[i37][i38+4][i39+4][i40] += t22[i37][1][1][i40]
 				}
 			}
 		}
@@ -3324,14 +3296,14 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	layersGemmTN(36, 128, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t20[0][0][0][0], 512), unsafe.Slice(&ws.t21[0][0][0][0][0][0], 4608), false)
 	ws.t22 = [4][6][6][32]float64{}
-	for i33 := range 4 {
-		for i34 := range 3 {
-			for i35 := range 3 {
-				for i36 := range 32 {
-					ws.t22[i33][i34][i35][i36] += ws.t21[i33][i34][i35][0][0][i36]
-					ws.t22[i33][i34][i35+2][i36] += ws.t21[i33][i34][i35][0][1][i36]
-					ws.t22[i33][i34+2][i35][i36] += ws.t21[i33][i34][i35][1][0][i36]
-					ws.t22[i33][i34+2][i35+2][i36] += ws.t21[i33][i34][i35][1][1][i36]
+	for i41 := range 4 {
+		for i42 := range 3 {
+			for i43 := range 3 {
+				for i44 := range 32 {
+					ws.t22[i41][i42][i43][i44] += ws.t21[i41][i42][i43][0][0][i44]
+					ws.t22[i41][i42][i43+2][i44] += ws.t21[i41][i42][i43][0][1][i44]
+					ws.t22[i41][i42+2][i43][i44] += ws.t21[i41][i42][i43][1][0][i44]
+					ws.t22[i41][i42+2][i43+2][i44] += ws.t21[i41][i42][i43][1][1][i44]
 				}
 			}
 		}
@@ -3357,14 +3329,14 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	ws.t25 = [4][8][8][32]float64{}
-	for i37 := range 4 {
-		for i38 := range 4 {
-			for i39 := range 4 {
-				for i40 := range 32 {
-					ws.t25[i37][i38*2][i39*2][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][0][0][i40]
-					ws.t25[i37][i38*2][i39*2+1][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][0][1][i40]
-					ws.t25[i37][i38*2+1][i39*2][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][1][0][i40]
-					ws.t25[i37][i38*2+1][i39*2+1][i40] += ws.t24[i37][i38][i39][i40] * ws.t23[i37][i38][i39][1][1][i40]
+	for i45 := range 4 {
+		for i46 := range 4 {
+			for i47 := range 4 {
+				for i48 := range 32 {
+					ws.t25[i45][i46*2][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][0][i48]
+					ws.t25[i45][i46*2][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][1][i48]
+					ws.t25[i45][i46*2+1][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][0][i48]
+					ws.t25[i45][i46*2+1][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][1][i48]
 				}
 			}
 		}
@@ -3440,14 +3412,10 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			}
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 8 {
-				for q := range 8 {
-					for q2 := range 32 {
-						ws.t2[0][i][j][n][q][q2] = ws.t[0][n+i][q+j][q2]
-					}
-				}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
 			}
 		}
 	}
@@ -3463,78 +3431,74 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	ws.t4 = [4][6][6][32]float64{}
-	for i5 := range 4 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t4[i5][i6+1][i7+1][i8] += max(max(ws.c1[i5][i6*2][i7*2][i8], ws.c1[i5][i6*2][i7*2+1][i8]), max(ws.c1[i5][i6*2+1][i7*2][i8], ws.c1[i5][i6*2+1][i7*2+1][i8]))
+	for i8 := range 4 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i8][i9+1][i10+1][i11] += max(max(ws.c1[i8][i9*2][i10*2][i11], ws.c1[i8][i9*2][i10*2+1][i11]), max(ws.c1[i8][i9*2+1][i10*2][i11], ws.c1[i8][i9*2+1][i10*2+1][i11]))
 				}
 			}
 		}
 	}
-	for i := range 4 {
-		for j := range 3 {
-			for n := range 3 {
-				for q := range 32 {
-					ws.t5[i][j][n][0][0][q] = ws.t4[i][j][n][q]
-					ws.t5[i][j][n][0][1][q] = ws.t4[i][j][n+2][q]
-					ws.t5[i][j][n][1][0][q] = ws.t4[i][j+2][n][q]
-					ws.t5[i][j][n][1][1][q] = ws.t4[i][j+2][n+2][q]
-				}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				copy(ws.t5[i12][i13][i14][0][0][:], ws.t4[i12][i13][i14][0:32])
+				copy(ws.t5[i12][i13][i14][0][1][:], ws.t4[i12][i13][i14+2][0:32])
+				copy(ws.t5[i12][i13][i14][1][0][:], ws.t4[i12][i13+2][i14][0:32])
+				copy(ws.t5[i12][i13][i14][1][1][:], ws.t4[i12][i13+2][i14+2][0:32])
 			}
 		}
 	}
 	layersGemmNN(4, 128, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0][0], 4608), unsafe.Slice(&ws.t6[0][0][0][0], 512), false)
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t7 = [16][32]float64{}
-	for i9 := range 4 {
-		for i10 := range 32 {
+	for i15 := range 4 {
+		for i16 := range 32 {
 			var sum float64
 			for k := range 4 {
 				for k2 := range 4 {
-					sum += ws.c1[i9][k][k2][i10]
+					sum += ws.c1[i15][k][k2][i16]
 				}
 			}
-			ws.t7[i9*4][i10] += layersRelu(ws.t6[i9][0][0][i10]) + sum/16
+			ws.t7[i15*4][i16] += layersRelu(ws.t6[i15][0][0][i16]) + sum/16
 			var sum2 float64
 			for k3 := range 4 {
 				for k4 := range 4 {
-					sum2 += ws.c1[i9][k3][k4+4][i10]
+					sum2 += ws.c1[i15][k3][k4+4][i16]
 				}
 			}
-			ws.t7[i9*4+1][i10] += layersRelu(ws.t6[i9][0][1][i10]) + sum2/16
+			ws.t7[i15*4+1][i16] += layersRelu(ws.t6[i15][0][1][i16]) + sum2/16
 			var sum3 float64
 			for k5 := range 4 {
 				for k6 := range 4 {
-					sum3 += ws.c1[i9][k5+4][k6][i10]
+					sum3 += ws.c1[i15][k5+4][k6][i16]
 				}
 			}
-			ws.t7[i9*4+2][i10] += layersRelu(ws.t6[i9][1][0][i10]) + sum3/16
+			ws.t7[i15*4+2][i16] += layersRelu(ws.t6[i15][1][0][i16]) + sum3/16
 			var sum4 float64
 			for k7 := range 4 {
 				for k8 := range 4 {
-					sum4 += ws.c1[i9][k7+4][k8+4][i10]
+					sum4 += ws.c1[i15][k7+4][k8+4][i16]
 				}
 			}
-			ws.t7[i9*4+3][i10] += layersRelu(ws.t6[i9][1][1][i10]) + sum4/16
+			ws.t7[i15*4+3][i16] += layersRelu(ws.t6[i15][1][1][i16]) + sum4/16
 		}
 	}
 	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var t [2][14][32]float64
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
-	for i11 := range 12 {
-		for i12 := range 32 {
-			t[0][i11+1][i12] += ws.series[0][i11][i12]
-			t[1][i11+1][i12] += ws.series[1][i11][i12]
+	for i17 := range 12 {
+		for i18 := range 32 {
+			t[0][i17+1][i18] += ws.series[0][i17][i18]
+			t[1][i17+1][i18] += ws.series[1][i17][i18]
 		}
 	}
-	for i := range 3 {
-		for j := range 6 {
-			for n := range 32 {
-				ws.t9[0][i][j][n] = t[0][j*2+i][n]
-				ws.t9[1][i][j][n] = t[1][j*2+i][n]
-			}
+	for i19 := range 3 {
+		for i20 := range 6 {
+			copy(ws.t9[0][i19][i20][:], t[0][i20*2+i19][0:32])
+			copy(ws.t9[1][i19][i20][:], t[1][i20*2+i19][0:32])
 		}
 	}
 	layersGemmNN(4, 192, 6, unsafe.Slice(&p.K3[0][0][0], 24), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&ws.t10[0][0][0], 768), false)
@@ -3548,10 +3512,10 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	ws.t11 = [24][32]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			for i15 := range 32 {
-				ws.t11[i14+i13*6][i15] += s[i13][i14][i15]
+	for i21 := range 4 {
+		for i22 := range 6 {
+			for i23 := range 32 {
+				ws.t11[i22+i21*6][i23] += s[i21][i22][i23]
 			}
 		}
 	}
@@ -3638,19 +3602,19 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t8 = [6][3][32]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 32 {
-				t8[i16][i17][i18] += s[i16][i17][i18]
+	for i24 := range 4 {
+		for i25 := range 3 {
+			for i26 := range 32 {
+				t8[i24][i25][i26] += s[i24][i25][i26]
 			}
 		}
 	}
 	var t9 [6][3][32]float64
 	t9 = [6][3][32]float64{}
-	for i19 := range 3 {
-		for i20 := range 32 {
-			t9[4][i19][i20] += ws.series[0][i19+2][i20]
-			t9[5][i19][i20] += ws.series[0][i19+5][i20]
+	for i27 := range 3 {
+		for i28 := range 32 {
+			t9[4][i27][i28] += ws.series[0][i27+2][i28]
+			t9[5][i27][i28] += ws.series[0][i27+5][i28]
 		}
 	}
 	var q4 [6][3][32]float64

@@ -111,13 +111,11 @@ func (p *Conv2Params) Forward(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 			ws.t3[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 9 {
-				for q := range 8 {
-					ws.t4[0][i][j][n][q] = ws.t3[0][n+i][q+j]
-					ws.t4[1][i][j][n][q] = ws.t3[1][n+i][q+j]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t4[0][i6][i7][i8][:], ws.t3[0][i8+i6][i7:i7+8])
+				copy(ws.t4[1][i6][i7][i8][:], ws.t3[1][i8+i6][i7:i7+8])
 			}
 		}
 	}
@@ -162,13 +160,11 @@ func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 		}
 	}
 	// conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 9 {
-				for q := range 8 {
-					ws.t4[0][i][j][n][q] = ws.t3[0][n+i][q+j]
-					ws.t4[1][i][j][n][q] = ws.t3[1][n+i][q+j]
-				}
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 9 {
+				copy(ws.t4[0][i2][i3][i4][:], ws.t3[0][i4+i2][i3:i3+8])
+				copy(ws.t4[1][i2][i3][i4][:], ws.t3[1][i4+i2][i3:i3+8])
 			}
 		}
 	}
@@ -176,12 +172,12 @@ func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 	conv2GemmTN(18, 72, 2, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&in.R2[0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 1296), false)
 	var t [2][11][10]float64
 	t = [2][11][10]float64{}
-	for i2 := range 3 {
-		for i3 := range 3 {
-			for i4 := range 9 {
-				for i5 := range 8 {
-					t[0][i4+i2][i5+i3] += ws.t5[0][i2][i3][i4][i5]
-					t[1][i4+i2][i5+i3] += ws.t5[1][i2][i3][i4][i5]
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 9 {
+				for i8 := range 8 {
+					t[0][i7+i5][i8+i6] += ws.t5[0][i5][i6][i7][i8]
+					t[1][i7+i5][i8+i6] += ws.t5[1][i5][i6][i7][i8]
 				}
 			}
 		}
@@ -190,13 +186,13 @@ func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 	conv2GemmTN(12, 16, 3, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&in.R1[0][0][0], 48), unsafe.Slice(&ws.t6[0][0][0][0][0], 192), false)
 	var t2 [2][9][8]float64
 	t2 = [2][9][8]float64{}
-	for i6 := range 3 {
-		for i7 := range 4 {
-			for i8 := range 4 {
-				t2[0][i7*2+i6][i8*2] += ws.t6[0][i6][0][i7][i8]
-				t2[0][i7*2+i6][i8*2+1] += ws.t6[0][i6][1][i7][i8]
-				t2[1][i7*2+i6][i8*2] += ws.t6[1][i6][0][i7][i8]
-				t2[1][i7*2+i6][i8*2+1] += ws.t6[1][i6][1][i7][i8]
+	for i9 := range 3 {
+		for i10 := range 4 {
+			for i11 := range 4 {
+				t2[0][i10*2+i9][i11*2] += ws.t6[0][i9][0][i10][i11]
+				t2[0][i10*2+i9][i11*2+1] += ws.t6[0][i9][1][i10][i11]
+				t2[1][i10*2+i9][i11*2] += ws.t6[1][i9][0][i10][i11]
+				t2[1][i10*2+i9][i11*2+1] += ws.t6[1][i9][1][i10][i11]
 			}
 		}
 	}
@@ -246,13 +242,11 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 9 {
-				for q := range 8 {
-					ws.t4[0][i][j][n][q] = t2[0][n+i][q+j]
-					ws.t4[1][i][j][n][q] = t2[1][n+i][q+j]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t4[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t4[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
 		}
 	}
@@ -278,12 +272,12 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 	conv2GemmTN(18, 72, 2, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&in.R2[0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 1296), false)
 	var t3 [2][11][10]float64
 	t3 = [2][11][10]float64{}
-	for i6 := range 3 {
-		for i7 := range 3 {
-			for i8 := range 9 {
-				for i9 := range 8 {
-					t3[0][i8+i6][i9+i7] += ws.t5[0][i6][i7][i8][i9]
-					t3[1][i8+i6][i9+i7] += ws.t5[1][i6][i7][i8][i9]
+	for i9 := range 3 {
+		for i10 := range 3 {
+			for i11 := range 9 {
+				for i12 := range 8 {
+					t3[0][i11+i9][i12+i10] += ws.t5[0][i9][i10][i11][i12]
+					t3[1][i11+i9][i12+i10] += ws.t5[1][i9][i10][i11][i12]
 				}
 			}
 		}
@@ -292,13 +286,13 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 	conv2GemmTN(12, 16, 3, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&in.R1[0][0][0], 48), unsafe.Slice(&ws.t6[0][0][0][0][0], 192), false)
 	var t4 [2][9][8]float64
 	t4 = [2][9][8]float64{}
-	for i10 := range 3 {
-		for i11 := range 4 {
-			for i12 := range 4 {
-				t4[0][i11*2+i10][i12*2] += ws.t6[0][i10][0][i11][i12]
-				t4[0][i11*2+i10][i12*2+1] += ws.t6[0][i10][1][i11][i12]
-				t4[1][i11*2+i10][i12*2] += ws.t6[1][i10][0][i11][i12]
-				t4[1][i11*2+i10][i12*2+1] += ws.t6[1][i10][1][i11][i12]
+	for i13 := range 3 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				t4[0][i14*2+i13][i15*2] += ws.t6[0][i13][0][i14][i15]
+				t4[0][i14*2+i13][i15*2+1] += ws.t6[0][i13][1][i14][i15]
+				t4[1][i14*2+i13][i15*2] += ws.t6[1][i13][0][i14][i15]
+				t4[1][i14*2+i13][i15*2+1] += ws.t6[1][i13][1][i14][i15]
 			}
 		}
 	}
@@ -368,13 +362,11 @@ func (p *Conv2Params) Predict(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 9 {
-				for q := range 8 {
-					ws.t4[0][i][j][n][q] = t2[0][n+i][q+j]
-					ws.t4[1][i][j][n][q] = t2[1][n+i][q+j]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t4[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t4[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
 		}
 	}
@@ -494,13 +486,11 @@ func (p *Conv2Params) lossGradTile(ws *Conv2BatchWorkspace, g *Conv2Params) floa
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 9 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t2[0][n+i][q+j]
-					ws.t2[1][i][j][n][q] = t2[1][n+i][q+j]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t2[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t2[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
 		}
 	}
@@ -550,12 +540,12 @@ func (p *Conv2Params) lossGradTile(ws *Conv2BatchWorkspace, g *Conv2Params) floa
 	conv2GemmTN(18, 72, 2, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.dy2[0][0][0], 144), unsafe.Slice(&ws.t3[0][0][0][0][0], 1296), false)
 	var t3 [2][11][10]float64
 	t3 = [2][11][10]float64{}
-	for i6 := range 3 {
-		for i7 := range 3 {
-			for i8 := range 9 {
-				for i9 := range 8 {
-					t3[0][i8+i6][i9+i7] += ws.t3[0][i6][i7][i8][i9]
-					t3[1][i8+i6][i9+i7] += ws.t3[1][i6][i7][i8][i9]
+	for i9 := range 3 {
+		for i10 := range 3 {
+			for i11 := range 9 {
+				for i12 := range 8 {
+					t3[0][i11+i9][i12+i10] += ws.t3[0][i9][i10][i11][i12]
+					t3[1][i11+i9][i12+i10] += ws.t3[1][i9][i10][i11][i12]
 				}
 			}
 		}
@@ -579,13 +569,13 @@ func (p *Conv2Params) lossGradTile(ws *Conv2BatchWorkspace, g *Conv2Params) floa
 	conv2GemmTN(12, 16, 3, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.dy1[0][0][0], 48), unsafe.Slice(&ws.t4[0][0][0][0][0], 192), false)
 	var t4 [2][9][8]float64
 	t4 = [2][9][8]float64{}
-	for i10 := range 3 {
-		for i11 := range 4 {
-			for i12 := range 4 {
-				t4[0][i11*2+i10][i12*2] += ws.t4[0][i10][0][i11][i12]
-				t4[0][i11*2+i10][i12*2+1] += ws.t4[0][i10][1][i11][i12]
-				t4[1][i11*2+i10][i12*2] += ws.t4[1][i10][0][i11][i12]
-				t4[1][i11*2+i10][i12*2+1] += ws.t4[1][i10][1][i11][i12]
+	for i13 := range 3 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				t4[0][i14*2+i13][i15*2] += ws.t4[0][i13][0][i14][i15]
+				t4[0][i14*2+i13][i15*2+1] += ws.t4[0][i13][1][i14][i15]
+				t4[1][i14*2+i13][i15*2] += ws.t4[1][i13][0][i14][i15]
+				t4[1][i14*2+i13][i15*2+1] += ws.t4[1][i13][1][i14][i15]
 			}
 		}
 	}
@@ -643,13 +633,11 @@ func (p *Conv2Params) forwardTile(ws *Conv2BatchWorkspace, out []Conv2Outputs) f
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			for n := range 9 {
-				for q := range 8 {
-					ws.t2[0][i][j][n][q] = t2[0][n+i][q+j]
-					ws.t2[1][i][j][n][q] = t2[1][n+i][q+j]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t2[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t2[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
 		}
 	}
