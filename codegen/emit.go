@@ -448,6 +448,13 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		f.emitGemm(g, d)
 		return
 	}
+	if !stored && n.Op.Code == symbolic.OpWindow && f.kernelVals[n] && f.copyWindow(n, d) {
+		return
+	}
+	if g, ok := f.contractionKernel(n); ok && !stored && len(d.p.path) > 1 {
+		f.emitContraction(g, d, n.Shape)
+		return
+	}
 	if !stored && d.op == "+=" && blockedOuter(n) && f.avail(n.Args[0]) && f.avail(n.Args[1]) {
 		f.accumulateOuter4(n, d)
 		return

@@ -94,6 +94,7 @@ func (f *fnGen) markKernelVals(nodes []*symbolic.Node) {
 			f.kernelVals[a] = true
 		}
 	}
+	f.markContractions(nodes)
 }
 
 // emitGemm writes the product g into d with one kernel call.

@@ -146,6 +146,16 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 				}
 			}
 		}
+		bigConv := false
+		if g, ok := pl.f.bigContraction(n); ok {
+			// A kernel's operands are stored: the patches (a view) too.
+			bigConv = true
+			for _, a := range []*symbolic.Node{g.a, g.b} {
+				if a.Op.Kind != symbolic.Leaf && !pl.f.avail(a) && pl.seen[a] {
+					p.isMat[a] = true
+				}
+			}
+		}
 		switch {
 		case p.isMat[n], n.Op.Kind == symbolic.Leaf:
 			continue
@@ -168,7 +178,7 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
 		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) || rowAdds(n)) && uses[n] > rootUses[n] && !inSum
-		if uses[n] > 1 || multi[n] || scatter || blocked(n) || blockedVecMat(n) && uses[n] > rootUses[n] && !inSum || bigProduct(n) && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd && !rowAdds(n) {
+		if uses[n] > 1 || multi[n] || scatter || blocked(n) || blockedVecMat(n) && uses[n] > rootUses[n] && !inSum || bigProduct(n) && uses[n] > rootUses[n] || bigConv && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd && !rowAdds(n) {
 			p.isMat[n] = true
 		}
 	}

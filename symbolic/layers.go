@@ -22,12 +22,15 @@ import (
 //     [C, H, W] (s[0] = c·HW + h·W + w).
 //
 // A convolution is then a sum over the channels and the kernel of the
-// patches times the kernel, a reducesum of the product of two expands,
-// which generated code computes output element by output element, in
-// loops whose bounds are the model's constants: its size does not grow
-// with the image. Its derivative is the same kind of sum for the kernel,
-// and for the input the unwindow of the patches' adjoint, added element
-// by element into the (padded) input's gradient.
+// patches times the kernel, a reducesum of the product of two expands.
+// Its derivative is the same kind of sum for the kernel, and for the
+// input the unwindow of the patches' adjoint, added element by element
+// into the (padded) input's gradient. The patches are laid out [C, K...,
+// O...] (convPatches), so that each of the three sums is one matrix
+// product of tensors as they lie in memory, which generated code calls a
+// kernel for (codegen/conv.go), or for a small one computes output
+// element by output element, in loops whose bounds are the model's
+// constants: either way its size does not grow with the image.
 var opWindow, opUnwindow *Op
 
 // windowAxis is how a window reads one axis of its argument: at offset +
@@ -308,14 +311,36 @@ func (g *Graph) Patches(x *Node, k []int, stride int) *Node {
 	return g.Window(x, encodeWindow(spec), shape)
 }
 
+// convPatches is Patches with the kernel's axes before the output
+// positions: [C, K..., O...], the layout of im2col. Row-major, it is the
+// matrix [C·K..., O...] whose product with the kernels [F, C·K...] is the
+// convolution, and in a batched graph, whose sample axis is last, the
+// matrix [C·K..., O...·B]: codegen computes a convolution, its kernels'
+// gradient and its input's as matrix-product kernels over it
+// (codegen/conv.go) without moving an axis.
+func (g *Graph) convPatches(x *Node, k []int, stride int) *Node {
+	sd := len(k)
+	shape := Shape{x.Shape[0]}
+	spec := []windowAxis{{terms: axisTerm(0)}}
+	for i := range sd {
+		shape = append(shape, k[i])
+	}
+	for i := range sd {
+		shape = append(shape, ConvOut(x.Shape[1+i], k[i], stride, 0))
+		spec = append(spec, windowAxis{terms: []windowTerm{{1 + sd + i, stride}, {1 + i, 1}}})
+	}
+	return g.Window(x, encodeWindow(spec), shape)
+}
+
 // Conv is the convolution (cross-correlation, as PyTorch's conv1d and
 // conv2d) of x[C, S...] with the kernels w[F, C, K...], zero-padded by pad
 // on each side: y[f, o...] = Σ_{c, k...} w[f, c, k...]·x[c, o·stride + k...].
 func (g *Graph) Conv(x, w *Node, stride, pad int) *Node {
 	sd := len(x.Shape) - 1
 	k := slices.Clone(w.Shape[2:])
-	p := g.Patches(g.Pad(x, 1, pad), k, stride) // [C, O..., K...]
-	// The product over [F, C, O..., K...], summed over C and K.
+	p := g.convPatches(g.Pad(x, 1, pad), k, stride) // [C, K..., O...]
+	// The product over [F, C, K..., O...], summed over C and K: w's axes
+	// are the first, p's the last.
 	space := append(Shape{w.Shape[0]}, p.Shape...)
 	pAxes := make([]int, len(p.Shape))
 	for i := range pAxes {
@@ -324,8 +349,8 @@ func (g *Graph) Conv(x, w *Node, stride, pad int) *Node {
 	wAxes := []int{0, 1}
 	keep := []int{0}
 	for i := range sd {
-		wAxes = append(wAxes, 2+sd+i)
-		keep = append(keep, 2+i)
+		wAxes = append(wAxes, 2+i)
+		keep = append(keep, 2+sd+i)
 	}
 	prod := g.Mul(g.Expand(p, space, pAxes), g.Expand(w, space, wAxes))
 	return g.ReduceSum(prod, keep)

@@ -60,12 +60,15 @@ type CnnOutputs struct {
 // intermediate values. Its zero value is ready to use; use one per goroutine.
 type CnnWorkspace struct {
 	t      [1][10][10]float64
+	t2     [1][3][3][8][8]float64
+	t3     [16][8][8]float64
 	c      [16][8][8]float64
 	p      [16][4][4]float64
-	t2     [256]float64
+	t4     [256]float64
 	logits [10]float64
 	exp    [10]float64
 	sum    float64
+	t5     [16][8][8]float64
 }
 
 // CnnBatchWorkspace holds what CnnParams.ForwardBatch and LossGradBatch need
@@ -76,16 +79,18 @@ type CnnBatchWorkspace struct {
 	img     [1][8][8][32]float64 // the tile's img, sample s in column s
 	label   [32]int              // the tile's label, sample s in column s
 	t       [1][10][10][32]float64
+	t2      [1][3][3][8][8][32]float64
+	t3      [16][8][8][32]float64
 	c       [16][8][8][32]float64
 	p       [16][4][4][32]float64
-	t2      [256][32]float64
-	t3      [10][32]float64
-	dlogits [10][32]float64
 	t4      [256][32]float64
-	t5      [16][4][4][2][2][32]float64
-	t6      [16][4][4][32]float64
+	t5      [10][32]float64
+	dlogits [10][32]float64
+	t6      [256][32]float64
+	t7      [16][4][4][2][2][32]float64
+	t8      [16][4][4][32]float64
 	dc      [16][8][8][32]float64
-	t7      [16][8][8][32]float64
+	t9      [16][8][8][32]float64
 }
 
 // Forward returns the loss of model cnn for the sample in and keeps in ws what
@@ -101,16 +106,18 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 			ws.t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], ws.t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 64, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 1024), false)
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += ws.t[0][j+k][n+k2] * p.K[i][0][k][k2]
-					}
-				}
-				ws.c[i][j][n] = cnnRelu(sum)
+				ws.c[i][j][n] = cnnRelu(ws.t3[i][j][n])
 			}
 		}
 		// cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
@@ -121,40 +128,40 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				ws.t2[i6+i5*4+i4*16] += ws.p[i4][i5][i6]
+	ws.t4 = [256]float64{}
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				ws.t4[i9+i8*4+i7*16] += ws.p[i7][i8][i9]
 			}
 		}
 	}
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 256; k3 += 4 {
-			dot0 += row[k3] * ws.t2[k3]
-			dot1 += row[k3+1] * ws.t2[k3+1]
-			dot2 += row[k3+2] * ws.t2[k3+2]
-			dot3 += row[k3+3] * ws.t2[k3+3]
+		for k := 0; k < 256; k += 4 {
+			dot0 += row[k] * ws.t4[k]
+			dot1 += row[k+1] * ws.t4[k+1]
+			dot2 += row[k+2] * ws.t4[k+2]
+			dot3 += row[k+3] * ws.t4[k+3]
 		}
 		ws.logits[i] = dot0 + dot1 + (dot2 + dot3) + p.B[i]
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
 	m := math.Inf(-1)
-	for k4 := range 10 {
-		m = max(m, ws.logits[k4])
+	for k2 := range 10 {
+		m = max(m, ws.logits[k2])
 	}
 	for i := range 10 {
 		shiftedi := ws.logits[i] - m
 		ws.exp[i] = math.Exp(shiftedi)
 	}
 	var sum0, sum1, sum2, sum3 float64
-	for k5 := 0; k5 < 8; k5 += 4 {
-		sum0 += ws.exp[k5]
-		sum1 += ws.exp[k5+1]
-		sum2 += ws.exp[k5+2]
-		sum3 += ws.exp[k5+3]
+	for k3 := 0; k3 < 8; k3 += 4 {
+		sum0 += ws.exp[k3]
+		sum1 += ws.exp[k3+1]
+		sum2 += ws.exp[k3+2]
+		sum3 += ws.exp[k3+3]
 	}
 	sum0 += ws.exp[8]
 	sum0 += ws.exp[9]
@@ -172,6 +179,14 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 	if err := in.Validate(); err != nil {
 		panic(err)
+	}
+	// cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
+			}
+		}
 	}
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
 	t := 1 / ws.sum
@@ -236,60 +251,49 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i2 := range 16 {
-		for i3 := range 4 {
-			for i4 := range 4 {
-				dc[i2][i3*2][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][0][0]
-				dc[i2][i3*2][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][0][1]
-				dc[i2][i3*2+1][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][1][0]
-				dc[i2][i3*2+1][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][1][1]
+	for i5 := range 16 {
+		for i6 := range 4 {
+			for i7 := range 4 {
+				dc[i5][i6*2][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][0][0]
+				dc[i5][i6*2][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][0][1]
+				dc[i5][i6*2+1][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][1][0]
+				dc[i5][i6*2+1][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][1][1]
 			}
 		}
 	}
-	var t5 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				t5[i][j][n] = dc[i][j][n] * cnnStep(ws.c[i][j][n])
-			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum float64
-				for k2 := range 8 {
-					for k3 := range 8 {
-						sum += t5[i][k2][k3] * ws.t[0][k2+j][k3+n]
-					}
-				}
-				g.K[i][0][j][n] += sum
+				ws.t5[i][j][n] = dc[i][j][n] * cnnStep(ws.c[i][j][n])
 			}
 		}
 	}
+	cnnGemmNT(16, 9, 64, unsafe.Slice(&ws.t5[0][0][0], 1024), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K[0][0][0][0], 144), true)
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	var active [10]int
 	nActive := 0
-	for i5 := range 10 {
-		if dlogits[i5] != 0 {
-			active[nActive] = i5
+	for i8 := range 10 {
+		if dlogits[i8] != 0 {
+			active[nActive] = i8
 			nActive++
 		}
 	}
 	for q4 := 0; q4+4 <= nActive; q4 += 4 {
-		i6 := active[q4]
-		a := dlogits[i6]
-		row11 := &g.W[i6]
-		i7 := active[q4+1]
-		a2 := dlogits[i7]
-		row12 := &g.W[i7]
-		i8 := active[q4+2]
-		a3 := dlogits[i8]
-		row13 := &g.W[i8]
-		i9 := active[q4+3]
-		a4 := dlogits[i9]
-		row14 := &g.W[i9]
+		i9 := active[q4]
+		a := dlogits[i9]
+		row11 := &g.W[i9]
+		i10 := active[q4+1]
+		a2 := dlogits[i10]
+		row12 := &g.W[i10]
+		i11 := active[q4+2]
+		a3 := dlogits[i11]
+		row13 := &g.W[i11]
+		i12 := active[q4+3]
+		a4 := dlogits[i12]
+		row14 := &g.W[i12]
 		for j6 := range 256 {
-			b := ws.t2[j6]
+			b := ws.t4[j6]
 			row11[j6] += a * b
 			row12[j6] += a2 * b
 			row13[j6] += a3 * b
@@ -297,11 +301,11 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		}
 	}
 	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
-		i10 := active[q5]
-		a5 := dlogits[i10]
-		row15 := &g.W[i10]
+		i13 := active[q5]
+		a5 := dlogits[i13]
+		row15 := &g.W[i13]
 		for j7 := range 256 {
-			row15[j7] += a5 * ws.t2[j7]
+			row15[j7] += a5 * ws.t4[j7]
 		}
 	}
 	for i := range 10 {
@@ -324,19 +328,21 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 64, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 1024), false)
 	var c [16][8][8]float64
 	var p2 [16][4][4]float64
 	var t2 [256]float64
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += t[0][j+k][n+k2] * p.K[i][0][k][k2]
-					}
-				}
-				c[i][j][n] = cnnRelu(sum)
+				c[i][j][n] = cnnRelu(ws.t3[i][j][n])
 			}
 		}
 		// cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
@@ -348,10 +354,10 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i9+i8*4+i7*16] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -359,37 +365,37 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 256; k3 += 4 {
-			dot0 += row[k3] * t2[k3]
-			dot1 += row[k3+1] * t2[k3+1]
-			dot2 += row[k3+2] * t2[k3+2]
-			dot3 += row[k3+3] * t2[k3+3]
+		for k := 0; k < 256; k += 4 {
+			dot0 += row[k] * t2[k]
+			dot1 += row[k+1] * t2[k+1]
+			dot2 += row[k+2] * t2[k+2]
+			dot3 += row[k+3] * t2[k+3]
 		}
 		logits[i] = dot0 + dot1 + (dot2 + dot3) + p.B[i]
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
 	m := math.Inf(-1)
-	for k4 := range 10 {
-		m = max(m, logits[k4])
+	for k2 := range 10 {
+		m = max(m, logits[k2])
 	}
 	var exp [10]float64
 	for i := range 10 {
 		shiftedi := logits[i] - m
 		exp[i] = math.Exp(shiftedi)
 	}
-	var sum20, sum21, sum22, sum23 float64
-	for k5 := 0; k5 < 8; k5 += 4 {
-		sum20 += exp[k5]
-		sum21 += exp[k5+1]
-		sum22 += exp[k5+2]
-		sum23 += exp[k5+3]
+	var sum0, sum1, sum2, sum3 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		sum0 += exp[k3]
+		sum1 += exp[k3+1]
+		sum2 += exp[k3+2]
+		sum3 += exp[k3+3]
 	}
-	sum20 += exp[8]
-	sum20 += exp[9]
-	sum2 := sum20 + sum21 + (sum22 + sum23)
-	loss := m + math.Log(sum2) - logits[in.Label]
+	sum0 += exp[8]
+	sum0 += exp[9]
+	sum := sum0 + sum1 + (sum2 + sum3)
+	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
-	t3 := 1 / sum2
+	t3 := 1 / sum
 	var dlogits [10]float64
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
@@ -408,15 +414,15 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 	for j2 := range 256 {
 		t4[j2] = v*row2[j2] + v2*row3[j2] + (v3*row4[j2] + v4*row5[j2])
 	}
-	for k6 := 4; k6 < 8; k6 += 4 {
-		v5 := dlogits[k6]
-		row6 := &p.W[k6]
-		v6 := dlogits[k6+1]
-		row7 := &p.W[k6+1]
-		v7 := dlogits[k6+2]
-		row8 := &p.W[k6+2]
-		v8 := dlogits[k6+3]
-		row9 := &p.W[k6+3]
+	for k4 := 4; k4 < 8; k4 += 4 {
+		v5 := dlogits[k4]
+		row6 := &p.W[k4]
+		v6 := dlogits[k4+1]
+		row7 := &p.W[k4+1]
+		v7 := dlogits[k4+2]
+		row8 := &p.W[k4+2]
+		v8 := dlogits[k4+3]
+		row9 := &p.W[k4+3]
 		for j3 := range 256 {
 			t4[j3] += v5*row6[j3] + v6*row7[j3] + (v7*row8[j3] + v8*row9[j3])
 		}
@@ -451,58 +457,47 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i7 := range 16 {
-		for i8 := range 4 {
-			for i9 := range 4 {
-				dc[i7][i8*2][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][0][0]
-				dc[i7][i8*2][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][0][1]
-				dc[i7][i8*2+1][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][1][0]
-				dc[i7][i8*2+1][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][1][1]
+	for i10 := range 16 {
+		for i11 := range 4 {
+			for i12 := range 4 {
+				dc[i10][i11*2][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][0][0]
+				dc[i10][i11*2][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][0][1]
+				dc[i10][i11*2+1][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][1][0]
+				dc[i10][i11*2+1][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][1][1]
 			}
 		}
 	}
-	var t7 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				t7[i][j][n] = dc[i][j][n] * cnnStep(c[i][j][n])
-			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum3 float64
-				for k7 := range 8 {
-					for k8 := range 8 {
-						sum3 += t7[i][k7][k8] * t[0][k7+j][k8+n]
-					}
-				}
-				g.K[i][0][j][n] += sum3
+				ws.t5[i][j][n] = dc[i][j][n] * cnnStep(c[i][j][n])
 			}
 		}
 	}
+	cnnGemmNT(16, 9, 64, unsafe.Slice(&ws.t5[0][0][0], 1024), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K[0][0][0][0], 144), true)
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	var active [10]int
 	nActive := 0
-	for i10 := range 10 {
-		if dlogits[i10] != 0 {
-			active[nActive] = i10
+	for i13 := range 10 {
+		if dlogits[i13] != 0 {
+			active[nActive] = i13
 			nActive++
 		}
 	}
 	for q4 := 0; q4+4 <= nActive; q4 += 4 {
-		i11 := active[q4]
-		a := dlogits[i11]
-		row12 := &g.W[i11]
-		i12 := active[q4+1]
-		a2 := dlogits[i12]
-		row13 := &g.W[i12]
-		i13 := active[q4+2]
-		a3 := dlogits[i13]
-		row14 := &g.W[i13]
-		i14 := active[q4+3]
-		a4 := dlogits[i14]
-		row15 := &g.W[i14]
+		i14 := active[q4]
+		a := dlogits[i14]
+		row12 := &g.W[i14]
+		i15 := active[q4+1]
+		a2 := dlogits[i15]
+		row13 := &g.W[i15]
+		i16 := active[q4+2]
+		a3 := dlogits[i16]
+		row14 := &g.W[i16]
+		i17 := active[q4+3]
+		a4 := dlogits[i17]
+		row15 := &g.W[i17]
 		for j6 := range 256 {
 			b := t2[j6]
 			row12[j6] += a * b
@@ -512,9 +507,9 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 		}
 	}
 	for q5 := nActive - nActive%4; q5 < nActive; q5++ {
-		i15 := active[q5]
-		a5 := dlogits[i15]
-		row16 := &g.W[i15]
+		i18 := active[q5]
+		a5 := dlogits[i18]
+		row16 := &g.W[i18]
 		for j7 := range 256 {
 			row16[j7] += a5 * t2[j7]
 		}
@@ -531,6 +526,14 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 	if err := in.Validate(); err != nil {
 		panic(err)
+	}
+	// cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
+			}
+		}
 	}
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
 	t := 1 / ws.sum
@@ -595,40 +598,29 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i2 := range 16 {
-		for i3 := range 4 {
-			for i4 := range 4 {
-				dc[i2][i3*2][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][0][0]
-				dc[i2][i3*2][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][0][1]
-				dc[i2][i3*2+1][i4*2] += t4[i2][i3][i4] * t3[i2][i3][i4][1][0]
-				dc[i2][i3*2+1][i4*2+1] += t4[i2][i3][i4] * t3[i2][i3][i4][1][1]
+	for i5 := range 16 {
+		for i6 := range 4 {
+			for i7 := range 4 {
+				dc[i5][i6*2][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][0][0]
+				dc[i5][i6*2][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][0][1]
+				dc[i5][i6*2+1][i7*2] += t4[i5][i6][i7] * t3[i5][i6][i7][1][0]
+				dc[i5][i6*2+1][i7*2+1] += t4[i5][i6][i7] * t3[i5][i6][i7][1][1]
 			}
 		}
 	}
-	var t5 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				t5[i][j][n] = dc[i][j][n] * cnnStep(ws.c[i][j][n])
-			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum float64
-				for k2 := range 8 {
-					for k3 := range 8 {
-						sum += t5[i][k2][k3] * ws.t[0][k2+j][k3+n]
-					}
-				}
-				g.K[i][0][j][n] = sum
+				ws.t5[i][j][n] = dc[i][j][n] * cnnStep(ws.c[i][j][n])
 			}
 		}
 	}
+	cnnGemmNT(16, 9, 64, unsafe.Slice(&ws.t5[0][0][0], 1024), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K[0][0][0][0], 144), false)
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
 		for j := range 256 {
-			g.W[i][j] = dlogits[i] * ws.t2[j]
+			g.W[i][j] = dlogits[i] * ws.t4[j]
 		}
 		g.B[i] = dlogits[i]
 	}
@@ -650,19 +642,21 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 64, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 1024), false)
 	var c [16][8][8]float64
 	var p2 [16][4][4]float64
 	var t2 [256]float64
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += t[0][j+k][n+k2] * p.K[i][0][k][k2]
-					}
-				}
-				c[i][j][n] = cnnRelu(sum)
+				c[i][j][n] = cnnRelu(ws.t3[i][j][n])
 			}
 		}
 		// cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
@@ -674,10 +668,10 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i9+i8*4+i7*16] += p2[i7][i8][i9]
 			}
 		}
 	}
@@ -685,37 +679,37 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 256; k3 += 4 {
-			dot0 += row[k3] * t2[k3]
-			dot1 += row[k3+1] * t2[k3+1]
-			dot2 += row[k3+2] * t2[k3+2]
-			dot3 += row[k3+3] * t2[k3+3]
+		for k := 0; k < 256; k += 4 {
+			dot0 += row[k] * t2[k]
+			dot1 += row[k+1] * t2[k+1]
+			dot2 += row[k+2] * t2[k+2]
+			dot3 += row[k+3] * t2[k+3]
 		}
 		logits[i] = dot0 + dot1 + (dot2 + dot3) + p.B[i]
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
 	m := math.Inf(-1)
-	for k4 := range 10 {
-		m = max(m, logits[k4])
+	for k2 := range 10 {
+		m = max(m, logits[k2])
 	}
 	var exp [10]float64
 	for i := range 10 {
 		shiftedi := logits[i] - m
 		exp[i] = math.Exp(shiftedi)
 	}
-	var sum20, sum21, sum22, sum23 float64
-	for k5 := 0; k5 < 8; k5 += 4 {
-		sum20 += exp[k5]
-		sum21 += exp[k5+1]
-		sum22 += exp[k5+2]
-		sum23 += exp[k5+3]
+	var sum0, sum1, sum2, sum3 float64
+	for k3 := 0; k3 < 8; k3 += 4 {
+		sum0 += exp[k3]
+		sum1 += exp[k3+1]
+		sum2 += exp[k3+2]
+		sum3 += exp[k3+3]
 	}
-	sum20 += exp[8]
-	sum20 += exp[9]
-	sum2 := sum20 + sum21 + (sum22 + sum23)
-	loss := m + math.Log(sum2) - logits[in.Label]
+	sum0 += exp[8]
+	sum0 += exp[9]
+	sum := sum0 + sum1 + (sum2 + sum3)
+	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
-	t3 := 1 / sum2
+	t3 := 1 / sum
 	var dlogits [10]float64
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
@@ -734,15 +728,15 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 	for j2 := range 256 {
 		t4[j2] = v*row2[j2] + v2*row3[j2] + (v3*row4[j2] + v4*row5[j2])
 	}
-	for k6 := 4; k6 < 8; k6 += 4 {
-		v5 := dlogits[k6]
-		row6 := &p.W[k6]
-		v6 := dlogits[k6+1]
-		row7 := &p.W[k6+1]
-		v7 := dlogits[k6+2]
-		row8 := &p.W[k6+2]
-		v8 := dlogits[k6+3]
-		row9 := &p.W[k6+3]
+	for k4 := 4; k4 < 8; k4 += 4 {
+		v5 := dlogits[k4]
+		row6 := &p.W[k4]
+		v6 := dlogits[k4+1]
+		row7 := &p.W[k4+1]
+		v7 := dlogits[k4+2]
+		row8 := &p.W[k4+2]
+		v8 := dlogits[k4+3]
+		row9 := &p.W[k4+3]
 		for j3 := range 256 {
 			t4[j3] += v5*row6[j3] + v6*row7[j3] + (v7*row8[j3] + v8*row9[j3])
 		}
@@ -777,36 +771,25 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 		}
 	}
 	dc = [16][8][8]float64{}
-	for i7 := range 16 {
-		for i8 := range 4 {
-			for i9 := range 4 {
-				dc[i7][i8*2][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][0][0]
-				dc[i7][i8*2][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][0][1]
-				dc[i7][i8*2+1][i9*2] += t6[i7][i8][i9] * t5[i7][i8][i9][1][0]
-				dc[i7][i8*2+1][i9*2+1] += t6[i7][i8][i9] * t5[i7][i8][i9][1][1]
+	for i10 := range 16 {
+		for i11 := range 4 {
+			for i12 := range 4 {
+				dc[i10][i11*2][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][0][0]
+				dc[i10][i11*2][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][0][1]
+				dc[i10][i11*2+1][i12*2] += t6[i10][i11][i12] * t5[i10][i11][i12][1][0]
+				dc[i10][i11*2+1][i12*2+1] += t6[i10][i11][i12] * t5[i10][i11][i12][1][1]
 			}
 		}
 	}
-	var t7 [16][8][8]float64
 	// backward of cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				t7[i][j][n] = dc[i][j][n] * cnnStep(c[i][j][n])
-			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum3 float64
-				for k7 := range 8 {
-					for k8 := range 8 {
-						sum3 += t7[i][k7][k8] * t[0][k7+j][k8+n]
-					}
-				}
-				g.K[i][0][j][n] = sum3
+				ws.t5[i][j][n] = dc[i][j][n] * cnnStep(c[i][j][n])
 			}
 		}
 	}
+	cnnGemmNT(16, 9, 64, unsafe.Slice(&ws.t5[0][0][0], 1024), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K[0][0][0][0], 144), false)
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
 	for i := range 10 {
 		for j := range 256 {
@@ -829,19 +812,21 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 64, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 1024), false)
 	var c [16][8][8]float64
 	var p2 [16][4][4]float64
 	var t2 [256]float64
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += t[0][j+k][n+k2] * p.K[i][0][k][k2]
-					}
-				}
-				c[i][j][n] = cnnRelu(sum)
+				c[i][j][n] = cnnRelu(ws.t3[i][j][n])
 			}
 		}
 		// cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
@@ -853,21 +838,21 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
 	t2 = [256]float64{}
-	for i4 := range 16 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i6+i5*4+i4*16] += p2[i4][i5][i6]
+	for i7 := range 16 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i9+i8*4+i7*16] += p2[i7][i8][i9]
 			}
 		}
 	}
 	for i := range 10 {
 		row := &p.W[i]
 		var dot0, dot1, dot2, dot3 float64
-		for k3 := 0; k3 < 256; k3 += 4 {
-			dot0 += row[k3] * t2[k3]
-			dot1 += row[k3+1] * t2[k3+1]
-			dot2 += row[k3+2] * t2[k3+2]
-			dot3 += row[k3+3] * t2[k3+3]
+		for k := 0; k < 256; k += 4 {
+			dot0 += row[k] * t2[k]
+			dot1 += row[k+1] * t2[k+1]
+			dot2 += row[k+2] * t2[k+2]
+			dot3 += row[k+3] * t2[k+3]
 		}
 		out.Logits[i] = dot0 + dot1 + (dot2 + dot3) + p.B[i]
 	}
@@ -969,17 +954,19 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			}
 		}
 	}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 2048, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&ws.t3[0][0][0][0], 32768), false)
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					var sum float64
-					for k := range 3 {
-						for k2 := range 3 {
-							sum += ws.t[0][j+k][n+k2][q] * p.K[i][0][k][k2]
-						}
-					}
-					ws.c[i][j][n][q] = cnnRelu(sum)
+					ws.c[i][j][n][q] = cnnRelu(ws.t3[i][j][n][q])
 				}
 			}
 		}
@@ -993,30 +980,30 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [256][32]float64{}
-	for i5 := range 16 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t2[i7+i6*4+i5*16][i8] += ws.p[i5][i6][i7][i8]
+	ws.t4 = [256][32]float64{}
+	for i8 := range 16 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i10+i9*4+i8*16][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
 	}
-	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&ws.t3[0][0], 320), false)
+	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t4[0][0], 8192), unsafe.Slice(&ws.t5[0][0], 320), false)
 	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			logits[i][j] = ws.t3[i][j] + p.B[i]
+			logits[i][j] = ws.t5[i][j] + p.B[i]
 		}
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
 	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
@@ -1032,29 +1019,29 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 	}
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k4 := 0; k4 < 8; k4 += 4 {
-			sum0 += exp[k4][i]
-			sum1 += exp[k4+1][i]
-			sum2 += exp[k4+2][i]
-			sum3 += exp[k4+3][i]
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += exp[k2][i]
+			sum1 += exp[k2+1][i]
+			sum2 += exp[k2+2][i]
+			sum3 += exp[k2+3][i]
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
 		t3[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k5 := 0; k5 < 32; k5 += 4 {
-		loss0 += t[k5] + math.Log(t3[k5]) - logits[ws.label[k5]][k5]
-		loss1 += t[k5+1] + math.Log(t3[k5+1]) - logits[ws.label[k5+1]][k5+1]
-		loss2 += t[k5+2] + math.Log(t3[k5+2]) - logits[ws.label[k5+2]][k5+2]
-		loss3 += t[k5+3] + math.Log(t3[k5+3]) - logits[ws.label[k5+3]][k5+3]
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += t[k3] + math.Log(t3[k3]) - logits[ws.label[k3]][k3]
+		loss1 += t[k3+1] + math.Log(t3[k3+1]) - logits[ws.label[k3+1]][k3+1]
+		loss2 += t[k3+2] + math.Log(t3[k3+2]) - logits[ws.label[k3+2]][k3+2]
+		loss3 += t[k3+3] + math.Log(t3[k3+3]) - logits[ws.label[k3+3]][k3+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t4 [10][32]float64
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
 	t4 = [10][32]float64{}
-	for i9 := range 32 {
-		t4[ws.label[i9]][i9] += -1
+	for i12 := range 32 {
+		t4[ws.label[i12]][i12] += -1
 	}
 	var t5 [32]float64
 	for i := range 32 {
@@ -1066,36 +1053,36 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 			ws.dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
 		}
 	}
-	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), false)
+	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t6[0][0], 8192), false)
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
 	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t5[i][j][n][0][0][q] = cnnGe(ws.c[i][j*2][n*2][q], ws.p[i][j][n][q])
-					ws.t5[i][j][n][0][1][q] = cnnGe(ws.c[i][j*2][n*2+1][q], ws.p[i][j][n][q])
-					ws.t5[i][j][n][1][0][q] = cnnGe(ws.c[i][j*2+1][n*2][q], ws.p[i][j][n][q])
-					ws.t5[i][j][n][1][1][q] = cnnGe(ws.c[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][0][0][q] = cnnGe(ws.c[i][j*2][n*2][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][0][1][q] = cnnGe(ws.c[i][j*2][n*2+1][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][1][0][q] = cnnGe(ws.c[i][j*2+1][n*2][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][1][1][q] = cnnGe(ws.c[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
 				}
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t6[i][j][n][q] = ws.t4[n+j*4+i*16][q] / (ws.t5[i][j][n][0][0][q] + ws.t5[i][j][n][0][1][q] + (ws.t5[i][j][n][1][0][q] + ws.t5[i][j][n][1][1][q]))
+					ws.t8[i][j][n][q] = ws.t6[n+j*4+i*16][q] / (ws.t7[i][j][n][0][0][q] + ws.t7[i][j][n][0][1][q] + (ws.t7[i][j][n][1][0][q] + ws.t7[i][j][n][1][1][q]))
 				}
 			}
 		}
 	}
 	ws.dc = [16][8][8][32]float64{}
-	for i10 := range 16 {
-		for i11 := range 4 {
-			for i12 := range 4 {
-				for i13 := range 32 {
-					ws.dc[i10][i11*2][i12*2][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][0][0][i13]
-					ws.dc[i10][i11*2][i12*2+1][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][0][1][i13]
-					ws.dc[i10][i11*2+1][i12*2][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][1][0][i13]
-					ws.dc[i10][i11*2+1][i12*2+1][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][1][1][i13]
+	for i13 := range 16 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				for i16 := range 32 {
+					ws.dc[i13][i14*2][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][0][i16]
+					ws.dc[i13][i14*2][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][1][i16]
+					ws.dc[i13][i14*2+1][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][0][i16]
+					ws.dc[i13][i14*2+1][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][1][i16]
 				}
 			}
 		}
@@ -1105,40 +1092,23 @@ func (p *CnnParams) lossGradTile(ws *CnnBatchWorkspace, g *CnnParams) float64 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					ws.t7[i][j][n][q] = ws.dc[i][j][n][q] * cnnStep(ws.c[i][j][n][q])
+					ws.t9[i][j][n][q] = ws.dc[i][j][n][q] * cnnStep(ws.c[i][j][n][q])
 				}
-			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum4 float64
-				for k6 := range 8 {
-					for k7 := range 8 {
-						var sumB0, sumB1, sumB2, sumB3 float64
-						for k8 := 0; k8 < 32; k8 += 4 {
-							sumB0 += ws.t7[i][k6][k7][k8] * ws.t[0][k6+j][k7+n][k8]
-							sumB1 += ws.t7[i][k6][k7][k8+1] * ws.t[0][k6+j][k7+n][k8+1]
-							sumB2 += ws.t7[i][k6][k7][k8+2] * ws.t[0][k6+j][k7+n][k8+2]
-							sumB3 += ws.t7[i][k6][k7][k8+3] * ws.t[0][k6+j][k7+n][k8+3]
-						}
-						sum4 += sumB0 + sumB1 + (sumB2 + sumB3)
-					}
-				}
-				g.K[i][0][j][n] += sum4
 			}
 		}
 	}
+	cnnGemmNT(16, 9, 2048, unsafe.Slice(&ws.t9[0][0][0][0], 32768), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&g.K[0][0][0][0], 144), true)
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
-	cnnGemmNT(10, 256, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&g.W[0][0], 2560), true)
+	cnnGemmNT(10, 256, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), unsafe.Slice(&g.W[0][0], 2560), true)
 	for i := range 10 {
-		var sumC0, sumC1, sumC2, sumC3 float64
-		for k9 := 0; k9 < 32; k9 += 4 {
-			sumC0 += ws.dlogits[i][k9]
-			sumC1 += ws.dlogits[i][k9+1]
-			sumC2 += ws.dlogits[i][k9+2]
-			sumC3 += ws.dlogits[i][k9+3]
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += ws.dlogits[i][k4]
+			sumB1 += ws.dlogits[i][k4+1]
+			sumB2 += ws.dlogits[i][k4+2]
+			sumB3 += ws.dlogits[i][k4+3]
 		}
-		g.B[i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		g.B[i] += sumB0 + sumB1 + (sumB2 + sumB3)
 	}
 	return loss
 }
@@ -1156,17 +1126,19 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 			}
 		}
 	}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 2048, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&ws.t3[0][0][0][0], 32768), false)
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					var sum float64
-					for k := range 3 {
-						for k2 := range 3 {
-							sum += ws.t[0][j+k][n+k2][q] * p.K[i][0][k][k2]
-						}
-					}
-					ws.c[i][j][n][q] = cnnRelu(sum)
+					ws.c[i][j][n][q] = cnnRelu(ws.t3[i][j][n][q])
 				}
 			}
 		}
@@ -1180,30 +1152,30 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [256][32]float64{}
-	for i5 := range 16 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t2[i7+i6*4+i5*16][i8] += ws.p[i5][i6][i7][i8]
+	ws.t4 = [256][32]float64{}
+	for i8 := range 16 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i10+i9*4+i8*16][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
 	}
-	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&ws.t3[0][0], 320), false)
+	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t4[0][0], 8192), unsafe.Slice(&ws.t5[0][0], 320), false)
 	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			logits[i][j] = ws.t3[i][j] + p.B[i]
+			logits[i][j] = ws.t5[i][j] + p.B[i]
 		}
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
 	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
@@ -1219,29 +1191,29 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 	}
 	for i := range 32 {
 		var sum0, sum1, sum2, sum3 float64
-		for k4 := 0; k4 < 8; k4 += 4 {
-			sum0 += exp[k4][i]
-			sum1 += exp[k4+1][i]
-			sum2 += exp[k4+2][i]
-			sum3 += exp[k4+3][i]
+		for k2 := 0; k2 < 8; k2 += 4 {
+			sum0 += exp[k2][i]
+			sum1 += exp[k2+1][i]
+			sum2 += exp[k2+2][i]
+			sum3 += exp[k2+3][i]
 		}
 		sum0 += exp[8][i]
 		sum0 += exp[9][i]
 		t3[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k5 := 0; k5 < 32; k5 += 4 {
-		loss0 += t[k5] + math.Log(t3[k5]) - logits[ws.label[k5]][k5]
-		loss1 += t[k5+1] + math.Log(t3[k5+1]) - logits[ws.label[k5+1]][k5+1]
-		loss2 += t[k5+2] + math.Log(t3[k5+2]) - logits[ws.label[k5+2]][k5+2]
-		loss3 += t[k5+3] + math.Log(t3[k5+3]) - logits[ws.label[k5+3]][k5+3]
+	for k3 := 0; k3 < 32; k3 += 4 {
+		loss0 += t[k3] + math.Log(t3[k3]) - logits[ws.label[k3]][k3]
+		loss1 += t[k3+1] + math.Log(t3[k3+1]) - logits[ws.label[k3+1]][k3+1]
+		loss2 += t[k3+2] + math.Log(t3[k3+2]) - logits[ws.label[k3+2]][k3+2]
+		loss3 += t[k3+3] + math.Log(t3[k3+3]) - logits[ws.label[k3+3]][k3+3]
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t4 [10][32]float64
 	// backward of cnn.bp:20: loss = cross_entropy(logits, label)
 	t4 = [10][32]float64{}
-	for i9 := range 32 {
-		t4[ws.label[i9]][i9] += -1
+	for i12 := range 32 {
+		t4[ws.label[i12]][i12] += -1
 	}
 	var t5 [32]float64
 	for i := range 32 {
@@ -1253,36 +1225,36 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 			ws.dlogits[i][j] = t4[i][j] + t5[j]*exp[i][j]
 		}
 	}
-	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), false)
+	cnnGemmTN(256, 32, 10, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t6[0][0], 8192), false)
 	// backward of cnn.bp:18: p = max_pool2d(c, 2)           // [F, 4, 4]
 	for i := range 16 {
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t5[i][j][n][0][0][q] = cnnGe(ws.c[i][j*2][n*2][q], ws.p[i][j][n][q])
-					ws.t5[i][j][n][0][1][q] = cnnGe(ws.c[i][j*2][n*2+1][q], ws.p[i][j][n][q])
-					ws.t5[i][j][n][1][0][q] = cnnGe(ws.c[i][j*2+1][n*2][q], ws.p[i][j][n][q])
-					ws.t5[i][j][n][1][1][q] = cnnGe(ws.c[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][0][0][q] = cnnGe(ws.c[i][j*2][n*2][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][0][1][q] = cnnGe(ws.c[i][j*2][n*2+1][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][1][0][q] = cnnGe(ws.c[i][j*2+1][n*2][q], ws.p[i][j][n][q])
+					ws.t7[i][j][n][1][1][q] = cnnGe(ws.c[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
 				}
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t6[i][j][n][q] = ws.t4[n+j*4+i*16][q] / (ws.t5[i][j][n][0][0][q] + ws.t5[i][j][n][0][1][q] + (ws.t5[i][j][n][1][0][q] + ws.t5[i][j][n][1][1][q]))
+					ws.t8[i][j][n][q] = ws.t6[n+j*4+i*16][q] / (ws.t7[i][j][n][0][0][q] + ws.t7[i][j][n][0][1][q] + (ws.t7[i][j][n][1][0][q] + ws.t7[i][j][n][1][1][q]))
 				}
 			}
 		}
 	}
 	ws.dc = [16][8][8][32]float64{}
-	for i10 := range 16 {
-		for i11 := range 4 {
-			for i12 := range 4 {
-				for i13 := range 32 {
-					ws.dc[i10][i11*2][i12*2][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][0][0][i13]
-					ws.dc[i10][i11*2][i12*2+1][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][0][1][i13]
-					ws.dc[i10][i11*2+1][i12*2][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][1][0][i13]
-					ws.dc[i10][i11*2+1][i12*2+1][i13] += ws.t6[i10][i11][i12][i13] * ws.t5[i10][i11][i12][1][1][i13]
+	for i13 := range 16 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				for i16 := range 32 {
+					ws.dc[i13][i14*2][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][0][i16]
+					ws.dc[i13][i14*2][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][0][1][i16]
+					ws.dc[i13][i14*2+1][i15*2][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][0][i16]
+					ws.dc[i13][i14*2+1][i15*2+1][i16] += ws.t8[i13][i14][i15][i16] * ws.t7[i13][i14][i15][1][1][i16]
 				}
 			}
 		}
@@ -1292,40 +1264,23 @@ func (p *CnnParams) lossGradTileTo(ws *CnnBatchWorkspace, g *CnnParams) float64 
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					ws.t7[i][j][n][q] = ws.dc[i][j][n][q] * cnnStep(ws.c[i][j][n][q])
+					ws.t9[i][j][n][q] = ws.dc[i][j][n][q] * cnnStep(ws.c[i][j][n][q])
 				}
-			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum4 float64
-				for k6 := range 8 {
-					for k7 := range 8 {
-						var sumB0, sumB1, sumB2, sumB3 float64
-						for k8 := 0; k8 < 32; k8 += 4 {
-							sumB0 += ws.t7[i][k6][k7][k8] * ws.t[0][k6+j][k7+n][k8]
-							sumB1 += ws.t7[i][k6][k7][k8+1] * ws.t[0][k6+j][k7+n][k8+1]
-							sumB2 += ws.t7[i][k6][k7][k8+2] * ws.t[0][k6+j][k7+n][k8+2]
-							sumB3 += ws.t7[i][k6][k7][k8+3] * ws.t[0][k6+j][k7+n][k8+3]
-						}
-						sum4 += sumB0 + sumB1 + (sumB2 + sumB3)
-					}
-				}
-				g.K[i][0][j][n] = sum4
 			}
 		}
 	}
+	cnnGemmNT(16, 9, 2048, unsafe.Slice(&ws.t9[0][0][0][0], 32768), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&g.K[0][0][0][0], 144), false)
 	// backward of cnn.bp:19: logits = W @ flatten(p) + b
-	cnnGemmNT(10, 256, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&g.W[0][0], 2560), false)
+	cnnGemmNT(10, 256, 32, unsafe.Slice(&ws.dlogits[0][0], 320), unsafe.Slice(&ws.t4[0][0], 8192), unsafe.Slice(&g.W[0][0], 2560), false)
 	for i := range 10 {
-		var sumC0, sumC1, sumC2, sumC3 float64
-		for k9 := 0; k9 < 32; k9 += 4 {
-			sumC0 += ws.dlogits[i][k9]
-			sumC1 += ws.dlogits[i][k9+1]
-			sumC2 += ws.dlogits[i][k9+2]
-			sumC3 += ws.dlogits[i][k9+3]
+		var sumB0, sumB1, sumB2, sumB3 float64
+		for k4 := 0; k4 < 32; k4 += 4 {
+			sumB0 += ws.dlogits[i][k4]
+			sumB1 += ws.dlogits[i][k4+1]
+			sumB2 += ws.dlogits[i][k4+2]
+			sumB3 += ws.dlogits[i][k4+3]
 		}
-		g.B[i] = sumC0 + sumC1 + (sumC2 + sumC3)
+		g.B[i] = sumB0 + sumB1 + (sumB2 + sumB3)
 	}
 	return loss
 }
@@ -1342,46 +1297,48 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 			}
 		}
 	}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
+			}
+		}
+	}
+	cnnGemmNN(16, 2048, 9, unsafe.Slice(&p.K[0][0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&ws.t3[0][0][0][0], 32768), false)
 	for i := range 16 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					var sum float64
-					for k := range 3 {
-						for k2 := range 3 {
-							sum += ws.t[0][j+k][n+k2][q] * p.K[i][0][k][k2]
-						}
-					}
-					ws.c[i][j][n][q] = cnnRelu(sum)
+					ws.c[i][j][n][q] = cnnRelu(ws.t3[i][j][n][q])
 				}
 			}
 		}
 	}
 	// cnn.bp:19: logits = W @ flatten(p) + b
-	ws.t2 = [256][32]float64{}
-	for i5 := range 16 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t2[i7+i6*4+i5*16][i8] += max(max(ws.c[i5][i6*2][i7*2][i8], ws.c[i5][i6*2][i7*2+1][i8]), max(ws.c[i5][i6*2+1][i7*2][i8], ws.c[i5][i6*2+1][i7*2+1][i8]))
+	ws.t4 = [256][32]float64{}
+	for i8 := range 16 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i10+i9*4+i8*16][i11] += max(max(ws.c[i8][i9*2][i10*2][i11], ws.c[i8][i9*2][i10*2+1][i11]), max(ws.c[i8][i9*2+1][i10*2][i11], ws.c[i8][i9*2+1][i10*2+1][i11]))
 				}
 			}
 		}
 	}
-	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t2[0][0], 8192), unsafe.Slice(&ws.t3[0][0], 320), false)
+	cnnGemmNN(10, 32, 256, unsafe.Slice(&p.W[0][0], 2560), unsafe.Slice(&ws.t4[0][0], 8192), unsafe.Slice(&ws.t5[0][0], 320), false)
 	var logits [10][32]float64
 	var t [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			logits[i][j] = ws.t3[i][j] + p.B[i]
+			logits[i][j] = ws.t5[i][j] + p.B[i]
 		}
 	}
 	// cnn.bp:20: loss = cross_entropy(logits, label)
 	var t2 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k3 := range 10 {
-			m = max(m, logits[k3][i])
+		for k := range 10 {
+			m = max(m, logits[k][i])
 		}
 		t[i] = m
 	}
@@ -1391,17 +1348,17 @@ func (p *CnnParams) forwardTile(ws *CnnBatchWorkspace, out []CnnOutputs) float64
 		}
 	}
 	var loss float64
-	for k6 := range 32 {
+	for k4 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k7 := 0; k7 < 8; k7 += 4 {
-			sumB0 += math.Exp(t2[k7][k6])
-			sumB1 += math.Exp(t2[k7+1][k6])
-			sumB2 += math.Exp(t2[k7+2][k6])
-			sumB3 += math.Exp(t2[k7+3][k6])
+		for k5 := 0; k5 < 8; k5 += 4 {
+			sumB0 += math.Exp(t2[k5][k4])
+			sumB1 += math.Exp(t2[k5+1][k4])
+			sumB2 += math.Exp(t2[k5+2][k4])
+			sumB3 += math.Exp(t2[k5+3][k4])
 		}
-		sumB0 += math.Exp(t2[8][k6])
-		sumB0 += math.Exp(t2[9][k6])
-		loss += t[k6] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k6]][k6]
+		sumB0 += math.Exp(t2[8][k4])
+		sumB0 += math.Exp(t2[9][k4])
+		loss += t[k4] + math.Log(sumB0+sumB1+(sumB2+sumB3)) - logits[ws.label[k4]][k4]
 	}
 	if out != nil {
 		for q := range out {

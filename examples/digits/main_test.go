@@ -109,3 +109,18 @@ func BenchmarkCNNLossGradBatch(b *testing.B) {
 		p.LossGradBatch(ws, in, &g)
 	}
 }
+
+// BenchmarkCNNLossGrad times LossGrad of cnn.bp on one training image: the
+// per-sample code, whose convolution and its kernels' gradient are kernel
+// calls over the image's 64 patches.
+func BenchmarkCNNLossGrad(b *testing.B) {
+	trainSet, _ := split(mustLoad(b))
+	in := cnnInputs(&trainSet[0])
+	var p, g CnnParams
+	p.Init(1)
+	var ws CnnWorkspace
+	b.ReportAllocs()
+	for b.Loop() {
+		p.LossGrad(&ws, &in, &g)
+	}
+}

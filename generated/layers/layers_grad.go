@@ -71,24 +71,31 @@ type LayersOutputs struct {
 // goroutine.
 type LayersWorkspace struct {
 	t     [1][10][10]float64
+	t2    [1][3][3][8][8]float64
+	t3    [4][8][8]float64
 	c1    [4][8][8]float64
 	p     [4][4][4]float64
-	t2    [4][6][6]float64
+	t4    [4][6][6]float64
+	t5    [4][3][3][2][2]float64
+	t6    [4][2][2]float64
 	c2    [4][2][2]float64
-	t3    [2][14]float64
+	t7    [2][14]float64
 	s     [4][6]float64
 	q     [6][3]float64
-	t4    [16]float64
-	t5    [24]float64
-	t6    [16]float64
-	t7    float64
-	rsqrt float64
 	t8    [16]float64
+	t9    [24]float64
+	t10   [16]float64
+	t11   float64
+	rsqrt float64
+	t12   [16]float64
 	reluH [16]float64
 	exp   [10]float64
 	sum   float64
 	tanh  [6][2]float64
 	probs [10]float64
+	t13   [4][2][2]float64
+	t14   [4][3][3][2][2]float64
+	t15   [4][8][8]float64
 }
 
 // LayersBatchWorkspace holds what LayersParams.ForwardBatch and LossGradBatch
@@ -100,26 +107,35 @@ type LayersBatchWorkspace struct {
 	series [2][12][32]float64   // the tile's series, sample s in column s
 	label  [32]int              // the tile's label, sample s in column s
 	t      [1][10][10][32]float64
+	t2     [1][3][3][8][8][32]float64
+	t3     [4][8][8][32]float64
 	c1     [4][8][8][32]float64
 	p      [4][4][4][32]float64
-	t2     [4][6][6][32]float64
-	t3     [16][32]float64
-	t4     [16][32]float64
-	t5     [24][32]float64
-	t6     [16][32]float64
-	reluH  [16][32]float64
-	t7     [10][32]float64
-	dz     [10][32]float64
+	t4     [4][6][6][32]float64
+	t5     [4][3][3][2][2][32]float64
+	t6     [4][2][2][32]float64
+	t7     [16][32]float64
 	t8     [16][32]float64
-	t9     [16][32]float64
-	t10    [24][32]float64
-	t11    [16][32]float64
-	t12    [4][8][8][32]float64
-	t13    [4][6][6][32]float64
-	t14    [4][4][4][2][2][32]float64
-	t15    [4][4][4][32]float64
-	t16    [4][8][8][32]float64
-	t17    [4][8][8][32]float64
+	t9     [2][3][6][32]float64
+	t10    [4][6][32]float64
+	t11    [24][32]float64
+	t12    [16][32]float64
+	reluH  [16][32]float64
+	t13    [10][32]float64
+	dz     [10][32]float64
+	t14    [16][32]float64
+	t15    [16][32]float64
+	t16    [24][32]float64
+	t17    [4][6][32]float64
+	t18    [16][32]float64
+	t19    [4][8][8][32]float64
+	t20    [4][2][2][32]float64
+	t21    [4][3][3][2][2][32]float64
+	t22    [4][6][6][32]float64
+	t23    [4][4][4][2][2][32]float64
+	t24    [4][4][4][32]float64
+	t25    [4][8][8][32]float64
+	t26    [4][8][8][32]float64
 }
 
 // Forward returns the loss of model layers for the sample in and keeps in ws
@@ -135,16 +151,18 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			ws.t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], ws.t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	layersGemmNN(4, 64, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 256), false)
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += ws.t[0][j+k][n+k2] * p.K1[i][0][k][k2]
-					}
-				}
-				ws.c1[i][j][n] = layersRelu(sum)
+				ws.c1[i][j][n] = layersRelu(ws.t3[i][j][n])
 			}
 		}
 		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
@@ -155,81 +173,60 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		}
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	ws.t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				ws.t2[i4][i5+1][i6+1] += ws.p[i4][i5][i6]
+	ws.t4 = [4][6][6]float64{}
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				ws.t4[i7][i8+1][i9+1] += ws.p[i7][i8][i9]
 			}
 		}
 	}
 	for i := range 4 {
-		var sum2 float64
-		for k3 := range 4 {
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum2 += ws.t2[k3][k4][k5] * p.K2[i][k3][k4][k5]
-				}
+		for j := range 3 {
+			for n := range 3 {
+				ws.t5[i][j][n][0][0] = ws.t4[i][j][n]
+				ws.t5[i][j][n][0][1] = ws.t4[i][j][n+2]
+				ws.t5[i][j][n][1][0] = ws.t4[i][j+2][n]
+				ws.t5[i][j][n][1][1] = ws.t4[i][j+2][n+2]
 			}
 		}
-		ws.c2[i][0][0] = layersRelu(sum2)
-		var sum3 float64
-		for k6 := range 4 {
-			for k7 := range 3 {
-				for k8 := range 3 {
-					sum3 += ws.t2[k6][k7][k8+2] * p.K2[i][k6][k7][k8]
-				}
-			}
-		}
-		ws.c2[i][0][1] = layersRelu(sum3)
-		var sum4 float64
-		for k9 := range 4 {
-			for k10 := range 3 {
-				for k11 := range 3 {
-					sum4 += ws.t2[k9][k10+2][k11] * p.K2[i][k9][k10][k11]
-				}
-			}
-		}
-		ws.c2[i][1][0] = layersRelu(sum4)
-		var sum5 float64
-		for k12 := range 4 {
-			for k13 := range 3 {
-				for k14 := range 3 {
-					sum5 += ws.t2[k12][k13+2][k14+2] * p.K2[i][k12][k13][k14]
-				}
-			}
-		}
-		ws.c2[i][1][1] = layersRelu(sum5)
+	}
+	layersGemmNN(4, 4, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&ws.t6[0][0][0], 16), false)
+	for i := range 4 {
+		ws.c2[i][0][0] = layersRelu(ws.t6[i][0][0])
+		ws.c2[i][0][1] = layersRelu(ws.t6[i][0][1])
+		ws.c2[i][1][0] = layersRelu(ws.t6[i][1][0])
+		ws.c2[i][1][1] = layersRelu(ws.t6[i][1][1])
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	ws.t3 = [2][14]float64{}
-	for i7 := range 12 {
-		ws.t3[0][i7+1] += in.Series[0][i7]
-		ws.t3[1][i7+1] += in.Series[1][i7]
+	ws.t7 = [2][14]float64{}
+	for i10 := range 12 {
+		ws.t7[0][i10+1] += in.Series[0][i10]
+		ws.t7[1][i10+1] += in.Series[1][i10]
 	}
 	var t [6][3]float64
 	for i := range 4 {
 		for j := range 6 {
-			var sum6 float64
-			for k15 := range 3 {
-				sum6 += ws.t3[0][j*2+k15] * p.K3[i][0][k15]
-				sum6 += ws.t3[1][j*2+k15] * p.K3[i][1][k15]
+			var sum float64
+			for k := range 3 {
+				sum += ws.t7[0][j*2+k] * p.K3[i][0][k]
+				sum += ws.t7[1][j*2+k] * p.K3[i][1][k]
 			}
-			ws.s[i][j] = math.Tanh(sum6)
+			ws.s[i][j] = math.Tanh(sum)
 		}
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t = [6][3]float64{}
-	for i8 := range 4 {
-		for i9 := range 3 {
-			t[i8][i9] += ws.s[i8][i9]
+	for i11 := range 4 {
+		for i12 := range 3 {
+			t[i11][i12] += ws.s[i11][i12]
 		}
 	}
 	var t2 [6][3]float64
 	t2 = [6][3]float64{}
-	for i10 := range 3 {
-		t2[4][i10] += in.Series[0][i10+2]
-		t2[5][i10] += in.Series[0][i10+5]
+	for i13 := range 3 {
+		t2[4][i13] += in.Series[0][i13+2]
+		t2[5][i13] += in.Series[0][i13+5]
 	}
 	for i := range 6 {
 		for j := range 3 {
@@ -237,144 +234,144 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t4 = [16]float64{}
-	for i11 := range 4 {
-		var sum7 float64
-		for k16 := range 4 {
-			for k17 := range 4 {
-				sum7 += ws.c1[i11][k16][k17]
+	ws.t8 = [16]float64{}
+	for i14 := range 4 {
+		var sum2 float64
+		for k2 := range 4 {
+			for k3 := range 4 {
+				sum2 += ws.c1[i14][k2][k3]
 			}
 		}
-		ws.t4[i11*4] += ws.c2[i11][0][0] + sum7/16
-		var sum8 float64
-		for k18 := range 4 {
-			for k19 := range 4 {
-				sum8 += ws.c1[i11][k18][k19+4]
+		ws.t8[i14*4] += ws.c2[i14][0][0] + sum2/16
+		var sum3 float64
+		for k4 := range 4 {
+			for k5 := range 4 {
+				sum3 += ws.c1[i14][k4][k5+4]
 			}
 		}
-		ws.t4[i11*4+1] += ws.c2[i11][0][1] + sum8/16
-		var sum9 float64
-		for k20 := range 4 {
-			for k21 := range 4 {
-				sum9 += ws.c1[i11][k20+4][k21]
+		ws.t8[i14*4+1] += ws.c2[i14][0][1] + sum3/16
+		var sum4 float64
+		for k6 := range 4 {
+			for k7 := range 4 {
+				sum4 += ws.c1[i14][k6+4][k7]
 			}
 		}
-		ws.t4[i11*4+2] += ws.c2[i11][1][0] + sum9/16
-		var sum10 float64
-		for k22 := range 4 {
-			for k23 := range 4 {
-				sum10 += ws.c1[i11][k22+4][k23+4]
+		ws.t8[i14*4+2] += ws.c2[i14][1][0] + sum4/16
+		var sum5 float64
+		for k8 := range 4 {
+			for k9 := range 4 {
+				sum5 += ws.c1[i14][k8+4][k9+4]
 			}
 		}
-		ws.t4[i11*4+3] += ws.c2[i11][1][1] + sum10/16
+		ws.t8[i14*4+3] += ws.c2[i14][1][1] + sum5/16
 	}
 	var t3 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row := &p.W1[i12]
-		row2 := &p.W1[i12+1]
-		row3 := &p.W1[i12+2]
-		row4 := &p.W1[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row := &p.W1[i15]
+		row2 := &p.W1[i15+1]
+		row3 := &p.W1[i15+2]
+		row4 := &p.W1[i15+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			x := ws.t4[k24]
-			x2 := ws.t4[k24+1]
-			x3 := ws.t4[k24+2]
-			x4 := ws.t4[k24+3]
-			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
-			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
-			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
-			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
+		for k10 := 0; k10 < 16; k10 += 4 {
+			x := ws.t8[k10]
+			x2 := ws.t8[k10+1]
+			x3 := ws.t8[k10+2]
+			x4 := ws.t8[k10+3]
+			dot0 += row[k10]*x + row[k10+1]*x2 + (row[k10+2]*x3 + row[k10+3]*x4)
+			dot1 += row2[k10]*x + row2[k10+1]*x2 + (row2[k10+2]*x3 + row2[k10+3]*x4)
+			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
+			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t3[i12] = dot0
-		t3[i12+1] = dot1
-		t3[i12+2] = dot2
-		t3[i12+3] = dot3
+		t3[i15] = dot0
+		t3[i15+1] = dot1
+		t3[i15+2] = dot2
+		t3[i15+3] = dot3
 	}
-	ws.t5 = [24]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			ws.t5[i14+i13*6] += ws.s[i13][i14]
+	ws.t9 = [24]float64{}
+	for i16 := range 4 {
+		for i17 := range 6 {
+			ws.t9[i17+i16*6] += ws.s[i16][i17]
 		}
 	}
 	var t4 [16]float64
-	for i15 := 0; i15 < 16; i15 += 4 {
-		row5 := &p.W2[i15]
-		row6 := &p.W2[i15+1]
-		row7 := &p.W2[i15+2]
-		row8 := &p.W2[i15+3]
+	for i18 := 0; i18 < 16; i18 += 4 {
+		row5 := &p.W2[i18]
+		row6 := &p.W2[i18+1]
+		row7 := &p.W2[i18+2]
+		row8 := &p.W2[i18+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := 0; k25 < 24; k25 += 4 {
-			x5 := ws.t5[k25]
-			x6 := ws.t5[k25+1]
-			x7 := ws.t5[k25+2]
-			x8 := ws.t5[k25+3]
-			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
-			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
-			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
-			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
+		for k11 := 0; k11 < 24; k11 += 4 {
+			x5 := ws.t9[k11]
+			x6 := ws.t9[k11+1]
+			x7 := ws.t9[k11+2]
+			x8 := ws.t9[k11+3]
+			dotB0 += row5[k11]*x5 + row5[k11+1]*x6 + (row5[k11+2]*x7 + row5[k11+3]*x8)
+			dotB1 += row6[k11]*x5 + row6[k11+1]*x6 + (row6[k11+2]*x7 + row6[k11+3]*x8)
+			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
+			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t4[i15] = dotB0
-		t4[i15+1] = dotB1
-		t4[i15+2] = dotB2
-		t4[i15+3] = dotB3
+		t4[i18] = dotB0
+		t4[i18+1] = dotB1
+		t4[i18+2] = dotB2
+		t4[i18+3] = dotB3
 	}
 	var t5 [16]float64
 	for i := range 16 {
 		t5[i] = t3[i] + t4[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t5[k26]
-		sumB1 += t5[k26+1]
-		sumB2 += t5[k26+2]
-		sumB3 += t5[k26+3]
+	for k12 := 0; k12 < 16; k12 += 4 {
+		sumB0 += t5[k12]
+		sumB1 += t5[k12+1]
+		sumB2 += t5[k12+2]
+		sumB3 += t5[k12+3]
 	}
 	t6 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	for i := range 16 {
-		ws.t6[i] = t5[i] - t6
+		ws.t10[i] = t5[i] - t6
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
-	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += ws.t6[k27] * ws.t6[k27]
-		sumC1 += ws.t6[k27+1] * ws.t6[k27+1]
-		sumC2 += ws.t6[k27+2] * ws.t6[k27+2]
-		sumC3 += ws.t6[k27+3] * ws.t6[k27+3]
+	for k13 := 0; k13 < 16; k13 += 4 {
+		sumC0 += ws.t10[k13] * ws.t10[k13]
+		sumC1 += ws.t10[k13+1] * ws.t10[k13+1]
+		sumC2 += ws.t10[k13+2] * ws.t10[k13+2]
+		sumC3 += ws.t10[k13+3] * ws.t10[k13+3]
 	}
-	ws.t7 = (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	ws.rsqrt = layersRsqrt(ws.t7)
+	ws.t11 = (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	ws.rsqrt = layersRsqrt(ws.t11)
 	var z [10]float64
 	for i := range 16 {
-		t8i := ws.t6[i] * ws.rsqrt
-		ws.t8[i] = t8i
+		t12i := ws.t10[i] * ws.rsqrt
+		ws.t12[i] = t12i
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		ws.reluH[i] = layersRelu(t8i*p.Gamma[i] + p.Beta[i])
+		ws.reluH[i] = layersRelu(t12i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
 		var dotC0, dotC1, dotC2, dotC3 float64
-		for k28 := 0; k28 < 16; k28 += 4 {
-			dotC0 += row9[k28] * ws.reluH[k28]
-			dotC1 += row9[k28+1] * ws.reluH[k28+1]
-			dotC2 += row9[k28+2] * ws.reluH[k28+2]
-			dotC3 += row9[k28+3] * ws.reluH[k28+3]
+		for k14 := 0; k14 < 16; k14 += 4 {
+			dotC0 += row9[k14] * ws.reluH[k14]
+			dotC1 += row9[k14+1] * ws.reluH[k14+1]
+			dotC2 += row9[k14+2] * ws.reluH[k14+2]
+			dotC3 += row9[k14+3] * ws.reluH[k14+3]
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
-	for k29 := range 10 {
-		m = max(m, z[k29])
+	for k15 := range 10 {
+		m = max(m, z[k15])
 	}
 	for i := range 10 {
 		shiftedi := z[i] - m
 		ws.exp[i] = math.Exp(shiftedi)
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
-	for k30 := 0; k30 < 8; k30 += 4 {
-		sumD0 += ws.exp[k30]
-		sumD1 += ws.exp[k30+1]
-		sumD2 += ws.exp[k30+2]
-		sumD3 += ws.exp[k30+3]
+	for k16 := 0; k16 < 8; k16 += 4 {
+		sumD0 += ws.exp[k16]
+		sumD1 += ws.exp[k16+1]
+		sumD2 += ws.exp[k16+2]
+		sumD3 += ws.exp[k16+3]
 	}
 	sumD0 += ws.exp[8]
 	sumD0 += ws.exp[9]
@@ -383,12 +380,12 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		ws.tanh[i][0] = math.Tanh(ws.q[i][1])
 		ws.tanh[i][1] = math.Tanh(ws.q[i][2])
 	}
-	var sum11 float64
-	for k31 := range 6 {
-		sum11 += ws.tanh[k31][0] * ws.q[k31][0]
-		sum11 += ws.tanh[k31][1] * ws.q[k31][1]
+	var sum6 float64
+	for k17 := range 6 {
+		sum6 += ws.tanh[k17][0] * ws.q[k17][0]
+		sum6 += ws.tanh[k17][1] * ws.q[k17][1]
 	}
-	loss := m + math.Log(ws.sum) - z[in.Label] + 0.01*sum11
+	loss := m + math.Log(ws.sum) - z[in.Label] + 0.01*sum6
 	// layers.bp:35: output probs = softmax(z)
 	for i := range 10 {
 		ws.probs[i] = ws.exp[i] / ws.sum
@@ -406,18 +403,37 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
+			}
+		}
+	}
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	var t [6][3]float64
+	for i := range 4 {
+		for j := range 3 {
+			for n := range 3 {
+				ws.t5[i][j][n][0][0] = ws.t4[i][j][n]
+				ws.t5[i][j][n][0][1] = ws.t4[i][j][n+2]
+				ws.t5[i][j][n][1][0] = ws.t4[i][j+2][n]
+				ws.t5[i][j][n][1][1] = ws.t4[i][j+2][n+2]
+			}
+		}
+	}
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t = [6][3]float64{}
-	for i2 := range 6 {
-		t[i2][0] += 0.01 * ws.tanh[i2][0]
-		t[i2][1] += 0.01 * ws.tanh[i2][1]
+	for i5 := range 6 {
+		t[i5][0] += 0.01 * ws.tanh[i5][0]
+		t[i5][1] += 0.01 * ws.tanh[i5][1]
 	}
 	var t2 [6][3]float64
 	t2 = [6][3]float64{}
-	for i3 := range 6 {
-		t2[i3][1] += 0.01 * ws.q[i3][0] * (1 - ws.tanh[i3][0]*ws.tanh[i3][0])
-		t2[i3][2] += 0.01 * ws.q[i3][1] * (1 - ws.tanh[i3][1]*ws.tanh[i3][1])
+	for i6 := range 6 {
+		t2[i6][1] += 0.01 * ws.q[i6][0] * (1 - ws.tanh[i6][0]*ws.tanh[i6][0])
+		t2[i6][2] += 0.01 * ws.q[i6][1] * (1 - ws.tanh[i6][1]*ws.tanh[i6][1])
 	}
 	t3 := 1 / ws.sum
 	var dz [10]float64
@@ -471,15 +487,15 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 16; k2 += 4 {
-		sum0 += t5[k2] * ws.t6[k2]
-		sum1 += t5[k2+1] * ws.t6[k2+1]
-		sum2 += t5[k2+2] * ws.t6[k2+2]
-		sum3 += t5[k2+3] * ws.t6[k2+3]
+		sum0 += t5[k2] * ws.t10[k2]
+		sum1 += t5[k2+1] * ws.t10[k2+1]
+		sum2 += t5[k2+2] * ws.t10[k2+2]
+		sum3 += t5[k2+3] * ws.t10[k2+3]
 	}
-	t6 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t7)) / 16
+	t6 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t11)) / 16
 	var t8 [16]float64
 	for i := range 16 {
-		t7i := t6 * ws.t6[i]
+		t7i := t6 * ws.t10[i]
 		t8[i] = t5[i]*ws.rsqrt + t7i + t7i
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
@@ -547,9 +563,9 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	var t12 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t12 = [4][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 3 {
-			t12[i4][i5] += t[i4][i5] + t2[i4][i5]
+	for i7 := range 4 {
+		for i8 := range 3 {
+			t12[i7][i8] += t[i7][i8] + t2[i7][i8]
 		}
 	}
 	var t13 [4][6]float64
@@ -567,105 +583,90 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t14[i][1][1] = t11[i*4+3] / 16
 	}
 	t15 = [4][8][8]float64{}
-	for i6 := range 4 {
-		for i7 := range 4 {
-			for i8 := range 4 {
-				t15[i6][i7][i8] += t14[i6][0][0]
-				t15[i6][i7][i8+4] += t14[i6][0][1]
-				t15[i6][i7+4][i8] += t14[i6][1][0]
-				t15[i6][i7+4][i8+4] += t14[i6][1][1]
-			}
-		}
-	}
-	var t16 [4][2][2]float64
-	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t17 [4][6][6]float64
-	for i := range 4 {
-		t16[i][0][0] = t11[i*4] * layersStep(ws.c2[i][0][0])
-		t16[i][0][1] = t11[i*4+1] * layersStep(ws.c2[i][0][1])
-		t16[i][1][0] = t11[i*4+2] * layersStep(ws.c2[i][1][0])
-		t16[i][1][1] = t11[i*4+3] * layersStep(ws.c2[i][1][1])
-	}
-	t17 = [4][6][6]float64{}
 	for i9 := range 4 {
-		for i10 := range 3 {
-			for i11 := range 3 {
-				t17[i9][i10][i11] += t16[0][0][0]*p.K2[0][i9][i10][i11] + t16[1][0][0]*p.K2[1][i9][i10][i11] + (t16[2][0][0]*p.K2[2][i9][i10][i11] + t16[3][0][0]*p.K2[3][i9][i10][i11])
-				t17[i9][i10][i11+2] += t16[0][0][1]*p.K2[0][i9][i10][i11] + t16[1][0][1]*p.K2[1][i9][i10][i11] + (t16[2][0][1]*p.K2[2][i9][i10][i11] + t16[3][0][1]*p.K2[3][i9][i10][i11])
-				t17[i9][i10+2][i11] += t16[0][1][0]*p.K2[0][i9][i10][i11] + t16[1][1][0]*p.K2[1][i9][i10][i11] + (t16[2][1][0]*p.K2[2][i9][i10][i11] + t16[3][1][0]*p.K2[3][i9][i10][i11])
-				t17[i9][i10+2][i11+2] += t16[0][1][1]*p.K2[0][i9][i10][i11] + t16[1][1][1]*p.K2[1][i9][i10][i11] + (t16[2][1][1]*p.K2[2][i9][i10][i11] + t16[3][1][1]*p.K2[3][i9][i10][i11])
+		for i10 := range 4 {
+			for i11 := range 4 {
+				t15[i9][i10][i11] += t14[i9][0][0]
+				t15[i9][i10][i11+4] += t14[i9][0][1]
+				t15[i9][i10+4][i11] += t14[i9][1][0]
+				t15[i9][i10+4][i11+4] += t14[i9][1][1]
 			}
 		}
 	}
-	var t18 [4][4][4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	for i := range 4 {
+		ws.t13[i][0][0] = t11[i*4] * layersStep(ws.c2[i][0][0])
+		ws.t13[i][0][1] = t11[i*4+1] * layersStep(ws.c2[i][0][1])
+		ws.t13[i][1][0] = t11[i*4+2] * layersStep(ws.c2[i][1][0])
+		ws.t13[i][1][1] = t11[i*4+3] * layersStep(ws.c2[i][1][1])
+	}
+	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
+	var t16 [4][6][6]float64
+	t16 = [4][6][6]float64{}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				t16[i12][i13][i14] += ws.t14[i12][i13][i14][0][0]
+				t16[i12][i13][i14+2] += ws.t14[i12][i13][i14][0][1]
+				t16[i12][i13+2][i14] += ws.t14[i12][i13][i14][1][0]
+				t16[i12][i13+2][i14+2] += ws.t14[i12][i13][i14][1][1]
+			}
+		}
+	}
+	var t17 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t19 [4][4][4]float64
-	var t20 [4][8][8]float64
+	var t18 [4][4][4]float64
+	var t19 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t18[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
-				t18[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
-				t18[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
-				t18[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
+				t17[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
+				t17[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
+				t17[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
+				t17[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t19[i][j][n] = t17[i][j+1][n+1] / (t18[i][j][n][0][0] + t18[i][j][n][0][1] + (t18[i][j][n][1][0] + t18[i][j][n][1][1]))
+				t18[i][j][n] = t16[i][j+1][n+1] / (t17[i][j][n][0][0] + t17[i][j][n][0][1] + (t17[i][j][n][1][0] + t17[i][j][n][1][1]))
 			}
 		}
 	}
-	t20 = [4][8][8]float64{}
-	for i12 := range 4 {
-		for i13 := range 4 {
-			for i14 := range 4 {
-				t20[i12][i13*2][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][0][0]
-				t20[i12][i13*2][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][0][1]
-				t20[i12][i13*2+1][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][1][0]
-				t20[i12][i13*2+1][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][1][1]
+	t19 = [4][8][8]float64{}
+	for i15 := range 4 {
+		for i16 := range 4 {
+			for i17 := range 4 {
+				t19[i15][i16*2][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][0][0]
+				t19[i15][i16*2][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][0][1]
+				t19[i15][i16*2+1][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][1][0]
+				t19[i15][i16*2+1][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][1][1]
 			}
 		}
 	}
-	var t21 [4][8][8]float64
 	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t21[i][j][n] = (t15[i][j][n] + t20[i][j][n]) * layersStep(ws.c1[i][j][n])
+				ws.t15[i][j][n] = (t15[i][j][n] + t19[i][j][n]) * layersStep(ws.c1[i][j][n])
 			}
 		}
+	}
+	layersGemmNT(4, 9, 64, unsafe.Slice(&ws.t15[0][0][0], 256), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K1[0][0][0][0], 36), true)
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	layersGemmNT(4, 36, 4, unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&g.K2[0][0][0][0], 144), true)
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	for i := range 4 {
 		for j := range 3 {
-			for n := range 3 {
-				var sum float64
-				for k6 := range 8 {
-					for k7 := range 8 {
-						sum += t21[i][k6][k7] * ws.t[0][k6+j][k7+n]
-					}
-				}
-				g.K1[i][0][j][n] += sum
+			var sum float64
+			for k6 := range 6 {
+				sum += t13[i][k6] * ws.t7[0][k6*2+j]
 			}
-		}
-		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-		for j := range 4 {
-			for n := range 3 {
-				for q := range 3 {
-					g.K2[i][j][n][q] += t16[i][0][0]*ws.t2[j][n][q] + t16[i][0][1]*ws.t2[j][n][q+2] + (t16[i][1][0]*ws.t2[j][n+2][q] + t16[i][1][1]*ws.t2[j][n+2][q+2])
-				}
-			}
-		}
-		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-		for j := range 3 {
+			g.K3[i][0][j] += sum
 			var sum4 float64
-			for k8 := range 6 {
-				sum4 += t13[i][k8] * ws.t3[0][k8*2+j]
+			for k7 := range 6 {
+				sum4 += t13[i][k7] * ws.t7[1][k7*2+j]
 			}
-			g.K3[i][0][j] += sum4
-			var sum5 float64
-			for k9 := range 6 {
-				sum5 += t13[i][k9] * ws.t3[1][k9*2+j]
-			}
-			g.K3[i][1][j] += sum5
+			g.K3[i][1][j] += sum4
 		}
 	}
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
@@ -673,15 +674,15 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		a := db1[i]
 		row27 := &g.W1[i]
 		for j := range 16 {
-			row27[j] += a * ws.t4[j]
+			row27[j] += a * ws.t8[j]
 		}
 		a2 := db1[i]
 		row28 := &g.W2[i]
 		for j := range 24 {
-			row28[j] += a2 * ws.t5[j]
+			row28[j] += a2 * ws.t9[j]
 		}
 		g.B1[i] += db1[i]
-		g.Gamma[i] += dh[i] * ws.t8[i]
+		g.Gamma[i] += dh[i] * ws.t12[i]
 		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] += dh[i]
 	}
@@ -710,19 +711,21 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	layersGemmNN(4, 64, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 256), false)
 	var c1 [4][8][8]float64
 	var p2 [4][4][4]float64
 	var t2 [4][6][6]float64
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += t[0][j+k][n+k2] * p.K1[i][0][k][k2]
-					}
-				}
-				c1[i][j][n] = layersRelu(sum)
+				c1[i][j][n] = layersRelu(ws.t3[i][j][n])
 			}
 		}
 		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
@@ -734,83 +737,62 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i4][i5+1][i6+1] += p2[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i7][i8+1][i9+1] += p2[i7][i8][i9]
 			}
 		}
 	}
+	for i := range 4 {
+		for j := range 3 {
+			for n := range 3 {
+				ws.t5[i][j][n][0][0] = t2[i][j][n]
+				ws.t5[i][j][n][0][1] = t2[i][j][n+2]
+				ws.t5[i][j][n][1][0] = t2[i][j+2][n]
+				ws.t5[i][j][n][1][1] = t2[i][j+2][n+2]
+			}
+		}
+	}
+	layersGemmNN(4, 4, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&ws.t6[0][0][0], 16), false)
 	var c2 [4][2][2]float64
 	var t3 [2][14]float64
 	for i := range 4 {
-		var sum2 float64
-		for k3 := range 4 {
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum2 += t2[k3][k4][k5] * p.K2[i][k3][k4][k5]
-				}
-			}
-		}
-		c2[i][0][0] = layersRelu(sum2)
-		var sum3 float64
-		for k6 := range 4 {
-			for k7 := range 3 {
-				for k8 := range 3 {
-					sum3 += t2[k6][k7][k8+2] * p.K2[i][k6][k7][k8]
-				}
-			}
-		}
-		c2[i][0][1] = layersRelu(sum3)
-		var sum4 float64
-		for k9 := range 4 {
-			for k10 := range 3 {
-				for k11 := range 3 {
-					sum4 += t2[k9][k10+2][k11] * p.K2[i][k9][k10][k11]
-				}
-			}
-		}
-		c2[i][1][0] = layersRelu(sum4)
-		var sum5 float64
-		for k12 := range 4 {
-			for k13 := range 3 {
-				for k14 := range 3 {
-					sum5 += t2[k12][k13+2][k14+2] * p.K2[i][k12][k13][k14]
-				}
-			}
-		}
-		c2[i][1][1] = layersRelu(sum5)
+		c2[i][0][0] = layersRelu(ws.t6[i][0][0])
+		c2[i][0][1] = layersRelu(ws.t6[i][0][1])
+		c2[i][1][0] = layersRelu(ws.t6[i][1][0])
+		c2[i][1][1] = layersRelu(ws.t6[i][1][1])
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
-	for i7 := range 12 {
-		t3[0][i7+1] += in.Series[0][i7]
-		t3[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		t3[0][i10+1] += in.Series[0][i10]
+		t3[1][i10+1] += in.Series[1][i10]
 	}
 	var s [4][6]float64
 	var t4 [6][3]float64
 	for i := range 4 {
 		for j := range 6 {
-			var sum6 float64
-			for k15 := range 3 {
-				sum6 += t3[0][j*2+k15] * p.K3[i][0][k15]
-				sum6 += t3[1][j*2+k15] * p.K3[i][1][k15]
+			var sum float64
+			for k := range 3 {
+				sum += t3[0][j*2+k] * p.K3[i][0][k]
+				sum += t3[1][j*2+k] * p.K3[i][1][k]
 			}
-			s[i][j] = math.Tanh(sum6)
+			s[i][j] = math.Tanh(sum)
 		}
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t4 = [6][3]float64{}
-	for i8 := range 4 {
-		for i9 := range 3 {
-			t4[i8][i9] += s[i8][i9]
+	for i11 := range 4 {
+		for i12 := range 3 {
+			t4[i11][i12] += s[i11][i12]
 		}
 	}
 	var t5 [6][3]float64
 	t5 = [6][3]float64{}
-	for i10 := range 3 {
-		t5[4][i10] += in.Series[0][i10+2]
-		t5[5][i10] += in.Series[0][i10+5]
+	for i13 := range 3 {
+		t5[4][i13] += in.Series[0][i13+2]
+		t5[5][i13] += in.Series[0][i13+5]
 	}
 	var q4 [6][3]float64
 	var t6 [16]float64
@@ -821,97 +803,97 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t6 = [16]float64{}
-	for i11 := range 4 {
-		var sum7 float64
-		for k16 := range 4 {
-			for k17 := range 4 {
-				sum7 += c1[i11][k16][k17]
+	for i14 := range 4 {
+		var sum2 float64
+		for k2 := range 4 {
+			for k3 := range 4 {
+				sum2 += c1[i14][k2][k3]
 			}
 		}
-		t6[i11*4] += c2[i11][0][0] + sum7/16
-		var sum8 float64
-		for k18 := range 4 {
-			for k19 := range 4 {
-				sum8 += c1[i11][k18][k19+4]
+		t6[i14*4] += c2[i14][0][0] + sum2/16
+		var sum3 float64
+		for k4 := range 4 {
+			for k5 := range 4 {
+				sum3 += c1[i14][k4][k5+4]
 			}
 		}
-		t6[i11*4+1] += c2[i11][0][1] + sum8/16
-		var sum9 float64
-		for k20 := range 4 {
-			for k21 := range 4 {
-				sum9 += c1[i11][k20+4][k21]
+		t6[i14*4+1] += c2[i14][0][1] + sum3/16
+		var sum4 float64
+		for k6 := range 4 {
+			for k7 := range 4 {
+				sum4 += c1[i14][k6+4][k7]
 			}
 		}
-		t6[i11*4+2] += c2[i11][1][0] + sum9/16
-		var sum10 float64
-		for k22 := range 4 {
-			for k23 := range 4 {
-				sum10 += c1[i11][k22+4][k23+4]
+		t6[i14*4+2] += c2[i14][1][0] + sum4/16
+		var sum5 float64
+		for k8 := range 4 {
+			for k9 := range 4 {
+				sum5 += c1[i14][k8+4][k9+4]
 			}
 		}
-		t6[i11*4+3] += c2[i11][1][1] + sum10/16
+		t6[i14*4+3] += c2[i14][1][1] + sum5/16
 	}
 	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row := &p.W1[i12]
-		row2 := &p.W1[i12+1]
-		row3 := &p.W1[i12+2]
-		row4 := &p.W1[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row := &p.W1[i15]
+		row2 := &p.W1[i15+1]
+		row3 := &p.W1[i15+2]
+		row4 := &p.W1[i15+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			x := t6[k24]
-			x2 := t6[k24+1]
-			x3 := t6[k24+2]
-			x4 := t6[k24+3]
-			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
-			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
-			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
-			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
+		for k10 := 0; k10 < 16; k10 += 4 {
+			x := t6[k10]
+			x2 := t6[k10+1]
+			x3 := t6[k10+2]
+			x4 := t6[k10+3]
+			dot0 += row[k10]*x + row[k10+1]*x2 + (row[k10+2]*x3 + row[k10+3]*x4)
+			dot1 += row2[k10]*x + row2[k10+1]*x2 + (row2[k10+2]*x3 + row2[k10+3]*x4)
+			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
+			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t7[i12] = dot0
-		t7[i12+1] = dot1
-		t7[i12+2] = dot2
-		t7[i12+3] = dot3
+		t7[i15] = dot0
+		t7[i15+1] = dot1
+		t7[i15+2] = dot2
+		t7[i15+3] = dot3
 	}
 	var t8 [24]float64
 	t8 = [24]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			t8[i14+i13*6] += s[i13][i14]
+	for i16 := range 4 {
+		for i17 := range 6 {
+			t8[i17+i16*6] += s[i16][i17]
 		}
 	}
 	var t9 [16]float64
-	for i15 := 0; i15 < 16; i15 += 4 {
-		row5 := &p.W2[i15]
-		row6 := &p.W2[i15+1]
-		row7 := &p.W2[i15+2]
-		row8 := &p.W2[i15+3]
+	for i18 := 0; i18 < 16; i18 += 4 {
+		row5 := &p.W2[i18]
+		row6 := &p.W2[i18+1]
+		row7 := &p.W2[i18+2]
+		row8 := &p.W2[i18+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := 0; k25 < 24; k25 += 4 {
-			x5 := t8[k25]
-			x6 := t8[k25+1]
-			x7 := t8[k25+2]
-			x8 := t8[k25+3]
-			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
-			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
-			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
-			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
+		for k11 := 0; k11 < 24; k11 += 4 {
+			x5 := t8[k11]
+			x6 := t8[k11+1]
+			x7 := t8[k11+2]
+			x8 := t8[k11+3]
+			dotB0 += row5[k11]*x5 + row5[k11+1]*x6 + (row5[k11+2]*x7 + row5[k11+3]*x8)
+			dotB1 += row6[k11]*x5 + row6[k11+1]*x6 + (row6[k11+2]*x7 + row6[k11+3]*x8)
+			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
+			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t9[i15] = dotB0
-		t9[i15+1] = dotB1
-		t9[i15+2] = dotB2
-		t9[i15+3] = dotB3
+		t9[i18] = dotB0
+		t9[i18+1] = dotB1
+		t9[i18+2] = dotB2
+		t9[i18+3] = dotB3
 	}
 	var t10 [16]float64
 	for i := range 16 {
 		t10[i] = t7[i] + t9[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t10[k26]
-		sumB1 += t10[k26+1]
-		sumB2 += t10[k26+2]
-		sumB3 += t10[k26+3]
+	for k12 := 0; k12 < 16; k12 += 4 {
+		sumB0 += t10[k12]
+		sumB1 += t10[k12+1]
+		sumB2 += t10[k12+2]
+		sumB3 += t10[k12+3]
 	}
 	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	var t12 [16]float64
@@ -919,11 +901,11 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t12[i] = t10[i] - t11
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
-	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t12[k27] * t12[k27]
-		sumC1 += t12[k27+1] * t12[k27+1]
-		sumC2 += t12[k27+2] * t12[k27+2]
-		sumC3 += t12[k27+3] * t12[k27+3]
+	for k13 := 0; k13 < 16; k13 += 4 {
+		sumC0 += t12[k13] * t12[k13]
+		sumC1 += t12[k13+1] * t12[k13+1]
+		sumC2 += t12[k13+2] * t12[k13+2]
+		sumC3 += t12[k13+3] * t12[k13+3]
 	}
 	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
 	rsqrt := layersRsqrt(t13)
@@ -939,59 +921,59 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	for i := range 10 {
 		row9 := &p.W3[i]
 		var dotC0, dotC1, dotC2, dotC3 float64
-		for k28 := 0; k28 < 16; k28 += 4 {
-			dotC0 += row9[k28] * reluH[k28]
-			dotC1 += row9[k28+1] * reluH[k28+1]
-			dotC2 += row9[k28+2] * reluH[k28+2]
-			dotC3 += row9[k28+3] * reluH[k28+3]
+		for k14 := 0; k14 < 16; k14 += 4 {
+			dotC0 += row9[k14] * reluH[k14]
+			dotC1 += row9[k14+1] * reluH[k14+1]
+			dotC2 += row9[k14+2] * reluH[k14+2]
+			dotC3 += row9[k14+3] * reluH[k14+3]
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
-	for k29 := range 10 {
-		m = max(m, z[k29])
+	for k15 := range 10 {
+		m = max(m, z[k15])
 	}
 	var exp [10]float64
 	for i := range 10 {
 		shiftedi := z[i] - m
 		exp[i] = math.Exp(shiftedi)
 	}
-	var sum110, sum111, sum112, sum113 float64
-	for k30 := 0; k30 < 8; k30 += 4 {
-		sum110 += exp[k30]
-		sum111 += exp[k30+1]
-		sum112 += exp[k30+2]
-		sum113 += exp[k30+3]
+	var sum60, sum61, sum62, sum63 float64
+	for k16 := 0; k16 < 8; k16 += 4 {
+		sum60 += exp[k16]
+		sum61 += exp[k16+1]
+		sum62 += exp[k16+2]
+		sum63 += exp[k16+3]
 	}
-	sum110 += exp[8]
-	sum110 += exp[9]
-	sum11 := sum110 + sum111 + (sum112 + sum113)
+	sum60 += exp[8]
+	sum60 += exp[9]
+	sum6 := sum60 + sum61 + (sum62 + sum63)
 	var tanh [6][2]float64
 	for i := range 6 {
 		tanh[i][0] = math.Tanh(q4[i][1])
 		tanh[i][1] = math.Tanh(q4[i][2])
 	}
-	var sum12 float64
-	for k31 := range 6 {
-		sum12 += tanh[k31][0] * q4[k31][0]
-		sum12 += tanh[k31][1] * q4[k31][1]
+	var sum7 float64
+	for k17 := range 6 {
+		sum7 += tanh[k17][0] * q4[k17][0]
+		sum7 += tanh[k17][1] * q4[k17][1]
 	}
-	loss := m + math.Log(sum11) - z[in.Label] + 0.01*sum12
+	loss := m + math.Log(sum6) - z[in.Label] + 0.01*sum7
 	var t15 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [6][3]float64{}
-	for i16 := range 6 {
-		t15[i16][0] += 0.01 * tanh[i16][0]
-		t15[i16][1] += 0.01 * tanh[i16][1]
+	for i19 := range 6 {
+		t15[i19][0] += 0.01 * tanh[i19][0]
+		t15[i19][1] += 0.01 * tanh[i19][1]
 	}
 	var t16 [6][3]float64
 	t16 = [6][3]float64{}
-	for i17 := range 6 {
-		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
-		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+	for i20 := range 6 {
+		t16[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
+		t16[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
 	}
-	t17 := 1 / sum11
+	t17 := 1 / sum6
 	var dz [10]float64
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
@@ -1010,15 +992,15 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	for j2 := range 16 {
 		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
-	for k32 := 4; k32 < 8; k32 += 4 {
-		v5 := dz[k32]
-		row14 := &p.W3[k32]
-		v6 := dz[k32+1]
-		row15 := &p.W3[k32+1]
-		v7 := dz[k32+2]
-		row16 := &p.W3[k32+2]
-		v8 := dz[k32+3]
-		row17 := &p.W3[k32+3]
+	for k18 := 4; k18 < 8; k18 += 4 {
+		v5 := dz[k18]
+		row14 := &p.W3[k18]
+		v6 := dz[k18+1]
+		row15 := &p.W3[k18+1]
+		v7 := dz[k18+2]
+		row16 := &p.W3[k18+2]
+		v8 := dz[k18+3]
+		row17 := &p.W3[k18+3]
 		for j3 := range 16 {
 			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
@@ -1042,11 +1024,11 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t19[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
-	for k33 := 0; k33 < 16; k33 += 4 {
-		sumD0 += t19[k33] * t12[k33]
-		sumD1 += t19[k33+1] * t12[k33+1]
-		sumD2 += t19[k33+2] * t12[k33+2]
-		sumD3 += t19[k33+3] * t12[k33+3]
+	for k19 := 0; k19 < 16; k19 += 4 {
+		sumD0 += t19[k19] * t12[k19]
+		sumD1 += t19[k19+1] * t12[k19+1]
+		sumD2 += t19[k19+2] * t12[k19+2]
+		sumD3 += t19[k19+3] * t12[k19+3]
 	}
 	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
 	var t22 [16]float64
@@ -1055,11 +1037,11 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t22[i] = t19[i]*rsqrt + t21i + t21i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
-	for k34 := 0; k34 < 16; k34 += 4 {
-		sumE0 += -t22[k34]
-		sumE1 += -t22[k34+1]
-		sumE2 += -t22[k34+2]
-		sumE3 += -t22[k34+3]
+	for k20 := 0; k20 < 16; k20 += 4 {
+		sumE0 += -t22[k20]
+		sumE1 += -t22[k20+1]
+		sumE2 += -t22[k20+2]
+		sumE3 += -t22[k20+3]
 	}
 	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
@@ -1078,15 +1060,15 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	for j6 := range 24 {
 		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
-	for k35 := 4; k35 < 16; k35 += 4 {
-		v15 := db1[k35]
-		row24 := &p.W2[k35]
-		v16 := db1[k35+1]
-		row25 := &p.W2[k35+1]
-		v17 := db1[k35+2]
-		row26 := &p.W2[k35+2]
-		v18 := db1[k35+3]
-		row27 := &p.W2[k35+3]
+	for k21 := 4; k21 < 16; k21 += 4 {
+		v15 := db1[k21]
+		row24 := &p.W2[k21]
+		v16 := db1[k21+1]
+		row25 := &p.W2[k21+1]
+		v17 := db1[k21+2]
+		row26 := &p.W2[k21+2]
+		v18 := db1[k21+3]
+		row27 := &p.W2[k21+3]
 		for j7 := range 24 {
 			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
@@ -1103,15 +1085,15 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	for j8 := range 16 {
 		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
-	for k36 := 4; k36 < 16; k36 += 4 {
-		v23 := db1[k36]
-		row32 := &p.W1[k36]
-		v24 := db1[k36+1]
-		row33 := &p.W1[k36+1]
-		v25 := db1[k36+2]
-		row34 := &p.W1[k36+2]
-		v26 := db1[k36+3]
-		row35 := &p.W1[k36+3]
+	for k22 := 4; k22 < 16; k22 += 4 {
+		v23 := db1[k22]
+		row32 := &p.W1[k22]
+		v24 := db1[k22+1]
+		row33 := &p.W1[k22+1]
+		v25 := db1[k22+2]
+		row34 := &p.W1[k22+2]
+		v26 := db1[k22+3]
+		row35 := &p.W1[k22+3]
 		for j9 := range 16 {
 			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
 		}
@@ -1119,9 +1101,9 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	var t26 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t26 = [4][6]float64{}
-	for i18 := range 4 {
-		for i19 := range 3 {
-			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
+	for i21 := range 4 {
+		for i22 := range 3 {
+			t26[i21][i22] += t15[i21][i22] + t16[i21][i22]
 		}
 	}
 	var t27 [4][6]float64
@@ -1139,105 +1121,90 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		t28[i][1][1] = t25[i*4+3] / 16
 	}
 	t29 = [4][8][8]float64{}
-	for i20 := range 4 {
-		for i21 := range 4 {
-			for i22 := range 4 {
-				t29[i20][i21][i22] += t28[i20][0][0]
-				t29[i20][i21][i22+4] += t28[i20][0][1]
-				t29[i20][i21+4][i22] += t28[i20][1][0]
-				t29[i20][i21+4][i22+4] += t28[i20][1][1]
-			}
-		}
-	}
-	var t30 [4][2][2]float64
-	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t31 [4][6][6]float64
-	for i := range 4 {
-		t30[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
-		t30[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
-		t30[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
-		t30[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
-	}
-	t31 = [4][6][6]float64{}
 	for i23 := range 4 {
-		for i24 := range 3 {
-			for i25 := range 3 {
-				t31[i23][i24][i25] += t30[0][0][0]*p.K2[0][i23][i24][i25] + t30[1][0][0]*p.K2[1][i23][i24][i25] + (t30[2][0][0]*p.K2[2][i23][i24][i25] + t30[3][0][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24][i25+2] += t30[0][0][1]*p.K2[0][i23][i24][i25] + t30[1][0][1]*p.K2[1][i23][i24][i25] + (t30[2][0][1]*p.K2[2][i23][i24][i25] + t30[3][0][1]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25] += t30[0][1][0]*p.K2[0][i23][i24][i25] + t30[1][1][0]*p.K2[1][i23][i24][i25] + (t30[2][1][0]*p.K2[2][i23][i24][i25] + t30[3][1][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25+2] += t30[0][1][1]*p.K2[0][i23][i24][i25] + t30[1][1][1]*p.K2[1][i23][i24][i25] + (t30[2][1][1]*p.K2[2][i23][i24][i25] + t30[3][1][1]*p.K2[3][i23][i24][i25])
+		for i24 := range 4 {
+			for i25 := range 4 {
+				t29[i23][i24][i25] += t28[i23][0][0]
+				t29[i23][i24][i25+4] += t28[i23][0][1]
+				t29[i23][i24+4][i25] += t28[i23][1][0]
+				t29[i23][i24+4][i25+4] += t28[i23][1][1]
 			}
 		}
 	}
-	var t32 [4][4][4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	for i := range 4 {
+		ws.t13[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
+		ws.t13[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
+		ws.t13[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
+		ws.t13[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+	}
+	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
+	var t30 [4][6][6]float64
+	t30 = [4][6][6]float64{}
+	for i26 := range 4 {
+		for i27 := range 3 {
+			for i28 := range 3 {
+				t30[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
+				t30[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
+				t30[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
+				t30[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
+			}
+		}
+	}
+	var t31 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t33 [4][4][4]float64
-	var t34 [4][8][8]float64
+	var t32 [4][4][4]float64
+	var t33 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t32[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t32[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t32[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t32[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+				t31[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t31[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t31[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t31[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t33[i][j][n] = t31[i][j+1][n+1] / (t32[i][j][n][0][0] + t32[i][j][n][0][1] + (t32[i][j][n][1][0] + t32[i][j][n][1][1]))
+				t32[i][j][n] = t30[i][j+1][n+1] / (t31[i][j][n][0][0] + t31[i][j][n][0][1] + (t31[i][j][n][1][0] + t31[i][j][n][1][1]))
 			}
 		}
 	}
-	t34 = [4][8][8]float64{}
-	for i26 := range 4 {
-		for i27 := range 4 {
-			for i28 := range 4 {
-				t34[i26][i27*2][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][0][0]
-				t34[i26][i27*2][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][0][1]
-				t34[i26][i27*2+1][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][1][0]
-				t34[i26][i27*2+1][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][1][1]
+	t33 = [4][8][8]float64{}
+	for i29 := range 4 {
+		for i30 := range 4 {
+			for i31 := range 4 {
+				t33[i29][i30*2][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][0][0]
+				t33[i29][i30*2][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][0][1]
+				t33[i29][i30*2+1][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][1][0]
+				t33[i29][i30*2+1][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][1][1]
 			}
 		}
 	}
-	var t35 [4][8][8]float64
 	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t35[i][j][n] = (t29[i][j][n] + t34[i][j][n]) * layersStep(c1[i][j][n])
+				ws.t15[i][j][n] = (t29[i][j][n] + t33[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
+	}
+	layersGemmNT(4, 9, 64, unsafe.Slice(&ws.t15[0][0][0], 256), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K1[0][0][0][0], 36), true)
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	layersGemmNT(4, 36, 4, unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&g.K2[0][0][0][0], 144), true)
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	for i := range 4 {
 		for j := range 3 {
-			for n := range 3 {
-				var sum13 float64
-				for k37 := range 8 {
-					for k38 := range 8 {
-						sum13 += t35[i][k37][k38] * t[0][k37+j][k38+n]
-					}
-				}
-				g.K1[i][0][j][n] += sum13
+			var sum8 float64
+			for k23 := range 6 {
+				sum8 += t27[i][k23] * t3[0][k23*2+j]
 			}
-		}
-		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-		for j := range 4 {
-			for n := range 3 {
-				for q := range 3 {
-					g.K2[i][j][n][q] += t30[i][0][0]*t2[j][n][q] + t30[i][0][1]*t2[j][n][q+2] + (t30[i][1][0]*t2[j][n+2][q] + t30[i][1][1]*t2[j][n+2][q+2])
-				}
+			g.K3[i][0][j] += sum8
+			var sum9 float64
+			for k24 := range 6 {
+				sum9 += t27[i][k24] * t3[1][k24*2+j]
 			}
-		}
-		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-		for j := range 3 {
-			var sum14 float64
-			for k39 := range 6 {
-				sum14 += t27[i][k39] * t3[0][k39*2+j]
-			}
-			g.K3[i][0][j] += sum14
-			var sum15 float64
-			for k40 := range 6 {
-				sum15 += t27[i][k40] * t3[1][k40*2+j]
-			}
-			g.K3[i][1][j] += sum15
+			g.K3[i][1][j] += sum9
 		}
 	}
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
@@ -1275,18 +1242,37 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
+	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 8 {
+				copy(ws.t2[0][i2][i3][i4][:], ws.t[0][i4+i2][i3:i3+8])
+			}
+		}
+	}
+	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	var t [6][3]float64
+	for i := range 4 {
+		for j := range 3 {
+			for n := range 3 {
+				ws.t5[i][j][n][0][0] = ws.t4[i][j][n]
+				ws.t5[i][j][n][0][1] = ws.t4[i][j][n+2]
+				ws.t5[i][j][n][1][0] = ws.t4[i][j+2][n]
+				ws.t5[i][j][n][1][1] = ws.t4[i][j+2][n+2]
+			}
+		}
+	}
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t = [6][3]float64{}
-	for i2 := range 6 {
-		t[i2][0] += 0.01 * ws.tanh[i2][0]
-		t[i2][1] += 0.01 * ws.tanh[i2][1]
+	for i5 := range 6 {
+		t[i5][0] += 0.01 * ws.tanh[i5][0]
+		t[i5][1] += 0.01 * ws.tanh[i5][1]
 	}
 	var t2 [6][3]float64
 	t2 = [6][3]float64{}
-	for i3 := range 6 {
-		t2[i3][1] += 0.01 * ws.q[i3][0] * (1 - ws.tanh[i3][0]*ws.tanh[i3][0])
-		t2[i3][2] += 0.01 * ws.q[i3][1] * (1 - ws.tanh[i3][1]*ws.tanh[i3][1])
+	for i6 := range 6 {
+		t2[i6][1] += 0.01 * ws.q[i6][0] * (1 - ws.tanh[i6][0]*ws.tanh[i6][0])
+		t2[i6][2] += 0.01 * ws.q[i6][1] * (1 - ws.tanh[i6][1]*ws.tanh[i6][1])
 	}
 	t3 := 1 / ws.sum
 	var dz [10]float64
@@ -1340,15 +1326,15 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 16; k2 += 4 {
-		sum0 += t5[k2] * ws.t6[k2]
-		sum1 += t5[k2+1] * ws.t6[k2+1]
-		sum2 += t5[k2+2] * ws.t6[k2+2]
-		sum3 += t5[k2+3] * ws.t6[k2+3]
+		sum0 += t5[k2] * ws.t10[k2]
+		sum1 += t5[k2+1] * ws.t10[k2+1]
+		sum2 += t5[k2+2] * ws.t10[k2+2]
+		sum3 += t5[k2+3] * ws.t10[k2+3]
 	}
-	t6 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t7)) / 16
+	t6 := (sum0 + sum1 + (sum2 + sum3)) * (-0.5 * (ws.rsqrt / ws.t11)) / 16
 	var t8 [16]float64
 	for i := range 16 {
-		t7i := t6 * ws.t6[i]
+		t7i := t6 * ws.t10[i]
 		t8[i] = t5[i]*ws.rsqrt + t7i + t7i
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
@@ -1416,9 +1402,9 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	var t12 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t12 = [4][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 3 {
-			t12[i4][i5] += t[i4][i5] + t2[i4][i5]
+	for i7 := range 4 {
+		for i8 := range 3 {
+			t12[i7][i8] += t[i7][i8] + t2[i7][i8]
 		}
 	}
 	var t13 [4][6]float64
@@ -1436,117 +1422,102 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t14[i][1][1] = t11[i*4+3] / 16
 	}
 	t15 = [4][8][8]float64{}
-	for i6 := range 4 {
-		for i7 := range 4 {
-			for i8 := range 4 {
-				t15[i6][i7][i8] += t14[i6][0][0]
-				t15[i6][i7][i8+4] += t14[i6][0][1]
-				t15[i6][i7+4][i8] += t14[i6][1][0]
-				t15[i6][i7+4][i8+4] += t14[i6][1][1]
-			}
-		}
-	}
-	var t16 [4][2][2]float64
-	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t17 [4][6][6]float64
-	for i := range 4 {
-		t16[i][0][0] = t11[i*4] * layersStep(ws.c2[i][0][0])
-		t16[i][0][1] = t11[i*4+1] * layersStep(ws.c2[i][0][1])
-		t16[i][1][0] = t11[i*4+2] * layersStep(ws.c2[i][1][0])
-		t16[i][1][1] = t11[i*4+3] * layersStep(ws.c2[i][1][1])
-	}
-	t17 = [4][6][6]float64{}
 	for i9 := range 4 {
-		for i10 := range 3 {
-			for i11 := range 3 {
-				t17[i9][i10][i11] += t16[0][0][0]*p.K2[0][i9][i10][i11] + t16[1][0][0]*p.K2[1][i9][i10][i11] + (t16[2][0][0]*p.K2[2][i9][i10][i11] + t16[3][0][0]*p.K2[3][i9][i10][i11])
-				t17[i9][i10][i11+2] += t16[0][0][1]*p.K2[0][i9][i10][i11] + t16[1][0][1]*p.K2[1][i9][i10][i11] + (t16[2][0][1]*p.K2[2][i9][i10][i11] + t16[3][0][1]*p.K2[3][i9][i10][i11])
-				t17[i9][i10+2][i11] += t16[0][1][0]*p.K2[0][i9][i10][i11] + t16[1][1][0]*p.K2[1][i9][i10][i11] + (t16[2][1][0]*p.K2[2][i9][i10][i11] + t16[3][1][0]*p.K2[3][i9][i10][i11])
-				t17[i9][i10+2][i11+2] += t16[0][1][1]*p.K2[0][i9][i10][i11] + t16[1][1][1]*p.K2[1][i9][i10][i11] + (t16[2][1][1]*p.K2[2][i9][i10][i11] + t16[3][1][1]*p.K2[3][i9][i10][i11])
+		for i10 := range 4 {
+			for i11 := range 4 {
+				t15[i9][i10][i11] += t14[i9][0][0]
+				t15[i9][i10][i11+4] += t14[i9][0][1]
+				t15[i9][i10+4][i11] += t14[i9][1][0]
+				t15[i9][i10+4][i11+4] += t14[i9][1][1]
 			}
 		}
 	}
-	var t18 [4][4][4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	for i := range 4 {
+		ws.t13[i][0][0] = t11[i*4] * layersStep(ws.c2[i][0][0])
+		ws.t13[i][0][1] = t11[i*4+1] * layersStep(ws.c2[i][0][1])
+		ws.t13[i][1][0] = t11[i*4+2] * layersStep(ws.c2[i][1][0])
+		ws.t13[i][1][1] = t11[i*4+3] * layersStep(ws.c2[i][1][1])
+	}
+	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
+	var t16 [4][6][6]float64
+	t16 = [4][6][6]float64{}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				t16[i12][i13][i14] += ws.t14[i12][i13][i14][0][0]
+				t16[i12][i13][i14+2] += ws.t14[i12][i13][i14][0][1]
+				t16[i12][i13+2][i14] += ws.t14[i12][i13][i14][1][0]
+				t16[i12][i13+2][i14+2] += ws.t14[i12][i13][i14][1][1]
+			}
+		}
+	}
+	var t17 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t19 [4][4][4]float64
-	var t20 [4][8][8]float64
+	var t18 [4][4][4]float64
+	var t19 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t18[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
-				t18[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
-				t18[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
-				t18[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
+				t17[i][j][n][0][0] = layersGe(ws.c1[i][j*2][n*2], ws.p[i][j][n])
+				t17[i][j][n][0][1] = layersGe(ws.c1[i][j*2][n*2+1], ws.p[i][j][n])
+				t17[i][j][n][1][0] = layersGe(ws.c1[i][j*2+1][n*2], ws.p[i][j][n])
+				t17[i][j][n][1][1] = layersGe(ws.c1[i][j*2+1][n*2+1], ws.p[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t19[i][j][n] = t17[i][j+1][n+1] / (t18[i][j][n][0][0] + t18[i][j][n][0][1] + (t18[i][j][n][1][0] + t18[i][j][n][1][1]))
+				t18[i][j][n] = t16[i][j+1][n+1] / (t17[i][j][n][0][0] + t17[i][j][n][0][1] + (t17[i][j][n][1][0] + t17[i][j][n][1][1]))
 			}
 		}
 	}
-	t20 = [4][8][8]float64{}
-	for i12 := range 4 {
-		for i13 := range 4 {
-			for i14 := range 4 {
-				t20[i12][i13*2][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][0][0]
-				t20[i12][i13*2][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][0][1]
-				t20[i12][i13*2+1][i14*2] += t19[i12][i13][i14] * t18[i12][i13][i14][1][0]
-				t20[i12][i13*2+1][i14*2+1] += t19[i12][i13][i14] * t18[i12][i13][i14][1][1]
+	t19 = [4][8][8]float64{}
+	for i15 := range 4 {
+		for i16 := range 4 {
+			for i17 := range 4 {
+				t19[i15][i16*2][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][0][0]
+				t19[i15][i16*2][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][0][1]
+				t19[i15][i16*2+1][i17*2] += t18[i15][i16][i17] * t17[i15][i16][i17][1][0]
+				t19[i15][i16*2+1][i17*2+1] += t18[i15][i16][i17] * t17[i15][i16][i17][1][1]
 			}
 		}
 	}
-	var t21 [4][8][8]float64
 	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t21[i][j][n] = (t15[i][j][n] + t20[i][j][n]) * layersStep(ws.c1[i][j][n])
+				ws.t15[i][j][n] = (t15[i][j][n] + t19[i][j][n]) * layersStep(ws.c1[i][j][n])
 			}
 		}
+	}
+	layersGemmNT(4, 9, 64, unsafe.Slice(&ws.t15[0][0][0], 256), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K1[0][0][0][0], 36), false)
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	layersGemmNT(4, 36, 4, unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&g.K2[0][0][0][0], 144), false)
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	for i := range 4 {
 		for j := range 3 {
-			for n := range 3 {
-				var sum float64
-				for k6 := range 8 {
-					for k7 := range 8 {
-						sum += t21[i][k6][k7] * ws.t[0][k6+j][k7+n]
-					}
-				}
-				g.K1[i][0][j][n] = sum
+			var sum float64
+			for k6 := range 6 {
+				sum += t13[i][k6] * ws.t7[0][k6*2+j]
 			}
-		}
-		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-		for j := range 4 {
-			for n := range 3 {
-				for q := range 3 {
-					g.K2[i][j][n][q] = t16[i][0][0]*ws.t2[j][n][q] + t16[i][0][1]*ws.t2[j][n][q+2] + (t16[i][1][0]*ws.t2[j][n+2][q] + t16[i][1][1]*ws.t2[j][n+2][q+2])
-				}
-			}
-		}
-		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-		for j := range 3 {
+			g.K3[i][0][j] = sum
 			var sum4 float64
-			for k8 := range 6 {
-				sum4 += t13[i][k8] * ws.t3[0][k8*2+j]
+			for k7 := range 6 {
+				sum4 += t13[i][k7] * ws.t7[1][k7*2+j]
 			}
-			g.K3[i][0][j] = sum4
-			var sum5 float64
-			for k9 := range 6 {
-				sum5 += t13[i][k9] * ws.t3[1][k9*2+j]
-			}
-			g.K3[i][1][j] = sum5
+			g.K3[i][1][j] = sum4
 		}
 	}
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	for i := range 16 {
 		for j := range 16 {
-			g.W1[i][j] = db1[i] * ws.t4[j]
+			g.W1[i][j] = db1[i] * ws.t8[j]
 		}
 		for j := range 24 {
-			g.W2[i][j] = db1[i] * ws.t5[j]
+			g.W2[i][j] = db1[i] * ws.t9[j]
 		}
 		g.B1[i] = db1[i]
-		g.Gamma[i] = dh[i] * ws.t8[i]
+		g.Gamma[i] = dh[i] * ws.t12[i]
 		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] = dh[i]
 	}
@@ -1574,19 +1545,21 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	layersGemmNN(4, 64, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 256), false)
 	var c1 [4][8][8]float64
 	var p2 [4][4][4]float64
 	var t2 [4][6][6]float64
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += t[0][j+k][n+k2] * p.K1[i][0][k][k2]
-					}
-				}
-				c1[i][j][n] = layersRelu(sum)
+				c1[i][j][n] = layersRelu(ws.t3[i][j][n])
 			}
 		}
 		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
@@ -1598,83 +1571,62 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i4][i5+1][i6+1] += p2[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i7][i8+1][i9+1] += p2[i7][i8][i9]
 			}
 		}
 	}
+	for i := range 4 {
+		for j := range 3 {
+			for n := range 3 {
+				ws.t5[i][j][n][0][0] = t2[i][j][n]
+				ws.t5[i][j][n][0][1] = t2[i][j][n+2]
+				ws.t5[i][j][n][1][0] = t2[i][j+2][n]
+				ws.t5[i][j][n][1][1] = t2[i][j+2][n+2]
+			}
+		}
+	}
+	layersGemmNN(4, 4, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&ws.t6[0][0][0], 16), false)
 	var c2 [4][2][2]float64
 	var t3 [2][14]float64
 	for i := range 4 {
-		var sum2 float64
-		for k3 := range 4 {
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum2 += t2[k3][k4][k5] * p.K2[i][k3][k4][k5]
-				}
-			}
-		}
-		c2[i][0][0] = layersRelu(sum2)
-		var sum3 float64
-		for k6 := range 4 {
-			for k7 := range 3 {
-				for k8 := range 3 {
-					sum3 += t2[k6][k7][k8+2] * p.K2[i][k6][k7][k8]
-				}
-			}
-		}
-		c2[i][0][1] = layersRelu(sum3)
-		var sum4 float64
-		for k9 := range 4 {
-			for k10 := range 3 {
-				for k11 := range 3 {
-					sum4 += t2[k9][k10+2][k11] * p.K2[i][k9][k10][k11]
-				}
-			}
-		}
-		c2[i][1][0] = layersRelu(sum4)
-		var sum5 float64
-		for k12 := range 4 {
-			for k13 := range 3 {
-				for k14 := range 3 {
-					sum5 += t2[k12][k13+2][k14+2] * p.K2[i][k12][k13][k14]
-				}
-			}
-		}
-		c2[i][1][1] = layersRelu(sum5)
+		c2[i][0][0] = layersRelu(ws.t6[i][0][0])
+		c2[i][0][1] = layersRelu(ws.t6[i][0][1])
+		c2[i][1][0] = layersRelu(ws.t6[i][1][0])
+		c2[i][1][1] = layersRelu(ws.t6[i][1][1])
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
-	for i7 := range 12 {
-		t3[0][i7+1] += in.Series[0][i7]
-		t3[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		t3[0][i10+1] += in.Series[0][i10]
+		t3[1][i10+1] += in.Series[1][i10]
 	}
 	var s [4][6]float64
 	var t4 [6][3]float64
 	for i := range 4 {
 		for j := range 6 {
-			var sum6 float64
-			for k15 := range 3 {
-				sum6 += t3[0][j*2+k15] * p.K3[i][0][k15]
-				sum6 += t3[1][j*2+k15] * p.K3[i][1][k15]
+			var sum float64
+			for k := range 3 {
+				sum += t3[0][j*2+k] * p.K3[i][0][k]
+				sum += t3[1][j*2+k] * p.K3[i][1][k]
 			}
-			s[i][j] = math.Tanh(sum6)
+			s[i][j] = math.Tanh(sum)
 		}
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t4 = [6][3]float64{}
-	for i8 := range 4 {
-		for i9 := range 3 {
-			t4[i8][i9] += s[i8][i9]
+	for i11 := range 4 {
+		for i12 := range 3 {
+			t4[i11][i12] += s[i11][i12]
 		}
 	}
 	var t5 [6][3]float64
 	t5 = [6][3]float64{}
-	for i10 := range 3 {
-		t5[4][i10] += in.Series[0][i10+2]
-		t5[5][i10] += in.Series[0][i10+5]
+	for i13 := range 3 {
+		t5[4][i13] += in.Series[0][i13+2]
+		t5[5][i13] += in.Series[0][i13+5]
 	}
 	var q4 [6][3]float64
 	var t6 [16]float64
@@ -1685,97 +1637,97 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t6 = [16]float64{}
-	for i11 := range 4 {
-		var sum7 float64
-		for k16 := range 4 {
-			for k17 := range 4 {
-				sum7 += c1[i11][k16][k17]
+	for i14 := range 4 {
+		var sum2 float64
+		for k2 := range 4 {
+			for k3 := range 4 {
+				sum2 += c1[i14][k2][k3]
 			}
 		}
-		t6[i11*4] += c2[i11][0][0] + sum7/16
-		var sum8 float64
-		for k18 := range 4 {
-			for k19 := range 4 {
-				sum8 += c1[i11][k18][k19+4]
+		t6[i14*4] += c2[i14][0][0] + sum2/16
+		var sum3 float64
+		for k4 := range 4 {
+			for k5 := range 4 {
+				sum3 += c1[i14][k4][k5+4]
 			}
 		}
-		t6[i11*4+1] += c2[i11][0][1] + sum8/16
-		var sum9 float64
-		for k20 := range 4 {
-			for k21 := range 4 {
-				sum9 += c1[i11][k20+4][k21]
+		t6[i14*4+1] += c2[i14][0][1] + sum3/16
+		var sum4 float64
+		for k6 := range 4 {
+			for k7 := range 4 {
+				sum4 += c1[i14][k6+4][k7]
 			}
 		}
-		t6[i11*4+2] += c2[i11][1][0] + sum9/16
-		var sum10 float64
-		for k22 := range 4 {
-			for k23 := range 4 {
-				sum10 += c1[i11][k22+4][k23+4]
+		t6[i14*4+2] += c2[i14][1][0] + sum4/16
+		var sum5 float64
+		for k8 := range 4 {
+			for k9 := range 4 {
+				sum5 += c1[i14][k8+4][k9+4]
 			}
 		}
-		t6[i11*4+3] += c2[i11][1][1] + sum10/16
+		t6[i14*4+3] += c2[i14][1][1] + sum5/16
 	}
 	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row := &p.W1[i12]
-		row2 := &p.W1[i12+1]
-		row3 := &p.W1[i12+2]
-		row4 := &p.W1[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row := &p.W1[i15]
+		row2 := &p.W1[i15+1]
+		row3 := &p.W1[i15+2]
+		row4 := &p.W1[i15+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			x := t6[k24]
-			x2 := t6[k24+1]
-			x3 := t6[k24+2]
-			x4 := t6[k24+3]
-			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
-			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
-			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
-			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
+		for k10 := 0; k10 < 16; k10 += 4 {
+			x := t6[k10]
+			x2 := t6[k10+1]
+			x3 := t6[k10+2]
+			x4 := t6[k10+3]
+			dot0 += row[k10]*x + row[k10+1]*x2 + (row[k10+2]*x3 + row[k10+3]*x4)
+			dot1 += row2[k10]*x + row2[k10+1]*x2 + (row2[k10+2]*x3 + row2[k10+3]*x4)
+			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
+			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t7[i12] = dot0
-		t7[i12+1] = dot1
-		t7[i12+2] = dot2
-		t7[i12+3] = dot3
+		t7[i15] = dot0
+		t7[i15+1] = dot1
+		t7[i15+2] = dot2
+		t7[i15+3] = dot3
 	}
 	var t8 [24]float64
 	t8 = [24]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			t8[i14+i13*6] += s[i13][i14]
+	for i16 := range 4 {
+		for i17 := range 6 {
+			t8[i17+i16*6] += s[i16][i17]
 		}
 	}
 	var t9 [16]float64
-	for i15 := 0; i15 < 16; i15 += 4 {
-		row5 := &p.W2[i15]
-		row6 := &p.W2[i15+1]
-		row7 := &p.W2[i15+2]
-		row8 := &p.W2[i15+3]
+	for i18 := 0; i18 < 16; i18 += 4 {
+		row5 := &p.W2[i18]
+		row6 := &p.W2[i18+1]
+		row7 := &p.W2[i18+2]
+		row8 := &p.W2[i18+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := 0; k25 < 24; k25 += 4 {
-			x5 := t8[k25]
-			x6 := t8[k25+1]
-			x7 := t8[k25+2]
-			x8 := t8[k25+3]
-			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
-			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
-			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
-			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
+		for k11 := 0; k11 < 24; k11 += 4 {
+			x5 := t8[k11]
+			x6 := t8[k11+1]
+			x7 := t8[k11+2]
+			x8 := t8[k11+3]
+			dotB0 += row5[k11]*x5 + row5[k11+1]*x6 + (row5[k11+2]*x7 + row5[k11+3]*x8)
+			dotB1 += row6[k11]*x5 + row6[k11+1]*x6 + (row6[k11+2]*x7 + row6[k11+3]*x8)
+			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
+			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t9[i15] = dotB0
-		t9[i15+1] = dotB1
-		t9[i15+2] = dotB2
-		t9[i15+3] = dotB3
+		t9[i18] = dotB0
+		t9[i18+1] = dotB1
+		t9[i18+2] = dotB2
+		t9[i18+3] = dotB3
 	}
 	var t10 [16]float64
 	for i := range 16 {
 		t10[i] = t7[i] + t9[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t10[k26]
-		sumB1 += t10[k26+1]
-		sumB2 += t10[k26+2]
-		sumB3 += t10[k26+3]
+	for k12 := 0; k12 < 16; k12 += 4 {
+		sumB0 += t10[k12]
+		sumB1 += t10[k12+1]
+		sumB2 += t10[k12+2]
+		sumB3 += t10[k12+3]
 	}
 	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	var t12 [16]float64
@@ -1783,11 +1735,11 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t12[i] = t10[i] - t11
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
-	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t12[k27] * t12[k27]
-		sumC1 += t12[k27+1] * t12[k27+1]
-		sumC2 += t12[k27+2] * t12[k27+2]
-		sumC3 += t12[k27+3] * t12[k27+3]
+	for k13 := 0; k13 < 16; k13 += 4 {
+		sumC0 += t12[k13] * t12[k13]
+		sumC1 += t12[k13+1] * t12[k13+1]
+		sumC2 += t12[k13+2] * t12[k13+2]
+		sumC3 += t12[k13+3] * t12[k13+3]
 	}
 	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
 	rsqrt := layersRsqrt(t13)
@@ -1803,59 +1755,59 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	for i := range 10 {
 		row9 := &p.W3[i]
 		var dotC0, dotC1, dotC2, dotC3 float64
-		for k28 := 0; k28 < 16; k28 += 4 {
-			dotC0 += row9[k28] * reluH[k28]
-			dotC1 += row9[k28+1] * reluH[k28+1]
-			dotC2 += row9[k28+2] * reluH[k28+2]
-			dotC3 += row9[k28+3] * reluH[k28+3]
+		for k14 := 0; k14 < 16; k14 += 4 {
+			dotC0 += row9[k14] * reluH[k14]
+			dotC1 += row9[k14+1] * reluH[k14+1]
+			dotC2 += row9[k14+2] * reluH[k14+2]
+			dotC3 += row9[k14+3] * reluH[k14+3]
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
-	for k29 := range 10 {
-		m = max(m, z[k29])
+	for k15 := range 10 {
+		m = max(m, z[k15])
 	}
 	var exp [10]float64
 	for i := range 10 {
 		shiftedi := z[i] - m
 		exp[i] = math.Exp(shiftedi)
 	}
-	var sum110, sum111, sum112, sum113 float64
-	for k30 := 0; k30 < 8; k30 += 4 {
-		sum110 += exp[k30]
-		sum111 += exp[k30+1]
-		sum112 += exp[k30+2]
-		sum113 += exp[k30+3]
+	var sum60, sum61, sum62, sum63 float64
+	for k16 := 0; k16 < 8; k16 += 4 {
+		sum60 += exp[k16]
+		sum61 += exp[k16+1]
+		sum62 += exp[k16+2]
+		sum63 += exp[k16+3]
 	}
-	sum110 += exp[8]
-	sum110 += exp[9]
-	sum11 := sum110 + sum111 + (sum112 + sum113)
+	sum60 += exp[8]
+	sum60 += exp[9]
+	sum6 := sum60 + sum61 + (sum62 + sum63)
 	var tanh [6][2]float64
 	for i := range 6 {
 		tanh[i][0] = math.Tanh(q4[i][1])
 		tanh[i][1] = math.Tanh(q4[i][2])
 	}
-	var sum12 float64
-	for k31 := range 6 {
-		sum12 += tanh[k31][0] * q4[k31][0]
-		sum12 += tanh[k31][1] * q4[k31][1]
+	var sum7 float64
+	for k17 := range 6 {
+		sum7 += tanh[k17][0] * q4[k17][0]
+		sum7 += tanh[k17][1] * q4[k17][1]
 	}
-	loss := m + math.Log(sum11) - z[in.Label] + 0.01*sum12
+	loss := m + math.Log(sum6) - z[in.Label] + 0.01*sum7
 	var t15 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [6][3]float64{}
-	for i16 := range 6 {
-		t15[i16][0] += 0.01 * tanh[i16][0]
-		t15[i16][1] += 0.01 * tanh[i16][1]
+	for i19 := range 6 {
+		t15[i19][0] += 0.01 * tanh[i19][0]
+		t15[i19][1] += 0.01 * tanh[i19][1]
 	}
 	var t16 [6][3]float64
 	t16 = [6][3]float64{}
-	for i17 := range 6 {
-		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
-		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+	for i20 := range 6 {
+		t16[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
+		t16[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
 	}
-	t17 := 1 / sum11
+	t17 := 1 / sum6
 	var dz [10]float64
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
@@ -1874,15 +1826,15 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	for j2 := range 16 {
 		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
-	for k32 := 4; k32 < 8; k32 += 4 {
-		v5 := dz[k32]
-		row14 := &p.W3[k32]
-		v6 := dz[k32+1]
-		row15 := &p.W3[k32+1]
-		v7 := dz[k32+2]
-		row16 := &p.W3[k32+2]
-		v8 := dz[k32+3]
-		row17 := &p.W3[k32+3]
+	for k18 := 4; k18 < 8; k18 += 4 {
+		v5 := dz[k18]
+		row14 := &p.W3[k18]
+		v6 := dz[k18+1]
+		row15 := &p.W3[k18+1]
+		v7 := dz[k18+2]
+		row16 := &p.W3[k18+2]
+		v8 := dz[k18+3]
+		row17 := &p.W3[k18+3]
 		for j3 := range 16 {
 			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
@@ -1906,11 +1858,11 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t19[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
-	for k33 := 0; k33 < 16; k33 += 4 {
-		sumD0 += t19[k33] * t12[k33]
-		sumD1 += t19[k33+1] * t12[k33+1]
-		sumD2 += t19[k33+2] * t12[k33+2]
-		sumD3 += t19[k33+3] * t12[k33+3]
+	for k19 := 0; k19 < 16; k19 += 4 {
+		sumD0 += t19[k19] * t12[k19]
+		sumD1 += t19[k19+1] * t12[k19+1]
+		sumD2 += t19[k19+2] * t12[k19+2]
+		sumD3 += t19[k19+3] * t12[k19+3]
 	}
 	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
 	var t22 [16]float64
@@ -1919,11 +1871,11 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t22[i] = t19[i]*rsqrt + t21i + t21i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
-	for k34 := 0; k34 < 16; k34 += 4 {
-		sumE0 += -t22[k34]
-		sumE1 += -t22[k34+1]
-		sumE2 += -t22[k34+2]
-		sumE3 += -t22[k34+3]
+	for k20 := 0; k20 < 16; k20 += 4 {
+		sumE0 += -t22[k20]
+		sumE1 += -t22[k20+1]
+		sumE2 += -t22[k20+2]
+		sumE3 += -t22[k20+3]
 	}
 	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
@@ -1942,15 +1894,15 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	for j6 := range 24 {
 		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
-	for k35 := 4; k35 < 16; k35 += 4 {
-		v15 := db1[k35]
-		row24 := &p.W2[k35]
-		v16 := db1[k35+1]
-		row25 := &p.W2[k35+1]
-		v17 := db1[k35+2]
-		row26 := &p.W2[k35+2]
-		v18 := db1[k35+3]
-		row27 := &p.W2[k35+3]
+	for k21 := 4; k21 < 16; k21 += 4 {
+		v15 := db1[k21]
+		row24 := &p.W2[k21]
+		v16 := db1[k21+1]
+		row25 := &p.W2[k21+1]
+		v17 := db1[k21+2]
+		row26 := &p.W2[k21+2]
+		v18 := db1[k21+3]
+		row27 := &p.W2[k21+3]
 		for j7 := range 24 {
 			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
@@ -1967,15 +1919,15 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	for j8 := range 16 {
 		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
-	for k36 := 4; k36 < 16; k36 += 4 {
-		v23 := db1[k36]
-		row32 := &p.W1[k36]
-		v24 := db1[k36+1]
-		row33 := &p.W1[k36+1]
-		v25 := db1[k36+2]
-		row34 := &p.W1[k36+2]
-		v26 := db1[k36+3]
-		row35 := &p.W1[k36+3]
+	for k22 := 4; k22 < 16; k22 += 4 {
+		v23 := db1[k22]
+		row32 := &p.W1[k22]
+		v24 := db1[k22+1]
+		row33 := &p.W1[k22+1]
+		v25 := db1[k22+2]
+		row34 := &p.W1[k22+2]
+		v26 := db1[k22+3]
+		row35 := &p.W1[k22+3]
 		for j9 := range 16 {
 			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
 		}
@@ -1983,9 +1935,9 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	var t26 [4][6]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t26 = [4][6]float64{}
-	for i18 := range 4 {
-		for i19 := range 3 {
-			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
+	for i21 := range 4 {
+		for i22 := range 3 {
+			t26[i21][i22] += t15[i21][i22] + t16[i21][i22]
 		}
 	}
 	var t27 [4][6]float64
@@ -2003,105 +1955,90 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		t28[i][1][1] = t25[i*4+3] / 16
 	}
 	t29 = [4][8][8]float64{}
-	for i20 := range 4 {
-		for i21 := range 4 {
-			for i22 := range 4 {
-				t29[i20][i21][i22] += t28[i20][0][0]
-				t29[i20][i21][i22+4] += t28[i20][0][1]
-				t29[i20][i21+4][i22] += t28[i20][1][0]
-				t29[i20][i21+4][i22+4] += t28[i20][1][1]
-			}
-		}
-	}
-	var t30 [4][2][2]float64
-	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t31 [4][6][6]float64
-	for i := range 4 {
-		t30[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
-		t30[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
-		t30[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
-		t30[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
-	}
-	t31 = [4][6][6]float64{}
 	for i23 := range 4 {
-		for i24 := range 3 {
-			for i25 := range 3 {
-				t31[i23][i24][i25] += t30[0][0][0]*p.K2[0][i23][i24][i25] + t30[1][0][0]*p.K2[1][i23][i24][i25] + (t30[2][0][0]*p.K2[2][i23][i24][i25] + t30[3][0][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24][i25+2] += t30[0][0][1]*p.K2[0][i23][i24][i25] + t30[1][0][1]*p.K2[1][i23][i24][i25] + (t30[2][0][1]*p.K2[2][i23][i24][i25] + t30[3][0][1]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25] += t30[0][1][0]*p.K2[0][i23][i24][i25] + t30[1][1][0]*p.K2[1][i23][i24][i25] + (t30[2][1][0]*p.K2[2][i23][i24][i25] + t30[3][1][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25+2] += t30[0][1][1]*p.K2[0][i23][i24][i25] + t30[1][1][1]*p.K2[1][i23][i24][i25] + (t30[2][1][1]*p.K2[2][i23][i24][i25] + t30[3][1][1]*p.K2[3][i23][i24][i25])
+		for i24 := range 4 {
+			for i25 := range 4 {
+				t29[i23][i24][i25] += t28[i23][0][0]
+				t29[i23][i24][i25+4] += t28[i23][0][1]
+				t29[i23][i24+4][i25] += t28[i23][1][0]
+				t29[i23][i24+4][i25+4] += t28[i23][1][1]
 			}
 		}
 	}
-	var t32 [4][4][4][2][2]float64
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	for i := range 4 {
+		ws.t13[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
+		ws.t13[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
+		ws.t13[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
+		ws.t13[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+	}
+	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
+	var t30 [4][6][6]float64
+	t30 = [4][6][6]float64{}
+	for i26 := range 4 {
+		for i27 := range 3 {
+			for i28 := range 3 {
+				t30[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
+				t30[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
+				t30[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
+				t30[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
+			}
+		}
+	}
+	var t31 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t33 [4][4][4]float64
-	var t34 [4][8][8]float64
+	var t32 [4][4][4]float64
+	var t33 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t32[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t32[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t32[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t32[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+				t31[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t31[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t31[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t31[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t33[i][j][n] = t31[i][j+1][n+1] / (t32[i][j][n][0][0] + t32[i][j][n][0][1] + (t32[i][j][n][1][0] + t32[i][j][n][1][1]))
+				t32[i][j][n] = t30[i][j+1][n+1] / (t31[i][j][n][0][0] + t31[i][j][n][0][1] + (t31[i][j][n][1][0] + t31[i][j][n][1][1]))
 			}
 		}
 	}
-	t34 = [4][8][8]float64{}
-	for i26 := range 4 {
-		for i27 := range 4 {
-			for i28 := range 4 {
-				t34[i26][i27*2][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][0][0]
-				t34[i26][i27*2][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][0][1]
-				t34[i26][i27*2+1][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][1][0]
-				t34[i26][i27*2+1][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][1][1]
+	t33 = [4][8][8]float64{}
+	for i29 := range 4 {
+		for i30 := range 4 {
+			for i31 := range 4 {
+				t33[i29][i30*2][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][0][0]
+				t33[i29][i30*2][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][0][1]
+				t33[i29][i30*2+1][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][1][0]
+				t33[i29][i30*2+1][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][1][1]
 			}
 		}
 	}
-	var t35 [4][8][8]float64
 	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t35[i][j][n] = (t29[i][j][n] + t34[i][j][n]) * layersStep(c1[i][j][n])
+				ws.t15[i][j][n] = (t29[i][j][n] + t33[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
+	}
+	layersGemmNT(4, 9, 64, unsafe.Slice(&ws.t15[0][0][0], 256), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&g.K1[0][0][0][0], 36), false)
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	layersGemmNT(4, 36, 4, unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&g.K2[0][0][0][0], 144), false)
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	for i := range 4 {
 		for j := range 3 {
-			for n := range 3 {
-				var sum13 float64
-				for k37 := range 8 {
-					for k38 := range 8 {
-						sum13 += t35[i][k37][k38] * t[0][k37+j][k38+n]
-					}
-				}
-				g.K1[i][0][j][n] = sum13
+			var sum8 float64
+			for k23 := range 6 {
+				sum8 += t27[i][k23] * t3[0][k23*2+j]
 			}
-		}
-		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-		for j := range 4 {
-			for n := range 3 {
-				for q := range 3 {
-					g.K2[i][j][n][q] = t30[i][0][0]*t2[j][n][q] + t30[i][0][1]*t2[j][n][q+2] + (t30[i][1][0]*t2[j][n+2][q] + t30[i][1][1]*t2[j][n+2][q+2])
-				}
+			g.K3[i][0][j] = sum8
+			var sum9 float64
+			for k24 := range 6 {
+				sum9 += t27[i][k24] * t3[1][k24*2+j]
 			}
-		}
-		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-		for j := range 3 {
-			var sum14 float64
-			for k39 := range 6 {
-				sum14 += t27[i][k39] * t3[0][k39*2+j]
-			}
-			g.K3[i][0][j] = sum14
-			var sum15 float64
-			for k40 := range 6 {
-				sum15 += t27[i][k40] * t3[1][k40*2+j]
-			}
-			g.K3[i][1][j] = sum15
+			g.K3[i][1][j] = sum9
 		}
 	}
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
@@ -2139,19 +2076,21 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			t[0][i2+1][i3+1] += in.Img[0][i2][i3]
 		}
 	}
+	for i4 := range 3 {
+		for i5 := range 3 {
+			for i6 := range 8 {
+				copy(ws.t2[0][i4][i5][i6][:], t[0][i6+i4][i5:i5+8])
+			}
+		}
+	}
+	layersGemmNN(4, 64, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 576), unsafe.Slice(&ws.t3[0][0][0], 256), false)
 	var c1 [4][8][8]float64
 	var p2 [4][4][4]float64
 	var t2 [4][6][6]float64
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				var sum float64
-				for k := range 3 {
-					for k2 := range 3 {
-						sum += t[0][j+k][n+k2] * p.K1[i][0][k][k2]
-					}
-				}
-				c1[i][j][n] = layersRelu(sum)
+				c1[i][j][n] = layersRelu(ws.t3[i][j][n])
 			}
 		}
 		// layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
@@ -2163,164 +2102,143 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	t2 = [4][6][6]float64{}
-	for i4 := range 4 {
-		for i5 := range 4 {
-			for i6 := range 4 {
-				t2[i4][i5+1][i6+1] += p2[i4][i5][i6]
+	for i7 := range 4 {
+		for i8 := range 4 {
+			for i9 := range 4 {
+				t2[i7][i8+1][i9+1] += p2[i7][i8][i9]
 			}
 		}
 	}
+	for i := range 4 {
+		for j := range 3 {
+			for n := range 3 {
+				ws.t5[i][j][n][0][0] = t2[i][j][n]
+				ws.t5[i][j][n][0][1] = t2[i][j][n+2]
+				ws.t5[i][j][n][1][0] = t2[i][j+2][n]
+				ws.t5[i][j][n][1][1] = t2[i][j+2][n+2]
+			}
+		}
+	}
+	layersGemmNN(4, 4, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 144), unsafe.Slice(&ws.t6[0][0][0], 16), false)
 	var c2 [4][2][2]float64
 	var t3 [2][14]float64
 	for i := range 4 {
-		var sum2 float64
-		for k3 := range 4 {
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum2 += t2[k3][k4][k5] * p.K2[i][k3][k4][k5]
-				}
-			}
-		}
-		c2[i][0][0] = layersRelu(sum2)
-		var sum3 float64
-		for k6 := range 4 {
-			for k7 := range 3 {
-				for k8 := range 3 {
-					sum3 += t2[k6][k7][k8+2] * p.K2[i][k6][k7][k8]
-				}
-			}
-		}
-		c2[i][0][1] = layersRelu(sum3)
-		var sum4 float64
-		for k9 := range 4 {
-			for k10 := range 3 {
-				for k11 := range 3 {
-					sum4 += t2[k9][k10+2][k11] * p.K2[i][k9][k10][k11]
-				}
-			}
-		}
-		c2[i][1][0] = layersRelu(sum4)
-		var sum5 float64
-		for k12 := range 4 {
-			for k13 := range 3 {
-				for k14 := range 3 {
-					sum5 += t2[k12][k13+2][k14+2] * p.K2[i][k12][k13][k14]
-				}
-			}
-		}
-		c2[i][1][1] = layersRelu(sum5)
+		c2[i][0][0] = layersRelu(ws.t6[i][0][0])
+		c2[i][0][1] = layersRelu(ws.t6[i][0][1])
+		c2[i][1][0] = layersRelu(ws.t6[i][1][0])
+		c2[i][1][1] = layersRelu(ws.t6[i][1][1])
 	}
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t3 = [2][14]float64{}
-	for i7 := range 12 {
-		t3[0][i7+1] += in.Series[0][i7]
-		t3[1][i7+1] += in.Series[1][i7]
+	for i10 := range 12 {
+		t3[0][i10+1] += in.Series[0][i10]
+		t3[1][i10+1] += in.Series[1][i10]
 	}
 	var s [4][6]float64
 	var t4 [16]float64
 	for i := range 4 {
 		for j := range 6 {
-			var sum6 float64
-			for k15 := range 3 {
-				sum6 += t3[0][j*2+k15] * p.K3[i][0][k15]
-				sum6 += t3[1][j*2+k15] * p.K3[i][1][k15]
+			var sum float64
+			for k := range 3 {
+				sum += t3[0][j*2+k] * p.K3[i][0][k]
+				sum += t3[1][j*2+k] * p.K3[i][1][k]
 			}
-			s[i][j] = math.Tanh(sum6)
+			s[i][j] = math.Tanh(sum)
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 	t4 = [16]float64{}
-	for i8 := range 4 {
-		var sum7 float64
-		for k16 := range 4 {
-			for k17 := range 4 {
-				sum7 += c1[i8][k16][k17]
+	for i11 := range 4 {
+		var sum2 float64
+		for k2 := range 4 {
+			for k3 := range 4 {
+				sum2 += c1[i11][k2][k3]
 			}
 		}
-		t4[i8*4] += c2[i8][0][0] + sum7/16
-		var sum8 float64
-		for k18 := range 4 {
-			for k19 := range 4 {
-				sum8 += c1[i8][k18][k19+4]
+		t4[i11*4] += c2[i11][0][0] + sum2/16
+		var sum3 float64
+		for k4 := range 4 {
+			for k5 := range 4 {
+				sum3 += c1[i11][k4][k5+4]
 			}
 		}
-		t4[i8*4+1] += c2[i8][0][1] + sum8/16
-		var sum9 float64
-		for k20 := range 4 {
-			for k21 := range 4 {
-				sum9 += c1[i8][k20+4][k21]
+		t4[i11*4+1] += c2[i11][0][1] + sum3/16
+		var sum4 float64
+		for k6 := range 4 {
+			for k7 := range 4 {
+				sum4 += c1[i11][k6+4][k7]
 			}
 		}
-		t4[i8*4+2] += c2[i8][1][0] + sum9/16
-		var sum10 float64
-		for k22 := range 4 {
-			for k23 := range 4 {
-				sum10 += c1[i8][k22+4][k23+4]
+		t4[i11*4+2] += c2[i11][1][0] + sum4/16
+		var sum5 float64
+		for k8 := range 4 {
+			for k9 := range 4 {
+				sum5 += c1[i11][k8+4][k9+4]
 			}
 		}
-		t4[i8*4+3] += c2[i8][1][1] + sum10/16
+		t4[i11*4+3] += c2[i11][1][1] + sum5/16
 	}
 	var t5 [16]float64
-	for i9 := 0; i9 < 16; i9 += 4 {
-		row := &p.W1[i9]
-		row2 := &p.W1[i9+1]
-		row3 := &p.W1[i9+2]
-		row4 := &p.W1[i9+3]
+	for i12 := 0; i12 < 16; i12 += 4 {
+		row := &p.W1[i12]
+		row2 := &p.W1[i12+1]
+		row3 := &p.W1[i12+2]
+		row4 := &p.W1[i12+3]
 		var dot0, dot1, dot2, dot3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			x := t4[k24]
-			x2 := t4[k24+1]
-			x3 := t4[k24+2]
-			x4 := t4[k24+3]
-			dot0 += row[k24]*x + row[k24+1]*x2 + (row[k24+2]*x3 + row[k24+3]*x4)
-			dot1 += row2[k24]*x + row2[k24+1]*x2 + (row2[k24+2]*x3 + row2[k24+3]*x4)
-			dot2 += row3[k24]*x + row3[k24+1]*x2 + (row3[k24+2]*x3 + row3[k24+3]*x4)
-			dot3 += row4[k24]*x + row4[k24+1]*x2 + (row4[k24+2]*x3 + row4[k24+3]*x4)
+		for k10 := 0; k10 < 16; k10 += 4 {
+			x := t4[k10]
+			x2 := t4[k10+1]
+			x3 := t4[k10+2]
+			x4 := t4[k10+3]
+			dot0 += row[k10]*x + row[k10+1]*x2 + (row[k10+2]*x3 + row[k10+3]*x4)
+			dot1 += row2[k10]*x + row2[k10+1]*x2 + (row2[k10+2]*x3 + row2[k10+3]*x4)
+			dot2 += row3[k10]*x + row3[k10+1]*x2 + (row3[k10+2]*x3 + row3[k10+3]*x4)
+			dot3 += row4[k10]*x + row4[k10+1]*x2 + (row4[k10+2]*x3 + row4[k10+3]*x4)
 		}
-		t5[i9] = dot0
-		t5[i9+1] = dot1
-		t5[i9+2] = dot2
-		t5[i9+3] = dot3
+		t5[i12] = dot0
+		t5[i12+1] = dot1
+		t5[i12+2] = dot2
+		t5[i12+3] = dot3
 	}
 	var t6 [24]float64
 	t6 = [24]float64{}
-	for i10 := range 4 {
-		for i11 := range 6 {
-			t6[i11+i10*6] += s[i10][i11]
+	for i13 := range 4 {
+		for i14 := range 6 {
+			t6[i14+i13*6] += s[i13][i14]
 		}
 	}
 	var t7 [16]float64
-	for i12 := 0; i12 < 16; i12 += 4 {
-		row5 := &p.W2[i12]
-		row6 := &p.W2[i12+1]
-		row7 := &p.W2[i12+2]
-		row8 := &p.W2[i12+3]
+	for i15 := 0; i15 < 16; i15 += 4 {
+		row5 := &p.W2[i15]
+		row6 := &p.W2[i15+1]
+		row7 := &p.W2[i15+2]
+		row8 := &p.W2[i15+3]
 		var dotB0, dotB1, dotB2, dotB3 float64
-		for k25 := 0; k25 < 24; k25 += 4 {
-			x5 := t6[k25]
-			x6 := t6[k25+1]
-			x7 := t6[k25+2]
-			x8 := t6[k25+3]
-			dotB0 += row5[k25]*x5 + row5[k25+1]*x6 + (row5[k25+2]*x7 + row5[k25+3]*x8)
-			dotB1 += row6[k25]*x5 + row6[k25+1]*x6 + (row6[k25+2]*x7 + row6[k25+3]*x8)
-			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
-			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
+		for k11 := 0; k11 < 24; k11 += 4 {
+			x5 := t6[k11]
+			x6 := t6[k11+1]
+			x7 := t6[k11+2]
+			x8 := t6[k11+3]
+			dotB0 += row5[k11]*x5 + row5[k11+1]*x6 + (row5[k11+2]*x7 + row5[k11+3]*x8)
+			dotB1 += row6[k11]*x5 + row6[k11+1]*x6 + (row6[k11+2]*x7 + row6[k11+3]*x8)
+			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
+			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t7[i12] = dotB0
-		t7[i12+1] = dotB1
-		t7[i12+2] = dotB2
-		t7[i12+3] = dotB3
+		t7[i15] = dotB0
+		t7[i15+1] = dotB1
+		t7[i15+2] = dotB2
+		t7[i15+3] = dotB3
 	}
 	var t8 [16]float64
 	for i := range 16 {
 		t8[i] = t5[i] + t7[i] + p.B1[i]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t8[k26]
-		sumB1 += t8[k26+1]
-		sumB2 += t8[k26+2]
-		sumB3 += t8[k26+3]
+	for k12 := 0; k12 < 16; k12 += 4 {
+		sumB0 += t8[k12]
+		sumB1 += t8[k12+1]
+		sumB2 += t8[k12+2]
+		sumB3 += t8[k12+3]
 	}
 	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	var t10 [16]float64
@@ -2328,11 +2246,11 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 		t10[i] = t8[i] - t9
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
-	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t10[k27] * t10[k27]
-		sumC1 += t10[k27+1] * t10[k27+1]
-		sumC2 += t10[k27+2] * t10[k27+2]
-		sumC3 += t10[k27+3] * t10[k27+3]
+	for k13 := 0; k13 < 16; k13 += 4 {
+		sumC0 += t10[k13] * t10[k13]
+		sumC1 += t10[k13+1] * t10[k13+1]
+		sumC2 += t10[k13+2] * t10[k13+2]
+		sumC3 += t10[k13+3] * t10[k13+3]
 	}
 	t11 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
 	rsqrt := layersRsqrt(t11)
@@ -2346,37 +2264,37 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 	for i := range 10 {
 		row9 := &p.W3[i]
 		var dotC0, dotC1, dotC2, dotC3 float64
-		for k28 := 0; k28 < 16; k28 += 4 {
-			dotC0 += row9[k28] * reluH[k28]
-			dotC1 += row9[k28+1] * reluH[k28+1]
-			dotC2 += row9[k28+2] * reluH[k28+2]
-			dotC3 += row9[k28+3] * reluH[k28+3]
+		for k14 := 0; k14 < 16; k14 += 4 {
+			dotC0 += row9[k14] * reluH[k14]
+			dotC1 += row9[k14+1] * reluH[k14+1]
+			dotC2 += row9[k14+2] * reluH[k14+2]
+			dotC3 += row9[k14+3] * reluH[k14+3]
 		}
 		z[i] = dotC0 + dotC1 + (dotC2 + dotC3) + p.B3[i]
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	m := math.Inf(-1)
-	for k29 := range 10 {
-		m = max(m, z[k29])
+	for k15 := range 10 {
+		m = max(m, z[k15])
 	}
 	var exp [10]float64
 	for i := range 10 {
 		shiftedi := z[i] - m
 		exp[i] = math.Exp(shiftedi)
 	}
-	var sum110, sum111, sum112, sum113 float64
-	for k30 := 0; k30 < 8; k30 += 4 {
-		sum110 += exp[k30]
-		sum111 += exp[k30+1]
-		sum112 += exp[k30+2]
-		sum113 += exp[k30+3]
+	var sum60, sum61, sum62, sum63 float64
+	for k16 := 0; k16 < 8; k16 += 4 {
+		sum60 += exp[k16]
+		sum61 += exp[k16+1]
+		sum62 += exp[k16+2]
+		sum63 += exp[k16+3]
 	}
-	sum110 += exp[8]
-	sum110 += exp[9]
-	sum11 := sum110 + sum111 + (sum112 + sum113)
+	sum60 += exp[8]
+	sum60 += exp[9]
+	sum6 := sum60 + sum61 + (sum62 + sum63)
 	// layers.bp:35: output probs = softmax(z)
 	for i := range 10 {
-		out.Probs[i] = exp[i] / sum11
+		out.Probs[i] = exp[i] / sum6
 	}
 }
 
@@ -2481,17 +2399,19 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			}
 		}
 	}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
+			}
+		}
+	}
+	layersGemmNN(4, 2048, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&ws.t3[0][0][0][0], 8192), false)
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					var sum float64
-					for k := range 3 {
-						for k2 := range 3 {
-							sum += ws.t[0][j+k][n+k2][q] * p.K1[i][0][k][k2]
-						}
-					}
-					ws.c1[i][j][n][q] = layersRelu(sum)
+					ws.c1[i][j][n][q] = layersRelu(ws.t3[i][j][n][q])
 				}
 			}
 		}
@@ -2505,139 +2425,120 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	ws.t2 = [4][6][6][32]float64{}
-	for i5 := range 4 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t2[i5][i6+1][i7+1][i8] += ws.p[i5][i6][i7][i8]
+	ws.t4 = [4][6][6][32]float64{}
+	for i8 := range 4 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i8][i9+1][i10+1][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
 	}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				copy(ws.t5[i12][i13][i14][0][0][:], ws.t4[i12][i13][i14][0:32])
+				copy(ws.t5[i12][i13][i14][0][1][:], ws.t4[i12][i13][i14+2][0:32])
+				copy(ws.t5[i12][i13][i14][1][0][:], ws.t4[i12][i13+2][i14][0:32])
+				copy(ws.t5[i12][i13][i14][1][1][:], ws.t4[i12][i13+2][i14+2][0:32])
+			}
+		}
+	}
+	layersGemmNN(4, 128, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0][0], 4608), unsafe.Slice(&ws.t6[0][0][0][0], 512), false)
 	var c2 [4][2][2][32]float64
 	for i := range 4 {
 		for j := range 32 {
-			var sum2 float64
-			for k3 := range 4 {
-				for k4 := range 3 {
-					for k5 := range 3 {
-						sum2 += ws.t2[k3][k4][k5][j] * p.K2[i][k3][k4][k5]
-					}
-				}
-			}
-			c2[i][0][0][j] = layersRelu(sum2)
-			var sum3 float64
-			for k6 := range 4 {
-				for k7 := range 3 {
-					for k8 := range 3 {
-						sum3 += ws.t2[k6][k7][k8+2][j] * p.K2[i][k6][k7][k8]
-					}
-				}
-			}
-			c2[i][0][1][j] = layersRelu(sum3)
-			var sum4 float64
-			for k9 := range 4 {
-				for k10 := range 3 {
-					for k11 := range 3 {
-						sum4 += ws.t2[k9][k10+2][k11][j] * p.K2[i][k9][k10][k11]
-					}
-				}
-			}
-			c2[i][1][0][j] = layersRelu(sum4)
-			var sum5 float64
-			for k12 := range 4 {
-				for k13 := range 3 {
-					for k14 := range 3 {
-						sum5 += ws.t2[k12][k13+2][k14+2][j] * p.K2[i][k12][k13][k14]
-					}
-				}
-			}
-			c2[i][1][1][j] = layersRelu(sum5)
+			c2[i][0][0][j] = layersRelu(ws.t6[i][0][0][j])
+			c2[i][0][1][j] = layersRelu(ws.t6[i][0][1][j])
+			c2[i][1][0][j] = layersRelu(ws.t6[i][1][0][j])
+			c2[i][1][1][j] = layersRelu(ws.t6[i][1][1][j])
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t3 = [16][32]float64{}
-	for i9 := range 4 {
-		for i10 := range 32 {
-			var sum6 float64
-			for k15 := range 4 {
-				for k16 := range 4 {
-					sum6 += ws.c1[i9][k15][k16][i10]
+	ws.t7 = [16][32]float64{}
+	for i15 := range 4 {
+		for i16 := range 32 {
+			var sum float64
+			for k := range 4 {
+				for k2 := range 4 {
+					sum += ws.c1[i15][k][k2][i16]
 				}
 			}
-			ws.t3[i9*4][i10] += c2[i9][0][0][i10] + sum6/16
-			var sum7 float64
-			for k17 := range 4 {
-				for k18 := range 4 {
-					sum7 += ws.c1[i9][k17][k18+4][i10]
+			ws.t7[i15*4][i16] += c2[i15][0][0][i16] + sum/16
+			var sum2 float64
+			for k3 := range 4 {
+				for k4 := range 4 {
+					sum2 += ws.c1[i15][k3][k4+4][i16]
 				}
 			}
-			ws.t3[i9*4+1][i10] += c2[i9][0][1][i10] + sum7/16
-			var sum8 float64
-			for k19 := range 4 {
-				for k20 := range 4 {
-					sum8 += ws.c1[i9][k19+4][k20][i10]
+			ws.t7[i15*4+1][i16] += c2[i15][0][1][i16] + sum2/16
+			var sum3 float64
+			for k5 := range 4 {
+				for k6 := range 4 {
+					sum3 += ws.c1[i15][k5+4][k6][i16]
 				}
 			}
-			ws.t3[i9*4+2][i10] += c2[i9][1][0][i10] + sum8/16
-			var sum9 float64
-			for k21 := range 4 {
-				for k22 := range 4 {
-					sum9 += ws.c1[i9][k21+4][k22+4][i10]
+			ws.t7[i15*4+2][i16] += c2[i15][1][0][i16] + sum3/16
+			var sum4 float64
+			for k7 := range 4 {
+				for k8 := range 4 {
+					sum4 += ws.c1[i15][k7+4][k8+4][i16]
 				}
 			}
-			ws.t3[i9*4+3][i10] += c2[i9][1][1][i10] + sum9/16
+			ws.t7[i15*4+3][i16] += c2[i15][1][1][i16] + sum4/16
 		}
 	}
-	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var t [2][14][32]float64
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
-	for i11 := range 12 {
-		for i12 := range 32 {
-			t[0][i11+1][i12] += ws.series[0][i11][i12]
-			t[1][i11+1][i12] += ws.series[1][i11][i12]
+	for i17 := range 12 {
+		for i18 := range 32 {
+			t[0][i17+1][i18] += ws.series[0][i17][i18]
+			t[1][i17+1][i18] += ws.series[1][i17][i18]
 		}
 	}
+	for i19 := range 3 {
+		for i20 := range 6 {
+			copy(ws.t9[0][i19][i20][:], t[0][i20*2+i19][0:32])
+			copy(ws.t9[1][i19][i20][:], t[1][i20*2+i19][0:32])
+		}
+	}
+	layersGemmNN(4, 192, 6, unsafe.Slice(&p.K3[0][0][0], 24), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&ws.t10[0][0][0], 768), false)
 	var s [4][6][32]float64
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				var sum10 float64
-				for k23 := range 3 {
-					sum10 += t[0][j*2+k23][n] * p.K3[i][0][k23]
-					sum10 += t[1][j*2+k23][n] * p.K3[i][1][k23]
-				}
-				s[i][j][n] = math.Tanh(sum10)
+				s[i][j][n] = math.Tanh(ws.t10[i][j][n])
 			}
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t5 = [24][32]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			for i15 := range 32 {
-				ws.t5[i14+i13*6][i15] += s[i13][i14][i15]
+	ws.t11 = [24][32]float64{}
+	for i21 := range 4 {
+		for i22 := range 6 {
+			for i23 := range 32 {
+				ws.t11[i22+i21*6][i23] += s[i21][i22][i23]
 			}
 		}
 	}
-	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&ws.t6[0][0], 512), false)
+	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t11[0][0], 768), unsafe.Slice(&ws.t12[0][0], 512), false)
 	var t2 [16][32]float64
 	var t3 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t2[i][j] = ws.t4[i][j] + ws.t6[i][j] + p.B1[i]
+			t2[i][j] = ws.t8[i][j] + ws.t12[i][j] + p.B1[i]
 		}
 	}
 	var t4 [16][32]float64
 	for i := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			sumB0 += t2[k24][i]
-			sumB1 += t2[k24+1][i]
-			sumB2 += t2[k24+2][i]
-			sumB3 += t2[k24+3][i]
+		for k9 := 0; k9 < 16; k9 += 4 {
+			sumB0 += t2[k9][i]
+			sumB1 += t2[k9+1][i]
+			sumB2 += t2[k9+2][i]
+			sumB3 += t2[k9+3][i]
 		}
 		t3[i] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	}
@@ -2650,11 +2551,11 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	var rsqrt [32]float64
 	for i := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k25 := 0; k25 < 16; k25 += 4 {
-			sumC0 += t4[k25][i] * t4[k25][i]
-			sumC1 += t4[k25+1][i] * t4[k25+1][i]
-			sumC2 += t4[k25+2][i] * t4[k25+2][i]
-			sumC3 += t4[k25+3][i] * t4[k25+3][i]
+		for k10 := 0; k10 < 16; k10 += 4 {
+			sumC0 += t4[k10][i] * t4[k10][i]
+			sumC1 += t4[k10+1][i] * t4[k10+1][i]
+			sumC2 += t4[k10+2][i] * t4[k10+2][i]
+			sumC3 += t4[k10+3][i] * t4[k10+3][i]
 		}
 		t5[i] = (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
 	}
@@ -2671,20 +2572,20 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			ws.reluH[i][j] = layersRelu(t6[i][j]*p.Gamma[i] + p.Beta[i])
 		}
 	}
-	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t7[0][0], 320), false)
+	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t13[0][0], 320), false)
 	var z [10][32]float64
 	var t7 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			z[i][j] = ws.t7[i][j] + p.B3[i]
+			z[i][j] = ws.t13[i][j] + p.B3[i]
 		}
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var t8 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k26 := range 10 {
-			m = max(m, z[k26][i])
+		for k11 := range 10 {
+			m = max(m, z[k11][i])
 		}
 		t7[i] = m
 	}
@@ -2701,11 +2602,11 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	var t10 [6][3][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k27 := 0; k27 < 8; k27 += 4 {
-			sumD0 += exp[k27][i]
-			sumD1 += exp[k27+1][i]
-			sumD2 += exp[k27+2][i]
-			sumD3 += exp[k27+3][i]
+		for k12 := 0; k12 < 8; k12 += 4 {
+			sumD0 += exp[k12][i]
+			sumD1 += exp[k12+1][i]
+			sumD2 += exp[k12+2][i]
+			sumD3 += exp[k12+3][i]
 		}
 		sumD0 += exp[8][i]
 		sumD0 += exp[9][i]
@@ -2713,19 +2614,19 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t10 = [6][3][32]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 32 {
-				t10[i16][i17][i18] += s[i16][i17][i18]
+	for i24 := range 4 {
+		for i25 := range 3 {
+			for i26 := range 32 {
+				t10[i24][i25][i26] += s[i24][i25][i26]
 			}
 		}
 	}
 	var t11 [6][3][32]float64
 	t11 = [6][3][32]float64{}
-	for i19 := range 3 {
-		for i20 := range 32 {
-			t11[4][i19][i20] += ws.series[0][i19+2][i20]
-			t11[5][i19][i20] += ws.series[0][i19+5][i20]
+	for i27 := range 3 {
+		for i28 := range 32 {
+			t11[4][i27][i28] += ws.series[0][i27+2][i28]
+			t11[5][i27][i28] += ws.series[0][i27+5][i28]
 		}
 	}
 	var q4 [6][3][32]float64
@@ -2743,46 +2644,46 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		}
 	}
 	var loss float64
-	for k30 := range 32 {
-		var sum12 float64
-		for k31 := range 6 {
-			sum12 += tanh[k31][0][k30] * q4[k31][0][k30]
-			sum12 += tanh[k31][1][k30] * q4[k31][1][k30]
+	for k15 := range 32 {
+		var sum6 float64
+		for k16 := range 6 {
+			sum6 += tanh[k16][0][k15] * q4[k16][0][k15]
+			sum6 += tanh[k16][1][k15] * q4[k16][1][k15]
 		}
-		loss += t7[k30] + math.Log(t9[k30]) - z[ws.label[k30]][k30] + 0.01*sum12
+		loss += t7[k15] + math.Log(t9[k15]) - z[ws.label[k15]][k15] + 0.01*sum6
 	}
 	var t12 [6][3][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t12 = [6][3][32]float64{}
-	for i21 := range 6 {
-		for i22 := range 32 {
-			t12[i21][0][i22] += 0.01 * tanh[i21][0][i22]
-			t12[i21][1][i22] += 0.01 * tanh[i21][1][i22]
+	for i29 := range 6 {
+		for i30 := range 32 {
+			t12[i29][0][i30] += 0.01 * tanh[i29][0][i30]
+			t12[i29][1][i30] += 0.01 * tanh[i29][1][i30]
 		}
 	}
 	var t13 [6][3][32]float64
 	t13 = [6][3][32]float64{}
-	for i23 := range 6 {
-		for i24 := range 32 {
-			t13[i23][1][i24] += 0.01 * q4[i23][0][i24] * (1 - tanh[i23][0][i24]*tanh[i23][0][i24])
-			t13[i23][2][i24] += 0.01 * q4[i23][1][i24] * (1 - tanh[i23][1][i24]*tanh[i23][1][i24])
+	for i31 := range 6 {
+		for i32 := range 32 {
+			t13[i31][1][i32] += 0.01 * q4[i31][0][i32] * (1 - tanh[i31][0][i32]*tanh[i31][0][i32])
+			t13[i31][2][i32] += 0.01 * q4[i31][1][i32] * (1 - tanh[i31][1][i32]*tanh[i31][1][i32])
 		}
 	}
 	var t14 [4][6][32]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t14 = [4][6][32]float64{}
-	for i25 := range 4 {
-		for i26 := range 3 {
-			for i27 := range 32 {
-				t14[i25][i26][i27] += t12[i25][i26][i27] + t13[i25][i26][i27]
+	for i33 := range 4 {
+		for i34 := range 3 {
+			for i35 := range 32 {
+				t14[i33][i34][i35] += t12[i33][i34][i35] + t13[i33][i34][i35]
 			}
 		}
 	}
 	var t15 [10][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [10][32]float64{}
-	for i28 := range 32 {
-		t15[ws.label[i28]][i28] += -1
+	for i36 := range 32 {
+		t15[ws.label[i36]][i36] += -1
 	}
 	var t16 [32]float64
 	for i := range 32 {
@@ -2794,13 +2695,13 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 			ws.dz[i][j] = t15[i][j] + t16[j]*exp[i][j]
 		}
 	}
-	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
+	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t14[0][0], 512), false)
 	var dh [16][32]float64
 	var t17 [16][32]float64
 	var t18 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
+			dh[i][j] = ws.t14[i][j] * layersStep(ws.reluH[i][j])
 		}
 		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 		for j := range 32 {
@@ -2810,11 +2711,11 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	var t19 [16][32]float64
 	for i := range 32 {
 		var sumE0, sumE1, sumE2, sumE3 float64
-		for k32 := 0; k32 < 16; k32 += 4 {
-			sumE0 += t17[k32][i] * t4[k32][i]
-			sumE1 += t17[k32+1][i] * t4[k32+1][i]
-			sumE2 += t17[k32+2][i] * t4[k32+2][i]
-			sumE3 += t17[k32+3][i] * t4[k32+3][i]
+		for k17 := 0; k17 < 16; k17 += 4 {
+			sumE0 += t17[k17][i] * t4[k17][i]
+			sumE1 += t17[k17+1][i] * t4[k17+1][i]
+			sumE2 += t17[k17+2][i] * t4[k17+2][i]
+			sumE3 += t17[k17+3][i] * t4[k17+3][i]
 		}
 		t18[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
 	}
@@ -2830,73 +2731,72 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 	}
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
-		for k33 := 0; k33 < 16; k33 += 4 {
-			sumF0 += -t20[k33][i]
-			sumF1 += -t20[k33+1][i]
-			sumF2 += -t20[k33+2][i]
-			sumF3 += -t20[k33+3][i]
+		for k18 := 0; k18 < 16; k18 += 4 {
+			sumF0 += -t20[k18][i]
+			sumF1 += -t20[k18+1][i]
+			sumF2 += -t20[k18+2][i]
+			sumF3 += -t20[k18+3][i]
 		}
 		t21[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
 	}
 	for i := range 16 {
 		for j := range 32 {
-			ws.t9[i][j] = t20[i][j] + t21[j]
+			ws.t15[i][j] = t20[i][j] + t21[j]
 		}
 	}
-	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
-	var t22 [4][6][32]float64
+	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t16[0][0], 768), false)
 	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				t22[i][j][n] = (t14[i][j][n] + ws.t10[j+i*6][n]) * (1 - s[i][j][n]*s[i][j][n])
+				ws.t17[i][j][n] = (t14[i][j][n] + ws.t16[j+i*6][n]) * (1 - s[i][j][n]*s[i][j][n])
 			}
 		}
 	}
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-	var t23 [4][2][2][32]float64
+	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t18[0][0], 512), false)
+	var t22 [4][2][2][32]float64
 	// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
 	for i := range 4 {
 		for j := range 32 {
-			t23[i][0][0][j] = ws.t11[i*4][j] / 16
-			t23[i][0][1][j] = ws.t11[i*4+1][j] / 16
-			t23[i][1][0][j] = ws.t11[i*4+2][j] / 16
-			t23[i][1][1][j] = ws.t11[i*4+3][j] / 16
+			t22[i][0][0][j] = ws.t18[i*4][j] / 16
+			t22[i][0][1][j] = ws.t18[i*4+1][j] / 16
+			t22[i][1][0][j] = ws.t18[i*4+2][j] / 16
+			t22[i][1][1][j] = ws.t18[i*4+3][j] / 16
 		}
 	}
-	ws.t12 = [4][8][8][32]float64{}
-	for i29 := range 4 {
-		for i30 := range 4 {
-			for i31 := range 4 {
-				for i32 := range 32 {
-					ws.t12[i29][i30][i31][i32] += t23[i29][0][0][i32]
-					ws.t12[i29][i30][i31+4][i32] += t23[i29][0][1][i32]
-					ws.t12[i29][i30+4][i31][i32] += t23[i29][1][0][i32]
-					ws.t12[i29][i30+4][i31+4][i32] += t23[i29][1][1][i32]
+	ws.t19 = [4][8][8][32]float64{}
+	for i37 := range 4 {
+		for i38 := range 4 {
+			for i39 := range 4 {
+				for i40 := range 32 {
+					ws.t19[i37][i38][i39][i40] += t22[i37][0][0][i40]
+					ws.t19[i37][i38][i39+4][i40] += t22[i37][0][1][i40]
+					ws.t19[i37][i38+4][i39][i40] += t22[i37][1][0][i40]
+					ws.t19[i37][i38+4][i39+4][i40] += t22[i37][1][1][i40]
 				}
 			}
 		}
 	}
-	var t24 [4][2][2][32]float64
 	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
 		for j := range 32 {
-			t24[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
-			t24[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
-			t24[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
-			t24[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+			ws.t20[i][0][0][j] = ws.t18[i*4][j] * layersStep(c2[i][0][0][j])
+			ws.t20[i][0][1][j] = ws.t18[i*4+1][j] * layersStep(c2[i][0][1][j])
+			ws.t20[i][1][0][j] = ws.t18[i*4+2][j] * layersStep(c2[i][1][0][j])
+			ws.t20[i][1][1][j] = ws.t18[i*4+3][j] * layersStep(c2[i][1][1][j])
 		}
 	}
-	ws.t13 = [4][6][6][32]float64{}
-	for i33 := range 4 {
-		for i34 := range 3 {
-			for i35 := range 3 {
-				for i36 := range 32 {
-					ws.t13[i33][i34][i35][i36] += t24[0][0][0][i36]*p.K2[0][i33][i34][i35] + t24[1][0][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][0][i36]*p.K2[2][i33][i34][i35] + t24[3][0][0][i36]*p.K2[3][i33][i34][i35])
-					ws.t13[i33][i34][i35+2][i36] += t24[0][0][1][i36]*p.K2[0][i33][i34][i35] + t24[1][0][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][1][i36]*p.K2[2][i33][i34][i35] + t24[3][0][1][i36]*p.K2[3][i33][i34][i35])
-					ws.t13[i33][i34+2][i35][i36] += t24[0][1][0][i36]*p.K2[0][i33][i34][i35] + t24[1][1][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][0][i36]*p.K2[2][i33][i34][i35] + t24[3][1][0][i36]*p.K2[3][i33][i34][i35])
-					ws.t13[i33][i34+2][i35+2][i36] += t24[0][1][1][i36]*p.K2[0][i33][i34][i35] + t24[1][1][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][1][i36]*p.K2[2][i33][i34][i35] + t24[3][1][1][i36]*p.K2[3][i33][i34][i35])
+	layersGemmTN(36, 128, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t20[0][0][0][0], 512), unsafe.Slice(&ws.t21[0][0][0][0][0][0], 4608), false)
+	ws.t22 = [4][6][6][32]float64{}
+	for i41 := range 4 {
+		for i42 := range 3 {
+			for i43 := range 3 {
+				for i44 := range 32 {
+					ws.t22[i41][i42][i43][i44] += ws.t21[i41][i42][i43][0][0][i44]
+					ws.t22[i41][i42][i43+2][i44] += ws.t21[i41][i42][i43][0][1][i44]
+					ws.t22[i41][i42+2][i43][i44] += ws.t21[i41][i42][i43][1][0][i44]
+					ws.t22[i41][i42+2][i43+2][i44] += ws.t21[i41][i42][i43][1][1][i44]
 				}
 			}
 		}
@@ -2906,30 +2806,30 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t14[i][j][n][0][0][q] = layersGe(ws.c1[i][j*2][n*2][q], ws.p[i][j][n][q])
-					ws.t14[i][j][n][0][1][q] = layersGe(ws.c1[i][j*2][n*2+1][q], ws.p[i][j][n][q])
-					ws.t14[i][j][n][1][0][q] = layersGe(ws.c1[i][j*2+1][n*2][q], ws.p[i][j][n][q])
-					ws.t14[i][j][n][1][1][q] = layersGe(ws.c1[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][0][0][q] = layersGe(ws.c1[i][j*2][n*2][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][0][1][q] = layersGe(ws.c1[i][j*2][n*2+1][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][1][0][q] = layersGe(ws.c1[i][j*2+1][n*2][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][1][1][q] = layersGe(ws.c1[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
 				}
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t15[i][j][n][q] = ws.t13[i][j+1][n+1][q] / (ws.t14[i][j][n][0][0][q] + ws.t14[i][j][n][0][1][q] + (ws.t14[i][j][n][1][0][q] + ws.t14[i][j][n][1][1][q]))
+					ws.t24[i][j][n][q] = ws.t22[i][j+1][n+1][q] / (ws.t23[i][j][n][0][0][q] + ws.t23[i][j][n][0][1][q] + (ws.t23[i][j][n][1][0][q] + ws.t23[i][j][n][1][1][q]))
 				}
 			}
 		}
 	}
-	ws.t16 = [4][8][8][32]float64{}
-	for i37 := range 4 {
-		for i38 := range 4 {
-			for i39 := range 4 {
-				for i40 := range 32 {
-					ws.t16[i37][i38*2][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][0][i40]
-					ws.t16[i37][i38*2][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][1][i40]
-					ws.t16[i37][i38*2+1][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][0][i40]
-					ws.t16[i37][i38*2+1][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][1][i40]
+	ws.t25 = [4][8][8][32]float64{}
+	for i45 := range 4 {
+		for i46 := range 4 {
+			for i47 := range 4 {
+				for i48 := range 32 {
+					ws.t25[i45][i46*2][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][0][i48]
+					ws.t25[i45][i46*2][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][1][i48]
+					ws.t25[i45][i46*2+1][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][0][i48]
+					ws.t25[i45][i46*2+1][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][1][i48]
 				}
 			}
 		}
@@ -2939,132 +2839,56 @@ func (p *LayersParams) lossGradTile(ws *LayersBatchWorkspace, g *LayersParams) f
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					ws.t17[i][j][n][q] = (ws.t12[i][j][n][q] + ws.t16[i][j][n][q]) * layersStep(ws.c1[i][j][n][q])
+					ws.t26[i][j][n][q] = (ws.t19[i][j][n][q] + ws.t25[i][j][n][q]) * layersStep(ws.c1[i][j][n][q])
 				}
 			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum13 float64
-				for k34 := range 8 {
-					for k35 := range 8 {
-						var sumG0, sumG1, sumG2, sumG3 float64
-						for k36 := 0; k36 < 32; k36 += 4 {
-							sumG0 += ws.t17[i][k34][k35][k36] * ws.t[0][k34+j][k35+n][k36]
-							sumG1 += ws.t17[i][k34][k35][k36+1] * ws.t[0][k34+j][k35+n][k36+1]
-							sumG2 += ws.t17[i][k34][k35][k36+2] * ws.t[0][k34+j][k35+n][k36+2]
-							sumG3 += ws.t17[i][k34][k35][k36+3] * ws.t[0][k34+j][k35+n][k36+3]
-						}
-						sum13 += sumG0 + sumG1 + (sumG2 + sumG3)
-					}
-				}
-				g.K1[i][0][j][n] += sum13
-			}
-		}
-		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-		for j := range 4 {
-			for n := range 3 {
-				for q := range 3 {
-					var sumH0, sumH1, sumH2, sumH3 float64
-					for k37 := 0; k37 < 32; k37 += 4 {
-						sumH0 += t24[i][0][0][k37] * ws.t2[j][n][q][k37]
-						sumH1 += t24[i][0][0][k37+1] * ws.t2[j][n][q][k37+1]
-						sumH2 += t24[i][0][0][k37+2] * ws.t2[j][n][q][k37+2]
-						sumH3 += t24[i][0][0][k37+3] * ws.t2[j][n][q][k37+3]
-					}
-					var sumI0, sumI1, sumI2, sumI3 float64
-					for k38 := 0; k38 < 32; k38 += 4 {
-						sumI0 += t24[i][0][1][k38] * ws.t2[j][n][q+2][k38]
-						sumI1 += t24[i][0][1][k38+1] * ws.t2[j][n][q+2][k38+1]
-						sumI2 += t24[i][0][1][k38+2] * ws.t2[j][n][q+2][k38+2]
-						sumI3 += t24[i][0][1][k38+3] * ws.t2[j][n][q+2][k38+3]
-					}
-					var sumJ0, sumJ1, sumJ2, sumJ3 float64
-					for k39 := 0; k39 < 32; k39 += 4 {
-						sumJ0 += t24[i][1][0][k39] * ws.t2[j][n+2][q][k39]
-						sumJ1 += t24[i][1][0][k39+1] * ws.t2[j][n+2][q][k39+1]
-						sumJ2 += t24[i][1][0][k39+2] * ws.t2[j][n+2][q][k39+2]
-						sumJ3 += t24[i][1][0][k39+3] * ws.t2[j][n+2][q][k39+3]
-					}
-					var sumK0, sumK1, sumK2, sumK3 float64
-					for k40 := 0; k40 < 32; k40 += 4 {
-						sumK0 += t24[i][1][1][k40] * ws.t2[j][n+2][q+2][k40]
-						sumK1 += t24[i][1][1][k40+1] * ws.t2[j][n+2][q+2][k40+1]
-						sumK2 += t24[i][1][1][k40+2] * ws.t2[j][n+2][q+2][k40+2]
-						sumK3 += t24[i][1][1][k40+3] * ws.t2[j][n+2][q+2][k40+3]
-					}
-					g.K2[i][j][n][q] += sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
-				}
-			}
-		}
-		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-		for j := range 3 {
-			var sum14 float64
-			for k41 := range 6 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k42 := 0; k42 < 32; k42 += 4 {
-					sumL0 += t22[i][k41][k42] * t[0][k41*2+j][k42]
-					sumL1 += t22[i][k41][k42+1] * t[0][k41*2+j][k42+1]
-					sumL2 += t22[i][k41][k42+2] * t[0][k41*2+j][k42+2]
-					sumL3 += t22[i][k41][k42+3] * t[0][k41*2+j][k42+3]
-				}
-				sum14 += sumL0 + sumL1 + (sumL2 + sumL3)
-			}
-			g.K3[i][0][j] += sum14
-			var sum15 float64
-			for k43 := range 6 {
-				var sumM0, sumM1, sumM2, sumM3 float64
-				for k44 := 0; k44 < 32; k44 += 4 {
-					sumM0 += t22[i][k43][k44] * t[1][k43*2+j][k44]
-					sumM1 += t22[i][k43][k44+1] * t[1][k43*2+j][k44+1]
-					sumM2 += t22[i][k43][k44+2] * t[1][k43*2+j][k44+2]
-					sumM3 += t22[i][k43][k44+3] * t[1][k43*2+j][k44+3]
-				}
-				sum15 += sumM0 + sumM1 + (sumM2 + sumM3)
-			}
-			g.K3[i][1][j] += sum15
 		}
 	}
+	layersGemmNT(4, 9, 2048, unsafe.Slice(&ws.t26[0][0][0][0], 8192), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&g.K1[0][0][0][0], 36), true)
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	layersGemmNT(4, 36, 128, unsafe.Slice(&ws.t20[0][0][0][0], 512), unsafe.Slice(&ws.t5[0][0][0][0][0][0], 4608), unsafe.Slice(&g.K2[0][0][0][0], 144), true)
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	layersGemmNT(4, 6, 192, unsafe.Slice(&ws.t17[0][0][0], 768), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&g.K3[0][0][0], 24), true)
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), true)
-	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), true)
+	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), true)
+	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t11[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), true)
 	for i := range 16 {
-		var sumN0, sumN1, sumN2, sumN3 float64
-		for k45 := 0; k45 < 32; k45 += 4 {
-			sumN0 += ws.t9[i][k45]
-			sumN1 += ws.t9[i][k45+1]
-			sumN2 += ws.t9[i][k45+2]
-			sumN3 += ws.t9[i][k45+3]
+		var sumG0, sumG1, sumG2, sumG3 float64
+		for k19 := 0; k19 < 32; k19 += 4 {
+			sumG0 += ws.t15[i][k19]
+			sumG1 += ws.t15[i][k19+1]
+			sumG2 += ws.t15[i][k19+2]
+			sumG3 += ws.t15[i][k19+3]
 		}
-		g.B1[i] += sumN0 + sumN1 + (sumN2 + sumN3)
-		var sumO0, sumO1, sumO2, sumO3 float64
-		for k46 := 0; k46 < 32; k46 += 4 {
-			sumO0 += dh[i][k46] * t6[i][k46]
-			sumO1 += dh[i][k46+1] * t6[i][k46+1]
-			sumO2 += dh[i][k46+2] * t6[i][k46+2]
-			sumO3 += dh[i][k46+3] * t6[i][k46+3]
+		g.B1[i] += sumG0 + sumG1 + (sumG2 + sumG3)
+		var sumH0, sumH1, sumH2, sumH3 float64
+		for k20 := 0; k20 < 32; k20 += 4 {
+			sumH0 += dh[i][k20] * t6[i][k20]
+			sumH1 += dh[i][k20+1] * t6[i][k20+1]
+			sumH2 += dh[i][k20+2] * t6[i][k20+2]
+			sumH3 += dh[i][k20+3] * t6[i][k20+3]
 		}
-		g.Gamma[i] += sumO0 + sumO1 + (sumO2 + sumO3)
-		var sumP0, sumP1, sumP2, sumP3 float64
-		for k47 := 0; k47 < 32; k47 += 4 {
-			sumP0 += dh[i][k47]
-			sumP1 += dh[i][k47+1]
-			sumP2 += dh[i][k47+2]
-			sumP3 += dh[i][k47+3]
+		g.Gamma[i] += sumH0 + sumH1 + (sumH2 + sumH3)
+		var sumI0, sumI1, sumI2, sumI3 float64
+		for k21 := 0; k21 < 32; k21 += 4 {
+			sumI0 += dh[i][k21]
+			sumI1 += dh[i][k21+1]
+			sumI2 += dh[i][k21+2]
+			sumI3 += dh[i][k21+3]
 		}
-		g.Beta[i] += sumP0 + sumP1 + (sumP2 + sumP3)
+		g.Beta[i] += sumI0 + sumI1 + (sumI2 + sumI3)
 	}
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	layersGemmNT(10, 16, 32, unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&g.W3[0][0], 160), true)
 	for i := range 10 {
-		var sumQ0, sumQ1, sumQ2, sumQ3 float64
-		for k48 := 0; k48 < 32; k48 += 4 {
-			sumQ0 += ws.dz[i][k48]
-			sumQ1 += ws.dz[i][k48+1]
-			sumQ2 += ws.dz[i][k48+2]
-			sumQ3 += ws.dz[i][k48+3]
+		var sumJ0, sumJ1, sumJ2, sumJ3 float64
+		for k22 := 0; k22 < 32; k22 += 4 {
+			sumJ0 += ws.dz[i][k22]
+			sumJ1 += ws.dz[i][k22+1]
+			sumJ2 += ws.dz[i][k22+2]
+			sumJ3 += ws.dz[i][k22+3]
 		}
-		g.B3[i] += sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+		g.B3[i] += sumJ0 + sumJ1 + (sumJ2 + sumJ3)
 	}
 	return loss
 }
@@ -3082,17 +2906,19 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			}
 		}
 	}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
+			}
+		}
+	}
+	layersGemmNN(4, 2048, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&ws.t3[0][0][0][0], 8192), false)
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					var sum float64
-					for k := range 3 {
-						for k2 := range 3 {
-							sum += ws.t[0][j+k][n+k2][q] * p.K1[i][0][k][k2]
-						}
-					}
-					ws.c1[i][j][n][q] = layersRelu(sum)
+					ws.c1[i][j][n][q] = layersRelu(ws.t3[i][j][n][q])
 				}
 			}
 		}
@@ -3106,139 +2932,120 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	ws.t2 = [4][6][6][32]float64{}
-	for i5 := range 4 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t2[i5][i6+1][i7+1][i8] += ws.p[i5][i6][i7][i8]
+	ws.t4 = [4][6][6][32]float64{}
+	for i8 := range 4 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i8][i9+1][i10+1][i11] += ws.p[i8][i9][i10][i11]
 				}
 			}
 		}
 	}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				copy(ws.t5[i12][i13][i14][0][0][:], ws.t4[i12][i13][i14][0:32])
+				copy(ws.t5[i12][i13][i14][0][1][:], ws.t4[i12][i13][i14+2][0:32])
+				copy(ws.t5[i12][i13][i14][1][0][:], ws.t4[i12][i13+2][i14][0:32])
+				copy(ws.t5[i12][i13][i14][1][1][:], ws.t4[i12][i13+2][i14+2][0:32])
+			}
+		}
+	}
+	layersGemmNN(4, 128, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0][0], 4608), unsafe.Slice(&ws.t6[0][0][0][0], 512), false)
 	var c2 [4][2][2][32]float64
 	for i := range 4 {
 		for j := range 32 {
-			var sum2 float64
-			for k3 := range 4 {
-				for k4 := range 3 {
-					for k5 := range 3 {
-						sum2 += ws.t2[k3][k4][k5][j] * p.K2[i][k3][k4][k5]
-					}
-				}
-			}
-			c2[i][0][0][j] = layersRelu(sum2)
-			var sum3 float64
-			for k6 := range 4 {
-				for k7 := range 3 {
-					for k8 := range 3 {
-						sum3 += ws.t2[k6][k7][k8+2][j] * p.K2[i][k6][k7][k8]
-					}
-				}
-			}
-			c2[i][0][1][j] = layersRelu(sum3)
-			var sum4 float64
-			for k9 := range 4 {
-				for k10 := range 3 {
-					for k11 := range 3 {
-						sum4 += ws.t2[k9][k10+2][k11][j] * p.K2[i][k9][k10][k11]
-					}
-				}
-			}
-			c2[i][1][0][j] = layersRelu(sum4)
-			var sum5 float64
-			for k12 := range 4 {
-				for k13 := range 3 {
-					for k14 := range 3 {
-						sum5 += ws.t2[k12][k13+2][k14+2][j] * p.K2[i][k12][k13][k14]
-					}
-				}
-			}
-			c2[i][1][1][j] = layersRelu(sum5)
+			c2[i][0][0][j] = layersRelu(ws.t6[i][0][0][j])
+			c2[i][0][1][j] = layersRelu(ws.t6[i][0][1][j])
+			c2[i][1][0][j] = layersRelu(ws.t6[i][1][0][j])
+			c2[i][1][1][j] = layersRelu(ws.t6[i][1][1][j])
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t3 = [16][32]float64{}
-	for i9 := range 4 {
-		for i10 := range 32 {
-			var sum6 float64
-			for k15 := range 4 {
-				for k16 := range 4 {
-					sum6 += ws.c1[i9][k15][k16][i10]
+	ws.t7 = [16][32]float64{}
+	for i15 := range 4 {
+		for i16 := range 32 {
+			var sum float64
+			for k := range 4 {
+				for k2 := range 4 {
+					sum += ws.c1[i15][k][k2][i16]
 				}
 			}
-			ws.t3[i9*4][i10] += c2[i9][0][0][i10] + sum6/16
-			var sum7 float64
-			for k17 := range 4 {
-				for k18 := range 4 {
-					sum7 += ws.c1[i9][k17][k18+4][i10]
+			ws.t7[i15*4][i16] += c2[i15][0][0][i16] + sum/16
+			var sum2 float64
+			for k3 := range 4 {
+				for k4 := range 4 {
+					sum2 += ws.c1[i15][k3][k4+4][i16]
 				}
 			}
-			ws.t3[i9*4+1][i10] += c2[i9][0][1][i10] + sum7/16
-			var sum8 float64
-			for k19 := range 4 {
-				for k20 := range 4 {
-					sum8 += ws.c1[i9][k19+4][k20][i10]
+			ws.t7[i15*4+1][i16] += c2[i15][0][1][i16] + sum2/16
+			var sum3 float64
+			for k5 := range 4 {
+				for k6 := range 4 {
+					sum3 += ws.c1[i15][k5+4][k6][i16]
 				}
 			}
-			ws.t3[i9*4+2][i10] += c2[i9][1][0][i10] + sum8/16
-			var sum9 float64
-			for k21 := range 4 {
-				for k22 := range 4 {
-					sum9 += ws.c1[i9][k21+4][k22+4][i10]
+			ws.t7[i15*4+2][i16] += c2[i15][1][0][i16] + sum3/16
+			var sum4 float64
+			for k7 := range 4 {
+				for k8 := range 4 {
+					sum4 += ws.c1[i15][k7+4][k8+4][i16]
 				}
 			}
-			ws.t3[i9*4+3][i10] += c2[i9][1][1][i10] + sum9/16
+			ws.t7[i15*4+3][i16] += c2[i15][1][1][i16] + sum4/16
 		}
 	}
-	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var t [2][14][32]float64
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
-	for i11 := range 12 {
-		for i12 := range 32 {
-			t[0][i11+1][i12] += ws.series[0][i11][i12]
-			t[1][i11+1][i12] += ws.series[1][i11][i12]
+	for i17 := range 12 {
+		for i18 := range 32 {
+			t[0][i17+1][i18] += ws.series[0][i17][i18]
+			t[1][i17+1][i18] += ws.series[1][i17][i18]
 		}
 	}
+	for i19 := range 3 {
+		for i20 := range 6 {
+			copy(ws.t9[0][i19][i20][:], t[0][i20*2+i19][0:32])
+			copy(ws.t9[1][i19][i20][:], t[1][i20*2+i19][0:32])
+		}
+	}
+	layersGemmNN(4, 192, 6, unsafe.Slice(&p.K3[0][0][0], 24), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&ws.t10[0][0][0], 768), false)
 	var s [4][6][32]float64
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				var sum10 float64
-				for k23 := range 3 {
-					sum10 += t[0][j*2+k23][n] * p.K3[i][0][k23]
-					sum10 += t[1][j*2+k23][n] * p.K3[i][1][k23]
-				}
-				s[i][j][n] = math.Tanh(sum10)
+				s[i][j][n] = math.Tanh(ws.t10[i][j][n])
 			}
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t5 = [24][32]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			for i15 := range 32 {
-				ws.t5[i14+i13*6][i15] += s[i13][i14][i15]
+	ws.t11 = [24][32]float64{}
+	for i21 := range 4 {
+		for i22 := range 6 {
+			for i23 := range 32 {
+				ws.t11[i22+i21*6][i23] += s[i21][i22][i23]
 			}
 		}
 	}
-	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&ws.t6[0][0], 512), false)
+	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t11[0][0], 768), unsafe.Slice(&ws.t12[0][0], 512), false)
 	var t2 [16][32]float64
 	var t3 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t2[i][j] = ws.t4[i][j] + ws.t6[i][j] + p.B1[i]
+			t2[i][j] = ws.t8[i][j] + ws.t12[i][j] + p.B1[i]
 		}
 	}
 	var t4 [16][32]float64
 	for i := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			sumB0 += t2[k24][i]
-			sumB1 += t2[k24+1][i]
-			sumB2 += t2[k24+2][i]
-			sumB3 += t2[k24+3][i]
+		for k9 := 0; k9 < 16; k9 += 4 {
+			sumB0 += t2[k9][i]
+			sumB1 += t2[k9+1][i]
+			sumB2 += t2[k9+2][i]
+			sumB3 += t2[k9+3][i]
 		}
 		t3[i] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	}
@@ -3251,11 +3058,11 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	var rsqrt [32]float64
 	for i := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k25 := 0; k25 < 16; k25 += 4 {
-			sumC0 += t4[k25][i] * t4[k25][i]
-			sumC1 += t4[k25+1][i] * t4[k25+1][i]
-			sumC2 += t4[k25+2][i] * t4[k25+2][i]
-			sumC3 += t4[k25+3][i] * t4[k25+3][i]
+		for k10 := 0; k10 < 16; k10 += 4 {
+			sumC0 += t4[k10][i] * t4[k10][i]
+			sumC1 += t4[k10+1][i] * t4[k10+1][i]
+			sumC2 += t4[k10+2][i] * t4[k10+2][i]
+			sumC3 += t4[k10+3][i] * t4[k10+3][i]
 		}
 		t5[i] = (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
 	}
@@ -3272,20 +3079,20 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			ws.reluH[i][j] = layersRelu(t6[i][j]*p.Gamma[i] + p.Beta[i])
 		}
 	}
-	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t7[0][0], 320), false)
+	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t13[0][0], 320), false)
 	var z [10][32]float64
 	var t7 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			z[i][j] = ws.t7[i][j] + p.B3[i]
+			z[i][j] = ws.t13[i][j] + p.B3[i]
 		}
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var t8 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k26 := range 10 {
-			m = max(m, z[k26][i])
+		for k11 := range 10 {
+			m = max(m, z[k11][i])
 		}
 		t7[i] = m
 	}
@@ -3302,11 +3109,11 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	var t10 [6][3][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k27 := 0; k27 < 8; k27 += 4 {
-			sumD0 += exp[k27][i]
-			sumD1 += exp[k27+1][i]
-			sumD2 += exp[k27+2][i]
-			sumD3 += exp[k27+3][i]
+		for k12 := 0; k12 < 8; k12 += 4 {
+			sumD0 += exp[k12][i]
+			sumD1 += exp[k12+1][i]
+			sumD2 += exp[k12+2][i]
+			sumD3 += exp[k12+3][i]
 		}
 		sumD0 += exp[8][i]
 		sumD0 += exp[9][i]
@@ -3314,19 +3121,19 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t10 = [6][3][32]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 32 {
-				t10[i16][i17][i18] += s[i16][i17][i18]
+	for i24 := range 4 {
+		for i25 := range 3 {
+			for i26 := range 32 {
+				t10[i24][i25][i26] += s[i24][i25][i26]
 			}
 		}
 	}
 	var t11 [6][3][32]float64
 	t11 = [6][3][32]float64{}
-	for i19 := range 3 {
-		for i20 := range 32 {
-			t11[4][i19][i20] += ws.series[0][i19+2][i20]
-			t11[5][i19][i20] += ws.series[0][i19+5][i20]
+	for i27 := range 3 {
+		for i28 := range 32 {
+			t11[4][i27][i28] += ws.series[0][i27+2][i28]
+			t11[5][i27][i28] += ws.series[0][i27+5][i28]
 		}
 	}
 	var q4 [6][3][32]float64
@@ -3344,46 +3151,46 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		}
 	}
 	var loss float64
-	for k30 := range 32 {
-		var sum12 float64
-		for k31 := range 6 {
-			sum12 += tanh[k31][0][k30] * q4[k31][0][k30]
-			sum12 += tanh[k31][1][k30] * q4[k31][1][k30]
+	for k15 := range 32 {
+		var sum6 float64
+		for k16 := range 6 {
+			sum6 += tanh[k16][0][k15] * q4[k16][0][k15]
+			sum6 += tanh[k16][1][k15] * q4[k16][1][k15]
 		}
-		loss += t7[k30] + math.Log(t9[k30]) - z[ws.label[k30]][k30] + 0.01*sum12
+		loss += t7[k15] + math.Log(t9[k15]) - z[ws.label[k15]][k15] + 0.01*sum6
 	}
 	var t12 [6][3][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t12 = [6][3][32]float64{}
-	for i21 := range 6 {
-		for i22 := range 32 {
-			t12[i21][0][i22] += 0.01 * tanh[i21][0][i22]
-			t12[i21][1][i22] += 0.01 * tanh[i21][1][i22]
+	for i29 := range 6 {
+		for i30 := range 32 {
+			t12[i29][0][i30] += 0.01 * tanh[i29][0][i30]
+			t12[i29][1][i30] += 0.01 * tanh[i29][1][i30]
 		}
 	}
 	var t13 [6][3][32]float64
 	t13 = [6][3][32]float64{}
-	for i23 := range 6 {
-		for i24 := range 32 {
-			t13[i23][1][i24] += 0.01 * q4[i23][0][i24] * (1 - tanh[i23][0][i24]*tanh[i23][0][i24])
-			t13[i23][2][i24] += 0.01 * q4[i23][1][i24] * (1 - tanh[i23][1][i24]*tanh[i23][1][i24])
+	for i31 := range 6 {
+		for i32 := range 32 {
+			t13[i31][1][i32] += 0.01 * q4[i31][0][i32] * (1 - tanh[i31][0][i32]*tanh[i31][0][i32])
+			t13[i31][2][i32] += 0.01 * q4[i31][1][i32] * (1 - tanh[i31][1][i32]*tanh[i31][1][i32])
 		}
 	}
 	var t14 [4][6][32]float64
 	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t14 = [4][6][32]float64{}
-	for i25 := range 4 {
-		for i26 := range 3 {
-			for i27 := range 32 {
-				t14[i25][i26][i27] += t12[i25][i26][i27] + t13[i25][i26][i27]
+	for i33 := range 4 {
+		for i34 := range 3 {
+			for i35 := range 32 {
+				t14[i33][i34][i35] += t12[i33][i34][i35] + t13[i33][i34][i35]
 			}
 		}
 	}
 	var t15 [10][32]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	t15 = [10][32]float64{}
-	for i28 := range 32 {
-		t15[ws.label[i28]][i28] += -1
+	for i36 := range 32 {
+		t15[ws.label[i36]][i36] += -1
 	}
 	var t16 [32]float64
 	for i := range 32 {
@@ -3395,13 +3202,13 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 			ws.dz[i][j] = t15[i][j] + t16[j]*exp[i][j]
 		}
 	}
-	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t8[0][0], 512), false)
+	layersGemmTN(16, 32, 10, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.t14[0][0], 512), false)
 	var dh [16][32]float64
 	var t17 [16][32]float64
 	var t18 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			dh[i][j] = ws.t8[i][j] * layersStep(ws.reluH[i][j])
+			dh[i][j] = ws.t14[i][j] * layersStep(ws.reluH[i][j])
 		}
 		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
 		for j := range 32 {
@@ -3411,11 +3218,11 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	var t19 [16][32]float64
 	for i := range 32 {
 		var sumE0, sumE1, sumE2, sumE3 float64
-		for k32 := 0; k32 < 16; k32 += 4 {
-			sumE0 += t17[k32][i] * t4[k32][i]
-			sumE1 += t17[k32+1][i] * t4[k32+1][i]
-			sumE2 += t17[k32+2][i] * t4[k32+2][i]
-			sumE3 += t17[k32+3][i] * t4[k32+3][i]
+		for k17 := 0; k17 < 16; k17 += 4 {
+			sumE0 += t17[k17][i] * t4[k17][i]
+			sumE1 += t17[k17+1][i] * t4[k17+1][i]
+			sumE2 += t17[k17+2][i] * t4[k17+2][i]
+			sumE3 += t17[k17+3][i] * t4[k17+3][i]
 		}
 		t18[i] = (sumE0 + sumE1 + (sumE2 + sumE3)) * (-0.5 * (rsqrt[i] / t5[i])) / 16
 	}
@@ -3431,73 +3238,72 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 	}
 	for i := range 32 {
 		var sumF0, sumF1, sumF2, sumF3 float64
-		for k33 := 0; k33 < 16; k33 += 4 {
-			sumF0 += -t20[k33][i]
-			sumF1 += -t20[k33+1][i]
-			sumF2 += -t20[k33+2][i]
-			sumF3 += -t20[k33+3][i]
+		for k18 := 0; k18 < 16; k18 += 4 {
+			sumF0 += -t20[k18][i]
+			sumF1 += -t20[k18+1][i]
+			sumF2 += -t20[k18+2][i]
+			sumF3 += -t20[k18+3][i]
 		}
 		t21[i] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 16
 	}
 	for i := range 16 {
 		for j := range 32 {
-			ws.t9[i][j] = t20[i][j] + t21[j]
+			ws.t15[i][j] = t20[i][j] + t21[j]
 		}
 	}
-	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 768), false)
-	var t22 [4][6][32]float64
+	layersGemmTN(24, 32, 16, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t16[0][0], 768), false)
 	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				t22[i][j][n] = (t14[i][j][n] + ws.t10[j+i*6][n]) * (1 - s[i][j][n]*s[i][j][n])
+				ws.t17[i][j][n] = (t14[i][j][n] + ws.t16[j+i*6][n]) * (1 - s[i][j][n]*s[i][j][n])
 			}
 		}
 	}
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-	var t23 [4][2][2][32]float64
+	layersGemmTN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t18[0][0], 512), false)
+	var t22 [4][2][2][32]float64
 	// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
 	for i := range 4 {
 		for j := range 32 {
-			t23[i][0][0][j] = ws.t11[i*4][j] / 16
-			t23[i][0][1][j] = ws.t11[i*4+1][j] / 16
-			t23[i][1][0][j] = ws.t11[i*4+2][j] / 16
-			t23[i][1][1][j] = ws.t11[i*4+3][j] / 16
+			t22[i][0][0][j] = ws.t18[i*4][j] / 16
+			t22[i][0][1][j] = ws.t18[i*4+1][j] / 16
+			t22[i][1][0][j] = ws.t18[i*4+2][j] / 16
+			t22[i][1][1][j] = ws.t18[i*4+3][j] / 16
 		}
 	}
-	ws.t12 = [4][8][8][32]float64{}
-	for i29 := range 4 {
-		for i30 := range 4 {
-			for i31 := range 4 {
-				for i32 := range 32 {
-					ws.t12[i29][i30][i31][i32] += t23[i29][0][0][i32]
-					ws.t12[i29][i30][i31+4][i32] += t23[i29][0][1][i32]
-					ws.t12[i29][i30+4][i31][i32] += t23[i29][1][0][i32]
-					ws.t12[i29][i30+4][i31+4][i32] += t23[i29][1][1][i32]
+	ws.t19 = [4][8][8][32]float64{}
+	for i37 := range 4 {
+		for i38 := range 4 {
+			for i39 := range 4 {
+				for i40 := range 32 {
+					ws.t19[i37][i38][i39][i40] += t22[i37][0][0][i40]
+					ws.t19[i37][i38][i39+4][i40] += t22[i37][0][1][i40]
+					ws.t19[i37][i38+4][i39][i40] += t22[i37][1][0][i40]
+					ws.t19[i37][i38+4][i39+4][i40] += t22[i37][1][1][i40]
 				}
 			}
 		}
 	}
-	var t24 [4][2][2][32]float64
 	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
 		for j := range 32 {
-			t24[i][0][0][j] = ws.t11[i*4][j] * layersStep(c2[i][0][0][j])
-			t24[i][0][1][j] = ws.t11[i*4+1][j] * layersStep(c2[i][0][1][j])
-			t24[i][1][0][j] = ws.t11[i*4+2][j] * layersStep(c2[i][1][0][j])
-			t24[i][1][1][j] = ws.t11[i*4+3][j] * layersStep(c2[i][1][1][j])
+			ws.t20[i][0][0][j] = ws.t18[i*4][j] * layersStep(c2[i][0][0][j])
+			ws.t20[i][0][1][j] = ws.t18[i*4+1][j] * layersStep(c2[i][0][1][j])
+			ws.t20[i][1][0][j] = ws.t18[i*4+2][j] * layersStep(c2[i][1][0][j])
+			ws.t20[i][1][1][j] = ws.t18[i*4+3][j] * layersStep(c2[i][1][1][j])
 		}
 	}
-	ws.t13 = [4][6][6][32]float64{}
-	for i33 := range 4 {
-		for i34 := range 3 {
-			for i35 := range 3 {
-				for i36 := range 32 {
-					ws.t13[i33][i34][i35][i36] += t24[0][0][0][i36]*p.K2[0][i33][i34][i35] + t24[1][0][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][0][i36]*p.K2[2][i33][i34][i35] + t24[3][0][0][i36]*p.K2[3][i33][i34][i35])
-					ws.t13[i33][i34][i35+2][i36] += t24[0][0][1][i36]*p.K2[0][i33][i34][i35] + t24[1][0][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][0][1][i36]*p.K2[2][i33][i34][i35] + t24[3][0][1][i36]*p.K2[3][i33][i34][i35])
-					ws.t13[i33][i34+2][i35][i36] += t24[0][1][0][i36]*p.K2[0][i33][i34][i35] + t24[1][1][0][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][0][i36]*p.K2[2][i33][i34][i35] + t24[3][1][0][i36]*p.K2[3][i33][i34][i35])
-					ws.t13[i33][i34+2][i35+2][i36] += t24[0][1][1][i36]*p.K2[0][i33][i34][i35] + t24[1][1][1][i36]*p.K2[1][i33][i34][i35] + (t24[2][1][1][i36]*p.K2[2][i33][i34][i35] + t24[3][1][1][i36]*p.K2[3][i33][i34][i35])
+	layersGemmTN(36, 128, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t20[0][0][0][0], 512), unsafe.Slice(&ws.t21[0][0][0][0][0][0], 4608), false)
+	ws.t22 = [4][6][6][32]float64{}
+	for i41 := range 4 {
+		for i42 := range 3 {
+			for i43 := range 3 {
+				for i44 := range 32 {
+					ws.t22[i41][i42][i43][i44] += ws.t21[i41][i42][i43][0][0][i44]
+					ws.t22[i41][i42][i43+2][i44] += ws.t21[i41][i42][i43][0][1][i44]
+					ws.t22[i41][i42+2][i43][i44] += ws.t21[i41][i42][i43][1][0][i44]
+					ws.t22[i41][i42+2][i43+2][i44] += ws.t21[i41][i42][i43][1][1][i44]
 				}
 			}
 		}
@@ -3507,30 +3313,30 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t14[i][j][n][0][0][q] = layersGe(ws.c1[i][j*2][n*2][q], ws.p[i][j][n][q])
-					ws.t14[i][j][n][0][1][q] = layersGe(ws.c1[i][j*2][n*2+1][q], ws.p[i][j][n][q])
-					ws.t14[i][j][n][1][0][q] = layersGe(ws.c1[i][j*2+1][n*2][q], ws.p[i][j][n][q])
-					ws.t14[i][j][n][1][1][q] = layersGe(ws.c1[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][0][0][q] = layersGe(ws.c1[i][j*2][n*2][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][0][1][q] = layersGe(ws.c1[i][j*2][n*2+1][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][1][0][q] = layersGe(ws.c1[i][j*2+1][n*2][q], ws.p[i][j][n][q])
+					ws.t23[i][j][n][1][1][q] = layersGe(ws.c1[i][j*2+1][n*2+1][q], ws.p[i][j][n][q])
 				}
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
 				for q := range 32 {
-					ws.t15[i][j][n][q] = ws.t13[i][j+1][n+1][q] / (ws.t14[i][j][n][0][0][q] + ws.t14[i][j][n][0][1][q] + (ws.t14[i][j][n][1][0][q] + ws.t14[i][j][n][1][1][q]))
+					ws.t24[i][j][n][q] = ws.t22[i][j+1][n+1][q] / (ws.t23[i][j][n][0][0][q] + ws.t23[i][j][n][0][1][q] + (ws.t23[i][j][n][1][0][q] + ws.t23[i][j][n][1][1][q]))
 				}
 			}
 		}
 	}
-	ws.t16 = [4][8][8][32]float64{}
-	for i37 := range 4 {
-		for i38 := range 4 {
-			for i39 := range 4 {
-				for i40 := range 32 {
-					ws.t16[i37][i38*2][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][0][i40]
-					ws.t16[i37][i38*2][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][0][1][i40]
-					ws.t16[i37][i38*2+1][i39*2][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][0][i40]
-					ws.t16[i37][i38*2+1][i39*2+1][i40] += ws.t15[i37][i38][i39][i40] * ws.t14[i37][i38][i39][1][1][i40]
+	ws.t25 = [4][8][8][32]float64{}
+	for i45 := range 4 {
+		for i46 := range 4 {
+			for i47 := range 4 {
+				for i48 := range 32 {
+					ws.t25[i45][i46*2][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][0][i48]
+					ws.t25[i45][i46*2][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][0][1][i48]
+					ws.t25[i45][i46*2+1][i47*2][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][0][i48]
+					ws.t25[i45][i46*2+1][i47*2+1][i48] += ws.t24[i45][i46][i47][i48] * ws.t23[i45][i46][i47][1][1][i48]
 				}
 			}
 		}
@@ -3540,132 +3346,56 @@ func (p *LayersParams) lossGradTileTo(ws *LayersBatchWorkspace, g *LayersParams)
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					ws.t17[i][j][n][q] = (ws.t12[i][j][n][q] + ws.t16[i][j][n][q]) * layersStep(ws.c1[i][j][n][q])
+					ws.t26[i][j][n][q] = (ws.t19[i][j][n][q] + ws.t25[i][j][n][q]) * layersStep(ws.c1[i][j][n][q])
 				}
 			}
-		}
-		for j := range 3 {
-			for n := range 3 {
-				var sum13 float64
-				for k34 := range 8 {
-					for k35 := range 8 {
-						var sumG0, sumG1, sumG2, sumG3 float64
-						for k36 := 0; k36 < 32; k36 += 4 {
-							sumG0 += ws.t17[i][k34][k35][k36] * ws.t[0][k34+j][k35+n][k36]
-							sumG1 += ws.t17[i][k34][k35][k36+1] * ws.t[0][k34+j][k35+n][k36+1]
-							sumG2 += ws.t17[i][k34][k35][k36+2] * ws.t[0][k34+j][k35+n][k36+2]
-							sumG3 += ws.t17[i][k34][k35][k36+3] * ws.t[0][k34+j][k35+n][k36+3]
-						}
-						sum13 += sumG0 + sumG1 + (sumG2 + sumG3)
-					}
-				}
-				g.K1[i][0][j][n] = sum13
-			}
-		}
-		// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-		for j := range 4 {
-			for n := range 3 {
-				for q := range 3 {
-					var sumH0, sumH1, sumH2, sumH3 float64
-					for k37 := 0; k37 < 32; k37 += 4 {
-						sumH0 += t24[i][0][0][k37] * ws.t2[j][n][q][k37]
-						sumH1 += t24[i][0][0][k37+1] * ws.t2[j][n][q][k37+1]
-						sumH2 += t24[i][0][0][k37+2] * ws.t2[j][n][q][k37+2]
-						sumH3 += t24[i][0][0][k37+3] * ws.t2[j][n][q][k37+3]
-					}
-					var sumI0, sumI1, sumI2, sumI3 float64
-					for k38 := 0; k38 < 32; k38 += 4 {
-						sumI0 += t24[i][0][1][k38] * ws.t2[j][n][q+2][k38]
-						sumI1 += t24[i][0][1][k38+1] * ws.t2[j][n][q+2][k38+1]
-						sumI2 += t24[i][0][1][k38+2] * ws.t2[j][n][q+2][k38+2]
-						sumI3 += t24[i][0][1][k38+3] * ws.t2[j][n][q+2][k38+3]
-					}
-					var sumJ0, sumJ1, sumJ2, sumJ3 float64
-					for k39 := 0; k39 < 32; k39 += 4 {
-						sumJ0 += t24[i][1][0][k39] * ws.t2[j][n+2][q][k39]
-						sumJ1 += t24[i][1][0][k39+1] * ws.t2[j][n+2][q][k39+1]
-						sumJ2 += t24[i][1][0][k39+2] * ws.t2[j][n+2][q][k39+2]
-						sumJ3 += t24[i][1][0][k39+3] * ws.t2[j][n+2][q][k39+3]
-					}
-					var sumK0, sumK1, sumK2, sumK3 float64
-					for k40 := 0; k40 < 32; k40 += 4 {
-						sumK0 += t24[i][1][1][k40] * ws.t2[j][n+2][q+2][k40]
-						sumK1 += t24[i][1][1][k40+1] * ws.t2[j][n+2][q+2][k40+1]
-						sumK2 += t24[i][1][1][k40+2] * ws.t2[j][n+2][q+2][k40+2]
-						sumK3 += t24[i][1][1][k40+3] * ws.t2[j][n+2][q+2][k40+3]
-					}
-					g.K2[i][j][n][q] = sumH0 + sumH1 + (sumH2 + sumH3) + (sumI0 + sumI1 + (sumI2 + sumI3)) + (sumJ0 + sumJ1 + (sumJ2 + sumJ3) + (sumK0 + sumK1 + (sumK2 + sumK3)))
-				}
-			}
-		}
-		// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-		for j := range 3 {
-			var sum14 float64
-			for k41 := range 6 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k42 := 0; k42 < 32; k42 += 4 {
-					sumL0 += t22[i][k41][k42] * t[0][k41*2+j][k42]
-					sumL1 += t22[i][k41][k42+1] * t[0][k41*2+j][k42+1]
-					sumL2 += t22[i][k41][k42+2] * t[0][k41*2+j][k42+2]
-					sumL3 += t22[i][k41][k42+3] * t[0][k41*2+j][k42+3]
-				}
-				sum14 += sumL0 + sumL1 + (sumL2 + sumL3)
-			}
-			g.K3[i][0][j] = sum14
-			var sum15 float64
-			for k43 := range 6 {
-				var sumM0, sumM1, sumM2, sumM3 float64
-				for k44 := 0; k44 < 32; k44 += 4 {
-					sumM0 += t22[i][k43][k44] * t[1][k43*2+j][k44]
-					sumM1 += t22[i][k43][k44+1] * t[1][k43*2+j][k44+1]
-					sumM2 += t22[i][k43][k44+2] * t[1][k43*2+j][k44+2]
-					sumM3 += t22[i][k43][k44+3] * t[1][k43*2+j][k44+3]
-				}
-				sum15 += sumM0 + sumM1 + (sumM2 + sumM3)
-			}
-			g.K3[i][1][j] = sum15
 		}
 	}
+	layersGemmNT(4, 9, 2048, unsafe.Slice(&ws.t26[0][0][0][0], 8192), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&g.K1[0][0][0][0], 36), false)
+	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
+	layersGemmNT(4, 36, 128, unsafe.Slice(&ws.t20[0][0][0][0], 512), unsafe.Slice(&ws.t5[0][0][0][0][0][0], 4608), unsafe.Slice(&g.K2[0][0][0][0], 144), false)
+	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
+	layersGemmNT(4, 6, 192, unsafe.Slice(&ws.t17[0][0][0], 768), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&g.K3[0][0][0], 24), false)
 	// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), false)
-	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), false)
+	layersGemmNT(16, 16, 32, unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&g.W1[0][0], 256), false)
+	layersGemmNT(16, 24, 32, unsafe.Slice(&ws.t15[0][0], 512), unsafe.Slice(&ws.t11[0][0], 768), unsafe.Slice(&g.W2[0][0], 384), false)
 	for i := range 16 {
-		var sumN0, sumN1, sumN2, sumN3 float64
-		for k45 := 0; k45 < 32; k45 += 4 {
-			sumN0 += ws.t9[i][k45]
-			sumN1 += ws.t9[i][k45+1]
-			sumN2 += ws.t9[i][k45+2]
-			sumN3 += ws.t9[i][k45+3]
+		var sumG0, sumG1, sumG2, sumG3 float64
+		for k19 := 0; k19 < 32; k19 += 4 {
+			sumG0 += ws.t15[i][k19]
+			sumG1 += ws.t15[i][k19+1]
+			sumG2 += ws.t15[i][k19+2]
+			sumG3 += ws.t15[i][k19+3]
 		}
-		g.B1[i] = sumN0 + sumN1 + (sumN2 + sumN3)
-		var sumO0, sumO1, sumO2, sumO3 float64
-		for k46 := 0; k46 < 32; k46 += 4 {
-			sumO0 += dh[i][k46] * t6[i][k46]
-			sumO1 += dh[i][k46+1] * t6[i][k46+1]
-			sumO2 += dh[i][k46+2] * t6[i][k46+2]
-			sumO3 += dh[i][k46+3] * t6[i][k46+3]
+		g.B1[i] = sumG0 + sumG1 + (sumG2 + sumG3)
+		var sumH0, sumH1, sumH2, sumH3 float64
+		for k20 := 0; k20 < 32; k20 += 4 {
+			sumH0 += dh[i][k20] * t6[i][k20]
+			sumH1 += dh[i][k20+1] * t6[i][k20+1]
+			sumH2 += dh[i][k20+2] * t6[i][k20+2]
+			sumH3 += dh[i][k20+3] * t6[i][k20+3]
 		}
-		g.Gamma[i] = sumO0 + sumO1 + (sumO2 + sumO3)
-		var sumP0, sumP1, sumP2, sumP3 float64
-		for k47 := 0; k47 < 32; k47 += 4 {
-			sumP0 += dh[i][k47]
-			sumP1 += dh[i][k47+1]
-			sumP2 += dh[i][k47+2]
-			sumP3 += dh[i][k47+3]
+		g.Gamma[i] = sumH0 + sumH1 + (sumH2 + sumH3)
+		var sumI0, sumI1, sumI2, sumI3 float64
+		for k21 := 0; k21 < 32; k21 += 4 {
+			sumI0 += dh[i][k21]
+			sumI1 += dh[i][k21+1]
+			sumI2 += dh[i][k21+2]
+			sumI3 += dh[i][k21+3]
 		}
-		g.Beta[i] = sumP0 + sumP1 + (sumP2 + sumP3)
+		g.Beta[i] = sumI0 + sumI1 + (sumI2 + sumI3)
 	}
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	layersGemmNT(10, 16, 32, unsafe.Slice(&ws.dz[0][0], 320), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&g.W3[0][0], 160), false)
 	for i := range 10 {
-		var sumQ0, sumQ1, sumQ2, sumQ3 float64
-		for k48 := 0; k48 < 32; k48 += 4 {
-			sumQ0 += ws.dz[i][k48]
-			sumQ1 += ws.dz[i][k48+1]
-			sumQ2 += ws.dz[i][k48+2]
-			sumQ3 += ws.dz[i][k48+3]
+		var sumJ0, sumJ1, sumJ2, sumJ3 float64
+		for k22 := 0; k22 < 32; k22 += 4 {
+			sumJ0 += ws.dz[i][k22]
+			sumJ1 += ws.dz[i][k22+1]
+			sumJ2 += ws.dz[i][k22+2]
+			sumJ3 += ws.dz[i][k22+3]
 		}
-		g.B3[i] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+		g.B3[i] = sumJ0 + sumJ1 + (sumJ2 + sumJ3)
 	}
 	return loss
 }
@@ -3682,146 +3412,129 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			}
 		}
 	}
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 8 {
+				copy(ws.t2[0][i5][i6][i7][:], ws.t[0][i7+i5][i6:i6+8])
+			}
+		}
+	}
+	layersGemmNN(4, 2048, 9, unsafe.Slice(&p.K1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0][0], 18432), unsafe.Slice(&ws.t3[0][0][0][0], 8192), false)
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
 				for q := range 32 {
-					var sum float64
-					for k := range 3 {
-						for k2 := range 3 {
-							sum += ws.t[0][j+k][n+k2][q] * p.K1[i][0][k][k2]
-						}
-					}
-					ws.c1[i][j][n][q] = layersRelu(sum)
+					ws.c1[i][j][n][q] = layersRelu(ws.t3[i][j][n][q])
 				}
 			}
 		}
 	}
 	// layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	ws.t2 = [4][6][6][32]float64{}
-	for i5 := range 4 {
-		for i6 := range 4 {
-			for i7 := range 4 {
-				for i8 := range 32 {
-					ws.t2[i5][i6+1][i7+1][i8] += max(max(ws.c1[i5][i6*2][i7*2][i8], ws.c1[i5][i6*2][i7*2+1][i8]), max(ws.c1[i5][i6*2+1][i7*2][i8], ws.c1[i5][i6*2+1][i7*2+1][i8]))
+	ws.t4 = [4][6][6][32]float64{}
+	for i8 := range 4 {
+		for i9 := range 4 {
+			for i10 := range 4 {
+				for i11 := range 32 {
+					ws.t4[i8][i9+1][i10+1][i11] += max(max(ws.c1[i8][i9*2][i10*2][i11], ws.c1[i8][i9*2][i10*2+1][i11]), max(ws.c1[i8][i9*2+1][i10*2][i11], ws.c1[i8][i9*2+1][i10*2+1][i11]))
 				}
 			}
 		}
 	}
+	for i12 := range 4 {
+		for i13 := range 3 {
+			for i14 := range 3 {
+				copy(ws.t5[i12][i13][i14][0][0][:], ws.t4[i12][i13][i14][0:32])
+				copy(ws.t5[i12][i13][i14][0][1][:], ws.t4[i12][i13][i14+2][0:32])
+				copy(ws.t5[i12][i13][i14][1][0][:], ws.t4[i12][i13+2][i14][0:32])
+				copy(ws.t5[i12][i13][i14][1][1][:], ws.t4[i12][i13+2][i14+2][0:32])
+			}
+		}
+	}
+	layersGemmNN(4, 128, 36, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0][0], 4608), unsafe.Slice(&ws.t6[0][0][0][0], 512), false)
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t3 = [16][32]float64{}
-	for i9 := range 4 {
-		for i10 := range 32 {
+	ws.t7 = [16][32]float64{}
+	for i15 := range 4 {
+		for i16 := range 32 {
+			var sum float64
+			for k := range 4 {
+				for k2 := range 4 {
+					sum += ws.c1[i15][k][k2][i16]
+				}
+			}
+			ws.t7[i15*4][i16] += layersRelu(ws.t6[i15][0][0][i16]) + sum/16
 			var sum2 float64
 			for k3 := range 4 {
-				for k4 := range 3 {
-					for k5 := range 3 {
-						sum2 += ws.t2[k3][k4][k5][i10] * p.K2[i9][k3][k4][k5]
-					}
+				for k4 := range 4 {
+					sum2 += ws.c1[i15][k3][k4+4][i16]
 				}
 			}
+			ws.t7[i15*4+1][i16] += layersRelu(ws.t6[i15][0][1][i16]) + sum2/16
 			var sum3 float64
-			for k6 := range 4 {
-				for k7 := range 4 {
-					sum3 += ws.c1[i9][k6][k7][i10]
+			for k5 := range 4 {
+				for k6 := range 4 {
+					sum3 += ws.c1[i15][k5+4][k6][i16]
 				}
 			}
-			ws.t3[i9*4][i10] += layersRelu(sum2) + sum3/16
+			ws.t7[i15*4+2][i16] += layersRelu(ws.t6[i15][1][0][i16]) + sum3/16
 			var sum4 float64
-			for k8 := range 4 {
-				for k9 := range 3 {
-					for k10 := range 3 {
-						sum4 += ws.t2[k8][k9][k10+2][i10] * p.K2[i9][k8][k9][k10]
-					}
+			for k7 := range 4 {
+				for k8 := range 4 {
+					sum4 += ws.c1[i15][k7+4][k8+4][i16]
 				}
 			}
-			var sum5 float64
-			for k11 := range 4 {
-				for k12 := range 4 {
-					sum5 += ws.c1[i9][k11][k12+4][i10]
-				}
-			}
-			ws.t3[i9*4+1][i10] += layersRelu(sum4) + sum5/16
-			var sum6 float64
-			for k13 := range 4 {
-				for k14 := range 3 {
-					for k15 := range 3 {
-						sum6 += ws.t2[k13][k14+2][k15][i10] * p.K2[i9][k13][k14][k15]
-					}
-				}
-			}
-			var sum7 float64
-			for k16 := range 4 {
-				for k17 := range 4 {
-					sum7 += ws.c1[i9][k16+4][k17][i10]
-				}
-			}
-			ws.t3[i9*4+2][i10] += layersRelu(sum6) + sum7/16
-			var sum8 float64
-			for k18 := range 4 {
-				for k19 := range 3 {
-					for k20 := range 3 {
-						sum8 += ws.t2[k18][k19+2][k20+2][i10] * p.K2[i9][k18][k19][k20]
-					}
-				}
-			}
-			var sum9 float64
-			for k21 := range 4 {
-				for k22 := range 4 {
-					sum9 += ws.c1[i9][k21+4][k22+4][i10]
-				}
-			}
-			ws.t3[i9*4+3][i10] += layersRelu(sum8) + sum9/16
+			ws.t7[i15*4+3][i16] += layersRelu(ws.t6[i15][1][1][i16]) + sum4/16
 		}
 	}
-	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+	layersGemmNN(16, 32, 16, unsafe.Slice(&p.W1[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 	var t [2][14][32]float64
 	// layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
 	t = [2][14][32]float64{}
-	for i11 := range 12 {
-		for i12 := range 32 {
-			t[0][i11+1][i12] += ws.series[0][i11][i12]
-			t[1][i11+1][i12] += ws.series[1][i11][i12]
+	for i17 := range 12 {
+		for i18 := range 32 {
+			t[0][i17+1][i18] += ws.series[0][i17][i18]
+			t[1][i17+1][i18] += ws.series[1][i17][i18]
 		}
 	}
+	for i19 := range 3 {
+		for i20 := range 6 {
+			copy(ws.t9[0][i19][i20][:], t[0][i20*2+i19][0:32])
+			copy(ws.t9[1][i19][i20][:], t[1][i20*2+i19][0:32])
+		}
+	}
+	layersGemmNN(4, 192, 6, unsafe.Slice(&p.K3[0][0][0], 24), unsafe.Slice(&ws.t9[0][0][0][0], 1152), unsafe.Slice(&ws.t10[0][0][0], 768), false)
 	var s [4][6][32]float64
 	for i := range 4 {
 		for j := range 6 {
 			for n := range 32 {
-				var sum10 float64
-				for k23 := range 3 {
-					sum10 += t[0][j*2+k23][n] * p.K3[i][0][k23]
-					sum10 += t[1][j*2+k23][n] * p.K3[i][1][k23]
-				}
-				s[i][j][n] = math.Tanh(sum10)
+				s[i][j][n] = math.Tanh(ws.t10[i][j][n])
 			}
 		}
 	}
 	// layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-	ws.t5 = [24][32]float64{}
-	for i13 := range 4 {
-		for i14 := range 6 {
-			for i15 := range 32 {
-				ws.t5[i14+i13*6][i15] += s[i13][i14][i15]
+	ws.t11 = [24][32]float64{}
+	for i21 := range 4 {
+		for i22 := range 6 {
+			for i23 := range 32 {
+				ws.t11[i22+i21*6][i23] += s[i21][i22][i23]
 			}
 		}
 	}
-	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t5[0][0], 768), unsafe.Slice(&ws.t6[0][0], 512), false)
+	layersGemmNN(16, 32, 24, unsafe.Slice(&p.W2[0][0], 384), unsafe.Slice(&ws.t11[0][0], 768), unsafe.Slice(&ws.t12[0][0], 512), false)
 	var t2 [16][32]float64
 	var t3 [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			t2[i][j] = ws.t4[i][j] + ws.t6[i][j] + p.B1[i]
+			t2[i][j] = ws.t8[i][j] + ws.t12[i][j] + p.B1[i]
 		}
 	}
 	var t4 [16][32]float64
 	for i := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
-		for k24 := 0; k24 < 16; k24 += 4 {
-			sumB0 += t2[k24][i]
-			sumB1 += t2[k24+1][i]
-			sumB2 += t2[k24+2][i]
-			sumB3 += t2[k24+3][i]
+		for k9 := 0; k9 < 16; k9 += 4 {
+			sumB0 += t2[k9][i]
+			sumB1 += t2[k9+1][i]
+			sumB2 += t2[k9+2][i]
+			sumB3 += t2[k9+3][i]
 		}
 		t3[i] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	}
@@ -3833,11 +3546,11 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	for i := range 32 {
 		var sumC0, sumC1, sumC2, sumC3 float64
-		for k25 := 0; k25 < 16; k25 += 4 {
-			sumC0 += t4[k25][i] * t4[k25][i]
-			sumC1 += t4[k25+1][i] * t4[k25+1][i]
-			sumC2 += t4[k25+2][i] * t4[k25+2][i]
-			sumC3 += t4[k25+3][i] * t4[k25+3][i]
+		for k10 := 0; k10 < 16; k10 += 4 {
+			sumC0 += t4[k10][i] * t4[k10][i]
+			sumC1 += t4[k10+1][i] * t4[k10+1][i]
+			sumC2 += t4[k10+2][i] * t4[k10+2][i]
+			sumC3 += t4[k10+3][i] * t4[k10+3][i]
 		}
 		rsqrt[i] = layersRsqrt((sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05)
 	}
@@ -3847,20 +3560,20 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 			ws.reluH[i][j] = layersRelu(t4[i][j]*rsqrt[j]*p.Gamma[i] + p.Beta[i])
 		}
 	}
-	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t7[0][0], 320), false)
+	layersGemmNN(10, 32, 16, unsafe.Slice(&p.W3[0][0], 160), unsafe.Slice(&ws.reluH[0][0], 512), unsafe.Slice(&ws.t13[0][0], 320), false)
 	var z [10][32]float64
 	var t5 [32]float64
 	for i := range 10 {
 		for j := range 32 {
-			z[i][j] = ws.t7[i][j] + p.B3[i]
+			z[i][j] = ws.t13[i][j] + p.B3[i]
 		}
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var t6 [10][32]float64
 	for i := range 32 {
 		m := math.Inf(-1)
-		for k26 := range 10 {
-			m = max(m, z[k26][i])
+		for k11 := range 10 {
+			m = max(m, z[k11][i])
 		}
 		t5[i] = m
 	}
@@ -3877,11 +3590,11 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	var t8 [6][3][32]float64
 	for i := range 32 {
 		var sumD0, sumD1, sumD2, sumD3 float64
-		for k27 := 0; k27 < 8; k27 += 4 {
-			sumD0 += exp[k27][i]
-			sumD1 += exp[k27+1][i]
-			sumD2 += exp[k27+2][i]
-			sumD3 += exp[k27+3][i]
+		for k12 := 0; k12 < 8; k12 += 4 {
+			sumD0 += exp[k12][i]
+			sumD1 += exp[k12+1][i]
+			sumD2 += exp[k12+2][i]
+			sumD3 += exp[k12+3][i]
 		}
 		sumD0 += exp[8][i]
 		sumD0 += exp[9][i]
@@ -3889,19 +3602,19 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	// layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
 	t8 = [6][3][32]float64{}
-	for i16 := range 4 {
-		for i17 := range 3 {
-			for i18 := range 32 {
-				t8[i16][i17][i18] += s[i16][i17][i18]
+	for i24 := range 4 {
+		for i25 := range 3 {
+			for i26 := range 32 {
+				t8[i24][i25][i26] += s[i24][i25][i26]
 			}
 		}
 	}
 	var t9 [6][3][32]float64
 	t9 = [6][3][32]float64{}
-	for i19 := range 3 {
-		for i20 := range 32 {
-			t9[4][i19][i20] += ws.series[0][i19+2][i20]
-			t9[5][i19][i20] += ws.series[0][i19+5][i20]
+	for i27 := range 3 {
+		for i28 := range 32 {
+			t9[4][i27][i28] += ws.series[0][i27+2][i28]
+			t9[5][i27][i28] += ws.series[0][i27+5][i28]
 		}
 	}
 	var q4 [6][3][32]float64
@@ -3914,13 +3627,13 @@ func (p *LayersParams) forwardTile(ws *LayersBatchWorkspace, out []LayersOutputs
 	}
 	// layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
 	var loss float64
-	for k30 := range 32 {
-		var sum12 float64
-		for k31 := range 6 {
-			sum12 += math.Tanh(q4[k31][1][k30]) * q4[k31][0][k30]
-			sum12 += math.Tanh(q4[k31][2][k30]) * q4[k31][1][k30]
+	for k15 := range 32 {
+		var sum6 float64
+		for k16 := range 6 {
+			sum6 += math.Tanh(q4[k16][1][k15]) * q4[k16][0][k15]
+			sum6 += math.Tanh(q4[k16][2][k15]) * q4[k16][1][k15]
 		}
-		loss += t5[k30] + math.Log(t7[k30]) - z[ws.label[k30]][k30] + 0.01*sum12
+		loss += t5[k15] + math.Log(t7[k15]) - z[ws.label[k15]][k15] + 0.01*sum6
 	}
 	var probs [10][32]float64
 	// layers.bp:35: output probs = softmax(z)

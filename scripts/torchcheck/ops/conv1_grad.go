@@ -100,10 +100,10 @@ func (p *Conv1Params) Backward(ws *Conv1Workspace, in *Conv1Inputs, g *Conv1Para
 	var t [2][11]float64
 	// backward of conv1.bp:8: y = conv1d(x, w, 2, 1) // [3, 5]
 	t = [2][11]float64{}
-	for i2 := range 5 {
-		for i3 := range 3 {
-			t[0][i2*2+i3] += in.R[0][i2]*p.W[0][0][i3] + in.R[1][i2]*p.W[1][0][i3] + in.R[2][i2]*p.W[2][0][i3]
-			t[1][i2*2+i3] += in.R[0][i2]*p.W[0][1][i3] + in.R[1][i2]*p.W[1][1][i3] + in.R[2][i2]*p.W[2][1][i3]
+	for i2 := range 3 {
+		for i3 := range 5 {
+			t[0][i3*2+i2] += in.R[0][i3]*p.W[0][0][i2] + in.R[1][i3]*p.W[1][0][i2] + in.R[2][i3]*p.W[2][0][i2]
+			t[1][i3*2+i2] += in.R[0][i3]*p.W[0][1][i2] + in.R[1][i3]*p.W[1][1][i2] + in.R[2][i3]*p.W[2][1][i2]
 		}
 	}
 	for i := range 9 {
@@ -152,10 +152,10 @@ func (p *Conv1Params) LossGrad(ws *Conv1Workspace, in *Conv1Inputs, g *Conv1Para
 	var t2 [2][11]float64
 	// backward of conv1.bp:8: y = conv1d(x, w, 2, 1) // [3, 5]
 	t2 = [2][11]float64{}
-	for i3 := range 5 {
-		for i4 := range 3 {
-			t2[0][i3*2+i4] += in.R[0][i3]*p.W[0][0][i4] + in.R[1][i3]*p.W[1][0][i4] + in.R[2][i3]*p.W[2][0][i4]
-			t2[1][i3*2+i4] += in.R[0][i3]*p.W[0][1][i4] + in.R[1][i3]*p.W[1][1][i4] + in.R[2][i3]*p.W[2][1][i4]
+	for i3 := range 3 {
+		for i4 := range 5 {
+			t2[0][i4*2+i3] += in.R[0][i4]*p.W[0][0][i3] + in.R[1][i4]*p.W[1][0][i3] + in.R[2][i4]*p.W[2][0][i3]
+			t2[1][i4*2+i3] += in.R[0][i4]*p.W[0][1][i3] + in.R[1][i4]*p.W[1][1][i3] + in.R[2][i4]*p.W[2][1][i3]
 		}
 	}
 	for i := range 9 {
@@ -342,10 +342,10 @@ func (p *Conv1Params) lossGradTile(ws *Conv1BatchWorkspace, g *Conv1Params) floa
 	}
 	// backward of conv1.bp:8: y = conv1d(x, w, 2, 1) // [3, 5]
 	t2 = [2][11]float64{}
-	for i3 := range 5 {
-		for i4 := range 3 {
-			t2[0][i3*2+i4] += dy[0][i3]*p.W[0][0][i4] + dy[1][i3]*p.W[1][0][i4] + dy[2][i3]*p.W[2][0][i4]
-			t2[1][i3*2+i4] += dy[0][i3]*p.W[0][1][i4] + dy[1][i3]*p.W[1][1][i4] + dy[2][i3]*p.W[2][1][i4]
+	for i3 := range 3 {
+		for i4 := range 5 {
+			t2[0][i4*2+i3] += dy[0][i4]*p.W[0][0][i3] + dy[1][i4]*p.W[1][0][i3] + dy[2][i4]*p.W[2][0][i3]
+			t2[1][i4*2+i3] += dy[0][i4]*p.W[0][1][i3] + dy[1][i4]*p.W[1][1][i3] + dy[2][i4]*p.W[2][1][i3]
 		}
 	}
 	for i := range 9 {

@@ -53,9 +53,13 @@ type Conv2Outputs struct {
 // goroutine.
 type Conv2Workspace struct {
 	t  [2][9][8]float64
+	t2 [2][3][2][4][4]float64
 	y1 [3][4][4]float64
-	t2 [2][11][10]float64
+	t3 [2][11][10]float64
+	t4 [2][3][3][9][8]float64
 	y2 [2][9][8]float64
+	t5 [2][3][3][9][8]float64
+	t6 [2][3][2][4][4]float64
 }
 
 // Conv2BatchWorkspace holds what Conv2Params.ForwardBatch and LossGradBatch
@@ -65,8 +69,16 @@ type Conv2BatchWorkspace struct {
 	one Conv2Workspace       // for the samples after the last whole tile
 	r1  [3][4][4][32]float64 // the tile's R1, sample s in column s
 	r2  [2][9][8][32]float64 // the tile's R2, sample s in column s
-	t   [3][4][4][32]float64
-	t2  [2][9][8][32]float64
+	t   [2][3][2][4][4]float64
+	y1  [3][4][4]float64
+	t2  [2][3][3][9][8]float64
+	y2  [2][9][8]float64
+	dy2 [2][9][8]float64
+	t3  [2][3][3][9][8]float64
+	dy1 [3][4][4]float64
+	t4  [2][3][2][4][4]float64
+	t5  [3][4][4][32]float64
+	t6  [2][9][8][32]float64
 }
 
 // Forward returns the loss of model conv2 for the sample in and keeps in ws
@@ -83,62 +95,48 @@ func (p *Conv2Params) Forward(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 	for i := range 3 {
 		for j := range 4 {
 			for n := range 4 {
-				var sum float64
-				for k := range 3 {
-					sum += ws.t[0][j*2+k][n*2] * p.W1[i][0][k][0]
-					sum += ws.t[0][j*2+k][n*2+1] * p.W1[i][0][k][1]
-					sum += ws.t[1][j*2+k][n*2] * p.W1[i][1][k][0]
-					sum += ws.t[1][j*2+k][n*2+1] * p.W1[i][1][k][1]
-				}
-				ws.y1[i][j][n] = sum
+				ws.t2[0][i][0][j][n] = ws.t[0][j*2+i][n*2]
+				ws.t2[0][i][1][j][n] = ws.t[0][j*2+i][n*2+1]
+				ws.t2[1][i][0][j][n] = ws.t[1][j*2+i][n*2]
+				ws.t2[1][i][1][j][n] = ws.t[1][j*2+i][n*2+1]
 			}
 		}
 	}
+	conv2GemmNN(3, 16, 12, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 192), unsafe.Slice(&ws.y1[0][0][0], 48), false)
 	// conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
-	ws.t2 = [2][11][10]float64{}
+	ws.t3 = [2][11][10]float64{}
 	for i4 := range 7 {
 		for i5 := range 6 {
-			ws.t2[0][i4+2][i5+2] += p.X[0][i4][i5]
-			ws.t2[1][i4+2][i5+2] += p.X[1][i4][i5]
+			ws.t3[0][i4+2][i5+2] += p.X[0][i4][i5]
+			ws.t3[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 9 {
-		for j := range 8 {
-			var sum2 float64
-			for k2 := range 3 {
-				for k3 := range 3 {
-					sum2 += ws.t2[0][i+k2][j+k3] * p.W2[0][0][k2][k3]
-					sum2 += ws.t2[1][i+k2][j+k3] * p.W2[0][1][k2][k3]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t4[0][i6][i7][i8][:], ws.t3[0][i8+i6][i7:i7+8])
+				copy(ws.t4[1][i6][i7][i8][:], ws.t3[1][i8+i6][i7:i7+8])
 			}
-			ws.y2[0][i][j] = sum2
-			var sum3 float64
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum3 += ws.t2[0][i+k4][j+k5] * p.W2[1][0][k4][k5]
-					sum3 += ws.t2[1][i+k4][j+k5] * p.W2[1][1][k4][k5]
-				}
-			}
-			ws.y2[1][i][j] = sum3
 		}
 	}
+	conv2GemmNN(2, 72, 18, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.t4[0][0][0][0][0], 1296), unsafe.Slice(&ws.y2[0][0][0], 144), false)
 	// conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
-	var sum4 float64
-	for k6 := range 3 {
-		for k7 := range 4 {
-			for k8 := range 4 {
-				sum4 += ws.y1[k6][k7][k8] * in.R1[k6][k7][k8]
+	var sum float64
+	for k := range 3 {
+		for k2 := range 4 {
+			for k3 := range 4 {
+				sum += ws.y1[k][k2][k3] * in.R1[k][k2][k3]
 			}
 		}
 	}
-	var sum5 float64
-	for k9 := range 9 {
-		for k10 := range 8 {
-			sum5 += ws.y2[0][k9][k10] * in.R2[0][k9][k10]
-			sum5 += ws.y2[1][k9][k10] * in.R2[1][k9][k10]
+	var sum2 float64
+	for k4 := range 9 {
+		for k5 := range 8 {
+			sum2 += ws.y2[0][k4][k5] * in.R2[0][k4][k5]
+			sum2 += ws.y2[1][k4][k5] * in.R2[1][k4][k5]
 		}
 	}
-	loss := sum4 + sum5
+	loss := sum + sum2
 	if out != nil {
 		out.Y1 = ws.y1
 		out.Y2 = ws.y2
@@ -150,29 +148,51 @@ func (p *Conv2Params) Forward(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Params) {
-	var t [2][11][10]float64
+	// conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
+	for i := range 3 {
+		for j := range 4 {
+			for n := range 4 {
+				ws.t2[0][i][0][j][n] = ws.t[0][j*2+i][n*2]
+				ws.t2[0][i][1][j][n] = ws.t[0][j*2+i][n*2+1]
+				ws.t2[1][i][0][j][n] = ws.t[1][j*2+i][n*2]
+				ws.t2[1][i][1][j][n] = ws.t[1][j*2+i][n*2+1]
+			}
+		}
+	}
+	// conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
+	for i2 := range 3 {
+		for i3 := range 3 {
+			for i4 := range 9 {
+				copy(ws.t4[0][i2][i3][i4][:], ws.t3[0][i4+i2][i3:i3+8])
+				copy(ws.t4[1][i2][i3][i4][:], ws.t3[1][i4+i2][i3:i3+8])
+			}
+		}
+	}
 	// backward of conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
+	conv2GemmTN(18, 72, 2, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&in.R2[0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 1296), false)
+	var t [2][11][10]float64
 	t = [2][11][10]float64{}
-	for i2 := range 9 {
-		for i3 := range 8 {
-			for i4 := range 3 {
-				for i5 := range 3 {
-					t[0][i2+i4][i3+i5] += in.R2[0][i2][i3]*p.W2[0][0][i4][i5] + in.R2[1][i2][i3]*p.W2[1][0][i4][i5]
-					t[1][i2+i4][i3+i5] += in.R2[0][i2][i3]*p.W2[0][1][i4][i5] + in.R2[1][i2][i3]*p.W2[1][1][i4][i5]
+	for i5 := range 3 {
+		for i6 := range 3 {
+			for i7 := range 9 {
+				for i8 := range 8 {
+					t[0][i7+i5][i8+i6] += ws.t5[0][i5][i6][i7][i8]
+					t[1][i7+i5][i8+i6] += ws.t5[1][i5][i6][i7][i8]
 				}
 			}
 		}
 	}
-	var t2 [2][9][8]float64
 	// backward of conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
+	conv2GemmTN(12, 16, 3, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&in.R1[0][0][0], 48), unsafe.Slice(&ws.t6[0][0][0][0][0], 192), false)
+	var t2 [2][9][8]float64
 	t2 = [2][9][8]float64{}
-	for i6 := range 4 {
-		for i7 := range 4 {
-			for i8 := range 3 {
-				t2[0][i6*2+i8][i7*2] += in.R1[0][i6][i7]*p.W1[0][0][i8][0] + in.R1[1][i6][i7]*p.W1[1][0][i8][0] + in.R1[2][i6][i7]*p.W1[2][0][i8][0]
-				t2[0][i6*2+i8][i7*2+1] += in.R1[0][i6][i7]*p.W1[0][0][i8][1] + in.R1[1][i6][i7]*p.W1[1][0][i8][1] + in.R1[2][i6][i7]*p.W1[2][0][i8][1]
-				t2[1][i6*2+i8][i7*2] += in.R1[0][i6][i7]*p.W1[0][1][i8][0] + in.R1[1][i6][i7]*p.W1[1][1][i8][0] + in.R1[2][i6][i7]*p.W1[2][1][i8][0]
-				t2[1][i6*2+i8][i7*2+1] += in.R1[0][i6][i7]*p.W1[0][1][i8][1] + in.R1[1][i6][i7]*p.W1[1][1][i8][1] + in.R1[2][i6][i7]*p.W1[2][1][i8][1]
+	for i9 := range 3 {
+		for i10 := range 4 {
+			for i11 := range 4 {
+				t2[0][i10*2+i9][i11*2] += ws.t6[0][i9][0][i10][i11]
+				t2[0][i10*2+i9][i11*2+1] += ws.t6[0][i9][1][i10][i11]
+				t2[1][i10*2+i9][i11*2] += ws.t6[1][i9][0][i10][i11]
+				t2[1][i10*2+i9][i11*2+1] += ws.t6[1][i9][1][i10][i11]
 			}
 		}
 	}
@@ -184,71 +204,9 @@ func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 		}
 	}
 	// backward of conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
-	for i := range 3 {
-		for j := range 3 {
-			var sum float64
-			for k := range 4 {
-				for k2 := range 4 {
-					sum += in.R1[i][k][k2] * ws.t[0][k*2+j][k2*2]
-				}
-			}
-			g.W1[i][0][j][0] += sum
-			var sum2 float64
-			for k3 := range 4 {
-				for k4 := range 4 {
-					sum2 += in.R1[i][k3][k4] * ws.t[0][k3*2+j][k4*2+1]
-				}
-			}
-			g.W1[i][0][j][1] += sum2
-			var sum3 float64
-			for k5 := range 4 {
-				for k6 := range 4 {
-					sum3 += in.R1[i][k5][k6] * ws.t[1][k5*2+j][k6*2]
-				}
-			}
-			g.W1[i][1][j][0] += sum3
-			var sum4 float64
-			for k7 := range 4 {
-				for k8 := range 4 {
-					sum4 += in.R1[i][k7][k8] * ws.t[1][k7*2+j][k8*2+1]
-				}
-			}
-			g.W1[i][1][j][1] += sum4
-		}
-	}
+	conv2GemmNT(3, 12, 16, unsafe.Slice(&in.R1[0][0][0], 48), unsafe.Slice(&ws.t2[0][0][0][0][0], 192), unsafe.Slice(&g.W1[0][0][0][0], 36), true)
 	// backward of conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
-	for i := range 3 {
-		for j := range 3 {
-			var sum5 float64
-			for k9 := range 9 {
-				for k10 := range 8 {
-					sum5 += in.R2[0][k9][k10] * ws.t2[0][k9+i][k10+j]
-				}
-			}
-			g.W2[0][0][i][j] += sum5
-			var sum6 float64
-			for k11 := range 9 {
-				for k12 := range 8 {
-					sum6 += in.R2[0][k11][k12] * ws.t2[1][k11+i][k12+j]
-				}
-			}
-			g.W2[0][1][i][j] += sum6
-			var sum7 float64
-			for k13 := range 9 {
-				for k14 := range 8 {
-					sum7 += in.R2[1][k13][k14] * ws.t2[0][k13+i][k14+j]
-				}
-			}
-			g.W2[1][0][i][j] += sum7
-			var sum8 float64
-			for k15 := range 9 {
-				for k16 := range 8 {
-					sum8 += in.R2[1][k15][k16] * ws.t2[1][k15+i][k16+j]
-				}
-			}
-			g.W2[1][1][i][j] += sum8
-		}
-	}
+	conv2GemmNT(2, 18, 72, unsafe.Slice(&in.R2[0][0][0], 144), unsafe.Slice(&ws.t4[0][0][0][0][0], 1296), unsafe.Slice(&g.W2[0][0][0][0], 36), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -264,6 +222,17 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 			t[1][i2+1][i3+1] += p.X[1][i2][i3]
 		}
 	}
+	for i := range 3 {
+		for j := range 4 {
+			for n := range 4 {
+				ws.t2[0][i][0][j][n] = t[0][j*2+i][n*2]
+				ws.t2[0][i][1][j][n] = t[0][j*2+i][n*2+1]
+				ws.t2[1][i][0][j][n] = t[1][j*2+i][n*2]
+				ws.t2[1][i][1][j][n] = t[1][j*2+i][n*2+1]
+			}
+		}
+	}
+	conv2GemmNN(3, 16, 12, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 192), unsafe.Slice(&ws.y1[0][0][0], 48), false)
 	var t2 [2][11][10]float64
 	// conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
 	t2 = [2][11][10]float64{}
@@ -273,67 +242,57 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t4[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t4[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
+			}
+		}
+	}
+	conv2GemmNN(2, 72, 18, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.t4[0][0][0][0][0], 1296), unsafe.Slice(&ws.y2[0][0][0], 144), false)
 	// conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
 	var sum float64
 	for k := range 3 {
 		for k2 := range 4 {
 			for k3 := range 4 {
-				var sum2 float64
-				for k4 := range 3 {
-					sum2 += t[0][k2*2+k4][k3*2] * p.W1[k][0][k4][0]
-					sum2 += t[0][k2*2+k4][k3*2+1] * p.W1[k][0][k4][1]
-					sum2 += t[1][k2*2+k4][k3*2] * p.W1[k][1][k4][0]
-					sum2 += t[1][k2*2+k4][k3*2+1] * p.W1[k][1][k4][1]
-				}
-				sum += sum2 * in.R1[k][k2][k3]
+				sum += ws.y1[k][k2][k3] * in.R1[k][k2][k3]
 			}
 		}
 	}
-	var sum3 float64
-	for k5 := range 9 {
-		for k6 := range 8 {
-			var sum4 float64
-			for k7 := range 3 {
-				for k8 := range 3 {
-					sum4 += t2[0][k5+k7][k6+k8] * p.W2[0][0][k7][k8]
-					sum4 += t2[1][k5+k7][k6+k8] * p.W2[0][1][k7][k8]
-				}
-			}
-			sum3 += sum4 * in.R2[0][k5][k6]
-			var sum5 float64
-			for k9 := range 3 {
-				for k10 := range 3 {
-					sum5 += t2[0][k5+k9][k6+k10] * p.W2[1][0][k9][k10]
-					sum5 += t2[1][k5+k9][k6+k10] * p.W2[1][1][k9][k10]
-				}
-			}
-			sum3 += sum5 * in.R2[1][k5][k6]
+	var sum2 float64
+	for k4 := range 9 {
+		for k5 := range 8 {
+			sum2 += ws.y2[0][k4][k5] * in.R2[0][k4][k5]
+			sum2 += ws.y2[1][k4][k5] * in.R2[1][k4][k5]
 		}
 	}
-	loss := sum + sum3
-	var t3 [2][11][10]float64
+	loss := sum + sum2
 	// backward of conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
+	conv2GemmTN(18, 72, 2, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&in.R2[0][0][0], 144), unsafe.Slice(&ws.t5[0][0][0][0][0], 1296), false)
+	var t3 [2][11][10]float64
 	t3 = [2][11][10]float64{}
-	for i6 := range 9 {
-		for i7 := range 8 {
-			for i8 := range 3 {
-				for i9 := range 3 {
-					t3[0][i6+i8][i7+i9] += in.R2[0][i6][i7]*p.W2[0][0][i8][i9] + in.R2[1][i6][i7]*p.W2[1][0][i8][i9]
-					t3[1][i6+i8][i7+i9] += in.R2[0][i6][i7]*p.W2[0][1][i8][i9] + in.R2[1][i6][i7]*p.W2[1][1][i8][i9]
+	for i9 := range 3 {
+		for i10 := range 3 {
+			for i11 := range 9 {
+				for i12 := range 8 {
+					t3[0][i11+i9][i12+i10] += ws.t5[0][i9][i10][i11][i12]
+					t3[1][i11+i9][i12+i10] += ws.t5[1][i9][i10][i11][i12]
 				}
 			}
 		}
 	}
-	var t4 [2][9][8]float64
 	// backward of conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
+	conv2GemmTN(12, 16, 3, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&in.R1[0][0][0], 48), unsafe.Slice(&ws.t6[0][0][0][0][0], 192), false)
+	var t4 [2][9][8]float64
 	t4 = [2][9][8]float64{}
-	for i10 := range 4 {
-		for i11 := range 4 {
-			for i12 := range 3 {
-				t4[0][i10*2+i12][i11*2] += in.R1[0][i10][i11]*p.W1[0][0][i12][0] + in.R1[1][i10][i11]*p.W1[1][0][i12][0] + in.R1[2][i10][i11]*p.W1[2][0][i12][0]
-				t4[0][i10*2+i12][i11*2+1] += in.R1[0][i10][i11]*p.W1[0][0][i12][1] + in.R1[1][i10][i11]*p.W1[1][0][i12][1] + in.R1[2][i10][i11]*p.W1[2][0][i12][1]
-				t4[1][i10*2+i12][i11*2] += in.R1[0][i10][i11]*p.W1[0][1][i12][0] + in.R1[1][i10][i11]*p.W1[1][1][i12][0] + in.R1[2][i10][i11]*p.W1[2][1][i12][0]
-				t4[1][i10*2+i12][i11*2+1] += in.R1[0][i10][i11]*p.W1[0][1][i12][1] + in.R1[1][i10][i11]*p.W1[1][1][i12][1] + in.R1[2][i10][i11]*p.W1[2][1][i12][1]
+	for i13 := range 3 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				t4[0][i14*2+i13][i15*2] += ws.t6[0][i13][0][i14][i15]
+				t4[0][i14*2+i13][i15*2+1] += ws.t6[0][i13][1][i14][i15]
+				t4[1][i14*2+i13][i15*2] += ws.t6[1][i13][0][i14][i15]
+				t4[1][i14*2+i13][i15*2+1] += ws.t6[1][i13][1][i14][i15]
 			}
 		}
 	}
@@ -345,71 +304,9 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 		}
 	}
 	// backward of conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
-	for i := range 3 {
-		for j := range 3 {
-			var sum6 float64
-			for k11 := range 4 {
-				for k12 := range 4 {
-					sum6 += in.R1[i][k11][k12] * t[0][k11*2+j][k12*2]
-				}
-			}
-			g.W1[i][0][j][0] += sum6
-			var sum7 float64
-			for k13 := range 4 {
-				for k14 := range 4 {
-					sum7 += in.R1[i][k13][k14] * t[0][k13*2+j][k14*2+1]
-				}
-			}
-			g.W1[i][0][j][1] += sum7
-			var sum8 float64
-			for k15 := range 4 {
-				for k16 := range 4 {
-					sum8 += in.R1[i][k15][k16] * t[1][k15*2+j][k16*2]
-				}
-			}
-			g.W1[i][1][j][0] += sum8
-			var sum9 float64
-			for k17 := range 4 {
-				for k18 := range 4 {
-					sum9 += in.R1[i][k17][k18] * t[1][k17*2+j][k18*2+1]
-				}
-			}
-			g.W1[i][1][j][1] += sum9
-		}
-	}
+	conv2GemmNT(3, 12, 16, unsafe.Slice(&in.R1[0][0][0], 48), unsafe.Slice(&ws.t2[0][0][0][0][0], 192), unsafe.Slice(&g.W1[0][0][0][0], 36), true)
 	// backward of conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
-	for i := range 3 {
-		for j := range 3 {
-			var sum10 float64
-			for k19 := range 9 {
-				for k20 := range 8 {
-					sum10 += in.R2[0][k19][k20] * t2[0][k19+i][k20+j]
-				}
-			}
-			g.W2[0][0][i][j] += sum10
-			var sum11 float64
-			for k21 := range 9 {
-				for k22 := range 8 {
-					sum11 += in.R2[0][k21][k22] * t2[1][k21+i][k22+j]
-				}
-			}
-			g.W2[0][1][i][j] += sum11
-			var sum12 float64
-			for k23 := range 9 {
-				for k24 := range 8 {
-					sum12 += in.R2[1][k23][k24] * t2[0][k23+i][k24+j]
-				}
-			}
-			g.W2[1][0][i][j] += sum12
-			var sum13 float64
-			for k25 := range 9 {
-				for k26 := range 8 {
-					sum13 += in.R2[1][k25][k26] * t2[1][k25+i][k26+j]
-				}
-			}
-			g.W2[1][1][i][j] += sum13
-		}
-	}
+	conv2GemmNT(2, 18, 72, unsafe.Slice(&in.R2[0][0][0], 144), unsafe.Slice(&ws.t4[0][0][0][0][0], 1296), unsafe.Slice(&g.W2[0][0][0][0], 36), true)
 	return loss
 }
 
@@ -445,21 +342,18 @@ func (p *Conv2Params) Predict(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 			t[1][i2+1][i3+1] += p.X[1][i2][i3]
 		}
 	}
-	var t2 [2][11][10]float64
 	for i := range 3 {
 		for j := range 4 {
 			for n := range 4 {
-				var sum float64
-				for k := range 3 {
-					sum += t[0][j*2+k][n*2] * p.W1[i][0][k][0]
-					sum += t[0][j*2+k][n*2+1] * p.W1[i][0][k][1]
-					sum += t[1][j*2+k][n*2] * p.W1[i][1][k][0]
-					sum += t[1][j*2+k][n*2+1] * p.W1[i][1][k][1]
-				}
-				out.Y1[i][j][n] = sum
+				ws.t2[0][i][0][j][n] = t[0][j*2+i][n*2]
+				ws.t2[0][i][1][j][n] = t[0][j*2+i][n*2+1]
+				ws.t2[1][i][0][j][n] = t[1][j*2+i][n*2]
+				ws.t2[1][i][1][j][n] = t[1][j*2+i][n*2+1]
 			}
 		}
 	}
+	conv2GemmNN(3, 16, 12, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 192), unsafe.Slice(&out.Y1[0][0][0], 48), false)
+	var t2 [2][11][10]float64
 	// conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
 	t2 = [2][11][10]float64{}
 	for i4 := range 7 {
@@ -468,26 +362,15 @@ func (p *Conv2Params) Predict(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	for i := range 9 {
-		for j := range 8 {
-			var sum2 float64
-			for k2 := range 3 {
-				for k3 := range 3 {
-					sum2 += t2[0][i+k2][j+k3] * p.W2[0][0][k2][k3]
-					sum2 += t2[1][i+k2][j+k3] * p.W2[0][1][k2][k3]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t4[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t4[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
-			out.Y2[0][i][j] = sum2
-			var sum3 float64
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum3 += t2[0][i+k4][j+k5] * p.W2[1][0][k4][k5]
-					sum3 += t2[1][i+k4][j+k5] * p.W2[1][1][k4][k5]
-				}
-			}
-			out.Y2[1][i][j] = sum3
 		}
 	}
+	conv2GemmNN(2, 72, 18, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.t4[0][0][0][0][0], 1296), unsafe.Slice(&out.Y2[0][0][0], 144), false)
 }
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
@@ -583,22 +466,18 @@ func (p *Conv2Params) lossGradTile(ws *Conv2BatchWorkspace, g *Conv2Params) floa
 			t[1][i2+1][i3+1] += p.X[1][i2][i3]
 		}
 	}
-	var y1 [3][4][4]float64
-	var t2 [2][11][10]float64
 	for i := range 3 {
 		for j := range 4 {
 			for n := range 4 {
-				var sum float64
-				for k := range 3 {
-					sum += t[0][j*2+k][n*2] * p.W1[i][0][k][0]
-					sum += t[0][j*2+k][n*2+1] * p.W1[i][0][k][1]
-					sum += t[1][j*2+k][n*2] * p.W1[i][1][k][0]
-					sum += t[1][j*2+k][n*2+1] * p.W1[i][1][k][1]
-				}
-				y1[i][j][n] = sum
+				ws.t[0][i][0][j][n] = t[0][j*2+i][n*2]
+				ws.t[0][i][1][j][n] = t[0][j*2+i][n*2+1]
+				ws.t[1][i][0][j][n] = t[1][j*2+i][n*2]
+				ws.t[1][i][1][j][n] = t[1][j*2+i][n*2+1]
 			}
 		}
 	}
+	conv2GemmNN(3, 16, 12, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.t[0][0][0][0][0], 192), unsafe.Slice(&ws.y1[0][0][0], 48), false)
+	var t2 [2][11][10]float64
 	// conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
 	t2 = [2][11][10]float64{}
 	for i4 := range 7 {
@@ -607,108 +486,96 @@ func (p *Conv2Params) lossGradTile(ws *Conv2BatchWorkspace, g *Conv2Params) floa
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	var y2 [2][9][8]float64
-	for i := range 9 {
-		for j := range 8 {
-			var sum2 float64
-			for k2 := range 3 {
-				for k3 := range 3 {
-					sum2 += t2[0][i+k2][j+k3] * p.W2[0][0][k2][k3]
-					sum2 += t2[1][i+k2][j+k3] * p.W2[0][1][k2][k3]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t2[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t2[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
-			y2[0][i][j] = sum2
-			var sum3 float64
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum3 += t2[0][i+k4][j+k5] * p.W2[1][0][k4][k5]
-					sum3 += t2[1][i+k4][j+k5] * p.W2[1][1][k4][k5]
-				}
-			}
-			y2[1][i][j] = sum3
 		}
 	}
+	conv2GemmNN(2, 72, 18, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 1296), unsafe.Slice(&ws.y2[0][0][0], 144), false)
 	// conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
 	var loss float64
-	for k12 := range 32 {
-		var sum6 float64
-		for k13 := range 3 {
-			for k14 := range 4 {
-				for k15 := range 4 {
-					sum6 += y1[k13][k14][k15] * ws.r1[k13][k14][k15][k12]
+	for k7 := range 32 {
+		var sum3 float64
+		for k8 := range 3 {
+			for k9 := range 4 {
+				for k10 := range 4 {
+					sum3 += ws.y1[k8][k9][k10] * ws.r1[k8][k9][k10][k7]
 				}
 			}
 		}
-		var sum7 float64
-		for k16 := range 9 {
-			for k17 := range 8 {
-				sum7 += y2[0][k16][k17] * ws.r2[0][k16][k17][k12]
-				sum7 += y2[1][k16][k17] * ws.r2[1][k16][k17][k12]
+		var sum4 float64
+		for k11 := range 9 {
+			for k12 := range 8 {
+				sum4 += ws.y2[0][k11][k12] * ws.r2[0][k11][k12][k7]
+				sum4 += ws.y2[1][k11][k12] * ws.r2[1][k11][k12][k7]
 			}
 		}
-		loss += sum6 + sum7
+		loss += sum3 + sum4
 	}
-	var dy2 [2][9][8]float64
 	// backward of conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
 	for i := range 9 {
 		for j := range 8 {
 			var sumB0, sumB1, sumB2, sumB3 float64
-			for k18 := 0; k18 < 32; k18 += 4 {
-				sumB0 += ws.r2[0][i][j][k18]
-				sumB1 += ws.r2[0][i][j][k18+1]
-				sumB2 += ws.r2[0][i][j][k18+2]
-				sumB3 += ws.r2[0][i][j][k18+3]
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumB0 += ws.r2[0][i][j][k13]
+				sumB1 += ws.r2[0][i][j][k13+1]
+				sumB2 += ws.r2[0][i][j][k13+2]
+				sumB3 += ws.r2[0][i][j][k13+3]
 			}
-			dy2[0][i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
+			ws.dy2[0][i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 			var sumC0, sumC1, sumC2, sumC3 float64
-			for k19 := 0; k19 < 32; k19 += 4 {
-				sumC0 += ws.r2[1][i][j][k19]
-				sumC1 += ws.r2[1][i][j][k19+1]
-				sumC2 += ws.r2[1][i][j][k19+2]
-				sumC3 += ws.r2[1][i][j][k19+3]
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumC0 += ws.r2[1][i][j][k14]
+				sumC1 += ws.r2[1][i][j][k14+1]
+				sumC2 += ws.r2[1][i][j][k14+2]
+				sumC3 += ws.r2[1][i][j][k14+3]
 			}
-			dy2[1][i][j] = sumC0 + sumC1 + (sumC2 + sumC3)
+			ws.dy2[1][i][j] = sumC0 + sumC1 + (sumC2 + sumC3)
 		}
 	}
-	var t3 [2][11][10]float64
 	// backward of conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
+	conv2GemmTN(18, 72, 2, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.dy2[0][0][0], 144), unsafe.Slice(&ws.t3[0][0][0][0][0], 1296), false)
+	var t3 [2][11][10]float64
 	t3 = [2][11][10]float64{}
-	for i6 := range 9 {
-		for i7 := range 8 {
-			for i8 := range 3 {
-				for i9 := range 3 {
-					t3[0][i6+i8][i7+i9] += dy2[0][i6][i7]*p.W2[0][0][i8][i9] + dy2[1][i6][i7]*p.W2[1][0][i8][i9]
-					t3[1][i6+i8][i7+i9] += dy2[0][i6][i7]*p.W2[0][1][i8][i9] + dy2[1][i6][i7]*p.W2[1][1][i8][i9]
+	for i9 := range 3 {
+		for i10 := range 3 {
+			for i11 := range 9 {
+				for i12 := range 8 {
+					t3[0][i11+i9][i12+i10] += ws.t3[0][i9][i10][i11][i12]
+					t3[1][i11+i9][i12+i10] += ws.t3[1][i9][i10][i11][i12]
 				}
 			}
 		}
 	}
-	var dy1 [3][4][4]float64
 	// backward of conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
-	var t4 [2][9][8]float64
 	for i := range 3 {
 		for j := range 4 {
 			for n := range 4 {
 				var sumD0, sumD1, sumD2, sumD3 float64
-				for k20 := 0; k20 < 32; k20 += 4 {
-					sumD0 += ws.r1[i][j][n][k20]
-					sumD1 += ws.r1[i][j][n][k20+1]
-					sumD2 += ws.r1[i][j][n][k20+2]
-					sumD3 += ws.r1[i][j][n][k20+3]
+				for k15 := 0; k15 < 32; k15 += 4 {
+					sumD0 += ws.r1[i][j][n][k15]
+					sumD1 += ws.r1[i][j][n][k15+1]
+					sumD2 += ws.r1[i][j][n][k15+2]
+					sumD3 += ws.r1[i][j][n][k15+3]
 				}
-				dy1[i][j][n] = sumD0 + sumD1 + (sumD2 + sumD3)
+				ws.dy1[i][j][n] = sumD0 + sumD1 + (sumD2 + sumD3)
 			}
 		}
 	}
 	// backward of conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
+	conv2GemmTN(12, 16, 3, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.dy1[0][0][0], 48), unsafe.Slice(&ws.t4[0][0][0][0][0], 192), false)
+	var t4 [2][9][8]float64
 	t4 = [2][9][8]float64{}
-	for i10 := range 4 {
-		for i11 := range 4 {
-			for i12 := range 3 {
-				t4[0][i10*2+i12][i11*2] += dy1[0][i10][i11]*p.W1[0][0][i12][0] + dy1[1][i10][i11]*p.W1[1][0][i12][0] + dy1[2][i10][i11]*p.W1[2][0][i12][0]
-				t4[0][i10*2+i12][i11*2+1] += dy1[0][i10][i11]*p.W1[0][0][i12][1] + dy1[1][i10][i11]*p.W1[1][0][i12][1] + dy1[2][i10][i11]*p.W1[2][0][i12][1]
-				t4[1][i10*2+i12][i11*2] += dy1[0][i10][i11]*p.W1[0][1][i12][0] + dy1[1][i10][i11]*p.W1[1][1][i12][0] + dy1[2][i10][i11]*p.W1[2][1][i12][0]
-				t4[1][i10*2+i12][i11*2+1] += dy1[0][i10][i11]*p.W1[0][1][i12][1] + dy1[1][i10][i11]*p.W1[1][1][i12][1] + dy1[2][i10][i11]*p.W1[2][1][i12][1]
+	for i13 := range 3 {
+		for i14 := range 4 {
+			for i15 := range 4 {
+				t4[0][i14*2+i13][i15*2] += ws.t4[0][i13][0][i14][i15]
+				t4[0][i14*2+i13][i15*2+1] += ws.t4[0][i13][1][i14][i15]
+				t4[1][i14*2+i13][i15*2] += ws.t4[1][i13][0][i14][i15]
+				t4[1][i14*2+i13][i15*2+1] += ws.t4[1][i13][1][i14][i15]
 			}
 		}
 	}
@@ -718,71 +585,9 @@ func (p *Conv2Params) lossGradTile(ws *Conv2BatchWorkspace, g *Conv2Params) floa
 			g.X[1][i][j] += t3[1][i+2][j+2] + t4[1][i+1][j+1]
 		}
 	}
-	for i := range 3 {
-		for j := range 3 {
-			var sum8 float64
-			for k21 := range 4 {
-				for k22 := range 4 {
-					sum8 += dy1[i][k21][k22] * t[0][k21*2+j][k22*2]
-				}
-			}
-			g.W1[i][0][j][0] += sum8
-			var sum9 float64
-			for k23 := range 4 {
-				for k24 := range 4 {
-					sum9 += dy1[i][k23][k24] * t[0][k23*2+j][k24*2+1]
-				}
-			}
-			g.W1[i][0][j][1] += sum9
-			var sum10 float64
-			for k25 := range 4 {
-				for k26 := range 4 {
-					sum10 += dy1[i][k25][k26] * t[1][k25*2+j][k26*2]
-				}
-			}
-			g.W1[i][1][j][0] += sum10
-			var sum11 float64
-			for k27 := range 4 {
-				for k28 := range 4 {
-					sum11 += dy1[i][k27][k28] * t[1][k27*2+j][k28*2+1]
-				}
-			}
-			g.W1[i][1][j][1] += sum11
-		}
-	}
+	conv2GemmNT(3, 12, 16, unsafe.Slice(&ws.dy1[0][0][0], 48), unsafe.Slice(&ws.t[0][0][0][0][0], 192), unsafe.Slice(&g.W1[0][0][0][0], 36), true)
 	// backward of conv2.bp:12: y2 = conv2d(x, w2, 1, 2) // [2, 9, 8]
-	for i := range 3 {
-		for j := range 3 {
-			var sum12 float64
-			for k29 := range 9 {
-				for k30 := range 8 {
-					sum12 += dy2[0][k29][k30] * t2[0][k29+i][k30+j]
-				}
-			}
-			g.W2[0][0][i][j] += sum12
-			var sum13 float64
-			for k31 := range 9 {
-				for k32 := range 8 {
-					sum13 += dy2[0][k31][k32] * t2[1][k31+i][k32+j]
-				}
-			}
-			g.W2[0][1][i][j] += sum13
-			var sum14 float64
-			for k33 := range 9 {
-				for k34 := range 8 {
-					sum14 += dy2[1][k33][k34] * t2[0][k33+i][k34+j]
-				}
-			}
-			g.W2[1][0][i][j] += sum14
-			var sum15 float64
-			for k35 := range 9 {
-				for k36 := range 8 {
-					sum15 += dy2[1][k35][k36] * t2[1][k35+i][k36+j]
-				}
-			}
-			g.W2[1][1][i][j] += sum15
-		}
-	}
+	conv2GemmNT(2, 18, 72, unsafe.Slice(&ws.dy2[0][0][0], 144), unsafe.Slice(&ws.t2[0][0][0][0][0], 1296), unsafe.Slice(&g.W2[0][0][0][0], 36), true)
 	return loss
 }
 
@@ -798,26 +603,24 @@ func (p *Conv2Params) forwardTile(ws *Conv2BatchWorkspace, out []Conv2Outputs) f
 			t[1][i2+1][i3+1] += p.X[1][i2][i3]
 		}
 	}
-	var y1 [3][4][4]float64
+	for i := range 3 {
+		for j := range 4 {
+			for n := range 4 {
+				ws.t[0][i][0][j][n] = t[0][j*2+i][n*2]
+				ws.t[0][i][1][j][n] = t[0][j*2+i][n*2+1]
+				ws.t[1][i][0][j][n] = t[1][j*2+i][n*2]
+				ws.t[1][i][1][j][n] = t[1][j*2+i][n*2+1]
+			}
+		}
+	}
+	conv2GemmNN(3, 16, 12, unsafe.Slice(&p.W1[0][0][0][0], 36), unsafe.Slice(&ws.t[0][0][0][0][0], 192), unsafe.Slice(&ws.y1[0][0][0], 48), false)
+	// conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
 	var t2 [2][11][10]float64
 	for i := range 3 {
 		for j := range 4 {
 			for n := range 4 {
-				var sum float64
-				for k := range 3 {
-					sum += t[0][j*2+k][n*2] * p.W1[i][0][k][0]
-					sum += t[0][j*2+k][n*2+1] * p.W1[i][0][k][1]
-					sum += t[1][j*2+k][n*2] * p.W1[i][1][k][0]
-					sum += t[1][j*2+k][n*2+1] * p.W1[i][1][k][1]
-				}
-				y1[i][j][n] = sum
-			}
-		}
-		// conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
-		for j := range 4 {
-			for n := range 4 {
 				for q := range 32 {
-					ws.t[i][j][n][q] = y1[i][j][n]
+					ws.t5[i][j][n][q] = ws.y1[i][j][n]
 				}
 			}
 		}
@@ -830,68 +633,56 @@ func (p *Conv2Params) forwardTile(ws *Conv2BatchWorkspace, out []Conv2Outputs) f
 			t2[1][i4+2][i5+2] += p.X[1][i4][i5]
 		}
 	}
-	var y2 [2][9][8]float64
-	for i := range 9 {
-		for j := range 8 {
-			var sum2 float64
-			for k2 := range 3 {
-				for k3 := range 3 {
-					sum2 += t2[0][i+k2][j+k3] * p.W2[0][0][k2][k3]
-					sum2 += t2[1][i+k2][j+k3] * p.W2[0][1][k2][k3]
-				}
+	for i6 := range 3 {
+		for i7 := range 3 {
+			for i8 := range 9 {
+				copy(ws.t2[0][i6][i7][i8][:], t2[0][i8+i6][i7:i7+8])
+				copy(ws.t2[1][i6][i7][i8][:], t2[1][i8+i6][i7:i7+8])
 			}
-			y2[0][i][j] = sum2
-			var sum3 float64
-			for k4 := range 3 {
-				for k5 := range 3 {
-					sum3 += t2[0][i+k4][j+k5] * p.W2[1][0][k4][k5]
-					sum3 += t2[1][i+k4][j+k5] * p.W2[1][1][k4][k5]
-				}
-			}
-			y2[1][i][j] = sum3
 		}
 	}
+	conv2GemmNN(2, 72, 18, unsafe.Slice(&p.W2[0][0][0][0], 36), unsafe.Slice(&ws.t2[0][0][0][0][0], 1296), unsafe.Slice(&ws.y2[0][0][0], 144), false)
 	// conv2.bp:15: loss = sum(y1 * R1) + sum(y2 * R2)
 	for i := range 9 {
 		for j := range 8 {
 			for n := range 32 {
-				ws.t2[0][i][j][n] = y2[0][i][j]
-				ws.t2[1][i][j][n] = y2[1][i][j]
+				ws.t6[0][i][j][n] = ws.y2[0][i][j]
+				ws.t6[1][i][j][n] = ws.y2[1][i][j]
 			}
 		}
 	}
 	var loss float64
-	for k12 := range 32 {
-		var sum6 float64
-		for k13 := range 3 {
-			for k14 := range 4 {
-				for k15 := range 4 {
-					sum6 += ws.t[k13][k14][k15][k12] * ws.r1[k13][k14][k15][k12]
+	for k7 := range 32 {
+		var sum3 float64
+		for k8 := range 3 {
+			for k9 := range 4 {
+				for k10 := range 4 {
+					sum3 += ws.t5[k8][k9][k10][k7] * ws.r1[k8][k9][k10][k7]
 				}
 			}
 		}
-		var sum7 float64
-		for k16 := range 9 {
-			for k17 := range 8 {
-				sum7 += ws.t2[0][k16][k17][k12] * ws.r2[0][k16][k17][k12]
-				sum7 += ws.t2[1][k16][k17][k12] * ws.r2[1][k16][k17][k12]
+		var sum4 float64
+		for k11 := range 9 {
+			for k12 := range 8 {
+				sum4 += ws.t6[0][k11][k12][k7] * ws.r2[0][k11][k12][k7]
+				sum4 += ws.t6[1][k11][k12][k7] * ws.r2[1][k11][k12][k7]
 			}
 		}
-		loss += sum6 + sum7
+		loss += sum3 + sum4
 	}
 	if out != nil {
 		for q := range out {
 			for j2 := range 3 {
 				for j3 := range 4 {
 					for j4 := range 4 {
-						out[q].Y1[j2][j3][j4] = ws.t[j2][j3][j4][q]
+						out[q].Y1[j2][j3][j4] = ws.t5[j2][j3][j4][q]
 					}
 				}
 			}
 			for j5 := range 9 {
 				for j6 := range 8 {
-					out[q].Y2[0][j5][j6] = ws.t2[0][j5][j6][q]
-					out[q].Y2[1][j5][j6] = ws.t2[1][j5][j6][q]
+					out[q].Y2[0][j5][j6] = ws.t6[0][j5][j6][q]
+					out[q].Y2[1][j5][j6] = ws.t6[1][j5][j6][q]
 				}
 			}
 		}
@@ -973,4 +764,208 @@ var (
 // number each, in the order of Ints.
 func (*Conv2Inputs) Layout() (names, fields []string, sizes []int) {
 	return conv2InputNames[:], conv2InputFields[:], conv2InputSizes[:]
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var conv2GemmNT = conv2GemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var conv2GemmNN = conv2GemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var conv2GemmTN = conv2GemmTNGo
+
+func conv2GemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	conv2NtGo(m, n, k, a, b, c, add, 0)
+}
+
+func conv2GemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	conv2AxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func conv2GemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	conv2AxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func conv2NtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := conv2Dot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			conv2Put3(c0[j:j+3], s00, s01, s02, add)
+			conv2Put3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := conv2Dot2x1(a0, a1, b[j*k:j*k+k])
+			conv2Put1(c0, j, s0, add)
+			conv2Put1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			conv2Put1(c0, j, conv2Dot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func conv2Dot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func conv2Dot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func conv2Dot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func conv2Put3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func conv2Put1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func conv2AxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			conv2Axpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			conv2Axpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			conv2Axpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func conv2Axpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func conv2Axpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func conv2Axpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }
