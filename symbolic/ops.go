@@ -95,6 +95,7 @@ const (
 	OpAMax
 	OpWindow
 	OpUnwindow
+	OpBMatMul
 	numOpCodes
 )
 

@@ -129,42 +129,52 @@ type ReverseBatchWorkspace struct {
 	next [12][32]int         // the tile's next, sample s in column s
 	t    [6][32]float64
 	exp  [6][10][32]float64
-	x2   [12][32][32]float64
 	t2   [12][32][32]float64
+	x2   [12][32][32]float64
 	t3   [12][32][32]float64
-	t4   [12][12][32]float64
-	exp2 [12][12][32]float64
+	t4   [12][32][32]float64
 	t5   [12][12][32]float64
-	t6   [12][32][32]float64
+	exp2 [12][12][32]float64
+	t6   [12][12][32]float64
 	t7   [12][32][32]float64
 	t8   [12][32][32]float64
 	t9   [12][32][32]float64
 	t10  [12][32][32]float64
-	h    [12][32][32]float64
-	relu [12][64][32]float64
 	t11  [12][32][32]float64
 	t12  [12][32][32]float64
-	t13  [12][32][32]float64
-	h2   [12][32][32]float64
-	z    [12][10][32]float64
-	dz   [12][10][32]float64
-	dh   [12][32][32]float64
+	h    [12][32][32]float64
+	t13  [12][64][32]float64
+	relu [12][64][32]float64
 	t14  [12][32][32]float64
 	t15  [12][32][32]float64
 	t16  [12][32][32]float64
 	t17  [12][32][32]float64
-	t18  [12][64][32]float64
-	dh2  [12][32][32]float64
+	h2   [12][32][32]float64
+	t18  [12][10][32]float64
+	z    [12][10][32]float64
+	dz   [12][10][32]float64
+	dh   [12][32][32]float64
 	t19  [12][32][32]float64
 	t20  [12][32][32]float64
 	t21  [12][32][32]float64
 	t22  [12][32][32]float64
-	t23  [12][32][32]float64
-	t24  [12][32][32]float64
-	t25  [12][12][32]float64
-	t26  [12][12][32]float64
-	t27  [32][12][32]float64
+	t23  [12][64][32]float64
+	t24  [12][64][32]float64
+	t25  [12][32][32]float64
+	dh2  [12][32][32]float64
+	t26  [12][32][32]float64
+	t27  [12][32][32]float64
 	t28  [12][32][32]float64
+	t29  [12][32][32]float64
+	t30  [12][32][32]float64
+	t31  [12][32][32]float64
+	t32  [12][12][32]float64
+	t33  [12][32][32]float64
+	t34  [12][12][32]float64
+	t35  [12][32][32]float64
+	t36  [12][32][32]float64
+	t37  [12][32][32]float64
+	t38  [12][32][32]float64
 	dx   [12][32][32]float64
 	dz2  [12][10][32]float64
 }
@@ -1961,49 +1971,24 @@ func (ws *ReverseBatchWorkspace) load(in []ReverseInputs) {
 // ws and adds the sum of their gradients to g.
 func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
 	// reverse.bp:35: x = X @ E + P
-	var t [23][12]float64
+	for p2 := range 12 {
+		reverseGemmTN(32, 32, 11, unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.x[p2][0][0], 352), unsafe.Slice(&ws.t2[p2][0][0], 1024), false)
+	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 8; k += 4 {
-					sum0 += ws.x[i][k][n] * p.E[k][j]
-					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
-				}
-				sum0 += ws.x[i][8][n] * p.E[8][j]
-				sum0 += ws.x[i][9][n] * p.E[9][j]
-				sum0 += ws.x[i][10][n] * p.E[10][j]
-				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
-			}
-		}
-		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
-					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
-					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
-					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
-				}
-				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
-					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
-					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
-					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
-				}
-				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				ws.x2[i][j][n] = ws.t2[i][j][n] + p.P[i][j]
 			}
 		}
 	}
+	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p3 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.x2[p3][0][0], 1024), unsafe.Slice(&ws.t3[p3][0][0], 1024), false)
+	}
+	for p4 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.x2[p4][0][0], 1024), unsafe.Slice(&ws.t4[p4][0][0], 1024), false)
+	}
+	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
 		for i3 := range 12 {
@@ -2018,20 +2003,20 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumD0, sumD1, sumD2, sumD3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
-					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
-					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
-					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.t3[i][k][n] * ws.t4[j][k][n]
+					sum1 += ws.t3[i][k+1][n] * ws.t4[j][k+1][n]
+					sum2 += ws.t3[i][k+2][n] * ws.t4[j][k+2][n]
+					sum3 += ws.t3[i][k+3][n] * ws.t4[j][k+3][n]
 				}
-				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+				ws.t5[i][j][n] = (sum0+sum1+(sum2+sum3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k5 := range 12 {
-				m = max(m, ws.t4[i][k5][j])
+			for k2 := range 12 {
+				m = max(m, ws.t5[i][k2][j])
 			}
 			t3[i][j] = m
 		}
@@ -2040,38 +2025,46 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 12 {
 			for n := range 32 {
-				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
+				ws.exp2[i][j][n] = math.Exp(ws.t5[i][j][n] - t3[i][n])
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k6 := 0; k6 < 12; k6 += 4 {
-				sumE0 += ws.exp2[i][k6][j]
-				sumE1 += ws.exp2[i][k6+1][j]
-				sumE2 += ws.exp2[i][k6+2][j]
-				sumE3 += ws.exp2[i][k6+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 12; k3 += 4 {
+				sumB0 += ws.exp2[i][k3][j]
+				sumB1 += ws.exp2[i][k3+1][j]
+				sumB2 += ws.exp2[i][k3+2][j]
+				sumB3 += ws.exp2[i][k3+3][j]
 			}
-			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+			t4[i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
+				ws.t6[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
 			}
 		}
+	}
+	for p5 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.x2[p5][0][0], 1024), unsafe.Slice(&ws.t7[p5][0][0], 1024), false)
+	}
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
-					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
-					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
-					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k4 := 0; k4 < 12; k4 += 4 {
+					sumC0 += ws.t6[i][k4][n] * ws.t7[k4][j][n]
+					sumC1 += ws.t6[i][k4+1][n] * ws.t7[k4+1][j][n]
+					sumC2 += ws.t6[i][k4+2][n] * ws.t7[k4+2][j][n]
+					sumC3 += ws.t6[i][k4+3][n] * ws.t7[k4+3][j][n]
 				}
-				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t8[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
 			}
 		}
+	}
+	for p6 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[p6][0][0], 1024), unsafe.Slice(&ws.t9[p6][0][0], 1024), false)
 	}
 	var t5 [12][32]float64
 	var t6 [12][32]float64
@@ -2079,52 +2072,33 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 12; k8 += 4 {
-					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
-					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
-					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
-					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
-				}
-				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+				ws.t10[i][j][n] = ws.x2[i][j][n] + ws.t9[i][j][n]
 			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumD0 += ws.t10[i][k5][j]
+				sumD1 += ws.t10[i][k5+1][j]
+				sumD2 += ws.t10[i][k5+2][j]
+				sumD3 += ws.t10[i][k5+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
-					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
-					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
-					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
-				}
-				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
+				ws.t11[i][j][n] = ws.t10[i][j][n] - t5[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t8[i][k10][j]
-				sumI1 += ws.t8[i][k10+1][j]
-				sumI2 += ws.t8[i][k10+2][j]
-				sumI3 += ws.t8[i][k10+3][j]
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumE0 += ws.t11[i][k6][j] * ws.t11[i][k6][j]
+				sumE1 += ws.t11[i][k6+1][j] * ws.t11[i][k6+1][j]
+				sumE2 += ws.t11[i][k6+2][j] * ws.t11[i][k6+2][j]
+				sumE3 += ws.t11[i][k6+3][j] * ws.t11[i][k6+3][j]
 			}
-			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
-			}
-		}
-		for j := range 32 {
-			var sumJ0, sumJ1, sumJ2, sumJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
-				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
-				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
-				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
-			}
-			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
+			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2133,68 +2107,62 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t10[i][j][n] = ws.t9[i][j][n] * rsqrt[i][n]
+				ws.t12[i][j][n] = ws.t11[i][j][n] * rsqrt[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
+				ws.h[i][j][n] = ws.t12[i][j][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p7 := range 12 {
+		reverseGemmTN(64, 32, 32, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.h[p7][0][0], 1024), unsafe.Slice(&ws.t13[p7][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.relu[i][j][n] = reverseRelu(ws.t13[i][j][n] + p.B1[j])
+			}
+		}
+	}
+	for p8 := range 12 {
+		reverseGemmTN(32, 32, 64, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.relu[p8][0][0], 2048), unsafe.Slice(&ws.t14[p8][0][0], 1024), false)
+	}
 	var t7 [12][32]float64
 	var t8 [12][32]float64
 	var rsqrt2 [12][32]float64
 	for i := range 12 {
-		for j := range 64 {
+		for j := range 32 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 32; k12 += 4 {
-					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
-					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
-					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
-					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
-				}
-				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+				ws.t15[i][j][n] = ws.h[i][j][n] + ws.t14[i][j][n] + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			for n := range 32 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k13 := 0; k13 < 64; k13 += 4 {
-					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
-					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
-					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
-					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
-				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumF0 += ws.t15[i][k7][j]
+				sumF1 += ws.t15[i][k7+1][j]
+				sumF2 += ws.t15[i][k7+2][j]
+				sumF3 += ws.t15[i][k7+3][j]
 			}
-		}
-		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t11[i][k14][j]
-				sumM1 += ws.t11[i][k14+1][j]
-				sumM2 += ws.t11[i][k14+2][j]
-				sumM3 += ws.t11[i][k14+3][j]
-			}
-			t7[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
+			t7[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t12[i][j][n] = ws.t11[i][j][n] - t7[i][n]
+				ws.t16[i][j][n] = ws.t15[i][j][n] - t7[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k15 := 0; k15 < 32; k15 += 4 {
-				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
-				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
-				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
-				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumG0 += ws.t16[i][k8][j] * ws.t16[i][k8][j]
+				sumG1 += ws.t16[i][k8+1][j] * ws.t16[i][k8+1][j]
+				sumG2 += ws.t16[i][k8+2][j] * ws.t16[i][k8+2][j]
+				sumG3 += ws.t16[i][k8+3][j] * ws.t16[i][k8+3][j]
 			}
-			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
+			t8[i][j] = (sumG0+sumG1+(sumG2+sumG3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2203,28 +2171,24 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t13[i][j][n] = ws.t12[i][j][n] * rsqrt2[i][n]
+				ws.t17[i][j][n] = ws.t16[i][j][n] * rsqrt2[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
+				ws.h2[i][j][n] = ws.t17[i][j][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p9 := range 12 {
+		reverseGemmNN(10, 32, 32, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.h2[p9][0][0], 1024), unsafe.Slice(&ws.t18[p9][0][0], 320), false)
+	}
 	var loss [32]float64
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumO0, sumO1, sumO2, sumO3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
-					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
-					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
-					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
-				}
-				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+				ws.z[i][j][n] = ws.t18[i][j][n] + p.Bz[j]
 			}
 		}
 	}
@@ -2234,8 +2198,8 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k17 := range 10 {
-				m2 = max(m2, ws.z[t9][k17][i])
+			for k9 := range 10 {
+				m2 = max(m2, ws.z[t9][k9][i])
 			}
 			t10[i] = m2
 		}
@@ -2245,16 +2209,16 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for i := range 32 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k18 := 0; k18 < 8; k18 += 4 {
-				sumP0 += ws.exp[t9-6][k18][i]
-				sumP1 += ws.exp[t9-6][k18+1][i]
-				sumP2 += ws.exp[t9-6][k18+2][i]
-				sumP3 += ws.exp[t9-6][k18+3][i]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				sumH0 += ws.exp[t9-6][k10][i]
+				sumH1 += ws.exp[t9-6][k10+1][i]
+				sumH2 += ws.exp[t9-6][k10+2][i]
+				sumH3 += ws.exp[t9-6][k10+3][i]
 			}
-			sumP0 += ws.exp[t9-6][8][i]
-			sumP0 += ws.exp[t9-6][9][i]
-			ws.t[t9-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+			sumH0 += ws.exp[t9-6][8][i]
+			sumH0 += ws.exp[t9-6][9][i]
+			ws.t[t9-6][i] = sumH0 + sumH1 + (sumH2 + sumH3)
 		}
 		for i := range 32 {
 			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
@@ -2262,11 +2226,11 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k19 := 0; k19 < 32; k19 += 4 {
-		loss20 += loss[k19] / 6
-		loss21 += loss[k19+1] / 6
-		loss22 += loss[k19+2] / 6
-		loss23 += loss[k19+3] / 6
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss20 += loss[k11] / 6
+		loss21 += loss[k11+1] / 6
+		loss22 += loss[k11+2] / 6
+		loss23 += loss[k11+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	// backward of reverse.bp:40: for t in L..N {
@@ -2289,407 +2253,337 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p10 := range 12 {
+		reverseGemmTN(32, 32, 10, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.dz[p10][0][0], 320), unsafe.Slice(&ws.dh[p10][0][0], 1024), false)
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 	var t14 [12][32]float64
 	var t15 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				ws.t19[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
+			}
+		}
+		for j := range 32 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				sumI0 += ws.t19[i][k12][j] * ws.t16[i][k12][j]
+				sumI1 += ws.t19[i][k12+1][j] * ws.t16[i][k12+1][j]
+				sumI2 += ws.t19[i][k12+2][j] * ws.t16[i][k12+2][j]
+				sumI3 += ws.t19[i][k12+3][j] * ws.t16[i][k12+3][j]
+			}
+			t14[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t20[i][j][n] = t14[i][n] * ws.t16[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt2[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumJ0 += -ws.t21[i][k13][j]
+				sumJ1 += -ws.t21[i][k13+1][j]
+				sumJ2 += -ws.t21[i][k13+2][j]
+				sumJ3 += -ws.t21[i][k13+3][j]
+			}
+			t15[i][j] = (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t22[i][j][n] = ws.t21[i][j][n] + t15[i][n]
+			}
+		}
+	}
+	for p11 := range 12 {
+		reverseGemmNN(64, 32, 32, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t22[p11][0][0], 1024), unsafe.Slice(&ws.t23[p11][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.t24[i][j][n] = ws.t23[i][j][n] * reverseStep(ws.relu[i][j][n])
+			}
+		}
+	}
+	for p12 := range 12 {
+		reverseGemmNN(32, 32, 64, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t24[p12][0][0], 2048), unsafe.Slice(&ws.t25[p12][0][0], 1024), false)
+	}
+	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t16 [12][32]float64
 	var t17 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumQ0, sumQ1, sumQ2, sumQ3 float64
-				for k20 := 0; k20 < 8; k20 += 4 {
-					sumQ0 += ws.dz[i][k20][n] * p.Wz[k20][j]
-					sumQ1 += ws.dz[i][k20+1][n] * p.Wz[k20+1][j]
-					sumQ2 += ws.dz[i][k20+2][n] * p.Wz[k20+2][j]
-					sumQ3 += ws.dz[i][k20+3][n] * p.Wz[k20+3][j]
+				ws.dh2[i][j][n] = ws.t22[i][j][n] + ws.t25[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t26[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
+			}
+		}
+		for j := range 32 {
+			var sumK0, sumK1, sumK2, sumK3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumK0 += ws.t26[i][k14][j] * ws.t11[i][k14][j]
+				sumK1 += ws.t26[i][k14+1][j] * ws.t11[i][k14+1][j]
+				sumK2 += ws.t26[i][k14+2][j] * ws.t11[i][k14+2][j]
+				sumK3 += ws.t26[i][k14+3][j] * ws.t11[i][k14+3][j]
+			}
+			t16[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t27[i][j][n] = t16[i][n] * ws.t11[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t28[i][j][n] = ws.t26[i][j][n]*rsqrt[i][n] + ws.t27[i][j][n] + ws.t27[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k15 := 0; k15 < 32; k15 += 4 {
+				sumL0 += -ws.t28[i][k15][j]
+				sumL1 += -ws.t28[i][k15+1][j]
+				sumL2 += -ws.t28[i][k15+2][j]
+				sumL3 += -ws.t28[i][k15+3][j]
+			}
+			t17[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t29[i][j][n] = ws.t28[i][j][n] + t17[i][n]
+			}
+		}
+	}
+	for p13 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t29[p13][0][0], 1024), unsafe.Slice(&ws.t30[p13][0][0], 1024), false)
+	}
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumM0, sumM1, sumM2, sumM3 float64
+				for k16 := 0; k16 < 12; k16 += 4 {
+					sumM0 += ws.t30[k16][j][n] * ws.t6[k16][i][n]
+					sumM1 += ws.t30[k16+1][j][n] * ws.t6[k16+1][i][n]
+					sumM2 += ws.t30[k16+2][j][n] * ws.t6[k16+2][i][n]
+					sumM3 += ws.t30[k16+3][j][n] * ws.t6[k16+3][i][n]
 				}
-				sumQ0 += ws.dz[i][8][n] * p.Wz[8][j]
-				sumQ0 += ws.dz[i][9][n] * p.Wz[9][j]
-				ws.dh[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+				ws.t31[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
 			}
 		}
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 32 {
+		for j := range 12 {
 			for n := range 32 {
-				ws.t14[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
-			}
-		}
-		for j := range 32 {
-			var sumR0, sumR1, sumR2, sumR3 float64
-			for k21 := 0; k21 < 32; k21 += 4 {
-				sumR0 += ws.t14[i][k21][j] * ws.t12[i][k21][j]
-				sumR1 += ws.t14[i][k21+1][j] * ws.t12[i][k21+1][j]
-				sumR2 += ws.t14[i][k21+2][j] * ws.t12[i][k21+2][j]
-				sumR3 += ws.t14[i][k21+3][j] * ws.t12[i][k21+3][j]
-			}
-			t14[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t15[i][j][n] = t14[i][n] * ws.t12[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t16[i][j][n] = ws.t14[i][j][n]*rsqrt2[i][n] + ws.t15[i][j][n] + ws.t15[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumS0, sumS1, sumS2, sumS3 float64
-			for k22 := 0; k22 < 32; k22 += 4 {
-				sumS0 += -ws.t16[i][k22][j]
-				sumS1 += -ws.t16[i][k22+1][j]
-				sumS2 += -ws.t16[i][k22+2][j]
-				sumS3 += -ws.t16[i][k22+3][j]
-			}
-			t15[i][j] = (sumS0 + sumS1 + (sumS2 + sumS3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t17[i][j][n] = ws.t16[i][j][n] + t15[i][n]
-			}
-		}
-		for j := range 64 {
-			for n := range 32 {
-				var sumT0, sumT1, sumT2, sumT3 float64
-				for k23 := 0; k23 < 32; k23 += 4 {
-					sumT0 += ws.t17[i][k23][n] * p.W2[j][k23]
-					sumT1 += ws.t17[i][k23+1][n] * p.W2[j][k23+1]
-					sumT2 += ws.t17[i][k23+2][n] * p.W2[j][k23+2]
-					sumT3 += ws.t17[i][k23+3][n] * p.W2[j][k23+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					sumN0 += ws.t30[i][k17][n] * ws.t7[j][k17][n]
+					sumN1 += ws.t30[i][k17+1][n] * ws.t7[j][k17+1][n]
+					sumN2 += ws.t30[i][k17+2][n] * ws.t7[j][k17+2][n]
+					sumN3 += ws.t30[i][k17+3][n] * ws.t7[j][k17+3][n]
 				}
-				ws.t18[i][j][n] = (sumT0 + sumT1 + (sumT2 + sumT3)) * reverseStep(ws.relu[i][j][n])
+				ws.t32[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3)
 			}
 		}
-		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumU0, sumU1, sumU2, sumU3 float64
-				for k24 := 0; k24 < 64; k24 += 4 {
-					sumU0 += ws.t18[i][k24][n] * p.W1[j][k24]
-					sumU1 += ws.t18[i][k24+1][n] * p.W1[j][k24+1]
-					sumU2 += ws.t18[i][k24+2][n] * p.W1[j][k24+2]
-					sumU3 += ws.t18[i][k24+3][n] * p.W1[j][k24+3]
-				}
-				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumU0 + sumU1 + (sumU2 + sumU3))
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t19[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
-			}
-		}
-		for j := range 32 {
-			var sumV0, sumV1, sumV2, sumV3 float64
-			for k25 := 0; k25 < 32; k25 += 4 {
-				sumV0 += ws.t19[i][k25][j] * ws.t9[i][k25][j]
-				sumV1 += ws.t19[i][k25+1][j] * ws.t9[i][k25+1][j]
-				sumV2 += ws.t19[i][k25+2][j] * ws.t9[i][k25+2][j]
-				sumV3 += ws.t19[i][k25+3][j] * ws.t9[i][k25+3][j]
-			}
-			t16[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t20[i][j][n] = t16[i][n] * ws.t9[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumW0, sumW1, sumW2, sumW3 float64
-			for k26 := 0; k26 < 32; k26 += 4 {
-				sumW0 += -ws.t21[i][k26][j]
-				sumW1 += -ws.t21[i][k26+1][j]
-				sumW2 += -ws.t21[i][k26+2][j]
-				sumW3 += -ws.t21[i][k26+3][j]
-			}
-			t17[i][j] = (sumW0 + sumW1 + (sumW2 + sumW3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t22[i][j][n] = ws.t21[i][j][n] + t17[i][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumX0, sumX1, sumX2, sumX3 float64
-				for k27 := 0; k27 < 32; k27 += 4 {
-					sumX0 += ws.t22[i][k27][n] * p.Wo[j][k27]
-					sumX1 += ws.t22[i][k27+1][n] * p.Wo[j][k27+1]
-					sumX2 += ws.t22[i][k27+2][n] * p.Wo[j][k27+2]
-					sumX3 += ws.t22[i][k27+3][n] * p.Wo[j][k27+3]
-				}
-				ws.t23[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
-			}
-		}
+	}
+	for p14 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t31[p14][0][0], 1024), unsafe.Slice(&ws.t33[p14][0][0], 1024), false)
 	}
 	var t18 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			for n := range 32 {
-				var sumY0, sumY1, sumY2, sumY3 float64
-				for k28 := 0; k28 < 12; k28 += 4 {
-					sumY0 += ws.t23[k28][j][n] * ws.t5[k28][i][n]
-					sumY1 += ws.t23[k28+1][j][n] * ws.t5[k28+1][i][n]
-					sumY2 += ws.t23[k28+2][j][n] * ws.t5[k28+2][i][n]
-					sumY3 += ws.t23[k28+3][j][n] * ws.t5[k28+3][i][n]
-				}
-				ws.t24[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k18 := 0; k18 < 12; k18 += 4 {
+				sumO0 += -(ws.t32[i][k18][j] * ws.t6[i][k18][j] / t4[i][j])
+				sumO1 += -(ws.t32[i][k18+1][j] * ws.t6[i][k18+1][j] / t4[i][j])
+				sumO2 += -(ws.t32[i][k18+2][j] * ws.t6[i][k18+2][j] / t4[i][j])
+				sumO3 += -(ws.t32[i][k18+3][j] * ws.t6[i][k18+3][j] / t4[i][j])
 			}
+			t18[i][j] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumBA0, sumBA1, sumBA2, sumBA3 float64
-				for k29 := 0; k29 < 32; k29 += 4 {
-					sumBA0 += ws.t23[i][k29][n] * ws.t6[j][k29][n]
-					sumBA1 += ws.t23[i][k29+1][n] * ws.t6[j][k29+1][n]
-					sumBA2 += ws.t23[i][k29+2][n] * ws.t6[j][k29+2][n]
-					sumBA3 += ws.t23[i][k29+3][n] * ws.t6[j][k29+3][n]
-				}
-				ws.t25[i][j][n] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
+				ws.t34[i][j][n] = (ws.t32[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
 			}
 		}
 		for j := range 32 {
-			var sumBB0, sumBB1, sumBB2, sumBB3 float64
-			for k30 := 0; k30 < 12; k30 += 4 {
-				sumBB0 += -(ws.t25[i][k30][j] * ws.t5[i][k30][j] / t4[i][j])
-				sumBB1 += -(ws.t25[i][k30+1][j] * ws.t5[i][k30+1][j] / t4[i][j])
-				sumBB2 += -(ws.t25[i][k30+2][j] * ws.t5[i][k30+2][j] / t4[i][j])
-				sumBB3 += -(ws.t25[i][k30+3][j] * ws.t5[i][k30+3][j] / t4[i][j])
-			}
-			t18[i][j] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
-		}
-		for j := range 12 {
 			for n := range 32 {
-				ws.t26[i][j][n] = (ws.t25[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
-			}
-		}
-	}
-	for i := range 32 {
-		for j := range 12 {
-			for n := range 32 {
-				var sumBC0, sumBC1, sumBC2, sumBC3 float64
-				for k31 := 0; k31 < 12; k31 += 4 {
-					sumBC0 += ws.t26[k31][j][n] * ws.t2[k31][i][n]
-					sumBC1 += ws.t26[k31+1][j][n] * ws.t2[k31+1][i][n]
-					sumBC2 += ws.t26[k31+2][j][n] * ws.t2[k31+2][i][n]
-					sumBC3 += ws.t26[k31+3][j][n] * ws.t2[k31+3][i][n]
+				var sumP0, sumP1, sumP2, sumP3 float64
+				for k19 := 0; k19 < 12; k19 += 4 {
+					sumP0 += ws.t34[i][k19][n] * ws.t4[k19][j][n]
+					sumP1 += ws.t34[i][k19+1][n] * ws.t4[k19+1][j][n]
+					sumP2 += ws.t34[i][k19+2][n] * ws.t4[k19+2][j][n]
+					sumP3 += ws.t34[i][k19+3][n] * ws.t4[k19+3][j][n]
 				}
-				ws.t27[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+				ws.t35[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumBD0, sumBD1, sumBD2, sumBD3 float64
-				for k32 := 0; k32 < 12; k32 += 4 {
-					sumBD0 += ws.t26[i][k32][n] * ws.t3[k32][j][n]
-					sumBD1 += ws.t26[i][k32+1][n] * ws.t3[k32+1][j][n]
-					sumBD2 += ws.t26[i][k32+2][n] * ws.t3[k32+2][j][n]
-					sumBD3 += ws.t26[i][k32+3][n] * ws.t3[k32+3][j][n]
+				var sumQ0, sumQ1, sumQ2, sumQ3 float64
+				for k20 := 0; k20 < 12; k20 += 4 {
+					sumQ0 += ws.t34[k20][i][n] * ws.t3[k20][j][n]
+					sumQ1 += ws.t34[k20+1][i][n] * ws.t3[k20+1][j][n]
+					sumQ2 += ws.t34[k20+2][i][n] * ws.t3[k20+2][j][n]
+					sumQ3 += ws.t34[k20+3][i][n] * ws.t3[k20+3][j][n]
 				}
-				ws.t28[i][j][n] = sumBD0 + sumBD1 + (sumBD2 + sumBD3)
-			}
-		}
-		// backward of reverse.bp:35: x = X @ E + P
-		for j := range 32 {
-			for n := range 32 {
-				var sumBE0, sumBE1, sumBE2, sumBE3 float64
-				for k33 := 0; k33 < 32; k33 += 4 {
-					sumBE0 += ws.t24[i][k33][n]*p.Wv[j][k33] + ws.t27[k33][i][n]*p.Wk[j][k33] + ws.t28[i][k33][n]*p.Wq[j][k33]
-					sumBE1 += ws.t24[i][k33+1][n]*p.Wv[j][k33+1] + ws.t27[k33+1][i][n]*p.Wk[j][k33+1] + ws.t28[i][k33+1][n]*p.Wq[j][k33+1]
-					sumBE2 += ws.t24[i][k33+2][n]*p.Wv[j][k33+2] + ws.t27[k33+2][i][n]*p.Wk[j][k33+2] + ws.t28[i][k33+2][n]*p.Wq[j][k33+2]
-					sumBE3 += ws.t24[i][k33+3][n]*p.Wv[j][k33+3] + ws.t27[k33+3][i][n]*p.Wk[j][k33+3] + ws.t28[i][k33+3][n]*p.Wq[j][k33+3]
-				}
-				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBE0 + sumBE1 + (sumBE2 + sumBE3))
+				ws.t36[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 			}
 		}
 	}
-	for i := range 11 {
+	for p15 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t36[p15][0][0], 1024), unsafe.Slice(&ws.t37[p15][0][0], 1024), false)
+	}
+	for p16 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t35[p16][0][0], 1024), unsafe.Slice(&ws.t38[p16][0][0], 1024), false)
+	}
+	// backward of reverse.bp:35: x = X @ E + P
+	for i := range 12 {
 		for j := range 32 {
-			var sum float64
-			for k34 := range 12 {
-				for k35 := range 32 {
-					sum += ws.dx[k34][j][k35] * ws.x[k34][i][k35]
-				}
+			for n := range 32 {
+				ws.dx[i][j][n] = ws.t29[i][j][n] + ws.t33[i][j][n] + ws.t37[i][j][n] + ws.t38[i][j][n]
 			}
-			g.E[i][j] += sum
 		}
+	}
+	for p17 := range 12 {
+		reverseGemmNT(11, 32, 32, unsafe.Slice(&ws.x[p17][0][0], 352), unsafe.Slice(&ws.dx[p17][0][0], 1024), unsafe.Slice(&g.E[0][0], 352), true)
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumBF0, sumBF1, sumBF2, sumBF3 float64
-			for k36 := 0; k36 < 32; k36 += 4 {
-				sumBF0 += ws.dx[i][j][k36]
-				sumBF1 += ws.dx[i][j][k36+1]
-				sumBF2 += ws.dx[i][j][k36+2]
-				sumBF3 += ws.dx[i][j][k36+3]
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += ws.dx[i][j][k21]
+				sumR1 += ws.dx[i][j][k21+1]
+				sumR2 += ws.dx[i][j][k21+2]
+				sumR3 += ws.dx[i][j][k21+3]
 			}
-			g.P[i][j] += sumBF0 + sumBF1 + (sumBF2 + sumBF3)
+			g.P[i][j] += sumR0 + sumR1 + (sumR2 + sumR3)
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p18 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x2[p18][0][0], 1024), unsafe.Slice(&ws.t35[p18][0][0], 1024), unsafe.Slice(&g.Wq[0][0], 1024), true)
+	}
+	for p19 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x2[p19][0][0], 1024), unsafe.Slice(&ws.t36[p19][0][0], 1024), unsafe.Slice(&g.Wk[0][0], 1024), true)
+	}
+	for p20 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x2[p20][0][0], 1024), unsafe.Slice(&ws.t31[p20][0][0], 1024), unsafe.Slice(&g.Wv[0][0], 1024), true)
+	}
+	for p21 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.t8[p21][0][0], 1024), unsafe.Slice(&ws.t29[p21][0][0], 1024), unsafe.Slice(&g.Wo[0][0], 1024), true)
+	}
 	for i := range 32 {
-		for j := range 32 {
-			var sum4 float64
-			for k37 := range 12 {
-				for k38 := range 32 {
-					sum4 += ws.t28[k37][j][k38] * ws.x2[k37][i][k38]
-				}
+		var sum float64
+		for k24 := range 12 {
+			var sumT0, sumT1, sumT2, sumT3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumT0 += ws.dh2[k24][i][k25] * ws.t12[k24][i][k25]
+				sumT1 += ws.dh2[k24][i][k25+1] * ws.t12[k24][i][k25+1]
+				sumT2 += ws.dh2[k24][i][k25+2] * ws.t12[k24][i][k25+2]
+				sumT3 += ws.dh2[k24][i][k25+3] * ws.t12[k24][i][k25+3]
 			}
-			g.Wq[i][j] += sum4
+			sum += sumT0 + sumT1 + (sumT2 + sumT3)
 		}
-		for j := range 32 {
-			var sum5 float64
-			for k39 := range 12 {
-				for k40 := range 32 {
-					sum5 += ws.t27[j][k39][k40] * ws.x2[k39][i][k40]
-				}
+		g.Gamma1[i] += sum
+		var sum4 float64
+		for k28 := range 12 {
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k29 := 0; k29 < 32; k29 += 4 {
+				sumV0 += ws.dh2[k28][i][k29]
+				sumV1 += ws.dh2[k28][i][k29+1]
+				sumV2 += ws.dh2[k28][i][k29+2]
+				sumV3 += ws.dh2[k28][i][k29+3]
 			}
-			g.Wk[i][j] += sum5
+			sum4 += sumV0 + sumV1 + (sumV2 + sumV3)
 		}
-		for j := range 32 {
-			var sum6 float64
-			for k41 := range 12 {
-				for k42 := range 32 {
-					sum6 += ws.t24[k41][j][k42] * ws.x2[k41][i][k42]
-				}
-			}
-			g.Wv[i][j] += sum6
-		}
-		for j := range 32 {
-			var sum7 float64
-			for k43 := range 12 {
-				for k44 := range 32 {
-					sum7 += ws.t22[k43][j][k44] * ws.t7[k43][i][k44]
-				}
-			}
-			g.Wo[i][j] += sum7
-		}
-		var sum8 float64
-		for k47 := range 12 {
-			var sumBH0, sumBH1, sumBH2, sumBH3 float64
-			for k48 := 0; k48 < 32; k48 += 4 {
-				sumBH0 += ws.dh2[k47][i][k48] * ws.t10[k47][i][k48]
-				sumBH1 += ws.dh2[k47][i][k48+1] * ws.t10[k47][i][k48+1]
-				sumBH2 += ws.dh2[k47][i][k48+2] * ws.t10[k47][i][k48+2]
-				sumBH3 += ws.dh2[k47][i][k48+3] * ws.t10[k47][i][k48+3]
-			}
-			sum8 += sumBH0 + sumBH1 + (sumBH2 + sumBH3)
-		}
-		g.Gamma1[i] += sum8
-		var sum9 float64
-		for k51 := range 12 {
-			var sumBJ0, sumBJ1, sumBJ2, sumBJ3 float64
-			for k52 := 0; k52 < 32; k52 += 4 {
-				sumBJ0 += ws.dh2[k51][i][k52]
-				sumBJ1 += ws.dh2[k51][i][k52+1]
-				sumBJ2 += ws.dh2[k51][i][k52+2]
-				sumBJ3 += ws.dh2[k51][i][k52+3]
-			}
-			sum9 += sumBJ0 + sumBJ1 + (sumBJ2 + sumBJ3)
-		}
-		g.Beta1[i] += sum9
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 64 {
-			var sum10 float64
-			for k53 := range 12 {
-				for k54 := range 32 {
-					sum10 += ws.t18[k53][j][k54] * ws.h[k53][i][k54]
-				}
-			}
-			g.W1[i][j] += sum10
-		}
+		g.Beta1[i] += sum4
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p22 := range 12 {
+		reverseGemmNT(32, 64, 32, unsafe.Slice(&ws.h[p22][0][0], 1024), unsafe.Slice(&ws.t24[p22][0][0], 2048), unsafe.Slice(&g.W1[0][0], 2048), true)
 	}
 	for i := range 64 {
-		var sum11 float64
-		for k57 := range 12 {
-			var sumBL0, sumBL1, sumBL2, sumBL3 float64
-			for k58 := 0; k58 < 32; k58 += 4 {
-				sumBL0 += ws.t18[k57][i][k58]
-				sumBL1 += ws.t18[k57][i][k58+1]
-				sumBL2 += ws.t18[k57][i][k58+2]
-				sumBL3 += ws.t18[k57][i][k58+3]
+		var sum5 float64
+		for k32 := range 12 {
+			var sumX0, sumX1, sumX2, sumX3 float64
+			for k33 := 0; k33 < 32; k33 += 4 {
+				sumX0 += ws.t24[k32][i][k33]
+				sumX1 += ws.t24[k32][i][k33+1]
+				sumX2 += ws.t24[k32][i][k33+2]
+				sumX3 += ws.t24[k32][i][k33+3]
 			}
-			sum11 += sumBL0 + sumBL1 + (sumBL2 + sumBL3)
+			sum5 += sumX0 + sumX1 + (sumX2 + sumX3)
 		}
-		g.B1[i] += sum11
-		for j := range 32 {
-			var sum12 float64
-			for k59 := range 12 {
-				for k60 := range 32 {
-					sum12 += ws.t17[k59][j][k60] * ws.relu[k59][i][k60]
-				}
-			}
-			g.W2[i][j] += sum12
-		}
+		g.B1[i] += sum5
+	}
+	for p23 := range 12 {
+		reverseGemmNT(64, 32, 32, unsafe.Slice(&ws.relu[p23][0][0], 2048), unsafe.Slice(&ws.t22[p23][0][0], 1024), unsafe.Slice(&g.W2[0][0], 2048), true)
 	}
 	for i := range 32 {
-		var sum13 float64
-		for k63 := range 12 {
-			var sumBN0, sumBN1, sumBN2, sumBN3 float64
-			for k64 := 0; k64 < 32; k64 += 4 {
-				sumBN0 += ws.t17[k63][i][k64]
-				sumBN1 += ws.t17[k63][i][k64+1]
-				sumBN2 += ws.t17[k63][i][k64+2]
-				sumBN3 += ws.t17[k63][i][k64+3]
+		var sum6 float64
+		for k36 := range 12 {
+			var sumBA0, sumBA1, sumBA2, sumBA3 float64
+			for k37 := 0; k37 < 32; k37 += 4 {
+				sumBA0 += ws.t22[k36][i][k37]
+				sumBA1 += ws.t22[k36][i][k37+1]
+				sumBA2 += ws.t22[k36][i][k37+2]
+				sumBA3 += ws.t22[k36][i][k37+3]
 			}
-			sum13 += sumBN0 + sumBN1 + (sumBN2 + sumBN3)
+			sum6 += sumBA0 + sumBA1 + (sumBA2 + sumBA3)
 		}
-		g.B2[i] += sum13
-		var sum14 float64
-		for k67 := range 12 {
-			var sumBP0, sumBP1, sumBP2, sumBP3 float64
-			for k68 := 0; k68 < 32; k68 += 4 {
-				sumBP0 += ws.dh[k67][i][k68] * ws.t13[k67][i][k68]
-				sumBP1 += ws.dh[k67][i][k68+1] * ws.t13[k67][i][k68+1]
-				sumBP2 += ws.dh[k67][i][k68+2] * ws.t13[k67][i][k68+2]
-				sumBP3 += ws.dh[k67][i][k68+3] * ws.t13[k67][i][k68+3]
+		g.B2[i] += sum6
+		var sum7 float64
+		for k40 := range 12 {
+			var sumBC0, sumBC1, sumBC2, sumBC3 float64
+			for k41 := 0; k41 < 32; k41 += 4 {
+				sumBC0 += ws.dh[k40][i][k41] * ws.t17[k40][i][k41]
+				sumBC1 += ws.dh[k40][i][k41+1] * ws.t17[k40][i][k41+1]
+				sumBC2 += ws.dh[k40][i][k41+2] * ws.t17[k40][i][k41+2]
+				sumBC3 += ws.dh[k40][i][k41+3] * ws.t17[k40][i][k41+3]
 			}
-			sum14 += sumBP0 + sumBP1 + (sumBP2 + sumBP3)
+			sum7 += sumBC0 + sumBC1 + (sumBC2 + sumBC3)
 		}
-		g.Gamma2[i] += sum14
-		var sum15 float64
-		for k71 := range 12 {
-			var sumBR0, sumBR1, sumBR2, sumBR3 float64
-			for k72 := 0; k72 < 32; k72 += 4 {
-				sumBR0 += ws.dh[k71][i][k72]
-				sumBR1 += ws.dh[k71][i][k72+1]
-				sumBR2 += ws.dh[k71][i][k72+2]
-				sumBR3 += ws.dh[k71][i][k72+3]
+		g.Gamma2[i] += sum7
+		var sum8 float64
+		for k44 := range 12 {
+			var sumBE0, sumBE1, sumBE2, sumBE3 float64
+			for k45 := 0; k45 < 32; k45 += 4 {
+				sumBE0 += ws.dh[k44][i][k45]
+				sumBE1 += ws.dh[k44][i][k45+1]
+				sumBE2 += ws.dh[k44][i][k45+2]
+				sumBE3 += ws.dh[k44][i][k45+3]
 			}
-			sum15 += sumBR0 + sumBR1 + (sumBR2 + sumBR3)
+			sum8 += sumBE0 + sumBE1 + (sumBE2 + sumBE3)
 		}
-		g.Beta2[i] += sum15
+		g.Beta2[i] += sum8
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p24 := range 12 {
+		reverseGemmNT(10, 32, 32, unsafe.Slice(&ws.dz[p24][0][0], 320), unsafe.Slice(&ws.h2[p24][0][0], 1024), unsafe.Slice(&g.Wz[0][0], 320), true)
+	}
 	for i := range 10 {
-		for j := range 32 {
-			var sum16 float64
-			for k73 := range 12 {
-				for k74 := range 32 {
-					sum16 += ws.dz[k73][i][k74] * ws.h2[k73][j][k74]
-				}
+		var sum9 float64
+		for k48 := range 12 {
+			var sumBG0, sumBG1, sumBG2, sumBG3 float64
+			for k49 := 0; k49 < 32; k49 += 4 {
+				sumBG0 += ws.dz[k48][i][k49]
+				sumBG1 += ws.dz[k48][i][k49+1]
+				sumBG2 += ws.dz[k48][i][k49+2]
+				sumBG3 += ws.dz[k48][i][k49+3]
 			}
-			g.Wz[i][j] += sum16
+			sum9 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
 		}
-		var sum17 float64
-		for k77 := range 12 {
-			var sumBT0, sumBT1, sumBT2, sumBT3 float64
-			for k78 := 0; k78 < 32; k78 += 4 {
-				sumBT0 += ws.dz[k77][i][k78]
-				sumBT1 += ws.dz[k77][i][k78+1]
-				sumBT2 += ws.dz[k77][i][k78+2]
-				sumBT3 += ws.dz[k77][i][k78+3]
-			}
-			sum17 += sumBT0 + sumBT1 + (sumBT2 + sumBT3)
-		}
-		g.Bz[i] += sum17
+		g.Bz[i] += sum9
 	}
 	return loss2
 }
@@ -2699,49 +2593,24 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 // than adds). It writes each entry of g once.
 func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
 	// reverse.bp:35: x = X @ E + P
-	var t [23][12]float64
+	for p2 := range 12 {
+		reverseGemmTN(32, 32, 11, unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.x[p2][0][0], 352), unsafe.Slice(&ws.t2[p2][0][0], 1024), false)
+	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 8; k += 4 {
-					sum0 += ws.x[i][k][n] * p.E[k][j]
-					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
-				}
-				sum0 += ws.x[i][8][n] * p.E[8][j]
-				sum0 += ws.x[i][9][n] * p.E[9][j]
-				sum0 += ws.x[i][10][n] * p.E[10][j]
-				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
-			}
-		}
-		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
-					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
-					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
-					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
-				}
-				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
-					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
-					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
-					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
-				}
-				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				ws.x2[i][j][n] = ws.t2[i][j][n] + p.P[i][j]
 			}
 		}
 	}
+	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p3 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.x2[p3][0][0], 1024), unsafe.Slice(&ws.t3[p3][0][0], 1024), false)
+	}
+	for p4 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.x2[p4][0][0], 1024), unsafe.Slice(&ws.t4[p4][0][0], 1024), false)
+	}
+	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
 		for i3 := range 12 {
@@ -2756,20 +2625,20 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumD0, sumD1, sumD2, sumD3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
-					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
-					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
-					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.t3[i][k][n] * ws.t4[j][k][n]
+					sum1 += ws.t3[i][k+1][n] * ws.t4[j][k+1][n]
+					sum2 += ws.t3[i][k+2][n] * ws.t4[j][k+2][n]
+					sum3 += ws.t3[i][k+3][n] * ws.t4[j][k+3][n]
 				}
-				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+				ws.t5[i][j][n] = (sum0+sum1+(sum2+sum3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k5 := range 12 {
-				m = max(m, ws.t4[i][k5][j])
+			for k2 := range 12 {
+				m = max(m, ws.t5[i][k2][j])
 			}
 			t3[i][j] = m
 		}
@@ -2778,38 +2647,46 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 12 {
 			for n := range 32 {
-				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
+				ws.exp2[i][j][n] = math.Exp(ws.t5[i][j][n] - t3[i][n])
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k6 := 0; k6 < 12; k6 += 4 {
-				sumE0 += ws.exp2[i][k6][j]
-				sumE1 += ws.exp2[i][k6+1][j]
-				sumE2 += ws.exp2[i][k6+2][j]
-				sumE3 += ws.exp2[i][k6+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 12; k3 += 4 {
+				sumB0 += ws.exp2[i][k3][j]
+				sumB1 += ws.exp2[i][k3+1][j]
+				sumB2 += ws.exp2[i][k3+2][j]
+				sumB3 += ws.exp2[i][k3+3][j]
 			}
-			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+			t4[i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
+				ws.t6[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
 			}
 		}
+	}
+	for p5 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.x2[p5][0][0], 1024), unsafe.Slice(&ws.t7[p5][0][0], 1024), false)
+	}
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
-					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
-					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
-					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k4 := 0; k4 < 12; k4 += 4 {
+					sumC0 += ws.t6[i][k4][n] * ws.t7[k4][j][n]
+					sumC1 += ws.t6[i][k4+1][n] * ws.t7[k4+1][j][n]
+					sumC2 += ws.t6[i][k4+2][n] * ws.t7[k4+2][j][n]
+					sumC3 += ws.t6[i][k4+3][n] * ws.t7[k4+3][j][n]
 				}
-				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t8[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
 			}
 		}
+	}
+	for p6 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[p6][0][0], 1024), unsafe.Slice(&ws.t9[p6][0][0], 1024), false)
 	}
 	var t5 [12][32]float64
 	var t6 [12][32]float64
@@ -2817,52 +2694,33 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 12; k8 += 4 {
-					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
-					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
-					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
-					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
-				}
-				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+				ws.t10[i][j][n] = ws.x2[i][j][n] + ws.t9[i][j][n]
 			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumD0 += ws.t10[i][k5][j]
+				sumD1 += ws.t10[i][k5+1][j]
+				sumD2 += ws.t10[i][k5+2][j]
+				sumD3 += ws.t10[i][k5+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
-					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
-					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
-					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
-				}
-				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
+				ws.t11[i][j][n] = ws.t10[i][j][n] - t5[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t8[i][k10][j]
-				sumI1 += ws.t8[i][k10+1][j]
-				sumI2 += ws.t8[i][k10+2][j]
-				sumI3 += ws.t8[i][k10+3][j]
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumE0 += ws.t11[i][k6][j] * ws.t11[i][k6][j]
+				sumE1 += ws.t11[i][k6+1][j] * ws.t11[i][k6+1][j]
+				sumE2 += ws.t11[i][k6+2][j] * ws.t11[i][k6+2][j]
+				sumE3 += ws.t11[i][k6+3][j] * ws.t11[i][k6+3][j]
 			}
-			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
-			}
-		}
-		for j := range 32 {
-			var sumJ0, sumJ1, sumJ2, sumJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
-				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
-				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
-				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
-			}
-			t6[i][j] = (sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05
+			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2871,68 +2729,62 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t10[i][j][n] = ws.t9[i][j][n] * rsqrt[i][n]
+				ws.t12[i][j][n] = ws.t11[i][j][n] * rsqrt[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
+				ws.h[i][j][n] = ws.t12[i][j][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p7 := range 12 {
+		reverseGemmTN(64, 32, 32, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.h[p7][0][0], 1024), unsafe.Slice(&ws.t13[p7][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.relu[i][j][n] = reverseRelu(ws.t13[i][j][n] + p.B1[j])
+			}
+		}
+	}
+	for p8 := range 12 {
+		reverseGemmTN(32, 32, 64, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.relu[p8][0][0], 2048), unsafe.Slice(&ws.t14[p8][0][0], 1024), false)
+	}
 	var t7 [12][32]float64
 	var t8 [12][32]float64
 	var rsqrt2 [12][32]float64
 	for i := range 12 {
-		for j := range 64 {
+		for j := range 32 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 32; k12 += 4 {
-					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
-					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
-					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
-					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
-				}
-				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+				ws.t15[i][j][n] = ws.h[i][j][n] + ws.t14[i][j][n] + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			for n := range 32 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k13 := 0; k13 < 64; k13 += 4 {
-					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
-					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
-					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
-					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
-				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumF0 += ws.t15[i][k7][j]
+				sumF1 += ws.t15[i][k7+1][j]
+				sumF2 += ws.t15[i][k7+2][j]
+				sumF3 += ws.t15[i][k7+3][j]
 			}
-		}
-		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t11[i][k14][j]
-				sumM1 += ws.t11[i][k14+1][j]
-				sumM2 += ws.t11[i][k14+2][j]
-				sumM3 += ws.t11[i][k14+3][j]
-			}
-			t7[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
+			t7[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t12[i][j][n] = ws.t11[i][j][n] - t7[i][n]
+				ws.t16[i][j][n] = ws.t15[i][j][n] - t7[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k15 := 0; k15 < 32; k15 += 4 {
-				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
-				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
-				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
-				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumG0 += ws.t16[i][k8][j] * ws.t16[i][k8][j]
+				sumG1 += ws.t16[i][k8+1][j] * ws.t16[i][k8+1][j]
+				sumG2 += ws.t16[i][k8+2][j] * ws.t16[i][k8+2][j]
+				sumG3 += ws.t16[i][k8+3][j] * ws.t16[i][k8+3][j]
 			}
-			t8[i][j] = (sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05
+			t8[i][j] = (sumG0+sumG1+(sumG2+sumG3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2941,28 +2793,24 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t13[i][j][n] = ws.t12[i][j][n] * rsqrt2[i][n]
+				ws.t17[i][j][n] = ws.t16[i][j][n] * rsqrt2[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
+				ws.h2[i][j][n] = ws.t17[i][j][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p9 := range 12 {
+		reverseGemmNN(10, 32, 32, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.h2[p9][0][0], 1024), unsafe.Slice(&ws.t18[p9][0][0], 320), false)
+	}
 	var loss [32]float64
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumO0, sumO1, sumO2, sumO3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
-					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
-					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
-					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
-				}
-				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+				ws.z[i][j][n] = ws.t18[i][j][n] + p.Bz[j]
 			}
 		}
 	}
@@ -2972,8 +2820,8 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k17 := range 10 {
-				m2 = max(m2, ws.z[t9][k17][i])
+			for k9 := range 10 {
+				m2 = max(m2, ws.z[t9][k9][i])
 			}
 			t10[i] = m2
 		}
@@ -2983,16 +2831,16 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for i := range 32 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k18 := 0; k18 < 8; k18 += 4 {
-				sumP0 += ws.exp[t9-6][k18][i]
-				sumP1 += ws.exp[t9-6][k18+1][i]
-				sumP2 += ws.exp[t9-6][k18+2][i]
-				sumP3 += ws.exp[t9-6][k18+3][i]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				sumH0 += ws.exp[t9-6][k10][i]
+				sumH1 += ws.exp[t9-6][k10+1][i]
+				sumH2 += ws.exp[t9-6][k10+2][i]
+				sumH3 += ws.exp[t9-6][k10+3][i]
 			}
-			sumP0 += ws.exp[t9-6][8][i]
-			sumP0 += ws.exp[t9-6][9][i]
-			ws.t[t9-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+			sumH0 += ws.exp[t9-6][8][i]
+			sumH0 += ws.exp[t9-6][9][i]
+			ws.t[t9-6][i] = sumH0 + sumH1 + (sumH2 + sumH3)
 		}
 		for i := range 32 {
 			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
@@ -3000,11 +2848,11 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k19 := 0; k19 < 32; k19 += 4 {
-		loss20 += loss[k19] / 6
-		loss21 += loss[k19+1] / 6
-		loss22 += loss[k19+2] / 6
-		loss23 += loss[k19+3] / 6
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss20 += loss[k11] / 6
+		loss21 += loss[k11+1] / 6
+		loss22 += loss[k11+2] / 6
+		loss23 += loss[k11+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	// backward of reverse.bp:40: for t in L..N {
@@ -3027,407 +2875,337 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p10 := range 12 {
+		reverseGemmTN(32, 32, 10, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.dz2[p10][0][0], 320), unsafe.Slice(&ws.dh[p10][0][0], 1024), false)
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 	var t14 [12][32]float64
 	var t15 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				ws.t19[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
+			}
+		}
+		for j := range 32 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				sumI0 += ws.t19[i][k12][j] * ws.t16[i][k12][j]
+				sumI1 += ws.t19[i][k12+1][j] * ws.t16[i][k12+1][j]
+				sumI2 += ws.t19[i][k12+2][j] * ws.t16[i][k12+2][j]
+				sumI3 += ws.t19[i][k12+3][j] * ws.t16[i][k12+3][j]
+			}
+			t14[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t20[i][j][n] = t14[i][n] * ws.t16[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt2[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumJ0 += -ws.t21[i][k13][j]
+				sumJ1 += -ws.t21[i][k13+1][j]
+				sumJ2 += -ws.t21[i][k13+2][j]
+				sumJ3 += -ws.t21[i][k13+3][j]
+			}
+			t15[i][j] = (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t22[i][j][n] = ws.t21[i][j][n] + t15[i][n]
+			}
+		}
+	}
+	for p11 := range 12 {
+		reverseGemmNN(64, 32, 32, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t22[p11][0][0], 1024), unsafe.Slice(&ws.t23[p11][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.t24[i][j][n] = ws.t23[i][j][n] * reverseStep(ws.relu[i][j][n])
+			}
+		}
+	}
+	for p12 := range 12 {
+		reverseGemmNN(32, 32, 64, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t24[p12][0][0], 2048), unsafe.Slice(&ws.t25[p12][0][0], 1024), false)
+	}
+	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t16 [12][32]float64
 	var t17 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumQ0, sumQ1, sumQ2, sumQ3 float64
-				for k20 := 0; k20 < 8; k20 += 4 {
-					sumQ0 += ws.dz2[i][k20][n] * p.Wz[k20][j]
-					sumQ1 += ws.dz2[i][k20+1][n] * p.Wz[k20+1][j]
-					sumQ2 += ws.dz2[i][k20+2][n] * p.Wz[k20+2][j]
-					sumQ3 += ws.dz2[i][k20+3][n] * p.Wz[k20+3][j]
+				ws.dh2[i][j][n] = ws.t22[i][j][n] + ws.t25[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t26[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
+			}
+		}
+		for j := range 32 {
+			var sumK0, sumK1, sumK2, sumK3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumK0 += ws.t26[i][k14][j] * ws.t11[i][k14][j]
+				sumK1 += ws.t26[i][k14+1][j] * ws.t11[i][k14+1][j]
+				sumK2 += ws.t26[i][k14+2][j] * ws.t11[i][k14+2][j]
+				sumK3 += ws.t26[i][k14+3][j] * ws.t11[i][k14+3][j]
+			}
+			t16[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t27[i][j][n] = t16[i][n] * ws.t11[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t28[i][j][n] = ws.t26[i][j][n]*rsqrt[i][n] + ws.t27[i][j][n] + ws.t27[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k15 := 0; k15 < 32; k15 += 4 {
+				sumL0 += -ws.t28[i][k15][j]
+				sumL1 += -ws.t28[i][k15+1][j]
+				sumL2 += -ws.t28[i][k15+2][j]
+				sumL3 += -ws.t28[i][k15+3][j]
+			}
+			t17[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t29[i][j][n] = ws.t28[i][j][n] + t17[i][n]
+			}
+		}
+	}
+	for p13 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t29[p13][0][0], 1024), unsafe.Slice(&ws.t30[p13][0][0], 1024), false)
+	}
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumM0, sumM1, sumM2, sumM3 float64
+				for k16 := 0; k16 < 12; k16 += 4 {
+					sumM0 += ws.t30[k16][j][n] * ws.t6[k16][i][n]
+					sumM1 += ws.t30[k16+1][j][n] * ws.t6[k16+1][i][n]
+					sumM2 += ws.t30[k16+2][j][n] * ws.t6[k16+2][i][n]
+					sumM3 += ws.t30[k16+3][j][n] * ws.t6[k16+3][i][n]
 				}
-				sumQ0 += ws.dz2[i][8][n] * p.Wz[8][j]
-				sumQ0 += ws.dz2[i][9][n] * p.Wz[9][j]
-				ws.dh[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
+				ws.t31[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
 			}
 		}
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 32 {
+		for j := range 12 {
 			for n := range 32 {
-				ws.t14[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
-			}
-		}
-		for j := range 32 {
-			var sumR0, sumR1, sumR2, sumR3 float64
-			for k21 := 0; k21 < 32; k21 += 4 {
-				sumR0 += ws.t14[i][k21][j] * ws.t12[i][k21][j]
-				sumR1 += ws.t14[i][k21+1][j] * ws.t12[i][k21+1][j]
-				sumR2 += ws.t14[i][k21+2][j] * ws.t12[i][k21+2][j]
-				sumR3 += ws.t14[i][k21+3][j] * ws.t12[i][k21+3][j]
-			}
-			t14[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t15[i][j][n] = t14[i][n] * ws.t12[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t16[i][j][n] = ws.t14[i][j][n]*rsqrt2[i][n] + ws.t15[i][j][n] + ws.t15[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumS0, sumS1, sumS2, sumS3 float64
-			for k22 := 0; k22 < 32; k22 += 4 {
-				sumS0 += -ws.t16[i][k22][j]
-				sumS1 += -ws.t16[i][k22+1][j]
-				sumS2 += -ws.t16[i][k22+2][j]
-				sumS3 += -ws.t16[i][k22+3][j]
-			}
-			t15[i][j] = (sumS0 + sumS1 + (sumS2 + sumS3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t17[i][j][n] = ws.t16[i][j][n] + t15[i][n]
-			}
-		}
-		for j := range 64 {
-			for n := range 32 {
-				var sumT0, sumT1, sumT2, sumT3 float64
-				for k23 := 0; k23 < 32; k23 += 4 {
-					sumT0 += ws.t17[i][k23][n] * p.W2[j][k23]
-					sumT1 += ws.t17[i][k23+1][n] * p.W2[j][k23+1]
-					sumT2 += ws.t17[i][k23+2][n] * p.W2[j][k23+2]
-					sumT3 += ws.t17[i][k23+3][n] * p.W2[j][k23+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					sumN0 += ws.t30[i][k17][n] * ws.t7[j][k17][n]
+					sumN1 += ws.t30[i][k17+1][n] * ws.t7[j][k17+1][n]
+					sumN2 += ws.t30[i][k17+2][n] * ws.t7[j][k17+2][n]
+					sumN3 += ws.t30[i][k17+3][n] * ws.t7[j][k17+3][n]
 				}
-				ws.t18[i][j][n] = (sumT0 + sumT1 + (sumT2 + sumT3)) * reverseStep(ws.relu[i][j][n])
+				ws.t32[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3)
 			}
 		}
-		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumU0, sumU1, sumU2, sumU3 float64
-				for k24 := 0; k24 < 64; k24 += 4 {
-					sumU0 += ws.t18[i][k24][n] * p.W1[j][k24]
-					sumU1 += ws.t18[i][k24+1][n] * p.W1[j][k24+1]
-					sumU2 += ws.t18[i][k24+2][n] * p.W1[j][k24+2]
-					sumU3 += ws.t18[i][k24+3][n] * p.W1[j][k24+3]
-				}
-				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumU0 + sumU1 + (sumU2 + sumU3))
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t19[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
-			}
-		}
-		for j := range 32 {
-			var sumV0, sumV1, sumV2, sumV3 float64
-			for k25 := 0; k25 < 32; k25 += 4 {
-				sumV0 += ws.t19[i][k25][j] * ws.t9[i][k25][j]
-				sumV1 += ws.t19[i][k25+1][j] * ws.t9[i][k25+1][j]
-				sumV2 += ws.t19[i][k25+2][j] * ws.t9[i][k25+2][j]
-				sumV3 += ws.t19[i][k25+3][j] * ws.t9[i][k25+3][j]
-			}
-			t16[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t20[i][j][n] = t16[i][n] * ws.t9[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumW0, sumW1, sumW2, sumW3 float64
-			for k26 := 0; k26 < 32; k26 += 4 {
-				sumW0 += -ws.t21[i][k26][j]
-				sumW1 += -ws.t21[i][k26+1][j]
-				sumW2 += -ws.t21[i][k26+2][j]
-				sumW3 += -ws.t21[i][k26+3][j]
-			}
-			t17[i][j] = (sumW0 + sumW1 + (sumW2 + sumW3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t22[i][j][n] = ws.t21[i][j][n] + t17[i][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumX0, sumX1, sumX2, sumX3 float64
-				for k27 := 0; k27 < 32; k27 += 4 {
-					sumX0 += ws.t22[i][k27][n] * p.Wo[j][k27]
-					sumX1 += ws.t22[i][k27+1][n] * p.Wo[j][k27+1]
-					sumX2 += ws.t22[i][k27+2][n] * p.Wo[j][k27+2]
-					sumX3 += ws.t22[i][k27+3][n] * p.Wo[j][k27+3]
-				}
-				ws.t23[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
-			}
-		}
+	}
+	for p14 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t31[p14][0][0], 1024), unsafe.Slice(&ws.t33[p14][0][0], 1024), false)
 	}
 	var t18 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			for n := range 32 {
-				var sumY0, sumY1, sumY2, sumY3 float64
-				for k28 := 0; k28 < 12; k28 += 4 {
-					sumY0 += ws.t23[k28][j][n] * ws.t5[k28][i][n]
-					sumY1 += ws.t23[k28+1][j][n] * ws.t5[k28+1][i][n]
-					sumY2 += ws.t23[k28+2][j][n] * ws.t5[k28+2][i][n]
-					sumY3 += ws.t23[k28+3][j][n] * ws.t5[k28+3][i][n]
-				}
-				ws.t24[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k18 := 0; k18 < 12; k18 += 4 {
+				sumO0 += -(ws.t32[i][k18][j] * ws.t6[i][k18][j] / t4[i][j])
+				sumO1 += -(ws.t32[i][k18+1][j] * ws.t6[i][k18+1][j] / t4[i][j])
+				sumO2 += -(ws.t32[i][k18+2][j] * ws.t6[i][k18+2][j] / t4[i][j])
+				sumO3 += -(ws.t32[i][k18+3][j] * ws.t6[i][k18+3][j] / t4[i][j])
 			}
+			t18[i][j] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumBA0, sumBA1, sumBA2, sumBA3 float64
-				for k29 := 0; k29 < 32; k29 += 4 {
-					sumBA0 += ws.t23[i][k29][n] * ws.t6[j][k29][n]
-					sumBA1 += ws.t23[i][k29+1][n] * ws.t6[j][k29+1][n]
-					sumBA2 += ws.t23[i][k29+2][n] * ws.t6[j][k29+2][n]
-					sumBA3 += ws.t23[i][k29+3][n] * ws.t6[j][k29+3][n]
-				}
-				ws.t25[i][j][n] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
+				ws.t34[i][j][n] = (ws.t32[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
 			}
 		}
 		for j := range 32 {
-			var sumBB0, sumBB1, sumBB2, sumBB3 float64
-			for k30 := 0; k30 < 12; k30 += 4 {
-				sumBB0 += -(ws.t25[i][k30][j] * ws.t5[i][k30][j] / t4[i][j])
-				sumBB1 += -(ws.t25[i][k30+1][j] * ws.t5[i][k30+1][j] / t4[i][j])
-				sumBB2 += -(ws.t25[i][k30+2][j] * ws.t5[i][k30+2][j] / t4[i][j])
-				sumBB3 += -(ws.t25[i][k30+3][j] * ws.t5[i][k30+3][j] / t4[i][j])
-			}
-			t18[i][j] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
-		}
-		for j := range 12 {
 			for n := range 32 {
-				ws.t26[i][j][n] = (ws.t25[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
-			}
-		}
-	}
-	for i := range 32 {
-		for j := range 12 {
-			for n := range 32 {
-				var sumBC0, sumBC1, sumBC2, sumBC3 float64
-				for k31 := 0; k31 < 12; k31 += 4 {
-					sumBC0 += ws.t26[k31][j][n] * ws.t2[k31][i][n]
-					sumBC1 += ws.t26[k31+1][j][n] * ws.t2[k31+1][i][n]
-					sumBC2 += ws.t26[k31+2][j][n] * ws.t2[k31+2][i][n]
-					sumBC3 += ws.t26[k31+3][j][n] * ws.t2[k31+3][i][n]
+				var sumP0, sumP1, sumP2, sumP3 float64
+				for k19 := 0; k19 < 12; k19 += 4 {
+					sumP0 += ws.t34[i][k19][n] * ws.t4[k19][j][n]
+					sumP1 += ws.t34[i][k19+1][n] * ws.t4[k19+1][j][n]
+					sumP2 += ws.t34[i][k19+2][n] * ws.t4[k19+2][j][n]
+					sumP3 += ws.t34[i][k19+3][n] * ws.t4[k19+3][j][n]
 				}
-				ws.t27[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+				ws.t35[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumBD0, sumBD1, sumBD2, sumBD3 float64
-				for k32 := 0; k32 < 12; k32 += 4 {
-					sumBD0 += ws.t26[i][k32][n] * ws.t3[k32][j][n]
-					sumBD1 += ws.t26[i][k32+1][n] * ws.t3[k32+1][j][n]
-					sumBD2 += ws.t26[i][k32+2][n] * ws.t3[k32+2][j][n]
-					sumBD3 += ws.t26[i][k32+3][n] * ws.t3[k32+3][j][n]
+				var sumQ0, sumQ1, sumQ2, sumQ3 float64
+				for k20 := 0; k20 < 12; k20 += 4 {
+					sumQ0 += ws.t34[k20][i][n] * ws.t3[k20][j][n]
+					sumQ1 += ws.t34[k20+1][i][n] * ws.t3[k20+1][j][n]
+					sumQ2 += ws.t34[k20+2][i][n] * ws.t3[k20+2][j][n]
+					sumQ3 += ws.t34[k20+3][i][n] * ws.t3[k20+3][j][n]
 				}
-				ws.t28[i][j][n] = sumBD0 + sumBD1 + (sumBD2 + sumBD3)
-			}
-		}
-		// backward of reverse.bp:35: x = X @ E + P
-		for j := range 32 {
-			for n := range 32 {
-				var sumBE0, sumBE1, sumBE2, sumBE3 float64
-				for k33 := 0; k33 < 32; k33 += 4 {
-					sumBE0 += ws.t24[i][k33][n]*p.Wv[j][k33] + ws.t27[k33][i][n]*p.Wk[j][k33] + ws.t28[i][k33][n]*p.Wq[j][k33]
-					sumBE1 += ws.t24[i][k33+1][n]*p.Wv[j][k33+1] + ws.t27[k33+1][i][n]*p.Wk[j][k33+1] + ws.t28[i][k33+1][n]*p.Wq[j][k33+1]
-					sumBE2 += ws.t24[i][k33+2][n]*p.Wv[j][k33+2] + ws.t27[k33+2][i][n]*p.Wk[j][k33+2] + ws.t28[i][k33+2][n]*p.Wq[j][k33+2]
-					sumBE3 += ws.t24[i][k33+3][n]*p.Wv[j][k33+3] + ws.t27[k33+3][i][n]*p.Wk[j][k33+3] + ws.t28[i][k33+3][n]*p.Wq[j][k33+3]
-				}
-				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBE0 + sumBE1 + (sumBE2 + sumBE3))
+				ws.t36[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 			}
 		}
 	}
-	for i := range 11 {
+	for p15 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t36[p15][0][0], 1024), unsafe.Slice(&ws.t37[p15][0][0], 1024), false)
+	}
+	for p16 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t35[p16][0][0], 1024), unsafe.Slice(&ws.t38[p16][0][0], 1024), false)
+	}
+	// backward of reverse.bp:35: x = X @ E + P
+	for i := range 12 {
 		for j := range 32 {
-			var sum float64
-			for k34 := range 12 {
-				for k35 := range 32 {
-					sum += ws.dx[k34][j][k35] * ws.x[k34][i][k35]
-				}
+			for n := range 32 {
+				ws.dx[i][j][n] = ws.t29[i][j][n] + ws.t33[i][j][n] + ws.t37[i][j][n] + ws.t38[i][j][n]
 			}
-			g.E[i][j] = sum
 		}
+	}
+	for p17 := range 12 {
+		reverseGemmNT(11, 32, 32, unsafe.Slice(&ws.x[p17][0][0], 352), unsafe.Slice(&ws.dx[p17][0][0], 1024), unsafe.Slice(&g.E[0][0], 352), p17 > 0)
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumBF0, sumBF1, sumBF2, sumBF3 float64
-			for k36 := 0; k36 < 32; k36 += 4 {
-				sumBF0 += ws.dx[i][j][k36]
-				sumBF1 += ws.dx[i][j][k36+1]
-				sumBF2 += ws.dx[i][j][k36+2]
-				sumBF3 += ws.dx[i][j][k36+3]
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += ws.dx[i][j][k21]
+				sumR1 += ws.dx[i][j][k21+1]
+				sumR2 += ws.dx[i][j][k21+2]
+				sumR3 += ws.dx[i][j][k21+3]
 			}
-			g.P[i][j] = sumBF0 + sumBF1 + (sumBF2 + sumBF3)
+			g.P[i][j] = sumR0 + sumR1 + (sumR2 + sumR3)
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p18 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x2[p18][0][0], 1024), unsafe.Slice(&ws.t35[p18][0][0], 1024), unsafe.Slice(&g.Wq[0][0], 1024), p18 > 0)
+	}
+	for p19 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x2[p19][0][0], 1024), unsafe.Slice(&ws.t36[p19][0][0], 1024), unsafe.Slice(&g.Wk[0][0], 1024), p19 > 0)
+	}
+	for p20 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x2[p20][0][0], 1024), unsafe.Slice(&ws.t31[p20][0][0], 1024), unsafe.Slice(&g.Wv[0][0], 1024), p20 > 0)
+	}
+	for p21 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.t8[p21][0][0], 1024), unsafe.Slice(&ws.t29[p21][0][0], 1024), unsafe.Slice(&g.Wo[0][0], 1024), p21 > 0)
+	}
 	for i := range 32 {
-		for j := range 32 {
-			var sum4 float64
-			for k37 := range 12 {
-				for k38 := range 32 {
-					sum4 += ws.t28[k37][j][k38] * ws.x2[k37][i][k38]
-				}
+		var sum float64
+		for k24 := range 12 {
+			var sumT0, sumT1, sumT2, sumT3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumT0 += ws.dh2[k24][i][k25] * ws.t12[k24][i][k25]
+				sumT1 += ws.dh2[k24][i][k25+1] * ws.t12[k24][i][k25+1]
+				sumT2 += ws.dh2[k24][i][k25+2] * ws.t12[k24][i][k25+2]
+				sumT3 += ws.dh2[k24][i][k25+3] * ws.t12[k24][i][k25+3]
 			}
-			g.Wq[i][j] = sum4
+			sum += sumT0 + sumT1 + (sumT2 + sumT3)
 		}
-		for j := range 32 {
-			var sum5 float64
-			for k39 := range 12 {
-				for k40 := range 32 {
-					sum5 += ws.t27[j][k39][k40] * ws.x2[k39][i][k40]
-				}
+		g.Gamma1[i] = sum
+		var sum4 float64
+		for k28 := range 12 {
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k29 := 0; k29 < 32; k29 += 4 {
+				sumV0 += ws.dh2[k28][i][k29]
+				sumV1 += ws.dh2[k28][i][k29+1]
+				sumV2 += ws.dh2[k28][i][k29+2]
+				sumV3 += ws.dh2[k28][i][k29+3]
 			}
-			g.Wk[i][j] = sum5
+			sum4 += sumV0 + sumV1 + (sumV2 + sumV3)
 		}
-		for j := range 32 {
-			var sum6 float64
-			for k41 := range 12 {
-				for k42 := range 32 {
-					sum6 += ws.t24[k41][j][k42] * ws.x2[k41][i][k42]
-				}
-			}
-			g.Wv[i][j] = sum6
-		}
-		for j := range 32 {
-			var sum7 float64
-			for k43 := range 12 {
-				for k44 := range 32 {
-					sum7 += ws.t22[k43][j][k44] * ws.t7[k43][i][k44]
-				}
-			}
-			g.Wo[i][j] = sum7
-		}
-		var sum8 float64
-		for k47 := range 12 {
-			var sumBH0, sumBH1, sumBH2, sumBH3 float64
-			for k48 := 0; k48 < 32; k48 += 4 {
-				sumBH0 += ws.dh2[k47][i][k48] * ws.t10[k47][i][k48]
-				sumBH1 += ws.dh2[k47][i][k48+1] * ws.t10[k47][i][k48+1]
-				sumBH2 += ws.dh2[k47][i][k48+2] * ws.t10[k47][i][k48+2]
-				sumBH3 += ws.dh2[k47][i][k48+3] * ws.t10[k47][i][k48+3]
-			}
-			sum8 += sumBH0 + sumBH1 + (sumBH2 + sumBH3)
-		}
-		g.Gamma1[i] = sum8
-		var sum9 float64
-		for k51 := range 12 {
-			var sumBJ0, sumBJ1, sumBJ2, sumBJ3 float64
-			for k52 := 0; k52 < 32; k52 += 4 {
-				sumBJ0 += ws.dh2[k51][i][k52]
-				sumBJ1 += ws.dh2[k51][i][k52+1]
-				sumBJ2 += ws.dh2[k51][i][k52+2]
-				sumBJ3 += ws.dh2[k51][i][k52+3]
-			}
-			sum9 += sumBJ0 + sumBJ1 + (sumBJ2 + sumBJ3)
-		}
-		g.Beta1[i] = sum9
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 64 {
-			var sum10 float64
-			for k53 := range 12 {
-				for k54 := range 32 {
-					sum10 += ws.t18[k53][j][k54] * ws.h[k53][i][k54]
-				}
-			}
-			g.W1[i][j] = sum10
-		}
+		g.Beta1[i] = sum4
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p22 := range 12 {
+		reverseGemmNT(32, 64, 32, unsafe.Slice(&ws.h[p22][0][0], 1024), unsafe.Slice(&ws.t24[p22][0][0], 2048), unsafe.Slice(&g.W1[0][0], 2048), p22 > 0)
 	}
 	for i := range 64 {
-		var sum11 float64
-		for k57 := range 12 {
-			var sumBL0, sumBL1, sumBL2, sumBL3 float64
-			for k58 := 0; k58 < 32; k58 += 4 {
-				sumBL0 += ws.t18[k57][i][k58]
-				sumBL1 += ws.t18[k57][i][k58+1]
-				sumBL2 += ws.t18[k57][i][k58+2]
-				sumBL3 += ws.t18[k57][i][k58+3]
+		var sum5 float64
+		for k32 := range 12 {
+			var sumX0, sumX1, sumX2, sumX3 float64
+			for k33 := 0; k33 < 32; k33 += 4 {
+				sumX0 += ws.t24[k32][i][k33]
+				sumX1 += ws.t24[k32][i][k33+1]
+				sumX2 += ws.t24[k32][i][k33+2]
+				sumX3 += ws.t24[k32][i][k33+3]
 			}
-			sum11 += sumBL0 + sumBL1 + (sumBL2 + sumBL3)
+			sum5 += sumX0 + sumX1 + (sumX2 + sumX3)
 		}
-		g.B1[i] = sum11
-		for j := range 32 {
-			var sum12 float64
-			for k59 := range 12 {
-				for k60 := range 32 {
-					sum12 += ws.t17[k59][j][k60] * ws.relu[k59][i][k60]
-				}
-			}
-			g.W2[i][j] = sum12
-		}
+		g.B1[i] = sum5
+	}
+	for p23 := range 12 {
+		reverseGemmNT(64, 32, 32, unsafe.Slice(&ws.relu[p23][0][0], 2048), unsafe.Slice(&ws.t22[p23][0][0], 1024), unsafe.Slice(&g.W2[0][0], 2048), p23 > 0)
 	}
 	for i := range 32 {
-		var sum13 float64
-		for k63 := range 12 {
-			var sumBN0, sumBN1, sumBN2, sumBN3 float64
-			for k64 := 0; k64 < 32; k64 += 4 {
-				sumBN0 += ws.t17[k63][i][k64]
-				sumBN1 += ws.t17[k63][i][k64+1]
-				sumBN2 += ws.t17[k63][i][k64+2]
-				sumBN3 += ws.t17[k63][i][k64+3]
+		var sum6 float64
+		for k36 := range 12 {
+			var sumBA0, sumBA1, sumBA2, sumBA3 float64
+			for k37 := 0; k37 < 32; k37 += 4 {
+				sumBA0 += ws.t22[k36][i][k37]
+				sumBA1 += ws.t22[k36][i][k37+1]
+				sumBA2 += ws.t22[k36][i][k37+2]
+				sumBA3 += ws.t22[k36][i][k37+3]
 			}
-			sum13 += sumBN0 + sumBN1 + (sumBN2 + sumBN3)
+			sum6 += sumBA0 + sumBA1 + (sumBA2 + sumBA3)
 		}
-		g.B2[i] = sum13
-		var sum14 float64
-		for k67 := range 12 {
-			var sumBP0, sumBP1, sumBP2, sumBP3 float64
-			for k68 := 0; k68 < 32; k68 += 4 {
-				sumBP0 += ws.dh[k67][i][k68] * ws.t13[k67][i][k68]
-				sumBP1 += ws.dh[k67][i][k68+1] * ws.t13[k67][i][k68+1]
-				sumBP2 += ws.dh[k67][i][k68+2] * ws.t13[k67][i][k68+2]
-				sumBP3 += ws.dh[k67][i][k68+3] * ws.t13[k67][i][k68+3]
+		g.B2[i] = sum6
+		var sum7 float64
+		for k40 := range 12 {
+			var sumBC0, sumBC1, sumBC2, sumBC3 float64
+			for k41 := 0; k41 < 32; k41 += 4 {
+				sumBC0 += ws.dh[k40][i][k41] * ws.t17[k40][i][k41]
+				sumBC1 += ws.dh[k40][i][k41+1] * ws.t17[k40][i][k41+1]
+				sumBC2 += ws.dh[k40][i][k41+2] * ws.t17[k40][i][k41+2]
+				sumBC3 += ws.dh[k40][i][k41+3] * ws.t17[k40][i][k41+3]
 			}
-			sum14 += sumBP0 + sumBP1 + (sumBP2 + sumBP3)
+			sum7 += sumBC0 + sumBC1 + (sumBC2 + sumBC3)
 		}
-		g.Gamma2[i] = sum14
-		var sum15 float64
-		for k71 := range 12 {
-			var sumBR0, sumBR1, sumBR2, sumBR3 float64
-			for k72 := 0; k72 < 32; k72 += 4 {
-				sumBR0 += ws.dh[k71][i][k72]
-				sumBR1 += ws.dh[k71][i][k72+1]
-				sumBR2 += ws.dh[k71][i][k72+2]
-				sumBR3 += ws.dh[k71][i][k72+3]
+		g.Gamma2[i] = sum7
+		var sum8 float64
+		for k44 := range 12 {
+			var sumBE0, sumBE1, sumBE2, sumBE3 float64
+			for k45 := 0; k45 < 32; k45 += 4 {
+				sumBE0 += ws.dh[k44][i][k45]
+				sumBE1 += ws.dh[k44][i][k45+1]
+				sumBE2 += ws.dh[k44][i][k45+2]
+				sumBE3 += ws.dh[k44][i][k45+3]
 			}
-			sum15 += sumBR0 + sumBR1 + (sumBR2 + sumBR3)
+			sum8 += sumBE0 + sumBE1 + (sumBE2 + sumBE3)
 		}
-		g.Beta2[i] = sum15
+		g.Beta2[i] = sum8
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p24 := range 12 {
+		reverseGemmNT(10, 32, 32, unsafe.Slice(&ws.dz2[p24][0][0], 320), unsafe.Slice(&ws.h2[p24][0][0], 1024), unsafe.Slice(&g.Wz[0][0], 320), p24 > 0)
+	}
 	for i := range 10 {
-		for j := range 32 {
-			var sum16 float64
-			for k73 := range 12 {
-				for k74 := range 32 {
-					sum16 += ws.dz2[k73][i][k74] * ws.h2[k73][j][k74]
-				}
+		var sum9 float64
+		for k48 := range 12 {
+			var sumBG0, sumBG1, sumBG2, sumBG3 float64
+			for k49 := 0; k49 < 32; k49 += 4 {
+				sumBG0 += ws.dz2[k48][i][k49]
+				sumBG1 += ws.dz2[k48][i][k49+1]
+				sumBG2 += ws.dz2[k48][i][k49+2]
+				sumBG3 += ws.dz2[k48][i][k49+3]
 			}
-			g.Wz[i][j] = sum16
+			sum9 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
 		}
-		var sum17 float64
-		for k77 := range 12 {
-			var sumBT0, sumBT1, sumBT2, sumBT3 float64
-			for k78 := 0; k78 < 32; k78 += 4 {
-				sumBT0 += ws.dz2[k77][i][k78]
-				sumBT1 += ws.dz2[k77][i][k78+1]
-				sumBT2 += ws.dz2[k77][i][k78+2]
-				sumBT3 += ws.dz2[k77][i][k78+3]
-			}
-			sum17 += sumBT0 + sumBT1 + (sumBT2 + sumBT3)
-		}
-		g.Bz[i] = sum17
+		g.Bz[i] = sum9
 	}
 	return loss2
 }
@@ -3436,49 +3214,24 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutputs) float64 {
 	// reverse.bp:35: x = X @ E + P
-	var t [23][12]float64
+	for p2 := range 12 {
+		reverseGemmTN(32, 32, 11, unsafe.Slice(&p.E[0][0], 352), unsafe.Slice(&ws.x[p2][0][0], 352), unsafe.Slice(&ws.t2[p2][0][0], 1024), false)
+	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 8; k += 4 {
-					sum0 += ws.x[i][k][n] * p.E[k][j]
-					sum1 += ws.x[i][k+1][n] * p.E[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.E[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.E[k+3][j]
-				}
-				sum0 += ws.x[i][8][n] * p.E[8][j]
-				sum0 += ws.x[i][9][n] * p.E[9][j]
-				sum0 += ws.x[i][10][n] * p.E[10][j]
-				ws.x2[i][j][n] = sum0 + sum1 + (sum2 + sum3) + p.P[i][j]
-			}
-		}
-		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x2[i][k2][n] * p.Wq[k2][j]
-					sumB1 += ws.x2[i][k2+1][n] * p.Wq[k2+1][j]
-					sumB2 += ws.x2[i][k2+2][n] * p.Wq[k2+2][j]
-					sumB3 += ws.x2[i][k2+3][n] * p.Wq[k2+3][j]
-				}
-				ws.t2[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.x2[i][k3][n] * p.Wk[k3][j]
-					sumC1 += ws.x2[i][k3+1][n] * p.Wk[k3+1][j]
-					sumC2 += ws.x2[i][k3+2][n] * p.Wk[k3+2][j]
-					sumC3 += ws.x2[i][k3+3][n] * p.Wk[k3+3][j]
-				}
-				ws.t3[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
+				ws.x2[i][j][n] = ws.t2[i][j][n] + p.P[i][j]
 			}
 		}
 	}
+	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p3 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.x2[p3][0][0], 1024), unsafe.Slice(&ws.t3[p3][0][0], 1024), false)
+	}
+	for p4 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.x2[p4][0][0], 1024), unsafe.Slice(&ws.t4[p4][0][0], 1024), false)
+	}
+	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
 		for i3 := range 12 {
@@ -3493,20 +3246,20 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumD0, sumD1, sumD2, sumD3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					sumD0 += ws.t2[i][k4][n] * ws.t3[j][k4][n]
-					sumD1 += ws.t2[i][k4+1][n] * ws.t3[j][k4+1][n]
-					sumD2 += ws.t2[i][k4+2][n] * ws.t3[j][k4+2][n]
-					sumD3 += ws.t2[i][k4+3][n] * ws.t3[j][k4+3][n]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.t3[i][k][n] * ws.t4[j][k][n]
+					sum1 += ws.t3[i][k+1][n] * ws.t4[j][k+1][n]
+					sum2 += ws.t3[i][k+2][n] * ws.t4[j][k+2][n]
+					sum3 += ws.t3[i][k+3][n] * ws.t4[j][k+3][n]
 				}
-				ws.t4[i][j][n] = (sumD0+sumD1+(sumD2+sumD3))*0.17677669529663687 + t2[i][j]
+				ws.t5[i][j][n] = (sum0+sum1+(sum2+sum3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k5 := range 12 {
-				m = max(m, ws.t4[i][k5][j])
+			for k2 := range 12 {
+				m = max(m, ws.t5[i][k2][j])
 			}
 			t3[i][j] = m
 		}
@@ -3515,173 +3268,152 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	for i := range 12 {
 		for j := range 12 {
 			for n := range 32 {
-				ws.exp2[i][j][n] = math.Exp(ws.t4[i][j][n] - t3[i][n])
+				ws.exp2[i][j][n] = math.Exp(ws.t5[i][j][n] - t3[i][n])
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k6 := 0; k6 < 12; k6 += 4 {
-				sumE0 += ws.exp2[i][k6][j]
-				sumE1 += ws.exp2[i][k6+1][j]
-				sumE2 += ws.exp2[i][k6+2][j]
-				sumE3 += ws.exp2[i][k6+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 12; k3 += 4 {
+				sumB0 += ws.exp2[i][k3][j]
+				sumB1 += ws.exp2[i][k3+1][j]
+				sumB2 += ws.exp2[i][k3+2][j]
+				sumB3 += ws.exp2[i][k3+3][j]
 			}
-			t4[i][j] = sumE0 + sumE1 + (sumE2 + sumE3)
+			t4[i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
+				ws.t6[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
 			}
 		}
+	}
+	for p5 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.x2[p5][0][0], 1024), unsafe.Slice(&ws.t7[p5][0][0], 1024), false)
+	}
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 32; k7 += 4 {
-					sumF0 += ws.x2[i][k7][n] * p.Wv[k7][j]
-					sumF1 += ws.x2[i][k7+1][n] * p.Wv[k7+1][j]
-					sumF2 += ws.x2[i][k7+2][n] * p.Wv[k7+2][j]
-					sumF3 += ws.x2[i][k7+3][n] * p.Wv[k7+3][j]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k4 := 0; k4 < 12; k4 += 4 {
+					sumC0 += ws.t6[i][k4][n] * ws.t7[k4][j][n]
+					sumC1 += ws.t6[i][k4+1][n] * ws.t7[k4+1][j][n]
+					sumC2 += ws.t6[i][k4+2][n] * ws.t7[k4+2][j][n]
+					sumC3 += ws.t6[i][k4+3][n] * ws.t7[k4+3][j][n]
 				}
-				ws.t6[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t8[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
 			}
 		}
+	}
+	for p6 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t8[p6][0][0], 1024), unsafe.Slice(&ws.t9[p6][0][0], 1024), false)
 	}
 	var t5 [12][32]float64
 	var rsqrt [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 12; k8 += 4 {
-					sumG0 += ws.t5[i][k8][n] * ws.t6[k8][j][n]
-					sumG1 += ws.t5[i][k8+1][n] * ws.t6[k8+1][j][n]
-					sumG2 += ws.t5[i][k8+2][n] * ws.t6[k8+2][j][n]
-					sumG3 += ws.t5[i][k8+3][n] * ws.t6[k8+3][j][n]
-				}
-				ws.t7[i][j][n] = sumG0 + sumG1 + (sumG2 + sumG3)
+				ws.t10[i][j][n] = ws.x2[i][j][n] + ws.t9[i][j][n]
 			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumD0 += ws.t10[i][k5][j]
+				sumD1 += ws.t10[i][k5+1][j]
+				sumD2 += ws.t10[i][k5+2][j]
+				sumD3 += ws.t10[i][k5+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k9 := 0; k9 < 32; k9 += 4 {
-					sumH0 += ws.t7[i][k9][n] * p.Wo[k9][j]
-					sumH1 += ws.t7[i][k9+1][n] * p.Wo[k9+1][j]
-					sumH2 += ws.t7[i][k9+2][n] * p.Wo[k9+2][j]
-					sumH3 += ws.t7[i][k9+3][n] * p.Wo[k9+3][j]
-				}
-				ws.t8[i][j][n] = ws.x2[i][j][n] + (sumH0 + sumH1 + (sumH2 + sumH3))
-			}
-		}
-		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t8[i][k10][j]
-				sumI1 += ws.t8[i][k10+1][j]
-				sumI2 += ws.t8[i][k10+2][j]
-				sumI3 += ws.t8[i][k10+3][j]
-			}
-			t5[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
+				ws.t11[i][j][n] = ws.t10[i][j][n] - t5[i][n]
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumJ0, sumJ1, sumJ2, sumJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				sumJ0 += ws.t9[i][k11][j] * ws.t9[i][k11][j]
-				sumJ1 += ws.t9[i][k11+1][j] * ws.t9[i][k11+1][j]
-				sumJ2 += ws.t9[i][k11+2][j] * ws.t9[i][k11+2][j]
-				sumJ3 += ws.t9[i][k11+3][j] * ws.t9[i][k11+3][j]
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumE0 += ws.t11[i][k6][j] * ws.t11[i][k6][j]
+				sumE1 += ws.t11[i][k6+1][j] * ws.t11[i][k6+1][j]
+				sumE2 += ws.t11[i][k6+2][j] * ws.t11[i][k6+2][j]
+				sumE3 += ws.t11[i][k6+3][j] * ws.t11[i][k6+3][j]
 			}
-			rsqrt[i][j] = reverseRsqrt((sumJ0+sumJ1+(sumJ2+sumJ3))/32 + 1e-05)
+			rsqrt[i][j] = reverseRsqrt((sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05)
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h[i][j][n] = ws.t9[i][j][n]*rsqrt[i][n]*p.Gamma1[j] + p.Beta1[j]
+				ws.h[i][j][n] = ws.t11[i][j][n]*rsqrt[i][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	var t6 [12][32]float64
-	var rsqrt2 [12][32]float64
+	for p7 := range 12 {
+		reverseGemmTN(64, 32, 32, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.h[p7][0][0], 1024), unsafe.Slice(&ws.t13[p7][0][0], 2048), false)
+	}
 	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 32; k12 += 4 {
-					sumK0 += ws.h[i][k12][n] * p.W1[k12][j]
-					sumK1 += ws.h[i][k12+1][n] * p.W1[k12+1][j]
-					sumK2 += ws.h[i][k12+2][n] * p.W1[k12+2][j]
-					sumK3 += ws.h[i][k12+3][n] * p.W1[k12+3][j]
-				}
-				ws.relu[i][j][n] = reverseRelu(sumK0 + sumK1 + (sumK2 + sumK3) + p.B1[j])
+				ws.relu[i][j][n] = reverseRelu(ws.t13[i][j][n] + p.B1[j])
 			}
+		}
+	}
+	for p8 := range 12 {
+		reverseGemmTN(32, 32, 64, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.relu[p8][0][0], 2048), unsafe.Slice(&ws.t14[p8][0][0], 1024), false)
+	}
+	var t6 [12][32]float64
+	var rsqrt2 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				ws.t15[i][j][n] = ws.h[i][j][n] + ws.t14[i][j][n] + p.B2[j]
+			}
+		}
+		for j := range 32 {
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumF0 += ws.t15[i][k7][j]
+				sumF1 += ws.t15[i][k7+1][j]
+				sumF2 += ws.t15[i][k7+2][j]
+				sumF3 += ws.t15[i][k7+3][j]
+			}
+			t6[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumL0, sumL1, sumL2, sumL3 float64
-				for k13 := 0; k13 < 64; k13 += 4 {
-					sumL0 += ws.relu[i][k13][n] * p.W2[k13][j]
-					sumL1 += ws.relu[i][k13+1][n] * p.W2[k13+1][j]
-					sumL2 += ws.relu[i][k13+2][n] * p.W2[k13+2][j]
-					sumL3 += ws.relu[i][k13+3][n] * p.W2[k13+3][j]
-				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumL0 + sumL1 + (sumL2 + sumL3)) + p.B2[j]
-			}
-		}
-		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t11[i][k14][j]
-				sumM1 += ws.t11[i][k14+1][j]
-				sumM2 += ws.t11[i][k14+2][j]
-				sumM3 += ws.t11[i][k14+3][j]
-			}
-			t6[i][j] = (sumM0 + sumM1 + (sumM2 + sumM3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t12[i][j][n] = ws.t11[i][j][n] - t6[i][n]
+				ws.t16[i][j][n] = ws.t15[i][j][n] - t6[i][n]
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k15 := 0; k15 < 32; k15 += 4 {
-				sumN0 += ws.t12[i][k15][j] * ws.t12[i][k15][j]
-				sumN1 += ws.t12[i][k15+1][j] * ws.t12[i][k15+1][j]
-				sumN2 += ws.t12[i][k15+2][j] * ws.t12[i][k15+2][j]
-				sumN3 += ws.t12[i][k15+3][j] * ws.t12[i][k15+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumG0 += ws.t16[i][k8][j] * ws.t16[i][k8][j]
+				sumG1 += ws.t16[i][k8+1][j] * ws.t16[i][k8+1][j]
+				sumG2 += ws.t16[i][k8+2][j] * ws.t16[i][k8+2][j]
+				sumG3 += ws.t16[i][k8+3][j] * ws.t16[i][k8+3][j]
 			}
-			rsqrt2[i][j] = reverseRsqrt((sumN0+sumN1+(sumN2+sumN3))/32 + 1e-05)
+			rsqrt2[i][j] = reverseRsqrt((sumG0+sumG1+(sumG2+sumG3))/32 + 1e-05)
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h2[i][j][n] = ws.t12[i][j][n]*rsqrt2[i][n]*p.Gamma2[j] + p.Beta2[j]
+				ws.h2[i][j][n] = ws.t16[i][j][n]*rsqrt2[i][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p9 := range 12 {
+		reverseGemmNN(10, 32, 32, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.h2[p9][0][0], 1024), unsafe.Slice(&ws.t18[p9][0][0], 320), false)
+	}
 	var loss [32]float64
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumO0, sumO1, sumO2, sumO3 float64
-				for k16 := 0; k16 < 32; k16 += 4 {
-					sumO0 += ws.h2[i][k16][n] * p.Wz[j][k16]
-					sumO1 += ws.h2[i][k16+1][n] * p.Wz[j][k16+1]
-					sumO2 += ws.h2[i][k16+2][n] * p.Wz[j][k16+2]
-					sumO3 += ws.h2[i][k16+3][n] * p.Wz[j][k16+3]
-				}
-				ws.z[i][j][n] = sumO0 + sumO1 + (sumO2 + sumO3) + p.Bz[j]
+				ws.z[i][j][n] = ws.t18[i][j][n] + p.Bz[j]
 			}
 		}
 	}
@@ -3691,8 +3423,8 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k17 := range 10 {
-				m2 = max(m2, ws.z[t7][k17][i])
+			for k9 := range 10 {
+				m2 = max(m2, ws.z[t7][k9][i])
 			}
 			t8[i] = m2
 		}
@@ -3702,16 +3434,16 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 			}
 		}
 		for i := range 32 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k18 := 0; k18 < 8; k18 += 4 {
-				sumP0 += ws.exp[t7-6][k18][i]
-				sumP1 += ws.exp[t7-6][k18+1][i]
-				sumP2 += ws.exp[t7-6][k18+2][i]
-				sumP3 += ws.exp[t7-6][k18+3][i]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				sumH0 += ws.exp[t7-6][k10][i]
+				sumH1 += ws.exp[t7-6][k10+1][i]
+				sumH2 += ws.exp[t7-6][k10+2][i]
+				sumH3 += ws.exp[t7-6][k10+3][i]
 			}
-			sumP0 += ws.exp[t7-6][8][i]
-			sumP0 += ws.exp[t7-6][9][i]
-			ws.t[t7-6][i] = sumP0 + sumP1 + (sumP2 + sumP3)
+			sumH0 += ws.exp[t7-6][8][i]
+			sumH0 += ws.exp[t7-6][9][i]
+			ws.t[t7-6][i] = sumH0 + sumH1 + (sumH2 + sumH3)
 		}
 		for i := range 32 {
 			loss[i] += t8[i] + math.Log(ws.t[t7-6][i]) - ws.z[t7][ws.next[t7][i]][i]
@@ -3719,11 +3451,11 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k19 := 0; k19 < 32; k19 += 4 {
-		loss20 += loss[k19] / 6
-		loss21 += loss[k19+1] / 6
-		loss22 += loss[k19+2] / 6
-		loss23 += loss[k19+3] / 6
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss20 += loss[k11] / 6
+		loss21 += loss[k11+1] / 6
+		loss22 += loss[k11+2] / 6
+		loss23 += loss[k11+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	if out != nil {
