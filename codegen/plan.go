@@ -192,6 +192,11 @@ func blocked(n *symbolic.Node) bool {
 // op of one, within depth ops.
 func containsProduct(n *symbolic.Node, depth int) bool {
 	switch {
+	case n.Op.Code == symbolic.OpBMatMul:
+		// A kernel's product is in an array of its own already, and a
+		// small one is summed per element as the expansion it replaces
+		// was (batchmm.go).
+		return false
 	case n.Op.Kind == symbolic.MatMul:
 		return true
 	case depth == 0 || n.Op.Kind != symbolic.Elementwise:

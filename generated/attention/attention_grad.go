@@ -2364,7 +2364,6 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 	}
 	var z [5][3][32]float64
 	var t9 [5][32]float64
-	var t10 [5][3][32]float64
 	var exp [5][3][32]float64
 	for i := range 5 {
 		for j := range 32 {
@@ -2404,97 +2403,92 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		for j := range 32 {
 			t9[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
 		}
-		for j := range 3 {
-			for n := range 32 {
-				t10[i][j][n] = z[i][j][n] - t9[i][n]
-			}
-		}
 	}
+	var t10 [5][32]float64
 	var t11 [5][32]float64
-	var t12 [5][32]float64
 	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
-				exp[i][j][n] = math.Exp(t10[i][j][n])
+				exp[i][j][n] = math.Exp(z[i][j][n] - t9[i][n])
 			}
 		}
 		for j := range 32 {
-			t11[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
+			t10[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
 		}
 		for j := range 32 {
-			t12[i][j] = t9[i][j] + math.Log(t11[i][j])
+			t11[i][j] = t9[i][j] + math.Log(t10[i][j])
 		}
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k11 := 0; k11 < 32; k11 += 4 {
-		loss0 += (t12[0][k11] - z[0][ws.labels[0][k11]][k11] + (t12[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t12[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t12[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t12[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
-		loss1 += (t12[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t12[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t12[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t12[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t12[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
-		loss2 += (t12[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t12[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t12[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t12[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t12[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
-		loss3 += (t12[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t12[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t12[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t12[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t12[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
+		loss0 += (t11[0][k11] - z[0][ws.labels[0][k11]][k11] + (t11[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t11[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t11[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t11[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
+		loss1 += (t11[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t11[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t11[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t11[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t11[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
+		loss2 += (t11[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t11[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t11[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t11[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t11[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
+		loss3 += (t11[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t11[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t11[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t11[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t11[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t13 [5][3][32]float64
+	var t12 [5][3][32]float64
 	// backward of attention.bp:34: loss = cross_entropy(z, labels) / T
-	t13 = [5][3][32]float64{}
+	t12 = [5][3][32]float64{}
 	for i5 := range 32 {
-		t13[4][ws.labels[4][i5]][i5] += -0.2
+		t12[4][ws.labels[4][i5]][i5] += -0.2
 	}
 	var scatter [5][32]float64
 	scatter = [5][32]float64{}
-	var t14 [5][3][32]float64
+	var t13 [5][3][32]float64
 	for i := range 32 {
 		scatter[4][i] += 0.2
 	}
-	t14 = [5][3][32]float64{}
+	t13 = [5][3][32]float64{}
 	for i6 := range 32 {
-		t14[3][ws.labels[3][i6]][i6] += -0.2
+		t13[3][ws.labels[3][i6]][i6] += -0.2
 	}
 	var scatter2 [5][32]float64
 	scatter2 = [5][32]float64{}
-	var t15 [5][3][32]float64
+	var t14 [5][3][32]float64
 	for i := range 32 {
 		scatter2[3][i] += 0.2
 	}
-	t15 = [5][3][32]float64{}
+	t14 = [5][3][32]float64{}
 	for i7 := range 32 {
-		t15[2][ws.labels[2][i7]][i7] += -0.2
+		t14[2][ws.labels[2][i7]][i7] += -0.2
 	}
 	var scatter3 [5][32]float64
 	scatter3 = [5][32]float64{}
-	var t16 [5][3][32]float64
+	var t15 [5][3][32]float64
 	for i := range 32 {
 		scatter3[2][i] += 0.2
 	}
-	t16 = [5][3][32]float64{}
+	t15 = [5][3][32]float64{}
 	for i8 := range 32 {
-		t16[1][ws.labels[1][i8]][i8] += -0.2
+		t15[1][ws.labels[1][i8]][i8] += -0.2
 	}
 	var scatter4 [5][32]float64
 	scatter4 = [5][32]float64{}
-	var t17 [5][3][32]float64
+	var t16 [5][3][32]float64
 	for i := range 32 {
 		scatter4[1][i] += 0.2
 	}
-	t17 = [5][3][32]float64{}
+	t16 = [5][3][32]float64{}
 	for i9 := range 32 {
-		t17[0][ws.labels[0][i9]][i9] += -0.2
+		t16[0][ws.labels[0][i9]][i9] += -0.2
 	}
 	var scatter5 [5][32]float64
 	scatter5 = [5][32]float64{}
-	var t18 [5][32]float64
+	var t17 [5][32]float64
 	for i := range 32 {
 		scatter5[0][i] += 0.2
 	}
 	var dz [5][3][32]float64
-	var t19 [5][32]float64
+	var t18 [5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			t18[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t11[i][j]
+			t17[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t10[i][j]
 		}
 		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
 		for j := range 3 {
 			for n := range 32 {
-				dz[i][j][n] = t13[i][j][n] + t14[i][j][n] + t15[i][j][n] + t16[i][j][n] + t17[i][j][n] + t18[i][n]*exp[i][j][n]
+				dz[i][j][n] = t12[i][j][n] + t13[i][j][n] + t14[i][j][n] + t15[i][j][n] + t16[i][j][n] + t17[i][n]*exp[i][j][n]
 			}
 		}
 		for j := range 8 {
@@ -2519,11 +2513,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			for k13 := range 7 {
 				sum5 += -(ws.t15[i][k13][j] * ws.t12[i][k13][j] / t8[i][j])
 			}
-			t19[i][j] = sum5
+			t18[i][j] = sum5
 		}
 		for j := range 7 {
 			for n := range 32 {
-				ws.t16[i][j][n] = (ws.t15[i][j][n]/t8[i][n] + t19[i][n]) * ws.exp2[i][j][n] * 0.35355339059327373
+				ws.t16[i][j][n] = (ws.t15[i][j][n]/t8[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.35355339059327373
 			}
 		}
 		for j := range 8 {
@@ -2540,8 +2534,8 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		attentionGemmNN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.t17[p7][0][0], 256), unsafe.Slice(&ws.t18[p7][0][0], 256), false)
 	}
 	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	var t19 [5][32]float64
 	var t20 [5][32]float64
-	var t21 [5][32]float64
 	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
@@ -2561,11 +2555,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 				sumF2 += ws.t19[i][k15+2][j] * ws.t8[i][k15+2][j]
 				sumF3 += ws.t19[i][k15+3][j] * ws.t8[i][k15+3][j]
 			}
-			t20[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
+			t19[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t20[i][j][n] = t20[i][n] * ws.t8[i][j][n]
+				ws.t20[i][j][n] = t19[i][n] * ws.t8[i][j][n]
 			}
 		}
 		for j := range 8 {
@@ -2581,11 +2575,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 				sumG2 += -ws.t21[i][k16+2][j]
 				sumG3 += -ws.t21[i][k16+3][j]
 			}
-			t21[i][j] = (sumG0 + sumG1 + (sumG2 + sumG3)) / 8
+			t20[i][j] = (sumG0 + sumG1 + (sumG2 + sumG3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.dh[i][j][n] = ws.t21[i][j][n] + t21[i][n]
+				ws.dh[i][j][n] = ws.t21[i][j][n] + t20[i][n]
 			}
 		}
 		// backward of attention.bp:29: for i in 0..H {
@@ -2595,9 +2589,9 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 		}
 	}
-	var t22 [5][5][32]float64
-	var t23 [5][32]float64
-	var t24 [5][5][32]float64
+	var t21 [5][5][32]float64
+	var t22 [5][32]float64
+	var t23 [5][5][32]float64
 	for i10 := 1; i10 >= 0; i10-- {
 		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
 		for p8 := range 5 {
@@ -2618,7 +2612,7 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 			for j := range 5 {
 				for n := range 32 {
-					t22[i][j][n] = ws.t23[i][0][n]*ws.t[i10][j][0][n] + ws.t23[i][1][n]*ws.t[i10][j][1][n] + (ws.t23[i][2][n]*ws.t[i10][j][2][n] + ws.t23[i][3][n]*ws.t[i10][j][3][n])
+					t21[i][j][n] = ws.t23[i][0][n]*ws.t[i10][j][0][n] + ws.t23[i][1][n]*ws.t[i10][j][1][n] + (ws.t23[i][2][n]*ws.t[i10][j][2][n] + ws.t23[i][3][n]*ws.t[i10][j][3][n])
 				}
 			}
 		}
@@ -2629,20 +2623,20 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			for j := range 32 {
 				var sum8 float64
 				for k18 := range 5 {
-					sum8 += -(t22[i][k18][j] * ws.t3[i10][i][k18][j] / ws.t2[i10][i][j])
+					sum8 += -(t21[i][k18][j] * ws.t3[i10][i][k18][j] / ws.t2[i10][i][j])
 				}
-				t23[i][j] = sum8
+				t22[i][j] = sum8
 			}
 			for j := range 5 {
 				for n := range 32 {
-					t24[i][j][n] = (t22[i][j][n]/ws.t2[i10][i][n] + t23[i][n]) * ws.exp[i10][i][j][n] * 0.5
+					t23[i][j][n] = (t21[i][j][n]/ws.t2[i10][i][n] + t22[i][n]) * ws.exp[i10][i][j][n] * 0.5
 				}
 			}
 			for j := range 4 {
 				for n := range 32 {
 					var sum9 float64
 					for k19 := range 5 {
-						sum9 += t24[i][k19][n] * ws.t4[i10][k19][j][n]
+						sum9 += t23[i][k19][n] * ws.t4[i10][k19][j][n]
 					}
 					ws.t26[i][j][n] = sum9
 				}
@@ -2653,7 +2647,7 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 				for n := range 32 {
 					var sum10 float64
 					for k20 := range 5 {
-						sum10 += t24[k20][i][n] * ws.t5[i10][k20][j][n]
+						sum10 += t23[k20][i][n] * ws.t5[i10][k20][j][n]
 					}
 					ws.t27[i][j][n] = sum10
 				}
@@ -2914,7 +2908,6 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 	}
 	var z [5][3][32]float64
 	var t9 [5][32]float64
-	var t10 [5][3][32]float64
 	var exp [5][3][32]float64
 	for i := range 5 {
 		for j := range 32 {
@@ -2954,97 +2947,92 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		for j := range 32 {
 			t9[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
 		}
-		for j := range 3 {
-			for n := range 32 {
-				t10[i][j][n] = z[i][j][n] - t9[i][n]
-			}
-		}
 	}
+	var t10 [5][32]float64
 	var t11 [5][32]float64
-	var t12 [5][32]float64
 	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
-				exp[i][j][n] = math.Exp(t10[i][j][n])
+				exp[i][j][n] = math.Exp(z[i][j][n] - t9[i][n])
 			}
 		}
 		for j := range 32 {
-			t11[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
+			t10[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
 		}
 		for j := range 32 {
-			t12[i][j] = t9[i][j] + math.Log(t11[i][j])
+			t11[i][j] = t9[i][j] + math.Log(t10[i][j])
 		}
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k11 := 0; k11 < 32; k11 += 4 {
-		loss0 += (t12[0][k11] - z[0][ws.labels[0][k11]][k11] + (t12[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t12[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t12[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t12[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
-		loss1 += (t12[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t12[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t12[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t12[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t12[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
-		loss2 += (t12[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t12[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t12[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t12[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t12[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
-		loss3 += (t12[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t12[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t12[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t12[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t12[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
+		loss0 += (t11[0][k11] - z[0][ws.labels[0][k11]][k11] + (t11[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t11[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t11[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t11[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
+		loss1 += (t11[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t11[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t11[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t11[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t11[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
+		loss2 += (t11[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t11[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t11[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t11[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t11[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
+		loss3 += (t11[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t11[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t11[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t11[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t11[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
-	var t13 [5][3][32]float64
+	var t12 [5][3][32]float64
 	// backward of attention.bp:34: loss = cross_entropy(z, labels) / T
-	t13 = [5][3][32]float64{}
+	t12 = [5][3][32]float64{}
 	for i5 := range 32 {
-		t13[4][ws.labels[4][i5]][i5] += -0.2
+		t12[4][ws.labels[4][i5]][i5] += -0.2
 	}
 	var scatter [5][32]float64
 	scatter = [5][32]float64{}
-	var t14 [5][3][32]float64
+	var t13 [5][3][32]float64
 	for i := range 32 {
 		scatter[4][i] += 0.2
 	}
-	t14 = [5][3][32]float64{}
+	t13 = [5][3][32]float64{}
 	for i6 := range 32 {
-		t14[3][ws.labels[3][i6]][i6] += -0.2
+		t13[3][ws.labels[3][i6]][i6] += -0.2
 	}
 	var scatter2 [5][32]float64
 	scatter2 = [5][32]float64{}
-	var t15 [5][3][32]float64
+	var t14 [5][3][32]float64
 	for i := range 32 {
 		scatter2[3][i] += 0.2
 	}
-	t15 = [5][3][32]float64{}
+	t14 = [5][3][32]float64{}
 	for i7 := range 32 {
-		t15[2][ws.labels[2][i7]][i7] += -0.2
+		t14[2][ws.labels[2][i7]][i7] += -0.2
 	}
 	var scatter3 [5][32]float64
 	scatter3 = [5][32]float64{}
-	var t16 [5][3][32]float64
+	var t15 [5][3][32]float64
 	for i := range 32 {
 		scatter3[2][i] += 0.2
 	}
-	t16 = [5][3][32]float64{}
+	t15 = [5][3][32]float64{}
 	for i8 := range 32 {
-		t16[1][ws.labels[1][i8]][i8] += -0.2
+		t15[1][ws.labels[1][i8]][i8] += -0.2
 	}
 	var scatter4 [5][32]float64
 	scatter4 = [5][32]float64{}
-	var t17 [5][3][32]float64
+	var t16 [5][3][32]float64
 	for i := range 32 {
 		scatter4[1][i] += 0.2
 	}
-	t17 = [5][3][32]float64{}
+	t16 = [5][3][32]float64{}
 	for i9 := range 32 {
-		t17[0][ws.labels[0][i9]][i9] += -0.2
+		t16[0][ws.labels[0][i9]][i9] += -0.2
 	}
 	var scatter5 [5][32]float64
 	scatter5 = [5][32]float64{}
-	var t18 [5][32]float64
+	var t17 [5][32]float64
 	for i := range 32 {
 		scatter5[0][i] += 0.2
 	}
 	var dz [5][3][32]float64
-	var t19 [5][32]float64
+	var t18 [5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			t18[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t11[i][j]
+			t17[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t10[i][j]
 		}
 		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
 		for j := range 3 {
 			for n := range 32 {
-				dz[i][j][n] = t13[i][j][n] + t14[i][j][n] + t15[i][j][n] + t16[i][j][n] + t17[i][j][n] + t18[i][n]*exp[i][j][n]
+				dz[i][j][n] = t12[i][j][n] + t13[i][j][n] + t14[i][j][n] + t15[i][j][n] + t16[i][j][n] + t17[i][n]*exp[i][j][n]
 			}
 		}
 		for j := range 8 {
@@ -3069,11 +3057,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			for k13 := range 7 {
 				sum5 += -(ws.t15[i][k13][j] * ws.t12[i][k13][j] / t8[i][j])
 			}
-			t19[i][j] = sum5
+			t18[i][j] = sum5
 		}
 		for j := range 7 {
 			for n := range 32 {
-				ws.t16[i][j][n] = (ws.t15[i][j][n]/t8[i][n] + t19[i][n]) * ws.exp2[i][j][n] * 0.35355339059327373
+				ws.t16[i][j][n] = (ws.t15[i][j][n]/t8[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.35355339059327373
 			}
 		}
 		for j := range 8 {
@@ -3090,8 +3078,8 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		attentionGemmNN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.t17[p7][0][0], 256), unsafe.Slice(&ws.t18[p7][0][0], 256), false)
 	}
 	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	var t19 [5][32]float64
 	var t20 [5][32]float64
-	var t21 [5][32]float64
 	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
@@ -3111,11 +3099,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 				sumF2 += ws.t19[i][k15+2][j] * ws.t8[i][k15+2][j]
 				sumF3 += ws.t19[i][k15+3][j] * ws.t8[i][k15+3][j]
 			}
-			t20[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
+			t19[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t20[i][j][n] = t20[i][n] * ws.t8[i][j][n]
+				ws.t20[i][j][n] = t19[i][n] * ws.t8[i][j][n]
 			}
 		}
 		for j := range 8 {
@@ -3131,11 +3119,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 				sumG2 += -ws.t21[i][k16+2][j]
 				sumG3 += -ws.t21[i][k16+3][j]
 			}
-			t21[i][j] = (sumG0 + sumG1 + (sumG2 + sumG3)) / 8
+			t20[i][j] = (sumG0 + sumG1 + (sumG2 + sumG3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.dh[i][j][n] = ws.t21[i][j][n] + t21[i][n]
+				ws.dh[i][j][n] = ws.t21[i][j][n] + t20[i][n]
 			}
 		}
 		// backward of attention.bp:29: for i in 0..H {
@@ -3145,9 +3133,9 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 		}
 	}
-	var t22 [5][5][32]float64
-	var t23 [5][32]float64
-	var t24 [5][5][32]float64
+	var t21 [5][5][32]float64
+	var t22 [5][32]float64
+	var t23 [5][5][32]float64
 	for i10 := 1; i10 >= 0; i10-- {
 		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
 		for p8 := range 5 {
@@ -3168,7 +3156,7 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 			for j := range 5 {
 				for n := range 32 {
-					t22[i][j][n] = ws.t31[i][0][n]*ws.t[i10][j][0][n] + ws.t31[i][1][n]*ws.t[i10][j][1][n] + (ws.t31[i][2][n]*ws.t[i10][j][2][n] + ws.t31[i][3][n]*ws.t[i10][j][3][n])
+					t21[i][j][n] = ws.t31[i][0][n]*ws.t[i10][j][0][n] + ws.t31[i][1][n]*ws.t[i10][j][1][n] + (ws.t31[i][2][n]*ws.t[i10][j][2][n] + ws.t31[i][3][n]*ws.t[i10][j][3][n])
 				}
 			}
 		}
@@ -3179,20 +3167,20 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			for j := range 32 {
 				var sum8 float64
 				for k18 := range 5 {
-					sum8 += -(t22[i][k18][j] * ws.t3[i10][i][k18][j] / ws.t2[i10][i][j])
+					sum8 += -(t21[i][k18][j] * ws.t3[i10][i][k18][j] / ws.t2[i10][i][j])
 				}
-				t23[i][j] = sum8
+				t22[i][j] = sum8
 			}
 			for j := range 5 {
 				for n := range 32 {
-					t24[i][j][n] = (t22[i][j][n]/ws.t2[i10][i][n] + t23[i][n]) * ws.exp[i10][i][j][n] * 0.5
+					t23[i][j][n] = (t21[i][j][n]/ws.t2[i10][i][n] + t22[i][n]) * ws.exp[i10][i][j][n] * 0.5
 				}
 			}
 			for j := range 4 {
 				for n := range 32 {
 					var sum9 float64
 					for k19 := range 5 {
-						sum9 += t24[i][k19][n] * ws.t4[i10][k19][j][n]
+						sum9 += t23[i][k19][n] * ws.t4[i10][k19][j][n]
 					}
 					ws.t34[i][j][n] = sum9
 				}
@@ -3203,7 +3191,7 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 				for n := range 32 {
 					var sum10 float64
 					for k20 := range 5 {
-						sum10 += t24[k20][i][n] * ws.t5[i10][k20][j][n]
+						sum10 += t23[k20][i][n] * ws.t5[i10][k20][j][n]
 					}
 					ws.t35[i][j][n] = sum10
 				}
@@ -3449,7 +3437,6 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	}
 	var z [5][3][32]float64
 	var t8 [5][32]float64
-	var t9 [5][3][32]float64
 	var exp [5][3][32]float64
 	for i := range 5 {
 		for j := range 32 {
@@ -3489,33 +3476,28 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 		for j := range 32 {
 			t8[i][j] = max(max(z[i][0][j], z[i][1][j]), z[i][2][j])
 		}
-		for j := range 3 {
-			for n := range 32 {
-				t9[i][j][n] = z[i][j][n] - t8[i][n]
-			}
-		}
 	}
+	var t9 [5][32]float64
 	var t10 [5][32]float64
-	var t11 [5][32]float64
 	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
-				exp[i][j][n] = math.Exp(t9[i][j][n])
+				exp[i][j][n] = math.Exp(z[i][j][n] - t8[i][n])
 			}
 		}
 		for j := range 32 {
-			t10[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
+			t9[i][j] = exp[i][0][j] + exp[i][1][j] + exp[i][2][j]
 		}
 		for j := range 32 {
-			t11[i][j] = t8[i][j] + math.Log(t10[i][j])
+			t10[i][j] = t8[i][j] + math.Log(t9[i][j])
 		}
 	}
 	var loss0, loss1, loss2, loss3 float64
 	for k11 := 0; k11 < 32; k11 += 4 {
-		loss0 += (t11[0][k11] - z[0][ws.labels[0][k11]][k11] + (t11[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t11[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t11[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t11[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
-		loss1 += (t11[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t11[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t11[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t11[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t11[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
-		loss2 += (t11[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t11[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t11[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t11[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t11[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
-		loss3 += (t11[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t11[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t11[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t11[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t11[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
+		loss0 += (t10[0][k11] - z[0][ws.labels[0][k11]][k11] + (t10[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t10[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t10[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t10[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
+		loss1 += (t10[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t10[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t10[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t10[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t10[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
+		loss2 += (t10[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t10[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t10[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t10[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t10[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
+		loss3 += (t10[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t10[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t10[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t10[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t10[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var probs [5][3][32]float64
@@ -3523,7 +3505,7 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	for i := range 5 {
 		for j := range 3 {
 			for n := range 32 {
-				probs[i][j][n] = exp[i][j][n] / t10[i][n]
+				probs[i][j][n] = exp[i][j][n] / t9[i][n]
 			}
 		}
 	}

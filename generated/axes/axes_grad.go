@@ -905,7 +905,6 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var Z [4][5][32]float64
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4][32]float64
-	var t2 [4][5][32]float64
 	var exp [4][5][32]float64
 	for i := range 4 {
 		for j := range 5 {
@@ -921,72 +920,67 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 			t[i][j] = m
 		}
+	}
+	var t2 [4][32]float64
+	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t2[i][j][n] = Z[i][j][n] - t[i][n]
+				exp[i][j][n] = math.Exp(Z[i][j][n] - t[i][n])
 			}
 		}
 	}
 	var t3 [4][32]float64
-	for i := range 4 {
-		for j := range 5 {
-			for n := range 32 {
-				exp[i][j][n] = math.Exp(t2[i][j][n])
-			}
-		}
-	}
-	var t4 [4][32]float64
 	for i := range 4 {
 		for j := range 32 {
 			var sum float64
 			for k2 := range 5 {
 				sum += exp[i][k2][j]
 			}
-			t3[i][j] = sum
+			t2[i][j] = sum
 		}
 	}
 	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
-	var t5 [4][32]float64
+	var t4 [4][32]float64
 	for i := range 4 {
 		for j := range 32 {
-			t4[i][j] = t[i][j] + math.Log(t3[i][j])
+			t3[i][j] = t[i][j] + math.Log(t2[i][j])
 		}
 	}
 	var P [4][5][32]float64
-	var t6 [5][32]float64
+	var t5 [5][32]float64
 	for i := range 4 {
 		for j := range 32 {
 			m2 := math.Inf(-1)
 			for k3 := range 5 {
 				m2 = max(m2, Z[i][k3][j])
 			}
-			t5[i][j] = m2
+			t4[i][j] = m2
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		for j := range 5 {
 			for n := range 32 {
-				P[i][j][n] = exp[i][j][n] / t3[i][n]
+				P[i][j][n] = exp[i][j][n] / t2[i][n]
 			}
 		}
 	}
 	// axes.bp:24: L = log_softmax(Z, 0)    // column by column
-	var t7 [4][5][32]float64
+	var t6 [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			t6[i][j] = max(max(Z[0][i][j], Z[1][i][j]), max(Z[2][i][j], Z[3][i][j]))
+			t5[i][j] = max(max(Z[0][i][j], Z[1][i][j]), max(Z[2][i][j], Z[3][i][j]))
 		}
 	}
 	var exp2 [4][5][32]float64
-	var t8 [5][32]float64
+	var t7 [5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t7[i][j][n] = Z[i][j][n] - t6[j][n]
+				t6[i][j][n] = Z[i][j][n] - t5[j][n]
 			}
 		}
 		for j := range 5 {
 			for n := range 32 {
-				exp2[i][j][n] = math.Exp(t7[i][j][n])
+				exp2[i][j][n] = math.Exp(t6[i][j][n])
 			}
 		}
 	}
@@ -994,17 +988,17 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	var L [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			t8[i][j] = exp2[0][i][j] + exp2[1][i][j] + (exp2[2][i][j] + exp2[3][i][j])
+			t7[i][j] = exp2[0][i][j] + exp2[1][i][j] + (exp2[2][i][j] + exp2[3][i][j])
 		}
 		for j := range 32 {
-			log[i][j] = math.Log(t8[i][j])
+			log[i][j] = math.Log(t7[i][j])
 		}
 	}
 	var tanhZ [4][5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				L[i][j][n] = t7[i][j][n] - log[j][n]
+				L[i][j][n] = t6[i][j][n] - log[j][n]
 			}
 		}
 		// axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
@@ -1022,7 +1016,7 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 		}
 	}
-	var t9 [2][4][32]float64
+	var t8 [2][4][32]float64
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
 		for j := range 32 {
@@ -1030,67 +1024,67 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			for k4 := range 5 {
 				m3 = max(m3, ws.a[0][i][k4][j])
 			}
-			t9[0][i][j] = m3
+			t8[0][i][j] = m3
 			m4 := math.Inf(-1)
 			for k5 := range 5 {
 				m4 = max(m4, ws.a[1][i][k5][j])
 			}
-			t9[1][i][j] = m4
+			t8[1][i][j] = m4
 		}
 	}
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				ws.exp[0][i][j][n] = math.Exp(ws.a[0][i][j][n] - t9[0][i][n])
-				ws.exp[1][i][j][n] = math.Exp(ws.a[1][i][j][n] - t9[1][i][n])
+				ws.exp[0][i][j][n] = math.Exp(ws.a[0][i][j][n] - t8[0][i][n])
+				ws.exp[1][i][j][n] = math.Exp(ws.a[1][i][j][n] - t8[1][i][n])
 			}
 		}
 	}
-	var t10 [2][4][32]float64
+	var t9 [2][4][32]float64
 	for i := range 4 {
 		for j := range 32 {
 			var sum2 float64
 			for k6 := range 5 {
 				sum2 += ws.exp[0][i][k6][j]
 			}
-			t10[0][i][j] = sum2
+			t9[0][i][j] = sum2
 			var sum3 float64
 			for k7 := range 5 {
 				sum3 += ws.exp[1][i][k7][j]
 			}
-			t10[1][i][j] = sum3
+			t9[1][i][j] = sum3
 		}
 	}
+	var t10 [4][5][32]float64
 	var t11 [4][5][32]float64
-	var t12 [4][5][32]float64
 	var h [3][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t11[i][j][n] = (ws.a[0][i][j][n] + ws.a[1][i][j][n]) / 2
+				t10[i][j][n] = (ws.a[0][i][j][n] + ws.a[1][i][j][n]) / 2
 			}
 		}
 		for j := range 5 {
 			for n := range 32 {
-				t12[i][j][n] = max(ws.a[0][i][j][n], ws.a[1][i][j][n])
+				t11[i][j][n] = max(ws.a[0][i][j][n], ws.a[1][i][j][n])
 			}
 		}
 	}
 	// axes.bp:26: for t in 0..T {
-	for t13 := range 3 {
+	for t12 := range 3 {
 		// axes.bp:27: h = h + E[tokens[t]]
 		for i := range 3 {
 			for j := range 32 {
-				h[i][j] += p.E[ws.tokens[t13][j]][i]
+				h[i][j] += p.E[ws.tokens[t12][j]][i]
 			}
 		}
 	}
-	var t14 [3][32]float64
+	var t13 [3][32]float64
 	// axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
-	var t15 [32]float64
+	var t14 [32]float64
 	for i := range 3 {
 		for j := range 32 {
-			t14[i][j] = (ws.x[0][i][j] + ws.x[1][i][j] + (ws.x[2][i][j] + ws.x[3][i][j])) / 4
+			t13[i][j] = (ws.x[0][i][j] + ws.x[1][i][j] + (ws.x[2][i][j] + ws.x[3][i][j])) / 4
 		}
 	}
 	for i := range 32 {
@@ -1100,7 +1094,7 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 				m5 = max(m5, Z[k8][k9][i])
 			}
 		}
-		t15[i] = m5
+		t14[i] = m5
 	}
 	var loss float64
 	for k19 := range 32 {
@@ -1112,13 +1106,13 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 		}
 		var sum11 float64
 		for k22 := range 4 {
-			sum11 += t9[0][k22][k19] + math.Log(t10[0][k22][k19])
-			sum11 += t9[1][k22][k19] + math.Log(t10[1][k22][k19])
+			sum11 += t8[0][k22][k19] + math.Log(t9[0][k22][k19])
+			sum11 += t8[1][k22][k19] + math.Log(t9[1][k22][k19])
 		}
 		var sum12 float64
 		for k23 := range 4 {
 			for k24 := range 5 {
-				sum12 += t11[k23][k24][k19] * t12[k23][k24][k19]
+				sum12 += t10[k23][k24][k19] * t11[k23][k24][k19]
 			}
 		}
 		var sum13 float64
@@ -1134,20 +1128,20 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 			}
 			sum13 += sum15
 		}
-		loss += t4[0][k19] - Z[0][ws.labels[0][k19]][k19] + (t4[1][k19] - Z[1][ws.labels[1][k19]][k19]) + (t4[2][k19] - Z[2][ws.labels[2][k19]][k19]) + (t4[3][k19] - Z[3][ws.labels[3][k19]][k19]) + 0.1*(t5[0][k19]+t5[1][k19]+(t5[2][k19]+t5[3][k19])) - sum10/20 + (0.01*sum11 + 0.1*sum12) + (h[0][k19]*t14[0][k19] + h[1][k19]*t14[1][k19] + h[2][k19]*t14[2][k19] + 0.1*t15[k19] + 0.1*sum13 + 0.1*Z[1][ws.labels[0][k19]][k19])
+		loss += t3[0][k19] - Z[0][ws.labels[0][k19]][k19] + (t3[1][k19] - Z[1][ws.labels[1][k19]][k19]) + (t3[2][k19] - Z[2][ws.labels[2][k19]][k19]) + (t3[3][k19] - Z[3][ws.labels[3][k19]][k19]) + 0.1*(t4[0][k19]+t4[1][k19]+(t4[2][k19]+t4[3][k19])) - sum10/20 + (0.01*sum11 + 0.1*sum12) + (h[0][k19]*t13[0][k19] + h[1][k19]*t13[1][k19] + h[2][k19]*t13[2][k19] + 0.1*t14[k19] + 0.1*sum13 + 0.1*Z[1][ws.labels[0][k19]][k19])
+	}
+	var t15 [4][5][32]float64
+	// backward of axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
+	t15 = [4][5][32]float64{}
+	for i2 := range 32 {
+		t15[1][ws.labels[0][i2]][i2] += 0.1
 	}
 	var t16 [4][5][32]float64
-	// backward of axes.bp:32: loss += dot(h, mean(X, 0)) + 0.1 * amax(Z) + 0.1 * sum(sum(A, -1)) + 0.1 * Z[1, labels[0]]
-	t16 = [4][5][32]float64{}
-	for i2 := range 32 {
-		t16[1][ws.labels[0][i2]][i2] += 0.1
-	}
-	var t17 [4][5][32]float64
-	var t18 [32]float64
+	var t17 [32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t17[i][j][n] = axesGe(Z[i][j][n], t15[n])
+				t16[i][j][n] = axesGe(Z[i][j][n], t14[n])
 			}
 		}
 	}
@@ -1156,24 +1150,24 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 		var sum16 float64
 		for k28 := range 4 {
 			for k29 := range 5 {
-				sum16 += t17[k28][k29][i]
+				sum16 += t16[k28][k29][i]
 			}
 		}
-		t18[i] = 0.1 / sum16
+		t17[i] = 0.1 / sum16
 	}
 	// backward of axes.bp:26: for t in 0..T {
 	for i := range 3 {
 		for j := range 32 {
-			dh[i][j] = t14[i][j]
+			dh[i][j] = t13[i][j]
 		}
 	}
 	var dE [6][3]float64
-	for t19 := 2; t19 >= 0; t19-- {
+	for t18 := 2; t18 >= 0; t18-- {
 		// backward of axes.bp:27: h = h + E[tokens[t]]
 		dE = [6][3]float64{}
 		for i3 := range 3 {
 			for i4 := range 32 {
-				dE[ws.tokens[t19][i4]][i3] += dh[i3][i4]
+				dE[ws.tokens[t18][i4]][i3] += dh[i3][i4]
 			}
 		}
 		for i := range 6 {
@@ -1186,45 +1180,45 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				ws.t[0][i][j][n] = axesGe(ws.a[0][i][j][n], t12[i][j][n])
-				ws.t[1][i][j][n] = axesGe(ws.a[1][i][j][n], t12[i][j][n])
+				ws.t[0][i][j][n] = axesGe(ws.a[0][i][j][n], t11[i][j][n])
+				ws.t[1][i][j][n] = axesGe(ws.a[1][i][j][n], t11[i][j][n])
 			}
 		}
 	}
+	var t19 [4][5][32]float64
 	var t20 [4][5][32]float64
-	var t21 [4][5][32]float64
-	var t22 [2][4][32]float64
+	var t21 [2][4][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t20[i][j][n] = 0.1 * t11[i][j][n] / (ws.t[0][i][j][n] + ws.t[1][i][j][n])
+				t19[i][j][n] = 0.1 * t10[i][j][n] / (ws.t[0][i][j][n] + ws.t[1][i][j][n])
 			}
 		}
 		for j := range 5 {
 			for n := range 32 {
-				t21[i][j][n] = 0.1 * t12[i][j][n] / 2
+				t20[i][j][n] = 0.1 * t11[i][j][n] / 2
 			}
 		}
 	}
 	for i := range 4 {
 		for j := range 32 {
-			t22[0][i][j] = 0.01 / t10[0][i][j]
-			t22[1][i][j] = 0.01 / t10[1][i][j]
+			t21[0][i][j] = 0.01 / t9[0][i][j]
+			t21[1][i][j] = 0.01 / t9[1][i][j]
 		}
 	}
 	// backward of axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				ws.dA[0][i][j][n] = 0.1 + t20[i][j][n]*ws.t[0][i][j][n] + t21[i][j][n] + t22[0][i][n]*ws.exp[0][i][j][n]
-				ws.dA[1][i][j][n] = 0.1 + t20[i][j][n]*ws.t[1][i][j][n] + t21[i][j][n] + t22[1][i][n]*ws.exp[1][i][j][n]
+				ws.dA[0][i][j][n] = 0.1 + t19[i][j][n]*ws.t[0][i][j][n] + t20[i][j][n] + t21[0][i][n]*ws.exp[0][i][j][n]
+				ws.dA[1][i][j][n] = 0.1 + t19[i][j][n]*ws.t[1][i][j][n] + t20[i][j][n] + t21[1][i][n]*ws.exp[1][i][j][n]
 			}
 		}
 	}
 	var dP [4][5][32]float64
 	// backward of axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
 	var dL [4][5][32]float64
-	var t23 [5][32]float64
+	var t22 [5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
@@ -1238,66 +1232,66 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 		}
 	}
 	// backward of axes.bp:24: L = log_softmax(Z, 0)    // column by column
-	var t24 [4][5][32]float64
+	var t23 [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			t23[i][j] = (-dL[0][i][j] + -dL[1][i][j] + (-dL[2][i][j] + -dL[3][i][j])) / t8[i][j]
+			t22[i][j] = (-dL[0][i][j] + -dL[1][i][j] + (-dL[2][i][j] + -dL[3][i][j])) / t7[i][j]
 		}
 	}
 	// backward of axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
-	var t25 [4][32]float64
-	var t26 [4][5][32]float64
+	var t24 [4][32]float64
+	var t25 [4][5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t24[i][j][n] = axesGe(Z[i][j][n], t5[i][n])
+				t23[i][j][n] = axesGe(Z[i][j][n], t4[i][n])
 			}
 		}
 		for j := range 32 {
 			var sum17 float64
 			for k30 := range 5 {
-				sum17 += t24[i][k30][j]
+				sum17 += t23[i][k30][j]
 			}
-			t25[i][j] = 0.1 / sum17
+			t24[i][j] = 0.1 / sum17
 		}
 	}
-	t26 = [4][5][32]float64{}
+	t25 = [4][5][32]float64{}
 	for i5 := range 32 {
-		t26[3][ws.labels[3][i5]][i5] += -1
+		t25[3][ws.labels[3][i5]][i5] += -1
 	}
 	var scatter [4][32]float64
 	scatter = [4][32]float64{}
-	var t27 [4][5][32]float64
+	var t26 [4][5][32]float64
 	for i := range 32 {
 		scatter[3][i] += 1
 	}
-	t27 = [4][5][32]float64{}
+	t26 = [4][5][32]float64{}
 	for i6 := range 32 {
-		t27[2][ws.labels[2][i6]][i6] += -1
+		t26[2][ws.labels[2][i6]][i6] += -1
 	}
 	var scatter2 [4][32]float64
 	scatter2 = [4][32]float64{}
-	var t28 [4][5][32]float64
+	var t27 [4][5][32]float64
 	for i := range 32 {
 		scatter2[2][i] += 1
 	}
-	t28 = [4][5][32]float64{}
+	t27 = [4][5][32]float64{}
 	for i7 := range 32 {
-		t28[1][ws.labels[1][i7]][i7] += -1
+		t27[1][ws.labels[1][i7]][i7] += -1
 	}
 	var scatter3 [4][32]float64
 	scatter3 = [4][32]float64{}
-	var t29 [4][5][32]float64
+	var t28 [4][5][32]float64
 	for i := range 32 {
 		scatter3[1][i] += 1
 	}
-	t29 = [4][5][32]float64{}
+	t28 = [4][5][32]float64{}
 	for i8 := range 32 {
-		t29[0][ws.labels[0][i8]][i8] += -1
+		t28[0][ws.labels[0][i8]][i8] += -1
 	}
 	var scatter4 [4][32]float64
 	scatter4 = [4][32]float64{}
-	var t30 [4][32]float64
+	var t29 [4][32]float64
 	for i := range 32 {
 		scatter4[0][i] += 1
 	}
@@ -1307,14 +1301,14 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 		for j := range 32 {
 			var sum18 float64
 			for k31 := range 5 {
-				sum18 += -(dP[i][k31][j] * P[i][k31][j] / t3[i][j])
+				sum18 += -(dP[i][k31][j] * P[i][k31][j] / t2[i][j])
 			}
-			t30[i][j] = sum18 + (scatter[i][j]+scatter2[i][j]+scatter3[i][j]+scatter4[i][j])/t3[i][j]
+			t29[i][j] = sum18 + (scatter[i][j]+scatter2[i][j]+scatter3[i][j]+scatter4[i][j])/t2[i][j]
 		}
 		// backward of axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 		for j := range 5 {
 			for n := range 32 {
-				dZ[i][j][n] = t16[i][j][n] + t18[n]*t17[i][j][n] + (ws.dA[0][i][j][n]*p.S[0][i][j]+ws.dA[1][i][j][n]*p.S[1][i][j])*(1-tanhZ[i][j][n]*tanhZ[i][j][n]) + (dL[i][j][n] + t23[j][n]*exp2[i][j][n]) + t25[i][n]*t24[i][j][n] + t26[i][j][n] + t27[i][j][n] + t28[i][j][n] + t29[i][j][n] + (dP[i][j][n]/t3[i][n]+t30[i][n])*exp[i][j][n]
+				dZ[i][j][n] = t15[i][j][n] + t17[n]*t16[i][j][n] + (ws.dA[0][i][j][n]*p.S[0][i][j]+ws.dA[1][i][j][n]*p.S[1][i][j])*(1-tanhZ[i][j][n]*tanhZ[i][j][n]) + (dL[i][j][n] + t22[j][n]*exp2[i][j][n]) + t24[i][n]*t23[i][j][n] + t25[i][j][n] + t26[i][j][n] + t27[i][j][n] + t28[i][j][n] + (dP[i][j][n]/t2[i][n]+t29[i][n])*exp[i][j][n]
 			}
 		}
 	}
@@ -1388,7 +1382,6 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	var Z [4][5][32]float64
 	// axes.bp:22: Z = X @ transpose(W) + b // [N, C]: b is added to every row
 	var t [4][32]float64
-	var t2 [4][5][32]float64
 	var exp [4][5][32]float64
 	for i := range 4 {
 		for j := range 5 {
@@ -1404,63 +1397,58 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			}
 			t[i][j] = m
 		}
+	}
+	var t2 [4][32]float64
+	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t2[i][j][n] = Z[i][j][n] - t[i][n]
+				exp[i][j][n] = math.Exp(Z[i][j][n] - t[i][n])
 			}
 		}
 	}
 	var t3 [4][32]float64
-	for i := range 4 {
-		for j := range 5 {
-			for n := range 32 {
-				exp[i][j][n] = math.Exp(t2[i][j][n])
-			}
-		}
-	}
-	var t4 [4][32]float64
 	for i := range 4 {
 		for j := range 32 {
 			var sum float64
 			for k2 := range 5 {
 				sum += exp[i][k2][j]
 			}
-			t3[i][j] = sum
+			t2[i][j] = sum
 		}
 	}
 	// axes.bp:30: loss = cross_entropy(Z, labels) + 0.1 * sum(amax(Z, 1)) - mean(P * L)
 	var P [4][5][32]float64
-	var t5 [5][32]float64
+	var t4 [5][32]float64
 	for i := range 4 {
 		for j := range 32 {
-			t4[i][j] = t[i][j] + math.Log(t3[i][j])
+			t3[i][j] = t[i][j] + math.Log(t2[i][j])
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
 		for j := range 5 {
 			for n := range 32 {
-				P[i][j][n] = exp[i][j][n] / t3[i][n]
+				P[i][j][n] = exp[i][j][n] / t2[i][n]
 			}
 		}
 	}
 	// axes.bp:24: L = log_softmax(Z, 0)    // column by column
-	var t6 [4][5][32]float64
+	var t5 [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			t5[i][j] = max(max(Z[0][i][j], Z[1][i][j]), max(Z[2][i][j], Z[3][i][j]))
+			t4[i][j] = max(max(Z[0][i][j], Z[1][i][j]), max(Z[2][i][j], Z[3][i][j]))
 		}
 	}
 	var log [5][32]float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				t6[i][j][n] = Z[i][j][n] - t5[j][n]
+				t5[i][j][n] = Z[i][j][n] - t4[j][n]
 			}
 		}
 	}
 	var tanhZ [4][5][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			log[i][j] = math.Log(math.Exp(t6[0][i][j]) + math.Exp(t6[1][i][j]) + (math.Exp(t6[2][i][j]) + math.Exp(t6[3][i][j])))
+			log[i][j] = math.Log(math.Exp(t5[0][i][j]) + math.Exp(t5[1][i][j]) + (math.Exp(t5[2][i][j]) + math.Exp(t5[3][i][j])))
 		}
 	}
 	// axes.bp:29: A = S * tanh(Z) // [N, C] repeated along the first axis of [2, N, C]
@@ -1479,7 +1467,7 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			}
 		}
 	}
-	var t7 [2][4][32]float64
+	var t6 [2][4][32]float64
 	// axes.bp:31: loss += 0.01 * sum(logsumexp(A, 2)) + 0.1 * sum(mean(A, 0) * amax(A, 0))
 	for i := range 4 {
 		for j := range 32 {
@@ -1487,21 +1475,21 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			for k3 := range 5 {
 				m2 = max(m2, ws.a[0][i][k3][j])
 			}
-			t7[0][i][j] = m2
+			t6[0][i][j] = m2
 			m3 := math.Inf(-1)
 			for k4 := range 5 {
 				m3 = max(m3, ws.a[1][i][k4][j])
 			}
-			t7[1][i][j] = m3
+			t6[1][i][j] = m3
 		}
 	}
 	var h [3][32]float64
 	// axes.bp:26: for t in 0..T {
-	for t8 := range 3 {
+	for t7 := range 3 {
 		// axes.bp:27: h = h + E[tokens[t]]
 		for i := range 3 {
 			for j := range 32 {
-				h[i][j] += p.E[ws.tokens[t8][j]][i]
+				h[i][j] += p.E[ws.tokens[t7][j]][i]
 			}
 		}
 	}
@@ -1527,21 +1515,21 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 		var sum10 float64
 		for k27 := range 4 {
 			for k28 := range 5 {
-				sum10 += P[k27][k28][k22] * (t6[k27][k28][k22] - log[k28][k22])
+				sum10 += P[k27][k28][k22] * (t5[k27][k28][k22] - log[k28][k22])
 			}
 		}
 		var sum11 float64
 		for k29 := range 4 {
 			var sum12 float64
 			for k30 := range 5 {
-				sum12 += math.Exp(ws.a[0][k29][k30][k22] - t7[0][k29][k22])
+				sum12 += math.Exp(ws.a[0][k29][k30][k22] - t6[0][k29][k22])
 			}
-			sum11 += t7[0][k29][k22] + math.Log(sum12)
+			sum11 += t6[0][k29][k22] + math.Log(sum12)
 			var sum13 float64
 			for k31 := range 5 {
-				sum13 += math.Exp(ws.a[1][k29][k31][k22] - t7[1][k29][k22])
+				sum13 += math.Exp(ws.a[1][k29][k31][k22] - t6[1][k29][k22])
 			}
-			sum11 += t7[1][k29][k22] + math.Log(sum13)
+			sum11 += t6[1][k29][k22] + math.Log(sum13)
 		}
 		var sum14 float64
 		for k32 := range 4 {
@@ -1568,7 +1556,7 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 			}
 			sum15 += sum17
 		}
-		loss += t4[0][k22] - Z[0][ws.labels[0][k22]][k22] + (t4[1][k22] - Z[1][ws.labels[1][k22]][k22]) + (t4[2][k22] - Z[2][ws.labels[2][k22]][k22]) + (t4[3][k22] - Z[3][ws.labels[3][k22]][k22]) + 0.1*(m9+m10+(m11+m12)) - sum10/20 + (0.01*sum11 + 0.1*sum14) + (h[0][k22]*((ws.x[0][0][k22]+ws.x[1][0][k22]+(ws.x[2][0][k22]+ws.x[3][0][k22]))/4) + h[1][k22]*((ws.x[0][1][k22]+ws.x[1][1][k22]+(ws.x[2][1][k22]+ws.x[3][1][k22]))/4) + h[2][k22]*((ws.x[0][2][k22]+ws.x[1][2][k22]+(ws.x[2][2][k22]+ws.x[3][2][k22]))/4) + 0.1*m13 + 0.1*sum15 + 0.1*Z[1][ws.labels[0][k22]][k22])
+		loss += t3[0][k22] - Z[0][ws.labels[0][k22]][k22] + (t3[1][k22] - Z[1][ws.labels[1][k22]][k22]) + (t3[2][k22] - Z[2][ws.labels[2][k22]][k22]) + (t3[3][k22] - Z[3][ws.labels[3][k22]][k22]) + 0.1*(m9+m10+(m11+m12)) - sum10/20 + (0.01*sum11 + 0.1*sum14) + (h[0][k22]*((ws.x[0][0][k22]+ws.x[1][0][k22]+(ws.x[2][0][k22]+ws.x[3][0][k22]))/4) + h[1][k22]*((ws.x[0][1][k22]+ws.x[1][1][k22]+(ws.x[2][1][k22]+ws.x[3][1][k22]))/4) + h[2][k22]*((ws.x[0][2][k22]+ws.x[1][2][k22]+(ws.x[2][2][k22]+ws.x[3][2][k22]))/4) + 0.1*m13 + 0.1*sum15 + 0.1*Z[1][ws.labels[0][k22]][k22])
 	}
 	if out != nil {
 		for q := range out {
