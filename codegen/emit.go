@@ -348,6 +348,9 @@ func (f *fnGen) compute(n *symbolic.Node, idx []ix) gexpr {
 	case symbolic.Partial:
 		return f.partial(n, idx)
 	case symbolic.MatMul:
+		if n.Op.Code == symbolic.OpBMatMul {
+			return f.bmm(n, idx)
+		}
 		return f.matmul(n, idx)
 	case symbolic.Outer:
 		return infix(f.elem(n.Args[0], idx[:1]), "*", f.elem(n.Args[1], idx[1:]))
@@ -453,6 +456,10 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	}
 	if g, ok := f.contractionKernel(n); ok && !stored && len(d.p.path) > 1 {
 		f.emitContraction(g, d, n.Shape)
+		return
+	}
+	if !stored && len(d.p.path) > 1 && f.bmmOf(n) {
+		f.emitBMM(n, d)
 		return
 	}
 	if !stored && d.op == "+=" && blockedOuter(n) && f.avail(n.Args[0]) && f.avail(n.Args[1]) {

@@ -162,6 +162,9 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		case blockedOuter(n) && n.Args[0].Op.Kind != symbolic.Leaf && n.Args[0].Op.Kind != symbolic.View:
 			// accumulateOuter4 reads each factor several times.
 			p.isMat[n.Args[0]] = true
+		case pl.f.kernelVals[n] && permuted(n):
+			p.isMat[n] = true // a kernel reads it in place (batchmm.go)
+			continue
 		case n.Op.Kind == symbolic.View:
 			if uses[n] > 1 || multi[n] {
 				multi[n.Args[0]] = true
@@ -199,6 +202,11 @@ func blocked(n *symbolic.Node) bool {
 // op of one, within depth ops.
 func containsProduct(n *symbolic.Node, depth int) bool {
 	switch {
+	case n.Op.Code == symbolic.OpBMatMul:
+		// A kernel's product is in an array of its own already, and a
+		// small one is summed per element as the expansion it replaces
+		// was (batchmm.go).
+		return false
 	case n.Op.Kind == symbolic.MatMul:
 		return true
 	case depth == 0 || n.Op.Kind != symbolic.Elementwise:
@@ -215,6 +223,9 @@ func containsProduct(n *symbolic.Node, depth int) bool {
 // bigProduct reports whether n is a product of two matrices that a
 // kernel computes (kernels.go), which needs a variable of its own.
 func bigProduct(n *symbolic.Node) bool {
+	if bigBMatMul(n) {
+		return true
+	}
 	if n.Op.Code != symbolic.OpMatMul || len(n.Args[0].Shape) != 2 || len(n.Args[1].Shape) != 2 {
 		return false
 	}

@@ -185,6 +185,45 @@ func TestSnippets(t *testing.T) {
 		g.E[in.Tok[i2]][1] += (ws.h[i2][1] + ws.h[i2][1]) * (1 - ws.t[i2][1])
 	}
 }`,
+	}, {
+		name: "a batched sample of rows times a shared matrix: a kernel call per row, and the weight gradient summed over the rows by accumulating calls, the first of which writes in the To form",
+		src:  "model m\nparam W[16, 16]\ninput X[3, 16]\nloss = sum(tanh(X @ transpose(W)))",
+		fn:   "lossGradTileTo",
+		want: `func (p *MParams) lossGradTileTo(ws *MBatchWorkspace, g *MParams) float64 {
+	// m.bp:4: loss = sum(tanh(X @ transpose(W)))
+	for p2 := range 3 {
+		mGemmNN(16, 32, 16, unsafe.Slice(&p.W[0][0], 256), unsafe.Slice(&ws.x[p2][0][0], 512), unsafe.Slice(&ws.t[p2][0][0], 512), false)
+	}
+	for i := range 3 {
+		for j := range 16 {
+			for n := range 32 {
+				ws.tanh[i][j][n] = math.Tanh(ws.t[i][j][n])
+			}
+		}
+	}
+	var loss float64
+	for k4 := range 32 {
+		var sum2 float64
+		for k5 := range 3 {
+			for k6 := range 16 {
+				sum2 += ws.tanh[k5][k6][k4]
+			}
+		}
+		loss += sum2
+	}
+	// backward of m.bp:4: loss = sum(tanh(X @ transpose(W)))
+	for i := range 3 {
+		for j := range 16 {
+			for n := range 32 {
+				ws.t2[i][j][n] = 1 - ws.tanh[i][j][n]*ws.tanh[i][j][n]
+			}
+		}
+	}
+	for p3 := range 3 {
+		mGemmNT(16, 16, 32, unsafe.Slice(&ws.t2[p3][0][0], 512), unsafe.Slice(&ws.x[p3][0][0], 512), unsafe.Slice(&g.W[0][0], 256), p3 > 0)
+	}
+	return loss
+}`,
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			prog := lower(t, "m.bp", []byte(c.src))

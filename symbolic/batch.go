@@ -241,11 +241,17 @@ func (bt *batcher) view(n *Node, args []*Node, ab []bool) *Node {
 
 // matmul is a @ b over the tile. A shared matrix times a batched vector is
 // a matrix product, W X, the tile's columns being the samples; a batched
-// vector times a shared matrix is Wᵀ X. Other combinations are written as
-// products of expanded operands summed over the shared axis.
+// vector times a shared matrix is Wᵀ X. A product of a shared matrix and a
+// batched one (a sample of rows) is a bmatmul (batchmm.go). Other
+// combinations (two batched operands, a batched matrix times a vector)
+// are written as products of expanded operands summed over the shared
+// axis.
 func (bt *batcher) matmul(n *Node, args []*Node, ab []bool) *Node {
 	g := bt.g
 	a, b := n.Args[0], n.Args[1]
+	if c, ok := bt.sharedTimesRows(n, args, ab); ok {
+		return c
+	}
 	switch {
 	case !ab[0] && len(a.Shape) == 2 && len(b.Shape) == 1:
 		return g.MatMul(args[0], args[1])

@@ -44,7 +44,7 @@ func batchOps() {
 			ints, own := takeInts(n)
 			return g.Take(d, ints, own, n.Args[1:]...)
 		}}
-	for _, op := range []*Op{opExpand, opReduceSum, opReduceMax, opTake, opPut} {
+	for _, op := range []*Op{opExpand, opReduceSum, opReduceMax, opTake, opPut, batchmmOp()} {
 		register(op)
 	}
 }

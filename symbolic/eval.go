@@ -147,6 +147,9 @@ func (ev *evaluator) compute(n *Node, f *frame) []float64 {
 	case Reduce:
 		return ev.reduce(n, f)
 	case MatMul:
+		if n.Op == opBMatMul {
+			return evalBMatMul(n, ev.value(n.Args[0], f), ev.value(n.Args[1], f))
+		}
 		return matmulValues(n, ev.value(n.Args[0], f), ev.value(n.Args[1], f))
 	case Outer:
 		a, b := ev.value(n.Args[0], f), ev.value(n.Args[1], f)

@@ -172,6 +172,18 @@ param T[2, 3, 4]
 input x[4]
 input U[2, 3, 4]
 loss = sum(sum(M, 0) * x) + sum(mean(T * U, 1)) + sum(amax(M * x, -1)) + amax(T) + sum(logsumexp(T + U, 0)) + sum(softmax(M, 0) * M) - sum(log_softmax(T * U) * U) + sum(softmax(T, 1)[1] * U[0])`},
+	{"rows", `model m
+param W[4, 3]
+param A[5, 4]
+param V[3, 2]
+param L[2, 4, 4]
+input X[5, 3]
+Y = tanh(X @ transpose(W))
+P = X @ V
+Z = transpose(A) @ Y
+Q = W @ transpose(X)
+H = L[1] @ Z
+loss = sum(H * H) + sum(P) * 0.5 + sum(sin(Q)) + sum(Y @ Z)`},
 	{"amax_tie", `model m
 param w
 param v[3]

@@ -100,6 +100,7 @@ const (
 	OpUngather
 	OpSlide
 	OpUnslide
+	OpBMatMul
 	numOpCodes
 )
 

@@ -137,31 +137,40 @@ type ReverseBatchWorkspace struct {
 	t8     [12][32][32]float64
 	t9     [12][32][32]float64
 	t10    [12][32][32]float64
-	h      [12][32][32]float64
-	relu   [12][64][32]float64
 	t11    [12][32][32]float64
-	t12    [12][32][32]float64
+	h      [12][32][32]float64
+	t12    [12][64][32]float64
+	relu   [12][64][32]float64
 	t13    [12][32][32]float64
-	h2     [12][32][32]float64
-	z      [12][10][32]float64
-	dz     [12][10][32]float64
-	dh     [12][32][32]float64
 	t14    [12][32][32]float64
 	t15    [12][32][32]float64
 	t16    [12][32][32]float64
-	t17    [12][32][32]float64
-	t18    [12][64][32]float64
-	dh2    [12][32][32]float64
+	h2     [12][32][32]float64
+	t17    [12][10][32]float64
+	z      [12][10][32]float64
+	dz     [12][10][32]float64
+	dh     [12][32][32]float64
+	t18    [12][32][32]float64
 	t19    [12][32][32]float64
 	t20    [12][32][32]float64
 	t21    [12][32][32]float64
-	t22    [12][32][32]float64
-	t23    [12][32][32]float64
+	t22    [12][64][32]float64
+	t23    [12][64][32]float64
 	t24    [12][32][32]float64
-	t25    [12][12][32]float64
-	t26    [12][12][32]float64
-	t27    [32][12][32]float64
+	dh2    [12][32][32]float64
+	t25    [12][32][32]float64
+	t26    [12][32][32]float64
+	t27    [12][32][32]float64
 	t28    [12][32][32]float64
+	t29    [12][32][32]float64
+	t30    [12][32][32]float64
+	t31    [12][12][32]float64
+	t32    [12][32][32]float64
+	t33    [12][12][32]float64
+	t34    [12][32][32]float64
+	t35    [12][32][32]float64
+	t36    [12][32][32]float64
+	t37    [12][32][32]float64
 	dx     [12][32][32]float64
 	dz2    [12][10][32]float64
 }
@@ -1982,39 +1991,21 @@ func (ws *ReverseBatchWorkspace) load(in []ReverseInputs) {
 // ws and adds the sum of their gradients to g.
 func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
 	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
-	var t [23][12]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
 				ws.x[i][j][n] = p.E[ws.tokens[i][n]][j] + p.P[i][j]
 			}
 		}
-		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 32; k += 4 {
-					sum0 += ws.x[i][k][n] * p.Wq[k][j]
-					sum1 += ws.x[i][k+1][n] * p.Wq[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.Wq[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.Wq[k+3][j]
-				}
-				ws.t2[i][j][n] = sum0 + sum1 + (sum2 + sum3)
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x[i][k2][n] * p.Wk[k2][j]
-					sumB1 += ws.x[i][k2+1][n] * p.Wk[k2+1][j]
-					sumB2 += ws.x[i][k2+2][n] * p.Wk[k2+2][j]
-					sumB3 += ws.x[i][k2+3][n] * p.Wk[k2+3][j]
-				}
-				ws.t3[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-			}
-		}
 	}
+	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p2 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.x[p2][0][0], 1024), unsafe.Slice(&ws.t2[p2][0][0], 1024), false)
+	}
+	for p3 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.x[p3][0][0], 1024), unsafe.Slice(&ws.t3[p3][0][0], 1024), false)
+	}
+	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
 		for i3 := range 12 {
@@ -2029,20 +2020,20 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.t2[i][k3][n] * ws.t3[j][k3][n]
-					sumC1 += ws.t2[i][k3+1][n] * ws.t3[j][k3+1][n]
-					sumC2 += ws.t2[i][k3+2][n] * ws.t3[j][k3+2][n]
-					sumC3 += ws.t2[i][k3+3][n] * ws.t3[j][k3+3][n]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.t2[i][k][n] * ws.t3[j][k][n]
+					sum1 += ws.t2[i][k+1][n] * ws.t3[j][k+1][n]
+					sum2 += ws.t2[i][k+2][n] * ws.t3[j][k+2][n]
+					sum3 += ws.t2[i][k+3][n] * ws.t3[j][k+3][n]
 				}
-				ws.t4[i][j][n] = (sumC0+sumC1+(sumC2+sumC3))*0.17677669529663687 + t2[i][j]
+				ws.t4[i][j][n] = (sum0+sum1+(sum2+sum3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k4 := range 12 {
-				m = max(m, ws.t4[i][k4][j])
+			for k2 := range 12 {
+				m = max(m, ws.t4[i][k2][j])
 			}
 			t3[i][j] = m
 		}
@@ -2057,32 +2048,40 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k5 := 0; k5 < 12; k5 += 4 {
-				sumD0 += ws.exp2[i][k5][j]
-				sumD1 += ws.exp2[i][k5+1][j]
-				sumD2 += ws.exp2[i][k5+2][j]
-				sumD3 += ws.exp2[i][k5+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 12; k3 += 4 {
+				sumB0 += ws.exp2[i][k3][j]
+				sumB1 += ws.exp2[i][k3+1][j]
+				sumB2 += ws.exp2[i][k3+2][j]
+				sumB3 += ws.exp2[i][k3+3][j]
 			}
-			t4[i][j] = sumD0 + sumD1 + (sumD2 + sumD3)
+			t4[i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 		}
 		for j := range 12 {
 			for n := range 32 {
 				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
 			}
 		}
+	}
+	for p4 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.x[p4][0][0], 1024), unsafe.Slice(&ws.t6[p4][0][0], 1024), false)
+	}
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumE0, sumE1, sumE2, sumE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					sumE0 += ws.x[i][k6][n] * p.Wv[k6][j]
-					sumE1 += ws.x[i][k6+1][n] * p.Wv[k6+1][j]
-					sumE2 += ws.x[i][k6+2][n] * p.Wv[k6+2][j]
-					sumE3 += ws.x[i][k6+3][n] * p.Wv[k6+3][j]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k4 := 0; k4 < 12; k4 += 4 {
+					sumC0 += ws.t5[i][k4][n] * ws.t6[k4][j][n]
+					sumC1 += ws.t5[i][k4+1][n] * ws.t6[k4+1][j][n]
+					sumC2 += ws.t5[i][k4+2][n] * ws.t6[k4+2][j][n]
+					sumC3 += ws.t5[i][k4+3][n] * ws.t6[k4+3][j][n]
 				}
-				ws.t6[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
+				ws.t7[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
 			}
 		}
+	}
+	for p5 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t7[p5][0][0], 1024), unsafe.Slice(&ws.t8[p5][0][0], 1024), false)
 	}
 	var t5 [12][32]float64
 	var t6 [12][32]float64
@@ -2090,52 +2089,33 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 12; k7 += 4 {
-					sumF0 += ws.t5[i][k7][n] * ws.t6[k7][j][n]
-					sumF1 += ws.t5[i][k7+1][n] * ws.t6[k7+1][j][n]
-					sumF2 += ws.t5[i][k7+2][n] * ws.t6[k7+2][j][n]
-					sumF3 += ws.t5[i][k7+3][n] * ws.t6[k7+3][j][n]
-				}
-				ws.t7[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t9[i][j][n] = ws.x[i][j][n] + ws.t8[i][j][n]
 			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumD0 += ws.t9[i][k5][j]
+				sumD1 += ws.t9[i][k5+1][j]
+				sumD2 += ws.t9[i][k5+2][j]
+				sumD3 += ws.t9[i][k5+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					sumG0 += ws.t7[i][k8][n] * p.Wo[k8][j]
-					sumG1 += ws.t7[i][k8+1][n] * p.Wo[k8+1][j]
-					sumG2 += ws.t7[i][k8+2][n] * p.Wo[k8+2][j]
-					sumG3 += ws.t7[i][k8+3][n] * p.Wo[k8+3][j]
-				}
-				ws.t8[i][j][n] = ws.x[i][j][n] + (sumG0 + sumG1 + (sumG2 + sumG3))
+				ws.t10[i][j][n] = ws.t9[i][j][n] - t5[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumH0, sumH1, sumH2, sumH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				sumH0 += ws.t8[i][k9][j]
-				sumH1 += ws.t8[i][k9+1][j]
-				sumH2 += ws.t8[i][k9+2][j]
-				sumH3 += ws.t8[i][k9+3][j]
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumE0 += ws.t10[i][k6][j] * ws.t10[i][k6][j]
+				sumE1 += ws.t10[i][k6+1][j] * ws.t10[i][k6+1][j]
+				sumE2 += ws.t10[i][k6+2][j] * ws.t10[i][k6+2][j]
+				sumE3 += ws.t10[i][k6+3][j] * ws.t10[i][k6+3][j]
 			}
-			t5[i][j] = (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
-			}
-		}
-		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t9[i][k10][j] * ws.t9[i][k10][j]
-				sumI1 += ws.t9[i][k10+1][j] * ws.t9[i][k10+1][j]
-				sumI2 += ws.t9[i][k10+2][j] * ws.t9[i][k10+2][j]
-				sumI3 += ws.t9[i][k10+3][j] * ws.t9[i][k10+3][j]
-			}
-			t6[i][j] = (sumI0+sumI1+(sumI2+sumI3))/32 + 1e-05
+			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2144,68 +2124,62 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t10[i][j][n] = ws.t9[i][j][n] * rsqrt[i][n]
+				ws.t11[i][j][n] = ws.t10[i][j][n] * rsqrt[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
+				ws.h[i][j][n] = ws.t11[i][j][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p6 := range 12 {
+		reverseGemmTN(64, 32, 32, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.h[p6][0][0], 1024), unsafe.Slice(&ws.t12[p6][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.relu[i][j][n] = reverseRelu(ws.t12[i][j][n] + p.B1[j])
+			}
+		}
+	}
+	for p7 := range 12 {
+		reverseGemmTN(32, 32, 64, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.relu[p7][0][0], 2048), unsafe.Slice(&ws.t13[p7][0][0], 1024), false)
+	}
 	var t7 [12][32]float64
 	var t8 [12][32]float64
 	var rsqrt2 [12][32]float64
 	for i := range 12 {
-		for j := range 64 {
+		for j := range 32 {
 			for n := range 32 {
-				var sumJ0, sumJ1, sumJ2, sumJ3 float64
-				for k11 := 0; k11 < 32; k11 += 4 {
-					sumJ0 += ws.h[i][k11][n] * p.W1[k11][j]
-					sumJ1 += ws.h[i][k11+1][n] * p.W1[k11+1][j]
-					sumJ2 += ws.h[i][k11+2][n] * p.W1[k11+2][j]
-					sumJ3 += ws.h[i][k11+3][n] * p.W1[k11+3][j]
-				}
-				ws.relu[i][j][n] = reverseRelu(sumJ0 + sumJ1 + (sumJ2 + sumJ3) + p.B1[j])
+				ws.t14[i][j][n] = ws.h[i][j][n] + ws.t13[i][j][n] + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 64; k12 += 4 {
-					sumK0 += ws.relu[i][k12][n] * p.W2[k12][j]
-					sumK1 += ws.relu[i][k12+1][n] * p.W2[k12+1][j]
-					sumK2 += ws.relu[i][k12+2][n] * p.W2[k12+2][j]
-					sumK3 += ws.relu[i][k12+3][n] * p.W2[k12+3][j]
-				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumK0 + sumK1 + (sumK2 + sumK3)) + p.B2[j]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumF0 += ws.t14[i][k7][j]
+				sumF1 += ws.t14[i][k7+1][j]
+				sumF2 += ws.t14[i][k7+2][j]
+				sumF3 += ws.t14[i][k7+3][j]
 			}
-		}
-		for j := range 32 {
-			var sumL0, sumL1, sumL2, sumL3 float64
-			for k13 := 0; k13 < 32; k13 += 4 {
-				sumL0 += ws.t11[i][k13][j]
-				sumL1 += ws.t11[i][k13+1][j]
-				sumL2 += ws.t11[i][k13+2][j]
-				sumL3 += ws.t11[i][k13+3][j]
-			}
-			t7[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
+			t7[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t12[i][j][n] = ws.t11[i][j][n] - t7[i][n]
+				ws.t15[i][j][n] = ws.t14[i][j][n] - t7[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t12[i][k14][j] * ws.t12[i][k14][j]
-				sumM1 += ws.t12[i][k14+1][j] * ws.t12[i][k14+1][j]
-				sumM2 += ws.t12[i][k14+2][j] * ws.t12[i][k14+2][j]
-				sumM3 += ws.t12[i][k14+3][j] * ws.t12[i][k14+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumG0 += ws.t15[i][k8][j] * ws.t15[i][k8][j]
+				sumG1 += ws.t15[i][k8+1][j] * ws.t15[i][k8+1][j]
+				sumG2 += ws.t15[i][k8+2][j] * ws.t15[i][k8+2][j]
+				sumG3 += ws.t15[i][k8+3][j] * ws.t15[i][k8+3][j]
 			}
-			t8[i][j] = (sumM0+sumM1+(sumM2+sumM3))/32 + 1e-05
+			t8[i][j] = (sumG0+sumG1+(sumG2+sumG3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2214,28 +2188,24 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t13[i][j][n] = ws.t12[i][j][n] * rsqrt2[i][n]
+				ws.t16[i][j][n] = ws.t15[i][j][n] * rsqrt2[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
+				ws.h2[i][j][n] = ws.t16[i][j][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p8 := range 12 {
+		reverseGemmNN(10, 32, 32, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.h2[p8][0][0], 1024), unsafe.Slice(&ws.t17[p8][0][0], 320), false)
+	}
 	var loss [32]float64
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumN0, sumN1, sumN2, sumN3 float64
-				for k15 := 0; k15 < 32; k15 += 4 {
-					sumN0 += ws.h2[i][k15][n] * p.Wz[j][k15]
-					sumN1 += ws.h2[i][k15+1][n] * p.Wz[j][k15+1]
-					sumN2 += ws.h2[i][k15+2][n] * p.Wz[j][k15+2]
-					sumN3 += ws.h2[i][k15+3][n] * p.Wz[j][k15+3]
-				}
-				ws.z[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3) + p.Bz[j]
+				ws.z[i][j][n] = ws.t17[i][j][n] + p.Bz[j]
 			}
 		}
 	}
@@ -2245,8 +2215,8 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k16 := range 10 {
-				m2 = max(m2, ws.z[t9][k16][i])
+			for k9 := range 10 {
+				m2 = max(m2, ws.z[t9][k9][i])
 			}
 			t10[i] = m2
 		}
@@ -2256,16 +2226,16 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 			}
 		}
 		for i := range 32 {
-			var sumO0, sumO1, sumO2, sumO3 float64
-			for k17 := 0; k17 < 8; k17 += 4 {
-				sumO0 += ws.exp[t9-6][k17][i]
-				sumO1 += ws.exp[t9-6][k17+1][i]
-				sumO2 += ws.exp[t9-6][k17+2][i]
-				sumO3 += ws.exp[t9-6][k17+3][i]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				sumH0 += ws.exp[t9-6][k10][i]
+				sumH1 += ws.exp[t9-6][k10+1][i]
+				sumH2 += ws.exp[t9-6][k10+2][i]
+				sumH3 += ws.exp[t9-6][k10+3][i]
 			}
-			sumO0 += ws.exp[t9-6][8][i]
-			sumO0 += ws.exp[t9-6][9][i]
-			ws.t[t9-6][i] = sumO0 + sumO1 + (sumO2 + sumO3)
+			sumH0 += ws.exp[t9-6][8][i]
+			sumH0 += ws.exp[t9-6][9][i]
+			ws.t[t9-6][i] = sumH0 + sumH1 + (sumH2 + sumH3)
 		}
 		for i := range 32 {
 			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
@@ -2273,11 +2243,11 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k18 := 0; k18 < 32; k18 += 4 {
-		loss20 += loss[k18] / 6
-		loss21 += loss[k18+1] / 6
-		loss22 += loss[k18+2] / 6
-		loss23 += loss[k18+3] / 6
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss20 += loss[k11] / 6
+		loss21 += loss[k11+1] / 6
+		loss22 += loss[k11+2] / 6
+		loss23 += loss[k11+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	// backward of reverse.bp:40: for t in L..N {
@@ -2300,224 +2270,204 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 		}
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p9 := range 12 {
+		reverseGemmTN(32, 32, 10, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.dz[p9][0][0], 320), unsafe.Slice(&ws.dh[p9][0][0], 1024), false)
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 	var t14 [12][32]float64
 	var t15 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				ws.t18[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
+			}
+		}
+		for j := range 32 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				sumI0 += ws.t18[i][k12][j] * ws.t15[i][k12][j]
+				sumI1 += ws.t18[i][k12+1][j] * ws.t15[i][k12+1][j]
+				sumI2 += ws.t18[i][k12+2][j] * ws.t15[i][k12+2][j]
+				sumI3 += ws.t18[i][k12+3][j] * ws.t15[i][k12+3][j]
+			}
+			t14[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t19[i][j][n] = t14[i][n] * ws.t15[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t20[i][j][n] = ws.t18[i][j][n]*rsqrt2[i][n] + ws.t19[i][j][n] + ws.t19[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumJ0 += -ws.t20[i][k13][j]
+				sumJ1 += -ws.t20[i][k13+1][j]
+				sumJ2 += -ws.t20[i][k13+2][j]
+				sumJ3 += -ws.t20[i][k13+3][j]
+			}
+			t15[i][j] = (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t21[i][j][n] = ws.t20[i][j][n] + t15[i][n]
+			}
+		}
+	}
+	for p10 := range 12 {
+		reverseGemmNN(64, 32, 32, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t21[p10][0][0], 1024), unsafe.Slice(&ws.t22[p10][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.t23[i][j][n] = ws.t22[i][j][n] * reverseStep(ws.relu[i][j][n])
+			}
+		}
+	}
+	for p11 := range 12 {
+		reverseGemmNN(32, 32, 64, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t23[p11][0][0], 2048), unsafe.Slice(&ws.t24[p11][0][0], 1024), false)
+	}
+	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t16 [12][32]float64
 	var t17 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumP0, sumP1, sumP2, sumP3 float64
-				for k19 := 0; k19 < 8; k19 += 4 {
-					sumP0 += ws.dz[i][k19][n] * p.Wz[k19][j]
-					sumP1 += ws.dz[i][k19+1][n] * p.Wz[k19+1][j]
-					sumP2 += ws.dz[i][k19+2][n] * p.Wz[k19+2][j]
-					sumP3 += ws.dz[i][k19+3][n] * p.Wz[k19+3][j]
+				ws.dh2[i][j][n] = ws.t21[i][j][n] + ws.t24[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t25[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
+			}
+		}
+		for j := range 32 {
+			var sumK0, sumK1, sumK2, sumK3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumK0 += ws.t25[i][k14][j] * ws.t10[i][k14][j]
+				sumK1 += ws.t25[i][k14+1][j] * ws.t10[i][k14+1][j]
+				sumK2 += ws.t25[i][k14+2][j] * ws.t10[i][k14+2][j]
+				sumK3 += ws.t25[i][k14+3][j] * ws.t10[i][k14+3][j]
+			}
+			t16[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t26[i][j][n] = t16[i][n] * ws.t10[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t27[i][j][n] = ws.t25[i][j][n]*rsqrt[i][n] + ws.t26[i][j][n] + ws.t26[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k15 := 0; k15 < 32; k15 += 4 {
+				sumL0 += -ws.t27[i][k15][j]
+				sumL1 += -ws.t27[i][k15+1][j]
+				sumL2 += -ws.t27[i][k15+2][j]
+				sumL3 += -ws.t27[i][k15+3][j]
+			}
+			t17[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t28[i][j][n] = ws.t27[i][j][n] + t17[i][n]
+			}
+		}
+	}
+	for p12 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t28[p12][0][0], 1024), unsafe.Slice(&ws.t29[p12][0][0], 1024), false)
+	}
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumM0, sumM1, sumM2, sumM3 float64
+				for k16 := 0; k16 < 12; k16 += 4 {
+					sumM0 += ws.t29[k16][j][n] * ws.t5[k16][i][n]
+					sumM1 += ws.t29[k16+1][j][n] * ws.t5[k16+1][i][n]
+					sumM2 += ws.t29[k16+2][j][n] * ws.t5[k16+2][i][n]
+					sumM3 += ws.t29[k16+3][j][n] * ws.t5[k16+3][i][n]
 				}
-				sumP0 += ws.dz[i][8][n] * p.Wz[8][j]
-				sumP0 += ws.dz[i][9][n] * p.Wz[9][j]
-				ws.dh[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
+				ws.t30[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
 			}
 		}
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 32 {
+		for j := range 12 {
 			for n := range 32 {
-				ws.t14[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
-			}
-		}
-		for j := range 32 {
-			var sumQ0, sumQ1, sumQ2, sumQ3 float64
-			for k20 := 0; k20 < 32; k20 += 4 {
-				sumQ0 += ws.t14[i][k20][j] * ws.t12[i][k20][j]
-				sumQ1 += ws.t14[i][k20+1][j] * ws.t12[i][k20+1][j]
-				sumQ2 += ws.t14[i][k20+2][j] * ws.t12[i][k20+2][j]
-				sumQ3 += ws.t14[i][k20+3][j] * ws.t12[i][k20+3][j]
-			}
-			t14[i][j] = (sumQ0 + sumQ1 + (sumQ2 + sumQ3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t15[i][j][n] = t14[i][n] * ws.t12[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t16[i][j][n] = ws.t14[i][j][n]*rsqrt2[i][n] + ws.t15[i][j][n] + ws.t15[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumR0, sumR1, sumR2, sumR3 float64
-			for k21 := 0; k21 < 32; k21 += 4 {
-				sumR0 += -ws.t16[i][k21][j]
-				sumR1 += -ws.t16[i][k21+1][j]
-				sumR2 += -ws.t16[i][k21+2][j]
-				sumR3 += -ws.t16[i][k21+3][j]
-			}
-			t15[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t17[i][j][n] = ws.t16[i][j][n] + t15[i][n]
-			}
-		}
-		for j := range 64 {
-			for n := range 32 {
-				var sumS0, sumS1, sumS2, sumS3 float64
-				for k22 := 0; k22 < 32; k22 += 4 {
-					sumS0 += ws.t17[i][k22][n] * p.W2[j][k22]
-					sumS1 += ws.t17[i][k22+1][n] * p.W2[j][k22+1]
-					sumS2 += ws.t17[i][k22+2][n] * p.W2[j][k22+2]
-					sumS3 += ws.t17[i][k22+3][n] * p.W2[j][k22+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					sumN0 += ws.t29[i][k17][n] * ws.t6[j][k17][n]
+					sumN1 += ws.t29[i][k17+1][n] * ws.t6[j][k17+1][n]
+					sumN2 += ws.t29[i][k17+2][n] * ws.t6[j][k17+2][n]
+					sumN3 += ws.t29[i][k17+3][n] * ws.t6[j][k17+3][n]
 				}
-				ws.t18[i][j][n] = (sumS0 + sumS1 + (sumS2 + sumS3)) * reverseStep(ws.relu[i][j][n])
+				ws.t31[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3)
 			}
 		}
-		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumT0, sumT1, sumT2, sumT3 float64
-				for k23 := 0; k23 < 64; k23 += 4 {
-					sumT0 += ws.t18[i][k23][n] * p.W1[j][k23]
-					sumT1 += ws.t18[i][k23+1][n] * p.W1[j][k23+1]
-					sumT2 += ws.t18[i][k23+2][n] * p.W1[j][k23+2]
-					sumT3 += ws.t18[i][k23+3][n] * p.W1[j][k23+3]
-				}
-				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumT0 + sumT1 + (sumT2 + sumT3))
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t19[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
-			}
-		}
-		for j := range 32 {
-			var sumU0, sumU1, sumU2, sumU3 float64
-			for k24 := 0; k24 < 32; k24 += 4 {
-				sumU0 += ws.t19[i][k24][j] * ws.t9[i][k24][j]
-				sumU1 += ws.t19[i][k24+1][j] * ws.t9[i][k24+1][j]
-				sumU2 += ws.t19[i][k24+2][j] * ws.t9[i][k24+2][j]
-				sumU3 += ws.t19[i][k24+3][j] * ws.t9[i][k24+3][j]
-			}
-			t16[i][j] = (sumU0 + sumU1 + (sumU2 + sumU3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t20[i][j][n] = t16[i][n] * ws.t9[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumV0, sumV1, sumV2, sumV3 float64
-			for k25 := 0; k25 < 32; k25 += 4 {
-				sumV0 += -ws.t21[i][k25][j]
-				sumV1 += -ws.t21[i][k25+1][j]
-				sumV2 += -ws.t21[i][k25+2][j]
-				sumV3 += -ws.t21[i][k25+3][j]
-			}
-			t17[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t22[i][j][n] = ws.t21[i][j][n] + t17[i][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumW0, sumW1, sumW2, sumW3 float64
-				for k26 := 0; k26 < 32; k26 += 4 {
-					sumW0 += ws.t22[i][k26][n] * p.Wo[j][k26]
-					sumW1 += ws.t22[i][k26+1][n] * p.Wo[j][k26+1]
-					sumW2 += ws.t22[i][k26+2][n] * p.Wo[j][k26+2]
-					sumW3 += ws.t22[i][k26+3][n] * p.Wo[j][k26+3]
-				}
-				ws.t23[i][j][n] = sumW0 + sumW1 + (sumW2 + sumW3)
-			}
-		}
+	}
+	for p13 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t30[p13][0][0], 1024), unsafe.Slice(&ws.t32[p13][0][0], 1024), false)
 	}
 	var t18 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			for n := range 32 {
-				var sumX0, sumX1, sumX2, sumX3 float64
-				for k27 := 0; k27 < 12; k27 += 4 {
-					sumX0 += ws.t23[k27][j][n] * ws.t5[k27][i][n]
-					sumX1 += ws.t23[k27+1][j][n] * ws.t5[k27+1][i][n]
-					sumX2 += ws.t23[k27+2][j][n] * ws.t5[k27+2][i][n]
-					sumX3 += ws.t23[k27+3][j][n] * ws.t5[k27+3][i][n]
-				}
-				ws.t24[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k18 := 0; k18 < 12; k18 += 4 {
+				sumO0 += -(ws.t31[i][k18][j] * ws.t5[i][k18][j] / t4[i][j])
+				sumO1 += -(ws.t31[i][k18+1][j] * ws.t5[i][k18+1][j] / t4[i][j])
+				sumO2 += -(ws.t31[i][k18+2][j] * ws.t5[i][k18+2][j] / t4[i][j])
+				sumO3 += -(ws.t31[i][k18+3][j] * ws.t5[i][k18+3][j] / t4[i][j])
 			}
+			t18[i][j] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumY0, sumY1, sumY2, sumY3 float64
-				for k28 := 0; k28 < 32; k28 += 4 {
-					sumY0 += ws.t23[i][k28][n] * ws.t6[j][k28][n]
-					sumY1 += ws.t23[i][k28+1][n] * ws.t6[j][k28+1][n]
-					sumY2 += ws.t23[i][k28+2][n] * ws.t6[j][k28+2][n]
-					sumY3 += ws.t23[i][k28+3][n] * ws.t6[j][k28+3][n]
-				}
-				ws.t25[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+				ws.t33[i][j][n] = (ws.t31[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
 			}
 		}
 		for j := range 32 {
-			var sumBA0, sumBA1, sumBA2, sumBA3 float64
-			for k29 := 0; k29 < 12; k29 += 4 {
-				sumBA0 += -(ws.t25[i][k29][j] * ws.t5[i][k29][j] / t4[i][j])
-				sumBA1 += -(ws.t25[i][k29+1][j] * ws.t5[i][k29+1][j] / t4[i][j])
-				sumBA2 += -(ws.t25[i][k29+2][j] * ws.t5[i][k29+2][j] / t4[i][j])
-				sumBA3 += -(ws.t25[i][k29+3][j] * ws.t5[i][k29+3][j] / t4[i][j])
-			}
-			t18[i][j] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
-		}
-		for j := range 12 {
 			for n := range 32 {
-				ws.t26[i][j][n] = (ws.t25[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
-			}
-		}
-	}
-	for i := range 32 {
-		for j := range 12 {
-			for n := range 32 {
-				var sumBB0, sumBB1, sumBB2, sumBB3 float64
-				for k30 := 0; k30 < 12; k30 += 4 {
-					sumBB0 += ws.t26[k30][j][n] * ws.t2[k30][i][n]
-					sumBB1 += ws.t26[k30+1][j][n] * ws.t2[k30+1][i][n]
-					sumBB2 += ws.t26[k30+2][j][n] * ws.t2[k30+2][i][n]
-					sumBB3 += ws.t26[k30+3][j][n] * ws.t2[k30+3][i][n]
+				var sumP0, sumP1, sumP2, sumP3 float64
+				for k19 := 0; k19 < 12; k19 += 4 {
+					sumP0 += ws.t33[i][k19][n] * ws.t3[k19][j][n]
+					sumP1 += ws.t33[i][k19+1][n] * ws.t3[k19+1][j][n]
+					sumP2 += ws.t33[i][k19+2][n] * ws.t3[k19+2][j][n]
+					sumP3 += ws.t33[i][k19+3][n] * ws.t3[k19+3][j][n]
 				}
-				ws.t27[i][j][n] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
+				ws.t34[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumBC0, sumBC1, sumBC2, sumBC3 float64
-				for k31 := 0; k31 < 12; k31 += 4 {
-					sumBC0 += ws.t26[i][k31][n] * ws.t3[k31][j][n]
-					sumBC1 += ws.t26[i][k31+1][n] * ws.t3[k31+1][j][n]
-					sumBC2 += ws.t26[i][k31+2][n] * ws.t3[k31+2][j][n]
-					sumBC3 += ws.t26[i][k31+3][n] * ws.t3[k31+3][j][n]
+				var sumQ0, sumQ1, sumQ2, sumQ3 float64
+				for k20 := 0; k20 < 12; k20 += 4 {
+					sumQ0 += ws.t33[k20][i][n] * ws.t2[k20][j][n]
+					sumQ1 += ws.t33[k20+1][i][n] * ws.t2[k20+1][j][n]
+					sumQ2 += ws.t33[k20+2][i][n] * ws.t2[k20+2][j][n]
+					sumQ3 += ws.t33[k20+3][i][n] * ws.t2[k20+3][j][n]
 				}
-				ws.t28[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+				ws.t35[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 			}
 		}
-		// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
+	}
+	for p14 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t35[p14][0][0], 1024), unsafe.Slice(&ws.t36[p14][0][0], 1024), false)
+	}
+	for p15 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t34[p15][0][0], 1024), unsafe.Slice(&ws.t37[p15][0][0], 1024), false)
+	}
+	// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumBD0, sumBD1, sumBD2, sumBD3 float64
-				for k32 := 0; k32 < 32; k32 += 4 {
-					sumBD0 += ws.t24[i][k32][n]*p.Wv[j][k32] + ws.t27[k32][i][n]*p.Wk[j][k32] + ws.t28[i][k32][n]*p.Wq[j][k32]
-					sumBD1 += ws.t24[i][k32+1][n]*p.Wv[j][k32+1] + ws.t27[k32+1][i][n]*p.Wk[j][k32+1] + ws.t28[i][k32+1][n]*p.Wq[j][k32+1]
-					sumBD2 += ws.t24[i][k32+2][n]*p.Wv[j][k32+2] + ws.t27[k32+2][i][n]*p.Wk[j][k32+2] + ws.t28[i][k32+2][n]*p.Wq[j][k32+2]
-					sumBD3 += ws.t24[i][k32+3][n]*p.Wv[j][k32+3] + ws.t27[k32+3][i][n]*p.Wk[j][k32+3] + ws.t28[i][k32+3][n]*p.Wq[j][k32+3]
-				}
-				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBD0 + sumBD1 + (sumBD2 + sumBD3))
+				ws.dx[i][j][n] = ws.t28[i][j][n] + ws.t32[i][j][n] + ws.t36[i][j][n] + ws.t37[i][j][n]
 			}
 		}
 	}
@@ -2530,173 +2480,131 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumBE0, sumBE1, sumBE2, sumBE3 float64
-			for k33 := 0; k33 < 32; k33 += 4 {
-				sumBE0 += ws.dx[i][j][k33]
-				sumBE1 += ws.dx[i][j][k33+1]
-				sumBE2 += ws.dx[i][j][k33+2]
-				sumBE3 += ws.dx[i][j][k33+3]
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += ws.dx[i][j][k21]
+				sumR1 += ws.dx[i][j][k21+1]
+				sumR2 += ws.dx[i][j][k21+2]
+				sumR3 += ws.dx[i][j][k21+3]
 			}
-			g.P[i][j] += sumBE0 + sumBE1 + (sumBE2 + sumBE3)
+			g.P[i][j] += sumR0 + sumR1 + (sumR2 + sumR3)
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p16 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x[p16][0][0], 1024), unsafe.Slice(&ws.t34[p16][0][0], 1024), unsafe.Slice(&g.Wq[0][0], 1024), true)
+	}
+	for p17 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x[p17][0][0], 1024), unsafe.Slice(&ws.t35[p17][0][0], 1024), unsafe.Slice(&g.Wk[0][0], 1024), true)
+	}
+	for p18 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x[p18][0][0], 1024), unsafe.Slice(&ws.t30[p18][0][0], 1024), unsafe.Slice(&g.Wv[0][0], 1024), true)
+	}
+	for p19 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.t7[p19][0][0], 1024), unsafe.Slice(&ws.t28[p19][0][0], 1024), unsafe.Slice(&g.Wo[0][0], 1024), true)
+	}
 	for i := range 32 {
-		for j := range 32 {
-			var sum float64
-			for k34 := range 12 {
-				for k35 := range 32 {
-					sum += ws.t28[k34][j][k35] * ws.x[k34][i][k35]
-				}
+		var sum float64
+		for k24 := range 12 {
+			var sumT0, sumT1, sumT2, sumT3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumT0 += ws.dh2[k24][i][k25] * ws.t11[k24][i][k25]
+				sumT1 += ws.dh2[k24][i][k25+1] * ws.t11[k24][i][k25+1]
+				sumT2 += ws.dh2[k24][i][k25+2] * ws.t11[k24][i][k25+2]
+				sumT3 += ws.dh2[k24][i][k25+3] * ws.t11[k24][i][k25+3]
 			}
-			g.Wq[i][j] += sum
+			sum += sumT0 + sumT1 + (sumT2 + sumT3)
 		}
-		for j := range 32 {
-			var sum4 float64
-			for k36 := range 12 {
-				for k37 := range 32 {
-					sum4 += ws.t27[j][k36][k37] * ws.x[k36][i][k37]
-				}
+		g.Gamma1[i] += sum
+		var sum4 float64
+		for k28 := range 12 {
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k29 := 0; k29 < 32; k29 += 4 {
+				sumV0 += ws.dh2[k28][i][k29]
+				sumV1 += ws.dh2[k28][i][k29+1]
+				sumV2 += ws.dh2[k28][i][k29+2]
+				sumV3 += ws.dh2[k28][i][k29+3]
 			}
-			g.Wk[i][j] += sum4
+			sum4 += sumV0 + sumV1 + (sumV2 + sumV3)
 		}
-		for j := range 32 {
-			var sum5 float64
-			for k38 := range 12 {
-				for k39 := range 32 {
-					sum5 += ws.t24[k38][j][k39] * ws.x[k38][i][k39]
-				}
-			}
-			g.Wv[i][j] += sum5
-		}
-		for j := range 32 {
-			var sum6 float64
-			for k40 := range 12 {
-				for k41 := range 32 {
-					sum6 += ws.t22[k40][j][k41] * ws.t7[k40][i][k41]
-				}
-			}
-			g.Wo[i][j] += sum6
-		}
-		var sum7 float64
-		for k44 := range 12 {
-			var sumBG0, sumBG1, sumBG2, sumBG3 float64
-			for k45 := 0; k45 < 32; k45 += 4 {
-				sumBG0 += ws.dh2[k44][i][k45] * ws.t10[k44][i][k45]
-				sumBG1 += ws.dh2[k44][i][k45+1] * ws.t10[k44][i][k45+1]
-				sumBG2 += ws.dh2[k44][i][k45+2] * ws.t10[k44][i][k45+2]
-				sumBG3 += ws.dh2[k44][i][k45+3] * ws.t10[k44][i][k45+3]
-			}
-			sum7 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
-		}
-		g.Gamma1[i] += sum7
-		var sum8 float64
-		for k48 := range 12 {
-			var sumBI0, sumBI1, sumBI2, sumBI3 float64
-			for k49 := 0; k49 < 32; k49 += 4 {
-				sumBI0 += ws.dh2[k48][i][k49]
-				sumBI1 += ws.dh2[k48][i][k49+1]
-				sumBI2 += ws.dh2[k48][i][k49+2]
-				sumBI3 += ws.dh2[k48][i][k49+3]
-			}
-			sum8 += sumBI0 + sumBI1 + (sumBI2 + sumBI3)
-		}
-		g.Beta1[i] += sum8
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 64 {
-			var sum9 float64
-			for k50 := range 12 {
-				for k51 := range 32 {
-					sum9 += ws.t18[k50][j][k51] * ws.h[k50][i][k51]
-				}
-			}
-			g.W1[i][j] += sum9
-		}
+		g.Beta1[i] += sum4
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p20 := range 12 {
+		reverseGemmNT(32, 64, 32, unsafe.Slice(&ws.h[p20][0][0], 1024), unsafe.Slice(&ws.t23[p20][0][0], 2048), unsafe.Slice(&g.W1[0][0], 2048), true)
 	}
 	for i := range 64 {
-		var sum10 float64
-		for k54 := range 12 {
-			var sumBK0, sumBK1, sumBK2, sumBK3 float64
-			for k55 := 0; k55 < 32; k55 += 4 {
-				sumBK0 += ws.t18[k54][i][k55]
-				sumBK1 += ws.t18[k54][i][k55+1]
-				sumBK2 += ws.t18[k54][i][k55+2]
-				sumBK3 += ws.t18[k54][i][k55+3]
+		var sum5 float64
+		for k32 := range 12 {
+			var sumX0, sumX1, sumX2, sumX3 float64
+			for k33 := 0; k33 < 32; k33 += 4 {
+				sumX0 += ws.t23[k32][i][k33]
+				sumX1 += ws.t23[k32][i][k33+1]
+				sumX2 += ws.t23[k32][i][k33+2]
+				sumX3 += ws.t23[k32][i][k33+3]
 			}
-			sum10 += sumBK0 + sumBK1 + (sumBK2 + sumBK3)
+			sum5 += sumX0 + sumX1 + (sumX2 + sumX3)
 		}
-		g.B1[i] += sum10
-		for j := range 32 {
-			var sum11 float64
-			for k56 := range 12 {
-				for k57 := range 32 {
-					sum11 += ws.t17[k56][j][k57] * ws.relu[k56][i][k57]
-				}
-			}
-			g.W2[i][j] += sum11
-		}
+		g.B1[i] += sum5
+	}
+	for p21 := range 12 {
+		reverseGemmNT(64, 32, 32, unsafe.Slice(&ws.relu[p21][0][0], 2048), unsafe.Slice(&ws.t21[p21][0][0], 1024), unsafe.Slice(&g.W2[0][0], 2048), true)
 	}
 	for i := range 32 {
-		var sum12 float64
-		for k60 := range 12 {
-			var sumBM0, sumBM1, sumBM2, sumBM3 float64
-			for k61 := 0; k61 < 32; k61 += 4 {
-				sumBM0 += ws.t17[k60][i][k61]
-				sumBM1 += ws.t17[k60][i][k61+1]
-				sumBM2 += ws.t17[k60][i][k61+2]
-				sumBM3 += ws.t17[k60][i][k61+3]
+		var sum6 float64
+		for k36 := range 12 {
+			var sumBA0, sumBA1, sumBA2, sumBA3 float64
+			for k37 := 0; k37 < 32; k37 += 4 {
+				sumBA0 += ws.t21[k36][i][k37]
+				sumBA1 += ws.t21[k36][i][k37+1]
+				sumBA2 += ws.t21[k36][i][k37+2]
+				sumBA3 += ws.t21[k36][i][k37+3]
 			}
-			sum12 += sumBM0 + sumBM1 + (sumBM2 + sumBM3)
+			sum6 += sumBA0 + sumBA1 + (sumBA2 + sumBA3)
 		}
-		g.B2[i] += sum12
-		var sum13 float64
-		for k64 := range 12 {
-			var sumBO0, sumBO1, sumBO2, sumBO3 float64
-			for k65 := 0; k65 < 32; k65 += 4 {
-				sumBO0 += ws.dh[k64][i][k65] * ws.t13[k64][i][k65]
-				sumBO1 += ws.dh[k64][i][k65+1] * ws.t13[k64][i][k65+1]
-				sumBO2 += ws.dh[k64][i][k65+2] * ws.t13[k64][i][k65+2]
-				sumBO3 += ws.dh[k64][i][k65+3] * ws.t13[k64][i][k65+3]
+		g.B2[i] += sum6
+		var sum7 float64
+		for k40 := range 12 {
+			var sumBC0, sumBC1, sumBC2, sumBC3 float64
+			for k41 := 0; k41 < 32; k41 += 4 {
+				sumBC0 += ws.dh[k40][i][k41] * ws.t16[k40][i][k41]
+				sumBC1 += ws.dh[k40][i][k41+1] * ws.t16[k40][i][k41+1]
+				sumBC2 += ws.dh[k40][i][k41+2] * ws.t16[k40][i][k41+2]
+				sumBC3 += ws.dh[k40][i][k41+3] * ws.t16[k40][i][k41+3]
 			}
-			sum13 += sumBO0 + sumBO1 + (sumBO2 + sumBO3)
+			sum7 += sumBC0 + sumBC1 + (sumBC2 + sumBC3)
 		}
-		g.Gamma2[i] += sum13
-		var sum14 float64
-		for k68 := range 12 {
-			var sumBQ0, sumBQ1, sumBQ2, sumBQ3 float64
-			for k69 := 0; k69 < 32; k69 += 4 {
-				sumBQ0 += ws.dh[k68][i][k69]
-				sumBQ1 += ws.dh[k68][i][k69+1]
-				sumBQ2 += ws.dh[k68][i][k69+2]
-				sumBQ3 += ws.dh[k68][i][k69+3]
+		g.Gamma2[i] += sum7
+		var sum8 float64
+		for k44 := range 12 {
+			var sumBE0, sumBE1, sumBE2, sumBE3 float64
+			for k45 := 0; k45 < 32; k45 += 4 {
+				sumBE0 += ws.dh[k44][i][k45]
+				sumBE1 += ws.dh[k44][i][k45+1]
+				sumBE2 += ws.dh[k44][i][k45+2]
+				sumBE3 += ws.dh[k44][i][k45+3]
 			}
-			sum14 += sumBQ0 + sumBQ1 + (sumBQ2 + sumBQ3)
+			sum8 += sumBE0 + sumBE1 + (sumBE2 + sumBE3)
 		}
-		g.Beta2[i] += sum14
+		g.Beta2[i] += sum8
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p22 := range 12 {
+		reverseGemmNT(10, 32, 32, unsafe.Slice(&ws.dz[p22][0][0], 320), unsafe.Slice(&ws.h2[p22][0][0], 1024), unsafe.Slice(&g.Wz[0][0], 320), true)
+	}
 	for i := range 10 {
-		for j := range 32 {
-			var sum15 float64
-			for k70 := range 12 {
-				for k71 := range 32 {
-					sum15 += ws.dz[k70][i][k71] * ws.h2[k70][j][k71]
-				}
+		var sum9 float64
+		for k48 := range 12 {
+			var sumBG0, sumBG1, sumBG2, sumBG3 float64
+			for k49 := 0; k49 < 32; k49 += 4 {
+				sumBG0 += ws.dz[k48][i][k49]
+				sumBG1 += ws.dz[k48][i][k49+1]
+				sumBG2 += ws.dz[k48][i][k49+2]
+				sumBG3 += ws.dz[k48][i][k49+3]
 			}
-			g.Wz[i][j] += sum15
+			sum9 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
 		}
-		var sum16 float64
-		for k74 := range 12 {
-			var sumBS0, sumBS1, sumBS2, sumBS3 float64
-			for k75 := 0; k75 < 32; k75 += 4 {
-				sumBS0 += ws.dz[k74][i][k75]
-				sumBS1 += ws.dz[k74][i][k75+1]
-				sumBS2 += ws.dz[k74][i][k75+2]
-				sumBS3 += ws.dz[k74][i][k75+3]
-			}
-			sum16 += sumBS0 + sumBS1 + (sumBS2 + sumBS3)
-		}
-		g.Bz[i] += sum16
+		g.Bz[i] += sum9
 	}
 	return loss2
 }
@@ -2707,39 +2615,21 @@ func (p *ReverseParams) lossGradTile(ws *ReverseBatchWorkspace, g *ReverseParams
 // pick, so it clears them first. It writes each other entry of g once.
 func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReverseParams) float64 {
 	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
-	var t [23][12]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
 				ws.x[i][j][n] = p.E[ws.tokens[i][n]][j] + p.P[i][j]
 			}
 		}
-		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 32; k += 4 {
-					sum0 += ws.x[i][k][n] * p.Wq[k][j]
-					sum1 += ws.x[i][k+1][n] * p.Wq[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.Wq[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.Wq[k+3][j]
-				}
-				ws.t2[i][j][n] = sum0 + sum1 + (sum2 + sum3)
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x[i][k2][n] * p.Wk[k2][j]
-					sumB1 += ws.x[i][k2+1][n] * p.Wk[k2+1][j]
-					sumB2 += ws.x[i][k2+2][n] * p.Wk[k2+2][j]
-					sumB3 += ws.x[i][k2+3][n] * p.Wk[k2+3][j]
-				}
-				ws.t3[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-			}
-		}
 	}
+	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p2 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.x[p2][0][0], 1024), unsafe.Slice(&ws.t2[p2][0][0], 1024), false)
+	}
+	for p3 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.x[p3][0][0], 1024), unsafe.Slice(&ws.t3[p3][0][0], 1024), false)
+	}
+	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
 		for i3 := range 12 {
@@ -2754,20 +2644,20 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.t2[i][k3][n] * ws.t3[j][k3][n]
-					sumC1 += ws.t2[i][k3+1][n] * ws.t3[j][k3+1][n]
-					sumC2 += ws.t2[i][k3+2][n] * ws.t3[j][k3+2][n]
-					sumC3 += ws.t2[i][k3+3][n] * ws.t3[j][k3+3][n]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.t2[i][k][n] * ws.t3[j][k][n]
+					sum1 += ws.t2[i][k+1][n] * ws.t3[j][k+1][n]
+					sum2 += ws.t2[i][k+2][n] * ws.t3[j][k+2][n]
+					sum3 += ws.t2[i][k+3][n] * ws.t3[j][k+3][n]
 				}
-				ws.t4[i][j][n] = (sumC0+sumC1+(sumC2+sumC3))*0.17677669529663687 + t2[i][j]
+				ws.t4[i][j][n] = (sum0+sum1+(sum2+sum3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k4 := range 12 {
-				m = max(m, ws.t4[i][k4][j])
+			for k2 := range 12 {
+				m = max(m, ws.t4[i][k2][j])
 			}
 			t3[i][j] = m
 		}
@@ -2782,32 +2672,40 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k5 := 0; k5 < 12; k5 += 4 {
-				sumD0 += ws.exp2[i][k5][j]
-				sumD1 += ws.exp2[i][k5+1][j]
-				sumD2 += ws.exp2[i][k5+2][j]
-				sumD3 += ws.exp2[i][k5+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 12; k3 += 4 {
+				sumB0 += ws.exp2[i][k3][j]
+				sumB1 += ws.exp2[i][k3+1][j]
+				sumB2 += ws.exp2[i][k3+2][j]
+				sumB3 += ws.exp2[i][k3+3][j]
 			}
-			t4[i][j] = sumD0 + sumD1 + (sumD2 + sumD3)
+			t4[i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 		}
 		for j := range 12 {
 			for n := range 32 {
 				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
 			}
 		}
+	}
+	for p4 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.x[p4][0][0], 1024), unsafe.Slice(&ws.t6[p4][0][0], 1024), false)
+	}
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumE0, sumE1, sumE2, sumE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					sumE0 += ws.x[i][k6][n] * p.Wv[k6][j]
-					sumE1 += ws.x[i][k6+1][n] * p.Wv[k6+1][j]
-					sumE2 += ws.x[i][k6+2][n] * p.Wv[k6+2][j]
-					sumE3 += ws.x[i][k6+3][n] * p.Wv[k6+3][j]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k4 := 0; k4 < 12; k4 += 4 {
+					sumC0 += ws.t5[i][k4][n] * ws.t6[k4][j][n]
+					sumC1 += ws.t5[i][k4+1][n] * ws.t6[k4+1][j][n]
+					sumC2 += ws.t5[i][k4+2][n] * ws.t6[k4+2][j][n]
+					sumC3 += ws.t5[i][k4+3][n] * ws.t6[k4+3][j][n]
 				}
-				ws.t6[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
+				ws.t7[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
 			}
 		}
+	}
+	for p5 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t7[p5][0][0], 1024), unsafe.Slice(&ws.t8[p5][0][0], 1024), false)
 	}
 	var t5 [12][32]float64
 	var t6 [12][32]float64
@@ -2815,52 +2713,33 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 12; k7 += 4 {
-					sumF0 += ws.t5[i][k7][n] * ws.t6[k7][j][n]
-					sumF1 += ws.t5[i][k7+1][n] * ws.t6[k7+1][j][n]
-					sumF2 += ws.t5[i][k7+2][n] * ws.t6[k7+2][j][n]
-					sumF3 += ws.t5[i][k7+3][n] * ws.t6[k7+3][j][n]
-				}
-				ws.t7[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t9[i][j][n] = ws.x[i][j][n] + ws.t8[i][j][n]
 			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumD0 += ws.t9[i][k5][j]
+				sumD1 += ws.t9[i][k5+1][j]
+				sumD2 += ws.t9[i][k5+2][j]
+				sumD3 += ws.t9[i][k5+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					sumG0 += ws.t7[i][k8][n] * p.Wo[k8][j]
-					sumG1 += ws.t7[i][k8+1][n] * p.Wo[k8+1][j]
-					sumG2 += ws.t7[i][k8+2][n] * p.Wo[k8+2][j]
-					sumG3 += ws.t7[i][k8+3][n] * p.Wo[k8+3][j]
-				}
-				ws.t8[i][j][n] = ws.x[i][j][n] + (sumG0 + sumG1 + (sumG2 + sumG3))
+				ws.t10[i][j][n] = ws.t9[i][j][n] - t5[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumH0, sumH1, sumH2, sumH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				sumH0 += ws.t8[i][k9][j]
-				sumH1 += ws.t8[i][k9+1][j]
-				sumH2 += ws.t8[i][k9+2][j]
-				sumH3 += ws.t8[i][k9+3][j]
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumE0 += ws.t10[i][k6][j] * ws.t10[i][k6][j]
+				sumE1 += ws.t10[i][k6+1][j] * ws.t10[i][k6+1][j]
+				sumE2 += ws.t10[i][k6+2][j] * ws.t10[i][k6+2][j]
+				sumE3 += ws.t10[i][k6+3][j] * ws.t10[i][k6+3][j]
 			}
-			t5[i][j] = (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
-			}
-		}
-		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t9[i][k10][j] * ws.t9[i][k10][j]
-				sumI1 += ws.t9[i][k10+1][j] * ws.t9[i][k10+1][j]
-				sumI2 += ws.t9[i][k10+2][j] * ws.t9[i][k10+2][j]
-				sumI3 += ws.t9[i][k10+3][j] * ws.t9[i][k10+3][j]
-			}
-			t6[i][j] = (sumI0+sumI1+(sumI2+sumI3))/32 + 1e-05
+			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2869,68 +2748,62 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t10[i][j][n] = ws.t9[i][j][n] * rsqrt[i][n]
+				ws.t11[i][j][n] = ws.t10[i][j][n] * rsqrt[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h[i][j][n] = ws.t10[i][j][n]*p.Gamma1[j] + p.Beta1[j]
+				ws.h[i][j][n] = ws.t11[i][j][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p6 := range 12 {
+		reverseGemmTN(64, 32, 32, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.h[p6][0][0], 1024), unsafe.Slice(&ws.t12[p6][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.relu[i][j][n] = reverseRelu(ws.t12[i][j][n] + p.B1[j])
+			}
+		}
+	}
+	for p7 := range 12 {
+		reverseGemmTN(32, 32, 64, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.relu[p7][0][0], 2048), unsafe.Slice(&ws.t13[p7][0][0], 1024), false)
+	}
 	var t7 [12][32]float64
 	var t8 [12][32]float64
 	var rsqrt2 [12][32]float64
 	for i := range 12 {
-		for j := range 64 {
+		for j := range 32 {
 			for n := range 32 {
-				var sumJ0, sumJ1, sumJ2, sumJ3 float64
-				for k11 := 0; k11 < 32; k11 += 4 {
-					sumJ0 += ws.h[i][k11][n] * p.W1[k11][j]
-					sumJ1 += ws.h[i][k11+1][n] * p.W1[k11+1][j]
-					sumJ2 += ws.h[i][k11+2][n] * p.W1[k11+2][j]
-					sumJ3 += ws.h[i][k11+3][n] * p.W1[k11+3][j]
-				}
-				ws.relu[i][j][n] = reverseRelu(sumJ0 + sumJ1 + (sumJ2 + sumJ3) + p.B1[j])
+				ws.t14[i][j][n] = ws.h[i][j][n] + ws.t13[i][j][n] + p.B2[j]
 			}
 		}
 		for j := range 32 {
-			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 64; k12 += 4 {
-					sumK0 += ws.relu[i][k12][n] * p.W2[k12][j]
-					sumK1 += ws.relu[i][k12+1][n] * p.W2[k12+1][j]
-					sumK2 += ws.relu[i][k12+2][n] * p.W2[k12+2][j]
-					sumK3 += ws.relu[i][k12+3][n] * p.W2[k12+3][j]
-				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumK0 + sumK1 + (sumK2 + sumK3)) + p.B2[j]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumF0 += ws.t14[i][k7][j]
+				sumF1 += ws.t14[i][k7+1][j]
+				sumF2 += ws.t14[i][k7+2][j]
+				sumF3 += ws.t14[i][k7+3][j]
 			}
-		}
-		for j := range 32 {
-			var sumL0, sumL1, sumL2, sumL3 float64
-			for k13 := 0; k13 < 32; k13 += 4 {
-				sumL0 += ws.t11[i][k13][j]
-				sumL1 += ws.t11[i][k13+1][j]
-				sumL2 += ws.t11[i][k13+2][j]
-				sumL3 += ws.t11[i][k13+3][j]
-			}
-			t7[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
+			t7[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t12[i][j][n] = ws.t11[i][j][n] - t7[i][n]
+				ws.t15[i][j][n] = ws.t14[i][j][n] - t7[i][n]
 			}
 		}
 		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t12[i][k14][j] * ws.t12[i][k14][j]
-				sumM1 += ws.t12[i][k14+1][j] * ws.t12[i][k14+1][j]
-				sumM2 += ws.t12[i][k14+2][j] * ws.t12[i][k14+2][j]
-				sumM3 += ws.t12[i][k14+3][j] * ws.t12[i][k14+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumG0 += ws.t15[i][k8][j] * ws.t15[i][k8][j]
+				sumG1 += ws.t15[i][k8+1][j] * ws.t15[i][k8+1][j]
+				sumG2 += ws.t15[i][k8+2][j] * ws.t15[i][k8+2][j]
+				sumG3 += ws.t15[i][k8+3][j] * ws.t15[i][k8+3][j]
 			}
-			t8[i][j] = (sumM0+sumM1+(sumM2+sumM3))/32 + 1e-05
+			t8[i][j] = (sumG0+sumG1+(sumG2+sumG3))/32 + 1e-05
 		}
 	}
 	for i := range 12 {
@@ -2939,28 +2812,24 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.t13[i][j][n] = ws.t12[i][j][n] * rsqrt2[i][n]
+				ws.t16[i][j][n] = ws.t15[i][j][n] * rsqrt2[i][n]
 			}
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h2[i][j][n] = ws.t13[i][j][n]*p.Gamma2[j] + p.Beta2[j]
+				ws.h2[i][j][n] = ws.t16[i][j][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p8 := range 12 {
+		reverseGemmNN(10, 32, 32, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.h2[p8][0][0], 1024), unsafe.Slice(&ws.t17[p8][0][0], 320), false)
+	}
 	var loss [32]float64
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumN0, sumN1, sumN2, sumN3 float64
-				for k15 := 0; k15 < 32; k15 += 4 {
-					sumN0 += ws.h2[i][k15][n] * p.Wz[j][k15]
-					sumN1 += ws.h2[i][k15+1][n] * p.Wz[j][k15+1]
-					sumN2 += ws.h2[i][k15+2][n] * p.Wz[j][k15+2]
-					sumN3 += ws.h2[i][k15+3][n] * p.Wz[j][k15+3]
-				}
-				ws.z[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3) + p.Bz[j]
+				ws.z[i][j][n] = ws.t17[i][j][n] + p.Bz[j]
 			}
 		}
 	}
@@ -2970,8 +2839,8 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k16 := range 10 {
-				m2 = max(m2, ws.z[t9][k16][i])
+			for k9 := range 10 {
+				m2 = max(m2, ws.z[t9][k9][i])
 			}
 			t10[i] = m2
 		}
@@ -2981,16 +2850,16 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 			}
 		}
 		for i := range 32 {
-			var sumO0, sumO1, sumO2, sumO3 float64
-			for k17 := 0; k17 < 8; k17 += 4 {
-				sumO0 += ws.exp[t9-6][k17][i]
-				sumO1 += ws.exp[t9-6][k17+1][i]
-				sumO2 += ws.exp[t9-6][k17+2][i]
-				sumO3 += ws.exp[t9-6][k17+3][i]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				sumH0 += ws.exp[t9-6][k10][i]
+				sumH1 += ws.exp[t9-6][k10+1][i]
+				sumH2 += ws.exp[t9-6][k10+2][i]
+				sumH3 += ws.exp[t9-6][k10+3][i]
 			}
-			sumO0 += ws.exp[t9-6][8][i]
-			sumO0 += ws.exp[t9-6][9][i]
-			ws.t[t9-6][i] = sumO0 + sumO1 + (sumO2 + sumO3)
+			sumH0 += ws.exp[t9-6][8][i]
+			sumH0 += ws.exp[t9-6][9][i]
+			ws.t[t9-6][i] = sumH0 + sumH1 + (sumH2 + sumH3)
 		}
 		for i := range 32 {
 			loss[i] += t10[i] + math.Log(ws.t[t9-6][i]) - ws.z[t9][ws.next[t9][i]][i]
@@ -2998,11 +2867,11 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k18 := 0; k18 < 32; k18 += 4 {
-		loss20 += loss[k18] / 6
-		loss21 += loss[k18+1] / 6
-		loss22 += loss[k18+2] / 6
-		loss23 += loss[k18+3] / 6
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss20 += loss[k11] / 6
+		loss21 += loss[k11+1] / 6
+		loss22 += loss[k11+2] / 6
+		loss23 += loss[k11+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	// backward of reverse.bp:40: for t in L..N {
@@ -3025,224 +2894,204 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 		}
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p9 := range 12 {
+		reverseGemmTN(32, 32, 10, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.dz2[p9][0][0], 320), unsafe.Slice(&ws.dh[p9][0][0], 1024), false)
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
 	var t14 [12][32]float64
 	var t15 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				ws.t18[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
+			}
+		}
+		for j := range 32 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				sumI0 += ws.t18[i][k12][j] * ws.t15[i][k12][j]
+				sumI1 += ws.t18[i][k12+1][j] * ws.t15[i][k12+1][j]
+				sumI2 += ws.t18[i][k12+2][j] * ws.t15[i][k12+2][j]
+				sumI3 += ws.t18[i][k12+3][j] * ws.t15[i][k12+3][j]
+			}
+			t14[i][j] = (sumI0 + sumI1 + (sumI2 + sumI3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t19[i][j][n] = t14[i][n] * ws.t15[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t20[i][j][n] = ws.t18[i][j][n]*rsqrt2[i][n] + ws.t19[i][j][n] + ws.t19[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k13 := 0; k13 < 32; k13 += 4 {
+				sumJ0 += -ws.t20[i][k13][j]
+				sumJ1 += -ws.t20[i][k13+1][j]
+				sumJ2 += -ws.t20[i][k13+2][j]
+				sumJ3 += -ws.t20[i][k13+3][j]
+			}
+			t15[i][j] = (sumJ0 + sumJ1 + (sumJ2 + sumJ3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t21[i][j][n] = ws.t20[i][j][n] + t15[i][n]
+			}
+		}
+	}
+	for p10 := range 12 {
+		reverseGemmNN(64, 32, 32, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.t21[p10][0][0], 1024), unsafe.Slice(&ws.t22[p10][0][0], 2048), false)
+	}
+	for i := range 12 {
+		for j := range 64 {
+			for n := range 32 {
+				ws.t23[i][j][n] = ws.t22[i][j][n] * reverseStep(ws.relu[i][j][n])
+			}
+		}
+	}
+	for p11 := range 12 {
+		reverseGemmNN(32, 32, 64, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.t23[p11][0][0], 2048), unsafe.Slice(&ws.t24[p11][0][0], 1024), false)
+	}
+	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
 	var t16 [12][32]float64
 	var t17 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumP0, sumP1, sumP2, sumP3 float64
-				for k19 := 0; k19 < 8; k19 += 4 {
-					sumP0 += ws.dz2[i][k19][n] * p.Wz[k19][j]
-					sumP1 += ws.dz2[i][k19+1][n] * p.Wz[k19+1][j]
-					sumP2 += ws.dz2[i][k19+2][n] * p.Wz[k19+2][j]
-					sumP3 += ws.dz2[i][k19+3][n] * p.Wz[k19+3][j]
+				ws.dh2[i][j][n] = ws.t21[i][j][n] + ws.t24[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t25[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
+			}
+		}
+		for j := range 32 {
+			var sumK0, sumK1, sumK2, sumK3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				sumK0 += ws.t25[i][k14][j] * ws.t10[i][k14][j]
+				sumK1 += ws.t25[i][k14+1][j] * ws.t10[i][k14+1][j]
+				sumK2 += ws.t25[i][k14+2][j] * ws.t10[i][k14+2][j]
+				sumK3 += ws.t25[i][k14+3][j] * ws.t10[i][k14+3][j]
+			}
+			t16[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t26[i][j][n] = t16[i][n] * ws.t10[i][j][n]
+			}
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t27[i][j][n] = ws.t25[i][j][n]*rsqrt[i][n] + ws.t26[i][j][n] + ws.t26[i][j][n]
+			}
+		}
+		for j := range 32 {
+			var sumL0, sumL1, sumL2, sumL3 float64
+			for k15 := 0; k15 < 32; k15 += 4 {
+				sumL0 += -ws.t27[i][k15][j]
+				sumL1 += -ws.t27[i][k15+1][j]
+				sumL2 += -ws.t27[i][k15+2][j]
+				sumL3 += -ws.t27[i][k15+3][j]
+			}
+			t17[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
+		}
+		for j := range 32 {
+			for n := range 32 {
+				ws.t28[i][j][n] = ws.t27[i][j][n] + t17[i][n]
+			}
+		}
+	}
+	for p12 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t28[p12][0][0], 1024), unsafe.Slice(&ws.t29[p12][0][0], 1024), false)
+	}
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				var sumM0, sumM1, sumM2, sumM3 float64
+				for k16 := 0; k16 < 12; k16 += 4 {
+					sumM0 += ws.t29[k16][j][n] * ws.t5[k16][i][n]
+					sumM1 += ws.t29[k16+1][j][n] * ws.t5[k16+1][i][n]
+					sumM2 += ws.t29[k16+2][j][n] * ws.t5[k16+2][i][n]
+					sumM3 += ws.t29[k16+3][j][n] * ws.t5[k16+3][i][n]
 				}
-				sumP0 += ws.dz2[i][8][n] * p.Wz[8][j]
-				sumP0 += ws.dz2[i][9][n] * p.Wz[9][j]
-				ws.dh[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
+				ws.t30[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
 			}
 		}
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 32 {
+		for j := range 12 {
 			for n := range 32 {
-				ws.t14[i][j][n] = ws.dh[i][j][n] * p.Gamma2[j]
-			}
-		}
-		for j := range 32 {
-			var sumQ0, sumQ1, sumQ2, sumQ3 float64
-			for k20 := 0; k20 < 32; k20 += 4 {
-				sumQ0 += ws.t14[i][k20][j] * ws.t12[i][k20][j]
-				sumQ1 += ws.t14[i][k20+1][j] * ws.t12[i][k20+1][j]
-				sumQ2 += ws.t14[i][k20+2][j] * ws.t12[i][k20+2][j]
-				sumQ3 += ws.t14[i][k20+3][j] * ws.t12[i][k20+3][j]
-			}
-			t14[i][j] = (sumQ0 + sumQ1 + (sumQ2 + sumQ3)) * (-0.5 * (rsqrt2[i][j] / t8[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t15[i][j][n] = t14[i][n] * ws.t12[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t16[i][j][n] = ws.t14[i][j][n]*rsqrt2[i][n] + ws.t15[i][j][n] + ws.t15[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumR0, sumR1, sumR2, sumR3 float64
-			for k21 := 0; k21 < 32; k21 += 4 {
-				sumR0 += -ws.t16[i][k21][j]
-				sumR1 += -ws.t16[i][k21+1][j]
-				sumR2 += -ws.t16[i][k21+2][j]
-				sumR3 += -ws.t16[i][k21+3][j]
-			}
-			t15[i][j] = (sumR0 + sumR1 + (sumR2 + sumR3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t17[i][j][n] = ws.t16[i][j][n] + t15[i][n]
-			}
-		}
-		for j := range 64 {
-			for n := range 32 {
-				var sumS0, sumS1, sumS2, sumS3 float64
-				for k22 := 0; k22 < 32; k22 += 4 {
-					sumS0 += ws.t17[i][k22][n] * p.W2[j][k22]
-					sumS1 += ws.t17[i][k22+1][n] * p.W2[j][k22+1]
-					sumS2 += ws.t17[i][k22+2][n] * p.W2[j][k22+2]
-					sumS3 += ws.t17[i][k22+3][n] * p.W2[j][k22+3]
+				var sumN0, sumN1, sumN2, sumN3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					sumN0 += ws.t29[i][k17][n] * ws.t6[j][k17][n]
+					sumN1 += ws.t29[i][k17+1][n] * ws.t6[j][k17+1][n]
+					sumN2 += ws.t29[i][k17+2][n] * ws.t6[j][k17+2][n]
+					sumN3 += ws.t29[i][k17+3][n] * ws.t6[j][k17+3][n]
 				}
-				ws.t18[i][j][n] = (sumS0 + sumS1 + (sumS2 + sumS3)) * reverseStep(ws.relu[i][j][n])
+				ws.t31[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3)
 			}
 		}
-		// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sumT0, sumT1, sumT2, sumT3 float64
-				for k23 := 0; k23 < 64; k23 += 4 {
-					sumT0 += ws.t18[i][k23][n] * p.W1[j][k23]
-					sumT1 += ws.t18[i][k23+1][n] * p.W1[j][k23+1]
-					sumT2 += ws.t18[i][k23+2][n] * p.W1[j][k23+2]
-					sumT3 += ws.t18[i][k23+3][n] * p.W1[j][k23+3]
-				}
-				ws.dh2[i][j][n] = ws.t17[i][j][n] + (sumT0 + sumT1 + (sumT2 + sumT3))
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t19[i][j][n] = ws.dh2[i][j][n] * p.Gamma1[j]
-			}
-		}
-		for j := range 32 {
-			var sumU0, sumU1, sumU2, sumU3 float64
-			for k24 := 0; k24 < 32; k24 += 4 {
-				sumU0 += ws.t19[i][k24][j] * ws.t9[i][k24][j]
-				sumU1 += ws.t19[i][k24+1][j] * ws.t9[i][k24+1][j]
-				sumU2 += ws.t19[i][k24+2][j] * ws.t9[i][k24+2][j]
-				sumU3 += ws.t19[i][k24+3][j] * ws.t9[i][k24+3][j]
-			}
-			t16[i][j] = (sumU0 + sumU1 + (sumU2 + sumU3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t20[i][j][n] = t16[i][n] * ws.t9[i][j][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
-			}
-		}
-		for j := range 32 {
-			var sumV0, sumV1, sumV2, sumV3 float64
-			for k25 := 0; k25 < 32; k25 += 4 {
-				sumV0 += -ws.t21[i][k25][j]
-				sumV1 += -ws.t21[i][k25+1][j]
-				sumV2 += -ws.t21[i][k25+2][j]
-				sumV3 += -ws.t21[i][k25+3][j]
-			}
-			t17[i][j] = (sumV0 + sumV1 + (sumV2 + sumV3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t22[i][j][n] = ws.t21[i][j][n] + t17[i][n]
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumW0, sumW1, sumW2, sumW3 float64
-				for k26 := 0; k26 < 32; k26 += 4 {
-					sumW0 += ws.t22[i][k26][n] * p.Wo[j][k26]
-					sumW1 += ws.t22[i][k26+1][n] * p.Wo[j][k26+1]
-					sumW2 += ws.t22[i][k26+2][n] * p.Wo[j][k26+2]
-					sumW3 += ws.t22[i][k26+3][n] * p.Wo[j][k26+3]
-				}
-				ws.t23[i][j][n] = sumW0 + sumW1 + (sumW2 + sumW3)
-			}
-		}
+	}
+	for p13 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.t30[p13][0][0], 1024), unsafe.Slice(&ws.t32[p13][0][0], 1024), false)
 	}
 	var t18 [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
-			for n := range 32 {
-				var sumX0, sumX1, sumX2, sumX3 float64
-				for k27 := 0; k27 < 12; k27 += 4 {
-					sumX0 += ws.t23[k27][j][n] * ws.t5[k27][i][n]
-					sumX1 += ws.t23[k27+1][j][n] * ws.t5[k27+1][i][n]
-					sumX2 += ws.t23[k27+2][j][n] * ws.t5[k27+2][i][n]
-					sumX3 += ws.t23[k27+3][j][n] * ws.t5[k27+3][i][n]
-				}
-				ws.t24[i][j][n] = sumX0 + sumX1 + (sumX2 + sumX3)
+			var sumO0, sumO1, sumO2, sumO3 float64
+			for k18 := 0; k18 < 12; k18 += 4 {
+				sumO0 += -(ws.t31[i][k18][j] * ws.t5[i][k18][j] / t4[i][j])
+				sumO1 += -(ws.t31[i][k18+1][j] * ws.t5[i][k18+1][j] / t4[i][j])
+				sumO2 += -(ws.t31[i][k18+2][j] * ws.t5[i][k18+2][j] / t4[i][j])
+				sumO3 += -(ws.t31[i][k18+3][j] * ws.t5[i][k18+3][j] / t4[i][j])
 			}
+			t18[i][j] = sumO0 + sumO1 + (sumO2 + sumO3)
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumY0, sumY1, sumY2, sumY3 float64
-				for k28 := 0; k28 < 32; k28 += 4 {
-					sumY0 += ws.t23[i][k28][n] * ws.t6[j][k28][n]
-					sumY1 += ws.t23[i][k28+1][n] * ws.t6[j][k28+1][n]
-					sumY2 += ws.t23[i][k28+2][n] * ws.t6[j][k28+2][n]
-					sumY3 += ws.t23[i][k28+3][n] * ws.t6[j][k28+3][n]
-				}
-				ws.t25[i][j][n] = sumY0 + sumY1 + (sumY2 + sumY3)
+				ws.t33[i][j][n] = (ws.t31[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
 			}
 		}
 		for j := range 32 {
-			var sumBA0, sumBA1, sumBA2, sumBA3 float64
-			for k29 := 0; k29 < 12; k29 += 4 {
-				sumBA0 += -(ws.t25[i][k29][j] * ws.t5[i][k29][j] / t4[i][j])
-				sumBA1 += -(ws.t25[i][k29+1][j] * ws.t5[i][k29+1][j] / t4[i][j])
-				sumBA2 += -(ws.t25[i][k29+2][j] * ws.t5[i][k29+2][j] / t4[i][j])
-				sumBA3 += -(ws.t25[i][k29+3][j] * ws.t5[i][k29+3][j] / t4[i][j])
-			}
-			t18[i][j] = sumBA0 + sumBA1 + (sumBA2 + sumBA3)
-		}
-		for j := range 12 {
 			for n := range 32 {
-				ws.t26[i][j][n] = (ws.t25[i][j][n]/t4[i][n] + t18[i][n]) * ws.exp2[i][j][n] * 0.17677669529663687
-			}
-		}
-	}
-	for i := range 32 {
-		for j := range 12 {
-			for n := range 32 {
-				var sumBB0, sumBB1, sumBB2, sumBB3 float64
-				for k30 := 0; k30 < 12; k30 += 4 {
-					sumBB0 += ws.t26[k30][j][n] * ws.t2[k30][i][n]
-					sumBB1 += ws.t26[k30+1][j][n] * ws.t2[k30+1][i][n]
-					sumBB2 += ws.t26[k30+2][j][n] * ws.t2[k30+2][i][n]
-					sumBB3 += ws.t26[k30+3][j][n] * ws.t2[k30+3][i][n]
+				var sumP0, sumP1, sumP2, sumP3 float64
+				for k19 := 0; k19 < 12; k19 += 4 {
+					sumP0 += ws.t33[i][k19][n] * ws.t3[k19][j][n]
+					sumP1 += ws.t33[i][k19+1][n] * ws.t3[k19+1][j][n]
+					sumP2 += ws.t33[i][k19+2][n] * ws.t3[k19+2][j][n]
+					sumP3 += ws.t33[i][k19+3][n] * ws.t3[k19+3][j][n]
 				}
-				ws.t27[i][j][n] = sumBB0 + sumBB1 + (sumBB2 + sumBB3)
+				ws.t34[i][j][n] = sumP0 + sumP1 + (sumP2 + sumP3)
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumBC0, sumBC1, sumBC2, sumBC3 float64
-				for k31 := 0; k31 < 12; k31 += 4 {
-					sumBC0 += ws.t26[i][k31][n] * ws.t3[k31][j][n]
-					sumBC1 += ws.t26[i][k31+1][n] * ws.t3[k31+1][j][n]
-					sumBC2 += ws.t26[i][k31+2][n] * ws.t3[k31+2][j][n]
-					sumBC3 += ws.t26[i][k31+3][n] * ws.t3[k31+3][j][n]
+				var sumQ0, sumQ1, sumQ2, sumQ3 float64
+				for k20 := 0; k20 < 12; k20 += 4 {
+					sumQ0 += ws.t33[k20][i][n] * ws.t2[k20][j][n]
+					sumQ1 += ws.t33[k20+1][i][n] * ws.t2[k20+1][j][n]
+					sumQ2 += ws.t33[k20+2][i][n] * ws.t2[k20+2][j][n]
+					sumQ3 += ws.t33[k20+3][i][n] * ws.t2[k20+3][j][n]
 				}
-				ws.t28[i][j][n] = sumBC0 + sumBC1 + (sumBC2 + sumBC3)
+				ws.t35[i][j][n] = sumQ0 + sumQ1 + (sumQ2 + sumQ3)
 			}
 		}
-		// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
+	}
+	for p14 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.t35[p14][0][0], 1024), unsafe.Slice(&ws.t36[p14][0][0], 1024), false)
+	}
+	for p15 := range 12 {
+		reverseGemmNN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.t34[p15][0][0], 1024), unsafe.Slice(&ws.t37[p15][0][0], 1024), false)
+	}
+	// backward of reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumBD0, sumBD1, sumBD2, sumBD3 float64
-				for k32 := 0; k32 < 32; k32 += 4 {
-					sumBD0 += ws.t24[i][k32][n]*p.Wv[j][k32] + ws.t27[k32][i][n]*p.Wk[j][k32] + ws.t28[i][k32][n]*p.Wq[j][k32]
-					sumBD1 += ws.t24[i][k32+1][n]*p.Wv[j][k32+1] + ws.t27[k32+1][i][n]*p.Wk[j][k32+1] + ws.t28[i][k32+1][n]*p.Wq[j][k32+1]
-					sumBD2 += ws.t24[i][k32+2][n]*p.Wv[j][k32+2] + ws.t27[k32+2][i][n]*p.Wk[j][k32+2] + ws.t28[i][k32+2][n]*p.Wq[j][k32+2]
-					sumBD3 += ws.t24[i][k32+3][n]*p.Wv[j][k32+3] + ws.t27[k32+3][i][n]*p.Wk[j][k32+3] + ws.t28[i][k32+3][n]*p.Wq[j][k32+3]
-				}
-				ws.dx[i][j][n] = ws.t22[i][j][n] + (sumBD0 + sumBD1 + (sumBD2 + sumBD3))
+				ws.dx[i][j][n] = ws.t28[i][j][n] + ws.t32[i][j][n] + ws.t36[i][j][n] + ws.t37[i][j][n]
 			}
 		}
 	}
@@ -3256,173 +3105,131 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumBE0, sumBE1, sumBE2, sumBE3 float64
-			for k33 := 0; k33 < 32; k33 += 4 {
-				sumBE0 += ws.dx[i][j][k33]
-				sumBE1 += ws.dx[i][j][k33+1]
-				sumBE2 += ws.dx[i][j][k33+2]
-				sumBE3 += ws.dx[i][j][k33+3]
+			var sumR0, sumR1, sumR2, sumR3 float64
+			for k21 := 0; k21 < 32; k21 += 4 {
+				sumR0 += ws.dx[i][j][k21]
+				sumR1 += ws.dx[i][j][k21+1]
+				sumR2 += ws.dx[i][j][k21+2]
+				sumR3 += ws.dx[i][j][k21+3]
 			}
-			g.P[i][j] = sumBE0 + sumBE1 + (sumBE2 + sumBE3)
+			g.P[i][j] = sumR0 + sumR1 + (sumR2 + sumR3)
 		}
 	}
 	// backward of reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p16 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x[p16][0][0], 1024), unsafe.Slice(&ws.t34[p16][0][0], 1024), unsafe.Slice(&g.Wq[0][0], 1024), p16 > 0)
+	}
+	for p17 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x[p17][0][0], 1024), unsafe.Slice(&ws.t35[p17][0][0], 1024), unsafe.Slice(&g.Wk[0][0], 1024), p17 > 0)
+	}
+	for p18 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.x[p18][0][0], 1024), unsafe.Slice(&ws.t30[p18][0][0], 1024), unsafe.Slice(&g.Wv[0][0], 1024), p18 > 0)
+	}
+	for p19 := range 12 {
+		reverseGemmNT(32, 32, 32, unsafe.Slice(&ws.t7[p19][0][0], 1024), unsafe.Slice(&ws.t28[p19][0][0], 1024), unsafe.Slice(&g.Wo[0][0], 1024), p19 > 0)
+	}
 	for i := range 32 {
-		for j := range 32 {
-			var sum float64
-			for k34 := range 12 {
-				for k35 := range 32 {
-					sum += ws.t28[k34][j][k35] * ws.x[k34][i][k35]
-				}
+		var sum float64
+		for k24 := range 12 {
+			var sumT0, sumT1, sumT2, sumT3 float64
+			for k25 := 0; k25 < 32; k25 += 4 {
+				sumT0 += ws.dh2[k24][i][k25] * ws.t11[k24][i][k25]
+				sumT1 += ws.dh2[k24][i][k25+1] * ws.t11[k24][i][k25+1]
+				sumT2 += ws.dh2[k24][i][k25+2] * ws.t11[k24][i][k25+2]
+				sumT3 += ws.dh2[k24][i][k25+3] * ws.t11[k24][i][k25+3]
 			}
-			g.Wq[i][j] = sum
+			sum += sumT0 + sumT1 + (sumT2 + sumT3)
 		}
-		for j := range 32 {
-			var sum4 float64
-			for k36 := range 12 {
-				for k37 := range 32 {
-					sum4 += ws.t27[j][k36][k37] * ws.x[k36][i][k37]
-				}
+		g.Gamma1[i] = sum
+		var sum4 float64
+		for k28 := range 12 {
+			var sumV0, sumV1, sumV2, sumV3 float64
+			for k29 := 0; k29 < 32; k29 += 4 {
+				sumV0 += ws.dh2[k28][i][k29]
+				sumV1 += ws.dh2[k28][i][k29+1]
+				sumV2 += ws.dh2[k28][i][k29+2]
+				sumV3 += ws.dh2[k28][i][k29+3]
 			}
-			g.Wk[i][j] = sum4
+			sum4 += sumV0 + sumV1 + (sumV2 + sumV3)
 		}
-		for j := range 32 {
-			var sum5 float64
-			for k38 := range 12 {
-				for k39 := range 32 {
-					sum5 += ws.t24[k38][j][k39] * ws.x[k38][i][k39]
-				}
-			}
-			g.Wv[i][j] = sum5
-		}
-		for j := range 32 {
-			var sum6 float64
-			for k40 := range 12 {
-				for k41 := range 32 {
-					sum6 += ws.t22[k40][j][k41] * ws.t7[k40][i][k41]
-				}
-			}
-			g.Wo[i][j] = sum6
-		}
-		var sum7 float64
-		for k44 := range 12 {
-			var sumBG0, sumBG1, sumBG2, sumBG3 float64
-			for k45 := 0; k45 < 32; k45 += 4 {
-				sumBG0 += ws.dh2[k44][i][k45] * ws.t10[k44][i][k45]
-				sumBG1 += ws.dh2[k44][i][k45+1] * ws.t10[k44][i][k45+1]
-				sumBG2 += ws.dh2[k44][i][k45+2] * ws.t10[k44][i][k45+2]
-				sumBG3 += ws.dh2[k44][i][k45+3] * ws.t10[k44][i][k45+3]
-			}
-			sum7 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
-		}
-		g.Gamma1[i] = sum7
-		var sum8 float64
-		for k48 := range 12 {
-			var sumBI0, sumBI1, sumBI2, sumBI3 float64
-			for k49 := 0; k49 < 32; k49 += 4 {
-				sumBI0 += ws.dh2[k48][i][k49]
-				sumBI1 += ws.dh2[k48][i][k49+1]
-				sumBI2 += ws.dh2[k48][i][k49+2]
-				sumBI3 += ws.dh2[k48][i][k49+3]
-			}
-			sum8 += sumBI0 + sumBI1 + (sumBI2 + sumBI3)
-		}
-		g.Beta1[i] = sum8
-		// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-		for j := range 64 {
-			var sum9 float64
-			for k50 := range 12 {
-				for k51 := range 32 {
-					sum9 += ws.t18[k50][j][k51] * ws.h[k50][i][k51]
-				}
-			}
-			g.W1[i][j] = sum9
-		}
+		g.Beta1[i] = sum4
+	}
+	// backward of reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
+	for p20 := range 12 {
+		reverseGemmNT(32, 64, 32, unsafe.Slice(&ws.h[p20][0][0], 1024), unsafe.Slice(&ws.t23[p20][0][0], 2048), unsafe.Slice(&g.W1[0][0], 2048), p20 > 0)
 	}
 	for i := range 64 {
-		var sum10 float64
-		for k54 := range 12 {
-			var sumBK0, sumBK1, sumBK2, sumBK3 float64
-			for k55 := 0; k55 < 32; k55 += 4 {
-				sumBK0 += ws.t18[k54][i][k55]
-				sumBK1 += ws.t18[k54][i][k55+1]
-				sumBK2 += ws.t18[k54][i][k55+2]
-				sumBK3 += ws.t18[k54][i][k55+3]
+		var sum5 float64
+		for k32 := range 12 {
+			var sumX0, sumX1, sumX2, sumX3 float64
+			for k33 := 0; k33 < 32; k33 += 4 {
+				sumX0 += ws.t23[k32][i][k33]
+				sumX1 += ws.t23[k32][i][k33+1]
+				sumX2 += ws.t23[k32][i][k33+2]
+				sumX3 += ws.t23[k32][i][k33+3]
 			}
-			sum10 += sumBK0 + sumBK1 + (sumBK2 + sumBK3)
+			sum5 += sumX0 + sumX1 + (sumX2 + sumX3)
 		}
-		g.B1[i] = sum10
-		for j := range 32 {
-			var sum11 float64
-			for k56 := range 12 {
-				for k57 := range 32 {
-					sum11 += ws.t17[k56][j][k57] * ws.relu[k56][i][k57]
-				}
-			}
-			g.W2[i][j] = sum11
-		}
+		g.B1[i] = sum5
+	}
+	for p21 := range 12 {
+		reverseGemmNT(64, 32, 32, unsafe.Slice(&ws.relu[p21][0][0], 2048), unsafe.Slice(&ws.t21[p21][0][0], 1024), unsafe.Slice(&g.W2[0][0], 2048), p21 > 0)
 	}
 	for i := range 32 {
-		var sum12 float64
-		for k60 := range 12 {
-			var sumBM0, sumBM1, sumBM2, sumBM3 float64
-			for k61 := 0; k61 < 32; k61 += 4 {
-				sumBM0 += ws.t17[k60][i][k61]
-				sumBM1 += ws.t17[k60][i][k61+1]
-				sumBM2 += ws.t17[k60][i][k61+2]
-				sumBM3 += ws.t17[k60][i][k61+3]
+		var sum6 float64
+		for k36 := range 12 {
+			var sumBA0, sumBA1, sumBA2, sumBA3 float64
+			for k37 := 0; k37 < 32; k37 += 4 {
+				sumBA0 += ws.t21[k36][i][k37]
+				sumBA1 += ws.t21[k36][i][k37+1]
+				sumBA2 += ws.t21[k36][i][k37+2]
+				sumBA3 += ws.t21[k36][i][k37+3]
 			}
-			sum12 += sumBM0 + sumBM1 + (sumBM2 + sumBM3)
+			sum6 += sumBA0 + sumBA1 + (sumBA2 + sumBA3)
 		}
-		g.B2[i] = sum12
-		var sum13 float64
-		for k64 := range 12 {
-			var sumBO0, sumBO1, sumBO2, sumBO3 float64
-			for k65 := 0; k65 < 32; k65 += 4 {
-				sumBO0 += ws.dh[k64][i][k65] * ws.t13[k64][i][k65]
-				sumBO1 += ws.dh[k64][i][k65+1] * ws.t13[k64][i][k65+1]
-				sumBO2 += ws.dh[k64][i][k65+2] * ws.t13[k64][i][k65+2]
-				sumBO3 += ws.dh[k64][i][k65+3] * ws.t13[k64][i][k65+3]
+		g.B2[i] = sum6
+		var sum7 float64
+		for k40 := range 12 {
+			var sumBC0, sumBC1, sumBC2, sumBC3 float64
+			for k41 := 0; k41 < 32; k41 += 4 {
+				sumBC0 += ws.dh[k40][i][k41] * ws.t16[k40][i][k41]
+				sumBC1 += ws.dh[k40][i][k41+1] * ws.t16[k40][i][k41+1]
+				sumBC2 += ws.dh[k40][i][k41+2] * ws.t16[k40][i][k41+2]
+				sumBC3 += ws.dh[k40][i][k41+3] * ws.t16[k40][i][k41+3]
 			}
-			sum13 += sumBO0 + sumBO1 + (sumBO2 + sumBO3)
+			sum7 += sumBC0 + sumBC1 + (sumBC2 + sumBC3)
 		}
-		g.Gamma2[i] = sum13
-		var sum14 float64
-		for k68 := range 12 {
-			var sumBQ0, sumBQ1, sumBQ2, sumBQ3 float64
-			for k69 := 0; k69 < 32; k69 += 4 {
-				sumBQ0 += ws.dh[k68][i][k69]
-				sumBQ1 += ws.dh[k68][i][k69+1]
-				sumBQ2 += ws.dh[k68][i][k69+2]
-				sumBQ3 += ws.dh[k68][i][k69+3]
+		g.Gamma2[i] = sum7
+		var sum8 float64
+		for k44 := range 12 {
+			var sumBE0, sumBE1, sumBE2, sumBE3 float64
+			for k45 := 0; k45 < 32; k45 += 4 {
+				sumBE0 += ws.dh[k44][i][k45]
+				sumBE1 += ws.dh[k44][i][k45+1]
+				sumBE2 += ws.dh[k44][i][k45+2]
+				sumBE3 += ws.dh[k44][i][k45+3]
 			}
-			sum14 += sumBQ0 + sumBQ1 + (sumBQ2 + sumBQ3)
+			sum8 += sumBE0 + sumBE1 + (sumBE2 + sumBE3)
 		}
-		g.Beta2[i] = sum14
+		g.Beta2[i] = sum8
 	}
 	// backward of reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p22 := range 12 {
+		reverseGemmNT(10, 32, 32, unsafe.Slice(&ws.dz2[p22][0][0], 320), unsafe.Slice(&ws.h2[p22][0][0], 1024), unsafe.Slice(&g.Wz[0][0], 320), p22 > 0)
+	}
 	for i := range 10 {
-		for j := range 32 {
-			var sum15 float64
-			for k70 := range 12 {
-				for k71 := range 32 {
-					sum15 += ws.dz2[k70][i][k71] * ws.h2[k70][j][k71]
-				}
+		var sum9 float64
+		for k48 := range 12 {
+			var sumBG0, sumBG1, sumBG2, sumBG3 float64
+			for k49 := 0; k49 < 32; k49 += 4 {
+				sumBG0 += ws.dz2[k48][i][k49]
+				sumBG1 += ws.dz2[k48][i][k49+1]
+				sumBG2 += ws.dz2[k48][i][k49+2]
+				sumBG3 += ws.dz2[k48][i][k49+3]
 			}
-			g.Wz[i][j] = sum15
+			sum9 += sumBG0 + sumBG1 + (sumBG2 + sumBG3)
 		}
-		var sum16 float64
-		for k74 := range 12 {
-			var sumBS0, sumBS1, sumBS2, sumBS3 float64
-			for k75 := 0; k75 < 32; k75 += 4 {
-				sumBS0 += ws.dz2[k74][i][k75]
-				sumBS1 += ws.dz2[k74][i][k75+1]
-				sumBS2 += ws.dz2[k74][i][k75+2]
-				sumBS3 += ws.dz2[k74][i][k75+3]
-			}
-			sum16 += sumBS0 + sumBS1 + (sumBS2 + sumBS3)
-		}
-		g.Bz[i] = sum16
+		g.Bz[i] = sum9
 	}
 	return loss2
 }
@@ -3431,39 +3238,21 @@ func (p *ReverseParams) lossGradTileTo(ws *ReverseBatchWorkspace, g *ReversePara
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutputs) float64 {
 	// reverse.bp:35: x = E[tokens] + P // [N, D]: each token's embedding, plus its position's
-	var t [23][12]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
 				ws.x[i][j][n] = p.E[ws.tokens[i][n]][j] + p.P[i][j]
 			}
 		}
-		// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
-		for j := range 32 {
-			for n := range 32 {
-				var sum0, sum1, sum2, sum3 float64
-				for k := 0; k < 32; k += 4 {
-					sum0 += ws.x[i][k][n] * p.Wq[k][j]
-					sum1 += ws.x[i][k+1][n] * p.Wq[k+1][j]
-					sum2 += ws.x[i][k+2][n] * p.Wq[k+2][j]
-					sum3 += ws.x[i][k+3][n] * p.Wq[k+3][j]
-				}
-				ws.t2[i][j][n] = sum0 + sum1 + (sum2 + sum3)
-			}
-		}
-		for j := range 32 {
-			for n := range 32 {
-				var sumB0, sumB1, sumB2, sumB3 float64
-				for k2 := 0; k2 < 32; k2 += 4 {
-					sumB0 += ws.x[i][k2][n] * p.Wk[k2][j]
-					sumB1 += ws.x[i][k2+1][n] * p.Wk[k2+1][j]
-					sumB2 += ws.x[i][k2+2][n] * p.Wk[k2+2][j]
-					sumB3 += ws.x[i][k2+3][n] * p.Wk[k2+3][j]
-				}
-				ws.t3[i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-			}
-		}
 	}
+	// reverse.bp:36: h = layer_norm(x + attention(x @ Wq, x @ Wk, x @ Wv, causal) @ Wo, gamma1, beta1)
+	for p2 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wq[0][0], 1024), unsafe.Slice(&ws.x[p2][0][0], 1024), unsafe.Slice(&ws.t2[p2][0][0], 1024), false)
+	}
+	for p3 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wk[0][0], 1024), unsafe.Slice(&ws.x[p3][0][0], 1024), unsafe.Slice(&ws.t3[p3][0][0], 1024), false)
+	}
+	var t [23][12]float64
 	t = [23][12]float64{}
 	for i2 := range 12 {
 		for i3 := range 12 {
@@ -3478,20 +3267,20 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		}
 		for j := range 12 {
 			for n := range 32 {
-				var sumC0, sumC1, sumC2, sumC3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					sumC0 += ws.t2[i][k3][n] * ws.t3[j][k3][n]
-					sumC1 += ws.t2[i][k3+1][n] * ws.t3[j][k3+1][n]
-					sumC2 += ws.t2[i][k3+2][n] * ws.t3[j][k3+2][n]
-					sumC3 += ws.t2[i][k3+3][n] * ws.t3[j][k3+3][n]
+				var sum0, sum1, sum2, sum3 float64
+				for k := 0; k < 32; k += 4 {
+					sum0 += ws.t2[i][k][n] * ws.t3[j][k][n]
+					sum1 += ws.t2[i][k+1][n] * ws.t3[j][k+1][n]
+					sum2 += ws.t2[i][k+2][n] * ws.t3[j][k+2][n]
+					sum3 += ws.t2[i][k+3][n] * ws.t3[j][k+3][n]
 				}
-				ws.t4[i][j][n] = (sumC0+sumC1+(sumC2+sumC3))*0.17677669529663687 + t2[i][j]
+				ws.t4[i][j][n] = (sum0+sum1+(sum2+sum3))*0.17677669529663687 + t2[i][j]
 			}
 		}
 		for j := range 32 {
 			m := math.Inf(-1)
-			for k4 := range 12 {
-				m = max(m, ws.t4[i][k4][j])
+			for k2 := range 12 {
+				m = max(m, ws.t4[i][k2][j])
 			}
 			t3[i][j] = m
 		}
@@ -3506,167 +3295,146 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k5 := 0; k5 < 12; k5 += 4 {
-				sumD0 += ws.exp2[i][k5][j]
-				sumD1 += ws.exp2[i][k5+1][j]
-				sumD2 += ws.exp2[i][k5+2][j]
-				sumD3 += ws.exp2[i][k5+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 12; k3 += 4 {
+				sumB0 += ws.exp2[i][k3][j]
+				sumB1 += ws.exp2[i][k3+1][j]
+				sumB2 += ws.exp2[i][k3+2][j]
+				sumB3 += ws.exp2[i][k3+3][j]
 			}
-			t4[i][j] = sumD0 + sumD1 + (sumD2 + sumD3)
+			t4[i][j] = sumB0 + sumB1 + (sumB2 + sumB3)
 		}
 		for j := range 12 {
 			for n := range 32 {
 				ws.t5[i][j][n] = ws.exp2[i][j][n] / t4[i][n]
 			}
 		}
+	}
+	for p4 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wv[0][0], 1024), unsafe.Slice(&ws.x[p4][0][0], 1024), unsafe.Slice(&ws.t6[p4][0][0], 1024), false)
+	}
+	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumE0, sumE1, sumE2, sumE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					sumE0 += ws.x[i][k6][n] * p.Wv[k6][j]
-					sumE1 += ws.x[i][k6+1][n] * p.Wv[k6+1][j]
-					sumE2 += ws.x[i][k6+2][n] * p.Wv[k6+2][j]
-					sumE3 += ws.x[i][k6+3][n] * p.Wv[k6+3][j]
+				var sumC0, sumC1, sumC2, sumC3 float64
+				for k4 := 0; k4 < 12; k4 += 4 {
+					sumC0 += ws.t5[i][k4][n] * ws.t6[k4][j][n]
+					sumC1 += ws.t5[i][k4+1][n] * ws.t6[k4+1][j][n]
+					sumC2 += ws.t5[i][k4+2][n] * ws.t6[k4+2][j][n]
+					sumC3 += ws.t5[i][k4+3][n] * ws.t6[k4+3][j][n]
 				}
-				ws.t6[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
+				ws.t7[i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
 			}
 		}
+	}
+	for p5 := range 12 {
+		reverseGemmTN(32, 32, 32, unsafe.Slice(&p.Wo[0][0], 1024), unsafe.Slice(&ws.t7[p5][0][0], 1024), unsafe.Slice(&ws.t8[p5][0][0], 1024), false)
 	}
 	var t5 [12][32]float64
 	var rsqrt [12][32]float64
 	for i := range 12 {
 		for j := range 32 {
 			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k7 := 0; k7 < 12; k7 += 4 {
-					sumF0 += ws.t5[i][k7][n] * ws.t6[k7][j][n]
-					sumF1 += ws.t5[i][k7+1][n] * ws.t6[k7+1][j][n]
-					sumF2 += ws.t5[i][k7+2][n] * ws.t6[k7+2][j][n]
-					sumF3 += ws.t5[i][k7+3][n] * ws.t6[k7+3][j][n]
-				}
-				ws.t7[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
+				ws.t9[i][j][n] = ws.x[i][j][n] + ws.t8[i][j][n]
 			}
+		}
+		for j := range 32 {
+			var sumD0, sumD1, sumD2, sumD3 float64
+			for k5 := 0; k5 < 32; k5 += 4 {
+				sumD0 += ws.t9[i][k5][j]
+				sumD1 += ws.t9[i][k5+1][j]
+				sumD2 += ws.t9[i][k5+2][j]
+				sumD3 += ws.t9[i][k5+3][j]
+			}
+			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					sumG0 += ws.t7[i][k8][n] * p.Wo[k8][j]
-					sumG1 += ws.t7[i][k8+1][n] * p.Wo[k8+1][j]
-					sumG2 += ws.t7[i][k8+2][n] * p.Wo[k8+2][j]
-					sumG3 += ws.t7[i][k8+3][n] * p.Wo[k8+3][j]
-				}
-				ws.t8[i][j][n] = ws.x[i][j][n] + (sumG0 + sumG1 + (sumG2 + sumG3))
-			}
-		}
-		for j := range 32 {
-			var sumH0, sumH1, sumH2, sumH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				sumH0 += ws.t8[i][k9][j]
-				sumH1 += ws.t8[i][k9+1][j]
-				sumH2 += ws.t8[i][k9+2][j]
-				sumH3 += ws.t8[i][k9+3][j]
-			}
-			t5[i][j] = (sumH0 + sumH1 + (sumH2 + sumH3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t9[i][j][n] = ws.t8[i][j][n] - t5[i][n]
+				ws.t10[i][j][n] = ws.t9[i][j][n] - t5[i][n]
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumI0, sumI1, sumI2, sumI3 float64
-			for k10 := 0; k10 < 32; k10 += 4 {
-				sumI0 += ws.t9[i][k10][j] * ws.t9[i][k10][j]
-				sumI1 += ws.t9[i][k10+1][j] * ws.t9[i][k10+1][j]
-				sumI2 += ws.t9[i][k10+2][j] * ws.t9[i][k10+2][j]
-				sumI3 += ws.t9[i][k10+3][j] * ws.t9[i][k10+3][j]
+			var sumE0, sumE1, sumE2, sumE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				sumE0 += ws.t10[i][k6][j] * ws.t10[i][k6][j]
+				sumE1 += ws.t10[i][k6+1][j] * ws.t10[i][k6+1][j]
+				sumE2 += ws.t10[i][k6+2][j] * ws.t10[i][k6+2][j]
+				sumE3 += ws.t10[i][k6+3][j] * ws.t10[i][k6+3][j]
 			}
-			rsqrt[i][j] = reverseRsqrt((sumI0+sumI1+(sumI2+sumI3))/32 + 1e-05)
+			rsqrt[i][j] = reverseRsqrt((sumE0+sumE1+(sumE2+sumE3))/32 + 1e-05)
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h[i][j][n] = ws.t9[i][j][n]*rsqrt[i][n]*p.Gamma1[j] + p.Beta1[j]
+				ws.h[i][j][n] = ws.t10[i][j][n]*rsqrt[i][n]*p.Gamma1[j] + p.Beta1[j]
 			}
 		}
 	}
 	// reverse.bp:37: h = layer_norm(h + relu(h @ W1 + b1) @ W2 + b2, gamma2, beta2)
-	var t6 [12][32]float64
-	var rsqrt2 [12][32]float64
+	for p6 := range 12 {
+		reverseGemmTN(64, 32, 32, unsafe.Slice(&p.W1[0][0], 2048), unsafe.Slice(&ws.h[p6][0][0], 1024), unsafe.Slice(&ws.t12[p6][0][0], 2048), false)
+	}
 	for i := range 12 {
 		for j := range 64 {
 			for n := range 32 {
-				var sumJ0, sumJ1, sumJ2, sumJ3 float64
-				for k11 := 0; k11 < 32; k11 += 4 {
-					sumJ0 += ws.h[i][k11][n] * p.W1[k11][j]
-					sumJ1 += ws.h[i][k11+1][n] * p.W1[k11+1][j]
-					sumJ2 += ws.h[i][k11+2][n] * p.W1[k11+2][j]
-					sumJ3 += ws.h[i][k11+3][n] * p.W1[k11+3][j]
-				}
-				ws.relu[i][j][n] = reverseRelu(sumJ0 + sumJ1 + (sumJ2 + sumJ3) + p.B1[j])
+				ws.relu[i][j][n] = reverseRelu(ws.t12[i][j][n] + p.B1[j])
 			}
+		}
+	}
+	for p7 := range 12 {
+		reverseGemmTN(32, 32, 64, unsafe.Slice(&p.W2[0][0], 2048), unsafe.Slice(&ws.relu[p7][0][0], 2048), unsafe.Slice(&ws.t13[p7][0][0], 1024), false)
+	}
+	var t6 [12][32]float64
+	var rsqrt2 [12][32]float64
+	for i := range 12 {
+		for j := range 32 {
+			for n := range 32 {
+				ws.t14[i][j][n] = ws.h[i][j][n] + ws.t13[i][j][n] + p.B2[j]
+			}
+		}
+		for j := range 32 {
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k7 := 0; k7 < 32; k7 += 4 {
+				sumF0 += ws.t14[i][k7][j]
+				sumF1 += ws.t14[i][k7+1][j]
+				sumF2 += ws.t14[i][k7+2][j]
+				sumF3 += ws.t14[i][k7+3][j]
+			}
+			t6[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) / 32
 		}
 		for j := range 32 {
 			for n := range 32 {
-				var sumK0, sumK1, sumK2, sumK3 float64
-				for k12 := 0; k12 < 64; k12 += 4 {
-					sumK0 += ws.relu[i][k12][n] * p.W2[k12][j]
-					sumK1 += ws.relu[i][k12+1][n] * p.W2[k12+1][j]
-					sumK2 += ws.relu[i][k12+2][n] * p.W2[k12+2][j]
-					sumK3 += ws.relu[i][k12+3][n] * p.W2[k12+3][j]
-				}
-				ws.t11[i][j][n] = ws.h[i][j][n] + (sumK0 + sumK1 + (sumK2 + sumK3)) + p.B2[j]
-			}
-		}
-		for j := range 32 {
-			var sumL0, sumL1, sumL2, sumL3 float64
-			for k13 := 0; k13 < 32; k13 += 4 {
-				sumL0 += ws.t11[i][k13][j]
-				sumL1 += ws.t11[i][k13+1][j]
-				sumL2 += ws.t11[i][k13+2][j]
-				sumL3 += ws.t11[i][k13+3][j]
-			}
-			t6[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 32
-		}
-		for j := range 32 {
-			for n := range 32 {
-				ws.t12[i][j][n] = ws.t11[i][j][n] - t6[i][n]
+				ws.t15[i][j][n] = ws.t14[i][j][n] - t6[i][n]
 			}
 		}
 	}
 	for i := range 12 {
 		for j := range 32 {
-			var sumM0, sumM1, sumM2, sumM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				sumM0 += ws.t12[i][k14][j] * ws.t12[i][k14][j]
-				sumM1 += ws.t12[i][k14+1][j] * ws.t12[i][k14+1][j]
-				sumM2 += ws.t12[i][k14+2][j] * ws.t12[i][k14+2][j]
-				sumM3 += ws.t12[i][k14+3][j] * ws.t12[i][k14+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				sumG0 += ws.t15[i][k8][j] * ws.t15[i][k8][j]
+				sumG1 += ws.t15[i][k8+1][j] * ws.t15[i][k8+1][j]
+				sumG2 += ws.t15[i][k8+2][j] * ws.t15[i][k8+2][j]
+				sumG3 += ws.t15[i][k8+3][j] * ws.t15[i][k8+3][j]
 			}
-			rsqrt2[i][j] = reverseRsqrt((sumM0+sumM1+(sumM2+sumM3))/32 + 1e-05)
+			rsqrt2[i][j] = reverseRsqrt((sumG0+sumG1+(sumG2+sumG3))/32 + 1e-05)
 		}
 		for j := range 32 {
 			for n := range 32 {
-				ws.h2[i][j][n] = ws.t12[i][j][n]*rsqrt2[i][n]*p.Gamma2[j] + p.Beta2[j]
+				ws.h2[i][j][n] = ws.t15[i][j][n]*rsqrt2[i][n]*p.Gamma2[j] + p.Beta2[j]
 			}
 		}
 	}
 	// reverse.bp:38: z = h @ transpose(Wz) + bz // [N, 10]: the next digit's logits
+	for p8 := range 12 {
+		reverseGemmNN(10, 32, 32, unsafe.Slice(&p.Wz[0][0], 320), unsafe.Slice(&ws.h2[p8][0][0], 1024), unsafe.Slice(&ws.t17[p8][0][0], 320), false)
+	}
 	var loss [32]float64
 	for i := range 12 {
 		for j := range 10 {
 			for n := range 32 {
-				var sumN0, sumN1, sumN2, sumN3 float64
-				for k15 := 0; k15 < 32; k15 += 4 {
-					sumN0 += ws.h2[i][k15][n] * p.Wz[j][k15]
-					sumN1 += ws.h2[i][k15+1][n] * p.Wz[j][k15+1]
-					sumN2 += ws.h2[i][k15+2][n] * p.Wz[j][k15+2]
-					sumN3 += ws.h2[i][k15+3][n] * p.Wz[j][k15+3]
-				}
-				ws.z[i][j][n] = sumN0 + sumN1 + (sumN2 + sumN3) + p.Bz[j]
+				ws.z[i][j][n] = ws.t17[i][j][n] + p.Bz[j]
 			}
 		}
 	}
@@ -3676,8 +3444,8 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 		// reverse.bp:41: loss += cross_entropy(z[t], next[t])
 		for i := range 32 {
 			m2 := math.Inf(-1)
-			for k16 := range 10 {
-				m2 = max(m2, ws.z[t7][k16][i])
+			for k9 := range 10 {
+				m2 = max(m2, ws.z[t7][k9][i])
 			}
 			t8[i] = m2
 		}
@@ -3687,16 +3455,16 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 			}
 		}
 		for i := range 32 {
-			var sumO0, sumO1, sumO2, sumO3 float64
-			for k17 := 0; k17 < 8; k17 += 4 {
-				sumO0 += ws.exp[t7-6][k17][i]
-				sumO1 += ws.exp[t7-6][k17+1][i]
-				sumO2 += ws.exp[t7-6][k17+2][i]
-				sumO3 += ws.exp[t7-6][k17+3][i]
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k10 := 0; k10 < 8; k10 += 4 {
+				sumH0 += ws.exp[t7-6][k10][i]
+				sumH1 += ws.exp[t7-6][k10+1][i]
+				sumH2 += ws.exp[t7-6][k10+2][i]
+				sumH3 += ws.exp[t7-6][k10+3][i]
 			}
-			sumO0 += ws.exp[t7-6][8][i]
-			sumO0 += ws.exp[t7-6][9][i]
-			ws.t[t7-6][i] = sumO0 + sumO1 + (sumO2 + sumO3)
+			sumH0 += ws.exp[t7-6][8][i]
+			sumH0 += ws.exp[t7-6][9][i]
+			ws.t[t7-6][i] = sumH0 + sumH1 + (sumH2 + sumH3)
 		}
 		for i := range 32 {
 			loss[i] += t8[i] + math.Log(ws.t[t7-6][i]) - ws.z[t7][ws.next[t7][i]][i]
@@ -3704,11 +3472,11 @@ func (p *ReverseParams) forwardTile(ws *ReverseBatchWorkspace, out []ReverseOutp
 	}
 	// reverse.bp:43: loss = loss / L
 	var loss20, loss21, loss22, loss23 float64
-	for k18 := 0; k18 < 32; k18 += 4 {
-		loss20 += loss[k18] / 6
-		loss21 += loss[k18+1] / 6
-		loss22 += loss[k18+2] / 6
-		loss23 += loss[k18+3] / 6
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss20 += loss[k11] / 6
+		loss21 += loss[k11+1] / 6
+		loss22 += loss[k11+2] / 6
+		loss23 += loss[k11+3] / 6
 	}
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	if out != nil {

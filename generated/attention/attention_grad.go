@@ -121,14 +121,31 @@ type AttentionBatchWorkspace struct {
 	t15    [5][7][32]float64
 	t16    [5][7][32]float64
 	t17    [5][8][32]float64
-	dy     [5][8][32]float64
 	t18    [5][8][32]float64
+	dy     [5][8][32]float64
 	t19    [5][8][32]float64
 	t20    [5][8][32]float64
+	t21    [5][8][32]float64
 	dh     [5][8][32]float64
 	dh2    [5][8][32]float64
+	t22    [4][8]float64
+	t23    [5][4][32]float64
+	t24    [5][4][32]float64
+	t25    [8][4]float64
+	t26    [5][4][32]float64
+	t27    [5][4][32]float64
+	t28    [8][4]float64
+	t29    [8][4]float64
 	h2     [5][8][32]float64
 	dh3    [5][8][32]float64
+	t30    [4][8]float64
+	t31    [5][4][32]float64
+	t32    [5][4][32]float64
+	t33    [8][4]float64
+	t34    [5][4][32]float64
+	t35    [5][4][32]float64
+	t36    [8][4]float64
+	t37    [8][4]float64
 	h3     [5][8][32]float64
 }
 
@@ -2201,31 +2218,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 	var t4 [5][32]float64
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
-		for i := range 5 {
-			for j := range 4 {
-				for n := range 32 {
-					var sum0, sum1, sum2, sum3 float64
-					for k := 0; k < 8; k += 4 {
-						sum0 += ws.x[i][k][n] * p.Wq[i4][k][j]
-						sum1 += ws.x[i][k+1][n] * p.Wq[i4][k+1][j]
-						sum2 += ws.x[i][k+2][n] * p.Wq[i4][k+2][j]
-						sum3 += ws.x[i][k+3][n] * p.Wq[i4][k+3][j]
-					}
-					ws.t5[i4][i][j][n] = sum0 + sum1 + (sum2 + sum3)
-				}
-			}
-			for j := range 4 {
-				for n := range 32 {
-					var sumB0, sumB1, sumB2, sumB3 float64
-					for k2 := 0; k2 < 8; k2 += 4 {
-						sumB0 += ws.x[i][k2][n] * p.Wk[i4][k2][j]
-						sumB1 += ws.x[i][k2+1][n] * p.Wk[i4][k2+1][j]
-						sumB2 += ws.x[i][k2+2][n] * p.Wk[i4][k2+2][j]
-						sumB3 += ws.x[i][k2+3][n] * p.Wk[i4][k2+3][j]
-					}
-					ws.t4[i4][i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-				}
-			}
+		for p2 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wq[i4][0][0], 32), unsafe.Slice(&ws.x[p2][0][0], 256), unsafe.Slice(&ws.t5[i4][p2][0][0], 128), false)
+		}
+		for p3 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wk[i4][0][0], 32), unsafe.Slice(&ws.x[p3][0][0], 256), unsafe.Slice(&ws.t4[i4][p3][0][0], 128), false)
 		}
 		for i := range 5 {
 			for j := range 5 {
@@ -2235,8 +2232,8 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 			for j := range 32 {
 				m := math.Inf(-1)
-				for k3 := range 5 {
-					m = max(m, t3[i][k3][j])
+				for k := range 5 {
+					m = max(m, t3[i][k][j])
 				}
 				t4[i][j] = m
 			}
@@ -2251,8 +2248,8 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		for i := range 5 {
 			for j := range 32 {
 				var sum float64
-				for k4 := range 5 {
-					sum += ws.exp[i4][i][k4][j]
+				for k2 := range 5 {
+					sum += ws.exp[i4][i][k2][j]
 				}
 				ws.t2[i4][i][j] = sum
 			}
@@ -2261,34 +2258,23 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 					ws.t3[i4][i][j][n] = ws.exp[i4][i][j][n] / ws.t2[i4][i][n]
 				}
 			}
-			for j := range 4 {
-				for n := range 32 {
-					var sumC0, sumC1, sumC2, sumC3 float64
-					for k5 := 0; k5 < 8; k5 += 4 {
-						sumC0 += ws.x[i][k5][n] * p.Wv[i4][k5][j]
-						sumC1 += ws.x[i][k5+1][n] * p.Wv[i4][k5+1][j]
-						sumC2 += ws.x[i][k5+2][n] * p.Wv[i4][k5+2][j]
-						sumC3 += ws.x[i][k5+3][n] * p.Wv[i4][k5+3][j]
-					}
-					ws.t[i4][i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
-				}
-			}
+		}
+		for p4 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wv[i4][0][0], 32), unsafe.Slice(&ws.x[p4][0][0], 256), unsafe.Slice(&ws.t[i4][p4][0][0], 128), false)
 		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum4 float64
-					for k6 := range 5 {
-						sum4 += ws.t3[i4][i][k6][n] * ws.t[i4][k6][j][n]
+					var sum2 float64
+					for k3 := range 5 {
+						sum2 += ws.t3[i4][i][k3][n] * ws.t[i4][k3][j][n]
 					}
-					ws.t6[i4][i][j][n] = sum4
+					ws.t6[i4][i][j][n] = sum2
 				}
 			}
-			for j := range 8 {
-				for n := range 32 {
-					ws.h[i][j][n] += ws.t6[i4][i][0][n]*p.Wo[i4][0][j] + ws.t6[i4][i][1][n]*p.Wo[i4][1][j] + (ws.t6[i4][i][2][n]*p.Wo[i4][2][j] + ws.t6[i4][i][3][n]*p.Wo[i4][3][j])
-				}
-			}
+		}
+		for p5 := range 5 {
+			attentionGemmTN(8, 32, 4, unsafe.Slice(&p.Wo[i4][0][0], 32), unsafe.Slice(&ws.t6[i4][p5][0][0], 128), unsafe.Slice(&ws.h[p5][0][0], 256), true)
 		}
 	}
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
@@ -2302,14 +2288,14 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 		}
 		for j := range 32 {
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k7 := 0; k7 < 8; k7 += 4 {
-				sumD0 += ws.t7[i][k7][j]
-				sumD1 += ws.t7[i][k7+1][j]
-				sumD2 += ws.t7[i][k7+2][j]
-				sumD3 += ws.t7[i][k7+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k4 := 0; k4 < 8; k4 += 4 {
+				sumB0 += ws.t7[i][k4][j]
+				sumB1 += ws.t7[i][k4+1][j]
+				sumB2 += ws.t7[i][k4+2][j]
+				sumB3 += ws.t7[i][k4+3][j]
 			}
-			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 8
+			t5[i][j] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
@@ -2317,14 +2303,14 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 		}
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k8 := 0; k8 < 8; k8 += 4 {
-				sumE0 += ws.t8[i][k8][j] * ws.t8[i][k8][j]
-				sumE1 += ws.t8[i][k8+1][j] * ws.t8[i][k8+1][j]
-				sumE2 += ws.t8[i][k8+2][j] * ws.t8[i][k8+2][j]
-				sumE3 += ws.t8[i][k8+3][j] * ws.t8[i][k8+3][j]
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k5 := 0; k5 < 8; k5 += 4 {
+				sumC0 += ws.t8[i][k5][j] * ws.t8[i][k5][j]
+				sumC1 += ws.t8[i][k5+1][j] * ws.t8[i][k5+1][j]
+				sumC2 += ws.t8[i][k5+2][j] * ws.t8[i][k5+2][j]
+				sumC3 += ws.t8[i][k5+3][j] * ws.t8[i][k5+3][j]
 			}
-			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/8 + 1e-05
+			t6[i][j] = (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
 		}
 	}
 	for i := range 5 {
@@ -2343,36 +2329,27 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		}
 	}
 	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	for p6 := range 5 {
+		attentionGemmTN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.y[p6][0][0], 256), unsafe.Slice(&ws.t10[p6][0][0], 256), false)
+	}
 	var t7 [5][32]float64
 	for i := range 5 {
-		for j := range 8 {
-			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k9 := 0; k9 < 8; k9 += 4 {
-					sumF0 += ws.y[i][k9][n] * p.Wm[k9][j]
-					sumF1 += ws.y[i][k9+1][n] * p.Wm[k9+1][j]
-					sumF2 += ws.y[i][k9+2][n] * p.Wm[k9+2][j]
-					sumF3 += ws.y[i][k9+3][n] * p.Wm[k9+3][j]
-				}
-				ws.t10[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
-			}
-		}
 		for j := range 7 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k10 := 0; k10 < 8; k10 += 4 {
-					sumG0 += ws.t10[i][k10][n] * ws.m[j][k10][n]
-					sumG1 += ws.t10[i][k10+1][n] * ws.m[j][k10+1][n]
-					sumG2 += ws.t10[i][k10+2][n] * ws.m[j][k10+2][n]
-					sumG3 += ws.t10[i][k10+3][n] * ws.m[j][k10+3][n]
+				var sumD0, sumD1, sumD2, sumD3 float64
+				for k6 := 0; k6 < 8; k6 += 4 {
+					sumD0 += ws.t10[i][k6][n] * ws.m[j][k6][n]
+					sumD1 += ws.t10[i][k6+1][n] * ws.m[j][k6+1][n]
+					sumD2 += ws.t10[i][k6+2][n] * ws.m[j][k6+2][n]
+					sumD3 += ws.t10[i][k6+3][n] * ws.m[j][k6+3][n]
 				}
-				ws.t11[i][j][n] = (sumG0 + sumG1 + (sumG2 + sumG3)) * 0.35355339059327373
+				ws.t11[i][j][n] = (sumD0 + sumD1 + (sumD2 + sumD3)) * 0.35355339059327373
 			}
 		}
 		for j := range 32 {
 			m2 := math.Inf(-1)
-			for k11 := range 7 {
-				m2 = max(m2, ws.t11[i][k11][j])
+			for k7 := range 7 {
+				m2 = max(m2, ws.t11[i][k7][j])
 			}
 			t7[i][j] = m2
 		}
@@ -2390,11 +2367,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 	var exp [5][3][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			var sum5 float64
-			for k12 := range 7 {
-				sum5 += ws.exp2[i][k12][j]
+			var sum3 float64
+			for k8 := range 7 {
+				sum3 += ws.exp2[i][k8][j]
 			}
-			t8[i][j] = sum5
+			t8[i][j] = sum3
 		}
 		for j := range 7 {
 			for n := range 32 {
@@ -2403,23 +2380,23 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		}
 		for j := range 8 {
 			for n := range 32 {
-				var sum6 float64
-				for k13 := range 7 {
-					sum6 += ws.t12[i][k13][n] * ws.m[k13][j][n]
+				var sum4 float64
+				for k9 := range 7 {
+					sum4 += ws.t12[i][k9][n] * ws.m[k9][j][n]
 				}
-				ws.t13[i][j][n] = ws.y[i][j][n] + sum6
+				ws.t13[i][j][n] = ws.y[i][j][n] + sum4
 			}
 		}
 		for j := range 3 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k14 := 0; k14 < 8; k14 += 4 {
-					sumH0 += ws.t13[i][k14][n] * p.W[j][k14]
-					sumH1 += ws.t13[i][k14+1][n] * p.W[j][k14+1]
-					sumH2 += ws.t13[i][k14+2][n] * p.W[j][k14+2]
-					sumH3 += ws.t13[i][k14+3][n] * p.W[j][k14+3]
+				var dot0, dot1, dot2, dot3 float64
+				for k10 := 0; k10 < 8; k10 += 4 {
+					dot0 += p.W[j][k10] * ws.t13[i][k10][n]
+					dot1 += p.W[j][k10+1] * ws.t13[i][k10+1][n]
+					dot2 += p.W[j][k10+2] * ws.t13[i][k10+2][n]
+					dot3 += p.W[j][k10+3] * ws.t13[i][k10+3][n]
 				}
-				z[i][j][n] = sumH0 + sumH1 + (sumH2 + sumH3) + p.B[j]
+				z[i][j][n] = dot0 + dot1 + (dot2 + dot3) + p.B[j]
 			}
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
@@ -2443,11 +2420,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		}
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k15 := 0; k15 < 32; k15 += 4 {
-		loss0 += (t11[0][k15] - z[0][ws.labels[0][k15]][k15] + (t11[1][k15] - z[1][ws.labels[1][k15]][k15]) + (t11[2][k15] - z[2][ws.labels[2][k15]][k15]) + (t11[3][k15] - z[3][ws.labels[3][k15]][k15]) + (t11[4][k15] - z[4][ws.labels[4][k15]][k15])) / 5
-		loss1 += (t11[0][k15+1] - z[0][ws.labels[0][k15+1]][k15+1] + (t11[1][k15+1] - z[1][ws.labels[1][k15+1]][k15+1]) + (t11[2][k15+1] - z[2][ws.labels[2][k15+1]][k15+1]) + (t11[3][k15+1] - z[3][ws.labels[3][k15+1]][k15+1]) + (t11[4][k15+1] - z[4][ws.labels[4][k15+1]][k15+1])) / 5
-		loss2 += (t11[0][k15+2] - z[0][ws.labels[0][k15+2]][k15+2] + (t11[1][k15+2] - z[1][ws.labels[1][k15+2]][k15+2]) + (t11[2][k15+2] - z[2][ws.labels[2][k15+2]][k15+2]) + (t11[3][k15+2] - z[3][ws.labels[3][k15+2]][k15+2]) + (t11[4][k15+2] - z[4][ws.labels[4][k15+2]][k15+2])) / 5
-		loss3 += (t11[0][k15+3] - z[0][ws.labels[0][k15+3]][k15+3] + (t11[1][k15+3] - z[1][ws.labels[1][k15+3]][k15+3]) + (t11[2][k15+3] - z[2][ws.labels[2][k15+3]][k15+3]) + (t11[3][k15+3] - z[3][ws.labels[3][k15+3]][k15+3]) + (t11[4][k15+3] - z[4][ws.labels[4][k15+3]][k15+3])) / 5
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss0 += (t11[0][k11] - z[0][ws.labels[0][k11]][k11] + (t11[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t11[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t11[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t11[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
+		loss1 += (t11[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t11[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t11[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t11[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t11[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
+		loss2 += (t11[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t11[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t11[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t11[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t11[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
+		loss3 += (t11[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t11[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t11[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t11[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t11[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t12 [5][3][32]float64
@@ -2504,8 +2481,6 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 	}
 	var dz [5][3][32]float64
 	var t18 [5][32]float64
-	var t19 [5][32]float64
-	var t20 [5][32]float64
 	for i := range 5 {
 		for j := range 32 {
 			t17[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t10[i][j]
@@ -2518,27 +2493,27 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t14[i][j][n] = dz[i][0][n]*p.W[0][j] + dz[i][1][n]*p.W[1][j] + dz[i][2][n]*p.W[2][j]
+				ws.t14[i][j][n] = p.W[0][j]*dz[i][0][n] + p.W[1][j]*dz[i][1][n] + p.W[2][j]*dz[i][2][n]
 			}
 		}
 		for j := range 7 {
 			for n := range 32 {
-				var sumI0, sumI1, sumI2, sumI3 float64
-				for k16 := 0; k16 < 8; k16 += 4 {
-					sumI0 += ws.t14[i][k16][n] * ws.m[j][k16][n]
-					sumI1 += ws.t14[i][k16+1][n] * ws.m[j][k16+1][n]
-					sumI2 += ws.t14[i][k16+2][n] * ws.m[j][k16+2][n]
-					sumI3 += ws.t14[i][k16+3][n] * ws.m[j][k16+3][n]
+				var sumE0, sumE1, sumE2, sumE3 float64
+				for k12 := 0; k12 < 8; k12 += 4 {
+					sumE0 += ws.t14[i][k12][n] * ws.m[j][k12][n]
+					sumE1 += ws.t14[i][k12+1][n] * ws.m[j][k12+1][n]
+					sumE2 += ws.t14[i][k12+2][n] * ws.m[j][k12+2][n]
+					sumE3 += ws.t14[i][k12+3][n] * ws.m[j][k12+3][n]
 				}
-				ws.t15[i][j][n] = sumI0 + sumI1 + (sumI2 + sumI3)
+				ws.t15[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
 			}
 		}
 		for j := range 32 {
-			var sum7 float64
-			for k17 := range 7 {
-				sum7 += -(ws.t15[i][k17][j] * ws.t12[i][k17][j] / t8[i][j])
+			var sum5 float64
+			for k13 := range 7 {
+				sum5 += -(ws.t15[i][k13][j] * ws.t12[i][k13][j] / t8[i][j])
 			}
-			t18[i][j] = sum7
+			t18[i][j] = sum5
 		}
 		for j := range 7 {
 			for n := range 32 {
@@ -2547,64 +2522,64 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		}
 		for j := range 8 {
 			for n := range 32 {
-				var sum8 float64
-				for k18 := range 7 {
-					sum8 += ws.t16[i][k18][n] * ws.m[k18][j][n]
+				var sum6 float64
+				for k14 := range 7 {
+					sum6 += ws.t16[i][k14][n] * ws.m[k14][j][n]
 				}
-				ws.t17[i][j][n] = sum8
+				ws.t17[i][j][n] = sum6
 			}
 		}
-		// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	}
+	for p7 := range 5 {
+		attentionGemmNN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.t17[p7][0][0], 256), unsafe.Slice(&ws.t18[p7][0][0], 256), false)
+	}
+	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	var t19 [5][32]float64
+	var t20 [5][32]float64
+	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
-				var sumJ0, sumJ1, sumJ2, sumJ3 float64
-				for k19 := 0; k19 < 8; k19 += 4 {
-					sumJ0 += ws.t17[i][k19][n] * p.Wm[j][k19]
-					sumJ1 += ws.t17[i][k19+1][n] * p.Wm[j][k19+1]
-					sumJ2 += ws.t17[i][k19+2][n] * p.Wm[j][k19+2]
-					sumJ3 += ws.t17[i][k19+3][n] * p.Wm[j][k19+3]
-				}
-				ws.dy[i][j][n] = ws.t14[i][j][n] + (sumJ0 + sumJ1 + (sumJ2 + sumJ3))
+				ws.dy[i][j][n] = ws.t14[i][j][n] + ws.t18[i][j][n]
 			}
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t18[i][j][n] = ws.dy[i][j][n] * p.Gamma[j]
+				ws.t19[i][j][n] = ws.dy[i][j][n] * p.Gamma[j]
 			}
 		}
 		for j := range 32 {
-			var sumK0, sumK1, sumK2, sumK3 float64
-			for k20 := 0; k20 < 8; k20 += 4 {
-				sumK0 += ws.t18[i][k20][j] * ws.t8[i][k20][j]
-				sumK1 += ws.t18[i][k20+1][j] * ws.t8[i][k20+1][j]
-				sumK2 += ws.t18[i][k20+2][j] * ws.t8[i][k20+2][j]
-				sumK3 += ws.t18[i][k20+3][j] * ws.t8[i][k20+3][j]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k15 := 0; k15 < 8; k15 += 4 {
+				sumF0 += ws.t19[i][k15][j] * ws.t8[i][k15][j]
+				sumF1 += ws.t19[i][k15+1][j] * ws.t8[i][k15+1][j]
+				sumF2 += ws.t19[i][k15+2][j] * ws.t8[i][k15+2][j]
+				sumF3 += ws.t19[i][k15+3][j] * ws.t8[i][k15+3][j]
 			}
-			t19[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
+			t19[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t19[i][j][n] = t19[i][n] * ws.t8[i][j][n]
+				ws.t20[i][j][n] = t19[i][n] * ws.t8[i][j][n]
 			}
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t20[i][j][n] = ws.t18[i][j][n]*rsqrt[i][n] + ws.t19[i][j][n] + ws.t19[i][j][n]
+				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
 			}
 		}
 		for j := range 32 {
-			var sumL0, sumL1, sumL2, sumL3 float64
-			for k21 := 0; k21 < 8; k21 += 4 {
-				sumL0 += -ws.t20[i][k21][j]
-				sumL1 += -ws.t20[i][k21+1][j]
-				sumL2 += -ws.t20[i][k21+2][j]
-				sumL3 += -ws.t20[i][k21+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k16 := 0; k16 < 8; k16 += 4 {
+				sumG0 += -ws.t21[i][k16][j]
+				sumG1 += -ws.t21[i][k16+1][j]
+				sumG2 += -ws.t21[i][k16+2][j]
+				sumG3 += -ws.t21[i][k16+3][j]
 			}
-			t20[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 8
+			t20[i][j] = (sumG0 + sumG1 + (sumG2 + sumG3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.dh[i][j][n] = ws.t20[i][j][n] + t20[i][n]
+				ws.dh[i][j][n] = ws.t21[i][j][n] + t20[i][n]
 			}
 		}
 		// backward of attention.bp:29: for i in 0..H {
@@ -2614,179 +2589,146 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 			}
 		}
 	}
-	var t21 [5][4][32]float64
-	var t22 [5][4][32]float64
+	var t21 [5][5][32]float64
+	var t22 [5][32]float64
 	var t23 [5][5][32]float64
-	var t24 [5][32]float64
-	var t25 [5][5][32]float64
-	var t26 [4][5][32]float64
-	var t27 [5][4][32]float64
 	for i10 := 1; i10 >= 0; i10-- {
 		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
+		for p8 := range 5 {
+			attentionGemmNT(4, 8, 32, unsafe.Slice(&ws.t6[i10][p8][0][0], 128), unsafe.Slice(&ws.dh2[p8][0][0], 256), unsafe.Slice(&ws.t22[0][0], 32), p8 > 0)
+		}
+		for p9 := range 5 {
+			attentionGemmNN(4, 32, 8, unsafe.Slice(&p.Wo[i10][0][0], 32), unsafe.Slice(&ws.dh2[p9][0][0], 256), unsafe.Slice(&ws.t23[p9][0][0], 128), false)
+		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sumM0, sumM1, sumM2, sumM3 float64
-					for k22 := 0; k22 < 8; k22 += 4 {
-						sumM0 += ws.dh2[i][k22][n] * p.Wo[i10][j][k22]
-						sumM1 += ws.dh2[i][k22+1][n] * p.Wo[i10][j][k22+1]
-						sumM2 += ws.dh2[i][k22+2][n] * p.Wo[i10][j][k22+2]
-						sumM3 += ws.dh2[i][k22+3][n] * p.Wo[i10][j][k22+3]
+					var sum7 float64
+					for k17 := range 5 {
+						sum7 += ws.t23[k17][j][n] * ws.t3[i10][k17][i][n]
 					}
-					t21[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
+					ws.t24[i][j][n] = sum7
+				}
+			}
+			for j := range 5 {
+				for n := range 32 {
+					t21[i][j][n] = ws.t23[i][0][n]*ws.t[i10][j][0][n] + ws.t23[i][1][n]*ws.t[i10][j][1][n] + (ws.t23[i][2][n]*ws.t[i10][j][2][n] + ws.t23[i][3][n]*ws.t[i10][j][3][n])
 				}
 			}
 		}
+		for p10 := range 5 {
+			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p10][0][0], 256), unsafe.Slice(&ws.t24[p10][0][0], 128), unsafe.Slice(&ws.t25[0][0], 32), p10 > 0)
+		}
 		for i := range 5 {
+			for j := range 32 {
+				var sum8 float64
+				for k18 := range 5 {
+					sum8 += -(t21[i][k18][j] * ws.t3[i10][i][k18][j] / ws.t2[i10][i][j])
+				}
+				t22[i][j] = sum8
+			}
+			for j := range 5 {
+				for n := range 32 {
+					t23[i][j][n] = (t21[i][j][n]/ws.t2[i10][i][n] + t22[i][n]) * ws.exp[i10][i][j][n] * 0.5
+				}
+			}
 			for j := range 4 {
 				for n := range 32 {
 					var sum9 float64
-					for k23 := range 5 {
-						sum9 += t21[k23][j][n] * ws.t3[i10][k23][i][n]
+					for k19 := range 5 {
+						sum9 += t23[i][k19][n] * ws.t4[i10][k19][j][n]
 					}
-					t22[i][j][n] = sum9
-				}
-			}
-			for j := range 5 {
-				for n := range 32 {
-					t23[i][j][n] = t21[i][0][n]*ws.t[i10][j][0][n] + t21[i][1][n]*ws.t[i10][j][1][n] + (t21[i][2][n]*ws.t[i10][j][2][n] + t21[i][3][n]*ws.t[i10][j][3][n])
-				}
-			}
-			for j := range 32 {
-				var sum10 float64
-				for k24 := range 5 {
-					sum10 += -(t23[i][k24][j] * ws.t3[i10][i][k24][j] / ws.t2[i10][i][j])
-				}
-				t24[i][j] = sum10
-			}
-			for j := range 5 {
-				for n := range 32 {
-					t25[i][j][n] = (t23[i][j][n]/ws.t2[i10][i][n] + t24[i][n]) * ws.exp[i10][i][j][n] * 0.5
-				}
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				for n := range 32 {
-					var sum11 float64
-					for k25 := range 5 {
-						sum11 += t25[k25][j][n] * ws.t5[i10][k25][i][n]
-					}
-					t26[i][j][n] = sum11
+					ws.t26[i][j][n] = sum9
 				}
 			}
 		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum12 float64
-					for k26 := range 5 {
-						sum12 += t25[i][k26][n] * ws.t4[i10][k26][j][n]
+					var sum10 float64
+					for k20 := range 5 {
+						sum10 += t23[k20][i][n] * ws.t5[i10][k20][j][n]
 					}
-					t27[i][j][n] = sum12
+					ws.t27[i][j][n] = sum10
 				}
 			}
 		}
+		for p11 := range 5 {
+			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p11][0][0], 256), unsafe.Slice(&ws.t27[p11][0][0], 128), unsafe.Slice(&ws.t28[0][0], 32), p11 > 0)
+		}
+		for p12 := range 5 {
+			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p12][0][0], 256), unsafe.Slice(&ws.t26[p12][0][0], 128), unsafe.Slice(&ws.t29[0][0], 32), p12 > 0)
+		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum13 float64
-				for k27 := range 5 {
-					for k28 := range 32 {
-						sum13 += t27[k27][j][k28] * ws.x[k27][i][k28]
-					}
-				}
-				g.Wq[i10][i][j] += sum13
+				g.Wq[i10][i][j] += ws.t29[i][j]
 			}
 			for j := range 4 {
-				var sum14 float64
-				for k29 := range 5 {
-					for k30 := range 32 {
-						sum14 += t26[j][k29][k30] * ws.x[k29][i][k30]
-					}
-				}
-				g.Wk[i10][i][j] += sum14
+				g.Wk[i10][i][j] += ws.t28[i][j]
 			}
 			for j := range 4 {
-				var sum15 float64
-				for k31 := range 5 {
-					for k32 := range 32 {
-						sum15 += t22[k31][j][k32] * ws.x[k31][i][k32]
-					}
-				}
-				g.Wv[i10][i][j] += sum15
+				g.Wv[i10][i][j] += ws.t25[i][j]
 			}
 		}
 		for i := range 4 {
 			for j := range 8 {
-				var sum16 float64
-				for k33 := range 5 {
-					for k34 := range 32 {
-						sum16 += ws.dh2[k33][j][k34] * ws.t6[i10][k33][i][k34]
-					}
-				}
-				g.Wo[i10][i][j] += sum16
+				g.Wo[i10][i][j] += ws.t22[i][j]
 			}
 		}
 	}
 	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
 	for i := range 8 {
-		var sum17 float64
-		for k35 := range 5 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k36 := 0; k36 < 32; k36 += 4 {
-				sumN0 += ws.dy[k35][i][k36] * ws.t9[k35][i][k36]
-				sumN1 += ws.dy[k35][i][k36+1] * ws.t9[k35][i][k36+1]
-				sumN2 += ws.dy[k35][i][k36+2] * ws.t9[k35][i][k36+2]
-				sumN3 += ws.dy[k35][i][k36+3] * ws.t9[k35][i][k36+3]
+		var sum11 float64
+		for k21 := range 5 {
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k22 := 0; k22 < 32; k22 += 4 {
+				sumH0 += ws.dy[k21][i][k22] * ws.t9[k21][i][k22]
+				sumH1 += ws.dy[k21][i][k22+1] * ws.t9[k21][i][k22+1]
+				sumH2 += ws.dy[k21][i][k22+2] * ws.t9[k21][i][k22+2]
+				sumH3 += ws.dy[k21][i][k22+3] * ws.t9[k21][i][k22+3]
 			}
-			sum17 += sumN0 + sumN1 + (sumN2 + sumN3)
+			sum11 += sumH0 + sumH1 + (sumH2 + sumH3)
 		}
-		g.Gamma[i] += sum17
-		var sum18 float64
-		for k37 := range 5 {
-			var sumO0, sumO1, sumO2, sumO3 float64
-			for k38 := 0; k38 < 32; k38 += 4 {
-				sumO0 += ws.dy[k37][i][k38]
-				sumO1 += ws.dy[k37][i][k38+1]
-				sumO2 += ws.dy[k37][i][k38+2]
-				sumO3 += ws.dy[k37][i][k38+3]
+		g.Gamma[i] += sum11
+		var sum12 float64
+		for k23 := range 5 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k24 := 0; k24 < 32; k24 += 4 {
+				sumI0 += ws.dy[k23][i][k24]
+				sumI1 += ws.dy[k23][i][k24+1]
+				sumI2 += ws.dy[k23][i][k24+2]
+				sumI3 += ws.dy[k23][i][k24+3]
 			}
-			sum18 += sumO0 + sumO1 + (sumO2 + sumO3)
+			sum12 += sumI0 + sumI1 + (sumI2 + sumI3)
 		}
-		g.Beta[i] += sum18
-		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
-		for j := range 8 {
-			var sum19 float64
-			for k39 := range 5 {
-				for k40 := range 32 {
-					sum19 += ws.t17[k39][j][k40] * ws.y[k39][i][k40]
-				}
-			}
-			g.Wm[i][j] += sum19
-		}
+		g.Beta[i] += sum12
+	}
+	// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	for p13 := range 5 {
+		attentionGemmNT(8, 8, 32, unsafe.Slice(&ws.y[p13][0][0], 256), unsafe.Slice(&ws.t17[p13][0][0], 256), unsafe.Slice(&g.Wm[0][0], 64), true)
 	}
 	for i := range 3 {
 		for j := range 8 {
-			var sum20 float64
-			for k41 := range 5 {
-				for k42 := range 32 {
-					sum20 += dz[k41][i][k42] * ws.t13[k41][j][k42]
+			var sum13 float64
+			for k25 := range 5 {
+				for k26 := range 32 {
+					sum13 += dz[k25][i][k26] * ws.t13[k25][j][k26]
 				}
 			}
-			g.W[i][j] += sum20
+			g.W[i][j] += sum13
 		}
-		var sum21 float64
-		for k43 := range 5 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k44 := 0; k44 < 32; k44 += 4 {
-				sumP0 += dz[k43][i][k44]
-				sumP1 += dz[k43][i][k44+1]
-				sumP2 += dz[k43][i][k44+2]
-				sumP3 += dz[k43][i][k44+3]
+		var sum14 float64
+		for k27 := range 5 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k28 := 0; k28 < 32; k28 += 4 {
+				sumJ0 += dz[k27][i][k28]
+				sumJ1 += dz[k27][i][k28+1]
+				sumJ2 += dz[k27][i][k28+2]
+				sumJ3 += dz[k27][i][k28+3]
 			}
-			sum21 += sumP0 + sumP1 + (sumP2 + sumP3)
+			sum14 += sumJ0 + sumJ1 + (sumJ2 + sumJ3)
 		}
-		g.B[i] += sum21
+		g.B[i] += sum14
 	}
 	return loss
 }
@@ -2820,31 +2762,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 	var t4 [5][32]float64
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
-		for i := range 5 {
-			for j := range 4 {
-				for n := range 32 {
-					var sum0, sum1, sum2, sum3 float64
-					for k := 0; k < 8; k += 4 {
-						sum0 += ws.x[i][k][n] * p.Wq[i4][k][j]
-						sum1 += ws.x[i][k+1][n] * p.Wq[i4][k+1][j]
-						sum2 += ws.x[i][k+2][n] * p.Wq[i4][k+2][j]
-						sum3 += ws.x[i][k+3][n] * p.Wq[i4][k+3][j]
-					}
-					ws.t5[i4][i][j][n] = sum0 + sum1 + (sum2 + sum3)
-				}
-			}
-			for j := range 4 {
-				for n := range 32 {
-					var sumB0, sumB1, sumB2, sumB3 float64
-					for k2 := 0; k2 < 8; k2 += 4 {
-						sumB0 += ws.x[i][k2][n] * p.Wk[i4][k2][j]
-						sumB1 += ws.x[i][k2+1][n] * p.Wk[i4][k2+1][j]
-						sumB2 += ws.x[i][k2+2][n] * p.Wk[i4][k2+2][j]
-						sumB3 += ws.x[i][k2+3][n] * p.Wk[i4][k2+3][j]
-					}
-					ws.t4[i4][i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-				}
-			}
+		for p2 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wq[i4][0][0], 32), unsafe.Slice(&ws.x[p2][0][0], 256), unsafe.Slice(&ws.t5[i4][p2][0][0], 128), false)
+		}
+		for p3 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wk[i4][0][0], 32), unsafe.Slice(&ws.x[p3][0][0], 256), unsafe.Slice(&ws.t4[i4][p3][0][0], 128), false)
 		}
 		for i := range 5 {
 			for j := range 5 {
@@ -2854,8 +2776,8 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 			for j := range 32 {
 				m := math.Inf(-1)
-				for k3 := range 5 {
-					m = max(m, t3[i][k3][j])
+				for k := range 5 {
+					m = max(m, t3[i][k][j])
 				}
 				t4[i][j] = m
 			}
@@ -2870,8 +2792,8 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		for i := range 5 {
 			for j := range 32 {
 				var sum float64
-				for k4 := range 5 {
-					sum += ws.exp[i4][i][k4][j]
+				for k2 := range 5 {
+					sum += ws.exp[i4][i][k2][j]
 				}
 				ws.t2[i4][i][j] = sum
 			}
@@ -2880,34 +2802,23 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 					ws.t3[i4][i][j][n] = ws.exp[i4][i][j][n] / ws.t2[i4][i][n]
 				}
 			}
-			for j := range 4 {
-				for n := range 32 {
-					var sumC0, sumC1, sumC2, sumC3 float64
-					for k5 := 0; k5 < 8; k5 += 4 {
-						sumC0 += ws.x[i][k5][n] * p.Wv[i4][k5][j]
-						sumC1 += ws.x[i][k5+1][n] * p.Wv[i4][k5+1][j]
-						sumC2 += ws.x[i][k5+2][n] * p.Wv[i4][k5+2][j]
-						sumC3 += ws.x[i][k5+3][n] * p.Wv[i4][k5+3][j]
-					}
-					ws.t[i4][i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
-				}
-			}
+		}
+		for p4 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wv[i4][0][0], 32), unsafe.Slice(&ws.x[p4][0][0], 256), unsafe.Slice(&ws.t[i4][p4][0][0], 128), false)
 		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum4 float64
-					for k6 := range 5 {
-						sum4 += ws.t3[i4][i][k6][n] * ws.t[i4][k6][j][n]
+					var sum2 float64
+					for k3 := range 5 {
+						sum2 += ws.t3[i4][i][k3][n] * ws.t[i4][k3][j][n]
 					}
-					ws.t6[i4][i][j][n] = sum4
+					ws.t6[i4][i][j][n] = sum2
 				}
 			}
-			for j := range 8 {
-				for n := range 32 {
-					ws.h2[i][j][n] += ws.t6[i4][i][0][n]*p.Wo[i4][0][j] + ws.t6[i4][i][1][n]*p.Wo[i4][1][j] + (ws.t6[i4][i][2][n]*p.Wo[i4][2][j] + ws.t6[i4][i][3][n]*p.Wo[i4][3][j])
-				}
-			}
+		}
+		for p5 := range 5 {
+			attentionGemmTN(8, 32, 4, unsafe.Slice(&p.Wo[i4][0][0], 32), unsafe.Slice(&ws.t6[i4][p5][0][0], 128), unsafe.Slice(&ws.h2[p5][0][0], 256), true)
 		}
 	}
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
@@ -2921,14 +2832,14 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 		}
 		for j := range 32 {
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k7 := 0; k7 < 8; k7 += 4 {
-				sumD0 += ws.t7[i][k7][j]
-				sumD1 += ws.t7[i][k7+1][j]
-				sumD2 += ws.t7[i][k7+2][j]
-				sumD3 += ws.t7[i][k7+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k4 := 0; k4 < 8; k4 += 4 {
+				sumB0 += ws.t7[i][k4][j]
+				sumB1 += ws.t7[i][k4+1][j]
+				sumB2 += ws.t7[i][k4+2][j]
+				sumB3 += ws.t7[i][k4+3][j]
 			}
-			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 8
+			t5[i][j] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
@@ -2936,14 +2847,14 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 		}
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k8 := 0; k8 < 8; k8 += 4 {
-				sumE0 += ws.t8[i][k8][j] * ws.t8[i][k8][j]
-				sumE1 += ws.t8[i][k8+1][j] * ws.t8[i][k8+1][j]
-				sumE2 += ws.t8[i][k8+2][j] * ws.t8[i][k8+2][j]
-				sumE3 += ws.t8[i][k8+3][j] * ws.t8[i][k8+3][j]
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k5 := 0; k5 < 8; k5 += 4 {
+				sumC0 += ws.t8[i][k5][j] * ws.t8[i][k5][j]
+				sumC1 += ws.t8[i][k5+1][j] * ws.t8[i][k5+1][j]
+				sumC2 += ws.t8[i][k5+2][j] * ws.t8[i][k5+2][j]
+				sumC3 += ws.t8[i][k5+3][j] * ws.t8[i][k5+3][j]
 			}
-			t6[i][j] = (sumE0+sumE1+(sumE2+sumE3))/8 + 1e-05
+			t6[i][j] = (sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05
 		}
 	}
 	for i := range 5 {
@@ -2962,36 +2873,27 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		}
 	}
 	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	for p6 := range 5 {
+		attentionGemmTN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.y[p6][0][0], 256), unsafe.Slice(&ws.t10[p6][0][0], 256), false)
+	}
 	var t7 [5][32]float64
 	for i := range 5 {
-		for j := range 8 {
-			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k9 := 0; k9 < 8; k9 += 4 {
-					sumF0 += ws.y[i][k9][n] * p.Wm[k9][j]
-					sumF1 += ws.y[i][k9+1][n] * p.Wm[k9+1][j]
-					sumF2 += ws.y[i][k9+2][n] * p.Wm[k9+2][j]
-					sumF3 += ws.y[i][k9+3][n] * p.Wm[k9+3][j]
-				}
-				ws.t10[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
-			}
-		}
 		for j := range 7 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k10 := 0; k10 < 8; k10 += 4 {
-					sumG0 += ws.t10[i][k10][n] * ws.m[j][k10][n]
-					sumG1 += ws.t10[i][k10+1][n] * ws.m[j][k10+1][n]
-					sumG2 += ws.t10[i][k10+2][n] * ws.m[j][k10+2][n]
-					sumG3 += ws.t10[i][k10+3][n] * ws.m[j][k10+3][n]
+				var sumD0, sumD1, sumD2, sumD3 float64
+				for k6 := 0; k6 < 8; k6 += 4 {
+					sumD0 += ws.t10[i][k6][n] * ws.m[j][k6][n]
+					sumD1 += ws.t10[i][k6+1][n] * ws.m[j][k6+1][n]
+					sumD2 += ws.t10[i][k6+2][n] * ws.m[j][k6+2][n]
+					sumD3 += ws.t10[i][k6+3][n] * ws.m[j][k6+3][n]
 				}
-				ws.t11[i][j][n] = (sumG0 + sumG1 + (sumG2 + sumG3)) * 0.35355339059327373
+				ws.t11[i][j][n] = (sumD0 + sumD1 + (sumD2 + sumD3)) * 0.35355339059327373
 			}
 		}
 		for j := range 32 {
 			m2 := math.Inf(-1)
-			for k11 := range 7 {
-				m2 = max(m2, ws.t11[i][k11][j])
+			for k7 := range 7 {
+				m2 = max(m2, ws.t11[i][k7][j])
 			}
 			t7[i][j] = m2
 		}
@@ -3009,11 +2911,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 	var exp [5][3][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			var sum5 float64
-			for k12 := range 7 {
-				sum5 += ws.exp2[i][k12][j]
+			var sum3 float64
+			for k8 := range 7 {
+				sum3 += ws.exp2[i][k8][j]
 			}
-			t8[i][j] = sum5
+			t8[i][j] = sum3
 		}
 		for j := range 7 {
 			for n := range 32 {
@@ -3022,23 +2924,23 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		}
 		for j := range 8 {
 			for n := range 32 {
-				var sum6 float64
-				for k13 := range 7 {
-					sum6 += ws.t12[i][k13][n] * ws.m[k13][j][n]
+				var sum4 float64
+				for k9 := range 7 {
+					sum4 += ws.t12[i][k9][n] * ws.m[k9][j][n]
 				}
-				ws.t13[i][j][n] = ws.y[i][j][n] + sum6
+				ws.t13[i][j][n] = ws.y[i][j][n] + sum4
 			}
 		}
 		for j := range 3 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k14 := 0; k14 < 8; k14 += 4 {
-					sumH0 += ws.t13[i][k14][n] * p.W[j][k14]
-					sumH1 += ws.t13[i][k14+1][n] * p.W[j][k14+1]
-					sumH2 += ws.t13[i][k14+2][n] * p.W[j][k14+2]
-					sumH3 += ws.t13[i][k14+3][n] * p.W[j][k14+3]
+				var dot0, dot1, dot2, dot3 float64
+				for k10 := 0; k10 < 8; k10 += 4 {
+					dot0 += p.W[j][k10] * ws.t13[i][k10][n]
+					dot1 += p.W[j][k10+1] * ws.t13[i][k10+1][n]
+					dot2 += p.W[j][k10+2] * ws.t13[i][k10+2][n]
+					dot3 += p.W[j][k10+3] * ws.t13[i][k10+3][n]
 				}
-				z[i][j][n] = sumH0 + sumH1 + (sumH2 + sumH3) + p.B[j]
+				z[i][j][n] = dot0 + dot1 + (dot2 + dot3) + p.B[j]
 			}
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
@@ -3062,11 +2964,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		}
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k15 := 0; k15 < 32; k15 += 4 {
-		loss0 += (t11[0][k15] - z[0][ws.labels[0][k15]][k15] + (t11[1][k15] - z[1][ws.labels[1][k15]][k15]) + (t11[2][k15] - z[2][ws.labels[2][k15]][k15]) + (t11[3][k15] - z[3][ws.labels[3][k15]][k15]) + (t11[4][k15] - z[4][ws.labels[4][k15]][k15])) / 5
-		loss1 += (t11[0][k15+1] - z[0][ws.labels[0][k15+1]][k15+1] + (t11[1][k15+1] - z[1][ws.labels[1][k15+1]][k15+1]) + (t11[2][k15+1] - z[2][ws.labels[2][k15+1]][k15+1]) + (t11[3][k15+1] - z[3][ws.labels[3][k15+1]][k15+1]) + (t11[4][k15+1] - z[4][ws.labels[4][k15+1]][k15+1])) / 5
-		loss2 += (t11[0][k15+2] - z[0][ws.labels[0][k15+2]][k15+2] + (t11[1][k15+2] - z[1][ws.labels[1][k15+2]][k15+2]) + (t11[2][k15+2] - z[2][ws.labels[2][k15+2]][k15+2]) + (t11[3][k15+2] - z[3][ws.labels[3][k15+2]][k15+2]) + (t11[4][k15+2] - z[4][ws.labels[4][k15+2]][k15+2])) / 5
-		loss3 += (t11[0][k15+3] - z[0][ws.labels[0][k15+3]][k15+3] + (t11[1][k15+3] - z[1][ws.labels[1][k15+3]][k15+3]) + (t11[2][k15+3] - z[2][ws.labels[2][k15+3]][k15+3]) + (t11[3][k15+3] - z[3][ws.labels[3][k15+3]][k15+3]) + (t11[4][k15+3] - z[4][ws.labels[4][k15+3]][k15+3])) / 5
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss0 += (t11[0][k11] - z[0][ws.labels[0][k11]][k11] + (t11[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t11[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t11[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t11[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
+		loss1 += (t11[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t11[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t11[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t11[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t11[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
+		loss2 += (t11[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t11[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t11[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t11[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t11[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
+		loss3 += (t11[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t11[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t11[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t11[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t11[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t12 [5][3][32]float64
@@ -3123,8 +3025,6 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 	}
 	var dz [5][3][32]float64
 	var t18 [5][32]float64
-	var t19 [5][32]float64
-	var t20 [5][32]float64
 	for i := range 5 {
 		for j := range 32 {
 			t17[i][j] = (scatter[i][j] + scatter2[i][j] + scatter3[i][j] + scatter4[i][j] + scatter5[i][j]) / t10[i][j]
@@ -3137,27 +3037,27 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t14[i][j][n] = dz[i][0][n]*p.W[0][j] + dz[i][1][n]*p.W[1][j] + dz[i][2][n]*p.W[2][j]
+				ws.t14[i][j][n] = p.W[0][j]*dz[i][0][n] + p.W[1][j]*dz[i][1][n] + p.W[2][j]*dz[i][2][n]
 			}
 		}
 		for j := range 7 {
 			for n := range 32 {
-				var sumI0, sumI1, sumI2, sumI3 float64
-				for k16 := 0; k16 < 8; k16 += 4 {
-					sumI0 += ws.t14[i][k16][n] * ws.m[j][k16][n]
-					sumI1 += ws.t14[i][k16+1][n] * ws.m[j][k16+1][n]
-					sumI2 += ws.t14[i][k16+2][n] * ws.m[j][k16+2][n]
-					sumI3 += ws.t14[i][k16+3][n] * ws.m[j][k16+3][n]
+				var sumE0, sumE1, sumE2, sumE3 float64
+				for k12 := 0; k12 < 8; k12 += 4 {
+					sumE0 += ws.t14[i][k12][n] * ws.m[j][k12][n]
+					sumE1 += ws.t14[i][k12+1][n] * ws.m[j][k12+1][n]
+					sumE2 += ws.t14[i][k12+2][n] * ws.m[j][k12+2][n]
+					sumE3 += ws.t14[i][k12+3][n] * ws.m[j][k12+3][n]
 				}
-				ws.t15[i][j][n] = sumI0 + sumI1 + (sumI2 + sumI3)
+				ws.t15[i][j][n] = sumE0 + sumE1 + (sumE2 + sumE3)
 			}
 		}
 		for j := range 32 {
-			var sum7 float64
-			for k17 := range 7 {
-				sum7 += -(ws.t15[i][k17][j] * ws.t12[i][k17][j] / t8[i][j])
+			var sum5 float64
+			for k13 := range 7 {
+				sum5 += -(ws.t15[i][k13][j] * ws.t12[i][k13][j] / t8[i][j])
 			}
-			t18[i][j] = sum7
+			t18[i][j] = sum5
 		}
 		for j := range 7 {
 			for n := range 32 {
@@ -3166,64 +3066,64 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		}
 		for j := range 8 {
 			for n := range 32 {
-				var sum8 float64
-				for k18 := range 7 {
-					sum8 += ws.t16[i][k18][n] * ws.m[k18][j][n]
+				var sum6 float64
+				for k14 := range 7 {
+					sum6 += ws.t16[i][k14][n] * ws.m[k14][j][n]
 				}
-				ws.t17[i][j][n] = sum8
+				ws.t17[i][j][n] = sum6
 			}
 		}
-		// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	}
+	for p7 := range 5 {
+		attentionGemmNN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.t17[p7][0][0], 256), unsafe.Slice(&ws.t18[p7][0][0], 256), false)
+	}
+	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
+	var t19 [5][32]float64
+	var t20 [5][32]float64
+	for i := range 5 {
 		for j := range 8 {
 			for n := range 32 {
-				var sumJ0, sumJ1, sumJ2, sumJ3 float64
-				for k19 := 0; k19 < 8; k19 += 4 {
-					sumJ0 += ws.t17[i][k19][n] * p.Wm[j][k19]
-					sumJ1 += ws.t17[i][k19+1][n] * p.Wm[j][k19+1]
-					sumJ2 += ws.t17[i][k19+2][n] * p.Wm[j][k19+2]
-					sumJ3 += ws.t17[i][k19+3][n] * p.Wm[j][k19+3]
-				}
-				ws.dy[i][j][n] = ws.t14[i][j][n] + (sumJ0 + sumJ1 + (sumJ2 + sumJ3))
+				ws.dy[i][j][n] = ws.t14[i][j][n] + ws.t18[i][j][n]
 			}
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t18[i][j][n] = ws.dy[i][j][n] * p.Gamma[j]
+				ws.t19[i][j][n] = ws.dy[i][j][n] * p.Gamma[j]
 			}
 		}
 		for j := range 32 {
-			var sumK0, sumK1, sumK2, sumK3 float64
-			for k20 := 0; k20 < 8; k20 += 4 {
-				sumK0 += ws.t18[i][k20][j] * ws.t8[i][k20][j]
-				sumK1 += ws.t18[i][k20+1][j] * ws.t8[i][k20+1][j]
-				sumK2 += ws.t18[i][k20+2][j] * ws.t8[i][k20+2][j]
-				sumK3 += ws.t18[i][k20+3][j] * ws.t8[i][k20+3][j]
+			var sumF0, sumF1, sumF2, sumF3 float64
+			for k15 := 0; k15 < 8; k15 += 4 {
+				sumF0 += ws.t19[i][k15][j] * ws.t8[i][k15][j]
+				sumF1 += ws.t19[i][k15+1][j] * ws.t8[i][k15+1][j]
+				sumF2 += ws.t19[i][k15+2][j] * ws.t8[i][k15+2][j]
+				sumF3 += ws.t19[i][k15+3][j] * ws.t8[i][k15+3][j]
 			}
-			t19[i][j] = (sumK0 + sumK1 + (sumK2 + sumK3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
+			t19[i][j] = (sumF0 + sumF1 + (sumF2 + sumF3)) * (-0.5 * (rsqrt[i][j] / t6[i][j])) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t19[i][j][n] = t19[i][n] * ws.t8[i][j][n]
+				ws.t20[i][j][n] = t19[i][n] * ws.t8[i][j][n]
 			}
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.t20[i][j][n] = ws.t18[i][j][n]*rsqrt[i][n] + ws.t19[i][j][n] + ws.t19[i][j][n]
+				ws.t21[i][j][n] = ws.t19[i][j][n]*rsqrt[i][n] + ws.t20[i][j][n] + ws.t20[i][j][n]
 			}
 		}
 		for j := range 32 {
-			var sumL0, sumL1, sumL2, sumL3 float64
-			for k21 := 0; k21 < 8; k21 += 4 {
-				sumL0 += -ws.t20[i][k21][j]
-				sumL1 += -ws.t20[i][k21+1][j]
-				sumL2 += -ws.t20[i][k21+2][j]
-				sumL3 += -ws.t20[i][k21+3][j]
+			var sumG0, sumG1, sumG2, sumG3 float64
+			for k16 := 0; k16 < 8; k16 += 4 {
+				sumG0 += -ws.t21[i][k16][j]
+				sumG1 += -ws.t21[i][k16+1][j]
+				sumG2 += -ws.t21[i][k16+2][j]
+				sumG3 += -ws.t21[i][k16+3][j]
 			}
-			t20[i][j] = (sumL0 + sumL1 + (sumL2 + sumL3)) / 8
+			t20[i][j] = (sumG0 + sumG1 + (sumG2 + sumG3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
-				ws.dh[i][j][n] = ws.t20[i][j][n] + t20[i][n]
+				ws.dh[i][j][n] = ws.t21[i][j][n] + t20[i][n]
 			}
 		}
 		// backward of attention.bp:29: for i in 0..H {
@@ -3233,179 +3133,146 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 			}
 		}
 	}
-	var t21 [5][4][32]float64
-	var t22 [5][4][32]float64
+	var t21 [5][5][32]float64
+	var t22 [5][32]float64
 	var t23 [5][5][32]float64
-	var t24 [5][32]float64
-	var t25 [5][5][32]float64
-	var t26 [4][5][32]float64
-	var t27 [5][4][32]float64
 	for i10 := 1; i10 >= 0; i10-- {
 		// backward of attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
+		for p8 := range 5 {
+			attentionGemmNT(4, 8, 32, unsafe.Slice(&ws.t6[i10][p8][0][0], 128), unsafe.Slice(&ws.dh3[p8][0][0], 256), unsafe.Slice(&ws.t30[0][0], 32), p8 > 0)
+		}
+		for p9 := range 5 {
+			attentionGemmNN(4, 32, 8, unsafe.Slice(&p.Wo[i10][0][0], 32), unsafe.Slice(&ws.dh3[p9][0][0], 256), unsafe.Slice(&ws.t31[p9][0][0], 128), false)
+		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sumM0, sumM1, sumM2, sumM3 float64
-					for k22 := 0; k22 < 8; k22 += 4 {
-						sumM0 += ws.dh3[i][k22][n] * p.Wo[i10][j][k22]
-						sumM1 += ws.dh3[i][k22+1][n] * p.Wo[i10][j][k22+1]
-						sumM2 += ws.dh3[i][k22+2][n] * p.Wo[i10][j][k22+2]
-						sumM3 += ws.dh3[i][k22+3][n] * p.Wo[i10][j][k22+3]
+					var sum7 float64
+					for k17 := range 5 {
+						sum7 += ws.t31[k17][j][n] * ws.t3[i10][k17][i][n]
 					}
-					t21[i][j][n] = sumM0 + sumM1 + (sumM2 + sumM3)
+					ws.t32[i][j][n] = sum7
+				}
+			}
+			for j := range 5 {
+				for n := range 32 {
+					t21[i][j][n] = ws.t31[i][0][n]*ws.t[i10][j][0][n] + ws.t31[i][1][n]*ws.t[i10][j][1][n] + (ws.t31[i][2][n]*ws.t[i10][j][2][n] + ws.t31[i][3][n]*ws.t[i10][j][3][n])
 				}
 			}
 		}
+		for p10 := range 5 {
+			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p10][0][0], 256), unsafe.Slice(&ws.t32[p10][0][0], 128), unsafe.Slice(&ws.t33[0][0], 32), p10 > 0)
+		}
 		for i := range 5 {
+			for j := range 32 {
+				var sum8 float64
+				for k18 := range 5 {
+					sum8 += -(t21[i][k18][j] * ws.t3[i10][i][k18][j] / ws.t2[i10][i][j])
+				}
+				t22[i][j] = sum8
+			}
+			for j := range 5 {
+				for n := range 32 {
+					t23[i][j][n] = (t21[i][j][n]/ws.t2[i10][i][n] + t22[i][n]) * ws.exp[i10][i][j][n] * 0.5
+				}
+			}
 			for j := range 4 {
 				for n := range 32 {
 					var sum9 float64
-					for k23 := range 5 {
-						sum9 += t21[k23][j][n] * ws.t3[i10][k23][i][n]
+					for k19 := range 5 {
+						sum9 += t23[i][k19][n] * ws.t4[i10][k19][j][n]
 					}
-					t22[i][j][n] = sum9
-				}
-			}
-			for j := range 5 {
-				for n := range 32 {
-					t23[i][j][n] = t21[i][0][n]*ws.t[i10][j][0][n] + t21[i][1][n]*ws.t[i10][j][1][n] + (t21[i][2][n]*ws.t[i10][j][2][n] + t21[i][3][n]*ws.t[i10][j][3][n])
-				}
-			}
-			for j := range 32 {
-				var sum10 float64
-				for k24 := range 5 {
-					sum10 += -(t23[i][k24][j] * ws.t3[i10][i][k24][j] / ws.t2[i10][i][j])
-				}
-				t24[i][j] = sum10
-			}
-			for j := range 5 {
-				for n := range 32 {
-					t25[i][j][n] = (t23[i][j][n]/ws.t2[i10][i][n] + t24[i][n]) * ws.exp[i10][i][j][n] * 0.5
-				}
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				for n := range 32 {
-					var sum11 float64
-					for k25 := range 5 {
-						sum11 += t25[k25][j][n] * ws.t5[i10][k25][i][n]
-					}
-					t26[i][j][n] = sum11
+					ws.t34[i][j][n] = sum9
 				}
 			}
 		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum12 float64
-					for k26 := range 5 {
-						sum12 += t25[i][k26][n] * ws.t4[i10][k26][j][n]
+					var sum10 float64
+					for k20 := range 5 {
+						sum10 += t23[k20][i][n] * ws.t5[i10][k20][j][n]
 					}
-					t27[i][j][n] = sum12
+					ws.t35[i][j][n] = sum10
 				}
 			}
 		}
+		for p11 := range 5 {
+			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p11][0][0], 256), unsafe.Slice(&ws.t35[p11][0][0], 128), unsafe.Slice(&ws.t36[0][0], 32), p11 > 0)
+		}
+		for p12 := range 5 {
+			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p12][0][0], 256), unsafe.Slice(&ws.t34[p12][0][0], 128), unsafe.Slice(&ws.t37[0][0], 32), p12 > 0)
+		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum13 float64
-				for k27 := range 5 {
-					for k28 := range 32 {
-						sum13 += t27[k27][j][k28] * ws.x[k27][i][k28]
-					}
-				}
-				g.Wq[i10][i][j] += sum13
+				g.Wq[i10][i][j] += ws.t37[i][j]
 			}
 			for j := range 4 {
-				var sum14 float64
-				for k29 := range 5 {
-					for k30 := range 32 {
-						sum14 += t26[j][k29][k30] * ws.x[k29][i][k30]
-					}
-				}
-				g.Wk[i10][i][j] += sum14
+				g.Wk[i10][i][j] += ws.t36[i][j]
 			}
 			for j := range 4 {
-				var sum15 float64
-				for k31 := range 5 {
-					for k32 := range 32 {
-						sum15 += t22[k31][j][k32] * ws.x[k31][i][k32]
-					}
-				}
-				g.Wv[i10][i][j] += sum15
+				g.Wv[i10][i][j] += ws.t33[i][j]
 			}
 		}
 		for i := range 4 {
 			for j := range 8 {
-				var sum16 float64
-				for k33 := range 5 {
-					for k34 := range 32 {
-						sum16 += ws.dh3[k33][j][k34] * ws.t6[i10][k33][i][k34]
-					}
-				}
-				g.Wo[i10][i][j] += sum16
+				g.Wo[i10][i][j] += ws.t30[i][j]
 			}
 		}
 	}
 	// backward of attention.bp:32: y = layer_norm(X + h, gamma, beta)
 	for i := range 8 {
-		var sum17 float64
-		for k35 := range 5 {
-			var sumN0, sumN1, sumN2, sumN3 float64
-			for k36 := 0; k36 < 32; k36 += 4 {
-				sumN0 += ws.dy[k35][i][k36] * ws.t9[k35][i][k36]
-				sumN1 += ws.dy[k35][i][k36+1] * ws.t9[k35][i][k36+1]
-				sumN2 += ws.dy[k35][i][k36+2] * ws.t9[k35][i][k36+2]
-				sumN3 += ws.dy[k35][i][k36+3] * ws.t9[k35][i][k36+3]
+		var sum11 float64
+		for k21 := range 5 {
+			var sumH0, sumH1, sumH2, sumH3 float64
+			for k22 := 0; k22 < 32; k22 += 4 {
+				sumH0 += ws.dy[k21][i][k22] * ws.t9[k21][i][k22]
+				sumH1 += ws.dy[k21][i][k22+1] * ws.t9[k21][i][k22+1]
+				sumH2 += ws.dy[k21][i][k22+2] * ws.t9[k21][i][k22+2]
+				sumH3 += ws.dy[k21][i][k22+3] * ws.t9[k21][i][k22+3]
 			}
-			sum17 += sumN0 + sumN1 + (sumN2 + sumN3)
+			sum11 += sumH0 + sumH1 + (sumH2 + sumH3)
 		}
-		g.Gamma[i] = sum17
-		var sum18 float64
-		for k37 := range 5 {
-			var sumO0, sumO1, sumO2, sumO3 float64
-			for k38 := 0; k38 < 32; k38 += 4 {
-				sumO0 += ws.dy[k37][i][k38]
-				sumO1 += ws.dy[k37][i][k38+1]
-				sumO2 += ws.dy[k37][i][k38+2]
-				sumO3 += ws.dy[k37][i][k38+3]
+		g.Gamma[i] = sum11
+		var sum12 float64
+		for k23 := range 5 {
+			var sumI0, sumI1, sumI2, sumI3 float64
+			for k24 := 0; k24 < 32; k24 += 4 {
+				sumI0 += ws.dy[k23][i][k24]
+				sumI1 += ws.dy[k23][i][k24+1]
+				sumI2 += ws.dy[k23][i][k24+2]
+				sumI3 += ws.dy[k23][i][k24+3]
 			}
-			sum18 += sumO0 + sumO1 + (sumO2 + sumO3)
+			sum12 += sumI0 + sumI1 + (sumI2 + sumI3)
 		}
-		g.Beta[i] = sum18
-		// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
-		for j := range 8 {
-			var sum19 float64
-			for k39 := range 5 {
-				for k40 := range 32 {
-					sum19 += ws.t17[k39][j][k40] * ws.y[k39][i][k40]
-				}
-			}
-			g.Wm[i][j] = sum19
-		}
+		g.Beta[i] = sum12
+	}
+	// backward of attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	for p13 := range 5 {
+		attentionGemmNT(8, 8, 32, unsafe.Slice(&ws.y[p13][0][0], 256), unsafe.Slice(&ws.t17[p13][0][0], 256), unsafe.Slice(&g.Wm[0][0], 64), p13 > 0)
 	}
 	for i := range 3 {
 		for j := range 8 {
-			var sum20 float64
-			for k41 := range 5 {
-				for k42 := range 32 {
-					sum20 += dz[k41][i][k42] * ws.t13[k41][j][k42]
+			var sum13 float64
+			for k25 := range 5 {
+				for k26 := range 32 {
+					sum13 += dz[k25][i][k26] * ws.t13[k25][j][k26]
 				}
 			}
-			g.W[i][j] = sum20
+			g.W[i][j] = sum13
 		}
-		var sum21 float64
-		for k43 := range 5 {
-			var sumP0, sumP1, sumP2, sumP3 float64
-			for k44 := 0; k44 < 32; k44 += 4 {
-				sumP0 += dz[k43][i][k44]
-				sumP1 += dz[k43][i][k44+1]
-				sumP2 += dz[k43][i][k44+2]
-				sumP3 += dz[k43][i][k44+3]
+		var sum14 float64
+		for k27 := range 5 {
+			var sumJ0, sumJ1, sumJ2, sumJ3 float64
+			for k28 := 0; k28 < 32; k28 += 4 {
+				sumJ0 += dz[k27][i][k28]
+				sumJ1 += dz[k27][i][k28+1]
+				sumJ2 += dz[k27][i][k28+2]
+				sumJ3 += dz[k27][i][k28+3]
 			}
-			sum21 += sumP0 + sumP1 + (sumP2 + sumP3)
+			sum14 += sumJ0 + sumJ1 + (sumJ2 + sumJ3)
 		}
-		g.B[i] = sum21
+		g.B[i] = sum14
 	}
 	return loss
 }
@@ -3433,31 +3300,11 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	var t4 [5][32]float64
 	for i4 := range 2 {
 		// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
-		for i := range 5 {
-			for j := range 4 {
-				for n := range 32 {
-					var sum0, sum1, sum2, sum3 float64
-					for k := 0; k < 8; k += 4 {
-						sum0 += ws.x[i][k][n] * p.Wq[i4][k][j]
-						sum1 += ws.x[i][k+1][n] * p.Wq[i4][k+1][j]
-						sum2 += ws.x[i][k+2][n] * p.Wq[i4][k+2][j]
-						sum3 += ws.x[i][k+3][n] * p.Wq[i4][k+3][j]
-					}
-					ws.t5[i4][i][j][n] = sum0 + sum1 + (sum2 + sum3)
-				}
-			}
-			for j := range 4 {
-				for n := range 32 {
-					var sumB0, sumB1, sumB2, sumB3 float64
-					for k2 := 0; k2 < 8; k2 += 4 {
-						sumB0 += ws.x[i][k2][n] * p.Wk[i4][k2][j]
-						sumB1 += ws.x[i][k2+1][n] * p.Wk[i4][k2+1][j]
-						sumB2 += ws.x[i][k2+2][n] * p.Wk[i4][k2+2][j]
-						sumB3 += ws.x[i][k2+3][n] * p.Wk[i4][k2+3][j]
-					}
-					ws.t4[i4][i][j][n] = sumB0 + sumB1 + (sumB2 + sumB3)
-				}
-			}
+		for p2 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wq[i4][0][0], 32), unsafe.Slice(&ws.x[p2][0][0], 256), unsafe.Slice(&ws.t5[i4][p2][0][0], 128), false)
+		}
+		for p3 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wk[i4][0][0], 32), unsafe.Slice(&ws.x[p3][0][0], 256), unsafe.Slice(&ws.t4[i4][p3][0][0], 128), false)
 		}
 		for i := range 5 {
 			for j := range 5 {
@@ -3467,8 +3314,8 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 			}
 			for j := range 32 {
 				m := math.Inf(-1)
-				for k3 := range 5 {
-					m = max(m, t3[i][k3][j])
+				for k := range 5 {
+					m = max(m, t3[i][k][j])
 				}
 				t4[i][j] = m
 			}
@@ -3483,8 +3330,8 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 		for i := range 5 {
 			for j := range 32 {
 				var sum float64
-				for k4 := range 5 {
-					sum += ws.exp[i4][i][k4][j]
+				for k2 := range 5 {
+					sum += ws.exp[i4][i][k2][j]
 				}
 				ws.t2[i4][i][j] = sum
 			}
@@ -3493,34 +3340,23 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 					ws.t3[i4][i][j][n] = ws.exp[i4][i][j][n] / ws.t2[i4][i][n]
 				}
 			}
-			for j := range 4 {
-				for n := range 32 {
-					var sumC0, sumC1, sumC2, sumC3 float64
-					for k5 := 0; k5 < 8; k5 += 4 {
-						sumC0 += ws.x[i][k5][n] * p.Wv[i4][k5][j]
-						sumC1 += ws.x[i][k5+1][n] * p.Wv[i4][k5+1][j]
-						sumC2 += ws.x[i][k5+2][n] * p.Wv[i4][k5+2][j]
-						sumC3 += ws.x[i][k5+3][n] * p.Wv[i4][k5+3][j]
-					}
-					ws.t[i4][i][j][n] = sumC0 + sumC1 + (sumC2 + sumC3)
-				}
-			}
+		}
+		for p4 := range 5 {
+			attentionGemmTN(4, 32, 8, unsafe.Slice(&p.Wv[i4][0][0], 32), unsafe.Slice(&ws.x[p4][0][0], 256), unsafe.Slice(&ws.t[i4][p4][0][0], 128), false)
 		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum4 float64
-					for k6 := range 5 {
-						sum4 += ws.t3[i4][i][k6][n] * ws.t[i4][k6][j][n]
+					var sum2 float64
+					for k3 := range 5 {
+						sum2 += ws.t3[i4][i][k3][n] * ws.t[i4][k3][j][n]
 					}
-					ws.t6[i4][i][j][n] = sum4
+					ws.t6[i4][i][j][n] = sum2
 				}
 			}
-			for j := range 8 {
-				for n := range 32 {
-					ws.h3[i][j][n] += ws.t6[i4][i][0][n]*p.Wo[i4][0][j] + ws.t6[i4][i][1][n]*p.Wo[i4][1][j] + (ws.t6[i4][i][2][n]*p.Wo[i4][2][j] + ws.t6[i4][i][3][n]*p.Wo[i4][3][j])
-				}
-			}
+		}
+		for p5 := range 5 {
+			attentionGemmTN(8, 32, 4, unsafe.Slice(&p.Wo[i4][0][0], 32), unsafe.Slice(&ws.t6[i4][p5][0][0], 128), unsafe.Slice(&ws.h3[p5][0][0], 256), true)
 		}
 	}
 	// attention.bp:32: y = layer_norm(X + h, gamma, beta)
@@ -3533,14 +3369,14 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 			}
 		}
 		for j := range 32 {
-			var sumD0, sumD1, sumD2, sumD3 float64
-			for k7 := 0; k7 < 8; k7 += 4 {
-				sumD0 += ws.t7[i][k7][j]
-				sumD1 += ws.t7[i][k7+1][j]
-				sumD2 += ws.t7[i][k7+2][j]
-				sumD3 += ws.t7[i][k7+3][j]
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k4 := 0; k4 < 8; k4 += 4 {
+				sumB0 += ws.t7[i][k4][j]
+				sumB1 += ws.t7[i][k4+1][j]
+				sumB2 += ws.t7[i][k4+2][j]
+				sumB3 += ws.t7[i][k4+3][j]
 			}
-			t5[i][j] = (sumD0 + sumD1 + (sumD2 + sumD3)) / 8
+			t5[i][j] = (sumB0 + sumB1 + (sumB2 + sumB3)) / 8
 		}
 		for j := range 8 {
 			for n := range 32 {
@@ -3550,14 +3386,14 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	}
 	for i := range 5 {
 		for j := range 32 {
-			var sumE0, sumE1, sumE2, sumE3 float64
-			for k8 := 0; k8 < 8; k8 += 4 {
-				sumE0 += ws.t8[i][k8][j] * ws.t8[i][k8][j]
-				sumE1 += ws.t8[i][k8+1][j] * ws.t8[i][k8+1][j]
-				sumE2 += ws.t8[i][k8+2][j] * ws.t8[i][k8+2][j]
-				sumE3 += ws.t8[i][k8+3][j] * ws.t8[i][k8+3][j]
+			var sumC0, sumC1, sumC2, sumC3 float64
+			for k5 := 0; k5 < 8; k5 += 4 {
+				sumC0 += ws.t8[i][k5][j] * ws.t8[i][k5][j]
+				sumC1 += ws.t8[i][k5+1][j] * ws.t8[i][k5+1][j]
+				sumC2 += ws.t8[i][k5+2][j] * ws.t8[i][k5+2][j]
+				sumC3 += ws.t8[i][k5+3][j] * ws.t8[i][k5+3][j]
 			}
-			rsqrt[i][j] = attentionRsqrt((sumE0+sumE1+(sumE2+sumE3))/8 + 1e-05)
+			rsqrt[i][j] = attentionRsqrt((sumC0+sumC1+(sumC2+sumC3))/8 + 1e-05)
 		}
 		for j := range 8 {
 			for n := range 32 {
@@ -3566,36 +3402,27 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 		}
 	}
 	// attention.bp:33: z = (y + attention(y @ Wm, M, M)) @ transpose(W) + b
+	for p6 := range 5 {
+		attentionGemmTN(8, 32, 8, unsafe.Slice(&p.Wm[0][0], 64), unsafe.Slice(&ws.y[p6][0][0], 256), unsafe.Slice(&ws.t10[p6][0][0], 256), false)
+	}
 	var t6 [5][32]float64
 	for i := range 5 {
-		for j := range 8 {
-			for n := range 32 {
-				var sumF0, sumF1, sumF2, sumF3 float64
-				for k9 := 0; k9 < 8; k9 += 4 {
-					sumF0 += ws.y[i][k9][n] * p.Wm[k9][j]
-					sumF1 += ws.y[i][k9+1][n] * p.Wm[k9+1][j]
-					sumF2 += ws.y[i][k9+2][n] * p.Wm[k9+2][j]
-					sumF3 += ws.y[i][k9+3][n] * p.Wm[k9+3][j]
-				}
-				ws.t10[i][j][n] = sumF0 + sumF1 + (sumF2 + sumF3)
-			}
-		}
 		for j := range 7 {
 			for n := range 32 {
-				var sumG0, sumG1, sumG2, sumG3 float64
-				for k10 := 0; k10 < 8; k10 += 4 {
-					sumG0 += ws.t10[i][k10][n] * ws.m[j][k10][n]
-					sumG1 += ws.t10[i][k10+1][n] * ws.m[j][k10+1][n]
-					sumG2 += ws.t10[i][k10+2][n] * ws.m[j][k10+2][n]
-					sumG3 += ws.t10[i][k10+3][n] * ws.m[j][k10+3][n]
+				var sumD0, sumD1, sumD2, sumD3 float64
+				for k6 := 0; k6 < 8; k6 += 4 {
+					sumD0 += ws.t10[i][k6][n] * ws.m[j][k6][n]
+					sumD1 += ws.t10[i][k6+1][n] * ws.m[j][k6+1][n]
+					sumD2 += ws.t10[i][k6+2][n] * ws.m[j][k6+2][n]
+					sumD3 += ws.t10[i][k6+3][n] * ws.m[j][k6+3][n]
 				}
-				ws.t11[i][j][n] = (sumG0 + sumG1 + (sumG2 + sumG3)) * 0.35355339059327373
+				ws.t11[i][j][n] = (sumD0 + sumD1 + (sumD2 + sumD3)) * 0.35355339059327373
 			}
 		}
 		for j := range 32 {
 			m2 := math.Inf(-1)
-			for k11 := range 7 {
-				m2 = max(m2, ws.t11[i][k11][j])
+			for k7 := range 7 {
+				m2 = max(m2, ws.t11[i][k7][j])
 			}
 			t6[i][j] = m2
 		}
@@ -3613,11 +3440,11 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 	var exp [5][3][32]float64
 	for i := range 5 {
 		for j := range 32 {
-			var sum5 float64
-			for k12 := range 7 {
-				sum5 += ws.exp2[i][k12][j]
+			var sum3 float64
+			for k8 := range 7 {
+				sum3 += ws.exp2[i][k8][j]
 			}
-			t7[i][j] = sum5
+			t7[i][j] = sum3
 		}
 		for j := range 7 {
 			for n := range 32 {
@@ -3626,23 +3453,23 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 		}
 		for j := range 8 {
 			for n := range 32 {
-				var sum6 float64
-				for k13 := range 7 {
-					sum6 += ws.t12[i][k13][n] * ws.m[k13][j][n]
+				var sum4 float64
+				for k9 := range 7 {
+					sum4 += ws.t12[i][k9][n] * ws.m[k9][j][n]
 				}
-				ws.t13[i][j][n] = ws.y[i][j][n] + sum6
+				ws.t13[i][j][n] = ws.y[i][j][n] + sum4
 			}
 		}
 		for j := range 3 {
 			for n := range 32 {
-				var sumH0, sumH1, sumH2, sumH3 float64
-				for k14 := 0; k14 < 8; k14 += 4 {
-					sumH0 += ws.t13[i][k14][n] * p.W[j][k14]
-					sumH1 += ws.t13[i][k14+1][n] * p.W[j][k14+1]
-					sumH2 += ws.t13[i][k14+2][n] * p.W[j][k14+2]
-					sumH3 += ws.t13[i][k14+3][n] * p.W[j][k14+3]
+				var dot0, dot1, dot2, dot3 float64
+				for k10 := 0; k10 < 8; k10 += 4 {
+					dot0 += p.W[j][k10] * ws.t13[i][k10][n]
+					dot1 += p.W[j][k10+1] * ws.t13[i][k10+1][n]
+					dot2 += p.W[j][k10+2] * ws.t13[i][k10+2][n]
+					dot3 += p.W[j][k10+3] * ws.t13[i][k10+3][n]
 				}
-				z[i][j][n] = sumH0 + sumH1 + (sumH2 + sumH3) + p.B[j]
+				z[i][j][n] = dot0 + dot1 + (dot2 + dot3) + p.B[j]
 			}
 		}
 		// attention.bp:34: loss = cross_entropy(z, labels) / T
@@ -3666,11 +3493,11 @@ func (p *AttentionParams) forwardTile(ws *AttentionBatchWorkspace, out []Attenti
 		}
 	}
 	var loss0, loss1, loss2, loss3 float64
-	for k15 := 0; k15 < 32; k15 += 4 {
-		loss0 += (t10[0][k15] - z[0][ws.labels[0][k15]][k15] + (t10[1][k15] - z[1][ws.labels[1][k15]][k15]) + (t10[2][k15] - z[2][ws.labels[2][k15]][k15]) + (t10[3][k15] - z[3][ws.labels[3][k15]][k15]) + (t10[4][k15] - z[4][ws.labels[4][k15]][k15])) / 5
-		loss1 += (t10[0][k15+1] - z[0][ws.labels[0][k15+1]][k15+1] + (t10[1][k15+1] - z[1][ws.labels[1][k15+1]][k15+1]) + (t10[2][k15+1] - z[2][ws.labels[2][k15+1]][k15+1]) + (t10[3][k15+1] - z[3][ws.labels[3][k15+1]][k15+1]) + (t10[4][k15+1] - z[4][ws.labels[4][k15+1]][k15+1])) / 5
-		loss2 += (t10[0][k15+2] - z[0][ws.labels[0][k15+2]][k15+2] + (t10[1][k15+2] - z[1][ws.labels[1][k15+2]][k15+2]) + (t10[2][k15+2] - z[2][ws.labels[2][k15+2]][k15+2]) + (t10[3][k15+2] - z[3][ws.labels[3][k15+2]][k15+2]) + (t10[4][k15+2] - z[4][ws.labels[4][k15+2]][k15+2])) / 5
-		loss3 += (t10[0][k15+3] - z[0][ws.labels[0][k15+3]][k15+3] + (t10[1][k15+3] - z[1][ws.labels[1][k15+3]][k15+3]) + (t10[2][k15+3] - z[2][ws.labels[2][k15+3]][k15+3]) + (t10[3][k15+3] - z[3][ws.labels[3][k15+3]][k15+3]) + (t10[4][k15+3] - z[4][ws.labels[4][k15+3]][k15+3])) / 5
+	for k11 := 0; k11 < 32; k11 += 4 {
+		loss0 += (t10[0][k11] - z[0][ws.labels[0][k11]][k11] + (t10[1][k11] - z[1][ws.labels[1][k11]][k11]) + (t10[2][k11] - z[2][ws.labels[2][k11]][k11]) + (t10[3][k11] - z[3][ws.labels[3][k11]][k11]) + (t10[4][k11] - z[4][ws.labels[4][k11]][k11])) / 5
+		loss1 += (t10[0][k11+1] - z[0][ws.labels[0][k11+1]][k11+1] + (t10[1][k11+1] - z[1][ws.labels[1][k11+1]][k11+1]) + (t10[2][k11+1] - z[2][ws.labels[2][k11+1]][k11+1]) + (t10[3][k11+1] - z[3][ws.labels[3][k11+1]][k11+1]) + (t10[4][k11+1] - z[4][ws.labels[4][k11+1]][k11+1])) / 5
+		loss2 += (t10[0][k11+2] - z[0][ws.labels[0][k11+2]][k11+2] + (t10[1][k11+2] - z[1][ws.labels[1][k11+2]][k11+2]) + (t10[2][k11+2] - z[2][ws.labels[2][k11+2]][k11+2]) + (t10[3][k11+2] - z[3][ws.labels[3][k11+2]][k11+2]) + (t10[4][k11+2] - z[4][ws.labels[4][k11+2]][k11+2])) / 5
+		loss3 += (t10[0][k11+3] - z[0][ws.labels[0][k11+3]][k11+3] + (t10[1][k11+3] - z[1][ws.labels[1][k11+3]][k11+3]) + (t10[2][k11+3] - z[2][ws.labels[2][k11+3]][k11+3]) + (t10[3][k11+3] - z[3][ws.labels[3][k11+3]][k11+3]) + (t10[4][k11+3] - z[4][ws.labels[4][k11+3]][k11+3])) / 5
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var probs [5][3][32]float64
@@ -3774,4 +3601,208 @@ func (*AttentionInputs) Layout() (names, fields []string, sizes []int) {
 // attentionRsqrt is 1/√x.
 func attentionRsqrt(x float64) float64 {
 	return 1 / math.Sqrt(x)
+}
+
+// The kernels are func variables, not functions that test a flag: the
+// portable file cannot name the archsimd functions (they exist only with
+// GOEXPERIMENT=simd on amd64), so kernels_simd.go's init replaces these
+// once. One indirect call per matrix product costs nothing next to the
+// product, and the kernels are too big to inline either way.
+
+// GemmNT sets c[m,n] to a[m,k]·b[n,k]ᵀ, or adds it into c if add is true
+// (a dense layer's forward pass over a tile: X[B,k]·Wᵀ). All three are
+// row-major and contiguous; without add, c is only written.
+var attentionGemmNT = attentionGemmNTGo
+
+// GemmNN sets c[m,n] to a[m,k]·b[k,n], or adds it into c if add is true
+// (a dense layer's input gradient over a tile: dY[B,n]·W[n,k]). All three
+// are row-major and contiguous; without add, c is only written.
+var attentionGemmNN = attentionGemmNNGo
+
+// GemmTN sets c[m,n] to a[k,m]ᵀ·b[k,n], or adds it into c if add is true
+// (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
+// All three are row-major and contiguous; without add, c is only written.
+var attentionGemmTN = attentionGemmTNGo
+
+func attentionGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
+	attentionNtGo(m, n, k, a, b, c, add, 0)
+}
+
+func attentionGemmNNGo(m, n, k int, a, b, c []float64, add bool) {
+	attentionAxpyGo(m, n, k, a[:m*k], k, 1, b, c, add, 0)
+}
+
+func attentionGemmTNGo(m, n, k int, a, b, c []float64, add bool) {
+	attentionAxpyGo(m, n, k, a[:k*m], 1, m, b, c, add, 0)
+}
+
+// ntGo computes columns j0 to n-1 of c = a·bᵀ as dot products along k, two
+// rows of a by three of b at a time: six accumulators and five loads per
+// step are what Go's amd64 backend keeps in registers (it computes all
+// products before the sums, so 2×4 and larger spill).
+func attentionNtGo(m, n, k int, a, b, c []float64, add bool, j0 int) {
+	a, b, c = a[:m*k], b[:n*k], c[:m*n]
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		a0, a1 := a[i*k:i*k+k], a[i*k+k:i*k+2*k]
+		c0, c1 := c[i*n:i*n+n], c[i*n+n:i*n+2*n]
+		j := j0
+		for ; j+3 <= n; j += 3 {
+			s00, s01, s02, s10, s11, s12 := attentionDot2x3(a0, a1, b[j*k:j*k+k], b[j*k+k:j*k+2*k], b[j*k+2*k:j*k+3*k])
+			attentionPut3(c0[j:j+3], s00, s01, s02, add)
+			attentionPut3(c1[j:j+3], s10, s11, s12, add)
+		}
+		for ; j < n; j++ {
+			s0, s1 := attentionDot2x1(a0, a1, b[j*k:j*k+k])
+			attentionPut1(c0, j, s0, add)
+			attentionPut1(c1, j, s1, add)
+		}
+	}
+	if i < m {
+		a0, c0 := a[i*k:i*k+k], c[i*n:i*n+n]
+		for j := j0; j < n; j++ {
+			attentionPut1(c0, j, attentionDot1(a0, b[j*k:j*k+k]), add)
+		}
+	}
+}
+
+// dot2x3 returns the six dot products of a0 and a1 with b0, b1 and b2.
+func attentionDot2x3(a0, a1, b0, b1, b2 []float64) (s00, s01, s02, s10, s11, s12 float64) {
+	a1, b0, b1, b2 = a1[:len(a0)], b0[:len(a0)], b1[:len(a0)], b2[:len(a0)]
+	for p, x0 := range a0 {
+		x1, y0, y1, y2 := a1[p], b0[p], b1[p], b2[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+	}
+	return
+}
+
+// dot1 returns the dot product of a0 and b0.
+func attentionDot1(a0, b0 []float64) (s float64) {
+	b0 = b0[:len(a0)]
+	for p, x := range a0 {
+		s += x * b0[p]
+	}
+	return
+}
+
+// dot2x1 returns the dot products of a0 and a1 with b0.
+func attentionDot2x1(a0, a1, b0 []float64) (s0, s1 float64) {
+	a1, b0 = a1[:len(a0)], b0[:len(a0)]
+	for p, x0 := range a0 {
+		y := b0[p]
+		s0 += x0 * y
+		s1 += a1[p] * y
+	}
+	return
+}
+
+func attentionPut3(c []float64, s0, s1, s2 float64, add bool) {
+	c = c[:3]
+	if add {
+		s0, s1, s2 = s0+c[0], s1+c[1], s2+c[2]
+	}
+	c[0], c[1], c[2] = s0, s1, s2
+}
+
+func attentionPut1(c []float64, j int, s float64, add bool) {
+	if add {
+		s += c[j]
+	}
+	c[j] = s
+}
+
+// axpyGo computes columns j0 to n-1 of c = A·b, where A's element (i, p)
+// is a[i*ars+p*acs]: ars, acs = k, 1 for a[m,k] and 1, m for a[k,m]ᵀ. It
+// runs along rows of b and c, adding four rows of b, scaled, into two rows
+// of c per pass (2 rows × 4 products of k): the scalars of A are loaded
+// outside the loop, so one kernel serves both layouts, and a long
+// contiguous inner loop suits the small k of these products (k = 10 or
+// the tile size) better than accumulators in registers, which must be
+// set up and stored every k steps.
+func attentionAxpyGo(m, n, k int, a []float64, ars, acs int, b, c []float64, add bool, j0 int) {
+	b, c = b[:k*n], c[:m*n]
+	if k == 0 {
+		if !add {
+			for i := range m {
+				clear(c[i*n+j0 : i*n+n])
+			}
+		}
+		return
+	}
+	i := 0
+	for ; i+2 <= m; i += 2 {
+		c0, c1 := c[i*n+j0:i*n+n], c[i*n+n+j0:i*n+2*n]
+		set := !add
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			o0, o1 := i*ars+p*acs, (i+1)*ars+p*acs
+			attentionAxpy2x4(c0, c1, b[p*n+j0:p*n+n], b[(p+1)*n+j0:(p+1)*n+n], b[(p+2)*n+j0:(p+2)*n+n], b[(p+3)*n+j0:(p+3)*n+n],
+				a[o0], a[o0+acs], a[o0+2*acs], a[o0+3*acs], a[o1], a[o1+acs], a[o1+2*acs], a[o1+3*acs], set)
+			set = false
+		}
+		for ; p < k; p++ {
+			attentionAxpy2x1(c0, c1, b[p*n+j0:p*n+n], a[i*ars+p*acs], a[(i+1)*ars+p*acs], set)
+			set = false
+		}
+	}
+	if i < m {
+		c0 := c[i*n+j0 : i*n+n]
+		for p := range k {
+			attentionAxpy1x1(c0, b[p*n+j0:p*n+n], a[i*ars+p*acs], !add && p == 0)
+		}
+	}
+}
+
+// axpy2x4 adds (or with set, stores) x0j·bj into c0 and x1j·bj into c1.
+func attentionAxpy2x4(c0, c1, b0, b1, b2, b3 []float64, x00, x01, x02, x03, x10, x11, x12, x13 float64, set bool) {
+	c1, b1, b2, b3 = c1[:len(c0)], b1[:len(c0)], b2[:len(c0)], b3[:len(c0)]
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y0 := range b0 {
+			y1, y2, y3 := b1[j], b2[j], b3[j]
+			c0[j] = x00*y0 + x01*y1 + x02*y2 + x03*y3
+			c1[j] = x10*y0 + x11*y1 + x12*y2 + x13*y3
+		}
+		return
+	}
+	for j, y0 := range b0 {
+		y1, y2, y3 := b1[j], b2[j], b3[j]
+		c0[j] += x00*y0 + x01*y1 + x02*y2 + x03*y3
+		c1[j] += x10*y0 + x11*y1 + x12*y2 + x13*y3
+	}
+}
+
+// axpy2x1 adds (or with set, stores) x0·b0 into c0 and x1·b0 into c1.
+func attentionAxpy2x1(c0, c1, b0 []float64, x0, x1 float64, set bool) {
+	c1, b0 = c1[:len(c0)], b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x0 * y
+			c1[j] = x1 * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x0 * y
+		c1[j] += x1 * y
+	}
+}
+
+// axpy1x1 adds (or with set, stores) x·b0 into c0.
+func attentionAxpy1x1(c0, b0 []float64, x float64, set bool) {
+	b0 = b0[:len(c0)]
+	if set {
+		for j, y := range b0 {
+			c0[j] = x * y
+		}
+		return
+	}
+	for j, y := range b0 {
+		c0[j] += x * y
+	}
 }

@@ -909,7 +909,7 @@ func (p *AxesParams) lossGradTile(ws *AxesBatchWorkspace, g *AxesParams) float64
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				Z[i][j][n] = ws.x[i][0][n]*p.W[j][0] + ws.x[i][1][n]*p.W[j][1] + ws.x[i][2][n]*p.W[j][2] + p.B[j]
+				Z[i][j][n] = p.W[j][0]*ws.x[i][0][n] + p.W[j][1]*ws.x[i][1][n] + p.W[j][2]*ws.x[i][2][n] + p.B[j]
 			}
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis
@@ -1386,7 +1386,7 @@ func (p *AxesParams) forwardTile(ws *AxesBatchWorkspace, out []AxesOutputs) floa
 	for i := range 4 {
 		for j := range 5 {
 			for n := range 32 {
-				Z[i][j][n] = ws.x[i][0][n]*p.W[j][0] + ws.x[i][1][n]*p.W[j][1] + ws.x[i][2][n]*p.W[j][2] + p.B[j]
+				Z[i][j][n] = p.W[j][0]*ws.x[i][0][n] + p.W[j][1]*ws.x[i][1][n] + p.W[j][2]*ws.x[i][2][n] + p.B[j]
 			}
 		}
 		// axes.bp:23: P = softmax(Z)           // row by row: the last axis

@@ -423,6 +423,9 @@ func (g *gen) matmul(shape []int, d int) (Expr, float64) {
 			sa, sb = []int{k}, []int{k, shape[0]}
 		}
 	case 2:
+		if g.rows.Intn(100) < rowsPct {
+			return g.rowsProduct(shape)
+		}
 		sa, sb = []int{shape[0], k}, []int{k, shape[1]}
 	}
 	a, ab := g.expr(sa, d)

@@ -17,7 +17,8 @@ const Limit = 6
 // Generate returns a random valid model with fns, determined by seed.
 func Generate(seed int64) *File {
 	g := &gen{r: rand.New(rand.NewSource(seed)), f: &File{Layout: seed}, layers: rand.New(rand.NewSource(seed ^ 0x1a7e45)),
-		moves: rand.New(rand.NewSource(seed ^ 0x0ff5e7))}
+		moves: rand.New(rand.NewSource(seed ^ 0x0ff5e7)),
+		rows:  rand.New(rand.NewSource(seed ^ 0x5a3b1e))}
 	g.file()
 	return g.f
 }
@@ -53,6 +54,10 @@ type gen struct {
 	// an index or a slice moves with a loop variable (t-1, t:t+2) and
 	// where a whole tensor of integers gathers rows (E[ks]).
 	moves *rand.Rand
+	// rows decides which matrix products multiply a sample's rows by a
+	// parameter matrix (rows.go), from a stream of its own for the same
+	// reason.
+	rows *rand.Rand
 
 	vals    []*value
 	idx     []indexer
@@ -330,6 +335,13 @@ func (g *gen) binding() []Stmt {
 		w := g.newDecl("param", []int{8, k})
 		v, _ := g.exprLimited([]int{k}, 2, Limit)
 		x, b = &Call{F: "tanh", Args: []Expr{&Bin{Op: "@", X: &Name{N: w.name}, Y: v}}}, 1
+	}
+	if g.inFn == nil && g.rows.Intn(100) < rowsBindingPct {
+		// A layer over a sample's rows, of a size whose batched products
+		// are kernel calls.
+		shape = []int{2 + g.rows.Intn(5), 2 + g.rows.Intn(5)}
+		p, _ := g.rowsProduct(shape)
+		x, b = &Call{F: "tanh", Args: []Expr{p}}, 1
 	}
 	name := g.fresh("h")
 	g.vals = append(g.vals, &value{name: name, shape: shape, bound: b, kind: "value"})

@@ -106,4 +106,37 @@ func TestCoverage(t *testing.T) {
 			t.Errorf("no generated model of seeds 1 to 80 lowers to op %s", symbolic.Ops()[c].Name)
 		}
 	}
+	// Batched over a tile of 32, products of a sample's rows and a shared
+	// matrix are bmatmuls: one product (W @ X) or a stack over the rows
+	// (X @ W), each with the shared matrix transposed and not, and of both
+	// kinds some big enough for kernel calls (codegen/batchmm.go's sizes).
+	forms := map[[2]bool]int{}
+	big := map[bool]int{}
+	for seed := int64(1); seed <= 80; seed++ {
+		_, prog, err := backpropgen.Check("r.bp", randmodel.Print(randmodel.Generate(seed)))
+		if err != nil || prog.Model == nil {
+			continue
+		}
+		bm := prog.Model.Batch(32)
+		symbolic.Walk([]*symbolic.Node{bm.Loss}, func(n *symbolic.Node) {
+			if n.Op.Code != symbolic.OpBMatMul {
+				return
+			}
+			f := symbolic.BMatMulOf(n)
+			forms[[2]bool{f.StackB, f.TransA}]++
+			if call := f.M * f.N * f.K; call >= 1024 && f.P*call >= 4096 {
+				big[f.StackB]++
+			}
+		})
+	}
+	for _, stack := range []bool{false, true} {
+		for _, trans := range []bool{false, true} {
+			if forms[[2]bool{stack, trans}] == 0 {
+				t.Errorf("no generated model of seeds 1 to 80 has a batched product of rows, stacked %v, transposed %v", stack, trans)
+			}
+		}
+		if big[stack] == 0 {
+			t.Errorf("no generated model of seeds 1 to 80 has a batched product of rows, stacked %v, big enough for a kernel", stack)
+		}
+	}
 }
