@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// benchBatch is the mini-batch of BenchmarkReverseLossGradBatch: the
+// trainingBatch is the mini-batch of BenchmarkReverseLossGradBatch: the
 // training batch of main (64 sequences), drawn from a fixed seed.
-func benchBatch() []ReverseInputs {
+func trainingBatch() []ReverseInputs {
 	r := rand.New(rand.NewPCG(1, 2))
 	in := make([]ReverseInputs, 64)
 	digits := make([]int, seqLen)
@@ -22,7 +22,7 @@ func benchBatch() []ReverseInputs {
 // reverse.bp over one training mini-batch of 64 sequences on one
 // goroutine: the Go side of scripts/attention_bench.py.
 func BenchmarkReverseLossGradBatch(b *testing.B) {
-	in := benchBatch()
+	in := trainingBatch()
 	var p, g ReverseParams
 	p.Init(1)
 	ws := new(ReverseBatchWorkspace)
@@ -34,7 +34,7 @@ func BenchmarkReverseLossGradBatch(b *testing.B) {
 // BenchmarkReverseLossGradLoop is the same mini-batch through the
 // per-sample LossGrad, one sequence at a time.
 func BenchmarkReverseLossGradLoop(b *testing.B) {
-	in := benchBatch()
+	in := trainingBatch()
 	var p, g ReverseParams
 	p.Init(1)
 	ws := new(ReverseWorkspace)
