@@ -57,7 +57,12 @@ func (g *gen) layer(shape []int, d int) (Expr, float64) {
 func (g *gen) slice(shape []int, d int) (Expr, float64) {
 	drop := -1 // the position among x's axes of the one indexed
 	if len(shape) < 3 && g.pct(50) {
-		drop = g.r.Intn(len(shape) + 1)
+		// Before the first slice half the time (x[2, 1:3], a row's part):
+		// the form a model writes most.
+		drop = g.r.Intn(2 * (len(shape) + 1))
+		if drop > len(shape) {
+			drop = 0
+		}
 	}
 	var xs []int
 	var idx []Idx
