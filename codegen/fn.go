@@ -25,7 +25,21 @@ func (f *fnGen) whole(n *symbolic.Node) gexpr { return f.elem(n, nil) }
 // already in a variable, its state's, and is copied only where keep says
 // it must be (into the workspace).
 func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest, keep ...func(n *symbolic.Node) bool) {
-	for _, n := range p.mat {
+	done := map[*symbolic.Node]bool{} // computed ahead of their turn, in a pass of products
+	for at, n := range p.mat {
+		if done[n] {
+			continue
+		}
+		if ms := f.matvecGroup(p, at, done); ms != nil {
+			f.emitMatvecGroup(ms, slot)
+			for _, m := range ms {
+				done[m.n] = true
+				if m.epi != nil {
+					done[m.epi] = true
+				}
+			}
+			continue
+		}
 		if n.Op.Kind == symbolic.LoopK {
 			f.emitLoop(n, p)
 			continue

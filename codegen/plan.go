@@ -22,6 +22,11 @@ type plan struct {
 	mat   []*symbolic.Node // in ID order
 	isMat map[*symbolic.Node]bool
 	uses  map[*symbolic.Node]int
+	// user is the last user of each node seen (its only one if uses is
+	// 1), and forced the nodes that must be materialized whatever their
+	// uses: matgroup.go finds a product's epilogue with them.
+	user   map[*symbolic.Node]*symbolic.Node
+	forced map[*symbolic.Node]bool
 	// live says which states of each loop are computed: a state nothing
 	// reads is dropped with its initial value (Go rejects a variable that
 	// is only ever assigned).
@@ -57,7 +62,7 @@ func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
 		pl.visit(r)
 		pl.forced[r] = true
 	}
-	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: pl.uses, live: pl.liveLoops()}
+	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: pl.uses, user: pl.user, forced: pl.forced, live: pl.liveLoops()}
 	for _, r := range force {
 		if !f.avail(r) {
 			p.isMat[r] = true

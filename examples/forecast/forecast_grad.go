@@ -173,10 +173,6 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -184,11 +180,11 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			ws.hPrev[t][i] = h[i]
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := h[k]
@@ -200,100 +196,23 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -313,150 +232,69 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
 	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
 		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			ws.cPrev2[t6-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t6-8][k2]
+				x6 := ws.h[t6-8][k2+1]
+				x7 := ws.h[t6-8][k2+2]
+				x8 := ws.h[t6-8][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
+			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
+			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
 		}
-		yhat2 := in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
+		yhat2 := in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t10-8] = yhat2 - in.Ys[t10]
-		loss += ws.t[t10-8] * ws.t[t10-8]
+		ws.t[t6-8] = yhat2 - in.Ys[t6]
+		loss += ws.t[t6-8] * ws.t[t6-8]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -888,10 +726,6 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -899,11 +733,11 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			ws.hPrev[t][i] = h[i]
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := h[k]
@@ -915,100 +749,23 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -1027,148 +784,67 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
 	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
 		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			ws.cPrev2[t6-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t6-8][k2]
+				x6 := ws.h[t6-8][k2+1]
+				x7 := ws.h[t6-8][k2+2]
+				x8 := ws.h[t6-8][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
+			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
+			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
 		}
-		ws.t[t10-8] = in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t10]
-		loss += ws.t[t10-8] * ws.t[t10-8]
+		ws.t[t6-8] = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0]) - in.Ys[t6]
+		loss += ws.t[t6-8] * ws.t[t6-8]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -1198,160 +874,160 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dbi2 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t19 := 23; t19 >= 8; t19-- {
+	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		dby[0] = 0.0625 * (2 * ws.t[t19-8])
+		dby[0] = 0.0625 * (2 * ws.t[t11-8])
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t19-8][i]*(1-ws.tanhC2[t19-8][i]*ws.tanhC2[t19-8][i])
-			dc3[i] = dc2i * ws.f2[t19-8][i]
+			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
+			dc3[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t19-8][i] * (ws.o2[t19-8][i] * (1 - ws.o2[t19-8][i]))
+			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t19-8][i] * (1 - ws.g2[t19-8][i]*ws.g2[t19-8][i])
+			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t19-8][i] * (ws.f2[t19-8][i] * (1 - ws.f2[t19-8][i]))
+			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t19-8][i] * (ws.i2[t19-8][i] * (1 - ws.i2[t19-8][i]))
+			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
-		row34 := &p.Uo[0]
+		row10 := &p.Uo[0]
 		v2 := dbo2[1]
-		row35 := &p.Uo[1]
+		row11 := &p.Uo[1]
 		v3 := dbo2[2]
-		row36 := &p.Uo[2]
+		row12 := &p.Uo[2]
 		v4 := dbo2[3]
-		row37 := &p.Uo[3]
+		row13 := &p.Uo[3]
 		for j2 := range 16 {
-			dh3[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
+			dh3[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k10 := 4; k10 < 16; k10 += 4 {
-			v5 := dbo2[k10]
-			row38 := &p.Uo[k10]
-			v6 := dbo2[k10+1]
-			row39 := &p.Uo[k10+1]
-			v7 := dbo2[k10+2]
-			row40 := &p.Uo[k10+2]
-			v8 := dbo2[k10+3]
-			row41 := &p.Uo[k10+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v5 := dbo2[k4]
+			row14 := &p.Uo[k4]
+			v6 := dbo2[k4+1]
+			row15 := &p.Uo[k4+1]
+			v7 := dbo2[k4+2]
+			row16 := &p.Uo[k4+2]
+			v8 := dbo2[k4+3]
+			row17 := &p.Uo[k4+3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
+				dh3[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 			}
 		}
 		v9 := dbg2[0]
-		row42 := &p.Ug[0]
+		row18 := &p.Ug[0]
 		v10 := dbg2[1]
-		row43 := &p.Ug[1]
+		row19 := &p.Ug[1]
 		v11 := dbg2[2]
-		row44 := &p.Ug[2]
+		row20 := &p.Ug[2]
 		v12 := dbg2[3]
-		row45 := &p.Ug[3]
+		row21 := &p.Ug[3]
 		for j4 := range 16 {
-			dh3[j4] += v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
+			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k11 := 4; k11 < 16; k11 += 4 {
-			v13 := dbg2[k11]
-			row46 := &p.Ug[k11]
-			v14 := dbg2[k11+1]
-			row47 := &p.Ug[k11+1]
-			v15 := dbg2[k11+2]
-			row48 := &p.Ug[k11+2]
-			v16 := dbg2[k11+3]
-			row49 := &p.Ug[k11+3]
+		for k5 := 4; k5 < 16; k5 += 4 {
+			v13 := dbg2[k5]
+			row22 := &p.Ug[k5]
+			v14 := dbg2[k5+1]
+			row23 := &p.Ug[k5+1]
+			v15 := dbg2[k5+2]
+			row24 := &p.Ug[k5+2]
+			v16 := dbg2[k5+3]
+			row25 := &p.Ug[k5+3]
 			for j5 := range 16 {
-				dh3[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
+				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
 		}
 		v17 := dbf2[0]
-		row50 := &p.Uf[0]
+		row26 := &p.Uf[0]
 		v18 := dbf2[1]
-		row51 := &p.Uf[1]
+		row27 := &p.Uf[1]
 		v19 := dbf2[2]
-		row52 := &p.Uf[2]
+		row28 := &p.Uf[2]
 		v20 := dbf2[3]
-		row53 := &p.Uf[3]
+		row29 := &p.Uf[3]
 		for j6 := range 16 {
-			dh3[j6] += v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
+			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
 		}
-		for k12 := 4; k12 < 16; k12 += 4 {
-			v21 := dbf2[k12]
-			row54 := &p.Uf[k12]
-			v22 := dbf2[k12+1]
-			row55 := &p.Uf[k12+1]
-			v23 := dbf2[k12+2]
-			row56 := &p.Uf[k12+2]
-			v24 := dbf2[k12+3]
-			row57 := &p.Uf[k12+3]
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v21 := dbf2[k6]
+			row30 := &p.Uf[k6]
+			v22 := dbf2[k6+1]
+			row31 := &p.Uf[k6+1]
+			v23 := dbf2[k6+2]
+			row32 := &p.Uf[k6+2]
+			v24 := dbf2[k6+3]
+			row33 := &p.Uf[k6+3]
 			for j7 := range 16 {
-				dh3[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
+				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
 			}
 		}
 		v25 := dbi2[0]
-		row58 := &p.Ui[0]
+		row34 := &p.Ui[0]
 		v26 := dbi2[1]
-		row59 := &p.Ui[1]
+		row35 := &p.Ui[1]
 		v27 := dbi2[2]
-		row60 := &p.Ui[2]
+		row36 := &p.Ui[2]
 		v28 := dbi2[3]
-		row61 := &p.Ui[3]
+		row37 := &p.Ui[3]
 		for j8 := range 16 {
-			dh3[j8] += v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
+			dh3[j8] += v25*row34[j8] + v26*row35[j8] + (v27*row36[j8] + v28*row37[j8])
 		}
-		for k13 := 4; k13 < 16; k13 += 4 {
-			v29 := dbi2[k13]
-			row62 := &p.Ui[k13]
-			v30 := dbi2[k13+1]
-			row63 := &p.Ui[k13+1]
-			v31 := dbi2[k13+2]
-			row64 := &p.Ui[k13+2]
-			v32 := dbi2[k13+3]
-			row65 := &p.Ui[k13+3]
+		for k7 := 4; k7 < 16; k7 += 4 {
+			v29 := dbi2[k7]
+			row38 := &p.Ui[k7]
+			v30 := dbi2[k7+1]
+			row39 := &p.Ui[k7+1]
+			v31 := dbi2[k7+2]
+			row40 := &p.Ui[k7+2]
+			v32 := dbi2[k7+3]
+			row41 := &p.Ui[k7+3]
 			for j9 := range 16 {
-				dh3[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
+				dh3[j9] += v29*row38[j9] + v30*row39[j9] + (v31*row40[j9] + v32*row41[j9])
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t19-8]
-		hRow2 := &ws.h[t19-8]
-		hRow3 := &ws.h[t19-8]
-		hRow4 := &ws.h[t19-8]
+		hRow := &ws.h[t11-8]
+		hRow2 := &ws.h[t11-8]
+		hRow3 := &ws.h[t11-8]
+		hRow4 := &ws.h[t11-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t19][0]
+			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
-			row66 := &dUi[i]
+			row42 := &dUi[i]
 			for j := range 16 {
-				row66[j] += a * hRow[j]
+				row42[j] += a * hRow[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t19][0]
+			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
 			a2 := dbf2[i]
-			row67 := &dUf[i]
+			row43 := &dUf[i]
 			for j := range 16 {
-				row67[j] += a2 * hRow2[j]
+				row43[j] += a2 * hRow2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t19][0]
+			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
 			a3 := dbg2[i]
-			row68 := &dUg[i]
+			row44 := &dUg[i]
 			for j := range 16 {
-				row68[j] += a3 * hRow3[j]
+				row44[j] += a3 * hRow3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t19][0]
+			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
 			a4 := dbo2[i]
-			row69 := &dUo[i]
+			row45 := &dUo[i]
 			for j := range 16 {
-				row69[j] += a4 * hRow4[j]
+				row45[j] += a4 * hRow4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t19-7][i]
+			g.Wy[0][i] += dby[0] * ws.h[t11-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -1386,152 +1062,152 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dbf4 [16]float64
 	var dbi4 [16]float64
 	var dh5 [16]float64
-	for t20 := 7; t20 >= 0; t20-- {
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t20][i]*(1-ws.tanhC[t20][i]*ws.tanhC[t20][i])
-			dc6[i] = dc5i * ws.f[t20][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc6[i] = dc5i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t20][i] * (ws.o[t20][i] * (1 - ws.o[t20][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t20][i] * (1 - ws.g[t20][i]*ws.g[t20][i])
+			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t20][i] * (ws.f[t20][i] * (1 - ws.f[t20][i]))
+			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t20][i] * (ws.i[t20][i] * (1 - ws.i[t20][i]))
+			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
-		row70 := &p.Uo[0]
+		row46 := &p.Uo[0]
 		v34 := dbo4[1]
-		row71 := &p.Uo[1]
+		row47 := &p.Uo[1]
 		v35 := dbo4[2]
-		row72 := &p.Uo[2]
+		row48 := &p.Uo[2]
 		v36 := dbo4[3]
-		row73 := &p.Uo[3]
+		row49 := &p.Uo[3]
 		for j10 := range 16 {
-			dh5[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
+			dh5[j10] = v33*row46[j10] + v34*row47[j10] + (v35*row48[j10] + v36*row49[j10])
 		}
-		for k14 := 4; k14 < 16; k14 += 4 {
-			v37 := dbo4[k14]
-			row74 := &p.Uo[k14]
-			v38 := dbo4[k14+1]
-			row75 := &p.Uo[k14+1]
-			v39 := dbo4[k14+2]
-			row76 := &p.Uo[k14+2]
-			v40 := dbo4[k14+3]
-			row77 := &p.Uo[k14+3]
+		for k8 := 4; k8 < 16; k8 += 4 {
+			v37 := dbo4[k8]
+			row50 := &p.Uo[k8]
+			v38 := dbo4[k8+1]
+			row51 := &p.Uo[k8+1]
+			v39 := dbo4[k8+2]
+			row52 := &p.Uo[k8+2]
+			v40 := dbo4[k8+3]
+			row53 := &p.Uo[k8+3]
 			for j11 := range 16 {
-				dh5[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
+				dh5[j11] += v37*row50[j11] + v38*row51[j11] + (v39*row52[j11] + v40*row53[j11])
 			}
 		}
 		v41 := dbg4[0]
-		row78 := &p.Ug[0]
+		row54 := &p.Ug[0]
 		v42 := dbg4[1]
-		row79 := &p.Ug[1]
+		row55 := &p.Ug[1]
 		v43 := dbg4[2]
-		row80 := &p.Ug[2]
+		row56 := &p.Ug[2]
 		v44 := dbg4[3]
-		row81 := &p.Ug[3]
+		row57 := &p.Ug[3]
 		for j12 := range 16 {
-			dh5[j12] += v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
+			dh5[j12] += v41*row54[j12] + v42*row55[j12] + (v43*row56[j12] + v44*row57[j12])
 		}
-		for k15 := 4; k15 < 16; k15 += 4 {
-			v45 := dbg4[k15]
-			row82 := &p.Ug[k15]
-			v46 := dbg4[k15+1]
-			row83 := &p.Ug[k15+1]
-			v47 := dbg4[k15+2]
-			row84 := &p.Ug[k15+2]
-			v48 := dbg4[k15+3]
-			row85 := &p.Ug[k15+3]
+		for k9 := 4; k9 < 16; k9 += 4 {
+			v45 := dbg4[k9]
+			row58 := &p.Ug[k9]
+			v46 := dbg4[k9+1]
+			row59 := &p.Ug[k9+1]
+			v47 := dbg4[k9+2]
+			row60 := &p.Ug[k9+2]
+			v48 := dbg4[k9+3]
+			row61 := &p.Ug[k9+3]
 			for j13 := range 16 {
-				dh5[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
+				dh5[j13] += v45*row58[j13] + v46*row59[j13] + (v47*row60[j13] + v48*row61[j13])
 			}
 		}
 		v49 := dbf4[0]
-		row86 := &p.Uf[0]
+		row62 := &p.Uf[0]
 		v50 := dbf4[1]
-		row87 := &p.Uf[1]
+		row63 := &p.Uf[1]
 		v51 := dbf4[2]
-		row88 := &p.Uf[2]
+		row64 := &p.Uf[2]
 		v52 := dbf4[3]
-		row89 := &p.Uf[3]
+		row65 := &p.Uf[3]
 		for j14 := range 16 {
-			dh5[j14] += v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
+			dh5[j14] += v49*row62[j14] + v50*row63[j14] + (v51*row64[j14] + v52*row65[j14])
 		}
-		for k16 := 4; k16 < 16; k16 += 4 {
-			v53 := dbf4[k16]
-			row90 := &p.Uf[k16]
-			v54 := dbf4[k16+1]
-			row91 := &p.Uf[k16+1]
-			v55 := dbf4[k16+2]
-			row92 := &p.Uf[k16+2]
-			v56 := dbf4[k16+3]
-			row93 := &p.Uf[k16+3]
+		for k10 := 4; k10 < 16; k10 += 4 {
+			v53 := dbf4[k10]
+			row66 := &p.Uf[k10]
+			v54 := dbf4[k10+1]
+			row67 := &p.Uf[k10+1]
+			v55 := dbf4[k10+2]
+			row68 := &p.Uf[k10+2]
+			v56 := dbf4[k10+3]
+			row69 := &p.Uf[k10+3]
 			for j15 := range 16 {
-				dh5[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
+				dh5[j15] += v53*row66[j15] + v54*row67[j15] + (v55*row68[j15] + v56*row69[j15])
 			}
 		}
 		v57 := dbi4[0]
-		row94 := &p.Ui[0]
+		row70 := &p.Ui[0]
 		v58 := dbi4[1]
-		row95 := &p.Ui[1]
+		row71 := &p.Ui[1]
 		v59 := dbi4[2]
-		row96 := &p.Ui[2]
+		row72 := &p.Ui[2]
 		v60 := dbi4[3]
-		row97 := &p.Ui[3]
+		row73 := &p.Ui[3]
 		for j16 := range 16 {
-			dh5[j16] += v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
+			dh5[j16] += v57*row70[j16] + v58*row71[j16] + (v59*row72[j16] + v60*row73[j16])
 		}
-		for k17 := 4; k17 < 16; k17 += 4 {
-			v61 := dbi4[k17]
-			row98 := &p.Ui[k17]
-			v62 := dbi4[k17+1]
-			row99 := &p.Ui[k17+1]
-			v63 := dbi4[k17+2]
-			row100 := &p.Ui[k17+2]
-			v64 := dbi4[k17+3]
-			row101 := &p.Ui[k17+3]
+		for k11 := 4; k11 < 16; k11 += 4 {
+			v61 := dbi4[k11]
+			row74 := &p.Ui[k11]
+			v62 := dbi4[k11+1]
+			row75 := &p.Ui[k11+1]
+			v63 := dbi4[k11+2]
+			row76 := &p.Ui[k11+2]
+			v64 := dbi4[k11+3]
+			row77 := &p.Ui[k11+3]
 			for j17 := range 16 {
-				dh5[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
+				dh5[j17] += v61*row74[j17] + v62*row75[j17] + (v63*row76[j17] + v64*row77[j17])
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t20]
-		hPrevRow2 := &ws.hPrev[t20]
-		hPrevRow3 := &ws.hPrev[t20]
-		hPrevRow4 := &ws.hPrev[t20]
+		hPrevRow := &ws.hPrev[t12]
+		hPrevRow2 := &ws.hPrev[t12]
+		hPrevRow3 := &ws.hPrev[t12]
+		hPrevRow4 := &ws.hPrev[t12]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t20][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
-			row102 := &dUi2[i]
+			row78 := &dUi2[i]
 			for j := range 16 {
-				row102[j] += a5 * hPrevRow[j]
+				row78[j] += a5 * hPrevRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t20][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
 			a6 := dbf4[i]
-			row103 := &dUf2[i]
+			row79 := &dUf2[i]
 			for j := range 16 {
-				row103[j] += a6 * hPrevRow2[j]
+				row79[j] += a6 * hPrevRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t20][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
 			a7 := dbg4[i]
-			row104 := &dUg2[i]
+			row80 := &dUg2[i]
 			for j := range 16 {
-				row104[j] += a7 * hPrevRow3[j]
+				row80[j] += a7 * hPrevRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t20][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
 			a8 := dbo4[i]
-			row105 := &dUo2[i]
+			row81 := &dUo2[i]
 			for j := range 16 {
-				row105[j] += a8 * hPrevRow4[j]
+				row81[j] += a8 * hPrevRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -1996,10 +1672,6 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -2007,11 +1679,11 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			ws.hPrev[t][i] = h[i]
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := h[k]
@@ -2023,100 +1695,23 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -2135,148 +1730,67 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
 	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
 		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			ws.cPrev2[t6-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t6-8][k2]
+				x6 := ws.h[t6-8][k2+1]
+				x7 := ws.h[t6-8][k2+2]
+				x8 := ws.h[t6-8][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
+			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
+			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
 		}
-		ws.t[t10-8] = in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t10]
-		loss += ws.t[t10-8] * ws.t[t10-8]
+		ws.t[t6-8] = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0]) - in.Ys[t6]
+		loss += ws.t[t6-8] * ws.t[t6-8]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]
@@ -2306,160 +1820,160 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dbi2 [16]float64
 	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t19 := 23; t19 >= 8; t19-- {
+	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		dby[0] = 0.0625 * (2 * ws.t[t19-8])
+		dby[0] = 0.0625 * (2 * ws.t[t11-8])
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t19-8][i]*(1-ws.tanhC2[t19-8][i]*ws.tanhC2[t19-8][i])
-			dc3[i] = dc2i * ws.f2[t19-8][i]
+			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
+			dc3[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t19-8][i] * (ws.o2[t19-8][i] * (1 - ws.o2[t19-8][i]))
+			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t19-8][i] * (1 - ws.g2[t19-8][i]*ws.g2[t19-8][i])
+			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t19-8][i] * (ws.f2[t19-8][i] * (1 - ws.f2[t19-8][i]))
+			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t19-8][i] * (ws.i2[t19-8][i] * (1 - ws.i2[t19-8][i]))
+			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
-		row34 := &p.Uo[0]
+		row10 := &p.Uo[0]
 		v2 := dbo2[1]
-		row35 := &p.Uo[1]
+		row11 := &p.Uo[1]
 		v3 := dbo2[2]
-		row36 := &p.Uo[2]
+		row12 := &p.Uo[2]
 		v4 := dbo2[3]
-		row37 := &p.Uo[3]
+		row13 := &p.Uo[3]
 		for j2 := range 16 {
-			dh3[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
+			dh3[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k10 := 4; k10 < 16; k10 += 4 {
-			v5 := dbo2[k10]
-			row38 := &p.Uo[k10]
-			v6 := dbo2[k10+1]
-			row39 := &p.Uo[k10+1]
-			v7 := dbo2[k10+2]
-			row40 := &p.Uo[k10+2]
-			v8 := dbo2[k10+3]
-			row41 := &p.Uo[k10+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v5 := dbo2[k4]
+			row14 := &p.Uo[k4]
+			v6 := dbo2[k4+1]
+			row15 := &p.Uo[k4+1]
+			v7 := dbo2[k4+2]
+			row16 := &p.Uo[k4+2]
+			v8 := dbo2[k4+3]
+			row17 := &p.Uo[k4+3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
+				dh3[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 			}
 		}
 		v9 := dbg2[0]
-		row42 := &p.Ug[0]
+		row18 := &p.Ug[0]
 		v10 := dbg2[1]
-		row43 := &p.Ug[1]
+		row19 := &p.Ug[1]
 		v11 := dbg2[2]
-		row44 := &p.Ug[2]
+		row20 := &p.Ug[2]
 		v12 := dbg2[3]
-		row45 := &p.Ug[3]
+		row21 := &p.Ug[3]
 		for j4 := range 16 {
-			dh3[j4] += v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
+			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k11 := 4; k11 < 16; k11 += 4 {
-			v13 := dbg2[k11]
-			row46 := &p.Ug[k11]
-			v14 := dbg2[k11+1]
-			row47 := &p.Ug[k11+1]
-			v15 := dbg2[k11+2]
-			row48 := &p.Ug[k11+2]
-			v16 := dbg2[k11+3]
-			row49 := &p.Ug[k11+3]
+		for k5 := 4; k5 < 16; k5 += 4 {
+			v13 := dbg2[k5]
+			row22 := &p.Ug[k5]
+			v14 := dbg2[k5+1]
+			row23 := &p.Ug[k5+1]
+			v15 := dbg2[k5+2]
+			row24 := &p.Ug[k5+2]
+			v16 := dbg2[k5+3]
+			row25 := &p.Ug[k5+3]
 			for j5 := range 16 {
-				dh3[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
+				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
 		}
 		v17 := dbf2[0]
-		row50 := &p.Uf[0]
+		row26 := &p.Uf[0]
 		v18 := dbf2[1]
-		row51 := &p.Uf[1]
+		row27 := &p.Uf[1]
 		v19 := dbf2[2]
-		row52 := &p.Uf[2]
+		row28 := &p.Uf[2]
 		v20 := dbf2[3]
-		row53 := &p.Uf[3]
+		row29 := &p.Uf[3]
 		for j6 := range 16 {
-			dh3[j6] += v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
+			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
 		}
-		for k12 := 4; k12 < 16; k12 += 4 {
-			v21 := dbf2[k12]
-			row54 := &p.Uf[k12]
-			v22 := dbf2[k12+1]
-			row55 := &p.Uf[k12+1]
-			v23 := dbf2[k12+2]
-			row56 := &p.Uf[k12+2]
-			v24 := dbf2[k12+3]
-			row57 := &p.Uf[k12+3]
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v21 := dbf2[k6]
+			row30 := &p.Uf[k6]
+			v22 := dbf2[k6+1]
+			row31 := &p.Uf[k6+1]
+			v23 := dbf2[k6+2]
+			row32 := &p.Uf[k6+2]
+			v24 := dbf2[k6+3]
+			row33 := &p.Uf[k6+3]
 			for j7 := range 16 {
-				dh3[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
+				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
 			}
 		}
 		v25 := dbi2[0]
-		row58 := &p.Ui[0]
+		row34 := &p.Ui[0]
 		v26 := dbi2[1]
-		row59 := &p.Ui[1]
+		row35 := &p.Ui[1]
 		v27 := dbi2[2]
-		row60 := &p.Ui[2]
+		row36 := &p.Ui[2]
 		v28 := dbi2[3]
-		row61 := &p.Ui[3]
+		row37 := &p.Ui[3]
 		for j8 := range 16 {
-			dh3[j8] += v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
+			dh3[j8] += v25*row34[j8] + v26*row35[j8] + (v27*row36[j8] + v28*row37[j8])
 		}
-		for k13 := 4; k13 < 16; k13 += 4 {
-			v29 := dbi2[k13]
-			row62 := &p.Ui[k13]
-			v30 := dbi2[k13+1]
-			row63 := &p.Ui[k13+1]
-			v31 := dbi2[k13+2]
-			row64 := &p.Ui[k13+2]
-			v32 := dbi2[k13+3]
-			row65 := &p.Ui[k13+3]
+		for k7 := 4; k7 < 16; k7 += 4 {
+			v29 := dbi2[k7]
+			row38 := &p.Ui[k7]
+			v30 := dbi2[k7+1]
+			row39 := &p.Ui[k7+1]
+			v31 := dbi2[k7+2]
+			row40 := &p.Ui[k7+2]
+			v32 := dbi2[k7+3]
+			row41 := &p.Ui[k7+3]
 			for j9 := range 16 {
-				dh3[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
+				dh3[j9] += v29*row38[j9] + v30*row39[j9] + (v31*row40[j9] + v32*row41[j9])
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t19-8]
-		hRow2 := &ws.h[t19-8]
-		hRow3 := &ws.h[t19-8]
-		hRow4 := &ws.h[t19-8]
+		hRow := &ws.h[t11-8]
+		hRow2 := &ws.h[t11-8]
+		hRow3 := &ws.h[t11-8]
+		hRow4 := &ws.h[t11-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t19][0]
+			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
-			row66 := &dUi[i]
+			row42 := &dUi[i]
 			for j := range 16 {
-				row66[j] += a * hRow[j]
+				row42[j] += a * hRow[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t19][0]
+			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
 			a2 := dbf2[i]
-			row67 := &dUf[i]
+			row43 := &dUf[i]
 			for j := range 16 {
-				row67[j] += a2 * hRow2[j]
+				row43[j] += a2 * hRow2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t19][0]
+			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
 			a3 := dbg2[i]
-			row68 := &dUg[i]
+			row44 := &dUg[i]
 			for j := range 16 {
-				row68[j] += a3 * hRow3[j]
+				row44[j] += a3 * hRow3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t19][0]
+			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
 			a4 := dbo2[i]
-			row69 := &dUo[i]
+			row45 := &dUo[i]
 			for j := range 16 {
-				row69[j] += a4 * hRow4[j]
+				row45[j] += a4 * hRow4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t19-7][i]
+			g.Wy[0][i] += dby[0] * ws.h[t11-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -2494,152 +2008,152 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dbf4 [16]float64
 	var dbi4 [16]float64
 	var dh5 [16]float64
-	for t20 := 7; t20 >= 0; t20-- {
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t20][i]*(1-ws.tanhC[t20][i]*ws.tanhC[t20][i])
-			dc6[i] = dc5i * ws.f[t20][i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc6[i] = dc5i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t20][i] * (ws.o[t20][i] * (1 - ws.o[t20][i]))
+			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t20][i] * (1 - ws.g[t20][i]*ws.g[t20][i])
+			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t20][i] * (ws.f[t20][i] * (1 - ws.f[t20][i]))
+			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t20][i] * (ws.i[t20][i] * (1 - ws.i[t20][i]))
+			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
 		v33 := dbo4[0]
-		row70 := &p.Uo[0]
+		row46 := &p.Uo[0]
 		v34 := dbo4[1]
-		row71 := &p.Uo[1]
+		row47 := &p.Uo[1]
 		v35 := dbo4[2]
-		row72 := &p.Uo[2]
+		row48 := &p.Uo[2]
 		v36 := dbo4[3]
-		row73 := &p.Uo[3]
+		row49 := &p.Uo[3]
 		for j10 := range 16 {
-			dh5[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
+			dh5[j10] = v33*row46[j10] + v34*row47[j10] + (v35*row48[j10] + v36*row49[j10])
 		}
-		for k14 := 4; k14 < 16; k14 += 4 {
-			v37 := dbo4[k14]
-			row74 := &p.Uo[k14]
-			v38 := dbo4[k14+1]
-			row75 := &p.Uo[k14+1]
-			v39 := dbo4[k14+2]
-			row76 := &p.Uo[k14+2]
-			v40 := dbo4[k14+3]
-			row77 := &p.Uo[k14+3]
+		for k8 := 4; k8 < 16; k8 += 4 {
+			v37 := dbo4[k8]
+			row50 := &p.Uo[k8]
+			v38 := dbo4[k8+1]
+			row51 := &p.Uo[k8+1]
+			v39 := dbo4[k8+2]
+			row52 := &p.Uo[k8+2]
+			v40 := dbo4[k8+3]
+			row53 := &p.Uo[k8+3]
 			for j11 := range 16 {
-				dh5[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
+				dh5[j11] += v37*row50[j11] + v38*row51[j11] + (v39*row52[j11] + v40*row53[j11])
 			}
 		}
 		v41 := dbg4[0]
-		row78 := &p.Ug[0]
+		row54 := &p.Ug[0]
 		v42 := dbg4[1]
-		row79 := &p.Ug[1]
+		row55 := &p.Ug[1]
 		v43 := dbg4[2]
-		row80 := &p.Ug[2]
+		row56 := &p.Ug[2]
 		v44 := dbg4[3]
-		row81 := &p.Ug[3]
+		row57 := &p.Ug[3]
 		for j12 := range 16 {
-			dh5[j12] += v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
+			dh5[j12] += v41*row54[j12] + v42*row55[j12] + (v43*row56[j12] + v44*row57[j12])
 		}
-		for k15 := 4; k15 < 16; k15 += 4 {
-			v45 := dbg4[k15]
-			row82 := &p.Ug[k15]
-			v46 := dbg4[k15+1]
-			row83 := &p.Ug[k15+1]
-			v47 := dbg4[k15+2]
-			row84 := &p.Ug[k15+2]
-			v48 := dbg4[k15+3]
-			row85 := &p.Ug[k15+3]
+		for k9 := 4; k9 < 16; k9 += 4 {
+			v45 := dbg4[k9]
+			row58 := &p.Ug[k9]
+			v46 := dbg4[k9+1]
+			row59 := &p.Ug[k9+1]
+			v47 := dbg4[k9+2]
+			row60 := &p.Ug[k9+2]
+			v48 := dbg4[k9+3]
+			row61 := &p.Ug[k9+3]
 			for j13 := range 16 {
-				dh5[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
+				dh5[j13] += v45*row58[j13] + v46*row59[j13] + (v47*row60[j13] + v48*row61[j13])
 			}
 		}
 		v49 := dbf4[0]
-		row86 := &p.Uf[0]
+		row62 := &p.Uf[0]
 		v50 := dbf4[1]
-		row87 := &p.Uf[1]
+		row63 := &p.Uf[1]
 		v51 := dbf4[2]
-		row88 := &p.Uf[2]
+		row64 := &p.Uf[2]
 		v52 := dbf4[3]
-		row89 := &p.Uf[3]
+		row65 := &p.Uf[3]
 		for j14 := range 16 {
-			dh5[j14] += v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
+			dh5[j14] += v49*row62[j14] + v50*row63[j14] + (v51*row64[j14] + v52*row65[j14])
 		}
-		for k16 := 4; k16 < 16; k16 += 4 {
-			v53 := dbf4[k16]
-			row90 := &p.Uf[k16]
-			v54 := dbf4[k16+1]
-			row91 := &p.Uf[k16+1]
-			v55 := dbf4[k16+2]
-			row92 := &p.Uf[k16+2]
-			v56 := dbf4[k16+3]
-			row93 := &p.Uf[k16+3]
+		for k10 := 4; k10 < 16; k10 += 4 {
+			v53 := dbf4[k10]
+			row66 := &p.Uf[k10]
+			v54 := dbf4[k10+1]
+			row67 := &p.Uf[k10+1]
+			v55 := dbf4[k10+2]
+			row68 := &p.Uf[k10+2]
+			v56 := dbf4[k10+3]
+			row69 := &p.Uf[k10+3]
 			for j15 := range 16 {
-				dh5[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
+				dh5[j15] += v53*row66[j15] + v54*row67[j15] + (v55*row68[j15] + v56*row69[j15])
 			}
 		}
 		v57 := dbi4[0]
-		row94 := &p.Ui[0]
+		row70 := &p.Ui[0]
 		v58 := dbi4[1]
-		row95 := &p.Ui[1]
+		row71 := &p.Ui[1]
 		v59 := dbi4[2]
-		row96 := &p.Ui[2]
+		row72 := &p.Ui[2]
 		v60 := dbi4[3]
-		row97 := &p.Ui[3]
+		row73 := &p.Ui[3]
 		for j16 := range 16 {
-			dh5[j16] += v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
+			dh5[j16] += v57*row70[j16] + v58*row71[j16] + (v59*row72[j16] + v60*row73[j16])
 		}
-		for k17 := 4; k17 < 16; k17 += 4 {
-			v61 := dbi4[k17]
-			row98 := &p.Ui[k17]
-			v62 := dbi4[k17+1]
-			row99 := &p.Ui[k17+1]
-			v63 := dbi4[k17+2]
-			row100 := &p.Ui[k17+2]
-			v64 := dbi4[k17+3]
-			row101 := &p.Ui[k17+3]
+		for k11 := 4; k11 < 16; k11 += 4 {
+			v61 := dbi4[k11]
+			row74 := &p.Ui[k11]
+			v62 := dbi4[k11+1]
+			row75 := &p.Ui[k11+1]
+			v63 := dbi4[k11+2]
+			row76 := &p.Ui[k11+2]
+			v64 := dbi4[k11+3]
+			row77 := &p.Ui[k11+3]
 			for j17 := range 16 {
-				dh5[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
+				dh5[j17] += v61*row74[j17] + v62*row75[j17] + (v63*row76[j17] + v64*row77[j17])
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t20]
-		hPrevRow2 := &ws.hPrev[t20]
-		hPrevRow3 := &ws.hPrev[t20]
-		hPrevRow4 := &ws.hPrev[t20]
+		hPrevRow := &ws.hPrev[t12]
+		hPrevRow2 := &ws.hPrev[t12]
+		hPrevRow3 := &ws.hPrev[t12]
+		hPrevRow4 := &ws.hPrev[t12]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t20][0]
+			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
-			row102 := &dUi2[i]
+			row78 := &dUi2[i]
 			for j := range 16 {
-				row102[j] += a5 * hPrevRow[j]
+				row78[j] += a5 * hPrevRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t20][0]
+			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
 			a6 := dbf4[i]
-			row103 := &dUf2[i]
+			row79 := &dUf2[i]
 			for j := range 16 {
-				row103[j] += a6 * hPrevRow2[j]
+				row79[j] += a6 * hPrevRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t20][0]
+			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
 			a7 := dbg4[i]
-			row104 := &dUg2[i]
+			row80 := &dUg2[i]
 			for j := range 16 {
-				row104[j] += a7 * hPrevRow3[j]
+				row80[j] += a7 * hPrevRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t20][0]
+			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
 			a8 := dbo4[i]
-			row105 := &dUo2[i]
+			row81 := &dUo2[i]
 			for j := range 16 {
-				row105[j] += a8 * hPrevRow4[j]
+				row81[j] += a8 * hPrevRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -2696,10 +2210,6 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
 		for i := range 16 {
@@ -2707,11 +2217,11 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			ws.hPrev[t][i] = h[i]
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := h[k]
@@ -2723,100 +2233,23 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			// forecast.bp:39: h = o * tanh(c)
@@ -2835,149 +2268,68 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 		c3[i] = c[i]
 		ws.h[0][i] = h[i]
 	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
 	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
 		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			ws.cPrev2[t6-8][i] = c3[i]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k2 := 0; k2 < 16; k2 += 4 {
+				x5 := ws.h[t6-8][k2]
+				x6 := ws.h[t6-8][k2+1]
+				x7 := ws.h[t6-8][k2+2]
+				x8 := ws.h[t6-8][k2+3]
+				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
+				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
+				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
+				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
+			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
 			c4[i] = c4i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
+			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
 		}
-		yhat2 := in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
+		yhat2 := in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t10-8] = yhat2 - in.Ys[t10]
+		ws.t[t6-8] = yhat2 - in.Ys[t6]
 		// forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			c3[i] = c4[i]

@@ -116,17 +116,14 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
-	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	row13 := &p.Wy[0]
+	row9 := &p.Wy[0]
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
 			row2 := &p.Uz[i2+1]
-			row3 := &p.Uz[i2+2]
-			row4 := &p.Uz[i2+3]
+			row3 := &p.Ur[i2]
+			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := ws.h[t][k]
@@ -138,87 +135,57 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wz[i2][0]*in.Xs[t][0] + p.Wz[i2][1]*in.Xs[t][1] + (p.Wz[i2][2]*in.Xs[t][2] + p.Wz[i2][3]*in.Xs[t][3]) + dot0 + p.Bz[i2]
+			t2[i2+1] = p.Wz[i2+1][0]*in.Xs[t][0] + p.Wz[i2+1][1]*in.Xs[t][1] + (p.Wz[i2+1][2]*in.Xs[t][2] + p.Wz[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bz[i2+1]
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			t3[i2] = p.Wr[i2][0]*in.Xs[t][0] + p.Wr[i2][1]*in.Xs[t][1] + (p.Wr[i2][2]*in.Xs[t][2] + p.Wr[i2][3]*in.Xs[t][3]) + dot2 + p.Br[i2]
+			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
+		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+			ws.z[t][i] = gruSigmoid(t2[i])
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			ws.r[t][i] = gruSigmoid(t3[i])
+			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
+			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
-		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(t3[i])
-		}
-		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Ur[i3]
-			row6 := &p.Ur[i3+1]
-			row7 := &p.Ur[i3+2]
-			row8 := &p.Ur[i3+3]
+			row5 := &p.Un[i3]
+			row6 := &p.Un[i3+1]
+			row7 := &p.Un[i3+2]
+			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
+				x5 := ws.t3[t][k2]
+				x6 := ws.t3[t][k2+1]
+				x7 := ws.t3[t][k2+2]
+				x8 := ws.t3[t][k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
+			t4[i3] = p.Wn[i3][0]*in.Xs[t][0] + p.Wn[i3][1]*in.Xs[t][1] + (p.Wn[i3][2]*in.Xs[t][2] + p.Wn[i3][3]*in.Xs[t][3]) + dotB0 + p.Bn[i3]
+			t4[i3+1] = p.Wn[i3+1][0]*in.Xs[t][0] + p.Wn[i3+1][1]*in.Xs[t][1] + (p.Wn[i3+1][2]*in.Xs[t][2] + p.Wn[i3+1][3]*in.Xs[t][3]) + dotB1 + p.Bn[i3+1]
+			t4[i3+2] = p.Wn[i3+2][0]*in.Xs[t][0] + p.Wn[i3+2][1]*in.Xs[t][1] + (p.Wn[i3+2][2]*in.Xs[t][2] + p.Wn[i3+2][3]*in.Xs[t][3]) + dotB2 + p.Bn[i3+2]
+			t4[i3+3] = p.Wn[i3+3][0]*in.Xs[t][0] + p.Wn[i3+3][1]*in.Xs[t][1] + (p.Wn[i3+3][2]*in.Xs[t][2] + p.Wn[i3+3][3]*in.Xs[t][3]) + dotB3 + p.Bn[i3+3]
 		}
 		for i := range 16 {
-			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
-		}
-		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(t5[i])
-			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
-		}
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Un[i4]
-			row10 := &p.Un[i4+1]
-			row11 := &p.Un[i4+2]
-			row12 := &p.Un[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.t3[t][k3]
-				x10 := ws.t3[t][k3+1]
-				x11 := ws.t3[t][k3+2]
-				x12 := ws.t3[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
-		}
-		for i := range 16 {
-			ws.n[t][i] = math.Tanh(t7[i])
+			ws.n[t][i] = math.Tanh(t4[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
 			ws.h[t+1][i] = t2i*ws.n[t][i] + ws.z[t][i]*ws.h[t][i]
 		}
 		// gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += row13[k4] * ws.h[t+1][k4]
-			dotD1 += row13[k4+1] * ws.h[t+1][k4+1]
-			dotD2 += row13[k4+2] * ws.h[t+1][k4+2]
-			dotD3 += row13[k4+3] * ws.h[t+1][k4+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t+1][k3]
+			dotC1 += row9[k3+1] * ws.h[t+1][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t+1][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t+1][k3+3]
 		}
-		ws.t[t] = dotD0 + dotD1 + (dotD2 + dotD3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	return loss
@@ -366,17 +333,14 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
-	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	row13 := &p.Wy[0]
+	row9 := &p.Wy[0]
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
 			row2 := &p.Uz[i2+1]
-			row3 := &p.Uz[i2+2]
-			row4 := &p.Uz[i2+3]
+			row3 := &p.Ur[i2]
+			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := ws.h[t][k]
@@ -388,200 +352,170 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wz[i2][0]*in.Xs[t][0] + p.Wz[i2][1]*in.Xs[t][1] + (p.Wz[i2][2]*in.Xs[t][2] + p.Wz[i2][3]*in.Xs[t][3]) + dot0 + p.Bz[i2]
+			t2[i2+1] = p.Wz[i2+1][0]*in.Xs[t][0] + p.Wz[i2+1][1]*in.Xs[t][1] + (p.Wz[i2+1][2]*in.Xs[t][2] + p.Wz[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bz[i2+1]
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			t3[i2] = p.Wr[i2][0]*in.Xs[t][0] + p.Wr[i2][1]*in.Xs[t][1] + (p.Wr[i2][2]*in.Xs[t][2] + p.Wr[i2][3]*in.Xs[t][3]) + dot2 + p.Br[i2]
+			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
+		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+			ws.z[t][i] = gruSigmoid(t2[i])
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			ws.r[t][i] = gruSigmoid(t3[i])
+			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
+			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
-		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(t3[i])
-		}
-		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Ur[i3]
-			row6 := &p.Ur[i3+1]
-			row7 := &p.Ur[i3+2]
-			row8 := &p.Ur[i3+3]
+			row5 := &p.Un[i3]
+			row6 := &p.Un[i3+1]
+			row7 := &p.Un[i3+2]
+			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
+				x5 := ws.t3[t][k2]
+				x6 := ws.t3[t][k2+1]
+				x7 := ws.t3[t][k2+2]
+				x8 := ws.t3[t][k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
+			t4[i3] = p.Wn[i3][0]*in.Xs[t][0] + p.Wn[i3][1]*in.Xs[t][1] + (p.Wn[i3][2]*in.Xs[t][2] + p.Wn[i3][3]*in.Xs[t][3]) + dotB0 + p.Bn[i3]
+			t4[i3+1] = p.Wn[i3+1][0]*in.Xs[t][0] + p.Wn[i3+1][1]*in.Xs[t][1] + (p.Wn[i3+1][2]*in.Xs[t][2] + p.Wn[i3+1][3]*in.Xs[t][3]) + dotB1 + p.Bn[i3+1]
+			t4[i3+2] = p.Wn[i3+2][0]*in.Xs[t][0] + p.Wn[i3+2][1]*in.Xs[t][1] + (p.Wn[i3+2][2]*in.Xs[t][2] + p.Wn[i3+2][3]*in.Xs[t][3]) + dotB2 + p.Bn[i3+2]
+			t4[i3+3] = p.Wn[i3+3][0]*in.Xs[t][0] + p.Wn[i3+3][1]*in.Xs[t][1] + (p.Wn[i3+3][2]*in.Xs[t][2] + p.Wn[i3+3][3]*in.Xs[t][3]) + dotB3 + p.Bn[i3+3]
 		}
 		for i := range 16 {
-			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
-		}
-		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(t5[i])
-			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
-		}
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Un[i4]
-			row10 := &p.Un[i4+1]
-			row11 := &p.Un[i4+2]
-			row12 := &p.Un[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.t3[t][k3]
-				x10 := ws.t3[t][k3+1]
-				x11 := ws.t3[t][k3+2]
-				x12 := ws.t3[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
-		}
-		for i := range 16 {
-			ws.n[t][i] = math.Tanh(t7[i])
+			ws.n[t][i] = math.Tanh(t4[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
 			ws.h[t+1][i] = t2i*ws.n[t][i] + ws.z[t][i]*ws.h[t][i]
 		}
 		// gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += row13[k4] * ws.h[t+1][k4]
-			dotD1 += row13[k4+1] * ws.h[t+1][k4+1]
-			dotD2 += row13[k4+2] * ws.h[t+1][k4+2]
-			dotD3 += row13[k4+3] * ws.h[t+1][k4+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t+1][k3]
+			dotC1 += row9[k3+1] * ws.h[t+1][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t+1][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t+1][k3+3]
 		}
-		ws.t[t] = dotD0 + dotD1 + (dotD2 + dotD3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
 	var dby [1]float64
 	var dh2 [16]float64
 	var dbn [16]float64
-	var t9 [16]float64
+	var t6 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
 	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t8 := 24; t8 >= 0; t8-- {
+	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t8]
+		dby[0] = 2 * ws.t[t5]
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t8][i] * (1 - ws.n[t8][i]*ws.n[t8][i])
+			dbn[i] = dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
 		}
 		v := dbn[0]
-		row14 := &p.Un[0]
+		row10 := &p.Un[0]
 		v2 := dbn[1]
-		row15 := &p.Un[1]
+		row11 := &p.Un[1]
 		v3 := dbn[2]
-		row16 := &p.Un[2]
+		row12 := &p.Un[2]
 		v4 := dbn[3]
-		row17 := &p.Un[3]
+		row13 := &p.Un[3]
 		for j2 := range 16 {
-			t9[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			t6[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v5 := dbn[k5]
-			row18 := &p.Un[k5]
-			v6 := dbn[k5+1]
-			row19 := &p.Un[k5+1]
-			v7 := dbn[k5+2]
-			row20 := &p.Un[k5+2]
-			v8 := dbn[k5+3]
-			row21 := &p.Un[k5+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v5 := dbn[k4]
+			row14 := &p.Un[k4]
+			v6 := dbn[k4+1]
+			row15 := &p.Un[k4+1]
+			v7 := dbn[k4+2]
+			row16 := &p.Un[k4+2]
+			v8 := dbn[k4+3]
+			row17 := &p.Un[k4+3]
 			for j3 := range 16 {
-				t9[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				t6[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 			}
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t9[i] * ws.h[t8][i] * (ws.r[t8][i] * (1 - ws.r[t8][i]))
+			dbr[i] = t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t8][i] + -(dh2[i] * ws.n[t8][i])) * (ws.z[t8][i] * ws.t2[t8][i])
+			dbz[i] = (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t8][i] + t9[i]*ws.r[t8][i]
+			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
 		v9 := dbr[0]
-		row22 := &p.Ur[0]
+		row18 := &p.Ur[0]
 		v10 := dbr[1]
-		row23 := &p.Ur[1]
+		row19 := &p.Ur[1]
 		v11 := dbr[2]
-		row24 := &p.Ur[2]
+		row20 := &p.Ur[2]
 		v12 := dbr[3]
-		row25 := &p.Ur[3]
+		row21 := &p.Ur[3]
 		for j4 := range 16 {
-			dh3[j4] += v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
+			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v13 := dbr[k6]
-			row26 := &p.Ur[k6]
-			v14 := dbr[k6+1]
-			row27 := &p.Ur[k6+1]
-			v15 := dbr[k6+2]
-			row28 := &p.Ur[k6+2]
-			v16 := dbr[k6+3]
-			row29 := &p.Ur[k6+3]
+		for k5 := 4; k5 < 16; k5 += 4 {
+			v13 := dbr[k5]
+			row22 := &p.Ur[k5]
+			v14 := dbr[k5+1]
+			row23 := &p.Ur[k5+1]
+			v15 := dbr[k5+2]
+			row24 := &p.Ur[k5+2]
+			v16 := dbr[k5+3]
+			row25 := &p.Ur[k5+3]
 			for j5 := range 16 {
-				dh3[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
+				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
 		}
 		v17 := dbz[0]
-		row30 := &p.Uz[0]
+		row26 := &p.Uz[0]
 		v18 := dbz[1]
-		row31 := &p.Uz[1]
+		row27 := &p.Uz[1]
 		v19 := dbz[2]
-		row32 := &p.Uz[2]
+		row28 := &p.Uz[2]
 		v20 := dbz[3]
-		row33 := &p.Uz[3]
+		row29 := &p.Uz[3]
 		for j6 := range 16 {
-			dh3[j6] += v17*row30[j6] + v18*row31[j6] + (v19*row32[j6] + v20*row33[j6])
+			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
 		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v21 := dbz[k7]
-			row34 := &p.Uz[k7]
-			v22 := dbz[k7+1]
-			row35 := &p.Uz[k7+1]
-			v23 := dbz[k7+2]
-			row36 := &p.Uz[k7+2]
-			v24 := dbz[k7+3]
-			row37 := &p.Uz[k7+3]
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v21 := dbz[k6]
+			row30 := &p.Uz[k6]
+			v22 := dbz[k6+1]
+			row31 := &p.Uz[k6+1]
+			v23 := dbz[k6+2]
+			row32 := &p.Uz[k6+2]
+			v24 := dbz[k6+3]
+			row33 := &p.Uz[k6+3]
 			for j7 := range 16 {
-				dh3[j7] += v21*row34[j7] + v22*row35[j7] + (v23*row36[j7] + v24*row37[j7])
+				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
 			}
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			ws.dbzSteps[t8][i] = dbz[i]
+			ws.dbzSteps[t5][i] = dbz[i]
 			g.Bz[i] += dbz[i]
 			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t8][i] = dbr[i]
+			ws.dbrSteps[t5][i] = dbr[i]
 			g.Br[i] += dbr[i]
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t8][i] = dbn[i]
+			ws.dbnSteps[t5][i] = dbn[i]
 			g.Bn[i] += dbn[i]
 			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t8+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of gru.bp:25: for t in 0..T {
@@ -763,17 +697,14 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
-	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	row13 := &p.Wy[0]
+	row9 := &p.Wy[0]
 	for t := range 25 {
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
 			row2 := &p.Uz[i2+1]
-			row3 := &p.Uz[i2+2]
-			row4 := &p.Uz[i2+3]
+			row3 := &p.Ur[i2]
+			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := ws.h[t][k]
@@ -785,200 +716,170 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wz[i2][0]*in.Xs[t][0] + p.Wz[i2][1]*in.Xs[t][1] + (p.Wz[i2][2]*in.Xs[t][2] + p.Wz[i2][3]*in.Xs[t][3]) + dot0 + p.Bz[i2]
+			t2[i2+1] = p.Wz[i2+1][0]*in.Xs[t][0] + p.Wz[i2+1][1]*in.Xs[t][1] + (p.Wz[i2+1][2]*in.Xs[t][2] + p.Wz[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bz[i2+1]
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			t3[i2] = p.Wr[i2][0]*in.Xs[t][0] + p.Wr[i2][1]*in.Xs[t][1] + (p.Wr[i2][2]*in.Xs[t][2] + p.Wr[i2][3]*in.Xs[t][3]) + dot2 + p.Br[i2]
+			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
+		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+			ws.z[t][i] = gruSigmoid(t2[i])
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			ws.r[t][i] = gruSigmoid(t3[i])
+			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
+			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
-		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(t3[i])
-		}
-		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Ur[i3]
-			row6 := &p.Ur[i3+1]
-			row7 := &p.Ur[i3+2]
-			row8 := &p.Ur[i3+3]
+			row5 := &p.Un[i3]
+			row6 := &p.Un[i3+1]
+			row7 := &p.Un[i3+2]
+			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
+				x5 := ws.t3[t][k2]
+				x6 := ws.t3[t][k2+1]
+				x7 := ws.t3[t][k2+2]
+				x8 := ws.t3[t][k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
+			t4[i3] = p.Wn[i3][0]*in.Xs[t][0] + p.Wn[i3][1]*in.Xs[t][1] + (p.Wn[i3][2]*in.Xs[t][2] + p.Wn[i3][3]*in.Xs[t][3]) + dotB0 + p.Bn[i3]
+			t4[i3+1] = p.Wn[i3+1][0]*in.Xs[t][0] + p.Wn[i3+1][1]*in.Xs[t][1] + (p.Wn[i3+1][2]*in.Xs[t][2] + p.Wn[i3+1][3]*in.Xs[t][3]) + dotB1 + p.Bn[i3+1]
+			t4[i3+2] = p.Wn[i3+2][0]*in.Xs[t][0] + p.Wn[i3+2][1]*in.Xs[t][1] + (p.Wn[i3+2][2]*in.Xs[t][2] + p.Wn[i3+2][3]*in.Xs[t][3]) + dotB2 + p.Bn[i3+2]
+			t4[i3+3] = p.Wn[i3+3][0]*in.Xs[t][0] + p.Wn[i3+3][1]*in.Xs[t][1] + (p.Wn[i3+3][2]*in.Xs[t][2] + p.Wn[i3+3][3]*in.Xs[t][3]) + dotB3 + p.Bn[i3+3]
 		}
 		for i := range 16 {
-			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
-		}
-		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(t5[i])
-			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
-		}
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Un[i4]
-			row10 := &p.Un[i4+1]
-			row11 := &p.Un[i4+2]
-			row12 := &p.Un[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.t3[t][k3]
-				x10 := ws.t3[t][k3+1]
-				x11 := ws.t3[t][k3+2]
-				x12 := ws.t3[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
-		}
-		for i := range 16 {
-			ws.n[t][i] = math.Tanh(t7[i])
+			ws.n[t][i] = math.Tanh(t4[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
 			ws.h[t+1][i] = t2i*ws.n[t][i] + ws.z[t][i]*ws.h[t][i]
 		}
 		// gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += row13[k4] * ws.h[t+1][k4]
-			dotD1 += row13[k4+1] * ws.h[t+1][k4+1]
-			dotD2 += row13[k4+2] * ws.h[t+1][k4+2]
-			dotD3 += row13[k4+3] * ws.h[t+1][k4+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t+1][k3]
+			dotC1 += row9[k3+1] * ws.h[t+1][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t+1][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t+1][k3+3]
 		}
-		ws.t[t] = dotD0 + dotD1 + (dotD2 + dotD3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
 	var dby [1]float64
 	var dh2 [16]float64
 	var dbn [16]float64
-	var t9 [16]float64
+	var t6 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
 	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t8 := 24; t8 >= 0; t8-- {
+	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t8]
+		dby[0] = 2 * ws.t[t5]
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t8][i] * (1 - ws.n[t8][i]*ws.n[t8][i])
+			dbn[i] = dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
 		}
 		v := dbn[0]
-		row14 := &p.Un[0]
+		row10 := &p.Un[0]
 		v2 := dbn[1]
-		row15 := &p.Un[1]
+		row11 := &p.Un[1]
 		v3 := dbn[2]
-		row16 := &p.Un[2]
+		row12 := &p.Un[2]
 		v4 := dbn[3]
-		row17 := &p.Un[3]
+		row13 := &p.Un[3]
 		for j2 := range 16 {
-			t9[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			t6[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v5 := dbn[k5]
-			row18 := &p.Un[k5]
-			v6 := dbn[k5+1]
-			row19 := &p.Un[k5+1]
-			v7 := dbn[k5+2]
-			row20 := &p.Un[k5+2]
-			v8 := dbn[k5+3]
-			row21 := &p.Un[k5+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v5 := dbn[k4]
+			row14 := &p.Un[k4]
+			v6 := dbn[k4+1]
+			row15 := &p.Un[k4+1]
+			v7 := dbn[k4+2]
+			row16 := &p.Un[k4+2]
+			v8 := dbn[k4+3]
+			row17 := &p.Un[k4+3]
 			for j3 := range 16 {
-				t9[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				t6[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 			}
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t9[i] * ws.h[t8][i] * (ws.r[t8][i] * (1 - ws.r[t8][i]))
+			dbr[i] = t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t8][i] + -(dh2[i] * ws.n[t8][i])) * (ws.z[t8][i] * ws.t2[t8][i])
+			dbz[i] = (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t8][i] + t9[i]*ws.r[t8][i]
+			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
 		v9 := dbr[0]
-		row22 := &p.Ur[0]
+		row18 := &p.Ur[0]
 		v10 := dbr[1]
-		row23 := &p.Ur[1]
+		row19 := &p.Ur[1]
 		v11 := dbr[2]
-		row24 := &p.Ur[2]
+		row20 := &p.Ur[2]
 		v12 := dbr[3]
-		row25 := &p.Ur[3]
+		row21 := &p.Ur[3]
 		for j4 := range 16 {
-			dh3[j4] += v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
+			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v13 := dbr[k6]
-			row26 := &p.Ur[k6]
-			v14 := dbr[k6+1]
-			row27 := &p.Ur[k6+1]
-			v15 := dbr[k6+2]
-			row28 := &p.Ur[k6+2]
-			v16 := dbr[k6+3]
-			row29 := &p.Ur[k6+3]
+		for k5 := 4; k5 < 16; k5 += 4 {
+			v13 := dbr[k5]
+			row22 := &p.Ur[k5]
+			v14 := dbr[k5+1]
+			row23 := &p.Ur[k5+1]
+			v15 := dbr[k5+2]
+			row24 := &p.Ur[k5+2]
+			v16 := dbr[k5+3]
+			row25 := &p.Ur[k5+3]
 			for j5 := range 16 {
-				dh3[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
+				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
 		}
 		v17 := dbz[0]
-		row30 := &p.Uz[0]
+		row26 := &p.Uz[0]
 		v18 := dbz[1]
-		row31 := &p.Uz[1]
+		row27 := &p.Uz[1]
 		v19 := dbz[2]
-		row32 := &p.Uz[2]
+		row28 := &p.Uz[2]
 		v20 := dbz[3]
-		row33 := &p.Uz[3]
+		row29 := &p.Uz[3]
 		for j6 := range 16 {
-			dh3[j6] += v17*row30[j6] + v18*row31[j6] + (v19*row32[j6] + v20*row33[j6])
+			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
 		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v21 := dbz[k7]
-			row34 := &p.Uz[k7]
-			v22 := dbz[k7+1]
-			row35 := &p.Uz[k7+1]
-			v23 := dbz[k7+2]
-			row36 := &p.Uz[k7+2]
-			v24 := dbz[k7+3]
-			row37 := &p.Uz[k7+3]
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v21 := dbz[k6]
+			row30 := &p.Uz[k6]
+			v22 := dbz[k6+1]
+			row31 := &p.Uz[k6+1]
+			v23 := dbz[k6+2]
+			row32 := &p.Uz[k6+2]
+			v24 := dbz[k6+3]
+			row33 := &p.Uz[k6+3]
 			for j7 := range 16 {
-				dh3[j7] += v21*row34[j7] + v22*row35[j7] + (v23*row36[j7] + v24*row37[j7])
+				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
 			}
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i := range 16 {
-			ws.dbzSteps[t8][i] = dbz[i]
+			ws.dbzSteps[t5][i] = dbz[i]
 			g.Bz[i] += dbz[i]
 			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t8][i] = dbr[i]
+			ws.dbrSteps[t5][i] = dbr[i]
 			g.Br[i] += dbr[i]
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t8][i] = dbn[i]
+			ws.dbnSteps[t5][i] = dbn[i]
 			g.Bn[i] += dbn[i]
 			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t8+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of gru.bp:25: for t in 0..T {

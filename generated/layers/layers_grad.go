@@ -313,25 +313,21 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t4[i15] = dotB0
-		t4[i15+1] = dotB1
-		t4[i15+2] = dotB2
-		t4[i15+3] = dotB3
-	}
-	var t5 [16]float64
-	for i := range 16 {
-		t5[i] = t3[i] + t4[i] + p.B1[i]
+		t4[i15] = t3[i15] + dotB0 + p.B1[i15]
+		t4[i15+1] = t3[i15+1] + dotB1 + p.B1[i15+1]
+		t4[i15+2] = t3[i15+2] + dotB2 + p.B1[i15+2]
+		t4[i15+3] = t3[i15+3] + dotB3 + p.B1[i15+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t5[k26]
-		sumB1 += t5[k26+1]
-		sumB2 += t5[k26+2]
-		sumB3 += t5[k26+3]
+		sumB0 += t4[k26]
+		sumB1 += t4[k26+1]
+		sumB2 += t4[k26+2]
+		sumB3 += t4[k26+3]
 	}
-	t6 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	t5 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	for i := range 16 {
-		ws.t6[i] = t5[i] - t6
+		ws.t6[i] = t4[i] - t5
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
@@ -897,44 +893,40 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t9[i15] = dotB0
-		t9[i15+1] = dotB1
-		t9[i15+2] = dotB2
-		t9[i15+3] = dotB3
-	}
-	var t10 [16]float64
-	for i := range 16 {
-		t10[i] = t7[i] + t9[i] + p.B1[i]
+		t9[i15] = t7[i15] + dotB0 + p.B1[i15]
+		t9[i15+1] = t7[i15+1] + dotB1 + p.B1[i15+1]
+		t9[i15+2] = t7[i15+2] + dotB2 + p.B1[i15+2]
+		t9[i15+3] = t7[i15+3] + dotB3 + p.B1[i15+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t10[k26]
-		sumB1 += t10[k26+1]
-		sumB2 += t10[k26+2]
-		sumB3 += t10[k26+3]
+		sumB0 += t9[k26]
+		sumB1 += t9[k26+1]
+		sumB2 += t9[k26+2]
+		sumB3 += t9[k26+3]
 	}
-	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t12 [16]float64
+	t10 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t11 [16]float64
 	for i := range 16 {
-		t12[i] = t10[i] - t11
+		t11[i] = t9[i] - t10
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t12[k27] * t12[k27]
-		sumC1 += t12[k27+1] * t12[k27+1]
-		sumC2 += t12[k27+2] * t12[k27+2]
-		sumC3 += t12[k27+3] * t12[k27+3]
+		sumC0 += t11[k27] * t11[k27]
+		sumC1 += t11[k27+1] * t11[k27+1]
+		sumC2 += t11[k27+2] * t11[k27+2]
+		sumC3 += t11[k27+3] * t11[k27+3]
 	}
-	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t13)
-	var t14 [16]float64
+	t12 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t12)
+	var t13 [16]float64
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t14i := t12[i] * rsqrt
-		t14[i] = t14i
+		t13i := t11[i] * rsqrt
+		t13[i] = t13i
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t14i*p.Gamma[i] + p.Beta[i])
+		reluH[i] = layersRelu(t13i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
@@ -978,27 +970,27 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		sum12 += tanh[k31][1] * q4[k31][1]
 	}
 	loss := m + math.Log(sum11) - z[in.Label] + 0.01*sum12
-	var t15 [6][3]float64
+	var t14 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
-	t15 = [6][3]float64{}
+	t14 = [6][3]float64{}
 	for i16 := range 6 {
-		t15[i16][0] += 0.01 * tanh[i16][0]
-		t15[i16][1] += 0.01 * tanh[i16][1]
+		t14[i16][0] += 0.01 * tanh[i16][0]
+		t14[i16][1] += 0.01 * tanh[i16][1]
 	}
-	var t16 [6][3]float64
-	t16 = [6][3]float64{}
+	var t15 [6][3]float64
+	t15 = [6][3]float64{}
 	for i17 := range 6 {
-		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
-		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+		t15[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
+		t15[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
 	}
-	t17 := 1 / sum11
+	t16 := 1 / sum11
 	var dz [10]float64
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t17 * exp[i]
+		dz[i] = t16 * exp[i]
 	}
 	dz[in.Label] += -1
-	var t18 [16]float64
+	var t17 [16]float64
 	v := dz[0]
 	row10 := &p.W3[0]
 	v2 := dz[1]
@@ -1008,7 +1000,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v4 := dz[3]
 	row13 := &p.W3[3]
 	for j2 := range 16 {
-		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
+		t17[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
 	for k32 := 4; k32 < 8; k32 += 4 {
 		v5 := dz[k32]
@@ -1020,52 +1012,52 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v8 := dz[k32+3]
 		row17 := &p.W3[k32+3]
 		for j3 := range 16 {
-			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
+			t17[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
 	}
 	v9 := dz[8]
 	row18 := &p.W3[8]
 	for j4 := range 16 {
-		t18[j4] += v9 * row18[j4]
+		t17[j4] += v9 * row18[j4]
 	}
 	v10 := dz[9]
 	row19 := &p.W3[9]
 	for j5 := range 16 {
-		t18[j5] += v10 * row19[j5]
+		t17[j5] += v10 * row19[j5]
 	}
 	var dh [16]float64
-	var t19 [16]float64
+	var t18 [16]float64
 	for i := range 16 {
-		dhi := t18[i] * layersStep(reluH[i])
+		dhi := t17[i] * layersStep(reluH[i])
 		dh[i] = dhi
 		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t19[i] = dhi * p.Gamma[i]
+		t18[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
 	for k33 := 0; k33 < 16; k33 += 4 {
-		sumD0 += t19[k33] * t12[k33]
-		sumD1 += t19[k33+1] * t12[k33+1]
-		sumD2 += t19[k33+2] * t12[k33+2]
-		sumD3 += t19[k33+3] * t12[k33+3]
+		sumD0 += t18[k33] * t11[k33]
+		sumD1 += t18[k33+1] * t11[k33+1]
+		sumD2 += t18[k33+2] * t11[k33+2]
+		sumD3 += t18[k33+3] * t11[k33+3]
 	}
-	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
-	var t22 [16]float64
+	t19 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t12)) / 16
+	var t21 [16]float64
 	for i := range 16 {
-		t21i := t20 * t12[i]
-		t22[i] = t19[i]*rsqrt + t21i + t21i
+		t20i := t19 * t11[i]
+		t21[i] = t18[i]*rsqrt + t20i + t20i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
 	for k34 := 0; k34 < 16; k34 += 4 {
-		sumE0 += -t22[k34]
-		sumE1 += -t22[k34+1]
-		sumE2 += -t22[k34+2]
-		sumE3 += -t22[k34+3]
+		sumE0 += -t21[k34]
+		sumE1 += -t21[k34+1]
+		sumE2 += -t21[k34+2]
+		sumE3 += -t21[k34+3]
 	}
-	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
+	t22 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
-	var t24 [24]float64
+	var t23 [24]float64
 	for i := range 16 {
-		db1[i] = t22[i] + t23
+		db1[i] = t21[i] + t22
 	}
 	v11 := db1[0]
 	row20 := &p.W2[0]
@@ -1076,7 +1068,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v14 := db1[3]
 	row23 := &p.W2[3]
 	for j6 := range 24 {
-		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
+		t23[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
 	for k35 := 4; k35 < 16; k35 += 4 {
 		v15 := db1[k35]
@@ -1088,10 +1080,10 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v18 := db1[k35+3]
 		row27 := &p.W2[k35+3]
 		for j7 := range 24 {
-			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
+			t23[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
 	}
-	var t25 [16]float64
+	var t24 [16]float64
 	v19 := db1[0]
 	row28 := &p.W1[0]
 	v20 := db1[1]
@@ -1101,7 +1093,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v22 := db1[3]
 	row31 := &p.W1[3]
 	for j8 := range 16 {
-		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
+		t24[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
 	for k36 := 4; k36 < 16; k36 += 4 {
 		v23 := db1[k36]
@@ -1113,98 +1105,98 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v26 := db1[k36+3]
 		row35 := &p.W1[k36+3]
 		for j9 := range 16 {
-			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+			t24[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+		}
+	}
+	var t25 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t25 = [4][6]float64{}
+	for i18 := range 4 {
+		for i19 := range 3 {
+			t25[i18][i19] += t14[i18][i19] + t15[i18][i19]
 		}
 	}
 	var t26 [4][6]float64
-	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
-	t26 = [4][6]float64{}
-	for i18 := range 4 {
-		for i19 := range 3 {
-			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
-		}
-	}
-	var t27 [4][6]float64
 	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t28 [4][2][2]float64
-	var t29 [4][8][8]float64
+	var t27 [4][2][2]float64
+	var t28 [4][8][8]float64
 	for i := range 4 {
 		for j := range 6 {
-			t27[i][j] = (t24[j+i*6] + t26[i][j]) * (1 - s[i][j]*s[i][j])
+			t26[i][j] = (t23[j+i*6] + t25[i][j]) * (1 - s[i][j]*s[i][j])
 		}
 		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t28[i][0][0] = t25[i*4] / 16
-		t28[i][0][1] = t25[i*4+1] / 16
-		t28[i][1][0] = t25[i*4+2] / 16
-		t28[i][1][1] = t25[i*4+3] / 16
+		t27[i][0][0] = t24[i*4] / 16
+		t27[i][0][1] = t24[i*4+1] / 16
+		t27[i][1][0] = t24[i*4+2] / 16
+		t27[i][1][1] = t24[i*4+3] / 16
 	}
-	t29 = [4][8][8]float64{}
+	t28 = [4][8][8]float64{}
 	for i20 := range 4 {
 		for i21 := range 4 {
 			for i22 := range 4 {
-				t29[i20][i21][i22] += t28[i20][0][0]
-				t29[i20][i21][i22+4] += t28[i20][0][1]
-				t29[i20][i21+4][i22] += t28[i20][1][0]
-				t29[i20][i21+4][i22+4] += t28[i20][1][1]
+				t28[i20][i21][i22] += t27[i20][0][0]
+				t28[i20][i21][i22+4] += t27[i20][0][1]
+				t28[i20][i21+4][i22] += t27[i20][1][0]
+				t28[i20][i21+4][i22+4] += t27[i20][1][1]
 			}
 		}
 	}
-	var t30 [4][2][2]float64
+	var t29 [4][2][2]float64
 	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t31 [4][6][6]float64
+	var t30 [4][6][6]float64
 	for i := range 4 {
-		t30[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
-		t30[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
-		t30[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
-		t30[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+		t29[i][0][0] = t24[i*4] * layersStep(c2[i][0][0])
+		t29[i][0][1] = t24[i*4+1] * layersStep(c2[i][0][1])
+		t29[i][1][0] = t24[i*4+2] * layersStep(c2[i][1][0])
+		t29[i][1][1] = t24[i*4+3] * layersStep(c2[i][1][1])
 	}
-	t31 = [4][6][6]float64{}
+	t30 = [4][6][6]float64{}
 	for i23 := range 4 {
 		for i24 := range 3 {
 			for i25 := range 3 {
-				t31[i23][i24][i25] += t30[0][0][0]*p.K2[0][i23][i24][i25] + t30[1][0][0]*p.K2[1][i23][i24][i25] + (t30[2][0][0]*p.K2[2][i23][i24][i25] + t30[3][0][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24][i25+2] += t30[0][0][1]*p.K2[0][i23][i24][i25] + t30[1][0][1]*p.K2[1][i23][i24][i25] + (t30[2][0][1]*p.K2[2][i23][i24][i25] + t30[3][0][1]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25] += t30[0][1][0]*p.K2[0][i23][i24][i25] + t30[1][1][0]*p.K2[1][i23][i24][i25] + (t30[2][1][0]*p.K2[2][i23][i24][i25] + t30[3][1][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25+2] += t30[0][1][1]*p.K2[0][i23][i24][i25] + t30[1][1][1]*p.K2[1][i23][i24][i25] + (t30[2][1][1]*p.K2[2][i23][i24][i25] + t30[3][1][1]*p.K2[3][i23][i24][i25])
+				t30[i23][i24][i25] += t29[0][0][0]*p.K2[0][i23][i24][i25] + t29[1][0][0]*p.K2[1][i23][i24][i25] + (t29[2][0][0]*p.K2[2][i23][i24][i25] + t29[3][0][0]*p.K2[3][i23][i24][i25])
+				t30[i23][i24][i25+2] += t29[0][0][1]*p.K2[0][i23][i24][i25] + t29[1][0][1]*p.K2[1][i23][i24][i25] + (t29[2][0][1]*p.K2[2][i23][i24][i25] + t29[3][0][1]*p.K2[3][i23][i24][i25])
+				t30[i23][i24+2][i25] += t29[0][1][0]*p.K2[0][i23][i24][i25] + t29[1][1][0]*p.K2[1][i23][i24][i25] + (t29[2][1][0]*p.K2[2][i23][i24][i25] + t29[3][1][0]*p.K2[3][i23][i24][i25])
+				t30[i23][i24+2][i25+2] += t29[0][1][1]*p.K2[0][i23][i24][i25] + t29[1][1][1]*p.K2[1][i23][i24][i25] + (t29[2][1][1]*p.K2[2][i23][i24][i25] + t29[3][1][1]*p.K2[3][i23][i24][i25])
 			}
 		}
 	}
-	var t32 [4][4][4][2][2]float64
+	var t31 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t33 [4][4][4]float64
-	var t34 [4][8][8]float64
+	var t32 [4][4][4]float64
+	var t33 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t32[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t32[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t32[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t32[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+				t31[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t31[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t31[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t31[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t33[i][j][n] = t31[i][j+1][n+1] / (t32[i][j][n][0][0] + t32[i][j][n][0][1] + (t32[i][j][n][1][0] + t32[i][j][n][1][1]))
+				t32[i][j][n] = t30[i][j+1][n+1] / (t31[i][j][n][0][0] + t31[i][j][n][0][1] + (t31[i][j][n][1][0] + t31[i][j][n][1][1]))
 			}
 		}
 	}
-	t34 = [4][8][8]float64{}
+	t33 = [4][8][8]float64{}
 	for i26 := range 4 {
 		for i27 := range 4 {
 			for i28 := range 4 {
-				t34[i26][i27*2][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][0][0]
-				t34[i26][i27*2][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][0][1]
-				t34[i26][i27*2+1][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][1][0]
-				t34[i26][i27*2+1][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][1][1]
+				t33[i26][i27*2][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][0][0]
+				t33[i26][i27*2][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][0][1]
+				t33[i26][i27*2+1][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][1][0]
+				t33[i26][i27*2+1][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][1][1]
 			}
 		}
 	}
-	var t35 [4][8][8]float64
+	var t34 [4][8][8]float64
 	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t35[i][j][n] = (t29[i][j][n] + t34[i][j][n]) * layersStep(c1[i][j][n])
+				t34[i][j][n] = (t28[i][j][n] + t33[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
 		for j := range 3 {
@@ -1212,7 +1204,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 				var sum13 float64
 				for k37 := range 8 {
 					for k38 := range 8 {
-						sum13 += t35[i][k37][k38] * t[0][k37+j][k38+n]
+						sum13 += t34[i][k37][k38] * t[0][k37+j][k38+n]
 					}
 				}
 				g.K1[i][0][j][n] += sum13
@@ -1222,7 +1214,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
-					g.K2[i][j][n][q] += t30[i][0][0]*t2[j][n][q] + t30[i][0][1]*t2[j][n][q+2] + (t30[i][1][0]*t2[j][n+2][q] + t30[i][1][1]*t2[j][n+2][q+2])
+					g.K2[i][j][n][q] += t29[i][0][0]*t2[j][n][q] + t29[i][0][1]*t2[j][n][q+2] + (t29[i][1][0]*t2[j][n+2][q] + t29[i][1][1]*t2[j][n+2][q+2])
 				}
 			}
 		}
@@ -1230,12 +1222,12 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		for j := range 3 {
 			var sum14 float64
 			for k39 := range 6 {
-				sum14 += t27[i][k39] * t3[0][k39*2+j]
+				sum14 += t26[i][k39] * t3[0][k39*2+j]
 			}
 			g.K3[i][0][j] += sum14
 			var sum15 float64
 			for k40 := range 6 {
-				sum15 += t27[i][k40] * t3[1][k40*2+j]
+				sum15 += t26[i][k40] * t3[1][k40*2+j]
 			}
 			g.K3[i][1][j] += sum15
 		}
@@ -1253,7 +1245,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			row37[j] += a2 * t8[j]
 		}
 		g.B1[i] += db1[i]
-		g.Gamma[i] += dh[i] * t14[i]
+		g.Gamma[i] += dh[i] * t13[i]
 		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] += dh[i]
 	}
@@ -1761,44 +1753,40 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t9[i15] = dotB0
-		t9[i15+1] = dotB1
-		t9[i15+2] = dotB2
-		t9[i15+3] = dotB3
-	}
-	var t10 [16]float64
-	for i := range 16 {
-		t10[i] = t7[i] + t9[i] + p.B1[i]
+		t9[i15] = t7[i15] + dotB0 + p.B1[i15]
+		t9[i15+1] = t7[i15+1] + dotB1 + p.B1[i15+1]
+		t9[i15+2] = t7[i15+2] + dotB2 + p.B1[i15+2]
+		t9[i15+3] = t7[i15+3] + dotB3 + p.B1[i15+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t10[k26]
-		sumB1 += t10[k26+1]
-		sumB2 += t10[k26+2]
-		sumB3 += t10[k26+3]
+		sumB0 += t9[k26]
+		sumB1 += t9[k26+1]
+		sumB2 += t9[k26+2]
+		sumB3 += t9[k26+3]
 	}
-	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t12 [16]float64
+	t10 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t11 [16]float64
 	for i := range 16 {
-		t12[i] = t10[i] - t11
+		t11[i] = t9[i] - t10
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t12[k27] * t12[k27]
-		sumC1 += t12[k27+1] * t12[k27+1]
-		sumC2 += t12[k27+2] * t12[k27+2]
-		sumC3 += t12[k27+3] * t12[k27+3]
+		sumC0 += t11[k27] * t11[k27]
+		sumC1 += t11[k27+1] * t11[k27+1]
+		sumC2 += t11[k27+2] * t11[k27+2]
+		sumC3 += t11[k27+3] * t11[k27+3]
 	}
-	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t13)
-	var t14 [16]float64
+	t12 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t12)
+	var t13 [16]float64
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t14i := t12[i] * rsqrt
-		t14[i] = t14i
+		t13i := t11[i] * rsqrt
+		t13[i] = t13i
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t14i*p.Gamma[i] + p.Beta[i])
+		reluH[i] = layersRelu(t13i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
@@ -1842,27 +1830,27 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		sum12 += tanh[k31][1] * q4[k31][1]
 	}
 	loss := m + math.Log(sum11) - z[in.Label] + 0.01*sum12
-	var t15 [6][3]float64
+	var t14 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
-	t15 = [6][3]float64{}
+	t14 = [6][3]float64{}
 	for i16 := range 6 {
-		t15[i16][0] += 0.01 * tanh[i16][0]
-		t15[i16][1] += 0.01 * tanh[i16][1]
+		t14[i16][0] += 0.01 * tanh[i16][0]
+		t14[i16][1] += 0.01 * tanh[i16][1]
 	}
-	var t16 [6][3]float64
-	t16 = [6][3]float64{}
+	var t15 [6][3]float64
+	t15 = [6][3]float64{}
 	for i17 := range 6 {
-		t16[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
-		t16[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
+		t15[i17][1] += 0.01 * q4[i17][0] * (1 - tanh[i17][0]*tanh[i17][0])
+		t15[i17][2] += 0.01 * q4[i17][1] * (1 - tanh[i17][1]*tanh[i17][1])
 	}
-	t17 := 1 / sum11
+	t16 := 1 / sum11
 	var dz [10]float64
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t17 * exp[i]
+		dz[i] = t16 * exp[i]
 	}
 	dz[in.Label] += -1
-	var t18 [16]float64
+	var t17 [16]float64
 	v := dz[0]
 	row10 := &p.W3[0]
 	v2 := dz[1]
@@ -1872,7 +1860,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v4 := dz[3]
 	row13 := &p.W3[3]
 	for j2 := range 16 {
-		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
+		t17[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
 	for k32 := 4; k32 < 8; k32 += 4 {
 		v5 := dz[k32]
@@ -1884,52 +1872,52 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v8 := dz[k32+3]
 		row17 := &p.W3[k32+3]
 		for j3 := range 16 {
-			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
+			t17[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
 	}
 	v9 := dz[8]
 	row18 := &p.W3[8]
 	for j4 := range 16 {
-		t18[j4] += v9 * row18[j4]
+		t17[j4] += v9 * row18[j4]
 	}
 	v10 := dz[9]
 	row19 := &p.W3[9]
 	for j5 := range 16 {
-		t18[j5] += v10 * row19[j5]
+		t17[j5] += v10 * row19[j5]
 	}
 	var dh [16]float64
-	var t19 [16]float64
+	var t18 [16]float64
 	for i := range 16 {
-		dhi := t18[i] * layersStep(reluH[i])
+		dhi := t17[i] * layersStep(reluH[i])
 		dh[i] = dhi
 		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t19[i] = dhi * p.Gamma[i]
+		t18[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
 	for k33 := 0; k33 < 16; k33 += 4 {
-		sumD0 += t19[k33] * t12[k33]
-		sumD1 += t19[k33+1] * t12[k33+1]
-		sumD2 += t19[k33+2] * t12[k33+2]
-		sumD3 += t19[k33+3] * t12[k33+3]
+		sumD0 += t18[k33] * t11[k33]
+		sumD1 += t18[k33+1] * t11[k33+1]
+		sumD2 += t18[k33+2] * t11[k33+2]
+		sumD3 += t18[k33+3] * t11[k33+3]
 	}
-	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
-	var t22 [16]float64
+	t19 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t12)) / 16
+	var t21 [16]float64
 	for i := range 16 {
-		t21i := t20 * t12[i]
-		t22[i] = t19[i]*rsqrt + t21i + t21i
+		t20i := t19 * t11[i]
+		t21[i] = t18[i]*rsqrt + t20i + t20i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
 	for k34 := 0; k34 < 16; k34 += 4 {
-		sumE0 += -t22[k34]
-		sumE1 += -t22[k34+1]
-		sumE2 += -t22[k34+2]
-		sumE3 += -t22[k34+3]
+		sumE0 += -t21[k34]
+		sumE1 += -t21[k34+1]
+		sumE2 += -t21[k34+2]
+		sumE3 += -t21[k34+3]
 	}
-	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
+	t22 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
-	var t24 [24]float64
+	var t23 [24]float64
 	for i := range 16 {
-		db1[i] = t22[i] + t23
+		db1[i] = t21[i] + t22
 	}
 	v11 := db1[0]
 	row20 := &p.W2[0]
@@ -1940,7 +1928,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v14 := db1[3]
 	row23 := &p.W2[3]
 	for j6 := range 24 {
-		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
+		t23[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
 	for k35 := 4; k35 < 16; k35 += 4 {
 		v15 := db1[k35]
@@ -1952,10 +1940,10 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v18 := db1[k35+3]
 		row27 := &p.W2[k35+3]
 		for j7 := range 24 {
-			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
+			t23[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
 	}
-	var t25 [16]float64
+	var t24 [16]float64
 	v19 := db1[0]
 	row28 := &p.W1[0]
 	v20 := db1[1]
@@ -1965,7 +1953,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v22 := db1[3]
 	row31 := &p.W1[3]
 	for j8 := range 16 {
-		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
+		t24[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
 	for k36 := 4; k36 < 16; k36 += 4 {
 		v23 := db1[k36]
@@ -1977,98 +1965,98 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v26 := db1[k36+3]
 		row35 := &p.W1[k36+3]
 		for j9 := range 16 {
-			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+			t24[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+		}
+	}
+	var t25 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t25 = [4][6]float64{}
+	for i18 := range 4 {
+		for i19 := range 3 {
+			t25[i18][i19] += t14[i18][i19] + t15[i18][i19]
 		}
 	}
 	var t26 [4][6]float64
-	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
-	t26 = [4][6]float64{}
-	for i18 := range 4 {
-		for i19 := range 3 {
-			t26[i18][i19] += t15[i18][i19] + t16[i18][i19]
-		}
-	}
-	var t27 [4][6]float64
 	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t28 [4][2][2]float64
-	var t29 [4][8][8]float64
+	var t27 [4][2][2]float64
+	var t28 [4][8][8]float64
 	for i := range 4 {
 		for j := range 6 {
-			t27[i][j] = (t24[j+i*6] + t26[i][j]) * (1 - s[i][j]*s[i][j])
+			t26[i][j] = (t23[j+i*6] + t25[i][j]) * (1 - s[i][j]*s[i][j])
 		}
 		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t28[i][0][0] = t25[i*4] / 16
-		t28[i][0][1] = t25[i*4+1] / 16
-		t28[i][1][0] = t25[i*4+2] / 16
-		t28[i][1][1] = t25[i*4+3] / 16
+		t27[i][0][0] = t24[i*4] / 16
+		t27[i][0][1] = t24[i*4+1] / 16
+		t27[i][1][0] = t24[i*4+2] / 16
+		t27[i][1][1] = t24[i*4+3] / 16
 	}
-	t29 = [4][8][8]float64{}
+	t28 = [4][8][8]float64{}
 	for i20 := range 4 {
 		for i21 := range 4 {
 			for i22 := range 4 {
-				t29[i20][i21][i22] += t28[i20][0][0]
-				t29[i20][i21][i22+4] += t28[i20][0][1]
-				t29[i20][i21+4][i22] += t28[i20][1][0]
-				t29[i20][i21+4][i22+4] += t28[i20][1][1]
+				t28[i20][i21][i22] += t27[i20][0][0]
+				t28[i20][i21][i22+4] += t27[i20][0][1]
+				t28[i20][i21+4][i22] += t27[i20][1][0]
+				t28[i20][i21+4][i22+4] += t27[i20][1][1]
 			}
 		}
 	}
-	var t30 [4][2][2]float64
+	var t29 [4][2][2]float64
 	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
-	var t31 [4][6][6]float64
+	var t30 [4][6][6]float64
 	for i := range 4 {
-		t30[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
-		t30[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
-		t30[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
-		t30[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+		t29[i][0][0] = t24[i*4] * layersStep(c2[i][0][0])
+		t29[i][0][1] = t24[i*4+1] * layersStep(c2[i][0][1])
+		t29[i][1][0] = t24[i*4+2] * layersStep(c2[i][1][0])
+		t29[i][1][1] = t24[i*4+3] * layersStep(c2[i][1][1])
 	}
-	t31 = [4][6][6]float64{}
+	t30 = [4][6][6]float64{}
 	for i23 := range 4 {
 		for i24 := range 3 {
 			for i25 := range 3 {
-				t31[i23][i24][i25] += t30[0][0][0]*p.K2[0][i23][i24][i25] + t30[1][0][0]*p.K2[1][i23][i24][i25] + (t30[2][0][0]*p.K2[2][i23][i24][i25] + t30[3][0][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24][i25+2] += t30[0][0][1]*p.K2[0][i23][i24][i25] + t30[1][0][1]*p.K2[1][i23][i24][i25] + (t30[2][0][1]*p.K2[2][i23][i24][i25] + t30[3][0][1]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25] += t30[0][1][0]*p.K2[0][i23][i24][i25] + t30[1][1][0]*p.K2[1][i23][i24][i25] + (t30[2][1][0]*p.K2[2][i23][i24][i25] + t30[3][1][0]*p.K2[3][i23][i24][i25])
-				t31[i23][i24+2][i25+2] += t30[0][1][1]*p.K2[0][i23][i24][i25] + t30[1][1][1]*p.K2[1][i23][i24][i25] + (t30[2][1][1]*p.K2[2][i23][i24][i25] + t30[3][1][1]*p.K2[3][i23][i24][i25])
+				t30[i23][i24][i25] += t29[0][0][0]*p.K2[0][i23][i24][i25] + t29[1][0][0]*p.K2[1][i23][i24][i25] + (t29[2][0][0]*p.K2[2][i23][i24][i25] + t29[3][0][0]*p.K2[3][i23][i24][i25])
+				t30[i23][i24][i25+2] += t29[0][0][1]*p.K2[0][i23][i24][i25] + t29[1][0][1]*p.K2[1][i23][i24][i25] + (t29[2][0][1]*p.K2[2][i23][i24][i25] + t29[3][0][1]*p.K2[3][i23][i24][i25])
+				t30[i23][i24+2][i25] += t29[0][1][0]*p.K2[0][i23][i24][i25] + t29[1][1][0]*p.K2[1][i23][i24][i25] + (t29[2][1][0]*p.K2[2][i23][i24][i25] + t29[3][1][0]*p.K2[3][i23][i24][i25])
+				t30[i23][i24+2][i25+2] += t29[0][1][1]*p.K2[0][i23][i24][i25] + t29[1][1][1]*p.K2[1][i23][i24][i25] + (t29[2][1][1]*p.K2[2][i23][i24][i25] + t29[3][1][1]*p.K2[3][i23][i24][i25])
 			}
 		}
 	}
-	var t32 [4][4][4][2][2]float64
+	var t31 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t33 [4][4][4]float64
-	var t34 [4][8][8]float64
+	var t32 [4][4][4]float64
+	var t33 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t32[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t32[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t32[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t32[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+				t31[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t31[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t31[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t31[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t33[i][j][n] = t31[i][j+1][n+1] / (t32[i][j][n][0][0] + t32[i][j][n][0][1] + (t32[i][j][n][1][0] + t32[i][j][n][1][1]))
+				t32[i][j][n] = t30[i][j+1][n+1] / (t31[i][j][n][0][0] + t31[i][j][n][0][1] + (t31[i][j][n][1][0] + t31[i][j][n][1][1]))
 			}
 		}
 	}
-	t34 = [4][8][8]float64{}
+	t33 = [4][8][8]float64{}
 	for i26 := range 4 {
 		for i27 := range 4 {
 			for i28 := range 4 {
-				t34[i26][i27*2][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][0][0]
-				t34[i26][i27*2][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][0][1]
-				t34[i26][i27*2+1][i28*2] += t33[i26][i27][i28] * t32[i26][i27][i28][1][0]
-				t34[i26][i27*2+1][i28*2+1] += t33[i26][i27][i28] * t32[i26][i27][i28][1][1]
+				t33[i26][i27*2][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][0][0]
+				t33[i26][i27*2][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][0][1]
+				t33[i26][i27*2+1][i28*2] += t32[i26][i27][i28] * t31[i26][i27][i28][1][0]
+				t33[i26][i27*2+1][i28*2+1] += t32[i26][i27][i28] * t31[i26][i27][i28][1][1]
 			}
 		}
 	}
-	var t35 [4][8][8]float64
+	var t34 [4][8][8]float64
 	// backward of layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				t35[i][j][n] = (t29[i][j][n] + t34[i][j][n]) * layersStep(c1[i][j][n])
+				t34[i][j][n] = (t28[i][j][n] + t33[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
 		for j := range 3 {
@@ -2076,7 +2064,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 				var sum13 float64
 				for k37 := range 8 {
 					for k38 := range 8 {
-						sum13 += t35[i][k37][k38] * t[0][k37+j][k38+n]
+						sum13 += t34[i][k37][k38] * t[0][k37+j][k38+n]
 					}
 				}
 				g.K1[i][0][j][n] = sum13
@@ -2086,7 +2074,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		for j := range 4 {
 			for n := range 3 {
 				for q := range 3 {
-					g.K2[i][j][n][q] = t30[i][0][0]*t2[j][n][q] + t30[i][0][1]*t2[j][n][q+2] + (t30[i][1][0]*t2[j][n+2][q] + t30[i][1][1]*t2[j][n+2][q+2])
+					g.K2[i][j][n][q] = t29[i][0][0]*t2[j][n][q] + t29[i][0][1]*t2[j][n][q+2] + (t29[i][1][0]*t2[j][n+2][q] + t29[i][1][1]*t2[j][n+2][q+2])
 				}
 			}
 		}
@@ -2094,12 +2082,12 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		for j := range 3 {
 			var sum14 float64
 			for k39 := range 6 {
-				sum14 += t27[i][k39] * t3[0][k39*2+j]
+				sum14 += t26[i][k39] * t3[0][k39*2+j]
 			}
 			g.K3[i][0][j] = sum14
 			var sum15 float64
 			for k40 := range 6 {
-				sum15 += t27[i][k40] * t3[1][k40*2+j]
+				sum15 += t26[i][k40] * t3[1][k40*2+j]
 			}
 			g.K3[i][1][j] = sum15
 		}
@@ -2113,7 +2101,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			g.W2[i][j] = db1[i] * t8[j]
 		}
 		g.B1[i] = db1[i]
-		g.Gamma[i] = dh[i] * t14[i]
+		g.Gamma[i] = dh[i] * t13[i]
 		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] = dh[i]
 	}
@@ -2306,42 +2294,38 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k25]*x5 + row7[k25+1]*x6 + (row7[k25+2]*x7 + row7[k25+3]*x8)
 			dotB3 += row8[k25]*x5 + row8[k25+1]*x6 + (row8[k25+2]*x7 + row8[k25+3]*x8)
 		}
-		t7[i12] = dotB0
-		t7[i12+1] = dotB1
-		t7[i12+2] = dotB2
-		t7[i12+3] = dotB3
-	}
-	var t8 [16]float64
-	for i := range 16 {
-		t8[i] = t5[i] + t7[i] + p.B1[i]
+		t7[i12] = t5[i12] + dotB0 + p.B1[i12]
+		t7[i12+1] = t5[i12+1] + dotB1 + p.B1[i12+1]
+		t7[i12+2] = t5[i12+2] + dotB2 + p.B1[i12+2]
+		t7[i12+3] = t5[i12+3] + dotB3 + p.B1[i12+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k26 := 0; k26 < 16; k26 += 4 {
-		sumB0 += t8[k26]
-		sumB1 += t8[k26+1]
-		sumB2 += t8[k26+2]
-		sumB3 += t8[k26+3]
+		sumB0 += t7[k26]
+		sumB1 += t7[k26+1]
+		sumB2 += t7[k26+2]
+		sumB3 += t7[k26+3]
 	}
-	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t10 [16]float64
+	t8 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t9 [16]float64
 	for i := range 16 {
-		t10[i] = t8[i] - t9
+		t9[i] = t7[i] - t8
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k27 := 0; k27 < 16; k27 += 4 {
-		sumC0 += t10[k27] * t10[k27]
-		sumC1 += t10[k27+1] * t10[k27+1]
-		sumC2 += t10[k27+2] * t10[k27+2]
-		sumC3 += t10[k27+3] * t10[k27+3]
+		sumC0 += t9[k27] * t9[k27]
+		sumC1 += t9[k27+1] * t9[k27+1]
+		sumC2 += t9[k27+2] * t9[k27+2]
+		sumC3 += t9[k27+3] * t9[k27+3]
 	}
-	t11 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t11)
+	t10 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t10)
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t12i := t10[i] * rsqrt
+		t11i := t9[i] * rsqrt
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t12i*p.Gamma[i] + p.Beta[i])
+		reluH[i] = layersRelu(t11i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]

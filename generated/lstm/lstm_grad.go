@@ -133,22 +133,18 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	var c2 [16]float64
-	row17 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := ws.h[t][k]
@@ -160,100 +156,23 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + p.Wi[i2][1]*in.Xs[t][1] + (p.Wi[i2][2]*in.Xs[t][2] + p.Wi[i2][3]*in.Xs[t][3]) + dot0 + p.Bi[i2]
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + p.Wf[i2][1]*in.Xs[t][1] + (p.Wf[i2][2]*in.Xs[t][2] + p.Wf[i2][3]*in.Xs[t][3]) + dot1 + p.Bf[i2]
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + p.Wg[i2][1]*in.Xs[t][1] + (p.Wg[i2][2]*in.Xs[t][2] + p.Wg[i2][3]*in.Xs[t][3]) + dot2 + p.Bg[i2]
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + p.Wo[i2][1]*in.Xs[t][1] + (p.Wo[i2][2]*in.Xs[t][2] + p.Wo[i2][3]*in.Xs[t][3]) + dot3 + p.Bo[i2]
 		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(t3[i])
-		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(t5[i])
-		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.h[t][k3]
-				x10 := ws.h[t][k3+1]
-				x11 := ws.h[t][k3+2]
-				x12 := ws.h[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := ws.h[t][k4]
-				x14 := ws.h[t][k4+1]
-				x15 := ws.h[t][k4+2]
-				x16 := ws.h[t][k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(t9[i])
+			ws.i[t][i] = lstmSigmoid(t2[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = lstmSigmoid(t3[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -262,14 +181,14 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotE0 += row17[k5] * ws.h[t+1][k5]
-			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
-			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
-			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
-		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
@@ -456,22 +375,18 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	var c2 [16]float64
-	row17 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := ws.h[t][k]
@@ -483,100 +398,23 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + p.Wi[i2][1]*in.Xs[t][1] + (p.Wi[i2][2]*in.Xs[t][2] + p.Wi[i2][3]*in.Xs[t][3]) + dot0 + p.Bi[i2]
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + p.Wf[i2][1]*in.Xs[t][1] + (p.Wf[i2][2]*in.Xs[t][2] + p.Wf[i2][3]*in.Xs[t][3]) + dot1 + p.Bf[i2]
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + p.Wg[i2][1]*in.Xs[t][1] + (p.Wg[i2][2]*in.Xs[t][2] + p.Wg[i2][3]*in.Xs[t][3]) + dot2 + p.Bg[i2]
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + p.Wo[i2][1]*in.Xs[t][1] + (p.Wo[i2][2]*in.Xs[t][2] + p.Wo[i2][3]*in.Xs[t][3]) + dot3 + p.Bo[i2]
 		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(t3[i])
-		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(t5[i])
-		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.h[t][k3]
-				x10 := ws.h[t][k3+1]
-				x11 := ws.h[t][k3+2]
-				x12 := ws.h[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := ws.h[t][k4]
-				x14 := ws.h[t][k4+1]
-				x15 := ws.h[t][k4+2]
-				x16 := ws.h[t][k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(t9[i])
+			ws.i[t][i] = lstmSigmoid(t2[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = lstmSigmoid(t3[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -585,14 +423,14 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotE0 += row17[k5] * ws.h[t+1][k5]
-			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
-			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
-			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
-		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
@@ -609,136 +447,136 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dbi [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t10 := 24; t10 >= 0; t10-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t10]
+		dby[0] = 2 * ws.t[t6]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t10][i]*(1-ws.tanhC[t10][i]*ws.tanhC[t10][i])
-			dc3[i] = dc2i * ws.f[t10][i]
+			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t10][i] * (ws.o[t10][i] * (1 - ws.o[t10][i]))
+			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t10][i] * (1 - ws.g[t10][i]*ws.g[t10][i])
+			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t10][i] * (ws.f[t10][i] * (1 - ws.f[t10][i]))
+			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t10][i] * (ws.i[t10][i] * (1 - ws.i[t10][i]))
+			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
-		row18 := &p.Uo[0]
+		row6 := &p.Uo[0]
 		v2 := dbo[1]
-		row19 := &p.Uo[1]
+		row7 := &p.Uo[1]
 		v3 := dbo[2]
-		row20 := &p.Uo[2]
+		row8 := &p.Uo[2]
 		v4 := dbo[3]
-		row21 := &p.Uo[3]
+		row9 := &p.Uo[3]
 		for j2 := range 16 {
-			dh3[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+			dh3[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v5 := dbo[k6]
-			row22 := &p.Uo[k6]
-			v6 := dbo[k6+1]
-			row23 := &p.Uo[k6+1]
-			v7 := dbo[k6+2]
-			row24 := &p.Uo[k6+2]
-			v8 := dbo[k6+3]
-			row25 := &p.Uo[k6+3]
+		for k3 := 4; k3 < 16; k3 += 4 {
+			v5 := dbo[k3]
+			row10 := &p.Uo[k3]
+			v6 := dbo[k3+1]
+			row11 := &p.Uo[k3+1]
+			v7 := dbo[k3+2]
+			row12 := &p.Uo[k3+2]
+			v8 := dbo[k3+3]
+			row13 := &p.Uo[k3+3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
 		v9 := dbg[0]
-		row26 := &p.Ug[0]
+		row14 := &p.Ug[0]
 		v10 := dbg[1]
-		row27 := &p.Ug[1]
+		row15 := &p.Ug[1]
 		v11 := dbg[2]
-		row28 := &p.Ug[2]
+		row16 := &p.Ug[2]
 		v12 := dbg[3]
-		row29 := &p.Ug[3]
+		row17 := &p.Ug[3]
 		for j4 := range 16 {
-			dh3[j4] += v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+			dh3[j4] += v9*row14[j4] + v10*row15[j4] + (v11*row16[j4] + v12*row17[j4])
 		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v13 := dbg[k7]
-			row30 := &p.Ug[k7]
-			v14 := dbg[k7+1]
-			row31 := &p.Ug[k7+1]
-			v15 := dbg[k7+2]
-			row32 := &p.Ug[k7+2]
-			v16 := dbg[k7+3]
-			row33 := &p.Ug[k7+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v13 := dbg[k4]
+			row18 := &p.Ug[k4]
+			v14 := dbg[k4+1]
+			row19 := &p.Ug[k4+1]
+			v15 := dbg[k4+2]
+			row20 := &p.Ug[k4+2]
+			v16 := dbg[k4+3]
+			row21 := &p.Ug[k4+3]
 			for j5 := range 16 {
-				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+				dh3[j5] += v13*row18[j5] + v14*row19[j5] + (v15*row20[j5] + v16*row21[j5])
 			}
 		}
 		v17 := dbf[0]
-		row34 := &p.Uf[0]
+		row22 := &p.Uf[0]
 		v18 := dbf[1]
-		row35 := &p.Uf[1]
+		row23 := &p.Uf[1]
 		v19 := dbf[2]
-		row36 := &p.Uf[2]
+		row24 := &p.Uf[2]
 		v20 := dbf[3]
-		row37 := &p.Uf[3]
+		row25 := &p.Uf[3]
 		for j6 := range 16 {
-			dh3[j6] += v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
+			dh3[j6] += v17*row22[j6] + v18*row23[j6] + (v19*row24[j6] + v20*row25[j6])
 		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v21 := dbf[k8]
-			row38 := &p.Uf[k8]
-			v22 := dbf[k8+1]
-			row39 := &p.Uf[k8+1]
-			v23 := dbf[k8+2]
-			row40 := &p.Uf[k8+2]
-			v24 := dbf[k8+3]
-			row41 := &p.Uf[k8+3]
+		for k5 := 4; k5 < 16; k5 += 4 {
+			v21 := dbf[k5]
+			row26 := &p.Uf[k5]
+			v22 := dbf[k5+1]
+			row27 := &p.Uf[k5+1]
+			v23 := dbf[k5+2]
+			row28 := &p.Uf[k5+2]
+			v24 := dbf[k5+3]
+			row29 := &p.Uf[k5+3]
 			for j7 := range 16 {
-				dh3[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
+				dh3[j7] += v21*row26[j7] + v22*row27[j7] + (v23*row28[j7] + v24*row29[j7])
 			}
 		}
 		v25 := dbi[0]
-		row42 := &p.Ui[0]
+		row30 := &p.Ui[0]
 		v26 := dbi[1]
-		row43 := &p.Ui[1]
+		row31 := &p.Ui[1]
 		v27 := dbi[2]
-		row44 := &p.Ui[2]
+		row32 := &p.Ui[2]
 		v28 := dbi[3]
-		row45 := &p.Ui[3]
+		row33 := &p.Ui[3]
 		for j8 := range 16 {
-			dh3[j8] += v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
+			dh3[j8] += v25*row30[j8] + v26*row31[j8] + (v27*row32[j8] + v28*row33[j8])
 		}
-		for k9 := 4; k9 < 16; k9 += 4 {
-			v29 := dbi[k9]
-			row46 := &p.Ui[k9]
-			v30 := dbi[k9+1]
-			row47 := &p.Ui[k9+1]
-			v31 := dbi[k9+2]
-			row48 := &p.Ui[k9+2]
-			v32 := dbi[k9+3]
-			row49 := &p.Ui[k9+3]
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v29 := dbi[k6]
+			row34 := &p.Ui[k6]
+			v30 := dbi[k6+1]
+			row35 := &p.Ui[k6+1]
+			v31 := dbi[k6+2]
+			row36 := &p.Ui[k6+2]
+			v32 := dbi[k6+3]
+			row37 := &p.Ui[k6+3]
 			for j9 := range 16 {
-				dh3[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
+				dh3[j9] += v29*row34[j9] + v30*row35[j9] + (v31*row36[j9] + v32*row37[j9])
 			}
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			ws.dbiSteps[t10][i] = dbi[i]
+			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t10][i] = dbf[i]
+			ws.dbfSteps[t6][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t10][i] = dbg[i]
+			ws.dbgSteps[t6][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t10][i] = dbo[i]
+			ws.dboSteps[t6][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t10+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
@@ -966,22 +804,18 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
 	var c2 [16]float64
-	row17 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
 		for i := range 16 {
 			ws.cPrev[t][i] = c[i]
 		}
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
 				x := ws.h[t][k]
@@ -993,100 +827,23 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + p.Wi[i2][1]*in.Xs[t][1] + (p.Wi[i2][2]*in.Xs[t][2] + p.Wi[i2][3]*in.Xs[t][3]) + dot0 + p.Bi[i2]
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + p.Wf[i2][1]*in.Xs[t][1] + (p.Wf[i2][2]*in.Xs[t][2] + p.Wf[i2][3]*in.Xs[t][3]) + dot1 + p.Bf[i2]
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + p.Wg[i2][1]*in.Xs[t][1] + (p.Wg[i2][2]*in.Xs[t][2] + p.Wg[i2][3]*in.Xs[t][3]) + dot2 + p.Bg[i2]
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + p.Wo[i2][1]*in.Xs[t][1] + (p.Wo[i2][2]*in.Xs[t][2] + p.Wo[i2][3]*in.Xs[t][3]) + dot3 + p.Bo[i2]
 		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(t3[i])
-		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(t5[i])
-		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.h[t][k3]
-				x10 := ws.h[t][k3+1]
-				x11 := ws.h[t][k3+2]
-				x12 := ws.h[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := ws.h[t][k4]
-				x14 := ws.h[t][k4+1]
-				x15 := ws.h[t][k4+2]
-				x16 := ws.h[t][k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(t9[i])
+			ws.i[t][i] = lstmSigmoid(t2[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = lstmSigmoid(t3[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
 			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
 			c2[i] = c2i
@@ -1095,14 +852,14 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotE0 += row17[k5] * ws.h[t+1][k5]
-			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
-			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
-			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
-		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 		// lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
@@ -1119,136 +876,136 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dbi [16]float64
 	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t10 := 24; t10 >= 0; t10-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t10]
+		dby[0] = 2 * ws.t[t6]
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t10][i]*(1-ws.tanhC[t10][i]*ws.tanhC[t10][i])
-			dc3[i] = dc2i * ws.f[t10][i]
+			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t10][i] * (ws.o[t10][i] * (1 - ws.o[t10][i]))
+			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t10][i] * (1 - ws.g[t10][i]*ws.g[t10][i])
+			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t10][i] * (ws.f[t10][i] * (1 - ws.f[t10][i]))
+			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t10][i] * (ws.i[t10][i] * (1 - ws.i[t10][i]))
+			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
-		row18 := &p.Uo[0]
+		row6 := &p.Uo[0]
 		v2 := dbo[1]
-		row19 := &p.Uo[1]
+		row7 := &p.Uo[1]
 		v3 := dbo[2]
-		row20 := &p.Uo[2]
+		row8 := &p.Uo[2]
 		v4 := dbo[3]
-		row21 := &p.Uo[3]
+		row9 := &p.Uo[3]
 		for j2 := range 16 {
-			dh3[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+			dh3[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v5 := dbo[k6]
-			row22 := &p.Uo[k6]
-			v6 := dbo[k6+1]
-			row23 := &p.Uo[k6+1]
-			v7 := dbo[k6+2]
-			row24 := &p.Uo[k6+2]
-			v8 := dbo[k6+3]
-			row25 := &p.Uo[k6+3]
+		for k3 := 4; k3 < 16; k3 += 4 {
+			v5 := dbo[k3]
+			row10 := &p.Uo[k3]
+			v6 := dbo[k3+1]
+			row11 := &p.Uo[k3+1]
+			v7 := dbo[k3+2]
+			row12 := &p.Uo[k3+2]
+			v8 := dbo[k3+3]
+			row13 := &p.Uo[k3+3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
 		v9 := dbg[0]
-		row26 := &p.Ug[0]
+		row14 := &p.Ug[0]
 		v10 := dbg[1]
-		row27 := &p.Ug[1]
+		row15 := &p.Ug[1]
 		v11 := dbg[2]
-		row28 := &p.Ug[2]
+		row16 := &p.Ug[2]
 		v12 := dbg[3]
-		row29 := &p.Ug[3]
+		row17 := &p.Ug[3]
 		for j4 := range 16 {
-			dh3[j4] += v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+			dh3[j4] += v9*row14[j4] + v10*row15[j4] + (v11*row16[j4] + v12*row17[j4])
 		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v13 := dbg[k7]
-			row30 := &p.Ug[k7]
-			v14 := dbg[k7+1]
-			row31 := &p.Ug[k7+1]
-			v15 := dbg[k7+2]
-			row32 := &p.Ug[k7+2]
-			v16 := dbg[k7+3]
-			row33 := &p.Ug[k7+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v13 := dbg[k4]
+			row18 := &p.Ug[k4]
+			v14 := dbg[k4+1]
+			row19 := &p.Ug[k4+1]
+			v15 := dbg[k4+2]
+			row20 := &p.Ug[k4+2]
+			v16 := dbg[k4+3]
+			row21 := &p.Ug[k4+3]
 			for j5 := range 16 {
-				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+				dh3[j5] += v13*row18[j5] + v14*row19[j5] + (v15*row20[j5] + v16*row21[j5])
 			}
 		}
 		v17 := dbf[0]
-		row34 := &p.Uf[0]
+		row22 := &p.Uf[0]
 		v18 := dbf[1]
-		row35 := &p.Uf[1]
+		row23 := &p.Uf[1]
 		v19 := dbf[2]
-		row36 := &p.Uf[2]
+		row24 := &p.Uf[2]
 		v20 := dbf[3]
-		row37 := &p.Uf[3]
+		row25 := &p.Uf[3]
 		for j6 := range 16 {
-			dh3[j6] += v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
+			dh3[j6] += v17*row22[j6] + v18*row23[j6] + (v19*row24[j6] + v20*row25[j6])
 		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v21 := dbf[k8]
-			row38 := &p.Uf[k8]
-			v22 := dbf[k8+1]
-			row39 := &p.Uf[k8+1]
-			v23 := dbf[k8+2]
-			row40 := &p.Uf[k8+2]
-			v24 := dbf[k8+3]
-			row41 := &p.Uf[k8+3]
+		for k5 := 4; k5 < 16; k5 += 4 {
+			v21 := dbf[k5]
+			row26 := &p.Uf[k5]
+			v22 := dbf[k5+1]
+			row27 := &p.Uf[k5+1]
+			v23 := dbf[k5+2]
+			row28 := &p.Uf[k5+2]
+			v24 := dbf[k5+3]
+			row29 := &p.Uf[k5+3]
 			for j7 := range 16 {
-				dh3[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
+				dh3[j7] += v21*row26[j7] + v22*row27[j7] + (v23*row28[j7] + v24*row29[j7])
 			}
 		}
 		v25 := dbi[0]
-		row42 := &p.Ui[0]
+		row30 := &p.Ui[0]
 		v26 := dbi[1]
-		row43 := &p.Ui[1]
+		row31 := &p.Ui[1]
 		v27 := dbi[2]
-		row44 := &p.Ui[2]
+		row32 := &p.Ui[2]
 		v28 := dbi[3]
-		row45 := &p.Ui[3]
+		row33 := &p.Ui[3]
 		for j8 := range 16 {
-			dh3[j8] += v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
+			dh3[j8] += v25*row30[j8] + v26*row31[j8] + (v27*row32[j8] + v28*row33[j8])
 		}
-		for k9 := 4; k9 < 16; k9 += 4 {
-			v29 := dbi[k9]
-			row46 := &p.Ui[k9]
-			v30 := dbi[k9+1]
-			row47 := &p.Ui[k9+1]
-			v31 := dbi[k9+2]
-			row48 := &p.Ui[k9+2]
-			v32 := dbi[k9+3]
-			row49 := &p.Ui[k9+3]
+		for k6 := 4; k6 < 16; k6 += 4 {
+			v29 := dbi[k6]
+			row34 := &p.Ui[k6]
+			v30 := dbi[k6+1]
+			row35 := &p.Ui[k6+1]
+			v31 := dbi[k6+2]
+			row36 := &p.Ui[k6+2]
+			v32 := dbi[k6+3]
+			row37 := &p.Ui[k6+3]
 			for j9 := range 16 {
-				dh3[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
+				dh3[j9] += v29*row34[j9] + v30*row35[j9] + (v31*row36[j9] + v32*row37[j9])
 			}
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			ws.dbiSteps[t10][i] = dbi[i]
+			ws.dbiSteps[t6][i] = dbi[i]
 			g.Bi[i] += dbi[i]
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t10][i] = dbf[i]
+			ws.dbfSteps[t6][i] = dbf[i]
 			g.Bf[i] += dbf[i]
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t10][i] = dbg[i]
+			ws.dbgSteps[t6][i] = dbg[i]
 			g.Bg[i] += dbg[i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t10][i] = dbo[i]
+			ws.dboSteps[t6][i] = dbo[i]
 			g.Bo[i] += dbo[i]
 			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t10+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g

@@ -82,7 +82,6 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -102,16 +101,13 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wx[i2][0]*in.Xs[t][0] + p.Wx[i2][1]*in.Xs[t][1] + (p.Wx[i2][2]*in.Xs[t][2] + p.Wx[i2][3]*in.Xs[t][3]) + dot0 + p.Bh[i2]
+			t2[i2+1] = p.Wx[i2+1][0]*in.Xs[t][0] + p.Wx[i2+1][1]*in.Xs[t][1] + (p.Wx[i2+1][2]*in.Xs[t][2] + p.Wx[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bh[i2+1]
+			t2[i2+2] = p.Wx[i2+2][0]*in.Xs[t][0] + p.Wx[i2+2][1]*in.Xs[t][1] + (p.Wx[i2+2][2]*in.Xs[t][2] + p.Wx[i2+2][3]*in.Xs[t][3]) + dot2 + p.Bh[i2+2]
+			t2[i2+3] = p.Wx[i2+3][0]*in.Xs[t][0] + p.Wx[i2+3][1]*in.Xs[t][1] + (p.Wx[i2+3][2]*in.Xs[t][2] + p.Wx[i2+3][3]*in.Xs[t][3]) + dot3 + p.Bh[i2+3]
 		}
 		for i := range 16 {
-			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
-		}
-		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(t3[i])
+			ws.h[t+1][i] = math.Tanh(t2[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -193,7 +189,6 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -213,16 +208,13 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wx[i2][0]*in.Xs[t][0] + p.Wx[i2][1]*in.Xs[t][1] + (p.Wx[i2][2]*in.Xs[t][2] + p.Wx[i2][3]*in.Xs[t][3]) + dot0 + p.Bh[i2]
+			t2[i2+1] = p.Wx[i2+1][0]*in.Xs[t][0] + p.Wx[i2+1][1]*in.Xs[t][1] + (p.Wx[i2+1][2]*in.Xs[t][2] + p.Wx[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bh[i2+1]
+			t2[i2+2] = p.Wx[i2+2][0]*in.Xs[t][0] + p.Wx[i2+2][1]*in.Xs[t][1] + (p.Wx[i2+2][2]*in.Xs[t][2] + p.Wx[i2+2][3]*in.Xs[t][3]) + dot2 + p.Bh[i2+2]
+			t2[i2+3] = p.Wx[i2+3][0]*in.Xs[t][0] + p.Wx[i2+3][1]*in.Xs[t][1] + (p.Wx[i2+3][2]*in.Xs[t][2] + p.Wx[i2+3][3]*in.Xs[t][3]) + dot3 + p.Bh[i2+3]
 		}
 		for i := range 16 {
-			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
-		}
-		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(t3[i])
+			ws.h[t+1][i] = math.Tanh(t2[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -240,12 +232,12 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	var dbh [16]float64
 	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t4 := 24; t4 >= 0; t4-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t4]
+		dby[0] = 2 * ws.t[t3]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t4+1][i]*ws.h[t4+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -272,10 +264,10 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 		}
 		for i := range 16 {
-			ws.dbhSteps[t4][i] = dbh[i]
+			ws.dbhSteps[t3][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t4+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -365,7 +357,6 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
@@ -385,16 +376,13 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wx[i2][0]*in.Xs[t][0] + p.Wx[i2][1]*in.Xs[t][1] + (p.Wx[i2][2]*in.Xs[t][2] + p.Wx[i2][3]*in.Xs[t][3]) + dot0 + p.Bh[i2]
+			t2[i2+1] = p.Wx[i2+1][0]*in.Xs[t][0] + p.Wx[i2+1][1]*in.Xs[t][1] + (p.Wx[i2+1][2]*in.Xs[t][2] + p.Wx[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bh[i2+1]
+			t2[i2+2] = p.Wx[i2+2][0]*in.Xs[t][0] + p.Wx[i2+2][1]*in.Xs[t][1] + (p.Wx[i2+2][2]*in.Xs[t][2] + p.Wx[i2+2][3]*in.Xs[t][3]) + dot2 + p.Bh[i2+2]
+			t2[i2+3] = p.Wx[i2+3][0]*in.Xs[t][0] + p.Wx[i2+3][1]*in.Xs[t][1] + (p.Wx[i2+3][2]*in.Xs[t][2] + p.Wx[i2+3][3]*in.Xs[t][3]) + dot3 + p.Bh[i2+3]
 		}
 		for i := range 16 {
-			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
-		}
-		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(t3[i])
+			ws.h[t+1][i] = math.Tanh(t2[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -412,12 +400,12 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	var dbh [16]float64
 	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t4 := 24; t4 >= 0; t4-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t4]
+		dby[0] = 2 * ws.t[t3]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t4+1][i]*ws.h[t4+1][i])
+			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -444,10 +432,10 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			}
 		}
 		for i := range 16 {
-			ws.dbhSteps[t4][i] = dbh[i]
+			ws.dbhSteps[t3][i] = dbh[i]
 			g.Bh[i] += dbh[i]
 			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t4+1][i]
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
 		}
 		g.By[0] += dby[0]
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
