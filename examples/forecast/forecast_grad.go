@@ -359,98 +359,26 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row := &p.Uo[0]
-		v2 := dbo2[1]
-		row2 := &p.Uo[1]
-		v3 := dbo2[2]
-		row3 := &p.Uo[2]
-		v4 := dbo2[3]
-		row4 := &p.Uo[3]
+		v2 := dbg2[0]
+		row2 := &p.Ug[0]
+		v3 := dbf2[0]
+		row3 := &p.Uf[0]
+		v4 := dbi2[0]
+		row4 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo2[k]
 			row5 := &p.Uo[k]
-			v6 := dbo2[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo2[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo2[k+3]
-			row8 := &p.Uo[k+3]
+			v6 := dbg2[k]
+			row6 := &p.Ug[k]
+			v7 := dbf2[k]
+			row7 := &p.Uf[k]
+			v8 := dbi2[k]
+			row8 := &p.Ui[k]
 			for j3 := range 16 {
 				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
-			}
-		}
-		v9 := dbg2[0]
-		row9 := &p.Ug[0]
-		v10 := dbg2[1]
-		row10 := &p.Ug[1]
-		v11 := dbg2[2]
-		row11 := &p.Ug[2]
-		v12 := dbg2[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg2[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg2[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg2[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg2[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row17 := &p.Uf[0]
-		v18 := dbf2[1]
-		row18 := &p.Uf[1]
-		v19 := dbf2[2]
-		row19 := &p.Uf[2]
-		v20 := dbf2[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf2[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf2[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf2[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf2[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row25 := &p.Ui[0]
-		v26 := dbi2[1]
-		row26 := &p.Ui[1]
-		v27 := dbi2[2]
-		row27 := &p.Ui[2]
-		v28 := dbi2[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi2[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi2[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi2[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi2[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
@@ -461,33 +389,33 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t][0]
 			a := dbi2[i]
-			row33 := &dUi[i]
+			row9 := &dUi[i]
 			for j := range 16 {
-				row33[j] += a * hRow[j]
+				row9[j] += a * hRow[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			dWf[i][0] += dbf2[i] * in.Xs[t][0]
 			a2 := dbf2[i]
-			row34 := &dUf[i]
+			row10 := &dUf[i]
 			for j := range 16 {
-				row34[j] += a2 * hRow2[j]
+				row10[j] += a2 * hRow2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dWg[i][0] += dbg2[i] * in.Xs[t][0]
 			a3 := dbg2[i]
-			row35 := &dUg[i]
+			row11 := &dUg[i]
 			for j := range 16 {
-				row35[j] += a3 * hRow3[j]
+				row11[j] += a3 * hRow3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dWo[i][0] += dbo2[i] * in.Xs[t][0]
 			a4 := dbo2[i]
-			row36 := &dUo[i]
+			row12 := &dUo[i]
 			for j := range 16 {
-				row36[j] += a4 * hRow4[j]
+				row12[j] += a4 * hRow4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -541,100 +469,28 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row37 := &p.Uo[0]
-		v34 := dbo4[1]
-		row38 := &p.Uo[1]
-		v35 := dbo4[2]
-		row39 := &p.Uo[2]
-		v36 := dbo4[3]
-		row40 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
+		v9 := dbo4[0]
+		row13 := &p.Uo[0]
+		v10 := dbg4[0]
+		row14 := &p.Ug[0]
+		v11 := dbf4[0]
+		row15 := &p.Uf[0]
+		v12 := dbi4[0]
+		row16 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row13[j4] + v10*row14[j4] + (v11*row15[j4] + v12*row16[j4])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v37 := dbo4[k5]
-			row41 := &p.Uo[k5]
-			v38 := dbo4[k5+1]
-			row42 := &p.Uo[k5+1]
-			v39 := dbo4[k5+2]
-			row43 := &p.Uo[k5+2]
-			v40 := dbo4[k5+3]
-			row44 := &p.Uo[k5+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
-			}
-		}
-		v41 := dbg4[0]
-		row45 := &p.Ug[0]
-		v42 := dbg4[1]
-		row46 := &p.Ug[1]
-		v43 := dbg4[2]
-		row47 := &p.Ug[2]
-		v44 := dbg4[3]
-		row48 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v45 := dbg4[k6]
-			row49 := &p.Ug[k6]
-			v46 := dbg4[k6+1]
-			row50 := &p.Ug[k6+1]
-			v47 := dbg4[k6+2]
-			row51 := &p.Ug[k6+2]
-			v48 := dbg4[k6+3]
-			row52 := &p.Ug[k6+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row53 := &p.Uf[0]
-		v50 := dbf4[1]
-		row54 := &p.Uf[1]
-		v51 := dbf4[2]
-		row55 := &p.Uf[2]
-		v52 := dbf4[3]
-		row56 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v53 := dbf4[k7]
-			row57 := &p.Uf[k7]
-			v54 := dbf4[k7+1]
-			row58 := &p.Uf[k7+1]
-			v55 := dbf4[k7+2]
-			row59 := &p.Uf[k7+2]
-			v56 := dbf4[k7+3]
-			row60 := &p.Uf[k7+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row61 := &p.Ui[0]
-		v58 := dbi4[1]
-		row62 := &p.Ui[1]
-		v59 := dbi4[2]
-		row63 := &p.Ui[2]
-		v60 := dbi4[3]
-		row64 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
-		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v61 := dbi4[k8]
-			row65 := &p.Ui[k8]
-			v62 := dbi4[k8+1]
-			row66 := &p.Ui[k8+1]
-			v63 := dbi4[k8+2]
-			row67 := &p.Ui[k8+2]
-			v64 := dbi4[k8+3]
-			row68 := &p.Ui[k8+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
+		for k2 := 1; k2 < 16; k2++ {
+			v13 := dbo4[k2]
+			row17 := &p.Uo[k2]
+			v14 := dbg4[k2]
+			row18 := &p.Ug[k2]
+			v15 := dbf4[k2]
+			row19 := &p.Uf[k2]
+			v16 := dbi4[k2]
+			row20 := &p.Ui[k2]
+			for j5 := range 16 {
+				dh5[j5] += v13*row17[j5] + v14*row18[j5] + (v15*row19[j5] + v16*row20[j5])
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -645,33 +501,33 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
 			a5 := dbi4[i]
-			row69 := &dUi2[i]
+			row21 := &dUi2[i]
 			for j := range 16 {
-				row69[j] += a5 * hPrevRow[j]
+				row21[j] += a5 * hPrevRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
 			a6 := dbf4[i]
-			row70 := &dUf2[i]
+			row22 := &dUf2[i]
 			for j := range 16 {
-				row70[j] += a6 * hPrevRow2[j]
+				row22[j] += a6 * hPrevRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
 			a7 := dbg4[i]
-			row71 := &dUg2[i]
+			row23 := &dUg2[i]
 			for j := range 16 {
-				row71[j] += a7 * hPrevRow3[j]
+				row23[j] += a7 * hPrevRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
 			a8 := dbo4[i]
-			row72 := &dUo2[i]
+			row24 := &dUo2[i]
 			for j := range 16 {
-				row72[j] += a8 * hPrevRow4[j]
+				row24[j] += a8 * hPrevRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -895,98 +751,26 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row10 := &p.Uo[0]
-		v2 := dbo2[1]
-		row11 := &p.Uo[1]
-		v3 := dbo2[2]
-		row12 := &p.Uo[2]
-		v4 := dbo2[3]
-		row13 := &p.Uo[3]
+		v2 := dbg2[0]
+		row11 := &p.Ug[0]
+		v3 := dbf2[0]
+		row12 := &p.Uf[0]
+		v4 := dbi2[0]
+		row13 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k4 := 4; k4 < 16; k4 += 4 {
+		for k4 := 1; k4 < 16; k4++ {
 			v5 := dbo2[k4]
 			row14 := &p.Uo[k4]
-			v6 := dbo2[k4+1]
-			row15 := &p.Uo[k4+1]
-			v7 := dbo2[k4+2]
-			row16 := &p.Uo[k4+2]
-			v8 := dbo2[k4+3]
-			row17 := &p.Uo[k4+3]
+			v6 := dbg2[k4]
+			row15 := &p.Ug[k4]
+			v7 := dbf2[k4]
+			row16 := &p.Uf[k4]
+			v8 := dbi2[k4]
+			row17 := &p.Ui[k4]
 			for j3 := range 16 {
 				dh3[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
-			}
-		}
-		v9 := dbg2[0]
-		row18 := &p.Ug[0]
-		v10 := dbg2[1]
-		row19 := &p.Ug[1]
-		v11 := dbg2[2]
-		row20 := &p.Ug[2]
-		v12 := dbg2[3]
-		row21 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
-		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v13 := dbg2[k5]
-			row22 := &p.Ug[k5]
-			v14 := dbg2[k5+1]
-			row23 := &p.Ug[k5+1]
-			v15 := dbg2[k5+2]
-			row24 := &p.Ug[k5+2]
-			v16 := dbg2[k5+3]
-			row25 := &p.Ug[k5+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row26 := &p.Uf[0]
-		v18 := dbf2[1]
-		row27 := &p.Uf[1]
-		v19 := dbf2[2]
-		row28 := &p.Uf[2]
-		v20 := dbf2[3]
-		row29 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v21 := dbf2[k6]
-			row30 := &p.Uf[k6]
-			v22 := dbf2[k6+1]
-			row31 := &p.Uf[k6+1]
-			v23 := dbf2[k6+2]
-			row32 := &p.Uf[k6+2]
-			v24 := dbf2[k6+3]
-			row33 := &p.Uf[k6+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row34 := &p.Ui[0]
-		v26 := dbi2[1]
-		row35 := &p.Ui[1]
-		v27 := dbi2[2]
-		row36 := &p.Ui[2]
-		v28 := dbi2[3]
-		row37 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row34[j8] + v26*row35[j8] + (v27*row36[j8] + v28*row37[j8])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v29 := dbi2[k7]
-			row38 := &p.Ui[k7]
-			v30 := dbi2[k7+1]
-			row39 := &p.Ui[k7+1]
-			v31 := dbi2[k7+2]
-			row40 := &p.Ui[k7+2]
-			v32 := dbi2[k7+3]
-			row41 := &p.Ui[k7+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row38[j9] + v30*row39[j9] + (v31*row40[j9] + v32*row41[j9])
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
@@ -997,33 +781,33 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
-			row42 := &dUi[i]
+			row18 := &dUi[i]
 			for j := range 16 {
-				row42[j] += a * hRow[j]
+				row18[j] += a * hRow[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
 			a2 := dbf2[i]
-			row43 := &dUf[i]
+			row19 := &dUf[i]
 			for j := range 16 {
-				row43[j] += a2 * hRow2[j]
+				row19[j] += a2 * hRow2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
 			a3 := dbg2[i]
-			row44 := &dUg[i]
+			row20 := &dUg[i]
 			for j := range 16 {
-				row44[j] += a3 * hRow3[j]
+				row20[j] += a3 * hRow3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
 			a4 := dbo2[i]
-			row45 := &dUo[i]
+			row21 := &dUo[i]
 			for j := range 16 {
-				row45[j] += a4 * hRow4[j]
+				row21[j] += a4 * hRow4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -1077,100 +861,28 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row46 := &p.Uo[0]
-		v34 := dbo4[1]
-		row47 := &p.Uo[1]
-		v35 := dbo4[2]
-		row48 := &p.Uo[2]
-		v36 := dbo4[3]
-		row49 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row46[j10] + v34*row47[j10] + (v35*row48[j10] + v36*row49[j10])
+		v9 := dbo4[0]
+		row22 := &p.Uo[0]
+		v10 := dbg4[0]
+		row23 := &p.Ug[0]
+		v11 := dbf4[0]
+		row24 := &p.Uf[0]
+		v12 := dbi4[0]
+		row25 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
 		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v37 := dbo4[k8]
-			row50 := &p.Uo[k8]
-			v38 := dbo4[k8+1]
-			row51 := &p.Uo[k8+1]
-			v39 := dbo4[k8+2]
-			row52 := &p.Uo[k8+2]
-			v40 := dbo4[k8+3]
-			row53 := &p.Uo[k8+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row50[j11] + v38*row51[j11] + (v39*row52[j11] + v40*row53[j11])
-			}
-		}
-		v41 := dbg4[0]
-		row54 := &p.Ug[0]
-		v42 := dbg4[1]
-		row55 := &p.Ug[1]
-		v43 := dbg4[2]
-		row56 := &p.Ug[2]
-		v44 := dbg4[3]
-		row57 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row54[j12] + v42*row55[j12] + (v43*row56[j12] + v44*row57[j12])
-		}
-		for k9 := 4; k9 < 16; k9 += 4 {
-			v45 := dbg4[k9]
-			row58 := &p.Ug[k9]
-			v46 := dbg4[k9+1]
-			row59 := &p.Ug[k9+1]
-			v47 := dbg4[k9+2]
-			row60 := &p.Ug[k9+2]
-			v48 := dbg4[k9+3]
-			row61 := &p.Ug[k9+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row58[j13] + v46*row59[j13] + (v47*row60[j13] + v48*row61[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row62 := &p.Uf[0]
-		v50 := dbf4[1]
-		row63 := &p.Uf[1]
-		v51 := dbf4[2]
-		row64 := &p.Uf[2]
-		v52 := dbf4[3]
-		row65 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row62[j14] + v50*row63[j14] + (v51*row64[j14] + v52*row65[j14])
-		}
-		for k10 := 4; k10 < 16; k10 += 4 {
-			v53 := dbf4[k10]
-			row66 := &p.Uf[k10]
-			v54 := dbf4[k10+1]
-			row67 := &p.Uf[k10+1]
-			v55 := dbf4[k10+2]
-			row68 := &p.Uf[k10+2]
-			v56 := dbf4[k10+3]
-			row69 := &p.Uf[k10+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row66[j15] + v54*row67[j15] + (v55*row68[j15] + v56*row69[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row70 := &p.Ui[0]
-		v58 := dbi4[1]
-		row71 := &p.Ui[1]
-		v59 := dbi4[2]
-		row72 := &p.Ui[2]
-		v60 := dbi4[3]
-		row73 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row70[j16] + v58*row71[j16] + (v59*row72[j16] + v60*row73[j16])
-		}
-		for k11 := 4; k11 < 16; k11 += 4 {
-			v61 := dbi4[k11]
-			row74 := &p.Ui[k11]
-			v62 := dbi4[k11+1]
-			row75 := &p.Ui[k11+1]
-			v63 := dbi4[k11+2]
-			row76 := &p.Ui[k11+2]
-			v64 := dbi4[k11+3]
-			row77 := &p.Ui[k11+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row74[j17] + v62*row75[j17] + (v63*row76[j17] + v64*row77[j17])
+		for k5 := 1; k5 < 16; k5++ {
+			v13 := dbo4[k5]
+			row26 := &p.Uo[k5]
+			v14 := dbg4[k5]
+			row27 := &p.Ug[k5]
+			v15 := dbf4[k5]
+			row28 := &p.Uf[k5]
+			v16 := dbi4[k5]
+			row29 := &p.Ui[k5]
+			for j5 := range 16 {
+				dh5[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -1181,33 +893,33 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
-			row78 := &dUi2[i]
+			row30 := &dUi2[i]
 			for j := range 16 {
-				row78[j] += a5 * hPrevRow[j]
+				row30[j] += a5 * hPrevRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
 			a6 := dbf4[i]
-			row79 := &dUf2[i]
+			row31 := &dUf2[i]
 			for j := range 16 {
-				row79[j] += a6 * hPrevRow2[j]
+				row31[j] += a6 * hPrevRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
 			a7 := dbg4[i]
-			row80 := &dUg2[i]
+			row32 := &dUg2[i]
 			for j := range 16 {
-				row80[j] += a7 * hPrevRow3[j]
+				row32[j] += a7 * hPrevRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
 			a8 := dbo4[i]
-			row81 := &dUo2[i]
+			row33 := &dUo2[i]
 			for j := range 16 {
-				row81[j] += a8 * hPrevRow4[j]
+				row33[j] += a8 * hPrevRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -1302,98 +1014,26 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row := &p.Uo[0]
-		v2 := dbo2[1]
-		row2 := &p.Uo[1]
-		v3 := dbo2[2]
-		row3 := &p.Uo[2]
-		v4 := dbo2[3]
-		row4 := &p.Uo[3]
+		v2 := dbg2[0]
+		row2 := &p.Ug[0]
+		v3 := dbf2[0]
+		row3 := &p.Uf[0]
+		v4 := dbi2[0]
+		row4 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo2[k]
 			row5 := &p.Uo[k]
-			v6 := dbo2[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo2[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo2[k+3]
-			row8 := &p.Uo[k+3]
+			v6 := dbg2[k]
+			row6 := &p.Ug[k]
+			v7 := dbf2[k]
+			row7 := &p.Uf[k]
+			v8 := dbi2[k]
+			row8 := &p.Ui[k]
 			for j3 := range 16 {
 				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
-			}
-		}
-		v9 := dbg2[0]
-		row9 := &p.Ug[0]
-		v10 := dbg2[1]
-		row10 := &p.Ug[1]
-		v11 := dbg2[2]
-		row11 := &p.Ug[2]
-		v12 := dbg2[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg2[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg2[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg2[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg2[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row17 := &p.Uf[0]
-		v18 := dbf2[1]
-		row18 := &p.Uf[1]
-		v19 := dbf2[2]
-		row19 := &p.Uf[2]
-		v20 := dbf2[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf2[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf2[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf2[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf2[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row25 := &p.Ui[0]
-		v26 := dbi2[1]
-		row26 := &p.Ui[1]
-		v27 := dbi2[2]
-		row27 := &p.Ui[2]
-		v28 := dbi2[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi2[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi2[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi2[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi2[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
@@ -1404,33 +1044,33 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t][0]
 			a := dbi2[i]
-			row33 := &dUi[i]
+			row9 := &dUi[i]
 			for j := range 16 {
-				row33[j] += a * hRow[j]
+				row9[j] += a * hRow[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			dWf[i][0] += dbf2[i] * in.Xs[t][0]
 			a2 := dbf2[i]
-			row34 := &dUf[i]
+			row10 := &dUf[i]
 			for j := range 16 {
-				row34[j] += a2 * hRow2[j]
+				row10[j] += a2 * hRow2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dWg[i][0] += dbg2[i] * in.Xs[t][0]
 			a3 := dbg2[i]
-			row35 := &dUg[i]
+			row11 := &dUg[i]
 			for j := range 16 {
-				row35[j] += a3 * hRow3[j]
+				row11[j] += a3 * hRow3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dWo[i][0] += dbo2[i] * in.Xs[t][0]
 			a4 := dbo2[i]
-			row36 := &dUo[i]
+			row12 := &dUo[i]
 			for j := range 16 {
-				row36[j] += a4 * hRow4[j]
+				row12[j] += a4 * hRow4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -1484,100 +1124,28 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row37 := &p.Uo[0]
-		v34 := dbo4[1]
-		row38 := &p.Uo[1]
-		v35 := dbo4[2]
-		row39 := &p.Uo[2]
-		v36 := dbo4[3]
-		row40 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
+		v9 := dbo4[0]
+		row13 := &p.Uo[0]
+		v10 := dbg4[0]
+		row14 := &p.Ug[0]
+		v11 := dbf4[0]
+		row15 := &p.Uf[0]
+		v12 := dbi4[0]
+		row16 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row13[j4] + v10*row14[j4] + (v11*row15[j4] + v12*row16[j4])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v37 := dbo4[k5]
-			row41 := &p.Uo[k5]
-			v38 := dbo4[k5+1]
-			row42 := &p.Uo[k5+1]
-			v39 := dbo4[k5+2]
-			row43 := &p.Uo[k5+2]
-			v40 := dbo4[k5+3]
-			row44 := &p.Uo[k5+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
-			}
-		}
-		v41 := dbg4[0]
-		row45 := &p.Ug[0]
-		v42 := dbg4[1]
-		row46 := &p.Ug[1]
-		v43 := dbg4[2]
-		row47 := &p.Ug[2]
-		v44 := dbg4[3]
-		row48 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v45 := dbg4[k6]
-			row49 := &p.Ug[k6]
-			v46 := dbg4[k6+1]
-			row50 := &p.Ug[k6+1]
-			v47 := dbg4[k6+2]
-			row51 := &p.Ug[k6+2]
-			v48 := dbg4[k6+3]
-			row52 := &p.Ug[k6+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row53 := &p.Uf[0]
-		v50 := dbf4[1]
-		row54 := &p.Uf[1]
-		v51 := dbf4[2]
-		row55 := &p.Uf[2]
-		v52 := dbf4[3]
-		row56 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v53 := dbf4[k7]
-			row57 := &p.Uf[k7]
-			v54 := dbf4[k7+1]
-			row58 := &p.Uf[k7+1]
-			v55 := dbf4[k7+2]
-			row59 := &p.Uf[k7+2]
-			v56 := dbf4[k7+3]
-			row60 := &p.Uf[k7+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row61 := &p.Ui[0]
-		v58 := dbi4[1]
-		row62 := &p.Ui[1]
-		v59 := dbi4[2]
-		row63 := &p.Ui[2]
-		v60 := dbi4[3]
-		row64 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
-		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v61 := dbi4[k8]
-			row65 := &p.Ui[k8]
-			v62 := dbi4[k8+1]
-			row66 := &p.Ui[k8+1]
-			v63 := dbi4[k8+2]
-			row67 := &p.Ui[k8+2]
-			v64 := dbi4[k8+3]
-			row68 := &p.Ui[k8+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
+		for k2 := 1; k2 < 16; k2++ {
+			v13 := dbo4[k2]
+			row17 := &p.Uo[k2]
+			v14 := dbg4[k2]
+			row18 := &p.Ug[k2]
+			v15 := dbf4[k2]
+			row19 := &p.Uf[k2]
+			v16 := dbi4[k2]
+			row20 := &p.Ui[k2]
+			for j5 := range 16 {
+				dh5[j5] += v13*row17[j5] + v14*row18[j5] + (v15*row19[j5] + v16*row20[j5])
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -1588,33 +1156,33 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
 			a5 := dbi4[i]
-			row69 := &dUi2[i]
+			row21 := &dUi2[i]
 			for j := range 16 {
-				row69[j] += a5 * hPrevRow[j]
+				row21[j] += a5 * hPrevRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
 			a6 := dbf4[i]
-			row70 := &dUf2[i]
+			row22 := &dUf2[i]
 			for j := range 16 {
-				row70[j] += a6 * hPrevRow2[j]
+				row22[j] += a6 * hPrevRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
 			a7 := dbg4[i]
-			row71 := &dUg2[i]
+			row23 := &dUg2[i]
 			for j := range 16 {
-				row71[j] += a7 * hPrevRow3[j]
+				row23[j] += a7 * hPrevRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
 			a8 := dbo4[i]
-			row72 := &dUo2[i]
+			row24 := &dUo2[i]
 			for j := range 16 {
-				row72[j] += a8 * hPrevRow4[j]
+				row24[j] += a8 * hPrevRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -1841,98 +1409,26 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
 		row10 := &p.Uo[0]
-		v2 := dbo2[1]
-		row11 := &p.Uo[1]
-		v3 := dbo2[2]
-		row12 := &p.Uo[2]
-		v4 := dbo2[3]
-		row13 := &p.Uo[3]
+		v2 := dbg2[0]
+		row11 := &p.Ug[0]
+		v3 := dbf2[0]
+		row12 := &p.Uf[0]
+		v4 := dbi2[0]
+		row13 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k4 := 4; k4 < 16; k4 += 4 {
+		for k4 := 1; k4 < 16; k4++ {
 			v5 := dbo2[k4]
 			row14 := &p.Uo[k4]
-			v6 := dbo2[k4+1]
-			row15 := &p.Uo[k4+1]
-			v7 := dbo2[k4+2]
-			row16 := &p.Uo[k4+2]
-			v8 := dbo2[k4+3]
-			row17 := &p.Uo[k4+3]
+			v6 := dbg2[k4]
+			row15 := &p.Ug[k4]
+			v7 := dbf2[k4]
+			row16 := &p.Uf[k4]
+			v8 := dbi2[k4]
+			row17 := &p.Ui[k4]
 			for j3 := range 16 {
 				dh3[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
-			}
-		}
-		v9 := dbg2[0]
-		row18 := &p.Ug[0]
-		v10 := dbg2[1]
-		row19 := &p.Ug[1]
-		v11 := dbg2[2]
-		row20 := &p.Ug[2]
-		v12 := dbg2[3]
-		row21 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
-		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v13 := dbg2[k5]
-			row22 := &p.Ug[k5]
-			v14 := dbg2[k5+1]
-			row23 := &p.Ug[k5+1]
-			v15 := dbg2[k5+2]
-			row24 := &p.Ug[k5+2]
-			v16 := dbg2[k5+3]
-			row25 := &p.Ug[k5+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row26 := &p.Uf[0]
-		v18 := dbf2[1]
-		row27 := &p.Uf[1]
-		v19 := dbf2[2]
-		row28 := &p.Uf[2]
-		v20 := dbf2[3]
-		row29 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v21 := dbf2[k6]
-			row30 := &p.Uf[k6]
-			v22 := dbf2[k6+1]
-			row31 := &p.Uf[k6+1]
-			v23 := dbf2[k6+2]
-			row32 := &p.Uf[k6+2]
-			v24 := dbf2[k6+3]
-			row33 := &p.Uf[k6+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row34 := &p.Ui[0]
-		v26 := dbi2[1]
-		row35 := &p.Ui[1]
-		v27 := dbi2[2]
-		row36 := &p.Ui[2]
-		v28 := dbi2[3]
-		row37 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row34[j8] + v26*row35[j8] + (v27*row36[j8] + v28*row37[j8])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v29 := dbi2[k7]
-			row38 := &p.Ui[k7]
-			v30 := dbi2[k7+1]
-			row39 := &p.Ui[k7+1]
-			v31 := dbi2[k7+2]
-			row40 := &p.Ui[k7+2]
-			v32 := dbi2[k7+3]
-			row41 := &p.Ui[k7+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row38[j9] + v30*row39[j9] + (v31*row40[j9] + v32*row41[j9])
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
@@ -1943,33 +1439,33 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
-			row42 := &dUi[i]
+			row18 := &dUi[i]
 			for j := range 16 {
-				row42[j] += a * hRow[j]
+				row18[j] += a * hRow[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
 			a2 := dbf2[i]
-			row43 := &dUf[i]
+			row19 := &dUf[i]
 			for j := range 16 {
-				row43[j] += a2 * hRow2[j]
+				row19[j] += a2 * hRow2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
 			a3 := dbg2[i]
-			row44 := &dUg[i]
+			row20 := &dUg[i]
 			for j := range 16 {
-				row44[j] += a3 * hRow3[j]
+				row20[j] += a3 * hRow3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
 			a4 := dbo2[i]
-			row45 := &dUo[i]
+			row21 := &dUo[i]
 			for j := range 16 {
-				row45[j] += a4 * hRow4[j]
+				row21[j] += a4 * hRow4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -2023,100 +1519,28 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row46 := &p.Uo[0]
-		v34 := dbo4[1]
-		row47 := &p.Uo[1]
-		v35 := dbo4[2]
-		row48 := &p.Uo[2]
-		v36 := dbo4[3]
-		row49 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row46[j10] + v34*row47[j10] + (v35*row48[j10] + v36*row49[j10])
+		v9 := dbo4[0]
+		row22 := &p.Uo[0]
+		v10 := dbg4[0]
+		row23 := &p.Ug[0]
+		v11 := dbf4[0]
+		row24 := &p.Uf[0]
+		v12 := dbi4[0]
+		row25 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
 		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v37 := dbo4[k8]
-			row50 := &p.Uo[k8]
-			v38 := dbo4[k8+1]
-			row51 := &p.Uo[k8+1]
-			v39 := dbo4[k8+2]
-			row52 := &p.Uo[k8+2]
-			v40 := dbo4[k8+3]
-			row53 := &p.Uo[k8+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row50[j11] + v38*row51[j11] + (v39*row52[j11] + v40*row53[j11])
-			}
-		}
-		v41 := dbg4[0]
-		row54 := &p.Ug[0]
-		v42 := dbg4[1]
-		row55 := &p.Ug[1]
-		v43 := dbg4[2]
-		row56 := &p.Ug[2]
-		v44 := dbg4[3]
-		row57 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row54[j12] + v42*row55[j12] + (v43*row56[j12] + v44*row57[j12])
-		}
-		for k9 := 4; k9 < 16; k9 += 4 {
-			v45 := dbg4[k9]
-			row58 := &p.Ug[k9]
-			v46 := dbg4[k9+1]
-			row59 := &p.Ug[k9+1]
-			v47 := dbg4[k9+2]
-			row60 := &p.Ug[k9+2]
-			v48 := dbg4[k9+3]
-			row61 := &p.Ug[k9+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row58[j13] + v46*row59[j13] + (v47*row60[j13] + v48*row61[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row62 := &p.Uf[0]
-		v50 := dbf4[1]
-		row63 := &p.Uf[1]
-		v51 := dbf4[2]
-		row64 := &p.Uf[2]
-		v52 := dbf4[3]
-		row65 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row62[j14] + v50*row63[j14] + (v51*row64[j14] + v52*row65[j14])
-		}
-		for k10 := 4; k10 < 16; k10 += 4 {
-			v53 := dbf4[k10]
-			row66 := &p.Uf[k10]
-			v54 := dbf4[k10+1]
-			row67 := &p.Uf[k10+1]
-			v55 := dbf4[k10+2]
-			row68 := &p.Uf[k10+2]
-			v56 := dbf4[k10+3]
-			row69 := &p.Uf[k10+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row66[j15] + v54*row67[j15] + (v55*row68[j15] + v56*row69[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row70 := &p.Ui[0]
-		v58 := dbi4[1]
-		row71 := &p.Ui[1]
-		v59 := dbi4[2]
-		row72 := &p.Ui[2]
-		v60 := dbi4[3]
-		row73 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row70[j16] + v58*row71[j16] + (v59*row72[j16] + v60*row73[j16])
-		}
-		for k11 := 4; k11 < 16; k11 += 4 {
-			v61 := dbi4[k11]
-			row74 := &p.Ui[k11]
-			v62 := dbi4[k11+1]
-			row75 := &p.Ui[k11+1]
-			v63 := dbi4[k11+2]
-			row76 := &p.Ui[k11+2]
-			v64 := dbi4[k11+3]
-			row77 := &p.Ui[k11+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row74[j17] + v62*row75[j17] + (v63*row76[j17] + v64*row77[j17])
+		for k5 := 1; k5 < 16; k5++ {
+			v13 := dbo4[k5]
+			row26 := &p.Uo[k5]
+			v14 := dbg4[k5]
+			row27 := &p.Ug[k5]
+			v15 := dbf4[k5]
+			row28 := &p.Uf[k5]
+			v16 := dbi4[k5]
+			row29 := &p.Ui[k5]
+			for j5 := range 16 {
+				dh5[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -2127,33 +1551,33 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
-			row78 := &dUi2[i]
+			row30 := &dUi2[i]
 			for j := range 16 {
-				row78[j] += a5 * hPrevRow[j]
+				row30[j] += a5 * hPrevRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
 			a6 := dbf4[i]
-			row79 := &dUf2[i]
+			row31 := &dUf2[i]
 			for j := range 16 {
-				row79[j] += a6 * hPrevRow2[j]
+				row31[j] += a6 * hPrevRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
 			a7 := dbg4[i]
-			row80 := &dUg2[i]
+			row32 := &dUg2[i]
 			for j := range 16 {
-				row80[j] += a7 * hPrevRow3[j]
+				row32[j] += a7 * hPrevRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
 			a8 := dbo4[i]
-			row81 := &dUo2[i]
+			row33 := &dUo2[i]
 			for j := range 16 {
-				row81[j] += a8 * hPrevRow4[j]
+				row33[j] += a8 * hPrevRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g

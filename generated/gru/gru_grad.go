@@ -250,48 +250,24 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		row9 := &p.Ur[0]
 		v10 := dbr[1]
 		row10 := &p.Ur[1]
-		v11 := dbr[2]
-		row11 := &p.Ur[2]
-		v12 := dbr[3]
-		row12 := &p.Ur[3]
+		v11 := dbz[0]
+		row11 := &p.Uz[0]
+		v12 := dbz[1]
+		row12 := &p.Uz[1]
 		for j4 := range 16 {
 			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
-		for k2 := 4; k2 < 16; k2 += 4 {
+		for k2 := 2; k2 < 16; k2 += 2 {
 			v13 := dbr[k2]
 			row13 := &p.Ur[k2]
 			v14 := dbr[k2+1]
 			row14 := &p.Ur[k2+1]
-			v15 := dbr[k2+2]
-			row15 := &p.Ur[k2+2]
-			v16 := dbr[k2+3]
-			row16 := &p.Ur[k2+3]
+			v15 := dbz[k2]
+			row15 := &p.Uz[k2]
+			v16 := dbz[k2+1]
+			row16 := &p.Uz[k2+1]
 			for j5 := range 16 {
 				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbz[0]
-		row17 := &p.Uz[0]
-		v18 := dbz[1]
-		row18 := &p.Uz[1]
-		v19 := dbz[2]
-		row19 := &p.Uz[2]
-		v20 := dbz[3]
-		row20 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbz[k3]
-			row21 := &p.Uz[k3]
-			v22 := dbz[k3+1]
-			row22 := &p.Uz[k3+1]
-			v23 := dbz[k3+2]
-			row23 := &p.Uz[k3+2]
-			v24 := dbz[k3+3]
-			row24 := &p.Uz[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
 			}
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -460,48 +436,24 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 		row18 := &p.Ur[0]
 		v10 := dbr[1]
 		row19 := &p.Ur[1]
-		v11 := dbr[2]
-		row20 := &p.Ur[2]
-		v12 := dbr[3]
-		row21 := &p.Ur[3]
+		v11 := dbz[0]
+		row20 := &p.Uz[0]
+		v12 := dbz[1]
+		row21 := &p.Uz[1]
 		for j4 := range 16 {
 			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
+		for k5 := 2; k5 < 16; k5 += 2 {
 			v13 := dbr[k5]
 			row22 := &p.Ur[k5]
 			v14 := dbr[k5+1]
 			row23 := &p.Ur[k5+1]
-			v15 := dbr[k5+2]
-			row24 := &p.Ur[k5+2]
-			v16 := dbr[k5+3]
-			row25 := &p.Ur[k5+3]
+			v15 := dbz[k5]
+			row24 := &p.Uz[k5]
+			v16 := dbz[k5+1]
+			row25 := &p.Uz[k5+1]
 			for j5 := range 16 {
 				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
-			}
-		}
-		v17 := dbz[0]
-		row26 := &p.Uz[0]
-		v18 := dbz[1]
-		row27 := &p.Uz[1]
-		v19 := dbz[2]
-		row28 := &p.Uz[2]
-		v20 := dbz[3]
-		row29 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v21 := dbz[k6]
-			row30 := &p.Uz[k6]
-			v22 := dbz[k6+1]
-			row31 := &p.Uz[k6+1]
-			v23 := dbz[k6+2]
-			row32 := &p.Uz[k6+2]
-			v24 := dbz[k6+3]
-			row33 := &p.Uz[k6+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
 			}
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -602,48 +554,24 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		row9 := &p.Ur[0]
 		v10 := dbr[1]
 		row10 := &p.Ur[1]
-		v11 := dbr[2]
-		row11 := &p.Ur[2]
-		v12 := dbr[3]
-		row12 := &p.Ur[3]
+		v11 := dbz[0]
+		row11 := &p.Uz[0]
+		v12 := dbz[1]
+		row12 := &p.Uz[1]
 		for j4 := range 16 {
 			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
-		for k2 := 4; k2 < 16; k2 += 4 {
+		for k2 := 2; k2 < 16; k2 += 2 {
 			v13 := dbr[k2]
 			row13 := &p.Ur[k2]
 			v14 := dbr[k2+1]
 			row14 := &p.Ur[k2+1]
-			v15 := dbr[k2+2]
-			row15 := &p.Ur[k2+2]
-			v16 := dbr[k2+3]
-			row16 := &p.Ur[k2+3]
+			v15 := dbz[k2]
+			row15 := &p.Uz[k2]
+			v16 := dbz[k2+1]
+			row16 := &p.Uz[k2+1]
 			for j5 := range 16 {
 				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbz[0]
-		row17 := &p.Uz[0]
-		v18 := dbz[1]
-		row18 := &p.Uz[1]
-		v19 := dbz[2]
-		row19 := &p.Uz[2]
-		v20 := dbz[3]
-		row20 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbz[k3]
-			row21 := &p.Uz[k3]
-			v22 := dbz[k3+1]
-			row22 := &p.Uz[k3+1]
-			v23 := dbz[k3+2]
-			row23 := &p.Uz[k3+2]
-			v24 := dbz[k3+3]
-			row24 := &p.Uz[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
 			}
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
@@ -824,48 +752,24 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 		row18 := &p.Ur[0]
 		v10 := dbr[1]
 		row19 := &p.Ur[1]
-		v11 := dbr[2]
-		row20 := &p.Ur[2]
-		v12 := dbr[3]
-		row21 := &p.Ur[3]
+		v11 := dbz[0]
+		row20 := &p.Uz[0]
+		v12 := dbz[1]
+		row21 := &p.Uz[1]
 		for j4 := range 16 {
 			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
+		for k5 := 2; k5 < 16; k5 += 2 {
 			v13 := dbr[k5]
 			row22 := &p.Ur[k5]
 			v14 := dbr[k5+1]
 			row23 := &p.Ur[k5+1]
-			v15 := dbr[k5+2]
-			row24 := &p.Ur[k5+2]
-			v16 := dbr[k5+3]
-			row25 := &p.Ur[k5+3]
+			v15 := dbz[k5]
+			row24 := &p.Uz[k5]
+			v16 := dbz[k5+1]
+			row25 := &p.Uz[k5+1]
 			for j5 := range 16 {
 				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
-			}
-		}
-		v17 := dbz[0]
-		row26 := &p.Uz[0]
-		v18 := dbz[1]
-		row27 := &p.Uz[1]
-		v19 := dbz[2]
-		row28 := &p.Uz[2]
-		v20 := dbz[3]
-		row29 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row26[j6] + v18*row27[j6] + (v19*row28[j6] + v20*row29[j6])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v21 := dbz[k6]
-			row30 := &p.Uz[k6]
-			v22 := dbz[k6+1]
-			row31 := &p.Uz[k6+1]
-			v23 := dbz[k6+2]
-			row32 := &p.Uz[k6+2]
-			v24 := dbz[k6+3]
-			row33 := &p.Uz[k6+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row30[j7] + v22*row31[j7] + (v23*row32[j7] + v24*row33[j7])
 			}
 		}
 		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate

@@ -233,98 +233,26 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row := &p.Uo[0]
-		v2 := dbo[1]
-		row2 := &p.Uo[1]
-		v3 := dbo[2]
-		row3 := &p.Uo[2]
-		v4 := dbo[3]
-		row4 := &p.Uo[3]
+		v2 := dbg[0]
+		row2 := &p.Ug[0]
+		v3 := dbf[0]
+		row3 := &p.Uf[0]
+		v4 := dbi[0]
+		row4 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo[k]
 			row5 := &p.Uo[k]
-			v6 := dbo[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo[k+3]
-			row8 := &p.Uo[k+3]
+			v6 := dbg[k]
+			row6 := &p.Ug[k]
+			v7 := dbf[k]
+			row7 := &p.Uf[k]
+			v8 := dbi[k]
+			row8 := &p.Ui[k]
 			for j3 := range 16 {
 				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
-			}
-		}
-		v9 := dbg[0]
-		row9 := &p.Ug[0]
-		v10 := dbg[1]
-		row10 := &p.Ug[1]
-		v11 := dbg[2]
-		row11 := &p.Ug[2]
-		v12 := dbg[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf[0]
-		row17 := &p.Uf[0]
-		v18 := dbf[1]
-		row18 := &p.Uf[1]
-		v19 := dbf[2]
-		row19 := &p.Uf[2]
-		v20 := dbf[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi[0]
-		row25 := &p.Ui[0]
-		v26 := dbi[1]
-		row26 := &p.Ui[1]
-		v27 := dbi[2]
-		row27 := &p.Ui[2]
-		v28 := dbi[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -468,98 +396,26 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row6 := &p.Uo[0]
-		v2 := dbo[1]
-		row7 := &p.Uo[1]
-		v3 := dbo[2]
-		row8 := &p.Uo[2]
-		v4 := dbo[3]
-		row9 := &p.Uo[3]
+		v2 := dbg[0]
+		row7 := &p.Ug[0]
+		v3 := dbf[0]
+		row8 := &p.Uf[0]
+		v4 := dbi[0]
+		row9 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
-		for k3 := 4; k3 < 16; k3 += 4 {
+		for k3 := 1; k3 < 16; k3++ {
 			v5 := dbo[k3]
 			row10 := &p.Uo[k3]
-			v6 := dbo[k3+1]
-			row11 := &p.Uo[k3+1]
-			v7 := dbo[k3+2]
-			row12 := &p.Uo[k3+2]
-			v8 := dbo[k3+3]
-			row13 := &p.Uo[k3+3]
+			v6 := dbg[k3]
+			row11 := &p.Ug[k3]
+			v7 := dbf[k3]
+			row12 := &p.Uf[k3]
+			v8 := dbi[k3]
+			row13 := &p.Ui[k3]
 			for j3 := range 16 {
 				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
-			}
-		}
-		v9 := dbg[0]
-		row14 := &p.Ug[0]
-		v10 := dbg[1]
-		row15 := &p.Ug[1]
-		v11 := dbg[2]
-		row16 := &p.Ug[2]
-		v12 := dbg[3]
-		row17 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row14[j4] + v10*row15[j4] + (v11*row16[j4] + v12*row17[j4])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v13 := dbg[k4]
-			row18 := &p.Ug[k4]
-			v14 := dbg[k4+1]
-			row19 := &p.Ug[k4+1]
-			v15 := dbg[k4+2]
-			row20 := &p.Ug[k4+2]
-			v16 := dbg[k4+3]
-			row21 := &p.Ug[k4+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row18[j5] + v14*row19[j5] + (v15*row20[j5] + v16*row21[j5])
-			}
-		}
-		v17 := dbf[0]
-		row22 := &p.Uf[0]
-		v18 := dbf[1]
-		row23 := &p.Uf[1]
-		v19 := dbf[2]
-		row24 := &p.Uf[2]
-		v20 := dbf[3]
-		row25 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row22[j6] + v18*row23[j6] + (v19*row24[j6] + v20*row25[j6])
-		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v21 := dbf[k5]
-			row26 := &p.Uf[k5]
-			v22 := dbf[k5+1]
-			row27 := &p.Uf[k5+1]
-			v23 := dbf[k5+2]
-			row28 := &p.Uf[k5+2]
-			v24 := dbf[k5+3]
-			row29 := &p.Uf[k5+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row26[j7] + v22*row27[j7] + (v23*row28[j7] + v24*row29[j7])
-			}
-		}
-		v25 := dbi[0]
-		row30 := &p.Ui[0]
-		v26 := dbi[1]
-		row31 := &p.Ui[1]
-		v27 := dbi[2]
-		row32 := &p.Ui[2]
-		v28 := dbi[3]
-		row33 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row30[j8] + v26*row31[j8] + (v27*row32[j8] + v28*row33[j8])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v29 := dbi[k6]
-			row34 := &p.Ui[k6]
-			v30 := dbi[k6+1]
-			row35 := &p.Ui[k6+1]
-			v31 := dbi[k6+2]
-			row36 := &p.Ui[k6+2]
-			v32 := dbi[k6+3]
-			row37 := &p.Ui[k6+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row34[j9] + v30*row35[j9] + (v31*row36[j9] + v32*row37[j9])
 			}
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -647,98 +503,26 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row := &p.Uo[0]
-		v2 := dbo[1]
-		row2 := &p.Uo[1]
-		v3 := dbo[2]
-		row3 := &p.Uo[2]
-		v4 := dbo[3]
-		row4 := &p.Uo[3]
+		v2 := dbg[0]
+		row2 := &p.Ug[0]
+		v3 := dbf[0]
+		row3 := &p.Uf[0]
+		v4 := dbi[0]
+		row4 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo[k]
 			row5 := &p.Uo[k]
-			v6 := dbo[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo[k+3]
-			row8 := &p.Uo[k+3]
+			v6 := dbg[k]
+			row6 := &p.Ug[k]
+			v7 := dbf[k]
+			row7 := &p.Uf[k]
+			v8 := dbi[k]
+			row8 := &p.Ui[k]
 			for j3 := range 16 {
 				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
-			}
-		}
-		v9 := dbg[0]
-		row9 := &p.Ug[0]
-		v10 := dbg[1]
-		row10 := &p.Ug[1]
-		v11 := dbg[2]
-		row11 := &p.Ug[2]
-		v12 := dbg[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf[0]
-		row17 := &p.Uf[0]
-		v18 := dbf[1]
-		row18 := &p.Uf[1]
-		v19 := dbf[2]
-		row19 := &p.Uf[2]
-		v20 := dbf[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi[0]
-		row25 := &p.Ui[0]
-		v26 := dbi[1]
-		row26 := &p.Ui[1]
-		v27 := dbi[2]
-		row27 := &p.Ui[2]
-		v28 := dbi[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
 			}
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
@@ -897,98 +681,26 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row6 := &p.Uo[0]
-		v2 := dbo[1]
-		row7 := &p.Uo[1]
-		v3 := dbo[2]
-		row8 := &p.Uo[2]
-		v4 := dbo[3]
-		row9 := &p.Uo[3]
+		v2 := dbg[0]
+		row7 := &p.Ug[0]
+		v3 := dbf[0]
+		row8 := &p.Uf[0]
+		v4 := dbi[0]
+		row9 := &p.Ui[0]
 		for j2 := range 16 {
 			dh3[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
-		for k3 := 4; k3 < 16; k3 += 4 {
+		for k3 := 1; k3 < 16; k3++ {
 			v5 := dbo[k3]
 			row10 := &p.Uo[k3]
-			v6 := dbo[k3+1]
-			row11 := &p.Uo[k3+1]
-			v7 := dbo[k3+2]
-			row12 := &p.Uo[k3+2]
-			v8 := dbo[k3+3]
-			row13 := &p.Uo[k3+3]
+			v6 := dbg[k3]
+			row11 := &p.Ug[k3]
+			v7 := dbf[k3]
+			row12 := &p.Uf[k3]
+			v8 := dbi[k3]
+			row13 := &p.Ui[k3]
 			for j3 := range 16 {
 				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
-			}
-		}
-		v9 := dbg[0]
-		row14 := &p.Ug[0]
-		v10 := dbg[1]
-		row15 := &p.Ug[1]
-		v11 := dbg[2]
-		row16 := &p.Ug[2]
-		v12 := dbg[3]
-		row17 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row14[j4] + v10*row15[j4] + (v11*row16[j4] + v12*row17[j4])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v13 := dbg[k4]
-			row18 := &p.Ug[k4]
-			v14 := dbg[k4+1]
-			row19 := &p.Ug[k4+1]
-			v15 := dbg[k4+2]
-			row20 := &p.Ug[k4+2]
-			v16 := dbg[k4+3]
-			row21 := &p.Ug[k4+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row18[j5] + v14*row19[j5] + (v15*row20[j5] + v16*row21[j5])
-			}
-		}
-		v17 := dbf[0]
-		row22 := &p.Uf[0]
-		v18 := dbf[1]
-		row23 := &p.Uf[1]
-		v19 := dbf[2]
-		row24 := &p.Uf[2]
-		v20 := dbf[3]
-		row25 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row22[j6] + v18*row23[j6] + (v19*row24[j6] + v20*row25[j6])
-		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v21 := dbf[k5]
-			row26 := &p.Uf[k5]
-			v22 := dbf[k5+1]
-			row27 := &p.Uf[k5+1]
-			v23 := dbf[k5+2]
-			row28 := &p.Uf[k5+2]
-			v24 := dbf[k5+3]
-			row29 := &p.Uf[k5+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row26[j7] + v22*row27[j7] + (v23*row28[j7] + v24*row29[j7])
-			}
-		}
-		v25 := dbi[0]
-		row30 := &p.Ui[0]
-		v26 := dbi[1]
-		row31 := &p.Ui[1]
-		v27 := dbi[2]
-		row32 := &p.Ui[2]
-		v28 := dbi[3]
-		row33 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row30[j8] + v26*row31[j8] + (v27*row32[j8] + v28*row33[j8])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v29 := dbi[k6]
-			row34 := &p.Ui[k6]
-			v30 := dbi[k6+1]
-			row35 := &p.Ui[k6+1]
-			v31 := dbi[k6+2]
-			row36 := &p.Ui[k6+2]
-			v32 := dbi[k6+3]
-			row37 := &p.Ui[k6+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row34[j9] + v30*row35[j9] + (v31*row36[j9] + v32*row37[j9])
 			}
 		}
 		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
