@@ -152,6 +152,7 @@ func (f *fnGen) matvecPass(ms []mvMember) {
 	m, kn := first.Args[0].Shape[0], first.Args[0].Shape[1]
 	per := max(1, 4/len(ms)) // rows of each product per pass
 	f.comment(first)
+	xk := f.hoistedRow(x) // ws.h[t] through a pointer taken once per step
 	i, k := f.locals.fresh("i"), f.locals.fresh("k")
 	// lanes are the rows of a pass: product ms[lane.m], row i+lane.r.
 	type lane struct{ m, r int }
@@ -183,7 +184,7 @@ func (f *fnGen) matvecPass(ms []mvMember) {
 		inner := []jen.Code{}
 		for c := range xs {
 			xs[c] = f.locals.fresh("x")
-			inner = append(inner, define(xs[c], f.elem(x, []ix{vix(k).plus(c)})))
+			inner = append(inner, define(xs[c], xk([]ix{vix(k).plus(c)})))
 		}
 		for l := range lanes {
 			prod := func(c int) gexpr {
@@ -194,10 +195,10 @@ func (f *fnGen) matvecPass(ms []mvMember) {
 		}
 		body = append(body, jen.For(jen.Id(k).Op(":=").Lit(0), jen.Id(k).Op("<").Lit(kn), jen.Id(k).Op("+=").Lit(4)).Block(inner...))
 	} else {
-		xk := f.locals.fresh("xk")
-		inner := []jen.Code{define(xk, f.elem(x, []ix{vix(k)}))}
+		xv := f.locals.fresh("xk")
+		inner := []jen.Code{define(xv, xk([]ix{vix(k)}))}
 		for l := range lanes {
-			inner = append(inner, jen.Id(sums[l]).Op("+=").Add(f.access(localPlace(rows[l]), []ix{vix(k)}).c).Op("*").Id(xk))
+			inner = append(inner, jen.Id(sums[l]).Op("+=").Add(f.access(localPlace(rows[l]), []ix{vix(k)}).c).Op("*").Id(xv))
 		}
 		body = append(body, jen.For(jen.Id(k).Op(":=").Range().Lit(kn)).Block(inner...))
 	}

@@ -68,16 +68,16 @@ type ForecastWorkspace struct {
 	f      [8][16]float64
 	i      [8][16]float64
 	g      [8][16]float64
-	cPrev  [8][16]float64
-	hPrev  [8][16]float64
+	c      [9][16]float64
+	h      [9][16]float64
 	t      [16]float64
 	o2     [16][16]float64
 	tanhC2 [16][16]float64
 	f2     [16][16]float64
 	i2     [16][16]float64
 	g2     [16][16]float64
-	cPrev2 [16][16]float64
-	h      [17][16]float64
+	h2     [17][16]float64
+	c2     [17][16]float64
 	yhat   float64
 }
 
@@ -93,17 +93,16 @@ type ForecastBatchWorkspace struct {
 	f      [8][16][32]float64
 	i      [8][16][32]float64
 	g      [8][16][32]float64
-	cPrev  [8][16][32]float64
-	hPrev  [8][16][32]float64
+	c      [9][16][32]float64
+	h      [9][16][32]float64
 	t      [16][32]float64
 	o2     [16][16][32]float64
 	tanhC2 [16][16][32]float64
 	f2     [16][16][32]float64
 	i2     [16][16][32]float64
 	g2     [16][16][32]float64
-	cPrev2 [16][16][32]float64
-	h      [17][16][32]float64
-	h2     [16][32]float64
+	h2     [17][16][32]float64
+	c2     [17][16][32]float64
 	t2     [16][32]float64
 	t3     [16][32]float64
 	t4     [16][32]float64
@@ -128,7 +127,6 @@ type ForecastBatchWorkspace struct {
 	t23    [16][32]float64
 	t24    [16][32]float64
 	t25    [16][32]float64
-	h3     [16][32]float64
 	t26    [16][32]float64
 	t27    [16][32]float64
 	t28    [16][32]float64
@@ -153,7 +151,6 @@ type ForecastBatchWorkspace struct {
 	t47    [16][32]float64
 	t48    [16][32]float64
 	t49    [16][32]float64
-	h4     [16][32]float64
 	t50    [16][32]float64
 	t51    [16][32]float64
 	t52    [16][32]float64
@@ -167,18 +164,17 @@ type ForecastBatchWorkspace struct {
 // Forward returns the loss of model forecast for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out *ForecastOutputs) float64 {
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -187,10 +183,10 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -214,34 +210,27 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 	}
-	var c3 [16]float64
 	// forecast.bp:43: for t in B..T {
 	var yhat float64
 	var loss float64
 	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
 	}
 	var t7 [16]float64
 	var t8 [16]float64
 	var t9 [16]float64
 	var t10 [16]float64
-	var c4 [16]float64
 	row9 := &p.Wy[0]
 	for t6 := 8; t6 < 24; t6++ {
-		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
-		}
+		h2Row := &ws.h2[t6-8]
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i3 := range 16 {
 			row5 := &p.Ui[i3]
@@ -250,10 +239,10 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t6-8][k2]
-				x6 := ws.h[t6-8][k2+1]
-				x7 := ws.h[t6-8][k2+2]
-				x8 := ws.h[t6-8][k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
@@ -277,28 +266,24 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		var dotC0, dotC1, dotC2, dotC3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotC0 += row9[k3] * ws.h[t6-7][k3]
-			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
-			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
-			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
 		yhat2 := in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		ws.t[t6-8] = yhat2 - in.Ys[t6]
 		loss += ws.t[t6-8] * ws.t[t6-8]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		yhat = yhat2
 	}
@@ -352,7 +337,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2[i] = dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
 		}
@@ -382,16 +367,16 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t-8]
-		hRow2 := &ws.h[t-8]
-		hRow3 := &ws.h[t-8]
-		hRow4 := &ws.h[t-8]
+		h2Row := &ws.h2[t-8]
+		h2Row2 := &ws.h2[t-8]
+		h2Row3 := &ws.h2[t-8]
+		h2Row4 := &ws.h2[t-8]
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t][0]
 			a := dbi2[i]
 			row9 := &dUi[i]
 			for j := range 16 {
-				row9[j] += a * hRow[j]
+				row9[j] += a * h2Row[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -399,7 +384,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a2 := dbf2[i]
 			row10 := &dUf[i]
 			for j := range 16 {
-				row10[j] += a2 * hRow2[j]
+				row10[j] += a2 * h2Row2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
@@ -407,7 +392,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a3 := dbg2[i]
 			row11 := &dUg[i]
 			for j := range 16 {
-				row11[j] += a3 * hRow3[j]
+				row11[j] += a3 * h2Row3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
@@ -415,11 +400,11 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a4 := dbo2[i]
 			row12 := &dUo[i]
 			for j := range 16 {
-				row12[j] += a4 * hRow4[j]
+				row12[j] += a4 * h2Row4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t-7][i]
+			g.Wy[0][i] += dby[0] * ws.h2[t-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -464,7 +449,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4[i] = dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
@@ -494,16 +479,16 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t2]
-		hPrevRow2 := &ws.hPrev[t2]
-		hPrevRow3 := &ws.hPrev[t2]
-		hPrevRow4 := &ws.hPrev[t2]
+		hRow := &ws.h[t2]
+		hRow2 := &ws.h[t2]
+		hRow3 := &ws.h[t2]
+		hRow4 := &ws.h[t2]
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
 			a5 := dbi4[i]
 			row21 := &dUi2[i]
 			for j := range 16 {
-				row21[j] += a5 * hPrevRow[j]
+				row21[j] += a5 * hRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -511,7 +496,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a6 := dbf4[i]
 			row22 := &dUf2[i]
 			for j := range 16 {
-				row22[j] += a6 * hPrevRow2[j]
+				row22[j] += a6 * hRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
@@ -519,7 +504,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a7 := dbg4[i]
 			row23 := &dUg2[i]
 			for j := range 16 {
-				row23[j] += a7 * hPrevRow3[j]
+				row23[j] += a7 * hRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -527,7 +512,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a8 := dbo4[i]
 			row24 := &dUo2[i]
 			for j := range 16 {
-				row24[j] += a8 * hPrevRow4[j]
+				row24[j] += a8 * hRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -576,18 +561,17 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) float64 {
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -596,10 +580,10 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -623,33 +607,26 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 	}
-	var c3 [16]float64
 	// forecast.bp:43: for t in B..T {
 	var loss float64
 	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
 	}
 	var t7 [16]float64
 	var t8 [16]float64
 	var t9 [16]float64
 	var t10 [16]float64
-	var c4 [16]float64
 	row9 := &p.Wy[0]
 	for t6 := 8; t6 < 24; t6++ {
-		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
-		}
+		h2Row := &ws.h2[t6-8]
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i3 := range 16 {
 			row5 := &p.Ui[i3]
@@ -658,10 +635,10 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t6-8][k2]
-				x6 := ws.h[t6-8][k2+1]
-				x7 := ws.h[t6-8][k2+2]
-				x8 := ws.h[t6-8][k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
@@ -685,26 +662,22 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		var dotC0, dotC1, dotC2, dotC3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotC0 += row9[k3] * ws.h[t6-7][k3]
-			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
-			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
-			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
 		ws.t[t6-8] = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0]) - in.Ys[t6]
 		loss += ws.t[t6-8] * ws.t[t6-8]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
 	}
 	// forecast.bp:54: loss = loss / (T - B)
 	loss2 := loss / 16
@@ -744,7 +717,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
@@ -774,16 +747,16 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t11-8]
-		hRow2 := &ws.h[t11-8]
-		hRow3 := &ws.h[t11-8]
-		hRow4 := &ws.h[t11-8]
+		h2Row2 := &ws.h2[t11-8]
+		h2Row3 := &ws.h2[t11-8]
+		h2Row4 := &ws.h2[t11-8]
+		h2Row5 := &ws.h2[t11-8]
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
 			row18 := &dUi[i]
 			for j := range 16 {
-				row18[j] += a * hRow[j]
+				row18[j] += a * h2Row2[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -791,7 +764,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a2 := dbf2[i]
 			row19 := &dUf[i]
 			for j := range 16 {
-				row19[j] += a2 * hRow2[j]
+				row19[j] += a2 * h2Row3[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
@@ -799,7 +772,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a3 := dbg2[i]
 			row20 := &dUg[i]
 			for j := range 16 {
-				row20[j] += a3 * hRow3[j]
+				row20[j] += a3 * h2Row4[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
@@ -807,11 +780,11 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a4 := dbo2[i]
 			row21 := &dUo[i]
 			for j := range 16 {
-				row21[j] += a4 * hRow4[j]
+				row21[j] += a4 * h2Row5[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t11-7][i]
+			g.Wy[0][i] += dby[0] * ws.h2[t11-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -856,7 +829,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
@@ -886,16 +859,16 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t12]
-		hPrevRow2 := &ws.hPrev[t12]
-		hPrevRow3 := &ws.hPrev[t12]
-		hPrevRow4 := &ws.hPrev[t12]
+		hRow2 := &ws.h[t12]
+		hRow3 := &ws.h[t12]
+		hRow4 := &ws.h[t12]
+		hRow5 := &ws.h[t12]
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
 			row30 := &dUi2[i]
 			for j := range 16 {
-				row30[j] += a5 * hPrevRow[j]
+				row30[j] += a5 * hRow2[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -903,7 +876,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a6 := dbf4[i]
 			row31 := &dUf2[i]
 			for j := range 16 {
-				row31[j] += a6 * hPrevRow2[j]
+				row31[j] += a6 * hRow3[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
@@ -911,7 +884,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a7 := dbg4[i]
 			row32 := &dUg2[i]
 			for j := range 16 {
-				row32[j] += a7 * hPrevRow3[j]
+				row32[j] += a7 * hRow4[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -919,7 +892,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			a8 := dbo4[i]
 			row33 := &dUo2[i]
 			for j := range 16 {
-				row33[j] += a8 * hPrevRow4[j]
+				row33[j] += a8 * hRow5[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -1007,7 +980,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2[i] = dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
 		}
@@ -1037,16 +1010,16 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t-8]
-		hRow2 := &ws.h[t-8]
-		hRow3 := &ws.h[t-8]
-		hRow4 := &ws.h[t-8]
+		h2Row := &ws.h2[t-8]
+		h2Row2 := &ws.h2[t-8]
+		h2Row3 := &ws.h2[t-8]
+		h2Row4 := &ws.h2[t-8]
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t][0]
 			a := dbi2[i]
 			row9 := &dUi[i]
 			for j := range 16 {
-				row9[j] += a * hRow[j]
+				row9[j] += a * h2Row[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -1054,7 +1027,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a2 := dbf2[i]
 			row10 := &dUf[i]
 			for j := range 16 {
-				row10[j] += a2 * hRow2[j]
+				row10[j] += a2 * h2Row2[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
@@ -1062,7 +1035,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a3 := dbg2[i]
 			row11 := &dUg[i]
 			for j := range 16 {
-				row11[j] += a3 * hRow3[j]
+				row11[j] += a3 * h2Row3[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
@@ -1070,11 +1043,11 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a4 := dbo2[i]
 			row12 := &dUo[i]
 			for j := range 16 {
-				row12[j] += a4 * hRow4[j]
+				row12[j] += a4 * h2Row4[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t-7][i]
+			g.Wy[0][i] += dby[0] * ws.h2[t-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -1119,7 +1092,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4[i] = dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 		}
@@ -1149,16 +1122,16 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t2]
-		hPrevRow2 := &ws.hPrev[t2]
-		hPrevRow3 := &ws.hPrev[t2]
-		hPrevRow4 := &ws.hPrev[t2]
+		hRow := &ws.h[t2]
+		hRow2 := &ws.h[t2]
+		hRow3 := &ws.h[t2]
+		hRow4 := &ws.h[t2]
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
 			a5 := dbi4[i]
 			row21 := &dUi2[i]
 			for j := range 16 {
-				row21[j] += a5 * hPrevRow[j]
+				row21[j] += a5 * hRow[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -1166,7 +1139,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a6 := dbf4[i]
 			row22 := &dUf2[i]
 			for j := range 16 {
-				row22[j] += a6 * hPrevRow2[j]
+				row22[j] += a6 * hRow2[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
@@ -1174,7 +1147,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a7 := dbg4[i]
 			row23 := &dUg2[i]
 			for j := range 16 {
-				row23[j] += a7 * hPrevRow3[j]
+				row23[j] += a7 * hRow3[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -1182,7 +1155,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a8 := dbo4[i]
 			row24 := &dUo2[i]
 			for j := range 16 {
-				row24[j] += a8 * hPrevRow4[j]
+				row24[j] += a8 * hRow4[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -1234,18 +1207,17 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) float64 {
 	g.Wy = [1][16]float64{}
 	g.By = [1]float64{}
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -1254,10 +1226,10 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -1281,33 +1253,26 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 	}
-	var c3 [16]float64
 	// forecast.bp:43: for t in B..T {
 	var loss float64
 	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
 	}
 	var t7 [16]float64
 	var t8 [16]float64
 	var t9 [16]float64
 	var t10 [16]float64
-	var c4 [16]float64
 	row9 := &p.Wy[0]
 	for t6 := 8; t6 < 24; t6++ {
-		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
-		}
+		h2Row := &ws.h2[t6-8]
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i3 := range 16 {
 			row5 := &p.Ui[i3]
@@ -1316,10 +1281,10 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t6-8][k2]
-				x6 := ws.h[t6-8][k2+1]
-				x7 := ws.h[t6-8][k2+2]
-				x8 := ws.h[t6-8][k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
@@ -1343,26 +1308,22 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		var dotC0, dotC1, dotC2, dotC3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotC0 += row9[k3] * ws.h[t6-7][k3]
-			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
-			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
-			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
 		ws.t[t6-8] = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0]) - in.Ys[t6]
 		loss += ws.t[t6-8] * ws.t[t6-8]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
 	}
 	// forecast.bp:54: loss = loss / (T - B)
 	loss2 := loss / 16
@@ -1402,7 +1363,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
 			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
 		}
@@ -1432,16 +1393,16 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 		}
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t11-8]
-		hRow2 := &ws.h[t11-8]
-		hRow3 := &ws.h[t11-8]
-		hRow4 := &ws.h[t11-8]
+		h2Row2 := &ws.h2[t11-8]
+		h2Row3 := &ws.h2[t11-8]
+		h2Row4 := &ws.h2[t11-8]
+		h2Row5 := &ws.h2[t11-8]
 		for i := range 16 {
 			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
 			a := dbi2[i]
 			row18 := &dUi[i]
 			for j := range 16 {
-				row18[j] += a * hRow[j]
+				row18[j] += a * h2Row2[j]
 			}
 			dbi[i] += dbi2[i]
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -1449,7 +1410,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a2 := dbf2[i]
 			row19 := &dUf[i]
 			for j := range 16 {
-				row19[j] += a2 * hRow2[j]
+				row19[j] += a2 * h2Row3[j]
 			}
 			dbf[i] += dbf2[i]
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
@@ -1457,7 +1418,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a3 := dbg2[i]
 			row20 := &dUg[i]
 			for j := range 16 {
-				row20[j] += a3 * hRow3[j]
+				row20[j] += a3 * h2Row4[j]
 			}
 			dbg[i] += dbg2[i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
@@ -1465,11 +1426,11 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a4 := dbo2[i]
 			row21 := &dUo[i]
 			for j := range 16 {
-				row21[j] += a4 * hRow4[j]
+				row21[j] += a4 * h2Row5[j]
 			}
 			dbo[i] += dbo2[i]
 			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t11-7][i]
+			g.Wy[0][i] += dby[0] * ws.h2[t11-7][i]
 		}
 		g.By[0] += dby[0]
 		// backward of forecast.bp:49: c = f * c + i * g
@@ -1514,7 +1475,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 		}
@@ -1544,16 +1505,16 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 		}
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t12]
-		hPrevRow2 := &ws.hPrev[t12]
-		hPrevRow3 := &ws.hPrev[t12]
-		hPrevRow4 := &ws.hPrev[t12]
+		hRow2 := &ws.h[t12]
+		hRow3 := &ws.h[t12]
+		hRow4 := &ws.h[t12]
+		hRow5 := &ws.h[t12]
 		for i := range 16 {
 			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
 			a5 := dbi4[i]
 			row30 := &dUi2[i]
 			for j := range 16 {
-				row30[j] += a5 * hPrevRow[j]
+				row30[j] += a5 * hRow2[j]
 			}
 			dbi3[i] += dbi4[i]
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
@@ -1561,7 +1522,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a6 := dbf4[i]
 			row31 := &dUf2[i]
 			for j := range 16 {
-				row31[j] += a6 * hPrevRow2[j]
+				row31[j] += a6 * hRow3[j]
 			}
 			dbf3[i] += dbf4[i]
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
@@ -1569,7 +1530,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a7 := dbg4[i]
 			row32 := &dUg2[i]
 			for j := range 16 {
-				row32[j] += a7 * hPrevRow3[j]
+				row32[j] += a7 * hRow4[j]
 			}
 			dbg3[i] += dbg4[i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -1577,7 +1538,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			a8 := dbo4[i]
 			row33 := &dUo2[i]
 			for j := range 16 {
-				row33[j] += a8 * hPrevRow4[j]
+				row33[j] += a8 * hRow5[j]
 			}
 			dbo3[i] += dbo4[i]
 			// backward of forecast.bp:38: c = f * c + i * g
@@ -1628,18 +1589,17 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out *ForecastOutputs) {
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -1648,10 +1608,10 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -1675,33 +1635,26 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = forecastSigmoid(t5[i])
 			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 	}
-	var c3 [16]float64
 	// forecast.bp:43: for t in B..T {
 	var yhat float64
 	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
 	}
 	var t7 [16]float64
 	var t8 [16]float64
 	var t9 [16]float64
 	var t10 [16]float64
-	var c4 [16]float64
 	row9 := &p.Wy[0]
 	for t6 := 8; t6 < 24; t6++ {
-		for i := range 16 {
-			ws.cPrev2[t6-8][i] = c3[i]
-		}
+		h2Row := &ws.h2[t6-8]
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i3 := range 16 {
 			row5 := &p.Ui[i3]
@@ -1710,10 +1663,10 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t6-8][k2]
-				x6 := ws.h[t6-8][k2+1]
-				x7 := ws.h[t6-8][k2+2]
-				x8 := ws.h[t6-8][k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
@@ -1737,27 +1690,23 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t6-8][i]*c3[i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t6-8][i] = math.Tanh(c4i)
-			ws.h[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		var dotC0, dotC1, dotC2, dotC3 float64
 		for k3 := 0; k3 < 16; k3 += 4 {
-			dotC0 += row9[k3] * ws.h[t6-7][k3]
-			dotC1 += row9[k3+1] * ws.h[t6-7][k3+1]
-			dotC2 += row9[k3+2] * ws.h[t6-7][k3+2]
-			dotC3 += row9[k3+3] * ws.h[t6-7][k3+3]
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
 		yhat2 := in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
 		ws.t[t6-8] = yhat2 - in.Ys[t6]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		yhat = yhat2
 	}
@@ -1849,27 +1798,22 @@ func (ws *ForecastBatchWorkspace) load(in []ForecastInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastParams) float64 {
-	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
-	ws.h2 = [16][32]float64{}
+	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
-	var h [16][32]float64
 	for t := range 8 {
-		// forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-			for j := range 32 {
-				ws.hPrev[t][i][j] = ws.h2[i][j]
-			}
-		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t2[i][j] + p.Bf[i]
@@ -1881,7 +1825,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t3[i][j] + p.Bi[i]
@@ -1893,7 +1837,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t4[i][j] + p.Bg[i]
@@ -1905,11 +1849,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t5[i][j] + p.Bo[i]
@@ -1921,46 +1865,30 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
-			}
-			// forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
-			// forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				ws.h2[i][j] = h[i][j]
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
 			}
 		}
 	}
-	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c3[i][j] = c[i][j]
+			ws.c2[0][i][j] = ws.c[8][i][j]
 		}
 		for j := range 32 {
-			ws.h[0][i][j] = ws.h2[i][j]
+			ws.h2[0][i][j] = ws.h[8][i][j]
 		}
 	}
 	var t7 [16][32]float64
 	var t8 [16][32]float64
 	var t9 [16][32]float64
-	var c4 [16][32]float64
 	var t10 [16][32]float64
 	for t6 := 8; t6 < 24; t6++ {
-		// forecast.bp:52: loss += (yhat - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev2[t6-8][i][j] = c3[i][j]
-			}
-		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t6[i][j] + p.Bf[i]
@@ -1972,7 +1900,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t7[i][j] + p.Bi[i]
@@ -1984,7 +1912,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t8[i][j] + p.Bg[i]
@@ -1996,11 +1924,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
+				ws.c2[t6-7][i][j] = ws.f2[t6-8][i][j]*ws.c2[t6-8][i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t9[i][j] + p.Bo[i]
@@ -2012,10 +1940,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(ws.c2[t6-7][i][j])
 			}
 			for j := range 32 {
-				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
+				ws.h2[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
@@ -2023,20 +1951,14 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t6-7][k][i]
-				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
+				dot0 += row[k] * ws.h2[t6-7][k][i]
+				dot1 += row[k+1] * ws.h2[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
 			ti := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
-		}
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c3[i][j] = c4[i][j]
-			}
 		}
 	}
 	// forecast.bp:54: loss = loss / (T - B)
@@ -2111,7 +2033,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
-				ws.t16[i][j] = dc2[i][j] * ws.cPrev2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
+				ws.t16[i][j] = dc2[i][j] * ws.c2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
@@ -2134,10 +2056,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row3 := &ws.t14[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h[t11-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h[t11-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h[t11-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h[t11-8][j][k4+3]
+					dotC0 += row3[k4] * ws.h2[t11-8][j][k4]
+					dotC1 += row3[k4+1] * ws.h2[t11-8][j][k4+1]
+					dotC2 += row3[k4+2] * ws.h2[t11-8][j][k4+2]
+					dotC3 += row3[k4+3] * ws.h2[t11-8][j][k4+3]
 				}
 				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
@@ -2155,10 +2077,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row5 := &ws.t16[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h[t11-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h[t11-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h[t11-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h[t11-8][j][k6+3]
+					dotE0 += row5[k6] * ws.h2[t11-8][j][k6]
+					dotE1 += row5[k6+1] * ws.h2[t11-8][j][k6+1]
+					dotE2 += row5[k6+2] * ws.h2[t11-8][j][k6+2]
+					dotE3 += row5[k6+3] * ws.h2[t11-8][j][k6+3]
 				}
 				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
@@ -2176,10 +2098,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row7 := &ws.t12[i]
 				var dotG0, dotG1, dotG2, dotG3 float64
 				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h[t11-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h[t11-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h[t11-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h[t11-8][j][k8+3]
+					dotG0 += row7[k8] * ws.h2[t11-8][j][k8]
+					dotG1 += row7[k8+1] * ws.h2[t11-8][j][k8+1]
+					dotG2 += row7[k8+2] * ws.h2[t11-8][j][k8+2]
+					dotG3 += row7[k8+3] * ws.h2[t11-8][j][k8+3]
 				}
 				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
 			}
@@ -2197,10 +2119,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row9 := &ws.t10[i]
 				var dotI0, dotI1, dotI2, dotI3 float64
 				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h[t11-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h[t11-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h[t11-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h[t11-8][j][k10+3]
+					dotI0 += row9[k10] * ws.h2[t11-8][j][k10]
+					dotI1 += row9[k10+1] * ws.h2[t11-8][j][k10+1]
+					dotI2 += row9[k10+2] * ws.h2[t11-8][j][k10+2]
+					dotI3 += row9[k10+3] * ws.h2[t11-8][j][k10+3]
 				}
 				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
 			}
@@ -2208,10 +2130,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row10 := &scatter[0]
 			var dotJ0, dotJ1, dotJ2, dotJ3 float64
 			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h[t11-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h[t11-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h[t11-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h[t11-7][i][k11+3]
+				dotJ0 += row10[k11] * ws.h2[t11-7][i][k11]
+				dotJ1 += row10[k11+1] * ws.h2[t11-7][i][k11+1]
+				dotJ2 += row10[k11+2] * ws.h2[t11-7][i][k11+2]
+				dotJ3 += row10[k11+3] * ws.h2[t11-7][i][k11+3]
 			}
 			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -2305,7 +2227,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t24[i][j] = dc5[i][j] * ws.cPrev[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
+				ws.t24[i][j] = dc5[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
@@ -2328,10 +2250,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row12 := &ws.t22[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
 				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.hPrev[t12][j][k13]
-					dotL1 += row12[k13+1] * ws.hPrev[t12][j][k13+1]
-					dotL2 += row12[k13+2] * ws.hPrev[t12][j][k13+2]
-					dotL3 += row12[k13+3] * ws.hPrev[t12][j][k13+3]
+					dotL0 += row12[k13] * ws.h[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
 				}
 				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
 			}
@@ -2349,10 +2271,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row14 := &ws.t24[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
 				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.hPrev[t12][j][k15]
-					dotN1 += row14[k15+1] * ws.hPrev[t12][j][k15+1]
-					dotN2 += row14[k15+2] * ws.hPrev[t12][j][k15+2]
-					dotN3 += row14[k15+3] * ws.hPrev[t12][j][k15+3]
+					dotN0 += row14[k15] * ws.h[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
 				}
 				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
 			}
@@ -2370,10 +2292,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row16 := &ws.t20[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
 				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.hPrev[t12][j][k17]
-					dotP1 += row16[k17+1] * ws.hPrev[t12][j][k17+1]
-					dotP2 += row16[k17+2] * ws.hPrev[t12][j][k17+2]
-					dotP3 += row16[k17+3] * ws.hPrev[t12][j][k17+3]
+					dotP0 += row16[k17] * ws.h[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
 				}
 				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
 			}
@@ -2391,10 +2313,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				row18 := &ws.t18[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
-					dotR0 += row18[k19] * ws.hPrev[t12][j][k19]
-					dotR1 += row18[k19+1] * ws.hPrev[t12][j][k19+1]
-					dotR2 += row18[k19+2] * ws.hPrev[t12][j][k19+2]
-					dotR3 += row18[k19+3] * ws.hPrev[t12][j][k19+3]
+					dotR0 += row18[k19] * ws.h[t12][j][k19]
+					dotR1 += row18[k19+1] * ws.h[t12][j][k19+1]
+					dotR2 += row18[k19+2] * ws.h[t12][j][k19+2]
+					dotR3 += row18[k19+3] * ws.h[t12][j][k19+3]
 				}
 				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
@@ -2496,27 +2418,22 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 // them first. It writes each other entry of g once.
 func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastParams) float64 {
 	g.Wy = [1][16]float64{}
-	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
-	ws.h3 = [16][32]float64{}
+	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
-	var h [16][32]float64
 	for t := range 8 {
-		// forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-			for j := range 32 {
-				ws.hPrev[t][i][j] = ws.h3[i][j]
-			}
-		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t26[i][j] + p.Bf[i]
@@ -2528,7 +2445,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t27[i][j] + p.Bi[i]
@@ -2540,7 +2457,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t28[i][j] + p.Bg[i]
@@ -2552,11 +2469,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t29[i][j] + p.Bo[i]
@@ -2568,46 +2485,30 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
-			}
-			// forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
-			// forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				ws.h3[i][j] = h[i][j]
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
 			}
 		}
 	}
-	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c3[i][j] = c[i][j]
+			ws.c2[0][i][j] = ws.c[8][i][j]
 		}
 		for j := range 32 {
-			ws.h[0][i][j] = ws.h3[i][j]
+			ws.h2[0][i][j] = ws.h[8][i][j]
 		}
 	}
 	var t7 [16][32]float64
 	var t8 [16][32]float64
 	var t9 [16][32]float64
-	var c4 [16][32]float64
 	var t10 [16][32]float64
 	for t6 := 8; t6 < 24; t6++ {
-		// forecast.bp:52: loss += (yhat - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev2[t6-8][i][j] = c3[i][j]
-			}
-		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t30[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t30[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t30[i][j] + p.Bf[i]
@@ -2619,7 +2520,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t31[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t31[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t31[i][j] + p.Bi[i]
@@ -2631,7 +2532,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t32[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t32[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t32[i][j] + p.Bg[i]
@@ -2643,11 +2544,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
+				ws.c2[t6-7][i][j] = ws.f2[t6-8][i][j]*ws.c2[t6-8][i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t33[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t33[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t33[i][j] + p.Bo[i]
@@ -2659,10 +2560,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(ws.c2[t6-7][i][j])
 			}
 			for j := range 32 {
-				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
+				ws.h2[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
@@ -2670,20 +2571,14 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t6-7][k][i]
-				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
+				dot0 += row[k] * ws.h2[t6-7][k][i]
+				dot1 += row[k+1] * ws.h2[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
 			ti := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
-		}
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c3[i][j] = c4[i][j]
-			}
 		}
 	}
 	// forecast.bp:54: loss = loss / (T - B)
@@ -2758,7 +2653,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
-				ws.t40[i][j] = dc2[i][j] * ws.cPrev2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
+				ws.t40[i][j] = dc2[i][j] * ws.c2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t40[0][0], 512), unsafe.Slice(&ws.t41[0][0], 512), false)
@@ -2781,10 +2676,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row3 := &ws.t38[i]
 				var dotC0, dotC1, dotC2, dotC3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h[t11-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h[t11-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h[t11-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h[t11-8][j][k4+3]
+					dotC0 += row3[k4] * ws.h2[t11-8][j][k4]
+					dotC1 += row3[k4+1] * ws.h2[t11-8][j][k4+1]
+					dotC2 += row3[k4+2] * ws.h2[t11-8][j][k4+2]
+					dotC3 += row3[k4+3] * ws.h2[t11-8][j][k4+3]
 				}
 				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
@@ -2802,10 +2697,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row5 := &ws.t40[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h[t11-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h[t11-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h[t11-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h[t11-8][j][k6+3]
+					dotE0 += row5[k6] * ws.h2[t11-8][j][k6]
+					dotE1 += row5[k6+1] * ws.h2[t11-8][j][k6+1]
+					dotE2 += row5[k6+2] * ws.h2[t11-8][j][k6+2]
+					dotE3 += row5[k6+3] * ws.h2[t11-8][j][k6+3]
 				}
 				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
@@ -2823,10 +2718,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row7 := &ws.t36[i]
 				var dotG0, dotG1, dotG2, dotG3 float64
 				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h[t11-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h[t11-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h[t11-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h[t11-8][j][k8+3]
+					dotG0 += row7[k8] * ws.h2[t11-8][j][k8]
+					dotG1 += row7[k8+1] * ws.h2[t11-8][j][k8+1]
+					dotG2 += row7[k8+2] * ws.h2[t11-8][j][k8+2]
+					dotG3 += row7[k8+3] * ws.h2[t11-8][j][k8+3]
 				}
 				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
 			}
@@ -2844,10 +2739,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row9 := &ws.t34[i]
 				var dotI0, dotI1, dotI2, dotI3 float64
 				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h[t11-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h[t11-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h[t11-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h[t11-8][j][k10+3]
+					dotI0 += row9[k10] * ws.h2[t11-8][j][k10]
+					dotI1 += row9[k10+1] * ws.h2[t11-8][j][k10+1]
+					dotI2 += row9[k10+2] * ws.h2[t11-8][j][k10+2]
+					dotI3 += row9[k10+3] * ws.h2[t11-8][j][k10+3]
 				}
 				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
 			}
@@ -2855,10 +2750,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row10 := &scatter[0]
 			var dotJ0, dotJ1, dotJ2, dotJ3 float64
 			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h[t11-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h[t11-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h[t11-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h[t11-7][i][k11+3]
+				dotJ0 += row10[k11] * ws.h2[t11-7][i][k11]
+				dotJ1 += row10[k11+1] * ws.h2[t11-7][i][k11+1]
+				dotJ2 += row10[k11+2] * ws.h2[t11-7][i][k11+2]
+				dotJ3 += row10[k11+3] * ws.h2[t11-7][i][k11+3]
 			}
 			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
@@ -2952,7 +2847,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t48[i][j] = dc5[i][j] * ws.cPrev[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
+				ws.t48[i][j] = dc5[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
@@ -2975,10 +2870,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row12 := &ws.t46[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
 				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.hPrev[t12][j][k13]
-					dotL1 += row12[k13+1] * ws.hPrev[t12][j][k13+1]
-					dotL2 += row12[k13+2] * ws.hPrev[t12][j][k13+2]
-					dotL3 += row12[k13+3] * ws.hPrev[t12][j][k13+3]
+					dotL0 += row12[k13] * ws.h[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
 				}
 				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
 			}
@@ -2996,10 +2891,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row14 := &ws.t48[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
 				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.hPrev[t12][j][k15]
-					dotN1 += row14[k15+1] * ws.hPrev[t12][j][k15+1]
-					dotN2 += row14[k15+2] * ws.hPrev[t12][j][k15+2]
-					dotN3 += row14[k15+3] * ws.hPrev[t12][j][k15+3]
+					dotN0 += row14[k15] * ws.h[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
 				}
 				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
 			}
@@ -3017,10 +2912,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row16 := &ws.t44[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
 				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.hPrev[t12][j][k17]
-					dotP1 += row16[k17+1] * ws.hPrev[t12][j][k17+1]
-					dotP2 += row16[k17+2] * ws.hPrev[t12][j][k17+2]
-					dotP3 += row16[k17+3] * ws.hPrev[t12][j][k17+3]
+					dotP0 += row16[k17] * ws.h[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
 				}
 				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
 			}
@@ -3038,10 +2933,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				row18 := &ws.t42[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
-					dotR0 += row18[k19] * ws.hPrev[t12][j][k19]
-					dotR1 += row18[k19+1] * ws.hPrev[t12][j][k19+1]
-					dotR2 += row18[k19+2] * ws.hPrev[t12][j][k19+2]
-					dotR3 += row18[k19+3] * ws.hPrev[t12][j][k19+3]
+					dotR0 += row18[k19] * ws.h[t12][j][k19]
+					dotR1 += row18[k19+1] * ws.h[t12][j][k19+1]
+					dotR2 += row18[k19+2] * ws.h[t12][j][k19+2]
+					dotR3 += row18[k19+3] * ws.h[t12][j][k19+3]
 				}
 				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
@@ -3140,27 +3035,22 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastOutputs) float64 {
-	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
-	ws.h4 = [16][32]float64{}
+	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
-	var h [16][32]float64
 	for t := range 8 {
-		// forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-			for j := range 32 {
-				ws.hPrev[t][i][j] = ws.h4[i][j]
-			}
-		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t50[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t50[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t50[i][j] + p.Bf[i]
@@ -3172,7 +3062,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t51[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t51[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t51[i][j] + p.Bi[i]
@@ -3184,7 +3074,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t52[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t52[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t52[i][j] + p.Bg[i]
@@ -3196,11 +3086,11 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t53[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t53[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t53[i][j] + p.Bo[i]
@@ -3212,48 +3102,31 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
-			}
-			// forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
-			// forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				ws.h4[i][j] = h[i][j]
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
 			}
 		}
 	}
-	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
 	var yhat [32]float64
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c3[i][j] = c[i][j]
+			ws.c2[0][i][j] = ws.c[8][i][j]
 		}
 		for j := range 32 {
-			ws.h[0][i][j] = ws.h4[i][j]
+			ws.h2[0][i][j] = ws.h[8][i][j]
 		}
 	}
 	var t7 [16][32]float64
 	var t8 [16][32]float64
 	var t9 [16][32]float64
-	var c4 [16][32]float64
 	var t10 [16][32]float64
-	var yhat2 [32]float64
 	for t6 := 8; t6 < 24; t6++ {
-		// forecast.bp:52: loss += (yhat - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev2[t6-8][i][j] = c3[i][j]
-			}
-		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t54[i][j] + p.Bf[i]
@@ -3265,7 +3138,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t55[i][j] + p.Bi[i]
@@ -3277,7 +3150,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t56[i][j] + p.Bg[i]
@@ -3289,11 +3162,11 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
+				ws.c2[t6-7][i][j] = ws.f2[t6-8][i][j]*ws.c2[t6-8][i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t57[i][j] + p.Bo[i]
@@ -3305,10 +3178,10 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(ws.c2[t6-7][i][j])
 			}
 			for j := range 32 {
-				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
+				ws.h2[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -3316,27 +3189,18 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t6-7][k][i]
-				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
+				dot0 += row[k] * ws.h2[t6-7][k][i]
+				dot1 += row[k+1] * ws.h2[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
 			yhat2i := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
-			yhat2[i] = yhat2i
 			// forecast.bp:52: loss += (yhat - ys[t])^2
 			ti := yhat2i - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
-		}
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c3[i][j] = c4[i][j]
-			}
-		}
-		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		for i := range 32 {
-			yhat[i] = yhat2[i]
+			// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
+			yhat[i] = yhat2i
 		}
 	}
 	var yhat3 [32]float64

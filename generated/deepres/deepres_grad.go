@@ -50,7 +50,7 @@ type DeepresOutputs struct{}
 // goroutine.
 type DeepresWorkspace struct {
 	sigmoid [20][32]float64
-	hPrev   [20][32]float64
+	h       [21][32]float64
 	t       [32]float64
 }
 
@@ -61,52 +61,46 @@ type DeepresBatchWorkspace struct {
 	one     DeepresWorkspace // for the samples after the last whole tile
 	x       [32][32]float64  // the tile's x, sample s in column s
 	sigmoid [20][32][32]float64
-	hPrev   [20][32][32]float64
-	h       [32][32]float64
+	h       [21][32][32]float64
 	t       [32][32]float64
 	t2      [32][32]float64
 	t3      [32][32]float64
 	t4      [32][32]float64
-	h2      [32][32]float64
 	t5      [32][32]float64
 	t6      [32][32]float64
 	t7      [32][32]float64
 	t8      [32][32]float64
-	h3      [32][32]float64
 	t9      [32][32]float64
 }
 
 // Forward returns the loss of model deepres for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *DeepresOutputs) float64 {
-	var h [32]float64
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	var t [32]float64
 	for l := range 20 {
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			ws.hPrev[l][i] = h[i]
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				dot0 += p.W[l][i][k] * h[k]
-				dot1 += p.W[l][i][k+1] * h[k+1]
-				dot2 += p.W[l][i][k+2] * h[k+2]
-				dot3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
 			ws.sigmoid[l][i] = deepresSigmoid(t[i])
-			h2i := h[i] + ws.sigmoid[l][i] - 0.5
-			h[i] = h2i
+			ws.h[l+1][i] = ws.h[l][i] + ws.sigmoid[l][i] - 0.5
 		}
 	}
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		ws.t[i] = h[i] - 0.5
+		ws.t[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
@@ -148,7 +142,7 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			dh3i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.hPrev[l][j]
+				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
 			g.B[l][i] += t[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -161,35 +155,32 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
-	var h [32]float64
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	var t [32]float64
 	for l := range 20 {
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			ws.hPrev[l][i] = h[i]
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				dot0 += p.W[l][i][k] * h[k]
-				dot1 += p.W[l][i][k+1] * h[k+1]
-				dot2 += p.W[l][i][k+2] * h[k+2]
-				dot3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
 			ws.sigmoid[l][i] = deepresSigmoid(t[i])
-			h2i := h[i] + ws.sigmoid[l][i] - 0.5
-			h[i] = h2i
+			ws.h[l+1][i] = ws.h[l][i] + ws.sigmoid[l][i] - 0.5
 		}
 	}
 	var t2 [32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t2[i] = h[i] - 0.5
+		t2[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
@@ -224,7 +215,7 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.hPrev[l2][j]
+				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
 			}
 			g.B[l2][i] += t3[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -265,7 +256,7 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 			dh3i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.hPrev[l][j]
+				g.W[l][i][j] += t[i] * ws.h[l][j]
 			}
 			g.B[l][i] += t[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -280,35 +271,32 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
-	var h [32]float64
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	var t [32]float64
 	for l := range 20 {
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			ws.hPrev[l][i] = h[i]
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				dot0 += p.W[l][i][k] * h[k]
-				dot1 += p.W[l][i][k+1] * h[k+1]
-				dot2 += p.W[l][i][k+2] * h[k+2]
-				dot3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
 			ws.sigmoid[l][i] = deepresSigmoid(t[i])
-			h2i := h[i] + ws.sigmoid[l][i] - 0.5
-			h[i] = h2i
+			ws.h[l+1][i] = ws.h[l][i] + ws.sigmoid[l][i] - 0.5
 		}
 	}
 	var t2 [32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t2[i] = h[i] - 0.5
+		t2[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
@@ -343,7 +331,7 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
 			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.hPrev[l2][j]
+				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
 			}
 			g.B[l2][i] += t3[i]
 			// backward of deepres.bp:12: for l in 0..L {
@@ -439,20 +427,13 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
-			ws.h[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
 	var t [32][32]float64
-	var h [32][32]float64
 	for l := range 20 {
-		// deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				ws.hPrev[l][i][j] = ws.h[i][j]
-			}
-		}
 		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				t[i][j] = ws.t[i][j] + p.B[l][i]
@@ -461,10 +442,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.h[i][j] + ws.sigmoid[l][i][j] - 0.5
-			}
-			for j := range 32 {
-				ws.h[i][j] = h[i][j]
+				ws.h[l+1][i][j] = ws.h[l][i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
 		}
 	}
@@ -472,7 +450,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t2[i][j] = ws.h[i][j] - 0.5
+			t2[i][j] = ws.h[20][i][j] - 0.5
 		}
 	}
 	var loss float64
@@ -506,7 +484,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 				ws.t2[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
 			}
 		}
-		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.hPrev[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
 		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
 		// backward of deepres.bp:9: input x[32]
 		for i := range 32 {
@@ -544,20 +522,13 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
-			ws.h2[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
 	var t [32][32]float64
-	var h [32][32]float64
 	for l := range 20 {
-		// deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				ws.hPrev[l][i][j] = ws.h2[i][j]
-			}
-		}
 		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h2[0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), false)
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				t[i][j] = ws.t5[i][j] + p.B[l][i]
@@ -566,10 +537,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.h2[i][j] + ws.sigmoid[l][i][j] - 0.5
-			}
-			for j := range 32 {
-				ws.h2[i][j] = h[i][j]
+				ws.h[l+1][i][j] = ws.h[l][i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
 		}
 	}
@@ -577,7 +545,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t2[i][j] = ws.h2[i][j] - 0.5
+			t2[i][j] = ws.h[20][i][j] - 0.5
 		}
 	}
 	var loss float64
@@ -611,7 +579,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 				ws.t6[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
 			}
 		}
-		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.hPrev[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
 		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 1024), false)
 		// backward of deepres.bp:9: input x[32]
 		for i := range 32 {
@@ -645,20 +613,13 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
-			ws.h3[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
 	var t [32][32]float64
-	var h [32][32]float64
 	for l := range 20 {
-		// deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				ws.hPrev[l][i][j] = ws.h3[i][j]
-			}
-		}
 		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h3[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 1024), false)
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t9[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				t[i][j] = ws.t9[i][j] + p.B[l][i]
@@ -667,10 +628,7 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.h3[i][j] + ws.sigmoid[l][i][j] - 0.5
-			}
-			for j := range 32 {
-				ws.h3[i][j] = h[i][j]
+				ws.h[l+1][i][j] = ws.h[l][i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
 		}
 	}
@@ -679,10 +637,10 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += deepresSq(ws.h3[k4][k3] - 0.5)
-			sumB1 += deepresSq(ws.h3[k4+1][k3] - 0.5)
-			sumB2 += deepresSq(ws.h3[k4+2][k3] - 0.5)
-			sumB3 += deepresSq(ws.h3[k4+3][k3] - 0.5)
+			sumB0 += deepresSq(ws.h[20][k4][k3] - 0.5)
+			sumB1 += deepresSq(ws.h[20][k4+1][k3] - 0.5)
+			sumB2 += deepresSq(ws.h[20][k4+2][k3] - 0.5)
+			sumB3 += deepresSq(ws.h[20][k4+3][k3] - 0.5)
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}

@@ -118,6 +118,7 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 	var t4 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
@@ -126,10 +127,10 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -142,6 +143,7 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
+		t3Row := &ws.t3[t]
 		for i := range 16 {
 			ws.z[t][i] = gruSigmoid(t2[i])
 			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
@@ -156,10 +158,10 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.t3[t][k2]
-				x6 := ws.t3[t][k2+1]
-				x7 := ws.t3[t][k2+2]
-				x8 := ws.t3[t][k2+3]
+				x5 := t3Row[k2]
+				x6 := t3Row[k2+1]
+				x7 := t3Row[k2+2]
+				x8 := t3Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
@@ -311,6 +313,7 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	var t4 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
@@ -319,10 +322,10 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -335,6 +338,7 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
+		t3Row := &ws.t3[t]
 		for i := range 16 {
 			ws.z[t][i] = gruSigmoid(t2[i])
 			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
@@ -349,10 +353,10 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.t3[t][k2]
-				x6 := ws.t3[t][k2+1]
-				x7 := ws.t3[t][k2+2]
-				x8 := ws.t3[t][k2+3]
+				x5 := t3Row[k2]
+				x6 := t3Row[k2+1]
+				x7 := t3Row[k2+2]
+				x8 := t3Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
@@ -627,6 +631,7 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	var t4 [16]float64
 	row9 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
 		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
@@ -635,10 +640,10 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -651,6 +656,7 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
+		t3Row := &ws.t3[t]
 		for i := range 16 {
 			ws.z[t][i] = gruSigmoid(t2[i])
 			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
@@ -665,10 +671,10 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.t3[t][k2]
-				x6 := ws.t3[t][k2+1]
-				x7 := ws.t3[t][k2+2]
-				x8 := ws.t3[t][k2+3]
+				x5 := t3Row[k2]
+				x6 := t3Row[k2+1]
+				x7 := t3Row[k2+2]
+				x8 := t3Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)

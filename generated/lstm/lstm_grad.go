@@ -67,8 +67,8 @@ type LstmWorkspace struct {
 	f        [25][16]float64
 	i        [25][16]float64
 	g        [25][16]float64
-	cPrev    [25][16]float64
 	h        [26][16]float64
+	c        [26][16]float64
 	dbiSteps [25][16]float64
 	dbfSteps [25][16]float64
 	dbgSteps [25][16]float64
@@ -88,8 +88,8 @@ type LstmBatchWorkspace struct {
 	f     [25][16][32]float64
 	i     [25][16][32]float64
 	g     [25][16][32]float64
-	cPrev [25][16][32]float64
 	h     [26][16][32]float64
+	c     [26][16][32]float64
 	t2    [16][32]float64
 	t3    [16][32]float64
 	t4    [16][32]float64
@@ -123,22 +123,19 @@ type LstmBatchWorkspace struct {
 // Forward returns the loss of model lstm for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
-	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
+		ws.c[0][i] = 0
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var c2 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-		}
+		hRow := &ws.h[t]
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -147,10 +144,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -174,10 +171,10 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			c2[i] = c2i
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// lstm.bp:35: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.tanhC[t][i] = math.Tanh(ci)
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -190,10 +187,6 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			c[i] = c2[i]
-		}
 	}
 	return loss
 }
@@ -226,7 +219,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
@@ -293,22 +286,19 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
-	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
+		ws.c[0][i] = 0
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var c2 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-		}
+		hRow := &ws.h[t]
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -317,10 +307,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -344,10 +334,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			c2[i] = c2i
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// lstm.bp:35: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.tanhC[t][i] = math.Tanh(ci)
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -360,10 +350,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			c[i] = c2[i]
-		}
 	}
 	var dc [16]float64
 	var dh [16]float64
@@ -389,7 +375,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
@@ -496,7 +482,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
 		}
@@ -578,22 +564,19 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	g.Bo = [16]float64{}
 	g.Wy = [1][16]float64{}
 	g.By = [1]float64{}
-	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
+		ws.c[0][i] = 0
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var c2 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-		}
+		hRow := &ws.h[t]
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i2 := range 16 {
 			row := &p.Ui[i2]
@@ -602,10 +585,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
@@ -629,10 +612,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			c2[i] = c2i
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// lstm.bp:35: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.tanhC[t][i] = math.Tanh(ci)
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -645,10 +628,6 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		}
 		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			c[i] = c2[i]
-		}
 	}
 	var dc [16]float64
 	var dh [16]float64
@@ -674,7 +653,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
 		}
@@ -826,10 +805,12 @@ func (ws *LstmBatchWorkspace) load(in []LstmInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64 {
-	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
@@ -837,15 +818,8 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
 	for t := range 25 {
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
@@ -883,7 +857,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -899,7 +873,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
 				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
@@ -918,12 +892,6 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
-		}
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
 		}
 	}
 	// lstm.bp:28: for t in 0..T {
@@ -990,7 +958,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t12[i][j] = dc2[i][j] * ws.cPrev[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
+				ws.t12[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
@@ -1166,10 +1134,12 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	g.Wo = [16][4]float64{}
 	g.Uo = [16][16]float64{}
 	g.Wy = [1][16]float64{}
-	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
@@ -1177,15 +1147,8 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
 	for t := range 25 {
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t14[0][0], 512), false)
 		for i := range 16 {
@@ -1223,7 +1186,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -1239,7 +1202,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
 				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
@@ -1258,12 +1221,6 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
-		}
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
 		}
 	}
 	// lstm.bp:28: for t in 0..T {
@@ -1330,7 +1287,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t24[i][j] = dc2[i][j] * ws.cPrev[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
+				ws.t24[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
@@ -1494,10 +1451,12 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) float64 {
-	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
@@ -1505,15 +1464,8 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
 	for t := range 25 {
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
 		for i := range 16 {
@@ -1551,7 +1503,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -1567,7 +1519,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
 				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
@@ -1586,12 +1538,6 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
-		}
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
 		}
 	}
 	// lstm.bp:28: for t in 0..T {

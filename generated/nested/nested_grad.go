@@ -48,75 +48,67 @@ type NestedOutputs struct{}
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type NestedWorkspace struct {
-	h      [3][4]float64
-	hPrev  [3][4]float64
-	sum    [3][2]float64
-	hPrev2 [3][2][4]float64
-	t      [3][2]float64
-	s      float64
+	h   [3][4]float64
+	h2  [4][4]float64
+	sum [3][2]float64
+	t   [3][2]float64
+	h3  [3][3][4]float64
+	s   float64
 }
 
 // NestedBatchWorkspace holds what NestedParams.ForwardBatch and LossGradBatch
 // need to compute a tile of 32 samples at once. Its zero value is ready to
 // use; use one per goroutine. It is large: allocate it once.
 type NestedBatchWorkspace struct {
-	one    NestedWorkspace   // for the samples after the last whole tile
-	x      [3][4][32]float64 // the tile's x, sample s in column s
-	h      [3][4][32]float64
-	hPrev  [3][4][32]float64
-	t      [3][2][32]float64
-	t2     [3][2][32]float64
-	hPrev2 [3][2][4][32]float64
+	one NestedWorkspace   // for the samples after the last whole tile
+	x   [3][4][32]float64 // the tile's x, sample s in column s
+	h   [3][4][32]float64
+	h2  [4][4][32]float64
+	t   [3][2][32]float64
+	t2  [3][2][32]float64
+	h3  [3][3][4][32]float64
 }
 
 // Forward returns the loss of model nested for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) float64 {
-	var h [4]float64
-	var s float64
-	var s2 float64
-	var h2 [4]float64
-	var h3 [4]float64
 	// nested.bp:10: for i in 0..3 {
+	var s float64
+	for i := range 4 {
+		ws.h2[0][i] = 0
+	}
+	var s2 float64
 	for i2 := range 3 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
-			ws.hPrev[i2][i] = h[i]
-			// nested.bp:11: h = tanh(h * u + x[i])
-			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
+			ws.h[i2][i] = math.Tanh(ws.h2[i2][i]*p.U + in.X[i2][i])
 		}
 		// nested.bp:12: for j in 0..2 {
 		s2 = s
 		for i := range 4 {
-			h2[i] = ws.h[i2][i]
+			ws.h3[i2][0][i] = ws.h[i2][i]
 		}
 		for j2 := range 2 {
-			for i := range 4 {
-				ws.hPrev2[i2][j2][i] = h2[i]
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			ws.sum[i2][j2] = p.W[0]*h2[0] + p.W[1]*h2[1] + (p.W[2]*h2[2] + p.W[3]*h2[3])
+			ws.sum[i2][j2] = p.W[0]*ws.h3[i2][j2][0] + p.W[1]*ws.h3[i2][j2][1] + (p.W[2]*ws.h3[i2][j2][2] + p.W[3]*ws.h3[i2][j2][3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
-				h3[i] = h2[i]*0.5 + p.W[i]
+				ws.h3[i2][j2+1][i] = ws.h3[i2][j2][i]*0.5 + p.W[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			s2 += ws.t[i2][j2] * p.U
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				h2[i] = h3[i]
-			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
-			h[i] = h2[i]
+			ws.h2[i2+1][i] = ws.h3[i2][2][i]
 		}
 		s = s2
 	}
 	// nested.bp:10: for i in 0..3 {
 	ws.s = s
 	// nested.bp:17: loss = s^2 + sum(h)
-	loss := ws.s*ws.s + (h[0] + h[1] + (h[2] + h[3]))
+	loss := ws.s*ws.s + (ws.h2[3][0] + ws.h2[3][1] + (ws.h2[3][2] + ws.h2[3][3]))
 	return loss
 }
 
@@ -156,7 +148,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.hPrev2[i2][j2][i]
+				dw[i] += dh2[i] + t2*ws.h3[i2][j2][i]
 			}
 			dw[j2] += t * ws.sum[i2][j2]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
@@ -175,7 +167,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		g.U += du + (t3[0]*ws.hPrev[i2][0] + t3[1]*ws.hPrev[i2][1] + (t3[2]*ws.hPrev[i2][2] + t3[3]*ws.hPrev[i2][3]))
+		g.U += du + (t3[0]*ws.h2[i2][0] + t3[1]*ws.h2[i2][1] + (t3[2]*ws.h2[i2][2] + t3[3]*ws.h2[i2][3]))
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -189,49 +181,41 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) float64 {
-	var h [4]float64
-	var s float64
-	var s2 float64
-	var h2 [4]float64
-	var h3 [4]float64
 	// nested.bp:10: for i in 0..3 {
+	var s float64
+	for i := range 4 {
+		ws.h2[0][i] = 0
+	}
+	var s2 float64
 	for i2 := range 3 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
-			ws.hPrev[i2][i] = h[i]
-			// nested.bp:11: h = tanh(h * u + x[i])
-			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
+			ws.h[i2][i] = math.Tanh(ws.h2[i2][i]*p.U + in.X[i2][i])
 		}
 		// nested.bp:12: for j in 0..2 {
 		s2 = s
 		for i := range 4 {
-			h2[i] = ws.h[i2][i]
+			ws.h3[i2][0][i] = ws.h[i2][i]
 		}
 		for j2 := range 2 {
-			for i := range 4 {
-				ws.hPrev2[i2][j2][i] = h2[i]
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			ws.sum[i2][j2] = p.W[0]*h2[0] + p.W[1]*h2[1] + (p.W[2]*h2[2] + p.W[3]*h2[3])
+			ws.sum[i2][j2] = p.W[0]*ws.h3[i2][j2][0] + p.W[1]*ws.h3[i2][j2][1] + (p.W[2]*ws.h3[i2][j2][2] + p.W[3]*ws.h3[i2][j2][3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
-				h3[i] = h2[i]*0.5 + p.W[i]
+				ws.h3[i2][j2+1][i] = ws.h3[i2][j2][i]*0.5 + p.W[i]
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			s2 += ws.t[i2][j2] * p.U
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				h2[i] = h3[i]
-			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
-			h[i] = h2[i]
+			ws.h2[i2+1][i] = ws.h3[i2][2][i]
 		}
 		s = s2
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	loss := s*s + (h[0] + h[1] + (h[2] + h[3]))
+	loss := s*s + (ws.h2[3][0] + ws.h2[3][1] + (ws.h2[3][2] + ws.h2[3][3]))
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * s
 	var dh [4]float64
@@ -264,7 +248,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			for i := range 4 {
 				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
 				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.hPrev2[i3][j3][i]
+				dw[i] += dh2[i] + t2*ws.h3[i3][j3][i]
 			}
 			dw[j3] += t * ws.sum[i3][j3]
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
@@ -283,7 +267,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		g.U += du + (t3[0]*ws.hPrev[i3][0] + t3[1]*ws.hPrev[i3][1] + (t3[2]*ws.hPrev[i3][2] + t3[3]*ws.hPrev[i3][3]))
+		g.U += du + (t3[0]*ws.h2[i3][0] + t3[1]*ws.h2[i3][1] + (t3[2]*ws.h2[i3][2] + t3[3]*ws.h2[i3][3]))
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -391,21 +375,19 @@ func (ws *NestedBatchWorkspace) load(in []NestedInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) float64 {
-	var h [4][32]float64
-	var s [32]float64
-	var s2 [32]float64
-	var h2 [4][32]float64
-	var h3 [4][32]float64
 	// nested.bp:10: for i in 0..3 {
+	var s [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			ws.h2[0][i][j] = 0
+		}
+	}
+	var s2 [32]float64
 	for i2 := range 3 {
-		// nested.bp:12: for j in 0..2 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			for j := range 32 {
-				ws.hPrev[i2][i][j] = h[i][j]
-			}
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for j := range 32 {
-				ws.h[i2][i][j] = math.Tanh(h[i][j]*p.U + ws.x[i2][i][j])
+				ws.h[i2][i][j] = math.Tanh(ws.h2[i2][i][j]*p.U + ws.x[i2][i][j])
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
@@ -414,43 +396,31 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		}
 		for i := range 4 {
 			for j := range 32 {
-				h2[i][j] = ws.h[i2][i][j]
+				ws.h3[i2][0][i][j] = ws.h[i2][i][j]
 			}
 		}
 		for j2 := range 2 {
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for i := range 4 {
-				for j := range 32 {
-					ws.hPrev2[i2][j2][i][j] = h2[i][j]
-				}
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti := p.W[0]*h2[0][i] + p.W[1]*h2[1][i] + (p.W[2]*h2[2][i] + p.W[3]*h2[3][i])
+				ti := p.W[0]*ws.h3[i2][j2][0][i] + p.W[1]*ws.h3[i2][j2][1][i] + (p.W[2]*ws.h3[i2][j2][2][i] + p.W[3]*ws.h3[i2][j2][3][i])
 				ws.t[i2][j2][i] = ti
 				ws.t2[i2][j2][i] = ti * p.W[j2]
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				for j := range 32 {
-					h3[i][j] = h2[i][j]*0.5 + p.W[i]
+					ws.h3[i2][j2+1][i][j] = ws.h3[i2][j2][i][j]*0.5 + p.W[i]
 				}
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
 				s2[i] += ws.t2[i2][j2][i] * p.U
 			}
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				for j := range 32 {
-					h2[i][j] = h3[i][j]
-				}
-			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
 			for j := range 32 {
-				h[i][j] = h2[i][j]
+				ws.h2[i2+1][i][j] = ws.h3[i2][2][i][j]
 			}
 		}
 		for i := range 32 {
@@ -460,10 +430,10 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 	// nested.bp:17: loss = s^2 + sum(h)
 	var loss0, loss1, loss2, loss3 float64
 	for k := 0; k < 32; k += 4 {
-		loss0 += s[k]*s[k] + (h[0][k] + h[1][k] + (h[2][k] + h[3][k]))
-		loss1 += s[k+1]*s[k+1] + (h[0][k+1] + h[1][k+1] + (h[2][k+1] + h[3][k+1]))
-		loss2 += s[k+2]*s[k+2] + (h[0][k+2] + h[1][k+2] + (h[2][k+2] + h[3][k+2]))
-		loss3 += s[k+3]*s[k+3] + (h[0][k+3] + h[1][k+3] + (h[2][k+3] + h[3][k+3]))
+		loss0 += s[k]*s[k] + (ws.h2[3][0][k] + ws.h2[3][1][k] + (ws.h2[3][2][k] + ws.h2[3][3][k]))
+		loss1 += s[k+1]*s[k+1] + (ws.h2[3][0][k+1] + ws.h2[3][1][k+1] + (ws.h2[3][2][k+1] + ws.h2[3][3][k+1]))
+		loss2 += s[k+2]*s[k+2] + (ws.h2[3][0][k+2] + ws.h2[3][1][k+2] + (ws.h2[3][2][k+2] + ws.h2[3][3][k+2]))
+		loss3 += s[k+3]*s[k+3] + (ws.h2[3][0][k+3] + ws.h2[3][1][k+3] + (ws.h2[3][2][k+3] + ws.h2[3][3][k+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var ds [32]float64
@@ -539,7 +509,7 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 			du += sumB0 + sumB1 + (sumB2 + sumB3)
 			for i := range 4 {
 				for j := range 32 {
-					dfree2[i][j] += dh2[i][j] + t2[j]*ws.hPrev2[i3][j3][i][j]
+					dfree2[i][j] += dh2[i][j] + t2[j]*ws.h3[i3][j3][i][j]
 				}
 				// backward of nested.bp:11: h = tanh(h * u + x[i])
 				for j := range 32 {
@@ -560,7 +530,7 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		var sum float64
 		for k4 := range 4 {
 			for k5 := range 32 {
-				sum += t3[k4][k5] * ws.hPrev[i3][k4][k5]
+				sum += t3[k4][k5] * ws.h2[i3][k4][k5]
 			}
 		}
 		g.U += du + sum
@@ -594,21 +564,19 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs) float64 {
-	var h [4][32]float64
-	var s [32]float64
-	var s2 [32]float64
-	var h2 [4][32]float64
-	var h3 [4][32]float64
 	// nested.bp:10: for i in 0..3 {
+	var s [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			ws.h2[0][i][j] = 0
+		}
+	}
+	var s2 [32]float64
 	for i2 := range 3 {
-		// nested.bp:12: for j in 0..2 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			for j := range 32 {
-				ws.hPrev[i2][i][j] = h[i][j]
-			}
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for j := range 32 {
-				ws.h[i2][i][j] = math.Tanh(h[i][j]*p.U + ws.x[i2][i][j])
+				ws.h[i2][i][j] = math.Tanh(ws.h2[i2][i][j]*p.U + ws.x[i2][i][j])
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
@@ -617,43 +585,31 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 		}
 		for i := range 4 {
 			for j := range 32 {
-				h2[i][j] = ws.h[i2][i][j]
+				ws.h3[i2][0][i][j] = ws.h[i2][i][j]
 			}
 		}
 		for j2 := range 2 {
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for i := range 4 {
-				for j := range 32 {
-					ws.hPrev2[i2][j2][i][j] = h2[i][j]
-				}
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti := p.W[0]*h2[0][i] + p.W[1]*h2[1][i] + (p.W[2]*h2[2][i] + p.W[3]*h2[3][i])
+				ti := p.W[0]*ws.h3[i2][j2][0][i] + p.W[1]*ws.h3[i2][j2][1][i] + (p.W[2]*ws.h3[i2][j2][2][i] + p.W[3]*ws.h3[i2][j2][3][i])
 				ws.t[i2][j2][i] = ti
 				ws.t2[i2][j2][i] = ti * p.W[j2]
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				for j := range 32 {
-					h3[i][j] = h2[i][j]*0.5 + p.W[i]
+					ws.h3[i2][j2+1][i][j] = ws.h3[i2][j2][i][j]*0.5 + p.W[i]
 				}
 			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
 				s2[i] += ws.t2[i2][j2][i] * p.U
 			}
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				for j := range 32 {
-					h2[i][j] = h3[i][j]
-				}
-			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
 			for j := range 32 {
-				h[i][j] = h2[i][j]
+				ws.h2[i2+1][i][j] = ws.h3[i2][2][i][j]
 			}
 		}
 		for i := range 32 {
@@ -663,10 +619,10 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 	// nested.bp:17: loss = s^2 + sum(h)
 	var loss0, loss1, loss2, loss3 float64
 	for k := 0; k < 32; k += 4 {
-		loss0 += s[k]*s[k] + (h[0][k] + h[1][k] + (h[2][k] + h[3][k]))
-		loss1 += s[k+1]*s[k+1] + (h[0][k+1] + h[1][k+1] + (h[2][k+1] + h[3][k+1]))
-		loss2 += s[k+2]*s[k+2] + (h[0][k+2] + h[1][k+2] + (h[2][k+2] + h[3][k+2]))
-		loss3 += s[k+3]*s[k+3] + (h[0][k+3] + h[1][k+3] + (h[2][k+3] + h[3][k+3]))
+		loss0 += s[k]*s[k] + (ws.h2[3][0][k] + ws.h2[3][1][k] + (ws.h2[3][2][k] + ws.h2[3][3][k]))
+		loss1 += s[k+1]*s[k+1] + (ws.h2[3][0][k+1] + ws.h2[3][1][k+1] + (ws.h2[3][2][k+1] + ws.h2[3][3][k+1]))
+		loss2 += s[k+2]*s[k+2] + (ws.h2[3][0][k+2] + ws.h2[3][1][k+2] + (ws.h2[3][2][k+2] + ws.h2[3][3][k+2]))
+		loss3 += s[k+3]*s[k+3] + (ws.h2[3][0][k+3] + ws.h2[3][1][k+3] + (ws.h2[3][2][k+3] + ws.h2[3][3][k+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	return loss
