@@ -314,8 +314,77 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 		}
 	}
 	p := f.makePlan(roots, force)
-	f.emitPlan(p, f.stepSlot(into), func(x *symbolic.Node) bool { _, ok := into[x]; return ok }) // a nested loop's final value saved for the backward pass
-	f.updateStates(l, live, inPlace)
+	keep := func(x *symbolic.Node) bool { _, ok := into[x]; return ok } // a nested loop's final value saved for the backward pass
+	added := f.addEarly(l, p, inPlace)
+	f.emitPlanThen(p, f.stepSlot(into), keep, added.emitReady)
+	f.updateStates(l, live, inPlace, added.done)
+}
+
+// earlyAdds are the in-place updates of a step's accumulating states
+// (gradient += term), each emitted as soon as the values its term reads
+// are computed rather than at the end of the step: the update then shares
+// the loop that computes its term (g.b[i] += δ[i] beside δ[i] = ...)
+// instead of reading it back in a loop of its own. That is safe because
+// nothing else in the step reads such a state (stateUpdates).
+type earlyAdds struct {
+	f     *fnGen
+	l     *symbolic.Loop
+	terms []earlyAdd
+	done  map[stateTerm]bool
+}
+
+// stateTerm is term t of state k's update.
+type stateTerm struct {
+	k int
+	t *symbolic.Node
+}
+
+// earlyAdd is a term and the values of the plan it waits for.
+type earlyAdd struct {
+	stateTerm
+	wait []*symbolic.Node
+}
+
+func (f *fnGen) addEarly(l *symbolic.Loop, p *plan, inPlace [][]*symbolic.Node) *earlyAdds {
+	e := &earlyAdds{f: f, l: l, done: map[stateTerm]bool{}}
+	for k, ts := range inPlace {
+		for _, t := range ts {
+			var wait []*symbolic.Node
+			seen := map[*symbolic.Node]bool{}
+			var visit func(n *symbolic.Node)
+			visit = func(n *symbolic.Node) {
+				if seen[n] || f.avail(n) {
+					return
+				}
+				seen[n] = true
+				if p.isMat[n] {
+					wait = append(wait, n)
+					return
+				}
+				for _, a := range n.Args {
+					visit(a)
+				}
+			}
+			visit(t)
+			e.terms = append(e.terms, earlyAdd{stateTerm{k, t}, wait})
+		}
+	}
+	return e
+}
+
+// emitReady emits the updates whose terms can now be computed: scalars
+// first, so that a statement between two loops does not keep them from
+// fusing (g.by += δ between g.Wy's loop and the next).
+func (e *earlyAdds) emitReady() {
+	for _, scalar := range []bool{true, false} {
+		for _, a := range e.terms {
+			if e.done[a.stateTerm] || (a.t.Shape.Size() == 1) != scalar || slices.ContainsFunc(a.wait, func(n *symbolic.Node) bool { return !e.f.avail(n) }) {
+				continue
+			}
+			e.done[a.stateTerm] = true
+			e.f.addTerm(e.l, e.l.State[a.k], a.t)
+		}
+	}
 }
 
 // stepSaves binds, in a backward loop, the forward values the forward
@@ -409,11 +478,11 @@ func (f *fnGen) stepSlot(into map[*symbolic.Node]place) func(x *symbolic.Node) d
 // overwrite states that their terms may read: a gradient accumulator reads
 // the adjoint state), then next values that are states themselves (a
 // swap) through temporaries, then the other states from their next values.
-func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node) {
+func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node, done map[stateTerm]bool) {
 	for i, st := range l.State {
 		for _, t := range inPlace[i] {
-			if !f.deferOuter(l, st, t) {
-				f.emit(t, dest{f.slots[st], "+="})
+			if !done[stateTerm{i, t}] {
+				f.addTerm(l, st, t)
 			}
 		}
 	}
@@ -435,6 +504,13 @@ func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symboli
 		default:
 			f.emit(x, dest{f.slots[st], "="})
 		}
+	}
+}
+
+// addTerm adds the step's term t into state st, or defers it (defer.go).
+func (f *fnGen) addTerm(l *symbolic.Loop, st, t *symbolic.Node) {
+	if !f.deferOuter(l, st, t) {
+		f.emit(t, dest{f.slots[st], "+="})
 	}
 }
 

@@ -326,87 +326,80 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	for t := 23; t >= 8; t-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		dby[0] = 0.0625 * (2 * ws.t[t-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
-		for i := range 16 {
-			dh2i := dh[i] + dby[0]*p.Wy[0][i]
-			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc3[i] = dc2i * ws.f2[t-8][i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
-		}
-		// backward of forecast.bp:43: for t in B..T {
-		v := dbo2[0]
-		row := &p.Uo[0]
-		v2 := dbg2[0]
-		row2 := &p.Ug[0]
-		v3 := dbf2[0]
-		row3 := &p.Uf[0]
-		v4 := dbi2[0]
-		row4 := &p.Ui[0]
-		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
-		}
-		for k := 1; k < 16; k++ {
-			v5 := dbo2[k]
-			row5 := &p.Uo[k]
-			v6 := dbg2[k]
-			row6 := &p.Ug[k]
-			v7 := dbf2[k]
-			row7 := &p.Uf[k]
-			v8 := dbi2[k]
-			row8 := &p.Ui[k]
-			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		g.By[0] += dby[0]
 		h2Row := &ws.h2[t-8]
 		h2Row2 := &ws.h2[t-8]
 		h2Row3 := &ws.h2[t-8]
 		h2Row4 := &ws.h2[t-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t][0]
-			a := dbi2[i]
-			row9 := &dUi[i]
-			for j := range 16 {
-				row9[j] += a * h2Row[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t][0]
-			a2 := dbf2[i]
-			row10 := &dUf[i]
-			for j := range 16 {
-				row10[j] += a2 * h2Row2[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t][0]
-			a3 := dbg2[i]
-			row11 := &dUg[i]
-			for j := range 16 {
-				row11[j] += a3 * h2Row3[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t][0]
-			a4 := dbo2[i]
-			row12 := &dUo[i]
-			for j := range 16 {
-				row12[j] += a4 * h2Row4[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 			g.Wy[0][i] += dby[0] * ws.h2[t-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of forecast.bp:49: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
+			dc3[i] = dc2i * ws.f2[t-8][i]
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			dbo2i := dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t][0]
+			row := &dUo[i]
+			for j := range 16 {
+				row[j] += dbo2i * h2Row[j]
+			}
+			dbo[i] += dbo2i
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2i := dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t][0]
+			row2 := &dUg[i]
+			for j := range 16 {
+				row2[j] += dbg2i * h2Row2[j]
+			}
+			dbg[i] += dbg2i
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2i := dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t][0]
+			row3 := &dUf[i]
+			for j := range 16 {
+				row3[j] += dbf2i * h2Row3[j]
+			}
+			dbf[i] += dbf2i
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2i := dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t][0]
+			row4 := &dUi[i]
+			for j := range 16 {
+				row4[j] += dbi2i * h2Row4[j]
+			}
+			dbi[i] += dbi2i
 		}
-		g.By[0] += dby[0]
+		// backward of forecast.bp:43: for t in B..T {
+		v := dbo2[0]
+		row5 := &p.Uo[0]
+		v2 := dbg2[0]
+		row6 := &p.Ug[0]
+		v3 := dbf2[0]
+		row7 := &p.Uf[0]
+		v4 := dbi2[0]
+		row8 := &p.Ui[0]
+		for j2 := range 16 {
+			dh3[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
+		}
+		for k := 1; k < 16; k++ {
+			v5 := dbo2[k]
+			row9 := &p.Uo[k]
+			v6 := dbg2[k]
+			row10 := &p.Ug[k]
+			v7 := dbf2[k]
+			row11 := &p.Uf[k]
+			v8 := dbi2[k]
+			row12 := &p.Ui[k]
+			for j3 := range 16 {
+				dh3[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
+			}
+		}
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -441,81 +434,77 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dh5 [16]float64
 	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc6[i] = dc5i * ws.f[t2][i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
-		}
-		// backward of forecast.bp:32: for t in 0..B {
-		v9 := dbo4[0]
-		row13 := &p.Uo[0]
-		v10 := dbg4[0]
-		row14 := &p.Ug[0]
-		v11 := dbf4[0]
-		row15 := &p.Uf[0]
-		v12 := dbi4[0]
-		row16 := &p.Ui[0]
-		for j4 := range 16 {
-			dh5[j4] = v9*row13[j4] + v10*row14[j4] + (v11*row15[j4] + v12*row16[j4])
-		}
-		for k2 := 1; k2 < 16; k2++ {
-			v13 := dbo4[k2]
-			row17 := &p.Uo[k2]
-			v14 := dbg4[k2]
-			row18 := &p.Ug[k2]
-			v15 := dbf4[k2]
-			row19 := &p.Uf[k2]
-			v16 := dbi4[k2]
-			row20 := &p.Ui[k2]
-			for j5 := range 16 {
-				dh5[j5] += v13*row17[j5] + v14*row18[j5] + (v15*row19[j5] + v16*row20[j5])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		hRow := &ws.h[t2]
 		hRow2 := &ws.h[t2]
 		hRow3 := &ws.h[t2]
 		hRow4 := &ws.h[t2]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
-			a5 := dbi4[i]
-			row21 := &dUi2[i]
-			for j := range 16 {
-				row21[j] += a5 * hRow[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
-			a6 := dbf4[i]
-			row22 := &dUf2[i]
-			for j := range 16 {
-				row22[j] += a6 * hRow2[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
-			a7 := dbg4[i]
-			row23 := &dUg2[i]
-			for j := range 16 {
-				row23[j] += a7 * hRow3[j]
-			}
-			dbg3[i] += dbg4[i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc6[i] = dc5i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
-			a8 := dbo4[i]
-			row24 := &dUo2[i]
+			dbo4i := dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t2][0]
+			row13 := &dUo2[i]
 			for j := range 16 {
-				row24[j] += a8 * hRow4[j]
+				row13[j] += dbo4i * hRow[j]
 			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
+			dbo3[i] += dbo4i
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4i := dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t2][0]
+			row14 := &dUg2[i]
+			for j := range 16 {
+				row14[j] += dbg4i * hRow2[j]
+			}
+			dbg3[i] += dbg4i
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4i := dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t2][0]
+			row15 := &dUf2[i]
+			for j := range 16 {
+				row15[j] += dbf4i * hRow3[j]
+			}
+			dbf3[i] += dbf4i
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4i := dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t2][0]
+			row16 := &dUi2[i]
+			for j := range 16 {
+				row16[j] += dbi4i * hRow4[j]
+			}
+			dbi3[i] += dbi4i
+		}
+		// backward of forecast.bp:32: for t in 0..B {
+		v9 := dbo4[0]
+		row17 := &p.Uo[0]
+		v10 := dbg4[0]
+		row18 := &p.Ug[0]
+		v11 := dbf4[0]
+		row19 := &p.Uf[0]
+		v12 := dbi4[0]
+		row20 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		}
+		for k2 := 1; k2 < 16; k2++ {
+			v13 := dbo4[k2]
+			row21 := &p.Uo[k2]
+			v14 := dbg4[k2]
+			row22 := &p.Ug[k2]
+			v15 := dbf4[k2]
+			row23 := &p.Uf[k2]
+			v16 := dbi4[k2]
+			row24 := &p.Ui[k2]
+			for j5 := range 16 {
+				dh5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			}
+		}
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
 			dh4[i] = dh5[i]
@@ -706,87 +695,80 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		dby[0] = 0.0625 * (2 * ws.t[t11-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
-		for i := range 16 {
-			dh2i := dh[i] + dby[0]*p.Wy[0][i]
-			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc3[i] = dc2i * ws.f2[t11-8][i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
-		}
-		// backward of forecast.bp:43: for t in B..T {
-		v := dbo2[0]
-		row10 := &p.Uo[0]
-		v2 := dbg2[0]
-		row11 := &p.Ug[0]
-		v3 := dbf2[0]
-		row12 := &p.Uf[0]
-		v4 := dbi2[0]
-		row13 := &p.Ui[0]
-		for j2 := range 16 {
-			dh3[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
-		}
-		for k4 := 1; k4 < 16; k4++ {
-			v5 := dbo2[k4]
-			row14 := &p.Uo[k4]
-			v6 := dbg2[k4]
-			row15 := &p.Ug[k4]
-			v7 := dbf2[k4]
-			row16 := &p.Uf[k4]
-			v8 := dbi2[k4]
-			row17 := &p.Ui[k4]
-			for j3 := range 16 {
-				dh3[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		g.By[0] += dby[0]
 		h2Row2 := &ws.h2[t11-8]
 		h2Row3 := &ws.h2[t11-8]
 		h2Row4 := &ws.h2[t11-8]
 		h2Row5 := &ws.h2[t11-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
-			a := dbi2[i]
-			row18 := &dUi[i]
-			for j := range 16 {
-				row18[j] += a * h2Row2[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
-			a2 := dbf2[i]
-			row19 := &dUf[i]
-			for j := range 16 {
-				row19[j] += a2 * h2Row3[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
-			a3 := dbg2[i]
-			row20 := &dUg[i]
-			for j := range 16 {
-				row20[j] += a3 * h2Row4[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
-			a4 := dbo2[i]
-			row21 := &dUo[i]
-			for j := range 16 {
-				row21[j] += a4 * h2Row5[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 			g.Wy[0][i] += dby[0] * ws.h2[t11-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of forecast.bp:49: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
+			dc3[i] = dc2i * ws.f2[t11-8][i]
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			dbo2i := dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t11][0]
+			row10 := &dUo[i]
+			for j := range 16 {
+				row10[j] += dbo2i * h2Row2[j]
+			}
+			dbo[i] += dbo2i
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2i := dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t11][0]
+			row11 := &dUg[i]
+			for j := range 16 {
+				row11[j] += dbg2i * h2Row3[j]
+			}
+			dbg[i] += dbg2i
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2i := dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t11][0]
+			row12 := &dUf[i]
+			for j := range 16 {
+				row12[j] += dbf2i * h2Row4[j]
+			}
+			dbf[i] += dbf2i
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2i := dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t11][0]
+			row13 := &dUi[i]
+			for j := range 16 {
+				row13[j] += dbi2i * h2Row5[j]
+			}
+			dbi[i] += dbi2i
 		}
-		g.By[0] += dby[0]
+		// backward of forecast.bp:43: for t in B..T {
+		v := dbo2[0]
+		row14 := &p.Uo[0]
+		v2 := dbg2[0]
+		row15 := &p.Ug[0]
+		v3 := dbf2[0]
+		row16 := &p.Uf[0]
+		v4 := dbi2[0]
+		row17 := &p.Ui[0]
+		for j2 := range 16 {
+			dh3[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+		}
+		for k4 := 1; k4 < 16; k4++ {
+			v5 := dbo2[k4]
+			row18 := &p.Uo[k4]
+			v6 := dbg2[k4]
+			row19 := &p.Ug[k4]
+			v7 := dbf2[k4]
+			row20 := &p.Uf[k4]
+			v8 := dbi2[k4]
+			row21 := &p.Ui[k4]
+			for j3 := range 16 {
+				dh3[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+			}
+		}
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -821,81 +803,77 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dh5 [16]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
-			dc6[i] = dc5i * ws.f[t12][i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
-		}
-		// backward of forecast.bp:32: for t in 0..B {
-		v9 := dbo4[0]
-		row22 := &p.Uo[0]
-		v10 := dbg4[0]
-		row23 := &p.Ug[0]
-		v11 := dbf4[0]
-		row24 := &p.Uf[0]
-		v12 := dbi4[0]
-		row25 := &p.Ui[0]
-		for j4 := range 16 {
-			dh5[j4] = v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
-		}
-		for k5 := 1; k5 < 16; k5++ {
-			v13 := dbo4[k5]
-			row26 := &p.Uo[k5]
-			v14 := dbg4[k5]
-			row27 := &p.Ug[k5]
-			v15 := dbf4[k5]
-			row28 := &p.Uf[k5]
-			v16 := dbi4[k5]
-			row29 := &p.Ui[k5]
-			for j5 := range 16 {
-				dh5[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		hRow2 := &ws.h[t12]
 		hRow3 := &ws.h[t12]
 		hRow4 := &ws.h[t12]
 		hRow5 := &ws.h[t12]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
-			a5 := dbi4[i]
-			row30 := &dUi2[i]
-			for j := range 16 {
-				row30[j] += a5 * hRow2[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
-			a6 := dbf4[i]
-			row31 := &dUf2[i]
-			for j := range 16 {
-				row31[j] += a6 * hRow3[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
-			a7 := dbg4[i]
-			row32 := &dUg2[i]
-			for j := range 16 {
-				row32[j] += a7 * hRow4[j]
-			}
-			dbg3[i] += dbg4[i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc6[i] = dc5i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
-			a8 := dbo4[i]
-			row33 := &dUo2[i]
+			dbo4i := dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t12][0]
+			row22 := &dUo2[i]
 			for j := range 16 {
-				row33[j] += a8 * hRow5[j]
+				row22[j] += dbo4i * hRow2[j]
 			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
+			dbo3[i] += dbo4i
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4i := dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t12][0]
+			row23 := &dUg2[i]
+			for j := range 16 {
+				row23[j] += dbg4i * hRow3[j]
+			}
+			dbg3[i] += dbg4i
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4i := dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t12][0]
+			row24 := &dUf2[i]
+			for j := range 16 {
+				row24[j] += dbf4i * hRow4[j]
+			}
+			dbf3[i] += dbf4i
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4i := dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t12][0]
+			row25 := &dUi2[i]
+			for j := range 16 {
+				row25[j] += dbi4i * hRow5[j]
+			}
+			dbi3[i] += dbi4i
+		}
+		// backward of forecast.bp:32: for t in 0..B {
+		v9 := dbo4[0]
+		row26 := &p.Uo[0]
+		v10 := dbg4[0]
+		row27 := &p.Ug[0]
+		v11 := dbf4[0]
+		row28 := &p.Uf[0]
+		v12 := dbi4[0]
+		row29 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+		}
+		for k5 := 1; k5 < 16; k5++ {
+			v13 := dbo4[k5]
+			row30 := &p.Uo[k5]
+			v14 := dbg4[k5]
+			row31 := &p.Ug[k5]
+			v15 := dbf4[k5]
+			row32 := &p.Uf[k5]
+			v16 := dbi4[k5]
+			row33 := &p.Ui[k5]
+			for j5 := range 16 {
+				dh5[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+			}
+		}
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
 			dh4[i] = dh5[i]
@@ -969,87 +947,80 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	for t := 23; t >= 8; t-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		dby[0] = 0.0625 * (2 * ws.t[t-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
-		for i := range 16 {
-			dh2i := dh[i] + dby[0]*p.Wy[0][i]
-			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc3[i] = dc2i * ws.f2[t-8][i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
-		}
-		// backward of forecast.bp:43: for t in B..T {
-		v := dbo2[0]
-		row := &p.Uo[0]
-		v2 := dbg2[0]
-		row2 := &p.Ug[0]
-		v3 := dbf2[0]
-		row3 := &p.Uf[0]
-		v4 := dbi2[0]
-		row4 := &p.Ui[0]
-		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
-		}
-		for k := 1; k < 16; k++ {
-			v5 := dbo2[k]
-			row5 := &p.Uo[k]
-			v6 := dbg2[k]
-			row6 := &p.Ug[k]
-			v7 := dbf2[k]
-			row7 := &p.Uf[k]
-			v8 := dbi2[k]
-			row8 := &p.Ui[k]
-			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		g.By[0] += dby[0]
 		h2Row := &ws.h2[t-8]
 		h2Row2 := &ws.h2[t-8]
 		h2Row3 := &ws.h2[t-8]
 		h2Row4 := &ws.h2[t-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t][0]
-			a := dbi2[i]
-			row9 := &dUi[i]
-			for j := range 16 {
-				row9[j] += a * h2Row[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t][0]
-			a2 := dbf2[i]
-			row10 := &dUf[i]
-			for j := range 16 {
-				row10[j] += a2 * h2Row2[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t][0]
-			a3 := dbg2[i]
-			row11 := &dUg[i]
-			for j := range 16 {
-				row11[j] += a3 * h2Row3[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t][0]
-			a4 := dbo2[i]
-			row12 := &dUo[i]
-			for j := range 16 {
-				row12[j] += a4 * h2Row4[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 			g.Wy[0][i] += dby[0] * ws.h2[t-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of forecast.bp:49: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
+			dc3[i] = dc2i * ws.f2[t-8][i]
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			dbo2i := dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t][0]
+			row := &dUo[i]
+			for j := range 16 {
+				row[j] += dbo2i * h2Row[j]
+			}
+			dbo[i] += dbo2i
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2i := dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t][0]
+			row2 := &dUg[i]
+			for j := range 16 {
+				row2[j] += dbg2i * h2Row2[j]
+			}
+			dbg[i] += dbg2i
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2i := dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t][0]
+			row3 := &dUf[i]
+			for j := range 16 {
+				row3[j] += dbf2i * h2Row3[j]
+			}
+			dbf[i] += dbf2i
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2i := dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t][0]
+			row4 := &dUi[i]
+			for j := range 16 {
+				row4[j] += dbi2i * h2Row4[j]
+			}
+			dbi[i] += dbi2i
 		}
-		g.By[0] += dby[0]
+		// backward of forecast.bp:43: for t in B..T {
+		v := dbo2[0]
+		row5 := &p.Uo[0]
+		v2 := dbg2[0]
+		row6 := &p.Ug[0]
+		v3 := dbf2[0]
+		row7 := &p.Uf[0]
+		v4 := dbi2[0]
+		row8 := &p.Ui[0]
+		for j2 := range 16 {
+			dh3[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
+		}
+		for k := 1; k < 16; k++ {
+			v5 := dbo2[k]
+			row9 := &p.Uo[k]
+			v6 := dbg2[k]
+			row10 := &p.Ug[k]
+			v7 := dbf2[k]
+			row11 := &p.Uf[k]
+			v8 := dbi2[k]
+			row12 := &p.Ui[k]
+			for j3 := range 16 {
+				dh3[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
+			}
+		}
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -1084,81 +1055,77 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dh5 [16]float64
 	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc6[i] = dc5i * ws.f[t2][i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
-		}
-		// backward of forecast.bp:32: for t in 0..B {
-		v9 := dbo4[0]
-		row13 := &p.Uo[0]
-		v10 := dbg4[0]
-		row14 := &p.Ug[0]
-		v11 := dbf4[0]
-		row15 := &p.Uf[0]
-		v12 := dbi4[0]
-		row16 := &p.Ui[0]
-		for j4 := range 16 {
-			dh5[j4] = v9*row13[j4] + v10*row14[j4] + (v11*row15[j4] + v12*row16[j4])
-		}
-		for k2 := 1; k2 < 16; k2++ {
-			v13 := dbo4[k2]
-			row17 := &p.Uo[k2]
-			v14 := dbg4[k2]
-			row18 := &p.Ug[k2]
-			v15 := dbf4[k2]
-			row19 := &p.Uf[k2]
-			v16 := dbi4[k2]
-			row20 := &p.Ui[k2]
-			for j5 := range 16 {
-				dh5[j5] += v13*row17[j5] + v14*row18[j5] + (v15*row19[j5] + v16*row20[j5])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		hRow := &ws.h[t2]
 		hRow2 := &ws.h[t2]
 		hRow3 := &ws.h[t2]
 		hRow4 := &ws.h[t2]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
-			a5 := dbi4[i]
-			row21 := &dUi2[i]
-			for j := range 16 {
-				row21[j] += a5 * hRow[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
-			a6 := dbf4[i]
-			row22 := &dUf2[i]
-			for j := range 16 {
-				row22[j] += a6 * hRow2[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
-			a7 := dbg4[i]
-			row23 := &dUg2[i]
-			for j := range 16 {
-				row23[j] += a7 * hRow3[j]
-			}
-			dbg3[i] += dbg4[i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc6[i] = dc5i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
-			a8 := dbo4[i]
-			row24 := &dUo2[i]
+			dbo4i := dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t2][0]
+			row13 := &dUo2[i]
 			for j := range 16 {
-				row24[j] += a8 * hRow4[j]
+				row13[j] += dbo4i * hRow[j]
 			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
+			dbo3[i] += dbo4i
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4i := dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t2][0]
+			row14 := &dUg2[i]
+			for j := range 16 {
+				row14[j] += dbg4i * hRow2[j]
+			}
+			dbg3[i] += dbg4i
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4i := dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t2][0]
+			row15 := &dUf2[i]
+			for j := range 16 {
+				row15[j] += dbf4i * hRow3[j]
+			}
+			dbf3[i] += dbf4i
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4i := dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t2][0]
+			row16 := &dUi2[i]
+			for j := range 16 {
+				row16[j] += dbi4i * hRow4[j]
+			}
+			dbi3[i] += dbi4i
+		}
+		// backward of forecast.bp:32: for t in 0..B {
+		v9 := dbo4[0]
+		row17 := &p.Uo[0]
+		v10 := dbg4[0]
+		row18 := &p.Ug[0]
+		v11 := dbf4[0]
+		row19 := &p.Uf[0]
+		v12 := dbi4[0]
+		row20 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		}
+		for k2 := 1; k2 < 16; k2++ {
+			v13 := dbo4[k2]
+			row21 := &p.Uo[k2]
+			v14 := dbg4[k2]
+			row22 := &p.Ug[k2]
+			v15 := dbf4[k2]
+			row23 := &p.Uf[k2]
+			v16 := dbi4[k2]
+			row24 := &p.Ui[k2]
+			for j5 := range 16 {
+				dh5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			}
+		}
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
 			dh4[i] = dh5[i]
@@ -1352,87 +1319,80 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		dby[0] = 0.0625 * (2 * ws.t[t11-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
-		for i := range 16 {
-			dh2i := dh[i] + dby[0]*p.Wy[0][i]
-			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc3[i] = dc2i * ws.f2[t11-8][i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
-		}
-		// backward of forecast.bp:43: for t in B..T {
-		v := dbo2[0]
-		row10 := &p.Uo[0]
-		v2 := dbg2[0]
-		row11 := &p.Ug[0]
-		v3 := dbf2[0]
-		row12 := &p.Uf[0]
-		v4 := dbi2[0]
-		row13 := &p.Ui[0]
-		for j2 := range 16 {
-			dh3[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
-		}
-		for k4 := 1; k4 < 16; k4++ {
-			v5 := dbo2[k4]
-			row14 := &p.Uo[k4]
-			v6 := dbg2[k4]
-			row15 := &p.Ug[k4]
-			v7 := dbf2[k4]
-			row16 := &p.Uf[k4]
-			v8 := dbi2[k4]
-			row17 := &p.Ui[k4]
-			for j3 := range 16 {
-				dh3[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		g.By[0] += dby[0]
 		h2Row2 := &ws.h2[t11-8]
 		h2Row3 := &ws.h2[t11-8]
 		h2Row4 := &ws.h2[t11-8]
 		h2Row5 := &ws.h2[t11-8]
 		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t11][0]
-			a := dbi2[i]
-			row18 := &dUi[i]
-			for j := range 16 {
-				row18[j] += a * h2Row2[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t11][0]
-			a2 := dbf2[i]
-			row19 := &dUf[i]
-			for j := range 16 {
-				row19[j] += a2 * h2Row3[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t11][0]
-			a3 := dbg2[i]
-			row20 := &dUg[i]
-			for j := range 16 {
-				row20[j] += a3 * h2Row4[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t11][0]
-			a4 := dbo2[i]
-			row21 := &dUo[i]
-			for j := range 16 {
-				row21[j] += a4 * h2Row5[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 			g.Wy[0][i] += dby[0] * ws.h2[t11-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
+			dh2i := dh[i] + dby[0]*p.Wy[0][i]
+			// backward of forecast.bp:49: c = f * c + i * g
+			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
+			dc3[i] = dc2i * ws.f2[t11-8][i]
+			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			dbo2i := dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t11][0]
+			row10 := &dUo[i]
+			for j := range 16 {
+				row10[j] += dbo2i * h2Row2[j]
+			}
+			dbo[i] += dbo2i
+			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			dbg2i := dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t11][0]
+			row11 := &dUg[i]
+			for j := range 16 {
+				row11[j] += dbg2i * h2Row3[j]
+			}
+			dbg[i] += dbg2i
+			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			dbf2i := dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t11][0]
+			row12 := &dUf[i]
+			for j := range 16 {
+				row12[j] += dbf2i * h2Row4[j]
+			}
+			dbf[i] += dbf2i
+			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+			dbi2i := dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t11][0]
+			row13 := &dUi[i]
+			for j := range 16 {
+				row13[j] += dbi2i * h2Row5[j]
+			}
+			dbi[i] += dbi2i
 		}
-		g.By[0] += dby[0]
+		// backward of forecast.bp:43: for t in B..T {
+		v := dbo2[0]
+		row14 := &p.Uo[0]
+		v2 := dbg2[0]
+		row15 := &p.Ug[0]
+		v3 := dbf2[0]
+		row16 := &p.Uf[0]
+		v4 := dbi2[0]
+		row17 := &p.Ui[0]
+		for j2 := range 16 {
+			dh3[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+		}
+		for k4 := 1; k4 < 16; k4++ {
+			v5 := dbo2[k4]
+			row18 := &p.Uo[k4]
+			v6 := dbg2[k4]
+			row19 := &p.Ug[k4]
+			v7 := dbf2[k4]
+			row20 := &p.Uf[k4]
+			v8 := dbi2[k4]
+			row21 := &p.Ui[k4]
+			for j3 := range 16 {
+				dh3[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+			}
+		}
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -1467,81 +1427,77 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dh5 [16]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
-			dc6[i] = dc5i * ws.f[t12][i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
-		}
-		// backward of forecast.bp:32: for t in 0..B {
-		v9 := dbo4[0]
-		row22 := &p.Uo[0]
-		v10 := dbg4[0]
-		row23 := &p.Ug[0]
-		v11 := dbf4[0]
-		row24 := &p.Uf[0]
-		v12 := dbi4[0]
-		row25 := &p.Ui[0]
-		for j4 := range 16 {
-			dh5[j4] = v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
-		}
-		for k5 := 1; k5 < 16; k5++ {
-			v13 := dbo4[k5]
-			row26 := &p.Uo[k5]
-			v14 := dbg4[k5]
-			row27 := &p.Ug[k5]
-			v15 := dbf4[k5]
-			row28 := &p.Uf[k5]
-			v16 := dbi4[k5]
-			row29 := &p.Ui[k5]
-			for j5 := range 16 {
-				dh5[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		hRow2 := &ws.h[t12]
 		hRow3 := &ws.h[t12]
 		hRow4 := &ws.h[t12]
 		hRow5 := &ws.h[t12]
 		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t12][0]
-			a5 := dbi4[i]
-			row30 := &dUi2[i]
-			for j := range 16 {
-				row30[j] += a5 * hRow2[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t12][0]
-			a6 := dbf4[i]
-			row31 := &dUf2[i]
-			for j := range 16 {
-				row31[j] += a6 * hRow3[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t12][0]
-			a7 := dbg4[i]
-			row32 := &dUg2[i]
-			for j := range 16 {
-				row32[j] += a7 * hRow4[j]
-			}
-			dbg3[i] += dbg4[i]
+			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc6[i] = dc5i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t12][0]
-			a8 := dbo4[i]
-			row33 := &dUo2[i]
+			dbo4i := dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t12][0]
+			row22 := &dUo2[i]
 			for j := range 16 {
-				row33[j] += a8 * hRow5[j]
+				row22[j] += dbo4i * hRow2[j]
 			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
+			dbo3[i] += dbo4i
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			dbg4i := dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t12][0]
+			row23 := &dUg2[i]
+			for j := range 16 {
+				row23[j] += dbg4i * hRow3[j]
+			}
+			dbg3[i] += dbg4i
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			dbf4i := dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t12][0]
+			row24 := &dUf2[i]
+			for j := range 16 {
+				row24[j] += dbf4i * hRow4[j]
+			}
+			dbf3[i] += dbf4i
+			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+			dbi4i := dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t12][0]
+			row25 := &dUi2[i]
+			for j := range 16 {
+				row25[j] += dbi4i * hRow5[j]
+			}
+			dbi3[i] += dbi4i
+		}
+		// backward of forecast.bp:32: for t in 0..B {
+		v9 := dbo4[0]
+		row26 := &p.Uo[0]
+		v10 := dbg4[0]
+		row27 := &p.Ug[0]
+		v11 := dbf4[0]
+		row28 := &p.Uf[0]
+		v12 := dbi4[0]
+		row29 := &p.Ui[0]
+		for j4 := range 16 {
+			dh5[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+		}
+		for k5 := 1; k5 < 16; k5++ {
+			v13 := dbo4[k5]
+			row30 := &p.Uo[k5]
+			v14 := dbg4[k5]
+			row31 := &p.Ug[k5]
+			v15 := dbf4[k5]
+			row32 := &p.Uf[k5]
+			v16 := dbi4[k5]
+			row33 := &p.Ui[k5]
+			for j5 := range 16 {
+				dh5[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+			}
+		}
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
 			dc4[i] = dc6[i]
 			// backward of forecast.bp:32: for t in 0..B {
 			dh4[i] = dh5[i]
@@ -1997,6 +1953,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		for i := range 32 {
 			scatter[0][i] += 0.0625 * (2 * ws.t[t11-8][i])
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h2[t11-7][i][k3]
+				dotB1 += row2[k3+1] * ws.h2[t11-7][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h2[t11-7][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h2[t11-7][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
 			for j := range 32 {
@@ -2005,6 +1975,29 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			for j := range 32 {
 				ws.t10[i][j] = dh2[i][j] * ws.tanhC2[t11-8][i][j] * (ws.o2[t11-8][i][j] * (1 - ws.o2[t11-8][i][j]))
+			}
+			row3 := &ws.t10[i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += row3[k4] * ws.xs[t11][0][k4]
+				dotC1 += row3[k4+1] * ws.xs[t11][0][k4+1]
+				dotC2 += row3[k4+2] * ws.xs[t11][0][k4+2]
+				dotC3 += row3[k4+3] * ws.xs[t11][0][k4+3]
+			}
+			dWo[i][0] += dotC0 + dotC1 + (dotC2 + dotC3)
+			for j := range 16 {
+				row4 := &ws.t10[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.h2[t11-8][j][k5]
+					dotD1 += row4[k5+1] * ws.h2[t11-8][j][k5+1]
+					dotD2 += row4[k5+2] * ws.h2[t11-8][j][k5+2]
+					dotD3 += row4[k5+3] * ws.h2[t11-8][j][k5+3]
+				}
+				dUo[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+			for j := range 32 {
+				dfree4[i][j] += ws.t10[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
@@ -2017,12 +2010,58 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t12[i][j] = dc2[i][j] * ws.i2[t11-8][i][j] * (1 - ws.g2[t11-8][i][j]*ws.g2[t11-8][i][j])
 			}
+			row5 := &ws.t12[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				dotE0 += row5[k6] * ws.xs[t11][0][k6]
+				dotE1 += row5[k6+1] * ws.xs[t11][0][k6+1]
+				dotE2 += row5[k6+2] * ws.xs[t11][0][k6+2]
+				dotE3 += row5[k6+3] * ws.xs[t11][0][k6+3]
+			}
+			dWg[i][0] += dotE0 + dotE1 + (dotE2 + dotE3)
+			for j := range 16 {
+				row6 := &ws.t12[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.h2[t11-8][j][k7]
+					dotF1 += row6[k7+1] * ws.h2[t11-8][j][k7+1]
+					dotF2 += row6[k7+2] * ws.h2[t11-8][j][k7+2]
+					dotF3 += row6[k7+3] * ws.h2[t11-8][j][k7+3]
+				}
+				dUg[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+			for j := range 32 {
+				dfree3[i][j] += ws.t12[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
 			for j := range 32 {
 				ws.t14[i][j] = dc2[i][j] * ws.g2[t11-8][i][j] * (ws.i2[t11-8][i][j] * (1 - ws.i2[t11-8][i][j]))
+			}
+			row7 := &ws.t14[i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				dotG0 += row7[k8] * ws.xs[t11][0][k8]
+				dotG1 += row7[k8+1] * ws.xs[t11][0][k8+1]
+				dotG2 += row7[k8+2] * ws.xs[t11][0][k8+2]
+				dotG3 += row7[k8+3] * ws.xs[t11][0][k8+3]
+			}
+			dWi[i][0] += dotG0 + dotG1 + (dotG2 + dotG3)
+			for j := range 16 {
+				row8 := &ws.t14[i]
+				var dotH0, dotH1, dotH2, dotH3 float64
+				for k9 := 0; k9 < 32; k9 += 4 {
+					dotH0 += row8[k9] * ws.h2[t11-8][j][k9]
+					dotH1 += row8[k9+1] * ws.h2[t11-8][j][k9+1]
+					dotH2 += row8[k9+2] * ws.h2[t11-8][j][k9+2]
+					dotH3 += row8[k9+3] * ws.h2[t11-8][j][k9+3]
+				}
+				dUi[i][j] += dotH0 + dotH1 + (dotH2 + dotH3)
+			}
+			for j := range 32 {
+				dfree2[i][j] += ws.t14[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t14[0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
@@ -2035,6 +2074,29 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t16[i][j] = dc2[i][j] * ws.c2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
 			}
+			row9 := &ws.t16[i]
+			var dotI0, dotI1, dotI2, dotI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				dotI0 += row9[k10] * ws.xs[t11][0][k10]
+				dotI1 += row9[k10+1] * ws.xs[t11][0][k10+1]
+				dotI2 += row9[k10+2] * ws.xs[t11][0][k10+2]
+				dotI3 += row9[k10+3] * ws.xs[t11][0][k10+3]
+			}
+			dWf[i][0] += dotI0 + dotI1 + (dotI2 + dotI3)
+			for j := range 16 {
+				row10 := &ws.t16[i]
+				var dotJ0, dotJ1, dotJ2, dotJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					dotJ0 += row10[k11] * ws.h2[t11-8][j][k11]
+					dotJ1 += row10[k11+1] * ws.h2[t11-8][j][k11+1]
+					dotJ2 += row10[k11+2] * ws.h2[t11-8][j][k11+2]
+					dotJ3 += row10[k11+3] * ws.h2[t11-8][j][k11+3]
+				}
+				dUf[i][j] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+			}
+			for j := range 32 {
+				dfree[i][j] += ws.t16[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
@@ -2042,123 +2104,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				dh3[i][j] = ws.t11[i][j] + ws.t13[i][j] + ws.t15[i][j] + ws.t17[i][j]
 			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			row2 := &ws.t14[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += row2[k3] * ws.xs[t11][0][k3]
-				dotB1 += row2[k3+1] * ws.xs[t11][0][k3+1]
-				dotB2 += row2[k3+2] * ws.xs[t11][0][k3+2]
-				dotB3 += row2[k3+3] * ws.xs[t11][0][k3+3]
-			}
-			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 16 {
-				row3 := &ws.t14[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h2[t11-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h2[t11-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h2[t11-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h2[t11-8][j][k4+3]
-				}
-				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			row4 := &ws.t16[i]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k5 := 0; k5 < 32; k5 += 4 {
-				dotD0 += row4[k5] * ws.xs[t11][0][k5]
-				dotD1 += row4[k5+1] * ws.xs[t11][0][k5+1]
-				dotD2 += row4[k5+2] * ws.xs[t11][0][k5+2]
-				dotD3 += row4[k5+3] * ws.xs[t11][0][k5+3]
-			}
-			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
-			for j := range 16 {
-				row5 := &ws.t16[i]
-				var dotE0, dotE1, dotE2, dotE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h2[t11-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h2[t11-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h2[t11-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h2[t11-8][j][k6+3]
-				}
-				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			row6 := &ws.t12[i]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.xs[t11][0][k7]
-				dotF1 += row6[k7+1] * ws.xs[t11][0][k7+1]
-				dotF2 += row6[k7+2] * ws.xs[t11][0][k7+2]
-				dotF3 += row6[k7+3] * ws.xs[t11][0][k7+3]
-			}
-			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
-			for j := range 16 {
-				row7 := &ws.t12[i]
-				var dotG0, dotG1, dotG2, dotG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h2[t11-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h2[t11-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h2[t11-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h2[t11-8][j][k8+3]
-				}
-				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			row8 := &ws.t10[i]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				dotH0 += row8[k9] * ws.xs[t11][0][k9]
-				dotH1 += row8[k9+1] * ws.xs[t11][0][k9+1]
-				dotH2 += row8[k9+2] * ws.xs[t11][0][k9+2]
-				dotH3 += row8[k9+3] * ws.xs[t11][0][k9+3]
-			}
-			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
-			for j := range 16 {
-				row9 := &ws.t10[i]
-				var dotI0, dotI1, dotI2, dotI3 float64
-				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h2[t11-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h2[t11-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h2[t11-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h2[t11-8][j][k10+3]
-				}
-				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
-			}
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			row10 := &scatter[0]
-			var dotJ0, dotJ1, dotJ2, dotJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h2[t11-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h2[t11-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h2[t11-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h2[t11-7][i][k11+3]
-			}
-			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			for j := range 32 {
-				dfree[i][j] += ws.t16[i][j]
-			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			for j := range 32 {
-				dfree2[i][j] += ws.t14[i][j]
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			for j := range 32 {
-				dfree3[i][j] += ws.t12[i][j]
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			for j := range 32 {
-				dfree4[i][j] += ws.t10[i][j]
-			}
-		}
-		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
+			// backward of forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
 				dc[i][j] = dc3[i][j]
 			}
@@ -2200,6 +2146,29 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t18[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
+			row11 := &ws.t18[i]
+			var dotK0, dotK1, dotK2, dotK3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				dotK0 += row11[k12] * ws.xs[t12][0][k12]
+				dotK1 += row11[k12+1] * ws.xs[t12][0][k12+1]
+				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
+				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
+			}
+			dWo2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
+			for j := range 16 {
+				row12 := &ws.t18[i]
+				var dotL0, dotL1, dotL2, dotL3 float64
+				for k13 := 0; k13 < 32; k13 += 4 {
+					dotL0 += row12[k13] * ws.h[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
+				}
+				dUo2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+			}
+			for j := range 32 {
+				dfree9[i][j] += ws.t18[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
 		// backward of forecast.bp:38: c = f * c + i * g
@@ -2211,12 +2180,58 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t20[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
 			}
+			row13 := &ws.t20[i]
+			var dotM0, dotM1, dotM2, dotM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				dotM0 += row13[k14] * ws.xs[t12][0][k14]
+				dotM1 += row13[k14+1] * ws.xs[t12][0][k14+1]
+				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
+				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
+			}
+			dWg2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
+			for j := range 16 {
+				row14 := &ws.t20[i]
+				var dotN0, dotN1, dotN2, dotN3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					dotN0 += row14[k15] * ws.h[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
+				}
+				dUg2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+			}
+			for j := range 32 {
+				dfree8[i][j] += ws.t20[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
 				ws.t22[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
+			}
+			row15 := &ws.t22[i]
+			var dotO0, dotO1, dotO2, dotO3 float64
+			for k16 := 0; k16 < 32; k16 += 4 {
+				dotO0 += row15[k16] * ws.xs[t12][0][k16]
+				dotO1 += row15[k16+1] * ws.xs[t12][0][k16+1]
+				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
+				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
+			}
+			dWi2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
+			for j := range 16 {
+				row16 := &ws.t22[i]
+				var dotP0, dotP1, dotP2, dotP3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					dotP0 += row16[k17] * ws.h[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
+				}
+				dUi2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+			}
+			for j := range 32 {
+				dfree7[i][j] += ws.t22[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
@@ -2229,78 +2244,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t24[i][j] = dc5[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
-		// backward of forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				dh5[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
-			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			row11 := &ws.t22[i]
-			var dotK0, dotK1, dotK2, dotK3 float64
-			for k12 := 0; k12 < 32; k12 += 4 {
-				dotK0 += row11[k12] * ws.xs[t12][0][k12]
-				dotK1 += row11[k12+1] * ws.xs[t12][0][k12+1]
-				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
-				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
-			}
-			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
-			for j := range 16 {
-				row12 := &ws.t22[i]
-				var dotL0, dotL1, dotL2, dotL3 float64
-				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.h[t12][j][k13]
-					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
-					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
-					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
-				}
-				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
-			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			row13 := &ws.t24[i]
-			var dotM0, dotM1, dotM2, dotM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				dotM0 += row13[k14] * ws.xs[t12][0][k14]
-				dotM1 += row13[k14+1] * ws.xs[t12][0][k14+1]
-				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
-				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
-			}
-			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
-			for j := range 16 {
-				row14 := &ws.t24[i]
-				var dotN0, dotN1, dotN2, dotN3 float64
-				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.h[t12][j][k15]
-					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
-					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
-					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
-				}
-				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			row15 := &ws.t20[i]
-			var dotO0, dotO1, dotO2, dotO3 float64
-			for k16 := 0; k16 < 32; k16 += 4 {
-				dotO0 += row15[k16] * ws.xs[t12][0][k16]
-				dotO1 += row15[k16+1] * ws.xs[t12][0][k16+1]
-				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
-				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
-			}
-			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
-			for j := range 16 {
-				row16 := &ws.t20[i]
-				var dotP0, dotP1, dotP2, dotP3 float64
-				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.h[t12][j][k17]
-					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
-					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
-					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
-				}
-				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
-			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			row17 := &ws.t18[i]
+			row17 := &ws.t24[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
 			for k18 := 0; k18 < 32; k18 += 4 {
 				dotQ0 += row17[k18] * ws.xs[t12][0][k18]
@@ -2308,9 +2252,9 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				dotQ2 += row17[k18+2] * ws.xs[t12][0][k18+2]
 				dotQ3 += row17[k18+3] * ws.xs[t12][0][k18+3]
 			}
-			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+			dWf2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
 			for j := range 16 {
-				row18 := &ws.t18[i]
+				row18 := &ws.t24[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
 					dotR0 += row18[k19] * ws.h[t12][j][k19]
@@ -2318,23 +2262,17 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 					dotR2 += row18[k19+2] * ws.h[t12][j][k19+2]
 					dotR3 += row18[k19+3] * ws.h[t12][j][k19+3]
 				}
-				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
+				dUf2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				dfree6[i][j] += ws.t24[i][j]
 			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
+		// backward of forecast.bp:39: h = o * tanh(c)
+		for i := range 16 {
 			for j := range 32 {
-				dfree7[i][j] += ws.t22[i][j]
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree8[i][j] += ws.t20[i][j]
-			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree9[i][j] += ws.t18[i][j]
+				dh5[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
 			}
 			// backward of forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
@@ -2617,6 +2555,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		for i := range 32 {
 			scatter[0][i] += 0.0625 * (2 * ws.t[t11-8][i])
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h2[t11-7][i][k3]
+				dotB1 += row2[k3+1] * ws.h2[t11-7][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h2[t11-7][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h2[t11-7][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
 			for j := range 32 {
@@ -2625,6 +2577,29 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			for j := range 32 {
 				ws.t34[i][j] = dh2[i][j] * ws.tanhC2[t11-8][i][j] * (ws.o2[t11-8][i][j] * (1 - ws.o2[t11-8][i][j]))
+			}
+			row3 := &ws.t34[i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += row3[k4] * ws.xs[t11][0][k4]
+				dotC1 += row3[k4+1] * ws.xs[t11][0][k4+1]
+				dotC2 += row3[k4+2] * ws.xs[t11][0][k4+2]
+				dotC3 += row3[k4+3] * ws.xs[t11][0][k4+3]
+			}
+			dWo[i][0] += dotC0 + dotC1 + (dotC2 + dotC3)
+			for j := range 16 {
+				row4 := &ws.t34[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.h2[t11-8][j][k5]
+					dotD1 += row4[k5+1] * ws.h2[t11-8][j][k5+1]
+					dotD2 += row4[k5+2] * ws.h2[t11-8][j][k5+2]
+					dotD3 += row4[k5+3] * ws.h2[t11-8][j][k5+3]
+				}
+				dUo[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+			for j := range 32 {
+				dfree4[i][j] += ws.t34[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t34[0][0], 512), unsafe.Slice(&ws.t35[0][0], 512), false)
@@ -2637,12 +2612,58 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t36[i][j] = dc2[i][j] * ws.i2[t11-8][i][j] * (1 - ws.g2[t11-8][i][j]*ws.g2[t11-8][i][j])
 			}
+			row5 := &ws.t36[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				dotE0 += row5[k6] * ws.xs[t11][0][k6]
+				dotE1 += row5[k6+1] * ws.xs[t11][0][k6+1]
+				dotE2 += row5[k6+2] * ws.xs[t11][0][k6+2]
+				dotE3 += row5[k6+3] * ws.xs[t11][0][k6+3]
+			}
+			dWg[i][0] += dotE0 + dotE1 + (dotE2 + dotE3)
+			for j := range 16 {
+				row6 := &ws.t36[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.h2[t11-8][j][k7]
+					dotF1 += row6[k7+1] * ws.h2[t11-8][j][k7+1]
+					dotF2 += row6[k7+2] * ws.h2[t11-8][j][k7+2]
+					dotF3 += row6[k7+3] * ws.h2[t11-8][j][k7+3]
+				}
+				dUg[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+			for j := range 32 {
+				dfree3[i][j] += ws.t36[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t36[0][0], 512), unsafe.Slice(&ws.t37[0][0], 512), false)
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
 		for i := range 16 {
 			for j := range 32 {
 				ws.t38[i][j] = dc2[i][j] * ws.g2[t11-8][i][j] * (ws.i2[t11-8][i][j] * (1 - ws.i2[t11-8][i][j]))
+			}
+			row7 := &ws.t38[i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				dotG0 += row7[k8] * ws.xs[t11][0][k8]
+				dotG1 += row7[k8+1] * ws.xs[t11][0][k8+1]
+				dotG2 += row7[k8+2] * ws.xs[t11][0][k8+2]
+				dotG3 += row7[k8+3] * ws.xs[t11][0][k8+3]
+			}
+			dWi[i][0] += dotG0 + dotG1 + (dotG2 + dotG3)
+			for j := range 16 {
+				row8 := &ws.t38[i]
+				var dotH0, dotH1, dotH2, dotH3 float64
+				for k9 := 0; k9 < 32; k9 += 4 {
+					dotH0 += row8[k9] * ws.h2[t11-8][j][k9]
+					dotH1 += row8[k9+1] * ws.h2[t11-8][j][k9+1]
+					dotH2 += row8[k9+2] * ws.h2[t11-8][j][k9+2]
+					dotH3 += row8[k9+3] * ws.h2[t11-8][j][k9+3]
+				}
+				dUi[i][j] += dotH0 + dotH1 + (dotH2 + dotH3)
+			}
+			for j := range 32 {
+				dfree2[i][j] += ws.t38[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t38[0][0], 512), unsafe.Slice(&ws.t39[0][0], 512), false)
@@ -2655,6 +2676,29 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t40[i][j] = dc2[i][j] * ws.c2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
 			}
+			row9 := &ws.t40[i]
+			var dotI0, dotI1, dotI2, dotI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				dotI0 += row9[k10] * ws.xs[t11][0][k10]
+				dotI1 += row9[k10+1] * ws.xs[t11][0][k10+1]
+				dotI2 += row9[k10+2] * ws.xs[t11][0][k10+2]
+				dotI3 += row9[k10+3] * ws.xs[t11][0][k10+3]
+			}
+			dWf[i][0] += dotI0 + dotI1 + (dotI2 + dotI3)
+			for j := range 16 {
+				row10 := &ws.t40[i]
+				var dotJ0, dotJ1, dotJ2, dotJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					dotJ0 += row10[k11] * ws.h2[t11-8][j][k11]
+					dotJ1 += row10[k11+1] * ws.h2[t11-8][j][k11+1]
+					dotJ2 += row10[k11+2] * ws.h2[t11-8][j][k11+2]
+					dotJ3 += row10[k11+3] * ws.h2[t11-8][j][k11+3]
+				}
+				dUf[i][j] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+			}
+			for j := range 32 {
+				dfree[i][j] += ws.t40[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t40[0][0], 512), unsafe.Slice(&ws.t41[0][0], 512), false)
 		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
@@ -2662,123 +2706,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				dh3[i][j] = ws.t35[i][j] + ws.t37[i][j] + ws.t39[i][j] + ws.t41[i][j]
 			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			row2 := &ws.t38[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += row2[k3] * ws.xs[t11][0][k3]
-				dotB1 += row2[k3+1] * ws.xs[t11][0][k3+1]
-				dotB2 += row2[k3+2] * ws.xs[t11][0][k3+2]
-				dotB3 += row2[k3+3] * ws.xs[t11][0][k3+3]
-			}
-			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 16 {
-				row3 := &ws.t38[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h2[t11-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h2[t11-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h2[t11-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h2[t11-8][j][k4+3]
-				}
-				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			row4 := &ws.t40[i]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k5 := 0; k5 < 32; k5 += 4 {
-				dotD0 += row4[k5] * ws.xs[t11][0][k5]
-				dotD1 += row4[k5+1] * ws.xs[t11][0][k5+1]
-				dotD2 += row4[k5+2] * ws.xs[t11][0][k5+2]
-				dotD3 += row4[k5+3] * ws.xs[t11][0][k5+3]
-			}
-			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
-			for j := range 16 {
-				row5 := &ws.t40[i]
-				var dotE0, dotE1, dotE2, dotE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h2[t11-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h2[t11-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h2[t11-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h2[t11-8][j][k6+3]
-				}
-				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			row6 := &ws.t36[i]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.xs[t11][0][k7]
-				dotF1 += row6[k7+1] * ws.xs[t11][0][k7+1]
-				dotF2 += row6[k7+2] * ws.xs[t11][0][k7+2]
-				dotF3 += row6[k7+3] * ws.xs[t11][0][k7+3]
-			}
-			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
-			for j := range 16 {
-				row7 := &ws.t36[i]
-				var dotG0, dotG1, dotG2, dotG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h2[t11-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h2[t11-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h2[t11-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h2[t11-8][j][k8+3]
-				}
-				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			row8 := &ws.t34[i]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				dotH0 += row8[k9] * ws.xs[t11][0][k9]
-				dotH1 += row8[k9+1] * ws.xs[t11][0][k9+1]
-				dotH2 += row8[k9+2] * ws.xs[t11][0][k9+2]
-				dotH3 += row8[k9+3] * ws.xs[t11][0][k9+3]
-			}
-			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
-			for j := range 16 {
-				row9 := &ws.t34[i]
-				var dotI0, dotI1, dotI2, dotI3 float64
-				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h2[t11-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h2[t11-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h2[t11-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h2[t11-8][j][k10+3]
-				}
-				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
-			}
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			row10 := &scatter[0]
-			var dotJ0, dotJ1, dotJ2, dotJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h2[t11-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h2[t11-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h2[t11-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h2[t11-7][i][k11+3]
-			}
-			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			for j := range 32 {
-				dfree[i][j] += ws.t40[i][j]
-			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			for j := range 32 {
-				dfree2[i][j] += ws.t38[i][j]
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			for j := range 32 {
-				dfree3[i][j] += ws.t36[i][j]
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			for j := range 32 {
-				dfree4[i][j] += ws.t34[i][j]
-			}
-		}
-		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
+			// backward of forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
 				dc[i][j] = dc3[i][j]
 			}
@@ -2820,6 +2748,29 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t42[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
+			row11 := &ws.t42[i]
+			var dotK0, dotK1, dotK2, dotK3 float64
+			for k12 := 0; k12 < 32; k12 += 4 {
+				dotK0 += row11[k12] * ws.xs[t12][0][k12]
+				dotK1 += row11[k12+1] * ws.xs[t12][0][k12+1]
+				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
+				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
+			}
+			dWo2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
+			for j := range 16 {
+				row12 := &ws.t42[i]
+				var dotL0, dotL1, dotL2, dotL3 float64
+				for k13 := 0; k13 < 32; k13 += 4 {
+					dotL0 += row12[k13] * ws.h[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
+				}
+				dUo2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+			}
+			for j := range 32 {
+				dfree9[i][j] += ws.t42[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t42[0][0], 512), unsafe.Slice(&ws.t43[0][0], 512), false)
 		// backward of forecast.bp:38: c = f * c + i * g
@@ -2831,12 +2782,58 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t44[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
 			}
+			row13 := &ws.t44[i]
+			var dotM0, dotM1, dotM2, dotM3 float64
+			for k14 := 0; k14 < 32; k14 += 4 {
+				dotM0 += row13[k14] * ws.xs[t12][0][k14]
+				dotM1 += row13[k14+1] * ws.xs[t12][0][k14+1]
+				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
+				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
+			}
+			dWg2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
+			for j := range 16 {
+				row14 := &ws.t44[i]
+				var dotN0, dotN1, dotN2, dotN3 float64
+				for k15 := 0; k15 < 32; k15 += 4 {
+					dotN0 += row14[k15] * ws.h[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
+				}
+				dUg2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+			}
+			for j := range 32 {
+				dfree8[i][j] += ws.t44[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t44[0][0], 512), unsafe.Slice(&ws.t45[0][0], 512), false)
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
 				ws.t46[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
+			}
+			row15 := &ws.t46[i]
+			var dotO0, dotO1, dotO2, dotO3 float64
+			for k16 := 0; k16 < 32; k16 += 4 {
+				dotO0 += row15[k16] * ws.xs[t12][0][k16]
+				dotO1 += row15[k16+1] * ws.xs[t12][0][k16+1]
+				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
+				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
+			}
+			dWi2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
+			for j := range 16 {
+				row16 := &ws.t46[i]
+				var dotP0, dotP1, dotP2, dotP3 float64
+				for k17 := 0; k17 < 32; k17 += 4 {
+					dotP0 += row16[k17] * ws.h[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
+				}
+				dUi2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+			}
+			for j := range 32 {
+				dfree7[i][j] += ws.t46[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t46[0][0], 512), unsafe.Slice(&ws.t47[0][0], 512), false)
@@ -2849,78 +2846,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t48[i][j] = dc5[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
-		// backward of forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				dh5[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
-			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			row11 := &ws.t46[i]
-			var dotK0, dotK1, dotK2, dotK3 float64
-			for k12 := 0; k12 < 32; k12 += 4 {
-				dotK0 += row11[k12] * ws.xs[t12][0][k12]
-				dotK1 += row11[k12+1] * ws.xs[t12][0][k12+1]
-				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
-				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
-			}
-			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
-			for j := range 16 {
-				row12 := &ws.t46[i]
-				var dotL0, dotL1, dotL2, dotL3 float64
-				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.h[t12][j][k13]
-					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
-					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
-					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
-				}
-				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
-			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			row13 := &ws.t48[i]
-			var dotM0, dotM1, dotM2, dotM3 float64
-			for k14 := 0; k14 < 32; k14 += 4 {
-				dotM0 += row13[k14] * ws.xs[t12][0][k14]
-				dotM1 += row13[k14+1] * ws.xs[t12][0][k14+1]
-				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
-				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
-			}
-			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
-			for j := range 16 {
-				row14 := &ws.t48[i]
-				var dotN0, dotN1, dotN2, dotN3 float64
-				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.h[t12][j][k15]
-					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
-					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
-					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
-				}
-				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			row15 := &ws.t44[i]
-			var dotO0, dotO1, dotO2, dotO3 float64
-			for k16 := 0; k16 < 32; k16 += 4 {
-				dotO0 += row15[k16] * ws.xs[t12][0][k16]
-				dotO1 += row15[k16+1] * ws.xs[t12][0][k16+1]
-				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
-				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
-			}
-			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
-			for j := range 16 {
-				row16 := &ws.t44[i]
-				var dotP0, dotP1, dotP2, dotP3 float64
-				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.h[t12][j][k17]
-					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
-					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
-					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
-				}
-				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
-			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			row17 := &ws.t42[i]
+			row17 := &ws.t48[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
 			for k18 := 0; k18 < 32; k18 += 4 {
 				dotQ0 += row17[k18] * ws.xs[t12][0][k18]
@@ -2928,9 +2854,9 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				dotQ2 += row17[k18+2] * ws.xs[t12][0][k18+2]
 				dotQ3 += row17[k18+3] * ws.xs[t12][0][k18+3]
 			}
-			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+			dWf2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
 			for j := range 16 {
-				row18 := &ws.t42[i]
+				row18 := &ws.t48[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
 					dotR0 += row18[k19] * ws.h[t12][j][k19]
@@ -2938,23 +2864,17 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 					dotR2 += row18[k19+2] * ws.h[t12][j][k19+2]
 					dotR3 += row18[k19+3] * ws.h[t12][j][k19+3]
 				}
-				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
+				dUf2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				dfree6[i][j] += ws.t48[i][j]
 			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
+		// backward of forecast.bp:39: h = o * tanh(c)
+		for i := range 16 {
 			for j := range 32 {
-				dfree7[i][j] += ws.t46[i][j]
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree8[i][j] += ws.t44[i][j]
-			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree9[i][j] += ws.t42[i][j]
+				dh5[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
 			}
 			// backward of forecast.bp:38: c = f * c + i * g
 			for j := range 32 {

@@ -514,74 +514,80 @@ func (p *AttentionParams) Backward(ws *AttentionWorkspace, in *AttentionInputs, 
 				}
 				t12[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
 			}
-			for j := range 5 {
-				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum3 float64
+				for k8 := range 5 {
+					sum3 += ws.t6[i2][k8][i] * dh2[k8][j]
+				}
+				g.Wo[i2][i][j] += sum3
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+			}
 			for j := range 4 {
-				var sum3 float64
-				for k8 := range 5 {
-					sum3 += ws.t3[i2][k8][i] * t12[k8][j]
+				var sum4 float64
+				for k9 := range 5 {
+					sum4 += ws.t3[i2][k9][i] * t12[k9][j]
 				}
-				t14[i][j] = sum3
+				t14[i][j] = sum4
 			}
-			var sum4 float64
-			for k9 := range 5 {
-				sum4 += -(t13[i][k9] * ws.t3[i2][i][k9] / ws.t2[i2][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum5 float64
+				for k10 := range 5 {
+					sum5 += in.X[k10][i] * t14[k10][j]
+				}
+				g.Wv[i2][i][j] += sum5
 			}
-			t15[i] = sum4
+		}
+		for i := range 5 {
+			var sum6 float64
+			for k11 := range 5 {
+				sum6 += -(t13[i][k11] * ws.t3[i2][i][k11] / ws.t2[i2][i])
+			}
+			t15[i] = sum6
 			for j := range 5 {
 				t16[i][j] = (t13[i][j]/ws.t2[i2][i] + t15[i]) * ws.exp[i2][i][j] * 0.5
 			}
 			for j := range 4 {
 				row5 := &t16[i]
-				var sum5 float64
-				for k10 := range 5 {
-					sum5 += row5[k10] * ws.t4[i2][k10][j]
+				var sum7 float64
+				for k12 := range 5 {
+					sum7 += row5[k12] * ws.t4[i2][k12][j]
 				}
-				t17[i][j] = sum5
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum6 float64
-				for k11 := range 5 {
-					sum6 += ws.t5[i2][k11][i] * t16[k11][j]
-				}
-				t18[i][j] = sum6
+				t17[i][j] = sum7
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum7 float64
-				for k12 := range 5 {
-					sum7 += in.X[k12][i] * t17[k12][j]
-				}
-				g.Wq[i2][i][j] += sum7
-			}
-			for j := range 4 {
 				var sum8 float64
 				for k13 := range 5 {
-					sum8 += in.X[k13][i] * t18[j][k13]
+					sum8 += in.X[k13][i] * t17[k13][j]
 				}
-				g.Wk[i2][i][j] += sum8
-			}
-			for j := range 4 {
-				var sum9 float64
-				for k14 := range 5 {
-					sum9 += in.X[k14][i] * t14[k14][j]
-				}
-				g.Wv[i2][i][j] += sum9
+				g.Wq[i2][i][j] += sum8
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum9 float64
+				for k14 := range 5 {
+					sum9 += ws.t5[i2][k14][i] * t16[k14][j]
+				}
+				t18[i][j] = sum9
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum10 float64
 				for k15 := range 5 {
-					sum10 += ws.t6[i2][k15][i] * dh2[k15][j]
+					sum10 += in.X[k15][i] * t18[j][k15]
 				}
-				g.Wo[i2][i][j] += sum10
+				g.Wk[i2][i][j] += sum10
 			}
 		}
 	}
@@ -997,74 +1003,80 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 				}
 				t33[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
 			}
-			for j := range 5 {
-				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum7 float64
+				for k22 := range 5 {
+					sum7 += ws.t6[i5][k22][i] * dh2[k22][j]
+				}
+				g.Wo[i5][i][j] += sum7
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+			}
 			for j := range 4 {
-				var sum7 float64
-				for k22 := range 5 {
-					sum7 += ws.t3[i5][k22][i] * t33[k22][j]
+				var sum8 float64
+				for k23 := range 5 {
+					sum8 += ws.t3[i5][k23][i] * t33[k23][j]
 				}
-				t35[i][j] = sum7
+				t35[i][j] = sum8
 			}
-			var sum8 float64
-			for k23 := range 5 {
-				sum8 += -(t34[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum9 float64
+				for k24 := range 5 {
+					sum9 += in.X[k24][i] * t35[k24][j]
+				}
+				g.Wv[i5][i][j] += sum9
 			}
-			t36[i] = sum8
+		}
+		for i := range 5 {
+			var sum10 float64
+			for k25 := range 5 {
+				sum10 += -(t34[i][k25] * ws.t3[i5][i][k25] / ws.t2[i5][i])
+			}
+			t36[i] = sum10
 			for j := range 5 {
 				t37[i][j] = (t34[i][j]/ws.t2[i5][i] + t36[i]) * ws.exp[i5][i][j] * 0.5
 			}
 			for j := range 4 {
 				row13 := &t37[i]
-				var sum9 float64
-				for k24 := range 5 {
-					sum9 += row13[k24] * ws.t4[i5][k24][j]
+				var sum11 float64
+				for k26 := range 5 {
+					sum11 += row13[k26] * ws.t4[i5][k26][j]
 				}
-				t38[i][j] = sum9
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum10 float64
-				for k25 := range 5 {
-					sum10 += ws.t5[i5][k25][i] * t37[k25][j]
-				}
-				t39[i][j] = sum10
+				t38[i][j] = sum11
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum11 float64
-				for k26 := range 5 {
-					sum11 += in.X[k26][i] * t38[k26][j]
-				}
-				g.Wq[i5][i][j] += sum11
-			}
-			for j := range 4 {
 				var sum12 float64
 				for k27 := range 5 {
-					sum12 += in.X[k27][i] * t39[j][k27]
+					sum12 += in.X[k27][i] * t38[k27][j]
 				}
-				g.Wk[i5][i][j] += sum12
-			}
-			for j := range 4 {
-				var sum13 float64
-				for k28 := range 5 {
-					sum13 += in.X[k28][i] * t35[k28][j]
-				}
-				g.Wv[i5][i][j] += sum13
+				g.Wq[i5][i][j] += sum12
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum13 float64
+				for k28 := range 5 {
+					sum13 += ws.t5[i5][k28][i] * t37[k28][j]
+				}
+				t39[i][j] = sum13
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum14 float64
 				for k29 := range 5 {
-					sum14 += ws.t6[i5][k29][i] * dh2[k29][j]
+					sum14 += in.X[k29][i] * t39[j][k29]
 				}
-				g.Wo[i5][i][j] += sum14
+				g.Wk[i5][i][j] += sum14
 			}
 		}
 	}
@@ -1255,74 +1267,80 @@ func (p *AttentionParams) BackwardTo(ws *AttentionWorkspace, in *AttentionInputs
 				}
 				t12[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
 			}
-			for j := range 5 {
-				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum3 float64
+				for k8 := range 5 {
+					sum3 += ws.t6[i2][k8][i] * dh2[k8][j]
+				}
+				g.Wo[i2][i][j] += sum3
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+			}
 			for j := range 4 {
-				var sum3 float64
-				for k8 := range 5 {
-					sum3 += ws.t3[i2][k8][i] * t12[k8][j]
+				var sum4 float64
+				for k9 := range 5 {
+					sum4 += ws.t3[i2][k9][i] * t12[k9][j]
 				}
-				t14[i][j] = sum3
+				t14[i][j] = sum4
 			}
-			var sum4 float64
-			for k9 := range 5 {
-				sum4 += -(t13[i][k9] * ws.t3[i2][i][k9] / ws.t2[i2][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum5 float64
+				for k10 := range 5 {
+					sum5 += in.X[k10][i] * t14[k10][j]
+				}
+				g.Wv[i2][i][j] += sum5
 			}
-			t15[i] = sum4
+		}
+		for i := range 5 {
+			var sum6 float64
+			for k11 := range 5 {
+				sum6 += -(t13[i][k11] * ws.t3[i2][i][k11] / ws.t2[i2][i])
+			}
+			t15[i] = sum6
 			for j := range 5 {
 				t16[i][j] = (t13[i][j]/ws.t2[i2][i] + t15[i]) * ws.exp[i2][i][j] * 0.5
 			}
 			for j := range 4 {
 				row5 := &t16[i]
-				var sum5 float64
-				for k10 := range 5 {
-					sum5 += row5[k10] * ws.t4[i2][k10][j]
+				var sum7 float64
+				for k12 := range 5 {
+					sum7 += row5[k12] * ws.t4[i2][k12][j]
 				}
-				t17[i][j] = sum5
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum6 float64
-				for k11 := range 5 {
-					sum6 += ws.t5[i2][k11][i] * t16[k11][j]
-				}
-				t18[i][j] = sum6
+				t17[i][j] = sum7
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum7 float64
-				for k12 := range 5 {
-					sum7 += in.X[k12][i] * t17[k12][j]
-				}
-				g.Wq[i2][i][j] += sum7
-			}
-			for j := range 4 {
 				var sum8 float64
 				for k13 := range 5 {
-					sum8 += in.X[k13][i] * t18[j][k13]
+					sum8 += in.X[k13][i] * t17[k13][j]
 				}
-				g.Wk[i2][i][j] += sum8
-			}
-			for j := range 4 {
-				var sum9 float64
-				for k14 := range 5 {
-					sum9 += in.X[k14][i] * t14[k14][j]
-				}
-				g.Wv[i2][i][j] += sum9
+				g.Wq[i2][i][j] += sum8
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum9 float64
+				for k14 := range 5 {
+					sum9 += ws.t5[i2][k14][i] * t16[k14][j]
+				}
+				t18[i][j] = sum9
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum10 float64
 				for k15 := range 5 {
-					sum10 += ws.t6[i2][k15][i] * dh2[k15][j]
+					sum10 += in.X[k15][i] * t18[j][k15]
 				}
-				g.Wo[i2][i][j] += sum10
+				g.Wk[i2][i][j] += sum10
 			}
 		}
 	}
@@ -1743,74 +1761,80 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 				}
 				t33[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
 			}
-			for j := range 5 {
-				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum7 float64
+				for k22 := range 5 {
+					sum7 += ws.t6[i5][k22][i] * dh2[k22][j]
+				}
+				g.Wo[i5][i][j] += sum7
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+			}
 			for j := range 4 {
-				var sum7 float64
-				for k22 := range 5 {
-					sum7 += ws.t3[i5][k22][i] * t33[k22][j]
+				var sum8 float64
+				for k23 := range 5 {
+					sum8 += ws.t3[i5][k23][i] * t33[k23][j]
 				}
-				t35[i][j] = sum7
+				t35[i][j] = sum8
 			}
-			var sum8 float64
-			for k23 := range 5 {
-				sum8 += -(t34[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum9 float64
+				for k24 := range 5 {
+					sum9 += in.X[k24][i] * t35[k24][j]
+				}
+				g.Wv[i5][i][j] += sum9
 			}
-			t36[i] = sum8
+		}
+		for i := range 5 {
+			var sum10 float64
+			for k25 := range 5 {
+				sum10 += -(t34[i][k25] * ws.t3[i5][i][k25] / ws.t2[i5][i])
+			}
+			t36[i] = sum10
 			for j := range 5 {
 				t37[i][j] = (t34[i][j]/ws.t2[i5][i] + t36[i]) * ws.exp[i5][i][j] * 0.5
 			}
 			for j := range 4 {
 				row13 := &t37[i]
-				var sum9 float64
-				for k24 := range 5 {
-					sum9 += row13[k24] * ws.t4[i5][k24][j]
+				var sum11 float64
+				for k26 := range 5 {
+					sum11 += row13[k26] * ws.t4[i5][k26][j]
 				}
-				t38[i][j] = sum9
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum10 float64
-				for k25 := range 5 {
-					sum10 += ws.t5[i5][k25][i] * t37[k25][j]
-				}
-				t39[i][j] = sum10
+				t38[i][j] = sum11
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum11 float64
-				for k26 := range 5 {
-					sum11 += in.X[k26][i] * t38[k26][j]
-				}
-				g.Wq[i5][i][j] += sum11
-			}
-			for j := range 4 {
 				var sum12 float64
 				for k27 := range 5 {
-					sum12 += in.X[k27][i] * t39[j][k27]
+					sum12 += in.X[k27][i] * t38[k27][j]
 				}
-				g.Wk[i5][i][j] += sum12
-			}
-			for j := range 4 {
-				var sum13 float64
-				for k28 := range 5 {
-					sum13 += in.X[k28][i] * t35[k28][j]
-				}
-				g.Wv[i5][i][j] += sum13
+				g.Wq[i5][i][j] += sum12
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum13 float64
+				for k28 := range 5 {
+					sum13 += ws.t5[i5][k28][i] * t37[k28][j]
+				}
+				t39[i][j] = sum13
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum14 float64
 				for k29 := range 5 {
-					sum14 += ws.t6[i5][k29][i] * dh2[k29][j]
+					sum14 += in.X[k29][i] * t39[j][k29]
 				}
-				g.Wo[i5][i][j] += sum14
+				g.Wk[i5][i][j] += sum14
 			}
 		}
 	}
@@ -2637,27 +2661,51 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 				}
 			}
 		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum9 float64
+				for k23 := range 5 {
+					for k24 := range 32 {
+						sum9 += ws.dh2[k23][j][k24] * ws.t6[i10][k23][i][k24]
+					}
+				}
+				g.Wo[i10][i][j] += sum9
+			}
+		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum9 float64
-					for k23 := range 5 {
-						sum9 += t21[k23][j][n] * ws.t3[i10][k23][i][n]
+					var sum10 float64
+					for k25 := range 5 {
+						sum10 += t21[k25][j][n] * ws.t3[i10][k25][i][n]
 					}
-					t22[i][j][n] = sum9
+					t22[i][j][n] = sum10
 				}
 			}
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum11 float64
+				for k26 := range 5 {
+					for k27 := range 32 {
+						sum11 += t22[k26][j][k27] * ws.x[k26][i][k27]
+					}
+				}
+				g.Wv[i10][i][j] += sum11
+			}
+		}
+		for i := range 5 {
 			for j := range 5 {
 				for n := range 32 {
 					t23[i][j][n] = t21[i][0][n]*ws.t[i10][j][0][n] + t21[i][1][n]*ws.t[i10][j][1][n] + (t21[i][2][n]*ws.t[i10][j][2][n] + t21[i][3][n]*ws.t[i10][j][3][n])
 				}
 			}
 			for j := range 32 {
-				var sum10 float64
-				for k24 := range 5 {
-					sum10 += -(t23[i][k24][j] * ws.t3[i10][i][k24][j] / ws.t2[i10][i][j])
+				var sum12 float64
+				for k28 := range 5 {
+					sum12 += -(t23[i][k28][j] * ws.t3[i10][i][k28][j] / ws.t2[i10][i][j])
 				}
-				t24[i][j] = sum10
+				t24[i][j] = sum12
 			}
 			for j := range 5 {
 				for n := range 32 {
@@ -2668,63 +2716,45 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		for i := range 4 {
 			for j := range 5 {
 				for n := range 32 {
-					var sum11 float64
-					for k25 := range 5 {
-						sum11 += t25[k25][j][n] * ws.t5[i10][k25][i][n]
+					var sum13 float64
+					for k29 := range 5 {
+						sum13 += t25[k29][j][n] * ws.t5[i10][k29][i][n]
 					}
-					t26[i][j][n] = sum11
-				}
-			}
-		}
-		for i := range 5 {
-			for j := range 4 {
-				for n := range 32 {
-					var sum12 float64
-					for k26 := range 5 {
-						sum12 += t25[i][k26][n] * ws.t4[i10][k26][j][n]
-					}
-					t27[i][j][n] = sum12
+					t26[i][j][n] = sum13
 				}
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum13 float64
-				for k27 := range 5 {
-					for k28 := range 32 {
-						sum13 += t27[k27][j][k28] * ws.x[k27][i][k28]
-					}
-				}
-				g.Wq[i10][i][j] += sum13
-			}
-			for j := range 4 {
 				var sum14 float64
-				for k29 := range 5 {
-					for k30 := range 32 {
-						sum14 += t26[j][k29][k30] * ws.x[k29][i][k30]
+				for k30 := range 5 {
+					for k31 := range 32 {
+						sum14 += t26[j][k30][k31] * ws.x[k30][i][k31]
 					}
 				}
 				g.Wk[i10][i][j] += sum14
 			}
+		}
+		for i := range 5 {
 			for j := range 4 {
-				var sum15 float64
-				for k31 := range 5 {
-					for k32 := range 32 {
-						sum15 += t22[k31][j][k32] * ws.x[k31][i][k32]
+				for n := range 32 {
+					var sum15 float64
+					for k32 := range 5 {
+						sum15 += t25[i][k32][n] * ws.t4[i10][k32][j][n]
 					}
+					t27[i][j][n] = sum15
 				}
-				g.Wv[i10][i][j] += sum15
 			}
 		}
-		for i := range 4 {
-			for j := range 8 {
+		for i := range 8 {
+			for j := range 4 {
 				var sum16 float64
 				for k33 := range 5 {
 					for k34 := range 32 {
-						sum16 += ws.dh2[k33][j][k34] * ws.t6[i10][k33][i][k34]
+						sum16 += t27[k33][j][k34] * ws.x[k33][i][k34]
 					}
 				}
-				g.Wo[i10][i][j] += sum16
+				g.Wq[i10][i][j] += sum16
 			}
 		}
 	}
@@ -3256,27 +3286,51 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 				}
 			}
 		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum9 float64
+				for k23 := range 5 {
+					for k24 := range 32 {
+						sum9 += ws.dh3[k23][j][k24] * ws.t6[i10][k23][i][k24]
+					}
+				}
+				g.Wo[i10][i][j] += sum9
+			}
+		}
 		for i := range 5 {
 			for j := range 4 {
 				for n := range 32 {
-					var sum9 float64
-					for k23 := range 5 {
-						sum9 += t21[k23][j][n] * ws.t3[i10][k23][i][n]
+					var sum10 float64
+					for k25 := range 5 {
+						sum10 += t21[k25][j][n] * ws.t3[i10][k25][i][n]
 					}
-					t22[i][j][n] = sum9
+					t22[i][j][n] = sum10
 				}
 			}
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum11 float64
+				for k26 := range 5 {
+					for k27 := range 32 {
+						sum11 += t22[k26][j][k27] * ws.x[k26][i][k27]
+					}
+				}
+				g.Wv[i10][i][j] += sum11
+			}
+		}
+		for i := range 5 {
 			for j := range 5 {
 				for n := range 32 {
 					t23[i][j][n] = t21[i][0][n]*ws.t[i10][j][0][n] + t21[i][1][n]*ws.t[i10][j][1][n] + (t21[i][2][n]*ws.t[i10][j][2][n] + t21[i][3][n]*ws.t[i10][j][3][n])
 				}
 			}
 			for j := range 32 {
-				var sum10 float64
-				for k24 := range 5 {
-					sum10 += -(t23[i][k24][j] * ws.t3[i10][i][k24][j] / ws.t2[i10][i][j])
+				var sum12 float64
+				for k28 := range 5 {
+					sum12 += -(t23[i][k28][j] * ws.t3[i10][i][k28][j] / ws.t2[i10][i][j])
 				}
-				t24[i][j] = sum10
+				t24[i][j] = sum12
 			}
 			for j := range 5 {
 				for n := range 32 {
@@ -3287,63 +3341,45 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		for i := range 4 {
 			for j := range 5 {
 				for n := range 32 {
-					var sum11 float64
-					for k25 := range 5 {
-						sum11 += t25[k25][j][n] * ws.t5[i10][k25][i][n]
+					var sum13 float64
+					for k29 := range 5 {
+						sum13 += t25[k29][j][n] * ws.t5[i10][k29][i][n]
 					}
-					t26[i][j][n] = sum11
-				}
-			}
-		}
-		for i := range 5 {
-			for j := range 4 {
-				for n := range 32 {
-					var sum12 float64
-					for k26 := range 5 {
-						sum12 += t25[i][k26][n] * ws.t4[i10][k26][j][n]
-					}
-					t27[i][j][n] = sum12
+					t26[i][j][n] = sum13
 				}
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum13 float64
-				for k27 := range 5 {
-					for k28 := range 32 {
-						sum13 += t27[k27][j][k28] * ws.x[k27][i][k28]
-					}
-				}
-				g.Wq[i10][i][j] += sum13
-			}
-			for j := range 4 {
 				var sum14 float64
-				for k29 := range 5 {
-					for k30 := range 32 {
-						sum14 += t26[j][k29][k30] * ws.x[k29][i][k30]
+				for k30 := range 5 {
+					for k31 := range 32 {
+						sum14 += t26[j][k30][k31] * ws.x[k30][i][k31]
 					}
 				}
 				g.Wk[i10][i][j] += sum14
 			}
+		}
+		for i := range 5 {
 			for j := range 4 {
-				var sum15 float64
-				for k31 := range 5 {
-					for k32 := range 32 {
-						sum15 += t22[k31][j][k32] * ws.x[k31][i][k32]
+				for n := range 32 {
+					var sum15 float64
+					for k32 := range 5 {
+						sum15 += t25[i][k32][n] * ws.t4[i10][k32][j][n]
 					}
+					t27[i][j][n] = sum15
 				}
-				g.Wv[i10][i][j] += sum15
 			}
 		}
-		for i := range 4 {
-			for j := range 8 {
+		for i := range 8 {
+			for j := range 4 {
 				var sum16 float64
 				for k33 := range 5 {
 					for k34 := range 32 {
-						sum16 += ws.dh3[k33][j][k34] * ws.t6[i10][k33][i][k34]
+						sum16 += t27[k33][j][k34] * ws.x[k33][i][k34]
 					}
 				}
-				g.Wo[i10][i][j] += sum16
+				g.Wq[i10][i][j] += sum16
 			}
 		}
 	}

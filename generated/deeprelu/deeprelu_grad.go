@@ -121,7 +121,12 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	for l := 19; l >= 0; l-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * deepreluStep(ws.h[l+1][i])
+			ti := dh2[i] * deepreluStep(ws.h[l+1][i])
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		for i := range 32 {
 			var dot0, dot1, dot2, dot3 float64
@@ -132,10 +137,6 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
 			dh3i := dot0 + dot1 + (dot2 + dot3)
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
 			dh2[i] = dh3i
 		}
 	}
@@ -186,7 +187,12 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2i := dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2[i] = t2i
+			for j := range 32 {
+				g.W[l2][i][j] += t2i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t2i
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
@@ -197,10 +203,6 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t2[i]
 			dh2[i] = dh3i
 		}
 	}
@@ -224,7 +226,12 @@ func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 	for l := 19; l >= 0; l-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * deepreluStep(ws.h[l+1][i])
+			ti := dh2[i] * deepreluStep(ws.h[l+1][i])
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		for i := range 32 {
 			var dot0, dot1, dot2, dot3 float64
@@ -235,10 +242,6 @@ func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
 			dh3i := dot0 + dot1 + (dot2 + dot3)
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
 			dh2[i] = dh3i
 		}
 	}
@@ -291,7 +294,12 @@ func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2i := dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2[i] = t2i
+			for j := range 32 {
+				g.W[l2][i][j] += t2i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t2i
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
@@ -302,10 +310,6 @@ func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t2[i]
 			dh2[i] = dh3i
 		}
 	}
@@ -446,13 +450,6 @@ func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluPar
 			for j := range 32 {
 				ws.t2[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
 			}
-		}
-		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
-		deepreluGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.dh[0][0], 1024), false)
-		for i := range 32 {
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t3[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t2[i][k5]
@@ -461,6 +458,15 @@ func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluPar
 				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		}
+		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t3[i][j]
+			}
+		}
+		deepreluGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.dh[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
 				dh2[i][j] = ws.dh[i][j]
 			}
@@ -527,13 +533,6 @@ func (p *DeepreluParams) lossGradTileTo(ws *DeepreluBatchWorkspace, g *DeepreluP
 			for j := range 32 {
 				ws.t5[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
 			}
-		}
-		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
-		deepreluGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.dh2[0][0], 1024), false)
-		for i := range 32 {
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t6[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t5[i][k5]
@@ -542,6 +541,15 @@ func (p *DeepreluParams) lossGradTileTo(ws *DeepreluBatchWorkspace, g *DeepreluP
 				sumC3 += ws.t5[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		}
+		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t6[i][j]
+			}
+		}
+		deepreluGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.dh2[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
 				dh2[i][j] = ws.dh2[i][j]
 			}

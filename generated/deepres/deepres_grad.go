@@ -128,7 +128,12 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			ti := dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -140,12 +145,6 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
 			dh3i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -201,7 +200,12 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t3[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3i := dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3[i] = t3i
+			for j := range 32 {
+				g.W[l2][i][j] += t3i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t3i
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -213,12 +217,6 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t3[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -242,7 +240,12 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			ti := dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -254,12 +257,6 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
 			dh3i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -317,7 +314,12 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t3[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3i := dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3[i] = t3i
+			for j := range 32 {
+				g.W[l2][i][j] += t3i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t3i
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -329,12 +331,6 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t3[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -483,18 +479,6 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 			for j := range 32 {
 				ws.t2[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
 			}
-		}
-		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
-		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
-		// backward of deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				dh3[i][j] = dh2[i][j] + ws.t4[i][j]
-			}
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t3[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t2[i][k5]
@@ -503,7 +487,19 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
-			// backward of deepres.bp:9: input x[32]
+		}
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t3[i][j]
+			}
+		}
+		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
+		// backward of deepres.bp:9: input x[32]
+		for i := range 32 {
+			for j := range 32 {
+				dh3[i][j] = dh2[i][j] + ws.t4[i][j]
+			}
 			for j := range 32 {
 				dh2[i][j] = dh3[i][j]
 			}
@@ -578,18 +574,6 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 			for j := range 32 {
 				ws.t6[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
 			}
-		}
-		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
-		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 1024), false)
-		// backward of deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				dh3[i][j] = dh2[i][j] + ws.t8[i][j]
-			}
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t7[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t6[i][k5]
@@ -598,7 +582,19 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 				sumC3 += ws.t6[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
-			// backward of deepres.bp:9: input x[32]
+		}
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t7[i][j]
+			}
+		}
+		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 1024), false)
+		// backward of deepres.bp:9: input x[32]
+		for i := range 32 {
+			for j := range 32 {
+				dh3[i][j] = dh2[i][j] + ws.t8[i][j]
+			}
 			for j := range 32 {
 				dh2[i][j] = dh3[i][j]
 			}

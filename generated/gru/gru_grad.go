@@ -63,9 +63,9 @@ type GruWorkspace struct {
 	r        [25][16]float64
 	t3       [25][16]float64
 	h        [26][16]float64
-	dbzSteps [25][16]float64
-	dbrSteps [25][16]float64
 	dbnSteps [25][16]float64
+	dbrSteps [25][16]float64
+	dbzSteps [25][16]float64
 }
 
 // GruBatchWorkspace holds what GruParams.ForwardBatch and LossGradBatch need
@@ -209,12 +209,17 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 	for t := 24; t >= 0; t-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbni := dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
 		row := &p.Un[0]
@@ -242,9 +247,15 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbri := t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbzi := (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
 			dh3[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
 		}
@@ -272,31 +283,16 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
 		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
 		for i := range 16 {
 			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -397,12 +393,17 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t5]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbni := dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t5][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
 		row10 := &p.Un[0]
@@ -430,9 +431,15 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbri := t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t5][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbzi := (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t5][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
 			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
@@ -460,31 +467,16 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
 		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t5][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t5][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t5][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
 		for i := range 16 {
 			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 	return loss
 }
 
@@ -515,12 +507,17 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 	for t := 24; t >= 0; t-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbni := dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
 		row := &p.Un[0]
@@ -548,9 +545,15 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbri := t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbzi := (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
 			dh3[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
 		}
@@ -578,31 +581,16 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
 		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
 		for i := range 16 {
 			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
@@ -715,12 +703,17 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t5]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbni := dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t5][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
 		row10 := &p.Un[0]
@@ -748,9 +741,15 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbri := t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t5][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbzi := (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t5][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
 			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
@@ -778,31 +777,16 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
 		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t5][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t5][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t5][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
 		for i := range 16 {
 			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 	return loss
 }
 
@@ -991,6 +975,20 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t5][i]
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t5+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t5+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t5+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t5+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree4[0][i] += scatter[0][i]
+		}
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
 			for j := range 32 {
@@ -1000,12 +998,46 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			for j := range 32 {
 				ws.t7[i][j] = dh2[i][j] * ws.t2[t5][i][j] * (1 - ws.n[t5][i][j]*ws.n[t5][i][j])
 			}
+			for j := range 4 {
+				row3 := &ws.t7[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t5][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
+				}
+				g.Wn[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t7[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 32 {
 				ws.t9[i][j] = ws.t8[i][j] * ws.h[t5][i][j] * (ws.r[t5][i][j] * (1 - ws.r[t5][i][j]))
+			}
+			for j := range 4 {
+				row4 := &ws.t9[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.xs[t5][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
+				}
+				g.Wr[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree2[i][j] += ws.t9[i][j]
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 512), false)
@@ -1014,6 +1046,23 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			for j := range 32 {
 				ws.t11[i][j] = (dh2[i][j]*ws.h[t5][i][j] + -(dh2[i][j] * ws.n[t5][i][j])) * (ws.z[t5][i][j] * ws.t2[t5][i][j])
 			}
+			for j := range 4 {
+				row5 := &ws.t11[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.xs[t5][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t5][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t5][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t5][j][k6+3]
+				}
+				g.Wz[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t11[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.t12[0][0], 512), false)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1021,79 +1070,6 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			for j := range 32 {
 				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t8[i][j]*ws.r[t5][i][j] + ws.t10[i][j] + ws.t12[i][j]
 			}
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 4 {
-				row2 := &ws.t11[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t5][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t5][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t5][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t5][j][k3+3]
-				}
-				g.Wz[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
-		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t9[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t5][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
-				}
-				g.Wr[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
-		// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-		for i := range 16 {
-			for j := range 4 {
-				row4 := &ws.t7[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t5][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
-				}
-				g.Wn[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			row5 := &scatter[0]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k6 := 0; k6 < 32; k6 += 4 {
-				dotE0 += row5[k6] * ws.h[t5+1][i][k6]
-				dotE1 += row5[k6+1] * ws.h[t5+1][i][k6+1]
-				dotE2 += row5[k6+2] * ws.h[t5+1][i][k6+2]
-				dotE3 += row5[k6+3] * ws.h[t5+1][i][k6+3]
-			}
-			g.Wy[0][i] += dotE0 + dotE1 + (dotE2 + dotE3)
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 32 {
-				dfree[i][j] += ws.t11[i][j]
-			}
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			for j := range 32 {
-				dfree2[i][j] += ws.t9[i][j]
-			}
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			for j := range 32 {
-				dfree3[i][j] += ws.t7[i][j]
-			}
-		}
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree4[0][i] += scatter[0][i]
-		}
-		for i := range 16 {
 			for j := range 32 {
 				dh[i][j] = dh3[i][j]
 			}
@@ -1249,6 +1225,20 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t5][i]
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t5+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t5+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t5+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t5+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree4[0][i] += scatter[0][i]
+		}
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
 			for j := range 32 {
@@ -1258,12 +1248,46 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			for j := range 32 {
 				ws.t16[i][j] = dh2[i][j] * ws.t2[t5][i][j] * (1 - ws.n[t5][i][j]*ws.n[t5][i][j])
 			}
+			for j := range 4 {
+				row3 := &ws.t16[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t5][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
+				}
+				g.Wn[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t16[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 32 {
 				ws.t18[i][j] = ws.t17[i][j] * ws.h[t5][i][j] * (ws.r[t5][i][j] * (1 - ws.r[t5][i][j]))
+			}
+			for j := range 4 {
+				row4 := &ws.t18[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.xs[t5][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
+				}
+				g.Wr[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree2[i][j] += ws.t18[i][j]
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
@@ -1272,6 +1296,23 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			for j := range 32 {
 				ws.t20[i][j] = (dh2[i][j]*ws.h[t5][i][j] + -(dh2[i][j] * ws.n[t5][i][j])) * (ws.z[t5][i][j] * ws.t2[t5][i][j])
 			}
+			for j := range 4 {
+				row5 := &ws.t20[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.xs[t5][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t5][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t5][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t5][j][k6+3]
+				}
+				g.Wz[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t20[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1279,79 +1320,6 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			for j := range 32 {
 				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t17[i][j]*ws.r[t5][i][j] + ws.t19[i][j] + ws.t21[i][j]
 			}
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 4 {
-				row2 := &ws.t20[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t5][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t5][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t5][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t5][j][k3+3]
-				}
-				g.Wz[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
-		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t18[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t5][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
-				}
-				g.Wr[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
-		// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-		for i := range 16 {
-			for j := range 4 {
-				row4 := &ws.t16[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t5][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
-				}
-				g.Wn[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			row5 := &scatter[0]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k6 := 0; k6 < 32; k6 += 4 {
-				dotE0 += row5[k6] * ws.h[t5+1][i][k6]
-				dotE1 += row5[k6+1] * ws.h[t5+1][i][k6+1]
-				dotE2 += row5[k6+2] * ws.h[t5+1][i][k6+2]
-				dotE3 += row5[k6+3] * ws.h[t5+1][i][k6+3]
-			}
-			g.Wy[0][i] += dotE0 + dotE1 + (dotE2 + dotE3)
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 32 {
-				dfree[i][j] += ws.t20[i][j]
-			}
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			for j := range 32 {
-				dfree2[i][j] += ws.t18[i][j]
-			}
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			for j := range 32 {
-				dfree3[i][j] += ws.t16[i][j]
-			}
-		}
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree4[0][i] += scatter[0][i]
-		}
-		for i := range 16 {
 			for j := range 32 {
 				dh[i][j] = dh3[i][j]
 			}

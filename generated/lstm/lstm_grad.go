@@ -69,10 +69,10 @@ type LstmWorkspace struct {
 	g        [25][16]float64
 	h        [26][16]float64
 	c        [26][16]float64
-	dbiSteps [25][16]float64
-	dbfSteps [25][16]float64
-	dbgSteps [25][16]float64
 	dboSteps [25][16]float64
+	dbgSteps [25][16]float64
+	dbfSteps [25][16]float64
+	dbiSteps [25][16]float64
 }
 
 // LstmBatchWorkspace holds what LstmParams.ForwardBatch and LossGradBatch need
@@ -208,20 +208,34 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dboi := dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbgi := dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbfi := dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbii := dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
@@ -248,23 +262,6 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
 		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -272,14 +269,14 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -364,20 +361,34 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t6]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
 			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dboi := dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t6][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbgi := dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t6][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbfi := dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t6][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbii := dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t6][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
@@ -404,23 +415,6 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t6][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t6][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t6][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t6][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
-		}
-		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -428,14 +422,14 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 	return loss
 }
 
@@ -471,20 +465,34 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
 			dc3[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dboi := dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbgi := dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbfi := dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbii := dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
@@ -511,23 +519,6 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
 		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -535,14 +526,14 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
@@ -642,20 +633,34 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t6]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
 			dc3[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dboi := dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t6][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbgi := dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t6][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbfi := dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t6][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbii := dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t6][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
@@ -682,23 +687,6 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t6][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t6][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t6][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t6][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
-		}
-		g.By[0] += dby[0]
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			dc[i] = dc3[i]
@@ -706,14 +694,14 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 	return loss
 }
 
@@ -922,6 +910,20 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t6][i]
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t6+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t6+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t6+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t6+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			for j := range 32 {
@@ -930,6 +932,23 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				ws.t6[i][j] = dh2[i][j] * ws.tanhC[t6][i][j] * (ws.o[t6][i][j] * (1 - ws.o[t6][i][j]))
+			}
+			for j := range 4 {
+				row3 := &ws.t6[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t6][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
+				}
+				g.Wo[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree4[i][j] += ws.t6[i][j]
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
@@ -942,62 +961,6 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				ws.t8[i][j] = dc2[i][j] * ws.i[t6][i][j] * (1 - ws.g[t6][i][j]*ws.g[t6][i][j])
 			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			for j := range 32 {
-				ws.t10[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
-			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				ws.t12[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				dh3[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			for j := range 4 {
-				row2 := &ws.t10[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t6][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t6][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t6][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t6][j][k3+3]
-				}
-				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t12[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t6][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
-				}
-				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t8[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
@@ -1011,10 +974,19 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 		}
 		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
-		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t8[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t10[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
+			}
 			for j := range 4 {
-				row5 := &ws.t6[i]
+				row5 := &ws.t10[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
 					dotE0 += row5[k6] * ws.xs[t6][j][k6]
@@ -1022,44 +994,50 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 					dotE2 += row5[k6+2] * ws.xs[t6][j][k6+2]
 					dotE3 += row5[k6+3] * ws.xs[t6][j][k6+3]
 				}
-				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+				g.Wi[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
 		for i := range 16 {
-			row6 := &scatter[0]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.h[t6+1][i][k7]
-				dotF1 += row6[k7+1] * ws.h[t6+1][i][k7+1]
-				dotF2 += row6[k7+2] * ws.h[t6+1][i][k7+2]
-				dotF3 += row6[k7+3] * ws.h[t6+1][i][k7+3]
-			}
-			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				dfree[i][j] += ws.t12[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				dfree2[i][j] += ws.t10[i][j]
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree3[i][j] += ws.t8[i][j]
-			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree4[i][j] += ws.t6[i][j]
-			}
 		}
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
+			for j := range 32 {
+				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
+			}
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				ws.t12[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
+			}
+			for j := range 4 {
+				row6 := &ws.t12[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.xs[t6][j][k7]
+					dotF1 += row6[k7+1] * ws.xs[t6][j][k7+1]
+					dotF2 += row6[k7+2] * ws.xs[t6][j][k7+2]
+					dotF3 += row6[k7+3] * ws.xs[t6][j][k7+3]
+				}
+				g.Wf[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t12[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				dh3[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
+			}
+			// backward of lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
 				dc[i][j] = dc3[i][j]
 			}
@@ -1251,6 +1229,20 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t6][i]
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t6+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t6+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t6+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t6+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
+		}
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
 			for j := range 32 {
@@ -1259,6 +1251,23 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				ws.t18[i][j] = dh2[i][j] * ws.tanhC[t6][i][j] * (ws.o[t6][i][j] * (1 - ws.o[t6][i][j]))
+			}
+			for j := range 4 {
+				row3 := &ws.t18[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t6][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
+				}
+				g.Wo[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree4[i][j] += ws.t18[i][j]
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
@@ -1271,62 +1280,6 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			for j := range 32 {
 				ws.t20[i][j] = dc2[i][j] * ws.i[t6][i][j] * (1 - ws.g[t6][i][j]*ws.g[t6][i][j])
 			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			for j := range 32 {
-				ws.t22[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
-			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				ws.t24[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			for j := range 4 {
-				row2 := &ws.t22[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t6][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t6][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t6][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t6][j][k3+3]
-				}
-				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t24[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t6][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
-				}
-				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t20[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
@@ -1340,10 +1293,19 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 		}
 		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
-		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t20[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t22[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
+			}
 			for j := range 4 {
-				row5 := &ws.t18[i]
+				row5 := &ws.t22[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
 					dotE0 += row5[k6] * ws.xs[t6][j][k6]
@@ -1351,44 +1313,50 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 					dotE2 += row5[k6+2] * ws.xs[t6][j][k6+2]
 					dotE3 += row5[k6+3] * ws.xs[t6][j][k6+3]
 				}
-				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+				g.Wi[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
 		for i := range 16 {
-			row6 := &scatter[0]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.h[t6+1][i][k7]
-				dotF1 += row6[k7+1] * ws.h[t6+1][i][k7+1]
-				dotF2 += row6[k7+2] * ws.h[t6+1][i][k7+2]
-				dotF3 += row6[k7+3] * ws.h[t6+1][i][k7+3]
-			}
-			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				dfree[i][j] += ws.t24[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				dfree2[i][j] += ws.t22[i][j]
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree3[i][j] += ws.t20[i][j]
-			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree4[i][j] += ws.t18[i][j]
-			}
 		}
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
+			for j := range 32 {
+				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
+			}
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				ws.t24[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
+			}
+			for j := range 4 {
+				row6 := &ws.t24[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.xs[t6][j][k7]
+					dotF1 += row6[k7+1] * ws.xs[t6][j][k7+1]
+					dotF2 += row6[k7+2] * ws.xs[t6][j][k7+2]
+					dotF3 += row6[k7+3] * ws.xs[t6][j][k7+3]
+				}
+				g.Wf[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t24[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
+			}
+			// backward of lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
 				dc[i][j] = dc3[i][j]
 			}

@@ -131,7 +131,9 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 	for t2 := 2; t2 >= 0; t2-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
-			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
+			dv2i := dh[i] * mixedSigmoid(ws.t[t2][i])
+			dv2[i] = dv2i
+			dv[i] += dv2i
 		}
 		for i := range 3 {
 			dh2[i] = dv2[0]*ws.m[t2+1][0][i] + dv2[1]*ws.m[t2+1][1][i] + dv2[2]*ws.m[t2+1][2][i]
@@ -139,17 +141,14 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			for j := range 3 {
 				t3[i][j] = (dM[i][j] + dv2[i]*ws.h[t2][j]) * 0.5
 			}
-			for j := range 3 {
-				dM2[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
-			}
 		}
 		for i := range 3 {
 			for j := range 3 {
 				dW[i][j] += ws.m[t2][0][i]*t3[0][j] + ws.m[t2][1][i]*t3[1][j] + ws.m[t2][2][i]*t3[2][j]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dv[i] += dv2[i]
-			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				dM2[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
+			}
 			for j := range 3 {
 				dM[i][j] = dM2[i][j]
 			}
@@ -219,7 +218,9 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 	for t3 := 2; t3 >= 0; t3-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
-			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
+			dv2i := dh[i] * mixedSigmoid(ws.t[t3][i])
+			dv2[i] = dv2i
+			dv[i] += dv2i
 		}
 		for i := range 3 {
 			dh2[i] = dv2[0]*ws.m[t3+1][0][i] + dv2[1]*ws.m[t3+1][1][i] + dv2[2]*ws.m[t3+1][2][i]
@@ -227,17 +228,14 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			for j := range 3 {
 				t4[i][j] = (dM[i][j] + dv2[i]*ws.h[t3][j]) * 0.5
 			}
-			for j := range 3 {
-				dM2[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
-			}
 		}
 		for i := range 3 {
 			for j := range 3 {
 				dW[i][j] += ws.m[t3][0][i]*t4[0][j] + ws.m[t3][1][i]*t4[1][j] + ws.m[t3][2][i]*t4[2][j]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dv[i] += dv2[i]
-			// backward of mixed.bp:12: M = M @ W * 0.5
+			for j := range 3 {
+				dM2[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
+			}
 			for j := range 3 {
 				dM[i][j] = dM2[i][j]
 			}
@@ -445,6 +443,9 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 			for j := range 32 {
 				t5[i][j] = dh[i][j] * mixedSigmoid(ws.t[t4][i][j])
 			}
+			for j := range 32 {
+				dfree[i][j] += t5[i][j]
+			}
 		}
 		for i := range 3 {
 			for j := range 32 {
@@ -462,19 +463,14 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 				}
 				t6[i][j] = (dM[i][j] + (dot0 + dot1 + (dot2 + dot3))) * 0.5
 			}
-			for j := range 3 {
-				dM2[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
-			}
 		}
 		for i := range 3 {
 			for j := range 3 {
 				dW[i][j] += ws.m[t4][0][i]*t6[0][j] + ws.m[t4][1][i]*t6[1][j] + ws.m[t4][2][i]*t6[2][j]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			for j := range 32 {
-				dfree[i][j] += t5[i][j]
+			for j := range 3 {
+				dM2[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
 			}
-			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				dM[i][j] = dM2[i][j]
 			}

@@ -92,12 +92,11 @@ func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *Neste
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			ws.sum[i2][j2] = p.W[0]*ws.h3[i2][j2][0] + p.W[1]*ws.h3[i2][j2][1] + (p.W[2]*ws.h3[i2][j2][2] + p.W[3]*ws.h3[i2][j2][3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
+			s2 += ws.t[i2][j2] * p.U
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				ws.h3[i2][j2+1][i] = ws.h3[i2][j2][i]*0.5 + p.W[i]
 			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			s2 += ws.t[i2][j2] * p.U
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
@@ -129,7 +128,6 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var dh2 [4]float64
 	var dw [4]float64
 	var du float64
-	var dh3 [4]float64
 	var t3 [4]float64
 	var dh4 [4]float64
 	for i2 := 2; i2 >= 0; i2-- {
@@ -143,19 +141,17 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		for j2 := 1; j2 >= 0; j2-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
+			du += ds3 * ws.t[i2][j2]
 			t2 := t * p.W[j2]
-			// backward of nested.bp:12: for j in 0..2 {
+			// backward of nested.bp:4: param w[4]
 			for i := range 4 {
-				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
-				// backward of nested.bp:4: param w[4]
 				dw[i] += dh2[i] + t2*ws.h3[i2][j2][i]
 			}
 			dw[j2] += t * ws.sum[i2][j2]
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
-				dh2[i] = dh3[i]
+				dh3i := dh2[i]*0.5 + t2*p.W[i]
+				dh2[i] = dh3i
 			}
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
@@ -201,12 +197,11 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			ws.sum[i2][j2] = p.W[0]*ws.h3[i2][j2][0] + p.W[1]*ws.h3[i2][j2][1] + (p.W[2]*ws.h3[i2][j2][2] + p.W[3]*ws.h3[i2][j2][3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
+			s2 += ws.t[i2][j2] * p.U
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				ws.h3[i2][j2+1][i] = ws.h3[i2][j2][i]*0.5 + p.W[i]
 			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			s2 += ws.t[i2][j2] * p.U
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
@@ -229,7 +224,6 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var dh2 [4]float64
 	var dw [4]float64
 	var du float64
-	var dh3 [4]float64
 	var t3 [4]float64
 	var dh4 [4]float64
 	for i3 := 2; i3 >= 0; i3-- {
@@ -243,19 +237,17 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
+			du += ds3 * ws.t[i3][j3]
 			t2 := t * p.W[j3]
-			// backward of nested.bp:12: for j in 0..2 {
+			// backward of nested.bp:4: param w[4]
 			for i := range 4 {
-				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
-				// backward of nested.bp:4: param w[4]
 				dw[i] += dh2[i] + t2*ws.h3[i3][j3][i]
 			}
 			dw[j3] += t * ws.sum[i3][j3]
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
-				dh2[i] = dh3[i]
+				dh3i := dh2[i]*0.5 + t2*p.W[i]
+				dh2[i] = dh3i
 			}
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
@@ -404,17 +396,15 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 			for i := range 32 {
 				ti := p.W[0]*ws.h3[i2][j2][0][i] + p.W[1]*ws.h3[i2][j2][1][i] + (p.W[2]*ws.h3[i2][j2][2][i] + p.W[3]*ws.h3[i2][j2][3][i])
 				ws.t[i2][j2][i] = ti
-				ws.t2[i2][j2][i] = ti * p.W[j2]
+				t2i := ti * p.W[j2]
+				ws.t2[i2][j2][i] = t2i
+				s2[i] += t2i * p.U
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				for j := range 32 {
 					ws.h3[i2][j2+1][i][j] = ws.h3[i2][j2][i][j]*0.5 + p.W[i]
 				}
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			for i := range 32 {
-				s2[i] += ws.t2[i2][j2][i] * p.U
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
@@ -480,38 +470,35 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti2 := ds3[i] * p.U
-				t[i] = ti2
-				t2[i] = ti2 * p.W[j3]
+				t[i] = ds3[i] * p.U
 			}
-			// backward of nested.bp:11: h = tanh(h * u + x[i])
-			for i := range 4 {
-				for j := range 32 {
-					dh3[i][j] = dh2[i][j]*0.5 + t2[j]*p.W[i]
-				}
-			}
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			var sum0, sum1, sum2, sum3 float64
 			for k2 := 0; k2 < 32; k2 += 4 {
-				sum0 += t[k2] * ws.t[i3][j3][k2]
-				sum1 += t[k2+1] * ws.t[i3][j3][k2+1]
-				sum2 += t[k2+2] * ws.t[i3][j3][k2+2]
-				sum3 += t[k2+3] * ws.t[i3][j3][k2+3]
+				sum0 += ds3[k2] * ws.t2[i3][j3][k2]
+				sum1 += ds3[k2+1] * ws.t2[i3][j3][k2+1]
+				sum2 += ds3[k2+2] * ws.t2[i3][j3][k2+2]
+				sum3 += ds3[k2+3] * ws.t2[i3][j3][k2+3]
 			}
-			dw2[j3] += sum0 + sum1 + (sum2 + sum3)
+			du += sum0 + sum1 + (sum2 + sum3)
 			var sumB0, sumB1, sumB2, sumB3 float64
 			for k3 := 0; k3 < 32; k3 += 4 {
-				sumB0 += ds3[k3] * ws.t2[i3][j3][k3]
-				sumB1 += ds3[k3+1] * ws.t2[i3][j3][k3+1]
-				sumB2 += ds3[k3+2] * ws.t2[i3][j3][k3+2]
-				sumB3 += ds3[k3+3] * ws.t2[i3][j3][k3+3]
+				sumB0 += t[k3] * ws.t[i3][j3][k3]
+				sumB1 += t[k3+1] * ws.t[i3][j3][k3+1]
+				sumB2 += t[k3+2] * ws.t[i3][j3][k3+2]
+				sumB3 += t[k3+3] * ws.t[i3][j3][k3+3]
 			}
-			du += sumB0 + sumB1 + (sumB2 + sumB3)
+			dw2[j3] += sumB0 + sumB1 + (sumB2 + sumB3)
+			for i := range 32 {
+				t2[i] = t[i] * p.W[j3]
+			}
 			for i := range 4 {
 				for j := range 32 {
 					dfree2[i][j] += dh2[i][j] + t2[j]*ws.h3[i3][j3][i][j]
 				}
 				// backward of nested.bp:11: h = tanh(h * u + x[i])
+				for j := range 32 {
+					dh3[i][j] = dh2[i][j]*0.5 + t2[j]*p.W[i]
+				}
 				for j := range 32 {
 					dh2[i][j] = dh3[i][j]
 				}
@@ -593,17 +580,15 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 			for i := range 32 {
 				ti := p.W[0]*ws.h3[i2][j2][0][i] + p.W[1]*ws.h3[i2][j2][1][i] + (p.W[2]*ws.h3[i2][j2][2][i] + p.W[3]*ws.h3[i2][j2][3][i])
 				ws.t[i2][j2][i] = ti
-				ws.t2[i2][j2][i] = ti * p.W[j2]
+				t2i := ti * p.W[j2]
+				ws.t2[i2][j2][i] = t2i
+				s2[i] += t2i * p.U
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				for j := range 32 {
 					ws.h3[i2][j2+1][i][j] = ws.h3[i2][j2][i][j]*0.5 + p.W[i]
 				}
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			for i := range 32 {
-				s2[i] += ws.t2[i2][j2][i] * p.U
 			}
 		}
 		// nested.bp:12: for j in 0..2 {

@@ -136,9 +136,14 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row := &p.Wh[0]
@@ -164,14 +169,6 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dh[i] = dh2[i]
 		}
@@ -237,9 +234,14 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t3]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t3][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -266,14 +268,6 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 		}
 		for i := range 16 {
-			ws.dbhSteps[t3][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
 			dh[i] = dh2[i]
 		}
 	}
@@ -299,9 +293,14 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row := &p.Wh[0]
@@ -327,14 +326,6 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dh[i] = dh2[i]
 		}
@@ -406,9 +397,14 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t3]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t3][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -434,14 +430,6 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t3][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			dh[i] = dh2[i]
 		}
@@ -595,48 +583,44 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t3][i]
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t3+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t3+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t3+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t3+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree2[0][i] += scatter[0][i]
+		}
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
 				ws.t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
 			}
-		}
-		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
-		for i := range 16 {
 			for j := range 4 {
-				row2 := &ws.t3[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t3][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t3][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t3][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t3][j][k3+3]
+				row3 := &ws.t3[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t3][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t3][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t3][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t3][j][k4+3]
 				}
-				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
+				g.Wx[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
 		}
 		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
-			row3 := &scatter[0]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += row3[k4] * ws.h[t3+1][i][k4]
-				dotC1 += row3[k4+1] * ws.h[t3+1][i][k4+1]
-				dotC2 += row3[k4+2] * ws.h[t3+1][i][k4+2]
-				dotC3 += row3[k4+3] * ws.h[t3+1][i][k4+3]
-			}
-			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
-			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 			for j := range 32 {
 				dfree[i][j] += ws.t3[i][j]
 			}
 		}
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree2[0][i] += scatter[0][i]
-		}
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				dh[i][j] = ws.dh[i][j]
@@ -729,48 +713,44 @@ func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t3][i]
 		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t3+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t3+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t3+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t3+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree2[0][i] += scatter[0][i]
+		}
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
 				ws.t5[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
 			}
-		}
-		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.dh2[0][0], 512), false)
-		for i := range 16 {
 			for j := range 4 {
-				row2 := &ws.t5[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t3][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t3][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t3][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t3][j][k3+3]
+				row3 := &ws.t5[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t3][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t3][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t3][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t3][j][k4+3]
 				}
-				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
+				g.Wx[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
 			}
 		}
 		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
-			row3 := &scatter[0]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += row3[k4] * ws.h[t3+1][i][k4]
-				dotC1 += row3[k4+1] * ws.h[t3+1][i][k4+1]
-				dotC2 += row3[k4+2] * ws.h[t3+1][i][k4+2]
-				dotC3 += row3[k4+3] * ws.h[t3+1][i][k4+3]
-			}
-			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
-			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 			for j := range 32 {
 				dfree[i][j] += ws.t5[i][j]
 			}
 		}
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree2[0][i] += scatter[0][i]
-		}
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.dh2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				dh[i][j] = ws.dh2[i][j]
