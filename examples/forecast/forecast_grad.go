@@ -280,12 +280,10 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
 			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
-		yhat2 := in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
+		yhat = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t6-8] = yhat2 - in.Ys[t6]
+		ws.t[t6-8] = yhat - in.Ys[t6]
 		loss += ws.t[t6-8] * ws.t[t6-8]
-		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		yhat = yhat2
 	}
 	// forecast.bp:43: for t in B..T {
 	ws.yhat = yhat
@@ -316,12 +314,10 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t := 23; t >= 8; t-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -337,7 +333,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc3[i] = dc2i * ws.f2[t-8][i]
+			dc[i] = dc2i * ws.f2[t-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2i := dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
 			dbo2[i] = dbo2i
@@ -385,7 +381,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v4 := dbi2[0]
 		row8 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
+			dh[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
 		}
 		for k := 1; k < 16; k++ {
 			v5 := dbo2[k]
@@ -397,19 +393,13 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v8 := dbi2[k]
 			row12 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
+				dh[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
 			}
 		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
-		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -423,15 +413,13 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
 	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		hRow := &ws.h[t2]
@@ -439,10 +427,10 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		hRow3 := &ws.h[t2]
 		hRow4 := &ws.h[t2]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc6[i] = dc5i * ws.f[t2][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc3[i] = dc4i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4i := dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4i := dh3[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
 			dbo4[i] = dbo4i
 			dWo2[i][0] += dbo4i * in.Xs[t2][0]
 			row13 := &dUo2[i]
@@ -451,7 +439,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4i := dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4i := dc4i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			dbg4[i] = dbg4i
 			dWg2[i][0] += dbg4i * in.Xs[t2][0]
 			row14 := &dUg2[i]
@@ -460,7 +448,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4i := dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4i := dc4i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			dbf4[i] = dbf4i
 			dWf2[i][0] += dbf4i * in.Xs[t2][0]
 			row15 := &dUf2[i]
@@ -469,7 +457,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4i := dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4i := dc4i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 			dbi4[i] = dbi4i
 			dWi2[i][0] += dbi4i * in.Xs[t2][0]
 			row16 := &dUi2[i]
@@ -488,7 +476,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v12 := dbi4[0]
 		row20 := &p.Ui[0]
 		for j4 := range 16 {
-			dh5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+			dh3[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 		}
 		for k2 := 1; k2 < 16; k2++ {
 			v13 := dbo4[k2]
@@ -500,14 +488,8 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v16 := dbi4[k2]
 			row24 := &p.Ui[k2]
 			for j5 := range 16 {
-				dh5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+				dh3[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 			}
-		}
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -685,12 +667,10 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -706,7 +686,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc3[i] = dc2i * ws.f2[t11-8][i]
+			dc[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2i := dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
 			dbo2[i] = dbo2i
@@ -754,7 +734,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v4 := dbi2[0]
 		row17 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			dh[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
 		}
 		for k4 := 1; k4 < 16; k4++ {
 			v5 := dbo2[k4]
@@ -766,19 +746,13 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v8 := dbi2[k4]
 			row21 := &p.Ui[k4]
 			for j3 := range 16 {
-				dh3[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				dh[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
 			}
 		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
-		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -792,15 +766,13 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		hRow2 := &ws.h[t12]
@@ -808,10 +780,10 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		hRow4 := &ws.h[t12]
 		hRow5 := &ws.h[t12]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
-			dc6[i] = dc5i * ws.f[t12][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc3[i] = dc4i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4i := dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4i := dh3[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
 			dbo4[i] = dbo4i
 			dWo2[i][0] += dbo4i * in.Xs[t12][0]
 			row22 := &dUo2[i]
@@ -820,7 +792,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4i := dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4i := dc4i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
 			dbg4[i] = dbg4i
 			dWg2[i][0] += dbg4i * in.Xs[t12][0]
 			row23 := &dUg2[i]
@@ -829,7 +801,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4i := dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4i := dc4i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
 			dbf4[i] = dbf4i
 			dWf2[i][0] += dbf4i * in.Xs[t12][0]
 			row24 := &dUf2[i]
@@ -838,7 +810,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			}
 			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4i := dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4i := dc4i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 			dbi4[i] = dbi4i
 			dWi2[i][0] += dbi4i * in.Xs[t12][0]
 			row25 := &dUi2[i]
@@ -857,7 +829,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 		v12 := dbi4[0]
 		row29 := &p.Ui[0]
 		for j4 := range 16 {
-			dh5[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+			dh3[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
 		}
 		for k5 := 1; k5 < 16; k5++ {
 			v13 := dbo4[k5]
@@ -869,14 +841,8 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 			v16 := dbi4[k5]
 			row33 := &p.Ui[k5]
 			for j5 := range 16 {
-				dh5[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
 			}
-		}
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -937,12 +903,10 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t := 23; t >= 8; t-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -958,7 +922,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc3[i] = dc2i * ws.f2[t-8][i]
+			dc[i] = dc2i * ws.f2[t-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2i := dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
 			dbo2[i] = dbo2i
@@ -1006,7 +970,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v4 := dbi2[0]
 		row8 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
+			dh[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
 		}
 		for k := 1; k < 16; k++ {
 			v5 := dbo2[k]
@@ -1018,19 +982,13 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v8 := dbi2[k]
 			row12 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
+				dh[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
 			}
 		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
-		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -1044,15 +1002,13 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
 	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		hRow := &ws.h[t2]
@@ -1060,10 +1016,10 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		hRow3 := &ws.h[t2]
 		hRow4 := &ws.h[t2]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc6[i] = dc5i * ws.f[t2][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc3[i] = dc4i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4i := dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4i := dh3[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
 			dbo4[i] = dbo4i
 			dWo2[i][0] += dbo4i * in.Xs[t2][0]
 			row13 := &dUo2[i]
@@ -1072,7 +1028,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4i := dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4i := dc4i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
 			dbg4[i] = dbg4i
 			dWg2[i][0] += dbg4i * in.Xs[t2][0]
 			row14 := &dUg2[i]
@@ -1081,7 +1037,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4i := dc5i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4i := dc4i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
 			dbf4[i] = dbf4i
 			dWf2[i][0] += dbf4i * in.Xs[t2][0]
 			row15 := &dUf2[i]
@@ -1090,7 +1046,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4i := dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4i := dc4i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
 			dbi4[i] = dbi4i
 			dWi2[i][0] += dbi4i * in.Xs[t2][0]
 			row16 := &dUi2[i]
@@ -1109,7 +1065,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v12 := dbi4[0]
 		row20 := &p.Ui[0]
 		for j4 := range 16 {
-			dh5[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+			dh3[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 		}
 		for k2 := 1; k2 < 16; k2++ {
 			v13 := dbo4[k2]
@@ -1121,14 +1077,8 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v16 := dbi4[k2]
 			row24 := &p.Ui[k2]
 			for j5 := range 16 {
-				dh5[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+				dh3[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 			}
-		}
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -1309,12 +1259,10 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -1330,7 +1278,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
-			dc3[i] = dc2i * ws.f2[t11-8][i]
+			dc[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			dbo2i := dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
 			dbo2[i] = dbo2i
@@ -1378,7 +1326,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v4 := dbi2[0]
 		row17 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			dh[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
 		}
 		for k4 := 1; k4 < 16; k4++ {
 			v5 := dbo2[k4]
@@ -1390,19 +1338,13 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v8 := dbi2[k4]
 			row21 := &p.Ui[k4]
 			for j3 := range 16 {
-				dh3[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				dh[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
 			}
 		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
-		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -1416,15 +1358,13 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
 		hRow2 := &ws.h[t12]
@@ -1432,10 +1372,10 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		hRow4 := &ws.h[t12]
 		hRow5 := &ws.h[t12]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
-			dc6[i] = dc5i * ws.f[t12][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc3[i] = dc4i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4i := dh4[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4i := dh3[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
 			dbo4[i] = dbo4i
 			dWo2[i][0] += dbo4i * in.Xs[t12][0]
 			row22 := &dUo2[i]
@@ -1444,7 +1384,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4i := dc5i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4i := dc4i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
 			dbg4[i] = dbg4i
 			dWg2[i][0] += dbg4i * in.Xs[t12][0]
 			row23 := &dUg2[i]
@@ -1453,7 +1393,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4i := dc5i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4i := dc4i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
 			dbf4[i] = dbf4i
 			dWf2[i][0] += dbf4i * in.Xs[t12][0]
 			row24 := &dUf2[i]
@@ -1462,7 +1402,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			}
 			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4i := dc5i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4i := dc4i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
 			dbi4[i] = dbi4i
 			dWi2[i][0] += dbi4i * in.Xs[t12][0]
 			row25 := &dUi2[i]
@@ -1481,7 +1421,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 		v12 := dbi4[0]
 		row29 := &p.Ui[0]
 		for j4 := range 16 {
-			dh5[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
+			dh3[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
 		}
 		for k5 := 1; k5 < 16; k5++ {
 			v13 := dbo4[k5]
@@ -1493,14 +1433,8 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 			v16 := dbi4[k5]
 			row33 := &p.Ui[k5]
 			for j5 := range 16 {
-				dh5[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
+				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
 			}
-		}
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -1660,11 +1594,9 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
 			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
-		yhat2 := in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
+		yhat = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t6-8] = yhat2 - in.Ys[t6]
-		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		yhat = yhat2
+		ws.t[t6-8] = yhat - in.Ys[t6]
 	}
 	// forecast.bp:43: for t in B..T {
 	out.Yhat = yhat
@@ -1944,8 +1876,6 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -2068,7 +1998,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
+				dc[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
@@ -2102,21 +2032,13 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = ws.t11[i][j] + ws.t13[i][j] + ws.t15[i][j] + ws.t17[i][j]
-			}
-			// backward of forecast.bp:49: c = f * c + i * g
-			for j := range 32 {
-				dc[i][j] = dc3[i][j]
-			}
-			// backward of forecast.bp:52: loss += (yhat - ys[t])^2
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = ws.t11[i][j] + ws.t13[i][j] + ws.t15[i][j] + ws.t17[i][j]
 			}
 		}
 	}
-	var dc4 [16][32]float64
+	var dc3 [16][32]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16][32]float64
+	var dh3 [16][32]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dWf2 [16][1]float64
@@ -2131,20 +2053,18 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var dfree9 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
-			dc4[i][j] = dc[i][j]
+			dc3[i][j] = dc[i][j]
 		}
 		for j := range 32 {
-			dh4[i][j] = dh[i][j]
+			dh3[i][j] = dh[i][j]
 		}
 	}
-	var dc5 [16][32]float64
-	var dc6 [16][32]float64
-	var dh5 [16][32]float64
+	var dc4 [16][32]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t18[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
+				ws.t18[i][j] = dh3[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
 			row11 := &ws.t18[i]
 			var dotK0, dotK1, dotK2, dotK3 float64
@@ -2174,11 +2094,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
+				dc4[i][j] = dc3[i][j] + dh3[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
 			}
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				ws.t20[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
+				ws.t20[i][j] = dc4[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
 			}
 			row13 := &ws.t20[i]
 			var dotM0, dotM1, dotM2, dotM3 float64
@@ -2208,7 +2128,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t22[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
+				ws.t22[i][j] = dc4[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
 			}
 			row15 := &ws.t22[i]
 			var dotO0, dotO1, dotO2, dotO3 float64
@@ -2238,11 +2158,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc6[i][j] = dc5[i][j] * ws.f[t12][i][j]
+				dc3[i][j] = dc4[i][j] * ws.f[t12][i][j]
 			}
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t24[i][j] = dc5[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
+				ws.t24[i][j] = dc4[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
 			row17 := &ws.t24[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
@@ -2272,15 +2192,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 		// backward of forecast.bp:39: h = o * tanh(c)
 		for i := range 16 {
 			for j := range 32 {
-				dh5[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
-			}
-			// backward of forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				dc4[i][j] = dc6[i][j]
-			}
-			// backward of forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				dh4[i][j] = dh5[i][j]
+				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
 			}
 		}
 	}
@@ -2546,8 +2458,6 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -2670,7 +2580,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
+				dc[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
@@ -2704,21 +2614,13 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = ws.t35[i][j] + ws.t37[i][j] + ws.t39[i][j] + ws.t41[i][j]
-			}
-			// backward of forecast.bp:49: c = f * c + i * g
-			for j := range 32 {
-				dc[i][j] = dc3[i][j]
-			}
-			// backward of forecast.bp:52: loss += (yhat - ys[t])^2
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = ws.t35[i][j] + ws.t37[i][j] + ws.t39[i][j] + ws.t41[i][j]
 			}
 		}
 	}
-	var dc4 [16][32]float64
+	var dc3 [16][32]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16][32]float64
+	var dh3 [16][32]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dWf2 [16][1]float64
@@ -2733,20 +2635,18 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var dfree9 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
-			dc4[i][j] = dc[i][j]
+			dc3[i][j] = dc[i][j]
 		}
 		for j := range 32 {
-			dh4[i][j] = dh[i][j]
+			dh3[i][j] = dh[i][j]
 		}
 	}
-	var dc5 [16][32]float64
-	var dc6 [16][32]float64
-	var dh5 [16][32]float64
+	var dc4 [16][32]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t42[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
+				ws.t42[i][j] = dh3[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
 			row11 := &ws.t42[i]
 			var dotK0, dotK1, dotK2, dotK3 float64
@@ -2776,11 +2676,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
+				dc4[i][j] = dc3[i][j] + dh3[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
 			}
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
 			for j := range 32 {
-				ws.t44[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
+				ws.t44[i][j] = dc4[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
 			}
 			row13 := &ws.t44[i]
 			var dotM0, dotM1, dotM2, dotM3 float64
@@ -2810,7 +2710,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t46[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
+				ws.t46[i][j] = dc4[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
 			}
 			row15 := &ws.t46[i]
 			var dotO0, dotO1, dotO2, dotO3 float64
@@ -2840,11 +2740,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		// backward of forecast.bp:38: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc6[i][j] = dc5[i][j] * ws.f[t12][i][j]
+				dc3[i][j] = dc4[i][j] * ws.f[t12][i][j]
 			}
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				ws.t48[i][j] = dc5[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
+				ws.t48[i][j] = dc4[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
 			}
 			row17 := &ws.t48[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
@@ -2874,15 +2774,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 		// backward of forecast.bp:39: h = o * tanh(c)
 		for i := range 16 {
 			for j := range 32 {
-				dh5[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
-			}
-			// backward of forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				dc4[i][j] = dc6[i][j]
-			}
-			// backward of forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				dh4[i][j] = dh5[i][j]
+				dh3[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
 			}
 		}
 	}
@@ -3114,19 +3006,18 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
 				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
-			yhat2i := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
+			yhati := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
+			yhat[i] = yhati
 			// forecast.bp:52: loss += (yhat - ys[t])^2
-			ti := yhat2i - ws.ys[t6][i]
+			ti := yhati - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
-			// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			yhat[i] = yhat2i
 		}
 	}
-	var yhat3 [32]float64
+	var yhat2 [32]float64
 	// forecast.bp:43: for t in B..T {
 	for i := range 32 {
-		yhat3[i] = yhat[i]
+		yhat2[i] = yhat[i]
 	}
 	// forecast.bp:54: loss = loss / (T - B)
 	var loss20, loss21, loss22, loss23 float64
@@ -3139,7 +3030,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	if out != nil {
 		for q := range out {
-			out[q].Yhat = yhat3[q]
+			out[q].Yhat = yhat2[q]
 		}
 	}
 	return loss2

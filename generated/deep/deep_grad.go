@@ -62,11 +62,9 @@ type DeepBatchWorkspace struct {
 	t   [32][32]float64
 	t2  [32][32]float64
 	t3  [32][32]float64
-	dh  [32][32]float64
 	t4  [32][32]float64
 	t5  [32][32]float64
 	t6  [32][32]float64
-	dh2 [32][32]float64
 	t7  [32][32]float64
 }
 
@@ -139,8 +137,7 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 				dot2 += t[k+2] * p.W[l][k+2][i]
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dot0 + dot1 + (dot2 + dot3)
-			dh2[i] = dh3i
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 		}
 	}
 }
@@ -209,8 +206,7 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			dh2[i] = dh3i
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 		}
 	}
 	return loss
@@ -248,8 +244,7 @@ func (p *DeepParams) BackwardTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 				dot2 += t[k+2] * p.W[l][k+2][i]
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dot0 + dot1 + (dot2 + dot3)
-			dh2[i] = dh3i
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 		}
 	}
 }
@@ -320,8 +315,7 @@ func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			dh2[i] = dh3i
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 		}
 	}
 	return loss
@@ -479,11 +473,15 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 			for j := range 32 {
 				g.W[l2][i][j] += ws.t3[i][j]
 			}
-		}
-		deepGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.dh[0][0], 1024), false)
-		for i := range 32 {
 			for j := range 32 {
-				dh2[i][j] = ws.dh[i][j]
+				var dot0, dot1, dot2, dot3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dot0 += p.W[l2][k6][i] * ws.t2[k6][j]
+					dot1 += p.W[l2][k6+1][i] * ws.t2[k6+1][j]
+					dot2 += p.W[l2][k6+2][i] * ws.t2[k6+2][j]
+					dot3 += p.W[l2][k6+3][i] * ws.t2[k6+3][j]
+				}
+				dh2[i][j] = dot0 + dot1 + (dot2 + dot3)
 			}
 		}
 	}
@@ -566,11 +564,15 @@ func (p *DeepParams) lossGradTileTo(ws *DeepBatchWorkspace, g *DeepParams) float
 			for j := range 32 {
 				g.W[l2][i][j] += ws.t6[i][j]
 			}
-		}
-		deepGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.dh2[0][0], 1024), false)
-		for i := range 32 {
 			for j := range 32 {
-				dh2[i][j] = ws.dh2[i][j]
+				var dot0, dot1, dot2, dot3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dot0 += p.W[l2][k6][i] * ws.t5[k6][j]
+					dot1 += p.W[l2][k6+1][i] * ws.t5[k6+1][j]
+					dot2 += p.W[l2][k6+2][i] * ws.t5[k6+2][j]
+					dot3 += p.W[l2][k6+3][i] * ws.t5[k6+3][j]
+				}
+				dh2[i][j] = dot0 + dot1 + (dot2 + dot3)
 			}
 		}
 	}

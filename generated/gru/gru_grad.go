@@ -204,7 +204,6 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 	var t2 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -257,7 +256,7 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 			ws.dbzSteps[t][i] = dbzi
 			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
+			dh[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
 		}
 		v9 := dbr[0]
 		row9 := &p.Ur[0]
@@ -268,7 +267,7 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		v12 := dbz[1]
 		row12 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
 		for k2 := 2; k2 < 16; k2 += 2 {
 			v13 := dbr[k2]
@@ -280,11 +279,8 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 			v16 := dbz[k2+1]
 			row16 := &p.Uz[k2+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
@@ -388,7 +384,6 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	var t6 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -441,7 +436,7 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			ws.dbzSteps[t5][i] = dbzi
 			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
+			dh[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
 		v9 := dbr[0]
 		row18 := &p.Ur[0]
@@ -452,7 +447,7 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 		v12 := dbz[1]
 		row21 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
+			dh[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
 		for k5 := 2; k5 < 16; k5 += 2 {
 			v13 := dbr[k5]
@@ -464,11 +459,8 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			v16 := dbz[k5+1]
 			row25 := &p.Uz[k5+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
+				dh[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
@@ -502,7 +494,6 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 	var t2 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -555,7 +546,7 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 			ws.dbzSteps[t][i] = dbzi
 			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
+			dh[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
 		}
 		v9 := dbr[0]
 		row9 := &p.Ur[0]
@@ -566,7 +557,7 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		v12 := dbz[1]
 		row12 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
 		for k2 := 2; k2 < 16; k2 += 2 {
 			v13 := dbr[k2]
@@ -578,11 +569,8 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 			v16 := dbz[k2+1]
 			row16 := &p.Uz[k2+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
@@ -698,7 +686,6 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	var t6 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -751,7 +738,7 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			ws.dbzSteps[t5][i] = dbzi
 			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
+			dh[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
 		v9 := dbr[0]
 		row18 := &p.Ur[0]
@@ -762,7 +749,7 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 		v12 := dbz[1]
 		row21 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
+			dh[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
 		for k5 := 2; k5 < 16; k5 += 2 {
 			v13 := dbr[k5]
@@ -774,11 +761,8 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			v16 := dbz[k5+1]
 			row25 := &p.Uz[k5+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
+				dh[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
 	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
@@ -967,7 +951,6 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 	var dfree4 [1][32]float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1068,10 +1051,7 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t8[i][j]*ws.r[t5][i][j] + ws.t10[i][j] + ws.t12[i][j]
-			}
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t8[i][j]*ws.r[t5][i][j] + ws.t10[i][j] + ws.t12[i][j]
 			}
 		}
 	}
@@ -1217,7 +1197,6 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 	var dfree4 [1][32]float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1318,10 +1297,7 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t17[i][j]*ws.r[t5][i][j] + ws.t19[i][j] + ws.t21[i][j]
-			}
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t17[i][j]*ws.r[t5][i][j] + ws.t19[i][j] + ws.t21[i][j]
 			}
 		}
 	}

@@ -198,12 +198,10 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -215,7 +213,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc3[i] = dc2i * ws.f[t][i]
+			dc[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dboi := dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
 			dbo[i] = dboi
@@ -247,7 +245,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v4 := dbi[0]
 		row4 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 1; k < 16; k++ {
 			v5 := dbo[k]
@@ -259,14 +257,8 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v8 := dbi[k]
 			row8 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
@@ -351,12 +343,10 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -368,7 +358,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc3[i] = dc2i * ws.f[t6][i]
+			dc[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dboi := dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
 			dbo[i] = dboi
@@ -400,7 +390,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 		v4 := dbi[0]
 		row9 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
 		for k3 := 1; k3 < 16; k3++ {
 			v5 := dbo[k3]
@@ -412,14 +402,8 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			v8 := dbi[k3]
 			row13 := &p.Ui[k3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-		}
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
@@ -455,12 +439,10 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -472,7 +454,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc3[i] = dc2i * ws.f[t][i]
+			dc[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dboi := dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
 			dbo[i] = dboi
@@ -504,7 +486,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v4 := dbi[0]
 		row4 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 1; k < 16; k++ {
 			v5 := dbo[k]
@@ -516,14 +498,8 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v8 := dbi[k]
 			row8 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
@@ -623,12 +599,10 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -640,7 +614,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
-			dc3[i] = dc2i * ws.f[t6][i]
+			dc[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			dboi := dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
 			dbo[i] = dboi
@@ -672,7 +646,7 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 		v4 := dbi[0]
 		row9 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
 		for k3 := 1; k3 < 16; k3++ {
 			v5 := dbo[k3]
@@ -684,14 +658,8 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			v8 := dbi[k3]
 			row13 := &p.Ui[k3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-		}
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
 	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
@@ -901,8 +869,6 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1007,7 +973,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
+				dc[i][j] = dc2[i][j] * ws.f[t6][i][j]
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
@@ -1035,15 +1001,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
-			}
-			// backward of lstm.bp:34: c = f * c + i * g
-			for j := range 32 {
-				dc[i][j] = dc3[i][j]
-			}
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
 			}
 		}
 	}
@@ -1220,8 +1178,6 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -1326,7 +1282,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
+				dc[i][j] = dc2[i][j] * ws.f[t6][i][j]
 			}
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
@@ -1354,15 +1310,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
-			}
-			// backward of lstm.bp:34: c = f * c + i * g
-			for j := range 32 {
-				dc[i][j] = dc3[i][j]
-			}
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
 			}
 		}
 	}

@@ -125,9 +125,7 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		dh[i] = p.V[i]
 	}
 	var dv2 [3]float64
-	var dh2 [3]float64
 	var t3 [3][3]float64
-	var dM2 [3][3]float64
 	for t2 := 2; t2 >= 0; t2-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
@@ -136,7 +134,7 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv[i] += dv2i
 		}
 		for i := range 3 {
-			dh2[i] = dv2[0]*ws.m[t2+1][0][i] + dv2[1]*ws.m[t2+1][1][i] + dv2[2]*ws.m[t2+1][2][i]
+			dh[i] = dv2[0]*ws.m[t2+1][0][i] + dv2[1]*ws.m[t2+1][1][i] + dv2[2]*ws.m[t2+1][2][i]
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t3[i][j] = (dM[i][j] + dv2[i]*ws.h[t2][j]) * 0.5
@@ -147,13 +145,8 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 				dW[i][j] += ws.m[t2][0][i]*t3[0][j] + ws.m[t2][1][i]*t3[1][j] + ws.m[t2][2][i]*t3[2][j]
 			}
 			for j := range 3 {
-				dM2[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
+				dM[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
 			}
-			for j := range 3 {
-				dM[i][j] = dM2[i][j]
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dh[i] = dh2[i]
 		}
 	}
 	// backward of mixed.bp:5: param W[3, 3]
@@ -212,9 +205,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		dh[i] = p.V[i]
 	}
 	var dv2 [3]float64
-	var dh2 [3]float64
 	var t4 [3][3]float64
-	var dM2 [3][3]float64
 	for t3 := 2; t3 >= 0; t3-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
@@ -223,7 +214,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			dv[i] += dv2i
 		}
 		for i := range 3 {
-			dh2[i] = dv2[0]*ws.m[t3+1][0][i] + dv2[1]*ws.m[t3+1][1][i] + dv2[2]*ws.m[t3+1][2][i]
+			dh[i] = dv2[0]*ws.m[t3+1][0][i] + dv2[1]*ws.m[t3+1][1][i] + dv2[2]*ws.m[t3+1][2][i]
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				t4[i][j] = (dM[i][j] + dv2[i]*ws.h[t3][j]) * 0.5
@@ -234,13 +225,8 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 				dW[i][j] += ws.m[t3][0][i]*t4[0][j] + ws.m[t3][1][i]*t4[1][j] + ws.m[t3][2][i]*t4[2][j]
 			}
 			for j := range 3 {
-				dM2[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
+				dM[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
 			}
-			for j := range 3 {
-				dM[i][j] = dM2[i][j]
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dh[i] = dh2[i]
 		}
 	}
 	// backward of mixed.bp:5: param W[3, 3]
@@ -434,9 +420,7 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		}
 	}
 	var t5 [3][32]float64
-	var dh2 [3][32]float64
 	var t6 [3][3]float64
-	var dM2 [3][3]float64
 	for t4 := 2; t4 >= 0; t4-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
@@ -449,7 +433,7 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		}
 		for i := range 3 {
 			for j := range 32 {
-				dh2[i][j] = ws.m[t4+1][0][i]*t5[0][j] + ws.m[t4+1][1][i]*t5[1][j] + ws.m[t4+1][2][i]*t5[2][j]
+				dh[i][j] = ws.m[t4+1][0][i]*t5[0][j] + ws.m[t4+1][1][i]*t5[1][j] + ws.m[t4+1][2][i]*t5[2][j]
 			}
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
@@ -469,14 +453,7 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 				dW[i][j] += ws.m[t4][0][i]*t6[0][j] + ws.m[t4][1][i]*t6[1][j] + ws.m[t4][2][i]*t6[2][j]
 			}
 			for j := range 3 {
-				dM2[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
-			}
-			for j := range 3 {
-				dM[i][j] = dM2[i][j]
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			for j := range 32 {
-				dh[i][j] = dh2[i][j]
+				dM[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
 			}
 		}
 	}
@@ -484,6 +461,7 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		for j := range 3 {
 			g.W[i][j] += t3[i][j] + t3[i][j] + dM[i][j] + dW[i][j]
 		}
+		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		var sum0, sum1, sum2, sum3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
 			sum0 += ws.h[3][i][k5] + dfree[i][k5]

@@ -66,10 +66,8 @@ type RnnBatchWorkspace struct {
 	h   [26][16][32]float64
 	t2  [16][32]float64
 	t3  [16][32]float64
-	dh  [16][32]float64
 	t4  [16][32]float64
 	t5  [16][32]float64
-	dh2 [16][32]float64
 	t6  [16][32]float64
 }
 
@@ -131,7 +129,6 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -154,7 +151,7 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		v4 := dbh[3]
 		row4 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbh[k]
@@ -166,11 +163,8 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			v8 := dbh[k+3]
 			row8 := &p.Wh[k+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh2[i]
 		}
 	}
 	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
@@ -229,7 +223,6 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -252,7 +245,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		v4 := dbh[3]
 		row9 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v5 := dbh[k3]
@@ -264,11 +257,8 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			v8 := dbh[k3+3]
 			row13 := &p.Wh[k3+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh2[i]
 		}
 	}
 	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
@@ -288,7 +278,6 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -311,7 +300,7 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		v4 := dbh[3]
 		row4 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbh[k]
@@ -323,11 +312,8 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			v8 := dbh[k+3]
 			row8 := &p.Wh[k+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh2[i]
 		}
 	}
 	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
@@ -392,7 +378,6 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
@@ -415,7 +400,7 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		v4 := dbh[3]
 		row9 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v5 := dbh[k3]
@@ -427,11 +412,8 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			v8 := dbh[k3+3]
 			row13 := &p.Wh[k3+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-		}
-		for i := range 16 {
-			dh[i] = dh2[i]
 		}
 	}
 	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
@@ -619,31 +601,35 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 			for j := range 32 {
 				dfree[i][j] += ws.t3[i][j]
 			}
-		}
-		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
-		for i := range 16 {
 			for j := range 32 {
-				dh[i][j] = ws.dh[i][j]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 16; k5 += 4 {
+					dotD0 += p.Wh[k5][i] * ws.t3[k5][j]
+					dotD1 += p.Wh[k5+1][i] * ws.t3[k5+1][j]
+					dotD2 += p.Wh[k5+2][i] * ws.t3[k5+2][j]
+					dotD3 += p.Wh[k5+3][i] * ws.t3[k5+3][j]
+				}
+				dh[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
 	}
 	for i := range 16 {
 		var sum0, sum1, sum2, sum3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sum0 += dfree[i][k5]
-			sum1 += dfree[i][k5+1]
-			sum2 += dfree[i][k5+2]
-			sum3 += dfree[i][k5+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sum0 += dfree[i][k6]
+			sum1 += dfree[i][k6+1]
+			sum2 += dfree[i][k6+2]
+			sum3 += dfree[i][k6+3]
 		}
 		g.Bh[i] += sum0 + sum1 + (sum2 + sum3)
 	}
 	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k6 := 0; k6 < 32; k6 += 4 {
-		sumB0 += dfree2[0][k6]
-		sumB1 += dfree2[0][k6+1]
-		sumB2 += dfree2[0][k6+2]
-		sumB3 += dfree2[0][k6+3]
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += dfree2[0][k7]
+		sumB1 += dfree2[0][k7+1]
+		sumB2 += dfree2[0][k7+2]
+		sumB3 += dfree2[0][k7+3]
 	}
 	g.By[0] += sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss2
@@ -749,31 +735,35 @@ func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 
 			for j := range 32 {
 				dfree[i][j] += ws.t5[i][j]
 			}
-		}
-		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.dh2[0][0], 512), false)
-		for i := range 16 {
 			for j := range 32 {
-				dh[i][j] = ws.dh2[i][j]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 16; k5 += 4 {
+					dotD0 += p.Wh[k5][i] * ws.t5[k5][j]
+					dotD1 += p.Wh[k5+1][i] * ws.t5[k5+1][j]
+					dotD2 += p.Wh[k5+2][i] * ws.t5[k5+2][j]
+					dotD3 += p.Wh[k5+3][i] * ws.t5[k5+3][j]
+				}
+				dh[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
 	}
 	for i := range 16 {
 		var sum0, sum1, sum2, sum3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sum0 += dfree[i][k5]
-			sum1 += dfree[i][k5+1]
-			sum2 += dfree[i][k5+2]
-			sum3 += dfree[i][k5+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sum0 += dfree[i][k6]
+			sum1 += dfree[i][k6+1]
+			sum2 += dfree[i][k6+2]
+			sum3 += dfree[i][k6+3]
 		}
 		g.Bh[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k6 := 0; k6 < 32; k6 += 4 {
-		sumB0 += dfree2[0][k6]
-		sumB1 += dfree2[0][k6+1]
-		sumB2 += dfree2[0][k6+2]
-		sumB3 += dfree2[0][k6+3]
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += dfree2[0][k7]
+		sumB1 += dfree2[0][k7+1]
+		sumB2 += dfree2[0][k7+2]
+		sumB3 += dfree2[0][k7+3]
 	}
 	g.By[0] = sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss2

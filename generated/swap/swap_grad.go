@@ -115,8 +115,7 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		for i := range 3 {
 			db2i := da2[i] * p.U
 			// backward of swap.bp:11: for t in 0..4 {
-			da3i := db[i] + dw2[i]
-			da[i] = da3i
+			da[i] = db[i] + dw2[i]
 			// backward of swap.bp:13: a = b * u + x[t]
 			db[i] = db2i
 		}
@@ -178,8 +177,7 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 		for i := range 3 {
 			db2i := da2[i] * p.U
 			// backward of swap.bp:11: for t in 0..4 {
-			da3i := db[i] + dw2[i]
-			da[i] = da3i
+			da[i] = db[i] + dw2[i]
 			// backward of swap.bp:13: a = b * u + x[t]
 			db[i] = db2i
 		}
@@ -345,7 +343,6 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 	var t3 [3][32]float64
 	var da2 [3][32]float64
 	var db2 [3][32]float64
-	var da3 [3][32]float64
 	for t2 := 3; t2 >= 0; t2-- {
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
@@ -373,10 +370,7 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 			}
 			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 			for j := range 32 {
-				da3[i][j] = db[i][j] + t3[i][j]
-			}
-			for j := range 32 {
-				da[i][j] = da3[i][j]
+				da[i][j] = db[i][j] + t3[i][j]
 			}
 			// backward of swap.bp:13: a = b * u + x[t]
 			for j := range 32 {
