@@ -420,7 +420,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	case f.sparse(n):
 		f.emitSum(n.Shape, d, nil, []*symbolic.Node{n})
 		return
-	case !stored && n.Op.Code == symbolic.OpAddN && slices.ContainsFunc(n.Args, f.sparse):
+	case !stored && isSum(n) && slices.ContainsFunc(n.Args, f.sparse):
 		var dense, sparse []*symbolic.Node
 		for _, t := range n.Args {
 			if f.sparse(t) {
@@ -431,7 +431,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		}
 		f.emitSum(n.Shape, d, dense, sparse)
 		return
-	case !stored && n.Op.Code == symbolic.OpAddN && slices.ContainsFunc(n.Args, f.streamedTerm):
+	case !stored && isSum(n) && slices.ContainsFunc(n.Args, f.streamedTerm):
 		f.emitVecMatSum(n, d)
 		return
 	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Reduce:

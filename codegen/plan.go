@@ -171,12 +171,19 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A scatter is written row-wise, which emit does for a root (dW[l] += ...)
 		// but no expression can do for a user.
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
-		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
+		inSum := uses[n] == 1 && user[n] != nil && isSum(user[n]) && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) && uses[n] > rootUses[n] && !inSum
 		if uses[n] > 1 || multi[n] || scatter || blocked(n) || blockedVecMat(n) && uses[n] > rootUses[n] && !inSum || bigProduct(n) && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd {
 			p.isMat[n] = true
 		}
 	}
+}
+
+// isSum reports whether n is a sum of terms (add, or addn of three or
+// more), which emit writes term by term when some are scatters or
+// vector-matrix products.
+func isSum(n *symbolic.Node) bool {
+	return n.Op.Code == symbolic.OpAddN || n.Op.Code == symbolic.OpAdd
 }
 
 // blocked reports whether n is a matrix-vector product that emit computes
