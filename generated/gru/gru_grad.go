@@ -283,11 +283,80 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 			}
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t3 := range 25 {
+			a, b := &ws.dbnSteps[t3], &in.Xs[t3]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i2][0] += s00
+		g.Wn[i2][1] += s01
+		g.Wn[i2][2] += s02
+		g.Wn[i2][3] += s03
+		g.Wn[i2+1][0] += s10
+		g.Wn[i2+1][1] += s11
+		g.Wn[i2+1][2] += s12
+		g.Wn[i2+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t4 := range 25 {
+			aB, bB := &ws.dbrSteps[t4], &in.Xs[t4]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i3][0] += sB00
+		g.Wr[i3][1] += sB01
+		g.Wr[i3][2] += sB02
+		g.Wr[i3][3] += sB03
+		g.Wr[i3+1][0] += sB10
+		g.Wr[i3+1][1] += sB11
+		g.Wr[i3+1][2] += sB12
+		g.Wr[i3+1][3] += sB13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t5 := range 25 {
+			aC, bC := &ws.dbzSteps[t5], &in.Xs[t5]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i4][0] += sC00
+		g.Wz[i4][1] += sC01
+		g.Wz[i4][2] += sC02
+		g.Wz[i4][3] += sC03
+		g.Wz[i4+1][0] += sC10
+		g.Wz[i4+1][1] += sC11
+		g.Wz[i4+1][2] += sC12
+		g.Wz[i4+1][3] += sC13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 }
 
@@ -463,11 +532,80 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 			}
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dbnSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i4], a[i4+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i4][0] += s00
+		g.Wn[i4][1] += s01
+		g.Wn[i4][2] += s02
+		g.Wn[i4][3] += s03
+		g.Wn[i4+1][0] += s10
+		g.Wn[i4+1][1] += s11
+		g.Wn[i4+1][2] += s12
+		g.Wn[i4+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbrSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i5], aB[i5+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i5][0] += sB00
+		g.Wr[i5][1] += sB01
+		g.Wr[i5][2] += sB02
+		g.Wr[i5][3] += sB03
+		g.Wr[i5+1][0] += sB10
+		g.Wr[i5+1][1] += sB11
+		g.Wr[i5+1][2] += sB12
+		g.Wr[i5+1][3] += sB13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbzSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i6], aC[i6+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i6][0] += sC00
+		g.Wz[i6][1] += sC01
+		g.Wz[i6][2] += sC02
+		g.Wz[i6][3] += sC03
+		g.Wz[i6+1][0] += sC10
+		g.Wz[i6+1][1] += sC11
+		g.Wz[i6+1][2] += sC12
+		g.Wz[i6+1][3] += sC13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 	return loss
 }
@@ -573,11 +711,80 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 			}
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t3 := range 25 {
+			a, b := &ws.dbnSteps[t3], &in.Xs[t3]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i2][0] += s00
+		g.Wn[i2][1] += s01
+		g.Wn[i2][2] += s02
+		g.Wn[i2][3] += s03
+		g.Wn[i2+1][0] += s10
+		g.Wn[i2+1][1] += s11
+		g.Wn[i2+1][2] += s12
+		g.Wn[i2+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t4 := range 25 {
+			aB, bB := &ws.dbrSteps[t4], &in.Xs[t4]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i3][0] += sB00
+		g.Wr[i3][1] += sB01
+		g.Wr[i3][2] += sB02
+		g.Wr[i3][3] += sB03
+		g.Wr[i3+1][0] += sB10
+		g.Wr[i3+1][1] += sB11
+		g.Wr[i3+1][2] += sB12
+		g.Wr[i3+1][3] += sB13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t5 := range 25 {
+			aC, bC := &ws.dbzSteps[t5], &in.Xs[t5]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i4][0] += sC00
+		g.Wz[i4][1] += sC01
+		g.Wz[i4][2] += sC02
+		g.Wz[i4][3] += sC03
+		g.Wz[i4+1][0] += sC10
+		g.Wz[i4+1][1] += sC11
+		g.Wz[i4+1][2] += sC12
+		g.Wz[i4+1][3] += sC13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 }
 
@@ -765,11 +972,80 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 			}
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dbnSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i4], a[i4+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i4][0] += s00
+		g.Wn[i4][1] += s01
+		g.Wn[i4][2] += s02
+		g.Wn[i4][3] += s03
+		g.Wn[i4+1][0] += s10
+		g.Wn[i4+1][1] += s11
+		g.Wn[i4+1][2] += s12
+		g.Wn[i4+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbrSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i5], aB[i5+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i5][0] += sB00
+		g.Wr[i5][1] += sB01
+		g.Wr[i5][2] += sB02
+		g.Wr[i5][3] += sB03
+		g.Wr[i5+1][0] += sB10
+		g.Wr[i5+1][1] += sB11
+		g.Wr[i5+1][2] += sB12
+		g.Wr[i5+1][3] += sB13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbzSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i6], aC[i6+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i6][0] += sC00
+		g.Wz[i6][1] += sC01
+		g.Wz[i6][2] += sC02
+		g.Wz[i6][3] += sC03
+		g.Wz[i6+1][0] += sC10
+		g.Wz[i6+1][1] += sC11
+		g.Wz[i6+1][2] += sC12
+		g.Wz[i6+1][3] += sC13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 	return loss
 }

@@ -261,13 +261,105 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dboSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i2][0] += s00
+		g.Wo[i2][1] += s01
+		g.Wo[i2][2] += s02
+		g.Wo[i2][3] += s03
+		g.Wo[i2+1][0] += s10
+		g.Wo[i2+1][1] += s11
+		g.Wo[i2+1][2] += s12
+		g.Wo[i2+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t3 := range 25 {
+			aB, bB := &ws.dbgSteps[t3], &in.Xs[t3]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i3][0] += sB00
+		g.Wg[i3][1] += sB01
+		g.Wg[i3][2] += sB02
+		g.Wg[i3][3] += sB03
+		g.Wg[i3+1][0] += sB10
+		g.Wg[i3+1][1] += sB11
+		g.Wg[i3+1][2] += sB12
+		g.Wg[i3+1][3] += sB13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t4 := range 25 {
+			aC, bC := &ws.dbfSteps[t4], &in.Xs[t4]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i4][0] += sC00
+		g.Wf[i4][1] += sC01
+		g.Wf[i4][2] += sC02
+		g.Wf[i4][3] += sC03
+		g.Wf[i4+1][0] += sC10
+		g.Wf[i4+1][1] += sC11
+		g.Wf[i4+1][2] += sC12
+		g.Wf[i4+1][3] += sC13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t5 := range 25 {
+			aD, bD := &ws.dbiSteps[t5], &in.Xs[t5]
+			aD0, aD1 := aD[i5], aD[i5+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i5][0] += sD00
+		g.Wi[i5][1] += sD01
+		g.Wi[i5][2] += sD02
+		g.Wi[i5][3] += sD03
+		g.Wi[i5+1][0] += sD10
+		g.Wi[i5+1][1] += sD11
+		g.Wi[i5+1][2] += sD12
+		g.Wi[i5+1][3] += sD13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 }
 
@@ -406,13 +498,105 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 			}
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dboSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i3][0] += s00
+		g.Wo[i3][1] += s01
+		g.Wo[i3][2] += s02
+		g.Wo[i3][3] += s03
+		g.Wo[i3+1][0] += s10
+		g.Wo[i3+1][1] += s11
+		g.Wo[i3+1][2] += s12
+		g.Wo[i3+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbgSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i4], aB[i4+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i4][0] += sB00
+		g.Wg[i4][1] += sB01
+		g.Wg[i4][2] += sB02
+		g.Wg[i4][3] += sB03
+		g.Wg[i4+1][0] += sB10
+		g.Wg[i4+1][1] += sB11
+		g.Wg[i4+1][2] += sB12
+		g.Wg[i4+1][3] += sB13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbfSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i5], aC[i5+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i5][0] += sC00
+		g.Wf[i5][1] += sC01
+		g.Wf[i5][2] += sC02
+		g.Wf[i5][3] += sC03
+		g.Wf[i5+1][0] += sC10
+		g.Wf[i5+1][1] += sC11
+		g.Wf[i5+1][2] += sC12
+		g.Wf[i5+1][3] += sC13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t10 := range 25 {
+			aD, bD := &ws.dbiSteps[t10], &in.Xs[t10]
+			aD0, aD1 := aD[i6], aD[i6+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i6][0] += sD00
+		g.Wi[i6][1] += sD01
+		g.Wi[i6][2] += sD02
+		g.Wi[i6][3] += sD03
+		g.Wi[i6+1][0] += sD10
+		g.Wi[i6+1][1] += sD11
+		g.Wi[i6+1][2] += sD12
+		g.Wi[i6+1][3] += sD13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 	return loss
 }
@@ -502,13 +686,105 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dboSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i2][0] += s00
+		g.Wo[i2][1] += s01
+		g.Wo[i2][2] += s02
+		g.Wo[i2][3] += s03
+		g.Wo[i2+1][0] += s10
+		g.Wo[i2+1][1] += s11
+		g.Wo[i2+1][2] += s12
+		g.Wo[i2+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t3 := range 25 {
+			aB, bB := &ws.dbgSteps[t3], &in.Xs[t3]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i3][0] += sB00
+		g.Wg[i3][1] += sB01
+		g.Wg[i3][2] += sB02
+		g.Wg[i3][3] += sB03
+		g.Wg[i3+1][0] += sB10
+		g.Wg[i3+1][1] += sB11
+		g.Wg[i3+1][2] += sB12
+		g.Wg[i3+1][3] += sB13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t4 := range 25 {
+			aC, bC := &ws.dbfSteps[t4], &in.Xs[t4]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i4][0] += sC00
+		g.Wf[i4][1] += sC01
+		g.Wf[i4][2] += sC02
+		g.Wf[i4][3] += sC03
+		g.Wf[i4+1][0] += sC10
+		g.Wf[i4+1][1] += sC11
+		g.Wf[i4+1][2] += sC12
+		g.Wf[i4+1][3] += sC13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t5 := range 25 {
+			aD, bD := &ws.dbiSteps[t5], &in.Xs[t5]
+			aD0, aD1 := aD[i5], aD[i5+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i5][0] += sD00
+		g.Wi[i5][1] += sD01
+		g.Wi[i5][2] += sD02
+		g.Wi[i5][3] += sD03
+		g.Wi[i5+1][0] += sD10
+		g.Wi[i5+1][1] += sD11
+		g.Wi[i5+1][2] += sD12
+		g.Wi[i5+1][3] += sD13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 }
 
@@ -662,13 +938,105 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 			}
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dboSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i3][0] += s00
+		g.Wo[i3][1] += s01
+		g.Wo[i3][2] += s02
+		g.Wo[i3][3] += s03
+		g.Wo[i3+1][0] += s10
+		g.Wo[i3+1][1] += s11
+		g.Wo[i3+1][2] += s12
+		g.Wo[i3+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbgSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i4], aB[i4+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i4][0] += sB00
+		g.Wg[i4][1] += sB01
+		g.Wg[i4][2] += sB02
+		g.Wg[i4][3] += sB03
+		g.Wg[i4+1][0] += sB10
+		g.Wg[i4+1][1] += sB11
+		g.Wg[i4+1][2] += sB12
+		g.Wg[i4+1][3] += sB13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbfSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i5], aC[i5+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i5][0] += sC00
+		g.Wf[i5][1] += sC01
+		g.Wf[i5][2] += sC02
+		g.Wf[i5][3] += sC03
+		g.Wf[i5+1][0] += sC10
+		g.Wf[i5+1][1] += sC11
+		g.Wf[i5+1][2] += sC12
+		g.Wf[i5+1][3] += sC13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t10 := range 25 {
+			aD, bD := &ws.dbiSteps[t10], &in.Xs[t10]
+			aD0, aD1 := aD[i6], aD[i6+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i6][0] += sD00
+		g.Wi[i6][1] += sD01
+		g.Wi[i6][2] += sD02
+		g.Wi[i6][3] += sD03
+		g.Wi[i6+1][0] += sD10
+		g.Wi[i6+1][1] += sD11
+		g.Wi[i6+1][2] += sD12
+		g.Wi[i6+1][3] += sD13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 	return loss
 }

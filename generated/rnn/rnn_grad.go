@@ -167,7 +167,30 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			}
 		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dbhSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i2][0] += s00
+		g.Wx[i2][1] += s01
+		g.Wx[i2][2] += s02
+		g.Wx[i2][3] += s03
+		g.Wx[i2+1][0] += s10
+		g.Wx[i2+1][1] += s11
+		g.Wx[i2+1][2] += s12
+		g.Wx[i2+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 }
 
@@ -261,7 +284,30 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			}
 		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t4 := range 25 {
+			a, b := &ws.dbhSteps[t4], &in.Xs[t4]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i3][0] += s00
+		g.Wx[i3][1] += s01
+		g.Wx[i3][2] += s02
+		g.Wx[i3][3] += s03
+		g.Wx[i3+1][0] += s10
+		g.Wx[i3+1][1] += s11
+		g.Wx[i3+1][2] += s12
+		g.Wx[i3+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 	return loss
 }
@@ -316,7 +362,30 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			}
 		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dbhSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i2][0] += s00
+		g.Wx[i2][1] += s01
+		g.Wx[i2][2] += s02
+		g.Wx[i2][3] += s03
+		g.Wx[i2+1][0] += s10
+		g.Wx[i2+1][1] += s11
+		g.Wx[i2+1][2] += s12
+		g.Wx[i2+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 }
 
@@ -416,7 +485,30 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			}
 		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t4 := range 25 {
+			a, b := &ws.dbhSteps[t4], &in.Xs[t4]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i3][0] += s00
+		g.Wx[i3][1] += s01
+		g.Wx[i3][2] += s02
+		g.Wx[i3][3] += s03
+		g.Wx[i3+1][0] += s10
+		g.Wx[i3+1][1] += s11
+		g.Wx[i3+1][2] += s12
+		g.Wx[i3+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 	return loss
 }
