@@ -1,6 +1,9 @@
 package codegen
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/backpropgen/backpropgen/symbolic"
@@ -96,14 +99,114 @@ func (f *fnGen) stepRows(l *symbolic.Loop, b *symbolic.Node) (place, bool) {
 }
 
 // emitDeferred emits the products deferred while a loop's body was
-// emitted: after the loop, each as one kernel call.
+// emitted: after the loop, each as one kernel call, or written out if its
+// rows are short (emitNarrow).
 func (f *fnGen) emitDeferred(ds []deferredOuter) {
 	for _, d := range ds {
+		if d.n <= narrowRow {
+			f.emitNarrow(d)
+			continue
+		}
 		a := f.access(d.a, []ix{cix(0), cix(0)}).c
 		b := f.access(d.b, []ix{cix(0)}).c
 		f.tally(read, d.dst.base())
 		c := f.lvalue(d.dst, []ix{cix(0), cix(0)})
 		f.add(jen.Id(f.fg.kernelName("GemmTN")).Call(jen.Lit(d.m), jen.Lit(d.n), jen.Lit(d.t),
 			flatFrom(a, d.t*d.m), flatFrom(b, d.t*d.n), flatFrom(c, d.m*d.n), jen.True()))
+	}
+}
+
+// narrowRow is the longest row of a deferred product written out rather
+// than computed by the kernel: the kernel updates the result a row at a
+// time over its length, all overhead for a row of four (the gradient of an
+// input projection W xₜ with four inputs cost it 1.6 times the loop below).
+const narrowRow = 4
+
+// emitNarrow emits d, whose rows have at most narrowRow numbers, two rows
+// at a time: the 2n sums of each pair of rows stay in registers over all
+// the steps, each step loading two numbers of δₜ and the n of vₜ, and each
+// entry of the gradient is added to once, as an expert writes it.
+func (f *fnGen) emitNarrow(d deferredOuter) {
+	t := f.locals.fresh("t")
+	// pass is the loop over the steps for rows i and i+1, ... of the
+	// gradient (rows of them), at i. A pass's names (s00 for row 0 and
+	// column 0, a0 and b0 for the factors) get a letter after the first
+	// pass in the function, as the partial sums do: sB00, aB0, ...
+	pass := func(i ix, rows int) []jen.Code {
+		names := func(letter string) (sums [][]string, a, b string, as, bs []string) {
+			sums = make([][]string, rows)
+			for r := range rows {
+				for c := range d.n {
+					sums[r] = append(sums[r], fmt.Sprintf("s%s%d%d", letter, r, c))
+				}
+				as = append(as, fmt.Sprintf("a%s%d", letter, r))
+			}
+			for c := range d.n {
+				bs = append(bs, fmt.Sprintf("b%s%d", letter, c))
+			}
+			return sums, "a" + letter, "b" + letter, as, bs
+		}
+		var sums [][]string
+		var a, b string
+		var aNames, bNames []string
+		for n := 0; ; n++ {
+			letter := ""
+			if n > 0 {
+				letter = letters(n)
+			}
+			sums, a, b, aNames, bNames = names(letter)
+			all := append(append([]string{a, b}, aNames...), bNames...)
+			for _, row := range sums {
+				all = append(all, row...)
+			}
+			if !slices.ContainsFunc(all, f.locals.taken) {
+				for _, name := range all {
+					f.locals.fresh(name)
+				}
+				break
+			}
+		}
+		var decl []jen.Code
+		for _, row := range sums {
+			for _, sum := range row {
+				decl = append(decl, jen.Id(sum))
+			}
+		}
+		brow := d.b.pre[len(d.b.pre)-1]
+		bt := place{path: d.b.path, key: d.b.key, pre: append(slices.Clone(d.b.pre[:len(d.b.pre)-1]), vix(t).plus(brow.off))}
+		body := []jen.Code{
+			jen.List(jen.Id(a), jen.Id(b)).Op(":=").List(jen.Op("&").Add(f.access(d.a, []ix{vix(t)}).c), jen.Op("&").Add(f.access(bt, nil).c)),
+		}
+		var as, bs, aVals, bVals []jen.Code
+		for r := range rows {
+			as = append(as, jen.Id(aNames[r]))
+			aVals = append(aVals, f.access(localPlace(a), []ix{i.plus(r)}).c)
+		}
+		for c := range d.n {
+			bs = append(bs, jen.Id(bNames[c]))
+			bVals = append(bVals, f.access(localPlace(b), []ix{cix(c)}).c)
+		}
+		body = append(body, jen.List(as...).Op(":=").List(aVals...), jen.List(bs...).Op(":=").List(bVals...))
+		for r := range rows {
+			for c := range d.n {
+				body = append(body, jen.Id(sums[r][c]).Op("+=").Id(aNames[r]).Op("*").Id(bNames[c]))
+			}
+		}
+		out := []jen.Code{jen.Var().List(decl...).Float64(), jen.For(jen.Id(t).Op(":=").Range().Lit(d.t)).Block(body...)}
+		for r := range rows {
+			for c := range d.n {
+				f.tally(read, d.dst.base())
+				out = append(out, f.lvalue(d.dst, []ix{i.plus(r), cix(c)}).Op("+=").Id(sums[r][c]))
+			}
+		}
+		return out
+	}
+	m2 := d.m - d.m%2
+	if m2 > 0 {
+		i := f.locals.fresh("i")
+		f.add(jen.For(jen.Id(i).Op(":=").Lit(0), jen.Id(i).Op("<").Lit(m2), jen.Id(i).Op("+=").Lit(2)).Block(pass(vix(i), 2)...))
+	}
+	if m2 < d.m {
+		f.add(pass(cix(m2), 1)...)
 	}
 }

@@ -69,6 +69,9 @@ type fnGen struct {
 	// holds the fields the model's functions share (stepArray); nil
 	// otherwise.
 	wsShared map[*symbolic.Node]place
+	// bound are the nodes read from a local while a fused pass builds an
+	// epilogue: a product's row sum (matgroup.go).
+	bound map[*symbolic.Node]gexpr
 }
 
 // sink is where statements go.
@@ -222,6 +225,11 @@ func (f *fnGen) comment(n *symbolic.Node) {
 
 // elem is the Go expression for element idx of n (idx is nil for a scalar).
 func (f *fnGen) elem(n *symbolic.Node, idx []ix) gexpr {
+	if len(f.bound) > 0 {
+		if e, ok := f.bound[n]; ok {
+			return e
+		}
+	}
 	if len(f.invariant) > 0 { // rare: most functions have none
 		if c, ok := f.invariant[n]; ok {
 			return f.elem(c, idx)
@@ -422,7 +430,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 	case f.sparse(n):
 		f.emitSum(n.Shape, d, nil, []*symbolic.Node{n})
 		return
-	case !stored && n.Op.Code == symbolic.OpAddN && slices.ContainsFunc(n.Args, f.sparse):
+	case !stored && isSum(n) && slices.ContainsFunc(n.Args, f.sparse):
 		var dense, sparse []*symbolic.Node
 		for _, t := range n.Args {
 			if f.sparse(t) {
@@ -433,7 +441,7 @@ func (f *fnGen) emit(n *symbolic.Node, d dest) {
 		}
 		f.emitSum(n.Shape, d, dense, sparse)
 		return
-	case !stored && n.Op.Code == symbolic.OpAddN && slices.ContainsFunc(n.Args, f.streamedTerm):
+	case !stored && isSum(n) && slices.ContainsFunc(n.Args, f.streamedTerm):
 		f.emitVecMatSum(n, d)
 		return
 	case !stored && d.op == ":=" && n.Op.Kind == symbolic.Reduce:
@@ -568,57 +576,9 @@ func (f *fnGen) accumulateOuter(n *symbolic.Node, d dest) {
 }
 
 // matvec4 emits the matrix-vector product n = A x into d four rows at a
-// time: each element of x, loaded once, feeds four rows' sums, four
-// independent chains of multiply-adds, as an expert writes it (one load of
-// x per four products instead of one per product).
+// time (matvecPass).
 func (f *fnGen) matvec4(n *symbolic.Node, d dest) {
-	a, x := n.Args[0], n.Args[1]
-	m, kn := a.Shape[0], a.Shape[1]
-	pa := f.slots[a]
-	i, k := f.locals.fresh("i"), f.locals.fresh("k")
-	var rows [4]string
-	var body []jen.Code
-	for r := range rows {
-		rows[r] = f.locals.fresh("row")
-		body = append(body, jen.Id(rows[r]).Op(":=").Op("&").Add(f.access(pa, []ix{vix(i).plus(r)}).c))
-	}
-	sums := f.partialSums("dot")
-	var decl []jen.Code
-	for _, s := range sums {
-		decl = append(decl, jen.Id(s))
-	}
-	body = append(body, jen.Var().List(decl...).Float64())
-	if kn%4 == 0 {
-		// Four columns per step: each row adds (a + b) + (c + d) of four
-		// independent products to its sum, one dependent addition per
-		// four products where a plain loop has four (the adds would wait
-		// on each other: their latency, not their number, bounds the loop).
-		var xs [4]string
-		inner := []jen.Code{}
-		for c := range xs {
-			xs[c] = f.locals.fresh("x")
-			inner = append(inner, define(xs[c], f.elem(x, []ix{vix(k).plus(c)})))
-		}
-		for r := range rows {
-			prod := func(c int) gexpr {
-				return infix(f.access(localPlace(rows[r]), []ix{vix(k).plus(c)}), "*", ident(xs[c]))
-			}
-			sum := infix(infix(prod(0), "+", prod(1)), "+", infix(prod(2), "+", prod(3)))
-			inner = append(inner, jen.Id(sums[r]).Op("+=").Add(sum.c))
-		}
-		body = append(body, jen.For(jen.Id(k).Op(":=").Lit(0), jen.Id(k).Op("<").Lit(kn), jen.Id(k).Op("+=").Lit(4)).Block(inner...))
-	} else {
-		xk := f.locals.fresh("xk")
-		inner := []jen.Code{define(xk, f.elem(x, []ix{vix(k)}))}
-		for r := range rows {
-			inner = append(inner, jen.Id(sums[r]).Op("+=").Add(f.access(localPlace(rows[r]), []ix{vix(k)}).c).Op("*").Id(xk))
-		}
-		body = append(body, jen.For(jen.Id(k).Op(":=").Range().Lit(kn)).Block(inner...))
-	}
-	for r := range rows {
-		body = append(body, f.write(d.p, []ix{vix(i).plus(r)}, "=", ident(sums[r])))
-	}
-	f.add(jen.For(jen.Id(i).Op(":=").Lit(0), jen.Id(i).Op("<").Lit(m), jen.Id(i).Op("+=").Lit(4)).Block(body...))
+	f.matvecPass([]mvMember{{n: n, d: d}})
 }
 
 // shortRow is the longest row of an outer-product update written out

@@ -25,20 +25,42 @@ func (f *fnGen) whole(n *symbolic.Node) gexpr { return f.elem(n, nil) }
 // already in a variable, its state's, and is copied only where keep says
 // it must be (into the workspace).
 func (f *fnGen) emitPlan(p *plan, slot func(n *symbolic.Node) dest, keep ...func(n *symbolic.Node) bool) {
-	for _, n := range p.mat {
-		if n.Op.Kind == symbolic.LoopK {
+	k := func(*symbolic.Node) bool { return false }
+	if len(keep) > 0 {
+		k = keep[0]
+	}
+	f.emitPlanThen(p, slot, k, nil)
+}
+
+// emitPlanThen is emitPlan, calling then (if not nil) after each node or
+// pass of products it emits.
+func (f *fnGen) emitPlanThen(p *plan, slot func(n *symbolic.Node) dest, keep func(n *symbolic.Node) bool, then func()) {
+	done := map[*symbolic.Node]bool{} // computed ahead of their turn, in a pass of products
+	for at, n := range p.mat {
+		if done[n] {
+			continue
+		}
+		switch ms := f.matvecGroup(p, at, done); {
+		case ms != nil:
+			f.emitMatvecGroup(ms, slot)
+			for _, m := range ms {
+				done[m.n] = true
+				if m.epi != nil {
+					done[m.epi] = true
+				}
+			}
+		case n.Op.Kind == symbolic.LoopK:
 			f.emitLoop(n, p)
-			continue
+		case f.slots[n].path != nil && n.Op.Kind == symbolic.Proj && !keep(n):
+		case f.invariant[n] != nil && !keep(n): // a loop's final value that is the constant it started as
+		default:
+			d := slot(n)
+			f.emit(n, d)
+			f.slots[n] = d.p
 		}
-		if _, ok := f.slots[n]; ok && n.Op.Kind == symbolic.Proj && (len(keep) == 0 || !keep[0](n)) {
-			continue
+		if then != nil {
+			then()
 		}
-		if _, ok := f.invariant[n]; ok && (len(keep) == 0 || !keep[0](n)) {
-			continue // a loop's final value that is the constant it started as
-		}
-		d := slot(n)
-		f.emit(n, d)
-		f.slots[n] = d.p
 	}
 }
 

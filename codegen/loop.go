@@ -314,8 +314,162 @@ func (f *fnGen) loopBody(l *symbolic.Loop, live []bool) {
 		}
 	}
 	p := f.makePlan(roots, force)
-	f.emitPlan(p, f.stepSlot(into), func(x *symbolic.Node) bool { _, ok := into[x]; return ok }) // a nested loop's final value saved for the backward pass
-	f.updateStates(l, live, inPlace)
+	keep := func(x *symbolic.Node) bool { _, ok := into[x]; return ok } // a nested loop's final value saved for the backward pass
+	added := f.addEarly(l, p, inPlace)
+	over := f.overwrites(l, live, inPlace, p, added)
+	slot := f.stepSlot(into)
+	f.emitPlanThen(p, func(x *symbolic.Node) dest {
+		if _, ok := into[x]; !ok {
+			if d, ok := over.place(x); ok {
+				return d
+			}
+		}
+		return slot(x)
+	}, keep, added.emitReady)
+	f.updateStates(l, live, inPlace, added.done, over.written)
+}
+
+// overwrite decides which states of a step get their next value written
+// over them, rather than into a variable of its own copied into the state
+// at the end of the step (dh = dh2): those whose value, when their next
+// value is computed, nothing in the step still has to read.
+type overwrite struct {
+	f       *fnGen
+	l       *symbolic.Loop
+	next    map[*symbolic.Node]int // a candidate next value → its state
+	readers map[int][]*symbolic.Node
+	terms   map[int][]stateTerm // in-place updates that read the state
+	added   *earlyAdds
+	written map[int]bool // states whose next value went over them
+}
+
+func (f *fnGen) overwrites(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node, p *plan, added *earlyAdds) *overwrite {
+	o := &overwrite{f: f, l: l, next: map[*symbolic.Node]int{}, readers: map[int][]*symbolic.Node{},
+		terms: map[int][]stateTerm{}, added: added, written: map[int]bool{}}
+	nexts := map[*symbolic.Node]int{}
+	for i, x := range l.Next {
+		if live[i] {
+			nexts[x]++
+		}
+	}
+	for k, st := range l.State {
+		x := l.Next[k]
+		_, into := f.stateInto[st]
+		_, stored := f.slots[st]
+		switch {
+		case !live[k], !stored, into, inPlace[k] != nil, f.saves.shifted(l, k), x == st,
+			x.Op.Kind == symbolic.Leaf, x.Scope != l, nexts[x] != 1, nexts[st] > 0, f.reads(p, x, st):
+			continue
+		}
+		o.next[x] = k
+		for _, n := range p.mat {
+			if n != x && f.reads(p, n, st) {
+				o.readers[k] = append(o.readers[k], n)
+			}
+		}
+		for j, ts := range inPlace {
+			for _, t := range ts {
+				if t == st || f.reads(p, t, st) {
+					o.terms[k] = append(o.terms[k], stateTerm{j, t})
+				}
+			}
+		}
+	}
+	return o
+}
+
+// place returns the state's own place for x, a next value, if every
+// value of the step that reads the state has been computed.
+func (o *overwrite) place(x *symbolic.Node) (dest, bool) {
+	k, ok := o.next[x]
+	if !ok || slices.ContainsFunc(o.readers[k], func(n *symbolic.Node) bool { return !o.f.avail(n) }) {
+		return dest{}, false
+	}
+	for _, t := range o.terms[k] {
+		if !o.added.done[t] {
+			return dest{}, false
+		}
+	}
+	o.written[k] = true
+	return dest{o.f.slots[o.l.State[k]], "="}, true
+}
+
+// reads reports whether computing n reads st: n's inline expression does
+// (n itself, or a value the plan computes inline, not one in a variable).
+func (f *fnGen) reads(p *plan, n, st *symbolic.Node) bool {
+	for _, a := range n.Args {
+		if a == st || !p.isMat[a] && !f.avail(a) && f.reads(p, a, st) {
+			return true
+		}
+	}
+	return false
+}
+
+// earlyAdds are the in-place updates of a step's accumulating states
+// (gradient += term), each emitted as soon as the values its term reads
+// are computed rather than at the end of the step: the update then shares
+// the loop that computes its term (g.b[i] += δ[i] beside δ[i] = ...)
+// instead of reading it back in a loop of its own. That is safe because
+// nothing else in the step reads such a state (stateUpdates).
+type earlyAdds struct {
+	f     *fnGen
+	l     *symbolic.Loop
+	terms []earlyAdd
+	done  map[stateTerm]bool
+}
+
+// stateTerm is term t of state k's update.
+type stateTerm struct {
+	k int
+	t *symbolic.Node
+}
+
+// earlyAdd is a term and the values of the plan it waits for.
+type earlyAdd struct {
+	stateTerm
+	wait []*symbolic.Node
+}
+
+func (f *fnGen) addEarly(l *symbolic.Loop, p *plan, inPlace [][]*symbolic.Node) *earlyAdds {
+	e := &earlyAdds{f: f, l: l, done: map[stateTerm]bool{}}
+	for k, ts := range inPlace {
+		for _, t := range ts {
+			var wait []*symbolic.Node
+			seen := map[*symbolic.Node]bool{}
+			var visit func(n *symbolic.Node)
+			visit = func(n *symbolic.Node) {
+				if seen[n] || f.avail(n) {
+					return
+				}
+				seen[n] = true
+				if p.isMat[n] {
+					wait = append(wait, n)
+					return
+				}
+				for _, a := range n.Args {
+					visit(a)
+				}
+			}
+			visit(t)
+			e.terms = append(e.terms, earlyAdd{stateTerm{k, t}, wait})
+		}
+	}
+	return e
+}
+
+// emitReady emits the updates whose terms can now be computed: scalars
+// first, so that a statement between two loops does not keep them from
+// fusing (g.by += δ between g.Wy's loop and the next).
+func (e *earlyAdds) emitReady() {
+	for _, scalar := range []bool{true, false} {
+		for _, a := range e.terms {
+			if e.done[a.stateTerm] || (a.t.Shape.Size() == 1) != scalar || slices.ContainsFunc(a.wait, func(n *symbolic.Node) bool { return !e.f.avail(n) }) {
+				continue
+			}
+			e.done[a.stateTerm] = true
+			e.f.addTerm(e.l, e.l.State[a.k], a.t)
+		}
+	}
 }
 
 // stepSaves binds, in a backward loop, the forward values the forward
@@ -409,11 +563,11 @@ func (f *fnGen) stepSlot(into map[*symbolic.Node]place) func(x *symbolic.Node) d
 // overwrite states that their terms may read: a gradient accumulator reads
 // the adjoint state), then next values that are states themselves (a
 // swap) through temporaries, then the other states from their next values.
-func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node) {
+func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node, done map[stateTerm]bool, written map[int]bool) {
 	for i, st := range l.State {
 		for _, t := range inPlace[i] {
-			if !f.deferOuter(l, st, t) {
-				f.emit(t, dest{f.slots[st], "+="})
+			if !done[stateTerm{i, t}] {
+				f.addTerm(l, st, t)
 			}
 		}
 	}
@@ -429,12 +583,19 @@ func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symboli
 	for i, st := range l.State {
 		x := l.Next[i]
 		switch {
-		case !live[i], x == st, inPlace[i] != nil, f.saves.shifted(l, i):
+		case !live[i], x == st, inPlace[i] != nil, f.saves.shifted(l, i), written[i]:
 		case len(tmp[i].path) > 0:
 			f.add(f.lvalue(f.slots[st], nil).Op("=").Add(f.access(tmp[i], nil).c))
 		default:
 			f.emit(x, dest{f.slots[st], "="})
 		}
+	}
+}
+
+// addTerm adds the step's term t into state st, or defers it (defer.go).
+func (f *fnGen) addTerm(l *symbolic.Loop, st, t *symbolic.Node) {
+	if !f.deferOuter(l, st, t) {
+		f.emit(t, dest{f.slots[st], "+="})
 	}
 }
 

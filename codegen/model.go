@@ -155,7 +155,16 @@ func (mg *modelGen) placeLoopSaves(sv *saves) {
 			nexts[x]++
 		}
 		for k, x := range l.Next {
-			if saved[x] && x.Op.Kind != symbolic.Leaf && x.Scope == l && nexts[x] == 1 {
+			if x.Op.Kind != symbolic.Leaf && x.Scope == l && nexts[x] == 1 && (saved[x] || saved[l.State[k]]) {
+				// A saved state's next value is kept in the state's array
+				// even when the backward pass does not read it (an LSTM's
+				// c): that is no more work than the copy into the state
+				// variable it replaces, and the state needs no copy into
+				// its array at the start of each step.
+				if !saved[x] {
+					saved[x] = true
+					sv.inLoop[l] = append(sv.inLoop[l], x)
+				}
 				sv.shift[x] = true
 				if saved[l.State[k]] {
 					shared[l.State[k]] = x

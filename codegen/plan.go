@@ -22,6 +22,11 @@ type plan struct {
 	mat   []*symbolic.Node // in ID order
 	isMat map[*symbolic.Node]bool
 	uses  map[*symbolic.Node]int
+	// user is the last user of each node seen (its only one if uses is
+	// 1), and forced the nodes that must be materialized whatever their
+	// uses: matgroup.go finds a product's epilogue with them.
+	user   map[*symbolic.Node]*symbolic.Node
+	forced map[*symbolic.Node]bool
 	// live says which states of each loop are computed: a state nothing
 	// reads is dropped with its initial value (Go rejects a variable that
 	// is only ever assigned).
@@ -57,7 +62,7 @@ func (f *fnGen) makePlan(roots []*symbolic.Node, force []*symbolic.Node) *plan {
 		pl.visit(r)
 		pl.forced[r] = true
 	}
-	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: pl.uses, live: pl.liveLoops()}
+	p := &plan{isMat: map[*symbolic.Node]bool{}, uses: pl.uses, user: pl.user, forced: pl.forced, live: pl.liveLoops()}
 	for _, r := range force {
 		if !f.avail(r) {
 			p.isMat[r] = true
@@ -179,12 +184,19 @@ func (p *plan) decide(pl *planner, rootUses map[*symbolic.Node]int) {
 		// A scatter is written row-wise, which emit does for a root (dW[l] += ...)
 		// but no expression can do for a user.
 		// A term of a sum that is stored is written by emit too (dE[k] += ...).
-		inSum := uses[n] == 1 && user[n] != nil && user[n].Op.Code == symbolic.OpAddN && (p.isMat[user[n]] || rootUses[user[n]] > 0)
+		inSum := uses[n] == 1 && user[n] != nil && isSum(user[n]) && (p.isMat[user[n]] || rootUses[user[n]] > 0)
 		scatter := (n.Op.Kind == symbolic.Scatter && !allOnes(n.Shape) || rowAdds(n)) && uses[n] > rootUses[n] && !inSum
 		if uses[n] > 1 || multi[n] || scatter || blocked(n) || blockedVecMat(n) && uses[n] > rootUses[n] && !inSum || bigProduct(n) && uses[n] > rootUses[n] || bigConv && uses[n] > rootUses[n] || n.Op.Kind == symbolic.ScatterAdd && !rowAdds(n) {
 			p.isMat[n] = true
 		}
 	}
+}
+
+// isSum reports whether n is a sum of terms (add, or addn of three or
+// more), which emit writes term by term when some are scatters or
+// vector-matrix products.
+func isSum(n *symbolic.Node) bool {
+	return n.Op.Code == symbolic.OpAddN || n.Op.Code == symbolic.OpAdd
 }
 
 // blocked reports whether n is a matrix-vector product that emit computes

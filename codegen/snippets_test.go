@@ -224,6 +224,100 @@ func TestSnippets(t *testing.T) {
 	}
 	return loss
 }`,
+	}, {
+		name: "products of one vector in one pass, rows interleaved, each finished by its epilogue",
+		src:  "fn f(A[8, 16], B[8, 16], x[16]) = sum(tanh(A @ x + 1) * tanh(B @ x))",
+		fn:   "F",
+		want: `func F(A, B [8][16]float64, x [16]float64) float64 {
+	var t [8]float64
+	var t2 [8]float64
+	// m.bp:1: fn f(A[8, 16], B[8, 16], x[16]) = sum(tanh(A @ x + 1) * tanh(B @ x))
+	for i2 := 0; i2 < 8; i2 += 2 {
+		row := &A[i2]
+		row2 := &A[i2+1]
+		row3 := &B[i2]
+		row4 := &B[i2+1]
+		var dot0, dot1, dot2, dot3 float64
+		for k := 0; k < 16; k += 4 {
+			x2 := x[k]
+			x3 := x[k+1]
+			x4 := x[k+2]
+			x5 := x[k+3]
+			dot0 += row[k]*x2 + row[k+1]*x3 + (row[k+2]*x4 + row[k+3]*x5)
+			dot1 += row2[k]*x2 + row2[k+1]*x3 + (row2[k+2]*x4 + row2[k+3]*x5)
+			dot2 += row3[k]*x2 + row3[k+1]*x3 + (row3[k+2]*x4 + row3[k+3]*x5)
+			dot3 += row4[k]*x2 + row4[k+1]*x3 + (row4[k+2]*x4 + row4[k+3]*x5)
+		}
+		t[i2] = dot0 + 1
+		t[i2+1] = dot1 + 1
+		t2[i2] = dot2
+		t2[i2+1] = dot3
+	}
+	var sum0, sum1, sum2, sum3 float64
+	for k2 := 0; k2 < 8; k2 += 4 {
+		sum0 += math.Tanh(t[k2]) * math.Tanh(t2[k2])
+		sum1 += math.Tanh(t[k2+1]) * math.Tanh(t2[k2+1])
+		sum2 += math.Tanh(t[k2+2]) * math.Tanh(t2[k2+2])
+		sum3 += math.Tanh(t[k2+3]) * math.Tanh(t2[k2+3])
+	}
+	return sum0 + sum1 + (sum2 + sum3)
+}`,
+	}, {
+		name: "a sum of vector-matrix products in passes over the rows of both",
+		src:  "fn f(A[8, 8], B[8, 8], u[8], v[8]) = sum(tanh(u @ A + v @ B))",
+		fn:   "F",
+		want: `func F(A, B [8][8]float64, u, v [8]float64) float64 {
+	var t [8]float64
+	// m.bp:1: fn f(A[8, 8], B[8, 8], u[8], v[8]) = sum(tanh(u @ A + v @ B))
+	v2 := u[0]
+	row := &A[0]
+	v3 := u[1]
+	row2 := &A[1]
+	v4 := v[0]
+	row3 := &B[0]
+	v5 := v[1]
+	row4 := &B[1]
+	for j2 := range 8 {
+		t[j2] = v2*row[j2] + v3*row2[j2] + (v4*row3[j2] + v5*row4[j2])
+	}
+	for k := 2; k < 8; k += 2 {
+		v6 := u[k]
+		row5 := &A[k]
+		v7 := u[k+1]
+		row6 := &A[k+1]
+		v8 := v[k]
+		row7 := &B[k]
+		v9 := v[k+1]
+		row8 := &B[k+1]
+		for j3 := range 8 {
+			t[j3] += v6*row5[j3] + v7*row6[j3] + (v8*row7[j3] + v9*row8[j3])
+		}
+	}
+	var sum0, sum1, sum2, sum3 float64
+	for k2 := 0; k2 < 8; k2 += 4 {
+		sum0 += math.Tanh(t[k2])
+		sum1 += math.Tanh(t[k2+1])
+		sum2 += math.Tanh(t[k2+2])
+		sum3 += math.Tanh(t[k2+3])
+	}
+	return sum0 + sum1 + (sum2 + sum3)
+}`,
+	}, {
+		name: "a backward step: the gradient update beside its term, the next adjoint written over the state",
+		src:  "model m\nparam w[3]\ninput x[4, 3]\nh = zeros(3)\nloss = 0\nfor t in 0..4 {\n  h = tanh(h * w + x[t])\n  loss += sum(h)\n}\n",
+		fn:   "Backward",
+		want: `func (p *MParams) Backward(ws *MWorkspace, in *MInputs, g *MParams) {
+	var dh [3]float64
+	// backward of m.bp:6: for t in 0..4 {
+	for t := 3; t >= 0; t-- {
+		// backward of m.bp:7: h = tanh(h * w + x[t])
+		for i := range 3 {
+			t2i := (dh[i] + 1) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			g.W[i] += t2i * ws.h[t][i]
+			dh[i] = t2i * p.W[i]
+		}
+	}
+}`,
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			prog := lower(t, "m.bp", []byte(c.src))

@@ -19,44 +19,54 @@ func blockedVecMat(n *symbolic.Node) bool {
 }
 
 // vecmat4 emits d = v B as a sum of B's rows scaled by v, four rows per
-// pass: the four factors stay in registers and each row is read along its
-// length, where the column-by-column form reads B with a stride and loads
-// v[k] for every product. The first pass assigns, the others add.
+// pass (vecmatPass).
 func (f *fnGen) vecmat4(n *symbolic.Node, d dest) {
-	v, b := n.Args[0], n.Args[1]
-	kn, cols := b.Shape[0], b.Shape[1]
-	pb := f.slots[b]
-	k4 := kn - kn%4
-	// block is the pass over rows at, at+1, at+2, at+3, with op.
-	block := func(at ix, op string) []jen.Code {
+	f.vecmatPass([]*symbolic.Node{n}, d)
+}
+
+// vecmatPass emits d = v₁ B₁ + v₂ B₂ + ... (one to four products whose
+// matrices have one shape) as a sum of the matrices' rows scaled by the
+// v's, four rows per pass: each product's rows k, k+1, k+2, k+3, or row k
+// of four products (rows k and k+1 of two), their four factors in
+// registers, each row read along its length, where the column-by-column
+// form reads B with a stride and loads v[k] for every product. The first
+// pass assigns (or adds, into a sum), the others add.
+func (f *fnGen) vecmatPass(ts []*symbolic.Node, d dest) {
+	kn, cols := ts[0].Args[1].Shape[0], ts[0].Args[1].Shape[1]
+	per := max(1, 4/len(ts)) // rows of each product per pass
+	kper := kn - kn%per
+	// block is the pass over rows at, at+1, ..., at+per-1 of each product,
+	// with op.
+	block := func(at ix, per int, op string) []jen.Code {
 		var out []jen.Code
-		var factors, rows [4]string
-		for r := range 4 {
-			factors[r] = f.locals.fresh("v")
-			out = append(out, define(factors[r], f.elem(v, []ix{at.plus(r)})))
-			rows[r] = f.locals.fresh("row")
-			out = append(out, jen.Id(rows[r]).Op(":=").Op("&").Add(f.access(pb, []ix{at.plus(r)}).c))
+		var factors, rows []string
+		for _, t := range ts {
+			for r := range per {
+				v := f.locals.fresh("v")
+				out = append(out, define(v, f.elem(t.Args[0], []ix{at.plus(r)})))
+				row := f.locals.fresh("row")
+				out = append(out, jen.Id(row).Op(":=").Op("&").Add(f.access(f.slots[t.Args[1]], []ix{at.plus(r)}).c))
+				factors, rows = append(factors, v), append(rows, row)
+			}
 		}
 		j := f.locals.fresh("j")
-		term := func(r int) gexpr {
-			return infix(ident(factors[r]), "*", f.access(localPlace(rows[r]), []ix{vix(j)}))
+		terms := make([]gexpr, len(rows))
+		for r := range rows {
+			terms[r] = infix(ident(factors[r]), "*", f.access(localPlace(rows[r]), []ix{vix(j)}))
 		}
-		sum := infix(infix(term(0), "+", term(1)), "+", infix(term(2), "+", term(3)))
-		return append(out, jen.For(jen.Id(j).Op(":=").Range().Lit(cols)).Block(f.write(d.p, []ix{vix(j)}, op, sum)))
+		return append(out, jen.For(jen.Id(j).Op(":=").Range().Lit(cols)).Block(f.write(d.p, []ix{vix(j)}, op, pairwise(sumOf, terms))))
 	}
-	f.add(block(cix(0), d.op)...) // the first pass assigns (or adds, into a sum)
-	if k4 > 4 {
+	f.add(block(cix(0), per, d.op)...) // the first pass assigns (or adds, into a sum)
+	if kper > per {
 		k := f.locals.fresh("k")
-		f.add(jen.For(jen.Id(k).Op(":=").Lit(4), jen.Id(k).Op("<").Lit(k4), jen.Id(k).Op("+=").Lit(4)).Block(block(vix(k), "+=")...))
+		head := []jen.Code{jen.Id(k).Op(":=").Lit(per), jen.Id(k).Op("<").Lit(kper), jen.Id(k).Op("+=").Lit(per)}
+		if per == 1 {
+			head[2] = jen.Id(k).Op("++")
+		}
+		f.add(jen.For(head...).Block(block(vix(k), per, "+=")...))
 	}
-	for r := k4; r < kn; r++ {
-		vr := f.locals.fresh("v")
-		f.add(define(vr, f.elem(v, []ix{cix(r)})))
-		row := f.locals.fresh("row")
-		f.add(jen.Id(row).Op(":=").Op("&").Add(f.access(pb, []ix{cix(r)}).c))
-		jj := f.locals.fresh("j")
-		f.add(jen.For(jen.Id(jj).Op(":=").Range().Lit(cols)).Block(
-			f.write(d.p, []ix{vix(jj)}, "+=", infix(ident(vr), "*", f.access(localPlace(row), []ix{vix(jj)})))))
+	for r := kper; r < kn; r++ {
+		f.add(block(cix(r), 1, "+=")...)
 	}
 }
 
@@ -96,8 +106,14 @@ func (f *fnGen) emitVecMatSum(n *symbolic.Node, d dest) {
 		})
 		op = "+="
 	}
-	for _, t := range streamed {
-		f.vecmat4(t, dest{d.p, op})
-		op = "+="
+	// Products of matrices of one shape are summed in passes of up to
+	// four: the four gates' Uᵀδ of an LSTM in one pass over U's rows.
+	for len(streamed) > 0 {
+		same := 1
+		for same < len(streamed) && same < 4 && streamed[same].Args[1].Shape.Equal(streamed[0].Args[1].Shape) {
+			same++
+		}
+		f.vecmatPass(streamed[:same], dest{d.p, op})
+		streamed, op = streamed[same:], "+="
 	}
 }

@@ -87,7 +87,6 @@ func (p *MlpParams) Forward(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) fl
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [128]float64
 	// mlp.bp:15: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -105,13 +104,10 @@ func (p *MlpParams) Forward(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) fl
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
-	}
-	for i := range 128 {
-		ws.h[i] = mlpRelu(t[i] + p.B1[i])
+		ws.h[i2] = mlpRelu(dot0 + p.B1[i2])
+		ws.h[i2+1] = mlpRelu(dot1 + p.B1[i2+1])
+		ws.h[i2+2] = mlpRelu(dot2 + p.B1[i2+2])
+		ws.h[i2+3] = mlpRelu(dot3 + p.B1[i2+3])
 	}
 	// mlp.bp:16: logits = W2 @ h + b2
 	for i := range 10 {
@@ -296,7 +292,7 @@ func (p *MlpParams) LossGrad(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) floa
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [128]float64
+	var h [128]float64
 	// mlp.bp:15: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -314,16 +310,12 @@ func (p *MlpParams) LossGrad(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) floa
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		h[i2] = mlpRelu(dot0 + p.B1[i2])
+		h[i2+1] = mlpRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = mlpRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = mlpRelu(dot3 + p.B1[i2+3])
 	}
-	var h [128]float64
 	var logits [10]float64
-	for i := range 128 {
-		h[i] = mlpRelu(t[i] + p.B1[i])
-	}
 	// mlp.bp:16: logits = W2 @ h + b2
 	for i := range 10 {
 		row5 := &p.W2[i]
@@ -358,11 +350,11 @@ func (p *MlpParams) LossGrad(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) floa
 	sum := sum0 + sum1 + (sum2 + sum3)
 	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of mlp.bp:17: loss = cross_entropy(logits, label)
-	t2 := 1 / sum
+	t := 1 / sum
 	var dlogits [10]float64
 	// backward of mlp.bp:16: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t2 * exp[i]
+		dlogits[i] = t * exp[i]
 	}
 	dlogits[in.Label] += -1
 	var dh [128]float64
@@ -564,7 +556,7 @@ func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) fl
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [128]float64
+	var h [128]float64
 	// mlp.bp:15: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -582,16 +574,12 @@ func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) fl
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		h[i2] = mlpRelu(dot0 + p.B1[i2])
+		h[i2+1] = mlpRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = mlpRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = mlpRelu(dot3 + p.B1[i2+3])
 	}
-	var h [128]float64
 	var logits [10]float64
-	for i := range 128 {
-		h[i] = mlpRelu(t[i] + p.B1[i])
-	}
 	// mlp.bp:16: logits = W2 @ h + b2
 	for i := range 10 {
 		row5 := &p.W2[i]
@@ -626,11 +614,11 @@ func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) fl
 	sum := sum0 + sum1 + (sum2 + sum3)
 	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of mlp.bp:17: loss = cross_entropy(logits, label)
-	t2 := 1 / sum
+	t := 1 / sum
 	var dlogits [10]float64
 	// backward of mlp.bp:16: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t2 * exp[i]
+		dlogits[i] = t * exp[i]
 	}
 	dlogits[in.Label] += -1
 	var dh [128]float64
@@ -690,7 +678,7 @@ func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) fl
 // loss: it computes only what the outputs need, so inputs that only the loss
 // reads (a target) are not read. out must not be nil; ws is scratch space.
 func (p *MlpParams) Predict(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) {
-	var t [128]float64
+	var h [128]float64
 	// mlp.bp:15: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -708,14 +696,10 @@ func (p *MlpParams) Predict(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) {
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
-	}
-	var h [128]float64
-	for i := range 128 {
-		h[i] = mlpRelu(t[i] + p.B1[i])
+		h[i2] = mlpRelu(dot0 + p.B1[i2])
+		h[i2+1] = mlpRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = mlpRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = mlpRelu(dot3 + p.B1[i2+3])
 	}
 	// mlp.bp:16: logits = W2 @ h + b2
 	for i := range 10 {

@@ -68,16 +68,16 @@ type ForecastWorkspace struct {
 	f      [8][16]float64
 	i      [8][16]float64
 	g      [8][16]float64
-	cPrev  [8][16]float64
-	hPrev  [8][16]float64
+	c      [9][16]float64
+	h      [9][16]float64
 	t      [16]float64
 	o2     [16][16]float64
 	tanhC2 [16][16]float64
 	f2     [16][16]float64
 	i2     [16][16]float64
 	g2     [16][16]float64
-	cPrev2 [16][16]float64
-	h      [17][16]float64
+	h2     [17][16]float64
+	c2     [17][16]float64
 	yhat   float64
 }
 
@@ -93,17 +93,16 @@ type ForecastBatchWorkspace struct {
 	f      [8][16][32]float64
 	i      [8][16][32]float64
 	g      [8][16][32]float64
-	cPrev  [8][16][32]float64
-	hPrev  [8][16][32]float64
+	c      [9][16][32]float64
+	h      [9][16][32]float64
 	t      [16][32]float64
 	o2     [16][16][32]float64
 	tanhC2 [16][16][32]float64
 	f2     [16][16][32]float64
 	i2     [16][16][32]float64
 	g2     [16][16][32]float64
-	cPrev2 [16][16][32]float64
-	h      [17][16][32]float64
-	h2     [16][32]float64
+	h2     [17][16][32]float64
+	c2     [17][16][32]float64
 	t2     [16][32]float64
 	t3     [16][32]float64
 	t4     [16][32]float64
@@ -128,7 +127,6 @@ type ForecastBatchWorkspace struct {
 	t23    [16][32]float64
 	t24    [16][32]float64
 	t25    [16][32]float64
-	h3     [16][32]float64
 	t26    [16][32]float64
 	t27    [16][32]float64
 	t28    [16][32]float64
@@ -153,7 +151,6 @@ type ForecastBatchWorkspace struct {
 	t47    [16][32]float64
 	t48    [16][32]float64
 	t49    [16][32]float64
-	h4     [16][32]float64
 	t50    [16][32]float64
 	t51    [16][32]float64
 	t52    [16][32]float64
@@ -167,302 +164,126 @@ type ForecastBatchWorkspace struct {
 // Forward returns the loss of model forecast for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out *ForecastOutputs) float64 {
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
+			// forecast.bp:38: c = f * c + i * g
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
+			// forecast.bp:39: h = o * tanh(c)
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
+	}
+	// forecast.bp:43: for t in B..T {
+	var yhat float64
+	var loss float64
+	for i := range 16 {
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
+	}
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
+		h2Row := &ws.h2[t6-8]
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
-			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
-		}
-	}
-	var c3 [16]float64
-	// forecast.bp:43: for t in B..T {
-	var yhat float64
-	var loss float64
-	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
-	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
-	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
-		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
-			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
-		}
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
-		yhat2 := in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
+		yhat = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t10-8] = yhat2 - in.Ys[t10]
-		loss += ws.t[t10-8] * ws.t[t10-8]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
-		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		yhat = yhat2
+		ws.t[t6-8] = yhat - in.Ys[t6]
+		loss += ws.t[t6-8] * ws.t[t6-8]
 	}
 	// forecast.bp:43: for t in B..T {
 	ws.yhat = yhat
@@ -493,179 +314,92 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t := 23; t >= 8; t-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		dby[0] = 0.0625 * (2 * ws.t[t-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
+		g.By[0] += dby[0]
+		h2Row := &ws.h2[t-8]
+		h2Row2 := &ws.h2[t-8]
+		h2Row3 := &ws.h2[t-8]
+		h2Row4 := &ws.h2[t-8]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h2[t-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc3[i] = dc2i * ws.f2[t-8][i]
+			dc[i] = dc2i * ws.f2[t-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			dbo2i := dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t][0]
+			row := &dUo[i]
+			for j := range 16 {
+				row[j] += dbo2i * h2Row[j]
+			}
+			dbo[i] += dbo2i
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			dbg2i := dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t][0]
+			row2 := &dUg[i]
+			for j := range 16 {
+				row2[j] += dbg2i * h2Row2[j]
+			}
+			dbg[i] += dbg2i
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2i := dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t][0]
+			row3 := &dUf[i]
+			for j := range 16 {
+				row3[j] += dbf2i * h2Row3[j]
+			}
+			dbf[i] += dbf2i
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
+			dbi2i := dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t][0]
+			row4 := &dUi[i]
+			for j := range 16 {
+				row4[j] += dbi2i * h2Row4[j]
+			}
+			dbi[i] += dbi2i
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
-		row := &p.Uo[0]
-		v2 := dbo2[1]
-		row2 := &p.Uo[1]
-		v3 := dbo2[2]
-		row3 := &p.Uo[2]
-		v4 := dbo2[3]
-		row4 := &p.Uo[3]
+		row5 := &p.Uo[0]
+		v2 := dbg2[0]
+		row6 := &p.Ug[0]
+		v3 := dbf2[0]
+		row7 := &p.Uf[0]
+		v4 := dbi2[0]
+		row8 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo2[k]
-			row5 := &p.Uo[k]
-			v6 := dbo2[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo2[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo2[k+3]
-			row8 := &p.Uo[k+3]
+			row9 := &p.Uo[k]
+			v6 := dbg2[k]
+			row10 := &p.Ug[k]
+			v7 := dbf2[k]
+			row11 := &p.Uf[k]
+			v8 := dbi2[k]
+			row12 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
 			}
-		}
-		v9 := dbg2[0]
-		row9 := &p.Ug[0]
-		v10 := dbg2[1]
-		row10 := &p.Ug[1]
-		v11 := dbg2[2]
-		row11 := &p.Ug[2]
-		v12 := dbg2[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg2[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg2[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg2[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg2[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row17 := &p.Uf[0]
-		v18 := dbf2[1]
-		row18 := &p.Uf[1]
-		v19 := dbf2[2]
-		row19 := &p.Uf[2]
-		v20 := dbf2[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf2[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf2[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf2[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf2[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row25 := &p.Ui[0]
-		v26 := dbi2[1]
-		row26 := &p.Ui[1]
-		v27 := dbi2[2]
-		row27 := &p.Ui[2]
-		v28 := dbi2[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi2[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi2[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi2[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi2[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t-8]
-		hRow2 := &ws.h[t-8]
-		hRow3 := &ws.h[t-8]
-		hRow4 := &ws.h[t-8]
-		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t][0]
-			a := dbi2[i]
-			row33 := &dUi[i]
-			for j := range 16 {
-				row33[j] += a * hRow[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t][0]
-			a2 := dbf2[i]
-			row34 := &dUf[i]
-			for j := range 16 {
-				row34[j] += a2 * hRow2[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t][0]
-			a3 := dbg2[i]
-			row35 := &dUg[i]
-			for j := range 16 {
-				row35[j] += a3 * hRow3[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t][0]
-			a4 := dbo2[i]
-			row36 := &dUo[i]
-			for j := range 16 {
-				row36[j] += a4 * hRow4[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t-7][i]
-		}
-		g.By[0] += dby[0]
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
 		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -679,167 +413,83 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
 	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
+		hRow := &ws.h[t2]
+		hRow2 := &ws.h[t2]
+		hRow3 := &ws.h[t2]
+		hRow4 := &ws.h[t2]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc6[i] = dc5i * ws.f[t2][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc3[i] = dc4i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4i := dh3[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t2][0]
+			row13 := &dUo2[i]
+			for j := range 16 {
+				row13[j] += dbo4i * hRow[j]
+			}
+			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4i := dc4i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t2][0]
+			row14 := &dUg2[i]
+			for j := range 16 {
+				row14[j] += dbg4i * hRow2[j]
+			}
+			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4i := dc4i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t2][0]
+			row15 := &dUf2[i]
+			for j := range 16 {
+				row15[j] += dbf4i * hRow3[j]
+			}
+			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4i := dc4i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t2][0]
+			row16 := &dUi2[i]
+			for j := range 16 {
+				row16[j] += dbi4i * hRow4[j]
+			}
+			dbi3[i] += dbi4i
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row37 := &p.Uo[0]
-		v34 := dbo4[1]
-		row38 := &p.Uo[1]
-		v35 := dbo4[2]
-		row39 := &p.Uo[2]
-		v36 := dbo4[3]
-		row40 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
+		v9 := dbo4[0]
+		row17 := &p.Uo[0]
+		v10 := dbg4[0]
+		row18 := &p.Ug[0]
+		v11 := dbf4[0]
+		row19 := &p.Uf[0]
+		v12 := dbi4[0]
+		row20 := &p.Ui[0]
+		for j4 := range 16 {
+			dh3[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v37 := dbo4[k5]
-			row41 := &p.Uo[k5]
-			v38 := dbo4[k5+1]
-			row42 := &p.Uo[k5+1]
-			v39 := dbo4[k5+2]
-			row43 := &p.Uo[k5+2]
-			v40 := dbo4[k5+3]
-			row44 := &p.Uo[k5+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
+		for k2 := 1; k2 < 16; k2++ {
+			v13 := dbo4[k2]
+			row21 := &p.Uo[k2]
+			v14 := dbg4[k2]
+			row22 := &p.Ug[k2]
+			v15 := dbf4[k2]
+			row23 := &p.Uf[k2]
+			v16 := dbi4[k2]
+			row24 := &p.Ui[k2]
+			for j5 := range 16 {
+				dh3[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 			}
-		}
-		v41 := dbg4[0]
-		row45 := &p.Ug[0]
-		v42 := dbg4[1]
-		row46 := &p.Ug[1]
-		v43 := dbg4[2]
-		row47 := &p.Ug[2]
-		v44 := dbg4[3]
-		row48 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v45 := dbg4[k6]
-			row49 := &p.Ug[k6]
-			v46 := dbg4[k6+1]
-			row50 := &p.Ug[k6+1]
-			v47 := dbg4[k6+2]
-			row51 := &p.Ug[k6+2]
-			v48 := dbg4[k6+3]
-			row52 := &p.Ug[k6+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row53 := &p.Uf[0]
-		v50 := dbf4[1]
-		row54 := &p.Uf[1]
-		v51 := dbf4[2]
-		row55 := &p.Uf[2]
-		v52 := dbf4[3]
-		row56 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v53 := dbf4[k7]
-			row57 := &p.Uf[k7]
-			v54 := dbf4[k7+1]
-			row58 := &p.Uf[k7+1]
-			v55 := dbf4[k7+2]
-			row59 := &p.Uf[k7+2]
-			v56 := dbf4[k7+3]
-			row60 := &p.Uf[k7+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row61 := &p.Ui[0]
-		v58 := dbi4[1]
-		row62 := &p.Ui[1]
-		v59 := dbi4[2]
-		row63 := &p.Ui[2]
-		v60 := dbi4[3]
-		row64 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
-		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v61 := dbi4[k8]
-			row65 := &p.Ui[k8]
-			v62 := dbi4[k8+1]
-			row66 := &p.Ui[k8+1]
-			v63 := dbi4[k8+2]
-			row67 := &p.Ui[k8+2]
-			v64 := dbi4[k8+3]
-			row68 := &p.Ui[k8+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t2]
-		hPrevRow2 := &ws.hPrev[t2]
-		hPrevRow3 := &ws.hPrev[t2]
-		hPrevRow4 := &ws.hPrev[t2]
-		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
-			a5 := dbi4[i]
-			row69 := &dUi2[i]
-			for j := range 16 {
-				row69[j] += a5 * hPrevRow[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
-			a6 := dbf4[i]
-			row70 := &dUf2[i]
-			for j := range 16 {
-				row70[j] += a6 * hPrevRow2[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
-			a7 := dbg4[i]
-			row71 := &dUg2[i]
-			for j := range 16 {
-				row71[j] += a7 * hPrevRow3[j]
-			}
-			dbg3[i] += dbg4[i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
-			a8 := dbo4[i]
-			row72 := &dUo2[i]
-			for j := range 16 {
-				row72[j] += a8 * hPrevRow4[j]
-			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -882,297 +532,123 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) float64 {
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
+			// forecast.bp:38: c = f * c + i * g
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
+			// forecast.bp:39: h = o * tanh(c)
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
+	}
+	// forecast.bp:43: for t in B..T {
+	var loss float64
+	for i := range 16 {
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
+	}
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
+		h2Row := &ws.h2[t6-8]
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
-			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
-		}
-	}
-	var c3 [16]float64
-	// forecast.bp:43: for t in B..T {
-	var loss float64
-	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
-	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
-	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
-		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
-			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
-		}
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
-		ws.t[t10-8] = in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t10]
-		loss += ws.t[t10-8] * ws.t[t10-8]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
+		ws.t[t6-8] = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0]) - in.Ys[t6]
+		loss += ws.t[t6-8] * ws.t[t6-8]
 	}
 	// forecast.bp:54: loss = loss / (T - B)
 	loss2 := loss / 16
@@ -1191,179 +667,92 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t19 := 23; t19 >= 8; t19-- {
+	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		dby[0] = 0.0625 * (2 * ws.t[t19-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
+		dby[0] = 0.0625 * (2 * ws.t[t11-8])
+		g.By[0] += dby[0]
+		h2Row2 := &ws.h2[t11-8]
+		h2Row3 := &ws.h2[t11-8]
+		h2Row4 := &ws.h2[t11-8]
+		h2Row5 := &ws.h2[t11-8]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h2[t11-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t19-8][i]*(1-ws.tanhC2[t19-8][i]*ws.tanhC2[t19-8][i])
-			dc3[i] = dc2i * ws.f2[t19-8][i]
+			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
+			dc[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t19-8][i] * (ws.o2[t19-8][i] * (1 - ws.o2[t19-8][i]))
+			dbo2i := dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t11][0]
+			row10 := &dUo[i]
+			for j := range 16 {
+				row10[j] += dbo2i * h2Row2[j]
+			}
+			dbo[i] += dbo2i
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t19-8][i] * (1 - ws.g2[t19-8][i]*ws.g2[t19-8][i])
+			dbg2i := dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t11][0]
+			row11 := &dUg[i]
+			for j := range 16 {
+				row11[j] += dbg2i * h2Row3[j]
+			}
+			dbg[i] += dbg2i
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t19-8][i] * (ws.f2[t19-8][i] * (1 - ws.f2[t19-8][i]))
+			dbf2i := dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t11][0]
+			row12 := &dUf[i]
+			for j := range 16 {
+				row12[j] += dbf2i * h2Row4[j]
+			}
+			dbf[i] += dbf2i
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t19-8][i] * (ws.i2[t19-8][i] * (1 - ws.i2[t19-8][i]))
+			dbi2i := dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t11][0]
+			row13 := &dUi[i]
+			for j := range 16 {
+				row13[j] += dbi2i * h2Row5[j]
+			}
+			dbi[i] += dbi2i
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
-		row34 := &p.Uo[0]
-		v2 := dbo2[1]
-		row35 := &p.Uo[1]
-		v3 := dbo2[2]
-		row36 := &p.Uo[2]
-		v4 := dbo2[3]
-		row37 := &p.Uo[3]
+		row14 := &p.Uo[0]
+		v2 := dbg2[0]
+		row15 := &p.Ug[0]
+		v3 := dbf2[0]
+		row16 := &p.Uf[0]
+		v4 := dbi2[0]
+		row17 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
+			dh[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
 		}
-		for k10 := 4; k10 < 16; k10 += 4 {
-			v5 := dbo2[k10]
-			row38 := &p.Uo[k10]
-			v6 := dbo2[k10+1]
-			row39 := &p.Uo[k10+1]
-			v7 := dbo2[k10+2]
-			row40 := &p.Uo[k10+2]
-			v8 := dbo2[k10+3]
-			row41 := &p.Uo[k10+3]
+		for k4 := 1; k4 < 16; k4++ {
+			v5 := dbo2[k4]
+			row18 := &p.Uo[k4]
+			v6 := dbg2[k4]
+			row19 := &p.Ug[k4]
+			v7 := dbf2[k4]
+			row20 := &p.Uf[k4]
+			v8 := dbi2[k4]
+			row21 := &p.Ui[k4]
 			for j3 := range 16 {
-				dh3[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
+				dh[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
 			}
-		}
-		v9 := dbg2[0]
-		row42 := &p.Ug[0]
-		v10 := dbg2[1]
-		row43 := &p.Ug[1]
-		v11 := dbg2[2]
-		row44 := &p.Ug[2]
-		v12 := dbg2[3]
-		row45 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
-		}
-		for k11 := 4; k11 < 16; k11 += 4 {
-			v13 := dbg2[k11]
-			row46 := &p.Ug[k11]
-			v14 := dbg2[k11+1]
-			row47 := &p.Ug[k11+1]
-			v15 := dbg2[k11+2]
-			row48 := &p.Ug[k11+2]
-			v16 := dbg2[k11+3]
-			row49 := &p.Ug[k11+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row50 := &p.Uf[0]
-		v18 := dbf2[1]
-		row51 := &p.Uf[1]
-		v19 := dbf2[2]
-		row52 := &p.Uf[2]
-		v20 := dbf2[3]
-		row53 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
-		}
-		for k12 := 4; k12 < 16; k12 += 4 {
-			v21 := dbf2[k12]
-			row54 := &p.Uf[k12]
-			v22 := dbf2[k12+1]
-			row55 := &p.Uf[k12+1]
-			v23 := dbf2[k12+2]
-			row56 := &p.Uf[k12+2]
-			v24 := dbf2[k12+3]
-			row57 := &p.Uf[k12+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row58 := &p.Ui[0]
-		v26 := dbi2[1]
-		row59 := &p.Ui[1]
-		v27 := dbi2[2]
-		row60 := &p.Ui[2]
-		v28 := dbi2[3]
-		row61 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
-		}
-		for k13 := 4; k13 < 16; k13 += 4 {
-			v29 := dbi2[k13]
-			row62 := &p.Ui[k13]
-			v30 := dbi2[k13+1]
-			row63 := &p.Ui[k13+1]
-			v31 := dbi2[k13+2]
-			row64 := &p.Ui[k13+2]
-			v32 := dbi2[k13+3]
-			row65 := &p.Ui[k13+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t19-8]
-		hRow2 := &ws.h[t19-8]
-		hRow3 := &ws.h[t19-8]
-		hRow4 := &ws.h[t19-8]
-		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t19][0]
-			a := dbi2[i]
-			row66 := &dUi[i]
-			for j := range 16 {
-				row66[j] += a * hRow[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t19][0]
-			a2 := dbf2[i]
-			row67 := &dUf[i]
-			for j := range 16 {
-				row67[j] += a2 * hRow2[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t19][0]
-			a3 := dbg2[i]
-			row68 := &dUg[i]
-			for j := range 16 {
-				row68[j] += a3 * hRow3[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t19][0]
-			a4 := dbo2[i]
-			row69 := &dUo[i]
-			for j := range 16 {
-				row69[j] += a4 * hRow4[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t19-7][i]
-		}
-		g.By[0] += dby[0]
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
 		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -1377,167 +766,83 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
-	for t20 := 7; t20 >= 0; t20-- {
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
+		hRow2 := &ws.h[t12]
+		hRow3 := &ws.h[t12]
+		hRow4 := &ws.h[t12]
+		hRow5 := &ws.h[t12]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t20][i]*(1-ws.tanhC[t20][i]*ws.tanhC[t20][i])
-			dc6[i] = dc5i * ws.f[t20][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc3[i] = dc4i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t20][i] * (ws.o[t20][i] * (1 - ws.o[t20][i]))
+			dbo4i := dh3[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t12][0]
+			row22 := &dUo2[i]
+			for j := range 16 {
+				row22[j] += dbo4i * hRow2[j]
+			}
+			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t20][i] * (1 - ws.g[t20][i]*ws.g[t20][i])
+			dbg4i := dc4i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t12][0]
+			row23 := &dUg2[i]
+			for j := range 16 {
+				row23[j] += dbg4i * hRow3[j]
+			}
+			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t20][i] * (ws.f[t20][i] * (1 - ws.f[t20][i]))
+			dbf4i := dc4i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t12][0]
+			row24 := &dUf2[i]
+			for j := range 16 {
+				row24[j] += dbf4i * hRow4[j]
+			}
+			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t20][i] * (ws.i[t20][i] * (1 - ws.i[t20][i]))
+			dbi4i := dc4i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t12][0]
+			row25 := &dUi2[i]
+			for j := range 16 {
+				row25[j] += dbi4i * hRow5[j]
+			}
+			dbi3[i] += dbi4i
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row70 := &p.Uo[0]
-		v34 := dbo4[1]
-		row71 := &p.Uo[1]
-		v35 := dbo4[2]
-		row72 := &p.Uo[2]
-		v36 := dbo4[3]
-		row73 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
+		v9 := dbo4[0]
+		row26 := &p.Uo[0]
+		v10 := dbg4[0]
+		row27 := &p.Ug[0]
+		v11 := dbf4[0]
+		row28 := &p.Uf[0]
+		v12 := dbi4[0]
+		row29 := &p.Ui[0]
+		for j4 := range 16 {
+			dh3[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
 		}
-		for k14 := 4; k14 < 16; k14 += 4 {
-			v37 := dbo4[k14]
-			row74 := &p.Uo[k14]
-			v38 := dbo4[k14+1]
-			row75 := &p.Uo[k14+1]
-			v39 := dbo4[k14+2]
-			row76 := &p.Uo[k14+2]
-			v40 := dbo4[k14+3]
-			row77 := &p.Uo[k14+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
+		for k5 := 1; k5 < 16; k5++ {
+			v13 := dbo4[k5]
+			row30 := &p.Uo[k5]
+			v14 := dbg4[k5]
+			row31 := &p.Ug[k5]
+			v15 := dbf4[k5]
+			row32 := &p.Uf[k5]
+			v16 := dbi4[k5]
+			row33 := &p.Ui[k5]
+			for j5 := range 16 {
+				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
 			}
-		}
-		v41 := dbg4[0]
-		row78 := &p.Ug[0]
-		v42 := dbg4[1]
-		row79 := &p.Ug[1]
-		v43 := dbg4[2]
-		row80 := &p.Ug[2]
-		v44 := dbg4[3]
-		row81 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
-		}
-		for k15 := 4; k15 < 16; k15 += 4 {
-			v45 := dbg4[k15]
-			row82 := &p.Ug[k15]
-			v46 := dbg4[k15+1]
-			row83 := &p.Ug[k15+1]
-			v47 := dbg4[k15+2]
-			row84 := &p.Ug[k15+2]
-			v48 := dbg4[k15+3]
-			row85 := &p.Ug[k15+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row86 := &p.Uf[0]
-		v50 := dbf4[1]
-		row87 := &p.Uf[1]
-		v51 := dbf4[2]
-		row88 := &p.Uf[2]
-		v52 := dbf4[3]
-		row89 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
-		}
-		for k16 := 4; k16 < 16; k16 += 4 {
-			v53 := dbf4[k16]
-			row90 := &p.Uf[k16]
-			v54 := dbf4[k16+1]
-			row91 := &p.Uf[k16+1]
-			v55 := dbf4[k16+2]
-			row92 := &p.Uf[k16+2]
-			v56 := dbf4[k16+3]
-			row93 := &p.Uf[k16+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row94 := &p.Ui[0]
-		v58 := dbi4[1]
-		row95 := &p.Ui[1]
-		v59 := dbi4[2]
-		row96 := &p.Ui[2]
-		v60 := dbi4[3]
-		row97 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
-		}
-		for k17 := 4; k17 < 16; k17 += 4 {
-			v61 := dbi4[k17]
-			row98 := &p.Ui[k17]
-			v62 := dbi4[k17+1]
-			row99 := &p.Ui[k17+1]
-			v63 := dbi4[k17+2]
-			row100 := &p.Ui[k17+2]
-			v64 := dbi4[k17+3]
-			row101 := &p.Ui[k17+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t20]
-		hPrevRow2 := &ws.hPrev[t20]
-		hPrevRow3 := &ws.hPrev[t20]
-		hPrevRow4 := &ws.hPrev[t20]
-		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t20][0]
-			a5 := dbi4[i]
-			row102 := &dUi2[i]
-			for j := range 16 {
-				row102[j] += a5 * hPrevRow[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t20][0]
-			a6 := dbf4[i]
-			row103 := &dUf2[i]
-			for j := range 16 {
-				row103[j] += a6 * hPrevRow2[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t20][0]
-			a7 := dbg4[i]
-			row104 := &dUg2[i]
-			for j := range 16 {
-				row104[j] += a7 * hPrevRow3[j]
-			}
-			dbg3[i] += dbg4[i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t20][0]
-			a8 := dbo4[i]
-			row105 := &dUo2[i]
-			for j := range 16 {
-				row105[j] += a8 * hPrevRow4[j]
-			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -1598,179 +903,92 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t := 23; t >= 8; t-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		dby[0] = 0.0625 * (2 * ws.t[t-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
+		g.By[0] += dby[0]
+		h2Row := &ws.h2[t-8]
+		h2Row2 := &ws.h2[t-8]
+		h2Row3 := &ws.h2[t-8]
+		h2Row4 := &ws.h2[t-8]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h2[t-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o2[t-8][i]*(1-ws.tanhC2[t-8][i]*ws.tanhC2[t-8][i])
-			dc3[i] = dc2i * ws.f2[t-8][i]
+			dc[i] = dc2i * ws.f2[t-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			dbo2i := dh2i * ws.tanhC2[t-8][i] * (ws.o2[t-8][i] * (1 - ws.o2[t-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t][0]
+			row := &dUo[i]
+			for j := range 16 {
+				row[j] += dbo2i * h2Row[j]
+			}
+			dbo[i] += dbo2i
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			dbg2i := dc2i * ws.i2[t-8][i] * (1 - ws.g2[t-8][i]*ws.g2[t-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t][0]
+			row2 := &dUg[i]
+			for j := range 16 {
+				row2[j] += dbg2i * h2Row2[j]
+			}
+			dbg[i] += dbg2i
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2i := dc2i * ws.c2[t-8][i] * (ws.f2[t-8][i] * (1 - ws.f2[t-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t][0]
+			row3 := &dUf[i]
+			for j := range 16 {
+				row3[j] += dbf2i * h2Row3[j]
+			}
+			dbf[i] += dbf2i
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
+			dbi2i := dc2i * ws.g2[t-8][i] * (ws.i2[t-8][i] * (1 - ws.i2[t-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t][0]
+			row4 := &dUi[i]
+			for j := range 16 {
+				row4[j] += dbi2i * h2Row4[j]
+			}
+			dbi[i] += dbi2i
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
-		row := &p.Uo[0]
-		v2 := dbo2[1]
-		row2 := &p.Uo[1]
-		v3 := dbo2[2]
-		row3 := &p.Uo[2]
-		v4 := dbo2[3]
-		row4 := &p.Uo[3]
+		row5 := &p.Uo[0]
+		v2 := dbg2[0]
+		row6 := &p.Ug[0]
+		v3 := dbf2[0]
+		row7 := &p.Uf[0]
+		v4 := dbi2[0]
+		row8 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row5[j2] + v2*row6[j2] + (v3*row7[j2] + v4*row8[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo2[k]
-			row5 := &p.Uo[k]
-			v6 := dbo2[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo2[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo2[k+3]
-			row8 := &p.Uo[k+3]
+			row9 := &p.Uo[k]
+			v6 := dbg2[k]
+			row10 := &p.Ug[k]
+			v7 := dbf2[k]
+			row11 := &p.Uf[k]
+			v8 := dbi2[k]
+			row12 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row9[j3] + v6*row10[j3] + (v7*row11[j3] + v8*row12[j3])
 			}
-		}
-		v9 := dbg2[0]
-		row9 := &p.Ug[0]
-		v10 := dbg2[1]
-		row10 := &p.Ug[1]
-		v11 := dbg2[2]
-		row11 := &p.Ug[2]
-		v12 := dbg2[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg2[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg2[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg2[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg2[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row17 := &p.Uf[0]
-		v18 := dbf2[1]
-		row18 := &p.Uf[1]
-		v19 := dbf2[2]
-		row19 := &p.Uf[2]
-		v20 := dbf2[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf2[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf2[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf2[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf2[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row25 := &p.Ui[0]
-		v26 := dbi2[1]
-		row26 := &p.Ui[1]
-		v27 := dbi2[2]
-		row27 := &p.Ui[2]
-		v28 := dbi2[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi2[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi2[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi2[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi2[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t-8]
-		hRow2 := &ws.h[t-8]
-		hRow3 := &ws.h[t-8]
-		hRow4 := &ws.h[t-8]
-		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t][0]
-			a := dbi2[i]
-			row33 := &dUi[i]
-			for j := range 16 {
-				row33[j] += a * hRow[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t][0]
-			a2 := dbf2[i]
-			row34 := &dUf[i]
-			for j := range 16 {
-				row34[j] += a2 * hRow2[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t][0]
-			a3 := dbg2[i]
-			row35 := &dUg[i]
-			for j := range 16 {
-				row35[j] += a3 * hRow3[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t][0]
-			a4 := dbo2[i]
-			row36 := &dUo[i]
-			for j := range 16 {
-				row36[j] += a4 * hRow4[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t-7][i]
-		}
-		g.By[0] += dby[0]
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
 		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -1784,167 +1002,83 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
 	for t2 := 7; t2 >= 0; t2-- {
 		// backward of forecast.bp:38: c = f * c + i * g
+		hRow := &ws.h[t2]
+		hRow2 := &ws.h[t2]
+		hRow3 := &ws.h[t2]
+		hRow4 := &ws.h[t2]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
-			dc6[i] = dc5i * ws.f[t2][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t2][i]*(1-ws.tanhC[t2][i]*ws.tanhC[t2][i])
+			dc3[i] = dc4i * ws.f[t2][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4i := dh3[i] * ws.tanhC[t2][i] * (ws.o[t2][i] * (1 - ws.o[t2][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t2][0]
+			row13 := &dUo2[i]
+			for j := range 16 {
+				row13[j] += dbo4i * hRow[j]
+			}
+			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4i := dc4i * ws.i[t2][i] * (1 - ws.g[t2][i]*ws.g[t2][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t2][0]
+			row14 := &dUg2[i]
+			for j := range 16 {
+				row14[j] += dbg4i * hRow2[j]
+			}
+			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4i := dc4i * ws.c[t2][i] * (ws.f[t2][i] * (1 - ws.f[t2][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t2][0]
+			row15 := &dUf2[i]
+			for j := range 16 {
+				row15[j] += dbf4i * hRow3[j]
+			}
+			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4i := dc4i * ws.g[t2][i] * (ws.i[t2][i] * (1 - ws.i[t2][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t2][0]
+			row16 := &dUi2[i]
+			for j := range 16 {
+				row16[j] += dbi4i * hRow4[j]
+			}
+			dbi3[i] += dbi4i
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row37 := &p.Uo[0]
-		v34 := dbo4[1]
-		row38 := &p.Uo[1]
-		v35 := dbo4[2]
-		row39 := &p.Uo[2]
-		v36 := dbo4[3]
-		row40 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row37[j10] + v34*row38[j10] + (v35*row39[j10] + v36*row40[j10])
+		v9 := dbo4[0]
+		row17 := &p.Uo[0]
+		v10 := dbg4[0]
+		row18 := &p.Ug[0]
+		v11 := dbf4[0]
+		row19 := &p.Uf[0]
+		v12 := dbi4[0]
+		row20 := &p.Ui[0]
+		for j4 := range 16 {
+			dh3[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v37 := dbo4[k5]
-			row41 := &p.Uo[k5]
-			v38 := dbo4[k5+1]
-			row42 := &p.Uo[k5+1]
-			v39 := dbo4[k5+2]
-			row43 := &p.Uo[k5+2]
-			v40 := dbo4[k5+3]
-			row44 := &p.Uo[k5+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row41[j11] + v38*row42[j11] + (v39*row43[j11] + v40*row44[j11])
+		for k2 := 1; k2 < 16; k2++ {
+			v13 := dbo4[k2]
+			row21 := &p.Uo[k2]
+			v14 := dbg4[k2]
+			row22 := &p.Ug[k2]
+			v15 := dbf4[k2]
+			row23 := &p.Uf[k2]
+			v16 := dbi4[k2]
+			row24 := &p.Ui[k2]
+			for j5 := range 16 {
+				dh3[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 			}
-		}
-		v41 := dbg4[0]
-		row45 := &p.Ug[0]
-		v42 := dbg4[1]
-		row46 := &p.Ug[1]
-		v43 := dbg4[2]
-		row47 := &p.Ug[2]
-		v44 := dbg4[3]
-		row48 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row45[j12] + v42*row46[j12] + (v43*row47[j12] + v44*row48[j12])
-		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v45 := dbg4[k6]
-			row49 := &p.Ug[k6]
-			v46 := dbg4[k6+1]
-			row50 := &p.Ug[k6+1]
-			v47 := dbg4[k6+2]
-			row51 := &p.Ug[k6+2]
-			v48 := dbg4[k6+3]
-			row52 := &p.Ug[k6+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row49[j13] + v46*row50[j13] + (v47*row51[j13] + v48*row52[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row53 := &p.Uf[0]
-		v50 := dbf4[1]
-		row54 := &p.Uf[1]
-		v51 := dbf4[2]
-		row55 := &p.Uf[2]
-		v52 := dbf4[3]
-		row56 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row53[j14] + v50*row54[j14] + (v51*row55[j14] + v52*row56[j14])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v53 := dbf4[k7]
-			row57 := &p.Uf[k7]
-			v54 := dbf4[k7+1]
-			row58 := &p.Uf[k7+1]
-			v55 := dbf4[k7+2]
-			row59 := &p.Uf[k7+2]
-			v56 := dbf4[k7+3]
-			row60 := &p.Uf[k7+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row57[j15] + v54*row58[j15] + (v55*row59[j15] + v56*row60[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row61 := &p.Ui[0]
-		v58 := dbi4[1]
-		row62 := &p.Ui[1]
-		v59 := dbi4[2]
-		row63 := &p.Ui[2]
-		v60 := dbi4[3]
-		row64 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row61[j16] + v58*row62[j16] + (v59*row63[j16] + v60*row64[j16])
-		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v61 := dbi4[k8]
-			row65 := &p.Ui[k8]
-			v62 := dbi4[k8+1]
-			row66 := &p.Ui[k8+1]
-			v63 := dbi4[k8+2]
-			row67 := &p.Ui[k8+2]
-			v64 := dbi4[k8+3]
-			row68 := &p.Ui[k8+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row65[j17] + v62*row66[j17] + (v63*row67[j17] + v64*row68[j17])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t2]
-		hPrevRow2 := &ws.hPrev[t2]
-		hPrevRow3 := &ws.hPrev[t2]
-		hPrevRow4 := &ws.hPrev[t2]
-		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t2][0]
-			a5 := dbi4[i]
-			row69 := &dUi2[i]
-			for j := range 16 {
-				row69[j] += a5 * hPrevRow[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t2][0]
-			a6 := dbf4[i]
-			row70 := &dUf2[i]
-			for j := range 16 {
-				row70[j] += a6 * hPrevRow2[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t2][0]
-			a7 := dbg4[i]
-			row71 := &dUg2[i]
-			for j := range 16 {
-				row71[j] += a7 * hPrevRow3[j]
-			}
-			dbg3[i] += dbg4[i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t2][0]
-			a8 := dbo4[i]
-			row72 := &dUo2[i]
-			for j := range 16 {
-				row72[j] += a8 * hPrevRow4[j]
-			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -1990,297 +1124,123 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) float64 {
 	g.Wy = [1][16]float64{}
 	g.By = [1]float64{}
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
+			// forecast.bp:38: c = f * c + i * g
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
+			// forecast.bp:39: h = o * tanh(c)
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
+	}
+	// forecast.bp:43: for t in B..T {
+	var loss float64
+	for i := range 16 {
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
+	}
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
+		h2Row := &ws.h2[t6-8]
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
-			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
-		}
-	}
-	var c3 [16]float64
-	// forecast.bp:43: for t in B..T {
-	var loss float64
-	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
-	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
-	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
-		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
-			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
-		}
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
-		ws.t[t10-8] = in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0]) - in.Ys[t10]
-		loss += ws.t[t10-8] * ws.t[t10-8]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
+		ws.t[t6-8] = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0]) - in.Ys[t6]
+		loss += ws.t[t6-8] * ws.t[t6-8]
 	}
 	// forecast.bp:54: loss = loss / (T - B)
 	loss2 := loss / 16
@@ -2299,179 +1259,92 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo [16][16]float64
 	var dbo [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo2 [16]float64
 	var dbg2 [16]float64
 	var dbf2 [16]float64
 	var dbi2 [16]float64
-	var dh3 [16]float64
 	// backward of forecast.bp:43: for t in B..T {
-	for t19 := 23; t19 >= 8; t19-- {
+	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		dby[0] = 0.0625 * (2 * ws.t[t19-8])
-		// backward of forecast.bp:50: h = o * tanh(c)
+		dby[0] = 0.0625 * (2 * ws.t[t11-8])
+		g.By[0] += dby[0]
+		h2Row2 := &ws.h2[t11-8]
+		h2Row3 := &ws.h2[t11-8]
+		h2Row4 := &ws.h2[t11-8]
+		h2Row5 := &ws.h2[t11-8]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h2[t11-7][i]
+			// backward of forecast.bp:50: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of forecast.bp:49: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o2[t19-8][i]*(1-ws.tanhC2[t19-8][i]*ws.tanhC2[t19-8][i])
-			dc3[i] = dc2i * ws.f2[t19-8][i]
+			dc2i := dc[i] + dh2i*ws.o2[t11-8][i]*(1-ws.tanhC2[t11-8][i]*ws.tanhC2[t11-8][i])
+			dc[i] = dc2i * ws.f2[t11-8][i]
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dbo2[i] = dh2i * ws.tanhC2[t19-8][i] * (ws.o2[t19-8][i] * (1 - ws.o2[t19-8][i]))
+			dbo2i := dh2i * ws.tanhC2[t11-8][i] * (ws.o2[t11-8][i] * (1 - ws.o2[t11-8][i]))
+			dbo2[i] = dbo2i
+			dWo[i][0] += dbo2i * in.Xs[t11][0]
+			row10 := &dUo[i]
+			for j := range 16 {
+				row10[j] += dbo2i * h2Row2[j]
+			}
+			dbo[i] += dbo2i
 			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dbg2[i] = dc2i * ws.i2[t19-8][i] * (1 - ws.g2[t19-8][i]*ws.g2[t19-8][i])
+			dbg2i := dc2i * ws.i2[t11-8][i] * (1 - ws.g2[t11-8][i]*ws.g2[t11-8][i])
+			dbg2[i] = dbg2i
+			dWg[i][0] += dbg2i * in.Xs[t11][0]
+			row11 := &dUg[i]
+			for j := range 16 {
+				row11[j] += dbg2i * h2Row3[j]
+			}
+			dbg[i] += dbg2i
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dbf2[i] = dc2i * ws.cPrev2[t19-8][i] * (ws.f2[t19-8][i] * (1 - ws.f2[t19-8][i]))
+			dbf2i := dc2i * ws.c2[t11-8][i] * (ws.f2[t11-8][i] * (1 - ws.f2[t11-8][i]))
+			dbf2[i] = dbf2i
+			dWf[i][0] += dbf2i * in.Xs[t11][0]
+			row12 := &dUf[i]
+			for j := range 16 {
+				row12[j] += dbf2i * h2Row4[j]
+			}
+			dbf[i] += dbf2i
 			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			dbi2[i] = dc2i * ws.g2[t19-8][i] * (ws.i2[t19-8][i] * (1 - ws.i2[t19-8][i]))
+			dbi2i := dc2i * ws.g2[t11-8][i] * (ws.i2[t11-8][i] * (1 - ws.i2[t11-8][i]))
+			dbi2[i] = dbi2i
+			dWi[i][0] += dbi2i * in.Xs[t11][0]
+			row13 := &dUi[i]
+			for j := range 16 {
+				row13[j] += dbi2i * h2Row5[j]
+			}
+			dbi[i] += dbi2i
 		}
 		// backward of forecast.bp:43: for t in B..T {
 		v := dbo2[0]
-		row34 := &p.Uo[0]
-		v2 := dbo2[1]
-		row35 := &p.Uo[1]
-		v3 := dbo2[2]
-		row36 := &p.Uo[2]
-		v4 := dbo2[3]
-		row37 := &p.Uo[3]
+		row14 := &p.Uo[0]
+		v2 := dbg2[0]
+		row15 := &p.Ug[0]
+		v3 := dbf2[0]
+		row16 := &p.Uf[0]
+		v4 := dbi2[0]
+		row17 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row34[j2] + v2*row35[j2] + (v3*row36[j2] + v4*row37[j2])
+			dh[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
 		}
-		for k10 := 4; k10 < 16; k10 += 4 {
-			v5 := dbo2[k10]
-			row38 := &p.Uo[k10]
-			v6 := dbo2[k10+1]
-			row39 := &p.Uo[k10+1]
-			v7 := dbo2[k10+2]
-			row40 := &p.Uo[k10+2]
-			v8 := dbo2[k10+3]
-			row41 := &p.Uo[k10+3]
+		for k4 := 1; k4 < 16; k4++ {
+			v5 := dbo2[k4]
+			row18 := &p.Uo[k4]
+			v6 := dbg2[k4]
+			row19 := &p.Ug[k4]
+			v7 := dbf2[k4]
+			row20 := &p.Uf[k4]
+			v8 := dbi2[k4]
+			row21 := &p.Ui[k4]
 			for j3 := range 16 {
-				dh3[j3] += v5*row38[j3] + v6*row39[j3] + (v7*row40[j3] + v8*row41[j3])
+				dh[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
 			}
-		}
-		v9 := dbg2[0]
-		row42 := &p.Ug[0]
-		v10 := dbg2[1]
-		row43 := &p.Ug[1]
-		v11 := dbg2[2]
-		row44 := &p.Ug[2]
-		v12 := dbg2[3]
-		row45 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row42[j4] + v10*row43[j4] + (v11*row44[j4] + v12*row45[j4])
-		}
-		for k11 := 4; k11 < 16; k11 += 4 {
-			v13 := dbg2[k11]
-			row46 := &p.Ug[k11]
-			v14 := dbg2[k11+1]
-			row47 := &p.Ug[k11+1]
-			v15 := dbg2[k11+2]
-			row48 := &p.Ug[k11+2]
-			v16 := dbg2[k11+3]
-			row49 := &p.Ug[k11+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row46[j5] + v14*row47[j5] + (v15*row48[j5] + v16*row49[j5])
-			}
-		}
-		v17 := dbf2[0]
-		row50 := &p.Uf[0]
-		v18 := dbf2[1]
-		row51 := &p.Uf[1]
-		v19 := dbf2[2]
-		row52 := &p.Uf[2]
-		v20 := dbf2[3]
-		row53 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row50[j6] + v18*row51[j6] + (v19*row52[j6] + v20*row53[j6])
-		}
-		for k12 := 4; k12 < 16; k12 += 4 {
-			v21 := dbf2[k12]
-			row54 := &p.Uf[k12]
-			v22 := dbf2[k12+1]
-			row55 := &p.Uf[k12+1]
-			v23 := dbf2[k12+2]
-			row56 := &p.Uf[k12+2]
-			v24 := dbf2[k12+3]
-			row57 := &p.Uf[k12+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row54[j7] + v22*row55[j7] + (v23*row56[j7] + v24*row57[j7])
-			}
-		}
-		v25 := dbi2[0]
-		row58 := &p.Ui[0]
-		v26 := dbi2[1]
-		row59 := &p.Ui[1]
-		v27 := dbi2[2]
-		row60 := &p.Ui[2]
-		v28 := dbi2[3]
-		row61 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row58[j8] + v26*row59[j8] + (v27*row60[j8] + v28*row61[j8])
-		}
-		for k13 := 4; k13 < 16; k13 += 4 {
-			v29 := dbi2[k13]
-			row62 := &p.Ui[k13]
-			v30 := dbi2[k13+1]
-			row63 := &p.Ui[k13+1]
-			v31 := dbi2[k13+2]
-			row64 := &p.Ui[k13+2]
-			v32 := dbi2[k13+3]
-			row65 := &p.Ui[k13+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row62[j9] + v30*row63[j9] + (v31*row64[j9] + v32*row65[j9])
-			}
-		}
-		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		hRow := &ws.h[t19-8]
-		hRow2 := &ws.h[t19-8]
-		hRow3 := &ws.h[t19-8]
-		hRow4 := &ws.h[t19-8]
-		for i := range 16 {
-			dWi[i][0] += dbi2[i] * in.Xs[t19][0]
-			a := dbi2[i]
-			row66 := &dUi[i]
-			for j := range 16 {
-				row66[j] += a * hRow[j]
-			}
-			dbi[i] += dbi2[i]
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			dWf[i][0] += dbf2[i] * in.Xs[t19][0]
-			a2 := dbf2[i]
-			row67 := &dUf[i]
-			for j := range 16 {
-				row67[j] += a2 * hRow2[j]
-			}
-			dbf[i] += dbf2[i]
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			dWg[i][0] += dbg2[i] * in.Xs[t19][0]
-			a3 := dbg2[i]
-			row68 := &dUg[i]
-			for j := range 16 {
-				row68[j] += a3 * hRow3[j]
-			}
-			dbg[i] += dbg2[i]
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			dWo[i][0] += dbo2[i] * in.Xs[t19][0]
-			a4 := dbo2[i]
-			row69 := &dUo[i]
-			for j := range 16 {
-				row69[j] += a4 * hRow4[j]
-			}
-			dbo[i] += dbo2[i]
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			g.Wy[0][i] += dby[0] * ws.h[t19-7][i]
-		}
-		g.By[0] += dby[0]
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of forecast.bp:43: for t in B..T {
-			dh[i] = dh3[i]
 		}
 	}
-	var dc4 [16]float64
+	var dc3 [16]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16]float64
+	var dh3 [16]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dbi3 [16]float64
@@ -2485,167 +1358,83 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 	var dUo2 [16][16]float64
 	var dbo3 [16]float64
 	for i := range 16 {
-		dc4[i] = dc[i]
-		dh4[i] = dh[i]
+		dc3[i] = dc[i]
+		dh3[i] = dh[i]
 	}
-	var dc6 [16]float64
 	var dbo4 [16]float64
 	var dbg4 [16]float64
 	var dbf4 [16]float64
 	var dbi4 [16]float64
-	var dh5 [16]float64
-	for t20 := 7; t20 >= 0; t20-- {
+	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:38: c = f * c + i * g
+		hRow2 := &ws.h[t12]
+		hRow3 := &ws.h[t12]
+		hRow4 := &ws.h[t12]
+		hRow5 := &ws.h[t12]
 		for i := range 16 {
-			dc5i := dc4[i] + dh4[i]*ws.o[t20][i]*(1-ws.tanhC[t20][i]*ws.tanhC[t20][i])
-			dc6[i] = dc5i * ws.f[t20][i]
+			dc4i := dc3[i] + dh3[i]*ws.o[t12][i]*(1-ws.tanhC[t12][i]*ws.tanhC[t12][i])
+			dc3[i] = dc4i * ws.f[t12][i]
 			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo4[i] = dh4[i] * ws.tanhC[t20][i] * (ws.o[t20][i] * (1 - ws.o[t20][i]))
+			dbo4i := dh3[i] * ws.tanhC[t12][i] * (ws.o[t12][i] * (1 - ws.o[t12][i]))
+			dbo4[i] = dbo4i
+			dWo2[i][0] += dbo4i * in.Xs[t12][0]
+			row22 := &dUo2[i]
+			for j := range 16 {
+				row22[j] += dbo4i * hRow2[j]
+			}
+			dbo3[i] += dbo4i
 			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg4[i] = dc5i * ws.i[t20][i] * (1 - ws.g[t20][i]*ws.g[t20][i])
+			dbg4i := dc4i * ws.i[t12][i] * (1 - ws.g[t12][i]*ws.g[t12][i])
+			dbg4[i] = dbg4i
+			dWg2[i][0] += dbg4i * in.Xs[t12][0]
+			row23 := &dUg2[i]
+			for j := range 16 {
+				row23[j] += dbg4i * hRow3[j]
+			}
+			dbg3[i] += dbg4i
 			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf4[i] = dc5i * ws.cPrev[t20][i] * (ws.f[t20][i] * (1 - ws.f[t20][i]))
+			dbf4i := dc4i * ws.c[t12][i] * (ws.f[t12][i] * (1 - ws.f[t12][i]))
+			dbf4[i] = dbf4i
+			dWf2[i][0] += dbf4i * in.Xs[t12][0]
+			row24 := &dUf2[i]
+			for j := range 16 {
+				row24[j] += dbf4i * hRow4[j]
+			}
+			dbf3[i] += dbf4i
 			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi4[i] = dc5i * ws.g[t20][i] * (ws.i[t20][i] * (1 - ws.i[t20][i]))
+			dbi4i := dc4i * ws.g[t12][i] * (ws.i[t12][i] * (1 - ws.i[t12][i]))
+			dbi4[i] = dbi4i
+			dWi2[i][0] += dbi4i * in.Xs[t12][0]
+			row25 := &dUi2[i]
+			for j := range 16 {
+				row25[j] += dbi4i * hRow5[j]
+			}
+			dbi3[i] += dbi4i
 		}
 		// backward of forecast.bp:32: for t in 0..B {
-		v33 := dbo4[0]
-		row70 := &p.Uo[0]
-		v34 := dbo4[1]
-		row71 := &p.Uo[1]
-		v35 := dbo4[2]
-		row72 := &p.Uo[2]
-		v36 := dbo4[3]
-		row73 := &p.Uo[3]
-		for j10 := range 16 {
-			dh5[j10] = v33*row70[j10] + v34*row71[j10] + (v35*row72[j10] + v36*row73[j10])
+		v9 := dbo4[0]
+		row26 := &p.Uo[0]
+		v10 := dbg4[0]
+		row27 := &p.Ug[0]
+		v11 := dbf4[0]
+		row28 := &p.Uf[0]
+		v12 := dbi4[0]
+		row29 := &p.Ui[0]
+		for j4 := range 16 {
+			dh3[j4] = v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
 		}
-		for k14 := 4; k14 < 16; k14 += 4 {
-			v37 := dbo4[k14]
-			row74 := &p.Uo[k14]
-			v38 := dbo4[k14+1]
-			row75 := &p.Uo[k14+1]
-			v39 := dbo4[k14+2]
-			row76 := &p.Uo[k14+2]
-			v40 := dbo4[k14+3]
-			row77 := &p.Uo[k14+3]
-			for j11 := range 16 {
-				dh5[j11] += v37*row74[j11] + v38*row75[j11] + (v39*row76[j11] + v40*row77[j11])
+		for k5 := 1; k5 < 16; k5++ {
+			v13 := dbo4[k5]
+			row30 := &p.Uo[k5]
+			v14 := dbg4[k5]
+			row31 := &p.Ug[k5]
+			v15 := dbf4[k5]
+			row32 := &p.Uf[k5]
+			v16 := dbi4[k5]
+			row33 := &p.Ui[k5]
+			for j5 := range 16 {
+				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
 			}
-		}
-		v41 := dbg4[0]
-		row78 := &p.Ug[0]
-		v42 := dbg4[1]
-		row79 := &p.Ug[1]
-		v43 := dbg4[2]
-		row80 := &p.Ug[2]
-		v44 := dbg4[3]
-		row81 := &p.Ug[3]
-		for j12 := range 16 {
-			dh5[j12] += v41*row78[j12] + v42*row79[j12] + (v43*row80[j12] + v44*row81[j12])
-		}
-		for k15 := 4; k15 < 16; k15 += 4 {
-			v45 := dbg4[k15]
-			row82 := &p.Ug[k15]
-			v46 := dbg4[k15+1]
-			row83 := &p.Ug[k15+1]
-			v47 := dbg4[k15+2]
-			row84 := &p.Ug[k15+2]
-			v48 := dbg4[k15+3]
-			row85 := &p.Ug[k15+3]
-			for j13 := range 16 {
-				dh5[j13] += v45*row82[j13] + v46*row83[j13] + (v47*row84[j13] + v48*row85[j13])
-			}
-		}
-		v49 := dbf4[0]
-		row86 := &p.Uf[0]
-		v50 := dbf4[1]
-		row87 := &p.Uf[1]
-		v51 := dbf4[2]
-		row88 := &p.Uf[2]
-		v52 := dbf4[3]
-		row89 := &p.Uf[3]
-		for j14 := range 16 {
-			dh5[j14] += v49*row86[j14] + v50*row87[j14] + (v51*row88[j14] + v52*row89[j14])
-		}
-		for k16 := 4; k16 < 16; k16 += 4 {
-			v53 := dbf4[k16]
-			row90 := &p.Uf[k16]
-			v54 := dbf4[k16+1]
-			row91 := &p.Uf[k16+1]
-			v55 := dbf4[k16+2]
-			row92 := &p.Uf[k16+2]
-			v56 := dbf4[k16+3]
-			row93 := &p.Uf[k16+3]
-			for j15 := range 16 {
-				dh5[j15] += v53*row90[j15] + v54*row91[j15] + (v55*row92[j15] + v56*row93[j15])
-			}
-		}
-		v57 := dbi4[0]
-		row94 := &p.Ui[0]
-		v58 := dbi4[1]
-		row95 := &p.Ui[1]
-		v59 := dbi4[2]
-		row96 := &p.Ui[2]
-		v60 := dbi4[3]
-		row97 := &p.Ui[3]
-		for j16 := range 16 {
-			dh5[j16] += v57*row94[j16] + v58*row95[j16] + (v59*row96[j16] + v60*row97[j16])
-		}
-		for k17 := 4; k17 < 16; k17 += 4 {
-			v61 := dbi4[k17]
-			row98 := &p.Ui[k17]
-			v62 := dbi4[k17+1]
-			row99 := &p.Ui[k17+1]
-			v63 := dbi4[k17+2]
-			row100 := &p.Ui[k17+2]
-			v64 := dbi4[k17+3]
-			row101 := &p.Ui[k17+3]
-			for j17 := range 16 {
-				dh5[j17] += v61*row98[j17] + v62*row99[j17] + (v63*row100[j17] + v64*row101[j17])
-			}
-		}
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		hPrevRow := &ws.hPrev[t20]
-		hPrevRow2 := &ws.hPrev[t20]
-		hPrevRow3 := &ws.hPrev[t20]
-		hPrevRow4 := &ws.hPrev[t20]
-		for i := range 16 {
-			dWi2[i][0] += dbi4[i] * in.Xs[t20][0]
-			a5 := dbi4[i]
-			row102 := &dUi2[i]
-			for j := range 16 {
-				row102[j] += a5 * hPrevRow[j]
-			}
-			dbi3[i] += dbi4[i]
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dWf2[i][0] += dbf4[i] * in.Xs[t20][0]
-			a6 := dbf4[i]
-			row103 := &dUf2[i]
-			for j := range 16 {
-				row103[j] += a6 * hPrevRow2[j]
-			}
-			dbf3[i] += dbf4[i]
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dWg2[i][0] += dbg4[i] * in.Xs[t20][0]
-			a7 := dbg4[i]
-			row104 := &dUg2[i]
-			for j := range 16 {
-				row104[j] += a7 * hPrevRow3[j]
-			}
-			dbg3[i] += dbg4[i]
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dWo2[i][0] += dbo4[i] * in.Xs[t20][0]
-			a8 := dbo4[i]
-			row105 := &dUo2[i]
-			for j := range 16 {
-				row105[j] += a8 * hPrevRow4[j]
-			}
-			dbo3[i] += dbo4[i]
-			// backward of forecast.bp:38: c = f * c + i * g
-			dc4[i] = dc6[i]
-			// backward of forecast.bp:32: for t in 0..B {
-			dh4[i] = dh5[i]
 		}
 	}
 	// backward of forecast.bp:12: param Wi[H, 1]
@@ -2690,300 +1479,124 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out *ForecastOutputs) {
-	var c [16]float64
-	var h [16]float64
+	// forecast.bp:32: for t in 0..B {
+	for i := range 16 {
+		ws.c[0][i] = 0
+		ws.h[0][i] = 0
+	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	// forecast.bp:32: for t in 0..B {
 	for t := range 8 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-			ws.hPrev[t][i] = h[i]
-		}
+		hRow := &ws.h[t]
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := h[k]
-				x2 := h[k+1]
-				x3 := h[k+2]
-				x4 := h[k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + dot0 + p.Bi[i2]
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + dot1 + p.Bf[i2]
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + dot2 + p.Bg[i2]
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + dot3 + p.Bo[i2]
 		}
+		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + t2[i] + p.Bi[i]
+			ws.i[t][i] = forecastSigmoid(t2[i])
+			// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = forecastSigmoid(t3[i])
+			// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = forecastSigmoid(t5[i])
+			// forecast.bp:38: c = f * c + i * g
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
+			// forecast.bp:39: h = o * tanh(c)
+			ws.tanhC[t][i] = math.Tanh(ci)
+			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
-		for i := range 16 {
-			ws.i[t][i] = forecastSigmoid(t3[i])
-		}
-		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
+	}
+	// forecast.bp:43: for t in B..T {
+	var yhat float64
+	for i := range 16 {
+		ws.c2[0][i] = ws.c[8][i]
+		ws.h2[0][i] = ws.h[8][i]
+	}
+	var t7 [16]float64
+	var t8 [16]float64
+	var t9 [16]float64
+	var t10 [16]float64
+	row9 := &p.Wy[0]
+	for t6 := 8; t6 < 24; t6++ {
+		h2Row := &ws.h2[t6-8]
+		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
+		for i3 := range 16 {
+			row5 := &p.Ui[i3]
+			row6 := &p.Uf[i3]
+			row7 := &p.Ug[i3]
+			row8 := &p.Uo[i3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := h[k2]
-				x6 := h[k2+1]
-				x7 := h[k2+2]
-				x8 := h[k2+3]
+				x5 := h2Row[k2]
+				x6 := h2Row[k2+1]
+				x7 := h2Row[k2+2]
+				x8 := h2Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = forecastSigmoid(t5[i])
-		}
-		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := h[k3]
-				x10 := h[k3+1]
-				x11 := h[k3+2]
-				x12 := h[k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := h[k4]
-				x14 := h[k4+1]
-				x15 := h[k4+2]
-				x16 := h[k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = forecastSigmoid(t9[i])
-			// forecast.bp:38: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			// forecast.bp:39: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
-			h2i := ws.o[t][i] * ws.tanhC[t][i]
-			// forecast.bp:38: c = f * c + i * g
-			c[i] = c2i
-			// forecast.bp:39: h = o * tanh(c)
-			h[i] = h2i
-		}
-	}
-	var c3 [16]float64
-	// forecast.bp:43: for t in B..T {
-	var yhat float64
-	for i := range 16 {
-		c3[i] = c[i]
-		ws.h[0][i] = h[i]
-	}
-	var t11 [16]float64
-	var t12 [16]float64
-	var t13 [16]float64
-	var t14 [16]float64
-	var t15 [16]float64
-	var t16 [16]float64
-	var t17 [16]float64
-	var t18 [16]float64
-	var c4 [16]float64
-	row33 := &p.Wy[0]
-	for t10 := 8; t10 < 24; t10++ {
-		for i := range 16 {
-			ws.cPrev2[t10-8][i] = c3[i]
+			t7[i3] = p.Wi[i3][0]*in.Xs[t6][0] + dotB0 + p.Bi[i3]
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			t8[i3] = p.Wf[i3][0]*in.Xs[t6][0] + dotB1 + p.Bf[i3]
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			t9[i3] = p.Wg[i3][0]*in.Xs[t6][0] + dotB2 + p.Bg[i3]
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			t10[i3] = p.Wo[i3][0]*in.Xs[t6][0] + dotB3 + p.Bo[i3]
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		for i6 := 0; i6 < 16; i6 += 4 {
-			row17 := &p.Ui[i6]
-			row18 := &p.Ui[i6+1]
-			row19 := &p.Ui[i6+2]
-			row20 := &p.Ui[i6+3]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k5 := 0; k5 < 16; k5 += 4 {
-				x17 := ws.h[t10-8][k5]
-				x18 := ws.h[t10-8][k5+1]
-				x19 := ws.h[t10-8][k5+2]
-				x20 := ws.h[t10-8][k5+3]
-				dotE0 += row17[k5]*x17 + row17[k5+1]*x18 + (row17[k5+2]*x19 + row17[k5+3]*x20)
-				dotE1 += row18[k5]*x17 + row18[k5+1]*x18 + (row18[k5+2]*x19 + row18[k5+3]*x20)
-				dotE2 += row19[k5]*x17 + row19[k5+1]*x18 + (row19[k5+2]*x19 + row19[k5+3]*x20)
-				dotE3 += row20[k5]*x17 + row20[k5+1]*x18 + (row20[k5+2]*x19 + row20[k5+3]*x20)
-			}
-			t11[i6] = dotE0
-			t11[i6+1] = dotE1
-			t11[i6+2] = dotE2
-			t11[i6+3] = dotE3
-		}
 		for i := range 16 {
-			t12[i] = p.Wi[i][0]*in.Xs[t10][0] + t11[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i2[t10-8][i] = forecastSigmoid(t12[i])
-		}
-		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		for i7 := 0; i7 < 16; i7 += 4 {
-			row21 := &p.Uf[i7]
-			row22 := &p.Uf[i7+1]
-			row23 := &p.Uf[i7+2]
-			row24 := &p.Uf[i7+3]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k6 := 0; k6 < 16; k6 += 4 {
-				x21 := ws.h[t10-8][k6]
-				x22 := ws.h[t10-8][k6+1]
-				x23 := ws.h[t10-8][k6+2]
-				x24 := ws.h[t10-8][k6+3]
-				dotF0 += row21[k6]*x21 + row21[k6+1]*x22 + (row21[k6+2]*x23 + row21[k6+3]*x24)
-				dotF1 += row22[k6]*x21 + row22[k6+1]*x22 + (row22[k6+2]*x23 + row22[k6+3]*x24)
-				dotF2 += row23[k6]*x21 + row23[k6+1]*x22 + (row23[k6+2]*x23 + row23[k6+3]*x24)
-				dotF3 += row24[k6]*x21 + row24[k6+1]*x22 + (row24[k6+2]*x23 + row24[k6+3]*x24)
-			}
-			t13[i7] = dotF0
-			t13[i7+1] = dotF1
-			t13[i7+2] = dotF2
-			t13[i7+3] = dotF3
-		}
-		for i := range 16 {
-			t14[i] = p.Wf[i][0]*in.Xs[t10][0] + t13[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f2[t10-8][i] = forecastSigmoid(t14[i])
-		}
-		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		for i8 := 0; i8 < 16; i8 += 4 {
-			row25 := &p.Ug[i8]
-			row26 := &p.Ug[i8+1]
-			row27 := &p.Ug[i8+2]
-			row28 := &p.Ug[i8+3]
-			var dotG0, dotG1, dotG2, dotG3 float64
-			for k7 := 0; k7 < 16; k7 += 4 {
-				x25 := ws.h[t10-8][k7]
-				x26 := ws.h[t10-8][k7+1]
-				x27 := ws.h[t10-8][k7+2]
-				x28 := ws.h[t10-8][k7+3]
-				dotG0 += row25[k7]*x25 + row25[k7+1]*x26 + (row25[k7+2]*x27 + row25[k7+3]*x28)
-				dotG1 += row26[k7]*x25 + row26[k7+1]*x26 + (row26[k7+2]*x27 + row26[k7+3]*x28)
-				dotG2 += row27[k7]*x25 + row27[k7+1]*x26 + (row27[k7+2]*x27 + row27[k7+3]*x28)
-				dotG3 += row28[k7]*x25 + row28[k7+1]*x26 + (row28[k7+2]*x27 + row28[k7+3]*x28)
-			}
-			t15[i8] = dotG0
-			t15[i8+1] = dotG1
-			t15[i8+2] = dotG2
-			t15[i8+3] = dotG3
-		}
-		for i := range 16 {
-			t16[i] = p.Wg[i][0]*in.Xs[t10][0] + t15[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g2[t10-8][i] = math.Tanh(t16[i])
-		}
-		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		for i9 := 0; i9 < 16; i9 += 4 {
-			row29 := &p.Uo[i9]
-			row30 := &p.Uo[i9+1]
-			row31 := &p.Uo[i9+2]
-			row32 := &p.Uo[i9+3]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k8 := 0; k8 < 16; k8 += 4 {
-				x29 := ws.h[t10-8][k8]
-				x30 := ws.h[t10-8][k8+1]
-				x31 := ws.h[t10-8][k8+2]
-				x32 := ws.h[t10-8][k8+3]
-				dotH0 += row29[k8]*x29 + row29[k8+1]*x30 + (row29[k8+2]*x31 + row29[k8+3]*x32)
-				dotH1 += row30[k8]*x29 + row30[k8+1]*x30 + (row30[k8+2]*x31 + row30[k8+3]*x32)
-				dotH2 += row31[k8]*x29 + row31[k8+1]*x30 + (row31[k8+2]*x31 + row31[k8+3]*x32)
-				dotH3 += row32[k8]*x29 + row32[k8+1]*x30 + (row32[k8+2]*x31 + row32[k8+3]*x32)
-			}
-			t17[i9] = dotH0
-			t17[i9+1] = dotH1
-			t17[i9+2] = dotH2
-			t17[i9+3] = dotH3
-		}
-		for i := range 16 {
-			t18[i] = p.Wo[i][0]*in.Xs[t10][0] + t17[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o2[t10-8][i] = forecastSigmoid(t18[i])
+			ws.i2[t6-8][i] = forecastSigmoid(t7[i])
+			// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
+			ws.f2[t6-8][i] = forecastSigmoid(t8[i])
+			// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
+			ws.g2[t6-8][i] = math.Tanh(t9[i])
+			// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
+			ws.o2[t6-8][i] = forecastSigmoid(t10[i])
 			// forecast.bp:49: c = f * c + i * g
-			c4i := ws.f2[t10-8][i]*c3[i] + ws.i2[t10-8][i]*ws.g2[t10-8][i]
-			c4[i] = c4i
+			c2i := ws.f2[t6-8][i]*ws.c2[t6-8][i] + ws.i2[t6-8][i]*ws.g2[t6-8][i]
+			ws.c2[t6-7][i] = c2i
 			// forecast.bp:50: h = o * tanh(c)
-			ws.tanhC2[t10-8][i] = math.Tanh(c4i)
-			ws.h[t10-7][i] = ws.o2[t10-8][i] * ws.tanhC2[t10-8][i]
+			ws.tanhC2[t6-8][i] = math.Tanh(c2i)
+			ws.h2[t6-7][i] = ws.o2[t6-8][i] * ws.tanhC2[t6-8][i]
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		var dotI0, dotI1, dotI2, dotI3 float64
-		for k9 := 0; k9 < 16; k9 += 4 {
-			dotI0 += row33[k9] * ws.h[t10-7][k9]
-			dotI1 += row33[k9+1] * ws.h[t10-7][k9+1]
-			dotI2 += row33[k9+2] * ws.h[t10-7][k9+2]
-			dotI3 += row33[k9+3] * ws.h[t10-7][k9+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h2[t6-7][k3]
+			dotC1 += row9[k3+1] * ws.h2[t6-7][k3+1]
+			dotC2 += row9[k3+2] * ws.h2[t6-7][k3+2]
+			dotC3 += row9[k3+3] * ws.h2[t6-7][k3+3]
 		}
-		yhat2 := in.Xs[t10][0] + (dotI0 + dotI1 + (dotI2 + dotI3) + p.By[0])
+		yhat = in.Xs[t6][0] + (dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0])
 		// forecast.bp:52: loss += (yhat - ys[t])^2
-		ws.t[t10-8] = yhat2 - in.Ys[t10]
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			c3[i] = c4[i]
-		}
-		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		yhat = yhat2
+		ws.t[t6-8] = yhat - in.Ys[t6]
 	}
 	// forecast.bp:43: for t in B..T {
 	out.Yhat = yhat
@@ -3073,27 +1686,22 @@ func (ws *ForecastBatchWorkspace) load(in []ForecastInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastParams) float64 {
-	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
-	ws.h2 = [16][32]float64{}
+	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
-	var h [16][32]float64
 	for t := range 8 {
-		// forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-			for j := range 32 {
-				ws.hPrev[t][i][j] = ws.h2[i][j]
-			}
-		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t2[i][j] + p.Bf[i]
@@ -3105,7 +1713,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t3[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t3[i][j] + p.Bi[i]
@@ -3117,7 +1725,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t4[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t4[i][j] + p.Bg[i]
@@ -3129,11 +1737,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t5[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t5[i][j] + p.Bo[i]
@@ -3145,46 +1753,30 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
-			}
-			// forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
-			// forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				ws.h2[i][j] = h[i][j]
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
 			}
 		}
 	}
-	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c3[i][j] = c[i][j]
+			ws.c2[0][i][j] = ws.c[8][i][j]
 		}
 		for j := range 32 {
-			ws.h[0][i][j] = ws.h2[i][j]
+			ws.h2[0][i][j] = ws.h[8][i][j]
 		}
 	}
 	var t7 [16][32]float64
 	var t8 [16][32]float64
 	var t9 [16][32]float64
-	var c4 [16][32]float64
 	var t10 [16][32]float64
 	for t6 := 8; t6 < 24; t6++ {
-		// forecast.bp:52: loss += (yhat - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev2[t6-8][i][j] = c3[i][j]
-			}
-		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t6[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t6[i][j] + p.Bf[i]
@@ -3196,7 +1788,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t7[i][j] + p.Bi[i]
@@ -3208,7 +1800,7 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t8[i][j] + p.Bg[i]
@@ -3220,11 +1812,11 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
+				ws.c2[t6-7][i][j] = ws.f2[t6-8][i][j]*ws.c2[t6-8][i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t9[i][j] + p.Bo[i]
@@ -3236,10 +1828,10 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(ws.c2[t6-7][i][j])
 			}
 			for j := range 32 {
-				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
+				ws.h2[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
@@ -3247,20 +1839,14 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t6-7][k][i]
-				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
+				dot0 += row[k] * ws.h2[t6-7][k][i]
+				dot1 += row[k+1] * ws.h2[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
 			ti := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
-		}
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c3[i][j] = c4[i][j]
-			}
 		}
 	}
 	// forecast.bp:54: loss = loss / (T - B)
@@ -3290,14 +1876,26 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		scatter = [1][32]float64{}
 		for i := range 32 {
 			scatter[0][i] += 0.0625 * (2 * ws.t[t11-8][i])
+		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h2[t11-7][i][k3]
+				dotB1 += row2[k3+1] * ws.h2[t11-7][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h2[t11-7][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h2[t11-7][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
 		}
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
@@ -3307,6 +1905,29 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			for j := range 32 {
 				ws.t10[i][j] = dh2[i][j] * ws.tanhC2[t11-8][i][j] * (ws.o2[t11-8][i][j] * (1 - ws.o2[t11-8][i][j]))
+			}
+			row3 := &ws.t10[i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += row3[k4] * ws.xs[t11][0][k4]
+				dotC1 += row3[k4+1] * ws.xs[t11][0][k4+1]
+				dotC2 += row3[k4+2] * ws.xs[t11][0][k4+2]
+				dotC3 += row3[k4+3] * ws.xs[t11][0][k4+3]
+			}
+			dWo[i][0] += dotC0 + dotC1 + (dotC2 + dotC3)
+			for j := range 16 {
+				row4 := &ws.t10[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.h2[t11-8][j][k5]
+					dotD1 += row4[k5+1] * ws.h2[t11-8][j][k5+1]
+					dotD2 += row4[k5+2] * ws.h2[t11-8][j][k5+2]
+					dotD3 += row4[k5+3] * ws.h2[t11-8][j][k5+3]
+				}
+				dUo[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+			for j := range 32 {
+				dfree4[i][j] += ws.t10[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
@@ -3319,6 +1940,29 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t12[i][j] = dc2[i][j] * ws.i2[t11-8][i][j] * (1 - ws.g2[t11-8][i][j]*ws.g2[t11-8][i][j])
 			}
+			row5 := &ws.t12[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				dotE0 += row5[k6] * ws.xs[t11][0][k6]
+				dotE1 += row5[k6+1] * ws.xs[t11][0][k6+1]
+				dotE2 += row5[k6+2] * ws.xs[t11][0][k6+2]
+				dotE3 += row5[k6+3] * ws.xs[t11][0][k6+3]
+			}
+			dWg[i][0] += dotE0 + dotE1 + (dotE2 + dotE3)
+			for j := range 16 {
+				row6 := &ws.t12[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.h2[t11-8][j][k7]
+					dotF1 += row6[k7+1] * ws.h2[t11-8][j][k7+1]
+					dotF2 += row6[k7+2] * ws.h2[t11-8][j][k7+2]
+					dotF3 += row6[k7+3] * ws.h2[t11-8][j][k7+3]
+				}
+				dUg[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+			for j := range 32 {
+				dfree3[i][j] += ws.t12[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
@@ -3326,153 +1970,75 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 			for j := range 32 {
 				ws.t14[i][j] = dc2[i][j] * ws.g2[t11-8][i][j] * (ws.i2[t11-8][i][j] * (1 - ws.i2[t11-8][i][j]))
 			}
+			row7 := &ws.t14[i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				dotG0 += row7[k8] * ws.xs[t11][0][k8]
+				dotG1 += row7[k8+1] * ws.xs[t11][0][k8+1]
+				dotG2 += row7[k8+2] * ws.xs[t11][0][k8+2]
+				dotG3 += row7[k8+3] * ws.xs[t11][0][k8+3]
+			}
+			dWi[i][0] += dotG0 + dotG1 + (dotG2 + dotG3)
+			for j := range 16 {
+				row8 := &ws.t14[i]
+				var dotH0, dotH1, dotH2, dotH3 float64
+				for k9 := 0; k9 < 32; k9 += 4 {
+					dotH0 += row8[k9] * ws.h2[t11-8][j][k9]
+					dotH1 += row8[k9+1] * ws.h2[t11-8][j][k9+1]
+					dotH2 += row8[k9+2] * ws.h2[t11-8][j][k9+2]
+					dotH3 += row8[k9+3] * ws.h2[t11-8][j][k9+3]
+				}
+				dUi[i][j] += dotH0 + dotH1 + (dotH2 + dotH3)
+			}
+			for j := range 32 {
+				dfree2[i][j] += ws.t14[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t14[0][0], 512), unsafe.Slice(&ws.t15[0][0], 512), false)
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
+				dc[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
-				ws.t16[i][j] = dc2[i][j] * ws.cPrev2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
+				ws.t16[i][j] = dc2[i][j] * ws.c2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
+			}
+			row9 := &ws.t16[i]
+			var dotI0, dotI1, dotI2, dotI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				dotI0 += row9[k10] * ws.xs[t11][0][k10]
+				dotI1 += row9[k10+1] * ws.xs[t11][0][k10+1]
+				dotI2 += row9[k10+2] * ws.xs[t11][0][k10+2]
+				dotI3 += row9[k10+3] * ws.xs[t11][0][k10+3]
+			}
+			dWf[i][0] += dotI0 + dotI1 + (dotI2 + dotI3)
+			for j := range 16 {
+				row10 := &ws.t16[i]
+				var dotJ0, dotJ1, dotJ2, dotJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					dotJ0 += row10[k11] * ws.h2[t11-8][j][k11]
+					dotJ1 += row10[k11+1] * ws.h2[t11-8][j][k11+1]
+					dotJ2 += row10[k11+2] * ws.h2[t11-8][j][k11+2]
+					dotJ3 += row10[k11+3] * ws.h2[t11-8][j][k11+3]
+				}
+				dUf[i][j] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+			}
+			for j := range 32 {
+				dfree[i][j] += ws.t16[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = ws.t11[i][j] + ws.t13[i][j] + ws.t15[i][j] + ws.t17[i][j]
-			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			row2 := &ws.t14[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += row2[k3] * ws.xs[t11][0][k3]
-				dotB1 += row2[k3+1] * ws.xs[t11][0][k3+1]
-				dotB2 += row2[k3+2] * ws.xs[t11][0][k3+2]
-				dotB3 += row2[k3+3] * ws.xs[t11][0][k3+3]
-			}
-			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 16 {
-				row3 := &ws.t14[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h[t11-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h[t11-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h[t11-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h[t11-8][j][k4+3]
-				}
-				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			row4 := &ws.t16[i]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k5 := 0; k5 < 32; k5 += 4 {
-				dotD0 += row4[k5] * ws.xs[t11][0][k5]
-				dotD1 += row4[k5+1] * ws.xs[t11][0][k5+1]
-				dotD2 += row4[k5+2] * ws.xs[t11][0][k5+2]
-				dotD3 += row4[k5+3] * ws.xs[t11][0][k5+3]
-			}
-			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
-			for j := range 16 {
-				row5 := &ws.t16[i]
-				var dotE0, dotE1, dotE2, dotE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h[t11-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h[t11-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h[t11-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h[t11-8][j][k6+3]
-				}
-				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			row6 := &ws.t12[i]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.xs[t11][0][k7]
-				dotF1 += row6[k7+1] * ws.xs[t11][0][k7+1]
-				dotF2 += row6[k7+2] * ws.xs[t11][0][k7+2]
-				dotF3 += row6[k7+3] * ws.xs[t11][0][k7+3]
-			}
-			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
-			for j := range 16 {
-				row7 := &ws.t12[i]
-				var dotG0, dotG1, dotG2, dotG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h[t11-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h[t11-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h[t11-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h[t11-8][j][k8+3]
-				}
-				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			row8 := &ws.t10[i]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				dotH0 += row8[k9] * ws.xs[t11][0][k9]
-				dotH1 += row8[k9+1] * ws.xs[t11][0][k9+1]
-				dotH2 += row8[k9+2] * ws.xs[t11][0][k9+2]
-				dotH3 += row8[k9+3] * ws.xs[t11][0][k9+3]
-			}
-			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
-			for j := range 16 {
-				row9 := &ws.t10[i]
-				var dotI0, dotI1, dotI2, dotI3 float64
-				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h[t11-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h[t11-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h[t11-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h[t11-8][j][k10+3]
-				}
-				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
-			}
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			row10 := &scatter[0]
-			var dotJ0, dotJ1, dotJ2, dotJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h[t11-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h[t11-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h[t11-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h[t11-7][i][k11+3]
-			}
-			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			for j := range 32 {
-				dfree[i][j] += ws.t16[i][j]
-			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			for j := range 32 {
-				dfree2[i][j] += ws.t14[i][j]
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			for j := range 32 {
-				dfree3[i][j] += ws.t12[i][j]
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			for j := range 32 {
-				dfree4[i][j] += ws.t10[i][j]
-			}
-		}
-		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc[i][j] = dc3[i][j]
-			}
-			// backward of forecast.bp:52: loss += (yhat - ys[t])^2
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = ws.t11[i][j] + ws.t13[i][j] + ws.t15[i][j] + ws.t17[i][j]
 			}
 		}
 	}
-	var dc4 [16][32]float64
+	var dc3 [16][32]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16][32]float64
+	var dh3 [16][32]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dWf2 [16][1]float64
@@ -3487,59 +2053,20 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 	var dfree9 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
-			dc4[i][j] = dc[i][j]
+			dc3[i][j] = dc[i][j]
 		}
 		for j := range 32 {
-			dh4[i][j] = dh[i][j]
+			dh3[i][j] = dh[i][j]
 		}
 	}
-	var dc5 [16][32]float64
-	var dc6 [16][32]float64
-	var dh5 [16][32]float64
+	var dc4 [16][32]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t18[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
+				ws.t18[i][j] = dh3[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				ws.t20[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
-			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			for j := range 32 {
-				ws.t22[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
-			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc6[i][j] = dc5[i][j] * ws.f[t12][i][j]
-			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				ws.t24[i][j] = dc5[i][j] * ws.cPrev[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
-			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
-		// backward of forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				dh5[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
-			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			row11 := &ws.t22[i]
+			row11 := &ws.t18[i]
 			var dotK0, dotK1, dotK2, dotK3 float64
 			for k12 := 0; k12 < 32; k12 += 4 {
 				dotK0 += row11[k12] * ws.xs[t12][0][k12]
@@ -3547,20 +2074,33 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
 				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
 			}
-			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
+			dWo2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
 			for j := range 16 {
-				row12 := &ws.t22[i]
+				row12 := &ws.t18[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
 				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.hPrev[t12][j][k13]
-					dotL1 += row12[k13+1] * ws.hPrev[t12][j][k13+1]
-					dotL2 += row12[k13+2] * ws.hPrev[t12][j][k13+2]
-					dotL3 += row12[k13+3] * ws.hPrev[t12][j][k13+3]
+					dotL0 += row12[k13] * ws.h[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
 				}
-				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+				dUo2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
 			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			row13 := &ws.t24[i]
+			for j := range 32 {
+				dfree9[i][j] += ws.t18[i][j]
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc4[i][j] = dc3[i][j] + dh3[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
+			}
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			for j := range 32 {
+				ws.t20[i][j] = dc4[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
+			}
+			row13 := &ws.t20[i]
 			var dotM0, dotM1, dotM2, dotM3 float64
 			for k14 := 0; k14 < 32; k14 += 4 {
 				dotM0 += row13[k14] * ws.xs[t12][0][k14]
@@ -3568,20 +2108,29 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
 				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
 			}
-			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
+			dWg2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
 			for j := range 16 {
-				row14 := &ws.t24[i]
+				row14 := &ws.t20[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
 				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.hPrev[t12][j][k15]
-					dotN1 += row14[k15+1] * ws.hPrev[t12][j][k15+1]
-					dotN2 += row14[k15+2] * ws.hPrev[t12][j][k15+2]
-					dotN3 += row14[k15+3] * ws.hPrev[t12][j][k15+3]
+					dotN0 += row14[k15] * ws.h[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
 				}
-				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+				dUg2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
 			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			row15 := &ws.t20[i]
+			for j := range 32 {
+				dfree8[i][j] += ws.t20[i][j]
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t22[i][j] = dc4[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
+			}
+			row15 := &ws.t22[i]
 			var dotO0, dotO1, dotO2, dotO3 float64
 			for k16 := 0; k16 < 32; k16 += 4 {
 				dotO0 += row15[k16] * ws.xs[t12][0][k16]
@@ -3589,20 +2138,33 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
 				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
 			}
-			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
+			dWi2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
 			for j := range 16 {
-				row16 := &ws.t20[i]
+				row16 := &ws.t22[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
 				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.hPrev[t12][j][k17]
-					dotP1 += row16[k17+1] * ws.hPrev[t12][j][k17+1]
-					dotP2 += row16[k17+2] * ws.hPrev[t12][j][k17+2]
-					dotP3 += row16[k17+3] * ws.hPrev[t12][j][k17+3]
+					dotP0 += row16[k17] * ws.h[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
 				}
-				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+				dUi2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
 			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			row17 := &ws.t18[i]
+			for j := range 32 {
+				dfree7[i][j] += ws.t22[i][j]
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc3[i][j] = dc4[i][j] * ws.f[t12][i][j]
+			}
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				ws.t24[i][j] = dc4[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
+			}
+			row17 := &ws.t24[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
 			for k18 := 0; k18 < 32; k18 += 4 {
 				dotQ0 += row17[k18] * ws.xs[t12][0][k18]
@@ -3610,41 +2172,27 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 				dotQ2 += row17[k18+2] * ws.xs[t12][0][k18+2]
 				dotQ3 += row17[k18+3] * ws.xs[t12][0][k18+3]
 			}
-			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+			dWf2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
 			for j := range 16 {
-				row18 := &ws.t18[i]
+				row18 := &ws.t24[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
-					dotR0 += row18[k19] * ws.hPrev[t12][j][k19]
-					dotR1 += row18[k19+1] * ws.hPrev[t12][j][k19+1]
-					dotR2 += row18[k19+2] * ws.hPrev[t12][j][k19+2]
-					dotR3 += row18[k19+3] * ws.hPrev[t12][j][k19+3]
+					dotR0 += row18[k19] * ws.h[t12][j][k19]
+					dotR1 += row18[k19+1] * ws.h[t12][j][k19+1]
+					dotR2 += row18[k19+2] * ws.h[t12][j][k19+2]
+					dotR3 += row18[k19+3] * ws.h[t12][j][k19+3]
 				}
-				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
+				dUf2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				dfree6[i][j] += ws.t24[i][j]
 			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
+		// backward of forecast.bp:39: h = o * tanh(c)
+		for i := range 16 {
 			for j := range 32 {
-				dfree7[i][j] += ws.t22[i][j]
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree8[i][j] += ws.t20[i][j]
-			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree9[i][j] += ws.t18[i][j]
-			}
-			// backward of forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				dc4[i][j] = dc6[i][j]
-			}
-			// backward of forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				dh4[i][j] = dh5[i][j]
+				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
 			}
 		}
 	}
@@ -3720,27 +2268,22 @@ func (p *ForecastParams) lossGradTile(ws *ForecastBatchWorkspace, g *ForecastPar
 // them first. It writes each other entry of g once.
 func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastParams) float64 {
 	g.Wy = [1][16]float64{}
-	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
-	ws.h3 = [16][32]float64{}
+	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
-	var h [16][32]float64
 	for t := range 8 {
-		// forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-			for j := range 32 {
-				ws.hPrev[t][i][j] = ws.h3[i][j]
-			}
-		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t26[i][j] + p.Bf[i]
@@ -3752,7 +2295,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t27[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t27[i][j] + p.Bi[i]
@@ -3764,7 +2307,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t28[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t28[i][j] + p.Bg[i]
@@ -3776,11 +2319,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h3[0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t29[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t29[i][j] + p.Bo[i]
@@ -3792,46 +2335,30 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
-			}
-			// forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
-			// forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				ws.h3[i][j] = h[i][j]
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
 			}
 		}
 	}
-	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c3[i][j] = c[i][j]
+			ws.c2[0][i][j] = ws.c[8][i][j]
 		}
 		for j := range 32 {
-			ws.h[0][i][j] = ws.h3[i][j]
+			ws.h2[0][i][j] = ws.h[8][i][j]
 		}
 	}
 	var t7 [16][32]float64
 	var t8 [16][32]float64
 	var t9 [16][32]float64
-	var c4 [16][32]float64
 	var t10 [16][32]float64
 	for t6 := 8; t6 < 24; t6++ {
-		// forecast.bp:52: loss += (yhat - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev2[t6-8][i][j] = c3[i][j]
-			}
-		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t30[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t30[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t30[i][j] + p.Bf[i]
@@ -3843,7 +2370,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t31[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t31[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t31[i][j] + p.Bi[i]
@@ -3855,7 +2382,7 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t32[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t32[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t32[i][j] + p.Bg[i]
@@ -3867,11 +2394,11 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
+				ws.c2[t6-7][i][j] = ws.f2[t6-8][i][j]*ws.c2[t6-8][i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t33[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t33[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t33[i][j] + p.Bo[i]
@@ -3883,10 +2410,10 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(ws.c2[t6-7][i][j])
 			}
 			for j := range 32 {
-				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
+				ws.h2[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:52: loss += (yhat - ys[t])^2
@@ -3894,20 +2421,14 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t6-7][k][i]
-				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
+				dot0 += row[k] * ws.h2[t6-7][k][i]
+				dot1 += row[k+1] * ws.h2[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
 			ti := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0]) - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
-		}
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c3[i][j] = c4[i][j]
-			}
 		}
 	}
 	// forecast.bp:54: loss = loss / (T - B)
@@ -3937,14 +2458,26 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of forecast.bp:43: for t in B..T {
 	for t11 := 23; t11 >= 8; t11-- {
 		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
 		scatter = [1][32]float64{}
 		for i := range 32 {
 			scatter[0][i] += 0.0625 * (2 * ws.t[t11-8][i])
+		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h2[t11-7][i][k3]
+				dotB1 += row2[k3+1] * ws.h2[t11-7][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h2[t11-7][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h2[t11-7][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
 		}
 		// backward of forecast.bp:50: h = o * tanh(c)
 		for i := range 16 {
@@ -3954,6 +2487,29 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
 			for j := range 32 {
 				ws.t34[i][j] = dh2[i][j] * ws.tanhC2[t11-8][i][j] * (ws.o2[t11-8][i][j] * (1 - ws.o2[t11-8][i][j]))
+			}
+			row3 := &ws.t34[i]
+			var dotC0, dotC1, dotC2, dotC3 float64
+			for k4 := 0; k4 < 32; k4 += 4 {
+				dotC0 += row3[k4] * ws.xs[t11][0][k4]
+				dotC1 += row3[k4+1] * ws.xs[t11][0][k4+1]
+				dotC2 += row3[k4+2] * ws.xs[t11][0][k4+2]
+				dotC3 += row3[k4+3] * ws.xs[t11][0][k4+3]
+			}
+			dWo[i][0] += dotC0 + dotC1 + (dotC2 + dotC3)
+			for j := range 16 {
+				row4 := &ws.t34[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.h2[t11-8][j][k5]
+					dotD1 += row4[k5+1] * ws.h2[t11-8][j][k5+1]
+					dotD2 += row4[k5+2] * ws.h2[t11-8][j][k5+2]
+					dotD3 += row4[k5+3] * ws.h2[t11-8][j][k5+3]
+				}
+				dUo[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+			for j := range 32 {
+				dfree4[i][j] += ws.t34[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t34[0][0], 512), unsafe.Slice(&ws.t35[0][0], 512), false)
@@ -3966,6 +2522,29 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t36[i][j] = dc2[i][j] * ws.i2[t11-8][i][j] * (1 - ws.g2[t11-8][i][j]*ws.g2[t11-8][i][j])
 			}
+			row5 := &ws.t36[i]
+			var dotE0, dotE1, dotE2, dotE3 float64
+			for k6 := 0; k6 < 32; k6 += 4 {
+				dotE0 += row5[k6] * ws.xs[t11][0][k6]
+				dotE1 += row5[k6+1] * ws.xs[t11][0][k6+1]
+				dotE2 += row5[k6+2] * ws.xs[t11][0][k6+2]
+				dotE3 += row5[k6+3] * ws.xs[t11][0][k6+3]
+			}
+			dWg[i][0] += dotE0 + dotE1 + (dotE2 + dotE3)
+			for j := range 16 {
+				row6 := &ws.t36[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.h2[t11-8][j][k7]
+					dotF1 += row6[k7+1] * ws.h2[t11-8][j][k7+1]
+					dotF2 += row6[k7+2] * ws.h2[t11-8][j][k7+2]
+					dotF3 += row6[k7+3] * ws.h2[t11-8][j][k7+3]
+				}
+				dUg[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+			for j := range 32 {
+				dfree3[i][j] += ws.t36[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t36[0][0], 512), unsafe.Slice(&ws.t37[0][0], 512), false)
 		// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
@@ -3973,153 +2552,75 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 			for j := range 32 {
 				ws.t38[i][j] = dc2[i][j] * ws.g2[t11-8][i][j] * (ws.i2[t11-8][i][j] * (1 - ws.i2[t11-8][i][j]))
 			}
+			row7 := &ws.t38[i]
+			var dotG0, dotG1, dotG2, dotG3 float64
+			for k8 := 0; k8 < 32; k8 += 4 {
+				dotG0 += row7[k8] * ws.xs[t11][0][k8]
+				dotG1 += row7[k8+1] * ws.xs[t11][0][k8+1]
+				dotG2 += row7[k8+2] * ws.xs[t11][0][k8+2]
+				dotG3 += row7[k8+3] * ws.xs[t11][0][k8+3]
+			}
+			dWi[i][0] += dotG0 + dotG1 + (dotG2 + dotG3)
+			for j := range 16 {
+				row8 := &ws.t38[i]
+				var dotH0, dotH1, dotH2, dotH3 float64
+				for k9 := 0; k9 < 32; k9 += 4 {
+					dotH0 += row8[k9] * ws.h2[t11-8][j][k9]
+					dotH1 += row8[k9+1] * ws.h2[t11-8][j][k9+1]
+					dotH2 += row8[k9+2] * ws.h2[t11-8][j][k9+2]
+					dotH3 += row8[k9+3] * ws.h2[t11-8][j][k9+3]
+				}
+				dUi[i][j] += dotH0 + dotH1 + (dotH2 + dotH3)
+			}
+			for j := range 32 {
+				dfree2[i][j] += ws.t38[i][j]
+			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t38[0][0], 512), unsafe.Slice(&ws.t39[0][0], 512), false)
 		// backward of forecast.bp:49: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
+				dc[i][j] = dc2[i][j] * ws.f2[t11-8][i][j]
 			}
 			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
 			for j := range 32 {
-				ws.t40[i][j] = dc2[i][j] * ws.cPrev2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
+				ws.t40[i][j] = dc2[i][j] * ws.c2[t11-8][i][j] * (ws.f2[t11-8][i][j] * (1 - ws.f2[t11-8][i][j]))
+			}
+			row9 := &ws.t40[i]
+			var dotI0, dotI1, dotI2, dotI3 float64
+			for k10 := 0; k10 < 32; k10 += 4 {
+				dotI0 += row9[k10] * ws.xs[t11][0][k10]
+				dotI1 += row9[k10+1] * ws.xs[t11][0][k10+1]
+				dotI2 += row9[k10+2] * ws.xs[t11][0][k10+2]
+				dotI3 += row9[k10+3] * ws.xs[t11][0][k10+3]
+			}
+			dWf[i][0] += dotI0 + dotI1 + (dotI2 + dotI3)
+			for j := range 16 {
+				row10 := &ws.t40[i]
+				var dotJ0, dotJ1, dotJ2, dotJ3 float64
+				for k11 := 0; k11 < 32; k11 += 4 {
+					dotJ0 += row10[k11] * ws.h2[t11-8][j][k11]
+					dotJ1 += row10[k11+1] * ws.h2[t11-8][j][k11+1]
+					dotJ2 += row10[k11+2] * ws.h2[t11-8][j][k11+2]
+					dotJ3 += row10[k11+3] * ws.h2[t11-8][j][k11+3]
+				}
+				dUf[i][j] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
+			}
+			for j := range 32 {
+				dfree[i][j] += ws.t40[i][j]
 			}
 		}
 		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t40[0][0], 512), unsafe.Slice(&ws.t41[0][0], 512), false)
 		// backward of forecast.bp:52: loss += (yhat - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = ws.t35[i][j] + ws.t37[i][j] + ws.t39[i][j] + ws.t41[i][j]
-			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			row2 := &ws.t38[i]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k3 := 0; k3 < 32; k3 += 4 {
-				dotB0 += row2[k3] * ws.xs[t11][0][k3]
-				dotB1 += row2[k3+1] * ws.xs[t11][0][k3+1]
-				dotB2 += row2[k3+2] * ws.xs[t11][0][k3+2]
-				dotB3 += row2[k3+3] * ws.xs[t11][0][k3+3]
-			}
-			dWi[i][0] += dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 16 {
-				row3 := &ws.t38[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.h[t11-8][j][k4]
-					dotC1 += row3[k4+1] * ws.h[t11-8][j][k4+1]
-					dotC2 += row3[k4+2] * ws.h[t11-8][j][k4+2]
-					dotC3 += row3[k4+3] * ws.h[t11-8][j][k4+3]
-				}
-				dUi[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			row4 := &ws.t40[i]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k5 := 0; k5 < 32; k5 += 4 {
-				dotD0 += row4[k5] * ws.xs[t11][0][k5]
-				dotD1 += row4[k5+1] * ws.xs[t11][0][k5+1]
-				dotD2 += row4[k5+2] * ws.xs[t11][0][k5+2]
-				dotD3 += row4[k5+3] * ws.xs[t11][0][k5+3]
-			}
-			dWf[i][0] += dotD0 + dotD1 + (dotD2 + dotD3)
-			for j := range 16 {
-				row5 := &ws.t40[i]
-				var dotE0, dotE1, dotE2, dotE3 float64
-				for k6 := 0; k6 < 32; k6 += 4 {
-					dotE0 += row5[k6] * ws.h[t11-8][j][k6]
-					dotE1 += row5[k6+1] * ws.h[t11-8][j][k6+1]
-					dotE2 += row5[k6+2] * ws.h[t11-8][j][k6+2]
-					dotE3 += row5[k6+3] * ws.h[t11-8][j][k6+3]
-				}
-				dUf[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			row6 := &ws.t36[i]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.xs[t11][0][k7]
-				dotF1 += row6[k7+1] * ws.xs[t11][0][k7+1]
-				dotF2 += row6[k7+2] * ws.xs[t11][0][k7+2]
-				dotF3 += row6[k7+3] * ws.xs[t11][0][k7+3]
-			}
-			dWg[i][0] += dotF0 + dotF1 + (dotF2 + dotF3)
-			for j := range 16 {
-				row7 := &ws.t36[i]
-				var dotG0, dotG1, dotG2, dotG3 float64
-				for k8 := 0; k8 < 32; k8 += 4 {
-					dotG0 += row7[k8] * ws.h[t11-8][j][k8]
-					dotG1 += row7[k8+1] * ws.h[t11-8][j][k8+1]
-					dotG2 += row7[k8+2] * ws.h[t11-8][j][k8+2]
-					dotG3 += row7[k8+3] * ws.h[t11-8][j][k8+3]
-				}
-				dUg[i][j] += dotG0 + dotG1 + (dotG2 + dotG3)
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			row8 := &ws.t34[i]
-			var dotH0, dotH1, dotH2, dotH3 float64
-			for k9 := 0; k9 < 32; k9 += 4 {
-				dotH0 += row8[k9] * ws.xs[t11][0][k9]
-				dotH1 += row8[k9+1] * ws.xs[t11][0][k9+1]
-				dotH2 += row8[k9+2] * ws.xs[t11][0][k9+2]
-				dotH3 += row8[k9+3] * ws.xs[t11][0][k9+3]
-			}
-			dWo[i][0] += dotH0 + dotH1 + (dotH2 + dotH3)
-			for j := range 16 {
-				row9 := &ws.t34[i]
-				var dotI0, dotI1, dotI2, dotI3 float64
-				for k10 := 0; k10 < 32; k10 += 4 {
-					dotI0 += row9[k10] * ws.h[t11-8][j][k10]
-					dotI1 += row9[k10+1] * ws.h[t11-8][j][k10+1]
-					dotI2 += row9[k10+2] * ws.h[t11-8][j][k10+2]
-					dotI3 += row9[k10+3] * ws.h[t11-8][j][k10+3]
-				}
-				dUo[i][j] += dotI0 + dotI1 + (dotI2 + dotI3)
-			}
-			// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-			row10 := &scatter[0]
-			var dotJ0, dotJ1, dotJ2, dotJ3 float64
-			for k11 := 0; k11 < 32; k11 += 4 {
-				dotJ0 += row10[k11] * ws.h[t11-7][i][k11]
-				dotJ1 += row10[k11+1] * ws.h[t11-7][i][k11+1]
-				dotJ2 += row10[k11+2] * ws.h[t11-7][i][k11+2]
-				dotJ3 += row10[k11+3] * ws.h[t11-7][i][k11+3]
-			}
-			g.Wy[0][i] += dotJ0 + dotJ1 + (dotJ2 + dotJ3)
-			// backward of forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-			for j := range 32 {
-				dfree[i][j] += ws.t40[i][j]
-			}
-			// backward of forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-			for j := range 32 {
-				dfree2[i][j] += ws.t38[i][j]
-			}
-			// backward of forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-			for j := range 32 {
-				dfree3[i][j] += ws.t36[i][j]
-			}
-			// backward of forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-			for j := range 32 {
-				dfree4[i][j] += ws.t34[i][j]
-			}
-		}
-		// backward of forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
-		// backward of forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc[i][j] = dc3[i][j]
-			}
-			// backward of forecast.bp:52: loss += (yhat - ys[t])^2
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = ws.t35[i][j] + ws.t37[i][j] + ws.t39[i][j] + ws.t41[i][j]
 			}
 		}
 	}
-	var dc4 [16][32]float64
+	var dc3 [16][32]float64
 	// backward of forecast.bp:32: for t in 0..B {
-	var dh4 [16][32]float64
+	var dh3 [16][32]float64
 	var dWi2 [16][1]float64
 	var dUi2 [16][16]float64
 	var dWf2 [16][1]float64
@@ -4134,59 +2635,20 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 	var dfree9 [16][32]float64
 	for i := range 16 {
 		for j := range 32 {
-			dc4[i][j] = dc[i][j]
+			dc3[i][j] = dc[i][j]
 		}
 		for j := range 32 {
-			dh4[i][j] = dh[i][j]
+			dh3[i][j] = dh[i][j]
 		}
 	}
-	var dc5 [16][32]float64
-	var dc6 [16][32]float64
-	var dh5 [16][32]float64
+	var dc4 [16][32]float64
 	for t12 := 7; t12 >= 0; t12-- {
 		// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
 			for j := range 32 {
-				ws.t42[i][j] = dh4[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
+				ws.t42[i][j] = dh3[i][j] * ws.tanhC[t12][i][j] * (ws.o[t12][i][j] * (1 - ws.o[t12][i][j]))
 			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t42[0][0], 512), unsafe.Slice(&ws.t43[0][0], 512), false)
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc5[i][j] = dc4[i][j] + dh4[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				ws.t44[i][j] = dc5[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
-			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t44[0][0], 512), unsafe.Slice(&ws.t45[0][0], 512), false)
-		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			for j := range 32 {
-				ws.t46[i][j] = dc5[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
-			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t46[0][0], 512), unsafe.Slice(&ws.t47[0][0], 512), false)
-		// backward of forecast.bp:38: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc6[i][j] = dc5[i][j] * ws.f[t12][i][j]
-			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				ws.t48[i][j] = dc5[i][j] * ws.cPrev[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
-			}
-		}
-		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
-		// backward of forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				dh5[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
-			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			row11 := &ws.t46[i]
+			row11 := &ws.t42[i]
 			var dotK0, dotK1, dotK2, dotK3 float64
 			for k12 := 0; k12 < 32; k12 += 4 {
 				dotK0 += row11[k12] * ws.xs[t12][0][k12]
@@ -4194,20 +2656,33 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				dotK2 += row11[k12+2] * ws.xs[t12][0][k12+2]
 				dotK3 += row11[k12+3] * ws.xs[t12][0][k12+3]
 			}
-			dWi2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
+			dWo2[i][0] += dotK0 + dotK1 + (dotK2 + dotK3)
 			for j := range 16 {
-				row12 := &ws.t46[i]
+				row12 := &ws.t42[i]
 				var dotL0, dotL1, dotL2, dotL3 float64
 				for k13 := 0; k13 < 32; k13 += 4 {
-					dotL0 += row12[k13] * ws.hPrev[t12][j][k13]
-					dotL1 += row12[k13+1] * ws.hPrev[t12][j][k13+1]
-					dotL2 += row12[k13+2] * ws.hPrev[t12][j][k13+2]
-					dotL3 += row12[k13+3] * ws.hPrev[t12][j][k13+3]
+					dotL0 += row12[k13] * ws.h[t12][j][k13]
+					dotL1 += row12[k13+1] * ws.h[t12][j][k13+1]
+					dotL2 += row12[k13+2] * ws.h[t12][j][k13+2]
+					dotL3 += row12[k13+3] * ws.h[t12][j][k13+3]
 				}
-				dUi2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
+				dUo2[i][j] += dotL0 + dotL1 + (dotL2 + dotL3)
 			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			row13 := &ws.t48[i]
+			for j := range 32 {
+				dfree9[i][j] += ws.t42[i][j]
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t42[0][0], 512), unsafe.Slice(&ws.t43[0][0], 512), false)
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc4[i][j] = dc3[i][j] + dh3[i][j]*ws.o[t12][i][j]*(1-ws.tanhC[t12][i][j]*ws.tanhC[t12][i][j])
+			}
+			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			for j := range 32 {
+				ws.t44[i][j] = dc4[i][j] * ws.i[t12][i][j] * (1 - ws.g[t12][i][j]*ws.g[t12][i][j])
+			}
+			row13 := &ws.t44[i]
 			var dotM0, dotM1, dotM2, dotM3 float64
 			for k14 := 0; k14 < 32; k14 += 4 {
 				dotM0 += row13[k14] * ws.xs[t12][0][k14]
@@ -4215,20 +2690,29 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				dotM2 += row13[k14+2] * ws.xs[t12][0][k14+2]
 				dotM3 += row13[k14+3] * ws.xs[t12][0][k14+3]
 			}
-			dWf2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
+			dWg2[i][0] += dotM0 + dotM1 + (dotM2 + dotM3)
 			for j := range 16 {
-				row14 := &ws.t48[i]
+				row14 := &ws.t44[i]
 				var dotN0, dotN1, dotN2, dotN3 float64
 				for k15 := 0; k15 < 32; k15 += 4 {
-					dotN0 += row14[k15] * ws.hPrev[t12][j][k15]
-					dotN1 += row14[k15+1] * ws.hPrev[t12][j][k15+1]
-					dotN2 += row14[k15+2] * ws.hPrev[t12][j][k15+2]
-					dotN3 += row14[k15+3] * ws.hPrev[t12][j][k15+3]
+					dotN0 += row14[k15] * ws.h[t12][j][k15]
+					dotN1 += row14[k15+1] * ws.h[t12][j][k15+1]
+					dotN2 += row14[k15+2] * ws.h[t12][j][k15+2]
+					dotN3 += row14[k15+3] * ws.h[t12][j][k15+3]
 				}
-				dUf2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
+				dUg2[i][j] += dotN0 + dotN1 + (dotN2 + dotN3)
 			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			row15 := &ws.t44[i]
+			for j := range 32 {
+				dfree8[i][j] += ws.t44[i][j]
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t44[0][0], 512), unsafe.Slice(&ws.t45[0][0], 512), false)
+		// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t46[i][j] = dc4[i][j] * ws.g[t12][i][j] * (ws.i[t12][i][j] * (1 - ws.i[t12][i][j]))
+			}
+			row15 := &ws.t46[i]
 			var dotO0, dotO1, dotO2, dotO3 float64
 			for k16 := 0; k16 < 32; k16 += 4 {
 				dotO0 += row15[k16] * ws.xs[t12][0][k16]
@@ -4236,20 +2720,33 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				dotO2 += row15[k16+2] * ws.xs[t12][0][k16+2]
 				dotO3 += row15[k16+3] * ws.xs[t12][0][k16+3]
 			}
-			dWg2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
+			dWi2[i][0] += dotO0 + dotO1 + (dotO2 + dotO3)
 			for j := range 16 {
-				row16 := &ws.t44[i]
+				row16 := &ws.t46[i]
 				var dotP0, dotP1, dotP2, dotP3 float64
 				for k17 := 0; k17 < 32; k17 += 4 {
-					dotP0 += row16[k17] * ws.hPrev[t12][j][k17]
-					dotP1 += row16[k17+1] * ws.hPrev[t12][j][k17+1]
-					dotP2 += row16[k17+2] * ws.hPrev[t12][j][k17+2]
-					dotP3 += row16[k17+3] * ws.hPrev[t12][j][k17+3]
+					dotP0 += row16[k17] * ws.h[t12][j][k17]
+					dotP1 += row16[k17+1] * ws.h[t12][j][k17+1]
+					dotP2 += row16[k17+2] * ws.h[t12][j][k17+2]
+					dotP3 += row16[k17+3] * ws.h[t12][j][k17+3]
 				}
-				dUg2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
+				dUi2[i][j] += dotP0 + dotP1 + (dotP2 + dotP3)
 			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			row17 := &ws.t42[i]
+			for j := range 32 {
+				dfree7[i][j] += ws.t46[i][j]
+			}
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t46[0][0], 512), unsafe.Slice(&ws.t47[0][0], 512), false)
+		// backward of forecast.bp:38: c = f * c + i * g
+		for i := range 16 {
+			for j := range 32 {
+				dc3[i][j] = dc4[i][j] * ws.f[t12][i][j]
+			}
+			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			for j := range 32 {
+				ws.t48[i][j] = dc4[i][j] * ws.c[t12][i][j] * (ws.f[t12][i][j] * (1 - ws.f[t12][i][j]))
+			}
+			row17 := &ws.t48[i]
 			var dotQ0, dotQ1, dotQ2, dotQ3 float64
 			for k18 := 0; k18 < 32; k18 += 4 {
 				dotQ0 += row17[k18] * ws.xs[t12][0][k18]
@@ -4257,41 +2754,27 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 				dotQ2 += row17[k18+2] * ws.xs[t12][0][k18+2]
 				dotQ3 += row17[k18+3] * ws.xs[t12][0][k18+3]
 			}
-			dWo2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
+			dWf2[i][0] += dotQ0 + dotQ1 + (dotQ2 + dotQ3)
 			for j := range 16 {
-				row18 := &ws.t42[i]
+				row18 := &ws.t48[i]
 				var dotR0, dotR1, dotR2, dotR3 float64
 				for k19 := 0; k19 < 32; k19 += 4 {
-					dotR0 += row18[k19] * ws.hPrev[t12][j][k19]
-					dotR1 += row18[k19+1] * ws.hPrev[t12][j][k19+1]
-					dotR2 += row18[k19+2] * ws.hPrev[t12][j][k19+2]
-					dotR3 += row18[k19+3] * ws.hPrev[t12][j][k19+3]
+					dotR0 += row18[k19] * ws.h[t12][j][k19]
+					dotR1 += row18[k19+1] * ws.h[t12][j][k19+1]
+					dotR2 += row18[k19+2] * ws.h[t12][j][k19+2]
+					dotR3 += row18[k19+3] * ws.h[t12][j][k19+3]
 				}
-				dUo2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
+				dUf2[i][j] += dotR0 + dotR1 + (dotR2 + dotR3)
 			}
-			// backward of forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
 				dfree6[i][j] += ws.t48[i][j]
 			}
-			// backward of forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		}
+		forecastGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t48[0][0], 512), unsafe.Slice(&ws.t49[0][0], 512), false)
+		// backward of forecast.bp:39: h = o * tanh(c)
+		for i := range 16 {
 			for j := range 32 {
-				dfree7[i][j] += ws.t46[i][j]
-			}
-			// backward of forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree8[i][j] += ws.t44[i][j]
-			}
-			// backward of forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree9[i][j] += ws.t42[i][j]
-			}
-			// backward of forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				dc4[i][j] = dc6[i][j]
-			}
-			// backward of forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				dh4[i][j] = dh5[i][j]
+				dh3[i][j] = ws.t43[i][j] + ws.t45[i][j] + ws.t47[i][j] + ws.t49[i][j]
 			}
 		}
 	}
@@ -4364,27 +2847,22 @@ func (p *ForecastParams) lossGradTileTo(ws *ForecastBatchWorkspace, g *ForecastP
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastOutputs) float64 {
-	var c [16][32]float64
 	// forecast.bp:32: for t in 0..B {
-	ws.h4 = [16][32]float64{}
+	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
+		for j := range 32 {
+			ws.h[0][i][j] = 0
+		}
+	}
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
-	var h [16][32]float64
 	for t := range 8 {
-		// forecast.bp:39: h = o * tanh(c)
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-			for j := range 32 {
-				ws.hPrev[t][i][j] = ws.h4[i][j]
-			}
-		}
 		// forecast.bp:35: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t50[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t50[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t2[i][j] = p.Wf[i][0]*ws.xs[t][0][j] + ws.t50[i][j] + p.Bf[i]
@@ -4396,7 +2874,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:34: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t51[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t51[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t3[i][j] = p.Wi[i][0]*ws.xs[t][0][j] + ws.t51[i][j] + p.Bi[i]
@@ -4408,7 +2886,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:36: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t52[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t52[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t4[i][j] = p.Wg[i][0]*ws.xs[t][0][j] + ws.t52[i][j] + p.Bg[i]
@@ -4420,11 +2898,11 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:38: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// forecast.bp:37: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h4[0][0], 512), unsafe.Slice(&ws.t53[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t53[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t5[i][j] = p.Wo[i][0]*ws.xs[t][0][j] + ws.t53[i][j] + p.Bo[i]
@@ -4436,48 +2914,31 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:39: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
-			}
-			// forecast.bp:38: c = f * c + i * g
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
-			// forecast.bp:39: h = o * tanh(c)
-			for j := range 32 {
-				ws.h4[i][j] = h[i][j]
+				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
 			}
 		}
 	}
-	var c3 [16][32]float64
 	// forecast.bp:43: for t in B..T {
 	var yhat [32]float64
 	var loss [32]float64
 	for i := range 16 {
 		for j := range 32 {
-			c3[i][j] = c[i][j]
+			ws.c2[0][i][j] = ws.c[8][i][j]
 		}
 		for j := range 32 {
-			ws.h[0][i][j] = ws.h4[i][j]
+			ws.h2[0][i][j] = ws.h[8][i][j]
 		}
 	}
 	var t7 [16][32]float64
 	var t8 [16][32]float64
 	var t9 [16][32]float64
-	var c4 [16][32]float64
 	var t10 [16][32]float64
-	var yhat2 [32]float64
 	for t6 := 8; t6 < 24; t6++ {
-		// forecast.bp:52: loss += (yhat - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev2[t6-8][i][j] = c3[i][j]
-			}
-		}
 		// forecast.bp:46: f = sigmoid(Wf @ x + Uf @ h + bf)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t54[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t7[i][j] = p.Wf[i][0]*ws.xs[t6][0][j] + ws.t54[i][j] + p.Bf[i]
@@ -4489,7 +2950,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:45: i = sigmoid(Wi @ x + Ui @ h + bi)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t55[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t8[i][j] = p.Wi[i][0]*ws.xs[t6][0][j] + ws.t55[i][j] + p.Bi[i]
@@ -4501,7 +2962,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 		}
 		// forecast.bp:47: g = tanh(Wg @ x + Ug @ h + bg)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t56[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t9[i][j] = p.Wg[i][0]*ws.xs[t6][0][j] + ws.t56[i][j] + p.Bg[i]
@@ -4513,11 +2974,11 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:49: c = f * c + i * g
 			for j := range 32 {
-				c4[i][j] = ws.f2[t6-8][i][j]*c3[i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
+				ws.c2[t6-7][i][j] = ws.f2[t6-8][i][j]*ws.c2[t6-8][i][j] + ws.i2[t6-8][i][j]*ws.g2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:48: o = sigmoid(Wo @ x + Uo @ h + bo)
-		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h[t6-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
+		forecastGemmNN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.h2[t6-8][0][0], 512), unsafe.Slice(&ws.t57[0][0], 512), false)
 		for i := range 16 {
 			for j := range 32 {
 				t10[i][j] = p.Wo[i][0]*ws.xs[t6][0][j] + ws.t57[i][j] + p.Bo[i]
@@ -4529,10 +2990,10 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			}
 			// forecast.bp:50: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC2[t6-8][i][j] = math.Tanh(c4[i][j])
+				ws.tanhC2[t6-8][i][j] = math.Tanh(ws.c2[t6-7][i][j])
 			}
 			for j := range 32 {
-				ws.h[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
+				ws.h2[t6-7][i][j] = ws.o2[t6-8][i][j] * ws.tanhC2[t6-8][i][j]
 			}
 		}
 		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
@@ -4540,33 +3001,23 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 			row := &p.Wy[0]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				dot0 += row[k] * ws.h[t6-7][k][i]
-				dot1 += row[k+1] * ws.h[t6-7][k+1][i]
-				dot2 += row[k+2] * ws.h[t6-7][k+2][i]
-				dot3 += row[k+3] * ws.h[t6-7][k+3][i]
+				dot0 += row[k] * ws.h2[t6-7][k][i]
+				dot1 += row[k+1] * ws.h2[t6-7][k+1][i]
+				dot2 += row[k+2] * ws.h2[t6-7][k+2][i]
+				dot3 += row[k+3] * ws.h2[t6-7][k+3][i]
 			}
-			yhat2i := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
-			yhat2[i] = yhat2i
+			yhati := ws.xs[t6][0][i] + (dot0 + dot1 + (dot2 + dot3) + p.By[0])
+			yhat[i] = yhati
 			// forecast.bp:52: loss += (yhat - ys[t])^2
-			ti := yhat2i - ws.ys[t6][i]
+			ti := yhati - ws.ys[t6][i]
 			ws.t[t6-8][i] = ti
 			loss[i] += ti * ti
 		}
-		// forecast.bp:49: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c3[i][j] = c4[i][j]
-			}
-		}
-		// forecast.bp:51: yhat = x[0] + (Wy @ h + by)[0] // the last value plus a change
-		for i := range 32 {
-			yhat[i] = yhat2[i]
-		}
 	}
-	var yhat3 [32]float64
+	var yhat2 [32]float64
 	// forecast.bp:43: for t in B..T {
 	for i := range 32 {
-		yhat3[i] = yhat[i]
+		yhat2[i] = yhat[i]
 	}
 	// forecast.bp:54: loss = loss / (T - B)
 	var loss20, loss21, loss22, loss23 float64
@@ -4579,7 +3030,7 @@ func (p *ForecastParams) forwardTile(ws *ForecastBatchWorkspace, out []ForecastO
 	loss2 := loss20 + loss21 + (loss22 + loss23)
 	if out != nil {
 		for q := range out {
-			out[q].Yhat = yhat3[q]
+			out[q].Yhat = yhat2[q]
 		}
 	}
 	return loss2

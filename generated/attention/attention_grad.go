@@ -531,74 +531,80 @@ func (p *AttentionParams) Backward(ws *AttentionWorkspace, in *AttentionInputs, 
 				}
 				t12[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
 			}
-			for j := range 5 {
-				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum3 float64
+				for k8 := range 5 {
+					sum3 += ws.t6[i2][k8][i] * dh2[k8][j]
+				}
+				g.Wo[i2][i][j] += sum3
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+			}
 			for j := range 4 {
-				var sum3 float64
-				for k8 := range 5 {
-					sum3 += ws.t3[i2][k8][i] * t12[k8][j]
+				var sum4 float64
+				for k9 := range 5 {
+					sum4 += ws.t3[i2][k9][i] * t12[k9][j]
 				}
-				t14[i][j] = sum3
+				t14[i][j] = sum4
 			}
-			var sum4 float64
-			for k9 := range 5 {
-				sum4 += -(t13[i][k9] * ws.t3[i2][i][k9] / ws.t2[i2][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum5 float64
+				for k10 := range 5 {
+					sum5 += in.X[k10][i] * t14[k10][j]
+				}
+				g.Wv[i2][i][j] += sum5
 			}
-			t15[i] = sum4
+		}
+		for i := range 5 {
+			var sum6 float64
+			for k11 := range 5 {
+				sum6 += -(t13[i][k11] * ws.t3[i2][i][k11] / ws.t2[i2][i])
+			}
+			t15[i] = sum6
 			for j := range 5 {
 				t16[i][j] = (t13[i][j]/ws.t2[i2][i] + t15[i]) * ws.exp[i2][i][j] * 0.5
 			}
 			for j := range 4 {
 				row5 := &t16[i]
-				var sum5 float64
-				for k10 := range 5 {
-					sum5 += row5[k10] * ws.t4[i2][k10][j]
+				var sum7 float64
+				for k12 := range 5 {
+					sum7 += row5[k12] * ws.t4[i2][k12][j]
 				}
-				t17[i][j] = sum5
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum6 float64
-				for k11 := range 5 {
-					sum6 += ws.t5[i2][k11][i] * t16[k11][j]
-				}
-				t18[i][j] = sum6
+				t17[i][j] = sum7
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum7 float64
-				for k12 := range 5 {
-					sum7 += in.X[k12][i] * t17[k12][j]
-				}
-				g.Wq[i2][i][j] += sum7
-			}
-			for j := range 4 {
 				var sum8 float64
 				for k13 := range 5 {
-					sum8 += in.X[k13][i] * t18[j][k13]
+					sum8 += in.X[k13][i] * t17[k13][j]
 				}
-				g.Wk[i2][i][j] += sum8
-			}
-			for j := range 4 {
-				var sum9 float64
-				for k14 := range 5 {
-					sum9 += in.X[k14][i] * t14[k14][j]
-				}
-				g.Wv[i2][i][j] += sum9
+				g.Wq[i2][i][j] += sum8
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum9 float64
+				for k14 := range 5 {
+					sum9 += ws.t5[i2][k14][i] * t16[k14][j]
+				}
+				t18[i][j] = sum9
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum10 float64
 				for k15 := range 5 {
-					sum10 += ws.t6[i2][k15][i] * dh2[k15][j]
+					sum10 += in.X[k15][i] * t18[j][k15]
 				}
-				g.Wo[i2][i][j] += sum10
+				g.Wk[i2][i][j] += sum10
 			}
 		}
 	}
@@ -1014,74 +1020,80 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 				}
 				t33[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
 			}
-			for j := range 5 {
-				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum7 float64
+				for k22 := range 5 {
+					sum7 += ws.t6[i5][k22][i] * dh2[k22][j]
+				}
+				g.Wo[i5][i][j] += sum7
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+			}
 			for j := range 4 {
-				var sum7 float64
-				for k22 := range 5 {
-					sum7 += ws.t3[i5][k22][i] * t33[k22][j]
+				var sum8 float64
+				for k23 := range 5 {
+					sum8 += ws.t3[i5][k23][i] * t33[k23][j]
 				}
-				t35[i][j] = sum7
+				t35[i][j] = sum8
 			}
-			var sum8 float64
-			for k23 := range 5 {
-				sum8 += -(t34[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum9 float64
+				for k24 := range 5 {
+					sum9 += in.X[k24][i] * t35[k24][j]
+				}
+				g.Wv[i5][i][j] += sum9
 			}
-			t36[i] = sum8
+		}
+		for i := range 5 {
+			var sum10 float64
+			for k25 := range 5 {
+				sum10 += -(t34[i][k25] * ws.t3[i5][i][k25] / ws.t2[i5][i])
+			}
+			t36[i] = sum10
 			for j := range 5 {
 				t37[i][j] = (t34[i][j]/ws.t2[i5][i] + t36[i]) * ws.exp[i5][i][j] * 0.5
 			}
 			for j := range 4 {
 				row13 := &t37[i]
-				var sum9 float64
-				for k24 := range 5 {
-					sum9 += row13[k24] * ws.t4[i5][k24][j]
+				var sum11 float64
+				for k26 := range 5 {
+					sum11 += row13[k26] * ws.t4[i5][k26][j]
 				}
-				t38[i][j] = sum9
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum10 float64
-				for k25 := range 5 {
-					sum10 += ws.t5[i5][k25][i] * t37[k25][j]
-				}
-				t39[i][j] = sum10
+				t38[i][j] = sum11
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum11 float64
-				for k26 := range 5 {
-					sum11 += in.X[k26][i] * t38[k26][j]
-				}
-				g.Wq[i5][i][j] += sum11
-			}
-			for j := range 4 {
 				var sum12 float64
 				for k27 := range 5 {
-					sum12 += in.X[k27][i] * t39[j][k27]
+					sum12 += in.X[k27][i] * t38[k27][j]
 				}
-				g.Wk[i5][i][j] += sum12
-			}
-			for j := range 4 {
-				var sum13 float64
-				for k28 := range 5 {
-					sum13 += in.X[k28][i] * t35[k28][j]
-				}
-				g.Wv[i5][i][j] += sum13
+				g.Wq[i5][i][j] += sum12
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum13 float64
+				for k28 := range 5 {
+					sum13 += ws.t5[i5][k28][i] * t37[k28][j]
+				}
+				t39[i][j] = sum13
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum14 float64
 				for k29 := range 5 {
-					sum14 += ws.t6[i5][k29][i] * dh2[k29][j]
+					sum14 += in.X[k29][i] * t39[j][k29]
 				}
-				g.Wo[i5][i][j] += sum14
+				g.Wk[i5][i][j] += sum14
 			}
 		}
 	}
@@ -1272,74 +1284,80 @@ func (p *AttentionParams) BackwardTo(ws *AttentionWorkspace, in *AttentionInputs
 				}
 				t12[i][j] = dotC0 + dotC1 + (dotC2 + dotC3)
 			}
-			for j := range 5 {
-				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum3 float64
+				for k8 := range 5 {
+					sum3 += ws.t6[i2][k8][i] * dh2[k8][j]
+				}
+				g.Wo[i2][i][j] += sum3
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t13[i][j] = t12[i][0]*ws.t[i2][j][0] + t12[i][1]*ws.t[i2][j][1] + (t12[i][2]*ws.t[i2][j][2] + t12[i][3]*ws.t[i2][j][3])
+			}
 			for j := range 4 {
-				var sum3 float64
-				for k8 := range 5 {
-					sum3 += ws.t3[i2][k8][i] * t12[k8][j]
+				var sum4 float64
+				for k9 := range 5 {
+					sum4 += ws.t3[i2][k9][i] * t12[k9][j]
 				}
-				t14[i][j] = sum3
+				t14[i][j] = sum4
 			}
-			var sum4 float64
-			for k9 := range 5 {
-				sum4 += -(t13[i][k9] * ws.t3[i2][i][k9] / ws.t2[i2][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum5 float64
+				for k10 := range 5 {
+					sum5 += in.X[k10][i] * t14[k10][j]
+				}
+				g.Wv[i2][i][j] += sum5
 			}
-			t15[i] = sum4
+		}
+		for i := range 5 {
+			var sum6 float64
+			for k11 := range 5 {
+				sum6 += -(t13[i][k11] * ws.t3[i2][i][k11] / ws.t2[i2][i])
+			}
+			t15[i] = sum6
 			for j := range 5 {
 				t16[i][j] = (t13[i][j]/ws.t2[i2][i] + t15[i]) * ws.exp[i2][i][j] * 0.5
 			}
 			for j := range 4 {
 				row5 := &t16[i]
-				var sum5 float64
-				for k10 := range 5 {
-					sum5 += row5[k10] * ws.t4[i2][k10][j]
+				var sum7 float64
+				for k12 := range 5 {
+					sum7 += row5[k12] * ws.t4[i2][k12][j]
 				}
-				t17[i][j] = sum5
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum6 float64
-				for k11 := range 5 {
-					sum6 += ws.t5[i2][k11][i] * t16[k11][j]
-				}
-				t18[i][j] = sum6
+				t17[i][j] = sum7
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum7 float64
-				for k12 := range 5 {
-					sum7 += in.X[k12][i] * t17[k12][j]
-				}
-				g.Wq[i2][i][j] += sum7
-			}
-			for j := range 4 {
 				var sum8 float64
 				for k13 := range 5 {
-					sum8 += in.X[k13][i] * t18[j][k13]
+					sum8 += in.X[k13][i] * t17[k13][j]
 				}
-				g.Wk[i2][i][j] += sum8
-			}
-			for j := range 4 {
-				var sum9 float64
-				for k14 := range 5 {
-					sum9 += in.X[k14][i] * t14[k14][j]
-				}
-				g.Wv[i2][i][j] += sum9
+				g.Wq[i2][i][j] += sum8
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum9 float64
+				for k14 := range 5 {
+					sum9 += ws.t5[i2][k14][i] * t16[k14][j]
+				}
+				t18[i][j] = sum9
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum10 float64
 				for k15 := range 5 {
-					sum10 += ws.t6[i2][k15][i] * dh2[k15][j]
+					sum10 += in.X[k15][i] * t18[j][k15]
 				}
-				g.Wo[i2][i][j] += sum10
+				g.Wk[i2][i][j] += sum10
 			}
 		}
 	}
@@ -1760,74 +1778,80 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 				}
 				t33[i][j] = dotI0 + dotI1 + (dotI2 + dotI3)
 			}
-			for j := range 5 {
-				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+		}
+		for i := range 4 {
+			for j := range 8 {
+				var sum7 float64
+				for k22 := range 5 {
+					sum7 += ws.t6[i5][k22][i] * dh2[k22][j]
+				}
+				g.Wo[i5][i][j] += sum7
 			}
 		}
 		for i := range 5 {
+			for j := range 5 {
+				t34[i][j] = t33[i][0]*ws.t[i5][j][0] + t33[i][1]*ws.t[i5][j][1] + (t33[i][2]*ws.t[i5][j][2] + t33[i][3]*ws.t[i5][j][3])
+			}
 			for j := range 4 {
-				var sum7 float64
-				for k22 := range 5 {
-					sum7 += ws.t3[i5][k22][i] * t33[k22][j]
+				var sum8 float64
+				for k23 := range 5 {
+					sum8 += ws.t3[i5][k23][i] * t33[k23][j]
 				}
-				t35[i][j] = sum7
+				t35[i][j] = sum8
 			}
-			var sum8 float64
-			for k23 := range 5 {
-				sum8 += -(t34[i][k23] * ws.t3[i5][i][k23] / ws.t2[i5][i])
+		}
+		for i := range 8 {
+			for j := range 4 {
+				var sum9 float64
+				for k24 := range 5 {
+					sum9 += in.X[k24][i] * t35[k24][j]
+				}
+				g.Wv[i5][i][j] += sum9
 			}
-			t36[i] = sum8
+		}
+		for i := range 5 {
+			var sum10 float64
+			for k25 := range 5 {
+				sum10 += -(t34[i][k25] * ws.t3[i5][i][k25] / ws.t2[i5][i])
+			}
+			t36[i] = sum10
 			for j := range 5 {
 				t37[i][j] = (t34[i][j]/ws.t2[i5][i] + t36[i]) * ws.exp[i5][i][j] * 0.5
 			}
 			for j := range 4 {
 				row13 := &t37[i]
-				var sum9 float64
-				for k24 := range 5 {
-					sum9 += row13[k24] * ws.t4[i5][k24][j]
+				var sum11 float64
+				for k26 := range 5 {
+					sum11 += row13[k26] * ws.t4[i5][k26][j]
 				}
-				t38[i][j] = sum9
-			}
-		}
-		for i := range 4 {
-			for j := range 5 {
-				var sum10 float64
-				for k25 := range 5 {
-					sum10 += ws.t5[i5][k25][i] * t37[k25][j]
-				}
-				t39[i][j] = sum10
+				t38[i][j] = sum11
 			}
 		}
 		for i := range 8 {
 			for j := range 4 {
-				var sum11 float64
-				for k26 := range 5 {
-					sum11 += in.X[k26][i] * t38[k26][j]
-				}
-				g.Wq[i5][i][j] += sum11
-			}
-			for j := range 4 {
 				var sum12 float64
 				for k27 := range 5 {
-					sum12 += in.X[k27][i] * t39[j][k27]
+					sum12 += in.X[k27][i] * t38[k27][j]
 				}
-				g.Wk[i5][i][j] += sum12
-			}
-			for j := range 4 {
-				var sum13 float64
-				for k28 := range 5 {
-					sum13 += in.X[k28][i] * t35[k28][j]
-				}
-				g.Wv[i5][i][j] += sum13
+				g.Wq[i5][i][j] += sum12
 			}
 		}
 		for i := range 4 {
-			for j := range 8 {
+			for j := range 5 {
+				var sum13 float64
+				for k28 := range 5 {
+					sum13 += ws.t5[i5][k28][i] * t37[k28][j]
+				}
+				t39[i][j] = sum13
+			}
+		}
+		for i := range 8 {
+			for j := range 4 {
 				var sum14 float64
 				for k29 := range 5 {
-					sum14 += ws.t6[i5][k29][i] * dh2[k29][j]
+					sum14 += in.X[k29][i] * t39[j][k29]
 				}
-				g.Wo[i5][i][j] += sum14
+				g.Wk[i5][i][j] += sum14
 			}
 		}
 	}
@@ -2597,6 +2621,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		for p8 := range 5 {
 			attentionGemmNT(4, 8, 32, unsafe.Slice(&ws.t6[i10][p8][0][0], 128), unsafe.Slice(&ws.dh2[p8][0][0], 256), unsafe.Slice(&ws.t22[0][0], 32), p8 > 0)
 		}
+		for i := range 4 {
+			for j := range 8 {
+				g.Wo[i10][i][j] += ws.t22[i][j]
+			}
+		}
 		for p9 := range 5 {
 			attentionGemmNN(4, 32, 8, unsafe.Slice(&p.Wo[i10][0][0], 32), unsafe.Slice(&ws.dh2[p9][0][0], 256), unsafe.Slice(&ws.t23[p9][0][0], 128), false)
 		}
@@ -2618,6 +2647,11 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		}
 		for p10 := range 5 {
 			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p10][0][0], 256), unsafe.Slice(&ws.t24[p10][0][0], 128), unsafe.Slice(&ws.t25[0][0], 32), p10 > 0)
+		}
+		for i := range 8 {
+			for j := range 4 {
+				g.Wv[i10][i][j] += ws.t25[i][j]
+			}
 		}
 		for i := range 5 {
 			for j := range 32 {
@@ -2656,23 +2690,17 @@ func (p *AttentionParams) lossGradTile(ws *AttentionBatchWorkspace, g *Attention
 		for p11 := range 5 {
 			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p11][0][0], 256), unsafe.Slice(&ws.t27[p11][0][0], 128), unsafe.Slice(&ws.t28[0][0], 32), p11 > 0)
 		}
+		for i := range 8 {
+			for j := range 4 {
+				g.Wk[i10][i][j] += ws.t28[i][j]
+			}
+		}
 		for p12 := range 5 {
 			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p12][0][0], 256), unsafe.Slice(&ws.t26[p12][0][0], 128), unsafe.Slice(&ws.t29[0][0], 32), p12 > 0)
 		}
 		for i := range 8 {
 			for j := range 4 {
 				g.Wq[i10][i][j] += ws.t29[i][j]
-			}
-			for j := range 4 {
-				g.Wk[i10][i][j] += ws.t28[i][j]
-			}
-			for j := range 4 {
-				g.Wv[i10][i][j] += ws.t25[i][j]
-			}
-		}
-		for i := range 4 {
-			for j := range 8 {
-				g.Wo[i10][i][j] += ws.t22[i][j]
 			}
 		}
 	}
@@ -3141,6 +3169,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		for p8 := range 5 {
 			attentionGemmNT(4, 8, 32, unsafe.Slice(&ws.t6[i10][p8][0][0], 128), unsafe.Slice(&ws.dh3[p8][0][0], 256), unsafe.Slice(&ws.t30[0][0], 32), p8 > 0)
 		}
+		for i := range 4 {
+			for j := range 8 {
+				g.Wo[i10][i][j] += ws.t30[i][j]
+			}
+		}
 		for p9 := range 5 {
 			attentionGemmNN(4, 32, 8, unsafe.Slice(&p.Wo[i10][0][0], 32), unsafe.Slice(&ws.dh3[p9][0][0], 256), unsafe.Slice(&ws.t31[p9][0][0], 128), false)
 		}
@@ -3162,6 +3195,11 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		}
 		for p10 := range 5 {
 			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p10][0][0], 256), unsafe.Slice(&ws.t32[p10][0][0], 128), unsafe.Slice(&ws.t33[0][0], 32), p10 > 0)
+		}
+		for i := range 8 {
+			for j := range 4 {
+				g.Wv[i10][i][j] += ws.t33[i][j]
+			}
 		}
 		for i := range 5 {
 			for j := range 32 {
@@ -3200,23 +3238,17 @@ func (p *AttentionParams) lossGradTileTo(ws *AttentionBatchWorkspace, g *Attenti
 		for p11 := range 5 {
 			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p11][0][0], 256), unsafe.Slice(&ws.t35[p11][0][0], 128), unsafe.Slice(&ws.t36[0][0], 32), p11 > 0)
 		}
+		for i := range 8 {
+			for j := range 4 {
+				g.Wk[i10][i][j] += ws.t36[i][j]
+			}
+		}
 		for p12 := range 5 {
 			attentionGemmNT(8, 4, 32, unsafe.Slice(&ws.x[p12][0][0], 256), unsafe.Slice(&ws.t34[p12][0][0], 128), unsafe.Slice(&ws.t37[0][0], 32), p12 > 0)
 		}
 		for i := range 8 {
 			for j := range 4 {
 				g.Wq[i10][i][j] += ws.t37[i][j]
-			}
-			for j := range 4 {
-				g.Wk[i10][i][j] += ws.t36[i][j]
-			}
-			for j := range 4 {
-				g.Wv[i10][i][j] += ws.t33[i][j]
-			}
-		}
-		for i := range 4 {
-			for j := range 8 {
-				g.Wo[i10][i][j] += ws.t30[i][j]
 			}
 		}
 	}

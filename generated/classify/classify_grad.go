@@ -90,7 +90,6 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -108,13 +107,10 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
-	}
-	for i := range 128 {
-		ws.h[i] = classifyRelu(t[i] + p.B1[i])
+		ws.h[i2] = classifyRelu(dot0 + p.B1[i2])
+		ws.h[i2+1] = classifyRelu(dot1 + p.B1[i2+1])
+		ws.h[i2+2] = classifyRelu(dot2 + p.B1[i2+2])
+		ws.h[i2+3] = classifyRelu(dot3 + p.B1[i2+3])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
@@ -299,7 +295,7 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [128]float64
+	var h [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -317,16 +313,12 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		h[i2] = classifyRelu(dot0 + p.B1[i2])
+		h[i2+1] = classifyRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = classifyRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = classifyRelu(dot3 + p.B1[i2+3])
 	}
-	var h [128]float64
 	var logits [10]float64
-	for i := range 128 {
-		h[i] = classifyRelu(t[i] + p.B1[i])
-	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row5 := &p.W2[i]
@@ -361,11 +353,11 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 	sum := sum0 + sum1 + (sum2 + sum3)
 	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t2 := 1 / sum
+	t := 1 / sum
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t2 * exp[i]
+		dlogits[i] = t * exp[i]
 	}
 	dlogits[in.Label] += -1
 	var dh [128]float64
@@ -567,7 +559,7 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
-	var t [128]float64
+	var h [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -585,16 +577,12 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		h[i2] = classifyRelu(dot0 + p.B1[i2])
+		h[i2+1] = classifyRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = classifyRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = classifyRelu(dot3 + p.B1[i2+3])
 	}
-	var h [128]float64
 	var logits [10]float64
-	for i := range 128 {
-		h[i] = classifyRelu(t[i] + p.B1[i])
-	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row5 := &p.W2[i]
@@ -629,11 +617,11 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 	sum := sum0 + sum1 + (sum2 + sum3)
 	loss := m + math.Log(sum) - logits[in.Label]
 	// backward of classify.bp:16: loss = cross_entropy(logits, label)
-	t2 := 1 / sum
+	t := 1 / sum
 	var dlogits [10]float64
 	// backward of classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
-		dlogits[i] = t2 * exp[i]
+		dlogits[i] = t * exp[i]
 	}
 	dlogits[in.Label] += -1
 	var dh [128]float64
@@ -694,7 +682,7 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) {
-	var t [128]float64
+	var h [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -712,14 +700,10 @@ func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
-	}
-	var h [128]float64
-	for i := range 128 {
-		h[i] = classifyRelu(t[i] + p.B1[i])
+		h[i2] = classifyRelu(dot0 + p.B1[i2])
+		h[i2+1] = classifyRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = classifyRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = classifyRelu(dot3 + p.B1[i2+3])
 	}
 	// classify.bp:15: logits = W2 @ h + b2
 	for i := range 10 {

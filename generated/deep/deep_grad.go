@@ -62,11 +62,9 @@ type DeepBatchWorkspace struct {
 	t   [32][32]float64
 	t2  [32][32]float64
 	t3  [32][32]float64
-	dh  [32][32]float64
 	t4  [32][32]float64
 	t5  [32][32]float64
 	t6  [32][32]float64
-	dh2 [32][32]float64
 	t7  [32][32]float64
 }
 
@@ -124,7 +122,12 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for l := 19; l >= 0; l-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
+			ti := dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		for i := range 32 {
 			var dot0, dot1, dot2, dot3 float64
@@ -134,12 +137,7 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 				dot2 += t[k+2] * p.W[l][k+2][i]
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dot0 + dot1 + (dot2 + dot3)
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
-			dh2[i] = dh3i
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 		}
 	}
 }
@@ -193,7 +191,12 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t3[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
+			t3i := dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
+			t3[i] = t3i
+			for j := range 32 {
+				g.W[l2][i][j] += t3i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t3i
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
@@ -203,12 +206,7 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t3[i]
-			dh2[i] = dh3i
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 		}
 	}
 	return loss
@@ -231,7 +229,12 @@ func (p *DeepParams) BackwardTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 	for l := 19; l >= 0; l-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
+			ti := dh2[i] * (ws.h[l+1][i] * (1 - ws.h[l+1][i]))
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		for i := range 32 {
 			var dot0, dot1, dot2, dot3 float64
@@ -241,12 +244,7 @@ func (p *DeepParams) BackwardTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 				dot2 += t[k+2] * p.W[l][k+2][i]
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dot0 + dot1 + (dot2 + dot3)
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
-			dh2[i] = dh3i
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 		}
 	}
 }
@@ -302,7 +300,12 @@ func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deep.bp:13: h = sigmoid(W[l] @ h + b[l])
 		for i := range 32 {
-			t3[i] = dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
+			t3i := dh2[i] * (ws.h[l2+1][i] * (1 - ws.h[l2+1][i]))
+			t3[i] = t3i
+			for j := range 32 {
+				g.W[l2][i][j] += t3i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t3i
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
@@ -312,12 +315,7 @@ func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 				dotB2 += t3[k3+2] * p.W[l2][k3+2][i]
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t3[i]
-			dh2[i] = dh3i
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 		}
 	}
 	return loss
@@ -461,13 +459,6 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 			for j := range 32 {
 				ws.t2[i][j] = dh2[i][j] * (ws.h[l2+1][i][j] * (1 - ws.h[l2+1][i][j]))
 			}
-		}
-		deepGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
-		deepGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.dh[0][0], 1024), false)
-		for i := range 32 {
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t3[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t2[i][k5]
@@ -476,8 +467,21 @@ func (p *DeepParams) lossGradTile(ws *DeepBatchWorkspace, g *DeepParams) float64
 				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		}
+		deepGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
-				dh2[i][j] = ws.dh[i][j]
+				g.W[l2][i][j] += ws.t3[i][j]
+			}
+			for j := range 32 {
+				var dot0, dot1, dot2, dot3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dot0 += p.W[l2][k6][i] * ws.t2[k6][j]
+					dot1 += p.W[l2][k6+1][i] * ws.t2[k6+1][j]
+					dot2 += p.W[l2][k6+2][i] * ws.t2[k6+2][j]
+					dot3 += p.W[l2][k6+3][i] * ws.t2[k6+3][j]
+				}
+				dh2[i][j] = dot0 + dot1 + (dot2 + dot3)
 			}
 		}
 	}
@@ -546,13 +550,6 @@ func (p *DeepParams) lossGradTileTo(ws *DeepBatchWorkspace, g *DeepParams) float
 			for j := range 32 {
 				ws.t5[i][j] = dh2[i][j] * (ws.h[l2+1][i][j] * (1 - ws.h[l2+1][i][j]))
 			}
-		}
-		deepGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
-		deepGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.dh2[0][0], 1024), false)
-		for i := range 32 {
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t6[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t5[i][k5]
@@ -561,8 +558,21 @@ func (p *DeepParams) lossGradTileTo(ws *DeepBatchWorkspace, g *DeepParams) float
 				sumC3 += ws.t5[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		}
+		deepGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
-				dh2[i][j] = ws.dh2[i][j]
+				g.W[l2][i][j] += ws.t6[i][j]
+			}
+			for j := range 32 {
+				var dot0, dot1, dot2, dot3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dot0 += p.W[l2][k6][i] * ws.t5[k6][j]
+					dot1 += p.W[l2][k6+1][i] * ws.t5[k6+1][j]
+					dot2 += p.W[l2][k6+2][i] * ws.t5[k6+2][j]
+					dot3 += p.W[l2][k6+3][i] * ws.t5[k6+3][j]
+				}
+				dh2[i][j] = dot0 + dot1 + (dot2 + dot3)
 			}
 		}
 	}

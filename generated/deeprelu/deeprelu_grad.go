@@ -63,11 +63,9 @@ type DeepreluBatchWorkspace struct {
 	t   [32][32]float64
 	t2  [32][32]float64
 	t3  [32][32]float64
-	dh  [32][32]float64
 	t4  [32][32]float64
 	t5  [32][32]float64
 	t6  [32][32]float64
-	dh2 [32][32]float64
 	t7  [32][32]float64
 }
 
@@ -121,7 +119,12 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	for l := 19; l >= 0; l-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * deepreluStep(ws.h[l+1][i])
+			ti := dh2[i] * deepreluStep(ws.h[l+1][i])
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		for i := range 32 {
 			var dot0, dot1, dot2, dot3 float64
@@ -131,12 +134,7 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 				dot2 += t[k+2] * p.W[l][k+2][i]
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dot0 + dot1 + (dot2 + dot3)
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
-			dh2[i] = dh3i
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 		}
 	}
 }
@@ -186,7 +184,12 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2i := dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2[i] = t2i
+			for j := range 32 {
+				g.W[l2][i][j] += t2i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t2i
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
@@ -196,12 +199,7 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
 				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t2[i]
-			dh2[i] = dh3i
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 		}
 	}
 	return loss
@@ -224,7 +222,12 @@ func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 	for l := 19; l >= 0; l-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t[i] = dh2[i] * deepreluStep(ws.h[l+1][i])
+			ti := dh2[i] * deepreluStep(ws.h[l+1][i])
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		for i := range 32 {
 			var dot0, dot1, dot2, dot3 float64
@@ -234,12 +237,7 @@ func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 				dot2 += t[k+2] * p.W[l][k+2][i]
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
-			dh3i := dot0 + dot1 + (dot2 + dot3)
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.h[l][j]
-			}
-			g.B[l][i] += t[i]
-			dh2[i] = dh3i
+			dh2[i] = dot0 + dot1 + (dot2 + dot3)
 		}
 	}
 }
@@ -291,7 +289,12 @@ func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deeprelu.bp:13: h = relu(W[l] @ h + b[l])
 		for i := range 32 {
-			t2[i] = dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2i := dh2[i] * deepreluStep(ws.h[l2+1][i])
+			t2[i] = t2i
+			for j := range 32 {
+				g.W[l2][i][j] += t2i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t2i
 		}
 		for i := range 32 {
 			var dotB0, dotB1, dotB2, dotB3 float64
@@ -301,12 +304,7 @@ func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 				dotB2 += t2[k3+2] * p.W[l2][k3+2][i]
 				dotB3 += t2[k3+3] * p.W[l2][k3+3][i]
 			}
-			dh3i := dotB0 + dotB1 + (dotB2 + dotB3)
-			for j := range 32 {
-				g.W[l2][i][j] += t2[i] * ws.h[l2][j]
-			}
-			g.B[l2][i] += t2[i]
-			dh2[i] = dh3i
+			dh2[i] = dotB0 + dotB1 + (dotB2 + dotB3)
 		}
 	}
 	return loss
@@ -446,13 +444,6 @@ func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluPar
 			for j := range 32 {
 				ws.t2[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
 			}
-		}
-		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
-		deepreluGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.dh[0][0], 1024), false)
-		for i := range 32 {
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t3[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t2[i][k5]
@@ -461,8 +452,21 @@ func (p *DeepreluParams) lossGradTile(ws *DeepreluBatchWorkspace, g *DeepreluPar
 				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		}
+		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
-				dh2[i][j] = ws.dh[i][j]
+				g.W[l2][i][j] += ws.t3[i][j]
+			}
+			for j := range 32 {
+				var dot0, dot1, dot2, dot3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dot0 += p.W[l2][k6][i] * ws.t2[k6][j]
+					dot1 += p.W[l2][k6+1][i] * ws.t2[k6+1][j]
+					dot2 += p.W[l2][k6+2][i] * ws.t2[k6+2][j]
+					dot3 += p.W[l2][k6+3][i] * ws.t2[k6+3][j]
+				}
+				dh2[i][j] = dot0 + dot1 + (dot2 + dot3)
 			}
 		}
 	}
@@ -527,13 +531,6 @@ func (p *DeepreluParams) lossGradTileTo(ws *DeepreluBatchWorkspace, g *DeepreluP
 			for j := range 32 {
 				ws.t5[i][j] = dh2[i][j] * deepreluStep(ws.h[l2+1][i][j])
 			}
-		}
-		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
-		deepreluGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.dh2[0][0], 1024), false)
-		for i := range 32 {
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t6[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t5[i][k5]
@@ -542,8 +539,21 @@ func (p *DeepreluParams) lossGradTileTo(ws *DeepreluBatchWorkspace, g *DeepreluP
 				sumC3 += ws.t5[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
+		}
+		deepreluGemmNT(32, 32, 32, unsafe.Slice(&ws.t5[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), false)
+		for i := range 32 {
 			for j := range 32 {
-				dh2[i][j] = ws.dh2[i][j]
+				g.W[l2][i][j] += ws.t6[i][j]
+			}
+			for j := range 32 {
+				var dot0, dot1, dot2, dot3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dot0 += p.W[l2][k6][i] * ws.t5[k6][j]
+					dot1 += p.W[l2][k6+1][i] * ws.t5[k6+1][j]
+					dot2 += p.W[l2][k6+2][i] * ws.t5[k6+2][j]
+					dot3 += p.W[l2][k6+3][i] * ws.t5[k6+3][j]
+				}
+				dh2[i][j] = dot0 + dot1 + (dot2 + dot3)
 			}
 		}
 	}

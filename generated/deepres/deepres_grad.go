@@ -50,7 +50,7 @@ type DeepresOutputs struct{}
 // goroutine.
 type DeepresWorkspace struct {
 	sigmoid [20][32]float64
-	hPrev   [20][32]float64
+	h       [21][32]float64
 	t       [32]float64
 }
 
@@ -61,52 +61,46 @@ type DeepresBatchWorkspace struct {
 	one     DeepresWorkspace // for the samples after the last whole tile
 	x       [32][32]float64  // the tile's x, sample s in column s
 	sigmoid [20][32][32]float64
-	hPrev   [20][32][32]float64
-	h       [32][32]float64
+	h       [21][32][32]float64
 	t       [32][32]float64
 	t2      [32][32]float64
 	t3      [32][32]float64
 	t4      [32][32]float64
-	h2      [32][32]float64
 	t5      [32][32]float64
 	t6      [32][32]float64
 	t7      [32][32]float64
 	t8      [32][32]float64
-	h3      [32][32]float64
 	t9      [32][32]float64
 }
 
 // Forward returns the loss of model deepres for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *DeepresOutputs) float64 {
-	var h [32]float64
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	var t [32]float64
 	for l := range 20 {
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			ws.hPrev[l][i] = h[i]
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				dot0 += p.W[l][i][k] * h[k]
-				dot1 += p.W[l][i][k+1] * h[k+1]
-				dot2 += p.W[l][i][k+2] * h[k+2]
-				dot3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
 			ws.sigmoid[l][i] = deepresSigmoid(t[i])
-			h2i := h[i] + ws.sigmoid[l][i] - 0.5
-			h[i] = h2i
+			ws.h[l+1][i] = ws.h[l][i] + ws.sigmoid[l][i] - 0.5
 		}
 	}
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		ws.t[i] = h[i] - 0.5
+		ws.t[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
@@ -134,7 +128,12 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			ti := dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -146,12 +145,6 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
 			dh3i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.hPrev[l][j]
-			}
-			g.B[l][i] += t[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -161,35 +154,32 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
-	var h [32]float64
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	var t [32]float64
 	for l := range 20 {
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			ws.hPrev[l][i] = h[i]
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				dot0 += p.W[l][i][k] * h[k]
-				dot1 += p.W[l][i][k+1] * h[k+1]
-				dot2 += p.W[l][i][k+2] * h[k+2]
-				dot3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
 			ws.sigmoid[l][i] = deepresSigmoid(t[i])
-			h2i := h[i] + ws.sigmoid[l][i] - 0.5
-			h[i] = h2i
+			ws.h[l+1][i] = ws.h[l][i] + ws.sigmoid[l][i] - 0.5
 		}
 	}
 	var t2 [32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t2[i] = h[i] - 0.5
+		t2[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
@@ -210,7 +200,12 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t3[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3i := dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3[i] = t3i
+			for j := range 32 {
+				g.W[l2][i][j] += t3i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t3i
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -222,12 +217,6 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.hPrev[l2][j]
-			}
-			g.B[l2][i] += t3[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -251,7 +240,12 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 	for l := 19; l >= 0; l-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t[i] = dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			ti := dh2[i] * (ws.sigmoid[l][i] * (1 - ws.sigmoid[l][i]))
+			t[i] = ti
+			for j := range 32 {
+				g.W[l][i][j] += ti * ws.h[l][j]
+			}
+			g.B[l][i] += ti
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -263,12 +257,6 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 				dot3 += t[k+3] * p.W[l][k+3][i]
 			}
 			dh3i := dh2[i] + (dot0 + dot1 + (dot2 + dot3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l][i][j] += t[i] * ws.hPrev[l][j]
-			}
-			g.B[l][i] += t[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -280,35 +268,32 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
-	var h [32]float64
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
 	var t [32]float64
 	for l := range 20 {
+		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			ws.hPrev[l][i] = h[i]
-			// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 32; k += 4 {
-				dot0 += p.W[l][i][k] * h[k]
-				dot1 += p.W[l][i][k+1] * h[k+1]
-				dot2 += p.W[l][i][k+2] * h[k+2]
-				dot3 += p.W[l][i][k+3] * h[k+3]
+				dot0 += p.W[l][i][k] * ws.h[l][k]
+				dot1 += p.W[l][i][k+1] * ws.h[l][k+1]
+				dot2 += p.W[l][i][k+2] * ws.h[l][k+2]
+				dot3 += p.W[l][i][k+3] * ws.h[l][k+3]
 			}
 			t[i] = dot0 + dot1 + (dot2 + dot3) + p.B[l][i]
 		}
 		for i := range 32 {
 			ws.sigmoid[l][i] = deepresSigmoid(t[i])
-			h2i := h[i] + ws.sigmoid[l][i] - 0.5
-			h[i] = h2i
+			ws.h[l+1][i] = ws.h[l][i] + ws.sigmoid[l][i] - 0.5
 		}
 	}
 	var t2 [32]float64
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
-		t2[i] = h[i] - 0.5
+		t2[i] = ws.h[20][i] - 0.5
 	}
 	var sum0, sum1, sum2, sum3 float64
 	for k2 := 0; k2 < 32; k2 += 4 {
@@ -329,7 +314,12 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 	for l2 := 19; l2 >= 0; l2-- {
 		// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
 		for i := range 32 {
-			t3[i] = dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3i := dh2[i] * (ws.sigmoid[l2][i] * (1 - ws.sigmoid[l2][i]))
+			t3[i] = t3i
+			for j := range 32 {
+				g.W[l2][i][j] += t3i * ws.h[l2][j]
+			}
+			g.B[l2][i] += t3i
 		}
 		// backward of deepres.bp:12: for l in 0..L {
 		for i := range 32 {
@@ -341,12 +331,6 @@ func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 				dotB3 += t3[k3+3] * p.W[l2][k3+3][i]
 			}
 			dh3i := dh2[i] + (dotB0 + dotB1 + (dotB2 + dotB3))
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += t3[i] * ws.hPrev[l2][j]
-			}
-			g.B[l2][i] += t3[i]
-			// backward of deepres.bp:12: for l in 0..L {
 			dh2[i] = dh3i
 		}
 	}
@@ -439,20 +423,13 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
-			ws.h[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
 	var t [32][32]float64
-	var h [32][32]float64
 	for l := range 20 {
-		// deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				ws.hPrev[l][i][j] = ws.h[i][j]
-			}
-		}
 		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				t[i][j] = ws.t[i][j] + p.B[l][i]
@@ -461,10 +438,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.h[i][j] + ws.sigmoid[l][i][j] - 0.5
-			}
-			for j := range 32 {
-				ws.h[i][j] = h[i][j]
+				ws.h[l+1][i][j] = ws.h[l][i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
 		}
 	}
@@ -472,7 +446,7 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t2[i][j] = ws.h[i][j] - 0.5
+			t2[i][j] = ws.h[20][i][j] - 0.5
 		}
 	}
 	var loss float64
@@ -505,18 +479,6 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 			for j := range 32 {
 				ws.t2[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
 			}
-		}
-		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.hPrev[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
-		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
-		// backward of deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				dh3[i][j] = dh2[i][j] + ws.t4[i][j]
-			}
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t3[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t2[i][k5]
@@ -525,7 +487,19 @@ func (p *DeepresParams) lossGradTile(ws *DeepresBatchWorkspace, g *DeepresParams
 				sumC3 += ws.t2[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
-			// backward of deepres.bp:9: input x[32]
+		}
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t3[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t3[i][j]
+			}
+		}
+		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t2[0][0], 1024), unsafe.Slice(&ws.t4[0][0], 1024), false)
+		// backward of deepres.bp:9: input x[32]
+		for i := range 32 {
+			for j := range 32 {
+				dh3[i][j] = dh2[i][j] + ws.t4[i][j]
+			}
 			for j := range 32 {
 				dh2[i][j] = dh3[i][j]
 			}
@@ -544,20 +518,13 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
-			ws.h2[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
 	var t [32][32]float64
-	var h [32][32]float64
 	for l := range 20 {
-		// deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				ws.hPrev[l][i][j] = ws.h2[i][j]
-			}
-		}
 		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h2[0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), false)
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t5[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				t[i][j] = ws.t5[i][j] + p.B[l][i]
@@ -566,10 +533,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.h2[i][j] + ws.sigmoid[l][i][j] - 0.5
-			}
-			for j := range 32 {
-				ws.h2[i][j] = h[i][j]
+				ws.h[l+1][i][j] = ws.h[l][i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
 		}
 	}
@@ -577,7 +541,7 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 	// deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	for i := range 32 {
 		for j := range 32 {
-			t2[i][j] = ws.h2[i][j] - 0.5
+			t2[i][j] = ws.h[20][i][j] - 0.5
 		}
 	}
 	var loss float64
@@ -610,18 +574,6 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 			for j := range 32 {
 				ws.t6[i][j] = dh2[i][j] * (ws.sigmoid[l2][i][j] * (1 - ws.sigmoid[l2][i][j]))
 			}
-		}
-		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.hPrev[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
-		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 1024), false)
-		// backward of deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				dh3[i][j] = dh2[i][j] + ws.t8[i][j]
-			}
-			// backward of deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-			for j := range 32 {
-				g.W[l2][i][j] += ws.t7[i][j]
-			}
 			var sumC0, sumC1, sumC2, sumC3 float64
 			for k5 := 0; k5 < 32; k5 += 4 {
 				sumC0 += ws.t6[i][k5]
@@ -630,7 +582,19 @@ func (p *DeepresParams) lossGradTileTo(ws *DeepresBatchWorkspace, g *DeepresPara
 				sumC3 += ws.t6[i][k5+3]
 			}
 			g.B[l2][i] += sumC0 + sumC1 + (sumC2 + sumC3)
-			// backward of deepres.bp:9: input x[32]
+		}
+		deepresGemmNT(32, 32, 32, unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.h[l2][0][0], 1024), unsafe.Slice(&ws.t7[0][0], 1024), false)
+		for i := range 32 {
+			for j := range 32 {
+				g.W[l2][i][j] += ws.t7[i][j]
+			}
+		}
+		deepresGemmTN(32, 32, 32, unsafe.Slice(&p.W[l2][0][0], 1024), unsafe.Slice(&ws.t6[0][0], 1024), unsafe.Slice(&ws.t8[0][0], 1024), false)
+		// backward of deepres.bp:9: input x[32]
+		for i := range 32 {
+			for j := range 32 {
+				dh3[i][j] = dh2[i][j] + ws.t8[i][j]
+			}
 			for j := range 32 {
 				dh2[i][j] = dh3[i][j]
 			}
@@ -645,20 +609,13 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		for j := range 32 {
-			ws.h3[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
 	var t [32][32]float64
-	var h [32][32]float64
 	for l := range 20 {
-		// deepres.bp:9: input x[32]
-		for i := range 32 {
-			for j := range 32 {
-				ws.hPrev[l][i][j] = ws.h3[i][j]
-			}
-		}
 		// deepres.bp:13: h = h + sigmoid(W[l] @ h + b[l]) - 0.5
-		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h3[0][0], 1024), unsafe.Slice(&ws.t9[0][0], 1024), false)
+		deepresGemmNN(32, 32, 32, unsafe.Slice(&p.W[l][0][0], 1024), unsafe.Slice(&ws.h[l][0][0], 1024), unsafe.Slice(&ws.t9[0][0], 1024), false)
 		for i := range 32 {
 			for j := range 32 {
 				t[i][j] = ws.t9[i][j] + p.B[l][i]
@@ -667,10 +624,7 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 				ws.sigmoid[l][i][j] = deepresSigmoid(t[i][j])
 			}
 			for j := range 32 {
-				h[i][j] = ws.h3[i][j] + ws.sigmoid[l][i][j] - 0.5
-			}
-			for j := range 32 {
-				ws.h3[i][j] = h[i][j]
+				ws.h[l+1][i][j] = ws.h[l][i][j] + ws.sigmoid[l][i][j] - 0.5
 			}
 		}
 	}
@@ -679,10 +633,10 @@ func (p *DeepresParams) forwardTile(ws *DeepresBatchWorkspace, out []DeepresOutp
 	for k3 := range 32 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {
-			sumB0 += deepresSq(ws.h3[k4][k3] - 0.5)
-			sumB1 += deepresSq(ws.h3[k4+1][k3] - 0.5)
-			sumB2 += deepresSq(ws.h3[k4+2][k3] - 0.5)
-			sumB3 += deepresSq(ws.h3[k4+3][k3] - 0.5)
+			sumB0 += deepresSq(ws.h[20][k4][k3] - 0.5)
+			sumB1 += deepresSq(ws.h[20][k4+1][k3] - 0.5)
+			sumB2 += deepresSq(ws.h[20][k4+2][k3] - 0.5)
+			sumB3 += deepresSq(ws.h[20][k4+3][k3] - 0.5)
 		}
 		loss += 0.5 * (sumB0 + sumB1 + (sumB2 + sumB3))
 	}

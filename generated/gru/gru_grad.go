@@ -63,9 +63,9 @@ type GruWorkspace struct {
 	r        [25][16]float64
 	t3       [25][16]float64
 	h        [26][16]float64
-	dbzSteps [25][16]float64
-	dbrSteps [25][16]float64
 	dbnSteps [25][16]float64
+	dbrSteps [25][16]float64
+	dbzSteps [25][16]float64
 }
 
 // GruBatchWorkspace holds what GruParams.ForwardBatch and LossGradBatch need
@@ -116,109 +116,78 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
-	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	row13 := &p.Wy[0]
+	row9 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
 			row2 := &p.Uz[i2+1]
-			row3 := &p.Uz[i2+2]
-			row4 := &p.Uz[i2+3]
+			row3 := &p.Ur[i2]
+			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wz[i2][0]*in.Xs[t][0] + p.Wz[i2][1]*in.Xs[t][1] + (p.Wz[i2][2]*in.Xs[t][2] + p.Wz[i2][3]*in.Xs[t][3]) + dot0 + p.Bz[i2]
+			t2[i2+1] = p.Wz[i2+1][0]*in.Xs[t][0] + p.Wz[i2+1][1]*in.Xs[t][1] + (p.Wz[i2+1][2]*in.Xs[t][2] + p.Wz[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bz[i2+1]
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			t3[i2] = p.Wr[i2][0]*in.Xs[t][0] + p.Wr[i2][1]*in.Xs[t][1] + (p.Wr[i2][2]*in.Xs[t][2] + p.Wr[i2][3]*in.Xs[t][3]) + dot2 + p.Br[i2]
+			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
+		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
+		t3Row := &ws.t3[t]
 		for i := range 16 {
-			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+			ws.z[t][i] = gruSigmoid(t2[i])
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			ws.r[t][i] = gruSigmoid(t3[i])
+			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
+			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
-		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(t3[i])
-		}
-		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Ur[i3]
-			row6 := &p.Ur[i3+1]
-			row7 := &p.Ur[i3+2]
-			row8 := &p.Ur[i3+3]
+			row5 := &p.Un[i3]
+			row6 := &p.Un[i3+1]
+			row7 := &p.Un[i3+2]
+			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
+				x5 := t3Row[k2]
+				x6 := t3Row[k2+1]
+				x7 := t3Row[k2+2]
+				x8 := t3Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
+			t4[i3] = p.Wn[i3][0]*in.Xs[t][0] + p.Wn[i3][1]*in.Xs[t][1] + (p.Wn[i3][2]*in.Xs[t][2] + p.Wn[i3][3]*in.Xs[t][3]) + dotB0 + p.Bn[i3]
+			t4[i3+1] = p.Wn[i3+1][0]*in.Xs[t][0] + p.Wn[i3+1][1]*in.Xs[t][1] + (p.Wn[i3+1][2]*in.Xs[t][2] + p.Wn[i3+1][3]*in.Xs[t][3]) + dotB1 + p.Bn[i3+1]
+			t4[i3+2] = p.Wn[i3+2][0]*in.Xs[t][0] + p.Wn[i3+2][1]*in.Xs[t][1] + (p.Wn[i3+2][2]*in.Xs[t][2] + p.Wn[i3+2][3]*in.Xs[t][3]) + dotB2 + p.Bn[i3+2]
+			t4[i3+3] = p.Wn[i3+3][0]*in.Xs[t][0] + p.Wn[i3+3][1]*in.Xs[t][1] + (p.Wn[i3+3][2]*in.Xs[t][2] + p.Wn[i3+3][3]*in.Xs[t][3]) + dotB3 + p.Bn[i3+3]
 		}
 		for i := range 16 {
-			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
-		}
-		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(t5[i])
-			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
-		}
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Un[i4]
-			row10 := &p.Un[i4+1]
-			row11 := &p.Un[i4+2]
-			row12 := &p.Un[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.t3[t][k3]
-				x10 := ws.t3[t][k3+1]
-				x11 := ws.t3[t][k3+2]
-				x12 := ws.t3[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
-		}
-		for i := range 16 {
-			ws.n[t][i] = math.Tanh(t7[i])
+			ws.n[t][i] = math.Tanh(t4[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
 			ws.h[t+1][i] = t2i*ws.n[t][i] + ws.z[t][i]*ws.h[t][i]
 		}
 		// gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += row13[k4] * ws.h[t+1][k4]
-			dotD1 += row13[k4+1] * ws.h[t+1][k4+1]
-			dotD2 += row13[k4+2] * ws.h[t+1][k4+2]
-			dotD3 += row13[k4+3] * ws.h[t+1][k4+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t+1][k3]
+			dotC1 += row9[k3+1] * ws.h[t+1][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t+1][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t+1][k3+3]
 		}
-		ws.t[t] = dotD0 + dotD1 + (dotD2 + dotD3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	return loss
@@ -235,17 +204,21 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 	var t2 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbni := dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
 		row := &p.Un[0]
@@ -273,85 +246,118 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbri := t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbzi := (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
+			dh[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
 		}
 		v9 := dbr[0]
 		row9 := &p.Ur[0]
 		v10 := dbr[1]
 		row10 := &p.Ur[1]
-		v11 := dbr[2]
-		row11 := &p.Ur[2]
-		v12 := dbr[3]
-		row12 := &p.Ur[3]
+		v11 := dbz[0]
+		row11 := &p.Uz[0]
+		v12 := dbz[1]
+		row12 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
-		for k2 := 4; k2 < 16; k2 += 4 {
+		for k2 := 2; k2 < 16; k2 += 2 {
 			v13 := dbr[k2]
 			row13 := &p.Ur[k2]
 			v14 := dbr[k2+1]
 			row14 := &p.Ur[k2+1]
-			v15 := dbr[k2+2]
-			row15 := &p.Ur[k2+2]
-			v16 := dbr[k2+3]
-			row16 := &p.Ur[k2+3]
+			v15 := dbz[k2]
+			row15 := &p.Uz[k2]
+			v16 := dbz[k2+1]
+			row16 := &p.Uz[k2+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		v17 := dbz[0]
-		row17 := &p.Uz[0]
-		v18 := dbz[1]
-		row18 := &p.Uz[1]
-		v19 := dbz[2]
-		row19 := &p.Uz[2]
-		v20 := dbz[3]
-		row20 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbz[k3]
-			row21 := &p.Uz[k3]
-			v22 := dbz[k3+1]
-			row22 := &p.Uz[k3+1]
-			v23 := dbz[k3+2]
-			row23 := &p.Uz[k3+2]
-			v24 := dbz[k3+3]
-			row24 := &p.Uz[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t3 := range 25 {
+			a, b := &ws.dbnSteps[t3], &in.Xs[t3]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i2][0] += s00
+		g.Wn[i2][1] += s01
+		g.Wn[i2][2] += s02
+		g.Wn[i2][3] += s03
+		g.Wn[i2+1][0] += s10
+		g.Wn[i2+1][1] += s11
+		g.Wn[i2+1][2] += s12
+		g.Wn[i2+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t4 := range 25 {
+			aB, bB := &ws.dbrSteps[t4], &in.Xs[t4]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i3][0] += sB00
+		g.Wr[i3][1] += sB01
+		g.Wr[i3][2] += sB02
+		g.Wr[i3][3] += sB03
+		g.Wr[i3+1][0] += sB10
+		g.Wr[i3+1][1] += sB11
+		g.Wr[i3+1][2] += sB12
+		g.Wr[i3+1][3] += sB13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t5 := range 25 {
+			aC, bC := &ws.dbzSteps[t5], &in.Xs[t5]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i4][0] += sC00
+		g.Wz[i4][1] += sC01
+		g.Wz[i4][2] += sC02
+		g.Wz[i4][3] += sC03
+		g.Wz[i4+1][0] += sC10
+		g.Wz[i4+1][1] += sC11
+		g.Wz[i4+1][2] += sC12
+		g.Wz[i4+1][3] += sC13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
@@ -366,235 +372,241 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
-	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	row13 := &p.Wy[0]
+	row9 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
 			row2 := &p.Uz[i2+1]
-			row3 := &p.Uz[i2+2]
-			row4 := &p.Uz[i2+3]
+			row3 := &p.Ur[i2]
+			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wz[i2][0]*in.Xs[t][0] + p.Wz[i2][1]*in.Xs[t][1] + (p.Wz[i2][2]*in.Xs[t][2] + p.Wz[i2][3]*in.Xs[t][3]) + dot0 + p.Bz[i2]
+			t2[i2+1] = p.Wz[i2+1][0]*in.Xs[t][0] + p.Wz[i2+1][1]*in.Xs[t][1] + (p.Wz[i2+1][2]*in.Xs[t][2] + p.Wz[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bz[i2+1]
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			t3[i2] = p.Wr[i2][0]*in.Xs[t][0] + p.Wr[i2][1]*in.Xs[t][1] + (p.Wr[i2][2]*in.Xs[t][2] + p.Wr[i2][3]*in.Xs[t][3]) + dot2 + p.Br[i2]
+			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
+		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
+		t3Row := &ws.t3[t]
 		for i := range 16 {
-			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+			ws.z[t][i] = gruSigmoid(t2[i])
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			ws.r[t][i] = gruSigmoid(t3[i])
+			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
+			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
-		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(t3[i])
-		}
-		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Ur[i3]
-			row6 := &p.Ur[i3+1]
-			row7 := &p.Ur[i3+2]
-			row8 := &p.Ur[i3+3]
+			row5 := &p.Un[i3]
+			row6 := &p.Un[i3+1]
+			row7 := &p.Un[i3+2]
+			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
+				x5 := t3Row[k2]
+				x6 := t3Row[k2+1]
+				x7 := t3Row[k2+2]
+				x8 := t3Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
+			t4[i3] = p.Wn[i3][0]*in.Xs[t][0] + p.Wn[i3][1]*in.Xs[t][1] + (p.Wn[i3][2]*in.Xs[t][2] + p.Wn[i3][3]*in.Xs[t][3]) + dotB0 + p.Bn[i3]
+			t4[i3+1] = p.Wn[i3+1][0]*in.Xs[t][0] + p.Wn[i3+1][1]*in.Xs[t][1] + (p.Wn[i3+1][2]*in.Xs[t][2] + p.Wn[i3+1][3]*in.Xs[t][3]) + dotB1 + p.Bn[i3+1]
+			t4[i3+2] = p.Wn[i3+2][0]*in.Xs[t][0] + p.Wn[i3+2][1]*in.Xs[t][1] + (p.Wn[i3+2][2]*in.Xs[t][2] + p.Wn[i3+2][3]*in.Xs[t][3]) + dotB2 + p.Bn[i3+2]
+			t4[i3+3] = p.Wn[i3+3][0]*in.Xs[t][0] + p.Wn[i3+3][1]*in.Xs[t][1] + (p.Wn[i3+3][2]*in.Xs[t][2] + p.Wn[i3+3][3]*in.Xs[t][3]) + dotB3 + p.Bn[i3+3]
 		}
 		for i := range 16 {
-			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
-		}
-		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(t5[i])
-			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
-		}
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Un[i4]
-			row10 := &p.Un[i4+1]
-			row11 := &p.Un[i4+2]
-			row12 := &p.Un[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.t3[t][k3]
-				x10 := ws.t3[t][k3+1]
-				x11 := ws.t3[t][k3+2]
-				x12 := ws.t3[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
-		}
-		for i := range 16 {
-			ws.n[t][i] = math.Tanh(t7[i])
+			ws.n[t][i] = math.Tanh(t4[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
 			ws.h[t+1][i] = t2i*ws.n[t][i] + ws.z[t][i]*ws.h[t][i]
 		}
 		// gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += row13[k4] * ws.h[t+1][k4]
-			dotD1 += row13[k4+1] * ws.h[t+1][k4+1]
-			dotD2 += row13[k4+2] * ws.h[t+1][k4+2]
-			dotD3 += row13[k4+3] * ws.h[t+1][k4+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t+1][k3]
+			dotC1 += row9[k3+1] * ws.h[t+1][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t+1][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t+1][k3+3]
 		}
-		ws.t[t] = dotD0 + dotD1 + (dotD2 + dotD3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
 	var dby [1]float64
 	var dh2 [16]float64
 	var dbn [16]float64
-	var t9 [16]float64
+	var t6 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t8 := 24; t8 >= 0; t8-- {
+	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t8]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		dby[0] = 2 * ws.t[t5]
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t8][i] * (1 - ws.n[t8][i]*ws.n[t8][i])
+			dbni := dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t5][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
-		row14 := &p.Un[0]
+		row10 := &p.Un[0]
 		v2 := dbn[1]
-		row15 := &p.Un[1]
+		row11 := &p.Un[1]
 		v3 := dbn[2]
-		row16 := &p.Un[2]
+		row12 := &p.Un[2]
 		v4 := dbn[3]
-		row17 := &p.Un[3]
+		row13 := &p.Un[3]
 		for j2 := range 16 {
-			t9[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			t6[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v5 := dbn[k5]
-			row18 := &p.Un[k5]
-			v6 := dbn[k5+1]
-			row19 := &p.Un[k5+1]
-			v7 := dbn[k5+2]
-			row20 := &p.Un[k5+2]
-			v8 := dbn[k5+3]
-			row21 := &p.Un[k5+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v5 := dbn[k4]
+			row14 := &p.Un[k4]
+			v6 := dbn[k4+1]
+			row15 := &p.Un[k4+1]
+			v7 := dbn[k4+2]
+			row16 := &p.Un[k4+2]
+			v8 := dbn[k4+3]
+			row17 := &p.Un[k4+3]
 			for j3 := range 16 {
-				t9[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				t6[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 			}
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t9[i] * ws.h[t8][i] * (ws.r[t8][i] * (1 - ws.r[t8][i]))
+			dbri := t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t5][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t8][i] + -(dh2[i] * ws.n[t8][i])) * (ws.z[t8][i] * ws.t2[t8][i])
+			dbzi := (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t5][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t8][i] + t9[i]*ws.r[t8][i]
+			dh[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
 		v9 := dbr[0]
-		row22 := &p.Ur[0]
+		row18 := &p.Ur[0]
 		v10 := dbr[1]
-		row23 := &p.Ur[1]
-		v11 := dbr[2]
-		row24 := &p.Ur[2]
-		v12 := dbr[3]
-		row25 := &p.Ur[3]
+		row19 := &p.Ur[1]
+		v11 := dbz[0]
+		row20 := &p.Uz[0]
+		v12 := dbz[1]
+		row21 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
+			dh[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v13 := dbr[k6]
-			row26 := &p.Ur[k6]
-			v14 := dbr[k6+1]
-			row27 := &p.Ur[k6+1]
-			v15 := dbr[k6+2]
-			row28 := &p.Ur[k6+2]
-			v16 := dbr[k6+3]
-			row29 := &p.Ur[k6+3]
+		for k5 := 2; k5 < 16; k5 += 2 {
+			v13 := dbr[k5]
+			row22 := &p.Ur[k5]
+			v14 := dbr[k5+1]
+			row23 := &p.Ur[k5+1]
+			v15 := dbz[k5]
+			row24 := &p.Uz[k5]
+			v16 := dbz[k5+1]
+			row25 := &p.Uz[k5+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
+				dh[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
-		}
-		v17 := dbz[0]
-		row30 := &p.Uz[0]
-		v18 := dbz[1]
-		row31 := &p.Uz[1]
-		v19 := dbz[2]
-		row32 := &p.Uz[2]
-		v20 := dbz[3]
-		row33 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row30[j6] + v18*row31[j6] + (v19*row32[j6] + v20*row33[j6])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v21 := dbz[k7]
-			row34 := &p.Uz[k7]
-			v22 := dbz[k7+1]
-			row35 := &p.Uz[k7+1]
-			v23 := dbz[k7+2]
-			row36 := &p.Uz[k7+2]
-			v24 := dbz[k7+3]
-			row37 := &p.Uz[k7+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row34[j7] + v22*row35[j7] + (v23*row36[j7] + v24*row37[j7])
-			}
-		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t8][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t8][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t8][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t8+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dbnSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i4], a[i4+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i4][0] += s00
+		g.Wn[i4][1] += s01
+		g.Wn[i4][2] += s02
+		g.Wn[i4][3] += s03
+		g.Wn[i4+1][0] += s10
+		g.Wn[i4+1][1] += s11
+		g.Wn[i4+1][2] += s12
+		g.Wn[i4+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbrSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i5], aB[i5+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i5][0] += sB00
+		g.Wr[i5][1] += sB01
+		g.Wr[i5][2] += sB02
+		g.Wr[i5][3] += sB03
+		g.Wr[i5+1][0] += sB10
+		g.Wr[i5+1][1] += sB11
+		g.Wr[i5+1][2] += sB12
+		g.Wr[i5+1][3] += sB13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbzSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i6], aC[i6+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i6][0] += sC00
+		g.Wz[i6][1] += sC01
+		g.Wz[i6][2] += sC02
+		g.Wz[i6][3] += sC03
+		g.Wz[i6+1][0] += sC10
+		g.Wz[i6+1][1] += sC11
+		g.Wz[i6+1][2] += sC12
+		g.Wz[i6+1][3] += sC13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 	return loss
 }
 
@@ -620,17 +632,21 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 	var t2 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbni := dh2i * ws.t2[t][i] * (1 - ws.n[t][i]*ws.n[t][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
 		row := &p.Un[0]
@@ -658,85 +674,118 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbri := t2[i] * ws.h[t][i] * (ws.r[t][i] * (1 - ws.r[t][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbzi := (dh2[i]*ws.h[t][i] + -(dh2[i] * ws.n[t][i])) * (ws.z[t][i] * ws.t2[t][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
+			dh[i] = dh2[i]*ws.z[t][i] + t2[i]*ws.r[t][i]
 		}
 		v9 := dbr[0]
 		row9 := &p.Ur[0]
 		v10 := dbr[1]
 		row10 := &p.Ur[1]
-		v11 := dbr[2]
-		row11 := &p.Ur[2]
-		v12 := dbr[3]
-		row12 := &p.Ur[3]
+		v11 := dbz[0]
+		row11 := &p.Uz[0]
+		v12 := dbz[1]
+		row12 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
+			dh[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
 		}
-		for k2 := 4; k2 < 16; k2 += 4 {
+		for k2 := 2; k2 < 16; k2 += 2 {
 			v13 := dbr[k2]
 			row13 := &p.Ur[k2]
 			v14 := dbr[k2+1]
 			row14 := &p.Ur[k2+1]
-			v15 := dbr[k2+2]
-			row15 := &p.Ur[k2+2]
-			v16 := dbr[k2+3]
-			row16 := &p.Ur[k2+3]
+			v15 := dbz[k2]
+			row15 := &p.Uz[k2]
+			v16 := dbz[k2+1]
+			row16 := &p.Uz[k2+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
+				dh[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
 			}
-		}
-		v17 := dbz[0]
-		row17 := &p.Uz[0]
-		v18 := dbz[1]
-		row18 := &p.Uz[1]
-		v19 := dbz[2]
-		row19 := &p.Uz[2]
-		v20 := dbz[3]
-		row20 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbz[k3]
-			row21 := &p.Uz[k3]
-			v22 := dbz[k3+1]
-			row22 := &p.Uz[k3+1]
-			v23 := dbz[k3+2]
-			row23 := &p.Uz[k3+2]
-			v24 := dbz[k3+3]
-			row24 := &p.Uz[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t3 := range 25 {
+			a, b := &ws.dbnSteps[t3], &in.Xs[t3]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i2][0] += s00
+		g.Wn[i2][1] += s01
+		g.Wn[i2][2] += s02
+		g.Wn[i2][3] += s03
+		g.Wn[i2+1][0] += s10
+		g.Wn[i2+1][1] += s11
+		g.Wn[i2+1][2] += s12
+		g.Wn[i2+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t4 := range 25 {
+			aB, bB := &ws.dbrSteps[t4], &in.Xs[t4]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i3][0] += sB00
+		g.Wr[i3][1] += sB01
+		g.Wr[i3][2] += sB02
+		g.Wr[i3][3] += sB03
+		g.Wr[i3+1][0] += sB10
+		g.Wr[i3+1][1] += sB11
+		g.Wr[i3+1][2] += sB12
+		g.Wr[i3+1][3] += sB13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t5 := range 25 {
+			aC, bC := &ws.dbzSteps[t5], &in.Xs[t5]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i4][0] += sC00
+		g.Wz[i4][1] += sC01
+		g.Wz[i4][2] += sC02
+		g.Wz[i4][3] += sC03
+		g.Wz[i4+1][0] += sC10
+		g.Wz[i4+1][1] += sC11
+		g.Wz[i4+1][2] += sC12
+		g.Wz[i4+1][3] += sC13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
@@ -763,235 +812,241 @@ func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) fl
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
-	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	row13 := &p.Wy[0]
+	row9 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := 0; i2 < 16; i2 += 2 {
 			row := &p.Uz[i2]
 			row2 := &p.Uz[i2+1]
-			row3 := &p.Uz[i2+2]
-			row4 := &p.Uz[i2+3]
+			row3 := &p.Ur[i2]
+			row4 := &p.Ur[i2+1]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wz[i2][0]*in.Xs[t][0] + p.Wz[i2][1]*in.Xs[t][1] + (p.Wz[i2][2]*in.Xs[t][2] + p.Wz[i2][3]*in.Xs[t][3]) + dot0 + p.Bz[i2]
+			t2[i2+1] = p.Wz[i2+1][0]*in.Xs[t][0] + p.Wz[i2+1][1]*in.Xs[t][1] + (p.Wz[i2+1][2]*in.Xs[t][2] + p.Wz[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bz[i2+1]
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			t3[i2] = p.Wr[i2][0]*in.Xs[t][0] + p.Wr[i2][1]*in.Xs[t][1] + (p.Wr[i2][2]*in.Xs[t][2] + p.Wr[i2][3]*in.Xs[t][3]) + dot2 + p.Br[i2]
+			t3[i2+1] = p.Wr[i2+1][0]*in.Xs[t][0] + p.Wr[i2+1][1]*in.Xs[t][1] + (p.Wr[i2+1][2]*in.Xs[t][2] + p.Wr[i2+1][3]*in.Xs[t][3]) + dot3 + p.Br[i2+1]
 		}
+		// gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
+		t3Row := &ws.t3[t]
 		for i := range 16 {
-			t3[i] = p.Wz[i][0]*in.Xs[t][0] + p.Wz[i][1]*in.Xs[t][1] + (p.Wz[i][2]*in.Xs[t][2] + p.Wz[i][3]*in.Xs[t][3]) + t2[i] + p.Bz[i]
+			ws.z[t][i] = gruSigmoid(t2[i])
+			// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
+			ws.r[t][i] = gruSigmoid(t3[i])
+			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
+			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
 		}
-		for i := range 16 {
-			ws.z[t][i] = gruSigmoid(t3[i])
-		}
-		// gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Ur[i3]
-			row6 := &p.Ur[i3+1]
-			row7 := &p.Ur[i3+2]
-			row8 := &p.Ur[i3+3]
+			row5 := &p.Un[i3]
+			row6 := &p.Un[i3+1]
+			row7 := &p.Un[i3+2]
+			row8 := &p.Un[i3+3]
 			var dotB0, dotB1, dotB2, dotB3 float64
 			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
+				x5 := t3Row[k2]
+				x6 := t3Row[k2+1]
+				x7 := t3Row[k2+2]
+				x8 := t3Row[k2+3]
 				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
 				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
 				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
+			t4[i3] = p.Wn[i3][0]*in.Xs[t][0] + p.Wn[i3][1]*in.Xs[t][1] + (p.Wn[i3][2]*in.Xs[t][2] + p.Wn[i3][3]*in.Xs[t][3]) + dotB0 + p.Bn[i3]
+			t4[i3+1] = p.Wn[i3+1][0]*in.Xs[t][0] + p.Wn[i3+1][1]*in.Xs[t][1] + (p.Wn[i3+1][2]*in.Xs[t][2] + p.Wn[i3+1][3]*in.Xs[t][3]) + dotB1 + p.Bn[i3+1]
+			t4[i3+2] = p.Wn[i3+2][0]*in.Xs[t][0] + p.Wn[i3+2][1]*in.Xs[t][1] + (p.Wn[i3+2][2]*in.Xs[t][2] + p.Wn[i3+2][3]*in.Xs[t][3]) + dotB2 + p.Bn[i3+2]
+			t4[i3+3] = p.Wn[i3+3][0]*in.Xs[t][0] + p.Wn[i3+3][1]*in.Xs[t][1] + (p.Wn[i3+3][2]*in.Xs[t][2] + p.Wn[i3+3][3]*in.Xs[t][3]) + dotB3 + p.Bn[i3+3]
 		}
 		for i := range 16 {
-			t5[i] = p.Wr[i][0]*in.Xs[t][0] + p.Wr[i][1]*in.Xs[t][1] + (p.Wr[i][2]*in.Xs[t][2] + p.Wr[i][3]*in.Xs[t][3]) + t4[i] + p.Br[i]
-		}
-		for i := range 16 {
-			ws.r[t][i] = gruSigmoid(t5[i])
-			// gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.t3[t][i] = ws.r[t][i] * ws.h[t][i]
-		}
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Un[i4]
-			row10 := &p.Un[i4+1]
-			row11 := &p.Un[i4+2]
-			row12 := &p.Un[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.t3[t][k3]
-				x10 := ws.t3[t][k3+1]
-				x11 := ws.t3[t][k3+2]
-				x12 := ws.t3[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wn[i][0]*in.Xs[t][0] + p.Wn[i][1]*in.Xs[t][1] + (p.Wn[i][2]*in.Xs[t][2] + p.Wn[i][3]*in.Xs[t][3]) + t6[i] + p.Bn[i]
-		}
-		for i := range 16 {
-			ws.n[t][i] = math.Tanh(t7[i])
+			ws.n[t][i] = math.Tanh(t4[i])
 			// gru.bp:30: h = (1 - z) * n + z * h
 			t2i := 1 - ws.z[t][i]
 			ws.t2[t][i] = t2i
 			ws.h[t+1][i] = t2i*ws.n[t][i] + ws.z[t][i]*ws.h[t][i]
 		}
 		// gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotD0, dotD1, dotD2, dotD3 float64
-		for k4 := 0; k4 < 16; k4 += 4 {
-			dotD0 += row13[k4] * ws.h[t+1][k4]
-			dotD1 += row13[k4+1] * ws.h[t+1][k4+1]
-			dotD2 += row13[k4+2] * ws.h[t+1][k4+2]
-			dotD3 += row13[k4+3] * ws.h[t+1][k4+3]
+		var dotC0, dotC1, dotC2, dotC3 float64
+		for k3 := 0; k3 < 16; k3 += 4 {
+			dotC0 += row9[k3] * ws.h[t+1][k3]
+			dotC1 += row9[k3+1] * ws.h[t+1][k3+1]
+			dotC2 += row9[k3+2] * ws.h[t+1][k3+2]
+			dotC3 += row9[k3+3] * ws.h[t+1][k3+3]
 		}
-		ws.t[t] = dotD0 + dotD1 + (dotD2 + dotD3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotC0 + dotC1 + (dotC2 + dotC3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
 	}
 	var dh [16]float64
 	var dby [1]float64
 	var dh2 [16]float64
 	var dbn [16]float64
-	var t9 [16]float64
+	var t6 [16]float64
 	var dbr [16]float64
 	var dbz [16]float64
-	var dh3 [16]float64
 	// backward of gru.bp:25: for t in 0..T {
-	for t8 := 24; t8 >= 0; t8-- {
+	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t8]
-		// backward of gru.bp:30: h = (1 - z) * n + z * h
+		dby[0] = 2 * ws.t[t5]
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t5+1][i]
+			// backward of gru.bp:30: h = (1 - z) * n + z * h
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			dh2[i] = dh2i
 			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			dbn[i] = dh2i * ws.t2[t8][i] * (1 - ws.n[t8][i]*ws.n[t8][i])
+			dbni := dh2i * ws.t2[t5][i] * (1 - ws.n[t5][i]*ws.n[t5][i])
+			dbn[i] = dbni
+			ws.dbnSteps[t5][i] = dbni
+			g.Bn[i] += dbni
 		}
 		v := dbn[0]
-		row14 := &p.Un[0]
+		row10 := &p.Un[0]
 		v2 := dbn[1]
-		row15 := &p.Un[1]
+		row11 := &p.Un[1]
 		v3 := dbn[2]
-		row16 := &p.Un[2]
+		row12 := &p.Un[2]
 		v4 := dbn[3]
-		row17 := &p.Un[3]
+		row13 := &p.Un[3]
 		for j2 := range 16 {
-			t9[j2] = v*row14[j2] + v2*row15[j2] + (v3*row16[j2] + v4*row17[j2])
+			t6[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 		}
-		for k5 := 4; k5 < 16; k5 += 4 {
-			v5 := dbn[k5]
-			row18 := &p.Un[k5]
-			v6 := dbn[k5+1]
-			row19 := &p.Un[k5+1]
-			v7 := dbn[k5+2]
-			row20 := &p.Un[k5+2]
-			v8 := dbn[k5+3]
-			row21 := &p.Un[k5+3]
+		for k4 := 4; k4 < 16; k4 += 4 {
+			v5 := dbn[k4]
+			row14 := &p.Un[k4]
+			v6 := dbn[k4+1]
+			row15 := &p.Un[k4+1]
+			v7 := dbn[k4+2]
+			row16 := &p.Un[k4+2]
+			v8 := dbn[k4+3]
+			row17 := &p.Un[k4+3]
 			for j3 := range 16 {
-				t9[j3] += v5*row18[j3] + v6*row19[j3] + (v7*row20[j3] + v8*row21[j3])
+				t6[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 			}
 		}
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
-			dbr[i] = t9[i] * ws.h[t8][i] * (ws.r[t8][i] * (1 - ws.r[t8][i]))
+			dbri := t6[i] * ws.h[t5][i] * (ws.r[t5][i] * (1 - ws.r[t5][i]))
+			dbr[i] = dbri
+			ws.dbrSteps[t5][i] = dbri
+			g.Br[i] += dbri
 			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			dbz[i] = (dh2[i]*ws.h[t8][i] + -(dh2[i] * ws.n[t8][i])) * (ws.z[t8][i] * ws.t2[t8][i])
+			dbzi := (dh2[i]*ws.h[t5][i] + -(dh2[i] * ws.n[t5][i])) * (ws.z[t5][i] * ws.t2[t5][i])
+			dbz[i] = dbzi
+			ws.dbzSteps[t5][i] = dbzi
+			g.Bz[i] += dbzi
 			// backward of gru.bp:25: for t in 0..T {
-			dh3[i] = dh2[i]*ws.z[t8][i] + t9[i]*ws.r[t8][i]
+			dh[i] = dh2[i]*ws.z[t5][i] + t6[i]*ws.r[t5][i]
 		}
 		v9 := dbr[0]
-		row22 := &p.Ur[0]
+		row18 := &p.Ur[0]
 		v10 := dbr[1]
-		row23 := &p.Ur[1]
-		v11 := dbr[2]
-		row24 := &p.Ur[2]
-		v12 := dbr[3]
-		row25 := &p.Ur[3]
+		row19 := &p.Ur[1]
+		v11 := dbz[0]
+		row20 := &p.Uz[0]
+		v12 := dbz[1]
+		row21 := &p.Uz[1]
 		for j4 := range 16 {
-			dh3[j4] += v9*row22[j4] + v10*row23[j4] + (v11*row24[j4] + v12*row25[j4])
+			dh[j4] += v9*row18[j4] + v10*row19[j4] + (v11*row20[j4] + v12*row21[j4])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v13 := dbr[k6]
-			row26 := &p.Ur[k6]
-			v14 := dbr[k6+1]
-			row27 := &p.Ur[k6+1]
-			v15 := dbr[k6+2]
-			row28 := &p.Ur[k6+2]
-			v16 := dbr[k6+3]
-			row29 := &p.Ur[k6+3]
+		for k5 := 2; k5 < 16; k5 += 2 {
+			v13 := dbr[k5]
+			row22 := &p.Ur[k5]
+			v14 := dbr[k5+1]
+			row23 := &p.Ur[k5+1]
+			v15 := dbz[k5]
+			row24 := &p.Uz[k5]
+			v16 := dbz[k5+1]
+			row25 := &p.Uz[k5+1]
 			for j5 := range 16 {
-				dh3[j5] += v13*row26[j5] + v14*row27[j5] + (v15*row28[j5] + v16*row29[j5])
+				dh[j5] += v13*row22[j5] + v14*row23[j5] + (v15*row24[j5] + v16*row25[j5])
 			}
-		}
-		v17 := dbz[0]
-		row30 := &p.Uz[0]
-		v18 := dbz[1]
-		row31 := &p.Uz[1]
-		v19 := dbz[2]
-		row32 := &p.Uz[2]
-		v20 := dbz[3]
-		row33 := &p.Uz[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row30[j6] + v18*row31[j6] + (v19*row32[j6] + v20*row33[j6])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v21 := dbz[k7]
-			row34 := &p.Uz[k7]
-			v22 := dbz[k7+1]
-			row35 := &p.Uz[k7+1]
-			v23 := dbz[k7+2]
-			row36 := &p.Uz[k7+2]
-			v24 := dbz[k7+3]
-			row37 := &p.Uz[k7+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row34[j7] + v22*row35[j7] + (v23*row36[j7] + v24*row37[j7])
-			}
-		}
-		// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-		for i := range 16 {
-			ws.dbzSteps[t8][i] = dbz[i]
-			g.Bz[i] += dbz[i]
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			ws.dbrSteps[t8][i] = dbr[i]
-			g.Br[i] += dbr[i]
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			ws.dbnSteps[t8][i] = dbn[i]
-			g.Bn[i] += dbn[i]
-			// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t8+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of gru.bp:25: for t in 0..T {
-		for i := range 16 {
-			dh[i] = dh3[i]
 		}
 	}
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wz[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wr[0][0], 64), true)
-	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
-	gruGemmTN(16, 4, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wn[0][0], 64), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dbnSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i4], a[i4+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wn[i4][0] += s00
+		g.Wn[i4][1] += s01
+		g.Wn[i4][2] += s02
+		g.Wn[i4][3] += s03
+		g.Wn[i4+1][0] += s10
+		g.Wn[i4+1][1] += s11
+		g.Wn[i4+1][2] += s12
+		g.Wn[i4+1][3] += s13
+	}
 	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbnSteps[0][0], 400), unsafe.Slice(&ws.t3[0][0], 400), unsafe.Slice(&g.Un[0][0], 256), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbrSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i5], aB[i5+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wr[i5][0] += sB00
+		g.Wr[i5][1] += sB01
+		g.Wr[i5][2] += sB02
+		g.Wr[i5][3] += sB03
+		g.Wr[i5+1][0] += sB10
+		g.Wr[i5+1][1] += sB11
+		g.Wr[i5+1][2] += sB12
+		g.Wr[i5+1][3] += sB13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbrSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ur[0][0], 256), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbzSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i6], aC[i6+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wz[i6][0] += sC00
+		g.Wz[i6][1] += sC01
+		g.Wz[i6][2] += sC02
+		g.Wz[i6][3] += sC03
+		g.Wz[i6+1][0] += sC10
+		g.Wz[i6+1][1] += sC11
+		g.Wz[i6+1][2] += sC12
+		g.Wz[i6+1][3] += sC13
+	}
+	gruGemmTN(16, 16, 25, unsafe.Slice(&ws.dbzSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uz[0][0], 256), true)
 	return loss
 }
 
@@ -1172,13 +1227,26 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 	var dfree4 [1][32]float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t5][i]
+		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t5+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t5+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t5+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t5+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree4[0][i] += scatter[0][i]
 		}
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
@@ -1189,12 +1257,46 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			for j := range 32 {
 				ws.t7[i][j] = dh2[i][j] * ws.t2[t5][i][j] * (1 - ws.n[t5][i][j]*ws.n[t5][i][j])
 			}
+			for j := range 4 {
+				row3 := &ws.t7[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t5][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
+				}
+				g.Wn[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t7[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t8[0][0], 512), false)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 32 {
 				ws.t9[i][j] = ws.t8[i][j] * ws.h[t5][i][j] * (ws.r[t5][i][j] * (1 - ws.r[t5][i][j]))
+			}
+			for j := range 4 {
+				row4 := &ws.t9[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.xs[t5][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
+				}
+				g.Wr[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree2[i][j] += ws.t9[i][j]
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.t10[0][0], 512), false)
@@ -1203,88 +1305,29 @@ func (p *GruParams) lossGradTile(ws *GruBatchWorkspace, g *GruParams) float64 {
 			for j := range 32 {
 				ws.t11[i][j] = (dh2[i][j]*ws.h[t5][i][j] + -(dh2[i][j] * ws.n[t5][i][j])) * (ws.z[t5][i][j] * ws.t2[t5][i][j])
 			}
+			for j := range 4 {
+				row5 := &ws.t11[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.xs[t5][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t5][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t5][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t5][j][k6+3]
+				}
+				g.Wz[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t11[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.t12[0][0], 512), false)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t8[i][j]*ws.r[t5][i][j] + ws.t10[i][j] + ws.t12[i][j]
-			}
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 4 {
-				row2 := &ws.t11[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t5][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t5][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t5][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t5][j][k3+3]
-				}
-				g.Wz[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t11[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
-		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t9[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t5][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
-				}
-				g.Wr[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t9[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
-		// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-		for i := range 16 {
-			for j := range 4 {
-				row4 := &ws.t7[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t5][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
-				}
-				g.Wn[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t7[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			row5 := &scatter[0]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k6 := 0; k6 < 32; k6 += 4 {
-				dotE0 += row5[k6] * ws.h[t5+1][i][k6]
-				dotE1 += row5[k6+1] * ws.h[t5+1][i][k6+1]
-				dotE2 += row5[k6+2] * ws.h[t5+1][i][k6+2]
-				dotE3 += row5[k6+3] * ws.h[t5+1][i][k6+3]
-			}
-			g.Wy[0][i] += dotE0 + dotE1 + (dotE2 + dotE3)
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 32 {
-				dfree[i][j] += ws.t11[i][j]
-			}
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			for j := range 32 {
-				dfree2[i][j] += ws.t9[i][j]
-			}
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			for j := range 32 {
-				dfree3[i][j] += ws.t7[i][j]
-			}
-		}
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree4[0][i] += scatter[0][i]
-		}
-		for i := range 16 {
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t8[i][j]*ws.r[t5][i][j] + ws.t10[i][j] + ws.t12[i][j]
 			}
 		}
 	}
@@ -1430,13 +1473,26 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 	var dfree4 [1][32]float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of gru.bp:25: for t in 0..T {
 	for t5 := 24; t5 >= 0; t5-- {
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t5][i]
+		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t5+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t5+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t5+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t5+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree4[0][i] += scatter[0][i]
 		}
 		// backward of gru.bp:30: h = (1 - z) * n + z * h
 		for i := range 16 {
@@ -1447,12 +1503,46 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			for j := range 32 {
 				ws.t16[i][j] = dh2[i][j] * ws.t2[t5][i][j] * (1 - ws.n[t5][i][j]*ws.n[t5][i][j])
 			}
+			for j := range 4 {
+				row3 := &ws.t16[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t5][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
+				}
+				g.Wn[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t16[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Un[0][0], 256), unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t17[0][0], 512), false)
 		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
 		for i := range 16 {
 			for j := range 32 {
 				ws.t18[i][j] = ws.t17[i][j] * ws.h[t5][i][j] * (ws.r[t5][i][j] * (1 - ws.r[t5][i][j]))
+			}
+			for j := range 4 {
+				row4 := &ws.t18[i]
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 32; k5 += 4 {
+					dotD0 += row4[k5] * ws.xs[t5][j][k5]
+					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
+					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
+					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
+				}
+				g.Wr[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree2[i][j] += ws.t18[i][j]
 			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Ur[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
@@ -1461,88 +1551,29 @@ func (p *GruParams) lossGradTileTo(ws *GruBatchWorkspace, g *GruParams) float64 
 			for j := range 32 {
 				ws.t20[i][j] = (dh2[i][j]*ws.h[t5][i][j] + -(dh2[i][j] * ws.n[t5][i][j])) * (ws.z[t5][i][j] * ws.t2[t5][i][j])
 			}
+			for j := range 4 {
+				row5 := &ws.t20[i]
+				var dotE0, dotE1, dotE2, dotE3 float64
+				for k6 := 0; k6 < 32; k6 += 4 {
+					dotE0 += row5[k6] * ws.xs[t5][j][k6]
+					dotE1 += row5[k6+1] * ws.xs[t5][j][k6+1]
+					dotE2 += row5[k6+2] * ws.xs[t5][j][k6+2]
+					dotE3 += row5[k6+3] * ws.xs[t5][j][k6+3]
+				}
+				g.Wz[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+			}
+		}
+		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t20[i][j]
+			}
 		}
 		gruGemmTN(16, 32, 16, unsafe.Slice(&p.Uz[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
 		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 16 {
 			for j := range 32 {
-				dh3[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t17[i][j]*ws.r[t5][i][j] + ws.t19[i][j] + ws.t21[i][j]
-			}
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 4 {
-				row2 := &ws.t20[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t5][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t5][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t5][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t5][j][k3+3]
-				}
-				g.Wz[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Uz[0][0], 256), true)
-		// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t18[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t5][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t5][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t5][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t5][j][k4+3]
-				}
-				g.Wr[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t5][0][0], 512), unsafe.Slice(&g.Ur[0][0], 256), true)
-		// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-		for i := range 16 {
-			for j := range 4 {
-				row4 := &ws.t16[i]
-				var dotD0, dotD1, dotD2, dotD3 float64
-				for k5 := 0; k5 < 32; k5 += 4 {
-					dotD0 += row4[k5] * ws.xs[t5][j][k5]
-					dotD1 += row4[k5+1] * ws.xs[t5][j][k5+1]
-					dotD2 += row4[k5+2] * ws.xs[t5][j][k5+2]
-					dotD3 += row4[k5+3] * ws.xs[t5][j][k5+3]
-				}
-				g.Wn[i][j] += dotD0 + dotD1 + (dotD2 + dotD3)
-			}
-		}
-		gruGemmNT(16, 16, 32, unsafe.Slice(&ws.t16[0][0], 512), unsafe.Slice(&ws.t3[t5][0][0], 512), unsafe.Slice(&g.Un[0][0], 256), true)
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			row5 := &scatter[0]
-			var dotE0, dotE1, dotE2, dotE3 float64
-			for k6 := 0; k6 < 32; k6 += 4 {
-				dotE0 += row5[k6] * ws.h[t5+1][i][k6]
-				dotE1 += row5[k6+1] * ws.h[t5+1][i][k6+1]
-				dotE2 += row5[k6+2] * ws.h[t5+1][i][k6+2]
-				dotE3 += row5[k6+3] * ws.h[t5+1][i][k6+3]
-			}
-			g.Wy[0][i] += dotE0 + dotE1 + (dotE2 + dotE3)
-			// backward of gru.bp:27: z = sigmoid(Wz @ x + Uz @ h + bz)    // update gate
-			for j := range 32 {
-				dfree[i][j] += ws.t20[i][j]
-			}
-			// backward of gru.bp:28: r = sigmoid(Wr @ x + Ur @ h + br)    // reset gate
-			for j := range 32 {
-				dfree2[i][j] += ws.t18[i][j]
-			}
-			// backward of gru.bp:29: n = tanh(Wn @ x + Un @ (r * h) + bn) // candidate
-			for j := range 32 {
-				dfree3[i][j] += ws.t16[i][j]
-			}
-		}
-		// backward of gru.bp:31: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree4[0][i] += scatter[0][i]
-		}
-		for i := range 16 {
-			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				dh[i][j] = dh2[i][j]*ws.z[t5][i][j] + ws.t17[i][j]*ws.r[t5][i][j] + ws.t19[i][j] + ws.t21[i][j]
 			}
 		}
 	}

@@ -310,25 +310,21 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t4[i18] = dotB0
-		t4[i18+1] = dotB1
-		t4[i18+2] = dotB2
-		t4[i18+3] = dotB3
-	}
-	var t5 [16]float64
-	for i := range 16 {
-		t5[i] = t3[i] + t4[i] + p.B1[i]
+		t4[i18] = t3[i18] + dotB0 + p.B1[i18]
+		t4[i18+1] = t3[i18+1] + dotB1 + p.B1[i18+1]
+		t4[i18+2] = t3[i18+2] + dotB2 + p.B1[i18+2]
+		t4[i18+3] = t3[i18+3] + dotB3 + p.B1[i18+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k12 := 0; k12 < 16; k12 += 4 {
-		sumB0 += t5[k12]
-		sumB1 += t5[k12+1]
-		sumB2 += t5[k12+2]
-		sumB3 += t5[k12+3]
+		sumB0 += t4[k12]
+		sumB1 += t4[k12+1]
+		sumB2 += t4[k12+2]
+		sumB3 += t4[k12+3]
 	}
-	t6 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	t5 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
 	for i := range 16 {
-		ws.t10[i] = t5[i] - t6
+		ws.t10[i] = t4[i] - t5
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k13 := 0; k13 < 16; k13 += 4 {
@@ -879,44 +875,40 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t9[i18] = dotB0
-		t9[i18+1] = dotB1
-		t9[i18+2] = dotB2
-		t9[i18+3] = dotB3
-	}
-	var t10 [16]float64
-	for i := range 16 {
-		t10[i] = t7[i] + t9[i] + p.B1[i]
+		t9[i18] = t7[i18] + dotB0 + p.B1[i18]
+		t9[i18+1] = t7[i18+1] + dotB1 + p.B1[i18+1]
+		t9[i18+2] = t7[i18+2] + dotB2 + p.B1[i18+2]
+		t9[i18+3] = t7[i18+3] + dotB3 + p.B1[i18+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k12 := 0; k12 < 16; k12 += 4 {
-		sumB0 += t10[k12]
-		sumB1 += t10[k12+1]
-		sumB2 += t10[k12+2]
-		sumB3 += t10[k12+3]
+		sumB0 += t9[k12]
+		sumB1 += t9[k12+1]
+		sumB2 += t9[k12+2]
+		sumB3 += t9[k12+3]
 	}
-	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t12 [16]float64
+	t10 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t11 [16]float64
 	for i := range 16 {
-		t12[i] = t10[i] - t11
+		t11[i] = t9[i] - t10
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k13 := 0; k13 < 16; k13 += 4 {
-		sumC0 += t12[k13] * t12[k13]
-		sumC1 += t12[k13+1] * t12[k13+1]
-		sumC2 += t12[k13+2] * t12[k13+2]
-		sumC3 += t12[k13+3] * t12[k13+3]
+		sumC0 += t11[k13] * t11[k13]
+		sumC1 += t11[k13+1] * t11[k13+1]
+		sumC2 += t11[k13+2] * t11[k13+2]
+		sumC3 += t11[k13+3] * t11[k13+3]
 	}
-	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t13)
-	var t14 [16]float64
+	t12 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t12)
+	var t13 [16]float64
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t14i := t12[i] * rsqrt
-		t14[i] = t14i
+		t13i := t11[i] * rsqrt
+		t13[i] = t13i
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t14i*p.Gamma[i] + p.Beta[i])
+		reluH[i] = layersRelu(t13i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
@@ -960,27 +952,27 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		sum7 += tanh[k17][1] * q4[k17][1]
 	}
 	loss := m + math.Log(sum6) - z[in.Label] + 0.01*sum7
-	var t15 [6][3]float64
+	var t14 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
-	t15 = [6][3]float64{}
+	t14 = [6][3]float64{}
 	for i19 := range 6 {
-		t15[i19][0] += 0.01 * tanh[i19][0]
-		t15[i19][1] += 0.01 * tanh[i19][1]
+		t14[i19][0] += 0.01 * tanh[i19][0]
+		t14[i19][1] += 0.01 * tanh[i19][1]
 	}
-	var t16 [6][3]float64
-	t16 = [6][3]float64{}
+	var t15 [6][3]float64
+	t15 = [6][3]float64{}
 	for i20 := range 6 {
-		t16[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
-		t16[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
+		t15[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
+		t15[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
 	}
-	t17 := 1 / sum6
+	t16 := 1 / sum6
 	var dz [10]float64
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t17 * exp[i]
+		dz[i] = t16 * exp[i]
 	}
 	dz[in.Label] += -1
-	var t18 [16]float64
+	var t17 [16]float64
 	v := dz[0]
 	row10 := &p.W3[0]
 	v2 := dz[1]
@@ -990,7 +982,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v4 := dz[3]
 	row13 := &p.W3[3]
 	for j2 := range 16 {
-		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
+		t17[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
 	for k18 := 4; k18 < 8; k18 += 4 {
 		v5 := dz[k18]
@@ -1002,52 +994,52 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v8 := dz[k18+3]
 		row17 := &p.W3[k18+3]
 		for j3 := range 16 {
-			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
+			t17[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
 	}
 	v9 := dz[8]
 	row18 := &p.W3[8]
 	for j4 := range 16 {
-		t18[j4] += v9 * row18[j4]
+		t17[j4] += v9 * row18[j4]
 	}
 	v10 := dz[9]
 	row19 := &p.W3[9]
 	for j5 := range 16 {
-		t18[j5] += v10 * row19[j5]
+		t17[j5] += v10 * row19[j5]
 	}
 	var dh [16]float64
-	var t19 [16]float64
+	var t18 [16]float64
 	for i := range 16 {
-		dhi := t18[i] * layersStep(reluH[i])
+		dhi := t17[i] * layersStep(reluH[i])
 		dh[i] = dhi
 		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t19[i] = dhi * p.Gamma[i]
+		t18[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
 	for k19 := 0; k19 < 16; k19 += 4 {
-		sumD0 += t19[k19] * t12[k19]
-		sumD1 += t19[k19+1] * t12[k19+1]
-		sumD2 += t19[k19+2] * t12[k19+2]
-		sumD3 += t19[k19+3] * t12[k19+3]
+		sumD0 += t18[k19] * t11[k19]
+		sumD1 += t18[k19+1] * t11[k19+1]
+		sumD2 += t18[k19+2] * t11[k19+2]
+		sumD3 += t18[k19+3] * t11[k19+3]
 	}
-	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
-	var t22 [16]float64
+	t19 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t12)) / 16
+	var t21 [16]float64
 	for i := range 16 {
-		t21i := t20 * t12[i]
-		t22[i] = t19[i]*rsqrt + t21i + t21i
+		t20i := t19 * t11[i]
+		t21[i] = t18[i]*rsqrt + t20i + t20i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
 	for k20 := 0; k20 < 16; k20 += 4 {
-		sumE0 += -t22[k20]
-		sumE1 += -t22[k20+1]
-		sumE2 += -t22[k20+2]
-		sumE3 += -t22[k20+3]
+		sumE0 += -t21[k20]
+		sumE1 += -t21[k20+1]
+		sumE2 += -t21[k20+2]
+		sumE3 += -t21[k20+3]
 	}
-	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
+	t22 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
-	var t24 [24]float64
+	var t23 [24]float64
 	for i := range 16 {
-		db1[i] = t22[i] + t23
+		db1[i] = t21[i] + t22
 	}
 	v11 := db1[0]
 	row20 := &p.W2[0]
@@ -1058,7 +1050,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v14 := db1[3]
 	row23 := &p.W2[3]
 	for j6 := range 24 {
-		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
+		t23[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
 	for k21 := 4; k21 < 16; k21 += 4 {
 		v15 := db1[k21]
@@ -1070,10 +1062,10 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v18 := db1[k21+3]
 		row27 := &p.W2[k21+3]
 		for j7 := range 24 {
-			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
+			t23[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
 	}
-	var t25 [16]float64
+	var t24 [16]float64
 	v19 := db1[0]
 	row28 := &p.W1[0]
 	v20 := db1[1]
@@ -1083,7 +1075,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	v22 := db1[3]
 	row31 := &p.W1[3]
 	for j8 := range 16 {
-		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
+		t24[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
 	for k22 := 4; k22 < 16; k22 += 4 {
 		v23 := db1[k22]
@@ -1095,89 +1087,89 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		v26 := db1[k22+3]
 		row35 := &p.W1[k22+3]
 		for j9 := range 16 {
-			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+			t24[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+		}
+	}
+	var t25 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t25 = [4][6]float64{}
+	for i21 := range 4 {
+		for i22 := range 3 {
+			t25[i21][i22] += t14[i21][i22] + t15[i21][i22]
 		}
 	}
 	var t26 [4][6]float64
-	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
-	t26 = [4][6]float64{}
-	for i21 := range 4 {
-		for i22 := range 3 {
-			t26[i21][i22] += t15[i21][i22] + t16[i21][i22]
-		}
-	}
-	var t27 [4][6]float64
 	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t28 [4][2][2]float64
-	var t29 [4][8][8]float64
+	var t27 [4][2][2]float64
+	var t28 [4][8][8]float64
 	for i := range 4 {
 		for j := range 6 {
-			t27[i][j] = (t24[j+i*6] + t26[i][j]) * (1 - s[i][j]*s[i][j])
+			t26[i][j] = (t23[j+i*6] + t25[i][j]) * (1 - s[i][j]*s[i][j])
 		}
 		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t28[i][0][0] = t25[i*4] / 16
-		t28[i][0][1] = t25[i*4+1] / 16
-		t28[i][1][0] = t25[i*4+2] / 16
-		t28[i][1][1] = t25[i*4+3] / 16
+		t27[i][0][0] = t24[i*4] / 16
+		t27[i][0][1] = t24[i*4+1] / 16
+		t27[i][1][0] = t24[i*4+2] / 16
+		t27[i][1][1] = t24[i*4+3] / 16
 	}
-	t29 = [4][8][8]float64{}
+	t28 = [4][8][8]float64{}
 	for i23 := range 4 {
 		for i24 := range 4 {
 			for i25 := range 4 {
-				t29[i23][i24][i25] += t28[i23][0][0]
-				t29[i23][i24][i25+4] += t28[i23][0][1]
-				t29[i23][i24+4][i25] += t28[i23][1][0]
-				t29[i23][i24+4][i25+4] += t28[i23][1][1]
+				t28[i23][i24][i25] += t27[i23][0][0]
+				t28[i23][i24][i25+4] += t27[i23][0][1]
+				t28[i23][i24+4][i25] += t27[i23][1][0]
+				t28[i23][i24+4][i25+4] += t27[i23][1][1]
 			}
 		}
 	}
 	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
-		ws.t13[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
-		ws.t13[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
-		ws.t13[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
-		ws.t13[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+		ws.t13[i][0][0] = t24[i*4] * layersStep(c2[i][0][0])
+		ws.t13[i][0][1] = t24[i*4+1] * layersStep(c2[i][0][1])
+		ws.t13[i][1][0] = t24[i*4+2] * layersStep(c2[i][1][0])
+		ws.t13[i][1][1] = t24[i*4+3] * layersStep(c2[i][1][1])
 	}
 	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
-	var t30 [4][6][6]float64
-	t30 = [4][6][6]float64{}
+	var t29 [4][6][6]float64
+	t29 = [4][6][6]float64{}
 	for i26 := range 4 {
 		for i27 := range 3 {
 			for i28 := range 3 {
-				t30[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
-				t30[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
-				t30[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
-				t30[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
+				t29[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
+				t29[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
+				t29[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
+				t29[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
 			}
 		}
 	}
-	var t31 [4][4][4][2][2]float64
+	var t30 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t32 [4][4][4]float64
-	var t33 [4][8][8]float64
+	var t31 [4][4][4]float64
+	var t32 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t31[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t31[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t31[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t31[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+				t30[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t30[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t30[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t30[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t32[i][j][n] = t30[i][j+1][n+1] / (t31[i][j][n][0][0] + t31[i][j][n][0][1] + (t31[i][j][n][1][0] + t31[i][j][n][1][1]))
+				t31[i][j][n] = t29[i][j+1][n+1] / (t30[i][j][n][0][0] + t30[i][j][n][0][1] + (t30[i][j][n][1][0] + t30[i][j][n][1][1]))
 			}
 		}
 	}
-	t33 = [4][8][8]float64{}
+	t32 = [4][8][8]float64{}
 	for i29 := range 4 {
 		for i30 := range 4 {
 			for i31 := range 4 {
-				t33[i29][i30*2][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][0][0]
-				t33[i29][i30*2][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][0][1]
-				t33[i29][i30*2+1][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][1][0]
-				t33[i29][i30*2+1][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][1][1]
+				t32[i29][i30*2][i31*2] += t31[i29][i30][i31] * t30[i29][i30][i31][0][0]
+				t32[i29][i30*2][i31*2+1] += t31[i29][i30][i31] * t30[i29][i30][i31][0][1]
+				t32[i29][i30*2+1][i31*2] += t31[i29][i30][i31] * t30[i29][i30][i31][1][0]
+				t32[i29][i30*2+1][i31*2+1] += t31[i29][i30][i31] * t30[i29][i30][i31][1][1]
 			}
 		}
 	}
@@ -1185,7 +1177,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				ws.t15[i][j][n] = (t29[i][j][n] + t33[i][j][n]) * layersStep(c1[i][j][n])
+				ws.t15[i][j][n] = (t28[i][j][n] + t32[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
 	}
@@ -1197,12 +1189,12 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 		for j := range 3 {
 			var sum8 float64
 			for k23 := range 6 {
-				sum8 += t27[i][k23] * t3[0][k23*2+j]
+				sum8 += t26[i][k23] * t3[0][k23*2+j]
 			}
 			g.K3[i][0][j] += sum8
 			var sum9 float64
 			for k24 := range 6 {
-				sum9 += t27[i][k24] * t3[1][k24*2+j]
+				sum9 += t26[i][k24] * t3[1][k24*2+j]
 			}
 			g.K3[i][1][j] += sum9
 		}
@@ -1220,7 +1212,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 			row37[j] += a2 * t8[j]
 		}
 		g.B1[i] += db1[i]
-		g.Gamma[i] += dh[i] * t14[i]
+		g.Gamma[i] += dh[i] * t13[i]
 		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] += dh[i]
 	}
@@ -1713,44 +1705,40 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t9[i18] = dotB0
-		t9[i18+1] = dotB1
-		t9[i18+2] = dotB2
-		t9[i18+3] = dotB3
-	}
-	var t10 [16]float64
-	for i := range 16 {
-		t10[i] = t7[i] + t9[i] + p.B1[i]
+		t9[i18] = t7[i18] + dotB0 + p.B1[i18]
+		t9[i18+1] = t7[i18+1] + dotB1 + p.B1[i18+1]
+		t9[i18+2] = t7[i18+2] + dotB2 + p.B1[i18+2]
+		t9[i18+3] = t7[i18+3] + dotB3 + p.B1[i18+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k12 := 0; k12 < 16; k12 += 4 {
-		sumB0 += t10[k12]
-		sumB1 += t10[k12+1]
-		sumB2 += t10[k12+2]
-		sumB3 += t10[k12+3]
+		sumB0 += t9[k12]
+		sumB1 += t9[k12+1]
+		sumB2 += t9[k12+2]
+		sumB3 += t9[k12+3]
 	}
-	t11 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t12 [16]float64
+	t10 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t11 [16]float64
 	for i := range 16 {
-		t12[i] = t10[i] - t11
+		t11[i] = t9[i] - t10
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k13 := 0; k13 < 16; k13 += 4 {
-		sumC0 += t12[k13] * t12[k13]
-		sumC1 += t12[k13+1] * t12[k13+1]
-		sumC2 += t12[k13+2] * t12[k13+2]
-		sumC3 += t12[k13+3] * t12[k13+3]
+		sumC0 += t11[k13] * t11[k13]
+		sumC1 += t11[k13+1] * t11[k13+1]
+		sumC2 += t11[k13+2] * t11[k13+2]
+		sumC3 += t11[k13+3] * t11[k13+3]
 	}
-	t13 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t13)
-	var t14 [16]float64
+	t12 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t12)
+	var t13 [16]float64
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t14i := t12[i] * rsqrt
-		t14[i] = t14i
+		t13i := t11[i] * rsqrt
+		t13[i] = t13i
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t14i*p.Gamma[i] + p.Beta[i])
+		reluH[i] = layersRelu(t13i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]
@@ -1794,27 +1782,27 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		sum7 += tanh[k17][1] * q4[k17][1]
 	}
 	loss := m + math.Log(sum6) - z[in.Label] + 0.01*sum7
-	var t15 [6][3]float64
+	var t14 [6][3]float64
 	// backward of layers.bp:34: loss = cross_entropy(z, label) + 0.01 * sum(tanh(q[:, 1:]) * q[:, :2])
-	t15 = [6][3]float64{}
+	t14 = [6][3]float64{}
 	for i19 := range 6 {
-		t15[i19][0] += 0.01 * tanh[i19][0]
-		t15[i19][1] += 0.01 * tanh[i19][1]
+		t14[i19][0] += 0.01 * tanh[i19][0]
+		t14[i19][1] += 0.01 * tanh[i19][1]
 	}
-	var t16 [6][3]float64
-	t16 = [6][3]float64{}
+	var t15 [6][3]float64
+	t15 = [6][3]float64{}
 	for i20 := range 6 {
-		t16[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
-		t16[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
+		t15[i20][1] += 0.01 * q4[i20][0] * (1 - tanh[i20][0]*tanh[i20][0])
+		t15[i20][2] += 0.01 * q4[i20][1] * (1 - tanh[i20][1]*tanh[i20][1])
 	}
-	t17 := 1 / sum6
+	t16 := 1 / sum6
 	var dz [10]float64
 	// backward of layers.bp:33: z = W3 @ relu(h) + b3
 	for i := range 10 {
-		dz[i] = t17 * exp[i]
+		dz[i] = t16 * exp[i]
 	}
 	dz[in.Label] += -1
-	var t18 [16]float64
+	var t17 [16]float64
 	v := dz[0]
 	row10 := &p.W3[0]
 	v2 := dz[1]
@@ -1824,7 +1812,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v4 := dz[3]
 	row13 := &p.W3[3]
 	for j2 := range 16 {
-		t18[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
+		t17[j2] = v*row10[j2] + v2*row11[j2] + (v3*row12[j2] + v4*row13[j2])
 	}
 	for k18 := 4; k18 < 8; k18 += 4 {
 		v5 := dz[k18]
@@ -1836,52 +1824,52 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v8 := dz[k18+3]
 		row17 := &p.W3[k18+3]
 		for j3 := range 16 {
-			t18[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
+			t17[j3] += v5*row14[j3] + v6*row15[j3] + (v7*row16[j3] + v8*row17[j3])
 		}
 	}
 	v9 := dz[8]
 	row18 := &p.W3[8]
 	for j4 := range 16 {
-		t18[j4] += v9 * row18[j4]
+		t17[j4] += v9 * row18[j4]
 	}
 	v10 := dz[9]
 	row19 := &p.W3[9]
 	for j5 := range 16 {
-		t18[j5] += v10 * row19[j5]
+		t17[j5] += v10 * row19[j5]
 	}
 	var dh [16]float64
-	var t19 [16]float64
+	var t18 [16]float64
 	for i := range 16 {
-		dhi := t18[i] * layersStep(reluH[i])
+		dhi := t17[i] * layersStep(reluH[i])
 		dh[i] = dhi
 		// backward of layers.bp:32: h = layer_norm(W1 @ flatten(c2 + a) + W2 @ flatten(s) + b1, gamma, beta)
-		t19[i] = dhi * p.Gamma[i]
+		t18[i] = dhi * p.Gamma[i]
 	}
 	var sumD0, sumD1, sumD2, sumD3 float64
 	for k19 := 0; k19 < 16; k19 += 4 {
-		sumD0 += t19[k19] * t12[k19]
-		sumD1 += t19[k19+1] * t12[k19+1]
-		sumD2 += t19[k19+2] * t12[k19+2]
-		sumD3 += t19[k19+3] * t12[k19+3]
+		sumD0 += t18[k19] * t11[k19]
+		sumD1 += t18[k19+1] * t11[k19+1]
+		sumD2 += t18[k19+2] * t11[k19+2]
+		sumD3 += t18[k19+3] * t11[k19+3]
 	}
-	t20 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t13)) / 16
-	var t22 [16]float64
+	t19 := (sumD0 + sumD1 + (sumD2 + sumD3)) * (-0.5 * (rsqrt / t12)) / 16
+	var t21 [16]float64
 	for i := range 16 {
-		t21i := t20 * t12[i]
-		t22[i] = t19[i]*rsqrt + t21i + t21i
+		t20i := t19 * t11[i]
+		t21[i] = t18[i]*rsqrt + t20i + t20i
 	}
 	var sumE0, sumE1, sumE2, sumE3 float64
 	for k20 := 0; k20 < 16; k20 += 4 {
-		sumE0 += -t22[k20]
-		sumE1 += -t22[k20+1]
-		sumE2 += -t22[k20+2]
-		sumE3 += -t22[k20+3]
+		sumE0 += -t21[k20]
+		sumE1 += -t21[k20+1]
+		sumE2 += -t21[k20+2]
+		sumE3 += -t21[k20+3]
 	}
-	t23 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
+	t22 := (sumE0 + sumE1 + (sumE2 + sumE3)) / 16
 	var db1 [16]float64
-	var t24 [24]float64
+	var t23 [24]float64
 	for i := range 16 {
-		db1[i] = t22[i] + t23
+		db1[i] = t21[i] + t22
 	}
 	v11 := db1[0]
 	row20 := &p.W2[0]
@@ -1892,7 +1880,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v14 := db1[3]
 	row23 := &p.W2[3]
 	for j6 := range 24 {
-		t24[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
+		t23[j6] = v11*row20[j6] + v12*row21[j6] + (v13*row22[j6] + v14*row23[j6])
 	}
 	for k21 := 4; k21 < 16; k21 += 4 {
 		v15 := db1[k21]
@@ -1904,10 +1892,10 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v18 := db1[k21+3]
 		row27 := &p.W2[k21+3]
 		for j7 := range 24 {
-			t24[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
+			t23[j7] += v15*row24[j7] + v16*row25[j7] + (v17*row26[j7] + v18*row27[j7])
 		}
 	}
-	var t25 [16]float64
+	var t24 [16]float64
 	v19 := db1[0]
 	row28 := &p.W1[0]
 	v20 := db1[1]
@@ -1917,7 +1905,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	v22 := db1[3]
 	row31 := &p.W1[3]
 	for j8 := range 16 {
-		t25[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
+		t24[j8] = v19*row28[j8] + v20*row29[j8] + (v21*row30[j8] + v22*row31[j8])
 	}
 	for k22 := 4; k22 < 16; k22 += 4 {
 		v23 := db1[k22]
@@ -1929,89 +1917,89 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		v26 := db1[k22+3]
 		row35 := &p.W1[k22+3]
 		for j9 := range 16 {
-			t25[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+			t24[j9] += v23*row32[j9] + v24*row33[j9] + (v25*row34[j9] + v26*row35[j9])
+		}
+	}
+	var t25 [4][6]float64
+	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
+	t25 = [4][6]float64{}
+	for i21 := range 4 {
+		for i22 := range 3 {
+			t25[i21][i22] += t14[i21][i22] + t15[i21][i22]
 		}
 	}
 	var t26 [4][6]float64
-	// backward of layers.bp:31: q = concat(s[:, :3], reshape(series[0, 2:8], 2, 3), 0)
-	t26 = [4][6]float64{}
-	for i21 := range 4 {
-		for i22 := range 3 {
-			t26[i21][i22] += t15[i21][i22] + t16[i21][i22]
-		}
-	}
-	var t27 [4][6]float64
 	// backward of layers.bp:28: s = tanh(conv1d(series, K3, 2, 1)) // [F, 6]
-	var t28 [4][2][2]float64
-	var t29 [4][8][8]float64
+	var t27 [4][2][2]float64
+	var t28 [4][8][8]float64
 	for i := range 4 {
 		for j := range 6 {
-			t27[i][j] = (t24[j+i*6] + t26[i][j]) * (1 - s[i][j]*s[i][j])
+			t26[i][j] = (t23[j+i*6] + t25[i][j]) * (1 - s[i][j]*s[i][j])
 		}
 		// backward of layers.bp:27: a = avg_pool2d(c1, 4)              // [F, 2, 2]
-		t28[i][0][0] = t25[i*4] / 16
-		t28[i][0][1] = t25[i*4+1] / 16
-		t28[i][1][0] = t25[i*4+2] / 16
-		t28[i][1][1] = t25[i*4+3] / 16
+		t27[i][0][0] = t24[i*4] / 16
+		t27[i][0][1] = t24[i*4+1] / 16
+		t27[i][1][0] = t24[i*4+2] / 16
+		t27[i][1][1] = t24[i*4+3] / 16
 	}
-	t29 = [4][8][8]float64{}
+	t28 = [4][8][8]float64{}
 	for i23 := range 4 {
 		for i24 := range 4 {
 			for i25 := range 4 {
-				t29[i23][i24][i25] += t28[i23][0][0]
-				t29[i23][i24][i25+4] += t28[i23][0][1]
-				t29[i23][i24+4][i25] += t28[i23][1][0]
-				t29[i23][i24+4][i25+4] += t28[i23][1][1]
+				t28[i23][i24][i25] += t27[i23][0][0]
+				t28[i23][i24][i25+4] += t27[i23][0][1]
+				t28[i23][i24+4][i25] += t27[i23][1][0]
+				t28[i23][i24+4][i25+4] += t27[i23][1][1]
 			}
 		}
 	}
 	// backward of layers.bp:26: c2 = relu(conv2d(p, K2, 2, 1))     // [F, 2, 2]: stride 2
 	for i := range 4 {
-		ws.t13[i][0][0] = t25[i*4] * layersStep(c2[i][0][0])
-		ws.t13[i][0][1] = t25[i*4+1] * layersStep(c2[i][0][1])
-		ws.t13[i][1][0] = t25[i*4+2] * layersStep(c2[i][1][0])
-		ws.t13[i][1][1] = t25[i*4+3] * layersStep(c2[i][1][1])
+		ws.t13[i][0][0] = t24[i*4] * layersStep(c2[i][0][0])
+		ws.t13[i][0][1] = t24[i*4+1] * layersStep(c2[i][0][1])
+		ws.t13[i][1][0] = t24[i*4+2] * layersStep(c2[i][1][0])
+		ws.t13[i][1][1] = t24[i*4+3] * layersStep(c2[i][1][1])
 	}
 	layersGemmTN(36, 4, 4, unsafe.Slice(&p.K2[0][0][0][0], 144), unsafe.Slice(&ws.t13[0][0][0], 16), unsafe.Slice(&ws.t14[0][0][0][0][0], 144), false)
-	var t30 [4][6][6]float64
-	t30 = [4][6][6]float64{}
+	var t29 [4][6][6]float64
+	t29 = [4][6][6]float64{}
 	for i26 := range 4 {
 		for i27 := range 3 {
 			for i28 := range 3 {
-				t30[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
-				t30[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
-				t30[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
-				t30[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
+				t29[i26][i27][i28] += ws.t14[i26][i27][i28][0][0]
+				t29[i26][i27][i28+2] += ws.t14[i26][i27][i28][0][1]
+				t29[i26][i27+2][i28] += ws.t14[i26][i27][i28][1][0]
+				t29[i26][i27+2][i28+2] += ws.t14[i26][i27][i28][1][1]
 			}
 		}
 	}
-	var t31 [4][4][4][2][2]float64
+	var t30 [4][4][4][2][2]float64
 	// backward of layers.bp:25: p = max_pool2d(c1, 2)              // [F, 4, 4]
-	var t32 [4][4][4]float64
-	var t33 [4][8][8]float64
+	var t31 [4][4][4]float64
+	var t32 [4][8][8]float64
 	for i := range 4 {
 		for j := range 4 {
 			for n := range 4 {
-				t31[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
-				t31[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
-				t31[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
-				t31[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
+				t30[i][j][n][0][0] = layersGe(c1[i][j*2][n*2], p2[i][j][n])
+				t30[i][j][n][0][1] = layersGe(c1[i][j*2][n*2+1], p2[i][j][n])
+				t30[i][j][n][1][0] = layersGe(c1[i][j*2+1][n*2], p2[i][j][n])
+				t30[i][j][n][1][1] = layersGe(c1[i][j*2+1][n*2+1], p2[i][j][n])
 			}
 		}
 		for j := range 4 {
 			for n := range 4 {
-				t32[i][j][n] = t30[i][j+1][n+1] / (t31[i][j][n][0][0] + t31[i][j][n][0][1] + (t31[i][j][n][1][0] + t31[i][j][n][1][1]))
+				t31[i][j][n] = t29[i][j+1][n+1] / (t30[i][j][n][0][0] + t30[i][j][n][0][1] + (t30[i][j][n][1][0] + t30[i][j][n][1][1]))
 			}
 		}
 	}
-	t33 = [4][8][8]float64{}
+	t32 = [4][8][8]float64{}
 	for i29 := range 4 {
 		for i30 := range 4 {
 			for i31 := range 4 {
-				t33[i29][i30*2][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][0][0]
-				t33[i29][i30*2][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][0][1]
-				t33[i29][i30*2+1][i31*2] += t32[i29][i30][i31] * t31[i29][i30][i31][1][0]
-				t33[i29][i30*2+1][i31*2+1] += t32[i29][i30][i31] * t31[i29][i30][i31][1][1]
+				t32[i29][i30*2][i31*2] += t31[i29][i30][i31] * t30[i29][i30][i31][0][0]
+				t32[i29][i30*2][i31*2+1] += t31[i29][i30][i31] * t30[i29][i30][i31][0][1]
+				t32[i29][i30*2+1][i31*2] += t31[i29][i30][i31] * t30[i29][i30][i31][1][0]
+				t32[i29][i30*2+1][i31*2+1] += t31[i29][i30][i31] * t30[i29][i30][i31][1][1]
 			}
 		}
 	}
@@ -2019,7 +2007,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 	for i := range 4 {
 		for j := range 8 {
 			for n := range 8 {
-				ws.t15[i][j][n] = (t29[i][j][n] + t33[i][j][n]) * layersStep(c1[i][j][n])
+				ws.t15[i][j][n] = (t28[i][j][n] + t32[i][j][n]) * layersStep(c1[i][j][n])
 			}
 		}
 	}
@@ -2031,12 +2019,12 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 		for j := range 3 {
 			var sum8 float64
 			for k23 := range 6 {
-				sum8 += t27[i][k23] * t3[0][k23*2+j]
+				sum8 += t26[i][k23] * t3[0][k23*2+j]
 			}
 			g.K3[i][0][j] = sum8
 			var sum9 float64
 			for k24 := range 6 {
-				sum9 += t27[i][k24] * t3[1][k24*2+j]
+				sum9 += t26[i][k24] * t3[1][k24*2+j]
 			}
 			g.K3[i][1][j] = sum9
 		}
@@ -2050,7 +2038,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 			g.W2[i][j] = db1[i] * t8[j]
 		}
 		g.B1[i] = db1[i]
-		g.Gamma[i] = dh[i] * t14[i]
+		g.Gamma[i] = dh[i] * t13[i]
 		// backward of layers.bp:33: z = W3 @ relu(h) + b3
 		g.Beta[i] = dh[i]
 	}
@@ -2224,42 +2212,38 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 			dotB2 += row7[k11]*x5 + row7[k11+1]*x6 + (row7[k11+2]*x7 + row7[k11+3]*x8)
 			dotB3 += row8[k11]*x5 + row8[k11+1]*x6 + (row8[k11+2]*x7 + row8[k11+3]*x8)
 		}
-		t7[i15] = dotB0
-		t7[i15+1] = dotB1
-		t7[i15+2] = dotB2
-		t7[i15+3] = dotB3
-	}
-	var t8 [16]float64
-	for i := range 16 {
-		t8[i] = t5[i] + t7[i] + p.B1[i]
+		t7[i15] = t5[i15] + dotB0 + p.B1[i15]
+		t7[i15+1] = t5[i15+1] + dotB1 + p.B1[i15+1]
+		t7[i15+2] = t5[i15+2] + dotB2 + p.B1[i15+2]
+		t7[i15+3] = t5[i15+3] + dotB3 + p.B1[i15+3]
 	}
 	var sumB0, sumB1, sumB2, sumB3 float64
 	for k12 := 0; k12 < 16; k12 += 4 {
-		sumB0 += t8[k12]
-		sumB1 += t8[k12+1]
-		sumB2 += t8[k12+2]
-		sumB3 += t8[k12+3]
+		sumB0 += t7[k12]
+		sumB1 += t7[k12+1]
+		sumB2 += t7[k12+2]
+		sumB3 += t7[k12+3]
 	}
-	t9 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
-	var t10 [16]float64
+	t8 := (sumB0 + sumB1 + (sumB2 + sumB3)) / 16
+	var t9 [16]float64
 	for i := range 16 {
-		t10[i] = t8[i] - t9
+		t9[i] = t7[i] - t8
 	}
 	var sumC0, sumC1, sumC2, sumC3 float64
 	for k13 := 0; k13 < 16; k13 += 4 {
-		sumC0 += t10[k13] * t10[k13]
-		sumC1 += t10[k13+1] * t10[k13+1]
-		sumC2 += t10[k13+2] * t10[k13+2]
-		sumC3 += t10[k13+3] * t10[k13+3]
+		sumC0 += t9[k13] * t9[k13]
+		sumC1 += t9[k13+1] * t9[k13+1]
+		sumC2 += t9[k13+2] * t9[k13+2]
+		sumC3 += t9[k13+3] * t9[k13+3]
 	}
-	t11 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
-	rsqrt := layersRsqrt(t11)
+	t10 := (sumC0+sumC1+(sumC2+sumC3))/16 + 1e-05
+	rsqrt := layersRsqrt(t10)
 	var reluH [16]float64
 	var z [10]float64
 	for i := range 16 {
-		t12i := t10[i] * rsqrt
+		t11i := t9[i] * rsqrt
 		// layers.bp:33: z = W3 @ relu(h) + b3
-		reluH[i] = layersRelu(t12i*p.Gamma[i] + p.Beta[i])
+		reluH[i] = layersRelu(t11i*p.Gamma[i] + p.Beta[i])
 	}
 	for i := range 10 {
 		row9 := &p.W3[i]

@@ -67,12 +67,12 @@ type LstmWorkspace struct {
 	f        [25][16]float64
 	i        [25][16]float64
 	g        [25][16]float64
-	cPrev    [25][16]float64
 	h        [26][16]float64
-	dbiSteps [25][16]float64
-	dbfSteps [25][16]float64
-	dbgSteps [25][16]float64
+	c        [26][16]float64
 	dboSteps [25][16]float64
+	dbgSteps [25][16]float64
+	dbfSteps [25][16]float64
+	dbiSteps [25][16]float64
 }
 
 // LstmBatchWorkspace holds what LstmParams.ForwardBatch and LossGradBatch need
@@ -88,8 +88,8 @@ type LstmBatchWorkspace struct {
 	f     [25][16][32]float64
 	i     [25][16][32]float64
 	g     [25][16][32]float64
-	cPrev [25][16][32]float64
 	h     [26][16][32]float64
+	c     [26][16][32]float64
 	t2    [16][32]float64
 	t3    [16][32]float64
 	t4    [16][32]float64
@@ -123,158 +123,70 @@ type LstmBatchWorkspace struct {
 // Forward returns the loss of model lstm for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
-	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
+		ws.c[0][i] = 0
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var c2 [16]float64
-	row17 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-		}
+		hRow := &ws.h[t]
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + p.Wi[i2][1]*in.Xs[t][1] + (p.Wi[i2][2]*in.Xs[t][2] + p.Wi[i2][3]*in.Xs[t][3]) + dot0 + p.Bi[i2]
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + p.Wf[i2][1]*in.Xs[t][1] + (p.Wf[i2][2]*in.Xs[t][2] + p.Wf[i2][3]*in.Xs[t][3]) + dot1 + p.Bf[i2]
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + p.Wg[i2][1]*in.Xs[t][1] + (p.Wg[i2][2]*in.Xs[t][2] + p.Wg[i2][3]*in.Xs[t][3]) + dot2 + p.Bg[i2]
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + p.Wo[i2][1]*in.Xs[t][1] + (p.Wo[i2][2]*in.Xs[t][2] + p.Wo[i2][3]*in.Xs[t][3]) + dot3 + p.Bo[i2]
 		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(t3[i])
-		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(t5[i])
-		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.h[t][k3]
-				x10 := ws.h[t][k3+1]
-				x11 := ws.h[t][k3+2]
-				x12 := ws.h[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := ws.h[t][k4]
-				x14 := ws.h[t][k4+1]
-				x15 := ws.h[t][k4+2]
-				x16 := ws.h[t][k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(t9[i])
+			ws.i[t][i] = lstmSigmoid(t2[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = lstmSigmoid(t3[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			c2[i] = c2i
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// lstm.bp:35: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.tanhC[t][i] = math.Tanh(ci)
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotE0 += row17[k5] * ws.h[t+1][k5]
-			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
-			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
-			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
-		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			c[i] = c2[i]
-		}
 	}
 	return loss
 }
@@ -286,476 +198,406 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc3[i] = dc2i * ws.f[t][i]
+			dc[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dboi := dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbgi := dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbfi := dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbii := dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row := &p.Uo[0]
-		v2 := dbo[1]
-		row2 := &p.Uo[1]
-		v3 := dbo[2]
-		row3 := &p.Uo[2]
-		v4 := dbo[3]
-		row4 := &p.Uo[3]
+		v2 := dbg[0]
+		row2 := &p.Ug[0]
+		v3 := dbf[0]
+		row3 := &p.Uf[0]
+		v4 := dbi[0]
+		row4 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo[k]
 			row5 := &p.Uo[k]
-			v6 := dbo[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo[k+3]
-			row8 := &p.Uo[k+3]
+			v6 := dbg[k]
+			row6 := &p.Ug[k]
+			v7 := dbf[k]
+			row7 := &p.Uf[k]
+			v8 := dbi[k]
+			row8 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		v9 := dbg[0]
-		row9 := &p.Ug[0]
-		v10 := dbg[1]
-		row10 := &p.Ug[1]
-		v11 := dbg[2]
-		row11 := &p.Ug[2]
-		v12 := dbg[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf[0]
-		row17 := &p.Uf[0]
-		v18 := dbf[1]
-		row18 := &p.Uf[1]
-		v19 := dbf[2]
-		row19 := &p.Uf[2]
-		v20 := dbf[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi[0]
-		row25 := &p.Ui[0]
-		v26 := dbi[1]
-		row26 := &p.Ui[1]
-		v27 := dbi[2]
-		row27 := &p.Ui[2]
-		v28 := dbi[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
-			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dboSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i2][0] += s00
+		g.Wo[i2][1] += s01
+		g.Wo[i2][2] += s02
+		g.Wo[i2][3] += s03
+		g.Wo[i2+1][0] += s10
+		g.Wo[i2+1][1] += s11
+		g.Wo[i2+1][2] += s12
+		g.Wo[i2+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t3 := range 25 {
+			aB, bB := &ws.dbgSteps[t3], &in.Xs[t3]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i3][0] += sB00
+		g.Wg[i3][1] += sB01
+		g.Wg[i3][2] += sB02
+		g.Wg[i3][3] += sB03
+		g.Wg[i3+1][0] += sB10
+		g.Wg[i3+1][1] += sB11
+		g.Wg[i3+1][2] += sB12
+		g.Wg[i3+1][3] += sB13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t4 := range 25 {
+			aC, bC := &ws.dbfSteps[t4], &in.Xs[t4]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i4][0] += sC00
+		g.Wf[i4][1] += sC01
+		g.Wf[i4][2] += sC02
+		g.Wf[i4][3] += sC03
+		g.Wf[i4+1][0] += sC10
+		g.Wf[i4+1][1] += sC11
+		g.Wf[i4+1][2] += sC12
+		g.Wf[i4+1][3] += sC13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t5 := range 25 {
+			aD, bD := &ws.dbiSteps[t5], &in.Xs[t5]
+			aD0, aD1 := aD[i5], aD[i5+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i5][0] += sD00
+		g.Wi[i5][1] += sD01
+		g.Wi[i5][2] += sD02
+		g.Wi[i5][3] += sD03
+		g.Wi[i5+1][0] += sD10
+		g.Wi[i5+1][1] += sD11
+		g.Wi[i5+1][2] += sD12
+		g.Wi[i5+1][3] += sD13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 }
 
 // LossGrad returns the loss for the sample in and adds its gradient to g. It
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
-	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
+		ws.c[0][i] = 0
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var c2 [16]float64
-	row17 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-		}
+		hRow := &ws.h[t]
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + p.Wi[i2][1]*in.Xs[t][1] + (p.Wi[i2][2]*in.Xs[t][2] + p.Wi[i2][3]*in.Xs[t][3]) + dot0 + p.Bi[i2]
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + p.Wf[i2][1]*in.Xs[t][1] + (p.Wf[i2][2]*in.Xs[t][2] + p.Wf[i2][3]*in.Xs[t][3]) + dot1 + p.Bf[i2]
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + p.Wg[i2][1]*in.Xs[t][1] + (p.Wg[i2][2]*in.Xs[t][2] + p.Wg[i2][3]*in.Xs[t][3]) + dot2 + p.Bg[i2]
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + p.Wo[i2][1]*in.Xs[t][1] + (p.Wo[i2][2]*in.Xs[t][2] + p.Wo[i2][3]*in.Xs[t][3]) + dot3 + p.Bo[i2]
 		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(t3[i])
-		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(t5[i])
-		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.h[t][k3]
-				x10 := ws.h[t][k3+1]
-				x11 := ws.h[t][k3+2]
-				x12 := ws.h[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := ws.h[t][k4]
-				x14 := ws.h[t][k4+1]
-				x15 := ws.h[t][k4+2]
-				x16 := ws.h[t][k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(t9[i])
+			ws.i[t][i] = lstmSigmoid(t2[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = lstmSigmoid(t3[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			c2[i] = c2i
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// lstm.bp:35: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.tanhC[t][i] = math.Tanh(ci)
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotE0 += row17[k5] * ws.h[t+1][k5]
-			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
-			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
-			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
-		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			c[i] = c2[i]
-		}
 	}
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t10 := 24; t10 >= 0; t10-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t10]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		dby[0] = 2 * ws.t[t6]
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t10][i]*(1-ws.tanhC[t10][i]*ws.tanhC[t10][i])
-			dc3[i] = dc2i * ws.f[t10][i]
+			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t10][i] * (ws.o[t10][i] * (1 - ws.o[t10][i]))
+			dboi := dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t6][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t10][i] * (1 - ws.g[t10][i]*ws.g[t10][i])
+			dbgi := dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t6][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t10][i] * (ws.f[t10][i] * (1 - ws.f[t10][i]))
+			dbfi := dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t6][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t10][i] * (ws.i[t10][i] * (1 - ws.i[t10][i]))
+			dbii := dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t6][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
-		row18 := &p.Uo[0]
-		v2 := dbo[1]
-		row19 := &p.Uo[1]
-		v3 := dbo[2]
-		row20 := &p.Uo[2]
-		v4 := dbo[3]
-		row21 := &p.Uo[3]
+		row6 := &p.Uo[0]
+		v2 := dbg[0]
+		row7 := &p.Ug[0]
+		v3 := dbf[0]
+		row8 := &p.Uf[0]
+		v4 := dbi[0]
+		row9 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v5 := dbo[k6]
-			row22 := &p.Uo[k6]
-			v6 := dbo[k6+1]
-			row23 := &p.Uo[k6+1]
-			v7 := dbo[k6+2]
-			row24 := &p.Uo[k6+2]
-			v8 := dbo[k6+3]
-			row25 := &p.Uo[k6+3]
+		for k3 := 1; k3 < 16; k3++ {
+			v5 := dbo[k3]
+			row10 := &p.Uo[k3]
+			v6 := dbg[k3]
+			row11 := &p.Ug[k3]
+			v7 := dbf[k3]
+			row12 := &p.Uf[k3]
+			v8 := dbi[k3]
+			row13 := &p.Ui[k3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-		}
-		v9 := dbg[0]
-		row26 := &p.Ug[0]
-		v10 := dbg[1]
-		row27 := &p.Ug[1]
-		v11 := dbg[2]
-		row28 := &p.Ug[2]
-		v12 := dbg[3]
-		row29 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v13 := dbg[k7]
-			row30 := &p.Ug[k7]
-			v14 := dbg[k7+1]
-			row31 := &p.Ug[k7+1]
-			v15 := dbg[k7+2]
-			row32 := &p.Ug[k7+2]
-			v16 := dbg[k7+3]
-			row33 := &p.Ug[k7+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
-			}
-		}
-		v17 := dbf[0]
-		row34 := &p.Uf[0]
-		v18 := dbf[1]
-		row35 := &p.Uf[1]
-		v19 := dbf[2]
-		row36 := &p.Uf[2]
-		v20 := dbf[3]
-		row37 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
-		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v21 := dbf[k8]
-			row38 := &p.Uf[k8]
-			v22 := dbf[k8+1]
-			row39 := &p.Uf[k8+1]
-			v23 := dbf[k8+2]
-			row40 := &p.Uf[k8+2]
-			v24 := dbf[k8+3]
-			row41 := &p.Uf[k8+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
-			}
-		}
-		v25 := dbi[0]
-		row42 := &p.Ui[0]
-		v26 := dbi[1]
-		row43 := &p.Ui[1]
-		v27 := dbi[2]
-		row44 := &p.Ui[2]
-		v28 := dbi[3]
-		row45 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
-		}
-		for k9 := 4; k9 < 16; k9 += 4 {
-			v29 := dbi[k9]
-			row46 := &p.Ui[k9]
-			v30 := dbi[k9+1]
-			row47 := &p.Ui[k9+1]
-			v31 := dbi[k9+2]
-			row48 := &p.Ui[k9+2]
-			v32 := dbi[k9+3]
-			row49 := &p.Ui[k9+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
-			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t10][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t10][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t10][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t10][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t10+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dboSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i3][0] += s00
+		g.Wo[i3][1] += s01
+		g.Wo[i3][2] += s02
+		g.Wo[i3][3] += s03
+		g.Wo[i3+1][0] += s10
+		g.Wo[i3+1][1] += s11
+		g.Wo[i3+1][2] += s12
+		g.Wo[i3+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbgSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i4], aB[i4+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i4][0] += sB00
+		g.Wg[i4][1] += sB01
+		g.Wg[i4][2] += sB02
+		g.Wg[i4][3] += sB03
+		g.Wg[i4+1][0] += sB10
+		g.Wg[i4+1][1] += sB11
+		g.Wg[i4+1][2] += sB12
+		g.Wg[i4+1][3] += sB13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbfSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i5], aC[i5+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i5][0] += sC00
+		g.Wf[i5][1] += sC01
+		g.Wf[i5][2] += sC02
+		g.Wf[i5][3] += sC03
+		g.Wf[i5+1][0] += sC10
+		g.Wf[i5+1][1] += sC11
+		g.Wf[i5+1][2] += sC12
+		g.Wf[i5+1][3] += sC13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t10 := range 25 {
+			aD, bD := &ws.dbiSteps[t10], &in.Xs[t10]
+			aD0, aD1 := aD[i6], aD[i6+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i6][0] += sD00
+		g.Wi[i6][1] += sD01
+		g.Wi[i6][2] += sD02
+		g.Wi[i6][3] += sD03
+		g.Wi[i6+1][0] += sD10
+		g.Wi[i6+1][1] += sD11
+		g.Wi[i6+1][2] += sD12
+		g.Wi[i6+1][3] += sD13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 	return loss
 }
 
@@ -781,160 +623,169 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
 			dc2i := dc[i] + dh2i*ws.o[t][i]*(1-ws.tanhC[t][i]*ws.tanhC[t][i])
-			dc3[i] = dc2i * ws.f[t][i]
+			dc[i] = dc2i * ws.f[t][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dboi := dh2i * ws.tanhC[t][i] * (ws.o[t][i] * (1 - ws.o[t][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbgi := dc2i * ws.i[t][i] * (1 - ws.g[t][i]*ws.g[t][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbfi := dc2i * ws.c[t][i] * (ws.f[t][i] * (1 - ws.f[t][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbii := dc2i * ws.g[t][i] * (ws.i[t][i] * (1 - ws.i[t][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
 		row := &p.Uo[0]
-		v2 := dbo[1]
-		row2 := &p.Uo[1]
-		v3 := dbo[2]
-		row3 := &p.Uo[2]
-		v4 := dbo[3]
-		row4 := &p.Uo[3]
+		v2 := dbg[0]
+		row2 := &p.Ug[0]
+		v3 := dbf[0]
+		row3 := &p.Uf[0]
+		v4 := dbi[0]
+		row4 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
-		for k := 4; k < 16; k += 4 {
+		for k := 1; k < 16; k++ {
 			v5 := dbo[k]
 			row5 := &p.Uo[k]
-			v6 := dbo[k+1]
-			row6 := &p.Uo[k+1]
-			v7 := dbo[k+2]
-			row7 := &p.Uo[k+2]
-			v8 := dbo[k+3]
-			row8 := &p.Uo[k+3]
+			v6 := dbg[k]
+			row6 := &p.Ug[k]
+			v7 := dbf[k]
+			row7 := &p.Uf[k]
+			v8 := dbi[k]
+			row8 := &p.Ui[k]
 			for j3 := range 16 {
-				dh3[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
-		}
-		v9 := dbg[0]
-		row9 := &p.Ug[0]
-		v10 := dbg[1]
-		row10 := &p.Ug[1]
-		v11 := dbg[2]
-		row11 := &p.Ug[2]
-		v12 := dbg[3]
-		row12 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row9[j4] + v10*row10[j4] + (v11*row11[j4] + v12*row12[j4])
-		}
-		for k2 := 4; k2 < 16; k2 += 4 {
-			v13 := dbg[k2]
-			row13 := &p.Ug[k2]
-			v14 := dbg[k2+1]
-			row14 := &p.Ug[k2+1]
-			v15 := dbg[k2+2]
-			row15 := &p.Ug[k2+2]
-			v16 := dbg[k2+3]
-			row16 := &p.Ug[k2+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row13[j5] + v14*row14[j5] + (v15*row15[j5] + v16*row16[j5])
-			}
-		}
-		v17 := dbf[0]
-		row17 := &p.Uf[0]
-		v18 := dbf[1]
-		row18 := &p.Uf[1]
-		v19 := dbf[2]
-		row19 := &p.Uf[2]
-		v20 := dbf[3]
-		row20 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row17[j6] + v18*row18[j6] + (v19*row19[j6] + v20*row20[j6])
-		}
-		for k3 := 4; k3 < 16; k3 += 4 {
-			v21 := dbf[k3]
-			row21 := &p.Uf[k3]
-			v22 := dbf[k3+1]
-			row22 := &p.Uf[k3+1]
-			v23 := dbf[k3+2]
-			row23 := &p.Uf[k3+2]
-			v24 := dbf[k3+3]
-			row24 := &p.Uf[k3+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row21[j7] + v22*row22[j7] + (v23*row23[j7] + v24*row24[j7])
-			}
-		}
-		v25 := dbi[0]
-		row25 := &p.Ui[0]
-		v26 := dbi[1]
-		row26 := &p.Ui[1]
-		v27 := dbi[2]
-		row27 := &p.Ui[2]
-		v28 := dbi[3]
-		row28 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row25[j8] + v26*row26[j8] + (v27*row27[j8] + v28*row28[j8])
-		}
-		for k4 := 4; k4 < 16; k4 += 4 {
-			v29 := dbi[k4]
-			row29 := &p.Ui[k4]
-			v30 := dbi[k4+1]
-			row30 := &p.Ui[k4+1]
-			v31 := dbi[k4+2]
-			row31 := &p.Ui[k4+2]
-			v32 := dbi[k4+3]
-			row32 := &p.Ui[k4+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row29[j9] + v30*row30[j9] + (v31*row31[j9] + v32*row32[j9])
-			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dboSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i2][0] += s00
+		g.Wo[i2][1] += s01
+		g.Wo[i2][2] += s02
+		g.Wo[i2][3] += s03
+		g.Wo[i2+1][0] += s10
+		g.Wo[i2+1][1] += s11
+		g.Wo[i2+1][2] += s12
+		g.Wo[i2+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t3 := range 25 {
+			aB, bB := &ws.dbgSteps[t3], &in.Xs[t3]
+			aB0, aB1 := aB[i3], aB[i3+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i3][0] += sB00
+		g.Wg[i3][1] += sB01
+		g.Wg[i3][2] += sB02
+		g.Wg[i3][3] += sB03
+		g.Wg[i3+1][0] += sB10
+		g.Wg[i3+1][1] += sB11
+		g.Wg[i3+1][2] += sB12
+		g.Wg[i3+1][3] += sB13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t4 := range 25 {
+			aC, bC := &ws.dbfSteps[t4], &in.Xs[t4]
+			aC0, aC1 := aC[i4], aC[i4+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i4][0] += sC00
+		g.Wf[i4][1] += sC01
+		g.Wf[i4][2] += sC02
+		g.Wf[i4][3] += sC03
+		g.Wf[i4+1][0] += sC10
+		g.Wf[i4+1][1] += sC11
+		g.Wf[i4+1][2] += sC12
+		g.Wf[i4+1][3] += sC13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t5 := range 25 {
+			aD, bD := &ws.dbiSteps[t5], &in.Xs[t5]
+			aD0, aD1 := aD[i5], aD[i5+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i5][0] += sD00
+		g.Wi[i5][1] += sD01
+		g.Wi[i5][2] += sD02
+		g.Wi[i5][3] += sD03
+		g.Wi[i5+1][0] += sD10
+		g.Wi[i5+1][1] += sD11
+		g.Wi[i5+1][2] += sD12
+		g.Wi[i5+1][3] += sD13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 }
 
 // LossGradTo returns the loss for the sample in and sets g to its gradient, as
@@ -956,316 +807,237 @@ func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 	g.Bo = [16]float64{}
 	g.Wy = [1][16]float64{}
 	g.By = [1]float64{}
-	var c [16]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
+		ws.c[0][i] = 0
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
 	var t3 [16]float64
 	var t4 [16]float64
 	var t5 [16]float64
-	var t6 [16]float64
-	var t7 [16]float64
-	var t8 [16]float64
-	var t9 [16]float64
-	var c2 [16]float64
-	row17 := &p.Wy[0]
+	row5 := &p.Wy[0]
 	for t := range 25 {
-		for i := range 16 {
-			ws.cPrev[t][i] = c[i]
-		}
+		hRow := &ws.h[t]
 		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i2 := 0; i2 < 16; i2 += 4 {
+		for i2 := range 16 {
 			row := &p.Ui[i2]
-			row2 := &p.Ui[i2+1]
-			row3 := &p.Ui[i2+2]
-			row4 := &p.Ui[i2+3]
+			row2 := &p.Uf[i2]
+			row3 := &p.Ug[i2]
+			row4 := &p.Uo[i2]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wi[i2][0]*in.Xs[t][0] + p.Wi[i2][1]*in.Xs[t][1] + (p.Wi[i2][2]*in.Xs[t][2] + p.Wi[i2][3]*in.Xs[t][3]) + dot0 + p.Bi[i2]
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			t3[i2] = p.Wf[i2][0]*in.Xs[t][0] + p.Wf[i2][1]*in.Xs[t][1] + (p.Wf[i2][2]*in.Xs[t][2] + p.Wf[i2][3]*in.Xs[t][3]) + dot1 + p.Bf[i2]
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			t4[i2] = p.Wg[i2][0]*in.Xs[t][0] + p.Wg[i2][1]*in.Xs[t][1] + (p.Wg[i2][2]*in.Xs[t][2] + p.Wg[i2][3]*in.Xs[t][3]) + dot2 + p.Bg[i2]
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			t5[i2] = p.Wo[i2][0]*in.Xs[t][0] + p.Wo[i2][1]*in.Xs[t][1] + (p.Wo[i2][2]*in.Xs[t][2] + p.Wo[i2][3]*in.Xs[t][3]) + dot3 + p.Bo[i2]
 		}
+		// lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 		for i := range 16 {
-			t3[i] = p.Wi[i][0]*in.Xs[t][0] + p.Wi[i][1]*in.Xs[t][1] + (p.Wi[i][2]*in.Xs[t][2] + p.Wi[i][3]*in.Xs[t][3]) + t2[i] + p.Bi[i]
-		}
-		for i := range 16 {
-			ws.i[t][i] = lstmSigmoid(t3[i])
-		}
-		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i3 := 0; i3 < 16; i3 += 4 {
-			row5 := &p.Uf[i3]
-			row6 := &p.Uf[i3+1]
-			row7 := &p.Uf[i3+2]
-			row8 := &p.Uf[i3+3]
-			var dotB0, dotB1, dotB2, dotB3 float64
-			for k2 := 0; k2 < 16; k2 += 4 {
-				x5 := ws.h[t][k2]
-				x6 := ws.h[t][k2+1]
-				x7 := ws.h[t][k2+2]
-				x8 := ws.h[t][k2+3]
-				dotB0 += row5[k2]*x5 + row5[k2+1]*x6 + (row5[k2+2]*x7 + row5[k2+3]*x8)
-				dotB1 += row6[k2]*x5 + row6[k2+1]*x6 + (row6[k2+2]*x7 + row6[k2+3]*x8)
-				dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
-				dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
-			}
-			t4[i3] = dotB0
-			t4[i3+1] = dotB1
-			t4[i3+2] = dotB2
-			t4[i3+3] = dotB3
-		}
-		for i := range 16 {
-			t5[i] = p.Wf[i][0]*in.Xs[t][0] + p.Wf[i][1]*in.Xs[t][1] + (p.Wf[i][2]*in.Xs[t][2] + p.Wf[i][3]*in.Xs[t][3]) + t4[i] + p.Bf[i]
-		}
-		for i := range 16 {
-			ws.f[t][i] = lstmSigmoid(t5[i])
-		}
-		// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i4 := 0; i4 < 16; i4 += 4 {
-			row9 := &p.Ug[i4]
-			row10 := &p.Ug[i4+1]
-			row11 := &p.Ug[i4+2]
-			row12 := &p.Ug[i4+3]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k3 := 0; k3 < 16; k3 += 4 {
-				x9 := ws.h[t][k3]
-				x10 := ws.h[t][k3+1]
-				x11 := ws.h[t][k3+2]
-				x12 := ws.h[t][k3+3]
-				dotC0 += row9[k3]*x9 + row9[k3+1]*x10 + (row9[k3+2]*x11 + row9[k3+3]*x12)
-				dotC1 += row10[k3]*x9 + row10[k3+1]*x10 + (row10[k3+2]*x11 + row10[k3+3]*x12)
-				dotC2 += row11[k3]*x9 + row11[k3+1]*x10 + (row11[k3+2]*x11 + row11[k3+3]*x12)
-				dotC3 += row12[k3]*x9 + row12[k3+1]*x10 + (row12[k3+2]*x11 + row12[k3+3]*x12)
-			}
-			t6[i4] = dotC0
-			t6[i4+1] = dotC1
-			t6[i4+2] = dotC2
-			t6[i4+3] = dotC3
-		}
-		for i := range 16 {
-			t7[i] = p.Wg[i][0]*in.Xs[t][0] + p.Wg[i][1]*in.Xs[t][1] + (p.Wg[i][2]*in.Xs[t][2] + p.Wg[i][3]*in.Xs[t][3]) + t6[i] + p.Bg[i]
-		}
-		for i := range 16 {
-			ws.g[t][i] = math.Tanh(t7[i])
-		}
-		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-		for i5 := 0; i5 < 16; i5 += 4 {
-			row13 := &p.Uo[i5]
-			row14 := &p.Uo[i5+1]
-			row15 := &p.Uo[i5+2]
-			row16 := &p.Uo[i5+3]
-			var dotD0, dotD1, dotD2, dotD3 float64
-			for k4 := 0; k4 < 16; k4 += 4 {
-				x13 := ws.h[t][k4]
-				x14 := ws.h[t][k4+1]
-				x15 := ws.h[t][k4+2]
-				x16 := ws.h[t][k4+3]
-				dotD0 += row13[k4]*x13 + row13[k4+1]*x14 + (row13[k4+2]*x15 + row13[k4+3]*x16)
-				dotD1 += row14[k4]*x13 + row14[k4+1]*x14 + (row14[k4+2]*x15 + row14[k4+3]*x16)
-				dotD2 += row15[k4]*x13 + row15[k4+1]*x14 + (row15[k4+2]*x15 + row15[k4+3]*x16)
-				dotD3 += row16[k4]*x13 + row16[k4+1]*x14 + (row16[k4+2]*x15 + row16[k4+3]*x16)
-			}
-			t8[i5] = dotD0
-			t8[i5+1] = dotD1
-			t8[i5+2] = dotD2
-			t8[i5+3] = dotD3
-		}
-		for i := range 16 {
-			t9[i] = p.Wo[i][0]*in.Xs[t][0] + p.Wo[i][1]*in.Xs[t][1] + (p.Wo[i][2]*in.Xs[t][2] + p.Wo[i][3]*in.Xs[t][3]) + t8[i] + p.Bo[i]
-		}
-		for i := range 16 {
-			ws.o[t][i] = lstmSigmoid(t9[i])
+			ws.i[t][i] = lstmSigmoid(t2[i])
+			// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
+			ws.f[t][i] = lstmSigmoid(t3[i])
+			// lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
+			ws.g[t][i] = math.Tanh(t4[i])
+			// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
+			ws.o[t][i] = lstmSigmoid(t5[i])
 			// lstm.bp:34: c = f * c + i * g
-			c2i := ws.f[t][i]*c[i] + ws.i[t][i]*ws.g[t][i]
-			c2[i] = c2i
+			ci := ws.f[t][i]*ws.c[t][i] + ws.i[t][i]*ws.g[t][i]
+			ws.c[t+1][i] = ci
 			// lstm.bp:35: h = o * tanh(c)
-			ws.tanhC[t][i] = math.Tanh(c2i)
+			ws.tanhC[t][i] = math.Tanh(ci)
 			ws.h[t+1][i] = ws.o[t][i] * ws.tanhC[t][i]
 		}
 		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		var dotE0, dotE1, dotE2, dotE3 float64
-		for k5 := 0; k5 < 16; k5 += 4 {
-			dotE0 += row17[k5] * ws.h[t+1][k5]
-			dotE1 += row17[k5+1] * ws.h[t+1][k5+1]
-			dotE2 += row17[k5+2] * ws.h[t+1][k5+2]
-			dotE3 += row17[k5+3] * ws.h[t+1][k5+3]
+		var dotB0, dotB1, dotB2, dotB3 float64
+		for k2 := 0; k2 < 16; k2 += 4 {
+			dotB0 += row5[k2] * ws.h[t+1][k2]
+			dotB1 += row5[k2+1] * ws.h[t+1][k2+1]
+			dotB2 += row5[k2+2] * ws.h[t+1][k2+2]
+			dotB3 += row5[k2+3] * ws.h[t+1][k2+3]
 		}
-		ws.t[t] = dotE0 + dotE1 + (dotE2 + dotE3) + p.By[0] - in.Ys[t]
+		ws.t[t] = dotB0 + dotB1 + (dotB2 + dotB3) + p.By[0] - in.Ys[t]
 		loss += ws.t[t] * ws.t[t]
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			c[i] = c2[i]
-		}
 	}
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
-	var dc3 [16]float64
 	var dbo [16]float64
 	var dbg [16]float64
 	var dbf [16]float64
 	var dbi [16]float64
-	var dh3 [16]float64
 	// backward of lstm.bp:28: for t in 0..T {
-	for t10 := 24; t10 >= 0; t10-- {
+	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t10]
-		// backward of lstm.bp:35: h = o * tanh(c)
+		dby[0] = 2 * ws.t[t6]
+		g.By[0] += dby[0]
 		for i := range 16 {
+			g.Wy[0][i] += dby[0] * ws.h[t6+1][i]
+			// backward of lstm.bp:35: h = o * tanh(c)
 			dh2i := dh[i] + dby[0]*p.Wy[0][i]
 			// backward of lstm.bp:34: c = f * c + i * g
-			dc2i := dc[i] + dh2i*ws.o[t10][i]*(1-ws.tanhC[t10][i]*ws.tanhC[t10][i])
-			dc3[i] = dc2i * ws.f[t10][i]
+			dc2i := dc[i] + dh2i*ws.o[t6][i]*(1-ws.tanhC[t6][i]*ws.tanhC[t6][i])
+			dc[i] = dc2i * ws.f[t6][i]
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			dbo[i] = dh2i * ws.tanhC[t10][i] * (ws.o[t10][i] * (1 - ws.o[t10][i]))
+			dboi := dh2i * ws.tanhC[t6][i] * (ws.o[t6][i] * (1 - ws.o[t6][i]))
+			dbo[i] = dboi
+			ws.dboSteps[t6][i] = dboi
+			g.Bo[i] += dboi
 			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			dbg[i] = dc2i * ws.i[t10][i] * (1 - ws.g[t10][i]*ws.g[t10][i])
+			dbgi := dc2i * ws.i[t6][i] * (1 - ws.g[t6][i]*ws.g[t6][i])
+			dbg[i] = dbgi
+			ws.dbgSteps[t6][i] = dbgi
+			g.Bg[i] += dbgi
 			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			dbf[i] = dc2i * ws.cPrev[t10][i] * (ws.f[t10][i] * (1 - ws.f[t10][i]))
+			dbfi := dc2i * ws.c[t6][i] * (ws.f[t6][i] * (1 - ws.f[t6][i]))
+			dbf[i] = dbfi
+			ws.dbfSteps[t6][i] = dbfi
+			g.Bf[i] += dbfi
 			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			dbi[i] = dc2i * ws.g[t10][i] * (ws.i[t10][i] * (1 - ws.i[t10][i]))
+			dbii := dc2i * ws.g[t6][i] * (ws.i[t6][i] * (1 - ws.i[t6][i]))
+			dbi[i] = dbii
+			ws.dbiSteps[t6][i] = dbii
+			g.Bi[i] += dbii
 		}
 		// backward of lstm.bp:28: for t in 0..T {
 		v := dbo[0]
-		row18 := &p.Uo[0]
-		v2 := dbo[1]
-		row19 := &p.Uo[1]
-		v3 := dbo[2]
-		row20 := &p.Uo[2]
-		v4 := dbo[3]
-		row21 := &p.Uo[3]
+		row6 := &p.Uo[0]
+		v2 := dbg[0]
+		row7 := &p.Ug[0]
+		v3 := dbf[0]
+		row8 := &p.Uf[0]
+		v4 := dbi[0]
+		row9 := &p.Ui[0]
 		for j2 := range 16 {
-			dh3[j2] = v*row18[j2] + v2*row19[j2] + (v3*row20[j2] + v4*row21[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
-		for k6 := 4; k6 < 16; k6 += 4 {
-			v5 := dbo[k6]
-			row22 := &p.Uo[k6]
-			v6 := dbo[k6+1]
-			row23 := &p.Uo[k6+1]
-			v7 := dbo[k6+2]
-			row24 := &p.Uo[k6+2]
-			v8 := dbo[k6+3]
-			row25 := &p.Uo[k6+3]
+		for k3 := 1; k3 < 16; k3++ {
+			v5 := dbo[k3]
+			row10 := &p.Uo[k3]
+			v6 := dbg[k3]
+			row11 := &p.Ug[k3]
+			v7 := dbf[k3]
+			row12 := &p.Uf[k3]
+			v8 := dbi[k3]
+			row13 := &p.Ui[k3]
 			for j3 := range 16 {
-				dh3[j3] += v5*row22[j3] + v6*row23[j3] + (v7*row24[j3] + v8*row25[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
-		}
-		v9 := dbg[0]
-		row26 := &p.Ug[0]
-		v10 := dbg[1]
-		row27 := &p.Ug[1]
-		v11 := dbg[2]
-		row28 := &p.Ug[2]
-		v12 := dbg[3]
-		row29 := &p.Ug[3]
-		for j4 := range 16 {
-			dh3[j4] += v9*row26[j4] + v10*row27[j4] + (v11*row28[j4] + v12*row29[j4])
-		}
-		for k7 := 4; k7 < 16; k7 += 4 {
-			v13 := dbg[k7]
-			row30 := &p.Ug[k7]
-			v14 := dbg[k7+1]
-			row31 := &p.Ug[k7+1]
-			v15 := dbg[k7+2]
-			row32 := &p.Ug[k7+2]
-			v16 := dbg[k7+3]
-			row33 := &p.Ug[k7+3]
-			for j5 := range 16 {
-				dh3[j5] += v13*row30[j5] + v14*row31[j5] + (v15*row32[j5] + v16*row33[j5])
-			}
-		}
-		v17 := dbf[0]
-		row34 := &p.Uf[0]
-		v18 := dbf[1]
-		row35 := &p.Uf[1]
-		v19 := dbf[2]
-		row36 := &p.Uf[2]
-		v20 := dbf[3]
-		row37 := &p.Uf[3]
-		for j6 := range 16 {
-			dh3[j6] += v17*row34[j6] + v18*row35[j6] + (v19*row36[j6] + v20*row37[j6])
-		}
-		for k8 := 4; k8 < 16; k8 += 4 {
-			v21 := dbf[k8]
-			row38 := &p.Uf[k8]
-			v22 := dbf[k8+1]
-			row39 := &p.Uf[k8+1]
-			v23 := dbf[k8+2]
-			row40 := &p.Uf[k8+2]
-			v24 := dbf[k8+3]
-			row41 := &p.Uf[k8+3]
-			for j7 := range 16 {
-				dh3[j7] += v21*row38[j7] + v22*row39[j7] + (v23*row40[j7] + v24*row41[j7])
-			}
-		}
-		v25 := dbi[0]
-		row42 := &p.Ui[0]
-		v26 := dbi[1]
-		row43 := &p.Ui[1]
-		v27 := dbi[2]
-		row44 := &p.Ui[2]
-		v28 := dbi[3]
-		row45 := &p.Ui[3]
-		for j8 := range 16 {
-			dh3[j8] += v25*row42[j8] + v26*row43[j8] + (v27*row44[j8] + v28*row45[j8])
-		}
-		for k9 := 4; k9 < 16; k9 += 4 {
-			v29 := dbi[k9]
-			row46 := &p.Ui[k9]
-			v30 := dbi[k9+1]
-			row47 := &p.Ui[k9+1]
-			v31 := dbi[k9+2]
-			row48 := &p.Ui[k9+2]
-			v32 := dbi[k9+3]
-			row49 := &p.Ui[k9+3]
-			for j9 := range 16 {
-				dh3[j9] += v29*row46[j9] + v30*row47[j9] + (v31*row48[j9] + v32*row49[j9])
-			}
-		}
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			ws.dbiSteps[t10][i] = dbi[i]
-			g.Bi[i] += dbi[i]
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			ws.dbfSteps[t10][i] = dbf[i]
-			g.Bf[i] += dbf[i]
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			ws.dbgSteps[t10][i] = dbg[i]
-			g.Bg[i] += dbg[i]
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			ws.dboSteps[t10][i] = dbo[i]
-			g.Bo[i] += dbo[i]
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t10+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			dc[i] = dc3[i]
-			// backward of lstm.bp:28: for t in 0..T {
-			dh[i] = dh3[i]
 		}
 	}
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wi[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wf[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wg[0][0], 64), true)
-	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
-	lstmGemmTN(16, 4, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wo[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t7 := range 25 {
+			a, b := &ws.dboSteps[t7], &in.Xs[t7]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wo[i3][0] += s00
+		g.Wo[i3][1] += s01
+		g.Wo[i3][2] += s02
+		g.Wo[i3][3] += s03
+		g.Wo[i3+1][0] += s10
+		g.Wo[i3+1][1] += s11
+		g.Wo[i3+1][2] += s12
+		g.Wo[i3+1][3] += s13
+	}
 	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dboSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uo[0][0], 256), true)
+	for i4 := 0; i4 < 16; i4 += 2 {
+		var sB00, sB01, sB02, sB03, sB10, sB11, sB12, sB13 float64
+		for t8 := range 25 {
+			aB, bB := &ws.dbgSteps[t8], &in.Xs[t8]
+			aB0, aB1 := aB[i4], aB[i4+1]
+			bB0, bB1, bB2, bB3 := bB[0], bB[1], bB[2], bB[3]
+			sB00 += aB0 * bB0
+			sB01 += aB0 * bB1
+			sB02 += aB0 * bB2
+			sB03 += aB0 * bB3
+			sB10 += aB1 * bB0
+			sB11 += aB1 * bB1
+			sB12 += aB1 * bB2
+			sB13 += aB1 * bB3
+		}
+		g.Wg[i4][0] += sB00
+		g.Wg[i4][1] += sB01
+		g.Wg[i4][2] += sB02
+		g.Wg[i4][3] += sB03
+		g.Wg[i4+1][0] += sB10
+		g.Wg[i4+1][1] += sB11
+		g.Wg[i4+1][2] += sB12
+		g.Wg[i4+1][3] += sB13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbgSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ug[0][0], 256), true)
+	for i5 := 0; i5 < 16; i5 += 2 {
+		var sC00, sC01, sC02, sC03, sC10, sC11, sC12, sC13 float64
+		for t9 := range 25 {
+			aC, bC := &ws.dbfSteps[t9], &in.Xs[t9]
+			aC0, aC1 := aC[i5], aC[i5+1]
+			bC0, bC1, bC2, bC3 := bC[0], bC[1], bC[2], bC[3]
+			sC00 += aC0 * bC0
+			sC01 += aC0 * bC1
+			sC02 += aC0 * bC2
+			sC03 += aC0 * bC3
+			sC10 += aC1 * bC0
+			sC11 += aC1 * bC1
+			sC12 += aC1 * bC2
+			sC13 += aC1 * bC3
+		}
+		g.Wf[i5][0] += sC00
+		g.Wf[i5][1] += sC01
+		g.Wf[i5][2] += sC02
+		g.Wf[i5][3] += sC03
+		g.Wf[i5+1][0] += sC10
+		g.Wf[i5+1][1] += sC11
+		g.Wf[i5+1][2] += sC12
+		g.Wf[i5+1][3] += sC13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbfSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Uf[0][0], 256), true)
+	for i6 := 0; i6 < 16; i6 += 2 {
+		var sD00, sD01, sD02, sD03, sD10, sD11, sD12, sD13 float64
+		for t10 := range 25 {
+			aD, bD := &ws.dbiSteps[t10], &in.Xs[t10]
+			aD0, aD1 := aD[i6], aD[i6+1]
+			bD0, bD1, bD2, bD3 := bD[0], bD[1], bD[2], bD[3]
+			sD00 += aD0 * bD0
+			sD01 += aD0 * bD1
+			sD02 += aD0 * bD2
+			sD03 += aD0 * bD3
+			sD10 += aD1 * bD0
+			sD11 += aD1 * bD1
+			sD12 += aD1 * bD2
+			sD13 += aD1 * bD3
+		}
+		g.Wi[i6][0] += sD00
+		g.Wi[i6][1] += sD01
+		g.Wi[i6][2] += sD02
+		g.Wi[i6][3] += sD03
+		g.Wi[i6+1][0] += sD10
+		g.Wi[i6+1][1] += sD11
+		g.Wi[i6+1][2] += sD12
+		g.Wi[i6+1][3] += sD13
+	}
+	lstmGemmTN(16, 16, 25, unsafe.Slice(&ws.dbiSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Ui[0][0], 256), true)
 	return loss
 }
 
@@ -1357,10 +1129,12 @@ func (ws *LstmBatchWorkspace) load(in []LstmInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64 {
-	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
@@ -1368,15 +1142,8 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
 	for t := range 25 {
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t2[0][0], 512), false)
 		for i := range 16 {
@@ -1414,7 +1181,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -1430,7 +1197,7 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
 				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
@@ -1449,12 +1216,6 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
-		}
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
 		}
 	}
 	// lstm.bp:28: for t in 0..T {
@@ -1476,14 +1237,26 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t6][i]
+		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t6+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t6+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t6+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t6+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
 		}
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
@@ -1493,6 +1266,23 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				ws.t6[i][j] = dh2[i][j] * ws.tanhC[t6][i][j] * (ws.o[t6][i][j] * (1 - ws.o[t6][i][j]))
+			}
+			for j := range 4 {
+				row3 := &ws.t6[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t6][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
+				}
+				g.Wo[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree4[i][j] += ws.t6[i][j]
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.t7[0][0], 512), false)
@@ -1505,62 +1295,6 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			for j := range 32 {
 				ws.t8[i][j] = dc2[i][j] * ws.i[t6][i][j] * (1 - ws.g[t6][i][j]*ws.g[t6][i][j])
 			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			for j := range 32 {
-				ws.t10[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
-			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				ws.t12[i][j] = dc2[i][j] * ws.cPrev[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				dh3[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			for j := range 4 {
-				row2 := &ws.t10[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t6][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t6][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t6][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t6][j][k3+3]
-				}
-				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t12[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t6][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
-				}
-				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t8[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
@@ -1574,10 +1308,19 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 			}
 		}
 		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
-		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t8[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t8[0][0], 512), unsafe.Slice(&ws.t9[0][0], 512), false)
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t10[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
+			}
 			for j := range 4 {
-				row5 := &ws.t6[i]
+				row5 := &ws.t10[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
 					dotE0 += row5[k6] * ws.xs[t6][j][k6]
@@ -1585,50 +1328,48 @@ func (p *LstmParams) lossGradTile(ws *LstmBatchWorkspace, g *LstmParams) float64
 					dotE2 += row5[k6+2] * ws.xs[t6][j][k6+2]
 					dotE3 += row5[k6+3] * ws.xs[t6][j][k6+3]
 				}
-				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+				g.Wi[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t6[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
 		for i := range 16 {
-			row6 := &scatter[0]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.h[t6+1][i][k7]
-				dotF1 += row6[k7+1] * ws.h[t6+1][i][k7+1]
-				dotF2 += row6[k7+2] * ws.h[t6+1][i][k7+2]
-				dotF3 += row6[k7+3] * ws.h[t6+1][i][k7+3]
-			}
-			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				dfree[i][j] += ws.t12[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				dfree2[i][j] += ws.t10[i][j]
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree3[i][j] += ws.t8[i][j]
-			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree4[i][j] += ws.t6[i][j]
-			}
 		}
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t10[0][0], 512), unsafe.Slice(&ws.t11[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc[i][j] = dc3[i][j]
+				dc[i][j] = dc2[i][j] * ws.f[t6][i][j]
 			}
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				ws.t12[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
+			}
+			for j := range 4 {
+				row6 := &ws.t12[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.xs[t6][j][k7]
+					dotF1 += row6[k7+1] * ws.xs[t6][j][k7+1]
+					dotF2 += row6[k7+2] * ws.xs[t6][j][k7+2]
+					dotF3 += row6[k7+3] * ws.xs[t6][j][k7+3]
+				}
+				g.Wf[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t12[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t12[0][0], 512), unsafe.Slice(&ws.t13[0][0], 512), false)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				dh[i][j] = ws.t7[i][j] + ws.t9[i][j] + ws.t11[i][j] + ws.t13[i][j]
 			}
 		}
 	}
@@ -1697,10 +1438,12 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	g.Wo = [16][4]float64{}
 	g.Uo = [16][16]float64{}
 	g.Wy = [1][16]float64{}
-	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
@@ -1708,15 +1451,8 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
 	for t := range 25 {
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t14[0][0], 512), false)
 		for i := range 16 {
@@ -1754,7 +1490,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -1770,7 +1506,7 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
 				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
@@ -1789,12 +1525,6 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
-		}
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
 		}
 	}
 	// lstm.bp:28: for t in 0..T {
@@ -1816,14 +1546,26 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 	var scatter [1][32]float64
 	var dh2 [16][32]float64
 	var dc2 [16][32]float64
-	var dc3 [16][32]float64
-	var dh3 [16][32]float64
 	// backward of lstm.bp:28: for t in 0..T {
 	for t6 := 24; t6 >= 0; t6-- {
 		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
 		scatter = [1][32]float64{}
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t6][i]
+		}
+		for i := range 16 {
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t6+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t6+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t6+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t6+1][i][k3+3]
+			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
+		}
+		for i := range 32 {
+			dfree5[0][i] += scatter[0][i]
 		}
 		// backward of lstm.bp:35: h = o * tanh(c)
 		for i := range 16 {
@@ -1833,6 +1575,23 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 			for j := range 32 {
 				ws.t18[i][j] = dh2[i][j] * ws.tanhC[t6][i][j] * (ws.o[t6][i][j] * (1 - ws.o[t6][i][j]))
+			}
+			for j := range 4 {
+				row3 := &ws.t18[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t6][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
+				}
+				g.Wo[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree4[i][j] += ws.t18[i][j]
 			}
 		}
 		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uo[0][0], 256), unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.t19[0][0], 512), false)
@@ -1845,62 +1604,6 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			for j := range 32 {
 				ws.t20[i][j] = dc2[i][j] * ws.i[t6][i][j] * (1 - ws.g[t6][i][j]*ws.g[t6][i][j])
 			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
-		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-		for i := range 16 {
-			for j := range 32 {
-				ws.t22[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
-		// backward of lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				dc3[i][j] = dc2[i][j] * ws.f[t6][i][j]
-			}
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				ws.t24[i][j] = dc2[i][j] * ws.cPrev[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
-			}
-		}
-		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				dh3[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
-			for j := range 4 {
-				row2 := &ws.t22[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t6][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t6][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t6][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t6][j][k3+3]
-				}
-				g.Wi[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
-		// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-		for i := range 16 {
-			for j := range 4 {
-				row3 := &ws.t24[i]
-				var dotC0, dotC1, dotC2, dotC3 float64
-				for k4 := 0; k4 < 32; k4 += 4 {
-					dotC0 += row3[k4] * ws.xs[t6][j][k4]
-					dotC1 += row3[k4+1] * ws.xs[t6][j][k4+1]
-					dotC2 += row3[k4+2] * ws.xs[t6][j][k4+2]
-					dotC3 += row3[k4+3] * ws.xs[t6][j][k4+3]
-				}
-				g.Wf[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
-			}
-		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
-		// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-		for i := range 16 {
 			for j := range 4 {
 				row4 := &ws.t20[i]
 				var dotD0, dotD1, dotD2, dotD3 float64
@@ -1914,10 +1617,19 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 			}
 		}
 		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ug[0][0], 256), true)
-		// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
 		for i := range 16 {
+			for j := range 32 {
+				dfree3[i][j] += ws.t20[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ug[0][0], 256), unsafe.Slice(&ws.t20[0][0], 512), unsafe.Slice(&ws.t21[0][0], 512), false)
+		// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
+		for i := range 16 {
+			for j := range 32 {
+				ws.t22[i][j] = dc2[i][j] * ws.g[t6][i][j] * (ws.i[t6][i][j] * (1 - ws.i[t6][i][j]))
+			}
 			for j := range 4 {
-				row5 := &ws.t18[i]
+				row5 := &ws.t22[i]
 				var dotE0, dotE1, dotE2, dotE3 float64
 				for k6 := 0; k6 < 32; k6 += 4 {
 					dotE0 += row5[k6] * ws.xs[t6][j][k6]
@@ -1925,50 +1637,48 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 					dotE2 += row5[k6+2] * ws.xs[t6][j][k6+2]
 					dotE3 += row5[k6+3] * ws.xs[t6][j][k6+3]
 				}
-				g.Wo[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
+				g.Wi[i][j] += dotE0 + dotE1 + (dotE2 + dotE3)
 			}
 		}
-		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t18[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uo[0][0], 256), true)
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Ui[0][0], 256), true)
 		for i := range 16 {
-			row6 := &scatter[0]
-			var dotF0, dotF1, dotF2, dotF3 float64
-			for k7 := 0; k7 < 32; k7 += 4 {
-				dotF0 += row6[k7] * ws.h[t6+1][i][k7]
-				dotF1 += row6[k7+1] * ws.h[t6+1][i][k7+1]
-				dotF2 += row6[k7+2] * ws.h[t6+1][i][k7+2]
-				dotF3 += row6[k7+3] * ws.h[t6+1][i][k7+3]
-			}
-			g.Wy[0][i] += dotF0 + dotF1 + (dotF2 + dotF3)
-			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
-			for j := range 32 {
-				dfree[i][j] += ws.t24[i][j]
-			}
-			// backward of lstm.bp:30: i = sigmoid(Wi @ x + Ui @ h + bi) // input gate
 			for j := range 32 {
 				dfree2[i][j] += ws.t22[i][j]
 			}
-			// backward of lstm.bp:32: g = tanh(Wg @ x + Ug @ h + bg)    // candidate cell
-			for j := range 32 {
-				dfree3[i][j] += ws.t20[i][j]
-			}
-			// backward of lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
-			for j := range 32 {
-				dfree4[i][j] += ws.t18[i][j]
-			}
 		}
-		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 32 {
-			dfree5[0][i] += scatter[0][i]
-		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Ui[0][0], 256), unsafe.Slice(&ws.t22[0][0], 512), unsafe.Slice(&ws.t23[0][0], 512), false)
 		// backward of lstm.bp:34: c = f * c + i * g
 		for i := range 16 {
 			for j := range 32 {
-				dc[i][j] = dc3[i][j]
+				dc[i][j] = dc2[i][j] * ws.f[t6][i][j]
 			}
-			// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+			// backward of lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 			for j := range 32 {
-				dh[i][j] = dh3[i][j]
+				ws.t24[i][j] = dc2[i][j] * ws.c[t6][i][j] * (ws.f[t6][i][j] * (1 - ws.f[t6][i][j]))
+			}
+			for j := range 4 {
+				row6 := &ws.t24[i]
+				var dotF0, dotF1, dotF2, dotF3 float64
+				for k7 := 0; k7 < 32; k7 += 4 {
+					dotF0 += row6[k7] * ws.xs[t6][j][k7]
+					dotF1 += row6[k7+1] * ws.xs[t6][j][k7+1]
+					dotF2 += row6[k7+2] * ws.xs[t6][j][k7+2]
+					dotF3 += row6[k7+3] * ws.xs[t6][j][k7+3]
+				}
+				g.Wf[i][j] += dotF0 + dotF1 + (dotF2 + dotF3)
+			}
+		}
+		lstmGemmNT(16, 16, 32, unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.h[t6][0][0], 512), unsafe.Slice(&g.Uf[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t24[i][j]
+			}
+		}
+		lstmGemmTN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.t24[0][0], 512), unsafe.Slice(&ws.t25[0][0], 512), false)
+		// backward of lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
+		for i := range 16 {
+			for j := range 32 {
+				dh[i][j] = ws.t19[i][j] + ws.t21[i][j] + ws.t23[i][j] + ws.t25[i][j]
 			}
 		}
 	}
@@ -2025,10 +1735,12 @@ func (p *LstmParams) lossGradTileTo(ws *LstmBatchWorkspace, g *LstmParams) float
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) float64 {
-	var c [16][32]float64
 	// lstm.bp:28: for t in 0..T {
 	var loss [32]float64
 	for i := range 16 {
+		for j := range 32 {
+			ws.c[0][i][j] = 0
+		}
 		for j := range 32 {
 			ws.h[0][i][j] = 0
 		}
@@ -2036,15 +1748,8 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 	var t2 [16][32]float64
 	var t3 [16][32]float64
 	var t4 [16][32]float64
-	var c2 [16][32]float64
 	var t5 [16][32]float64
 	for t := range 25 {
-		// lstm.bp:36: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			for j := range 32 {
-				ws.cPrev[t][i][j] = c[i][j]
-			}
-		}
 		// lstm.bp:31: f = sigmoid(Wf @ x + Uf @ h + bf) // forget gate
 		lstmGemmNN(16, 32, 16, unsafe.Slice(&p.Uf[0][0], 256), unsafe.Slice(&ws.h[t][0][0], 512), unsafe.Slice(&ws.t26[0][0], 512), false)
 		for i := range 16 {
@@ -2082,7 +1787,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			}
 			// lstm.bp:34: c = f * c + i * g
 			for j := range 32 {
-				c2[i][j] = ws.f[t][i][j]*c[i][j] + ws.i[t][i][j]*ws.g[t][i][j]
+				ws.c[t+1][i][j] = ws.f[t][i][j]*ws.c[t][i][j] + ws.i[t][i][j]*ws.g[t][i][j]
 			}
 		}
 		// lstm.bp:33: o = sigmoid(Wo @ x + Uo @ h + bo) // output gate
@@ -2098,7 +1803,7 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			}
 			// lstm.bp:35: h = o * tanh(c)
 			for j := range 32 {
-				ws.tanhC[t][i][j] = math.Tanh(c2[i][j])
+				ws.tanhC[t][i][j] = math.Tanh(ws.c[t+1][i][j])
 			}
 			for j := range 32 {
 				ws.h[t+1][i][j] = ws.o[t][i][j] * ws.tanhC[t][i][j]
@@ -2117,12 +1822,6 @@ func (p *LstmParams) forwardTile(ws *LstmBatchWorkspace, out []LstmOutputs) floa
 			ti := dot0 + dot1 + (dot2 + dot3) + p.By[0] - ws.ys[t][i]
 			ws.t[t][i] = ti
 			loss[i] += ti * ti
-		}
-		// lstm.bp:34: c = f * c + i * g
-		for i := range 16 {
-			for j := range 32 {
-				c[i][j] = c2[i][j]
-			}
 		}
 	}
 	// lstm.bp:28: for t in 0..T {

@@ -49,53 +49,49 @@ type MixedOutputs struct {
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type MixedWorkspace struct {
-	t     [3][3]float64
-	hPrev [3][3]float64
-	m     [4][3][3]float64
-	h     [3]float64
+	t  [3][3]float64
+	m  [4][3][3]float64
+	h  [4][3]float64
+	h2 [3]float64
 }
 
 // MixedBatchWorkspace holds what MixedParams.ForwardBatch and LossGradBatch
 // need to compute a tile of 32 samples at once. Its zero value is ready to
 // use; use one per goroutine. It is large: allocate it once.
 type MixedBatchWorkspace struct {
-	one   MixedWorkspace // for the samples after the last whole tile
-	x     [3][32]float64 // the tile's x, sample s in column s
-	t     [3][3][32]float64
-	hPrev [3][3][32]float64
-	m     [4][3][3]float64
+	one MixedWorkspace // for the samples after the last whole tile
+	x   [3][32]float64 // the tile's x, sample s in column s
+	t   [3][3][32]float64
+	m   [4][3][3]float64
+	h   [4][3][32]float64
 }
 
 // Forward returns the loss of model mixed for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) float64 {
 	// mixed.bp:11: for t in 0..3 {
-	var h [3]float64
 	for i := range 3 {
 		for j := range 3 {
 			ws.m[0][i][j] = p.W[i][j]
 		}
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
-	var h2 [3]float64
 	for t := range 3 {
+		// mixed.bp:12: M = M @ W * 0.5
 		for i := range 3 {
-			ws.hPrev[t][i] = h[i]
-			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			ws.t[t][i] = ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
+			ws.t[t][i] = ws.m[t+1][i][0]*ws.h[t][0] + ws.m[t+1][i][1]*ws.h[t][1] + ws.m[t+1][i][2]*ws.h[t][2] + p.V[i]
 		}
 		for i := range 3 {
-			h2[i] = mixedSoftplus(ws.t[t][i])
-			h[i] = h2[i]
+			ws.h[t+1][i] = mixedSoftplus(ws.t[t][i])
 		}
 	}
 	// mixed.bp:11: for t in 0..3 {
 	for i := range 3 {
-		ws.h[i] = h[i]
+		ws.h2[i] = ws.h[3][i]
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
 	var sum float64
@@ -104,9 +100,9 @@ func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 			sum += p.W[k][k2] * p.W[k][k2]
 		}
 	}
-	loss := ws.h[0]*p.V[0] + ws.h[1]*p.V[1] + ws.h[2]*p.V[2] + sum*0.01
+	loss := ws.h2[0]*p.V[0] + ws.h2[1]*p.V[1] + ws.h2[2]*p.V[2] + sum*0.01
 	if out != nil {
-		out.H = ws.h
+		out.H = ws.h2
 	}
 	return loss
 }
@@ -129,36 +125,28 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		dh[i] = p.V[i]
 	}
 	var dv2 [3]float64
-	var dh2 [3]float64
 	var t3 [3][3]float64
-	var dM2 [3][3]float64
 	for t2 := 2; t2 >= 0; t2-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
-			dv2[i] = dh[i] * mixedSigmoid(ws.t[t2][i])
+			dv2i := dh[i] * mixedSigmoid(ws.t[t2][i])
+			dv2[i] = dv2i
+			dv[i] += dv2i
 		}
 		for i := range 3 {
-			dh2[i] = dv2[0]*ws.m[t2+1][0][i] + dv2[1]*ws.m[t2+1][1][i] + dv2[2]*ws.m[t2+1][2][i]
+			dh[i] = dv2[0]*ws.m[t2+1][0][i] + dv2[1]*ws.m[t2+1][1][i] + dv2[2]*ws.m[t2+1][2][i]
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				t3[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t2][j]) * 0.5
-			}
-			for j := range 3 {
-				dM2[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
+				t3[i][j] = (dM[i][j] + dv2[i]*ws.h[t2][j]) * 0.5
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
 				dW[i][j] += ws.m[t2][0][i]*t3[0][j] + ws.m[t2][1][i]*t3[1][j] + ws.m[t2][2][i]*t3[2][j]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dv[i] += dv2[i]
-			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				dM[i][j] = dM2[i][j]
+				dM[i][j] = t3[i][0]*p.W[j][0] + t3[i][1]*p.W[j][1] + t3[i][2]*p.W[j][2]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dh[i] = dh2[i]
 		}
 	}
 	// backward of mixed.bp:5: param W[3, 3]
@@ -167,7 +155,7 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			g.W[i][j] += t[i][j] + t[i][j] + dM[i][j] + dW[i][j]
 		}
 		// backward of mixed.bp:6: param v[3]
-		g.V[i] += ws.h[i] + dv[i]
+		g.V[i] += ws.h2[i] + dv[i]
 	}
 }
 
@@ -176,27 +164,23 @@ func (p *MixedParams) Backward(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 // the per-step values of loops and values too big for the stack.
 func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedParams) float64 {
 	// mixed.bp:11: for t in 0..3 {
-	var h [3]float64
 	for i := range 3 {
 		for j := range 3 {
 			ws.m[0][i][j] = p.W[i][j]
 		}
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
-	var h2 [3]float64
 	for t := range 3 {
+		// mixed.bp:12: M = M @ W * 0.5
 		for i := range 3 {
-			ws.hPrev[t][i] = h[i]
-			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			ws.t[t][i] = ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
+			ws.t[t][i] = ws.m[t+1][i][0]*ws.h[t][0] + ws.m[t+1][i][1]*ws.h[t][1] + ws.m[t+1][i][2]*ws.h[t][2] + p.V[i]
 		}
 		for i := range 3 {
-			h2[i] = mixedSoftplus(ws.t[t][i])
-			h[i] = h2[i]
+			ws.h[t+1][i] = mixedSoftplus(ws.t[t][i])
 		}
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
@@ -206,7 +190,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			sum += p.W[k][k2] * p.W[k][k2]
 		}
 	}
-	loss := h[0]*p.V[0] + h[1]*p.V[1] + h[2]*p.V[2] + sum*0.01
+	loss := ws.h[3][0]*p.V[0] + ws.h[3][1]*p.V[1] + ws.h[3][2]*p.V[2] + sum*0.01
 	var t2 [3][3]float64
 	// backward of mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
 	var dM [3][3]float64
@@ -221,36 +205,28 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 		dh[i] = p.V[i]
 	}
 	var dv2 [3]float64
-	var dh2 [3]float64
 	var t4 [3][3]float64
-	var dM2 [3][3]float64
 	for t3 := 2; t3 >= 0; t3-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
-			dv2[i] = dh[i] * mixedSigmoid(ws.t[t3][i])
+			dv2i := dh[i] * mixedSigmoid(ws.t[t3][i])
+			dv2[i] = dv2i
+			dv[i] += dv2i
 		}
 		for i := range 3 {
-			dh2[i] = dv2[0]*ws.m[t3+1][0][i] + dv2[1]*ws.m[t3+1][1][i] + dv2[2]*ws.m[t3+1][2][i]
+			dh[i] = dv2[0]*ws.m[t3+1][0][i] + dv2[1]*ws.m[t3+1][1][i] + dv2[2]*ws.m[t3+1][2][i]
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				t4[i][j] = (dM[i][j] + dv2[i]*ws.hPrev[t3][j]) * 0.5
-			}
-			for j := range 3 {
-				dM2[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
+				t4[i][j] = (dM[i][j] + dv2[i]*ws.h[t3][j]) * 0.5
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
 				dW[i][j] += ws.m[t3][0][i]*t4[0][j] + ws.m[t3][1][i]*t4[1][j] + ws.m[t3][2][i]*t4[2][j]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dv[i] += dv2[i]
-			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				dM[i][j] = dM2[i][j]
+				dM[i][j] = t4[i][0]*p.W[j][0] + t4[i][1]*p.W[j][1] + t4[i][2]*p.W[j][2]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			dh[i] = dh2[i]
 		}
 	}
 	// backward of mixed.bp:5: param W[3, 3]
@@ -259,7 +235,7 @@ func (p *MixedParams) LossGrad(ws *MixedWorkspace, in *MixedInputs, g *MixedPara
 			g.W[i][j] += t2[i][j] + t2[i][j] + dM[i][j] + dW[i][j]
 		}
 		// backward of mixed.bp:6: param v[3]
-		g.V[i] += h[i] + dv[i]
+		g.V[i] += ws.h[3][i] + dv[i]
 	}
 	return loss
 }
@@ -288,32 +264,28 @@ func (p *MixedParams) LossGradTo(ws *MixedWorkspace, in *MixedInputs, g *MixedPa
 // space.
 func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) {
 	// mixed.bp:11: for t in 0..3 {
-	var h [3]float64
 	for i := range 3 {
 		for j := range 3 {
 			ws.m[0][i][j] = p.W[i][j]
 		}
-		h[i] = in.X[i]
+		ws.h[0][i] = in.X[i]
 	}
-	var h2 [3]float64
 	for t := range 3 {
+		// mixed.bp:12: M = M @ W * 0.5
 		for i := range 3 {
-			ws.hPrev[t][i] = h[i]
-			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
-			ws.t[t][i] = ws.m[t+1][i][0]*h[0] + ws.m[t+1][i][1]*h[1] + ws.m[t+1][i][2]*h[2] + p.V[i]
+			ws.t[t][i] = ws.m[t+1][i][0]*ws.h[t][0] + ws.m[t+1][i][1]*ws.h[t][1] + ws.m[t+1][i][2]*ws.h[t][2] + p.V[i]
 		}
 		for i := range 3 {
-			h2[i] = mixedSoftplus(ws.t[t][i])
-			h[i] = h2[i]
+			ws.h[t+1][i] = mixedSoftplus(ws.t[t][i])
 		}
 	}
 	// mixed.bp:11: for t in 0..3 {
 	for i := range 3 {
-		out.H[i] = h[i]
+		out.H[i] = ws.h[3][i]
 	}
 }
 
@@ -391,37 +363,28 @@ func (ws *MixedBatchWorkspace) load(in []MixedInputs) {
 // ws and adds the sum of their gradients to g.
 func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) float64 {
 	// mixed.bp:11: for t in 0..3 {
-	var h [3][32]float64
 	for i := range 3 {
 		for j := range 3 {
 			ws.m[0][i][j] = p.W[i][j]
 		}
 		for j := range 32 {
-			h[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
-	var h2 [3][32]float64
 	for t := range 3 {
-		// mixed.bp:7: input x[3]
+		// mixed.bp:12: M = M @ W * 0.5
 		for i := range 3 {
-			for j := range 32 {
-				ws.hPrev[t][i][j] = h[i][j]
-			}
-			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
 			for j := range 32 {
-				ws.t[t][i][j] = ws.m[t+1][i][0]*h[0][j] + ws.m[t+1][i][1]*h[1][j] + ws.m[t+1][i][2]*h[2][j] + p.V[i]
+				ws.t[t][i][j] = ws.m[t+1][i][0]*ws.h[t][0][j] + ws.m[t+1][i][1]*ws.h[t][1][j] + ws.m[t+1][i][2]*ws.h[t][2][j] + p.V[i]
 			}
 		}
 		for i := range 3 {
 			for j := range 32 {
-				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
-			}
-			for j := range 32 {
-				h[i][j] = h2[i][j]
+				ws.h[t+1][i][j] = mixedSoftplus(ws.t[t][i][j])
 			}
 		}
 	}
@@ -435,10 +398,10 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 	t2 := sum * 0.01
 	var loss0, loss1, loss2, loss3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += h[0][k3]*p.V[0] + h[1][k3]*p.V[1] + h[2][k3]*p.V[2] + t2
-		loss1 += h[0][k3+1]*p.V[0] + h[1][k3+1]*p.V[1] + h[2][k3+1]*p.V[2] + t2
-		loss2 += h[0][k3+2]*p.V[0] + h[1][k3+2]*p.V[1] + h[2][k3+2]*p.V[2] + t2
-		loss3 += h[0][k3+3]*p.V[0] + h[1][k3+3]*p.V[1] + h[2][k3+3]*p.V[2] + t2
+		loss0 += ws.h[3][0][k3]*p.V[0] + ws.h[3][1][k3]*p.V[1] + ws.h[3][2][k3]*p.V[2] + t2
+		loss1 += ws.h[3][0][k3+1]*p.V[0] + ws.h[3][1][k3+1]*p.V[1] + ws.h[3][2][k3+1]*p.V[2] + t2
+		loss2 += ws.h[3][0][k3+2]*p.V[0] + ws.h[3][1][k3+2]*p.V[1] + ws.h[3][2][k3+2]*p.V[2] + t2
+		loss3 += ws.h[3][0][k3+3]*p.V[0] + ws.h[3][1][k3+3]*p.V[1] + ws.h[3][2][k3+3]*p.V[2] + t2
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var t3 [3][3]float64
@@ -457,51 +420,40 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		}
 	}
 	var t5 [3][32]float64
-	var dh2 [3][32]float64
 	var t6 [3][3]float64
-	var dM2 [3][3]float64
 	for t4 := 2; t4 >= 0; t4-- {
 		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		for i := range 3 {
 			for j := range 32 {
 				t5[i][j] = dh[i][j] * mixedSigmoid(ws.t[t4][i][j])
 			}
+			for j := range 32 {
+				dfree[i][j] += t5[i][j]
+			}
 		}
 		for i := range 3 {
 			for j := range 32 {
-				dh2[i][j] = ws.m[t4+1][0][i]*t5[0][j] + ws.m[t4+1][1][i]*t5[1][j] + ws.m[t4+1][2][i]*t5[2][j]
+				dh[i][j] = ws.m[t4+1][0][i]*t5[0][j] + ws.m[t4+1][1][i]*t5[1][j] + ws.m[t4+1][2][i]*t5[2][j]
 			}
 			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				row := &t5[i]
 				var dot0, dot1, dot2, dot3 float64
 				for k4 := 0; k4 < 32; k4 += 4 {
-					dot0 += row[k4] * ws.hPrev[t4][j][k4]
-					dot1 += row[k4+1] * ws.hPrev[t4][j][k4+1]
-					dot2 += row[k4+2] * ws.hPrev[t4][j][k4+2]
-					dot3 += row[k4+3] * ws.hPrev[t4][j][k4+3]
+					dot0 += row[k4] * ws.h[t4][j][k4]
+					dot1 += row[k4+1] * ws.h[t4][j][k4+1]
+					dot2 += row[k4+2] * ws.h[t4][j][k4+2]
+					dot3 += row[k4+3] * ws.h[t4][j][k4+3]
 				}
 				t6[i][j] = (dM[i][j] + (dot0 + dot1 + (dot2 + dot3))) * 0.5
-			}
-			for j := range 3 {
-				dM2[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
 			}
 		}
 		for i := range 3 {
 			for j := range 3 {
 				dW[i][j] += ws.m[t4][0][i]*t6[0][j] + ws.m[t4][1][i]*t6[1][j] + ws.m[t4][2][i]*t6[2][j]
 			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			for j := range 32 {
-				dfree[i][j] += t5[i][j]
-			}
-			// backward of mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
-				dM[i][j] = dM2[i][j]
-			}
-			// backward of mixed.bp:13: h = softplus(M @ h + v)
-			for j := range 32 {
-				dh[i][j] = dh2[i][j]
+				dM[i][j] = t6[i][0]*p.W[j][0] + t6[i][1]*p.W[j][1] + t6[i][2]*p.W[j][2]
 			}
 		}
 	}
@@ -509,12 +461,13 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 		for j := range 3 {
 			g.W[i][j] += t3[i][j] + t3[i][j] + dM[i][j] + dW[i][j]
 		}
+		// backward of mixed.bp:13: h = softplus(M @ h + v)
 		var sum0, sum1, sum2, sum3 float64
 		for k5 := 0; k5 < 32; k5 += 4 {
-			sum0 += h[i][k5] + dfree[i][k5]
-			sum1 += h[i][k5+1] + dfree[i][k5+1]
-			sum2 += h[i][k5+2] + dfree[i][k5+2]
-			sum3 += h[i][k5+3] + dfree[i][k5+3]
+			sum0 += ws.h[3][i][k5] + dfree[i][k5]
+			sum1 += ws.h[3][i][k5+1] + dfree[i][k5+1]
+			sum2 += ws.h[3][i][k5+2] + dfree[i][k5+2]
+			sum3 += ws.h[3][i][k5+3] + dfree[i][k5+3]
 		}
 		g.V[i] += sum0 + sum1 + (sum2 + sum3)
 	}
@@ -525,45 +478,36 @@ func (p *MixedParams) lossGradTile(ws *MixedBatchWorkspace, g *MixedParams) floa
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) float64 {
 	// mixed.bp:11: for t in 0..3 {
-	var h [3][32]float64
 	for i := range 3 {
 		for j := range 3 {
 			ws.m[0][i][j] = p.W[i][j]
 		}
 		for j := range 32 {
-			h[i][j] = ws.x[i][j]
+			ws.h[0][i][j] = ws.x[i][j]
 		}
 	}
-	var h2 [3][32]float64
 	for t := range 3 {
-		// mixed.bp:7: input x[3]
+		// mixed.bp:12: M = M @ W * 0.5
 		for i := range 3 {
-			for j := range 32 {
-				ws.hPrev[t][i][j] = h[i][j]
-			}
-			// mixed.bp:12: M = M @ W * 0.5
 			for j := range 3 {
 				ws.m[t+1][i][j] = (ws.m[t][i][0]*p.W[0][j] + ws.m[t][i][1]*p.W[1][j] + ws.m[t][i][2]*p.W[2][j]) * 0.5
 			}
 			// mixed.bp:13: h = softplus(M @ h + v)
 			for j := range 32 {
-				ws.t[t][i][j] = ws.m[t+1][i][0]*h[0][j] + ws.m[t+1][i][1]*h[1][j] + ws.m[t+1][i][2]*h[2][j] + p.V[i]
+				ws.t[t][i][j] = ws.m[t+1][i][0]*ws.h[t][0][j] + ws.m[t+1][i][1]*ws.h[t][1][j] + ws.m[t+1][i][2]*ws.h[t][2][j] + p.V[i]
 			}
 		}
 		for i := range 3 {
 			for j := range 32 {
-				h2[i][j] = mixedSoftplus(ws.t[t][i][j])
-			}
-			for j := range 32 {
-				h[i][j] = h2[i][j]
+				ws.h[t+1][i][j] = mixedSoftplus(ws.t[t][i][j])
 			}
 		}
 	}
-	var h3 [3][32]float64
+	var h [3][32]float64
 	// mixed.bp:11: for t in 0..3 {
 	for i := range 3 {
 		for j := range 32 {
-			h3[i][j] = h[i][j]
+			h[i][j] = ws.h[3][i][j]
 		}
 	}
 	// mixed.bp:15: loss = sum(h * v) + sum(W * W) * 0.01
@@ -576,16 +520,16 @@ func (p *MixedParams) forwardTile(ws *MixedBatchWorkspace, out []MixedOutputs) f
 	t2 := sum * 0.01
 	var loss0, loss1, loss2, loss3 float64
 	for k3 := 0; k3 < 32; k3 += 4 {
-		loss0 += h3[0][k3]*p.V[0] + h3[1][k3]*p.V[1] + h3[2][k3]*p.V[2] + t2
-		loss1 += h3[0][k3+1]*p.V[0] + h3[1][k3+1]*p.V[1] + h3[2][k3+1]*p.V[2] + t2
-		loss2 += h3[0][k3+2]*p.V[0] + h3[1][k3+2]*p.V[1] + h3[2][k3+2]*p.V[2] + t2
-		loss3 += h3[0][k3+3]*p.V[0] + h3[1][k3+3]*p.V[1] + h3[2][k3+3]*p.V[2] + t2
+		loss0 += h[0][k3]*p.V[0] + h[1][k3]*p.V[1] + h[2][k3]*p.V[2] + t2
+		loss1 += h[0][k3+1]*p.V[0] + h[1][k3+1]*p.V[1] + h[2][k3+1]*p.V[2] + t2
+		loss2 += h[0][k3+2]*p.V[0] + h[1][k3+2]*p.V[1] + h[2][k3+2]*p.V[2] + t2
+		loss3 += h[0][k3+3]*p.V[0] + h[1][k3+3]*p.V[1] + h[2][k3+3]*p.V[2] + t2
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	if out != nil {
 		for q := range out {
 			for j2 := range 3 {
-				out[q].H[j2] = h3[j2][q]
+				out[q].H[j2] = h[j2][q]
 			}
 		}
 	}

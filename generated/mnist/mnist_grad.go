@@ -76,7 +76,6 @@ type MnistBatchWorkspace struct {
 // Forward returns the loss of model mnist for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
-	var t [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -94,13 +93,10 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
-	}
-	for i := range 128 {
-		ws.h[i] = mnistRelu(t[i] + p.B1[i])
+		ws.h[i2] = mnistRelu(dot0 + p.B1[i2])
+		ws.h[i2+1] = mnistRelu(dot1 + p.B1[i2+1])
+		ws.h[i2+2] = mnistRelu(dot2 + p.B1[i2+2])
+		ws.h[i2+3] = mnistRelu(dot3 + p.B1[i2+3])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
@@ -300,7 +296,7 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
-	var t [128]float64
+	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -318,16 +314,12 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		h[i2] = mnistRelu(dot0 + p.B1[i2])
+		h[i2+1] = mnistRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = mnistRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = mnistRelu(dot3 + p.B1[i2+3])
 	}
-	var h [128]float64
 	var logits [10]float64
-	for i := range 128 {
-		h[i] = mnistRelu(t[i] + p.B1[i])
-	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row5 := &p.W2[i]
@@ -383,11 +375,11 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 	}
 	sumC0 += in.Target[8]
 	sumC0 += in.Target[9]
-	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	t := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	var dh [128]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t2*exp[i]
+		dlogits[i] = -in.Target[i] + t*exp[i]
 	}
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	v := dlogits[0]
@@ -590,7 +582,7 @@ func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 // LossGrad would add it to a cleared g, without clearing g first. It writes
 // each entry of g once.
 func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
-	var t [128]float64
+	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -608,16 +600,12 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
+		h[i2] = mnistRelu(dot0 + p.B1[i2])
+		h[i2+1] = mnistRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = mnistRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = mnistRelu(dot3 + p.B1[i2+3])
 	}
-	var h [128]float64
 	var logits [10]float64
-	for i := range 128 {
-		h[i] = mnistRelu(t[i] + p.B1[i])
-	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {
 		row5 := &p.W2[i]
@@ -673,11 +661,11 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 	}
 	sumC0 += in.Target[8]
 	sumC0 += in.Target[9]
-	t2 := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
+	t := (sumC0 + sumC1 + (sumC2 + sumC3)) / sum
 	var dlogits [10]float64
 	var dh [128]float64
 	for i := range 10 {
-		dlogits[i] = -in.Target[i] + t2*exp[i]
+		dlogits[i] = -in.Target[i] + t*exp[i]
 	}
 	// backward of mnist.bp:15: logits = W2 @ h + b2
 	v := dlogits[0]
@@ -738,7 +726,7 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) {
-	var t [128]float64
+	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -756,14 +744,10 @@ func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t[i2] = dot0
-		t[i2+1] = dot1
-		t[i2+2] = dot2
-		t[i2+3] = dot3
-	}
-	var h [128]float64
-	for i := range 128 {
-		h[i] = mnistRelu(t[i] + p.B1[i])
+		h[i2] = mnistRelu(dot0 + p.B1[i2])
+		h[i2+1] = mnistRelu(dot1 + p.B1[i2+1])
+		h[i2+2] = mnistRelu(dot2 + p.B1[i2+2])
+		h[i2+3] = mnistRelu(dot3 + p.B1[i2+3])
 	}
 	// mnist.bp:15: logits = W2 @ h + b2
 	for i := range 10 {

@@ -48,75 +48,66 @@ type NestedOutputs struct{}
 // Backward's intermediate values. Its zero value is ready to use; use one per
 // goroutine.
 type NestedWorkspace struct {
-	h      [3][4]float64
-	hPrev  [3][4]float64
-	sum    [3][2]float64
-	hPrev2 [3][2][4]float64
-	t      [3][2]float64
-	s      float64
+	h   [3][4]float64
+	h2  [4][4]float64
+	sum [3][2]float64
+	t   [3][2]float64
+	h3  [3][3][4]float64
+	s   float64
 }
 
 // NestedBatchWorkspace holds what NestedParams.ForwardBatch and LossGradBatch
 // need to compute a tile of 32 samples at once. Its zero value is ready to
 // use; use one per goroutine. It is large: allocate it once.
 type NestedBatchWorkspace struct {
-	one    NestedWorkspace   // for the samples after the last whole tile
-	x      [3][4][32]float64 // the tile's x, sample s in column s
-	h      [3][4][32]float64
-	hPrev  [3][4][32]float64
-	t      [3][2][32]float64
-	t2     [3][2][32]float64
-	hPrev2 [3][2][4][32]float64
+	one NestedWorkspace   // for the samples after the last whole tile
+	x   [3][4][32]float64 // the tile's x, sample s in column s
+	h   [3][4][32]float64
+	h2  [4][4][32]float64
+	t   [3][2][32]float64
+	t2  [3][2][32]float64
+	h3  [3][3][4][32]float64
 }
 
 // Forward returns the loss of model nested for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) float64 {
-	var h [4]float64
-	var s float64
-	var s2 float64
-	var h2 [4]float64
-	var h3 [4]float64
 	// nested.bp:10: for i in 0..3 {
+	var s float64
+	for i := range 4 {
+		ws.h2[0][i] = 0
+	}
+	var s2 float64
 	for i2 := range 3 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
-			ws.hPrev[i2][i] = h[i]
-			// nested.bp:11: h = tanh(h * u + x[i])
-			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
+			ws.h[i2][i] = math.Tanh(ws.h2[i2][i]*p.U + in.X[i2][i])
 		}
 		// nested.bp:12: for j in 0..2 {
 		s2 = s
 		for i := range 4 {
-			h2[i] = ws.h[i2][i]
+			ws.h3[i2][0][i] = ws.h[i2][i]
 		}
 		for j2 := range 2 {
-			for i := range 4 {
-				ws.hPrev2[i2][j2][i] = h2[i]
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			ws.sum[i2][j2] = p.W[0]*h2[0] + p.W[1]*h2[1] + (p.W[2]*h2[2] + p.W[3]*h2[3])
+			ws.sum[i2][j2] = p.W[0]*ws.h3[i2][j2][0] + p.W[1]*ws.h3[i2][j2][1] + (p.W[2]*ws.h3[i2][j2][2] + p.W[3]*ws.h3[i2][j2][3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				h3[i] = h2[i]*0.5 + p.W[i]
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
 			s2 += ws.t[i2][j2] * p.U
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
-				h2[i] = h3[i]
+				ws.h3[i2][j2+1][i] = ws.h3[i2][j2][i]*0.5 + p.W[i]
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
-			h[i] = h2[i]
+			ws.h2[i2+1][i] = ws.h3[i2][2][i]
 		}
 		s = s2
 	}
 	// nested.bp:10: for i in 0..3 {
 	ws.s = s
 	// nested.bp:17: loss = s^2 + sum(h)
-	loss := ws.s*ws.s + (h[0] + h[1] + (h[2] + h[3]))
+	loss := ws.s*ws.s + (ws.h2[3][0] + ws.h2[3][1] + (ws.h2[3][2] + ws.h2[3][3]))
 	return loss
 }
 
@@ -137,7 +128,6 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var dh2 [4]float64
 	var dw [4]float64
 	var du float64
-	var dh3 [4]float64
 	var t3 [4]float64
 	var dh4 [4]float64
 	for i2 := 2; i2 >= 0; i2-- {
@@ -151,19 +141,17 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		for j2 := 1; j2 >= 0; j2-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
+			du += ds3 * ws.t[i2][j2]
 			t2 := t * p.W[j2]
-			// backward of nested.bp:12: for j in 0..2 {
+			// backward of nested.bp:4: param w[4]
 			for i := range 4 {
-				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
-				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.hPrev2[i2][j2][i]
+				dw[i] += dh2[i] + t2*ws.h3[i2][j2][i]
 			}
 			dw[j2] += t * ws.sum[i2][j2]
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t[i2][j2]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
-				dh2[i] = dh3[i]
+				dh3i := dh2[i]*0.5 + t2*p.W[i]
+				dh2[i] = dh3i
 			}
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
@@ -175,7 +163,7 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		g.U += du + (t3[0]*ws.hPrev[i2][0] + t3[1]*ws.hPrev[i2][1] + (t3[2]*ws.hPrev[i2][2] + t3[3]*ws.hPrev[i2][3]))
+		g.U += du + (t3[0]*ws.h2[i2][0] + t3[1]*ws.h2[i2][1] + (t3[2]*ws.h2[i2][2] + t3[3]*ws.h2[i2][3]))
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -189,49 +177,40 @@ func (p *NestedParams) Backward(ws *NestedWorkspace, in *NestedInputs, g *Nested
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *NestedParams) float64 {
-	var h [4]float64
-	var s float64
-	var s2 float64
-	var h2 [4]float64
-	var h3 [4]float64
 	// nested.bp:10: for i in 0..3 {
+	var s float64
+	for i := range 4 {
+		ws.h2[0][i] = 0
+	}
+	var s2 float64
 	for i2 := range 3 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
-			ws.hPrev[i2][i] = h[i]
-			// nested.bp:11: h = tanh(h * u + x[i])
-			ws.h[i2][i] = math.Tanh(h[i]*p.U + in.X[i2][i])
+			ws.h[i2][i] = math.Tanh(ws.h2[i2][i]*p.U + in.X[i2][i])
 		}
 		// nested.bp:12: for j in 0..2 {
 		s2 = s
 		for i := range 4 {
-			h2[i] = ws.h[i2][i]
+			ws.h3[i2][0][i] = ws.h[i2][i]
 		}
 		for j2 := range 2 {
-			for i := range 4 {
-				ws.hPrev2[i2][j2][i] = h2[i]
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
-			ws.sum[i2][j2] = p.W[0]*h2[0] + p.W[1]*h2[1] + (p.W[2]*h2[2] + p.W[3]*h2[3])
+			ws.sum[i2][j2] = p.W[0]*ws.h3[i2][j2][0] + p.W[1]*ws.h3[i2][j2][1] + (p.W[2]*ws.h3[i2][j2][2] + p.W[3]*ws.h3[i2][j2][3])
 			ws.t[i2][j2] = ws.sum[i2][j2] * p.W[j2]
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				h3[i] = h2[i]*0.5 + p.W[i]
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
 			s2 += ws.t[i2][j2] * p.U
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
-				h2[i] = h3[i]
+				ws.h3[i2][j2+1][i] = ws.h3[i2][j2][i]*0.5 + p.W[i]
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
-			h[i] = h2[i]
+			ws.h2[i2+1][i] = ws.h3[i2][2][i]
 		}
 		s = s2
 	}
 	// nested.bp:17: loss = s^2 + sum(h)
-	loss := s*s + (h[0] + h[1] + (h[2] + h[3]))
+	loss := s*s + (ws.h2[3][0] + ws.h2[3][1] + (ws.h2[3][2] + ws.h2[3][3]))
 	// backward of nested.bp:17: loss = s^2 + sum(h)
 	ds := 2 * s
 	var dh [4]float64
@@ -245,7 +224,6 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 	var dh2 [4]float64
 	var dw [4]float64
 	var du float64
-	var dh3 [4]float64
 	var t3 [4]float64
 	var dh4 [4]float64
 	for i3 := 2; i3 >= 0; i3-- {
@@ -259,19 +237,17 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			t := ds3 * p.U
+			du += ds3 * ws.t[i3][j3]
 			t2 := t * p.W[j3]
-			// backward of nested.bp:12: for j in 0..2 {
+			// backward of nested.bp:4: param w[4]
 			for i := range 4 {
-				dh3[i] = dh2[i]*0.5 + t2*p.W[i]
-				// backward of nested.bp:4: param w[4]
-				dw[i] += dh2[i] + t2*ws.hPrev2[i3][j3][i]
+				dw[i] += dh2[i] + t2*ws.h3[i3][j3][i]
 			}
 			dw[j3] += t * ws.sum[i3][j3]
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			du += ds3 * ws.t[i3][j3]
 			// backward of nested.bp:12: for j in 0..2 {
 			for i := range 4 {
-				dh2[i] = dh3[i]
+				dh3i := dh2[i]*0.5 + t2*p.W[i]
+				dh2[i] = dh3i
 			}
 		}
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
@@ -283,7 +259,7 @@ func (p *NestedParams) LossGrad(ws *NestedWorkspace, in *NestedInputs, g *Nested
 			g.W[i] += dw[i]
 		}
 		// backward of nested.bp:5: param u
-		g.U += du + (t3[0]*ws.hPrev[i3][0] + t3[1]*ws.hPrev[i3][1] + (t3[2]*ws.hPrev[i3][2] + t3[3]*ws.hPrev[i3][3]))
+		g.U += du + (t3[0]*ws.h2[i3][0] + t3[1]*ws.h2[i3][1] + (t3[2]*ws.h2[i3][2] + t3[3]*ws.h2[i3][3]))
 		// backward of nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			dh[i] = dh4[i]
@@ -391,21 +367,19 @@ func (ws *NestedBatchWorkspace) load(in []NestedInputs) {
 // lossGradTile returns the sum of the losses of the tile of samples loaded in
 // ws and adds the sum of their gradients to g.
 func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) float64 {
-	var h [4][32]float64
-	var s [32]float64
-	var s2 [32]float64
-	var h2 [4][32]float64
-	var h3 [4][32]float64
 	// nested.bp:10: for i in 0..3 {
+	var s [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			ws.h2[0][i][j] = 0
+		}
+	}
+	var s2 [32]float64
 	for i2 := range 3 {
-		// nested.bp:12: for j in 0..2 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			for j := range 32 {
-				ws.hPrev[i2][i][j] = h[i][j]
-			}
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for j := range 32 {
-				ws.h[i2][i][j] = math.Tanh(h[i][j]*p.U + ws.x[i2][i][j])
+				ws.h[i2][i][j] = math.Tanh(ws.h2[i2][i][j]*p.U + ws.x[i2][i][j])
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
@@ -414,43 +388,29 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		}
 		for i := range 4 {
 			for j := range 32 {
-				h2[i][j] = ws.h[i2][i][j]
+				ws.h3[i2][0][i][j] = ws.h[i2][i][j]
 			}
 		}
 		for j2 := range 2 {
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for i := range 4 {
-				for j := range 32 {
-					ws.hPrev2[i2][j2][i][j] = h2[i][j]
-				}
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti := p.W[0]*h2[0][i] + p.W[1]*h2[1][i] + (p.W[2]*h2[2][i] + p.W[3]*h2[3][i])
+				ti := p.W[0]*ws.h3[i2][j2][0][i] + p.W[1]*ws.h3[i2][j2][1][i] + (p.W[2]*ws.h3[i2][j2][2][i] + p.W[3]*ws.h3[i2][j2][3][i])
 				ws.t[i2][j2][i] = ti
-				ws.t2[i2][j2][i] = ti * p.W[j2]
+				t2i := ti * p.W[j2]
+				ws.t2[i2][j2][i] = t2i
+				s2[i] += t2i * p.U
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				for j := range 32 {
-					h3[i][j] = h2[i][j]*0.5 + p.W[i]
-				}
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			for i := range 32 {
-				s2[i] += ws.t2[i2][j2][i] * p.U
-			}
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				for j := range 32 {
-					h2[i][j] = h3[i][j]
+					ws.h3[i2][j2+1][i][j] = ws.h3[i2][j2][i][j]*0.5 + p.W[i]
 				}
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
 			for j := range 32 {
-				h[i][j] = h2[i][j]
+				ws.h2[i2+1][i][j] = ws.h3[i2][2][i][j]
 			}
 		}
 		for i := range 32 {
@@ -460,10 +420,10 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 	// nested.bp:17: loss = s^2 + sum(h)
 	var loss0, loss1, loss2, loss3 float64
 	for k := 0; k < 32; k += 4 {
-		loss0 += s[k]*s[k] + (h[0][k] + h[1][k] + (h[2][k] + h[3][k]))
-		loss1 += s[k+1]*s[k+1] + (h[0][k+1] + h[1][k+1] + (h[2][k+1] + h[3][k+1]))
-		loss2 += s[k+2]*s[k+2] + (h[0][k+2] + h[1][k+2] + (h[2][k+2] + h[3][k+2]))
-		loss3 += s[k+3]*s[k+3] + (h[0][k+3] + h[1][k+3] + (h[2][k+3] + h[3][k+3]))
+		loss0 += s[k]*s[k] + (ws.h2[3][0][k] + ws.h2[3][1][k] + (ws.h2[3][2][k] + ws.h2[3][3][k]))
+		loss1 += s[k+1]*s[k+1] + (ws.h2[3][0][k+1] + ws.h2[3][1][k+1] + (ws.h2[3][2][k+1] + ws.h2[3][3][k+1]))
+		loss2 += s[k+2]*s[k+2] + (ws.h2[3][0][k+2] + ws.h2[3][1][k+2] + (ws.h2[3][2][k+2] + ws.h2[3][3][k+2]))
+		loss3 += s[k+3]*s[k+3] + (ws.h2[3][0][k+3] + ws.h2[3][1][k+3] + (ws.h2[3][2][k+3] + ws.h2[3][3][k+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	var ds [32]float64
@@ -510,38 +470,35 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		for j3 := 1; j3 >= 0; j3-- {
 			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti2 := ds3[i] * p.U
-				t[i] = ti2
-				t2[i] = ti2 * p.W[j3]
+				t[i] = ds3[i] * p.U
 			}
-			// backward of nested.bp:11: h = tanh(h * u + x[i])
+			var sum0, sum1, sum2, sum3 float64
+			for k2 := 0; k2 < 32; k2 += 4 {
+				sum0 += ds3[k2] * ws.t2[i3][j3][k2]
+				sum1 += ds3[k2+1] * ws.t2[i3][j3][k2+1]
+				sum2 += ds3[k2+2] * ws.t2[i3][j3][k2+2]
+				sum3 += ds3[k2+3] * ws.t2[i3][j3][k2+3]
+			}
+			du += sum0 + sum1 + (sum2 + sum3)
+			var sumB0, sumB1, sumB2, sumB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				sumB0 += t[k3] * ws.t[i3][j3][k3]
+				sumB1 += t[k3+1] * ws.t[i3][j3][k3+1]
+				sumB2 += t[k3+2] * ws.t[i3][j3][k3+2]
+				sumB3 += t[k3+3] * ws.t[i3][j3][k3+3]
+			}
+			dw2[j3] += sumB0 + sumB1 + (sumB2 + sumB3)
+			for i := range 32 {
+				t2[i] = t[i] * p.W[j3]
+			}
 			for i := range 4 {
+				for j := range 32 {
+					dfree2[i][j] += dh2[i][j] + t2[j]*ws.h3[i3][j3][i][j]
+				}
+				// backward of nested.bp:11: h = tanh(h * u + x[i])
 				for j := range 32 {
 					dh3[i][j] = dh2[i][j]*0.5 + t2[j]*p.W[i]
 				}
-			}
-			// backward of nested.bp:13: s += dot(w, h) * w[j] * u
-			var sum0, sum1, sum2, sum3 float64
-			for k2 := 0; k2 < 32; k2 += 4 {
-				sum0 += t[k2] * ws.t[i3][j3][k2]
-				sum1 += t[k2+1] * ws.t[i3][j3][k2+1]
-				sum2 += t[k2+2] * ws.t[i3][j3][k2+2]
-				sum3 += t[k2+3] * ws.t[i3][j3][k2+3]
-			}
-			dw2[j3] += sum0 + sum1 + (sum2 + sum3)
-			var sumB0, sumB1, sumB2, sumB3 float64
-			for k3 := 0; k3 < 32; k3 += 4 {
-				sumB0 += ds3[k3] * ws.t2[i3][j3][k3]
-				sumB1 += ds3[k3+1] * ws.t2[i3][j3][k3+1]
-				sumB2 += ds3[k3+2] * ws.t2[i3][j3][k3+2]
-				sumB3 += ds3[k3+3] * ws.t2[i3][j3][k3+3]
-			}
-			du += sumB0 + sumB1 + (sumB2 + sumB3)
-			for i := range 4 {
-				for j := range 32 {
-					dfree2[i][j] += dh2[i][j] + t2[j]*ws.hPrev2[i3][j3][i][j]
-				}
-				// backward of nested.bp:11: h = tanh(h * u + x[i])
 				for j := range 32 {
 					dh2[i][j] = dh3[i][j]
 				}
@@ -560,7 +517,7 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 		var sum float64
 		for k4 := range 4 {
 			for k5 := range 32 {
-				sum += t3[k4][k5] * ws.hPrev[i3][k4][k5]
+				sum += t3[k4][k5] * ws.h2[i3][k4][k5]
 			}
 		}
 		g.U += du + sum
@@ -594,21 +551,19 @@ func (p *NestedParams) lossGradTile(ws *NestedBatchWorkspace, g *NestedParams) f
 // forwardTile returns the sum of the losses of the tile of samples loaded in
 // ws, and if out is not nil, sets out[s] to the outputs of sample s.
 func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs) float64 {
-	var h [4][32]float64
-	var s [32]float64
-	var s2 [32]float64
-	var h2 [4][32]float64
-	var h3 [4][32]float64
 	// nested.bp:10: for i in 0..3 {
+	var s [32]float64
+	for i := range 4 {
+		for j := range 32 {
+			ws.h2[0][i][j] = 0
+		}
+	}
+	var s2 [32]float64
 	for i2 := range 3 {
-		// nested.bp:12: for j in 0..2 {
+		// nested.bp:11: h = tanh(h * u + x[i])
 		for i := range 4 {
 			for j := range 32 {
-				ws.hPrev[i2][i][j] = h[i][j]
-			}
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for j := range 32 {
-				ws.h[i2][i][j] = math.Tanh(h[i][j]*p.U + ws.x[i2][i][j])
+				ws.h[i2][i][j] = math.Tanh(ws.h2[i2][i][j]*p.U + ws.x[i2][i][j])
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
@@ -617,43 +572,29 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 		}
 		for i := range 4 {
 			for j := range 32 {
-				h2[i][j] = ws.h[i2][i][j]
+				ws.h3[i2][0][i][j] = ws.h[i2][i][j]
 			}
 		}
 		for j2 := range 2 {
-			// nested.bp:11: h = tanh(h * u + x[i])
-			for i := range 4 {
-				for j := range 32 {
-					ws.hPrev2[i2][j2][i][j] = h2[i][j]
-				}
-			}
 			// nested.bp:13: s += dot(w, h) * w[j] * u
 			for i := range 32 {
-				ti := p.W[0]*h2[0][i] + p.W[1]*h2[1][i] + (p.W[2]*h2[2][i] + p.W[3]*h2[3][i])
+				ti := p.W[0]*ws.h3[i2][j2][0][i] + p.W[1]*ws.h3[i2][j2][1][i] + (p.W[2]*ws.h3[i2][j2][2][i] + p.W[3]*ws.h3[i2][j2][3][i])
 				ws.t[i2][j2][i] = ti
-				ws.t2[i2][j2][i] = ti * p.W[j2]
+				t2i := ti * p.W[j2]
+				ws.t2[i2][j2][i] = t2i
+				s2[i] += t2i * p.U
 			}
 			// nested.bp:14: h = h * 0.5 + w
 			for i := range 4 {
 				for j := range 32 {
-					h3[i][j] = h2[i][j]*0.5 + p.W[i]
-				}
-			}
-			// nested.bp:13: s += dot(w, h) * w[j] * u
-			for i := range 32 {
-				s2[i] += ws.t2[i2][j2][i] * p.U
-			}
-			// nested.bp:14: h = h * 0.5 + w
-			for i := range 4 {
-				for j := range 32 {
-					h2[i][j] = h3[i][j]
+					ws.h3[i2][j2+1][i][j] = ws.h3[i2][j2][i][j]*0.5 + p.W[i]
 				}
 			}
 		}
 		// nested.bp:12: for j in 0..2 {
 		for i := range 4 {
 			for j := range 32 {
-				h[i][j] = h2[i][j]
+				ws.h2[i2+1][i][j] = ws.h3[i2][2][i][j]
 			}
 		}
 		for i := range 32 {
@@ -663,10 +604,10 @@ func (p *NestedParams) forwardTile(ws *NestedBatchWorkspace, out []NestedOutputs
 	// nested.bp:17: loss = s^2 + sum(h)
 	var loss0, loss1, loss2, loss3 float64
 	for k := 0; k < 32; k += 4 {
-		loss0 += s[k]*s[k] + (h[0][k] + h[1][k] + (h[2][k] + h[3][k]))
-		loss1 += s[k+1]*s[k+1] + (h[0][k+1] + h[1][k+1] + (h[2][k+1] + h[3][k+1]))
-		loss2 += s[k+2]*s[k+2] + (h[0][k+2] + h[1][k+2] + (h[2][k+2] + h[3][k+2]))
-		loss3 += s[k+3]*s[k+3] + (h[0][k+3] + h[1][k+3] + (h[2][k+3] + h[3][k+3]))
+		loss0 += s[k]*s[k] + (ws.h2[3][0][k] + ws.h2[3][1][k] + (ws.h2[3][2][k] + ws.h2[3][3][k]))
+		loss1 += s[k+1]*s[k+1] + (ws.h2[3][0][k+1] + ws.h2[3][1][k+1] + (ws.h2[3][2][k+1] + ws.h2[3][3][k+1]))
+		loss2 += s[k+2]*s[k+2] + (ws.h2[3][0][k+2] + ws.h2[3][1][k+2] + (ws.h2[3][2][k+2] + ws.h2[3][3][k+2]))
+		loss3 += s[k+3]*s[k+3] + (ws.h2[3][0][k+3] + ws.h2[3][1][k+3] + (ws.h2[3][2][k+3] + ws.h2[3][3][k+3]))
 	}
 	loss := loss0 + loss1 + (loss2 + loss3)
 	return loss

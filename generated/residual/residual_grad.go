@@ -87,7 +87,6 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 	for i := range 16 {
 		t[i] = p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3])
 	}
-	var t2 [16]float64
 	for i := range 16 {
 		ws.h0[i] = math.Tanh(t[i])
 	}
@@ -108,14 +107,12 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t2[i2] = dot0
-		t2[i2+1] = dot1
-		t2[i2+2] = dot2
-		t2[i2+3] = dot3
+		ws.relu[i2] = residualRelu(dot0 + p.A_[i2])
+		ws.relu[i2+1] = residualRelu(dot1 + p.A_[i2+1])
+		ws.relu[i2+2] = residualRelu(dot2 + p.A_[i2+2])
+		ws.relu[i2+3] = residualRelu(dot3 + p.A_[i2+3])
 	}
-	var t3 [16]float64
 	for i := range 16 {
-		ws.relu[i] = residualRelu(t2[i] + p.A_[i])
 		ws.h1[i] = ws.h0[i] + ws.relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
@@ -135,13 +132,12 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
-		t3[i3] = dotB0
-		t3[i3+1] = dotB1
-		t3[i3+2] = dotB2
-		t3[i3+3] = dotB3
+		ws.relu2[i3] = residualRelu(dotB0 + p.B_[i3])
+		ws.relu2[i3+1] = residualRelu(dotB1 + p.B_[i3+1])
+		ws.relu2[i3+2] = residualRelu(dotB2 + p.B_[i3+2])
+		ws.relu2[i3+3] = residualRelu(dotB3 + p.B_[i3+3])
 	}
 	for i := range 16 {
-		ws.relu2[i] = residualRelu(t3[i] + p.B_[i])
 		ws.h2[i] = ws.h1[i] + ws.relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -262,7 +258,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	for i := range 16 {
 		t[i] = p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3])
 	}
-	var t2 [16]float64
+	var relu [16]float64
 	for i := range 16 {
 		h0[i] = math.Tanh(t[i])
 	}
@@ -283,16 +279,14 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t2[i2] = dot0
-		t2[i2+1] = dot1
-		t2[i2+2] = dot2
-		t2[i2+3] = dot3
+		relu[i2] = residualRelu(dot0 + p.A_[i2])
+		relu[i2+1] = residualRelu(dot1 + p.A_[i2+1])
+		relu[i2+2] = residualRelu(dot2 + p.A_[i2+2])
+		relu[i2+3] = residualRelu(dot3 + p.A_[i2+3])
 	}
-	var relu [16]float64
 	var h1 [16]float64
-	var t3 [16]float64
+	var relu2 [16]float64
 	for i := range 16 {
-		relu[i] = residualRelu(t2[i] + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
@@ -312,15 +306,13 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
-		t3[i3] = dotB0
-		t3[i3+1] = dotB1
-		t3[i3+2] = dotB2
-		t3[i3+3] = dotB3
+		relu2[i3] = residualRelu(dotB0 + p.B_[i3])
+		relu2[i3+1] = residualRelu(dotB1 + p.B_[i3+1])
+		relu2[i3+2] = residualRelu(dotB2 + p.B_[i3+2])
+		relu2[i3+3] = residualRelu(dotB3 + p.B_[i3+3])
 	}
-	var relu2 [16]float64
 	var h2 [16]float64
 	for i := range 16 {
-		relu2[i] = residualRelu(t3[i] + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -331,14 +323,14 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		sum2 += p.V[k3+2] * h2[k3+2]
 		sum3 += p.V[k3+3] * h2[k3+3]
 	}
-	t4 := sum0 + sum1 + (sum2 + sum3) - in.Y
-	loss := 0.5 * (t4 * t4)
+	t2 := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t2 * t2)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t5 := 0.5 * (2 * t4)
+	t3 := 0.5 * (2 * t2)
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t5 * p.V[i]
+		dh2i := t3 * p.V[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -369,7 +361,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 	}
 	var da [16]float64
-	var t6 [16]float64
+	var t4 [16]float64
 	for i := range 16 {
 		da[i] = dh1[i] * residualStep(relu[i])
 	}
@@ -382,7 +374,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 	v12 := da[3]
 	row20 := &p.A[3]
 	for j4 := range 16 {
-		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		t4[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v13 := da[k5]
@@ -394,17 +386,17 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		v16 := da[k5+3]
 		row24 := &p.A[k5+3]
 		for j5 := range 16 {
-			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			t4[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
+		t5i := (dh1[i] + t4[i]) * (1 - h0[i]*h0[i])
 		row25 := &g.W0[i]
-		row25[0] += t7i * in.X[0]
-		row25[1] += t7i * in.X[1]
-		row25[2] += t7i * in.X[2]
-		row25[3] += t7i * in.X[3]
+		row25[0] += t5i * in.X[0]
+		row25[1] += t5i * in.X[1]
+		row25[2] += t5i * in.X[2]
+		row25[3] += t5i * in.X[3]
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		a := da[i]
 		row26 := &g.A[i]
@@ -420,7 +412,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 		}
 		g.B_[i] += db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] += t5 * h2[i]
+		g.V[i] += t3 * h2[i]
 	}
 	return loss
 }
@@ -523,7 +515,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	for i := range 16 {
 		t[i] = p.W0[i][0]*in.X[0] + p.W0[i][1]*in.X[1] + (p.W0[i][2]*in.X[2] + p.W0[i][3]*in.X[3])
 	}
-	var t2 [16]float64
+	var relu [16]float64
 	for i := range 16 {
 		h0[i] = math.Tanh(t[i])
 	}
@@ -544,16 +536,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 			dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 			dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 		}
-		t2[i2] = dot0
-		t2[i2+1] = dot1
-		t2[i2+2] = dot2
-		t2[i2+3] = dot3
+		relu[i2] = residualRelu(dot0 + p.A_[i2])
+		relu[i2+1] = residualRelu(dot1 + p.A_[i2+1])
+		relu[i2+2] = residualRelu(dot2 + p.A_[i2+2])
+		relu[i2+3] = residualRelu(dot3 + p.A_[i2+3])
 	}
-	var relu [16]float64
 	var h1 [16]float64
-	var t3 [16]float64
+	var relu2 [16]float64
 	for i := range 16 {
-		relu[i] = residualRelu(t2[i] + p.A_[i])
 		h1[i] = h0[i] + relu[i]
 	}
 	// residual.bp:16: h2 = h1 + relu(B @ h1 + b)
@@ -573,15 +563,13 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 			dotB2 += row7[k2]*x5 + row7[k2+1]*x6 + (row7[k2+2]*x7 + row7[k2+3]*x8)
 			dotB3 += row8[k2]*x5 + row8[k2+1]*x6 + (row8[k2+2]*x7 + row8[k2+3]*x8)
 		}
-		t3[i3] = dotB0
-		t3[i3+1] = dotB1
-		t3[i3+2] = dotB2
-		t3[i3+3] = dotB3
+		relu2[i3] = residualRelu(dotB0 + p.B_[i3])
+		relu2[i3+1] = residualRelu(dotB1 + p.B_[i3+1])
+		relu2[i3+2] = residualRelu(dotB2 + p.B_[i3+2])
+		relu2[i3+3] = residualRelu(dotB3 + p.B_[i3+3])
 	}
-	var relu2 [16]float64
 	var h2 [16]float64
 	for i := range 16 {
-		relu2[i] = residualRelu(t3[i] + p.B_[i])
 		h2[i] = h1[i] + relu2[i]
 	}
 	// residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
@@ -592,14 +580,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		sum2 += p.V[k3+2] * h2[k3+2]
 		sum3 += p.V[k3+3] * h2[k3+3]
 	}
-	t4 := sum0 + sum1 + (sum2 + sum3) - in.Y
-	loss := 0.5 * (t4 * t4)
+	t2 := sum0 + sum1 + (sum2 + sum3) - in.Y
+	loss := 0.5 * (t2 * t2)
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-	t5 := 0.5 * (2 * t4)
+	t3 := 0.5 * (2 * t2)
 	var db [16]float64
 	var dh1 [16]float64
 	for i := range 16 {
-		dh2i := t5 * p.V[i]
+		dh2i := t3 * p.V[i]
 		// backward of residual.bp:16: h2 = h1 + relu(B @ h1 + b)
 		db[i] = dh2i * residualStep(relu2[i])
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
@@ -630,7 +618,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		}
 	}
 	var da [16]float64
-	var t6 [16]float64
+	var t4 [16]float64
 	for i := range 16 {
 		da[i] = dh1[i] * residualStep(relu[i])
 	}
@@ -643,7 +631,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 	v12 := da[3]
 	row20 := &p.A[3]
 	for j4 := range 16 {
-		t6[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
+		t4[j4] = v9*row17[j4] + v10*row18[j4] + (v11*row19[j4] + v12*row20[j4])
 	}
 	for k5 := 4; k5 < 16; k5 += 4 {
 		v13 := da[k5]
@@ -655,14 +643,14 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		v16 := da[k5+3]
 		row24 := &p.A[k5+3]
 		for j5 := range 16 {
-			t6[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
+			t4[j5] += v13*row21[j5] + v14*row22[j5] + (v15*row23[j5] + v16*row24[j5])
 		}
 	}
 	// backward of residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
-		t7i := (dh1[i] + t6[i]) * (1 - h0[i]*h0[i])
+		t5i := (dh1[i] + t4[i]) * (1 - h0[i]*h0[i])
 		for j := range 4 {
-			g.W0[i][j] = t7i * in.X[j]
+			g.W0[i][j] = t5i * in.X[j]
 		}
 		// backward of residual.bp:15: h1 = h0 + relu(A @ h0 + a)
 		for j := range 16 {
@@ -675,7 +663,7 @@ func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g
 		}
 		g.B_[i] = db[i]
 		// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
-		g.V[i] = t5 * h2[i]
+		g.V[i] = t3 * h2[i]
 	}
 	return loss
 }

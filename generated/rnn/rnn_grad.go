@@ -66,10 +66,8 @@ type RnnBatchWorkspace struct {
 	h   [26][16][32]float64
 	t2  [16][32]float64
 	t3  [16][32]float64
-	dh  [16][32]float64
 	t4  [16][32]float64
 	t5  [16][32]float64
-	dh2 [16][32]float64
 	t6  [16][32]float64
 }
 
@@ -82,9 +80,9 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i2 := 0; i2 < 16; i2 += 4 {
 			row := &p.Wh[i2]
@@ -93,25 +91,22 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wx[i2][0]*in.Xs[t][0] + p.Wx[i2][1]*in.Xs[t][1] + (p.Wx[i2][2]*in.Xs[t][2] + p.Wx[i2][3]*in.Xs[t][3]) + dot0 + p.Bh[i2]
+			t2[i2+1] = p.Wx[i2+1][0]*in.Xs[t][0] + p.Wx[i2+1][1]*in.Xs[t][1] + (p.Wx[i2+1][2]*in.Xs[t][2] + p.Wx[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bh[i2+1]
+			t2[i2+2] = p.Wx[i2+2][0]*in.Xs[t][0] + p.Wx[i2+2][1]*in.Xs[t][1] + (p.Wx[i2+2][2]*in.Xs[t][2] + p.Wx[i2+2][3]*in.Xs[t][3]) + dot2 + p.Bh[i2+2]
+			t2[i2+3] = p.Wx[i2+3][0]*in.Xs[t][0] + p.Wx[i2+3][1]*in.Xs[t][1] + (p.Wx[i2+3][2]*in.Xs[t][2] + p.Wx[i2+3][3]*in.Xs[t][3]) + dot3 + p.Bh[i2+3]
 		}
 		for i := range 16 {
-			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
-		}
-		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(t3[i])
+			ws.h[t+1][i] = math.Tanh(t2[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -134,14 +129,18 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row := &p.Wh[0]
@@ -152,7 +151,7 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		v4 := dbh[3]
 		row4 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbh[k]
@@ -164,22 +163,34 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			v8 := dbh[k+3]
 			row8 := &p.Wh[k+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			dh[i] = dh2[i]
-		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dbhSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i2][0] += s00
+		g.Wx[i2][1] += s01
+		g.Wx[i2][2] += s02
+		g.Wx[i2][3] += s03
+		g.Wx[i2+1][0] += s10
+		g.Wx[i2+1][1] += s11
+		g.Wx[i2+1][2] += s12
+		g.Wx[i2+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 }
 
@@ -193,9 +204,9 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i2 := 0; i2 < 16; i2 += 4 {
 			row := &p.Wh[i2]
@@ -204,25 +215,22 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wx[i2][0]*in.Xs[t][0] + p.Wx[i2][1]*in.Xs[t][1] + (p.Wx[i2][2]*in.Xs[t][2] + p.Wx[i2][3]*in.Xs[t][3]) + dot0 + p.Bh[i2]
+			t2[i2+1] = p.Wx[i2+1][0]*in.Xs[t][0] + p.Wx[i2+1][1]*in.Xs[t][1] + (p.Wx[i2+1][2]*in.Xs[t][2] + p.Wx[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bh[i2+1]
+			t2[i2+2] = p.Wx[i2+2][0]*in.Xs[t][0] + p.Wx[i2+2][1]*in.Xs[t][1] + (p.Wx[i2+2][2]*in.Xs[t][2] + p.Wx[i2+2][3]*in.Xs[t][3]) + dot2 + p.Bh[i2+2]
+			t2[i2+3] = p.Wx[i2+3][0]*in.Xs[t][0] + p.Wx[i2+3][1]*in.Xs[t][1] + (p.Wx[i2+3][2]*in.Xs[t][2] + p.Wx[i2+3][3]*in.Xs[t][3]) + dot3 + p.Bh[i2+3]
 		}
 		for i := range 16 {
-			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
-		}
-		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(t3[i])
+			ws.h[t+1][i] = math.Tanh(t2[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -238,14 +246,18 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t4 := 24; t4 >= 0; t4-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t4]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		dby[0] = 2 * ws.t[t3]
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t4+1][i]*ws.h[t4+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t3][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -256,7 +268,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 		v4 := dbh[3]
 		row9 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v5 := dbh[k3]
@@ -268,22 +280,34 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 			v8 := dbh[k3+3]
 			row13 := &p.Wh[k3+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t4][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t4+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			dh[i] = dh2[i]
-		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t4 := range 25 {
+			a, b := &ws.dbhSteps[t4], &in.Xs[t4]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i3][0] += s00
+		g.Wx[i3][1] += s01
+		g.Wx[i3][2] += s02
+		g.Wx[i3][3] += s03
+		g.Wx[i3+1][0] += s10
+		g.Wx[i3+1][1] += s11
+		g.Wx[i3+1][2] += s12
+		g.Wx[i3+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 	return loss
 }
@@ -300,14 +324,18 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
 	for t := 24; t >= 0; t-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		dby[0] = 2 * ws.t[t]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t+1][i]*ws.h[t+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row := &p.Wh[0]
@@ -318,7 +346,7 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 		v4 := dbh[3]
 		row4 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
+			dh[j2] = v*row[j2] + v2*row2[j2] + (v3*row3[j2] + v4*row4[j2])
 		}
 		for k := 4; k < 16; k += 4 {
 			v5 := dbh[k]
@@ -330,22 +358,34 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 			v8 := dbh[k+3]
 			row8 := &p.Wh[k+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
+				dh[j3] += v5*row5[j3] + v6*row6[j3] + (v7*row7[j3] + v8*row8[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			dh[i] = dh2[i]
-		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i2 := 0; i2 < 16; i2 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t2 := range 25 {
+			a, b := &ws.dbhSteps[t2], &in.Xs[t2]
+			a0, a1 := a[i2], a[i2+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i2][0] += s00
+		g.Wx[i2][1] += s01
+		g.Wx[i2][2] += s02
+		g.Wx[i2][3] += s03
+		g.Wx[i2+1][0] += s10
+		g.Wx[i2+1][1] += s11
+		g.Wx[i2+1][2] += s12
+		g.Wx[i2+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 }
 
@@ -365,9 +405,9 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		ws.h[0][i] = 0
 	}
 	var t2 [16]float64
-	var t3 [16]float64
 	row5 := &p.Wy[0]
 	for t := range 25 {
+		hRow := &ws.h[t]
 		// rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i2 := 0; i2 < 16; i2 += 4 {
 			row := &p.Wh[i2]
@@ -376,25 +416,22 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			row4 := &p.Wh[i2+3]
 			var dot0, dot1, dot2, dot3 float64
 			for k := 0; k < 16; k += 4 {
-				x := ws.h[t][k]
-				x2 := ws.h[t][k+1]
-				x3 := ws.h[t][k+2]
-				x4 := ws.h[t][k+3]
+				x := hRow[k]
+				x2 := hRow[k+1]
+				x3 := hRow[k+2]
+				x4 := hRow[k+3]
 				dot0 += row[k]*x + row[k+1]*x2 + (row[k+2]*x3 + row[k+3]*x4)
 				dot1 += row2[k]*x + row2[k+1]*x2 + (row2[k+2]*x3 + row2[k+3]*x4)
 				dot2 += row3[k]*x + row3[k+1]*x2 + (row3[k+2]*x3 + row3[k+3]*x4)
 				dot3 += row4[k]*x + row4[k+1]*x2 + (row4[k+2]*x3 + row4[k+3]*x4)
 			}
-			t2[i2] = dot0
-			t2[i2+1] = dot1
-			t2[i2+2] = dot2
-			t2[i2+3] = dot3
+			t2[i2] = p.Wx[i2][0]*in.Xs[t][0] + p.Wx[i2][1]*in.Xs[t][1] + (p.Wx[i2][2]*in.Xs[t][2] + p.Wx[i2][3]*in.Xs[t][3]) + dot0 + p.Bh[i2]
+			t2[i2+1] = p.Wx[i2+1][0]*in.Xs[t][0] + p.Wx[i2+1][1]*in.Xs[t][1] + (p.Wx[i2+1][2]*in.Xs[t][2] + p.Wx[i2+1][3]*in.Xs[t][3]) + dot1 + p.Bh[i2+1]
+			t2[i2+2] = p.Wx[i2+2][0]*in.Xs[t][0] + p.Wx[i2+2][1]*in.Xs[t][1] + (p.Wx[i2+2][2]*in.Xs[t][2] + p.Wx[i2+2][3]*in.Xs[t][3]) + dot2 + p.Bh[i2+2]
+			t2[i2+3] = p.Wx[i2+3][0]*in.Xs[t][0] + p.Wx[i2+3][1]*in.Xs[t][1] + (p.Wx[i2+3][2]*in.Xs[t][2] + p.Wx[i2+3][3]*in.Xs[t][3]) + dot3 + p.Bh[i2+3]
 		}
 		for i := range 16 {
-			t3[i] = p.Wx[i][0]*in.Xs[t][0] + p.Wx[i][1]*in.Xs[t][1] + (p.Wx[i][2]*in.Xs[t][2] + p.Wx[i][3]*in.Xs[t][3]) + t2[i] + p.Bh[i]
-		}
-		for i := range 16 {
-			ws.h[t+1][i] = math.Tanh(t3[i])
+			ws.h[t+1][i] = math.Tanh(t2[i])
 		}
 		// rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		var dotB0, dotB1, dotB2, dotB3 float64
@@ -410,14 +447,18 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
-	var dh2 [16]float64
 	// backward of rnn.bp:17: for t in 0..T {
-	for t4 := 24; t4 >= 0; t4-- {
+	for t3 := 24; t3 >= 0; t3-- {
 		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		dby[0] = 2 * ws.t[t4]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+		dby[0] = 2 * ws.t[t3]
+		g.By[0] += dby[0]
 		for i := range 16 {
-			dbh[i] = (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t4+1][i]*ws.h[t4+1][i])
+			g.Wy[0][i] += dby[0] * ws.h[t3+1][i]
+			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
+			dbhi := (dh[i] + dby[0]*p.Wy[0][i]) * (1 - ws.h[t3+1][i]*ws.h[t3+1][i])
+			dbh[i] = dbhi
+			ws.dbhSteps[t3][i] = dbhi
+			g.Bh[i] += dbhi
 		}
 		v := dbh[0]
 		row6 := &p.Wh[0]
@@ -428,7 +469,7 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 		v4 := dbh[3]
 		row9 := &p.Wh[3]
 		for j2 := range 16 {
-			dh2[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
+			dh[j2] = v*row6[j2] + v2*row7[j2] + (v3*row8[j2] + v4*row9[j2])
 		}
 		for k3 := 4; k3 < 16; k3 += 4 {
 			v5 := dbh[k3]
@@ -440,22 +481,34 @@ func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) fl
 			v8 := dbh[k3+3]
 			row13 := &p.Wh[k3+3]
 			for j3 := range 16 {
-				dh2[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
+				dh[j3] += v5*row10[j3] + v6*row11[j3] + (v7*row12[j3] + v8*row13[j3])
 			}
 		}
-		for i := range 16 {
-			ws.dbhSteps[t4][i] = dbh[i]
-			g.Bh[i] += dbh[i]
-			// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-			g.Wy[0][i] += dby[0] * ws.h[t4+1][i]
-		}
-		g.By[0] += dby[0]
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-		for i := range 16 {
-			dh[i] = dh2[i]
-		}
 	}
-	rnnGemmTN(16, 4, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&in.Xs[0][0], 100), unsafe.Slice(&g.Wx[0][0], 64), true)
+	for i3 := 0; i3 < 16; i3 += 2 {
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t4 := range 25 {
+			a, b := &ws.dbhSteps[t4], &in.Xs[t4]
+			a0, a1 := a[i3], a[i3+1]
+			b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+			s00 += a0 * b0
+			s01 += a0 * b1
+			s02 += a0 * b2
+			s03 += a0 * b3
+			s10 += a1 * b0
+			s11 += a1 * b1
+			s12 += a1 * b2
+			s13 += a1 * b3
+		}
+		g.Wx[i3][0] += s00
+		g.Wx[i3][1] += s01
+		g.Wx[i3][2] += s02
+		g.Wx[i3][3] += s03
+		g.Wx[i3+1][0] += s10
+		g.Wx[i3+1][1] += s11
+		g.Wx[i3+1][2] += s12
+		g.Wx[i3+1][3] += s13
+	}
 	rnnGemmTN(16, 16, 25, unsafe.Slice(&ws.dbhSteps[0][0], 400), unsafe.Slice(&ws.h[0][0], 400), unsafe.Slice(&g.Wh[0][0], 256), true)
 	return loss
 }
@@ -604,71 +657,71 @@ func (p *RnnParams) lossGradTile(ws *RnnBatchWorkspace, g *RnnParams) float64 {
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t3][i]
 		}
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			for j := range 32 {
-				ws.t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t3+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t3+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t3+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t3+1][i][k3+3]
 			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
 		}
-		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.dh[0][0], 512), false)
-		for i := range 16 {
-			for j := range 4 {
-				row2 := &ws.t3[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t3][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t3][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t3][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t3][j][k3+3]
-				}
-				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			row3 := &scatter[0]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += row3[k4] * ws.h[t3+1][i][k4]
-				dotC1 += row3[k4+1] * ws.h[t3+1][i][k4+1]
-				dotC2 += row3[k4+2] * ws.h[t3+1][i][k4+2]
-				dotC3 += row3[k4+3] * ws.h[t3+1][i][k4+3]
-			}
-			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
-			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-			for j := range 32 {
-				dfree[i][j] += ws.t3[i][j]
-			}
-		}
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
 			dfree2[0][i] += scatter[0][i]
 		}
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
-				dh[i][j] = ws.dh[i][j]
+				ws.t3[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
+			}
+			for j := range 4 {
+				row3 := &ws.t3[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t3][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t3][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t3][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t3][j][k4+3]
+				}
+				g.Wx[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t3[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t3[i][j]
+			}
+			for j := range 32 {
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 16; k5 += 4 {
+					dotD0 += p.Wh[k5][i] * ws.t3[k5][j]
+					dotD1 += p.Wh[k5+1][i] * ws.t3[k5+1][j]
+					dotD2 += p.Wh[k5+2][i] * ws.t3[k5+2][j]
+					dotD3 += p.Wh[k5+3][i] * ws.t3[k5+3][j]
+				}
+				dh[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
 	}
 	for i := range 16 {
 		var sum0, sum1, sum2, sum3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sum0 += dfree[i][k5]
-			sum1 += dfree[i][k5+1]
-			sum2 += dfree[i][k5+2]
-			sum3 += dfree[i][k5+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sum0 += dfree[i][k6]
+			sum1 += dfree[i][k6+1]
+			sum2 += dfree[i][k6+2]
+			sum3 += dfree[i][k6+3]
 		}
 		g.Bh[i] += sum0 + sum1 + (sum2 + sum3)
 	}
 	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k6 := 0; k6 < 32; k6 += 4 {
-		sumB0 += dfree2[0][k6]
-		sumB1 += dfree2[0][k6+1]
-		sumB2 += dfree2[0][k6+2]
-		sumB3 += dfree2[0][k6+3]
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += dfree2[0][k7]
+		sumB1 += dfree2[0][k7+1]
+		sumB2 += dfree2[0][k7+2]
+		sumB3 += dfree2[0][k7+3]
 	}
 	g.By[0] += sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss2
@@ -738,71 +791,71 @@ func (p *RnnParams) lossGradTileTo(ws *RnnBatchWorkspace, g *RnnParams) float64 
 		for i := range 32 {
 			scatter[0][i] += 2 * ws.t[t3][i]
 		}
-		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
-			for j := range 32 {
-				ws.t5[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
+			row2 := &scatter[0]
+			var dotB0, dotB1, dotB2, dotB3 float64
+			for k3 := 0; k3 < 32; k3 += 4 {
+				dotB0 += row2[k3] * ws.h[t3+1][i][k3]
+				dotB1 += row2[k3+1] * ws.h[t3+1][i][k3+1]
+				dotB2 += row2[k3+2] * ws.h[t3+1][i][k3+2]
+				dotB3 += row2[k3+3] * ws.h[t3+1][i][k3+3]
 			}
+			g.Wy[0][i] += dotB0 + dotB1 + (dotB2 + dotB3)
 		}
-		rnnGemmTN(16, 32, 16, unsafe.Slice(&p.Wh[0][0], 256), unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.dh2[0][0], 512), false)
-		for i := range 16 {
-			for j := range 4 {
-				row2 := &ws.t5[i]
-				var dotB0, dotB1, dotB2, dotB3 float64
-				for k3 := 0; k3 < 32; k3 += 4 {
-					dotB0 += row2[k3] * ws.xs[t3][j][k3]
-					dotB1 += row2[k3+1] * ws.xs[t3][j][k3+1]
-					dotB2 += row2[k3+2] * ws.xs[t3][j][k3+2]
-					dotB3 += row2[k3+3] * ws.xs[t3][j][k3+3]
-				}
-				g.Wx[i][j] += dotB0 + dotB1 + (dotB2 + dotB3)
-			}
-		}
-		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
-		for i := range 16 {
-			row3 := &scatter[0]
-			var dotC0, dotC1, dotC2, dotC3 float64
-			for k4 := 0; k4 < 32; k4 += 4 {
-				dotC0 += row3[k4] * ws.h[t3+1][i][k4]
-				dotC1 += row3[k4+1] * ws.h[t3+1][i][k4+1]
-				dotC2 += row3[k4+2] * ws.h[t3+1][i][k4+2]
-				dotC3 += row3[k4+3] * ws.h[t3+1][i][k4+3]
-			}
-			g.Wy[0][i] += dotC0 + dotC1 + (dotC2 + dotC3)
-			// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
-			for j := range 32 {
-				dfree[i][j] += ws.t5[i][j]
-			}
-		}
-		// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 		for i := range 32 {
 			dfree2[0][i] += scatter[0][i]
 		}
 		// backward of rnn.bp:18: h = tanh(Wx @ xs[t] + Wh @ h + bh)
 		for i := range 16 {
 			for j := range 32 {
-				dh[i][j] = ws.dh2[i][j]
+				ws.t5[i][j] = (dh[i][j] + p.Wy[0][i]*scatter[0][j]) * (1 - ws.h[t3+1][i][j]*ws.h[t3+1][i][j])
+			}
+			for j := range 4 {
+				row3 := &ws.t5[i]
+				var dotC0, dotC1, dotC2, dotC3 float64
+				for k4 := 0; k4 < 32; k4 += 4 {
+					dotC0 += row3[k4] * ws.xs[t3][j][k4]
+					dotC1 += row3[k4+1] * ws.xs[t3][j][k4+1]
+					dotC2 += row3[k4+2] * ws.xs[t3][j][k4+2]
+					dotC3 += row3[k4+3] * ws.xs[t3][j][k4+3]
+				}
+				g.Wx[i][j] += dotC0 + dotC1 + (dotC2 + dotC3)
+			}
+		}
+		rnnGemmNT(16, 16, 32, unsafe.Slice(&ws.t5[0][0], 512), unsafe.Slice(&ws.h[t3][0][0], 512), unsafe.Slice(&g.Wh[0][0], 256), true)
+		for i := range 16 {
+			for j := range 32 {
+				dfree[i][j] += ws.t5[i][j]
+			}
+			for j := range 32 {
+				var dotD0, dotD1, dotD2, dotD3 float64
+				for k5 := 0; k5 < 16; k5 += 4 {
+					dotD0 += p.Wh[k5][i] * ws.t5[k5][j]
+					dotD1 += p.Wh[k5+1][i] * ws.t5[k5+1][j]
+					dotD2 += p.Wh[k5+2][i] * ws.t5[k5+2][j]
+					dotD3 += p.Wh[k5+3][i] * ws.t5[k5+3][j]
+				}
+				dh[i][j] = dotD0 + dotD1 + (dotD2 + dotD3)
 			}
 		}
 	}
 	for i := range 16 {
 		var sum0, sum1, sum2, sum3 float64
-		for k5 := 0; k5 < 32; k5 += 4 {
-			sum0 += dfree[i][k5]
-			sum1 += dfree[i][k5+1]
-			sum2 += dfree[i][k5+2]
-			sum3 += dfree[i][k5+3]
+		for k6 := 0; k6 < 32; k6 += 4 {
+			sum0 += dfree[i][k6]
+			sum1 += dfree[i][k6+1]
+			sum2 += dfree[i][k6+2]
+			sum3 += dfree[i][k6+3]
 		}
 		g.Bh[i] = sum0 + sum1 + (sum2 + sum3)
 	}
 	// backward of rnn.bp:19: loss += ((Wy @ h + by)[0] - ys[t])^2
 	var sumB0, sumB1, sumB2, sumB3 float64
-	for k6 := 0; k6 < 32; k6 += 4 {
-		sumB0 += dfree2[0][k6]
-		sumB1 += dfree2[0][k6+1]
-		sumB2 += dfree2[0][k6+2]
-		sumB3 += dfree2[0][k6+3]
+	for k7 := 0; k7 < 32; k7 += 4 {
+		sumB0 += dfree2[0][k7]
+		sumB1 += dfree2[0][k7+1]
+		sumB2 += dfree2[0][k7+2]
+		sumB3 += dfree2[0][k7+3]
 	}
 	g.By[0] = sumB0 + sumB1 + (sumB2 + sumB3)
 	return loss2

@@ -121,28 +121,22 @@ func (p *SeriesParams) Backward(ws *SeriesWorkspace, in *SeriesInputs, g *Series
 	for t := 31; t >= 4; t-- {
 		// backward of series.bp:28: loss += (y - xs[t])^2
 		dy := 0.03571428571428571 * (2 * ws.t[t-4])
-		// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
-		for i := range 3 {
-			t2i := dy * p.V[i] * (1 - ws.z[t-4][i]*ws.z[t-4][i])
-			t2[i] = t2i
-			t3[i] = t2i / 4
-		}
+		g.B += dy
 		// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
 		for i := range 4 {
 			g.W[i] += dy * in.Xs[t+i-4]
 		}
-		// backward of series.bp:28: loss += (y - xs[t])^2
-		g.B += dy
-		// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
 		for i := range 3 {
-			a := t2[i]
-			row := &g.A[i]
-			row[0] += a * in.Xs[t-4]
-			row[1] += a * in.Xs[t-3]
-			row[2] += a * in.Xs[t-2]
-			row[3] += a * in.Xs[t-1]
-			// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
 			g.V[i] += dy * ws.z[t-4][i]
+			// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
+			t2i := dy * p.V[i] * (1 - ws.z[t-4][i]*ws.z[t-4][i])
+			t2[i] = t2i
+			row := &g.A[i]
+			row[0] += t2i * in.Xs[t-4]
+			row[1] += t2i * in.Xs[t-3]
+			row[2] += t2i * in.Xs[t-2]
+			row[3] += t2i * in.Xs[t-1]
+			t3[i] = t2i / 4
 		}
 		// backward of series.bp:22: H = E[days] // [T, D]: each step's embedding
 		for i2 := range 4 {
@@ -195,28 +189,22 @@ func (p *SeriesParams) LossGrad(ws *SeriesWorkspace, in *SeriesInputs, g *Series
 	for t3 := 31; t3 >= 4; t3-- {
 		// backward of series.bp:28: loss += (y - xs[t])^2
 		dy := 0.03571428571428571 * (2 * ws.t[t3-4])
-		// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
-		for i := range 3 {
-			t4i := dy * p.V[i] * (1 - ws.z[t3-4][i]*ws.z[t3-4][i])
-			t4[i] = t4i
-			t5[i] = t4i / 4
-		}
+		g.B += dy
 		// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
 		for i := range 4 {
 			g.W[i] += dy * in.Xs[t3+i-4]
 		}
-		// backward of series.bp:28: loss += (y - xs[t])^2
-		g.B += dy
-		// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
 		for i := range 3 {
-			a := t4[i]
-			row := &g.A[i]
-			row[0] += a * in.Xs[t3-4]
-			row[1] += a * in.Xs[t3-3]
-			row[2] += a * in.Xs[t3-2]
-			row[3] += a * in.Xs[t3-1]
-			// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
 			g.V[i] += dy * ws.z[t3-4][i]
+			// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
+			t4i := dy * p.V[i] * (1 - ws.z[t3-4][i]*ws.z[t3-4][i])
+			t4[i] = t4i
+			row := &g.A[i]
+			row[0] += t4i * in.Xs[t3-4]
+			row[1] += t4i * in.Xs[t3-3]
+			row[2] += t4i * in.Xs[t3-2]
+			row[3] += t4i * in.Xs[t3-1]
+			t5[i] = t4i / 4
 		}
 		// backward of series.bp:22: H = E[days] // [T, D]: each step's embedding
 		for i2 := range 4 {
@@ -383,15 +371,6 @@ func (p *SeriesParams) lossGradTile(ws *SeriesBatchWorkspace, g *SeriesParams) f
 		for i := range 32 {
 			dy[i] = 0.03571428571428571 * (2 * ws.t[t3-4][i])
 		}
-		// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
-		for i := range 3 {
-			for j := range 32 {
-				t4[i][j] = dy[j] * p.V[i] * (1 - ws.z[t3-4][i][j]*ws.z[t3-4][i][j])
-			}
-			for j := range 32 {
-				t5[i][j] = t4[i][j] / 4
-			}
-		}
 		// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
 		var sum0, sum1, sum2, sum3 float64
 		for k2 := 0; k2 < 32; k2 += 4 {
@@ -401,8 +380,19 @@ func (p *SeriesParams) lossGradTile(ws *SeriesBatchWorkspace, g *SeriesParams) f
 			sum3 += dy[k2+3]
 		}
 		g.B += sum0 + sum1 + (sum2 + sum3)
-		// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
+		for i := range 4 {
+			for j := range 32 {
+				dfree[i][j] += dy[j] * ws.xs[t3+i-4][j]
+			}
+		}
 		for i := range 3 {
+			for j := range 32 {
+				dfree2[i][j] += dy[j] * ws.z[t3-4][i][j]
+			}
+			// backward of series.bp:26: z = tanh(A @ window + H[t] - H[t - 1] + mean(H[t - K:t], 0))
+			for j := range 32 {
+				t4[i][j] = dy[j] * p.V[i] * (1 - ws.z[t3-4][i][j]*ws.z[t3-4][i][j])
+			}
 			for j := range 4 {
 				row := &t4[i]
 				var dot0, dot1, dot2, dot3 float64
@@ -414,11 +404,8 @@ func (p *SeriesParams) lossGradTile(ws *SeriesBatchWorkspace, g *SeriesParams) f
 				}
 				g.A[i][j] += dot0 + dot1 + (dot2 + dot3)
 			}
-		}
-		// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
-		for i := range 4 {
 			for j := range 32 {
-				dfree[i][j] += dy[j] * ws.xs[t3+i-4][j]
+				t5[i][j] = t4[i][j] / 4
 			}
 		}
 		// backward of series.bp:22: H = E[days] // [T, D]: each step's embedding
@@ -438,12 +425,9 @@ func (p *SeriesParams) lossGradTile(ws *SeriesBatchWorkspace, g *SeriesParams) f
 			for j := range 32 {
 				ws.dH[t3][i][j] += t4[i][j]
 			}
-			// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
-			for j := range 32 {
-				dfree2[i][j] += dy[j] * ws.z[t3-4][i][j]
-			}
 		}
 	}
+	// backward of series.bp:27: y = dot(w, window) + dot(v, z) + b
 	for i := range 4 {
 		var sumB0, sumB1, sumB2, sumB3 float64
 		for k4 := 0; k4 < 32; k4 += 4 {

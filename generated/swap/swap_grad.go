@@ -103,28 +103,21 @@ func (p *SwapParams) Backward(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	}
 	var dw2 [3]float64
 	var da2 [3]float64
-	var db2 [3]float64
-	var da3 [3]float64
 	for t := 3; t >= 0; t-- {
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			dw2[i] = ws.a[t+1][i]
-			// backward of swap.bp:13: a = b * u + x[t]
-			da2i := da[i] + p.W[i] + ws.a[t][i]
-			da2[i] = da2i
-			db2[i] = da2i * p.U
-			// backward of swap.bp:11: for t in 0..4 {
-			da3[i] = db[i] + dw2[i]
-			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 			dw[i] += dw2[i]
-		}
-		// backward of swap.bp:13: a = b * u + x[t]
-		g.U += da2[0]*ws.bPrev[t][0] + da2[1]*ws.bPrev[t][1] + da2[2]*ws.bPrev[t][2]
-		// backward of swap.bp:11: for t in 0..4 {
-		for i := range 3 {
-			da[i] = da3[i]
 			// backward of swap.bp:13: a = b * u + x[t]
-			db[i] = db2[i]
+			da2[i] = da[i] + p.W[i] + ws.a[t][i]
+		}
+		g.U += da2[0]*ws.bPrev[t][0] + da2[1]*ws.bPrev[t][1] + da2[2]*ws.bPrev[t][2]
+		for i := range 3 {
+			db2i := da2[i] * p.U
+			// backward of swap.bp:11: for t in 0..4 {
+			da[i] = db[i] + dw2[i]
+			// backward of swap.bp:13: a = b * u + x[t]
+			db[i] = db2i
 		}
 	}
 	// backward of swap.bp:4: param w[3]
@@ -172,28 +165,21 @@ func (p *SwapParams) LossGrad(ws *SwapWorkspace, in *SwapInputs, g *SwapParams) 
 	}
 	var dw2 [3]float64
 	var da2 [3]float64
-	var db2 [3]float64
-	var da3 [3]float64
 	for t2 := 3; t2 >= 0; t2-- {
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			dw2[i] = ws.a[t2+1][i]
-			// backward of swap.bp:13: a = b * u + x[t]
-			da2i := da[i] + p.W[i] + ws.a[t2][i]
-			da2[i] = da2i
-			db2[i] = da2i * p.U
-			// backward of swap.bp:11: for t in 0..4 {
-			da3[i] = db[i] + dw2[i]
-			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 			dw[i] += dw2[i]
-		}
-		// backward of swap.bp:13: a = b * u + x[t]
-		g.U += da2[0]*ws.bPrev[t2][0] + da2[1]*ws.bPrev[t2][1] + da2[2]*ws.bPrev[t2][2]
-		// backward of swap.bp:11: for t in 0..4 {
-		for i := range 3 {
-			da[i] = da3[i]
 			// backward of swap.bp:13: a = b * u + x[t]
-			db[i] = db2[i]
+			da2[i] = da[i] + p.W[i] + ws.a[t2][i]
+		}
+		g.U += da2[0]*ws.bPrev[t2][0] + da2[1]*ws.bPrev[t2][1] + da2[2]*ws.bPrev[t2][2]
+		for i := range 3 {
+			db2i := da2[i] * p.U
+			// backward of swap.bp:11: for t in 0..4 {
+			da[i] = db[i] + dw2[i]
+			// backward of swap.bp:13: a = b * u + x[t]
+			db[i] = db2i
 		}
 	}
 	// backward of swap.bp:4: param w[3]
@@ -357,26 +343,20 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 	var t3 [3][32]float64
 	var da2 [3][32]float64
 	var db2 [3][32]float64
-	var da3 [3][32]float64
 	for t2 := 3; t2 >= 0; t2-- {
 		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			for j := range 32 {
 				t3[i][j] = ws.a[t2+1][i][j]
 			}
+			for j := range 32 {
+				dfree[i][j] += t3[i][j]
+			}
 			// backward of swap.bp:13: a = b * u + x[t]
 			for j := range 32 {
 				da2[i][j] = da[i][j] + p.W[i] + ws.a[t2][i][j]
 			}
-			for j := range 32 {
-				db2[i][j] = da2[i][j] * p.U
-			}
-			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
-			for j := range 32 {
-				da3[i][j] = db[i][j] + t3[i][j]
-			}
 		}
-		// backward of swap.bp:13: a = b * u + x[t]
 		var sum float64
 		for k2 := range 3 {
 			for k3 := range 32 {
@@ -384,13 +364,13 @@ func (p *SwapParams) lossGradTile(ws *SwapBatchWorkspace, g *SwapParams) float64
 			}
 		}
 		g.U += sum
-		// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 		for i := range 3 {
 			for j := range 32 {
-				dfree[i][j] += t3[i][j]
+				db2[i][j] = da2[i][j] * p.U
 			}
+			// backward of swap.bp:15: s += dot(a, b) + sum(a * w)
 			for j := range 32 {
-				da[i][j] = da3[i][j]
+				da[i][j] = db[i][j] + t3[i][j]
 			}
 			// backward of swap.bp:13: a = b * u + x[t]
 			for j := range 32 {

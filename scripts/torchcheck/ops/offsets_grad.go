@@ -93,6 +93,16 @@ func (p *OffsetsParams) Backward(ws *OffsetsWorkspace, in *OffsetsInputs, g *Off
 		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
 		t2[0] = dy * p.X_[t-1][0]
 		t2[1] = dy * p.X_[t-1][1]
+		// backward of offsets.bp:8: param X[7, 2]
+		g.X_[t-1][0] += dy * ws.t[t-3][0]
+		g.X_[t-1][1] += dy * ws.t[t-3][1]
+		g.X_[t-3][0] += t2[0] * p.V[0]
+		g.X_[t-3][1] += t2[0] * p.V[1]
+		g.X_[t-2][0] += t2[1] * p.V[0]
+		g.X_[t-2][1] += t2[1] * p.V[1]
+		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
+		g.V[0] += t2[0]*p.X_[t-3][0] + t2[1]*p.X_[t-2][0]
+		g.V[1] += t2[0]*p.X_[t-3][1] + t2[1]*p.X_[t-2][1]
 		t3 := dy * p.X[t]
 		for i := range 3 {
 			g.W[i] += t3 * p.X[t+i-3]
@@ -104,16 +114,6 @@ func (p *OffsetsParams) Backward(ws *OffsetsWorkspace, in *OffsetsInputs, g *Off
 		for i2 := range 3 {
 			g.X[t+i2-3] += t3 * p.W[i2]
 		}
-		// backward of offsets.bp:8: param X[7, 2]
-		g.X_[t-1][0] += dy * ws.t[t-3][0]
-		g.X_[t-1][1] += dy * ws.t[t-3][1]
-		g.X_[t-3][0] += t2[0] * p.V[0]
-		g.X_[t-3][1] += t2[0] * p.V[1]
-		g.X_[t-2][0] += t2[1] * p.V[0]
-		g.X_[t-2][1] += t2[1] * p.V[1]
-		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
-		g.V[0] += t2[0]*p.X_[t-3][0] + t2[1]*p.X_[t-2][0]
-		g.V[1] += t2[0]*p.X_[t-3][1] + t2[1]*p.X_[t-2][1]
 	}
 }
 
@@ -139,6 +139,16 @@ func (p *OffsetsParams) LossGrad(ws *OffsetsWorkspace, in *OffsetsInputs, g *Off
 		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
 		t3[0] = dy * p.X_[t2-1][0]
 		t3[1] = dy * p.X_[t2-1][1]
+		// backward of offsets.bp:8: param X[7, 2]
+		g.X_[t2-1][0] += dy * ws.t[t2-3][0]
+		g.X_[t2-1][1] += dy * ws.t[t2-3][1]
+		g.X_[t2-3][0] += t3[0] * p.V[0]
+		g.X_[t2-3][1] += t3[0] * p.V[1]
+		g.X_[t2-2][0] += t3[1] * p.V[0]
+		g.X_[t2-2][1] += t3[1] * p.V[1]
+		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
+		g.V[0] += t3[0]*p.X_[t2-3][0] + t3[1]*p.X_[t2-2][0]
+		g.V[1] += t3[0]*p.X_[t2-3][1] + t3[1]*p.X_[t2-2][1]
 		t4 := dy * p.X[t2]
 		for i := range 3 {
 			g.W[i] += t4 * p.X[t2+i-3]
@@ -150,16 +160,6 @@ func (p *OffsetsParams) LossGrad(ws *OffsetsWorkspace, in *OffsetsInputs, g *Off
 		for i2 := range 3 {
 			g.X[t2+i2-3] += t4 * p.W[i2]
 		}
-		// backward of offsets.bp:8: param X[7, 2]
-		g.X_[t2-1][0] += dy * ws.t[t2-3][0]
-		g.X_[t2-1][1] += dy * ws.t[t2-3][1]
-		g.X_[t2-3][0] += t3[0] * p.V[0]
-		g.X_[t2-3][1] += t3[0] * p.V[1]
-		g.X_[t2-2][0] += t3[1] * p.V[0]
-		g.X_[t2-2][1] += t3[1] * p.V[1]
-		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
-		g.V[0] += t3[0]*p.X_[t2-3][0] + t3[1]*p.X_[t2-2][0]
-		g.V[1] += t3[0]*p.X_[t2-3][1] + t3[1]*p.X_[t2-2][1]
 	}
 	return loss
 }
@@ -296,6 +296,14 @@ func (p *OffsetsParams) lossGradTile(ws *OffsetsBatchWorkspace, g *OffsetsParams
 		// backward of offsets.bp:14: y = dot(w, x[t - 3:t]) * x[t] + x[t - 1] * x[t - 3] + dot(X[t - 3:t - 1, :] @ v, X[t - 1, :])
 		t3[0] = dy * p.X_[t2-1][0]
 		t3[1] = dy * p.X_[t2-1][1]
+		g.X_[t2-1][0] += dy * ws.t[t2-3][0]
+		g.X_[t2-1][1] += dy * ws.t[t2-3][1]
+		g.X_[t2-3][0] += t3[0] * p.V[0]
+		g.X_[t2-3][1] += t3[0] * p.V[1]
+		g.X_[t2-2][0] += t3[1] * p.V[0]
+		g.X_[t2-2][1] += t3[1] * p.V[1]
+		g.V[0] += t3[0]*p.X_[t2-3][0] + t3[1]*p.X_[t2-2][0]
+		g.V[1] += t3[0]*p.X_[t2-3][1] + t3[1]*p.X_[t2-2][1]
 		t4 := dy * p.X[t2]
 		for i := range 3 {
 			g.W[i] += t4 * p.X[t2+i-3]
@@ -306,14 +314,6 @@ func (p *OffsetsParams) lossGradTile(ws *OffsetsBatchWorkspace, g *OffsetsParams
 		for i2 := range 3 {
 			g.X[t2+i2-3] += t4 * p.W[i2]
 		}
-		g.X_[t2-1][0] += dy * ws.t[t2-3][0]
-		g.X_[t2-1][1] += dy * ws.t[t2-3][1]
-		g.X_[t2-3][0] += t3[0] * p.V[0]
-		g.X_[t2-3][1] += t3[0] * p.V[1]
-		g.X_[t2-2][0] += t3[1] * p.V[0]
-		g.X_[t2-2][1] += t3[1] * p.V[1]
-		g.V[0] += t3[0]*p.X_[t2-3][0] + t3[1]*p.X_[t2-2][0]
-		g.V[1] += t3[0]*p.X_[t2-3][1] + t3[1]*p.X_[t2-2][1]
 	}
 	return loss2
 }
