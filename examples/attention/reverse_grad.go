@@ -169,6 +169,16 @@ type ReverseBatchWorkspace struct {
 	dz2  [12][10][32]float64
 }
 
+// reverseTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
+// The per-sample code is the faster here with any kernels: the per-sample code
+// computes 0% of its matrix-vector multiply-adds unblocked (0 of 0 per
+// sample), and kernels compute 0% of the tile's matrix-product multiply-adds
+// (0 of 0 per sample). The tests set it both ways, to check both codes.
+var reverseTiled = false
+
 // Forward returns the loss of model reverse for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *ReverseOutputs) float64 {
@@ -1875,15 +1885,19 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where reverseTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if reverseTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -1893,13 +1907,18 @@ func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInp
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where reverseTiled says so), or else the first sample's gradient
+// (by LossGradTo), not added to a cleared g.
 func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
-	if len(in) >= ws.Tile() {
+	if reverseTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = ReverseParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -1907,22 +1926,25 @@ func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseI
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// reverseTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *ReverseParams) ForwardBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, out []ReverseOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("reverse: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []ReverseOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if reverseTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []ReverseOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *ReverseOutputs
@@ -1934,8 +1956,9 @@ func (p *ReverseParams) ForwardBatch(ws *ReverseBatchWorkspace, in []ReverseInpu
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (reverseTiled), a batch is fastest in multiples
+// of it.
 func (ws *ReverseBatchWorkspace) Tile() int {
 	return 32
 }
@@ -3856,6 +3879,11 @@ var reverseGemmNN = reverseGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var reverseGemmTN = reverseGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var reverseSIMD bool
 
 func reverseGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	reverseNtGo(m, n, k, a, b, c, add, 0)

@@ -12,8 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		reverseGemmNT, reverseGemmNN, reverseGemmTN = reverseGemmNT8, reverseGemmNN8, reverseGemmTN8
+		reverseSIMD = true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		reverseGemmNT, reverseGemmNN, reverseGemmTN = reverseGemmNT4, reverseGemmNN4, reverseGemmTN4
+		reverseSIMD = true
 	}
 }
 

@@ -132,6 +132,16 @@ type AttentionBatchWorkspace struct {
 	h3     [5][8][32]float64
 }
 
+// attentionTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
+// The per-sample code is the faster here with any kernels: the per-sample code
+// computes 0% of its matrix-vector multiply-adds unblocked (0 of 0 per
+// sample), and kernels compute 0% of the tile's matrix-product multiply-adds
+// (0 of 0 per sample). The tests set it both ways, to check both codes.
+var attentionTiled = false
+
 // Forward returns the loss of model attention for the sample in and keeps in
 // ws what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, out *AttentionOutputs) float64 {
@@ -2091,15 +2101,19 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where attentionTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if attentionTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -2109,13 +2123,18 @@ func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []Attent
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where attentionTiled says so), or else the first sample's gradient
+// (by LossGradTo), not added to a cleared g.
 func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
-	if len(in) >= ws.Tile() {
+	if attentionTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = AttentionParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -2123,22 +2142,25 @@ func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []Atte
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// attentionTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *AttentionParams) ForwardBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, out []AttentionOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("attention: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []AttentionOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if attentionTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []AttentionOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *AttentionOutputs
@@ -2150,8 +2172,9 @@ func (p *AttentionParams) ForwardBatch(ws *AttentionBatchWorkspace, in []Attenti
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (attentionTiled), a batch is fastest in
+// multiples of it.
 func (ws *AttentionBatchWorkspace) Tile() int {
 	return 32
 }
