@@ -21,8 +21,8 @@ import (
 // put them in place (kernels.SIMD). The tests set the variable both ways,
 // so that both codes stay checked whatever the decision.
 //
-// The rule, from measurements of the shipped models (docs/DESIGN.md,
-// "Batches", has the figures):
+// The rule, from measurements of the shipped models (docs/DESIGN.md, "Tile
+// code or per-sample code", has the figures):
 //   - The portable kernels run matrix products at about the speed of the
 //     per-sample code's blocked ones (matvec4, vecmat4: four rows per
 //     pass), so in the portable build the tile code wins only where the
@@ -118,8 +118,15 @@ const setBySIMD = "// the archsimd kernels' file sets it at init"
 // tiledDecl emits the variable and its doc comment.
 func (mg *modelGen) tiledDecl(c tileChoice) {
 	name := tiledVar(mg.fg.prefix)
-	counts := fmt.Sprintf("the per-sample code computes %s of its matrix-vector multiply-adds unblocked (%d of %d per sample), and kernels compute %s of the tile's matrix-product multiply-adds (%d of %d per sample).",
-		percent(c.unblocked, c.matvec), c.unblocked, c.matvec, percent(c.kernel, c.products), c.kernel, c.products)
+	perSample := "the per-sample code computes no matrix-vector products"
+	if c.matvec > 0 {
+		perSample = fmt.Sprintf("the per-sample code computes %s of its matrix-vector multiply-adds unblocked (%d of %d per sample)", percent(c.unblocked, c.matvec), c.unblocked, c.matvec)
+	}
+	tile := "the tile no matrix products."
+	if c.products > 0 {
+		tile = fmt.Sprintf("kernels compute %s of the tile's matrix-product multiply-adds (%d of %d per sample).", percent(c.kernel, c.products), c.kernel, c.products)
+	}
+	counts := perSample + ", and " + tile
 	var why string
 	switch {
 	case c.portable:
@@ -129,7 +136,7 @@ func (mg *modelGen) tiledDecl(c tileChoice) {
 	default:
 		why = "The per-sample code is the faster here with any kernels: " + counts
 	}
-	mg.doc(fmt.Sprintf("%s says whether the batch methods compute each whole tile of samples with the tile code (lossGradTile, forwardTile: matrix products over the tile) rather than every sample with LossGrad and Forward. The generator decides from the model's shapes (docs/DESIGN.md, \"Batches\" has the rule). %s The tests set it both ways, to check both codes.", name, why))
+	mg.doc(fmt.Sprintf("%s says whether the batch methods compute each whole tile of samples with the tile code (lossGradTile, forwardTile: matrix products over the tile) rather than every sample with LossGrad and Forward. The generator decides from the model's shapes (docs/DESIGN.md, \"Tile code or per-sample code\", has the rule). %s The tests set it both ways, to check both codes.", name, why))
 	decl := jen.Var().Id(name).Op("=").Lit(c.portable)
 	if c.simd && !c.portable {
 		decl.Comment(setBySIMD[3:])

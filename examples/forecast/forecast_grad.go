@@ -167,14 +167,14 @@ type ForecastBatchWorkspace struct {
 // forecastTiled says whether the batch methods compute each whole tile of
 // samples with the tile code (lossGradTile, forwardTile: matrix products over
 // the tile) rather than every sample with LossGrad and Forward. The generator
-// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
-// The tile code is the faster here only with the archsimd kernels, which the
-// companion file built with GOEXPERIMENT=simd puts in place on a CPU with AVX2
-// and FMA or AVX-512, and its init then sets forecastTiled: the per-sample
-// code computes 4% of its matrix-vector multiply-adds unblocked (2048 of 51200
-// per sample), and kernels compute 94% of the tile's matrix-product
-// multiply-adds (90112 of 96000 per sample). The tests set it both ways, to
-// check both codes.
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// forecastTiled: the per-sample code computes 4% of its matrix-vector
+// multiply-adds unblocked (2048 of 51200 per sample), and kernels compute 94%
+// of the tile's matrix-product multiply-adds (90112 of 96000 per sample). The
+// tests set it both ways, to check both codes.
 var forecastTiled = false // the archsimd kernels' file sets it at init
 
 // Forward returns the loss of model forecast for the sample in and keeps in ws

@@ -87,14 +87,14 @@ type ClassifyBatchWorkspace struct {
 // classifyTiled says whether the batch methods compute each whole tile of
 // samples with the tile code (lossGradTile, forwardTile: matrix products over
 // the tile) rather than every sample with LossGrad and Forward. The generator
-// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
-// The tile code is the faster here only with the archsimd kernels, which the
-// companion file built with GOEXPERIMENT=simd puts in place on a CPU with AVX2
-// and FMA or AVX-512, and its init then sets classifyTiled: the per-sample
-// code computes 1% of its matrix-vector multiply-adds unblocked (1280 of
-// 102912 per sample), and kernels compute 100% of the tile's matrix-product
-// multiply-adds (204544 of 204544 per sample). The tests set it both ways, to
-// check both codes.
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// classifyTiled: the per-sample code computes 1% of its matrix-vector
+// multiply-adds unblocked (1280 of 102912 per sample), and kernels compute
+// 100% of the tile's matrix-product multiply-adds (204544 of 204544 per
+// sample). The tests set it both ways, to check both codes.
 var classifyTiled = false // the archsimd kernels' file sets it at init
 
 // Forward returns the loss of model classify for the sample in and keeps in ws

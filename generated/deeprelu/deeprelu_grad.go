@@ -74,12 +74,12 @@ type DeepreluBatchWorkspace struct {
 // deepreluTiled says whether the batch methods compute each whole tile of
 // samples with the tile code (lossGradTile, forwardTile: matrix products over
 // the tile) rather than every sample with LossGrad and Forward. The generator
-// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
-// The tile code is the faster here with any kernels: the per-sample code
-// computes 100% of its matrix-vector multiply-adds unblocked (40960 of 40960
-// per sample), and kernels compute 100% of the tile's matrix-product
-// multiply-adds (61440 of 61440 per sample). The tests set it both ways, to
-// check both codes.
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (40960 of 40960 per sample), and kernels compute 100% of the tile's
+// matrix-product multiply-adds (61440 of 61440 per sample). The tests set it
+// both ways, to check both codes.
 var deepreluTiled = true
 
 // Forward returns the loss of model deeprelu for the sample in and keeps in ws

@@ -108,14 +108,14 @@ type GruBatchWorkspace struct {
 // gruTiled says whether the batch methods compute each whole tile of samples
 // with the tile code (lossGradTile, forwardTile: matrix products over the
 // tile) rather than every sample with LossGrad and Forward. The generator
-// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
-// The tile code is the faster here only with the archsimd kernels, which the
-// companion file built with GOEXPERIMENT=simd puts in place on a CPU with AVX2
-// and FMA or AVX-512, and its init then sets gruTiled: the per-sample code
-// computes 13% of its matrix-vector multiply-adds unblocked (5600 of 44000 per
-// sample), and kernels compute 80% of the tile's matrix-product multiply-adds
-// (64000 of 80400 per sample). The tests set it both ways, to check both
-// codes.
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// gruTiled: the per-sample code computes 13% of its matrix-vector
+// multiply-adds unblocked (5600 of 44000 per sample), and kernels compute 80%
+// of the tile's matrix-product multiply-adds (64000 of 80400 per sample). The
+// tests set it both ways, to check both codes.
 var gruTiled = false // the archsimd kernels' file sets it at init
 
 // Forward returns the loss of model gru for the sample in and keeps in ws what

@@ -76,14 +76,14 @@ type RnnBatchWorkspace struct {
 // rnnTiled says whether the batch methods compute each whole tile of samples
 // with the tile code (lossGradTile, forwardTile: matrix products over the
 // tile) rather than every sample with LossGrad and Forward. The generator
-// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
-// The tile code is the faster here only with the archsimd kernels, which the
-// companion file built with GOEXPERIMENT=simd puts in place on a CPU with AVX2
-// and FMA or AVX-512, and its init then sets rnnTiled: the per-sample code
-// computes 16% of its matrix-vector multiply-adds unblocked (2400 of 15200 per
-// sample), and kernels compute 74% of the tile's matrix-product multiply-adds
-// (19200 of 25800 per sample). The tests set it both ways, to check both
-// codes.
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// rnnTiled: the per-sample code computes 16% of its matrix-vector
+// multiply-adds unblocked (2400 of 15200 per sample), and kernels compute 74%
+// of the tile's matrix-product multiply-adds (19200 of 25800 per sample). The
+// tests set it both ways, to check both codes.
 var rnnTiled = false // the archsimd kernels' file sets it at init
 
 // Forward returns the loss of model rnn for the sample in and keeps in ws what

@@ -74,11 +74,11 @@ type AttnBatchWorkspace struct {
 // attnTiled says whether the batch methods compute each whole tile of samples
 // with the tile code (lossGradTile, forwardTile: matrix products over the
 // tile) rather than every sample with LossGrad and Forward. The generator
-// decides from the model's shapes (docs/DESIGN.md, "Batches" has the rule).
-// The per-sample code is the faster here with any kernels: the per-sample code
-// computes 0% of its matrix-vector multiply-adds unblocked (0 of 0 per
-// sample), and kernels compute 0% of the tile's matrix-product multiply-adds
-// (0 of 13 per sample). The tests set it both ways, to check both codes.
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The per-sample code is the faster here with any
+// kernels: the per-sample code computes no matrix-vector products, and kernels
+// compute 0% of the tile's matrix-product multiply-adds (0 of 13 per sample).
+// The tests set it both ways, to check both codes.
 var attnTiled = false
 
 // Forward returns the loss of model attn for the sample in and keeps in ws
