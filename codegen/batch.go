@@ -15,7 +15,9 @@ import (
 // matrix products over the tile, and its gradient is the tile's sum. The
 // samples after the last whole tile go through Forward and LossGrad one
 // at a time. The tile functions are emitted by a modelGen of their own,
-// over the batched model, whose inputs are workspace fields.
+// over the batched model, whose inputs are workspace fields. Whether the
+// whole tiles go through the tile functions or through Forward and
+// LossGrad too is decided per model and per build (tilechoice.go).
 
 // batchGen returns the generator of the tile functions, or nil if the
 // model has no batched form (symbolic.BatchMaxNodes).
@@ -49,7 +51,11 @@ func (mg *modelGen) batchGen() *modelGen {
 // the samples one at a time).
 func (mg *modelGen) batchFunctions(bg *modelGen) []jen.Code {
 	tileTo := bg != nil && !mg.clearsCheaply()
-	fns := []jen.Code{mg.lossGradBatch(bg != nil), mg.lossGradBatchTo(tileTo), mg.forwardBatch(bg != nil), mg.tileMethod(bg)}
+	tiled := ""
+	if bg != nil {
+		tiled = tiledVar(mg.fg.prefix)
+	}
+	fns := []jen.Code{mg.lossGradBatch(tiled), mg.lossGradBatchTo(tiled, tileTo), mg.forwardBatch(tiled), mg.tileMethod(bg)}
 	if bg != nil {
 		fns = append(fns, mg.load(bg), bg.lossGradTile(false))
 		if tileTo {
@@ -72,6 +78,9 @@ func (mg *modelGen) batchType(bg *modelGen) {
 	mg.doc(fmt.Sprintf("%s holds what %s.ForwardBatch and LossGradBatch need to compute %s. Its zero value is ready to use; use one per goroutine. It is large: allocate it once.", W, mg.typ("Params"), what))
 	mg.fg.f.Type().Id(W).Struct(fields...)
 	mg.fg.f.Line()
+	if bg != nil {
+		mg.tiledDecl(mg.chooseTiles(bg))
+	}
 }
 
 func (mg *modelGen) batchWS() jen.Code {
@@ -87,24 +96,29 @@ func (mg *modelGen) tileMethod(bg *modelGen) jen.Code {
 		tile = bg.tile.Tile
 	}
 	doc := wrapDoc(fmt.Sprintf("Tile returns the number of samples the batch methods compute at once, %d: a batch is fastest in multiples of it.", tile))
+	if bg != nil {
+		doc = wrapDoc(fmt.Sprintf("Tile returns the number of samples in a tile of the batch methods' tile code, %d: where they use it (%s), a batch is fastest in multiples of it.", tile, tiledVar(mg.fg.prefix)))
+	}
 	return comments(doc).Func().Params(mg.batchWS()).Id("Tile").Params().Int().Block(jen.Return(jen.Lit(tile)))
 }
 
-// tilesThenRest is the body of a batch method: the loss of the whole
-// tiles, each loaded into ws and computed by tile (statements that add
-// to loss), then that of the samples after them, one at a time, by one
-// (statements that add to loss, given the index of the sample in in).
-// A model with no tile code (tiled false) takes every sample one at a
-// time.
-func tilesThenRest(tiled bool, tile []jen.Code, one func(i *jen.Statement) []jen.Code) []jen.Code {
+// tilesThenRest is the body of a batch method: if the variable tiled is
+// true, the loss of the whole tiles, each loaded into ws and computed by
+// tile (statements that add to loss); then that of the samples after
+// them (all of them if tiled is false), one at a time, by one (statements
+// that add to loss, given the index of the sample in in). A model with no
+// tile code (tiled "") takes every sample one at a time.
+func tilesThenRest(tiled string, tile []jen.Code, one func(i *jen.Statement) []jen.Code) []jen.Code {
 	body := []jen.Code{jen.Id("loss").Op(":=").Float64().Call(jen.Lit(0))}
 	from := jen.Lit(0)
-	if tiled {
+	if tiled != "" {
 		body = append(body,
-			jen.Id("tile").Op(":=").Id("ws").Dot("Tile").Call(),
-			jen.Id("n").Op(":=").Len(jen.Id("in")).Op("-").Len(jen.Id("in")).Op("%").Id("tile"),
-			jen.For(jen.Id("s").Op(":=").Lit(0), jen.Id("s").Op("<").Id("n"), jen.Id("s").Op("+=").Id("tile")).Block(
-				append([]jen.Code{jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Id("s").Op(":").Id("s").Op("+").Id("tile")))}, tile...)...))
+			jen.Id("n").Op(":=").Lit(0),
+			jen.If(jen.Id(tiled)).Block(
+				jen.Id("tile").Op(":=").Id("ws").Dot("Tile").Call(),
+				jen.Id("n").Op("=").Len(jen.Id("in")).Op("-").Len(jen.Id("in")).Op("%").Id("tile"),
+				jen.For(jen.Id("s").Op(":=").Lit(0), jen.Id("s").Op("<").Id("n"), jen.Id("s").Op("+=").Id("tile")).Block(
+					append([]jen.Code{jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Id("s").Op(":").Id("s").Op("+").Id("tile")))}, tile...)...)))
 		from = jen.Id("n")
 	}
 	return append(body,
@@ -112,17 +126,20 @@ func tilesThenRest(tiled bool, tile []jen.Code, one func(i *jen.Statement) []jen
 		jen.Return(jen.Id("loss")))
 }
 
-func (mg *modelGen) lossGradBatch(tiled bool) jen.Code {
+func (mg *modelGen) lossGradBatch(tiled string) jen.Code {
 	body := tilesThenRest(tiled,
 		[]jen.Code{jen.Id("loss").Op("+=").Id("p").Dot("lossGradTile").Call(jen.Id("ws"), jen.Id("g"))},
 		func(i *jen.Statement) []jen.Code {
 			return []jen.Code{jen.Id("loss").Op("+=").Id("p").Dot("LossGrad").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(i), jen.Id("g"))}
 		})
-	doc := wrapDoc("LossGradBatch returns the sum of the losses of the samples in and adds the sum of their gradients to g, as LossGrad called on each would, to rounding. It computes the samples a tile at a time (see Tile) with matrix products over the tile, and the samples after the last whole tile one at a time.")
+	doc := wrapDoc("LossGradBatch returns the sum of the losses of the samples in and adds the sum of their gradients to g, as LossGrad called on each would, to rounding. It computes the samples one at a time.")
+	if tiled != "" {
+		doc = wrapDoc(fmt.Sprintf("LossGradBatch returns the sum of the losses of the samples in and adds the sum of their gradients to g, as LossGrad called on each would, to rounding. Where %s says so, it computes the samples a tile at a time (see Tile) with matrix products over the tile, and the samples after the last whole tile one at a time; else all of them one at a time.", tiled))
+	}
 	return comments(doc).Func().Params(mg.recv()).Id("LossGradBatch").Params(mg.batchWS(), mg.inSlice(), mg.gradParam()).Float64().Block(body...)
 }
 
-func (mg *modelGen) forwardBatch(tiled bool) jen.Code {
+func (mg *modelGen) forwardBatch(tiled string) jen.Code {
 	O := mg.typ("Outputs")
 	body := []jen.Code{jen.If(jen.Id("out").Op("!=").Nil().Op("&&").Len(jen.Id("out")).Op("<").Len(jen.Id("in"))).Block(
 		jen.Panic(jen.Lit(mg.m.Name + ": ForwardBatch: out is shorter than in")))}
@@ -139,7 +156,10 @@ func (mg *modelGen) forwardBatch(tiled bool) jen.Code {
 				jen.Id("loss").Op("+=").Id("p").Dot("Forward").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(i.Clone()), jen.Id("o")),
 			}
 		})...)
-	doc := wrapDoc("ForwardBatch returns the sum of the losses of the samples in, and if out is not nil (it must then be at least as long as in) sets out[s] to the outputs of sample in[s], as Forward called on each would, to rounding. It computes the samples a tile at a time (see Tile).")
+	doc := wrapDoc("ForwardBatch returns the sum of the losses of the samples in, and if out is not nil (it must then be at least as long as in) sets out[s] to the outputs of sample in[s], as Forward called on each would, to rounding. It computes the samples one at a time.")
+	if tiled != "" {
+		doc = wrapDoc(fmt.Sprintf("ForwardBatch returns the sum of the losses of the samples in, and if out is not nil (it must then be at least as long as in) sets out[s] to the outputs of sample in[s], as Forward called on each would, to rounding. Where %s says so, it computes the samples a tile at a time (see Tile).", tiled))
+	}
 	return comments(doc).Func().Params(mg.recv()).Id("ForwardBatch").Params(mg.batchWS(), mg.inSlice(), jen.Id("out").Index().Id(O)).Float64().Block(body...)
 }
 
@@ -189,29 +209,42 @@ func (bg *modelGen) lossGradTile(overwrite bool) jen.Code {
 	return comments(doc).Func().Params(bg.recv()).Id(name).Params(bg.batchWS(), bg.gradParam()).Float64().Block(body...)
 }
 
-// lossGradBatchTo emits LossGradBatchTo: the first whole tile through
-// lossGradTileTo, which sets g, and the rest through LossGradBatch; or,
-// for a small gradient (or a model with no tile code), g cleared and
-// LossGradBatch.
-func (mg *modelGen) lossGradBatchTo(tileTo bool) jen.Code {
+// lossGradBatchTo emits LossGradBatchTo: for a large gradient, the first
+// whole tile through lossGradTileTo (if the tile code is used: tiled is
+// its variable, "" for a model with none), or else the first sample
+// through LossGradTo, which set g, and the rest through LossGradBatch;
+// for a small gradient, g cleared and LossGradBatch.
+func (mg *modelGen) lossGradBatchTo(tiled string, tileTo bool) jen.Code {
 	P := mg.typ("Params")
 	var body []jen.Code
+	rest := func(from jen.Code) jen.Code {
+		return jen.Return(jen.Id("loss").Op("+").Id("p").Dot("LossGradBatch").Call(jen.Id("ws"), jen.Id("in").Index(jen.Add(from).Op(":")), jen.Id("g")))
+	}
 	if tileTo {
-		body = []jen.Code{
-			jen.If(jen.Len(jen.Id("in")).Op(">=").Id("ws").Dot("Tile").Call()).Block(
+		body = append(body,
+			jen.If(jen.Id(tiled).Op("&&").Len(jen.Id("in")).Op(">=").Id("ws").Dot("Tile").Call()).Block(
 				jen.Id("tile").Op(":=").Id("ws").Dot("Tile").Call(),
 				jen.Id("ws").Dot("load").Call(jen.Id("in").Index(jen.Op(":").Id("tile"))),
 				jen.Id("loss").Op(":=").Id("p").Dot("lossGradTileTo").Call(jen.Id("ws"), jen.Id("g")),
-				jen.Return(jen.Id("loss").Op("+").Id("p").Dot("LossGradBatch").Call(jen.Id("ws"), jen.Id("in").Index(jen.Id("tile").Op(":")), jen.Id("g"))),
-			),
-		}
+				rest(jen.Id("tile")),
+			))
+	}
+	if !mg.clearsCheaply() {
+		body = append(body,
+			jen.If(jen.Len(jen.Id("in")).Op(">").Lit(0)).Block(
+				jen.Id("loss").Op(":=").Id("p").Dot("LossGradTo").Call(jen.Op("&").Id("ws").Dot("one"), jen.Op("&").Id("in").Index(jen.Lit(0)), jen.Id("g")),
+				rest(jen.Lit(1)),
+			))
 	}
 	body = append(body,
 		jen.Op("*").Id("g").Op("=").Id(P).Values(),
 		jen.Return(jen.Id("p").Dot("LossGradBatch").Call(jen.Id("ws"), jen.Id("in"), jen.Id("g"))))
-	doc := wrapDoc("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it: the first whole tile's weight gradients are written, not added to a cleared g.")
-	if !tileTo {
-		doc = wrapDoc("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it. The gradient is small (or the model has no tile code), so it clears g and calls LossGradBatch.")
+	doc := wrapDoc("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it: the first sample's gradient is written (by LossGradTo), not added to a cleared g.")
+	switch {
+	case tileTo:
+		doc = wrapDoc(fmt.Sprintf("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it: the first whole tile's weight gradients are written (where %s says so), or else the first sample's gradient (by LossGradTo), not added to a cleared g.", tiled))
+	case mg.clearsCheaply():
+		doc = wrapDoc("LossGradBatchTo is LossGradBatch that sets g to the sum of the samples' gradients instead of adding it. The gradient is small, so it clears g and calls LossGradBatch.")
 	}
 	return comments(doc).Func().Params(mg.recv()).Id("LossGradBatchTo").Params(mg.batchWS(), mg.inSlice(), mg.gradParam()).Float64().Block(body...)
 }

@@ -152,6 +152,7 @@ func SIMD(prog *symbolic.Program, main []byte, opts Options) ([]byte, error) {
 	b.WriteString("package " + opts.Package + "\n\n")
 	b.WriteString("import \"simd/archsimd\"\n\n")
 	b.WriteString(renameTop(kernels.SIMDSource, prefix, kernels.Source))
+	b.WriteString(simdTiledInit(main, prefix))
 	return formatSource(b.Bytes())
 }
 

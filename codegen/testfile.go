@@ -27,6 +27,9 @@ func GenerateTest(prog *symbolic.Program, opts Options) ([]byte, error) {
 		typ, noFD := exported(m.Name), stopsGradient(m.Graph)
 		doc := testDoc("Test"+typ+"Gradients", "model "+m.Name, "CheckModelRandom", "its methods against each other, and that none allocates", noFD)
 		data.Model = &testModel{Type: typ, Doc: doc, NoFD: noFD}
+		if prog.Differentiate().Batch != nil { // the batch methods have tile code
+			data.Model.Tiled = tiledVar(fg.prefix)
+		}
 	}
 	for _, fn := range prog.Fns {
 		if !fn.Result.IsScalar() {
@@ -105,6 +108,7 @@ type testData struct {
 type testModel struct {
 	Type, Doc string
 	NoFD      bool
+	Tiled     string // the variable that chooses the batch methods' code, "" if they have no tile code
 }
 
 type testFn struct {
@@ -158,13 +162,29 @@ func Test{{.Type}}Gradients(t *testing.T) {
 	gradcheck.CheckModelRandom[{{.Type}}Params, {{.Type}}Workspace, {{.Type}}Inputs, {{.Type}}Outputs](t, gradcheck.Options{Coords: 500{{if .NoFD}}, NoFD: true{{end}}})
 }
 
-// Test{{.Type}}Batch checks ForwardBatch and LossGradBatch against Forward
+{{if .Tiled}}// Test{{.Type}}Batch checks ForwardBatch and LossGradBatch against Forward
 // and LossGrad sample by sample, over whole and partial tiles, at random
-// parameters and samples (gradcheck.CheckBatchRandom).
+// parameters and samples (gradcheck.CheckBatchRandom), with the tile code
+// and with the per-sample code ({{.Tiled}} both ways, whichever the
+// batch methods use here).
+func Test{{.Type}}Batch(t *testing.T) {
+	defer func(tiled bool) { {{.Tiled}} = tiled }({{.Tiled}})
+	{{.Tiled}} = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[{{.Type}}Params, {{.Type}}Workspace, {{.Type}}BatchWorkspace, {{.Type}}Inputs, {{.Type}}Outputs](t, gradcheck.Options{})
+	})
+	{{.Tiled}} = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[{{.Type}}Params, {{.Type}}Workspace, {{.Type}}BatchWorkspace, {{.Type}}Inputs, {{.Type}}Outputs](t, gradcheck.Options{})
+	})
+}
+{{else}}// Test{{.Type}}Batch checks ForwardBatch and LossGradBatch against Forward
+// and LossGrad sample by sample, at random parameters and samples
+// (gradcheck.CheckBatchRandom).
 func Test{{.Type}}Batch(t *testing.T) {
 	gradcheck.CheckBatchRandom[{{.Type}}Params, {{.Type}}Workspace, {{.Type}}BatchWorkspace, {{.Type}}Inputs, {{.Type}}Outputs](t, gradcheck.Options{})
 }
-
+{{end}}
 // Test{{.Type}}ParamsInit checks that Init is deterministic and draws with
 // the intended spread (gradcheck.CheckInit).
 func Test{{.Type}}ParamsInit(t *testing.T) {

@@ -13,7 +13,8 @@ const (
 // Model is the method set of every generated parameter type *P, with its
 // batch workspace BW and inputs I: LossGradBatchTo sets g to the gradient
 // of a slice of samples, and LossGradBatch adds it, computing them a tile
-// at a time.
+// at a time or one at a time, whichever the model's batch methods chose
+// as the faster (its PREFIXTiled variable).
 type Model[P, BW, I any] interface {
 	*P
 	LossGradBatch(ws *BW, in []I, g *P) float64

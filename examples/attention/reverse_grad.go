@@ -175,6 +175,18 @@ type ReverseBatchWorkspace struct {
 	dz2    [12][10][32]float64
 }
 
+// reverseTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// reverseTiled: the per-sample code computes no matrix-vector products, and
+// kernels compute 100% of the tile's matrix-product multiply-adds (233536 of
+// 233536 per sample). The tests set it both ways, to check both codes.
+var reverseTiled = false // the archsimd kernels' file sets it at init
+
 // Forward returns the loss of model reverse for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *ReverseOutputs) float64 {
@@ -1907,15 +1919,19 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where reverseTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if reverseTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -1925,13 +1941,18 @@ func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInp
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where reverseTiled says so), or else the first sample's gradient
+// (by LossGradTo), not added to a cleared g.
 func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
-	if len(in) >= ws.Tile() {
+	if reverseTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = ReverseParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -1939,22 +1960,25 @@ func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseI
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// reverseTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *ReverseParams) ForwardBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, out []ReverseOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("reverse: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []ReverseOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if reverseTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []ReverseOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *ReverseOutputs
@@ -1966,8 +1990,9 @@ func (p *ReverseParams) ForwardBatch(ws *ReverseBatchWorkspace, in []ReverseInpu
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (reverseTiled), a batch is fastest in multiples
+// of it.
 func (ws *ReverseBatchWorkspace) Tile() int {
 	return 32
 }
@@ -3610,6 +3635,11 @@ var reverseGemmNN = reverseGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var reverseGemmTN = reverseGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var reverseSIMD bool
 
 func reverseGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	reverseNtGo(m, n, k, a, b, c, add, 0)

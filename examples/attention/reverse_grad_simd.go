@@ -12,8 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		reverseGemmNT, reverseGemmNN, reverseGemmTN = reverseGemmNT8, reverseGemmNN8, reverseGemmTN8
+		reverseSIMD = true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		reverseGemmNT, reverseGemmNN, reverseGemmTN = reverseGemmNT4, reverseGemmNN4, reverseGemmTN4
+		reverseSIMD = true
 	}
 }
 
@@ -638,5 +640,14 @@ func reverseTranspose4(b []float64, k int, p []float64) {
 	for q, v := range r0 {
 		d := (*[4]float64)(p[q*4 : q*4+4])
 		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
+	}
+}
+
+// init makes the batch methods compute whole tiles with the tile code where
+// the init above put the archsimd kernels in place: with them the tile code
+// is the faster for this model (see reverseTiled).
+func init() {
+	if reverseSIMD {
+		reverseTiled = true
 	}
 }

@@ -17,9 +17,19 @@ func TestReverseGradients(t *testing.T) {
 
 // TestReverseBatch checks ForwardBatch and LossGradBatch against Forward
 // and LossGrad sample by sample, over whole and partial tiles, at random
-// parameters and samples (gradcheck.CheckBatchRandom).
+// parameters and samples (gradcheck.CheckBatchRandom), with the tile code
+// and with the per-sample code (reverseTiled both ways, whichever the
+// batch methods use here).
 func TestReverseBatch(t *testing.T) {
-	gradcheck.CheckBatchRandom[ReverseParams, ReverseWorkspace, ReverseBatchWorkspace, ReverseInputs, ReverseOutputs](t, gradcheck.Options{})
+	defer func(tiled bool) { reverseTiled = tiled }(reverseTiled)
+	reverseTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[ReverseParams, ReverseWorkspace, ReverseBatchWorkspace, ReverseInputs, ReverseOutputs](t, gradcheck.Options{})
+	})
+	reverseTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[ReverseParams, ReverseWorkspace, ReverseBatchWorkspace, ReverseInputs, ReverseOutputs](t, gradcheck.Options{})
+	})
 }
 
 // TestReverseParamsInit checks that Init is deterministic and draws with

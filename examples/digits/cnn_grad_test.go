@@ -17,9 +17,19 @@ func TestCnnGradients(t *testing.T) {
 
 // TestCnnBatch checks ForwardBatch and LossGradBatch against Forward
 // and LossGrad sample by sample, over whole and partial tiles, at random
-// parameters and samples (gradcheck.CheckBatchRandom).
+// parameters and samples (gradcheck.CheckBatchRandom), with the tile code
+// and with the per-sample code (cnnTiled both ways, whichever the
+// batch methods use here).
 func TestCnnBatch(t *testing.T) {
-	gradcheck.CheckBatchRandom[CnnParams, CnnWorkspace, CnnBatchWorkspace, CnnInputs, CnnOutputs](t, gradcheck.Options{})
+	defer func(tiled bool) { cnnTiled = tiled }(cnnTiled)
+	cnnTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[CnnParams, CnnWorkspace, CnnBatchWorkspace, CnnInputs, CnnOutputs](t, gradcheck.Options{})
+	})
+	cnnTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[CnnParams, CnnWorkspace, CnnBatchWorkspace, CnnInputs, CnnOutputs](t, gradcheck.Options{})
+	})
 }
 
 // TestCnnParamsInit checks that Init is deterministic and draws with

@@ -81,6 +81,19 @@ type MlpBatchWorkspace struct {
 	t3      [128][32]float64
 }
 
+// mlpTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// mlpTiled: the per-sample code computes 12% of its matrix-vector
+// multiply-adds unblocked (1280 of 10752 per sample), and kernels compute 100%
+// of the tile's matrix-product multiply-adds (20224 of 20224 per sample). The
+// tests set it both ways, to check both codes.
+var mlpTiled = false // the archsimd kernels' file sets it at init
+
 // Forward returns the loss of model mlp for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MlpParams) Forward(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) float64 {
@@ -717,15 +730,19 @@ func (p *MlpParams) Predict(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) {
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where mlpTiled says so, it computes the samples a tile at a time (see Tile)
+// with matrix products over the tile, and the samples after the last whole
+// tile one at a time; else all of them one at a time.
 func (p *MlpParams) LossGradBatch(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if mlpTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -735,13 +752,18 @@ func (p *MlpParams) LossGradBatch(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpP
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where mlpTiled says so), or else the first sample's gradient (by
+// LossGradTo), not added to a cleared g.
 func (p *MlpParams) LossGradBatchTo(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpParams) float64 {
-	if len(in) >= ws.Tile() {
+	if mlpTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = MlpParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -749,22 +771,25 @@ func (p *MlpParams) LossGradBatchTo(ws *MlpBatchWorkspace, in []MlpInputs, g *Ml
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// mlpTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *MlpParams) ForwardBatch(ws *MlpBatchWorkspace, in []MlpInputs, out []MlpOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("mlp: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []MlpOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if mlpTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []MlpOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *MlpOutputs
@@ -776,8 +801,9 @@ func (p *MlpParams) ForwardBatch(ws *MlpBatchWorkspace, in []MlpInputs, out []Ml
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (mlpTiled), a batch is fastest in multiples of
+// it.
 func (ws *MlpBatchWorkspace) Tile() int {
 	return 32
 }
@@ -1172,6 +1198,11 @@ var mlpGemmNN = mlpGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var mlpGemmTN = mlpGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var mlpSIMD bool
 
 func mlpGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	mlpNtGo(m, n, k, a, b, c, add, 0)

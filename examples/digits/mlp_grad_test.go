@@ -17,9 +17,19 @@ func TestMlpGradients(t *testing.T) {
 
 // TestMlpBatch checks ForwardBatch and LossGradBatch against Forward
 // and LossGrad sample by sample, over whole and partial tiles, at random
-// parameters and samples (gradcheck.CheckBatchRandom).
+// parameters and samples (gradcheck.CheckBatchRandom), with the tile code
+// and with the per-sample code (mlpTiled both ways, whichever the
+// batch methods use here).
 func TestMlpBatch(t *testing.T) {
-	gradcheck.CheckBatchRandom[MlpParams, MlpWorkspace, MlpBatchWorkspace, MlpInputs, MlpOutputs](t, gradcheck.Options{})
+	defer func(tiled bool) { mlpTiled = tiled }(mlpTiled)
+	mlpTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[MlpParams, MlpWorkspace, MlpBatchWorkspace, MlpInputs, MlpOutputs](t, gradcheck.Options{})
+	})
+	mlpTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[MlpParams, MlpWorkspace, MlpBatchWorkspace, MlpInputs, MlpOutputs](t, gradcheck.Options{})
+	})
 }
 
 // TestMlpParamsInit checks that Init is deterministic and draws with

@@ -17,9 +17,19 @@ func TestForecastGradients(t *testing.T) {
 
 // TestForecastBatch checks ForwardBatch and LossGradBatch against Forward
 // and LossGrad sample by sample, over whole and partial tiles, at random
-// parameters and samples (gradcheck.CheckBatchRandom).
+// parameters and samples (gradcheck.CheckBatchRandom), with the tile code
+// and with the per-sample code (forecastTiled both ways, whichever the
+// batch methods use here).
 func TestForecastBatch(t *testing.T) {
-	gradcheck.CheckBatchRandom[ForecastParams, ForecastWorkspace, ForecastBatchWorkspace, ForecastInputs, ForecastOutputs](t, gradcheck.Options{})
+	defer func(tiled bool) { forecastTiled = tiled }(forecastTiled)
+	forecastTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[ForecastParams, ForecastWorkspace, ForecastBatchWorkspace, ForecastInputs, ForecastOutputs](t, gradcheck.Options{})
+	})
+	forecastTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatchRandom[ForecastParams, ForecastWorkspace, ForecastBatchWorkspace, ForecastInputs, ForecastOutputs](t, gradcheck.Options{})
+	})
 }
 
 // TestForecastParamsInit checks that Init is deterministic and draws with

@@ -149,6 +149,18 @@ type AttentionBatchWorkspace struct {
 	h3     [5][8][32]float64
 }
 
+// attentionTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// attentionTiled: the per-sample code computes no matrix-vector products, and
+// kernels compute 88% of the tile's matrix-product multiply-adds (3520 of 3984
+// per sample). The tests set it both ways, to check both codes.
+var attentionTiled = false // the archsimd kernels' file sets it at init
+
 // Forward returns the loss of model attention for the sample in and keeps in
 // ws what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, out *AttentionOutputs) float64 {
@@ -2132,15 +2144,19 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where attentionTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if attentionTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -2150,13 +2166,18 @@ func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []Attent
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where attentionTiled says so), or else the first sample's gradient
+// (by LossGradTo), not added to a cleared g.
 func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
-	if len(in) >= ws.Tile() {
+	if attentionTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = AttentionParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -2164,22 +2185,25 @@ func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []Atte
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// attentionTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *AttentionParams) ForwardBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, out []AttentionOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("attention: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []AttentionOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if attentionTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []AttentionOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *AttentionOutputs
@@ -2191,8 +2215,9 @@ func (p *AttentionParams) ForwardBatch(ws *AttentionBatchWorkspace, in []Attenti
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (attentionTiled), a batch is fastest in
+// multiples of it.
 func (ws *AttentionBatchWorkspace) Tile() int {
 	return 32
 }
@@ -3655,6 +3680,11 @@ var attentionGemmNN = attentionGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var attentionGemmTN = attentionGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var attentionSIMD bool
 
 func attentionGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	attentionNtGo(m, n, k, a, b, c, add, 0)

@@ -8,11 +8,23 @@ import (
 
 // TestBatch checks LossGradBatch and ForwardBatch against LossGrad and
 // Forward sample by sample, over whole and partial tiles
-// (gradcheck.CheckBatch).
+// (gradcheck.CheckBatch), with the tile code and with the per-sample code
+// (axesTiled both ways, whichever the batch methods use here).
 func TestBatch(t *testing.T) {
 	p, _ := sample(1)
-	gradcheck.CheckBatch[AxesParams, AxesWorkspace, AxesBatchWorkspace, AxesInputs, AxesOutputs](t, p, func(i int) *AxesInputs {
-		_, in := sample(int64(i) + 1)
-		return in
+	defer func(tiled bool) { axesTiled = tiled }(axesTiled)
+	axesTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatch[AxesParams, AxesWorkspace, AxesBatchWorkspace, AxesInputs, AxesOutputs](t, p, func(i int) *AxesInputs {
+			_, in := sample(int64(i) + 1)
+			return in
+		})
+	})
+	axesTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatch[AxesParams, AxesWorkspace, AxesBatchWorkspace, AxesInputs, AxesOutputs](t, p, func(i int) *AxesInputs {
+			_, in := sample(int64(i) + 1)
+			return in
+		})
 	})
 }

@@ -65,6 +65,17 @@ type CasefoldBatchWorkspace struct {
 	y   [32]float64       // the tile's Y, sample s in column s
 }
 
+// casefoldTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (9 of 9 per sample), and kernels compute 0% of the tile's matrix-product
+// multiply-adds (0 of 18 per sample). The tests set it both ways, to check
+// both codes.
+var casefoldTiled = true
+
 // Forward returns the loss of model casefold for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CasefoldParams) Forward(ws *CasefoldWorkspace, in *CasefoldInputs, out *CasefoldOutputs) float64 {
@@ -181,15 +192,19 @@ func (p *CasefoldParams) Predict(ws *CasefoldWorkspace, in *CasefoldInputs, out 
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where casefoldTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *CasefoldParams) LossGradBatch(ws *CasefoldBatchWorkspace, in []CasefoldInputs, g *CasefoldParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if casefoldTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -198,8 +213,8 @@ func (p *CasefoldParams) LossGradBatch(ws *CasefoldBatchWorkspace, in []Casefold
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *CasefoldParams) LossGradBatchTo(ws *CasefoldBatchWorkspace, in []CasefoldInputs, g *CasefoldParams) float64 {
 	*g = CasefoldParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -207,22 +222,25 @@ func (p *CasefoldParams) LossGradBatchTo(ws *CasefoldBatchWorkspace, in []Casefo
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// casefoldTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *CasefoldParams) ForwardBatch(ws *CasefoldBatchWorkspace, in []CasefoldInputs, out []CasefoldOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("casefold: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []CasefoldOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if casefoldTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []CasefoldOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *CasefoldOutputs
@@ -234,8 +252,9 @@ func (p *CasefoldParams) ForwardBatch(ws *CasefoldBatchWorkspace, in []CasefoldI
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (casefoldTiled), a batch is fastest in multiples
+// of it.
 func (ws *CasefoldBatchWorkspace) Tile() int {
 	return 32
 }

@@ -68,6 +68,17 @@ type DeepBatchWorkspace struct {
 	t7  [32][32]float64
 }
 
+// deepTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (40960 of 40960 per sample), and kernels compute 100% of the tile's
+// matrix-product multiply-adds (61440 of 61440 per sample). The tests set it
+// both ways, to check both codes.
+var deepTiled = true
+
 // Forward returns the loss of model deep for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs) float64 {
@@ -327,15 +338,19 @@ func (p *DeepParams) Predict(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where deepTiled says so, it computes the samples a tile at a time (see Tile)
+// with matrix products over the tile, and the samples after the last whole
+// tile one at a time; else all of them one at a time.
 func (p *DeepParams) LossGradBatch(ws *DeepBatchWorkspace, in []DeepInputs, g *DeepParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if deepTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -345,13 +360,18 @@ func (p *DeepParams) LossGradBatch(ws *DeepBatchWorkspace, in []DeepInputs, g *D
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where deepTiled says so), or else the first sample's gradient (by
+// LossGradTo), not added to a cleared g.
 func (p *DeepParams) LossGradBatchTo(ws *DeepBatchWorkspace, in []DeepInputs, g *DeepParams) float64 {
-	if len(in) >= ws.Tile() {
+	if deepTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = DeepParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -359,22 +379,25 @@ func (p *DeepParams) LossGradBatchTo(ws *DeepBatchWorkspace, in []DeepInputs, g 
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// deepTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *DeepParams) ForwardBatch(ws *DeepBatchWorkspace, in []DeepInputs, out []DeepOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("deep: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []DeepOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if deepTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []DeepOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *DeepOutputs
@@ -386,8 +409,9 @@ func (p *DeepParams) ForwardBatch(ws *DeepBatchWorkspace, in []DeepInputs, out [
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (deepTiled), a batch is fastest in multiples of
+// it.
 func (ws *DeepBatchWorkspace) Tile() int {
 	return 32
 }
@@ -724,6 +748,11 @@ var deepGemmNN = deepGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var deepGemmTN = deepGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var deepSIMD bool
 
 func deepGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	deepNtGo(m, n, k, a, b, c, add, 0)

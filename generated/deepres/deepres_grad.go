@@ -73,6 +73,17 @@ type DeepresBatchWorkspace struct {
 	t9      [32][32]float64
 }
 
+// deepresTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (40960 of 40960 per sample), and kernels compute 100% of the tile's
+// matrix-product multiply-adds (61440 of 61440 per sample). The tests set it
+// both ways, to check both codes.
+var deepresTiled = true
+
 // Forward returns the loss of model deepres for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *DeepresOutputs) float64 {
@@ -343,15 +354,19 @@ func (p *DeepresParams) Predict(ws *DeepresWorkspace, in *DeepresInputs, out *De
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where deepresTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *DeepresParams) LossGradBatch(ws *DeepresBatchWorkspace, in []DeepresInputs, g *DeepresParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if deepresTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -361,13 +376,18 @@ func (p *DeepresParams) LossGradBatch(ws *DeepresBatchWorkspace, in []DeepresInp
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where deepresTiled says so), or else the first sample's gradient
+// (by LossGradTo), not added to a cleared g.
 func (p *DeepresParams) LossGradBatchTo(ws *DeepresBatchWorkspace, in []DeepresInputs, g *DeepresParams) float64 {
-	if len(in) >= ws.Tile() {
+	if deepresTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = DeepresParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -375,22 +395,25 @@ func (p *DeepresParams) LossGradBatchTo(ws *DeepresBatchWorkspace, in []DeepresI
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// deepresTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *DeepresParams) ForwardBatch(ws *DeepresBatchWorkspace, in []DeepresInputs, out []DeepresOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("deepres: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []DeepresOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if deepresTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []DeepresOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *DeepresOutputs
@@ -402,8 +425,9 @@ func (p *DeepresParams) ForwardBatch(ws *DeepresBatchWorkspace, in []DeepresInpu
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (deepresTiled), a batch is fastest in multiples
+// of it.
 func (ws *DeepresBatchWorkspace) Tile() int {
 	return 32
 }
@@ -751,6 +775,11 @@ var deepresGemmNN = deepresGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var deepresGemmTN = deepresGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var deepresSIMD bool
 
 func deepresGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	deepresNtGo(m, n, k, a, b, c, add, 0)

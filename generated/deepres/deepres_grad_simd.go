@@ -12,8 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		deepresGemmNT, deepresGemmNN, deepresGemmTN = deepresGemmNT8, deepresGemmNN8, deepresGemmTN8
+		deepresSIMD = true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		deepresGemmNT, deepresGemmNN, deepresGemmTN = deepresGemmNT4, deepresGemmNN4, deepresGemmTN4
+		deepresSIMD = true
 	}
 }
 

@@ -105,6 +105,19 @@ type GruBatchWorkspace struct {
 	t24 [16][32]float64
 }
 
+// gruTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// gruTiled: the per-sample code computes 13% of its matrix-vector
+// multiply-adds unblocked (5600 of 44000 per sample), and kernels compute 80%
+// of the tile's matrix-product multiply-adds (64000 of 80400 per sample). The
+// tests set it both ways, to check both codes.
+var gruTiled = false // the archsimd kernels' file sets it at init
+
 // Forward returns the loss of model gru for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) float64 {
@@ -1056,15 +1069,19 @@ func (p *GruParams) Predict(ws *GruWorkspace, in *GruInputs, out *GruOutputs) {}
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where gruTiled says so, it computes the samples a tile at a time (see Tile)
+// with matrix products over the tile, and the samples after the last whole
+// tile one at a time; else all of them one at a time.
 func (p *GruParams) LossGradBatch(ws *GruBatchWorkspace, in []GruInputs, g *GruParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if gruTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -1074,13 +1091,18 @@ func (p *GruParams) LossGradBatch(ws *GruBatchWorkspace, in []GruInputs, g *GruP
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
 // gradients instead of adding it: the first whole tile's weight gradients are
-// written, not added to a cleared g.
+// written (where gruTiled says so), or else the first sample's gradient (by
+// LossGradTo), not added to a cleared g.
 func (p *GruParams) LossGradBatchTo(ws *GruBatchWorkspace, in []GruInputs, g *GruParams) float64 {
-	if len(in) >= ws.Tile() {
+	if gruTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
 		loss := p.lossGradTileTo(ws, g)
 		return loss + p.LossGradBatch(ws, in[tile:], g)
+	}
+	if len(in) > 0 {
+		loss := p.LossGradTo(&ws.one, &in[0], g)
+		return loss + p.LossGradBatch(ws, in[1:], g)
 	}
 	*g = GruParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -1088,22 +1110,25 @@ func (p *GruParams) LossGradBatchTo(ws *GruBatchWorkspace, in []GruInputs, g *Gr
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// gruTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *GruParams) ForwardBatch(ws *GruBatchWorkspace, in []GruInputs, out []GruOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("gru: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []GruOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if gruTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []GruOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *GruOutputs
@@ -1115,8 +1140,9 @@ func (p *GruParams) ForwardBatch(ws *GruBatchWorkspace, in []GruInputs, out []Gr
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (gruTiled), a batch is fastest in multiples of
+// it.
 func (ws *GruBatchWorkspace) Tile() int {
 	return 32
 }
@@ -1814,6 +1840,11 @@ var gruGemmNN = gruGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var gruGemmTN = gruGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var gruSIMD bool
 
 func gruGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	gruNtGo(m, n, k, a, b, c, add, 0)

@@ -8,11 +8,23 @@ import (
 
 // TestBatch checks LossGradBatch and ForwardBatch against LossGrad and
 // Forward sample by sample, over whole and partial tiles
-// (gradcheck.CheckBatch).
+// (gradcheck.CheckBatch), with the tile code and with the per-sample code
+// (layersTiled both ways, whichever the batch methods use here).
 func TestBatch(t *testing.T) {
 	p, _ := sample(1)
-	gradcheck.CheckBatch[LayersParams, LayersWorkspace, LayersBatchWorkspace, LayersInputs, LayersOutputs](t, p, func(i int) *LayersInputs {
-		_, in := sample(int64(i) + 1)
-		return in
+	defer func(tiled bool) { layersTiled = tiled }(layersTiled)
+	layersTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatch[LayersParams, LayersWorkspace, LayersBatchWorkspace, LayersInputs, LayersOutputs](t, p, func(i int) *LayersInputs {
+			_, in := sample(int64(i) + 1)
+			return in
+		})
+	})
+	layersTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatch[LayersParams, LayersWorkspace, LayersBatchWorkspace, LayersInputs, LayersOutputs](t, p, func(i int) *LayersInputs {
+			_, in := sample(int64(i) + 1)
+			return in
+		})
 	})
 }

@@ -8,11 +8,23 @@ import (
 
 // TestBatch checks LossGradBatch and ForwardBatch against LossGrad and
 // Forward sample by sample, over whole and partial tiles
-// (gradcheck.CheckBatch).
+// (gradcheck.CheckBatch), with the tile code and with the per-sample code
+// (lstmTiled both ways, whichever the batch methods use here).
 func TestBatch(t *testing.T) {
 	p, _ := sample(1)
-	gradcheck.CheckBatch[LstmParams, LstmWorkspace, LstmBatchWorkspace, LstmInputs, LstmOutputs](t, p, func(i int) *LstmInputs {
-		_, in := sample(int64(i) + 1)
-		return in
+	defer func(tiled bool) { lstmTiled = tiled }(lstmTiled)
+	lstmTiled = true
+	t.Run("tiles", func(t *testing.T) {
+		gradcheck.CheckBatch[LstmParams, LstmWorkspace, LstmBatchWorkspace, LstmInputs, LstmOutputs](t, p, func(i int) *LstmInputs {
+			_, in := sample(int64(i) + 1)
+			return in
+		})
+	})
+	lstmTiled = false
+	t.Run("per-sample", func(t *testing.T) {
+		gradcheck.CheckBatch[LstmParams, LstmWorkspace, LstmBatchWorkspace, LstmInputs, LstmOutputs](t, p, func(i int) *LstmInputs {
+			_, in := sample(int64(i) + 1)
+			return in
+		})
 	})
 }

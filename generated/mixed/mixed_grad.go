@@ -66,6 +66,17 @@ type MixedBatchWorkspace struct {
 	h   [4][3][32]float64
 }
 
+// mixedTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (54 of 54 per sample), and kernels compute 0% of the tile's matrix-product
+// multiply-adds (0 of 88 per sample). The tests set it both ways, to check
+// both codes.
+var mixedTiled = true
+
 // Forward returns the loss of model mixed for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MixedParams) Forward(ws *MixedWorkspace, in *MixedInputs, out *MixedOutputs) float64 {
@@ -291,15 +302,19 @@ func (p *MixedParams) Predict(ws *MixedWorkspace, in *MixedInputs, out *MixedOut
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where mixedTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *MixedParams) LossGradBatch(ws *MixedBatchWorkspace, in []MixedInputs, g *MixedParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if mixedTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -308,8 +323,8 @@ func (p *MixedParams) LossGradBatch(ws *MixedBatchWorkspace, in []MixedInputs, g
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *MixedParams) LossGradBatchTo(ws *MixedBatchWorkspace, in []MixedInputs, g *MixedParams) float64 {
 	*g = MixedParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -317,22 +332,25 @@ func (p *MixedParams) LossGradBatchTo(ws *MixedBatchWorkspace, in []MixedInputs,
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// mixedTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *MixedParams) ForwardBatch(ws *MixedBatchWorkspace, in []MixedInputs, out []MixedOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("mixed: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []MixedOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if mixedTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []MixedOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *MixedOutputs
@@ -344,8 +362,9 @@ func (p *MixedParams) ForwardBatch(ws *MixedBatchWorkspace, in []MixedInputs, ou
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (mixedTiled), a batch is fastest in multiples of
+// it.
 func (ws *MixedBatchWorkspace) Tile() int {
 	return 32
 }

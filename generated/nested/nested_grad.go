@@ -69,6 +69,15 @@ type NestedBatchWorkspace struct {
 	h3  [3][3][4][32]float64
 }
 
+// nestedTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The per-sample code is the faster here with any
+// kernels: the per-sample code computes no matrix-vector products, and the
+// tile no matrix products. The tests set it both ways, to check both codes.
+var nestedTiled = false
+
 // Forward returns the loss of model nested for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *NestedParams) Forward(ws *NestedWorkspace, in *NestedInputs, out *NestedOutputs) float64 {
@@ -294,15 +303,19 @@ func (p *NestedParams) Predict(ws *NestedWorkspace, in *NestedInputs, out *Neste
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where nestedTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *NestedParams) LossGradBatch(ws *NestedBatchWorkspace, in []NestedInputs, g *NestedParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if nestedTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -311,8 +324,8 @@ func (p *NestedParams) LossGradBatch(ws *NestedBatchWorkspace, in []NestedInputs
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *NestedParams) LossGradBatchTo(ws *NestedBatchWorkspace, in []NestedInputs, g *NestedParams) float64 {
 	*g = NestedParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -320,22 +333,25 @@ func (p *NestedParams) LossGradBatchTo(ws *NestedBatchWorkspace, in []NestedInpu
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// nestedTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *NestedParams) ForwardBatch(ws *NestedBatchWorkspace, in []NestedInputs, out []NestedOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("nested: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []NestedOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if nestedTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []NestedOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *NestedOutputs
@@ -347,8 +363,9 @@ func (p *NestedParams) ForwardBatch(ws *NestedBatchWorkspace, in []NestedInputs,
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (nestedTiled), a batch is fastest in multiples
+// of it.
 func (ws *NestedBatchWorkspace) Tile() int {
 	return 32
 }

@@ -83,6 +83,19 @@ type PolicyBatchWorkspace struct {
 	t2     [32][32]float64
 }
 
+// policyTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here only with the
+// archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
+// in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
+// policyTiled: the per-sample code computes 100% of its matrix-vector
+// multiply-adds unblocked (256 of 256 per sample), and kernels compute 57% of
+// the tile's matrix-product multiply-adds (256 of 448 per sample). The tests
+// set it both ways, to check both codes.
+var policyTiled = false // the archsimd kernels' file sets it at init
+
 // Forward returns the loss of model policy for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) float64 {
@@ -312,15 +325,19 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where policyTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *PolicyParams) LossGradBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, g *PolicyParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if policyTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -329,8 +346,8 @@ func (p *PolicyParams) LossGradBatch(ws *PolicyBatchWorkspace, in []PolicyInputs
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *PolicyParams) LossGradBatchTo(ws *PolicyBatchWorkspace, in []PolicyInputs, g *PolicyParams) float64 {
 	*g = PolicyParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -338,22 +355,25 @@ func (p *PolicyParams) LossGradBatchTo(ws *PolicyBatchWorkspace, in []PolicyInpu
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// policyTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *PolicyParams) ForwardBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, out []PolicyOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("policy: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []PolicyOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if policyTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []PolicyOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *PolicyOutputs
@@ -365,8 +385,9 @@ func (p *PolicyParams) ForwardBatch(ws *PolicyBatchWorkspace, in []PolicyInputs,
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (policyTiled), a batch is fastest in multiples
+// of it.
 func (ws *PolicyBatchWorkspace) Tile() int {
 	return 32
 }
@@ -696,6 +717,11 @@ var policyGemmNN = policyGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var policyGemmTN = policyGemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var policySIMD bool
 
 func policyGemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	policyNtGo(m, n, k, a, b, c, add, 0)

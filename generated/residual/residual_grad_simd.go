@@ -12,8 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		residualGemmNT, residualGemmNN, residualGemmTN = residualGemmNT8, residualGemmNN8, residualGemmTN8
+		residualSIMD = true
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		residualGemmNT, residualGemmNN, residualGemmTN = residualGemmNT4, residualGemmNN4, residualGemmTN4
+		residualSIMD = true
 	}
 }
 
@@ -638,5 +640,14 @@ func residualTranspose4(b []float64, k int, p []float64) {
 	for q, v := range r0 {
 		d := (*[4]float64)(p[q*4 : q*4+4])
 		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
+	}
+}
+
+// init makes the batch methods compute whole tiles with the tile code where
+// the init above put the archsimd kernels in place: with them the tile code
+// is the faster for this model (see residualTiled).
+func init() {
+	if residualSIMD {
+		residualTiled = true
 	}
 }

@@ -81,6 +81,17 @@ type SeriesBatchWorkspace struct {
 	dH   [32][3][32]float64
 }
 
+// seriesTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (336 of 336 per sample), and kernels compute 0% of the tile's matrix-product
+// multiply-adds (0 of 1008 per sample). The tests set it both ways, to check
+// both codes.
+var seriesTiled = true
+
 // Forward returns the loss of model series for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *SeriesParams) Forward(ws *SeriesWorkspace, in *SeriesInputs, out *SeriesOutputs) float64 {
@@ -251,15 +262,19 @@ func (p *SeriesParams) Predict(ws *SeriesWorkspace, in *SeriesInputs, out *Serie
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where seriesTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *SeriesParams) LossGradBatch(ws *SeriesBatchWorkspace, in []SeriesInputs, g *SeriesParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if seriesTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -268,8 +283,8 @@ func (p *SeriesParams) LossGradBatch(ws *SeriesBatchWorkspace, in []SeriesInputs
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *SeriesParams) LossGradBatchTo(ws *SeriesBatchWorkspace, in []SeriesInputs, g *SeriesParams) float64 {
 	*g = SeriesParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -277,22 +292,25 @@ func (p *SeriesParams) LossGradBatchTo(ws *SeriesBatchWorkspace, in []SeriesInpu
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// seriesTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *SeriesParams) ForwardBatch(ws *SeriesBatchWorkspace, in []SeriesInputs, out []SeriesOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("series: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []SeriesOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if seriesTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []SeriesOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *SeriesOutputs
@@ -304,8 +322,9 @@ func (p *SeriesParams) ForwardBatch(ws *SeriesBatchWorkspace, in []SeriesInputs,
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (seriesTiled), a batch is fastest in multiples
+// of it.
 func (ws *SeriesBatchWorkspace) Tile() int {
 	return 32
 }

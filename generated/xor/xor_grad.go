@@ -64,6 +64,17 @@ type XorBatchWorkspace struct {
 	y   [32]float64    // the tile's y, sample s in column s
 }
 
+// xorTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (32 of 32 per sample), and kernels compute 0% of the tile's matrix-product
+// multiply-adds (0 of 56 per sample). The tests set it both ways, to check
+// both codes.
+var xorTiled = true
+
 // Forward returns the loss of model xor for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *XorParams) Forward(ws *XorWorkspace, in *XorInputs, out *XorOutputs) float64 {
@@ -207,15 +218,19 @@ func (p *XorParams) Predict(ws *XorWorkspace, in *XorInputs, out *XorOutputs) {
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where xorTiled says so, it computes the samples a tile at a time (see Tile)
+// with matrix products over the tile, and the samples after the last whole
+// tile one at a time; else all of them one at a time.
 func (p *XorParams) LossGradBatch(ws *XorBatchWorkspace, in []XorInputs, g *XorParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if xorTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -224,8 +239,8 @@ func (p *XorParams) LossGradBatch(ws *XorBatchWorkspace, in []XorInputs, g *XorP
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *XorParams) LossGradBatchTo(ws *XorBatchWorkspace, in []XorInputs, g *XorParams) float64 {
 	*g = XorParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -233,22 +248,25 @@ func (p *XorParams) LossGradBatchTo(ws *XorBatchWorkspace, in []XorInputs, g *Xo
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// xorTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *XorParams) ForwardBatch(ws *XorBatchWorkspace, in []XorInputs, out []XorOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("xor: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []XorOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if xorTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []XorOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *XorOutputs
@@ -260,8 +278,9 @@ func (p *XorParams) ForwardBatch(ws *XorBatchWorkspace, in []XorInputs, out []Xo
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (xorTiled), a batch is fastest in multiples of
+// it.
 func (ws *XorBatchWorkspace) Tile() int {
 	return 32
 }

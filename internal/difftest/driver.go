@@ -74,6 +74,21 @@ type driverPkg struct {
 	Model  string   // the model's name, "" for a file of fns
 	Fns    []string // fns by .bp name
 	Scalar []bool   // per fn: its result is a scalar, so FGrad exists
+	Tiled  bool     // the package has tiled.go's SetTiled
+}
+
+// tiledSource is the file beside a generated model's that lets the driver
+// set the variable tiled by which its batch methods choose between their
+// tile code and their per-sample code, so that both are checked.
+func tiledSource(pkg, tiled string) []byte {
+	return []byte(fmt.Sprintf(`package %s
+
+// SetTiled sets %s and returns its value before.
+func SetTiled(on bool) (was bool) {
+	was, %s = %s, on
+	return was
+}
+`, pkg, tiled, tiled, tiled))
 }
 
 // driverSource is the main program that imports every package and runs
@@ -90,6 +105,9 @@ func driverSource(pkgs []driverPkg) []byte {
 		fmt.Fprintf(&b, "\t%q: {", p.Pkg)
 		if p.Model != "" {
 			fmt.Fprintf(&b, "params: func() any { return new(%s.%sParams) }, ", p.Pkg, goName(p.Model))
+			if p.Tiled {
+				fmt.Fprintf(&b, "tiled: %s.SetTiled, ", p.Pkg)
+			}
 		}
 		b.WriteString("fns: map[string][2]any{")
 		for i, f := range p.Fns {
@@ -134,6 +152,7 @@ import (
 
 type entry struct {
 	params func() any
+	tiled  func(bool) bool // sets the batch methods' choice of code; nil if there is none
 	fns    map[string][2]any
 }
 
@@ -235,7 +254,19 @@ func runModel(e entry, req *request, resp *response) {
 	stage = "adds"
 	resp.AddErr = runAdds(p, in, resp.LossGrad)
 	stage = "batch"
-	resp.BatchErr = runBatch(p, in)
+	if e.tiled == nil {
+		resp.BatchErr = runBatch(p, in)
+	} else { // both codes, whichever the batch methods use
+		was := e.tiled(true)
+		if msg := runBatch(p, in); msg != "" {
+			resp.BatchErr = "with the tile code: " + msg
+		}
+		e.tiled(false)
+		if msg := runBatch(p, in); msg != "" && resp.BatchErr == "" {
+			resp.BatchErr = "with the per-sample code: " + msg
+		}
+		e.tiled(was)
+	}
 	stage = "Predict"
 	pred := reflect.New(ft.In(2).Elem())
 	p.MethodByName("Predict").Call([]reflect.Value{reflect.New(ft.In(0).Elem()), in, pred})

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/backpropgen/backpropgen"
+	"github.com/backpropgen/backpropgen/codegen"
 	"github.com/backpropgen/backpropgen/parser"
 	"github.com/backpropgen/backpropgen/symbolic"
 )
@@ -166,6 +167,7 @@ type prepared struct {
 	prog   *symbolic.Program
 	pkg    string
 	code   []byte
+	tiled  string // the variable that chooses the batch methods' code, "" if there is none
 	req    request
 	params map[string][]float64
 	inputs map[string][]float64
@@ -270,6 +272,9 @@ func prepare(res *Result, pkg string) *prepared {
 		return nil
 	}
 	p := &prepared{res: res, file: file, prog: prog, pkg: pkg, code: code}
+	if v := codegen.TiledVar(prog); prog.Model != nil && bytes.Contains(code, []byte("\nvar "+v+" = ")) {
+		p.tiled = v
+	}
 	p.req.Pkg = pkg
 	p.draw()
 	return p
@@ -372,11 +377,16 @@ func build(ctx context.Context, dir string, ps []*prepared) ([]*prepared, error)
 		if err := os.WriteFile(filepath.Join(pdir, "model.go"), p.code, 0o666); err != nil {
 			return nil, err
 		}
+		if p.tiled != "" {
+			if err := os.WriteFile(filepath.Join(pdir, "tiled.go"), tiledSource(p.pkg, p.tiled), 0o666); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		var pkgs []driverPkg
 		for _, p := range ps {
-			dp := driverPkg{Pkg: p.pkg}
+			dp := driverPkg{Pkg: p.pkg, Tiled: p.tiled != ""}
 			if p.prog.Model != nil {
 				dp.Model = p.prog.Model.Name
 			}

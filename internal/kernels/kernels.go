@@ -21,6 +21,11 @@ var GemmNN = gemmNNGo
 // All three are row-major and contiguous; without add, c is only written.
 var GemmTN = gemmTNGo
 
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var SIMD bool
+
 func gemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	ntGo(m, n, k, a, b, c, add, 0)
 }

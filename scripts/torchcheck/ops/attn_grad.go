@@ -71,6 +71,16 @@ type AttnBatchWorkspace struct {
 	r1  [4][2][32]float64 // the tile's R1, sample s in column s
 }
 
+// attnTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The per-sample code is the faster here with any
+// kernels: the per-sample code computes no matrix-vector products, and kernels
+// compute 0% of the tile's matrix-product multiply-adds (0 of 13 per sample).
+// The tests set it both ways, to check both codes.
+var attnTiled = false
+
 // Forward returns the loss of model attn for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *AttnParams) Forward(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs) float64 {
@@ -525,15 +535,19 @@ func (p *AttnParams) Predict(ws *AttnWorkspace, in *AttnInputs, out *AttnOutputs
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where attnTiled says so, it computes the samples a tile at a time (see Tile)
+// with matrix products over the tile, and the samples after the last whole
+// tile one at a time; else all of them one at a time.
 func (p *AttnParams) LossGradBatch(ws *AttnBatchWorkspace, in []AttnInputs, g *AttnParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if attnTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -542,8 +556,8 @@ func (p *AttnParams) LossGradBatch(ws *AttnBatchWorkspace, in []AttnInputs, g *A
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *AttnParams) LossGradBatchTo(ws *AttnBatchWorkspace, in []AttnInputs, g *AttnParams) float64 {
 	*g = AttnParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -551,22 +565,25 @@ func (p *AttnParams) LossGradBatchTo(ws *AttnBatchWorkspace, in []AttnInputs, g 
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// attnTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *AttnParams) ForwardBatch(ws *AttnBatchWorkspace, in []AttnInputs, out []AttnOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("attn: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []AttnOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if attnTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []AttnOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *AttnOutputs
@@ -578,8 +595,9 @@ func (p *AttnParams) ForwardBatch(ws *AttnBatchWorkspace, in []AttnInputs, out [
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (attnTiled), a batch is fastest in multiples of
+// it.
 func (ws *AttnBatchWorkspace) Tile() int {
 	return 32
 }

@@ -60,6 +60,15 @@ type BcastBatchWorkspace struct {
 	r   [3][4][32]float64 // the tile's R, sample s in column s
 }
 
+// bcastTiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The per-sample code is the faster here with any
+// kernels: the per-sample code computes no matrix-vector products, and the
+// tile no matrix products. The tests set it both ways, to check both codes.
+var bcastTiled = false
+
 // Forward returns the loss of model bcast for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *BcastParams) Forward(ws *BcastWorkspace, in *BcastInputs, out *BcastOutputs) float64 {
@@ -155,15 +164,19 @@ func (p *BcastParams) Predict(ws *BcastWorkspace, in *BcastInputs, out *BcastOut
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where bcastTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *BcastParams) LossGradBatch(ws *BcastBatchWorkspace, in []BcastInputs, g *BcastParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if bcastTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -172,8 +185,8 @@ func (p *BcastParams) LossGradBatch(ws *BcastBatchWorkspace, in []BcastInputs, g
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *BcastParams) LossGradBatchTo(ws *BcastBatchWorkspace, in []BcastInputs, g *BcastParams) float64 {
 	*g = BcastParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -181,22 +194,25 @@ func (p *BcastParams) LossGradBatchTo(ws *BcastBatchWorkspace, in []BcastInputs,
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// bcastTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *BcastParams) ForwardBatch(ws *BcastBatchWorkspace, in []BcastInputs, out []BcastOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("bcast: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []BcastOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if bcastTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []BcastOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *BcastOutputs
@@ -208,8 +224,9 @@ func (p *BcastParams) ForwardBatch(ws *BcastBatchWorkspace, in []BcastInputs, ou
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (bcastTiled), a batch is fastest in multiples of
+// it.
 func (ws *BcastBatchWorkspace) Tile() int {
 	return 32
 }

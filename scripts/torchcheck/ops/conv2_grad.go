@@ -81,6 +81,15 @@ type Conv2BatchWorkspace struct {
 	t6  [2][9][8][32]float64
 }
 
+// conv2Tiled says whether the batch methods compute each whole tile of samples
+// with the tile code (lossGradTile, forwardTile: matrix products over the
+// tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The per-sample code is the faster here with any
+// kernels: the per-sample code computes no matrix-vector products, and the
+// tile no matrix products. The tests set it both ways, to check both codes.
+var conv2Tiled = false
+
 // Forward returns the loss of model conv2 for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *Conv2Params) Forward(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Outputs) float64 {
@@ -375,15 +384,19 @@ func (p *Conv2Params) Predict(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where conv2Tiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *Conv2Params) LossGradBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, g *Conv2Params) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if conv2Tiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -392,8 +405,8 @@ func (p *Conv2Params) LossGradBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, g
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *Conv2Params) LossGradBatchTo(ws *Conv2BatchWorkspace, in []Conv2Inputs, g *Conv2Params) float64 {
 	*g = Conv2Params{}
 	return p.LossGradBatch(ws, in, g)
@@ -401,22 +414,25 @@ func (p *Conv2Params) LossGradBatchTo(ws *Conv2BatchWorkspace, in []Conv2Inputs,
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// conv2Tiled says so, it computes the samples a tile at a time (see Tile).
 func (p *Conv2Params) ForwardBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, out []Conv2Outputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("conv2: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []Conv2Outputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if conv2Tiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []Conv2Outputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *Conv2Outputs
@@ -428,8 +444,9 @@ func (p *Conv2Params) ForwardBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, ou
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (conv2Tiled), a batch is fastest in multiples of
+// it.
 func (ws *Conv2BatchWorkspace) Tile() int {
 	return 32
 }
@@ -786,6 +803,11 @@ var conv2GemmNN = conv2GemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var conv2GemmTN = conv2GemmTNGo
+
+// SIMD says whether kernels_simd.go's init put archsimd kernels in place of
+// the portable ones: a generated model's batch methods choose between their
+// tile code and their per-sample code by it.
+var conv2SIMD bool
 
 func conv2GemmNTGo(m, n, k int, a, b, c []float64, add bool) {
 	conv2NtGo(m, n, k, a, b, c, add, 0)

@@ -68,6 +68,15 @@ type LogSoftmaxBatchWorkspace struct {
 	r1  [3][4][32]float64   // the tile's R1, sample s in column s
 }
 
+// logSoftmaxTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The per-sample code is the faster here with any
+// kernels: the per-sample code computes no matrix-vector products, and the
+// tile no matrix products. The tests set it both ways, to check both codes.
+var logSoftmaxTiled = false
+
 // Forward returns the loss of model log_softmax for the sample in and keeps in
 // ws what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LogSoftmaxParams) Forward(ws *LogSoftmaxWorkspace, in *LogSoftmaxInputs, out *LogSoftmaxOutputs) float64 {
@@ -302,15 +311,19 @@ func (p *LogSoftmaxParams) Predict(ws *LogSoftmaxWorkspace, in *LogSoftmaxInputs
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where logSoftmaxTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *LogSoftmaxParams) LossGradBatch(ws *LogSoftmaxBatchWorkspace, in []LogSoftmaxInputs, g *LogSoftmaxParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if logSoftmaxTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -319,8 +332,8 @@ func (p *LogSoftmaxParams) LossGradBatch(ws *LogSoftmaxBatchWorkspace, in []LogS
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *LogSoftmaxParams) LossGradBatchTo(ws *LogSoftmaxBatchWorkspace, in []LogSoftmaxInputs, g *LogSoftmaxParams) float64 {
 	*g = LogSoftmaxParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -328,22 +341,26 @@ func (p *LogSoftmaxParams) LossGradBatchTo(ws *LogSoftmaxBatchWorkspace, in []Lo
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// logSoftmaxTiled says so, it computes the samples a tile at a time (see
+// Tile).
 func (p *LogSoftmaxParams) ForwardBatch(ws *LogSoftmaxBatchWorkspace, in []LogSoftmaxInputs, out []LogSoftmaxOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("log_softmax: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []LogSoftmaxOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if logSoftmaxTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []LogSoftmaxOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *LogSoftmaxOutputs
@@ -355,8 +372,9 @@ func (p *LogSoftmaxParams) ForwardBatch(ws *LogSoftmaxBatchWorkspace, in []LogSo
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (logSoftmaxTiled), a batch is fastest in
+// multiples of it.
 func (ws *LogSoftmaxBatchWorkspace) Tile() int {
 	return 32
 }

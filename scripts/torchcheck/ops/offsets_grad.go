@@ -65,6 +65,17 @@ type OffsetsBatchWorkspace struct {
 	t   [5][2]float64
 }
 
+// offsetsTiled says whether the batch methods compute each whole tile of
+// samples with the tile code (lossGradTile, forwardTile: matrix products over
+// the tile) rather than every sample with LossGrad and Forward. The generator
+// decides from the model's shapes (docs/DESIGN.md, "Tile code or per-sample
+// code", has the rule). The tile code is the faster here with any kernels: the
+// per-sample code computes 100% of its matrix-vector multiply-adds unblocked
+// (40 of 40 per sample), and kernels compute 0% of the tile's matrix-product
+// multiply-adds (0 of 1 per sample). The tests set it both ways, to check both
+// codes.
+var offsetsTiled = true
+
 // Forward returns the loss of model offsets for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *OffsetsParams) Forward(ws *OffsetsWorkspace, in *OffsetsInputs, out *OffsetsOutputs) float64 {
@@ -188,15 +199,19 @@ func (p *OffsetsParams) Predict(ws *OffsetsWorkspace, in *OffsetsInputs, out *Of
 
 // LossGradBatch returns the sum of the losses of the samples in and adds the
 // sum of their gradients to g, as LossGrad called on each would, to rounding.
-// It computes the samples a tile at a time (see Tile) with matrix products
-// over the tile, and the samples after the last whole tile one at a time.
+// Where offsetsTiled says so, it computes the samples a tile at a time (see
+// Tile) with matrix products over the tile, and the samples after the last
+// whole tile one at a time; else all of them one at a time.
 func (p *OffsetsParams) LossGradBatch(ws *OffsetsBatchWorkspace, in []OffsetsInputs, g *OffsetsParams) float64 {
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		loss += p.lossGradTile(ws, g)
+	n := 0
+	if offsetsTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			loss += p.lossGradTile(ws, g)
+		}
 	}
 	for s := range in[n:] {
 		loss += p.LossGrad(&ws.one, &in[n+s], g)
@@ -205,8 +220,8 @@ func (p *OffsetsParams) LossGradBatch(ws *OffsetsBatchWorkspace, in []OffsetsInp
 }
 
 // LossGradBatchTo is LossGradBatch that sets g to the sum of the samples'
-// gradients instead of adding it. The gradient is small (or the model has no
-// tile code), so it clears g and calls LossGradBatch.
+// gradients instead of adding it. The gradient is small, so it clears g and
+// calls LossGradBatch.
 func (p *OffsetsParams) LossGradBatchTo(ws *OffsetsBatchWorkspace, in []OffsetsInputs, g *OffsetsParams) float64 {
 	*g = OffsetsParams{}
 	return p.LossGradBatch(ws, in, g)
@@ -214,22 +229,25 @@ func (p *OffsetsParams) LossGradBatchTo(ws *OffsetsBatchWorkspace, in []OffsetsI
 
 // ForwardBatch returns the sum of the losses of the samples in, and if out is
 // not nil (it must then be at least as long as in) sets out[s] to the outputs
-// of sample in[s], as Forward called on each would, to rounding. It computes
-// the samples a tile at a time (see Tile).
+// of sample in[s], as Forward called on each would, to rounding. Where
+// offsetsTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *OffsetsParams) ForwardBatch(ws *OffsetsBatchWorkspace, in []OffsetsInputs, out []OffsetsOutputs) float64 {
 	if out != nil && len(out) < len(in) {
 		panic("offsets: ForwardBatch: out is shorter than in")
 	}
 	loss := float64(0)
-	tile := ws.Tile()
-	n := len(in) - len(in)%tile
-	for s := 0; s < n; s += tile {
-		ws.load(in[s : s+tile])
-		var o []OffsetsOutputs
-		if out != nil {
-			o = out[s : s+tile]
+	n := 0
+	if offsetsTiled {
+		tile := ws.Tile()
+		n = len(in) - len(in)%tile
+		for s := 0; s < n; s += tile {
+			ws.load(in[s : s+tile])
+			var o []OffsetsOutputs
+			if out != nil {
+				o = out[s : s+tile]
+			}
+			loss += p.forwardTile(ws, o)
 		}
-		loss += p.forwardTile(ws, o)
 	}
 	for s := range in[n:] {
 		var o *OffsetsOutputs
@@ -241,8 +259,9 @@ func (p *OffsetsParams) ForwardBatch(ws *OffsetsBatchWorkspace, in []OffsetsInpu
 	return loss
 }
 
-// Tile returns the number of samples the batch methods compute at once, 32: a
-// batch is fastest in multiples of it.
+// Tile returns the number of samples in a tile of the batch methods' tile
+// code, 32: where they use it (offsetsTiled), a batch is fastest in multiples
+// of it.
 func (ws *OffsetsBatchWorkspace) Tile() int {
 	return 32
 }
