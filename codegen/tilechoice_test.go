@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"os"
+	"path"
 	"strings"
 	"testing"
 )
@@ -12,10 +13,14 @@ import (
 // unblocked ones but small kernel products (the tile code only with the
 // archsimd kernels); deep's unblocked products over stacked layers and
 // xor's tiny unblocked ones with no kernels (the tile code with any
-// kernels); calib's and attention's work with no matrix-vector products
-// (the per-sample code with any). The main file says it in the variable,
-// and the archsimd file's init sets the variable exactly where the two
-// choices differ.
+// kernels); calib's work with no matrix-vector products (the per-sample
+// code with any); attention's small products of a sample's rows, which
+// become kernels over the tile (the tile code with archsimd), and layers'
+// convolutions, kernels in both codes but for a fifth of the per-sample
+// code's products; the attention example's products, which are kernels
+// per sample already (the per-sample code with any). The main file says
+// it in the variable, and the archsimd file's init sets the variable
+// exactly where the two choices differ.
 func TestTileChoice(t *testing.T) {
 	for _, c := range []struct {
 		model          string
@@ -29,9 +34,12 @@ func TestTileChoice(t *testing.T) {
 		{"deeprelu", true, true},
 		{"calib", false, false},
 		{"xor", true, true},
-		{"attention", false, false},
+		{"attention", false, true},
+		{"layers", false, true},
+		{"../examples/attention/reverse", false, false},
 	} {
 		src, err := os.ReadFile("../testdata/" + c.model + ".bp")
+		c.model = path.Base(c.model)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -642,12 +642,3 @@ func reverseTranspose4(b []float64, k int, p []float64) {
 		d[0], d[1], d[2], d[3] = v, r1[q], r2[q], r3[q]
 	}
 }
-
-// init makes the batch methods compute whole tiles with the tile code where
-// the init above put the archsimd kernels in place: with them the tile code
-// is the faster for this model (see reverseTiled).
-func init() {
-	if reverseSIMD {
-		reverseTiled = true
-	}
-}

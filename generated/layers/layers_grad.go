@@ -146,9 +146,10 @@ type LayersBatchWorkspace struct {
 // archsimd kernels, which the companion file built with GOEXPERIMENT=simd puts
 // in place on a CPU with AVX2 and FMA or AVX-512, and its init then sets
 // layersTiled: the per-sample code computes 10% of its matrix-vector
-// multiply-adds unblocked (160 of 1600 per sample), and kernels compute 100%
-// of the tile's matrix-product multiply-adds (2400 of 2400 per sample). The
-// tests set it both ways, to check both codes.
+// multiply-adds unblocked (160 of 1600 per sample), kernels 77% of all its
+// products' (6336 of 8224), and kernels compute 100% of the tile's
+// matrix-product multiply-adds (2400 of 2400 per sample). The tests set it
+// both ways, to check both codes.
 var layersTiled = false // the archsimd kernels' file sets it at init
 
 // Forward returns the loss of model layers for the sample in and keeps in ws
