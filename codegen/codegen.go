@@ -9,8 +9,10 @@
 package codegen
 
 import (
+	"bytes"
 	"fmt"
 	"go/token"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -79,7 +81,35 @@ func generate(prog *symbolic.Program, grads *symbolic.Gradients, opts Options, w
 	if err != nil {
 		return nil, fmt.Errorf("internal error: generated Go does not format: %v", err)
 	}
+	if fg.usesKernels {
+		out = clearUpperFirst(out, fg.prefix)
+	}
 	return out, nil
+}
+
+// methodStart is the first line of a generated model's method that
+// computes: its signature.
+var methodStart = regexp.MustCompile(`(?m)^func \(p \*\w+Params\) (Forward|Backward|BackwardTo|LossGrad|LossGradTo|Predict|LossGradBatch|LossGradBatchTo|ForwardBatch)\(.*\{\n`)
+
+// clearUpperFirst makes PREFIXClearUpper (internal/kernels' ClearUpper,
+// which says why) the first statement of each method of the file src,
+// which has the kernels. The method bodies are emitted before the file
+// knows whether any of them calls a kernel, so the call is added to the
+// formatted source; it is a line of its own at the body's indentation, so
+// the source stays formatted. A LossGrad that only calls Forward and
+// Backward, which make the call, does not.
+func clearUpperFirst(src []byte, prefix string) []byte {
+	var b bytes.Buffer
+	last := 0
+	for _, m := range methodStart.FindAllIndex(src, -1) {
+		b.Write(src[last:m[1]])
+		last = m[1]
+		if !bytes.HasPrefix(src[m[1]:], []byte("\tloss := p.Forward(ws, in, nil)\n")) {
+			b.WriteString("\t" + prefix + "ClearUpper()\n")
+		}
+	}
+	b.Write(src[last:])
+	return b.Bytes()
 }
 
 // PackageName turns a .bp file name into a Go package name.

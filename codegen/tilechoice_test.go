@@ -84,3 +84,37 @@ func TestPercent(t *testing.T) {
 		}
 	}
 }
+
+// A model with kernel products clears the AVX upper state first thing in
+// each method that computes (internal/kernels' ClearUpper says why), but
+// in a LossGrad that only calls Forward and Backward; a model without
+// kernels has no such call, nor the variable.
+func TestClearUpperFirst(t *testing.T) {
+	for _, c := range []struct {
+		model string
+		calls int
+	}{{"mnist", 9}, {"xor", 0}} {
+		src, err := os.ReadFile("../testdata/" + c.model + ".bp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog := lower(t, c.model+".bp", src)
+		main, err := Generate(prog, prog.Differentiate(), Options{Package: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		call := "\t" + c.model + "ClearUpper()\n"
+		if got := strings.Count(string(main), call); got != c.calls {
+			t.Errorf("%s: %d calls of %sClearUpper, want %d", c.model, got, c.model, c.calls)
+		}
+		for _, m := range methodStart.FindAllIndex(main, -1) {
+			body := string(main[m[1]:])
+			if c.calls > 0 && !strings.HasPrefix(body, call) && !strings.HasPrefix(body, "\tloss := p.Forward(ws, in, nil)\n") {
+				t.Errorf("%s: %s does not start with the call", c.model, strings.TrimSpace(string(main[m[0]:m[1]])))
+			}
+		}
+		if decl := strings.Contains(string(main), "var "+c.model+"ClearUpper = func() {}"); decl != (c.calls > 0) {
+			t.Errorf("%s: declares %sClearUpper: %v", c.model, c.model, decl)
+		}
+	}
+}

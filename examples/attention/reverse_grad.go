@@ -189,6 +189,7 @@ var reverseTiled = false
 // Forward returns the loss of model reverse for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *ReverseOutputs) float64 {
+	reverseClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -372,6 +373,7 @@ func (p *ReverseParams) Forward(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *ReverseParams) {
+	reverseClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -625,6 +627,7 @@ func (p *ReverseParams) Backward(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *ReverseParams) float64 {
+	reverseClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1062,6 +1065,7 @@ func (p *ReverseParams) LossGrad(ws *ReverseWorkspace, in *ReverseInputs, g *Rev
 // integer inputs pick, so it clears them first. It writes each other entry of
 // g once.
 func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *ReverseParams) {
+	reverseClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1317,6 +1321,7 @@ func (p *ReverseParams) BackwardTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 // gradients of E are sums of the rows that integer inputs pick, so it clears
 // them first. It writes each other entry of g once.
 func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *ReverseParams) float64 {
+	reverseClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1755,6 +1760,7 @@ func (p *ReverseParams) LossGradTo(ws *ReverseWorkspace, in *ReverseInputs, g *R
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *ReverseOutputs) {
+	reverseClearUpper()
 	for i := range 12 {
 		if v := in.Tokens[i]; v < 0 || v >= 11 {
 			panic(fmt.Errorf("reverse: input tokens[%d] = %d is outside its range 0..10", i, v))
@@ -1922,6 +1928,7 @@ func (p *ReverseParams) Predict(ws *ReverseWorkspace, in *ReverseInputs, out *Re
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
+	reverseClearUpper()
 	loss := float64(0)
 	n := 0
 	if reverseTiled {
@@ -1943,6 +1950,7 @@ func (p *ReverseParams) LossGradBatch(ws *ReverseBatchWorkspace, in []ReverseInp
 // written (where reverseTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseInputs, g *ReverseParams) float64 {
+	reverseClearUpper()
 	if reverseTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -1962,6 +1970,7 @@ func (p *ReverseParams) LossGradBatchTo(ws *ReverseBatchWorkspace, in []ReverseI
 // of sample in[s], as Forward called on each would, to rounding. Where
 // reverseTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *ReverseParams) ForwardBatch(ws *ReverseBatchWorkspace, in []ReverseInputs, out []ReverseOutputs) float64 {
+	reverseClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("reverse: ForwardBatch: out is shorter than in")
 	}
@@ -3634,6 +3643,21 @@ var reverseGemmNN = reverseGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var reverseGemmTN = reverseGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var reverseClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

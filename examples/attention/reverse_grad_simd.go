@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		reverseGemmNT, reverseGemmNN, reverseGemmTN = reverseGemmNT8, reverseGemmNN8, reverseGemmTN8
-		reverseSIMD = true
+		reverseSIMD, reverseClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		reverseGemmNT, reverseGemmNN, reverseGemmTN = reverseGemmNT4, reverseGemmNN4, reverseGemmTN4
-		reverseSIMD = true
+		reverseSIMD, reverseClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -110,6 +110,7 @@ var cnnTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model cnn for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) float64 {
+	cnnClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -191,6 +192,7 @@ func (p *CnnParams) Forward(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) fl
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
+	cnnClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -331,6 +333,7 @@ func (p *CnnParams) Backward(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) float64 {
+	cnnClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -538,6 +541,7 @@ func (p *CnnParams) LossGrad(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) floa
 // without clearing g first. The entries of b that integer inputs pick are
 // written and then added to. It writes each other entry of g once.
 func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
+	cnnClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -645,6 +649,7 @@ func (p *CnnParams) BackwardTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) {
 // of b that integer inputs pick are written and then added to. It writes each
 // other entry of g once.
 func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) float64 {
+	cnnClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -818,6 +823,7 @@ func (p *CnnParams) LossGradTo(ws *CnnWorkspace, in *CnnInputs, g *CnnParams) fl
 // loss: it computes only what the outputs need, so inputs that only the loss
 // reads (a target) are not read. out must not be nil; ws is scratch space.
 func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
+	cnnClearUpper()
 	var t [1][10][10]float64
 	// cnn.bp:17: c = relu(conv2d(img, K, 1, 1)) // [F, 8, 8]
 	t = [1][10][10]float64{}
@@ -878,6 +884,7 @@ func (p *CnnParams) Predict(ws *CnnWorkspace, in *CnnInputs, out *CnnOutputs) {
 // with matrix products over the tile, and the samples after the last whole
 // tile one at a time; else all of them one at a time.
 func (p *CnnParams) LossGradBatch(ws *CnnBatchWorkspace, in []CnnInputs, g *CnnParams) float64 {
+	cnnClearUpper()
 	loss := float64(0)
 	n := 0
 	if cnnTiled {
@@ -899,6 +906,7 @@ func (p *CnnParams) LossGradBatch(ws *CnnBatchWorkspace, in []CnnInputs, g *CnnP
 // written (where cnnTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *CnnParams) LossGradBatchTo(ws *CnnBatchWorkspace, in []CnnInputs, g *CnnParams) float64 {
+	cnnClearUpper()
 	if cnnTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -918,6 +926,7 @@ func (p *CnnParams) LossGradBatchTo(ws *CnnBatchWorkspace, in []CnnInputs, g *Cn
 // of sample in[s], as Forward called on each would, to rounding. Where
 // cnnTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *CnnParams) ForwardBatch(ws *CnnBatchWorkspace, in []CnnInputs, out []CnnOutputs) float64 {
+	cnnClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("cnn: ForwardBatch: out is shorter than in")
 	}
@@ -1512,6 +1521,21 @@ var cnnGemmNN = cnnGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var cnnGemmTN = cnnGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var cnnClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

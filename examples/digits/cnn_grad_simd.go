@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		cnnGemmNT, cnnGemmNN, cnnGemmTN = cnnGemmNT8, cnnGemmNN8, cnnGemmTN8
-		cnnSIMD = true
+		cnnSIMD, cnnClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		cnnGemmNT, cnnGemmNN, cnnGemmTN = cnnGemmNT4, cnnGemmNN4, cnnGemmTN4
-		cnnSIMD = true
+		cnnSIMD, cnnClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -97,6 +97,7 @@ var mlpTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model mlp for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MlpParams) Forward(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) float64 {
+	mlpClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -164,6 +165,7 @@ func (p *MlpParams) Forward(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) fl
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *MlpParams) Backward(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) {
+	mlpClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -302,6 +304,7 @@ func (p *MlpParams) Backward(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *MlpParams) LossGrad(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) float64 {
+	mlpClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -498,6 +501,7 @@ func (p *MlpParams) LossGrad(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) floa
 // without clearing g first. The entries of b2 that integer inputs pick are
 // written and then added to. It writes each other entry of g once.
 func (p *MlpParams) BackwardTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) {
+	mlpClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -566,6 +570,7 @@ func (p *MlpParams) BackwardTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) {
 // of b2 that integer inputs pick are written and then added to. It writes each
 // other entry of g once.
 func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) float64 {
+	mlpClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -691,6 +696,7 @@ func (p *MlpParams) LossGradTo(ws *MlpWorkspace, in *MlpInputs, g *MlpParams) fl
 // loss: it computes only what the outputs need, so inputs that only the loss
 // reads (a target) are not read. out must not be nil; ws is scratch space.
 func (p *MlpParams) Predict(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) {
+	mlpClearUpper()
 	var h [128]float64
 	// mlp.bp:15: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
@@ -734,6 +740,7 @@ func (p *MlpParams) Predict(ws *MlpWorkspace, in *MlpInputs, out *MlpOutputs) {
 // with matrix products over the tile, and the samples after the last whole
 // tile one at a time; else all of them one at a time.
 func (p *MlpParams) LossGradBatch(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpParams) float64 {
+	mlpClearUpper()
 	loss := float64(0)
 	n := 0
 	if mlpTiled {
@@ -755,6 +762,7 @@ func (p *MlpParams) LossGradBatch(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpP
 // written (where mlpTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *MlpParams) LossGradBatchTo(ws *MlpBatchWorkspace, in []MlpInputs, g *MlpParams) float64 {
+	mlpClearUpper()
 	if mlpTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -774,6 +782,7 @@ func (p *MlpParams) LossGradBatchTo(ws *MlpBatchWorkspace, in []MlpInputs, g *Ml
 // of sample in[s], as Forward called on each would, to rounding. Where
 // mlpTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *MlpParams) ForwardBatch(ws *MlpBatchWorkspace, in []MlpInputs, out []MlpOutputs) float64 {
+	mlpClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("mlp: ForwardBatch: out is shorter than in")
 	}
@@ -1198,6 +1207,21 @@ var mlpGemmNN = mlpGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var mlpGemmTN = mlpGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var mlpClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

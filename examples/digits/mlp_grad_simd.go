@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		mlpGemmNT, mlpGemmNN, mlpGemmTN = mlpGemmNT8, mlpGemmNN8, mlpGemmTN8
-		mlpSIMD = true
+		mlpSIMD, mlpClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		mlpGemmNT, mlpGemmNN, mlpGemmTN = mlpGemmNT4, mlpGemmNN4, mlpGemmTN4
-		mlpSIMD = true
+		mlpSIMD, mlpClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -177,6 +177,7 @@ var forecastTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model forecast for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out *ForecastOutputs) float64 {
+	forecastClearUpper()
 	// forecast.bp:32: for t in 0..B {
 	for i := range 16 {
 		ws.c[0][i] = 0
@@ -312,6 +313,7 @@ func (p *ForecastParams) Forward(ws *ForecastWorkspace, in *ForecastInputs, out 
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) {
+	forecastClearUpper()
 	var dc [16]float64
 	var dh [16]float64
 	var dWi [16][1]float64
@@ -545,6 +547,7 @@ func (p *ForecastParams) Backward(ws *ForecastWorkspace, in *ForecastInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) float64 {
+	forecastClearUpper()
 	// forecast.bp:32: for t in 0..B {
 	for i := range 16 {
 		ws.c[0][i] = 0
@@ -899,6 +902,7 @@ func (p *ForecastParams) LossGrad(ws *ForecastWorkspace, in *ForecastInputs, g *
 // without clearing g first. A loop sums the gradients of Wy and by over its
 // steps, so it clears them first. It writes each other entry of g once.
 func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) {
+	forecastClearUpper()
 	g.Wy = [1][16]float64{}
 	g.By = [1]float64{}
 	var dc [16]float64
@@ -1135,6 +1139,7 @@ func (p *ForecastParams) BackwardTo(ws *ForecastWorkspace, in *ForecastInputs, g
 // the gradients of Wy and by over its steps, so it clears them first. It
 // writes each other entry of g once.
 func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g *ForecastParams) float64 {
+	forecastClearUpper()
 	g.Wy = [1][16]float64{}
 	g.By = [1]float64{}
 	// forecast.bp:32: for t in 0..B {
@@ -1492,6 +1497,7 @@ func (p *ForecastParams) LossGradTo(ws *ForecastWorkspace, in *ForecastInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out *ForecastOutputs) {
+	forecastClearUpper()
 	// forecast.bp:32: for t in 0..B {
 	for i := range 16 {
 		ws.c[0][i] = 0
@@ -1621,6 +1627,7 @@ func (p *ForecastParams) Predict(ws *ForecastWorkspace, in *ForecastInputs, out 
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *ForecastParams) LossGradBatch(ws *ForecastBatchWorkspace, in []ForecastInputs, g *ForecastParams) float64 {
+	forecastClearUpper()
 	loss := float64(0)
 	n := 0
 	if forecastTiled {
@@ -1642,6 +1649,7 @@ func (p *ForecastParams) LossGradBatch(ws *ForecastBatchWorkspace, in []Forecast
 // written (where forecastTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *ForecastParams) LossGradBatchTo(ws *ForecastBatchWorkspace, in []ForecastInputs, g *ForecastParams) float64 {
+	forecastClearUpper()
 	if forecastTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -1661,6 +1669,7 @@ func (p *ForecastParams) LossGradBatchTo(ws *ForecastBatchWorkspace, in []Foreca
 // of sample in[s], as Forward called on each would, to rounding. Where
 // forecastTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *ForecastParams) ForwardBatch(ws *ForecastBatchWorkspace, in []ForecastInputs, out []ForecastOutputs) float64 {
+	forecastClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("forecast: ForwardBatch: out is shorter than in")
 	}
@@ -3172,6 +3181,21 @@ var forecastGemmNN = forecastGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var forecastGemmTN = forecastGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var forecastClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

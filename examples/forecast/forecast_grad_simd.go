@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		forecastGemmNT, forecastGemmNN, forecastGemmTN = forecastGemmNT8, forecastGemmNN8, forecastGemmTN8
-		forecastSIMD = true
+		forecastSIMD, forecastClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		forecastGemmNT, forecastGemmNN, forecastGemmTN = forecastGemmNT4, forecastGemmNN4, forecastGemmTN4
-		forecastSIMD = true
+		forecastSIMD, forecastClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -164,6 +164,7 @@ var attentionTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model attention for the sample in and keeps in
 // ws what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, out *AttentionOutputs) float64 {
+	attentionClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -403,6 +404,7 @@ func (p *AttentionParams) Forward(ws *AttentionWorkspace, in *AttentionInputs, o
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *AttentionParams) Backward(ws *AttentionWorkspace, in *AttentionInputs, g *AttentionParams) {
+	attentionClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -661,6 +663,7 @@ func (p *AttentionParams) Backward(ws *AttentionWorkspace, in *AttentionInputs, 
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, g *AttentionParams) float64 {
+	attentionClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1152,6 +1155,7 @@ func (p *AttentionParams) LossGrad(ws *AttentionWorkspace, in *AttentionInputs, 
 // over its steps, so it clears them first. It writes each other entry of g
 // once.
 func (p *AttentionParams) BackwardTo(ws *AttentionWorkspace, in *AttentionInputs, g *AttentionParams) {
+	attentionClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1415,6 +1419,7 @@ func (p *AttentionParams) BackwardTo(ws *AttentionWorkspace, in *AttentionInputs
 // the gradients of Wq, Wk, Wv and Wo over its steps, so it clears them first.
 // It writes each other entry of g once.
 func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs, g *AttentionParams) float64 {
+	attentionClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1910,6 +1915,7 @@ func (p *AttentionParams) LossGradTo(ws *AttentionWorkspace, in *AttentionInputs
 // only the loss reads (a target) are not read. out must not be nil; ws is
 // scratch space.
 func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, out *AttentionOutputs) {
+	attentionClearUpper()
 	var t [9][5]float64
 	// attention.bp:30: h = h + attention(X @ Wq[i], X @ Wk[i], X @ Wv[i], causal) @ Wo[i]
 	t = [9][5]float64{}
@@ -2148,6 +2154,7 @@ func (p *AttentionParams) Predict(ws *AttentionWorkspace, in *AttentionInputs, o
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
+	attentionClearUpper()
 	loss := float64(0)
 	n := 0
 	if attentionTiled {
@@ -2169,6 +2176,7 @@ func (p *AttentionParams) LossGradBatch(ws *AttentionBatchWorkspace, in []Attent
 // written (where attentionTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []AttentionInputs, g *AttentionParams) float64 {
+	attentionClearUpper()
 	if attentionTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -2188,6 +2196,7 @@ func (p *AttentionParams) LossGradBatchTo(ws *AttentionBatchWorkspace, in []Atte
 // of sample in[s], as Forward called on each would, to rounding. Where
 // attentionTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *AttentionParams) ForwardBatch(ws *AttentionBatchWorkspace, in []AttentionInputs, out []AttentionOutputs) float64 {
+	attentionClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("attention: ForwardBatch: out is shorter than in")
 	}
@@ -3680,6 +3689,21 @@ var attentionGemmNN = attentionGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var attentionGemmTN = attentionGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var attentionClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		attentionGemmNT, attentionGemmNN, attentionGemmTN = attentionGemmNT8, attentionGemmNN8, attentionGemmTN8
-		attentionSIMD = true
+		attentionSIMD, attentionClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		attentionGemmNT, attentionGemmNN, attentionGemmTN = attentionGemmNT4, attentionGemmNN4, attentionGemmTN4
-		attentionSIMD = true
+		attentionSIMD, attentionClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

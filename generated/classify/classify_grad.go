@@ -100,6 +100,7 @@ var classifyTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model classify for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) float64 {
+	classifyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -167,6 +168,7 @@ func (p *ClassifyParams) Forward(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) {
+	classifyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -305,6 +307,7 @@ func (p *ClassifyParams) Backward(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) float64 {
+	classifyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -501,6 +504,7 @@ func (p *ClassifyParams) LossGrad(ws *ClassifyWorkspace, in *ClassifyInputs, g *
 // without clearing g first. The entries of b2 that integer inputs pick are
 // written and then added to. It writes each other entry of g once.
 func (p *ClassifyParams) BackwardTo(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) {
+	classifyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -569,6 +573,7 @@ func (p *ClassifyParams) BackwardTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 // of b2 that integer inputs pick are written and then added to. It writes each
 // other entry of g once.
 func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g *ClassifyParams) float64 {
+	classifyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -695,6 +700,7 @@ func (p *ClassifyParams) LossGradTo(ws *ClassifyWorkspace, in *ClassifyInputs, g
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out *ClassifyOutputs) {
+	classifyClearUpper()
 	var h [128]float64
 	// classify.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
@@ -738,6 +744,7 @@ func (p *ClassifyParams) Predict(ws *ClassifyWorkspace, in *ClassifyInputs, out 
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *ClassifyParams) LossGradBatch(ws *ClassifyBatchWorkspace, in []ClassifyInputs, g *ClassifyParams) float64 {
+	classifyClearUpper()
 	loss := float64(0)
 	n := 0
 	if classifyTiled {
@@ -759,6 +766,7 @@ func (p *ClassifyParams) LossGradBatch(ws *ClassifyBatchWorkspace, in []Classify
 // written (where classifyTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *ClassifyParams) LossGradBatchTo(ws *ClassifyBatchWorkspace, in []ClassifyInputs, g *ClassifyParams) float64 {
+	classifyClearUpper()
 	if classifyTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -778,6 +786,7 @@ func (p *ClassifyParams) LossGradBatchTo(ws *ClassifyBatchWorkspace, in []Classi
 // of sample in[s], as Forward called on each would, to rounding. Where
 // classifyTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *ClassifyParams) ForwardBatch(ws *ClassifyBatchWorkspace, in []ClassifyInputs, out []ClassifyOutputs) float64 {
+	classifyClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("classify: ForwardBatch: out is shorter than in")
 	}
@@ -1202,6 +1211,21 @@ var classifyGemmNN = classifyGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var classifyGemmTN = classifyGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var classifyClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		classifyGemmNT, classifyGemmNN, classifyGemmTN = classifyGemmNT8, classifyGemmNN8, classifyGemmTN8
-		classifySIMD = true
+		classifySIMD, classifyClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		classifyGemmNT, classifyGemmNN, classifyGemmTN = classifyGemmNT4, classifyGemmNN4, classifyGemmTN4
-		classifySIMD = true
+		classifySIMD, classifyClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -82,6 +82,7 @@ var deepTiled = true
 // Forward returns the loss of model deep for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs) float64 {
+	deepClearUpper()
 	// deep.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -122,6 +123,7 @@ func (p *DeepParams) Forward(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) {
+	deepClearUpper()
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
@@ -157,6 +159,7 @@ func (p *DeepParams) Backward(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) float64 {
+	deepClearUpper()
 	// deep.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -227,6 +230,7 @@ func (p *DeepParams) LossGrad(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) 
 // without clearing g first. A loop sums the gradients of W and b over its
 // steps, so it clears them first.
 func (p *DeepParams) BackwardTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) {
+	deepClearUpper()
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
 	// backward of deep.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -264,6 +268,7 @@ func (p *DeepParams) BackwardTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams
 // LossGrad would add it to a cleared g, without clearing g first. A loop sums
 // the gradients of W and b over its steps, so it clears them first.
 func (p *DeepParams) LossGradTo(ws *DeepWorkspace, in *DeepInputs, g *DeepParams) float64 {
+	deepClearUpper()
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
 	// deep.bp:12: for l in 0..L {
@@ -342,6 +347,7 @@ func (p *DeepParams) Predict(ws *DeepWorkspace, in *DeepInputs, out *DeepOutputs
 // with matrix products over the tile, and the samples after the last whole
 // tile one at a time; else all of them one at a time.
 func (p *DeepParams) LossGradBatch(ws *DeepBatchWorkspace, in []DeepInputs, g *DeepParams) float64 {
+	deepClearUpper()
 	loss := float64(0)
 	n := 0
 	if deepTiled {
@@ -363,6 +369,7 @@ func (p *DeepParams) LossGradBatch(ws *DeepBatchWorkspace, in []DeepInputs, g *D
 // written (where deepTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *DeepParams) LossGradBatchTo(ws *DeepBatchWorkspace, in []DeepInputs, g *DeepParams) float64 {
+	deepClearUpper()
 	if deepTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -382,6 +389,7 @@ func (p *DeepParams) LossGradBatchTo(ws *DeepBatchWorkspace, in []DeepInputs, g 
 // of sample in[s], as Forward called on each would, to rounding. Where
 // deepTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *DeepParams) ForwardBatch(ws *DeepBatchWorkspace, in []DeepInputs, out []DeepOutputs) float64 {
+	deepClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("deep: ForwardBatch: out is shorter than in")
 	}
@@ -748,6 +756,21 @@ var deepGemmNN = deepGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var deepGemmTN = deepGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var deepClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		deepGemmNT, deepGemmNN, deepGemmTN = deepGemmNT8, deepGemmNN8, deepGemmTN8
-		deepSIMD = true
+		deepSIMD, deepClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		deepGemmNT, deepGemmNN, deepGemmTN = deepGemmNT4, deepGemmNN4, deepGemmTN4
-		deepSIMD = true
+		deepSIMD, deepClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -83,6 +83,7 @@ var deepreluTiled = true
 // Forward returns the loss of model deeprelu for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs, out *DeepreluOutputs) float64 {
+	deepreluClearUpper()
 	// deeprelu.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -119,6 +120,7 @@ func (p *DeepreluParams) Forward(ws *DeepreluWorkspace, in *DeepreluInputs, out 
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) {
+	deepreluClearUpper()
 	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
@@ -154,6 +156,7 @@ func (p *DeepreluParams) Backward(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) float64 {
+	deepreluClearUpper()
 	// deeprelu.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -220,6 +223,7 @@ func (p *DeepreluParams) LossGrad(ws *DeepreluWorkspace, in *DeepreluInputs, g *
 // without clearing g first. A loop sums the gradients of W and b over its
 // steps, so it clears them first.
 func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) {
+	deepreluClearUpper()
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
 	// backward of deeprelu.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -257,6 +261,7 @@ func (p *DeepreluParams) BackwardTo(ws *DeepreluWorkspace, in *DeepreluInputs, g
 // LossGrad would add it to a cleared g, without clearing g first. A loop sums
 // the gradients of W and b over its steps, so it clears them first.
 func (p *DeepreluParams) LossGradTo(ws *DeepreluWorkspace, in *DeepreluInputs, g *DeepreluParams) float64 {
+	deepreluClearUpper()
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
 	// deeprelu.bp:12: for l in 0..L {
@@ -331,6 +336,7 @@ func (p *DeepreluParams) Predict(ws *DeepreluWorkspace, in *DeepreluInputs, out 
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *DeepreluParams) LossGradBatch(ws *DeepreluBatchWorkspace, in []DeepreluInputs, g *DeepreluParams) float64 {
+	deepreluClearUpper()
 	loss := float64(0)
 	n := 0
 	if deepreluTiled {
@@ -352,6 +358,7 @@ func (p *DeepreluParams) LossGradBatch(ws *DeepreluBatchWorkspace, in []Deeprelu
 // written (where deepreluTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *DeepreluParams) LossGradBatchTo(ws *DeepreluBatchWorkspace, in []DeepreluInputs, g *DeepreluParams) float64 {
+	deepreluClearUpper()
 	if deepreluTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -371,6 +378,7 @@ func (p *DeepreluParams) LossGradBatchTo(ws *DeepreluBatchWorkspace, in []Deepre
 // of sample in[s], as Forward called on each would, to rounding. Where
 // deepreluTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *DeepreluParams) ForwardBatch(ws *DeepreluBatchWorkspace, in []DeepreluInputs, out []DeepreluOutputs) float64 {
+	deepreluClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("deeprelu: ForwardBatch: out is shorter than in")
 	}
@@ -729,6 +737,21 @@ var deepreluGemmNN = deepreluGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var deepreluGemmTN = deepreluGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var deepreluClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

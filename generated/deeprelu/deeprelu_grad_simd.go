@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		deepreluGemmNT, deepreluGemmNN, deepreluGemmTN = deepreluGemmNT8, deepreluGemmNN8, deepreluGemmTN8
-		deepreluSIMD = true
+		deepreluSIMD, deepreluClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		deepreluGemmNT, deepreluGemmNN, deepreluGemmTN = deepreluGemmNT4, deepreluGemmNN4, deepreluGemmTN4
-		deepreluSIMD = true
+		deepreluSIMD, deepreluClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -87,6 +87,7 @@ var deepresTiled = true
 // Forward returns the loss of model deepres for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *DeepresOutputs) float64 {
+	deepresClearUpper()
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -128,6 +129,7 @@ func (p *DeepresParams) Forward(ws *DeepresWorkspace, in *DeepresInputs, out *De
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) {
+	deepresClearUpper()
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
 	var dh2 [32]float64
 	for i := range 32 {
@@ -165,6 +167,7 @@ func (p *DeepresParams) Backward(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
+	deepresClearUpper()
 	// deepres.bp:12: for l in 0..L {
 	for i := range 32 {
 		ws.h[0][i] = in.X[i]
@@ -238,6 +241,7 @@ func (p *DeepresParams) LossGrad(ws *DeepresWorkspace, in *DeepresInputs, g *Dee
 // without clearing g first. A loop sums the gradients of W and b over its
 // steps, so it clears them first.
 func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) {
+	deepresClearUpper()
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
 	// backward of deepres.bp:15: loss = 0.5 * sum((h - 0.5)^2)
@@ -277,6 +281,7 @@ func (p *DeepresParams) BackwardTo(ws *DeepresWorkspace, in *DeepresInputs, g *D
 // LossGrad would add it to a cleared g, without clearing g first. A loop sums
 // the gradients of W and b over its steps, so it clears them first.
 func (p *DeepresParams) LossGradTo(ws *DeepresWorkspace, in *DeepresInputs, g *DeepresParams) float64 {
+	deepresClearUpper()
 	g.W = [20][32][32]float64{}
 	g.B = [20][32]float64{}
 	// deepres.bp:12: for l in 0..L {
@@ -358,6 +363,7 @@ func (p *DeepresParams) Predict(ws *DeepresWorkspace, in *DeepresInputs, out *De
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *DeepresParams) LossGradBatch(ws *DeepresBatchWorkspace, in []DeepresInputs, g *DeepresParams) float64 {
+	deepresClearUpper()
 	loss := float64(0)
 	n := 0
 	if deepresTiled {
@@ -379,6 +385,7 @@ func (p *DeepresParams) LossGradBatch(ws *DeepresBatchWorkspace, in []DeepresInp
 // written (where deepresTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *DeepresParams) LossGradBatchTo(ws *DeepresBatchWorkspace, in []DeepresInputs, g *DeepresParams) float64 {
+	deepresClearUpper()
 	if deepresTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -398,6 +405,7 @@ func (p *DeepresParams) LossGradBatchTo(ws *DeepresBatchWorkspace, in []DeepresI
 // of sample in[s], as Forward called on each would, to rounding. Where
 // deepresTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *DeepresParams) ForwardBatch(ws *DeepresBatchWorkspace, in []DeepresInputs, out []DeepresOutputs) float64 {
+	deepresClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("deepres: ForwardBatch: out is shorter than in")
 	}
@@ -775,6 +783,21 @@ var deepresGemmNN = deepresGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var deepresGemmTN = deepresGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var deepresClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

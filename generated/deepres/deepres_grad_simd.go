@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		deepresGemmNT, deepresGemmNN, deepresGemmTN = deepresGemmNT8, deepresGemmNN8, deepresGemmTN8
-		deepresSIMD = true
+		deepresSIMD, deepresClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		deepresGemmNT, deepresGemmNN, deepresGemmTN = deepresGemmNT4, deepresGemmNN4, deepresGemmTN4
-		deepresSIMD = true
+		deepresSIMD, deepresClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

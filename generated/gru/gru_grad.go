@@ -121,6 +121,7 @@ var gruTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model gru for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) float64 {
+	gruClearUpper()
 	// gru.bp:25: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -210,6 +211,7 @@ func (p *GruParams) Forward(ws *GruWorkspace, in *GruInputs, out *GruOutputs) fl
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
+	gruClearUpper()
 	var dh [16]float64
 	var dby [1]float64
 	var dh2 [16]float64
@@ -377,6 +379,7 @@ func (p *GruParams) Backward(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) float64 {
+	gruClearUpper()
 	// gru.bp:25: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -627,6 +630,7 @@ func (p *GruParams) LossGrad(ws *GruWorkspace, in *GruInputs, g *GruParams) floa
 // without clearing g first. A loop sums the gradients of Wz, Uz, bz, Wr, Ur,
 // br, Wn, Un, bn, Wy and by over its steps, so it clears them first.
 func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
+	gruClearUpper()
 	g.Wz = [16][4]float64{}
 	g.Uz = [16][16]float64{}
 	g.Bz = [16]float64{}
@@ -806,6 +810,7 @@ func (p *GruParams) BackwardTo(ws *GruWorkspace, in *GruInputs, g *GruParams) {
 // the gradients of Wz, Uz, bz, Wr, Ur, br, Wn, Un, bn, Wy and by over its
 // steps, so it clears them first.
 func (p *GruParams) LossGradTo(ws *GruWorkspace, in *GruInputs, g *GruParams) float64 {
+	gruClearUpper()
 	g.Wz = [16][4]float64{}
 	g.Uz = [16][16]float64{}
 	g.Bz = [16]float64{}
@@ -1073,6 +1078,7 @@ func (p *GruParams) Predict(ws *GruWorkspace, in *GruInputs, out *GruOutputs) {}
 // with matrix products over the tile, and the samples after the last whole
 // tile one at a time; else all of them one at a time.
 func (p *GruParams) LossGradBatch(ws *GruBatchWorkspace, in []GruInputs, g *GruParams) float64 {
+	gruClearUpper()
 	loss := float64(0)
 	n := 0
 	if gruTiled {
@@ -1094,6 +1100,7 @@ func (p *GruParams) LossGradBatch(ws *GruBatchWorkspace, in []GruInputs, g *GruP
 // written (where gruTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *GruParams) LossGradBatchTo(ws *GruBatchWorkspace, in []GruInputs, g *GruParams) float64 {
+	gruClearUpper()
 	if gruTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -1113,6 +1120,7 @@ func (p *GruParams) LossGradBatchTo(ws *GruBatchWorkspace, in []GruInputs, g *Gr
 // of sample in[s], as Forward called on each would, to rounding. Where
 // gruTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *GruParams) ForwardBatch(ws *GruBatchWorkspace, in []GruInputs, out []GruOutputs) float64 {
+	gruClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("gru: ForwardBatch: out is shorter than in")
 	}
@@ -1840,6 +1848,21 @@ var gruGemmNN = gruGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var gruGemmTN = gruGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var gruClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

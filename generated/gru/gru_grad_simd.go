@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		gruGemmNT, gruGemmNN, gruGemmTN = gruGemmNT8, gruGemmNN8, gruGemmTN8
-		gruSIMD = true
+		gruSIMD, gruClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		gruGemmNT, gruGemmNN, gruGemmTN = gruGemmNT4, gruGemmNN4, gruGemmTN4
-		gruSIMD = true
+		gruSIMD, gruClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

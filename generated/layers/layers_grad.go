@@ -155,6 +155,7 @@ var layersTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model layers for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *LayersOutputs) float64 {
+	layersClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -410,6 +411,7 @@ func (p *LayersParams) Forward(ws *LayersWorkspace, in *LayersInputs, out *Layer
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *LayersParams) {
+	layersClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -710,6 +712,7 @@ func (p *LayersParams) Backward(ws *LayersWorkspace, in *LayersInputs, g *Layers
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *LayersParams) float64 {
+	layersClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1245,6 +1248,7 @@ func (p *LayersParams) LossGrad(ws *LayersWorkspace, in *LayersInputs, g *Layers
 // without clearing g first. The entries of b3 that integer inputs pick are
 // written and then added to. It writes each other entry of g once.
 func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *LayersParams) {
+	layersClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -1540,6 +1544,7 @@ func (p *LayersParams) BackwardTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 // of b3 that integer inputs pick are written and then added to. It writes each
 // other entry of g once.
 func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *LayersParams) float64 {
+	layersClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -2070,6 +2075,7 @@ func (p *LayersParams) LossGradTo(ws *LayersWorkspace, in *LayersInputs, g *Laye
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *LayersOutputs) {
+	layersClearUpper()
 	var t [1][10][10]float64
 	// layers.bp:24: c1 = relu(conv2d(img, K1, 1, 1))   // [F, 8, 8]: zero-padded, same size
 	t = [1][10][10]float64{}
@@ -2302,6 +2308,7 @@ func (p *LayersParams) Predict(ws *LayersWorkspace, in *LayersInputs, out *Layer
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *LayersParams) LossGradBatch(ws *LayersBatchWorkspace, in []LayersInputs, g *LayersParams) float64 {
+	layersClearUpper()
 	loss := float64(0)
 	n := 0
 	if layersTiled {
@@ -2323,6 +2330,7 @@ func (p *LayersParams) LossGradBatch(ws *LayersBatchWorkspace, in []LayersInputs
 // written (where layersTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *LayersParams) LossGradBatchTo(ws *LayersBatchWorkspace, in []LayersInputs, g *LayersParams) float64 {
+	layersClearUpper()
 	if layersTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -2342,6 +2350,7 @@ func (p *LayersParams) LossGradBatchTo(ws *LayersBatchWorkspace, in []LayersInpu
 // of sample in[s], as Forward called on each would, to rounding. Where
 // layersTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *LayersParams) ForwardBatch(ws *LayersBatchWorkspace, in []LayersInputs, out []LayersOutputs) float64 {
+	layersClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("layers: ForwardBatch: out is shorter than in")
 	}
@@ -3787,6 +3796,21 @@ var layersGemmNN = layersGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var layersGemmTN = layersGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var layersClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

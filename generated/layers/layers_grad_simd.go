@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		layersGemmNT, layersGemmNN, layersGemmTN = layersGemmNT8, layersGemmNN8, layersGemmTN8
-		layersSIMD = true
+		layersSIMD, layersClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		layersGemmNT, layersGemmNN, layersGemmTN = layersGemmNT4, layersGemmNN4, layersGemmTN4
-		layersSIMD = true
+		layersSIMD, layersClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -136,6 +136,7 @@ var lstmTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model lstm for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs) float64 {
+	lstmClearUpper()
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -208,6 +209,7 @@ func (p *LstmParams) Forward(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) {
+	lstmClearUpper()
 	var dc [16]float64
 	var dh [16]float64
 	var dby [1]float64
@@ -380,6 +382,7 @@ func (p *LstmParams) Backward(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
+	lstmClearUpper()
 	// lstm.bp:28: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -619,6 +622,7 @@ func (p *LstmParams) LossGrad(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) 
 // bf, Wg, Ug, bg, Wo, Uo, bo, Wy and by over its steps, so it clears them
 // first.
 func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) {
+	lstmClearUpper()
 	g.Wi = [16][4]float64{}
 	g.Ui = [16][16]float64{}
 	g.Bi = [16]float64{}
@@ -806,6 +810,7 @@ func (p *LstmParams) BackwardTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams
 // the gradients of Wi, Ui, bi, Wf, Uf, bf, Wg, Ug, bg, Wo, Uo, bo, Wy and by
 // over its steps, so it clears them first.
 func (p *LstmParams) LossGradTo(ws *LstmWorkspace, in *LstmInputs, g *LstmParams) float64 {
+	lstmClearUpper()
 	g.Wi = [16][4]float64{}
 	g.Ui = [16][16]float64{}
 	g.Bi = [16]float64{}
@@ -1064,6 +1069,7 @@ func (p *LstmParams) Predict(ws *LstmWorkspace, in *LstmInputs, out *LstmOutputs
 // with matrix products over the tile, and the samples after the last whole
 // tile one at a time; else all of them one at a time.
 func (p *LstmParams) LossGradBatch(ws *LstmBatchWorkspace, in []LstmInputs, g *LstmParams) float64 {
+	lstmClearUpper()
 	loss := float64(0)
 	n := 0
 	if lstmTiled {
@@ -1085,6 +1091,7 @@ func (p *LstmParams) LossGradBatch(ws *LstmBatchWorkspace, in []LstmInputs, g *L
 // written (where lstmTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *LstmParams) LossGradBatchTo(ws *LstmBatchWorkspace, in []LstmInputs, g *LstmParams) float64 {
+	lstmClearUpper()
 	if lstmTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -1104,6 +1111,7 @@ func (p *LstmParams) LossGradBatchTo(ws *LstmBatchWorkspace, in []LstmInputs, g 
 // of sample in[s], as Forward called on each would, to rounding. Where
 // lstmTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *LstmParams) ForwardBatch(ws *LstmBatchWorkspace, in []LstmInputs, out []LstmOutputs) float64 {
+	lstmClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("lstm: ForwardBatch: out is shorter than in")
 	}
@@ -1972,6 +1980,21 @@ var lstmGemmNN = lstmGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var lstmGemmTN = lstmGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var lstmClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		lstmGemmNT, lstmGemmNN, lstmGemmTN = lstmGemmNT8, lstmGemmNN8, lstmGemmTN8
-		lstmSIMD = true
+		lstmSIMD, lstmClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		lstmGemmNT, lstmGemmNN, lstmGemmTN = lstmGemmNT4, lstmGemmNN4, lstmGemmTN4
-		lstmSIMD = true
+		lstmSIMD, lstmClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

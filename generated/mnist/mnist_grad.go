@@ -89,6 +89,7 @@ var mnistTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model mnist for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) float64 {
+	mnistClearUpper()
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
 		row := &p.W1[i2]
@@ -165,6 +166,7 @@ func (p *MnistParams) Forward(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
+	mnistClearUpper()
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
@@ -309,6 +311,7 @@ func (p *MnistParams) Backward(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
+	mnistClearUpper()
 	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
@@ -522,6 +525,7 @@ func (p *MnistParams) LossGrad(ws *MnistWorkspace, in *MnistInputs, g *MnistPara
 // BackwardTo sets g to the gradient that Backward would add to a cleared g,
 // without clearing g first. It writes each entry of g once.
 func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) {
+	mnistClearUpper()
 	// backward of mnist.bp:16: loss = -dot(target, log_softmax(logits))
 	var sum0, sum1, sum2, sum3 float64
 	for k := 0; k < 8; k += 4 {
@@ -595,6 +599,7 @@ func (p *MnistParams) BackwardTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 // LossGrad would add it to a cleared g, without clearing g first. It writes
 // each entry of g once.
 func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistParams) float64 {
+	mnistClearUpper()
 	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
@@ -739,6 +744,7 @@ func (p *MnistParams) LossGradTo(ws *MnistWorkspace, in *MnistInputs, g *MnistPa
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOutputs) {
+	mnistClearUpper()
 	var h [128]float64
 	// mnist.bp:14: h = relu(W1 @ x + b1)
 	for i2 := 0; i2 < 128; i2 += 4 {
@@ -782,6 +788,7 @@ func (p *MnistParams) Predict(ws *MnistWorkspace, in *MnistInputs, out *MnistOut
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *MnistParams) LossGradBatch(ws *MnistBatchWorkspace, in []MnistInputs, g *MnistParams) float64 {
+	mnistClearUpper()
 	loss := float64(0)
 	n := 0
 	if mnistTiled {
@@ -803,6 +810,7 @@ func (p *MnistParams) LossGradBatch(ws *MnistBatchWorkspace, in []MnistInputs, g
 // written (where mnistTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *MnistParams) LossGradBatchTo(ws *MnistBatchWorkspace, in []MnistInputs, g *MnistParams) float64 {
+	mnistClearUpper()
 	if mnistTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -822,6 +830,7 @@ func (p *MnistParams) LossGradBatchTo(ws *MnistBatchWorkspace, in []MnistInputs,
 // of sample in[s], as Forward called on each would, to rounding. Where
 // mnistTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *MnistParams) ForwardBatch(ws *MnistBatchWorkspace, in []MnistInputs, out []MnistOutputs) float64 {
+	mnistClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("mnist: ForwardBatch: out is shorter than in")
 	}
@@ -1285,6 +1294,21 @@ var mnistGemmNN = mnistGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var mnistGemmTN = mnistGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var mnistClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

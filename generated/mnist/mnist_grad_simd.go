@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		mnistGemmNT, mnistGemmNN, mnistGemmTN = mnistGemmNT8, mnistGemmNN8, mnistGemmTN8
-		mnistSIMD = true
+		mnistSIMD, mnistClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		mnistGemmNT, mnistGemmNN, mnistGemmTN = mnistGemmNT4, mnistGemmNN4, mnistGemmTN4
-		mnistSIMD = true
+		mnistSIMD, mnistClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

@@ -99,6 +99,7 @@ var policyTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model policy for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) float64 {
+	policyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -153,6 +154,7 @@ func (p *PolicyParams) Forward(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) {
+	policyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -187,6 +189,7 @@ func (p *PolicyParams) Backward(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) float64 {
+	policyClearUpper()
 	if err := in.Validate(); err != nil {
 		panic(err)
 	}
@@ -263,6 +266,7 @@ func (p *PolicyParams) LossGrad(ws *PolicyWorkspace, in *PolicyInputs, g *Policy
 // costs less than a copy of Backward that writes each entry once (which models
 // of 256 parameters or more get).
 func (p *PolicyParams) BackwardTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) {
+	policyClearUpper()
 	*g = PolicyParams{}
 	p.Backward(ws, in, g)
 }
@@ -272,6 +276,7 @@ func (p *PolicyParams) BackwardTo(ws *PolicyWorkspace, in *PolicyInputs, g *Poli
 // costs less than a copy of LossGrad that writes each entry once (which models
 // of 256 parameters or more get).
 func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *PolicyParams) float64 {
+	policyClearUpper()
 	*g = PolicyParams{}
 	return p.LossGrad(ws, in, g)
 }
@@ -281,6 +286,7 @@ func (p *PolicyParams) LossGradTo(ws *PolicyWorkspace, in *PolicyInputs, g *Poli
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *PolicyOutputs) {
+	policyClearUpper()
 	var t [32]float64
 	// policy.bp:13: logits = W2 @ tanh(W1 @ s + b1) + b2
 	var tanh [32]float64
@@ -329,6 +335,7 @@ func (p *PolicyParams) Predict(ws *PolicyWorkspace, in *PolicyInputs, out *Polic
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *PolicyParams) LossGradBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, g *PolicyParams) float64 {
+	policyClearUpper()
 	loss := float64(0)
 	n := 0
 	if policyTiled {
@@ -349,6 +356,7 @@ func (p *PolicyParams) LossGradBatch(ws *PolicyBatchWorkspace, in []PolicyInputs
 // gradients instead of adding it. The gradient is small, so it clears g and
 // calls LossGradBatch.
 func (p *PolicyParams) LossGradBatchTo(ws *PolicyBatchWorkspace, in []PolicyInputs, g *PolicyParams) float64 {
+	policyClearUpper()
 	*g = PolicyParams{}
 	return p.LossGradBatch(ws, in, g)
 }
@@ -358,6 +366,7 @@ func (p *PolicyParams) LossGradBatchTo(ws *PolicyBatchWorkspace, in []PolicyInpu
 // of sample in[s], as Forward called on each would, to rounding. Where
 // policyTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *PolicyParams) ForwardBatch(ws *PolicyBatchWorkspace, in []PolicyInputs, out []PolicyOutputs) float64 {
+	policyClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("policy: ForwardBatch: out is shorter than in")
 	}
@@ -717,6 +726,21 @@ var policyGemmNN = policyGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var policyGemmTN = policyGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var policyClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

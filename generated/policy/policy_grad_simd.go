@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		policyGemmNT, policyGemmNN, policyGemmTN = policyGemmNT8, policyGemmNN8, policyGemmTN8
-		policySIMD = true
+		policySIMD, policyClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		policyGemmNT, policyGemmNN, policyGemmTN = policyGemmNT4, policyGemmNN4, policyGemmTN4
-		policySIMD = true
+		policySIMD, policyClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

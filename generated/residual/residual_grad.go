@@ -95,6 +95,7 @@ var residualTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model residual for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out *ResidualOutputs) float64 {
+	residualClearUpper()
 	var t [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	for i := range 16 {
@@ -170,6 +171,7 @@ func (p *ResidualParams) Forward(ws *ResidualWorkspace, in *ResidualInputs, out 
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
+	residualClearUpper()
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t := 0.5 * (2 * ws.t)
 	var db [16]float64
@@ -265,6 +267,7 @@ func (p *ResidualParams) Backward(ws *ResidualWorkspace, in *ResidualInputs, g *
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
+	residualClearUpper()
 	var t [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var h0 [16]float64
@@ -433,6 +436,7 @@ func (p *ResidualParams) LossGrad(ws *ResidualWorkspace, in *ResidualInputs, g *
 // BackwardTo sets g to the gradient that Backward would add to a cleared g,
 // without clearing g first. It writes each entry of g once.
 func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) {
+	residualClearUpper()
 	// backward of residual.bp:17: loss = 0.5 * (dot(v, h2) - y)^2
 	t := 0.5 * (2 * ws.t)
 	var db [16]float64
@@ -522,6 +526,7 @@ func (p *ResidualParams) BackwardTo(ws *ResidualWorkspace, in *ResidualInputs, g
 // LossGrad would add it to a cleared g, without clearing g first. It writes
 // each entry of g once.
 func (p *ResidualParams) LossGradTo(ws *ResidualWorkspace, in *ResidualInputs, g *ResidualParams) float64 {
+	residualClearUpper()
 	var t [16]float64
 	// residual.bp:14: h0 = tanh(W0 @ x)
 	var h0 [16]float64
@@ -691,6 +696,7 @@ func (p *ResidualParams) Predict(ws *ResidualWorkspace, in *ResidualInputs, out 
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *ResidualParams) LossGradBatch(ws *ResidualBatchWorkspace, in []ResidualInputs, g *ResidualParams) float64 {
+	residualClearUpper()
 	loss := float64(0)
 	n := 0
 	if residualTiled {
@@ -712,6 +718,7 @@ func (p *ResidualParams) LossGradBatch(ws *ResidualBatchWorkspace, in []Residual
 // written (where residualTiled says so), or else the first sample's gradient
 // (by LossGradTo), not added to a cleared g.
 func (p *ResidualParams) LossGradBatchTo(ws *ResidualBatchWorkspace, in []ResidualInputs, g *ResidualParams) float64 {
+	residualClearUpper()
 	if residualTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -731,6 +738,7 @@ func (p *ResidualParams) LossGradBatchTo(ws *ResidualBatchWorkspace, in []Residu
 // of sample in[s], as Forward called on each would, to rounding. Where
 // residualTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *ResidualParams) ForwardBatch(ws *ResidualBatchWorkspace, in []ResidualInputs, out []ResidualOutputs) float64 {
+	residualClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("residual: ForwardBatch: out is shorter than in")
 	}
@@ -1206,6 +1214,21 @@ var residualGemmNN = residualGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var residualGemmTN = residualGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var residualClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

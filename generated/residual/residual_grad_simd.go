@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		residualGemmNT, residualGemmNN, residualGemmTN = residualGemmNT8, residualGemmNN8, residualGemmTN8
-		residualSIMD = true
+		residualSIMD, residualClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		residualGemmNT, residualGemmNN, residualGemmTN = residualGemmNT4, residualGemmNN4, residualGemmTN4
-		residualSIMD = true
+		residualSIMD, residualClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

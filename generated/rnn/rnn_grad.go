@@ -87,6 +87,7 @@ var rnnTiled = false // the archsimd kernels' file sets it at init
 // Forward returns the loss of model rnn for the sample in and keeps in ws what
 // Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) float64 {
+	rnnClearUpper()
 	// rnn.bp:17: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -139,6 +140,7 @@ func (p *RnnParams) Forward(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) fl
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
+	rnnClearUpper()
 	var dh [16]float64
 	var dby [1]float64
 	var dbh [16]float64
@@ -211,6 +213,7 @@ func (p *RnnParams) Backward(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) float64 {
+	rnnClearUpper()
 	// rnn.bp:17: for t in 0..T {
 	var loss float64
 	for i := range 16 {
@@ -329,6 +332,7 @@ func (p *RnnParams) LossGrad(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) floa
 // without clearing g first. A loop sums the gradients of Wx, Wh, bh, Wy and by
 // over its steps, so it clears them first.
 func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
+	rnnClearUpper()
 	g.Wx = [16][4]float64{}
 	g.Wh = [16][16]float64{}
 	g.Bh = [16]float64{}
@@ -407,6 +411,7 @@ func (p *RnnParams) BackwardTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) {
 // the gradients of Wx, Wh, bh, Wy and by over its steps, so it clears them
 // first.
 func (p *RnnParams) LossGradTo(ws *RnnWorkspace, in *RnnInputs, g *RnnParams) float64 {
+	rnnClearUpper()
 	g.Wx = [16][4]float64{}
 	g.Wh = [16][16]float64{}
 	g.Bh = [16]float64{}
@@ -536,6 +541,7 @@ func (p *RnnParams) Predict(ws *RnnWorkspace, in *RnnInputs, out *RnnOutputs) {}
 // with matrix products over the tile, and the samples after the last whole
 // tile one at a time; else all of them one at a time.
 func (p *RnnParams) LossGradBatch(ws *RnnBatchWorkspace, in []RnnInputs, g *RnnParams) float64 {
+	rnnClearUpper()
 	loss := float64(0)
 	n := 0
 	if rnnTiled {
@@ -557,6 +563,7 @@ func (p *RnnParams) LossGradBatch(ws *RnnBatchWorkspace, in []RnnInputs, g *RnnP
 // written (where rnnTiled says so), or else the first sample's gradient (by
 // LossGradTo), not added to a cleared g.
 func (p *RnnParams) LossGradBatchTo(ws *RnnBatchWorkspace, in []RnnInputs, g *RnnParams) float64 {
+	rnnClearUpper()
 	if rnnTiled && len(in) >= ws.Tile() {
 		tile := ws.Tile()
 		ws.load(in[:tile])
@@ -576,6 +583,7 @@ func (p *RnnParams) LossGradBatchTo(ws *RnnBatchWorkspace, in []RnnInputs, g *Rn
 // of sample in[s], as Forward called on each would, to rounding. Where
 // rnnTiled says so, it computes the samples a tile at a time (see Tile).
 func (p *RnnParams) ForwardBatch(ws *RnnBatchWorkspace, in []RnnInputs, out []RnnOutputs) float64 {
+	rnnClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("rnn: ForwardBatch: out is shorter than in")
 	}
@@ -1033,6 +1041,21 @@ var rnnGemmNN = rnnGemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var rnnGemmTN = rnnGemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var rnnClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

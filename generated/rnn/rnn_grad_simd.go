@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		rnnGemmNT, rnnGemmNN, rnnGemmTN = rnnGemmNT8, rnnGemmNN8, rnnGemmTN8
-		rnnSIMD = true
+		rnnSIMD, rnnClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		rnnGemmNT, rnnGemmNN, rnnGemmTN = rnnGemmNT4, rnnGemmNN4, rnnGemmTN4
-		rnnSIMD = true
+		rnnSIMD, rnnClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

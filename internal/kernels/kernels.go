@@ -21,6 +21,21 @@ var GemmNN = gemmNNGo
 // All three are row-major and contiguous; without add, c is only written.
 var GemmTN = gemmTNGo
 
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var ClearUpper = func() {}
+
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their
 // tile code and their per-sample code by it.

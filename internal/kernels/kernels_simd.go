@@ -10,10 +10,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		GemmNT, GemmNN, GemmTN = gemmNT8, gemmNN8, gemmTN8
-		SIMD = true
+		SIMD, ClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		GemmNT, GemmNN, GemmTN = gemmNT4, gemmNN4, gemmTN4
-		SIMD = true
+		SIMD, ClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 

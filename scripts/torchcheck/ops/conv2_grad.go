@@ -94,6 +94,7 @@ var conv2Tiled = false
 // Forward returns the loss of model conv2 for the sample in and keeps in ws
 // what Backward needs. If out is not nil, Forward sets the outputs too.
 func (p *Conv2Params) Forward(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Outputs) float64 {
+	conv2ClearUpper()
 	// conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
 	ws.t = [2][9][8]float64{}
 	for i2 := range 7 {
@@ -158,6 +159,7 @@ func (p *Conv2Params) Forward(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 // Forward on ws; in must be the same sample. Adding lets a loop over samples
 // sum a mini-batch's gradient into one g.
 func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Params) {
+	conv2ClearUpper()
 	// conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
 	for i := range 3 {
 		for j := range 4 {
@@ -223,6 +225,7 @@ func (p *Conv2Params) Backward(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 // computes what Forward and then Backward would, in one pass; ws holds only
 // the per-step values of loops and values too big for the stack.
 func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Params) float64 {
+	conv2ClearUpper()
 	var t [2][9][8]float64
 	// conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
 	t = [2][9][8]float64{}
@@ -325,6 +328,7 @@ func (p *Conv2Params) LossGrad(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Para
 // costs less than a copy of Backward that writes each entry once (which models
 // of 256 parameters or more get).
 func (p *Conv2Params) BackwardTo(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Params) {
+	conv2ClearUpper()
 	*g = Conv2Params{}
 	p.Backward(ws, in, g)
 }
@@ -334,6 +338,7 @@ func (p *Conv2Params) BackwardTo(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Pa
 // costs less than a copy of LossGrad that writes each entry once (which models
 // of 256 parameters or more get).
 func (p *Conv2Params) LossGradTo(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Params) float64 {
+	conv2ClearUpper()
 	*g = Conv2Params{}
 	return p.LossGrad(ws, in, g)
 }
@@ -343,6 +348,7 @@ func (p *Conv2Params) LossGradTo(ws *Conv2Workspace, in *Conv2Inputs, g *Conv2Pa
 // loss reads (a target) are not read. out must not be nil; ws is scratch
 // space.
 func (p *Conv2Params) Predict(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Outputs) {
+	conv2ClearUpper()
 	var t [2][9][8]float64
 	// conv2.bp:11: y1 = conv2d(x, w1, 2, 1) // [3, 4, 4]
 	t = [2][9][8]float64{}
@@ -389,6 +395,7 @@ func (p *Conv2Params) Predict(ws *Conv2Workspace, in *Conv2Inputs, out *Conv2Out
 // Tile) with matrix products over the tile, and the samples after the last
 // whole tile one at a time; else all of them one at a time.
 func (p *Conv2Params) LossGradBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, g *Conv2Params) float64 {
+	conv2ClearUpper()
 	loss := float64(0)
 	n := 0
 	if conv2Tiled {
@@ -409,6 +416,7 @@ func (p *Conv2Params) LossGradBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, g
 // gradients instead of adding it. The gradient is small, so it clears g and
 // calls LossGradBatch.
 func (p *Conv2Params) LossGradBatchTo(ws *Conv2BatchWorkspace, in []Conv2Inputs, g *Conv2Params) float64 {
+	conv2ClearUpper()
 	*g = Conv2Params{}
 	return p.LossGradBatch(ws, in, g)
 }
@@ -418,6 +426,7 @@ func (p *Conv2Params) LossGradBatchTo(ws *Conv2BatchWorkspace, in []Conv2Inputs,
 // of sample in[s], as Forward called on each would, to rounding. Where
 // conv2Tiled says so, it computes the samples a tile at a time (see Tile).
 func (p *Conv2Params) ForwardBatch(ws *Conv2BatchWorkspace, in []Conv2Inputs, out []Conv2Outputs) float64 {
+	conv2ClearUpper()
 	if out != nil && len(out) < len(in) {
 		panic("conv2: ForwardBatch: out is shorter than in")
 	}
@@ -804,6 +813,21 @@ var conv2GemmNN = conv2GemmNNGo
 // (a dense layer's weight gradient over a tile: dYᵀ·X, k the tile size).
 // All three are row-major and contiguous; without add, c is only written.
 var conv2GemmTN = conv2GemmTNGo
+
+// ClearUpper is called by a generated model's methods first thing: where
+// kernels_simd.go's init put archsimd kernels in place it is
+// archsimd.ClearAVXUpperBits (VZEROUPPER), else it does nothing. In a
+// program built with GOEXPERIMENT=simd, Go 1.26's runtime restores the
+// vector registers at their full width after an asynchronous preemption
+// (runtime/preempt_amd64.s) and leaves their upper halves marked in use;
+// from then on math.Exp, whose assembly mixes VEX and legacy SSE
+// instructions, pays an AVX–SSE transition on each of them and ran 30 to
+// 200 times slower on this project's machine (a loop of exps: 491 ns an
+// exp against 15 ns; GODEBUG=asyncpreemptoff=1 or a VZEROUPPER before the
+// loop restored it), until something clears the state. The kernels clear
+// it when they return; a model whose per-sample code calls no kernel
+// relies on this call, once per method.
+var conv2ClearUpper = func() {}
 
 // SIMD says whether kernels_simd.go's init put archsimd kernels in place of
 // the portable ones: a generated model's batch methods choose between their

@@ -12,10 +12,10 @@ func init() {
 	switch {
 	case archsimd.X86.AVX512():
 		conv2GemmNT, conv2GemmNN, conv2GemmTN = conv2GemmNT8, conv2GemmNN8, conv2GemmTN8
-		conv2SIMD = true
+		conv2SIMD, conv2ClearUpper = true, archsimd.ClearAVXUpperBits
 	case archsimd.X86.AVX2() && archsimd.X86.FMA():
 		conv2GemmNT, conv2GemmNN, conv2GemmTN = conv2GemmNT4, conv2GemmNN4, conv2GemmTN4
-		conv2SIMD = true
+		conv2SIMD, conv2ClearUpper = true, archsimd.ClearAVXUpperBits
 	}
 }
 
