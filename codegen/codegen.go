@@ -89,7 +89,7 @@ func generate(prog *symbolic.Program, grads *symbolic.Gradients, opts Options, w
 
 // methodStart is the first line of a generated model's method that
 // computes: its signature.
-var methodStart = regexp.MustCompile(`(?m)^func \(p \*\w+Params\) (Forward|Backward|BackwardTo|LossGrad|LossGradTo|Predict|LossGradBatch|LossGradBatchTo|ForwardBatch)\(.*\{\n`)
+var methodStart = regexp.MustCompile(`^func \(p \*\w+Params\) (Forward|Backward|BackwardTo|LossGrad|LossGradTo|Predict|LossGradBatch|LossGradBatchTo|ForwardBatch)\(.*\{$`)
 
 // clearUpperFirst makes PREFIXClearUpper (internal/kernels' ClearUpper,
 // which says why) the first statement of each method of the file src,
@@ -100,15 +100,18 @@ var methodStart = regexp.MustCompile(`(?m)^func \(p \*\w+Params\) (Forward|Backw
 // Backward, which make the call, does not.
 func clearUpperFirst(src []byte, prefix string) []byte {
 	var b bytes.Buffer
-	last := 0
-	for _, m := range methodStart.FindAllIndex(src, -1) {
-		b.Write(src[last:m[1]])
-		last = m[1]
-		if !bytes.HasPrefix(src[m[1]:], []byte("\tloss := p.Forward(ws, in, nil)\n")) {
-			b.WriteString("\t" + prefix + "ClearUpper()\n")
+	b.Grow(len(src) + 1024)
+	call := "\t" + prefix + "ClearUpper()\n"
+	for len(src) > 0 {
+		line, rest, _ := bytes.Cut(src, []byte("\n"))
+		b.Write(line)
+		b.WriteByte('\n')
+		src = rest
+		if bytes.HasPrefix(line, []byte("func (p *")) && methodStart.Match(line) &&
+			!bytes.HasPrefix(src, []byte("\tloss := p.Forward(ws, in, nil)\n")) {
+			b.WriteString(call)
 		}
 	}
-	b.Write(src[last:])
 	return b.Bytes()
 }
 

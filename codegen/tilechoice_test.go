@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"bytes"
 	"os"
 	"path"
 	"strings"
@@ -107,7 +108,7 @@ func TestClearUpperFirst(t *testing.T) {
 		if got := strings.Count(string(main), call); got != c.calls {
 			t.Errorf("%s: %d calls of %sClearUpper, want %d", c.model, got, c.model, c.calls)
 		}
-		for _, m := range methodStart.FindAllIndex(main, -1) {
+		for _, m := range methodStarts(main) {
 			body := string(main[m[1]:])
 			if c.calls > 0 && !strings.HasPrefix(body, call) && !strings.HasPrefix(body, "\tloss := p.Forward(ws, in, nil)\n") {
 				t.Errorf("%s: %s does not start with the call", c.model, strings.TrimSpace(string(main[m[0]:m[1]])))
@@ -117,4 +118,21 @@ func TestClearUpperFirst(t *testing.T) {
 			t.Errorf("%s: declares %sClearUpper: %v", c.model, c.model, decl)
 		}
 	}
+}
+
+// methodStarts returns, for each method of src that methodStart matches,
+// the offsets of its signature line and of the line after it.
+func methodStarts(src []byte) [][2]int {
+	var out [][2]int
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			break
+		}
+		if methodStart.Match(src[off : off+end]) {
+			out = append(out, [2]int{off, off + end + 1})
+		}
+		off += end + 1
+	}
+	return out
 }
