@@ -368,9 +368,9 @@ func (f *fnGen) overwrites(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.
 			}
 		}
 		for j, ts := range inPlace {
-			for _, t := range ts {
+			for ti, t := range ts {
 				if t == st || f.reads(p, t, st) {
-					o.terms[k] = append(o.terms[k], stateTerm{j, t})
+					o.terms[k] = append(o.terms[k], stateTerm{j, ti, t})
 				}
 			}
 		}
@@ -418,10 +418,12 @@ type earlyAdds struct {
 	done  map[stateTerm]bool
 }
 
-// stateTerm is term t of state k's update.
+// stateTerm is term t of state k's update, the i-th of its terms: a term
+// the update has twice (loss += h; ...; loss += h, one node hash-consed)
+// is two stateTerms, each added once.
 type stateTerm struct {
-	k int
-	t *symbolic.Node
+	k, i int
+	t    *symbolic.Node
 }
 
 // earlyAdd is a term and the values of the plan it waits for.
@@ -433,7 +435,7 @@ type earlyAdd struct {
 func (f *fnGen) addEarly(l *symbolic.Loop, p *plan, inPlace [][]*symbolic.Node) *earlyAdds {
 	e := &earlyAdds{f: f, l: l, done: map[stateTerm]bool{}}
 	for k, ts := range inPlace {
-		for _, t := range ts {
+		for ti, t := range ts {
 			var wait []*symbolic.Node
 			seen := map[*symbolic.Node]bool{}
 			var visit func(n *symbolic.Node)
@@ -451,7 +453,7 @@ func (f *fnGen) addEarly(l *symbolic.Loop, p *plan, inPlace [][]*symbolic.Node) 
 				}
 			}
 			visit(t)
-			e.terms = append(e.terms, earlyAdd{stateTerm{k, t}, wait})
+			e.terms = append(e.terms, earlyAdd{stateTerm{k, ti, t}, wait})
 		}
 	}
 	return e
@@ -565,8 +567,8 @@ func (f *fnGen) stepSlot(into map[*symbolic.Node]place) func(x *symbolic.Node) d
 // swap) through temporaries, then the other states from their next values.
 func (f *fnGen) updateStates(l *symbolic.Loop, live []bool, inPlace [][]*symbolic.Node, done map[stateTerm]bool, written map[int]bool) {
 	for i, st := range l.State {
-		for _, t := range inPlace[i] {
-			if !done[stateTerm{i, t}] {
+		for ti, t := range inPlace[i] {
+			if !done[stateTerm{i, ti, t}] {
 				f.addTerm(l, st, t)
 			}
 		}
