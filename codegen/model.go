@@ -272,7 +272,13 @@ func (mg *modelGen) copyOutputs(f *fnGen) []jen.Code {
 		if p, ok := f.slots[o.Node]; ok && p.key == field.key {
 			continue
 		}
-		copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(f.whole(o.Node).c))
+		value := f.whole(o.Node).c
+		if p, ok := f.slots[o.Node]; ok && len(o.Node.Shape) > 0 {
+			// Its variable, even where whole reads the node as the
+			// constant it is (a loop state no step changes: 0, not an array).
+			value = f.access(p, nil).c
+		}
+		copies = append(copies, jen.Id("out").Dot(mg.outputs[i]).Op("=").Add(value))
 	}
 	return copies
 }
