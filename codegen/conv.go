@@ -201,7 +201,13 @@ func (f *fnGen) bigContraction(n *symbolic.Node) (gemm, bool) {
 		return gemm{}, false
 	}
 	g, ok := contractionOf(n)
-	return g, ok && max(len(g.a.Shape), len(g.b.Shape)) >= 3 && min(g.m, g.n, g.k) > 1 && g.m*g.n*g.k >= convMin
+	return g, ok && g.kernelSized()
+}
+
+// kernelSized reports whether the contraction g is big enough for a kernel
+// (bigContraction has the rule).
+func (g gemm) kernelSized() bool {
+	return max(len(g.a.Shape), len(g.b.Shape)) >= 3 && min(g.m, g.n, g.k) > 1 && g.m*g.n*g.k >= convMin
 }
 
 // markContractions records in f.kernelVals the operands and results of

@@ -75,7 +75,7 @@ func (mg *modelGen) chooseTiles(bg *modelGen) tileChoice {
 		if g, ok := contractionOf(n); ok {
 			macs := g.m * g.n * g.k * steps(n.Scope)
 			c.sampleProducts += macs
-			if max(len(g.a.Shape), len(g.b.Shape)) >= 3 && min(g.m, g.n, g.k) > 1 && g.m*g.n*g.k >= convMin {
+			if g.kernelSized() {
 				c.sampleKernel += macs
 			}
 			continue
